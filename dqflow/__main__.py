@@ -1,0 +1,3 @@
+from dqflow.cli import main
+
+main()

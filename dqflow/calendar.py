@@ -1,0 +1,197 @@
+"""Time zones, working days, durations and how times are written and shown.
+
+Nothing here reads the wall clock: every function takes the instant it works on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+UTC = timezone.utc
+END_OF_DAY = time(23, 59, 59)
+
+_DURATION = re.compile(r"(\d+)(wd|d|h|m)")
+_LOCAL = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[ T](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name`; ValueError with a hint when there is none."""
+    if not re.fullmatch(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+)*", name or ""):
+        raise ValueError(f"'{name}' is not an IANA time zone name (like Asia/Tomsk)")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone '{name}' (use an IANA name like Asia/Tomsk)") from None
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A span written `3d`, `12h`, `30m` or `2wd` (working days of the campaign calendar)."""
+
+    amount: int
+    unit: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Duration":
+        match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
+        if not match:
+            raise ValueError(f"'{text}' is not a duration; write 3d, 12h, 30m or 2wd (working days)")
+        return cls(int(match[1]), match[2])
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def after(self, instant: datetime, tz: ZoneInfo, calendar: "WorkCalendar") -> datetime:
+        """`instant` moved forward by this span; days count on the local wall clock."""
+        return self._shift(instant, tz, calendar, +1)
+
+    def before(self, instant: datetime, tz: ZoneInfo, calendar: "WorkCalendar") -> datetime:
+        return self._shift(instant, tz, calendar, -1)
+
+    def _shift(self, instant: datetime, tz: ZoneInfo, calendar: "WorkCalendar", sign: int) -> datetime:
+        if self.unit == "h":
+            return instant + sign * timedelta(hours=self.amount)
+        if self.unit == "m":
+            return instant + sign * timedelta(minutes=self.amount)
+        local = instant.astimezone(tz)
+        if self.unit == "d":
+            day = local.date() + sign * timedelta(days=self.amount)
+        else:
+            day = calendar.shift_working_days(local.date(), sign * self.amount)
+        return datetime.combine(day, local.time(), tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days: Monday–Friday less the country's public holidays, with the campaign's overrides."""
+
+    country: str | None = "RU"
+    extra_days_off: frozenset[date] = field(default_factory=frozenset)
+    extra_workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        if day in self.extra_days_off or day.weekday() >= 5:
+            return False
+        return not (self.country and day in _public_holidays(self.country, day.year))
+
+    def why_off(self, day: date) -> str:
+        """A short Russian-free reason a day is not a working day, for warnings."""
+        if day in self.extra_days_off:
+            return "an extra day off of the campaign calendar"
+        if self.country and day in _public_holidays(self.country, day.year):
+            return f"a public holiday in {self.country} ({_public_holidays(self.country, day.year)[day]})"
+        return f"a {day.strftime('%A')}"
+
+    def shift_working_days(self, day: date, count: int) -> date:
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def previous_working_day(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def next_working_day(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def to_dict(self) -> dict:
+        return {
+            "country": self.country,
+            "extra_days_off": sorted(d.isoformat() for d in self.extra_days_off),
+            "extra_workdays": sorted(d.isoformat() for d in self.extra_workdays),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "WorkCalendar":
+        return cls(
+            data.get("country"),
+            frozenset(date.fromisoformat(d) for d in data.get("extra_days_off", ())),
+            frozenset(date.fromisoformat(d) for d in data.get("extra_workdays", ())),
+        )
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+def known_country(code: str) -> bool:
+    try:
+        holidays.country_holidays(code, years=2000)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """An ISO date or datetime read in `tz` (unless it carries an offset), returned in UTC.
+
+    A date alone means the start of that local day, or its end (23:59:59) with `end_of_day`.
+    """
+    match = _LOCAL.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"'{text}' is not a date or date-time; write 2021-11-30 or 2021-11-30 14:00")
+    try:
+        day = date.fromisoformat(match["date"])
+        if match["time"] is None:
+            moment = datetime.combine(day, END_OF_DAY if end_of_day else time(0), tz)
+        else:
+            clock = time.fromisoformat(match["time"])
+            offset = match["offset"]
+            if offset:
+                parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}{offset.replace('Z', '+00:00')}")
+                return parsed.astimezone(UTC)
+            moment = datetime.combine(day, clock, tz)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
+    return moment.astimezone(UTC)
+
+
+def is_date_only(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text))
+
+
+def show(instant: datetime | None, tz: ZoneInfo) -> str:
+    """`dd.mm.yyyy HH:MM` on the campaign's wall clock (the zone is named once per screen)."""
+    if instant is None:
+        return "—"
+    return instant.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+
+
+def show_date(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%d.%m.%Y")
+
+
+def zone_label(tz: ZoneInfo, at: datetime) -> str:
+    """`Asia/Tomsk, UTC+07:00`: the zone by name and its offset at that moment."""
+    offset = at.astimezone(tz).strftime("%z")
+    return f"{tz.key}, UTC{offset[:3]}:{offset[3:]}"
+
+
+def iso(instant: datetime | None, tz: ZoneInfo) -> str | None:
+    return None if instant is None else instant.astimezone(tz).isoformat()
+
+
+def as_utc(instant: datetime) -> datetime:
+    """Aware UTC; naive values (as some drivers return them) are taken to be UTC already."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC)

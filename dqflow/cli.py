@@ -1,0 +1,476 @@
+"""The `dqflow` command: parse, make one library call, print. The only place that reads the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+
+import click
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from dqflow import __version__, daemon, engine, experts, mail, outbox, reminders, report, simulate, spec, store
+from dqflow.calendar import UTC, parse_local, show, zone
+from dqflow.errors import DqflowError, SpecError
+
+NOW_HELP = "Act as if it were this moment (ISO-8601; without an offset, in the campaign's zone). Default: now."
+
+
+@dataclass
+class App:
+    db_url: str | None
+    campaign_id: str | None
+    _engine: Engine | None = None
+
+    @property
+    def db(self) -> Engine:
+        if self._engine is None:
+            self._engine = store.connect(self.db_url)
+        return self._engine
+
+
+class _Group(click.Group):
+    """Turns a user's mistake into one clear line and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SpecError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(1)
+        except DqflowError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except OperationalError as exc:
+            click.echo(f"error: database: {exc.orig}", err=True)
+            ctx.exit(1)
+        except SQLAlchemyError as exc:
+            click.echo(f"error: database: {exc.__class__.__name__}: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="DQFLOW_DB", metavar="URL",
+              help="Database: a SQLite file path or a SQLAlchemy URL (env DQFLOW_DB). Default: ./dqflow.db")
+@click.option("--campaign", "campaign_id", metavar="ID", help="Which loaded campaign (optional when only one is loaded).")
+@click.version_option(__version__, prog_name="dqflow")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, campaign_id: str | None) -> None:
+    """dqflow drives a preschool quality monitoring campaign through its dated stages."""
+    ctx.obj = App(db_url, campaign_id)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def now_option(command: Callable) -> Callable:
+    return click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)(command)
+
+
+def resolve_now(text: str | None, timezone: str) -> datetime:
+    """--now in the campaign's zone, or the wall clock (to the second)."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_local(text, zone(timezone))
+    except ValueError as exc:
+        raise DqflowError(f"--now: {exc}") from None
+
+
+def with_campaign(command: Callable) -> Callable:
+    """Hands the command the chosen campaign's definition and the resolved `now`."""
+
+    @wraps(command)
+    def wrapper(app: App, now_text: str | None, **kwargs):
+        with store.dry_run(app.db) as session:
+            campaign = engine.definition(session, app.campaign_id)
+        return command(app, campaign, resolve_now(now_text, campaign.timezone), **kwargs)
+
+    return wrapper
+
+
+# -- campaign files ----------------------------------------------------------------
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--strict", is_flag=True, help="Treat warnings (deadlines on days off…) as errors.")
+def validate_command(files: tuple[str, ...], strict: bool) -> None:
+    """Check campaign files; print FILE:LINE:COL problems, or a one-line summary each."""
+    failed = False
+    for path in files:
+        result = spec.validate(path)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        if result.errors or (strict and result.warnings):
+            failed = True
+            continue
+        c = result.campaign
+        experts = sum(len(i.experts) for i in c.institutions)
+        warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
+        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{warned}")
+    sys.exit(1 if failed else 0)
+
+
+@cli.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@now_option
+@pass_app
+def load_command(app: App, file: str, now_text: str | None) -> None:
+    """Load a campaign file into the database (all or nothing; an unchanged file is a no-op)."""
+    campaign = spec.load(file)
+    now = resolve_now(now_text, campaign.timezone)
+    with store.transaction(app.db) as session:
+        outcome = engine.load(session, campaign, now)
+    if outcome == "unchanged":
+        click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
+    else:
+        click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
+
+
+# -- seeing where things stand --------------------------------------------------------
+
+
+@cli.command("status")
+@click.option("--institution", "institution_id", metavar="ID", help="Show one ДОУ: its deadlines, extensions, submissions.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@now_option
+@pass_app
+@with_campaign
+def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool) -> None:
+    """Where every stage and ДОУ stands as of --now (writes nothing)."""
+    with store.dry_run(app.db) as session:
+        view = engine.status(session, campaign.id, now)
+        if institution_id is None:
+            click.echo(report.status_json(view) if as_json else report.status_text(view))
+            return
+        details = engine.institution_detail(session, campaign.id, institution_id, now)
+        click.echo(report.institution_json(view, institution_id, details) if as_json
+                   else report.institution_text(view, institution_id, details))
+
+
+@cli.command("history")
+@click.argument("institution_id", metavar="INSTITUTION")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def history_command(app: App, institution_id: str, as_json: bool) -> None:
+    """A ДОУ's audit trail, oldest first."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows = engine.history(session, campaign.id, institution_id)
+    now = datetime.now(UTC)
+    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now))
+
+
+@cli.command("tick")
+@now_option
+@pass_app
+@with_campaign
+def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
+    """Open and lock what is due as of --now, and print what changed."""
+    with store.transaction(app.db) as session:
+        changes = engine.reconcile(session, campaign.id, now)
+    click.echo(report.changes_text(changes, campaign.tz))
+
+
+# -- what people do -------------------------------------------------------------------
+
+
+def _check_links(links: tuple[str, ...]) -> None:
+    for link in links:
+        if not link.startswith(("http://", "https://")) or any(c.isspace() for c in link):
+            raise DqflowError(f"--link '{link}' is not a web address; give one starting with http:// or https://")
+
+
+@cli.command("submit")
+@click.argument("institution_id", metavar="INSTITUTION")
+@click.option("--stage", "stage_id", required=True, metavar="STAGE", help="The stage submitted for.")
+@click.option("--link", "links", multiple=True, metavar="URL", help="A link to the materials (repeatable).")
+@now_option
+@pass_app
+@with_campaign
+def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str,
+                   links: tuple[str, ...]) -> None:
+    """Record a ДОУ's submission for a stage."""
+    _check_links(links)
+    with store.transaction(app.db) as session:
+        row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
+    click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz))
+
+
+@cli.command("extend")
+@click.argument("institution_id", metavar="INSTITUTION")
+@click.option("--stage", "stage_id", required=True, metavar="STAGE", help="The stage to extend.")
+@click.option("--until", "until_text", required=True, metavar="TIME",
+              help="The ДОУ's new deadline and lock (a date means the end of that day, campaign zone).")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@now_option
+@pass_app
+@with_campaign
+def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str,
+                   until_text: str, reason: str) -> None:
+    """Give one ДОУ its own deadline for a stage (reopens it if locked)."""
+    try:
+        until = parse_local(until_text, campaign.tz, end_of_day=True)
+    except ValueError as exc:
+        raise DqflowError(f"--until: {exc}") from None
+    with store.transaction(app.db) as session:
+        row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
+    click.echo(f"ДОУ {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
+               f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
+
+
+@cli.command("excuse")
+@click.argument("institution_id", metavar="INSTITUTION")
+@click.option("--stage", "stage_id", required=True, metavar="STAGE", help="The stage the ДОУ is released from.")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@now_option
+@pass_app
+@with_campaign
+def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str, reason: str) -> None:
+    """Release a ДОУ from a stage; it is no longer expected or reminded."""
+    with store.transaction(app.db) as session:
+        engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
+    click.echo(f"ДОУ {institution_id} освобождён от этапа {stage_id}")
+
+
+# -- reminders and mail -------------------------------------------------------------
+
+
+@cli.command("send")
+@now_option
+@pass_app
+@with_campaign
+def send_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
+    """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
+    settings = mail.SmtpSettings.from_env()
+    with store.transaction(app.db) as session:
+        engine.reconcile(session, campaign.id, now)
+    report_ = _drain_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender)
+    click.echo(f"sent {report_.count('sent')}, retry later {report_.count('failed')}, dead {report_.count('dead')}, "
+               f"skipped {report_.skipped}")
+
+
+def _drain_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender):
+    async def go():
+        try:
+            if not sys.stdout.isatty():
+                return await outbox.drain(app.db, campaign.id, now, transport, sender)
+            with click.progressbar(length=0, label="sending", file=sys.stderr) as bar:
+                return await outbox.drain(app.db, campaign.id, now, transport, sender, on_outcome=lambda _: bar.update(1))
+        finally:
+            await transport.close()
+
+    return asyncio.run(go())
+
+
+@cli.command("run")
+@click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", help="Wake at least this often.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each wake-up to stderr.")
+@pass_app
+def run_command(app: App, max_sleep: int, verbose: bool) -> None:
+    """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+    settings = mail.SmtpSettings.from_env()
+    runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), lambda: datetime.now(UTC).replace(microsecond=0),
+                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender)
+    click.echo(f"dqflow running for campaign {campaign.id}; Ctrl-C to stop", err=True)
+    asyncio.run(runner.run())
+
+
+@cli.command("outbox")
+@click.option("--state", type=click.Choice(["pending", "sent", "skipped", "failed", "dead"]), help="Only rows in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def outbox_command(app: App, state: str | None, as_json: bool) -> None:
+    """The reminder ledger: every planned reminder with its state."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows = reminders.ledger(session, campaign.id, state=state)
+    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC)))
+
+
+@cli.command("why")
+@click.argument("recipient")
+@click.option("--stage", "stage_id", metavar="STAGE", help="Only this stage.")
+@pass_app
+def why_command(app: App, recipient: str, stage_id: str | None) -> None:
+    """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC)))
+
+
+@cli.command("remind")
+@click.option("--dry-run", is_flag=True, required=True, help="Show, send nothing (the only mode: 'dqflow send' sends).")
+@now_option
+@pass_app
+@with_campaign
+def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bool) -> None:
+    """Who would get what at the next send time."""
+    with store.dry_run(app.db) as session:
+        when, batches = outbox.preview(session, campaign, now)
+    if not batches:
+        click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
+        return
+    click.echo(f"Отправка {show(when, campaign.tz)} ({campaign.timezone}): писем {len(batches)}")
+    for batch in batches:
+        click.echo(f"  {batch.recipient}: «{batch.message['Subject']}»")
+
+
+@cli.command("simulate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=str), help="YAML: submissions: [{institution, stage, at}].")
+@click.option("--seed", default=1, show_default=True, help="Seed of the on-time/late/silent mix (without --scenario).")
+@click.option("--until", "until_text", metavar="TIME", help="Stop the replay here (default: a day after the last lock).")
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Write every email here as an .eml file.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None, as_json: bool) -> None:
+    """Replay a whole campaign on a virtual clock in a throw-away database."""
+    campaign = spec.load(file)
+    plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
+    until = None
+    if until_text:
+        try:
+            until = parse_local(until_text, campaign.tz)
+        except ValueError as exc:
+            raise DqflowError(f"--until: {exc}") from None
+    replay = simulate.replay(campaign, plan, until, maildir)
+    click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))
+
+
+# -- expert lists, reviews, recommendations ----------------------------------------
+
+
+@cli.group("experts")
+def experts_group() -> None:
+    """Expert lists (assignment stages): draw, edit, show, compare."""
+
+
+@experts_group.command("assign")
+@click.argument("stage_id", metavar="STAGE")
+@click.option("--seed", type=int, help="Seed of the draw (default: derived from the campaign and stage ids).")
+@click.option("--replace", is_flag=True, help="Redraw a list that is already drawn (until its stage locks).")
+@now_option
+@pass_app
+@with_campaign
+def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, seed: int | None, replace: bool) -> None:
+    """Draw an expert list now (it is drawn by itself when its stage opens)."""
+    with store.transaction(app.db) as session:
+        drawn = experts.draw(session, campaign, stage_id, now, seed=seed, replace=replace)
+    click.echo(report.expert_list_text(drawn, campaign))
+
+
+@experts_group.command("set")
+@click.argument("stage_id", metavar="STAGE")
+@click.argument("institution_id", metavar="INSTITUTION")
+@click.argument("expert_ids", metavar="EXPERT...", nargs=-1, required=True)
+@now_option
+@pass_app
+@with_campaign
+def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, institution_id: str,
+                expert_ids: tuple[str, ...]) -> None:
+    """Set one ДОУ's experts by hand (until the list's stage locks)."""
+    with store.transaction(app.db) as session:
+        current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
+    click.echo(f"ДОУ {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
+    for problem in current.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@experts_group.command("show")
+@click.argument("stage_id", metavar="STAGE")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--csv", "as_csv", is_flag=True, help="One row per ДОУ and expert, for spreadsheets.")
+@pass_app
+def experts_show(app: App, stage_id: str, as_json: bool, as_csv: bool) -> None:
+    """An expert list: ДОУ → experts, expert → ДОУ, loads, and any rule it breaks."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        current = experts.current(session, campaign, stage_id)
+    if as_json:
+        click.echo(report.expert_list_json(current))
+    elif as_csv:
+        click.echo(report.expert_list_csv(current, campaign), nl=False)
+    else:
+        click.echo(report.expert_list_text(current, campaign))
+
+
+@experts_group.command("diff")
+@click.argument("first", metavar="LIST1")
+@click.argument("second", metavar="LIST2")
+@pass_app
+def experts_diff(app: App, first: str, second: str) -> None:
+    """Compare two lists ДОУ by ДОУ."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows = experts.diff(session, campaign, first, second)
+    click.echo(report.expert_diff_text(rows, first, second))
+
+
+@cli.command("review")
+@click.argument("institution_id", metavar="INSTITUTION", required=False)
+@click.option("--stage", "stage_id", metavar="STAGE", help="The review stage.")
+@click.option("--expert", "expert_id", metavar="EXPERT", help="The expert who reviewed.")
+@click.option("--level", "levels", multiple=True, metavar="AREA=LEVEL", help="A level for a quality area (repeatable).")
+@click.option("--recommendations", type=click.File("r", encoding="utf-8"), help="A text file with the recommendations, or - for stdin.")
+@click.option("--import", "import_file", type=click.Path(dir_okay=False, exists=True, path_type=str),
+              help="CSV with columns institution,stage,expert,levels,recommendations (levels as 'area=level;area=level').")
+@now_option
+@pass_app
+@with_campaign
+def review_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, stage_id: str | None,
+                   expert_id: str | None, levels: tuple[str, ...], recommendations, import_file: str | None) -> None:
+    """Record an expert's review of a ДОУ (or many with --import)."""
+    if import_file:
+        if institution_id or stage_id or expert_id or levels or recommendations:
+            raise DqflowError("--import takes the reviews from the file; give no INSTITUTION, --stage, --expert, --level or --recommendations")
+        entries = experts.read_review_csv(import_file, campaign)
+    else:
+        if not (institution_id and stage_id and expert_id):
+            raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
+        text = recommendations.read().strip() if recommendations else ""
+        entries = [(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
+    with store.transaction(app.db) as session:
+        rows = [engine.review(session, campaign.id, inst, stage, expert, marks, text, now) for inst, stage, expert, marks, text in entries]
+    for (inst, stage, expert, _, _), row in zip(entries, rows):
+        click.echo(f"ДОУ {inst}, этап {stage}: экспертиза {expert} записана; статус ДОУ: {report.STATUS_RU[row.status]}")
+
+
+@cli.group("recommendations")
+def recommendations_group() -> None:
+    """The experts' addressed recommendations to each ДОУ."""
+
+
+@recommendations_group.command("send")
+@click.argument("stage_id", metavar="STAGE")
+@now_option
+@pass_app
+@with_campaign
+def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage_id: str) -> None:
+    """Queue each reviewed ДОУ's recommendations now, without waiting for the stage to lock."""
+    stage = campaign.stage(stage_id)
+    if stage is None or stage.actor != "expert":
+        reviews_ = ", ".join(s.id for s in campaign.stages if s.actor == "expert")
+        raise DqflowError(f"'{stage_id}' is not a review stage; review stages: {reviews_ or 'none'}")
+    with store.transaction(app.db) as session:
+        engine.reconcile(session, campaign.id, now)
+        queued = reminders.plan_recommendations(session, campaign, stage, now)
+    if not queued:
+        click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
+    else:
+        click.echo(f"Рекомендации для ДОУ: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
+
+
+def main() -> None:
+    cli(prog_name="dqflow")

@@ -1,0 +1,381 @@
+"""The campaign engine: load a campaign, reconcile it with the clock, record what people do.
+
+Every function takes the session it works in and `now`; the caller owns the transaction,
+so a change and its audit rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, col, select
+
+from dqflow import experts, reminders, spec
+from dqflow.calendar import show
+from dqflow.errors import DqflowError, NotAllowed, NotFound
+from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
+from dqflow.store import (
+    AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, StageRow, SubmissionRow,
+    audit_many, campaign_row,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transition made by reconcile, at the moment it took effect."""
+
+    at: datetime
+    stage_id: str
+    action: str
+    source: str
+    dest: str
+    institution_id: str | None = None
+
+
+def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
+    """The loaded campaign's definition (the validated file, as stored at load time)."""
+    return spec.from_json(campaign_row(session, campaign_id).definition)
+
+
+# -- load --------------------------------------------------------------------------
+
+
+def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
+    """Store a validated campaign: 'loaded', or 'unchanged' when the same content is there."""
+    digest = campaign.digest()
+    existing = session.get(CampaignRow, campaign.id)
+    if existing is not None:
+        if existing.digest == digest:
+            return "unchanged"
+        raise NotAllowed(
+            f"campaign '{campaign.id}' is already loaded (on {show(existing.loaded_at, campaign.tz)}) with different content; "
+            "changing a loaded campaign is not supported yet: give the new file another campaign.id or use another --db"
+        )
+    session.add(CampaignRow(id=campaign.id, title=campaign.title, timezone=campaign.timezone, digest=digest,
+                            definition=spec.to_json(campaign), loaded_at=now))
+    session.flush()
+    session.execute(insert(StageRow), [
+        {"campaign_id": campaign.id, "id": s.id, "position": n, "kind": s.kind, "actor": s.actor,
+         "state": StageState.SCHEDULED.value, "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at}
+        for n, s in enumerate(campaign.stages)
+    ])
+    session.execute(insert(InstitutionRow), [
+        {"campaign_id": campaign.id, "id": i.id, "position": n, "name": i.name, "email": i.email}
+        for n, i in enumerate(campaign.institutions)
+    ])
+    experts = [{"campaign_id": campaign.id, "id": e.id, "institution_id": i.id, "name": e.name, "email": e.email}
+               for i in campaign.institutions for e in i.experts]
+    if experts:
+        session.execute(insert(ExpertRow), experts)
+    progress = [
+        {"campaign_id": campaign.id, "institution_id": i.id, "stage_id": s.id, "status": Status.UPCOMING.value,
+         "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at, "extended": False}
+        for s in campaign.stages if s.per_institution for i in campaign.institutions
+    ]
+    if progress:
+        session.execute(insert(ProgressRow), progress)
+    session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=now,
+                         detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
+                                            "institutions": len(campaign.institutions)})))
+    return "loaded"
+
+
+# -- reconcile ---------------------------------------------------------------------
+
+
+def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]:
+    """Bring every stage and ДОУ to where `now` says they are. Idempotent; catches up any gap.
+
+    A stage opens at `opens_at` (inclusive) and locks once `locks_at` has passed, so a
+    submission at the very lock instant still counts. Each change is audited at the
+    moment it took effect, not at the moment reconcile noticed it.
+    """
+    changes: list[Change] = []
+    stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)).all()
+    for stage in stages:
+        if stage.kind == "event":
+            if now >= stage.opens_at:
+                changes += _move_stage(session, stage, "hold", stage.opens_at, now)
+            continue
+        if now >= stage.opens_at:
+            changes += _move_stage(session, stage, "open", stage.opens_at, now)
+        if now > stage.locks_at:
+            changes += _move_stage(session, stage, "lock", stage.locks_at, now)
+        if stage.kind == "task" and stage.actor in ("institution", "expert"):
+            changes += _move_progress(session, stage, "open", ProgressRow.opens_at, col(ProgressRow.opens_at) <= now, now)
+            changes += _move_progress(session, stage, "lock", ProgressRow.locks_at, col(ProgressRow.locks_at) < now, now)
+    if changes:
+        session.flush()  # keep the stage rows' own changes: expiring drops unflushed ones
+        session.expire_all()  # bulk updates bypassed the identity map
+    campaign = definition(session, campaign_id)
+    for stage in campaign.stages:
+        if stage.kind == "assignment":
+            experts.draw_when_open(session, campaign, stage, now)
+    reminders.plan(session, campaign, now)
+    reminders.plan_digest(session, campaign, now)
+    return sorted(changes, key=lambda c: c.at)  # stable: stage order, then roster order
+
+
+def _move_stage(session: Session, stage: StageRow, trigger: str, at: datetime, now: datetime) -> list[Change]:
+    if not can(STAGE, trigger, stage.state):
+        return []
+    source, dest = fire(STAGE, stage, trigger)
+    session.add(stage)
+    session.add(AuditRow(campaign_id=stage.campaign_id, stage_id=stage.id, action=trigger, source=source, dest=dest,
+                         at=at, recorded_at=now))
+    return [Change(at, stage.id, trigger, source, dest)]
+
+
+def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_condition, now: datetime) -> list[Change]:
+    """One set-based UPDATE for every ДОУ of the stage the trigger applies to now."""
+    dest, from_states = sources(PROGRESS, trigger)
+    where = (ProgressRow.campaign_id == stage.campaign_id, ProgressRow.stage_id == stage.id,
+             col(ProgressRow.status).in_(from_states), due_condition)
+    rows = session.exec(
+        select(ProgressRow.institution_id, ProgressRow.status, moment).where(*where)
+        .join(InstitutionRow, (InstitutionRow.campaign_id == ProgressRow.campaign_id) & (InstitutionRow.id == ProgressRow.institution_id))
+        .order_by(InstitutionRow.position)
+    ).all()
+    if not rows:
+        return []
+    session.execute(update(ProgressRow).where(*where).values(status=dest).execution_options(synchronize_session=False))
+    audit_many(session, [
+        {"campaign_id": stage.campaign_id, "institution_id": inst, "stage_id": stage.id, "action": trigger,
+         "source": status, "dest": dest, "at": at, "recorded_at": now}
+        for inst, status, at in rows
+    ])
+    return [Change(at, stage.id, trigger, status, dest, inst) for inst, status, at in rows]
+
+
+# -- what people do ------------------------------------------------------------------
+
+
+def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
+           links: tuple[str, ...] = ()) -> ProgressRow:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    row = _progress(session, campaign, institution_id, stage_id)
+    if campaign.stage(stage_id).actor == "expert":
+        raise NotAllowed(f"stage '{stage_id}' is done by experts; record each expert's review with "
+                         f"dqflow review {institution_id} --stage {stage_id} --expert EXPERT")
+    _check_can_act(campaign, row, f"stage '{stage_id}' for ДОУ '{institution_id}'", now)
+    status = Status(row.status)
+    if status is Status.OPEN:
+        source, dest = fire(PROGRESS, row, "submit", at=now)
+        row.submitted_at = now
+        _audit(session, row, "submit", now, source, dest, {"links": list(links)})
+    else:
+        _audit(session, row, "resubmit", now, status.value, status.value, {"links": list(links)})
+    session.add(row)
+    session.add(SubmissionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, at=now,
+                              links=json.dumps(list(links), ensure_ascii=False)))
+    return row
+
+
+def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: datetime) -> None:
+    """Refuse work before the ДОУ's stage opens, after its lock, or when excused."""
+    tz = campaign.tz
+    status = Status(row.status)
+    if status is Status.UPCOMING:
+        raise NotAllowed(f"{where} is not open yet: it opens {show(row.opens_at, tz)} ({tz.key})")
+    if status is Status.EXCUSED:
+        raise NotAllowed(f"{where} is excused; there is nothing to submit")
+    if status is Status.MISSED or now > row.locks_at:
+        raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
+                         f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT")
+
+
+def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
+           levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    row = _progress(session, campaign, institution_id, stage_id)
+    stage = campaign.stage(stage_id)
+    if stage.actor != "expert":
+        raise NotAllowed(f"stage '{stage_id}' is not a review stage; ДОУ submit to it with dqflow submit")
+    _check_can_act(campaign, row, f"review stage '{stage_id}' for ДОУ '{institution_id}'", now)
+    complete = experts.record_review(session, campaign, stage, institution_id, expert_id, levels, recommendations, now)
+    if complete and Status(row.status) is Status.OPEN:
+        source, dest = fire(PROGRESS, row, "submit", at=now)
+        row.submitted_at = now
+        _audit(session, row, "submit", now, source, dest, {"reviews": "all experts reported"})
+        session.add(row)
+    return row
+
+
+def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
+           now: datetime) -> ProgressRow:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DqflowError("an extension needs a reason: --reason TEXT")
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    row = _progress(session, campaign, institution_id, stage_id)
+    tz = campaign.tz
+    where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
+    status = Status(row.status)
+    if status.submitted:
+        raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing")
+    if status is Status.EXCUSED:
+        raise NotAllowed(f"{where} is excused; an extension would change nothing")
+    if until <= now:
+        raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time")
+    if until < row.opens_at:
+        raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})")
+    previous = {"due_at": row.due_at.isoformat(), "locks_at": row.locks_at.isoformat()}
+    row.due_at = row.locks_at = until
+    row.extended = True
+    session.add(ExtensionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, until=until,
+                             reason=reason, granted_at=now))
+    _audit(session, row, "extend", now, status.value, status.value,
+           {"until": until.isoformat(), "reason": reason, "previous": previous})
+    if status is Status.MISSED:
+        source, dest = fire(PROGRESS, row, "reopen")
+        _audit(session, row, "reopen", now, source, dest, None)
+    session.add(row)
+    return row
+
+
+def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: str, reason: str, now: datetime) -> ProgressRow:
+    """Release a ДОУ from a stage (closed for renovation, merged…); it is reminded no more."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DqflowError("excusing needs a reason: --reason TEXT")
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    row = _progress(session, campaign, institution_id, stage_id)
+    if Status(row.status).submitted:
+        raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse")
+    source, dest = fire(PROGRESS, row, "excuse")
+    _audit(session, row, "excuse", now, source, dest, {"reason": reason})
+    session.add(row)
+    return row
+
+
+def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str) -> ProgressRow:
+    stage = campaign.stage(stage_id)
+    if stage is None:
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
+    if not any(i.id == institution_id for i in campaign.institutions):
+        known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}")
+    if not stage.per_institution:
+        doer = "the coordinator" if stage.kind != "event" else "nobody (it is an event)"
+        raise NotAllowed(f"stage '{stage_id}' is a {stage.kind} done by {doer}; ДОУ do not submit to it")
+    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id))
+    assert row is not None, "progress rows are created for every per-ДОУ stage at load"
+    return row
+
+
+def _audit(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
+           detail: dict | None) -> None:
+    session.add(AuditRow(campaign_id=row.campaign_id, institution_id=row.institution_id, stage_id=row.stage_id,
+                         action=action, source=source, dest=dest, at=now, recorded_at=now,
+                         detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+
+# -- what the coordinator sees -------------------------------------------------------
+
+
+@dataclass
+class StageView:
+    stage: spec.Stage
+    state: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class InstitutionView:
+    institution: spec.Institution
+    state: str
+    stages: dict[str, str]
+
+
+@dataclass
+class CampaignView:
+    campaign: spec.Campaign
+    now: datetime
+    stages: list[StageView]
+    institutions: list[InstitutionView]
+
+
+@dataclass
+class StageDetail:
+    stage: spec.Stage
+    progress: ProgressRow
+    extensions: list[ExtensionRow]
+    submissions: list[SubmissionRow]
+
+
+def status(session: Session, campaign_id: str | None, now: datetime) -> CampaignView:
+    """The campaign as of `now`, as if reconcile had run. Call it in a session that is rolled back."""
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    states = dict(session.exec(select(StageRow.id, StageRow.state).where(StageRow.campaign_id == campaign.id)).all())
+    counts: dict[str, dict[str, int]] = {}
+    for stage_id, st, n in session.exec(
+        select(ProgressRow.stage_id, ProgressRow.status, func.count()).where(ProgressRow.campaign_id == campaign.id)
+        .group_by(ProgressRow.stage_id, ProgressRow.status)
+    ):
+        counts.setdefault(stage_id, {})[st] = n
+    per_institution: dict[str, dict[str, str]] = {}
+    for inst, stage_id, st in session.exec(
+        select(ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status).where(ProgressRow.campaign_id == campaign.id)
+    ):
+        per_institution.setdefault(inst, {})[stage_id] = st
+    order = [s.id for s in campaign.stages if s.per_institution]
+    stage_views = [
+        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
+        for s in campaign.stages
+    ]
+    institution_views = []
+    for i in campaign.institutions:
+        mine = per_institution.get(i.id, {})
+        ordered = {sid: mine[sid] for sid in order if sid in mine}
+        institution_views.append(InstitutionView(i, _current(ordered), ordered))
+    return CampaignView(campaign, now, stage_views, institution_views)
+
+
+def _current(statuses: dict[str, str]) -> str:
+    """A ДОУ's state: the first stage waiting for it, else 'finished' or 'waiting'."""
+    for stage_id, st in statuses.items():
+        if st == Status.OPEN.value:
+            return stage_id
+    if all(Status(st) in (Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED) for st in statuses.values()):
+        return "finished"
+    return "waiting"
+
+
+def institution_detail(session: Session, campaign_id: str | None, institution_id: str, now: datetime) -> list[StageDetail]:
+    campaign = definition(session, campaign_id)
+    if not any(i.id == institution_id for i in campaign.institutions):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    reconcile(session, campaign.id, now)
+    details = []
+    for stage in campaign.stages:
+        if not stage.per_institution:
+            continue
+        key = (ProgressRow.campaign_id == campaign.id, ProgressRow.institution_id == institution_id, ProgressRow.stage_id == stage.id)
+        progress = session.exec(select(ProgressRow).where(*key)).one()
+        same = (ExtensionRow.campaign_id == campaign.id, ExtensionRow.institution_id == institution_id, ExtensionRow.stage_id == stage.id)
+        extensions = session.exec(select(ExtensionRow).where(*same).order_by(ExtensionRow.id)).all()
+        subs = (SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id, SubmissionRow.stage_id == stage.id)
+        submissions = session.exec(select(SubmissionRow).where(*subs).order_by(SubmissionRow.id)).all()
+        details.append(StageDetail(stage, progress, list(extensions), list(submissions)))
+    return details
+
+
+def history(session: Session, campaign_id: str | None, institution_id: str) -> list[AuditRow]:
+    """A ДОУ's audit trail, oldest first (by when each change took effect)."""
+    campaign = definition(session, campaign_id)
+    if not any(i.id == institution_id for i in campaign.institutions):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    query = (select(AuditRow).where(AuditRow.campaign_id == campaign.id, AuditRow.institution_id == institution_id)
+             .order_by(AuditRow.at, AuditRow.id))
+    return list(session.exec(query).all())

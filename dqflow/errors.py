@@ -1,0 +1,39 @@
+"""One error tree: every user mistake is a DqflowError the CLI turns into a clear line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DqflowError(Exception):
+    """A problem the user can fix; the message says what, where and how."""
+
+
+class NotFound(DqflowError):
+    """A named campaign, institution, stage or expert does not exist."""
+
+
+class NotAllowed(DqflowError):
+    """The action is understood but the campaign's state forbids it (not open, locked…)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about an input file, located as FILE:LINE:COL (1-based)."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+
+class SpecError(DqflowError):
+    """A campaign file has errors; each is a Problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

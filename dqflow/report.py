@@ -1,0 +1,383 @@
+"""What the coordinator reads: status tables, a ДОУ's card, its history, what a tick changed.
+
+Human text is in the campaign's language (Russian) with dates as dd.mm.yyyy HH:MM and the
+zone named; JSON carries ISO-8601 times with their offsets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dqflow.calendar import iso, show, show_date, zone_label
+from dqflow.engine import CampaignView, Change, StageDetail
+from dqflow.machine import Status
+from dqflow.store import AuditRow
+
+STATUS_RU = {
+    "upcoming": "ожидается",
+    "open": "открыт",
+    "done": "выполнено",
+    "late": "с опозданием",
+    "missed": "пропущено",
+    "excused": "освобождён",
+}
+STATE_RU = {"scheduled": "запланирован", "open": "открыт", "locked": "закрыт", "held": "проведён"}
+KIND_RU = {"task": "задача", "event": "событие", "assignment": "список экспертов", "handout": "выдача форм"}
+ACTION_RU = {
+    "load": "кампания загружена",
+    "open": "этап открыт",
+    "lock": "этап закрыт",
+    "hold": "событие состоялось",
+    "submit": "материалы сданы",
+    "resubmit": "материалы дополнены",
+    "extend": "срок продлён",
+    "reopen": "этап открыт повторно",
+    "excuse": "освобождён от этапа",
+}
+SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
+
+
+def status_json(view: CampaignView) -> str:
+    tz = view.campaign.tz
+    return json.dumps({
+        "campaign": view.campaign.id,
+        "timezone": view.campaign.timezone,
+        "now": iso(view.now, tz),
+        "stages": [
+            {"id": s.stage.id, "kind": s.stage.kind, "title": s.stage.title, "state": s.state,
+             "opens_at": iso(s.stage.opens_at, tz), "due_at": iso(s.stage.due_at, tz), "locks_at": iso(s.stage.locks_at, tz),
+             "counts": s.counts}
+            for s in view.stages
+        ],
+        "institutions": [
+            {"id": i.institution.id, "name": i.institution.name, "state": i.state, "stages": i.stages}
+            for i in view.institutions
+        ],
+    }, ensure_ascii=False, indent=2)
+
+
+def status_text(view: CampaignView) -> str:
+    c, tz = view.campaign, view.campaign.tz
+    lines = [
+        f"{c.title} ({c.id})",
+        f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}",
+        "",
+    ]
+    rows = []
+    for s in view.stages:
+        when = _event_time(s.stage, tz) if s.stage.kind == "event" else f"{show(s.stage.opens_at, tz)} – {show(s.stage.due_at, tz)}"
+        lock = show(s.stage.locks_at, tz) if s.stage.locks_at != s.stage.due_at else ""
+        counts = ", ".join(f"{STATUS_RU[k]} {n}" for k, n in s.counts.items() if n)
+        rows.append([s.stage.id, KIND_RU[s.stage.kind], STATE_RU[s.state], when, lock, counts])
+    lines += _table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", "ДОУ по статусам"], rows)
+    per = [s.stage.id for s in view.stages if s.stage.per_institution]
+    if view.institutions and per:
+        lines += ["", "ДОУ по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
+        rows = [[i.institution.id, i.institution.name, _state_ru(i.state)] + [SHORT[i.stages.get(p, "upcoming")] for p in per]
+                for i in view.institutions]
+        lines += _table(["ДОУ", "Название", "Сейчас"] + per, rows)
+    return "\n".join(lines)
+
+
+def _event_time(stage, tz: ZoneInfo) -> str:
+    return show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)
+
+
+def _state_ru(state: str) -> str:
+    return {"finished": "всё завершено", "waiting": "ждёт этапа"}.get(state, state)
+
+
+def institution_json(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
+    tz = view.campaign.tz
+    inst = next(i for i in view.institutions if i.institution.id == institution_id)
+    return json.dumps({
+        "campaign": view.campaign.id,
+        "timezone": view.campaign.timezone,
+        "now": iso(view.now, tz),
+        "institution": {"id": inst.institution.id, "name": inst.institution.name, "email": inst.institution.email, "state": inst.state},
+        "stages": [
+            {"id": d.stage.id, "status": d.progress.status, "opens_at": iso(d.progress.opens_at, tz),
+             "due_at": iso(d.progress.due_at, tz), "locks_at": iso(d.progress.locks_at, tz), "extended": d.progress.extended,
+             "submitted_at": iso(d.progress.submitted_at, tz),
+             "extensions": [{"until": iso(e.until, tz), "reason": e.reason, "granted_at": iso(e.granted_at, tz)} for e in d.extensions],
+             "submissions": [{"at": iso(s.at, tz), "links": json.loads(s.links)} for s in d.submissions]}
+            for d in details
+        ],
+    }, ensure_ascii=False, indent=2)
+
+
+def institution_text(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
+    tz = view.campaign.tz
+    inst = next(i for i in view.institutions if i.institution.id == institution_id)
+    lines = [
+        f"{inst.institution.name} (ДОУ {inst.institution.id}), {inst.institution.email}",
+        f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}; сейчас: {_state_ru(inst.state)}",
+        "",
+    ]
+    rows = []
+    for d in details:
+        p = d.progress
+        submitted = show(p.submitted_at, tz) if p.submitted_at else ""
+        rows.append([d.stage.id, STATUS_RU[p.status], show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
+                     show(p.locks_at, tz), submitted])
+    lines += _table(["Этап", "Статус", "Открыт", "Срок", "Блокировка", "Сдано"], rows)
+    for d in details:
+        for e in d.extensions:
+            lines.append(f"* {d.stage.id}: срок продлён до {show(e.until, tz)} ({show(e.granted_at, tz)}): {e.reason}")
+        for s in d.submissions:
+            links = json.loads(s.links)
+            if links:
+                lines.append(f"  {d.stage.id}, {show(s.at, tz)}: " + " ".join(links))
+    return "\n".join(lines)
+
+
+def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
+    if not rows:
+        return "Записей нет."
+    lines = [f"Время {zone_label(tz, now)}"]
+    for r in rows:
+        text = ACTION_RU.get(r.action, r.action)
+        move = f" ({STATUS_RU.get(r.source, r.source)} → {STATUS_RU.get(r.dest, r.dest)})" if r.source != r.dest and r.source else ""
+        detail = json.loads(r.detail) if r.detail else {}
+        extra = []
+        if detail.get("until"):
+            extra.append(f"до {show(datetime.fromisoformat(detail['until']), tz)}")
+        if detail.get("reason"):
+            extra.append(f"причина: {detail['reason']}")
+        if detail.get("links"):
+            extra.append(" ".join(detail["links"]))
+        late = f" [записано {show(r.recorded_at, tz)}]" if r.recorded_at != r.at else ""
+        lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + late)
+    return "\n".join(lines)
+
+
+def history_json(rows: list[AuditRow], tz: ZoneInfo) -> str:
+    return json.dumps([
+        {"at": iso(r.at, tz), "recorded_at": iso(r.recorded_at, tz), "stage": r.stage_id, "action": r.action,
+         "from": r.source, "to": r.dest, "detail": json.loads(r.detail) if r.detail else None}
+        for r in rows
+    ], ensure_ascii=False, indent=2)
+
+
+def changes_text(changes: list[Change], tz: ZoneInfo) -> str:
+    """Reconcile's changes, one line per stage and moment (a stage-wide change is one line)."""
+    if not changes:
+        return "Изменений нет."
+    grouped: dict[tuple, list[str]] = defaultdict(list)
+    for c in changes:
+        grouped[(c.at, c.stage_id, c.action, c.source, c.dest)].append(c.institution_id or "")
+    lines = []
+    for (at, stage, action, source, dest), who in grouped.items():
+        ids = [w for w in who if w]
+        if ids:
+            names = ", ".join(ids[:10]) + (f" и ещё {len(ids) - 10}" if len(ids) > 10 else "")
+            lines.append(f"{show(at, tz)}  {stage}: {STATUS_RU[source]} → {STATUS_RU[dest]} — ДОУ {names}")
+        else:
+            lines.append(f"{show(at, tz)}  {stage}: {STATE_RU[source]} → {STATE_RU[dest]}")
+    return "\n".join(lines)
+
+
+def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo) -> str:
+    verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
+    return f"ДОУ {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    fmt = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731
+    return [fmt(header), fmt(["─" * w for w in widths])] + [fmt(r) for r in rows]
+
+
+# -- the outbox ------------------------------------------------------------------------
+
+OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
+
+
+def outbox_json(rows, tz: ZoneInfo) -> str:
+    return json.dumps([
+        {"id": r.id, "key": r.key, "recipient": r.recipient, "role": r.role, "institution": r.institution_id,
+         "stage": r.stage_id, "rule": r.rule, "kind": r.kind, "deadline": iso(r.deadline, tz), "send_at": iso(r.send_at, tz),
+         "expires_at": iso(r.expires_at, tz), "state": r.state, "reason": r.reason, "attempts": r.attempts,
+         "retry_at": iso(r.retry_at, tz), "sent_at": iso(r.sent_at, tz), "message_id": r.message_id}
+        for r in rows
+    ], ensure_ascii=False, indent=2)
+
+
+def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
+    if not rows:
+        return "Очередь писем пуста."
+    table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", r.rule, OUTBOX_STATE_RU[r.state],
+              (f"попыток {r.attempts}; " if r.attempts else "") + (r.reason or "")] for r in rows]
+    return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
+
+
+def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime) -> str:
+    lines = [f"{recipient} — время {zone_label(tz, now)}"]
+    for r in rows:
+        state = OUTBOX_STATE_RU[r.state]
+        when = show(r.sent_at or r.send_at, tz)
+        because = {
+            "pending": f"запланировано правилом {r.rule} к сроку {show(r.deadline, tz)}",
+            "sent": f"отправлено по правилу {r.rule} (Message-ID {r.message_id})",
+            "skipped": f"не отправлено: {r.reason}",
+            "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {r.reason}",
+            "dead": f"не доставлено окончательно: {r.reason}",
+        }[r.state]
+        lines.append(f"{when}  {r.stage_id or 'сводка'}: {state} — {because}")
+    lines += [f"не запланировано — {gap}" for gap in gaps]
+    if len(lines) == 1:
+        lines.append("Для этого адреса ничего не запланировано.")
+    return "\n".join(lines)
+
+
+# -- the simulation --------------------------------------------------------------------
+
+WEEKDAY_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+
+
+def simulation_json(replay) -> str:
+    tz = replay.campaign.tz
+    plain = lambda v: iso(v, tz) if isinstance(v, datetime) else v  # noqa: E731
+    return json.dumps({
+        "campaign": replay.campaign.id,
+        "timezone": replay.campaign.timezone,
+        "events": [{k: plain(v) for k, v in e.items() if v is not None} for e in replay.events],
+        "emails": [{k: plain(v) for k, v in e.items()} for e in replay.emails],
+        "summary": simulation_summary(replay),
+    }, ensure_ascii=False, indent=2)
+
+
+def simulation_summary(replay) -> dict:
+    counts: dict[str, dict[str, int]] = {}
+    for s in replay.final.stages:
+        if s.counts:
+            counts[s.stage.id] = {k: n for k, n in s.counts.items() if n}
+    return {
+        "emails": len(replay.emails),
+        "recipients": len({e["to"] for e in replay.emails}),
+        "submissions": sum(1 for e in replay.events if e["type"] == "submit"),
+        "reviews": sum(1 for e in replay.events if e["type"] == "review"),
+        "extensions": sum(1 for e in replay.events if e["type"] == "extend"),
+        "refused": sum(1 for e in replay.events if e["type"] == "refused"),
+        "statuses": counts,
+    }
+
+
+def simulation_text(replay) -> str:
+    tz = replay.campaign.tz
+    mails: dict[tuple, list[str]] = defaultdict(list)
+    for m in replay.emails:
+        mails[(m["at"], m["subject"])].append(m["to"])
+    entries = [(e["at"], 0, _event_line(e)) for e in replay.events] + [
+        (at, 1, f"письмо «{subject}» → {', '.join(to)}" if len(to) < 3 else f"письма ({len(to)}) «{subject}» → {', '.join(to)}")
+        for (at, subject), to in mails.items()]
+    entries.sort(key=lambda x: (x[0], x[1]))
+    lines = [f"{replay.campaign.title} — моделирование, время {zone_label(tz, replay.campaign.stages[0].opens_at)}"]
+    day = None
+    for at, _, text in _collapse(entries):
+        local = at.astimezone(tz)
+        if local.date() != day:
+            day = local.date()
+            lines += ["", f"{local:%d.%m.%Y} ({WEEKDAY_RU[local.weekday()]})"]
+        lines.append(f"  {local:%H:%M}  {text}")
+    summary = simulation_summary(replay)
+    lines += ["", f"Итого: писем {summary['emails']} (адресатов {summary['recipients']}), сдано {summary['submissions']}, "
+                  f"отзывов экспертов {summary['reviews']}, продлений {summary['extensions']}, отказов {summary['refused']}."]
+    for stage_id, counts in summary["statuses"].items():
+        lines.append(f"  {stage_id}: " + ", ".join(f"{STATUS_RU[k]} {n}" for k, n in counts.items()))
+    return "\n".join(lines)
+
+
+def _event_line(e: dict) -> str:
+    if e["type"] == "submit":
+        return f"ДОУ {e['institution']} сдал(а) «{e['stage']}»: {STATUS_RU.get(e['to'], e['to'])}"
+    if e["type"] == "review":
+        return f"эксперт {e['expert']} проверил(а) ДОУ {e['institution']} («{e['stage']}»): этап ДОУ {STATUS_RU.get(e['to'], e['to'])}"
+    if e["type"] == "extend":
+        return f"ДОУ {e['institution']}: срок «{e['stage']}» продлён"
+    if e["type"] == "refused":
+        return f"ДОУ {e['institution']}: отказ — {e['reason']}"
+    if e.get("institution"):
+        return f"{e['stage']}: ДОУ {e['institution']} {STATUS_RU[e['from']]} → {STATUS_RU[e['to']]}"
+    return f"{e['stage']}: {STATE_RU[e['from']]} → {STATE_RU[e['to']]}"
+
+
+def _collapse(entries):
+    """Stage-wide moves of many ДОУ at one moment read as one line."""
+    out, i = [], 0
+    while i < len(entries):
+        at, order, text = entries[i]
+        j = i
+        while j + 1 < len(entries) and entries[j + 1][0] == at and _same_move(entries[j + 1][2], text):
+            j += 1
+        if j > i:
+            stage, _, rest = text.partition(": ДОУ ")
+            move = rest.split(" ", 1)[1]
+            out.append((at, order, f"{stage}: {j - i + 1} ДОУ {move}"))
+        else:
+            out.append((at, order, text))
+        i = j + 1
+    return out
+
+
+def _same_move(a: str, b: str) -> bool:
+    if ": ДОУ " not in a or ": ДОУ " not in b or "→" not in a:
+        return False
+    sa, _, ra = a.partition(": ДОУ ")
+    sb, _, rb = b.partition(": ДОУ ")
+    return sa == sb and ra.split(" ", 1)[1] == rb.split(" ", 1)[1]
+
+
+# -- expert lists -------------------------------------------------------------------
+
+
+def expert_list_json(current) -> str:
+    return json.dumps({
+        "stage": current.stage.id,
+        "assignments": [{"institution": inst, "experts": es} for inst, es in current.assignments.items()],
+        "load": dict(sorted(current.load().items())),
+        "problems": current.problems,
+    }, ensure_ascii=False, indent=2)
+
+
+def expert_list_csv(current, campaign) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["institution", "institution_name", "expert_id", "expert_name", "expert_email", "expert_institution"])
+    names = {i.id: i.name for i in campaign.institutions}
+    people = {e.id: (e, i.id) for i in campaign.institutions for e in i.experts}
+    for inst, experts in current.assignments.items():
+        for e in experts:
+            expert, home = people[e]
+            writer.writerow([inst, names[inst], e, expert.name, expert.email, home])
+    return buffer.getvalue()
+
+
+def expert_list_text(current, campaign) -> str:
+    names = {i.id: i.name for i in campaign.institutions}
+    people = {e.id: e.name for i in campaign.institutions for e in i.experts}
+    if not any(current.assignments.values()):
+        return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
+    lines = [f"{current.stage.title} ({current.stage.id})", ""]
+    lines += _table(["ДОУ", "Название", "Эксперты"],
+                    [[inst, names[inst], ", ".join(f"{e} ({people[e]})" for e in es)] for inst, es in current.assignments.items()])
+    lines += ["", "Нагрузка экспертов:", ""]
+    by_expert = current.by_expert()
+    lines += _table(["Эксперт", "Имя", "ДОУ", "Всего"],
+                    [[e, people[e], ", ".join(by_expert.get(e, [])), str(len(by_expert.get(e, [])))] for e in sorted(people)])
+    if current.problems:
+        lines += ["", "Правила, которые список не выполняет:"] + [f"- {p}" for p in current.problems]
+    return "\n".join(lines)
+
+
+def expert_diff_text(rows: list[dict], first: str, second: str) -> str:
+    table = [[r["institution"], ", ".join(r["both"]) or "—", ", ".join(r["only_" + first]) or "—", ", ".join(r["only_" + second]) or "—"]
+             for r in rows]
+    repeated = sum(1 for r in rows if r["both"])
+    return "\n".join(_table(["ДОУ", "в обоих", f"только {first}", f"только {second}"], table)
+                     + ["", f"ДОУ с повторным экспертом: {repeated}"])

@@ -1,0 +1,292 @@
+"""SQLModel tables, the database connection and the audit log. No business rules here."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy import DateTime, Index, event, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+from dqflow.calendar import UTC, as_utc
+from dqflow.errors import DqflowError, NotFound
+
+DEFAULT_DB = "dqflow.db"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in and out, whatever the driver keeps (SQLite keeps naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; domain code must pass aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def _when(**kwargs) -> datetime:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class CampaignRow(SQLModel, table=True):
+    __tablename__ = "campaign"
+    id: str = Field(primary_key=True)
+    title: str
+    timezone: str
+    digest: str
+    definition: str  # the validated campaign as JSON: the file need not stay around
+    loaded_at: datetime = _when(nullable=False)
+
+
+class StageRow(SQLModel, table=True):
+    __tablename__ = "stage"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    id: str = Field(primary_key=True)
+    position: int
+    kind: str
+    actor: str | None = None
+    state: str
+    opens_at: datetime = _when(nullable=False)
+    due_at: datetime = _when(nullable=False)
+    locks_at: datetime = _when(nullable=False)
+    reminders_planned: bool = False  # campaign-wide mail (events, coordinator work, handouts) is planned once
+    followup_planned: bool = False  # review stages: the recommendations to each ДОУ
+
+
+class InstitutionRow(SQLModel, table=True):
+    __tablename__ = "institution"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    id: str = Field(primary_key=True)
+    position: int
+    name: str
+    email: str
+
+
+class ExpertRow(SQLModel, table=True):
+    __tablename__ = "expert"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    id: str = Field(primary_key=True)
+    institution_id: str
+    name: str
+    email: str
+
+
+class AssignmentRow(SQLModel, table=True):
+    """An expert assigned to review a ДОУ in one expert list (an assignment stage)."""
+
+    __tablename__ = "assignment"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    stage_id: str = Field(primary_key=True)
+    institution_id: str = Field(primary_key=True)
+    expert_id: str = Field(primary_key=True)
+
+
+class ReviewRow(SQLModel, table=True):
+    """One expert's review of one ДОУ in one review stage: levels by area and recommendations."""
+
+    __tablename__ = "review"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    stage_id: str = Field(primary_key=True)
+    institution_id: str = Field(primary_key=True)
+    expert_id: str = Field(primary_key=True)
+    at: datetime = _when(nullable=False)
+    levels: str = "{}"  # JSON {area id: level id}
+    recommendations: str = ""
+
+
+class ProgressRow(SQLModel, table=True):
+    """One ДОУ in one per-ДОУ stage: its status and its own effective times."""
+
+    __tablename__ = "progress"
+    __table_args__ = (Index("ix_progress_stage_status", "campaign_id", "stage_id", "status"),)
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    institution_id: str = Field(primary_key=True)
+    stage_id: str = Field(primary_key=True)
+    status: str
+    opens_at: datetime = _when(nullable=False)
+    due_at: datetime = _when(nullable=False)
+    locks_at: datetime = _when(nullable=False)
+    extended: bool = False
+    submitted_at: datetime | None = _when(nullable=True)
+    planned_due: datetime | None = _when(nullable=True)  # the deadline its reminders were planned for
+
+
+class SubmissionRow(SQLModel, table=True):
+    __tablename__ = "submission"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True)
+    institution_id: str
+    stage_id: str
+    at: datetime = _when(nullable=False)
+    links: str = "[]"  # JSON list of URLs
+
+
+class ExtensionRow(SQLModel, table=True):
+    __tablename__ = "extension"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True)
+    institution_id: str
+    stage_id: str
+    until: datetime = _when(nullable=False)
+    reason: str
+    granted_at: datetime = _when(nullable=False)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One planned reminder to one address; messages group the rows due for one address.
+
+    `key` (campaign, recipient, stage, rule, effective deadline) makes planning idempotent:
+    a re-plan never duplicates, a moved deadline gets fresh keys.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "send_at"),
+        Index("ix_outbox_recipient", "campaign_id", "recipient"),
+        Index("ix_outbox_progress", "campaign_id", "institution_id", "stage_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    campaign_id: str
+    recipient: str
+    role: str  # institution | expert | coordinator
+    institution_id: str | None = None  # whose deadline it is about
+    stage_id: str | None = None
+    rule: str
+    kind: str  # the template: opened, before_due, due_today, overdue, missed, event, task, digest
+    deadline: datetime | None = _when(nullable=True)
+    send_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    state: str = "pending"  # pending → sent | skipped | failed → … | dead
+    reason: str | None = None
+    attempts: int = 0
+    retry_at: datetime | None = _when(nullable=True)
+    message_id: str | None = None
+    planned_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when(nullable=True)
+    reported: bool = False  # a dead row is reported once in the coordinator's digest
+
+
+class AuditRow(SQLModel, table=True):
+    """Every change, written in the transaction that makes it. `at` is when it took effect."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str
+    institution_id: str | None = None
+    stage_id: str | None = None
+    action: str
+    source: str | None = None
+    dest: str | None = None
+    at: datetime = _when(nullable=False)
+    recorded_at: datetime = _when(nullable=False)
+    detail: str | None = None
+
+
+def database_url(value: str | None) -> str:
+    """`--db` / DQFLOW_DB: a SQLAlchemy URL, or a path to a SQLite file."""
+    value = value or os.environ.get("DQFLOW_DB") or DEFAULT_DB
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine with the tables in place: WAL and a busy timeout on SQLite."""
+    url = database_url(url)
+    try:
+        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise DqflowError(f"cannot use database '{url}': {exc}; pass --db PATH or a URL like postgresql+psycopg://host/db") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except OperationalError as exc:
+        raise DqflowError(f"cannot open database '{url}': {exc.orig}") from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and writes nothing on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def dry_run(engine: Engine) -> Iterator[Session]:
+    """A session whose changes are always rolled back: 'as if it had run', writing nothing."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.expunge_all()  # what was read stays readable after the rollback
+            session.rollback()
+
+
+def campaign_ids(session: Session) -> list[str]:
+    return list(session.exec(select(CampaignRow.id).order_by(CampaignRow.id)))
+
+
+def campaign_row(session: Session, campaign_id: str | None) -> CampaignRow:
+    """The campaign named, or the only one loaded."""
+    ids = campaign_ids(session)
+    if campaign_id is None:
+        if len(ids) == 1:
+            campaign_id = ids[0]
+        elif not ids:
+            raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
+        else:
+            raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
+    row = session.get(CampaignRow, campaign_id)
+    if row is None:
+        raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
+    return row
+
+
+def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
+    """Insert rows, keeping the existing row on a unique-key clash; returns how many were offered."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+    return len(rows)
+
+
+def audit_many(session: Session, rows: list[dict]) -> None:
+    """Set-based insert of audit rows (one statement for a whole stage)."""
+    if rows:
+        session.execute(insert(AuditRow), rows)
