@@ -1,0 +1,386 @@
+"""Reminder rules → planned outbox rows, written by reconcile in its own transaction.
+
+A rule fixes the *day*; the message goes out at the start of the campaign's sending window
+that day. On a non-working day a reminder that looks ahead (`before`, `at: due`, events)
+moves to the previous working day, one that looks back (`at: opens`, `overdue`, the missed
+notice) to the next. Whether a planned row is still wanted is decided again when it is sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from dqflow import spec
+from dqflow.calendar import Duration
+from dqflow.machine import Status
+from dqflow.experts import stored
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore
+
+TASK_DEFAULTS = (
+    spec.ReminderRule("at", anchor="opens"),
+    spec.ReminderRule("before", offset=Duration(2, "wd")),
+    spec.ReminderRule("at", anchor="due"),
+    spec.ReminderRule("overdue", offset=Duration(1, "d"), max=2),
+)
+COORDINATOR_DEFAULTS = (spec.ReminderRule("before", offset=Duration(3, "d")), spec.ReminderRule("at", anchor="due"))
+EVENT_DEFAULTS = (spec.ReminderRule("before", offset=Duration(1, "d")),)
+OVERDUE_DEFAULT_MAX = 3
+MISSED_NOTICE_LIFETIME = timedelta(days=3)
+RECOMMENDATIONS_LIFETIME = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One planned send of one rule for one deadline."""
+
+    rule: str
+    kind: str
+    send_at: datetime
+    expires_at: datetime
+    skip: str | None = None  # why it is planned as skipped, decided from the rule alone
+
+
+def rules_for(campaign: spec.Campaign, stage: spec.Stage) -> tuple[spec.ReminderRule, ...]:
+    """The stage's own rules, else the campaign's defaults, else dqflow's defaults."""
+    if stage.reminders is not None:
+        return stage.reminders
+    if stage.kind == "event":
+        return EVENT_DEFAULTS
+    if stage.kind != "task":
+        return ()
+    if stage.actor == "coordinator":
+        return campaign.default_reminders if campaign.default_reminders is not None else COORDINATOR_DEFAULTS
+    return campaign.default_reminders if campaign.default_reminders is not None else TASK_DEFAULTS
+
+
+# -- when ------------------------------------------------------------------------------
+
+
+class Clock:
+    """The campaign's sending window and working days, in its zone."""
+
+    def __init__(self, campaign: spec.Campaign):
+        self.tz = campaign.tz
+        self.calendar = campaign.calendar
+        self.sending = campaign.sending
+        self.start = time.fromisoformat(campaign.sending.window_start)
+        self.end = time.fromisoformat(campaign.sending.window_end)
+
+    def sendable_day(self, day: date) -> bool:
+        return not self.sending.working_days_only or self.calendar.is_working_day(day)
+
+    def day_of(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+    def window_start(self, day: date, *, forward: bool) -> datetime:
+        """The window's start on `day`, moved to a sendable day in the given direction."""
+        step = timedelta(days=1 if forward else -1)
+        while not self.sendable_day(day):
+            day += step
+        return datetime.combine(day, self.start, self.tz)
+
+    def window_end(self, instant: datetime) -> datetime:
+        return datetime.combine(self.day_of(instant), self.end, self.tz)
+
+    def in_window(self, instant: datetime) -> bool:
+        local = instant.astimezone(self.tz)
+        return self.sendable_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_send_time(self, instant: datetime) -> datetime:
+        """`instant` itself when inside a window, else the start of the next window."""
+        if self.in_window(instant):
+            return instant
+        start = self.window_start(self.day_of(instant), forward=True)
+        if start < instant:
+            start = self.window_start(self.day_of(instant) + timedelta(days=1), forward=True)
+        return start
+
+
+def task_occurrences(rules, opens: datetime, due: datetime, locks: datetime, clock: Clock,
+                     calendar, *, missed_notice: bool) -> list[Occurrence]:
+    """Every send a deadline's rules ask for, in rule order; same-moment repeats are skipped."""
+    found: list[Occurrence] = []
+    for rule in rules:
+        if rule.kind == "at" and rule.anchor == "opens":
+            found.append(Occurrence("opens", "opened", clock.next_send_time(opens), due))
+        elif rule.kind in ("before", "at"):
+            name = "due" if rule.kind == "at" else f"before:{rule.offset}"
+            moment = due if rule.kind == "at" else rule.offset.before(due, clock.tz, calendar)
+            send_at = clock.window_start(clock.day_of(moment), forward=False)
+            kind = "due_today" if clock.day_of(send_at) == clock.day_of(due) else "before_due"
+            skip = "it would go out before the stage opens" if send_at < opens else None
+            found.append(Occurrence(name, kind, send_at, due, skip))
+        elif rule.kind == "overdue":
+            moment = due
+            for n in range(1, (rule.max or OVERDUE_DEFAULT_MAX) + 1):
+                moment = rule.offset.after(moment, clock.tz, calendar)
+                send_at = clock.window_start(clock.day_of(moment), forward=True)
+                if send_at > locks:
+                    break
+                if send_at > due:
+                    found.append(Occurrence(f"overdue:{rule.offset}#{n}", "overdue", send_at, locks))
+    if missed_notice:
+        send_at = clock.next_send_time(locks + timedelta(seconds=1))
+        found.append(Occurrence("missed", "missed", send_at, send_at + MISSED_NOTICE_LIFETIME))
+    return _first_per_moment(found)
+
+
+def event_occurrences(rules, at: datetime, clock: Clock, calendar) -> list[Occurrence]:
+    found = []
+    for rule in rules:
+        if rule.kind != "before":
+            continue
+        send_at = clock.window_start(clock.day_of(rule.offset.before(at, clock.tz, calendar)), forward=False)
+        found.append(Occurrence(f"before:{rule.offset}", "event", send_at, at,
+                                "it would go out after the event starts" if send_at >= at else None))
+    return _first_per_moment(found)
+
+
+def _first_per_moment(found: list[Occurrence]) -> list[Occurrence]:
+    """Two rules landing on one moment send one reminder: the first rule keeps it."""
+    taken: dict[datetime, str] = {}
+    result = []
+    for occ in found:
+        if occ.skip is None and occ.send_at in taken:
+            occ = Occurrence(occ.rule, occ.kind, occ.send_at, occ.expires_at, f"same send time as rule '{taken[occ.send_at]}'")
+        elif occ.skip is None:
+            taken[occ.send_at] = occ.rule
+        result.append(occ)
+    return result
+
+
+# -- who and writing -----------------------------------------------------------------
+
+
+def outbox_key(campaign_id: str, recipient: str, stage_id: str | None, rule: str, deadline: datetime | None) -> str:
+    return "|".join([campaign_id, recipient.lower(), stage_id or "-", rule, deadline.isoformat() if deadline else "-"])
+
+
+def plan(session: Session, campaign: spec.Campaign, now: datetime) -> int:
+    """Plan the reminders not planned yet; returns how many rows were written."""
+    clock = Clock(campaign)
+    written = 0
+    for stage in campaign.stages:
+        if stage.per_institution:
+            written += _plan_progress(session, campaign, stage, clock, now)
+        elif stage.kind == "event" or (stage.kind == "task" and stage.actor == "coordinator"):
+            written += _plan_once(session, campaign, stage, clock, now)
+        elif stage.kind == "handout" and now >= stage.opens_at:
+            written += plan_handout(session, campaign, stage, clock, now)
+        if stage.actor == "expert" and stage.per_institution and now > stage.locks_at:
+            written += plan_recommendations(session, campaign, stage, now)
+    return written
+
+
+def review_stage(campaign: spec.Campaign, list_id: str) -> spec.Stage | None:
+    """The expert task that follows an expert list."""
+    return next((s for s in campaign.stages if s.actor == "expert" and s.list == list_id), None)
+
+
+def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
+    """At a handout each expert gets one email with their ДОУ; the coordinator a copy of the whole list."""
+    row = session.get(StageRow, (campaign.id, stage.id))
+    assignments = stored(session, campaign.id, stage.list)
+    if row.reminders_planned or not assignments:
+        return 0  # planned already, or the list is not drawn yet
+    review = review_stage(campaign, stage.list)
+    deadline = review.due_at if review else stage.due_at
+    send_at = clock.next_send_time(stage.opens_at)
+    occ = Occurrence("handout", "handout", send_at, review.locks_at if review else stage.locks_at)
+    experts = sorted({e for es in assignments.values() for e in es})
+    emails = dict(session.exec(select(ExpertRow.id, ExpertRow.email).where(ExpertRow.campaign_id == campaign.id)).all())
+    new_rows = [_row(campaign, emails[e], "expert", None, stage.id, occ, deadline, clock, now) for e in experts]
+    copy = Occurrence("handout-copy", "handout_copy", send_at, occ.expires_at)
+    new_rows.append(_row(campaign, campaign.coordinator.email, "coordinator", None, stage.id, copy, deadline, clock, now))
+    row.reminders_planned = True
+    session.add(row)
+    return insert_ignore(session, OutboxRow, new_rows)
+
+
+def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> int:
+    """Each reviewed ДОУ gets its addressed recommendations, once: at the lock, or when the coordinator says."""
+    row = session.get(StageRow, (campaign.id, stage.id))
+    if row.followup_planned:
+        return 0
+    clock = Clock(campaign)
+    reviewed = session.exec(select(ReviewRow.institution_id).where(
+        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id).distinct()).all()
+    emails = dict(session.exec(select(InstitutionRow.id, InstitutionRow.email).where(InstitutionRow.campaign_id == campaign.id)).all())
+    send_at = clock.next_send_time(now)
+    occ = Occurrence("recommendations", "recommendations", send_at, send_at + RECOMMENDATIONS_LIFETIME)
+    new_rows = [_row(campaign, emails[i], "institution", i, stage.id, occ, stage.due_at, clock, now) for i in sorted(reviewed)]
+    row.followup_planned = True
+    session.add(row)
+    return insert_ignore(session, OutboxRow, new_rows)
+
+
+def _plan_progress(session, campaign, stage, clock, now) -> int:
+    rules = rules_for(campaign, stage)
+    rows = session.exec(
+        select(ProgressRow).where(
+            ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
+            col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
+            (col(ProgressRow.planned_due).is_(None)) | (ProgressRow.planned_due != ProgressRow.due_at),
+        )
+    ).all()
+    if not rows:
+        return 0
+    addresses = _recipients(session, campaign, stage, [r.institution_id for r in rows])
+    moved = [r for r in rows if r.planned_due is not None]
+    for r in moved:
+        session.execute(
+            update(OutboxRow).where(
+                OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == r.institution_id,
+                OutboxRow.stage_id == stage.id, OutboxRow.deadline == r.planned_due, col(OutboxRow.state).in_(["pending", "failed"]),
+            ).values(state="skipped", reason="the deadline moved").execution_options(synchronize_session=False)
+        )
+    by_times: dict[tuple, list[ProgressRow]] = defaultdict(list)
+    for r in rows:
+        if addresses.get(r.institution_id):
+            by_times[(r.opens_at, r.due_at, r.locks_at)].append(r)
+    new_rows = []
+    for (opens, due, locks), group in by_times.items():
+        occurrences = task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True)
+        for r in group:
+            for email, role in addresses[r.institution_id]:
+                new_rows += [_row(campaign, email, role, r.institution_id, stage.id, occ, due, clock, now) for occ in occurrences]
+            r.planned_due = r.due_at
+            session.add(r)
+    return insert_ignore(session, OutboxRow, new_rows)
+
+
+def _recipients(session, campaign, stage, institution_ids) -> dict[str, list[tuple[str, str]]]:
+    """Who acts for each ДОУ: the ДОУ itself, or the experts its list assigned (none before the list)."""
+    if stage.actor == "institution":
+        emails = session.exec(select(InstitutionRow.id, InstitutionRow.email).where(
+            InstitutionRow.campaign_id == campaign.id, col(InstitutionRow.id).in_(institution_ids))).all()
+        return {i: [(e, "institution")] for i, e in emails}
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for inst, email in session.exec(
+        select(AssignmentRow.institution_id, ExpertRow.email)
+        .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+        .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+               col(AssignmentRow.institution_id).in_(institution_ids))
+        .order_by(AssignmentRow.expert_id)
+    ).all():
+        found[inst].append((email, "expert"))
+    return found
+
+
+def _plan_once(session, campaign, stage, clock, now) -> int:
+    """Events and coordinator tasks concern the whole campaign: planned once, at the first reconcile."""
+    row = session.get(StageRow, (campaign.id, stage.id))
+    if row.reminders_planned:
+        return 0
+    rules = rules_for(campaign, stage)
+    if stage.kind == "event":
+        occurrences = event_occurrences(rules, stage.opens_at, clock, campaign.calendar)
+        people = _audience(session, campaign, stage.audience)
+    else:
+        occurrences = task_occurrences(rules, stage.opens_at, stage.due_at, stage.locks_at, clock, campaign.calendar,
+                                       missed_notice=False)
+        people = [(campaign.coordinator.email, "coordinator", None)]
+    new_rows = [_row(campaign, email, role, inst, stage.id, occ, stage.due_at, clock, now)
+                for email, role, inst in people for occ in occurrences]
+    row.reminders_planned = True
+    session.add(row)
+    return insert_ignore(session, OutboxRow, new_rows)
+
+
+def _audience(session, campaign, audience) -> list[tuple[str, str, str | None]]:
+    people = []
+    if "institutions" in audience:
+        people += [(e, "institution", i) for i, e in session.exec(
+            select(InstitutionRow.id, InstitutionRow.email).where(InstitutionRow.campaign_id == campaign.id)
+            .order_by(InstitutionRow.position)).all()]
+    if "experts" in audience:
+        people += [(e, "expert", i) for i, e in session.exec(
+            select(ExpertRow.institution_id, ExpertRow.email).where(ExpertRow.campaign_id == campaign.id)
+            .order_by(ExpertRow.id)).all()]
+    if "coordinator" in audience:
+        people.append((campaign.coordinator.email, "coordinator", None))
+    return people
+
+
+def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadline, clock: Clock, now) -> dict:
+    skip = occ.skip
+    if skip is None and (occ.expires_at <= now or clock.window_end(occ.send_at) <= now):
+        skip = "its time had passed when it was planned"
+    return {
+        "key": outbox_key(campaign.id, email, stage_id, occ.rule, deadline),
+        "campaign_id": campaign.id, "recipient": email, "role": role, "institution_id": institution_id,
+        "stage_id": stage_id, "rule": occ.rule, "kind": occ.kind, "deadline": deadline, "send_at": occ.send_at,
+        "expires_at": occ.expires_at, "state": "skipped" if skip else "pending", "reason": skip, "attempts": 0,
+        "planned_at": now, "reported": False,
+    }
+
+
+def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int:
+    """A coordinator digest at the next send time when someone is late or mail went dead."""
+    overdue = session.exec(select(ProgressRow.institution_id).where(
+        ProgressRow.campaign_id == campaign.id,
+        ((ProgressRow.status == Status.OPEN.value) & (ProgressRow.due_at < now))
+        | ((ProgressRow.status == Status.MISSED.value) & (ProgressRow.locks_at > now - timedelta(days=1)))
+    ).limit(1)).first()
+    dead = session.exec(select(OutboxRow.id).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
+                                                   col(OutboxRow.reported).is_(False)).limit(1)).first()
+    if overdue is None and dead is None:
+        return 0
+    clock = Clock(campaign)
+    send_at = clock.next_send_time(now)
+    day = clock.day_of(send_at)
+    occ = Occurrence(f"digest:{day.isoformat()}", "digest", send_at, clock.window_end(send_at))
+    return insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, None, occ, None, clock, now)])
+
+
+# -- reading the ledger ----------------------------------------------------------------
+
+
+def ledger(session: Session, campaign_id: str, state: str | None = None) -> list[OutboxRow]:
+    query = select(OutboxRow).where(OutboxRow.campaign_id == campaign_id)
+    if state:
+        query = query.where(OutboxRow.state == state)
+    return list(session.exec(query.order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id)).all())
+
+
+def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id: str | None) -> tuple[list[OutboxRow], list[str]]:
+    """The recipient's rows, and why nothing was planned where one might expect something."""
+    address = recipient.strip().lower()
+    query = select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, func.lower(OutboxRow.recipient) == address)
+    if stage_id:
+        query = query.where(OutboxRow.stage_id == stage_id)
+    rows = list(session.exec(query.order_by(OutboxRow.send_at, OutboxRow.id)).all())
+    planned = {(r.institution_id, r.stage_id) for r in rows}
+    stages = [s for s in campaign.stages if s.per_institution and (stage_id is None or s.id == stage_id)]
+    gaps = []
+    for inst in campaign.institutions:
+        if inst.email.lower() == address:
+            for stage in (s for s in stages if s.actor == "institution"):
+                if (inst.id, stage.id) not in planned:
+                    gaps.append(_gap(session, campaign, stage, inst.id))
+        for expert in (e for e in inst.experts if e.email.lower() == address):
+            for stage in (s for s in stages if s.actor == "expert"):
+                assigned = session.exec(select(AssignmentRow.institution_id).where(
+                    AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+                    AssignmentRow.expert_id == expert.id)).all()
+                if not assigned:
+                    gaps.append(f"{stage.id}: no expert list ({stage.list}) assigns expert {expert.id} to a ДОУ yet")
+    known = {campaign.coordinator.email.lower()} | {i.email.lower() for i in campaign.institutions} | {
+        e.email.lower() for i in campaign.institutions for e in i.experts}
+    if address not in known:
+        gaps.append(f"{recipient} is not an address of campaign '{campaign.id}' (no ДОУ, expert or coordinator has it)")
+    return rows, gaps
+
+
+def _gap(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str) -> str:
+    progress = session.get(ProgressRow, (campaign.id, institution_id, stage.id))
+    if not rules_for(campaign, stage):
+        return f"{stage.id}: the stage has no reminder rules"
+    if progress is not None and Status(progress.status).settled:
+        return f"{stage.id}: ДОУ {institution_id} was already {progress.status} before its reminders were planned"
+    return f"{stage.id}: not planned yet; reminders are planned at the next tick (dqflow tick, send or run)"

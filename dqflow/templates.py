@@ -1,0 +1,113 @@
+"""Email templates: a sandboxed jinja2 environment per folder, checked before anything is sent.
+
+Each kind has `KIND.txt` (blocks `subject` and `body`) and `KIND.html` (block `body`);
+`message.*` wraps one recipient's items into one message. HTML is autoescaped, text is not;
+an undefined name is an error, never an empty string.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations")
+LAYOUT = "message"
+DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "notifications"
+
+
+def default_folder(locale: str) -> Path:
+    return DEFAULT_FOLDER / locale
+
+
+@lru_cache(maxsize=8)
+def environment(folder: str) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(folder),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def render_block(folder: str, name: str, block: str, context: dict) -> str:
+    template = environment(folder).get_template(name)
+    return "".join(template.blocks[block](template.new_context(context))).strip()
+
+
+def render_item(folder: str, kind: str, item: dict) -> dict[str, str]:
+    """One item's subject, text and HTML, rendered with `item` in scope."""
+    context = {"item": item}
+    return {
+        "subject": render_block(folder, f"{kind}.txt", "subject", context),
+        "text": render_block(folder, f"{kind}.txt", "body", context),
+        "html": render_block(folder, f"{kind}.html", "body", context),
+    }
+
+
+SAMPLE_ITEM = {
+    "kind": "before_due", "role": "institution", "stage_id": "fill-form", "stage_title": "Заполнение формы мониторинга",
+    "url": "https://example.org/form", "institution_id": "2", "institution_name": "МАДОУ № 2",
+    "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "extended": False, "event_at": "19.11.2021 14:00",
+    "links": ["https://example.org/dou2"], "day": "01.12.2021",
+    "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59"}],
+    "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Заполнение формы", "lock": "30.11.2021 23:59"}],
+    "dead": [{"recipient": "dou5@example.org", "error": "550 mailbox unavailable"}],
+    "review_title": "Первичная внутренняя экспертиза",
+    "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],
+    "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"]}],
+    "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
+}
+
+
+def sample_context(kind: str) -> dict:
+    """The names every template may use: what the mailer really passes, with sample values."""
+    if kind == LAYOUT:
+        return {"campaign_title": "Мониторинг", "coordinator_name": "КДО", "coordinator_email": "kdo@example.org",
+                "zone": "Asia/Tomsk", "items": [{"text": "…", "html": "…", "subject": "…"}]}
+    return {"item": SAMPLE_ITEM}
+
+
+def problems(folder: Path) -> list[tuple[str, int, str]]:
+    """(file, line, message) for every missing, broken or unrenderable template."""
+    found = []
+    for kind in (*KINDS, LAYOUT):
+        for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):
+            name = kind + suffix
+            path = folder / name
+            if not path.is_file():
+                found.append((str(path), 1, f"template {name} is missing (every kind needs .txt and .html: {', '.join(KINDS)}, {LAYOUT})"))
+                continue
+            try:
+                template = environment(str(folder)).get_template(name)
+            except TemplateSyntaxError as exc:
+                found.append((str(path), exc.lineno or 1, f"template syntax: {exc.message}"))
+                continue
+            except TemplateError as exc:
+                found.append((str(path), 1, f"template: {exc}"))
+                continue
+            for block in blocks:
+                if block not in template.blocks:
+                    found.append((str(path), 1, f"template {name} needs a {{% block {block} %}}"))
+            if any(block not in template.blocks for block in blocks):
+                continue
+            context = sample_context(kind)
+            try:
+                template.render(context)  # render() maps errors back to template lines
+            except TemplateError as exc:
+                found.append((str(path), _line(exc), f"template {name} does not render: {exc}"))
+    return found
+
+
+def _line(exc: Exception) -> int:
+    tb = exc.__traceback__
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith((".txt", ".html")):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
