@@ -1,0 +1,301 @@
+"""Drawing an expert list: who reviews which ДОУ. Pure: rosters in, assignments out.
+
+Hard rules, never broken: an expert never reviews their own ДОУ or a declared conflict,
+never twice the same ДОУ. Soft rules, met whenever the roster allows: each ДОУ gets
+exactly `per` experts; no reciprocal pair (experts of A review B while experts of B review
+A); with a previous list, no ДОУ sees an expert again; loads differ by at most one (and
+stay within `max_load`). A seeded greedy draw is repaired by local search with restarts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+HARD = 1000  # an unfilled place or a load over max_load outweighs every soft rule together
+GREEDY_LOOKS = 24
+REPAIR_LOOKS = 80
+
+
+@dataclass(frozen=True)
+class Request:
+    institutions: tuple[str, ...]
+    home: dict[str, str]  # expert id → their ДОУ id
+    per: int = 2
+    previous: dict[str, frozenset[str]] = field(default_factory=dict)  # ДОУ → experts it had before
+    exclude: frozenset[tuple[str, str]] = frozenset()  # (ДОУ, expert) pairs that must not meet
+    max_load: int | None = None
+
+    def eligible(self, institution: str, expert: str) -> bool:
+        return self.home[expert] != institution and (institution, expert) not in self.exclude
+
+    def load_bounds(self) -> tuple[int, int]:
+        """The loads of a perfectly even list: every expert has lo or hi reviews."""
+        experts = len(self.home)
+        if not experts:
+            return 0, 0
+        total = len(self.institutions) * self.per
+        lo, hi = total // experts, -(-total // experts)
+        if self.max_load is not None:
+            hi = min(hi, self.max_load)
+            lo = min(lo, hi)
+        return lo, hi
+
+
+@dataclass
+class Allocation:
+    assignments: dict[str, list[str]]
+    problems: list[str]
+
+    def load(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for experts in self.assignments.values():
+            for e in experts:
+                counts[e] += 1
+        return dict(counts)
+
+
+class _State:
+    """An assignment and its score, updated in O(1) per added or removed review."""
+
+    def __init__(self, request: Request):
+        self.r = request
+        self.lo, self.hi = request.load_bounds()
+        self.assign: dict[str, list[str]] = {i: [] for i in request.institutions}
+        self.load: dict[str, int] = {e: 0 for e in request.home}
+        self.cnt: dict[tuple[str, str], int] = defaultdict(int)  # (reviewed ДОУ, reviewer's ДОУ) → reviews
+        self.score = HARD * len(request.institutions) * request.per + sum(self._pen(0) for _ in request.home)
+
+    def _pen(self, load: int) -> int:
+        over_max = max(0, load - self.r.max_load) if self.r.max_load is not None else 0
+        return max(0, load - self.hi) + max(0, self.lo - load) + HARD * over_max
+
+    def _recip(self, a: str, b: str) -> int:
+        return 1 if self.cnt[(a, b)] > 0 and self.cnt[(b, a)] > 0 else 0
+
+    def add(self, inst: str, expert: str) -> int:
+        h = self.r.home[expert]
+        before = self._recip(inst, h)
+        self.cnt[(inst, h)] += 1
+        delta = self._recip(inst, h) - before - HARD
+        delta += 1 if expert in self.r.previous.get(inst, ()) else 0
+        delta += self._pen(self.load[expert] + 1) - self._pen(self.load[expert])
+        self.load[expert] += 1
+        self.assign[inst].append(expert)
+        self.score += delta
+        return delta
+
+    def remove(self, inst: str, expert: str) -> int:
+        h = self.r.home[expert]
+        before = self._recip(inst, h)
+        self.cnt[(inst, h)] -= 1
+        delta = self._recip(inst, h) - before + HARD
+        delta -= 1 if expert in self.r.previous.get(inst, ()) else 0
+        delta += self._pen(self.load[expert] - 1) - self._pen(self.load[expert])
+        self.load[expert] -= 1
+        self.assign[inst].remove(expert)
+        self.score += delta
+        return delta
+
+    def replace(self, inst: str, old: str, new: str) -> int:
+        return self.remove(inst, old) + self.add(inst, new)
+
+    def troubled(self) -> list[tuple[str, str]]:
+        """Reviews that take part in a broken soft rule."""
+        found = []
+        for inst, experts in self.assign.items():
+            for e in experts:
+                h = self.r.home[e]
+                if (self.cnt[(h, inst)] > 0 or e in self.r.previous.get(inst, ()) or self.load[e] > self.hi
+                        or self.load[e] < self.lo):
+                    found.append((inst, e))
+        idle = [e for e, n in self.load.items() if n < self.lo]
+        if idle:  # an idle expert is fixed by taking a review from a busy one
+            found += [(inst, e) for inst, experts in self.assign.items() for e in experts if self.load[e] > self.lo]
+        return found
+
+    def snapshot(self) -> dict[str, list[str]]:
+        return {i: sorted(es) for i, es in self.assign.items()}
+
+
+def allocate(request: Request, seed: int = 0, restarts: int = 6) -> Allocation:
+    """The best list found; `problems` says which rules it could not keep, and why."""
+    best: _State | None = None
+    for attempt in range(restarts):
+        state = _search(request, random.Random(f"{seed}:{attempt}"))
+        if best is None or state.score < best.score:
+            best = state
+        if best.score == 0:
+            break
+    assignments = best.snapshot()
+    return Allocation(assignments, explain(request, assignments))
+
+
+def _search(request: Request, rng: random.Random) -> _State:
+    state = _State(request)
+    candidates = {i: [e for e in request.home if request.eligible(i, e)] for i in request.institutions}
+    for i in candidates.values():
+        rng.shuffle(i)
+    order = sorted(request.institutions, key=lambda i: (len(candidates[i]), rng.random()))
+    idlest = [(0, rng.random(), e) for e in request.home]  # a heap of experts by load: O(log m) per pick
+    heapq.heapify(idlest)
+    for inst in order:  # greedy: the ДОУ with fewest candidates choose first, among the idlest experts
+        for _ in range(request.per):
+            options = _idlest_options(state, inst, idlest)
+            if not options:
+                options = [e for e in candidates[inst] if e not in state.assign[inst]]
+            if not options:
+                break
+            best = min(options, key=lambda e: (_try_add(state, inst, e), state.load[e], rng.random()))
+            state.add(inst, best)
+            heapq.heappush(idlest, (state.load[best], rng.random(), best))
+    _repair(state, candidates, rng)
+    return state
+
+
+def _idlest_options(state: _State, inst: str, idlest: list) -> list[str]:
+    """Up to GREEDY_LOOKS eligible experts of least load; stale heap entries are dropped on the way."""
+    options, kept = [], []
+    while idlest and len(options) < GREEDY_LOOKS:
+        load, tie, expert = heapq.heappop(idlest)
+        if load != state.load[expert]:
+            continue  # an older entry: the current one is in the heap too
+        kept.append((load, tie, expert))
+        if state.r.eligible(inst, expert) and expert not in state.assign[inst]:
+            options.append(expert)
+    for entry in kept:
+        heapq.heappush(idlest, entry)
+    return options
+
+
+def _try_add(state: _State, inst: str, expert: str) -> int:
+    delta = state.add(inst, expert)
+    state.remove(inst, expert)
+    return delta
+
+
+def _repair(state: _State, candidates: dict[str, list[str]], rng: random.Random) -> None:
+    request = state.r
+    budget = 40 * len(request.institutions) * request.per + 400
+    best_score, best = state.score, state.snapshot()
+    steps = 0
+    while state.score > 0 and steps < budget:
+        trouble = state.troubled()
+        short = [i for i in request.institutions if len(state.assign[i]) < request.per]
+        if not trouble and not short:
+            break
+        rng.shuffle(trouble)
+        for inst in short:  # a place left empty: take any candidate, even a busy one
+            options = [e for e in candidates[inst] if e not in state.assign[inst]]
+            if options:
+                state.add(inst, min(options, key=lambda e: (_try_add(state, inst, e), rng.random())))
+        for inst, expert in trouble[:8]:
+            steps += 1
+            if expert not in state.assign[inst]:
+                continue
+            _improve(state, inst, expert, candidates, rng)
+            if state.score < best_score:
+                best_score, best = state.score, state.snapshot()
+            if state.score == 0:
+                break
+    if state.score > best_score:
+        _restore(state, best)
+
+
+def _improve(state: _State, inst: str, expert: str, candidates: dict[str, list[str]], rng: random.Random) -> None:
+    """Replace or swap one troubled review: the best move, a sideways one at times, rarely a worse one."""
+    moves: list[tuple[int, float, tuple]] = []
+    pool = candidates[inst]
+    if len(pool) > REPAIR_LOOKS:  # big rosters: the idlest and a random few are enough to choose from
+        pool = heapq.nsmallest(REPAIR_LOOKS // 2, pool, key=state.load.__getitem__) + rng.sample(pool, REPAIR_LOOKS // 2)
+    for new in pool:
+        if new not in state.assign[inst]:
+            delta = state.replace(inst, expert, new)
+            state.replace(inst, new, expert)
+            moves.append((delta, rng.random(), ("replace", new)))
+    partners = [(other, e) for other in rng.sample(list(state.assign), min(len(state.assign), 40)) if other != inst
+                for e in state.assign[other]]
+    for other, theirs in partners:
+        if (theirs == expert or theirs in state.assign[inst] or expert in state.assign[other]
+                or not state.r.eligible(inst, theirs) or not state.r.eligible(other, expert)):
+            continue
+        delta = state.replace(inst, expert, theirs) + state.replace(other, theirs, expert)
+        state.replace(other, expert, theirs)
+        state.replace(inst, theirs, expert)
+        moves.append((delta, rng.random(), ("swap", other, theirs)))
+    if not moves:
+        return
+    delta, _, move = min(moves)
+    if delta > 0 and rng.random() > 0.1:
+        return
+    if move[0] == "replace":
+        state.replace(inst, expert, move[1])
+    else:
+        state.replace(inst, expert, move[2])
+        state.replace(move[1], move[2], expert)
+
+
+def _restore(state: _State, snapshot: dict[str, list[str]]) -> None:
+    for inst in list(state.assign):
+        for e in list(state.assign[inst]):
+            state.remove(inst, e)
+    for inst, experts in snapshot.items():
+        for e in experts:
+            state.add(inst, e)
+
+
+def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
+    """Every rule the list breaks, in words a coordinator can act on."""
+    problems = []
+    for inst in request.institutions:
+        experts = assignments.get(inst, [])
+        own = [e for e in experts if request.home.get(e) == inst]
+        if own:
+            problems.append(f"ДОУ {inst} is reviewed by its own expert(s) {', '.join(own)}")
+        conflicts = [e for e in experts if (inst, e) in request.exclude]
+        if conflicts:
+            problems.append(f"ДОУ {inst} is reviewed by declared conflict(s) {', '.join(conflicts)}")
+        if len(set(experts)) != len(experts):
+            problems.append(f"ДОУ {inst} has the same expert twice")
+        if len(experts) < request.per:
+            eligible = sum(1 for e in request.home if request.eligible(inst, e))
+            why = f"only {eligible} expert(s) may review it" if eligible < request.per else "the experts' loads left no room"
+            problems.append(f"ДОУ {inst} has {len(experts)} of {request.per} experts: {why}")
+        again = [e for e in experts if e in request.previous.get(inst, ())]
+        if again:
+            problems.append(f"ДОУ {inst} sees expert(s) {', '.join(again)} again from the previous list")
+    reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts if e in request.home}
+    for a, b in sorted(reviewed_by):
+        if a < b and (b, a) in reviewed_by:
+            problems.append(f"ДОУ {a} and {b} review each other (reciprocal pair)")
+    load = {e: 0 for e in request.home}
+    for experts in assignments.values():
+        for e in experts:
+            load[e] = load.get(e, 0) + 1
+    if load and max(load.values()) - min(load.values()) > 1:
+        busiest = max(load, key=load.get)
+        idlest = min(load, key=load.get)
+        problems.append(f"loads are uneven: {busiest} has {load[busiest]} reviews, {idlest} has {load[idlest]}")
+    if request.max_load is not None:
+        over = [e for e, n in load.items() if n > request.max_load]
+        if over:
+            problems.append(f"expert(s) {', '.join(sorted(over))} exceed max_load {request.max_load}")
+    return problems
+
+
+def hard_problems(request: Request, assignments: dict[str, list[str]]) -> list[str]:
+    """Only the rules a coordinator's manual edit may never break."""
+    found = []
+    for inst, experts in assignments.items():
+        for e in experts:
+            if e not in request.home:
+                found.append(f"no expert '{e}' in the campaign")
+            elif request.home[e] == inst:
+                found.append(f"expert {e} belongs to ДОУ {inst} and cannot review it")
+            elif (inst, e) in request.exclude:
+                found.append(f"expert {e} is a declared conflict of ДОУ {inst}")
+        if len(set(experts)) != len(experts):
+            found.append(f"ДОУ {inst} would have the same expert twice")
+    return found

@@ -1,0 +1,235 @@
+"""Expert lists and reviews in the database: draw, edit, freeze, read, record.
+
+Drawing is `allocation`'s job; this module turns the stored campaign into its request,
+keeps the lists editable until their stage locks, and records reviews.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, select
+
+from dqflow import spec
+from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
+from dqflow.calendar import show
+from dqflow.errors import DqflowError, NotAllowed, NotFound
+from dqflow.store import AssignmentRow, AuditRow, ReviewRow
+
+
+@dataclass
+class ExpertList:
+    stage: spec.Stage
+    assignments: dict[str, list[str]]  # ДОУ → experts, in roster order
+    problems: list[str]
+
+    def load(self) -> dict[str, int]:
+        return Allocation(self.assignments, []).load()
+
+    def by_expert(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for inst, experts in self.assignments.items():
+            for e in experts:
+                found.setdefault(e, []).append(inst)
+        return found
+
+
+def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
+    stage = campaign.stage(stage_id)
+    if stage is None:
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'")
+    if stage.kind != "assignment":
+        lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
+        raise NotAllowed(f"stage '{stage_id}' is a {stage.kind}, not an expert list; lists: {lists}")
+    return stage
+
+
+def request_for(session: Session, campaign: spec.Campaign, stage: spec.Stage) -> Request:
+    previous = {}
+    if stage.distinct_from:
+        previous = {i: frozenset(es) for i, es in stored(session, campaign.id, stage.distinct_from).items()}
+    return Request(
+        institutions=tuple(i.id for i in campaign.institutions),
+        home={e.id: i.id for i in campaign.institutions for e in i.experts},
+        per=stage.experts_per_institution or 2,
+        previous=previous,
+        exclude=frozenset(stage.exclude),
+        max_load=stage.max_load,
+    )
+
+
+def seed_for(campaign: spec.Campaign, stage: spec.Stage) -> int:
+    """A list drawn by itself is reproducible: its seed comes from the campaign and stage ids."""
+    return int(hashlib.sha256(f"{campaign.id}/{stage.id}".encode()).hexdigest()[:8], 16)
+
+
+def stored(session: Session, campaign_id: str, stage_id: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for inst, expert in session.exec(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
+            AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id)
+            .order_by(AssignmentRow.institution_id, AssignmentRow.expert_id)).all():
+        found.setdefault(inst, []).append(expert)
+    return found
+
+
+def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime, seed: int | None = None,
+         replace: bool = False) -> ExpertList:
+    """Draw and store a list. A stored list is kept unless `replace`; a locked one never changes."""
+    stage = assignment_stage(campaign, stage_id)
+    _check_editable(campaign, stage, now)
+    if stored(session, campaign.id, stage.id) and not replace:
+        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
+    request = request_for(session, campaign, stage)
+    result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
+    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": result.problems})
+    return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
+
+
+def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> bool:
+    """Reconcile's part: a list stage that is open (or was missed while down) draws itself once."""
+    if now < stage.opens_at or stored(session, campaign.id, stage.id):
+        return False
+    result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
+    _store(session, campaign, stage, result.assignments, max(stage.opens_at, min(now, stage.locks_at)), "draw",
+           {"automatic": True, "problems": result.problems}, recorded_at=now)
+    return True
+
+
+def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, institution_id: str, experts: list[str],
+                now: datetime) -> ExpertList:
+    """The coordinator's edit of one ДОУ's experts, checked against the hard rules."""
+    stage = assignment_stage(campaign, stage_id)
+    _check_editable(campaign, stage, now)
+    if not any(i.id == institution_id for i in campaign.institutions):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    request = request_for(session, campaign, stage)
+    problems = hard_problems(request, {institution_id: experts})
+    if problems:
+        raise NotAllowed("; ".join(problems))
+    lists = stored(session, campaign.id, stage.id)
+    lists[institution_id] = list(experts)
+    _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts})
+    return current(session, campaign, stage_id)
+
+
+def current(session: Session, campaign: spec.Campaign, stage_id: str) -> ExpertList:
+    stage = assignment_stage(campaign, stage_id)
+    assignments = stored(session, campaign.id, stage.id)
+    problems = explain(request_for(session, campaign, stage), assignments) if assignments else []
+    return ExpertList(stage, _roster_order(campaign, assignments), problems)
+
+
+def _roster_order(campaign: spec.Campaign, assignments: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {i.id: sorted(assignments.get(i.id, [])) for i in campaign.institutions}
+
+
+def _check_editable(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> None:
+    if now > stage.locks_at:
+        raise NotAllowed(f"list '{stage.id}' is locked since {show_time(stage.locks_at, campaign)} and frozen")
+
+
+def show_time(instant: datetime, campaign: spec.Campaign) -> str:
+    return f"{show(instant, campaign.tz)} ({campaign.timezone})"
+
+
+def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignments: dict[str, list[str]], at: datetime,
+           action: str, detail: dict, recorded_at: datetime | None = None) -> None:
+    session.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.id))
+    rows = [{"campaign_id": campaign.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e}
+            for inst, experts in assignments.items() for e in experts]
+    if rows:
+        session.execute(insert(AssignmentRow), rows)
+    session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
+                         recorded_at=recorded_at or at, detail=json.dumps(detail, ensure_ascii=False)))
+
+
+def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:
+    a = current(session, campaign, first).assignments
+    b = current(session, campaign, second).assignments
+    return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
+             "only_" + second: sorted(set(b[i.id]) - set(a[i.id]))} for i in campaign.institutions]
+
+
+# -- reviews -----------------------------------------------------------------------
+
+
+def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
+    """`AREA=LEVEL` pairs checked against the campaign's areas and level scale."""
+    areas = {a.id for a in campaign.areas}
+    levels = {lv.id for lv in campaign.levels}
+    found = {}
+    for pair in pairs:
+        area, sep, level = pair.partition("=")
+        if not sep:
+            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
+        if area not in areas:
+            raise DqflowError(f"--level: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
+        if level not in levels:
+            raise DqflowError(f"--level: no level '{level}' in the campaign; levels: {', '.join(sorted(levels)) or 'none declared'}")
+        found[area] = level
+    return found
+
+
+def record_review(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str, expert_id: str,
+                  levels: dict[str, str], recommendations: str, now: datetime) -> bool:
+    """Store (or update) one review; True when every expert of the ДОУ has now reported."""
+    assigned = stored(session, campaign.id, stage.list).get(institution_id, [])
+    if expert_id not in assigned:
+        who = ", ".join(assigned) or "nobody yet"
+        raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
+                         f"(assigned: {who}); only they may review it")
+    row = session.get(ReviewRow, (campaign.id, stage.id, institution_id, expert_id))
+    action = "review" if row is None else "review-update"
+    row = row or ReviewRow(campaign_id=campaign.id, stage_id=stage.id, institution_id=institution_id, expert_id=expert_id, at=now)
+    row.at, row.levels, row.recommendations = now, json.dumps(levels, ensure_ascii=False, sort_keys=True), recommendations
+    session.add(row)
+    session.add(AuditRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage.id, action=action, at=now,
+                         recorded_at=now, detail=json.dumps({"expert": expert_id, "levels": levels}, ensure_ascii=False)))
+    session.flush()
+    reported = set(session.exec(select(ReviewRow.expert_id).where(
+        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id, ReviewRow.institution_id == institution_id)).all())
+    return set(assigned) <= reported
+
+
+def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: str) -> list[ReviewRow]:
+    return list(session.exec(select(ReviewRow).where(
+        ReviewRow.campaign_id == campaign_id, ReviewRow.stage_id == stage_id, ReviewRow.institution_id == institution_id)
+        .order_by(ReviewRow.at, ReviewRow.expert_id)).all())
+
+
+def read_review_csv(path: str, campaign: spec.Campaign) -> list[tuple[str, str, str, dict[str, str], str]]:
+    """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
+    import csv
+
+    from dqflow.errors import Problem, SpecError
+
+    columns = ["institution", "stage", "expert", "levels", "recommendations"]
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DqflowError(f"cannot read {path}: {exc}") from None
+    if not rows or [c.strip() for c in rows[0]] != columns:
+        raise SpecError([Problem(path, 1, 1, f"the header must be {','.join(columns)}")])
+    entries, problems = [], []
+    for line, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        row = [c.strip() for c in row] + [""] * (len(columns) - len(row))
+        pairs = [p for p in row[3].split(";") if p.strip()]
+        try:
+            marks = parse_levels(campaign, pairs)
+        except DqflowError as exc:
+            problems.append(Problem(path, line, 4, str(exc).replace("--level", "levels")))
+            continue
+        for col, value in enumerate(row[:3], 1):
+            if not value:
+                problems.append(Problem(path, line, col, f"{columns[col - 1]} is empty"))
+        entries.append((row[0], row[1], row[2], marks, row[4]))
+    if problems:
+        raise SpecError(problems)
+    return entries

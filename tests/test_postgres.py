@@ -1,0 +1,63 @@
+"""The same engine on PostgreSQL (127.0.0.1:5432, trust auth), skipped with a reason where absent."""
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dqflow.cli import cli
+
+TOMSK = Path(__file__).resolve().parent.parent / "workflows" / "tomsk-2021.yaml"
+SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def pg_url():
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    admin = SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test"
+    try:
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}".splitlines()[0])
+    name = f"dqflow_{uuid.uuid4().hex[:12]}"
+    connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        connection.close()
+
+
+def run(url, *args):
+    result = CliRunner().invoke(cli, ["--db", url, *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_tomsk_campaign_on_postgresql(pg_url):
+    assert run(pg_url, "load", str(TOMSK), "--now", "2021-11-18").exit_code == 0
+    assert "nothing changed" in run(pg_url, "load", str(TOMSK), "--now", "2021-11-18").output
+
+    on_time = run(pg_url, "submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30", "--link", "https://dou2.example.org/f")
+    assert on_time.exit_code == 0, on_time.output
+    late = run(pg_url, "submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
+    assert late.exit_code == 1 and "locked" in late.output
+
+    first = run(pg_url, "tick", "--now", "2021-12-02 10:00").output
+    assert "review1" in first
+    assert run(pg_url, "tick", "--now", "2021-12-02 10:00").output.strip() == "Изменений нет."
+
+    status = json.loads(run(pg_url, "status", "--json", "--now", "2021-12-02 10:00").output)
+    fill = next(s for s in status["stages"] if s["id"] == "fill-form")
+    assert fill["counts"]["done"] == 1 and fill["counts"]["missed"] == 10
+    assert fill["due_at"] == "2021-11-30T23:59:59+07:00"
+
+    lists = json.loads(run(pg_url, "experts", "show", "list1", "--json").output)
+    assert all(len(a["experts"]) == 2 for a in lists["assignments"])
+
+    outbox = json.loads(run(pg_url, "outbox", "--json").output)
+    keys = [row["key"] for row in outbox]
+    assert keys and len(keys) == len(set(keys))
