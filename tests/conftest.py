@@ -1,0 +1,60 @@
+"""Shared fixtures: the bundled Tomsk campaign, a fresh SQLite file per test, the CLI."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dqflow.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
+
+
+class Cli:
+    """Runs `dqflow` in-process against one database; a traceback is always a test failure."""
+
+    def __init__(self, db_url: str, env: dict[str, str] | None = None):
+        self.db_url = db_url
+        self.env = env or {}
+
+    def __call__(self, *args: str, input: str | None = None):
+        result = CliRunner().invoke(cli, ["--db", self.db_url, *map(str, args)], input=input, env=self.env)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def json(self, *args: str):
+        return json.loads(self.ok(*args, "--json"))
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dqflow.db'}"
+
+
+@pytest.fixture
+def dq(db_url: str) -> Cli:
+    return Cli(db_url)
+
+
+@pytest.fixture
+def tomsk(dq: Cli) -> Cli:
+    """The Tomsk campaign loaded a week before it starts."""
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    return dq
+
+
+@pytest.fixture
+def workflow_copy(tmp_path: Path) -> Path:
+    """A private copy of the Tomsk file (and anything beside it) that a test may edit."""
+    target = tmp_path / "campaign"
+    shutil.copytree(TOMSK.parent, target)
+    return target / TOMSK.name
