@@ -1,0 +1,266 @@
+"""The command line: status output (JSON and Russian text), campaign selection, bad arguments, --help."""
+
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TOMSK, Cli
+
+PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
+STATUSES = {"upcoming", "open", "done", "late", "missed", "excused"}
+ISO_TOMSK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+def sqlite_path(db_url: str) -> Path:
+    return Path(db_url.removeprefix("sqlite:///"))
+
+
+def dump(db_url: str) -> list[str]:
+    with sqlite3.connect(sqlite_path(db_url)) as c:
+        return list(c.iterdump())
+
+
+def one_line_error(result, exit_code: int = 1) -> str:
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# -- 9. status --json ----------------------------------------------------------------------
+
+
+def test_status_json_shape(tomsk: Cli):
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-25 09:00")
+    view = tomsk.json("status", "--now", "2021-11-25 10:00")
+    assert list(view) == ["campaign", "timezone", "now", "stages", "institutions"]
+    assert view["campaign"] == "tomsk-2021"
+    assert view["timezone"] == "Asia/Tomsk"
+    assert view["now"] == "2021-11-25T10:00:00+07:00"
+
+    assert [s["id"] for s in view["stages"]] == [
+        "kickoff-webinar", "fill-form", "list1", "handout1", "review1", "review1-webinar", "refill", "list2",
+        "handout2", "review2", "review2-webinar", "final-fix", "operator-submission", "analysis"]
+    for s in view["stages"]:
+        assert set(s) == {"id", "kind", "title", "state", "opens_at", "due_at", "locks_at", "counts"}, s["id"]
+        assert s["kind"] in {"task", "event", "assignment", "handout"}
+        assert s["state"] in {"scheduled", "open", "locked", "held"}
+        assert isinstance(s["title"], str) and s["title"]
+        for key in ("opens_at", "due_at", "locks_at"):
+            assert ISO_TOMSK.fullmatch(s[key]), (s["id"], key, s[key])
+            datetime.fromisoformat(s[key])
+        if s["id"] in PER_DOU:
+            assert set(s["counts"]) == STATUSES and sum(s["counts"].values()) == 11
+            assert all(isinstance(n, int) for n in s["counts"].values())
+    fill = next(s for s in view["stages"] if s["id"] == "fill-form")
+    assert fill == {
+        "id": "fill-form", "kind": "task", "title": "Заполнение утвержденной формы мониторинга", "state": "open",
+        "opens_at": "2021-11-19T00:00:00+07:00", "due_at": "2021-11-30T23:59:59+07:00", "locks_at": "2021-11-30T23:59:59+07:00",
+        "counts": {"upcoming": 0, "open": 10, "done": 1, "late": 0, "missed": 0, "excused": 0}}
+    webinar = next(s for s in view["stages"] if s["id"] == "kickoff-webinar")
+    assert webinar["kind"] == "event" and webinar["state"] == "held" and webinar["opens_at"] == "2021-11-19T14:00:00+07:00"
+
+    assert [i["id"] for i in view["institutions"]] == ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
+    for i in view["institutions"]:
+        assert set(i) == {"id", "name", "state", "stages"}
+        assert list(i["stages"]) == PER_DOU
+        assert set(i["stages"].values()) <= STATUSES
+    two = view["institutions"][0]
+    assert two == {"id": "2", "name": "МАДОУ № 2", "state": "waiting",
+                   "stages": {"fill-form": "done", **{s: "upcoming" for s in PER_DOU[1:]}}}
+    assert view["institutions"][1]["state"] == "fill-form"
+
+
+def test_status_json_now_with_offset_is_shown_in_campaign_zone(tomsk: Cli):
+    assert tomsk.json("status", "--now", "2021-11-25T03:00:00Z")["now"] == "2021-11-25T10:00:00+07:00"
+    assert tomsk.json("status", "--now", "2021-11-25")["now"] == "2021-11-25T00:00:00+07:00"
+
+
+# -- 10. human status ----------------------------------------------------------------------
+
+
+def test_status_text_is_russian_with_local_dates_and_zone(tomsk: Cli):
+    out = tomsk.ok("status", "--now", "2021-11-25 10:00")
+    assert "Состояние на 25.11.2021 10:00" in out
+    assert "Asia/Tomsk" in out and "UTC+07:00" in out
+    assert "Этап" in out and "Состояние" in out and "ДОУ" in out
+    assert "19.11.2021 00:00 – 30.11.2021 23:59" in out
+    assert "открыт 11" in out  # fill-form counts
+    assert "проведён" in out and "запланирован" in out
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", out), "ISO dates leak into the human output"
+    for word in ("open", "scheduled", "locked", "upcoming", "held"):
+        assert not re.search(rf"\b{word}\b", out), word
+    assert re.search(r"МБДОУ № 4 «Монтессори»", out)
+
+
+def test_institution_card_is_russian(tomsk: Cli):
+    out = tomsk.ok("status", "--institution", "4", "--now", "2021-11-25 10:00")
+    assert "МБДОУ № 4 «Монтессори» (ДОУ 4)" in out
+    assert "Asia/Tomsk" in out and "25.11.2021 10:00" in out
+    assert "fill-form" in out and "открыт" in out and "30.11.2021 23:59" in out
+    unknown = tomsk("status", "--institution", "999", "--now", "2021-11-25")
+    assert "999" in one_line_error(unknown)
+
+
+def test_status_writes_nothing(tomsk: Cli, db_url: str):
+    before = dump(db_url)
+    assert any("INSERT INTO \"audit\"" in line for line in before)
+    later = tomsk.json("status", "--now", "2021-12-20 10:00")
+    assert next(s for s in later["stages"] if s["id"] == "fill-form")["state"] == "locked"
+    tomsk.ok("status", "--now", "2021-12-20 10:00")
+    tomsk.ok("status", "--institution", "2", "--now", "2021-12-20 10:00")
+    tomsk.ok("status", "--institution", "2", "--json", "--now", "2021-12-20 10:00")
+    assert dump(db_url) == before
+    assert "Изменений нет." not in tomsk.ok("tick", "--now", "2021-12-20 10:00")  # the changes were never stored
+
+
+# -- 11. several campaigns --------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_campaigns(tomsk: Cli, tmp_path: Path) -> Cli:
+    text = TOMSK.read_text(encoding="utf-8")
+    assert text.count("  id: tomsk-2021\n") == 1
+    other = tmp_path / "other.yaml"
+    other.write_text(text.replace("  id: tomsk-2021\n", "  id: tomsk-2022\n"), encoding="utf-8")
+    out = tomsk.ok("load", str(other), "--now", "2021-11-10 09:00")
+    assert "tomsk-2022" in out
+    return tomsk
+
+
+def test_campaign_is_chosen_with_campaign_option(two_campaigns: Cli):
+    dq = two_campaigns
+    dq.ok("--campaign", "tomsk-2022", "submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    first = json.loads(dq.ok("--campaign", "tomsk-2021", "status", "--json", "--now", "2021-11-26"))
+    second = json.loads(dq.ok("--campaign", "tomsk-2022", "status", "--json", "--now", "2021-11-26"))
+    assert first["campaign"] == "tomsk-2021" and second["campaign"] == "tomsk-2022"
+    assert first["institutions"][0]["stages"]["fill-form"] == "open"
+    assert second["institutions"][0]["stages"]["fill-form"] == "done"
+    assert "материалы сданы" in dq.ok("--campaign", "tomsk-2022", "history", "2")
+    assert "материалы сданы" not in dq.ok("--campaign", "tomsk-2021", "history", "2")
+
+
+def test_two_campaigns_without_campaign_option_is_a_clear_error(two_campaigns: Cli):
+    before = dump(two_campaigns.db_url)
+    for args in (("status", "--now", "2021-11-26"), ("tick", "--now", "2021-11-26"), ("history", "2"),
+                 ("submit", "2", "--stage", "fill-form", "--now", "2021-11-26")):
+        line = one_line_error(two_campaigns(*args))
+        assert "tomsk-2021" in line and "tomsk-2022" in line and "--campaign" in line, args
+    unknown = one_line_error(two_campaigns("--campaign", "nope", "status", "--now", "2021-11-26"))
+    assert "nope" in unknown and "tomsk-2021" in unknown
+    assert dump(two_campaigns.db_url) == before
+
+
+# -- 12. bad arguments -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("now", ["yesterday", "2021-13-45", "30.11.2021 10:00", "2021-11-30 25:00"])
+def test_bad_now_is_one_line_error(tomsk: Cli, db_url: str, now: str):
+    before = dump(db_url)
+    for args in (("status",), ("tick",), ("submit", "2", "--stage", "fill-form")):
+        line = one_line_error(tomsk(*args, "--now", now))
+        assert line.startswith("error: --now") and now in line, line
+    assert dump(db_url) == before
+
+
+def test_bad_now_on_load(dq: Cli):
+    line = one_line_error(dq("load", str(TOMSK), "--now", "soon"))
+    assert "--now" in line
+    assert "no campaign is loaded" in one_line_error(dq("status", "--now", "2021-11-25"))
+
+
+def test_unknown_command(dq: Cli):
+    result = dq("frobnicate")
+    assert result.exit_code == 2 and "No such command" in result.output and "Traceback" not in result.output
+
+
+def test_unwritable_db_path(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    dq = Cli(str(blocker / "dqflow.db"))  # a plain path, as a coordinator would type it
+    for args in (("load", str(TOMSK), "--now", "2021-11-18"), ("status", "--now", "2021-11-25")):
+        line = one_line_error(dq(*args))
+        assert line.startswith("error: ") and "database" in line, line
+    assert blocker.read_text() == "not a directory\n"
+
+
+def test_db_from_environment(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from dqflow.cli import cli
+
+    path = tmp_path / "env.db"
+    run = CliRunner().invoke(cli, ["load", str(TOMSK), "--now", "2021-11-18"], env={"DQFLOW_DB": str(path)})
+    assert run.exit_code == 0, run.output
+    assert Cli(str(path)).json("status", "--now", "2021-11-25")["campaign"] == "tomsk-2021"
+
+
+def test_status_before_any_load(dq: Cli):
+    for args in (("status", "--now", "2021-11-25"), ("status", "--json", "--now", "2021-11-25"), ("tick", "--now", "2021-11-25"),
+                 ("history", "2")):
+        line = one_line_error(dq(*args))
+        assert "no campaign is loaded" in line and "dqflow load" in line, args
+
+
+def test_missing_required_options_are_usage_errors(tomsk: Cli):
+    result = tomsk("submit", "2", "--now", "2021-11-25")
+    assert result.exit_code == 2 and "--stage" in result.output
+
+
+def test_load_is_idempotent_and_refuses_a_changed_file(tomsk: Cli, workflow_copy: Path, db_url: str):
+    assert "nothing changed" in tomsk.ok("load", str(TOMSK), "--now", "2021-11-12")
+    before = dump(db_url)
+    workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", "name: МАДОУ № 2 (new),"),
+                             encoding="utf-8")
+    line = one_line_error(tomsk("load", str(workflow_copy), "--now", "2021-11-12"))
+    assert "tomsk-2021" in line and "already loaded" in line
+    assert dump(db_url) == before
+
+
+# -- 13. help --------------------------------------------------------------------------------
+
+COMMANDS = ["validate", "load", "status", "submit", "extend", "excuse", "tick", "history"]
+
+
+def test_python_m_dqflow_help():
+    result = subprocess.run([sys.executable, "-m", "dqflow", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: ")
+    assert "Commands:" in result.stdout and "Options:" in result.stdout
+    listed = re.findall(r"^  ([a-z-]+)\s", result.stdout.split("Commands:")[1], re.M)
+    assert set(COMMANDS) <= set(listed)
+    assert "--db" in result.stdout and "--campaign" in result.stdout
+
+
+def _all_commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, (*prefix, name))
+
+
+def test_every_help_is_english():
+    from click.testing import CliRunner
+
+    from dqflow.cli import cli
+
+    paths = [()] + list(_all_commands(cli))
+    assert ("status",) in paths and ("experts", "assign") in paths
+    for path in paths:
+        result = CliRunner().invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output and "Options:" in result.output, path
+        # ДОУ is the name of the thing itself; no other Russian belongs in --help
+        assert not CYRILLIC.search(result.output.replace("ДОУ", "")), (path, result.output)
+        first = result.output.split("\n\n")[1].strip()
+        assert re.match(r"[A-Za-z]", first), (path, first)

@@ -1,0 +1,471 @@
+"""The engine through its CLI on real SQLite files: the Tomsk schedule day by day, per-ДОУ statuses,
+submissions, time-zone edges, extensions, idempotent and catch-up reconcile, the audit trail."""
+
+import json
+import re
+import sqlite3
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import TOMSK, Cli
+
+TZ = ZoneInfo("Asia/Tomsk")
+ALL = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
+PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
+
+# The order's schedule, copied by hand from workflows/tomsk-2021.yaml (local dates, Asia/Tomsk):
+# dated stages open at the start of `opens` and lock at the end of `due` (no grace in the file).
+DATED = {
+    "fill-form": ("2021-11-19", "2021-11-30"),
+    "list1": ("2021-11-25", "2021-11-25"),
+    "handout1": ("2021-11-30", "2021-11-30"),
+    "review1": ("2021-12-01", "2021-12-05"),
+    "refill": ("2021-12-07", "2021-12-12"),
+    "list2": ("2021-12-08", "2021-12-08"),
+    "handout2": ("2021-12-10", "2021-12-10"),
+    "review2": ("2021-12-10", "2021-12-14"),
+    "final-fix": ("2021-12-15", "2021-12-19"),
+    "operator-submission": ("2021-12-20", "2021-12-20"),
+    "analysis": ("2021-12-20", "2022-01-20"),
+}
+EVENTS = {
+    "kickoff-webinar": datetime(2021, 11, 19, 14, 0, tzinfo=TZ),
+    "review1-webinar": datetime(2021, 12, 6, 0, 0, tzinfo=TZ),
+    "review2-webinar": datetime(2021, 12, 15, 0, 0, tzinfo=TZ),
+}
+RANK = {"scheduled": 0, "open": 1, "held": 2, "locked": 2}
+DOU_RANK = {"upcoming": 0, "open": 1, "missed": 2}
+
+
+def opens_at(stage: str) -> datetime:
+    return datetime.combine(date.fromisoformat(DATED[stage][0]), time(0), TZ)
+
+
+def locks_at(stage: str) -> datetime:
+    return datetime.combine(date.fromisoformat(DATED[stage][1]), time(23, 59, 59), TZ)
+
+
+def expected_state(stage: str, now: datetime) -> str:
+    if stage in EVENTS:
+        return "held" if now >= EVENTS[stage] else "scheduled"
+    if now < opens_at(stage):
+        return "scheduled"
+    return "open" if now <= locks_at(stage) else "locked"
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+def sqlite_path(db_url: str) -> Path:
+    return Path(db_url.removeprefix("sqlite:///"))
+
+
+def audit_rows(db_url: str) -> list[tuple]:
+    with sqlite3.connect(sqlite_path(db_url)) as c:
+        return c.execute("SELECT * FROM audit ORDER BY id").fetchall()
+
+
+def stage_of(view: dict, stage_id: str) -> dict:
+    return next(s for s in view["stages"] if s["id"] == stage_id)
+
+
+def dou_of(view: dict, institution_id: str) -> dict:
+    return next(i for i in view["institutions"] if i["id"] == institution_id)
+
+
+def with_grace(workflow_copy: Path, grace: str = "2d") -> Path:
+    """The Tomsk file with `grace` on fill-form only (handout1 has the same due date)."""
+    text = workflow_copy.read_text(encoding="utf-8")
+    anchor = "    due: 2021-11-30\n    responsible: ДОУ\n"
+    assert text.count(anchor) == 1
+    workflow_copy.write_text(text.replace(anchor, f"    due: 2021-11-30\n    grace: {grace}\n    responsible: ДОУ\n"), encoding="utf-8")
+    return workflow_copy
+
+
+@pytest.fixture
+def graced(dq: Cli, workflow_copy: Path) -> Cli:
+    """Tomsk with a 2-day grace on fill-form: due 30.11.2021 23:59:59, lock 02.12.2021 23:59:59."""
+    dq.ok("load", str(with_grace(workflow_copy)), "--now", "2021-11-10 09:00")
+    return dq
+
+
+# -- 1. the whole schedule, day by day --------------------------------------------------
+
+
+def test_tomsk_schedule_walked_day_by_day(tomsk: Cli):
+    first_seen: dict[tuple[str, str], datetime] = {}
+    previous: dict[str, str] = {}
+    previous_dou: dict[tuple[str, str], str] = {}
+    day = date(2021, 11, 18)
+    while day <= date(2021, 12, 31):
+        for clock in (time(0, 5), time(12, 0)):
+            now = datetime.combine(day, clock, TZ)
+            text = now.strftime("%Y-%m-%d %H:%M")
+            ticked = tomsk.ok("tick", "--now", text)
+            view = tomsk.json("status", "--now", text)
+            assert view["now"] == now.isoformat()
+            for stage in [*DATED, *EVENTS]:
+                got = stage_of(view, stage)["state"]
+                assert got == expected_state(stage, now), (stage, text)
+                assert RANK[got] >= RANK[previous.get(stage, "scheduled")], f"{stage} went back to {got} at {text}"
+                previous[stage] = got
+                first_seen.setdefault((stage, got), now)
+            for stage in PER_DOU:
+                want = {"scheduled": "upcoming", "open": "open", "locked": "missed"}[expected_state(stage, now)]
+                counts = stage_of(view, stage)["counts"]
+                assert counts[want] == len(ALL) and sum(counts.values()) == len(ALL), (stage, text, counts)
+                for inst in view["institutions"]:
+                    got = inst["stages"][stage]
+                    assert got == want, (inst["id"], stage, text)
+                    assert DOU_RANK[got] >= DOU_RANK[previous_dou.get((inst["id"], stage), "upcoming")]
+                    previous_dou[(inst["id"], stage)] = got
+            if clock == time(12, 0):
+                # nothing in the file opens, locks or happens between 00:05 and 12:00
+                assert ticked.strip() == "Изменений нет.", text
+            else:
+                for stage in DATED:
+                    if opens_at(stage).date() == day:
+                        assert f"{stage}: запланирован → открыт" in ticked, (stage, text)
+                    if locks_at(stage).date() == day - timedelta(days=1):
+                        assert f"{stage}: открыт → закрыт" in ticked, (stage, text)
+        day += timedelta(days=1)
+
+    for stage in DATED:
+        # open exactly from its opening day, locked from the first tick after its due day
+        assert first_seen[(stage, "open")] == datetime.combine(opens_at(stage).date(), time(0, 5), TZ), stage
+        if locks_at(stage) < datetime(2021, 12, 31, tzinfo=TZ):
+            assert first_seen[(stage, "locked")] == datetime.combine(locks_at(stage).date() + timedelta(days=1), time(0, 5), TZ)
+        else:
+            assert (stage, "locked") not in first_seen
+    assert first_seen[("kickoff-webinar", "held")] == datetime(2021, 11, 20, 0, 5, tzinfo=TZ)  # 14:00 falls between ticks
+    assert first_seen[("review1-webinar", "held")] == datetime(2021, 12, 6, 0, 5, tzinfo=TZ)
+    assert first_seen[("review2-webinar", "held")] == datetime(2021, 12, 15, 0, 5, tzinfo=TZ)
+
+
+def test_stage_boundaries_to_the_second(tomsk: Cli):
+    def state(stage: str, when: str) -> str:
+        return stage_of(tomsk.json("status", "--now", when), stage)["state"]
+
+    assert state("kickoff-webinar", "2021-11-19 13:59:59") == "scheduled"
+    assert state("kickoff-webinar", "2021-11-19 14:00") == "held"
+    assert state("fill-form", "2021-11-18 23:59:59") == "scheduled"
+    assert state("fill-form", "2021-11-19 00:00") == "open"
+    assert state("fill-form", "2021-11-30 23:59:59") == "open"  # the deadline is inclusive
+    assert state("fill-form", "2021-12-01 00:00") == "locked"
+    assert state("review1-webinar", "2021-12-05 23:59:59") == "scheduled"
+    assert state("review1-webinar", "2021-12-06 00:00") == "held"
+
+
+def test_stage_times_in_status_match_the_file(tomsk: Cli):
+    view = tomsk.json("status", "--now", "2021-11-18 12:00")
+    for stage, (opens, due) in DATED.items():
+        s = stage_of(view, stage)
+        assert s["opens_at"] == f"{opens}T00:00:00+07:00", stage
+        assert s["due_at"] == f"{due}T23:59:59+07:00", stage
+        assert s["locks_at"] == s["due_at"], stage
+    for stage, at in EVENTS.items():
+        assert stage_of(view, stage)["opens_at"] == at.isoformat()
+
+
+# -- 2. every per-ДОУ status -------------------------------------------------------------
+
+
+def test_every_per_dou_status_is_reached(graced: Cli):
+    dq = graced
+
+    def statuses(when: str) -> dict[str, str]:
+        view = dq.json("status", "--now", when)
+        return {i["id"]: i["stages"]["fill-form"] for i in view["institutions"]}
+
+    assert set(statuses("2021-11-18 12:00").values()) == {"upcoming"}
+    assert dou_of(dq.json("status", "--now", "2021-11-18 12:00"), "2")["state"] == "waiting"
+    assert set(statuses("2021-11-20 10:00").values()) == {"open"}
+    assert dou_of(dq.json("status", "--now", "2021-11-20 10:00"), "2")["state"] == "fill-form"
+
+    assert "освобождён" in dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "здание на ремонте", "--now", "2021-11-25 09:00")
+    assert "в срок" in dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-29 10:00")
+    assert "с опозданием" in dq.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 10:00")
+
+    in_grace = statuses("2021-12-02 12:00")
+    assert in_grace["2"] == "done" and in_grace["4"] == "late" and in_grace["5"] == "excused"
+    assert in_grace["6"] == "open"  # after the deadline, before the lock: still open
+
+    final = statuses("2021-12-03 00:05")
+    assert final["2"] == "done" and final["4"] == "late" and final["5"] == "excused"
+    assert {final[i] for i in ALL if i not in ("2", "4", "5")} == {"missed"}
+    counts = stage_of(dq.json("status", "--now", "2021-12-03 00:05"), "fill-form")["counts"]
+    assert counts == {"upcoming": 0, "open": 0, "done": 1, "late": 1, "missed": 8, "excused": 1}
+    assert stage_of(dq.json("status", "--now", "2021-12-03 00:05"), "fill-form")["locks_at"] == "2021-12-02T23:59:59+07:00"
+
+
+def test_excuse_needs_a_reason_and_a_known_dou(tomsk: Cli):
+    assert tomsk("excuse", "5", "--stage", "fill-form", "--now", "2021-11-25").exit_code == 2
+    empty = tomsk("excuse", "5", "--stage", "fill-form", "--reason", "  ", "--now", "2021-11-25")
+    assert empty.exit_code == 1 and "reason" in empty.output
+    unknown = tomsk("excuse", "999", "--stage", "fill-form", "--reason", "x", "--now", "2021-11-25")
+    assert unknown.exit_code == 1 and "999" in unknown.output
+    assert dou_of(tomsk.json("status", "--now", "2021-11-25"), "5")["stages"]["fill-form"] == "open"
+
+
+# -- 3. submit -------------------------------------------------------------------------
+
+
+def test_submit_before_open_is_refused_and_writes_nothing(tomsk: Cli, db_url: str):
+    before = audit_rows(db_url)
+    early = tomsk("submit", "2", "--stage", "fill-form", "--now", "2021-11-18 12:00")
+    assert early.exit_code == 1
+    assert "not open" in early.output and "19.11.2021 00:00" in early.output
+    assert audit_rows(db_url) == before
+    assert dou_of(tomsk.json("status", "--now", "2021-11-20"), "2")["stages"]["fill-form"] == "open"
+
+
+def test_submit_on_time_is_done_and_a_second_submission_adds_links(tomsk: Cli):
+    out = tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/a", "--now", "2021-11-25 10:00")
+    assert "в срок" in out and "25.11.2021 10:00" in out and "30.11.2021 23:59" in out
+    again = tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/b", "--now", "2021-11-30 20:00")
+    assert "в срок" in again
+    card = tomsk.json("status", "--institution", "2", "--now", "2021-12-02")
+    fill = next(s for s in card["stages"] if s["id"] == "fill-form")
+    assert fill["status"] == "done"
+    assert fill["submitted_at"] == "2021-11-25T10:00:00+07:00"
+    assert [s["links"] for s in fill["submissions"]] == [["https://dou2.example.org/a"], ["https://dou2.example.org/b"]]
+
+
+def test_submit_in_grace_is_late(graced: Cli):
+    out = graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-02 23:00")
+    assert "с опозданием" in out
+    assert dou_of(graced.json("status", "--now", "2021-12-05"), "4")["stages"]["fill-form"] == "late"
+
+
+def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str):
+    before = audit_rows(db_url)
+    late = tomsk("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 10:00")
+    assert late.exit_code == 1
+    assert "locked" in late.output and "30.11.2021 23:59" in late.output
+    assert "Asia/Tomsk" in late.output
+    assert audit_rows(db_url) == before
+    assert dou_of(tomsk.json("status", "--now", "2021-12-01 10:00"), "4")["stages"]["fill-form"] == "missed"
+
+
+def test_submit_after_grace_lock_is_refused(graced: Cli):
+    late = graced("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 00:30")
+    assert late.exit_code == 1 and "locked" in late.output and "02.12.2021 23:59" in late.output
+
+
+@pytest.mark.parametrize("args, named", [
+    (("submit", "999", "--stage", "fill-form"), "999"),
+    (("submit", "2", "--stage", "no-such-stage"), "no-such-stage"),
+    (("submit", "2", "--stage", "list1"), "list1"),  # a stage ДОУ do not submit to
+    (("submit", "2", "--stage", "kickoff-webinar"), "kickoff-webinar"),
+])
+def test_submit_to_unknown_dou_or_stage_names_it(tomsk: Cli, db_url: str, args, named):
+    before = audit_rows(db_url)
+    result = tomsk(*args, "--now", "2021-11-25 10:00")
+    assert result.exit_code == 1
+    assert named in result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert audit_rows(db_url) == before
+
+
+# -- 4. time-zone edges ---------------------------------------------------------------
+
+
+def test_deadline_is_read_on_the_campaign_wall_clock(tomsk: Cli):
+    on_time, past = local("2021-11-30 23:30"), local("2021-12-01 00:30")
+    assert on_time.astimezone(ZoneInfo("UTC")).date() == past.astimezone(ZoneInfo("UTC")).date()  # same UTC date
+
+    assert "в срок" in tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30")
+    refused = tomsk("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
+    assert refused.exit_code == 1 and "locked" in refused.output
+
+    view = tomsk.json("status", "--now", "2021-12-01 00:31")
+    assert dou_of(view, "2")["stages"]["fill-form"] == "done"
+    assert dou_of(view, "4")["stages"]["fill-form"] == "missed"
+
+
+def test_explicit_offsets_in_now(tomsk: Cli):
+    out = tomsk.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30T16:30:00+00:00")  # 23:30 in Tomsk
+    assert "в срок" in out and "30.11.2021 23:30" in out
+    assert "в срок" in tomsk.ok("submit", "6", "--stage", "fill-form", "--now", "2021-11-30T23:59:59+07:00")
+    refused = tomsk("submit", "15", "--stage", "fill-form", "--now", "2021-11-30T17:30:00Z")  # 00:30 on 01.12 in Tomsk
+    assert refused.exit_code == 1 and "locked" in refused.output
+    view = tomsk.json("status", "--now", "2021-11-30T17:30:00+00:00")
+    assert view["now"] == "2021-12-01T00:30:00+07:00"
+    assert stage_of(view, "fill-form")["state"] == "locked"
+
+
+def test_after_midnight_local_is_late_with_grace(graced: Cli):
+    assert "в срок" in graced.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30")
+    assert "с опозданием" in graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
+    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30T17:00:01Z")
+
+
+# -- 5. extensions ----------------------------------------------------------------------
+
+
+def test_extension_after_lock_reopens_for_that_dou(tomsk: Cli):
+    assert dou_of(tomsk.json("status", "--now", "2021-12-02 09:00"), "4")["stages"]["fill-form"] == "missed"
+    out = tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "ответственный на больничном",
+                   "--now", "2021-12-02 09:00")
+    assert "03.12.2021 23:59" in out and "открыт" in out
+
+    view = tomsk.json("status", "--now", "2021-12-02 12:00")
+    assert dou_of(view, "4")["stages"]["fill-form"] == "open"
+    assert dou_of(view, "4")["state"] == "fill-form"
+    assert dou_of(view, "5")["stages"]["fill-form"] == "missed"  # only that ДОУ
+    assert stage_of(view, "fill-form")["state"] == "locked"  # the stage itself stays locked
+    assert tomsk("submit", "5", "--stage", "fill-form", "--now", "2021-12-02 12:00").exit_code == 1
+
+    assert tomsk.ok("tick", "--now", "2021-12-02 12:00").strip() == "Изменений нет."  # reconcile does not re-lock it
+    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 23:30")
+    assert dou_of(tomsk.json("status", "--now", "2021-12-10"), "4")["stages"]["fill-form"] == "done"
+
+    card = tomsk("status", "--institution", "4", "--now", "2021-12-04")
+    assert card.exit_code == 0
+    assert "срок продлён до 03.12.2021 23:59" in card.output and "ответственный на больничном" in card.output
+    data = tomsk.json("status", "--institution", "4", "--now", "2021-12-04")
+    fill = next(s for s in data["stages"] if s["id"] == "fill-form")
+    assert fill["extended"] is True
+    assert fill["due_at"] == fill["locks_at"] == "2021-12-03T23:59:59+07:00"
+    assert fill["extensions"] == [{"until": "2021-12-03T23:59:59+07:00", "reason": "ответственный на больничном",
+                                   "granted_at": "2021-12-02T09:00:00+07:00"}]
+
+    history = tomsk.ok("history", "4")
+    assert "срок продлён" in history and "ответственный на больничном" in history and "до 03.12.2021 23:59" in history
+    assert "этап открыт повторно" in history
+
+
+def test_extension_sets_the_lock_without_grace(tomsk: Cli):
+    tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
+    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 12:00")  # at the very lock: counts
+    tomsk.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
+    refused = tomsk("submit", "6", "--stage", "fill-form", "--now", "2021-12-03 12:01")
+    assert refused.exit_code == 1 and "locked" in refused.output and "03.12.2021 12:00" in refused.output
+    view = tomsk.json("status", "--now", "2021-12-03 12:01")
+    assert dou_of(view, "4")["stages"]["fill-form"] == "done"
+    assert dou_of(view, "6")["stages"]["fill-form"] == "missed"  # locked again at its own lock
+
+
+def test_extension_replaces_grace_lock_too(graced: Cli):
+    # before the deadline, a shorter-than-grace extension: its until is both deadline and lock
+    graced.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "согласовано", "--now", "2021-11-29")
+    assert "в срок" in graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 20:00")  # late without it
+    graced.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "согласовано", "--now", "2021-11-29")
+    refused = graced("submit", "6", "--stage", "fill-form", "--now", "2021-12-02 10:00")  # inside the stage's grace, past its own lock
+    assert refused.exit_code == 1 and "locked" in refused.output and "01.12.2021 23:59" in refused.output
+    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--now", "2021-12-02 10:00")
+
+
+def test_extension_needs_a_reason(tomsk: Cli, db_url: str):
+    before = audit_rows(db_url)
+    missing = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--now", "2021-12-02")
+    assert missing.exit_code == 2 and "--reason" in missing.output
+    blank = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", " ", "--now", "2021-12-02")
+    assert blank.exit_code == 1 and "reason" in blank.output
+    past = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "x", "--now", "2021-12-02")
+    assert past.exit_code == 1 and "not in the future" in past.output
+    assert audit_rows(db_url) == before
+    assert dou_of(tomsk.json("status", "--now", "2021-12-02"), "4")["stages"]["fill-form"] == "missed"
+
+
+# -- 6. reconcile is idempotent -----------------------------------------------------------
+
+
+def test_tick_twice_at_the_same_moment_changes_nothing(tomsk: Cli, db_url: str):
+    first = tomsk.ok("tick", "--now", "2021-12-02 10:00")
+    assert "fill-form: открыт → закрыт" in first and "review1: запланирован → открыт" in first
+    rows = audit_rows(db_url)
+    with sqlite3.connect(sqlite_path(db_url)) as c:
+        dump = list(c.iterdump())
+    assert tomsk.ok("tick", "--now", "2021-12-02 10:00").strip() == "Изменений нет."
+    assert audit_rows(db_url) == rows
+    with sqlite3.connect(sqlite_path(db_url)) as c:
+        assert list(c.iterdump()) == dump
+    assert tomsk.ok("tick", "--now", "2021-12-01 10:00").strip() == "Изменений нет."  # an earlier moment undoes nothing
+    assert audit_rows(db_url) == rows
+
+
+# -- 7. catch-up ----------------------------------------------------------------------------
+
+
+def test_single_catch_up_tick_equals_daily_ticks(tmp_path: Path):
+    daily, once = Cli(f"sqlite:///{tmp_path / 'daily.db'}"), Cli(f"sqlite:///{tmp_path / 'once.db'}")
+    for dq in (daily, once):
+        dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    day = date(2021, 11, 18)
+    while day < date(2021, 12, 31):
+        daily.ok("tick", "--now", day.isoformat() + " 00:05")
+        day += timedelta(days=1)
+    daily.ok("tick", "--now", "2021-12-31 00:05")
+    caught_up = once.ok("tick", "--now", "2021-12-31 00:05")
+    assert "operator-submission: открыт → пропущено" in caught_up
+
+    assert daily.json("status", "--now", "2021-12-31 00:05") == once.json("status", "--now", "2021-12-31 00:05")
+    for inst in ("2", "94"):
+        trail = lambda dq: [(r["at"], r["stage"], r["action"], r["from"], r["to"]) for r in json.loads(dq.ok("history", inst, "--json"))]  # noqa: E731
+        assert trail(daily) == trail(once), inst
+    final = once.json("status", "--now", "2021-12-31 00:05")
+    assert all(i["state"] == "finished" for i in final["institutions"])
+    assert stage_of(final, "analysis")["state"] == "open"
+
+
+# -- 8. the audit trail ---------------------------------------------------------------------
+
+
+def test_history_lists_every_change_oldest_first(tomsk: Cli):
+    tomsk.ok("tick", "--now", "2021-12-02 09:00")  # catches up the opening and the lock after the fact
+    tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "больничный", "--now", "2021-12-02 10:00")
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/f", "--now", "2021-12-03 11:00")
+    tomsk.ok("tick", "--now", "2021-12-08 00:05")
+
+    rows = json.loads(tomsk.ok("history", "4", "--json"))
+    moments = [datetime.fromisoformat(r["at"]) for r in rows]
+    assert moments == sorted(moments)
+    assert all(r["at"].endswith("+07:00") for r in rows)
+    events = [(r["at"], r["stage"], r["action"], r["from"], r["to"]) for r in rows]
+    expected = [
+        ("2021-11-19T00:00:00+07:00", "fill-form", "open", "upcoming", "open"),
+        ("2021-11-30T23:59:59+07:00", "fill-form", "lock", "open", "missed"),
+        ("2021-12-01T00:00:00+07:00", "review1", "open", "upcoming", "open"),
+        ("2021-12-02T10:00:00+07:00", "fill-form", "extend", "missed", "missed"),
+        ("2021-12-02T10:00:00+07:00", "fill-form", "reopen", "missed", "open"),
+        ("2021-12-03T11:00:00+07:00", "fill-form", "submit", "open", "done"),
+        ("2021-12-05T23:59:59+07:00", "review1", "lock", "open", "missed"),
+        ("2021-12-07T00:00:00+07:00", "refill", "open", "upcoming", "open"),
+    ]
+    assert events == expected
+    submit = next(r for r in rows if r["action"] == "submit")
+    assert submit["detail"] == {"links": ["https://dou4.example.org/f"]}
+    extend = next(r for r in rows if r["action"] == "extend")
+    assert extend["detail"]["reason"] == "больничный" and datetime.fromisoformat(extend["detail"]["until"]) == local("2021-12-03 23:59:59")
+    assert next(r for r in rows if r["action"] == "open")["recorded_at"] == "2021-12-02T09:00:00+07:00"
+
+    text = tomsk.ok("history", "4").splitlines()
+    assert "Asia/Tomsk" in text[0]
+    body = text[1:]
+    assert len(body) == len(expected)
+    assert body[0].startswith("19.11.2021 00:00  fill-form: этап открыт")
+    assert "[записано 02.12.2021 09:00]" in body[0]
+    assert body[5].startswith("03.12.2021 11:00  fill-form: материалы сданы") and "https://dou4.example.org/f" in body[5]
+    assert [datetime.strptime(line[:16], "%d.%m.%Y %H:%M") for line in body] == sorted(
+        datetime.strptime(line[:16], "%d.%m.%Y %H:%M") for line in body)
+    other = tomsk.ok("history", "5")
+    assert "срок продлён" not in other and "материалы сданы" not in other
+
+
+def test_history_of_unknown_dou_is_an_error(tomsk: Cli):
+    result = tomsk("history", "999")
+    assert result.exit_code == 1 and "999" in result.output
+
+
+def test_excuse_is_in_history(tomsk: Cli):
+    tomsk.ok("excuse", "5", "--stage", "fill-form", "--reason", "реорганизация", "--now", "2021-11-22 10:00")
+    rows = json.loads(tomsk.ok("history", "5", "--json"))
+    assert [(r["stage"], r["action"], r["from"], r["to"]) for r in rows] == [
+        ("fill-form", "open", "upcoming", "open"), ("fill-form", "excuse", "open", "excused")]
+    assert rows[1]["detail"] == {"reason": "реорганизация"}
+    assert re.search(r"22\.11\.2021 10:00  fill-form: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
