@@ -1,0 +1,163 @@
+"""The daemon delivers each due reminder exactly once, across wake-ups and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dqflow import store
+from dqflow.daemon import Daemon
+from dqflow.mail import SmtpSettings, SmtpTransport
+from tests.conftest import ROOT, Cli
+from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
+
+TOMSK_TZ = ZoneInfo("Asia/Tomsk")
+DOU = sorted(f"dou{n}@example.org" for n in (2, 4, 5, 6, 15, 35, 40, 62, 73, 86, 94))
+
+
+def outbox(dq: Cli) -> list[dict]:
+    return json.loads(dq.ok("outbox", "--json"))
+
+
+# -- in process, on a virtual clock ------------------------------------------------
+
+
+def run_daemon(db_url: str, server: SmtpServer, moment: datetime, seconds: float = 2.0) -> Daemon:
+    """Run a Daemon whose clock stands at `moment` for a little while of wall time, then stop it."""
+
+    async def go():
+        transport = SmtpTransport(SmtpSettings.from_env(server.env()))
+        runner = Daemon(store.connect(db_url), "tomsk-2021", transport, lambda: moment,
+                        max_sleep=timedelta(seconds=0.2), sender="monitoring@imc.example.org")
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(seconds)
+        runner.stop()
+        await asyncio.wait_for(task, 5)
+        return runner
+
+    return asyncio.run(go())
+
+
+def test_daemon_sends_once_across_wakeups_and_restarts(tomsk, smtp_server):  # noqa: F811
+    opens = datetime(2021, 11, 19, 9, 0, tzinfo=TOMSK_TZ)
+    runner = run_daemon(tomsk.db_url, smtp_server, opens)
+    assert runner.wakes >= 2  # woke more than once at the same moment…
+    assert smtp_server.recipients() == DOU  # … and sent each reminder once
+    assert all(m.message["Subject"] == "Открыт этап «Заполнение утвержденной формы мониторинга»" for m in smtp_server.messages)
+    runner = run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=5))  # a restart
+    assert runner.wakes >= 1
+    assert len(smtp_server.messages) == 11
+    sent = [r for r in outbox(tomsk) if r["state"] == "sent"]
+    assert len(sent) == 11 and all(r["attempts"] == 1 for r in sent)
+    # the next rule's moment: each ДОУ gets its before_due reminder, once
+    run_daemon(tomsk.db_url, smtp_server, datetime(2021, 11, 26, 9, 0, tzinfo=TOMSK_TZ))
+    assert len(smtp_server.messages) == 22
+    assert sorted(m.to for m in smtp_server.messages[11:]) == DOU
+
+
+def test_daemon_retries_a_temporary_failure(tomsk, smtp_server):  # noqa: F811
+    smtp_server.fail_next(451, 2)
+    opens = datetime(2021, 11, 19, 9, 0, tzinfo=TOMSK_TZ)
+    run_daemon(tomsk.db_url, smtp_server, opens)
+    assert len(smtp_server.messages) == 9
+    failed = [r for r in outbox(tomsk) if r["state"] == "failed"]
+    assert len(failed) == 2
+    run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=2))
+    assert smtp_server.recipients() == DOU
+
+
+# -- the real command, on the wall clock -------------------------------------------
+
+
+def campaign_now(tmp_path: Path) -> Path:
+    """A campaign whose one task opened a minute ago, in a zone where it is not near midnight."""
+    for name in ("UTC", "Asia/Tomsk", "America/New_York", "Asia/Tokyo", "Europe/Moscow"):
+        tz = ZoneInfo(name)
+        local = datetime.now(tz)
+        if 1 <= local.hour <= 21:
+            break
+    opens = (local - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    due = (local + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    path = tmp_path / "now.yaml"
+    path.write_text(f"""\
+version: 1
+campaign:
+  id: live
+  title: Проверка демона
+  timezone: {name}
+  coordinator: {{name: КДО, email: kdo@imc.example.org}}
+  sending: {{window: "00:00-23:59", working_days_only: false}}
+institutions:
+  - {{id: "1", name: МАДОУ № 1, email: dou1@example.org}}
+  - {{id: "2", name: МАДОУ № 2, email: dou2@example.org}}
+stages:
+  - id: fill
+    kind: task
+    actor: institution
+    title: Заполнение формы
+    opens: {opens}
+    due: {due}
+    reminders: [{{at: opens}}]
+""", encoding="utf-8")
+    return path
+
+
+def start(db_url: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "dqflow", "--db", db_url, "run", "--max-sleep", "1", "-v"],
+                            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def stop(process: subprocess.Popen) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    try:
+        out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"dqflow run did not stop on SIGTERM: {err.decode()}")
+    return process.returncode, out.decode() + err.decode()
+
+
+def test_run_delivers_exactly_once_across_restarts(tmp_path, db_url):
+    secret = "daemon-s3cret-4421"
+    server = SmtpServer(password=secret).start()
+    try:
+        env = server.env(DQFLOW_SMTP_USERNAME="mailer", DQFLOW_SMTP_PASSWORD=secret)
+        dq = Cli(db_url)
+        dq.ok("load", str(campaign_now(tmp_path)))
+        first = start(db_url, env)
+        try:
+            assert server.wait_for(2, timeout=15), "the daemon sent nothing"
+            time.sleep(2.5)  # a few more wake-ups at the same moment
+        finally:
+            code, log = stop(first)
+        assert code == 0, log
+        assert sorted(m.to for m in server.messages) == ["dou1@example.org", "dou2@example.org"]
+        assert all(m.message["Subject"] == "Открыт этап «Заполнение формы»" for m in server.messages)
+        assert secret not in log
+        second = start(db_url, env)
+        try:
+            time.sleep(3.5)
+            assert second.poll() is None, "the daemon died"
+        finally:
+            code, log = stop(second)
+        assert code == 0, log
+        assert "wake at" in log  # it did wake up…
+        assert len(server.messages) == 2  # … and sent nothing again
+        assert secret not in log
+        rows = [r for r in outbox(dq) if r["rule"] == "opens"]
+        assert [r["state"] for r in rows] == ["sent", "sent"]
+        assert all(r["state"] == "pending" for r in outbox(dq) if r["rule"] != "opens")  # the missed notices, later
+        assert all(r["attempts"] == 1 for r in rows)
+    finally:
+        server.stop()

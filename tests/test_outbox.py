@@ -1,0 +1,243 @@
+"""Planning the outbox from reminder rules, and what `send`, `why` and `remind --dry-run` make of it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import Cli
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
+
+TZ = ZoneInfo("Asia/Tomsk")
+DOU = [f"dou{n}@example.org" for n in (2, 4, 5, 6, 15, 35, 40, 62, 73, 86, 94)]
+RU_HOLIDAYS_2021 = {date(2021, 11, 4), date(2021, 11, 5), date(2021, 12, 31)}
+
+
+def outbox(dq: Cli, state: str | None = None) -> list[dict]:
+    return json.loads(dq.ok("outbox", "--json", *(["--state", state] if state else [])))
+
+
+def local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(TZ)
+
+
+def db_file(db_url: str) -> Path:
+    return Path(db_url.removeprefix("sqlite:///"))
+
+
+def db_digest(db_url: str) -> str:
+    """The database file and its WAL, byte for byte."""
+    path = db_file(db_url)
+    parts = [p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+@pytest.fixture
+def mailer(tomsk: Cli, smtp_server) -> Cli:  # noqa: F811
+    return Cli(tomsk.db_url, env=smtp_server.env())
+
+
+def test_tick_plans_reminders_for_every_dou(tomsk):
+    tomsk.ok("tick", "--now", "2021-11-19 08:00")
+    rows = outbox(tomsk)
+    fill = [r for r in rows if r["stage"] == "fill-form"]
+    by_rule = defaultdict(list)
+    for r in fill:
+        by_rule[r["rule"]].append(r)
+    assert set(by_rule) >= {"opens", "before:2wd", "due", "missed"}
+    for rule, when, kind in (("opens", "2021-11-19 09:00", "opened"), ("before:2wd", "2021-11-26 09:00", "before_due"),
+                             ("due", "2021-11-30 09:00", "due_today"), ("missed", "2021-12-01 09:00", "missed")):
+        assert sorted(r["recipient"] for r in by_rule[rule]) == sorted(DOU), rule
+        for r in by_rule[rule]:
+            assert local(r["send_at"]) == datetime.fromisoformat(when).replace(tzinfo=TZ), rule
+            assert r["kind"] == kind and r["state"] == "pending" and r["institution"] is not None
+            assert local(r["deadline"]) == datetime(2021, 11, 30, 23, 59, 59, tzinfo=TZ)
+    # events go to every ДОУ the working day before
+    webinar = [r for r in rows if r["stage"] == "review1-webinar"]
+    assert sorted(r["recipient"] for r in webinar) == sorted(DOU)
+    assert all(local(r["send_at"]) == datetime(2021, 12, 3, 9, 0, tzinfo=TZ) for r in webinar)  # 06.12 is a Monday
+
+
+def test_planning_is_idempotent_and_keys_are_unique(tomsk, db_url):
+    tomsk.ok("tick", "--now", "2021-11-19 08:00")
+    first = outbox(tomsk)
+    tomsk.ok("tick", "--now", "2021-11-19 08:00")
+    tomsk.ok("tick", "--now", "2021-11-19 08:30")
+    second = outbox(tomsk)
+    assert [r["key"] for r in first] == [r["key"] for r in second]
+    assert first == second
+    keys = Counter(r["key"] for r in second)
+    assert keys.most_common(1)[0][1] == 1
+    # the database itself refuses a second row with the same key
+    con = sqlite3.connect(db_file(db_url))
+    try:
+        columns = [c[1] for c in con.execute("PRAGMA table_info(outbox)") if c[1] != "id"]
+        with pytest.raises(sqlite3.IntegrityError):
+            con.execute(f"INSERT INTO outbox ({', '.join(columns)}) SELECT {', '.join(columns)} FROM outbox LIMIT 1")
+    finally:
+        con.close()
+
+
+def test_extension_cancels_stale_reminders_and_plans_new_ones(tomsk):
+    tomsk.ok("tick", "--now", "2021-11-22 10:00")
+    tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "больничный", "--now", "2021-11-22 10:00")
+    tomsk.ok("tick", "--now", "2021-11-22 10:05")
+    rows = [r for r in outbox(tomsk) if r["stage"] == "fill-form" and r["recipient"] == "dou4@example.org"]
+    old = [r for r in rows if local(r["deadline"]).date() == date(2021, 11, 30)]
+    new = [r for r in rows if local(r["deadline"]).date() == date(2021, 12, 3)]
+    stale = [r for r in old if r["rule"] in ("before:2wd", "due", "missed")]
+    assert len(stale) == 3
+    assert all(r["state"] == "skipped" and "deadline moved" in r["reason"] for r in stale)
+    fresh = {r["rule"]: r for r in new if r["state"] == "pending"}
+    assert set(fresh) >= {"before:2wd", "due", "missed"}
+    assert local(fresh["before:2wd"]["send_at"]) == datetime(2021, 12, 1, 9, 0, tzinfo=TZ)
+    assert local(fresh["due"]["send_at"]) == datetime(2021, 12, 3, 9, 0, tzinfo=TZ)
+    assert local(fresh["missed"]["send_at"]) == datetime(2021, 12, 6, 9, 0, tzinfo=TZ)  # 04.12 is a Saturday
+    # other ДОУ keep theirs
+    others = [r for r in outbox(tomsk) if r["stage"] == "fill-form" and r["recipient"] == "dou2@example.org" and r["rule"] == "due"]
+    assert len(others) == 1 and others[0]["state"] == "pending"
+
+
+def test_extension_is_what_gets_sent(mailer, smtp_server):  # noqa: F811
+    mailer.ok("tick", "--now", "2021-11-22 10:00")
+    mailer.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "больничный", "--now", "2021-11-22 10:00")
+    mailer.ok("send", "--now", "2021-11-30 09:00")
+    due_today = [m for m in smtp_server.messages if "dou4@example.org" in m.rcpt_tos]
+    assert due_today == []  # its deadline is no longer today
+    assert len([m for m in smtp_server.messages if "dou2@example.org" in m.rcpt_tos]) == 1
+    mailer.ok("send", "--now", "2021-12-03 09:00")
+    got = smtp_server.to("dou4@example.org")
+    assert len(got) == 1 and "03.12.2021" in got[0].message.get_body(("plain",)).get_content()
+
+
+def test_nobody_is_reminded_after_submitting(mailer, smtp_server):  # noqa: F811
+    mailer.ok("tick", "--now", "2021-11-22 10:00")
+    mailer.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-25 10:00")
+    mailer.ok("excuse", "5", "--stage", "fill-form", "--reason", "карантин", "--now", "2021-11-25 10:00")
+    out = mailer.ok("send", "--now", "2021-11-26 09:00")
+    assert "sent 9" in out
+    assert smtp_server.to("dou2@example.org") == [] and smtp_server.to("dou5@example.org") == []
+    assert len(smtp_server.to("dou4@example.org")) == 1
+    rows = {(r["recipient"], r["rule"]): r for r in outbox(mailer) if r["stage"] == "fill-form"}
+    assert rows[("dou2@example.org", "before:2wd")]["state"] == "skipped"
+    assert rows[("dou2@example.org", "before:2wd")]["reason"] == "already submitted"
+    assert rows[("dou5@example.org", "before:2wd")]["state"] == "skipped"
+    assert "excused" in rows[("dou5@example.org", "before:2wd")]["reason"]
+    mailer.ok("send", "--now", "2021-11-30 09:00")
+    mailer.ok("send", "--now", "2021-12-01 09:00")
+    assert smtp_server.to("dou2@example.org") == [] and smtp_server.to("dou5@example.org") == []
+
+
+TWO_STAGES = """\
+version: 1
+campaign:
+  id: twin
+  title: Две задачи с одним сроком
+  timezone: Asia/Tomsk
+  coordinator: {name: КДО, email: kdo@imc.example.org}
+  sending: {window: "09:00-18:00", working_days_only: true}
+institutions:
+  - {id: "1", name: МАДОУ № 1, email: dou1@example.org}
+  - {id: "2", name: МАДОУ № 2, email: dou2@example.org}
+stages:
+  - {id: form-a, kind: task, actor: institution, title: Задача А, opens: 2021-11-22, due: 2021-11-26, reminders: [{at: due}]}
+  - {id: form-b, kind: task, actor: institution, title: Задача Б, opens: 2021-11-23, due: 2021-11-26, reminders: [{at: due}]}
+"""
+
+
+def test_one_message_per_recipient_per_send_time(db_url, tmp_path, smtp_server):  # noqa: F811
+    path = tmp_path / "twin.yaml"
+    path.write_text(TWO_STAGES, encoding="utf-8")
+    dq = Cli(db_url, env=smtp_server.env())
+    dq.ok("load", str(path), "--now", "2021-11-20 09:00")
+    out = dq.ok("send", "--now", "2021-11-26 09:00")
+    assert "sent 2" in out
+    assert smtp_server.recipients() == ["dou1@example.org", "dou2@example.org"]
+    for address in ("dou1@example.org", "dou2@example.org"):
+        (got,) = smtp_server.to(address)
+        body = got.message.get_body(("plain",)).get_content()
+        assert "Задача А" in body and "Задача Б" in body
+        assert got.message["Subject"].endswith("(и ещё 1)")
+    rows = [r for r in outbox(dq) if r["state"] == "sent"]
+    assert len(rows) == 4
+    by_address = defaultdict(set)
+    for r in rows:
+        by_address[r["recipient"]].add(r["message_id"])
+    assert all(len(ids) == 1 for ids in by_address.values())  # both rows carried by one message
+
+
+def test_experts_get_one_message_for_all_their_dou(mailer, smtp_server):  # noqa: F811
+    mailer.ok("send", "--now", "2021-12-01 09:00")
+    experts = [m for m in smtp_server.messages if m.to.startswith("expert")]
+    assert experts
+    per_address = Counter(m.to for m in experts)
+    assert set(per_address.values()) == {1}
+    assert all(len(m.rcpt_tos) == 1 for m in smtp_server.messages)
+    assert len(smtp_server.messages) == len({m.to for m in smtp_server.messages})
+
+
+def test_planned_send_times_are_in_the_window_on_working_days(tomsk):
+    tomsk.ok("tick", "--now", "2021-11-19 08:00")
+    pending = outbox(tomsk, "pending")
+    assert pending
+    for r in pending:
+        when = local(r["send_at"])
+        assert when.hour == 9 and when.minute == 0, r
+        assert when.weekday() < 5 and when.date() not in RU_HOLIDAYS_2021, r
+    final_due = [r for r in pending if r["stage"] == "final-fix" and r["rule"] == "due"]
+    assert final_due and all(local(r["send_at"]) == datetime(2021, 12, 17, 9, 0, tzinfo=TZ) for r in final_due)  # 19.12 is a Sunday
+
+
+def test_send_only_inside_the_window(mailer, smtp_server):  # noqa: F811
+    for moment in ("2021-11-19 08:59", "2021-11-19 18:00", "2021-11-19 23:00", "2021-11-20 10:00", "2021-11-21 12:00"):
+        out = mailer.ok("send", "--now", moment)
+        assert "sent 0" in out, moment
+        assert smtp_server.messages == [], moment
+    assert len(outbox(mailer, "pending")) > 0
+    out = mailer.ok("send", "--now", "2021-11-22 09:00")  # Monday: the Friday reminders still apply
+    assert "sent 11" in out
+    assert smtp_server.recipients() == sorted(DOU)
+
+
+def test_why_explains_planned_sent_and_skipped(mailer, smtp_server):  # noqa: F811
+    mailer.ok("send", "--now", "2021-11-19 09:00")
+    mailer.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-25 10:00")
+    mailer.ok("send", "--now", "2021-11-26 09:00")
+    text = mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
+    sent = [r for r in outbox(mailer, "sent") if r["recipient"] == "dou2@example.org"]
+    assert len(sent) == 1
+    assert f"отправлено по правилу opens (Message-ID {sent[0]['message_id']})" in text
+    assert "не отправлено: already submitted" in text
+    assert "19.11.2021 09:00" in text and "26.11.2021 09:00" in text
+    # a ДОУ that did not submit still has its reminders planned
+    other = mailer.ok("why", "dou4@example.org", "--stage", "fill-form")
+    assert "запланировано правилом due к сроку 30.11.2021 23:59" in other
+    unknown = mailer.ok("why", "nobody@example.org")
+    assert "nobody@example.org is not an address" in unknown
+
+
+def test_remind_dry_run_lists_and_writes_nothing(tomsk, db_url):
+    tomsk.ok("tick", "--now", "2021-11-18 19:00")
+    before = outbox(tomsk)
+    digest = db_digest(db_url)
+    out = tomsk.ok("remind", "--dry-run", "--now", "2021-11-18 19:00")
+    lines = out.splitlines()
+    assert lines[0] == "Отправка 19.11.2021 09:00 (Asia/Tomsk): писем 11"
+    for address in DOU:
+        assert f"  {address}: «Открыт этап «Заполнение утвержденной формы мониторинга»»" in lines
+    assert outbox(tomsk) == before
+    assert all(r["state"] in ("pending", "skipped") for r in before)
+    assert db_digest(db_url) == digest
+
+
+def test_remind_dry_run_on_fresh_load_writes_nothing(tomsk):
+    out = tomsk.ok("remind", "--dry-run", "--now", "2021-11-26 08:00")
+    assert "2021" in out and "dou2@example.org" in out
+    assert outbox(tomsk) == []

@@ -1,0 +1,208 @@
+"""Email templates: every kind renders, HTML escapes, headers stay single-line, broken folders fail validate."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dqflow.mail import HeaderInjection, Letter, compose
+from dqflow.templates import KINDS, LAYOUT, SAMPLE_ITEM, default_folder, render_item
+from tests.conftest import ROOT, TOMSK, Cli
+
+FOLDER = str(default_folder("ru"))
+HOSTILE = "<script>alert(1)</script>"
+CYRILLIC = re.compile("[а-яА-ЯёЁ]")
+LAYOUT_CONTEXT = {"campaign_title": "Мониторинг <b>2021</b>", "coordinator_name": "КДО МАУ ИМЦ",
+                  "coordinator_email": "kdo@imc.example.org", "zone": "Asia/Tomsk"}
+
+
+def hostile_item(kind: str) -> dict:
+    """The sample item with the hostile name everywhere a ДОУ name or a title can appear."""
+    item = {**SAMPLE_ITEM, "kind": kind, "institution_name": HOSTILE, "stage_title": f"Этап {HOSTILE}",
+            "review_title": f"Экспертиза {HOSTILE}"}
+    item["overdue"] = [{**row, "institution_name": HOSTILE} for row in SAMPLE_ITEM["overdue"]]
+    item["missed"] = [{**row, "institution_name": HOSTILE} for row in SAMPLE_ITEM["missed"]]
+    item["dead"] = [{"recipient": "dou5@example.org", "error": f"550 {HOSTILE}"}]
+    item["assigned"] = [{**row, "institution_name": HOSTILE} for row in SAMPLE_ITEM["assigned"]]
+    item["rows"] = [{"institution_name": HOSTILE, "experts": [HOSTILE]}]
+    item["reviews"] = [{"n": 1, "recommendations": f"Дополнить раздел {HOSTILE}", "levels": SAMPLE_ITEM["reviews"][0]["levels"]}]
+    return item
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_cyrillic_and_escapes_html(kind):
+    rendered = render_item(FOLDER, kind, hostile_item(kind))
+    assert rendered["subject"] and CYRILLIC.search(rendered["subject"])
+    assert "\n" not in rendered["subject"] and "\r" not in rendered["subject"]
+    assert CYRILLIC.search(rendered["text"]) and CYRILLIC.search(rendered["html"])
+    assert "<script>" not in rendered["html"]
+    assert HOSTILE in rendered["text"], "the hostile name must actually be shown (plain text is not escaped)"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered["html"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_composes_into_a_parseable_message(kind):
+    message = compose(folder=FOLDER, letters=[Letter(kind, hostile_item(kind))], recipient="dou2@example.org",
+                      sender="monitoring@imc.example.org", reply_to="kdo@imc.example.org",
+                      when=datetime(2021, 11, 19, 9, 0, tzinfo=ZoneInfo("Asia/Tomsk")), msg_id="<t@imc.example.org>",
+                      layout=LAYOUT_CONTEXT)
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert CYRILLIC.search(parsed["Subject"])
+    html = parsed.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Мониторинг &lt;b&gt;2021&lt;/b&gt;" in html  # the layout escapes too
+    assert HOSTILE in parsed.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("field", ["stage_title", "institution_name"])
+def test_line_break_in_a_name_cannot_inject_a_header(field):
+    item = {**SAMPLE_ITEM, field: "МАДОУ № 2\r\nBcc: victim@evil.example"}
+    try:
+        message = compose(folder=FOLDER, letters=[Letter("opened", item)], recipient="dou2@example.org",
+                          sender="monitoring@imc.example.org", reply_to="kdo@imc.example.org",
+                          when=datetime(2021, 11, 19, 9, 0, tzinfo=ZoneInfo("Asia/Tomsk")), msg_id="<t@imc.example.org>",
+                          layout=LAYOUT_CONTEXT)
+    except HeaderInjection:
+        return  # rejected cleanly
+    raw = message.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Bcc"] is None
+    headers = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    assert not re.search(rb"^Bcc:", headers, re.MULTILINE | re.IGNORECASE)
+    for part in parsed.walk():  # nor a header of any MIME part
+        assert part["Bcc"] is None
+    assert "\n" not in parsed["Subject"] and "\r" not in parsed["Subject"]
+
+
+@pytest.mark.parametrize("where", ["institution", "stage"])
+def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, where):
+    text = TOMSK.read_text(encoding="utf-8")
+    if where == "institution":
+        text = text.replace('name: МАДОУ № 2,', 'name: "МАДОУ № 2\\r\\nBcc: victim@evil.example",', 1)
+    else:
+        text = text.replace("    title: Заполнение утвержденной формы мониторинга\n",
+                            '    title: "Заполнение\\r\\nBcc: victim@evil.example"\n', 1)
+    assert "Bcc" in text
+    path = tmp_path / "evil.yaml"
+    path.write_text(text, encoding="utf-8")
+    dq = Cli(f"sqlite:///{tmp_path / 'x.db'}")
+    result = dq("validate", str(path))
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: error: .*one line", result.output, re.MULTILINE), result.output
+    result = dq("load", str(path))
+    assert result.exit_code == 1
+
+
+# -- a campaign's own template folder ----------------------------------------------
+
+
+@pytest.fixture
+def custom(workflow_copy: Path) -> tuple[Path, Path]:
+    """The Tomsk copy pointing `notifications:` at a copy of the bundled templates."""
+    folder = workflow_copy.parent / "my-templates"
+    shutil.copytree(FOLDER, folder)
+    text = workflow_copy.read_text(encoding="utf-8")
+    text = text.replace("  sending:\n", "  notifications: my-templates/\n  sending:\n", 1)
+    workflow_copy.write_text(text, encoding="utf-8")
+    return workflow_copy, folder
+
+
+def validate(campaign: Path, tmp_path: Path):
+    return Cli(f"sqlite:///{tmp_path / 'v.db'}")("validate", str(campaign))
+
+
+def test_intact_custom_folder_validates(custom, tmp_path):
+    campaign, _ = custom
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_custom_folder_templates_are_the_ones_sent(custom, tmp_path):
+    campaign, folder = custom
+    path = folder / "opened.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("Открыт этап", "СВОЙ ШАБЛОН: этап"), encoding="utf-8")
+    dq = Cli(f"sqlite:///{tmp_path / 'c.db'}")
+    dq.ok("load", str(campaign), "--now", "2021-11-10 09:00")
+    out = dq.ok("remind", "--dry-run", "--now", "2021-11-18 19:00")
+    assert "СВОЙ ШАБЛОН: этап «Заполнение утвержденной формы мониторинга»" in out
+
+
+def test_missing_template_fails_validate(custom, tmp_path):
+    campaign, folder = custom
+    (folder / "overdue.html").unlink()
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(folder / 'overdue.html'))}:1:\d+: error: .*missing", result.output, re.MULTILINE), result.output
+
+
+def test_template_syntax_error_fails_validate_with_its_line(custom, tmp_path):
+    campaign, folder = custom
+    path = folder / "before_due.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "{% if item.deadline %}не закрыто")  # line 3, never closed
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 1
+    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): error: (.*)$", result.output, re.MULTILINE)
+    assert found, result.output
+    assert "syntax" in found[0][2]
+    assert int(found[0][0]) >= 3
+
+
+def test_undefined_variable_fails_validate_with_its_line(custom, tmp_path):
+    campaign, folder = custom
+    path = folder / "due_today.html"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = next(n for n, line in enumerate(lines) if "block body" in line)
+    lines.insert(body + 1, "<p>{{ item.no_such_name }}</p>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 1
+    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): error: (.*)$", result.output, re.MULTILINE)
+    assert found, result.output
+    assert int(found[0][0]) == body + 2
+    assert "no_such_name" in found[0][2]
+
+
+def test_undefined_variable_in_layout_fails_validate(custom, tmp_path):
+    campaign, folder = custom
+    path = folder / f"{LAYOUT}.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("{{ zone }}", "{{ time_zone_name }}"), encoding="utf-8")
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "time_zone_name" in text)
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(path))}:{line}:\d+: error: .*time_zone_name", result.output, re.MULTILINE), result.output
+
+
+def test_missing_block_fails_validate(custom, tmp_path):
+    campaign, folder = custom
+    (folder / "event.txt").write_text("{% block body %}Вебинар{% endblock %}\n", encoding="utf-8")
+    result = validate(campaign, tmp_path)
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(folder / 'event.txt'))}:\d+:\d+: error: .*subject", result.output, re.MULTILINE), result.output
+
+
+def test_missing_folder_fails_validate_at_the_key(workflow_copy, tmp_path):
+    text = workflow_copy.read_text(encoding="utf-8").replace("  sending:\n", "  notifications: nowhere/\n  sending:\n", 1)
+    workflow_copy.write_text(text, encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "notifications: nowhere/" in t)
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 1
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*nowhere", result.output, re.MULTILINE), result.output
+
+
+def test_broken_folder_refuses_load(custom, tmp_path):
+    campaign, folder = custom
+    (folder / "missed.txt").write_text("{% block subject %}{{ item.deadline {% endblock %}\n", encoding="utf-8")
+    dq = Cli(f"sqlite:///{tmp_path / 'l.db'}")
+    result = dq("load", str(campaign), "--now", "2021-11-10 09:00")
+    assert result.exit_code == 1
+    assert str(folder / "missed.txt") in result.output
+    assert dq("status").exit_code == 1  # nothing was loaded
