@@ -11,8 +11,11 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.charset import Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -23,6 +26,11 @@ from dqflow.errors import DqflowError
 from dqflow.templates import LAYOUT, render_block, render_item
 
 RETRY_AFTER_MINUTES = (1, 5, 15, 60, 180, 360)  # then the message is dead
+
+# The classic (compat32) email API: four times faster than Message's header folding, which
+# dominated a 50,000-ДОУ send. Bodies go 8bit so the Cyrillic stays readable in the .eml files.
+UTF8_8BIT = Charset("utf-8")
+UTF8_8BIT.body_encoding = None
 
 
 class HeaderInjection(DqflowError):
@@ -49,24 +57,25 @@ def message_id(keys: list[str], sender: str) -> str:
 
 
 def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, reply_to: str, when: datetime,
-            msg_id: str, layout: dict) -> EmailMessage:
+            msg_id: str, layout: dict) -> Message:
     """One message for one recipient holding every letter, text and HTML alternatives."""
     rendered = [render_item(folder, letter.kind, letter.item) for letter in letters]
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
     subject = rendered[0]["subject"] if len(rendered) == 1 else render_block(folder, f"{LAYOUT}.txt", "subject", context)
-    message = EmailMessage(policy=SMTP_POLICY)
+    message = MIMEMultipart("alternative", boundary="=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24])
     for name, value in (("From", sender), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject)):
         if "\r" in value or "\n" in value:
             raise HeaderInjection(f"header {name} would contain a line break: {value!r}")
-        message[name] = value
+        message[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
     message["Date"] = format_datetime(when)
     message["Message-ID"] = msg_id
     message["Auto-Submitted"] = "auto-generated"
-    # 8bit keeps the Cyrillic readable in the .eml files; every line stays far below 998 bytes
-    message.set_content(render_block(folder, f"{LAYOUT}.txt", "body", context) + "\n", cte="8bit")
-    message.add_alternative(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n", subtype="html", cte="8bit")
     message["Content-Language"] = "ru"
-    message.set_boundary("=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24])  # same input, same bytes
+    # every line of our templates stays far below SMTP's 998-byte limit, so 8bit is safe
+    for template, subtype in ((f"{LAYOUT}.txt", "plain"), (f"{LAYOUT}.html", "html")):
+        part = MIMEText(render_block(folder, template, "body", context) + "\n", subtype, UTF8_8BIT)
+        del part["MIME-Version"]  # belongs to the top level only
+        message.attach(part)
     return message
 
 
@@ -87,7 +96,7 @@ class MaildirTransport:
             for old in self.folder.glob("*.eml"):  # a replay starts from an empty folder
                 old.unlink()
 
-    async def send(self, messages: list[EmailMessage], on_outcome=None) -> list[Outcome]:
+    async def send(self, messages: list[Message], on_outcome=None) -> list[Outcome]:
         outcomes = []
         for message in messages:
             self.count += 1
@@ -158,7 +167,7 @@ class SmtpTransport:
         self.connections_opened += 1
         return client
 
-    async def _send_one(self, message: EmailMessage) -> Outcome:
+    async def _send_one(self, message: Message) -> Outcome:
         try:
             client = await self._connection()
         except (aiosmtplib.SMTPException, OSError) as exc:
@@ -182,14 +191,13 @@ class SmtpTransport:
         self.idle.append(client)
         return Outcome("sent", f"{self.settings.host}:{self.settings.port}")
 
-    async def send(self, messages: list[EmailMessage], on_outcome=None) -> list[Outcome]:
+    async def send(self, messages: list[Message], on_outcome=None) -> list[Outcome]:
         """Send with at most `pool` connections at once, each reused for the next message."""
-        queue = list(enumerate(messages))
+        queue = iter(enumerate(messages))  # shared by the workers: each takes the next message
         outcomes: list[Outcome | None] = [None] * len(messages)
 
         async def worker() -> None:
-            while queue:
-                index, message = queue.pop(0)
+            for index, message in queue:
                 outcomes[index] = await self._send_one(message)
                 if on_outcome:
                     on_outcome(outcomes[index])

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -36,7 +36,9 @@ class Batch:
 
     recipient: str
     row_ids: list[int]
-    message: EmailMessage
+    message: Message
+    attempts: list[int]  # per row, before this try
+    has_digest: bool
 
 
 @dataclass
@@ -70,8 +72,8 @@ async def drain(db: Engine, campaign_id: str, now: datetime, transport, sender: 
         return report
     outcomes = await transport.send([b.message for b in batches], on_outcome)
     with transaction(db) as session:
+        record(session, campaign, batches, outcomes, now)
         for batch, outcome in zip(batches, outcomes):
-            record(session, batch, outcome, now)
             report.messages.append(Sent(now, batch.recipient, str(batch.message["Subject"]), batch.message["Message-ID"],
                                         _state(outcome), outcome.detail))
     return report
@@ -131,10 +133,10 @@ def _progress_of(session: Session, campaign_id: str, rows: list[OutboxRow]) -> d
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}
+    # Filter by stage only: a list of every ДОУ would overflow SQLite's bound-parameter limit.
     found = session.exec(select(ProgressRow).where(
-        ProgressRow.campaign_id == campaign_id, col(ProgressRow.institution_id).in_({i for i, _ in wanted}),
-        col(ProgressRow.stage_id).in_({s for _, s in wanted}))).all()
-    return {(p.institution_id, p.stage_id): p for p in found}
+        ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))).all()
+    return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
 
 
 def _unwanted(row: OutboxRow, progress: ProgressRow | None, campaign: spec.Campaign) -> str | None:
@@ -186,7 +188,8 @@ def prepare(session: Session, campaign: spec.Campaign, now: datetime, sender: st
         for row in members:
             row.message_id = msg_id
             session.add(row)
-        batches.append(Batch(recipient, [r.id for r in members], message))
+        batches.append(Batch(recipient, [r.id for r in members], message, [r.attempts for r in members],
+                             any(r.kind == "digest" for r in members)))
     return batches
 
 
@@ -289,24 +292,27 @@ def _has_news(content: dict) -> bool:
     return bool(content["overdue"] or content["missed"] or content["dead"])
 
 
-def record(session: Session, batch: Batch, outcome: Outcome, now: datetime) -> None:
-    rows = session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(batch.row_ids))).all()
-    for row in rows:
-        if outcome.state == "sent":
-            row.state, row.sent_at, row.reason = "sent", now, None
-        elif outcome.state == "retry" and row.attempts < len(RETRY_AFTER_MINUTES):
-            row.state, row.reason = "failed", outcome.detail
-            row.retry_at = now + timedelta(minutes=RETRY_AFTER_MINUTES[row.attempts])
-        else:
-            row.state, row.reason = "dead", outcome.detail
-        row.attempts += 1
-        session.add(row)
-    if outcome.state == "sent" and any(r.kind == "digest" for r in rows):
-        campaign = campaign_engine.definition(session, rows[0].campaign_id)
-        reported = digest_content(session, campaign, {}, now)["dead_ids"]
+def record(session: Session, campaign: spec.Campaign, batches: list[Batch], outcomes: list[Outcome], now: datetime) -> None:
+    """Store each message's outcome on its rows: one bulk UPDATE by primary key for the whole drain."""
+    changes = [{"id": row_id, "attempts": attempts + 1, **_outcome_values(outcome, attempts, now)}
+               for batch, outcome in zip(batches, outcomes) for row_id, attempts in zip(batch.row_ids, batch.attempts)]
+    if changes:
+        session.execute(update(OutboxRow), changes)
+    if any(o.state == "sent" and b.has_digest for b, o in zip(batches, outcomes)):
+        reported = digest_content(session, campaign, {}, now)["dead_ids"]  # the digest just sent named them
         if reported:
             session.execute(update(OutboxRow).where(col(OutboxRow.id).in_(reported)).values(reported=True)
                             .execution_options(synchronize_session=False))
+
+
+def _outcome_values(outcome: Outcome, attempts: int, now: datetime) -> dict:
+    """A 4xx or a dropped connection is retried with backoff until the schedule runs out; then the row is dead."""
+    if outcome.state == "sent":
+        return {"state": "sent", "sent_at": now, "retry_at": None, "reason": None}
+    if outcome.state == "retry" and attempts < len(RETRY_AFTER_MINUTES):
+        return {"state": "failed", "sent_at": None, "retry_at": now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]),
+                "reason": outcome.detail}
+    return {"state": "dead", "sent_at": None, "retry_at": None, "reason": outcome.detail}
 
 
 def next_moment(session: Session, campaign: spec.Campaign, now: datetime) -> datetime | None:

@@ -282,11 +282,13 @@ def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> 
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
-    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+    # Core insert on the table: one executemany. The ORM's bulk insert splits the rows into a
+    # statement per pattern of NULLs, thousands of round trips for a big campaign.
+    session.execute(dialect_insert(table.__table__).on_conflict_do_nothing(), rows)
     return len(rows)
 
 
 def audit_many(session: Session, rows: list[dict]) -> None:
     """Set-based insert of audit rows (one statement for a whole stage)."""
     if rows:
-        session.execute(insert(AuditRow), rows)
+        session.execute(insert(AuditRow.__table__), rows)
