@@ -220,52 +220,61 @@ def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.
 
 
 def _plan_progress(session, campaign, stage, clock, now) -> int:
+    """Plan each ДОУ's reminders against its own deadline; re-plan those whose deadline moved."""
     rules = rules_for(campaign, stage)
-    rows = session.exec(
-        select(ProgressRow).where(
-            ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
-            col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
-            (col(ProgressRow.planned_due).is_(None)) | (ProgressRow.planned_due != ProgressRow.due_at),
-        )
-    ).all()
+    unplanned = (
+        ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
+        col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
+        (col(ProgressRow.planned_due).is_(None)) | (ProgressRow.planned_due != ProgressRow.due_at),
+    )
+    rows = session.exec(select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at,
+                               ProgressRow.locks_at, ProgressRow.planned_due).where(*unplanned)).all()
     if not rows:
         return 0
-    addresses = _recipients(session, campaign, stage, [r.institution_id for r in rows])
-    moved = [r for r in rows if r.planned_due is not None]
-    for r in moved:
-        session.execute(
-            update(OutboxRow).where(
-                OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == r.institution_id,
-                OutboxRow.stage_id == stage.id, OutboxRow.deadline == r.planned_due, col(OutboxRow.state).in_(["pending", "failed"]),
-            ).values(state="skipped", reason="the deadline moved").execution_options(synchronize_session=False)
-        )
-    by_times: dict[tuple, list[ProgressRow]] = defaultdict(list)
-    for r in rows:
-        if addresses.get(r.institution_id):
-            by_times[(r.opens_at, r.due_at, r.locks_at)].append(r)
+    addresses = _recipients(session, campaign, stage)
+    for inst, _, _, _, planned_due in rows:
+        if planned_due is not None:
+            _cancel_moved(session, campaign, stage, inst, planned_due)
+    by_times: dict[tuple, list[str]] = defaultdict(list)
+    for inst, opens, due, locks, _ in rows:
+        if addresses.get(inst):
+            by_times[(opens, due, locks)].append(inst)
     new_rows = []
     for (opens, due, locks), group in by_times.items():
         occurrences = task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True)
-        for r in group:
-            for email, role in addresses[r.institution_id]:
-                new_rows += [_row(campaign, email, role, r.institution_id, stage.id, occ, due, clock, now) for occ in occurrences]
-            r.planned_due = r.due_at
-            session.add(r)
+        for inst in group:
+            for email, role in addresses[inst]:
+                new_rows += [_row(campaign, email, role, inst, stage.id, occ, due, clock, now) for occ in occurrences]
+    # One UPDATE marks every ДОУ that now has someone to remind (experts only once the list exists).
+    addressed = () if stage.actor == "institution" else (col(ProgressRow.institution_id).in_(
+        select(AssignmentRow.institution_id).where(AssignmentRow.campaign_id == campaign.id,
+                                                   AssignmentRow.stage_id == stage.list)),)
+    session.execute(update(ProgressRow).where(*unplanned, *addressed).values(planned_due=ProgressRow.due_at)
+                    .execution_options(synchronize_session=False))
     return insert_ignore(session, OutboxRow, new_rows)
 
 
-def _recipients(session, campaign, stage, institution_ids) -> dict[str, list[tuple[str, str]]]:
+def _cancel_moved(session, campaign, stage, institution_id, old_deadline) -> None:
+    """A deadline moved (an extension): reminders against the old one must not go out."""
+    session.execute(
+        update(OutboxRow).where(
+            OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == institution_id,
+            OutboxRow.stage_id == stage.id, OutboxRow.deadline == old_deadline, col(OutboxRow.state).in_(["pending", "failed"]),
+        ).values(state="skipped", reason="the deadline moved").execution_options(synchronize_session=False)
+    )
+
+
+def _recipients(session, campaign, stage) -> dict[str, list[tuple[str, str]]]:
     """Who acts for each ДОУ: the ДОУ itself, or the experts its list assigned (none before the list)."""
     if stage.actor == "institution":
         emails = session.exec(select(InstitutionRow.id, InstitutionRow.email).where(
-            InstitutionRow.campaign_id == campaign.id, col(InstitutionRow.id).in_(institution_ids))).all()
+            InstitutionRow.campaign_id == campaign.id)).all()
         return {i: [(e, "institution")] for i, e in emails}
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for inst, email in session.exec(
         select(AssignmentRow.institution_id, ExpertRow.email)
         .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
-        .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
-               col(AssignmentRow.institution_id).in_(institution_ids))
+        .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list)
         .order_by(AssignmentRow.expert_id)
     ).all():
         found[inst].append((email, "expert"))
