@@ -10,8 +10,9 @@ stay within `max_load`). A seeded greedy draw is repaired by local search with r
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 HARD = 1000  # an unfilled place or a load over max_load outweighs every soft rule together
@@ -66,6 +67,7 @@ class _State:
         self.assign: dict[str, list[str]] = {i: [] for i in request.institutions}
         self.load: dict[str, int] = {e: 0 for e in request.home}
         self.cnt: dict[tuple[str, str], int] = defaultdict(int)  # (reviewed ДОУ, reviewer's ДОУ) → reviews
+        self.under: dict[str, None] = dict.fromkeys(request.home) if self.lo > 0 else {}  # load < lo; ordered: determinism
         self.score = HARD * len(request.institutions) * request.per + sum(self._pen(0) for _ in request.home)
 
     def _pen(self, load: int) -> int:
@@ -83,6 +85,8 @@ class _State:
         delta += 1 if expert in self.r.previous.get(inst, ()) else 0
         delta += self._pen(self.load[expert] + 1) - self._pen(self.load[expert])
         self.load[expert] += 1
+        if self.load[expert] >= self.lo:
+            self.under.pop(expert, None)
         self.assign[inst].append(expert)
         self.score += delta
         return delta
@@ -95,6 +99,8 @@ class _State:
         delta -= 1 if expert in self.r.previous.get(inst, ()) else 0
         delta += self._pen(self.load[expert] - 1) - self._pen(self.load[expert])
         self.load[expert] -= 1
+        if self.load[expert] < self.lo:
+            self.under[expert] = None
         self.assign[inst].remove(expert)
         self.score += delta
         return delta
@@ -111,8 +117,7 @@ class _State:
                 if (self.cnt[(h, inst)] > 0 or e in self.r.previous.get(inst, ()) or self.load[e] > self.hi
                         or self.load[e] < self.lo):
                     found.append((inst, e))
-        idle = [e for e, n in self.load.items() if n < self.lo]
-        if idle:  # an idle expert is fixed by taking a review from a busy one
+        if self.under:  # an idle expert is fixed by taking a review from a busy one
             found += [(inst, e) for inst, experts in self.assign.items() for e in experts if self.load[e] > self.lo]
         return found
 
@@ -133,12 +138,29 @@ def allocate(request: Request, seed: int = 0, restarts: int = 6) -> Allocation:
     return Allocation(assignments, explain(request, assignments))
 
 
+class _Candidates:
+    """Each ДОУ's eligible experts in a seeded order, listed on first need: the full table
+    would be ДОУ × experts, 2.5·10⁹ entries for a national campaign of 50,000."""
+
+    def __init__(self, request: Request, rng: random.Random):
+        self.r, self.rng = request, rng
+        self.lists: dict[str, list[str]] = {}
+        own = Counter(request.home.values())
+        conflicts = Counter(i for i, e in request.exclude if e in request.home and request.home[e] != i)
+        self.count = {i: len(request.home) - own[i] - conflicts[i] for i in request.institutions}
+
+    def __getitem__(self, inst: str) -> list[str]:
+        if inst not in self.lists:
+            found = [e for e in self.r.home if self.r.eligible(inst, e)]
+            self.rng.shuffle(found)
+            self.lists[inst] = found
+        return self.lists[inst]
+
+
 def _search(request: Request, rng: random.Random) -> _State:
     state = _State(request)
-    candidates = {i: [e for e in request.home if request.eligible(i, e)] for i in request.institutions}
-    for i in candidates.values():
-        rng.shuffle(i)
-    order = sorted(request.institutions, key=lambda i: (len(candidates[i]), rng.random()))
+    candidates = _Candidates(request, rng)
+    order = sorted(request.institutions, key=lambda i: (candidates.count[i], rng.random()))
     idlest = [(0, rng.random(), e) for e in request.home]  # a heap of experts by load: O(log m) per pick
     heapq.heapify(idlest)
     for inst in order:  # greedy: the ДОУ with fewest candidates choose first, among the idlest experts
@@ -176,7 +198,7 @@ def _try_add(state: _State, inst: str, expert: str) -> int:
     return delta
 
 
-def _repair(state: _State, candidates: dict[str, list[str]], rng: random.Random) -> None:
+def _repair(state: _State, candidates: _Candidates, rng: random.Random) -> None:
     request = state.r
     budget = 40 * len(request.institutions) * request.per + 400
     best_score, best = state.score, state.snapshot()
@@ -204,12 +226,13 @@ def _repair(state: _State, candidates: dict[str, list[str]], rng: random.Random)
         _restore(state, best)
 
 
-def _improve(state: _State, inst: str, expert: str, candidates: dict[str, list[str]], rng: random.Random) -> None:
+def _improve(state: _State, inst: str, expert: str, candidates: _Candidates, rng: random.Random) -> None:
     """Replace or swap one troubled review: the best move, a sideways one at times, rarely a worse one."""
     moves: list[tuple[int, float, tuple]] = []
     pool = candidates[inst]
-    if len(pool) > REPAIR_LOOKS:  # big rosters: the idlest and a random few are enough to choose from
-        pool = heapq.nsmallest(REPAIR_LOOKS // 2, pool, key=state.load.__getitem__) + rng.sample(pool, REPAIR_LOOKS // 2)
+    if len(pool) > REPAIR_LOOKS:  # big rosters: the underloaded and a random few are enough to choose from
+        idle = [e for e in itertools.islice(state.under, REPAIR_LOOKS) if state.r.eligible(inst, e)]
+        pool = idle + rng.sample(pool, REPAIR_LOOKS // 2)
     for new in pool:
         if new not in state.assign[inst]:
             delta = state.replace(inst, expert, new)
