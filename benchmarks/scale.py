@@ -4,7 +4,8 @@
 
 Prints seconds and peak memory for: validating the file, loading, the first reconcile (which
 plans every reminder), a reconcile at a stage boundary, an idle reconcile, status, and
-drawing an expert list.
+drawing an expert list,
+and sending the 'stage opened' email to every ДОУ into a maildir.
 """
 
 import resource
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from dqflow import engine, spec, store
+import asyncio
+
+from dqflow import engine, mail, outbox, spec, store
 from dqflow.calendar import parse_local
 
 TOMSK = Path(__file__).resolve().parent.parent / "workflows" / "tomsk-2021.yaml"
@@ -57,6 +60,10 @@ def main(n: int) -> None:
         with timed("reconcile at a boundary (fill-form opens)"), store.transaction(db) as s:
             changes = engine.reconcile(s, campaign.id, parse_local("2021-11-19 00:00", tz))
         print(f"   {len(changes)} changes")
+        with timed("send at 09:00 (every ДОУ's 'stage opened' email)"):
+            report = asyncio.run(outbox.drain(db, campaign.id, parse_local("2021-11-19 09:00", tz),
+                                              mail.MaildirTransport(folder / "sent")))
+        print(f"   {report.count('sent')} messages written")
         with timed("idle reconcile"), store.transaction(db) as s:
             engine.reconcile(s, campaign.id, parse_local("2021-11-19 00:05", tz))
         with timed("status (as if reconciled, rolled back)"), store.dry_run(db) as s:

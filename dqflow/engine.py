@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
-from dqflow.calendar import show
+from dqflow.calendar import iso, show
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
@@ -228,13 +228,13 @@ def extend(session: Session, campaign_id: str, institution_id: str, stage_id: st
         raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time")
     if until < row.opens_at:
         raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})")
-    previous = {"due_at": row.due_at.isoformat(), "locks_at": row.locks_at.isoformat()}
+    previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
     row.due_at = row.locks_at = until
     row.extended = True
     session.add(ExtensionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, until=until,
                              reason=reason, granted_at=now))
     _audit(session, row, "extend", now, status.value, status.value,
-           {"until": until.isoformat(), "reason": reason, "previous": previous})
+           {"until": iso(until, tz), "reason": reason, "previous": previous})
     if status is Status.MISSED:
         source, dest = fire(PROGRESS, row, "reopen")
         _audit(session, row, "reopen", now, source, dest, None)
