@@ -77,6 +77,15 @@ class _State:
     def _recip(self, a: str, b: str) -> int:
         return 1 if self.cnt[(a, b)] > 0 and self.cnt[(b, a)] > 0 else 0
 
+    def add_delta(self, inst: str, expert: str) -> int:
+        """What `add` would change the score by, without changing anything (the greedy's hot path)."""
+        h = self.r.home[expert]
+        recip_after = 1 if h == inst or self.cnt.get((h, inst), 0) > 0 else 0
+        recip_before = recip_after if self.cnt.get((inst, h), 0) > 0 else 0
+        load = self.load[expert]
+        return (recip_after - recip_before - HARD + (1 if expert in self.r.previous.get(inst, ()) else 0)
+                + self._pen(load + 1) - self._pen(load))
+
     def add(self, inst: str, expert: str) -> int:
         h = self.r.home[expert]
         before = self._recip(inst, h)
@@ -170,7 +179,7 @@ def _search(request: Request, rng: random.Random) -> _State:
                 options = [e for e in candidates[inst] if e not in state.assign[inst]]
             if not options:
                 break
-            best = min(options, key=lambda e: (_try_add(state, inst, e), state.load[e], rng.random()))
+            best = min(options, key=lambda e: (state.add_delta(inst, e), state.load[e], rng.random()))
             state.add(inst, best)
             heapq.heappush(idlest, (state.load[best], rng.random(), best))
     _repair(state, candidates, rng)
@@ -192,12 +201,6 @@ def _idlest_options(state: _State, inst: str, idlest: list) -> list[str]:
     return options
 
 
-def _try_add(state: _State, inst: str, expert: str) -> int:
-    delta = state.add(inst, expert)
-    state.remove(inst, expert)
-    return delta
-
-
 def _repair(state: _State, candidates: _Candidates, rng: random.Random) -> None:
     request = state.r
     budget = 40 * len(request.institutions) * request.per + 400
@@ -212,7 +215,7 @@ def _repair(state: _State, candidates: _Candidates, rng: random.Random) -> None:
         for inst in short:  # a place left empty: take any candidate, even a busy one
             options = [e for e in candidates[inst] if e not in state.assign[inst]]
             if options:
-                state.add(inst, min(options, key=lambda e: (_try_add(state, inst, e), rng.random())))
+                state.add(inst, min(options, key=lambda e: (state.add_delta(inst, e), rng.random())))
         for inst, expert in trouble[:8]:
             steps += 1
             if expert not in state.assign[inst]:
