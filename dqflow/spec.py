@@ -190,8 +190,13 @@ def validate_text(text: str, filename: str = "<campaign>", base: Path | None = N
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         return Validated(None, [Problem(filename, line, col, f"YAML syntax: {problem}")])
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives only its offset
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return Validated(None, [Problem(filename, line, column,
+                                        f"character #x{exc.character:04x} is not allowed in YAML; remove it or write it escaped")])
     except yaml.YAMLError as exc:
-        return Validated(None, [Problem(filename, 1, 1, f"YAML syntax: {exc}")])
+        return Validated(None, [Problem(filename, 1, 1, "YAML syntax: " + " ".join(str(exc).split()))])
     except RecursionError:
         return Validated(None, [Problem(filename, 1, 1, "YAML nesting too deep")])
     if len(documents) != 1 or documents[0] is None:
@@ -532,11 +537,11 @@ class _CampaignBuilder:
         if isinstance(node, yaml.MappingNode):
             f = r.mapping(node, "institutions", ["file"], [])
             return self._roster(f["file"]) if f and "file" in f else []
-        institutions = [i for n in r.sequence(node, "institutions") if (i := self._institution(n))]
+        located = [(i, n) for n in r.sequence(node, "institutions") if (i := self._institution(n))]
         if isinstance(node, yaml.SequenceNode) and not node.value:
             r.error(node, "institutions is empty; list at least one ДОУ")
-        self._check_unique_people(institutions, {i.id: n for i, n in zip(institutions, node.value)} if isinstance(node, yaml.SequenceNode) else {})
-        return institutions
+        self._check_unique_people(located)
+        return [i for i, _ in located]
 
     def _institution(self, node: yaml.Node) -> Institution | None:
         r = self.r
@@ -595,7 +600,7 @@ class _CampaignBuilder:
                 found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts)
         if not found:
             r.problems.append(Problem(file, 1, 1, "the roster lists no ДОУ"))
-        self._check_unique_people(list(found.values()), {})
+        self._check_unique_people([(i, node) for i in found.values()])
         return list(found.values())
 
     def _roster_row(self, file: str, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
@@ -621,16 +626,17 @@ class _CampaignBuilder:
             return None
         return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
 
-    def _check_unique_people(self, institutions: list[Institution], nodes: dict[str, yaml.Node]) -> None:
+    def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
+        """Ids are unique across the roster; each duplicate is reported where it stands."""
         seen: set[str] = set()
         experts: set[str] = set()
-        for i in institutions:
+        for i, node in located:
             if i.id in seen:
-                self.r.error(nodes.get(i.id), f"duplicate institution id '{i.id}'; every ДОУ needs its own id")
+                self.r.error(node, f"duplicate institution id '{i.id}'; every ДОУ needs its own id")
             seen.add(i.id)
             for e in i.experts:
                 if e.id in experts:
-                    self.r.error(nodes.get(i.id), f"duplicate expert id '{e.id}'; every expert needs its own id")
+                    self.r.error(node, f"duplicate expert id '{e.id}'; every expert needs its own id")
                 experts.add(e.id)
 
     def _titled_list(self, node: yaml.Node | None, what: str) -> tuple[Titled, ...]:
