@@ -112,8 +112,9 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
         session.expire_all()  # bulk updates bypassed the identity map
     campaign = definition(session, campaign_id)
     for stage in campaign.stages:
-        if stage.kind == "assignment":
-            experts.draw_when_open(session, campaign, stage, now)
+        drawn = experts.draw_when_open(session, campaign, stage, now) if stage.kind == "assignment" else None
+        if drawn:
+            changes.append(Change(drawn, stage.id, "draw", "open", "open"))
     reminders.plan(session, campaign, now)
     reminders.plan_digest(session, campaign, now)
     return sorted(changes, key=lambda c: c.at)  # stable: stage order, then roster order

@@ -89,14 +89,17 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
 
 
-def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> bool:
-    """Reconcile's part: a list stage that is open (or was missed while down) draws itself once."""
+def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> datetime | None:
+    """Reconcile's part: a list stage that is open (or was missed while down) draws itself once.
+
+    Returns the moment the list counts as drawn, or None when nothing was drawn."""
     if now < stage.opens_at or stored(session, campaign.id, stage.id):
-        return False
+        return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
-    _store(session, campaign, stage, result.assignments, max(stage.opens_at, min(now, stage.locks_at)), "draw",
-           {"automatic": True, "problems": result.problems}, recorded_at=now)
-    return True
+    at = max(stage.opens_at, min(now, stage.locks_at))
+    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": result.problems},
+           recorded_at=now)
+    return at
 
 
 def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, institution_id: str, experts: list[str],

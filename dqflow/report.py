@@ -174,7 +174,9 @@ def changes_text(changes: list[Change], tz: ZoneInfo) -> str:
     lines = []
     for (at, stage, action, source, dest), who in grouped.items():
         ids = [w for w in who if w]
-        if ids:
+        if action == "draw":
+            lines.append(f"{show(at, tz)}  {stage}: список экспертов составлен (dqflow experts show {stage})")
+        elif ids:
             names = ", ".join(ids[:10]) + (f" и ещё {len(ids) - 10}" if len(ids) > 10 else "")
             lines.append(f"{show(at, tz)}  {stage}: {STATUS_RU[source]} → {STATUS_RU[dest]} — ДОУ {names}")
         else:
@@ -298,6 +300,8 @@ def _event_line(e: dict) -> str:
         return f"ДОУ {e['institution']} сдал(а) «{e['stage']}»: {STATUS_RU.get(e['to'], e['to'])}"
     if e["type"] == "review":
         return f"эксперт {e['expert']} проверил(а) ДОУ {e['institution']} («{e['stage']}»): этап ДОУ {STATUS_RU.get(e['to'], e['to'])}"
+    if e["type"] == "draw":
+        return f"{e['stage']}: список экспертов составлен"
     if e["type"] == "extend":
         return f"ДОУ {e['institution']}: срок «{e['stage']}» продлён"
     if e["type"] == "refused":
