@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -199,6 +200,58 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
 
+# The ledger keeps reasons in English (logs, JSON); people read them in Russian. A reason not
+# listed here (an SMTP server's reply) is shown as it came.
+REASONS_RU = [(re.compile(pattern), text) for pattern, text in (
+    (r"its moment passed before it could be sent", "его время прошло раньше, чем его удалось отправить"),
+    (r"its time had passed when it was planned", "его время прошло ещё до того, как его запланировали"),
+    (r"the deadline moved", "срок изменился (продление)"),
+    (r"already submitted", "уже сдано"),
+    (r"excused from the stage", "ДОУ освобождено от этапа"),
+    (r"the stage is locked", "этап закрыт"),
+    (r"the stage is not open yet", "этап ещё не открыт"),
+    (r"the stage is (\w+), not missed", lambda m: f"статус этапа — «{STATUS_RU.get(m[1], m[1])}», а не «пропущено»"),
+    (r"this expert already reviewed the ДОУ", "эксперт уже проверил этот ДОУ"),
+    (r"nothing to report", "сообщать не о чем"),
+    (r"it would go out before the stage opens", "оно ушло бы до открытия этапа"),
+    (r"it would go out after the event starts", "оно ушло бы после начала мероприятия"),
+    (r"same send time as rule '(.+)'", lambda m: f"в это же время уходит напоминание по правилу «{rule_ru(m[1])}»"),
+    (r"(\S+): the stage has no reminder rules", r"\1: у этапа нет правил напоминаний"),
+    (r"(\S+): ДОУ (\S+) was already (\w+) before its reminders were planned",
+     lambda m: f"{m[1]}: у ДОУ {m[2]} уже был статус «{STATUS_RU.get(m[3], m[3])}», когда планировались напоминания"),
+    (r"(\S+): not planned yet; .*", r"\1: ещё не запланировано; напоминания планируются при следующем запуске dqflow tick, send или run"),
+    (r"(\S+): no expert list \((\S+)\) assigns expert (\S+) to a ДОУ yet", r"\1: список \2 ещё не назначил эксперту \3 ни одного ДОУ"),
+    (r"(\S+) is not an address of campaign '(\S+)'.*", r"\1 — не адрес кампании \2: его нет ни у ДОУ, ни у экспертов, ни у координатора"),
+)]
+
+
+def reason_ru(reason: str | None) -> str:
+    for pattern, text in REASONS_RU:
+        if pattern.fullmatch(reason or ""):
+            return pattern.sub(text, reason)
+    return reason or ""
+
+
+def rule_ru(rule: str) -> str:
+    """A reminder rule as people say it: 'before:2wd' → 'за 2 раб. дн.'."""
+    name, _, arg = rule.partition(":")
+    words = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм",
+             "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка"}
+    if name == "before":
+        return f"за {_duration_ru(arg)}"
+    if name == "overdue":
+        offset, _, n = arg.partition("#")
+        return f"просрочка {n or 1} (каждые {_duration_ru(offset)})"
+    return words.get(name, rule)
+
+
+def _duration_ru(text: str) -> str:
+    match = re.fullmatch(r"(\d+)(wd|d|h|m)", text)
+    if not match:
+        return text
+    unit = {"wd": "раб. дн.", "d": "дн.", "h": "ч", "m": "мин"}[match[2]]
+    return f"{match[1]} {unit}"
+
 
 def outbox_json(rows, tz: ZoneInfo) -> str:
     return json.dumps([
@@ -213,8 +266,8 @@ def outbox_json(rows, tz: ZoneInfo) -> str:
 def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
     if not rows:
         return "Очередь писем пуста."
-    table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", r.rule, OUTBOX_STATE_RU[r.state],
-              (f"попыток {r.attempts}; " if r.attempts else "") + (r.reason or "")] for r in rows]
+    table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", rule_ru(r.rule), OUTBOX_STATE_RU[r.state],
+              (f"попыток {r.attempts}; " if r.attempts else "") + reason_ru(r.reason)] for r in rows]
     return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
 
 
@@ -224,14 +277,15 @@ def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime)
         state = OUTBOX_STATE_RU[r.state]
         when = show(r.sent_at or r.send_at, tz)
         because = {
-            "pending": f"запланировано правилом {r.rule} к сроку {show(r.deadline, tz)}",
-            "sent": f"отправлено по правилу {r.rule} (Message-ID {r.message_id})",
-            "skipped": f"не отправлено: {r.reason}",
-            "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {r.reason}",
-            "dead": f"не доставлено окончательно: {r.reason}",
+            "pending": f"запланировано правилом «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else ""),
+            "sent": f"отправлено по правилу «{rule_ru(r.rule)}» (Message-ID {r.message_id})",
+            "skipped": f"правило «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else "")
+                       + f" — не отправлено: {reason_ru(r.reason)}",
+            "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {reason_ru(r.reason)}",
+            "dead": f"не доставлено окончательно: {reason_ru(r.reason)}",
         }[r.state]
         lines.append(f"{when}  {r.stage_id or 'сводка'}: {state} — {because}")
-    lines += [f"не запланировано — {gap}" for gap in gaps]
+    lines += [f"не запланировано — {reason_ru(gap)}" for gap in gaps]
     if len(lines) == 1:
         lines.append("Для этого адреса ничего не запланировано.")
     return "\n".join(lines)

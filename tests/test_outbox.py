@@ -213,14 +213,14 @@ def test_why_explains_planned_sent_and_skipped(mailer, smtp_server):  # noqa: F8
     text = mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
     sent = [r for r in outbox(mailer, "sent") if r["recipient"] == "dou2@example.org"]
     assert len(sent) == 1
-    assert f"отправлено по правилу opens (Message-ID {sent[0]['message_id']})" in text
-    assert "не отправлено: already submitted" in text
+    assert f"отправлено по правилу «при открытии» (Message-ID {sent[0]['message_id']})" in text
+    assert "не отправлено: уже сдано" in text
     assert "19.11.2021 09:00" in text and "26.11.2021 09:00" in text
     # a ДОУ that did not submit still has its reminders planned
     other = mailer.ok("why", "dou4@example.org", "--stage", "fill-form")
-    assert "запланировано правилом due к сроку 30.11.2021 23:59" in other
+    assert "запланировано правилом «в день срока» к сроку 30.11.2021 23:59" in other
     unknown = mailer.ok("why", "nobody@example.org")
-    assert "nobody@example.org is not an address" in unknown
+    assert "nobody@example.org — не адрес кампании tomsk-2021" in unknown
 
 
 def test_remind_dry_run_lists_and_writes_nothing(tomsk, db_url):
