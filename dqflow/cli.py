@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dqflow import __version__, daemon, engine, experts, mail, outbox, reminders, report, simulate, spec, store
 from dqflow.calendar import UTC, parse_local, show, zone
-from dqflow.errors import DqflowError, SpecError
+from dqflow.errors import DqflowError, SpecError, one_line
 
 NOW_HELP = "Act as if it were this moment (ISO-8601; without an offset, in the campaign's zone). Default: now."
 
@@ -46,13 +46,13 @@ class _Group(click.Group):
                 click.echo(str(problem), err=True)
             ctx.exit(1)
         except DqflowError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
             ctx.exit(1)
         except OperationalError as exc:
-            click.echo(f"error: database: {exc.orig}", err=True)
+            click.echo(f"error: database: {one_line(str(exc.orig))}", err=True)
             ctx.exit(1)
         except SQLAlchemyError as exc:
-            click.echo(f"error: database: {exc.__class__.__name__}: {exc}", err=True)
+            click.echo(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}", err=True)
             ctx.exit(1)
 
 

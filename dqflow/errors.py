@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every character str.splitlines() breaks on: a message quoting the user's text stays one line.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(text: str) -> str:
+    return text.translate(_LINE_BREAKS)
+
 
 class DqflowError(Exception):
     """A problem the user can fix; the message says what, where and how."""
@@ -28,7 +35,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {one_line(self.message)}"
 
 
 class SpecError(DqflowError):

@@ -22,7 +22,8 @@ from tests.conftest import ROOT, TOMSK, Cli
 
 PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT.parent / "shared" / "seeds"  # beside the checkout on the project's machines, not in a clone
+ORDER_TABLE = ROOT / "tests" / "data" / "tomsk-2021-order-table.tsv"  # the seed's table, verbatim
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -518,6 +519,16 @@ def test_binary_but_valid_utf8_file(dq: Cli, tmp_path: Path):
     assert PROBLEM.match(line), line
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x0b"])
+def test_line_separator_inside_a_value_keeps_each_problem_on_one_line(dq: Cli, workflow_copy: Path, separator: str):
+    edit(workflow_copy, "email: expert35@example.org", f"email{separator} expert35@example.org")
+    result = dq("validate", str(workflow_copy))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines and all(PROBLEM.match(line) for line in lines), result.stderr
+    assert any(": error: " in line for line in lines)
+
+
 def test_empty_file(dq: Cli, tmp_path: Path):
     path = tmp_path / "empty.yaml"
     path.write_text("", encoding="utf-8")
@@ -689,11 +700,23 @@ MONTHS = {"января": 1, "февраля": 2, "марта": 3, "апреля
           "августа": 8, "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12}
 
 
-def seed_schedule() -> list[tuple[str, date, date, time | None]]:
-    """The Tomsk order's table: (activity, first day, last day, time of day or None) per row."""
+def seed_table_text() -> str:
+    """The table of the Tomsk order as the seed file holds it, from its header row on."""
     readme = (SEEDS / "README.md").read_text(encoding="utf-8")
     name = next(m[1] for line in readme.splitlines() if "Tomsk" in line and (m := re.search(r"`([^`]+\.txt)`", line)))
     text = (SEEDS / name).read_text(encoding="utf-8")
+    return text[text.index("Срок\tМероприятие"):]
+
+
+def test_vendored_order_table_is_the_seeds():
+    if not (SEEDS / "README.md").is_file():
+        pytest.skip(f"the seeds are not beside this checkout ({SEEDS}); the vendored copy stands in")
+    assert ORDER_TABLE.read_text(encoding="utf-8") == seed_table_text()
+
+
+def seed_schedule() -> list[tuple[str, date, date, time | None]]:
+    """The Tomsk order's table: (activity, first day, last day, time of day or None) per row."""
+    text = ORDER_TABLE.read_text(encoding="utf-8")
     table = text.split("Срок\tМероприятие", 1)[1].splitlines()[1:]
     rows: list[list[str]] = []
     for line in table:
