@@ -212,12 +212,8 @@ def review(session: Session, campaign_id: str, institution_id: str, stage_id: st
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
            now: datetime) -> ProgressRow:
     """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DqflowError("an extension needs a reason: --reason TEXT")
-    campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
-    row = _progress(session, campaign, institution_id, stage_id)
+    reason = _required_reason(reason, "an extension")
+    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now)
     tz = campaign.tz
     where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
     status = Status(row.status)
@@ -245,18 +241,30 @@ def extend(session: Session, campaign_id: str, institution_id: str, stage_id: st
 
 def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: str, reason: str, now: datetime) -> ProgressRow:
     """Release a ДОУ from a stage (closed for renovation, merged…); it is reminded no more."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DqflowError("excusing needs a reason: --reason TEXT")
-    campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
-    row = _progress(session, campaign, institution_id, stage_id)
+    reason = _required_reason(reason, "excusing")
+    _, row = _current_progress(session, campaign_id, institution_id, stage_id, now)
     if Status(row.status).submitted:
         raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse")
     source, dest = fire(PROGRESS, row, "excuse")
     _audit(session, row, "excuse", now, source, dest, {"reason": reason})
     session.add(row)
     return row
+
+
+def _required_reason(reason: str | None, what: str) -> str:
+    """The audit log must say why a deadline moved or a ДОУ was released."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DqflowError(f"{what} needs a reason: --reason TEXT")
+    return reason
+
+
+def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,
+                      now: datetime) -> tuple[spec.Campaign, ProgressRow]:
+    """A ДОУ's row in a stage as of `now`: the campaign is reconciled first."""
+    campaign = definition(session, campaign_id)
+    reconcile(session, campaign.id, now)
+    return campaign, _progress(session, campaign, institution_id, stage_id)
 
 
 def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str) -> ProgressRow:
