@@ -1,0 +1,238 @@
+"""`dqflow simulate` on the Tomsk 2021 campaign: the replay's mail obeys the sending rules.
+
+The full replay takes seconds, so each variant runs once per module and the tests share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+import yaml
+
+from conftest import TOMSK, Cli
+
+TZ = ZoneInfo("Asia/Tomsk")
+CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+CAL = CAMPAIGN["campaign"].get("calendar") or {}
+EXTRA_OFF = {date.fromisoformat(str(d)) for d in CAL.get("extra_days_off", [])}
+EXTRA_WORK = {date.fromisoformat(str(d)) for d in CAL.get("extra_workdays", [])}
+RU = holidays.country_holidays("RU", years=[2021, 2022])
+DOU_EMAIL = {str(i["id"]): i["email"] for i in CAMPAIGN["institutions"]}
+NAMES = {str(i["id"]): i["name"] for i in CAMPAIGN["institutions"]}
+STAGES = {s["id"]: s for s in CAMPAIGN["stages"]}
+DOU_STAGES = [s["id"] for s in CAMPAIGN["stages"] if s.get("actor") == "institution"]
+UNTIL = "2021-12-02 12:00"
+
+
+def working_day(day: date) -> bool:
+    if day in EXTRA_WORK:
+        return True
+    return day.weekday() < 5 and day not in RU and day not in EXTRA_OFF
+
+
+def due_at(stage_id: str) -> datetime:
+    return datetime.combine(date.fromisoformat(str(STAGES[stage_id]["due"])), time(23, 59, 59), TZ)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def simulate(tmp: Path, *args: str) -> str:
+    return Cli(f"sqlite:///{tmp / 'unused.db'}").ok("simulate", str(TOMSK), *args)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sim")
+    scenario = tmp / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"submissions": [
+        {"institution": "2", "stage": "fill-form", "at": "2021-11-22 10:00"},
+        {"institution": "4", "stage": "fill-form", "at": "2021-11-30 23:30"},
+        {"institution": "5", "stage": "fill-form", "at": "2021-12-01 10:00"},
+    ]}, allow_unicode=True), encoding="utf-8")
+    found = {
+        "a": simulate(tmp, "--seed", "1", "--maildir", str(tmp / "a"), "--json"),
+        "b": simulate(tmp, "--seed", "1", "--maildir", str(tmp / "b"), "--json"),
+        "short1": simulate(tmp, "--seed", "1", "--until", UNTIL, "--json"),
+        "short2": simulate(tmp, "--seed", "2", "--until", UNTIL, "--json"),
+        "text": simulate(tmp, "--seed", "1", "--until", UNTIL),
+        "scenario": simulate(tmp, "--scenario", str(scenario), "--until", UNTIL, "--maildir", str(tmp / "s"), "--json"),
+    }
+    return {"tmp": tmp, **{k: v if k == "text" else json.loads(v) for k, v in found.items()}}
+
+
+@pytest.fixture(scope="module")
+def mails(runs):
+    """Every .eml of the full replay, parsed, in sending order, with its JSON entry."""
+    entries = runs["a"]["emails"]
+    files = sorted((runs["tmp"] / "a").glob("*.eml"))
+    assert len(files) == len(entries) > 0
+    parsed = []
+    for entry, path in zip(entries, files):
+        assert Path(entry["file"]).name == path.name
+        parsed.append((entry, message_from_bytes(path.read_bytes(), policy=policy.default)))
+    return parsed
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def reminded_stages(message, institution: str) -> set[str]:
+    """Which stages of this ДОУ the message asks it to act on (opened, before due, due today, overdue)."""
+    found = set()
+    for paragraph in text_of(message).split("\n\n"):
+        head = paragraph.strip()
+        if not head.startswith(NAMES[institution] + ":"):
+            continue
+        if not re.search(r": (открыт этап|напоминаем|сегодня последний день|срок этапа)", head):
+            continue
+        title = re.search(r"«(.+?)»", head).group(1)
+        deadline = re.search(r"(\d\d\.\d\d\.\d{4}) \d\d:\d\d", head)
+        day = datetime.strptime(deadline.group(1), "%d.%m.%Y").date() if deadline else None
+        candidates = [s for s in DOU_STAGES if STAGES[s]["title"] == title]
+        if day is not None:  # same title twice (refill, final-fix): the latest due not after the deadline
+            earlier = [s for s in candidates if date.fromisoformat(str(STAGES[s]["due"])) <= day]
+            candidates = earlier[-1:] or candidates[:1]
+        found |= set(candidates)
+    return found
+
+
+# -- sending rules ----------------------------------------------------------------------
+
+
+def test_no_email_outside_the_sending_window_or_on_a_day_off(mails):
+    for entry, message in mails:
+        for moment in (at(entry["at"]), message["Date"].datetime):
+            local = moment.astimezone(TZ)
+            assert time(9, 0) <= local.time() < time(18, 0), (entry["to"], local)
+            assert working_day(local.date()), (entry["to"], local)
+
+
+def test_no_reminder_after_the_institution_completed_the_stage(runs, mails):
+    submitted = {(e["institution"], e["stage"]): at(e["at"]) for e in runs["a"]["events"] if e["type"] == "submit"}
+    assert submitted
+    checked = 0
+    for entry, message in mails:
+        for inst, email in DOU_EMAIL.items():
+            if entry["to"] != email:
+                continue
+            for stage in reminded_stages(message, inst):
+                checked += 1
+                done = submitted.get((inst, stage))
+                assert done is None or at(entry["at"]) < done, f"ДОУ {inst} reminded of {stage} at {entry['at']} after submitting {done}"
+    assert checked > 20
+
+
+def test_every_silent_institution_was_reminded_before_the_deadline(runs, mails):
+    events = runs["a"]["events"]
+    silent = [(i, s) for s in DOU_STAGES if "due" in STAGES[s] for i in DOU_EMAIL
+              if not any(e["type"] in ("submit", "extend") and e.get("institution") == i and e["stage"] == s for e in events)]
+    assert silent, "seed 1 has silent ДОУ"
+    for inst, stage in silent:
+        assert any(entry["to"] == DOU_EMAIL[inst] and at(entry["at"]) <= due_at(stage) and stage in reminded_stages(message, inst)
+                   for entry, message in mails), f"silent ДОУ {inst} never reminded of {stage}"
+
+
+def test_eml_files_are_rfc5322_with_unique_ids_and_russian_subjects(mails):
+    ids = [message["Message-ID"] for _, message in mails]
+    assert all(ids) and len(set(ids)) == len(ids)
+    for entry, message in mails:
+        assert not message.defects, message.defects
+        for header in ("From", "To", "Date", "Subject", "Message-ID"):
+            assert message[header], header
+        assert message["To"] == entry["to"]
+        assert str(message["Subject"]) == entry["subject"]
+        assert re.search("[а-яА-Я]", str(message["Subject"]))
+        raw_subject = message.get("Subject").defects
+        assert not raw_subject
+        part = message.get_body(preferencelist=("plain",))
+        assert part.get_content_charset() == "utf-8"
+        assert "Здравствуйте" in part.get_content()
+
+
+def test_same_seed_gives_the_same_bytes_and_another_seed_differs(runs):
+    a, b = runs["a"], runs["b"]
+    norm = lambda run, name: json.dumps(run, ensure_ascii=False).replace(str(runs["tmp"] / name), "DIR")  # noqa: E731
+    assert norm(a, "a") == norm(b, "b")
+    digest = lambda folder: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.eml"))}  # noqa: E731
+    assert digest(runs["tmp"] / "a") == digest(runs["tmp"] / "b")
+    assert runs["short1"]["events"] != runs["short2"]["events"]
+
+
+def test_until_stops_early_with_the_same_history(runs):
+    stop = datetime.fromisoformat(UNTIL).replace(tzinfo=TZ)
+    short, full = runs["short1"], runs["a"]
+    assert short["events"] and all(at(e["at"]) <= stop for e in short["events"])
+    assert all(at(m["at"]) <= stop for m in short["emails"])
+    assert short["events"] == [e for e in full["events"] if at(e["at"]) <= stop]
+    assert [(m["at"], m["to"], m["subject"]) for m in short["emails"]] == [
+        (m["at"], m["to"], m["subject"]) for m in full["emails"] if at(m["at"]) <= stop]
+    assert len(short["emails"]) < len(full["emails"])
+
+
+def test_the_human_timeline_tells_the_same_story(runs):
+    text = runs["text"]
+    assert "моделирование" in text and ("Asia/Tomsk" in text or "+07" in text)
+    assert "письм" in text
+    assert "fill-form" in text or STAGES["fill-form"]["title"] in text
+    assert "{" not in text.splitlines()[0]
+
+
+def test_a_scenario_file_is_honoured(runs):
+    run = runs["scenario"]
+    submits = [(e["institution"], e["stage"], e["at"], e.get("to")) for e in run["events"] if e["type"] == "submit"]
+    assert submits == [("2", "fill-form", "2021-11-22T10:00:00+07:00", "done"),
+                       ("4", "fill-form", "2021-11-30T23:30:00+07:00", "done")]
+    refused = [e for e in run["events"] if e["type"] == "refused"]
+    assert [(e["institution"], e["stage"]) for e in refused] == [("5", "fill-form")]
+    assert "locked" in refused[0]["reason"]
+    assert not any(e["type"] in ("extend", "review") for e in run["events"])
+    # ДОУ 2 submitted on 22.11: no fill-form reminder after that, while ДОУ 6 (silent) got them
+    files = {Path(m["file"]).name: m for m in run["emails"]}
+    for path in sorted((runs["tmp"] / "s").glob("*.eml")):
+        entry = files[path.name]
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if entry["to"] == DOU_EMAIL["2"] and at(entry["at"]) > at("2021-11-22T10:00:00+07:00"):
+            assert "fill-form" not in reminded_stages(message, "2")
+    assert any(m["to"] == DOU_EMAIL["6"] and at(m["at"]) <= due_at("fill-form") for m in run["emails"])
+    assert run["summary"]["statuses"]["fill-form"] == {"done": 2, "missed": 9}
+
+
+def test_lists_handouts_review_reminders_and_recommendations_appear_in_the_replay(runs, mails):
+    events = runs["a"]["events"]
+    experts = {e["email"]: e["id"] for i in CAMPAIGN["institutions"] for e in i["experts"]}
+    assert any(e["type"] == "open" and e["stage"] == "list1" for e in events)
+    subjects = [(entry["to"], str(message["Subject"]), text_of(message)) for entry, message in mails]
+    handouts = [(to, s) for to, s, _ in subjects if s.startswith("Экспертиза: ДОУ для проверки")]
+    assert {to for to, _ in handouts} == set(experts)
+    assert any("Копия: формы выданы экспертам" in s for to, s, _ in subjects if to == CAMPAIGN["campaign"]["coordinator"]["email"])
+    recs = [to for to, _, body in subjects if "эксперты подготовили адресные рекомендации" in body]
+    assert set(recs) <= set(DOU_EMAIL.values()) and len(set(recs)) >= 8
+    # review reminders go to experts, and never about a ДОУ the expert already reviewed
+    reviewed = {(e["expert"], e["institution"], e["stage"]): at(e["at"]) for e in events if e["type"] == "review"}
+    review_titles = {s["id"]: s["title"] for s in CAMPAIGN["stages"] if s.get("actor") == "expert"}
+    reminded = 0
+    for entry, message in mails:
+        expert = experts.get(entry["to"])
+        if expert is None:
+            continue
+        for paragraph in text_of(message).split("\n\n"):
+            for stage, title in review_titles.items():
+                if f"«{title}»" not in paragraph or not re.search(r"(апоминаем|егодня последний день|ткрыт этап)", paragraph):
+                    continue
+                for inst, name in NAMES.items():
+                    if paragraph.strip().startswith(name + ":"):
+                        reminded += 1
+                        done = reviewed.get((expert, inst, stage))
+                        assert done is None or at(entry["at"]) < done, (expert, inst, stage, entry["at"])
+    assert reminded > 0
