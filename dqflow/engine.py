@@ -181,8 +181,8 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
     """Refuse work before the ДОУ's stage opens, after its lock, or when excused."""
     tz = campaign.tz
     status = Status(row.status)
-    if status is Status.UPCOMING:
-        raise NotAllowed(f"{where} is not open yet: it opens {show(row.opens_at, tz)} ({tz.key})")
+    if status is Status.UPCOMING or now < row.opens_at:  # the row may be open already when --now names the past
+        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})")
     if status is Status.EXCUSED:
         raise NotAllowed(f"{where} is excused; there is nothing to submit")
     if status is Status.MISSED or now > row.locks_at:

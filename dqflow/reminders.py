@@ -157,8 +157,11 @@ def _first_per_moment(found: list[Occurrence]) -> list[Occurrence]:
 # -- who and writing -----------------------------------------------------------------
 
 
-def outbox_key(campaign_id: str, recipient: str, stage_id: str | None, rule: str, deadline: datetime | None) -> str:
-    return "|".join([campaign_id, recipient.lower(), stage_id or "-", rule, deadline.isoformat() if deadline else "-"])
+def outbox_key(campaign_id: str, recipient: str, institution_id: str | None, stage_id: str | None, rule: str,
+               deadline: datetime | None) -> str:
+    """One reminder per person, ДОУ, stage, rule and deadline: an expert of two ДОУ is reminded of each."""
+    return "|".join([campaign_id, recipient.lower(), institution_id or "-", stage_id or "-", rule,
+                     deadline.isoformat() if deadline else "-"])
 
 
 def plan(session: Session, campaign: spec.Campaign, now: datetime) -> int:
@@ -321,7 +324,7 @@ def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadl
     if skip is None and (occ.expires_at <= now or clock.window_end(occ.send_at) <= now):
         skip = "its time had passed when it was planned"
     return {
-        "key": outbox_key(campaign.id, email, stage_id, occ.rule, deadline),
+        "key": outbox_key(campaign.id, email, institution_id, stage_id, occ.rule, deadline),
         "campaign_id": campaign.id, "recipient": email, "role": role, "institution_id": institution_id,
         "stage_id": stage_id, "rule": occ.rule, "kind": occ.kind, "deadline": deadline, "send_at": occ.send_at,
         "expires_at": occ.expires_at, "state": "skipped" if skip else "pending", "reason": skip, "attempts": 0,
