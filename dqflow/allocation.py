@@ -204,25 +204,29 @@ def _idlest_options(state: _State, inst: str, idlest: list) -> list[str]:
 def _repair(state: _State, candidates: _Candidates, rng: random.Random) -> None:
     request = state.r
     budget = 40 * len(request.institutions) * request.per + 400
+    patience = 200 + len(request.institutions) * request.per // 4  # moves without a new best before giving up
     best_score, best = state.score, state.snapshot()
-    steps = 0
-    while state.score > 0 and steps < budget:
+    steps = stale = 0
+    while state.score > 0 and steps < budget and stale < patience:
         trouble = state.troubled()
         short = [i for i in request.institutions if len(state.assign[i]) < request.per]
-        if not trouble and not short:
-            break
-        rng.shuffle(trouble)
+        filled = False
         for inst in short:  # a place left empty: take any candidate, even a busy one
             options = [e for e in candidates[inst] if e not in state.assign[inst]]
             if options:
                 state.add(inst, min(options, key=lambda e: (state.add_delta(inst, e), rng.random())))
+                filled = True
+        if not trouble and not filled:
+            break  # the places left empty have no candidate: nothing more to try
+        rng.shuffle(trouble)
+        steps += 1
         for inst, expert in trouble[:8]:
             steps += 1
-            if expert not in state.assign[inst]:
-                continue
-            _improve(state, inst, expert, candidates, rng)
+            stale += 1
+            if expert in state.assign[inst]:
+                _improve(state, inst, expert, candidates, rng)
             if state.score < best_score:
-                best_score, best = state.score, state.snapshot()
+                best_score, best, stale = state.score, state.snapshot(), 0
             if state.score == 0:
                 break
     if state.score > best_score:
@@ -273,29 +277,30 @@ def _restore(state: _State, snapshot: dict[str, list[str]]) -> None:
 
 
 def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
-    """Every rule the list breaks, in words a coordinator can act on."""
+    """Every rule the list breaks, in the coordinator's words (Russian, as the reports it appears in)."""
     problems = []
     for inst in request.institutions:
         experts = assignments.get(inst, [])
         own = [e for e in experts if request.home.get(e) == inst]
         if own:
-            problems.append(f"ДОУ {inst} is reviewed by its own expert(s) {', '.join(own)}")
+            problems.append(f"ДОУ {inst} проверяет эксперт этого же ДОУ: {', '.join(own)}")
         conflicts = [e for e in experts if (inst, e) in request.exclude]
         if conflicts:
-            problems.append(f"ДОУ {inst} is reviewed by declared conflict(s) {', '.join(conflicts)}")
+            problems.append(f"ДОУ {inst} проверяет эксперт с заявленным конфликтом интересов: {', '.join(conflicts)}")
         if len(set(experts)) != len(experts):
-            problems.append(f"ДОУ {inst} has the same expert twice")
+            problems.append(f"у ДОУ {inst} один и тот же эксперт назначен дважды")
         if len(experts) < request.per:
             eligible = sum(1 for e in request.home if request.eligible(inst, e))
-            why = f"only {eligible} expert(s) may review it" if eligible < request.per else "the experts' loads left no room"
-            problems.append(f"ДОУ {inst} has {len(experts)} of {request.per} experts: {why}")
+            why = (f"проверять его могут только экспертов: {eligible}" if eligible < request.per
+                   else "нагрузка экспертов не оставила места")
+            problems.append(f"ДОУ {inst}: не хватает экспертов ({len(experts)} из {request.per}): {why}")
         again = [e for e in experts if e in request.previous.get(inst, ())]
         if again:
-            problems.append(f"ДОУ {inst} sees expert(s) {', '.join(again)} again from the previous list")
+            problems.append(f"ДОУ {inst} снова получает эксперта из предыдущего списка: {', '.join(again)}")
     reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts if e in request.home}
     for a, b in sorted(reviewed_by):
         if a < b and (b, a) in reviewed_by:
-            problems.append(f"ДОУ {a} and {b} review each other (reciprocal pair)")
+            problems.append(f"ДОУ {a} и {b} проверяют друг друга (взаимная пара)")
     load = {e: 0 for e in request.home}
     for experts in assignments.values():
         for e in experts:
@@ -303,11 +308,11 @@ def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
     if load and max(load.values()) - min(load.values()) > 1:
         busiest = max(load, key=load.get)
         idlest = min(load, key=load.get)
-        problems.append(f"loads are uneven: {busiest} has {load[busiest]} reviews, {idlest} has {load[idlest]}")
+        problems.append(f"нагрузка неравномерна: у {busiest} проверок {load[busiest]}, у {idlest} — {load[idlest]}")
     if request.max_load is not None:
         over = [e for e, n in load.items() if n > request.max_load]
         if over:
-            problems.append(f"expert(s) {', '.join(sorted(over))} exceed max_load {request.max_load}")
+            problems.append(f"превышен max_load {request.max_load}: {', '.join(sorted(over))}")
     return problems
 
 

@@ -17,11 +17,11 @@ from dqflow.allocation import Request, allocate, explain, hard_problems
 
 # what `problems` must say for each broken soft rule
 REPORTED = {
-    "short": "experts:",  # "ДОУ X has 1 of 2 experts: why"
-    "reciprocal": "reciprocal pair",
-    "previous": "again from the previous list",
-    "uneven": "loads are uneven",
-    "max_load": "exceed max_load",
+    "short": "не хватает экспертов",  # "ДОУ X: не хватает экспертов (1 из 2): why"
+    "reciprocal": "взаимная пара",
+    "previous": "из предыдущего списка",
+    "uneven": "нагрузка неравномерна",
+    "max_load": "превышен max_load",
 }
 
 
@@ -250,7 +250,7 @@ def test_exhaustive_search_agrees_on_known_cases():
     three = Request(("1", "2", "3"), {"e1": "1", "e2": "2", "e3": "3"}, 2)
     assert not exists_valid_list(three)
     result = allocate(three)
-    assert any("reciprocal pair" in p for p in result.problems)
+    assert any("взаимная пара" in p for p in result.problems)
     five = Request(tuple("12345"), {f"e{i}": i for i in "12345"}, 2)
     assert exists_valid_list(five)
     assert allocate(five).problems == []
@@ -262,7 +262,7 @@ def test_an_impossible_roster_names_the_rule_and_the_reason():
     result = allocate(req)
     assert hard_violations(req, result.assignments) == []
     assert result.assignments["1"] == ["e2"]
-    assert "ДОУ 1 has 1 of 2 experts: only 1 expert(s) may review it" in result.problems
+    assert "ДОУ 1: не хватает экспертов (1 из 2): проверять его могут только экспертов: 1" in result.problems
 
 
 def test_a_max_load_too_low_for_the_roster_is_reported():
@@ -272,7 +272,7 @@ def test_a_max_load_too_low_for_the_roster_is_reported():
     assert not exists_valid_list(req)
     result, broken = check_result(req, 0)
     assert broken & {"short", "max_load"}
-    assert any("of 2 experts" in p or "exceed max_load 1" in p for p in result.problems)
+    assert any("(1 из 2)" in p or "превышен max_load 1" in p for p in result.problems)
 
 
 def test_hard_problems_catches_every_manual_mistake():
@@ -282,3 +282,17 @@ def test_hard_problems_catches_every_manual_mistake():
     assert hard_problems(req, {"2": ["e3"]}) == ["expert e3 is a declared conflict of ДОУ 2"]
     assert hard_problems(req, {"1": ["e9"]}) == ["no expert 'e9' in the campaign"]
     assert hard_problems(req, {"1": ["e2", "e2"]}) == ["ДОУ 1 would have the same expert twice"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 4), experts=st.integers(1, 4), per=st.integers(1, 3), max_load=st.none() | st.integers(0, 2),
+       data=st.data())
+def test_degenerate_rosters_end_with_the_reason(n, experts, per, max_load, data):
+    """Rosters too small to fill the list: the search stops and names what it could not keep."""
+    institutions = tuple(str(i) for i in range(1, n + 1))
+    home = {f"e{k}": data.draw(st.sampled_from(institutions)) for k in range(experts)}
+    req = Request(institutions, home, per, max_load=max_load)
+    result = allocate(req)
+    assert hard_violations(req, result.assignments) == []
+    if soft_violations(req, result.assignments):
+        assert result.problems

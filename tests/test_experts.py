@@ -226,7 +226,7 @@ def test_list2_is_distinct_from_list1_and_diff_shows_it(tomsk: Cli):
     assert "ДОУ с повторным экспертом: 1" in text
     line = next(ln for ln in text.splitlines() if ln.split() and ln.split()[0] == "5")
     assert line.split()[1].rstrip(",") == first["5"][0]
-    assert any("ДОУ 5 sees expert" in p for p in show(tomsk, "list2")["problems"])
+    assert any(p.startswith("ДОУ 5 снова получает эксперта из предыдущего списка") for p in show(tomsk, "list2")["problems"])
 
 
 # -- handouts ---------------------------------------------------------------------------
