@@ -221,7 +221,7 @@ def test_list2_is_distinct_from_list1_and_diff_shows_it(tomsk: Cli):
     repeat = [first["5"][0], second["5"][0]]
     result = tomsk("experts", "set", "list2", "5", *repeat, "--now", "2021-12-08 10:00")
     assert result.exit_code == 0, result.output
-    assert "again from the previous list" in result.output
+    assert "снова получает эксперта из предыдущего списка" in result.output
     text = tomsk.ok("experts", "diff", "list1", "list2")
     assert "ДОУ с повторным экспертом: 1" in text
     line = next(ln for ln in text.splitlines() if ln.split() and ln.split()[0] == "5")
