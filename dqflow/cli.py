@@ -254,6 +254,9 @@ def send_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with store.transaction(app.db) as session:
         engine.reconcile(session, campaign.id, now)
     report_ = _drain_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender)
+    if report_.busy:
+        click.echo("another dqflow send or run is delivering this campaign's mail right now; nothing sent (the next run will)")
+        return
     click.echo(f"sent {report_.count('sent')}, retry later {report_.count('failed')}, dead {report_.count('dead')}, "
                f"skipped {report_.skipped}")
 

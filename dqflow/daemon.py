@@ -40,6 +40,8 @@ class Daemon:
             with store.transaction(self.db) as session:
                 changes = engine.reconcile(session, self.campaign_id, now)
             report = await drain(self.db, self.campaign_id, now, self.transport, self.sender)
+            if report.busy:
+                log.info("wake at %s: another process is sending; this wake sends nothing", now.isoformat())
             log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(changes),
                      report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
         except Exception:  # the daemon outlives a bad wake-up; the next one retries from stored state

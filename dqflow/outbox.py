@@ -23,7 +23,7 @@ from dqflow.machine import Status
 from dqflow.mail import RETRY_AFTER_MINUTES, Letter, Outcome, compose, message_id
 from dqflow.experts import stored
 from dqflow.reminders import Clock, review_stage
-from dqflow.store import ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, transaction
+from dqflow.store import ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, exclusive, transaction
 from dqflow.templates import default_folder
 
 
@@ -55,6 +55,7 @@ class Sent:
 class DrainReport:
     skipped: int = 0
     messages: list[Sent] = field(default_factory=list)
+    busy: bool = False  # another process was sending this campaign's mail: nothing was done
 
     def count(self, state: str) -> int:
         return sum(1 for m in self.messages if m.state == state)
@@ -62,7 +63,14 @@ class DrainReport:
 
 async def drain(db: Engine, campaign_id: str, now: datetime, transport, sender: str | None = None,
                 on_outcome=None) -> DrainReport:
-    """Send everything due as of `now` once; returns what happened."""
+    """Send everything due as of `now` once, unless another process is sending; returns what happened."""
+    with exclusive(db, f"send-{campaign_id}") as held:
+        if not held:
+            return DrainReport(busy=True)
+        return await _drain(db, campaign_id, now, transport, sender, on_outcome)
+
+
+async def _drain(db: Engine, campaign_id: str, now: datetime, transport, sender: str | None, on_outcome) -> DrainReport:
     with transaction(db) as session:
         campaign = campaign_engine.definition(session, campaign_id)
         skipped = skip_unwanted(session, campaign, now)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert
+from sqlalchemy import DateTime, Index, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock file; run one sender at a time
+    fcntl = None
 
 from dqflow.calendar import UTC, as_utc
 from dqflow.errors import DqflowError, NotFound
@@ -249,6 +256,40 @@ def dry_run(engine: Engine) -> Iterator[Session]:
         finally:
             session.expunge_all()  # what was read stays readable after the rollback
             session.rollback()
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Yields whether this process holds the lock `name` for the database: a `send` from cron and a
+    running daemon must not deliver the same rows at once. A PostgreSQL advisory lock, or an
+    flock on a file beside the SQLite file; released when the block ends or the process dies."""
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with engine.connect() as connection:
+            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+            try:
+                yield held
+            finally:
+                if held:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+        return
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or fcntl is None:
+        yield True  # nothing another process could share
+        return
+    with open(f"{path}.{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = False
+        else:
+            held = True
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def campaign_ids(session: Session) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from pathlib import Path
@@ -241,3 +243,28 @@ def test_remind_dry_run_on_fresh_load_writes_nothing(tomsk):
     out = tomsk.ok("remind", "--dry-run", "--now", "2021-11-26 08:00")
     assert "2021" in out and "dou2@example.org" in out
     assert outbox(tomsk) == []
+
+
+HOLD_SEND_LOCK = """
+import sys
+from dqflow import store
+with store.exclusive(store.connect(sys.argv[1]), "send-tomsk-2021") as held:
+    print("held" if held else "busy", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_second_sender_waits_for_the_first(mailer, smtp_server):  # noqa: F811
+    """A cron `send` while a daemon is delivering: the second sends nothing, the rows stay due for later."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SEND_LOCK, mailer.db_url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = mailer.ok("send", "--now", "2021-11-19 09:00")
+        assert "another dqflow send or run is delivering" in busy
+        assert smtp_server.messages == []
+        assert not [r for r in outbox(mailer) if r["state"] == "sent"]
+    finally:
+        holder.communicate("")
+    assert "sent 11" in mailer.ok("send", "--now", "2021-11-19 09:00")
+    assert len(smtp_server.messages) == 11
