@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled Tomsk campaign, a fresh SQLite file per test, the CLI."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,18 @@ from dqflow.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
+
+
+def pytest_report_header(config) -> str:
+    """Say up front which outside services the run has: the PostgreSQL tests skip without one."""
+    server = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+    try:
+        import psycopg
+
+        psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://") + "/test", connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means the same: no server for these tests
+        return f"PostgreSQL at {server}: absent ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); tests/test_postgres.py is skipped"
+    return f"PostgreSQL at {server}: available; tests/test_postgres.py runs"
 
 
 class Cli:

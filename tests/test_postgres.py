@@ -61,3 +61,21 @@ def test_tomsk_campaign_on_postgresql(pg_url):
     outbox = json.loads(run(pg_url, "outbox", "--json").output)
     keys = [row["key"] for row in outbox]
     assert keys and len(keys) == len(set(keys))
+
+
+def test_only_one_sender_at_a_time_on_postgresql(pg_url):
+    from dqflow import store
+
+    first, second = store.connect(pg_url), store.connect(pg_url)
+    try:
+        with store.exclusive(first, "send-tomsk-2021") as held:
+            assert held
+            with store.exclusive(second, "send-tomsk-2021") as also:
+                assert not also
+            with store.exclusive(second, "send-another") as other:
+                assert other  # one lock per campaign
+        with store.exclusive(second, "send-tomsk-2021") as after:
+            assert after
+    finally:
+        first.dispose()
+        second.dispose()
