@@ -57,26 +57,26 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     session.add(CampaignRow(id=campaign.id, title=campaign.title, timezone=campaign.timezone, digest=digest,
                             definition=spec.to_json(campaign), loaded_at=now))
     session.flush()
-    session.execute(insert(StageRow), [
+    session.execute(insert(StageRow.__table__), [
         {"campaign_id": campaign.id, "id": s.id, "position": n, "kind": s.kind, "actor": s.actor,
          "state": StageState.SCHEDULED.value, "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at}
         for n, s in enumerate(campaign.stages)
     ])
-    session.execute(insert(InstitutionRow), [
+    session.execute(insert(InstitutionRow.__table__), [
         {"campaign_id": campaign.id, "id": i.id, "position": n, "name": i.name, "email": i.email}
         for n, i in enumerate(campaign.institutions)
     ])
     experts = [{"campaign_id": campaign.id, "id": e.id, "institution_id": i.id, "name": e.name, "email": e.email}
                for i in campaign.institutions for e in i.experts]
     if experts:
-        session.execute(insert(ExpertRow), experts)
+        session.execute(insert(ExpertRow.__table__), experts)
     progress = [
         {"campaign_id": campaign.id, "institution_id": i.id, "stage_id": s.id, "status": Status.UPCOMING.value,
          "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at, "extended": False}
         for s in campaign.stages if s.per_institution for i in campaign.institutions
     ]
     if progress:
-        session.execute(insert(ProgressRow), progress)
+        session.execute(insert(ProgressRow.__table__), progress)
     session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=now,
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))

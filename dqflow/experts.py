@@ -145,7 +145,7 @@ def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignm
     rows = [{"campaign_id": campaign.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e}
             for inst, experts in assignments.items() for e in experts]
     if rows:
-        session.execute(insert(AssignmentRow), rows)
+        session.execute(insert(AssignmentRow.__table__), rows)
     session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
                          recorded_at=recorded_at or at, detail=json.dumps(detail, ensure_ascii=False)))
 
