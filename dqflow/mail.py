@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import Charset
+from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -28,9 +28,12 @@ from dqflow.templates import LAYOUT, render_block, render_item
 RETRY_AFTER_MINUTES = (1, 5, 15, 60, 180, 360)  # then the message is dead
 
 # The classic (compat32) email API: four times faster than Message's header folding, which
-# dominated a 50,000-ДОУ send. Bodies go 8bit so the Cyrillic stays readable in the .eml files.
+# dominated a 50,000-ДОУ send.
 UTF8_8BIT = Charset("utf-8")
 UTF8_8BIT.body_encoding = None
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
+SMTP_LINE_LIMIT = 998  # bytes per line (RFC 5321 4.5.3.1.6); servers reject longer ones
 
 
 class HeaderInjection(DqflowError):
@@ -71,12 +74,20 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     message["Message-ID"] = msg_id
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = "ru"
-    # every line of our templates stays far below SMTP's 998-byte limit, so 8bit is safe
     for template, subtype in ((f"{LAYOUT}.txt", "plain"), (f"{LAYOUT}.html", "html")):
-        part = MIMEText(render_block(folder, template, "body", context) + "\n", subtype, UTF8_8BIT)
+        body = render_block(folder, template, "body", context) + "\n"
+        part = MIMEText(body, subtype, _body_charset(body))
         del part["MIME-Version"]  # belongs to the top level only
         message.attach(part)
     return message
+
+
+def _body_charset(body: str) -> Charset:
+    """8bit keeps the Cyrillic readable in the .eml files; a line over SMTP's limit (a long list, an
+    expert's one-paragraph recommendations) needs quoted-printable, which wraps it."""
+    if all(len(line.encode()) <= SMTP_LINE_LIMIT for line in body.splitlines()):
+        return UTF8_8BIT
+    return UTF8_QP
 
 
 # -- transports ----------------------------------------------------------------------

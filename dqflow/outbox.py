@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from dqflow import engine as campaign_engine
 from dqflow import experts, spec
-from dqflow.calendar import show, show_date
+from dqflow.calendar import UTC, show, show_date
 from dqflow.machine import Status
 from dqflow.mail import RETRY_AFTER_MINUTES, Letter, Outcome, compose, message_id
 from dqflow.experts import stored
@@ -39,6 +39,9 @@ class Batch:
     message: Message
     attempts: list[int]  # per row, before this try
     has_digest: bool
+
+
+SEND_ROUND = 500  # recipients composed, sent and recorded together
 
 
 @dataclass
@@ -73,18 +76,21 @@ async def drain(db: Engine, campaign_id: str, now: datetime, transport, sender: 
 async def _drain(db: Engine, campaign_id: str, now: datetime, transport, sender: str | None, on_outcome) -> DrainReport:
     with transaction(db) as session:
         campaign = campaign_engine.definition(session, campaign_id)
-        skipped = skip_unwanted(session, campaign, now)
-        batches = prepare(session, campaign, now, sender or campaign.coordinator.email)
-    report = DrainReport(skipped=skipped)
-    if not batches:
-        return report
-    outcomes = await transport.send([b.message for b in batches], on_outcome)
-    with transaction(db) as session:
-        record(session, campaign, batches, outcomes, now)
+        report = DrainReport(skipped=skip_unwanted(session, campaign, now))
+    done: set[str] = set()
+    while True:  # a round of recipients at a time: bounded memory, and a crash repeats one round at most
+        with transaction(db) as session:
+            batches = prepare(session, campaign, now, sender or campaign.coordinator.email, recipients=SEND_ROUND)
+        batches = [b for b in batches if b.recipient not in done]  # never twice in one drain, whatever happens
+        if not batches:
+            return report
+        outcomes = await transport.send([b.message for b in batches], on_outcome)
+        with transaction(db) as session:
+            record(session, campaign, batches, outcomes, now)
         for batch, outcome in zip(batches, outcomes):
+            done.add(batch.recipient)
             report.messages.append(Sent(now, batch.recipient, str(batch.message["Subject"]), batch.message["Message-ID"],
                                         _state(outcome), outcome.detail))
-    return report
 
 
 def _state(outcome: Outcome) -> str:
@@ -127,14 +133,17 @@ def _reviewed_by(session: Session, campaign_id: str, rows: list[OutboxRow]) -> s
     return {(st, inst, email.lower()) for st, inst, email in found}
 
 
-def _due_rows(session: Session, campaign_id: str, now: datetime, clock: Clock) -> list[OutboxRow]:
+def _due_rows(session: Session, campaign_id: str, now: datetime, clock: Clock, recipients: int | None = None) -> list[OutboxRow]:
+    """Rows due now, by recipient; with `recipients`, only those of the first so many addresses."""
     if not clock.in_window(now):
         return []
-    return list(session.exec(select(OutboxRow).where(
-        OutboxRow.campaign_id == campaign_id,
-        ((OutboxRow.state == "pending") & (OutboxRow.send_at <= now))
-        | ((OutboxRow.state == "failed") & (OutboxRow.retry_at <= now)),
-    ).order_by(OutboxRow.recipient, OutboxRow.deadline, OutboxRow.id)).all())
+    due = (OutboxRow.campaign_id == campaign_id,
+           ((OutboxRow.state == "pending") & (OutboxRow.send_at <= now)) | ((OutboxRow.state == "failed") & (OutboxRow.retry_at <= now)))
+    query = select(OutboxRow).where(*due)
+    if recipients:
+        first = select(OutboxRow.recipient).where(*due).distinct().order_by(OutboxRow.recipient).limit(recipients)
+        query = query.where(col(OutboxRow.recipient).in_(first))
+    return list(session.exec(query.order_by(OutboxRow.recipient, OutboxRow.deadline, OutboxRow.id)).all())
 
 
 def _progress_of(session: Session, campaign_id: str, rows: list[OutboxRow]) -> dict[tuple[str, str], ProgressRow]:
@@ -169,10 +178,10 @@ def _unwanted(row: OutboxRow, progress: ProgressRow | None, campaign: spec.Campa
     return None
 
 
-def prepare(session: Session, campaign: spec.Campaign, now: datetime, sender: str) -> list[Batch]:
-    """One message per recipient from every row due now, nearest deadline first."""
+def prepare(session: Session, campaign: spec.Campaign, now: datetime, sender: str, recipients: int | None = None) -> list[Batch]:
+    """One message per recipient from every row due now (for the first `recipients` addresses), nearest deadline first."""
     clock = Clock(campaign)
-    rows = _due_rows(session, campaign.id, now, clock)
+    rows = _due_rows(session, campaign.id, now, clock, recipients)
     if not rows:
         return []
     names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name).where(InstitutionRow.campaign_id == campaign.id)).all())
@@ -277,7 +286,7 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     tz = campaign.tz
     last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
                                                         OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
-    since = last or datetime.min.replace(tzinfo=now.tzinfo)
+    since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
     title = {s.id: s.title for s in campaign.stages}
     open_late = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.OPEN.value,
                                                        ProgressRow.due_at < now).order_by(ProgressRow.due_at)).all()

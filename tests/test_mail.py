@@ -283,3 +283,28 @@ def test_missing_smtp_host_is_one_clean_error(db_url):
     assert result.exit_code == 1
     assert "DQFLOW_SMTP_HOST" in result.output
     assert all(r["state"] in ("pending", "skipped") for r in outbox(dq))
+
+
+def test_long_lines_are_wrapped_for_smtp_and_the_server_accepts_them(smtp_server):  # noqa: F811
+    """A digest listing 150 late ДОУ and a one-paragraph recommendation of 3,000 characters:
+    no line may pass SMTP's 998 bytes, or the server refuses the message ('500 Line too long')."""
+    late = [{"institution_name": f"МАДОУ № {n}", "stage_title": "Заполнение утвержденной формы мониторинга",
+             "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59"} for n in range(150)]
+    paragraph = "Дополнить раздел ссылками на протоколы родительских собраний и планы работы. " * 40
+    review = {"n": 1, "recommendations": paragraph, "levels": []}
+    messages = [make([letter("digest", overdue=late)], recipient="kdo@imc.example.org", msg_id="<d@imc.example.org>"),
+                make([letter("recommendations", reviews=[review])], msg_id="<r@imc.example.org>")]
+    for message in messages:
+        assert max(len(line) for line in message.as_bytes().split(b"\n")) <= 998
+
+    async def go():
+        transport = SmtpTransport(settings_for(smtp_server, pool=1))
+        try:
+            return await transport.send(messages)
+        finally:
+            await transport.close()
+
+    assert [o.state for o in asyncio.run(go())] == ["sent", "sent"]
+    digest, recommendations = (m.message for m in smtp_server.messages)
+    assert all(f"МАДОУ № {n} " in digest.get_body(("html",)).get_content() for n in (0, 75, 149))
+    assert paragraph.strip() in " ".join(recommendations.get_body(("plain",)).get_content().split())

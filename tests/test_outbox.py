@@ -268,3 +268,9 @@ def test_a_second_sender_waits_for_the_first(mailer, smtp_server):  # noqa: F811
         holder.communicate("")
     assert "sent 11" in mailer.ok("send", "--now", "2021-11-19 09:00")
     assert len(smtp_server.messages) == 11
+
+
+def test_remind_dry_run_previews_the_first_digest(tomsk):
+    """The first digest of a campaign in a zone east of UTC: 'since the beginning of time' must not underflow."""
+    preview = tomsk.ok("remind", "--dry-run", "--now", "2021-12-04")
+    assert "kdo@imc.example.org: «" in preview  # the coordinator's digest of who missed fill-form
