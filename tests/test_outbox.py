@@ -272,5 +272,6 @@ def test_a_second_sender_waits_for_the_first(mailer, smtp_server):  # noqa: F811
 
 def test_remind_dry_run_previews_the_first_digest(tomsk):
     """The first digest of a campaign in a zone east of UTC: 'since the beginning of time' must not underflow."""
+    tomsk.ok("review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--now", "2021-12-03")
     preview = tomsk.ok("remind", "--dry-run", "--now", "2021-12-04")
     assert "kdo@imc.example.org: «" in preview  # the coordinator's digest of who missed fill-form
