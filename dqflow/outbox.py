@@ -109,8 +109,11 @@ def skip_unwanted(session: Session, campaign: spec.Campaign, now: datetime) -> i
     progress = _progress_of(session, campaign.id, due)
     skipped = 0
     reviewed = _reviewed_by(session, campaign.id, due)
+    newest = _newest_reminders(due)
     for row in due:
         reason = _unwanted(row, progress.get((row.institution_id, row.stage_id)), campaign)
+        if reason is None and row.id not in newest and row.state == "pending" and row.kind in REMINDER_KINDS:
+            reason = "superseded by a later reminder for the same deadline"
         if reason is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in reviewed:
             reason = "this expert already reviewed the ДОУ"
         if row.kind == "digest" and not _has_news(digest_content(session, campaign, {}, now)):
@@ -120,6 +123,18 @@ def skip_unwanted(session: Session, campaign: spec.Campaign, now: datetime) -> i
             session.add(row)
             skipped += 1
     return expired + skipped
+
+
+def _newest_reminders(rows: list[OutboxRow]) -> set[int]:
+    """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
+    only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
+    newest: dict[tuple, OutboxRow] = {}
+    for row in rows:
+        if row.state == "pending" and row.kind in REMINDER_KINDS:
+            group = (row.recipient.lower(), row.institution_id, row.stage_id, row.deadline)
+            if group not in newest or (row.send_at, row.id) > (newest[group].send_at, newest[group].id):
+                newest[group] = row
+    return {row.id for row in newest.values()}
 
 
 def _reviewed_by(session: Session, campaign_id: str, rows: list[OutboxRow]) -> set[tuple[str, str, str]]:

@@ -213,6 +213,7 @@ REASONS_RU = [(re.compile(pattern), text) for pattern, text in (
     (r"the stage is (\w+), not missed", lambda m: f"статус этапа — «{STATUS_RU.get(m[1], m[1])}», а не «пропущено»"),
     (r"this expert already reviewed the ДОУ", "эксперт уже проверил этот ДОУ"),
     (r"nothing to report", "сообщать не о чем"),
+    (r"superseded by a later reminder for the same deadline", "вместо него ушло более позднее напоминание о том же сроке"),
     (r"it would go out before the stage opens", "оно ушло бы до открытия этапа"),
     (r"it would go out after the event starts", "оно ушло бы после начала мероприятия"),
     (r"same send time as rule '(.+)'", lambda m: f"в это же время уходит напоминание по правилу «{rule_ru(m[1])}»"),

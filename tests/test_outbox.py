@@ -275,3 +275,16 @@ def test_remind_dry_run_previews_the_first_digest(tomsk):
     tomsk.ok("review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--now", "2021-12-03")
     preview = tomsk.ok("remind", "--dry-run", "--now", "2021-12-04")
     assert "kdo@imc.example.org: «" in preview  # the coordinator's digest of who missed fill-form
+
+
+def test_after_downtime_only_the_newest_reminder_of_a_deadline_goes_out(mailer, smtp_server):  # noqa: F811
+    """Nobody ran `send` from 19.11 to 29.11: the 'opened' reminder of 19.11 and the 'two working
+    days before' one of 26.11 are both due; each ДОУ gets the newer one only."""
+    mailer.ok("tick", "--now", "2021-11-18 10:00")
+    assert "sent 11" in mailer.ok("send", "--now", "2021-11-29 09:05")
+    subjects = {m.message["Subject"] for m in smtp_server.messages}
+    assert subjects == {"Напоминание: срок этапа «Заполнение утвержденной формы мониторинга» — 30.11.2021 23:59"}
+    fill = [r for r in outbox(mailer) if r["stage"] == "fill-form" and r["recipient"] == "dou2@example.org"]
+    opened = next(r for r in fill if r["rule"] == "opens")
+    assert opened["state"] == "skipped" and opened["reason"] == "superseded by a later reminder for the same deadline"
+    assert "вместо него ушло более позднее напоминание" in mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
