@@ -41,6 +41,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # one line, not click's usage block: what is wrong and where help is
+            where = exc.ctx.command_path if exc.ctx else "dqflow"
+            click.echo(f"error: {one_line(exc.format_message())} (see '{where} --help')", err=True)
+            ctx.exit(exc.exit_code)
         except SpecError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
@@ -310,6 +314,8 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
     """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
+        if stage_id and campaign.stage(stage_id) is None:
+            raise DqflowError(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
     click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC)))
 
@@ -466,6 +472,9 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
     if stage is None or stage.actor != "expert":
         reviews_ = ", ".join(s.id for s in campaign.stages if s.actor == "expert")
         raise DqflowError(f"'{stage_id}' is not a review stage; review stages: {reviews_ or 'none'}")
+    if now < stage.opens_at:
+        raise DqflowError(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, campaign.tz)} ({campaign.timezone}); "
+                          "there are no reviews to send")
     with store.transaction(app.db) as session:
         engine.reconcile(session, campaign.id, now)
         queued = reminders.plan_recommendations(session, campaign, stage, now)

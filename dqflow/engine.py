@@ -275,8 +275,8 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
         known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}")
     if not stage.per_institution:
-        doer = "the coordinator" if stage.kind != "event" else "nobody (it is an event)"
-        raise NotAllowed(f"stage '{stage_id}' is a {stage.kind} done by {doer}; ДОУ do not submit to it")
+        what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
+        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it")
     row = session.get(ProgressRow, (campaign.id, institution_id, stage_id))
     assert row is not None, "progress rows are created for every per-ДОУ stage at load"
     return row

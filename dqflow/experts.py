@@ -44,7 +44,7 @@ def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'")
     if stage.kind != "assignment":
         lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
-        raise NotAllowed(f"stage '{stage_id}' is a {stage.kind}, not an expert list; lists: {lists}")
+        raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}")
     return stage
 
 
@@ -151,6 +151,9 @@ def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignm
 
 
 def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:
+    for stage_id in (first, second):
+        if not stored(session, campaign.id, assignment_stage(campaign, stage_id).id):
+            raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'")
     a = current(session, campaign, first).assignments
     b = current(session, campaign, second).assignments
     return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
@@ -173,6 +176,8 @@ def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
             raise DqflowError(f"--level: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
         if level not in levels:
             raise DqflowError(f"--level: no level '{level}' in the campaign; levels: {', '.join(sorted(levels)) or 'none declared'}")
+        if area in found and found[area] != level:
+            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
         found[area] = level
     return found
 

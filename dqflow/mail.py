@@ -103,7 +103,10 @@ class MaildirTransport:
         self.folder = Path(folder) if folder else None
         self.count = 0
         if self.folder:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DqflowError(f"--maildir {folder}: cannot create the folder ({exc.strerror}); give a writable folder") from None
             for old in self.folder.glob("*.eml"):  # a replay starts from an empty folder
                 old.unlink()
 

@@ -61,9 +61,10 @@ def test_tick_plans_reminders_for_every_dou(tomsk):
             assert local(r["send_at"]) == datetime.fromisoformat(when).replace(tzinfo=TZ), rule
             assert r["kind"] == kind and r["state"] == "pending" and r["institution"] is not None
             assert local(r["deadline"]) == datetime(2021, 11, 30, 23, 59, 59, tzinfo=TZ)
-    # events go to every ДОУ the working day before
+    # events go to their audience (the expert webinar: every ДОУ and every expert) the working day before
     webinar = [r for r in rows if r["stage"] == "review1-webinar"]
-    assert sorted(r["recipient"] for r in webinar) == sorted(DOU)
+    experts = sorted(f"expert{n}@example.org" for n in (2, 4, 5, 6, 15, 35, 40, 62, 73, 86, 94))
+    assert sorted(r["recipient"] for r in webinar) == sorted(DOU + experts)
     assert all(local(r["send_at"]) == datetime(2021, 12, 3, 9, 0, tzinfo=TZ) for r in webinar)  # 06.12 is a Monday
 
 
