@@ -268,7 +268,7 @@ def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
     if not rows:
         return "Очередь писем пуста."
     table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", rule_ru(r.rule), OUTBOX_STATE_RU[r.state],
-              (f"попыток {r.attempts}; " if r.attempts else "") + reason_ru(r.reason)] for r in rows]
+              "; ".join(filter(None, [f"попыток {r.attempts}" if r.attempts else "", reason_ru(r.reason)]))] for r in rows]
     return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
 
 

@@ -264,3 +264,32 @@ def test_every_help_is_english():
         assert not CYRILLIC.search(result.output.replace("ДОУ", "")), (path, result.output)
         first = result.output.split("\n\n")[1].strip()
         assert re.match(r"[A-Za-z]", first), (path, first)
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["extend", "2", "--stage", "fill-form", "--until", "2021-12-03"], 2, "Missing option '--reason'"),
+    (["outbox", "--state", "bogus"], 2, "'bogus' is not one of"),
+    (["nosuch"], 2, "No such command 'nosuch'"),
+    (["why", "dou2@example.org", "--stage", "nosuch"], 1, "no stage 'nosuch'"),
+    (["experts", "diff", "list1", "list2"], 1, "list 'list1' is not drawn yet"),
+    (["recommendations", "send", "review1", "--now", "2021-11-20"], 1, "stage 'review1' is not open yet"),
+    (["review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--level", "conditions=3",
+      "--now", "2021-12-03"], 1, "area 'conditions' is given twice"),
+])
+def test_wrong_arguments_get_one_line_and_write_nothing(tomsk, db_url, args, code, words):
+    before = sqlite3.connect(db_url.removeprefix("sqlite:///")).iterdump()
+    before = list(before)
+    result = tomsk(*args)
+    assert result.exit_code == code
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.output
+    assert list(sqlite3.connect(db_url.removeprefix("sqlite:///")).iterdump()) == before
+
+
+def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = dq("simulate", str(TOMSK), "--maildir", str(blocker / "out"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
