@@ -310,14 +310,33 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
                           .order_by(ProgressRow.locks_at)).all()
     dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                 col(OutboxRow.reported).is_(False)).order_by(OutboxRow.id)).all()
+    silent = _silent_experts(session, campaign, open_late + missed)
     return {
         "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                     "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz)} for p in open_late],
+                     "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),
+                     "experts": silent.get((p.stage_id, p.institution_id), [])} for p in open_late],
         "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                    "lock": show(p.locks_at, tz)} for p in missed],
+                    "lock": show(p.locks_at, tz), "experts": silent.get((p.stage_id, p.institution_id), [])} for p in missed],
         "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
         "dead_ids": [d.id for d in dead],
     }
+
+
+def _silent_experts(session: Session, campaign: spec.Campaign, rows: list[ProgressRow]) -> dict[tuple[str, str], list[str]]:
+    """For a review stage the ДОУ is not the one late: name the assigned experts who have not reported."""
+    found = {}
+    names = {e.id: e.name for i in campaign.institutions for e in i.experts}
+    lists: dict[str, dict[str, list[str]]] = {}  # each list read once, however many ДОУ are late
+    for p in rows:
+        stage = campaign.stage(p.stage_id)
+        if stage.actor != "expert":
+            continue
+        if stage.list not in lists:
+            lists[stage.list] = experts.stored(session, campaign.id, stage.list)
+        reported = {r.expert_id for r in experts.reviews(session, campaign.id, stage.id, p.institution_id)}
+        found[(stage.id, p.institution_id)] = [names.get(e, e) for e in lists[stage.list].get(p.institution_id, [])
+                                               if e not in reported]
+    return found
 
 
 def _has_news(content: dict) -> bool:

@@ -420,3 +420,18 @@ def test_recommendations_send_gives_each_reviewed_institution_its_areas_and_leve
         if inst not in ("6", "15"):
             assert recs(inst) == [], f"ДОУ {inst} was not reviewed yet got recommendations"
 
+
+
+def test_the_digest_names_the_experts_who_did_not_report(mailing: Cli, inbox: Inbox):
+    """After a review stage locks, the coordinator learns which experts are missing, not just which ДОУ."""
+    assigned = drawn(mailing)
+    first, second = assigned["6"]
+    mailing.ok("review", "6", "--stage", "review1", "--expert", first, "--level", "conditions=2", "--now", "2021-12-02 10:00")
+    mailing.ok("send", "--now", "2021-12-06 09:00")  # review1 locked 05.12 23:59
+    digests = [m for m in inbox.to("kdo@imc.example.org") if m["Subject"].startswith("Сводка")]
+    assert len(digests) == 1
+    line = next(ln for ln in body(digests[0]).splitlines() if ln.startswith(f"- {NAMES['6']} — «Первичная"))
+    expert_names = {e["id"]: e["name"] for i in yaml.safe_load(TOMSK.read_text(encoding="utf-8"))["institutions"]
+                    for e in i["experts"]}
+    assert line.endswith(f"(не отчитались эксперты: {expert_names[second]})")
+    assert expert_names[first] not in line
