@@ -289,7 +289,7 @@ def test_long_lines_are_wrapped_for_smtp_and_the_server_accepts_them(smtp_server
     """A digest listing 150 late ДОУ and a one-paragraph recommendation of 3,000 characters:
     no line may pass SMTP's 998 bytes, or the server refuses the message ('500 Line too long')."""
     late = [{"institution_name": f"МАДОУ № {n}", "stage_title": "Заполнение утвержденной формы мониторинга",
-             "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59"} for n in range(150)]
+             "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "experts": []} for n in range(150)]
     paragraph = "Дополнить раздел ссылками на протоколы родительских собраний и планы работы. " * 40
     review = {"n": 1, "recommendations": paragraph, "levels": []}
     messages = [make([letter("digest", overdue=late)], recipient="kdo@imc.example.org", msg_id="<d@imc.example.org>"),
