@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
-from dqflow.calendar import iso, show
+from dqflow.calendar import as_utc, iso, show
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
@@ -312,6 +312,7 @@ class CampaignView:
     now: datetime
     stages: list[StageView]
     institutions: list[InstitutionView]
+    recorded_until: datetime | None = None  # the latest change already stored; status cannot rewind past it
 
 
 @dataclass
@@ -325,6 +326,8 @@ class StageDetail:
 def status(session: Session, campaign_id: str | None, now: datetime) -> CampaignView:
     """The campaign as of `now`, as if reconcile had run. Call it in a session that is rolled back."""
     campaign = definition(session, campaign_id)
+    recorded = session.exec(select(func.max(AuditRow.at)).where(AuditRow.campaign_id == campaign.id,
+                                                                 AuditRow.action != "load")).one()
     reconcile(session, campaign.id, now)
     states = dict(session.exec(select(StageRow.id, StageRow.state).where(StageRow.campaign_id == campaign.id)).all())
     counts: dict[str, dict[str, int]] = {}
@@ -348,7 +351,7 @@ def status(session: Session, campaign_id: str | None, now: datetime) -> Campaign
         mine = per_institution.get(i.id, {})
         ordered = {sid: mine[sid] for sid in order if sid in mine}
         institution_views.append(InstitutionView(i, _current(ordered), ordered))
-    return CampaignView(campaign, now, stage_views, institution_views)
+    return CampaignView(campaign, now, stage_views, institution_views, as_utc(recorded) if recorded else None)
 
 
 def _current(statuses: dict[str, str]) -> str:

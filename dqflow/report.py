@@ -67,6 +67,7 @@ def status_text(view: CampaignView) -> str:
     lines = [
         f"{c.title} ({c.id})",
         f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}",
+        *_rewind_note(view),
         "",
     ]
     rows = []
@@ -112,12 +113,21 @@ def institution_json(view: CampaignView, institution_id: str, details: list[Stag
     }, ensure_ascii=False, indent=2)
 
 
+def _rewind_note(view: CampaignView) -> list[str]:
+    """Status brings the stored state forward to --now; it cannot take back what was recorded later."""
+    if view.recorded_until is None or view.recorded_until <= view.now:
+        return []
+    return [f"Внимание: в базе уже записаны изменения до {show(view.recorded_until, view.campaign.tz)}; "
+            "они показаны, хотя позже этого момента."]
+
+
 def institution_text(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
     tz = view.campaign.tz
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
     lines = [
         f"{inst.institution.name} (ДОУ {inst.institution.id}), {inst.institution.email}",
         f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}; сейчас: {_state_ru(inst.state)}",
+        *_rewind_note(view),
         "",
     ]
     rows = []

@@ -293,3 +293,10 @@ def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         f"error: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
+
+
+def test_status_before_recorded_changes_says_it_cannot_rewind(tomsk):
+    tomsk.ok("tick", "--now", "2021-12-02 10:00")
+    earlier = tomsk.ok("status", "--now", "2021-11-25 10:00")
+    assert "Внимание: в базе уже записаны изменения до 01.12.2021 00:00" in earlier
+    assert "Внимание" not in tomsk.ok("status", "--now", "2021-12-02 10:00")
