@@ -709,6 +709,7 @@ class _CampaignBuilder:
             stages.append(stage)
         self._check_references(stages, where)
         self._check_working_days(stages, where)
+        self._check_handouts(stages, where)
         self._check_exclusions(stages, institutions)
         return stages
 
@@ -867,6 +868,19 @@ class _CampaignBuilder:
                 node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
                 self.r.warn(node, f"stage '{stage.id}': {key} {day.strftime('%d.%m.%Y')} is {self.calendar.why_off(day)}, "
                                   f"not a working day of the campaign calendar")
+
+
+    def _check_handouts(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+        """A handout mails the experts the links submitted so far: warn when a ДОУ task that the
+        review waits for is still open then (those links reach the experts only in later reminders)."""
+        by_id = {s.id: s for s in stages}
+        for handout in (s for s in stages if s.kind == "handout"):
+            review = next((s for s in stages if s.actor == "expert" and s.list == handout.list), None)
+            for dep in (by_id[d] for d in (review.after if review else ()) if d in by_id):
+                if dep.actor == "institution" and dep.due_at > handout.opens_at:
+                    self.r.warn(where[handout.id], f"stage '{handout.id}' hands out on {handout.opens_at.astimezone(self.tz):%d.%m.%Y}, "
+                                f"before '{dep.id}' is due ({dep.due_at.astimezone(self.tz):%d.%m.%Y %H:%M}): experts get later "
+                                "links only in their reminders")
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

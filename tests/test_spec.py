@@ -792,3 +792,15 @@ def test_kickoff_webinar_moment(dq: Cli):
     assert kickoff["kind"] == "event" and activity.startswith("Вебинар")
     assert kickoff["opens_at"] == datetime.combine(first, clock, ZoneInfo("Asia/Tomsk")).isoformat()
     assert kickoff["opens_at"] == "2021-11-19T14:00:00+07:00"
+
+
+def test_a_handout_before_the_forms_are_due_is_a_warning(dq: Cli, workflow_copy: Path):
+    """Tomsk hands out list 1 on 30.11 while fill-form is due that evening: said, not refused."""
+    result = dq("validate", str(workflow_copy))
+    assert result.exit_code == 0
+    text = workflow_copy.read_text(encoding="utf-8")
+    line = text.splitlines().index("  - id: handout1") + 1
+    assert (f"{workflow_copy}:{line}:5: warning: stage 'handout1' hands out on 30.11.2021, before 'fill-form' is due "
+            "(30.11.2021 23:59): experts get later links only in their reminders") in result.stderr.splitlines()
+    edit(workflow_copy, "    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-29\n")
+    assert "hands out" not in dq("validate", str(workflow_copy)).stderr
