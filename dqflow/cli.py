@@ -317,7 +317,8 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         if stage_id and campaign.stage(stage_id) is None:
             raise DqflowError(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
-    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC)))
+        foreseen = outbox.foreseen_skips(session, campaign, rows)
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen))
 
 
 @cli.command("remind")

@@ -137,6 +137,23 @@ def _newest_reminders(rows: list[OutboxRow]) -> set[int]:
     return {row.id for row in newest.values()}
 
 
+def foreseen_skips(session: Session, campaign: spec.Campaign, rows: list[OutboxRow]) -> dict[int, str]:
+    """Pending rows that, as things stand, would be skipped when their time comes, and why."""
+    pending = [r for r in rows if r.state == "pending"]
+    progress = _progress_of(session, campaign.id, pending)
+    reviewed = _reviewed_by(session, campaign.id, pending)
+    found = {}
+    for row in pending:
+        state = progress.get((row.institution_id, row.stage_id))
+        reason = _unwanted(row, state, campaign)
+        if reason is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in reviewed:
+            reason = "this expert already reviewed the ДОУ"
+        settled = state is not None and Status(state.status) in (Status.DONE, Status.LATE, Status.EXCUSED)
+        if reason and (settled or reason == "this expert already reviewed the ДОУ"):  # only what cannot change back
+            found[row.id] = reason
+    return found
+
+
 def _reviewed_by(session: Session, campaign_id: str, rows: list[OutboxRow]) -> set[tuple[str, str, str]]:
     """(stage, ДОУ, expert email) of every review stored for the stages these rows are about."""
     stages = {r.stage_id for r in rows if r.role == "expert" and r.institution_id}

@@ -282,20 +282,23 @@ def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
     return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
 
 
-def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime) -> str:
+def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None) -> str:
     lines = [f"{recipient} — время {zone_label(tz, now)}"]
+    foreseen = foreseen or {}
     for r in rows:
         state = OUTBOX_STATE_RU[r.state]
         when = show(r.sent_at or r.send_at, tz)
         because = {
-            "pending": f"запланировано правилом «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else ""),
+            "pending": f"запланировано правилом «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else "")
+                       + (f"; не будет отправлено: {reason_ru(foreseen[r.id])}" if r.id in foreseen else ""),
             "sent": f"отправлено по правилу «{rule_ru(r.rule)}» (Message-ID {r.message_id})",
             "skipped": f"правило «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else "")
                        + f" — не отправлено: {reason_ru(r.reason)}",
             "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {reason_ru(r.reason)}",
             "dead": f"не доставлено окончательно: {reason_ru(r.reason)}",
         }[r.state]
-        lines.append(f"{when}  {r.stage_id or 'сводка'}: {state} — {because}")
+        about = f", ДОУ {r.institution_id}" if r.role == "expert" and r.institution_id else ""  # an expert has several
+        lines.append(f"{when}  {r.stage_id or 'сводка'}{about}: {state} — {because}")
     lines += [f"не запланировано — {reason_ru(gap)}" for gap in gaps]
     if len(lines) == 1:
         lines.append("Для этого адреса ничего не запланировано.")

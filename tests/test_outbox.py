@@ -289,3 +289,11 @@ def test_after_downtime_only_the_newest_reminder_of_a_deadline_goes_out(mailer, 
     opened = next(r for r in fill if r["rule"] == "opens")
     assert opened["state"] == "skipped" and opened["reason"] == "superseded by a later reminder for the same deadline"
     assert "вместо него ушло более позднее напоминание" in mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
+
+
+def test_why_foresees_that_a_pending_reminder_will_be_skipped(tomsk):
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    text = tomsk.ok("why", "dou2@example.org", "--stage", "fill-form")
+    assert ("26.11.2021 09:00  fill-form: ожидает — запланировано правилом «за 2 раб. дн.» к сроку 30.11.2021 23:59; "
+            "не будет отправлено: уже сдано") in text.splitlines()
+    assert "не будет отправлено" not in tomsk.ok("why", "dou4@example.org", "--stage", "fill-form")
