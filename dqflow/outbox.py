@@ -42,6 +42,7 @@ class Batch:
 
 
 SEND_ROUND = 500  # recipients composed, sent and recorded together
+MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
 
 
 @dataclass
@@ -78,9 +79,11 @@ async def _drain(db: Engine, campaign_id: str, now: datetime, transport, sender:
         campaign = campaign_engine.definition(session, campaign_id)
         report = DrainReport(skipped=skip_unwanted(session, campaign, now))
     done: set[str] = set()
+    with transaction(db) as session:
+        names = institution_names(session, campaign.id)  # read once for every round
     while True:  # a round of recipients at a time: bounded memory, and a crash repeats one round at most
         with transaction(db) as session:
-            batches = prepare(session, campaign, now, sender or campaign.coordinator.email, recipients=SEND_ROUND)
+            batches = prepare(session, campaign, now, sender or campaign.coordinator.email, recipients=SEND_ROUND, names=names)
         batches = [b for b in batches if b.recipient not in done]  # never twice in one drain, whatever happens
         if not batches:
             return report
@@ -182,9 +185,11 @@ def _progress_of(session: Session, campaign_id: str, rows: list[OutboxRow]) -> d
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}
-    # Filter by stage only: a list of every ДОУ would overflow SQLite's bound-parameter limit.
-    found = session.exec(select(ProgressRow).where(
-        ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))).all()
+    query = select(ProgressRow).where(ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))
+    institutions = {i for i, _ in wanted}
+    if len(institutions) <= MAX_IN_LIST:  # a send round; a list of every ДОУ would pass SQLite's parameter limit
+        query = query.where(col(ProgressRow.institution_id).in_(institutions))
+    found = session.exec(query).all()
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
 
 
@@ -210,13 +215,18 @@ def _unwanted(row: OutboxRow, progress: ProgressRow | None, campaign: spec.Campa
     return None
 
 
-def prepare(session: Session, campaign: spec.Campaign, now: datetime, sender: str, recipients: int | None = None) -> list[Batch]:
+def institution_names(session: Session, campaign_id: str) -> dict[str, str]:
+    return dict(session.exec(select(InstitutionRow.id, InstitutionRow.name).where(InstitutionRow.campaign_id == campaign_id)).all())
+
+
+def prepare(session: Session, campaign: spec.Campaign, now: datetime, sender: str, recipients: int | None = None,
+            names: dict[str, str] | None = None) -> list[Batch]:
     """One message per recipient from every row due now (for the first `recipients` addresses), nearest deadline first."""
     clock = Clock(campaign)
     rows = _due_rows(session, campaign.id, now, clock, recipients)
     if not rows:
         return []
-    names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name).where(InstitutionRow.campaign_id == campaign.id)).all())
+    names = names if names is not None else institution_names(session, campaign.id)
     progress = _progress_of(session, campaign.id, rows)
     groups: dict[tuple[str, str | None], list[OutboxRow]] = defaultdict(list)
     for row in rows:  # a failed message is retried whole, under its first Message-ID
