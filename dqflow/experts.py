@@ -6,6 +6,7 @@ keeps the lists editable until their stage locks, and records reviews.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from dqflow import spec
 from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
 from dqflow.calendar import show
-from dqflow.errors import DqflowError, NotAllowed, NotFound
+from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.store import AssignmentRow, AuditRow, ReviewRow
 
 
@@ -211,10 +212,6 @@ def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: s
 
 def read_review_csv(path: str, campaign: spec.Campaign) -> list[tuple[str, str, str, dict[str, str], str]]:
     """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
-    import csv
-
-    from dqflow.errors import Problem, SpecError
-
     columns = ["institution", "stage", "expert", "levels", "recommendations"]
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:

@@ -42,6 +42,7 @@ class Batch:
 
 
 SEND_ROUND = 500  # recipients composed, sent and recorded together
+ALREADY_REVIEWED = "this expert already reviewed the ДОУ"
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
 
 
@@ -113,13 +114,12 @@ def skip_unwanted(session: Session, campaign: spec.Campaign, now: datetime) -> i
     skipped = 0
     reviewed = _reviewed_by(session, campaign.id, due)
     newest = _newest_reminders(due)
+    news = any(r.kind == "digest" for r in due) and _has_news(digest_content(session, campaign, {}, now))
     for row in due:
-        reason = _unwanted(row, progress.get((row.institution_id, row.stage_id)), campaign)
+        reason = _skip_reason(row, progress.get((row.institution_id, row.stage_id)), reviewed, campaign)
         if reason is None and row.id not in newest and row.state == "pending" and row.kind in REMINDER_KINDS:
             reason = "superseded by a later reminder for the same deadline"
-        if reason is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in reviewed:
-            reason = "this expert already reviewed the ДОУ"
-        if row.kind == "digest" and not _has_news(digest_content(session, campaign, {}, now)):
+        if row.kind == "digest" and not news:
             reason = "nothing to report"
         if reason:
             row.state, row.reason = "skipped", reason
@@ -148,13 +148,20 @@ def foreseen_skips(session: Session, campaign: spec.Campaign, rows: list[OutboxR
     found = {}
     for row in pending:
         state = progress.get((row.institution_id, row.stage_id))
-        reason = _unwanted(row, state, campaign)
-        if reason is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in reviewed:
-            reason = "this expert already reviewed the ДОУ"
+        reason = _skip_reason(row, state, reviewed, campaign)
         settled = state is not None and Status(state.status) in (Status.DONE, Status.LATE, Status.EXCUSED)
-        if reason and (settled or reason == "this expert already reviewed the ДОУ"):  # only what cannot change back
+        if reason and (settled or reason == ALREADY_REVIEWED):  # only what cannot change back
             found[row.id] = reason
     return found
+
+
+def _skip_reason(row: OutboxRow, progress: ProgressRow | None, reviewed: set[tuple[str, str, str]],
+                 campaign: spec.Campaign) -> str | None:
+    """Why this row should not go out, judged by the ДОУ's progress and the reviews stored."""
+    reason = _unwanted(row, progress, campaign)
+    if reason is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in reviewed:
+        return ALREADY_REVIEWED
+    return reason
 
 
 def _reviewed_by(session: Session, campaign_id: str, rows: list[OutboxRow]) -> set[tuple[str, str, str]]:
@@ -286,16 +293,16 @@ def _handout_content(session: Session, campaign: spec.Campaign, stage: spec.Stag
     """An expert's own ДОУ with their links, or (for the coordinator) the whole list."""
     review = review_stage(campaign, stage.list)
     tz = campaign.tz
-    experts = {e.id: e for i in campaign.institutions for e in i.experts}
+    roster = {e.id: e for i in campaign.institutions for e in i.experts}
     assignments = stored(session, campaign.id, stage.list)
     content = {"review_title": review.title if review else stage.title,
                "deadline": show(review.due_at if review else stage.due_at, tz),
                "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
     if row.kind == "handout_copy":
-        content["rows"] = [{"institution_name": names.get(i.id, i.id), "experts": [experts[e].name for e in assignments.get(i.id, [])]}
+        content["rows"] = [{"institution_name": names.get(i.id, i.id), "experts": [roster[e].name for e in assignments.get(i.id, [])]}
                            for i in campaign.institutions]
         return content
-    mine = {e.id for e in experts.values() if e.email.lower() == row.recipient.lower()}
+    mine = {e.id for e in roster.values() if e.email.lower() == row.recipient.lower()}
     content["assigned"] = [{"institution_id": i.id, "institution_name": names.get(i.id, i.id),
                             "links": _links(session, campaign, i.id)}
                            for i in campaign.institutions if mine & set(assignments.get(i.id, []))]
@@ -353,16 +360,18 @@ def _silent_experts(session: Session, campaign: spec.Campaign, rows: list[Progre
     """For a review stage the ДОУ is not the one late: name the assigned experts who have not reported."""
     found = {}
     names = {e.id: e.name for i in campaign.institutions for e in i.experts}
-    lists: dict[str, dict[str, list[str]]] = {}  # each list read once, however many ДОУ are late
+    lists: dict[str, dict[str, list[str]]] = {}  # each list and stage read once, however many ДОУ are late
+    reported: dict[str, set[tuple[str, str]]] = {}
     for p in rows:
         stage = campaign.stage(p.stage_id)
         if stage.actor != "expert":
             continue
-        if stage.list not in lists:
+        if stage.id not in reported:
             lists[stage.list] = experts.stored(session, campaign.id, stage.list)
-        reported = {r.expert_id for r in experts.reviews(session, campaign.id, stage.id, p.institution_id)}
+            reported[stage.id] = set(session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
+                ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id)).all())
         found[(stage.id, p.institution_id)] = [names.get(e, e) for e in lists[stage.list].get(p.institution_id, [])
-                                               if e not in reported]
+                                               if (p.institution_id, e) not in reported[stage.id]]
     return found
 
 

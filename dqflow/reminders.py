@@ -53,9 +53,9 @@ def rules_for(campaign: spec.Campaign, stage: spec.Stage) -> tuple[spec.Reminder
         return EVENT_DEFAULTS
     if stage.kind != "task":
         return ()
-    if stage.actor == "coordinator":
-        return campaign.default_reminders if campaign.default_reminders is not None else COORDINATOR_DEFAULTS
-    return campaign.default_reminders if campaign.default_reminders is not None else TASK_DEFAULTS
+    if campaign.default_reminders is not None:
+        return campaign.default_reminders
+    return COORDINATOR_DEFAULTS if stage.actor == "coordinator" else TASK_DEFAULTS
 
 
 # -- when ------------------------------------------------------------------------------
