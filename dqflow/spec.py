@@ -8,7 +8,6 @@ duplicate keys) are caught before they turn into wrong data.
 from __future__ import annotations
 
 import csv
-import difflib
 import hashlib
 import io
 import json
@@ -16,28 +15,22 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, parse_local, show, zone
+from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
 from dqflow import templates
 from dqflow.errors import Problem, SpecError
+from dqflow.yamlnodes import EMAIL, NodeReader, suggest
 
 SCHEMA_VERSION = 1
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
-EMAIL = re.compile(r"[^@\s<>,;\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
-SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -182,7 +175,7 @@ def validate(path: str | Path) -> Validated:
 
 
 def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None) -> Validated:
-    reader = _Reader(filename, base or Path("."))
+    reader = NodeReader(filename, base or Path("."))
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -213,196 +206,10 @@ def validate_text(text: str, filename: str = "<campaign>", base: Path | None = N
     return Validated(None if has_errors else campaign, problems)
 
 
-class _Reader:
-    """Typed access to YAML nodes that records a located Problem instead of raising."""
-
-    def __init__(self, filename: str, base: Path):
-        self.filename = filename
-        self.base = base
-        self.problems: list[Problem] = []
-
-    def _add(self, node: yaml.Node | None, message: str, severity: str, file: str | None = None) -> None:
-        mark = node.start_mark if node is not None else None
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        self.problems.append(Problem(file or self.filename, line, col, message, severity))
-
-    def error(self, node: yaml.Node | None, message: str) -> None:
-        self._add(node, message, "error")
-
-    def warn(self, node: yaml.Node | None, message: str) -> None:
-        self._add(node, message, "warning")
-
-    def mapping(self, node: yaml.Node, what: str, required: Iterable[str], optional: Iterable[str]) -> dict[str, yaml.Node] | None:
-        """The keys of a mapping node; unknown, duplicate and missing keys are reported."""
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what} must be a mapping of keys to values")
-            return None
-        required, allowed = set(required), set(required) | set(optional)
-        fields: dict[str, yaml.Node] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str) or isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(key_node, f"{what}: keys must be plain words (merge keys and complex keys are not supported)")
-            elif key in first_line:
-                self.error(key_node, f"duplicate key '{key}' in {what} (first at line {first_line[key]}); keep one")
-            elif key not in allowed:
-                self.error(key_node, f"unknown key '{key}' in {what}{_suggest(key, allowed)}")
-                first_line[key] = key_node.start_mark.line + 1
-            else:
-                first_line[key] = key_node.start_mark.line + 1
-                fields[key] = value_node
-        for key in sorted(required - set(first_line)):
-            self.error(node, f"{what} lacks required key '{key}'")
-        return fields
-
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
-        if isinstance(node, yaml.SequenceNode):
-            return list(node.value)
-        self.error(node, f"{what} must be a list (lines starting with '- ')")
-        return []
-
-    def text(self, node: yaml.Node | None, what: str) -> str | None:
-        """A string; plain scalars that YAML 1.1 would turn into something else are refused."""
-        if node is None:
-            return None
-        if not isinstance(node, yaml.ScalarNode):
-            self.error(node, f"{what} must be a single value, not a {'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}")
-            return None
-        value = node.value
-        if node.style is None and node.tag != _STR:
-            trap = _yaml11_trap(node)
-            if trap:
-                self.error(node, f"{what}: {trap}")
-                return None
-        elif node.tag not in (_STR, _INT, _TIMESTAMP):
-            self.error(node, f"{what}: tag {node.tag} is not supported")
-            return None
-        if not value.strip():
-            self.error(node, f"{what} is empty")
-            return None
-        return value
-
-    def one_line(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.text(node, what)
-        if value is not None and ("\n" in value or "\r" in value):
-            self.error(node, f"{what} must fit on one line")
-            return None
-        return value.strip() if value is not None else None
-
-    def slug(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
-        if value is not None and not SLUG.fullmatch(value):
-            self.error(node, f"{what} '{value}' must be lower-case letters, digits, '-' or '_' (like tomsk-2021)")
-            return None
-        return value
-
-    def identifier(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
-        if value is not None and not re.fullmatch(r"[\w.-]+", value):
-            self.error(node, f"{what} '{value}' may hold letters, digits, '.', '-' and '_' only")
-            return None
-        return value
-
-    def email(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
-        if value is not None and not EMAIL.fullmatch(value):
-            self.error(node, f"{what} '{value}' is not an email address (like dou2@example.org)")
-            return None
-        return value
-
-    def integer(self, node: yaml.Node | None, what: str, minimum: int = 0) -> int | None:
-        if node is None:
-            return None
-        if not (isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == _INT and re.fullmatch(r"[0-9]+", node.value)):
-            self.error(node, f"{what} must be a whole number")
-            return None
-        value = int(node.value)
-        if value < minimum:
-            self.error(node, f"{what} must be at least {minimum}")
-            return None
-        return value
-
-    def boolean(self, node: yaml.Node | None, what: str) -> bool | None:
-        if node is None:
-            return None
-        if isinstance(node, yaml.ScalarNode) and node.style is None and node.value in ("true", "false"):
-            return node.value == "true"
-        self.error(node, f"{what} must be true or false")
-        return None
-
-    def moment(self, node: yaml.Node | None, what: str, tz: ZoneInfo | None, *, end_of_day: bool = False) -> datetime | None:
-        if node is None:
-            return None
-        if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == _INT and ":" in node.value:
-            self.error(node, f"{what}: {node.value} is read by YAML 1.1 as a number; write a date and time like '2021-11-19 14:00'")
-            return None
-        value = self.one_line(node, what)
-        if value is None or tz is None:
-            return None
-        try:
-            return parse_local(value, tz, end_of_day=end_of_day)
-        except ValueError as exc:
-            self.error(node, f"{what}: {exc}")
-            return None
-
-    def day(self, node: yaml.Node, what: str) -> date | None:
-        value = self.one_line(node, what)
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            self.error(node, f"{what}: '{value}' is not a date; write 2021-12-31")
-            return None
-
-    def duration(self, node: yaml.Node | None, what: str) -> Duration | None:
-        value = self.one_line(node, what)
-        if value is None:
-            return None
-        try:
-            return Duration.parse(value)
-        except ValueError as exc:
-            self.error(node, f"{what}: {exc}")
-            return None
-
-    def choice(self, node: yaml.Node | None, what: str, choices: Iterable[str]) -> str | None:
-        value = self.one_line(node, what)
-        choices = tuple(choices)
-        if value is not None and value not in choices:
-            self.error(node, f"{what} '{value}' must be one of: {', '.join(choices)}")
-            return None
-        return value
-
-
-def _yaml11_trap(node: yaml.ScalarNode) -> str | None:
-    """Why a plain scalar would not read as the text written, or None if it would."""
-    value = node.value
-    if node.tag == _BOOL:
-        return f"{value} is read by YAML 1.1 as the boolean {value.lower() in ('yes', 'y', 'on', 'true')}; quote it: \"{value}\""
-    if node.tag == _NULL:
-        return "no value given" if not value or value == "~" else f"{value} is read by YAML as null; quote it: \"{value}\""
-    if node.tag == _INT:
-        if re.fullmatch(r"[1-9][0-9]*|0", value):
-            return None
-        kind = "a sexagesimal number" if ":" in value else "an octal or hexadecimal number" if value.lstrip("+-")[:1] == "0" else "a number"
-        return f"{value} is read by YAML 1.1 as {kind}; quote it: \"{value}\""
-    if node.tag == "tag:yaml.org,2002:float":
-        return f"{value} is read by YAML as a number; quote it: \"{value}\""
-    if node.tag in (_STR, _TIMESTAMP):
-        return None
-    return f"tag {node.tag} is not supported"
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(options), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; expected one of: {', '.join(sorted(options))}"
-
-
 class _CampaignBuilder:
     """Walks the document once, building the Campaign and recording every problem found."""
 
-    def __init__(self, reader: _Reader):
+    def __init__(self, reader: NodeReader):
         self.r = reader
         self.tz: ZoneInfo | None = None
         self.calendar = WorkCalendar()
@@ -582,7 +389,7 @@ class _CampaignBuilder:
         header = [c.strip() for c in rows[0]]
         for col, column in enumerate(header, 1):
             if column not in ROSTER_COLUMNS:
-                r.problems.append(Problem(file, 1, col, f"unknown roster column '{column}'{_suggest(column, ROSTER_COLUMNS)}"))
+                r.problems.append(Problem(file, 1, col, f"unknown roster column '{column}'{suggest(column, ROSTER_COLUMNS)}"))
         found: dict[str, Institution] = {}
         for line, row in enumerate(rows[1:], 2):
             if not any(cell.strip() for cell in row):
@@ -829,7 +636,7 @@ class _CampaignBuilder:
                     continue
                 target = by_id.get(ref)
                 if target is None:
-                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{_suggest(ref, by_id)}")
+                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, by_id)}")
                 elif target.kind != "assignment":
                     r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' must name an assignment stage, not a {target.kind}")
                 elif key == "distinct_from" and ref == stage.id:
@@ -838,7 +645,7 @@ class _CampaignBuilder:
                 target = by_id.get(dep)
                 node = field_node(stage, "after")
                 if target is None:
-                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{_suggest(dep, by_id)}")
+                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, by_id)}")
                 elif dep == stage.id:
                     r.error(node, f"stage '{stage.id}' cannot come after itself")
                 elif target.due_at > stage.opens_at:
