@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -15,7 +16,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, engine, experts, mail, outbox, reminders, report, simulate, spec, store
+from dqflow import __version__, daemon, due, engine, experts, mail, outbox, reminders, report, simulate, skips, spec, store, wake
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -137,6 +138,17 @@ def load_command(app: App, file: str, now_text: str | None) -> None:
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
     else:
         click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
+    with store.dry_run(app.db) as session:  # as the first tick will see it
+        engine.reconcile(session, campaign.id, now)
+        _say_overdue(session, campaign, now)
+
+
+def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
+    """Notices whose planned moment has passed but which are still true go out at the next send."""
+    count, when = due.overdue_notices(session, campaign, now)
+    if count:
+        click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "
+                   f"отправке, {show(when, campaign.tz)} ({campaign.timezone}): dqflow send или dqflow run.")
 
 
 # -- seeing where things stand --------------------------------------------------------
@@ -182,6 +194,8 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with store.transaction(app.db) as session:
         changes = engine.reconcile(session, campaign.id, now)
     click.echo(report.changes_text(changes, campaign.tz))
+    with store.dry_run(app.db) as session:
+        _say_overdue(session, campaign, now)
 
 
 # -- what people do -------------------------------------------------------------------
@@ -248,30 +262,47 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
 # -- reminders and mail -------------------------------------------------------------
 
 
+def budget_option(command: Callable) -> Callable:
+    return click.option("--budget", default=int(outbox.BUDGET.total_seconds()), show_default=True, metavar="SECONDS",
+                        type=click.IntRange(1, 86400),
+                        help="Stop sending after this long (or when the server keeps failing); the rest waits for the next send.")(command)
+
+
 @cli.command("send")
+@budget_option
 @now_option
 @pass_app
 @with_campaign
-def send_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
+def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) -> None:
     """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
     settings = mail.SmtpSettings.from_env()
-    with store.transaction(app.db) as session:
-        engine.reconcile(session, campaign.id, now)
-    report_ = _drain_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender)
-    if report_.busy:
-        click.echo("another dqflow send or run is delivering this campaign's mail right now; nothing sent (the next run will)")
+    result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
+    sent = result.report
+    if sent.busy:
+        click.echo("another dqflow send or run holds this campaign's sending lease; nothing sent (the next run will)")
         return
-    click.echo(f"sent {report_.count('sent')}, retry later {report_.count('failed')}, dead {report_.count('dead')}, "
-               f"skipped {report_.skipped}")
+    click.echo(f"sent {sent.count('sent')}, retry later {sent.count('failed')}, dead {sent.count('dead')}, "
+               f"deferred {sent.deferred}, skipped {sent.skipped}")
+    if sent.stopped:
+        why = {"budget": f"the {budget} s budget ran out", "server": f"the SMTP server is failing ({sent.detail})",
+               "lease": "another process took over the sending lease"}[sent.stopped]
+        click.echo(f"stopped early: {why}; {sent.deferred} message(s) wait for the next send", err=True)
 
 
-def _drain_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender):
+def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender, budget: timedelta) -> wake.Wake:
+    """`wake` once; on a terminal, a progress bar with the rate."""
     async def go():
         try:
-            if not sys.stdout.isatty():
-                return await outbox.drain(app.db, campaign.id, now, transport, sender)
-            with click.progressbar(length=0, label="sending", file=sys.stderr) as bar:
-                return await outbox.drain(app.db, campaign.id, now, transport, sender, on_outcome=lambda _: bar.update(1))
+            if not sys.stderr.isatty():
+                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget)
+            with store.dry_run(app.db) as session:
+                total = due.count_recipients(session, campaign, now)
+            started = time.monotonic()
+            with click.progressbar(length=total, label="sending", file=sys.stderr,
+                                   item_show_func=lambda n: n and f"{n / max(time.monotonic() - started, 1e-3):.0f} msg/s") as bar:
+                counter = iter(range(1, 1 << 62))
+                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget,
+                                       on_sent=lambda _: bar.update(1, next(counter)))
         finally:
             await transport.close()
 
@@ -279,17 +310,23 @@ def _drain_with_progress(app: App, campaign: spec.Campaign, now: datetime, trans
 
 
 @cli.command("run")
-@click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", help="Wake at least this often.")
+@click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", type=click.IntRange(1, 86400),
+              help="Wake at least this often.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each wake-up to stderr.")
+@budget_option
+@click.option("--now", "now_text", metavar="TIME",
+              help="Start the daemon's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
 @pass_app
-def run_command(app: App, max_sleep: int, verbose: bool) -> None:
+def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
-    runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), lambda: datetime.now(UTC).replace(microsecond=0),
-                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender)
+    start, started = resolve_now(now_text, campaign.timezone), time.monotonic()
+    clock = lambda: (start + timedelta(seconds=round(time.monotonic() - started)))  # noqa: E731 - the wall clock's pace
+    runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
+                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget))
     click.echo(f"dqflow running for campaign {campaign.id}; Ctrl-C to stop", err=True)
     asyncio.run(runner.run())
 
@@ -317,7 +354,9 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         if stage_id and campaign.stage(stage_id) is None:
             raise DqflowError(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
-        foreseen = outbox.foreseen_skips(session, campaign, rows)
+        pending = [r for r in rows if r.state == "pending"]
+        facts = skips.Facts.read(session, campaign.id, pending)
+        foreseen = {r.id: why for r in pending if (why := skips.settled(r, facts, r.send_at))}
     click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen))
 
 
@@ -329,7 +368,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
 def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bool) -> None:
     """Who would get what at the next send time."""
     with store.dry_run(app.db) as session:
-        when, batches = outbox.preview(session, campaign, now)
+        when, batches = wake.preview(session, campaign, now)
     if not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return

@@ -1,8 +1,9 @@
-"""The daemon: APScheduler decides *when* to wake; reconcile and the outbox decide everything else.
+"""The daemon: APScheduler decides *when* to wake; `wake` decides everything else.
 
 One date job is kept, always for the next moment something is due (a stage boundary, a
 send time, a retry) and never more than `max_sleep` away. A missed wake-up is not lost:
-`misfire_grace_time=None` runs it late, and reconcile is level-triggered anyway.
+`misfire_grace_time=None` runs it late, and reconcile is level-triggered anyway. When the
+server keeps failing, `wake` says to come back later, a little later each time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
-from dqflow import engine, store
 from dqflow.calendar import UTC
-from dqflow.outbox import drain, next_moment
+from dqflow.outbox import BUDGET
+from dqflow.wake import wake
 
 log = logging.getLogger("dqflow.daemon")
 MAX_SLEEP = timedelta(minutes=5)
@@ -26,35 +27,38 @@ MAX_SLEEP = timedelta(minutes=5)
 
 class Daemon:
     def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
-                 max_sleep: timedelta = MAX_SLEEP, sender: str | None = None):
+                 max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
-        self.max_sleep, self.sender = max_sleep, sender
+        self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
         self.stopped = asyncio.Event()
         self.scheduler: AsyncIOScheduler | None = None
         self.wakes = 0
+        self.failing = 0  # wake-ups in a row that found the server failing
 
     async def wake(self) -> None:
         now = self.clock()
         self.wakes += 1
+        next_at = None
         try:
-            with store.transaction(self.db) as session:
-                changes = engine.reconcile(session, self.campaign_id, now)
-            report = await drain(self.db, self.campaign_id, now, self.transport, self.sender)
+            result = await wake(self.db, self.campaign_id, now, self.transport, sender=self.sender, budget=self.budget,
+                                failing=self.failing)
+            report, next_at = result.report, result.next_at
+            self.failing = self.failing + 1 if report.stopped == "server" else 0
             if report.busy:
-                log.info("wake at %s: another process is sending; this wake sends nothing", now.isoformat())
-            log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(changes),
+                log.info("wake at %s: another process holds the sending lease; this wake sends nothing", now.isoformat())
+            if report.stopped:
+                log.warning("wake at %s: sending stopped early (%s) %s; %d messages wait", now.isoformat(), report.stopped,
+                            report.detail, report.deferred)
+            log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(result.changes),
                      report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
         except Exception:  # the daemon outlives a bad wake-up; the next one retries from stored state
             log.exception("wake at %s failed", now.isoformat())
-        self._schedule_next(now)
+        self._schedule(now, next_at)
 
-    def _schedule_next(self, now: datetime) -> None:
-        with store.dry_run(self.db) as session:
-            campaign = engine.definition(session, self.campaign_id)
-            upcoming = next_moment(session, campaign, now)
-        run_at = min(t for t in (upcoming, now + self.max_sleep) if t is not None)
+    def _schedule(self, now: datetime, next_at: datetime | None) -> None:
+        run_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
         delay = max((run_at - now).total_seconds(), 0)
-        wall_run_at = datetime.now(UTC) + timedelta(seconds=delay)  # the daemon's own clock may be virtual in tests
+        wall_run_at = datetime.now(UTC) + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
         log.info("next wake at %s", run_at.isoformat())
         self.scheduler.add_job(self.wake, "date", run_date=wall_run_at, id="wake", replace_existing=True,
                                misfire_grace_time=None, coalesce=True)

@@ -19,6 +19,7 @@ from dqflow import spec
 from dqflow.calendar import Duration
 from dqflow.machine import Status
 from dqflow.experts import stored
+from dqflow.skips import NOTICE_KINDS, Skip, reason
 from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore
 
 TASK_DEFAULTS = (
@@ -113,7 +114,7 @@ def task_occurrences(rules, opens: datetime, due: datetime, locks: datetime, clo
             moment = due if rule.kind == "at" else rule.offset.before(due, clock.tz, calendar)
             send_at = clock.window_start(clock.day_of(moment), forward=False)
             kind = "due_today" if clock.day_of(send_at) == clock.day_of(due) else "before_due"
-            skip = "it would go out before the stage opens" if send_at < opens else None
+            skip = reason(Skip.BEFORE_OPENING) if send_at < opens else None
             found.append(Occurrence(name, kind, send_at, due, skip))
         elif rule.kind == "overdue":
             moment = due
@@ -137,7 +138,7 @@ def event_occurrences(rules, at: datetime, clock: Clock, calendar) -> list[Occur
             continue
         send_at = clock.window_start(clock.day_of(rule.offset.before(at, clock.tz, calendar)), forward=False)
         found.append(Occurrence(f"before:{rule.offset}", "event", send_at, at,
-                                "it would go out after the event starts" if send_at >= at else None))
+                                reason(Skip.AFTER_EVENT) if send_at >= at else None))
     return _first_per_moment(found)
 
 
@@ -147,7 +148,7 @@ def _first_per_moment(found: list[Occurrence]) -> list[Occurrence]:
     result = []
     for occ in found:
         if occ.skip is None and occ.send_at in taken:
-            occ = Occurrence(occ.rule, occ.kind, occ.send_at, occ.expires_at, f"same send time as rule '{taken[occ.send_at]}'")
+            occ = Occurrence(occ.rule, occ.kind, occ.send_at, occ.expires_at, reason(Skip.SAME_MOMENT, taken[occ.send_at]))
         elif occ.skip is None:
             taken[occ.send_at] = occ.rule
         result.append(occ)
@@ -235,6 +236,7 @@ def _plan_progress(session, campaign, stage, clock, now) -> int:
     if not rows:
         return 0
     addresses = _recipients(session, campaign, stage)
+    replanned = {inst for inst, _, _, _, planned_due in rows if planned_due is not None}
     for inst, _, _, _, planned_due in rows:
         if planned_due is not None:
             _cancel_moved(session, campaign, stage, inst, planned_due)
@@ -247,7 +249,8 @@ def _plan_progress(session, campaign, stage, clock, now) -> int:
         occurrences = task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True)
         for inst in group:
             for email, role in addresses[inst]:
-                new_rows += [_row(campaign, email, role, inst, stage.id, occ, due, clock, now) for occ in occurrences]
+                new_rows += [_row(campaign, email, role, inst, stage.id, occ, due, clock, now, replanned=inst in replanned)
+                             for occ in occurrences]
     # One UPDATE marks every ДОУ that now has someone to remind (experts only once the list exists).
     addressed = () if stage.actor == "institution" else (col(ProgressRow.institution_id).in_(
         select(AssignmentRow.institution_id).where(AssignmentRow.campaign_id == campaign.id,
@@ -263,7 +266,7 @@ def _cancel_moved(session, campaign, stage, institution_id, old_deadline) -> Non
         update(OutboxRow).where(
             OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == institution_id,
             OutboxRow.stage_id == stage.id, OutboxRow.deadline == old_deadline, col(OutboxRow.state).in_(["pending", "failed"]),
-        ).values(state="skipped", reason="the deadline moved").execution_options(synchronize_session=False)
+        ).values(state="skipped", reason=reason(Skip.DEADLINE_MOVED)).execution_options(synchronize_session=False)
     )
 
 
@@ -319,10 +322,14 @@ def _audience(session, campaign, audience) -> list[tuple[str, str, str | None]]:
     return people
 
 
-def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadline, clock: Clock, now) -> dict:
+def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadline, clock: Clock, now, *,
+         replanned: bool = False) -> dict:
+    """A notice stays true until it expires, however late it is planned; a reminder of a moment planned
+    after that moment is not sent (nor is 'the stage opened' again when an extension re-plans a ДОУ)."""
     skip = occ.skip
-    if skip is None and (occ.expires_at <= now or clock.window_end(occ.send_at) <= now):
-        skip = "its time had passed when it was planned"
+    notice = occ.kind in NOTICE_KINDS and not (replanned and occ.kind == "opened")
+    if skip is None and (occ.expires_at <= now or (not notice and clock.window_end(occ.send_at) <= now)):
+        skip = reason(Skip.PLANNED_LATE)
     return {
         "key": outbox_key(campaign.id, email, institution_id, stage_id, occ.rule, deadline),
         "campaign_id": campaign.id, "recipient": email, "role": role, "institution_id": institution_id,
@@ -360,8 +367,9 @@ def ledger(session: Session, campaign_id: str, state: str | None = None) -> list
     return list(session.exec(query.order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id)).all())
 
 
-def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id: str | None) -> tuple[list[OutboxRow], list[str]]:
-    """The recipient's rows, and why nothing was planned where one might expect something."""
+def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id: str | None) -> tuple[list[OutboxRow], list[tuple]]:
+    """The recipient's rows, and why nothing was planned where one might expect something: gaps as
+    (code, parameters…), rendered for people by `report.gap_ru`."""
     address = recipient.strip().lower()
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, func.lower(OutboxRow.recipient) == address)
     if stage_id:
@@ -381,18 +389,18 @@ def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id:
                     AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
                     AssignmentRow.expert_id == expert.id)).all()
                 if not assigned:
-                    gaps.append(f"{stage.id}: no expert list ({stage.list}) assigns expert {expert.id} to a ДОУ yet")
+                    gaps.append(("no-list", stage.id, stage.list, expert.id))
     known = {campaign.coordinator.email.lower()} | {i.email.lower() for i in campaign.institutions} | {
         e.email.lower() for i in campaign.institutions for e in i.experts}
     if address not in known:
-        gaps.append(f"{recipient} is not an address of campaign '{campaign.id}' (no ДОУ, expert or coordinator has it)")
+        gaps.append(("unknown-address", recipient, campaign.id))
     return rows, gaps
 
 
-def _gap(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str) -> str:
+def _gap(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str) -> tuple:
     progress = session.get(ProgressRow, (campaign.id, institution_id, stage.id))
     if not rules_for(campaign, stage):
-        return f"{stage.id}: the stage has no reminder rules"
+        return ("no-rules", stage.id)
     if progress is not None and Status(progress.status).settled:
-        return f"{stage.id}: ДОУ {institution_id} was already {progress.status} before its reminders were planned"
-    return f"{stage.id}: not planned yet; reminders are planned at the next tick (dqflow tick, send or run)"
+        return ("settled", stage.id, institution_id, progress.status)
+    return ("not-planned", stage.id)

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import iso, show, show_date, zone_label
 from dqflow.engine import CampaignView, Change, StageDetail
+from dqflow import skips
 from dqflow.machine import Status
+from dqflow.skips import Skip
 from dqflow.store import AuditRow
 
 STATUS_RU = {
@@ -210,37 +212,43 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
 
-# The ledger keeps reasons in English (logs, JSON); people read them in Russian. A reason not
-# listed here (an SMTP server's reply) is shown as it came.
-REASONS_RU = [(re.compile(pattern), text) for pattern, text in (
-    (r"its moment passed before it could be sent", "его время прошло раньше, чем его удалось отправить"),
-    (r"its time had passed when it was planned", "его время прошло ещё до того, как его запланировали"),
-    (r"the deadline moved", "срок изменился (продление)"),
-    (r"already submitted", "уже сдано"),
-    (r"excused from the stage", "ДОУ освобождено от этапа"),
-    (r"the stage is locked", "этап закрыт"),
-    (r"the stage is not open yet", "этап ещё не открыт"),
-    (r"the stage is (\w+), not missed", lambda m: f"статус этапа — «{STATUS_RU.get(m[1], m[1])}», а не «пропущено»"),
-    (r"this expert already reviewed the ДОУ", "эксперт уже проверил этот ДОУ"),
-    (r"nothing to report", "сообщать не о чем"),
-    (r"superseded by a later reminder for the same deadline", "вместо него ушло более позднее напоминание о том же сроке"),
-    (r"it would go out before the stage opens", "оно ушло бы до открытия этапа"),
-    (r"it would go out after the event starts", "оно ушло бы после начала мероприятия"),
-    (r"same send time as rule '(.+)'", lambda m: f"в это же время уходит напоминание по правилу «{rule_ru(m[1])}»"),
-    (r"(\S+): the stage has no reminder rules", r"\1: у этапа нет правил напоминаний"),
-    (r"(\S+): ДОУ (\S+) was already (\w+) before its reminders were planned",
-     lambda m: f"{m[1]}: у ДОУ {m[2]} уже был статус «{STATUS_RU.get(m[3], m[3])}», когда планировались напоминания"),
-    (r"(\S+): not planned yet; .*", r"\1: ещё не запланировано; напоминания планируются при следующем запуске dqflow tick, send или run"),
-    (r"(\S+): no expert list \((\S+)\) assigns expert (\S+) to a ДОУ yet", r"\1: список \2 ещё не назначил эксперту \3 ни одного ДОУ"),
-    (r"(\S+) is not an address of campaign '(\S+)'.*", r"\1 — не адрес кампании \2: его нет ни у ДОУ, ни у экспертов, ни у координатора"),
-)]
+# The ledger keeps reasons as codes (`skips.Skip`, with a parameter after a colon); people read
+# them in Russian. Anything else (an SMTP server's reply) is shown as it came.
+REASONS_RU = {
+    Skip.EXPIRED: lambda _: "его время прошло раньше, чем его удалось отправить",
+    Skip.PLANNED_LATE: lambda _: "его время прошло ещё до того, как его запланировали",
+    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление)",
+    Skip.SUBMITTED: lambda _: "уже сдано",
+    Skip.EXCUSED: lambda _: "ДОУ освобождено от этапа",
+    Skip.LOCKED: lambda _: "этап закрыт",
+    Skip.NOT_OPEN: lambda _: "этап ещё не открыт",
+    Skip.NOT_MISSED: lambda status: f"статус этапа — «{STATUS_RU.get(status, status)}», а не «пропущено»",
+    Skip.REVIEWED: lambda _: "эксперт уже проверил этот ДОУ",
+    Skip.NO_NEWS: lambda _: "сообщать не о чем",
+    Skip.SUPERSEDED: lambda _: "вместо него ушло более позднее напоминание о том же сроке",
+    Skip.BEFORE_OPENING: lambda _: "оно ушло бы до открытия этапа",
+    Skip.AFTER_EVENT: lambda _: "оно ушло бы после начала мероприятия",
+    Skip.SAME_MOMENT: lambda rule: f"в это же время уходит напоминание по правилу «{rule_ru(rule or '')}»",
+    Skip.DEFERRED: lambda why: "отложено до следующей отправки: " + {
+        "budget": "отправка исчерпала отведённое ей время", "server": "почтовый сервер не отвечает или отказывает",
+        "lease": "отправку перехватил другой процесс"}.get(why or "", why or ""),
+}
+GAPS_RU = {
+    "no-rules": lambda stage: f"{stage}: у этапа нет правил напоминаний",
+    "settled": lambda stage, inst, status: f"{stage}: у ДОУ {inst} уже был статус «{STATUS_RU.get(status, status)}», когда планировались напоминания",
+    "not-planned": lambda stage: f"{stage}: ещё не запланировано; напоминания планируются при следующем запуске dqflow tick, send или run",
+    "no-list": lambda stage, list_id, expert: f"{stage}: список {list_id} ещё не назначил эксперту {expert} ни одного ДОУ",
+    "unknown-address": lambda address, campaign: f"{address} — не адрес кампании {campaign}: его нет ни у ДОУ, ни у экспертов, ни у координатора",
+}
 
 
 def reason_ru(reason: str | None) -> str:
-    for pattern, text in REASONS_RU:
-        if pattern.fullmatch(reason or ""):
-            return pattern.sub(text, reason)
-    return reason or ""
+    code, parameter = skips.parse(reason)
+    return REASONS_RU[code](parameter) if code else reason or ""
+
+
+def gap_ru(gap: tuple) -> str:
+    return GAPS_RU[gap[0]](*gap[1:])
 
 
 def rule_ru(rule: str) -> str:
@@ -282,7 +290,7 @@ def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
     return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
 
 
-def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None) -> str:
+def why_text(recipient: str, rows, gaps: list[tuple], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None) -> str:
     lines = [f"{recipient} — время {zone_label(tz, now)}"]
     foreseen = foreseen or {}
     for r in rows:
@@ -299,7 +307,7 @@ def why_text(recipient: str, rows, gaps: list[str], tz: ZoneInfo, now: datetime,
         }[r.state]
         about = f", ДОУ {r.institution_id}" if r.role == "expert" and r.institution_id else ""  # an expert has several
         lines.append(f"{when}  {r.stage_id or 'сводка'}{about}: {state} — {because}")
-    lines += [f"не запланировано — {reason_ru(gap)}" for gap in gaps]
+    lines += [f"не запланировано — {gap_ru(gap)}" for gap in gaps]
     if len(lines) == 1:
         lines.append("Для этого адреса ничего не запланировано.")
     return "\n".join(lines)

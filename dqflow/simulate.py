@@ -20,8 +20,8 @@ from dqflow import engine, experts, spec, store
 from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError, NotAllowed, Problem, SpecError
 from dqflow.mail import MaildirTransport
-from dqflow.outbox import drain, next_moment
 from dqflow.reminders import Clock
+from dqflow.wake import wake
 
 LATE_EXTENSION = timedelta(days=2)
 
@@ -133,17 +133,14 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         while now <= end:
             while pending and pending[0].at <= now:
                 _act(db, campaign, pending.pop(0), result)
-            with store.transaction(db) as session:
-                for change in engine.reconcile(session, campaign.id, now):
-                    result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
-                                          "institution": change.institution_id, "from": change.source, "to": change.dest})
-            report = asyncio.run(drain(db, campaign.id, now, transport))
-            for sent in report.messages:
+            woken = asyncio.run(wake(db, campaign.id, now, transport))
+            for change in woken.changes:
+                result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
+                                      "institution": change.institution_id, "from": change.source, "to": change.dest})
+            for sent in woken.report.messages:
                 result.emails.append({"at": sent.at, "to": sent.to, "subject": sent.subject, "file": sent.detail or None})
-            with store.dry_run(db) as session:
-                wake = next_moment(session, campaign, now)
             daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
-            candidates = [t for t in (wake, daily, pending[0].at if pending else None) if t is not None and t > now]
+            candidates = [t for t in (woken.next_at, daily, pending[0].at if pending else None) if t is not None and t > now]
             if not candidates:
                 break
             now = min(candidates)

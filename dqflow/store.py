@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert, text
+from sqlalchemy import DateTime, Index, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock file; run one sender at a time
-    fcntl = None
 
 from dqflow.calendar import UTC, as_utc
 from dqflow.errors import DqflowError, NotFound
@@ -161,7 +154,7 @@ class OutboxRow(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "state", "send_at"),
+        Index("ix_outbox_due", "campaign_id", "state", "send_at"),
         Index("ix_outbox_recipient", "campaign_id", "recipient"),
         Index("ix_outbox_progress", "campaign_id", "institution_id", "stage_id"),
     )
@@ -185,6 +178,17 @@ class OutboxRow(SQLModel, table=True):
     planned_at: datetime = _when(nullable=False)
     sent_at: datetime | None = _when(nullable=True)
     reported: bool = False  # a dead row is reported once in the coordinator's digest
+
+
+class LeaseRow(SQLModel, table=True):
+    """Who may do an exclusive job (sending a campaign's mail) until when; see `lease`."""
+
+    __tablename__ = "lease"
+    name: str = Field(primary_key=True)
+    holder: str = ""
+    host: str = ""
+    pid: int = 0
+    expires_at: datetime = _when(nullable=False)
 
 
 class AuditRow(SQLModel, table=True):
@@ -256,40 +260,6 @@ def dry_run(engine: Engine) -> Iterator[Session]:
         finally:
             session.expunge_all()  # what was read stays readable after the rollback
             session.rollback()
-
-
-@contextmanager
-def exclusive(engine: Engine, name: str) -> Iterator[bool]:
-    """Yields whether this process holds the lock `name` for the database: a `send` from cron and a
-    running daemon must not deliver the same rows at once. A PostgreSQL advisory lock, or an
-    flock on a file beside the SQLite file; released when the block ends or the process dies."""
-    if engine.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        with engine.connect() as connection:
-            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
-            try:
-                yield held
-            finally:
-                if held:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
-        return
-    path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not path or path == ":memory:" or fcntl is None:
-        yield True  # nothing another process could share
-        return
-    with open(f"{path}.{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            held = False
-        else:
-            held = True
-        try:
-            yield held
-        finally:
-            if held:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def campaign_ids(session: Session) -> list[str]:

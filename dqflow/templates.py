@@ -31,6 +31,7 @@ def environment(folder: str) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates are read once per process, not stat()ed for every message
     )
 
 

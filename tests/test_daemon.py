@@ -53,12 +53,14 @@ def test_daemon_sends_once_across_wakeups_and_restarts(tomsk, smtp_server):  # n
     runner = run_daemon(tomsk.db_url, smtp_server, opens)
     assert runner.wakes >= 2  # woke more than once at the same moment…
     assert smtp_server.recipients() == DOU  # … and sent each reminder once
-    assert all(m.message["Subject"] == "Открыт этап «Заполнение утвержденной формы мониторинга»" for m in smtp_server.messages)
+    # the notice, with the invitation to the 14:00 kick-off webinar (planned for the day before, still true)
+    assert all("открыт этап «Заполнение утвержденной формы мониторинга»" in m.message.get_body(("plain",)).get_content()
+               and m.message["Subject"].startswith("Приглашение: Вебинар") for m in smtp_server.messages)
     runner = run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=5))  # a restart
     assert runner.wakes >= 1
     assert len(smtp_server.messages) == 11
     sent = [r for r in outbox(tomsk) if r["state"] == "sent"]
-    assert len(sent) == 11 and all(r["attempts"] == 1 for r in sent)
+    assert len({r["message_id"] for r in sent}) == 11 and all(r["attempts"] == 1 for r in sent)
     # the next rule's moment: each ДОУ gets its before_due reminder, once
     run_daemon(tomsk.db_url, smtp_server, datetime(2021, 11, 26, 9, 0, tzinfo=TOMSK_TZ))
     assert len(smtp_server.messages) == 22
@@ -71,7 +73,7 @@ def test_daemon_retries_a_temporary_failure(tomsk, smtp_server):  # noqa: F811
     run_daemon(tomsk.db_url, smtp_server, opens)
     assert len(smtp_server.messages) == 9
     failed = [r for r in outbox(tomsk) if r["state"] == "failed"]
-    assert len(failed) == 2
+    assert len({r["recipient"] for r in failed}) == 2
     run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=2))
     assert smtp_server.recipients() == DOU
 

@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -143,8 +144,10 @@ def test_send_delivers_each_due_reminder_over_few_connections(mailer, smtp_serve
     assert smtp_server.recipients() == sorted(DOU)
     assert len(smtp_server.sessions) <= 2 < len(smtp_server.messages)  # the pool reuses its connections
     first = smtp_server.to("dou2@example.org")[0].message
-    assert first["Subject"] == f"Открыт этап «{FILL_FORM_TITLE}»"
-    assert "МАДОУ № 2" in first.get_body(("plain",)).get_content()
+    # the kick-off webinar's invitation (planned for 18.11) is still true before 14:00: it goes along
+    assert first["Subject"].startswith("Приглашение: Вебинар") and first["Subject"].endswith("(и ещё 1)")
+    text = first.get_body(("plain",)).get_content()
+    assert f"МАДОУ № 2: открыт этап «{FILL_FORM_TITLE}»" in text
     row = rows_for(mailer, "dou2@example.org")[0]
     assert row["state"] == "sent" and row["message_id"] == first["Message-ID"]
     assert row["sent_at"].startswith("2021-11-19T09:00")
@@ -162,11 +165,11 @@ def test_second_send_at_same_moment_sends_nothing(mailer, smtp_server):  # noqa:
 
 @pytest.mark.parametrize("code", [421, 451])
 def test_temporary_failure_is_retried_later_under_same_message_id(mailer, smtp_server, code):  # noqa: F811
-    smtp_server.fail_next(code, 3)
+    smtp_server.fail_next(code, 2)  # two in a row: not yet a failing server
     out = mailer.ok("send", "--now", OPENS)
-    assert "retry later 3" in out and "sent 8" in out
+    assert "retry later 2" in out and "sent 9" in out
     failed = outbox(mailer, "failed")
-    assert len(failed) == 3
+    assert len({r["recipient"] for r in failed}) == 2  # two messages, each with the invitation and the notice
     for row in failed:
         assert row["retry_at"] is not None and row["retry_at"] > row["send_at"]
         assert row["attempts"] == 1 and str(code) in row["reason"]
@@ -175,7 +178,7 @@ def test_temporary_failure_is_retried_later_under_same_message_id(mailer, smtp_s
     # too early: nothing is retried before retry_at
     assert "sent 0" in mailer.ok("send", "--now", "2021-11-19 09:00:30")
     out = mailer.ok("send", "--now", "2021-11-19 09:10")
-    assert "sent 3" in out
+    assert "sent 2" in out
     assert smtp_server.recipients() == sorted(DOU)  # each exactly once
     for row in failed:
         got = smtp_server.to(row["recipient"])
@@ -188,7 +191,7 @@ def test_permanent_rejection_is_dead_and_reported_in_coordinator_digest(mailer, 
     out = mailer.ok("send", "--now", OPENS)
     assert "dead 1" in out and "sent 10" in out
     dead = outbox(mailer, "dead")
-    assert len(dead) == 1 and "550" in dead[0]["reason"]
+    assert len({r["recipient"] for r in dead}) == 1 and all("550" in r["reason"] for r in dead)
     victim = dead[0]["recipient"]
     # not retried
     mailer.ok("send", "--now", "2021-11-19 12:00")
@@ -240,9 +243,13 @@ def test_server_down_then_up_loses_nothing(db_url):
     dq = Cli(db_url, env=server.env())
     dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
     out = dq.ok("send", "--now", OPENS)
-    assert "sent 0" in out and "retry later 11" in out
+    # three failures in a row (and what the other connection had in flight) show the server is down: the rest waits
+    tried, deferred = (int(re.search(rf"{word} (\d+)", out)[1]) for word in ("retry later", "deferred"))
+    assert "sent 0" in out and 3 <= tried <= 4 and tried + deferred == 11
     failed = outbox(dq, "failed")
-    assert len(failed) == 11 and all("cannot connect" in r["reason"] for r in failed)
+    assert len({r["recipient"] for r in failed}) == tried and all("cannot connect" in r["reason"] for r in failed)
+    waiting = [r for r in outbox(dq, "pending") if r["reason"] == "deferred:server"]
+    assert len({r["recipient"] for r in waiting}) == deferred
     server.start()
     try:
         out = dq.ok("send", "--now", "2021-11-19 09:10")

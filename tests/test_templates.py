@@ -130,7 +130,7 @@ def test_custom_folder_templates_are_the_ones_sent(custom, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("Открыт этап", "СВОЙ ШАБЛОН: этап"), encoding="utf-8")
     dq = Cli(f"sqlite:///{tmp_path / 'c.db'}")
     dq.ok("load", str(campaign), "--now", "2021-11-10 09:00")
-    out = dq.ok("remind", "--dry-run", "--now", "2021-11-18 19:00")
+    out = dq.ok("remind", "--dry-run", "--now", "2021-11-19 15:00")  # after the webinar: the notice alone
     assert "СВОЙ ШАБЛОН: этап «Заполнение утвержденной формы мониторинга»" in out
 
 

@@ -1,0 +1,83 @@
+"""One sender per database: a lease held in the database itself.
+
+Whoever reaches the database (by another path, a symlink, from another host) sees the same row,
+so two processes never send one campaign's mail at once. The holder renews the lease while it
+works; a holder that died stops renewing and its lease expires. On the same host a holder whose
+process is gone is taken over at once, so a `send` restarted after a crash need not wait.
+
+The lease runs on the wall clock handed in by the caller, never on a campaign's `--now`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from dqflow.calendar import UTC
+from dqflow.store import LeaseRow, insert_ignore
+
+LEASE = timedelta(seconds=60)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Lease:
+    def __init__(self, db: Engine, name: str, wall: Callable[[], datetime], length: timedelta = LEASE):
+        self.db, self.name, self.wall, self.length = db, name, wall, length
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.holder = f"{self.host}/{self.pid}/{secrets.token_hex(4)}"
+        self.held = False
+
+    def acquire(self) -> bool:
+        """Take the lease if it is free, expired, or held by a dead process of this host."""
+        now = self.wall()
+        with Session(self.db) as session:
+            insert_ignore(session, LeaseRow, [{"name": self.name, "holder": "", "host": "", "pid": 0, "expires_at": EPOCH}])
+            taken = self._take(session, or_(LeaseRow.holder == self.holder, LeaseRow.expires_at <= now), now)
+            if not taken:
+                current = session.exec(select(LeaseRow.holder, LeaseRow.host, LeaseRow.pid).where(LeaseRow.name == self.name)).one()
+                if current.host == self.host and not _alive(current.pid):
+                    taken = self._take(session, LeaseRow.holder == current.holder, now)
+            session.commit()
+        self.held = taken
+        return taken
+
+    def renew(self) -> bool:
+        """Extend the lease; False when it was lost (expired and taken by another process)."""
+        with Session(self.db) as session:
+            self.held = self._take(session, LeaseRow.holder == self.holder, self.wall())
+            session.commit()
+        return self.held
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        with Session(self.db) as session:
+            session.execute(update(LeaseRow).where(LeaseRow.name == self.name, LeaseRow.holder == self.holder)
+                            .values(holder="", expires_at=EPOCH))
+            session.commit()
+        self.held = False
+
+    def _take(self, session: Session, condition, now: datetime) -> bool:
+        return session.execute(update(LeaseRow).where(LeaseRow.name == self.name, condition).values(
+            holder=self.holder, host=self.host, pid=self.pid, expires_at=now + self.length)).rowcount == 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,227 @@
+"""What each message says: the template items built from due outbox rows, one message per recipient.
+
+A `Writer` serves one send: the campaign's names, expert lists, links and reviews are read once,
+on first need, in one query each, so a handout to 5,000 experts costs what one costs. Identical
+letters (an invitation to every ДОУ) are rendered once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from dqflow import spec
+from dqflow.calendar import UTC, show, show_date
+from dqflow.machine import Status
+from dqflow.mail import Letter, Outgoing, compose, message_id
+from dqflow.reminders import review_stage
+from dqflow.experts import stored
+from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
+from dqflow.templates import default_folder, render_item
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One message to one recipient and the outbox rows it carries."""
+
+    recipient: str
+    row_ids: tuple[int, ...]
+    attempts: tuple[int, ...]  # per row, before this try
+    message: Outgoing
+    reported: tuple[int, ...] = ()  # dead rows a digest names: reported once it is sent
+
+
+def groups(rows) -> dict[tuple[str, str | None], list]:
+    """One message per recipient, and per earlier Message-ID: a failed message is retried whole."""
+    found: dict[tuple[str, str | None], list] = defaultdict(list)
+    for row in rows:
+        found[(row.recipient, row.message_id if row.state == "failed" else None)].append(row)
+    return found
+
+
+class Writer:
+    """Builds the messages of one send. Give it the session of the page it writes."""
+
+    def __init__(self, session: Session, campaign: spec.Campaign, now: datetime, sender: str):
+        self.campaign, self.now, self.sender = campaign, now, sender
+        self.tz = campaign.tz
+        self.folder = campaign.notifications or str(default_folder(campaign.locale))
+        self.layout = {"campaign_title": campaign.title, "coordinator_name": campaign.coordinator.name,
+                       "coordinator_email": campaign.coordinator.email, "zone": campaign.timezone}
+        self.names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name)
+                                       .where(InstitutionRow.campaign_id == campaign.id)).all())
+        self.expert_names = {e.id: e.name for i in campaign.institutions for e in i.experts}
+        self.expert_emails = {e.id: e.email.lower() for i in campaign.institutions for e in i.experts}
+        self._lists: dict[str, dict[str, list[str]]] = {}
+        self._links: dict[str, list[str]] | None = None
+        self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
+        self._digest: dict | None = None
+        self._rendered: dict[str, dict[str, str]] = {}
+
+    # -- messages ---------------------------------------------------------------------
+
+    def batches(self, session: Session, rows, progress: dict) -> list[Batch]:
+        return [self.batch(session, members, progress, existing) for (_, existing), members in groups(rows).items()]
+
+    def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
+        letters = sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
+                          for row in rows), key=lambda pair: pair[0])
+        msg_id = existing_id or message_id([r.key for r in rows], self.sender)
+        rendered = [self._render(letter) for _, letter in letters]
+        message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
+                          sender=self.sender, reply_to=self.campaign.coordinator.email, when=self.now, msg_id=msg_id,
+                          layout=self.layout, rendered=rendered)
+        reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
+        return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
+
+    def _render(self, letter: Letter) -> dict[str, str]:
+        key = json.dumps([letter.kind, letter.item], sort_keys=True, ensure_ascii=False, default=str)
+        if key not in self._rendered:
+            self._rendered[key] = render_item(self.folder, letter.kind, letter.item)
+        return self._rendered[key]
+
+    def _sort_key(self, row) -> tuple:
+        stage = self.campaign.stage(row.stage_id) if row.stage_id else None
+        moment = row.deadline or (stage.opens_at if stage else row.send_at)
+        return (moment, row.stage_id or "", row.institution_id or "")
+
+    def letter(self, session: Session, row, progress: ProgressRow | None) -> Letter:
+        tz, campaign = self.tz, self.campaign
+        stage = campaign.stage(row.stage_id) if row.stage_id else None
+        due = progress.due_at if progress else (stage.due_at if stage else None)
+        lock = progress.locks_at if progress else (stage.locks_at if stage else None)
+        item = {
+            "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
+            "url": stage.url if stage else None, "institution_id": row.institution_id,
+            "institution_name": self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None,
+            "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
+            "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
+            "links": self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else [],
+            "day": self.now.astimezone(tz).strftime("%d.%m.%Y"), "overdue": [], "missed": [], "dead": [],
+        }
+        if row.kind == "digest":
+            item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
+        elif row.kind in ("handout", "handout_copy"):
+            item.update(self._handout(session, stage, row))
+        elif row.kind == "recommendations":
+            item["reviews"] = self._recommendations(session, row)
+        return Letter(row.kind, item)
+
+    # -- what the campaign holds, read once ---------------------------------------------
+
+    def expert_list(self, session: Session, list_id: str) -> dict[str, list[str]]:
+        if list_id not in self._lists:
+            self._lists[list_id] = stored(session, self.campaign.id, list_id)
+        return self._lists[list_id]
+
+    def links(self, session: Session) -> dict[str, list[str]]:
+        """What each ДОУ submitted so far, in order, each link once: the experts review these."""
+        if self._links is None:
+            found: dict[str, list[str]] = defaultdict(list)
+            for inst, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.links)
+                                           .where(SubmissionRow.campaign_id == self.campaign.id)
+                                           .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+                found[inst] += [link for link in json.loads(text) if link not in found[inst]]
+            self._links = dict(found)
+        return self._links
+
+    def _handout(self, session: Session, stage: spec.Stage, row) -> dict:
+        """An expert's own ДОУ with their links, or (for the coordinator) the whole list."""
+        review = review_stage(self.campaign, stage.list)
+        tz = self.tz
+        assignments = self.expert_list(session, stage.list)
+        content = {"review_title": review.title if review else stage.title,
+                   "deadline": show(review.due_at if review else stage.due_at, tz),
+                   "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
+        if row.kind == "handout_copy":
+            content["rows"] = [{"institution_name": self.names.get(i.id, i.id),
+                                "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])]}
+                               for i in self.campaign.institutions]
+            return content
+        address = row.recipient.lower()
+        links = self.links(session)
+        content["assigned"] = [{"institution_id": i.id, "institution_name": self.names.get(i.id, i.id), "links": links.get(i.id, [])}
+                               for i in self.campaign.institutions
+                               if any(self.expert_emails.get(e) == address for e in assignments.get(i.id, []))]
+        return content
+
+    def _recommendations(self, session: Session, row) -> list[dict]:
+        if row.stage_id not in self._reviews:
+            found: dict[str, list[ReviewRow]] = defaultdict(list)
+            for review in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == self.campaign.id,
+                                                               ReviewRow.stage_id == row.stage_id)
+                                       .order_by(ReviewRow.at, ReviewRow.expert_id)).all():
+                found[review.institution_id].append(review)
+            self._reviews[row.stage_id] = dict(found)
+        areas = {a.id: a.title for a in self.campaign.areas}
+        levels = {lv.id: lv.title for lv in self.campaign.levels}
+        result = []
+        for n, review in enumerate(self._reviews[row.stage_id].get(row.institution_id, []), 1):
+            marks = json.loads(review.levels)
+            result.append({"n": n, "recommendations": review.recommendations,
+                           "levels": [{"area": title, "level": levels.get(marks[a], marks[a])} for a, title in areas.items() if a in marks]})
+        return result
+
+    def digest(self, session: Session) -> dict:
+        if self._digest is None:
+            self._digest = digest_content(session, self.campaign, self.names, self.now)
+        return self._digest
+
+
+def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, str], now: datetime) -> dict:
+    """Who is late now, who missed since the last digest, which mail went dead: for the coordinator."""
+    tz = campaign.tz
+    last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
+                                                        OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
+    since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
+    title = {s.id: s.title for s in campaign.stages}
+    open_late = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.OPEN.value,
+                                                       ProgressRow.due_at < now).order_by(ProgressRow.due_at)).all()
+    missed = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.MISSED.value,
+                                                    ProgressRow.locks_at > since, ProgressRow.locks_at <= now)
+                          .order_by(ProgressRow.locks_at)).all()
+    dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
+                                                col(OutboxRow.reported).is_(False)).order_by(OutboxRow.id)).all()
+    silent = _silent_experts(session, campaign, open_late + missed)
+    return {
+        "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
+                     "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),
+                     "experts": silent.get((p.stage_id, p.institution_id), [])} for p in open_late],
+        "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
+                    "lock": show(p.locks_at, tz), "experts": silent.get((p.stage_id, p.institution_id), [])} for p in missed],
+        "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
+        "dead_ids": [d.id for d in dead],
+    }
+
+
+def has_news(content: dict) -> bool:
+    return bool(content["overdue"] or content["missed"] or content["dead"])
+
+
+def _silent_experts(session: Session, campaign: spec.Campaign, rows: list[ProgressRow]) -> dict[tuple[str, str], list[str]]:
+    """For a review stage the ДОУ is not the one late: name the assigned experts who have not reported."""
+    found = {}
+    names = {e.id: e.name for i in campaign.institutions for e in i.experts}
+    lists: dict[str, dict[str, list[str]]] = {}  # each list and stage read once, however many ДОУ are late
+    reported: dict[str, set[tuple[str, str]]] = {}
+    for p in rows:
+        stage = campaign.stage(p.stage_id)
+        if stage.actor != "expert":
+            continue
+        if stage.id not in reported:
+            lists[stage.list] = stored(session, campaign.id, stage.list)
+            reported[stage.id] = set(session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
+                ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id)).all())
+        found[(stage.id, p.institution_id)] = [names.get(e, e) for e in lists[stage.list].get(p.institution_id, [])
+                                               if (p.institution_id, e) not in reported[stage.id]]
+    return found
+
+
+def _event_at(stage: spec.Stage | None, tz) -> str:
+    if stage is None:
+        return ""
+    return show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)

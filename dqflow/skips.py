@@ -1,0 +1,163 @@
+"""Whether a planned message is still wanted: the skip policy, as codes with parameters.
+
+A reason is stored on the outbox row as `code` or `code:parameter` (`superseded`,
+`not-missed:late`, `same-moment:before:2wd`); JSON and logs carry the code, people read it in
+Russian (`report.reason_ru`). An SMTP server's reply is stored as it came and shown as it came.
+
+Notices are level-triggered: "a stage opened", a handout, the coordinator's copy of a list, an
+invitation, a missed stage, recommendations go out while they are still true, however late the
+sender runs. Reminders of a moment ("two days left", "today is the deadline") are merged: after
+downtime only the newest of one deadline goes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from sqlmodel import Session, col, select
+
+from dqflow.machine import Status
+from dqflow.store import ExpertRow, ProgressRow, ReviewRow
+
+REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
+NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations")
+MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
+
+
+class Skip(str, Enum):
+    EXPIRED = "expired"  # its moment passed before it could be sent
+    PLANNED_LATE = "planned-late"  # a reminder of a moment planned after that moment
+    DEADLINE_MOVED = "deadline-moved"
+    SUBMITTED = "submitted"
+    EXCUSED = "excused"
+    LOCKED = "locked"
+    NOT_OPEN = "not-open"
+    NOT_MISSED = "not-missed"  # parameter: the status the ДОУ has instead
+    REVIEWED = "reviewed"  # the expert already reviewed the ДОУ
+    NO_NEWS = "no-news"  # a digest with nothing to report
+    SUPERSEDED = "superseded"  # a later reminder of the same deadline went instead
+    BEFORE_OPENING = "before-opening"
+    AFTER_EVENT = "after-event"
+    SAME_MOMENT = "same-moment"  # parameter: the rule that keeps that moment
+    DEFERRED = "deferred"  # not a skip: a pending row a send left for the next one (budget | server | lease)
+
+
+def reason(code: Skip, parameter: str | None = None) -> str:
+    return f"{code.value}:{parameter}" if parameter else code.value
+
+
+def parse(text: str | None) -> tuple[Skip | None, str | None]:
+    """(code, parameter) of a stored reason; (None, None) for free text such as an SMTP reply."""
+    code, _, parameter = (text or "").partition(":")
+    try:
+        return Skip(code), parameter or None
+    except ValueError:
+        return None, None
+
+
+@dataclass
+class Facts:
+    """What the policy needs to know about the rows it judges, read in a few queries."""
+
+    progress: dict[tuple[str, str], ProgressRow] = field(default_factory=dict)
+    reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
+    digest_news: bool = True
+
+    @classmethod
+    def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True) -> "Facts":
+        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news)
+
+
+def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
+    """{row id: reason} for the due rows that must not go out; the rest go out now."""
+    newest = _newest_reminders(rows)
+    found = {}
+    for row in rows:
+        why = unwanted(row, facts, now)
+        if why is None and row.id not in newest and row.state == "pending" and row.kind in REMINDER_KINDS:
+            why = reason(Skip.SUPERSEDED)
+        if why:
+            found[row.id] = why
+    return found
+
+
+def unwanted(row, facts: Facts, now: datetime) -> str | None:
+    """Why this row should not go out, judged by its expiry, the ДОУ's progress and the reviews stored."""
+    if row.expires_at <= now:
+        return reason(Skip.EXPIRED)
+    if row.kind == "digest":
+        return None if facts.digest_news else reason(Skip.NO_NEWS)
+    progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
+    why = _against_progress(row, progress)
+    if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
+        return reason(Skip.REVIEWED)
+    return why
+
+
+def settled(row, facts: Facts, now: datetime) -> str | None:
+    """A pending row that will be skipped whatever happens before its time, or None: for `why`."""
+    why = unwanted(row, facts, now)
+    code, _ = parse(why)
+    progress = facts.progress.get((row.institution_id, row.stage_id))
+    final = progress is not None and Status(progress.status) in (Status.DONE, Status.LATE, Status.EXCUSED)
+    return why if why and (final or code is Skip.REVIEWED) else None
+
+
+def _against_progress(row, progress: ProgressRow | None) -> str | None:
+    if progress is None or row.kind not in REMINDER_KINDS:
+        return None  # events, handouts, recommendations: their expiry is all that matters
+    status = Status(progress.status)
+    if progress.due_at != row.deadline:
+        return reason(Skip.DEADLINE_MOVED)
+    if row.kind == "missed":
+        return None if status is Status.MISSED else reason(Skip.NOT_MISSED, status.value)
+    if status.submitted:
+        return reason(Skip.SUBMITTED)
+    if status is Status.EXCUSED:
+        return reason(Skip.EXCUSED)
+    if status is Status.MISSED:
+        return reason(Skip.LOCKED)
+    if status is Status.UPCOMING:
+        return reason(Skip.NOT_OPEN)
+    return None
+
+
+def _newest_reminders(rows) -> set[int]:
+    """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
+    only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
+    newest: dict[tuple, object] = {}
+    for row in rows:
+        if row.state == "pending" and row.kind in REMINDER_KINDS:
+            group = (row.recipient.lower(), row.institution_id, row.stage_id, row.deadline)
+            if group not in newest or (row.send_at, row.id) > (newest[group].send_at, newest[group].id):
+                newest[group] = row
+    return {row.id for row in newest.values()}
+
+
+def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str, str]]:
+    """(stage, ДОУ, expert email) of every review stored for the stages these rows are about."""
+    stages = {r.stage_id for r in rows if r.role == "expert" and r.institution_id}
+    if not stages:
+        return set()
+    query = (select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
+             .join(ExpertRow, (ExpertRow.campaign_id == ReviewRow.campaign_id) & (ExpertRow.id == ReviewRow.expert_id))
+             .where(ReviewRow.campaign_id == campaign_id, col(ReviewRow.stage_id).in_(stages)))
+    institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
+    if len(institutions) <= MAX_IN_LIST:
+        query = query.where(col(ReviewRow.institution_id).in_(institutions))
+    found = session.exec(query).all()
+    return {(st, inst, email.lower()) for st, inst, email in found}
+
+
+def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], ProgressRow]:
+    wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
+    if not wanted:
+        return {}
+    query = select(ProgressRow).where(ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))
+    institutions = {i for i, _ in wanted}
+    if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
+        query = query.where(col(ProgressRow.institution_id).in_(institutions))
+    found = session.exec(query).all()
+    return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
