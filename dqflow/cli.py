@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, mail, outbox, reminders, report, simulate, skips, spec, store, wake
+from dqflow import __version__, daemon, due, engine, experts, mail, outbox, reminders, report, simulate, skips, spec, starter, store, wake
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -102,6 +103,22 @@ def with_campaign(command: Callable) -> Callable:
 
 
 # -- campaign files ----------------------------------------------------------------
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite starter files already in FOLDER.")
+def init_command(folder: Path, force: bool) -> None:
+    """Write a starter campaign (the bundled Tomsk 2021 example) into FOLDER."""
+    written = starter.write(folder, force=force)
+    campaign = next(path for path in written if path.suffix == ".yaml")
+    click.echo("Записано:")
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo("Впишите в файл свои ДОУ, адреса и даты приказа, затем:")
+    click.echo(f"  dqflow validate {shlex.quote(str(campaign))}")
+    click.echo(f"  dqflow simulate {shlex.quote(str(campaign))} --maildir out/")
+    click.echo(f"  dqflow load {shlex.quote(str(campaign))}")
 
 
 @cli.command("validate")

@@ -8,6 +8,7 @@ an undefined name is an error, never an empty string.
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
@@ -15,11 +16,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations")
 LAYOUT = "message"
-DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "notifications"
 
 
 def default_folder(locale: str) -> Path:
-    return DEFAULT_FOLDER / locale
+    """The bundled templates of a locale: package data of `dqflow.notifications` (`notifications/` in the checkout).
+
+    A real folder, as jinja2's FileSystemLoader needs: pip and pipx install a wheel unpacked,
+    and an editable install maps the package to the checkout's folder.
+    """
+    return Path(str(files("dqflow.notifications") / locale))
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,120 @@
+"""dqflow as a package: `dqflow init`, and a built wheel that runs the bundled campaign outside the checkout."""
+
+import email
+import email.policy
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TOMSK, Cli
+
+# What the wheel is built from: the files pyproject.toml packages, nothing else of the checkout.
+SOURCES = ("pyproject.toml", "README.md", "dqflow", "notifications", "workflows")
+
+
+# -- dqflow init ---------------------------------------------------------------------------
+
+
+def test_init_writes_the_bundled_campaign_and_the_next_commands(dq: Cli, tmp_path: Path):
+    folder = tmp_path / "new" / "campaign"
+    out = dq.ok("init", str(folder))
+
+    assert sorted(p.name for p in folder.iterdir()) == ["tomsk-2021.yaml"]
+    assert (folder / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
+    written = folder / "tomsk-2021.yaml"
+    assert f"  {written}" in out.splitlines()
+    assert f"  dqflow validate {written}" in out.splitlines()
+    assert f"  dqflow simulate {written} --maildir out/" in out.splitlines()
+    assert "ok: campaign tomsk-2021" in dq.ok("validate", str(written))
+
+
+def test_init_refuses_files_already_there_and_writes_nothing(dq: Cli, tmp_path: Path):
+    edited = tmp_path / "tomsk-2021.yaml"
+    edited.write_text("# мой файл кампании\n", encoding="utf-8")
+
+    result = dq("init", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path} already has tomsk-2021.yaml; nothing written (use --force to overwrite)"]
+    assert edited.read_text(encoding="utf-8") == "# мой файл кампании\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tomsk-2021.yaml"]
+
+    dq.ok("init", str(tmp_path), "--force")
+    assert edited.read_bytes() == TOMSK.read_bytes()
+
+
+def test_init_into_a_file_is_one_line(dq: Cli, tmp_path: Path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    result = dq("init", str(a_file))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [f"error: {a_file} is not a folder; give a folder for the starter campaign"]
+
+
+# -- the wheel, installed elsewhere --------------------------------------------------------
+
+
+def run(args: list, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(map(str, args))} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return done
+
+
+@pytest.mark.package
+def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_folder(tmp_path: Path):
+    """Builds the wheel (pip fetches setuptools for the build, from PyPI or its cache), installs it
+    into a new virtualenv, and from an empty folder runs `dqflow init .`, `validate` and
+    `simulate --maildir out/`.
+
+    The new virtualenv gets the wheel alone (--no-deps); its dependencies are this test's own
+    site-packages, named in a .pth file. Python does not read the .pth files of a folder a .pth
+    names, so the editable install of the checkout stays invisible there — asserted below.
+    """
+    src = tmp_path / "src"  # a copy, so the build writes no build/ or *.egg-info into the checkout
+    src.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, src / name)
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", src], cwd=tmp_path)
+    [wheel] = (tmp_path / "dist").glob("dqflow-*.whl")
+
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path)
+    python = venv / "bin" / "python"
+    run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", wheel], cwd=tmp_path)
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=tmp_path).stdout.strip())
+    dependencies = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    (site / "dqflow_test_dependencies.pth").write_text("\n".join(dependencies) + "\n", encoding="utf-8")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DQFLOW_"))}
+    empty = tmp_path / "coordinator"
+    empty.mkdir()
+    where = run([python, "-c", "import dqflow, dqflow.starter as s, dqflow.templates as t; "
+                               "print(dqflow.__file__); print(t.default_folder('ru')); print(s.bundled()[0])"], cwd=empty, env=env)
+    for line in where.stdout.splitlines():  # the installed copy, never the checkout
+        assert Path(line).resolve().is_relative_to(site.resolve()), where.stdout
+
+    dqflow = venv / "bin" / "dqflow"
+    init = run([dqflow, "init", "."], cwd=empty, env=env)
+    assert "  dqflow simulate tomsk-2021.yaml --maildir out/" in init.stdout.splitlines()
+    assert (empty / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
+    run([dqflow, "validate", "tomsk-2021.yaml"], cwd=empty, env=env)
+    run([dqflow, "simulate", "tomsk-2021.yaml", "--maildir", "out/"], cwd=empty, env=env)
+
+    emails = sorted((empty / "out").glob("*.eml"))
+    assert len(emails) > 100  # the Tomsk replay sends a few hundred
+    for path in emails:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message["Subject"] and message["To"], path.name
+        assert message.get_body(("plain",)).get_content().strip(), path.name
+        assert message.get_body(("html",)).get_content().strip(), path.name
