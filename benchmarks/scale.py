@@ -61,7 +61,7 @@ def main(n: int) -> None:
             changes = engine.reconcile(s, campaign.id, parse_local("2021-11-19 00:00", tz))
         print(f"   {len(changes)} changes")
         with timed("send at 09:00 (every ДОУ's 'stage opened' email)"):
-            report = asyncio.run(outbox.drain(db, campaign.id, parse_local("2021-11-19 09:00", tz),
+            report = asyncio.run(outbox.drain(db, campaign, parse_local("2021-11-19 09:00", tz),
                                               mail.MaildirTransport(folder / "sent")))
         print(f"   {report.count('sent')} messages written")
         with timed("idle reconcile"), store.transaction(db) as s:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from dqflow import due, skips, spec
 from dqflow.lease import Lease, wall_clock
@@ -81,6 +80,7 @@ class _Drain:
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.transport.connections)
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.transport.connections)]
         heartbeat = asyncio.create_task(self._heartbeat())
+        self.ledger = _Ledger(self.db)
         try:
             await self._produce(queue)
         finally:
@@ -88,6 +88,7 @@ class _Drain:
                 await queue.put(None)
             await asyncio.gather(*workers)
             heartbeat.cancel()
+            self.ledger.close()
         if self.report.stopped:
             self._defer()
         return self.report
@@ -109,8 +110,7 @@ class _Drain:
                 for (_, existing), members in groups(rows).items():
                     if self.report.stopped:
                         return
-                    await queue.put(self.writer.batch(session, members, progress, existing))
-                    await asyncio.sleep(0)  # let the connections pick up answers while we compose
+                    await queue.put(self.writer.batch(session, members, progress, existing))  # waits while the queue is full
 
     def _judged_page(self, after: str | None):
         """The next page: (its rows that go out, its last recipient, their progress), the rest skipped
@@ -134,14 +134,14 @@ class _Drain:
                 self._record(batch, outcome)
 
     async def _deliver(self, batch: Batch) -> Outcome | None:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
+        if time.monotonic() >= self.deadline:
             self.stop("budget")
             return None
         try:
-            outcome = await asyncio.wait_for(self.transport.deliver(batch.message), remaining)
-        except asyncio.TimeoutError:
-            self.stop("budget")
+            async with asyncio.timeout_at(asyncio.get_running_loop().time() + self.deadline - time.monotonic()):
+                outcome = await self.transport.deliver(batch.message)
+        except TimeoutError:  # the server stalled past the whole send's budget
+            self.stop("server", "no answer from the server within the send's time budget")
             return Outcome("retry", "no answer from the server within the send's time budget", connection=True)
         self.failures = self.failures + 1 if outcome.connection else 0
         if self.failures >= FAILING_AFTER:
@@ -152,11 +152,7 @@ class _Drain:
         """Commit this message's outcome on its rows before the connection takes the next message."""
         values = [{"_id": row_id, **_outcome_values(outcome, attempts, self.now, batch.message.message_id)}
                   for row_id, attempts in zip(batch.row_ids, batch.attempts)]
-        table = OutboxRow.__table__
-        with self.db.begin() as connection:
-            connection.execute(table.update().where(table.c.id == bindparam("_id")), values)
-            if outcome.state == "sent" and batch.reported:
-                connection.execute(table.update().where(table.c.id.in_(batch.reported)).values(reported=True))
+        self.ledger.record(values, batch.reported if outcome.state == "sent" else ())
         state = "dead" if all(v["state"] == "dead" for v in values) else values[0]["state"]
         sent = Sent(self.now, batch.recipient, batch.message.subject, batch.message.message_id, state, outcome.detail)
         self.report.messages.append(sent)
@@ -174,6 +170,39 @@ class _Drain:
         with transaction(self.db) as session:
             due.defer(session, self.campaign, self.now, skips.reason(Skip.DEFERRED, self.report.stopped))
             self.report.deferred = due.count_recipients(session, self.campaign, self.now)
+
+
+class _Ledger:
+    """Writes outcomes through the driver's own cursor on one connection kept for the whole send:
+    SQLAlchemy's work per statement cost three times the SQL itself (0.11 ms against 0.035 ms a
+    message on SQLite), and this runs once per message, between the server's answer and the next."""
+
+    COLUMNS = ("state", "attempts", "sent_at", "retry_at", "reason", "message_id")
+
+    def __init__(self, db: Engine):
+        dialect = db.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.moment = OutboxRow.__table__.c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
+        self.update = f"UPDATE outbox SET {', '.join(f'{c} = {mark}' for c in self.COLUMNS)} WHERE id = {mark}"
+        self.report = f"UPDATE outbox SET reported = {mark} WHERE id = {mark}"
+        self.connection = db.raw_connection()
+
+    def record(self, values: list[dict], reported: tuple[int, ...]) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.executemany(self.update, [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]),
+                                              v["reason"], v["message_id"], v["_id"]) for v in values])
+            if reported:
+                cursor.executemany(self.report, [(True, row_id) for row_id in reported])
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def sort_out(session, campaign: spec.Campaign, rows: list, writer: Writer, now: datetime) -> tuple[list, dict]:

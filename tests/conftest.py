@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
 
 
+PG_SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
 def pytest_report_header(config) -> str:
     """Say up front which outside services the run has: the PostgreSQL tests skip without one."""
-    server = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+    server = PG_SERVER
     try:
         import psycopg
 
@@ -71,3 +75,21 @@ def workflow_copy(tmp_path: Path) -> Path:
     target = tmp_path / "campaign"
     shutil.copytree(TOMSK.parent, target)
     return target / TOMSK.name
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for one test, dropped after it; skipped with the reason where there is no server."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    admin = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test"
+    try:
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}".splitlines()[0])
+    name = f"dqflow_{uuid.uuid4().hex[:12]}"
+    connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        connection.close()

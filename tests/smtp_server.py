@@ -3,11 +3,13 @@
     server.fail_next(451, 2)          # the next 2 messages get "451" at DATA
     server.refuse("dou4@example.org") # RCPT TO for that address gets 550
     server.drop_next(1)               # the next message: connection reset during DATA
+    server.delay = 0.03               # every message takes this long at DATA (a slow server)
     server.messages                   # what was accepted, parsed (policy.default)
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -51,6 +53,7 @@ class RecordingHandler:
         self.dropped = 0
         self.failed = 0
         self.logins: list[tuple[bytes, bytes]] = []
+        self.delay = 0.0
 
     # -- scripting ----------------------------------------------------------
     def fail_next(self, code: int, n: int = 1) -> None:
@@ -88,6 +91,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self._drop:
                 self._drop -= 1
@@ -150,6 +155,12 @@ class SmtpServer:
     # convenience
     def __getattr__(self, name):
         return getattr(self.handler, name)
+
+    def __setattr__(self, name, value):
+        if name == "delay":
+            self.handler.delay = value
+        else:
+            super().__setattr__(name, value)
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"DQFLOW_SMTP_HOST": self.host, "DQFLOW_SMTP_PORT": str(self.port), "DQFLOW_SMTP_SECURITY": "none",

@@ -1,8 +1,6 @@
 """The same engine on PostgreSQL (127.0.0.1:5432, trust auth), skipped with a reason where absent."""
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -11,24 +9,6 @@ from click.testing import CliRunner
 from dqflow.cli import cli
 
 TOMSK = Path(__file__).resolve().parent.parent / "workflows" / "tomsk-2021.yaml"
-SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-
-
-@pytest.fixture
-def pg_url():
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    admin = SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test"
-    try:
-        connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}".splitlines()[0])
-    name = f"dqflow_{uuid.uuid4().hex[:12]}"
-    connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        connection.close()
 
 
 def run(url, *args):

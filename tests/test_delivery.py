@@ -1,0 +1,307 @@
+"""Delivery you can trust: crashes repeat at most what was in flight, one sender per database
+whatever the path, bounded sends, notices that are still true after a late start or a pause,
+and handouts whose cost does not grow with the roster. Real processes, a real aiosmtpd."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import event
+
+from dqflow import outbox, spec, store
+from dqflow.calendar import parse_local
+from dqflow.mail import MaildirTransport
+from tests.conftest import ROOT, TOMSK, Cli
+from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
+
+CONNECTIONS = 2  # dqflow's default pool
+
+
+def big_campaign(folder: Path, n: int) -> Path:
+    """The Tomsk schedule for n ДОУ, each with one expert, the roster in a CSV file."""
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["institutions"] = {"file": "roster.csv"}
+    rows = ["id,name,email,contact,expert_id,expert_name,expert_email"]
+    rows += [f"{i},МАДОУ № {i},dou{i}@example.org,,e{i},Эксперт ДОУ № {i},expert{i}@example.org" for i in range(1, n + 1)]
+    (folder / "roster.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = folder / "big.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def dqflow(db: str, *args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "dqflow", "--db", db, *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+SEND_AT = "2021-11-19 15:00"
+SEND_AT_UTC = "2021-11-19 08:00:00"  # as SQLite stores it
+
+
+def ledger(db_path: Path) -> list[tuple]:
+    """(recipient, state, Message-ID) of every row due at SEND_AT."""
+    with sqlite3.connect(db_path) as con:
+        return con.execute("SELECT recipient, state, message_id FROM outbox WHERE send_at <= ?", (SEND_AT_UTC,)).fetchall()
+
+
+def due_left(db_path: Path) -> int:
+    return sum(1 for _, state, _ in ledger(db_path) if state in ("pending", "failed"))
+
+
+@pytest.fixture
+def crowd(tmp_path: Path):
+    """300 ДОУ loaded on 10.11; at 19.11 15:00 each has one message due ('stage opened')."""
+    path = big_campaign(tmp_path, 300)
+    db = tmp_path / "crowd.db"
+    Cli(f"sqlite:///{db}").ok("load", str(path), "--now", "2021-11-10 09:00")
+    return db
+
+
+def test_sigkill_during_send_repeats_at_most_the_messages_in_flight(crowd, smtp_server):  # noqa: F811
+    smtp_server.delay = 0.02
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(40):
+        proc = dqflow(str(crowd), "send", "--now", SEND_AT, env=smtp_server.env())
+        try:
+            proc.wait(timeout=rng.uniform(0.5, 1.5))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            continue
+        assert proc.returncode == 0, proc.stderr.read()
+        if due_left(crowd) == 0:
+            break
+    assert kills >= 3, "the loop must actually interrupt sends"
+    rows = ledger(crowd)
+    sent_ids = {message_id for _, state, message_id in rows if state == "sent"}
+    assert {state for _, state, _ in rows if state != "skipped"} == {"sent"}
+    received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    assert set(received) == sent_ids and len(sent_ids) == 300  # nothing lost
+    duplicates = sum(received.values()) - len(received)
+    assert duplicates <= kills * CONNECTIONS, (duplicates, kills)
+
+
+def test_sigkill_of_the_daemon_repeats_at_most_the_messages_in_flight(crowd, smtp_server):  # noqa: F811
+    smtp_server.delay = 0.02
+    rng = random.Random(11)
+    kills = 0
+    while due_left(crowd) and kills < 4:
+        proc = dqflow(str(crowd), "run", "--now", SEND_AT, "--max-sleep", "1", env=smtp_server.env())
+        time.sleep(rng.uniform(1.0, 2.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+    proc = dqflow(str(crowd), "run", "--now", SEND_AT, "--max-sleep", "1", env=smtp_server.env())
+    try:
+        time.sleep(2)  # the daemon is up and has woken once
+        deadline = time.monotonic() + 60
+        while due_left(crowd) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+    assert due_left(crowd) == 0
+    received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    assert len(received) == 300
+    assert sum(received.values()) - len(received) <= kills * CONNECTIONS
+
+
+def test_two_senders_by_two_paths_never_send_one_message_twice(crowd, smtp_server, tmp_path):  # noqa: F811
+    smtp_server.delay = 0.005
+    link = tmp_path / "link.db"
+    link.symlink_to(crowd)
+    first = dqflow(str(crowd), "send", "--now", SEND_AT, env=smtp_server.env())
+    second = dqflow(f"sqlite:///{link}", "send", "--now", SEND_AT, env=smtp_server.env())
+    outputs = [p.communicate(timeout=120) for p in (first, second)]
+    assert first.returncode == second.returncode == 0, outputs
+    received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    assert len(received) == 300 and max(received.values()) == 1
+    assert any("holds this campaign's sending lease" in out for out, _ in outputs) or any(
+        out.startswith("sent 0,") for out, _ in outputs)
+
+
+def test_two_senders_on_postgresql_by_two_host_names(pg_url, tmp_path, smtp_server):  # noqa: F811
+    smtp_server.delay = 0.005
+    Cli(pg_url).ok("load", str(big_campaign(tmp_path, 150)), "--now", "2021-11-10 09:00")
+    other = pg_url.replace("127.0.0.1", "localhost")
+    procs = [dqflow(url, "send", "--now", SEND_AT, env=smtp_server.env()) for url in (pg_url, other)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    assert len(received) == 150 and max(received.values()) == 1
+
+
+class StalledServer:
+    """Accepts connections and never says a word."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.port = self.socket.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(self.port), "DQFLOW_SMTP_SECURITY": "none",
+                "DQFLOW_SMTP_FROM": "monitoring@imc.example.org", **extra}
+
+    def close(self):
+        self.socket.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.fixture
+def stalled():
+    server = StalledServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("limit", ["timeout", "budget"])
+def test_a_stalled_server_cannot_hold_a_send_past_its_bounds(crowd, stalled, limit):
+    env = stalled.env(DQFLOW_SMTP_TIMEOUT="1" if limit == "timeout" else "600")
+    started = time.monotonic()
+    proc = dqflow(str(crowd), "send", "--now", SEND_AT, "--budget", "3", env=env)
+    out, err = proc.communicate(timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, err
+    assert elapsed < 3 + 6, elapsed  # the budget, plus starting Python and closing up
+    assert "sent 0," in out and "stopped early: the SMTP server is failing" in err
+    rows = [r for r in ledger(crowd) if r[1] != "skipped"]
+    waiting = [r for r in rows if r[1] == "pending"]
+    assert len(waiting) + sum(1 for r in rows if r[1] == "failed") == len(rows) == 300  # nothing lost, nothing sent
+    with sqlite3.connect(crowd) as con:
+        reasons = {r for (r,) in con.execute("SELECT DISTINCT reason FROM outbox WHERE state = 'pending' AND send_at <= ?",
+                                             (SEND_AT_UTC,))}
+    assert reasons == {"deferred:server"}
+    assert f"deferred {len(waiting)}" in out
+
+
+def test_the_summary_counts_what_the_ledger_says_when_rows_go_dead(db_url, smtp_server):  # noqa: F811
+    """Six retries of a temporarily refused address, then the seventh try makes it dead: the line says so."""
+    dq = Cli(db_url, env=smtp_server.env())
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    smtp_server.refuse("dou4@example.org", 450)
+    # after each try: 1, 5, 15, 60, 180, 360 minutes, inside the sending window (Friday 16:25 + 3 h is Monday morning)
+    moments = ["2021-11-19 15:00", "2021-11-19 15:02", "2021-11-19 15:08", "2021-11-19 15:24", "2021-11-19 16:25",
+               "2021-11-22 10:00", "2021-11-22 16:30"]
+    outs = [dq.ok("send", "--now", moment) for moment in moments]
+    assert all("retry later 1" in out for out in outs[:-1]), outs
+    assert outs[-1].startswith("sent 0, retry later 0, dead 1"), outs[-1]
+    dead = [r for r in json.loads(dq.ok("outbox", "--json", "--state", "dead"))]
+    assert {r["recipient"] for r in dead} == {"dou4@example.org"} and all(r["attempts"] == 7 for r in dead)
+
+
+# -- notices that are still true -----------------------------------------------------------
+
+DOU = sorted(f"dou{n}@example.org" for n in (2, 4, 5, 6, 15, 35, 40, 62, 73, 86, 94))
+FILL_FORM = "Заполнение утвержденной формы мониторинга"
+
+
+def plain(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_a_campaign_loaded_late_still_tells_every_dou_the_stage_is_open(db_url, smtp_server):  # noqa: F811
+    """The order is dated 22.11; fill-form opened on 19.11. Loading it then must not silence the notice."""
+    dq = Cli(db_url, env=smtp_server.env())
+    loaded = dq.ok("load", str(TOMSK), "--now", "2021-11-22 10:00")
+    assert "Уведомлений, время которых уже прошло, но которые ещё актуальны: 11" in loaded
+    assert "22.11.2021 10:00" in loaded
+    out = dq.ok("send", "--now", "2021-11-22 10:00")
+    assert out.startswith("sent 11,")
+    assert smtp_server.recipients() == DOU
+    for m in smtp_server.messages:
+        assert f"открыт этап «{FILL_FORM}»" in plain(m.message) and "30.11.2021 23:59" in plain(m.message)
+    assert "sent 0," in dq.ok("send", "--now", "2021-11-22 10:30")  # and only once
+
+
+def test_sending_paused_for_a_week_still_delivers_what_is_true(db_url, smtp_server):  # noqa: F811
+    """Nothing runs from 22.11 to 01.12: the list is drawn, the handout and the lock pass unseen.
+    On 01.12 each expert still gets their ДОУ with links, the coordinator the list, the silent ДОУ the missed notice."""
+    dq = Cli(db_url, env=smtp_server.env())
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    assert dq.ok("send", "--now", "2021-11-22 10:00").startswith("sent 11,")
+    dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-24 10:00")
+    before = len(smtp_server.messages)
+    out = dq.ok("send", "--now", "2021-12-01 10:00")
+    assert out.startswith("sent ")
+    fresh = smtp_server.messages[before:]
+    experts = {m.to: plain(m.message) for m in fresh if m.to.startswith("expert")}
+    assert len(experts) == 11  # every expert of list 1
+    assignments = json.loads(dq.ok("experts", "show", "list1", "--json"))["assignments"]
+    reviewers_of_2 = {f"expert{e[1:]}@example.org" for a in assignments if a["institution"] == "2" for e in a["experts"]}
+    assert len(reviewers_of_2) == 2
+    for address in reviewers_of_2:
+        assert "https://dou2.example.org/form" in experts[address]  # the handout, with the links
+    coordinator = [plain(m.message) for m in fresh if m.to == "kdo@imc.example.org"]
+    assert coordinator and "МАДОУ № 2" in coordinator[0] and "Эксперт" in coordinator[0]  # the copy of the list
+    silent = {m.to: plain(m.message) for m in fresh if m.to.startswith("dou")}
+    assert set(silent) == set(DOU) - {"dou2@example.org"}
+    assert all(FILL_FORM in text for text in silent.values())  # the missed notice of fill-form
+    rows = json.loads(dq.ok("outbox", "--json"))
+    handouts = [r for r in rows if r["stage"] == "handout1"]
+    assert handouts and all(r["state"] == "sent" for r in handouts)
+
+
+# -- cost that does not follow the roster ---------------------------------------------------
+
+
+def count_selects(db, action) -> int:
+    seen = []
+    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+    event.listen(db, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(db, "before_cursor_execute", listener)
+    return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
+
+
+@pytest.mark.parametrize("moment", ["2021-11-30 09:00", "2021-12-01 10:00"])
+def test_a_handout_send_reads_the_same_number_of_times_at_any_roster_size(tmp_path, moment):
+    counts = []
+    for n in (15, 150):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        campaign = spec.load(big_campaign(folder, n))
+        db = store.connect(str(folder / "c.db"))
+        cli = Cli(f"sqlite:///{folder / 'c.db'}")
+        cli.ok("load", str(folder / "big.yaml"), "--now", "2021-11-10 09:00")
+        for i in range(1, n + 1, 3):
+            cli.ok("submit", str(i), "--stage", "fill-form", "--link", f"https://dou{i}.example.org/f", "--now", "2021-11-24 10:00")
+        cli.ok("tick", "--now", moment)
+        now = parse_local(moment, campaign.tz)
+        transport = MaildirTransport(None)
+        result = {}
+        counts.append(count_selects(db, lambda: result.update(
+            report=asyncio.run(outbox.drain(db, campaign, now, transport)))))
+        assert result["report"].count("sent") > n  # every expert (and the coordinator, and the ДОУ) got mail
+        db.dispose()
+    assert counts[0] == counts[1], counts
