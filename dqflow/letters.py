@@ -49,6 +49,7 @@ class Writer:
     def __init__(self, session: Session, campaign: spec.Campaign, now: datetime, sender: str):
         self.campaign, self.now, self.sender = campaign, now, sender
         self.tz = campaign.tz
+        self.day = now.astimezone(campaign.tz).strftime("%d.%m.%Y")
         self.folder = campaign.notifications or str(default_folder(campaign.locale))
         self.layout = {"campaign_title": campaign.title, "coordinator_name": campaign.coordinator.name,
                        "coordinator_email": campaign.coordinator.email, "zone": campaign.timezone}
@@ -79,7 +80,10 @@ class Writer:
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
     def _render(self, letter: Letter) -> dict[str, str]:
-        key = json.dumps([letter.kind, letter.item], sort_keys=True, ensure_ascii=False, default=str)
+        """An invitation is the same for everyone in its audience: rendered once. Other letters name their ДОУ."""
+        if letter.kind != "event":
+            return render_item(self.folder, letter.kind, letter.item)
+        key = json.dumps(letter.item, sort_keys=True, ensure_ascii=False, default=str)
         if key not in self._rendered:
             self._rendered[key] = render_item(self.folder, letter.kind, letter.item)
         return self._rendered[key]
@@ -101,7 +105,7 @@ class Writer:
             "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
             "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
             "links": self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else [],
-            "day": self.now.astimezone(tz).strftime("%d.%m.%Y"), "overdue": [], "missed": [], "dead": [],
+            "day": self.day, "overdue": [], "missed": [], "dead": [],
         }
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})

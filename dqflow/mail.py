@@ -21,7 +21,7 @@ import aiosmtplib
 from markupsafe import Markup
 
 from dqflow.errors import DqflowError
-from dqflow.templates import LAYOUT, render_block, render_item
+from dqflow.templates import LAYOUT, render_block, render_blocks, render_item
 
 RETRY_AFTER_MINUTES = (1, 5, 15, 60, 180, 360)  # then the message is dead
 SMTP_LINE_LIMIT = 998  # bytes per line (RFC 5321 4.5.3.1.6); servers reject longer ones
@@ -83,15 +83,16 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     `rendered` (the letters already rendered, in order) saves rendering them again."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
-    subject = rendered[0]["subject"] if len(rendered) == 1 else render_block(folder, f"{LAYOUT}.txt", "subject", context)
+    several = len(rendered) > 1
+    text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
+    subject = combined[0] if several else rendered[0]["subject"]
     boundary = "=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24]
     head = "".join(_header(name, value) for name, value in (
         ("From", sender), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
         f"Date: {_date(when)}{NL}Message-ID: {_clean('Message-ID', msg_id)}{NL}"
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}')
-    parts = tuple((subtype, _lines(render_block(folder, template, "body", context) + "\n"))
-                  for template, subtype in ((f"{LAYOUT}.txt", "plain"), (f"{LAYOUT}.html", "html")))
+    parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n")))
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False))
 
 
@@ -117,7 +118,7 @@ def _date(when: datetime) -> str:
 
 
 def _lines(text: str) -> str:
-    return re.sub(r"\r\n?", NL, text)
+    return re.sub(r"\r\n?", NL, text) if "\r" in text else text
 
 
 def _wire(head: str, boundary: str, parts: tuple[tuple[str, str], ...], seven_bit: bool) -> bytes:

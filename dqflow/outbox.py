@@ -190,8 +190,12 @@ class _Ledger:
     def record(self, values: list[dict], reported: tuple[int, ...]) -> None:
         cursor = self.connection.cursor()
         try:
-            cursor.executemany(self.update, [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]),
-                                              v["reason"], v["message_id"], v["_id"]) for v in values])
+            rows = [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]), v["reason"],
+                     v["message_id"], v["_id"]) for v in values]
+            if len(rows) == 1:  # the usual case, and execute is cheaper than executemany of one
+                cursor.execute(self.update, rows[0])
+            else:
+                cursor.executemany(self.update, rows)
             if reported:
                 cursor.executemany(self.report, [(True, row_id) for row_id in reported])
             self.connection.commit()

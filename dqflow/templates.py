@@ -40,19 +40,22 @@ def environment(folder: str) -> SandboxedEnvironment:
     )
 
 
-def render_block(folder: str, name: str, block: str, context: dict) -> str:
+def render_blocks(folder: str, name: str, blocks: tuple[str, ...], context: dict) -> list[str]:
+    """The named blocks of one template, rendered with one context (building a context is most of the cost)."""
     template = environment(folder).get_template(name)
-    return "".join(template.blocks[block](template.new_context(context))).strip()
+    scope = template.new_context(context)
+    return ["".join(template.blocks[block](scope)).strip() for block in blocks]
+
+
+def render_block(folder: str, name: str, block: str, context: dict) -> str:
+    return render_blocks(folder, name, (block,), context)[0]
 
 
 def render_item(folder: str, kind: str, item: dict) -> dict[str, str]:
     """One item's subject, text and HTML, rendered with `item` in scope."""
     context = {"item": item}
-    return {
-        "subject": render_block(folder, f"{kind}.txt", "subject", context),
-        "text": render_block(folder, f"{kind}.txt", "body", context),
-        "html": render_block(folder, f"{kind}.html", "body", context),
-    }
+    subject, text = render_blocks(folder, f"{kind}.txt", ("subject", "body"), context)
+    return {"subject": subject, "text": text, "html": render_block(folder, f"{kind}.html", "body", context)}
 
 
 SAMPLE_ITEM = {
