@@ -211,19 +211,34 @@ def database_url(value: str | None) -> str:
 
 
 def connect(url: str | None = None) -> Engine:
-    """An engine with the tables in place: WAL and a busy timeout on SQLite."""
+    """An engine with the tables in place: WAL and a busy timeout on SQLite, a new SQLite file private
+    to its owner."""
     url = database_url(url)
     try:
         engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DqflowError(f"cannot use database '{url}': {exc}; pass --db PATH or a URL like postgresql+psycopg://host/db") from None
     if engine.dialect.name == "sqlite":
+        _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         SQLModel.metadata.create_all(engine)
     except OperationalError as exc:
         raise DqflowError(f"cannot open database '{url}': {exc.orig}") from None
     return engine
+
+
+def _create_private(engine: Engine) -> None:
+    """Create a new SQLite file 0600 before SQLite opens it; its -wal and -shm files take the mode of
+    the database file, so they are private too. An existing file keeps the mode its owner chose
+    (dqflow never loosens it, and does not overrule a deliberate group read for backups)."""
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:") or engine.url.query.get("mode"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # it exists (keep its mode), or the folder is missing: SQLite's own error says so next
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -278,7 +293,8 @@ def exclusive(engine: Engine, name: str) -> Iterator[bool]:
     if not path or path == ":memory:" or fcntl is None:
         yield True  # nothing another process could share
         return
-    with open(f"{path}.{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}.lock", "a") as handle:
+    lock_path = f"{path}.{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}.lock"
+    with os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:  # private, like the database
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
