@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -15,7 +16,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, engine, experts, mail, outbox, reminders, report, simulate, spec, store
+from dqflow import __version__, daemon, engine, experts, mail, outbox, redact, reminders, report, simulate, spec, store
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -39,24 +40,27 @@ class _Group(click.Group):
     """Turns a user's mistake into one clear line and exit 1, never a traceback."""
 
     def invoke(self, ctx: click.Context):
+        def say(line: str) -> None:  # every error line passes here: no password of --db or SMTP gets out
+            click.echo(redact.redact(line, redact.known_secrets(getattr(ctx.obj, "db_url", None))), err=True)
+
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:  # one line, not click's usage block: what is wrong and where help is
             where = exc.ctx.command_path if exc.ctx else "dqflow"
-            click.echo(f"error: {one_line(exc.format_message())} (see '{where} --help')", err=True)
+            say(f"error: {one_line(exc.format_message())} (see '{where} --help')")
             ctx.exit(exc.exit_code)
         except SpecError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                say(str(problem))
             ctx.exit(1)
         except DqflowError as exc:
-            click.echo(f"error: {one_line(str(exc))}", err=True)
+            say(f"error: {one_line(str(exc))}")
             ctx.exit(1)
         except OperationalError as exc:
-            click.echo(f"error: database: {one_line(str(exc.orig))}", err=True)
+            say(f"error: database: {one_line(str(exc.orig))}")
             ctx.exit(1)
         except SQLAlchemyError as exc:
-            click.echo(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}", err=True)
+            say(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}")
             ctx.exit(1)
 
 
@@ -285,6 +289,7 @@ def _drain_with_progress(app: App, campaign: spec.Campaign, now: datetime, trans
 def run_command(app: App, max_sleep: int, verbose: bool) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    redact.protect_logging(redact.known_secrets(app.db_url))
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
@@ -486,4 +491,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
 
 
 def main() -> None:
+    secrets = redact.known_secrets() + [s for arg in sys.argv for s in redact.url_secrets(arg)]
+    sys.excepthook = lambda kind, value, tb: sys.stderr.write(  # a bug's traceback shows no password either
+        redact.redact("".join(traceback.format_exception(kind, value, tb)), secrets))
     cli(prog_name="dqflow")

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import DateTime, Index, event, insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
@@ -22,6 +22,7 @@ except ImportError:  # not POSIX: no lock file; run one sender at a time
 
 from dqflow.calendar import UTC, as_utc
 from dqflow.errors import DqflowError, NotFound
+from dqflow.redact import redact, redact_url, url_secrets
 
 DEFAULT_DB = "dqflow.db"
 
@@ -212,19 +213,22 @@ def database_url(value: str | None) -> str:
 
 def connect(url: str | None = None) -> Engine:
     """An engine with the tables in place: WAL and a busy timeout on SQLite, a new SQLite file private
-    to its owner."""
+    to its owner. Messages never show the URL's password."""
     url = database_url(url)
+    shown, secrets = redact_url(url), url_secrets(url)
     try:
         engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise DqflowError(f"cannot use database '{url}': {exc}; pass --db PATH or a URL like postgresql+psycopg://host/db") from None
+        raise DqflowError(f"cannot use database '{shown}': {redact(str(exc), secrets)}; "
+                          "pass --db PATH or a URL like postgresql+psycopg://host/db") from None
     if engine.dialect.name == "sqlite":
         _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         SQLModel.metadata.create_all(engine)
-    except OperationalError as exc:
-        raise DqflowError(f"cannot open database '{url}': {exc.orig}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DqflowError(f"cannot open database '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
     return engine
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from conftest import ROOT, TOMSK, Cli
-from dqflow import engine, report, store
+from dqflow import engine, redact, report, store
 from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError
 from dqflow.store import AuditRow
@@ -106,3 +106,81 @@ def test_an_existing_database_keeps_the_mode_its_owner_gave_it(tmp_path: Path, u
     path.chmod(0o600)
     dq.ok("tick", "--now", "2021-11-21")
     assert mode(path) == 0o600  # never loosened
+
+
+# -- secrets are never printed --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql+psycopg://u:{SECRET}@127.0.0.1:1/x",  # nobody listens: the error names the server
+    f"postgresql+psycopg://u:{SECRET}@127.0.0.1:notaport/x",  # the URL does not parse
+    f"nosuchdb://u:{SECRET}@127.0.0.1/x",  # no such dialect
+    f"postgresql+psycopg://u:Pg@{SECRET}@127.0.0.1:1/x",  # an unencoded @: the driver sees part of it as the host
+])
+def test_a_password_in_the_database_url_is_never_printed(url: str, tmp_path: Path):
+    for how in (["--db", url], [f"--db={url}"]):
+        result = dqflow(*how, "status", "--now", "2021-12-01")
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: ") and "***" in result.stderr, result.stderr
+        assert SECRET not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    from_env = dqflow("history", "2", env={"DQFLOW_DB": url})
+    assert from_env.returncode == 1 and "***" in from_env.stderr
+    assert SECRET not in from_env.stdout + from_env.stderr
+
+
+@pytest.mark.parametrize("url", [f"postgresql+psycopg://u:{SECRET}@127.0.0.1:1/x", f"nosuchdb://u:{SECRET}@127.0.0.1/x"])
+def test_the_library_names_a_database_without_its_password(url: str):
+    """The daemon and the portal print store's messages without the CLI's last net."""
+    with pytest.raises(DqflowError) as caught:
+        store.connect(url)
+    assert SECRET not in str(caught.value) and "u:***@127.0.0.1" in str(caught.value)
+
+
+def test_a_database_password_quoted_by_an_error_is_masked_too(tmp_path: Path, pg_url: str):
+    """The server trusts 127.0.0.1, so the password reaches a later error: a campaign not loaded."""
+    with_password = pg_url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://postgres:{SECRET}@")
+    result = dqflow("--db", with_password, "--campaign", f"no-{SECRET}", "status")
+    assert result.returncode == 1 and "no campaign" in result.stderr, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_smtp_password_is_never_printed(tomsk: Cli, tmp_path: Path):
+    server = SmtpServer(password="the-right-one").start()  # refuses our login
+    try:
+        env = server.env(DQFLOW_SMTP_USERNAME="kdo", DQFLOW_SMTP_PASSWORD="SmtpSecret77")
+        db = tomsk.db_url
+        outputs = []
+        for args in (["send", "--now", "2021-11-19 10:00"], ["outbox"], ["outbox", "--json"], ["why", "dou2@example.org"]):
+            result = dqflow("--db", db, *args, env=env)
+            assert result.returncode == 0, result.stderr
+            outputs.append(result.stdout + result.stderr)
+        assert server.handler.logins and server.handler.logins[0][1] == b"SmtpSecret77"  # it was really tried
+        assert "повтор" in outputs[1]  # the refusal is in the ledger …
+        assert all("SmtpSecret77" not in out for out in outputs)  # … the password nowhere
+        # a message quoting the value (here a port set to it by mistake) shows *** instead
+        bad = dqflow("--db", db, "send", "--now", "2021-11-19 10:00", env={**env, "DQFLOW_SMTP_PORT": "SmtpSecret77"})
+        assert bad.returncode == 1 and "SmtpSecret77" not in bad.stdout + bad.stderr
+    finally:
+        server.stop()
+
+
+def test_log_records_lose_their_secrets(tmp_path: Path):
+    """`dqflow run` puts this filter on its log handlers: a message or a traceback quoting a secret is masked."""
+    import logging
+
+    root, stream = logging.getLogger(), io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root.addHandler(handler)
+    try:
+        redact.protect_logging(redact.known_secrets(f"postgresql+psycopg://u:{SECRET}@db/x", {"DQFLOW_SMTP_PASSWORD": "SmtpSecret77"}))
+        log = logging.getLogger("dqflow.daemon")
+        log.warning("cannot reach %s with %s", f"postgresql://u:{SECRET}@db/x", "SmtpSecret77")
+        try:
+            raise RuntimeError(f"login SmtpSecret77 refused by smtp://kdo:{SECRET}@mail")
+        except RuntimeError:
+            log.exception("wake failed")
+    finally:
+        root.removeHandler(handler)
+    written = stream.getvalue()
+    assert "wake failed" in written and "RuntimeError: login *** refused by smtp://kdo:***@mail" in written
+    assert SECRET not in written and "SmtpSecret77" not in written
