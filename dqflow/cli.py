@@ -28,12 +28,24 @@ class App:
     db_url: str | None
     campaign_id: str | None
     _engine: Engine | None = None
+    _wall: datetime | None = None
 
     @property
     def db(self) -> Engine:
         if self._engine is None:
             self._engine = store.connect(self.db_url)
         return self._engine
+
+    @property
+    def wall(self) -> datetime:
+        """The real clock, read once per command (to the second): `now` without --now, and always
+        the `recorded_at` of the audit rows the command writes."""
+        if self._wall is None:
+            self._wall = datetime.now(UTC).replace(microsecond=0)
+        return self._wall
+
+    def transaction(self):
+        return store.transaction(self.db, recorded_at=self.wall)
 
 
 class _Group(click.Group):
@@ -82,10 +94,10 @@ def now_option(command: Callable) -> Callable:
     return click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)(command)
 
 
-def resolve_now(text: str | None, timezone: str) -> datetime:
+def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -> datetime:
     """--now in the campaign's zone, or the wall clock (to the second)."""
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
+        return wall or datetime.now(UTC).replace(microsecond=0)
     try:
         return parse_local(text, zone(timezone))
     except ValueError as exc:
@@ -99,7 +111,7 @@ def with_campaign(command: Callable) -> Callable:
     def wrapper(app: App, now_text: str | None, **kwargs):
         with store.dry_run(app.db) as session:
             campaign = engine.definition(session, app.campaign_id)
-        return command(app, campaign, resolve_now(now_text, campaign.timezone), **kwargs)
+        return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
 
     return wrapper
 
@@ -134,8 +146,8 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
 def load_command(app: App, file: str, now_text: str | None) -> None:
     """Load a campaign file into the database (all or nothing; an unchanged file is a no-op)."""
     campaign = spec.load(file)
-    now = resolve_now(now_text, campaign.timezone)
-    with store.transaction(app.db) as session:
+    now = resolve_now(now_text, campaign.timezone, app.wall)
+    with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
     if outcome == "unchanged":
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
@@ -183,7 +195,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
 @with_campaign
 def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Open and lock what is due as of --now, and print what changed."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
     click.echo(report.changes_text(changes, campaign.tz))
 
@@ -208,7 +220,7 @@ def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution
                    links: tuple[str, ...]) -> None:
     """Record a ДОУ's submission for a stage."""
     _check_links(links)
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
     click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz))
 
@@ -229,7 +241,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         until = parse_local(until_text, campaign.tz, end_of_day=True)
     except ValueError as exc:
         raise DqflowError(f"--until: {exc}") from None
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
     click.echo(f"ДОУ {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
                f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
@@ -244,7 +256,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
 @with_campaign
 def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str, reason: str) -> None:
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
     click.echo(f"ДОУ {institution_id} освобождён от этапа {stage_id}")
 
@@ -259,7 +271,7 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
 def send_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
     settings = mail.SmtpSettings.from_env()
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         engine.reconcile(session, campaign.id, now)
     report_ = _drain_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender)
     if report_.busy:
@@ -381,7 +393,7 @@ def experts_group() -> None:
 @with_campaign
 def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, seed: int | None, replace: bool) -> None:
     """Draw an expert list now (it is drawn by itself when its stage opens)."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         drawn = experts.draw(session, campaign, stage_id, now, seed=seed, replace=replace)
     click.echo(report.expert_list_text(drawn, campaign))
 
@@ -396,7 +408,7 @@ def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: s
 def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, institution_id: str,
                 expert_ids: tuple[str, ...]) -> None:
     """Set one ДОУ's experts by hand (until the list's stage locks)."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"ДОУ {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
@@ -456,7 +468,7 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
             raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
         text = recommendations.read().strip() if recommendations else ""
         entries = [(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         rows = [engine.review(session, campaign.id, inst, stage, expert, marks, text, now) for inst, stage, expert, marks, text in entries]
     for (inst, stage, expert, _, _), row in zip(entries, rows):
         click.echo(f"ДОУ {inst}, этап {stage}: экспертиза {expert} записана; статус ДОУ: {report.STATUS_RU[row.status]}")
@@ -481,7 +493,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
     if now < stage.opens_at:
         raise DqflowError(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, campaign.tz)} ({campaign.timezone}); "
                           "there are no reviews to send")
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         engine.reconcile(session, campaign.id, now)
         queued = reminders.plan_recommendations(session, campaign, stage, now)
     if not queued:

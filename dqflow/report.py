@@ -162,7 +162,9 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
             extra.append(f"причина: {detail['reason']}")
         if detail.get("links"):
             extra.append(" ".join(detail["links"]))
-        late = f" [записано {show(r.recorded_at, tz)}]" if r.recorded_at != r.at else ""
+        # `at` is the moment the change took effect (the command's --now, a stage boundary); when the
+        # row was written at another time (a back-dated entry, a catch-up) the real time is shown too
+        late = f" [записано {show(r.recorded_at, tz)}]" if show(r.recorded_at, tz) != show(r.at, tz) else ""
         lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + late)
     return "\n".join(lines)
 

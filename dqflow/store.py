@@ -189,7 +189,8 @@ class OutboxRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Every change, written in the transaction that makes it. `at` is when it took effect."""
+    """Every change, written in the transaction that makes it. `at` is when it took effect (the
+    moment the command named), `recorded_at` when the row was written (the real clock)."""
 
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
@@ -255,15 +256,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and writes nothing on any error."""
+def transaction(engine: Engine, *, recorded_at: datetime | None = None) -> Iterator[Session]:
+    """A session that commits on success and writes nothing on any error.
+
+    `recorded_at` is the real clock as the edge (CLI, portal) read it: the audit rows of this
+    transaction carry it, whatever moment the command names.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        session.info["recorded_at"] = recorded_at
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def recorded_at(session: Session, now: datetime) -> datetime:
+    """When this transaction's audit rows are written: the clock reading its edge gave, else `now`
+    (callers that pass none, the daemon and the simulation, act on their own clock's `now`)."""
+    return session.info.get("recorded_at") or now
 
 
 @contextmanager

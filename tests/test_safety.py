@@ -216,3 +216,48 @@ def test_every_csv_export_goes_through_the_one_guard():
     source = (package / "report.py").read_text(encoding="utf-8")
     assert source.index("csv.writer(") > source.index("def csv_text(")
     assert report.csv_text(["a"], [["-2"], ["=1"], ["\r=1"], ["a\rb"], ["ok"]]) == "a\r\n'-2\r\n'=1\r\n\"'\r=1\"\r\n\"a\rb\"\r\nok\r\n"
+
+
+# -- the audit log: the real clock beside the named moment, and append-only ----------------
+
+
+def test_recorded_at_is_the_real_clock_and_history_shows_both(tomsk: Cli):
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    after = datetime.now(timezone.utc)
+
+    rows = tomsk.json("history", "2")
+    submit = next(r for r in rows if r["action"] == "submit")
+    assert submit["at"] == "2021-11-22T10:00:00+07:00"  # the moment the command named
+    recorded = datetime.fromisoformat(submit["recorded_at"])
+    assert before <= recorded <= after  # when it was written
+    opened = next(r for r in rows if r["action"] == "open")  # reconcile's catch-up of the opening
+    assert opened["at"] == "2021-11-19T00:00:00+07:00" and before <= datetime.fromisoformat(opened["recorded_at"]) <= after
+
+    line = next(line for line in tomsk.ok("history", "2").splitlines() if "материалы сданы" in line)
+    assert line.startswith("22.11.2021 10:00  fill-form: материалы сданы")
+    assert line.endswith(f"[записано {recorded.astimezone(TZ):%d.%m.%Y %H:%M}]")
+
+
+def test_history_shows_one_time_when_written_at_the_moment_it_names(tomsk: Cli):
+    """A change written when it happened (the daemon, a command without --now) shows one time."""
+    db = store.connect(tomsk.db_url)
+    try:
+        at = parse_local("2021-11-22 10:00", TZ)
+        with store.transaction(db, recorded_at=at) as session:
+            engine.submit(session, "tomsk-2021", "2", "fill-form", at)
+        with store.dry_run(db) as session:
+            rows = engine.history(session, "tomsk-2021", "2")
+    finally:
+        db.dispose()
+    assert rows[-1].action == "submit" and rows[-1].at == rows[-1].recorded_at == at
+    text_ = report.history_text(rows, TZ, at).splitlines()
+    assert text_[-1] == "22.11.2021 10:00  fill-form: материалы сданы (открыт → выполнено)"
+    assert "[записано" in text_[1]  # the opening was caught up by that later submit
+
+
+def test_a_command_without_now_records_one_moment(dq: Cli, tmp_path: Path):
+    dq.ok("load", str(TOMSK))
+    with sqlite3.connect(tmp_path / "dqflow.db") as connection:
+        at, recorded = connection.execute("SELECT at, recorded_at FROM audit WHERE action = 'load'").fetchone()
+    assert at == recorded
