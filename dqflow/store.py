@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert, text
+from sqlalchemy import Connection, DateTime, Index, event, insert, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -190,7 +190,8 @@ class OutboxRow(SQLModel, table=True):
 
 class AuditRow(SQLModel, table=True):
     """Every change, written in the transaction that makes it. `at` is when it took effect (the
-    moment the command named), `recorded_at` when the row was written (the real clock)."""
+    moment the command named), `recorded_at` when the row was written (the real clock). Rows are
+    never changed or removed: the database refuses UPDATE and DELETE on this table."""
 
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
@@ -214,7 +215,7 @@ def database_url(value: str | None) -> str:
 
 def connect(url: str | None = None) -> Engine:
     """An engine with the tables in place: WAL and a busy timeout on SQLite, a new SQLite file private
-    to its owner. Messages never show the URL's password."""
+    to its owner, the audit table append-only. Messages never show the URL's password."""
     url = database_url(url)
     shown, secrets = redact_url(url), url_secrets(url)
     try:
@@ -226,7 +227,7 @@ def connect(url: str | None = None) -> Engine:
         _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        SQLModel.metadata.create_all(engine)
+        _ensure_schema(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise DqflowError(f"cannot open database '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
@@ -244,6 +245,61 @@ def _create_private(engine: Engine) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:
         pass  # it exists (keep its mode), or the folder is missing: SQLite's own error says so next
+
+
+# The audit log is append-only in the database itself, not only by convention of this code.
+_AUDIT_GUARDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sqlite": {
+        "audit_no_update": ("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END",),
+        "audit_no_delete": ("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END",),
+    },
+    "postgresql": {
+        # A statement-level trigger also covers TRUNCATE, which row triggers and rules do not see.
+        "audit_append_only": (
+            "CREATE OR REPLACE FUNCTION dqflow_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only: ' || TG_OP || ' refused', "
+            "ERRCODE = 'restrict_violation'; END $$",
+            "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
+            "FOR EACH STATEMENT EXECUTE FUNCTION dqflow_audit_append_only()",
+        ),
+    },
+}
+
+
+def _missing_guards(connection: Connection) -> dict[str, tuple[str, ...]]:
+    guards = _AUDIT_GUARDS.get(connection.dialect.name, {})
+    if not guards:
+        return {}
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
+    present = set(connection.execute(text(query)).scalars())
+    return {name: ddl for name, ddl in guards.items() if name not in present}
+
+
+def _ensure_schema(engine: Engine) -> None:
+    """Tables and audit guards, created once. A ready database is only read (a read-only copy opens),
+    and processes starting together on a new database create it one after the other."""
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        if set(SQLModel.metadata.tables) <= names and not _missing_guards(connection):
+            return
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("dqflow-schema")})
+        SQLModel.metadata.create_all(connection)
+        for statements in _missing_guards(connection).values():
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -295,7 +351,7 @@ def exclusive(engine: Engine, name: str) -> Iterator[bool]:
     running daemon must not deliver the same rows at once. A PostgreSQL advisory lock, or an
     flock on a file beside the SQLite file; released when the block ends or the process dies."""
     if engine.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        key = _lock_key(name)
         with engine.connect() as connection:
             held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
             try:

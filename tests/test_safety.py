@@ -261,3 +261,54 @@ def test_a_command_without_now_records_one_moment(dq: Cli, tmp_path: Path):
     with sqlite3.connect(tmp_path / "dqflow.db") as connection:
         at, recorded = connection.execute("SELECT at, recorded_at FROM audit WHERE action = 'load'").fetchone()
     assert at == recorded
+
+
+AUDIT_TAMPERING = ["UPDATE audit SET detail = 'forged'", "UPDATE audit SET at = recorded_at WHERE 0 = 1",
+                   "DELETE FROM audit", "DELETE FROM audit WHERE action = 'submit'"]
+
+
+def test_the_audit_table_refuses_update_and_delete_on_sqlite(tomsk: Cli, tmp_path: Path):
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    path = tmp_path / "dqflow.db"
+    with sqlite3.connect(path) as connection:
+        before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
+        for statement in AUDIT_TAMPERING:
+            if "0 = 1" in statement:
+                continue  # SQLite row triggers fire per row: nothing to refuse when nothing matches
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                connection.execute(statement)
+        assert connection.execute("SELECT * FROM audit ORDER BY id").fetchall() == before
+    tomsk.ok("tick", "--now", "2021-11-26")  # appending still works
+    with sqlite3.connect(path) as connection:
+        assert len(connection.execute("SELECT * FROM audit").fetchall()) > len(before)
+
+
+def test_a_database_without_the_guard_gets_it_on_first_use(tomsk: Cli, tmp_path: Path):
+    """A database made before the guard existed (same tables, no triggers) is protected once opened."""
+    path = tmp_path / "dqflow.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TRIGGER audit_no_update")
+        connection.execute("DROP TRIGGER audit_no_delete")
+        connection.execute("DELETE FROM audit WHERE action = 'load'")  # unguarded: possible
+    tomsk.ok("history", "2")  # any command, even one that only reads
+    tomsk.ok("tick", "--now", "2021-11-20")
+    with sqlite3.connect(path) as connection, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute("DELETE FROM audit")
+
+
+def test_the_audit_table_refuses_update_delete_and_truncate_on_postgresql(pg_url: str):
+    import psycopg
+
+    dq = Cli(pg_url)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    dq.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
+        for statement in AUDIT_TAMPERING + ["TRUNCATE audit"]:
+            with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+                connection.execute(statement)
+        assert connection.execute("SELECT * FROM audit ORDER BY id").fetchall() == before
+    dq.ok("tick", "--now", "2021-11-26")
+    with psycopg.connect(plain) as connection:
+        assert connection.execute("SELECT count(*) FROM audit").fetchone()[0] > len(before)
