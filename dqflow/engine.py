@@ -21,7 +21,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, StageRow, SubmissionRow,
-    audit_many, campaign_row, recorded_at,
+    audit_many, campaign_row, lock_campaign, recorded_at,
 )
 
 
@@ -94,9 +94,14 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
     A stage opens at `opens_at` (inclusive) and locks once `locks_at` has passed, so a
     submission at the very lock instant still counts. Each change is audited at the
     moment it took effect, not at the moment reconcile noticed it.
+
+    Concurrent reconciles of one campaign take turns (`lock_campaign`), so each change, a
+    stage's opening as much as a ДОУ's, is made and audited once.
     """
     changes: list[Change] = []
-    stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)).all()
+    lock_campaign(session, campaign_id)
+    stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)
+                          .execution_options(populate_existing=True)).all()  # as committed before the lock, not as cached
     for stage in stages:
         if stage.kind == "event":
             if now >= stage.opens_at:

@@ -19,7 +19,7 @@ from dqflow import spec
 from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
-from dqflow.store import AssignmentRow, AuditRow, ReviewRow, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ReviewRow, lock_campaign, recorded_at
 
 
 @dataclass
@@ -82,6 +82,7 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     """Draw and store a list. A stored list is kept unless `replace`; a locked one never changes."""
     stage = assignment_stage(campaign, stage_id)
     _check_editable(campaign, stage, now)
+    lock_campaign(session, campaign.id)  # not at the same time as reconcile's own draw
     if stored(session, campaign.id, stage.id) and not replace:
         raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
     request = request_for(session, campaign, stage)
@@ -109,6 +110,7 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     _check_editable(campaign, stage, now)
     if not any(i.id == institution_id for i in campaign.institutions):
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    lock_campaign(session, campaign.id)
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
     if problems:

@@ -316,11 +316,15 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None) -> Itera
     """A session that commits on success and writes nothing on any error.
 
     `recorded_at` is the real clock as the edge (CLI, portal) read it: the audit rows of this
-    transaction carry it, whatever moment the command names.
+    transaction carry it, whatever moment the command names. On SQLite the transaction takes the
+    write lock when it begins, so what it reads stays true until it commits: two processes
+    reconciling at once run one after the other instead of both acting on the same old state.
     """
     with Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         try:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except BaseException:
@@ -332,6 +336,14 @@ def recorded_at(session: Session, now: datetime) -> datetime:
     """When this transaction's audit rows are written: the clock reading its edge gave, else `now`
     (callers that pass none, the daemon and the simulation, act on their own clock's `now`)."""
     return session.info.get("recorded_at") or now
+
+
+def lock_campaign(session: Session, campaign_id: str) -> None:
+    """Make a read-decide-write on one campaign exclusive until the transaction ends, so a change
+    (and its audit row) is made by one of several concurrent reconciles only. PostgreSQL: a row lock
+    on the campaign. SQLite: the write transaction already holds the database's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update())
 
 
 @contextmanager

@@ -312,3 +312,77 @@ def test_the_audit_table_refuses_update_delete_and_truncate_on_postgresql(pg_url
     dq.ok("tick", "--now", "2021-11-26")
     with psycopg.connect(plain) as connection:
         assert connection.execute("SELECT count(*) FROM audit").fetchone()[0] > len(before)
+
+
+# -- concurrent reconciles record each change once -------------------------------------------
+
+# Each process imports dqflow first, then waits at a gate, so all of them reconcile at the same moment.
+GATED_TICK = """
+import os, sys, time
+from dqflow.cli import main
+gate = sys.argv[1]
+while not os.path.exists(gate):
+    time.sleep(0.002)
+sys.argv = ["dqflow", *sys.argv[2:]]
+main()
+"""
+PARALLEL = 8
+
+
+def parallel_ticks(db_url: str, now: str, tmp_path: Path) -> list[subprocess.CompletedProcess]:
+    gate = tmp_path / f"gate-{uuid.uuid4().hex}"
+    processes = [subprocess.Popen([sys.executable, "-c", GATED_TICK, str(gate), "--db", db_url, "tick", "--now", now],
+                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(PARALLEL)]
+    time.sleep(3)  # let every process finish importing (2 shared cores)
+    gate.touch()
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+def audit_trail(db_url: str) -> tuple[list[tuple], tuple[int, int]]:
+    """Every audit row but the load's, and (outbox rows, distinct outbox keys)."""
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            trail = [(r.stage_id, r.institution_id, r.action, r.source, r.dest, r.at)
+                     for r in session.exec(select(AuditRow).where(AuditRow.action != "load"))]
+            planned = tuple(session.execute(text("SELECT count(*), count(DISTINCT key) FROM outbox")).one())
+    finally:
+        db.dispose()
+    return trail, planned
+
+
+def check_once(db_url: str, tmp_path: Path) -> Counter:
+    """Ticks across many boundaries at once (stage openings, a lock, an event, a list draw)."""
+    Cli(db_url).ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    results = parallel_ticks(db_url, "2021-12-02 10:00", tmp_path)
+    assert [r.returncode for r in results] == [0] * PARALLEL, [r.stderr for r in results]
+    assert sum(r.stdout.strip() != "Изменений нет." for r in results) == 1  # one did the work, the others found it done
+
+    trail, planned = audit_trail(db_url)
+    reference = f"sqlite:///{tmp_path / f'reference-{uuid.uuid4().hex}.db'}"
+    Cli(reference).ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    Cli(reference).ok("tick", "--now", "2021-12-02 10:00")
+    expected, expected_planned = audit_trail(reference)
+
+    counts = Counter((stage, inst, action) for stage, inst, action, *_ in trail)
+    stage_level = {k: n for k, n in counts.items() if k[1] is None}
+    assert {"fill-form", "list1", "handout1", "review1", "kickoff-webinar"} <= {stage for stage, _, _ in stage_level}
+    assert len(stage_level) == 9 and len(trail) == 9 + 33  # 8 stage changes and a draw; 33 ДОУ moves
+    assert set(stage_level.values()) == {1}, stage_level  # each opening, lock, event, draw: once
+    assert set(counts.values()) == {1}  # and each ДОУ's move too
+    assert Counter(trail) == Counter(expected)  # the same trail one tick alone writes
+    assert planned[0] == planned[1] == expected_planned[0] > 0
+    return counts
+
+
+def test_parallel_ticks_record_each_stage_change_once_on_sqlite(tmp_path: Path):
+    check_once(f"sqlite:///{tmp_path / 'dqflow.db'}", tmp_path)
+
+
+def test_parallel_ticks_record_each_stage_change_once_on_postgresql(pg_url: str, tmp_path: Path):
+    check_once(pg_url, tmp_path)
