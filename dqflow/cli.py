@@ -7,6 +7,7 @@ import logging
 import shlex
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -17,7 +18,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, mail, outbox, reminders, report, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, mail, outbox, redact, reminders, report, simulate, skips, spec, starter, store, wake
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -29,6 +30,7 @@ class App:
     db_url: str | None
     campaign_id: str | None
     _engine: Engine | None = None
+    _wall: datetime | None = None
 
     @property
     def db(self) -> Engine:
@@ -36,29 +38,43 @@ class App:
             self._engine = store.connect(self.db_url)
         return self._engine
 
+    @property
+    def wall(self) -> datetime:
+        """The real clock, read once per command (to the second): `now` without --now, and always
+        the `recorded_at` of the audit rows the command writes."""
+        if self._wall is None:
+            self._wall = datetime.now(UTC).replace(microsecond=0)
+        return self._wall
+
+    def transaction(self):
+        return store.transaction(self.db, recorded_at=self.wall)
+
 
 class _Group(click.Group):
     """Turns a user's mistake into one clear line and exit 1, never a traceback."""
 
     def invoke(self, ctx: click.Context):
+        def say(line: str) -> None:  # every error line passes here: no password of --db or SMTP gets out
+            click.echo(redact.redact(line, redact.known_secrets(getattr(ctx.obj, "db_url", None))), err=True)
+
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:  # one line, not click's usage block: what is wrong and where help is
             where = exc.ctx.command_path if exc.ctx else "dqflow"
-            click.echo(f"error: {one_line(exc.format_message())} (see '{where} --help')", err=True)
+            say(f"error: {one_line(exc.format_message())} (see '{where} --help')")
             ctx.exit(exc.exit_code)
         except SpecError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                say(str(problem))
             ctx.exit(1)
         except DqflowError as exc:
-            click.echo(f"error: {one_line(str(exc))}", err=True)
+            say(f"error: {one_line(str(exc))}")
             ctx.exit(1)
         except OperationalError as exc:
-            click.echo(f"error: database: {one_line(str(exc.orig))}", err=True)
+            say(f"error: database: {one_line(str(exc.orig))}")
             ctx.exit(1)
         except SQLAlchemyError as exc:
-            click.echo(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}", err=True)
+            say(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}")
             ctx.exit(1)
 
 
@@ -80,10 +96,10 @@ def now_option(command: Callable) -> Callable:
     return click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)(command)
 
 
-def resolve_now(text: str | None, timezone: str) -> datetime:
+def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -> datetime:
     """--now in the campaign's zone, or the wall clock (to the second)."""
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
+        return wall or datetime.now(UTC).replace(microsecond=0)
     try:
         return parse_local(text, zone(timezone))
     except ValueError as exc:
@@ -97,7 +113,7 @@ def with_campaign(command: Callable) -> Callable:
     def wrapper(app: App, now_text: str | None, **kwargs):
         with store.dry_run(app.db) as session:
             campaign = engine.definition(session, app.campaign_id)
-        return command(app, campaign, resolve_now(now_text, campaign.timezone), **kwargs)
+        return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
 
     return wrapper
 
@@ -148,8 +164,8 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
 def load_command(app: App, file: str, now_text: str | None) -> None:
     """Load a campaign file into the database (all or nothing; an unchanged file is a no-op)."""
     campaign = spec.load(file)
-    now = resolve_now(now_text, campaign.timezone)
-    with store.transaction(app.db) as session:
+    now = resolve_now(now_text, campaign.timezone, app.wall)
+    with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
     if outcome == "unchanged":
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
@@ -208,7 +224,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
 @with_campaign
 def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Open and lock what is due as of --now, and print what changed."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
     click.echo(report.changes_text(changes, campaign.tz))
     with store.dry_run(app.db) as session:
@@ -235,7 +251,7 @@ def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution
                    links: tuple[str, ...]) -> None:
     """Record a ДОУ's submission for a stage."""
     _check_links(links)
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
     click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz))
 
@@ -256,7 +272,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         until = parse_local(until_text, campaign.tz, end_of_day=True)
     except ValueError as exc:
         raise DqflowError(f"--until: {exc}") from None
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
     click.echo(f"ДОУ {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
                f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
@@ -271,7 +287,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
 @with_campaign
 def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str, reason: str) -> None:
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
     click.echo(f"ДОУ {institution_id} освобождён от этапа {stage_id}")
 
@@ -311,7 +327,7 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
     async def go():
         try:
             if not sys.stderr.isatty():
-                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget)
+                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget, recorded_at=app.wall)
             with store.dry_run(app.db) as session:
                 total = due.count_recipients(session, campaign, now)
             started = time.monotonic()
@@ -319,7 +335,7 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
                                    item_show_func=lambda n: n and f"{n / max(time.monotonic() - started, 1e-3):.0f} msg/s") as bar:
                 counter = iter(range(1, 1 << 62))
                 return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget,
-                                       on_sent=lambda _: bar.update(1, next(counter)))
+                                       recorded_at=app.wall, on_sent=lambda _: bar.update(1, next(counter)))
         finally:
             await transport.close()
 
@@ -337,6 +353,7 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
 def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    redact.protect_logging(redact.known_secrets(app.db_url))
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
@@ -432,7 +449,7 @@ def experts_group() -> None:
 @with_campaign
 def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, seed: int | None, replace: bool) -> None:
     """Draw an expert list now (it is drawn by itself when its stage opens)."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         drawn = experts.draw(session, campaign, stage_id, now, seed=seed, replace=replace)
     click.echo(report.expert_list_text(drawn, campaign))
 
@@ -447,7 +464,7 @@ def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: s
 def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str, institution_id: str,
                 expert_ids: tuple[str, ...]) -> None:
     """Set one ДОУ's experts by hand (until the list's stage locks)."""
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"ДОУ {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
@@ -507,7 +524,7 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
             raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
         text = recommendations.read().strip() if recommendations else ""
         entries = [(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         rows = [engine.review(session, campaign.id, inst, stage, expert, marks, text, now) for inst, stage, expert, marks, text in entries]
     for (inst, stage, expert, _, _), row in zip(entries, rows):
         click.echo(f"ДОУ {inst}, этап {stage}: экспертиза {expert} записана; статус ДОУ: {report.STATUS_RU[row.status]}")
@@ -532,7 +549,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
     if now < stage.opens_at:
         raise DqflowError(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, campaign.tz)} ({campaign.timezone}); "
                           "there are no reviews to send")
-    with store.transaction(app.db) as session:
+    with app.transaction() as session:
         engine.reconcile(session, campaign.id, now)
         queued = reminders.plan_recommendations(session, campaign, stage, now)
     if not queued:
@@ -542,4 +559,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
 
 
 def main() -> None:
+    secrets = redact.known_secrets() + [s for arg in sys.argv for s in redact.url_secrets(arg)]
+    sys.excepthook = lambda kind, value, tb: sys.stderr.write(  # a bug's traceback shows no password either
+        redact.redact("".join(traceback.format_exception(kind, value, tb)), secrets))
     cli(prog_name="dqflow")

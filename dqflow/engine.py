@@ -1,7 +1,9 @@
 """The campaign engine: load a campaign, reconcile it with the clock, record what people do.
 
 Every function takes the session it works in and `now`; the caller owns the transaction,
-so a change and its audit rows commit together or not at all.
+so a change and its audit rows commit together or not at all. Audit rows say when a change took
+effect (`at`, from `now`) and when it was written (`recorded_at`: the real clock the edge gave
+the transaction, see `store.transaction`); nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, StageRow, SubmissionRow,
-    audit_many, campaign_row,
+    audit_many, campaign_row, lock_campaign, recorded_at,
 )
 
 
@@ -77,7 +79,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     ]
     if progress:
         session.execute(insert(ProgressRow.__table__), progress)
-    session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=now,
+    session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now),
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))
     return "loaded"
@@ -92,9 +94,14 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
     A stage opens at `opens_at` (inclusive) and locks once `locks_at` has passed, so a
     submission at the very lock instant still counts. Each change is audited at the
     moment it took effect, not at the moment reconcile noticed it.
+
+    Concurrent reconciles of one campaign take turns (`lock_campaign`), so each change, a
+    stage's opening as much as a ДОУ's, is made and audited once.
     """
     changes: list[Change] = []
-    stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)).all()
+    lock_campaign(session, campaign_id)
+    stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)
+                          .execution_options(populate_existing=True)).all()  # as committed before the lock, not as cached
     for stage in stages:
         if stage.kind == "event":
             if now >= stage.opens_at:
@@ -126,7 +133,7 @@ def _move_stage(session: Session, stage: StageRow, trigger: str, at: datetime, n
     source, dest = fire(STAGE, stage, trigger)
     session.add(stage)
     session.add(AuditRow(campaign_id=stage.campaign_id, stage_id=stage.id, action=trigger, source=source, dest=dest,
-                         at=at, recorded_at=now))
+                         at=at, recorded_at=recorded_at(session, now)))
     return [Change(at, stage.id, trigger, source, dest)]
 
 
@@ -143,9 +150,10 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
     if not rows:
         return []
     session.execute(update(ProgressRow).where(*where).values(status=dest).execution_options(synchronize_session=False))
+    written = recorded_at(session, now)
     audit_many(session, [
         {"campaign_id": stage.campaign_id, "institution_id": inst, "stage_id": stage.id, "action": trigger,
-         "source": status, "dest": dest, "at": at, "recorded_at": now}
+         "source": status, "dest": dest, "at": at, "recorded_at": written}
         for inst, status, at in rows
     ])
     return [Change(at, stage.id, trigger, status, dest, inst) for inst, status, at in rows]
@@ -285,7 +293,7 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
 def _audit(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
            detail: dict | None) -> None:
     session.add(AuditRow(campaign_id=row.campaign_id, institution_id=row.institution_id, stage_id=row.stage_id,
-                         action=action, source=source, dest=dest, at=now, recorded_at=now,
+                         action=action, source=source, dest=dest, at=now, recorded_at=recorded_at(session, now),
                          detail=json.dumps(detail, ensure_ascii=False) if detail else None))
 
 

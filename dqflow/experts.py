@@ -19,7 +19,7 @@ from dqflow import spec
 from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
-from dqflow.store import AssignmentRow, AuditRow, ReviewRow
+from dqflow.store import AssignmentRow, AuditRow, ReviewRow, lock_campaign, recorded_at
 
 
 @dataclass
@@ -82,11 +82,12 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     """Draw and store a list. A stored list is kept unless `replace`; a locked one never changes."""
     stage = assignment_stage(campaign, stage_id)
     _check_editable(campaign, stage, now)
+    lock_campaign(session, campaign.id)  # not at the same time as reconcile's own draw
     if stored(session, campaign.id, stage.id) and not replace:
         raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
     request = request_for(session, campaign, stage)
     result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
-    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": result.problems})
+    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": result.problems}, now)
     return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
 
 
@@ -98,8 +99,7 @@ def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage,
         return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
     at = max(stage.opens_at, min(now, stage.locks_at))
-    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": result.problems},
-           recorded_at=now)
+    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": result.problems}, now)
     return at
 
 
@@ -110,13 +110,14 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     _check_editable(campaign, stage, now)
     if not any(i.id == institution_id for i in campaign.institutions):
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    lock_campaign(session, campaign.id)
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
     if problems:
         raise NotAllowed("; ".join(problems))
     lists = stored(session, campaign.id, stage.id)
     lists[institution_id] = list(experts)
-    _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts})
+    _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts}, now)
     return current(session, campaign, stage_id)
 
 
@@ -141,14 +142,14 @@ def show_time(instant: datetime, campaign: spec.Campaign) -> str:
 
 
 def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignments: dict[str, list[str]], at: datetime,
-           action: str, detail: dict, recorded_at: datetime | None = None) -> None:
+           action: str, detail: dict, now: datetime) -> None:
     session.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.id))
     rows = [{"campaign_id": campaign.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e}
             for inst, experts in assignments.items() for e in experts]
     if rows:
         session.execute(insert(AssignmentRow.__table__), rows)
     session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
-                         recorded_at=recorded_at or at, detail=json.dumps(detail, ensure_ascii=False)))
+                         recorded_at=recorded_at(session, now), detail=json.dumps(detail, ensure_ascii=False)))
 
 
 def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:
@@ -197,7 +198,7 @@ def record_review(session: Session, campaign: spec.Campaign, stage: spec.Stage, 
     row.at, row.levels, row.recommendations = now, json.dumps(levels, ensure_ascii=False, sort_keys=True), recommendations
     session.add(row)
     session.add(AuditRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage.id, action=action, at=now,
-                         recorded_at=now, detail=json.dumps({"expert": expert_id, "levels": levels}, ensure_ascii=False)))
+                         recorded_at=recorded_at(session, now), detail=json.dumps({"expert": expert_id, "levels": levels}, ensure_ascii=False)))
     session.flush()
     reported = set(session.exec(select(ReviewRow.expert_id).where(
         ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id, ReviewRow.institution_id == institution_id)).all())

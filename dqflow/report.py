@@ -164,7 +164,9 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
             extra.append(f"причина: {detail['reason']}")
         if detail.get("links"):
             extra.append(" ".join(detail["links"]))
-        late = f" [записано {show(r.recorded_at, tz)}]" if r.recorded_at != r.at else ""
+        # `at` is the moment the change took effect (the command's --now, a stage boundary); when the
+        # row was written at another time (a back-dated entry, a catch-up) the real time is shown too
+        late = f" [записано {show(r.recorded_at, tz)}]" if show(r.recorded_at, tz) != show(r.at, tz) else ""
         lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + late)
     return "\n".join(lines)
 
@@ -426,15 +428,33 @@ def expert_list_json(current) -> str:
 
 
 def expert_list_csv(current, campaign) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["institution", "institution_name", "expert_id", "expert_name", "expert_email", "expert_institution"])
     names = {i.id: i.name for i in campaign.institutions}
     people = {e.id: (e, i.id) for i in campaign.institutions for e in i.experts}
-    for inst, experts in current.assignments.items():
-        for e in experts:
-            expert, home = people[e]
-            writer.writerow([inst, names[inst], e, expert.name, expert.email, home])
+    return csv_text(["institution", "institution_name", "expert_id", "expert_name", "expert_email", "expert_institution"],
+                    [[inst, names[inst], e, people[e][0].name, people[e][0].email, people[e][1]]
+                     for inst, experts in current.assignments.items() for e in experts])
+
+
+# -- CSV ----------------------------------------------------------------------------
+
+# A spreadsheet program runs a cell that starts with one of these as a formula (=HYPERLINK(…) sends
+# whoever opens the file to an address of the writer's choosing); the full-width forms count too.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value) -> str:
+    """A cell that a spreadsheet shows as the text it is: a leading ' makes a would-be formula text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
+
+
+def csv_text(header: list[str], rows) -> str:
+    """Every CSV dqflow writes comes from here, so no export can skip the formula guard. Rows end
+    in CRLF (RFC 4180), which also makes the writer quote a CR inside a cell instead of splitting the row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_cell(c) for c in header])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert
+from sqlalchemy import Connection, DateTime, Index, event, insert, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
 from dqflow.calendar import UTC, as_utc
 from dqflow.errors import DqflowError, NotFound
+from dqflow.redact import redact, redact_url, url_secrets
 
 DEFAULT_DB = "dqflow.db"
 
@@ -192,7 +194,9 @@ class LeaseRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Every change, written in the transaction that makes it. `at` is when it took effect."""
+    """Every change, written in the transaction that makes it. `at` is when it took effect (the
+    moment the command named), `recorded_at` when the row was written (the real clock). Rows are
+    never changed or removed: the database refuses UPDATE and DELETE on this table."""
 
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
@@ -215,19 +219,92 @@ def database_url(value: str | None) -> str:
 
 
 def connect(url: str | None = None) -> Engine:
-    """An engine with the tables in place: WAL and a busy timeout on SQLite."""
+    """An engine with the tables in place: WAL and a busy timeout on SQLite, a new SQLite file private
+    to its owner, the audit table append-only. Messages never show the URL's password."""
     url = database_url(url)
+    shown, secrets = redact_url(url), url_secrets(url)
     try:
         engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise DqflowError(f"cannot use database '{url}': {exc}; pass --db PATH or a URL like postgresql+psycopg://host/db") from None
+        raise DqflowError(f"cannot use database '{shown}': {redact(str(exc), secrets)}; "
+                          "pass --db PATH or a URL like postgresql+psycopg://host/db") from None
     if engine.dialect.name == "sqlite":
+        _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        SQLModel.metadata.create_all(engine)
-    except OperationalError as exc:
-        raise DqflowError(f"cannot open database '{url}': {exc.orig}") from None
+        _ensure_schema(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DqflowError(f"cannot open database '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
     return engine
+
+
+def _create_private(engine: Engine) -> None:
+    """Create a new SQLite file 0600 before SQLite opens it; its -wal and -shm files take the mode of
+    the database file, so they are private too. An existing file keeps the mode its owner chose
+    (dqflow never loosens it, and does not overrule a deliberate group read for backups)."""
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:") or engine.url.query.get("mode"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # it exists (keep its mode), or the folder is missing: SQLite's own error says so next
+
+
+# The audit log is append-only in the database itself, not only by convention of this code.
+_AUDIT_GUARDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sqlite": {
+        "audit_no_update": ("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END",),
+        "audit_no_delete": ("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END",),
+    },
+    "postgresql": {
+        # A statement-level trigger also covers TRUNCATE, which row triggers and rules do not see.
+        "audit_append_only": (
+            "CREATE OR REPLACE FUNCTION dqflow_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only: ' || TG_OP || ' refused', "
+            "ERRCODE = 'restrict_violation'; END $$",
+            "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
+            "FOR EACH STATEMENT EXECUTE FUNCTION dqflow_audit_append_only()",
+        ),
+    },
+}
+
+
+def _missing_guards(connection: Connection) -> dict[str, tuple[str, ...]]:
+    guards = _AUDIT_GUARDS.get(connection.dialect.name, {})
+    if not guards:
+        return {}
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
+    present = set(connection.execute(text(query)).scalars())
+    return {name: ddl for name, ddl in guards.items() if name not in present}
+
+
+def _ensure_schema(engine: Engine) -> None:
+    """Tables and audit guards, created once. A ready database is only read (a read-only copy opens),
+    and processes starting together on a new database create it one after the other."""
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        if set(SQLModel.metadata.tables) <= names and not _missing_guards(connection):
+            return
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("dqflow-schema")})
+        SQLModel.metadata.create_all(connection)
+        for statements in _missing_guards(connection).values():
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -240,15 +317,38 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and writes nothing on any error."""
+def transaction(engine: Engine, *, recorded_at: datetime | None = None) -> Iterator[Session]:
+    """A session that commits on success and writes nothing on any error.
+
+    `recorded_at` is the real clock as the edge (CLI, portal) read it: the audit rows of this
+    transaction carry it, whatever moment the command names. On SQLite the transaction takes the
+    write lock when it begins, so what it reads stays true until it commits: two processes
+    reconciling at once run one after the other instead of both acting on the same old state.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        session.info["recorded_at"] = recorded_at
         try:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def recorded_at(session: Session, now: datetime) -> datetime:
+    """When this transaction's audit rows are written: the clock reading its edge gave, else `now`
+    (callers that pass none, the daemon and the simulation, act on their own clock's `now`)."""
+    return session.info.get("recorded_at") or now
+
+
+def lock_campaign(session: Session, campaign_id: str) -> None:
+    """Make a read-decide-write on one campaign exclusive until the transaction ends, so a change
+    (and its audit row) is made by one of several concurrent reconciles only. PostgreSQL: a row lock
+    on the campaign. SQLite: the write transaction already holds the database's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update())
 
 
 @contextmanager

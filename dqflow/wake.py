@@ -32,10 +32,12 @@ class Wake:
 
 
 async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, sender: str | None = None,
-               budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None, failing: int = 0) -> Wake:
+               budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None, failing: int = 0,
+               recorded_at: datetime | None = None) -> Wake:
     """Reconcile, send, and find the next moment. `failing`: how many wake-ups in a row found the
-    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes)."""
-    with transaction(db) as session:
+    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `recorded_at`:
+    the real clock as the edge read it, for the audit rows (see `store.transaction`)."""
+    with transaction(db, recorded_at=recorded_at) as session:
         campaign = engine.definition(session, campaign_id)
         changes = engine.reconcile(session, campaign.id, now)
     report = await drain(db, campaign, now, transport, sender=sender, budget=budget, on_sent=on_sent)
