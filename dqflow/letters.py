@@ -93,7 +93,7 @@ class Writer:
         moment = row.deadline or (stage.opens_at if stage else row.send_at)
         return (moment, row.stage_id or "", row.institution_id or "")
 
-    def letter(self, session: Session, row, progress: ProgressRow | None) -> Letter:
+    def letter(self, session: Session, row, progress) -> Letter:
         tz, campaign = self.tz, self.campaign
         stage = campaign.stage(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)

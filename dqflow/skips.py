@@ -24,6 +24,8 @@ from dqflow.store import ExpertRow, ProgressRow, ReviewRow
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations")
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
+PROGRESS = (ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status, ProgressRow.due_at, ProgressRow.locks_at,
+            ProgressRow.extended)
 
 
 class Skip(str, Enum):
@@ -61,7 +63,7 @@ def parse(text: str | None) -> tuple[Skip | None, str | None]:
 class Facts:
     """What the policy needs to know about the rows it judges, read in a few queries."""
 
-    progress: dict[tuple[str, str], ProgressRow] = field(default_factory=dict)
+    progress: dict[tuple[str, str], tuple] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
 
@@ -105,7 +107,7 @@ def settled(row, facts: Facts, now: datetime) -> str | None:
     return why if why and (final or code is Skip.REVIEWED) else None
 
 
-def _against_progress(row, progress: ProgressRow | None) -> str | None:
+def _against_progress(row, progress) -> str | None:
     if progress is None or row.kind not in REMINDER_KINDS:
         return None  # events, handouts, recommendations: their expiry is all that matters
     status = Status(progress.status)
@@ -151,13 +153,13 @@ def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str
     return {(st, inst, email.lower()) for st, inst, email in found}
 
 
-def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], ProgressRow]:
+def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], tuple]:
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}
-    query = select(ProgressRow).where(ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))
+    query = select(*PROGRESS).where(ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))
     institutions = {i for i, _ in wanted}
     if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
         query = query.where(col(ProgressRow.institution_id).in_(institutions))
-    found = session.exec(query).all()
+    found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}

@@ -34,7 +34,6 @@ from dqflow.store import AuditRow
 from tests.smtp_server import SmtpServer
 
 TZ = ZoneInfo("Asia/Tomsk")
-SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 SECRET = "PgSecret99"
 
 
@@ -56,23 +55,6 @@ def umask_022():
         yield
     finally:
         os.umask(old)
-
-
-@pytest.fixture
-def pg_url():
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    admin = SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test"
-    try:
-        connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}".splitlines()[0])
-    name = f"dqflow_{uuid.uuid4().hex[:12]}"
-    connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        connection.close()
 
 
 # -- the database file is private ----------------------------------------------------------
