@@ -34,6 +34,7 @@ class Daemon:
         self.scheduler: AsyncIOScheduler | None = None
         self.wakes = 0
         self.failing = 0  # wake-ups in a row that found the server failing
+        self.next_at: datetime | None = None  # on the daemon's own clock: when it wakes next
 
     async def wake(self) -> None:
         now = self.clock()
@@ -56,7 +57,7 @@ class Daemon:
         self._schedule(now, next_at)
 
     def _schedule(self, now: datetime, next_at: datetime | None) -> None:
-        run_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
+        run_at = self.next_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
         delay = max((run_at - now).total_seconds(), 0)
         wall_run_at = datetime.now(UTC) + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
         log.info("next wake at %s", run_at.isoformat())

@@ -25,6 +25,7 @@ from dqflow.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.store import OutboxRow, dry_run, transaction
 
 BUDGET = timedelta(minutes=3)  # one send; cron runs the next a few minutes later
+COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
 Skip = skips.Skip
 
@@ -77,7 +78,7 @@ class _Drain:
         with transaction(self.db) as session:
             self.report.skipped += due.expire(session, self.campaign.id, self.now)
             self.writer = Writer(session, self.campaign, self.now, self.sender)
-        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.transport.connections)
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=COMPOSED_AHEAD)
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.transport.connections)]
         heartbeat = asyncio.create_task(self._heartbeat())
         self.ledger = _Ledger(self.db)
@@ -111,6 +112,7 @@ class _Drain:
                     if self.report.stopped:
                         return
                     await queue.put(self.writer.batch(session, members, progress, existing))  # waits while the queue is full
+                    await asyncio.sleep(0)  # one message at a time: the connections' answers are never kept waiting
 
     def _judged_page(self, after: str | None):
         """The next page: (its rows that go out, its last recipient, their progress), the rest skipped

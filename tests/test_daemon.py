@@ -1,4 +1,5 @@
-"""The daemon delivers each due reminder exactly once, across wake-ups and restarts."""
+"""The daemon delivers each due reminder exactly once, across wake-ups and restarts, and books its next
+wake-up at the right moment: in process on a virtual clock (no waiting), and as the real command."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dqflow import store
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from dqflow.calendar import UTC
 from dqflow.daemon import Daemon
 from dqflow.mail import SmtpSettings, SmtpTransport
 from tests.conftest import ROOT, Cli
-from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
 
 TOMSK_TZ = ZoneInfo("Asia/Tomsk")
 DOU = sorted(f"dou{n}@example.org" for n in (2, 4, 5, 6, 15, 35, 40, 62, 73, 86, 94))
@@ -32,50 +36,81 @@ def outbox(dq: Cli) -> list[dict]:
 # -- in process, on a virtual clock ------------------------------------------------
 
 
-def run_daemon(db_url: str, server: SmtpServer, moment: datetime, seconds: float = 2.0) -> Daemon:
-    """Run a Daemon whose clock stands at `moment` for a little while of wall time, then stop it."""
+def drive(db_url: str, server: SmtpServer, moments: list[datetime], runner: Daemon | None = None) -> Daemon:
+    """Wake a Daemon at each of `moments` on its virtual clock. Its scheduler is paused, so nothing
+    fires by itself and nothing waits on the wall clock: the test is the timer."""
+    clock = {"now": moments[0]}
 
     async def go():
         transport = SmtpTransport(SmtpSettings.from_env(server.env()))
-        runner = Daemon(store.connect(db_url), "tomsk-2021", transport, lambda: moment,
-                        max_sleep=timedelta(seconds=0.2), sender="monitoring@imc.example.org")
-        task = asyncio.create_task(runner.run())
-        await asyncio.sleep(seconds)
-        runner.stop()
-        await asyncio.wait_for(task, 5)
-        return runner
+        daemon = runner or Daemon(store.connect(db_url), "tomsk-2021", transport, lambda: clock["now"],
+                                  max_sleep=timedelta(minutes=5), sender="monitoring@imc.example.org")
+        daemon.clock = lambda: clock["now"]
+        daemon.transport = transport
+        daemon.scheduler = AsyncIOScheduler(timezone=UTC)
+        daemon.scheduler.start(paused=True)
+        try:
+            for moment in moments:
+                clock["now"] = moment
+                await daemon.wake()
+                assert daemon.scheduler.get_job("wake") is not None  # the next wake-up is always booked
+        finally:
+            daemon.scheduler.shutdown(wait=False)
+            await transport.close()
+        return daemon
 
     return asyncio.run(go())
 
 
+OPENS = datetime(2021, 11, 19, 9, 0, tzinfo=TOMSK_TZ)
+
+
 def test_daemon_sends_once_across_wakeups_and_restarts(tomsk, smtp_server):  # noqa: F811
-    opens = datetime(2021, 11, 19, 9, 0, tzinfo=TOMSK_TZ)
-    runner = run_daemon(tomsk.db_url, smtp_server, opens)
-    assert runner.wakes >= 2  # woke more than once at the same moment…
-    assert smtp_server.recipients() == DOU  # … and sent each reminder once
+    runner = drive(tomsk.db_url, smtp_server, [OPENS, OPENS, OPENS + timedelta(seconds=30)])
+    assert runner.wakes == 3
+    assert smtp_server.recipients() == DOU  # woke three times, sent each message once
     # the notice, with the invitation to the 14:00 kick-off webinar (planned for the day before, still true)
     assert all("открыт этап «Заполнение утвержденной формы мониторинга»" in m.message.get_body(("plain",)).get_content()
                and m.message["Subject"].startswith("Приглашение: Вебинар") for m in smtp_server.messages)
-    runner = run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=5))  # a restart
-    assert runner.wakes >= 1
+    assert runner.next_at == OPENS + timedelta(seconds=30) + timedelta(minutes=5)  # nothing before 14:00: --max-sleep
+    drive(tomsk.db_url, smtp_server, [OPENS + timedelta(minutes=5)])  # a restart
     assert len(smtp_server.messages) == 11
     sent = [r for r in outbox(tomsk) if r["state"] == "sent"]
     assert len({r["message_id"] for r in sent}) == 11 and all(r["attempts"] == 1 for r in sent)
     # the next rule's moment: each ДОУ gets its before_due reminder, once
-    run_daemon(tomsk.db_url, smtp_server, datetime(2021, 11, 26, 9, 0, tzinfo=TOMSK_TZ))
+    drive(tomsk.db_url, smtp_server, [datetime(2021, 11, 26, 9, 0, tzinfo=TOMSK_TZ)])
     assert len(smtp_server.messages) == 22
     assert sorted(m.to for m in smtp_server.messages[11:]) == DOU
 
 
-def test_daemon_retries_a_temporary_failure(tomsk, smtp_server):  # noqa: F811
+def test_daemon_books_its_next_wake_at_the_next_boundary(tomsk, smtp_server):  # noqa: F811
+    runner = drive(tomsk.db_url, smtp_server, [OPENS + timedelta(hours=4, minutes=58)])
+    assert runner.next_at == datetime(2021, 11, 19, 14, 0, tzinfo=TOMSK_TZ)  # the webinar is held: a stage boundary
+
+
+def test_daemon_retries_a_temporary_failure_at_its_retry_time(tomsk, smtp_server):  # noqa: F811
     smtp_server.fail_next(451, 2)
-    opens = datetime(2021, 11, 19, 9, 0, tzinfo=TOMSK_TZ)
-    run_daemon(tomsk.db_url, smtp_server, opens)
+    runner = drive(tomsk.db_url, smtp_server, [OPENS])
     assert len(smtp_server.messages) == 9
     failed = [r for r in outbox(tomsk) if r["state"] == "failed"]
     assert len({r["recipient"] for r in failed}) == 2
-    run_daemon(tomsk.db_url, smtp_server, opens + timedelta(minutes=2))
+    assert runner.next_at == OPENS + timedelta(minutes=1)  # the first retry, not --max-sleep
+    drive(tomsk.db_url, smtp_server, [runner.next_at])
     assert smtp_server.recipients() == DOU
+
+
+def test_daemon_backs_off_while_the_server_keeps_failing(tomsk):
+    down = SmtpServer(free_port())  # nobody listens
+    runner = drive(tomsk.db_url, down, [OPENS])
+    assert runner.failing == 1 and runner.next_at == OPENS + timedelta(minutes=1)
+    runner = drive(tomsk.db_url, down, [OPENS + timedelta(minutes=1)], runner)
+    assert runner.failing == 2 and runner.next_at == OPENS + timedelta(minutes=3)  # then 2 minutes, then 5…
+    down.start()
+    try:
+        runner = drive(tomsk.db_url, down, [OPENS + timedelta(minutes=20)], runner)
+        assert runner.failing == 0 and down.recipients() == DOU
+    finally:
+        down.stop()
 
 
 # -- the real command, on the wall clock -------------------------------------------
