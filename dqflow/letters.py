@@ -146,12 +146,22 @@ class Writer:
                                 "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])]}
                                for i in self.campaign.institutions]
             return content
-        address = row.recipient.lower()
         links = self.links(session)
-        content["assigned"] = [{"institution_id": i.id, "institution_name": self.names.get(i.id, i.id), "links": links.get(i.id, [])}
-                               for i in self.campaign.institutions
-                               if any(self.expert_emails.get(e) == address for e in assignments.get(i.id, []))]
+        content["assigned"] = [{"institution_id": i, "institution_name": self.names.get(i, i), "links": links.get(i, [])}
+                               for i in self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])]
         return content
+
+    def reviewed_by(self, session: Session, list_id: str) -> dict[str, list[str]]:
+        """Expert address → the ДОУ a list gives them, in roster order: built once per list."""
+        key = f"by-address:{list_id}"
+        if key not in self._lists:
+            assignments = self.expert_list(session, list_id)
+            found: dict[str, list[str]] = defaultdict(list)
+            for institution in self.campaign.institutions:
+                for expert in assignments.get(institution.id, []):
+                    found[self.expert_emails.get(expert, "")].append(institution.id)
+            self._lists[key] = dict(found)
+        return self._lists[key]
 
     def _recommendations(self, session: Session, row) -> list[dict]:
         if row.stage_id not in self._reviews:
