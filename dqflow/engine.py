@@ -7,6 +7,7 @@ so a change and its audit rows commit together or not at all.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
+from dqflow import text as texts
 from dqflow.calendar import as_utc, iso, show
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
@@ -157,6 +159,7 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
            links: tuple[str, ...] = ()) -> ProgressRow:
     """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+    links = _checked_links(links)
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
@@ -177,6 +180,20 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
     return row
 
 
+MAX_LINKS = 20  # links to the materials of one submission
+
+
+def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
+    """Web addresses only: they are mailed to experts as links to click."""
+    if len(links) > MAX_LINKS:
+        raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead")
+    for link in links:
+        texts.check(link, "a link")
+        if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
+            raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://")
+    return tuple(links)
+
+
 def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: datetime) -> None:
     """Refuse work before the ДОУ's stage opens, after its lock, or when excused."""
     tz = campaign.tz
@@ -193,6 +210,7 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
            levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    texts.check(recommendations, "the recommendations", texts.MAX_NOTE)
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
@@ -256,7 +274,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DqflowError(f"{what} needs a reason: --reason TEXT")
-    return reason
+    return texts.check(reason, "the reason")
 
 
 def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,
