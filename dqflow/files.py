@@ -16,7 +16,7 @@ import sys
 from dqflow.errors import DqflowError, Problem, SpecError
 
 MB = 1024 * 1024
-MAX_CAMPAIGN = 32 * MB  # the national case (50,000 ДОУ with their experts) written inline is ~15 MB
+MAX_CAMPAIGN = 16 * MB  # the national case (50,000 ДОУ with their experts) written inline is ~9 MB; reading it takes ~25 s
 MAX_ROSTER = 64 * MB
 MAX_SCENARIO = 32 * MB
 MAX_REVIEWS = 64 * MB
@@ -36,8 +36,8 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         raise Unreadable("is a directory, not a file") from None
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror}") from None
-    except ValueError:  # a NUL in the name
-        raise Unreadable("the file name holds a NUL character") from None
+    except ValueError:  # a NUL in the name, or a surrogate that is no file-system byte (UnicodeEncodeError)
+        raise Unreadable("the file name holds a NUL character or text that is no file name") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)

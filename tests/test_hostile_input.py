@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, TOMSK, Cli
-from dqflow import engine, store, templates
+from dqflow import engine, files, store, templates
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError
 
@@ -278,6 +278,25 @@ def test_a_campaign_file_that_is_a_device_or_a_fifo_is_refused(tmp_path: Path):
     assert "not a regular file" in error_at(stderr, pipe, 1, 1)
     refused_in_process(bounded_run("--db", str(tmp_path / "x.db"), "load", str(pipe), cwd=tmp_path))
     assert not (tmp_path / "x.db").exists()
+
+
+def test_files_over_their_size_limit_are_refused_unread(loaded: Cli, tmp_path: Path):
+    """Sparse files: the size is checked on the open handle, before a byte is read."""
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(files.MAX_CAMPAIGN + 1)
+    assert "larger than 16 MB" in error_at(loaded("validate", str(big)).stderr, big, 1, 1)
+    roster = with_roster(tmp_path / "roster", "")
+    with (tmp_path / "roster" / "roster.csv").open("wb") as handle:
+        handle.truncate(files.MAX_ROSTER + 1)
+    text = roster.read_text(encoding="utf-8")
+    assert "larger than 64 MB" in error_at(loaded("validate", str(roster)).stderr, roster, *position(text, "roster.csv"))
+    reviews = tmp_path / "reviews.csv"
+    with reviews.open("wb") as handle:
+        handle.truncate(files.MAX_REVIEWS + 1)
+    before = dump(loaded.db_url)
+    assert "larger than 64 MB" in error_at(loaded("review", "--import", str(reviews), "--now", PREPARED_AT).stderr, reviews, 1, 1)
+    assert dump(loaded.db_url) == before
 
 
 def test_a_roster_field_over_the_csv_limit_is_located(dq: Cli, tmp_path: Path):
