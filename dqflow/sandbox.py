@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any, Callable, Iterable, Iterator
 
 from jinja2 import Template, nodes, pass_context
+from jinja2.runtime import LoopContext
 from jinja2.exceptions import SecurityError, TemplateError, TemplateRuntimeError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
@@ -29,6 +30,8 @@ MAX_VALUE = 1_000_000  # characters or items of one value a template makes (a st
 MAX_RANGE = 10_000  # items of range(): loops over data, not over numbers
 MAX_SOURCE = 1_000_000  # characters of one template's source
 _POWER_BITS = 4096  # the largest integer a template may compute with **
+MAX_WRAPPED = 50_000  # characters `wordwrap` takes: twice the longest recommendations
+MAX_SUM_COPIES = 100_000_000  # items copied by `sum` of sequences (~0.3 s)
 
 _ITER, _SIZED = "dqflow_steps", "dqflow_sized"  # the guards put around every loop and every `~`
 
@@ -47,7 +50,7 @@ class _Budget:
         if self.steps > MAX_STEPS:
             raise TemplateLimit(f"the template takes more than {MAX_STEPS:,} steps (loop rounds, calls, filters) to render; "
                                 "loop over the data given, not over ranges inside ranges")
-        if self.steps % 4096 == 0 and time.monotonic() > self.deadline:
+        if self.steps % 64 == 0 and time.monotonic() > self.deadline:  # a clock read costs less than a step
             raise TemplateLimit(f"the template takes longer than {MAX_SECONDS:g} s to render; simplify its loops")
 
 
@@ -61,14 +64,33 @@ def _tick() -> None:
 
 
 def _check_size(size: int, what: str) -> None:
-    if size > MAX_VALUE:
-        raise TemplateLimit(f"{what} would hold {size:,} characters or items; a template may make at most {MAX_VALUE:,}")
+    if size > MAX_VALUE:  # sizes are counted until past the limit: say "or more"
+        raise TemplateLimit(f"{what} would hold {size:,} or more characters or items; a template may make at most {MAX_VALUE:,}")
 
 
 def _check_value(value: Any, what: str, limit: int = MAX_VALUE) -> Any:
     if isinstance(value, (str, list, tuple, dict, set, bytes)) and len(value) > limit:
         raise TemplateLimit(f"{what} holds {len(value):,} characters or items; a template may make at most {limit:,}")
     return value
+
+
+def _weight(value: Any, limit: int = MAX_VALUE, depth: int = 0) -> int:
+    """Characters and items in `value`, nested ones included, counted until past `limit`.
+
+    `[[0] * 1000000] * 1000000` is a list of a million items, but printing it makes 10^12
+    characters: the items inside items count too."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if not isinstance(value, (list, tuple, set, frozenset, dict)):
+        return 1
+    if depth > 32:
+        return limit + 1
+    total = 0
+    for item in (value.items() if isinstance(value, dict) else value):
+        total += 1 + _weight(item, limit - total, depth + 1)
+        if total > limit:
+            break
+    return total
 
 
 def _check_widths(values: Iterable[Any], what: str) -> None:
@@ -132,7 +154,14 @@ def _bounded_filter(name: str, function: Callable) -> Callable:
             _check_size(len(values[0]) + values[0].count(values[1]) * max(0, len(values[2]) - len(values[1]))
                         + (len(values[0]) + 1) * len(values[2]) * (values[1] == ""), "filter 'replace'")
         if name == "join" and values and isinstance(values[0], (list, tuple)):
-            _check_size(sum(len(v) if isinstance(v, str) else 1 for v in values[0]), "filter 'join'")
+            _check_size(_weight(values[0]), "filter 'join'")
+        if name == "wordwrap" and values and isinstance(values[0], str) and len(values[0]) > MAX_WRAPPED:
+            raise TemplateLimit(f"filter 'wordwrap' of {len(values[0]):,} characters; it takes at most {MAX_WRAPPED:,} "
+                                "(its time grows with the square of a long word)")
+        start = kwargs.get("start", values[2] if len(values) > 2 else 0)
+        if name == "sum" and isinstance(start, (list, tuple, str)) and values and isinstance(values[0], (list, tuple)):
+            if len(values[0]) * _weight(values[0]) > MAX_SUM_COPIES:  # each addition copies the sum so far
+                raise TemplateLimit(f"filter 'sum' of {len(values[0]):,} sequences copies too much; join fewer or use 'join'")
         return _check_value(function(*args, **kwargs), f"filter '{name}'")
 
     return bounded
@@ -183,8 +212,8 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         _tick()
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-                    _check_size(len(seq) * times, f"'*' (a {type(seq).__name__} repeated {times:,} times)")
+                if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int) and times > 0:
+                    _check_size(_weight(seq, MAX_VALUE // times) * times, f"'*' (a {type(seq).__name__} repeated {times:,} times)")
             if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > _POWER_BITS:
                 raise TemplateLimit(f"'*' would make a number of more than {_POWER_BITS} bits; a template computes with smaller ones")
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
@@ -198,6 +227,8 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - jinja's signature
         _tick()
+        if isinstance(__obj, LoopContext) and args:  # `loop(children)` of a recursive loop: its rounds count too
+            args = (_guard_iter(None, args[0]), *args[1:])
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
         if isinstance(owner, str):  # str methods: widths (center, ljust, zfill…), format specs, tabs, joins
@@ -235,7 +266,7 @@ def render(template: Template, context: dict, block: str | None = None) -> str:
     except MemoryError as exc:
         raise TemplateRuntimeError("the template needs more memory than there is").with_traceback(exc.__traceback__) from None
     except RecursionError as exc:
-        raise TemplateRuntimeError("macros call each other too deeply; does a macro call itself "
+        raise TemplateRuntimeError("calls or values nest too deeply; does a macro call itself "
                                    "without end?").with_traceback(exc.__traceback__) from None
     except Exception as exc:
         raise TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(exc.__traceback__) from None

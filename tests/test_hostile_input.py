@@ -456,7 +456,12 @@ TEMPLATE_CASES = {
     "captured-doubling": ("{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}"
                           "{% endfor %}", "captured"),
     "big-number": ("{% set ns = namespace(n=3) %}{% for i in range(64) %}{% set ns.n = ns.n * ns.n %}{% endfor %}", "bits"),
-    "recursion": ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", "macros call each other"),
+    "recursion": ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", "nest too deeply"),
+    "recursive-loop": ("{% for i in range(10000) recursive %}{% if loop.depth < 3 %}{{ loop(range(10000)) }}{% endif %}{% endfor %}",
+                       "steps"),
+    "nested-times": ("{{ [[0] * 1000000] * 1000000 }}", "'*'"),
+    "sum-of-lists": ("{{ ([[1]] * 300000)|sum(start=[]) }}", "'sum'"),
+    "long-word-wrap": ("{{ ('x' * 1000000)|wordwrap(1) }}", "'wordwrap'"),
     "division": ("{{ 1 // 0 }}", "ZeroDivisionError"),
 }
 
