@@ -18,8 +18,8 @@ from functools import wraps
 from typing import Any, Callable, Iterable, Iterator
 
 from jinja2 import Template, nodes, pass_context
-from jinja2.runtime import LoopContext
 from jinja2.exceptions import SecurityError, TemplateError, TemplateRuntimeError, TemplateSyntaxError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
