@@ -15,6 +15,11 @@ import holidays
 
 UTC = timezone.utc
 END_OF_DAY = time(23, 59, 59)
+# Years a campaign, a --now or an extension may name: wide enough for any monitoring, narrow
+# enough that every deadline ± a duration stays a valid datetime (year 1 or 9999 overflow).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+# The longest duration of each unit: a year, the cycle of the monitoring.
+MAX_DURATION = {"d": 366, "wd": 260, "h": 366 * 24, "m": 366 * 24 * 60}
 
 _DURATION = re.compile(r"(\d+)(wd|d|h|m)")
 _LOCAL = re.compile(
@@ -45,7 +50,11 @@ class Duration:
         match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
         if not match:
             raise ValueError(f"'{text}' is not a duration; write 3d, 12h, 30m or 2wd (working days)")
-        return cls(int(match[1]), match[2])
+        amount, unit = match[1].lstrip("0") or "0", match[2]
+        if len(amount) > 6 or int(amount) > MAX_DURATION[unit]:
+            longest = ", ".join(f"{n}{u}" for u, n in MAX_DURATION.items())
+            raise ValueError(f"'{text}' is longer than a year; the longest durations are {longest}")
+        return cls(int(amount), unit)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
@@ -151,6 +160,10 @@ def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetim
         raise ValueError(f"'{text}' is not a date or date-time; write 2021-11-30 or 2021-11-30 14:00")
     try:
         day = date.fromisoformat(match["date"])
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
+    checked_day(day, text)
+    try:
         if match["time"] is None:
             moment = datetime.combine(day, END_OF_DAY if end_of_day else time(0), tz)
         else:
@@ -163,6 +176,13 @@ def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetim
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
     return moment.astimezone(UTC)
+
+
+def checked_day(day: date, text: str) -> date:
+    """`day` when its year is one dqflow works with, else ValueError saying which are."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"'{text.strip()}' is outside the years {FIRST_YEAR}–{LAST_YEAR} that dqflow works with; check the year")
+    return day
 
 
 def is_date_only(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shlex
 import sys
 import time
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Callable
 
 import click
+from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, mail, outbox, redact, reminders, report, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, simulate, skips, spec, starter, store, wake
+from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -50,8 +53,31 @@ class App:
         return store.transaction(self.db, recorded_at=self.wall)
 
 
+def _unusable(argument: str) -> str | None:
+    """Why a command-line value can be neither a file name nor text, or None."""
+    if "\x00" in argument:
+        return "holds a NUL character, which no file name or value may hold"
+    bad = next((c for c in argument if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # how Python carries argv bytes that are not UTF-8
+        byte = f"byte 0x{ord(bad) - 0xDC00:02X}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
+        return f"is not UTF-8 text ({byte}); retype it or rename the file in UTF-8"
+    return None
+
+
 class _Group(click.Group):
     """Turns a user's mistake into one clear line and exit 1, never a traceback."""
+
+    def main(self, args=None, prog_name=None, *rest, **kwargs):
+        """Arguments that no command could use are refused before any of them is parsed."""
+        arguments = sys.argv[1:] if args is None else list(args)
+        named = [(f"argument {n}", a) for n, a in enumerate(arguments, 1)] + [("DQFLOW_DB", os.environ.get("DQFLOW_DB", ""))]
+        for where, value in named:
+            why = _unusable(value)
+            if why is not None:
+                shown = value if len(value) <= 60 else value[:57] + "..."
+                click.echo(one_line(f"error: {where} '{shown}' {why} (see '{prog_name or 'dqflow'} --help')"), err=True)
+                sys.exit(2)
+        return super().main(args, prog_name, *rest, **kwargs)
 
     def invoke(self, ctx: click.Context):
         def say(line: str) -> None:  # every error line passes here: no password of --db or SMTP gets out
@@ -69,6 +95,9 @@ class _Group(click.Group):
             ctx.exit(1)
         except DqflowError as exc:
             say(f"error: {one_line(str(exc))}")
+            ctx.exit(1)
+        except TemplateError as exc:  # a campaign's template that validated with sample data but not with real data
+            click.echo(f"error: email template: {one_line(str(exc))}; fix the template and run the command again", err=True)
             ctx.exit(1)
         except OperationalError as exc:
             say(f"error: database: {one_line(str(exc.orig))}")
@@ -234,12 +263,6 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
 # -- what people do -------------------------------------------------------------------
 
 
-def _check_links(links: tuple[str, ...]) -> None:
-    for link in links:
-        if not link.startswith(("http://", "https://")) or any(c.isspace() for c in link):
-            raise DqflowError(f"--link '{link}' is not a web address; give one starting with http:// or https://")
-
-
 @cli.command("submit")
 @click.argument("institution_id", metavar="INSTITUTION")
 @click.option("--stage", "stage_id", required=True, metavar="STAGE", help="The stage submitted for.")
@@ -250,7 +273,6 @@ def _check_links(links: tuple[str, ...]) -> None:
 def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str,
                    links: tuple[str, ...]) -> None:
     """Record a ДОУ's submission for a stage."""
-    _check_links(links)
     with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
     click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz))
@@ -506,7 +528,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
 @click.option("--stage", "stage_id", metavar="STAGE", help="The review stage.")
 @click.option("--expert", "expert_id", metavar="EXPERT", help="The expert who reviewed.")
 @click.option("--level", "levels", multiple=True, metavar="AREA=LEVEL", help="A level for a quality area (repeatable).")
-@click.option("--recommendations", type=click.File("r", encoding="utf-8"), help="A text file with the recommendations, or - for stdin.")
+@click.option("--recommendations", metavar="FILE", help="A text file with the recommendations, or - for stdin.")
 @click.option("--import", "import_file", type=click.Path(dir_okay=False, exists=True, path_type=str),
               help="CSV with columns institution,stage,expert,levels,recommendations (levels as 'area=level;area=level').")
 @now_option
@@ -522,12 +544,24 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     else:
         if not (institution_id and stage_id and expert_id):
             raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
-        text = recommendations.read().strip() if recommendations else ""
+        text = _read_recommendations(recommendations).strip() if recommendations else ""
         entries = [(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
     with app.transaction() as session:
         rows = [engine.review(session, campaign.id, inst, stage, expert, marks, text, now) for inst, stage, expert, marks, text in entries]
     for (inst, stage, expert, _, _), row in zip(entries, rows):
         click.echo(f"ДОУ {inst}, этап {stage}: экспертиза {expert} записана; статус ДОУ: {report.STATUS_RU[row.status]}")
+
+
+def _read_recommendations(path: str) -> str:
+    """The text of --recommendations: a UTF-8 file or stdin, no longer than a review may be."""
+    limit = texts.MAX_NOTE * 4  # bytes: four per character at most in UTF-8
+    try:
+        data = files.read_stdin(limit) if path == "-" else files.read_bytes(path, limit)
+        return data.decode("utf-8-sig")
+    except files.Unreadable as exc:
+        raise DqflowError(f"--recommendations {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise DqflowError(f"--recommendations {path}: not UTF-8 text; save it as UTF-8") from None
 
 
 @cli.group("recommendations")

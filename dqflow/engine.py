@@ -9,6 +9,7 @@ the transaction, see `store.transaction`); nothing here reads the clock.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
+from dqflow import text as texts
 from dqflow.calendar import as_utc, iso, show
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
@@ -165,6 +167,7 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
            links: tuple[str, ...] = ()) -> ProgressRow:
     """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+    links = _checked_links(links)
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
@@ -185,6 +188,20 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
     return row
 
 
+MAX_LINKS = 20  # links to the materials of one submission
+
+
+def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
+    """Web addresses only: they are mailed to experts as links to click."""
+    if len(links) > MAX_LINKS:
+        raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead")
+    for link in links:
+        texts.check(link, "a link")
+        if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
+            raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://")
+    return tuple(links)
+
+
 def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: datetime) -> None:
     """Refuse work before the ДОУ's stage opens, after its lock, or when excused."""
     tz = campaign.tz
@@ -201,6 +218,7 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
            levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    texts.check(recommendations, "the recommendations", texts.MAX_NOTE)
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
@@ -264,7 +282,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DqflowError(f"{what} needs a reason: --reason TEXT")
-    return reason
+    return texts.check(reason, "the reason")
 
 
 def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,

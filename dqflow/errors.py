@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-# Every character str.splitlines() breaks on: a message quoting the user's text stays one line.
-_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+# Every character str.splitlines() breaks on, the other control characters and surrogate halves
+# (which no terminal encoding can print): a message quoting the user's text stays one printable line.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def one_line(text: str) -> str:
-    return text.translate(_LINE_BREAKS)
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class DqflowError(Exception):
@@ -35,7 +37,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {one_line(self.message)}"
+        return one_line(f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}")
 
 
 class SpecError(DqflowError):

@@ -6,7 +6,6 @@ keeps the lists editable until their stage locks, and records reviews.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from dqflow import spec
+from dqflow import files, spec
+from dqflow import text as texts
 from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
@@ -214,18 +214,29 @@ def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: s
 def read_review_csv(path: str, campaign: spec.Campaign) -> list[tuple[str, str, str, dict[str, str], str]]:
     """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
     columns = ["institution", "stage", "expert", "levels", "recommendations"]
+    limits = [texts.MAX_ID, texts.MAX_ID, texts.MAX_ID, texts.MAX_LINE, texts.MAX_NOTE]
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DqflowError(f"cannot read {path}: {exc}") from None
-    if not rows or [c.strip() for c in rows[0]] != columns:
+        data = files.read_bytes(path, files.MAX_REVIEWS).decode("utf-8-sig")
+    except files.Unreadable as exc:
+        raise SpecError([Problem(path, 1, 1, str(exc))]) from None
+    except UnicodeDecodeError:
+        raise SpecError([Problem(path, 1, 1, "not UTF-8; save the file as UTF-8")]) from None
+    rows = files.csv_rows(data, path)
+    if not rows or [c.strip() for c in rows[0][1]] != columns:
         raise SpecError([Problem(path, 1, 1, f"the header must be {','.join(columns)}")])
     entries, problems = [], []
-    for line, row in enumerate(rows[1:], 2):
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
+        if len(row) > len(columns):
+            problems.append(Problem(path, line, len(columns) + 1, f"a row has {len(columns)} columns ({','.join(columns)}); "
+                                    "quote a value that holds a comma"))
+            continue
         row = [c.strip() for c in row] + [""] * (len(columns) - len(row))
+        unstorable = [(col, why) for col, (value, limit) in enumerate(zip(row, limits), 1) if (why := texts.problem(value, limit))]
+        if unstorable:
+            problems += [Problem(path, line, col, f"{columns[col - 1]} {why}") for col, why in unstorable]
+            continue
         pairs = [p for p in row[3].split(";") if p.strip()]
         try:
             marks = parse_levels(campaign, pairs)

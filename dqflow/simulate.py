@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-import yaml
-
-from dqflow import engine, experts, spec, store
-from dqflow.calendar import parse_local
+from dqflow import engine, experts, files, spec, store
+from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, Problem, SpecError
 from dqflow.mail import MaildirTransport
 from dqflow.reminders import Clock
 from dqflow.wake import wake
+from dqflow.yamlnodes import NodeReader
 
 LATE_EXTENSION = timedelta(days=2)
+# How far past the last lock a replay may be asked to run: reminders and digests after a lock
+# last days, not months; beyond that every day replayed would be an idle one.
+MAX_AFTER_LAST_LOCK = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -48,35 +50,39 @@ class Replay:
 
 
 def scenario_from_file(path: str, campaign: spec.Campaign) -> list[Planned]:
-    """`submissions: [{institution, stage, at}]`, checked against the campaign."""
+    """`submissions: [{institution, stage, at}]`, checked against the campaign; errors at FILE:LINE:COL."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DqflowError(f"cannot read scenario {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError([Problem(path, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, f"YAML syntax: {exc}")]) from None
-    if not isinstance(data, dict) or set(data) != {"submissions"} or not isinstance(data["submissions"], list):
-        raise SpecError([Problem(path, 1, 1, "a scenario is a mapping with one key, submissions: a list of {institution, stage, at}")])
-    stages = {s.id for s in campaign.stages if s.per_institution}
-    institutions = {i.id for i in campaign.institutions}
-    planned = []
-    for n, entry in enumerate(data["submissions"], 1):
-        where = f"{path}: submission {n}"
-        if not isinstance(entry, dict) or set(entry) != {"institution", "stage", "at"}:
-            raise DqflowError(f"{where}: needs exactly institution, stage and at")
-        inst, stage = str(entry["institution"]), str(entry["stage"])
-        if inst not in institutions:
-            raise DqflowError(f"{where}: no ДОУ '{inst}' in campaign '{campaign.id}'")
-        if stage not in stages:
-            raise DqflowError(f"{where}: '{stage}' is not a stage ДОУ submit to ({', '.join(sorted(stages))})")
-        try:
-            at = parse_local(str(entry["at"]), campaign.tz)
-        except ValueError as exc:
-            raise DqflowError(f"{where}: {exc}") from None
-        action = "review" if campaign.stage(stage).actor == "expert" else "submit"
-        planned.append(Planned(at, inst, stage, action))
+        text = files.read_bytes(path, files.MAX_SCENARIO).decode("utf-8")
+    except files.Unreadable as exc:
+        raise SpecError([Problem(path, 1, 1, str(exc))]) from None
+    except UnicodeDecodeError:
+        raise SpecError([Problem(path, 1, 1, "not UTF-8 text; save the file as UTF-8")]) from None
+    r = NodeReader(path, Path(path).parent)
+    root = r.document(text, "a scenario file")
+    top = r.mapping(root, "a scenario", ["submissions"], []) if root is not None else None
+    known = ({i.id for i in campaign.institutions}, {s.id: s for s in campaign.stages if s.per_institution})
+    planned = [step for node in (r.sequence(top["submissions"], "submissions") if top and "submissions" in top else [])
+               if (step := _planned(r, node, campaign, *known))]
+    if r.problems:
+        raise SpecError(sorted(r.problems, key=lambda p: (p.line, p.column)))
     return planned
+
+
+def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str], stages: dict[str, spec.Stage]) -> Planned | None:
+    f = r.mapping(node, "submission", ["institution", "stage", "at"], [])
+    if f is None or len(f) < 3:
+        return None
+    inst, stage_id = r.one_line(f["institution"], "submission: institution"), r.one_line(f["stage"], "submission: stage")
+    at = r.moment(f["at"], "submission: at", campaign.tz)
+    if inst is not None and inst not in institutions:
+        r.error(f["institution"], f"no ДОУ '{inst}' in campaign '{campaign.id}'")
+        return None
+    if stage_id is not None and stage_id not in stages:
+        r.error(f["stage"], f"'{stage_id}' is not a stage ДОУ submit to ({', '.join(sorted(stages))})")
+        return None
+    if None in (inst, stage_id, at):
+        return None
+    return Planned(at, inst, stage_id, "review" if stages[stage_id].actor == "expert" else "submit")
 
 
 def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
@@ -120,7 +126,12 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
 def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None, maildir: Path | None) -> Replay:
     start = min(s.opens_at for s in campaign.stages) - timedelta(days=1)
     start = datetime.combine(start.astimezone(campaign.tz).date(), time(0), campaign.tz)
-    end = until or max(s.locks_at for s in campaign.stages) + timedelta(days=1)
+    last_lock = max(s.locks_at for s in campaign.stages)
+    if until is not None and until > last_lock + MAX_AFTER_LAST_LOCK:
+        raise DqflowError(f"the replay would end {show(until, campaign.tz)} ({campaign.timezone}), more than "
+                          f"{MAX_AFTER_LAST_LOCK.days} days after the campaign's last lock ({show(last_lock, campaign.tz)}); "
+                          "give an earlier --until, or none to end a day after the last lock")
+    end = until or last_lock + timedelta(days=1)
     result = Replay(campaign)
     transport = MaildirTransport(maildir)
     clock = Clock(campaign)

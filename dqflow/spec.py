@@ -7,13 +7,11 @@ duplicate keys) are caught before they turn into wrong data.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -21,7 +19,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
-from dqflow import templates
+from dqflow import files, templates
+from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
 from dqflow.yamlnodes import EMAIL, NodeReader, suggest
 
@@ -31,6 +30,14 @@ ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
 
+# Bounds where the domain has them; each keeps one command's work (and the outbox) finite.
+MAX_STAGES = 100  # an order has a dozen or two
+MAX_INSTITUTIONS = 100_000  # Russia has ~50,000 ДОУ
+MAX_EXPERTS = 200_000
+MAX_EXPERTS_PER_INSTITUTION = 10  # the orders ask for two
+MAX_RULES = 20  # reminder rules of one stage
+MAX_OVERDUE_REPEATS = 10  # an overdue rule's `max`
+MAX_SPAN = timedelta(days=2 * 366)  # first opening to last lock: the monitoring is yearly
 
 
 @dataclass(frozen=True)
@@ -162,42 +169,25 @@ def load(path: str | Path) -> Campaign:
 def validate(path: str | Path) -> Validated:
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return Validated(None, [Problem(str(path), 1, 1, "no such file")])
-    except IsADirectoryError:
-        return Validated(None, [Problem(str(path), 1, 1, "is a directory, not a campaign file")])
+        data = files.read_bytes(path, files.MAX_CAMPAIGN)
+    except files.Unreadable as exc:
+        return Validated(None, [Problem(str(path), 1, 1, str(exc))])
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Validated(None, [Problem(str(path), 1, exc.start + 1, "not UTF-8 text; save the file as UTF-8")])
-    except OSError as exc:
-        return Validated(None, [Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")])
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8")) + 1  # in characters
+        return Validated(None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")])
     return validate_text(text, str(path), base=path.parent)
 
 
 def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None) -> Validated:
     reader = NodeReader(filename, base or Path("."))
-    try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        return Validated(None, [Problem(filename, line, col, f"YAML syntax: {problem}")])
-    except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives only its offset
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        return Validated(None, [Problem(filename, line, column,
-                                        f"character #x{exc.character:04x} is not allowed in YAML; remove it or write it escaped")])
-    except yaml.YAMLError as exc:
-        return Validated(None, [Problem(filename, 1, 1, "YAML syntax: " + " ".join(str(exc).split()))])
-    except RecursionError:
-        return Validated(None, [Problem(filename, 1, 1, "YAML nesting too deep")])
-    if len(documents) != 1 or documents[0] is None:
-        node = documents[1] if len(documents) > 1 else None
-        reader.error(node, "a campaign file holds exactly one YAML document")
+    root = reader.document(text, "a campaign file")
+    if root is None:
         return Validated(None, reader.problems)
     try:
-        campaign = _CampaignBuilder(reader).build(documents[0])
+        campaign = _CampaignBuilder(reader).build(root)
     except RecursionError:
         reader.error(None, "YAML nesting too deep")
         campaign = None
@@ -224,6 +214,8 @@ class _CampaignBuilder:
             r.error(top["version"], f"schema version {top['version'].value} is not supported; this dqflow reads version {SCHEMA_VERSION}")
         head = self._campaign(top["campaign"]) if "campaign" in top else None
         institutions = self._institutions(top["institutions"]) if "institutions" in top else ()
+        if institutions:
+            self._check_roster_size(institutions, top["institutions"])
         areas = self._titled_list(top.get("areas"), "area")
         levels = self._titled_list(top.get("levels"), "level")
         defaults = self._defaults(top.get("defaults"))
@@ -376,22 +368,28 @@ class _CampaignBuilder:
             return []
         path = r.base / name
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror or "cannot read"
-            r.error(node, f"institutions.file '{name}': {reason}")
+            text = files.read_bytes(path, files.MAX_ROSTER).decode("utf-8-sig")
+        except files.Unreadable as exc:
+            r.error(node, f"institutions.file '{name}': {exc}")
+            return []
+        except UnicodeDecodeError:
+            r.error(node, f"institutions.file '{name}': not UTF-8; save the roster as UTF-8")
             return []
         file = str(path)
-        rows = list(csv.reader(io.StringIO(text)))
-        if not rows or [c.strip() for c in rows[0][:3]] != list(ROSTER_COLUMNS[:3]):
+        try:
+            rows = files.csv_rows(text, file)
+        except SpecError as exc:
+            r.problems.extend(exc.problems)
+            return []
+        if not rows or [c.strip() for c in rows[0][1][:3]] != list(ROSTER_COLUMNS[:3]):
             r.problems.append(Problem(file, 1, 1, f"the roster's header must start with {','.join(ROSTER_COLUMNS[:3])}; columns: {','.join(ROSTER_COLUMNS)}"))
             return []
-        header = [c.strip() for c in rows[0]]
+        header = [c.strip() for c in rows[0][1]]
         for col, column in enumerate(header, 1):
             if column not in ROSTER_COLUMNS:
                 r.problems.append(Problem(file, 1, col, f"unknown roster column '{column}'{suggest(column, ROSTER_COLUMNS)}"))
         found: dict[str, Institution] = {}
-        for line, row in enumerate(rows[1:], 2):
+        for line, row in rows[1:]:
             if not any(cell.strip() for cell in row):
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
@@ -415,13 +413,19 @@ class _CampaignBuilder:
 
         def check(column: str, valid: Callable[[str], bool], message: str) -> None:
             value = record.get(column, "")
-            if not valid(value):
-                col = header.index(column) + 1 if column in header else 1
+            col = header.index(column) + 1 if column in header else 1
+            limit = texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE
+            why = texts.problem(value, limit)
+            if why is not None:  # quoting the value would repeat what is wrong with it
+                problems.append(Problem(file, line, col, f"{column} {why}"))
+            elif not valid(value):
                 problems.append(Problem(file, line, col, f"{column} '{value}' {message}"))
 
         check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
         check("name", bool, "is empty")
         check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+        if record.get("contact"):
+            check("contact", bool, "is empty")
         expert = None
         if any(record.get(c) for c in ("expert_id", "expert_name", "expert_email")):
             check("expert_id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
@@ -432,6 +436,13 @@ class _CampaignBuilder:
         if problems:
             return None
         return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
+
+    def _check_roster_size(self, institutions: list[Institution], node: yaml.Node) -> None:
+        experts = sum(len(i.experts) for i in institutions)
+        if len(institutions) > MAX_INSTITUTIONS:
+            self.r.error(node, f"institutions lists {len(institutions)} ДОУ; dqflow takes at most {MAX_INSTITUTIONS} in one campaign: split it by region")
+        if experts > MAX_EXPERTS:
+            self.r.error(node, f"institutions list {experts} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
 
     def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
         """Ids are unique across the roster; each duplicate is reported where it stands."""
@@ -472,7 +483,11 @@ class _CampaignBuilder:
 
     def _reminders(self, node: yaml.Node) -> tuple[ReminderRule, ...]:
         rules = []
-        for n in self.r.sequence(node, "reminders"):
+        nodes = self.r.sequence(node, "reminders")
+        if len(nodes) > MAX_RULES:  # every rule is planned for every ДОУ
+            self.r.error(node, f"reminders lists {len(nodes)} rules; at most {MAX_RULES} make sense for one stage")
+            return ()
+        for n in nodes:
             f = self.r.mapping(n, "reminder rule", [], ["before", "at", "overdue", "max"])
             if f is None:
                 continue
@@ -491,7 +506,7 @@ class _CampaignBuilder:
             offset = self.r.duration(f[kind], f"reminder '{kind}'")
             if offset is not None and offset.amount == 0:
                 self.r.error(f[kind], f"reminder '{kind}' must be longer than zero")
-            maximum = self.r.integer(f["max"], "reminder 'max'", minimum=1) if "max" in f else None
+            maximum = self.r.integer(f["max"], "reminder 'max'", minimum=1, maximum=MAX_OVERDUE_REPEATS) if "max" in f else None
             if offset is not None:
                 rules.append(ReminderRule(kind, offset=offset, max=maximum if kind == "overdue" else None))
         return tuple(rules)
@@ -503,6 +518,9 @@ class _CampaignBuilder:
         nodes = r.sequence(node, "stages")
         if isinstance(node, yaml.SequenceNode) and not nodes:
             r.error(node, "stages is empty; list the order's stages")
+        if len(nodes) > MAX_STAGES:
+            r.error(node, f"stages lists {len(nodes)} stages; dqflow takes at most {MAX_STAGES} in one campaign")
+            return []
         stages: list[Stage] = []
         where: dict[str, yaml.MappingNode] = {}
         for n in nodes:
@@ -518,6 +536,8 @@ class _CampaignBuilder:
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
         self._check_exclusions(stages, institutions)
+        self._check_experts_per_institution(stages, where, institutions)
+        self._check_span(stages, where)
         return stages
 
     def _stage(self, node: yaml.Node) -> Stage | None:
@@ -556,7 +576,8 @@ class _CampaignBuilder:
             r.error(node, f"{what}: an expert task needs 'list: <assignment stage id>' naming the expert list it follows")
         if kind == "handout" and "list" not in f:
             r.error(node, f"{what}: a handout needs 'list: <assignment stage id>'")
-        per = r.integer(f["experts_per_institution"], f"{what}: experts_per_institution", minimum=1) if "experts_per_institution" in f else None
+        per = (r.integer(f["experts_per_institution"], f"{what}: experts_per_institution", minimum=1, maximum=MAX_EXPERTS_PER_INSTITUTION)
+               if "experts_per_institution" in f else None)
         exclude = self._exclude(f["exclude"], what) if "exclude" in f else ()
         max_load = r.integer(f["max_load"], f"{what}: max_load", minimum=1) if "max_load" in f else None
         audience = ()
@@ -665,6 +686,34 @@ class _CampaignBuilder:
                     self.r.error(node, f"stage '{stage.id}': exclude names ДОУ '{inst}', which is not in institutions")
                 if expert not in known_experts:
                     self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not in any ДОУ's experts")
+
+    def _check_experts_per_institution(self, stages: list[Stage], where: dict[str, yaml.MappingNode],
+                                       institutions: list[Institution]) -> None:
+        """An expert list cannot ask for more experts than any ДОУ could get from the others."""
+        total = sum(len(i.experts) for i in institutions)
+        for stage in stages:
+            node = next((v for k, v in where[stage.id].value if k.value == "experts_per_institution"), None)
+            if stage.kind != "assignment" or node is None or not institutions:
+                continue
+            excluded: dict[str, int] = {}
+            for inst, _ in set(stage.exclude):
+                excluded[inst] = excluded.get(inst, 0) + 1
+            most = max(total - len(i.experts) - excluded.get(i.id, 0) for i in institutions)
+            if stage.experts_per_institution > most:
+                self.r.error(node, f"stage '{stage.id}': experts_per_institution {stage.experts_per_institution} is more than the roster "
+                                   f"allows: no ДОУ can get more than {most} experts from other ДОУ; give at most {most} or add experts")
+
+    def _check_span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+        """A campaign is one yearly cycle; a far-off year is a typo, and would make a replay endless."""
+        if not stages:
+            return
+        first = min(stages, key=lambda s: s.opens_at)
+        last = max(stages, key=lambda s: s.locks_at)
+        if last.locks_at - first.opens_at > MAX_SPAN:
+            key = "at" if last.kind == "event" else "due"
+            node = next((v for k, v in where[last.id].value if k.value == key), where[last.id])
+            self.r.error(node, f"stage '{last.id}' ends {show(last.locks_at, self.tz)}, more than {MAX_SPAN.days} days after "
+                               f"stage '{first.id}' opens ({show(first.opens_at, self.tz)}); a campaign is one yearly cycle: check the years")
 
     def _check_working_days(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         tz = self.tz

@@ -2,7 +2,8 @@
 
 Each kind has `KIND.txt` (blocks `subject` and `body`) and `KIND.html` (block `body`);
 `message.*` wraps one recipient's items into one message. HTML is autoescaped, text is not;
-an undefined name is an error, never an empty string.
+an undefined name is an error, never an empty string. Rendering is bounded in work, time
+and size (`sandbox`): a campaign's own templates cannot hang dqflow or exhaust its memory.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+
+from dqflow.sandbox import BoundedEnvironment, render, render_parts
 
 KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations")
 LAYOUT = "message"
@@ -28,8 +30,8 @@ def default_folder(locale: str) -> Path:
 
 
 @lru_cache(maxsize=8)
-def environment(folder: str) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+def environment(folder: str) -> BoundedEnvironment:
+    return BoundedEnvironment(
         loader=FileSystemLoader(folder),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
@@ -41,10 +43,9 @@ def environment(folder: str) -> SandboxedEnvironment:
 
 
 def render_blocks(folder: str, name: str, blocks: tuple[str, ...], context: dict) -> list[str]:
-    """The named blocks of one template, rendered with one context (building a context is most of the cost)."""
-    template = environment(folder).get_template(name)
-    scope = template.new_context(context)
-    return ["".join(template.blocks[block](scope)).strip() for block in blocks]
+    """The named blocks of one template, rendered within the sandbox's bounds with one context
+    (building a context is most of the cost of a small block)."""
+    return [text.strip() for text in render_parts(environment(folder).get_template(name), context, blocks)]
 
 
 def render_block(folder: str, name: str, block: str, context: dict) -> str:
@@ -108,7 +109,7 @@ def problems(folder: Path) -> list[tuple[str, int, str]]:
                 continue
             context = sample_context(kind)
             try:
-                template.render(context)  # render() maps errors back to template lines
+                render(template, context)  # errors come back with the template's lines
             except TemplateError as exc:
                 found.append((str(path), _line(exc), f"template {name} does not render: {exc}"))
     return found

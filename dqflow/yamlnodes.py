@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from dqflow.calendar import Duration, parse_local
+from dqflow import text as texts
+from dqflow.calendar import Duration, checked_day, parse_local
 from dqflow.errors import Problem
 
 EMAIL = re.compile(r"[^@\s<>,;\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -31,6 +32,33 @@ class NodeReader:
         self.filename = filename
         self.base = base
         self.problems: list[Problem] = []
+
+    def document(self, text: str, what: str) -> yaml.Node | None:
+        """The one YAML document of `text`, composed (not constructed) so every value keeps its
+        position; None with the problem recorded when it is not valid YAML or not one document."""
+        try:
+            documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            self.problems.append(Problem(self.filename, line, col, f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}"))
+            return None
+        except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives only its offset
+            line = text.count("\n", 0, exc.position) + 1
+            column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            self.problems.append(Problem(self.filename, line, column,
+                                         f"character #x{exc.character:04x} is not allowed in YAML; remove it or write it escaped"))
+            return None
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(self.filename, 1, 1, "YAML syntax: " + " ".join(str(exc).split())))
+            return None
+        except RecursionError:
+            self.problems.append(Problem(self.filename, 1, 1, "YAML nesting too deep"))
+            return None
+        if len(documents) != 1 or documents[0] is None:
+            self.error(documents[1] if len(documents) > 1 else None, f"{what} holds exactly one YAML document")
+            return None
+        return documents[0]
 
     def _add(self, node: yaml.Node | None, message: str, severity: str, file: str | None = None) -> None:
         mark = node.start_mark if node is not None else None
@@ -94,41 +122,49 @@ class NodeReader:
             return None
         return value
 
-    def one_line(self, node: yaml.Node | None, what: str) -> str | None:
+    def one_line(self, node: yaml.Node | None, what: str, limit: int = texts.MAX_LINE) -> str | None:
         value = self.text(node, what)
         if value is not None and ("\n" in value or "\r" in value):
             self.error(node, f"{what} must fit on one line")
             return None
+        why = texts.problem(value.strip(), limit) if value is not None else None
+        if why is not None:  # refused here, at its position, rather than when it is stored or mailed
+            self.error(node, f"{what} {why}")
+            return None
         return value.strip() if value is not None else None
 
     def slug(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
+        value = self.one_line(node, what, texts.MAX_ID)
         if value is not None and not SLUG.fullmatch(value):
             self.error(node, f"{what} '{value}' must be lower-case letters, digits, '-' or '_' (like tomsk-2021)")
             return None
         return value
 
     def identifier(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
+        value = self.one_line(node, what, texts.MAX_ID)
         if value is not None and not re.fullmatch(r"[\w.-]+", value):
             self.error(node, f"{what} '{value}' may hold letters, digits, '.', '-' and '_' only")
             return None
         return value
 
     def email(self, node: yaml.Node | None, what: str) -> str | None:
-        value = self.one_line(node, what)
+        value = self.one_line(node, what, texts.MAX_EMAIL)
         if value is not None and not EMAIL.fullmatch(value):
             self.error(node, f"{what} '{value}' is not an email address (like dou2@example.org)")
             return None
         return value
 
-    def integer(self, node: yaml.Node | None, what: str, minimum: int = 0) -> int | None:
+    def integer(self, node: yaml.Node | None, what: str, minimum: int = 0, maximum: int = 10**9) -> int | None:
         if node is None:
             return None
         if not (isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == _INT and re.fullmatch(r"[0-9]+", node.value)):
             self.error(node, f"{what} must be a whole number")
             return None
-        value = int(node.value)
+        digits = node.value.lstrip("0") or "0"
+        if len(digits) > len(str(maximum)) or int(digits) > maximum:  # length first: int() of 5,000 digits raises
+            self.error(node, f"{what} must be at most {maximum}")
+            return None
+        value = int(digits)
         if value < minimum:
             self.error(node, f"{what} must be at least {minimum}")
             return None
@@ -162,9 +198,14 @@ class NodeReader:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             self.error(node, f"{what}: '{value}' is not a date; write 2021-12-31")
+            return None
+        try:
+            return checked_day(day, value)
+        except ValueError as exc:
+            self.error(node, f"{what}: {exc}")
             return None
 
     def duration(self, node: yaml.Node | None, what: str) -> Duration | None:
