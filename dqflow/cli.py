@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -590,6 +590,31 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
         click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
     else:
         click.echo(f"Рекомендации для ДОУ: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
+
+
+# -- the database ------------------------------------------------------------------
+
+
+@cli.command("migrate")
+@click.option("--check", is_flag=True, help="Only say where the schema stands; change nothing (exit 1 unless current).")
+@pass_app
+def migrate_command(app: App, check: bool) -> None:
+    """Bring the database to this dqflow's schema revision (every command also does it on first use)."""
+    if check:
+        shown, found = store.schema_state(app.db_url)
+        if found.current:
+            click.echo(f"database '{shown}': revision {found.revision}, current")
+            return
+        command = shlex.join(["dqflow", "--db", shown, "migrate"])
+        raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
+                          f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
+    shown, found = store.migrate(app.db_url)
+    if found is None or found.current:
+        click.echo(f"database '{shown}': revision {schema.HEAD}, current; nothing to do")
+    elif found.new:
+        click.echo(f"database '{shown}': created at revision {schema.HEAD}")
+    else:
+        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {found.describe()}")
 
 
 def main() -> None:

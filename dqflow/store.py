@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import Connection, DateTime, Index, event, insert, inspect, text
+from sqlalchemy import DateTime, Index, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
+from dqflow import schema
 from dqflow.calendar import UTC, as_utc
 from dqflow.errors import DqflowError, NotFound
 from dqflow.redact import redact, redact_url, url_secrets
@@ -219,8 +219,43 @@ def database_url(value: str | None) -> str:
 
 
 def connect(url: str | None = None) -> Engine:
-    """An engine with the tables in place: WAL and a busy timeout on SQLite, a new SQLite file private
-    to its owner, the audit table append-only. Messages never show the URL's password."""
+    """An engine on a database at the current schema revision (`schema`: a new one is created, an older
+    one upgraded in place, a newer one refused): WAL and a busy timeout on SQLite, a new SQLite file
+    private to its owner. Messages never show the URL's password."""
+    engine, shown, secrets = _open(url)
+    _schema_step(engine, shown, secrets, lambda: schema.ensure(engine, shown))
+    return engine
+
+
+def migrate(url: str | None = None) -> tuple[str, schema.State | None]:
+    """Bring the database to the current revision now: (the database as messages name it, the state it
+    was found in, or None when it was current already)."""
+    engine, shown, secrets = _open(url)
+    try:
+        return shown, _schema_step(engine, shown, secrets, lambda: schema.ensure(engine, shown))
+    finally:
+        engine.dispose()
+
+
+def schema_state(url: str | None = None) -> tuple[str, schema.State]:
+    """Where the database's schema stands, writing nothing: a missing SQLite file is not created, nor is
+    a database switched to WAL."""
+    engine, shown, secrets = _open(url, write=False)
+    try:
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        if path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path):
+            return shown, schema.State(None, False)
+
+        def read() -> schema.State:
+            with engine.connect() as connection:
+                return schema.state(connection)
+
+        return shown, _schema_step(engine, shown, secrets, read)
+    finally:
+        engine.dispose()
+
+
+def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
     url = database_url(url)
     shown, secrets = redact_url(url), url_secrets(url)
     try:
@@ -228,15 +263,21 @@ def connect(url: str | None = None) -> Engine:
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DqflowError(f"cannot use database '{shown}': {redact(str(exc), secrets)}; "
                           "pass --db PATH or a URL like postgresql+psycopg://host/db") from None
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and write:
         _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, shown, secrets
+
+
+def _schema_step(engine: Engine, shown: str, secrets: list[str], step):
     try:
-        _ensure_schema(engine)
+        return step()
+    except DqflowError as exc:
+        engine.dispose()
+        raise DqflowError(f"database '{shown}': {redact(str(exc), secrets)}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise DqflowError(f"cannot open database '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
-    return engine
 
 
 def _create_private(engine: Engine) -> None:
@@ -250,61 +291,6 @@ def _create_private(engine: Engine) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:
         pass  # it exists (keep its mode), or the folder is missing: SQLite's own error says so next
-
-
-# The audit log is append-only in the database itself, not only by convention of this code.
-_AUDIT_GUARDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sqlite": {
-        "audit_no_update": ("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
-                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END",),
-        "audit_no_delete": ("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
-                            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END",),
-    },
-    "postgresql": {
-        # A statement-level trigger also covers TRUNCATE, which row triggers and rules do not see.
-        "audit_append_only": (
-            "CREATE OR REPLACE FUNCTION dqflow_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only: ' || TG_OP || ' refused', "
-            "ERRCODE = 'restrict_violation'; END $$",
-            "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit "
-            "FOR EACH STATEMENT EXECUTE FUNCTION dqflow_audit_append_only()",
-        ),
-    },
-}
-
-
-def _missing_guards(connection: Connection) -> dict[str, tuple[str, ...]]:
-    guards = _AUDIT_GUARDS.get(connection.dialect.name, {})
-    if not guards:
-        return {}
-    if connection.dialect.name == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
-    else:
-        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
-    present = set(connection.execute(text(query)).scalars())
-    return {name: ddl for name, ddl in guards.items() if name not in present}
-
-
-def _ensure_schema(engine: Engine) -> None:
-    """Tables and audit guards, created once. A ready database is only read (a read-only copy opens),
-    and processes starting together on a new database create it one after the other."""
-    with engine.connect() as connection:
-        names = set(inspect(connection).get_table_names())
-        if set(SQLModel.metadata.tables) <= names and not _missing_guards(connection):
-            return
-    with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        elif engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key("dqflow-schema")})
-        SQLModel.metadata.create_all(connection)
-        for statements in _missing_guards(connection).values():
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-
-
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

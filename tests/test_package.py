@@ -4,6 +4,7 @@ import email
 import email.policy
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -110,6 +111,17 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     assert (empty / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
     run([dqflow, "validate", "tomsk-2021.yaml"], cwd=empty, env=env)
     run([dqflow, "simulate", "tomsk-2021.yaml", "--maildir", "out/"], cwd=empty, env=env)
+
+    # The migrations are package data too: a new database is made at the head, a release's is upgraded.
+    from dqflow import schema
+
+    made = run([dqflow, "--db", "new.db", "migrate"], cwd=empty, env=env)
+    assert made.stdout == f"database 'sqlite:///new.db': created at revision {schema.HEAD}\n"
+    with sqlite3.connect(empty / "release.db") as connection:
+        connection.executescript((ROOT / "tests" / "data" / "release-1a76da4.sqlite.sql").read_text(encoding="utf-8"))
+    run([dqflow, "--db", "release.db", "status", "--now", "2021-12-03 12:00"], cwd=empty, env=env)
+    assert run([dqflow, "--db", "release.db", "migrate", "--check"], cwd=empty, env=env).stdout == (
+        f"database 'sqlite:///release.db': revision {schema.HEAD}, current\n")
 
     emails = sorted((empty / "out").glob("*.eml"))
     assert len(emails) > 100  # the Tomsk replay sends a few hundred

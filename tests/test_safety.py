@@ -263,9 +263,11 @@ def test_the_audit_table_refuses_update_and_delete_on_sqlite(tomsk: Cli, tmp_pat
 
 
 def test_a_database_without_the_guard_gets_it_on_first_use(tomsk: Cli, tmp_path: Path):
-    """A database made before the guard existed (same tables, no triggers) is protected once opened."""
+    """A database made before the guard existed (same tables, no triggers, and no version table: it
+    predates migrations too) is protected once opened."""
     path = tmp_path / "dqflow.db"
     with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE dqflow_version")
         connection.execute("DROP TRIGGER audit_no_update")
         connection.execute("DROP TRIGGER audit_no_delete")
         connection.execute("DELETE FROM audit WHERE action = 'load'")  # unguarded: possible

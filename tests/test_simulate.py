@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import TOMSK, Cli
+from dqflow import report
 
 TZ = ZoneInfo("Asia/Tomsk")
 CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
@@ -65,9 +67,11 @@ def runs(tmp_path_factory):
         "short1": simulate(tmp, "--seed", "1", "--until", UNTIL, "--json"),
         "short2": simulate(tmp, "--seed", "2", "--until", UNTIL, "--json"),
         "text": simulate(tmp, "--seed", "1", "--until", UNTIL),
+        "full_text": simulate(tmp, "--seed", "1"),
         "scenario": simulate(tmp, "--scenario", str(scenario), "--until", UNTIL, "--maildir", str(tmp / "s"), "--json"),
+        "scenario_text": simulate(tmp, "--scenario", str(scenario), "--until", UNTIL),
     }
-    return {"tmp": tmp, **{k: v if k == "text" else json.loads(v) for k, v in found.items()}}
+    return {"tmp": tmp, **{k: v if k.endswith("text") else json.loads(v) for k, v in found.items()}}
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +184,117 @@ def test_until_stops_early_with_the_same_history(runs):
     assert len(short["emails"]) < len(full["emails"])
 
 
-def test_the_human_timeline_tells_the_same_story(runs):
-    text = runs["text"]
-    assert "моделирование" in text and ("Asia/Tomsk" in text or "+07" in text)
-    assert "письм" in text
-    assert "fill-form" in text or STAGES["fill-form"]["title"] in text
-    assert "{" not in text.splitlines()[0]
+# -- the human timeline, line by line against the JSON ----------------------------------------
+
+STATUS = {v: k for k, v in report.STATUS_RU.items()}  # the Russian words back to the codes the JSON has
+STATE = {v: k for k, v in report.STATE_RU.items()}
+WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+LINE_FORMS = [  # every form an entry line may take, and the key it stands for
+    (re.compile(r"письм(?:о|а \((?P<n>\d+)\)) «(?P<subject>.+)» → (?P<to>\S+(?:, \S+)*)"), "mail"),
+    (re.compile(r"ДОУ (?P<inst>\S+) сдал\(а\) «(?P<stage>[^»]+)»: (?P<to>.+)"), "submit"),
+    (re.compile(r"эксперт (?P<expert>\S+) проверил\(а\) ДОУ (?P<inst>\S+) \(«(?P<stage>[^»]+)»\): этап ДОУ (?P<to>.+)"), "review"),
+    (re.compile(r"ДОУ (?P<inst>\S+): срок «(?P<stage>[^»]+)» продлён"), "extend"),
+    (re.compile(r"ДОУ (?P<inst>\S+): отказ — (?P<reason>.+)"), "refused"),
+    (re.compile(r"(?P<stage>\S+): список экспертов составлен"), "draw"),
+    (re.compile(r"(?P<stage>\S+): ДОУ (?P<inst>\S+) (?P<source>.+) → (?P<dest>.+)"), "move"),
+    (re.compile(r"(?P<stage>\S+): (?P<n>\d+) ДОУ (?P<source>.+) → (?P<dest>.+)"), "moves"),
+    (re.compile(r"(?P<stage>\S+): (?P<source>[^→]+) → (?P<dest>.+)"), "stage"),
+]
+
+
+def json_keys(run: dict) -> tuple[Counter, Counter, set]:
+    """What the JSON says happened, minute by minute: event keys, (minute, subject, to) of each email,
+    and the ДОУ moves by name (the text names a ДОУ only where it moved alone)."""
+    minute = lambda text: at(text).astimezone(TZ).replace(second=0)  # noqa: E731
+    events, named = Counter(), set()
+    for e in run["events"]:
+        when, kind = minute(e["at"]), e["type"]
+        if kind in ("submit", "review"):
+            events[(when, kind, e["stage"], e["institution"], e.get("expert"), e["to"])] += 1
+        elif kind == "extend":
+            events[(when, kind, e["stage"], e["institution"])] += 1
+        elif kind == "refused":
+            events[(when, kind, e["institution"], e["reason"])] += 1
+        elif kind == "draw":
+            events[(when, kind, e["stage"])] += 1
+        elif e.get("institution"):
+            events[(when, "move", e["stage"], e["from"], e["to"])] += 1
+            named.add((when, e["stage"], e["institution"], e["from"], e["to"]))
+        else:
+            events[(when, "stage", e["stage"], e["from"], e["to"])] += 1
+    emails = Counter((minute(m["at"]), m["subject"], m["to"]) for m in run["emails"])
+    return events, emails, named
+
+
+def read_timeline(text: str, campaign_title: str) -> tuple[Counter, Counter, list, list[str]]:
+    """The text, every line of it accounted for: (event keys, email keys, ДОУ moves named on their own
+    line, the summary lines). A line of no known form fails the test."""
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    lines = text[:-1].split("\n")
+    assert lines[0] == f"{campaign_title} — моделирование, время Asia/Tomsk, UTC+07:00"
+    events, emails, named, times = Counter(), Counter(), [], []
+    day, n = None, 1
+    while n < len(lines) and not lines[n].startswith("Итого: "):
+        line = lines[n]
+        n += 1
+        if line == "":
+            continue
+        if header := re.fullmatch(r"(\d\d\.\d\d\.\d{4}) \((..)\)", line):
+            new_day = datetime.strptime(header[1], "%d.%m.%Y").date()
+            assert header[2] == WEEKDAYS[new_day.weekday()], line
+            assert day is None or new_day > day, line  # each day once, in order
+            assert lines[n - 2] == "", line  # a blank line before each day
+            day = new_day
+            continue
+        entry = re.fullmatch(r"  (\d\d):(\d\d)  (.+)", line)
+        assert entry and day is not None, f"not a timeline line: {line!r}"
+        when = datetime.combine(day, time(int(entry[1]), int(entry[2])), TZ)
+        times.append(when)
+        form, found = next(((kind, m) for pattern, kind in LINE_FORMS if (m := pattern.fullmatch(entry[3]))), (None, None))
+        assert form, f"no known form: {line!r}"
+        if form == "mail":
+            to = found["to"].split(", ")
+            assert len(to) == len(set(to)) and (int(found["n"]) == len(to) >= 3 if found["n"] else len(to) < 3), line
+            emails.update((when, found["subject"], address) for address in to)
+        elif form in ("submit", "review"):
+            events[(when, form, found["stage"], found["inst"], found.groupdict().get("expert"), STATUS[found["to"]])] += 1
+        elif form == "extend":
+            events[(when, form, found["stage"], found["inst"])] += 1
+        elif form == "refused":
+            events[(when, form, found["inst"], found["reason"])] += 1
+        elif form == "draw":
+            events[(when, form, found["stage"])] += 1
+        elif form in ("move", "moves"):
+            key = (when, "move", found["stage"], STATUS[found["source"]], STATUS[found["dest"]])
+            events[key] += int(found["n"]) if form == "moves" else 1
+            if form == "move":
+                named.append((when, found["stage"], found["inst"], key[3], key[4]))
+        else:
+            events[(when, "stage", found["stage"], STATE[found["source"]], STATE[found["dest"]])] += 1
+    assert times == sorted(times)  # in the order it happened
+    return events, emails, named, lines[n:]
+
+
+@pytest.mark.parametrize("text_run, json_run", [("text", "short1"), ("full_text", "a"), ("scenario_text", "scenario")])
+def test_the_human_timeline_tells_the_same_story_as_the_json_line_by_line(runs, text_run: str, json_run: str):
+    """Every line of `simulate`'s text is an event or the emails of one moment in its --json, and every
+    event and email of the JSON is on a line; the totals are the JSON summary's."""
+    run = runs[json_run]
+    events, emails, named, summary = read_timeline(runs[text_run], CAMPAIGN["campaign"]["title"])
+    expected_events, expected_emails, expected_named = json_keys(run)
+    assert events == expected_events
+    assert emails == expected_emails
+    assert set(named) <= expected_named and len(named) == len(set(named))
+
+    totals = run["summary"]
+    assert summary[0] == (f"Итого: писем {totals['emails']} (адресатов {totals['recipients']}), сдано {totals['submissions']}, "
+                          f"отзывов экспертов {totals['reviews']}, продлений {totals['extensions']}, отказов {totals['refused']}.")
+    assert summary[1:] == [f"  {stage}: " + ", ".join(f"{report.STATUS_RU[k]} {n}" for k, n in counts.items())
+                           for stage, counts in totals["statuses"].items()]
+    kinds = {key[1] for key in events}
+    assert {"move", "stage", "submit"} <= kinds  # the replay has something of each to check
+    assert json_run != "a" or {"review", "extend", "draw"} <= kinds
+    assert json_run != "scenario" or "refused" in kinds
 
 
 def test_a_scenario_file_is_honoured(runs):

@@ -1,0 +1,1 @@
+"""The revisions, read by Alembic from this folder (not imported as a package)."""

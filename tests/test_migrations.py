@@ -1,0 +1,527 @@
+"""Migrations (issue 8, item 5): a database made by the previous release (1a76da4) upgrades in place
+on SQLite and PostgreSQL, keeps its data and then works with every command; a new database equals
+the models; an up-to-date one is only read; a newer one is refused; processes starting together
+upgrade once; a failed upgrade changes nothing.
+
+The release databases are SQL dumps that the 1a76da4 code itself made (tests/data/make_release_dumps.sh).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import click
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from conftest import ROOT, TOMSK, Cli
+from dqflow import schema, skips, store
+from dqflow.cli import cli
+from dqflow.redact import redact_url
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
+
+DATA = Path(__file__).resolve().parent / "data"
+BACKENDS = ["sqlite", "postgresql"]
+
+# What the release stored as English sentences, as codes now (dqflow.skips); every reason in the dumps.
+REASONS = {
+    "its time had passed when it was planned": "planned-late",
+    "its moment passed before it could be sent": "expired",
+    "it would go out before the stage opens": "before-opening",
+    "the deadline moved": "deadline-moved",
+    "already submitted": "submitted",
+    "the stage is done, not missed": "not-missed:done",
+    "the stage is excused, not missed": "not-missed:excused",
+    "this expert already reviewed the ДОУ": "reviewed",
+    "same send time as rule 'opens'": "same-moment:opens",
+    "superseded by a later reminder for the same deadline": "superseded",
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path: Path) -> str:
+    """A database URL on each backend; the PostgreSQL one skips with the reason where there is no server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dqflow.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def dialect(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def restore_release(url: str) -> None:
+    """The database 1a76da4 made, from its dump."""
+    if dialect(url) == "sqlite":
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            connection.executescript((DATA / "release-1a76da4.sqlite.sql").read_text(encoding="utf-8"))
+            connection.execute("PRAGMA journal_mode=WAL")  # as 1a76da4 left its databases
+        return
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
+        connection.execute((DATA / "release-1a76da4.postgresql.sql").read_text(encoding="utf-8"))
+
+
+def plain(url: str) -> Engine:
+    """An engine that is not dqflow's: it neither creates nor upgrades anything."""
+    return create_engine(url)
+
+
+def contents(url: str) -> dict[str, list[dict]]:
+    """Every row of the release's tables, in a stable order, as the driver returns it."""
+    engine = plain(url)
+    try:
+        with engine.connect() as connection:
+            return {table: [dict(row) for row in connection.execute(
+                        text(f"SELECT * FROM {table} ORDER BY {', '.join(sorted(columns))}")).mappings()]
+                    for table, columns in schema.RELEASE_TABLES.items()}
+    finally:
+        engine.dispose()
+
+
+def shape(url: str) -> dict:
+    """Tables with their columns, keys, constraints and indexes (names included), triggers, and the
+    version: what two databases must share to be the same schema."""
+    engine = plain(url)
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            found = {}
+            for table in sorted(inspector.get_table_names()):
+                found[table] = {
+                    "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+                    "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+                    "foreign keys": sorted((fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                                           for fk in inspector.get_foreign_keys(table)),
+                    "unique": sorted((u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)),
+                    "indexes": sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"])) for ix in inspector.get_indexes(table)),
+                }
+            found["triggers"] = sorted(triggers(connection))
+            return found
+    finally:
+        engine.dispose()
+
+
+def triggers(connection) -> list[str]:
+    if connection.dialect.name == "sqlite":
+        return list(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    return list(connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+
+
+def revision(url: str) -> str | None:
+    engine = plain(url)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(schema.VERSION_TABLE):
+                return None
+            return connection.execute(text(f"SELECT version_num FROM {schema.VERSION_TABLE}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def differences(url: str) -> list:
+    """What Alembic's autogenerate would change to make the database equal the models."""
+    engine = plain(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": schema.VERSION_TABLE, "compare_type": True})
+            return compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+
+def alembic(url: str, action: str, target: str) -> None:
+    """Run an Alembic command on the package's migrations (what dqflow itself never does: downgrade)."""
+    engine = plain(url)
+    try:
+        with engine.begin() as connection:
+            getattr(command, action)(schema._config(connection), target)
+    finally:
+        engine.dispose()
+
+
+# -- the revisions ---------------------------------------------------------------------------
+
+
+def test_the_head_is_the_newest_revision_of_one_chain():
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(schema._config())
+    assert scripts.get_heads() == [schema.HEAD]
+    chain = [s.revision for s in scripts.walk_revisions()]
+    assert chain == [f"{n:04d}" for n in range(len(chain), 0, -1)]  # 0002, 0001: one line, numbered in order
+    assert schema.BASELINE == chain[-1]
+
+
+def test_revision_0001_is_the_schema_of_the_release(backend: str, tmp_path: Path):
+    """The first revision makes the very schema 1a76da4's own create_all made: the same tables, columns,
+    keys, constraint and index names."""
+    alembic(backend, "upgrade", "0001")
+    made_by_revision = shape(backend)
+    del made_by_revision[schema.VERSION_TABLE]
+
+    release = f"sqlite:///{tmp_path / 'release.db'}" if dialect(backend) == "sqlite" else None
+    if release is None:
+        import psycopg
+
+        admin = backend.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + "/test"
+        name = f"dqflow_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        release = backend.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        restore_release(release)
+        assert shape(release) == made_by_revision
+        assert {t: {c for c, _, _ in made_by_revision[t]["columns"]} for t in schema.RELEASE_TABLES} == schema.RELEASE_TABLES
+    finally:
+        if dialect(backend) == "postgresql":
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_a_new_database_is_made_at_the_head_and_equals_the_models(backend: str):
+    store.connect(backend).dispose()
+    assert revision(backend) == schema.HEAD
+    assert differences(backend) == []
+    expected = {"sqlite": ["audit_no_delete", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
+    assert shape(backend)["triggers"] == expected
+
+
+# -- a database of the previous release ------------------------------------------------------
+
+
+def every_leaf_command(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    found = set()
+    for name, sub in group.commands.items():
+        if isinstance(sub, click.Group):
+            found |= every_leaf_command(sub, prefix + (name,))
+        else:
+            found.add(prefix + (name,))
+    return found
+
+
+def daemon_log(process: subprocess.Popen, until: re.Pattern, timeout: float = 60) -> list[str]:
+    """The daemon's log lines, read as they come until one matches (or the time is up); the rest are
+    collected in the background."""
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read():
+        for line in process.stderr:
+            lines.append(line)
+            if until.search(line):
+                seen.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not seen.wait(timeout):
+        process.kill()
+        pytest.fail(f"the daemon did not get there in {timeout} s: {''.join(lines)}")
+    return lines
+
+
+def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_every_command(
+        backend: str, tmp_path: Path, smtp_server):
+    restore_release(backend)
+    before = contents(backend)
+    assert revision(backend) is None and shape(backend)["triggers"] == []
+    sent_before = {r["key"]: r["message_id"] for r in before["outbox"] if r["state"] == "sent"}
+    assert len(sent_before) > 20 and before["review"] and before["extension"]
+
+    dq = Cli(backend, env=smtp_server.env())
+    ran: set[tuple[str, ...]] = set()
+
+    def ok(*args: str, input: str | None = None) -> str:
+        ran.add(tuple(args[:2]) if isinstance(cli.commands[args[0]], click.Group) else (args[0],))
+        return dq.ok(*args, input=input)
+
+    # The first command upgrades it, and it still reads as the release left it.
+    status = json.loads(ok("status", "--json", "--now", "2021-12-03 12:00"))
+    assert revision(backend) == schema.HEAD
+
+    after = contents(backend)
+    assert after.keys() == before.keys()
+    for table in schema.RELEASE_TABLES:
+        if table != "outbox":
+            assert after[table] == before[table], table
+    assert [{**r, "reason": None} for r in after["outbox"]] == [{**r, "reason": None} for r in before["outbox"]]
+    old_reasons = {r["reason"] for r in before["outbox"] if r["state"] == "skipped"}
+    assert old_reasons == set(REASONS)  # the dump has each of them; none is left unknown
+    for old, new in zip(before["outbox"], after["outbox"]):
+        assert new["reason"] == (REASONS[old["reason"]] if old["state"] == "skipped" else old["reason"])
+        if new["state"] == "skipped":
+            assert skips.parse(new["reason"])[0] is not None
+    assert differences(backend) == []  # the upgraded schema is the models'
+
+    fill = next(s for s in status["stages"] if s["id"] == "fill-form")
+    assert fill["counts"] == {"upcoming": 0, "open": 1, "done": 2, "late": 0, "missed": 7, "excused": 1}, fill["counts"]
+    assert next(i for i in status["institutions"] if i["id"] == "4")["stages"]["fill-form"] == "open"  # its extension
+    assert ("29.11.2021 12:00  fill-form: срок продлён; до 03.12.2021 23:59; причина: ответственный на больничном"
+            in ok("history", "4").splitlines())  # the release's audit trail, read by today's code
+    history = json.loads(ok("history", "5", "--json"))
+    assert [(h["stage"], h["action"], h["to"]) for h in history][:4] == [
+        ("fill-form", "open", "open"), ("fill-form", "submit", "done"), ("review1", "open", "open"), ("review1", "review", None)]  # one of two experts
+
+    # Every command on it.
+    ok("status", "--institution", "4", "--now", "2021-12-03 12:00")
+    ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-12-03 12:00")
+    ok("extend", "15", "--stage", "fill-form", "--until", "2021-12-06", "--reason", "после праздника", "--now", "2021-12-03 12:00")
+    ok("excuse", "35", "--stage", "review1", "--reason", "нет экспертов", "--now", "2021-12-03 12:00")
+    ok("tick", "--now", "2021-12-03 12:30")
+    lists = json.loads(ok("experts", "show", "list1", "--json"))
+    experts_of = {a["institution"]: a["experts"] for a in lists["assignments"]}
+    ok("review", "2", "--stage", "review1", "--expert", experts_of["2"][0], "--level", "conditions=2",
+       "--recommendations", "-", "--now", "2021-12-04 10:00", input="Дополнить ссылки.")
+    reviews = tmp_path / "reviews.csv"
+    with reviews.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["institution", "stage", "expert", "levels", "recommendations"],
+                                      ["2", "review1", experts_of["2"][1], "conditions=3", "Хорошо."]])
+    ok("review", "--import", str(reviews), "--now", "2021-12-04 11:00")
+    ok("recommendations", "send", "review1", "--now", "2021-12-04 12:00")
+    ok("why", "dou2@example.org")
+    ok("remind", "--dry-run", "--now", "2021-12-06 09:00")
+
+    sent = ok("send", "--now", "2021-12-06 10:00")
+    assert sent.startswith("sent ") and int(sent.split()[1].rstrip(",")) > 0, sent
+
+    ok("experts", "assign", "list2", "--now", "2021-12-08 09:00")
+    list2 = {a["institution"]: a["experts"] for a in json.loads(ok("experts", "show", "list2", "--json"))["assignments"]}
+    ok("experts", "set", "list2", "2", *reversed(list2["2"]), "--now", "2021-12-08 09:30")
+    ok("experts", "diff", "list1", "list2")
+    ok("tick", "--now", "2021-12-08 10:00")
+
+    received = len(smtp_server.messages)
+    daemon = subprocess.Popen([sys.executable, "-m", "dqflow", "--db", backend, "run", "--now", "2021-12-08 10:00",
+                               "--max-sleep", "1", "-v"], cwd=ROOT, env={**os.environ, **smtp_server.env()},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = daemon_log(daemon, until=re.compile(r"wake at \S+: \d+ changes, [1-9]\d* sent"))  # a whole wake that sent
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        pytest.fail(f"dqflow run did not stop on SIGTERM: {''.join(log)}")
+    assert daemon.returncode == 0 and "Traceback" not in "".join(log), "".join(log)
+    assert len(smtp_server.messages) > received
+    ran.add(("run",))
+
+    ledger = json.loads(ok("outbox", "--json"))
+    assert len({r["key"] for r in ledger}) == len(ledger)
+    assert {r["key"]: r["message_id"] for r in ledger if r["key"] in sent_before} == sent_before
+    resent = {m.message["Message-ID"] for m in smtp_server.messages} & set(sent_before.values())
+    assert not resent  # nothing the release had sent goes out again
+    ok("outbox", "--state", "sent")
+
+    assert "nothing changed" in ok("load", str(TOMSK), "--now", "2021-12-08 11:00")
+    assert ok("migrate", "--check").endswith(f"revision {schema.HEAD}, current\n")
+    ok("migrate")
+    # Commands that do not open the database, for completeness of the walk.
+    ok("validate", str(TOMSK))
+    ok("init", str(tmp_path / "starter"))
+    ok("simulate", str(TOMSK), "--until", "2021-11-20")
+    assert ran >= every_leaf_command(), every_leaf_command() - ran
+
+    with plain(backend).connect() as connection:  # the audit log is append-only now
+        with pytest.raises(Exception, match="append-only"):
+            connection.execute(text("DELETE FROM audit"))
+
+
+def test_a_database_of_an_unreleased_dqflow_after_the_release_upgrades_too(backend: str):
+    """Made by main between 1a76da4 and migrations: lease table, new index, triggers, codes, no version table."""
+    dq = Cli(backend)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", "2021-11-22 10:00")
+    made = shape(backend)
+    engine = plain(backend)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {schema.VERSION_TABLE}"))
+    engine.dispose()
+    before = contents(backend)
+
+    dq.ok("tick", "--now", "2021-11-22 10:00")
+    assert revision(backend) == schema.HEAD
+    assert shape(backend) == made  # each step saw what was there: no second trigger, index or table
+    assert contents(backend) == before
+
+
+# -- opening, refusing, checking -------------------------------------------------------------
+
+
+def test_opening_an_up_to_date_database_only_reads_two_things(backend: str):
+    """Two queries: is there a version table, which revision is in it. No DDL, no write lock."""
+    store.connect(backend).dispose()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        store.connect(backend).dispose()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    words = [s.split()[0].upper() for s in statements]
+    assert set(words) <= {"SELECT", "PRAGMA"}, statements  # no DDL, no write, no BEGIN IMMEDIATE
+    assert not any(w in s.upper() for s in statements for w in ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE"))
+    queries = [s for s in statements if not s.upper().startswith("PRAGMA")]
+    assert queries[-1] == f"SELECT version_num FROM {schema.VERSION_TABLE}"  # the listener saw the opening
+    assert len(queries) <= 4, queries  # the dialect's own probes and the version
+
+
+def test_a_database_newer_than_the_code_is_refused_in_one_line(backend: str):
+    dq = Cli(backend)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    engine = plain(backend)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {schema.VERSION_TABLE} SET version_num = '0099'"))
+    engine.dispose()
+    before = contents(backend), shape(backend)
+
+    for args in (["status"], ["tick", "--now", "2021-12-01"], ["migrate"], ["migrate", "--check"]):
+        result = dq(*args)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.splitlines() == [
+            f"error: database '{redact_url(backend)}': its schema revision 0099 is newer than this dqflow, which knows "
+            f"revisions up to {schema.HEAD}; use the dqflow that upgraded it, or a newer one"], result.stderr
+    assert (contents(backend), shape(backend)) == before
+
+
+def test_migrate_check_says_what_to_run_and_writes_nothing(tmp_path: Path):
+    path = tmp_path / "dqflow.db"
+    dq = Cli(f"sqlite:///{path}")
+
+    missing = dq("migrate", "--check")
+    assert missing.exit_code == 1 and not path.exists()
+    assert missing.stderr == (f"error: database 'sqlite:///{path}' is new (no dqflow tables yet); this dqflow needs revision "
+                              f"{schema.HEAD}, which any command's first use creates, and so does: dqflow --db sqlite:///{path} migrate\n")
+
+    restore_release(dq.db_url)
+    dump = list(sqlite3.connect(path).iterdump())
+    old = dq("migrate", "--check")
+    assert old.exit_code == 1 and old.stderr.startswith(f"error: database 'sqlite:///{path}' is at revision 0001 (made before migrations")
+    assert old.stderr.endswith(f"upgrades to, and so does: dqflow --db sqlite:///{path} migrate\n")
+    assert list(sqlite3.connect(path).iterdump()) == dump
+
+    assert dq.ok("migrate") == (f"database 'sqlite:///{path}': upgraded to revision {schema.HEAD}; it was at revision 0001 "
+                                "(made before migrations, by the release 1a76da4 or an unreleased dqflow after it)\n")
+    assert dq.ok("migrate", "--check") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current\n"
+    assert dq.ok("migrate") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current; nothing to do\n"
+
+    new = tmp_path / "new.db"
+    assert Cli(f"sqlite:///{new}").ok("migrate") == f"database 'sqlite:///{new}': created at revision {schema.HEAD}\n"
+
+
+def test_an_upgrade_that_fails_changes_nothing_and_names_the_command(backend: str):
+    """The last step of revision 0002 (rewriting skip reasons) fails at the database, after its DDL ran."""
+    restore_release(backend)
+    engine = plain(backend)
+    with engine.begin() as connection:
+        if dialect(backend) == "sqlite":
+            connection.execute(text("CREATE TRIGGER outbox_frozen BEFORE UPDATE ON outbox "
+                                    "BEGIN SELECT RAISE(ABORT, 'outbox frozen by the test'); END"))
+        else:
+            connection.execute(text("CREATE FUNCTION outbox_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                    "RAISE EXCEPTION 'outbox frozen by the test'; END $$"))
+            connection.execute(text("CREATE TRIGGER outbox_frozen BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_frozen()"))
+    engine.dispose()
+    before = contents(backend), shape(backend)
+
+    result = Cli(backend)("status", "--now", "2021-12-03 12:00")
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "outbox frozen by the test" in line and "changed nothing" in line
+    assert line.endswith(f"run: dqflow --db {backend} migrate")
+    assert (contents(backend), shape(backend)) == before  # no lease table, old index, no guards, no version
+
+
+def test_a_read_only_database_that_needs_an_upgrade_is_refused_with_the_command(tmp_path: Path):
+    path = tmp_path / "dqflow.db"
+    restore_release(f"sqlite:///{path}")
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    result = Cli(read_only)("status")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: database '{read_only}': it is at revision 0001 (made before migrations, by the release 1a76da4 or an "
+        f"unreleased dqflow after it) and this dqflow needs revision {schema.HEAD}; upgrading it in place failed (attempt "
+        f"to write a readonly database) and changed nothing; as a user who may change it, run: dqflow --db '{read_only}' migrate"]
+
+
+def test_a_database_with_part_of_the_tables_is_refused(tmp_path: Path):
+    path = tmp_path / "dqflow.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE campaign (id VARCHAR PRIMARY KEY, title VARCHAR)")
+    result = Cli(f"sqlite:///{path}")("status")
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert "not the schema of any dqflow release (missing: campaign.definition, campaign.digest" in line
+    assert line.endswith("nothing was changed: load the campaign into a new database")
+    with sqlite3.connect(path) as connection:
+        assert [r[0] for r in connection.execute("SELECT name FROM sqlite_master")] == ["campaign", "sqlite_autoindex_campaign_1"]
+
+
+def test_revision_0002_downgrades_to_the_release(tmp_path: Path):
+    """Not something dqflow does, but a revision that cannot be undone is a revision untested."""
+    url = f"sqlite:///{tmp_path / 'dqflow.db'}"
+    restore_release(url)
+    release, data = shape(url), contents(url)
+    store.connect(url).dispose()
+    alembic(url, "downgrade", "0001")
+    downgraded = shape(url)
+    del downgraded[schema.VERSION_TABLE]
+    assert downgraded == release and contents(url) == data
+
+
+# -- processes starting together -------------------------------------------------------------
+
+# Each process imports dqflow, says it is ready, then waits at a gate, so all open the database at once.
+GATED = """
+import os, sys, time
+from dqflow.cli import main
+ready, gate = sys.argv[1:3]
+open(ready, "w").close()
+while not os.path.exists(gate):
+    time.sleep(0.002)
+sys.argv = ["dqflow", *sys.argv[3:]]
+main()
+"""
+
+
+def test_processes_starting_together_upgrade_the_release_database_once(backend: str, tmp_path: Path):
+    restore_release(backend)
+    before = contents(backend)
+    gate = tmp_path / "gate"
+    ready = [tmp_path / f"ready-{n}" for n in range(4)]
+    processes = [subprocess.Popen([sys.executable, "-c", GATED, str(flag), str(gate), "--db", backend, "status", "--json",
+                                   "--now", "2021-12-03 12:00"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for flag in ready]
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.touch()
+    results = [process.communicate(timeout=120) for process in processes]
+    assert [p.returncode for p in processes] == [0] * len(processes), [err for _, err in results]
+    assert len({out for out, _ in results}) == 1  # every one saw the same campaign
+
+    assert revision(backend) == schema.HEAD and differences(backend) == []
+    after = contents(backend)
+    assert {k: v for k, v in after.items() if k != "outbox"} == {k: v for k, v in before.items() if k != "outbox"}
+    assert [r["reason"] for r in after["outbox"]] == [REASONS.get(r["reason"], r["reason"]) if r["state"] == "skipped"
+                                                      else r["reason"] for r in before["outbox"]]
+    expected = {"sqlite": ["audit_no_delete", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
+    assert shape(backend)["triggers"] == expected
