@@ -35,10 +35,12 @@ class Daemon:
         self.wakes = 0
         self.failing = 0  # wake-ups in a row that found the server failing
         self.next_at: datetime | None = None  # on the daemon's own clock: when it wakes next
+        self.waking: asyncio.Task | None = None  # the wake-up running now, if any
 
     async def wake(self) -> None:
         now = self.clock()
         self.wakes += 1
+        self.waking = asyncio.current_task()
         next_at = None
         try:
             result = await wake(self.db, self.campaign_id, now, self.transport, sender=self.sender, budget=self.budget,
@@ -52,8 +54,13 @@ class Daemon:
                             report.detail, report.deferred)
             log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(result.changes),
                      report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
+        except asyncio.CancelledError:  # stopping: each message sent so far is recorded; the rest waits for the next run
+            log.info("wake at %s interrupted: the daemon is stopping", now.isoformat())
+            return
         except Exception:  # the daemon outlives a bad wake-up; the next one retries from stored state
             log.exception("wake at %s failed", now.isoformat())
+        finally:
+            self.waking = None
         self._schedule(now, next_at)
 
     def _schedule(self, now: datetime, next_at: datetime | None) -> None:
@@ -78,6 +85,9 @@ class Daemon:
             await self.stopped.wait()
         finally:
             self.scheduler.shutdown(wait=False)
+            if self.waking is not None:  # a wake-up in the middle of sending: stop it now, not at its end
+                self.waking.cancel()
+                await asyncio.gather(self.waking, return_exceptions=True)
             await self.transport.close()
             log.info("stopped after %d wake-ups", self.wakes)
 

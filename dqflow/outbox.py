@@ -84,11 +84,13 @@ class _Drain:
         self.ledger = _Ledger(self.db)
         try:
             await self._produce(queue)
-        finally:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
-            heartbeat.cancel()
+        finally:  # stopped from outside (the daemon's SIGTERM): what was recorded stays, the rest waits
+            for task in (*workers, heartbeat):
+                task.cancel()
+            await asyncio.gather(*workers, heartbeat, return_exceptions=True)
             self.ledger.close()
         if self.report.stopped:
             self._defer()

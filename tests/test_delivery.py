@@ -305,3 +305,19 @@ def test_a_handout_send_reads_the_same_number_of_times_at_any_roster_size(tmp_pa
         assert result["report"].count("sent") > n  # every expert (and the coordinator, and the ДОУ) got mail
         db.dispose()
     assert counts[0] == counts[1], counts
+
+
+def test_sigterm_stops_the_daemon_in_the_middle_of_a_send(crowd, smtp_server):  # noqa: F811
+    """A slow server, 300 messages due: SIGTERM after the first few ends the daemon at once and
+    cleanly; what was sent is recorded, and the next run sends the rest."""
+    smtp_server.delay = 0.05
+    proc = dqflow(str(crowd), "run", "--now", SEND_AT, "--max-sleep", "1", "-v", env=smtp_server.env())
+    assert smtp_server.wait_for(5, timeout=30)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and time.monotonic() - started < 10, err
+    assert "Traceback" not in err and "interrupted: the daemon is stopping" in err
+    recorded = {m for _, state, m in ledger(crowd) if state == "sent"}
+    assert recorded and recorded <= {m.message["Message-ID"] for m in smtp_server.messages}
+    assert 0 < due_left(crowd) < 300
