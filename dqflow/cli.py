@@ -407,8 +407,6 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
     """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
-        if stage_id and campaign.stage(stage_id) is None:
-            raise DqflowError(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         pending = [r for r in rows if r.state == "pending"]
         facts = skips.Facts.read(session, campaign.id, pending)
@@ -544,7 +542,7 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     else:
         if not (institution_id and stage_id and expert_id):
             raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
-        text = _read_recommendations(recommendations).strip() if recommendations else ""
+        text = _read_recommendations(recommendations) if recommendations else ""
         entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
     with app.transaction() as session:
         statuses = engine.review_many(session, campaign.id, entries, now)

@@ -241,16 +241,16 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
     audit: list[dict] = []
     done: list[tuple[ProgressRow, str]] = []
     for entry in entries:
+        text = entry.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
         try:
-            texts.check(entry.recommendations, "the recommendations", texts.MAX_NOTE)
+            texts.check(text, "the recommendations", texts.MAX_NOTE)
             experts.check_levels(campaign, entry.levels)
             row = _progress(session, campaign, entry.institution_id, entry.stage_id)
             stage = campaign.stage(entry.stage_id)
             if stage.actor != "expert":
                 raise NotAllowed(f"stage '{entry.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit")
             _check_can_act(campaign, row, f"review stage '{entry.stage_id}' for ДОУ '{entry.institution_id}'", now)
-            action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels,
-                                           entry.recommendations, now)
+            action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels, text, now)
         except NotFound as exc:
             raise NotFound(_located(entry, exc)) from None
         except NotAllowed as exc:

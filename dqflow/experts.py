@@ -185,22 +185,22 @@ def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
         area, sep, level = pair.partition("=")
         if not sep:
             raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
-        check_levels(campaign, {area: level})
+        check_levels(campaign, {area: level}, "--level")
         if area in found and found[area] != level:
             raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
         found[area] = level
     return found
 
 
-def check_levels(campaign: spec.Campaign, levels: dict[str, str]) -> dict[str, str]:
+def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "levels") -> dict[str, str]:
     """Every area and level of a review exists in the campaign (the engine's rule, whoever parsed them)."""
     areas = {a.id for a in campaign.areas}
     scale = {lv.id for lv in campaign.levels}
     for area, level in levels.items():
         if area not in areas:
-            raise DqflowError(f"--level: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
+            raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
         if level not in scale:
-            raise DqflowError(f"--level: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}")
+            raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}")
     return levels
 
 
