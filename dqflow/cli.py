@@ -407,8 +407,6 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
     """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
-        if stage_id and campaign.stage(stage_id) is None:
-            raise DqflowError(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         pending = [r for r in rows if r.state == "pending"]
         facts = skips.Facts.read(session, campaign.id, pending)
@@ -544,12 +542,13 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     else:
         if not (institution_id and stage_id and expert_id):
             raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
-        text = _read_recommendations(recommendations).strip() if recommendations else ""
-        entries = [(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
+        text = _read_recommendations(recommendations) if recommendations else ""
+        entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
     with app.transaction() as session:
-        rows = [engine.review(session, campaign.id, inst, stage, expert, marks, text, now) for inst, stage, expert, marks, text in entries]
-    for (inst, stage, expert, _, _), row in zip(entries, rows):
-        click.echo(f"ДОУ {inst}, этап {stage}: экспертиза {expert} записана; статус ДОУ: {report.STATUS_RU[row.status]}")
+        statuses = engine.review_many(session, campaign.id, entries, now)
+    for entry, status in zip(entries, statuses):
+        click.echo(f"ДОУ {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
+                   f"статус ДОУ: {report.STATUS_RU[status]}")
 
 
 def _read_recommendations(path: str) -> str:
@@ -576,16 +575,8 @@ def recommendations_group() -> None:
 @with_campaign
 def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage_id: str) -> None:
     """Queue each reviewed ДОУ's recommendations now, without waiting for the stage to lock."""
-    stage = campaign.stage(stage_id)
-    if stage is None or stage.actor != "expert":
-        reviews_ = ", ".join(s.id for s in campaign.stages if s.actor == "expert")
-        raise DqflowError(f"'{stage_id}' is not a review stage; review stages: {reviews_ or 'none'}")
-    if now < stage.opens_at:
-        raise DqflowError(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, campaign.tz)} ({campaign.timezone}); "
-                          "there are no reviews to send")
     with app.transaction() as session:
-        engine.reconcile(session, campaign.id, now)
-        queued = reminders.plan_recommendations(session, campaign, stage, now)
+        queued = engine.send_recommendations(session, campaign.id, stage_id, now)
     if not queued:
         click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
     else:

@@ -22,7 +22,7 @@ from dqflow.calendar import as_utc, iso, show
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
-    AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, StageRow, SubmissionRow,
+    AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, SubmissionRow,
     audit_many, campaign_row, lock_campaign, recorded_at,
 )
 
@@ -218,21 +218,89 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
            levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
-    texts.check(recommendations, "the recommendations", texts.MAX_NOTE)
+    entry = experts.ReviewEntry(institution_id, stage_id, expert_id, levels, recommendations)
+    return _record_reviews(session, campaign_id, [entry], now)[0][0]
+
+
+def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
+    """Record many reviews at `now` (an import): the ДОУ's status after each one, in order.
+
+    Each entry is held to exactly the rules of `review`, as if the entries were recorded one after
+    another; the campaign is reconciled once, not once per entry. The first entry that breaks a rule
+    refuses them all (the caller's transaction writes nothing), and its message starts with the
+    entry's `where` (FILE:LINE of an import)."""
+    return [status for _, status in _record_reviews(session, campaign_id, entries, now)]
+
+
+def _record_reviews(session: Session, campaign_id: str, entries: list[experts.ReviewEntry],
+                    now: datetime) -> list[tuple[ProgressRow, str]]:
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
-    row = _progress(session, campaign, institution_id, stage_id)
+    book = experts.ReviewBook(session, campaign)
+    written = recorded_at(session, now)
+    audit: list[dict] = []
+    done: list[tuple[ProgressRow, str]] = []
+    for entry in entries:
+        text = entry.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
+        try:
+            texts.check(text, "the recommendations", texts.MAX_NOTE)
+            experts.check_levels(campaign, entry.levels)
+            row = _progress(session, campaign, entry.institution_id, entry.stage_id)
+            stage = campaign.stage(entry.stage_id)
+            if stage.actor != "expert":
+                raise NotAllowed(f"stage '{entry.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit")
+            _check_can_act(campaign, row, f"review stage '{entry.stage_id}' for ДОУ '{entry.institution_id}'", now)
+            action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels, text, now)
+        except NotFound as exc:
+            raise NotFound(_located(entry, exc)) from None
+        except NotAllowed as exc:
+            raise NotAllowed(_located(entry, exc)) from None
+        except DqflowError as exc:
+            raise DqflowError(_located(entry, exc)) from None
+        base = {"campaign_id": campaign.id, "institution_id": entry.institution_id, "stage_id": stage.id, "at": now,
+                "recorded_at": written}
+        audit.append({**base, "action": action, "source": None, "dest": None,
+                      "detail": json.dumps({"expert": entry.expert_id, "levels": entry.levels}, ensure_ascii=False)})
+        if complete and Status(row.status) is Status.OPEN:
+            source, dest = fire(PROGRESS, row, "submit", at=now)
+            row.submitted_at = now
+            session.add(row)
+            audit.append({**base, "action": "submit", "source": source, "dest": dest,
+                          "detail": json.dumps({"reviews": "all experts reported"}, ensure_ascii=False)})
+        done.append((row, Status(row.status).value))
+    book.write()
+    audit_many(session, audit)
+    return done
+
+
+def _located(entry: experts.ReviewEntry, exc: DqflowError) -> str:
+    return f"{entry.where}: {exc}" if entry.where else str(exc)
+
+
+def send_recommendations(session: Session, campaign_id: str, stage_id: str, now: datetime) -> int:
+    """Queue each reviewed ДОУ's addressed recommendations now, without waiting for the review stage
+    to lock (which queues them by itself otherwise). Once per stage: returns how many were queued,
+    0 when they already were or when no review is recorded yet (then the lock still sends them)."""
+    campaign = definition(session, campaign_id)
     stage = campaign.stage(stage_id)
-    if stage.actor != "expert":
-        raise NotAllowed(f"stage '{stage_id}' is not a review stage; ДОУ submit to it with dqflow submit")
-    _check_can_act(campaign, row, f"review stage '{stage_id}' for ДОУ '{institution_id}'", now)
-    complete = experts.record_review(session, campaign, stage, institution_id, expert_id, levels, recommendations, now)
-    if complete and Status(row.status) is Status.OPEN:
-        source, dest = fire(PROGRESS, row, "submit", at=now)
-        row.submitted_at = now
-        _audit(session, row, "submit", now, source, dest, {"reviews": "all experts reported"})
-        session.add(row)
-    return row
+    if stage is None or stage.actor != "expert":
+        known = ", ".join(s.id for s in campaign.stages if s.actor == "expert") or "none"
+        refusal = NotFound if stage is None else NotAllowed
+        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}")
+    tz = campaign.tz
+    if now < stage.opens_at:
+        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({tz.key}); "
+                         "there are no reviews to send")
+    reconcile(session, campaign.id, now)
+    reviewed = session.exec(select(func.count()).select_from(ReviewRow).where(
+        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id)).one()
+    if not reviewed:  # queueing nothing would mark the stage's recommendations sent for good
+        return 0
+    queued = reminders.plan_recommendations(session, campaign, stage, now)
+    if queued:
+        session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action="recommendations-send", at=now,
+                             recorded_at=recorded_at(session, now), detail=json.dumps({"queued": queued})))
+    return queued
 
 
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,

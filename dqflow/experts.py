@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, select
 
 from dqflow import files, spec
@@ -165,44 +165,106 @@ def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> 
 # -- reviews -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One review to record: what an expert says about one ДОУ in one review stage. `where` names
+    where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
+
+    institution_id: str
+    stage_id: str
+    expert_id: str
+    levels: dict[str, str] = field(default_factory=dict)
+    recommendations: str = ""
+    where: str | None = None
+
+
 def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
     """`AREA=LEVEL` pairs checked against the campaign's areas and level scale."""
-    areas = {a.id for a in campaign.areas}
-    levels = {lv.id for lv in campaign.levels}
-    found = {}
+    found: dict[str, str] = {}
     for pair in pairs:
         area, sep, level = pair.partition("=")
         if not sep:
             raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
-        if area not in areas:
-            raise DqflowError(f"--level: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
-        if level not in levels:
-            raise DqflowError(f"--level: no level '{level}' in the campaign; levels: {', '.join(sorted(levels)) or 'none declared'}")
+        check_levels(campaign, {area: level}, "--level")
         if area in found and found[area] != level:
             raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
         found[area] = level
     return found
 
 
-def record_review(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str, expert_id: str,
-                  levels: dict[str, str], recommendations: str, now: datetime) -> bool:
-    """Store (or update) one review; True when every expert of the ДОУ has now reported."""
-    assigned = stored(session, campaign.id, stage.list).get(institution_id, [])
-    if expert_id not in assigned:
-        who = ", ".join(assigned) or "nobody yet"
-        raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
-                         f"(assigned: {who}); only they may review it")
-    row = session.get(ReviewRow, (campaign.id, stage.id, institution_id, expert_id))
-    action = "review" if row is None else "review-update"
-    row = row or ReviewRow(campaign_id=campaign.id, stage_id=stage.id, institution_id=institution_id, expert_id=expert_id, at=now)
-    row.at, row.levels, row.recommendations = now, json.dumps(levels, ensure_ascii=False, sort_keys=True), recommendations
-    session.add(row)
-    session.add(AuditRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage.id, action=action, at=now,
-                         recorded_at=recorded_at(session, now), detail=json.dumps({"expert": expert_id, "levels": levels}, ensure_ascii=False)))
-    session.flush()
-    reported = set(session.exec(select(ReviewRow.expert_id).where(
-        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id, ReviewRow.institution_id == institution_id)).all())
-    return set(assigned) <= reported
+def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "levels") -> dict[str, str]:
+    """Every area and level of a review exists in the campaign (the engine's rule, whoever parsed them)."""
+    areas = {a.id for a in campaign.areas}
+    scale = {lv.id for lv in campaign.levels}
+    for area, level in levels.items():
+        if area not in areas:
+            raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
+        if level not in scale:
+            raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}")
+    return levels
+
+
+class ReviewBook:
+    """The reviews of one transaction: each review stage's list and stored reviews are read once,
+    every review is checked against them in memory, and all are written at once by `write`.
+
+    So recording a thousand reviews costs a few statements per stage plus two executemany calls,
+    not a read of the whole expert list per review."""
+
+    def __init__(self, session: Session, campaign: spec.Campaign):
+        self.session, self.campaign = session, campaign
+        self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
+        self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
+        self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
+        self._writes: dict[tuple[str, str, str], dict] = {}  # (stage, ДОУ, expert) → the review's values
+
+    def _read(self, stage: spec.Stage) -> None:
+        if stage.id in self._assigned:
+            return
+        self._assigned[stage.id] = stored(self.session, self.campaign.id, stage.list)
+        pairs = self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
+            ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id)).all()
+        reported: dict[str, set[str]] = {}
+        for inst, expert in pairs:
+            reported.setdefault(inst, set()).add(expert)
+        self._reported[stage.id], self._stored[stage.id] = reported, {tuple(p) for p in pairs}
+
+    def record(self, stage: spec.Stage, institution_id: str, expert_id: str, levels: dict[str, str],
+               recommendations: str, now: datetime) -> tuple[str, bool]:
+        """Take one review (or a new version of one): its audit action ('review' or 'review-update')
+        and whether every expert of the ДОУ has now reported."""
+        self._read(stage)
+        assigned = self._assigned[stage.id].get(institution_id, [])
+        if expert_id not in assigned:
+            who = ", ".join(assigned) or "nobody yet"
+            raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
+                             f"(assigned: {who}); only they may review it")
+        reported = self._reported[stage.id].setdefault(institution_id, set())
+        action = "review-update" if expert_id in reported else "review"
+        reported.add(expert_id)
+        self._writes[(stage.id, institution_id, expert_id)] = {
+            "campaign_id": self.campaign.id, "stage_id": stage.id, "institution_id": institution_id, "expert_id": expert_id,
+            "at": now, "levels": json.dumps(levels, ensure_ascii=False, sort_keys=True), "recommendations": recommendations}
+        return action, set(assigned) <= reported
+
+    def write(self) -> None:
+        """Store what `record` took: one INSERT for new reviews, one executemany UPDATE for new versions."""
+        new = [v for (stage, inst, expert), v in self._writes.items() if (inst, expert) not in self._stored[stage]]
+        changed = [{"k_" + k: v for k, v in values.items()} for (stage, inst, expert), values in self._writes.items()
+                   if (inst, expert) in self._stored[stage]]
+        if new:
+            self.session.execute(insert(ReviewRow.__table__), new)
+        if changed:
+            table = ReviewRow.__table__
+            self.session.execute(
+                update(table).where(table.c.campaign_id == bindparam("k_campaign_id"), table.c.stage_id == bindparam("k_stage_id"),
+                                    table.c.institution_id == bindparam("k_institution_id"),
+                                    table.c.expert_id == bindparam("k_expert_id"))
+                .values(at=bindparam("k_at"), levels=bindparam("k_levels"), recommendations=bindparam("k_recommendations")),
+                changed)
+        for stage, pairs in self._stored.items():
+            pairs.update((inst, expert) for (s, inst, expert) in self._writes if s == stage)
+        self._writes.clear()
 
 
 def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: str) -> list[ReviewRow]:
@@ -211,7 +273,7 @@ def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: s
         .order_by(ReviewRow.at, ReviewRow.expert_id)).all())
 
 
-def read_review_csv(path: str, campaign: spec.Campaign) -> list[tuple[str, str, str, dict[str, str], str]]:
+def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
     """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
     columns = ["institution", "stage", "expert", "levels", "recommendations"]
     limits = [texts.MAX_ID, texts.MAX_ID, texts.MAX_ID, texts.MAX_LINE, texts.MAX_NOTE]
@@ -246,7 +308,7 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[tuple[str, str, 
         for col, value in enumerate(row[:3], 1):
             if not value:
                 problems.append(Problem(path, line, col, f"{columns[col - 1]} is empty"))
-        entries.append((row[0], row[1], row[2], marks, row[4]))
+        entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
     if problems:
         raise SpecError(problems)
     return entries

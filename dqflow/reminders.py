@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from dqflow import spec
 from dqflow.calendar import Duration
+from dqflow.errors import NotFound
 from dqflow.machine import Status
 from dqflow.experts import stored
 from dqflow.skips import NOTICE_KINDS, Skip, reason
@@ -370,6 +371,8 @@ def ledger(session: Session, campaign_id: str, state: str | None = None) -> list
 def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id: str | None) -> tuple[list[OutboxRow], list[tuple]]:
     """The recipient's rows, and why nothing was planned where one might expect something: gaps as
     (code, parameters…), rendered for people by `report.gap_ru`."""
+    if stage_id and campaign.stage(stage_id) is None:
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
     address = recipient.strip().lower()
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, func.lower(OutboxRow.recipient) == address)
     if stage_id:
