@@ -82,15 +82,14 @@ class _Drain:
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.transport.connections)]
         heartbeat = asyncio.create_task(self._heartbeat())
         self.ledger = _Ledger(self.db)
+        producer = asyncio.create_task(self._produce(queue, len(workers)))
         try:
-            await self._produce(queue)
-            for _ in workers:
-                await queue.put(None)
-            await asyncio.gather(*workers)
-        finally:  # stopped from outside (the daemon's SIGTERM): what was recorded stays, the rest waits
-            for task in (*workers, heartbeat):
+            await asyncio.gather(producer, *workers)  # a failure in any of them ends the send
+        finally:  # also when stopped from outside (the daemon's SIGTERM): what was recorded stays, the rest waits
+            tasks = (producer, *workers, heartbeat)
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*workers, heartbeat, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             self.ledger.close()
         if self.report.stopped:
             self._defer()
@@ -102,19 +101,18 @@ class _Drain:
 
     # -- producing: pages of due rows, judged, composed one message at a time ----------------
 
-    async def _produce(self, queue: asyncio.Queue) -> None:
+    async def _produce(self, queue: asyncio.Queue, workers: int) -> None:
         after = None
-        while self.report.stopped is None:
-            page = self._judged_page(after)
-            if page is None:
-                return
+        while self.report.stopped is None and (page := self._judged_page(after)) is not None:
             rows, after, progress = page
             with dry_run(self.db) as session:  # reads only: links, lists and reviews, once per send
                 for (_, existing), members in groups(rows).items():
                     if self.report.stopped:
-                        return
+                        break
                     await queue.put(self.writer.batch(session, members, progress, existing))  # waits while the queue is full
                     await asyncio.sleep(0)  # one message at a time: the connections' answers are never kept waiting
+        for _ in range(workers):
+            await queue.put(None)  # each connection ends after what is queued
 
     def _judged_page(self, after: str | None):
         """The next page: (its rows that go out, its last recipient, their progress), the rest skipped
