@@ -2,8 +2,8 @@
 longer wanted, compose, send over the transport's connections, and record each message as the
 server accepts it.
 
-A message's outcome is committed before its connection takes the next message, so a crash at
-any instant repeats at most the messages in flight then: one per connection. The same rows give
+A message's outcome is committed before the next message on its connection can be accepted, so
+a crash at any instant repeats at most the messages in flight then: one per connection. The same rows give
 the same Message-ID, so a repeat is recognisably the same message. Composing runs while the
 connections wait for the server. A send stops at its time budget, or when the server keeps
 failing, and leaves the rest for the next one.
@@ -128,12 +128,25 @@ class _Drain:
     # -- sending and recording, one connection per worker ----------------------------------
 
     async def _work(self, queue: asyncio.Queue) -> None:
-        while (batch := await queue.get()) is not None:
-            if self.report.stopped:
-                continue  # left pending: the next send takes it
-            outcome = await self._deliver(batch)
-            if outcome is not None:
-                self._record(batch, outcome)
+        """One connection's messages. A message's outcome is committed while the next message's
+        first command is on the wire: still before that message could be accepted, so at any
+        instant at most one accepted message per connection is unrecorded, and the commit costs
+        the server no waiting."""
+        answered = None  # (batch, outcome) not recorded yet
+        try:
+            while (batch := await queue.get()) is not None:
+                if self.report.stopped:
+                    continue  # left pending: the next send takes it
+                sending = asyncio.ensure_future(self._deliver(batch))
+                await asyncio.sleep(0)  # the message's first command (MAIL FROM) is written
+                if answered:
+                    self._record(*answered)
+                    answered = None
+                outcome = await sending
+                answered = (batch, outcome) if outcome is not None else None
+        finally:
+            if answered:
+                self._record(*answered)
 
     async def _deliver(self, batch: Batch) -> Outcome | None:
         if time.monotonic() >= self.deadline:
@@ -151,7 +164,7 @@ class _Drain:
         return outcome
 
     def _record(self, batch: Batch, outcome: Outcome) -> None:
-        """Commit this message's outcome on its rows before the connection takes the next message."""
+        """Commit this message's outcome on its rows."""
         values = [{"_id": row_id, **_outcome_values(outcome, attempts, self.now, batch.message.message_id)}
                   for row_id, attempts in zip(batch.row_ids, batch.attempts)]
         self.ledger.record(values, batch.reported if outcome.state == "sent" else ())
