@@ -18,8 +18,8 @@ from dqflow import spec
 from dqflow.calendar import UTC, show, show_date
 from dqflow.machine import Status
 from dqflow.mail import Letter, Outgoing, compose, message_id
-from dqflow.reminders import review_stage
 from dqflow.experts import stored
+from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
 from dqflow.templates import default_folder, render_item
 
@@ -57,7 +57,8 @@ class Writer:
                                        .where(InstitutionRow.campaign_id == campaign.id)).all())
         self.expert_names = {e.id: e.name for i in campaign.institutions for e in i.experts}
         self.expert_emails = {e.id: e.email.lower() for i in campaign.institutions for e in i.experts}
-        self._lists: dict[str, dict[str, list[str]]] = {}
+        self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
+        self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
@@ -153,15 +154,14 @@ class Writer:
 
     def reviewed_by(self, session: Session, list_id: str) -> dict[str, list[str]]:
         """Expert address → the ДОУ a list gives them, in roster order: built once per list."""
-        key = f"by-address:{list_id}"
-        if key not in self._lists:
+        if list_id not in self._by_address:
             assignments = self.expert_list(session, list_id)
             found: dict[str, list[str]] = defaultdict(list)
             for institution in self.campaign.institutions:
                 for expert in assignments.get(institution.id, []):
                     found[self.expert_emails.get(expert, "")].append(institution.id)
-            self._lists[key] = dict(found)
-        return self._lists[key]
+            self._by_address[list_id] = dict(found)
+        return self._by_address[list_id]
 
     def _recommendations(self, session: Session, row) -> list[dict]:
         if row.stage_id not in self._reviews:
