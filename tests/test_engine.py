@@ -3,14 +3,13 @@ submissions, time-zone edges, extensions, idempotent and catch-up reconcile, the
 
 import json
 import re
-import sqlite3
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import TOMSK, Cli
+from conftest import TOMSK, Cli, dump_tables
 
 TZ = ZoneInfo("Asia/Tomsk")
 ALL = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
@@ -60,13 +59,8 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def sqlite_path(db_url: str) -> Path:
-    return Path(db_url.removeprefix("sqlite:///"))
-
-
 def audit_rows(db_url: str) -> list[tuple]:
-    with sqlite3.connect(sqlite_path(db_url)) as c:
-        return c.execute("SELECT * FROM audit ORDER BY id").fetchall()
+    return sorted(dict(dump_tables(db_url))["audit"])
 
 
 def stage_of(view: dict, stage_id: str) -> dict:
@@ -379,12 +373,10 @@ def test_tick_twice_at_the_same_moment_changes_nothing(tomsk: Cli, db_url: str):
     first = tomsk.ok("tick", "--now", "2021-12-02 10:00")
     assert "fill-form: открыт → закрыт" in first and "review1: запланирован → открыт" in first
     rows = audit_rows(db_url)
-    with sqlite3.connect(sqlite_path(db_url)) as c:
-        dump = list(c.iterdump())
+    dump = dump_tables(db_url)
     assert tomsk.ok("tick", "--now", "2021-12-02 10:00").splitlines()[0] == "Изменений нет."
     assert audit_rows(db_url) == rows
-    with sqlite3.connect(sqlite_path(db_url)) as c:
-        assert list(c.iterdump()) == dump
+    assert dump_tables(db_url) == dump
     assert tomsk.ok("tick", "--now", "2021-12-01 10:00").splitlines()[0] == "Изменений нет."  # an earlier moment undoes nothing
     assert audit_rows(db_url) == rows
 
