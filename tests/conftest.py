@@ -49,6 +49,12 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "postgresql: the PostgreSQL half of a test parametrised over both backends")
 
 
+def pytest_sessionstart(session) -> None:
+    """Where CI promises a server (DQFLOW_TEST_PG_REQUIRED=1), its absence fails the run instead of skipping half."""
+    if os.environ.get("DQFLOW_TEST_PG_REQUIRED", "") not in ("", "0") and pg_absent():
+        pytest.exit(f"DQFLOW_TEST_PG_REQUIRED is set but there is no PostgreSQL at {redact_url(PG_SERVER)}: {pg_absent()}", returncode=3)
+
+
 def pytest_generate_tests(metafunc) -> None:
     """Every test using `db_url` (directly or through `dq`/`tomsk`) runs once per backend, unless sqlite_only."""
     if "db_url" not in metafunc.fixturenames:
