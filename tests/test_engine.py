@@ -384,8 +384,9 @@ def test_tick_twice_at_the_same_moment_changes_nothing(tomsk: Cli, db_url: str):
 # -- 7. catch-up ----------------------------------------------------------------------------
 
 
-def test_single_catch_up_tick_equals_daily_ticks(tmp_path: Path):
-    daily, once = Cli(f"sqlite:///{tmp_path / 'daily.db'}"), Cli(f"sqlite:///{tmp_path / 'once.db'}")
+def test_single_catch_up_tick_equals_daily_ticks(tmp_path: Path, db_url: str):
+    """The catch-up on the backend under test tells the same story as daily ticks on SQLite."""
+    daily, once = Cli(f"sqlite:///{tmp_path / 'daily.db'}"), Cli(db_url)
     for dq in (daily, once):
         dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
     day = date(2021, 11, 18)

@@ -153,8 +153,14 @@ def copy_of(prepared: Path, folder: Path) -> Cli:
 
 
 @pytest.fixture
-def loaded(prepared: Path, tmp_path: Path) -> Cli:
-    return copy_of(prepared, tmp_path)
+def loaded(db_url: str, prepared: Path, tmp_path: Path) -> Cli:
+    """The prepared state on the backend under test: a copy of the SQLite file, or made afresh on PostgreSQL."""
+    if db_url.startswith("sqlite:///"):
+        return copy_of(prepared, tmp_path)
+    dq = Cli(db_url)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", PREPARED_AT)
+    return dq
 
 
 # -- 1. dates, --now and --until: within the years 1900–2200 ------------------------------------
