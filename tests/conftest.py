@@ -1,5 +1,13 @@
-"""Shared fixtures: the bundled Tomsk campaign, a fresh SQLite file per test, the CLI."""
+"""Shared fixtures: the bundled Tomsk campaign, a fresh database per test on each backend, the CLI.
 
+`db_url` (and so `dq` and `tomsk`) is parametrised over SQLite and PostgreSQL: every test that talks to
+dqflow only through its CLI or engine runs on both. The PostgreSQL half runs where a server answers at
+`DQFLOW_TEST_PG` (default `postgresql+psycopg://postgres@127.0.0.1:5432`, trust auth, admin database
+`test`) and is skipped, with the reason, where none does. A test that inspects the SQLite file itself
+(its bytes, modes, WAL, triggers) says so with `@pytest.mark.sqlite_only("why")`.
+"""
+
+import functools
 import json
 import os
 import shutil
@@ -7,27 +15,111 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
+from sqlalchemy.pool import NullPool
 
 from dqflow.cli import cli
+from dqflow.redact import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
 
 
 PG_SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@functools.cache
+def pg_absent() -> str | None:
+    """Why the PostgreSQL tests cannot run (None when a server answers); asked once per session."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[test]')"
+    try:
+        psycopg.connect(PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test", connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means the same: no server for these tests
+        return redact_url(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return None
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): runs on the SQLite half only (it inspects the SQLite file itself)")
+    config.addinivalue_line("markers", "postgresql: the PostgreSQL half of a test parametrised over both backends")
+
+
+def pytest_sessionstart(session) -> None:
+    """Where CI promises a server (DQFLOW_TEST_PG_REQUIRED=1), its absence fails the run instead of skipping half."""
+    if os.environ.get("DQFLOW_TEST_PG_REQUIRED", "") not in ("", "0") and pg_absent():
+        pytest.exit(f"DQFLOW_TEST_PG_REQUIRED is set but there is no PostgreSQL at {redact_url(PG_SERVER)}: {pg_absent()}", returncode=3)
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test using `db_url` (directly or through `dq`/`tomsk`) runs once per backend, unless sqlite_only."""
+    if "db_url" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        params = [pytest.param("sqlite", id="sqlite")]
+    else:
+        params = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql)]
+    metafunc.parametrize("db_url", params, indirect=True)
 
 
 def pytest_report_header(config) -> str:
-    """Say up front which outside services the run has: the PostgreSQL tests skip without one."""
-    server = PG_SERVER
-    try:
-        import psycopg
+    """Say up front whether the PostgreSQL half of the suite runs, and why not when it does not."""
+    server = redact_url(PG_SERVER)
+    why = pg_absent()
+    if why:
+        return f"PostgreSQL at {server}: absent ({why}); the [postgresql] half of the suite is SKIPPED, only SQLite runs"
+    return f"PostgreSQL at {server}: available; the suite runs on SQLite and on PostgreSQL"
 
-        psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://") + "/test", connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any failure means the same: no server for these tests
-        return f"PostgreSQL at {server}: absent ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); tests/test_postgres.py is skipped"
-    return f"PostgreSQL at {server}: available; tests/test_postgres.py runs"
+
+_PG_OUTCOMES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    if "postgresql" in report.keywords and (report.when == "call" or report.outcome != "passed"):
+        _PG_OUTCOMES.setdefault(report.nodeid, report.outcome)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Repeat at the end (where CI logs are read) whether the PostgreSQL half ran, and why not."""
+    if not _PG_OUTCOMES:
+        return
+    counts: dict[str, int] = {}
+    for outcome in _PG_OUTCOMES.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    why = pg_absent()
+    shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    verdict = f"SKIPPED ({why})" if why and set(counts) == {"skipped"} else "ran"
+    terminalreporter.write_sep("-", f"PostgreSQL half at {redact_url(PG_SERVER)}: {verdict}: {shown}")
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    """The rows of one SQL statement, on either backend, through a connection closed after it."""
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sqlalchemy.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def dump_tables(url: str) -> list[tuple[str, list[tuple]]]:
+    """Every table's rows, sorted, on either backend: what "writes nothing" compares ([] with no tables).
+
+    A SQLite file that does not exist is [] too, and is not created by looking."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            names = sorted(sqlalchemy.inspect(connection).get_table_names())
+            return [(name, sorted(map(tuple, connection.execute(sqlalchemy.text(f'SELECT * FROM "{name}"'))), key=repr))
+                    for name in names]
+    finally:
+        engine.dispose()
 
 
 class Cli:
@@ -53,8 +145,11 @@ class Cli:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'dqflow.db'}"
+def db_url(request, tmp_path: Path) -> str:
+    """A fresh database on the backend this run of the test is for (see pytest_generate_tests)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'dqflow.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
@@ -80,12 +175,13 @@ def workflow_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def pg_url():
     """A fresh PostgreSQL database for one test, dropped after it; skipped with the reason where there is no server."""
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    why = pg_absent()
+    if why:
+        pytest.skip(f"no PostgreSQL at {redact_url(PG_SERVER)}: {why}")
+    import psycopg
+
     admin = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test"
-    try:
-        connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}".splitlines()[0])
+    connection = psycopg.connect(admin, autocommit=True, connect_timeout=3)
     name = f"dqflow_{uuid.uuid4().hex[:12]}"
     connection.execute(f'CREATE DATABASE "{name}"')
     try:

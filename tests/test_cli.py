@@ -2,7 +2,6 @@
 
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import datetime
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOMSK, Cli
+from conftest import ROOT, TOMSK, Cli, dump_tables
 
 PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
 STATUSES = {"upcoming", "open", "done", "late", "missed", "excused"}
@@ -18,13 +17,8 @@ ISO_TOMSK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
-def sqlite_path(db_url: str) -> Path:
-    return Path(db_url.removeprefix("sqlite:///"))
-
-
-def dump(db_url: str) -> list[str]:
-    with sqlite3.connect(sqlite_path(db_url)) as c:
-        return list(c.iterdump())
+def dump(db_url: str) -> list:
+    return dump_tables(db_url)
 
 
 def one_line_error(result, exit_code: int = 1) -> str:
@@ -112,7 +106,7 @@ def test_institution_card_is_russian(tomsk: Cli):
 
 def test_status_writes_nothing(tomsk: Cli, db_url: str):
     before = dump(db_url)
-    assert any("INSERT INTO \"audit\"" in line for line in before)
+    assert dict(before)["audit"]  # the dump sees the rows a command would change
     later = tomsk.json("status", "--now", "2021-12-20 10:00")
     assert next(s for s in later["stages"] if s["id"] == "fill-form")["state"] == "locked"
     tomsk.ok("status", "--now", "2021-12-20 10:00")
@@ -277,13 +271,12 @@ def test_every_help_is_english():
       "--now", "2021-12-03"], 1, "area 'conditions' is given twice"),
 ])
 def test_wrong_arguments_get_one_line_and_write_nothing(tomsk, db_url, args, code, words):
-    before = sqlite3.connect(db_url.removeprefix("sqlite:///")).iterdump()
-    before = list(before)
+    before = dump(db_url)
     result = tomsk(*args)
     assert result.exit_code == code
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.output
-    assert list(sqlite3.connect(db_url.removeprefix("sqlite:///")).iterdump()) == before
+    assert dump(db_url) == before
 
 
 def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, TOMSK, Cli
+from conftest import ROOT, TOMSK, Cli, dump_tables, query
 from dqflow import engine, files, store, templates
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError
@@ -42,13 +42,9 @@ MEMORY_LIMIT = 2 << 30  # address space of a dqflow process run by these tests
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def dump(db_url: str) -> list[str]:
-    """The whole SQLite database as SQL ([] while the file does not exist)."""
-    path = Path(db_url.removeprefix("sqlite:///"))
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as conn:
-        return list(conn.iterdump())
+def dump(db_url: str) -> list:
+    """Every table's rows, on either backend ([] while there are no tables, or no SQLite file)."""
+    return dump_tables(db_url)
 
 
 def one_line(result, code: int = 1) -> str:
@@ -157,8 +153,14 @@ def copy_of(prepared: Path, folder: Path) -> Cli:
 
 
 @pytest.fixture
-def loaded(prepared: Path, tmp_path: Path) -> Cli:
-    return copy_of(prepared, tmp_path)
+def loaded(db_url: str, prepared: Path, tmp_path: Path) -> Cli:
+    """The prepared state on the backend under test: a copy of the SQLite file, or made afresh on PostgreSQL."""
+    if db_url.startswith("sqlite:///"):
+        return copy_of(prepared, tmp_path)
+    dq = Cli(db_url)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", PREPARED_AT)
+    return dq
 
 
 # -- 1. dates, --now and --until: within the years 1900–2200 ------------------------------------
@@ -398,8 +400,7 @@ def test_overdue_max_is_bounded_and_the_largest_allowed_plan_is_quick(dq: Cli, t
                        ("    opens: 2021-12-20\n    due: 2022-01-20\n", "    opens: 2021-12-20\n    due: 2022-12-20\n"))
     dq.ok("load", str(path), "--now", "2021-11-10")
     dq.ok("tick", "--now", "2022-06-01")
-    with sqlite3.connect(dq.db_url.removeprefix("sqlite:///")) as conn:
-        overdue = conn.execute("select count(*) from outbox where rule like 'overdue:%'").fetchone()[0]
+    [(overdue,)] = query(dq.db_url, "select count(*) from outbox where rule like 'overdue:%'")
     assert 0 < overdue <= 11 * 20
 
 

@@ -235,10 +235,14 @@ def test_history_shows_one_time_when_written_at_the_moment_it_names(tomsk: Cli):
     assert "[записано" in text_[1]  # the opening was caught up by that later submit
 
 
-def test_a_command_without_now_records_one_moment(dq: Cli, tmp_path: Path):
+def test_a_command_without_now_records_one_moment(dq: Cli):
     dq.ok("load", str(TOMSK))
-    with sqlite3.connect(tmp_path / "dqflow.db") as connection:
-        at, recorded = connection.execute("SELECT at, recorded_at FROM audit WHERE action = 'load'").fetchone()
+    db = store.connect(dq.db_url)
+    try:
+        with db.connect() as connection:
+            at, recorded = connection.execute(text("SELECT at, recorded_at FROM audit WHERE action = 'load'")).one()
+    finally:
+        db.dispose()
     assert at == recorded
 
 
@@ -246,6 +250,7 @@ AUDIT_TAMPERING = ["UPDATE audit SET detail = 'forged'", "UPDATE audit SET at = 
                    "DELETE FROM audit", "DELETE FROM audit WHERE action = 'submit'"]
 
 
+@pytest.mark.sqlite_only("SQLite's triggers, through the file; PostgreSQL's rule has its own test below")
 def test_the_audit_table_refuses_update_and_delete_on_sqlite(tomsk: Cli, tmp_path: Path):
     tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
     path = tmp_path / "dqflow.db"
@@ -262,6 +267,7 @@ def test_the_audit_table_refuses_update_and_delete_on_sqlite(tomsk: Cli, tmp_pat
         assert len(connection.execute("SELECT * FROM audit").fetchall()) > len(before)
 
 
+@pytest.mark.sqlite_only("drops SQLite's triggers through the file (a pre-guard database is made by hand)")
 def test_a_database_without_the_guard_gets_it_on_first_use(tomsk: Cli, tmp_path: Path):
     """A database made before the guard existed (same tables, no triggers, and no version table: it
     predates migrations too) is protected once opened."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT, TOMSK, Cli
+from tests.conftest import ROOT, TOMSK, Cli, dump_tables, query
 
 PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
@@ -77,28 +76,16 @@ def assert_error_at(found: list[dict], path: Path, line: int, col: int | None, *
     return candidates[0]
 
 
-def db_file(db_url: str) -> Path:
-    return Path(db_url.removeprefix("sqlite:///"))
-
-
 def table_counts(db_url: str) -> dict[str, int]:
-    """Rows per table in the SQLite file ({} when the file or its tables do not exist)."""
-    path = db_file(db_url)
-    if not path.exists():
-        return {}
-    with sqlite3.connect(path) as conn:
-        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
-        return {name: conn.execute(f'select count(*) from "{name}"').fetchone()[0] for name in names}
+    """Rows per table ({} when the database or its tables do not exist)."""
+    return {name: len(rows) for name, rows in dump_tables(db_url)}
 
 
 def stored_campaigns(db_url: str) -> list[tuple]:
-    path = db_file(db_url)
-    if not path.exists():
+    tables = dict(dump_tables(db_url))
+    if "campaign" not in tables:
         return []
-    with sqlite3.connect(path) as conn:
-        if not conn.execute("select 1 from sqlite_master where type = 'table' and name = 'campaign'").fetchone():
-            return []
-        return conn.execute("select id, digest, definition from campaign").fetchall()
+    return query(db_url, "select id, digest, definition from campaign")
 
 
 def assert_nothing_loaded(dq: Cli) -> None:

@@ -82,7 +82,7 @@ def test_line_break_in_a_name_cannot_inject_a_header(field):
 
 
 @pytest.mark.parametrize("where", ["institution", "stage"])
-def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, where):
+def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, db_url, where):
     text = TOMSK.read_text(encoding="utf-8")
     if where == "institution":
         text = text.replace('name: МАДОУ № 2,', 'name: "МАДОУ № 2\\r\\nBcc: victim@evil.example",', 1)
@@ -92,7 +92,7 @@ def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, wher
     assert "Bcc" in text
     path = tmp_path / "evil.yaml"
     path.write_text(text, encoding="utf-8")
-    dq = Cli(f"sqlite:///{tmp_path / 'x.db'}")
+    dq = Cli(db_url)
     result = dq("validate", str(path))
     assert result.exit_code == 1
     assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: error: .*one line", result.output, re.MULTILINE), result.output
@@ -124,11 +124,11 @@ def test_intact_custom_folder_validates(custom, tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_custom_folder_templates_are_the_ones_sent(custom, tmp_path):
+def test_custom_folder_templates_are_the_ones_sent(custom, db_url):
     campaign, folder = custom
     path = folder / "opened.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("Открыт этап", "СВОЙ ШАБЛОН: этап"), encoding="utf-8")
-    dq = Cli(f"sqlite:///{tmp_path / 'c.db'}")
+    dq = Cli(db_url)
     dq.ok("load", str(campaign), "--now", "2021-11-10 09:00")
     out = dq.ok("remind", "--dry-run", "--now", "2021-11-19 15:00")  # after the webinar: the notice alone
     assert "СВОЙ ШАБЛОН: этап «Заполнение утвержденной формы мониторинга»" in out
@@ -198,10 +198,10 @@ def test_missing_folder_fails_validate_at_the_key(workflow_copy, tmp_path):
     assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*nowhere", result.output, re.MULTILINE), result.output
 
 
-def test_broken_folder_refuses_load(custom, tmp_path):
+def test_broken_folder_refuses_load(custom, db_url):
     campaign, folder = custom
     (folder / "missed.txt").write_text("{% block subject %}{{ item.deadline {% endblock %}\n", encoding="utf-8")
-    dq = Cli(f"sqlite:///{tmp_path / 'l.db'}")
+    dq = Cli(db_url)
     result = dq("load", str(campaign), "--now", "2021-11-10 09:00")
     assert result.exit_code == 1
     assert str(folder / "missed.txt") in result.output
