@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from conftest import Cli
+from tests.conftest import Cli, query
 from dqflow import engine, experts, reminders, store
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError, NotAllowed, NotFound
@@ -42,13 +41,11 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def table_counts(db_url: str) -> dict[str, int]:
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("review", "audit", "progress", "outbox")}
+    return {t: query(db_url, f"SELECT count(*) FROM {t}")[0][0] for t in ("review", "audit", "progress", "outbox")}
 
 
 def progress_status(db_url: str, institution: str, stage: str) -> str:
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-        return db.execute("SELECT status FROM progress WHERE institution_id = ? AND stage_id = ?", (institution, stage)).fetchone()[0]
+    return query(db_url, f"SELECT status FROM progress WHERE institution_id = '{institution}' AND stage_id = '{stage}'")[0][0]
 
 
 @contextmanager
@@ -154,12 +151,12 @@ def test_an_import_says_each_row_as_if_recorded_one_after_another(tomsk: Cli, tm
     out = tomsk.ok("review", "--import", str(reviews), "--now", REVIEW1_INSIDE).splitlines()
     assert [line.rsplit(": ", 1)[1] for line in out] == ["открыт", "выполнено", "выполнено"], out
     assert progress_status(tomsk.db_url, inst, "review1") == "done"
-    with sqlite3.connect(tomsk.db_url.removeprefix("sqlite:///")) as db:
-        stored = db.execute("SELECT levels, recommendations FROM review WHERE institution_id = ? AND expert_id = ?",
-                            (inst, first)).fetchone()
-        actions = [r[0] for r in db.execute("SELECT action FROM audit WHERE institution_id = ? AND stage_id = 'review1' "
-                                            "AND action LIKE 'review%' OR (institution_id = ? AND action = 'submit' "
-                                            "AND stage_id = 'review1') ORDER BY id", (inst, inst))]
+    stored = query(tomsk.db_url, f"SELECT levels, recommendations FROM review WHERE institution_id = '{inst}' "
+                                 f"AND expert_id = '{first}'")[0]
+    actions = [r[0] for r in query(tomsk.db_url, f"SELECT action FROM audit WHERE institution_id = '{inst}' "
+                                                 "AND stage_id = 'review1' AND action LIKE 'review%' OR "
+                                                 f"(institution_id = '{inst}' AND action = 'submit' AND stage_id = 'review1') "
+                                                 "ORDER BY id")]
     assert json.loads(stored[0]) == {"conditions": "3"} and stored[1] == "Вторая версия."
     assert actions == ["review", "review", "submit", "review-update"]
 
@@ -200,16 +197,14 @@ def test_recommendations_send_is_one_engine_call_with_its_refusals_and_an_audit_
     tomsk.ok("review", inst, "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--now", REVIEW1_INSIDE)
     out = tomsk.ok("recommendations", "send", "review1", "--now", "2021-12-03 10:00")
     assert "1 в очереди" in out
-    with sqlite3.connect(tomsk.db_url.removeprefix("sqlite:///")) as db3:
-        audit = db3.execute("SELECT stage_id, at, recorded_at, detail FROM audit WHERE action = 'recommendations-send'").fetchall()
+    audit = query(tomsk.db_url, "SELECT stage_id, at, recorded_at, detail FROM audit WHERE action = 'recommendations-send'")
     assert len(audit) == 1
     stage, when, recorded, detail = audit[0]
     assert stage == "review1" and json.loads(detail) == {"queued": 1}
-    assert when.startswith("2021-12-03 03:00")  # --now 10:00 in Asia/Tomsk, stored in UTC
-    assert not recorded.startswith("2021")  # the real clock of the command
+    assert str(when).startswith("2021-12-03 03:00")  # --now 10:00 in Asia/Tomsk, stored in UTC
+    assert not str(recorded).startswith("2021")  # the real clock of the command
     assert "уже" in tomsk.ok("recommendations", "send", "review1", "--now", "2021-12-03 10:05")
-    with sqlite3.connect(tomsk.db_url.removeprefix("sqlite:///")) as db3:
-        assert db3.execute("SELECT count(*) FROM audit WHERE action = 'recommendations-send'").fetchone()[0] == 1
+    assert query(tomsk.db_url, "SELECT count(*) FROM audit WHERE action = 'recommendations-send'")[0][0] == 1
 
 
 def test_recommendations_sent_before_any_review_do_not_cancel_those_of_the_lock(tomsk: Cli):
@@ -238,5 +233,4 @@ def test_what_the_cli_did_before_the_engine_the_engine_does_for_any_caller(tomsk
             reminders.explain(session, engine.definition(session, "tomsk-2021"), "dou2@example.org", "nosuch")
     finally:
         db.dispose()
-    with sqlite3.connect(tomsk.db_url.removeprefix("sqlite:///")) as db3:
-        assert db3.execute("SELECT recommendations FROM review").fetchall() == [("Дополнить ссылки.",)]
+    assert query(tomsk.db_url, "SELECT recommendations FROM review") == [("Дополнить ссылки.",)]
