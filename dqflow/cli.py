@@ -200,7 +200,9 @@ def load_command(app: App, file: str, now_text: str | None) -> None:
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
     else:
         click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
-    with store.dry_run(app.db) as session:  # as the first tick will see it
+    if now <= min(stage.opens_at for stage in campaign.stages):
+        return  # loaded ahead of time, as usual: nothing can be overdue, and a national roster is not planned twice
+    with store.dry_run(app.db) as session:  # loaded late: as the first tick will see it
         engine.reconcile(session, campaign.id, now)
         _say_overdue(session, campaign, now)
 
