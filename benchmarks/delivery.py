@@ -25,6 +25,7 @@ from scale import campaign_file  # noqa: E402  (the same N-ДОУ copy of the To
 
 from dqflow import engine, mail, outbox, spec, store  # noqa: E402
 from dqflow.calendar import parse_local  # noqa: E402
+from dqflow.cli import wall_clock  # noqa: E402
 
 PORT = 8725
 
@@ -86,7 +87,7 @@ def main(n: int, connections: int) -> None:
 
             async def send():
                 try:
-                    return await outbox.drain(db, campaign, now, transport)
+                    return await outbox.drain(db, campaign, now, transport, wall=wall_clock)
                 finally:
                     await transport.close()
 

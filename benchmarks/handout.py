@@ -19,6 +19,7 @@ from scale import campaign_file  # noqa: E402
 
 from dqflow import engine, outbox, spec, store  # noqa: E402
 from dqflow.calendar import parse_local  # noqa: E402
+from dqflow.cli import wall_clock  # noqa: E402
 from dqflow.mail import MaildirTransport  # noqa: E402
 
 
@@ -39,7 +40,7 @@ def main(n: int) -> None:
         with store.transaction(db) as s:
             engine.reconcile(s, campaign.id, now)
         start = time.perf_counter()
-        report = asyncio.run(outbox.drain(db, campaign, now, MaildirTransport(None)))
+        report = asyncio.run(outbox.drain(db, campaign, now, MaildirTransport(None), wall=wall_clock))
         seconds = time.perf_counter() - start
         handouts = sum(1 for m in report.messages if "Экспертиза" in m.subject or "список" in m.subject.lower())
         print(f"{n:>6} ДОУ: send at the handout {seconds:6.2f} s, {report.count('sent')} messages ({handouts} handouts and copies)")

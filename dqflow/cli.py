@@ -125,6 +125,11 @@ def now_option(command: Callable) -> Callable:
     return click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)(command)
 
 
+def wall_clock() -> datetime:
+    """The real clock, for what coordinates processes (the sending lease), whatever --now says."""
+    return datetime.now(UTC)
+
+
 def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -> datetime:
     """--now in the campaign's zone, or the wall clock (to the second)."""
     if text is None:
@@ -351,15 +356,15 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
     async def go():
         try:
             if not sys.stderr.isatty():
-                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget, recorded_at=app.wall)
+                return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
+                                       recorded_at=app.wall)
             with store.dry_run(app.db) as session:
                 total = due.count_recipients(session, campaign, now)
             started = time.monotonic()
-            with click.progressbar(length=total, label="sending", file=sys.stderr,
-                                   item_show_func=lambda n: n and f"{n / max(time.monotonic() - started, 1e-3):.0f} msg/s") as bar:
-                counter = iter(range(1, 1 << 62))
-                return await wake.wake(app.db, campaign.id, now, transport, sender=sender, budget=budget,
-                                       recorded_at=app.wall, on_sent=lambda _: bar.update(1, next(counter)))
+            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} msg/s"  # noqa: E731
+            with click.progressbar(length=total, label="sending", file=sys.stderr, item_show_func=rate) as bar:
+                return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
+                                       recorded_at=app.wall, on_sent=lambda _: bar.update(1, bar.pos + 1))
         finally:
             await transport.close()
 
@@ -384,7 +389,8 @@ def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: 
     start, started = resolve_now(now_text, campaign.timezone), time.monotonic()
     clock = lambda: (start + timedelta(seconds=round(time.monotonic() - started)))  # noqa: E731 - the wall clock's pace
     runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
-                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget))
+                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
+                           wall=wall_clock)
     click.echo(f"dqflow running for campaign {campaign.id}; Ctrl-C to stop", err=True)
     asyncio.run(runner.run())
 
@@ -410,9 +416,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
-        pending = [r for r in rows if r.state == "pending"]
-        facts = skips.Facts.read(session, campaign.id, pending)
-        foreseen = {r.id: why for r in pending if (why := skips.settled(r, facts, r.send_at))}
+        foreseen = skips.foreseen(session, campaign.id, rows)
     click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen))
 
 
@@ -450,7 +454,7 @@ def simulate_command(file: str, scenario: str | None, seed: int, until_text: str
             until = parse_local(until_text, campaign.tz)
         except ValueError as exc:
             raise DqflowError(f"--until: {exc}") from None
-    replay = simulate.replay(campaign, plan, until, maildir)
+    replay = simulate.replay(campaign, plan, until, maildir, wall_clock)
     click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))
 
 

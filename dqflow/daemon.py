@@ -27,9 +27,11 @@ MAX_SLEEP = timedelta(minutes=5)
 
 class Daemon:
     def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
-                 max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET):
+                 max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
         self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
+        self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
         self.stopped = asyncio.Event()
         self.scheduler: AsyncIOScheduler | None = None
         self.wakes = 0
@@ -43,7 +45,8 @@ class Daemon:
         self.waking = asyncio.current_task()
         next_at = None
         try:
-            result = await wake(self.db, self.campaign_id, now, self.transport, sender=self.sender, budget=self.budget,
+            result = await wake(self.db, self.campaign_id, now, self.transport, wall=self.wall, sender=self.sender,
+                                budget=self.budget,
                                 failing=self.failing)
             report, next_at = result.report, result.next_at
             self.failing = self.failing + 1 if report.stopped == "server" else 0
@@ -66,7 +69,7 @@ class Daemon:
     def _schedule(self, now: datetime, next_at: datetime | None) -> None:
         run_at = self.next_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
         delay = max((run_at - now).total_seconds(), 0)
-        wall_run_at = datetime.now(UTC) + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
+        wall_run_at = self.wall() + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
         log.info("next wake at %s", run_at.isoformat())
         self.scheduler.add_job(self.wake, "date", run_date=wall_run_at, id="wake", replace_existing=True,
                                misfire_grace_time=None, coalesce=True)

@@ -5,7 +5,7 @@ so two processes never send one campaign's mail at once. The holder renews the l
 works; a holder that died stops renewing and its lease expires. On the same host a holder whose
 process is gone is taken over at once, so a `send` restarted after a crash need not wait.
 
-The lease runs on the wall clock handed in by the caller, never on a campaign's `--now`.
+The lease runs on the wall clock the edge (CLI, daemon) hands in, never on a campaign's `--now`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from dqflow.store import LeaseRow, insert_ignore
 
 LEASE = timedelta(seconds=60)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class Lease:

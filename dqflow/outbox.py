@@ -19,7 +19,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 from dqflow import due, skips, spec
-from dqflow.lease import Lease, wall_clock
+from dqflow.lease import Lease
 from dqflow.letters import Batch, Writer, groups, has_news
 from dqflow.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.store import OutboxRow, dry_run, transaction
@@ -27,7 +27,6 @@ from dqflow.store import OutboxRow, dry_run, transaction
 BUDGET = timedelta(minutes=3)  # one send; cron runs the next a few minutes later
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
-Skip = skips.Skip
 
 
 @dataclass
@@ -53,10 +52,11 @@ class DrainReport:
         return sum(1 for m in self.messages if m.state == state)
 
 
-async def drain(db: Engine, campaign: spec.Campaign, now: datetime, transport, *, sender: str | None = None,
-                budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None,
-                wall: Callable[[], datetime] = wall_clock) -> DrainReport:
-    """Send everything due as of `now` once, unless another process holds the sending lease."""
+async def drain(db: Engine, campaign: spec.Campaign, now: datetime, transport, *, wall: Callable[[], datetime],
+                sender: str | None = None, budget: timedelta = BUDGET,
+                on_sent: Callable[[Sent], None] | None = None) -> DrainReport:
+    """Send everything due as of `now` once, unless another process holds the sending lease.
+    `wall` reads the real clock, for the lease: `now` may be a campaign's `--now`."""
     lease = Lease(db, f"send:{campaign.id}", wall)
     if not lease.acquire():
         return DrainReport(busy=True)
@@ -183,7 +183,7 @@ class _Drain:
     def _defer(self) -> None:
         """Say on every row still due why it waits, and count the messages left."""
         with transaction(self.db) as session:
-            due.defer(session, self.campaign, self.now, skips.reason(Skip.DEFERRED, self.report.stopped))
+            due.defer(session, self.campaign, self.now, skips.reason(skips.Skip.DEFERRED, self.report.stopped))
             self.report.deferred = due.count_recipients(session, self.campaign, self.now)
 
 

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Callable
 
 from dqflow import engine, experts, files, spec, store
 from dqflow.calendar import show
@@ -123,7 +124,9 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return (start + timedelta(minutes=rng.randint(0, max(span, 0)))).replace(second=0, microsecond=0)
 
 
-def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None, maildir: Path | None) -> Replay:
+def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None, maildir: Path | None,
+           wall: Callable[[], datetime]) -> Replay:
+    """`wall` reads the real clock (the sending lease of the throw-away database); the replay's own is virtual."""
     start = min(s.opens_at for s in campaign.stages) - timedelta(days=1)
     start = datetime.combine(start.astimezone(campaign.tz).date(), time(0), campaign.tz)
     last_lock = max(s.locks_at for s in campaign.stages)
@@ -144,7 +147,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         while now <= end:
             while pending and pending[0].at <= now:
                 _act(db, campaign, pending.pop(0), result)
-            woken = asyncio.run(wake(db, campaign.id, now, transport))
+            woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             for change in woken.changes:
                 result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
                                       "institution": change.institution_id, "from": change.source, "to": change.dest})

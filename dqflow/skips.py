@@ -98,8 +98,15 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
     return why
 
 
+def foreseen(session: Session, campaign_id: str, rows) -> dict[int, str]:
+    """{row id: reason} for the pending rows that will be skipped at their time whatever happens first: for `why`."""
+    pending = [r for r in rows if r.state == "pending"]
+    facts = Facts.read(session, campaign_id, pending)
+    return {r.id: why for r in pending if (why := settled(r, facts, r.send_at))}
+
+
 def settled(row, facts: Facts, now: datetime) -> str | None:
-    """A pending row that will be skipped whatever happens before its time, or None: for `why`."""
+    """A pending row that will be skipped whatever happens before its time, or None."""
     why = unwanted(row, facts, now)
     code, _ = parse(why)
     progress = facts.progress.get((row.institution_id, row.stage_id))

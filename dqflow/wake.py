@@ -31,16 +31,18 @@ class Wake:
     next_at: datetime | None  # when something is next due; None when the campaign is over
 
 
-async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, sender: str | None = None,
+async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, wall: Callable[[], datetime],
+               sender: str | None = None,
                budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None, failing: int = 0,
                recorded_at: datetime | None = None) -> Wake:
     """Reconcile, send, and find the next moment. `failing`: how many wake-ups in a row found the
-    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `recorded_at`:
+    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `wall`: the real
+    clock, for the sending lease. `recorded_at`:
     the real clock as the edge read it, for the audit rows (see `store.transaction`)."""
     with transaction(db, recorded_at=recorded_at) as session:
         campaign = engine.definition(session, campaign_id)
         changes = engine.reconcile(session, campaign.id, now)
-    report = await drain(db, campaign, now, transport, sender=sender, budget=budget, on_sent=on_sent)
+    report = await drain(db, campaign, now, transport, wall=wall, sender=sender, budget=budget, on_sent=on_sent)
     with dry_run(db) as session:
         upcoming = due.next_moment(session, campaign, now)
     return Wake(changes, report, _hold_off(upcoming, report, now, failing))

@@ -251,8 +251,9 @@ def test_remind_dry_run_on_fresh_load_writes_nothing(tomsk):
 HOLD_SEND_LOCK = """
 import sys
 from dqflow import store
-from dqflow.lease import Lease, wall_clock
-lease = Lease(store.connect(sys.argv[1]), "send:tomsk-2021", wall_clock)
+from datetime import datetime, timezone
+from dqflow.lease import Lease
+lease = Lease(store.connect(sys.argv[1]), "send:tomsk-2021", lambda: datetime.now(timezone.utc))
 print("held" if lease.acquire() else "busy", flush=True)
 sys.stdin.read()
 """

@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from dqflow.cli import cli
@@ -45,7 +44,8 @@ def test_tomsk_campaign_on_postgresql(pg_url):
 
 def test_only_one_sender_at_a_time_on_postgresql(pg_url):
     from dqflow import store
-    from dqflow.lease import Lease, wall_clock
+    from dqflow.cli import wall_clock
+    from dqflow.lease import Lease
 
     first, second = store.connect(pg_url), store.connect(pg_url)
     try:
