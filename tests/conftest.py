@@ -189,3 +189,25 @@ def pg_url():
     finally:
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven through its matching chromedriver (Selenium), shared by a session.
+
+    `.ci/run` installs `chromium` and `chromium-driver` where they are absent; elsewhere the tests that
+    need a browser are skipped with the reason. Console messages are kept (`get_log("browser")`) so a
+    test can assert a page logged no error; `print_page()` gives a PDF, `save_screenshot()` a PNG.
+    """
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (binary and driver):
+        pytest.skip("no Debian chromium/chromium-driver here (apt-get install chromium chromium-driver; .ci/run does)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver), options=options)
+    yield chrome
+    chrome.quit()
