@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, links, mail, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -50,7 +50,7 @@ class App:
         return self._wall
 
     def transaction(self):
-        return store.transaction(self.db, recorded_at=self.wall)
+        return store.transaction(self.db, recorded_at=self.wall, actor="coordinator:cli")
 
 
 def _unusable(argument: str) -> str | None:
@@ -128,6 +128,12 @@ def now_option(command: Callable) -> Callable:
 def wall_clock() -> datetime:
     """The real clock, for what coordinates processes (the sending lease), whatever --now says."""
     return datetime.now(UTC)
+
+
+def running_clock(now_text: str | None, timezone: str) -> Callable[[], datetime]:
+    """A clock for a long-running command: the wall clock, or one started at --now that runs at its pace."""
+    start, started = resolve_now(now_text, timezone), time.monotonic()
+    return lambda: start + timedelta(seconds=round(time.monotonic() - started))
 
 
 def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -> datetime:
@@ -378,20 +384,28 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
 @budget_option
 @click.option("--now", "now_text", metavar="TIME",
               help="Start the daemon's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
+@click.option("--http", metavar="HOST:PORT", help="Also serve the portal (as 'dqflow serve' does) in the daemon's event loop.")
 @pass_app
-def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None) -> None:
+def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
-    start, started = resolve_now(now_text, campaign.timezone), time.monotonic()
-    clock = lambda: (start + timedelta(seconds=round(time.monotonic() - started)))  # noqa: E731 - the wall clock's pace
+    clock = running_clock(now_text, campaign.timezone)
+    companion = None
+    if http:
+        from dqflow.web import create_app, server
+
+        host, port = server.address(http)
+        portal = create_app(app.db, campaign.id, clock, wall_clock)
+        companion = lambda stopped: server.serve_until(portal, host, port, stopped)  # noqa: E731
     runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
                            max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
-                           wall=wall_clock)
-    click.echo(f"dqflow running for campaign {campaign.id}; Ctrl-C to stop", err=True)
+                           wall=wall_clock, companion=companion)
+    click.echo(f"dqflow running for campaign {campaign.id}" + (f", portal on http://{http}/" if http else "") + "; Ctrl-C to stop",
+               err=True)
     asyncio.run(runner.run())
 
 
@@ -587,6 +601,95 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
         click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
     else:
         click.echo(f"Рекомендации для ДОУ: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
+
+
+# -- the portal ----------------------------------------------------------------------
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--now", "now_text", metavar="TIME",
+              help="Start the portal's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
+@pass_app
+def serve_command(app: App, host: str, port: int, now_text: str | None) -> None:
+    """Serve the web portal: personal pages of ДОУ and experts, the coordinator's pages, the public board."""
+    from dqflow.web import create_app, server
+
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+    portal = create_app(app.db, campaign.id, running_clock(now_text, campaign.timezone), wall_clock)
+    base = links.base_url(campaign)
+    click.echo(f"dqflow portal for campaign {campaign.id} on http://{host}:{port}/"
+               + (f" (links in emails: {base})" if base else " (set DQFLOW_BASE_URL so emails carry personal links)")
+               + "; Ctrl-C to stop", err=True)
+    server.run(portal, host, port)
+
+
+@cli.group("link")
+def link_group() -> None:
+    """Personal links to the portal: show, revoke; the coordinator's sign-in link."""
+
+
+def _base(campaign: spec.Campaign) -> str:
+    base = links.base_url(campaign)
+    if base is None:
+        raise DqflowError("no portal address: set DQFLOW_BASE_URL (like https://monitoring.example.org) or campaign.portal.base_url")
+    return base
+
+
+@link_group.command("show")
+@click.argument("who", metavar="INSTITUTION|EXPERT")
+@pass_app
+def link_show(app: App, who: str) -> None:
+    """Print the personal link of a ДОУ or an expert (the one their emails carry)."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        role, subject_id = links.subject(campaign, who)
+        found = links.links(session, campaign.id)
+    click.echo(found.url(_base(campaign), role, subject_id))
+
+
+@link_group.command("revoke")
+@click.argument("who", metavar="INSTITUTION|EXPERT")
+@now_option
+@pass_app
+@with_campaign
+def link_revoke(app: App, campaign: spec.Campaign, now: datetime, who: str) -> None:
+    """Make a personal link stop working and print the new one (emails carry it from now on)."""
+    base = _base(campaign)
+    with app.transaction() as session:
+        role, version = links.revoke(session, campaign, who, now)
+        found = links.links(session, campaign.id)
+    click.echo(f"Прежняя ссылка отозвана. Новая: {found.url(base, role, links.subject(campaign, who)[1])}")
+
+
+@link_group.command("coordinator")
+@now_option
+@pass_app
+@with_campaign
+def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
+    """Print a one-time sign-in link to the coordinator's pages (valid one hour)."""
+    base = _base(campaign)
+    with app.transaction() as session:
+        token, until = links.new_signin(session, campaign, now)
+    click.echo(f"{base}/signin/{token}")
+    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({campaign.timezone}).", err=True)
+
+
+@cli.command("board")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the board into (index.html).")
+@now_option
+@pass_app
+@with_campaign
+def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path) -> None:
+    """Write the public board as a static page to publish: stages, progress, ДОУ × stages (no personal data)."""
+    from dqflow.web import board
+
+    with store.dry_run(app.db) as session:
+        view = engine.status(session, campaign.id, now)
+    click.echo(board.write(view, folder))
 
 
 # -- the database ------------------------------------------------------------------

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
@@ -28,7 +28,8 @@ MAX_SLEEP = timedelta(minutes=5)
 class Daemon:
     def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
                  max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
-                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 companion: Callable[[asyncio.Event], Awaitable[None]] | None = None):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
         self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
         self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
@@ -38,6 +39,7 @@ class Daemon:
         self.failing = 0  # wake-ups in a row that found the server failing
         self.next_at: datetime | None = None  # on the daemon's own clock: when it wakes next
         self.waking: asyncio.Task | None = None  # the wake-up running now, if any
+        self.companion = companion  # runs beside the wake-ups until the daemon stops (the portal of run --http)
 
     async def wake(self) -> None:
         now = self.clock()
@@ -84,9 +86,12 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         self.scheduler.add_job(self.wake, "date", run_date=datetime.now(UTC), id="wake", misfire_grace_time=None)
+        beside = asyncio.create_task(self.companion(self.stopped)) if self.companion else None
         try:
             await self.stopped.wait()
         finally:
+            if beside is not None:
+                await asyncio.gather(beside, return_exceptions=True)
             self.scheduler.shutdown(wait=False)
             if self.waking is not None:  # a wake-up in the middle of sending: stop it now, not at its end
                 self.waking.cancel()

@@ -23,7 +23,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, SubmissionRow,
-    audit_many, campaign_row, lock_campaign, recorded_at,
+    acting, audit_many, campaign_row, lock_campaign, recorded_at,
 )
 
 
@@ -81,7 +81,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     ]
     if progress:
         session.execute(insert(ProgressRow.__table__), progress)
-    session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now),
+    session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))
     return "loaded"
@@ -258,7 +258,7 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
         except DqflowError as exc:
             raise DqflowError(_located(entry, exc)) from None
         base = {"campaign_id": campaign.id, "institution_id": entry.institution_id, "stage_id": stage.id, "at": now,
-                "recorded_at": written}
+                "recorded_at": written, "actor": acting(session)}
         audit.append({**base, "action": action, "source": None, "dest": None,
                       "detail": json.dumps({"expert": entry.expert_id, "levels": entry.levels}, ensure_ascii=False)})
         if complete and Status(row.status) is Status.OPEN:
@@ -299,7 +299,7 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
     queued = reminders.plan_recommendations(session, campaign, stage, now)
     if queued:
         session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action="recommendations-send", at=now,
-                             recorded_at=recorded_at(session, now), detail=json.dumps({"queued": queued})))
+                             recorded_at=recorded_at(session, now), actor=acting(session), detail=json.dumps({"queued": queued})))
     return queued
 
 
@@ -379,7 +379,7 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
 def _audit(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
            detail: dict | None) -> None:
     session.add(AuditRow(campaign_id=row.campaign_id, institution_id=row.institution_id, stage_id=row.stage_id,
-                         action=action, source=source, dest=dest, at=now, recorded_at=recorded_at(session, now),
+                         action=action, source=source, dest=dest, at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps(detail, ensure_ascii=False) if detail else None))
 
 

@@ -19,7 +19,7 @@ from dqflow import text as texts
 from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
-from dqflow.store import AssignmentRow, AuditRow, ReviewRow, lock_campaign, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ReviewRow, acting, lock_campaign, recorded_at
 
 
 @dataclass
@@ -149,7 +149,8 @@ def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignm
     if rows:
         session.execute(insert(AssignmentRow.__table__), rows)
     session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
-                         recorded_at=recorded_at(session, now), detail=json.dumps(detail, ensure_ascii=False)))
+                         recorded_at=recorded_at(session, now), detail=json.dumps(detail, ensure_ascii=False),
+                         actor=None if detail.get("automatic") else acting(session)))
 
 
 def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from dqflow import links as portal_links
 from dqflow import spec
 from dqflow.calendar import UTC, show, show_date
 from dqflow.machine import Status
@@ -63,6 +64,9 @@ class Writer:
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
+        self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
+        self._portal: portal_links.Links | None = None
+        self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
 
     # -- messages ---------------------------------------------------------------------
 
@@ -106,7 +110,7 @@ class Writer:
             "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
             "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
             "links": self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else [],
-            "day": self.day, "overdue": [], "missed": [], "dead": [],
+            "day": self.day, "overdue": [], "missed": [], "dead": [], "link": self.personal_link(session, row),
         }
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
@@ -115,6 +119,20 @@ class Writer:
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
         return Letter(row.kind, item)
+
+    def personal_link(self, session: Session, row) -> str | None:
+        """The recipient's own portal page for the role this row addresses them in (the coordinator's
+        is the sign-in page), or None without a portal. The link versions are read once per send."""
+        if self.base_url is None:
+            return None
+        if self._portal is None:
+            self._portal = portal_links.links(session, self.campaign.id)
+        if row.role == "institution" and row.institution_id:
+            return self._portal.url(self.base_url, "institution", row.institution_id)
+        expert = self.expert_by_email.get(row.recipient.lower()) if row.role == "expert" else None
+        if expert:
+            return self._portal.url(self.base_url, "expert", expert)
+        return f"{self.base_url}/coordinator" if row.role == "coordinator" else None
 
     # -- what the campaign holds, read once ---------------------------------------------
 

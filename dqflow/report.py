@@ -41,7 +41,17 @@ ACTION_RU = {
     "extend": "срок продлён",
     "reopen": "этап открыт повторно",
     "excuse": "освобождён от этапа",
+    "review": "экспертиза записана",
+    "review-update": "экспертиза изменена",
+    "link-revoke": "личная ссылка отозвана, выдана новая",
 }
+
+
+def actor_ru(actor: str | None) -> str:
+    """Who made a change, as the audit row names them ('expert:e15' → 'эксперт e15'); '' for the schedule."""
+    role, _, who = (actor or "").partition(":")
+    return {"coordinator": f"координатор ({'портал' if who == 'web' else 'командная строка'})", "institution": f"ДОУ {who} (портал)",
+            "expert": f"эксперт {who} (портал)"}.get(role, actor or "")
 SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
 
 
@@ -167,14 +177,15 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
         # `at` is the moment the change took effect (the command's --now, a stage boundary); when the
         # row was written at another time (a back-dated entry, a catch-up) the real time is shown too
         late = f" [записано {show(r.recorded_at, tz)}]" if show(r.recorded_at, tz) != show(r.at, tz) else ""
-        lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + late)
+        who = f" — {actor_ru(r.actor)}" if r.actor else ""
+        lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + who + late)
     return "\n".join(lines)
 
 
 def history_json(rows: list[AuditRow], tz: ZoneInfo) -> str:
     return json.dumps([
         {"at": iso(r.at, tz), "recorded_at": iso(r.recorded_at, tz), "stage": r.stage_id, "action": r.action,
-         "from": r.source, "to": r.dest, "detail": json.loads(r.detail) if r.detail else None}
+         "from": r.source, "to": r.dest, "detail": json.loads(r.detail) if r.detail else None, "by": r.actor}
         for r in rows
     ], ensure_ascii=False, indent=2)
 

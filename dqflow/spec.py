@@ -115,6 +115,11 @@ class Sending:
 
 
 @dataclass(frozen=True)
+class Portal:
+    base_url: str | None = None  # where `dqflow serve` is reached from outside: personal links start with it
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     title: str
@@ -131,6 +136,7 @@ class Campaign:
     default_reminders: tuple[ReminderRule, ...] | None = None
     sending: Sending = field(default_factory=Sending)
     notifications: str | None = None
+    portal: Portal | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -232,7 +238,7 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -254,6 +260,7 @@ class _CampaignBuilder:
             "calendar": self.calendar,
             "sending": self._sending(f["sending"]) if "sending" in f else Sending(),
             "notifications": self._notifications(f["notifications"]) if "notifications" in f else None,
+            "portal": self._portal(f["portal"]) if "portal" in f else None,
         }
         if self.tz is None or any(v is None for k, v in head.items() if k in ("id", "title", "coordinator")):
             return None
@@ -315,6 +322,17 @@ class _CampaignBuilder:
                 start, end = window[:5], window[6:]
         only = r.boolean(f.get("working_days_only"), "campaign.sending.working_days_only")
         return Sending(start, end, True if only is None else only)
+
+    def _portal(self, node: yaml.Node) -> Portal | None:
+        f = self.r.mapping(node, "campaign.portal", [], ["base_url"])
+        if f is None or "base_url" not in f:
+            return None
+        url = self.r.one_line(f["base_url"], "campaign.portal.base_url")
+        if url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+            self.r.error(f["base_url"], f"campaign.portal.base_url '{url}' must be a web address without ? or #, "
+                                        "like https://monitoring.example.org")
+            return None
+        return Portal(url.rstrip("/")) if url else None
 
     def _notifications(self, node: yaml.Node) -> str | None:
         value = self.r.one_line(node, "campaign.notifications")
@@ -763,7 +781,10 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 def to_json(campaign: Campaign) -> str:
     """The campaign as JSON, stored with the loaded campaign so the file need not stay around."""
-    return json.dumps(_plain(campaign), ensure_ascii=False, sort_keys=True)
+    data = _plain(campaign)
+    if data["portal"] is None:  # absent, as before the portal: a loaded campaign's digest stays the same
+        del data["portal"]
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def from_json(text: str) -> Campaign:
@@ -791,6 +812,7 @@ def from_json(text: str) -> Campaign:
         levels=tuple(Titled(**lv) for lv in data["levels"]),
         default_reminders=rules(data["default_reminders"]),
         sending=Sending(**data["sending"]),
+        portal=Portal(**data["portal"]) if data.get("portal") else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
@@ -51,6 +52,7 @@ class CampaignRow(SQLModel, table=True):
     digest: str
     definition: str  # the validated campaign as JSON: the file need not stay around
     loaded_at: datetime = _when(nullable=False)
+    secret: str | None = Field(default_factory=lambda: secrets.token_urlsafe(32))  # signs the portal's links (`links`)
 
 
 class StageRow(SQLModel, table=True):
@@ -210,6 +212,30 @@ class AuditRow(SQLModel, table=True):
     at: datetime = _when(nullable=False)
     recorded_at: datetime = _when(nullable=False)
     detail: str | None = None
+    actor: str | None = None  # who did it: 'institution:ID', 'expert:ID', 'coordinator:web|cli'; None: the clock
+
+
+class LinkRow(SQLModel, table=True):
+    """A person's personal link is signed with its version: revoking a link moves the version on, so the
+    old link no longer verifies. A person without a row has version 1 (no row is written per person)."""
+
+    __tablename__ = "link"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    role: str = Field(primary_key=True)  # institution | expert
+    subject_id: str = Field(primary_key=True)
+    version: int = 1
+    changed_at: datetime = _when(nullable=False)
+
+
+class SigninRow(SQLModel, table=True):
+    """A one-time sign-in link for the coordinator: only its hash is kept; used once, then spent."""
+
+    __tablename__ = "signin"
+    token_hash: str = Field(primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id")
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when(nullable=True)
 
 
 def database_url(value: str | None) -> str:
@@ -303,16 +329,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine, *, recorded_at: datetime | None = None) -> Iterator[Session]:
+def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: str | None = None) -> Iterator[Session]:
     """A session that commits on success and writes nothing on any error.
 
     `recorded_at` is the real clock as the edge (CLI, portal) read it: the audit rows of this
     transaction carry it, whatever moment the command names. On SQLite the transaction takes the
     write lock when it begins, so what it reads stays true until it commits: two processes
     reconciling at once run one after the other instead of both acting on the same old state.
+    `actor` is the person the edge acts for: the audit rows of what people do carry it (`acting`).
     """
     with Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
+        session.info["actor"] = actor
         try:
             if engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -327,6 +355,11 @@ def recorded_at(session: Session, now: datetime) -> datetime:
     """When this transaction's audit rows are written: the clock reading its edge gave, else `now`
     (callers that pass none, the daemon and the simulation, act on their own clock's `now`)."""
     return session.info.get("recorded_at") or now
+
+
+def acting(session: Session) -> str | None:
+    """Who this transaction acts for (see `transaction`); None when the clock itself acts."""
+    return session.info.get("actor")
 
 
 def lock_campaign(session: Session, campaign_id: str) -> None:

@@ -85,12 +85,13 @@ def plain(url: str) -> Engine:
 
 
 def contents(url: str) -> dict[str, list[dict]]:
-    """Every row of the release's tables, in a stable order, as the driver returns it."""
+    """Every row of the release's tables (its columns: later revisions add some), in a stable order, as the driver
+    returns it."""
     engine = plain(url)
     try:
         with engine.connect() as connection:
             return {table: [dict(row) for row in connection.execute(
-                        text(f"SELECT * FROM {table} ORDER BY {', '.join(sorted(columns))}")).mappings()]
+                        text(f"SELECT {', '.join(sorted(columns))} FROM {table} ORDER BY {', '.join(sorted(columns))}")).mappings()]
                     for table, columns in schema.RELEASE_TABLES.items()}
     finally:
         engine.dispose()

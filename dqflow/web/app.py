@@ -1,0 +1,461 @@
+"""The portal's routes: personal pages of ДОУ and experts, the coordinator's pages, the public board.
+
+A route parses, makes one engine call (inside one transaction, audited with who acted), and renders
+or redirects; the engine enforces every rule. Database work runs in a worker thread so the event loop
+(shared with the daemon under `dqflow run --http`) never waits on it. Pages are plain HTML, no script.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from datetime import datetime
+from typing import Callable
+from urllib.parse import parse_qs, quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from dqflow import engine, experts, links, reminders, report, skips, store, workspace
+from dqflow.calendar import UTC, parse_local, show, show_date, zone_label
+from dqflow.errors import DqflowError, NotAllowed, NotFound, one_line
+from dqflow.letters import digest_content
+from dqflow.web import board
+
+COOKIE = "dqflow_session"
+MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
+FAILURES_ALLOWED = 10  # refused links per client address …
+FAILURE_WINDOW = 600.0  # … within this many seconds, then 429 until the oldest one ages out
+
+OK_RU = {
+    "submitted": "Материалы приняты. Спасибо!",
+    "reviewed": "Экспертиза сохранена. Её можно изменить до закрытия этапа.",
+    "extended": "Срок продлён.",
+    "excused": "ДОУ освобождено от этапа.",
+    "experts": "Эксперты назначены.",
+    "signed-in": "Вы вошли как координатор.",
+}
+REFUSED_RU = {
+    "tampered": "Ссылка неверна: возможно, она скопирована не полностью или изменена.",
+    "revoked": "Эта ссылка отозвана координатором, и вам выдана новая.",
+    "expired": "Срок действия ссылки истёк: кампания завершена.",
+    "unknown": "Такой ссылки нет.",
+    "used": "Эта ссылка для входа уже использована: она действует один раз.",
+    "session": "Эта страница — для координатора. Войдите по одноразовой ссылке.",
+    "form": "Форма устарела или открыта не с этой страницы. Откройте страницу заново и повторите.",
+}
+
+
+class Failures:
+    """Refused links per client address in a sliding window: guessing links gets slow at once."""
+
+    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW):
+        self.allowed, self.window = allowed, window
+        self.seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, client: str) -> bool:
+        seen, now = self.seen[client], time.monotonic()
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        return len(seen) >= self.allowed
+
+    def add(self, client: str) -> None:
+        self.seen[client].append(time.monotonic())
+
+
+class Portal:
+    def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime],
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.db, self.clock, self.wall = db, clock, wall
+        with store.dry_run(db) as session:
+            self.campaign = engine.definition(session, campaign_id)
+            self.signer = links.signer(session, self.campaign.id)
+        self.tz = self.campaign.tz
+        self.failures = Failures()
+        self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
+                                 trim_blocks=True, lstrip_blocks=True)
+        self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
+                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, campaign=self.campaign,
+                                  rule_ru=report.rule_ru, reason_ru=report.reason_ru, OUTBOX_STATE_RU=report.OUTBOX_STATE_RU)
+        self.pages.filters["fromjson"] = json.loads
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
+        now = context.pop("now", None) or self.clock()
+        html = self.pages.get_template(name).render(now=now, zone=zone_label(self.tz, now), **context)
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    def transaction(self, actor: str):
+        return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)
+
+    def refuse(self, request: Request, why: str, status: int = 403) -> HTMLResponse:
+        if why not in ("session", "form"):
+            self.failures.add(_client(request))
+        return self.render("refused.html", status, why=why, message=REFUSED_RU[why])
+
+    def too_many(self) -> HTMLResponse:
+        return self.render("refused.html", 429, why="rate", message="Слишком много неверных ссылок с этого адреса. "
+                           f"Попробуйте снова через {int(FAILURE_WINDOW // 60)} минут.")
+
+    async def form(self, request: Request) -> dict[str, list[str]]:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise DqflowError(f"the form is larger than {MAX_BODY // 1024} KB")
+        try:
+            return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+        except (UnicodeDecodeError, ValueError):
+            raise DqflowError("the form could not be read") from None
+
+    def person(self, request: Request, role: str) -> tuple[str, str, str | None]:
+        """(id, token, why refused or None) of a personal link."""
+        subject_id, token = request.path_params["subject"], request.path_params["token"]
+        if self.clock() > links.expires_at(self.campaign):
+            return subject_id, token, "expired"
+
+        def check() -> str | None:
+            with store.dry_run(self.db) as session:
+                known = (any(i.id == subject_id for i in self.campaign.institutions) if role == "institution"
+                         else any(e.id == subject_id for i in self.campaign.institutions for e in i.experts))
+                return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
+
+        return subject_id, token, check()
+
+    # -- a ДОУ -------------------------------------------------------------------------
+
+    async def institution(self, request: Request) -> Response:
+        if self.failures.blocked(_client(request)):
+            return self.too_many()
+        subject_id, token, why = await run_in_threadpool(self.person, request, "institution")
+        if why:
+            return self.refuse(request, why)
+        if request.method == "GET":
+            return await self.institution_page(subject_id, token, ok=request.query_params.get("ok"))
+        form = await self.form(request)
+        principal = f"institution:{subject_id}:{token}"
+        if not self.signer.form_ok(principal, _one(form, "csrf"), self.clock()):
+            return self.refuse(request, "form")
+        stage_id = _one(form, "stage")
+        urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
+
+        def submit() -> None:
+            with self.transaction(f"institution:{subject_id}") as session:
+                engine.submit(session, self.campaign.id, subject_id, stage_id, self.clock(), urls)
+
+        try:
+            await run_in_threadpool(submit)
+        except DqflowError as exc:
+            return await self.institution_page(subject_id, token, error=_said(exc), status=_status(exc))
+        return _redirect(request.url.path + "?ok=submitted")
+
+    async def institution_page(self, subject_id: str, token: str, ok: str | None = None, error: str | None = None,
+                               status: int = 200) -> Response:
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return workspace.institution_desk(session, self.campaign, subject_id, now)
+
+        desk = await run_in_threadpool(read)
+        return self.render("institution.html", status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
+                           csrf=self.signer.form_token(f"institution:{subject_id}:{token}", now),
+                           operator=self.campaign.operator)
+
+    # -- an expert -----------------------------------------------------------------------
+
+    async def expert(self, request: Request) -> Response:
+        if self.failures.blocked(_client(request)):
+            return self.too_many()
+        subject_id, token, why = await run_in_threadpool(self.person, request, "expert")
+        if why:
+            return self.refuse(request, why)
+        if request.method == "GET":
+            return await self.expert_page(subject_id, token, ok=request.query_params.get("ok"))
+        form = await self.form(request)
+        if not self.signer.form_ok(f"expert:{subject_id}:{token}", _one(form, "csrf"), self.clock()):
+            return self.refuse(request, "form")
+        levels = {a.id: _one(form, f"level-{a.id}") for a in self.campaign.areas if _one(form, f"level-{a.id}")}
+        entry = experts.ReviewEntry(_one(form, "institution"), _one(form, "stage"), subject_id, levels,
+                                    _one(form, "recommendations").replace("\r\n", "\n"))
+
+        def review() -> None:
+            with self.transaction(f"expert:{subject_id}") as session:
+                engine.review_many(session, self.campaign.id, [entry], self.clock())
+
+        try:
+            await run_in_threadpool(review)
+        except DqflowError as exc:
+            return await self.expert_page(subject_id, token, error=_said(exc), status=_status(exc))
+        return _redirect(request.url.path + "?ok=reviewed#dou-" + quote(entry.institution_id))
+
+    async def expert_page(self, subject_id: str, token: str, ok: str | None = None, error: str | None = None,
+                          status: int = 200) -> Response:
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return workspace.expert_desk(session, self.campaign, subject_id, now)
+
+        desk = await run_in_threadpool(read)
+        return self.render("expert.html", status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
+                           csrf=self.signer.form_token(f"expert:{subject_id}:{token}", now))
+
+    # -- the coordinator -------------------------------------------------------------------
+
+    async def signin(self, request: Request) -> Response:
+        if self.failures.blocked(_client(request)):
+            return self.too_many()
+        token = request.path_params["token"]
+        now = self.clock()
+        if request.method == "GET":  # a mail scanner or a preview fetching the link does not spend it
+            def pending() -> bool:
+                with store.dry_run(self.db) as session:
+                    return links.signin_pending(session, self.campaign.id, token)
+
+            if not await run_in_threadpool(pending):
+                return self.refuse(request, "unknown")
+            return self.render("signin.html", csrf=self.signer.form_token(f"signin:{token}", now))
+        form = await self.form(request)
+        if not self.signer.form_ok(f"signin:{token}", _one(form, "csrf"), now):
+            return self.refuse(request, "form")
+
+        def spend() -> str | None:
+            with self.transaction("coordinator:web") as session:
+                return links.spend_signin(session, self.campaign, token, now)
+
+        why = await run_in_threadpool(spend)
+        if why:
+            return self.refuse(request, why)
+        response = _redirect("/coordinator?ok=signed-in")
+        response.set_cookie(COOKIE, self.signer.session_cookie(now), max_age=int(links.SESSION_VALID.total_seconds()),
+                            httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
+        return response
+
+    def session(self, request: Request) -> str | None:
+        return self.signer.session(request.cookies.get(COOKIE), self.clock())
+
+    async def signout(self, request: Request) -> Response:
+        sid = self.session(request)
+        form = await self.form(request)
+        if sid and not self.signer.form_ok(f"coordinator:{sid}", _one(form, "csrf"), self.clock()):
+            return self.refuse(request, "form")
+        response = _redirect("/")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def coordinator(self, request: Request) -> Response:
+        """Every coordinator page: the session is checked, then the page's own handler runs."""
+        sid = self.session(request)
+        if sid is None:
+            return self.refuse(request, "session")
+        csrf = self.signer.form_token(f"coordinator:{sid}", self.clock())
+        page = request.path_params.get("page", "overview")
+        if request.method == "POST":
+            form = await self.form(request)
+            if not self.signer.form_ok(f"coordinator:{sid}", _one(form, "csrf"), self.clock()):
+                return self.refuse(request, "form")
+            return await getattr(self, f"post_{page}")(request, form, csrf)
+        return await getattr(self, f"get_{page}")(request, csrf)
+
+    async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                view = engine.status(session, self.campaign.id, now)
+                names = {i.id: i.name for i in self.campaign.institutions}
+                return view, digest_content(session, self.campaign, names, now)
+
+        view, late = await run_in_threadpool(read)
+        return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf,
+                           ok=OK_RU.get(request.query_params.get("ok", "")), error=error,
+                           lists=[s for s in self.campaign.stages if s.kind == "assignment"])
+
+    async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
+        institution_id = request.path_params["subject"]
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return (engine.institution_detail(session, self.campaign.id, institution_id, now),
+                        engine.history(session, self.campaign.id, institution_id))
+
+        try:
+            details, history = await run_in_threadpool(read)
+        except NotFound:
+            return self.render("refused.html", 404, why="unknown", message="Такого ДОУ нет в кампании.")
+        institution = next(i for i in self.campaign.institutions if i.id == institution_id)
+        return self.render("card.html", status, now=now, institution=institution, details=details, history=history,
+                           csrf=csrf, ok=OK_RU.get(request.query_params.get("ok", "")), error=error,
+                           actor_ru=report.actor_ru, history_detail=lambda r: _history_detail(r, self.tz))
+
+    async def post_card(self, request: Request, form: dict, csrf: str) -> Response:
+        institution_id = request.path_params["subject"]
+        action, stage_id, reason = _one(form, "action"), _one(form, "stage"), _one(form, "reason")
+        now = self.clock()
+
+        def act() -> None:
+            with self.transaction("coordinator:web") as session:
+                if action == "extend":
+                    try:
+                        until = parse_local(_one(form, "until").replace("T", " "), self.tz, end_of_day=True)
+                    except ValueError as exc:
+                        raise DqflowError(f"the new deadline: {exc}") from None
+                    engine.extend(session, self.campaign.id, institution_id, stage_id, until, reason, now)
+                elif action == "excuse":
+                    engine.excuse(session, self.campaign.id, institution_id, stage_id, reason, now)
+                else:
+                    raise DqflowError(f"unknown action '{action}'")
+
+        try:
+            await run_in_threadpool(act)
+        except DqflowError as exc:
+            return await self.get_card(request, csrf, error=_said(exc), status=_status(exc))
+        return _redirect(f"/coordinator/dou/{quote(institution_id)}?ok={'extended' if action == 'extend' else 'excused'}")
+
+    async def get_experts(self, request: Request, csrf: str, error: str | None = None, check: dict | None = None,
+                          status: int = 200) -> Response:
+        stage_id = request.path_params["stage"]
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return experts.current(session, self.campaign, stage_id)
+
+        try:
+            current = await run_in_threadpool(read)
+        except DqflowError as exc:
+            return self.render("refused.html", 404, why="unknown", message=_said(exc))
+        people = {e.id: e.name for i in self.campaign.institutions for e in i.experts}
+        names = {i.id: i.name for i in self.campaign.institutions}
+        return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
+                           check=check, ok=OK_RU.get(request.query_params.get("ok", "")))
+
+    async def post_experts(self, request: Request, form: dict, csrf: str) -> Response:
+        """Check first (the rule report of the list as it would be), then save on a second press."""
+        stage_id, institution_id = request.path_params["stage"], _one(form, "institution")
+        chosen = [e for e in _one(form, "experts").replace(",", " ").split() if e]
+        now = self.clock()
+
+        def check() -> list[str]:
+            with store.dry_run(self.db) as session:
+                return experts.set_experts(session, self.campaign, stage_id, institution_id, chosen, now).problems
+
+        def save() -> None:
+            with self.transaction("coordinator:web") as session:
+                experts.set_experts(session, self.campaign, stage_id, institution_id, chosen, now)
+
+        try:
+            if _one(form, "action") != "save":
+                problems = await run_in_threadpool(check)
+                return await self.get_experts(request, csrf, check={"institution": institution_id, "experts": " ".join(chosen),
+                                                                     "problems": problems})
+            await run_in_threadpool(save)
+        except DqflowError as exc:
+            return await self.get_experts(request, csrf, error=_said(exc), status=_status(exc))
+        return _redirect(f"/coordinator/experts/{quote(stage_id)}?ok=experts")
+
+    async def get_outbox(self, request: Request, csrf: str) -> Response:
+        state = request.query_params.get("state") or None
+        recipient = (request.query_params.get("recipient") or "").strip()
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                rows = reminders.ledger(session, self.campaign.id, state=state if state in report.OUTBOX_STATE_RU else None)
+                why = None
+                if recipient:
+                    found, gaps = reminders.explain(session, self.campaign, recipient, None)
+                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found))
+                return rows, why
+
+        rows, why = await run_in_threadpool(read)
+        return self.render("outbox.html", rows=rows[:500], total=len(rows), state=state, recipient=recipient, why=why,
+                           csrf=csrf)
+
+    # -- public --------------------------------------------------------------------------
+
+    async def board(self, request: Request) -> Response:
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return engine.status(session, self.campaign.id, now)
+
+        view = await run_in_threadpool(read)
+        return self.render("board.html", now=now, board=board.Board.of(view), public=True)
+
+    async def home(self, request: Request) -> Response:
+        return self.render("home.html", signed_in=self.session(request) is not None)
+
+
+HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                                      "frame-ancestors 'none'",
+           "Cache-Control": "no-store"}
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _status(exc: DqflowError) -> int:
+    return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, NotAllowed) else 400
+
+
+def _said(exc: DqflowError) -> str:
+    return one_line(str(exc))
+
+
+def _history_detail(row, tz) -> str:
+    """What a history line says about the change, as `dqflow history` says it (without the moment and who)."""
+    line = report.history_text([row], tz, row.at).splitlines()[-1].split(" [записано ")[0]
+    line = line.split(": ", 1)[1] if ": " in line else line
+    return line.split(" — ")[0] if row.actor else line
+
+
+def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime],
+               wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Starlette:
+    """The portal for one campaign. `clock` gives the campaign's `now` (the wall clock, or one started
+    at a --now); `wall` the real clock for the audit's `recorded_at`."""
+    portal = Portal(db, campaign_id, clock, wall)
+    both = ["GET", "POST"]
+    routes = [
+        Route("/", portal.home),
+        Route("/board", portal.board),
+        Route("/dou/{subject}/{token}", portal.institution, methods=both),
+        Route("/expert/{subject}/{token}", portal.expert, methods=both),
+        Route("/signin/{token}", portal.signin, methods=both),
+        Route("/signout", portal.signout, methods=["POST"]),
+        Route("/coordinator", portal.coordinator, methods=["GET"]),
+        Route("/coordinator/dou/{subject}", lambda r: _page(portal, r, "card"), methods=both),
+        Route("/coordinator/experts/{stage}", lambda r: _page(portal, r, "experts"), methods=both),
+        Route("/coordinator/outbox", lambda r: _page(portal, r, "outbox")),
+    ]
+
+    async def bad_form(request: Request, exc: Exception) -> Response:
+        return portal.render("refused.html", 400, why="form", message=_said(exc))
+
+    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form})
+    app.state.portal = portal
+    return app
+
+
+async def _page(portal: Portal, request: Request, page: str) -> Response:
+    request.path_params["page"] = page
+    return await portal.coordinator(request)
+

@@ -1,0 +1,88 @@
+"""The public board: stages on a timeline with today marked, progress per stage, ДОУ × stages by status.
+
+It carries ДОУ names and statuses only: no addresses, no experts, no review contents. `write` saves it
+as a static page to publish anywhere (`dqflow board --out DIR`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dqflow import report
+from dqflow.calendar import show, show_date, zone_label
+from dqflow.engine import CampaignView
+from dqflow.errors import DqflowError
+
+
+@dataclass(frozen=True)
+class Bar:
+    title: str
+    kind: str
+    state: str
+    left: float  # percent of the campaign's span
+    width: float
+    when: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class Board:
+    title: str
+    now: datetime
+    today: float | None  # where today is on the timeline, percent; None outside the campaign
+    bars: list[Bar]
+    columns: list[tuple[str, str]]  # (stage id, title) of the grid
+    rows: list[tuple[str, list[str]]]  # (ДОУ name, statuses)
+
+    @classmethod
+    def of(cls, view: CampaignView) -> "Board":
+        campaign, tz = view.campaign, view.campaign.tz
+        start = min(s.opens_at for s in campaign.stages)
+        end = max(s.locks_at for s in campaign.stages)
+        span = max((end - start).total_seconds(), 1.0)
+        at = lambda t: round(100 * (t - start).total_seconds() / span, 2)  # noqa: E731
+        bars = []
+        for s in view.stages:
+            stage = s.stage
+            done = s.counts.get("done", 0) + s.counts.get("late", 0) + s.counts.get("excused", 0)
+            when = (show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)) if stage.kind == "event" \
+                else f"{show_date(stage.opens_at, tz)} – {show(stage.due_at, tz)}"
+            bars.append(Bar(stage.title, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
+                            when, done, sum(s.counts.values())))
+        columns = [(s.id, s.title) for s in campaign.stages if s.per_institution]
+        rows = [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in view.institutions]
+        today = at(view.now) if start <= view.now <= end else None
+        return cls(campaign.title, view.now, today, bars, columns, rows)
+
+
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def render(view: CampaignView, pages: Environment | None = None) -> str:
+    tz = view.campaign.tz
+    pages = pages or environment()
+    return pages.get_template("board.html").render(
+        board=Board.of(view), now=view.now, zone=zone_label(tz, view.now), campaign=view.campaign,
+        show=lambda t: show(t, tz), STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, public=True)
+
+
+def write(view: CampaignView, folder: Path) -> Path:
+    """The board as `index.html` in `folder` (made if missing): one self-contained file to publish."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "index.html"
+        path.write_text(render(view), encoding="utf-8")
+    except OSError as exc:
+        raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder") from None
+    return path

@@ -1,0 +1,63 @@
+"""Serving the portal with uvicorn: alone (`dqflow serve`) or inside the daemon's event loop (`dqflow run --http`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from contextlib import contextmanager
+
+import uvicorn
+
+from dqflow.errors import DqflowError
+
+log = logging.getLogger("dqflow.web")
+
+
+def address(text: str) -> tuple[str, int]:
+    """`HOST:PORT` of --http (`127.0.0.1:8000`, `[::1]:8000`)."""
+    match = re.fullmatch(r"\[?([^\s\[\]]+?)\]?:(\d{1,5})", text.strip())
+    if not match or not 1 <= int(match[2]) <= 65535:
+        raise DqflowError(f"--http '{text}' must be HOST:PORT, like 127.0.0.1:8000")
+    return match[1], int(match[2])
+
+
+def _config(app, host: str, port: int) -> uvicorn.Config:
+    # proxy_headers: behind a reverse proxy on the same machine the client's address (rate limits) is the proxy's header
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
+                          server_header=False, lifespan="off")
+
+
+def run(app, host: str, port: int) -> None:
+    """Serve until Ctrl-C or SIGTERM."""
+    server = uvicorn.Server(_config(app, host, port))
+    try:
+        server.run()
+    except OSError as exc:
+        raise DqflowError(f"cannot serve on {host}:{port}: {exc.strerror}; choose another --host/--port") from None
+    if not server.started:
+        raise DqflowError(f"cannot serve on {host}:{port}; is the port taken? choose another --port")
+
+
+class _Embedded(uvicorn.Server):
+    @contextmanager
+    def capture_signals(self):
+        yield  # the daemon owns SIGINT and SIGTERM and stops the server itself
+
+
+async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> None:
+    """Serve in the running event loop until `stopped` is set."""
+    server = _Embedded(_config(app, host, port))
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn's way of saying it could not bind; it logged why
+            log.error("the portal could not start on %s:%d; the daemon goes on without it", host, port)
+
+    task = asyncio.create_task(serve())
+    waiting = asyncio.create_task(stopped.wait())
+    await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    waiting.cancel()
+    await asyncio.gather(task, return_exceptions=True)
