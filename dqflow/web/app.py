@@ -442,9 +442,9 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
         Route("/signin/{token}", portal.signin, methods=both),
         Route("/signout", portal.signout, methods=["POST"]),
         Route("/coordinator", portal.coordinator, methods=["GET"]),
-        Route("/coordinator/dou/{subject}", lambda r: _page(portal, r, "card"), methods=both),
-        Route("/coordinator/experts/{stage}", lambda r: _page(portal, r, "experts"), methods=both),
-        Route("/coordinator/outbox", lambda r: _page(portal, r, "outbox")),
+        Route("/coordinator/dou/{subject}", _page(portal, "card"), methods=both),
+        Route("/coordinator/experts/{stage}", _page(portal, "experts"), methods=both),
+        Route("/coordinator/outbox", _page(portal, "outbox")),
     ]
 
     async def bad_form(request: Request, exc: Exception) -> Response:
@@ -455,7 +455,10 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
     return app
 
 
-async def _page(portal: Portal, request: Request, page: str) -> Response:
-    request.path_params["page"] = page
-    return await portal.coordinator(request)
+def _page(portal: Portal, page: str):
+    async def endpoint(request: Request) -> Response:
+        request.path_params["page"] = page
+        return await portal.coordinator(request)
+
+    return endpoint
 

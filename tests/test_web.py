@@ -1,0 +1,282 @@
+"""The portal's routes through Starlette's TestClient, on the same database the CLI writes: personal links,
+the ДОУ's and the expert's forms, the coordinator's sign-in and pages, the public board, and the letters'
+personal links. Every write is checked through the CLI (status, history) as the coordinator would see it."""
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from conftest import Cli, dump_tables
+from dqflow import links, store
+from dqflow.calendar import parse_local, zone
+
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+from starlette.testclient import TestClient  # noqa: E402
+
+from dqflow.web import create_app  # noqa: E402
+
+TZ = zone("Asia/Tomsk")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+class Portal:
+    """A portal on the test's database with a clock the test sets."""
+
+    def __init__(self, db_url: str):
+        self.db = store.connect(db_url)
+        self.now = parse_local("2021-11-25 10:00", TZ)
+        self.app = create_app(self.db, None, lambda: self.now)
+        self.client = TestClient(self.app, base_url="https://portal.example.org")
+
+    def at(self, text: str) -> "Portal":
+        self.now = parse_local(text, TZ)
+        return self
+
+    def path(self, role: str, subject: str) -> str:
+        with store.dry_run(self.db) as session:
+            return links.links(session, "tomsk-2021").path(role, subject)
+
+    def csrf(self, html: str) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', html)[1]
+
+    def post_form(self, path: str, data: dict):
+        page = self.client.get(path)
+        assert page.status_code == 200, page.text
+        return self.client.post(path, data={"csrf": self.csrf(page.text), **data}, follow_redirects=False)
+
+
+@pytest.fixture
+def portal(tomsk: Cli, db_url: str):
+    made = Portal(db_url)
+    yield made
+    made.db.dispose()
+
+
+def status_of(dq: Cli, institution: str, stage: str, now: str) -> str:
+    view = dq.json("status", "--institution", institution, "--now", now)
+    return next(s["status"] for s in view["stages"] if s["id"] == stage)
+
+
+# -- a ДОУ ------------------------------------------------------------------------------
+
+
+def test_a_dou_hands_in_links_through_its_page_and_the_audit_names_it(portal: Portal, tomsk: Cli):
+    page = portal.client.get(portal.path("institution", "4"))
+    assert page.status_code == 200
+    assert "МБДОУ № 4" in page.text and 'type="url"' in page.text and "<label" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer" and "<script" not in page.text
+
+    done = portal.post_form(portal.path("institution", "4"), {"stage": "fill-form",
+                                                              "link": ["https://dou4.example.org/a", "https://dou4.example.org/b", ""]})
+    assert done.status_code == 303 and done.headers["location"].endswith("?ok=submitted")
+    after = portal.client.get(done.headers["location"])
+    assert "Материалы приняты" in after.text and "https://dou4.example.org/b" in after.text
+
+    assert status_of(tomsk, "4", "fill-form", "2021-11-25 10:00") == "done"
+    submit = next(r for r in tomsk.json("history", "4") if r["action"] == "submit")
+    assert submit["by"] == "institution:4" and submit["detail"] == {"links": ["https://dou4.example.org/a", "https://dou4.example.org/b"]}
+    assert "ДОУ 4 (портал)" in tomsk.ok("history", "4")
+
+
+def test_the_engine_refuses_what_the_cli_refuses_and_nothing_is_written(portal: Portal, tomsk: Cli, db_url: str):
+    path = portal.path("institution", "4")
+    page = portal.client.get(path)
+    token = portal.csrf(page.text)
+    before = dump_tables(db_url)
+    portal.at("2021-12-03 10:00")  # fill-form locked on 02.12 for everyone; the page offers no form, a crafted post:
+    signed = portal.app.state.portal.signer.form_token(f"institution:4:{path.rsplit('/', 1)[1]}", portal.now)
+    late = portal.client.post(path, data={"csrf": signed, "stage": "fill-form", "link": "https://dou4.example.org/a"})
+    assert late.status_code == 409 and "locked" in late.text and "Не сохранено" in late.text
+    not_a_link = portal.at("2021-11-25 10:00").client.post(path, data={"csrf": token, "stage": "fill-form", "link": "javascript:alert(1)"})
+    assert not_a_link.status_code == 400 and "not a web address" in not_a_link.text
+    forged = portal.client.post(path, data={"csrf": "1.forged", "stage": "fill-form", "link": "https://dou4.example.org/a"})
+    assert forged.status_code == 403 and "Форма устарела" in forged.text
+    other = portal.client.post(portal.path("institution", "5"), data={"csrf": token, "stage": "fill-form"})
+    assert other.status_code == 403  # a form token is the person's own
+    assert dump_tables(db_url) == before
+
+
+def test_a_tampered_or_revoked_link_gets_403_saying_whom_to_ask_and_failures_are_rate_limited(portal: Portal, tomsk: Cli):
+    good = portal.path("institution", "4")
+    tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    refused = portal.client.get(tampered)
+    assert refused.status_code == 403 and "kdo@imc.example.org" in refused.text and "МБДОУ № 4" not in refused.text
+    assert portal.client.get("/dou/999/1.abc").status_code == 403
+    assert portal.client.get(good.replace("/dou/4/", "/expert/4/")).status_code == 403
+
+    tomsk.env = {"DQFLOW_BASE_URL": "https://portal.example.org"}
+    new = tomsk.ok("link", "revoke", "4", "--now", "2021-11-25 10:00").split("Новая: ")[1].strip()
+    assert new == "https://portal.example.org" + portal.path("institution", "4") != "https://portal.example.org" + good
+    revoked = portal.client.get(good)
+    assert revoked.status_code == 403 and "отозвана" in revoked.text
+    assert portal.client.get(new.removeprefix("https://portal.example.org")).status_code == 200
+    assert tomsk.ok("link", "show", "4").strip() == new
+    assert next(r for r in tomsk.json("history", "4") if r["action"] == "link-revoke")["by"] == "coordinator:cli"
+
+    for _ in range(10):
+        portal.client.get(tampered)
+    blocked = portal.client.get(new.removeprefix("https://portal.example.org"))
+    assert blocked.status_code == 429 and "Слишком много" in blocked.text
+
+
+def test_links_expire_after_the_campaign(portal: Portal):
+    path = portal.path("expert", "e15")
+    assert portal.at("2022-02-01 10:00").client.get(path).status_code == 200
+    expired = portal.at("2022-06-01 10:00").client.get(path)
+    assert expired.status_code == 403 and "истёк" in expired.text
+
+
+# -- an expert ----------------------------------------------------------------------------
+
+
+def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(portal: Portal, tomsk: Cli):
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
+    tomsk.ok("tick", "--now", "2021-12-01 10:00")
+    assigned = tomsk.json("experts", "show", "list1")["assignments"]
+    expert = next(es for a in assigned if a["institution"] == "4" for es in a["experts"])
+    path = portal.path("expert", expert)
+    page = portal.at("2021-12-01 10:00").client.get(path)
+    assert page.status_code == 200 and "МБДОУ № 4" in page.text and "https://dou4.example.org/form" in page.text
+    assert "<select" in page.text and "<textarea" in page.text
+
+    saved = portal.post_form(path, {"stage": "review1", "institution": "4", "level-conditions": "2", "level-parents": "3",
+                                    "recommendations": "Дополнить ссылки на протоколы.\r\n"})
+    assert saved.status_code == 303
+    again = portal.client.get(path)
+    assert "Дополнить ссылки на протоколы." in again.text and 'value="2" selected' in again.text
+    review = next(r for r in tomsk.json("history", "4") if r["action"] == "review")
+    assert review["by"] == f"expert:{expert}" and review["detail"]["levels"] == {"conditions": "2", "parents": "3"}
+
+    stranger = next(e for a in assigned if a["institution"] != "4" for e in a["experts"] if e not in
+                    next(x["experts"] for x in assigned if x["institution"] == "4"))
+    refused = portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "4", "level-conditions": "1"})
+    assert refused.status_code == 409 and "not assigned" in refused.text
+
+
+# -- the coordinator ------------------------------------------------------------------------
+
+
+def sign_in(portal: Portal, tomsk: Cli) -> None:
+    tomsk.env = {"DQFLOW_BASE_URL": "https://portal.example.org"}
+    url = tomsk.ok("link", "coordinator", "--now", "2021-11-25 10:00").splitlines()[0]
+    path = url.removeprefix("https://portal.example.org")
+    page = portal.client.get(path)
+    assert page.status_code == 200 and "Войти" in page.text
+    entered = portal.client.post(path, data={"csrf": portal.csrf(page.text)}, follow_redirects=False)
+    assert entered.status_code == 303
+    cookie = entered.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower() and "secure" in cookie.lower()
+    again = portal.client.post(path, data={"csrf": portal.csrf(page.text)})
+    assert again.status_code == 403 and "один раз" in again.text
+
+
+def test_the_coordinator_signs_in_once_and_extends_a_deadline(portal: Portal, tomsk: Cli):
+    assert portal.client.get("/coordinator").status_code == 403
+    sign_in(portal, tomsk)
+    overview = portal.client.get("/coordinator")
+    assert overview.status_code == 200 and "МБДОУ № 4" in overview.text
+
+    card = portal.client.get("/coordinator/dou/4")
+    assert card.status_code == 200 and "Продлить срок" in card.text
+    no_reason = portal.client.post("/coordinator/dou/4", data={"csrf": portal.csrf(card.text), "action": "extend", "stage": "fill-form",
+                                                               "until": "2021-12-06T18:00", "reason": " "})
+    assert no_reason.status_code == 400 and "reason" in no_reason.text
+    done = portal.client.post("/coordinator/dou/4", data={"csrf": portal.csrf(card.text), "action": "extend", "stage": "fill-form",
+                                                          "until": "2021-12-06T18:00", "reason": "больничный"}, follow_redirects=False)
+    assert done.status_code == 303
+    view = tomsk.json("status", "--institution", "4", "--now", "2021-11-25 10:00")
+    fill = next(s for s in view["stages"] if s["id"] == "fill-form")
+    assert fill["extended"] and fill["due_at"] == "2021-12-06T18:00:00+07:00"
+    assert next(r for r in tomsk.json("history", "4") if r["action"] == "extend")["by"] == "coordinator:web"
+
+    outbox = portal.client.get("/coordinator/outbox", params={"recipient": "dou4@example.org"})
+    assert outbox.status_code == 200 and "dou4@example.org" in outbox.text
+
+
+def test_the_coordinator_checks_an_expert_list_edit_before_saving_it(portal: Portal, tomsk: Cli):
+    sign_in(portal, tomsk)
+    portal.at("2021-11-25 12:00")
+    tomsk.ok("tick", "--now", "2021-11-25 12:00")
+    page = portal.client.get("/coordinator/experts/list1")
+    assert page.status_code == 200
+    own = portal.client.post("/coordinator/experts/list1", data={"csrf": portal.csrf(page.text), "institution": "4",
+                                                                 "experts": "e4 e5", "action": "check"})
+    assert own.status_code == 409 and "e4" in own.text  # its own expert: a hard rule
+    check = portal.client.post("/coordinator/experts/list1", data={"csrf": portal.csrf(page.text), "institution": "4",
+                                                                   "experts": "e5 e6", "action": "check"})
+    assert check.status_code == 200 and "Сохранить" in check.text
+    assert tomsk.json("experts", "show", "list1")["assignments"][1]["experts"] != ["e5", "e6"]
+    saved = portal.client.post("/coordinator/experts/list1", data={"csrf": portal.csrf(check.text), "institution": "4",
+                                                                   "experts": "e5 e6", "action": "save"}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert next(a for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4")["experts"] == ["e5", "e6"]
+
+
+# -- the board --------------------------------------------------------------------------------
+
+
+def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: Portal, tomsk: Cli, tmp_path: Path):
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
+    tomsk.ok("review", "4", "--stage", "review1", "--expert", next(
+        es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"]),
+        "--level", "conditions=2", "--recommendations", "-", "--now", "2021-12-02 10:00", input="Секретная рекомендация.")
+    board = portal.at("2021-12-02 12:00").client.get("/board")
+    assert board.status_code == 200 and "МБДОУ № 4" in board.text and "выполнено" in board.text
+    exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip())
+    for html in (board.text, exported.read_text(encoding="utf-8")):
+        text = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+        assert not EMAIL.findall(text)
+        assert "Эксперт ДОУ" not in text and "Секретная" not in text and "dou4.example.org" not in text
+        assert 'class="today"' in text
+
+
+# -- letters ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", [None, "https://portal.example.org/mkdo"])
+def test_every_letter_item_gets_its_readers_personal_link(tomsk: Cli, db_url: str, base: str | None, monkeypatch):
+    from dqflow import engine, letters
+    from dqflow.store import OutboxRow
+    from sqlmodel import select
+
+    monkeypatch.delenv("DQFLOW_BASE_URL", raising=False)
+    if base:
+        monkeypatch.setenv("DQFLOW_BASE_URL", base)
+    tomsk.ok("tick", "--now", "2021-12-01 10:00")
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            campaign = engine.definition(session, None)
+            found = links.links(session, campaign.id)
+            writer = letters.Writer(session, campaign, parse_local("2021-12-01 10:00", TZ), "kdo@imc.example.org")
+            rows = session.exec(select(OutboxRow)).all()
+            items = [writer.letter(session, row, None).item for row in rows]
+    finally:
+        db.dispose()
+    experts = {e.email: e.id for i in campaign.institutions for e in i.experts}
+    for row, item in zip(rows, items):
+        if base is None:
+            assert item["link"] is None
+        elif row.role == "institution":
+            assert item["link"] == found.url(base, "institution", row.institution_id)
+        elif row.role == "expert":
+            assert item["link"] == found.url(base, "expert", experts[row.recipient])
+        else:
+            assert item["link"] == base + "/coordinator"
+    assert {r.role for r in rows} >= {"institution", "expert", "coordinator"}
+
+
+def test_link_commands_need_a_portal_address(tomsk: Cli, monkeypatch):
+    monkeypatch.delenv("DQFLOW_BASE_URL", raising=False)
+    result = tomsk("link", "show", "4")
+    assert result.exit_code == 1 and "DQFLOW_BASE_URL" in result.stderr
+    tomsk.env = {"DQFLOW_BASE_URL": "ftp://x"}
+    assert tomsk("link", "show", "4").exit_code == 1
+    tomsk.env = {"DQFLOW_BASE_URL": "https://portal.example.org"}
+    unknown = tomsk("link", "show", "nobody")
+    assert unknown.exit_code == 1 and "neither a ДОУ nor an expert" in unknown.stderr
+
+
+
