@@ -34,7 +34,7 @@ from conftest import ROOT, TOMSK, Cli
 from dqflow import schema, skips, store
 from dqflow.cli import cli
 from dqflow.redact import redact_url
-from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
+from tests.smtp_server import free_port, smtp_server  # noqa: F401  (fixture)
 
 DATA = Path(__file__).resolve().parent / "data"
 BACKENDS = ["sqlite", "postgresql"]
@@ -208,6 +208,22 @@ def test_a_new_database_is_made_at_the_head_and_equals_the_models(backend: str):
 # -- a database of the previous release ------------------------------------------------------
 
 
+def fetch(url: str, timeout: float = 30) -> str:
+    """A page, once the server answers (it may be starting)."""
+    import urllib.error
+    import urllib.request
+
+    until = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode("utf-8")
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > until:
+                raise
+            time.sleep(0.2)
+
+
 def every_leaf_command(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     found = set()
     for name, sub in group.commands.items():
@@ -307,11 +323,29 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("experts", "diff", "list1", "list2")
     ok("tick", "--now", "2021-12-08 10:00")
 
+    # The portal's commands on the upgraded database: links, the sign-in link, the board, and serve.
+    dq.env = {**smtp_server.env(), "DQFLOW_BASE_URL": "http://127.0.0.1:8000"}
+    assert ok("link", "show", "2").startswith("http://127.0.0.1:8000/dou/2/1.")
+    assert "/dou/2/2." in ok("link", "revoke", "2", "--now", "2021-12-08 10:00")
+    assert "/signin/" in ok("link", "coordinator", "--now", "2021-12-08 10:00")
+    assert ok("board", "--out", str(tmp_path / "board"), "--now", "2021-12-08 10:00").strip().endswith("index.html")
+    port = free_port()
+    portal = subprocess.Popen([sys.executable, "-m", "dqflow", "--db", backend, "serve", "--port", str(port), "--now",
+                               "2021-12-08 10:00"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "МАДОУ № 2" in fetch(f"http://127.0.0.1:{port}/board")
+    finally:
+        portal.send_signal(signal.SIGTERM)
+        assert portal.wait(timeout=30) == 0, portal.stderr.read()
+    ran.add(("serve",))
+
     received = len(smtp_server.messages)
+    port = free_port()
     daemon = subprocess.Popen([sys.executable, "-m", "dqflow", "--db", backend, "run", "--now", "2021-12-08 10:00",
-                               "--max-sleep", "1", "-v"], cwd=ROOT, env={**os.environ, **smtp_server.env()},
+                               "--max-sleep", "1", "-v", "--http", f"127.0.0.1:{port}"], cwd=ROOT, env={**os.environ, **smtp_server.env()},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     log = daemon_log(daemon, until=re.compile(r"wake at \S+: \d+ changes, [1-9]\d* sent"))  # a whole wake that sent
+    assert "МАДОУ № 2" in fetch(f"http://127.0.0.1:{port}/board")  # the portal in the daemon's loop
     daemon.send_signal(signal.SIGTERM)
     try:
         daemon.wait(timeout=30)

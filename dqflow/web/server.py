@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 from contextlib import contextmanager
 
 import uvicorn
@@ -29,14 +30,17 @@ def _config(app, host: str, port: int) -> uvicorn.Config:
 
 
 def run(app, host: str, port: int) -> None:
-    """Serve until Ctrl-C or SIGTERM."""
-    server = uvicorn.Server(_config(app, host, port))
-    try:
-        server.run()
-    except OSError as exc:
-        raise DqflowError(f"cannot serve on {host}:{port}: {exc.strerror}; choose another --host/--port") from None
-    if not server.started:
-        raise DqflowError(f"cannot serve on {host}:{port}; is the port taken? choose another --port")
+    """Serve until Ctrl-C or SIGTERM, then exit cleanly."""
+    async def main() -> bool:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        return await serve_until(app, host, port, stopped)
+
+    if not asyncio.run(main()):
+        raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
+                          "choose another --host or --port")
 
 
 class _Embedded(uvicorn.Server):
@@ -45,8 +49,8 @@ class _Embedded(uvicorn.Server):
         yield  # the daemon owns SIGINT and SIGTERM and stops the server itself
 
 
-async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> None:
-    """Serve in the running event loop until `stopped` is set."""
+async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> bool:
+    """Serve in the running event loop until `stopped` is set; False when it could not start."""
     server = _Embedded(_config(app, host, port))
 
     async def serve() -> None:
@@ -61,3 +65,4 @@ async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> None
     server.should_exit = True
     waiting.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    return server.started
