@@ -63,7 +63,7 @@ SAMPLE_ITEM = {
     "kind": "before_due", "role": "institution", "stage_id": "fill-form", "stage_title": "Заполнение формы мониторинга",
     "url": "https://example.org/form", "institution_id": "2", "institution_name": "МАДОУ № 2",
     "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "extended": False, "event_at": "19.11.2021 14:00",
-    "links": ["https://example.org/dou2"], "day": "01.12.2021",
+    "links": ["https://example.org/dou2"], "day": "01.12.2021", "link": "https://portal.example.org/dou/2/1.sample",
     "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59",
                  "experts": []}],
     "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Экспертиза", "lock": "30.11.2021 23:59",
