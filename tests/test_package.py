@@ -123,6 +123,13 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     assert run([dqflow, "--db", "release.db", "migrate", "--check"], cwd=empty, env=env).stdout == (
         f"database 'sqlite:///release.db': revision {schema.HEAD}, current\n")
 
+    # The portal's page templates are package data too: the board renders from the wheel.
+    run([dqflow, "--db", "release.db", "board", "--out", "public", "--now", "2021-12-03 12:00"], cwd=empty, env=env)
+    assert "Ход мониторинга" in (empty / "public" / "index.html").read_text(encoding="utf-8")
+    where = run([python, "-c", "import dqflow.web, importlib.resources as r; print(r.files('dqflow.web') / 'templates' / 'institution.html')"],
+                cwd=empty, env=env)
+    assert Path(where.stdout.strip()).resolve().is_relative_to(site.resolve()) and Path(where.stdout.strip()).is_file()
+
     emails = sorted((empty / "out").glob("*.eml"))
     assert len(emails) > 100  # the Tomsk replay sends a few hundred
     for path in emails:
