@@ -127,84 +127,60 @@ class Portal:
 
         return subject_id, token, check()
 
-    # -- a ДОУ -------------------------------------------------------------------------
+    # -- a ДОУ and an expert: their own page, one form ------------------------------------
 
-    async def institution(self, request: Request) -> Response:
+    PAGES = {"institution": ("institution.html", workspace.institution_desk),
+             "expert": ("expert.html", workspace.expert_desk)}
+
+    async def personal(self, request: Request, role: str) -> Response:
+        """GET: the person's page. POST: their form → one engine call as them → redirect to the page."""
         if self.failures.blocked(_client(request)):
             return self.too_many()
-        subject_id, token, why = await run_in_threadpool(self.person, request, "institution")
+        subject_id, token, why = await run_in_threadpool(self.person, request, role)
         if why:
             return self.refuse(request, why)
         if request.method == "GET":
-            return await self.institution_page(subject_id, token, ok=request.query_params.get("ok"))
+            return await self.personal_page(role, subject_id, token, ok=request.query_params.get("ok"))
         form = await self.form(request)
-        principal = f"institution:{subject_id}:{token}"
-        if not self.signer.form_ok(principal, _one(form, "csrf"), self.clock()):
+        if not self.signer.form_ok(f"{role}:{subject_id}:{token}", _one(form, "csrf"), self.clock()):
             return self.refuse(request, "form")
+        act, done = self.submission(form, subject_id) if role == "institution" else self.review(form, subject_id)
+
+        def write() -> None:
+            with self.transaction(f"{role}:{subject_id}") as session:
+                act(session, self.clock())
+
+        try:
+            await run_in_threadpool(write)
+        except DqflowError as exc:
+            return await self.personal_page(role, subject_id, token, error=_said(exc), status=_status(exc))
+        return _redirect(request.url.path + done)
+
+    def submission(self, form: dict, institution_id: str):
         stage_id = _one(form, "stage")
         urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
+        return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls),
+                "?ok=submitted#stage-" + quote(stage_id))
 
-        def submit() -> None:
-            with self.transaction(f"institution:{subject_id}") as session:
-                engine.submit(session, self.campaign.id, subject_id, stage_id, self.clock(), urls)
-
-        try:
-            await run_in_threadpool(submit)
-        except DqflowError as exc:
-            return await self.institution_page(subject_id, token, error=_said(exc), status=_status(exc))
-        return _redirect(request.url.path + "?ok=submitted")
-
-    async def institution_page(self, subject_id: str, token: str, ok: str | None = None, error: str | None = None,
-                               status: int = 200) -> Response:
-        now = self.clock()
-
-        def read():
-            with store.dry_run(self.db) as session:
-                return workspace.institution_desk(session, self.campaign, subject_id, now)
-
-        desk = await run_in_threadpool(read)
-        return self.render("institution.html", status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
-                           csrf=self.signer.form_token(f"institution:{subject_id}:{token}", now),
-                           operator=self.campaign.operator)
-
-    # -- an expert -----------------------------------------------------------------------
-
-    async def expert(self, request: Request) -> Response:
-        if self.failures.blocked(_client(request)):
-            return self.too_many()
-        subject_id, token, why = await run_in_threadpool(self.person, request, "expert")
-        if why:
-            return self.refuse(request, why)
-        if request.method == "GET":
-            return await self.expert_page(subject_id, token, ok=request.query_params.get("ok"))
-        form = await self.form(request)
-        if not self.signer.form_ok(f"expert:{subject_id}:{token}", _one(form, "csrf"), self.clock()):
-            return self.refuse(request, "form")
+    def review(self, form: dict, expert_id: str):
         levels = {a.id: _one(form, f"level-{a.id}") for a in self.campaign.areas if _one(form, f"level-{a.id}")}
-        entry = experts.ReviewEntry(_one(form, "institution"), _one(form, "stage"), subject_id, levels,
+        entry = experts.ReviewEntry(_one(form, "institution"), _one(form, "stage"), expert_id, levels,
                                     _one(form, "recommendations").replace("\r\n", "\n"))
+        return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
+                "?ok=reviewed#dou-" + quote(entry.institution_id))
 
-        def review() -> None:
-            with self.transaction(f"expert:{subject_id}") as session:
-                engine.review_many(session, self.campaign.id, [entry], self.clock())
-
-        try:
-            await run_in_threadpool(review)
-        except DqflowError as exc:
-            return await self.expert_page(subject_id, token, error=_said(exc), status=_status(exc))
-        return _redirect(request.url.path + "?ok=reviewed#dou-" + quote(entry.institution_id))
-
-    async def expert_page(self, subject_id: str, token: str, ok: str | None = None, error: str | None = None,
-                          status: int = 200) -> Response:
+    async def personal_page(self, role: str, subject_id: str, token: str, ok: str | None = None, error: str | None = None,
+                            status: int = 200) -> Response:
         now = self.clock()
+        template, desk_of = self.PAGES[role]
 
         def read():
             with store.dry_run(self.db) as session:
-                return workspace.expert_desk(session, self.campaign, subject_id, now)
+                return desk_of(session, self.campaign, subject_id, now)
 
         desk = await run_in_threadpool(read)
-        return self.render("expert.html", status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
-                           csrf=self.signer.form_token(f"expert:{subject_id}:{token}", now))
+        return self.render(template, status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
+                           csrf=self.signer.form_token(f"{role}:{subject_id}:{token}", now))
 
     # -- the coordinator -------------------------------------------------------------------
 
@@ -437,8 +413,8 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
     routes = [
         Route("/", portal.home),
         Route("/board", portal.board),
-        Route("/dou/{subject}/{token}", portal.institution, methods=both),
-        Route("/expert/{subject}/{token}", portal.expert, methods=both),
+        Route("/dou/{subject}/{token}", _for_role(portal.personal, "institution"), methods=both),
+        Route("/expert/{subject}/{token}", _for_role(portal.personal, "expert"), methods=both),
         Route("/signin/{token}", portal.signin, methods=both),
         Route("/signout", portal.signout, methods=["POST"]),
         Route("/coordinator", portal.coordinator, methods=["GET"]),
@@ -453,6 +429,14 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
     app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form})
     app.state.portal = portal
     return app
+
+
+def _for_role(handler, role: str):
+    """An async endpoint for one role (Starlette runs a lambda as a sync endpoint)."""
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, role)
+
+    return endpoint
 
 
 def _page(portal: Portal, page: str):
