@@ -88,9 +88,11 @@ def test_the_engine_refuses_what_the_cli_refuses_and_nothing_is_written(portal: 
     portal.at("2021-12-03 10:00")  # fill-form locked on 02.12 for everyone; the page offers no form, a crafted post:
     signed = portal.app.state.portal.signer.form_token(f"institution:4:{path.rsplit('/', 1)[1]}", portal.now)
     late = portal.client.post(path, data={"csrf": signed, "stage": "fill-form", "link": "https://dou4.example.org/a"})
-    assert late.status_code == 409 and "locked" in late.text and "Не сохранено" in late.text
+    assert late.status_code == 409 and "Не сохранено: приём закрыт" in late.text
     not_a_link = portal.at("2021-11-25 10:00").client.post(path, data={"csrf": token, "stage": "fill-form", "link": "javascript:alert(1)"})
-    assert not_a_link.status_code == 400 and "not a web address" in not_a_link.text
+    assert not_a_link.status_code == 400 and "не адрес в интернете" in not_a_link.text
+    early = portal.client.post(path, data={"csrf": token, "stage": "refill", "link": "https://dou4.example.org/a"})
+    assert early.status_code == 409 and "этап ещё не открыт: он откроется 07.12.2021 00:00" in early.text
     forged = portal.client.post(path, data={"csrf": "1.forged", "stage": "fill-form", "link": "https://dou4.example.org/a"})
     assert forged.status_code == 403 and "Форма устарела" in forged.text
     other = portal.client.post(portal.path("institution", "5"), data={"csrf": token, "stage": "fill-form"})
@@ -152,7 +154,7 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     stranger = next(e for a in assigned if a["institution"] != "4" for e in a["experts"] if e not in
                     next(x["experts"] for x in assigned if x["institution"] == "4"))
     refused = portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "4", "level-conditions": "1"})
-    assert refused.status_code == 409 and "not assigned" in refused.text
+    assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
 # -- the coordinator ------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def test_the_coordinator_signs_in_once_and_extends_a_deadline(portal: Portal, to
     assert card.status_code == 200 and "Продлить срок" in card.text
     no_reason = portal.client.post("/coordinator/dou/4", data={"csrf": portal.csrf(card.text), "action": "extend", "stage": "fill-form",
                                                                "until": "2021-12-06T18:00", "reason": " "})
-    assert no_reason.status_code == 400 and "reason" in no_reason.text
+    assert no_reason.status_code == 400 and "укажите причину" in no_reason.text
     done = portal.client.post("/coordinator/dou/4", data={"csrf": portal.csrf(card.text), "action": "extend", "stage": "fill-form",
                                                           "until": "2021-12-06T18:00", "reason": "больничный"}, follow_redirects=False)
     assert done.status_code == 303

@@ -8,6 +8,7 @@ or redirects; the engine enforces every rule. Database work runs in a worker thr
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict, deque
 from datetime import datetime
@@ -393,8 +394,30 @@ def _status(exc: DqflowError) -> int:
     return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, NotAllowed) else 400
 
 
+# The engine's refusals (in English, for the CLI) as the people on the portal read them; anything
+# else is shown as the engine said it.
+SAID_RU = [
+    (r".* is not open yet at .*: it opens (?P<at>[\d.]+ [\d:]+) .*", "этап ещё не открыт: он откроется {at}."),
+    (r".* is locked since (?P<at>[\d.]+ [\d:]+) .*", "приём закрыт {at}. Продлить срок может координатор."),
+    (r".* is excused; .*", "ДОУ освобождено от этого этапа."),
+    (r"link '(?P<link>.*)' is not a web address; .*", "«{link}» — не адрес в интернете: ссылка начинается с http:// или https://."),
+    (r"(?P<n>\d+) links given; a submission takes at most (?P<max>\d+): .*",
+     "ссылок {n}, а принимается не больше {max}: дайте ссылку на папку с материалами."),
+    (r"(.*: )?expert '.*' is not assigned to ДОУ .*", "вы не назначены экспертом этого ДОУ: оценку может дать только назначенный эксперт."),
+    (r".* was already submitted on (?P<at>[\d.]+ [\d:]+) .*", "материалы уже сданы {at}: продлевать или освобождать не от чего."),
+    (r"--until (?P<at>[\d.]+ [\d:]+) .* is not in the future; .*", "новый срок {at} уже прошёл: укажите более поздний."),
+    (r".* needs a reason: .*", "укажите причину: она сохраняется в журнале."),
+    (r"the new deadline: .*", "новый срок: укажите дату и время."),
+]
+
+
 def _said(exc: DqflowError) -> str:
-    return one_line(str(exc))
+    text = one_line(str(exc))
+    for pattern, russian in SAID_RU:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return russian.format(**match.groupdict())
+    return text
 
 
 def _history_detail(row, tz) -> str:
