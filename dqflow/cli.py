@@ -400,7 +400,7 @@ def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: 
 
         host, port = server.address(http)
         portal = create_app(app.db, campaign.id, clock, wall_clock)
-        companion = lambda stopped: server.serve_until(portal, host, port, stopped)  # noqa: E731
+        companion = lambda stopped: server.beside_daemon(portal, host, port, stopped)  # noqa: E731
     runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
                            max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
                            wall=wall_clock, companion=companion)

@@ -57,7 +57,7 @@ async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> bool
         try:
             await server.serve()
         except SystemExit:  # uvicorn's way of saying it could not bind; it logged why
-            log.error("the portal could not start on %s:%d; the daemon goes on without it", host, port)
+            pass
 
     task = asyncio.create_task(serve())
     waiting = asyncio.create_task(stopped.wait())
@@ -66,3 +66,9 @@ async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> bool
     waiting.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return server.started
+
+
+async def beside_daemon(app, host: str, port: int, stopped: asyncio.Event) -> None:
+    """`run --http`: the portal in the daemon's loop; when it cannot start the daemon goes on sending."""
+    if not await serve_until(app, host, port, stopped):
+        log.error("the portal could not start on %s:%d; the daemon goes on without it", host, port)
