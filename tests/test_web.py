@@ -157,6 +157,20 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
+def test_a_dou_reads_its_recommendations_once_released_without_expert_names(portal: Portal, tomsk: Cli):
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
+    expert = next(es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"])
+    tomsk.ok("review", "4", "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--recommendations", "-",
+             "--now", "2021-12-02 10:00", input="Дополнить ссылки на протоколы.")
+    path = portal.path("institution", "4")
+    before = portal.at("2021-12-02 11:00").client.get(path).text
+    assert "Дополнить ссылки на протоколы." not in before  # not released yet
+    tomsk.ok("recommendations", "send", "review1", "--now", "2021-12-02 12:00")
+    after = portal.at("2021-12-02 13:00").client.get(path).text
+    assert "Рекомендации экспертов" in after and "Дополнить ссылки на протоколы." in after and "Эксперт 1" in after
+    assert "Образовательные условия" in after and "Эксперт ДОУ" not in after
+
+
 # -- the coordinator ------------------------------------------------------------------------
 
 
