@@ -659,9 +659,9 @@ def link_revoke(app: App, campaign: spec.Campaign, now: datetime, who: str) -> N
     """Make a personal link stop working and print the new one (emails carry it from now on)."""
     base = _base(campaign)
     with app.transaction() as session:
-        role, version = links.revoke(session, campaign, who, now)
+        role, _ = links.revoke(session, campaign, who, now)
         found = links.links(session, campaign.id)
-    click.echo(f"Прежняя ссылка отозвана. Новая: {found.url(base, role, links.subject(campaign, who)[1])}")
+    click.echo(f"Прежняя ссылка отозвана. Новая: {found.url(base, role, who)}")
 
 
 @link_group.command("coordinator")

@@ -303,3 +303,20 @@ def test_link_commands_need_a_portal_address(tomsk: Cli, monkeypatch):
 
 
 
+
+
+def test_the_campaign_file_can_name_the_portal_and_the_environment_overrides_it(dq: Cli, workflow_copy: Path, monkeypatch):
+    monkeypatch.delenv("DQFLOW_BASE_URL", raising=False)
+    text = workflow_copy.read_text(encoding="utf-8")
+    workflow_copy.write_text(text.replace("  locale: ru\n", "  locale: ru\n  portal: {base_url: ftp://monitoring.example.org}\n", 1),
+                             encoding="utf-8")
+    bad = dq("validate", str(workflow_copy))
+    line = text[:text.index("  locale: ru\n")].count("\n") + 2
+    assert bad.exit_code == 1 and bad.stderr.startswith(f"{workflow_copy}:{line}:")
+    assert "campaign.portal.base_url 'ftp://monitoring.example.org' must be a web address" in bad.stderr
+    workflow_copy.write_text(text.replace("  locale: ru\n", "  locale: ru\n  portal: {base_url: https://monitoring.example.org/}\n", 1),
+                             encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    assert dq.ok("link", "show", "4").startswith("https://monitoring.example.org/dou/4/1.")
+    dq.env = {"DQFLOW_BASE_URL": "http://127.0.0.1:8000"}
+    assert dq.ok("link", "show", "4").startswith("http://127.0.0.1:8000/dou/4/1.")
