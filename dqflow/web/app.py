@@ -449,7 +449,11 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
     async def bad_form(request: Request, exc: Exception) -> Response:
         return portal.render("refused.html", 400, why="form", message=_said(exc))
 
-    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form})
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return portal.render("refused.html", 404, why="unknown", message="Такой страницы нет. Проверьте адрес: ссылка из письма "
+                                                                          "должна быть скопирована целиком.")
+
+    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, 404: not_found})
     app.state.portal = portal
     return app
 
