@@ -92,8 +92,10 @@ class Site:
     def shot(self, browser, name: str) -> Path:
         self.shots += 1
         path = self.root / f"page-{self.shots:02d}-{name}.png"
+        width = 1280 if "phone" not in name else 390
+        browser.set_window_size(width, 600)
         height = browser.execute_script("return document.documentElement.scrollHeight")  # the whole page
-        browser.set_window_size(1280 if "phone" not in name else 390, min(max(height, 600), 4000))
+        browser.set_window_size(width, min(max(height, 600), 4000))
         assert browser.save_screenshot(str(path))
         return path
 

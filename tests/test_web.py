@@ -67,6 +67,7 @@ def test_a_dou_hands_in_links_through_its_page_and_the_audit_names_it(portal: Po
     assert page.status_code == 200
     assert "МБДОУ № 4" in page.text and 'type="url"' in page.text and "<label" in page.text
     assert page.headers["referrer-policy"] == "no-referrer" and "<script" not in page.text
+    assert "по местному времени (UTC+7)" in page.text and "Asia/Tomsk" not in page.text
 
     done = portal.post_form(portal.path("institution", "4"), {"stage": "fill-form",
                                                               "link": ["https://dou4.example.org/a", "https://dou4.example.org/b", ""]})

@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dqflow import engine, experts, links, reminders, report, skips, store, workspace
-from dqflow.calendar import UTC, parse_local, show, show_date, zone_label
+from dqflow.calendar import UTC, parse_local, show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound, one_line
 from dqflow.letters import digest_content
 from dqflow.web import board
@@ -90,7 +90,7 @@ class Portal:
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         now = context.pop("now", None) or self.clock()
-        html = self.pages.get_template(name).render(now=now, zone=zone_label(self.tz, now), **context)
+        html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
     def transaction(self, actor: str):

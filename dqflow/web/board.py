@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dqflow import report
-from dqflow.calendar import show, show_date, zone_label
+from dqflow.calendar import show, show_date
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
 
@@ -64,6 +64,13 @@ class Board:
         return cls(campaign.title, view.now, today, bars, columns, rows)
 
 
+def offset(tz, at: datetime) -> str:
+    """The zone as people write it on a page: 'UTC+7' (no IANA name in Russian text)."""
+    minutes = int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "−"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
 def environment() -> Environment:
     return Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                        trim_blocks=True, lstrip_blocks=True)
@@ -73,7 +80,7 @@ def render(view: CampaignView, pages: Environment | None = None) -> str:
     tz = view.campaign.tz
     pages = pages or environment()
     return pages.get_template("board.html").render(
-        board=Board.of(view), now=view.now, zone=zone_label(tz, view.now), campaign=view.campaign,
+        board=Board.of(view), now=view.now, zone=offset(tz, view.now), campaign=view.campaign,
         show=lambda t: show(t, tz), STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, public=True)
 
 
