@@ -187,7 +187,8 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
         c = result.campaign
         experts = sum(len(i.experts) for i in c.institutions)
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
-        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{warned}")
+        read_as = "".join(f"; {note}" for note in result.notes)
+        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
     sys.exit(1 if failed else 0)
 
 
