@@ -86,9 +86,9 @@ def _csv(data: bytes, file: str) -> Table:
     return Table(file, header, header_row, body, f"CSV, {encoding}, separated by {separator}")
 
 
-def decode(data: bytes, file: str) -> tuple[str, str]:
-    """The text of a CSV file and the name of its encoding: UTF-8 (with or without the byte-order
-    mark Excel writes) or, when the bytes are not UTF-8, Windows-1251 if they read as Russian text."""
+def decode(data: bytes, file: str, save_as: str = '"CSV UTF-8" (or as .xlsx)') -> tuple[str, str]:
+    """The text of a file and the name of its encoding: UTF-8 (with or without the byte-order mark
+    Excel writes) or, when the bytes are not UTF-8, Windows-1251 if they read as Russian text."""
     if data.startswith(b"\xef\xbb\xbf"):
         encoding, data = "UTF-8 with BOM", data[3:]
     else:
@@ -102,7 +102,7 @@ def decode(data: bytes, file: str) -> tuple[str, str]:
     line = data.count(b"\n", 0, bad) + 1
     column = len(data[data.rfind(b"\n", 0, bad) + 1:bad].decode("utf-8", errors="replace")) + 1
     raise SpecError([Problem(file, line, column, f"byte 0x{data[bad]:02X} is not UTF-8, and the file does not read as Windows-1251 "
-                                                 "Russian text either; save it as \"CSV UTF-8\" (or as .xlsx)")])
+                                                 f"Russian text either; save it as {save_as}")])
 
 
 def _reads_as_russian(data: bytes) -> bool:
