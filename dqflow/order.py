@@ -33,7 +33,7 @@ MONTHS = {
 _MONTH_WORD = r"(?:январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]|ноябр[яь]|декабр[яь])"
 _NUMERIC = re.compile(r"(?P<d>\d{1,2})(?:\.(?P<m>\d{1,2})(?:\.(?P<y>\d{4}|\d{2}))?)?")
 _WORDED = re.compile(rf"(?P<d>\d{{1,2}})(?:\s+(?P<mw>{_MONTH_WORD})(?:\s+(?P<y>\d{{4}}))?)?")
-_TIME = re.compile(r"(?P<rest>.*\S)\s+(?:в\s+)?(?P<h>[01]?\d|2[0-3])[.:](?P<min>[0-5]\d)(?:\s*ч\.?)?")
+_TIME = re.compile(r"(?P<rest>.*?\S)\s+(?:в\s+)?(?P<h>[01]?\d|2[0-3])[.:](?P<min>[0-5]\d)(?:\s*ч\.?)?")
 _DEADLINE = re.compile(r"(?:до|не\s+позднее|не\s+позже)\s+(?P<rest>.+)")
 _RANGE = re.compile(r"(?:с\s+)?(?P<a>.+?)\s*(?:-|\s+по\s+)\s*(?P<b>.+)")
 FORMS = "19.11.2021, 19.11.2021 14.00, 19-30 ноября 2021, 1-5.12.2021, 20.12.2021 - 20.01.2022 or до 15 декабря"
@@ -88,7 +88,7 @@ def parse_term(text: str, year: int | None = None) -> Term:
         raise ValueError(f"'{text.strip()}' names no month after its range")
     last, assumed = _day(d2, m2, y2, year, text)
     m1 = m1 or m2
-    y1 = y1 or (last.year if m1 <= m2 else last.year - 1)  # 30 декабря - 10 января 2022: the first day is in 2021
+    y1 = y1 or (last.year if (m1, d1) <= (m2, d2) else last.year - 1)  # 30 декабря - 10 января 2022: the first day is in 2021
     first, _ = _day(d1, m1, y1, None, text)
     if first > last:
         raise ValueError(f"the term '{' '.join(text.split())}' ends before it starts; swap its dates")
