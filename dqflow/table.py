@@ -89,6 +89,11 @@ def _csv(data: bytes, file: str) -> Table:
 def decode(data: bytes, file: str, save_as: str = '"CSV UTF-8" (or as .xlsx)') -> tuple[str, str]:
     """The text of a file and the name of its encoding: UTF-8 (with or without the byte-order mark
     Excel writes) or, when the bytes are not UTF-8, Windows-1251 if they read as Russian text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with its byte-order mark, tabs between cells
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise SpecError([Problem(file, 1, 1, f"starts as UTF-16 text but is not; save it as {save_as}")]) from None
     if data.startswith(b"\xef\xbb\xbf"):
         encoding, data = "UTF-8 with BOM", data[3:]
     else:

@@ -30,7 +30,10 @@ GENITIVE = ["января", "февраля", "марта", "апреля", "м�
 
 
 def run(*args: str):
-    return CliRunner().invoke(cli, list(map(str, args)))
+    result = CliRunner().invoke(cli, list(map(str, args)))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is a failure, not an exit code
+    return result
 
 
 def imported(tmp_path: Path, text: str, *options: str, name: str = "order.txt") -> tuple[Path, spec.Campaign]:
@@ -266,3 +269,38 @@ def test_the_options_are_used(tmp_path: Path):
     _, draft = imported(tmp_path, TABLE_TEXT, "--timezone", "Asia/Novokuznetsk", "--id", "kemerovo-2022")
     assert (draft.id, draft.timezone) == ("kemerovo-2022", "Asia/Novokuznetsk")
     assert draft.stages[0].opens_at == datetime(2021, 11, 19, 14, 0, tzinfo=draft.tz)
+
+
+HOSTILE_CELLS = ["", " ", "\x00", "\x85", "\u2028", "\ufeff", "\udcff", "#", "# guess:", "'", '"', "\\", "{a: b}", "- x", "&a *a",
+                 "ДОУ №№ " + ", ".join(str(n) for n in range(1, 300)), "МАДОУ № 0", "ДОУ № 99999", "http://x", "я" * 3000,
+                 "31.02.2021", "1-5.13.2021", "до", "-", "20.12.2021 г. -", "01.01.1800", "01.01.2300", "1.1.2021 - 1.1.2025",
+                 "с 5 по 1 декабря 2021", "19.11.2021 25.00", "вебинар", "выдача", "списка 7", "экспертиза", "\t\t\t", "Срок\tМероприятие"]
+
+
+@st.composite
+def hostile_orders(draw) -> bytes:
+    """The Tomsk table with one to three cells (or whole lines) made hostile."""
+    lines = [line.split("\t") for line in TABLE_TEXT.splitlines()]
+    for _ in range(draw(st.integers(1, 3))):
+        row = draw(st.integers(0, len(lines) - 1))
+        value = draw(st.one_of(st.sampled_from(HOSTILE_CELLS), st.text(max_size=12)))
+        if draw(st.integers(0, 4)) == 0:
+            lines.insert(row, [value])
+        else:
+            lines[row][draw(st.integers(0, len(lines[row]) - 1))] = value
+    return "\n".join("\t".join(cells) for cells in lines).encode("utf-8", errors="surrogatepass")
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=hostile_orders())
+def test_fuzz_import_order(tmp_path_factory, data: bytes):
+    folder = tmp_path_factory.mktemp("order")
+    (folder / "order.txt").write_bytes(data)
+    result = run("import-order", folder / "order.txt", "--out", folder / "draft.yaml")
+    assert "Traceback" not in result.output
+    assert result.exit_code in (0, 1), result.output
+    if result.exit_code == 1:
+        assert not (folder / "draft.yaml").exists()
+        assert result.stdout == "" and result.stderr.strip()
+    else:
+        assert run("validate", folder / "draft.yaml").exit_code == 0

@@ -58,7 +58,10 @@ def workbook(rows: list[list], path: Path, title: str = "Лист1", start_row: 
 
 
 def validate(path: Path):
-    return CliRunner().invoke(cli, ["validate", str(path)])
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is a failure, not an exit code
+    return result
 
 
 def errors(result) -> list[dict]:
@@ -91,6 +94,7 @@ def the_error(result, file: Path, line: int, col: int, *words: str) -> str:
     (";", "utf-8-sig", "CSV, UTF-8 with BOM, separated by ';'"),
     (",", "utf-8", "CSV, UTF-8, separated by ','"),
     (";", "utf-8", "CSV, UTF-8, separated by ';'"),
+    ("\t", "utf-16", "CSV, UTF-16, separated by tabs"),  # Excel's "Текст Юникод"
 ])
 def test_csv_rosters_in_each_form_validate_and_say_how_they_were_read(tmp_path: Path, delimiter: str, encoding: str, said: str):
     path = campaign_with(tmp_path, "roster.csv")
