@@ -181,40 +181,37 @@ def test_an_empty_workbook_and_a_damaged_one_are_refused_in_one_line(tmp_path: P
 # -- hostile workbooks: refused unread, bounded ------------------------------------------------------
 
 
-def _rezip(source: Path, target: Path, replace: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def edited_workbook(folder: Path, edit) -> Path:
+    """A campaign whose roster.xlsx is a good workbook with its sheet's XML passed through `edit`."""
+    path = campaign_with(folder, "roster.xlsx")
+    workbook([HEADER] + ROWS, folder / "plain.xlsx")
+    with zipfile.ZipFile(folder / "plain.xlsx") as old, zipfile.ZipFile(folder / "roster.xlsx", "w", zipfile.ZIP_DEFLATED) as new:
         for item in old.infolist():
-            new.writestr(item.filename, replace.get(item.filename, old.read(item.filename)))
+            part = old.read(item.filename)
+            new.writestr(item.filename, edit(part) if item.filename == SHEET else part)
+    return path
 
 
 def test_a_zip_bomb_workbook_is_refused_without_unpacking_it(tmp_path: Path):
-    path = campaign_with(tmp_path, "roster.xlsx")
-    workbook([HEADER] + ROWS, tmp_path / "plain.xlsx")
-    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             + b" " * (100 * 1024 * 1024) + b"</sheetData></worksheet>")  # 100 MB of blanks packs into ~100 KB
-    _rezip(tmp_path / "plain.xlsx", tmp_path / "roster.xlsx", {"xl/worksheets/sheet1.xml": sheet})
-    del sheet
+    blanks = b" " * (100 * 1024 * 1024)  # 100 MB of blanks packs into ~100 KB
+    path = edited_workbook(tmp_path, lambda sheet: sheet.replace(b"<sheetData>", b"<sheetData>" + blanks, 1))
     assert (tmp_path / "roster.xlsx").stat().st_size < 2 * 1024 * 1024
     the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "unpacks")
 
 
 def test_a_workbook_part_with_a_dtd_is_refused(tmp_path: Path):
-    path = campaign_with(tmp_path, "roster.xlsx")
-    workbook([HEADER] + ROWS, tmp_path / "plain.xlsx")
-    with zipfile.ZipFile(tmp_path / "plain.xlsx") as book:
-        sheet = book.read("xl/worksheets/sheet1.xml")
     laughs = b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-    sheet = sheet.replace(b"<worksheet", laughs + b"<worksheet", 1)
-    _rezip(tmp_path / "plain.xlsx", tmp_path / "roster.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    path = edited_workbook(tmp_path, lambda sheet: sheet.replace(b"<worksheet", laughs + b"<worksheet", 1))
     the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "DTD")
 
 
 def test_a_row_numbered_past_the_last_row_of_a_sheet_is_refused_quickly(tmp_path: Path):
-    path = campaign_with(tmp_path, "roster.xlsx")
-    workbook([HEADER] + ROWS, tmp_path / "plain.xlsx")
-    with zipfile.ZipFile(tmp_path / "plain.xlsx") as book:
-        sheet = book.read("xl/worksheets/sheet1.xml")
-    sheet = re.sub(rb'<row r="5"', b'<row r="999999999"', sheet)
-    sheet = re.sub(rb'r="([A-Z])5"', rb'r="\g<1>999999999"', sheet)
-    _rezip(tmp_path / "plain.xlsx", tmp_path / "roster.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    def renumber(sheet: bytes) -> bytes:
+        sheet = re.sub(rb'<row r="5"', b'<row r="999999999"', sheet)
+        return re.sub(rb'r="([A-Z])5"', rb'r="\g<1>999999999"', sheet)
+
+    path = edited_workbook(tmp_path, renumber)
     the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "1048576")
