@@ -124,7 +124,7 @@ def _reads_as_russian(data: bytes) -> bool:
 def _delimiter(text: str) -> str:
     """`;`, `,` or a tab: whichever the header line (the first that is not blank) holds most of,
     outside quotes; `,` when it holds none (a one-column file)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in io.StringIO(text) if line.strip()), "")  # lazily: a roster may be 64 MB
     unquoted = re.sub(r'"[^"]*"?', "", first)
     counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
