@@ -9,6 +9,7 @@ import shlex
 import sys
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -20,7 +21,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, links, mail, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -193,8 +194,39 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
         c = result.campaign
         experts = sum(len(i.experts) for i in c.institutions)
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
-        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{warned}")
+        read_as = "".join(f"; {note}" for note in result.notes)
+        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
     sys.exit(1 if failed else 0)
+
+
+@cli.command("import-order")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--out", required=True, metavar="FILE.yaml", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the draft campaign (must not exist yet).")
+@click.option("--timezone", metavar="ZONE", help="The campaign's IANA time zone. Default: guessed from the town the order names.")
+@click.option("--id", "campaign_id", metavar="ID", help="The campaign's id (a slug). Default: monitoring-YEAR.")
+def import_order_command(file: str, out: Path, timezone: str | None, campaign_id: str | None) -> None:
+    """Draft a campaign file from an order's schedule table (plain text, tabs between the cells)."""
+    order.check_id(campaign_id)
+    if timezone is not None:
+        try:
+            zone(timezone)
+        except ValueError as exc:
+            raise DqflowError(f"--timezone: {exc}") from None
+    draft = order.draft(order.read(file), file, order.Options(campaign_id, timezone))
+    result = order.checked(draft, out)
+    try:
+        with open(out, "x", encoding="utf-8") as handle:
+            handle.write(draft)
+    except FileExistsError:
+        raise DqflowError(f"--out {out}: the file exists; give another name or delete it") from None
+    except OSError as exc:
+        raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
+    c = result.campaign
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
+    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
+               f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
+    click.echo(f"next: edit it, then dqflow validate {shlex.quote(str(out))}")
 
 
 @cli.command("load")

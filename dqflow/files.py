@@ -62,13 +62,13 @@ def read_stdin(limit: int) -> bytes:
     return data
 
 
-def csv_rows(text: str, file: str) -> list[tuple[int, list[str]]]:
+def csv_rows(text: str, file: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """Each record of a CSV text with the line it starts on; a malformed one is a SpecError there.
 
     Fields are bounded by the csv module's own limit (131,072 characters), far above any
     name or review dqflow takes; a longer one is almost always a quote that is never closed.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     while True:
         start = reader.line_num + 1

@@ -20,6 +20,7 @@ import yaml
 
 from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
 from dqflow import files, templates
+from dqflow import table as table_files
 from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
 from dqflow.yamlnodes import EMAIL, NodeReader, suggest
@@ -154,6 +155,7 @@ class Campaign:
 class Validated:
     campaign: Campaign | None
     problems: list[Problem]
+    notes: tuple[str, ...] = ()  # how each roster file was read: "roster.csv read as CSV, Windows-1251, separated by ';'"
 
     @property
     def errors(self) -> list[Problem]:
@@ -192,14 +194,15 @@ def validate_text(text: str, filename: str = "<campaign>", base: Path | None = N
     root = reader.document(text, "a campaign file")
     if root is None:
         return Validated(None, reader.problems)
+    builder = _CampaignBuilder(reader)
     try:
-        campaign = _CampaignBuilder(reader).build(root)
+        campaign = builder.build(root)
     except RecursionError:
         reader.error(None, "YAML nesting too deep")
         campaign = None
     problems = sorted(reader.problems, key=lambda p: (p.file != filename, p.file, p.line, p.column))
     has_errors = any(p.severity == "error" for p in problems)
-    return Validated(None if has_errors else campaign, problems)
+    return Validated(None if has_errors else campaign, problems, tuple(builder.notes))
 
 
 class _CampaignBuilder:
@@ -210,6 +213,7 @@ class _CampaignBuilder:
         self.tz: ZoneInfo | None = None
         self.calendar = WorkCalendar()
         self._exclude_nodes: dict[tuple[str, str], yaml.Node] = {}
+        self.notes: list[str] = []  # how roster files were read, for validate's summary
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
@@ -379,39 +383,31 @@ class _CampaignBuilder:
         return Institution(ident, name, email, contact, tuple(experts))
 
     def _roster(self, node: yaml.Node) -> list[Institution]:
-        """Institutions from a CSV file: one row per ДОУ, or per ДОУ and expert."""
+        """Institutions from a roster file: one row per ДОУ, or per ДОУ and expert."""
         r = self.r
-        name = r.one_line(node, "institutions.file")
-        if name is None:
+        table = self._table(node, "institutions.file")
+        if table is None:
             return []
-        path = r.base / name
-        try:
-            text = files.read_bytes(path, files.MAX_ROSTER).decode("utf-8-sig")
-        except files.Unreadable as exc:
-            r.error(node, f"institutions.file '{name}': {exc}")
+        file = table.file
+        header = [c.strip().lower() for c in table.header]
+        missing = [c for c in ROSTER_COLUMNS[:3] if c not in header]
+        if missing:
+            found = ", ".join(f"'{c.strip()[:40]}'" for c in table.header[:8] if c.strip()) or "nothing"
+            r.problems.append(Problem(file, table.header_row, 1,
+                                      f"the header row (read as {table.form}) holds {found}; it needs the columns "
+                                      f"{', '.join(ROSTER_COLUMNS[:3])} (optional: {', '.join(ROSTER_COLUMNS[3:])}), "
+                                      "named so, in any order, in the first row"))
             return []
-        except UnicodeDecodeError:
-            r.error(node, f"institutions.file '{name}': not UTF-8; save the roster as UTF-8")
-            return []
-        file = str(path)
-        try:
-            rows = files.csv_rows(text, file)
-        except SpecError as exc:
-            r.problems.extend(exc.problems)
-            return []
-        if not rows or [c.strip() for c in rows[0][1][:3]] != list(ROSTER_COLUMNS[:3]):
-            r.problems.append(Problem(file, 1, 1, f"the roster's header must start with {','.join(ROSTER_COLUMNS[:3])}; columns: {','.join(ROSTER_COLUMNS)}"))
-            return []
-        header = [c.strip() for c in rows[0][1]]
         for col, column in enumerate(header, 1):
-            if column not in ROSTER_COLUMNS:
-                r.problems.append(Problem(file, 1, col, f"unknown roster column '{column}'{suggest(column, ROSTER_COLUMNS)}"))
+            if column and column not in ROSTER_COLUMNS:
+                where = f" ({table.column(col)})" if table.letters else ""
+                r.problems.append(Problem(file, table.header_row, col, f"unknown roster column '{column}'{where}{suggest(column, ROSTER_COLUMNS)}"))
         found: dict[str, Institution] = {}
-        for line, row in rows[1:]:
+        for line, row in table.rows:
             if not any(cell.strip() for cell in row):
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
-            institution = self._roster_row(file, line, header, record)
+            institution = self._roster_row(table, line, header, record)
             if institution is None:
                 continue
             known = found.get(institution.id)
@@ -422,22 +418,42 @@ class _CampaignBuilder:
             else:
                 found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts)
         if not found:
-            r.problems.append(Problem(file, 1, 1, "the roster lists no ДОУ"))
+            r.problems.append(Problem(file, table.header_row, 1, "the roster lists no ДОУ"))
         self._check_unique_people([(i, node) for i in found.values()])
         return list(found.values())
 
-    def _roster_row(self, file: str, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
+    def _table(self, node: yaml.Node, what: str) -> table_files.Table | None:
+        """The table a `file:` key names (CSV in UTF-8 or Windows-1251, `,` or `;`, or .xlsx), relative
+        to the campaign file; None with the problems recorded. How it was read goes into `notes`."""
+        r = self.r
+        name = r.one_line(node, what)
+        if name is None:
+            return None
+        path = r.base / name
+        try:
+            table = table_files.read(path, str(path))
+        except files.Unreadable as exc:
+            r.error(node, f"{what} '{name}': {exc}")
+            return None
+        except SpecError as exc:
+            r.problems.extend(exc.problems)
+            return None
+        self.notes.append(f"{name} read as {table.form}")
+        return table
+
+    def _roster_row(self, table: table_files.Table, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
         problems = []
 
         def check(column: str, valid: Callable[[str], bool], message: str) -> None:
             value = record.get(column, "")
             col = header.index(column) + 1 if column in header else 1
+            where = f" ({table.column(col)})" if table.letters else ""
             limit = texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE
             why = texts.problem(value, limit)
             if why is not None:  # quoting the value would repeat what is wrong with it
-                problems.append(Problem(file, line, col, f"{column} {why}"))
+                problems.append(Problem(table.file, line, col, f"{column}{where} {why}"))
             elif not valid(value):
-                problems.append(Problem(file, line, col, f"{column} '{value}' {message}"))
+                problems.append(Problem(table.file, line, col, f"{column}{where} '{value}' {message}"))
 
         check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
         check("name", bool, "is empty")

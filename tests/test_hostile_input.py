@@ -327,6 +327,31 @@ def test_a_roster_cell_that_cannot_be_stored_is_refused_at_its_row_and_column(dq
     error_at(result.stderr, tmp_path / "roster.csv", 3, column, *words)
 
 
+def _bomb(path: Path, unpacked: int) -> None:
+    """An .xlsx-shaped ZIP whose sheet unpacks to `unpacked` bytes of blanks (written in chunks: the test stays small)."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            chunk = b" " * (4 * 1024 * 1024)
+            for _ in range(unpacked // len(chunk)):
+                sheet.write(chunk)
+
+
+def test_an_xlsx_roster_that_is_a_zip_bomb_or_binary_is_refused_bounded(tmp_path: Path):
+    """A workbook is a ZIP of XML: 512 MB of sheet in 0.5 MB, or bytes that are no table at all."""
+    bomb = with_roster(tmp_path / "bomb", "", target="roster.xlsx")
+    _bomb(tmp_path / "bomb" / "roster.xlsx", 512 * 1024 * 1024)
+    noise = with_roster(tmp_path / "noise", "", target="roster.xlsx")
+    (tmp_path / "noise" / "roster.xlsx").write_bytes(bytes(range(256)) * 64)
+    broken = with_roster(tmp_path / "broken", "", target="roster.xlsx")
+    (tmp_path / "broken" / "roster.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
+    stderr = refused_in_process(bounded_run("validate", str(bomb), str(noise), str(broken), cwd=tmp_path))
+    assert "unpacks" in error_at(stderr, tmp_path / "bomb" / "roster.xlsx", 1, 1)
+    assert "not UTF-8" in error_at(stderr, tmp_path / "noise" / "roster.xlsx", 2, None)  # after the first 0x0A
+    assert "ZIP" in error_at(stderr, tmp_path / "broken" / "roster.xlsx", 1, 1)
+
+
 def test_roster_lines_are_counted_in_the_file_even_after_a_quoted_line_break(dq: Cli, tmp_path: Path):
     roster = 'id,name,email\n2,"МАДОУ\n№ 2",dou2@example.org\n4,МБДОУ № 4,dou4-at-example.org\n'
     path = with_roster(tmp_path, roster)
