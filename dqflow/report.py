@@ -93,7 +93,7 @@ def _event_time(stage, tz: ZoneInfo) -> str:
 
 
 def _state_ru(state: str) -> str:
-    return {"finished": "всё завершено", "waiting": "ждёт этапа"}.get(state, state)
+    return {"finished": "всё завершено", "waiting": "ждёт этапа", "withdrawn": "выбыл"}.get(state, state)
 
 
 def institution_json(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
@@ -220,6 +220,8 @@ REASONS_RU = {
     Skip.EXPIRED: lambda _: "его время прошло раньше, чем его удалось отправить",
     Skip.PLANNED_LATE: lambda _: "его время прошло ещё до того, как его запланировали",
     Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление)",
+    Skip.AMENDED: lambda _: "кампания изменена (приказ о внесении изменений)",
+    Skip.WITHDRAWN: lambda _: "ДОУ или эксперт выбыл из кампании",
     Skip.SUBMITTED: lambda _: "уже сдано",
     Skip.EXCUSED: lambda _: "ДОУ освобождено от этапа",
     Skip.LOCKED: lambda _: "этап закрыт",

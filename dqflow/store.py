@@ -75,6 +75,7 @@ class InstitutionRow(SQLModel, table=True):
     position: int
     name: str
     email: str
+    withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept
 
 
 class ExpertRow(SQLModel, table=True):
@@ -84,6 +85,7 @@ class ExpertRow(SQLModel, table=True):
     institution_id: str
     name: str
     email: str
+    withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept
 
 
 class AssignmentRow(SQLModel, table=True):
