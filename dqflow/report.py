@@ -41,6 +41,10 @@ ACTION_RU = {
     "extend": "срок продлён",
     "reopen": "этап открыт повторно",
     "excuse": "освобождён от этапа",
+    "amend": "кампания изменена",
+    "amend-stage": "этап изменён",
+    "withdraw": "выбыл из кампании",
+    "join": "добавлен в кампанию",
 }
 SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
 
@@ -219,7 +223,7 @@ OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", 
 REASONS_RU = {
     Skip.EXPIRED: lambda _: "его время прошло раньше, чем его удалось отправить",
     Skip.PLANNED_LATE: lambda _: "его время прошло ещё до того, как его запланировали",
-    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление)",
+    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление или изменение кампании)",
     Skip.AMENDED: lambda _: "кампания изменена (приказ о внесении изменений)",
     Skip.WITHDRAWN: lambda _: "ДОУ или эксперт выбыл из кампании",
     Skip.SUBMITTED: lambda _: "уже сдано",
