@@ -287,9 +287,9 @@ class _Work:
         if new.per_institution:
             self._move_progress(old, new, moved, rules_changed)
         elif new.kind == "event" or (new.kind == "task" and new.actor == "coordinator"):
-            if new.kind == "task" or self.now < new.opens_at:  # a held event's invitations are history
-                self._cancel(Skip.DEADLINE_MOVED if "due_at" in moved else Skip.AMENDED, OutboxRow.stage_id == new.id)
-                row.reminders_planned = False
+            # unsent mail of the old time goes; reconcile plans it afresh (what is past by then, skipped as such)
+            self._cancel(Skip.DEADLINE_MOVED if "due_at" in moved else Skip.AMENDED, OutboxRow.stage_id == new.id)
+            row.reminders_planned = False
         row.opens_at, row.due_at, row.locks_at = new.opens_at, new.due_at, new.locks_at
         self.session.add(row)
 

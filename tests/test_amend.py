@@ -271,7 +271,7 @@ def test_an_amendment_ends_where_a_fresh_load_of_the_new_file_would(tmp_path_fac
     original = TOMSK.read_text(encoding="utf-8")
     new_text = shifted(original, prefix, earlier, suffix, later)
     assume(new_text != original)
-    start, moment = MOMENTS[first], MOMENTS[first + 1 + second]
+    start, moment = MOMENTS[first], MOMENTS[min(first + 1 + second, len(MOMENTS) - 1)]
     (folder / "new.yaml").write_text(new_text, encoding="utf-8")
     amended, fresh = Cli(f"sqlite:///{folder / 'amended.db'}"), Cli(f"sqlite:///{folder / 'fresh.db'}")
     amended.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
