@@ -386,6 +386,7 @@ class _Work:
         for i in added:
             if i.id in stored:
                 self.result.refused.append(f"ДОУ '{i.id}' was withdrawn from this campaign; give it another id to add it again")
+        added = [i for i in added if i.id not in stored]
         withdrawn = [old[i] for i in old if i not in new]
         changed = [(old[i.id], i) for i in self.new.institutions if i.id in old and old[i.id] != i]
         self._experts(old, new)
@@ -414,6 +415,11 @@ class _Work:
         before = {e.id: (i.id, e) for i in old.values() for e in i.experts}
         after = {e.id: (i.id, e) for i in new.values() for e in i.experts}
         added = [(inst, e) for eid, (inst, e) in after.items() if eid not in before]
+        kept = set(self.session.exec(select(ExpertRow.id).where(ExpertRow.campaign_id == self.new.id)).all())
+        for _, e in added:
+            if e.id in kept:
+                self.result.refused.append(f"expert '{e.id}' was withdrawn from this campaign; give them another id to add them again")
+        added = [(inst, e) for inst, e in added if e.id not in kept]
         gone = [(inst, e) for eid, (inst, e) in before.items() if eid not in after]
         self.result.experts_added = sorted(e.id for _, e in added)
         self.result.experts_withdrawn = sorted(e.id for _, e in gone)

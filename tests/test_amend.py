@@ -288,3 +288,14 @@ def test_an_amendment_ends_where_a_fresh_load_of_the_new_file_would(tmp_path_fac
     assert a[0] == f[0]
     assert a[1] == f[1]
     assert a[2] == f[2]
+
+
+def test_a_withdrawn_id_is_not_reused(running: Cli, workflow_copy: Path):
+    line = '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, email: expert5@example.org}]}\n'
+    edited(workflow_copy, line, "")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "закрыт")
+    edited(workflow_copy, "\nstages:", "\n" + line + "\nstages:")
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-25 10:00")
+    assert "Нельзя применить" in out and "ДОУ '5' was withdrawn" in out and "expert 'e5' was withdrawn" in out
+    result = running("load", str(workflow_copy), "--now", "2021-11-25 10:00", "--apply", "--reason", "снова открыт")
+    assert result.exit_code == 1 and "another id" in result.stderr and "Traceback" not in result.output
