@@ -155,10 +155,11 @@ def _read_outbox(session: Session, campaign: spec.Campaign, before: dict, top: i
     tz = campaign.tz
     columns = (OutboxRow.id, OutboxRow.recipient, OutboxRow.role, OutboxRow.institution_id, OutboxRow.stage_id,
                OutboxRow.rule, OutboxRow.kind, OutboxRow.deadline, OutboxRow.send_at, OutboxRow.state, OutboxRow.reason)
+    # the unsent rows of before and the new ones: read by state, not by a list of ids (a national ledger's ids
+    # would pass SQLite's limit of bound parameters)
     rows = session.execute(select(*columns).where(OutboxRow.campaign_id == campaign.id,
-                                                   (OutboxRow.id > top) | col(OutboxRow.id).in_(list(before)) if before
-                                                   else OutboxRow.id > top).order_by(OutboxRow.send_at, OutboxRow.recipient,
-                                                                                    OutboxRow.id)).all()
+                                                   (OutboxRow.id > top) | (OutboxRow.state != "sent"))
+                           .order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id)).all()
 
     def entry(r) -> dict:
         return {"recipient": r.recipient, "role": r.role, "institution": r.institution_id, "stage": r.stage_id, "rule": r.rule,
@@ -336,11 +337,12 @@ class _Work:
                 self._audit("amend", {"status": to.value}, r.institution_id, new.id, status.value, to.value)
         if not follows:
             return
-        following = (*where, col(ProgressRow.institution_id).in_(follows)) if len(follows) < len(rows) else where
-        deadline_moved = "due_at" in moved or any(r.extended and r.institution_id in follows for r in rows)
+        # as SQL, not a list of ids: a national roster would pass SQLite's limit of bound parameters
+        following = (*where, col(ProgressRow.extended).is_(False) | (ProgressRow.due_at < new.due_at))
+        deadline_moved = "due_at" in moved or len(follows) > sum(1 for r in rows if not r.extended)
         code = Skip.DEADLINE_MOVED if deadline_moved else Skip.AMENDED
         self._cancel(code, OutboxRow.stage_id == new.id, OutboxRow.role != "coordinator",
-                     *((col(OutboxRow.institution_id).in_(follows),) if len(follows) < len(rows) else ()))
+                     col(OutboxRow.institution_id).in_(select(ProgressRow.institution_id).where(*following)))
         values = {"opens_at": new.opens_at, "due_at": new.due_at, "locks_at": new.locks_at, "extended": False,
                   "planned_due": None}  # planned afresh by reconcile, against the new times
         self.session.execute(update(ProgressRow).where(*following).values(**values).execution_options(synchronize_session=False))
