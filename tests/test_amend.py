@@ -299,3 +299,42 @@ def test_a_withdrawn_id_is_not_reused(running: Cli, workflow_copy: Path):
     assert "Нельзя применить" in out and "ДОУ '5' was withdrawn" in out and "expert 'e5' was withdrawn" in out
     result = running("load", str(workflow_copy), "--now", "2021-11-25 10:00", "--apply", "--reason", "снова открыт")
     assert result.exit_code == 1 and "another id" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
+    """A deadline moved, one ДОУ withdrawn, one added, one address corrected: as many statements for 15 ДОУ as for 150."""
+    import yaml
+    from sqlalchemy import event
+
+    from dqflow import amend, spec, store
+    from dqflow.calendar import parse_local
+    from tests.test_delivery import big_campaign
+
+    counts = []
+    for n in (15, 150):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        Cli(f"sqlite:///{folder / 'c.db'}").ok("load", str(big_campaign(folder, n)), "--now", "2021-11-10 09:00")
+        Cli(f"sqlite:///{folder / 'c.db'}").ok("tick", "--now", "2021-11-26 10:00")
+        roster = (folder / "roster.csv").read_text(encoding="utf-8").splitlines()
+        roster = [line for line in roster if not line.startswith("2,")] + [f"{n + 1},ДОУ № {n + 1},dou{n + 1}@example.org,,e{n + 1},Э,x{n + 1}@example.org"]
+        roster = [line.replace("dou3@example.org", "dou3-new@example.org") for line in roster]
+        (folder / "roster.csv").write_text("\n".join(roster) + "\n", encoding="utf-8")
+        data = yaml.safe_load((folder / "big.yaml").read_text(encoding="utf-8"))
+        next(s for s in data["stages"] if s["id"] == "fill-form")["due"] = "2021-11-29"
+        (folder / "big.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        campaign = spec.load(folder / "big.yaml")
+        db = store.connect(str(folder / "c.db"))
+        seen: list[str] = []
+        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(db, "before_cursor_execute", listener)
+        try:
+            with store.transaction(db) as session:
+                done = amend.apply(session, campaign, parse_local("2021-11-26 10:00", campaign.tz), "r")
+        finally:
+            event.remove(db, "before_cursor_execute", listener)
+            db.dispose()
+        assert done.institutions_withdrawn == ["2"] and done.institutions_added == [str(n + 1)] and done.readdressed
+        assert len({c["institution"] for c in done.cancelled if c["stage"] == "fill-form"}) == n  # ДОУ 2: withdrawn
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
