@@ -518,6 +518,12 @@ class _Work:
                 self._entry(stage.id, inst, added=chosen)
         if rows:
             self.session.execute(insert(AssignmentRow.__table__), rows)
+            review = reminders.review_stage(self.new, stage.id)
+            if review is not None:  # their new experts are reminded by reconcile's next plan (the others keep their rows)
+                self.session.execute(update(ProgressRow).where(
+                    ProgressRow.campaign_id == self.new.id, ProgressRow.stage_id == review.id,
+                    col(ProgressRow.institution_id).in_(sorted({r["institution_id"] for r in rows})))
+                    .values(planned_due=None).execution_options(synchronize_session=False))
             self.session.add(AuditRow(campaign_id=self.new.id, stage_id=stage.id, action="experts-amend", at=self.now,
                                       recorded_at=self.written, detail=json.dumps(
                                           {r["institution_id"]: lists[r["institution_id"]] for r in rows}, ensure_ascii=False)))

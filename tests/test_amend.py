@@ -338,3 +338,24 @@ def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
         assert len({c["institution"] for c in done.cancelled if c["stage"] == "fill-form"}) == n  # ДОУ 2: withdrawn
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def test_a_withdrawn_experts_reviews_go_to_a_replacement_who_is_reminded(running: Cli, workflow_copy: Path):
+    running.ok("tick", "--now", "2021-12-02 10:00")  # review1 open, list1 drawn
+    before = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    reviewed_by_e5 = sorted(i for i, es in before.items() if "e5" in es and i != "5")
+    assert reviewed_by_e5
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--json"))
+    changes = {e["institution"]: e for e in plan["lists"] if e["list"] == "list1"}
+    assert sorted(changes) == reviewed_by_e5 and all(c["removed"] == ["e5"] and len(c["added"]) == 1 for c in changes.values())
+    for inst, change in changes.items():
+        new_expert = change["added"][0]
+        assert any(p["stage"] == "review1" and p["institution"] == inst and p["recipient"] == f"expert{new_expert[1:]}@example.org"
+                   for p in plan["planned"]), (inst, new_expert)
+    running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "закрыт")
+    after = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    assert {i: es for i, es in after.items() if i not in changes} == {i: es for i, es in before.items() if i not in changes and i != "5"}
+    for inst in changes:
+        assert "e5" not in after[inst] and len(after[inst]) == 2
