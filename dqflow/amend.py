@@ -86,10 +86,10 @@ class Plan:
         return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def plan(session: Session, new: spec.Campaign, now: datetime, *, force: bool = False) -> Plan:
+def plan(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     """The plan of loading `new` over the stored campaign of the same id, as of `now`. It writes into
     `session`: call it in one that is rolled back (`store.dry_run`)."""
-    return _amend(session, new, now, force=force)
+    return _amend(session, new, now)
 
 
 def apply(session: Session, new: spec.Campaign, now: datetime, reason: str, *, force: bool = False,
@@ -102,7 +102,7 @@ def apply(session: Session, new: spec.Campaign, now: datetime, reason: str, *, f
         raise DqflowError("amending a campaign needs a reason: --reason TEXT")
     texts.check(reason, "the reason")
     old_digest = session.get(CampaignRow, new.id).digest
-    done = _amend(session, new, now, force=force)
+    done = _amend(session, new, now)
     if done.refused:
         raise NotAllowed("; ".join(done.refused))
     if expected and expected != done.digest:
@@ -129,14 +129,14 @@ def _rewrites_en(rewrites: list[dict]) -> str:
 # -- the amendment ---------------------------------------------------------------------
 
 
-def _amend(session: Session, new: spec.Campaign, now: datetime, *, force: bool) -> Plan:
+def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     old = engine.definition(session, new.id)
     engine.reconcile(session, new.id, now)  # what is due before the change is not part of it
     result = Plan(new.id, new.timezone)
     before = {r.id: r for r in session.execute(select(OutboxRow.id, OutboxRow.recipient, OutboxRow.state).where(
         OutboxRow.campaign_id == new.id, col(OutboxRow.state).in_(UNSENT))).all()}
     top = session.exec(select(func.max(OutboxRow.id)).where(OutboxRow.campaign_id == new.id)).one() or 0
-    work = _Work(session, old, new, now, result, force)
+    work = _Work(session, old, new, now, result)
     work.campaign_keys()
     work.stages()
     work.roster()
@@ -179,8 +179,8 @@ def _read_outbox(session: Session, campaign: spec.Campaign, before: dict, top: i
 class _Work:
     """The writes of one amendment, each set-based, with what it found recorded in the plan."""
 
-    def __init__(self, session: Session, old: spec.Campaign, new: spec.Campaign, now: datetime, result: Plan, force: bool):
-        self.session, self.old, self.new, self.now, self.result, self.force = session, old, new, now, result, force
+    def __init__(self, session: Session, old: spec.Campaign, new: spec.Campaign, now: datetime, result: Plan):
+        self.session, self.old, self.new, self.now, self.result = session, old, new, now, result
         self.tz = new.tz
         self.written = recorded_at(session, now)
         self.audit: list[dict] = []

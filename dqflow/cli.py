@@ -236,7 +236,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
     """A changed file: its plan, or (with --apply) the amendment itself."""
     if not apply_:
         with store.dry_run(app.db) as session:
-            plan = amend.plan(session, campaign, now, force=force)
+            plan = amend.plan(session, campaign, now)
         if as_json:
             click.echo(plan.to_json())
             return
