@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shlex
@@ -21,7 +22,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, amend, daemon, due, engine, experts, files, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -231,23 +232,63 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
 
 @cli.command("load")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--apply", "apply_", is_flag=True, help="Make the change a changed file describes (default: only show the plan).")
+@click.option("--reason", metavar="TEXT", help="Why the campaign changes (required with --apply; kept in the audit log).")
+@click.option("--force", is_flag=True, help="Allow a change that rewrites recorded outcomes (reopens or locks a stage, done↔late).")
+@click.option("--plan", "expected", metavar="DIGEST", help="Apply only if the plan is still the one shown with this digest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan of a changed file as JSON.")
 @now_option
 @pass_app
-def load_command(app: App, file: str, now_text: str | None) -> None:
-    """Load a campaign file into the database (all or nothing; an unchanged file is a no-op)."""
+def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason: str | None, force: bool,
+                 expected: str | None, as_json: bool) -> None:
+    """Load a campaign file into the database (all or nothing; an unchanged file is a no-op).
+
+    A changed file with the same campaign.id is an amendment: without --apply its plan is shown and
+    nothing is written; with --apply --reason TEXT exactly that plan is made, in one transaction."""
+    if apply_ and not (reason or "").strip():
+        raise DqflowError("--apply needs --reason TEXT: the audit log keeps why the campaign changed")
     campaign = spec.load(file)
     now = resolve_now(now_text, campaign.timezone, app.wall)
+    with store.dry_run(app.db) as session:
+        stored = session.get(store.CampaignRow, campaign.id)
+    if stored is not None and stored.digest != campaign.digest():
+        _amend(app, campaign, now, file, apply_, reason, force, expected, as_json)
+        return
     with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
-    if outcome == "unchanged":
+    if as_json:
+        click.echo(json.dumps({"campaign": campaign.id, "outcome": outcome}))
+    elif outcome == "unchanged":
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
     else:
         click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
-    if now <= min(stage.opens_at for stage in campaign.stages):
+    if as_json or now <= min(stage.opens_at for stage in campaign.stages):
         return  # loaded ahead of time, as usual: nothing can be overdue, and a national roster is not planned twice
     with store.dry_run(app.db) as session:  # loaded late: as the first tick will see it
         engine.reconcile(session, campaign.id, now)
         _say_overdue(session, campaign, now)
+
+
+def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str | None, force: bool,
+           expected: str | None, as_json: bool) -> None:
+    """A changed file: its plan, or (with --apply) the amendment itself."""
+    if not apply_:
+        with store.dry_run(app.db) as session:
+            plan = amend.plan(session, campaign, now)
+        if as_json:
+            click.echo(plan.to_json())
+            return
+        click.echo(amend.text(plan))
+        click.echo(f"Применить: dqflow load {shlex.quote(file)} --apply --plan {plan.digest} --reason ТЕКСТ"
+                   + (" --force" if plan.rewrites else ""))
+        return
+    with app.transaction() as session:
+        plan = amend.apply(session, campaign, now, reason, force=force, expected=expected)
+    if as_json:
+        click.echo(plan.to_json())
+    else:
+        click.echo(amend.text(plan))
+        click.echo(f"Изменения применены (план {plan.digest}).")
 
 
 def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:

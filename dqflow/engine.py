@@ -56,7 +56,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
             return "unchanged"
         raise NotAllowed(
             f"campaign '{campaign.id}' is already loaded (on {show(existing.loaded_at, campaign.tz)}) with different content; "
-            "changing a loaded campaign is not supported yet: give the new file another campaign.id or use another --db"
+            "see what the change would do with 'dqflow load FILE' and make it with 'dqflow load FILE --apply --reason TEXT'"
         )
     session.add(CampaignRow(id=campaign.id, title=campaign.title, timezone=campaign.timezone, digest=digest,
                             definition=spec.to_json(campaign), loaded_at=now))
@@ -445,6 +445,10 @@ def status(session: Session, campaign_id: str | None, now: datetime) -> Campaign
         mine = per_institution.get(i.id, {})
         ordered = {sid: mine[sid] for sid in order if sid in mine}
         institution_views.append(InstitutionView(i, _current(ordered), ordered))
+    for row in withdrawn(session, campaign.id):  # an amendment took them out of the file; their records stay
+        mine = per_institution.get(row.id, {})
+        institution_views.append(InstitutionView(spec.Institution(row.id, row.name, row.email), "withdrawn",
+                                                 {sid: mine[sid] for sid in order if sid in mine}))
     return CampaignView(campaign, now, stage_views, institution_views, as_utc(recorded) if recorded else None)
 
 
@@ -458,9 +462,22 @@ def _current(statuses: dict[str, str]) -> str:
     return "waiting"
 
 
+def withdrawn(session: Session, campaign_id: str) -> list[InstitutionRow]:
+    """The ДОУ an amendment withdrew, in roster order."""
+    return list(session.exec(select(InstitutionRow).where(InstitutionRow.campaign_id == campaign_id,
+                                                          col(InstitutionRow.withdrawn_at).is_not(None))
+                             .order_by(InstitutionRow.position, InstitutionRow.id)).all())
+
+
+def _known(session: Session, campaign: spec.Campaign, institution_id: str) -> bool:
+    """In the campaign, or withdrawn from it (its records stay readable)."""
+    return any(i.id == institution_id for i in campaign.institutions) or session.get(
+        InstitutionRow, (campaign.id, institution_id)) is not None
+
+
 def institution_detail(session: Session, campaign_id: str | None, institution_id: str, now: datetime) -> list[StageDetail]:
     campaign = definition(session, campaign_id)
-    if not any(i.id == institution_id for i in campaign.institutions):
+    if not _known(session, campaign, institution_id):
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
     reconcile(session, campaign.id, now)
     details = []
@@ -468,7 +485,9 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
         if not stage.per_institution:
             continue
         key = (ProgressRow.campaign_id == campaign.id, ProgressRow.institution_id == institution_id, ProgressRow.stage_id == stage.id)
-        progress = session.exec(select(ProgressRow).where(*key)).one()
+        progress = session.exec(select(ProgressRow).where(*key)).first()
+        if progress is None:  # a stage added after the ДОУ was withdrawn
+            continue
         same = (ExtensionRow.campaign_id == campaign.id, ExtensionRow.institution_id == institution_id, ExtensionRow.stage_id == stage.id)
         extensions = session.exec(select(ExtensionRow).where(*same).order_by(ExtensionRow.id)).all()
         subs = (SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id, SubmissionRow.stage_id == stage.id)
@@ -480,7 +499,7 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
 def history(session: Session, campaign_id: str | None, institution_id: str) -> list[AuditRow]:
     """A ДОУ's audit trail, oldest first (by when each change took effect)."""
     campaign = definition(session, campaign_id)
-    if not any(i.id == institution_id for i in campaign.institutions):
+    if not _known(session, campaign, institution_id):
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
     query = (select(AuditRow).where(AuditRow.campaign_id == campaign.id, AuditRow.institution_id == institution_id)
              .order_by(AuditRow.at, AuditRow.id))

@@ -44,6 +44,10 @@ ACTION_RU = {
     "review": "экспертиза записана",
     "review-update": "экспертиза изменена",
     "link-revoke": "личная ссылка отозвана, выдана новая",
+    "amend": "кампания изменена",
+    "amend-stage": "этап изменён",
+    "withdraw": "выбыл из кампании",
+    "join": "добавлен в кампанию",
 }
 
 
@@ -103,7 +107,7 @@ def _event_time(stage, tz: ZoneInfo) -> str:
 
 
 def _state_ru(state: str) -> str:
-    return {"finished": "всё завершено", "waiting": "ждёт этапа"}.get(state, state)
+    return {"finished": "всё завершено", "waiting": "ждёт этапа", "withdrawn": "выбыл"}.get(state, state)
 
 
 def institution_json(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
@@ -230,7 +234,9 @@ OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", 
 REASONS_RU = {
     Skip.EXPIRED: lambda _: "его время прошло раньше, чем его удалось отправить",
     Skip.PLANNED_LATE: lambda _: "его время прошло ещё до того, как его запланировали",
-    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление)",
+    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление или изменение кампании)",
+    Skip.AMENDED: lambda _: "кампания изменена (приказ о внесении изменений)",
+    Skip.WITHDRAWN: lambda _: "ДОУ или эксперт выбыл из кампании",
     Skip.SUBMITTED: lambda _: "уже сдано",
     Skip.EXCUSED: lambda _: "ДОУ освобождено от этапа",
     Skip.LOCKED: lambda _: "этап закрыт",

@@ -43,6 +43,8 @@ class Skip(str, Enum):
     BEFORE_OPENING = "before-opening"
     AFTER_EVENT = "after-event"
     SAME_MOMENT = "same-moment"  # parameter: the rule that keeps that moment
+    AMENDED = "amended"  # the campaign file changed what this reminder was planned for (dqflow load --apply)
+    WITHDRAWN = "withdrawn"  # its ДОУ or expert left the campaign (dqflow load --apply)
     DEFERRED = "deferred"  # not a skip: a pending row a send left for the next one (budget | server | lease)
 
 

@@ -77,6 +77,7 @@ class InstitutionRow(SQLModel, table=True):
     position: int
     name: str
     email: str
+    withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept
 
 
 class ExpertRow(SQLModel, table=True):
@@ -86,6 +87,7 @@ class ExpertRow(SQLModel, table=True):
     institution_id: str
     name: str
     email: str
+    withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept
 
 
 class AssignmentRow(SQLModel, table=True):

@@ -1,0 +1,361 @@
+"""Amending a running campaign: `dqflow load FILE` on a changed file shows the plan and writes nothing;
+`--apply --reason` makes exactly that plan (issue 9, item 1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import TOMSK, Cli, dump_tables, query
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
+
+DOU = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
+
+
+def edited(path: Path, old: str, new: str, count: int = 1) -> Path:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def outbox(url: str, where: str = "1=1") -> list[tuple]:
+    return query(url, "SELECT recipient, institution_id, stage_id, rule, deadline, send_at, state, reason FROM outbox "
+                      f"WHERE {where} ORDER BY recipient, stage_id, rule, send_at")
+
+
+def same_moment(value, text: str) -> bool:
+    """A stored UTC time (SQLite gives naive text, PostgreSQL an aware datetime) against 'YYYY-MM-DD HH:MM' in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=None) == datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def running(dq: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """Tomsk loaded on 10.11, the 'stage opened' notices of fill-form sent on 19.11."""
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    sender = Cli(dq.db_url, env=smtp_server.env())
+    sender.ok("send", "--now", "2021-11-19 09:00")
+    assert len(smtp_server.recipients()) >= 11
+    return dq
+
+
+def test_a_moved_deadline_moves_every_persons_reminders(running: Cli, workflow_copy: Path):
+    url = running.db_url
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29")
+    sent_before = outbox(url, "state = 'sent'")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--json"))
+    assert [m["stage"] for m in plan["stages_moved"]] == ["fill-form"]
+    assert plan["stages_moved"][0]["due_at"] == ["2021-11-30T23:59:59+07:00", "2021-11-29T23:59:59+07:00"]
+    assert not plan["rewrites"] and not plan["refused"]
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "приказ № 1200",
+                     "--plan", plan["digest"])
+    assert "перенесён" in out and "29.11.2021 23:59" in out
+
+    assert outbox(url, "state = 'sent'") == sent_before  # the ledger keeps what went out
+    fill = [r for r in outbox(url, "stage_id = 'fill-form'")]
+    old_unsent = [r for r in fill if same_moment(r[4], "2021-11-30 16:59:59") and r[6] != "sent"]
+    assert old_unsent and all(r[6] == "skipped" and r[7] == "deadline-moved" for r in old_unsent)
+    new = [r for r in fill if same_moment(r[4], "2021-11-29 16:59:59") and r[6] == "pending"]
+    for dou in DOU:  # before:2wd on 25.11, 'today is the deadline' on 29.11, the missed notice on 30.11, at 09:00 Tomsk
+        mine = {(r[3], r[5] if isinstance(r[5], str) else r[5].replace(tzinfo=None).isoformat(sep=" ")) for r in new if r[1] == dou}
+        times = {rule: moment for rule, moment in mine}
+        assert same_moment(times["before:2wd"], "2021-11-25 02:00") and same_moment(times["due"], "2021-11-29 02:00")
+        assert same_moment(times["missed"], "2021-11-30 02:00"), mine
+    assert {r[1] for r in new} == set(DOU)
+
+    view = running.json("status", "--now", "2021-11-24 10:00")
+    fill_view = next(s for s in view["stages"] if s["id"] == "fill-form")
+    assert fill_view["due_at"] == "2021-11-29T23:59:59+07:00" and fill_view["locks_at"] == "2021-11-29T23:59:59+07:00"
+    assert "29.11.2021 23:59" in running.ok("status", "--now", "2021-11-24 10:00")
+    trail = running.json("history", "4")
+    assert any(e["action"] == "amend" and e["stage"] == "fill-form" for e in trail)
+    assert json.loads(query(url, "SELECT detail FROM audit WHERE action = 'amend' AND institution_id IS NULL")[0][0])["reason"] == "приказ № 1200"
+    assert "same content" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+
+
+def test_the_dry_plan_writes_nothing(running: Cli, workflow_copy: Path):
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29")
+    edited(workflow_copy, "email: dou4@example.org", "email: dou4-new@example.org")
+    before = dump_tables(running.db_url)
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+    assert "Отменяются неотправленные напоминания" in out and "Планируются напоминания" in out
+    assert "dou4@example.org → dou4-new@example.org" in out
+    assert re.search(r"--apply --plan [0-9a-f]{16} --reason", out)
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--json")
+    assert dump_tables(running.db_url) == before
+
+
+def test_apply_needs_a_reason_and_the_plan_that_was_shown(running: Cli, workflow_copy: Path):
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29")
+    before = dump_tables(running.db_url)
+    result = running("load", str(workflow_copy), "--apply", "--now", "2021-11-24 10:00")
+    assert result.exit_code == 1 and "--reason" in result.stderr
+    result = running("load", str(workflow_copy), "--apply", "--reason", "x", "--plan", "0123456789abcdef", "--now", "2021-11-24 10:00")
+    assert result.exit_code == 1 and "not 0123456789abcdef" in result.stderr and "Traceback" not in result.output
+    assert dump_tables(running.db_url) == before
+
+
+def test_adding_an_institution_after_list1_gives_it_two_experts_and_disturbs_nobody(running: Cli, workflow_copy: Path):
+    running.ok("tick", "--now", "2021-11-26 10:00")
+    before = running.json("experts", "show", "list1")
+    edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n\nstages:")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--json"))
+    assert plan["institutions_added"] == ["99"] and plan["experts_added"] == ["e99"]
+    assert [(e["list"], e["institution"], len(e["added"])) for e in plan["lists"]] == [("list1", "99", 2)]
+    running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "новый ДОУ")
+    after = running.json("experts", "show", "list1")
+    old = {a["institution"]: a["experts"] for a in before["assignments"]}
+    new = {a["institution"]: a["experts"] for a in after["assignments"]}
+    assert {k: v for k, v in new.items() if k != "99"} == old
+    assert len(new["99"]) == 2 and "e99" not in new["99"]
+    view = running.json("status", "--now", "2021-11-26 10:00")
+    ninety_nine = next(i for i in view["institutions"] if i["id"] == "99")
+    assert ninety_nine["stages"]["fill-form"] == "open"
+    assert outbox(running.db_url, "recipient = 'dou99@example.org' AND state = 'pending' AND stage_id = 'fill-form'")
+    running.ok("submit", "99", "--stage", "fill-form", "--now", "2021-11-27 10:00")
+
+
+def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(running: Cli, workflow_copy: Path):
+    url = running.db_url
+    running.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+    assert "ДОУ 5 выбывает" in out and "эксперт e5 выбывает" in out
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "ДОУ закрыт на ремонт")
+    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                           "AND state IN ('pending', 'failed')")
+    assert {r[7] for r in outbox(url, "recipient = 'dou5@example.org' AND state = 'skipped'")} >= {"withdrawn"}
+    running.ok("tick", "--now", "2021-12-20 10:00")  # the whole campaign later: nothing new for it
+    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                           "AND state = 'pending'")
+    assert not any("e5" in a["experts"] for a in running.json("experts", "show", "list2")["assignments"])
+    view = running.json("status", "--now", "2021-11-24 10:00")
+    five = next(i for i in view["institutions"] if i["id"] == "5")
+    assert five["state"] == "withdrawn" and five["stages"]["fill-form"] == "done" and five["stages"]["refill"] == "excused"
+    assert "выбыл" in running.ok("status", "--now", "2021-11-24 10:00")
+    actions = [e["action"] for e in running.json("history", "5")]
+    assert actions[:2] == ["open", "submit"] and "withdraw" in actions
+    refused = running("submit", "5", "--stage", "refill", "--now", "2021-12-08 10:00")
+    assert refused.exit_code == 1 and "no ДОУ '5'" in refused.stderr
+
+
+def test_a_corrected_address_readdresses_pending_reminders(running: Cli, workflow_copy: Path):
+    url = running.db_url
+    sent = outbox(url, "recipient = 'dou4@example.org' AND state = 'sent'")
+    pending = outbox(url, "recipient = 'dou4@example.org' AND state = 'pending'")
+    assert sent and pending
+    edited(workflow_copy, "email: dou4@example.org", "email: dou4-new@example.org")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--json"))
+    assert plan["institutions_changed"] == [{"id": "4", "email": ["dou4@example.org", "dou4-new@example.org"]}]
+    assert plan["readdressed"] == [{"from": "dou4@example.org", "to": "dou4-new@example.org", "messages": len(pending)}]
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "опечатка в адресе")
+    assert outbox(url, "recipient = 'dou4@example.org' AND state = 'sent'") == sent
+    assert not outbox(url, "recipient = 'dou4@example.org' AND state = 'pending'")
+    moved = outbox(url, "recipient = 'dou4-new@example.org' AND state = 'pending'")
+    assert [r[1:] for r in moved] == [r[1:] for r in pending]
+    keys = [k for (k,) in query(url, "SELECT key FROM outbox WHERE recipient = 'dou4-new@example.org'")]
+    assert all("|dou4-new@example.org|" in k for k in keys)
+    running.ok("tick", "--now", "2021-12-07 10:00")  # refill: planned for the new address
+    assert outbox(url, "recipient = 'dou4-new@example.org' AND stage_id = 'refill'")
+    assert not outbox(url, "recipient = 'dou4@example.org' AND stage_id = 'refill'")
+
+
+def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_copy: Path):
+    running.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-29 12:00")
+    running.ok("tick", "--now", "2021-12-02 10:00")
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-28")  # ДОУ 2 submitted on time, now it would be late
+    out = running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00")
+    assert "нужен --force" in out and "этап fill-form, ДОУ 2: выполнено → с опозданием" in out
+    before = dump_tables(running.db_url)
+    refused = running("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ")
+    assert refused.exit_code == 1 and "--force" in refused.stderr and "fill-form/2 done→late" in refused.stderr
+    assert dump_tables(running.db_url) == before
+    running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ", "--force")
+    two = next(i for i in running.json("status", "--now", "2021-12-02 10:00")["institutions"] if i["id"] == "2")
+    assert two["stages"]["fill-form"] == "late"
+
+
+def test_moving_a_locked_deadline_later_reopens_missed_only_with_force(running: Cli, workflow_copy: Path):
+    running.ok("tick", "--now", "2021-12-11 10:00")  # refill (due 12.12) open, fill-form locked, all missed
+    edited(workflow_copy, "due: 2021-12-05", "due: 2021-12-05\n    grace: 8d")  # review1 locks 13.12 instead of 05.12
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-11 10:00", "--json"))
+    assert {"stage": "review1", "institution": None, "from": "locked", "to": "open"} in plan["rewrites"]
+    assert running("load", str(workflow_copy), "--now", "2021-12-11 10:00", "--apply", "--reason", "r").exit_code == 1
+    running.ok("load", str(workflow_copy), "--now", "2021-12-11 10:00", "--apply", "--reason", "r", "--force")
+    view = running.json("status", "--now", "2021-12-11 10:00")
+    review1 = next(s for s in view["stages"] if s["id"] == "review1")
+    assert review1["state"] == "open" and review1["counts"]["open"] == 11
+
+
+def test_an_extension_longer_than_the_new_deadline_stays_a_shorter_one_gives_way(running: Cli, workflow_copy: Path):
+    running.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-11-24 10:00")
+    running.ok("extend", "6", "--stage", "fill-form", "--until", "2021-11-29 10:00", "--reason", "болезнь", "--now", "2021-11-24 10:00")
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29 12:00\n    grace: 1d")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-24 11:00", "--json"))
+    assert {(e["institution"], e["kept"]) for e in plan["extensions"]} == {("4", True), ("6", False)}
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 11:00", "--apply", "--reason", "r")
+    four = running.json("status", "--institution", "4", "--now", "2021-11-24 11:00")["stages"][0]
+    six = running.json("status", "--institution", "6", "--now", "2021-11-24 11:00")["stages"][0]
+    assert four["due_at"] == "2021-12-03T23:59:59+07:00" and four["extended"]
+    assert six["due_at"] == "2021-11-29T12:00:00+07:00" and six["locks_at"] == "2021-11-30T12:00:00+07:00"
+
+
+def test_a_stage_that_opened_cannot_open_later(running: Cli, workflow_copy: Path):
+    edited(workflow_copy, "opens: 2021-11-19", "opens: 2021-11-26")
+    result = running("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "r", "--force")
+    assert result.exit_code == 1 and "has opened" in result.stderr
+    assert "Нельзя применить" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+
+
+# -- the property: an amendment ends where a fresh load of the new file would be ----------------------
+
+DATE = re.compile(r"^(    (?:opens|due|at): )(\d{4}-\d{2}-\d{2})", re.M)
+STAGE_COUNT = 14
+
+
+def shifted(text: str, prefix: int, earlier: int, suffix: int, later: int) -> str:
+    """Stages before `prefix` move `earlier` days back, stages from `suffix` on move `later` days on: an order that
+    keeps every `after` true."""
+    head, _, body = text.partition("\nstages:\n")
+    blocks = re.split(r"(?m)^(?=  - id: )", body)
+    out = []
+    n = -1
+    for block in blocks:
+        if block.startswith("  - id: "):
+            n += 1
+            days = -earlier if n < prefix else later if n >= suffix else 0
+            block = DATE.sub(lambda m: m[1] + (date.fromisoformat(m[2]) + timedelta(days=days)).isoformat(), block)
+        out.append(block)
+    return head + "\nstages:\n" + "".join(out)
+
+
+def state_of(url: str, now_iso: str) -> tuple:
+    stages = query(url, "SELECT id, state, opens_at, due_at, locks_at FROM stage ORDER BY id")
+    progress = query(url, "SELECT institution_id, stage_id, status, due_at, locks_at FROM progress ORDER BY institution_id, stage_id")
+    pending = query(url, "SELECT recipient, institution_id, stage_id, rule, kind, deadline, send_at FROM outbox "
+                         f"WHERE state = 'pending' AND kind NOT IN ('digest', 'recommendations') ORDER BY 1, 2, 3, 4, 6, 7")
+    cutoff = datetime.fromisoformat(now_iso)
+    future = [r for r in pending if _naive(r[6]) >= cutoff]
+    return stages, progress, future
+
+
+def _naive(value) -> datetime:
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(tz=None).replace(tzinfo=None)
+
+
+MOMENTS = ["2021-11-12 10:00", "2021-11-22 10:00", "2021-11-26 10:00", "2021-12-02 10:00", "2021-12-09 10:00", "2021-12-16 10:00"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.integers(0, 3), second=st.integers(0, 2), prefix=st.integers(0, STAGE_COUNT), earlier=st.integers(0, 4),
+       suffix=st.integers(0, STAGE_COUNT), later=st.integers(0, 6))
+def test_an_amendment_ends_where_a_fresh_load_of_the_new_file_would(tmp_path_factory, first, second, prefix, earlier, suffix,
+                                                                     later):
+    """Invariant: with --force and no submissions, after `load --apply` the stage states, every ДОУ's statuses and times, and
+    the pending reminders still to come (send time from the amendment on; digests and recommendations aside, their send
+    time is the moment they were planned) equal those of the new file loaded fresh at the same moment. Only mail sent or
+    planned before keeps its own rows in the amended ledger."""
+    assume(earlier or later)
+    folder = tmp_path_factory.mktemp("amend")
+    original = TOMSK.read_text(encoding="utf-8")
+    new_text = shifted(original, prefix, earlier, suffix, later)
+    assume(new_text != original)
+    start, moment = MOMENTS[first], MOMENTS[min(first + 1 + second, len(MOMENTS) - 1)]
+    (folder / "new.yaml").write_text(new_text, encoding="utf-8")
+    amended, fresh = Cli(f"sqlite:///{folder / 'amended.db'}"), Cli(f"sqlite:///{folder / 'fresh.db'}")
+    amended.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    amended.ok("tick", "--now", start)
+    result = amended("load", str(folder / "new.yaml"), "--now", moment, "--apply", "--reason", "r", "--force")
+    if result.exit_code == 1 and ("has opened" in result.stderr or "error:" in result.stderr and ".yaml:" in result.stderr):
+        assume(False)  # a schedule that cannot be made true, or a file that does not validate
+    assert result.exit_code == 0, result.output
+    fresh.ok("load", str(folder / "new.yaml"), "--now", "2021-11-10 09:00")
+    amended.ok("tick", "--now", moment)
+    fresh.ok("tick", "--now", moment)
+    utc = (datetime.fromisoformat(moment) - timedelta(hours=7)).isoformat(sep=" ")
+    a, f = state_of(amended.db_url, utc), state_of(fresh.db_url, utc)
+    assert a[0] == f[0]
+    assert a[1] == f[1]
+    assert a[2] == f[2]
+
+
+def test_a_withdrawn_id_is_not_reused(running: Cli, workflow_copy: Path):
+    line = '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, email: expert5@example.org}]}\n'
+    edited(workflow_copy, line, "")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "закрыт")
+    edited(workflow_copy, "\nstages:", "\n" + line + "\nstages:")
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-25 10:00")
+    assert "Нельзя применить" in out and "ДОУ '5' was withdrawn" in out and "expert 'e5' was withdrawn" in out
+    result = running("load", str(workflow_copy), "--now", "2021-11-25 10:00", "--apply", "--reason", "снова открыт")
+    assert result.exit_code == 1 and "another id" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
+    """A deadline moved, one ДОУ withdrawn, one added, one address corrected: as many statements for 15 ДОУ as for 150."""
+    import yaml
+    from sqlalchemy import event
+
+    from dqflow import amend, spec, store
+    from dqflow.calendar import parse_local
+    from tests.test_delivery import big_campaign
+
+    counts = []
+    for n in (15, 150):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        Cli(f"sqlite:///{folder / 'c.db'}").ok("load", str(big_campaign(folder, n)), "--now", "2021-11-10 09:00")
+        Cli(f"sqlite:///{folder / 'c.db'}").ok("tick", "--now", "2021-11-26 10:00")
+        roster = (folder / "roster.csv").read_text(encoding="utf-8").splitlines()
+        roster = [line for line in roster if not line.startswith("2,")] + [f"{n + 1},ДОУ № {n + 1},dou{n + 1}@example.org,,e{n + 1},Э,x{n + 1}@example.org"]
+        roster = [line.replace("dou3@example.org", "dou3-new@example.org") for line in roster]
+        (folder / "roster.csv").write_text("\n".join(roster) + "\n", encoding="utf-8")
+        data = yaml.safe_load((folder / "big.yaml").read_text(encoding="utf-8"))
+        next(s for s in data["stages"] if s["id"] == "fill-form")["due"] = "2021-11-29"
+        (folder / "big.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        campaign = spec.load(folder / "big.yaml")
+        db = store.connect(str(folder / "c.db"))
+        seen: list[str] = []
+        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(db, "before_cursor_execute", listener)
+        try:
+            with store.transaction(db) as session:
+                done = amend.apply(session, campaign, parse_local("2021-11-26 10:00", campaign.tz), "r")
+        finally:
+            event.remove(db, "before_cursor_execute", listener)
+            db.dispose()
+        assert done.institutions_withdrawn == ["2"] and done.institutions_added == [str(n + 1)] and done.readdressed
+        assert len({c["institution"] for c in done.cancelled if c["stage"] == "fill-form"}) == n  # ДОУ 2: withdrawn
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+
+
+def test_a_withdrawn_experts_reviews_go_to_a_replacement_who_is_reminded(running: Cli, workflow_copy: Path):
+    running.ok("tick", "--now", "2021-12-02 10:00")  # review1 open, list1 drawn
+    before = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    reviewed_by_e5 = sorted(i for i, es in before.items() if "e5" in es and i != "5")
+    assert reviewed_by_e5
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--json"))
+    changes = {e["institution"]: e for e in plan["lists"] if e["list"] == "list1"}
+    assert sorted(changes) == reviewed_by_e5 and all(c["removed"] == ["e5"] and len(c["added"]) == 1 for c in changes.values())
+    for inst, change in changes.items():
+        new_expert = change["added"][0]
+        assert any(p["stage"] == "review1" and p["institution"] == inst and p["recipient"] == f"expert{new_expert[1:]}@example.org"
+                   for p in plan["planned"]), (inst, new_expert)
+    running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "закрыт")
+    after = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    assert {i: es for i, es in after.items() if i not in changes} == {i: es for i, es in before.items() if i not in changes and i != "5"}
+    for inst in changes:
+        assert "e5" not in after[inst] and len(after[inst]) == 2
