@@ -25,7 +25,8 @@ from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
-NOW_HELP = "Act as if it were this moment (ISO-8601; without an offset, in the campaign's zone). Default: now."
+NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
+            "Default: now.")
 
 
 @dataclass
