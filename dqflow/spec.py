@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
-from dqflow import files, templates
+from dqflow.calendar import Duration, WorkCalendar, Written, known_country, show, zone
+from dqflow import dating, files, templates
 from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
-from dqflow.yamlnodes import EMAIL, NodeReader, suggest
+from dqflow.yamlnodes import EMAIL, SLUG, NodeReader, suggest
 
 SCHEMA_VERSION = 1
 STAGE_KINDS = ("task", "event", "assignment", "handout")
@@ -148,6 +148,8 @@ class Campaign:
 class Validated:
     campaign: Campaign | None
     problems: list[Problem]
+    # each relative date as written (its YAML node and rule) with the date it resolved to: `instantiate` writes them out
+    relative: list[tuple[yaml.Node, dating.Relative, Written]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -167,43 +169,58 @@ def load(path: str | Path) -> Campaign:
 
 
 def validate(path: str | Path) -> Validated:
+    text, problems = read_text(path)
+    if text is None:
+        return Validated(None, problems)
+    return validate_text(text, str(path), base=Path(path).parent)
+
+
+def read_text(path: str | Path) -> tuple[str | None, list[Problem]]:
+    """The text of a campaign file, or None and the problem that kept it from being read."""
     path = Path(path)
     try:
         data = files.read_bytes(path, files.MAX_CAMPAIGN)
     except files.Unreadable as exc:
-        return Validated(None, [Problem(str(path), 1, 1, str(exc))])
+        return None, [Problem(str(path), 1, 1, str(exc))]
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8")) + 1  # in characters
-        return Validated(None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")])
-    return validate_text(text, str(path), base=path.parent)
+        return None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")]
 
 
-def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None) -> Validated:
+def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None, *,
+                  start: date | None = None, campaign_id: str | None = None) -> Validated:
+    """The campaign in `text`; `start` and `campaign_id` stand in for the file's own (as `instantiate` asks)."""
     reader = NodeReader(filename, base or Path("."))
     root = reader.document(text, "a campaign file")
     if root is None:
         return Validated(None, reader.problems)
+    builder = _CampaignBuilder(reader, start=start, campaign_id=campaign_id)
     try:
-        campaign = _CampaignBuilder(reader).build(root)
+        campaign = builder.build(root)
     except RecursionError:
         reader.error(None, "YAML nesting too deep")
         campaign = None
     problems = sorted(reader.problems, key=lambda p: (p.file != filename, p.file, p.line, p.column))
     has_errors = any(p.severity == "error" for p in problems)
-    return Validated(None if has_errors else campaign, problems)
+    return Validated(None if has_errors else campaign, problems, builder.resolved_relative())
 
 
 class _CampaignBuilder:
     """Walks the document once, building the Campaign and recording every problem found."""
 
-    def __init__(self, reader: NodeReader):
+    def __init__(self, reader: NodeReader, start: date | None = None, campaign_id: str | None = None):
         self.r = reader
+        self._start_override, self._id_override = start, campaign_id
         self.tz: ZoneInfo | None = None
         self.calendar = WorkCalendar()
         self._exclude_nodes: dict[tuple[str, str], yaml.Node] = {}
+        self.start: Written | None = None  # campaign.start, which relative dates may follow
+        self._start_given = False
+        self._dates: dict[int, Written] = {}  # id() of a stage's opens/due/at node → its resolved date
+        self.relative: list[tuple[yaml.Node, dating.Relative]] = []  # relative dates as written, for `instantiate`
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
@@ -232,7 +249,7 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "start"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -243,8 +260,14 @@ class _CampaignBuilder:
                 r.error(f["timezone"], f"campaign.timezone: {exc}")
         if "calendar" in f:
             self.calendar = self._calendar(f["calendar"])
+        if "start" in f:
+            self._start_given = True
+            day = r.day(f["start"], "campaign.start")
+            self.start = Written(day) if day else None
+        if self._start_override is not None:
+            self._start_given, self.start = True, Written(self._start_override)
         head = {
-            "id": r.slug(f.get("id"), "campaign.id"),
+            "id": self._id_override or r.slug(f.get("id"), "campaign.id"),
             "title": r.one_line(f.get("title"), "campaign.title"),
             "timezone": tz_name,
             "locale": r.choice(f["locale"], "campaign.locale", ("ru",)) if "locale" in f else "ru",
@@ -523,6 +546,8 @@ class _CampaignBuilder:
             return []
         stages: list[Stage] = []
         where: dict[str, yaml.MappingNode] = {}
+        declared = self._declared_stages(nodes)
+        self._resolve_dates(nodes, declared)
         for n in nodes:
             stage = self._stage(n)
             if stage is None:
@@ -532,7 +557,7 @@ class _CampaignBuilder:
                 continue
             where[stage.id] = n
             stages.append(stage)
-        self._check_references(stages, where)
+        self._check_references(stages, where, declared)
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
         self._check_exclusions(stages, institutions)
@@ -599,24 +624,79 @@ class _CampaignBuilder:
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
         )
 
+    def _declared_stages(self, nodes: list[yaml.Node]) -> dict[str, str | None]:
+        """Every stage id the file declares, with its kind (None when unreadable), read leniently
+        before the stages are built: a stage that fails to parse still answers references to it,
+        so one mistake gives one error (its own problems are reported when it is built)."""
+        declared: dict[str, str | None] = {}
+        for n in nodes:
+            if not isinstance(n, yaml.MappingNode):
+                continue
+            keys = {k.value: v for k, v in n.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+            ident = keys.get("id")
+            if ident is not None and SLUG.fullmatch(ident.value) and ident.value not in declared:
+                kind = keys.get("kind")
+                declared[ident.value] = kind.value if kind is not None and kind.value in STAGE_KINDS else None
+        return declared
+
+    def _resolve_dates(self, nodes: list[yaml.Node], declared: dict[str, str | None]) -> None:
+        """Read every stage's opens/due/at (absolute or relative) and resolve them all at once,
+        so a date may follow a stage written after it; problems are reported where written."""
+        r, tz = self.r, self.tz
+        entries: dict[str, Written | dating.Relative | None] = {}
+        written_at: dict[str, yaml.Node] = {}
+        for index, n in enumerate(nodes):
+            if not isinstance(n, yaml.MappingNode):
+                continue
+            keys = {k.value: v for k, v in n.value if isinstance(k, yaml.ScalarNode)}
+            ident = keys["id"].value if isinstance(keys.get("id"), yaml.ScalarNode) else None
+            owner = ident if ident in declared and ident not in {k.partition(".")[0] for k in entries} else f"#{index}"
+            what = f"stage '{ident}'" if ident else "stage"
+            for field in dating.FIELDS:
+                if field not in keys:
+                    continue
+                value = dating.read(r, keys[field], f"{what}: {field}")
+                if isinstance(value, Written) and value.offset and tz is not None:  # an absolute instant: on the campaign's clock
+                    local = value.moment(tz).astimezone(tz)
+                    value = Written(local.date(), local.time())
+                if isinstance(value, dating.Relative):
+                    self.relative.append((keys[field], value))
+                entries[f"{owner}.{field}"] = value
+                written_at[f"{owner}.{field}"] = keys[field]
+        if tz is None:
+            return
+        resolution = dating.resolve(entries, declared, self.start, self._start_given, self.calendar)
+        for node, message in resolution.problems:
+            r.error(node, message)
+        self._dates = {id(written_at[key]): day for key, day in resolution.dates.items() if key in written_at}
+
+    def resolved_relative(self) -> list[tuple[yaml.Node, dating.Relative, Written]]:
+        return [(node, rule, self._dates[id(node)]) for node, rule in self.relative if id(node) in self._dates]
+
+    def _date(self, node: yaml.Node | None) -> Written | None:
+        return None if node is None else self._dates.get(id(node))
+
     def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None):
         r, tz = self.r, self.tz
         if kind == "event":
             if "at" not in f:
                 r.error(node, f"{what}: an event needs 'at: <date and time>'")
                 return None
-            at = r.moment(f["at"], f"{what}: at", tz)
-            return None if at is None else (at, at, at, None, is_date_only(f["at"].value))
+            at = self._date(f["at"])
+            if at is None or tz is None:
+                return None
+            moment = at.moment(tz)
+            return moment, moment, moment, None, at.clock is None
         if kind is None:
             return None
         for key in ("opens", "due"):
             if key not in f:
                 r.error(node, f"{what}: needs '{key}: <date or date and time>'")
-        opens = r.moment(f.get("opens"), f"{what}: opens", tz)
-        due = r.moment(f.get("due"), f"{what}: due", tz, end_of_day=True)
+        opens_at, due_at = self._date(f.get("opens")), self._date(f.get("due"))
         grace = r.duration(f["grace"], f"{what}: grace") if "grace" in f else None
-        if opens is None or due is None or tz is None:
+        if opens_at is None or due_at is None or tz is None:
             return None
+        opens, due = opens_at.moment(tz), due_at.moment(tz, end_of_day=True)
         if opens > due:
             r.error(f["opens"], f"{what}: opens {show(opens, tz)} is after due {show(due, tz)}; swap them or fix the dates")
             return None
@@ -643,7 +723,8 @@ class _CampaignBuilder:
                 self._exclude_nodes[(inst, expert)] = n
         return tuple(pairs)
 
-    def _check_references(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+    def _check_references(self, stages: list[Stage], where: dict[str, yaml.MappingNode], declared: dict[str, str | None]) -> None:
+        """References between stages; one to a stage that failed to parse is not a second error."""
         r, tz = self.r, self.tz
         by_id = {s.id: s for s in stages}
 
@@ -656,8 +737,10 @@ class _CampaignBuilder:
                 if ref is None:
                     continue
                 target = by_id.get(ref)
+                if target is None and ref in declared:
+                    continue
                 if target is None:
-                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, by_id)}")
+                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, declared)}")
                 elif target.kind != "assignment":
                     r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' must name an assignment stage, not a {target.kind}")
                 elif key == "distinct_from" and ref == stage.id:
@@ -665,8 +748,10 @@ class _CampaignBuilder:
             for dep in stage.after:
                 target = by_id.get(dep)
                 node = field_node(stage, "after")
+                if target is None and dep in declared:
+                    continue
                 if target is None:
-                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, by_id)}")
+                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, declared)}")
                 elif dep == stage.id:
                     r.error(node, f"stage '{stage.id}' cannot come after itself")
                 elif target.due_at > stage.opens_at:
