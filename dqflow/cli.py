@@ -187,7 +187,7 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
             failed = True
             continue
         c = result.campaign
-        experts = sum(len(i.experts) for i in c.institutions)
+        experts = len(c.every_expert())
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
         click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{warned}")
     sys.exit(1 if failed else 0)

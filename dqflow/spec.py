@@ -29,6 +29,7 @@ STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
+EXPERT_COLUMNS = ("id", "name", "email", "institution")
 
 # Bounds where the domain has them; each keeps one command's work (and the outbox) finite.
 MAX_STAGES = 100  # an order has a dozen or two
@@ -51,6 +52,7 @@ class Expert:
     id: str
     name: str
     email: str
+    institution: str | None = None  # a top-level expert's ДОУ, when they have one (a ДОУ's own experts: None)
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,15 @@ class Campaign:
     default_reminders: tuple[ReminderRule, ...] | None = None
     sending: Sending = field(default_factory=Sending)
     notifications: str | None = None
+    experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
 
     @property
     def tz(self) -> ZoneInfo:
         return zone(self.timezone)
+
+    def every_expert(self) -> list[tuple[Expert, str | None]]:
+        """Each expert with their ДОУ (None for one of no ДОУ): the ДОУ's own experts, then the top-level ones."""
+        return [(e, i.id) for i in self.institutions for e in i.experts] + [(e, e.institution) for e in self.experts]
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
@@ -224,24 +231,26 @@ class _CampaignBuilder:
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
-        top = r.mapping(root, "the campaign file", ["version", "campaign", "institutions", "stages"], ["areas", "levels", "defaults"])
+        top = r.mapping(root, "the campaign file", ["version", "campaign", "institutions", "stages"],
+                        ["areas", "levels", "defaults", "experts"])
         if top is None:
             return None
         if "version" in top and r.integer(top["version"], "version") not in (None, SCHEMA_VERSION):
             r.error(top["version"], f"schema version {top['version'].value} is not supported; this dqflow reads version {SCHEMA_VERSION}")
         head = self._campaign(top["campaign"]) if "campaign" in top else None
         institutions = self._institutions(top["institutions"]) if "institutions" in top else ()
-        if institutions:
-            self._check_roster_size(institutions, top["institutions"])
+        experts = self._experts(top["experts"], institutions) if "experts" in top else []
+        if institutions or experts:
+            self._check_roster_size(institutions, experts, top.get("institutions") or top["experts"])
         areas = self._titled_list(top.get("areas"), "area")
         levels = self._titled_list(top.get("levels"), "level")
         defaults = self._defaults(top.get("defaults"))
-        stages = self._stages(top["stages"], institutions) if "stages" in top else ()
+        stages = self._stages(top["stages"], institutions, experts) if "stages" in top else ()
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
             institutions=tuple(institutions), stages=tuple(stages), areas=areas, levels=levels,
-            default_reminders=defaults, **head,
+            default_reminders=defaults, experts=tuple(experts), **head,
         )
 
     # -- campaign ---------------------------------------------------------
@@ -383,27 +392,35 @@ class _CampaignBuilder:
             return None
         return Institution(ident, name, email, contact, tuple(experts))
 
-    def _roster(self, node: yaml.Node) -> list[Institution]:
-        """Institutions from a CSV file: one row per ДОУ, or per ДОУ and expert."""
+    def _read_table(self, node: yaml.Node, what: str) -> tuple[str, list[tuple[int, list[str]]]] | None:
+        """The file a `{file: …}` names, as (its path, its rows with their line numbers): the one
+        reader of rosters, for institutions and experts alike. None when it cannot be read (said)."""
         r = self.r
-        name = r.one_line(node, "institutions.file")
+        name = r.one_line(node, what)
         if name is None:
-            return []
+            return None
         path = r.base / name
         try:
             text = files.read_bytes(path, files.MAX_ROSTER).decode("utf-8-sig")
         except files.Unreadable as exc:
-            r.error(node, f"institutions.file '{name}': {exc}")
-            return []
+            r.error(node, f"{what} '{name}': {exc}")
+            return None
         except UnicodeDecodeError:
-            r.error(node, f"institutions.file '{name}': not UTF-8; save the roster as UTF-8")
-            return []
-        file = str(path)
+            r.error(node, f"{what} '{name}': not UTF-8; save the roster as UTF-8")
+            return None
         try:
-            rows = files.csv_rows(text, file)
+            return str(path), files.csv_rows(text, str(path))
         except SpecError as exc:
             r.problems.extend(exc.problems)
+            return None
+
+    def _roster(self, node: yaml.Node) -> list[Institution]:
+        """Institutions from a CSV file: one row per ДОУ, or per ДОУ and expert."""
+        r = self.r
+        table = self._read_table(node, "institutions.file")
+        if table is None:
             return []
+        file, rows = table
         if not rows or [c.strip() for c in rows[0][1][:3]] != list(ROSTER_COLUMNS[:3]):
             r.problems.append(Problem(file, 1, 1, f"the roster's header must start with {','.join(ROSTER_COLUMNS[:3])}; columns: {','.join(ROSTER_COLUMNS)}"))
             return []
@@ -460,12 +477,12 @@ class _CampaignBuilder:
             return None
         return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
 
-    def _check_roster_size(self, institutions: list[Institution], node: yaml.Node) -> None:
-        experts = sum(len(i.experts) for i in institutions)
+    def _check_roster_size(self, institutions: list[Institution], experts: list[Expert], node: yaml.Node) -> None:
+        count = sum(len(i.experts) for i in institutions) + len(experts)
         if len(institutions) > MAX_INSTITUTIONS:
             self.r.error(node, f"institutions lists {len(institutions)} ДОУ; dqflow takes at most {MAX_INSTITUTIONS} in one campaign: split it by region")
-        if experts > MAX_EXPERTS:
-            self.r.error(node, f"institutions list {experts} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
+        if count > MAX_EXPERTS:
+            self.r.error(node, f"the campaign lists {count} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
 
     def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
         """Ids are unique across the roster; each duplicate is reported where it stands."""
@@ -479,6 +496,89 @@ class _CampaignBuilder:
                 if e.id in experts:
                     self.r.error(node, f"duplicate expert id '{e.id}'; every expert needs its own id")
                 experts.add(e.id)
+
+    # -- experts of no ДОУ's list ---------------------------------------------
+
+    def _experts(self, node: yaml.Node, institutions: list[Institution]) -> list[Expert]:
+        """The top-level `experts:` (inline or `{file: …}`): ids unique with the ДОУ's own experts,
+        an `institution` (optional) naming a ДОУ of the roster."""
+        r = self.r
+        if isinstance(node, yaml.MappingNode):
+            f = r.mapping(node, "experts", ["file"], [])
+            located = self._expert_roster(f["file"]) if f and "file" in f else []
+        else:
+            located = [(e, n) for n in r.sequence(node, "experts") if (e := self._expert(n))]
+        known = {i.id for i in institutions}
+        taken = {e.id for i in institutions for e in i.experts}
+        found = []
+        for expert, where in located:
+            if expert.id in taken:
+                self._located_error(where, f"duplicate expert id '{expert.id}'; every expert needs its own id")
+                continue
+            if expert.institution is not None and known and expert.institution not in known:
+                self._located_error(where, f"expert '{expert.id}': institution '{expert.institution}' is not in institutions"
+                                           f"{suggest(expert.institution, known)}")
+                continue
+            taken.add(expert.id)
+            found.append(expert)
+        return found
+
+    def _located_error(self, where: yaml.Node | Problem, message: str) -> None:
+        if isinstance(where, Problem):
+            self.r.problems.append(Problem(where.file, where.line, where.column, message))
+        else:
+            self.r.error(where, message)
+
+    def _expert(self, node: yaml.Node) -> Expert | None:
+        r = self.r
+        f = r.mapping(node, "expert", ["id", "name", "email"], ["institution"])
+        if f is None:
+            return None
+        fields = (r.identifier(f.get("id"), "expert.id"), r.one_line(f.get("name"), "expert.name"), r.email(f.get("email"), "expert.email"))
+        institution = r.identifier(f["institution"], "expert.institution") if "institution" in f else None
+        if not all(fields) or ("institution" in f and institution is None):
+            return None
+        return Expert(*fields, institution=institution)
+
+    def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
+        """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""
+        r = self.r
+        table = self._read_table(node, "experts.file")
+        if table is None:
+            return []
+        file, rows = table
+        if not rows or [c.strip() for c in rows[0][1][:3]] != list(EXPERT_COLUMNS[:3]):
+            r.problems.append(Problem(file, 1, 1, f"the experts' header must start with {','.join(EXPERT_COLUMNS[:3])}; "
+                                                  f"columns: {','.join(EXPERT_COLUMNS)}"))
+            return []
+        header = [c.strip() for c in rows[0][1]]
+        for col, column in enumerate(header, 1):
+            if column not in EXPERT_COLUMNS:
+                r.problems.append(Problem(file, 1, col, f"unknown experts column '{column}'{suggest(column, EXPERT_COLUMNS)}"))
+        found: list[tuple[Expert, Problem]] = []
+        for line, row in rows[1:]:
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            problems = []
+            for column, valid, message in (("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'"),
+                                           ("name", bool, "is empty"), ("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address"),
+                                           ("institution", lambda v: not v or bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id")):
+                value = record.get(column, "")
+                col = header.index(column) + 1 if column in header else 1
+                limit = texts.MAX_ID if column in ("id", "institution") else texts.MAX_EMAIL if column == "email" else texts.MAX_LINE
+                why = texts.problem(value, limit) if value or column != "institution" else None
+                if why is not None:
+                    problems.append(Problem(file, line, col, f"{column} {why}"))
+                elif not valid(value):
+                    problems.append(Problem(file, line, col, f"{column} '{value}' {message}"))
+            r.problems.extend(problems)
+            if not problems:
+                found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),
+                              Problem(file, line, 1, "")))
+        if not found and not r.problems:
+            r.problems.append(Problem(file, 1, 1, "the experts file lists no expert"))
+        return found
 
     def _titled_list(self, node: yaml.Node | None, what: str) -> tuple[Titled, ...]:
         if node is None:
@@ -536,7 +636,7 @@ class _CampaignBuilder:
 
     # -- stages -------------------------------------------------------------
 
-    def _stages(self, node: yaml.Node, institutions: list[Institution]) -> list[Stage]:
+    def _stages(self, node: yaml.Node, institutions: list[Institution], experts: list[Expert]) -> list[Stage]:
         r = self.r
         nodes = r.sequence(node, "stages")
         if isinstance(node, yaml.SequenceNode) and not nodes:
@@ -560,8 +660,9 @@ class _CampaignBuilder:
         self._check_references(stages, where, declared)
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
-        self._check_exclusions(stages, institutions)
-        self._check_experts_per_institution(stages, where, institutions)
+        homes = [(e, i.id) for i in institutions for e in i.experts] + [(e, e.institution) for e in experts]
+        self._check_exclusions(stages, institutions, homes)
+        self._check_experts_per_institution(stages, where, institutions, homes)
         self._check_span(stages, where)
         return stages
 
@@ -761,21 +862,26 @@ class _CampaignBuilder:
         if cycle:
             r.error(where[cycle[0]], f"stages depend on each other in a circle: {' → '.join(cycle + [cycle[0]])}")
 
-    def _check_exclusions(self, stages: list[Stage], institutions: list[Institution]) -> None:
+    def _check_exclusions(self, stages: list[Stage], institutions: list[Institution],
+                          homes: list[tuple[Expert, str | None]]) -> None:
         known_institutions = {i.id for i in institutions}
-        known_experts = {e.id for i in institutions for e in i.experts}
+        known_experts = {e.id for e, _ in homes}
         for stage in stages:
             for inst, expert in stage.exclude:
                 node = self._exclude_nodes.get((inst, expert))
                 if inst not in known_institutions:
                     self.r.error(node, f"stage '{stage.id}': exclude names ДОУ '{inst}', which is not in institutions")
                 if expert not in known_experts:
-                    self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not in any ДОУ's experts")
+                    self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not among the campaign's experts")
 
     def _check_experts_per_institution(self, stages: list[Stage], where: dict[str, yaml.MappingNode],
-                                       institutions: list[Institution]) -> None:
+                                       institutions: list[Institution], homes: list[tuple[Expert, str | None]]) -> None:
         """An expert list cannot ask for more experts than any ДОУ could get from the others."""
-        total = sum(len(i.experts) for i in institutions)
+        total = len(homes)
+        own: dict[str, int] = {}
+        for _, home in homes:
+            if home is not None:
+                own[home] = own.get(home, 0) + 1
         for stage in stages:
             node = next((v for k, v in where[stage.id].value if k.value == "experts_per_institution"), None)
             if stage.kind != "assignment" or node is None or not institutions:
@@ -783,10 +889,10 @@ class _CampaignBuilder:
             excluded: dict[str, int] = {}
             for inst, _ in set(stage.exclude):
                 excluded[inst] = excluded.get(inst, 0) + 1
-            most = max(total - len(i.experts) - excluded.get(i.id, 0) for i in institutions)
+            most = max(total - own.get(i.id, 0) - excluded.get(i.id, 0) for i in institutions)
             if stage.experts_per_institution > most:
                 self.r.error(node, f"stage '{stage.id}': experts_per_institution {stage.experts_per_institution} is more than the roster "
-                                   f"allows: no ДОУ can get more than {most} experts from other ДОУ; give at most {most} or add experts")
+                                   f"allows: no ДОУ can get more than {most} experts from outside it; give at most {most} or add experts")
 
     def _check_span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A campaign is one yearly cycle; a far-off year is a typo, and would make a replay endless."""
@@ -870,6 +976,7 @@ def from_json(text: str) -> Campaign:
         coordinator=Contact(**data["coordinator"]),
         operator=Contact(**data["operator"]) if data["operator"] else None,
         institutions=tuple(Institution(**{**i, "experts": tuple(Expert(**e) for e in i["experts"])}) for i in data["institutions"]),
+        experts=tuple(Expert(**e) for e in data.get("experts", ())),
         stages=tuple(stage(s) for s in data["stages"]),
         calendar=WorkCalendar.from_dict(data["calendar"]),
         areas=tuple(Titled(**a) for a in data["areas"]),
@@ -877,6 +984,11 @@ def from_json(text: str) -> Campaign:
         default_reminders=rules(data["default_reminders"]),
         sending=Sending(**data["sending"]),
     )
+
+
+# Fields added after campaigns were first stored: left out of the JSON while empty, so a campaign
+# that does not use them keeps its digest (and loading the same file again stays a no-op).
+_LATER_FIELDS = {("Campaign", "experts"), ("Expert", "institution")}
 
 
 def _plain(value: Any) -> Any:
@@ -887,7 +999,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__
+                if not ((type(value).__name__, name) in _LATER_FIELDS and getattr(value, name) in ((), None))}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
