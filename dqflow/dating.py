@@ -196,4 +196,5 @@ def resolve(entries: dict[str, Written | Relative | None], stages: dict[str, str
             path.append(key)
             if value.ref in entries:
                 stack.append(value.ref)
+    dates.pop(START, None)
     return Resolution(dates, problems)
