@@ -515,11 +515,11 @@ class _CampaignBuilder:
             if expert.id in taken:
                 self._located_error(where, f"duplicate expert id '{expert.id}'; every expert needs its own id")
                 continue
+            taken.add(expert.id)
             if expert.institution is not None and known and expert.institution not in known:
                 self._located_error(where, f"expert '{expert.id}': institution '{expert.institution}' is not in institutions"
                                            f"{suggest(expert.institution, known)}")
                 continue
-            taken.add(expert.id)
             found.append(expert)
         return found
 
