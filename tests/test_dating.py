@@ -303,3 +303,54 @@ def test_now_and_until_take_dd_mm_yyyy(tomsk: Cli):
     result = tomsk("status", "--now", "29.11.21")
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: --now: '29.11.21' is not a date or date-time; write 29.11.2021 (or 2021-11-29)"
+
+
+# -- the Kemerovo procedure as a yearly template ---------------------------------------------------
+
+KEMEROVO = ROOT / "workflows" / "kemerovo.yaml"
+SEEDS = ROOT.parent / "shared" / "seeds"  # beside the checkout on the project's machines, not in a clone
+KEMEROVO_AREAS = [  # 2.4 of the order, its own words
+    "Образовательные условия", "Образовательные ориентиры", "Взаимодействие с родителями (законными представителями)",
+    "Здоровье, безопасность и повседневный уход",
+    "Условия получения дошкольного образования лицами с ограниченными возможностями здоровья",
+]
+
+
+def squash(text: str) -> str:
+    return " ".join(text.replace("ё", "е").lower().split())
+
+
+def test_kemerovo_template_carries_the_orders_procedure():
+    campaign = spec.load(KEMEROVO)
+    assert campaign.timezone == "Asia/Novokuznetsk"
+    assert campaign.coordinator.name == "МАУ «Информационно-методический центр»"
+    assert [a.title for a in campaign.areas] == KEMEROVO_AREAS
+    kinds = {s.id: (s.kind, s.actor) for s in campaign.stages}
+    assert kinds["collection"] == ("task", "institution") and kinds["assessment"] == ("task", "expert")
+    assert kinds["publication"] == ("task", "coordinator")
+    addresses = [campaign.coordinator.email] + [i.email for i in campaign.institutions] + [e.email for e, _ in campaign.every_expert()]
+    assert all(a.endswith(".example.org") or a.endswith("@example.org") for a in addresses)
+    assert campaign.experts and all(home is None for _, home in campaign.every_expert())  # the ИМЦ's methodologists
+    seed = next(SEEDS.glob("000_*.txt"), None)
+    if seed is None:
+        pytest.skip(f"the seeds are not beside this checkout ({SEEDS})")
+    order = squash(seed.read_text(encoding="utf-8"))
+    for area in KEMEROVO_AREAS:
+        assert squash(area) in order, area
+    for stage in ("collection", "processing", "publication"):  # the mechanisms in the order's words
+        words = squash(campaign.stage(stage).title.replace(" в ДОО", ""))
+        assert words in order, stage
+    assert squash(campaign.stage("assessment").title)[:60] in order
+
+
+def test_kemerovo_instantiates_for_any_year(dq: Cli, tmp_path: Path):
+    out = tmp_path / "kemerovo-2023.yaml"
+    dq.ok("instantiate", str(KEMEROVO), "--start", "11.09.2023", "--id", "kemerovo-2023", "--out", str(out))
+    made, template = spec.load(out), spec.load(KEMEROVO)
+    assert made.id == "kemerovo-2023"
+    assert made.stage("collection").opens_at.astimezone(made.tz).date() == date(2023, 9, 11)
+    assert made.stage("collection").due_at.astimezone(made.tz).date() == date(2023, 9, 25)  # 10 working days
+    assert [(s.id, s.title, s.kind) for s in made.stages] == [(s.id, s.title, s.kind) for s in template.stages]
+    assert "# terms: {institution: ДОО}" in out.read_text(encoding="utf-8")  # where the vocabulary goes
+    result = dq("simulate", str(out), "--json")
+    assert result.exit_code == 0, result.output
