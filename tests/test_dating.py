@@ -354,3 +354,19 @@ def test_kemerovo_instantiates_for_any_year(dq: Cli, tmp_path: Path):
     assert "# terms: {institution: ДОО}" in out.read_text(encoding="utf-8")  # where the vocabulary goes
     result = dq("simulate", str(out), "--json")
     assert result.exit_code == 0, result.output
+
+
+def test_the_readmes_template_example_runs_and_says_what_the_readme_says(dq: Cli, tmp_path: Path, monkeypatch):
+    import re
+    import shlex
+    import shutil
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Yearly templates"):]
+    block = section[section.index("```sh\n") + 6:section.index("```\n", section.index("```sh\n") + 6)]
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    monkeypatch.chdir(tmp_path)
+    outputs = [dq.ok(*shlex.split(line.split("#")[0])[1:]) for line in block.splitlines() if line.strip()]
+    claimed = " ".join(re.search(r"The first command prints `([^`]+)`", section, re.S)[1].split())
+    assert outputs[0].strip() == claimed
+    assert "    due: 2023-09-25  # after collection.opens + 10wd\n" in (tmp_path / "kemerovo-2023.yaml").read_text(encoding="utf-8")
