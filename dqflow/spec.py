@@ -392,9 +392,11 @@ class _CampaignBuilder:
             return None
         return Institution(ident, name, email, contact, tuple(experts))
 
-    def _read_table(self, node: yaml.Node, what: str) -> tuple[str, list[tuple[int, list[str]]]] | None:
-        """The file a `{file: …}` names, as (its path, its rows with their line numbers): the one
-        reader of rosters, for institutions and experts alike. None when it cannot be read (said)."""
+    def _read_table(self, node: yaml.Node, what: str, columns: tuple[str, ...],
+                    noun: str) -> tuple[str, list[str], list[tuple[int, list[str]]]] | None:
+        """The file a `{file: …}` names, as (its path, its header, its rows with their line numbers):
+        the one reader of rosters, for institutions and experts alike. The header must start with the
+        first three `columns` and hold no other. None when it cannot be read (said)."""
         r = self.r
         name = r.one_line(node, what)
         if name is None:
@@ -408,28 +410,30 @@ class _CampaignBuilder:
         except UnicodeDecodeError:
             r.error(node, f"{what} '{name}': not UTF-8; save the roster as UTF-8")
             return None
+        file = str(path)
         try:
-            return str(path), files.csv_rows(text, str(path))
+            rows = files.csv_rows(text, file)
         except SpecError as exc:
             r.problems.extend(exc.problems)
             return None
+        if not rows or [c.strip() for c in rows[0][1][:3]] != list(columns[:3]):
+            r.problems.append(Problem(file, 1, 1, f"the {noun}'s header must start with {','.join(columns[:3])}; columns: {','.join(columns)}"))
+            return None
+        header = [c.strip() for c in rows[0][1]]
+        for col, column in enumerate(header, 1):
+            if column not in columns:
+                r.problems.append(Problem(file, 1, col, f"unknown {noun} column '{column}'{suggest(column, columns)}"))
+        return file, header, rows[1:]
 
     def _roster(self, node: yaml.Node) -> list[Institution]:
         """Institutions from a CSV file: one row per ДОУ, or per ДОУ and expert."""
         r = self.r
-        table = self._read_table(node, "institutions.file")
+        table = self._read_table(node, "institutions.file", ROSTER_COLUMNS, "roster")
         if table is None:
             return []
-        file, rows = table
-        if not rows or [c.strip() for c in rows[0][1][:3]] != list(ROSTER_COLUMNS[:3]):
-            r.problems.append(Problem(file, 1, 1, f"the roster's header must start with {','.join(ROSTER_COLUMNS[:3])}; columns: {','.join(ROSTER_COLUMNS)}"))
-            return []
-        header = [c.strip() for c in rows[0][1]]
-        for col, column in enumerate(header, 1):
-            if column not in ROSTER_COLUMNS:
-                r.problems.append(Problem(file, 1, col, f"unknown roster column '{column}'{suggest(column, ROSTER_COLUMNS)}"))
+        file, header, rows = table
         found: dict[str, Institution] = {}
-        for line, row in rows[1:]:
+        for line, row in rows:
             if not any(cell.strip() for cell in row):
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
@@ -543,20 +547,12 @@ class _CampaignBuilder:
     def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
         """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""
         r = self.r
-        table = self._read_table(node, "experts.file")
+        table = self._read_table(node, "experts.file", EXPERT_COLUMNS, "experts")
         if table is None:
             return []
-        file, rows = table
-        if not rows or [c.strip() for c in rows[0][1][:3]] != list(EXPERT_COLUMNS[:3]):
-            r.problems.append(Problem(file, 1, 1, f"the experts' header must start with {','.join(EXPERT_COLUMNS[:3])}; "
-                                                  f"columns: {','.join(EXPERT_COLUMNS)}"))
-            return []
-        header = [c.strip() for c in rows[0][1]]
-        for col, column in enumerate(header, 1):
-            if column not in EXPERT_COLUMNS:
-                r.problems.append(Problem(file, 1, col, f"unknown experts column '{column}'{suggest(column, EXPERT_COLUMNS)}"))
+        file, header, rows = table
         found: list[tuple[Expert, Problem]] = []
-        for line, row in rows[1:]:
+        for line, row in rows:
             if not any(cell.strip() for cell in row):
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
