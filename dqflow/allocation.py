@@ -1,6 +1,6 @@
 """Drawing an expert list: who reviews which ДОУ. Pure: rosters in, assignments out.
 
-Hard rules, never broken: an expert never reviews their own ДОУ or a declared conflict,
+Hard rules, never broken: an expert never reviews their own ДОУ (where they have one) or a declared conflict,
 never twice the same ДОУ. Soft rules, met whenever the roster allows: each ДОУ gets
 exactly `per` experts; no reciprocal pair (experts of A review B while experts of B review
 A); with a previous list, no ДОУ sees an expert again; loads differ by at most one (and
@@ -23,7 +23,7 @@ REPAIR_LOOKS = 80
 @dataclass(frozen=True)
 class Request:
     institutions: tuple[str, ...]
-    home: dict[str, str]  # expert id → their ДОУ id
+    home: dict[str, str | None]  # expert id → their ДОУ id (None: an expert of no ДОУ, free to review any)
     per: int = 2
     previous: dict[str, frozenset[str]] = field(default_factory=dict)  # ДОУ → experts it had before
     exclude: frozenset[tuple[str, str]] = frozenset()  # (ДОУ, expert) pairs that must not meet
@@ -297,7 +297,8 @@ def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
         again = [e for e in experts if e in request.previous.get(inst, ())]
         if again:
             problems.append(f"ДОУ {inst} снова получает эксперта из предыдущего списка: {', '.join(again)}")
-    reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts if e in request.home}
+    reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts
+                   if request.home.get(e) is not None}  # an expert of no ДОУ makes no pair
     for a, b in sorted(reviewed_by):
         if a < b and (b, a) in reviewed_by:
             problems.append(f"ДОУ {a} и {b} проверяют друг друга (взаимная пара)")

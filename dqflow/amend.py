@@ -414,8 +414,9 @@ class _Work:
         audit_many(self.session, self.audit)
 
     def _experts(self, old: dict[str, spec.Institution], new: dict[str, spec.Institution]) -> None:
-        before = {e.id: (i.id, e) for i in old.values() for e in i.experts}
-        after = {e.id: (i.id, e) for i in new.values() for e in i.experts}
+        # the ДОУ's own experts and those of no ДОУ alike (a top-level expert's ДОУ may be None)
+        before = {e.id: (inst, e) for e, inst in self.old.every_expert()}
+        after = {e.id: (inst, e) for e, inst in self.new.every_expert()}
         added = [(inst, e) for eid, (inst, e) in after.items() if eid not in before]
         kept = set(self.session.exec(select(ExpertRow.id).where(ExpertRow.campaign_id == self.new.id)).all())
         for _, e in added:

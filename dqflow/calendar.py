@@ -150,32 +150,89 @@ def known_country(code: str) -> bool:
     return True
 
 
+_RU_LOCAL = re.compile(r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})(?:[ T](?P<time>\d{2}:\d{2}(?::\d{2})?))?")
+# What people write when they mean a date: one-digit parts, other separators, a two-digit year.
+_LOOSE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?:[ T,]+(\d{1,2})[:.](\d{2}))?")
+_LOOSE_YMD = re.compile(r"(\d{4})[./-](\d{1,2})[./-](\d{1,2})(?:[ T,]+(\d{1,2})[:.](\d{2}))?")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A moment as written: a local date, its time if one was given, an offset if one was given."""
+
+    day: date
+    clock: time | None = None
+    offset: str | None = None  # `Z` or `+07:00`: then the moment is absolute, not on the campaign's clock
+
+    def moment(self, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+        """The instant in UTC; a date alone is the start of that local day (its end with `end_of_day`)."""
+        if self.clock is None:
+            return datetime.combine(self.day, END_OF_DAY if end_of_day else time(0), tz).astimezone(UTC)
+        if self.offset:
+            offset = self.offset.replace("Z", "+00:00")
+            if ":" not in offset:
+                offset = offset[:3] + ":" + offset[3:]
+            return datetime.fromisoformat(f"{self.day.isoformat()}T{self.clock.isoformat()}{offset}").astimezone(UTC)
+        return datetime.combine(self.day, self.clock, tz).astimezone(UTC)
+
+
+def read_written(text: str) -> Written:
+    """`2021-11-30`, `2021-11-30 14:00`, `30.11.2021` or `30.11.2021 14:00` (the one parser of
+    dates people type: YAML, --now, --until, --start); ValueError quoting the value converted."""
+    if not isinstance(text, str):
+        raise ValueError(f"'{text}' is not a date or date-time; write a date as dd.mm.yyyy or yyyy-mm-dd")
+    value = text.strip()
+    iso, ru = _LOCAL.fullmatch(value), _RU_LOCAL.fullmatch(value)
+    if not (iso or ru):
+        raise ValueError(f"'{value}' is not a date or date-time; {_hint(value)}")
+    try:
+        if iso:
+            day, clock_text, offset = date.fromisoformat(iso["date"]), iso["time"], iso["offset"]
+        else:
+            day, clock_text, offset = date(int(ru["year"]), int(ru["month"]), int(ru["day"])), ru["time"], None
+        clock = time.fromisoformat(clock_text) if clock_text else None
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid date or time: {exc}") from None
+    checked_day(day, value)
+    return Written(day, clock, offset)
+
+
+def _hint(value: str) -> str:
+    """How to write `value` so dqflow reads it: the value itself converted when it looks like a date."""
+    for pattern, order in ((_LOOSE_YMD, (0, 1, 2)), (_LOOSE_DMY, (2, 1, 0))):
+        match = pattern.fullmatch(value)
+        if not match:
+            continue
+        parts = match.groups()
+        year, month, day = (parts[i] for i in order)
+        year = f"20{year}" if len(year) == 2 else year
+        when = f"{int(day):02d}.{int(month):02d}.{year}"
+        iso_form = f"{year}-{int(month):02d}-{int(day):02d}"
+        if parts[3] is not None:
+            clock = f" {int(parts[3]):02d}:{parts[4]}"
+            when, iso_form = when + clock, iso_form + clock
+        return f"write {when} (or {iso_form})"
+    return "write a date as dd.mm.yyyy or yyyy-mm-dd, and HH:MM after it for a time of day"
+
+
+def parse_day(text: str) -> date:
+    """A date alone, in either form; ValueError with a hint built from the value."""
+    written = read_written(text)
+    if written.clock is not None:
+        raise ValueError(f"'{text.strip()}' has a time of day; write the date alone: {written.day:%d.%m.%Y} (or {written.day.isoformat()})")
+    return written.day
+
+
 def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """An ISO date or datetime read in `tz` (unless it carries an offset), returned in UTC.
+    """A date or date-time read in `tz` (unless it carries an offset), returned in UTC.
 
     A date alone means the start of that local day, or its end (23:59:59) with `end_of_day`.
     """
-    match = _LOCAL.fullmatch(text.strip()) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(f"'{text}' is not a date or date-time; write 2021-11-30 or 2021-11-30 14:00")
+    written = read_written(text)
     try:
-        day = date.fromisoformat(match["date"])
+        return written.moment(tz, end_of_day=end_of_day)
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
-    checked_day(day, text)
-    try:
-        if match["time"] is None:
-            moment = datetime.combine(day, END_OF_DAY if end_of_day else time(0), tz)
-        else:
-            clock = time.fromisoformat(match["time"])
-            offset = match["offset"]
-            if offset:
-                parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}{offset.replace('Z', '+00:00')}")
-                return parsed.astimezone(UTC)
-            moment = datetime.combine(day, clock, tz)
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
-    return moment.astimezone(UTC)
 
 
 def checked_day(day: date, text: str) -> date:
@@ -186,7 +243,7 @@ def checked_day(day: date, text: str) -> date:
 
 
 def is_date_only(text: str) -> bool:
-    return bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text))
+    return bool(re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4})\s*", text))
 
 
 def show(instant: datetime | None, tz: ZoneInfo) -> str:

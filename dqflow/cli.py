@@ -22,12 +22,13 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, amend, daemon, due, engine, experts, files, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, amend, daemon, due, engine, experts, files, instantiate, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
-from dqflow.calendar import UTC, parse_local, show, zone
+from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone
 from dqflow.errors import DqflowError, SpecError, one_line
 
-NOW_HELP = "Act as if it were this moment (ISO-8601; without an offset, in the campaign's zone). Default: now."
+NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
+            "Default: now.")
 
 
 @dataclass
@@ -167,9 +168,10 @@ def with_campaign(command: Callable) -> Callable:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite starter files already in FOLDER.")
 def init_command(folder: Path, force: bool) -> None:
-    """Write a starter campaign (the bundled Tomsk 2021 example) into FOLDER."""
+    """Write the bundled campaigns (the Tomsk 2021 example and the yearly templates) into FOLDER."""
     written = starter.write(folder, force=force)
-    campaign = next(path for path in written if path.suffix == ".yaml")
+    campaign = next((path for path in written if path.name == starter.STARTER), None) or next(
+        path for path in written if path.suffix == ".yaml")
     click.echo("Записано:")
     for path in written:
         click.echo(f"  {path}")
@@ -193,7 +195,7 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
             failed = True
             continue
         c = result.campaign
-        experts = sum(len(i.experts) for i in c.institutions)
+        experts = len(c.every_expert())
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
         read_as = "".join(f"; {note}" for note in result.notes)
         click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
@@ -228,6 +230,26 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
     click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
                f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
     click.echo(f"next: edit it, then dqflow validate {shlex.quote(str(out))}")
+@cli.command("instantiate")
+@click.argument("template", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--start", "start_text", required=True, metavar="DATE",
+              help="The campaign's start (dd.mm.yyyy or yyyy-mm-dd): what campaign.start-relative dates follow.")
+@click.option("--id", "campaign_id", required=True, metavar="ID", help="The new campaign's id (like tomsk-2022).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The campaign file to write.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def instantiate_command(template: str, start_text: str, campaign_id: str, out: Path, force: bool) -> None:
+    """Write a concrete campaign from a yearly template: every relative date made absolute."""
+    try:
+        start = parse_day(start_text)
+    except ValueError as exc:
+        raise DqflowError(f"--start: {exc}") from None
+    instance = instantiate.instantiate(template, start, campaign_id, out)
+    instantiate.write(out, instance.text, force=force)
+    c = instance.campaign
+    first, last = min(s.opens_at for s in c.stages), max(s.locks_at for s in c.stages)
+    warned = f"; {len(instance.warnings)} warning(s): see dqflow validate {shlex.quote(str(out))}" if instance.warnings else ""
+    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages from {show_date(first, c.tz)} to {show_date(last, c.tz)}, "
+               f"{instance.computed} dates computed{warned}")
 
 
 @cli.command("load")

@@ -70,8 +70,8 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
         {"campaign_id": campaign.id, "id": i.id, "position": n, "name": i.name, "email": i.email}
         for n, i in enumerate(campaign.institutions)
     ])
-    experts = [{"campaign_id": campaign.id, "id": e.id, "institution_id": i.id, "name": e.name, "email": e.email}
-               for i in campaign.institutions for e in i.experts]
+    experts = [{"campaign_id": campaign.id, "id": e.id, "institution_id": home, "name": e.name, "email": e.email}
+               for e, home in campaign.every_expert()]
     if experts:
         session.execute(insert(ExpertRow.__table__), experts)
     progress = [

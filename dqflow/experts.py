@@ -55,7 +55,7 @@ def request_for(session: Session, campaign: spec.Campaign, stage: spec.Stage) ->
         previous = {i: frozenset(es) for i, es in stored(session, campaign.id, stage.distinct_from).items()}
     return Request(
         institutions=tuple(i.id for i in campaign.institutions),
-        home={e.id: i.id for i in campaign.institutions for e in i.experts},
+        home={e.id: home for e, home in campaign.every_expert()},
         per=stage.experts_per_institution or 2,
         previous=previous,
         exclude=frozenset(stage.exclude),

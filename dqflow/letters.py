@@ -56,8 +56,8 @@ class Writer:
                        "coordinator_email": campaign.coordinator.email, "zone": campaign.timezone}
         self.names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name)
                                        .where(InstitutionRow.campaign_id == campaign.id)).all())
-        self.expert_names = {e.id: e.name for i in campaign.institutions for e in i.experts}
-        self.expert_emails = {e.id: e.email.lower() for i in campaign.institutions for e in i.experts}
+        self.expert_names = {e.id: e.name for e, _ in campaign.every_expert()}
+        self.expert_emails = {e.id: e.email.lower() for e, _ in campaign.every_expert()}
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
@@ -237,7 +237,7 @@ def has_news(content: dict) -> bool:
 def _silent_experts(session: Session, campaign: spec.Campaign, rows: list[ProgressRow]) -> dict[tuple[str, str], list[str]]:
     """For a review stage the ДОУ is not the one late: name the assigned experts who have not reported."""
     found = {}
-    names = {e.id: e.name for i in campaign.institutions for e in i.experts}
+    names = {e.id: e.name for e, _ in campaign.every_expert()}
     lists: dict[str, dict[str, list[str]]] = {}  # each list and stage read once, however many ДОУ are late
     reported: dict[str, set[tuple[str, str]]] = {}
     for p in rows:

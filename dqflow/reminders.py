@@ -386,15 +386,15 @@ def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id:
             for stage in (s for s in stages if s.actor == "institution"):
                 if (inst.id, stage.id) not in planned:
                     gaps.append(_gap(session, campaign, stage, inst.id))
-        for expert in (e for e in inst.experts if e.email.lower() == address):
-            for stage in (s for s in stages if s.actor == "expert"):
-                assigned = session.exec(select(AssignmentRow.institution_id).where(
-                    AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
-                    AssignmentRow.expert_id == expert.id)).all()
-                if not assigned:
-                    gaps.append(("no-list", stage.id, stage.list, expert.id))
+    for expert in (e for e, _ in campaign.every_expert() if e.email.lower() == address):
+        for stage in (s for s in stages if s.actor == "expert"):
+            assigned = session.exec(select(AssignmentRow.institution_id).where(
+                AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+                AssignmentRow.expert_id == expert.id)).all()
+            if not assigned:
+                gaps.append(("no-list", stage.id, stage.list, expert.id))
     known = {campaign.coordinator.email.lower()} | {i.email.lower() for i in campaign.institutions} | {
-        e.email.lower() for i in campaign.institutions for e in i.experts}
+        e.email.lower() for e, _ in campaign.every_expert()}
     if address not in known:
         gaps.append(("unknown-address", recipient, campaign.id))
     return rows, gaps

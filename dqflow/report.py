@@ -446,7 +446,7 @@ def expert_list_json(current) -> str:
 
 def expert_list_csv(current, campaign) -> str:
     names = {i.id: i.name for i in campaign.institutions}
-    people = {e.id: (e, i.id) for i in campaign.institutions for e in i.experts}
+    people = {e.id: (e, home or "") for e, home in campaign.every_expert()}
     return csv_text(["institution", "institution_name", "expert_id", "expert_name", "expert_email", "expert_institution"],
                     [[inst, names[inst], e, people[e][0].name, people[e][0].email, people[e][1]]
                      for inst, experts in current.assignments.items() for e in experts])
@@ -477,7 +477,7 @@ def csv_text(header: list[str], rows) -> str:
 
 def expert_list_text(current, campaign) -> str:
     names = {i.id: i.name for i in campaign.institutions}
-    people = {e.id: e.name for i in campaign.institutions for e in i.experts}
+    people = {e.id: e.name for e, _ in campaign.every_expert()}
     if not any(current.assignments.values()):
         return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
     lines = [f"{current.stage.title} ({current.stage.id})", ""]

@@ -18,18 +18,19 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
-from dqflow import files, templates
+from dqflow.calendar import Duration, WorkCalendar, Written, known_country, show, zone
+from dqflow import dating, files, templates
 from dqflow import table as table_files
 from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
-from dqflow.yamlnodes import EMAIL, NodeReader, suggest
+from dqflow.yamlnodes import EMAIL, SLUG, NodeReader, suggest
 
 SCHEMA_VERSION = 1
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
+EXPERT_COLUMNS = ("id", "name", "email", "institution")
 
 # Bounds where the domain has them; each keeps one command's work (and the outbox) finite.
 MAX_STAGES = 100  # an order has a dozen or two
@@ -52,6 +53,7 @@ class Expert:
     id: str
     name: str
     email: str
+    institution: str | None = None  # a top-level expert's ДОУ, when they have one (a ДОУ's own experts: None)
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,15 @@ class Campaign:
     sending: Sending = field(default_factory=Sending)
     notifications: str | None = None
     portal: Portal | None = None
+    experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
 
     @property
     def tz(self) -> ZoneInfo:
         return zone(self.timezone)
+
+    def every_expert(self) -> list[tuple[Expert, str | None]]:
+        """Each expert with their ДОУ (None for one of no ДОУ): the ДОУ's own experts, then the top-level ones."""
+        return [(e, i.id) for i in self.institutions for e in i.experts] + [(e, e.institution) for e in self.experts]
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
@@ -156,6 +163,8 @@ class Validated:
     campaign: Campaign | None
     problems: list[Problem]
     notes: tuple[str, ...] = ()  # how each roster file was read: "roster.csv read as CSV, Windows-1251, separated by ';'"
+    # each relative date as written (its YAML node and rule) with the date it resolved to: `instantiate` writes them out
+    relative: list[tuple[yaml.Node, dating.Relative, Written]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -175,26 +184,35 @@ def load(path: str | Path) -> Campaign:
 
 
 def validate(path: str | Path) -> Validated:
+    text, problems = read_text(path)
+    if text is None:
+        return Validated(None, problems)
+    return validate_text(text, str(path), base=Path(path).parent)
+
+
+def read_text(path: str | Path) -> tuple[str | None, list[Problem]]:
+    """The text of a campaign file, or None and the problem that kept it from being read."""
     path = Path(path)
     try:
         data = files.read_bytes(path, files.MAX_CAMPAIGN)
     except files.Unreadable as exc:
-        return Validated(None, [Problem(str(path), 1, 1, str(exc))])
+        return None, [Problem(str(path), 1, 1, str(exc))]
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8")) + 1  # in characters
-        return Validated(None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")])
-    return validate_text(text, str(path), base=path.parent)
+        return None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")]
 
 
-def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None) -> Validated:
+def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None, *,
+                  start: date | None = None, campaign_id: str | None = None) -> Validated:
+    """The campaign in `text`; `start` and `campaign_id` stand in for the file's own (as `instantiate` asks)."""
     reader = NodeReader(filename, base or Path("."))
     root = reader.document(text, "a campaign file")
     if root is None:
         return Validated(None, reader.problems)
-    builder = _CampaignBuilder(reader)
+    builder = _CampaignBuilder(reader, start=start, campaign_id=campaign_id)
     try:
         campaign = builder.build(root)
     except RecursionError:
@@ -202,39 +220,46 @@ def validate_text(text: str, filename: str = "<campaign>", base: Path | None = N
         campaign = None
     problems = sorted(reader.problems, key=lambda p: (p.file != filename, p.file, p.line, p.column))
     has_errors = any(p.severity == "error" for p in problems)
-    return Validated(None if has_errors else campaign, problems, tuple(builder.notes))
+    return Validated(None if has_errors else campaign, problems, notes=tuple(builder.notes), relative=builder.resolved_relative())
 
 
 class _CampaignBuilder:
     """Walks the document once, building the Campaign and recording every problem found."""
 
-    def __init__(self, reader: NodeReader):
+    def __init__(self, reader: NodeReader, start: date | None = None, campaign_id: str | None = None):
         self.r = reader
+        self._start_override, self._id_override = start, campaign_id
         self.tz: ZoneInfo | None = None
         self.calendar = WorkCalendar()
         self._exclude_nodes: dict[tuple[str, str], yaml.Node] = {}
         self.notes: list[str] = []  # how roster files were read, for validate's summary
+        self.start: Written | None = None  # campaign.start, which relative dates may follow
+        self._start_given = False
+        self._dates: dict[int, Written] = {}  # id() of a stage's opens/due/at node → its resolved date
+        self.relative: list[tuple[yaml.Node, dating.Relative]] = []  # relative dates as written, for `instantiate`
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
-        top = r.mapping(root, "the campaign file", ["version", "campaign", "institutions", "stages"], ["areas", "levels", "defaults"])
+        top = r.mapping(root, "the campaign file", ["version", "campaign", "institutions", "stages"],
+                        ["areas", "levels", "defaults", "experts"])
         if top is None:
             return None
         if "version" in top and r.integer(top["version"], "version") not in (None, SCHEMA_VERSION):
             r.error(top["version"], f"schema version {top['version'].value} is not supported; this dqflow reads version {SCHEMA_VERSION}")
         head = self._campaign(top["campaign"]) if "campaign" in top else None
         institutions = self._institutions(top["institutions"]) if "institutions" in top else ()
-        if institutions:
-            self._check_roster_size(institutions, top["institutions"])
+        experts = self._experts(top["experts"], institutions) if "experts" in top else []
+        if institutions or experts:
+            self._check_roster_size(institutions, experts, top.get("institutions") or top["experts"])
         areas = self._titled_list(top.get("areas"), "area")
         levels = self._titled_list(top.get("levels"), "level")
         defaults = self._defaults(top.get("defaults"))
-        stages = self._stages(top["stages"], institutions) if "stages" in top else ()
+        stages = self._stages(top["stages"], institutions, experts) if "stages" in top else ()
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
             institutions=tuple(institutions), stages=tuple(stages), areas=areas, levels=levels,
-            default_reminders=defaults, **head,
+            default_reminders=defaults, experts=tuple(experts), **head,
         )
 
     # -- campaign ---------------------------------------------------------
@@ -242,7 +267,7 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -253,8 +278,14 @@ class _CampaignBuilder:
                 r.error(f["timezone"], f"campaign.timezone: {exc}")
         if "calendar" in f:
             self.calendar = self._calendar(f["calendar"])
+        if "start" in f:
+            self._start_given = True
+            day = r.day(f["start"], "campaign.start")
+            self.start = Written(day) if day else None
+        if self._start_override is not None:
+            self._start_given, self.start = True, Written(self._start_override)
         head = {
-            "id": r.slug(f.get("id"), "campaign.id"),
+            "id": self._id_override or r.slug(f.get("id"), "campaign.id"),
             "title": r.one_line(f.get("title"), "campaign.title"),
             "timezone": tz_name,
             "locale": r.choice(f["locale"], "campaign.locale", ("ru",)) if "locale" in f else "ru",
@@ -382,26 +413,37 @@ class _CampaignBuilder:
             return None
         return Institution(ident, name, email, contact, tuple(experts))
 
+    def _read_table(self, node: yaml.Node, what: str, columns: tuple[str, ...], noun: str) -> tuple[table_files.Table, list[str]] | None:
+        """The roster a `{file: …}` names and its header, lower-cased: the one reader of rosters, for
+        institutions and experts alike. The header must hold the first three `columns`, in any order,
+        and no other. None when it cannot be read (said)."""
+        r = self.r
+        table = self._table(node, what)
+        if table is None:
+            return None
+        header = [c.strip().lower() for c in table.header]
+        missing = [c for c in columns[:3] if c not in header]
+        if missing:
+            found = ", ".join(f"'{c.strip()[:40]}'" for c in table.header[:8] if c.strip()) or "nothing"
+            r.problems.append(Problem(table.file, table.header_row, 1,
+                                      f"the {noun}'s header row (read as {table.form}) holds {found}; it needs the columns "
+                                      f"{', '.join(columns[:3])} (optional: {', '.join(columns[3:])}), "
+                                      "named so, in any order, in the first row"))
+            return None
+        for col, column in enumerate(header, 1):
+            if column and column not in columns:
+                where = f" ({table.column(col)})" if table.letters else ""
+                r.problems.append(Problem(table.file, table.header_row, col, f"unknown {noun} column '{column}'{where}{suggest(column, columns)}"))
+        return table, header
+
     def _roster(self, node: yaml.Node) -> list[Institution]:
         """Institutions from a roster file: one row per ДОУ, or per ДОУ and expert."""
         r = self.r
-        table = self._table(node, "institutions.file")
-        if table is None:
+        read = self._read_table(node, "institutions.file", ROSTER_COLUMNS, "roster")
+        if read is None:
             return []
+        table, header = read
         file = table.file
-        header = [c.strip().lower() for c in table.header]
-        missing = [c for c in ROSTER_COLUMNS[:3] if c not in header]
-        if missing:
-            found = ", ".join(f"'{c.strip()[:40]}'" for c in table.header[:8] if c.strip()) or "nothing"
-            r.problems.append(Problem(file, table.header_row, 1,
-                                      f"the header row (read as {table.form}) holds {found}; it needs the columns "
-                                      f"{', '.join(ROSTER_COLUMNS[:3])} (optional: {', '.join(ROSTER_COLUMNS[3:])}), "
-                                      "named so, in any order, in the first row"))
-            return []
-        for col, column in enumerate(header, 1):
-            if column and column not in ROSTER_COLUMNS:
-                where = f" ({table.column(col)})" if table.letters else ""
-                r.problems.append(Problem(file, table.header_row, col, f"unknown roster column '{column}'{where}{suggest(column, ROSTER_COLUMNS)}"))
         found: dict[str, Institution] = {}
         for line, row in table.rows:
             if not any(cell.strip() for cell in row):
@@ -471,12 +513,12 @@ class _CampaignBuilder:
             return None
         return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
 
-    def _check_roster_size(self, institutions: list[Institution], node: yaml.Node) -> None:
-        experts = sum(len(i.experts) for i in institutions)
+    def _check_roster_size(self, institutions: list[Institution], experts: list[Expert], node: yaml.Node) -> None:
+        count = sum(len(i.experts) for i in institutions) + len(experts)
         if len(institutions) > MAX_INSTITUTIONS:
             self.r.error(node, f"institutions lists {len(institutions)} ДОУ; dqflow takes at most {MAX_INSTITUTIONS} in one campaign: split it by region")
-        if experts > MAX_EXPERTS:
-            self.r.error(node, f"institutions list {experts} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
+        if count > MAX_EXPERTS:
+            self.r.error(node, f"the campaign lists {count} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
 
     def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
         """Ids are unique across the roster; each duplicate is reported where it stands."""
@@ -490,6 +532,82 @@ class _CampaignBuilder:
                 if e.id in experts:
                     self.r.error(node, f"duplicate expert id '{e.id}'; every expert needs its own id")
                 experts.add(e.id)
+
+    # -- experts of no ДОУ's list ---------------------------------------------
+
+    def _experts(self, node: yaml.Node, institutions: list[Institution]) -> list[Expert]:
+        """The top-level `experts:` (inline or `{file: …}`): ids unique with the ДОУ's own experts,
+        an `institution` (optional) naming a ДОУ of the roster."""
+        r = self.r
+        if isinstance(node, yaml.MappingNode):
+            f = r.mapping(node, "experts", ["file"], [])
+            located = self._expert_roster(f["file"]) if f and "file" in f else []
+        else:
+            located = [(e, n) for n in r.sequence(node, "experts") if (e := self._expert(n))]
+        known = {i.id for i in institutions}
+        taken = {e.id for i in institutions for e in i.experts}
+        found = []
+        for expert, where in located:
+            if expert.id in taken:
+                self._located_error(where, f"duplicate expert id '{expert.id}'; every expert needs its own id")
+                continue
+            taken.add(expert.id)
+            if expert.institution is not None and known and expert.institution not in known:
+                self._located_error(where, f"expert '{expert.id}': institution '{expert.institution}' is not in institutions"
+                                           f"{suggest(expert.institution, known)}")
+                continue
+            found.append(expert)
+        return found
+
+    def _located_error(self, where: yaml.Node | Problem, message: str) -> None:
+        if isinstance(where, Problem):
+            self.r.problems.append(Problem(where.file, where.line, where.column, message))
+        else:
+            self.r.error(where, message)
+
+    def _expert(self, node: yaml.Node) -> Expert | None:
+        r = self.r
+        f = r.mapping(node, "expert", ["id", "name", "email"], ["institution"])
+        if f is None:
+            return None
+        fields = (r.identifier(f.get("id"), "expert.id"), r.one_line(f.get("name"), "expert.name"), r.email(f.get("email"), "expert.email"))
+        institution = r.identifier(f["institution"], "expert.institution") if "institution" in f else None
+        if not all(fields) or ("institution" in f and institution is None):
+            return None
+        return Expert(*fields, institution=institution)
+
+    def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
+        """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""
+        r = self.r
+        read = self._read_table(node, "experts.file", EXPERT_COLUMNS, "experts file")
+        if read is None:
+            return []
+        table, header = read
+        file = table.file
+        found: list[tuple[Expert, Problem]] = []
+        for line, row in table.rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            problems = []
+            for column, valid, message in (("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'"),
+                                           ("name", bool, "is empty"), ("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address"),
+                                           ("institution", lambda v: not v or bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id")):
+                value = record.get(column, "")
+                col = header.index(column) + 1 if column in header else 1
+                limit = texts.MAX_ID if column in ("id", "institution") else texts.MAX_EMAIL if column == "email" else texts.MAX_LINE
+                why = texts.problem(value, limit) if value or column != "institution" else None
+                if why is not None:
+                    problems.append(Problem(file, line, col, f"{column} {why}"))
+                elif not valid(value):
+                    problems.append(Problem(file, line, col, f"{column} '{value}' {message}"))
+            r.problems.extend(problems)
+            if not problems:
+                found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),
+                              Problem(file, line, 1, "")))
+        if not found and not r.problems:
+            r.problems.append(Problem(file, table.header_row, 1, "the experts file lists no expert"))
+        return found
 
     def _titled_list(self, node: yaml.Node | None, what: str) -> tuple[Titled, ...]:
         if node is None:
@@ -547,7 +665,7 @@ class _CampaignBuilder:
 
     # -- stages -------------------------------------------------------------
 
-    def _stages(self, node: yaml.Node, institutions: list[Institution]) -> list[Stage]:
+    def _stages(self, node: yaml.Node, institutions: list[Institution], experts: list[Expert]) -> list[Stage]:
         r = self.r
         nodes = r.sequence(node, "stages")
         if isinstance(node, yaml.SequenceNode) and not nodes:
@@ -557,6 +675,8 @@ class _CampaignBuilder:
             return []
         stages: list[Stage] = []
         where: dict[str, yaml.MappingNode] = {}
+        declared = self._declared_stages(nodes)
+        self._resolve_dates(nodes, declared)
         for n in nodes:
             stage = self._stage(n)
             if stage is None:
@@ -566,11 +686,12 @@ class _CampaignBuilder:
                 continue
             where[stage.id] = n
             stages.append(stage)
-        self._check_references(stages, where)
+        self._check_references(stages, where, declared)
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
-        self._check_exclusions(stages, institutions)
-        self._check_experts_per_institution(stages, where, institutions)
+        homes = [(e, i.id) for i in institutions for e in i.experts] + [(e, e.institution) for e in experts]
+        self._check_exclusions(stages, institutions, homes)
+        self._check_experts_per_institution(stages, where, institutions, homes)
         self._check_span(stages, where)
         return stages
 
@@ -633,24 +754,79 @@ class _CampaignBuilder:
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
         )
 
+    def _declared_stages(self, nodes: list[yaml.Node]) -> dict[str, str | None]:
+        """Every stage id the file declares, with its kind (None when unreadable), read leniently
+        before the stages are built: a stage that fails to parse still answers references to it,
+        so one mistake gives one error (its own problems are reported when it is built)."""
+        declared: dict[str, str | None] = {}
+        for n in nodes:
+            if not isinstance(n, yaml.MappingNode):
+                continue
+            keys = {k.value: v for k, v in n.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+            ident = keys.get("id")
+            if ident is not None and SLUG.fullmatch(ident.value) and ident.value not in declared:
+                kind = keys.get("kind")
+                declared[ident.value] = kind.value if kind is not None and kind.value in STAGE_KINDS else None
+        return declared
+
+    def _resolve_dates(self, nodes: list[yaml.Node], declared: dict[str, str | None]) -> None:
+        """Read every stage's opens/due/at (absolute or relative) and resolve them all at once,
+        so a date may follow a stage written after it; problems are reported where written."""
+        r, tz = self.r, self.tz
+        entries: dict[str, Written | dating.Relative | None] = {}
+        written_at: dict[str, yaml.Node] = {}
+        for index, n in enumerate(nodes):
+            if not isinstance(n, yaml.MappingNode):
+                continue
+            keys = {k.value: v for k, v in n.value if isinstance(k, yaml.ScalarNode)}
+            ident = keys["id"].value if isinstance(keys.get("id"), yaml.ScalarNode) else None
+            owner = ident if ident in declared and ident not in {k.partition(".")[0] for k in entries} else f"#{index}"
+            what = f"stage '{ident}'" if ident else "stage"
+            for field in dating.FIELDS:
+                if field not in keys:
+                    continue
+                value = dating.read(r, keys[field], f"{what}: {field}")
+                if isinstance(value, Written) and value.offset and tz is not None:  # an absolute instant: on the campaign's clock
+                    local = value.moment(tz).astimezone(tz)
+                    value = Written(local.date(), local.time())
+                if isinstance(value, dating.Relative):
+                    self.relative.append((keys[field], value))
+                entries[f"{owner}.{field}"] = value
+                written_at[f"{owner}.{field}"] = keys[field]
+        if tz is None:
+            return
+        resolution = dating.resolve(entries, declared, self.start, self._start_given, self.calendar)
+        for node, message in resolution.problems:
+            r.error(node, message)
+        self._dates = {id(written_at[key]): day for key, day in resolution.dates.items() if key in written_at}
+
+    def resolved_relative(self) -> list[tuple[yaml.Node, dating.Relative, Written]]:
+        return [(node, rule, self._dates[id(node)]) for node, rule in self.relative if id(node) in self._dates]
+
+    def _date(self, node: yaml.Node | None) -> Written | None:
+        return None if node is None else self._dates.get(id(node))
+
     def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None):
         r, tz = self.r, self.tz
         if kind == "event":
             if "at" not in f:
                 r.error(node, f"{what}: an event needs 'at: <date and time>'")
                 return None
-            at = r.moment(f["at"], f"{what}: at", tz)
-            return None if at is None else (at, at, at, None, is_date_only(f["at"].value))
+            at = self._date(f["at"])
+            if at is None or tz is None:
+                return None
+            moment = at.moment(tz)
+            return moment, moment, moment, None, at.clock is None
         if kind is None:
             return None
         for key in ("opens", "due"):
             if key not in f:
                 r.error(node, f"{what}: needs '{key}: <date or date and time>'")
-        opens = r.moment(f.get("opens"), f"{what}: opens", tz)
-        due = r.moment(f.get("due"), f"{what}: due", tz, end_of_day=True)
+        opens_at, due_at = self._date(f.get("opens")), self._date(f.get("due"))
         grace = r.duration(f["grace"], f"{what}: grace") if "grace" in f else None
-        if opens is None or due is None or tz is None:
+        if opens_at is None or due_at is None or tz is None:
             return None
+        opens, due = opens_at.moment(tz), due_at.moment(tz, end_of_day=True)
         if opens > due:
             r.error(f["opens"], f"{what}: opens {show(opens, tz)} is after due {show(due, tz)}; swap them or fix the dates")
             return None
@@ -677,7 +853,8 @@ class _CampaignBuilder:
                 self._exclude_nodes[(inst, expert)] = n
         return tuple(pairs)
 
-    def _check_references(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+    def _check_references(self, stages: list[Stage], where: dict[str, yaml.MappingNode], declared: dict[str, str | None]) -> None:
+        """References between stages; one to a stage that failed to parse is not a second error."""
         r, tz = self.r, self.tz
         by_id = {s.id: s for s in stages}
 
@@ -690,8 +867,10 @@ class _CampaignBuilder:
                 if ref is None:
                     continue
                 target = by_id.get(ref)
+                if target is None and ref in declared:
+                    continue
                 if target is None:
-                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, by_id)}")
+                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, declared)}")
                 elif target.kind != "assignment":
                     r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' must name an assignment stage, not a {target.kind}")
                 elif key == "distinct_from" and ref == stage.id:
@@ -699,8 +878,10 @@ class _CampaignBuilder:
             for dep in stage.after:
                 target = by_id.get(dep)
                 node = field_node(stage, "after")
+                if target is None and dep in declared:
+                    continue
                 if target is None:
-                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, by_id)}")
+                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, declared)}")
                 elif dep == stage.id:
                     r.error(node, f"stage '{stage.id}' cannot come after itself")
                 elif target.due_at > stage.opens_at:
@@ -710,21 +891,26 @@ class _CampaignBuilder:
         if cycle:
             r.error(where[cycle[0]], f"stages depend on each other in a circle: {' → '.join(cycle + [cycle[0]])}")
 
-    def _check_exclusions(self, stages: list[Stage], institutions: list[Institution]) -> None:
+    def _check_exclusions(self, stages: list[Stage], institutions: list[Institution],
+                          homes: list[tuple[Expert, str | None]]) -> None:
         known_institutions = {i.id for i in institutions}
-        known_experts = {e.id for i in institutions for e in i.experts}
+        known_experts = {e.id for e, _ in homes}
         for stage in stages:
             for inst, expert in stage.exclude:
                 node = self._exclude_nodes.get((inst, expert))
                 if inst not in known_institutions:
                     self.r.error(node, f"stage '{stage.id}': exclude names ДОУ '{inst}', which is not in institutions")
                 if expert not in known_experts:
-                    self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not in any ДОУ's experts")
+                    self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not among the campaign's experts")
 
     def _check_experts_per_institution(self, stages: list[Stage], where: dict[str, yaml.MappingNode],
-                                       institutions: list[Institution]) -> None:
+                                       institutions: list[Institution], homes: list[tuple[Expert, str | None]]) -> None:
         """An expert list cannot ask for more experts than any ДОУ could get from the others."""
-        total = sum(len(i.experts) for i in institutions)
+        total = len(homes)
+        own: dict[str, int] = {}
+        for _, home in homes:
+            if home is not None:
+                own[home] = own.get(home, 0) + 1
         for stage in stages:
             node = next((v for k, v in where[stage.id].value if k.value == "experts_per_institution"), None)
             if stage.kind != "assignment" or node is None or not institutions:
@@ -732,10 +918,10 @@ class _CampaignBuilder:
             excluded: dict[str, int] = {}
             for inst, _ in set(stage.exclude):
                 excluded[inst] = excluded.get(inst, 0) + 1
-            most = max(total - len(i.experts) - excluded.get(i.id, 0) for i in institutions)
+            most = max(total - own.get(i.id, 0) - excluded.get(i.id, 0) for i in institutions)
             if stage.experts_per_institution > most:
                 self.r.error(node, f"stage '{stage.id}': experts_per_institution {stage.experts_per_institution} is more than the roster "
-                                   f"allows: no ДОУ can get more than {most} experts from other ДОУ; give at most {most} or add experts")
+                                   f"allows: no ДОУ can get more than {most} experts from outside it; give at most {most} or add experts")
 
     def _check_span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A campaign is one yearly cycle; a far-off year is a typo, and would make a replay endless."""
@@ -822,6 +1008,7 @@ def from_json(text: str) -> Campaign:
         coordinator=Contact(**data["coordinator"]),
         operator=Contact(**data["operator"]) if data["operator"] else None,
         institutions=tuple(Institution(**{**i, "experts": tuple(Expert(**e) for e in i["experts"])}) for i in data["institutions"]),
+        experts=tuple(Expert(**e) for e in data.get("experts", ())),
         stages=tuple(stage(s) for s in data["stages"]),
         calendar=WorkCalendar.from_dict(data["calendar"]),
         areas=tuple(Titled(**a) for a in data["areas"]),
@@ -832,6 +1019,11 @@ def from_json(text: str) -> Campaign:
     )
 
 
+# Fields added after campaigns were first stored: left out of the JSON while empty, so a campaign
+# that does not use them keeps its digest (and loading the same file again stays a no-op).
+_LATER_FIELDS = {("Campaign", "experts"), ("Expert", "institution")}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, WorkCalendar):
         return value.to_dict()
@@ -840,7 +1032,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__
+                if not ((type(value).__name__, name) in _LATER_FIELDS and getattr(value, name) in ((), None))}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

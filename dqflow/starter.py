@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dqflow.errors import DqflowError
 
-SUFFIXES = (".yaml", ".csv")  # the campaign files and any roster next to them
+SUFFIXES = (".yaml", ".csv")
+STARTER = "tomsk-2021.yaml"  # the concrete example the next steps name; the others are yearly templates  # the campaign files and any roster next to them
 
 
 def bundled() -> list[Traversable]:

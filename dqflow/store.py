@@ -84,7 +84,7 @@ class ExpertRow(SQLModel, table=True):
     __tablename__ = "expert"
     campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
     id: str = Field(primary_key=True)
-    institution_id: str
+    institution_id: str | None = None  # None: an expert of no ДОУ (an ИМЦ methodologist)
     name: str
     email: str
     withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from dqflow import text as texts
-from dqflow.calendar import Duration, checked_day, parse_local
+from dqflow.calendar import Duration, Written, parse_day, read_written
 from dqflow.errors import Problem
 
 EMAIL = re.compile(r"[^@\s<>,;\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -179,16 +179,28 @@ class NodeReader:
         return None
 
     def moment(self, node: yaml.Node | None, what: str, tz: ZoneInfo | None, *, end_of_day: bool = False) -> datetime | None:
+        written = self.written(node, what)
+        if written is None or tz is None:
+            return None
+        try:
+            return written.moment(tz, end_of_day=end_of_day)
+        except ValueError as exc:
+            self.error(node, f"{what}: {exc}")
+            return None
+
+    def written(self, node: yaml.Node | None, what: str) -> Written | None:
+        """A date or date-time as written (dd.mm.yyyy or ISO), not yet placed in a zone."""
         if node is None:
             return None
         if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == _INT and ":" in node.value:
-            self.error(node, f"{what}: {node.value} is read by YAML 1.1 as a number; write a date and time like '2021-11-19 14:00'")
+            self.error(node, f"{what}: {node.value} is read by YAML 1.1 as a number; write the date before the time: "
+                             f"'dd.mm.yyyy {node.value}' or 'yyyy-mm-dd {node.value}'")
             return None
         value = self.one_line(node, what)
-        if value is None or tz is None:
+        if value is None:
             return None
         try:
-            return parse_local(value, tz, end_of_day=end_of_day)
+            return read_written(value)
         except ValueError as exc:
             self.error(node, f"{what}: {exc}")
             return None
@@ -198,12 +210,7 @@ class NodeReader:
         if value is None:
             return None
         try:
-            day = date.fromisoformat(value.strip())
-        except ValueError:
-            self.error(node, f"{what}: '{value}' is not a date; write 2021-12-31")
-            return None
-        try:
-            return checked_day(day, value)
+            return parse_day(value)
         except ValueError as exc:
             self.error(node, f"{what}: {exc}")
             return None

@@ -48,7 +48,7 @@ def soft_violations(req: Request, assignments: dict[str, list[str]]) -> set[str]
     found = set()
     if any(len(assignments.get(i, [])) != req.per for i in req.institutions):
         found.add("short")
-    reviewed = {(i, req.home[e]) for i, es in assignments.items() for e in es}
+    reviewed = {(i, req.home[e]) for i, es in assignments.items() for e in es if req.home[e] is not None}
     if any((b, a) in reviewed for a, b in reviewed if a != b):
         found.add("reciprocal")
     if any(e in req.previous.get(i, ()) for i, es in assignments.items() for e in es):
@@ -106,7 +106,8 @@ def rosters(draw, small: bool = False):
     per = draw(st.integers(1, 3))
     most = draw(st.integers(1, 3))
     institutions = tuple(str(i * 7 + 2) for i in range(n))
-    home = {f"e{inst}.{j}": inst for inst in institutions for j in range(rng.randint(1, most))}
+    home: dict[str, str | None] = {f"e{inst}.{j}": inst for inst in institutions for j in range(rng.randint(1, most))}
+    home.update({f"m{j}": None for j in range(draw(st.integers(0, 4)))})  # methodologists of no ДОУ: mixed rosters
     experts = list(home)
     exclude = frozenset((rng.choice(institutions), rng.choice(experts))
                         for _ in range(draw(st.integers(0, max(1, n // 2)))))
@@ -197,7 +198,7 @@ def exists_valid_list(req: Request) -> bool:
         for chosen in combinations(options, req.per):
             if any(load[e] >= cap for e in chosen):
                 continue
-            homes = [req.home[e] for e in chosen]
+            homes = [req.home[e] for e in chosen if req.home[e] is not None]
             if any(reviewed.get((h, inst)) for h in homes):
                 continue  # ДОУ h is reviewed by inst's experts already: reciprocal
             for e in chosen:
@@ -220,7 +221,8 @@ def small_rosters(draw):
     n = draw(st.integers(3, 6))
     per = draw(st.integers(1, 2))
     institutions = tuple(str(i + 1) for i in range(n))
-    home = {f"e{i}": i for i in institutions}
+    home: dict[str, str | None] = {f"e{i}": i for i in institutions}
+    home.update({f"m{j}": None for j in range(draw(st.integers(0, 2)))})  # experts of no ДОУ review anyone
     experts = list(home)
     pairs = [(i, e) for i in institutions for e in experts if home[e] != i]
     exclude = frozenset(draw(st.lists(st.sampled_from(pairs), max_size=n)))
@@ -296,3 +298,23 @@ def test_degenerate_rosters_end_with_the_reason(n, experts, per, max_load, data)
     assert hard_violations(req, result.assignments) == []
     if soft_violations(req, result.assignments):
         assert result.problems
+
+
+# -- experts of no ДОУ ---------------------------------------------------------------------
+
+
+def test_experts_of_no_institution_review_any_and_keep_the_others_from_their_own():
+    """Three ДОУ with one expert each and two methodologists of no ДОУ: with two experts per ДОУ
+    every list keeps the hard rules; the methodologists are used, and nobody reviews their own."""
+    req = Request(("1", "2", "3"), {"e1": "1", "e2": "2", "e3": "3", "m1": None, "m2": None}, per=2)
+    result, broken = check_result(req, seed=7)
+    assert broken == set() and result.problems == []
+    assert {"m1", "m2"} <= {e for es in result.assignments.values() for e in es}
+
+
+def test_an_expert_of_no_institution_is_never_own_but_a_declared_conflict_holds():
+    req = Request(("1", "2"), {"m1": None, "m2": None}, per=1, exclude=frozenset({("1", "m1")}))
+    result = allocate(req, seed=3)
+    assert result.assignments == {"1": ["m2"], "2": ["m1"]}
+    assert hard_problems(req, {"1": ["m1"]}) == ["expert m1 is a declared conflict of ДОУ 1"]
+    assert hard_problems(req, {"2": ["m1"]}) == []

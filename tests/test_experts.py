@@ -435,3 +435,50 @@ def test_the_digest_names_the_experts_who_did_not_report(mailing: Cli, inbox: In
                     for e in i["experts"]}
     assert line.endswith(f"(не отчитались эксперты: {expert_names[second]})")
     assert expert_names[first] not in line
+
+
+# -- experts of no ДОУ (the ИМЦ's methodologists) ---------------------------------------------
+
+METHODOLOGISTS = """
+experts:
+  - {id: m1, name: Методист ИМЦ 1, email: m1@imc.example.org}
+  - {id: m2, name: Методист ИМЦ 2, email: m2@imc.example.org}
+  - {id: m3, name: Методист ДОУ № 2, email: m3@imc.example.org, institution: "2"}
+"""
+
+
+@pytest.fixture
+def mixed(db_url: str, inbox: Inbox, tmp_path: Path) -> Cli:
+    """The Tomsk campaign with three more experts at the top level: two of no ДОУ, one of ДОУ 2."""
+    path = tmp_path / "tomsk-mixed.yaml"
+    text = TOMSK.read_text(encoding="utf-8").replace("\nstages:\n", METHODOLOGISTS + "\nstages:\n")
+    path.write_text(text, encoding="utf-8")
+    dq = Cli(db_url, env=inbox.env)
+    dq.ok("load", str(path), "--now", "2021-11-10 09:00")
+    return dq
+
+
+def test_experts_of_no_institution_are_stored_drawn_and_mailed(mixed: Cli, inbox: Inbox):
+    from conftest import query
+
+    rows = dict(query(mixed.db_url, "select id, institution_id from expert where id like 'm%' order by id"))
+    assert rows == {"m1": None, "m2": None, "m3": "2"}
+    assigned = drawn(mixed)
+    home = {**HOME, "m1": None, "m2": None, "m3": "2"}
+    used = {e for es in assigned.values() for e in es}
+    assert {"m1", "m2", "m3"} <= used  # 22 places over 14 experts: everyone reviews
+    for inst, es in assigned.items():
+        assert len(es) == 2 and all(home[e] != inst for e in es), (inst, es)  # m3 never reviews ДОУ 2
+    load = show(mixed, "list1")["load"]
+    assert max(load.values()) - min(load.values()) <= 1
+    csv_rows = list(csv.DictReader(io.StringIO(mixed.ok("experts", "show", "list1", "--csv"))))
+    assert all(r["expert_institution"] == ("2" if r["expert_id"] == "m3" else "") for r in csv_rows if r["expert_id"].startswith("m"))
+
+    mixed.ok("send", "--now", "2021-11-30 09:00")  # the handout of list1
+    for expert in ("m1", "m2", "m3"):
+        mails = inbox.to(f"{expert}@imc.example.org")
+        assert len(mails) == 1 and mails[0]["Subject"].startswith("Экспертиза: ДОУ для проверки"), expert
+        listed = re.findall(r"^\d+\. (.+)$", body(mails[0]), flags=re.M)
+        assert sorted(listed) == sorted(NAMES[i] for i, es in assigned.items() if expert in es)
+    mixed.ok("send", "--now", "2021-12-06 09:00")  # the expert webinar invites every expert
+    assert len(inbox.to("m1@imc.example.org")) >= 2

@@ -378,6 +378,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("init", str(tmp_path / "starter"))
     ok("simulate", str(TOMSK), "--until", "2021-11-20")
     ok("import-order", str(ROOT / "tests" / "data" / "tomsk-2021-order-table.tsv"), "--out", str(tmp_path / "draft.yaml"))
+    ok("instantiate", str(TOMSK.with_name("tomsk-template.yaml")), "--start", "18.11.2022", "--id", "tomsk-2022",
+       "--out", str(tmp_path / "tomsk-2022.yaml"))
     assert ran >= every_leaf_command(), every_leaf_command() - ran
 
     with plain(backend).connect() as connection:  # the audit log is append-only now

@@ -25,8 +25,9 @@ def test_init_writes_the_bundled_campaign_and_the_next_commands(dq: Cli, tmp_pat
     folder = tmp_path / "new" / "campaign"
     out = dq.ok("init", str(folder))
 
-    assert sorted(p.name for p in folder.iterdir()) == ["tomsk-2021.yaml"]
-    assert (folder / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
+    assert sorted(p.name for p in folder.iterdir()) == ["kemerovo.yaml", "tomsk-2021.yaml", "tomsk-template.yaml"]
+    for name in ("kemerovo.yaml", "tomsk-2021.yaml", "tomsk-template.yaml"):  # the example and the yearly templates
+        assert (folder / name).read_bytes() == (TOMSK.parent / name).read_bytes()
     written = folder / "tomsk-2021.yaml"
     assert f"  {written}" in out.splitlines()
     assert f"  dqflow validate {written}" in out.splitlines()
@@ -111,6 +112,10 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     assert (empty / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
     run([dqflow, "validate", "tomsk-2021.yaml"], cwd=empty, env=env)
     run([dqflow, "simulate", "tomsk-2021.yaml", "--maildir", "out/"], cwd=empty, env=env)
+    # the yearly templates came along: next year's Kemerovo campaign is one command
+    run([dqflow, "instantiate", "kemerovo.yaml", "--start", "11.09.2023", "--id", "kemerovo-2023", "--out", "kemerovo-2023.yaml"],
+        cwd=empty, env=env)
+    run([dqflow, "validate", "kemerovo-2023.yaml"], cwd=empty, env=env)
 
     # The migrations are package data too: a new database is made at the head, a release's is upgraded.
     from dqflow import schema

@@ -787,3 +787,67 @@ def test_a_handout_before_the_forms_are_due_is_a_warning(dq: Cli, workflow_copy:
             "(30.11.2021 23:59): experts get later links only in their reminders") in result.stderr.splitlines()
     edit(workflow_copy, "    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-29\n")
     assert "hands out" not in dq("validate", str(workflow_copy)).stderr
+
+
+# -- experts of no ДОУ: a top-level `experts:` ---------------------------------------------------
+
+
+def test_top_level_experts_inline_and_from_a_file(dq: Cli, workflow_copy: Path):
+    edit(workflow_copy, "\nstages:\n", "\nexperts: {file: experts.csv}\n\nstages:\n")
+    roster = workflow_copy.parent / "experts.csv"
+    roster.write_text("id,name,email,institution\nm1,Методист ИМЦ,m1@imc.example.org,\nm2,Методист ДОУ № 4,m2@imc.example.org,4\n",
+                      encoding="utf-8")
+    result = dq("validate", str(workflow_copy))
+    assert result.exit_code == 0, result.output
+    assert "11 institutions, 13 experts" in result.stdout
+    from dqflow import spec
+
+    campaign = spec.load(workflow_copy)
+    assert [(e.id, e.institution) for e in campaign.experts] == [("m1", None), ("m2", "4")]
+    assert ("m2", "4") in [(e.id, home) for e, home in campaign.every_expert()]
+    assert spec.from_json(spec.to_json(campaign)) == campaign
+
+    roster.write_text("id,name,email,institution\nm1,Методист ИМЦ,m1@imc.example.org,\nm2,Методист,not-an-address,4\n"
+                      "e2,Дубль,dup@example.org,\nm3,Методист,m3@imc.example.org,44\n", encoding="utf-8")
+    found = validate_fails(dq, workflow_copy)
+    assert_error_at(found, roster, 3, 3, "email 'not-an-address' is not an email address")
+    assert_error_at(found, roster, 4, 1, "duplicate expert id 'e2'")
+    assert_error_at(found, roster, 5, 1, "expert 'm3': institution '44' is not in institutions", "did you mean '4'")
+
+
+def test_top_level_expert_mistakes_are_located(dq: Cli, workflow_copy: Path):
+    text = edit(workflow_copy, "\nstages:\n", "\nexperts:\n  - {id: m1, name: Методист, email: m1@imc.example.org, institution: \"99\"}\n"
+                                              "  - {id: m1, name: Дубль, email: m1b@imc.example.org}\n"
+                                              "  - {id: m2, name: Методист, email: m2@imc.example.org, instituton: \"2\"}\n\nstages:\n")
+    found = validate_fails(dq, workflow_copy)
+    line, col = where(text, "{id: m1, name: Методист")
+    assert_error_at(found, workflow_copy, line, col, "institution '99' is not in institutions")
+    line, col = where(text, "{id: m1, name: Дубль")
+    assert_error_at(found, workflow_copy, line, col, "duplicate expert id 'm1'")
+    line, col = where(text, "instituton")
+    assert_error_at(found, workflow_copy, line, col, "unknown key 'instituton'", "did you mean 'institution'")
+
+
+def test_experts_of_no_institution_raise_what_a_list_may_ask(dq: Cli, tmp_path: Path):
+    """Three ДОУ with one expert each: no ДОУ can get three experts from the others, until an expert
+    of no ДОУ joins (or of ДОУ 1: then ДОУ 2 and 3 can)."""
+    base = """version: 1
+campaign: {id: small, title: Малая, timezone: Asia/Tomsk, coordinator: {name: КДО, email: kdo@example.org}}
+institutions:
+  - {id: "1", name: ДОУ 1, email: d1@example.org, experts: [{id: e1, name: Эксперт 1, email: e1@example.org}]}
+  - {id: "2", name: ДОУ 2, email: d2@example.org, experts: [{id: e2, name: Эксперт 2, email: e2@example.org}]}
+  - {id: "3", name: ДОУ 3, email: d3@example.org, experts: [{id: e3, name: Эксперт 3, email: e3@example.org}]}
+EXPERTS
+stages:
+  - {id: list1, kind: assignment, title: Список, opens: 2021-11-25, due: 2021-11-25, experts_per_institution: 3}
+"""
+    path = tmp_path / "small.yaml"
+    for experts, most in [("", 2), ("experts: [{id: m1, name: Методист, email: m1@example.org}]", None),
+                          ("experts: [{id: m1, name: Методист, email: m1@example.org, institution: \"1\"}]", None)]:
+        text = base.replace("EXPERTS", experts)
+        path.write_text(text, encoding="utf-8")
+        if most is None:
+            assert dq("validate", str(path)).exit_code == 0
+        else:
+            line, col = where(text, "3}")
+            assert_error_at(validate_fails(dq, path), path, line, col, f"no ДОУ can get more than {most}")
