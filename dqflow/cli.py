@@ -443,8 +443,11 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
 @click.option("--seed", default=1, show_default=True, help="Seed of the on-time/late/silent mix (without --scenario).")
 @click.option("--until", "until_text", metavar="TIME", help="Stop the replay here (default: a day after the last lock).")
 @click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Write every email here as an .eml file.")
+@click.option("--keep-db", "keep_db", metavar="URL",
+              help="Replay into this database (a SQLite path or URL without the campaign) and keep it, for report, calendar, status.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None, as_json: bool) -> None:
+def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None,
+                     keep_db: str | None, as_json: bool) -> None:
     """Replay a whole campaign on a virtual clock in a throw-away database."""
     campaign = spec.load(file)
     plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
@@ -454,7 +457,7 @@ def simulate_command(file: str, scenario: str | None, seed: int, until_text: str
             until = parse_local(until_text, campaign.tz)
         except ValueError as exc:
             raise DqflowError(f"--until: {exc}") from None
-    replay = simulate.replay(campaign, plan, until, maildir, wall_clock)
+    replay = simulate.replay(campaign, plan, until, maildir, wall_clock, keep=keep_db)
     click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))
 
 
