@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -239,6 +239,26 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
         details = engine.institution_detail(session, campaign.id, institution_id, now)
         click.echo(report.institution_json(view, institution_id, details) if as_json
                    else report.institution_text(view, institution_id, details))
+
+
+@cli.command("report")
+@click.option("--format", "fmt", type=click.Choice(results.FORMATS), default="html", show_default=True,
+              help="html (print-ready on A4), xlsx (a sheet per view), csv (a folder of files), md (Markdown).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
+              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+@now_option
+@pass_app
+@with_campaign
+def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
+    """The summary analytic report (аналитическая справка) as of --now (writes nothing to the database)."""
+    with store.dry_run(app.db) as session:
+        figures = results.compute(session, campaign.id, now)
+    if fmt == "md" and out is None:
+        click.echo(results.render(figures, fmt).decode("utf-8"), nl=False)
+        return
+    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
+    for path in written:
+        click.echo(f"Записано: {path}")
 
 
 @cli.command("history")

@@ -204,6 +204,12 @@ def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime
     return f"ДОУ {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
 
 
+def markdown_table(header: list, rows: list[list]) -> list[str]:
+    """A GitHub-flavoured Markdown table; a `|` or a line break inside a cell is kept from breaking it."""
+    cell = lambda v: str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    return ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(cell, r)) + " |" for r in rows]
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     fmt = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731
