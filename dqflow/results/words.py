@@ -24,17 +24,19 @@ def title(results: Results) -> str:
 
 
 def order_line(results: Results) -> str:
-    """«приказ … от dd.mm.yyyy № N», when the campaign names its order."""
+    """«приказ от dd.mm.yyyy № N (issuer)», when the campaign names its order."""
     order = results.campaign.order or {}
     if not order:
         return ""
-    parts = [order.get("issuer", ""), "приказ"]
+    parts = ["приказ"]
     if order.get("date"):
         day = order["date"]
         parts.append(f"от {day[8:10]}.{day[5:7]}.{day[0:4]}" if len(day) == 10 else f"от {day}")
     if order.get("number"):
         parts.append(f"№ {order['number']}")
-    return " ".join(p for p in parts if p)
+    if order.get("issuer"):  # named as given (nominative): «приказ от … № … (Департамент образования …)»
+        parts.append(f"({order['issuer']})")
+    return " ".join(parts)
 
 
 def agreement_word(agreed: bool | None) -> str:
