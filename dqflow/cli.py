@@ -20,7 +20,7 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, ics, mail, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
@@ -259,6 +259,34 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
     for path in written:
         click.echo(f"Записано: {path}")
+
+
+@cli.command("calendar")
+@click.option("--institution", "institution_id", metavar="ID", help="The calendar of this ДОУ.")
+@click.option("--expert", "expert_id", metavar="ID", help="The calendar of this expert.")
+@click.option("--coordinator", is_flag=True, help="The coordinator's calendar: every stage and event.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=str), metavar="FILE.ics",
+              help="Where to write the calendar (- for standard output).")
+@now_option
+@pass_app
+@with_campaign
+def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
+                     coordinator: bool, out: str) -> None:
+    """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
+    chosen = [w for w in (ics.Who("institution", institution_id) if institution_id else None,
+                          ics.Who("expert", expert_id) if expert_id else None,
+                          ics.Who("coordinator") if coordinator else None) if w]
+    if len(chosen) != 1:
+        raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
+    who = chosen[0]
+    with store.dry_run(app.db) as session:
+        found = ics.entries(session, campaign, who, now)
+    data = ics.calendar(campaign, found, now, ics.title(campaign, who))
+    if out == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    results.write_file(Path(out), data)
+    click.echo(f"Записано: {out} (событий: {len(found)})")
 
 
 @cli.command("history")

@@ -13,7 +13,7 @@ from pathlib import Path
 from dqflow.errors import DqflowError
 from dqflow.results.figures import Results, compute
 
-__all__ = ["FORMATS", "Results", "compute", "default_path", "render", "write"]
+__all__ = ["FORMATS", "Results", "compute", "default_path", "render", "write", "write_file"]
 
 FORMATS = ("html", "xlsx", "csv", "md")
 
@@ -62,6 +62,17 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
     return list(targets)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """One file written all or nothing (a calendar): refused onto a folder, its folder made if missing."""
+    if path.is_dir():
+        raise DqflowError(f"--out {path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace(path, data)
+    except OSError as exc:
+        raise DqflowError(f"--out {path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _replace(path: Path, data: bytes) -> None:
