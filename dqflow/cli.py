@@ -225,20 +225,24 @@ def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
 
 @cli.command("status")
 @click.option("--institution", "institution_id", metavar="ID", help="Show one ДОУ: its deadlines, extensions, submissions.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the same as --format json).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True,
+              help="text for the terminal, json for programs, md (Markdown tables) for pasting into letters.")
 @now_option
 @pass_app
 @with_campaign
-def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool) -> None:
+def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool, fmt: str) -> None:
     """Where every stage and ДОУ stands as of --now (writes nothing)."""
+    fmt = "json" if as_json else fmt
     with store.dry_run(app.db) as session:
         view = engine.status(session, campaign.id, now)
         if institution_id is None:
-            click.echo(report.status_json(view) if as_json else report.status_text(view))
+            click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
             return
         details = engine.institution_detail(session, campaign.id, institution_id, now)
-        click.echo(report.institution_json(view, institution_id, details) if as_json
-                   else report.institution_text(view, institution_id, details))
+        panels = results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details})
+        render = {"json": report.institution_json, "md": report.institution_markdown, "text": report.institution_text}[fmt]
+        click.echo(render(view, institution_id, details, panels))
 
 
 @cli.command("report")
@@ -299,7 +303,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows = engine.history(session, campaign.id, institution_id)
     now = datetime.now(UTC)
-    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now))
+    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now, campaign))
 
 
 @cli.command("tick")

@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 from dqflow.errors import DqflowError
-from dqflow.results.figures import Results, compute
+from dqflow.results.figures import Results, compute, review_panels
 
-__all__ = ["FORMATS", "Results", "compute", "default_path", "render", "write", "write_file"]
+__all__ = ["FORMATS", "Results", "compute", "default_path", "render", "review_panels", "write", "write_file"]
 
 FORMATS = ("html", "xlsx", "csv", "md")
 

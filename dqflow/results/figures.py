@@ -318,3 +318,29 @@ def _reviews(session: Session, campaign_id: str) -> dict[tuple[str, str], list[R
                           .order_by(ReviewRow.at, ReviewRow.expert_id)):
         found[(r.institution_id, r.stage_id)].append(r)
     return found
+
+
+def review_panels(session: Session, campaign: spec.Campaign, institution_id: str,
+                  statuses: dict[str, ProgressRow]) -> dict[str, ReviewPanel]:
+    """One ДОУ's review stages (for `status --institution`): experts assigned, who reported, levels.
+
+    `statuses` are the ДОУ's progress rows by stage, as the caller read them; two SELECTs whatever the campaign."""
+    stages = [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
+    if not stages:
+        return {}
+    assigned: dict[str, list[str]] = defaultdict(list)
+    for stage_id, expert in session.exec(select(AssignmentRow.stage_id, AssignmentRow.expert_id).where(
+            AssignmentRow.campaign_id == campaign.id, AssignmentRow.institution_id == institution_id)
+            .order_by(AssignmentRow.stage_id, AssignmentRow.expert_id)).all():
+        assigned[stage_id].append(expert)
+    given: dict[str, list[ReviewRow]] = defaultdict(list)
+    for r in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == campaign.id, ReviewRow.institution_id == institution_id)
+                          .order_by(ReviewRow.at, ReviewRow.expert_id)).all():
+        given[r.stage_id].append(r)
+    panels = {}
+    for stage in stages:
+        row = statuses[stage.id]
+        reviews = [Review(r.expert_id, r.at, json.loads(r.levels or "{}"), r.recommendations, r.at <= row.due_at)
+                   for r in given.get(stage.id, [])]
+        panels[stage.id] = ReviewPanel(stage.id, row.status, assigned.get(stage.list or "", []), reviews)
+    return panels
