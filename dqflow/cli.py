@@ -254,7 +254,7 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
 @pass_app
 @with_campaign
 def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
-    """The summary analytic report (аналитическая справка) as of --now (writes nothing to the database)."""
+    """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
     with store.dry_run(app.db) as session:
         figures = results.compute(session, campaign.id, now)
     if fmt == "md" and out is None:
