@@ -20,10 +20,11 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, ics, mail, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, mail, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_local, show, zone
 from dqflow.errors import DqflowError, SpecError, one_line
+from dqflow.results import calendars
 
 NOW_HELP = "Act as if it were this moment (ISO-8601; without an offset, in the campaign's zone). Default: now."
 
@@ -277,15 +278,15 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
 def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
                      coordinator: bool, out: str) -> None:
     """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
-    chosen = [w for w in (ics.Who("institution", institution_id) if institution_id else None,
-                          ics.Who("expert", expert_id) if expert_id else None,
-                          ics.Who("coordinator") if coordinator else None) if w]
+    chosen = [w for w in (calendars.Who("institution", institution_id) if institution_id else None,
+                          calendars.Who("expert", expert_id) if expert_id else None,
+                          calendars.Who("coordinator") if coordinator else None) if w]
     if len(chosen) != 1:
         raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
     who = chosen[0]
     with store.dry_run(app.db) as session:
-        found = ics.entries(session, campaign, who, now)
-    data = ics.calendar(campaign, found, now, ics.title(campaign, who))
+        found = calendars.entries(session, campaign, who, now)
+    data = calendars.to_bytes(campaign, found, now, calendars.title(campaign, who))
     if out == "-":
         click.echo(data.decode("utf-8"), nl=False)
         return

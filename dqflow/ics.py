@@ -1,29 +1,22 @@
-"""Calendars (RFC 5545, the `icalendar` package) of what one person has to do in a campaign.
+"""iCalendar (RFC 5545, the `icalendar` package): a campaign's stages and events as calendar entries.
 
-A ДОУ's calendar holds its own stages, an expert's the reviews of the ДОУ assigned to them, the
-coordinator's every stage; each with the events (webinars) of that person's audience. A task is an
-event from its opening to the person's *effective* deadline (an extension moves it), so calendar
-programs show the window as a bar that ends at the deadline; a webinar is an event at its time (an
-hour long; all day when given by its date alone) with its link. Times are in the campaign's zone,
-whose VTIMEZONE is included. UIDs are stable per campaign, stage and person, and the SEQUENCE grows
-with each extension, so importing a newer calendar updates the events instead of doubling them.
-
-This module reads (in the caller's rolled-back session); it never changes state.
+A task is an event from its opening to the person's *effective* deadline (an extension moves it), so
+calendar programs show the window as a bar that ends at the deadline; a webinar is an event at its
+time (an hour long; all day when given by its date alone) with its link. Times are in the campaign's
+zone, whose VTIMEZONE is included. UIDs are stable per campaign, stage and person, and the SEQUENCE
+grows with each extension, so importing a newer calendar (or an email's invitation) updates the events
+instead of doubling them. Pure: whose entries a calendar holds is `results.calendars`' question.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import icalendar
-from sqlmodel import Session, select
 
-from dqflow import engine, experts, spec
+from dqflow import spec
 from dqflow.calendar import UTC, show
-from dqflow.errors import NotFound
-from dqflow.store import ExtensionRow, ProgressRow
 
 EVENT_LENGTH = timedelta(hours=1)  # a webinar is given by its start alone
 PRODID = "-//dqflow//МКДО//RU"
@@ -31,7 +24,8 @@ PRODID = "-//dqflow//МКДО//RU"
 
 @dataclass(frozen=True)
 class Who:
-    """Whose calendar: a ДОУ, an expert, or the coordinator (id None)."""
+    """Whose calendar: a ДОУ, an expert, or the coordinator (id None). An expert's review of one ДОУ
+    is `Who("expert", "EXPERT/INSTITUTION")`."""
 
     role: str  # institution | expert | coordinator
     id: str | None = None
@@ -50,58 +44,12 @@ class Entry:
     busy: bool = False  # a webinar takes the time; a task's window does not
 
 
-def entries(session: Session, campaign: spec.Campaign, who: Who, now: datetime) -> list[Entry]:
-    """The person's entries as of `now` (lists drawn by then are in); call in a rolled-back session."""
-    _check(campaign, who)
-    engine.reconcile(session, campaign.id, now)  # as `status` sees it: lists whose stage opened are drawn
-    progress = {(r.institution_id, r.stage_id): r for r in
-                session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id)).all()}
-    extended: dict[tuple[str, str], int] = defaultdict(int)
-    for inst, stage_id in session.exec(select(ExtensionRow.institution_id, ExtensionRow.stage_id)
-                                       .where(ExtensionRow.campaign_id == campaign.id)).all():
-        extended[(inst, stage_id)] += 1
-    lists = {s.id: experts.stored(session, campaign.id, s.id) for s in campaign.stages if s.kind == "assignment"}
-    names = {i.id: i.name for i in campaign.institutions}
-    found: list[Entry] = []
-    for stage in campaign.stages:
-        if stage.kind == "event":
-            if _audience(who) in stage.audience or who.role == "coordinator":
-                found.append(event_entry(campaign, stage, who))
-        elif who.role == "coordinator":
-            found.append(_task(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0))
-        elif who.role == "institution" and stage.actor == "institution":
-            row = progress[(who.id, stage.id)]
-            found.append(_task(campaign, stage, who, row.opens_at, row.due_at, stage.title, extended[(who.id, stage.id)]))
-        elif who.role == "expert" and stage.actor == "expert":
-            drawn = lists.get(stage.list or "", {})
-            mine = [inst for inst, assigned in drawn.items() if who.id in assigned]
-            if not drawn:  # the list is drawn when its stage opens: until then, the stage as a whole
-                found.append(_task(campaign, stage, who, stage.opens_at, stage.due_at,
-                                   f"{stage.title} (список экспертов ещё не составлен)", 0))
-            for inst in sorted(mine, key=list(names).index):
-                row = progress[(inst, stage.id)]
-                found.append(_task(campaign, stage, Who("expert", f"{who.id}/{inst}"), row.opens_at, row.due_at,
-                                   f"Экспертиза: {names[inst]} — {stage.title}", extended[(inst, stage.id)]))
-    return found
-
-
-def _check(campaign: spec.Campaign, who: Who) -> None:
-    if who.role == "institution" and not any(i.id == who.id for i in campaign.institutions):
-        raise NotFound(f"no ДОУ '{who.id}' in campaign '{campaign.id}'")
-    if who.role == "expert" and not any(e.id == who.id for i in campaign.institutions for e in i.experts):
-        raise NotFound(f"no expert '{who.id}' in campaign '{campaign.id}'")
-
-
-def _audience(who: Who) -> str:
-    return {"institution": "institutions", "expert": "experts"}.get(who.role, who.role)
-
-
 def _uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
     person = who.role if who.id is None else f"{who.role}-{who.id}"
     return f"{campaign.id}/{stage.id}/{person}@dqflow".replace(" ", "_")
 
 
-def _task(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: datetime, due: datetime, summary: str,
+def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: datetime, due: datetime, summary: str,
           extensions: int) -> Entry:
     tz = campaign.tz
     lines = [f"Этап «{stage.title}» ({stage.id}).",
@@ -161,12 +109,3 @@ def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: s
         last = max(e.end for e in found).astimezone(tz).date()
         cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
     return cal.to_ical()
-
-
-def title(campaign: spec.Campaign, who: Who) -> str:
-    if who.role == "institution":
-        name = next(i.name for i in campaign.institutions if i.id == who.id)
-        return f"{campaign.title}: {name}"
-    if who.role == "expert":
-        return f"{campaign.title}: эксперт {who.id}"
-    return f"{campaign.title}: координатор"
