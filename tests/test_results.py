@@ -34,6 +34,8 @@ LEVELS = [str(lv["id"]) for lv in CAMPAIGN["levels"]]
 NAMES = {str(i["id"]): i["name"] for i in CAMPAIGN["institutions"]}
 PER_INSTITUTION = [s["id"] for s in CAMPAIGN["stages"] if s.get("actor") in ("institution", "expert")]
 REVIEW_STAGES = [s for s in CAMPAIGN["stages"] if s.get("actor") == "expert"]
+PEOPLE = {**{i["email"]: ("institution", str(i["id"])) for i in CAMPAIGN["institutions"]},
+          **{e["email"]: ("expert", e["id"]) for i in CAMPAIGN["institutions"] for e in i.get("experts", [])}}
 AFTER = "2022-01-21 12:00"  # a day after the last lock: the campaign is over
 
 
@@ -365,3 +367,46 @@ def test_simulate_keep_db_refuses_a_database_that_holds_the_campaign(tomsk: Cli,
     result = Cli(f"sqlite:///{tmp_path / 'unused.db'}")("simulate", str(TOMSK), "--keep-db", db_url)
     assert result.exit_code == 1 and "already in that database" in result.output
     assert dump_tables(db_url) == before
+
+
+# -- invitations attached to the emails that announce a stage or a webinar -------------------
+
+
+def test_emails_announcing_a_stage_or_a_webinar_attach_the_matching_event(tmp_path: Path):
+    from email import message_from_bytes, policy
+
+    maildir = tmp_path / "mail"
+    replay = json.loads(Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok(
+        "simulate", str(TOMSK), "--until", "2021-12-02 12:00", "--maildir", str(maildir), "--json"))
+    seen = Counter()
+    for sent in replay["emails"]:
+        raw = Path(sent["file"]).read_bytes()
+        message = message_from_bytes(raw, policy=policy.default)
+        attached = list(message.iter_attachments())
+        subject = str(message["Subject"])
+        announces = subject.startswith(("Приглашение", "Открыт этап"))
+        if not announces:
+            assert not attached and message.get_content_type() == "multipart/alternative", subject
+            continue
+        assert message.get_content_type() == "multipart/mixed", subject
+        assert message.get_body(("plain",)).get_content().strip() and message.get_body(("html",)).get_content().strip()
+        [ics_part] = attached
+        assert ics_part.get_content_type() == "text/calendar" and ics_part.get_filename() == "invitation.ics"
+        cal = icalendar.Calendar.from_ical(ics_part.get_content())
+        assert [str(z["tzid"]) for z in cal.walk("VTIMEZONE")] == ["Asia/Tomsk"]
+        for event in cal.walk("VEVENT"):
+            uid = str(event["uid"])
+            stage = next(s for s in CAMPAIGN["stages"] if s["id"] == uid.split("/")[1])
+            assert stage["title"] in str(event["summary"]) or stage["title"] in subject
+            if stage["kind"] == "event":
+                seen["event"] += 1
+                assert uid == f"tomsk-2021/{stage['id']}/event@dqflow"
+            else:
+                seen["stage"] += 1
+                role, person = PEOPLE[sent["to"]]
+                if role == "institution":
+                    assert uid == f"tomsk-2021/{stage['id']}/institution-{person}@dqflow"
+                else:  # an expert's review of one ДОУ: the UID `calendar --expert` gives it
+                    assert uid.startswith(f"tomsk-2021/{stage['id']}/expert-{person}/") and uid.split("/")[3][:-7] in NAMES
+                assert event["dtend"].dt == datetime.combine(datetime.fromisoformat(str(stage["due"])).date(), time(23, 59, 59), TZ)
+    assert seen["event"] >= len(NAMES) and seen["stage"] >= len(NAMES)
