@@ -300,7 +300,7 @@ def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime
 
 def markdown_table(header: list, rows: list[list]) -> list[str]:
     """A GitHub-flavoured Markdown table; a `|` or a line break inside a cell is kept from breaking it."""
-    cell = lambda v: str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    cell = lambda v: " ".join(str(v).splitlines()).replace("\\", "\\\\").replace("|", "\\|")  # noqa: E731
     return ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(cell, r)) + " |" for r in rows]
 
 

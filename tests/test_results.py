@@ -22,6 +22,8 @@ import icalendar
 import openpyxl
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import PG_SERVER, TOMSK, Cli, dump_tables, pg_absent, query
 from dqflow.redact import redact_url
@@ -410,3 +412,32 @@ def test_emails_announcing_a_stage_or_a_webinar_attach_the_matching_event(tmp_pa
                     assert uid.startswith(f"tomsk-2021/{stage['id']}/expert-{person}/") and uid.split("/")[3][:-7] in NAMES
                 assert event["dtend"].dt == datetime.combine(datetime.fromisoformat(str(stage["due"])).date(), time(23, 59, 59), TZ)
     assert seen["event"] >= len(NAMES) and seen["stage"] >= len(NAMES)
+
+
+# -- hostile text stays inside its cell ------------------------------------------------------
+
+
+@given(st.lists(st.lists(st.text(max_size=30), min_size=3, max_size=3), max_size=5))
+def test_a_markdown_table_keeps_its_columns_whatever_the_cells_hold(cells):
+    import re
+
+    from dqflow.report import markdown_table
+
+    lines = markdown_table(["a", "b", "c"], cells)
+    assert len(lines) == 2 + len(cells)
+    for line in lines:
+        assert len(line.splitlines()) == 1, line
+        unescaped = re.findall(r"(?<!\\)(?:\\\\)*\|", line)
+        assert len(unescaped) == 4, line
+
+
+def test_html_and_markdown_keep_a_hostile_name_as_text(workflow_copy: Path, tmp_path: Path):
+    text = workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", 'name: "МАДОУ <script>alert(1)</script> | № 2",', 1)
+    workflow_copy.write_text(text, encoding="utf-8")
+    dq = Cli(f"sqlite:///{tmp_path / 'h.db'}")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10")
+    dq.ok("report", "--out", str(tmp_path / "h.html"), "--now", "2021-11-25")
+    html = (tmp_path / "h.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md = dq.ok("report", "--format", "md", "--now", "2021-11-25")
+    assert "### МАДОУ <script>alert(1)</script> | № 2 (ДОУ 2)" in md
