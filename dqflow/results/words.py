@@ -12,7 +12,7 @@ __all__ = ["KIND_RU", "STATE_RU", "STATUS_RU", "percent", "when", "title", "orde
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{round(share * 100)} %"
+    return "—" if share is None else f"{round(share * 100)}\u00a0%"  # a no-break space: "91 %" never splits
 
 
 def when(results: Results, instant: datetime | None) -> str:
