@@ -61,7 +61,7 @@ def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: date
                  "\n".join(lines), stage.url, extensions)
 
 
-def event_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who | None = None) -> Entry:
+def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
     """A webinar or another event: at its time, an hour long (all day when given by its date)."""
     tz = campaign.tz
     lines = [f"{'Дата' if stage.all_day else 'Начало'}: {show(stage.opens_at, tz)[:10] if stage.all_day else show(stage.opens_at, tz)} ({tz.key})."]

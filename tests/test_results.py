@@ -11,7 +11,6 @@ import base64
 import csv
 import io
 import json
-import os
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, time

@@ -36,7 +36,7 @@ def entries(session: Session, campaign: spec.Campaign, who: ics.Who, now: dateti
     for stage in campaign.stages:
         if stage.kind == "event":
             if _audience(who) in stage.audience or who.role == "coordinator":
-                found.append(ics.event_entry(campaign, stage, who))
+                found.append(ics.event_entry(campaign, stage))
         elif who.role == "coordinator":
             found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0))
         elif who.role == "institution" and stage.actor == "institution":
