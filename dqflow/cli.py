@@ -22,10 +22,11 @@ from jinja2 import TemplateError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, amend, daemon, due, engine, experts, files, instantiate, links, mail, order, outbox, redact, reminders, report, schema, simulate, skips, spec, starter, store, wake
+from dqflow import __version__, amend, daemon, due, engine, experts, files, instantiate, links, mail, order, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone
 from dqflow.errors import DqflowError, SpecError, one_line
+from dqflow.results import calendars
 
 NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
             "Default: now.")
@@ -326,20 +327,72 @@ def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
 
 @cli.command("status")
 @click.option("--institution", "institution_id", metavar="ID", help="Show one ДОУ: its deadlines, extensions, submissions.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the same as --format json).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True,
+              help="text for the terminal, json for programs, md (Markdown tables) for pasting into letters.")
 @now_option
 @pass_app
 @with_campaign
-def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool) -> None:
+def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool, fmt: str) -> None:
     """Where every stage and ДОУ stands as of --now (writes nothing)."""
+    fmt = "json" if as_json else fmt
     with store.dry_run(app.db) as session:
         view = engine.status(session, campaign.id, now)
         if institution_id is None:
-            click.echo(report.status_json(view) if as_json else report.status_text(view))
+            click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
             return
         details = engine.institution_detail(session, campaign.id, institution_id, now)
-        click.echo(report.institution_json(view, institution_id, details) if as_json
-                   else report.institution_text(view, institution_id, details))
+        panels = results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details})
+        render = {"json": report.institution_json, "md": report.institution_markdown, "text": report.institution_text}[fmt]
+        click.echo(render(view, institution_id, details, panels))
+
+
+@cli.command("report")
+@click.option("--format", "fmt", type=click.Choice(results.FORMATS), default="html", show_default=True,
+              help="html (print-ready on A4), xlsx (a sheet per view), csv (a folder of files), md (Markdown).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
+              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+@now_option
+@pass_app
+@with_campaign
+def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
+    """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
+    with store.dry_run(app.db) as session:
+        figures = results.compute(session, campaign.id, now)
+    if fmt == "md" and out is None:
+        click.echo(results.render(figures, fmt).decode("utf-8"), nl=False)
+        return
+    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
+    for path in written:
+        click.echo(f"Записано: {path}")
+
+
+@cli.command("calendar")
+@click.option("--institution", "institution_id", metavar="ID", help="The calendar of this ДОУ.")
+@click.option("--expert", "expert_id", metavar="ID", help="The calendar of this expert.")
+@click.option("--coordinator", is_flag=True, help="The coordinator's calendar: every stage and event.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=str), metavar="FILE.ics",
+              help="Where to write the calendar (- for standard output).")
+@now_option
+@pass_app
+@with_campaign
+def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
+                     coordinator: bool, out: str) -> None:
+    """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
+    chosen = [w for w in (calendars.Who("institution", institution_id) if institution_id else None,
+                          calendars.Who("expert", expert_id) if expert_id else None,
+                          calendars.Who("coordinator") if coordinator else None) if w]
+    if len(chosen) != 1:
+        raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
+    who = chosen[0]
+    with store.dry_run(app.db) as session:
+        found = calendars.entries(session, campaign, who, now)
+    data = calendars.to_bytes(campaign, found, now, calendars.title(campaign, who))
+    if out == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    results.write_file(Path(out), data)
+    click.echo(f"Записано: {out} (событий: {len(found)})")
 
 
 @cli.command("history")
@@ -352,7 +405,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows = engine.history(session, campaign.id, institution_id)
     now = datetime.now(UTC)
-    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now))
+    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now, campaign))
 
 
 @cli.command("tick")
@@ -552,8 +605,11 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
 @click.option("--seed", default=1, show_default=True, help="Seed of the on-time/late/silent mix (without --scenario).")
 @click.option("--until", "until_text", metavar="TIME", help="Stop the replay here (default: a day after the last lock).")
 @click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Write every email here as an .eml file.")
+@click.option("--keep-db", "keep_db", metavar="URL",
+              help="Replay into this database (a SQLite path or URL without the campaign) and keep it, for report, calendar, status.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None, as_json: bool) -> None:
+def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None,
+                     keep_db: str | None, as_json: bool) -> None:
     """Replay a whole campaign on a virtual clock in a throw-away database."""
     campaign = spec.load(file)
     plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
@@ -563,7 +619,7 @@ def simulate_command(file: str, scenario: str | None, seed: int, until_text: str
             until = parse_local(until_text, campaign.tz)
         except ValueError as exc:
             raise DqflowError(f"--until: {exc}") from None
-    replay = simulate.replay(campaign, plan, until, maildir, wall_clock)
+    replay = simulate.replay(campaign, plan, until, maildir, wall_clock, keep=keep_db)
     click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from dqflow import ics, spec
 from dqflow import links as portal_links
-from dqflow import spec
 from dqflow.calendar import UTC, show, show_date
 from dqflow.machine import Status
-from dqflow.mail import Letter, Outgoing, compose, message_id
+from dqflow.mail import Attachment, Letter, Outgoing, compose, message_id
 from dqflow.experts import stored
 from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
@@ -58,6 +58,7 @@ class Writer:
                                        .where(InstitutionRow.campaign_id == campaign.id)).all())
         self.expert_names = {e.id: e.name for e, _ in campaign.every_expert()}
         self.expert_emails = {e.id: e.email.lower() for e, _ in campaign.every_expert()}
+        self.expert_ids = {address: expert for expert, address in self.expert_emails.items()}
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
@@ -80,9 +81,33 @@ class Writer:
         rendered = [self._render(letter) for _, letter in letters]
         message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
                           sender=self.sender, reply_to=self.campaign.coordinator.email, when=self.now, msg_id=msg_id,
-                          layout=self.layout, rendered=rendered)
+                          layout=self.layout, rendered=rendered, attachments=self.invitation(rows, progress))
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
+
+    def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
+        """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
+        recipient's own window and deadline, with the UID `dqflow calendar` gives it, so importing both
+        keeps one event."""
+        found = []
+        for row in rows:
+            stage = self.campaign.stage(row.stage_id) if row.stage_id else None
+            if stage is None or row.kind not in ("opened", "event"):
+                continue
+            if row.kind == "event":
+                found.append(ics.event_entry(self.campaign, stage))
+                continue
+            mine = progress.get((row.institution_id, row.stage_id))
+            due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
+            who = {"institution": ics.Who("institution", row.institution_id),
+                   "expert": ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}")
+                   }.get(row.role, ics.Who("coordinator"))
+            title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
+            found.append(ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, int(bool(mine and mine.extended))))
+        if not found:
+            return ()
+        data = ics.calendar(self.campaign, found, self.now, self.campaign.title)
+        return (Attachment("invitation.ics", 'text/calendar; charset="utf-8"; method=PUBLISH', data),)
 
     def _render(self, letter: Letter) -> dict[str, str]:
         """An invitation is the same for everyone in its audience: rendered once. Other letters name their ДОУ."""

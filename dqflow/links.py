@@ -107,7 +107,7 @@ def subject(campaign: spec.Campaign, who: str) -> tuple[str, str]:
     """A ДОУ or expert id as the CLI names it: (role, id)."""
     if any(i.id == who for i in campaign.institutions):
         return "institution", who
-    if any(e.id == who for i in campaign.institutions for e in i.experts):
+    if any(e.id == who for e, _ in campaign.every_expert()):
         return "expert", who
     raise NotFound(f"'{who}' is neither a ДОУ nor an expert of campaign '{campaign.id}'; give a ДОУ id (like 2) or an expert id (like e2)")
 

@@ -6,6 +6,7 @@ Nothing here changes campaign state; the outbox decides what to send and records
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import quopri
@@ -48,6 +49,15 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (an invitation's .ics): its name, MIME type with parameters, bytes."""
+
+    filename: str
+    content_type: str  # e.g. 'text/calendar; charset="utf-8"; method=PUBLISH'
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One composed message: the bytes for the wire, built once, and the headers people look at.
 
@@ -64,12 +74,13 @@ class Outgoing:
     boundary: str
     parts: tuple[tuple[str, str], ...]  # (subtype, body) alternatives
     data: bytes = field(repr=False, default=b"")
+    attachments: tuple[Attachment, ...] = ()  # when any: multipart/mixed around the alternatives
 
     def __getitem__(self, name: str) -> str:
         return {"From": self.sender, "To": self.recipient, "Subject": self.subject, "Message-ID": self.message_id}[name]
 
     def as_bytes(self, *, seven_bit: bool = False) -> bytes:
-        return _wire(self.head, self.boundary, self.parts, seven_bit) if seven_bit else self.data
+        return _wire(self.head, self.boundary, self.parts, seven_bit, self.attachments) if seven_bit else self.data
 
 
 def message_id(keys: list[str], sender: str) -> str:
@@ -78,9 +89,10 @@ def message_id(keys: list[str], sender: str) -> str:
 
 
 def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, reply_to: str, when: datetime,
-            msg_id: str, layout: dict, rendered: list[dict] | None = None) -> Outgoing:
+            msg_id: str, layout: dict, rendered: list[dict] | None = None, attachments: tuple[Attachment, ...] = ()) -> Outgoing:
     """One message for one recipient holding every letter, text and HTML alternatives.
-    `rendered` (the letters already rendered, in order) saves rendering them again."""
+    `rendered` (the letters already rendered, in order) saves rendering them again. With
+    `attachments` the alternatives are the first part of a multipart/mixed message."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
     several = len(rendered) > 1
@@ -91,9 +103,11 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
         ("From", sender), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
         f"Date: {_date(when)}{NL}Message-ID: {_clean('Message-ID', msg_id)}{NL}"
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
-        f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}')
+        + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
+           f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}'))
     parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n")))
-    return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False))
+    return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
+                    attachments)
 
 
 def _clean(name: str, value: str) -> str:
@@ -121,14 +135,28 @@ def _lines(text: str) -> str:
     return re.sub(r"\r\n?", NL, text) if "\r" in text else text
 
 
-def _wire(head: str, boundary: str, parts: tuple[tuple[str, str], ...], seven_bit: bool) -> bytes:
+def _mixed(boundary: str) -> str:
+    return boundary + "_mixed"
+
+
+def _wire(head: str, boundary: str, parts: tuple[tuple[str, str], ...], seven_bit: bool,
+          attachments: tuple[Attachment, ...] = ()) -> bytes:
     chunks = [head.encode("ascii"), b"\n"]
+    if attachments:  # the alternatives nest as the first part of multipart/mixed
+        chunks.append(f'--{_mixed(boundary)}{NL}Content-Type: multipart/alternative; boundary="{boundary}"{NL}{NL}'.encode("ascii"))
     for subtype, body in parts:
         encoding, payload = _encoded(body, seven_bit)
         chunks.append((f"--{boundary}{NL}Content-Type: text/{subtype}; charset=\"utf-8\"{NL}"
                        f"Content-Transfer-Encoding: {encoding}{NL}{NL}").encode("ascii"))
         chunks.append(payload)
     chunks.append(f"--{boundary}--{NL}".encode("ascii"))
+    for attachment in attachments:  # base64: an .ics keeps its CRLF line ends and folding exactly
+        chunks.append((f"--{_mixed(boundary)}{NL}Content-Type: {_clean('Content-Type', attachment.content_type)}{NL}"
+                       f'Content-Disposition: attachment; filename="{_clean("filename", attachment.filename)}"{NL}'
+                       f"Content-Transfer-Encoding: base64{NL}{NL}").encode("ascii"))
+        chunks.append(base64.encodebytes(attachment.data).replace(b"\r\n", b"\n"))
+    if attachments:
+        chunks.append(f"--{_mixed(boundary)}--{NL}".encode("ascii"))
     return b"".join(chunks)
 
 

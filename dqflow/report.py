@@ -42,7 +42,7 @@ ACTION_RU = {
     "reopen": "этап открыт повторно",
     "excuse": "освобождён от этапа",
     "review": "экспертиза записана",
-    "review-update": "экспертиза изменена",
+    "review-update": "экспертиза исправлена",
     "link-revoke": "личная ссылка отозвана, выдана новая",
     "amend": "кампания изменена",
     "amend-stage": "этап изменён",
@@ -102,6 +102,43 @@ def status_text(view: CampaignView) -> str:
     return "\n".join(lines)
 
 
+def status_markdown(view: CampaignView) -> str:
+    """The status as Markdown tables, for pasting into a letter: full status names, the zone named once."""
+    c, tz = view.campaign, view.campaign.tz
+    lines = [f"**{c.title}**", "", f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)})", *_rewind_note(view), ""]
+    rows = []
+    for s in view.stages:
+        when = _event_time(s.stage, tz) if s.stage.kind == "event" else f"{show(s.stage.opens_at, tz)} – {show(s.stage.due_at, tz)}"
+        counts = ", ".join(f"{STATUS_RU[k]} {n}" for k, n in s.counts.items() if n)
+        rows.append([f"{s.stage.title} ({s.stage.id})", STATE_RU[s.state], when, counts])
+    lines += markdown_table(["Этап", "Состояние", "Сроки", "ДОУ по статусам"], rows)
+    per = [s.stage.id for s in view.stages if s.stage.per_institution]
+    if view.institutions and per:
+        lines += ["", *markdown_table(["ДОУ", "Сейчас"] + per, [
+            [i.institution.name, _state_ru(i.state)] + [STATUS_RU[i.stages.get(p, "upcoming")] for p in per] for i in view.institutions])]
+    return "\n".join(lines)
+
+
+def institution_markdown(view: CampaignView, institution_id: str, details: list[StageDetail], panels: dict | None = None) -> str:
+    tz = view.campaign.tz
+    panels = panels or {}
+    inst = next(i for i in view.institutions if i.institution.id == institution_id)
+    lines = [f"**{inst.institution.name}** (ДОУ {inst.institution.id})", "",
+             f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)}); сейчас: {_state_ru(inst.state)}", *_rewind_note(view), ""]
+    rows = []
+    for d in details:
+        p = d.progress
+        status = STATUS_RU[p.status] + (f" ({_reported(panels[d.stage.id])})" if d.stage.id in panels else "")
+        links = " ".join(link for s in d.submissions for link in json.loads(s.links))
+        rows.append([d.stage.id, status, show(p.due_at, tz) + (" (продлён)" if p.extended else ""),
+                     show(p.submitted_at, tz) if p.submitted_at else "", links])
+    lines += markdown_table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], rows)
+    notes = [f"- {d.stage.id}: срок продлён до {show(e.until, tz)}, причина: {e.reason}" for d in details for e in d.extensions]
+    for stage_id, panel in panels.items():
+        notes += [f"{line[:len(line) - len(line.lstrip())]}- {line.strip()}" for line in review_lines(view.campaign, stage_id, panel)]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
 def _event_time(stage, tz: ZoneInfo) -> str:
     return show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)
 
@@ -110,8 +147,9 @@ def _state_ru(state: str) -> str:
     return {"finished": "всё завершено", "waiting": "ждёт этапа", "withdrawn": "выбыл"}.get(state, state)
 
 
-def institution_json(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
+def institution_json(view: CampaignView, institution_id: str, details: list[StageDetail], panels: dict | None = None) -> str:
     tz = view.campaign.tz
+    panels = panels or {}
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
     return json.dumps({
         "campaign": view.campaign.id,
@@ -123,10 +161,17 @@ def institution_json(view: CampaignView, institution_id: str, details: list[Stag
              "due_at": iso(d.progress.due_at, tz), "locks_at": iso(d.progress.locks_at, tz), "extended": d.progress.extended,
              "submitted_at": iso(d.progress.submitted_at, tz),
              "extensions": [{"until": iso(e.until, tz), "reason": e.reason, "granted_at": iso(e.granted_at, tz)} for e in d.extensions],
-             "submissions": [{"at": iso(s.at, tz), "links": json.loads(s.links)} for s in d.submissions]}
+             "submissions": [{"at": iso(s.at, tz), "links": json.loads(s.links)} for s in d.submissions],
+             **({"reviews": _panel_json(panels[d.stage.id], tz)} if d.stage.id in panels else {})}
             for d in details
         ],
     }, ensure_ascii=False, indent=2)
+
+
+def _panel_json(panel, tz: ZoneInfo) -> dict:
+    return {"experts": panel.assigned, "reported": [r.expert_id for r in panel.reviews],
+            "reviews": [{"expert": r.expert_id, "at": iso(r.at, tz), "levels": r.levels, "recommendations": r.recommendations}
+                        for r in panel.reviews]}
 
 
 def _rewind_note(view: CampaignView) -> list[str]:
@@ -137,8 +182,10 @@ def _rewind_note(view: CampaignView) -> list[str]:
             "они показаны, хотя позже этого момента."]
 
 
-def institution_text(view: CampaignView, institution_id: str, details: list[StageDetail]) -> str:
+def institution_text(view: CampaignView, institution_id: str, details: list[StageDetail], panels: dict | None = None) -> str:
+    """`panels` (stage → results.figures.ReviewPanel) adds each review stage's experts, who reported, and the levels."""
     tz = view.campaign.tz
+    panels = panels or {}
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
     lines = [
         f"{inst.institution.name} (ДОУ {inst.institution.id}), {inst.institution.email}",
@@ -150,7 +197,8 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     for d in details:
         p = d.progress
         submitted = show(p.submitted_at, tz) if p.submitted_at else ""
-        rows.append([d.stage.id, STATUS_RU[p.status], show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
+        status = STATUS_RU[p.status] + (f" ({_reported(panels[d.stage.id])})" if d.stage.id in panels else "")
+        rows.append([d.stage.id, status, show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
                      show(p.locks_at, tz), submitted])
     lines += _table(["Этап", "Статус", "Открыт", "Срок", "Блокировка", "Сдано"], rows)
     for d in details:
@@ -160,10 +208,42 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
             links = json.loads(s.links)
             if links:
                 lines.append(f"  {d.stage.id}, {show(s.at, tz)}: " + " ".join(links))
+    for stage_id, panel in panels.items():
+        lines += review_lines(view.campaign, stage_id, panel)
     return "\n".join(lines)
 
 
-def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
+def _reported(panel) -> str:
+    return f"отчитались {len(panel.reviews)} из {len(panel.assigned)}" if panel.assigned else "эксперты не назначены"
+
+
+def review_lines(campaign, stage_id: str, panel) -> list[str]:
+    """A review stage of one ДОУ: its experts, who reported when, the levels by area, the recommendations."""
+    tz = campaign.tz
+    if not panel.assigned and not panel.reviews:
+        return [f"{stage_id}: эксперты ещё не назначены"]
+    lines = [f"{stage_id}: {_reported(panel)} экспертов ({', '.join(panel.assigned)})"]
+    given = {r.expert_id: r for r in panel.reviews}
+    for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
+        review = given.get(expert)
+        if review is None:
+            lines.append(f"  {expert}: не отчитался")
+            continue
+        lines.append(f"  {expert}, {show(review.at, tz)}: {levels_text(campaign, review.levels) or 'уровни не указаны'}")
+        if review.recommendations:
+            lines.append(f"    рекомендации: {' '.join(review.recommendations.split())}")
+    return lines
+
+
+def levels_text(campaign, levels: dict[str, str]) -> str:
+    """'Образовательные условия — 2; Взаимодействие с родителями — 3', in the campaign's order of areas."""
+    titles = {a.id: a.title for a in campaign.areas}
+    order = [a for a in titles if a in levels] + [a for a in levels if a not in titles]
+    return "; ".join(f"{titles.get(a, a)} — {levels[a]}" for a in order)
+
+
+def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime, campaign=None) -> str:
+    """`campaign` (its areas) lets a review read as its expert and levels by area's title."""
     if not rows:
         return "Записей нет."
     lines = [f"Время {zone_label(tz, now)}"]
@@ -178,12 +258,24 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime) -> str:
             extra.append(f"причина: {detail['reason']}")
         if detail.get("links"):
             extra.append(" ".join(detail["links"]))
+        if r.action in ("review", "review-update") and detail.get("expert"):
+            extra.append(f"эксперт {_expert_name(campaign, detail['expert'])}")
+            if detail.get("levels"):
+                extra.append(levels_text(campaign, detail["levels"]) if campaign else
+                             ", ".join(f"{a}={lv}" for a, lv in detail["levels"].items()))
+        if detail.get("reviews"):  # a review stage is done when its last expert reported
+            text = "экспертиза завершена, все эксперты отчитались"
         # `at` is the moment the change took effect (the command's --now, a stage boundary); when the
         # row was written at another time (a back-dated entry, a catch-up) the real time is shown too
         late = f" [записано {show(r.recorded_at, tz)}]" if show(r.recorded_at, tz) != show(r.at, tz) else ""
         who = f" — {actor_ru(r.actor)}" if r.actor else ""
         lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + who + late)
     return "\n".join(lines)
+
+
+def _expert_name(campaign, expert_id: str) -> str:
+    name = next((e.name for e, _ in campaign.every_expert() if e.id == expert_id), None) if campaign else None
+    return f"{expert_id} ({name})" if name and name != expert_id else expert_id
 
 
 def history_json(rows: list[AuditRow], tz: ZoneInfo) -> str:
@@ -217,6 +309,12 @@ def changes_text(changes: list[Change], tz: ZoneInfo) -> str:
 def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo) -> str:
     verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
     return f"ДОУ {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
+
+
+def markdown_table(header: list, rows: list[list]) -> list[str]:
+    """A GitHub-flavoured Markdown table; a `|` or a line break inside a cell is kept from breaking it."""
+    cell = lambda v: " ".join(str(v).splitlines()).replace("\\", "\\\\").replace("|", "\\|")  # noqa: E731
+    return ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(map(cell, r)) + " |" for r in rows]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -125,8 +125,11 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
 
 
 def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None, maildir: Path | None,
-           wall: Callable[[], datetime]) -> Replay:
-    """`wall` reads the real clock (the sending lease of the throw-away database); the replay's own is virtual."""
+           wall: Callable[[], datetime], keep: str | None = None) -> Replay:
+    """`wall` reads the real clock (the sending lease of the throw-away database); the replay's own is virtual.
+
+    `keep` (a database URL or SQLite path) replays into that database instead of a throw-away one and
+    leaves it there, for `report`, `calendar` and `status` to read; it must not hold the campaign yet."""
     start = min(s.opens_at for s in campaign.stages) - timedelta(days=1)
     start = datetime.combine(start.astimezone(campaign.tz).date(), time(0), campaign.tz)
     last_lock = max(s.locks_at for s in campaign.stages)
@@ -139,8 +142,12 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     transport = MaildirTransport(maildir)
     clock = Clock(campaign)
     with tempfile.TemporaryDirectory(prefix="dqflow-sim-") as tmp:
-        db = store.connect(str(Path(tmp) / "simulation.db"))
+        db = store.connect(keep or str(Path(tmp) / "simulation.db"))
         with store.transaction(db) as session:
+            if keep and session.get(store.CampaignRow, campaign.id) is not None:
+                db.dispose()
+                raise NotAllowed(f"--keep-db: campaign '{campaign.id}' is already in that database; "
+                                 "give a new file or an empty database")
             engine.load(session, campaign, start)
         pending = list(plan)
         now = start

@@ -91,12 +91,13 @@ class ExpertTask:
 @dataclass
 class ExpertDesk:
     expert: spec.Expert
-    home: spec.Institution
+    home: spec.Institution | None  # None for an expert of no ДОУ (the ИМЦ's methodologists)
     tasks: list[ExpertTask]
 
 
 def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: datetime) -> ExpertDesk:
-    found = next(((e, i) for i in campaign.institutions for e in i.experts if e.id == expert_id), None)
+    homes = {i.id: i for i in campaign.institutions}
+    found = next(((e, homes.get(inst)) for e, inst in campaign.every_expert() if e.id == expert_id), None)
     if found is None:
         raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'")
     engine.reconcile(session, campaign.id, now)

@@ -371,6 +371,9 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("outbox", "--state", "sent")
 
     assert "nothing changed" in ok("load", str(TOMSK), "--now", "2021-12-08 11:00")
+    # the справка and a calendar read the upgraded database (its reviews, extensions and history)
+    assert ok("report", "--format", "md", "--now", "2021-12-08 11:00").strip()
+    assert "BEGIN:VCALENDAR" in ok("calendar", "--institution", "4", "--out", "-", "--now", "2021-12-08 11:00")
     assert ok("migrate", "--check").endswith(f"revision {schema.HEAD}, current\n")
     ok("migrate")
     # Commands that do not open the database, for completeness of the walk.

@@ -111,11 +111,14 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     assert "  dqflow simulate tomsk-2021.yaml --maildir out/" in init.stdout.splitlines()
     assert (empty / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
     run([dqflow, "validate", "tomsk-2021.yaml"], cwd=empty, env=env)
-    run([dqflow, "simulate", "tomsk-2021.yaml", "--maildir", "out/"], cwd=empty, env=env)
     # the yearly templates came along: next year's Kemerovo campaign is one command
     run([dqflow, "instantiate", "kemerovo.yaml", "--start", "11.09.2023", "--id", "kemerovo-2023", "--out", "kemerovo-2023.yaml"],
         cwd=empty, env=env)
     run([dqflow, "validate", "kemerovo-2023.yaml"], cwd=empty, env=env)
+    run([dqflow, "simulate", "tomsk-2021.yaml", "--maildir", "out/", "--keep-db", "sim.db"], cwd=empty, env=env)
+    # The справка's HTML template is package data of dqflow.results: the installed copy renders it.
+    run([dqflow, "--db", "sim.db", "report", "--out", "spravka.html", "--now", "2022-01-21"], cwd=empty, env=env)
+    assert "АНАЛИТИЧЕСКАЯ СПРАВКА" in (empty / "spravka.html").read_text(encoding="utf-8")
 
     # The migrations are package data too: a new database is made at the head, a release's is upgraded.
     from dqflow import schema

@@ -123,7 +123,7 @@ class Portal:
         def check() -> str | None:
             with store.dry_run(self.db) as session:
                 known = (any(i.id == subject_id for i in self.campaign.institutions) if role == "institution"
-                         else any(e.id == subject_id for i in self.campaign.institutions for e in i.experts))
+                         else any(e.id == subject_id for e, _ in self.campaign.every_expert()))
                 return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
 
         return subject_id, token, check()
@@ -308,7 +308,7 @@ class Portal:
             current = await run_in_threadpool(read)
         except DqflowError as exc:
             return self.render("refused.html", 404, why="unknown", message=_said(exc))
-        people = {e.id: e.name for i in self.campaign.institutions for e in i.experts}
+        people = {e.id: e.name for e, _ in self.campaign.every_expert()}
         names = {i.id: i.name for i in self.campaign.institutions}
         return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
                            check=check, ok=OK_RU.get(request.query_params.get("ok", "")))

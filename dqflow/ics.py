@@ -1,0 +1,111 @@
+"""iCalendar (RFC 5545, the `icalendar` package): a campaign's stages and events as calendar entries.
+
+A task is an event from its opening to the person's *effective* deadline (an extension moves it), so
+calendar programs show the window as a bar that ends at the deadline; a webinar is an event at its
+time (an hour long; all day when given by its date alone) with its link. Times are in the campaign's
+zone, whose VTIMEZONE is included. UIDs are stable per campaign, stage and person, and the SEQUENCE
+grows with each extension, so importing a newer calendar (or an email's invitation) updates the events
+instead of doubling them. Pure: whose entries a calendar holds is `results.calendars`' question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import icalendar
+
+from dqflow import spec
+from dqflow.calendar import UTC, show
+
+EVENT_LENGTH = timedelta(hours=1)  # a webinar is given by its start alone
+PRODID = "-//dqflow//МКДО//RU"
+
+
+@dataclass(frozen=True)
+class Who:
+    """Whose calendar: a ДОУ, an expert, or the coordinator (id None). An expert's review of one ДОУ
+    is `Who("expert", "EXPERT/INSTITUTION")`."""
+
+    role: str  # institution | expert | coordinator
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    uid: str
+    summary: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    description: str
+    url: str | None = None
+    sequence: int = 0
+    busy: bool = False  # a webinar takes the time; a task's window does not
+
+
+def _uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
+    person = who.role if who.id is None else f"{who.role}-{who.id}"
+    return f"{campaign.id}/{stage.id}/{person}@dqflow".replace(" ", "_")
+
+
+def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: datetime, due: datetime, summary: str,
+          extensions: int) -> Entry:
+    tz = campaign.tz
+    lines = [f"Этап «{stage.title}» ({stage.id}).",
+             f"Открыт с {show(opens, tz)}, срок {show(due, tz)} ({tz.key})" + (" — срок продлён." if extensions else ".")]
+    if stage.result:
+        lines.append(f"Результат: {stage.result}.")
+    lines.append(f"Кампания: {campaign.title}. Координатор: {campaign.coordinator.name}, {campaign.coordinator.email}.")
+    return Entry(_uid(campaign, stage, who), f"Срок {show(due, tz)[:10]}: {summary}", opens, max(due, opens), False,
+                 "\n".join(lines), stage.url, extensions)
+
+
+def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
+    """A webinar or another event: at its time, an hour long (all day when given by its date)."""
+    tz = campaign.tz
+    lines = [f"{'Дата' if stage.all_day else 'Начало'}: {show(stage.opens_at, tz)[:10] if stage.all_day else show(stage.opens_at, tz)} ({tz.key})."]
+    if stage.url:
+        lines.append(f"Ссылка: {stage.url}")
+    if stage.result:
+        lines.append(f"Результат: {stage.result}.")
+    lines.append(f"Кампания: {campaign.title}. Координатор: {campaign.coordinator.name}, {campaign.coordinator.email}.")
+    # an event is the same for everyone invited: one UID, so a person who is both ДОУ and expert sees it once
+    return Entry(_uid(campaign, stage, Who("event")), stage.title, stage.opens_at, stage.opens_at + EVENT_LENGTH,
+                 stage.all_day, "\n".join(lines), stage.url, busy=not stage.all_day)
+
+
+def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: str) -> bytes:
+    """The VCALENDAR (with the campaign zone's VTIMEZONE) as bytes, CRLF lines as RFC 5545 wants."""
+    tz = campaign.tz
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", tz.key)
+    for entry in found:
+        event = icalendar.Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("summary", entry.summary)
+        if entry.all_day:
+            day: date = entry.start.astimezone(tz).date()
+            event.add("dtstart", day)
+            event.add("dtend", day + timedelta(days=1))
+        else:
+            event.add("dtstart", entry.start.astimezone(tz))
+            event.add("dtend", entry.end.astimezone(tz))
+        event.add("description", entry.description)
+        if entry.url:
+            event.add("url", entry.url)
+            event.add("location", entry.url)
+        event.add("sequence", entry.sequence)
+        event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
+        cal.add_component(event)
+    if found:
+        first = min(e.start for e in found).astimezone(tz).date()
+        last = max(e.end for e in found).astimezone(tz).date()
+        cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
+    return cal.to_ical()

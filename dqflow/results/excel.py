@@ -1,0 +1,151 @@
+"""The справка as an Excel workbook (openpyxl): one sheet per view, typed cells, frozen headers, widths.
+
+Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
+the header), shares are numbers formatted as percentages, counts are numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from dqflow.results import words
+from dqflow.results.figures import Results
+
+DATETIME = "DD.MM.YYYY HH:MM"
+PERCENT = "0%"
+MAX_WIDTH = 60
+
+
+def render(results: Results) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    zone = results.campaign.tz.key
+    _sheet(book, "Этапы", *_stages(results, zone))
+    _sheet(book, "ДОУ", *_institutions(results))
+    _sheet(book, "Сдача материалов", *_handed_in(results, zone))
+    if results.review_stages:
+        _sheet(book, "Экспертизы", *_reviews(results, zone))
+        _sheet(book, "Эксперты", *_experts(results))
+    if results.area_ids and results.campaign.levels:
+        _sheet(book, "Уровни по областям", *_distribution(results))
+        _sheet(book, "Согласованность", *_agreement(results))
+    book.properties.title = words.title(results)
+    book.properties.creator = "dqflow"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _local(results: Results, instant: datetime | None) -> datetime | None:
+    """Excel cells carry no zone: the campaign's wall-clock time, to the minute as everywhere else."""
+    return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _sheet(book: Workbook, name: str, header: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
+    sheet = book.create_sheet(name)
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        sheet.append(row)
+    for column, number_format in (formats or {}).items():
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for n, values in enumerate(zip(header, *rows) if rows else [(h,) for h in header], 1):
+        widest = max(_width(v) for v in values)
+        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, widest + 2))
+
+
+def _width(value) -> int:
+    if isinstance(value, datetime):
+        return 16
+    return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
+
+
+def _stages(results: Results, zone: str):
+    header = ["Этап", "Название", "Вид", "Состояние", f"Открытие ({zone})", f"Срок ({zone})", "Ожидалось ДОУ", "Сдали",
+              "В срок", "С опозданием", "Пропустили", "Освобождены", "Охват", "Доля в срок"]
+    rows = []
+    for f in results.stages:
+        counts = [f.expected, f.handed_in, f.on_time, f.counts.get("late", 0), f.counts.get("missed", 0),
+                  f.counts.get("excused", 0), f.coverage, f.on_time_rate] if f.stage.per_institution else [None] * 8
+        rows.append([f.stage.id, f.stage.title, words.KIND_RU[f.stage.kind], words.STATE_RU[f.state],
+                     _local(results, f.stage.opens_at), _local(results, f.stage.due_at), *counts])
+    return header, rows, {5: DATETIME, 6: DATETIME, 13: PERCENT, 14: PERCENT}
+
+
+def _institutions(results: Results):
+    stages = results.per_institution_stages
+    areas = results.area_ids
+    header = ["ДОУ", "Название", "Адрес", *[s.id for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
+    rows = [[i.institution.id, i.institution.name, i.institution.email, *[words.STATUS_RU[i.stages[s.id].status] for s in stages],
+             *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
+            for i in results.institutions]
+    return header, rows
+
+
+def _level(level: str | None):
+    """A level id that is a number is stored as one (so it can be averaged); others as text."""
+    if level is None:
+        return None
+    return int(level) if level.isdigit() else level
+
+
+def _handed_in(results: Results, zone: str):
+    header = ["ДОУ", "Название", "Этап", "Статус", f"Срок ({zone})", "Срок продлён", f"Сдано ({zone})", "Ссылки",
+              "Продления и причины"]
+    rows = []
+    for i in results.institutions:
+        for o in i.stages.values():
+            extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
+            rows.append([i.institution.id, i.institution.name, o.stage_id, words.STATUS_RU[o.status], _local(results, o.due_at),
+                         "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions])
+    return header, rows, {5: DATETIME, 7: DATETIME}
+
+
+def _reviews(results: Results, zone: str):
+    areas = results.area_ids
+    header = ["ДОУ", "Название", "Этап", "Эксперт", "Отчитался", f"Когда ({zone})", "В срок",
+              *[results.area_title(a) for a in areas], "Рекомендации"]
+    rows = []
+    for i in results.institutions:
+        for panel in i.reviews.values():
+            given = {r.expert_id: r for r in panel.reviews}
+            for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
+                r = given.get(expert)
+                rows.append([i.institution.id, i.institution.name, panel.stage_id, expert, "да" if r else "нет",
+                             _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                             *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None])
+    return header, rows, {6: DATETIME}
+
+
+def _experts(results: Results):
+    header = ["Эксперт", "Имя", "Своё ДОУ", "Назначено ДОУ", "В срок", "С опозданием", "Не отчитались", "Доля в срок"]
+    rows = [[e.expert.id, e.expert.name, e.institution_id, e.assigned, e.on_time, e.late, e.missing, e.punctuality]
+            for e in results.experts]
+    return header, rows, {8: PERCENT}
+
+
+def _distribution(results: Results):
+    levels = results.campaign.levels
+    distribution = results.distribution()
+    header = ["Область", *[lv.title for lv in levels], "ДОУ с оценкой"]
+    rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels], sum(distribution[a].values())]
+            for a in results.area_ids]
+    return header, rows
+
+
+def _agreement(results: Results):
+    header = ["Область", "Оценки совпали", "Сравнений", "Доля совпадений"]
+    rows = [[results.area_title(a), agreed, compared, agreed / compared if compared else None]
+            for a, (agreed, compared) in results.agreement().items()]
+    return header, rows, {4: PERCENT}

@@ -1,0 +1,54 @@
+"""The справка as one HTML page: Russian, print-ready on A4, charts as inline SVG, no script.
+
+The template is package data beside this module (`dqflow/results/templates/`): it belongs to the
+справка, not to the email templates of `notifications/`, which a campaign may replace.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from dqflow.machine import Status
+from dqflow.results import svg, words
+from dqflow.results.figures import Results
+
+STATUS_COLORS = {  # colour-blind safe, and distinct in greyscale print
+    Status.DONE.value: "#1b7837", Status.LATE.value: "#a6dba0", Status.MISSED.value: "#b2182b",
+    Status.EXCUSED.value: "#bababa", Status.OPEN.value: "#4393c3", Status.UPCOMING.value: "#e0e0e0",
+}
+LEVEL_COLORS = ["#d7301f", "#fc8d59", "#91bfdb", "#4575b4", "#313695", "#74add1"]
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("dqflow.results", "templates"), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(words=words)
+    return env
+
+
+def render(results: Results) -> str:
+    return _environment().get_template("spravka.html").render(
+        r=results, tz=results.campaign.tz.key, stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
+        distribution=results.distribution(), agreement=results.agreement(), low=results.at_or_below_base(),
+        weak=results.weak_areas(), coordinator=results.campaign.coordinator.name)
+
+
+def _stages_chart(results: Results):
+    order = [Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
+    rows = [(f.stage.id, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], words.STATUS_RU[s.value]) for s in order])
+            for f in results.stages if f.stage.per_institution]
+    if not rows:
+        return None
+    legend = [(words.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
+    return svg.stacked_bars(rows, legend, "ДОУ по статусам на каждом этапе")
+
+
+def _levels_chart(results: Results):
+    levels = results.campaign.levels
+    if not (results.area_ids and levels):
+        return None
+    colors = {lv.id: LEVEL_COLORS[n % len(LEVEL_COLORS)] for n, lv in enumerate(levels)}
+    distribution = results.distribution()
+    rows = [(results.area_title(a), [svg.Part(distribution[a].get(lv.id, 0), colors[lv.id], lv.title) for lv in levels])
+            for a in results.area_ids]
+    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], "ДОУ по уровням качества в каждой области")
