@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from dqflow.calendar import Duration, WorkCalendar, is_date_only, known_country, show, zone
-from dqflow import files, templates
+from dqflow import files, templates, terms as vocabulary
 from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
 from dqflow.yamlnodes import EMAIL, NodeReader, suggest
@@ -28,6 +28,7 @@ SCHEMA_VERSION = 1
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
+READERS = {"institutions": "the ДОУ", "experts": "the experts", "coordinator": "the coordinator"}
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
 
 # Bounds where the domain has them; each keeps one command's work (and the outbox) finite.
@@ -94,6 +95,20 @@ class Stage:
     all_day: bool = False  # an event given by its date alone
     exclude: tuple[tuple[str, str], ...] = ()  # declared conflicts: (institution id, expert id)
     max_load: int | None = None
+    short: str | None = None  # the name in subjects and tables, where two titles are alike or long
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Who reads this stage's title in their mail: `validate` keeps it distinct for them."""
+        if self.kind == "event":
+            return frozenset(self.audience)
+        if self.kind == "handout":
+            return frozenset({"experts", "coordinator"})
+        return frozenset({{"institution": "institutions", "expert": "experts"}.get(self.actor or "", "coordinator")})
 
     @property
     def per_institution(self) -> bool:
@@ -131,6 +146,7 @@ class Campaign:
     default_reminders: tuple[ReminderRule, ...] | None = None
     sending: Sending = field(default_factory=Sending)
     notifications: str | None = None
+    terms: vocabulary.Terms = field(default_factory=vocabulary.Terms)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -232,7 +248,7 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "terms"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -254,6 +270,7 @@ class _CampaignBuilder:
             "calendar": self.calendar,
             "sending": self._sending(f["sending"]) if "sending" in f else Sending(),
             "notifications": self._notifications(f["notifications"]) if "notifications" in f else None,
+            "terms": (vocabulary.read(r, f["terms"]) or vocabulary.DEFAULT) if "terms" in f else vocabulary.DEFAULT,
         }
         if self.tz is None or any(v is None for k, v in head.items() if k in ("id", "title", "coordinator")):
             return None
@@ -535,6 +552,7 @@ class _CampaignBuilder:
         self._check_references(stages, where)
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
+        self._check_distinct_titles(stages, where)
         self._check_exclusions(stages, institutions)
         self._check_experts_per_institution(stages, where, institutions)
         self._check_span(stages, where)
@@ -543,7 +561,7 @@ class _CampaignBuilder:
     def _stage(self, node: yaml.Node) -> Stage | None:
         r = self.r
         f = r.mapping(node, "stage", ["id", "title", "kind"], [
-            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list",
+            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short",
             "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load",
         ])
         if f is None:
@@ -558,7 +576,7 @@ class _CampaignBuilder:
             "assignment": {"opens", "due", "grace", "experts_per_institution", "distinct_from", "exclude", "max_load", "reminders"},
             "handout": {"opens", "due", "grace", "list", "reminders"},
         }.get(kind or "", set())
-        common = {"id", "title", "kind", "url", "responsible", "result", "after"}
+        common = {"id", "title", "kind", "url", "responsible", "result", "after", "short"}
         if kind:
             for key in sorted(set(f) - common - allowed):
                 key_node = next(k for k, v in node.value if k.value == key)
@@ -597,6 +615,7 @@ class _CampaignBuilder:
             experts_per_institution=(per or 2) if kind == "assignment" else None,
             distinct_from=r.slug(f["distinct_from"], f"{what}: distinct_from") if "distinct_from" in f else None,
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
+            short=r.one_line(f["short"], f"{what}: short") if "short" in f else None,
         )
 
     def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None):
@@ -725,6 +744,19 @@ class _CampaignBuilder:
                 self.r.warn(node, f"stage '{stage.id}': {key} {day.strftime('%d.%m.%Y')} is {self.calendar.why_off(day)}, "
                                   f"not a working day of the campaign calendar")
 
+    def _check_distinct_titles(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+        """Two stages that one reader sees under one name read as one: warn at the later one."""
+        shown: dict[str, list[Stage]] = {}
+        for stage in stages:
+            for other in shown.get(stage.label, []):
+                readers = stage.audiences & other.audiences
+                if readers:
+                    key = "short" if stage.short else "title"
+                    node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
+                    self.r.warn(node, f"stage '{stage.id}' shows the same title «{stage.label}» as stage '{other.id}' to "
+                                      f"{' and '.join(READERS[r] for r in sorted(readers))}; give one of them a distinct 'short:' for subjects and tables")
+                    break
+            shown.setdefault(stage.label, []).append(stage)
 
     def _check_handouts(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A handout mails the experts the links submitted so far: warn when a ДОУ task that the
@@ -791,6 +823,7 @@ def from_json(text: str) -> Campaign:
         levels=tuple(Titled(**lv) for lv in data["levels"]),
         default_reminders=rules(data["default_reminders"]),
         sending=Sending(**data["sending"]),
+        terms=vocabulary.Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
     )
 
 
