@@ -96,6 +96,7 @@ class Stage:
     exclude: tuple[tuple[str, str], ...] = ()  # declared conflicts: (institution id, expert id)
     max_load: int | None = None
     short: str | None = None  # the name in subjects and tables, where two titles are alike or long
+    submit_to: str | None = None  # "operator": the ДОУ hand their forms to campaign.operator, whom the mail names
 
     @property
     def label(self) -> str:
@@ -220,6 +221,7 @@ class _CampaignBuilder:
         self.tz: ZoneInfo | None = None
         self.calendar = WorkCalendar()
         self._exclude_nodes: dict[tuple[str, str], yaml.Node] = {}
+        self._submit_to: list[yaml.Node] = []  # stages that name the operator: the campaign must have one
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
@@ -236,6 +238,8 @@ class _CampaignBuilder:
         levels = self._titled_list(top.get("levels"), "level")
         defaults = self._defaults(top.get("defaults"))
         stages = self._stages(top["stages"], institutions) if "stages" in top else ()
+        for node in self._submit_to if head is not None and head.get("operator") is None else ():
+            r.error(node, "submit_to: operator needs campaign.operator (name and email) to name in the mail; add it")
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
@@ -561,7 +565,7 @@ class _CampaignBuilder:
     def _stage(self, node: yaml.Node) -> Stage | None:
         r = self.r
         f = r.mapping(node, "stage", ["id", "title", "kind"], [
-            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short",
+            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short", "submit_to",
             "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load",
         ])
         if f is None:
@@ -571,7 +575,7 @@ class _CampaignBuilder:
         what = f"stage '{ident}'" if ident else "stage"
         title = r.one_line(f.get("title"), f"{what}: title")
         allowed = {
-            "task": {"actor", "opens", "due", "grace", "list", "reminders"},
+            "task": {"actor", "opens", "due", "grace", "list", "reminders", "submit_to"},
             "event": {"at", "audience", "reminders"},
             "assignment": {"opens", "due", "grace", "experts_per_institution", "distinct_from", "exclude", "max_load", "reminders"},
             "handout": {"opens", "due", "grace", "list", "reminders"},
@@ -589,6 +593,11 @@ class _CampaignBuilder:
         elif kind in ("assignment", "handout"):
             actor = "coordinator"
         times = self._stage_times(f, node, what, kind)
+        submit_to = r.choice(f["submit_to"], f"{what}: submit_to", ("operator",)) if "submit_to" in f else None
+        if submit_to and actor != "institution":
+            r.error(f["submit_to"], f"{what}: submit_to belongs to a task of the ДОУ (actor: institution)")
+        elif submit_to:
+            self._submit_to.append(f["submit_to"])
         list_stage = r.slug(f["list"], f"{what}: list") if "list" in f else None
         if kind == "task" and actor == "expert" and "list" not in f:
             r.error(node, f"{what}: an expert task needs 'list: <assignment stage id>' naming the expert list it follows")
@@ -615,7 +624,7 @@ class _CampaignBuilder:
             experts_per_institution=(per or 2) if kind == "assignment" else None,
             distinct_from=r.slug(f["distinct_from"], f"{what}: distinct_from") if "distinct_from" in f else None,
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
-            short=r.one_line(f["short"], f"{what}: short") if "short" in f else None,
+            short=r.one_line(f["short"], f"{what}: short") if "short" in f else None, submit_to=submit_to,
         )
 
     def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None):

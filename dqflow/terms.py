@@ -36,8 +36,9 @@ class Terms:
         return "которой" if self.gender == "f" else "которого"
 
     def forms(self) -> dict[str, str]:
-        """What templates see as `item.terms`: every form, and `which`."""
-        return {**{case: getattr(self, case) for case in CASES}, "which": self.which}
+        """What templates see as `item.terms`: every form, `which` and the past-tense ending `past`."""
+        return {**{case: getattr(self, case) for case in CASES}, "which": self.which,
+                "past": {"m": "", "f": "а", "n": "о"}[self.gender]}  # сдал / сдала / сдало
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
