@@ -257,9 +257,9 @@ def test_handout_gives_each_expert_one_email_with_their_institutions_and_links(m
             if inst not in insts:
                 assert not any(link in text for link in inst_links), f"{expert} sees links of ДОУ {inst}"
         if any(i not in links for i in insts):
-            assert "ссылки на материалы пока не поступили" in text
+            assert "Материалы пока не поступили." in text
         assert "05.12.2021 23:59" in text  # the review deadline
-        assert mails[0]["Subject"].startswith("Экспертиза: ДОУ для проверки (2)")
+        assert mails[0]["Subject"].startswith("Экспертиза «Первичная экспертиза»: ДОУ для оценки — 2, срок до 05.12.2021 23:59")
 
     copies = [m for m in inbox.to(COORDINATOR) if "Копия" in str(m["Subject"]) or "Копия" in body(m)]
     assert len(copies) == 1
