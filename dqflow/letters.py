@@ -62,6 +62,7 @@ class Writer:
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
+        self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -125,6 +126,9 @@ class Writer:
             item.update(self._handout(session, stage, row))
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
+        elif row.kind == "submitted":
+            self.links(session)
+            item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
 
     # -- what the campaign holds, read once ---------------------------------------------
@@ -138,11 +142,16 @@ class Writer:
         """What each ДОУ submitted so far, in order, each link once: the experts review these."""
         if self._links is None:
             found: dict[str, list[str]] = defaultdict(list)
-            for inst, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.links)
-                                           .where(SubmissionRow.campaign_id == self.campaign.id)
-                                           .order_by(SubmissionRow.at, SubmissionRow.id)).all():
-                found[inst] += [link for link in json.loads(text) if link not in found[inst]]
-            self._links = dict(found)
+            per_stage: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for inst, stage_id, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
+                                                     .where(SubmissionRow.campaign_id == self.campaign.id)
+                                                     .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+                for link in json.loads(text):
+                    if link not in found[inst]:
+                        found[inst].append(link)
+                    if link not in per_stage[(inst, stage_id)]:
+                        per_stage[(inst, stage_id)].append(link)
+            self._links, self._stage_links = dict(found), dict(per_stage)
         return self._links
 
     def _handout(self, session: Session, stage: spec.Stage, row) -> dict:
@@ -199,8 +208,9 @@ class Writer:
 
 
 def _merged(letters: list[tuple]) -> list[tuple]:
-    """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them;
-    a handout already lists the ДОУ of its review, so the review's "opened" notice beside it is left out."""
+    """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them, as
+    do the operator's notices of one stage; a handout already lists the ДОУ of its review, so the review's
+    "opened" notice beside it is left out. Each ДОУ is listed once."""
     kept: list[tuple] = []
     first: dict[tuple, dict] = {}
     handed_out = {letter.item["review_id"] for _, letter in letters if letter.kind == "handout"}
@@ -208,12 +218,14 @@ def _merged(letters: list[tuple]) -> list[tuple]:
         item = letter.item
         if letter.kind == "opened" and item["role"] == "expert" and item["stage_id"] in handed_out:
             continue
-        group = (letter.kind, item["stage_id"], item["deadline"]) if item["role"] == "expert" and item["reviewed"] else None
+        listed = "reviewed" if item["role"] == "expert" and item["reviewed"] else "submissions" if letter.kind == "submitted" else None
+        group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
         if group in first:
-            first[group]["reviewed"].append(item["reviewed"][0])
+            if item[listed][0] not in first[group][listed]:
+                first[group][listed].append(item[listed][0])
             continue
         if group is not None:
-            item = first[group] = {**item, "reviewed": list(item["reviewed"])}
+            item = first[group] = {**item, listed: list(item[listed])}
             letter = Letter(letter.kind, item)
         kept.append((key, letter))
     return kept

@@ -257,13 +257,14 @@ def rule_ru(rule: str) -> str:
     """A reminder rule as people say it: 'before:2wd' → 'за 2 раб. дн.'."""
     name, _, arg = rule.partition(":")
     words = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм",
-             "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка"}
+             "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка",
+             "submitted": "сдано оператору"}
     if name == "before":
         return f"за {_duration_ru(arg)}"
     if name == "overdue":
         offset, _, n = arg.partition("#")
         return f"просрочка {n or 1} (каждые {_duration_ru(offset)})"
-    return words.get(name, rule)
+    return words.get(name.partition("#")[0], rule)  # submitted#<time>: one notice per submission
 
 
 def _duration_ru(text: str) -> str:

@@ -16,7 +16,8 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyn
 
 from dqflow.sandbox import BoundedEnvironment, render, render_parts
 
-KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations")
+KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations",
+         "submitted")
 LAYOUT = "message"
 
 
@@ -77,6 +78,7 @@ SAMPLE_ITEM = {
     "review_id": "review1", "review_title": "Первичная внутренняя экспертиза", "review_short": "Первичная экспертиза",
     "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],
     "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"]}],
+    "submissions": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2/form"]}],
     "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
 }
 
