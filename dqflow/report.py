@@ -78,13 +78,14 @@ def status_text(view: CampaignView) -> str:
         lock = show(s.stage.locks_at, tz) if s.stage.locks_at != s.stage.due_at else ""
         counts = ", ".join(f"{STATUS_RU[k]} {n}" for k, n in s.counts.items() if n)
         rows.append([s.stage.id, KIND_RU[s.stage.kind], STATE_RU[s.state], when, lock, counts])
-    lines += _table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", "ДОУ по статусам"], rows)
+    terms = c.terms  # ДОУ, ДОО…: the campaign's own word
+    lines += _table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", f"{terms.nom_pl} по статусам"], rows)
     per = [s.stage.id for s in view.stages if s.stage.per_institution]
     if view.institutions and per:
-        lines += ["", "ДОУ по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
+        lines += ["", f"{terms.nom_pl} по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
         rows = [[i.institution.id, i.institution.name, _state_ru(i.state)] + [SHORT[i.stages.get(p, "upcoming")] for p in per]
                 for i in view.institutions]
-        lines += _table(["ДОУ", "Название", "Сейчас"] + per, rows)
+        lines += _table([terms.nom, "Название", "Сейчас"] + per, rows)
     return "\n".join(lines)
 
 
@@ -127,7 +128,7 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     tz = view.campaign.tz
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
     lines = [
-        f"{inst.institution.name} (ДОУ {inst.institution.id}), {inst.institution.email}",
+        f"{inst.institution.name} ({view.campaign.terms.nom} {inst.institution.id}), {inst.institution.email}",
         f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}; сейчас: {_state_ru(inst.state)}",
         *_rewind_note(view),
         "",
@@ -465,11 +466,11 @@ def expert_list_text(current, campaign) -> str:
     if not any(current.assignments.values()):
         return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
     lines = [f"{current.stage.title} ({current.stage.id})", ""]
-    lines += _table(["ДОУ", "Название", "Эксперты"],
+    lines += _table([campaign.terms.nom, "Название", "Эксперты"],
                     [[inst, names[inst], ", ".join(f"{e} ({people[e]})" for e in es)] for inst, es in current.assignments.items()])
     lines += ["", "Нагрузка экспертов:", ""]
     by_expert = current.by_expert()
-    lines += _table(["Эксперт", "Имя", "ДОУ", "Всего"],
+    lines += _table(["Эксперт", "Имя", campaign.terms.nom_pl, "Всего"],
                     [[e, people[e], ", ".join(by_expert.get(e, [])), str(len(by_expert.get(e, [])))] for e in sorted(people)])
     if current.problems:
         lines += ["", "Правила, которые список не выполняет:"] + [f"- {p}" for p in current.problems]
