@@ -113,3 +113,17 @@ def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_
     line = line_of(text, "    submit_to: operator")
     assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: submit_to: operator needs campaign\.operator",
                      result.output, re.MULTILINE), result.output
+
+
+def test_status_lines_and_the_replay_use_the_campaign_word(workflow_copy, db_url):
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n")
+    dq = Cli(db_url)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    submitted = dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-22 10:00")
+    assert submitted.startswith("ДОО 2, этап fill-form: сдано 22.11.2021 10:00")
+    ticked = dq.ok("tick", "--now", "2021-12-01 10:00")
+    assert re.search(r"fill-form: открыт → пропущено — ДОО \d", ticked), ticked
+    assert "ДОО по статусам" in dq.ok("status", "--now", "2021-12-01 10:00")
+    replay = Cli(db_url)("simulate", str(workflow_copy)).output
+    assert re.search(r"ДОО \d+ сдал\(а\) «fill-form»", replay) and re.search(r"fill-form: \d+ ДОО открыт → ", replay)
+    assert not re.search(r"(?<![МА-Я])ДОУ \d", replay)
