@@ -803,8 +803,17 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 
 def to_json(campaign: Campaign) -> str:
-    """The campaign as JSON, stored with the loaded campaign so the file need not stay around."""
-    return json.dumps(_plain(campaign), ensure_ascii=False, sort_keys=True)
+    """The campaign as JSON, stored with the loaded campaign so the file need not stay around.
+    Keys added since the first release are left out while unused (`terms` at its default, a stage
+    without `short` or `submit_to`): a file that does not use them keeps its fingerprint."""
+    data = _plain(campaign)
+    if campaign.terms == vocabulary.DEFAULT:
+        del data["terms"]
+    for stage in data["stages"]:
+        for key in ("short", "submit_to"):
+            if stage[key] is None:
+                del stage[key]
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def from_json(text: str) -> Campaign:
