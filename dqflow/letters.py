@@ -78,8 +78,8 @@ class Writer:
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
         rendered = [self._render(letter) for _, letter in letters]
         message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
-                          sender=self.sender, sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now, msg_id=msg_id,
-                          layout=self.layout, rendered=rendered)
+                          sender=self.sender, sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email,
+                          when=self.now, msg_id=msg_id, layout=self.layout, rendered=rendered)
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
@@ -159,7 +159,8 @@ class Writer:
         review = review_stage(self.campaign, stage.list)
         tz = self.tz
         assignments = self.expert_list(session, stage.list)
-        content = {"review_id": (review or stage).id, "review_title": review.title if review else stage.title, "review_short": (review or stage).label,
+        content = {"review_id": (review or stage).id, "review_short": (review or stage).label,
+                   "review_title": review.title if review else stage.title,
                    "deadline": show(review.due_at if review else stage.due_at, tz),
                    "offset": utc_offset(review.due_at if review else stage.due_at, tz),
                    "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
@@ -218,7 +219,8 @@ def _merged(letters: list[tuple]) -> list[tuple]:
         item = letter.item
         if letter.kind == "opened" and item["role"] == "expert" and item["stage_id"] in handed_out:
             continue
-        listed = "reviewed" if item["role"] == "expert" and item["reviewed"] else "submissions" if letter.kind == "submitted" else None
+        listed = ("reviewed" if item["role"] == "expert" and item["reviewed"]
+                  else "submissions" if letter.kind == "submitted" else None)
         group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
         if group in first:
             if item[listed][0] not in first[group][listed]:
