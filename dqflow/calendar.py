@@ -263,6 +263,13 @@ def zone_label(tz: ZoneInfo, at: datetime) -> str:
     return f"{tz.key}, UTC{offset[:3]}:{offset[3:]}"
 
 
+def utc_offset(instant: datetime, tz: ZoneInfo) -> str:
+    """`UTC+7`, `UTC+5:30`, `UTC-3`: the zone's offset at that moment, as people write it."""
+    minutes = int(instant.astimezone(tz).utcoffset().total_seconds() // 60)
+    sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
 def iso(instant: datetime | None, tz: ZoneInfo) -> str | None:
     return None if instant is None else instant.astimezone(tz).isoformat()
 

@@ -185,6 +185,8 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
     session.add(row)
     session.add(SubmissionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, at=now,
                               links=json.dumps(list(links), ensure_ascii=False)))
+    if campaign.stage(stage_id).submit_to == "operator" and campaign.operator:
+        reminders.plan_submission_notice(session, campaign, campaign.stage(stage_id), institution_id, row.due_at, now)
     return row
 
 

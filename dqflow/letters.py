@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from dqflow import ics, spec
 from dqflow import links as portal_links
-from dqflow.calendar import UTC, show, show_date
+from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
 from dqflow.mail import Attachment, Letter, Outgoing, compose, message_id
 from dqflow.experts import stored
@@ -53,7 +53,9 @@ class Writer:
         self.day = now.astimezone(campaign.tz).strftime("%d.%m.%Y")
         self.folder = campaign.notifications or str(default_folder(campaign.locale))
         self.layout = {"campaign_title": campaign.title, "coordinator_name": campaign.coordinator.name,
-                       "coordinator_email": campaign.coordinator.email, "zone": campaign.timezone}
+                       "coordinator_email": campaign.coordinator.email}
+        self.terms = campaign.terms.forms()
+        self.operator = {"name": campaign.operator.name, "email": campaign.operator.email} if campaign.operator else None
         self.names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name)
                                        .where(InstitutionRow.campaign_id == campaign.id)).all())
         self.expert_names = {e.id: e.name for e, _ in campaign.every_expert()}
@@ -62,6 +64,7 @@ class Writer:
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
+        self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -75,13 +78,14 @@ class Writer:
         return [self.batch(session, members, progress, existing) for (_, existing), members in groups(rows).items()]
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
-        letters = sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
-                          for row in rows), key=lambda pair: pair[0])
+        letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
+                                  for row in rows), key=lambda pair: pair[0]))
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
         rendered = [self._render(letter) for _, letter in letters]
         message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
-                          sender=self.sender, reply_to=self.campaign.coordinator.email, when=self.now, msg_id=msg_id,
-                          layout=self.layout, rendered=rendered, attachments=self.invitation(rows, progress))
+                          sender=self.sender, sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email,
+                          when=self.now, msg_id=msg_id, layout=self.layout, rendered=rendered,
+                          attachments=self.invitation(rows, progress))
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
@@ -128,21 +132,33 @@ class Writer:
         stage = campaign.stage(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
+        links = self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else []
+        name = self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None
         item = {
             "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
-            "url": stage.url if stage else None, "institution_id": row.institution_id,
-            "institution_name": self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None,
+            "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
+            "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
             "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
+            "offset": utc_offset(due or self.now, tz),  # as people write it, at the moment it is about
             "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
-            "links": self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else [],
-            "day": self.day, "overdue": [], "missed": [], "dead": [], "link": self.personal_link(session, row),
+            "event_date": show_date(stage.opens_at, tz) if stage else "",
+            "event_time": None if not stage or stage.all_day else stage.opens_at.astimezone(tz).strftime("%H:%M"),
+            "links": links, "reviewed": [{"institution_name": name, "links": links}] if row.role == "expert" and name else [],
+            "submit_to": None, "terms": self.terms,
+            "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
+            "day": self.day, "overdue": [], "missed": [], "dead": [],
         }
+        if stage is not None and stage.submit_to == "operator":
+            item["submit_to"] = self.operator
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
         elif row.kind in ("handout", "handout_copy"):
             item.update(self._handout(session, stage, row))
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
+        elif row.kind == "submitted":
+            self.links(session)
+            item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
 
     def personal_link(self, session: Session, row) -> str | None:
@@ -170,11 +186,16 @@ class Writer:
         """What each ДОУ submitted so far, in order, each link once: the experts review these."""
         if self._links is None:
             found: dict[str, list[str]] = defaultdict(list)
-            for inst, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.links)
-                                           .where(SubmissionRow.campaign_id == self.campaign.id)
-                                           .order_by(SubmissionRow.at, SubmissionRow.id)).all():
-                found[inst] += [link for link in json.loads(text) if link not in found[inst]]
-            self._links = dict(found)
+            per_stage: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for inst, stage_id, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
+                                                     .where(SubmissionRow.campaign_id == self.campaign.id)
+                                                     .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+                for link in json.loads(text):
+                    if link not in found[inst]:
+                        found[inst].append(link)
+                    if link not in per_stage[(inst, stage_id)]:
+                        per_stage[(inst, stage_id)].append(link)
+            self._links, self._stage_links = dict(found), dict(per_stage)
         return self._links
 
     def _handout(self, session: Session, stage: spec.Stage, row) -> dict:
@@ -182,8 +203,10 @@ class Writer:
         review = review_stage(self.campaign, stage.list)
         tz = self.tz
         assignments = self.expert_list(session, stage.list)
-        content = {"review_title": review.title if review else stage.title,
+        content = {"review_id": (review or stage).id, "review_short": (review or stage).label,
+                   "review_title": review.title if review else stage.title,
                    "deadline": show(review.due_at if review else stage.due_at, tz),
+                   "offset": utc_offset(review.due_at if review else stage.due_at, tz),
                    "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
         if row.kind == "handout_copy":
             content["rows"] = [{"institution_name": self.names.get(i.id, i.id),
@@ -229,13 +252,38 @@ class Writer:
         return self._digest
 
 
+def _merged(letters: list[tuple]) -> list[tuple]:
+    """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them, as
+    do the operator's notices of one stage; a handout already lists the ДОУ of its review, so the review's
+    "opened" notice beside it is left out. Each ДОУ is listed once."""
+    kept: list[tuple] = []
+    first: dict[tuple, dict] = {}
+    handed_out = {letter.item["review_id"] for _, letter in letters if letter.kind == "handout"}
+    for key, letter in letters:
+        item = letter.item
+        if letter.kind == "opened" and item["role"] == "expert" and item["stage_id"] in handed_out:
+            continue
+        listed = ("reviewed" if item["role"] == "expert" and item["reviewed"]
+                  else "submissions" if letter.kind == "submitted" else None)
+        group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
+        if group in first:
+            if item[listed][0] not in first[group][listed]:
+                first[group][listed].append(item[listed][0])
+            continue
+        if group is not None:
+            item = first[group] = {**item, listed: list(item[listed])}
+            letter = Letter(letter.kind, item)
+        kept.append((key, letter))
+    return kept
+
+
 def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, str], now: datetime) -> dict:
     """Who is late now, who missed since the last digest, which mail went dead: for the coordinator."""
     tz = campaign.tz
     last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
                                                         OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
     since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
-    title = {s.id: s.title for s in campaign.stages}
+    title = {s.id: s.label for s in campaign.stages}  # a table: the short names
     open_late = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.OPEN.value,
                                                        ProgressRow.due_at < now).order_by(ProgressRow.due_at)).all()
     missed = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.MISSED.value,

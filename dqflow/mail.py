@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,9 +89,11 @@ def message_id(keys: list[str], sender: str) -> str:
 
 
 def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, reply_to: str, when: datetime,
-            msg_id: str, layout: dict, rendered: list[dict] | None = None, attachments: tuple[Attachment, ...] = ()) -> Outgoing:
+            msg_id: str, layout: dict, rendered: list[dict] | None = None, sender_name: str | None = None,
+            attachments: tuple[Attachment, ...] = ()) -> Outgoing:
     """One message for one recipient holding every letter, text and HTML alternatives.
-    `rendered` (the letters already rendered, in order) saves rendering them again. With
+    `rendered` (the letters already rendered, in order) saves rendering them again; `sender_name`
+    is shown in From (the coordinator's name), the address alone goes on the envelope. With
     `attachments` the alternatives are the first part of a multipart/mixed message."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
@@ -100,7 +102,7 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     subject = combined[0] if several else rendered[0]["subject"]
     boundary = "=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24]
     head = "".join(_header(name, value) for name, value in (
-        ("From", sender), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
+        ("From", _display(sender_name, sender)), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
         f"Date: {_date(when)}{NL}Message-ID: {_clean('Message-ID', msg_id)}{NL}"
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
@@ -108,6 +110,12 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n")))
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
                     attachments)
+
+
+@lru_cache(maxsize=64)
+def _display(name: str | None, address: str) -> str:
+    """`"КДО МАУ ИМЦ" <kdo@…>`, the name RFC 2047-encoded and the address left readable."""
+    return formataddr((_clean("From", name), address), charset="utf-8") if name else address
 
 
 def _clean(name: str, value: str) -> str:

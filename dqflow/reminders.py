@@ -207,6 +207,17 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     return insert_ignore(session, OutboxRow, new_rows)
 
 
+def plan_submission_notice(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str,
+                           deadline: datetime, now: datetime) -> int:
+    """A ДОУ handed its forms in for a stage addressed to the operator: the operator is told, with
+    the links, at the next send time (several in one send make one message)."""
+    clock = Clock(campaign)
+    send_at = clock.next_send_time(now)
+    occ = Occurrence(f"submitted#{now.timestamp():.0f}", "submitted", send_at, send_at + RECOMMENDATIONS_LIFETIME)
+    row = _row(campaign, campaign.operator.email, "operator", institution_id, stage.id, occ, deadline, clock, now)
+    return insert_ignore(session, OutboxRow, [row])
+
+
 def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> int:
     """Each reviewed ДОУ gets its addressed recommendations, once: at the lock, or when the coordinator says."""
     row = session.get(StageRow, (campaign.id, stage.id))
@@ -393,7 +404,8 @@ def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id:
                 AssignmentRow.expert_id == expert.id)).all()
             if not assigned:
                 gaps.append(("no-list", stage.id, stage.list, expert.id))
-    known = {campaign.coordinator.email.lower()} | {i.email.lower() for i in campaign.institutions} | {
+    operator = {campaign.operator.email.lower()} if campaign.operator else set()
+    known = {campaign.coordinator.email.lower()} | operator | {i.email.lower() for i in campaign.institutions} | {
         e.email.lower() for e, _ in campaign.every_expert()}
     if address not in known:
         gaps.append(("unknown-address", recipient, campaign.id))

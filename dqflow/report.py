@@ -20,6 +20,7 @@ from dqflow import skips
 from dqflow.machine import Status
 from dqflow.skips import Skip
 from dqflow.store import AuditRow
+from dqflow.terms import DEFAULT as DOU, Terms
 
 STATUS_RU = {
     "upcoming": "ожидается",
@@ -92,13 +93,14 @@ def status_text(view: CampaignView) -> str:
         lock = show(s.stage.locks_at, tz) if s.stage.locks_at != s.stage.due_at else ""
         counts = ", ".join(f"{STATUS_RU[k]} {n}" for k, n in s.counts.items() if n)
         rows.append([s.stage.id, KIND_RU[s.stage.kind], STATE_RU[s.state], when, lock, counts])
-    lines += _table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", "ДОУ по статусам"], rows)
+    terms = c.terms  # ДОУ, ДОО…: the campaign's own word
+    lines += _table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", f"{terms.nom_pl} по статусам"], rows)
     per = [s.stage.id for s in view.stages if s.stage.per_institution]
     if view.institutions and per:
-        lines += ["", "ДОУ по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
+        lines += ["", f"{terms.nom_pl} по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
         rows = [[i.institution.id, i.institution.name, _state_ru(i.state)] + [SHORT[i.stages.get(p, "upcoming")] for p in per]
                 for i in view.institutions]
-        lines += _table(["ДОУ", "Название", "Сейчас"] + per, rows)
+        lines += _table([terms.nom, "Название", "Сейчас"] + per, rows)
     return "\n".join(lines)
 
 
@@ -188,7 +190,7 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     panels = panels or {}
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
     lines = [
-        f"{inst.institution.name} (ДОУ {inst.institution.id}), {inst.institution.email}",
+        f"{inst.institution.name} ({view.campaign.terms.nom} {inst.institution.id}), {inst.institution.email}",
         f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}; сейчас: {_state_ru(inst.state)}",
         *_rewind_note(view),
         "",
@@ -286,7 +288,7 @@ def history_json(rows: list[AuditRow], tz: ZoneInfo) -> str:
     ], ensure_ascii=False, indent=2)
 
 
-def changes_text(changes: list[Change], tz: ZoneInfo) -> str:
+def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU) -> str:
     """Reconcile's changes, one line per stage and moment (a stage-wide change is one line)."""
     if not changes:
         return "Изменений нет."
@@ -300,15 +302,16 @@ def changes_text(changes: list[Change], tz: ZoneInfo) -> str:
             lines.append(f"{show(at, tz)}  {stage}: список экспертов составлен (dqflow experts show {stage})")
         elif ids:
             names = ", ".join(ids[:10]) + (f" и ещё {len(ids) - 10}" if len(ids) > 10 else "")
-            lines.append(f"{show(at, tz)}  {stage}: {STATUS_RU[source]} → {STATUS_RU[dest]} — ДОУ {names}")
+            lines.append(f"{show(at, tz)}  {stage}: {STATUS_RU[source]} → {STATUS_RU[dest]} — {terms.nom} {names}")
         else:
             lines.append(f"{show(at, tz)}  {stage}: {STATE_RU[source]} → {STATE_RU[dest]}")
     return "\n".join(lines)
 
 
-def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo) -> str:
+def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo,
+                   terms: Terms = DOU) -> str:
     verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
-    return f"ДОУ {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
+    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
 
 
 def markdown_table(header: list, rows: list[list]) -> list[str]:
@@ -372,13 +375,14 @@ def rule_ru(rule: str) -> str:
     """A reminder rule as people say it: 'before:2wd' → 'за 2 раб. дн.'."""
     name, _, arg = rule.partition(":")
     words = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм",
-             "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка"}
+             "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка",
+             "submitted": "сдано оператору"}
     if name == "before":
         return f"за {_duration_ru(arg)}"
     if name == "overdue":
         offset, _, n = arg.partition("#")
         return f"просрочка {n or 1} (каждые {_duration_ru(offset)})"
-    return words.get(name, rule)
+    return words.get(name.partition("#")[0], rule)  # submitted#<time>: one notice per submission
 
 
 def _duration_ru(text: str) -> str:
@@ -468,13 +472,14 @@ def simulation_text(replay) -> str:
     mails: dict[tuple, list[str]] = defaultdict(list)
     for m in replay.emails:
         mails[(m["at"], m["subject"])].append(m["to"])
-    entries = [(e["at"], 0, _event_line(e)) for e in replay.events] + [
+    word = replay.campaign.terms.nom
+    entries = [(e["at"], 0, _event_line(e, word)) for e in replay.events] + [
         (at, 1, f"письмо «{subject}» → {', '.join(to)}" if len(to) < 3 else f"письма ({len(to)}) «{subject}» → {', '.join(to)}")
         for (at, subject), to in mails.items()]
     entries.sort(key=lambda x: (x[0], x[1]))
     lines = [f"{replay.campaign.title} — моделирование, время {zone_label(tz, replay.campaign.stages[0].opens_at)}"]
     day = None
-    for at, _, text in _collapse(entries):
+    for at, _, text in _collapse(entries, word):
         local = at.astimezone(tz)
         if local.date() != day:
             day = local.date()
@@ -488,45 +493,46 @@ def simulation_text(replay) -> str:
     return "\n".join(lines)
 
 
-def _event_line(e: dict) -> str:
+def _event_line(e: dict, word: str) -> str:
     if e["type"] == "submit":
-        return f"ДОУ {e['institution']} сдал(а) «{e['stage']}»: {STATUS_RU.get(e['to'], e['to'])}"
+        return f"{word} {e['institution']} сдал(а) «{e['stage']}»: {STATUS_RU.get(e['to'], e['to'])}"
     if e["type"] == "review":
-        return f"эксперт {e['expert']} проверил(а) ДОУ {e['institution']} («{e['stage']}»): этап ДОУ {STATUS_RU.get(e['to'], e['to'])}"
+        return f"эксперт {e['expert']} проверил(а) {word} {e['institution']} («{e['stage']}»): этап {word} {STATUS_RU.get(e['to'], e['to'])}"
     if e["type"] == "draw":
         return f"{e['stage']}: список экспертов составлен"
     if e["type"] == "extend":
-        return f"ДОУ {e['institution']}: срок «{e['stage']}» продлён"
+        return f"{word} {e['institution']}: срок «{e['stage']}» продлён"
     if e["type"] == "refused":
-        return f"ДОУ {e['institution']}: отказ — {e['reason']}"
+        return f"{word} {e['institution']}: отказ — {e['reason']}"
     if e.get("institution"):
-        return f"{e['stage']}: ДОУ {e['institution']} {STATUS_RU[e['from']]} → {STATUS_RU[e['to']]}"
+        return f"{e['stage']}: {word} {e['institution']} {STATUS_RU[e['from']]} → {STATUS_RU[e['to']]}"
     return f"{e['stage']}: {STATE_RU[e['from']]} → {STATE_RU[e['to']]}"
 
 
-def _collapse(entries):
+def _collapse(entries, word: str):
     """Stage-wide moves of many ДОУ at one moment read as one line."""
     out, i = [], 0
     while i < len(entries):
         at, order, text = entries[i]
         j = i
-        while j + 1 < len(entries) and entries[j + 1][0] == at and _same_move(entries[j + 1][2], text):
+        while j + 1 < len(entries) and entries[j + 1][0] == at and _same_move(entries[j + 1][2], text, word):
             j += 1
         if j > i:
-            stage, _, rest = text.partition(": ДОУ ")
+            stage, _, rest = text.partition(f": {word} ")
             move = rest.split(" ", 1)[1]
-            out.append((at, order, f"{stage}: {j - i + 1} ДОУ {move}"))
+            out.append((at, order, f"{stage}: {j - i + 1} {word} {move}"))
         else:
             out.append((at, order, text))
         i = j + 1
     return out
 
 
-def _same_move(a: str, b: str) -> bool:
-    if ": ДОУ " not in a or ": ДОУ " not in b or "→" not in a:
+def _same_move(a: str, b: str, word: str) -> bool:
+    marker = f": {word} "
+    if marker not in a or marker not in b or "→" not in a:
         return False
-    sa, _, ra = a.partition(": ДОУ ")
-    sb, _, rb = b.partition(": ДОУ ")
+    sa, _, ra = a.partition(marker)
+    sb, _, rb = b.partition(marker)
     return sa == sb and ra.split(" ", 1)[1] == rb.split(" ", 1)[1]
 
 
@@ -579,11 +585,11 @@ def expert_list_text(current, campaign) -> str:
     if not any(current.assignments.values()):
         return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
     lines = [f"{current.stage.title} ({current.stage.id})", ""]
-    lines += _table(["ДОУ", "Название", "Эксперты"],
+    lines += _table([campaign.terms.nom, "Название", "Эксперты"],
                     [[inst, names[inst], ", ".join(f"{e} ({people[e]})" for e in es)] for inst, es in current.assignments.items()])
     lines += ["", "Нагрузка экспертов:", ""]
     by_expert = current.by_expert()
-    lines += _table(["Эксперт", "Имя", "ДОУ", "Всего"],
+    lines += _table(["Эксперт", "Имя", campaign.terms.nom_pl, "Всего"],
                     [[e, people[e], ", ".join(by_expert.get(e, [])), str(len(by_expert.get(e, [])))] for e in sorted(people)])
     if current.problems:
         lines += ["", "Правила, которые список не выполняет:"] + [f"- {p}" for p in current.problems]

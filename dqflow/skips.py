@@ -22,7 +22,7 @@ from dqflow.machine import Status
 from dqflow.store import ExpertRow, ProgressRow, ReviewRow
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
-NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations")
+NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
 PROGRESS = (ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status, ProgressRow.due_at, ProgressRow.locks_at,
             ProgressRow.extended)

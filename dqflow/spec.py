@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from dqflow.calendar import Duration, WorkCalendar, Written, known_country, show, zone
-from dqflow import dating, files, templates
+from dqflow import dating, files, templates, terms as vocabulary
 from dqflow import table as table_files
 from dqflow import text as texts
 from dqflow.errors import Problem, SpecError
@@ -29,6 +29,7 @@ SCHEMA_VERSION = 1
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
 AUDIENCES = ("institutions", "experts", "coordinator")
+READERS = {"institutions": "the ДОУ", "experts": "the experts", "coordinator": "the coordinator"}
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
 EXPERT_COLUMNS = ("id", "name", "email", "institution")
 
@@ -97,6 +98,21 @@ class Stage:
     all_day: bool = False  # an event given by its date alone
     exclude: tuple[tuple[str, str], ...] = ()  # declared conflicts: (institution id, expert id)
     max_load: int | None = None
+    short: str | None = None  # the name in subjects and tables, where two titles are alike or long
+    submit_to: str | None = None  # "operator": the ДОУ hand their forms to campaign.operator, whom the mail names
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Who reads this stage's title in their mail: `validate` keeps it distinct for them."""
+        if self.kind == "event":
+            return frozenset(self.audience)
+        if self.kind == "handout":
+            return frozenset({"experts", "coordinator"})
+        return frozenset({{"institution": "institutions", "expert": "experts"}.get(self.actor or "", "coordinator")})
 
     @property
     def per_institution(self) -> bool:
@@ -141,6 +157,7 @@ class Campaign:
     notifications: str | None = None
     portal: Portal | None = None
     experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
+    terms: vocabulary.Terms = field(default_factory=vocabulary.Terms)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -237,6 +254,7 @@ class _CampaignBuilder:
         self._start_given = False
         self._dates: dict[int, Written] = {}  # id() of a stage's opens/due/at node → its resolved date
         self.relative: list[tuple[yaml.Node, dating.Relative]] = []  # relative dates as written, for `instantiate`
+        self._submit_to: list[yaml.Node] = []  # stages that name the operator: the campaign must have one
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
@@ -255,6 +273,8 @@ class _CampaignBuilder:
         levels = self._titled_list(top.get("levels"), "level")
         defaults = self._defaults(top.get("defaults"))
         stages = self._stages(top["stages"], institutions, experts) if "stages" in top else ()
+        for node in self._submit_to if head is not None and head.get("operator") is None else ():
+            r.error(node, "submit_to: operator needs campaign.operator (name and email) to name in the mail; add it")
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
@@ -267,7 +287,7 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start", "terms"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -296,6 +316,7 @@ class _CampaignBuilder:
             "sending": self._sending(f["sending"]) if "sending" in f else Sending(),
             "notifications": self._notifications(f["notifications"]) if "notifications" in f else None,
             "portal": self._portal(f["portal"]) if "portal" in f else None,
+            "terms": (vocabulary.read(r, f["terms"]) or vocabulary.DEFAULT) if "terms" in f else vocabulary.DEFAULT,
         }
         if self.tz is None or any(v is None for k, v in head.items() if k in ("id", "title", "coordinator")):
             return None
@@ -690,6 +711,7 @@ class _CampaignBuilder:
         self._check_working_days(stages, where)
         self._check_handouts(stages, where)
         homes = [(e, i.id) for i in institutions for e in i.experts] + [(e, e.institution) for e in experts]
+        self._check_distinct_titles(stages, where)
         self._check_exclusions(stages, institutions, homes)
         self._check_experts_per_institution(stages, where, institutions, homes)
         self._check_span(stages, where)
@@ -698,7 +720,7 @@ class _CampaignBuilder:
     def _stage(self, node: yaml.Node) -> Stage | None:
         r = self.r
         f = r.mapping(node, "stage", ["id", "title", "kind"], [
-            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list",
+            "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short", "submit_to",
             "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load",
         ])
         if f is None:
@@ -708,12 +730,12 @@ class _CampaignBuilder:
         what = f"stage '{ident}'" if ident else "stage"
         title = r.one_line(f.get("title"), f"{what}: title")
         allowed = {
-            "task": {"actor", "opens", "due", "grace", "list", "reminders"},
+            "task": {"actor", "opens", "due", "grace", "list", "reminders", "submit_to"},
             "event": {"at", "audience", "reminders"},
             "assignment": {"opens", "due", "grace", "experts_per_institution", "distinct_from", "exclude", "max_load", "reminders"},
             "handout": {"opens", "due", "grace", "list", "reminders"},
         }.get(kind or "", set())
-        common = {"id", "title", "kind", "url", "responsible", "result", "after"}
+        common = {"id", "title", "kind", "url", "responsible", "result", "after", "short"}
         if kind:
             for key in sorted(set(f) - common - allowed):
                 key_node = next(k for k, v in node.value if k.value == key)
@@ -726,6 +748,11 @@ class _CampaignBuilder:
         elif kind in ("assignment", "handout"):
             actor = "coordinator"
         times = self._stage_times(f, node, what, kind)
+        submit_to = r.choice(f["submit_to"], f"{what}: submit_to", ("operator",)) if "submit_to" in f else None
+        if submit_to and actor != "institution":
+            r.error(f["submit_to"], f"{what}: submit_to belongs to a task of the ДОУ (actor: institution)")
+        elif submit_to:
+            self._submit_to.append(f["submit_to"])
         list_stage = r.slug(f["list"], f"{what}: list") if "list" in f else None
         if kind == "task" and actor == "expert" and "list" not in f:
             r.error(node, f"{what}: an expert task needs 'list: <assignment stage id>' naming the expert list it follows")
@@ -752,6 +779,7 @@ class _CampaignBuilder:
             experts_per_institution=(per or 2) if kind == "assignment" else None,
             distinct_from=r.slug(f["distinct_from"], f"{what}: distinct_from") if "distinct_from" in f else None,
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
+            short=r.one_line(f["short"], f"{what}: short") if "short" in f else None, submit_to=submit_to,
         )
 
     def _declared_stages(self, nodes: list[yaml.Node]) -> dict[str, str | None]:
@@ -945,6 +973,19 @@ class _CampaignBuilder:
                 self.r.warn(node, f"stage '{stage.id}': {key} {day.strftime('%d.%m.%Y')} is {self.calendar.why_off(day)}, "
                                   f"not a working day of the campaign calendar")
 
+    def _check_distinct_titles(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
+        """Two stages that one reader sees under one name read as one: warn at the later one."""
+        shown: dict[str, list[Stage]] = {}
+        for stage in stages:
+            for other in shown.get(stage.label, []):
+                readers = stage.audiences & other.audiences
+                if readers:
+                    key = "short" if stage.short else "title"
+                    node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
+                    self.r.warn(node, f"stage '{stage.id}' shows the same title «{stage.label}» as stage '{other.id}' to "
+                                      f"{' and '.join(READERS[r] for r in sorted(readers))}; give one of them a distinct 'short:' for subjects and tables")
+                    break
+            shown.setdefault(stage.label, []).append(stage)
 
     def _check_handouts(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A handout mails the experts the links submitted so far: warn when a ДОУ task that the
@@ -982,10 +1023,9 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 
 def to_json(campaign: Campaign) -> str:
-    """The campaign as JSON, stored with the loaded campaign so the file need not stay around."""
+    """The campaign as JSON, stored with the loaded campaign so the file need not stay around.
+    Keys added since the first release are left out while unused (`_LATER_FIELDS`)."""
     data = _plain(campaign)
-    if data["portal"] is None:  # absent, as before the portal: a loaded campaign's digest stays the same
-        del data["portal"]
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
@@ -1016,12 +1056,16 @@ def from_json(text: str) -> Campaign:
         default_reminders=rules(data["default_reminders"]),
         sending=Sending(**data["sending"]),
         portal=Portal(**data["portal"]) if data.get("portal") else None,
+        terms=vocabulary.Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
     )
 
 
-# Fields added after campaigns were first stored: left out of the JSON while empty, so a campaign
-# that does not use them keeps its digest (and loading the same file again stays a no-op).
-_LATER_FIELDS = {("Campaign", "experts"), ("Expert", "institution")}
+# Fields added after campaigns were first stored, with their unused value: left out of the JSON while
+# unused, so a campaign that does not use them keeps its digest (and loading the same file again stays
+# a no-op); `from_json` gives them that value back.
+_LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, ("Campaign", "portal"): None,
+                 ("Campaign", "terms"): vocabulary.DEFAULT, ("Stage", "short"): None, ("Stage", "submit_to"): None}
+_UNSET = object()
 
 
 def _plain(value: Any) -> Any:
@@ -1033,7 +1077,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "__dataclass_fields__"):
         return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__
-                if not ((type(value).__name__, name) in _LATER_FIELDS and getattr(value, name) in ((), None))}
+                if _LATER_FIELDS.get((type(value).__name__, name), _UNSET) != getattr(value, name)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -16,7 +16,8 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyn
 
 from dqflow.sandbox import BoundedEnvironment, render, render_parts
 
-KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations")
+KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations",
+         "submitted")
 LAYOUT = "message"
 
 
@@ -61,17 +62,23 @@ def render_item(folder: str, kind: str, item: dict) -> dict[str, str]:
 
 SAMPLE_ITEM = {
     "kind": "before_due", "role": "institution", "stage_id": "fill-form", "stage_title": "Заполнение формы мониторинга",
+    "stage_short": "Заполнение формы", "result": "Сбор и оформление ссылок на материалы мониторинга",
     "url": "https://example.org/form", "institution_id": "2", "institution_name": "МАДОУ № 2",
-    "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "extended": False, "event_at": "19.11.2021 14:00",
-    "links": ["https://example.org/dou2"], "day": "01.12.2021", "link": "https://portal.example.org/dou/2/1.sample",
+    "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "offset": "UTC+7", "extended": False,
+    "event_at": "19.11.2021 14:00", "event_date": "19.11.2021", "event_time": "14:00",
+    "links": ["https://example.org/dou2"], "reviewed": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2"]}],
+    "submit_to": {"name": "Муниципальный оператор", "email": "operator@example.org"},
+    "terms": {"nom": "ДОУ", "gen": "ДОУ", "dat": "ДОУ", "nom_pl": "ДОУ", "gen_pl": "ДОУ", "which": "которого", "past": "о"},
+    "link": "https://portal.example.org/dou/2/1.sample", "day": "01.12.2021",
     "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59",
                  "experts": []}],
     "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Экспертиза", "lock": "30.11.2021 23:59",
                 "experts": ["Эксперт ДОУ № 5"]}],
     "dead": [{"recipient": "dou5@example.org", "error": "550 mailbox unavailable"}],
-    "review_title": "Первичная внутренняя экспертиза",
+    "review_id": "review1", "review_title": "Первичная внутренняя экспертиза", "review_short": "Первичная экспертиза",
     "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],
     "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"]}],
+    "submissions": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2/form"]}],
     "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
 }
 
@@ -80,7 +87,7 @@ def sample_context(kind: str) -> dict:
     """The names every template may use: what the mailer really passes, with sample values."""
     if kind == LAYOUT:
         return {"campaign_title": "Мониторинг", "coordinator_name": "КДО", "coordinator_email": "kdo@example.org",
-                "zone": "Asia/Tomsk", "items": [{"text": "…", "html": "…", "subject": "…"}]}
+                "items": [{"text": "…", "html": "…", "subject": "…"}]}
     return {"item": SAMPLE_ITEM}
 
 

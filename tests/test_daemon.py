@@ -70,8 +70,8 @@ def test_daemon_sends_once_across_wakeups_and_restarts(tomsk, smtp_server):  # n
     assert runner.wakes == 3
     assert smtp_server.recipients() == DOU  # woke three times, sent each message once
     # the notice, with the invitation to the 14:00 kick-off webinar (planned for the day before, still true)
-    assert all("открыт этап «Заполнение утвержденной формы мониторинга»" in m.message.get_body(("plain",)).get_content()
-               and m.message["Subject"].startswith("Приглашение: Вебинар") for m in smtp_server.messages)
+    assert all("Открыт этап «Заполнение утвержденной формы мониторинга»" in m.message.get_body(("plain",)).get_content()
+               and m.message["Subject"].startswith("Приглашение: Установочный вебинар") for m in smtp_server.messages)
     assert runner.next_at == OPENS + timedelta(seconds=30) + timedelta(minutes=5)  # nothing before 14:00: --max-sleep
     drive(tomsk.db_url, smtp_server, [OPENS + timedelta(minutes=5)])  # a restart
     assert len(smtp_server.messages) == 11
@@ -180,7 +180,7 @@ def test_run_delivers_exactly_once_across_restarts(tmp_path, db_url):
             code, log = stop(first)
         assert code == 0, log
         assert sorted(m.to for m in server.messages) == ["dou1@example.org", "dou2@example.org"]
-        assert all(m.message["Subject"] == "Открыт этап «Заполнение формы»" for m in server.messages)
+        assert all(m.message["Subject"].startswith("Открыт этап «Заполнение формы»: срок до ") for m in server.messages)
         assert secret not in log
         second = start(db_url, env)
         try:

@@ -254,7 +254,7 @@ def test_a_campaign_loaded_late_still_tells_every_dou_the_stage_is_open(db_url, 
     assert out.startswith("sent 11,")
     assert smtp_server.recipients() == DOU
     for m in smtp_server.messages:
-        assert f"открыт этап «{FILL_FORM}»" in plain(m.message) and "30.11.2021 23:59" in plain(m.message)
+        assert f"Открыт этап «{FILL_FORM}»" in plain(m.message) and "30.11.2021 23:59" in plain(m.message)
     assert "sent 0," in dq.ok("send", "--now", "2021-11-22 10:30")  # and only once
 
 

@@ -257,9 +257,9 @@ def test_handout_gives_each_expert_one_email_with_their_institutions_and_links(m
             if inst not in insts:
                 assert not any(link in text for link in inst_links), f"{expert} sees links of ДОУ {inst}"
         if any(i not in links for i in insts):
-            assert "ссылки на материалы пока не поступили" in text
+            assert "Материалы пока не поступили." in text
         assert "05.12.2021 23:59" in text  # the review deadline
-        assert mails[0]["Subject"].startswith("Экспертиза: ДОУ для проверки (2)")
+        assert mails[0]["Subject"].startswith("Экспертиза «Первичная экспертиза»: ДОУ для оценки — 2, срок до 05.12.2021 23:59")
 
     copies = [m for m in inbox.to(COORDINATOR) if "Копия" in str(m["Subject"]) or "Копия" in body(m)]
     assert len(copies) == 1
@@ -477,7 +477,7 @@ def test_experts_of_no_institution_are_stored_drawn_and_mailed(mixed: Cli, inbox
     mixed.ok("send", "--now", "2021-11-30 09:00")  # the handout of list1
     for expert in ("m1", "m2", "m3"):
         mails = inbox.to(f"{expert}@imc.example.org")
-        assert len(mails) == 1 and mails[0]["Subject"].startswith("Экспертиза: ДОУ для проверки"), expert
+        assert len(mails) == 1 and mails[0]["Subject"].startswith("Экспертиза «Первичная экспертиза»: ДОУ для оценки"), expert
         listed = re.findall(r"^\d+\. (.+)$", body(mails[0]), flags=re.M)
         assert sorted(listed) == sorted(NAMES[i] for i, es in assigned.items() if expert in es)
     mixed.ok("send", "--now", "2021-12-06 09:00")  # the expert webinar invites every expert

@@ -61,15 +61,17 @@ def mailer(db_url, smtp_server):  # noqa: F811
 
 
 def test_message_is_utf8_mime_with_encoded_cyrillic_subject():
-    message = make([letter(stage_title="Заполнение формы мониторинга", institution_name="МАДОУ № 2")])
+    message = make([letter(stage_title="Заполнение формы мониторинга", institution_name="МАДОУ № 2")], sender_name="КДО МАУ ИМЦ")
     raw = message.as_bytes()
     headers = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
     headers.decode("ascii")  # every header is 7-bit on the wire: Cyrillic goes RFC 2047-encoded
     assert b"=?utf-8?" in headers.lower()
     parsed = parse(raw)
-    assert parsed["Subject"] == "Открыт этап «Заполнение формы мониторинга»"
+    assert parsed["Subject"] == "Открыт этап «Заполнение формы»: срок до 30.11.2021 23:59"
     assert parsed["To"] == "dou2@example.org"
-    assert parsed["From"] == "monitoring@imc.example.org"
+    assert parsed["From"].addresses[0].display_name == "КДО МАУ ИМЦ"  # the coordinator's name, RFC 2047-encoded
+    assert parsed["From"].addresses[0].addr_spec == "monitoring@imc.example.org"
+    assert message.sender == "monitoring@imc.example.org"  # the envelope carries the address alone
     assert parsed["Reply-To"] == "kdo@imc.example.org"
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert parsed.get_content_type() == "multipart/alternative"
@@ -77,17 +79,20 @@ def test_message_is_utf8_mime_with_encoded_cyrillic_subject():
     html = parsed.get_body(("html",))
     assert text is not None and html is not None
     assert text.get_content_charset() == "utf-8" and html.get_content_charset() == "utf-8"
-    assert "МАДОУ № 2" in text.get_content() and "Здравствуйте!" in text.get_content()
+    assert "МАДОУ № 2" in text.get_content() and "Уважаемые коллеги!" in text.get_content()
     assert "<b>МАДОУ № 2</b>" in html.get_content() and "<html" in html.get_content()
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
 
 
 def test_several_letters_make_one_message_with_combined_subject():
-    message = make([letter("opened"), letter("before_due", stage_title="Вторичная экспертиза")])
+    message = make([letter("opened"), letter("before_due", stage_title="Вторичная экспертиза", stage_short="Вторичная")])
     parsed = parse(message.as_bytes())
-    assert parsed["Subject"].endswith("(и ещё 1)")
+    # the subject says what each item is, not "(и ещё 1)"
+    assert parsed["Subject"] == ("Открыт этап «Заполнение формы»: срок до 30.11.2021 23:59; "
+                                 "Напоминание: «Вторичная» — срок до 30.11.2021 23:59")
     body = parsed.get_body(("plain",)).get_content()
     assert "Заполнение формы мониторинга" in body and "Вторичная экспертиза" in body
+    assert "Сообщений в письме: 2." in body
 
 
 def test_message_id_is_deterministic():
@@ -105,7 +110,7 @@ def test_message_id_is_deterministic():
 @pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r"])
 def test_header_with_line_break_is_refused(field, breaker):
     evil = f"x{breaker}Bcc: victim@evil.example"
-    kwargs = {"recipient": f"dou2@example.org{evil}"} if field == "recipient" else {"letters": [letter(stage_title=evil)]}
+    kwargs = {"recipient": f"dou2@example.org{evil}"} if field == "recipient" else {"letters": [letter(stage_short=evil)]}
     with pytest.raises(HeaderInjection):
         make(**kwargs)
 
@@ -145,9 +150,10 @@ def test_send_delivers_each_due_reminder_over_few_connections(mailer, smtp_serve
     assert len(smtp_server.sessions) <= 2 < len(smtp_server.messages)  # the pool reuses its connections
     first = smtp_server.to("dou2@example.org")[0].message
     # the kick-off webinar's invitation (planned for 18.11) is still true before 14:00: it goes along
-    assert first["Subject"].startswith("Приглашение: Вебинар") and first["Subject"].endswith("(и ещё 1)")
+    assert first["Subject"] == ("Приглашение: Установочный вебинар — 19.11.2021 в 14:00; "
+                                "Открыт этап «Первичное заполнение формы»: срок до 30.11.2021 23:59")
     text = first.get_body(("plain",)).get_content()
-    assert f"МАДОУ № 2: открыт этап «{FILL_FORM_TITLE}»" in text
+    assert f"Кому: МАДОУ № 2, ответственному за мониторинг\r\n\r\nОткрыт этап «{FILL_FORM_TITLE}»" in text
     row = rows_for(mailer, "dou2@example.org")[0]
     assert row["state"] == "sent" and row["message_id"] == first["Message-ID"]
     assert row["sent_at"].startswith("2021-11-19T09:00")
@@ -200,7 +206,7 @@ def test_permanent_rejection_is_dead_and_reported_in_coordinator_digest(mailer, 
     assert len(digests) == 1
     body = digests[0].message.get_body(("plain",)).get_content()
     assert victim in body and "550" in body
-    assert "1 писем не доставлено" in digests[0].message["Subject"]
+    assert "не доставлено писем 1" in digests[0].message["Subject"]
     # reported once: a later send does not repeat the digest
     mailer.ok("send", "--now", "2021-11-22 09:00")
     assert len(smtp_server.to("kdo@imc.example.org")) == 1

@@ -370,10 +370,14 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     assert not resent  # nothing the release had sent goes out again
     ok("outbox", "--state", "sent")
 
-    assert "nothing changed" in ok("load", str(TOMSK), "--now", "2021-12-08 11:00")
     # the справка and a calendar read the upgraded database (its reviews, extensions and history)
     assert ok("report", "--format", "md", "--now", "2021-12-08 11:00").strip()
     assert "BEGIN:VCALENDAR" in ok("calendar", "--institution", "4", "--out", "-", "--now", "2021-12-08 11:00")
+    # the release's own file: the bundled one without the keys added since (short names, submit_to)
+    released = tmp_path / "tomsk-release.yaml"
+    released.write_text("".join(line for line in TOMSK.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.lstrip().startswith(("short:", "submit_to:"))), encoding="utf-8")
+    assert "nothing changed" in ok("load", str(released), "--now", "2021-12-08 11:00")
     assert ok("migrate", "--check").endswith(f"revision {schema.HEAD}, current\n")
     ok("migrate")
     # Commands that do not open the database, for completeness of the walk.

@@ -11,6 +11,7 @@ import base64
 import csv
 import io
 import json
+import re
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, time
@@ -385,7 +386,8 @@ def test_emails_announcing_a_stage_or_a_webinar_attach_the_matching_event(tmp_pa
         message = message_from_bytes(raw, policy=policy.default)
         attached = list(message.iter_attachments())
         subject = str(message["Subject"])
-        announces = subject.startswith(("Приглашение", "Открыт этап"))
+        # a webinar's invitation, a stage opened for a ДОУ, a review stage opened for an expert (not the handout)
+        announces = subject.startswith(("Приглашение", "Открыт этап")) or re.match(r"Экспертиза «[^»]+»: срок до", subject)
         if not announces:
             assert not attached and message.get_content_type() == "multipart/alternative", subject
             continue

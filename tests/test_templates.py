@@ -20,7 +20,7 @@ FOLDER = str(default_folder("ru"))
 HOSTILE = "<script>alert(1)</script>"
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 LAYOUT_CONTEXT = {"campaign_title": "Мониторинг <b>2021</b>", "coordinator_name": "КДО МАУ ИМЦ",
-                  "coordinator_email": "kdo@imc.example.org", "zone": "Asia/Tomsk"}
+                  "coordinator_email": "kdo@imc.example.org"}
 
 
 def hostile_item(kind: str) -> dict:
@@ -127,11 +127,11 @@ def test_intact_custom_folder_validates(custom, tmp_path):
 def test_custom_folder_templates_are_the_ones_sent(custom, db_url):
     campaign, folder = custom
     path = folder / "opened.txt"
-    path.write_text(path.read_text(encoding="utf-8").replace("Открыт этап", "СВОЙ ШАБЛОН: этап"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("{% else %}Открыт этап", "{% else %}СВОЙ ШАБЛОН: этап"), encoding="utf-8")
     dq = Cli(db_url)
     dq.ok("load", str(campaign), "--now", "2021-11-10 09:00")
     out = dq.ok("remind", "--dry-run", "--now", "2021-11-19 15:00")  # after the webinar: the notice alone
-    assert "СВОЙ ШАБЛОН: этап «Заполнение утвержденной формы мониторинга»" in out
+    assert "СВОЙ ШАБЛОН: этап «Первичное заполнение формы»" in out
 
 
 def test_missing_template_fails_validate(custom, tmp_path):
@@ -174,7 +174,7 @@ def test_undefined_variable_fails_validate_with_its_line(custom, tmp_path):
 def test_undefined_variable_in_layout_fails_validate(custom, tmp_path):
     campaign, folder = custom
     path = folder / f"{LAYOUT}.txt"
-    path.write_text(path.read_text(encoding="utf-8").replace("{{ zone }}", "{{ time_zone_name }}"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("{{ coordinator_email }}", "{{ time_zone_name }}"), encoding="utf-8")
     line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "time_zone_name" in text)
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1

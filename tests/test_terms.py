@@ -1,0 +1,138 @@
+"""The campaign file's vocabulary (`campaign.terms`), a stage's `short:` name and `submit_to: operator`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dqflow import spec
+from dqflow.terms import Terms, guess_gender
+from tests.conftest import TOMSK, Cli
+
+
+def edit(path: Path, old: str, new: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[:text.index(needle)].count("\n") + 1
+
+
+def validate(path: Path, tmp_path: Path):
+    return Cli(f"sqlite:///{tmp_path / 'v.db'}")("validate", str(path))
+
+
+def test_the_default_is_dou_and_survives_the_stored_json():
+    campaign = spec.load(TOMSK)
+    assert campaign.terms == Terms() and campaign.terms.forms()["which"] == "которого"
+    assert spec.from_json(spec.to_json(campaign)) == campaign
+    stored = spec.to_json(campaign)
+    assert '"terms"' not in stored  # unused, left out: a file without it keeps the fingerprint of the release
+    assert '"submit_to": "operator"' in stored and stored.count('"short"') == len(campaign.stages)
+    released = spec.from_json(re.sub(r', "(short|submit_to)": "[^"]*"', "", stored))  # stored before these keys existed
+    assert released.terms == Terms() and released.stage("refill").short is None
+
+
+def test_terms_in_use_are_stored(workflow_copy):
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n")
+    campaign = spec.load(workflow_copy)
+    assert spec.from_json(spec.to_json(campaign)).terms == campaign.terms != Terms()
+    assert campaign.digest() != spec.load(TOMSK).digest()
+
+
+def test_an_abbreviation_serves_every_form(workflow_copy):
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n")
+    terms = spec.load(workflow_copy).terms
+    assert {terms.nom, terms.gen, terms.dat, terms.nom_pl, terms.gen_pl} == {"ДОО"}
+    assert terms.which == "которой"  # дошкольная образовательная организация
+
+
+def test_a_declinable_name_takes_its_forms_and_its_gender(workflow_copy):
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms:\n    institution: {nom: детский сад, gen: детского сада, "
+                                          "dat: детскому саду, nom_pl: детские сады, gen_pl: детских садов}\n")
+    terms = spec.load(workflow_copy).terms
+    assert (terms.gen, terms.gen_pl, terms.gender) == ("детского сада", "детских садов", "m")
+    assert terms.forms()["past"] == ""  # «сдал»
+
+
+@pytest.mark.parametrize("word, gender", [("ДОУ", "n"), ("ДОО", "f"), ("детский сад", "m"), ("школа", "f"), ("учреждение", "n")])
+def test_gender_is_guessed_as_a_reader_would(word, gender):
+    assert guess_gender(word) == gender
+
+
+@pytest.mark.parametrize("value, message", [
+    ("{institution: детский сад}", r"campaign\.terms\.institution 'детский сад' declines; give its forms: \{nom: …"),
+    ("{institution: {nom: детский сад}}", r"campaign\.terms\.institution lacks required key 'dat'"),
+    ("{institution: {nom: а, gen: б, dat: в, nom_pl: г, gen_pl: д, gender: x}}", r"campaign\.terms\.institution\.gender"),
+    ("{institutions: ДОО}", r"unknown key 'institutions' in campaign\.terms"),
+    ("ДОО", r"campaign\.terms must be a mapping"),
+])
+def test_bad_terms_are_located_errors(workflow_copy, tmp_path, value, message):
+    text = edit(workflow_copy, "  locale: ru\n", f"  locale: ru\n  terms: {value}\n")
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 1
+    line = line_of(text, "  terms:")
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*{message}", result.output, re.MULTILINE), result.output
+
+
+def test_the_same_title_to_the_same_readers_is_a_warning_at_the_later_stage(workflow_copy, tmp_path):
+    text = edit(workflow_copy, "    short: Итоговая корректировка формы\n", "")
+    text = edit(workflow_copy, "    short: Повторное заполнение формы\n", "")
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 0, result.output
+    line = line_of(text, "    title: Заполнение формы мониторинга\n    opens: 2021-12-15")
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: warning: stage 'final-fix' shows the same title "
+                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ; give one of them a distinct 'short:'",
+                     result.output, re.MULTILINE), result.output
+    assert result.output.count("shows the same title") == 1
+
+
+def test_tomsk_stages_show_distinct_names(tmp_path):
+    result = validate(TOMSK, tmp_path)
+    assert result.exit_code == 0 and "shows the same title" not in result.output
+    campaign = spec.load(TOMSK)
+    labels = [s.label for s in campaign.stages]
+    assert len(set(labels)) == len(labels) == len(campaign.stages)
+    assert campaign.stage("refill").title == campaign.stage("final-fix").title == "Заполнение формы мониторинга"  # the order's
+
+
+def test_a_short_name_for_another_audience_is_no_warning(workflow_copy, tmp_path):
+    edit(workflow_copy, "    short: Первичная экспертиза\n", "    short: Повторное заполнение формы\n")  # experts read review1
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 0 and "shows the same title" not in result.output, result.output
+
+
+def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_path):
+    text = edit(workflow_copy, "    short: Аналитическая справка\n", "    short: Аналитическая справка\n    submit_to: operator\n")
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 1
+    line = line_of(text, "    short: Аналитическая справка\n    submit_to: operator") + 1
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'analysis': submit_to belongs to a task "
+                     r"of the ДОУ \(actor: institution\)", result.output, re.MULTILINE), result.output
+    edit(workflow_copy, "    short: Аналитическая справка\n    submit_to: operator\n", "    short: Аналитическая справка\n")
+    text = edit(workflow_copy, "  operator:\n    name: Муниципальный оператор мониторинга\n    email: operator@imc.example.org\n", "")
+    result = validate(workflow_copy, tmp_path)
+    assert result.exit_code == 1
+    line = line_of(text, "    submit_to: operator")
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: submit_to: operator needs campaign\.operator",
+                     result.output, re.MULTILINE), result.output
+
+
+def test_status_lines_and_the_replay_use_the_campaign_word(workflow_copy, db_url):
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n")
+    dq = Cli(db_url)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    submitted = dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-22 10:00")
+    assert submitted.startswith("ДОО 2, этап fill-form: сдано 22.11.2021 10:00")
+    ticked = dq.ok("tick", "--now", "2021-12-01 10:00")
+    assert re.search(r"fill-form: открыт → пропущено — ДОО \d", ticked), ticked
+    assert "ДОО по статусам" in dq.ok("status", "--now", "2021-12-01 10:00")
+    replay = Cli(db_url)("simulate", str(workflow_copy)).output
+    assert re.search(r"ДОО \d+ сдал\(а\) «fill-form»", replay) and re.search(r"fill-form: \d+ ДОО открыт → ", replay)
+    assert not re.search(r"(?<![МА-Я])ДОУ \d", replay)
