@@ -23,7 +23,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, SubmissionRow,
-    audit_many, campaign_row, lock_campaign, recorded_at,
+    audit_many, campaign_digest, lock_campaign, recorded_at,
 )
 
 
@@ -39,9 +39,25 @@ class Change:
     institution_id: str | None = None
 
 
+_PARSED: dict[tuple[str, str], spec.Campaign] = {}  # (campaign id, digest) → definition, newest last
+_PARSED_KEPT = 4
+
+
 def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
-    """The loaded campaign's definition (the validated file, as stored at load time)."""
-    return spec.from_json(campaign_row(session, campaign_id).definition)
+    """The loaded campaign's definition (the validated file, as stored at load time).
+
+    Parsed once per process and content: a command or a daemon tick reads only the digest, not
+    the stored JSON of a whole national roster. The definition is immutable (frozen dataclasses),
+    so sharing it is safe; whatever rewrites a stored definition must store its new digest too."""
+    key = campaign_digest(session, campaign_id)
+    found = _PARSED.pop(key, None)
+    if found is None:
+        text = session.exec(select(CampaignRow.definition).where(CampaignRow.id == key[0])).one()
+        found = spec.from_json(text)
+        while len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = found
+    return found
 
 
 # -- load --------------------------------------------------------------------------
@@ -49,7 +65,8 @@ def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
 
 def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     """Store a validated campaign: 'loaded', or 'unchanged' when the same content is there."""
-    digest = campaign.digest()
+    text = spec.to_json(campaign)  # computed once: the digest is taken of the very text stored
+    digest = spec.digest_of(text)
     existing = session.get(CampaignRow, campaign.id)
     if existing is not None:
         if existing.digest == digest:
@@ -59,7 +76,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
             "changing a loaded campaign is not supported yet: give the new file another campaign.id or use another --db"
         )
     session.add(CampaignRow(id=campaign.id, title=campaign.title, timezone=campaign.timezone, digest=digest,
-                            definition=spec.to_json(campaign), loaded_at=now))
+                            definition=text, loaded_at=now))
     session.flush()
     session.execute(insert(StageRow.__table__), [
         {"campaign_id": campaign.id, "id": s.id, "position": n, "kind": s.kind, "actor": s.actor,

@@ -77,6 +77,12 @@ def stored(session: Session, campaign_id: str, stage_id: str) -> dict[str, list[
     return found
 
 
+def drawn(session: Session, campaign_id: str, stage_id: str) -> bool:
+    """Whether the list holds anyone: one probe of the primary key, not the list itself."""
+    return session.exec(select(AssignmentRow.expert_id).where(
+        AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id).limit(1)).first() is not None
+
+
 def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime, seed: int | None = None,
          replace: bool = False) -> ExpertList:
     """Draw and store a list. A stored list is kept unless `replace`; a locked one never changes."""
@@ -95,7 +101,7 @@ def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage,
     """Reconcile's part: a list stage that is open (or was missed while down) draws itself once.
 
     Returns the moment the list counts as drawn, or None when nothing was drawn."""
-    if now < stage.opens_at or stored(session, campaign.id, stage.id):
+    if now < stage.opens_at or drawn(session, campaign.id, stage.id):
         return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
     at = max(stage.opens_at, min(now, stage.locks_at))

@@ -12,16 +12,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from dqflow import spec
 from dqflow.calendar import Duration
 from dqflow.errors import NotFound
 from dqflow.machine import Status
-from dqflow.experts import stored
+from dqflow.experts import drawn, stored
 from dqflow.skips import NOTICE_KINDS, Skip, reason
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore
+from dqflow.store import (
+    UNPLANNED, AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore,
+)
 
 TASK_DEFAULTS = (
     spec.ReminderRule("at", anchor="opens"),
@@ -190,9 +192,11 @@ def review_stage(campaign: spec.Campaign, list_id: str) -> spec.Stage | None:
 def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
     """At a handout each expert gets one email with their ДОУ; the coordinator a copy of the whole list."""
     row = session.get(StageRow, (campaign.id, stage.id))
+    if row.reminders_planned:
+        return 0  # planned already: the list is not read again
     assignments = stored(session, campaign.id, stage.list)
-    if row.reminders_planned or not assignments:
-        return 0  # planned already, or the list is not drawn yet
+    if not assignments:
+        return 0  # the list is not drawn yet
     review = review_stage(campaign, stage.list)
     deadline = review.due_at if review else stage.due_at
     send_at = clock.next_send_time(stage.opens_at)
@@ -226,11 +230,13 @@ def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.
 
 def _plan_progress(session, campaign, stage, clock, now) -> int:
     """Plan each ДОУ's reminders against its own deadline; re-plan those whose deadline moved."""
+    if stage.actor == "expert" and not drawn(session, campaign.id, stage.list):
+        return 0  # nobody to remind before the list: its rows wait unread (planned once it is drawn)
     rules = rules_for(campaign, stage)
     unplanned = (
         ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
         col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
-        (col(ProgressRow.planned_due).is_(None)) | (ProgressRow.planned_due != ProgressRow.due_at),
+        text(f"({UNPLANNED})"),  # spelled as the partial index is: the read touches only the unplanned rows
     )
     rows = session.exec(select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at,
                                ProgressRow.locks_at, ProgressRow.planned_due).where(*unplanned)).all()
@@ -342,20 +348,24 @@ def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadl
 
 def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int:
     """A coordinator digest at the next send time when someone is late or mail went dead."""
-    overdue = session.exec(select(ProgressRow.institution_id).where(
-        ProgressRow.campaign_id == campaign.id,
-        ((ProgressRow.status == Status.OPEN.value) & (ProgressRow.due_at < now))
-        | ((ProgressRow.status == Status.MISSED.value) & (ProgressRow.locks_at > now - timedelta(days=1)))
-    ).limit(1)).first()
+    overdue = any(_anyone(session, campaign, stage, *late) for stage in campaign.stages if stage.per_institution
+                  for late in ((Status.OPEN, ProgressRow.due_at < now), (Status.MISSED, ProgressRow.locks_at > now - timedelta(days=1))))
     dead = session.exec(select(OutboxRow.id).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                    col(OutboxRow.reported).is_(False)).limit(1)).first()
-    if overdue is None and dead is None:
+    if not overdue and dead is None:
         return 0
     clock = Clock(campaign)
     send_at = clock.next_send_time(now)
     day = clock.day_of(send_at)
     occ = Occurrence(f"digest:{day.isoformat()}", "digest", send_at, clock.window_end(send_at))
     return insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, None, occ, None, clock, now)])
+
+
+def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition) -> bool:
+    """One indexed probe: is any ДОУ of the stage in `status` and meeting `condition`?"""
+    return session.exec(select(ProgressRow.institution_id).where(
+        ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id, ProgressRow.status == status.value,
+        condition).limit(1)).first() is not None
 
 
 # -- reading the ledger ----------------------------------------------------------------

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert
+from sqlalchemy import DateTime, Index, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -109,11 +109,24 @@ class ReviewRow(SQLModel, table=True):
     recommendations: str = ""
 
 
+UNPLANNED = "planned_due IS NULL OR planned_due != due_at"  # the partial index's condition, as queries spell it
+
+
 class ProgressRow(SQLModel, table=True):
     """One ДОУ in one per-ДОУ stage: its status and its own effective times."""
 
     __tablename__ = "progress"
-    __table_args__ = (Index("ix_progress_stage_status", "campaign_id", "stage_id", "status"),)
+    # Each index answers one "is anything due?" probe of an idle reconcile (see `engine`, `reminders`,
+    # `due.next_moment`) by a range read, whatever the roster's size.
+    __table_args__ = (
+        Index("ix_progress_opens", "campaign_id", "stage_id", "status", "opens_at"),  # rows to open
+        Index("ix_progress_locks", "campaign_id", "stage_id", "status", "locks_at"),  # rows to lock, missed lately
+        Index("ix_progress_due", "campaign_id", "stage_id", "status", "due_at"),  # rows overdue (the digest)
+        Index("ix_progress_extended", "campaign_id", "extended", "locks_at"),  # the next extended lock
+        # Rows whose reminders are not planned for their deadline: few once planned, the planner reads only them.
+        Index("ix_progress_unplanned", "campaign_id", "stage_id", "status",
+              sqlite_where=text(UNPLANNED), postgresql_where=text(UNPLANNED)),
+    )
     campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
     institution_id: str = Field(primary_key=True)
     stage_id: str = Field(primary_key=True)
@@ -354,18 +367,22 @@ def campaign_ids(session: Session) -> list[str]:
 
 def campaign_row(session: Session, campaign_id: str | None) -> CampaignRow:
     """The campaign named, or the only one loaded."""
+    return session.get(CampaignRow, campaign_digest(session, campaign_id)[0])
+
+
+def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str]:
+    """(id, digest) of the campaign named, or of the only one loaded: one narrow read, the stored
+    definition (megabytes for a national roster) stays on disk."""
+    query = select(CampaignRow.id, CampaignRow.digest)
+    found = session.exec(query.where(CampaignRow.id == campaign_id) if campaign_id is not None else query.limit(2)).all()
+    if len(found) == 1:
+        return found[0][0], found[0][1]
     ids = campaign_ids(session)
+    if campaign_id is None and not ids:
+        raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
     if campaign_id is None:
-        if len(ids) == 1:
-            campaign_id = ids[0]
-        elif not ids:
-            raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
-        else:
-            raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
-    row = session.get(CampaignRow, campaign_id)
-    if row is None:
-        raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
-    return row
+        raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
+    raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
 
 
 def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:

@@ -1,0 +1,122 @@
+"""Cost follows what changed: an idle reconcile is a fixed set of indexed probes, whatever the
+roster's size (issue 12). Speed itself is measured in benchmarks/, never here."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import event
+
+from dqflow import engine, spec, store
+from dqflow.calendar import parse_local, zone
+
+TOMSK = Path(__file__).resolve().parent.parent / "workflows" / "tomsk-2021.yaml"
+TZ = zone("Asia/Tomsk")
+# Moments across the Tomsk campaign: before it, inside fill-form, after list 1 was drawn, inside
+# review 1, between stages, inside review 2, after the end.
+MOMENTS = ["2021-11-17 12:00", "2021-11-22 10:00", "2021-11-26 10:00", "2021-12-03 10:00", "2021-12-09 10:00",
+           "2021-12-13 10:00", "2022-02-01 10:00"]
+
+
+def campaign_of(tmp_path: Path, n: int) -> spec.Campaign:
+    """The Tomsk campaign with a roster of `n` ДОУ, each with one expert of its own."""
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = f"tomsk-{n}"
+    data["institutions"] = [{"id": str(i), "name": f"ДОУ № {i}", "email": f"dou{i}@example.org",
+                             "experts": [{"id": f"e{i}", "name": f"Эксперт {i}", "email": f"expert{i}@example.org"}]}
+                            for i in range(1, n + 1)]
+    path = tmp_path / f"tomsk-{n}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return spec.load(path)
+
+
+@contextmanager
+def counting(db, steps: list[int] | None = None):
+    """The statements sent while the block runs; with `steps`, SQLite's virtual machine steps too."""
+    seen: list[tuple[str, tuple]] = []
+
+    def step() -> int:
+        steps[0] += 1
+        return 0
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+        if steps is not None:
+            conn.connection.dbapi_connection.set_progress_handler(step, 1)
+
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+        if steps is not None:
+            with db.connect() as connection:
+                connection.connection.dbapi_connection.set_progress_handler(None, 1)
+
+
+def idle_statements(db, campaign: spec.Campaign, steps: bool = False) -> dict:
+    """At each moment: reconcile once (whatever is due happens), then record the statements of a second
+    one (or, with `steps`, how many steps SQLite took for them)."""
+    with store.transaction(db) as session:
+        engine.load(session, campaign, parse_local("2021-11-17", TZ))
+    found = {}
+    for moment in MOMENTS:
+        now = parse_local(moment, TZ)
+        with store.transaction(db) as session:
+            engine.reconcile(session, campaign.id, now)
+        taken = [0]
+        with counting(db, taken if steps else None) as seen, store.transaction(db) as session:
+            assert engine.reconcile(session, campaign.id, now) == []
+        found[moment] = taken[0] if steps else seen
+    return found
+
+
+def test_an_idle_reconcile_issues_the_same_statements_at_two_roster_sizes(db_url: str, tmp_path: Path):
+    """Same statements at 8 and at 80 ДОУ (two campaigns in one database): no read grows with the
+    roster (no page of rows, no query per row), so an idle tick is a fixed set of indexed probes. A
+    per-ДОУ query would add 72 statements; how each probe is answered (an index range, not a scan)
+    shows in benchmarks/, whose figures are flat in N."""
+    db = store.connect(db_url)
+    try:
+        small = idle_statements(db, campaign_of(tmp_path, 8))
+        large = idle_statements(db, campaign_of(tmp_path, 80))
+    finally:
+        db.dispose()
+    assert {m: len(s) for m, s in small.items()} == {m: len(s) for m, s in large.items()}
+    assert {m: [q for q, _ in s] for m, s in small.items()} == {m: [q for q, _ in s] for m, s in large.items()}
+    assert max(len(s) for s in small.values()) < 60
+
+
+@pytest.mark.sqlite_only("counts the SQLite engine's own steps")
+def test_an_idle_reconcile_makes_sqlite_do_the_same_work_at_two_roster_sizes(db_url: str, tmp_path: Path):
+    """The steps of SQLite's virtual machine (a progress handler called on every step) for an idle
+    reconcile at 8 and at 80 ДОУ: within a few percent, where a scan of a stage's rows, or of a
+    wide index range, grows tenfold. This is what made an idle tick cost 2.3 s at 50,000 ДОУ."""
+    db = store.connect(db_url)
+    try:
+        small = idle_statements(db, campaign_of(tmp_path, 8), steps=True)
+        large = idle_statements(db, campaign_of(tmp_path, 80), steps=True)
+    finally:
+        db.dispose()
+    for moment in MOMENTS:
+        assert large[moment] <= small[moment] * 1.1 + 50, moment
+
+
+def test_the_stored_definition_is_parsed_once_per_content(db_url: str, tmp_path: Path):
+    """The roster's JSON is read and parsed by the first command of a process only: later ones read its digest."""
+    campaign = campaign_of(tmp_path, 8)
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, campaign, parse_local("2021-11-17", TZ))
+        with store.transaction(db) as session:
+            engine.reconcile(session, campaign.id, parse_local("2021-11-22 10:00", TZ))
+        with counting(db) as seen, store.transaction(db) as session:
+            assert engine.definition(session, None) == campaign
+            engine.reconcile(session, campaign.id, parse_local("2021-11-22 10:00", TZ))
+        assert not [q for q, _ in seen if "definition" in q]
+    finally:
+        db.dispose()
