@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import case, func, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
@@ -422,8 +422,10 @@ class CampaignView:
     campaign: spec.Campaign
     now: datetime
     stages: list[StageView]
-    institutions: list[InstitutionView]
+    institutions: list[InstitutionView]  # those asked for: none, a page of the roster, or one
     recorded_until: datetime | None = None  # the latest change already stored; status cannot rewind past it
+    total: int = 0  # ДОУ in the campaign
+    offset: int = 0  # where `institutions` starts in the roster
 
 
 @dataclass
@@ -434,35 +436,80 @@ class StageDetail:
     submissions: list[SubmissionRow]
 
 
-def status(session: Session, campaign_id: str | None, now: datetime) -> CampaignView:
-    """The campaign as of `now`, as if reconcile had run. Call it in a session that is rolled back."""
+INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
+
+
+def status(session: Session, campaign_id: str | None, now: datetime, *, institutions: bool = False,
+           institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE) -> CampaignView:
+    """The campaign as of `now`, as if reconcile had run, computed from the stored rows without
+    running it (nothing is written, no list is drawn): counts per stage and status in one GROUP BY.
+    ДОУ are listed only when asked: a page of the roster (`institutions`, from `offset`, at most
+    `limit`), or the one `institution_id`."""
     campaign = definition(session, campaign_id)
-    recorded = session.exec(select(func.max(AuditRow.at)).where(AuditRow.campaign_id == campaign.id,
-                                                                 AuditRow.action != "load")).one()
-    reconcile(session, campaign.id, now)
-    states = dict(session.exec(select(StageRow.id, StageRow.state).where(StageRow.campaign_id == campaign.id)).all())
+    recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
+                            .order_by(col(AuditRow.at).desc()).limit(1)).first()
+    stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
+    states = {row.id: _stage_state_at(row, now) for row in stored}
+    effective = _status_at(now)
     counts: dict[str, dict[str, int]] = {}
-    for stage_id, st, n in session.exec(
-        select(ProgressRow.stage_id, ProgressRow.status, func.count()).where(ProgressRow.campaign_id == campaign.id)
-        .group_by(ProgressRow.stage_id, ProgressRow.status)
-    ):
-        counts.setdefault(stage_id, {})[st] = n
-    per_institution: dict[str, dict[str, str]] = {}
-    for inst, stage_id, st in session.exec(
-        select(ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status).where(ProgressRow.campaign_id == campaign.id)
-    ):
-        per_institution.setdefault(inst, {})[stage_id] = st
-    order = [s.id for s in campaign.stages if s.per_institution]
+    for stage_id, st, n in session.exec(select(ProgressRow.stage_id, effective, func.count())
+                                        .where(ProgressRow.campaign_id == campaign.id)
+                                        .group_by(ProgressRow.stage_id, effective)):
+        counts.setdefault(stage_id, {})[st] = counts.get(stage_id, {}).get(st, 0) + n
     stage_views = [
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
         for s in campaign.stages
     ]
-    institution_views = []
-    for i in campaign.institutions:
+    if institution_id is not None:
+        shown = [i for i in campaign.institutions if i.id == institution_id]
+    elif institutions:
+        shown = list(campaign.institutions[offset:offset + limit if limit is not None else None])
+    else:
+        shown = []
+    view = CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, effective),
+                        as_utc(recorded) if recorded else None, total=len(campaign.institutions), offset=offset)
+    return view
+
+
+def _status_at(now: datetime):
+    """A progress row's status as reconcile at `now` would leave it (open, then lock, as in `reconcile`)."""
+    opened, (was_upcoming,) = sources(PROGRESS, "open")
+    locked, (was_open,) = sources(PROGRESS, "lock")
+    due_to_open = (ProgressRow.status == was_upcoming) & (col(ProgressRow.opens_at) <= now)
+    due_to_lock = col(ProgressRow.locks_at) < now
+    return case((due_to_open & due_to_lock, locked), (due_to_open, opened),
+                ((ProgressRow.status == was_open) & due_to_lock, locked), else_=ProgressRow.status)
+
+
+def _stage_state_at(row: StageRow, now: datetime) -> str:
+    """A stage's state as reconcile at `now` would leave it."""
+    state = row.state
+    if row.kind == "event":
+        return StageState.HELD.value if now >= row.opens_at and can(STAGE, "hold", state) else state
+    if now >= row.opens_at and can(STAGE, "open", state):
+        state = StageState.OPEN.value
+    if now > row.locks_at and can(STAGE, "lock", state):
+        state = StageState.LOCKED.value
+    return state
+
+
+def _institution_views(session: Session, campaign: spec.Campaign, shown: list[spec.Institution],
+                       effective) -> list[InstitutionView]:
+    if not shown:
+        return []
+    per_institution: dict[str, dict[str, str]] = {}
+    for inst, stage_id, st in session.exec(
+        select(ProgressRow.institution_id, ProgressRow.stage_id, effective).where(
+            ProgressRow.campaign_id == campaign.id, col(ProgressRow.institution_id).in_([i.id for i in shown]))
+    ):
+        per_institution.setdefault(inst, {})[stage_id] = st
+    order = [s.id for s in campaign.stages if s.per_institution]
+    views = []
+    for i in shown:
         mine = per_institution.get(i.id, {})
         ordered = {sid: mine[sid] for sid in order if sid in mine}
-        institution_views.append(InstitutionView(i, _current(ordered), ordered))
-    return CampaignView(campaign, now, stage_views, institution_views, as_utc(recorded) if recorded else None)
+        views.append(InstitutionView(i, _current(ordered), ordered))
+    return views
 
 
 def _current(statuses: dict[str, str]) -> str:

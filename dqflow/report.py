@@ -61,7 +61,15 @@ def status_json(view: CampaignView) -> str:
             {"id": i.institution.id, "name": i.institution.name, "state": i.state, "stages": i.stages}
             for i in view.institutions
         ],
+        "page": {"offset": view.offset, "count": len(view.institutions), "total": view.total,
+                 "next_offset": _next_offset(view)},
     }, ensure_ascii=False, indent=2)
+
+
+def _next_offset(view: CampaignView) -> int | None:
+    """Where the next page of ДОУ starts, None after the last (or when none were listed)."""
+    end = view.offset + len(view.institutions)
+    return end if view.institutions and end < view.total else None
 
 
 def status_text(view: CampaignView) -> str:
@@ -85,6 +93,11 @@ def status_text(view: CampaignView) -> str:
         rows = [[i.institution.id, i.institution.name, _state_ru(i.state)] + [SHORT[i.stages.get(p, "upcoming")] for p in per]
                 for i in view.institutions]
         lines += _table(["ДОУ", "Название", "Сейчас"] + per, rows)
+        if _next_offset(view) is not None:
+            lines += ["", f"Показаны ДОУ {view.offset + 1}–{view.offset + len(view.institutions)} из {view.total}; "
+                          f"следующие: dqflow status --institutions --offset {_next_offset(view)}"]
+    elif per and view.total:
+        lines += ["", f"ДОУ: {view.total}; по этапам: dqflow status --institutions"]
     return "\n".join(lines)
 
 

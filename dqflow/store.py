@@ -212,7 +212,10 @@ class AuditRow(SQLModel, table=True):
     never changed or removed: the database refuses UPDATE and DELETE on this table."""
 
     __tablename__ = "audit"
-    __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_institution", "campaign_id", "institution_id", "id"),
+        Index("ix_audit_at", "campaign_id", "at"),  # the latest change (status): read backwards, not scanned
+    )
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str
     institution_id: str | None = None

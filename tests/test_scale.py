@@ -120,3 +120,56 @@ def test_the_stored_definition_is_parsed_once_per_content(db_url: str, tmp_path:
         assert not [q for q, _ in seen if "definition" in q]
     finally:
         db.dispose()
+
+
+# -- status: counts as if reconciled, without reconciling; ДОУ on request, a page at a time ----------
+
+
+def test_status_shows_what_a_tick_would_make_of_the_stored_rows(tomsk):
+    """At moments across the campaign, status before the tick equals status after it: the counts and each
+    ДОУ's statuses are computed from the stored rows as reconcile would move them (a submission, a late
+    one in an extension, an excused ДОУ, a reopened stage along the way)."""
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-20 10:00")
+    tomsk.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-21 10:00")
+    for moment in ["2021-11-18 12:00", "2021-11-19 00:00", "2021-11-30 23:59", "2021-12-01 00:00", "2021-12-02 10:00",
+                   "2021-12-05 23:59:59", "2021-12-06 00:00", "2021-12-13 12:00", "2022-02-01 00:00"]:
+        if moment == "2021-12-02 10:00":
+            tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-04", "--reason", "болезнь", "--now", moment)
+        before = tomsk.json("status", "--institutions", "--now", moment)
+        tomsk.ok("tick", "--now", moment)
+        assert tomsk.json("status", "--institutions", "--now", moment) == before, moment
+
+
+def test_status_lists_the_roster_a_page_at_a_time(tomsk):
+    everyone = tomsk.json("status", "--institutions", "--now", "2021-11-25 10:00")["institutions"]
+    pages, offset = [], 0
+    while offset is not None:
+        page = tomsk.json("status", "--institutions", "--limit", "4", "--offset", str(offset), "--now", "2021-11-25 10:00")
+        pages += page["institutions"]
+        assert page["page"]["count"] == len(page["institutions"]) <= 4 and page["page"]["total"] == 11
+        offset = page["page"]["next_offset"]
+    assert pages == everyone and len(everyone) == 11
+    text = tomsk.ok("status", "--institutions", "--limit", "4", "--offset", "4", "--now", "2021-11-25 10:00")
+    assert "МАДОУ № 15" in text and "МАДОУ № 2 " not in text
+    assert "Показаны ДОУ 5–8 из 11; следующие: dqflow status --institutions --offset 8" in text
+    plain = tomsk.ok("status", "--now", "2021-11-25 10:00")
+    assert "МАДОУ № 15" not in plain and "ДОУ: 11; по этапам: dqflow status --institutions" in plain
+
+
+def test_status_issues_the_same_statements_at_two_roster_sizes(db_url: str, tmp_path: Path):
+    db = store.connect(db_url)
+    try:
+        found = []
+        for n in (8, 80):
+            campaign = campaign_of(tmp_path, n)
+            with store.transaction(db) as session:
+                engine.load(session, campaign, parse_local("2021-11-17", TZ))
+            with store.transaction(db) as session:
+                engine.reconcile(session, campaign.id, parse_local("2021-11-26 10:00", TZ))
+            with counting(db) as seen, store.dry_run(db) as session:
+                view = engine.status(session, campaign.id, parse_local("2021-12-03 10:00", TZ))
+            assert view.institutions == [] and view.total == n
+            found.append([q for q, _ in seen])
+    finally:
+        db.dispose()
+    assert found[0] == found[1] and not [q for q in found[0] if q.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]

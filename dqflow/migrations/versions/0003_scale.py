@@ -2,7 +2,8 @@
 reconcile is a range read of an index, whatever the roster's size (issue 12).
 
 The progress table's status index becomes four narrower ones (the old one is a prefix of the first)
-and a partial index of the rows whose reminders are not planned for their deadline.
+and a partial index of the rows whose reminders are not planned for their deadline; the audit log
+gets an index by moment (status reads the latest change).
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +34,8 @@ def upgrade() -> None:
     for name, columns in INDEXES.items():
         if name not in existing:
             op.create_index(name, "progress", columns)
+    if "ix_audit_at" not in {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("audit")}:
+        op.create_index("ix_audit_at", "audit", ["campaign_id", "at"])
     if "ix_progress_unplanned" not in existing:
         op.create_index("ix_progress_unplanned", "progress", ["campaign_id", "stage_id", "status"],
                         sqlite_where=sa.text(UNPLANNED), postgresql_where=sa.text(UNPLANNED))
@@ -41,4 +44,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in [*INDEXES, "ix_progress_unplanned"]:
         op.drop_index(name, table_name="progress")
+    op.drop_index("ix_audit_at", table_name="audit")
     op.create_index("ix_progress_stage_status", "progress", ["campaign_id", "stage_id", "status"])
