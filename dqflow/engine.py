@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import case, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
@@ -161,21 +161,20 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
     dest, from_states = sources(PROGRESS, trigger)
     where = (ProgressRow.campaign_id == stage.campaign_id, ProgressRow.stage_id == stage.id,
              col(ProgressRow.status).in_(from_states), due_condition)
-    rows = session.exec(
-        select(ProgressRow.institution_id, ProgressRow.status, moment).where(*where)
-        .join(InstitutionRow, (InstitutionRow.campaign_id == ProgressRow.campaign_id) & (InstitutionRow.id == ProgressRow.institution_id))
-        .order_by(InstitutionRow.position)
-    ).all()
+    due = (select(ProgressRow.campaign_id, ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status, moment)
+           .where(*where)
+           .join(InstitutionRow, (InstitutionRow.campaign_id == ProgressRow.campaign_id) & (InstitutionRow.id == ProgressRow.institution_id))
+           .order_by(InstitutionRow.position))
+    rows = session.execute(due).all()  # plain tuples: what the caller is told, nothing bound back
     if not rows:
         return []
+    # The audit rows straight from the progress rows (INSERT…SELECT, in roster order), then the move itself.
+    audit = AuditRow.__table__
+    session.execute(insert(audit).from_select(
+        ["campaign_id", "institution_id", "stage_id", "source", "at", "action", "dest", "recorded_at"],
+        due.add_columns(literal(trigger), literal(dest), literal(recorded_at(session, now), audit.c.recorded_at.type))))
     session.execute(update(ProgressRow).where(*where).values(status=dest).execution_options(synchronize_session=False))
-    written = recorded_at(session, now)
-    audit_many(session, [
-        {"campaign_id": stage.campaign_id, "institution_id": inst, "stage_id": stage.id, "action": trigger,
-         "source": status, "dest": dest, "at": at, "recorded_at": written}
-        for inst, status, at in rows
-    ])
-    return [Change(at, stage.id, trigger, status, dest, inst) for inst, status, at in rows]
+    return [Change(at, stage.id, trigger, status, dest, inst) for _, inst, _, status, at in rows]
 
 
 # -- what people do ------------------------------------------------------------------

@@ -388,21 +388,32 @@ def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str
     raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
 
 
+def _dialect_insert(session: Session):
+    """The INSERT construct that knows ON CONFLICT on this session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    return insert
+
+
 def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
     """Insert rows, keeping the existing row on a unique-key clash; returns how many were offered."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    dialect_insert = _dialect_insert(session)
     # Core insert on the table: one executemany. The ORM's bulk insert splits the rows into a
     # statement per pattern of NULLs, thousands of round trips for a big campaign.
     session.execute(dialect_insert(table.__table__).on_conflict_do_nothing(), rows)
     return len(rows)
+
+
+def insert_select(session: Session, table: type[SQLModel], columns: list[str], query) -> int:
+    """INSERT…SELECT keeping the existing row on a unique-key clash; returns how many rows were added."""
+    return session.execute(_dialect_insert(session)(table.__table__).from_select(columns, query).on_conflict_do_nothing()).rowcount
 
 
 def audit_many(session: Session, rows: list[dict]) -> None:
