@@ -252,7 +252,7 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
                     now: datetime) -> list[tuple[ProgressRow, str]]:
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
-    book = experts.ReviewBook(session, campaign)
+    book = experts.ReviewBook(session, campaign, {e.institution_id for e in entries})
     written = recorded_at(session, now)
     audit: list[dict] = []
     done: list[tuple[ProgressRow, str]] = []
@@ -381,13 +381,13 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
     stage = campaign.stage(stage_id)
     if stage is None:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
-    if not any(i.id == institution_id for i in campaign.institutions):
+    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None
+    if row is None and not any(i.id == institution_id for i in campaign.institutions):  # the roster is read on a miss only
         known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}")
     if not stage.per_institution:
         what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
         raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it")
-    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id))
     assert row is not None, "progress rows are created for every per-ДОУ stage at load"
     return row
 
