@@ -450,11 +450,7 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
     states = {row.id: _stage_state_at(row, now) for row in stored}
     effective = _status_at(now)
-    counts: dict[str, dict[str, int]] = {}
-    for stage_id, st, n in session.exec(select(ProgressRow.stage_id, effective, func.count())
-                                        .where(ProgressRow.campaign_id == campaign.id)
-                                        .group_by(ProgressRow.stage_id, effective)):
-        counts.setdefault(stage_id, {})[st] = counts.get(stage_id, {}).get(st, 0) + n
+    counts = _counts_at(session, campaign, now)
     stage_views = [
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
         for s in campaign.stages
@@ -468,6 +464,32 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     view = CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, effective),
                         as_utc(recorded) if recorded else None, total=len(campaign.institutions), offset=offset)
     return view
+
+
+def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:
+    """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
+    the status index answers alone), moved by the rows reconcile would move (indexed ranges, per stage)."""
+    counts: dict[str, dict[str, int]] = {}
+    for stage_id, st, n in session.exec(select(ProgressRow.stage_id, ProgressRow.status, func.count())
+                                        .where(ProgressRow.campaign_id == campaign.id)
+                                        .group_by(ProgressRow.stage_id, ProgressRow.status)):
+        counts.setdefault(stage_id, {})[st] = n
+    opened, (was_upcoming,) = sources(PROGRESS, "open")
+    locked, (was_open,) = sources(PROGRESS, "lock")
+    for stage in campaign.stages:
+        if not stage.per_institution:
+            continue
+        mine = (ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id)
+        to_open, past_lock = session.exec(select(func.count(), func.coalesce(func.sum(case((col(ProgressRow.locks_at) < now, 1), else_=0)), 0))
+                                          .where(*mine, ProgressRow.status == was_upcoming, col(ProgressRow.opens_at) <= now)).one()
+        to_lock = session.exec(select(func.count()).where(*mine, ProgressRow.status == was_open, col(ProgressRow.locks_at) < now)).one()
+        moves = ((was_upcoming, opened, to_open - past_lock), (was_upcoming, locked, past_lock), (was_open, locked, to_lock))
+        mine_counts = counts.setdefault(stage.id, {})
+        for source, dest, n in moves:
+            if n:
+                mine_counts[source] = mine_counts.get(source, 0) - n
+                mine_counts[dest] = mine_counts.get(dest, 0) + n
+    return counts
 
 
 def _status_at(now: datetime):
