@@ -4,6 +4,7 @@ roster's size (issue 12). Speed itself is measured in benchmarks/, never here.""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,82 @@ def test_status_issues_the_same_statements_at_two_roster_sizes(db_url: str, tmp_
     finally:
         db.dispose()
     assert found[0] == found[1] and not [q for q in found[0] if q.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+# -- correctness at scale: the same outcomes as the naive design -----------------------------------
+
+
+class NaiveStage:
+    """One ДОУ in one stage as the naive design runs it: a `transitions.Machine` of its own, its own times."""
+
+    def __init__(self, stage: spec.Stage):
+        from transitions import Machine
+
+        self.opens, self.due, self.locks = stage.opens_at, stage.due_at, stage.locks_at
+        self.status = "upcoming"
+        Machine(model=self, states=["upcoming", "open", "done", "late", "missed"], initial="upcoming", auto_transitions=False,
+                model_attribute="status", transitions=[
+                    {"trigger": "open", "source": "upcoming", "dest": "open"},
+                    {"trigger": "lock", "source": "open", "dest": "missed"},
+                    {"trigger": "reopen", "source": "missed", "dest": "open"},
+                    {"trigger": "finish", "source": "open", "dest": "done", "conditions": "on_time"},
+                    {"trigger": "finish", "source": "open", "dest": "late"}])
+
+    def on_time(self, at) -> bool:
+        return at <= self.due
+
+    def advance(self, now) -> None:
+        if self.status == "upcoming" and now >= self.opens:
+            self.open()
+        if self.status == "open" and now > self.locks:
+            self.lock()
+
+    def act(self, step) -> None:
+        self.advance(step.at)
+        if step.action == "extend" and self.status in ("open", "missed"):
+            self.due = self.locks = step.until
+            if self.status == "missed":
+                self.reopen()
+        elif step.action == "submit" and self.status == "open":
+            self.finish(step.at)
+
+
+@pytest.mark.sqlite_only("one replay of 2,000 ДОУ is enough; the backends agree elsewhere")
+def test_a_2000_dou_replay_ends_as_the_naive_design_does(db_url: str, tmp_path: Path):
+    """The seeded scenario (on time, late in grace, extended, silent) played through the engine and
+    through a Machine per ДОУ and stage: every ДОУ ends every stage in the same status."""
+    from dqflow import simulate
+    from dqflow.errors import NotAllowed
+
+    campaign = campaign_of(tmp_path, 2000)
+    acts = [a for a in simulate.seeded_scenario(campaign, seed=3) if a.action != "review"]
+    stages = [s for s in campaign.stages if s.per_institution and s.actor == "institution"]
+    naive = {(i.id, s.id): NaiveStage(s) for i in campaign.institutions for s in stages}
+    for step in acts:
+        naive[(step.institution, step.stage)].act(step)
+    end = max(s.locks_at for s in campaign.stages) + timedelta(days=1)
+    for dou in naive.values():
+        dou.advance(end)
+
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, campaign, parse_local("2021-11-17", TZ))
+        with store.transaction(db) as session:  # one transaction: each act still reconciles at its own moment,
+            for step in acts:                    # and a refused one is refused before it writes
+                try:
+                    if step.action == "extend":
+                        engine.extend(session, campaign.id, step.institution, step.stage, step.until, "продление", step.at)
+                    else:
+                        engine.submit(session, campaign.id, step.institution, step.stage, step.at)
+                except NotAllowed:
+                    pass
+            engine.reconcile(session, campaign.id, end)
+        with store.dry_run(db) as session:
+            view = engine.status(session, campaign.id, end, institutions=True, limit=None)
+    finally:
+        db.dispose()
+    outcomes = {(i.institution.id, s.id): i.stages[s.id] for i in view.institutions for s in stages}
+    assert len(outcomes) == 2000 * len(stages) and len(acts) > 2000
+    assert outcomes == {key: dou.status for key, dou in naive.items()}
+    assert {"done", "missed"} <= set(outcomes.values()) and any(a.action == "extend" for a in acts)
