@@ -327,17 +327,23 @@ def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
 
 @cli.command("status")
 @click.option("--institution", "institution_id", metavar="ID", help="Show one ДОУ: its deadlines, extensions, submissions.")
+@click.option("--institutions", "listed", is_flag=True, help="Also list the ДОУ with their status per stage, a page at a time.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="With --institutions: skip this many ДОУ (roster order).")
+@click.option("--limit", type=click.IntRange(min=1), default=engine.INSTITUTIONS_PAGE, show_default=True,
+              help="With --institutions: list at most this many ДОУ.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the same as --format json).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True,
               help="text for the terminal, json for programs, md (Markdown tables) for pasting into letters.")
 @now_option
 @pass_app
 @with_campaign
-def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, as_json: bool, fmt: str) -> None:
-    """Where every stage and ДОУ stands as of --now (writes nothing)."""
+def status_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, listed: bool, offset: int,
+                   limit: int, as_json: bool, fmt: str) -> None:
+    """Where every stage stands as of --now, with counts per status (writes nothing); --institutions lists the ДОУ."""
     fmt = "json" if as_json else fmt
     with store.dry_run(app.db) as session:
-        view = engine.status(session, campaign.id, now)
+        view = engine.status(session, campaign.id, now, institutions=listed, institution_id=institution_id,
+                             offset=offset, limit=limit)
         if institution_id is None:
             click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
             return
@@ -839,7 +845,7 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
     from dqflow.web import board
 
     with store.dry_run(app.db) as session:
-        view = engine.status(session, campaign.id, now)
+        view = engine.status(session, campaign.id, now, institutions=True, limit=None)
     click.echo(board.write(view, folder))
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import case, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
@@ -23,7 +23,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, SubmissionRow,
-    acting, audit_many, campaign_row, lock_campaign, recorded_at,
+    acting, audit_many, campaign_digest, lock_campaign, recorded_at,
 )
 
 
@@ -39,9 +39,25 @@ class Change:
     institution_id: str | None = None
 
 
+_PARSED: dict[tuple[str, str], spec.Campaign] = {}  # (campaign id, digest) → definition, newest last
+_PARSED_KEPT = 4
+
+
 def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
-    """The loaded campaign's definition (the validated file, as stored at load time)."""
-    return spec.from_json(campaign_row(session, campaign_id).definition)
+    """The loaded campaign's definition (the validated file, as stored at load time).
+
+    Parsed once per process and content: a command or a daemon tick reads only the digest, not
+    the stored JSON of a whole national roster. The definition is immutable (frozen dataclasses),
+    so sharing it is safe; whatever rewrites a stored definition must store its new digest too."""
+    key = campaign_digest(session, campaign_id)
+    found = _PARSED.pop(key, None)
+    if found is None:
+        text = session.exec(select(CampaignRow.definition).where(CampaignRow.id == key[0])).one()
+        found = spec.from_json(text)
+        while len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = found
+    return found
 
 
 # -- load --------------------------------------------------------------------------
@@ -49,7 +65,8 @@ def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
 
 def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     """Store a validated campaign: 'loaded', or 'unchanged' when the same content is there."""
-    digest = campaign.digest()
+    text = spec.to_json(campaign)  # computed once: the digest is taken of the very text stored
+    digest = spec.digest_of(text)
     existing = session.get(CampaignRow, campaign.id)
     if existing is not None:
         if existing.digest == digest:
@@ -59,7 +76,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
             "see what the change would do with 'dqflow load FILE' and make it with 'dqflow load FILE --apply --reason TEXT'"
         )
     session.add(CampaignRow(id=campaign.id, title=campaign.title, timezone=campaign.timezone, digest=digest,
-                            definition=spec.to_json(campaign), loaded_at=now))
+                            definition=text, loaded_at=now))
     session.flush()
     session.execute(insert(StageRow.__table__), [
         {"campaign_id": campaign.id, "id": s.id, "position": n, "kind": s.kind, "actor": s.actor,
@@ -144,21 +161,20 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
     dest, from_states = sources(PROGRESS, trigger)
     where = (ProgressRow.campaign_id == stage.campaign_id, ProgressRow.stage_id == stage.id,
              col(ProgressRow.status).in_(from_states), due_condition)
-    rows = session.exec(
-        select(ProgressRow.institution_id, ProgressRow.status, moment).where(*where)
-        .join(InstitutionRow, (InstitutionRow.campaign_id == ProgressRow.campaign_id) & (InstitutionRow.id == ProgressRow.institution_id))
-        .order_by(InstitutionRow.position)
-    ).all()
+    due = (select(ProgressRow.campaign_id, ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status, moment)
+           .where(*where)
+           .join(InstitutionRow, (InstitutionRow.campaign_id == ProgressRow.campaign_id) & (InstitutionRow.id == ProgressRow.institution_id))
+           .order_by(InstitutionRow.position))
+    rows = session.execute(due).all()  # plain tuples: what the caller is told, nothing bound back
     if not rows:
         return []
+    # The audit rows straight from the progress rows (INSERT…SELECT, in roster order), then the move itself.
+    audit = AuditRow.__table__
+    session.execute(insert(audit).from_select(
+        ["campaign_id", "institution_id", "stage_id", "source", "at", "action", "dest", "recorded_at"],
+        due.add_columns(literal(trigger), literal(dest), literal(recorded_at(session, now), audit.c.recorded_at.type))))
     session.execute(update(ProgressRow).where(*where).values(status=dest).execution_options(synchronize_session=False))
-    written = recorded_at(session, now)
-    audit_many(session, [
-        {"campaign_id": stage.campaign_id, "institution_id": inst, "stage_id": stage.id, "action": trigger,
-         "source": status, "dest": dest, "at": at, "recorded_at": written}
-        for inst, status, at in rows
-    ])
-    return [Change(at, stage.id, trigger, status, dest, inst) for inst, status, at in rows]
+    return [Change(at, stage.id, trigger, status, dest, inst) for _, inst, _, status, at in rows]
 
 
 # -- what people do ------------------------------------------------------------------
@@ -238,7 +254,7 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
                     now: datetime) -> list[tuple[ProgressRow, str]]:
     campaign = definition(session, campaign_id)
     reconcile(session, campaign.id, now)
-    book = experts.ReviewBook(session, campaign)
+    book = experts.ReviewBook(session, campaign, {e.institution_id for e in entries})
     written = recorded_at(session, now)
     audit: list[dict] = []
     done: list[tuple[ProgressRow, str]] = []
@@ -367,13 +383,16 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
     stage = campaign.stage(stage_id)
     if stage is None:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
-    if not any(i.id == institution_id for i in campaign.institutions):
+    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None
+    # the roster is read on a miss only, or where the ДОУ may have been withdrawn (its rows stay, excused)
+    if (row is None or row.status == Status.EXCUSED.value) and not any(i.id == institution_id for i in campaign.institutions):
+        if row is not None:
+            raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable")
         known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}")
     if not stage.per_institution:
         what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
         raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it")
-    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id))
     assert row is not None, "progress rows are created for every per-ДОУ stage at load"
     return row
 
@@ -407,8 +426,10 @@ class CampaignView:
     campaign: spec.Campaign
     now: datetime
     stages: list[StageView]
-    institutions: list[InstitutionView]
+    institutions: list[InstitutionView]  # those asked for: none, a page of the roster, or one
     recorded_until: datetime | None = None  # the latest change already stored; status cannot rewind past it
+    total: int = 0  # ДОУ in the campaign
+    offset: int = 0  # where `institutions` starts in the roster
 
 
 @dataclass
@@ -419,39 +440,105 @@ class StageDetail:
     submissions: list[SubmissionRow]
 
 
-def status(session: Session, campaign_id: str | None, now: datetime) -> CampaignView:
-    """The campaign as of `now`, as if reconcile had run. Call it in a session that is rolled back."""
+INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
+
+
+def status(session: Session, campaign_id: str | None, now: datetime, *, institutions: bool = False,
+           institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE) -> CampaignView:
+    """The campaign as of `now`, as if reconcile had run, computed from the stored rows without
+    running it (nothing is written, no list is drawn): counts per stage and status in one GROUP BY.
+    ДОУ are listed only when asked: a page of the roster (`institutions`, from `offset`, at most
+    `limit`), or the one `institution_id`."""
     campaign = definition(session, campaign_id)
-    recorded = session.exec(select(func.max(AuditRow.at)).where(AuditRow.campaign_id == campaign.id,
-                                                                 AuditRow.action != "load")).one()
-    reconcile(session, campaign.id, now)
-    states = dict(session.exec(select(StageRow.id, StageRow.state).where(StageRow.campaign_id == campaign.id)).all())
-    counts: dict[str, dict[str, int]] = {}
-    for stage_id, st, n in session.exec(
-        select(ProgressRow.stage_id, ProgressRow.status, func.count()).where(ProgressRow.campaign_id == campaign.id)
-        .group_by(ProgressRow.stage_id, ProgressRow.status)
-    ):
-        counts.setdefault(stage_id, {})[st] = n
-    per_institution: dict[str, dict[str, str]] = {}
-    for inst, stage_id, st in session.exec(
-        select(ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status).where(ProgressRow.campaign_id == campaign.id)
-    ):
-        per_institution.setdefault(inst, {})[stage_id] = st
-    order = [s.id for s in campaign.stages if s.per_institution]
+    recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
+                            .order_by(col(AuditRow.at).desc()).limit(1)).first()
+    stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
+    states = {row.id: _stage_state_at(row, now) for row in stored}
+    effective = _status_at(now)
+    counts = _counts_at(session, campaign, now)
     stage_views = [
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
         for s in campaign.stages
     ]
-    institution_views = []
-    for i in campaign.institutions:
+    roster, gone = list(campaign.institutions), set()
+    if institution_id is not None or institutions:  # an amendment's withdrawn ДОУ follow the file's: their records stay
+        left = [spec.Institution(row.id, row.name, row.email) for row in withdrawn(session, campaign.id)]
+        roster, gone = roster + left, {i.id for i in left}
+    if institution_id is not None:
+        shown = [i for i in roster if i.id == institution_id]
+    elif institutions:
+        shown = roster[offset:offset + limit if limit is not None else None]
+    else:
+        shown = []
+    return CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, gone, effective),
+                        as_utc(recorded) if recorded else None, total=len(roster), offset=offset)
+
+
+def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:
+    """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
+    the status index answers alone), moved by the rows reconcile would move (indexed ranges, per stage)."""
+    counts: dict[str, dict[str, int]] = {}
+    for stage_id, st, n in session.exec(select(ProgressRow.stage_id, ProgressRow.status, func.count())
+                                        .where(ProgressRow.campaign_id == campaign.id)
+                                        .group_by(ProgressRow.stage_id, ProgressRow.status)):
+        counts.setdefault(stage_id, {})[st] = n
+    opened, (was_upcoming,) = sources(PROGRESS, "open")
+    locked, (was_open,) = sources(PROGRESS, "lock")
+    for stage in campaign.stages:
+        if not stage.per_institution:
+            continue
+        mine = (ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id)
+        to_open, past_lock = session.exec(select(func.count(), func.coalesce(func.sum(case((col(ProgressRow.locks_at) < now, 1), else_=0)), 0))
+                                          .where(*mine, ProgressRow.status == was_upcoming, col(ProgressRow.opens_at) <= now)).one()
+        to_lock = session.exec(select(func.count()).where(*mine, ProgressRow.status == was_open, col(ProgressRow.locks_at) < now)).one()
+        moves = ((was_upcoming, opened, to_open - past_lock), (was_upcoming, locked, past_lock), (was_open, locked, to_lock))
+        mine_counts = counts.setdefault(stage.id, {})
+        for source, dest, n in moves:
+            if n:
+                mine_counts[source] = mine_counts.get(source, 0) - n
+                mine_counts[dest] = mine_counts.get(dest, 0) + n
+    return counts
+
+
+def _status_at(now: datetime):
+    """A progress row's status as reconcile at `now` would leave it (open, then lock, as in `reconcile`)."""
+    opened, (was_upcoming,) = sources(PROGRESS, "open")
+    locked, (was_open,) = sources(PROGRESS, "lock")
+    due_to_open = (ProgressRow.status == was_upcoming) & (col(ProgressRow.opens_at) <= now)
+    due_to_lock = col(ProgressRow.locks_at) < now
+    return case((due_to_open & due_to_lock, locked), (due_to_open, opened),
+                ((ProgressRow.status == was_open) & due_to_lock, locked), else_=ProgressRow.status)
+
+
+def _stage_state_at(row: StageRow, now: datetime) -> str:
+    """A stage's state as reconcile at `now` would leave it."""
+    state = row.state
+    if row.kind == "event":
+        return StageState.HELD.value if now >= row.opens_at and can(STAGE, "hold", state) else state
+    if now >= row.opens_at and can(STAGE, "open", state):
+        state = StageState.OPEN.value
+    if now > row.locks_at and can(STAGE, "lock", state):
+        state = StageState.LOCKED.value
+    return state
+
+
+def _institution_views(session: Session, campaign: spec.Campaign, shown: list[spec.Institution], gone: set[str],
+                       effective) -> list[InstitutionView]:
+    if not shown:
+        return []
+    per_institution: dict[str, dict[str, str]] = {}
+    for inst, stage_id, st in session.exec(
+        select(ProgressRow.institution_id, ProgressRow.stage_id, effective).where(
+            ProgressRow.campaign_id == campaign.id, col(ProgressRow.institution_id).in_([i.id for i in shown]))
+    ):
+        per_institution.setdefault(inst, {})[stage_id] = st
+    order = [s.id for s in campaign.stages if s.per_institution]
+    views = []
+    for i in shown:
         mine = per_institution.get(i.id, {})
         ordered = {sid: mine[sid] for sid in order if sid in mine}
-        institution_views.append(InstitutionView(i, _current(ordered), ordered))
-    for row in withdrawn(session, campaign.id):  # an amendment took them out of the file; their records stay
-        mine = per_institution.get(row.id, {})
-        institution_views.append(InstitutionView(spec.Institution(row.id, row.name, row.email), "withdrawn",
-                                                 {sid: mine[sid] for sid in order if sid in mine}))
-    return CampaignView(campaign, now, stage_views, institution_views, as_utc(recorded) if recorded else None)
+        views.append(InstitutionView(i, "withdrawn" if i.id in gone else _current(ordered), ordered))
+    return views
 
 
 def _current(statuses: dict[str, str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dqflow import files, spec
 from dqflow import text as texts
@@ -68,13 +68,21 @@ def seed_for(campaign: spec.Campaign, stage: spec.Stage) -> int:
     return int(hashlib.sha256(f"{campaign.id}/{stage.id}".encode()).hexdigest()[:8], 16)
 
 
-def stored(session: Session, campaign_id: str, stage_id: str) -> dict[str, list[str]]:
+def stored(session: Session, campaign_id: str, stage_id: str, institutions: list[str] | None = None) -> dict[str, list[str]]:
+    """A list as ДОУ → experts; of the `institutions` named only, when named (a read of their rows alone)."""
     found: dict[str, list[str]] = {}
+    only = (col(AssignmentRow.institution_id).in_(institutions),) if institutions is not None else ()
     for inst, expert in session.exec(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
-            AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id)
+            AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id, *only)
             .order_by(AssignmentRow.institution_id, AssignmentRow.expert_id)).all():
         found.setdefault(inst, []).append(expert)
     return found
+
+
+def drawn(session: Session, campaign_id: str, stage_id: str) -> bool:
+    """Whether the list holds anyone: one probe of the primary key, not the list itself."""
+    return session.exec(select(AssignmentRow.expert_id).where(
+        AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id).limit(1)).first() is not None
 
 
 def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime, seed: int | None = None,
@@ -95,7 +103,7 @@ def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage,
     """Reconcile's part: a list stage that is open (or was missed while down) draws itself once.
 
     Returns the moment the list counts as drawn, or None when nothing was drawn."""
-    if now < stage.opens_at or stored(session, campaign.id, stage.id):
+    if now < stage.opens_at or drawn(session, campaign.id, stage.id):
         return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
     at = max(stage.opens_at, min(now, stage.locks_at))
@@ -212,8 +220,11 @@ class ReviewBook:
     So recording a thousand reviews costs a few statements per stage plus two executemany calls,
     not a read of the whole expert list per review."""
 
-    def __init__(self, session: Session, campaign: spec.Campaign):
+    FEW = 500  # up to this many ДОУ, only their rows are read (a portal form, a replayed act), not the stage's
+
+    def __init__(self, session: Session, campaign: spec.Campaign, institutions: set[str] | None = None):
         self.session, self.campaign = session, campaign
+        self._only = sorted(institutions) if institutions is not None and len(institutions) <= self.FEW else None
         self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
         self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
         self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
@@ -222,9 +233,10 @@ class ReviewBook:
     def _read(self, stage: spec.Stage) -> None:
         if stage.id in self._assigned:
             return
-        self._assigned[stage.id] = stored(self.session, self.campaign.id, stage.list)
+        self._assigned[stage.id] = stored(self.session, self.campaign.id, stage.list, self._only)
+        only = (col(ReviewRow.institution_id).in_(self._only),) if self._only is not None else ()
         pairs = self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
-            ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id)).all()
+            ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only)).all()
         reported: dict[str, set[str]] = {}
         for inst, expert in pairs:
             reported.setdefault(inst, set()).add(expert)

@@ -8,20 +8,23 @@ notice) to the next. Whether a planned row is still wanted is decided again when
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Integer, String, case, column, func, literal, text, true, tuple_, update, values
 from sqlmodel import Session, col, select
 
 from dqflow import spec
 from dqflow.calendar import Duration
 from dqflow.errors import NotFound
 from dqflow.machine import Status
-from dqflow.experts import stored
+from dqflow.experts import drawn, stored
 from dqflow.skips import NOTICE_KINDS, Skip, reason
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore
+from dqflow.store import (
+    UNPLANNED, AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow, insert_ignore,
+    insert_select,
+)
 
 TASK_DEFAULTS = (
     spec.ReminderRule("at", anchor="opens"),
@@ -190,9 +193,11 @@ def review_stage(campaign: spec.Campaign, list_id: str) -> spec.Stage | None:
 def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
     """At a handout each expert gets one email with their ДОУ; the coordinator a copy of the whole list."""
     row = session.get(StageRow, (campaign.id, stage.id))
+    if row.reminders_planned:
+        return 0  # planned already: the list is not read again
     assignments = stored(session, campaign.id, stage.list)
-    if row.reminders_planned or not assignments:
-        return 0  # planned already, or the list is not drawn yet
+    if not assignments:
+        return 0  # the list is not drawn yet
     review = review_stage(campaign, stage.list)
     deadline = review.due_at if review else stage.due_at
     send_at = clock.next_send_time(stage.opens_at)
@@ -236,67 +241,113 @@ def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.
 
 
 def _plan_progress(session, campaign, stage, clock, now) -> int:
-    """Plan each ДОУ's reminders against its own deadline; re-plan those whose deadline moved."""
-    rules = rules_for(campaign, stage)
+    """Plan each ДОУ's reminders against its own deadline; re-plan those whose deadline moved.
+
+    Set-based: the sends are computed once per distinct (opening, deadline, lock) — a handful, one
+    more per extension — into a small VALUES table, and one INSERT…SELECT joins it to the unplanned
+    progress rows and their recipients. Nothing per ДОУ is built or bound in Python."""
+    if stage.actor == "expert" and not drawn(session, campaign.id, stage.list):
+        return 0  # nobody to remind before the list: its rows wait unread (planned once it is drawn)
     unplanned = (
         ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
         col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
-        (col(ProgressRow.planned_due).is_(None)) | (ProgressRow.planned_due != ProgressRow.due_at),
+        text(f"({UNPLANNED})"),  # spelled as the partial index is: the read touches only the unplanned rows
     )
-    rows = session.exec(select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at,
-                               ProgressRow.locks_at, ProgressRow.planned_due).where(*unplanned)).all()
-    if not rows:
+    replanned = case((col(ProgressRow.planned_due).is_(None), 0), else_=1)
+    groups = session.execute(select(ProgressRow.opens_at, ProgressRow.due_at, ProgressRow.locks_at, replanned)
+                             .where(*unplanned).distinct()).all()
+    if not groups:
         return 0
-    addresses = _recipients(session, campaign, stage)
-    replanned = {inst for inst, _, _, _, planned_due in rows if planned_due is not None}
-    for inst, _, _, _, planned_due in rows:
-        if planned_due is not None:
-            _cancel_moved(session, campaign, stage, inst, planned_due)
-    by_times: dict[tuple, list[str]] = defaultdict(list)
-    for inst, opens, due, locks, _ in rows:
-        if addresses.get(inst):
-            by_times[(opens, due, locks)].append(inst)
-    new_rows = []
-    for (opens, due, locks), group in by_times.items():
-        occurrences = task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True)
-        for inst in group:
-            for email, role in addresses[inst]:
-                new_rows += [_row(campaign, email, role, inst, stage.id, occ, due, clock, now, replanned=inst in replanned)
-                             for occ in occurrences]
+    if any(again for *_, again in groups):
+        _cancel_moved(session, campaign, stage, unplanned)
+    sends = _sends(campaign, stage, clock, now, groups)
+    who = _recipients(campaign, stage)
+    planned = (
+        _planned(campaign, stage, sends, who.c.email, who.role, ProgressRow.institution_id, ProgressRow.due_at, now)
+        .select_from(ProgressRow)
+        .join(who.table, who.c.institution_id == ProgressRow.institution_id)
+        .join(sends, (sends.c.for_opens == ProgressRow.opens_at) & (sends.c.for_due == ProgressRow.due_at)
+              & (sends.c.for_locks == ProgressRow.locks_at) & (sends.c.replanned == replanned))
+        .where(*unplanned)
+    )
+    written = insert_select(session, OutboxRow, PLANNED_COLUMNS, planned)
     # One UPDATE marks every ДОУ that now has someone to remind (experts only once the list exists).
     addressed = () if stage.actor == "institution" else (col(ProgressRow.institution_id).in_(
         select(AssignmentRow.institution_id).where(AssignmentRow.campaign_id == campaign.id,
                                                    AssignmentRow.stage_id == stage.list)),)
     session.execute(update(ProgressRow).where(*unplanned, *addressed).values(planned_due=ProgressRow.due_at)
                     .execution_options(synchronize_session=False))
-    return insert_ignore(session, OutboxRow, new_rows)
+    return written
 
 
-def _cancel_moved(session, campaign, stage, institution_id, old_deadline) -> None:
-    """A deadline moved (an extension): reminders against the old one must not go out."""
+PLANNED_COLUMNS = ["key", "campaign_id", "recipient", "role", "institution_id", "stage_id", "rule", "kind", "deadline",
+                   "send_at", "expires_at", "state", "reason", "attempts", "planned_at", "reported"]
+
+
+def _planned(campaign, stage, sends, email, role: str, institution_id, deadline, now: datetime):
+    """The SELECT list of planned outbox rows (PLANNED_COLUMNS) from a `sends` table joined to recipients;
+    the key is `outbox_key`'s, spelled in SQL (`sends.deadline_text` is the deadline as it spells it)."""
+    moment = OutboxRow.__table__.c.planned_at.type
+    key = (literal(f"{campaign.id}|") + func.lower(email) + "|" + func.coalesce(institution_id, "-") + "|" + stage.id
+           + "|" + sends.c.rule + "|" + sends.c.deadline_text)
+    return select(key, literal(campaign.id), email, literal(role), institution_id, literal(stage.id), sends.c.rule,
+                  sends.c.kind, deadline, sends.c.send_at, sends.c.expires_at, sends.c.state, sends.c.reason, literal(0),
+                  literal(now, moment), literal(False))
+
+
+def _sends(campaign, stage, clock, now, groups):
+    """The VALUES table of every send per distinct (opening, deadline, lock, re-planned): each row as
+    `_row` would make it for any ДОУ with those times."""
+    rules = rules_for(campaign, stage)
+    moment = OutboxRow.__table__.c.send_at.type
+    # Named apart from the progress columns: the partial index's condition names those unqualified.
+    table = values(column("for_opens", moment), column("for_due", moment), column("for_locks", moment),
+                   column("replanned", Integer), column("rule", String), column("kind", String),
+                   column("send_at", moment), column("expires_at", moment), column("state", String),
+                   column("reason", String), column("deadline_text", String), name="sends")
+    rows = []
+    for opens, due, locks, again in groups:
+        for occ in task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True):
+            state, why = _state(occ, clock, now, replanned=bool(again))
+            rows.append((opens, due, locks, again, occ.rule, occ.kind, occ.send_at, occ.expires_at, state, why,
+                         due.isoformat()))
+    return table.data(rows).cte("sends")  # a CTE: SQLite names the columns of a VALUES table no other way
+
+
+def _cancel_moved(session, campaign, stage, unplanned) -> None:
+    """A deadline moved (an extension): reminders against the old one must not go out. One UPDATE for
+    every moved ДОУ, reaching its outbox rows through the (campaign, ДОУ, stage) index."""
+    moved = select(ProgressRow.institution_id, ProgressRow.planned_due).where(
+        *unplanned, col(ProgressRow.planned_due).is_not(None))
     session.execute(
         update(OutboxRow).where(
-            OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == institution_id,
-            OutboxRow.stage_id == stage.id, OutboxRow.deadline == old_deadline, col(OutboxRow.state).in_(["pending", "failed"]),
+            OutboxRow.campaign_id == campaign.id, col(OutboxRow.institution_id).in_(moved.with_only_columns(ProgressRow.institution_id)),
+            OutboxRow.stage_id == stage.id, tuple_(OutboxRow.institution_id, OutboxRow.deadline).in_(moved),
+            col(OutboxRow.state).in_(["pending", "failed"]),
         ).values(state="skipped", reason=reason(Skip.DEADLINE_MOVED)).execution_options(synchronize_session=False)
     )
 
 
-def _recipients(session, campaign, stage) -> dict[str, list[tuple[str, str]]]:
-    """Who acts for each ДОУ: the ДОУ itself, or the experts its list assigned (none before the list)."""
+@dataclass(frozen=True)
+class _Who:
+    """Who acts for each ДОУ of a stage, as a subquery (`table`: institution_id, email) and their role."""
+
+    table: Any
+    role: str
+
+    @property
+    def c(self):
+        return self.table.c
+
+
+def _recipients(campaign, stage) -> _Who:
+    """The ДОУ itself, or the experts its list assigned (none before the list)."""
     if stage.actor == "institution":
-        emails = session.exec(select(InstitutionRow.id, InstitutionRow.email).where(
-            InstitutionRow.campaign_id == campaign.id)).all()
-        return {i: [(e, "institution")] for i, e in emails}
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for inst, email in session.exec(
-        select(AssignmentRow.institution_id, ExpertRow.email)
-        .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
-        .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list)
-        .order_by(AssignmentRow.expert_id)
-    ).all():
-        found[inst].append((email, "expert"))
-    return found
+        return _Who(select(InstitutionRow.id.label("institution_id"), InstitutionRow.email).where(
+            InstitutionRow.campaign_id == campaign.id).subquery("who"), "institution")
+    return _Who(select(AssignmentRow.institution_id, ExpertRow.email)
+                .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+                .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list).subquery("who"), "expert")
 
 
 def _plan_once(session, campaign, stage, clock, now) -> int:
@@ -305,68 +356,86 @@ def _plan_once(session, campaign, stage, clock, now) -> int:
     if row.reminders_planned:
         return 0
     rules = rules_for(campaign, stage)
+    row.reminders_planned = True
+    session.add(row)
     if stage.kind == "event":
         occurrences = event_occurrences(rules, stage.opens_at, clock, campaign.calendar)
-        people = _audience(session, campaign, stage.audience)
+        written = _plan_audience(session, campaign, stage, occurrences, clock, now)
+        people = [(campaign.coordinator.email, "coordinator", None)] if "coordinator" in stage.audience else []
     else:
         occurrences = task_occurrences(rules, stage.opens_at, stage.due_at, stage.locks_at, clock, campaign.calendar,
                                        missed_notice=False)
+        written = 0
         people = [(campaign.coordinator.email, "coordinator", None)]
-    new_rows = [_row(campaign, email, role, inst, stage.id, occ, stage.due_at, clock, now)
-                for email, role, inst in people for occ in occurrences]
-    row.reminders_planned = True
-    session.add(row)
-    return insert_ignore(session, OutboxRow, new_rows)
+    return written + insert_ignore(session, OutboxRow, [_row(campaign, email, role, inst, stage.id, occ, stage.due_at, clock, now)
+                                                        for email, role, inst in people for occ in occurrences])
 
 
-def _audience(session, campaign, audience) -> list[tuple[str, str, str | None]]:
-    people = []
-    if "institutions" in audience:
-        people += [(e, "institution", i) for i, e in session.exec(
-            select(InstitutionRow.id, InstitutionRow.email).where(InstitutionRow.campaign_id == campaign.id)
-            .order_by(InstitutionRow.position)).all()]
-    if "experts" in audience:
-        people += [(e, "expert", i) for i, e in session.exec(
-            select(ExpertRow.institution_id, ExpertRow.email).where(ExpertRow.campaign_id == campaign.id)
-            .order_by(ExpertRow.id)).all()]
-    if "coordinator" in audience:
-        people.append((campaign.coordinator.email, "coordinator", None))
-    return people
+def _plan_audience(session, campaign, stage, occurrences: list[Occurrence], clock, now) -> int:
+    """An event's reminders to its ДОУ and experts: one INSERT…SELECT each, in roster order."""
+    if not occurrences:
+        return 0
+    moment = OutboxRow.__table__.c.send_at.type
+    sends = values(column("n", Integer), column("rule", String), column("kind", String), column("send_at", moment),
+                   column("expires_at", moment), column("state", String), column("reason", String),
+                   column("deadline_text", String), name="sends").data(
+        [(n, occ.rule, occ.kind, occ.send_at, occ.expires_at, *_state(occ, clock, now, replanned=False),
+          stage.due_at.isoformat()) for n, occ in enumerate(occurrences)]).cte("sends")
+    deadline = literal(stage.due_at, moment)
+    written = 0
+    for audience, role, table, inst, order in (("institutions", "institution", InstitutionRow, InstitutionRow.id, InstitutionRow.position),
+                                               ("experts", "expert", ExpertRow, ExpertRow.institution_id, ExpertRow.id)):
+        if audience in stage.audience:
+            written += insert_select(session, OutboxRow, PLANNED_COLUMNS, (
+                _planned(campaign, stage, sends, table.email, role, inst, deadline, now).select_from(table)
+                .join(sends, true()).where(table.campaign_id == campaign.id).order_by(order, sends.c.n)))
+    return written
 
 
 def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadline, clock: Clock, now, *,
          replanned: bool = False) -> dict:
-    """A notice stays true until it expires, however late it is planned; a reminder of a moment planned
-    after that moment is not sent (nor is 'the stage opened' again when an extension re-plans a ДОУ)."""
-    skip = occ.skip
-    notice = occ.kind in NOTICE_KINDS and not (replanned and occ.kind == "opened")
-    if skip is None and (occ.expires_at <= now or (not notice and clock.window_end(occ.send_at) <= now)):
-        skip = reason(Skip.PLANNED_LATE)
+    """One planned row, pending or skipped as `_state` says."""
+    state, skip = _state(occ, clock, now, replanned=replanned)
     return {
         "key": outbox_key(campaign.id, email, institution_id, stage_id, occ.rule, deadline),
         "campaign_id": campaign.id, "recipient": email, "role": role, "institution_id": institution_id,
         "stage_id": stage_id, "rule": occ.rule, "kind": occ.kind, "deadline": deadline, "send_at": occ.send_at,
-        "expires_at": occ.expires_at, "state": "skipped" if skip else "pending", "reason": skip, "attempts": 0,
+        "expires_at": occ.expires_at, "state": state, "reason": skip, "attempts": 0,
         "planned_at": now, "reported": False,
     }
 
 
+def _state(occ: Occurrence, clock: Clock, now: datetime, *, replanned: bool) -> tuple[str, str | None]:
+    """(state, skip reason) of a row planned at `now`: a notice stays true until it expires, however late
+    it is planned; a reminder of a moment planned after that moment is not sent (nor is 'the stage
+    opened' again when an extension re-plans a ДОУ)."""
+    skip = occ.skip
+    notice = occ.kind in NOTICE_KINDS and not (replanned and occ.kind == "opened")
+    if skip is None and (occ.expires_at <= now or (not notice and clock.window_end(occ.send_at) <= now)):
+        skip = reason(Skip.PLANNED_LATE)
+    return ("skipped" if skip else "pending"), skip
+
+
 def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int:
     """A coordinator digest at the next send time when someone is late or mail went dead."""
-    overdue = session.exec(select(ProgressRow.institution_id).where(
-        ProgressRow.campaign_id == campaign.id,
-        ((ProgressRow.status == Status.OPEN.value) & (ProgressRow.due_at < now))
-        | ((ProgressRow.status == Status.MISSED.value) & (ProgressRow.locks_at > now - timedelta(days=1)))
-    ).limit(1)).first()
+    overdue = any(_anyone(session, campaign, stage, *late) for stage in campaign.stages if stage.per_institution
+                  for late in ((Status.OPEN, ProgressRow.due_at < now), (Status.MISSED, ProgressRow.locks_at > now - timedelta(days=1))))
     dead = session.exec(select(OutboxRow.id).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                    col(OutboxRow.reported).is_(False)).limit(1)).first()
-    if overdue is None and dead is None:
+    if not overdue and dead is None:
         return 0
     clock = Clock(campaign)
     send_at = clock.next_send_time(now)
     day = clock.day_of(send_at)
     occ = Occurrence(f"digest:{day.isoformat()}", "digest", send_at, clock.window_end(send_at))
     return insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, None, occ, None, clock, now)])
+
+
+def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition) -> bool:
+    """One indexed probe: is any ДОУ of the stage in `status` and meeting `condition`?"""
+    return session.exec(select(ProgressRow.institution_id).where(
+        ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id, ProgressRow.status == status.value,
+        condition).limit(1)).first() is not None
 
 
 # -- reading the ledger ----------------------------------------------------------------

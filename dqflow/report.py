@@ -76,7 +76,15 @@ def status_json(view: CampaignView) -> str:
             {"id": i.institution.id, "name": i.institution.name, "state": i.state, "stages": i.stages}
             for i in view.institutions
         ],
+        "page": {"offset": view.offset, "count": len(view.institutions), "total": view.total,
+                 "next_offset": _next_offset(view)},
     }, ensure_ascii=False, indent=2)
+
+
+def _next_offset(view: CampaignView) -> int | None:
+    """Where the next page of ДОУ starts, None after the last (or when none were listed)."""
+    end = view.offset + len(view.institutions)
+    return end if view.institutions and end < view.total else None
 
 
 def status_text(view: CampaignView) -> str:
@@ -101,6 +109,11 @@ def status_text(view: CampaignView) -> str:
         rows = [[i.institution.id, i.institution.name, _state_ru(i.state)] + [SHORT[i.stages.get(p, "upcoming")] for p in per]
                 for i in view.institutions]
         lines += _table([terms.nom, "Название", "Сейчас"] + per, rows)
+        if _next_offset(view) is not None:
+            lines += ["", f"Показаны {terms.nom_pl} {view.offset + 1}–{view.offset + len(view.institutions)} из {view.total}; "
+                          f"следующие: dqflow status --institutions --offset {_next_offset(view)}"]
+    elif per and view.total:
+        lines += ["", f"{terms.nom_pl}: {view.total}; по этапам: dqflow status --institutions"]
     return "\n".join(lines)
 
 
@@ -113,10 +126,10 @@ def status_markdown(view: CampaignView) -> str:
         when = _event_time(s.stage, tz) if s.stage.kind == "event" else f"{show(s.stage.opens_at, tz)} – {show(s.stage.due_at, tz)}"
         counts = ", ".join(f"{STATUS_RU[k]} {n}" for k, n in s.counts.items() if n)
         rows.append([f"{s.stage.title} ({s.stage.id})", STATE_RU[s.state], when, counts])
-    lines += markdown_table(["Этап", "Состояние", "Сроки", "ДОУ по статусам"], rows)
+    lines += markdown_table(["Этап", "Состояние", "Сроки", f"{c.terms.nom_pl} по статусам"], rows)
     per = [s.stage.id for s in view.stages if s.stage.per_institution]
     if view.institutions and per:
-        lines += ["", *markdown_table(["ДОУ", "Сейчас"] + per, [
+        lines += ["", *markdown_table([c.terms.nom, "Сейчас"] + per, [
             [i.institution.name, _state_ru(i.state)] + [STATUS_RU[i.stages.get(p, "upcoming")] for p in per] for i in view.institutions])]
     return "\n".join(lines)
 
@@ -125,7 +138,7 @@ def institution_markdown(view: CampaignView, institution_id: str, details: list[
     tz = view.campaign.tz
     panels = panels or {}
     inst = next(i for i in view.institutions if i.institution.id == institution_id)
-    lines = [f"**{inst.institution.name}** (ДОУ {inst.institution.id})", "",
+    lines = [f"**{inst.institution.name}** ({view.campaign.terms.nom} {inst.institution.id})", "",
              f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)}); сейчас: {_state_ru(inst.state)}", *_rewind_note(view), ""]
     rows = []
     for d in details:

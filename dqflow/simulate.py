@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -149,11 +150,11 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
                 raise NotAllowed(f"--keep-db: campaign '{campaign.id}' is already in that database; "
                                  "give a new file or an empty database")
             engine.load(session, campaign, start)
-        pending = list(plan)
+        pending = deque(plan)
         now = start
         while now <= end:
             while pending and pending[0].at <= now:
-                _act(db, campaign, pending.pop(0), result)
+                _act(db, campaign, pending.popleft(), result)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             for change in woken.changes:
                 result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
@@ -161,7 +162,9 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
             for sent in woken.report.messages:
                 result.emails.append({"at": sent.at, "to": sent.to, "subject": sent.subject, "file": sent.detail or None})
             daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
-            candidates = [t for t in (woken.next_at, daily, pending[0].at if pending else None) if t is not None and t > now]
+            wakes = [t for t in (woken.next_at, daily) if t is not None and t > now]
+            _play_until(db, campaign, pending, min(wakes, default=None), end, result)
+            candidates = wakes + ([pending[0].at] if pending else [])
             if not candidates:
                 break
             now = min(candidates)
@@ -170,6 +173,15 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         db.dispose()
     result.events.sort(key=lambda e: e["at"])
     return result
+
+
+def _play_until(db, campaign: spec.Campaign, pending: deque, wake_at: datetime | None, end: datetime, result: Replay) -> None:
+    """Play the acts before the next wake without waking at each one's moment: nothing is due in between
+    (`wake_at` is the next boundary, lock or send) and each act reconciles the campaign itself, at its
+    own moment, through probes that cost the same whatever the roster. An extension stops the clock
+    (it makes new reminders to plan), as does the first act of a later stretch."""
+    while pending and pending[0].action != "extend" and pending[0].at <= end and (wake_at is None or pending[0].at < wake_at):
+        _act(db, campaign, pending.popleft(), result)
 
 
 def _act(db, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
@@ -193,7 +205,7 @@ def _review(db, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
     """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert)."""
     stage = campaign.stage(step.stage)
     with store.dry_run(db) as session:
-        assigned = experts.stored(session, campaign.id, stage.list).get(step.institution, [])
+        assigned = experts.stored(session, campaign.id, stage.list, [step.institution]).get(step.institution, [])
     for n, expert in enumerate(assigned):
         rng = random.Random(f"{step.seed}:{step.stage}:{step.institution}:{expert}")
         if rng.random() < 0.2:

@@ -172,7 +172,7 @@ class Campaign:
 
     def digest(self) -> str:
         """Fingerprint of the content (not of comments or layout): equal files load as no-ops."""
-        return hashlib.sha256(to_json(self).encode()).hexdigest()
+        return digest_of(to_json(self))
 
 
 @dataclass(frozen=True)
@@ -1020,6 +1020,11 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
         if start not in state and (found := visit(start)):
             return found
     return None
+
+
+def digest_of(text: str) -> str:
+    """The digest of a campaign's JSON (`to_json`)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def to_json(campaign: Campaign) -> str:

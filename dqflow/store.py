@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import DateTime, Index, event, insert
+from sqlalchemy import DateTime, Index, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -113,11 +113,24 @@ class ReviewRow(SQLModel, table=True):
     recommendations: str = ""
 
 
+UNPLANNED = "planned_due IS NULL OR planned_due != due_at"  # the partial index's condition, as queries spell it
+
+
 class ProgressRow(SQLModel, table=True):
     """One ДОУ in one per-ДОУ stage: its status and its own effective times."""
 
     __tablename__ = "progress"
-    __table_args__ = (Index("ix_progress_stage_status", "campaign_id", "stage_id", "status"),)
+    # Each index answers one "is anything due?" probe of an idle reconcile (see `engine`, `reminders`,
+    # `due.next_moment`) by a range read, whatever the roster's size.
+    __table_args__ = (
+        Index("ix_progress_opens", "campaign_id", "stage_id", "status", "opens_at"),  # rows to open
+        Index("ix_progress_locks", "campaign_id", "stage_id", "status", "locks_at"),  # rows to lock, missed lately
+        Index("ix_progress_due", "campaign_id", "stage_id", "status", "due_at"),  # rows overdue (the digest)
+        Index("ix_progress_extended", "campaign_id", "extended", "locks_at"),  # the next extended lock
+        # Rows whose reminders are not planned for their deadline: few once planned, the planner reads only them.
+        Index("ix_progress_unplanned", "campaign_id", "stage_id", "status",
+              sqlite_where=text(UNPLANNED), postgresql_where=text(UNPLANNED)),
+    )
     campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
     institution_id: str = Field(primary_key=True)
     stage_id: str = Field(primary_key=True)
@@ -203,7 +216,10 @@ class AuditRow(SQLModel, table=True):
     never changed or removed: the database refuses UPDATE and DELETE on this table."""
 
     __tablename__ = "audit"
-    __table_args__ = (Index("ix_audit_institution", "campaign_id", "institution_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_institution", "campaign_id", "institution_id", "id"),
+        Index("ix_audit_at", "campaign_id", "at"),  # the latest change (status): read backwards, not scanned
+    )
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str
     institution_id: str | None = None
@@ -389,35 +405,50 @@ def campaign_ids(session: Session) -> list[str]:
 
 def campaign_row(session: Session, campaign_id: str | None) -> CampaignRow:
     """The campaign named, or the only one loaded."""
+    return session.get(CampaignRow, campaign_digest(session, campaign_id)[0])
+
+
+def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str]:
+    """(id, digest) of the campaign named, or of the only one loaded: one narrow read, the stored
+    definition (megabytes for a national roster) stays on disk."""
+    query = select(CampaignRow.id, CampaignRow.digest)
+    found = session.exec(query.where(CampaignRow.id == campaign_id) if campaign_id is not None else query.limit(2)).all()
+    if len(found) == 1:
+        return found[0][0], found[0][1]
     ids = campaign_ids(session)
+    if campaign_id is None and not ids:
+        raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
     if campaign_id is None:
-        if len(ids) == 1:
-            campaign_id = ids[0]
-        elif not ids:
-            raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
-        else:
-            raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
-    row = session.get(CampaignRow, campaign_id)
-    if row is None:
-        raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
-    return row
+        raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
+    raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
+
+
+def _dialect_insert(session: Session):
+    """The INSERT construct that knows ON CONFLICT on this session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    return insert
 
 
 def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
     """Insert rows, keeping the existing row on a unique-key clash; returns how many were offered."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    dialect_insert = _dialect_insert(session)
     # Core insert on the table: one executemany. The ORM's bulk insert splits the rows into a
     # statement per pattern of NULLs, thousands of round trips for a big campaign.
     session.execute(dialect_insert(table.__table__).on_conflict_do_nothing(), rows)
     return len(rows)
+
+
+def insert_select(session: Session, table: type[SQLModel], columns: list[str], query) -> int:
+    """INSERT…SELECT keeping the existing row on a unique-key clash; returns how many rows were added."""
+    return session.execute(_dialect_insert(session)(table.__table__).from_select(columns, query).on_conflict_do_nothing()).rowcount
 
 
 def audit_many(session: Session, rows: list[dict]) -> None:

@@ -71,7 +71,7 @@ def test_a_moved_deadline_moves_every_persons_reminders(running: Cli, workflow_c
         assert same_moment(times["missed"], "2021-11-30 02:00"), mine
     assert {r[1] for r in new} == set(DOU)
 
-    view = running.json("status", "--now", "2021-11-24 10:00")
+    view = running.json("status", "--institutions", "--now", "2021-11-24 10:00")
     fill_view = next(s for s in view["stages"] if s["id"] == "fill-form")
     assert fill_view["due_at"] == "2021-11-29T23:59:59+07:00" and fill_view["locks_at"] == "2021-11-29T23:59:59+07:00"
     assert "29.11.2021 23:59" in running.ok("status", "--now", "2021-11-24 10:00")
@@ -117,7 +117,7 @@ def test_adding_an_institution_after_list1_gives_it_two_experts_and_disturbs_nob
     new = {a["institution"]: a["experts"] for a in after["assignments"]}
     assert {k: v for k, v in new.items() if k != "99"} == old
     assert len(new["99"]) == 2 and "e99" not in new["99"]
-    view = running.json("status", "--now", "2021-11-26 10:00")
+    view = running.json("status", "--institutions", "--now", "2021-11-26 10:00")
     ninety_nine = next(i for i in view["institutions"] if i["id"] == "99")
     assert ninety_nine["stages"]["fill-form"] == "open"
     assert outbox(running.db_url, "recipient = 'dou99@example.org' AND state = 'pending' AND stage_id = 'fill-form'")
@@ -139,10 +139,10 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
                            "AND state = 'pending'")
     assert not any("e5" in a["experts"] for a in running.json("experts", "show", "list2")["assignments"])
-    view = running.json("status", "--now", "2021-11-24 10:00")
+    view = running.json("status", "--institutions", "--now", "2021-11-24 10:00")
     five = next(i for i in view["institutions"] if i["id"] == "5")
     assert five["state"] == "withdrawn" and five["stages"]["fill-form"] == "done" and five["stages"]["refill"] == "excused"
-    assert "выбыл" in running.ok("status", "--now", "2021-11-24 10:00")
+    assert "выбыл" in running.ok("status", "--institutions", "--now", "2021-11-24 10:00")
     actions = [e["action"] for e in running.json("history", "5")]
     assert actions[:2] == ["open", "submit"] and "withdraw" in actions
     refused = running("submit", "5", "--stage", "refill", "--now", "2021-12-08 10:00")
@@ -181,7 +181,7 @@ def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_co
     assert refused.exit_code == 1 and "--force" in refused.stderr and "fill-form/2 done→late" in refused.stderr
     assert dump_tables(running.db_url) == before
     running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ", "--force")
-    two = next(i for i in running.json("status", "--now", "2021-12-02 10:00")["institutions"] if i["id"] == "2")
+    two = next(i for i in running.json("status", "--institutions", "--now", "2021-12-02 10:00")["institutions"] if i["id"] == "2")
     assert two["stages"]["fill-form"] == "late"
 
 
@@ -192,7 +192,7 @@ def test_moving_a_locked_deadline_later_reopens_missed_only_with_force(running: 
     assert {"stage": "review1", "institution": None, "from": "locked", "to": "open"} in plan["rewrites"]
     assert running("load", str(workflow_copy), "--now", "2021-12-11 10:00", "--apply", "--reason", "r").exit_code == 1
     running.ok("load", str(workflow_copy), "--now", "2021-12-11 10:00", "--apply", "--reason", "r", "--force")
-    view = running.json("status", "--now", "2021-12-11 10:00")
+    view = running.json("status", "--institutions", "--now", "2021-12-11 10:00")
     review1 = next(s for s in view["stages"] if s["id"] == "review1")
     assert review1["state"] == "open" and review1["counts"]["open"] == 11
 

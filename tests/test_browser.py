@@ -144,7 +144,7 @@ def test_a_dou_opens_the_link_in_its_email_and_hands_in_a_link(site: Site, brows
     assert "Материалы приняты" in text_of(browser) and "https://dou4.example.org/monitoring" in text_of(browser)
     assert "?ok=submitted" in browser.current_url  # POST → redirect → GET
     site.shot(browser, "dou-phone-after")
-    view = site.cli.json("status", "--now", "2021-11-25 10:00")
+    view = site.cli.json("status", "--institutions", "--now", "2021-11-25 10:00")
     assert next(i for i in view["institutions"] if i["id"] == "4")["stages"]["fill-form"] == "done"
     assert not browser.get_log("browser")  # no script, no console errors
 

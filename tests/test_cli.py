@@ -34,8 +34,10 @@ def one_line_error(result, exit_code: int = 1) -> str:
 
 def test_status_json_shape(tomsk: Cli):
     tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-25 09:00")
-    view = tomsk.json("status", "--now", "2021-11-25 10:00")
-    assert list(view) == ["campaign", "timezone", "now", "stages", "institutions"]
+    assert tomsk.json("status", "--now", "2021-11-25 10:00")["institutions"] == []  # listed on request only
+    view = tomsk.json("status", "--institutions", "--now", "2021-11-25 10:00")
+    assert list(view) == ["campaign", "timezone", "now", "stages", "institutions", "page"]
+    assert view["page"] == {"offset": 0, "count": 11, "total": 11, "next_offset": None}
     assert view["campaign"] == "tomsk-2021"
     assert view["timezone"] == "Asia/Tomsk"
     assert view["now"] == "2021-11-25T10:00:00+07:00"
@@ -82,7 +84,7 @@ def test_status_json_now_with_offset_is_shown_in_campaign_zone(tomsk: Cli):
 
 
 def test_status_text_is_russian_with_local_dates_and_zone(tomsk: Cli):
-    out = tomsk.ok("status", "--now", "2021-11-25 10:00")
+    out = tomsk.ok("status", "--institutions", "--now", "2021-11-25 10:00")
     assert "Состояние на 25.11.2021 10:00" in out
     assert "Asia/Tomsk" in out and "UTC+07:00" in out
     assert "Этап" in out and "Состояние" in out and "ДОУ" in out
@@ -133,8 +135,8 @@ def two_campaigns(tomsk: Cli, tmp_path: Path) -> Cli:
 def test_campaign_is_chosen_with_campaign_option(two_campaigns: Cli):
     dq = two_campaigns
     dq.ok("--campaign", "tomsk-2022", "submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
-    first = json.loads(dq.ok("--campaign", "tomsk-2021", "status", "--json", "--now", "2021-11-26"))
-    second = json.loads(dq.ok("--campaign", "tomsk-2022", "status", "--json", "--now", "2021-11-26"))
+    first = json.loads(dq.ok("--campaign", "tomsk-2021", "status", "--institutions", "--json", "--now", "2021-11-26"))
+    second = json.loads(dq.ok("--campaign", "tomsk-2022", "status", "--institutions", "--json", "--now", "2021-11-26"))
     assert first["campaign"] == "tomsk-2021" and second["campaign"] == "tomsk-2022"
     assert first["institutions"][0]["stages"]["fill-form"] == "open"
     assert second["institutions"][0]["stages"]["fill-form"] == "done"

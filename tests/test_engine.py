@@ -100,7 +100,7 @@ def test_tomsk_schedule_walked_day_by_day(tomsk: Cli):
             now = datetime.combine(day, clock, TZ)
             text = now.strftime("%Y-%m-%d %H:%M")
             ticked = tomsk.ok("tick", "--now", text)
-            view = tomsk.json("status", "--now", text)
+            view = tomsk.json("status", "--institutions", "--now", text)
             assert view["now"] == now.isoformat()
             for stage in [*DATED, *EVENTS]:
                 got = stage_of(view, stage)["state"]
@@ -142,7 +142,7 @@ def test_tomsk_schedule_walked_day_by_day(tomsk: Cli):
 
 def test_stage_boundaries_to_the_second(tomsk: Cli):
     def state(stage: str, when: str) -> str:
-        return stage_of(tomsk.json("status", "--now", when), stage)["state"]
+        return stage_of(tomsk.json("status", "--institutions", "--now", when), stage)["state"]
 
     assert state("kickoff-webinar", "2021-11-19 13:59:59") == "scheduled"
     assert state("kickoff-webinar", "2021-11-19 14:00") == "held"
@@ -155,7 +155,7 @@ def test_stage_boundaries_to_the_second(tomsk: Cli):
 
 
 def test_stage_times_in_status_match_the_file(tomsk: Cli):
-    view = tomsk.json("status", "--now", "2021-11-18 12:00")
+    view = tomsk.json("status", "--institutions", "--now", "2021-11-18 12:00")
     for stage, (opens, due) in DATED.items():
         s = stage_of(view, stage)
         assert s["opens_at"] == f"{opens}T00:00:00+07:00", stage
@@ -172,13 +172,13 @@ def test_every_per_dou_status_is_reached(graced: Cli):
     dq = graced
 
     def statuses(when: str) -> dict[str, str]:
-        view = dq.json("status", "--now", when)
+        view = dq.json("status", "--institutions", "--now", when)
         return {i["id"]: i["stages"]["fill-form"] for i in view["institutions"]}
 
     assert set(statuses("2021-11-18 12:00").values()) == {"upcoming"}
-    assert dou_of(dq.json("status", "--now", "2021-11-18 12:00"), "2")["state"] == "waiting"
+    assert dou_of(dq.json("status", "--institutions", "--now", "2021-11-18 12:00"), "2")["state"] == "waiting"
     assert set(statuses("2021-11-20 10:00").values()) == {"open"}
-    assert dou_of(dq.json("status", "--now", "2021-11-20 10:00"), "2")["state"] == "fill-form"
+    assert dou_of(dq.json("status", "--institutions", "--now", "2021-11-20 10:00"), "2")["state"] == "fill-form"
 
     assert "освобождён" in dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "здание на ремонте", "--now", "2021-11-25 09:00")
     assert "в срок" in dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-29 10:00")
@@ -191,9 +191,9 @@ def test_every_per_dou_status_is_reached(graced: Cli):
     final = statuses("2021-12-03 00:05")
     assert final["2"] == "done" and final["4"] == "late" and final["5"] == "excused"
     assert {final[i] for i in ALL if i not in ("2", "4", "5")} == {"missed"}
-    counts = stage_of(dq.json("status", "--now", "2021-12-03 00:05"), "fill-form")["counts"]
+    counts = stage_of(dq.json("status", "--institutions", "--now", "2021-12-03 00:05"), "fill-form")["counts"]
     assert counts == {"upcoming": 0, "open": 0, "done": 1, "late": 1, "missed": 8, "excused": 1}
-    assert stage_of(dq.json("status", "--now", "2021-12-03 00:05"), "fill-form")["locks_at"] == "2021-12-02T23:59:59+07:00"
+    assert stage_of(dq.json("status", "--institutions", "--now", "2021-12-03 00:05"), "fill-form")["locks_at"] == "2021-12-02T23:59:59+07:00"
 
 
 def test_excuse_needs_a_reason_and_a_known_dou(tomsk: Cli):
@@ -202,7 +202,7 @@ def test_excuse_needs_a_reason_and_a_known_dou(tomsk: Cli):
     assert empty.exit_code == 1 and "reason" in empty.output
     unknown = tomsk("excuse", "999", "--stage", "fill-form", "--reason", "x", "--now", "2021-11-25")
     assert unknown.exit_code == 1 and "999" in unknown.output
-    assert dou_of(tomsk.json("status", "--now", "2021-11-25"), "5")["stages"]["fill-form"] == "open"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-11-25"), "5")["stages"]["fill-form"] == "open"
 
 
 # -- 3. submit -------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_submit_before_open_is_refused_and_writes_nothing(tomsk: Cli, db_url: st
     assert early.exit_code == 1
     assert "not open" in early.output and "19.11.2021 00:00" in early.output
     assert audit_rows(db_url) == before
-    assert dou_of(tomsk.json("status", "--now", "2021-11-20"), "2")["stages"]["fill-form"] == "open"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-11-20"), "2")["stages"]["fill-form"] == "open"
 
 
 def test_submit_on_time_is_done_and_a_second_submission_adds_links(tomsk: Cli):
@@ -232,7 +232,7 @@ def test_submit_on_time_is_done_and_a_second_submission_adds_links(tomsk: Cli):
 def test_submit_in_grace_is_late(graced: Cli):
     out = graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-02 23:00")
     assert "с опозданием" in out
-    assert dou_of(graced.json("status", "--now", "2021-12-05"), "4")["stages"]["fill-form"] == "late"
+    assert dou_of(graced.json("status", "--institutions", "--now", "2021-12-05"), "4")["stages"]["fill-form"] == "late"
 
 
 def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str):
@@ -242,7 +242,7 @@ def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str
     assert "locked" in late.output and "30.11.2021 23:59" in late.output
     assert "Asia/Tomsk" in late.output
     assert audit_rows(db_url) == before
-    assert dou_of(tomsk.json("status", "--now", "2021-12-01 10:00"), "4")["stages"]["fill-form"] == "missed"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-01 10:00"), "4")["stages"]["fill-form"] == "missed"
 
 
 def test_submit_after_grace_lock_is_refused(graced: Cli):
@@ -276,7 +276,7 @@ def test_deadline_is_read_on_the_campaign_wall_clock(tomsk: Cli):
     refused = tomsk("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
     assert refused.exit_code == 1 and "locked" in refused.output
 
-    view = tomsk.json("status", "--now", "2021-12-01 00:31")
+    view = tomsk.json("status", "--institutions", "--now", "2021-12-01 00:31")
     assert dou_of(view, "2")["stages"]["fill-form"] == "done"
     assert dou_of(view, "4")["stages"]["fill-form"] == "missed"
 
@@ -287,7 +287,7 @@ def test_explicit_offsets_in_now(tomsk: Cli):
     assert "в срок" in tomsk.ok("submit", "6", "--stage", "fill-form", "--now", "2021-11-30T23:59:59+07:00")
     refused = tomsk("submit", "15", "--stage", "fill-form", "--now", "2021-11-30T17:30:00Z")  # 00:30 on 01.12 in Tomsk
     assert refused.exit_code == 1 and "locked" in refused.output
-    view = tomsk.json("status", "--now", "2021-11-30T17:30:00+00:00")
+    view = tomsk.json("status", "--institutions", "--now", "2021-11-30T17:30:00+00:00")
     assert view["now"] == "2021-12-01T00:30:00+07:00"
     assert stage_of(view, "fill-form")["state"] == "locked"
 
@@ -302,12 +302,12 @@ def test_after_midnight_local_is_late_with_grace(graced: Cli):
 
 
 def test_extension_after_lock_reopens_for_that_dou(tomsk: Cli):
-    assert dou_of(tomsk.json("status", "--now", "2021-12-02 09:00"), "4")["stages"]["fill-form"] == "missed"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-02 09:00"), "4")["stages"]["fill-form"] == "missed"
     out = tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "ответственный на больничном",
                    "--now", "2021-12-02 09:00")
     assert "03.12.2021 23:59" in out and "открыт" in out
 
-    view = tomsk.json("status", "--now", "2021-12-02 12:00")
+    view = tomsk.json("status", "--institutions", "--now", "2021-12-02 12:00")
     assert dou_of(view, "4")["stages"]["fill-form"] == "open"
     assert dou_of(view, "4")["state"] == "fill-form"
     assert dou_of(view, "5")["stages"]["fill-form"] == "missed"  # only that ДОУ
@@ -316,7 +316,7 @@ def test_extension_after_lock_reopens_for_that_dou(tomsk: Cli):
 
     assert tomsk.ok("tick", "--now", "2021-12-02 12:00").splitlines()[0] == "Изменений нет."  # reconcile does not re-lock it
     assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 23:30")
-    assert dou_of(tomsk.json("status", "--now", "2021-12-10"), "4")["stages"]["fill-form"] == "done"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-10"), "4")["stages"]["fill-form"] == "done"
 
     card = tomsk("status", "--institution", "4", "--now", "2021-12-04")
     assert card.exit_code == 0
@@ -339,7 +339,7 @@ def test_extension_sets_the_lock_without_grace(tomsk: Cli):
     tomsk.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
     refused = tomsk("submit", "6", "--stage", "fill-form", "--now", "2021-12-03 12:01")
     assert refused.exit_code == 1 and "locked" in refused.output and "03.12.2021 12:00" in refused.output
-    view = tomsk.json("status", "--now", "2021-12-03 12:01")
+    view = tomsk.json("status", "--institutions", "--now", "2021-12-03 12:01")
     assert dou_of(view, "4")["stages"]["fill-form"] == "done"
     assert dou_of(view, "6")["stages"]["fill-form"] == "missed"  # locked again at its own lock
 
@@ -363,7 +363,7 @@ def test_extension_needs_a_reason(tomsk: Cli, db_url: str):
     past = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "x", "--now", "2021-12-02")
     assert past.exit_code == 1 and "not in the future" in past.output
     assert audit_rows(db_url) == before
-    assert dou_of(tomsk.json("status", "--now", "2021-12-02"), "4")["stages"]["fill-form"] == "missed"
+    assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-02"), "4")["stages"]["fill-form"] == "missed"
 
 
 # -- 6. reconcile is idempotent -----------------------------------------------------------
@@ -397,11 +397,11 @@ def test_single_catch_up_tick_equals_daily_ticks(tmp_path: Path, db_url: str):
     caught_up = once.ok("tick", "--now", "2021-12-31 00:05")
     assert "operator-submission: открыт → пропущено" in caught_up
 
-    assert daily.json("status", "--now", "2021-12-31 00:05") == once.json("status", "--now", "2021-12-31 00:05")
+    assert daily.json("status", "--institutions", "--now", "2021-12-31 00:05") == once.json("status", "--institutions", "--now", "2021-12-31 00:05")
     for inst in ("2", "94"):
         trail = lambda dq: [(r["at"], r["stage"], r["action"], r["from"], r["to"]) for r in json.loads(dq.ok("history", inst, "--json"))]  # noqa: E731
         assert trail(daily) == trail(once), inst
-    final = once.json("status", "--now", "2021-12-31 00:05")
+    final = once.json("status", "--institutions", "--now", "2021-12-31 00:05")
     assert all(i["state"] == "finished" for i in final["institutions"])
     assert stage_of(final, "analysis")["state"] == "open"
 

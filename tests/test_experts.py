@@ -48,7 +48,7 @@ def lists(dq: Cli, stage: str) -> dict[str, list[str]]:
 
 
 def status_of(dq: Cli, now: str, stage: str) -> dict[str, str]:
-    view = dq.json("status", "--now", now)
+    view = dq.json("status", "--institutions", "--now", now)
     return {i["id"]: i["stages"][stage] for i in view["institutions"]}
 
 

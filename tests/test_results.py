@@ -143,7 +143,7 @@ def csv_files(sim):
 
 
 def test_csv_institutions_and_stages_are_status_json(sim, csv_files):
-    status = sim["dq"].json("status", "--now", AFTER)
+    status = sim["dq"].json("status", "--institutions", "--now", AFTER)
     assert [list(r) for r in csv_files["institutions.csv"]][0] == ["id", "name", *PER_INSTITUTION]
     assert [dict(r) for r in csv_files["institutions.csv"]] == [
         {"id": i["id"], "name": i["name"], **i["stages"]} for i in status["institutions"]]
@@ -300,7 +300,7 @@ def test_history_names_the_expert_and_the_levels(sim, truth):
 
 
 def test_status_format_md_is_markdown_tables(sim):
-    text = sim["dq"].ok("status", "--format", "md", "--now", AFTER)
+    text = sim["dq"].ok("status", "--format", "md", "--institutions", "--now", AFTER)
     assert "| Этап | Состояние | Сроки | ДОУ по статусам |" in text
     assert f"| ДОУ | Сейчас | {' | '.join(PER_INSTITUTION)} |" in text
     card = sim["dq"].ok("status", "--format", "md", "--institution", "5", "--now", AFTER)

@@ -219,7 +219,7 @@ class Results:
 
 def compute(session: Session, campaign_id: str | None, now: datetime) -> Results:
     """The справка's figures as of `now`. Call it in a session that is rolled back."""
-    view = engine.status(session, campaign_id, now)
+    view = engine.status(session, campaign_id, now, institutions=True, limit=None)
     campaign = view.campaign
     rank = {lv.id: n for n, lv in enumerate(campaign.levels)}
     key = (lambda level: rank.get(level, len(rank)))  # levels compare in the scale's order

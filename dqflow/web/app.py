@@ -245,7 +245,7 @@ class Portal:
 
         def read():
             with store.dry_run(self.db) as session:
-                view = engine.status(session, self.campaign.id, now)
+                view = engine.status(session, self.campaign.id, now, institutions=True, limit=None)
                 names = {i.id: i.name for i in self.campaign.institutions}
                 return view, digest_content(session, self.campaign, names, now)
 
@@ -362,7 +362,7 @@ class Portal:
 
         def read():
             with store.dry_run(self.db) as session:
-                return engine.status(session, self.campaign.id, now)
+                return engine.status(session, self.campaign.id, now, institutions=True, limit=None)
 
         view = await run_in_threadpool(read)
         return self.render("board.html", now=now, board=board.Board.of(view), public=True)
