@@ -63,6 +63,8 @@ class Writer:
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
+        self.stages = {s.id: s for s in campaign.stages}
+        self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
 
     # -- messages ---------------------------------------------------------------------
 
@@ -90,20 +92,20 @@ class Writer:
         return self._rendered[key]
 
     def _sort_key(self, row) -> tuple:
-        stage = self.campaign.stage(row.stage_id) if row.stage_id else None
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
         moment = row.deadline or (stage.opens_at if stage else row.send_at)
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
         tz, campaign = self.tz, self.campaign
-        stage = campaign.stage(row.stage_id) if row.stage_id else None
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
         item = {
             "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
             "url": stage.url if stage else None, "institution_id": row.institution_id,
             "institution_name": self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None,
-            "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
+            "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
             "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
             "links": self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else [],
             "day": self.day, "overdue": [], "missed": [], "dead": [],
@@ -115,6 +117,11 @@ class Writer:
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
         return Letter(row.kind, item)
+
+    def _show(self, instant: datetime) -> str:
+        if instant not in self._shown:
+            self._shown[instant] = show(instant, self.tz)
+        return self._shown[instant]
 
     # -- what the campaign holds, read once ---------------------------------------------
 

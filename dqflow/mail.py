@@ -137,7 +137,7 @@ def _encoded(body: str, seven_bit: bool) -> tuple[str, bytes]:
     """8bit keeps the Cyrillic readable in the .eml files; a line over SMTP's limit (a long list, an
     expert's one-paragraph recommendations), or a server without 8BITMIME, needs quoted-printable."""
     raw = body.encode("utf-8")
-    if not seven_bit and all(len(line) <= SMTP_LINE_LIMIT for line in raw.split(b"\n")):
+    if not seven_bit and max(map(len, raw.split(b"\n"))) <= SMTP_LINE_LIMIT:
         return "8bit", raw
     return "quoted-printable", quopri.encodestring(raw)
 

@@ -73,8 +73,9 @@ class _Trusted:
         return _Trusted(_plain(folder).get_template(name))
 
     def render(self, context: dict, blocks: tuple[str, ...]) -> list[str]:
-        made = self.template.new_context({**self.globals, **context}, shared=True)
-        return ["".join(self.template.blocks[block](made)).strip() for block in blocks]
+        template = self.template
+        made = template.environment.context_class(template.environment, {**self.globals, **context}, template.name, template.blocks)
+        return ["".join(template.blocks[block](made)).strip() for block in blocks]
 
 
 @lru_cache(maxsize=8)
