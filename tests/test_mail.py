@@ -11,8 +11,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiosmtplib.email import quote_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dqflow.mail import HeaderInjection, Letter, SmtpSettings, SmtpTransport, compose, message_id
+from dqflow.mail import _PLAIN_ADDRESS, HeaderInjection, Letter, SmtpSettings, SmtpTransport, _quoted, compose, message_id
 from dqflow.templates import SAMPLE_ITEM, default_folder
 from tests.conftest import TOMSK, Cli
 from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
@@ -315,3 +318,16 @@ def test_long_lines_are_wrapped_for_smtp_and_the_server_accepts_them(smtp_server
     digest, recommendations = (m.message for m in smtp_server.messages)
     assert all(f"МАДОУ № {n} " in digest.get_body(("html",)).get_content() for n in (0, 75, 149))
     assert paragraph.strip() in " ".join(recommendations.get_body(("plain",)).get_content().split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(_PLAIN_ADDRESS, fullmatch=True), st.text(max_size=40)))
+def test_addresses_are_quoted_for_the_envelope_as_aiosmtplib_quotes_them(address):
+    """The sender skips aiosmtplib's parsing for plain addresses: the envelope must not change."""
+    try:
+        expected = quote_address(address).encode("ascii")
+    except (ValueError, UnicodeEncodeError) as exc:
+        with pytest.raises(type(exc)):
+            _quoted(address)
+    else:
+        assert _quoted(address) == expected
