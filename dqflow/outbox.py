@@ -153,7 +153,10 @@ class _Drain:
         """Send until the queue ends (True) or the send stops early (False)."""
         recorded: asyncio.Future | None = None  # the commit of the previous outcome
         ended = False
-        while self.report.stopped is None and not (ended := (batch := await queue.get()) is None):
+        while self.report.stopped is None:
+            if (batch := await queue.get()) is None:
+                ended = True
+                break
             if time.monotonic() >= self.deadline:
                 self.stop("budget")
                 break
