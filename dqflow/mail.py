@@ -191,7 +191,7 @@ class SmtpSettings:
     password: str | None
     sender: str | None
     pool: int = 2
-    timeout: float = 60.0  # one reply; a relay that says nothing for a minute is stalled
+    timeout: float = 60.0  # one reply while connecting, one message's exchange after; a relay silent for a minute is stalled
     connect_timeout: float = 15.0
 
     @classmethod
@@ -251,6 +251,7 @@ class SmtpTransport:
                 await client.ehlo()
             except aiosmtplib.SMTPHeloError:
                 await client.helo()
+        client.timeout = None  # from here on each message's whole exchange is bounded at once (`deliver`)
         self.connections_opened += 1
         return client
 
@@ -263,7 +264,12 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             return Outcome("retry", f"cannot connect to {self.settings.host}:{self.settings.port}: {_describe(exc)}", connection=True)
         try:
-            await _transaction(client, message, before_data)
+            async with asyncio.timeout(self.settings.timeout):  # one timer a message, not one a reply
+                await _transaction(client, message, before_data)
+        except TimeoutError:  # the server stalled: what it makes of the half-sent message is unknown
+            client.close()
+            return Outcome("retry", f"no answer from {self.settings.host}:{self.settings.port} "
+                                    f"within {self.settings.timeout:g} s", connection=True)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             self.idle.append(client)
             codes = [r.code for r in exc.recipients]

@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import re
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -139,6 +140,28 @@ def test_smtp_transport_delivers_and_reuses_one_connection(smtp_server):  # noqa
     assert smtp_server.ehlos == 1
     assert [m.message["Message-ID"] for m in smtp_server.messages] == [f"<m{n}@imc.example.org>" for n in range(5)]
     assert smtp_server.messages[0].mail_from == "monitoring@imc.example.org"
+
+
+def test_a_server_that_stalls_mid_message_is_given_up_after_the_timeout(smtp_server):  # noqa: F811
+    """The greeting came, then the server says nothing at DATA: the message is retried later,
+    the silent connection dropped, and the next message goes over a new one."""
+    transport = SmtpTransport(settings_for(smtp_server, pool=1, timeout=0.5))
+
+    async def go():
+        try:
+            smtp_server.delay = 5
+            started = time.monotonic()
+            stalled = await transport.deliver(make(recipient="dou1@example.org", msg_id="<s1@imc.example.org>"))
+            waited = time.monotonic() - started
+            smtp_server.delay = 0
+            return stalled, waited, await transport.deliver(make(recipient="dou2@example.org", msg_id="<s2@imc.example.org>"))
+        finally:
+            await transport.close()
+
+    stalled, waited, after = asyncio.run(go())
+    assert (stalled.state, stalled.connection) == ("retry", True) and "within 0.5 s" in stalled.detail
+    assert waited < 3
+    assert after.state == "sent" and transport.connections_opened == 2
 
 
 def test_send_delivers_each_due_reminder_over_few_connections(mailer, smtp_server):  # noqa: F811
