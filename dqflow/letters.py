@@ -97,7 +97,7 @@ class Writer:
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        tz, campaign = self.tz, self.campaign
+        tz = self.tz
         stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
