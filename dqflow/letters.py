@@ -71,6 +71,8 @@ class Writer:
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
         self._portal: portal_links.Links | None = None
         self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
+        self.stages = {s.id: s for s in campaign.stages}
+        self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
 
     # -- messages ---------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class Writer:
         keeps one event."""
         found = []
         for row in rows:
-            stage = self.campaign.stage(row.stage_id) if row.stage_id else None
+            stage = self.stages.get(row.stage_id) if row.stage_id else None
             if stage is None or row.kind not in ("opened", "event"):
                 continue
             if row.kind == "event":
@@ -123,13 +125,13 @@ class Writer:
         return self._rendered[key]
 
     def _sort_key(self, row) -> tuple:
-        stage = self.campaign.stage(row.stage_id) if row.stage_id else None
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
         moment = row.deadline or (stage.opens_at if stage else row.send_at)
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        tz, campaign = self.tz, self.campaign
-        stage = campaign.stage(row.stage_id) if row.stage_id else None
+        tz = self.tz
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
         links = self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else []
@@ -138,7 +140,7 @@ class Writer:
             "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
             "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
             "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
-            "deadline": show(due, tz) if due else "", "lock": show(lock, tz) if lock and lock != due else None,
+            "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
             "offset": utc_offset(due or self.now, tz),  # as people write it, at the moment it is about
             "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
             "event_date": show_date(stage.opens_at, tz) if stage else "",
@@ -174,6 +176,11 @@ class Writer:
         if expert:
             return self._portal.url(self.base_url, "expert", expert)
         return f"{self.base_url}/coordinator" if row.role == "coordinator" else None
+
+    def _show(self, instant: datetime) -> str:
+        if instant not in self._shown:
+            self._shown[instant] = show(instant, self.tz)
+        return self._shown[instant]
 
     # -- what the campaign holds, read once ---------------------------------------------
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import aiosmtplib
+from aiosmtplib.email import quote_address
 from markupsafe import Markup
 
 from dqflow.errors import DqflowError
@@ -172,7 +173,7 @@ def _encoded(body: str, seven_bit: bool) -> tuple[str, bytes]:
     """8bit keeps the Cyrillic readable in the .eml files; a line over SMTP's limit (a long list, an
     expert's one-paragraph recommendations), or a server without 8BITMIME, needs quoted-printable."""
     raw = body.encode("utf-8")
-    if not seven_bit and all(len(line) <= SMTP_LINE_LIMIT for line in raw.split(b"\n")):
+    if not seven_bit and max(map(len, raw.split(b"\n"))) <= SMTP_LINE_LIMIT:
         return "8bit", raw
     return "quoted-printable", quopri.encodestring(raw)
 
@@ -199,7 +200,9 @@ class MaildirTransport:
             for old in self.folder.glob("*.eml"):  # a replay starts from an empty folder
                 old.unlink()
 
-    async def deliver(self, message: Outgoing) -> Outcome:
+    async def deliver(self, message: Outgoing, before_data: asyncio.Future | None = None) -> Outcome:
+        if before_data is not None:
+            await before_data
         self.count += 1
         if self.folder is None:
             return Outcome("sent", "")
@@ -224,7 +227,7 @@ class SmtpSettings:
     password: str | None
     sender: str | None
     pool: int = 2
-    timeout: float = 60.0  # one reply; a relay that says nothing for a minute is stalled
+    timeout: float = 60.0  # one reply while connecting, one message's exchange after; a relay silent for a minute is stalled
     connect_timeout: float = 15.0
 
     @classmethod
@@ -279,18 +282,30 @@ class SmtpTransport:
                                  use_tls=s.security == "tls", start_tls=True if s.security == "starttls" else False,
                                  timeout=s.timeout)
         await client.connect(timeout=s.connect_timeout)
+        if client.is_ehlo_or_helo_needed:  # once per connection: the extensions decide how every message goes
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
+        client.timeout = None  # from here on each message's whole exchange is bounded at once (`deliver`)
         self.connections_opened += 1
         return client
 
-    async def deliver(self, message: Outgoing) -> Outcome:
+    async def deliver(self, message: Outgoing, before_data: asyncio.Future | None = None) -> Outcome:
+        """Send one message. `before_data`, when given, is awaited once the server has taken the
+        envelope and before the content goes: the outbox finishes recording the previous message
+        there, so that it is on record before this one can be accepted."""
         try:
             client = await self._connection()
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             return Outcome("retry", f"cannot connect to {self.settings.host}:{self.settings.port}: {_describe(exc)}", connection=True)
         try:
-            eight_bit = client.supports_extension("8BITMIME")
-            await client.sendmail(message.sender, [message.recipient], message.as_bytes(seven_bit=not eight_bit),
-                                  mail_options=["BODY=8BITMIME"] if eight_bit else [])
+            async with asyncio.timeout(self.settings.timeout):  # one timer a message, not one a reply
+                await _transaction(client, message, before_data)
+        except TimeoutError:  # the server stalled: what it makes of the half-sent message is unknown
+            client.close()
+            return Outcome("retry", f"no answer from {self.settings.host}:{self.settings.port} "
+                                    f"within {self.settings.timeout:g} s", connection=True)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             self.idle.append(client)
             codes = [r.code for r in exc.recipients]
@@ -327,6 +342,47 @@ async def send_all(transport, messages: list[Outgoing]) -> list[Outcome]:
 
     await asyncio.gather(*(worker() for _ in range(min(transport.connections, len(messages)) or 1)))
     return [o for o in outcomes if o is not None]
+
+
+async def _transaction(client: aiosmtplib.SMTP, message: Outgoing, before_data: asyncio.Future | None) -> None:
+    """MAIL, RCPT and DATA for one message, raising what aiosmtplib's `sendmail` raises and
+    resetting the envelope after a refusal as it does, without the work it repeats for every
+    message: the addresses are checked and quoted once per address, and the size is counted
+    without copying the message."""
+    eight_bit = client.supports_extension("8BITMIME")
+    data = message.as_bytes(seven_bit=not eight_bit)
+    options = [b"BODY=8BITMIME"] if eight_bit else []
+    if client.supports_extension("size"):  # RFC 1870: octets as sent, each line ending a CRLF
+        options.append(b"SIZE=%d" % (len(data) + data.count(b"\n")))
+    try:
+        reply = await client.execute_command(b"MAIL", b"FROM:" + _quoted(message.sender), *options)
+        if reply.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, message.sender)
+        reply = await client.execute_command(b"RCPT", b"TO:" + _quoted(message.recipient))
+        if reply.code not in (250, 251):
+            raise aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, message.recipient)])
+        if before_data is not None:
+            await before_data
+        await client.data(data)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        try:
+            await client.rset()
+        except (ConnectionError, aiosmtplib.SMTPResponseException):  # disconnected or refused: the error above says more
+            pass
+        raise
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # needs no parsing to be quoted
+
+
+@lru_cache(maxsize=4096)
+def _quoted(address: str) -> bytes:
+    """`<address>` for MAIL and RCPT; ValueError for an address that cannot be sent safely.
+    A plain address (every roster's, in practice) is taken as it is: parsing it as a header
+    would cost more than its whole exchange with the server."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return b"<" + address.encode("ascii") + b">"
+    return quote_address(address).encode("ascii")
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

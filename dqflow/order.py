@@ -426,7 +426,7 @@ def _render(stages: list[Stage], roster: list[tuple[str, str, str]], text: str, 
     lowered = text.lower()
     zone = options.timezone or next((z for stem, z in _TIMEZONES if stem in lowered), None)
     zone_note = "" if options.timezone else (
-        f"  # guess: the order names the town of this zone" if zone else "  # guess: the order names no town dqflow knows; set the zone")
+        "  # guess: the order names the town of this zone" if zone else "  # guess: the order names no town dqflow knows; set the zone")
     zone = zone or "Europe/Moscow"
     coordinator = Counter(s.row.responsible for s in stages if s.actor == "coordinator" and s.row.responsible).most_common(1)
     out = [

@@ -192,7 +192,7 @@ def pg_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     """Headless Debian Chromium driven through its matching chromedriver (Selenium), shared by a session.
 
     `.ci/run` installs `chromium` and `chromium-driver` where they are absent; elsewhere the tests that
@@ -211,3 +211,10 @@ def browser():
     chrome = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver), options=options)
     yield chrome
     chrome.quit()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The shared Chromium with its console log emptied: what a test reads was logged by its own pages."""
+    chromium.get_log("browser")
+    return chromium

@@ -101,7 +101,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, browser):
+def site(tmp_path_factory, chromium):
     root = tmp_path_factory.mktemp("portal")
     made = Site(root)
     smtp = SmtpServer().start()

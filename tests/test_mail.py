@@ -7,12 +7,16 @@ import email
 import email.policy
 import json
 import re
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiosmtplib.email import quote_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dqflow.mail import HeaderInjection, Letter, SmtpSettings, SmtpTransport, compose, message_id
+from dqflow.mail import _PLAIN_ADDRESS, HeaderInjection, Letter, SmtpSettings, SmtpTransport, _quoted, compose, message_id
 from dqflow.templates import SAMPLE_ITEM, default_folder
 from tests.conftest import TOMSK, Cli
 from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
@@ -141,6 +145,28 @@ def test_smtp_transport_delivers_and_reuses_one_connection(smtp_server):  # noqa
     assert smtp_server.ehlos == 1
     assert [m.message["Message-ID"] for m in smtp_server.messages] == [f"<m{n}@imc.example.org>" for n in range(5)]
     assert smtp_server.messages[0].mail_from == "monitoring@imc.example.org"
+
+
+def test_a_server_that_stalls_mid_message_is_given_up_after_the_timeout(smtp_server):  # noqa: F811
+    """The greeting came, then the server says nothing at DATA: the message is retried later,
+    the silent connection dropped, and the next message goes over a new one."""
+    transport = SmtpTransport(settings_for(smtp_server, pool=1, timeout=0.5))
+
+    async def go():
+        try:
+            smtp_server.delay = 5
+            started = time.monotonic()
+            stalled = await transport.deliver(make(recipient="dou1@example.org", msg_id="<s1@imc.example.org>"))
+            waited = time.monotonic() - started
+            smtp_server.delay = 0
+            return stalled, waited, await transport.deliver(make(recipient="dou2@example.org", msg_id="<s2@imc.example.org>"))
+        finally:
+            await transport.close()
+
+    stalled, waited, after = asyncio.run(go())
+    assert (stalled.state, stalled.connection) == ("retry", True) and "within 0.5 s" in stalled.detail
+    assert waited < 3
+    assert after.state == "sent" and transport.connections_opened == 2
 
 
 def test_send_delivers_each_due_reminder_over_few_connections(mailer, smtp_server):  # noqa: F811
@@ -321,3 +347,16 @@ def test_long_lines_are_wrapped_for_smtp_and_the_server_accepts_them(smtp_server
     digest, recommendations = (m.message for m in smtp_server.messages)
     assert all(f"МАДОУ № {n} " in digest.get_body(("html",)).get_content() for n in (0, 75, 149))
     assert paragraph.strip() in " ".join(recommendations.get_body(("plain",)).get_content().split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(_PLAIN_ADDRESS, fullmatch=True), st.text(max_size=40)))
+def test_addresses_are_quoted_for_the_envelope_as_aiosmtplib_quotes_them(address):
+    """The sender skips aiosmtplib's parsing for plain addresses: the envelope must not change."""
+    try:
+        expected = quote_address(address).encode("ascii")
+    except (ValueError, UnicodeEncodeError) as exc:
+        with pytest.raises(type(exc)):
+            _quoted(address)
+    else:
+        assert _quoted(address) == expected

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dqflow.mail import HeaderInjection, Letter, compose
-from dqflow.templates import KINDS, LAYOUT, SAMPLE_ITEM, default_folder, render_item
+from dqflow.sandbox import render_parts
+from dqflow.templates import KINDS, LAYOUT, SAMPLE_ITEM, _bundled, default_folder, environment, render_blocks, render_item, sample_context
 from tests.conftest import ROOT, TOMSK, Cli
 
 FOLDER = str(default_folder("ru"))
@@ -206,3 +207,19 @@ def test_broken_folder_refuses_load(custom, db_url):
     assert result.exit_code == 1
     assert str(folder / "missed.txt") in result.output
     assert dq("status").exit_code == 1  # nothing was loaded
+
+
+def test_our_templates_render_outside_the_sandbox_exactly_as_inside_and_a_campaigns_own_never_do(tmp_path):
+    """A send renders the bundled templates with a plain environment; `validate` checks them in
+    the sandbox. Both must give the same text, and a copy in a campaign's folder is not ours."""
+    ours = str(default_folder("ru"))
+    assert _bundled(ours)
+    copy = tmp_path / "ru"
+    shutil.copytree(ours, copy)
+    assert not _bundled(str(copy))
+    for kind in (*KINDS, LAYOUT):
+        for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):
+            context = sample_context(kind)
+            sandboxed = [t.strip() for t in render_parts(environment(ours).get_template(kind + suffix), context, blocks)]
+            assert render_blocks(ours, kind + suffix, blocks, context) == sandboxed
+            assert render_blocks(str(copy), kind + suffix, blocks, context) == sandboxed
