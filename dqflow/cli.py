@@ -834,6 +834,24 @@ def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
     click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({campaign.timezone}).", err=True)
 
 
+@link_group.command("password")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of asking twice at the terminal.")
+@now_option
+@pass_app
+@with_campaign
+def link_password(app: App, campaign: spec.Campaign, now: datetime, from_stdin: bool) -> None:
+    """Set the coordinator's password for signing in at /signin (kept as a salted hash; replaces the previous one)."""
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat it", err=True)
+    with app.transaction() as session:
+        links.set_password(session, campaign, password, now)
+    base = links.base_url(campaign)
+    click.echo(f"Пароль координатора сохранён. Вход: {base or 'адрес портала'}/signin")
+
+
 @cli.command("board")
 @click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the board into (index.html).")

@@ -7,8 +7,8 @@ in the database, never shown), so a link cannot be guessed or altered, and no to
 computes every recipient's link from the secret and the versions in two queries. Revoking moves the
 person's version on: the old link no longer verifies. Links expire `AFTER_CAMPAIGN` after the last lock.
 
-The coordinator signs in with a one-time link (only its hash is stored; spent on use) and then holds a
-session in a signed cookie. Forms carry a token signed for the person and the moment (CSRF).
+The coordinator signs in with a one-time link (only its hash is stored; spent on use) or with a password
+set from the CLI (kept as a salted scrypt hash), and then holds a session in a signed cookie. Forms carry a token signed for the person and the moment (CSRF).
 """
 
 from __future__ import annotations
@@ -165,6 +165,62 @@ def spend_signin(session: Session, campaign: spec.Campaign, token: str, now: dat
 def signin_pending(session: Session, campaign_id: str, token: str) -> bool:
     row = session.get(SigninRow, _hash(token))
     return row is not None and row.campaign_id == campaign_id and row.used_at is None
+
+
+# The coordinator's password: scrypt (memory-hard, in hashlib) with a random salt per setting.
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+PASSWORD_MIN = 10
+
+
+def hash_password(password: str, salt: bytes | None = None, n: int = SCRYPT["n"], r: int = SCRYPT["r"], p: int = SCRYPT["p"]) -> str:
+    """`scrypt$N$r$p$SALT$HASH` (base64): the parameters travel with the hash, so they can grow later."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    encode = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"scrypt${n}${r}${p}${encode(salt)}${encode(digest)}"
+
+
+def password_matches(stored: str | None, password: str) -> bool:
+    try:
+        scheme, n, r, p, salt, _ = (stored or "").split("$")
+        if scheme != "scrypt":
+            return False
+        again = hash_password(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(again.encode(), stored.encode())
+
+
+def set_password(session: Session, campaign: spec.Campaign, password: str, now: datetime) -> None:
+    """Keep the coordinator's password (as a salted hash) for signing in at /signin. Audited, without it."""
+    if len(password) < PASSWORD_MIN:
+        raise DqflowError(f"the password has {len(password)} characters; give at least {PASSWORD_MIN} "
+                          "(a phrase of a few words is easy to remember)")
+    row = session.get(CampaignRow, campaign.id)
+    if row is None:
+        raise NotFound(f"no campaign '{campaign.id}' is loaded")
+    row.password_hash = hash_password(password)
+    session.add(row)
+    session.add(AuditRow(campaign_id=campaign.id, action="password-set", at=now, recorded_at=recorded_at(session, now),
+                         actor=acting(session), detail="{}"))
+
+
+def has_password(session: Session, campaign_id: str) -> bool:
+    row = session.get(CampaignRow, campaign_id)
+    return row is not None and bool(row.password_hash)
+
+
+def sign_in_with_password(session: Session, campaign: spec.Campaign, password: str, now: datetime) -> str | None:
+    """Why the password does not sign in ('password', 'no-password'), or None (signed in, audited)."""
+    row = session.get(CampaignRow, campaign.id)
+    if row is None or not row.password_hash:
+        return "no-password"
+    if not password_matches(row.password_hash, password):
+        return "password"
+    session.add(AuditRow(campaign_id=campaign.id, action="signin", at=now, recorded_at=recorded_at(session, now),
+                         actor="coordinator:web", detail=json.dumps({"until": show(now + SESSION_VALID, campaign.tz),
+                                                                     "by": "password"}, ensure_ascii=False)))
+    return None
 
 
 @dataclass(frozen=True)

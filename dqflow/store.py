@@ -53,6 +53,7 @@ class CampaignRow(SQLModel, table=True):
     definition: str  # the validated campaign as JSON: the file need not stay around
     loaded_at: datetime = _when(nullable=False)
     secret: str | None = Field(default_factory=lambda: secrets.token_urlsafe(32))  # signs the portal's links (`links`)
+    password_hash: str | None = None  # the coordinator's password as `links.hash_password` keeps it; None: links only
 
 
 class StageRow(SQLModel, table=True):

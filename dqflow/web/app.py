@@ -30,6 +30,7 @@ from dqflow.letters import digest_content
 from dqflow.web import board
 
 COOKIE = "dqflow_session"
+LATE_SHOWN = 100  # rows of "who is late" on the overview; `dqflow digest` lists them all
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
 FAILURES_ALLOWED = 10  # refused links per client address …
 FAILURE_WINDOW = 600.0  # … within this many seconds, then 429 until the oldest one ages out
@@ -48,8 +49,15 @@ REFUSED_RU = {
     "expired": "Срок действия ссылки истёк: кампания завершена.",
     "unknown": "Такой ссылки нет.",
     "used": "Эта ссылка для входа уже использована: она действует один раз.",
-    "session": "Эта страница — для координатора. Войдите по одноразовой ссылке.",
+    "session": "Эта страница — для координатора. Войдите по паролю или по одноразовой ссылке.",
     "form": "Форма устарела или открыта не с этой страницы. Откройте страницу заново и повторите.",
+}
+
+
+PASSWORD_RU = {
+    "password": "Пароль не подходит. Проверьте раскладку клавиатуры и Caps Lock и повторите.",
+    "no-password": "Пароль координатора ещё не задан. Задайте его командой dqflow link password "
+                   "или войдите по ссылке из dqflow link coordinator.",
 }
 
 
@@ -209,6 +217,38 @@ class Portal:
         why = await run_in_threadpool(spend)
         if why:
             return self.refuse(request, why)
+        return self.start_session(request, now)
+
+    async def password_signin(self, request: Request) -> Response:
+        """/signin: the coordinator's password (set with `dqflow link password`); wrong ones count as failed links."""
+        if self.failures.blocked(_client(request)):
+            return self.too_many()
+        now = self.clock()
+
+        def ready() -> bool:
+            with store.dry_run(self.db) as session:
+                return links.has_password(session, self.campaign.id)
+
+        page = lambda status=200, error=None: self.render(  # noqa: E731
+            "password.html", status, csrf=self.signer.form_token("signin:password", now), error=error, ready=ready_now)
+        ready_now = await run_in_threadpool(ready)
+        if request.method == "GET":
+            return page()
+        form = await self.form(request)
+        if not self.signer.form_ok("signin:password", _one(form, "csrf"), now):
+            return self.refuse(request, "form")
+
+        def check() -> str | None:
+            with self.transaction("coordinator:web") as session:
+                return links.sign_in_with_password(session, self.campaign, _one(form, "password"), now)
+
+        why = await run_in_threadpool(check)
+        if why:
+            self.failures.add(_client(request))
+            return page(403, PASSWORD_RU[why])
+        return self.start_session(request, now)
+
+    def start_session(self, request: Request, now: datetime) -> Response:
         response = _redirect("/coordinator?ok=signed-in")
         response.set_cookie(COOKIE, self.signer.session_cookie(now), max_age=int(links.SESSION_VALID.total_seconds()),
                             httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
@@ -243,14 +283,17 @@ class Portal:
     async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
         now = self.clock()
 
+        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+
         def read():
             with store.dry_run(self.db) as session:
-                view = engine.status(session, self.campaign.id, now, institutions=True, limit=None)
+                view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
                 names = {i.id: i.name for i in self.campaign.institutions}
                 return view, digest_content(session, self.campaign, names, now)
 
         view, late = await run_in_threadpool(read)
-        return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf,
+        return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf, pager=_pager(view, "/coordinator"),
+                           LATE_SHOWN=LATE_SHOWN,
                            ok=OK_RU.get(request.query_params.get("ok", "")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 
@@ -360,12 +403,14 @@ class Portal:
     async def board(self, request: Request) -> Response:
         now = self.clock()
 
+        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+
         def read():
             with store.dry_run(self.db) as session:
-                return engine.status(session, self.campaign.id, now, institutions=True, limit=None)
+                return engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
 
         view = await run_in_threadpool(read)
-        return self.render("board.html", now=now, board=board.Board.of(view), public=True)
+        return self.render("board.html", now=now, board=board.Board.of(view), public=True, pager=_pager(view, "/board"))
 
     async def home(self, request: Request) -> Response:
         return self.render("home.html", signed_in=self.session(request) is not None)
@@ -379,6 +424,11 @@ HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
+
+
+def _pager(view: engine.CampaignView, path: str) -> board.Pager:
+    return board.Pager.of(view.offset, len(view.institutions), view.total,
+                          lambda at: f"{path}?offset={at}" if at else path)
 
 
 def _one(form: dict[str, list[str]], name: str) -> str:
@@ -438,6 +488,7 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
         Route("/board", portal.board),
         Route("/dou/{subject}/{token}", _for_role(portal.personal, "institution"), methods=both),
         Route("/expert/{subject}/{token}", _for_role(portal.personal, "expert"), methods=both),
+        Route("/signin", portal.password_signin, methods=both),
         Route("/signin/{token}", portal.signin, methods=both),
         Route("/signout", portal.signout, methods=["POST"]),
         Route("/coordinator", portal.coordinator, methods=["GET"]),

@@ -6,7 +6,7 @@ as a static page to publish anywhere (`dqflow board --out DIR`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -64,6 +64,36 @@ class Board:
         return cls(campaign.title, view.now, today, bars, columns, rows)
 
 
+PAGE = 500  # ДОУ rows per page of the board and the coordinator's overview: a phone still scrolls it
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a page of ДОУ rows stands in the roster, and the links to its neighbours (None at an end)."""
+
+    first: int  # 1-based number of the first row shown; 0 when none
+    last: int
+    total: int
+    page: int
+    pages: int
+    previous: str | None
+    next: str | None
+
+    @classmethod
+    def of(cls, offset: int, shown: int, total: int, href, size: int = PAGE) -> "Pager":
+        """`href(offset)` is the address of the page starting at that row."""
+        pages = max(-(-total // size), 1)
+        return cls(offset + 1 if shown else 0, offset + shown, total, offset // size + 1, pages,
+                   href(max(offset - size, 0)) if offset > 0 else None,
+                   href(offset + size) if offset + size < total else None)
+
+
+def page_offset(text: str | None, total: int) -> int:
+    """`?offset=` as given: a whole number of rows from the roster's start; anything else is the first page."""
+    value = int(text) if text and text.isdigit() and len(text) < 10 else 0
+    return value if value < max(total, 1) else 0
+
+
 def offset(tz, at: datetime) -> str:
     """The zone as people write it on a page: 'UTC+7' (no IANA name in Russian text)."""
     minutes = int(at.astimezone(tz).utcoffset().total_seconds() // 60)
@@ -76,20 +106,30 @@ def environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def render(view: CampaignView, pages: Environment | None = None) -> str:
+def render(view: CampaignView, pages: Environment | None = None, pager: Pager | None = None) -> str:
     tz = view.campaign.tz
     pages = pages or environment()
     return pages.get_template("board.html").render(
-        board=Board.of(view), now=view.now, zone=offset(tz, view.now), campaign=view.campaign,
+        board=Board.of(view), now=view.now, zone=offset(tz, view.now), campaign=view.campaign, pager=pager,
         show=lambda t: show(t, tz), STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, public=True)
 
 
-def write(view: CampaignView, folder: Path) -> Path:
-    """The board as `index.html` in `folder` (made if missing): one self-contained file to publish."""
+def file_name(row_offset: int, size: int = PAGE) -> str:
+    """The static board's pages: index.html, then page-2.html, page-3.html, …"""
+    return "index.html" if row_offset < size else f"page-{row_offset // size + 1}.html"
+
+
+def write(view: CampaignView, folder: Path, size: int = PAGE) -> Path:
+    """The board as static pages in `folder` (made if missing): `index.html` with the stages and the first
+    `size` ДОУ, then `page-2.html`, … with the next ones, each linking to its neighbours; self-contained."""
+    rows = view.institutions
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "index.html"
-        path.write_text(render(view), encoding="utf-8")
+        for start in range(0, max(len(rows), 1), size):
+            part = replace(view, institutions=rows[start:start + size], offset=start)
+            pager = Pager.of(start, len(part.institutions), len(rows), lambda at: file_name(at, size), size) \
+                if len(rows) > size else None
+            (folder / file_name(start, size)).write_text(render(part, pager=pager), encoding="utf-8")
     except OSError as exc:
         raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder") from None
-    return path
+    return folder / "index.html"
