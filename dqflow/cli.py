@@ -843,7 +843,7 @@ def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
 def link_password(app: App, campaign: spec.Campaign, now: datetime, from_stdin: bool) -> None:
     """Set the coordinator's password for signing in at /signin (kept as a salted hash; replaces the previous one)."""
     if from_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat it", err=True)
     with app.transaction() as session:

@@ -214,6 +214,68 @@ def test_the_coordinator_signs_in_once_and_extends_a_deadline(portal: Portal, to
     assert outbox.status_code == 200 and "dou4@example.org" in outbox.text
 
 
+def test_the_coordinator_signs_in_with_a_password_set_from_the_cli(portal: Portal, tomsk: Cli, db_url: str):
+    unset = portal.client.get("/signin")
+    assert unset.status_code == 200 and "dqflow link password" in unset.text and 'type="password"' not in unset.text
+    short = tomsk("link", "password", "--stdin", "--now", "2021-11-25 10:00", input="short\n")
+    assert short.exit_code != 0 and "at least 10" in short.output and "Traceback" not in short.output
+    assert "не совпадают" not in tomsk.ok("link", "password", "--now", "2021-11-25 10:00",
+                                          input="верный пароль 1\nверный пароль 1\n")
+    with store.dry_run(portal.db) as session:
+        kept = session.get(store.CampaignRow, "tomsk-2021").password_hash
+    assert kept.startswith("scrypt$") and "верный" not in kept
+    tomsk.ok("link", "password", "--stdin", "--now", "2021-11-25 10:00", input="новый пароль 2\n")  # replaces it
+
+    page = portal.client.get("/signin")
+    assert page.status_code == 200 and '<label for="password">' in page.text and 'type="password"' in page.text
+    forged = portal.client.post("/signin", data={"csrf": "1.forged", "password": "новый пароль 2"}, follow_redirects=False)
+    assert forged.status_code == 403 and "set-cookie" not in forged.headers
+    old = portal.client.post("/signin", data={"csrf": portal.csrf(page.text), "password": "верный пароль 1"}, follow_redirects=False)
+    assert old.status_code == 403 and "Пароль не подходит" in old.text and "set-cookie" not in old.headers
+    entered = portal.client.post("/signin", data={"csrf": portal.csrf(page.text), "password": "новый пароль 2"}, follow_redirects=False)
+    assert entered.status_code == 303 and entered.headers["location"] == "/coordinator?ok=signed-in"
+    assert "httponly" in entered.headers["set-cookie"].lower()
+    assert portal.client.get("/coordinator").status_code == 200
+    actions = [r[0] for r in store.connect(db_url).connect().exec_driver_sql(
+        "SELECT action, actor FROM audit WHERE action IN ('password-set', 'signin') ORDER BY id").all()]
+    assert actions == ["password-set", "password-set", "signin"]
+
+    portal.client.cookies.clear()
+    for _ in range(9):  # wrong passwords count as failed links: guessing gets slow at once
+        portal.client.post("/signin", data={"csrf": portal.csrf(page.text), "password": "угадываю"})
+    blocked = portal.client.post("/signin", data={"csrf": portal.csrf(page.text), "password": "новый пароль 2"})
+    assert blocked.status_code == 429 and "set-cookie" not in blocked.headers
+
+
+def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Portal, tomsk: Cli, tmp_path: Path, monkeypatch):
+    from dqflow.web import board
+
+    monkeypatch.setattr(board, "PAGE", 4)
+    sign_in(portal, tomsk)
+    seen = {}
+    for path in ("/coordinator", "/board"):
+        first = portal.client.get(path)
+        assert first.status_code == 200 and "ДОУ 1–4 из 11 (страница 1 из 3)" in first.text
+        assert "предыдущие" not in first.text and f'href="{path}?offset=4"' in first.text
+        assert "выполнено" in first.text or "Этапы" in first.text  # the counts stay on the first screen
+        pages = [first.text] + [portal.client.get(path, params={"offset": at}).text for at in (4, 8)]
+        assert "ДОУ 9–11 из 11 (страница 3 из 3)" in pages[2] and "следующие" not in pages[2]
+        rows = [re.findall(r"<tr><td>(?:<a [^>]*>)?(М[АБ]ДОУ № \d+[^<]*)<", html) for html in pages]
+        assert [len(r) for r in rows] == [4, 4, 3]
+        seen[path] = [name for r in rows for name in r]
+        assert portal.client.get(path, params={"offset": "9999"}).text.count("ДОУ 1–4 из 11") == 2  # out of range: page 1
+        assert portal.client.get(path, params={"offset": "-3"}).status_code == 200
+    assert seen["/coordinator"] == seen["/board"] and len(set(seen["/board"])) == 11
+    assert seen["/board"][1] == "МБДОУ № 4 «Монтессори»"  # roster order, as `dqflow status --institutions`
+
+    out = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-11-25 10:00").strip())
+    files = sorted(p.name for p in out.parent.iterdir())
+    assert files == ["index.html", "page-2.html", "page-3.html"]
+    static = [re.findall(r"<tr><td>(М[АБ]ДОУ № \d+[^<]*)<", (out.parent / f).read_text(encoding="utf-8")) for f in files]
+    assert [name for r in static for name in r] == seen["/board"]
+    assert 'href="page-2.html"' in (out.parent / "index.html").read_text(encoding="utf-8")
+
+
 def test_the_coordinator_checks_an_expert_list_edit_before_saving_it(portal: Portal, tomsk: Cli):
     sign_in(portal, tomsk)
     portal.at("2021-11-25 12:00")

@@ -428,7 +428,7 @@ def _client(request: Request) -> str:
 
 def _pager(view: engine.CampaignView, path: str) -> board.Pager:
     return board.Pager.of(view.offset, len(view.institutions), view.total,
-                          lambda at: f"{path}?offset={at}" if at else path)
+                          lambda at: f"{path}?offset={at}" if at else path, board.PAGE)
 
 
 def _one(form: dict[str, list[str]], name: str) -> str:

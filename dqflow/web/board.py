@@ -80,8 +80,9 @@ class Pager:
     next: str | None
 
     @classmethod
-    def of(cls, offset: int, shown: int, total: int, href, size: int = PAGE) -> "Pager":
+    def of(cls, offset: int, shown: int, total: int, href, size: int | None = None) -> "Pager":
         """`href(offset)` is the address of the page starting at that row."""
+        size = size or PAGE
         pages = max(-(-total // size), 1)
         return cls(offset + 1 if shown else 0, offset + shown, total, offset // size + 1, pages,
                    href(max(offset - size, 0)) if offset > 0 else None,
@@ -114,15 +115,15 @@ def render(view: CampaignView, pages: Environment | None = None, pager: Pager | 
         show=lambda t: show(t, tz), STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, public=True)
 
 
-def file_name(row_offset: int, size: int = PAGE) -> str:
+def file_name(row_offset: int, size: int) -> str:
     """The static board's pages: index.html, then page-2.html, page-3.html, …"""
     return "index.html" if row_offset < size else f"page-{row_offset // size + 1}.html"
 
 
-def write(view: CampaignView, folder: Path, size: int = PAGE) -> Path:
+def write(view: CampaignView, folder: Path, size: int | None = None) -> Path:
     """The board as static pages in `folder` (made if missing): `index.html` with the stages and the first
     `size` ДОУ, then `page-2.html`, … with the next ones, each linking to its neighbours; self-contained."""
-    rows = view.institutions
+    rows, size = view.institutions, size or PAGE
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for start in range(0, max(len(rows), 1), size):
