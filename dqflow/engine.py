@@ -189,7 +189,7 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
     row = _progress(session, campaign, institution_id, stage_id)
     if campaign.stage(stage_id).actor == "expert":
         raise NotAllowed(f"stage '{stage_id}' is done by experts; record each expert's review with "
-                         f"dqflow review {institution_id} --stage {stage_id} --expert EXPERT")
+                         f"dqflow review {institution_id} --stage {stage_id} --expert EXPERT", code="stage-for-experts")
     _check_can_act(campaign, row, f"stage '{stage_id}' for ДОУ '{institution_id}'", now)
     status = Status(row.status)
     if status is Status.OPEN:
@@ -212,11 +212,13 @@ MAX_LINKS = 20  # links to the materials of one submission
 def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
     """Web addresses only: they are mailed to experts as links to click."""
     if len(links) > MAX_LINKS:
-        raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead")
+        raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead",
+                          code="too-many-links", n=str(len(links)), max=str(MAX_LINKS))
     for link in links:
         texts.check(link, "a link")
         if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
-            raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://")
+            raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://",
+                              code="not-a-web-address", link=link)
     return tuple(links)
 
 
@@ -225,12 +227,14 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
     tz = campaign.tz
     status = Status(row.status)
     if status is Status.UPCOMING or now < row.opens_at:  # the row may be open already when --now names the past
-        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})")
+        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})",
+                         code="not-open", at=show(row.opens_at, tz))
     if status is Status.EXCUSED:
-        raise NotAllowed(f"{where} is excused; there is nothing to submit")
+        raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused")
     if status is Status.MISSED or now > row.locks_at:
         raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
-                         f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT")
+                         f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
+                         code="locked", at=show(row.locks_at, tz))
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
@@ -266,15 +270,12 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
             row = _progress(session, campaign, entry.institution_id, entry.stage_id)
             stage = campaign.stage(entry.stage_id)
             if stage.actor != "expert":
-                raise NotAllowed(f"stage '{entry.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit")
+                raise NotAllowed(f"stage '{entry.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit",
+                                 code="not-a-review-stage")
             _check_can_act(campaign, row, f"review stage '{entry.stage_id}' for ДОУ '{entry.institution_id}'", now)
             action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels, text, now)
-        except NotFound as exc:
-            raise NotFound(_located(entry, exc)) from None
-        except NotAllowed as exc:
-            raise NotAllowed(_located(entry, exc)) from None
-        except DqflowError as exc:
-            raise DqflowError(_located(entry, exc)) from None
+        except DqflowError as exc:  # the same kind of refusal, said where in the input it is
+            raise type(exc)(_located(entry, exc), code=exc.code, **exc.facts) from None
         base = {"campaign_id": campaign.id, "institution_id": entry.institution_id, "stage_id": stage.id, "at": now,
                 "recorded_at": written, "actor": acting(session)}
         audit.append({**base, "action": action, "source": None, "dest": None,
@@ -330,13 +331,16 @@ def extend(session: Session, campaign_id: str, institution_id: str, stage_id: st
     where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
     status = Status(row.status)
     if status.submitted:
-        raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing")
+        raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
+                         code="already-submitted", at=show(row.submitted_at, tz))
     if status is Status.EXCUSED:
-        raise NotAllowed(f"{where} is excused; an extension would change nothing")
+        raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
     if until <= now:
-        raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time")
+        raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
+                         at=show(until, tz))
     if until < row.opens_at:
-        raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})")
+        raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
+                         code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
     previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
     row.due_at = row.locks_at = until
     row.extended = True
@@ -356,7 +360,8 @@ def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: st
     reason = _required_reason(reason, "excusing")
     _, row = _current_progress(session, campaign_id, institution_id, stage_id, now)
     if Status(row.status).submitted:
-        raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse")
+        raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse",
+                         code="already-submitted-excuse")
     source, dest = fire(PROGRESS, row, "excuse")
     _audit(session, row, "excuse", now, source, dest, {"reason": reason})
     session.add(row)
@@ -367,7 +372,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     """The audit log must say why a deadline moved or a ДОУ was released."""
     reason = (reason or "").strip()
     if not reason:
-        raise DqflowError(f"{what} needs a reason: --reason TEXT")
+        raise DqflowError(f"{what} needs a reason: --reason TEXT", code="no-reason")
     return texts.check(reason, "the reason")
 
 
@@ -382,17 +387,19 @@ def _current_progress(session: Session, campaign_id: str, institution_id: str, s
 def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str) -> ProgressRow:
     stage = campaign.stage(stage_id)
     if stage is None:
-        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
+                       code="no-stage")
     row = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None
     # the roster is read on a miss only, or where the ДОУ may have been withdrawn (its rows stay, excused)
     if (row is None or row.status == Status.EXCUSED.value) and not any(i.id == institution_id for i in campaign.institutions):
         if row is not None:
-            raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable")
+            raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable",
+                           code="withdrawn")
         known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}", code="no-dou")
     if not stage.per_institution:
         what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
-        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it")
+        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it", code="not-for-dou")
     assert row is not None, "progress rows are created for every per-ДОУ stage at load"
     return row
 

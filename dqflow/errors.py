@@ -15,7 +15,14 @@ def one_line(text: str) -> str:
 
 
 class DqflowError(Exception):
-    """A problem the user can fix; the message says what, where and how."""
+    """A problem the user can fix; the message says what, where and how.
+
+    `code` names the refusal for readers in other languages (the portal says it in Russian from the code
+    and `facts`, the moments already formatted for people); the English message stays the CLI's."""
+
+    def __init__(self, message: str = "", *, code: str | None = None, **facts: str):
+        super().__init__(message)
+        self.code, self.facts = code, facts
 
 
 class NotFound(DqflowError):

@@ -42,10 +42,11 @@ class ExpertList:
 def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
     stage = campaign.stage(stage_id)
     if stage is None:
-        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage")
     if stage.kind != "assignment":
         lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
-        raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}")
+        raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}",
+                         code="not-a-list")
     return stage
 
 
@@ -117,12 +118,12 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     stage = assignment_stage(campaign, stage_id)
     _check_editable(campaign, stage, now)
     if not any(i.id == institution_id for i in campaign.institutions):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou")
     lock_campaign(session, campaign.id)
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
     if problems:
-        raise NotAllowed("; ".join(problems))
+        raise NotAllowed("; ".join(problems), code="list-rules", problems="\n".join(problems))
     lists = stored(session, campaign.id, stage.id)
     lists[institution_id] = list(experts)
     _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts}, now)
@@ -142,7 +143,8 @@ def _roster_order(campaign: spec.Campaign, assignments: dict[str, list[str]]) ->
 
 def _check_editable(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> None:
     if now > stage.locks_at:
-        raise NotAllowed(f"list '{stage.id}' is locked since {show_time(stage.locks_at, campaign)} and frozen")
+        raise NotAllowed(f"list '{stage.id}' is locked since {show_time(stage.locks_at, campaign)} and frozen", code="list-locked",
+                         at=show(stage.locks_at, campaign.tz))
 
 
 def show_time(instant: datetime, campaign: spec.Campaign) -> str:
@@ -164,7 +166,8 @@ def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignm
 def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:
     for stage_id in (first, second):
         if not stored(session, campaign.id, assignment_stage(campaign, stage_id).id):
-            raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'")
+            raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'",
+                             code="not-drawn")
     a = current(session, campaign, first).assignments
     b = current(session, campaign, second).assignments
     return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
@@ -207,9 +210,11 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
     scale = {lv.id for lv in campaign.levels}
     for area, level in levels.items():
         if area not in areas:
-            raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}")
+            raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}",
+                              code="no-area", area=area)
         if level not in scale:
-            raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}")
+            raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
+                              code="no-level", level=level)
     return levels
 
 
@@ -251,7 +256,7 @@ class ReviewBook:
         if expert_id not in assigned:
             who = ", ".join(assigned) or "nobody yet"
             raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
-                             f"(assigned: {who}); only they may review it")
+                             f"(assigned: {who}); only they may review it", code="not-assigned")
         reported = self._reported[stage.id].setdefault(institution_id, set())
         action = "review-update" if expert_id in reported else "review"
         reported.add(expert_id)

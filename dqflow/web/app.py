@@ -8,7 +8,6 @@ or redirects; the engine enforces every rule. Database work runs in a worker thr
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict, deque
 from datetime import datetime
@@ -25,9 +24,9 @@ from starlette.routing import Route
 
 from dqflow import engine, experts, links, reminders, report, skips, store, workspace
 from dqflow.calendar import UTC, parse_local, show, show_date
-from dqflow.errors import DqflowError, NotAllowed, NotFound, one_line
+from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.letters import digest_content
-from dqflow.web import board
+from dqflow.web import board, refusals
 
 COOKIE = "dqflow_session"
 LATE_SHOWN = 100  # rows of "who is late" on the overview; `dqflow digest` lists them all
@@ -101,6 +100,9 @@ class Portal:
         html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
+    def said(self, exc: DqflowError) -> str:
+        return refusals.said(exc, self.campaign)
+
     def transaction(self, actor: str):
         return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)
 
@@ -116,11 +118,11 @@ class Portal:
     async def form(self, request: Request) -> dict[str, list[str]]:
         body = await request.body()
         if len(body) > MAX_BODY:
-            raise DqflowError(f"the form is larger than {MAX_BODY // 1024} KB")
+            raise DqflowError(f"the form is larger than {MAX_BODY // 1024} KB", code="form-too-large", kb=str(MAX_BODY // 1024))
         try:
             return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
         except (UnicodeDecodeError, ValueError):
-            raise DqflowError("the form could not be read") from None
+            raise DqflowError("the form could not be read", code="form-unreadable") from None
 
     def person(self, request: Request, role: str) -> tuple[str, str, str | None]:
         """(id, token, why refused or None) of a personal link."""
@@ -162,7 +164,7 @@ class Portal:
         try:
             await run_in_threadpool(write)
         except DqflowError as exc:
-            return await self.personal_page(role, subject_id, token, error=_said(exc), status=_status(exc))
+            return await self.personal_page(role, subject_id, token, error=self.said(exc), status=_status(exc))
         return _redirect(request.url.path + done)
 
     def submission(self, form: dict, institution_id: str):
@@ -326,17 +328,17 @@ class Portal:
                     try:
                         until = parse_local(_one(form, "until").replace("T", " "), self.tz, end_of_day=True)
                     except ValueError as exc:
-                        raise DqflowError(f"the new deadline: {exc}") from None
+                        raise DqflowError(f"the new deadline: {exc}", code="bad-deadline") from None
                     engine.extend(session, self.campaign.id, institution_id, stage_id, until, reason, now)
                 elif action == "excuse":
                     engine.excuse(session, self.campaign.id, institution_id, stage_id, reason, now)
                 else:
-                    raise DqflowError(f"unknown action '{action}'")
+                    raise DqflowError(f"unknown action '{action}'", code="unknown-action")
 
         try:
             await run_in_threadpool(act)
         except DqflowError as exc:
-            return await self.get_card(request, csrf, error=_said(exc), status=_status(exc))
+            return await self.get_card(request, csrf, error=self.said(exc), status=_status(exc))
         return _redirect(f"/coordinator/dou/{quote(institution_id)}?ok={'extended' if action == 'extend' else 'excused'}")
 
     async def get_experts(self, request: Request, csrf: str, error: str | None = None, check: dict | None = None,
@@ -350,7 +352,7 @@ class Portal:
         try:
             current = await run_in_threadpool(read)
         except DqflowError as exc:
-            return self.render("refused.html", 404, why="unknown", message=_said(exc))
+            return self.render("refused.html", 404, why="unknown", message=self.said(exc))
         people = {e.id: e.name for e, _ in self.campaign.every_expert()}
         names = {i.id: i.name for i in self.campaign.institutions}
         return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
@@ -377,7 +379,7 @@ class Portal:
                                                                      "problems": problems})
             await run_in_threadpool(save)
         except DqflowError as exc:
-            return await self.get_experts(request, csrf, error=_said(exc), status=_status(exc))
+            return await self.get_experts(request, csrf, error=self.said(exc), status=_status(exc))
         return _redirect(f"/coordinator/experts/{quote(stage_id)}?ok=experts")
 
     async def get_outbox(self, request: Request, csrf: str) -> Response:
@@ -444,32 +446,6 @@ def _status(exc: DqflowError) -> int:
     return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, NotAllowed) else 400
 
 
-# The engine's refusals (in English, for the CLI) as the people on the portal read them; anything
-# else is shown as the engine said it.
-SAID_RU = [
-    (r".* is not open yet at .*: it opens (?P<at>[\d.]+ [\d:]+) .*", "этап ещё не открыт: он откроется {at}."),
-    (r".* is locked since (?P<at>[\d.]+ [\d:]+) .*", "приём закрыт {at}. Продлить срок может координатор."),
-    (r".* is excused; .*", "ДОУ освобождено от этого этапа."),
-    (r"link '(?P<link>.*)' is not a web address; .*", "«{link}» — не адрес в интернете: ссылка начинается с http:// или https://."),
-    (r"(?P<n>\d+) links given; a submission takes at most (?P<max>\d+): .*",
-     "ссылок {n}, а принимается не больше {max}: дайте ссылку на папку с материалами."),
-    (r"(.*: )?expert '.*' is not assigned to ДОУ .*", "вы не назначены экспертом этого ДОУ: оценку может дать только назначенный эксперт."),
-    (r".* was already submitted on (?P<at>[\d.]+ [\d:]+) .*", "материалы уже сданы {at}: продлевать или освобождать не от чего."),
-    (r"--until (?P<at>[\d.]+ [\d:]+) .* is not in the future; .*", "новый срок {at} уже прошёл: укажите более поздний."),
-    (r".* needs a reason: .*", "укажите причину: она сохраняется в журнале."),
-    (r"the new deadline: .*", "новый срок: укажите дату и время."),
-]
-
-
-def _said(exc: DqflowError) -> str:
-    text = one_line(str(exc))
-    for pattern, russian in SAID_RU:
-        match = re.fullmatch(pattern, text)
-        if match:
-            return russian.format(**match.groupdict())
-    return text
-
-
 def _history_detail(row, tz) -> str:
     """What a history line says about the change, as `dqflow history` says it (without the moment and who)."""
     line = report.history_text([row], tz, row.at).splitlines()[-1].split(" [записано ")[0]
@@ -498,7 +474,7 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
     ]
 
     async def bad_form(request: Request, exc: Exception) -> Response:
-        return portal.render("refused.html", 400, why="form", message=_said(exc))
+        return portal.render("refused.html", 400, why="form", message=portal.said(exc))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return portal.render("refused.html", 404, why="unknown", message="Такой страницы нет. Проверьте адрес: ссылка из письма "
