@@ -275,7 +275,8 @@ def _record_reviews(session: Session, campaign_id: str, entries: list[experts.Re
             _check_can_act(campaign, row, f"review stage '{entry.stage_id}' for ДОУ '{entry.institution_id}'", now)
             action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels, text, now)
         except DqflowError as exc:  # the same kind of refusal, said where in the input it is
-            raise type(exc)(_located(entry, exc), code=exc.code, **exc.facts) from None
+            kind = type(exc) if isinstance(exc, (NotFound, NotAllowed)) else DqflowError
+            raise kind(_located(entry, exc), code=exc.code, **exc.facts) from None
         base = {"campaign_id": campaign.id, "institution_id": entry.institution_id, "stage_id": stage.id, "at": now,
                 "recorded_at": written, "actor": acting(session)}
         audit.append({**base, "action": action, "source": None, "dest": None,

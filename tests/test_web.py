@@ -385,3 +385,112 @@ def test_the_campaign_file_can_name_the_portal_and_the_environment_overrides_it(
     assert dq.ok("link", "show", "4").startswith("https://monitoring.example.org/dou/4/1.")
     dq.env = {"DQFLOW_BASE_URL": "http://127.0.0.1:8000"}
     assert dq.ok("link", "show", "4").startswith("http://127.0.0.1:8000/dou/4/1.")
+
+
+# -- refusals, in Russian ----------------------------------------------------------------------
+
+ENGLISH = re.compile(r"\b(is|not|the|stage|give|link|expert|already|needs?)\b")
+
+
+def said(response, status: int, russian: str) -> None:
+    """The refusal's status, its Russian line, and no English sentence on the page."""
+    assert response.status_code == status, response.text
+    text = re.sub(r"<style>.*?</style>", "", response.text, flags=re.S)
+    flash = re.search(r'role="alert">(.*?)</(div|p)>', text, flags=re.S)
+    shown = flash[1] if flash else re.search(r"<h1>.*?</section>", text, flags=re.S)[0]
+    assert russian in shown, shown
+    assert not ENGLISH.search(re.sub(r"<[^>]+>|https?://\S+|dqflow [a-z -]+", "", shown)), shown
+
+
+@pytest.mark.parametrize("kind, data, at, status, russian", [
+    ("not-open", {"stage": "refill", "link": "https://dou4.example.org/a"}, "2021-11-25 10:00", 409, "этап ещё не открыт: он откроется 07.12.2021 00:00"),
+    ("locked", {"stage": "fill-form", "link": "https://dou4.example.org/a"}, "2021-12-03 10:00", 409, "приём закрыт 30.11.2021 23:59"),
+    ("not-a-web-address", {"stage": "fill-form", "link": "ftp://dou4.example.org/a"}, "2021-11-25 10:00", 400, "не адрес в интернете"),
+    ("too-many-links", {"stage": "fill-form", "link": [f"https://dou4.example.org/{n}" for n in range(21)]}, "2021-11-25 10:00", 400,
+     "ссылок 21, а принимается не больше 20"),
+    ("text-unprintable", {"stage": "fill-form", "link": "https://dou4.example.org/a\x07"}, "2021-11-25 10:00", 400, "невидимый служебный символ"),
+    ("text-too-long", {"stage": "fill-form", "link": "https://dou4.example.org/" + "a" * 2100}, "2021-11-25 10:00", 400,
+     "не больше 2000"),
+    ("stage-for-experts", {"stage": "review1", "link": "https://dou4.example.org/a"}, "2021-12-01 10:00", 409, "выполняют эксперты"),
+    ("not-for-dou", {"stage": "list1", "link": "https://dou4.example.org/a"}, "2021-11-25 10:00", 409, "ведёт координатор"),
+    ("no-stage", {"stage": "nonesuch", "link": "https://dou4.example.org/a"}, "2021-11-25 10:00", 404, "такого этапа в кампании нет"),
+])
+def test_a_dou_reads_each_refusal_in_russian(portal: Portal, kind: str, data: dict, at: str, status: int, russian: str):
+    said(signed_post(portal.at(at), "institution", "4", data), status, russian)
+
+
+def signed_post(portal: Portal, role: str, subject: str, data: dict):
+    """A form posted as the person's page would post it, also where the page offers no form any more."""
+    path = portal.path(role, subject)
+    token = portal.app.state.portal.signer.form_token(f"{role}:{subject}:{path.rsplit('/', 1)[1]}", portal.now)
+    return portal.client.post(path, data={"csrf": token, **data})
+
+
+def sign_in_with_password(portal: Portal, tomsk: Cli) -> str:
+    """Signs the test client in at the portal's current moment; the form token of the coordinator's pages."""
+    tomsk.ok("link", "password", "--stdin", input="пароль координатора\n")
+    page = portal.client.get("/signin")
+    portal.client.post("/signin", data={"csrf": portal.csrf(page.text), "password": "пароль координатора"})
+    return portal.csrf(portal.client.get("/coordinator/dou/4").text)
+
+
+def test_an_excused_dou_and_a_stranger_expert_read_their_refusals_in_russian(portal: Portal, tomsk: Cli):
+    tomsk.ok("excuse", "4", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-25 10:00")
+    said(signed_post(portal, "institution", "4", {"stage": "fill-form", "link": "https://dou4.example.org/a"}), 409,
+         "ДОУ освобождено от этого этапа")
+    tomsk.ok("tick", "--now", "2021-12-01 10:00")
+    portal.at("2021-12-01 10:00")
+    assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
+    mine, stranger = assigned["5"][0], next(e for es in assigned.values() for e in es if e not in assigned["5"])
+    said(portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "5", "level-conditions": "1"}),
+         409, "вы не назначены экспертом этого ДОУ")
+    said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", "level-conditions": "9"}),
+         400, "нет уровня «9»")
+    said(portal.post_form(portal.path("expert", mine), {"stage": "fill-form", "institution": "5", "level-conditions": "1"}),
+         409, "этот этап выполняют ДОУ")
+    said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", "recommendations": "д" * 20_001}),
+         400, "20001 знаков, а можно не больше 20000")
+
+
+def test_the_coordinator_reads_each_refusal_in_russian(portal: Portal, tomsk: Cli):
+    sign_in(portal, tomsk)
+    tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/a", "--now", "2021-11-25 09:00")
+    csrf = portal.csrf(portal.client.get("/coordinator/dou/4").text)
+    card = lambda subject, **data: portal.client.post(f"/coordinator/dou/{subject}", data={"csrf": csrf, "stage": "fill-form",  # noqa: E731
+                                                                                          "reason": "больничный", **data})
+    said(card("4", action="extend", until="2021-11-20T18:00"), 409, "новый срок 20.11.2021 18:00 уже прошёл")
+    said(card("4", action="extend", until="в пятницу"), 400, "укажите дату и время, например")
+    said(card("4", action="extend", until="2021-12-06T18:00", reason=""), 400, "укажите причину")
+    said(card("5", action="extend", until="2021-12-06T18:00"), 409, "материалы уже сданы 25.11.2021 09:00")
+    said(card("5", action="excuse"), 409, "освобождать от этапа незачем")
+    said(card("4", action="delete"), 400, "неизвестное действие")
+    said(card("4", action="extend", until="2021-12-06T18:00", stage="nonesuch"), 404, "такого этапа в кампании нет")
+    too_big = portal.client.post("/coordinator/dou/4", content=b"csrf=" + b"x" * (300 * 1024),
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    said(too_big, 400, "форма слишком большая")
+
+    tomsk.ok("tick", "--now", "2021-11-25 12:00")
+    portal.at("2021-11-25 12:00")
+    experts = lambda **data: portal.client.post("/coordinator/experts/list1", data={"csrf": csrf, "institution": "4",  # noqa: E731
+                                                                                     "action": "check", **data})
+    said(experts(experts="e4 e5"), 409, "эксперт e4 работает в МБДОУ № 4 «Монтессори» и не может его проверять")
+    said(experts(experts="e5 e5"), 409, "у МБДОУ № 4 «Монтессори» один и тот же эксперт указан дважды")
+    said(experts(experts="e5 e404"), 409, "эксперта «e404» нет в кампании")
+    both = experts(experts="e4 e4")
+    assert both.text.count("<li>") >= 2 and "работает в" in both.text and "дважды" in both.text  # each rule on its own line
+    said(portal.client.get("/coordinator/experts/review1"), 404, "этот этап — не список экспертов")
+    csrf = sign_in_with_password(portal.at("2021-12-20 12:00"), tomsk)
+    said(portal.client.post("/coordinator/experts/list1", data={"csrf": csrf, "institution": "4", "experts": "e5 e6", "action": "check"}),
+         409, "список закрыт")
+
+
+def test_every_refusal_code_the_engine_raises_has_a_russian_line():
+    import dqflow
+    from dqflow.web import refusals
+
+    raised = set()
+    for source in Path(dqflow.__file__).parent.rglob("*.py"):
+        raised |= set(re.findall(r'\bcode="([a-z-]+)"', source.read_text(encoding="utf-8")))
+    raised |= {"text-too-long", "text-unprintable"}  # text.check picks one of the two
+    assert raised - {"list-rules"} <= set(refusals.BY_CODE) and "list-rules" in raised
+    assert set(refusals.BY_CODE) <= raised  # no line for a refusal nobody raises
