@@ -89,7 +89,7 @@ class Portal:
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
-                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, campaign=self.campaign,
+                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
                                   rule_ru=report.rule_ru, reason_ru=report.reason_ru, OUTBOX_STATE_RU=report.OUTBOX_STATE_RU)
         self.pages.filters["fromjson"] = json.loads
 

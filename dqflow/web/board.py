@@ -56,9 +56,9 @@ class Board:
             done = s.counts.get("done", 0) + s.counts.get("late", 0) + s.counts.get("excused", 0)
             when = (show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)) if stage.kind == "event" \
                 else f"{show_date(stage.opens_at, tz)} – {show(stage.due_at, tz)}"
-            bars.append(Bar(stage.title, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
+            bars.append(Bar(stage.label, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
                             when, done, sum(s.counts.values())))
-        columns = [(s.id, s.title) for s in campaign.stages if s.per_institution]
+        columns = [(s.id, s.label) for s in campaign.stages if s.per_institution]
         rows = [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in view.institutions]
         today = at(view.now) if start <= view.now <= end else None
         return cls(campaign.title, view.now, today, bars, columns, rows)
