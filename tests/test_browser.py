@@ -203,3 +203,24 @@ def test_the_board_shows_no_address(site: Site, browser, tmp_path: Path):
     assert "@" not in page
     assert "Эксперт ДОУ" not in page and "Дополнить ссылки" not in page  # no expert names, no review contents
     site.shot(browser, "board")
+
+
+def test_the_coordinator_signs_in_with_the_password_set_from_the_cli(site: Site, browser):
+    browser.delete_all_cookies()
+    site.cli.ok("link", "password", "--stdin", input="длинный пароль координатора\n")
+    browser.set_window_size(390, 900)  # a phone
+    browser.get(site.base + "/coordinator")
+    assert "Войти по паролю" in text_of(browser)
+    browser.find_element("link text", "Войти по паролю").click()
+    field = browser.find_element("id", "password")
+    assert browser.find_element("css selector", "label[for=password]").text == "Пароль"
+    field.send_keys("неверный пароль")
+    press(browser, field)
+    assert "Пароль не подходит" in text_of(browser)
+    browser.find_element("id", "password").send_keys("длинный пароль координатора")
+    site.shot(browser, "signin-password")
+    press(browser, browser.find_element("id", "password"))
+    assert "Вы вошли как координатор" in text_of(browser) and "по местному времени (UTC+7)" in text_of(browser)
+    site.shot(browser, "coordinator-phone")
+    logged = [m["message"] for m in browser.get_log("browser")]
+    assert len(logged) == 2 and all("403" in m for m in logged), logged  # only the two refusals asked for: page, wrong password
