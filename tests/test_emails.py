@@ -178,6 +178,30 @@ def test_merged_messages_list_each_item_once_under_a_clear_subject(replay):
     assert merged
 
 
+def test_with_a_portal_each_letter_carries_its_readers_own_link_once(tmp_path):
+    """A simulated campaign with DQFLOW_BASE_URL: a ДОУ's or an expert's letter links to their own page,
+    once in the text and once in the HTML, a merged one too; a missed stage's notice says where to hand in."""
+    base = "https://portal.example.org/mkdo"
+    Cli(f"sqlite:///{tmp_path / 'unused.db'}", env={"DQFLOW_BASE_URL": base}).ok("simulate", str(TOMSK), "--maildir", str(tmp_path / "mail"))
+    carried = merged = 0
+    for path in sorted((tmp_path / "mail").glob("*.eml")):
+        message = parse(path)
+        text, html = plain(message), message.get_body(("html",)).get_content()
+        found = re.findall(re.escape(base) + r"/(dou|expert)/([^/\s]+)/\S+", text)
+        hrefs = re.findall(r'href="' + re.escape(base) + r'/[^"]+"', html)
+        reader = message["To"].addresses[0].username
+        assert len(found) == len(hrefs) <= 1, path.name
+        if found:
+            role, who = found[0]
+            assert reader == (f"dou{who}" if role == "dou" else f"expert{who.removeprefix('e')}"), path.name
+            carried += 1
+            if "Сообщений в письме" in text and "выше в этом письме" in text:
+                merged += 1
+        if "материалы не поступили" in str(message["Subject"]) and reader.startswith("dou"):
+            assert "сдать можно будет на вашей странице в мониторинге" in text, path.name
+    assert carried > 150 and merged > 5
+
+
 # -- every kind through the real Writer, with and without a personal link ---------------------
 
 ACTS = {("opened", "institution"), ("before_due", "institution"), ("due_today", "institution"), ("overdue", "institution"),
