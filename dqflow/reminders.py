@@ -441,11 +441,19 @@ def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status
 # -- reading the ledger ----------------------------------------------------------------
 
 
-def ledger(session: Session, campaign_id: str, state: str | None = None) -> list[OutboxRow]:
+def ledger(session: Session, campaign_id: str, state: str | None = None, offset: int = 0,
+           limit: int | None = None) -> list[OutboxRow]:
+    """The outbox in sending order; a page of it from `offset` when `limit` is given (the portal's)."""
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign_id)
     if state:
         query = query.where(OutboxRow.state == state)
-    return list(session.exec(query.order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id)).all())
+    query = query.order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id).offset(offset)
+    return list(session.exec(query.limit(limit) if limit is not None else query).all())
+
+
+def ledger_size(session: Session, campaign_id: str, state: str | None = None) -> int:
+    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.campaign_id == campaign_id)
+    return session.exec(query.where(OutboxRow.state == state) if state else query).one()
 
 
 def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id: str | None) -> tuple[list[OutboxRow], list[tuple]]:

@@ -276,6 +276,26 @@ def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Port
     assert 'href="page-2.html"' in (out.parent / "index.html").read_text(encoding="utf-8")
 
 
+def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(portal: Portal, tomsk: Cli, monkeypatch):
+    from dqflow.web import app
+
+    monkeypatch.setattr(app, "OUTBOX_PAGE", 5)
+    sign_in(portal, tomsk)
+    assert "Писем пока нет" in portal.client.get("/coordinator/outbox").text
+    tomsk.ok("tick", "--now", "2021-11-25 10:00")
+    ledger = tomsk.json("outbox", "--json")
+    first = portal.client.get("/coordinator/outbox")
+    assert f"Письма 1–5 из {len(ledger)}" in first.text and 'href="/coordinator/outbox?offset=5"' in first.text
+    rows = lambda html: re.findall(r'<tr><td>[^<]+</td><td><a href="[^"]+">([^<]+)</a>', html)  # noqa: E731
+    pages = [rows(portal.client.get("/coordinator/outbox", params={"offset": at}).text) for at in range(0, len(ledger), 5)]
+    assert [r for page in pages for r in page] == [r["recipient"] for r in ledger]  # every letter once, in sending order
+    assert re.search(r'<td title="[\w-]+">[А-Яа-я]', first.text) and not re.search(r'<td title="[\w-]+">[a-z]', first.text)  # stages by name
+    state = max({r["state"] for r in ledger}, key=lambda k: sum(r["state"] == k for r in ledger))
+    filtered = portal.client.get("/coordinator/outbox", params={"state": state})
+    assert f"из {sum(r['state'] == state for r in ledger)}" in filtered.text
+    assert f'href="/coordinator/outbox?state={state}&amp;offset=5"' in filtered.text
+
+
 def test_the_coordinator_checks_an_expert_list_edit_before_saving_it(portal: Portal, tomsk: Cli):
     sign_in(portal, tomsk)
     portal.at("2021-11-25 12:00")

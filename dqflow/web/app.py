@@ -29,6 +29,7 @@ from dqflow.letters import digest_content
 from dqflow.web import board, refusals
 
 COOKIE = "dqflow_session"
+OUTBOX_PAGE = 500  # outbox rows a page
 LATE_SHOWN = 100  # rows of "who is late" on the overview; `dqflow digest` lists them all
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
 FAILURES_ALLOWED = 10  # refused links per client address …
@@ -387,18 +388,27 @@ class Portal:
         recipient = (request.query_params.get("recipient") or "").strip()
         now = self.clock()
 
+        state = state if state in report.OUTBOX_STATE_RU else None
+        text = request.query_params.get("offset") or ""
+        start = int(text) if text.isdigit() and len(text) < 10 else 0
+
         def read():
             with store.dry_run(self.db) as session:
-                rows = reminders.ledger(session, self.campaign.id, state=state if state in report.OUTBOX_STATE_RU else None)
+                total = reminders.ledger_size(session, self.campaign.id, state)
+                rows = reminders.ledger(session, self.campaign.id, state, offset=start if start < total else 0, limit=OUTBOX_PAGE)
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
                     why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found))
-                return rows, why
+                return rows, total, why
 
-        rows, why = await run_in_threadpool(read)
-        return self.render("outbox.html", rows=rows[:500], total=len(rows), state=state, recipient=recipient, why=why,
-                           csrf=csrf)
+        rows, total, why = await run_in_threadpool(read)
+        start = start if start < total else 0
+        query = "&".join(f"{k}={quote(v)}" for k, v in (("state", state or ""), ("recipient", recipient)) if v)
+        href = lambda at: "/coordinator/outbox?" + "&".join(p for p in (query, f"offset={at}" if at else "") if p)  # noqa: E731
+        return self.render("outbox.html", rows=rows, total=total, state=state, recipient=recipient, why=why, csrf=csrf,
+                           pager=board.Pager.of(start, len(rows), total, href, OUTBOX_PAGE), pager_what="Письма",
+                           stage_label={s.id: s.label for s in self.campaign.stages})
 
     # -- public --------------------------------------------------------------------------
 
