@@ -265,6 +265,9 @@ def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Port
         seen[path] = [name for r in rows for name in r]
         assert portal.client.get(path, params={"offset": "9999"}).text.count("ДОУ 1–4 из 11") == 2  # out of range: page 1
         assert portal.client.get(path, params={"offset": "-3"}).status_code == 200
+    tomsk.ok("tick", "--now", "2021-11-25 12:00")
+    lists = [portal.at("2021-11-25 12:00").client.get("/coordinator/experts/list1", params={"offset": at}).text for at in (0, 4, 8)]
+    assert "ДОУ 1–4 из 11" in lists[0] and [len(re.findall(r'name="experts"', html)) for html in lists] == [4, 4, 3]
     assert seen["/coordinator"] == seen["/board"] and len(set(seen["/board"])) == 11
     assert seen["/board"][1] == "МБДОУ № 4 «Монтессори»"  # roster order, as `dqflow status --institutions`
 

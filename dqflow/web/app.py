@@ -356,8 +356,13 @@ class Portal:
             return self.render("refused.html", 404, why="unknown", message=self.said(exc))
         people = {e.id: e.name for e, _ in self.campaign.every_expert()}
         names = {i.id: i.name for i in self.campaign.institutions}
+        rows = list(current.assignments.items())
+        start = board.page_offset(request.query_params.get("offset"), len(rows))
+        path = f"/coordinator/experts/{quote(current.stage.id)}"
         return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
-                           check=check, ok=OK_RU.get(request.query_params.get("ok", "")))
+                           check=check, ok=OK_RU.get(request.query_params.get("ok", "")), rows=rows[start:start + board.PAGE],
+                           pager=board.Pager.of(start, len(rows[start:start + board.PAGE]), len(rows),
+                                                lambda at: f"{path}?offset={at}" if at else path, board.PAGE))
 
     async def post_experts(self, request: Request, form: dict, csrf: str) -> Response:
         """Check first (the rule report of the list as it would be), then save on a second press."""
