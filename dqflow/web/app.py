@@ -30,7 +30,7 @@ from dqflow.web import board, refusals
 
 COOKIE = "dqflow_session"
 OUTBOX_PAGE = 500  # outbox rows a page
-LATE_SHOWN = 100  # rows of "who is late" on the overview; `dqflow digest` lists them all
+LATE_SHOWN = 100  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
 FAILURES_ALLOWED = 10  # refused links per client address …
 FAILURE_WINDOW = 600.0  # … within this many seconds, then 429 until the oldest one ages out
@@ -232,9 +232,9 @@ class Portal:
             with store.dry_run(self.db) as session:
                 return links.has_password(session, self.campaign.id)
 
+        ready_now = await run_in_threadpool(ready)
         page = lambda status=200, error=None: self.render(  # noqa: E731
             "password.html", status, csrf=self.signer.form_token("signin:password", now), error=error, ready=ready_now)
-        ready_now = await run_in_threadpool(ready)
         if request.method == "GET":
             return page()
         form = await self.form(request)
@@ -285,7 +285,6 @@ class Portal:
 
     async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
         now = self.clock()
-
         start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
 
         def read():
@@ -394,21 +393,19 @@ class Portal:
         now = self.clock()
 
         state = state if state in report.OUTBOX_STATE_RU else None
-        text = request.query_params.get("offset") or ""
-        start = int(text) if text.isdigit() and len(text) < 10 else 0
 
         def read():
             with store.dry_run(self.db) as session:
                 total = reminders.ledger_size(session, self.campaign.id, state)
-                rows = reminders.ledger(session, self.campaign.id, state, offset=start if start < total else 0, limit=OUTBOX_PAGE)
+                start = board.page_offset(request.query_params.get("offset"), total)
+                rows = reminders.ledger(session, self.campaign.id, state, offset=start, limit=OUTBOX_PAGE)
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
                     why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found))
-                return rows, total, why
+                return rows, total, start, why
 
-        rows, total, why = await run_in_threadpool(read)
-        start = start if start < total else 0
+        rows, total, start, why = await run_in_threadpool(read)
         query = "&".join(f"{k}={quote(v)}" for k, v in (("state", state or ""), ("recipient", recipient)) if v)
         href = lambda at: "/coordinator/outbox?" + "&".join(p for p in (query, f"offset={at}" if at else "") if p)  # noqa: E731
         return self.render("outbox.html", rows=rows, total=total, state=state, recipient=recipient, why=why, csrf=csrf,
