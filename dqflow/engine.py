@@ -181,11 +181,15 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
-           links: tuple[str, ...] = ()) -> ProgressRow:
-    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+           links: tuple[str, ...] = (), *, reconciled: bool = False) -> ProgressRow:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period.
+
+    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the
+    replay, between two wakes), so the probes are skipped."""
     links = _checked_links(links)
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
     if campaign.stage(stage_id).actor == "expert":
         raise NotAllowed(f"stage '{stage_id}' is done by experts; record each expert's review with "
@@ -234,10 +238,11 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
-    """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+           levels: dict[str, str], recommendations: str, now: datetime, *, reconciled: bool = False) -> ProgressRow:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported.
+    `reconciled`: as for `submit`."""
     entry = experts.ReviewEntry(institution_id, stage_id, expert_id, levels, recommendations)
-    return _record_reviews(session, campaign_id, [entry], now)[0][0]
+    return _record_reviews(session, campaign_id, [entry], now, reconciled)[0][0]
 
 
 def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
@@ -251,9 +256,10 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
 
 
 def _record_reviews(session: Session, campaign_id: str, entries: list[experts.ReviewEntry],
-                    now: datetime) -> list[tuple[ProgressRow, str]]:
+                    now: datetime, reconciled: bool = False) -> list[tuple[ProgressRow, str]]:
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     book = experts.ReviewBook(session, campaign, {e.institution_id for e in entries})
     written = recorded_at(session, now)
     audit: list[dict] = []
