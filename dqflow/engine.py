@@ -328,10 +328,11 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
 
 
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
-           now: datetime) -> ProgressRow:
-    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage."""
+           now: datetime, *, reconciled: bool = False) -> ProgressRow:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage.
+    `reconciled`: as for `submit`; the extension's reminders are then planned by the next reconcile."""
     reason = _required_reason(reason, "an extension")
-    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now)
+    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now, reconciled)
     tz = campaign.tz
     where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
     status = Status(row.status)
@@ -378,10 +379,11 @@ def _required_reason(reason: str | None, what: str) -> str:
 
 
 def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,
-                      now: datetime) -> tuple[spec.Campaign, ProgressRow]:
-    """A ДОУ's row in a stage as of `now`: the campaign is reconciled first."""
+                      now: datetime, reconciled: bool = False) -> tuple[spec.Campaign, ProgressRow]:
+    """A ДОУ's row in a stage as of `now`: the campaign is reconciled first (unless the caller just did)."""
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     return campaign, _progress(session, campaign, institution_id, stage_id)
 
 

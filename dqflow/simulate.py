@@ -154,8 +154,10 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         pending = deque(plan)
         now = start
         while now <= end:
+            reconciled_at = None  # after the first act at `now`, the rest need no reconcile until the wake's, at `now`
             while pending and pending[0].at <= now:
-                _act(db, campaign, pending.popleft(), result)
+                _act(db, campaign, pending.popleft(), result, calm_until=reconciled_at)
+                reconciled_at = now + timedelta(microseconds=1)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             for change in woken.changes:
                 result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
@@ -194,7 +196,8 @@ def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until:
     try:
         with store.transaction(db) as session:
             if step.action == "extend":
-                engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at)
+                engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
+                              reconciled=reconciled)
             else:
                 row = engine.submit(session, campaign.id, step.institution, step.stage, step.at, step.links,
                                     reconciled=reconciled)
