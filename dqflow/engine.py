@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, literal, update
+from sqlalchemy import case, false, func, insert, literal, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
@@ -91,13 +92,16 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
                for e, home in campaign.every_expert()]
     if experts:
         session.execute(insert(ExpertRow.__table__), experts)
-    progress = [
-        {"campaign_id": campaign.id, "institution_id": i.id, "stage_id": s.id, "status": Status.UPCOMING.value,
-         "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at, "extended": False}
-        for s in campaign.stages if s.per_institution for i in campaign.institutions
-    ]
-    if progress:
-        session.execute(insert(ProgressRow.__table__), progress)
+    per_institution = [s.id for s in campaign.stages if s.per_institution]
+    if per_institution and campaign.institutions:  # every ДОУ × per-ДОУ stage by INSERT…SELECT: nothing bound per row
+        stage, institution = StageRow.__table__.c, InstitutionRow.__table__.c
+        rows = (sa_select(institution.campaign_id, institution.id, stage.id, literal(Status.UPCOMING.value), stage.opens_at,
+                          stage.due_at, stage.locks_at, false())
+                .select_from(InstitutionRow.__table__.join(StageRow.__table__, stage.campaign_id == institution.campaign_id))
+                .where(institution.campaign_id == campaign.id, stage.id.in_(per_institution))
+                .order_by(stage.position, institution.position))  # as a row per stage, then per ДОУ, was inserted before
+        session.execute(insert(ProgressRow.__table__).from_select(
+            ["campaign_id", "institution_id", "stage_id", "status", "opens_at", "due_at", "locks_at", "extended"], rows))
     session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))
