@@ -154,10 +154,10 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         pending = deque(plan)
         now = start
         while now <= end:
-            reconciled_at = None  # after the first act at `now`, the rest need no reconcile until the wake's, at `now`
+            calm_until = None  # once an act at `now` committed its reconcile, the rest need none until the wake's
             while pending and pending[0].at <= now:
-                _act(db, campaign, pending.popleft(), result, calm_until=reconciled_at)
-                reconciled_at = now + timedelta(microseconds=1)
+                if _act(db, campaign, pending.popleft(), result, calm_until):
+                    calm_until = calm_until or now + timedelta(microseconds=1)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             for change in woken.changes:
                 result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
@@ -187,9 +187,10 @@ def _play_until(db, campaign: spec.Campaign, pending: deque, wake_at: datetime |
         _act(db, campaign, pending.popleft(), result, calm_until=wake_at or NEVER)
 
 
-def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None = None) -> None:
+def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None = None) -> bool:
     """`calm_until`: the next wake; an act before it skips reconcile's probes, since nothing falls due
-    between the last wake and the next that the last wake did not bring about."""
+    between the last wake and the next that the last wake did not bring about. True when the act
+    committed (a refused one rolls its reconcile back)."""
     if step.action == "review":
         return _review(db, campaign, step, result, calm_until)
     reconciled = calm_until is not None and step.at < calm_until
@@ -204,13 +205,17 @@ def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until:
         event = {"at": step.at, "type": step.action, "stage": step.stage, "institution": step.institution}
         event["to" if step.action == "submit" else "until"] = row.status if step.action == "submit" else step.until
         result.events.append(event)
+        return True
     except NotAllowed as exc:
         result.events.append({"at": step.at, "type": "refused", "stage": step.stage, "institution": step.institution,
                               "reason": str(exc)})
+        return False
 
 
-def _review(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None) -> None:
-    """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert)."""
+def _review(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None) -> bool:
+    """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert). True
+    when a review committed."""
+    committed = False
     stage = campaign.stage(step.stage)
     with store.dry_run(db) as session:
         assigned = experts.stored(session, campaign.id, stage.list, [step.institution]).get(step.institution, [])
@@ -227,6 +232,8 @@ def _review(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_unt
                                     reconciled=calm_until is not None and at < calm_until)
             result.events.append({"at": at, "type": "review", "stage": step.stage, "institution": step.institution,
                                   "expert": expert, "to": row.status})
+            committed = True
         except NotAllowed as exc:
             result.events.append({"at": at, "type": "refused", "stage": step.stage, "institution": step.institution,
                                   "reason": str(exc)})
+    return committed
