@@ -74,6 +74,12 @@ class _State:
         over_max = max(0, load - self.r.max_load) if self.r.max_load is not None else 0
         return max(0, load - self.hi) + max(0, self.lo - load) + HARD * over_max
 
+    def pen_table(self):
+        """`_pen` as a bound lookup for the loads a draw reaches (the greedy calls it ~4 times a place)."""
+        top = len(self.r.institutions) * self.r.per + 2
+        table = [self._pen(n) for n in range(top)]
+        return lambda n: table[n] if 0 <= n < top else self._pen(n)
+
     def _recip(self, a: str, b: str) -> int:
         return 1 if self.cnt[(a, b)] > 0 and self.cnt[(b, a)] > 0 else 0
 
@@ -172,16 +178,27 @@ def _search(request: Request, rng: random.Random) -> _State:
     order = sorted(request.institutions, key=lambda i: (candidates.count[i], rng.random()))
     idlest = [(0, rng.random(), e) for e in request.home]  # a heap of experts by load: O(log m) per pick
     heapq.heapify(idlest)
+    pen = state.pen_table()
+    home, load, cnt, previous, random_ = request.home, state.load, state.cnt, request.previous, rng.random
     for inst in order:  # greedy: the ДОУ with fewest candidates choose first, among the idlest experts
+        before = previous.get(inst, ())
+
+        def key(e: str) -> tuple[int, int, float]:  # (add_delta, load, a tie-break), inlined: the hot path
+            h = home[e]
+            after = 1 if h == inst or cnt.get((h, inst), 0) > 0 else 0
+            n = load[e]
+            return (after - (after if cnt.get((inst, h), 0) > 0 else 0) - HARD + (1 if e in before else 0)
+                    + pen(n + 1) - pen(n), n, random_())
+
         for _ in range(request.per):
             options = _idlest_options(state, inst, idlest)
             if not options:
                 options = [e for e in candidates[inst] if e not in state.assign[inst]]
             if not options:
                 break
-            best = min(options, key=lambda e: (state.add_delta(inst, e), state.load[e], rng.random()))
+            best = min(options, key=key)
             state.add(inst, best)
-            heapq.heappush(idlest, (state.load[best], rng.random(), best))
+            heapq.heappush(idlest, (load[best], random_(), best))
     _repair(state, candidates, rng)
     return state
 
@@ -189,15 +206,18 @@ def _search(request: Request, rng: random.Random) -> _State:
 def _idlest_options(state: _State, inst: str, idlest: list) -> list[str]:
     """Up to GREEDY_LOOKS eligible experts of least load; stale heap entries are dropped on the way."""
     options, kept = [], []
+    loads, home, exclude, taken, pop = state.load, state.r.home, state.r.exclude, state.assign[inst], heapq.heappop
     while idlest and len(options) < GREEDY_LOOKS:
-        load, tie, expert = heapq.heappop(idlest)
-        if load != state.load[expert]:
+        entry = pop(idlest)
+        expert = entry[2]
+        if entry[0] != loads[expert]:
             continue  # an older entry: the current one is in the heap too
-        kept.append((load, tie, expert))
-        if state.r.eligible(inst, expert) and expert not in state.assign[inst]:
+        kept.append(entry)
+        if home[expert] != inst and (inst, expert) not in exclude and expert not in taken:  # Request.eligible
             options.append(expert)
+    push = heapq.heappush
     for entry in kept:
-        heapq.heappush(idlest, entry)
+        push(idlest, entry)
     return options
 
 

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, literal, update
+from sqlalchemy import case, false, func, insert, literal, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow import experts, reminders, spec
@@ -91,13 +92,16 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
                for e, home in campaign.every_expert()]
     if experts:
         session.execute(insert(ExpertRow.__table__), experts)
-    progress = [
-        {"campaign_id": campaign.id, "institution_id": i.id, "stage_id": s.id, "status": Status.UPCOMING.value,
-         "opens_at": s.opens_at, "due_at": s.due_at, "locks_at": s.locks_at, "extended": False}
-        for s in campaign.stages if s.per_institution for i in campaign.institutions
-    ]
-    if progress:
-        session.execute(insert(ProgressRow.__table__), progress)
+    per_institution = [s.id for s in campaign.stages if s.per_institution]
+    if per_institution and campaign.institutions:  # every ДОУ × per-ДОУ stage by INSERT…SELECT: nothing bound per row
+        stage, institution = StageRow.__table__.c, InstitutionRow.__table__.c
+        rows = (sa_select(institution.campaign_id, institution.id, stage.id, literal(Status.UPCOMING.value), stage.opens_at,
+                          stage.due_at, stage.locks_at, false())
+                .select_from(InstitutionRow.__table__.join(StageRow.__table__, stage.campaign_id == institution.campaign_id))
+                .where(institution.campaign_id == campaign.id, stage.id.in_(per_institution))
+                .order_by(stage.position, institution.position))  # as a row per stage, then per ДОУ, was inserted before
+        session.execute(insert(ProgressRow.__table__).from_select(
+            ["campaign_id", "institution_id", "stage_id", "status", "opens_at", "due_at", "locks_at", "extended"], rows))
     session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))
@@ -181,11 +185,15 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
-           links: tuple[str, ...] = ()) -> ProgressRow:
-    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+           links: tuple[str, ...] = (), *, reconciled: bool = False) -> ProgressRow:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period.
+
+    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the
+    replay, between two wakes), so the probes are skipped."""
     links = _checked_links(links)
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     row = _progress(session, campaign, institution_id, stage_id)
     if campaign.stage(stage_id).actor == "expert":
         raise NotAllowed(f"stage '{stage_id}' is done by experts; record each expert's review with "
@@ -238,10 +246,11 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
-    """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+           levels: dict[str, str], recommendations: str, now: datetime, *, reconciled: bool = False) -> ProgressRow:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported.
+    `reconciled`: as for `submit`."""
     entry = experts.ReviewEntry(institution_id, stage_id, expert_id, levels, recommendations)
-    return _record_reviews(session, campaign_id, [entry], now)[0][0]
+    return _record_reviews(session, campaign_id, [entry], now, reconciled)[0][0]
 
 
 def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
@@ -255,9 +264,10 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
 
 
 def _record_reviews(session: Session, campaign_id: str, entries: list[experts.ReviewEntry],
-                    now: datetime) -> list[tuple[ProgressRow, str]]:
+                    now: datetime, reconciled: bool = False) -> list[tuple[ProgressRow, str]]:
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     book = experts.ReviewBook(session, campaign, {e.institution_id for e in entries})
     written = recorded_at(session, now)
     audit: list[dict] = []
@@ -324,10 +334,11 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
 
 
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
-           now: datetime) -> ProgressRow:
-    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage."""
+           now: datetime, *, reconciled: bool = False) -> ProgressRow:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage.
+    `reconciled`: as for `submit`; the extension's reminders are then planned by the next reconcile."""
     reason = _required_reason(reason, "an extension")
-    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now)
+    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now, reconciled)
     tz = campaign.tz
     where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
     status = Status(row.status)
@@ -378,10 +389,11 @@ def _required_reason(reason: str | None, what: str) -> str:
 
 
 def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,
-                      now: datetime) -> tuple[spec.Campaign, ProgressRow]:
-    """A ДОУ's row in a stage as of `now`: the campaign is reconciled first."""
+                      now: datetime, reconciled: bool = False) -> tuple[spec.Campaign, ProgressRow]:
+    """A ДОУ's row in a stage as of `now`: the campaign is reconciled first (unless the caller just did)."""
     campaign = definition(session, campaign_id)
-    reconcile(session, campaign.id, now)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
     return campaign, _progress(session, campaign, institution_id, stage_id)
 
 

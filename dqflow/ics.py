@@ -10,6 +10,8 @@ instead of doubling them. Pure: whose entries a calendar holds is `results.calen
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -107,5 +109,23 @@ def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: s
     if found:
         first = min(e.start for e in found).astimezone(tz).date()
         last = max(e.end for e in found).astimezone(tz).date()
-        cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
+        _add_missing_timezones(cal, first - timedelta(days=366), last + timedelta(days=366))
     return cal.to_ical()
+
+
+def _add_missing_timezones(cal: icalendar.Calendar, first: date, last: date) -> None:
+    """`Calendar.add_missing_timezones`, with each VTIMEZONE built once: icalendar builds it by walking the
+    zone's offsets hour by hour (~20 ms), the same for every calendar of a campaign."""
+    at = len(cal.timezones)
+    for tzid in sorted(cal.get_missing_tzids()):
+        if (timezone := _vtimezone(tzid, first, last)) is not None:
+            cal.subcomponents.insert(at, timezone)
+            at += 1
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first: date, last: date) -> icalendar.Timezone | None:
+    try:
+        return icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    except ValueError:
+        return None

@@ -73,6 +73,7 @@ class Writer:
         self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
+        self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
 
     # -- messages ---------------------------------------------------------------------
 
@@ -95,6 +96,8 @@ class Writer:
         """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
         recipient's own window and deadline, with the UID `dqflow calendar` gives it, so importing both
         keeps one event."""
+        if not self.invitations:
+            return ()
         found = []
         for row in rows:
             stage = self.stages.get(row.stage_id) if row.stage_id else None

@@ -184,13 +184,16 @@ def _encoded(body: str, seven_bit: bool) -> tuple[str, bytes]:
 class MaildirTransport:
     """Writes each message as an .eml file (numbered in sending order): the simulation's 'sent' folder.
 
-    Without a folder it only counts: the messages were still fully composed.
+    Without a folder it only counts: the messages are composed (their subjects are the replay's
+    record) but nobody reads their calendar attachments, so `keeps_messages` tells the sender to
+    leave those out.
     """
 
     connections = 1
 
     def __init__(self, folder: Path | None):
         self.folder = Path(folder) if folder else None
+        self.keeps_messages = self.folder is not None
         self.count = 0
         if self.folder:
             try:

@@ -12,7 +12,7 @@ import random
 import tempfile
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +28,7 @@ LATE_EXTENSION = timedelta(days=2)
 # How far past the last lock a replay may be asked to run: reminders and digests after a lock
 # last days, not months; beyond that every day replayed would be an idle one.
 MAX_AFTER_LAST_LOCK = timedelta(days=60)
+NEVER = datetime.max.replace(tzinfo=timezone.utc)  # no wake ahead: nothing will fall due
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,10 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         pending = deque(plan)
         now = start
         while now <= end:
+            calm_until = None  # once an act at `now` committed its reconcile, the rest need none until the wake's
             while pending and pending[0].at <= now:
-                _act(db, campaign, pending.popleft(), result)
+                if _act(db, campaign, pending.popleft(), result, calm_until):
+                    calm_until = calm_until or now + timedelta(microseconds=1)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             for change in woken.changes:
                 result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
@@ -181,28 +184,38 @@ def _play_until(db, campaign: spec.Campaign, pending: deque, wake_at: datetime |
     own moment, through probes that cost the same whatever the roster. An extension stops the clock
     (it makes new reminders to plan), as does the first act of a later stretch."""
     while pending and pending[0].action != "extend" and pending[0].at <= end and (wake_at is None or pending[0].at < wake_at):
-        _act(db, campaign, pending.popleft(), result)
+        _act(db, campaign, pending.popleft(), result, calm_until=wake_at or NEVER)
 
 
-def _act(db, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
+def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None = None) -> bool:
+    """`calm_until`: the next wake; an act before it skips reconcile's probes, since nothing falls due
+    between the last wake and the next that the last wake did not bring about. True when the act
+    committed (a refused one rolls its reconcile back)."""
     if step.action == "review":
-        return _review(db, campaign, step, result)
+        return _review(db, campaign, step, result, calm_until)
+    reconciled = calm_until is not None and step.at < calm_until
     try:
         with store.transaction(db) as session:
             if step.action == "extend":
-                engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at)
+                engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
+                              reconciled=reconciled)
             else:
-                row = engine.submit(session, campaign.id, step.institution, step.stage, step.at, step.links)
+                row = engine.submit(session, campaign.id, step.institution, step.stage, step.at, step.links,
+                                    reconciled=reconciled)
         event = {"at": step.at, "type": step.action, "stage": step.stage, "institution": step.institution}
         event["to" if step.action == "submit" else "until"] = row.status if step.action == "submit" else step.until
         result.events.append(event)
+        return True
     except NotAllowed as exc:
         result.events.append({"at": step.at, "type": "refused", "stage": step.stage, "institution": step.institution,
                               "reason": str(exc)})
+        return False
 
 
-def _review(db, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
-    """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert)."""
+def _review(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None) -> bool:
+    """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert). True
+    when a review committed."""
+    committed = False
     stage = campaign.stage(step.stage)
     with store.dry_run(db) as session:
         assigned = experts.stored(session, campaign.id, stage.list, [step.institution]).get(step.institution, [])
@@ -215,9 +228,12 @@ def _review(db, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
         at = step.at + timedelta(hours=n)
         try:
             with store.transaction(db) as session:
-                row = engine.review(session, campaign.id, step.institution, step.stage, expert, levels, text, at)
+                row = engine.review(session, campaign.id, step.institution, step.stage, expert, levels, text, at,
+                                    reconciled=calm_until is not None and at < calm_until)
             result.events.append({"at": at, "type": "review", "stage": step.stage, "institution": step.institution,
                                   "expert": expert, "to": row.status})
+            committed = True
         except NotAllowed as exc:
             result.events.append({"at": at, "type": "refused", "stage": step.stage, "institution": step.institution,
                                   "reason": str(exc)})
+    return committed
