@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import icalendar
 
@@ -107,5 +108,18 @@ def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: s
     if found:
         first = min(e.start for e in found).astimezone(tz).date()
         last = max(e.end for e in found).astimezone(tz).date()
-        cal.add_missing_timezones(first_date=first - timedelta(days=366), last_date=last + timedelta(days=366))
+        for place, tzid in enumerate(sorted(cal.get_missing_tzids())):  # before the events that name them, as icalendar puts them
+            if (zone := _vtimezone(tzid, first - timedelta(days=366), last + timedelta(days=366))) is not None:
+                cal.subcomponents.insert(place, zone)
     return cal.to_ical()
+
+
+@lru_cache(maxsize=32)
+def _vtimezone(tzid: str, first: date, last: date) -> icalendar.Timezone | None:
+    """A zone's VTIMEZONE over a span, built once per process: icalendar builds it by asking the zone's
+    offset for every hour of the span (~25 ms), and every invitation of a send shares the same few spans.
+    Never changed once built, so calendars share it. None for a zone icalendar does not know."""
+    try:
+        return icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    except ValueError:
+        return None
