@@ -77,49 +77,66 @@ def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
 
 
 def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: str) -> bytes:
-    """The VCALENDAR (with the campaign zone's VTIMEZONE) as bytes, CRLF lines as RFC 5545 wants."""
+    """The VCALENDAR (with the campaign zone's VTIMEZONE) as bytes, CRLF lines as RFC 5545 wants.
+
+    Its head (the calendar's properties and VTIMEZONE) is the same for every invitation of a send:
+    serialized once and the events appended, the very bytes icalendar gives for the whole."""
     tz = campaign.tz
+    events = [_event(entry, now, tz) for entry in found]
+    zones: tuple[str, ...] = ()
+    span: tuple[date, date] | None = None
+    if found:
+        every = icalendar.Calendar()
+        for event in events:
+            every.add_component(event)
+        zones = tuple(sorted(every.get_missing_tzids()))
+        first = min(e.start for e in found).astimezone(tz).date()
+        last = max(e.end for e in found).astimezone(tz).date()
+        span = (first - timedelta(days=366), last + timedelta(days=366))
+    return b"".join((_head(tz.key, name, zones, span), *(event.to_ical() for event in events), _END))
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def _event(entry: Entry, now: datetime, tz) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("summary", entry.summary)
+    if entry.all_day:
+        day: date = entry.start.astimezone(tz).date()
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        event.add("dtstart", entry.start.astimezone(tz))
+        event.add("dtend", entry.end.astimezone(tz))
+    event.add("description", entry.description)
+    if entry.url:
+        event.add("url", entry.url)
+        event.add("location", entry.url)
+    event.add("sequence", entry.sequence)
+    event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
+    return event
+
+
+@lru_cache(maxsize=32)
+def _head(zone: str, name: str, tzids: tuple[str, ...], span: tuple[date, date] | None) -> bytes:
+    """A calendar's properties and the VTIMEZONE of each zone its events name, over `span`, as bytes
+    up to its first event. Built once per process and span: icalendar builds a VTIMEZONE by asking
+    the zone's offset for every hour of the span (~25 ms)."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", tz.key)
-    for entry in found:
-        event = icalendar.Event()
-        event.add("uid", entry.uid)
-        event.add("dtstamp", now.astimezone(UTC))
-        event.add("summary", entry.summary)
-        if entry.all_day:
-            day: date = entry.start.astimezone(tz).date()
-            event.add("dtstart", day)
-            event.add("dtend", day + timedelta(days=1))
-        else:
-            event.add("dtstart", entry.start.astimezone(tz))
-            event.add("dtend", entry.end.astimezone(tz))
-        event.add("description", entry.description)
-        if entry.url:
-            event.add("url", entry.url)
-            event.add("location", entry.url)
-        event.add("sequence", entry.sequence)
-        event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
-        cal.add_component(event)
-    if found:
-        first = min(e.start for e in found).astimezone(tz).date()
-        last = max(e.end for e in found).astimezone(tz).date()
-        for place, tzid in enumerate(sorted(cal.get_missing_tzids())):  # before the events that name them, as icalendar puts them
-            if (zone := _vtimezone(tzid, first - timedelta(days=366), last + timedelta(days=366))) is not None:
-                cal.subcomponents.insert(place, zone)
-    return cal.to_ical()
-
-
-@lru_cache(maxsize=32)
-def _vtimezone(tzid: str, first: date, last: date) -> icalendar.Timezone | None:
-    """A zone's VTIMEZONE over a span, built once per process: icalendar builds it by asking the zone's
-    offset for every hour of the span (~25 ms), and every invitation of a send shares the same few spans.
-    Never changed once built, so calendars share it. None for a zone icalendar does not know."""
-    try:
-        return icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
-    except ValueError:
-        return None
+    cal.add("x-wr-timezone", zone)
+    for tzid in tzids:
+        try:
+            cal.add_component(icalendar.Timezone.from_tzid(tzid, first_date=span[0], last_date=span[1]))
+        except ValueError:  # a zone icalendar does not know goes without its VTIMEZONE, as add_missing_timezones does
+            continue
+    whole = cal.to_ical()
+    assert whole.endswith(_END)
+    return whole[: -len(_END)]
