@@ -10,7 +10,7 @@ instead of doubling them. Pure: whose entries a calendar holds is `results.calen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -79,29 +79,41 @@ def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
 def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: str) -> bytes:
     """The VCALENDAR (with the campaign zone's VTIMEZONE) as bytes, CRLF lines as RFC 5545 wants.
 
-    Its head (the calendar's properties and VTIMEZONE) is the same for every invitation of a send:
-    serialized once and the events appended, the very bytes icalendar gives for the whole."""
+    The very bytes icalendar gives for the whole, built from parts that a send's invitations share:
+    the head (the calendar's properties and VTIMEZONE) and each event but its UID are serialized
+    once (icalendar folds lines a character at a time: ~30 µs a line of Russian)."""
     tz = campaign.tz
     events = [_event(entry, now, tz) for entry in found]
-    zones: tuple[str, ...] = ()
     span: tuple[date, date] | None = None
     if found:
-        every = icalendar.Calendar()
-        for event in events:
-            every.add_component(event)
-        zones = tuple(sorted(every.get_missing_tzids()))
         first = min(e.start for e in found).astimezone(tz).date()
         last = max(e.end for e in found).astimezone(tz).date()
         span = (first - timedelta(days=366), last + timedelta(days=366))
-    return b"".join((_head(tz.key, name, zones, span), *(event.to_ical() for event in events), _END))
+    zones = tuple(sorted({zone for _, used in events for zone in used}))
+    return b"".join((_head(tz.key, name, zones, span), *(data for data, _ in events), _END))
 
 
 _END = b"END:VCALENDAR\r\n"
 
 
-def _event(entry: Entry, now: datetime, tz) -> icalendar.Event:
+def _event(entry: Entry, now: datetime, tz) -> tuple[bytes, frozenset[str]]:
+    """A VEVENT's bytes and the zones it names. Only the UID differs between the invitations of one
+    stage to a whole audience: the rest is serialized once."""
+    alone = icalendar.Event()
+    alone.add("uid", entry.uid)
+    uid = alone.to_ical()[len(_BEGIN_EVENT):-len(_END_EVENT)]
+    (before, after), zones = _event_but_uid(replace(entry, uid=""), now, tz)
+    return before + uid + after, zones
+
+
+_BEGIN_EVENT, _END_EVENT = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+
+
+@lru_cache(maxsize=1024)
+def _event_but_uid(entry: Entry, now: datetime, tz) -> tuple[tuple[bytes, bytes], frozenset[str]]:
+    """The VEVENT's bytes before its UID line and after it (icalendar sorts the properties)."""
     event = icalendar.Event()
-    event.add("uid", entry.uid)
+    event.add("uid", "-")  # a placeholder: its line is cut out, the caller's own goes in its place
     event.add("dtstamp", now.astimezone(UTC))
     event.add("summary", entry.summary)
     if entry.all_day:
@@ -117,7 +129,11 @@ def _event(entry: Entry, now: datetime, tz) -> icalendar.Event:
         event.add("location", entry.url)
     event.add("sequence", entry.sequence)
     event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
-    return event
+    holder = icalendar.Calendar()
+    holder.add_component(event)
+    before, placeholder, after = event.to_ical().partition(b"\r\nUID:-\r\n")
+    assert placeholder
+    return (before + b"\r\n", after), frozenset(holder.get_missing_tzids())
 
 
 @lru_cache(maxsize=32)
