@@ -10,6 +10,7 @@ send renders them with a plain environment, without the sandbox's checks at ever
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -81,7 +82,23 @@ class _Trusted:
 
 @lru_cache(maxsize=8)
 def _plain(folder: str) -> Environment:
-    return Environment(loader=FileSystemLoader(folder), **_OPTIONS)
+    return Environment(loader=_Inlining(folder), **_OPTIONS)
+
+
+class _Inlining(FileSystemLoader):
+    """Our templates with each `{% include "_part" %}` written in place: an include copies the whole
+    context for every rendering (six times a message). Our parts set nothing and define no blocks,
+    so in place they say the same; a comment after each keeps the line break trimmed as the tag's was."""
+
+    INCLUDE = re.compile(r'{%\s*include\s+"(_[a-z_]+\.(?:txt|html))"\s*%}')
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        return self.INCLUDE.sub(lambda m: self._part(environment, m.group(1)), source), filename, uptodate
+
+    def _part(self, environment, name: str) -> str:
+        text = self.get_source(environment, name)[0]
+        return (text[:-1] if text.endswith("\n") else text) + "{# #}"
 
 
 def render_block(folder: str, name: str, block: str, context: dict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import itertools
 import email.policy
 import re
 import shutil
@@ -223,3 +224,19 @@ def test_our_templates_render_outside_the_sandbox_exactly_as_inside_and_a_campai
             sandboxed = [t.strip() for t in render_parts(environment(ours).get_template(kind + suffix), context, blocks)]
             assert render_blocks(ours, kind + suffix, blocks, context) == sandboxed
             assert render_blocks(str(copy), kind + suffix, blocks, context) == sandboxed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_our_templates_with_their_parts_written_in_place_say_what_the_sandbox_says_for_every_role(kind):
+    """A send writes our `{% include %}`s in place (an include copies the context each time): for
+    every role, with and without a portal link, a ДОУ name, an operator and reviewed ДОУ, the text
+    is the sandbox's, which includes them."""
+    ours = str(default_folder("ru"))
+    for role, link, name, reviewed, submit_to in itertools.product(
+            ("expert", "institution", "coordinator", "operator"), (None, "https://portal.example.org/dou/2/1.x"),
+            (None, "МАДОУ № 2"), (0, 1, 2), (None, SAMPLE_ITEM["submit_to"])):
+        item = {**SAMPLE_ITEM, "kind": kind, "role": role, "link": link, "institution_name": name,
+                "reviewed": SAMPLE_ITEM["reviewed"] * reviewed, "submit_to": submit_to}
+        for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):
+            sandboxed = [t.strip() for t in render_parts(environment(ours).get_template(kind + suffix), {"item": item}, blocks)]
+            assert render_blocks(ours, kind + suffix, blocks, {"item": item}) == sandboxed, (kind + suffix, role, link, name)
