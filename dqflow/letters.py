@@ -22,7 +22,7 @@ from dqflow.mail import Attachment, Letter, Outgoing, compose, message_id
 from dqflow.experts import stored
 from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
-from dqflow.templates import default_folder, render_item
+from dqflow.templates import default_folder, render_block, render_item
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class Writer:
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
+        self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
 
     # -- messages ---------------------------------------------------------------------
 
@@ -84,11 +85,11 @@ class Writer:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
                                   for row in rows), key=lambda pair: pair[0]))
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
-        rendered = [self._render(letter) for _, letter in letters]
+        rendered = [self._render(letter) if self.bodies else self._subject(letter) for _, letter in letters]
         message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
                           sender=self.sender, sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email,
                           when=self.now, msg_id=msg_id, layout=self.layout, rendered=rendered,
-                          attachments=self.invitation(rows, progress))
+                          attachments=self.invitation(rows, progress), bodies=self.bodies)
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
@@ -126,6 +127,11 @@ class Writer:
         if key not in self._rendered:
             self._rendered[key] = render_item(self.folder, letter.kind, letter.item)
         return self._rendered[key]
+
+    def _subject(self, letter: Letter) -> dict[str, str]:
+        """A letter's subject alone, for a message composed without bodies."""
+        subject = render_block(self.folder, f"{letter.kind}.txt", "subject", {"item": letter.item})
+        return {"subject": subject, "text": "", "html": ""}
 
     def _sort_key(self, row) -> tuple:
         stage = self.stages.get(row.stage_id) if row.stage_id else None

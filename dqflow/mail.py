@@ -91,16 +91,21 @@ def message_id(keys: list[str], sender: str) -> str:
 
 def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, reply_to: str, when: datetime,
             msg_id: str, layout: dict, rendered: list[dict] | None = None, sender_name: str | None = None,
-            attachments: tuple[Attachment, ...] = ()) -> Outgoing:
+            attachments: tuple[Attachment, ...] = (), bodies: bool = True) -> Outgoing:
     """One message for one recipient holding every letter, text and HTML alternatives.
     `rendered` (the letters already rendered, in order) saves rendering them again; `sender_name`
     is shown in From (the coordinator's name), the address alone goes on the envelope. With
-    `attachments` the alternatives are the first part of a multipart/mixed message."""
+    `attachments` the alternatives are the first part of a multipart/mixed message. Without `bodies`
+    (nobody keeps the message: a replay without a maildir) only the headers are built; `rendered`
+    then needs each letter's subject alone."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
     several = len(rendered) > 1
-    text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
-    subject = combined[0] if several else rendered[0]["subject"]
+    if bodies:
+        text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
+        subject = combined[0] if several else rendered[0]["subject"]
+    else:
+        text, subject = "", render_block(folder, f"{LAYOUT}.txt", "subject", context) if several else rendered[0]["subject"]
     boundary = "=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24]
     head = "".join(_header(name, value) for name, value in (
         ("From", _display(sender_name, sender)), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
@@ -108,7 +113,8 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
            f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}'))
-    parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n")))
+    parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n"))
+             ) if bodies else ()
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
                     attachments)
 
@@ -184,9 +190,9 @@ def _encoded(body: str, seven_bit: bool) -> tuple[str, bytes]:
 class MaildirTransport:
     """Writes each message as an .eml file (numbered in sending order): the simulation's 'sent' folder.
 
-    Without a folder it only counts: the messages are composed (their subjects are the replay's
-    record) but nobody reads their calendar attachments, so `keeps_messages` tells the sender to
-    leave those out.
+    Without a folder it only counts: the messages' headers are composed (their subjects are the
+    replay's record) but nobody reads their bodies or calendar attachments, so `keeps_messages`
+    tells the sender to leave those out.
     """
 
     connections = 1

@@ -78,7 +78,8 @@ class _Drain:
         with transaction(self.db) as session:
             self.report.skipped += due.expire(session, self.campaign.id, self.now)
             self.writer = Writer(session, self.campaign, self.now, self.sender)
-        self.writer.invitations = getattr(self.transport, "keeps_messages", True)  # a counting transport reads none
+        # a counting transport reads neither the calendar attachments nor the bodies
+        self.writer.invitations = self.writer.bodies = getattr(self.transport, "keeps_messages", True)
         self.loop_deadline = asyncio.get_running_loop().time() + self.deadline - time.monotonic()
         self.ledger = _Ledger(self.db)
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=COMPOSED_AHEAD)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dqflow.mail import _PLAIN_ADDRESS, HeaderInjection, Letter, SmtpSettings, SmtpTransport, _quoted, compose, message_id
-from dqflow.templates import SAMPLE_ITEM, default_folder
+from dqflow.templates import SAMPLE_ITEM, default_folder, render_block
 from tests.conftest import TOMSK, Cli
 from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
 
@@ -97,6 +97,17 @@ def test_several_letters_make_one_message_with_combined_subject():
     body = parsed.get_body(("plain",)).get_content()
     assert "Заполнение формы мониторинга" in body and "Вторичная экспертиза" in body
     assert "Сообщений в письме: 2." in body
+
+
+@pytest.mark.parametrize("kinds", [("opened",), ("opened", "before_due", "overdue")])
+def test_a_message_without_bodies_has_the_headers_of_the_full_one(kinds):
+    """A replay without a maildir composes headers only: the subject it records must be the real one."""
+    letters = [letter(kind, stage_short=f"Этап {n}") for n, kind in enumerate(kinds)]
+    subjects = [{"subject": render_block(FOLDER, f"{one.kind}.txt", "subject", {"item": one.item}), "text": "", "html": ""}
+                for one in letters]
+    full, bare = make(letters), make(letters, rendered=subjects, bodies=False)
+    assert bare.subject == full.subject and bare.head == full.head and bare.message_id == full.message_id
+    assert bare.parts == () and len(bare.as_bytes()) < len(full.as_bytes()) // 2
 
 
 def test_message_id_is_deterministic():
