@@ -504,19 +504,28 @@ class _CampaignBuilder:
         self.notes.append(f"{name} read as {table.form}")
         return table
 
-    def _roster_row(self, table: table_files.Table, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
-        problems = []
+    @staticmethod
+    def _cell_checker(table: table_files.Table, line: int, header: list[str], record: dict[str, str],
+                      problems: list[Problem]) -> Callable[..., None]:
+        """`check(column, valid, message, limit=None)`: one roster cell checked for its length and form, a
+        problem located at its row and column (with the column's letter in a workbook) on failure."""
 
-        def check(column: str, valid: Callable[[str], bool], message: str) -> None:
+        def check(column: str, valid: Callable[[str], bool], message: str, limit: int | None = None) -> None:
             value = record.get(column, "")
             col = header.index(column) + 1 if column in header else 1
             where = f" ({table.column(col)})" if table.letters else ""
-            limit = texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE
+            limit = limit or (texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE)
             why = texts.problem(value, limit)
             if why is not None:  # quoting the value would repeat what is wrong with it
                 problems.append(Problem(table.file, line, col, f"{column}{where} {why}"))
             elif not valid(value):
                 problems.append(Problem(table.file, line, col, f"{column}{where} '{value}' {message}"))
+
+        return check
+
+    def _roster_row(self, table: table_files.Table, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
+        problems: list[Problem] = []
+        check = self._cell_checker(table, line, header, record, problems)
 
         check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
         check("name", bool, "is empty")
@@ -610,18 +619,13 @@ class _CampaignBuilder:
             if not any(cell.strip() for cell in row):
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
-            problems = []
-            for column, valid, message in (("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'"),
-                                           ("name", bool, "is empty"), ("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address"),
-                                           ("institution", lambda v: not v or bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id")):
-                value = record.get(column, "")
-                col = header.index(column) + 1 if column in header else 1
-                limit = texts.MAX_ID if column in ("id", "institution") else texts.MAX_EMAIL if column == "email" else texts.MAX_LINE
-                why = texts.problem(value, limit) if value or column != "institution" else None
-                if why is not None:
-                    problems.append(Problem(file, line, col, f"{column} {why}"))
-                elif not valid(value):
-                    problems.append(Problem(file, line, col, f"{column} '{value}' {message}"))
+            problems: list[Problem] = []
+            check = self._cell_checker(table, line, header, record, problems)
+            check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
+            check("name", bool, "is empty")
+            check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+            if record.get("institution"):  # optional: an expert of no ДОУ leaves it empty
+                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id", texts.MAX_ID)
             r.problems.extend(problems)
             if not problems:
                 found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),

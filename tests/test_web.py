@@ -4,13 +4,14 @@ personal links. Every write is checked through the CLI (status, history) as the 
 
 import re
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from conftest import Cli, dump_tables
 from dqflow import links, store
-from dqflow.calendar import parse_local, zone
+from dqflow.calendar import UTC, parse_local, zone
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
@@ -27,7 +28,7 @@ class Portal:
     def __init__(self, db_url: str):
         self.db = store.connect(db_url)
         self.now = parse_local("2021-11-25 10:00", TZ)
-        self.app = create_app(self.db, None, lambda: self.now)
+        self.app = create_app(self.db, None, lambda: self.now, lambda: datetime.now(UTC))  # the test is the edge: the real clock records
         self.client = TestClient(self.app, base_url="https://portal.example.org")
 
     def at(self, text: str) -> "Portal":

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from dqflow import engine, experts, links, reminders, report, skips, store, workspace
-from dqflow.calendar import UTC, parse_local, show, show_date
+from dqflow.calendar import parse_local, show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.letters import digest_content
 from dqflow.web import board, refusals
@@ -79,8 +79,7 @@ class Failures:
 
 
 class Portal:
-    def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime],
-                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]):
         self.db, self.clock, self.wall = db, clock, wall
         with store.dry_run(db) as session:
             self.campaign = engine.definition(session, campaign_id)
@@ -465,8 +464,7 @@ def _history_detail(row, tz) -> str:
     return line.split(" — ")[0] if row.actor else line
 
 
-def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime],
-               wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Starlette:
+def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]) -> Starlette:
     """The portal for one campaign. `clock` gives the campaign's `now` (the wall clock, or one started
     at a --now); `wall` the real clock for the audit's `recorded_at`."""
     portal = Portal(db, campaign_id, clock, wall)
