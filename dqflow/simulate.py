@@ -157,9 +157,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         while now <= end:
             _play(db, campaign, pending.take(until=now), result, reconciled=False)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
-            for change in woken.changes:
-                result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
-                                      "institution": change.institution_id, "from": change.source, "to": change.dest})
+            _log(result, woken.changes)
             for sent in woken.report.messages:
                 result.emails.append({"at": sent.at, "to": sent.to, "subject": sent.subject, "file": sent.detail or None})
             daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
@@ -224,22 +222,25 @@ class _Pending:
 def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, reconciled: bool) -> None:
     """Play steps in order in one transaction: each run of submissions and reviews at once (`engine.play`),
     extensions one by one. A refusal writes nothing of its own and the others go on. `reconciled`:
-    nothing fell due since the last reconcile; else the first act reconciles, and the rest need not."""
+    nothing fell due since the last reconcile; else the campaign is reconciled at the first step's
+    moment, its changes logged like a wake's, and the steps need no more."""
     if not steps:
         return
     with store.transaction(db) as session:
+        if not reconciled:
+            _log(result, engine.reconcile(session, campaign.id, steps[0].at))
+            reconciled = True
         run: list[Planned] = []
         for step in [*steps, None]:
             if step is not None and step.action != "extend":
                 run.append(step)
                 continue
             if run:
-                outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in run], reconciled=reconciled)
+                outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in run], reconciled=True)
                 result.events += [_event(s, outcome) for s, outcome in zip(run, outcomes)]
-                reconciled, run = True, []
+                run = []
             if step is not None:
-                _extend(session, campaign, step, result, reconciled)
-                reconciled = True
+                _extend(session, campaign, step, result)
 
 
 def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
@@ -260,12 +261,17 @@ def _event(step: Planned, outcome: str | NotAllowed) -> dict:
     return {**event, **({"expert": step.expert} if step.expert else {}), "to": outcome}
 
 
-def _extend(session, campaign: spec.Campaign, step: Planned, result: Replay, reconciled: bool) -> None:
+def _log(result: Replay, changes: list[engine.Change]) -> None:
+    result.events += [{"at": c.at, "type": c.action, "stage": c.stage_id, "institution": c.institution_id,
+                       "from": c.source, "to": c.dest} for c in changes]
+
+
+def _extend(session, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
     """The coordinator extends a late ДОУ's deadline (refused before anything is written, if it is)."""
     event = {"at": step.at, "type": "extend", "stage": step.stage, "institution": step.institution}
     try:
         engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
-                      reconciled=reconciled)
+                      reconciled=True)
     except NotAllowed as exc:
         result.events.append({**event, "type": "refused", "reason": str(exc)})
         return
