@@ -187,6 +187,7 @@ class _Pending:
         self.heap = [(step.at, n, step) for n, step in enumerate(plan)]
         heapq.heapify(self.heap)
         self.added = len(plan)
+        self.lists: dict[str, dict[str, list[str]]] = {}  # a drawn list's experts: nothing redraws it in a replay
 
     @property
     def first(self) -> datetime | None:
@@ -195,24 +196,23 @@ class _Pending:
     def take(self, *, until: datetime, before: datetime = NEVER, extensions: bool = True) -> list[Planned]:
         """The acts at or before `until` and before `before`, in order; without `extensions`, up to the first one."""
         taken: list[Planned] = []
-        lists: dict[str, dict[str, list[str]]] = {}  # a list's experts, read once per take
         while self.heap and self.heap[0][0] <= until and self.heap[0][0] < before:
             step = self.heap[0][2]
             if step.action == "extend" and not extensions:
                 break
             heapq.heappop(self.heap)
             if step.action == "review":
-                self._expand(step, lists)
+                self._expand(step)
             else:
                 taken.append(step)
         return taken
 
-    def _expand(self, step: Planned, lists: dict[str, dict[str, list[str]]]) -> None:
+    def _expand(self, step: Planned) -> None:
         listed = self.campaign.stage(step.stage).list
-        if listed not in lists:
+        if not self.lists.get(listed):  # read until it is drawn (a review before its list is refused anyway)
             with store.dry_run(self.db) as session:
-                lists[listed] = experts.stored(session, self.campaign.id, listed)
-        for n, expert in enumerate(lists[listed].get(step.institution, [])):
+                self.lists[listed] = experts.stored(session, self.campaign.id, listed)
+        for n, expert in enumerate(self.lists[listed].get(step.institution, [])):
             if random.Random(f"{step.seed}:{step.stage}:{step.institution}:{expert}").random() >= 0.2:
                 act = replace(step, at=step.at + timedelta(hours=n), action="reviewed", expert=expert)
                 heapq.heappush(self.heap, (act.at, self.added, act))
