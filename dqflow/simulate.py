@@ -153,13 +153,15 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
                                  "give a new file or an empty database")
             engine.load(session, campaign, start)
         pending = _Pending(db, campaign, plan)
+        shared: dict[str, str] = {}
         now = start
         while now <= end:
             _play(db, campaign, pending.take(until=now), result, reconciled=False)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
             _log(result, woken.changes)
-            for sent in woken.report.messages:
-                result.emails.append({"at": sent.at, "to": sent.to, "subject": sent.subject, "file": sent.detail or None})
+            for sent in woken.report.messages:  # addresses and subjects recur: one string each (a national replay's log)
+                result.emails.append({"at": sent.at, "to": shared.setdefault(sent.to, sent.to),
+                                      "subject": shared.setdefault(sent.subject, sent.subject), "file": sent.detail or None})
             daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
             wakes = [t for t in (woken.next_at, daily) if t is not None and t > now]
             # The acts before the next wake need no wake of their own: nothing falls due in between (the
