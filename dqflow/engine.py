@@ -184,34 +184,177 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 # -- what people do ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Act:
+    """One thing done at a moment: a ДОУ's submission, or one expert's review when `expert_id` is given.
+    `where` names where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
+
+    at: datetime
+    institution_id: str
+    stage_id: str
+    links: tuple[str, ...] = ()
+    expert_id: str | None = None
+    levels: dict[str, str] = field(default_factory=dict)
+    recommendations: str = ""
+    where: str | None = None
+
+
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
            links: tuple[str, ...] = (), *, reconciled: bool = False) -> ProgressRow:
     """Record a ДОУ's submission for a stage: done by its due time, late in the grace period.
 
-    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the
-    replay, between two wakes), so the probes are skipped."""
+    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled, so the
+    probes are skipped."""
     links = _checked_links(links)
+    acts = _Acts(session, _reconciled(session, campaign_id, now, reconciled), [(institution_id, stage_id)])
+    row = acts.submit(Act(now, institution_id, stage_id, links))
+    acts.write()
+    return row
+
+
+def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
+           levels: dict[str, str], recommendations: str, now: datetime, *, reconciled: bool = False) -> ProgressRow:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported.
+    `reconciled`: as for `submit`."""
+    acts = _Acts(session, _reconciled(session, campaign_id, now, reconciled), [(institution_id, stage_id)])
+    row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
+    acts.write()
+    return row
+
+
+def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
+    """Record many reviews at `now` (an import): the ДОУ's status after each one, in order.
+
+    Each entry is held to exactly the rules of `review`, as if the entries were recorded one after
+    another; the campaign is reconciled once, not once per entry. The first entry that breaks a rule
+    refuses them all (the caller's transaction writes nothing), and its message starts with the
+    entry's `where` (FILE:LINE of an import)."""
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(e.institution_id, e.stage_id) for e in entries])
+    done = []
+    for e in entries:
+        act = Act(now, e.institution_id, e.stage_id, expert_id=e.expert_id, levels=e.levels,
+                  recommendations=e.recommendations, where=e.where)
+        try:
+            done.append(acts.review(act).status)
+        except DqflowError as exc:  # the same kind of refusal, said where in the input it is
+            kind = type(exc) if isinstance(exc, (NotFound, NotAllowed)) else DqflowError
+            raise kind(f"{act.where}: {exc}" if act.where else str(exc), code=exc.code, **exc.facts) from None
+    acts.write()
+    return done
+
+
+def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | NotAllowed]:
+    """Record acts, in time order, each at its own moment and held to the rules of `submit` or `review`
+    as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
+
+    For a stretch in which nothing falls due (the replay plays the acts between two wakes): the campaign
+    is reconciled once, at the first act's moment (not at all when `reconciled`), and everything is
+    read and written a stage at a time, not an act at a time."""
+    if not acts:
+        return []
+    recorder = _Acts(session, _reconciled(session, campaign_id, acts[0].at, reconciled),
+                     [(a.institution_id, a.stage_id) for a in acts])
+    done: list[str | NotAllowed] = []
+    for act in acts:
+        try:
+            done.append((recorder.review(act) if act.expert_id else recorder.submit(act)).status)
+        except NotAllowed as exc:
+            done.append(exc)
+    recorder.write()
+    return done
+
+
+def _reconciled(session: Session, campaign_id: str, now: datetime, reconciled: bool = False) -> spec.Campaign:
     campaign = definition(session, campaign_id)
     if not reconciled:
         reconcile(session, campaign.id, now)
-    row = _progress(session, campaign, institution_id, stage_id)
-    if campaign.stage(stage_id).actor == "expert":
-        raise NotAllowed(f"stage '{stage_id}' is done by experts; record each expert's review with "
-                         f"dqflow review {institution_id} --stage {stage_id} --expert EXPERT", code="stage-for-experts")
-    _check_can_act(campaign, row, f"stage '{stage_id}' for ДОУ '{institution_id}'", now)
-    status = Status(row.status)
-    if status is Status.OPEN:
-        source, dest = fire(PROGRESS, row, "submit", at=now)
-        row.submitted_at = now
-        _audit(session, row, "submit", now, source, dest, {"links": list(links)})
-    else:
-        _audit(session, row, "resubmit", now, status.value, status.value, {"links": list(links)})
-    session.add(row)
-    session.add(SubmissionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, at=now,
-                              links=json.dumps(list(links), ensure_ascii=False)))
-    if campaign.stage(stage_id).submit_to == "operator" and campaign.operator:
-        reminders.plan_submission_notice(session, campaign, campaign.stage(stage_id), institution_id, row.due_at, now)
-    return row
+    return campaign
+
+
+class _Acts:
+    """The acts of one transaction. The progress rows they touch are read a stage at a time up front;
+    each act is checked against them in memory; what they write goes out in a few set-based statements
+    at `write` (submissions, audit rows, reviews, the operator's notices), so a thousand acts cost what
+    a handful do, plus the changed rows' executemany UPDATE at flush."""
+
+    CHUNK = 500  # ДОУ ids bound in one IN (…): well under SQLite's variable limit
+
+    def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
+        self.session, self.campaign = session, campaign
+        self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row, held so the session keeps it
+        self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
+        self.audit: list[dict] = []
+        self.submissions: list[dict] = []
+        self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
+
+    def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], ProgressRow]:
+        by_stage: dict[str, set[str]] = {}
+        for inst, stage in pairs:
+            by_stage.setdefault(stage, set()).add(inst)
+        found = {}
+        for stage, institutions in by_stage.items():
+            ids = sorted(institutions)
+            for start in range(0, len(ids), self.CHUNK):
+                for row in self.session.exec(select(ProgressRow).where(
+                        ProgressRow.campaign_id == self.campaign.id, ProgressRow.stage_id == stage,
+                        col(ProgressRow.institution_id).in_(ids[start:start + self.CHUNK]))):
+                    found[(row.institution_id, stage)] = row
+        return found
+
+    def _row(self, act: Act) -> ProgressRow:
+        return _progress(self.session, self.campaign, act.institution_id, act.stage_id, self.rows.get((act.institution_id, act.stage_id)))
+
+    def submit(self, act: Act) -> ProgressRow:
+        links = _checked_links(act.links)
+        row = self._row(act)
+        stage = self.campaign.stage(act.stage_id)
+        if stage.actor == "expert":
+            raise NotAllowed(f"stage '{act.stage_id}' is done by experts; record each expert's review with "
+                             f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts")
+        _check_can_act(self.campaign, row, f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        status = Status(row.status)
+        detail = json.dumps({"links": list(links)}, ensure_ascii=False)
+        if status is Status.OPEN:
+            source, dest = fire(PROGRESS, row, "submit", at=act.at)
+            row.submitted_at = act.at
+            self.audit.append(_audit_values(self.session, row, "submit", act.at, source, dest, detail))
+        else:
+            self.audit.append(_audit_values(self.session, row, "resubmit", act.at, status.value, status.value, detail))
+        self.submissions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": stage.id,
+                                 "at": act.at, "links": json.dumps(list(links), ensure_ascii=False)})
+        if stage.submit_to == "operator" and self.campaign.operator:
+            self.notices.setdefault(stage.id, []).append((act.institution_id, row.due_at, act.at))
+        return row
+
+    def review(self, act: Act) -> ProgressRow:
+        text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
+        texts.check(text, "the recommendations", texts.MAX_NOTE)
+        experts.check_levels(self.campaign, act.levels)
+        row = self._row(act)
+        stage = self.campaign.stage(act.stage_id)
+        if stage.actor != "expert":
+            raise NotAllowed(f"stage '{act.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit",
+                             code="not-a-review-stage")
+        _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
+        detail = json.dumps({"expert": act.expert_id, "levels": act.levels}, ensure_ascii=False)
+        self.audit.append(_audit_values(self.session, row, action, act.at, None, None, detail))
+        if complete and Status(row.status) is Status.OPEN:
+            source, dest = fire(PROGRESS, row, "submit", at=act.at)
+            row.submitted_at = act.at
+            self.audit.append(_audit_values(self.session, row, "submit", act.at, source, dest,
+                                            json.dumps({"reviews": "all experts reported"}, ensure_ascii=False)))
+        return row
+
+    def write(self) -> None:
+        self.book.write()
+        if self.submissions:
+            self.session.execute(insert(SubmissionRow.__table__), self.submissions)
+        audit_many(self.session, self.audit)
+        for stage_id, notices in self.notices.items():
+            reminders.plan_submission_notices(self.session, self.campaign, self.campaign.stage(stage_id), notices)
+        for row in self.rows.values():
+            self.session.add(row)
 
 
 MAX_LINKS = 20  # links to the materials of one submission
@@ -243,68 +386,6 @@ def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: d
         raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
                          f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
                          code="locked", at=show(row.locks_at, tz))
-
-
-def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime, *, reconciled: bool = False) -> ProgressRow:
-    """Record one expert's review; the ДОУ's review stage is done once all its experts reported.
-    `reconciled`: as for `submit`."""
-    entry = experts.ReviewEntry(institution_id, stage_id, expert_id, levels, recommendations)
-    return _record_reviews(session, campaign_id, [entry], now, reconciled)[0][0]
-
-
-def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
-    """Record many reviews at `now` (an import): the ДОУ's status after each one, in order.
-
-    Each entry is held to exactly the rules of `review`, as if the entries were recorded one after
-    another; the campaign is reconciled once, not once per entry. The first entry that breaks a rule
-    refuses them all (the caller's transaction writes nothing), and its message starts with the
-    entry's `where` (FILE:LINE of an import)."""
-    return [status for _, status in _record_reviews(session, campaign_id, entries, now)]
-
-
-def _record_reviews(session: Session, campaign_id: str, entries: list[experts.ReviewEntry],
-                    now: datetime, reconciled: bool = False) -> list[tuple[ProgressRow, str]]:
-    campaign = definition(session, campaign_id)
-    if not reconciled:
-        reconcile(session, campaign.id, now)
-    book = experts.ReviewBook(session, campaign, {e.institution_id for e in entries})
-    written = recorded_at(session, now)
-    audit: list[dict] = []
-    done: list[tuple[ProgressRow, str]] = []
-    for entry in entries:
-        text = entry.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
-        try:
-            texts.check(text, "the recommendations", texts.MAX_NOTE)
-            experts.check_levels(campaign, entry.levels)
-            row = _progress(session, campaign, entry.institution_id, entry.stage_id)
-            stage = campaign.stage(entry.stage_id)
-            if stage.actor != "expert":
-                raise NotAllowed(f"stage '{entry.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit",
-                                 code="not-a-review-stage")
-            _check_can_act(campaign, row, f"review stage '{entry.stage_id}' for ДОУ '{entry.institution_id}'", now)
-            action, complete = book.record(stage, entry.institution_id, entry.expert_id, entry.levels, text, now)
-        except DqflowError as exc:  # the same kind of refusal, said where in the input it is
-            kind = type(exc) if isinstance(exc, (NotFound, NotAllowed)) else DqflowError
-            raise kind(_located(entry, exc), code=exc.code, **exc.facts) from None
-        base = {"campaign_id": campaign.id, "institution_id": entry.institution_id, "stage_id": stage.id, "at": now,
-                "recorded_at": written, "actor": acting(session)}
-        audit.append({**base, "action": action, "source": None, "dest": None,
-                      "detail": json.dumps({"expert": entry.expert_id, "levels": entry.levels}, ensure_ascii=False)})
-        if complete and Status(row.status) is Status.OPEN:
-            source, dest = fire(PROGRESS, row, "submit", at=now)
-            row.submitted_at = now
-            session.add(row)
-            audit.append({**base, "action": "submit", "source": source, "dest": dest,
-                          "detail": json.dumps({"reviews": "all experts reported"}, ensure_ascii=False)})
-        done.append((row, Status(row.status).value))
-    book.write()
-    audit_many(session, audit)
-    return done
-
-
-def _located(entry: experts.ReviewEntry, exc: DqflowError) -> str:
-    return f"{entry.where}: {exc}" if entry.where else str(exc)
 
 
 def send_recommendations(session: Session, campaign_id: str, stage_id: str, now: datetime) -> int:
@@ -397,12 +478,14 @@ def _current_progress(session: Session, campaign_id: str, institution_id: str, s
     return campaign, _progress(session, campaign, institution_id, stage_id)
 
 
-def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str) -> ProgressRow:
+def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str,
+              read: ProgressRow | None = None) -> ProgressRow:
+    """The row of a ДОУ in a per-ДОУ stage (`read`: already read by the caller), or why there is none."""
     stage = campaign.stage(stage_id)
     if stage is None:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
                        code="no-stage")
-    row = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None
+    row = read or (session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None)
     # the roster is read on a miss only, or where the ДОУ may have been withdrawn (its rows stay, excused)
     if (row is None or row.status == Status.EXCUSED.value) and not any(i.id == institution_id for i in campaign.institutions):
         if row is not None:
@@ -419,9 +502,15 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
 
 def _audit(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
            detail: dict | None) -> None:
-    session.add(AuditRow(campaign_id=row.campaign_id, institution_id=row.institution_id, stage_id=row.stage_id,
-                         action=action, source=source, dest=dest, at=now, recorded_at=recorded_at(session, now), actor=acting(session),
-                         detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+    session.add(AuditRow(**_audit_values(session, row, action, now, source, dest,
+                                         json.dumps(detail, ensure_ascii=False) if detail else None)))
+
+
+def _audit_values(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
+                  detail: str | None) -> dict:
+    return {"campaign_id": row.campaign_id, "institution_id": row.institution_id, "stage_id": row.stage_id, "action": action,
+            "source": source, "dest": dest, "at": now, "recorded_at": recorded_at(session, now), "actor": acting(session),
+            "detail": detail}
 
 
 # -- what the coordinator sees -------------------------------------------------------

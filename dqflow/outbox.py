@@ -77,11 +77,14 @@ class _Drain:
     async def run(self) -> DrainReport:
         with transaction(self.db) as session:
             self.report.skipped += due.expire(session, self.campaign.id, self.now)
+            self.addresses = due.recipients(session, self.campaign, self.now)
             self.writer = Writer(session, self.campaign, self.now, self.sender)
         # a counting transport reads neither the calendar attachments nor the bodies
         self.writer.invitations = self.writer.bodies = getattr(self.transport, "keeps_messages", True)
         self.loop_deadline = asyncio.get_running_loop().time() + self.deadline - time.monotonic()
         self.ledger = _Ledger(self.db)
+        if not self.writer.bodies:
+            return await self._count()
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=COMPOSED_AHEAD)
         workers = [asyncio.create_task(self._work(queue)) for _ in range(self.transport.connections)]
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -105,9 +108,9 @@ class _Drain:
     # -- producing: pages of due rows, judged, composed one message at a time ----------------
 
     async def _produce(self, queue: asyncio.Queue, workers: int) -> None:
-        after = None
-        while self.report.stopped is None and (page := self._judged_page(after)) is not None:
-            rows, after, progress = page
+        for rows, progress in self._judged_pages():
+            if self.report.stopped is not None:
+                break
             with dry_run(self.db) as session:  # reads only: links, lists and reviews, once per send
                 for (_, existing), members in groups(rows).items():
                     if self.report.stopped:
@@ -117,16 +120,35 @@ class _Drain:
         for _ in range(workers):
             await queue.put(None)  # each connection ends after what is queued
 
-    def _judged_page(self, after: str | None):
-        """The next page: (its rows that go out, its last recipient, their progress), the rest skipped
-        and committed; None when nothing is left."""
-        with transaction(self.db) as session:
-            rows = due.page(session, self.campaign, self.now, after)
-            if not rows:
-                return None
-            kept, progress = sort_out(session, self.campaign, rows, self.writer, self.now)
-        self.report.skipped += len(rows) - len(kept)
-        return kept, rows[-1].recipient, progress
+    async def _count(self) -> DrainReport:
+        """A transport that keeps no message (the replay's without a maildir) sends nothing anyone could
+        read twice: its outcomes are committed a page at a time, without a pipeline per connection."""
+        try:
+            for rows, progress in self._judged_pages():
+                if time.monotonic() >= self.deadline:
+                    break
+                with dry_run(self.db) as session:
+                    batches = [self.writer.batch(session, members, progress, existing)
+                               for (_, existing), members in groups(rows).items()]
+                for batch in batches:
+                    self._record(batch, await self.transport.deliver(batch.message))
+                self.ledger.flush()
+        finally:
+            self.ledger.close()
+        if time.monotonic() >= self.deadline:
+            self.stop("budget")
+            self._defer()
+        return self.report
+
+    def _judged_pages(self):
+        """The due rows, `due.PAGE` addresses at a time: (those that go out, their progress), the rest
+        skipped and committed page by page."""
+        for start in range(0, len(self.addresses), due.PAGE):
+            with transaction(self.db) as session:
+                rows = due.page(session, self.campaign, self.now, self.addresses[start:start + due.PAGE])
+                kept, progress = sort_out(session, self.campaign, rows, self.writer, self.now) if rows else ([], {})
+            self.report.skipped += len(rows) - len(kept)
+            yield kept, progress
 
     # -- sending and recording, one connection per worker ----------------------------------
 

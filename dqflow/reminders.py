@@ -212,15 +212,17 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     return insert_ignore(session, OutboxRow, new_rows)
 
 
-def plan_submission_notice(session: Session, campaign: spec.Campaign, stage: spec.Stage, institution_id: str,
-                           deadline: datetime, now: datetime) -> int:
-    """A ДОУ handed its forms in for a stage addressed to the operator: the operator is told, with
-    the links, at the next send time (several in one send make one message)."""
+def plan_submission_notices(session: Session, campaign: spec.Campaign, stage: spec.Stage,
+                            submitted: list[tuple[str, datetime, datetime]]) -> int:
+    """ДОУ handed their forms in for a stage addressed to the operator, each (ДОУ, its deadline, when):
+    the operator is told, with the links, at the next send time (several in one send make one message)."""
     clock = Clock(campaign)
-    send_at = clock.next_send_time(now)
-    occ = Occurrence(f"submitted#{now.timestamp():.0f}", "submitted", send_at, send_at + RECOMMENDATIONS_LIFETIME)
-    row = _row(campaign, campaign.operator.email, "operator", institution_id, stage.id, occ, deadline, clock, now)
-    return insert_ignore(session, OutboxRow, [row])
+    rows = []
+    for institution_id, deadline, at in submitted:
+        send_at = clock.next_send_time(at)
+        occ = Occurrence(f"submitted#{at.timestamp():.0f}", "submitted", send_at, send_at + RECOMMENDATIONS_LIFETIME)
+        rows.append(_row(campaign, campaign.operator.email, "operator", institution_id, stage.id, occ, deadline, clock, at))
+    return insert_ignore(session, OutboxRow, rows)
 
 
 def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> int:

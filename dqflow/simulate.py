@@ -8,10 +8,10 @@ rendered as the real message and written to the maildir. Same input and seed, sa
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import tempfile
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -38,10 +38,11 @@ class Planned:
     at: datetime
     institution: str
     stage: str
-    action: str = "submit"  # submit | extend | review (by every assigned expert who is not silent)
+    action: str = "submit"  # submit | extend | review (by every assigned expert who is not silent) | reviewed (by one)
     until: datetime | None = None
     seed: int = 0
     links: tuple[str, ...] = ()
+    expert: str | None = None  # who reviewed
 
 
 @dataclass
@@ -151,23 +152,23 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
                 raise NotAllowed(f"--keep-db: campaign '{campaign.id}' is already in that database; "
                                  "give a new file or an empty database")
             engine.load(session, campaign, start)
-        pending = deque(plan)
+        pending = _Pending(db, campaign, plan)
+        shared: dict[str, str] = {}
         now = start
         while now <= end:
-            calm_until = None  # once an act at `now` committed its reconcile, the rest need none until the wake's
-            while pending and pending[0].at <= now:
-                if _act(db, campaign, pending.popleft(), result, calm_until):
-                    calm_until = calm_until or now + timedelta(microseconds=1)
+            _play(db, campaign, pending.take(until=now), result, reconciled=False)
             woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
-            for change in woken.changes:
-                result.events.append({"at": change.at, "type": change.action, "stage": change.stage_id,
-                                      "institution": change.institution_id, "from": change.source, "to": change.dest})
-            for sent in woken.report.messages:
-                result.emails.append({"at": sent.at, "to": sent.to, "subject": sent.subject, "file": sent.detail or None})
+            _log(result, woken.changes)
+            for sent in woken.report.messages:  # addresses and subjects recur: one string each (a national replay's log)
+                result.emails.append({"at": sent.at, "to": shared.setdefault(sent.to, sent.to),
+                                      "subject": shared.setdefault(sent.subject, sent.subject), "file": sent.detail or None})
             daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
             wakes = [t for t in (woken.next_at, daily) if t is not None and t > now]
-            _play_until(db, campaign, pending, min(wakes, default=None), end, result)
-            candidates = wakes + ([pending[0].at] if pending else [])
+            # The acts before the next wake need no wake of their own: nothing falls due in between (the
+            # next boundary, lock or send is the wake), and the last wake reconciled the campaign. An
+            # extension stops the stretch: it makes new reminders to plan.
+            _play(db, campaign, pending.take(before=min(wakes, default=NEVER), until=end, extensions=False), result, reconciled=True)
+            candidates = wakes + ([pending.first] if pending.first else [])
             if not candidates:
                 break
             now = min(candidates)
@@ -178,62 +179,102 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     return result
 
 
-def _play_until(db, campaign: spec.Campaign, pending: deque, wake_at: datetime | None, end: datetime, result: Replay) -> None:
-    """Play the acts before the next wake without waking at each one's moment: nothing is due in between
-    (`wake_at` is the next boundary, lock or send) and each act reconciles the campaign itself, at its
-    own moment, through probes that cost the same whatever the roster. An extension stops the clock
-    (it makes new reminders to plan), as does the first act of a later stretch."""
-    while pending and pending[0].action != "extend" and pending[0].at <= end and (wake_at is None or pending[0].at < wake_at):
-        _act(db, campaign, pending.popleft(), result, calm_until=wake_at or NEVER)
+class _Pending:
+    """The acts still to play, earliest first. A review step becomes one act per assigned expert, an
+    hour apart (the silent one in five skips it, seeded per expert), once the list is known: when
+    the step is taken."""
 
+    def __init__(self, db, campaign: spec.Campaign, plan: list[Planned]):
+        self.db, self.campaign = db, campaign
+        self.heap = [(step.at, n, step) for n, step in enumerate(plan)]
+        heapq.heapify(self.heap)
+        self.added = len(plan)
+        self.lists: dict[str, dict[str, list[str]]] = {}  # a drawn list's experts: nothing redraws it in a replay
 
-def _act(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None = None) -> bool:
-    """`calm_until`: the next wake; an act before it skips reconcile's probes, since nothing falls due
-    between the last wake and the next that the last wake did not bring about. True when the act
-    committed (a refused one rolls its reconcile back)."""
-    if step.action == "review":
-        return _review(db, campaign, step, result, calm_until)
-    reconciled = calm_until is not None and step.at < calm_until
-    try:
-        with store.transaction(db) as session:
-            if step.action == "extend":
-                engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
-                              reconciled=reconciled)
+    @property
+    def first(self) -> datetime | None:
+        return self.heap[0][0] if self.heap else None
+
+    def take(self, *, until: datetime, before: datetime = NEVER, extensions: bool = True) -> list[Planned]:
+        """The acts at or before `until` and before `before`, in order; without `extensions`, up to the first one."""
+        taken: list[Planned] = []
+        while self.heap and self.heap[0][0] <= until and self.heap[0][0] < before:
+            step = self.heap[0][2]
+            if step.action == "extend" and not extensions:
+                break
+            heapq.heappop(self.heap)
+            if step.action == "review":
+                self._expand(step)
             else:
-                row = engine.submit(session, campaign.id, step.institution, step.stage, step.at, step.links,
-                                    reconciled=reconciled)
-        event = {"at": step.at, "type": step.action, "stage": step.stage, "institution": step.institution}
-        event["to" if step.action == "submit" else "until"] = row.status if step.action == "submit" else step.until
-        result.events.append(event)
-        return True
+                taken.append(step)
+        return taken
+
+    def _expand(self, step: Planned) -> None:
+        listed = self.campaign.stage(step.stage).list
+        if not self.lists.get(listed):  # read until it is drawn (a review before its list is refused anyway)
+            with store.dry_run(self.db) as session:
+                self.lists[listed] = experts.stored(session, self.campaign.id, listed)
+        for n, expert in enumerate(self.lists[listed].get(step.institution, [])):
+            if random.Random(f"{step.seed}:{step.stage}:{step.institution}:{expert}").random() >= 0.2:
+                act = replace(step, at=step.at + timedelta(hours=n), action="reviewed", expert=expert)
+                heapq.heappush(self.heap, (act.at, self.added, act))
+                self.added += 1
+
+
+def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, reconciled: bool) -> None:
+    """Play steps in order in one transaction: each run of submissions and reviews at once (`engine.play`),
+    extensions one by one. A refusal writes nothing of its own and the others go on. `reconciled`:
+    nothing fell due since the last reconcile; else the campaign is reconciled at the first step's
+    moment, its changes logged like a wake's, and the steps need no more."""
+    if not steps:
+        return
+    with store.transaction(db) as session:
+        if not reconciled:
+            _log(result, engine.reconcile(session, campaign.id, steps[0].at))
+            reconciled = True
+        run: list[Planned] = []
+        for step in [*steps, None]:
+            if step is not None and step.action != "extend":
+                run.append(step)
+                continue
+            if run:
+                outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in run], reconciled=True)
+                result.events += [_event(s, outcome) for s, outcome in zip(run, outcomes)]
+                run = []
+            if step is not None:
+                _extend(session, campaign, step, result)
+
+
+def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
+    if step.action == "submit":
+        return engine.Act(step.at, step.institution, step.stage, step.links)
+    rng = random.Random(f"{step.seed}:{step.stage}:{step.institution}:{step.expert}")
+    rng.random()  # the draw that kept this expert from silence
+    levels = {a.id: rng.choice(campaign.levels).id for a in campaign.areas} if campaign.levels else {}
+    text = f"Дополнить ссылки на подтверждающие материалы по области «{rng.choice(campaign.areas).title}»." if campaign.areas else ""
+    return engine.Act(step.at, step.institution, step.stage, expert_id=step.expert, levels=levels, recommendations=text)
+
+
+def _event(step: Planned, outcome: str | NotAllowed) -> dict:
+    event = {"at": step.at, "type": "submit" if step.action == "submit" else "review", "stage": step.stage,
+             "institution": step.institution}
+    if isinstance(outcome, NotAllowed):
+        return {**event, "type": "refused", "reason": str(outcome)}
+    return {**event, **({"expert": step.expert} if step.expert else {}), "to": outcome}
+
+
+def _log(result: Replay, changes: list[engine.Change]) -> None:
+    result.events += [{"at": c.at, "type": c.action, "stage": c.stage_id, "institution": c.institution_id,
+                       "from": c.source, "to": c.dest} for c in changes]
+
+
+def _extend(session, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
+    """The coordinator extends a late ДОУ's deadline (refused before anything is written, if it is)."""
+    event = {"at": step.at, "type": "extend", "stage": step.stage, "institution": step.institution}
+    try:
+        engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
+                      reconciled=True)
     except NotAllowed as exc:
-        result.events.append({"at": step.at, "type": "refused", "stage": step.stage, "institution": step.institution,
-                              "reason": str(exc)})
-        return False
-
-
-def _review(db, campaign: spec.Campaign, step: Planned, result: Replay, calm_until: datetime | None) -> bool:
-    """Each assigned expert reviews the ДОУ, except the silent one in five (seeded per expert). True
-    when a review committed."""
-    committed = False
-    stage = campaign.stage(step.stage)
-    with store.dry_run(db) as session:
-        assigned = experts.stored(session, campaign.id, stage.list, [step.institution]).get(step.institution, [])
-    for n, expert in enumerate(assigned):
-        rng = random.Random(f"{step.seed}:{step.stage}:{step.institution}:{expert}")
-        if rng.random() < 0.2:
-            continue
-        levels = {a.id: rng.choice(campaign.levels).id for a in campaign.areas} if campaign.levels else {}
-        text = f"Дополнить ссылки на подтверждающие материалы по области «{rng.choice(campaign.areas).title}»." if campaign.areas else ""
-        at = step.at + timedelta(hours=n)
-        try:
-            with store.transaction(db) as session:
-                row = engine.review(session, campaign.id, step.institution, step.stage, expert, levels, text, at,
-                                    reconciled=calm_until is not None and at < calm_until)
-            result.events.append({"at": at, "type": "review", "stage": step.stage, "institution": step.institution,
-                                  "expert": expert, "to": row.status})
-            committed = True
-        except NotAllowed as exc:
-            result.events.append({"at": at, "type": "refused", "stage": step.stage, "institution": step.institution,
-                                  "reason": str(exc)})
-    return committed
+        result.events.append({**event, "type": "refused", "reason": str(exc)})
+        return
+    result.events.append({**event, "until": step.until})

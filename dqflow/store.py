@@ -174,7 +174,7 @@ class OutboxRow(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "campaign_id", "state", "send_at"),
+        Index("ix_outbox_due", "campaign_id", "state", "send_at", "recipient"),  # due addresses read from the index alone
         Index("ix_outbox_recipient", "campaign_id", "recipient"),
         Index("ix_outbox_progress", "campaign_id", "institution_id", "stage_id"),
     )
