@@ -353,8 +353,6 @@ class _Acts:
         audit_many(self.session, self.audit)
         for stage_id, notices in self.notices.items():
             reminders.plan_submission_notices(self.session, self.campaign, self.campaign.stage(stage_id), notices)
-        for row in self.rows.values():
-            self.session.add(row)
 
 
 MAX_LINKS = 20  # links to the materials of one submission
