@@ -1,0 +1,112 @@
+"""`engine.play`: the acts of a stretch recorded at once end exactly where the same acts recorded
+one by one (each in its own transaction, reconciled at its own moment) end: statuses, submissions,
+reviews, audit rows and refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.pool import NullPool
+
+from conftest import TOMSK
+from dqflow import engine, experts, spec, store
+from dqflow.calendar import parse_local
+from dqflow.errors import NotAllowed
+
+CAMPAIGN = spec.load(TOMSK)
+DOU = [i.id for i in CAMPAIGN.institutions]
+# Two stretches in which nothing falls due: inside fill-form (refill not open yet), inside review 1
+# (fill-form locked, list 1 drawn). Acts within seven hours of the start.
+STRETCHES = ["2021-11-22 10:00", "2021-12-02 10:00"]
+KINDS = ["fill-form", "refill", "review1", "review1-by-0", "review1-by-1", "review1-by-stranger"]
+COMPARED = ["progress", "submission", "review", "audit", "outbox"]
+
+
+def loaded(folder: Path, name: str, start) -> str:
+    url = f"sqlite:///{folder / name}"
+    db = store.connect(url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, CAMPAIGN, parse_local("2021-11-10 09:00", CAMPAIGN.tz))
+        with store.transaction(db) as session:
+            engine.reconcile(session, CAMPAIGN.id, start)
+    finally:
+        db.dispose()
+    return url
+
+
+def tables(url: str) -> dict[str, list]:
+    db = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with db.connect() as connection:
+            return {name: sorted(map(tuple, connection.execute(sqlalchemy.text(f"SELECT * FROM {name}"))), key=repr)
+                    for name in COMPARED}
+    finally:
+        db.dispose()
+
+
+def acts_of(url: str, drawn: list[tuple[int, str, str]], start) -> list[engine.Act]:
+    """The drawn acts as the engine takes them: reviews by the ДОУ's first or second assigned expert, or
+    by an expert of the campaign who is not assigned to it (refused)."""
+    db = store.connect(url)
+    try:
+        with store.dry_run(db) as session:
+            assigned = experts.stored(session, CAMPAIGN.id, "list1")
+    finally:
+        db.dispose()
+    everyone = sorted(e.id for e, _ in CAMPAIGN.every_expert())
+    found = []
+    for minute, dou, kind in sorted(drawn):
+        at = start + timedelta(minutes=minute)
+        if not kind.startswith("review1-by-"):
+            found.append(engine.Act(at, dou, kind, (f"https://dou{dou}.example.org/{minute}",)))
+            continue
+        mine = assigned.get(dou, [])
+        who = kind.removeprefix("review1-by-")
+        expert = next((e for e in everyone if e not in mine), None) if who == "stranger" else mine[int(who)] if int(who) < len(mine) else None
+        if expert is not None:
+            found.append(engine.Act(at, dou, "review1", expert_id=expert, levels={}, recommendations=f"Замечание {minute}"))
+    return found
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stretch=st.sampled_from(STRETCHES),
+       drawn=st.lists(st.tuples(st.integers(0, 419), st.sampled_from(DOU), st.sampled_from(KINDS)), min_size=1, max_size=14))
+def test_acts_played_at_once_end_where_the_same_acts_one_by_one_end(tmp_path_factory, stretch, drawn):
+    folder = tmp_path_factory.mktemp("play")
+    start = parse_local(stretch, CAMPAIGN.tz)
+    at_once, one_by_one = loaded(folder, "at-once.db", start), loaded(folder, "one-by-one.db", start)
+    acts = acts_of(at_once, drawn, start)
+
+    db = store.connect(at_once)
+    try:
+        with store.transaction(db) as session:
+            played = engine.play(session, CAMPAIGN.id, acts)
+    finally:
+        db.dispose()
+
+    alone: list[str | NotAllowed] = []
+    db = store.connect(one_by_one)
+    try:
+        for act in acts:
+            try:
+                with store.transaction(db) as session:
+                    if act.expert_id:
+                        row = engine.review(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.expert_id,
+                                            act.levels, act.recommendations, act.at)
+                    else:
+                        row = engine.submit(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.at, act.links)
+                alone.append(row.status)
+            except NotAllowed as exc:
+                alone.append(exc)
+    finally:
+        db.dispose()
+
+    assert [str(p) if isinstance(p, NotAllowed) else p for p in played] == \
+           [str(a) if isinstance(a, NotAllowed) else a for a in alone]
+    assert [p.code for p in played if isinstance(p, NotAllowed)] == [a.code for a in alone if isinstance(a, NotAllowed)]
+    assert tables(at_once) == tables(one_by_one)
