@@ -99,13 +99,24 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     (nobody keeps the message: a replay without a maildir) only the headers are built; `rendered`
     then needs each letter's subject alone."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
+    subject, text, html = laid_out(folder, layout, rendered, bodies)
+    return assemble(subject=subject, text=text, html=html, recipient=recipient, sender=sender, reply_to=reply_to, when=when,
+                    msg_id=msg_id, sender_name=sender_name, attachments=attachments, bodies=bodies)
+
+
+def laid_out(folder: str, layout: dict, rendered: list[dict], bodies: bool = True) -> tuple[str, str | None, str | None]:
+    """The message's subject, text and HTML (None without `bodies`): the letters in the layout."""
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
     several = len(rendered) > 1
-    if bodies:
-        text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
-        subject = combined[0] if several else rendered[0]["subject"]
-    else:
-        text, subject = "", render_block(folder, f"{LAYOUT}.txt", "subject", context) if several else rendered[0]["subject"]
+    if not bodies:
+        return render_block(folder, f"{LAYOUT}.txt", "subject", context) if several else rendered[0]["subject"], None, None
+    text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
+    return combined[0] if several else rendered[0]["subject"], text, render_block(folder, f"{LAYOUT}.html", "body", context)
+
+
+def assemble(*, subject: str, text: str | None, html: str | None, recipient: str, sender: str, reply_to: str, when: datetime,
+             msg_id: str, sender_name: str | None = None, attachments: tuple[Attachment, ...] = (), bodies: bool = True) -> Outgoing:
+    """The message from its laid-out subject, text and HTML: headers, parts and the bytes for the wire."""
     boundary = "=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24]
     head = "".join(_header(name, value) for name, value in (
         ("From", _display(sender_name, sender)), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
@@ -113,8 +124,7 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
            f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}'))
-    parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n"))
-             ) if bodies else ()
+    parts = (("plain", _lines(text + "\n")), ("html", _lines(html + "\n"))) if bodies else ()
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
                     attachments)
 
