@@ -7,6 +7,7 @@ letters (an invitation to every ДОУ) are rendered once.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from dqflow.experts import stored
 from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
 from dqflow.templates import _bundled, default_folder, render_block, render_item
+
+
+INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Writer:
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
         self._trusted = _bundled(self.folder)  # a campaign's own templates are always rendered directly
         self._shared = (self.terms, self.operator)  # the same objects in every item of the send
+        self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
         self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
     # -- messages ---------------------------------------------------------------------
@@ -131,7 +136,7 @@ class Writer:
     def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
         """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
         recipient's own window and deadline, with the UID `dqflow calendar` gives it, so importing both
-        keeps one event."""
+        keeps one event. An invitation of one event is built once per audience (`_one_invitation`)."""
         if not self.invitations:
             return ()
         found = []
@@ -140,7 +145,7 @@ class Writer:
             if stage is None or row.kind not in ("opened", "event"):
                 continue
             if row.kind == "event":
-                found.append(ics.event_entry(self.campaign, stage))
+                found.append((("event", stage.id), ics.event_uid(self.campaign, stage), lambda stage=stage: ics.event_entry(self.campaign, stage)))
                 continue
             mine = progress.get((row.institution_id, row.stage_id))
             due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
@@ -148,11 +153,28 @@ class Writer:
                    "expert": ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}")
                    }.get(row.role, ics.Who("coordinator"))
             title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
-            found.append(ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, int(bool(mine and mine.extended))))
+            extensions = int(bool(mine and mine.extended))
+            found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
+                          lambda stage=stage, who=who, due=due, title=title, extensions=extensions:
+                          ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, extensions)))
         if not found:
             return ()
-        data = ics.calendar(self.campaign, found, self.now, self.campaign.title)
-        return (Attachment("invitation.ics", 'text/calendar; charset="utf-8"; method=PUBLISH', data),)
+        if len(found) == 1:
+            return (self._one_invitation(*found[0]),)
+        data = ics.calendar(self.campaign, [entry() for _, _, entry in found], self.now, self.campaign.title)
+        return (Attachment("invitation.ics", INVITATION_TYPE, data),)
+
+    def _one_invitation(self, key: tuple, uid: str, entry) -> Attachment:
+        """The calendar of one entry from its parts shared by the audience (all but the UID line), and its
+        base64 from the shared encoding of the part before the UID (whole 57-byte lines, as base64's
+        76-character lines take them)."""
+        if key not in self._invitations:
+            before, after = ics.around_uid(self.campaign, entry(), self.now, self.campaign.title)
+            cut = len(before) - len(before) % 57
+            self._invitations[key] = (before, after, cut, base64.encodebytes(before[:cut]))
+        before, after, cut, encoded = self._invitations[key]
+        data = before + ics.uid_line(uid) + after
+        return Attachment("invitation.ics", INVITATION_TYPE, data, encoded + base64.encodebytes(data[cut:]))
 
     def _render(self, letter: Letter) -> dict[str, str]:
         """An invitation is the same for everyone in its audience: rendered once. Other letters name their ДОУ."""

@@ -56,6 +56,7 @@ class Attachment:
     filename: str
     content_type: str  # e.g. 'text/calendar; charset="utf-8"; method=PUBLISH'
     data: bytes
+    encoded: bytes | None = field(default=None, compare=False, repr=False)  # its base64 lines, when already known
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _wire(head: str, boundary: str, parts: tuple[tuple[str, str], ...], seven_bi
         chunks.append((f"--{_mixed(boundary)}{NL}Content-Type: {_clean('Content-Type', attachment.content_type)}{NL}"
                        f'Content-Disposition: attachment; filename="{_clean("filename", attachment.filename)}"{NL}'
                        f"Content-Transfer-Encoding: base64{NL}{NL}").encode("ascii"))
-        chunks.append(base64.encodebytes(attachment.data).replace(b"\r\n", b"\n"))
+        chunks.append(attachment.encoded if attachment.encoded is not None else base64.encodebytes(attachment.data))
     if attachments:
         chunks.append(f"--{_mixed(boundary)}--{NL}".encode("ascii"))
     return b"".join(chunks)
