@@ -383,13 +383,45 @@ async def _transaction(client: aiosmtplib.SMTP, message: Outgoing, before_data: 
             raise aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, message.recipient)])
         if before_data is not None:
             await before_data
-        await client.data(data)
+        await _data(client, data)
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         try:
             await client.rset()
         except (ConnectionError, aiosmtplib.SMTPResponseException):  # disconnected or refused: the error above says more
             pass
         raise
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes) -> None:
+    """DATA and the content, as aiosmtplib's `data` sends them. Our messages never hold a CR (headers
+    refuse one, bodies are normalized, the calendar is base64), so their lines are made CRLF and
+    dot-stuffed by two bytes replacements rather than its two regular-expression passes over every
+    line (~40 µs a message); anything else goes through `data` itself."""
+    protocol = client.protocol
+    if b"\r" in data or protocol is None:
+        await client.data(data)
+        return
+    reply = await client.execute_command(b"DATA")
+    if reply.code != 354:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    try:
+        protocol.write(_dot_stuffed(data))
+        reply = await protocol.read_response()  # nothing else is on this connection until it answers
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+    if reply.code != 250:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The content as DATA carries it (RFC 5321 4.5.2), for content without a CR: each line ending a
+    CRLF, the last one too, a line starting with a period given a second one, and the final period."""
+    wire = data.replace(b"\n", b"\r\n")
+    if not wire.endswith(b"\r\n"):
+        wire += b"\r\n"
+    wire = wire.replace(b"\n.", b"\n..")
+    return (b"." + wire if wire.startswith(b".") else wire) + b".\r\n"
 
 
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # needs no parsing to be quoted
