@@ -19,7 +19,7 @@ from dqflow import ics, spec, stencil
 from dqflow import links as portal_links
 from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
-from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, laid_out, message_id
+from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
 from dqflow.experts import stored
 from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
@@ -79,8 +79,10 @@ class Writer:
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
+        self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
+        self.stencil_uses = 0  # messages filled in from a stencil
         self._trusted = _bundled(self.folder)  # a campaign's own templates are always rendered directly
-        self._shared = (self.terms, self.operator)  # the same objects in every item of the send
+        self._common = (self.terms, self.operator)  # the same objects in every item of the send
         self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
         self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
@@ -94,25 +96,25 @@ class Writer:
                                   for row in rows), key=lambda pair: pair[0]))
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
         attachments = self.invitation(rows, progress)
-        message = self._stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if len(letters) == 1 else None
+        message = self.stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if len(letters) == 1 else None
         if message is None:
-            message = self._composed([letter for _, letter in letters], rows[0].recipient, msg_id, attachments)
+            message = self.composed([letter for _, letter in letters], rows[0].recipient, msg_id, attachments)
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
-    def _composed(self, letters: list[Letter], recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing:
+    def composed(self, letters: list[Letter], recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing:
         """The message rendered directly."""
         rendered = [self._render(letter) if self.bodies else self._subject(letter) for letter in letters]
         return compose(folder=self.folder, letters=letters, recipient=recipient, sender=self.sender,
                        sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
                        msg_id=msg_id, layout=self.layout, rendered=rendered, attachments=attachments, bodies=self.bodies)
 
-    def _stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
+    def stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
         """The message from the stencil of its letter's audience (`dqflow.stencil`), or None when it
         must be rendered directly. A stencil's first message is checked against a direct rendering."""
-        if not self.bodies or not self._trusted:
+        if not (self.bodies and self.shared and self._trusted):
             return None
-        found = stencil.shape(letter.item, self._shared)
+        found = stencil.shape(letter.item, self._common)
         if found is None:
             return None
         key, values = found
@@ -121,16 +123,16 @@ class Writer:
             return None
         first = made is False
         if first:
-            rendered = render_item(self.folder, letter.kind, stencil.marked(letter.item, values))
-            made = stencil.Stencil(*laid_out(self.folder, self.layout, [rendered]), len(values))
+            made = stencil.build(self.folder, self.layout, letter, values)
         subject, text, html = made.fill(values)
         message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
                            sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
                            msg_id=msg_id, attachments=attachments)
         if first:
-            direct = self._composed([letter], recipient, msg_id, attachments)
+            direct = self.composed([letter], recipient, msg_id, attachments)
             self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
             return direct
+        self.stencil_uses += 1
         return message
 
     def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
@@ -159,7 +161,7 @@ class Writer:
                           ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, extensions)))
         if not found:
             return ()
-        if len(found) == 1:
+        if len(found) == 1 and self.shared:
             return (self._one_invitation(*found[0]),)
         data = ics.calendar(self.campaign, [entry() for _, _, entry in found], self.now, self.campaign.title)
         return (Attachment("invitation.ics", INVITATION_TYPE, data),)

@@ -16,7 +16,7 @@ differently from the real value. So a letter takes a stencil only when:
   line in the HTML by its raw text). An empty or missing value is part of the key instead, so
   `{% if item.link %}` takes the same branch. Equal values share one slot, as they compare equal.
 
-The writer checks the first message of every stencil against a direct rendering and renders
+The writer (`Writer.stenciled`) checks the first message of every stencil against a direct rendering and renders
 directly for good if they differ; `tests/test_stencil.py` checks with hypothesis that filled
 stencils give byte-identical messages for arbitrary names and links.
 """
@@ -26,6 +26,9 @@ from __future__ import annotations
 import re
 
 from markupsafe import escape
+
+from dqflow.mail import Letter, laid_out
+from dqflow.templates import render_item
 
 SLOTS = ("institution_id", "institution_name", "link")  # what differs between the letters of one audience
 ESCAPED = ("link",)  # must read the same in text and HTML (see above)
@@ -74,6 +77,12 @@ def _plain(value: str) -> bool:
 def marked(item: dict, values: list[str]) -> dict:
     """The item with each value replaced by its slot's marker."""
     return {name: (marker(values.index(value)) if name in SLOTS and value else value) for name, value in item.items()}
+
+
+def build(folder: str, layout: dict, letter: Letter, values: list[str]) -> "Stencil":
+    """The stencil of a one-letter message: the letter rendered with markers and laid out."""
+    rendered = render_item(folder, letter.kind, marked(letter.item, values))
+    return Stencil(*laid_out(folder, layout, [rendered]), len(values))
 
 
 class Stencil:
