@@ -77,6 +77,8 @@ class Writer:
         self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
+        self._offsets: dict[datetime, str] = {}
+        self._stage_times: dict[str | None, dict] = {}
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
         self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
@@ -151,9 +153,9 @@ class Writer:
                 continue
             mine = progress.get((row.institution_id, row.stage_id))
             due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
-            who = {"institution": ics.Who("institution", row.institution_id),
-                   "expert": ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}")
-                   }.get(row.role, ics.Who("coordinator"))
+            who = (ics.Who("institution", row.institution_id) if row.role == "institution" else
+                   ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}") if row.role == "expert"
+                   else ics.Who("coordinator"))
             title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
             extensions = int(bool(mine and mine.extended))
             found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
@@ -198,7 +200,6 @@ class Writer:
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        tz = self.tz
         stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
@@ -209,10 +210,8 @@ class Writer:
             "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
             "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
             "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
-            "offset": utc_offset(due or self.now, tz),  # as people write it, at the moment it is about
-            "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
-            "event_date": show_date(stage.opens_at, tz) if stage else "",
-            "event_time": None if not stage or stage.all_day else stage.opens_at.astimezone(tz).strftime("%H:%M"),
+            "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
+            "extended": bool(progress and progress.extended), **self._times(stage),
             "links": links, "reviewed": [{"institution_name": name, "links": links}] if row.role == "expert" and name else [],
             "submit_to": None, "terms": self.terms,
             "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
@@ -244,6 +243,21 @@ class Writer:
         if expert:
             return self._portal.url(self.base_url, "expert", expert)
         return f"{self.base_url}/coordinator" if row.role == "coordinator" else None
+
+    def _times(self, stage: spec.Stage | None) -> dict:
+        """When a stage (a webinar) takes place, as its letters say it: formatted once per stage."""
+        key = stage.id if stage else None
+        if key not in self._stage_times:
+            tz = self.tz
+            self._stage_times[key] = {
+                "event_at": _event_at(stage, tz), "event_date": show_date(stage.opens_at, tz) if stage else "",
+                "event_time": None if not stage or stage.all_day else stage.opens_at.astimezone(tz).strftime("%H:%M")}
+        return self._stage_times[key]
+
+    def _offset(self, instant: datetime) -> str:
+        if instant not in self._offsets:
+            self._offsets[instant] = utc_offset(instant, self.tz)
+        return self._offsets[instant]
 
     def _show(self, instant: datetime) -> str:
         if instant not in self._shown:
