@@ -125,7 +125,11 @@ class Writer:
             return None
         first = made is False
         if first:
-            made = stencil.build(self.folder, self.layout, letter, values)
+            try:
+                made = stencil.build(self.folder, self.layout, letter, values)
+            except ValueError:  # the campaign's own texts hold what reads as a slot
+                self._stencils[key] = None
+                return None
         subject, text, html = made.fill(values)
         message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
                            sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,

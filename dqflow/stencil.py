@@ -56,7 +56,11 @@ def shape(item: dict, shared: tuple) -> tuple[tuple, list[str]] | None:
             if value not in values:
                 values.append(value)
             key += (name, -1 - values.index(value))  # negative: never equal to a plain int value
-        elif value is None or value.__class__ in (str, bool, int):
+        elif value.__class__ is str:
+            if _MARK in value:  # would read as a slot
+                return None
+            key += (name, value)
+        elif value is None or value.__class__ in (bool, int):
             key += (name, value)
         elif value.__class__ is list and not value:
             key += (name, _EMPTY)

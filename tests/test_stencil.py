@@ -10,6 +10,7 @@ the real Writer builds for every kind and role.
 from __future__ import annotations
 
 import asyncio
+import copy
 import base64
 from datetime import datetime
 from pathlib import Path
@@ -212,3 +213,18 @@ def test_an_invitation_built_once_per_audience_is_the_direct_one(sends):
 @given(st.binary().filter(lambda b: b"\r" not in b) | st.lists(st.sampled_from([b"\n", b".", b"a", b"..", b"\n.", b"\xd0\x96"])).map(b"".join))
 def test_data_is_stuffed_as_aiosmtplib_stuffs_it(content):
     assert _dot_stuffed(content) == PERIOD_REGEX.sub(b"..", normalize_message_line_endings(content)) + b".\r\n"
+
+
+@pytest.mark.parametrize("title", ["Мониторинг \ue0007\ue001", "Мониторинг \ue0000\ue001"])
+def test_a_campaign_text_that_reads_as_a_slot_is_rendered_directly(letters, title):
+    """A marker in the campaign's own texts (a stage's title, the layout's campaign title) never becomes a slot."""
+    writer, found = letters
+    kind, item = "opened", found[("opened", "institution")]
+    assert stencil.shape({**item, "stage_title": title}, writer._common) is None
+    other = copy.copy(writer)
+    other.layout, other._stencils = {**writer.layout, "campaign_title": title}, {}
+    msg_id = "<0123456789abcdef@imc.example.org>"
+    for recipient, name in (("dou1@example.org", "МАДОУ № 1"), ("dou2@example.org", "МАДОУ № 2")):
+        letter = Letter(kind, {**item, "institution_name": name})
+        assert other.stenciled(letter, recipient, msg_id, ()) in (None, other.composed([letter], recipient, msg_id, ()))
+    assert list(other._stencils.values()) == [None]
