@@ -2,7 +2,9 @@
 
 A `Writer` serves one send: the campaign's names, expert lists, links and reviews are read once,
 on first need, in one query each, so a handout to 5,000 experts costs what one costs. Identical
-letters (an invitation to every ДОУ) are rendered once.
+letters (an invitation to every ДОУ) are rendered once; letters differing only in the ДОУ's name,
+id and personal link once per audience (`dqflow.stencil`), and a one-event invitation once but
+its UID.
 """
 
 from __future__ import annotations

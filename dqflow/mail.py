@@ -395,8 +395,8 @@ async def _transaction(client: aiosmtplib.SMTP, message: Outgoing, before_data: 
 async def _data(client: aiosmtplib.SMTP, data: bytes) -> None:
     """DATA and the content, as aiosmtplib's `data` sends them. Our messages never hold a CR (headers
     refuse one, bodies are normalized, the calendar is base64), so their lines are made CRLF and
-    dot-stuffed by two bytes replacements rather than its two regular-expression passes over every
-    line (~40 µs a message); anything else goes through `data` itself."""
+    dot-stuffed by two bytes replacements rather than its two regular-expression passes (94 µs
+    against 9.5 µs for a 5.4 KB "stage opened" message); anything else goes through `data` itself."""
     protocol = client.protocol
     if b"\r" in data or protocol is None:
         await client.data(data)

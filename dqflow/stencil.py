@@ -16,9 +16,10 @@ differently from the real value. So a letter takes a stencil only when:
   line in the HTML by its raw text). An empty or missing value is part of the key instead, so
   `{% if item.link %}` takes the same branch. Equal values share one slot, as they compare equal.
 
-The writer (`Writer.stenciled`) checks the first message of every stencil against a direct rendering and renders
-directly for good if they differ; `tests/test_stencil.py` checks with hypothesis that filled
-stencils give byte-identical messages for arbitrary names and links.
+The writer (`Writer.stenciled`) checks the first message of every stencil against a direct
+rendering and renders directly for the rest of the send if they differ; `tests/test_stencil.py`
+checks with hypothesis that filled stencils give byte-identical messages for arbitrary names,
+ids and links, and compares whole sends built both ways.
 """
 
 from __future__ import annotations
