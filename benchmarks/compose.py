@@ -36,10 +36,8 @@ def main(n: int) -> None:
         pages = []
         with store.dry_run(db) as session:
             writer = Writer(session, campaign, now, campaign.coordinator.email)
-            after = None
-            while rows := due.page(session, campaign, now, after):
+            for rows in due.pages(session, campaign, now):
                 pages.append(sort_out(session, campaign, rows, writer, now))
-                after = rows[-1].recipient
 
         def build() -> tuple[int, str]:
             digest, count = hashlib.sha256(), 0

@@ -71,10 +71,8 @@ def messages(db, campaign: spec.Campaign, now: datetime, shared: bool) -> tuple[
     with store.dry_run(db) as session:
         writer = Writer(session, campaign, now, campaign.coordinator.email)
         writer.shared = shared
-        after = None
-        while rows := due.page(session, campaign, now, after):
+        for rows in due.pages(session, campaign, now):
             kept, progress = sort_out(session, campaign, rows, writer, now)
-            after = rows[-1].recipient
             for (_, existing), members in groups(kept).items():
                 message = writer.batch(session, members, progress, existing).message
                 found.append((message.subject, message.as_bytes(), message.as_bytes(seven_bit=True).decode("ascii")))
