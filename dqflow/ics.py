@@ -46,6 +46,16 @@ class Entry:
     busy: bool = False  # a webinar takes the time; a task's window does not
 
 
+def task_uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
+    """A task entry's UID: what `task_entry` gives it."""
+    return _uid(campaign, stage, who)
+
+
+def event_uid(campaign: spec.Campaign, stage: spec.Stage) -> str:
+    """An event entry's UID: what `event_entry` gives it."""
+    return _uid(campaign, stage, Who("event"))
+
+
 def _uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
     person = who.role if who.id is None else f"{who.role}-{who.id}"
     return f"{campaign.id}/{stage.id}/{person}@dqflow".replace(" ", "_")
@@ -95,6 +105,21 @@ def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: s
 
 
 _END = b"END:VCALENDAR\r\n"
+
+
+def around_uid(campaign: spec.Campaign, entry: Entry, now: datetime, name: str) -> tuple[bytes, bytes]:
+    """A calendar of one entry cut at its UID line: `calendar(campaign, [entry], now, name)` is
+    `before + uid_line(entry.uid) + after`, and the same for every entry differing only in its UID
+    (an audience's invitations to one stage): the writer builds it once per audience."""
+    tz = campaign.tz
+    (before, after), zones = _event_but_uid(replace(entry, uid=""), now, tz)
+    first, last = entry.start.astimezone(tz).date(), entry.end.astimezone(tz).date()
+    head = _head(tz.key, name, tuple(sorted(zones)), (first - timedelta(days=366), last + timedelta(days=366)))
+    return head + before, after + _END
+
+
+def uid_line(uid: str) -> bytes:
+    return _uid_line(uid)
 
 
 def _event(entry: Entry, now: datetime, tz) -> tuple[bytes, frozenset[str]]:

@@ -2,11 +2,14 @@
 
 A `Writer` serves one send: the campaign's names, expert lists, links and reviews are read once,
 on first need, in one query each, so a handout to 5,000 experts costs what one costs. Identical
-letters (an invitation to every ДОУ) are rendered once.
+letters (an invitation to every ДОУ) are rendered once; letters differing only in the ДОУ's name,
+id and personal link once per audience (`dqflow.stencil`), and a one-event invitation once but
+its UID.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,15 +17,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from dqflow import ics, spec
+from dqflow import ics, spec, stencil
 from dqflow import links as portal_links
 from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
-from dqflow.mail import Attachment, Letter, Outgoing, compose, message_id
+from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
 from dqflow.experts import stored
 from dqflow.reminders import review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
-from dqflow.templates import default_folder, render_block, render_item
+from dqflow.templates import _bundled, default_folder, render_block, render_item
+
+
+INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,16 @@ class Writer:
         self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
+        self._offsets: dict[datetime, str] = {}
+        self._stage_times: dict[str | None, dict] = {}
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
+        self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
+        self.stencil_uses = 0  # messages filled in from a stencil
+        self._trusted = _bundled(self.folder)  # a campaign's own templates are always rendered directly
+        self._common = (self.terms, self.operator)  # the same objects in every item of the send
+        self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
+        self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
     # -- messages ---------------------------------------------------------------------
 
@@ -85,18 +99,54 @@ class Writer:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
                                   for row in rows), key=lambda pair: pair[0]))
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
-        rendered = [self._render(letter) if self.bodies else self._subject(letter) for _, letter in letters]
-        message = compose(folder=self.folder, letters=[letter for _, letter in letters], recipient=rows[0].recipient,
-                          sender=self.sender, sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email,
-                          when=self.now, msg_id=msg_id, layout=self.layout, rendered=rendered,
-                          attachments=self.invitation(rows, progress), bodies=self.bodies)
+        attachments = self.invitation(rows, progress)
+        message = self.stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if len(letters) == 1 else None
+        if message is None:
+            message = self.composed([letter for _, letter in letters], rows[0].recipient, msg_id, attachments)
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
+
+    def composed(self, letters: list[Letter], recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing:
+        """The message rendered directly."""
+        rendered = [self._render(letter) if self.bodies else self._subject(letter) for letter in letters]
+        return compose(folder=self.folder, letters=letters, recipient=recipient, sender=self.sender,
+                       sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
+                       msg_id=msg_id, layout=self.layout, rendered=rendered, attachments=attachments, bodies=self.bodies)
+
+    def stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
+        """The message from the stencil of its letter's audience (`dqflow.stencil`), or None when it
+        must be rendered directly. A stencil's first message is checked against a direct rendering."""
+        if not (self.bodies and self.shared and self._trusted):
+            return None
+        found = stencil.shape(letter.item, self._common)
+        if found is None:
+            return None
+        key, values = found
+        made = self._stencils.get(key, False)
+        if made is None:  # a stencil that once differed from the direct rendering
+            return None
+        first = made is False
+        if first:
+            try:
+                made = stencil.build(self.folder, self.layout, letter, values)
+            except ValueError:  # the campaign's own texts hold what reads as a slot
+                self._stencils[key] = None
+                return None
+        subject, text, html = made.fill(values)
+        message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
+                           sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
+                           msg_id=msg_id, attachments=attachments)
+        if first:
+            direct = self.composed([letter], recipient, msg_id, attachments)
+            self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
+            return direct
+        self.stencil_uses += 1
+        return message
 
     def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
         """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
         recipient's own window and deadline, with the UID `dqflow calendar` gives it, so importing both
-        keeps one event."""
+        keeps one event. An invitation of one event is built once per audience (`_one_invitation`)."""
         if not self.invitations:
             return ()
         found = []
@@ -105,19 +155,36 @@ class Writer:
             if stage is None or row.kind not in ("opened", "event"):
                 continue
             if row.kind == "event":
-                found.append(ics.event_entry(self.campaign, stage))
+                found.append((("event", stage.id), ics.event_uid(self.campaign, stage), lambda stage=stage: ics.event_entry(self.campaign, stage)))
                 continue
             mine = progress.get((row.institution_id, row.stage_id))
             due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
-            who = {"institution": ics.Who("institution", row.institution_id),
-                   "expert": ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}")
-                   }.get(row.role, ics.Who("coordinator"))
+            who = (ics.Who("institution", row.institution_id) if row.role == "institution" else
+                   ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}") if row.role == "expert"
+                   else ics.Who("coordinator"))
             title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
-            found.append(ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, int(bool(mine and mine.extended))))
+            extensions = int(bool(mine and mine.extended))
+            found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
+                          lambda stage=stage, who=who, due=due, title=title, extensions=extensions:
+                          ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, extensions)))
         if not found:
             return ()
-        data = ics.calendar(self.campaign, found, self.now, self.campaign.title)
-        return (Attachment("invitation.ics", 'text/calendar; charset="utf-8"; method=PUBLISH', data),)
+        if len(found) == 1 and self.shared:
+            return (self._one_invitation(*found[0]),)
+        data = ics.calendar(self.campaign, [entry() for _, _, entry in found], self.now, self.campaign.title)
+        return (Attachment("invitation.ics", INVITATION_TYPE, data),)
+
+    def _one_invitation(self, key: tuple, uid: str, entry) -> Attachment:
+        """The calendar of one entry from its parts shared by the audience (all but the UID line), and its
+        base64 from the shared encoding of the part before the UID (whole 57-byte lines, as base64's
+        76-character lines take them)."""
+        if key not in self._invitations:
+            before, after = ics.around_uid(self.campaign, entry(), self.now, self.campaign.title)
+            cut = len(before) - len(before) % 57
+            self._invitations[key] = (before, after, cut, base64.encodebytes(before[:cut]))
+        before, after, cut, encoded = self._invitations[key]
+        data = before + ics.uid_line(uid) + after
+        return Attachment("invitation.ics", INVITATION_TYPE, data, encoded + base64.encodebytes(data[cut:]))
 
     def _render(self, letter: Letter) -> dict[str, str]:
         """An invitation is the same for everyone in its audience: rendered once. Other letters name their ДОУ."""
@@ -139,7 +206,6 @@ class Writer:
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        tz = self.tz
         stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
@@ -150,10 +216,8 @@ class Writer:
             "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
             "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
             "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
-            "offset": utc_offset(due or self.now, tz),  # as people write it, at the moment it is about
-            "extended": bool(progress and progress.extended), "event_at": _event_at(stage, tz),
-            "event_date": show_date(stage.opens_at, tz) if stage else "",
-            "event_time": None if not stage or stage.all_day else stage.opens_at.astimezone(tz).strftime("%H:%M"),
+            "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
+            "extended": bool(progress and progress.extended), **self._times(stage),
             "links": links, "reviewed": [{"institution_name": name, "links": links}] if row.role == "expert" and name else [],
             "submit_to": None, "terms": self.terms,
             "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
@@ -185,6 +249,21 @@ class Writer:
         if expert:
             return self._portal.url(self.base_url, "expert", expert)
         return f"{self.base_url}/coordinator" if row.role == "coordinator" else None
+
+    def _times(self, stage: spec.Stage | None) -> dict:
+        """When a stage (a webinar) takes place, as its letters say it: formatted once per stage."""
+        key = stage.id if stage else None
+        if key not in self._stage_times:
+            tz = self.tz
+            self._stage_times[key] = {
+                "event_at": _event_at(stage, tz), "event_date": show_date(stage.opens_at, tz) if stage else "",
+                "event_time": None if not stage or stage.all_day else stage.opens_at.astimezone(tz).strftime("%H:%M")}
+        return self._stage_times[key]
+
+    def _offset(self, instant: datetime) -> str:
+        if instant not in self._offsets:
+            self._offsets[instant] = utc_offset(instant, self.tz)
+        return self._offsets[instant]
 
     def _show(self, instant: datetime) -> str:
         if instant not in self._shown:

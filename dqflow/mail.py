@@ -56,6 +56,7 @@ class Attachment:
     filename: str
     content_type: str  # e.g. 'text/calendar; charset="utf-8"; method=PUBLISH'
     data: bytes
+    encoded: bytes | None = field(default=None, compare=False, repr=False)  # its base64 lines, when already known
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,24 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
     (nobody keeps the message: a replay without a maildir) only the headers are built; `rendered`
     then needs each letter's subject alone."""
     rendered = rendered if rendered is not None else [render_item(folder, letter.kind, letter.item) for letter in letters]
+    subject, text, html = laid_out(folder, layout, rendered, bodies)
+    return assemble(subject=subject, text=text, html=html, recipient=recipient, sender=sender, reply_to=reply_to, when=when,
+                    msg_id=msg_id, sender_name=sender_name, attachments=attachments, bodies=bodies)
+
+
+def laid_out(folder: str, layout: dict, rendered: list[dict], bodies: bool = True) -> tuple[str, str | None, str | None]:
+    """The message's subject, text and HTML (None without `bodies`): the letters in the layout."""
     context = {**layout, "items": [{"subject": r["subject"], "text": r["text"], "html": Markup(r["html"])} for r in rendered]}
     several = len(rendered) > 1
-    if bodies:
-        text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
-        subject = combined[0] if several else rendered[0]["subject"]
-    else:
-        text, subject = "", render_block(folder, f"{LAYOUT}.txt", "subject", context) if several else rendered[0]["subject"]
+    if not bodies:
+        return render_block(folder, f"{LAYOUT}.txt", "subject", context) if several else rendered[0]["subject"], None, None
+    text, *combined = render_blocks(folder, f"{LAYOUT}.txt", ("body", "subject") if several else ("body",), context)
+    return combined[0] if several else rendered[0]["subject"], text, render_block(folder, f"{LAYOUT}.html", "body", context)
+
+
+def assemble(*, subject: str, text: str | None, html: str | None, recipient: str, sender: str, reply_to: str, when: datetime,
+             msg_id: str, sender_name: str | None = None, attachments: tuple[Attachment, ...] = (), bodies: bool = True) -> Outgoing:
+    """The message from its laid-out subject, text and HTML: headers, parts and the bytes for the wire."""
     boundary = "=_dqflow_" + hashlib.sha256(msg_id.encode()).hexdigest()[:24]
     head = "".join(_header(name, value) for name, value in (
         ("From", _display(sender_name, sender)), ("To", recipient), ("Reply-To", reply_to), ("Subject", subject))) + (
@@ -113,8 +125,7 @@ def compose(*, folder: str, letters: list[Letter], recipient: str, sender: str, 
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
            f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}'))
-    parts = (("plain", _lines(text + "\n")), ("html", _lines(render_block(folder, f"{LAYOUT}.html", "body", context) + "\n"))
-             ) if bodies else ()
+    parts = (("plain", _lines(text + "\n")), ("html", _lines(html + "\n"))) if bodies else ()
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
                     attachments)
 
@@ -169,7 +180,7 @@ def _wire(head: str, boundary: str, parts: tuple[tuple[str, str], ...], seven_bi
         chunks.append((f"--{_mixed(boundary)}{NL}Content-Type: {_clean('Content-Type', attachment.content_type)}{NL}"
                        f'Content-Disposition: attachment; filename="{_clean("filename", attachment.filename)}"{NL}'
                        f"Content-Transfer-Encoding: base64{NL}{NL}").encode("ascii"))
-        chunks.append(base64.encodebytes(attachment.data).replace(b"\r\n", b"\n"))
+        chunks.append(attachment.encoded if attachment.encoded is not None else base64.encodebytes(attachment.data))
     if attachments:
         chunks.append(f"--{_mixed(boundary)}--{NL}".encode("ascii"))
     return b"".join(chunks)
@@ -372,13 +383,45 @@ async def _transaction(client: aiosmtplib.SMTP, message: Outgoing, before_data: 
             raise aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, message.recipient)])
         if before_data is not None:
             await before_data
-        await client.data(data)
+        await _data(client, data)
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         try:
             await client.rset()
         except (ConnectionError, aiosmtplib.SMTPResponseException):  # disconnected or refused: the error above says more
             pass
         raise
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes) -> None:
+    """DATA and the content, as aiosmtplib's `data` sends them. Our messages never hold a CR (headers
+    refuse one, bodies are normalized, the calendar is base64), so their lines are made CRLF and
+    dot-stuffed by two bytes replacements rather than its two regular-expression passes (94 µs
+    against 9.5 µs for a 5.4 KB "stage opened" message); anything else goes through `data` itself."""
+    protocol = client.protocol
+    if b"\r" in data or protocol is None:
+        await client.data(data)
+        return
+    reply = await client.execute_command(b"DATA")
+    if reply.code != 354:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    try:
+        protocol.write(_dot_stuffed(data))
+        reply = await protocol.read_response()  # nothing else is on this connection until it answers
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+    if reply.code != 250:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The content as DATA carries it (RFC 5321 4.5.2), for content without a CR: each line ending a
+    CRLF, the last one too, a line starting with a period given a second one, and the final period."""
+    wire = data.replace(b"\n", b"\r\n")
+    if not wire.endswith(b"\r\n"):
+        wire += b"\r\n"
+    wire = wire.replace(b"\n.", b"\n..")
+    return (b"." + wire if wire.startswith(b".") else wire) + b".\r\n"
 
 
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # needs no parsing to be quoted
