@@ -140,6 +140,7 @@ def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     work.campaign_keys()
     work.stages()
     work.roster()
+    work.announce_to_newcomers()
     session.execute(update(CampaignRow).where(CampaignRow.id == new.id).values(
         title=new.title, timezone=new.timezone, digest=new.digest(), definition=spec.to_json(new)))
     session.flush()
@@ -465,6 +466,18 @@ class _Work:
         self._cancel(Skip.WITHDRAWN, OutboxRow.institution_id == institution.id)
         self.withdrawn_emails.append(("institution", institution.email))
         self._audit("withdraw", {"name": institution.name}, institution.id)
+
+    def announce_to_newcomers(self) -> None:
+        """An event is announced once, when first planned; a ДОУ or expert who joins before it must still hear of it
+        (level-triggered: what is still true is still said). The events still to come whose audience a newcomer
+        belongs to are planned again: the rows already there keep their keys, so only the newcomers get new ones,
+        at the next send time when the rule's moment has passed (an event's notice stays true until it starts)."""
+        roles = {"institutions"} if self.result.institutions_added else set()
+        roles |= {"experts"} if self.result.experts_added else set()
+        upcoming = [s.id for s in self.new.stages if s.kind == "event" and s.opens_at > self.now and roles & set(s.audience)]
+        if upcoming:
+            self.session.execute(update(StageRow).where(StageRow.campaign_id == self.new.id, col(StageRow.id).in_(upcoming))
+                                 .values(reminders_planned=False).execution_options(synchronize_session=False))
 
     def cancel_withdrawn(self) -> None:
         if self.withdrawn_institutions:

@@ -388,7 +388,8 @@ def _plan_audience(session, campaign, stage, occurrences: list[Occurrence], cloc
         if audience in stage.audience:
             written += insert_select(session, OutboxRow, PLANNED_COLUMNS, (
                 _planned(campaign, stage, sends, table.email, role, inst, deadline, now).select_from(table)
-                .join(sends, true()).where(table.campaign_id == campaign.id).order_by(order, sends.c.n)))
+                .join(sends, true()).where(table.campaign_id == campaign.id, col(table.withdrawn_at).is_(None))
+                .order_by(order, sends.c.n)))  # planned again when someone joins (amend): never for who left
     return written
 
 

@@ -359,3 +359,45 @@ def test_a_withdrawn_experts_reviews_go_to_a_replacement_who_is_reminded(running
     assert {i: es for i, es in after.items() if i not in changes} == {i: es for i, es in before.items() if i not in changes and i != "5"}
     for inst in changes:
         assert "e5" not in after[inst] and len(after[inst]) == 2
+
+
+FIRST = re.compile(r"ебинар по итогам первичной (внутренней )?экспертизы")  # the short title in a digest, else the full
+SECOND = re.compile(r"ебинар по итогам вторичной (внутренней )?экспертизы")
+
+
+def plain(message) -> str:
+    return message.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_newcomers_are_invited_to_the_webinars_still_to_come(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """An event is announced once; a ДОУ and an expert added after that still hear of it (and a ДОУ withdrawn
+    by an earlier amendment does not, though the events are planned again)."""
+    url = running.db_url
+    sender = Cli(url, env=smtp_server.env())
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "ДОУ закрыт")
+    sender.ok("send", "--now", "2021-12-03 10:00")  # everyone's invitation to the webinar of 06.12
+    invited = {m.to for m in smtp_server.messages if FIRST.search(plain(m))}
+    assert {"dou4@example.org", "expert4@example.org"} <= invited and "dou5@example.org" not in invited
+    count = len(smtp_server.messages)
+
+    edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n\nstages:")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00", "--json"))
+    webinars = {(p["recipient"], p["stage"]) for p in plan["planned"] if p["kind"] == "event"}
+    assert webinars == {(who, stage) for who in ("dou99@example.org", "expert99@example.org")
+                        for stage in ("review1-webinar", "review2-webinar")}
+    assert "review1-webinar · before:1d: dou99@example.org" in running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00")
+    running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
+    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                           "AND state = 'pending'")
+
+    sender.ok("send", "--now", "2021-12-03 12:30")  # the invitation's moment (09:00) has passed: still true, still said
+    late = smtp_server.messages[count:]
+    told = {m.to for m in late if FIRST.search(plain(m))}
+    assert told == {"dou99@example.org", "expert99@example.org"}, [m.to for m in late]
+    sender.ok("send", "--now", "2021-12-14 10:00")  # the second webinar's invitation, on time, once each
+    second = [m.to for m in smtp_server.messages if SECOND.search(plain(m))]
+    assert second.count("dou99@example.org") == 1 and second.count("expert99@example.org") == 1
+    assert second.count("dou4@example.org") == 1 and "dou5@example.org" not in second
