@@ -202,7 +202,8 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     deadline = review.due_at if review else stage.due_at
     send_at = clock.next_send_time(stage.opens_at)
     occ = Occurrence("handout", "handout", send_at, review.locks_at if review else stage.locks_at)
-    experts = sorted({e for es in assignments.values() for e in es})
+    present = {i.id for i in campaign.institutions}  # a withdrawn ДОУ keeps its list rows (history), handed out no more
+    experts = sorted({e for inst, es in assignments.items() if inst in present for e in es})
     emails = dict(session.exec(select(ExpertRow.id, ExpertRow.email).where(ExpertRow.campaign_id == campaign.id)).all())
     new_rows = [_row(campaign, emails[e], "expert", None, stage.id, occ, deadline, clock, now) for e in experts]
     copy = Occurrence("handout-copy", "handout_copy", send_at, occ.expires_at)

@@ -401,3 +401,38 @@ def test_newcomers_are_invited_to_the_webinars_still_to_come(running: Cli, workf
     second = [m.to for m in smtp_server.messages if SECOND.search(plain(m))]
     assert second.count("dou99@example.org") == 1 and second.count("expert99@example.org") == 1
     assert second.count("dou4@example.org") == 1 and "dou5@example.org" not in second
+
+
+def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """Withdrawn after list 1 was drawn and before its handout: no expert's handout and not the coordinator's copy
+    names it, an expert left with no ДОУ gets no handout, and a review of it is refused, saying why."""
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11
+    drawn = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    theirs: dict[str, list[str]] = {}
+    for inst, es in drawn.items():
+        for e in es:
+            theirs.setdefault(e, []).append(inst)
+    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)  # both its ДОУ leave
+    others = sorted({e for inst in gone for e in drawn[inst]} - {idle})
+    for inst in gone:  # the ДОУ leave; their experts stay on as experts of no ДОУ, so nobody's list is redrawn
+        line = next(ln for ln in workflow_copy.read_text(encoding="utf-8").splitlines(keepends=True) if f'{{id: "{inst}", name:' in ln)
+        edited(workflow_copy, line, "")
+    edited(workflow_copy, "\nstages:", "\nexperts:\n" + "".join(
+        f"  - {{id: e{i}, name: Эксперт ДОУ № {i}, email: expert{i}@example.org}}\n" for i in gone) + "\nstages:")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-27 10:00", "--apply", "--reason", "ДОУ закрыты")
+    count = len(smtp_server.messages)
+    Cli(url, env=smtp_server.env()).ok("send", "--now", "2021-11-30 10:00")  # handout1
+    handouts = {m.to: plain(m) for m in smtp_server.messages[count:]}
+    named = re.compile("|".join(rf"М[АБ]ДОУ № {inst}\b" for inst in gone))  # the ДОУ, not "Эксперт ДОУ № 5"
+    for expert in others:
+        text = handouts[f"expert{expert[1:]}@example.org"]
+        assert "ДОУ №" in text and not named.search(text), text
+    copy = handouts["kdo@imc.example.org"]
+    assert "МАДОУ № 2" in copy or "МАДОУ № 6" in copy
+    assert not named.search(copy), copy
+    assert f"expert{idle[1:]}@example.org" not in handouts, handouts.get(f"expert{idle[1:]}@example.org")  # nothing to hand out
+    assert not outbox(url, f"recipient = 'expert{idle[1:]}@example.org' AND stage_id = 'handout1' AND state = 'pending'")
+    refused = running("review", gone[0], "--stage", "review1", "--expert", idle, "--level", "conditions=2",
+                      "--recommendations", "-", "--now", "2021-12-02 10:00", input="Текст.")
+    assert refused.exit_code == 1 and "withdrew" in refused.stderr and "Traceback" not in refused.output

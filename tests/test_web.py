@@ -161,6 +161,26 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
+def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path, db_url: str):
+    tomsk.ok("tick", "--now", "2021-12-01 10:00")
+    assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
+    expert = assigned["4"][0]
+    path = portal.path("expert", expert)
+    csrf = portal.csrf(portal.at("2021-12-01 10:00").client.get(path).text)
+    text = workflow_copy.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines(keepends=True) if '{id: "4", name:' in ln)
+    workflow_copy.write_text(text.replace(line, ""), encoding="utf-8")
+    assert "ДОУ 4 выбывает" in tomsk.ok("load", str(workflow_copy), "--now", "2021-12-01 10:30", "--apply", "--reason", "ДОУ закрыт")
+    portal = Portal(db_url)  # a portal reads the campaign's definition when it starts
+    page = portal.at("2021-12-01 11:00").client.get(path)
+    assert page.status_code == 200 and "МБДОУ № 4" not in page.text
+    assert any(name in page.text for inst, es in assigned.items() if expert in es and inst != "4"
+               for name in (f"ДОУ № {inst}",))  # its other ДОУ are still there
+    refused = portal.client.post(path, data={"csrf": csrf, "stage": "review1", "institution": "4", "level-conditions": "2",
+                                             "recommendations": "Текст."}, follow_redirects=False)
+    assert refused.status_code in (404, 409) and "выбыло из кампании" in refused.text
+
+
 def test_a_dou_reads_its_recommendations_once_released_without_expert_names(portal: Portal, tomsk: Cli):
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     expert = next(es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"])
