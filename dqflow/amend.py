@@ -15,7 +15,8 @@ are cancelled (`deadline-moved`, `amended`), sent ones stay in the ledger; recon
 unsent mail is cancelled (`withdrawn`), status shows it as `withdrawn`. A ДОУ added after a list was drawn
 gets its experts from the least loaded eligible ones; nobody else's experts change. An expert removed from
 the file leaves the lists whose review has not locked (unless they already reviewed) and their ДОУ get a
-replacement. A changed address re-addresses the unsent mail. Whatever would rewrite a stage's outcome
+replacement. Raising a drawn list's `experts_per_institution` gives each ДОУ still to be reviewed the missing
+experts the same way; lowering it is refused. A changed address re-addresses the unsent mail. Whatever would rewrite a stage's outcome
 (reopen a locked stage, lock an open one retroactively, turn done into late or back, drop a stage that
 has opened) needs `force`; what cannot be made true (a stage that has opened opening later) is refused.
 """
@@ -140,6 +141,7 @@ def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     work.campaign_keys()
     work.stages()
     work.roster()
+    work.resize_lists()
     work.announce_to_newcomers()
     session.execute(update(CampaignRow).where(CampaignRow.id == new.id).values(
         title=new.title, timezone=new.timezone, digest=new.digest(), definition=spec.to_json(new)))
@@ -467,6 +469,39 @@ class _Work:
         self.withdrawn_emails.append(("institution", institution.email))
         self._audit("withdraw", {"name": institution.name}, institution.id)
 
+    def resize_lists(self) -> None:
+        """`experts_per_institution` changed for a list already drawn. A coordinator who raises it means "each ДОУ
+        gets one more pair of eyes": each ДОУ whose review is still to come or under way gets the missing experts
+        from the least loaded eligible ones (as a ДОУ added after the list does), and nobody's experts change.
+        Lowering it would take experts away from ДОУ they were given (perhaps already reading their forms): that
+        is refused (with the way to do it one ДОУ at a time while the list is open). A list not drawn yet is simply drawn with the new
+        number; a list whose review has locked is history and stays as it is."""
+        old = {s.id: s for s in self.old.stages}
+        for stage in self._open_lists():
+            before = old.get(stage.id)
+            was, now = (before.experts_per_institution or 2) if before else None, stage.experts_per_institution or 2
+            if was is None or was == now:
+                continue
+            if now < was:
+                by_hand = (f"; to give one ДОУ fewer, use 'dqflow experts set {stage.id} ДОУ EXPERT…' before the list locks "
+                           f"({show(stage.locks_at, self.tz)})" if self.now <= stage.locks_at else "")
+                self.result.refused.append(
+                    f"list '{stage.id}' is drawn with {was} experts per ДОУ and its review is still to come; lowering "
+                    f"experts_per_institution to {now} would take experts away from ДОУ they were given: keep {was}{by_hand}")
+                continue
+            self._give_experts(stage, self._still_to_review(stage), spread=True)
+
+    def _still_to_review(self, stage: spec.Stage) -> list[str]:
+        """The ДОУ of the campaign whose review of `stage` has not settled (all of them before it opens)."""
+        present = [i.id for i in self.new.institutions]
+        review = reminders.review_stage(self.new, stage.id)
+        if review is None:
+            return present
+        settled = set(self.session.exec(select(ProgressRow.institution_id).where(
+            ProgressRow.campaign_id == self.new.id, ProgressRow.stage_id == review.id,
+            col(ProgressRow.status).not_in([Status.UPCOMING.value, Status.OPEN.value]))).all())
+        return [i for i in present if i not in settled]
+
     def announce_to_newcomers(self) -> None:
         """An event is announced once, when first planned; a ДОУ or expert who joins before it must still hear of it
         (level-triggered: what is still true is still said). The events still to come whose audience a newcomer
@@ -519,13 +554,13 @@ class _Work:
                 found.append(stage)
         return found
 
-    def _give_experts(self, stage: spec.Stage, institutions: list[str]) -> None:
+    def _give_experts(self, stage: spec.Stage, institutions: list[str], *, spread: bool = False) -> None:
         request = experts.request_for(self.session, self.new, stage)
         lists = experts.stored(self.session, self.new.id, stage.id)
         rows = []
         for inst in institutions:
             have = lists.get(inst, [])
-            chosen = pick(request, lists, inst, request.per - len(have))
+            chosen = pick(request, lists, inst, request.per - len(have), spread=spread)
             if chosen:
                 lists.setdefault(inst, []).extend(chosen)
                 rows += [{"campaign_id": self.new.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e} for e in chosen]
@@ -585,18 +620,19 @@ class _Work:
                   **({"inst": inst} if by_institution else {})} for role, inst, old, new in chosen])
 
 
-def pick(request: Request, lists: dict[str, list[str]], institution: str, count: int) -> list[str]:
+def pick(request: Request, lists: dict[str, list[str]], institution: str, count: int, *, spread: bool = False) -> list[str]:
     """`count` experts for one ДОУ added to a drawn list, disturbing nobody: eligible (not its own, not a declared
     conflict, not already its expert), preferring no reciprocal pair, no expert from the previous list, then the
-    least loaded; ties by id, so the choice is reproducible."""
+    least loaded; ties by id, so the choice is reproducible. `spread`: the least loaded first (a place for every
+    ДОУ at once: preferring a pair over load there would pile the last places on a few experts)."""
     if count <= 0:
         return []
     load = Counter(e for es in lists.values() for e in es)
     reviews = {(inst, request.home.get(e)) for inst, es in lists.items() for e in es}
     have = set(lists.get(institution, []))
     candidates = [e for e in request.home if e not in have and request.eligible(institution, e)]
-    candidates.sort(key=lambda e: ((request.home[e], institution) in reviews, e in request.previous.get(institution, ()),
-                                   load[e], e))
+    soft = lambda e: ((request.home[e], institution) in reviews, e in request.previous.get(institution, ()))  # noqa: E731
+    candidates.sort(key=lambda e: (load[e], *soft(e), e) if spread else (*soft(e), load[e], e))
     return candidates[:count]
 
 

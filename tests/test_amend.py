@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -436,3 +437,38 @@ def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, wo
     refused = running("review", gone[0], "--stage", "review1", "--expert", idle, "--level", "conditions=2",
                       "--recommendations", "-", "--now", "2021-12-02 10:00", input="Текст.")
     assert refused.exit_code == 1 and "withdrew" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is_refused(running: Cli, workflow_copy: Path):
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11 with two experts per ДОУ
+    before = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    assert all(len(es) == 2 for es in before.values())
+
+    edited(workflow_copy, "experts_per_institution: 2", "experts_per_institution: 1")
+    unchanged = dump_tables(url)
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
+    assert "Нельзя применить" in out and "list 'list1' is drawn with 2 experts per ДОУ" in out and "keep 2" in out
+    refused = running("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "меньше экспертов")
+    assert refused.exit_code == 1 and "keep 2" in refused.stderr and "Traceback" not in refused.output
+    assert dump_tables(url) == unchanged
+
+    edited(workflow_copy, "experts_per_institution: 1", "experts_per_institution: 3")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--json"))
+    assert not plan["refused"] and {e["list"] for e in plan["lists"]} == {"list1"}
+    assert {e["institution"]: len(e["added"]) for e in plan["lists"]} == {i: 1 for i in DOU}
+    assert "список list1, ДОУ 4: добавлены эксперты" in running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "третий эксперт",
+               "--plan", plan["digest"])
+    shown = running.json("experts", "show", "list1")
+    after = {a["institution"]: a["experts"] for a in shown["assignments"]}
+    homes = {f"e{i}": i for i in DOU}
+    for inst, es in after.items():
+        assert set(before[inst]) < set(es) and len(set(es)) == 3  # the two it had, and one more
+        assert all(homes[e] != inst for e in es)  # nobody reviews their own ДОУ
+    load = Counter(e for es in after.values() for e in es)
+    assert max(load.values()) - min(load.values()) <= 1, load  # the least loaded took the new places
+    running.ok("tick", "--now", "2021-12-02 10:00")  # review1 open: the third experts are reminded of their ДОУ
+    for inst, es in after.items():
+        third = next(e for e in es if e not in before[inst])
+        assert outbox(url, f"recipient = 'expert{third[1:]}@example.org' AND stage_id = 'review1' AND institution_id = '{inst}'")
