@@ -39,6 +39,7 @@ from dqflow.calendar import iso, show
 from dqflow.errors import DqflowError, NotAllowed
 from dqflow.machine import StageState, Status
 from dqflow.skips import Skip, reason as skip_reason
+from dqflow.terms import DEFAULT as DEFAULT_TERMS, Terms
 from dqflow.store import (
     AssignmentRow, AuditRow, CampaignRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow,
     audit_many, recorded_at,
@@ -639,8 +640,8 @@ def pick(request: Request, lists: dict[str, list[str]], institution: str, count:
 # -- what the coordinator reads -------------------------------------------------------------
 
 
-def text(p: Plan) -> str:
-    """The plan in Russian, times as dd.mm.yyyy HH:MM in the campaign's zone."""
+def text(p: Plan, terms: Terms = DEFAULT_TERMS) -> str:
+    """The plan in Russian, times as dd.mm.yyyy HH:MM in the campaign's zone, its institutions in its own word."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(p.timezone)
@@ -658,9 +659,10 @@ def text(p: Plan) -> str:
     lines += [f"  этап {s} добавлен" for s in p.stages_added]
     lines += [f"  этап {s} удалён" for s in p.stages_removed]
     lines += [f"  этап {c['stage']} изменён: {', '.join(c['fields'])}" for c in p.stages_changed]
-    lines += [f"  ДОУ {i} добавлен" for i in p.institutions_added]
-    lines += [f"  ДОУ {i} выбывает (история сохраняется, напоминаний больше не будет)" for i in p.institutions_withdrawn]
-    lines += [f"  ДОУ {c['id']} изменён: {_fields(c)}" for c in p.institutions_changed]
+    ending = terms.past  # добавлен / добавлена / добавлено
+    lines += [f"  {terms.nom} {i} добавлен{ending}" for i in p.institutions_added]
+    lines += [f"  {terms.nom} {i} выбывает (история сохраняется, напоминаний больше не будет)" for i in p.institutions_withdrawn]
+    lines += [f"  {terms.nom} {c['id']} изменен{ending}: {_fields(c)}" for c in p.institutions_changed]
     lines += [f"  эксперт {e} добавлен" for e in p.experts_added]
     lines += [f"  эксперт {e} выбывает" for e in p.experts_withdrawn]
     lines += [f"  эксперт {c['id']} изменён: {_fields(c)}" for c in p.experts_changed]
@@ -670,18 +672,18 @@ def text(p: Plan) -> str:
         lines.append(f"  изменены параметры кампании: {', '.join(p.campaign_changed)}")
     for e in p.extensions:
         verdict = "остаётся" if e["kept"] else "короче нового срока — действует новый срок"
-        lines.append(f"  продление ДОУ {e['institution']} по этапу {e['stage']} до {t(e['until'])}: {verdict} ({t(e['new_due'])})")
+        lines.append(f"  продление {terms.gen} {e['institution']} по этапу {e['stage']} до {t(e['until'])}: {verdict} ({t(e['new_due'])})")
     for e in p.lists:
         parts = ([f"добавлены эксперты {', '.join(e['added'])}"] if e["added"] else []) + (
             [f"сняты эксперты {', '.join(e['removed'])}"] if e["removed"] else [])
-        lines.append(f"  список {e['list']}, ДОУ {e['institution']}: {'; '.join(parts) or 'без изменений'}")
+        lines.append(f"  список {e['list']}, {terms.nom} {e['institution']}: {'; '.join(parts) or 'без изменений'}")
     for r in p.readdressed:
         lines.append(f"  адрес {r['from']} → {r['to']}: неотправленных писем {r['messages']}")
-    lines += _reminders("Отменяются неотправленные напоминания", p.cancelled, t, with_reason=True)
-    lines += _reminders("Планируются напоминания", p.planned, t)
+    lines += _reminders("Отменяются неотправленные напоминания", p.cancelled, t, terms, with_reason=True)
+    lines += _reminders("Планируются напоминания", p.planned, t, terms)
     if p.rewrites:
         lines.append("Меняет записанные итоги (нужен --force):")
-        lines += [f"  этап {r['stage']}{', ДОУ ' + r['institution'] if r['institution'] else ''}: {_state(r['from'])} → {_state(r['to'])}"
+        lines += [f"  этап {r['stage']}{f', {terms.nom} ' + r['institution'] if r['institution'] else ''}: {_state(r['from'])} → {_state(r['to'])}"
                   for r in p.rewrites]
     if p.refused:
         lines.append("Нельзя применить:")
@@ -700,7 +702,7 @@ def _state(value: str) -> str:
     return {**STATE_RU, **STATUS_RU, "removed": "удалён"}.get(value, value)
 
 
-def _reminders(title: str, rows: list[dict], t, with_reason: bool = False) -> list[str]:
+def _reminders(title: str, rows: list[dict], t, terms: Terms, with_reason: bool = False) -> list[str]:
     """Grouped by stage, rule and send time: a town's worth of rows stays a few lines."""
     if not rows:
         return []
@@ -712,5 +714,5 @@ def _reminders(title: str, rows: list[dict], t, with_reason: bool = False) -> li
     lines = [f"{title}: {len(rows)}"]
     for (stage, rule, send_at, why), people in groups.items():
         shown = ", ".join(people[:3]) + (f" и ещё {len(people) - 3}" if len(people) > 3 else "")
-        lines.append(f"  {t(send_at)} · {stage} · {rule}: {shown}" + (f" ({reason_ru(why)})" if why else ""))
+        lines.append(f"  {t(send_at)} · {stage} · {rule}: {shown}" + (f" ({reason_ru(why, terms)})" if why else ""))
     return lines

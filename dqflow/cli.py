@@ -301,7 +301,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
         if as_json:
             click.echo(plan.to_json())
             return
-        click.echo(amend.text(plan))
+        click.echo(amend.text(plan, campaign.terms))
         click.echo(f"Применить: dqflow load {shlex.quote(file)} --apply --plan {plan.digest} --reason ТЕКСТ"
                    + (" --force" if plan.rewrites else ""))
         return
@@ -310,7 +310,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
     if as_json:
         click.echo(plan.to_json())
     else:
-        click.echo(amend.text(plan))
+        click.echo(amend.text(plan, campaign.terms))
         click.echo(f"Изменения применены (план {plan.digest}).")
 
 
@@ -463,7 +463,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         raise DqflowError(f"--until: {exc}") from None
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
-    click.echo(f"ДОУ {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
+    click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
                f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
 
 
@@ -478,7 +478,7 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
     with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
-    click.echo(f"ДОУ {institution_id} освобождён от этапа {stage_id}")
+    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа {stage_id}")
 
 
 # -- reminders and mail -------------------------------------------------------------
@@ -572,7 +572,8 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
-    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC)))
+    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC),
+                                                                                         campaign.terms))
 
 
 @cli.command("why")
@@ -585,7 +586,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
-    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen))
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen, campaign.terms))
 
 
 @cli.command("remind")
@@ -663,7 +664,7 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
     """Set one ДОУ's experts by hand (until the list's stage locks)."""
     with app.transaction() as session:
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
-    click.echo(f"ДОУ {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
+    click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
         click.echo(f"warning: {problem}", err=True)
 
@@ -695,7 +696,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = experts.diff(session, campaign, first, second)
-    click.echo(report.expert_diff_text(rows, first, second))
+    click.echo(report.expert_diff_text(rows, first, second, campaign.terms))
 
 
 @cli.command("review")
@@ -724,8 +725,8 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     with app.transaction() as session:
         statuses = engine.review_many(session, campaign.id, entries, now)
     for entry, status in zip(entries, statuses):
-        click.echo(f"ДОУ {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
-                   f"статус ДОУ: {report.STATUS_RU[status]}")
+        click.echo(f"{campaign.terms.nom} {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
+                   f"статус {campaign.terms.gen}: {report.STATUS_RU[status]}")
 
 
 def _read_recommendations(path: str) -> str:
@@ -757,7 +758,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
     if not queued:
         click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
     else:
-        click.echo(f"Рекомендации для ДОУ: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
+        click.echo(f"Рекомендации для {campaign.terms.gen_pl}: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
 
 
 # -- the portal ----------------------------------------------------------------------

@@ -538,3 +538,30 @@ def test_every_refusal_code_the_engine_raises_has_a_russian_line():
     raised |= {"text-too-long", "text-unprintable"}  # text.check picks one of the two
     assert raised - {"list-rules"} <= set(refusals.BY_CODE) and "list-rules" in raised
     assert set(refusals.BY_CODE) <= raised  # no line for a refusal nobody raises
+
+
+def test_the_portal_says_the_campaign_word(db_url: str, workflow_copy: Path):
+    """A campaign that says ДОО: the pages, a refusal, the coordinator's outbox and card say ДОО, never ДОУ."""
+    text = workflow_copy.read_text(encoding="utf-8").replace("  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n", 1)
+    workflow_copy.write_text(text.replace("ДОУ", "ДОО"), encoding="utf-8")  # the campaign's own titles and names too
+    dq = Cli(db_url)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("excuse", "4", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-25 09:00")
+    dq.ok("tick", "--now", "2021-11-25 10:00")  # list1 drawn
+    portal = Portal(db_url)
+    try:
+        expert = next(e for a in dq.json("experts", "show", "list1")["assignments"] if a["institution"] == "5" for e in a["experts"])
+        pages = [portal.client.get(portal.path("institution", "4")).text, portal.client.get(portal.path("expert", expert)).text,
+                 portal.client.get("/").text]
+        assert "Личная страница ДОО" in pages[0] and "Здесь — ДОО, назначенные вам" in pages[1]
+        refused = signed_post(portal, "institution", "4", {"stage": "fill-form", "link": "https://dou4.example.org/a"})
+        assert "ДОО освобождена от этого этапа" in refused.text
+        sign_in(portal, dq)
+        pages += [refused.text, portal.client.get("/coordinator").text, portal.client.get("/coordinator/dou/4").text,
+                  portal.client.get("/coordinator/outbox?recipient=dou4%40example.org").text, portal.client.get("/board").text]
+        assert "не будет отправлено: ДОО освобождена от этапа" in pages[-2]
+        for page in pages:
+            found = re.search("ДОУ", page)
+            assert not found, page[max(0, found.start() - 300):found.end() + 100]
+    finally:
+        portal.db.dispose()
