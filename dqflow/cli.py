@@ -666,7 +666,7 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(f"warning: {report.broken_ru(problem, campaign.terms)}", err=True)
 
 
 @experts_group.command("show")
@@ -680,7 +680,7 @@ def experts_show(app: App, stage_id: str, as_json: bool, as_csv: bool) -> None:
         campaign = engine.definition(session, app.campaign_id)
         current = experts.current(session, campaign, stage_id)
     if as_json:
-        click.echo(report.expert_list_json(current))
+        click.echo(report.expert_list_json(current, campaign.terms))
     elif as_csv:
         click.echo(report.expert_list_csv(current, campaign), nl=False)
     else:

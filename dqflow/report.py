@@ -554,13 +554,37 @@ def _same_move(a: str, b: str, word: str) -> bool:
 # -- expert lists -------------------------------------------------------------------
 
 
-def expert_list_json(current) -> str:
+def expert_list_json(current, terms: Terms = DOU) -> str:
     return json.dumps({
         "stage": current.stage.id,
         "assignments": [{"institution": inst, "experts": es} for inst, es in current.assignments.items()],
         "load": dict(sorted(current.load().items())),
-        "problems": current.problems,
+        "problems": [broken_ru(p, terms) for p in current.problems],
+        "rules": [p.to_dict() for p in current.problems],  # the same, as codes with their facts
     }, ensure_ascii=False, indent=2)
+
+
+# The rules a list breaks (`allocation.Rule`), in the coordinator's words; `t` is the campaign's Terms.
+BROKEN_RU = {
+    "unknown-expert": lambda t, f: f"эксперта {f['expert']} нет в кампании",
+    "own-institution": lambda t, f: f"{t.nom} {f['institution']} проверял бы эксперт этого же {t.gen}: {f['expert']}",
+    "conflict": lambda t, f: f"{t.nom} {f['institution']} проверял бы эксперт с заявленным конфликтом интересов: {f['expert']}",
+    "own-experts": lambda t, f: f"{t.nom} {f['institution']} проверяет эксперт этого же {t.gen}: {', '.join(f['experts'])}",
+    "conflicts": lambda t, f: f"{t.nom} {f['institution']} проверяет эксперт с заявленным конфликтом интересов: {', '.join(f['experts'])}",
+    "twice": lambda t, f: f"у {t.gen} {f['institution']} один и тот же эксперт назначен дважды",
+    "short": lambda t, f: (f"{t.nom} {f['institution']}: не хватает экспертов ({f['have']} из {f['per']}): "
+                           + (f"проверять {t.it_acc} могут только экспертов: {f['eligible']}" if f["eligible"] < f["per"]
+                              else "нагрузка экспертов не оставила места")),
+    "repeat": lambda t, f: f"{t.nom} {f['institution']} снова получает эксперта из предыдущего списка: {', '.join(f['experts'])}",
+    "pair": lambda t, f: f"{t.nom_pl} {f['first']} и {f['second']} проверяют друг друга (взаимная пара)",
+    "uneven": lambda t, f: f"нагрузка неравномерна: у {f['busiest']} проверок {f['most']}, у {f['idlest']} — {f['fewest']}",
+    "max-load": lambda t, f: f"превышен max_load {f['max_load']}: {', '.join(f['experts'])}",
+}
+
+
+def broken_ru(rule, terms: Terms = DOU) -> str:
+    """One broken rule of an expert list (`allocation.Rule`) in Russian, the institution in the campaign's word."""
+    return BROKEN_RU[rule.code](terms, rule.facts)
 
 
 def expert_list_csv(current, campaign) -> str:
@@ -607,7 +631,7 @@ def expert_list_text(current, campaign) -> str:
     lines += _table(["Эксперт", "Имя", campaign.terms.nom_pl, "Всего"],
                     [[e, people[e], ", ".join(by_expert.get(e, [])), str(len(by_expert.get(e, [])))] for e in sorted(people)])
     if current.problems:
-        lines += ["", "Правила, которые список не выполняет:"] + [f"- {p}" for p in current.problems]
+        lines += ["", "Правила, которые список не выполняет:"] + [f"- {broken_ru(p, campaign.terms)}" for p in current.problems]
     return "\n".join(lines)
 
 

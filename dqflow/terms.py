@@ -50,6 +50,16 @@ class Terms:
         """«вашего ДОУ», «вашей ДОО»."""
         return "вашей" if self.gender == "f" else "вашего"
 
+    @property
+    def other_gen(self) -> str:
+        """«другого ДОУ», «другой ДОО»."""
+        return "другой" if self.gender == "f" else "другого"
+
+    @property
+    def it_acc(self) -> str:
+        """«проверять его» (ДОУ, детский сад), «проверять её» (ДОО)."""
+        return "её" if self.gender == "f" else "его"
+
     def forms(self) -> dict[str, str]:
         """What templates see as `item.terms`: every form, `which` and the past-tense ending `past`."""
         return {**{case: getattr(self, case) for case in CASES}, "which": self.which,

@@ -560,6 +560,11 @@ def test_the_portal_says_the_campaign_word(db_url: str, workflow_copy: Path):
         pages += [refused.text, portal.client.get("/coordinator").text, portal.client.get("/coordinator/dou/4").text,
                   portal.client.get("/coordinator/outbox?recipient=dou4%40example.org").text, portal.client.get("/board").text]
         assert "не будет отправлено: ДОО освобождена от этапа" in pages[-2]
+        csrf = portal.csrf(pages[-3])
+        own = portal.client.post("/coordinator/experts/list1", data={"csrf": csrf, "institution": "4", "experts": "e4 e5",
+                                                                     "action": "check"})
+        assert "эксперт e4 работает в МБДОО № 4 «Монтессори» и не может её проверять: выберите эксперта другой ДОО" in own.text
+        pages += [own.text, portal.client.get("/coordinator/experts/list1").text]
         for page in pages:
             found = re.search("ДОУ", page)
             assert not found, page[max(0, found.start() - 300):found.end() + 100]

@@ -91,7 +91,7 @@ class Portal:
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
                                   STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
                                   rule_ru=report.rule_ru, reason_ru=lambda r: report.reason_ru(r, self.campaign.terms),
-                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU)
+                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU, broken_ru=lambda r: report.broken_ru(r, self.campaign.terms))
         self.pages.filters["fromjson"] = json.loads
 
     # -- plumbing ----------------------------------------------------------------------

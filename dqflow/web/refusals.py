@@ -1,14 +1,12 @@
 """The engine's refusals as the people on the portal read them: one Russian line saying what is wrong
 and how to fix it, chosen by the refusal's `code` (the English message stays the CLI's).
 
-The expert-list rules come from `allocation.hard_problems` as English lines without a code; they are
-matched here, each by its own pattern. A refusal without a Russian line is still said in Russian, with
-the engine's words quoted for the coordinator to look up, and whom to ask.
+The expert-list rules come from `allocation.hard_problems` as codes with their facts, said here by code.
+A refusal without a Russian line is still said in Russian, with the engine's words quoted for the
+coordinator to look up, and whom to ask.
 """
 
 from __future__ import annotations
-
-import re
 
 from dqflow import spec
 from dqflow.errors import DqflowError, one_line
@@ -48,21 +46,20 @@ BY_CODE = {
     "unknown-action": "неизвестное действие. Откройте страницу заново и нажмите нужную кнопку.",
 }
 
-# allocation.hard_problems' lines (English, no code): pattern → Russian, with ДОУ named.
-LIST_RULES = [
-    (r"no expert '(?P<e>.*)' in the campaign", "эксперта «{e}» нет в кампании: проверьте код эксперта (как в таблице ниже)."),
-    (r"expert (?P<e>\S+) belongs to ДОУ (?P<inst>.+) and cannot review it",
-     "эксперт {e} работает в {inst_name} и не может его проверять: выберите эксперта другого ДОУ."),
-    (r"expert (?P<e>\S+) is a declared conflict of ДОУ (?P<inst>.+)",
-     "у эксперта {e} заявлен конфликт интересов с {inst_name}: выберите другого эксперта."),
-    (r"ДОУ (?P<inst>.+) would have the same expert twice", "у {inst_name} один и тот же эксперт указан дважды: уберите повтор."),
-]
+# The rules a coordinator's edit of a list broke (`allocation.Rule`, from `hard_problems`), by code; `t` is the
+# campaign's Terms, `name` the ДОУ's name.
+LIST_RULES = {
+    "unknown-expert": "эксперта «{expert}» нет в кампании: проверьте код эксперта (как в таблице ниже).",
+    "own-institution": "эксперт {expert} работает в {name} и не может {t.it_acc} проверять: выберите эксперта {t.other_gen} {t.gen}.",
+    "conflict": "у эксперта {expert} заявлен конфликт интересов с {name}: выберите другого эксперта.",
+    "twice": "у {name} один и тот же эксперт указан дважды: уберите повтор.",
+}
 
 
 def said(exc: DqflowError, campaign: spec.Campaign) -> str:
     """The refusal in one Russian line (several lines for an expert list that breaks several rules)."""
     if exc.code == "list-rules":
-        return "\n".join(_list_rule(line, campaign) for line in exc.facts.get("problems", "").splitlines())
+        return "\n".join(_list_rule(rule, campaign) for rule in exc.facts.get("rules", []))
     template = BY_CODE.get(exc.code or "")
     if template is not None:
         try:
@@ -73,12 +70,8 @@ def said(exc: DqflowError, campaign: spec.Campaign) -> str:
             f"напишите координатору: {campaign.coordinator.name}, {campaign.coordinator.email}.")
 
 
-def _list_rule(line: str, campaign: spec.Campaign) -> str:
-    names = {i.id: i.name for i in campaign.institutions}
-    for pattern, russian in LIST_RULES:
-        match = re.fullmatch(pattern, line)
-        if match:
-            facts = match.groupdict()
-            facts["inst_name"] = names.get(facts.get("inst", ""), f"ДОУ {facts.get('inst', '')}")
-            return russian.format(**facts)
-    return f"правило списка нарушено: «{one_line(line)}»."
+def _list_rule(rule, campaign: spec.Campaign) -> str:
+    inst = rule.facts.get("institution", "")
+    name = next((i.name for i in campaign.institutions if i.id == inst), f"{campaign.terms.nom} {inst}")
+    template = LIST_RULES.get(rule.code)
+    return template.format(**rule.facts, name=name, t=campaign.terms) if template else f"правило списка нарушено: «{one_line(str(rule))}»."
