@@ -40,7 +40,7 @@ def _stages_chart(results: Results):
     if not rows:
         return None
     legend = [(words.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
-    return svg.stacked_bars(rows, legend, "ДОУ по статусам на каждом этапе")
+    return svg.stacked_bars(rows, legend, f"{results.campaign.terms.nom_pl} по статусам на каждом этапе")
 
 
 def _levels_chart(results: Results):
@@ -51,4 +51,4 @@ def _levels_chart(results: Results):
     distribution = results.distribution()
     rows = [(results.area_title(a), [svg.Part(distribution[a].get(lv.id, 0), colors[lv.id], lv.title) for lv in levels])
             for a in results.area_ids]
-    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], "ДОУ по уровням качества в каждой области")
+    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], f"{results.campaign.terms.nom_pl} по уровням качества в каждой области")
