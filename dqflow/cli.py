@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dqflow import __version__, amend, daemon, due, engine, experts, files, instantiate, links, mail, order, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
-from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone
+from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone, zone_label
 from dqflow.errors import DqflowError, SpecError, one_line
 from dqflow.results import calendars
 
@@ -319,7 +319,7 @@ def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
     count, when = due.overdue_notices(session, campaign, now)
     if count:
         click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "
-                   f"отправке, {show(when, campaign.tz)} ({campaign.timezone}): dqflow send или dqflow run.")
+                   f"отправке, {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): dqflow send или dqflow run.")
 
 
 # -- seeing where things stand --------------------------------------------------------
@@ -464,7 +464,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
     click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
-               f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
+               f"({zone_label(campaign.tz, row.due_at)}); статус: {report.STATUS_RU[row.status]}")
 
 
 @cli.command("excuse")
@@ -601,7 +601,7 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
     if not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return
-    click.echo(f"Отправка {show(when, campaign.tz)} ({campaign.timezone}): писем {len(batches)}")
+    click.echo(f"Отправка {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): писем {len(batches)}")
     for batch in batches:
         click.echo(f"  {batch.recipient}: «{batch.message['Subject']}»")
 
@@ -832,7 +832,7 @@ def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with app.transaction() as session:
         token, until = links.new_signin(session, campaign, now)
     click.echo(f"{base}/signin/{token}")
-    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({campaign.timezone}).", err=True)
+    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({zone_label(campaign.tz, until)}).", err=True)
 
 
 @link_group.command("password")

@@ -324,7 +324,7 @@ def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU) -> str
 def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo,
                    terms: Terms = DOU) -> str:
     verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
-    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
+    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({zone_label(tz, at)}), {verdict}; срок {show(due, tz)}"
 
 
 def markdown_table(header: list, rows: list[list]) -> list[str]:
@@ -622,7 +622,7 @@ def expert_list_text(current, campaign) -> str:
     names = {i.id: i.name for i in campaign.institutions}
     people = {e.id: e.name for e, _ in campaign.every_expert()}
     if not any(current.assignments.values()):
-        return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
+        return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {zone_label(campaign.tz, current.stage.opens_at)})."
     lines = [f"{current.stage.title} ({current.stage.id})", ""]
     lines += _table([campaign.terms.nom, "Название", "Эксперты"],
                     [[inst, names[inst], ", ".join(f"{e} ({people[e]})" for e in es)] for inst, es in current.assignments.items()])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dqflow.calendar import zone_label
 from dqflow.machine import Status
 from dqflow.results import svg, words
 from dqflow.results.figures import Results
@@ -28,7 +29,7 @@ def _environment() -> Environment:
 
 def render(results: Results) -> str:
     return _environment().get_template("spravka.html").render(
-        r=results, tz=results.campaign.tz.key, stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
+        r=results, tz=zone_label(results.campaign.tz, results.now), stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
         distribution=results.distribution(), agreement=results.agreement(), low=results.at_or_below_base(),
         weak=results.weak_areas(), coordinator=results.campaign.coordinator.name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dqflow.calendar import zone_label
 from dqflow.report import markdown_table as table
 from dqflow.results import words
 from dqflow.results.figures import InstitutionResult, Results
@@ -13,7 +14,7 @@ def render(results: Results) -> str:
     lines = [f"# {words.title(results)}", "", f"**{c.title}**", ""]
     if words.order_line(results):
         lines += [f"Основание: {words.order_line(results)}.", ""]
-    lines += [f"Состояние на {words.when(results, results.now)} ({tz.key}). {t.nom_pl}: {len(results.institutions)}.", ""]
+    lines += [f"Состояние на {words.when(results, results.now)} ({zone_label(tz, results.now)}). {t.nom_pl}: {len(results.institutions)}.", ""]
     lines += ["## 1. Выполнение этапов", "", *table(
         ["Этап", "Срок", f"Ожидалось {t.gen_pl}", "Сдали", "В срок", "Охват", "Доля в срок"],
         [[f"{f.stage.title} ({f.stage.id})", words.when(results, f.stage.due_at), f.expected, f.handed_in, f.on_time,
