@@ -161,7 +161,8 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
-def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path, db_url: str):
+def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
+    """The portal runs through the amendment: it reads the changed campaign without a restart."""
     tomsk.ok("tick", "--now", "2021-12-01 10:00")
     assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
     expert = assigned["4"][0]
@@ -171,7 +172,6 @@ def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: P
     line = next(ln for ln in text.splitlines(keepends=True) if '{id: "4", name:' in ln)
     workflow_copy.write_text(text.replace(line, ""), encoding="utf-8")
     assert "ДОУ 4 выбывает" in tomsk.ok("load", str(workflow_copy), "--now", "2021-12-01 10:30", "--apply", "--reason", "ДОУ закрыт")
-    portal = Portal(db_url)  # a portal reads the campaign's definition when it starts
     page = portal.at("2021-12-01 11:00").client.get(path)
     assert page.status_code == 200 and "МБДОУ № 4" not in page.text
     assert any(name in page.text for inst, es in assigned.items() if expert in es and inst != "4"

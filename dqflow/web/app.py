@@ -15,9 +15,11 @@ from typing import Callable
 from urllib.parse import parse_qs, quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -26,6 +28,7 @@ from dqflow import engine, experts, links, reminders, report, skips, store, work
 from dqflow.calendar import parse_local, show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.letters import digest_content
+from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
 
 COOKIE = "dqflow_session"
@@ -84,6 +87,7 @@ class Portal:
         with store.dry_run(db) as session:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
+            self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.failures = Failures()
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
@@ -95,6 +99,20 @@ class Portal:
         self.pages.filters["fromjson"] = json.loads
 
     # -- plumbing ----------------------------------------------------------------------
+
+    def _stored_digest(self, session) -> str:
+        return session.execute(select(CampaignRow.digest).where(CampaignRow.id == self.campaign.id)).scalar_one()
+
+    def refresh(self) -> None:
+        """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
+        is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
+        their page and one withdrawn loses it, without restarting `dqflow serve`."""
+        with store.dry_run(self.db) as session:
+            digest = self._stored_digest(session)
+            if digest != self.digest:
+                self.campaign = engine.definition(session, self.campaign.id)
+                self.tz, self.digest = self.campaign.tz, digest
+                self.pages.globals["campaign"] = self.campaign
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         now = context.pop("now", None) or self.clock()
@@ -496,9 +514,22 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
         return portal.render("refused.html", 404, why="unknown", message="Такой страницы нет. Проверьте адрес: ссылка из письма "
                                                                           "должна быть скопирована целиком.")
 
-    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, 404: not_found})
+    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, 404: not_found},
+                    middleware=[Middleware(_Fresh, portal=portal)])
     app.state.portal = portal
     return app
+
+
+class _Fresh:
+    """Each request sees the campaign as it is stored now (see `Portal.refresh`)."""
+
+    def __init__(self, app, portal: Portal):
+        self.app, self.portal = app, portal
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            await run_in_threadpool(self.portal.refresh)
+        await self.app(scope, receive, send)
 
 
 def _for_role(handler, role: str):
