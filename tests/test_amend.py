@@ -472,3 +472,22 @@ def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is
     for inst, es in after.items():
         third = next(e for e in es if e not in before[inst])
         assert outbox(url, f"recipient = 'expert{third[1:]}@example.org' AND stage_id = 'review1' AND institution_id = '{inst}'")
+
+
+def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(running: Cli, workflow_copy: Path):
+    """Its review stage was done before it left (so not excused): a new version of a review is refused all the same."""
+    running.ok("tick", "--now", "2021-12-02 10:00")
+    mine = next(a["experts"] for a in running.json("experts", "show", "list1")["assignments"] if a["institution"] == "5")
+    for expert in mine:
+        running.ok("review", "5", "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--recommendations", "-",
+                   "--now", "2021-12-02 11:00", input="Текст.")
+    view = running.json("status", "--institution", "5", "--now", "2021-12-02 11:00")
+    assert next(s["status"] for s in view["stages"] if s["id"] == "review1") == "done"
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    running.ok("load", str(workflow_copy), "--now", "2021-12-03 10:00", "--apply", "--reason", "закрыт")
+    before = dump_tables(running.db_url)
+    again = running("review", "5", "--stage", "review1", "--expert", mine[0], "--level", "conditions=3", "--recommendations", "-",
+                    "--now", "2021-12-03 11:00", input="Другой текст.")
+    assert again.exit_code == 1 and "an amendment withdrew it" in again.stderr
+    assert dump_tables(running.db_url) == before
