@@ -45,10 +45,55 @@ class Request:
         return lo, hi
 
 
+class Rule:
+    """One rule a list breaks, as a code and its facts (ids and numbers), made where the rule is checked.
+
+    People read it in their language at the edge, from the code: `report.broken_ru` for the coordinator's
+    lists, `web.refusals` for the portal's refusals; `str()` is the English line of the CLI's errors and logs.
+    `to_dict()` is what JSON and the audit log keep."""
+
+    __slots__ = ("code", "facts")
+
+    def __init__(self, code: str, **facts):
+        self.code, self.facts = code, facts
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Rule) and (self.code, self.facts) == (other.code, other.facts)
+
+    __hash__ = None  # facts hold lists
+
+    def __repr__(self) -> str:
+        return f"Rule({self.code!r}, {', '.join(f'{k}={v!r}' for k, v in self.facts.items())})"
+
+    def __str__(self) -> str:
+        facts = {k: ", ".join(v) if isinstance(v, list) else v for k, v in self.facts.items()}
+        return RULES_EN[self.code].format(**facts)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, **self.facts}
+
+
+RULES_EN = {
+    # a manual edit may never break these (`hard_problems`)
+    "unknown-expert": "no expert '{expert}' in the campaign",
+    "own-institution": "expert {expert} belongs to ДОУ {institution} and cannot review it",
+    "conflict": "expert {expert} is a declared conflict of ДОУ {institution}",
+    "twice": "ДОУ {institution} would have the same expert twice",
+    # what a list may still break, reported (`explain`)
+    "own-experts": "ДОУ {institution} is reviewed by its own expert(s): {experts}",
+    "conflicts": "ДОУ {institution} is reviewed by a declared conflict: {experts}",
+    "short": "ДОУ {institution} has {have} of {per} experts ({eligible} eligible)",
+    "repeat": "ДОУ {institution} gets again an expert of the previous list: {experts}",
+    "pair": "ДОУ {first} and {second} review each other",
+    "uneven": "uneven load: {busiest} has {most} reviews, {idlest} {fewest}",
+    "max-load": "max_load {max_load} exceeded: {experts}",
+}
+
+
 @dataclass
 class Allocation:
     assignments: dict[str, list[str]]
-    problems: list[str]
+    problems: list[Rule]
 
     def load(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -296,32 +341,30 @@ def _restore(state: _State, snapshot: dict[str, list[str]]) -> None:
             state.add(inst, e)
 
 
-def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
-    """Every rule the list breaks, in the coordinator's words (Russian, as the reports it appears in)."""
+def explain(request: Request, assignments: dict[str, list[str]]) -> list[Rule]:
+    """Every rule the list breaks, as codes with their facts (`report.broken_ru` says them in Russian)."""
     problems = []
     for inst in request.institutions:
         experts = assignments.get(inst, [])
         own = [e for e in experts if request.home.get(e) == inst]
         if own:
-            problems.append(f"ДОУ {inst} проверяет эксперт этого же ДОУ: {', '.join(own)}")
+            problems.append(Rule("own-experts", institution=inst, experts=own))
         conflicts = [e for e in experts if (inst, e) in request.exclude]
         if conflicts:
-            problems.append(f"ДОУ {inst} проверяет эксперт с заявленным конфликтом интересов: {', '.join(conflicts)}")
+            problems.append(Rule("conflicts", institution=inst, experts=conflicts))
         if len(set(experts)) != len(experts):
-            problems.append(f"у ДОУ {inst} один и тот же эксперт назначен дважды")
+            problems.append(Rule("twice", institution=inst))
         if len(experts) < request.per:
             eligible = sum(1 for e in request.home if request.eligible(inst, e))
-            why = (f"проверять его могут только экспертов: {eligible}" if eligible < request.per
-                   else "нагрузка экспертов не оставила места")
-            problems.append(f"ДОУ {inst}: не хватает экспертов ({len(experts)} из {request.per}): {why}")
+            problems.append(Rule("short", institution=inst, have=len(experts), per=request.per, eligible=eligible))
         again = [e for e in experts if e in request.previous.get(inst, ())]
         if again:
-            problems.append(f"ДОУ {inst} снова получает эксперта из предыдущего списка: {', '.join(again)}")
+            problems.append(Rule("repeat", institution=inst, experts=again))
     reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts
                    if request.home.get(e) is not None}  # an expert of no ДОУ makes no pair
     for a, b in sorted(reviewed_by):
         if a < b and (b, a) in reviewed_by:
-            problems.append(f"ДОУ {a} и {b} проверяют друг друга (взаимная пара)")
+            problems.append(Rule("pair", first=a, second=b))
     load = {e: 0 for e in request.home}
     for experts in assignments.values():
         for e in experts:
@@ -329,25 +372,25 @@ def explain(request: Request, assignments: dict[str, list[str]]) -> list[str]:
     if load and max(load.values()) - min(load.values()) > 1:
         busiest = max(load, key=load.get)
         idlest = min(load, key=load.get)
-        problems.append(f"нагрузка неравномерна: у {busiest} проверок {load[busiest]}, у {idlest} — {load[idlest]}")
+        problems.append(Rule("uneven", busiest=busiest, most=load[busiest], idlest=idlest, fewest=load[idlest]))
     if request.max_load is not None:
         over = [e for e, n in load.items() if n > request.max_load]
         if over:
-            problems.append(f"превышен max_load {request.max_load}: {', '.join(sorted(over))}")
+            problems.append(Rule("max-load", max_load=request.max_load, experts=sorted(over)))
     return problems
 
 
-def hard_problems(request: Request, assignments: dict[str, list[str]]) -> list[str]:
+def hard_problems(request: Request, assignments: dict[str, list[str]]) -> list[Rule]:
     """Only the rules a coordinator's manual edit may never break."""
     found = []
     for inst, experts in assignments.items():
         for e in experts:
             if e not in request.home:
-                found.append(f"no expert '{e}' in the campaign")
+                found.append(Rule("unknown-expert", expert=e))
             elif request.home[e] == inst:
-                found.append(f"expert {e} belongs to ДОУ {inst} and cannot review it")
+                found.append(Rule("own-institution", expert=e, institution=inst))
             elif (inst, e) in request.exclude:
-                found.append(f"expert {e} is a declared conflict of ДОУ {inst}")
+                found.append(Rule("conflict", expert=e, institution=inst))
         if len(set(experts)) != len(experts):
-            found.append(f"ДОУ {inst} would have the same expert twice")
+            found.append(Rule("twice", institution=inst))
     return found

@@ -15,7 +15,8 @@ are cancelled (`deadline-moved`, `amended`), sent ones stay in the ledger; recon
 unsent mail is cancelled (`withdrawn`), status shows it as `withdrawn`. A ДОУ added after a list was drawn
 gets its experts from the least loaded eligible ones; nobody else's experts change. An expert removed from
 the file leaves the lists whose review has not locked (unless they already reviewed) and their ДОУ get a
-replacement. A changed address re-addresses the unsent mail. Whatever would rewrite a stage's outcome
+replacement. Raising a drawn list's `experts_per_institution` gives each ДОУ still to be reviewed the missing
+experts the same way; lowering it is refused. A changed address re-addresses the unsent mail. Whatever would rewrite a stage's outcome
 (reopen a locked stage, lock an open one retroactively, turn done into late or back, drop a stage that
 has opened) needs `force`; what cannot be made true (a stage that has opened opening later) is refused.
 """
@@ -38,6 +39,7 @@ from dqflow.calendar import iso, show
 from dqflow.errors import DqflowError, NotAllowed
 from dqflow.machine import StageState, Status
 from dqflow.skips import Skip, reason as skip_reason
+from dqflow.terms import DEFAULT as DEFAULT_TERMS, Terms
 from dqflow.store import (
     AssignmentRow, AuditRow, CampaignRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, StageRow,
     audit_many, recorded_at,
@@ -140,6 +142,8 @@ def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     work.campaign_keys()
     work.stages()
     work.roster()
+    work.resize_lists()
+    work.announce_to_newcomers()
     session.execute(update(CampaignRow).where(CampaignRow.id == new.id).values(
         title=new.title, timezone=new.timezone, digest=new.digest(), definition=spec.to_json(new)))
     session.flush()
@@ -466,6 +470,51 @@ class _Work:
         self.withdrawn_emails.append(("institution", institution.email))
         self._audit("withdraw", {"name": institution.name}, institution.id)
 
+    def resize_lists(self) -> None:
+        """`experts_per_institution` changed for a list already drawn. A coordinator who raises it means "each ДОУ
+        gets one more pair of eyes": each ДОУ whose review is still to come or under way gets the missing experts
+        from the least loaded eligible ones (as a ДОУ added after the list does), and nobody's experts change.
+        Lowering it would take experts away from ДОУ they were given (perhaps already reading their forms): that
+        is refused (with the way to do it one ДОУ at a time while the list is open). A list not drawn yet is simply drawn with the new
+        number; a list whose review has locked is history and stays as it is."""
+        old = {s.id: s for s in self.old.stages}
+        for stage in self._open_lists():
+            before = old.get(stage.id)
+            was, now = (before.experts_per_institution or 2) if before else None, stage.experts_per_institution or 2
+            if was is None or was == now:
+                continue
+            if now < was:
+                by_hand = (f"; to give one ДОУ fewer, use 'dqflow experts set {stage.id} ДОУ EXPERT…' before the list locks "
+                           f"({show(stage.locks_at, self.tz)})" if self.now <= stage.locks_at else "")
+                self.result.refused.append(
+                    f"list '{stage.id}' is drawn with {was} experts per ДОУ and its review is still to come; lowering "
+                    f"experts_per_institution to {now} would take experts away from ДОУ they were given: keep {was}{by_hand}")
+                continue
+            self._give_experts(stage, self._still_to_review(stage), spread=True)
+
+    def _still_to_review(self, stage: spec.Stage) -> list[str]:
+        """The ДОУ of the campaign whose review of `stage` has not settled (all of them before it opens)."""
+        present = [i.id for i in self.new.institutions]
+        review = reminders.review_stage(self.new, stage.id)
+        if review is None:
+            return present
+        settled = set(self.session.exec(select(ProgressRow.institution_id).where(
+            ProgressRow.campaign_id == self.new.id, ProgressRow.stage_id == review.id,
+            col(ProgressRow.status).not_in([Status.UPCOMING.value, Status.OPEN.value]))).all())
+        return [i for i in present if i not in settled]
+
+    def announce_to_newcomers(self) -> None:
+        """An event is announced once, when first planned; a ДОУ or expert who joins before it must still hear of it
+        (level-triggered: what is still true is still said). The events still to come whose audience a newcomer
+        belongs to are planned again: the rows already there keep their keys, so only the newcomers get new ones,
+        at the next send time when the rule's moment has passed (an event's notice stays true until it starts)."""
+        roles = {"institutions"} if self.result.institutions_added else set()
+        roles |= {"experts"} if self.result.experts_added else set()
+        upcoming = [s.id for s in self.new.stages if s.kind == "event" and s.opens_at > self.now and roles & set(s.audience)]
+        if upcoming:
+            self.session.execute(update(StageRow).where(StageRow.campaign_id == self.new.id, col(StageRow.id).in_(upcoming))
+                                 .values(reminders_planned=False).execution_options(synchronize_session=False))
+
     def cancel_withdrawn(self) -> None:
         if self.withdrawn_institutions:
             self._cancel(Skip.WITHDRAWN, col(OutboxRow.institution_id).in_(self.withdrawn_institutions))
@@ -506,13 +555,13 @@ class _Work:
                 found.append(stage)
         return found
 
-    def _give_experts(self, stage: spec.Stage, institutions: list[str]) -> None:
+    def _give_experts(self, stage: spec.Stage, institutions: list[str], *, spread: bool = False) -> None:
         request = experts.request_for(self.session, self.new, stage)
         lists = experts.stored(self.session, self.new.id, stage.id)
         rows = []
         for inst in institutions:
             have = lists.get(inst, [])
-            chosen = pick(request, lists, inst, request.per - len(have))
+            chosen = pick(request, lists, inst, request.per - len(have), spread=spread)
             if chosen:
                 lists.setdefault(inst, []).extend(chosen)
                 rows += [{"campaign_id": self.new.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e} for e in chosen]
@@ -572,26 +621,27 @@ class _Work:
                   **({"inst": inst} if by_institution else {})} for role, inst, old, new in chosen])
 
 
-def pick(request: Request, lists: dict[str, list[str]], institution: str, count: int) -> list[str]:
+def pick(request: Request, lists: dict[str, list[str]], institution: str, count: int, *, spread: bool = False) -> list[str]:
     """`count` experts for one ДОУ added to a drawn list, disturbing nobody: eligible (not its own, not a declared
     conflict, not already its expert), preferring no reciprocal pair, no expert from the previous list, then the
-    least loaded; ties by id, so the choice is reproducible."""
+    least loaded; ties by id, so the choice is reproducible. `spread`: the least loaded first (a place for every
+    ДОУ at once: preferring a pair over load there would pile the last places on a few experts)."""
     if count <= 0:
         return []
     load = Counter(e for es in lists.values() for e in es)
     reviews = {(inst, request.home.get(e)) for inst, es in lists.items() for e in es}
     have = set(lists.get(institution, []))
     candidates = [e for e in request.home if e not in have and request.eligible(institution, e)]
-    candidates.sort(key=lambda e: ((request.home[e], institution) in reviews, e in request.previous.get(institution, ()),
-                                   load[e], e))
+    soft = lambda e: ((request.home[e], institution) in reviews, e in request.previous.get(institution, ()))  # noqa: E731
+    candidates.sort(key=lambda e: (load[e], *soft(e), e) if spread else (*soft(e), load[e], e))
     return candidates[:count]
 
 
 # -- what the coordinator reads -------------------------------------------------------------
 
 
-def text(p: Plan) -> str:
-    """The plan in Russian, times as dd.mm.yyyy HH:MM in the campaign's zone."""
+def text(p: Plan, terms: Terms = DEFAULT_TERMS) -> str:
+    """The plan in Russian, times as dd.mm.yyyy HH:MM in the campaign's zone, its institutions in its own word."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(p.timezone)
@@ -609,9 +659,10 @@ def text(p: Plan) -> str:
     lines += [f"  этап {s} добавлен" for s in p.stages_added]
     lines += [f"  этап {s} удалён" for s in p.stages_removed]
     lines += [f"  этап {c['stage']} изменён: {', '.join(c['fields'])}" for c in p.stages_changed]
-    lines += [f"  ДОУ {i} добавлен" for i in p.institutions_added]
-    lines += [f"  ДОУ {i} выбывает (история сохраняется, напоминаний больше не будет)" for i in p.institutions_withdrawn]
-    lines += [f"  ДОУ {c['id']} изменён: {_fields(c)}" for c in p.institutions_changed]
+    ending = terms.past  # добавлен / добавлена / добавлено
+    lines += [f"  {terms.nom} {i} добавлен{ending}" for i in p.institutions_added]
+    lines += [f"  {terms.nom} {i} выбывает (история сохраняется, напоминаний больше не будет)" for i in p.institutions_withdrawn]
+    lines += [f"  {terms.nom} {c['id']} изменен{ending}: {_fields(c)}" for c in p.institutions_changed]
     lines += [f"  эксперт {e} добавлен" for e in p.experts_added]
     lines += [f"  эксперт {e} выбывает" for e in p.experts_withdrawn]
     lines += [f"  эксперт {c['id']} изменён: {_fields(c)}" for c in p.experts_changed]
@@ -621,18 +672,18 @@ def text(p: Plan) -> str:
         lines.append(f"  изменены параметры кампании: {', '.join(p.campaign_changed)}")
     for e in p.extensions:
         verdict = "остаётся" if e["kept"] else "короче нового срока — действует новый срок"
-        lines.append(f"  продление ДОУ {e['institution']} по этапу {e['stage']} до {t(e['until'])}: {verdict} ({t(e['new_due'])})")
+        lines.append(f"  продление {terms.gen} {e['institution']} по этапу {e['stage']} до {t(e['until'])}: {verdict} ({t(e['new_due'])})")
     for e in p.lists:
         parts = ([f"добавлены эксперты {', '.join(e['added'])}"] if e["added"] else []) + (
             [f"сняты эксперты {', '.join(e['removed'])}"] if e["removed"] else [])
-        lines.append(f"  список {e['list']}, ДОУ {e['institution']}: {'; '.join(parts) or 'без изменений'}")
+        lines.append(f"  список {e['list']}, {terms.nom} {e['institution']}: {'; '.join(parts) or 'без изменений'}")
     for r in p.readdressed:
         lines.append(f"  адрес {r['from']} → {r['to']}: неотправленных писем {r['messages']}")
-    lines += _reminders("Отменяются неотправленные напоминания", p.cancelled, t, with_reason=True)
-    lines += _reminders("Планируются напоминания", p.planned, t)
+    lines += _reminders("Отменяются неотправленные напоминания", p.cancelled, t, terms, with_reason=True)
+    lines += _reminders("Планируются напоминания", p.planned, t, terms)
     if p.rewrites:
         lines.append("Меняет записанные итоги (нужен --force):")
-        lines += [f"  этап {r['stage']}{', ДОУ ' + r['institution'] if r['institution'] else ''}: {_state(r['from'])} → {_state(r['to'])}"
+        lines += [f"  этап {r['stage']}{f', {terms.nom} ' + r['institution'] if r['institution'] else ''}: {_state(r['from'])} → {_state(r['to'])}"
                   for r in p.rewrites]
     if p.refused:
         lines.append("Нельзя применить:")
@@ -651,7 +702,7 @@ def _state(value: str) -> str:
     return {**STATE_RU, **STATUS_RU, "removed": "удалён"}.get(value, value)
 
 
-def _reminders(title: str, rows: list[dict], t, with_reason: bool = False) -> list[str]:
+def _reminders(title: str, rows: list[dict], t, terms: Terms, with_reason: bool = False) -> list[str]:
     """Grouped by stage, rule and send time: a town's worth of rows stays a few lines."""
     if not rows:
         return []
@@ -663,5 +714,5 @@ def _reminders(title: str, rows: list[dict], t, with_reason: bool = False) -> li
     lines = [f"{title}: {len(rows)}"]
     for (stage, rule, send_at, why), people in groups.items():
         shown = ", ".join(people[:3]) + (f" и ещё {len(people) - 3}" if len(people) > 3 else "")
-        lines.append(f"  {t(send_at)} · {stage} · {rule}: {shown}" + (f" ({reason_ru(why)})" if why else ""))
+        lines.append(f"  {t(send_at)} · {stage} · {rule}: {shown}" + (f" ({reason_ru(why, terms)})" if why else ""))
     return lines

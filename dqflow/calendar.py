@@ -258,9 +258,10 @@ def show_date(instant: datetime, tz: ZoneInfo) -> str:
 
 
 def zone_label(tz: ZoneInfo, at: datetime) -> str:
-    """`Asia/Tomsk, UTC+07:00`: the zone by name and its offset at that moment."""
-    offset = at.astimezone(tz).strftime("%z")
-    return f"{tz.key}, UTC{offset[:3]}:{offset[3:]}"
+    """`Asia/Tomsk, UTC+7`: the zone by name and its offset at that moment, the offset spelled as the emails and
+    the portal spell it (`utc_offset`). Every screen that names the zone names it so; the letters and the pages of
+    a ДОУ or an expert say "по местному времени (UTC+7)" with this same offset."""
+    return f"{tz.key}, {utc_offset(at, tz)}"
 
 
 def utc_offset(instant: datetime, tz: ZoneInfo) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dqflow import __version__, amend, daemon, due, engine, experts, files, instantiate, links, mail, order, outbox, redact, reminders, report, results, schema, simulate, skips, spec, starter, store, wake
 from dqflow import text as texts
-from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone
+from dqflow.calendar import UTC, parse_day, parse_local, show, show_date, zone, zone_label
 from dqflow.errors import DqflowError, SpecError, one_line
 from dqflow.results import calendars
 
@@ -301,7 +301,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
         if as_json:
             click.echo(plan.to_json())
             return
-        click.echo(amend.text(plan))
+        click.echo(amend.text(plan, campaign.terms))
         click.echo(f"Применить: dqflow load {shlex.quote(file)} --apply --plan {plan.digest} --reason ТЕКСТ"
                    + (" --force" if plan.rewrites else ""))
         return
@@ -310,7 +310,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
     if as_json:
         click.echo(plan.to_json())
     else:
-        click.echo(amend.text(plan))
+        click.echo(amend.text(plan, campaign.terms))
         click.echo(f"Изменения применены (план {plan.digest}).")
 
 
@@ -319,7 +319,7 @@ def _say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
     count, when = due.overdue_notices(session, campaign, now)
     if count:
         click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "
-                   f"отправке, {show(when, campaign.tz)} ({campaign.timezone}): dqflow send или dqflow run.")
+                   f"отправке, {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): dqflow send или dqflow run.")
 
 
 # -- seeing where things stand --------------------------------------------------------
@@ -463,8 +463,8 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         raise DqflowError(f"--until: {exc}") from None
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
-    click.echo(f"ДОУ {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
-               f"({campaign.timezone}); статус: {report.STATUS_RU[row.status]}")
+    click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
+               f"({zone_label(campaign.tz, row.due_at)}); статус: {report.STATUS_RU[row.status]}")
 
 
 @cli.command("excuse")
@@ -478,7 +478,7 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
     with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
-    click.echo(f"ДОУ {institution_id} освобождён от этапа {stage_id}")
+    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа {stage_id}")
 
 
 # -- reminders and mail -------------------------------------------------------------
@@ -572,7 +572,8 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
-    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC)))
+    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC),
+                                                                                         campaign.terms))
 
 
 @cli.command("why")
@@ -585,7 +586,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
-    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen))
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen, campaign.terms))
 
 
 @cli.command("remind")
@@ -600,7 +601,7 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
     if not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return
-    click.echo(f"Отправка {show(when, campaign.tz)} ({campaign.timezone}): писем {len(batches)}")
+    click.echo(f"Отправка {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): писем {len(batches)}")
     for batch in batches:
         click.echo(f"  {batch.recipient}: «{batch.message['Subject']}»")
 
@@ -663,9 +664,9 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
     """Set one ДОУ's experts by hand (until the list's stage locks)."""
     with app.transaction() as session:
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
-    click.echo(f"ДОУ {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
+    click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(f"warning: {report.broken_ru(problem, campaign.terms)}", err=True)
 
 
 @experts_group.command("show")
@@ -679,7 +680,7 @@ def experts_show(app: App, stage_id: str, as_json: bool, as_csv: bool) -> None:
         campaign = engine.definition(session, app.campaign_id)
         current = experts.current(session, campaign, stage_id)
     if as_json:
-        click.echo(report.expert_list_json(current))
+        click.echo(report.expert_list_json(current, campaign.terms))
     elif as_csv:
         click.echo(report.expert_list_csv(current, campaign), nl=False)
     else:
@@ -695,7 +696,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = experts.diff(session, campaign, first, second)
-    click.echo(report.expert_diff_text(rows, first, second))
+    click.echo(report.expert_diff_text(rows, first, second, campaign.terms))
 
 
 @cli.command("review")
@@ -724,8 +725,8 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     with app.transaction() as session:
         statuses = engine.review_many(session, campaign.id, entries, now)
     for entry, status in zip(entries, statuses):
-        click.echo(f"ДОУ {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
-                   f"статус ДОУ: {report.STATUS_RU[status]}")
+        click.echo(f"{campaign.terms.nom} {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
+                   f"статус {campaign.terms.gen}: {report.STATUS_RU[status]}")
 
 
 def _read_recommendations(path: str) -> str:
@@ -757,7 +758,7 @@ def recommendations_send(app: App, campaign: spec.Campaign, now: datetime, stage
     if not queued:
         click.echo("Рекомендации по этому этапу уже поставлены в очередь или экспертиз ещё нет.")
     else:
-        click.echo(f"Рекомендации для ДОУ: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
+        click.echo(f"Рекомендации для {campaign.terms.gen_pl}: {queued} в очереди; они уйдут при следующей отправке (dqflow send или dqflow run).")
 
 
 # -- the portal ----------------------------------------------------------------------
@@ -831,7 +832,7 @@ def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with app.transaction() as session:
         token, until = links.new_signin(session, campaign, now)
     click.echo(f"{base}/signin/{token}")
-    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({campaign.timezone}).", err=True)
+    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({zone_label(campaign.tz, until)}).", err=True)
 
 
 @link_group.command("password")

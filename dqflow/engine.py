@@ -484,8 +484,8 @@ def _progress(session: Session, campaign: spec.Campaign, institution_id: str, st
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
                        code="no-stage")
     row = read or (session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage.per_institution else None)
-    # the roster is read on a miss only, or where the ДОУ may have been withdrawn (its rows stay, excused)
-    if (row is None or row.status == Status.EXCUSED.value) and not any(i.id == institution_id for i in campaign.institutions):
+    # a withdrawn ДОУ keeps its rows (excused, or done before it left): it is refused whatever their status
+    if institution_id not in campaign.institution_ids:
         if row is not None:
             raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable",
                            code="withdrawn")

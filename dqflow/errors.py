@@ -20,7 +20,7 @@ class DqflowError(Exception):
     `code` names the refusal for readers in other languages (the portal says it in Russian from the code
     and `facts`, the moments already formatted for people); the English message stays the CLI's."""
 
-    def __init__(self, message: str = "", *, code: str | None = None, **facts: str):
+    def __init__(self, message: str = "", *, code: str | None = None, **facts):  # str values (a list's rules: Rule objects)
         super().__init__(message)
         self.code, self.facts = code, facts
 

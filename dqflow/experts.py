@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from dqflow import files, spec
 from dqflow import text as texts
-from dqflow.allocation import Allocation, Request, allocate, explain, hard_problems
+from dqflow.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.store import AssignmentRow, AuditRow, ReviewRow, acting, lock_campaign, recorded_at
@@ -26,7 +26,7 @@ from dqflow.store import AssignmentRow, AuditRow, ReviewRow, acting, lock_campai
 class ExpertList:
     stage: spec.Stage
     assignments: dict[str, list[str]]  # ДОУ → experts, in roster order
-    problems: list[str]
+    problems: list[Rule]  # what the list breaks, as codes (`report.broken_ru` says them)
 
     def load(self) -> dict[str, int]:
         return Allocation(self.assignments, []).load()
@@ -96,7 +96,7 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
         raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
     request = request_for(session, campaign, stage)
     result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
-    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": result.problems}, now)
+    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": [p.to_dict() for p in result.problems]}, now)
     return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
 
 
@@ -108,7 +108,7 @@ def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage,
         return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
     at = max(stage.opens_at, min(now, stage.locks_at))
-    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": result.problems}, now)
+    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": [p.to_dict() for p in result.problems]}, now)
     return at
 
 
@@ -123,7 +123,7 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
     if problems:
-        raise NotAllowed("; ".join(problems), code="list-rules", problems="\n".join(problems))
+        raise NotAllowed("; ".join(map(str, problems)), code="list-rules", rules=problems)
     lists = stored(session, campaign.id, stage.id)
     lists[institution_id] = list(experts)
     _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts}, now)

@@ -202,7 +202,8 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     deadline = review.due_at if review else stage.due_at
     send_at = clock.next_send_time(stage.opens_at)
     occ = Occurrence("handout", "handout", send_at, review.locks_at if review else stage.locks_at)
-    experts = sorted({e for es in assignments.values() for e in es})
+    present = {i.id for i in campaign.institutions}  # a withdrawn ДОУ keeps its list rows (history), handed out no more
+    experts = sorted({e for inst, es in assignments.items() if inst in present for e in es})
     emails = dict(session.exec(select(ExpertRow.id, ExpertRow.email).where(ExpertRow.campaign_id == campaign.id)).all())
     new_rows = [_row(campaign, emails[e], "expert", None, stage.id, occ, deadline, clock, now) for e in experts]
     copy = Occurrence("handout-copy", "handout_copy", send_at, occ.expires_at)
@@ -390,7 +391,8 @@ def _plan_audience(session, campaign, stage, occurrences: list[Occurrence], cloc
         if audience in stage.audience:
             written += insert_select(session, OutboxRow, PLANNED_COLUMNS, (
                 _planned(campaign, stage, sends, table.email, role, inst, deadline, now).select_from(table)
-                .join(sends, true()).where(table.campaign_id == campaign.id).order_by(order, sends.c.n)))
+                .join(sends, true()).where(table.campaign_id == campaign.id, col(table.withdrawn_at).is_(None))
+                .order_by(order, sends.c.n)))  # planned again when someone joins (amend): never for who left
     return written
 
 

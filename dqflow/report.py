@@ -52,10 +52,10 @@ ACTION_RU = {
 }
 
 
-def actor_ru(actor: str | None) -> str:
+def actor_ru(actor: str | None, terms: Terms = DOU) -> str:
     """Who made a change, as the audit row names them ('expert:e15' → 'эксперт e15'); '' for the schedule."""
     role, _, who = (actor or "").partition(":")
-    return {"coordinator": f"координатор ({'портал' if who == 'web' else 'командная строка'})", "institution": f"ДОУ {who} (портал)",
+    return {"coordinator": f"координатор ({'портал' if who == 'web' else 'командная строка'})", "institution": f"{terms.nom} {who} (портал)",
             "expert": f"эксперт {who} (портал)"}.get(role, actor or "")
 SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
 
@@ -283,7 +283,7 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime, campaign=Non
         # `at` is the moment the change took effect (the command's --now, a stage boundary); when the
         # row was written at another time (a back-dated entry, a catch-up) the real time is shown too
         late = f" [записано {show(r.recorded_at, tz)}]" if show(r.recorded_at, tz) != show(r.at, tz) else ""
-        who = f" — {actor_ru(r.actor)}" if r.actor else ""
+        who = f" — {actor_ru(r.actor, campaign.terms if campaign else DOU)}" if r.actor else ""
         lines.append(f"{show(r.at, tz)}  {r.stage_id or '—'}: {text}{move}" + (f"; {'; '.join(extra)}" if extra else "") + who + late)
     return "\n".join(lines)
 
@@ -324,7 +324,7 @@ def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU) -> str
 def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo,
                    terms: Terms = DOU) -> str:
     verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
-    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({tz.key}), {verdict}; срок {show(due, tz)}"
+    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({zone_label(tz, at)}), {verdict}; срок {show(due, tz)}"
 
 
 def markdown_table(header: list, rows: list[list]) -> list[str]:
@@ -344,44 +344,45 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
 
 # The ledger keeps reasons as codes (`skips.Skip`, with a parameter after a colon); people read
-# them in Russian. Anything else (an SMTP server's reply) is shown as it came.
+# them in Russian, the institution named in the campaign's own word (ДОУ, ДОО…: `t`, its Terms).
+# Anything else (an SMTP server's reply) is shown as it came.
 REASONS_RU = {
-    Skip.EXPIRED: lambda _: "его время прошло раньше, чем его удалось отправить",
-    Skip.PLANNED_LATE: lambda _: "его время прошло ещё до того, как его запланировали",
-    Skip.DEADLINE_MOVED: lambda _: "срок изменился (продление или изменение кампании)",
-    Skip.AMENDED: lambda _: "кампания изменена (приказ о внесении изменений)",
-    Skip.WITHDRAWN: lambda _: "ДОУ или эксперт выбыл из кампании",
-    Skip.SUBMITTED: lambda _: "уже сдано",
-    Skip.EXCUSED: lambda _: "ДОУ освобождено от этапа",
-    Skip.LOCKED: lambda _: "этап закрыт",
-    Skip.NOT_OPEN: lambda _: "этап ещё не открыт",
-    Skip.NOT_MISSED: lambda status: f"статус этапа — «{STATUS_RU.get(status, status)}», а не «пропущено»",
-    Skip.REVIEWED: lambda _: "эксперт уже проверил этот ДОУ",
-    Skip.NO_NEWS: lambda _: "сообщать не о чем",
-    Skip.SUPERSEDED: lambda _: "вместо него ушло более позднее напоминание о том же сроке",
-    Skip.BEFORE_OPENING: lambda _: "оно ушло бы до открытия этапа",
-    Skip.AFTER_EVENT: lambda _: "оно ушло бы после начала мероприятия",
-    Skip.SAME_MOMENT: lambda rule: f"в это же время уходит напоминание по правилу «{rule_ru(rule or '')}»",
-    Skip.DEFERRED: lambda why: "отложено до следующей отправки: " + {
+    Skip.EXPIRED: lambda _, t: "его время прошло раньше, чем его удалось отправить",
+    Skip.PLANNED_LATE: lambda _, t: "его время прошло ещё до того, как его запланировали",
+    Skip.DEADLINE_MOVED: lambda _, t: "срок изменился (продление или изменение кампании)",
+    Skip.AMENDED: lambda _, t: "кампания изменена (приказ о внесении изменений)",
+    Skip.WITHDRAWN: lambda _, t: f"{t.nom} или эксперт выбыл из кампании",
+    Skip.SUBMITTED: lambda _, t: "уже сдано",
+    Skip.EXCUSED: lambda _, t: f"{t.nom} освобожден{t.past} от этапа",
+    Skip.LOCKED: lambda _, t: "этап закрыт",
+    Skip.NOT_OPEN: lambda _, t: "этап ещё не открыт",
+    Skip.NOT_MISSED: lambda status, t: f"статус этапа — «{STATUS_RU.get(status, status)}», а не «пропущено»",
+    Skip.REVIEWED: lambda _, t: f"эксперт уже отчитался по {t.dat}",
+    Skip.NO_NEWS: lambda _, t: "сообщать не о чем",
+    Skip.SUPERSEDED: lambda _, t: "вместо него ушло более позднее напоминание о том же сроке",
+    Skip.BEFORE_OPENING: lambda _, t: "оно ушло бы до открытия этапа",
+    Skip.AFTER_EVENT: lambda _, t: "оно ушло бы после начала мероприятия",
+    Skip.SAME_MOMENT: lambda rule, t: f"в это же время уходит напоминание по правилу «{rule_ru(rule or '')}»",
+    Skip.DEFERRED: lambda why, t: "отложено до следующей отправки: " + {
         "budget": "отправка исчерпала отведённое ей время", "server": "почтовый сервер не отвечает или отказывает",
         "lease": "отправку перехватил другой процесс"}.get(why or "", why or ""),
 }
 GAPS_RU = {
-    "no-rules": lambda stage: f"{stage}: у этапа нет правил напоминаний",
-    "settled": lambda stage, inst, status: f"{stage}: у ДОУ {inst} уже был статус «{STATUS_RU.get(status, status)}», когда планировались напоминания",
-    "not-planned": lambda stage: f"{stage}: ещё не запланировано; напоминания планируются при следующем запуске dqflow tick, send или run",
-    "no-list": lambda stage, list_id, expert: f"{stage}: список {list_id} ещё не назначил эксперту {expert} ни одного ДОУ",
-    "unknown-address": lambda address, campaign: f"{address} — не адрес кампании {campaign}: его нет ни у ДОУ, ни у экспертов, ни у координатора",
+    "no-rules": lambda t, stage: f"{stage}: у этапа нет правил напоминаний",
+    "settled": lambda t, stage, inst, status: f"{stage}: у {t.gen} {inst} уже был статус «{STATUS_RU.get(status, status)}», когда планировались напоминания",
+    "not-planned": lambda t, stage: f"{stage}: ещё не запланировано; напоминания планируются при следующем запуске dqflow tick, send или run",
+    "no-list": lambda t, stage, list_id, expert: f"{stage}: список {list_id} ещё не назначил эксперту {expert} ни одного {t.gen}",
+    "unknown-address": lambda t, address, campaign: f"{address} — не адрес кампании {campaign}: его нет ни у {t.gen_pl}, ни у экспертов, ни у координатора",
 }
 
 
-def reason_ru(reason: str | None) -> str:
+def reason_ru(reason: str | None, terms: Terms = DOU) -> str:
     code, parameter = skips.parse(reason)
-    return REASONS_RU[code](parameter) if code else reason or ""
+    return REASONS_RU[code](parameter, terms) if code else reason or ""
 
 
-def gap_ru(gap: tuple) -> str:
-    return GAPS_RU[gap[0]](*gap[1:])
+def gap_ru(gap: tuple, terms: Terms = DOU) -> str:
+    return GAPS_RU[gap[0]](terms, *gap[1:])
 
 
 def rule_ru(rule: str) -> str:
@@ -416,15 +417,16 @@ def outbox_json(rows, tz: ZoneInfo) -> str:
     ], ensure_ascii=False, indent=2)
 
 
-def outbox_text(rows, tz: ZoneInfo, now: datetime) -> str:
+def outbox_text(rows, tz: ZoneInfo, now: datetime, terms: Terms = DOU) -> str:
     if not rows:
         return "Очередь писем пуста."
     table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", rule_ru(r.rule), OUTBOX_STATE_RU[r.state],
-              "; ".join(filter(None, [f"попыток {r.attempts}" if r.attempts else "", reason_ru(r.reason)]))] for r in rows]
+              "; ".join(filter(None, [f"попыток {r.attempts}" if r.attempts else "", reason_ru(r.reason, terms)]))] for r in rows]
     return "\n".join([f"Время {zone_label(tz, now)}", ""] + _table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
 
 
-def why_text(recipient: str, rows, gaps: list[tuple], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None) -> str:
+def why_text(recipient: str, rows, gaps: list[tuple], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None,
+             terms: Terms = DOU) -> str:
     lines = [f"{recipient} — время {zone_label(tz, now)}"]
     foreseen = foreseen or {}
     for r in rows:
@@ -432,16 +434,16 @@ def why_text(recipient: str, rows, gaps: list[tuple], tz: ZoneInfo, now: datetim
         when = show(r.sent_at or r.send_at, tz)
         because = {
             "pending": f"запланировано правилом «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else "")
-                       + (f"; не будет отправлено: {reason_ru(foreseen[r.id])}" if r.id in foreseen else ""),
+                       + (f"; не будет отправлено: {reason_ru(foreseen[r.id], terms)}" if r.id in foreseen else ""),
             "sent": f"отправлено по правилу «{rule_ru(r.rule)}» (Message-ID {r.message_id})",
             "skipped": f"правило «{rule_ru(r.rule)}»" + (f" к сроку {show(r.deadline, tz)}" if r.deadline else "")
-                       + f" — не отправлено: {reason_ru(r.reason)}",
-            "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {reason_ru(r.reason)}",
-            "dead": f"не доставлено окончательно: {reason_ru(r.reason)}",
+                       + f" — не отправлено: {reason_ru(r.reason, terms)}",
+            "failed": f"ошибка доставки, повтор {show(r.retry_at, tz)}: {reason_ru(r.reason, terms)}",
+            "dead": f"не доставлено окончательно: {reason_ru(r.reason, terms)}",
         }[r.state]
-        about = f", ДОУ {r.institution_id}" if r.role == "expert" and r.institution_id else ""  # an expert has several
+        about = f", {terms.nom} {r.institution_id}" if r.role == "expert" and r.institution_id else ""  # an expert has several
         lines.append(f"{when}  {r.stage_id or 'сводка'}{about}: {state} — {because}")
-    lines += [f"не запланировано — {gap_ru(gap)}" for gap in gaps]
+    lines += [f"не запланировано — {gap_ru(gap, terms)}" for gap in gaps]
     if len(lines) == 1:
         lines.append("Для этого адреса ничего не запланировано.")
     return "\n".join(lines)
@@ -552,13 +554,37 @@ def _same_move(a: str, b: str, word: str) -> bool:
 # -- expert lists -------------------------------------------------------------------
 
 
-def expert_list_json(current) -> str:
+def expert_list_json(current, terms: Terms = DOU) -> str:
     return json.dumps({
         "stage": current.stage.id,
         "assignments": [{"institution": inst, "experts": es} for inst, es in current.assignments.items()],
         "load": dict(sorted(current.load().items())),
-        "problems": current.problems,
+        "problems": [broken_ru(p, terms) for p in current.problems],
+        "rules": [p.to_dict() for p in current.problems],  # the same, as codes with their facts
     }, ensure_ascii=False, indent=2)
+
+
+# The rules a list breaks (`allocation.Rule`), in the coordinator's words; `t` is the campaign's Terms.
+BROKEN_RU = {
+    "unknown-expert": lambda t, f: f"эксперта {f['expert']} нет в кампании",
+    "own-institution": lambda t, f: f"{t.nom} {f['institution']} проверял бы эксперт этого же {t.gen}: {f['expert']}",
+    "conflict": lambda t, f: f"{t.nom} {f['institution']} проверял бы эксперт с заявленным конфликтом интересов: {f['expert']}",
+    "own-experts": lambda t, f: f"{t.nom} {f['institution']} проверяет эксперт этого же {t.gen}: {', '.join(f['experts'])}",
+    "conflicts": lambda t, f: f"{t.nom} {f['institution']} проверяет эксперт с заявленным конфликтом интересов: {', '.join(f['experts'])}",
+    "twice": lambda t, f: f"у {t.gen} {f['institution']} один и тот же эксперт назначен дважды",
+    "short": lambda t, f: (f"{t.nom} {f['institution']}: не хватает экспертов ({f['have']} из {f['per']}): "
+                           + (f"проверять {t.it_acc} могут только экспертов: {f['eligible']}" if f["eligible"] < f["per"]
+                              else "нагрузка экспертов не оставила места")),
+    "repeat": lambda t, f: f"{t.nom} {f['institution']} снова получает эксперта из предыдущего списка: {', '.join(f['experts'])}",
+    "pair": lambda t, f: f"{t.nom_pl} {f['first']} и {f['second']} проверяют друг друга (взаимная пара)",
+    "uneven": lambda t, f: f"нагрузка неравномерна: у {f['busiest']} проверок {f['most']}, у {f['idlest']} — {f['fewest']}",
+    "max-load": lambda t, f: f"превышен max_load {f['max_load']}: {', '.join(f['experts'])}",
+}
+
+
+def broken_ru(rule, terms: Terms = DOU) -> str:
+    """One broken rule of an expert list (`allocation.Rule`) in Russian, the institution in the campaign's word."""
+    return BROKEN_RU[rule.code](terms, rule.facts)
 
 
 def expert_list_csv(current, campaign) -> str:
@@ -596,7 +622,7 @@ def expert_list_text(current, campaign) -> str:
     names = {i.id: i.name for i in campaign.institutions}
     people = {e.id: e.name for e, _ in campaign.every_expert()}
     if not any(current.assignments.values()):
-        return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {campaign.timezone})."
+        return f"Список {current.stage.id} ещё не составлен (составится сам {show(current.stage.opens_at, campaign.tz)}, {zone_label(campaign.tz, current.stage.opens_at)})."
     lines = [f"{current.stage.title} ({current.stage.id})", ""]
     lines += _table([campaign.terms.nom, "Название", "Эксперты"],
                     [[inst, names[inst], ", ".join(f"{e} ({people[e]})" for e in es)] for inst, es in current.assignments.items()])
@@ -605,13 +631,13 @@ def expert_list_text(current, campaign) -> str:
     lines += _table(["Эксперт", "Имя", campaign.terms.nom_pl, "Всего"],
                     [[e, people[e], ", ".join(by_expert.get(e, [])), str(len(by_expert.get(e, [])))] for e in sorted(people)])
     if current.problems:
-        lines += ["", "Правила, которые список не выполняет:"] + [f"- {p}" for p in current.problems]
+        lines += ["", "Правила, которые список не выполняет:"] + [f"- {broken_ru(p, campaign.terms)}" for p in current.problems]
     return "\n".join(lines)
 
 
-def expert_diff_text(rows: list[dict], first: str, second: str) -> str:
+def expert_diff_text(rows: list[dict], first: str, second: str, terms: Terms = DOU) -> str:
     table = [[r["institution"], ", ".join(r["both"]) or "—", ", ".join(r["only_" + first]) or "—", ", ".join(r["only_" + second]) or "—"]
              for r in rows]
     repeated = sum(1 for r in rows if r["both"])
-    return "\n".join(_table(["ДОУ", "в обоих", f"только {first}", f"только {second}"], table)
-                     + ["", f"ДОУ с повторным экспертом: {repeated}"])
+    return "\n".join(_table([terms.nom, "в обоих", f"только {first}", f"только {second}"], table)
+                     + ["", f"{terms.nom_pl} с повторным экспертом: {repeated}"])

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -169,6 +170,11 @@ class Campaign:
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
+
+    @cached_property
+    def institution_ids(self) -> frozenset[str]:
+        """The ДОУ in the campaign now (not those an amendment withdrew): built once, a set lookup per act."""
+        return frozenset(i.id for i in self.institutions)
 
     def digest(self) -> str:
         """Fingerprint of the content (not of comments or layout): equal files load as no-ops."""

@@ -35,10 +35,35 @@ class Terms:
         """«ДОУ, материалы которого…», «ДОО, материалы которой…»."""
         return "которой" if self.gender == "f" else "которого"
 
+    @property
+    def past(self) -> str:
+        """The past-tense ending that agrees with the word: сдал / сдала / сдало, выбыл / выбыла / выбыло."""
+        return {"m": "", "f": "а", "n": "о"}[self.gender]
+
+    @property
+    def this_gen(self) -> str:
+        """«этого ДОУ», «этой ДОО», «этого детского сада»."""
+        return "этой" if self.gender == "f" else "этого"
+
+    @property
+    def your_gen(self) -> str:
+        """«вашего ДОУ», «вашей ДОО»."""
+        return "вашей" if self.gender == "f" else "вашего"
+
+    @property
+    def other_gen(self) -> str:
+        """«другого ДОУ», «другой ДОО»."""
+        return "другой" if self.gender == "f" else "другого"
+
+    @property
+    def it_acc(self) -> str:
+        """«проверять его» (ДОУ, детский сад), «проверять её» (ДОО)."""
+        return "её" if self.gender == "f" else "его"
+
     def forms(self) -> dict[str, str]:
         """What templates see as `item.terms`: every form, `which` and the past-tense ending `past`."""
         return {**{case: getattr(self, case) for case in CASES}, "which": self.which,
-                "past": {"m": "", "f": "а", "n": "о"}[self.gender]}  # сдал / сдала / сдало
+                "past": self.past}
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

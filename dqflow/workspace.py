@@ -106,7 +106,8 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     for stage in campaign.stages:
         if stage.kind != "assignment":
             continue
-        mine = [inst for inst, es in experts.stored(session, campaign.id, stage.id).items() if expert_id in es]
+        mine = [inst for inst, es in experts.stored(session, campaign.id, stage.id).items()
+                if expert_id in es and inst in by_id]  # not a ДОУ an amendment withdrew: its list rows stay as history
         review = next((s for s in campaign.stages if s.kind == "task" and s.actor == "expert" and s.list == stage.id), None)
         task = ExpertTask(stage, review)
         if mine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -359,3 +360,134 @@ def test_a_withdrawn_experts_reviews_go_to_a_replacement_who_is_reminded(running
     assert {i: es for i, es in after.items() if i not in changes} == {i: es for i, es in before.items() if i not in changes and i != "5"}
     for inst in changes:
         assert "e5" not in after[inst] and len(after[inst]) == 2
+
+
+FIRST = re.compile(r"ебинар по итогам первичной (внутренней )?экспертизы")  # the short title in a digest, else the full
+SECOND = re.compile(r"ебинар по итогам вторичной (внутренней )?экспертизы")
+
+
+def plain(message) -> str:
+    return message.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def test_newcomers_are_invited_to_the_webinars_still_to_come(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """An event is announced once; a ДОУ and an expert added after that still hear of it (and a ДОУ withdrawn
+    by an earlier amendment does not, though the events are planned again)."""
+    url = running.db_url
+    sender = Cli(url, env=smtp_server.env())
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "ДОУ закрыт")
+    sender.ok("send", "--now", "2021-12-03 10:00")  # everyone's invitation to the webinar of 06.12
+    invited = {m.to for m in smtp_server.messages if FIRST.search(plain(m))}
+    assert {"dou4@example.org", "expert4@example.org"} <= invited and "dou5@example.org" not in invited
+    count = len(smtp_server.messages)
+
+    edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n\nstages:")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00", "--json"))
+    webinars = {(p["recipient"], p["stage"]) for p in plan["planned"] if p["kind"] == "event"}
+    assert webinars == {(who, stage) for who in ("dou99@example.org", "expert99@example.org")
+                        for stage in ("review1-webinar", "review2-webinar")}
+    assert "review1-webinar · before:1d: dou99@example.org" in running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00")
+    running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
+    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                           "AND state = 'pending'")
+
+    sender.ok("send", "--now", "2021-12-03 12:30")  # the invitation's moment (09:00) has passed: still true, still said
+    late = smtp_server.messages[count:]
+    told = {m.to for m in late if FIRST.search(plain(m))}
+    assert told == {"dou99@example.org", "expert99@example.org"}, [m.to for m in late]
+    sender.ok("send", "--now", "2021-12-14 10:00")  # the second webinar's invitation, on time, once each
+    second = [m.to for m in smtp_server.messages if SECOND.search(plain(m))]
+    assert second.count("dou99@example.org") == 1 and second.count("expert99@example.org") == 1
+    assert second.count("dou4@example.org") == 1 and "dou5@example.org" not in second
+
+
+def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """Withdrawn after list 1 was drawn and before its handout: no expert's handout and not the coordinator's copy
+    names it, an expert left with no ДОУ gets no handout, and a review of it is refused, saying why."""
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11
+    drawn = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    theirs: dict[str, list[str]] = {}
+    for inst, es in drawn.items():
+        for e in es:
+            theirs.setdefault(e, []).append(inst)
+    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)  # both its ДОУ leave
+    others = sorted({e for inst in gone for e in drawn[inst]} - {idle})
+    for inst in gone:  # the ДОУ leave; their experts stay on as experts of no ДОУ, so nobody's list is redrawn
+        line = next(ln for ln in workflow_copy.read_text(encoding="utf-8").splitlines(keepends=True) if f'{{id: "{inst}", name:' in ln)
+        edited(workflow_copy, line, "")
+    edited(workflow_copy, "\nstages:", "\nexperts:\n" + "".join(
+        f"  - {{id: e{i}, name: Эксперт ДОУ № {i}, email: expert{i}@example.org}}\n" for i in gone) + "\nstages:")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-27 10:00", "--apply", "--reason", "ДОУ закрыты")
+    count = len(smtp_server.messages)
+    Cli(url, env=smtp_server.env()).ok("send", "--now", "2021-11-30 10:00")  # handout1
+    handouts = {m.to: plain(m) for m in smtp_server.messages[count:]}
+    named = re.compile("|".join(rf"М[АБ]ДОУ № {inst}\b" for inst in gone))  # the ДОУ, not "Эксперт ДОУ № 5"
+    for expert in others:
+        text = handouts[f"expert{expert[1:]}@example.org"]
+        assert "ДОУ №" in text and not named.search(text), text
+    copy = handouts["kdo@imc.example.org"]
+    assert "МАДОУ № 2" in copy or "МАДОУ № 6" in copy
+    assert not named.search(copy), copy
+    assert f"expert{idle[1:]}@example.org" not in handouts, handouts.get(f"expert{idle[1:]}@example.org")  # nothing to hand out
+    assert not outbox(url, f"recipient = 'expert{idle[1:]}@example.org' AND stage_id = 'handout1' AND state = 'pending'")
+    refused = running("review", gone[0], "--stage", "review1", "--expert", idle, "--level", "conditions=2",
+                      "--recommendations", "-", "--now", "2021-12-02 10:00", input="Текст.")
+    assert refused.exit_code == 1 and "withdrew" in refused.stderr and "Traceback" not in refused.output
+
+
+def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is_refused(running: Cli, workflow_copy: Path):
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11 with two experts per ДОУ
+    before = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    assert all(len(es) == 2 for es in before.values())
+
+    edited(workflow_copy, "experts_per_institution: 2", "experts_per_institution: 1")
+    unchanged = dump_tables(url)
+    out = running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
+    assert "Нельзя применить" in out and "list 'list1' is drawn with 2 experts per ДОУ" in out and "keep 2" in out
+    refused = running("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "меньше экспертов")
+    assert refused.exit_code == 1 and "keep 2" in refused.stderr and "Traceback" not in refused.output
+    assert dump_tables(url) == unchanged
+
+    edited(workflow_copy, "experts_per_institution: 1", "experts_per_institution: 3")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--json"))
+    assert not plan["refused"] and {e["list"] for e in plan["lists"]} == {"list1"}
+    assert {e["institution"]: len(e["added"]) for e in plan["lists"]} == {i: 1 for i in DOU}
+    assert "список list1, ДОУ 4: добавлены эксперты" in running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "третий эксперт",
+               "--plan", plan["digest"])
+    shown = running.json("experts", "show", "list1")
+    after = {a["institution"]: a["experts"] for a in shown["assignments"]}
+    homes = {f"e{i}": i for i in DOU}
+    for inst, es in after.items():
+        assert set(before[inst]) < set(es) and len(set(es)) == 3  # the two it had, and one more
+        assert all(homes[e] != inst for e in es)  # nobody reviews their own ДОУ
+    load = Counter(e for es in after.values() for e in es)
+    assert max(load.values()) - min(load.values()) <= 1, load  # the least loaded took the new places
+    running.ok("tick", "--now", "2021-12-02 10:00")  # review1 open: the third experts are reminded of their ДОУ
+    for inst, es in after.items():
+        third = next(e for e in es if e not in before[inst])
+        assert outbox(url, f"recipient = 'expert{third[1:]}@example.org' AND stage_id = 'review1' AND institution_id = '{inst}'")
+
+
+def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(running: Cli, workflow_copy: Path):
+    """Its review stage was done before it left (so not excused): a new version of a review is refused all the same."""
+    running.ok("tick", "--now", "2021-12-02 10:00")
+    mine = next(a["experts"] for a in running.json("experts", "show", "list1")["assignments"] if a["institution"] == "5")
+    for expert in mine:
+        running.ok("review", "5", "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--recommendations", "-",
+                   "--now", "2021-12-02 11:00", input="Текст.")
+    view = running.json("status", "--institution", "5", "--now", "2021-12-02 11:00")
+    assert next(s["status"] for s in view["stages"] if s["id"] == "review1") == "done"
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    running.ok("load", str(workflow_copy), "--now", "2021-12-03 10:00", "--apply", "--reason", "закрыт")
+    before = dump_tables(running.db_url)
+    again = running("review", "5", "--stage", "review1", "--expert", mine[0], "--level", "conditions=3", "--recommendations", "-",
+                    "--now", "2021-12-03 11:00", input="Другой текст.")
+    assert again.exit_code == 1 and "an amendment withdrew it" in again.stderr
+    assert dump_tables(running.db_url) == before

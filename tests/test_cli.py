@@ -86,7 +86,7 @@ def test_status_json_now_with_offset_is_shown_in_campaign_zone(tomsk: Cli):
 def test_status_text_is_russian_with_local_dates_and_zone(tomsk: Cli):
     out = tomsk.ok("status", "--institutions", "--now", "2021-11-25 10:00")
     assert "Состояние на 25.11.2021 10:00" in out
-    assert "Asia/Tomsk" in out and "UTC+07:00" in out
+    assert "время Asia/Tomsk, UTC+7" in out  # as the emails write the offset: «по местному времени (UTC+7)»
     assert "Этап" in out and "Состояние" in out and "ДОУ" in out
     assert "19.11.2021 00:00 – 30.11.2021 23:59" in out
     assert "открыт 11" in out  # fill-form counts
@@ -217,7 +217,7 @@ def test_load_is_idempotent_and_only_shows_the_plan_of_a_changed_file(tomsk: Cli
     workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", "name: МАДОУ № 2 (new),"),
                              encoding="utf-8")
     out = tomsk.ok("load", str(workflow_copy), "--now", "2021-11-12")
-    assert "ДОУ 2 изменён: name «МАДОУ № 2» → «МАДОУ № 2 (new)»" in out and "--apply" in out
+    assert "ДОУ 2 изменено: name «МАДОУ № 2» → «МАДОУ № 2 (new)»" in out and "--apply" in out
     assert dump(db_url) == before
 
 

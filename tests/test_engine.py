@@ -180,7 +180,7 @@ def test_every_per_dou_status_is_reached(graced: Cli):
     assert set(statuses("2021-11-20 10:00").values()) == {"open"}
     assert dou_of(dq.json("status", "--institutions", "--now", "2021-11-20 10:00"), "2")["state"] == "fill-form"
 
-    assert "освобождён" in dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "здание на ремонте", "--now", "2021-11-25 09:00")
+    assert "освобождено" in dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "здание на ремонте", "--now", "2021-11-25 09:00")
     assert "в срок" in dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-29 10:00")
     assert "с опозданием" in dq.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 10:00")
 

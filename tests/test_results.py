@@ -442,3 +442,25 @@ def test_html_and_markdown_keep_a_hostile_name_as_text(workflow_copy: Path, tmp_
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     md = dq.ok("report", "--format", "md", "--now", "2021-11-25")
     assert "### МАДОУ <script>alert(1)</script> | № 2 (ДОУ 2)" in md
+
+
+def test_the_spravka_and_its_exports_say_the_campaign_word(workflow_copy: Path, tmp_path: Path):
+    """A campaign that says ДОО (in its titles and names too): the справка in HTML, Markdown and XLSX never says ДОУ."""
+    text = workflow_copy.read_text(encoding="utf-8").replace("  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n", 1)
+    workflow_copy.write_text(text.replace("ДОУ", "ДОО"), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'doo.db'}"
+    Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("simulate", str(workflow_copy), "--keep-db", url)
+    dq = Cli(url)
+    dq.ok("report", "--out", str(tmp_path / "s.html"), "--now", AFTER)
+    dq.ok("report", "--format", "xlsx", "--out", str(tmp_path / "s.xlsx"), "--now", AFTER)
+    html = (tmp_path / "s.html").read_text(encoding="utf-8")
+    md = dq.ok("report", "--format", "md", "--now", AFTER)
+    assert "Распределение ДОО по статусам" in html and "ДОО по статусам на каждом этапе" in html  # the caption, the chart
+    assert "## 3. ДОО с областями" in md and "(ДОО 2)" in md
+    assert "(время Asia/Tomsk, UTC+7)" in html and "(Asia/Tomsk, UTC+7)" in md  # the zone by name, the offset as emails write it
+    for said in (html, md):
+        assert "ДОУ" not in said, said[max(0, said.index("ДОУ") - 200):said.index("ДОУ") + 50]
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert "ДОО" in book.sheetnames and "ДОУ" not in book.sheetnames
+    cells = [str(c.value) for sheet in book.worksheets for row in sheet.iter_rows(max_row=1) for c in row]
+    assert "Своя ДОО" in cells and "Назначено ДОО" in cells and not [c for c in cells if "ДОУ" in c]

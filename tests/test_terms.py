@@ -10,6 +10,7 @@ import pytest
 from dqflow import spec
 from dqflow.terms import Terms, guess_gender
 from tests.conftest import TOMSK, Cli
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
 
 def edit(path: Path, old: str, new: str) -> str:
@@ -136,3 +137,27 @@ def test_status_lines_and_the_replay_use_the_campaign_word(workflow_copy, db_url
     replay = Cli(db_url)("simulate", str(workflow_copy)).output
     assert re.search(r"ДОО \d+ сдал\(а\) «fill-form»", replay) and re.search(r"fill-form: \d+ ДОО открыт → ", replay)
     assert not re.search(r"(?<![МА-Я])ДОУ \d", replay)
+
+
+def test_outbox_why_and_the_commands_name_the_institution_in_the_campaign_word(workflow_copy, db_url, smtp_server):  # noqa: F811
+    """Skip reasons, `why`'s gaps, the amendment plan and the commands' answers say ДОО in a campaign that says ДОО."""
+    edit(workflow_copy, "  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n")
+    dq = Cli(db_url)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    said = [dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-18 10:00"),
+            dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-11-18 10:00")]
+    assert said[0].startswith("ДОО 5 освобождена от этапа fill-form") and said[1].startswith("ДОО 4, этап fill-form: срок продлён")
+    Cli(db_url, env=smtp_server.env()).ok("send", "--now", "2021-11-19 09:00")
+    edit(workflow_copy, '  - {id: "6", name: МАДОУ № 6, email: dou6@example.org, experts: [{id: e6, name: Эксперт ДОУ № 6, '
+                        'email: expert6@example.org}]}\n', "")
+    said.append(dq.ok("load", str(workflow_copy), "--now", "2021-11-22 10:00"))
+    assert "ДОО 6 выбывает" in said[-1] and "(ДОО или эксперт выбыл из кампании)" in said[-1]
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-22 10:00", "--apply", "--reason", "закрыта")
+    said.append(dq.ok("outbox", "--state", "skipped"))
+    assert "ДОО освобождена от этапа" in said[-1] and "ДОО или эксперт выбыл из кампании" in said[-1]
+    said.append(dq.ok("why", "dou5@example.org", "--stage", "fill-form"))
+    assert "не отправлено: ДОО освобождена от этапа" in said[-1]
+    said.append(dq.ok("why", "nobody@example.org"))
+    assert "его нет ни у ДОО, ни у экспертов" in said[-1]
+    for text in said:
+        assert not re.search(r"(?<![МА-Я])ДОУ(?! №)", text), text  # «Эксперт ДОУ № 6» is a roster name, not dqflow's word

@@ -161,6 +161,26 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
+def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
+    """The portal runs through the amendment: it reads the changed campaign without a restart."""
+    tomsk.ok("tick", "--now", "2021-12-01 10:00")
+    assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
+    expert = assigned["4"][0]
+    path = portal.path("expert", expert)
+    csrf = portal.csrf(portal.at("2021-12-01 10:00").client.get(path).text)
+    text = workflow_copy.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines(keepends=True) if '{id: "4", name:' in ln)
+    workflow_copy.write_text(text.replace(line, ""), encoding="utf-8")
+    assert "ДОУ 4 выбывает" in tomsk.ok("load", str(workflow_copy), "--now", "2021-12-01 10:30", "--apply", "--reason", "ДОУ закрыт")
+    page = portal.at("2021-12-01 11:00").client.get(path)
+    assert page.status_code == 200 and "МБДОУ № 4" not in page.text
+    assert any(name in page.text for inst, es in assigned.items() if expert in es and inst != "4"
+               for name in (f"ДОУ № {inst}",))  # its other ДОУ are still there
+    refused = portal.client.post(path, data={"csrf": csrf, "stage": "review1", "institution": "4", "level-conditions": "2",
+                                             "recommendations": "Текст."}, follow_redirects=False)
+    assert refused.status_code in (404, 409) and "выбыло из кампании" in refused.text
+
+
 def test_a_dou_reads_its_recommendations_once_released_without_expert_names(portal: Portal, tomsk: Cli):
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     expert = next(es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"])
@@ -518,3 +538,35 @@ def test_every_refusal_code_the_engine_raises_has_a_russian_line():
     raised |= {"text-too-long", "text-unprintable"}  # text.check picks one of the two
     assert raised - {"list-rules"} <= set(refusals.BY_CODE) and "list-rules" in raised
     assert set(refusals.BY_CODE) <= raised  # no line for a refusal nobody raises
+
+
+def test_the_portal_says_the_campaign_word(db_url: str, workflow_copy: Path):
+    """A campaign that says ДОО: the pages, a refusal, the coordinator's outbox and card say ДОО, never ДОУ."""
+    text = workflow_copy.read_text(encoding="utf-8").replace("  locale: ru\n", "  locale: ru\n  terms: {institution: ДОО}\n", 1)
+    workflow_copy.write_text(text.replace("ДОУ", "ДОО"), encoding="utf-8")  # the campaign's own titles and names too
+    dq = Cli(db_url)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("excuse", "4", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-25 09:00")
+    dq.ok("tick", "--now", "2021-11-25 10:00")  # list1 drawn
+    portal = Portal(db_url)
+    try:
+        expert = next(e for a in dq.json("experts", "show", "list1")["assignments"] if a["institution"] == "5" for e in a["experts"])
+        pages = [portal.client.get(portal.path("institution", "4")).text, portal.client.get(portal.path("expert", expert)).text,
+                 portal.client.get("/").text]
+        assert "Личная страница ДОО" in pages[0] and "Здесь — ДОО, назначенные вам" in pages[1]
+        refused = signed_post(portal, "institution", "4", {"stage": "fill-form", "link": "https://dou4.example.org/a"})
+        assert "ДОО освобождена от этого этапа" in refused.text
+        sign_in(portal, dq)
+        pages += [refused.text, portal.client.get("/coordinator").text, portal.client.get("/coordinator/dou/4").text,
+                  portal.client.get("/coordinator/outbox?recipient=dou4%40example.org").text, portal.client.get("/board").text]
+        assert "не будет отправлено: ДОО освобождена от этапа" in pages[-2]
+        csrf = portal.csrf(pages[-3])
+        own = portal.client.post("/coordinator/experts/list1", data={"csrf": csrf, "institution": "4", "experts": "e4 e5",
+                                                                     "action": "check"})
+        assert "эксперт e4 работает в МБДОО № 4 «Монтессори» и не может её проверять: выберите эксперта другой ДОО" in own.text
+        pages += [own.text, portal.client.get("/coordinator/experts/list1").text]
+        for page in pages:
+            found = re.search("ДОУ", page)
+            assert not found, page[max(0, found.start() - 300):found.end() + 100]
+    finally:
+        portal.db.dispose()

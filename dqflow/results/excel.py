@@ -26,7 +26,7 @@ def render(results: Results) -> bytes:
     book.remove(book.active)
     zone = results.campaign.tz.key
     _sheet(book, "Этапы", *_stages(results, zone))
-    _sheet(book, "ДОУ", *_institutions(results))
+    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results))
     _sheet(book, "Сдача материалов", *_handed_in(results, zone))
     if results.review_stages:
         _sheet(book, "Экспертизы", *_reviews(results, zone))
@@ -72,7 +72,7 @@ def _width(value) -> int:
 
 
 def _stages(results: Results, zone: str):
-    header = ["Этап", "Название", "Вид", "Состояние", f"Открытие ({zone})", f"Срок ({zone})", "Ожидалось ДОУ", "Сдали",
+    header = ["Этап", "Название", "Вид", "Состояние", f"Открытие ({zone})", f"Срок ({zone})", f"Ожидалось {results.campaign.terms.gen_pl}", "Сдали",
               "В срок", "С опозданием", "Пропустили", "Освобождены", "Охват", "Доля в срок"]
     rows = []
     for f in results.stages:
@@ -86,7 +86,7 @@ def _stages(results: Results, zone: str):
 def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
-    header = ["ДОУ", "Название", "Адрес", *[s.id for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
+    header = [results.campaign.terms.nom, "Название", "Адрес", *[s.id for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
     rows = [[i.institution.id, i.institution.name, i.institution.email, *[words.STATUS_RU[i.stages[s.id].status] for s in stages],
              *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
             for i in results.institutions]
@@ -101,7 +101,7 @@ def _level(level: str | None):
 
 
 def _handed_in(results: Results, zone: str):
-    header = ["ДОУ", "Название", "Этап", "Статус", f"Срок ({zone})", "Срок продлён", f"Сдано ({zone})", "Ссылки",
+    header = [results.campaign.terms.nom, "Название", "Этап", "Статус", f"Срок ({zone})", "Срок продлён", f"Сдано ({zone})", "Ссылки",
               "Продления и причины"]
     rows = []
     for i in results.institutions:
@@ -114,7 +114,7 @@ def _handed_in(results: Results, zone: str):
 
 def _reviews(results: Results, zone: str):
     areas = results.area_ids
-    header = ["ДОУ", "Название", "Этап", "Эксперт", "Отчитался", f"Когда ({zone})", "В срок",
+    header = [results.campaign.terms.nom, "Название", "Этап", "Эксперт", "Отчитался", f"Когда ({zone})", "В срок",
               *[results.area_title(a) for a in areas], "Рекомендации"]
     rows = []
     for i in results.institutions:
@@ -129,7 +129,9 @@ def _reviews(results: Results, zone: str):
 
 
 def _experts(results: Results):
-    header = ["Эксперт", "Имя", "Своё ДОУ", "Назначено ДОУ", "В срок", "С опозданием", "Не отчитались", "Доля в срок"]
+    t = results.campaign.terms
+    own = {"m": "Свой", "f": "Своя"}.get(t.gender, "Своё")  # «Своё ДОУ», «Своя ДОО», «Свой детский сад»
+    header = ["Эксперт", "Имя", f"{own} {t.nom}", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"]
     rows = [[e.expert.id, e.expert.name, e.institution_id, e.assigned, e.on_time, e.late, e.missing, e.punctuality]
             for e in results.experts]
     return header, rows, {8: PERCENT}
@@ -138,7 +140,7 @@ def _experts(results: Results):
 def _distribution(results: Results):
     levels = results.campaign.levels
     distribution = results.distribution()
-    header = ["Область", *[lv.title for lv in levels], "ДОУ с оценкой"]
+    header = ["Область", *[lv.title for lv in levels], f"{results.campaign.terms.nom_pl} с оценкой"]
     rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels], sum(distribution[a].values())]
             for a in results.area_ids]
     return header, rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dqflow.calendar import zone_label
 from dqflow.machine import Status
 from dqflow.results import svg, words
 from dqflow.results.figures import Results
@@ -28,7 +29,7 @@ def _environment() -> Environment:
 
 def render(results: Results) -> str:
     return _environment().get_template("spravka.html").render(
-        r=results, tz=results.campaign.tz.key, stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
+        r=results, tz=zone_label(results.campaign.tz, results.now), stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
         distribution=results.distribution(), agreement=results.agreement(), low=results.at_or_below_base(),
         weak=results.weak_areas(), coordinator=results.campaign.coordinator.name)
 
@@ -40,7 +41,7 @@ def _stages_chart(results: Results):
     if not rows:
         return None
     legend = [(words.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
-    return svg.stacked_bars(rows, legend, "ДОУ по статусам на каждом этапе")
+    return svg.stacked_bars(rows, legend, f"{results.campaign.terms.nom_pl} по статусам на каждом этапе")
 
 
 def _levels_chart(results: Results):
@@ -51,4 +52,4 @@ def _levels_chart(results: Results):
     distribution = results.distribution()
     rows = [(results.area_title(a), [svg.Part(distribution[a].get(lv.id, 0), colors[lv.id], lv.title) for lv in levels])
             for a in results.area_ids]
-    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], "ДОУ по уровням качества в каждой области")
+    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], f"{results.campaign.terms.nom_pl} по уровням качества в каждой области")

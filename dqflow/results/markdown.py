@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dqflow.calendar import zone_label
 from dqflow.report import markdown_table as table
 from dqflow.results import words
 from dqflow.results.figures import InstitutionResult, Results
@@ -9,35 +10,36 @@ from dqflow.results.figures import InstitutionResult, Results
 
 def render(results: Results) -> str:
     c, tz = results.campaign, results.campaign.tz
+    t = c.terms  # ДОУ, ДОО…: the campaign's own word
     lines = [f"# {words.title(results)}", "", f"**{c.title}**", ""]
     if words.order_line(results):
         lines += [f"Основание: {words.order_line(results)}.", ""]
-    lines += [f"Состояние на {words.when(results, results.now)} ({tz.key}). ДОУ: {len(results.institutions)}.", ""]
+    lines += [f"Состояние на {words.when(results, results.now)} ({zone_label(tz, results.now)}). {t.nom_pl}: {len(results.institutions)}.", ""]
     lines += ["## 1. Выполнение этапов", "", *table(
-        ["Этап", "Срок", "Ожидалось ДОУ", "Сдали", "В срок", "Охват", "Доля в срок"],
+        ["Этап", "Срок", f"Ожидалось {t.gen_pl}", "Сдали", "В срок", "Охват", "Доля в срок"],
         [[f"{f.stage.title} ({f.stage.id})", words.when(results, f.stage.due_at), f.expected, f.handed_in, f.on_time,
           words.percent(f.coverage), words.percent(f.on_time_rate)] for f in results.stages if f.stage.per_institution]), ""]
     levels = results.campaign.levels
     if results.area_ids and levels:
         distribution = results.distribution()
-        lines += ["## 2. Уровни качества по областям (число ДОУ)", "", *table(
+        lines += [f"## 2. Уровни качества по областям (число {t.gen_pl})", "", *table(
             ["Область", *[lv.title for lv in levels]],
             [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]), ""]
         low = results.at_or_below_base()
         base = results.level_title(results.base_level) if results.base_level else ""
-        lines += [f"## 3. ДОУ с областями на базовом уровне и ниже («{base}»)", ""]
-        lines += [f"- {i.institution.name} (ДОУ {i.institution.id}): " + ", ".join(results.area_title(a) for a in areas)
-                  for i, areas in low] or ["Таких ДОУ нет."]
+        lines += [f"## 3. {t.nom_pl} с областями на базовом уровне и ниже («{base}»)", ""]
+        lines += [f"- {i.institution.name} ({t.nom} {i.institution.id}): " + ", ".join(results.area_title(a) for a in areas)
+                  for i, areas in low] or [f"Таких {t.gen_pl} нет."]
         lines += ["", "## 4. Согласованность оценок экспертов", "", *table(
             ["Область", "Оценки совпали", "Сравнений", "Доля"],
             [[results.area_title(a), agreed, compared, words.percent(agreed / compared if compared else None)]
              for a, (agreed, compared) in results.agreement().items()]), ""]
         lines += ["## 5. Наиболее частые слабые области", ""]
-        lines += [f"{n}. {results.area_title(a)} — у {count} ДОУ" for n, (a, count) in enumerate(results.weak_areas(), 1)] or ["Оценок нет."]
+        lines += [f"{n}. {results.area_title(a)} — у {count} {t.gen_pl}" for n, (a, count) in enumerate(results.weak_areas(), 1)] or ["Оценок нет."]
         lines += [""]
     if results.review_stages:
         lines += ["## 6. Своевременность экспертов", "", *table(
-            ["Эксперт", "Назначено ДОУ", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
+            ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
             [[f"{e.expert.name} ({e.expert.id})", e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)]
              for e in results.experts if e.assigned]), ""]
     lines += ["## 7. По учреждениям", ""]
@@ -47,7 +49,7 @@ def render(results: Results) -> str:
 
 
 def _institution(results: Results, inst: InstitutionResult) -> list[str]:
-    lines = [f"### {inst.institution.name} (ДОУ {inst.institution.id})", ""]
+    lines = [f"### {inst.institution.name} ({results.campaign.terms.nom} {inst.institution.id})", ""]
     lines += table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], [
         [o.stage_id, words.STATUS_RU[o.status], words.when(results, o.due_at) + (" (продлён)" if o.extended else ""),
          words.when(results, o.submitted_at), " ".join(o.links)] for o in inst.stages.values()])

@@ -15,9 +15,11 @@ from typing import Callable
 from urllib.parse import parse_qs, quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -26,6 +28,7 @@ from dqflow import engine, experts, links, reminders, report, skips, store, work
 from dqflow.calendar import parse_local, show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.letters import digest_content
+from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
 
 COOKIE = "dqflow_session"
@@ -39,7 +42,7 @@ OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
     "reviewed": "Экспертиза сохранена. Её можно изменить до закрытия этапа.",
     "extended": "Срок продлён.",
-    "excused": "ДОУ освобождено от этапа.",
+    "excused": "{t.nom} освобожден{t.past} от этапа.",  # t: the campaign's Terms
     "experts": "Эксперты назначены.",
     "signed-in": "Вы вошли как координатор.",
 }
@@ -84,21 +87,41 @@ class Portal:
         with store.dry_run(db) as session:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
+            self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.failures = Failures()
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
                                   STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
-                                  rule_ru=report.rule_ru, reason_ru=report.reason_ru, OUTBOX_STATE_RU=report.OUTBOX_STATE_RU)
+                                  rule_ru=report.rule_ru, reason_ru=lambda r: report.reason_ru(r, self.campaign.terms),
+                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU, broken_ru=lambda r: report.broken_ru(r, self.campaign.terms))
         self.pages.filters["fromjson"] = json.loads
 
     # -- plumbing ----------------------------------------------------------------------
+
+    def _stored_digest(self, session) -> str:
+        return session.execute(select(CampaignRow.digest).where(CampaignRow.id == self.campaign.id)).scalar_one()
+
+    def refresh(self) -> None:
+        """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
+        is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
+        their page and one withdrawn loses it, without restarting `dqflow serve`."""
+        with store.dry_run(self.db) as session:
+            digest = self._stored_digest(session)
+            if digest != self.digest:
+                self.campaign = engine.definition(session, self.campaign.id)
+                self.tz, self.digest = self.campaign.tz, digest
+                self.pages.globals["campaign"] = self.campaign
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         now = context.pop("now", None) or self.clock()
         html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    def ok_ru(self, ok: str | None) -> str | None:
+        said = OK_RU.get(ok or "")
+        return said.format(t=self.campaign.terms) if said else None
 
     def said(self, exc: DqflowError) -> str:
         return refusals.said(exc, self.campaign)
@@ -190,7 +213,7 @@ class Portal:
                 return desk_of(session, self.campaign, subject_id, now)
 
         desk = await run_in_threadpool(read)
-        return self.render(template, status, now=now, desk=desk, ok=OK_RU.get(ok or ""), error=error,
+        return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error,
                            csrf=self.signer.form_token(f"{role}:{subject_id}:{token}", now))
 
     # -- the coordinator -------------------------------------------------------------------
@@ -295,7 +318,7 @@ class Portal:
         view, late = await run_in_threadpool(read)
         return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf, pager=_pager(view, "/coordinator"),
                            LATE_SHOWN=LATE_SHOWN,
-                           ok=OK_RU.get(request.query_params.get("ok", "")), error=error,
+                           ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 
     async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
@@ -310,11 +333,11 @@ class Portal:
         try:
             details, history = await run_in_threadpool(read)
         except NotFound:
-            return self.render("refused.html", 404, why="unknown", message="Такого ДОУ нет в кампании.")
+            return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
         institution = next(i for i in self.campaign.institutions if i.id == institution_id)
         return self.render("card.html", status, now=now, institution=institution, details=details, history=history,
-                           csrf=csrf, ok=OK_RU.get(request.query_params.get("ok", "")), error=error,
-                           actor_ru=report.actor_ru, history_detail=lambda r: _history_detail(r, self.tz))
+                           csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error,
+                           actor_ru=lambda a: report.actor_ru(a, self.campaign.terms), history_detail=lambda r: _history_detail(r, self.tz))
 
     async def post_card(self, request: Request, form: dict, csrf: str) -> Response:
         institution_id = request.path_params["subject"]
@@ -358,7 +381,7 @@ class Portal:
         start = board.page_offset(request.query_params.get("offset"), len(rows))
         path = f"/coordinator/experts/{quote(current.stage.id)}"
         return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
-                           check=check, ok=OK_RU.get(request.query_params.get("ok", "")), rows=rows[start:start + board.PAGE],
+                           check=check, ok=self.ok_ru(request.query_params.get("ok")), rows=rows[start:start + board.PAGE],
                            pager=board.Pager.of(start, len(rows[start:start + board.PAGE]), len(rows),
                                                 lambda at: f"{path}?offset={at}" if at else path, board.PAGE))
 
@@ -401,7 +424,8 @@ class Portal:
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
-                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found))
+                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
+                                          self.campaign.terms)
                 return rows, total, start, why
 
         rows, total, start, why = await run_in_threadpool(read)
@@ -490,9 +514,22 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
         return portal.render("refused.html", 404, why="unknown", message="Такой страницы нет. Проверьте адрес: ссылка из письма "
                                                                           "должна быть скопирована целиком.")
 
-    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, 404: not_found})
+    app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, 404: not_found},
+                    middleware=[Middleware(_Fresh, portal=portal)])
     app.state.portal = portal
     return app
+
+
+class _Fresh:
+    """Each request sees the campaign as it is stored now (see `Portal.refresh`)."""
+
+    def __init__(self, app, portal: Portal):
+        self.app, self.portal = app, portal
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            await run_in_threadpool(self.portal.refresh)
+        await self.app(scope, receive, send)
 
 
 def _for_role(handler, role: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dqflow import report
-from dqflow.calendar import show, show_date
+from dqflow.calendar import show, show_date, utc_offset
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
 
@@ -96,10 +96,8 @@ def page_offset(text: str | None, total: int) -> int:
 
 
 def offset(tz, at: datetime) -> str:
-    """The zone as people write it on a page: 'UTC+7' (no IANA name in Russian text)."""
-    minutes = int(at.astimezone(tz).utcoffset().total_seconds() // 60)
-    sign, minutes = ("+" if minutes >= 0 else "−"), abs(minutes)
-    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    """The zone as people write it on a page: 'UTC+7', spelled as the emails spell it (`calendar.utc_offset`)."""
+    return utc_offset(at, tz)
 
 
 def environment() -> Environment:

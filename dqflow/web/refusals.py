@@ -1,14 +1,12 @@
 """The engine's refusals as the people on the portal read them: one Russian line saying what is wrong
 and how to fix it, chosen by the refusal's `code` (the English message stays the CLI's).
 
-The expert-list rules come from `allocation.hard_problems` as English lines without a code; they are
-matched here, each by its own pattern. A refusal without a Russian line is still said in Russian, with
-the engine's words quoted for the coordinator to look up, and whom to ask.
+The expert-list rules come from `allocation.hard_problems` as codes with their facts, said here by code.
+A refusal without a Russian line is still said in Russian, with the engine's words quoted for the
+coordinator to look up, and whom to ask.
 """
 
 from __future__ import annotations
-
-import re
 
 from dqflow import spec
 from dqflow.errors import DqflowError, one_line
@@ -16,7 +14,7 @@ from dqflow.errors import DqflowError, one_line
 BY_CODE = {
     "not-open": "этап ещё не открыт: он откроется {at}. Вернитесь на страницу после этого времени.",
     "locked": "приём закрыт {at}. Если нужно больше времени, попросите координатора продлить срок.",
-    "excused": "ДОУ освобождено от этого этапа: сдавать и продлевать нечего.",
+    "excused": "{t.nom} освобожден{t.past} от этого этапа: сдавать и продлевать нечего.",
     "not-a-web-address": "«{link}» — не адрес в интернете: ссылка начинается с http:// или https://. "
                          "Скопируйте её из адресной строки браузера.",
     "too-many-links": "ссылок {n}, а принимается не больше {max}: сложите материалы в одну папку и дайте ссылку на неё.",
@@ -24,22 +22,22 @@ BY_CODE = {
                      "или дайте ссылку на документ.",
     "text-unprintable": "в тексте есть невидимый служебный символ (так бывает при копировании из PDF): "
                         "наберите это место заново.",
-    "not-assigned": "вы не назначены экспертом этого ДОУ: оценку может дать только назначенный эксперт. "
+    "not-assigned": "вы не назначены экспертом {t.this_gen} {t.gen}: оценку может дать только назначенный эксперт. "
                     "Если это ошибка, напишите координатору.",
-    "not-a-review-stage": "этот этап выполняют ДОУ, а не эксперты: оценку здесь не записать.",
-    "stage-for-experts": "этот этап выполняют эксперты: ДОУ сдаёт материалы в другие этапы.",
-    "not-for-dou": "этот этап ведёт координатор: ДОУ ничего в него не сдаёт.",
+    "not-a-review-stage": "этот этап выполняют {t.nom_pl}, а не эксперты: оценку здесь не записать.",
+    "stage-for-experts": "этот этап выполняют эксперты: {t.nom} сдаёт материалы в другие этапы.",
+    "not-for-dou": "этот этап ведёт координатор: {t.nom} ничего в него не сдаёт.",
     "no-area": "в кампании нет области качества «{area}». Откройте страницу заново и выберите уровни из списков.",
     "no-level": "в кампании нет уровня «{level}». Откройте страницу заново и выберите уровень из списка.",
     "already-submitted": "материалы уже сданы {at}: продлевать срок незачем.",
     "already-submitted-excuse": "материалы уже сданы: освобождать от этапа незачем.",
     "until-past": "новый срок {at} уже прошёл: укажите более поздние дату и время.",
     "until-before-opening": "новый срок {at} раньше открытия этапа ({opens}): укажите более поздний.",
-    "no-reason": "укажите причину: она сохраняется в журнале и видна в истории ДОУ.",
+    "no-reason": "укажите причину: она сохраняется в журнале и видна в истории {t.gen}.",
     "bad-deadline": "новый срок: укажите дату и время, например 06.12.2021 18:00.",
     "no-stage": "такого этапа в кампании нет. Откройте страницу заново: возможно, кампанию изменили.",
-    "no-dou": "такого ДОУ в кампании нет. Проверьте номер в адресе или откройте список ДОУ заново.",
-    "withdrawn": "ДОУ выбыло из кампании: его записи можно читать, но не менять.",
+    "no-dou": "такого {t.gen} в кампании нет. Проверьте номер в адресе или откройте список {t.gen_pl} заново.",
+    "withdrawn": "{t.nom} выбыл{t.past} из кампании: записи можно читать, но не менять.",
     "not-a-list": "этот этап — не список экспертов.",
     "not-drawn": "список ещё не составлен: он составляется сам, когда откроется его этап.",
     "list-locked": "список закрыт {at} и больше не меняется.",
@@ -48,37 +46,32 @@ BY_CODE = {
     "unknown-action": "неизвестное действие. Откройте страницу заново и нажмите нужную кнопку.",
 }
 
-# allocation.hard_problems' lines (English, no code): pattern → Russian, with ДОУ named.
-LIST_RULES = [
-    (r"no expert '(?P<e>.*)' in the campaign", "эксперта «{e}» нет в кампании: проверьте код эксперта (как в таблице ниже)."),
-    (r"expert (?P<e>\S+) belongs to ДОУ (?P<inst>.+) and cannot review it",
-     "эксперт {e} работает в {inst_name} и не может его проверять: выберите эксперта другого ДОУ."),
-    (r"expert (?P<e>\S+) is a declared conflict of ДОУ (?P<inst>.+)",
-     "у эксперта {e} заявлен конфликт интересов с {inst_name}: выберите другого эксперта."),
-    (r"ДОУ (?P<inst>.+) would have the same expert twice", "у {inst_name} один и тот же эксперт указан дважды: уберите повтор."),
-]
+# The rules a coordinator's edit of a list broke (`allocation.Rule`, from `hard_problems`), by code; `t` is the
+# campaign's Terms, `name` the ДОУ's name.
+LIST_RULES = {
+    "unknown-expert": "эксперта «{expert}» нет в кампании: проверьте код эксперта (как в таблице ниже).",
+    "own-institution": "эксперт {expert} работает в {name} и не может {t.it_acc} проверять: выберите эксперта {t.other_gen} {t.gen}.",
+    "conflict": "у эксперта {expert} заявлен конфликт интересов с {name}: выберите другого эксперта.",
+    "twice": "у {name} один и тот же эксперт указан дважды: уберите повтор.",
+}
 
 
 def said(exc: DqflowError, campaign: spec.Campaign) -> str:
     """The refusal in one Russian line (several lines for an expert list that breaks several rules)."""
     if exc.code == "list-rules":
-        return "\n".join(_list_rule(line, campaign) for line in exc.facts.get("problems", "").splitlines())
+        return "\n".join(_list_rule(rule, campaign) for rule in exc.facts.get("rules", []))
     template = BY_CODE.get(exc.code or "")
     if template is not None:
         try:
-            return template.format(**exc.facts)
+            return template.format(**exc.facts, t=campaign.terms)  # t: ДОУ, ДОО… in the campaign's own word
         except KeyError:
             pass
     return (f"действие не выполнено. Ответ системы: «{one_line(str(exc))}». Если непонятно, что исправить, "
             f"напишите координатору: {campaign.coordinator.name}, {campaign.coordinator.email}.")
 
 
-def _list_rule(line: str, campaign: spec.Campaign) -> str:
-    names = {i.id: i.name for i in campaign.institutions}
-    for pattern, russian in LIST_RULES:
-        match = re.fullmatch(pattern, line)
-        if match:
-            facts = match.groupdict()
-            facts["inst_name"] = names.get(facts.get("inst", ""), f"ДОУ {facts.get('inst', '')}")
-            return russian.format(**facts)
-    return f"правило списка нарушено: «{one_line(line)}»."
+def _list_rule(rule, campaign: spec.Campaign) -> str:
+    inst = rule.facts.get("institution", "")
+    name = next((i.name for i in campaign.institutions if i.id == inst), f"{campaign.terms.nom} {inst}")
+    template = LIST_RULES.get(rule.code)
+    return template.format(**rule.facts, name=name, t=campaign.terms) if template else f"правило списка нарушено: «{one_line(str(rule))}»."
