@@ -10,21 +10,20 @@ import sys
 import time
 import traceback
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Callable
 
 import click
 from jinja2 import TemplateError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, daemon, due, engine, experts, files, links, mail, outbox, redact, reminders, report, results, schema, skips, spec, store, wake
+from dqflow import __version__, daemon, due, engine, experts, files, links, mail, outbox, redact, reminders, report, schema, skips, spec, store, wake
 from dqflow import text as texts
 from dqflow.calendar import UTC, show, zone_label
 from dqflow.errors import DqflowError, SpecError, one_line
 from dqflow.cli import campaign
 from dqflow.cli import progress
+from dqflow.cli import documents
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
-from dqflow.results import calendars
 
 
 def _unusable(argument: str) -> str | None:
@@ -96,54 +95,6 @@ def cli(ctx: click.Context, db_url: str | None, campaign_id: str | None) -> None
 
 
 # -- seeing where things stand --------------------------------------------------------
-
-
-@cli.command("report")
-@click.option("--format", "fmt", type=click.Choice(results.FORMATS), default="html", show_default=True,
-              help="html (print-ready on A4), xlsx (a sheet per view), csv (a folder of files), md (Markdown).")
-@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
-              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
-@now_option
-@pass_app
-@with_campaign
-def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
-    """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
-    with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now)
-    if fmt == "md" and out is None:
-        click.echo(results.render(figures, fmt).decode("utf-8"), nl=False)
-        return
-    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
-    for path in written:
-        click.echo(f"Записано: {path}")
-
-
-@cli.command("calendar")
-@click.option("--institution", "institution_id", metavar="ID", help="The calendar of this ДОУ.")
-@click.option("--expert", "expert_id", metavar="ID", help="The calendar of this expert.")
-@click.option("--coordinator", is_flag=True, help="The coordinator's calendar: every stage and event.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=str), metavar="FILE.ics",
-              help="Where to write the calendar (- for standard output).")
-@now_option
-@pass_app
-@with_campaign
-def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
-                     coordinator: bool, out: str) -> None:
-    """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
-    chosen = [w for w in (calendars.Who("institution", institution_id) if institution_id else None,
-                          calendars.Who("expert", expert_id) if expert_id else None,
-                          calendars.Who("coordinator") if coordinator else None) if w]
-    if len(chosen) != 1:
-        raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
-    who = chosen[0]
-    with store.dry_run(app.db) as session:
-        found = calendars.entries(session, campaign, who, now)
-    data = calendars.to_bytes(campaign, found, now, calendars.title(campaign, who))
-    if out == "-":
-        click.echo(data.decode("utf-8"), nl=False)
-        return
-    results.write_file(Path(out), data)
-    click.echo(f"Записано: {out} (событий: {len(found)})")
 
 
 # -- what people do -------------------------------------------------------------------
@@ -497,21 +448,6 @@ def link_password(app: App, campaign: spec.Campaign, now: datetime, from_stdin: 
     click.echo(f"Пароль координатора сохранён. Вход: {base or 'адрес портала'}/signin")
 
 
-@cli.command("board")
-@click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the board into (index.html).")
-@now_option
-@pass_app
-@with_campaign
-def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path) -> None:
-    """Write the public board as a static page to publish: stages, progress, ДОУ × stages (no personal data)."""
-    from dqflow.web import board
-
-    with store.dry_run(app.db) as session:
-        view = engine.status(session, campaign.id, now, institutions=True, limit=None)
-    click.echo(board.write(view, folder))
-
-
 # -- the database ------------------------------------------------------------------
 
 
@@ -549,6 +485,10 @@ cli.add_command(progress.tick_command)
 cli.add_command(progress.submit_command)
 cli.add_command(progress.extend_command)
 cli.add_command(progress.excuse_command)
+
+cli.add_command(documents.report_command)
+cli.add_command(documents.calendar_command)
+cli.add_command(documents.board_command)
 
 
 def main() -> None:
