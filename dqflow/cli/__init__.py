@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import traceback
 
@@ -11,7 +10,7 @@ import click
 from jinja2 import TemplateError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dqflow import __version__, redact, schema, store
+from dqflow import __version__, redact
 from dqflow.errors import DqflowError, SpecError, one_line
 from dqflow.cli import campaign
 from dqflow.cli import progress
@@ -19,7 +18,8 @@ from dqflow.cli import documents
 from dqflow.cli import delivery
 from dqflow.cli import expertise
 from dqflow.cli import portal
-from dqflow.cli.common import App, pass_app, wall_clock
+from dqflow.cli import database
+from dqflow.cli.common import App, wall_clock
 
 # wall_clock: the tests and benchmarks take the real clock from here, as the commands do
 __all__ = ["cli", "main", "wall_clock"]
@@ -111,27 +111,6 @@ def cli(ctx: click.Context, db_url: str | None, campaign_id: str | None) -> None
 # -- the database ------------------------------------------------------------------
 
 
-@cli.command("migrate")
-@click.option("--check", is_flag=True, help="Only say where the schema stands; change nothing (exit 1 unless current).")
-@pass_app
-def migrate_command(app: App, check: bool) -> None:
-    """Bring the database to this dqflow's schema revision (every command also does it on first use)."""
-    if check:
-        shown, found = store.schema_state(app.db_url)
-        if found.current:
-            click.echo(f"database '{shown}': revision {found.revision}, current")
-            return
-        command = shlex.join(["dqflow", "--db", shown, "migrate"])
-        raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
-                          f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
-    shown, found = store.migrate(app.db_url)
-    if found is None or found.current:
-        click.echo(f"database '{shown}': revision {schema.HEAD}, current; nothing to do")
-    elif found.new:
-        click.echo(f"database '{shown}': created at revision {schema.HEAD}")
-    else:
-        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {found.describe()}")
-
 cli.add_command(campaign.init_command)
 cli.add_command(campaign.validate_command)
 cli.add_command(campaign.import_order_command)
@@ -162,6 +141,8 @@ cli.add_command(expertise.recommendations_group)
 
 cli.add_command(portal.serve_command)
 cli.add_command(portal.link_group)
+
+cli.add_command(database.migrate_command)
 
 
 def main() -> None:
