@@ -1,4 +1,8 @@
-"""The `dqflow` command: parse, make one library call, print. The only place that reads the clock."""
+"""The `dqflow` command: parse, make one library call, print. This package is the only place that reads the clock.
+
+Here is the root group: it refuses arguments no command could use, turns every error into one line, and
+registers the commands. They live beside it by noun (campaign, progress, documents, delivery, expertise,
+portal, database) and share only `common`; none of them imports this module."""
 
 from __future__ import annotations
 
@@ -11,15 +15,9 @@ from jinja2 import TemplateError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dqflow import __version__, redact
-from dqflow.errors import DqflowError, SpecError, one_line
-from dqflow.cli import campaign
-from dqflow.cli import progress
-from dqflow.cli import documents
-from dqflow.cli import delivery
-from dqflow.cli import expertise
-from dqflow.cli import portal
-from dqflow.cli import database
+from dqflow.cli import campaign, database, delivery, documents, expertise, portal, progress
 from dqflow.cli.common import App, wall_clock
+from dqflow.errors import DqflowError, SpecError, one_line
 
 # wall_clock: the tests and benchmarks take the real clock from here, as the commands do
 __all__ = ["cli", "main", "wall_clock"]
@@ -90,27 +88,7 @@ def cli(ctx: click.Context, db_url: str | None, campaign_id: str | None) -> None
     ctx.obj = App(db_url, campaign_id)
 
 
-# -- campaign files ----------------------------------------------------------------
-
-
-# -- seeing where things stand --------------------------------------------------------
-
-
-# -- what people do -------------------------------------------------------------------
-
-
-# -- reminders and mail -------------------------------------------------------------
-
-
-# -- expert lists, reviews, recommendations ----------------------------------------
-
-
-# -- the portal ----------------------------------------------------------------------
-
-
-# -- the database ------------------------------------------------------------------
-
-
+# Every command, by the module that holds it (--help lists them alphabetically whatever the order here).
 cli.add_command(campaign.init_command)
 cli.add_command(campaign.validate_command)
 cli.add_command(campaign.import_order_command)

@@ -1,6 +1,7 @@
-"""What every command shares: the App a command runs in, the clock (the only place that reads it), --now.
+"""What the commands share: the App a command runs in (database, chosen campaign, the wall clock read once),
+--now and the clocks it sets, the campaign handed to a command, and the notice of overdue reminders.
 
-Command modules import this one; it imports no command module."""
+Every command module imports this one; it imports none of them, so imports flow one way."""
 
 from __future__ import annotations
 
