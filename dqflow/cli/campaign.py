@@ -1,0 +1,193 @@
+"""Commands on campaign files: write the starters, check, draft from an order, instantiate a template,
+load (or amend) into the database, and replay on a virtual clock."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from dqflow import amend, engine, instantiate, order, report, simulate, spec, starter, store
+from dqflow.calendar import parse_day, parse_local, show_date, zone
+from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
+from dqflow.errors import DqflowError
+
+
+@click.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite starter files already in FOLDER.")
+def init_command(folder: Path, force: bool) -> None:
+    """Write the bundled campaigns (the Tomsk 2021 example and the yearly templates) into FOLDER."""
+    written = starter.write(folder, force=force)
+    campaign = next((path for path in written if path.name == starter.STARTER), None) or next(
+        path for path in written if path.suffix == ".yaml")
+    click.echo("Записано:")
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo("Впишите в файл свои ДОУ, адреса и даты приказа, затем:")
+    click.echo(f"  dqflow validate {shlex.quote(str(campaign))}")
+    click.echo(f"  dqflow simulate {shlex.quote(str(campaign))} --maildir out/")
+    click.echo(f"  dqflow load {shlex.quote(str(campaign))}")
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--strict", is_flag=True, help="Treat warnings (deadlines on days off…) as errors.")
+def validate_command(files: tuple[str, ...], strict: bool) -> None:
+    """Check campaign files; print FILE:LINE:COL problems, or a one-line summary each."""
+    failed = False
+    for path in files:
+        result = spec.validate(path)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        if result.errors or (strict and result.warnings):
+            failed = True
+            continue
+        c = result.campaign
+        experts = len(c.every_expert())
+        warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
+        read_as = "".join(f"; {note}" for note in result.notes)
+        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
+    sys.exit(1 if failed else 0)
+
+
+@click.command("import-order")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--out", required=True, metavar="FILE.yaml", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the draft campaign (must not exist yet).")
+@click.option("--timezone", metavar="ZONE", help="The campaign's IANA time zone. Default: guessed from the town the order names.")
+@click.option("--id", "campaign_id", metavar="ID", help="The campaign's id (a slug). Default: monitoring-YEAR.")
+def import_order_command(file: str, out: Path, timezone: str | None, campaign_id: str | None) -> None:
+    """Draft a campaign file from an order's schedule table (plain text, tabs between the cells)."""
+    order.check_id(campaign_id)
+    if timezone is not None:
+        try:
+            zone(timezone)
+        except ValueError as exc:
+            raise DqflowError(f"--timezone: {exc}") from None
+    draft = order.draft(order.read(file), file, order.Options(campaign_id, timezone))
+    result = order.checked(draft, out)
+    try:
+        with open(out, "x", encoding="utf-8") as handle:
+            handle.write(draft)
+    except FileExistsError:
+        raise DqflowError(f"--out {out}: the file exists; give another name or delete it") from None
+    except OSError as exc:
+        raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
+    c = result.campaign
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
+    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
+               f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
+    click.echo(f"next: edit it, then dqflow validate {shlex.quote(str(out))}")
+
+
+@click.command("instantiate")
+@click.argument("template", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--start", "start_text", required=True, metavar="DATE",
+              help="The campaign's start (dd.mm.yyyy or yyyy-mm-dd): what campaign.start-relative dates follow.")
+@click.option("--id", "campaign_id", required=True, metavar="ID", help="The new campaign's id (like tomsk-2022).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The campaign file to write.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def instantiate_command(template: str, start_text: str, campaign_id: str, out: Path, force: bool) -> None:
+    """Write a concrete campaign from a yearly template: every relative date made absolute."""
+    try:
+        start = parse_day(start_text)
+    except ValueError as exc:
+        raise DqflowError(f"--start: {exc}") from None
+    instance = instantiate.instantiate(template, start, campaign_id, out)
+    instantiate.write(out, instance.text, force=force)
+    c = instance.campaign
+    first, last = min(s.opens_at for s in c.stages), max(s.locks_at for s in c.stages)
+    warned = f"; {len(instance.warnings)} warning(s): see dqflow validate {shlex.quote(str(out))}" if instance.warnings else ""
+    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages from {show_date(first, c.tz)} to {show_date(last, c.tz)}, "
+               f"{instance.computed} dates computed{warned}")
+
+
+@click.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--apply", "apply_", is_flag=True, help="Make the change a changed file describes (default: only show the plan).")
+@click.option("--reason", metavar="TEXT", help="Why the campaign changes (required with --apply; kept in the audit log).")
+@click.option("--force", is_flag=True, help="Allow a change that rewrites recorded outcomes (reopens or locks a stage, done↔late).")
+@click.option("--plan", "expected", metavar="DIGEST", help="Apply only if the plan is still the one shown with this digest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan of a changed file as JSON.")
+@now_option
+@pass_app
+def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason: str | None, force: bool,
+                 expected: str | None, as_json: bool) -> None:
+    """Load a campaign file into the database (all or nothing; an unchanged file is a no-op).
+
+    A changed file with the same campaign.id is an amendment: without --apply its plan is shown and
+    nothing is written; with --apply --reason TEXT exactly that plan is made, in one transaction."""
+    if apply_ and not (reason or "").strip():
+        raise DqflowError("--apply needs --reason TEXT: the audit log keeps why the campaign changed")
+    campaign = spec.load(file)
+    now = resolve_now(now_text, campaign.timezone, app.wall)
+    with store.dry_run(app.db) as session:
+        stored = session.get(store.CampaignRow, campaign.id)
+    if stored is not None and stored.digest != campaign.digest():
+        _amend(app, campaign, now, file, apply_, reason, force, expected, as_json)
+        return
+    with app.transaction() as session:
+        outcome = engine.load(session, campaign, now)
+    if as_json:
+        click.echo(json.dumps({"campaign": campaign.id, "outcome": outcome}))
+    elif outcome == "unchanged":
+        click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
+    else:
+        click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
+    if as_json or now <= min(stage.opens_at for stage in campaign.stages):
+        return  # loaded ahead of time, as usual: nothing can be overdue, and a national roster is not planned twice
+    with store.dry_run(app.db) as session:  # loaded late: as the first tick will see it
+        engine.reconcile(session, campaign.id, now)
+        say_overdue(session, campaign, now)
+
+
+def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str | None, force: bool,
+           expected: str | None, as_json: bool) -> None:
+    """A changed file: its plan, or (with --apply) the amendment itself."""
+    if not apply_:
+        with store.dry_run(app.db) as session:
+            plan = amend.plan(session, campaign, now)
+        if as_json:
+            click.echo(plan.to_json())
+            return
+        click.echo(amend.text(plan, campaign.terms))
+        click.echo(f"Применить: dqflow load {shlex.quote(file)} --apply --plan {plan.digest} --reason ТЕКСТ"
+                   + (" --force" if plan.rewrites else ""))
+        return
+    with app.transaction() as session:
+        plan = amend.apply(session, campaign, now, reason, force=force, expected=expected)
+    if as_json:
+        click.echo(plan.to_json())
+    else:
+        click.echo(amend.text(plan, campaign.terms))
+        click.echo(f"Изменения применены (план {plan.digest}).")
+
+
+@click.command("simulate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=str), help="YAML: submissions: [{institution, stage, at}].")
+@click.option("--seed", default=1, show_default=True, help="Seed of the on-time/late/silent mix (without --scenario).")
+@click.option("--until", "until_text", metavar="TIME", help="Stop the replay here (default: a day after the last lock).")
+@click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Write every email here as an .eml file.")
+@click.option("--keep-db", "keep_db", metavar="URL",
+              help="Replay into this database (a SQLite path or URL without the campaign) and keep it, for report, calendar, status.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None,
+                     keep_db: str | None, as_json: bool) -> None:
+    """Replay a whole campaign on a virtual clock in a throw-away database."""
+    campaign = spec.load(file)
+    plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
+    until = None
+    if until_text:
+        try:
+            until = parse_local(until_text, campaign.tz)
+        except ValueError as exc:
+            raise DqflowError(f"--until: {exc}") from None
+    replay = simulate.replay(campaign, plan, until, maildir, wall_clock, keep=keep_db)
+    click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))

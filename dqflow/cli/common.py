@@ -1,0 +1,96 @@
+"""What the commands share: the App a command runs in (database, chosen campaign, the wall clock read once),
+--now and the clocks it sets, the campaign handed to a command, and the notice of overdue reminders.
+
+Every command module imports this one; it imports none of them, so imports flow one way."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Callable
+
+import click
+from sqlalchemy.engine import Engine
+
+from dqflow import due, engine, spec, store
+from dqflow.calendar import UTC, parse_local, show, zone, zone_label
+from dqflow.errors import DqflowError
+
+
+NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
+            "Default: now.")
+
+
+@dataclass
+class App:
+    db_url: str | None
+    campaign_id: str | None
+    _engine: Engine | None = None
+    _wall: datetime | None = None
+
+    @property
+    def db(self) -> Engine:
+        if self._engine is None:
+            self._engine = store.connect(self.db_url)
+        return self._engine
+
+    @property
+    def wall(self) -> datetime:
+        """The real clock, read once per command (to the second): `now` without --now, and always
+        the `recorded_at` of the audit rows the command writes."""
+        if self._wall is None:
+            self._wall = datetime.now(UTC).replace(microsecond=0)
+        return self._wall
+
+    def transaction(self):
+        return store.transaction(self.db, recorded_at=self.wall, actor="coordinator:cli")
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def now_option(command: Callable) -> Callable:
+    return click.option("--now", "now_text", metavar="TIME", help=NOW_HELP)(command)
+
+
+def wall_clock() -> datetime:
+    """The real clock, for what coordinates processes (the sending lease), whatever --now says."""
+    return datetime.now(UTC)
+
+
+def running_clock(now_text: str | None, timezone: str) -> Callable[[], datetime]:
+    """A clock for a long-running command: the wall clock, or one started at --now that runs at its pace."""
+    start, started = resolve_now(now_text, timezone), time.monotonic()
+    return lambda: start + timedelta(seconds=round(time.monotonic() - started))
+
+
+def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -> datetime:
+    """--now in the campaign's zone, or the wall clock (to the second)."""
+    if text is None:
+        return wall or datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_local(text, zone(timezone))
+    except ValueError as exc:
+        raise DqflowError(f"--now: {exc}") from None
+
+
+def with_campaign(command: Callable) -> Callable:
+    """Hands the command the chosen campaign's definition and the resolved `now`."""
+
+    @wraps(command)
+    def wrapper(app: App, now_text: str | None, **kwargs):
+        with store.dry_run(app.db) as session:
+            campaign = engine.definition(session, app.campaign_id)
+        return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
+
+    return wrapper
+
+
+def say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
+    """Notices whose planned moment has passed but which are still true go out at the next send."""
+    count, when = due.overdue_notices(session, campaign, now)
+    if count:
+        click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "
+                   f"отправке, {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): dqflow send или dqflow run.")

@@ -1,0 +1,33 @@
+"""The command on the database itself: bring its schema to this dqflow's revision."""
+
+from __future__ import annotations
+
+import shlex
+
+import click
+
+from dqflow import schema, store
+from dqflow.cli.common import App, pass_app
+from dqflow.errors import DqflowError
+
+
+@click.command("migrate")
+@click.option("--check", is_flag=True, help="Only say where the schema stands; change nothing (exit 1 unless current).")
+@pass_app
+def migrate_command(app: App, check: bool) -> None:
+    """Bring the database to this dqflow's schema revision (every command also does it on first use)."""
+    if check:
+        shown, found = store.schema_state(app.db_url)
+        if found.current:
+            click.echo(f"database '{shown}': revision {found.revision}, current")
+            return
+        command = shlex.join(["dqflow", "--db", shown, "migrate"])
+        raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
+                          f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
+    shown, found = store.migrate(app.db_url)
+    if found is None or found.current:
+        click.echo(f"database '{shown}': revision {schema.HEAD}, current; nothing to do")
+    elif found.new:
+        click.echo(f"database '{shown}': created at revision {schema.HEAD}")
+    else:
+        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {found.describe()}")

@@ -1,0 +1,138 @@
+"""Commands on the outbox and its delivery: send once, run the daemon, show the ledger, explain, preview."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from datetime import datetime, timedelta
+from typing import Callable
+
+import click
+
+from dqflow import daemon, due, engine, mail, outbox, redact, reminders, report, skips, spec, store, wake
+from dqflow.calendar import UTC, show, zone_label
+from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
+
+
+def budget_option(command: Callable) -> Callable:
+    return click.option("--budget", default=int(outbox.BUDGET.total_seconds()), show_default=True, metavar="SECONDS",
+                        type=click.IntRange(1, 86400),
+                        help="Stop sending after this long (or when the server keeps failing); the rest waits for the next send.")(command)
+
+
+@click.command("send")
+@budget_option
+@now_option
+@pass_app
+@with_campaign
+def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) -> None:
+    """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
+    settings = mail.SmtpSettings.from_env()
+    result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
+    sent = result.report
+    if sent.busy:
+        click.echo("another dqflow send or run holds this campaign's sending lease; nothing sent (the next run will)")
+        return
+    click.echo(f"sent {sent.count('sent')}, retry later {sent.count('failed')}, dead {sent.count('dead')}, "
+               f"deferred {sent.deferred}, skipped {sent.skipped}")
+    if sent.stopped:
+        why = {"budget": f"the {budget} s budget ran out", "server": f"the SMTP server is failing ({sent.detail})",
+               "lease": "another process took over the sending lease"}[sent.stopped]
+        click.echo(f"stopped early: {why}; {sent.deferred} message(s) wait for the next send", err=True)
+
+
+def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender, budget: timedelta) -> wake.Wake:
+    """`wake` once; on a terminal, a progress bar with the rate."""
+    async def go():
+        try:
+            if not sys.stderr.isatty():
+                return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
+                                       recorded_at=app.wall)
+            with store.dry_run(app.db) as session:
+                total = due.count_recipients(session, campaign, now)
+            started = time.monotonic()
+            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} msg/s"  # noqa: E731
+            with click.progressbar(length=total, label="sending", file=sys.stderr, item_show_func=rate) as bar:
+                return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
+                                       recorded_at=app.wall, on_sent=lambda _: bar.update(1, bar.pos + 1))
+        finally:
+            await transport.close()
+
+    return asyncio.run(go())
+
+
+@click.command("run")
+@click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", type=click.IntRange(1, 86400),
+              help="Wake at least this often.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each wake-up to stderr.")
+@budget_option
+@click.option("--now", "now_text", metavar="TIME",
+              help="Start the daemon's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
+@click.option("--http", metavar="HOST:PORT", help="Also serve the portal (as 'dqflow serve' does) in the daemon's event loop.")
+@pass_app
+def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None) -> None:
+    """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    redact.protect_logging(redact.known_secrets(app.db_url))
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+    settings = mail.SmtpSettings.from_env()
+    clock = running_clock(now_text, campaign.timezone)
+    companion = None
+    if http:
+        from dqflow.web import create_app, server
+
+        host, port = server.address(http)
+        portal = create_app(app.db, campaign.id, clock, wall_clock)
+        companion = lambda stopped: server.beside_daemon(portal, host, port, stopped)  # noqa: E731
+    runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
+                           max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
+                           wall=wall_clock, companion=companion)
+    click.echo(f"dqflow running for campaign {campaign.id}" + (f", portal on http://{http}/" if http else "") + "; Ctrl-C to stop",
+               err=True)
+    asyncio.run(runner.run())
+
+
+@click.command("outbox")
+@click.option("--state", type=click.Choice(["pending", "sent", "skipped", "failed", "dead"]), help="Only rows in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def outbox_command(app: App, state: str | None, as_json: bool) -> None:
+    """The reminder ledger: every planned reminder with its state."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows = reminders.ledger(session, campaign.id, state=state)
+    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC),
+                                                                                         campaign.terms))
+
+
+@click.command("why")
+@click.argument("recipient")
+@click.option("--stage", "stage_id", metavar="STAGE", help="Only this stage.")
+@pass_app
+def why_command(app: App, recipient: str, stage_id: str | None) -> None:
+    """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
+        foreseen = skips.foreseen(session, campaign.id, rows)
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen, campaign.terms))
+
+
+@click.command("remind")
+@click.option("--dry-run", is_flag=True, required=True, help="Show, send nothing (the only mode: 'dqflow send' sends).")
+@now_option
+@pass_app
+@with_campaign
+def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bool) -> None:
+    """Who would get what at the next send time."""
+    with store.dry_run(app.db) as session:
+        when, batches = wake.preview(session, campaign, now)
+    if not batches:
+        click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
+        return
+    click.echo(f"Отправка {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): писем {len(batches)}")
+    for batch in batches:
+        click.echo(f"  {batch.recipient}: «{batch.message['Subject']}»")

@@ -1,0 +1,76 @@
+"""Commands that write documents for people to read: the справка, calendars, the public board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from dqflow import engine, results, spec, store
+from dqflow.cli.common import App, now_option, pass_app, with_campaign
+from dqflow.errors import DqflowError
+from dqflow.results import calendars
+
+
+@click.command("report")
+@click.option("--format", "fmt", type=click.Choice(results.FORMATS), default="html", show_default=True,
+              help="html (print-ready on A4), xlsx (a sheet per view), csv (a folder of files), md (Markdown).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
+              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+@now_option
+@pass_app
+@with_campaign
+def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
+    """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
+    with store.dry_run(app.db) as session:
+        figures = results.compute(session, campaign.id, now)
+    if fmt == "md" and out is None:
+        click.echo(results.render(figures, fmt).decode("utf-8"), nl=False)
+        return
+    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
+    for path in written:
+        click.echo(f"Записано: {path}")
+
+
+@click.command("calendar")
+@click.option("--institution", "institution_id", metavar="ID", help="The calendar of this ДОУ.")
+@click.option("--expert", "expert_id", metavar="ID", help="The calendar of this expert.")
+@click.option("--coordinator", is_flag=True, help="The coordinator's calendar: every stage and event.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=str), metavar="FILE.ics",
+              help="Where to write the calendar (- for standard output).")
+@now_option
+@pass_app
+@with_campaign
+def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
+                     coordinator: bool, out: str) -> None:
+    """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
+    chosen = [w for w in (calendars.Who("institution", institution_id) if institution_id else None,
+                          calendars.Who("expert", expert_id) if expert_id else None,
+                          calendars.Who("coordinator") if coordinator else None) if w]
+    if len(chosen) != 1:
+        raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
+    who = chosen[0]
+    with store.dry_run(app.db) as session:
+        found = calendars.entries(session, campaign, who, now)
+    data = calendars.to_bytes(campaign, found, now, calendars.title(campaign, who))
+    if out == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    results.write_file(Path(out), data)
+    click.echo(f"Записано: {out} (событий: {len(found)})")
+
+
+@click.command("board")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the board into (index.html).")
+@now_option
+@pass_app
+@with_campaign
+def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path) -> None:
+    """Write the public board as a static page to publish: stages, progress, ДОУ × stages (no personal data)."""
+    from dqflow.web import board
+
+    with store.dry_run(app.db) as session:
+        view = engine.status(session, campaign.id, now, institutions=True, limit=None)
+    click.echo(board.write(view, folder))

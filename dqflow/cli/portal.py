@@ -1,0 +1,102 @@
+"""Commands on the web portal: serve it, and the personal and sign-in links (link …)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from dqflow import engine, links, spec, store
+from dqflow.calendar import show, zone_label
+from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
+from dqflow.errors import DqflowError
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--now", "now_text", metavar="TIME",
+              help="Start the portal's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
+@pass_app
+def serve_command(app: App, host: str, port: int, now_text: str | None) -> None:
+    """Serve the web portal: personal pages of ДОУ and experts, the coordinator's pages, the public board."""
+    from dqflow.web import create_app, server
+
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+    portal = create_app(app.db, campaign.id, running_clock(now_text, campaign.timezone), wall_clock)
+    base = links.base_url(campaign)
+    click.echo(f"dqflow portal for campaign {campaign.id} on http://{host}:{port}/"
+               + (f" (links in emails: {base})" if base else " (set DQFLOW_BASE_URL so emails carry personal links)")
+               + "; Ctrl-C to stop", err=True)
+    server.run(portal, host, port)
+
+
+@click.group("link")
+def link_group() -> None:
+    """Personal links to the portal: show, revoke; the coordinator's sign-in link."""
+
+
+def _base(campaign: spec.Campaign) -> str:
+    base = links.base_url(campaign)
+    if base is None:
+        raise DqflowError("no portal address: set DQFLOW_BASE_URL (like https://monitoring.example.org) or campaign.portal.base_url")
+    return base
+
+
+@link_group.command("show")
+@click.argument("who", metavar="INSTITUTION|EXPERT")
+@pass_app
+def link_show(app: App, who: str) -> None:
+    """Print the personal link of a ДОУ or an expert (the one their emails carry)."""
+    with store.dry_run(app.db) as session:
+        campaign = engine.definition(session, app.campaign_id)
+        role, subject_id = links.subject(campaign, who)
+        found = links.links(session, campaign.id)
+    click.echo(found.url(_base(campaign), role, subject_id))
+
+
+@link_group.command("revoke")
+@click.argument("who", metavar="INSTITUTION|EXPERT")
+@now_option
+@pass_app
+@with_campaign
+def link_revoke(app: App, campaign: spec.Campaign, now: datetime, who: str) -> None:
+    """Make a personal link stop working and print the new one (emails carry it from now on)."""
+    base = _base(campaign)
+    with app.transaction() as session:
+        role, _ = links.revoke(session, campaign, who, now)
+        found = links.links(session, campaign.id)
+    click.echo(f"Прежняя ссылка отозвана. Новая: {found.url(base, role, who)}")
+
+
+@link_group.command("coordinator")
+@now_option
+@pass_app
+@with_campaign
+def link_coordinator(app: App, campaign: spec.Campaign, now: datetime) -> None:
+    """Print a one-time sign-in link to the coordinator's pages (valid one hour)."""
+    base = _base(campaign)
+    with app.transaction() as session:
+        token, until = links.new_signin(session, campaign, now)
+    click.echo(f"{base}/signin/{token}")
+    click.echo(f"Ссылка действует один раз, до {show(until, campaign.tz)} ({zone_label(campaign.tz, until)}).", err=True)
+
+
+@link_group.command("password")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of asking twice at the terminal.")
+@now_option
+@pass_app
+@with_campaign
+def link_password(app: App, campaign: spec.Campaign, now: datetime, from_stdin: bool) -> None:
+    """Set the coordinator's password for signing in at /signin (kept as a salted hash; replaces the previous one)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat it", err=True)
+    with app.transaction() as session:
+        links.set_password(session, campaign, password, now)
+    base = links.base_url(campaign)
+    click.echo(f"Пароль координатора сохранён. Вход: {base or 'адрес портала'}/signin")
