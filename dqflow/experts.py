@@ -323,9 +323,9 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
         except DqflowError as exc:
             problems.append(Problem(path, line, 4, str(exc).replace("--level", "levels")))
             continue
-        for col, value in enumerate(row[:3], 1):
+        for column, value in enumerate(row[:3], 1):
             if not value:
-                problems.append(Problem(path, line, col, f"{columns[col - 1]} is empty"))
+                problems.append(Problem(path, line, column, f"{columns[column - 1]} is empty"))
         entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
     if problems:
         raise SpecError(problems)

@@ -820,17 +820,17 @@ class _CampaignBuilder:
             ident = keys["id"].value if isinstance(keys.get("id"), yaml.ScalarNode) else None
             owner = ident if ident in declared and ident not in {k.partition(".")[0] for k in entries} else f"#{index}"
             what = f"stage '{ident}'" if ident else "stage"
-            for field in dating.FIELDS:
-                if field not in keys:
+            for name in dating.FIELDS:
+                if name not in keys:
                     continue
-                value = dating.read(r, keys[field], f"{what}: {field}")
+                value = dating.read(r, keys[name], f"{what}: {name}")
                 if isinstance(value, Written) and value.offset and tz is not None:  # an absolute instant: on the campaign's clock
                     local = value.moment(tz).astimezone(tz)
                     value = Written(local.date(), local.time())
                 if isinstance(value, dating.Relative):
-                    self.relative.append((keys[field], value))
-                entries[f"{owner}.{field}"] = value
-                written_at[f"{owner}.{field}"] = keys[field]
+                    self.relative.append((keys[name], value))
+                entries[f"{owner}.{name}"] = value
+                written_at[f"{owner}.{name}"] = keys[name]
         if tz is None:
             return
         resolution = dating.resolve(entries, declared, self.start, self._start_given, self.calendar)

@@ -12,7 +12,7 @@ from typing import Callable
 import click
 
 from dqflow import daemon, due, engine, mail, outbox, redact, reminders, report, skips, spec, store, wake
-from dqflow.calendar import UTC, show, zone_label
+from dqflow.calendar import show, zone_label
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
 
 
@@ -104,7 +104,7 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
-    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, datetime.now(UTC),
+    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, app.wall,
                                                                                          campaign.terms))
 
 
@@ -118,7 +118,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
-    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, datetime.now(UTC), foreseen, campaign.terms))
+    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, app.wall, foreseen, campaign.terms))
 
 
 @click.command("remind")

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from dqflow import engine, report, results, spec, store
-from dqflow.calendar import UTC, parse_local, show, zone_label
+from dqflow.calendar import parse_local, show, zone_label
 from dqflow.cli.common import App, now_option, pass_app, say_overdue, with_campaign
 from dqflow.errors import DqflowError
 
@@ -49,8 +49,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = engine.history(session, campaign.id, institution_id)
-    now = datetime.now(UTC)
-    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, now, campaign))
+    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, app.wall, campaign))
 
 
 @click.command("tick")
