@@ -148,6 +148,7 @@ def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
         title=new.title, timezone=new.timezone, digest=new.digest(), definition=spec.to_json(new)))
     session.flush()
     session.expire_all()
+    engine.forget(session)
     engine.reconcile(session, new.id, now)
     work.cancel_withdrawn()  # whatever reconcile still addressed to them (an event planned once for everyone)
     _read_outbox(session, new, before, top, result)

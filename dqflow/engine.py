@@ -48,8 +48,12 @@ def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
     """The loaded campaign's definition (the validated file, as stored at load time).
 
     Parsed once per process and content: a command or a daemon tick reads only the digest, not
-    the stored JSON of a whole national roster. The definition is immutable (frozen dataclasses),
-    so sharing it is safe; whatever rewrites a stored definition must store its new digest too."""
+    the stored JSON of a whole national roster, and a transaction reads the digest once (the replay
+    asks for it at every act). The definition is immutable (frozen dataclasses), so sharing it is
+    safe; whatever rewrites a stored definition must store its new digest too, and `forget` it."""
+    known = session.info.setdefault("definitions", {})
+    if campaign_id in known:
+        return known[campaign_id]
     key = campaign_digest(session, campaign_id)
     found = _PARSED.pop(key, None)
     if found is None:
@@ -58,7 +62,13 @@ def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
         while len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))
     _PARSED[key] = found
+    known[campaign_id] = found
     return found
+
+
+def forget(session: Session) -> None:
+    """After a stored definition changed in this transaction: the next `definition` reads it again."""
+    session.info.pop("definitions", None)
 
 
 # -- load --------------------------------------------------------------------------
