@@ -23,7 +23,7 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
 from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
 from dqflow.experts import stored
-from dqflow.reminders import review_stage
+from dqflow.reminders import ADDED, review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
 from dqflow.templates import _bundled, default_folder, render_block, render_item
 
@@ -71,6 +71,7 @@ class Writer:
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
+        self._additions: dict[int, dict[str, set[str]]] = {}  # a coordinator's copy of additions → ДОУ → experts added
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -303,15 +304,38 @@ class Writer:
                    "deadline": show(review.due_at if review else stage.due_at, tz),
                    "offset": utc_offset(review.due_at if review else stage.due_at, tz),
                    "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
+        addition = row.rule != "handout" and row.rule != "handout-copy"  # a later addition, or its copy
+        content["addition"] = addition
         if row.kind == "handout_copy":
+            added = self.additions(session, row) if addition else {}
             content["rows"] = [{"institution_name": self.names.get(i.id, i.id),
-                                "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])]}
-                               for i in self.campaign.institutions]
+                                "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])],
+                                "added": [self.expert_names.get(e, e) for e in assignments.get(i.id, []) if e in added.get(i.id, ())]}
+                               for i in self.campaign.institutions if not addition or i.id in added]
             return content
         links = self.links(session)
+        mine = self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])
+        if addition:  # the one ДОУ this row adds (`_merged` joins a send's additions into one item)
+            mine = [i for i in mine if i == row.institution_id]
+            content["reviewed"] = []
         content["assigned"] = [{"institution_id": i, "institution_name": self.names.get(i, i), "links": links.get(i, [])}
-                               for i in self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])]
+                               for i in mine]
         return content
+
+    def additions(self, session: Session, row) -> dict[str, set[str]]:
+        """ДОУ → the experts added to it by the change a coordinator's copy reports: the additions planned with it
+        (its rule carries the moment they were planned). One query per copy; a send holds few."""
+        if row.id not in self._additions:
+            planned = datetime.fromtimestamp(int(row.rule.partition("#")[2]), UTC)
+            found: dict[str, set[str]] = defaultdict(set)
+            for inst, address in session.exec(select(OutboxRow.institution_id, OutboxRow.recipient).where(
+                    OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == row.stage_id,
+                    OutboxRow.rule == ADDED, OutboxRow.planned_at == planned)).all():
+                expert = self.expert_ids.get(address.lower())
+                if expert:
+                    found[inst].add(expert)
+            self._additions[row.id] = dict(found)
+        return self._additions[row.id]
 
     def reviewed_by(self, session: Session, list_id: str) -> dict[str, list[str]]:
         """Expert address → the ДОУ a list gives them, in roster order: built once per list."""
@@ -353,12 +377,20 @@ def _merged(letters: list[tuple]) -> list[tuple]:
     "opened" notice beside it is left out. Each ДОУ is listed once."""
     kept: list[tuple] = []
     first: dict[tuple, dict] = {}
-    handed_out = {letter.item["review_id"] for _, letter in letters if letter.kind == "handout"}
+    whole = {letter.item["stage_id"] for _, letter in letters if letter.kind == "handout" and not letter.item.get("addition")}
+    handed_out = {(letter.item["review_id"], None) for _, letter in letters
+                  if letter.kind == "handout" and not letter.item.get("addition")}  # the whole review, or the ДОУ added:
+    handed_out |= {(letter.item["review_id"], a["institution_id"]) for _, letter in letters
+                   if letter.kind == "handout" and letter.item.get("addition") for a in letter.item["assigned"]}
     for key, letter in letters:
         item = letter.item
-        if letter.kind == "opened" and item["role"] == "expert" and item["stage_id"] in handed_out:
+        if letter.kind == "opened" and item["role"] == "expert" and (
+                (item["stage_id"], None) in handed_out or (item["stage_id"], item["institution_id"]) in handed_out):
             continue
-        listed = ("reviewed" if item["role"] == "expert" and item["reviewed"]
+        addition = letter.kind == "handout" and item.get("addition")
+        if addition and (item["stage_id"] in whole or not item["assigned"]):
+            continue  # the whole handout in the same message lists the added ДОУ already
+        listed = ("assigned" if addition else "reviewed" if item["role"] == "expert" and item["reviewed"]
                   else "submissions" if letter.kind == "submitted" else None)
         group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
         if group in first:
