@@ -374,7 +374,8 @@ class Writer:
 def _merged(letters: list[tuple]) -> list[tuple]:
     """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them, as
     do the operator's notices of one stage; a handout already lists the ДОУ of its review, so the review's
-    "opened" notice beside it is left out. Each ДОУ is listed once."""
+    "opened" notice beside it is left out (and, beside an addition, any reminder of the ДОУ it adds). Additions to
+    one handout read as one item, and none beside the whole handout. Each ДОУ is listed once."""
     kept: list[tuple] = []
     first: dict[tuple, dict] = {}
     whole = {letter.item["stage_id"] for _, letter in letters if letter.kind == "handout" and not letter.item.get("addition")}
@@ -384,9 +385,9 @@ def _merged(letters: list[tuple]) -> list[tuple]:
                    if letter.kind == "handout" and letter.item.get("addition") for a in letter.item["assigned"]}
     for key, letter in letters:
         item = letter.item
-        if letter.kind == "opened" and item["role"] == "expert" and (
-                (item["stage_id"], None) in handed_out or (item["stage_id"], item["institution_id"]) in handed_out):
-            continue
+        if item["role"] == "expert" and ((letter.kind == "opened" and (item["stage_id"], None) in handed_out)
+                                         or (item["stage_id"], item["institution_id"]) in handed_out):
+            continue  # an addition says what to do about its ДОУ and by when: a reminder of it beside it says it twice
         addition = letter.kind == "handout" and item.get("addition")
         if addition and (item["stage_id"] in whole or not item["assigned"]):
             continue  # the whole handout in the same message lists the added ДОУ already

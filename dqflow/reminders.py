@@ -250,6 +250,8 @@ def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spe
              .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
                     col(ExpertRow.withdrawn_at).is_(None), col(AssignmentRow.institution_id).in_(unplanned), ~known.exists())
              .order_by(ExpertRow.email, AssignmentRow.institution_id))
+    if session.execute(added.limit(1)).first() is None:
+        return 0  # nobody new (an idle reconcile: the unplanned ДОУ are none); the row count of an INSERT…SELECT cannot say it
     written = insert_select(session, OutboxRow, PLANNED_COLUMNS, added)
     if written:  # the coordinator hears of the change once, in one copy naming the new experts (`letters` reads them)
         copy = Occurrence(f"{ADDED_COPY}#{now.timestamp():.0f}", "handout_copy", send_at, review.locks_at)
