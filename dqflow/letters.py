@@ -13,7 +13,7 @@ import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -71,7 +71,8 @@ class Writer:
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
-        self._additions: dict[int, dict[str, set[str]]] = {}  # a coordinator's copy of additions → ДОУ → experts added
+        self._additions: dict[int, dict[str, set[str]]] = {}
+        self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached  # a coordinator's copy of additions → ДОУ → experts added
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -305,6 +306,8 @@ class Writer:
                    "offset": utc_offset(review.due_at if review else stage.due_at, tz),
                    "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
         addition = row.rule != "handout" and row.rule != "handout-copy"  # a later addition, or its copy
+        if addition and row.kind == "handout" and row.recipient.lower() not in self.handed_out(session, stage.id):
+            addition = False  # their first handout (a newcomer, or one who had no ДОУ then): the whole list, as a handout says it
         content["addition"] = addition
         if row.kind == "handout_copy":
             added = self.additions(session, row) if addition else {}
@@ -315,22 +318,31 @@ class Writer:
             return content
         links = self.links(session)
         mine = self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])
+        if row.institution_id:  # an addition's row: never the list of reminders `_merged` joins
+            content["reviewed"] = []
         if addition:  # the one ДОУ this row adds (`_merged` joins a send's additions into one item)
             mine = [i for i in mine if i == row.institution_id]
-            content["reviewed"] = []
         content["assigned"] = [{"institution_id": i, "institution_name": self.names.get(i, i), "links": links.get(i, [])}
                                for i in mine]
         return content
+
+    def handed_out(self, session: Session, stage_id: str) -> set[str]:
+        """The addresses a handout stage's whole handout reached: an addition is news only to them. One query per send."""
+        if stage_id not in self._handed_out:
+            self._handed_out[stage_id] = {a.lower() for a in session.exec(select(OutboxRow.recipient).where(
+                OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == stage_id, OutboxRow.rule == "handout",
+                OutboxRow.state == "sent")).all()}
+        return self._handed_out[stage_id]
 
     def additions(self, session: Session, row) -> dict[str, set[str]]:
         """ДОУ → the experts added to it by the change a coordinator's copy reports: the additions planned with it
         (its rule carries the moment they were planned). One query per copy; a send holds few."""
         if row.id not in self._additions:
-            planned = datetime.fromtimestamp(int(row.rule.partition("#")[2]), UTC)
+            planned = datetime.fromtimestamp(int(row.rule.partition("#")[2]), UTC)  # whole seconds: `now` may carry more
             found: dict[str, set[str]] = defaultdict(set)
             for inst, address in session.exec(select(OutboxRow.institution_id, OutboxRow.recipient).where(
-                    OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == row.stage_id,
-                    OutboxRow.rule == ADDED, OutboxRow.planned_at == planned)).all():
+                    OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == row.stage_id, OutboxRow.rule == ADDED,
+                    OutboxRow.planned_at >= planned, OutboxRow.planned_at < planned + timedelta(seconds=1))).all():
                 expert = self.expert_ids.get(address.lower())
                 if expert:
                     found[inst].add(expert)
@@ -378,11 +390,12 @@ def _merged(letters: list[tuple]) -> list[tuple]:
     one handout read as one item, and none beside the whole handout. Each ДОУ is listed once."""
     kept: list[tuple] = []
     first: dict[tuple, dict] = {}
+    listed_whole: set[str] = set()
     whole = {letter.item["stage_id"] for _, letter in letters if letter.kind == "handout" and not letter.item.get("addition")}
     handed_out = {(letter.item["review_id"], None) for _, letter in letters
                   if letter.kind == "handout" and not letter.item.get("addition")}  # the whole review, or the ДОУ added:
-    handed_out |= {(letter.item["review_id"], a["institution_id"]) for _, letter in letters
-                   if letter.kind == "handout" and letter.item.get("addition") for a in letter.item["assigned"]}
+    handed_out |= {(letter.item["review_id"], a["institution_id"]) for _, letter in letters  # an addition's row, as
+                   if letter.kind == "handout" and letter.item["institution_id"] for a in letter.item["assigned"]}  # such or whole
     for key, letter in letters:
         item = letter.item
         if item["role"] == "expert" and ((letter.kind == "opened" and (item["stage_id"], None) in handed_out)
@@ -391,6 +404,10 @@ def _merged(letters: list[tuple]) -> list[tuple]:
         addition = letter.kind == "handout" and item.get("addition")
         if addition and (item["stage_id"] in whole or not item["assigned"]):
             continue  # the whole handout in the same message lists the added ДОУ already
+        if letter.kind == "handout" and not addition:
+            if item["stage_id"] in listed_whole:
+                continue  # a newcomer's additions each read as their whole (first) handout: said once
+            listed_whole.add(item["stage_id"])
         listed = ("assigned" if addition else "reviewed" if item["role"] == "expert" and item["reviewed"]
                   else "submissions" if letter.kind == "submitted" else None)
         group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None

@@ -254,7 +254,7 @@ def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spe
         return 0  # nobody new (an idle reconcile: the unplanned ДОУ are none); the row count of an INSERT…SELECT cannot say it
     written = insert_select(session, OutboxRow, PLANNED_COLUMNS, added)
     if written:  # the coordinator hears of the change once, in one copy naming the new experts (`letters` reads them)
-        copy = Occurrence(f"{ADDED_COPY}#{now.timestamp():.0f}", "handout_copy", send_at, review.locks_at)
+        copy = Occurrence(f"{ADDED_COPY}#{int(now.timestamp())}", "handout_copy", send_at, review.locks_at)
         written += insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, stage.id,
                                                            copy, review.due_at, clock, now)])
     return written

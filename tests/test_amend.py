@@ -512,10 +512,13 @@ def test_an_institution_added_after_the_handout_is_handed_out_to_its_new_experts
     url = running.db_url
     sender = handed_out_then_quiet(running, smtp_server)
     edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
-                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n\nstages:")
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n"
+                                       "\nexperts:\n  - {id: e100, name: Эксперт без ДОУ, email: expert100@example.org}\n\nstages:")
     plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--json"))
     chosen = next(e["added"] for e in plan["lists"] if e["list"] == "list1" and e["institution"] == "99")
+    assert "e100" in chosen and len(chosen) == 2  # the least loaded: nobody's expert until now
     newcomers = {f"expert{e[1:]}@example.org" for e in chosen}
+    first_time = "expert100@example.org"
     assert {(p["recipient"], p["institution"]) for p in plan["planned"] if p["rule"] == "handout-added"} == {
         (a, "99") for a in newcomers}
     running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
@@ -524,10 +527,12 @@ def test_an_institution_added_after_the_handout_is_handed_out_to_its_new_experts
     late = {m.to: plain(m) for m in smtp_server.messages[count:]}
     assert set(late) == newcomers | {"kdo@imc.example.org"}, sorted(late)  # the other experts' lists did not change
     subjects = {m.to: m.message["Subject"] for m in smtp_server.messages[count:]}
-    assert all("дополнение к вашему списку" in subjects[a] for a in newcomers), subjects
+    assert all("дополнение к вашему списку" in subjects[a] for a in newcomers - {first_time}), subjects
+    assert "дополнение" not in subjects[first_time] and "Вы назначены экспертом этапа" in late[first_time]  # their first
     for address in newcomers:
         text = late[address]
-        assert "Дополнение к вашему списку" in text and "МАДОУ № 99" in text and "Материалы пока не поступили" in text, text
+        assert ("Дополнение к вашему списку" in text) == (address != first_time), text
+        assert "МАДОУ № 99" in text and "Материалы пока не поступили" in text, text
         assert "05.12.2021 23:59 по местному времени (UTC+7)" in text and "МАДОУ № 2\n" not in text, text
         assert text.count("МАДОУ № 99") == 1, text  # review1's own "opened" notice about it is not repeated beside it
     copy = late["kdo@imc.example.org"]
