@@ -71,12 +71,13 @@ class Facts:
     progress: dict[tuple[str, str], tuple] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
-    handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout stage → (list, address → ДОУ present)
+    handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
 
     @classmethod
     def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
              lists: dict[str, str] | None = None) -> "Facts":
-        """`lists`: each handout stage's expert list (`handout_lists`); without it handouts are judged by their expiry alone."""
+        """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
+        checked against the list."""
         return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
                    _handed_out(session, campaign_id, rows, lists or {}))
 
@@ -100,8 +101,10 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
         return reason(Skip.EXPIRED)
     if row.kind == "digest":
         return None if facts.digest_news else reason(Skip.NO_NEWS)
-    if row.kind == "handout" and row.stage_id in facts.handouts:
-        return _against_list(row, *facts.handouts[row.stage_id])
+    if row.role == "expert" and row.stage_id in facts.handouts and (row.kind == "handout" or row.kind in REMINDER_KINDS):
+        why = _against_list(row, *facts.handouts[row.stage_id])
+        if why:
+            return why
     progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
     why = _against_progress(row, progress)
     if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
@@ -146,8 +149,8 @@ def _against_progress(row, progress) -> str | None:
 
 def _against_list(row, list_id: str, present: dict[str, set[str]]) -> str | None:
     """A handout says what the list gives the expert now (its letter is written at send time): with no ДОУ left
-    (all withdrawn, or the expert taken off them) it would say nothing; an addition names one ДОУ, which must
-    still be theirs."""
+    (all withdrawn, or the expert taken off them) it would say nothing; an addition, or a reminder of a review,
+    names one ДОУ, which must still be theirs (`dqflow experts set` may have given it to another)."""
     mine = present.get(row.recipient.lower(), set())
     if row.institution_id is None:
         return None if mine else reason(Skip.NOTHING_TO_HAND_OUT, list_id)
@@ -155,8 +158,8 @@ def _against_list(row, list_id: str, present: dict[str, set[str]]) -> str | None
 
 
 def handout_lists(campaign) -> dict[str, str]:
-    """Each handout stage's expert list."""
-    return {s.id: s.list for s in campaign.stages if s.kind == "handout" and s.list}
+    """The expert list of each handout stage and each experts' task: what their mail to an expert says must still be theirs."""
+    return {s.id: s.list for s in campaign.stages if s.list and (s.kind == "handout" or s.actor == "expert")}
 
 
 def _newest_reminders(rows) -> set[int]:
@@ -187,12 +190,12 @@ def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str
 
 
 def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str]) -> dict[str, tuple[str, dict[str, set[str]]]]:
-    """For the handout rows of a page: what their lists give each of their experts now, ДОУ still in the campaign
+    """For the experts' rows of a page (handouts, reviews): what their lists give each of their experts now, ДОУ still in the campaign
     only. One query, whatever the number of experts (a page's addresses at most)."""
-    stages = {r.stage_id for r in rows if r.kind == "handout" and r.stage_id in lists}
+    stages = {r.stage_id for r in rows if r.role == "expert" and r.stage_id in lists}
     if not stages:
         return {}
-    addresses = {r.recipient.lower() for r in rows if r.kind == "handout" and r.stage_id in stages}
+    addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
     query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
              .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
              .join(InstitutionRow, (InstitutionRow.campaign_id == AssignmentRow.campaign_id)

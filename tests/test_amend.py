@@ -565,6 +565,22 @@ def test_experts_set_after_the_handout_hands_the_institution_to_the_expert_set(d
     assert "Дополнение к вашему списку" in text and "МАДОУ № 2" in text and "https://dou2.example.org/form" in text, text
     assert "(добавлен: " in late["kdo@imc.example.org"]
 
+    # changed again before it went: an addition whose ДОУ is no longer the expert's is skipped, saying why
+    other = next(e for e in (f"e{i}" for i in DOU) if e not in (kept, dropped, newcomer, "e2"))
+    running.ok("experts", "set", "list1", "2", kept, other, "--now", "2021-12-03 07:00")
+    running.ok("tick", "--now", "2021-12-03 07:05")  # the addition for `other` planned for 09:00
+    running.ok("experts", "set", "list1", "2", kept, newcomer, "--now", "2021-12-03 07:10")
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-03 09:00")
+    theirs = [plain(m) for m in smtp_server.messages[count:] if m.to == f"expert{other[1:]}@example.org"]
+    assert not [t for t in theirs if "Дополнение к вашему списку" in t or "МАДОУ № 2\n" in t], theirs  # (the webinar's invitation goes)
+    assert [r[6:] for r in outbox(running.db_url, f"recipient = 'expert{other[1:]}@example.org' AND rule = 'handout-added'")] == [
+        ("skipped", "not-assigned:2")]
+    assert "эксперт больше не назначен на ДОУ 2" in running.ok("why", f"expert{other[1:]}@example.org")
+    stale = outbox(running.db_url, f"recipient = 'expert{other[1:]}@example.org' AND stage_id = 'review1' "
+                                   "AND institution_id = '2' AND send_at <= '2021-12-03 02:00:00'")
+    assert ("skipped", "not-assigned:2") in {r[6:] for r in stale} and "sent" not in {r[6] for r in stale}, stale  # nor reminded
+
 
 def test_a_handout_left_with_no_institution_is_skipped_when_it_would_go(running: Cli, workflow_copy: Path,
                                                                         smtp_server):  # noqa: F811
