@@ -109,7 +109,7 @@ def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) ->
     when = Clock(campaign).next_send_time(now)
     count = 0
     for rows in pages(session, campaign, when):
-        facts = skips.Facts.read(session, campaign.id, rows)
+        facts = skips.Facts.read(session, campaign.id, rows, lists=skips.handout_lists(campaign))
         unwanted = skips.judge(rows, facts, when)
         count += sum(1 for r in rows if r.id not in unwanted and r.send_at < now)
     return count, when

@@ -19,7 +19,7 @@ from dqflow import text as texts
 from dqflow.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
-from dqflow.store import AssignmentRow, AuditRow, ReviewRow, acting, lock_campaign, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, lock_campaign, recorded_at
 
 
 @dataclass
@@ -97,6 +97,7 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     request = request_for(session, campaign, stage)
     result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
     _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": [p.to_dict() for p in result.problems]}, now)
+    _replan_review(session, campaign, stage, None)
     return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
 
 
@@ -127,7 +128,19 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     lists = stored(session, campaign.id, stage.id)
     lists[institution_id] = list(experts)
     _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts}, now)
+    _replan_review(session, campaign, stage, [institution_id])
     return current(session, campaign, stage_id)
+
+
+def _replan_review(session: Session, campaign: spec.Campaign, stage: spec.Stage, institutions: list[str] | None) -> None:
+    """The ДОУ whose experts changed have their review reminders planned again by the next reconcile: the rows already
+    there keep their keys, so only a new expert gets theirs (and, once the handout has gone, an addition to it)."""
+    review = next((s for s in campaign.stages if s.actor == "expert" and s.list == stage.id), None)
+    if review is None:
+        return
+    only = (col(ProgressRow.institution_id).in_(institutions),) if institutions is not None else ()
+    session.execute(update(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id, *only)
+                    .values(planned_due=None).execution_options(synchronize_session=False))
 
 
 def current(session: Session, campaign: spec.Campaign, stage_id: str) -> ExpertList:

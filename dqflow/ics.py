@@ -18,7 +18,7 @@ from functools import lru_cache
 import icalendar
 
 from dqflow import spec
-from dqflow.calendar import UTC, show
+from dqflow.calendar import UTC, show, utc_offset
 
 EVENT_LENGTH = timedelta(hours=1)  # a webinar is given by its start alone
 PRODID = "-//dqflow//МКДО//RU"
@@ -65,7 +65,8 @@ def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: date
           extensions: int) -> Entry:
     tz = campaign.tz
     lines = [f"Этап «{stage.title}» ({stage.id}).",
-             f"Открыт с {show(opens, tz)}, срок {show(due, tz)} ({tz.key})" + (" — срок продлён." if extensions else ".")]
+             # as the emails say it: the person reads local time and its offset, not the zone's name
+             f"Открыт с {show(opens, tz)}, срок {show(due, tz)} {_local(due, tz)}" + (" — срок продлён." if extensions else ".")]
     if stage.result:
         lines.append(f"Результат: {stage.result}.")
     lines.append(f"Кампания: {campaign.title}. Координатор: {campaign.coordinator.name}, {campaign.coordinator.email}.")
@@ -76,7 +77,8 @@ def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: date
 def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
     """A webinar or another event: at its time, an hour long (all day when given by its date)."""
     tz = campaign.tz
-    lines = [f"{'Дата' if stage.all_day else 'Начало'}: {show(stage.opens_at, tz)[:10] if stage.all_day else show(stage.opens_at, tz)} ({tz.key})."]
+    lines = [f"Дата: {show(stage.opens_at, tz)[:10]}." if stage.all_day  # a date alone is the same in every zone's words
+             else f"Начало: {show(stage.opens_at, tz)} {_local(stage.opens_at, tz)}."]
     if stage.url:
         lines.append(f"Ссылка: {stage.url}")
     if stage.result:
@@ -85,6 +87,11 @@ def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
     # an event is the same for everyone invited: one UID, so a person who is both ДОУ and expert sees it once
     return Entry(_uid(campaign, stage, Who("event")), stage.title, stage.opens_at, stage.opens_at + EVENT_LENGTH,
                  stage.all_day, "\n".join(lines), stage.url, busy=not stage.all_day)
+
+
+def _local(instant: datetime, tz) -> str:
+    """«по местному времени (UTC+7)»: the zone as the emails and the portal name it to a person."""
+    return f"по местному времени ({utc_offset(instant, tz)})"
 
 
 def calendar(campaign: spec.Campaign, found: list[Entry], now: datetime, name: str) -> bytes:

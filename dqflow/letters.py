@@ -13,7 +13,7 @@ import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -23,7 +23,7 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
 from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
 from dqflow.experts import stored
-from dqflow.reminders import review_stage
+from dqflow.reminders import ADDED, review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
 from dqflow.templates import _bundled, default_folder, render_block, render_item
 
@@ -71,6 +71,8 @@ class Writer:
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] | None = None
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
+        self._additions: dict[int, dict[str, set[str]]] = {}
+        self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached  # a coordinator's copy of additions → ДОУ → experts added
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -303,15 +305,49 @@ class Writer:
                    "deadline": show(review.due_at if review else stage.due_at, tz),
                    "offset": utc_offset(review.due_at if review else stage.due_at, tz),
                    "lock": show(review.locks_at, tz) if review and review.locks_at != review.due_at else None}
+        addition = row.rule != "handout" and row.rule != "handout-copy"  # a later addition, or its copy
+        if addition and row.kind == "handout" and row.recipient.lower() not in self.handed_out(session, stage.id):
+            addition = False  # their first handout (a newcomer, or one who had no ДОУ then): the whole list, as a handout says it
+        content["addition"] = addition
         if row.kind == "handout_copy":
+            added = self.additions(session, row) if addition else {}
             content["rows"] = [{"institution_name": self.names.get(i.id, i.id),
-                                "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])]}
-                               for i in self.campaign.institutions]
+                                "experts": [self.expert_names.get(e, e) for e in assignments.get(i.id, [])],
+                                "added": [self.expert_names.get(e, e) for e in assignments.get(i.id, []) if e in added.get(i.id, ())]}
+                               for i in self.campaign.institutions if not addition or i.id in added]
             return content
         links = self.links(session)
+        mine = self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])
+        if row.institution_id:  # an addition's row: never the list of reminders `_merged` joins
+            content["reviewed"] = []
+        if addition:  # the one ДОУ this row adds (`_merged` joins a send's additions into one item)
+            mine = [i for i in mine if i == row.institution_id]
         content["assigned"] = [{"institution_id": i, "institution_name": self.names.get(i, i), "links": links.get(i, [])}
-                               for i in self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])]
+                               for i in mine]
         return content
+
+    def handed_out(self, session: Session, stage_id: str) -> set[str]:
+        """The addresses a handout stage's whole handout reached: an addition is news only to them. One query per send."""
+        if stage_id not in self._handed_out:
+            self._handed_out[stage_id] = {a.lower() for a in session.exec(select(OutboxRow.recipient).where(
+                OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == stage_id, OutboxRow.rule == "handout",
+                OutboxRow.state == "sent")).all()}
+        return self._handed_out[stage_id]
+
+    def additions(self, session: Session, row) -> dict[str, set[str]]:
+        """ДОУ → the experts added to it by the change a coordinator's copy reports: the additions planned with it
+        (its rule carries the moment they were planned). One query per copy; a send holds few."""
+        if row.id not in self._additions:
+            planned = datetime.fromtimestamp(int(row.rule.partition("#")[2]), UTC)  # whole seconds: `now` may carry more
+            found: dict[str, set[str]] = defaultdict(set)
+            for inst, address in session.exec(select(OutboxRow.institution_id, OutboxRow.recipient).where(
+                    OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == row.stage_id, OutboxRow.rule == ADDED,
+                    OutboxRow.planned_at >= planned, OutboxRow.planned_at < planned + timedelta(seconds=1))).all():
+                expert = self.expert_ids.get(address.lower())
+                if expert:
+                    found[inst].add(expert)
+            self._additions[row.id] = dict(found)
+        return self._additions[row.id]
 
     def reviewed_by(self, session: Session, list_id: str) -> dict[str, list[str]]:
         """Expert address → the ДОУ a list gives them, in roster order: built once per list."""
@@ -350,15 +386,29 @@ class Writer:
 def _merged(letters: list[tuple]) -> list[tuple]:
     """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them, as
     do the operator's notices of one stage; a handout already lists the ДОУ of its review, so the review's
-    "opened" notice beside it is left out. Each ДОУ is listed once."""
+    "opened" notice beside it is left out (and, beside an addition, any reminder of the ДОУ it adds). Additions to
+    one handout read as one item, and none beside the whole handout. Each ДОУ is listed once."""
     kept: list[tuple] = []
     first: dict[tuple, dict] = {}
-    handed_out = {letter.item["review_id"] for _, letter in letters if letter.kind == "handout"}
+    listed_whole: set[str] = set()
+    whole = {letter.item["stage_id"] for _, letter in letters if letter.kind == "handout" and not letter.item.get("addition")}
+    handed_out = {(letter.item["review_id"], None) for _, letter in letters
+                  if letter.kind == "handout" and not letter.item.get("addition")}  # the whole review, or the ДОУ added:
+    handed_out |= {(letter.item["review_id"], a["institution_id"]) for _, letter in letters  # an addition's row, as
+                   if letter.kind == "handout" and letter.item["institution_id"] for a in letter.item["assigned"]}  # such or whole
     for key, letter in letters:
         item = letter.item
-        if letter.kind == "opened" and item["role"] == "expert" and item["stage_id"] in handed_out:
-            continue
-        listed = ("reviewed" if item["role"] == "expert" and item["reviewed"]
+        if item["role"] == "expert" and ((letter.kind == "opened" and (item["stage_id"], None) in handed_out)
+                                         or (item["stage_id"], item["institution_id"]) in handed_out):
+            continue  # an addition says what to do about its ДОУ and by when: a reminder of it beside it says it twice
+        addition = letter.kind == "handout" and item.get("addition")
+        if addition and (item["stage_id"] in whole or not item["assigned"]):
+            continue  # the whole handout in the same message lists the added ДОУ already
+        if letter.kind == "handout" and not addition:
+            if item["stage_id"] in listed_whole:
+                continue  # a newcomer's additions each read as their whole (first) handout: said once
+            listed_whole.add(item["stage_id"])
+        listed = ("assigned" if addition else "reviewed" if item["role"] == "expert" and item["reviewed"]
                   else "submissions" if letter.kind == "submitted" else None)
         group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
         if group in first:

@@ -288,7 +288,7 @@ class _Ledger:
 def sort_out(session, campaign: spec.Campaign, rows: list, writer: Writer, now: datetime) -> tuple[list, dict]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
-    facts = skips.Facts.read(session, campaign.id, rows, digest_news=news)
+    facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
     unwanted = skips.judge(rows, facts, now)
     due.skip(session, unwanted)
     return [r for r in rows if r.id not in unwanted], facts.progress

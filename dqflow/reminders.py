@@ -173,6 +173,9 @@ def plan(session: Session, campaign: spec.Campaign, now: datetime) -> int:
     """Plan the reminders not planned yet; returns how many rows were written."""
     clock = Clock(campaign)
     written = 0
+    for stage in campaign.stages:  # before the reviews' reminders: a pair without them is what joined the list late
+        if stage.kind == "handout" and now >= stage.opens_at:
+            written += plan_handout_additions(session, campaign, stage, clock, now)
     for stage in campaign.stages:
         if stage.per_institution:
             written += _plan_progress(session, campaign, stage, clock, now)
@@ -211,6 +214,54 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     row.reminders_planned = True
     session.add(row)
     return insert_ignore(session, OutboxRow, new_rows)
+
+
+def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
+    """Level-triggered handouts for experts assigned after the handout was planned (an amendment added a ДОУ, replaced
+    a withdrawn expert or raised `experts_per_institution`; `dqflow experts set`): while the review is still to
+    come or under way, each new (expert, ДОУ) pair gets an addition to that expert's handout naming the ДОУ, at the
+    next send time, and the coordinator one copy of the change. A new pair is one whose ДОУ's review reminders are
+    to be planned again (the edit marks them so) and whose expert has no review reminder about it yet: the others'
+    lists did not change and they get nothing. One INSERT…SELECT, whatever the number of experts."""
+    review = review_stage(campaign, stage.list)
+    if review is None or now > review.locks_at:
+        return 0  # the review is over: a late expert has nothing left to do
+    row = session.get(StageRow, (campaign.id, stage.id))
+    if not row.reminders_planned:
+        return 0  # the handout itself is still to be planned: it will read the list as it is then
+    unplanned = select(ProgressRow.institution_id).where(
+        ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id,
+        col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value]), text(f"({UNPLANNED})"))
+    known = select(OutboxRow.id).where(
+        OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == AssignmentRow.institution_id,
+        OutboxRow.stage_id == review.id, func.lower(OutboxRow.recipient) == func.lower(ExpertRow.email))
+    send_at = clock.next_send_time(now)
+    occ = Occurrence(ADDED, "handout", send_at, review.locks_at)
+    moment = OutboxRow.__table__.c.send_at.type
+    sends = values(column("rule", String), column("kind", String), column("send_at", moment), column("expires_at", moment),
+                   column("state", String), column("reason", String), column("deadline_text", String), name="sends").data(
+        [(occ.rule, occ.kind, occ.send_at, occ.expires_at, *_state(occ, clock, now, replanned=False),
+          review.due_at.isoformat())]).cte("sends")
+    added = (_planned(campaign, stage, sends, ExpertRow.email, "expert", AssignmentRow.institution_id,
+                      literal(review.due_at, moment), now)
+             .select_from(AssignmentRow)
+             .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+             .join(sends, true())
+             .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+                    col(ExpertRow.withdrawn_at).is_(None), col(AssignmentRow.institution_id).in_(unplanned), ~known.exists())
+             .order_by(ExpertRow.email, AssignmentRow.institution_id))
+    if session.execute(added.limit(1)).first() is None:
+        return 0  # nobody new (an idle reconcile: the unplanned ДОУ are none); the row count of an INSERT…SELECT cannot say it
+    written = insert_select(session, OutboxRow, PLANNED_COLUMNS, added)
+    if written:  # the coordinator hears of the change once, in one copy naming the new experts (`letters` reads them)
+        copy = Occurrence(f"{ADDED_COPY}#{int(now.timestamp())}", "handout_copy", send_at, review.locks_at)
+        written += insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, stage.id,
+                                                           copy, review.due_at, clock, now)])
+    return written
+
+
+ADDED = "handout-added"  # the rule of an addition to an expert's handout: one row per ДОУ added
+ADDED_COPY = "handout-copy"  # with `#<planned at>`: the coordinator's copy of the additions planned then
 
 
 def plan_submission_notices(session: Session, campaign: spec.Campaign, stage: spec.Stage,

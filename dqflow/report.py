@@ -352,6 +352,8 @@ REASONS_RU = {
     Skip.DEADLINE_MOVED: lambda _, t: "срок изменился (продление или изменение кампании)",
     Skip.AMENDED: lambda _, t: "кампания изменена (приказ о внесении изменений)",
     Skip.WITHDRAWN: lambda _, t: f"{t.nom} или эксперт выбыл из кампании",
+    Skip.NOTHING_TO_HAND_OUT: lambda list_id, t: f"в списке {list_id} у эксперта не осталось {t.gen_pl}: они выбыли или эксперт снят с них",
+    Skip.NOT_ASSIGNED: lambda inst, t: f"эксперт больше не назначен на {t.nom} {inst} (выбыл или снят со списка)",
     Skip.SUBMITTED: lambda _, t: "уже сдано",
     Skip.EXCUSED: lambda _, t: f"{t.nom} освобожден{t.past} от этапа",
     Skip.LOCKED: lambda _, t: "этап закрыт",
@@ -388,7 +390,7 @@ def gap_ru(gap: tuple, terms: Terms = DOU) -> str:
 def rule_ru(rule: str) -> str:
     """A reminder rule as people say it: 'before:2wd' → 'за 2 раб. дн.'."""
     name, _, arg = rule.partition(":")
-    words = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм",
+    words = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм", "handout-added": "дополнение к выдаче",
              "handout-copy": "копия списка", "recommendations": "рекомендации", "digest": "сводка",
              "submitted": "сдано оператору"}
     if name == "before":

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dqflow.machine import Status
-from dqflow.store import ExpertRow, ProgressRow, ReviewRow
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, ReviewRow
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
@@ -45,6 +46,8 @@ class Skip(str, Enum):
     SAME_MOMENT = "same-moment"  # parameter: the rule that keeps that moment
     AMENDED = "amended"  # the campaign file changed what this reminder was planned for (dqflow load --apply)
     WITHDRAWN = "withdrawn"  # its ДОУ or expert left the campaign (dqflow load --apply)
+    NOTHING_TO_HAND_OUT = "nothing-to-hand-out"  # a handout whose expert has no ДОУ left on the list; parameter: the list
+    NOT_ASSIGNED = "not-assigned"  # an addition to a handout whose ДОУ is no longer the expert's; parameter: the ДОУ
     DEFERRED = "deferred"  # not a skip: a pending row a send left for the next one (budget | server | lease)
 
 
@@ -68,10 +71,15 @@ class Facts:
     progress: dict[tuple[str, str], tuple] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
+    handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
 
     @classmethod
-    def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True) -> "Facts":
-        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news)
+    def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
+             lists: dict[str, str] | None = None) -> "Facts":
+        """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
+        checked against the list."""
+        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
+                   _handed_out(session, campaign_id, rows, lists or {}))
 
 
 def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
@@ -93,6 +101,10 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
         return reason(Skip.EXPIRED)
     if row.kind == "digest":
         return None if facts.digest_news else reason(Skip.NO_NEWS)
+    if row.role == "expert" and row.stage_id in facts.handouts and (row.kind == "handout" or row.kind in REMINDER_KINDS):
+        why = _against_list(row, *facts.handouts[row.stage_id])
+        if why:
+            return why
     progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
     why = _against_progress(row, progress)
     if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
@@ -135,6 +147,21 @@ def _against_progress(row, progress) -> str | None:
     return None
 
 
+def _against_list(row, list_id: str, present: dict[str, set[str]]) -> str | None:
+    """A handout says what the list gives the expert now (its letter is written at send time): with no ДОУ left
+    (all withdrawn, or the expert taken off them) it would say nothing; an addition, or a reminder of a review,
+    names one ДОУ, which must still be theirs (`dqflow experts set` may have given it to another)."""
+    mine = present.get(row.recipient.lower(), set())
+    if row.institution_id is None:
+        return None if mine else reason(Skip.NOTHING_TO_HAND_OUT, list_id)
+    return None if row.institution_id in mine else reason(Skip.NOT_ASSIGNED, row.institution_id)
+
+
+def handout_lists(campaign) -> dict[str, str]:
+    """The expert list of each handout stage and each experts' task: what their mail to an expert says must still be theirs."""
+    return {s.id: s.list for s in campaign.stages if s.list and (s.kind == "handout" or s.actor == "expert")}
+
+
 def _newest_reminders(rows) -> set[int]:
     """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
     only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
@@ -160,6 +187,27 @@ def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str
         query = query.where(col(ReviewRow.institution_id).in_(institutions))
     found = session.exec(query).all()
     return {(st, inst, email.lower()) for st, inst, email in found}
+
+
+def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str]) -> dict[str, tuple[str, dict[str, set[str]]]]:
+    """For the experts' rows of a page (handouts, reviews): what their lists give each of their experts now, ДОУ still in the campaign
+    only. One query, whatever the number of experts (a page's addresses at most)."""
+    stages = {r.stage_id for r in rows if r.role == "expert" and r.stage_id in lists}
+    if not stages:
+        return {}
+    addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
+    query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
+             .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+             .join(InstitutionRow, (InstitutionRow.campaign_id == AssignmentRow.campaign_id)
+                   & (InstitutionRow.id == AssignmentRow.institution_id))
+             .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
+                    col(InstitutionRow.withdrawn_at).is_(None)))
+    if len(addresses) <= MAX_IN_LIST:
+        query = query.where(func.lower(ExpertRow.email).in_(addresses))
+    by_list: dict[str, dict[str, set[str]]] = {}
+    for list_id, institution, email in session.execute(query).all():
+        by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
+    return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
 
 
 def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], tuple]:

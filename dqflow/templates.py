@@ -129,7 +129,8 @@ SAMPLE_ITEM = {
     "dead": [{"recipient": "dou5@example.org", "error": "550 mailbox unavailable"}],
     "review_id": "review1", "review_title": "Первичная внутренняя экспертиза", "review_short": "Первичная экспертиза",
     "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],
-    "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"]}],
+    "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"], "added": ["Эксперт ДОУ № 5"]}],
+    "addition": False,  # a handout or its copy that adds to a list handed out before
     "submissions": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2/form"]}],
     "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
 }

@@ -491,3 +491,121 @@ def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(r
                     "--now", "2021-12-03 11:00", input="Другой текст.")
     assert again.exit_code == 1 and "an amendment withdrew it" in again.stderr
     assert dump_tables(running.db_url) == before
+
+
+# -- handouts for experts assigned late -------------------------------------------------------------------------------
+
+
+def handed_out_then_quiet(running: Cli, smtp_server) -> Cli:  # noqa: F811
+    """ДОУ 2 hands in its form, the handout of list 1 goes out on 30.11, and everything due on 02.12 10:00 is sent: what
+    goes out after that is what a later change caused."""
+    running.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-29 12:00")
+    sender = Cli(running.db_url, env=smtp_server.env())
+    sender.ok("send", "--now", "2021-11-30 10:00")
+    assert any("материалы которых вы оцениваете" in plain(m) for m in smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-02 10:00")
+    return sender
+
+
+def test_an_institution_added_after_the_handout_is_handed_out_to_its_new_experts_alone(running: Cli, workflow_copy: Path,
+                                                                                        smtp_server):  # noqa: F811
+    url = running.db_url
+    sender = handed_out_then_quiet(running, smtp_server)
+    edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n"
+                                       "\nexperts:\n  - {id: e100, name: Эксперт без ДОУ, email: expert100@example.org}\n\nstages:")
+    plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--json"))
+    chosen = next(e["added"] for e in plan["lists"] if e["list"] == "list1" and e["institution"] == "99")
+    assert "e100" in chosen and len(chosen) == 2  # the least loaded: nobody's expert until now
+    newcomers = {f"expert{e[1:]}@example.org" for e in chosen}
+    first_time = "expert100@example.org"
+    assert {(p["recipient"], p["institution"]) for p in plan["planned"] if p["rule"] == "handout-added"} == {
+        (a, "99") for a in newcomers}
+    running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-02 10:30")
+    late = {m.to: plain(m) for m in smtp_server.messages[count:]}
+    assert set(late) == newcomers | {"kdo@imc.example.org"}, sorted(late)  # the other experts' lists did not change
+    subjects = {m.to: m.message["Subject"] for m in smtp_server.messages[count:]}
+    assert all("дополнение к вашему списку" in subjects[a] for a in newcomers - {first_time}), subjects
+    assert "дополнение" not in subjects[first_time] and "Вы назначены экспертом этапа" in late[first_time]  # their first
+    for address in newcomers:
+        text = late[address]
+        assert ("Дополнение к вашему списку" in text) == (address != first_time), text
+        assert "МАДОУ № 99" in text and "Материалы пока не поступили" in text, text
+        assert "05.12.2021 23:59 по местному времени (UTC+7)" in text and "МАДОУ № 2\n" not in text, text
+        assert text.count("МАДОУ № 99") == 1, text  # review1's own "opened" notice about it is not repeated beside it
+    copy = late["kdo@imc.example.org"]
+    assert "дополнения к спискам выданы экспертам" in subjects["kdo@imc.example.org"]
+    assert "изменился после выдачи материалов" in copy and "МАДОУ № 99: " in copy and "(добавлены: " in copy, copy
+    assert "МАДОУ № 4:" not in copy  # only the ДОУ whose experts changed
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-03 12:00")
+    assert not [m for m in smtp_server.messages[count:] if "Дополнение к вашему списку" in plain(m)]  # once
+    assert not outbox(url, "rule = 'handout-added' AND state != 'sent'")
+
+
+def test_experts_set_after_the_handout_hands_the_institution_to_the_expert_set(dq: Cli, workflow_copy: Path,
+                                                                              smtp_server):  # noqa: F811
+    """A list kept open past its handout (grace up to the review's deadline): the coordinator's edit reaches the expert set."""
+    block = workflow_copy.read_text(encoding="utf-8").partition("  - id: list1\n")[2].partition("  - id: ")[0]
+    edited(workflow_copy, block, block.replace("    due: 2021-11-25\n", "    due: 2021-11-25\n    grace: 9d\n"))
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    running = dq
+    sender = handed_out_then_quiet(running, smtp_server)
+    before = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    kept, dropped = before["2"]
+    newcomer = next(e for e in (f"e{i}" for i in DOU) if e not in before["2"] and e != "e2")
+    running.ok("experts", "set", "list1", "2", kept, newcomer, "--now", "2021-12-02 10:05")
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-02 10:30")
+    late = {m.to: plain(m) for m in smtp_server.messages[count:]}
+    assert set(late) == {f"expert{newcomer[1:]}@example.org", "kdo@imc.example.org"}, sorted(late)
+    text = late[f"expert{newcomer[1:]}@example.org"]
+    assert "Дополнение к вашему списку" in text and "МАДОУ № 2" in text and "https://dou2.example.org/form" in text, text
+    assert "(добавлен: " in late["kdo@imc.example.org"]
+
+    # changed again before it went: an addition whose ДОУ is no longer the expert's is skipped, saying why
+    other = next(e for e in (f"e{i}" for i in DOU) if e not in (kept, dropped, newcomer, "e2"))
+    running.ok("experts", "set", "list1", "2", kept, other, "--now", "2021-12-03 07:00")
+    running.ok("tick", "--now", "2021-12-03 07:05")  # the addition for `other` planned for 09:00
+    running.ok("experts", "set", "list1", "2", kept, newcomer, "--now", "2021-12-03 07:10")
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-03 09:00")
+    theirs = [plain(m) for m in smtp_server.messages[count:] if m.to == f"expert{other[1:]}@example.org"]
+    assert not [t for t in theirs if "Дополнение к вашему списку" in t or "МАДОУ № 2\n" in t], theirs  # (the webinar's invitation goes)
+    assert [r[6:] for r in outbox(running.db_url, f"recipient = 'expert{other[1:]}@example.org' AND rule = 'handout-added'")] == [
+        ("skipped", "not-assigned:2")]
+    assert "эксперт больше не назначен на ДОУ 2" in running.ok("why", f"expert{other[1:]}@example.org")
+    stale = outbox(running.db_url, f"recipient = 'expert{other[1:]}@example.org' AND stage_id = 'review1' "
+                                   "AND institution_id = '2' AND send_at <= '2021-12-03 02:00:00'")
+    assert ("skipped", "not-assigned:2") in {r[6:] for r in stale} and "sent" not in {r[6] for r in stale}, stale  # nor reminded
+
+
+def test_a_handout_left_with_no_institution_is_skipped_when_it_would_go(running: Cli, workflow_copy: Path,
+                                                                        smtp_server):  # noqa: F811
+    """Planned at the handout's opening; both ДОУ of one expert withdrawn before it goes: it is skipped, saying why."""
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-30 08:00")  # handout1 planned for 09:00
+    drawn = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
+    theirs: dict[str, list[str]] = {}
+    for inst, es in drawn.items():
+        for e in es:
+            theirs.setdefault(e, []).append(inst)
+    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)
+    address = f"expert{idle[1:]}@example.org"
+    assert outbox(url, f"recipient = '{address}' AND stage_id = 'handout1' AND state = 'pending'")
+    for inst in gone:
+        line = next(ln for ln in workflow_copy.read_text(encoding="utf-8").splitlines(keepends=True) if f'{{id: "{inst}", name:' in ln)
+        edited(workflow_copy, line, "")
+    edited(workflow_copy, "\nstages:", "\nexperts:\n" + "".join(
+        f"  - {{id: e{i}, name: Эксперт ДОУ № {i}, email: expert{i}@example.org}}\n" for i in gone) + "\nstages:")
+    running.ok("load", str(workflow_copy), "--now", "2021-11-30 08:30", "--apply", "--reason", "ДОУ закрыты")
+    count = len(smtp_server.messages)
+    Cli(url, env=smtp_server.env()).ok("send", "--now", "2021-11-30 09:00")
+    assert address not in {m.to for m in smtp_server.messages[count:]}
+    assert [r[6:] for r in outbox(url, f"recipient = '{address}' AND stage_id = 'handout1'")] == [
+        ("skipped", "nothing-to-hand-out:list1")]
+    shown = running.ok("outbox", "--state", "skipped")
+    assert f"в списке list1 у эксперта не осталось ДОУ" in shown, shown
+    assert "в списке list1 у эксперта не осталось ДОУ: они выбыли или эксперт снят с них" in running.ok("why", address)

@@ -337,3 +337,42 @@ def test_sigterm_stops_the_daemon_in_the_middle_of_a_send(crowd, smtp_server):  
     recorded = {m for _, state, m in ledger(crowd) if state == "sent"}
     assert recorded and recorded <= {m.message["Message-ID"] for m in smtp_server.messages}
     assert 0 < due_left(crowd) < 300
+
+
+def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_path):
+    """`experts_per_institution` raised after the handout: every ДОУ gets a third expert, so every expert gets an
+    addition to their handout. The amendment and the send that delivers them issue as many statements for 15 ДОУ as
+    for 150."""
+    from dqflow import amend
+
+    amended, sends = [], []
+    for n in (15, 150):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        path = big_campaign(folder, n)
+        cli = Cli(f"sqlite:///{folder / 'c.db'}")
+        cli.ok("load", str(path), "--now", "2021-11-10 09:00")
+        cli.ok("tick", "--now", "2021-12-02 10:00")  # list1 drawn, its handout planned
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        next(s for s in data["stages"] if s["id"] == "list1")["experts_per_institution"] = 3
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        campaign = spec.load(path)
+        db = store.connect(str(folder / "c.db"))
+        seen: list[str] = []
+        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(db, "before_cursor_execute", listener)
+        try:
+            with store.transaction(db) as session:
+                done = amend.apply(session, campaign, parse_local("2021-12-02 10:00", campaign.tz), "третий эксперт")
+        finally:
+            event.remove(db, "before_cursor_execute", listener)
+        assert len(done.lists) == n and sum(1 for p in done.planned if p["rule"] == "handout-added") == n
+        amended.append(len(seen))
+        now = parse_local("2021-12-02 10:30", campaign.tz)
+        result = {}
+        sends.append(count_selects(db, lambda: result.update(
+            report=asyncio.run(outbox.drain(db, campaign, now, MaildirTransport(None), wall=wall_clock)))))
+        assert result["report"].count("sent") >= n + 1  # each expert's addition, and the coordinator's copy
+        db.dispose()
+    assert amended[0] == amended[1], amended
+    assert sends[0] == sends[1], sends

@@ -70,3 +70,16 @@ def test_invitations_to_a_whole_audience_differ_only_in_their_uid():
     assert first.replace(b"institution-1@", b"institution-2@") == second
     assert first == whole(CAMPAIGN, [ics.task_entry(CAMPAIGN, stage, ics.Who("institution", "1"), stage.opens_at,
                                                     stage.due_at, stage.title, 0)], stage.opens_at, CAMPAIGN.title)
+
+
+def test_entries_say_the_zone_as_the_emails_say_it():
+    """A person reads «по местному времени (UTC+7)» in the email and in its calendar entry alike, not the zone's name."""
+    review = CAMPAIGN.stage("review1")
+    task = ics.task_entry(CAMPAIGN, review, ics.Who("expert", "e4/2"), review.opens_at, review.due_at, "Экспертиза", 0)
+    assert "срок 05.12.2021 23:59 по местному времени (UTC+7)." in task.description, task.description
+    webinar = next(s for s in CAMPAIGN.stages if s.kind == "event" and not s.all_day)
+    event = ics.event_entry(CAMPAIGN, webinar)
+    assert event.description.startswith("Начало: ") and "по местному времени (UTC+7)." in event.description.splitlines()[0]
+    data = ics.calendar(CAMPAIGN, [task, event], review.opens_at, CAMPAIGN.title).decode()
+    assert "(Asia/Tomsk)" not in data.replace("\r\n ", "")
+    assert data == whole(CAMPAIGN, [task, event], review.opens_at, CAMPAIGN.title).decode()
