@@ -133,6 +133,7 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
     """
     changes: list[Change] = []
     lock_campaign(session, campaign_id)
+    forget(session)  # what was read before the lock may predate an amendment committed while we waited
     stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(StageRow.position)
                           .execution_options(populate_existing=True)).all()  # as committed before the lock, not as cached
     for stage in stages:
@@ -253,7 +254,7 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
     return done
 
 
-def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | NotAllowed]:
+def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | DqflowError]:
     """Record acts, in time order, each at its own moment and held to the rules of `submit` or `review`
     as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
 
@@ -264,20 +265,22 @@ def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: boo
         return []
     recorder = _Acts(session, _reconciled(session, campaign_id, acts[0].at, reconciled),
                      [(a.institution_id, a.stage_id) for a in acts])
-    done: list[str | NotAllowed] = []
+    done: list[str | DqflowError] = []
     for act in acts:
         try:
             done.append((recorder.review(act) if act.expert_id else recorder.submit(act)).status)
-        except NotAllowed as exc:
+        except DqflowError as exc:  # refused before it wrote anything
             done.append(exc)
     recorder.write()
     return done
 
 
-def _reconciled(session: Session, campaign_id: str, now: datetime, reconciled: bool = False) -> spec.Campaign:
+def _reconciled(session: Session, campaign_id: str | None, now: datetime, reconciled: bool = False) -> spec.Campaign:
+    """The definition to act on: read again after reconcile, which waited for the campaign's lock."""
     campaign = definition(session, campaign_id)
     if not reconciled:
         reconcile(session, campaign.id, now)
+        campaign = definition(session, campaign_id)
     return campaign
 
 
@@ -480,9 +483,7 @@ def _required_reason(reason: str | None, what: str) -> str:
 def _current_progress(session: Session, campaign_id: str, institution_id: str, stage_id: str,
                       now: datetime, reconciled: bool = False) -> tuple[spec.Campaign, ProgressRow]:
     """A ДОУ's row in a stage as of `now`: the campaign is reconciled first (unless the caller just did)."""
-    campaign = definition(session, campaign_id)
-    if not reconciled:
-        reconcile(session, campaign.id, now)
+    campaign = _reconciled(session, campaign_id, now, reconciled)
     return campaign, _progress(session, campaign, institution_id, stage_id)
 
 

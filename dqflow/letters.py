@@ -327,11 +327,12 @@ class Writer:
         return content
 
     def handed_out(self, session: Session, stage_id: str) -> set[str]:
-        """The addresses a handout stage's whole handout reached: an addition is news only to them. One query per send."""
+        """The addresses a handout stage's list reached, whole or by additions (a newcomer's first list may have
+        come as one): a further addition is news only to them. One query per send."""
         if stage_id not in self._handed_out:
             self._handed_out[stage_id] = {a.lower() for a in session.exec(select(OutboxRow.recipient).where(
-                OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == stage_id, OutboxRow.rule == "handout",
-                OutboxRow.state == "sent")).all()}
+                OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == stage_id,
+                col(OutboxRow.rule).in_(["handout", ADDED]), OutboxRow.state == "sent")).all()}
         return self._handed_out[stage_id]
 
     def additions(self, session: Session, row) -> dict[str, set[str]]:

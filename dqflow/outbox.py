@@ -126,17 +126,22 @@ class _Drain:
         try:
             for rows, progress in self._judged_pages():
                 if time.monotonic() >= self.deadline:
+                    self.stop("budget")
+                elif not self.lease.renew():
+                    self.stop("lease")
+                if self.report.stopped:
                     break
                 with dry_run(self.db) as session:
                     batches = [self.writer.batch(session, members, progress, existing)
                                for (_, existing), members in groups(rows).items()]
                 for batch in batches:
                     self._record(batch, await self.transport.deliver(batch.message))
+                    if self.report.stopped:  # the transport keeps failing
+                        break
                 self.ledger.flush()
         finally:
             self.ledger.close()
-        if time.monotonic() >= self.deadline:
-            self.stop("budget")
+        if self.report.stopped:
             self._defer()
         return self.report
 

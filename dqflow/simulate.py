@@ -255,10 +255,10 @@ def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
     return engine.Act(step.at, step.institution, step.stage, expert_id=step.expert, levels=levels, recommendations=text)
 
 
-def _event(step: Planned, outcome: str | NotAllowed) -> dict:
+def _event(step: Planned, outcome: str | DqflowError) -> dict:
     event = {"at": step.at, "type": "submit" if step.action == "submit" else "review", "stage": step.stage,
              "institution": step.institution}
-    if isinstance(outcome, NotAllowed):
+    if isinstance(outcome, DqflowError):
         return {**event, "type": "refused", "reason": str(outcome)}
     return {**event, **({"expert": step.expert} if step.expert else {}), "to": outcome}
 

@@ -582,6 +582,33 @@ def test_experts_set_after_the_handout_hands_the_institution_to_the_expert_set(d
     assert ("skipped", "not-assigned:2") in {r[6:] for r in stale} and "sent" not in {r[6] for r in stale}, stale  # nor reminded
 
 
+def test_a_newcomer_whose_first_list_came_as_an_addition_gets_later_ones_as_additions(dq: Cli, workflow_copy: Path,
+                                                                                      smtp_server):  # noqa: F811
+    """An expert of no ДОУ joins by an amendment (their whole list is their first handout), then the coordinator
+    gives them one more ДОУ: that letter is an addition naming the new ДОУ alone, not the whole list again."""
+    block = workflow_copy.read_text(encoding="utf-8").partition("  - id: list1\n")[2].partition("  - id: ")[0]
+    edited(workflow_copy, block, block.replace("    due: 2021-11-25\n", "    due: 2021-11-25\n    grace: 9d\n"))
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    sender = handed_out_then_quiet(dq, smtp_server)
+    edited(workflow_copy, "\nstages:", '\n  - {id: "99", name: МАДОУ № 99, email: dou99@example.org, '
+                                       "experts: [{id: e99, name: Эксперт ДОУ № 99, email: expert99@example.org}]}\n"
+                                       "\nexperts:\n  - {id: e100, name: Эксперт без ДОУ, email: expert100@example.org}\n\nstages:")
+    plan = json.loads(dq.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--json"))
+    dq.ok("load", str(workflow_copy), "--now", "2021-12-02 10:05", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
+    sender.ok("send", "--now", "2021-12-02 10:30")
+    lists = {a["institution"]: a["experts"] for a in dq.json("experts", "show", "list1")["assignments"]}
+    assert "e100" in lists["99"]
+    other = next(i for i, chosen in lists.items() if i != "99" and "e100" not in chosen)
+    dq.ok("experts", "set", "list1", other, lists[other][0], "e100", "--now", "2021-12-03 07:00")
+    count = len(smtp_server.messages)
+    sender.ok("send", "--now", "2021-12-03 12:00")
+    mine = [m for m in smtp_server.messages[count:] if m.to == "expert100@example.org"]
+    assert len(mine) == 1, [m.message["Subject"] for m in mine]
+    text = plain(mine[0])
+    assert "дополнение к вашему списку" in mine[0].message["Subject"] and "Дополнение к вашему списку" in text, text
+    assert "дополнение к вашему списку — ДОУ: 1," in text and "Вы назначены экспертом этапа" not in text, text
+
+
 def test_a_handout_left_with_no_institution_is_skipped_when_it_would_go(running: Cli, workflow_copy: Path,
                                                                         smtp_server):  # noqa: F811
     """Planned at the handout's opening; both ДОУ of one expert withdrawn before it goes: it is skipped, saying why."""

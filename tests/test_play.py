@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from conftest import TOMSK
 from dqflow import engine, experts, spec, store
 from dqflow.calendar import parse_local
-from dqflow.errors import NotAllowed
+from dqflow.errors import DqflowError
 
 CAMPAIGN = spec.load(TOMSK)
 DOU = [i.id for i in CAMPAIGN.institutions]
@@ -89,7 +89,7 @@ def test_acts_played_at_once_end_where_the_same_acts_one_by_one_end(tmp_path_fac
     finally:
         db.dispose()
 
-    alone: list[str | NotAllowed] = []
+    alone: list[str | DqflowError] = []
     db = store.connect(one_by_one)
     try:
         for act in acts:
@@ -101,12 +101,12 @@ def test_acts_played_at_once_end_where_the_same_acts_one_by_one_end(tmp_path_fac
                     else:
                         row = engine.submit(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.at, act.links)
                 alone.append(row.status)
-            except NotAllowed as exc:
+            except DqflowError as exc:
                 alone.append(exc)
     finally:
         db.dispose()
 
-    assert [str(p) if isinstance(p, NotAllowed) else p for p in played] == \
-           [str(a) if isinstance(a, NotAllowed) else a for a in alone]
-    assert [p.code for p in played if isinstance(p, NotAllowed)] == [a.code for a in alone if isinstance(a, NotAllowed)]
+    assert [str(p) if isinstance(p, DqflowError) else p for p in played] == \
+           [str(a) if isinstance(a, DqflowError) else a for a in alone]
+    assert [p.code for p in played if isinstance(p, DqflowError)] == [a.code for a in alone if isinstance(a, DqflowError)]
     assert tables(at_once) == tables(one_by_one)
