@@ -211,23 +211,19 @@ class Act:
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
-           links: tuple[str, ...] = (), *, reconciled: bool = False) -> ProgressRow:
-    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period.
-
-    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled, so the
-    probes are skipped."""
+           links: tuple[str, ...] = ()) -> ProgressRow:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
     links = _checked_links(links)
-    acts = _Acts(session, _reconciled(session, campaign_id, now, reconciled), [(institution_id, stage_id)])
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.submit(Act(now, institution_id, stage_id, links))
     acts.write()
     return row
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime, *, reconciled: bool = False) -> ProgressRow:
-    """Record one expert's review; the ДОУ's review stage is done once all its experts reported.
-    `reconciled`: as for `submit`."""
-    acts = _Acts(session, _reconciled(session, campaign_id, now, reconciled), [(institution_id, stage_id)])
+           levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
     acts.write()
     return row
@@ -428,7 +424,8 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
            now: datetime, *, reconciled: bool = False) -> ProgressRow:
     """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage.
-    `reconciled`: as for `submit`; the extension's reminders are then planned by the next reconcile."""
+    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the replay, between
+    two wakes), so the probes are skipped; the extension's reminders are then planned by the next reconcile."""
     reason = _required_reason(reason, "an extension")
     campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now, reconciled)
     tz = campaign.tz
