@@ -8,9 +8,10 @@ recipient order, never the whole ledger at once.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow import skips, spec
@@ -18,9 +19,11 @@ from dqflow.reminders import Clock
 from dqflow.store import OutboxRow, ProgressRow
 
 PAGE = 500  # recipients read, judged and composed together: memory stays flat whatever the roster
-COLUMNS = (OutboxRow.id, OutboxRow.key, OutboxRow.recipient, OutboxRow.role, OutboxRow.institution_id, OutboxRow.stage_id,
-           OutboxRow.rule, OutboxRow.kind, OutboxRow.deadline, OutboxRow.send_at, OutboxRow.expires_at, OutboxRow.state,
-           OutboxRow.attempts, OutboxRow.message_id)
+_OUTBOX = OutboxRow.__table__  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
+COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
+                                              "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
+_NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # sorts first, as SQL sorts NULL first
+_SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
 
 
 def _is_due(campaign_id: str, now: datetime):
@@ -43,11 +46,15 @@ def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list
 
 
 def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list:
-    """The due rows of these addresses (a page of `recipients`), as tuples, by recipient then deadline."""
+    """The due rows of these addresses (a page of `recipients`), as tuples, by recipient then deadline.
+    One range per state, as in `recipients`: each address's due rows are then read from its own index
+    range, its sent and future rows never visited."""
     if not addresses:
         return []
-    return list(session.execute(select(*COLUMNS).where(*_is_due(campaign.id, now), col(OutboxRow.recipient).in_(addresses))
-                                .order_by(OutboxRow.recipient, OutboxRow.deadline, OutboxRow.id)).all())
+    c = _OUTBOX.c
+    rows = [row for state, moment in (("pending", c.send_at), ("failed", c.retry_at)) for row in session.execute(
+        sa_select(*COLUMNS).where(c.campaign_id == campaign.id, c.state == state, moment <= now, c.recipient.in_(addresses)))]
+    return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 
 def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE):
@@ -59,19 +66,20 @@ def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = 
 
 
 def expire(session: Session, campaign_id: str, now: datetime) -> int:
-    """Pending and failed rows whose moment is over become skipped: one UPDATE."""
-    return session.execute(
-        update(OutboxRow).where(OutboxRow.campaign_id == campaign_id, col(OutboxRow.state).in_(["pending", "failed"]),
-                                OutboxRow.expires_at <= now)
-        .values(state="skipped", reason=skips.reason(skips.Skip.EXPIRED))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    """Due rows whose moment is over become skipped. A pending row is looked at once its send time
+    has come (the due index's range), not before: one not due yet would be judged at its time anyway,
+    and scanning every pending row at every send would cost the whole ledger."""
+    expired = {"state": "skipped", "reason": skips.reason(skips.Skip.EXPIRED)}
+    return sum(session.execute(
+        update(OutboxRow).where(OutboxRow.campaign_id == campaign_id, OutboxRow.state == state, *within, OutboxRow.expires_at <= now)
+        .values(**expired).execution_options(synchronize_session=False)).rowcount
+        for state, within in (("pending", (OutboxRow.send_at <= now,)), ("failed", ())))
 
 
 def skip(session: Session, found: dict[int, str]) -> None:
     """Mark the judged rows skipped with their reasons: one executemany."""
     if found:
-        session.execute(update(OutboxRow), [{"id": i, "state": "skipped", "reason": r} for i, r in found.items()])
+        session.execute(_SKIP, [{"row": i, "why": r} for i, r in found.items()])
 
 
 def defer(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> None:

@@ -23,6 +23,7 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.machine import Status
 from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
 from dqflow.experts import stored
+from dqflow.skips import MAX_IN_LIST
 from dqflow.reminders import ADDED, review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
 from dqflow.templates import _bundled, default_folder, render_block, render_item
@@ -62,14 +63,15 @@ class Writer:
                        "coordinator_email": campaign.coordinator.email}
         self.terms = campaign.terms.forms()
         self.operator = {"name": campaign.operator.name, "email": campaign.operator.email} if campaign.operator else None
-        self.names = dict(session.exec(select(InstitutionRow.id, InstitutionRow.name)
-                                       .where(InstitutionRow.campaign_id == campaign.id)).all())
-        self.expert_names = {e.id: e.name for e, _ in campaign.every_expert()}
-        self.expert_emails = {e.id: e.email.lower() for e, _ in campaign.every_expert()}
-        self.expert_ids = {address: expert for expert, address in self.expert_emails.items()}
+        # the roster's names, and those of ДОУ an amendment withdrew (their rows stay, and may still be named)
+        self.names = {**dict(session.exec(select(InstitutionRow.id, InstitutionRow.name).where(
+            InstitutionRow.campaign_id == campaign.id, col(InstitutionRow.withdrawn_at).is_not(None))).all()),
+            **campaign.institution_names}
+        self.expert_names, self.expert_emails = campaign.expert_names, campaign.expert_addresses
+        self._expert_ids: dict[str, str] | None = None
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
-        self._links: dict[str, list[str]] | None = None
+        self._links: dict[str, list[str]] = {}  # ДОУ → its links so far, for the ДОУ this send has named
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached  # a coordinator's copy of additions → ДОУ → experts added
@@ -78,7 +80,7 @@ class Writer:
         self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
         self._portal: portal_links.Links | None = None
-        self.expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
+        self._expert_by_email: dict[str, str] | None = None
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self._offsets: dict[datetime, str] = {}
@@ -95,7 +97,17 @@ class Writer:
     # -- messages ---------------------------------------------------------------------
 
     def batches(self, session: Session, rows, progress: dict) -> list[Batch]:
+        self.prepare(session, rows)
         return [self.batch(session, members, progress, existing) for (_, existing), members in groups(rows).items()]
+
+    def prepare(self, session: Session, rows) -> None:
+        """Read what a page's letters show of each ДОУ at once (their links): not a query per letter."""
+        named = {r.institution_id for r in rows if r.institution_id and (r.role == "expert" or r.kind == "submitted")}
+        for row in rows:
+            stage = self.stages.get(row.stage_id) if row.kind == "handout" else None
+            if stage is not None and stage.list:
+                named.update(self.reviewed_by(session, stage.list).get(row.recipient.lower(), []))
+        self.links(session, named)
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
@@ -117,8 +129,9 @@ class Writer:
 
     def stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
         """The message from the stencil of its letter's audience (`dqflow.stencil`), or None when it
-        must be rendered directly. A stencil's first message is checked against a direct rendering."""
-        if not (self.bodies and self.shared and self._trusted):
+        must be rendered directly. A stencil's first message is checked against a direct rendering.
+        Without bodies (nobody keeps the message) the stencil is of the subject alone."""
+        if not (self.shared and self._trusted):
             return None
         found = stencil.shape(letter.item, self._common)
         if found is None:
@@ -130,14 +143,15 @@ class Writer:
         first = made is False
         if first:
             try:
-                made = stencil.build(self.folder, self.layout, letter, values)
+                made = (stencil.build(self.folder, self.layout, letter, values) if self.bodies
+                        else stencil.build_subject(self.folder, letter, values))
             except ValueError:  # the campaign's own texts hold what reads as a slot
                 self._stencils[key] = None
                 return None
-        subject, text, html = made.fill(values)
+        subject, text, html = made.fill(values) if self.bodies else (made.fill_subject(values), None, None)
         message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
                            sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                           msg_id=msg_id, attachments=attachments)
+                           msg_id=msg_id, attachments=attachments, bodies=self.bodies)
         if first:
             direct = self.composed([letter], recipient, msg_id, attachments)
             self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
@@ -211,7 +225,7 @@ class Writer:
         stage = self.stages.get(row.stage_id) if row.stage_id else None
         due = progress.due_at if progress else (stage.due_at if stage else None)
         lock = progress.locks_at if progress else (stage.locks_at if stage else None)
-        links = self.links(session).get(row.institution_id, []) if row.role == "expert" and row.institution_id else []
+        links = self.links(session, (row.institution_id,))[row.institution_id] if row.role == "expert" and row.institution_id else []
         name = self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None
         item = {
             "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
@@ -234,7 +248,7 @@ class Writer:
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
         elif row.kind == "submitted":
-            self.links(session)
+            self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
 
@@ -274,25 +288,43 @@ class Writer:
 
     # -- what the campaign holds, read once ---------------------------------------------
 
+    @property
+    def expert_ids(self) -> dict[str, str]:
+        """Address → the expert it belongs to (the last of several sharing one)."""
+        if self._expert_ids is None:
+            self._expert_ids = {address: expert for expert, address in self.expert_emails.items()}
+        return self._expert_ids
+
+    @property
+    def expert_by_email(self) -> dict[str, str]:
+        """Address → the first expert it belongs to: whose personal link a letter gives."""
+        if self._expert_by_email is None:
+            self._expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
+        return self._expert_by_email
+
     def expert_list(self, session: Session, list_id: str) -> dict[str, list[str]]:
         if list_id not in self._lists:
             self._lists[list_id] = stored(session, self.campaign.id, list_id)
         return self._lists[list_id]
 
-    def links(self, session: Session) -> dict[str, list[str]]:
-        """What each ДОУ submitted so far, in order, each link once: the experts review these."""
-        if self._links is None:
-            found: dict[str, list[str]] = defaultdict(list)
-            per_stage: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for inst, stage_id, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
-                                                     .where(SubmissionRow.campaign_id == self.campaign.id)
-                                                     .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+    def links(self, session: Session, institutions) -> dict[str, list[str]]:
+        """What each of these ДОУ submitted so far, in order, each link once: the experts review these.
+        Read once per ДОУ and send, a chunk of ДОУ per query: a send reads the ДОУ its letters name, not
+        every submission of the campaign."""
+        missing = sorted({i for i in institutions if i not in self._links})
+        for start in range(0, len(missing), MAX_IN_LIST):
+            chunk = missing[start:start + MAX_IN_LIST]
+            self._links.update((i, []) for i in chunk)
+            for inst, stage_id, text in session.exec(
+                    select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
+                    .where(SubmissionRow.campaign_id == self.campaign.id, col(SubmissionRow.institution_id).in_(chunk))
+                    .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+                found, per_stage = self._links[inst], self._stage_links.setdefault((inst, stage_id), [])
                 for link in json.loads(text):
-                    if link not in found[inst]:
-                        found[inst].append(link)
-                    if link not in per_stage[(inst, stage_id)]:
-                        per_stage[(inst, stage_id)].append(link)
-            self._links, self._stage_links = dict(found), dict(per_stage)
+                    if link not in found:
+                        found.append(link)
+                    if link not in per_stage:
+                        per_stage.append(link)
         return self._links
 
     def _handout(self, session: Session, stage: spec.Stage, row) -> dict:
@@ -316,8 +348,8 @@ class Writer:
                                 "added": [self.expert_names.get(e, e) for e in assignments.get(i.id, []) if e in added.get(i.id, ())]}
                                for i in self.campaign.institutions if not addition or i.id in added]
             return content
-        links = self.links(session)
         mine = self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])
+        links = self.links(session, mine)
         if row.institution_id:  # an addition's row: never the list of reminders `_merged` joins
             content["reviewed"] = []
         if addition:  # the one ДОУ this row adds (`_merged` joins a send's additions into one item)

@@ -112,6 +112,7 @@ class _Drain:
             if self.report.stopped is not None:
                 break
             with dry_run(self.db) as session:  # reads only: links, lists and reviews, once per send
+                self.writer.prepare(session, rows)
                 for (_, existing), members in groups(rows).items():
                     if self.report.stopped:
                         break
@@ -127,13 +128,12 @@ class _Drain:
             for rows, progress in self._judged_pages():
                 if time.monotonic() >= self.deadline:
                     self.stop("budget")
-                elif not self.lease.renew():
+                elif not self.lease.keep():
                     self.stop("lease")
                 if self.report.stopped:
                     break
                 with dry_run(self.db) as session:
-                    batches = [self.writer.batch(session, members, progress, existing)
-                               for (_, existing), members in groups(rows).items()]
+                    batches = self.writer.batches(session, rows, progress)
                 for batch in batches:
                     self._record(batch, await self.transport.deliver(batch.message))
                     if self.report.stopped:  # the transport keeps failing

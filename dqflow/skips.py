@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow.machine import Status
@@ -25,8 +26,8 @@ from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
-PROGRESS = (ProgressRow.institution_id, ProgressRow.stage_id, ProgressRow.status, ProgressRow.due_at, ProgressRow.locks_at,
-            ProgressRow.extended)
+_PROGRESS = ProgressRow.__table__  # read through the table: a page's rows as plain tuples, no ORM work per row
+PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))
 
 
 class Skip(str, Enum):
@@ -202,8 +203,9 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
                    & (InstitutionRow.id == AssignmentRow.institution_id))
              .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
                     col(InstitutionRow.withdrawn_at).is_(None)))
-    if len(addresses) <= MAX_IN_LIST:
-        query = query.where(func.lower(ExpertRow.email).in_(addresses))
+    if len(addresses) <= MAX_IN_LIST:  # the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
+        query = query.where(col(AssignmentRow.expert_id).in_(select(ExpertRow.id).where(
+            ExpertRow.campaign_id == campaign_id, func.lower(ExpertRow.email).in_(addresses))))
     by_list: dict[str, dict[str, set[str]]] = {}
     for list_id, institution, email in session.execute(query).all():
         by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
@@ -214,9 +216,10 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}
-    query = select(*PROGRESS).where(ProgressRow.campaign_id == campaign_id, col(ProgressRow.stage_id).in_({s for _, s in wanted}))
+    c = _PROGRESS.c
+    query = sa_select(*PROGRESS).where(c.campaign_id == campaign_id, c.stage_id.in_({s for _, s in wanted}))
     institutions = {i for i, _ in wanted}
     if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
-        query = query.where(col(ProgressRow.institution_id).in_(institutions))
+        query = query.where(c.institution_id.in_(institutions))
     found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}

@@ -176,6 +176,21 @@ class Campaign:
         """The ДОУ in the campaign now (not those an amendment withdrew): built once, a set lookup per act."""
         return frozenset(i.id for i in self.institutions)
 
+    @cached_property
+    def institution_names(self) -> dict[str, str]:
+        """ДОУ id → name, built once: every send names thousands. Shared: read it, never change it."""
+        return {i.id: i.name for i in self.institutions}
+
+    @cached_property
+    def expert_names(self) -> dict[str, str]:
+        """Expert id → name, built once (see `institution_names`)."""
+        return {e.id: e.name for e, _ in self.every_expert()}
+
+    @cached_property
+    def expert_addresses(self) -> dict[str, str]:
+        """Expert id → address in lower case, built once (see `institution_names`)."""
+        return {e.id: e.email.lower() for e, _ in self.every_expert()}
+
     def digest(self) -> str:
         """Fingerprint of the content (not of comments or layout): equal files load as no-ops."""
         return digest_of(to_json(self))

@@ -83,6 +83,7 @@ class InstitutionRow(SQLModel, table=True):
 
 class ExpertRow(SQLModel, table=True):
     __tablename__ = "expert"
+    __table_args__ = (Index("ix_expert_address", "campaign_id", text("lower(email)")),)  # a send's experts found by their address
     campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
     id: str = Field(primary_key=True)
     institution_id: str | None = None  # None: an expert of no ДОУ (an ИМЦ methodologist)
@@ -95,6 +96,7 @@ class AssignmentRow(SQLModel, table=True):
     """An expert assigned to review a ДОУ in one expert list (an assignment stage)."""
 
     __tablename__ = "assignment"
+    __table_args__ = (Index("ix_assignment_expert", "campaign_id", "expert_id", "stage_id", "institution_id"),)  # what a list gives the experts of a page
     campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
     stage_id: str = Field(primary_key=True)
     institution_id: str = Field(primary_key=True)
@@ -146,6 +148,7 @@ class ProgressRow(SQLModel, table=True):
 
 class SubmissionRow(SQLModel, table=True):
     __tablename__ = "submission"
+    __table_args__ = (Index("ix_submission_institution", "campaign_id", "institution_id"),)  # a send reads the ДОУ it names
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(index=True)
     institution_id: str
@@ -175,7 +178,7 @@ class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "campaign_id", "state", "send_at", "recipient"),  # due addresses read from the index alone
-        Index("ix_outbox_recipient", "campaign_id", "recipient"),
+        Index("ix_outbox_recipient", "campaign_id", "recipient", "state", "send_at"),  # a page's due rows, address by address
         Index("ix_outbox_progress", "campaign_id", "institution_id", "stage_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
