@@ -11,6 +11,7 @@ import asyncio
 import heapq
 import random
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -45,11 +46,53 @@ class Planned:
     expert: str | None = None  # who reviewed
 
 
+class Log(Sequence):
+    """Records appended as dicts and read back as dicts, kept as tuples of their values beside one
+    shared tuple of keys per shape: a national replay logs millions, and a dict costs three times
+    a tuple. Every shape starts with "at", the moment it is about."""
+
+    def __init__(self):
+        self.records: list[tuple] = []
+        self.shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def append(self, record: dict) -> None:
+        keys = tuple(record)
+        shape = self.shapes.get(keys)
+        if shape is None:
+            assert keys[0] == "at", "a record starts with its moment"
+            shape = self.shapes[keys] = keys
+        self.records.append((shape, *record.values()))
+
+    def extend(self, records) -> None:
+        for record in records:
+            self.append(record)
+
+    def __iadd__(self, records) -> "Log":
+        self.extend(records)
+        return self
+
+    def sort_by_time(self) -> None:
+        self.records.sort(key=lambda r: r[1])  # stable: what happened at one moment stays in the order it was logged
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [dict(zip(r[0], r[1:])) for r in self.records[index]]
+        r = self.records[index]
+        return dict(zip(r[0], r[1:]))
+
+    def __iter__(self):
+        for r in self.records:
+            yield dict(zip(r[0], r[1:]))
+
+
 @dataclass
 class Replay:
     campaign: spec.Campaign
-    events: list[dict] = field(default_factory=list)
-    emails: list[dict] = field(default_factory=list)
+    events: Log = field(default_factory=Log)
+    emails: Log = field(default_factory=Log)
     final: engine.CampaignView | None = None
 
 
@@ -175,7 +218,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         with store.dry_run(db) as session:
             result.final = engine.status(session, campaign.id, min(now, end))
         db.dispose()
-    result.events.sort(key=lambda e: e["at"])
+    result.events.sort_by_time()
     return result
 
 
