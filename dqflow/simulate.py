@@ -188,7 +188,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     transport = MaildirTransport(maildir)
     clock = Clock(campaign)
     with tempfile.TemporaryDirectory(prefix="dqflow-sim-") as tmp:
-        db = store.connect(keep or str(Path(tmp) / "simulation.db"))
+        db = store.connect(keep or str(Path(tmp) / "simulation.db"), throwaway=not keep)
         with store.transaction(db) as session:
             if keep and session.get(store.CampaignRow, campaign.id) is not None:
                 db.dispose()

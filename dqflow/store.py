@@ -266,11 +266,14 @@ def database_url(value: str | None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
-def connect(url: str | None = None) -> Engine:
+def connect(url: str | None = None, *, throwaway: bool = False) -> Engine:
     """An engine on a database at the current schema revision (`schema`: a new one is created, an older
     one upgraded in place, a newer one refused): WAL and a busy timeout on SQLite, a new SQLite file
-    private to its owner. Messages never show the URL's password."""
+    private to its owner. Messages never show the URL's password. `throwaway`: a SQLite file nobody
+    keeps (the replay's own) is never synced to disk: a crash loses nothing anyone wanted."""
     engine, shown, secrets = _open(url)
+    if throwaway and engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _unsynced)
     _schema_step(engine, shown, secrets, lambda: schema.ensure(engine, shown))
     return engine
 
@@ -339,6 +342,10 @@ def _create_private(engine: Engine) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:
         pass  # it exists (keep its mode), or the folder is missing: SQLite's own error says so next
+
+
+def _unsynced(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
