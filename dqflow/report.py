@@ -7,10 +7,12 @@ zone named; JSON carries ISO-8601 times with their offsets.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -456,16 +458,23 @@ def why_text(recipient: str, rows, gaps: list[tuple], tz: ZoneInfo, now: datetim
 WEEKDAY_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
-def simulation_json(replay) -> str:
+def simulation_json(replay) -> Iterator[str]:
+    """The replay as one JSON document (indented), a record at a time: a national replay's log would not
+    fit in memory as one string. The pieces join into what `json.dumps(…, indent=2)` gives."""
     tz = replay.campaign.tz
     plain = lambda v: iso(v, tz) if isinstance(v, datetime) else v  # noqa: E731
-    return json.dumps({
-        "campaign": replay.campaign.id,
-        "timezone": replay.campaign.timezone,
-        "events": [{k: plain(v) for k, v in e.items() if v is not None} for e in replay.events],
-        "emails": [{k: plain(v) for k, v in e.items()} for e in replay.emails],
-        "summary": simulation_summary(replay),
-    }, ensure_ascii=False, indent=2)
+    dump = lambda v: json.dumps(v, ensure_ascii=False, indent=2)  # noqa: E731
+    yield f'{{\n  "campaign": {dump(replay.campaign.id)},\n  "timezone": {dump(replay.campaign.timezone)},\n'
+    logs = (("events", ({k: plain(v) for k, v in e.items() if v is not None} for e in replay.events)),
+            ("emails", ({k: plain(v) for k, v in e.items()} for e in replay.emails)))
+    for name, records in logs:
+        yield f'  "{name}": '
+        empty = True
+        for record in records:
+            yield ("[\n" if empty else ",\n") + "    " + dump(record).replace("\n", "\n    ")
+            empty = False
+        yield "[],\n" if empty else "\n  ],\n"
+    yield '  "summary": ' + dump(simulation_summary(replay)).replace("\n", "\n  ") + "\n}"
 
 
 def simulation_summary(replay) -> dict:
@@ -473,41 +482,52 @@ def simulation_summary(replay) -> dict:
     for s in replay.final.stages:
         if s.counts:
             counts[s.stage.id] = {k: n for k, n in s.counts.items() if n}
+    types = Counter(e["type"] for e in replay.events)
     return {
         "emails": len(replay.emails),
         "recipients": len({e["to"] for e in replay.emails}),
-        "submissions": sum(1 for e in replay.events if e["type"] == "submit"),
-        "reviews": sum(1 for e in replay.events if e["type"] == "review"),
-        "extensions": sum(1 for e in replay.events if e["type"] == "extend"),
-        "refused": sum(1 for e in replay.events if e["type"] == "refused"),
+        "submissions": types["submit"],
+        "reviews": types["review"],
+        "extensions": types["extend"],
+        "refused": types["refused"],
         "statuses": counts,
     }
 
 
-def simulation_text(replay) -> str:
+def simulation_text(replay) -> Iterator[str]:
+    """The replay day by day, a line at a time (each ending in a newline): events and emails merged in
+    time order, the emails of one moment and subject on one line."""
     tz = replay.campaign.tz
-    mails: dict[tuple, list[str]] = defaultdict(list)
-    for m in replay.emails:
-        mails[(m["at"], m["subject"])].append(m["to"])
     word = replay.campaign.terms.nom
-    entries = [(e["at"], 0, _event_line(e, word)) for e in replay.events] + [
-        (at, 1, f"письмо «{subject}» → {', '.join(to)}" if len(to) < 3 else f"письма ({len(to)}) «{subject}» → {', '.join(to)}")
-        for (at, subject), to in mails.items()]
-    entries.sort(key=lambda x: (x[0], x[1]))
-    lines = [f"{replay.campaign.title} — моделирование, время {zone_label(tz, replay.campaign.stages[0].opens_at)}"]
+    events = ((e["at"], 0, _event_line(e, word)) for e in replay.events)  # in time order, as the replay sorted them
+    entries = heapq.merge(events, _mail_entries(replay.emails), key=lambda x: (x[0], x[1]))
+    yield f"{replay.campaign.title} — моделирование, время {zone_label(tz, replay.campaign.stages[0].opens_at)}\n"
     day = None
     for at, _, text in _collapse(entries, word):
         local = at.astimezone(tz)
         if local.date() != day:
             day = local.date()
-            lines += ["", f"{local:%d.%m.%Y} ({WEEKDAY_RU[local.weekday()]})"]
-        lines.append(f"  {local:%H:%M}  {text}")
+            yield f"\n{local:%d.%m.%Y} ({WEEKDAY_RU[local.weekday()]})\n"
+        yield f"  {local:%H:%M}  {text}\n"
     summary = simulation_summary(replay)
-    lines += ["", f"Итого: писем {summary['emails']} (адресатов {summary['recipients']}), сдано {summary['submissions']}, "
-                  f"отзывов экспертов {summary['reviews']}, продлений {summary['extensions']}, отказов {summary['refused']}."]
+    yield (f"\nИтого: писем {summary['emails']} (адресатов {summary['recipients']}), сдано {summary['submissions']}, "
+           f"отзывов экспертов {summary['reviews']}, продлений {summary['extensions']}, отказов {summary['refused']}.\n")
     for stage_id, counts in summary["statuses"].items():
-        lines.append(f"  {stage_id}: " + ", ".join(f"{STATUS_RU[k]} {n}" for k, n in counts.items()))
-    return "\n".join(lines)
+        yield f"  {stage_id}: " + ", ".join(f"{STATUS_RU[k]} {n}" for k, n in counts.items()) + "\n"
+
+
+def _mail_entries(emails):
+    """One entry per moment and subject, in time order: a send's emails are logged together, at its moment."""
+    moment, subjects = None, {}
+    for m in [*emails, None]:
+        if m is None or m["at"] != moment:
+            for subject, to in subjects.items():
+                yield (moment, 1, f"письмо «{subject}» → {', '.join(to)}" if len(to) < 3
+                       else f"письма ({len(to)}) «{subject}» → {', '.join(to)}")
+            if m is None:
+                return
+            moment, subjects = m["at"], {}
+        subjects.setdefault(m["subject"], []).append(m["to"])
 
 
 def _event_line(e: dict, word: str) -> str:
@@ -528,20 +548,24 @@ def _event_line(e: dict, word: str) -> str:
 
 def _collapse(entries, word: str):
     """Stage-wide moves of many ДОУ at one moment read as one line."""
-    out, i = [], 0
-    while i < len(entries):
-        at, order, text = entries[i]
-        j = i
-        while j + 1 < len(entries) and entries[j + 1][0] == at and _same_move(entries[j + 1][2], text, word):
-            j += 1
-        if j > i:
-            stage, _, rest = text.partition(f": {word} ")
-            move = rest.split(" ", 1)[1]
-            out.append((at, order, f"{stage}: {j - i + 1} {word} {move}"))
-        else:
-            out.append((at, order, text))
-        i = j + 1
-    return out
+    first, count = None, 0
+    for entry in entries:
+        if first is not None and entry[0] == first[0] and _same_move(entry[2], first[2], word):
+            count += 1
+            continue
+        if first is not None:
+            yield _collapsed(first, count, word)
+        first, count = entry, 1
+    if first is not None:
+        yield _collapsed(first, count, word)
+
+
+def _collapsed(first: tuple, count: int, word: str) -> tuple:
+    at, order, text = first
+    if count == 1:
+        return first
+    stage, _, rest = text.partition(f": {word} ")
+    return (at, order, f"{stage}: {count} {word} {rest.split(' ', 1)[1]}")
 
 
 def _same_move(a: str, b: str, word: str) -> bool:

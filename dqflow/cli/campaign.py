@@ -190,4 +190,18 @@ def simulate_command(file: str, scenario: str | None, seed: int, until_text: str
         except ValueError as exc:
             raise DqflowError(f"--until: {exc}") from None
     replay = simulate.replay(campaign, plan, until, maildir, wall_clock, keep=keep_db)
-    click.echo(report.simulation_json(replay) if as_json else report.simulation_text(replay))
+    _echo_all(report.simulation_json(replay) if as_json else report.simulation_text(replay))
+    if as_json:
+        click.echo()
+
+
+def _echo_all(pieces, block: int = 4096) -> None:
+    """Write pieces of text as they come, a block of them at a time: a national replay's output is
+    never held whole."""
+    held: list[str] = []
+    for piece in pieces:
+        held.append(piece)
+        if len(held) >= block:
+            click.echo("".join(held), nl=False)
+            held.clear()
+    click.echo("".join(held), nl=False)
