@@ -297,6 +297,15 @@ def test_the_human_timeline_tells_the_same_story_as_the_json_line_by_line(runs, 
     assert json_run != "scenario" or "refused" in kinds
 
 
+def test_the_json_written_a_record_at_a_time_is_the_indented_document(tmp_path: Path):
+    """`simulate --json` writes its document in pieces (a national log is never one string): together they
+    are exactly what json.dumps(…, indent=2) makes of it, empty lists included."""
+    for until in (UNTIL, "2021-11-09 00:30"):  # a replay with events and emails, and one that ends before any
+        written = simulate(tmp_path, "--until", until, "--json")
+        assert written == json.dumps(json.loads(written), ensure_ascii=False, indent=2) + "\n"
+    assert '"emails": [],' in written and '"events": [],' in written
+
+
 def test_a_scenario_file_is_honoured(runs):
     run = runs["scenario"]
     submits = [(e["institution"], e["stage"], e["at"], e.get("to")) for e in run["events"] if e["type"] == "submit"]
