@@ -26,7 +26,7 @@ from dqflow.experts import stored
 from dqflow.skips import MAX_IN_LIST
 from dqflow.reminders import ADDED, review_stage
 from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
-from dqflow.templates import _bundled, default_folder, render_block, render_item
+from dqflow.templates import _bundled, default_folder, render_block, render_item, subject_reads
 
 
 INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
@@ -92,6 +92,7 @@ class Writer:
         self._trusted = _bundled(self.folder)  # a campaign's own templates are always rendered directly
         self._common = (self.terms, self.operator)  # the same objects in every item of the send
         self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
+        self._subjects: dict[tuple, str] = {}  # a subject by what it reads of its item: a send nobody keeps
         self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
     # -- messages ---------------------------------------------------------------------
@@ -114,7 +115,10 @@ class Writer:
                                   for row in rows), key=lambda pair: pair[0]))
         msg_id = existing_id or message_id([r.key for r in rows], self.sender)
         attachments = self.invitation(rows, progress)
-        message = self.stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if len(letters) == 1 else None
+        message = None
+        if len(letters) == 1:
+            message = (self.stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if self.bodies
+                       else self.headers_only(letters[0][1], rows[0].recipient, msg_id))
         if message is None:
             message = self.composed([letter for _, letter in letters], rows[0].recipient, msg_id, attachments)
         reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
@@ -129,8 +133,7 @@ class Writer:
 
     def stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
         """The message from the stencil of its letter's audience (`dqflow.stencil`), or None when it
-        must be rendered directly. A stencil's first message is checked against a direct rendering.
-        Without bodies (nobody keeps the message) the stencil is of the subject alone."""
+        must be rendered directly. A stencil's first message is checked against a direct rendering."""
         if not (self.shared and self._trusted):
             return None
         found = stencil.shape(letter.item, self._common)
@@ -143,21 +146,47 @@ class Writer:
         first = made is False
         if first:
             try:
-                made = (stencil.build(self.folder, self.layout, letter, values) if self.bodies
-                        else stencil.build_subject(self.folder, letter, values))
+                made = stencil.build(self.folder, self.layout, letter, values)
             except ValueError:  # the campaign's own texts hold what reads as a slot
                 self._stencils[key] = None
                 return None
-        subject, text, html = made.fill(values) if self.bodies else (made.fill_subject(values), None, None)
+        subject, text, html = made.fill(values)
         message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
                            sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                           msg_id=msg_id, attachments=attachments, bodies=self.bodies)
+                           msg_id=msg_id, attachments=attachments)
         if first:
             direct = self.composed([letter], recipient, msg_id, attachments)
             self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
             return direct
         self.stencil_uses += 1
         return message
+
+    def headers_only(self, letter: Letter, recipient: str, msg_id: str) -> Outgoing | None:
+        """A one-letter message nobody keeps (its subject is the record): the subject rendered once for
+        every letter whose subject reads the same values (`templates.subject_reads`), or None when it
+        must be rendered for this letter."""
+        reads = subject_reads(self.folder, letter.kind) if self.shared and self._trusted else None
+        if reads is None:
+            return None
+        key: list = [letter.kind]
+        for name, whole in reads:
+            value = letter.item.get(name)
+            if not whole and isinstance(value, list):
+                key.append(len(value))
+            elif whole and (value is None or value.__class__ in (str, bool, int)):
+                key += (value.__class__, value)
+            elif whole and any(value is shared for shared in self._common):
+                key.append(("shared", id(value)))
+            else:
+                return None
+        subject = self._subjects.get(tuple(key))
+        if subject is None:
+            subject = self._subjects[tuple(key)] = self._subject(letter)["subject"]
+        else:
+            self.stencil_uses += 1
+        return assemble(subject=subject, text=None, html=None, recipient=recipient, sender=self.sender,
+                        sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
+                        msg_id=msg_id, bodies=False)
 
     def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
         """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the

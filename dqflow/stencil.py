@@ -29,7 +29,7 @@ import re
 from markupsafe import escape
 
 from dqflow.mail import Letter, laid_out
-from dqflow.templates import render_block, render_item
+from dqflow.templates import render_item
 
 SLOTS = ("institution_id", "institution_name", "link")  # what differs between the letters of one audience
 ESCAPED = ("link",)  # must read the same in text and HTML (see above)
@@ -90,11 +90,6 @@ def build(folder: str, layout: dict, letter: Letter, values: list[str]) -> "Sten
     return Stencil(*laid_out(folder, layout, [rendered]), len(values))
 
 
-def build_subject(folder: str, letter: Letter, values: list[str]) -> "Stencil":
-    """The stencil of a one-letter message's subject alone: a send whose messages nobody keeps records only that."""
-    return Stencil(render_block(folder, f"{letter.kind}.txt", "subject", {"item": marked(letter.item, values)}), "", "", len(values))
-
-
 class Stencil:
     """A rendered subject, text and HTML, split at the slots."""
 
@@ -109,9 +104,6 @@ class Stencil:
         """The subject, text and HTML for these values (HTML-escaped in the HTML, as jinja does)."""
         html_values = [str(escape(v)) for v in values]
         return _joined(self.subject, values), _joined(self.text, values), _joined(self.html, html_values)
-
-    def fill_subject(self, values: list[str]) -> str:
-        return _joined(self.subject, values)
 
 
 def _pieces(text: str) -> list:

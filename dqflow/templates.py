@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2 import Environment, nodes, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, select_autoescape
 
 from dqflow.sandbox import BoundedEnvironment, render, render_parts
 
@@ -99,6 +99,38 @@ class _Inlining(FileSystemLoader):
     def _part(self, environment, name: str) -> str:
         text = self.get_source(environment, name)[0]
         return (text[:-1] if text.endswith("\n") else text) + "{# #}"
+
+
+_PURE = (nodes.Output, nodes.TemplateData, nodes.If, nodes.CondExpr, nodes.Test, nodes.Compare, nodes.Operand, nodes.And,
+         nodes.Or, nodes.Not, nodes.Const, nodes.Concat, nodes.Filter, nodes.Getattr, nodes.Name)
+
+
+@lru_cache(maxsize=64)
+def subject_reads(folder: str, kind: str) -> tuple[tuple[str, bool], ...] | None:
+    """What the subject of a kind's letter reads of its item, as (field, whole): whole False when only the
+    field's length is read. Its subject is then the same for every item with the same such values, and
+    can be rendered once for them. None when the block does anything else (includes, calls, loops,
+    names other than `item`, a filter that is not a function of its input): then it is rendered for each
+    letter. For our own templates (`_bundled`)."""
+    environment = _plain(folder)
+    tree = environment.parse(environment.loader.get_source(environment, f"{kind}.txt")[0])
+    block = next((b for b in tree.find_all(nodes.Block) if b.name == "subject"), None)
+    reads: dict[str, bool] = {}
+    if block is None or not all(_read(child, block, reads) for child in block.body):
+        return None
+    return tuple(sorted(reads.items()))
+
+
+def _read(node, parent, reads: dict[str, bool]) -> bool:
+    if not isinstance(node, _PURE) or (isinstance(node, nodes.Filter) and node.name == "random"):
+        return False
+    if isinstance(node, nodes.Name):
+        return node.name == "item" and isinstance(parent, nodes.Getattr)  # `item` whole is read by nothing we allow
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == "item":
+        counted = isinstance(parent, nodes.Filter) and parent.name == "length" and parent.node is node
+        reads[node.attr] = reads.get(node.attr, False) or not counted
+        return True
+    return all(_read(child, node, reads) for child in node.iter_child_nodes())
 
 
 def render_block(folder: str, name: str, block: str, context: dict) -> str:
