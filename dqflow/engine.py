@@ -197,7 +197,8 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 
 @dataclass(frozen=True)
 class Act:
-    """One thing done at a moment: a ДОУ's submission, or one expert's review when `expert_id` is given.
+    """One thing done at a moment: a ДОУ's submission, one expert's review when `expert_id` is given, or
+    the coordinator's extension of the ДОУ's deadline to `until` when that is given (with its `reason`).
     `where` names where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
 
     at: datetime
@@ -208,6 +209,13 @@ class Act:
     levels: dict[str, str] = field(default_factory=dict)
     recommendations: str = ""
     where: str | None = None
+    until: datetime | None = None
+    reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        """'extend', 'review' or 'submit'."""
+        return "extend" if self.until is not None else "review" if self.expert_id else "submit"
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
@@ -251,20 +259,22 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
 
 
 def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | DqflowError]:
-    """Record acts, in time order, each at its own moment and held to the rules of `submit` or `review`
-    as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
+    """Record acts, in time order, each at its own moment and held to the rules of `submit`, `review` or
+    `extend` as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
 
     For a stretch in which nothing falls due (the replay plays the acts between two wakes): the campaign
     is reconciled once, at the first act's moment (not at all when `reconciled`), and everything is
-    read and written a stage at a time, not an act at a time."""
+    read and written a stage at a time, not an act at a time. So an extension's reminders are planned
+    by the next reconcile, not by the acts after it."""
     if not acts:
         return []
     recorder = _Acts(session, _reconciled(session, campaign_id, acts[0].at, reconciled),
                      [(a.institution_id, a.stage_id) for a in acts])
+    record = {"submit": recorder.submit, "review": recorder.review, "extend": recorder.extend}
     done: list[str | DqflowError] = []
     for act in acts:
         try:
-            done.append((recorder.review(act) if act.expert_id else recorder.submit(act)).status)
+            done.append(record[act.kind](act).status)
         except DqflowError as exc:  # refused before it wrote anything
             done.append(exc)
     recorder.write()
@@ -294,6 +304,7 @@ class _Acts:
         self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
         self.audit: list[dict] = []
         self.submissions: list[dict] = []
+        self.extensions: list[dict] = []
         self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
 
     def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], ProgressRow]:
@@ -355,10 +366,42 @@ class _Acts:
                                             json.dumps({"reviews": "all experts reported"}, ensure_ascii=False)))
         return row
 
+    def extend(self, act: Act) -> ProgressRow:
+        """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
+        reason = _required_reason(act.reason, "an extension")
+        row = self._row(act)
+        tz, until, now = self.campaign.tz, act.until, act.at
+        where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
+        status = Status(row.status)
+        if status.submitted:
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
+                             code="already-submitted", at=show(row.submitted_at, tz))
+        if status is Status.EXCUSED:
+            raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
+        if until <= now:
+            raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
+                             at=show(until, tz))
+        if until < row.opens_at:
+            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
+                             code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
+        previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
+        row.due_at = row.locks_at = until
+        row.extended = True
+        self.extensions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": act.stage_id,
+                                "until": until, "reason": reason, "granted_at": now})
+        detail = json.dumps({"until": iso(until, tz), "reason": reason, "previous": previous}, ensure_ascii=False)
+        self.audit.append(_audit_values(self.session, row, "extend", now, status.value, status.value, detail))
+        if status is Status.MISSED:
+            source, dest = fire(PROGRESS, row, "reopen")
+            self.audit.append(_audit_values(self.session, row, "reopen", now, source, dest, None))
+        return row
+
     def write(self) -> None:
         self.book.write()
         if self.submissions:
             self.session.execute(insert(SubmissionRow.__table__), self.submissions)
+        if self.extensions:
+            self.session.execute(insert(ExtensionRow.__table__), self.extensions)
         audit_many(self.session, self.audit)
         for stage_id, notices in self.notices.items():
             reminders.plan_submission_notices(self.session, self.campaign, self.campaign.stage(stage_id), notices)
@@ -422,37 +465,13 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
 
 
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
-           now: datetime, *, reconciled: bool = False) -> ProgressRow:
-    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage.
-    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the replay, between
-    two wakes), so the probes are skipped; the extension's reminders are then planned by the next reconcile."""
-    reason = _required_reason(reason, "an extension")
-    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now, reconciled)
-    tz = campaign.tz
-    where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
-    status = Status(row.status)
-    if status.submitted:
-        raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
-                         code="already-submitted", at=show(row.submitted_at, tz))
-    if status is Status.EXCUSED:
-        raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
-    if until <= now:
-        raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
-                         at=show(until, tz))
-    if until < row.opens_at:
-        raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
-                         code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
-    previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
-    row.due_at = row.locks_at = until
-    row.extended = True
-    session.add(ExtensionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, until=until,
-                             reason=reason, granted_at=now))
-    _audit(session, row, "extend", now, status.value, status.value,
-           {"until": iso(until, tz), "reason": reason, "previous": previous})
-    if status is Status.MISSED:
-        source, dest = fire(PROGRESS, row, "reopen")
-        _audit(session, row, "reopen", now, source, dest, None)
-    session.add(row)
+           now: datetime) -> ProgressRow:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage. Its reminders
+    are planned by the next reconcile."""
+    _required_reason(reason, "an extension")  # before reconcile: a refusal costs nothing
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    row = acts.extend(Act(now, institution_id, stage_id, until=until, reason=reason))
+    acts.write()
     return row
 
 
