@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from sqlalchemy import case, false, func, insert, literal, update
+from sqlalchemy import bindparam, case, false, func, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -197,7 +197,8 @@ def _move_progress(session: Session, stage: StageRow, trigger: str, moment, due_
 
 @dataclass(frozen=True)
 class Act:
-    """One thing done at a moment: a ДОУ's submission, or one expert's review when `expert_id` is given.
+    """One thing done at a moment: a ДОУ's submission, one expert's review when `expert_id` is given, or
+    the coordinator's extension of the ДОУ's deadline to `until` when that is given (with its `reason`).
     `where` names where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
 
     at: datetime
@@ -208,10 +209,37 @@ class Act:
     levels: dict[str, str] = field(default_factory=dict)
     recommendations: str = ""
     where: str | None = None
+    until: datetime | None = None
+    reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        """'extend', 'review' or 'submit'."""
+        return "extend" if self.until is not None else "review" if self.expert_id else "submit"
+
+
+@dataclass
+class Progress:
+    """A ДОУ's progress row as the acts of a transaction read and change it: plain values, read a stage
+    at a time and written back by one executemany UPDATE, not ORM rows loaded and flushed one by one."""
+
+    campaign_id: str
+    institution_id: str
+    stage_id: str
+    status: str
+    opens_at: datetime
+    due_at: datetime
+    locks_at: datetime
+    extended: bool
+    submitted_at: datetime | None
+
+
+_KEY = ("campaign_id", "institution_id", "stage_id")
+_CHANGING = ("status", "due_at", "locks_at", "extended", "submitted_at")  # what acts change in a progress row
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
-           links: tuple[str, ...] = ()) -> ProgressRow:
+           links: tuple[str, ...] = ()) -> Progress:
     """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
     links = _checked_links(links)
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
@@ -221,7 +249,7 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime) -> ProgressRow:
+           levels: dict[str, str], recommendations: str, now: datetime) -> Progress:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
@@ -251,20 +279,22 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
 
 
 def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | DqflowError]:
-    """Record acts, in time order, each at its own moment and held to the rules of `submit` or `review`
-    as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
+    """Record acts, in time order, each at its own moment and held to the rules of `submit`, `review` or
+    `extend` as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
 
     For a stretch in which nothing falls due (the replay plays the acts between two wakes): the campaign
     is reconciled once, at the first act's moment (not at all when `reconciled`), and everything is
-    read and written a stage at a time, not an act at a time."""
+    read and written a stage at a time, not an act at a time. So an extension's reminders are planned
+    by the next reconcile, not by the acts after it."""
     if not acts:
         return []
     recorder = _Acts(session, _reconciled(session, campaign_id, acts[0].at, reconciled),
                      [(a.institution_id, a.stage_id) for a in acts])
+    record = {"submit": recorder.submit, "review": recorder.review, "extend": recorder.extend}
     done: list[str | DqflowError] = []
     for act in acts:
         try:
-            done.append((recorder.review(act) if act.expert_id else recorder.submit(act)).status)
+            done.append(record[act.kind](act).status)
         except DqflowError as exc:  # refused before it wrote anything
             done.append(exc)
     recorder.write()
@@ -283,37 +313,45 @@ def _reconciled(session: Session, campaign_id: str | None, now: datetime, reconc
 class _Acts:
     """The acts of one transaction. The progress rows they touch are read a stage at a time up front;
     each act is checked against them in memory; what they write goes out in a few set-based statements
-    at `write` (submissions, audit rows, reviews, the operator's notices), so a thousand acts cost what
-    a handful do, plus the changed rows' executemany UPDATE at flush."""
+    at `write` (the changed rows, submissions, extensions, audit rows, reviews, the operator's notices),
+    so a thousand acts cost what a handful do."""
 
     CHUNK = 500  # ДОУ ids bound in one IN (…): well under SQLite's variable limit
 
     def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
         self.session, self.campaign = session, campaign
-        self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row, held so the session keeps it
+        self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row
+        self.changed: dict[tuple[str, str], Progress] = {}  # the rows to write back
         self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
         self.audit: list[dict] = []
         self.submissions: list[dict] = []
+        self.extensions: list[dict] = []
         self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
 
-    def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], ProgressRow]:
+    def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Progress]:
         by_stage: dict[str, set[str]] = {}
         for inst, stage in pairs:
             by_stage.setdefault(stage, set()).add(inst)
+        table = ProgressRow.__table__
+        columns = [table.c[f.name] for f in fields(Progress)]
         found = {}
         for stage, institutions in by_stage.items():
             ids = sorted(institutions)
             for start in range(0, len(ids), self.CHUNK):
-                for row in self.session.exec(select(ProgressRow).where(
-                        ProgressRow.campaign_id == self.campaign.id, ProgressRow.stage_id == stage,
-                        col(ProgressRow.institution_id).in_(ids[start:start + self.CHUNK]))):
+                for values in self.session.execute(sa_select(*columns).where(
+                        table.c.campaign_id == self.campaign.id, table.c.stage_id == stage,
+                        table.c.institution_id.in_(ids[start:start + self.CHUNK]))):
+                    row = Progress(*values)
                     found[(row.institution_id, stage)] = row
         return found
 
-    def _row(self, act: Act) -> ProgressRow:
+    def _row(self, act: Act) -> Progress:
         return _progress(self.session, self.campaign, act.institution_id, act.stage_id, self.rows.get((act.institution_id, act.stage_id)))
 
-    def submit(self, act: Act) -> ProgressRow:
+    def _moved(self, row: Progress) -> None:
+        self.changed[(row.institution_id, row.stage_id)] = row
+
+    def submit(self, act: Act) -> Progress:
         links = _checked_links(act.links)
         row = self._row(act)
         stage = self.campaign.stage(act.stage_id)
@@ -326,6 +364,7 @@ class _Acts:
         if status is Status.OPEN:
             source, dest = fire(PROGRESS, row, "submit", at=act.at)
             row.submitted_at = act.at
+            self._moved(row)
             self.audit.append(_audit_values(self.session, row, "submit", act.at, source, dest, detail))
         else:
             self.audit.append(_audit_values(self.session, row, "resubmit", act.at, status.value, status.value, detail))
@@ -335,7 +374,7 @@ class _Acts:
             self.notices.setdefault(stage.id, []).append((act.institution_id, row.due_at, act.at))
         return row
 
-    def review(self, act: Act) -> ProgressRow:
+    def review(self, act: Act) -> Progress:
         text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
         texts.check(text, "the recommendations", texts.MAX_NOTE)
         experts.check_levels(self.campaign, act.levels)
@@ -351,14 +390,56 @@ class _Acts:
         if complete and Status(row.status) is Status.OPEN:
             source, dest = fire(PROGRESS, row, "submit", at=act.at)
             row.submitted_at = act.at
+            self._moved(row)
             self.audit.append(_audit_values(self.session, row, "submit", act.at, source, dest,
                                             json.dumps({"reviews": "all experts reported"}, ensure_ascii=False)))
         return row
 
+    def extend(self, act: Act) -> Progress:
+        """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
+        reason = _required_reason(act.reason, "an extension")
+        row = self._row(act)
+        tz, until, now = self.campaign.tz, act.until, act.at
+        where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
+        status = Status(row.status)
+        if status.submitted:
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
+                             code="already-submitted", at=show(row.submitted_at, tz))
+        if status is Status.EXCUSED:
+            raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
+        if until <= now:
+            raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
+                             at=show(until, tz))
+        if until < row.opens_at:
+            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
+                             code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
+        previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
+        row.due_at = row.locks_at = until
+        row.extended = True
+        self._moved(row)
+        self.extensions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": act.stage_id,
+                                "until": until, "reason": reason, "granted_at": now})
+        detail = json.dumps({"until": iso(until, tz), "reason": reason, "previous": previous}, ensure_ascii=False)
+        self.audit.append(_audit_values(self.session, row, "extend", now, status.value, status.value, detail))
+        if status is Status.MISSED:
+            source, dest = fire(PROGRESS, row, "reopen")
+            self.audit.append(_audit_values(self.session, row, "reopen", now, source, dest, None))
+        return row
+
     def write(self) -> None:
+        if self.changed:
+            table = ProgressRow.__table__
+            self.session.execute(
+                update(table).where(*(table.c[k] == bindparam("k_" + k) for k in _KEY))
+                .values({k: bindparam("new_" + k) for k in _CHANGING}),
+                [{**{"k_" + k: getattr(row, k) for k in _KEY}, **{"new_" + k: getattr(row, k) for k in _CHANGING}}
+                 for row in self.changed.values()])
+            self.changed.clear()
         self.book.write()
         if self.submissions:
             self.session.execute(insert(SubmissionRow.__table__), self.submissions)
+        if self.extensions:
+            self.session.execute(insert(ExtensionRow.__table__), self.extensions)
         audit_many(self.session, self.audit)
         for stage_id, notices in self.notices.items():
             reminders.plan_submission_notices(self.session, self.campaign, self.campaign.stage(stage_id), notices)
@@ -380,7 +461,7 @@ def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(links)
 
 
-def _check_can_act(campaign: spec.Campaign, row: ProgressRow, where: str, now: datetime) -> None:
+def _check_can_act(campaign: spec.Campaign, row: ProgressRow | Progress, where: str, now: datetime) -> None:
     """Refuse work before the ДОУ's stage opens, after its lock, or when excused."""
     tz = campaign.tz
     status = Status(row.status)
@@ -422,37 +503,13 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
 
 
 def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
-           now: datetime, *, reconciled: bool = False) -> ProgressRow:
-    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage.
-    `reconciled`: the caller knows nothing fell due since the campaign was last reconciled (the replay, between
-    two wakes), so the probes are skipped; the extension's reminders are then planned by the next reconcile."""
-    reason = _required_reason(reason, "an extension")
-    campaign, row = _current_progress(session, campaign_id, institution_id, stage_id, now, reconciled)
-    tz = campaign.tz
-    where = f"stage '{stage_id}' for ДОУ '{institution_id}'"
-    status = Status(row.status)
-    if status.submitted:
-        raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
-                         code="already-submitted", at=show(row.submitted_at, tz))
-    if status is Status.EXCUSED:
-        raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
-    if until <= now:
-        raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
-                         at=show(until, tz))
-    if until < row.opens_at:
-        raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
-                         code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
-    previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
-    row.due_at = row.locks_at = until
-    row.extended = True
-    session.add(ExtensionRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage_id, until=until,
-                             reason=reason, granted_at=now))
-    _audit(session, row, "extend", now, status.value, status.value,
-           {"until": iso(until, tz), "reason": reason, "previous": previous})
-    if status is Status.MISSED:
-        source, dest = fire(PROGRESS, row, "reopen")
-        _audit(session, row, "reopen", now, source, dest, None)
-    session.add(row)
+           now: datetime) -> Progress:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage. Its reminders
+    are planned by the next reconcile."""
+    _required_reason(reason, "an extension")  # before reconcile: a refusal costs nothing
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    row = acts.extend(Act(now, institution_id, stage_id, until=until, reason=reason))
+    acts.write()
     return row
 
 
@@ -485,7 +542,7 @@ def _current_progress(session: Session, campaign_id: str, institution_id: str, s
 
 
 def _progress(session: Session, campaign: spec.Campaign, institution_id: str, stage_id: str,
-              read: ProgressRow | None = None) -> ProgressRow:
+              read: Progress | None = None) -> ProgressRow | Progress:
     """The row of a ДОУ in a per-ДОУ stage (`read`: already read by the caller), or why there is none."""
     stage = campaign.stage(stage_id)
     if stage is None:
@@ -512,7 +569,7 @@ def _audit(session: Session, row: ProgressRow, action: str, now: datetime, sourc
                                          json.dumps(detail, ensure_ascii=False) if detail else None)))
 
 
-def _audit_values(session: Session, row: ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
+def _audit_values(session: Session, row: ProgressRow | Progress, action: str, now: datetime, source: str | None, dest: str | None,
                   detail: str | None) -> dict:
     return {"campaign_id": row.campaign_id, "institution_id": row.institution_id, "stage_id": row.stage_id, "action": action,
             "source": source, "dest": dest, "at": now, "recorded_at": recorded_at(session, now), "actor": acting(session),

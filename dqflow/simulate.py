@@ -265,32 +265,27 @@ class _Pending:
 
 
 def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, reconciled: bool) -> None:
-    """Play steps in order in one transaction: each run of submissions and reviews at once (`engine.play`),
-    extensions one by one. A refusal writes nothing of its own and the others go on. `reconciled`:
-    nothing fell due since the last reconcile; else the campaign is reconciled at the first step's
-    moment, its changes logged like a wake's, and the steps need no more."""
+    """Play steps in order in one transaction, all at once (`engine.play`): submissions, reviews and
+    extensions. A refusal writes nothing of its own and the others go on. `reconciled`: nothing fell
+    due since the last reconcile; else the campaign is reconciled at the first step's moment, its
+    changes logged like a wake's, and the steps need no more."""
     if not steps:
         return
     with store.transaction(db) as session:
         if not reconciled:
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
-            reconciled = True
-        run: list[Planned] = []
-        for step in [*steps, None]:
-            if step is not None and step.action != "extend":
-                run.append(step)
-                continue
-            if run:
-                outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in run], reconciled=True)
-                result.events += [_event(s, outcome) for s, outcome in zip(run, outcomes)]
-                run = []
-            if step is not None:
-                _extend(session, campaign, step, result)
+        outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in steps], reconciled=True)
+        result.events += [_event(s, outcome) for s, outcome in zip(steps, outcomes)]
+
+
+EXTENSION_REASON = "моделирование: продление"
 
 
 def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
     if step.action == "submit":
         return engine.Act(step.at, step.institution, step.stage, step.links)
+    if step.action == "extend":  # the coordinator extends a late ДОУ's deadline
+        return engine.Act(step.at, step.institution, step.stage, until=step.until, reason=EXTENSION_REASON)
     rng = random.Random(f"{step.seed}:{step.stage}:{step.institution}:{step.expert}")
     rng.random()  # the draw that kept this expert from silence
     levels = {a.id: rng.choice(campaign.levels).id for a in campaign.areas} if campaign.levels else {}
@@ -299,25 +294,15 @@ def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
 
 
 def _event(step: Planned, outcome: str | DqflowError) -> dict:
-    event = {"at": step.at, "type": "submit" if step.action == "submit" else "review", "stage": step.stage,
+    event = {"at": step.at, "type": step.action if step.action in ("submit", "extend") else "review", "stage": step.stage,
              "institution": step.institution}
     if isinstance(outcome, DqflowError):
         return {**event, "type": "refused", "reason": str(outcome)}
+    if step.action == "extend":
+        return {**event, "until": step.until}
     return {**event, **({"expert": step.expert} if step.expert else {}), "to": outcome}
 
 
 def _log(result: Replay, changes: list[engine.Change]) -> None:
     result.events += [{"at": c.at, "type": c.action, "stage": c.stage_id, "institution": c.institution_id,
                        "from": c.source, "to": c.dest} for c in changes]
-
-
-def _extend(session, campaign: spec.Campaign, step: Planned, result: Replay) -> None:
-    """The coordinator extends a late ДОУ's deadline (refused before anything is written, if it is)."""
-    event = {"at": step.at, "type": "extend", "stage": step.stage, "institution": step.institution}
-    try:
-        engine.extend(session, campaign.id, step.institution, step.stage, step.until, "моделирование: продление", step.at,
-                      reconciled=True)
-    except NotAllowed as exc:
-        result.events.append({**event, "type": "refused", "reason": str(exc)})
-        return
-    result.events.append({**event, "until": step.until})

@@ -1,6 +1,6 @@
 """`engine.play`: the acts of a stretch recorded at once end exactly where the same acts recorded
 one by one (each in its own transaction, reconciled at its own moment) end: statuses, submissions,
-reviews, audit rows and refusals."""
+reviews, extensions, audit rows and refusals."""
 
 from __future__ import annotations
 
@@ -22,8 +22,12 @@ DOU = [i.id for i in CAMPAIGN.institutions]
 # Two stretches in which nothing falls due: inside fill-form (refill not open yet), inside review 1
 # (fill-form locked, list 1 drawn). Acts within seven hours of the start.
 STRETCHES = ["2021-11-22 10:00", "2021-12-02 10:00"]
-KINDS = ["fill-form", "refill", "review1", "review1-by-0", "review1-by-1", "review1-by-stranger"]
-COMPARED = ["progress", "submission", "review", "audit", "outbox"]
+KINDS = ["fill-form", "refill", "review1", "review1-by-0", "review1-by-1", "review1-by-stranger",
+         "extend-fill-form", "extend-refill", "extend-review1"]
+# An extension's new deadline, days from the stretch's start (never inside the stretch: nothing falls due in it),
+# and its reason: refused in the past, before refill opens (stretch 1), without a reason.
+EXTENSIONS = [(-1, "справка"), (3, "справка"), (20, "больничный"), (3, "  ")]
+COMPARED = ["progress", "submission", "review", "extension", "audit", "outbox"]
 
 
 def loaded(folder: Path, name: str, start) -> str:
@@ -49,9 +53,9 @@ def tables(url: str) -> dict[str, list]:
         db.dispose()
 
 
-def acts_of(url: str, drawn: list[tuple[int, str, str]], start) -> list[engine.Act]:
+def acts_of(url: str, drawn: list[tuple[int, str, str, tuple[int, str]]], start) -> list[engine.Act]:
     """The drawn acts as the engine takes them: reviews by the ДОУ's first or second assigned expert, or
-    by an expert of the campaign who is not assigned to it (refused)."""
+    by an expert of the campaign who is not assigned to it (refused); extensions of the ДОУ's deadline."""
     db = store.connect(url)
     try:
         with store.dry_run(db) as session:
@@ -60,8 +64,11 @@ def acts_of(url: str, drawn: list[tuple[int, str, str]], start) -> list[engine.A
         db.dispose()
     everyone = sorted(e.id for e, _ in CAMPAIGN.every_expert())
     found = []
-    for minute, dou, kind in sorted(drawn):
+    for minute, dou, kind, (days, reason) in sorted(drawn):
         at = start + timedelta(minutes=minute)
+        if kind.startswith("extend-"):
+            found.append(engine.Act(at, dou, kind.removeprefix("extend-"), until=start + timedelta(days=days), reason=reason))
+            continue
         if not kind.startswith("review1-by-"):
             found.append(engine.Act(at, dou, kind, (f"https://dou{dou}.example.org/{minute}",)))
             continue
@@ -73,9 +80,28 @@ def acts_of(url: str, drawn: list[tuple[int, str, str]], start) -> list[engine.A
     return found
 
 
+def recorded_alone(session, act: engine.Act, *, reconcile: bool) -> str:
+    """The ДОУ's status after the act, recorded by the command that records it alone (reconciled at its
+    moment), or played alone without reconciling."""
+    if not reconcile:
+        [outcome] = engine.play(session, CAMPAIGN.id, [act], reconciled=True)
+        if isinstance(outcome, DqflowError):
+            raise outcome
+        return outcome
+    if act.until is not None:
+        row = engine.extend(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.until, act.reason, act.at)
+    elif act.expert_id:
+        row = engine.review(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.expert_id, act.levels,
+                            act.recommendations, act.at)
+    else:
+        row = engine.submit(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.at, act.links)
+    return row.status
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stretch=st.sampled_from(STRETCHES),
-       drawn=st.lists(st.tuples(st.integers(0, 419), st.sampled_from(DOU), st.sampled_from(KINDS)), min_size=1, max_size=14))
+       drawn=st.lists(st.tuples(st.integers(0, 419), st.sampled_from(DOU), st.sampled_from(KINDS), st.sampled_from(EXTENSIONS)),
+                      min_size=1, max_size=14))
 def test_acts_played_at_once_end_where_the_same_acts_one_by_one_end(tmp_path_factory, stretch, drawn):
     folder = tmp_path_factory.mktemp("play")
     start = parse_local(stretch, CAMPAIGN.tz)
@@ -89,18 +115,17 @@ def test_acts_played_at_once_end_where_the_same_acts_one_by_one_end(tmp_path_fac
     finally:
         db.dispose()
 
+    # An extension's reminders are planned by the next reconcile (the replay's next wake), not by the acts
+    # after it in the stretch: those are recorded alone, but as the stretch's are, without reconciling again.
     alone: list[str | DqflowError] = []
+    extended = False
     db = store.connect(one_by_one)
     try:
         for act in acts:
             try:
                 with store.transaction(db) as session:
-                    if act.expert_id:
-                        row = engine.review(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.expert_id,
-                                            act.levels, act.recommendations, act.at)
-                    else:
-                        row = engine.submit(session, CAMPAIGN.id, act.institution_id, act.stage_id, act.at, act.links)
-                alone.append(row.status)
+                    alone.append(recorded_alone(session, act, reconcile=not extended))
+                extended = extended or act.until is not None
             except DqflowError as exc:
                 alone.append(exc)
     finally:
