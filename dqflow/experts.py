@@ -238,11 +238,13 @@ class ReviewBook:
     So recording a thousand reviews costs a few statements per stage plus two executemany calls,
     not a read of the whole expert list per review."""
 
-    FEW = 500  # up to this many ДОУ, only their rows are read (a portal form, a replayed act), not the stage's
+    CHUNK = 500  # ДОУ named in one IN (…): well under SQLite's variable limit
 
     def __init__(self, session: Session, campaign: spec.Campaign, institutions: set[str] | None = None):
+        """`institutions`: the ДОУ the reviews will be about; only their rows are read (a chunk at a time),
+        so a stretch of acts costs what it names, not the whole list. None: the whole list."""
         self.session, self.campaign = session, campaign
-        self._only = sorted(institutions) if institutions is not None and len(institutions) <= self.FEW else None
+        self._only = sorted(institutions) if institutions is not None else None
         self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
         self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
         self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
@@ -251,14 +253,18 @@ class ReviewBook:
     def _read(self, stage: spec.Stage) -> None:
         if stage.id in self._assigned:
             return
-        self._assigned[stage.id] = stored(self.session, self.campaign.id, stage.list, self._only)
-        only = (col(ReviewRow.institution_id).in_(self._only),) if self._only is not None else ()
-        pairs = self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
-            ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only)).all()
+        assigned: dict[str, list[str]] = {}
+        pairs: list[tuple[str, str]] = []
+        chunks = [None] if self._only is None else [self._only[i:i + self.CHUNK] for i in range(0, len(self._only), self.CHUNK)]
+        for chunk in chunks:
+            assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
+            only = (col(ReviewRow.institution_id).in_(chunk),) if chunk is not None else ()
+            pairs += self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
+                ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only)).all()
         reported: dict[str, set[str]] = {}
         for inst, expert in pairs:
             reported.setdefault(inst, set()).add(expert)
-        self._reported[stage.id], self._stored[stage.id] = reported, {tuple(p) for p in pairs}
+        self._assigned[stage.id], self._reported[stage.id], self._stored[stage.id] = assigned, reported, {tuple(p) for p in pairs}
 
     def record(self, stage: spec.Stage, institution_id: str, expert_id: str, levels: dict[str, str],
                recommendations: str, now: datetime) -> tuple[str, bool]:
