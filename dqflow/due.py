@@ -22,7 +22,7 @@ PAGE = 500  # recipients read, judged and composed together: memory stays flat w
 _OUTBOX = OutboxRow.__table__  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
 COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
-_NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # sorts first, as SQL sorts NULL first
+_NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
 _SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
 
 
