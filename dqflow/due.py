@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from dqflow import skips, spec
 from dqflow.reminders import Clock
@@ -24,12 +24,6 @@ COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
 _NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
 _SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
-
-
-def _is_due(campaign_id: str, now: datetime):
-    return (OutboxRow.campaign_id == campaign_id,
-            or_((OutboxRow.state == "pending") & (OutboxRow.send_at <= now),
-                (OutboxRow.state == "failed") & (OutboxRow.retry_at <= now)))
 
 
 def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list[str]:
@@ -70,10 +64,13 @@ def expire(session: Session, campaign_id: str, now: datetime) -> int:
     has come (the due index's range), not before: one not due yet would be judged at its time anyway,
     and scanning every pending row at every send would cost the whole ledger."""
     expired = {"state": "skipped", "reason": skips.reason(skips.Skip.EXPIRED)}
-    return sum(session.execute(
-        update(OutboxRow).where(OutboxRow.campaign_id == campaign_id, OutboxRow.state == state, *within, OutboxRow.expires_at <= now)
+    pending = session.execute(update(OutboxRow).where(
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "pending", OutboxRow.send_at <= now, OutboxRow.expires_at <= now)
         .values(**expired).execution_options(synchronize_session=False)).rowcount
-        for state, within in (("pending", (OutboxRow.send_at <= now,)), ("failed", ())))
+    failed = session.execute(update(OutboxRow).where(  # few: failures waiting for their retry
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "failed", OutboxRow.expires_at <= now)
+        .values(**expired).execution_options(synchronize_session=False)).rowcount
+    return pending + failed
 
 
 def skip(session: Session, found: dict[int, str]) -> None:
@@ -83,16 +80,15 @@ def skip(session: Session, found: dict[int, str]) -> None:
 
 
 def defer(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> None:
-    """Note on each pending row still due why it waits for the next send."""
-    session.execute(update(OutboxRow).where(*_is_due(campaign.id, now), OutboxRow.state == "pending")
+    """Note on each pending row still due why it waits for the next send (the due index's range)."""
+    session.execute(update(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "pending",
+                                            OutboxRow.send_at <= now)
                     .values(reason=why).execution_options(synchronize_session=False))
 
 
 def count_recipients(session: Session, campaign: spec.Campaign, now: datetime) -> int:
     """How many messages are due: one per address."""
-    if not Clock(campaign).in_window(now):
-        return 0
-    return session.exec(select(func.count(func.distinct(OutboxRow.recipient))).where(*_is_due(campaign.id, now))).one()
+    return len(recipients(session, campaign, now))
 
 
 def next_moment(session: Session, campaign: spec.Campaign, now: datetime) -> datetime | None:

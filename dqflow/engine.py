@@ -320,6 +320,7 @@ class _Acts:
 
     def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
         self.session, self.campaign = session, campaign
+        session.flush()  # the rows are read and written through the table: nothing of the ORM's may be pending
         self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row
         self.changed: dict[tuple[str, str], Progress] = {}  # the rows to write back
         self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})

@@ -242,9 +242,11 @@ class ReviewBook:
 
     def __init__(self, session: Session, campaign: spec.Campaign, institutions: set[str] | None = None):
         """`institutions`: the ДОУ the reviews will be about; only their rows are read (a chunk at a time),
-        so a stretch of acts costs what it names, not the whole list. None: the whole list."""
+        so a stretch of acts costs what it names, not the whole list. None, or most of the roster: the
+        whole list at once."""
         self.session, self.campaign = session, campaign
-        self._only = sorted(institutions) if institutions is not None else None
+        most = institutions is None or len(institutions) > len(campaign.institutions) // 2
+        self._only = None if most else sorted(institutions)
         self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
         self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
         self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database

@@ -93,6 +93,7 @@ class Writer:
         self._common = (self.terms, self.operator)  # the same objects in every item of the send
         self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
         self._subjects: dict[tuple, str] = {}  # a subject by what it reads of its item: a send nobody keeps
+        self.subject_uses = 0  # messages nobody keeps whose subject was rendered for an earlier one
         self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
     # -- messages ---------------------------------------------------------------------
@@ -165,12 +166,15 @@ class Writer:
         """A one-letter message nobody keeps (its subject is the record): the subject rendered once for
         every letter whose subject reads the same values (`templates.subject_reads`), or None when it
         must be rendered for this letter."""
+        assert not self.invitations, "a message nobody keeps goes without its calendar attachment"
         reads = subject_reads(self.folder, letter.kind) if self.shared and self._trusted else None
         if reads is None:
             return None
         key: list = [letter.kind]
         for name, whole in reads:
-            value = letter.item.get(name)
+            if name not in letter.item:  # the direct rendering says what is missing
+                return None
+            value = letter.item[name]
             if not whole and isinstance(value, list):
                 key.append(len(value))
             elif whole and (value is None or value.__class__ in (str, bool, int)):
@@ -183,7 +187,7 @@ class Writer:
         if subject is None:
             subject = self._subjects[tuple(key)] = self._subject(letter)["subject"]
         else:
-            self.stencil_uses += 1
+            self.subject_uses += 1
         return assemble(subject=subject, text=None, html=None, recipient=recipient, sender=self.sender,
                         sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
                         msg_id=msg_id, bodies=False)

@@ -517,7 +517,8 @@ def simulation_text(replay) -> Iterator[str]:
 
 
 def _mail_entries(emails):
-    """One entry per moment and subject, in time order: a send's emails are logged together, at its moment."""
+    """One entry per moment and subject, in time order. The replay logs a send's emails together, at its
+    moment, and each wake's moment is later than the last: so one pass groups them."""
     moment, subjects = None, {}
     for m in [*emails, None]:
         if m is None or m["at"] != moment:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from jinja2 import Environment, nodes, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes, select_autoescape
 
 from dqflow.sandbox import BoundedEnvironment, render, render_parts
 
@@ -102,16 +102,19 @@ class _Inlining(FileSystemLoader):
 
 
 _PURE = (nodes.Output, nodes.TemplateData, nodes.If, nodes.CondExpr, nodes.Test, nodes.Compare, nodes.Operand, nodes.And,
-         nodes.Or, nodes.Not, nodes.Const, nodes.Concat, nodes.Filter, nodes.Getattr, nodes.Name)
+         nodes.Or, nodes.Not, nodes.Const, nodes.Concat, nodes.Filter, nodes.Getattr)
+# functions of their input alone: `default` and `is defined` would also see whether a field is there at all
+_FILTERS = {"length", "count", "upper", "lower", "trim", "replace", "join", "string", "capitalize", "title", "truncate", "int"}
+_TESTS = {"none", "true", "false", "number", "string", "eq", "ne", "equalto", "sameas", "lt", "le", "gt", "ge"}
 
 
 @lru_cache(maxsize=64)
 def subject_reads(folder: str, kind: str) -> tuple[tuple[str, bool], ...] | None:
     """What the subject of a kind's letter reads of its item, as (field, whole): whole False when only the
-    field's length is read. Its subject is then the same for every item with the same such values, and
-    can be rendered once for them. None when the block does anything else (includes, calls, loops,
-    names other than `item`, a filter that is not a function of its input): then it is rendered for each
-    letter. For our own templates (`_bundled`)."""
+    field's length is read. Its subject is then the same for every item holding the same such values,
+    and can be rendered once for them. None when the block does anything else (includes, calls, loops,
+    subscripts, names other than `item.FIELD`, a filter or test outside a few pure ones): then it is
+    rendered for each letter."""
     environment = _plain(folder)
     tree = environment.parse(environment.loader.get_source(environment, f"{kind}.txt")[0])
     block = next((b for b in tree.find_all(nodes.Block) if b.name == "subject"), None)
@@ -122,11 +125,12 @@ def subject_reads(folder: str, kind: str) -> tuple[tuple[str, bool], ...] | None
 
 
 def _read(node, parent, reads: dict[str, bool]) -> bool:
-    if not isinstance(node, _PURE) or (isinstance(node, nodes.Filter) and node.name == "random"):
+    if not isinstance(node, _PURE) or (isinstance(node, nodes.Filter) and node.name not in _FILTERS) \
+            or (isinstance(node, nodes.Test) and node.name not in _TESTS):
         return False
-    if isinstance(node, nodes.Name):
-        return node.name == "item" and isinstance(parent, nodes.Getattr)  # `item` whole is read by nothing we allow
-    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == "item":
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        if node.node.name != "item" or hasattr(dict, node.attr):  # jinja's item.keys is the dict's method, not a field
+            return False
         counted = isinstance(parent, nodes.Filter) and parent.name == "length" and parent.node is node
         reads[node.attr] = reads.get(node.attr, False) or not counted
         return True

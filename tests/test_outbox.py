@@ -303,3 +303,48 @@ def test_why_foresees_that_a_pending_reminder_will_be_skipped(tomsk):
     assert ("26.11.2021 09:00  fill-form: ожидает — запланировано правилом «за 2 раб. дн.» к сроку 30.11.2021 23:59; "
             "не будет отправлено: уже сдано") in text.splitlines()
     assert "не будет отправлено" not in tomsk.ok("why", "dou4@example.org", "--stage", "fill-form")
+
+
+def test_a_lease_kept_at_every_step_is_written_a_quarter_of_its_length_apart(tmp_path: Path):
+    """A counting send checks its lease at every page (`Lease.keep`): the row is renewed once a quarter of the
+    lease has passed, not at every page, and a lease another process took over is noticed at that renewal."""
+    import time as clock
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from dqflow import store
+    from dqflow.lease import Lease
+    from dqflow.store import LeaseRow
+
+    db = store.connect(str(tmp_path / "lease.db"))
+    wall = [datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))]
+    lease = Lease(db, "send:x", lambda: wall[0], length=timedelta(seconds=0.4))
+
+    def expires() -> datetime:
+        with Session(db) as session:
+            return session.exec(select(LeaseRow.expires_at).where(LeaseRow.name == "send:x")).one()
+
+    assert lease.acquire()
+    taken = expires()
+    wall[0] += timedelta(seconds=10)
+    assert lease.keep() and expires() == taken  # within a quarter of its length: the row is not written
+    clock.sleep(0.12)
+    assert lease.keep() and expires() > taken  # past it: renewed by the wall clock
+    other = Lease(db, "send:x", lambda: wall[0] + timedelta(hours=1))
+    assert other.acquire()  # ours expired by the other's clock
+    clock.sleep(0.12)
+    assert not lease.keep()
+    db.dispose()
+
+
+def test_only_the_replays_own_database_goes_unsynced(tmp_path: Path):
+    """`store.connect(throwaway=True)` (the replay's database nobody keeps) is never synced to disk; any other
+    database, `simulate --keep-db`'s included, keeps SQLite's NORMAL sync."""
+    from dqflow import store
+
+    for throwaway, expected in ((True, 0), (False, 1)):
+        db = store.connect(str(tmp_path / f"{throwaway}.db"), throwaway=throwaway)
+        with db.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == expected
+        db.dispose()

@@ -133,8 +133,10 @@ def test_a_send_whose_messages_nobody_keeps_gives_the_subjects_of_a_direct_rende
     for moment, (direct, _, _, _, counted_direct, _, counted, writer) in found.items():
         assert counted == counted_direct, moment
         assert [subject for subject, *_ in counted] == [subject for subject, *_ in direct], moment
-        uses += writer.stencil_uses
+        uses += writer.subject_uses
     assert uses > 20, "the shared subjects must actually be used"
+    assert any("30.11.2021 18:00" in subject for *_, counted, _ in found.values() for subject, *_ in counted), \
+        "the ДОУ due earlier the same day is reminded by a subject of its own"
     kinds = {key[0] for *_, writer in found.values() for key in writer._subjects}
     assert {"opened", "before_due", "due_today", "missed", "event", "handout"} <= kinds
 

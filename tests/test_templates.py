@@ -15,7 +15,8 @@ import pytest
 
 from dqflow.mail import HeaderInjection, Letter, compose
 from dqflow.sandbox import render_parts
-from dqflow.templates import KINDS, LAYOUT, SAMPLE_ITEM, _bundled, default_folder, environment, render_blocks, render_item, sample_context
+from dqflow.templates import (KINDS, LAYOUT, SAMPLE_ITEM, _bundled, default_folder, environment, render_block, render_blocks, render_item,
+                              sample_context, subject_reads)
 from tests.conftest import ROOT, TOMSK, Cli
 
 FOLDER = str(default_folder("ru"))
@@ -240,3 +241,58 @@ def test_our_templates_with_their_parts_written_in_place_say_what_the_sandbox_sa
         for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):
             sandboxed = [t.strip() for t in render_parts(environment(ours).get_template(kind + suffix), {"item": item}, blocks)]
             assert render_blocks(ours, kind + suffix, blocks, {"item": item}) == sandboxed, (kind + suffix, role, link, name)
+
+
+# -- what a subject reads ------------------------------------------------------------------------
+
+
+SUBJECTS_READ = {
+    "{{ item.x }} — {{ item.y|length }}": (("x", True), ("y", False)),
+    "{{ item.y|length }}: {{ item.y|join(', ') }}": (("y", True),),  # read whole somewhere: whole
+    "{% if item.flag %}{{ item.terms.nom|upper }}{% else %}-{% endif %}": (("flag", True), ("terms", True)),
+    "{{ item.a or item.b }}{% if item.n is none %}!{% endif %}": (("a", True), ("b", True), ("n", True)),
+    "постоянная тема": (),
+}
+SUBJECTS_REFUSED = (
+    "{% for a in item.l %}{{ a }}{% endfor %}",  # a loop
+    "{{ item.x.upper() }}",  # a call
+    "{{ other }}",  # a name other than item
+    "{{ item['x'] }}",  # a subscript
+    "{{ item.x|random }}",  # not a function of its input
+    "{{ item.x|default('-') }}",  # sees whether the field is there
+    "{% if item.x is defined %}x{% endif %}",
+    "{{ item.keys }}",  # jinja reads the dict's method, not a field
+    "{% include 'other.txt' %}",
+    "{% set z = item.x %}{{ z }}",
+)
+
+
+@pytest.mark.parametrize("subject", [*SUBJECTS_READ, *SUBJECTS_REFUSED])
+def test_a_subject_is_shared_only_when_it_reads_nothing_but_fields_of_its_item(tmp_path: Path, subject: str):
+    """A send nobody keeps renders a subject once for every letter holding the same values of what the subject
+    reads (`Writer.headers_only`): only plain reads of item.FIELD (whole, or a list's length) and pure filters
+    and tests qualify; anything else is rendered for each letter."""
+    (tmp_path / "before_due.txt").write_text("{% block subject %}" + subject + "{% endblock %}\n{% block body %}-{% endblock %}\n",
+                                             encoding="utf-8")
+    (tmp_path / "other.txt").write_text("{{ item.x }}", encoding="utf-8")
+    assert subject_reads(str(tmp_path), "before_due") == SUBJECTS_READ.get(subject)
+
+
+def test_the_bundled_subjects_are_all_shared_and_read_what_they_show(tmp_path: Path):
+    """Every bundled kind's subject qualifies, and changing any field it does not read leaves the subject
+    as it was: letters sharing the values it reads share their subject."""
+    folder = str(default_folder("ru"))
+    for kind in KINDS:
+        reads = subject_reads(folder, kind)
+        assert reads is not None, kind
+        read = {name for name, _ in reads}
+        subject = render_block(folder, f"{kind}.txt", "subject", {"item": SAMPLE_ITEM})
+        for name, value in SAMPLE_ITEM.items():
+            changed = {**SAMPLE_ITEM, name: ["x", "y", "z", "w"] if isinstance(value, list) else {} if isinstance(value, dict)
+                       else "другое значение" if isinstance(value, str) else not value}
+            try:
+                other = render_block(folder, f"{kind}.txt", "subject", {"item": changed})
+            except Exception:  # a value the template cannot take (it reads it): it is among what it reads
+                assert name in read, (kind, name)
+                continue
+            assert name in read or other == subject, (kind, name)

@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # IF NOT EXISTS: a database of an unreleased dqflow may have them already (SQLite's reflection does
-    # not list an index on an expression, so asking first would not do)
+    # IF NOT EXISTS: a database whose tables a dqflow made before it kept a revision is upgraded from 0001
+    # and has every index of its models already (SQLite's reflection does not list one on an expression,
+    # so asking first, as 0006 does, would not do)
     op.create_index("ix_submission_institution", "submission", ["campaign_id", "institution_id"], if_not_exists=True)
     op.create_index("ix_expert_address", "expert", ["campaign_id", sa.text("lower(email)")], if_not_exists=True)
     op.create_index("ix_assignment_expert", "assignment", ["campaign_id", "expert_id", "stage_id", "institution_id"],
