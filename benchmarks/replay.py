@@ -1,6 +1,6 @@
 """`simulate`'s replay of a seeded national roster (benchmarks/roster.py), without a maildir.
 
-    .venv/bin/python benchmarks/replay.py [--floor] [N…]
+    .venv/bin/python benchmarks/replay.py [--floor] [--json] [N…]
 
 Prints acts, events, emails, wall and CPU seconds, peak memory, and a digest of the events and
 emails: same N and code, same digest (compare it before and after a change to the replay).
@@ -93,7 +93,8 @@ def floor(kept: Path, fresh: Path) -> dict[str, float]:
     return took
 
 
-def main(sizes: list[int], with_floor: bool) -> None:
+def main(sizes: list[int], with_floor: bool, as_json: bool = False) -> None:
+    """`as_json`: a line `JSON {…}` after each N's, for `benchmarks/run`."""
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             campaign = spec.load(campaign_file(Path(tmp), n, experts=2, seed=1))
@@ -107,12 +108,17 @@ def main(sizes: list[int], with_floor: bool) -> None:
             print(f"{n:>6} ДОУ: {len(plan)} acts, {len(replay.events)} events, {len(replay.emails)} emails: "
                   f"{wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:.0f} MB, digest {digest[:12]}"
                   + (" (database kept)" if kept else ""), flush=True)
-            if kept:
-                took = floor(kept, Path(tmp) / "floor.db")
+            took = floor(kept, Path(tmp) / "floor.db") if kept else {}
+            if took:
                 print(f"{'':>6}  floor: {sum(took.values()):.1f} s of bare SQL ("
                       + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in took.items()) + ")", flush=True)
+            if as_json:
+                print("JSON " + json.dumps({"n": n, "cpu_seconds": round(cpu, 1), "wall_seconds": round(wall, 1), "peak_mb": round(peak),
+                                            "floor_seconds": round(sum(took.values()), 1) if took else None, "floor": took,
+                                            "acts": len(plan), "events": len(replay.events), "emails": len(replay.emails),
+                                            "digest": digest[:12], "kept": bool(kept)}), flush=True)
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    main([int(a) for a in arguments if a != "--floor"] or [1000], "--floor" in arguments)
+    main([int(a) for a in arguments if not a.startswith("--")] or [1000], "--floor" in arguments, "--json" in arguments)
