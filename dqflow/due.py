@@ -22,6 +22,7 @@ PAGE = 500  # recipients read, judged and composed together: memory stays flat w
 _OUTBOX = OutboxRow.__table__  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
 COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
+_WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
 _NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
 _SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
 
@@ -33,9 +34,9 @@ def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list
     if not Clock(campaign).in_window(now):
         return []
     found: set[str] = set()
-    for state, moment in (("pending", OutboxRow.send_at), ("failed", OutboxRow.retry_at)):
+    for state, moment in _WAITING:
         found.update(session.exec(select(OutboxRow.recipient).where(
-            OutboxRow.campaign_id == campaign.id, OutboxRow.state == state, moment <= now)).all())
+            OutboxRow.campaign_id == campaign.id, OutboxRow.state == state, getattr(OutboxRow, moment) <= now)).all())
     return sorted(found)
 
 
@@ -46,8 +47,8 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
     if not addresses:
         return []
     c = _OUTBOX.c
-    rows = [row for state, moment in (("pending", c.send_at), ("failed", c.retry_at)) for row in session.execute(
-        sa_select(*COLUMNS).where(c.campaign_id == campaign.id, c.state == state, moment <= now, c.recipient.in_(addresses)))]
+    rows = [row for state, moment in _WAITING for row in session.execute(
+        sa_select(*COLUMNS).where(c.campaign_id == campaign.id, c.state == state, c[moment] <= now, c.recipient.in_(addresses)))]
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 
@@ -100,7 +101,8 @@ def next_moment(session: Session, campaign: spec.Campaign, now: datetime) -> dat
         ProgressRow.campaign_id == campaign.id, ProgressRow.extended, ProgressRow.locks_at > now)
         .order_by(ProgressRow.locks_at).limit(1)).first()
     candidates += [extended] if extended else []
-    for state, moment in (("pending", OutboxRow.send_at), ("failed", OutboxRow.retry_at)):
+    for state, name in _WAITING:
+        moment = getattr(OutboxRow, name)
         first = session.exec(select(moment).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == state)
                              .order_by(moment).limit(1)).first()
         if first is not None:  # the sending window only moves a moment later: the earliest row decides

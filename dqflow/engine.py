@@ -24,7 +24,7 @@ from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.machine import PROGRESS, STAGE, StageState, Status, can, fire, sources
 from dqflow.store import (
     AuditRow, CampaignRow, ExpertRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, SubmissionRow,
-    acting, audit_many, campaign_digest, lock_campaign, recorded_at,
+    acting, audit_many, campaign_digest, chunks, lock_campaign, recorded_at,
 )
 
 
@@ -316,8 +316,6 @@ class _Acts:
     at `write` (the changed rows, submissions, extensions, audit rows, reviews, the operator's notices),
     so a thousand acts cost what a handful do."""
 
-    CHUNK = 500  # ДОУ ids bound in one IN (…): well under SQLite's variable limit
-
     def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
         self.session, self.campaign = session, campaign
         session.flush()  # the rows are read and written through the table: nothing of the ORM's may be pending
@@ -337,11 +335,9 @@ class _Acts:
         columns = [table.c[f.name] for f in fields(Progress)]
         found = {}
         for stage, institutions in by_stage.items():
-            ids = sorted(institutions)
-            for start in range(0, len(ids), self.CHUNK):
+            for chunk in chunks(sorted(institutions)):
                 for values in self.session.execute(sa_select(*columns).where(
-                        table.c.campaign_id == self.campaign.id, table.c.stage_id == stage,
-                        table.c.institution_id.in_(ids[start:start + self.CHUNK]))):
+                        table.c.campaign_id == self.campaign.id, table.c.stage_id == stage, table.c.institution_id.in_(chunk))):
                     row = Progress(*values)
                     found[(row.institution_id, stage)] = row
         return found

@@ -19,7 +19,7 @@ from dqflow import text as texts
 from dqflow.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.calendar import show
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
-from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, lock_campaign, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
 
 
 @dataclass
@@ -238,8 +238,6 @@ class ReviewBook:
     So recording a thousand reviews costs a few statements per stage plus two executemany calls,
     not a read of the whole expert list per review."""
 
-    CHUNK = 500  # ДОУ named in one IN (…): well under SQLite's variable limit
-
     def __init__(self, session: Session, campaign: spec.Campaign, institutions: set[str] | None = None):
         """`institutions`: the ДОУ the reviews will be about; only their rows are read (a chunk at a time),
         so a stretch of acts costs what it names, not the whole list. None, or most of the roster: the
@@ -257,8 +255,7 @@ class ReviewBook:
             return
         assigned: dict[str, list[str]] = {}
         pairs: list[tuple[str, str]] = []
-        chunks = [None] if self._only is None else [self._only[i:i + self.CHUNK] for i in range(0, len(self._only), self.CHUNK)]
-        for chunk in chunks:
+        for chunk in [None] if self._only is None else chunks(self._only):
             assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
             only = (col(ReviewRow.institution_id).in_(chunk),) if chunk is not None else ()
             pairs += self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(

@@ -13,6 +13,7 @@ import base64
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -25,7 +26,7 @@ from dqflow.mail import Attachment, Letter, Outgoing, assemble, compose, message
 from dqflow.experts import stored
 from dqflow.skips import MAX_IN_LIST
 from dqflow.reminders import ADDED, review_stage
-from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow
+from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
 from dqflow.templates import _bundled, default_folder, render_block, render_item, subject_reads
 
 
@@ -67,8 +68,7 @@ class Writer:
         self.names = {**dict(session.exec(select(InstitutionRow.id, InstitutionRow.name).where(
             InstitutionRow.campaign_id == campaign.id, col(InstitutionRow.withdrawn_at).is_not(None))).all()),
             **campaign.institution_names}
-        self.expert_names, self.expert_emails = campaign.expert_names, campaign.expert_addresses
-        self._expert_ids: dict[str, str] | None = None
+        self.expert_names, self.expert_addresses = campaign.expert_names, campaign.expert_addresses
         self._lists: dict[str, dict[str, list[str]]] = {}  # list → ДОУ → experts
         self._by_address: dict[str, dict[str, list[str]]] = {}  # list → expert address → ДОУ
         self._links: dict[str, list[str]] = {}  # ДОУ → its links so far, for the ДОУ this send has named
@@ -80,7 +80,6 @@ class Writer:
         self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
         self._portal: portal_links.Links | None = None
-        self._expert_by_email: dict[str, str] | None = None
         self.stages = {s.id: s for s in campaign.stages}
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self._offsets: dict[datetime, str] = {}
@@ -151,10 +150,7 @@ class Writer:
             except ValueError:  # the campaign's own texts hold what reads as a slot
                 self._stencils[key] = None
                 return None
-        subject, text, html = made.fill(values)
-        message = assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
-                           sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                           msg_id=msg_id, attachments=attachments)
+        message = self._assembled(*made.fill(values), recipient, msg_id, attachments)
         if first:
             direct = self.composed([letter], recipient, msg_id, attachments)
             self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
@@ -188,9 +184,14 @@ class Writer:
             subject = self._subjects[tuple(key)] = self._subject(letter)["subject"]
         else:
             self.subject_uses += 1
-        return assemble(subject=subject, text=None, html=None, recipient=recipient, sender=self.sender,
+        return self._assembled(subject, None, None, recipient, msg_id)
+
+    def _assembled(self, subject: str, text: str | None, html: str | None, recipient: str, msg_id: str,
+                   attachments: tuple[Attachment, ...] = ()) -> Outgoing:
+        """A message of this send from its laid-out subject and bodies (None: the headers alone)."""
+        return assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
                         sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                        msg_id=msg_id, bodies=False)
+                        msg_id=msg_id, attachments=attachments, bodies=text is not None)
 
     def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
         """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
@@ -321,19 +322,15 @@ class Writer:
 
     # -- what the campaign holds, read once ---------------------------------------------
 
-    @property
+    @cached_property
     def expert_ids(self) -> dict[str, str]:
         """Address → the expert it belongs to (the last of several sharing one)."""
-        if self._expert_ids is None:
-            self._expert_ids = {address: expert for expert, address in self.expert_emails.items()}
-        return self._expert_ids
+        return {address: expert for expert, address in self.expert_addresses.items()}
 
-    @property
+    @cached_property
     def expert_by_email(self) -> dict[str, str]:
         """Address → the first expert it belongs to: whose personal link a letter gives."""
-        if self._expert_by_email is None:
-            self._expert_by_email = {email: e for e, email in reversed(self.expert_emails.items())}
-        return self._expert_by_email
+        return {email: e for e, email in reversed(self.expert_addresses.items())}
 
     def expert_list(self, session: Session, list_id: str) -> dict[str, list[str]]:
         if list_id not in self._lists:
@@ -344,9 +341,7 @@ class Writer:
         """What each of these ДОУ submitted so far, in order, each link once: the experts review these.
         Read once per ДОУ and send, a chunk of ДОУ per query: a send reads the ДОУ its letters name, not
         every submission of the campaign."""
-        missing = sorted({i for i in institutions if i not in self._links})
-        for start in range(0, len(missing), MAX_IN_LIST):
-            chunk = missing[start:start + MAX_IN_LIST]
+        for chunk in chunks(sorted({i for i in institutions if i not in self._links}), MAX_IN_LIST):
             self._links.update((i, []) for i in chunk)
             for inst, stage_id, text in session.exec(
                     select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
@@ -422,7 +417,7 @@ class Writer:
             found: dict[str, list[str]] = defaultdict(list)
             for institution in self.campaign.institutions:
                 for expert in assignments.get(institution.id, []):
-                    found[self.expert_emails.get(expert, "")].append(institution.id)
+                    found[self.expert_addresses.get(expert, "")].append(institution.id)
             self._by_address[list_id] = dict(found)
         return self._by_address[list_id]
 

@@ -67,10 +67,6 @@ class Log(Sequence):
         for record in records:
             self.append(record)
 
-    def __iadd__(self, records) -> "Log":
-        self.extend(records)
-        return self
-
     def sort_by_time(self) -> None:
         self.records.sort(key=lambda r: r[1])  # stable: what happened at one moment stays in the order it was logged
 
@@ -275,7 +271,7 @@ def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, rec
         if not reconciled:
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
         outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in steps], reconciled=True)
-        result.events += [_event(s, outcome) for s, outcome in zip(steps, outcomes)]
+        result.events.extend(_event(s, outcome) for s, outcome in zip(steps, outcomes))
 
 
 EXTENSION_REASON = "моделирование: продление"
@@ -304,5 +300,5 @@ def _event(step: Planned, outcome: str | DqflowError) -> dict:
 
 
 def _log(result: Replay, changes: list[engine.Change]) -> None:
-    result.events += [{"at": c.at, "type": c.action, "stage": c.stage_id, "institution": c.institution_id,
-                       "from": c.source, "to": c.dest} for c in changes]
+    result.events.extend({"at": c.at, "type": c.action, "stage": c.stage_id, "institution": c.institution_id,
+                          "from": c.source, "to": c.dest} for c in changes)

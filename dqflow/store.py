@@ -449,6 +449,14 @@ def _dialect_insert(session: Session):
     return insert
 
 
+IN_CHUNK = 500  # ids bound in one IN (…): well under SQLite's variable limit
+
+
+def chunks(items: list, size: int = IN_CHUNK):
+    """The items a slice of `size` at a time: a long list of ids bound into IN (…), a statement per slice."""
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
 def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
     """Insert rows, keeping the existing row on a unique-key clash; returns how many were offered."""
     if not rows:

@@ -8,6 +8,7 @@ dqflow only through its CLI or engine runs on both. The PostgreSQL half runs whe
 """
 
 import functools
+from contextlib import contextmanager
 import json
 import os
 import shutil
@@ -24,6 +25,21 @@ from dqflow.redact import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
+
+
+@contextmanager
+def counting_statements(target=sqlalchemy.engine.Engine):
+    """Every SQL statement `target` (an engine; by default any engine) sends to its database while the block runs."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sqlalchemy.event.listen(target, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sqlalchemy.event.remove(target, "before_cursor_execute", count)
 
 
 PG_SERVER = os.environ.get("DQFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import TOMSK, Cli, dump_tables, query
+from tests.conftest import TOMSK, Cli, counting_statements, dump_tables, query
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
 DOU = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
@@ -305,7 +305,6 @@ def test_a_withdrawn_id_is_not_reused(running: Cli, workflow_copy: Path):
 def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
     """A deadline moved, one ДОУ withdrawn, one added, one address corrected: as many statements for 15 ДОУ as for 150."""
     import yaml
-    from sqlalchemy import event
 
     from dqflow import amend, spec, store
     from dqflow.calendar import parse_local
@@ -326,14 +325,10 @@ def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
         (folder / "big.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         campaign = spec.load(folder / "big.yaml")
         db = store.connect(str(folder / "c.db"))
-        seen: list[str] = []
-        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-        event.listen(db, "before_cursor_execute", listener)
         try:
-            with store.transaction(db) as session:
+            with counting_statements(db) as seen, store.transaction(db) as session:
                 done = amend.apply(session, campaign, parse_local("2021-11-26 10:00", campaign.tz), "r")
         finally:
-            event.remove(db, "before_cursor_execute", listener)
             db.dispose()
         assert done.institutions_withdrawn == ["2"] and done.institutions_added == [str(n + 1)] and done.readdressed
         assert len({c["institution"] for c in done.cancelled if c["stage"] == "fill-form"}) == n  # ДОУ 2: withdrawn
@@ -404,23 +399,34 @@ def test_newcomers_are_invited_to_the_webinars_still_to_come(running: Cli, workf
     assert second.count("dou4@example.org") == 1 and "dou5@example.org" not in second
 
 
-def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
-    """Withdrawn after list 1 was drawn and before its handout: no expert's handout and not the coordinator's copy
-    names it, an expert left with no ДОУ gets no handout, and a review of it is refused, saying why."""
-    url = running.db_url
-    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11
+def an_expert_of_two(running: Cli) -> tuple[dict[str, list[str]], str, list[str]]:
+    """List 1 as drawn (ДОУ → experts), and the first expert reviewing two ДОУ, with those two."""
     drawn = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
     theirs: dict[str, list[str]] = {}
     for inst, es in drawn.items():
         for e in es:
             theirs.setdefault(e, []).append(inst)
-    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)  # both its ДОУ leave
-    others = sorted({e for inst in gone for e in drawn[inst]} - {idle})
-    for inst in gone:  # the ДОУ leave; their experts stay on as experts of no ДОУ, so nobody's list is redrawn
+    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)
+    return drawn, idle, gone
+
+
+def withdrawn_keeping_their_experts(workflow_copy: Path, gone: list[str]) -> None:
+    """The ДОУ leave the file; their experts stay on as experts of no ДОУ, so nobody's list is redrawn."""
+    for inst in gone:
         line = next(ln for ln in workflow_copy.read_text(encoding="utf-8").splitlines(keepends=True) if f'{{id: "{inst}", name:' in ln)
         edited(workflow_copy, line, "")
     edited(workflow_copy, "\nstages:", "\nexperts:\n" + "".join(
         f"  - {{id: e{i}, name: Эксперт ДОУ № {i}, email: expert{i}@example.org}}\n" for i in gone) + "\nstages:")
+
+
+def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, workflow_copy: Path, smtp_server):  # noqa: F811
+    """Withdrawn after list 1 was drawn and before its handout: no expert's handout and not the coordinator's copy
+    names it, an expert left with no ДОУ gets no handout, and a review of it is refused, saying why."""
+    url = running.db_url
+    running.ok("tick", "--now", "2021-11-26 10:00")  # list1 drawn on 25.11
+    drawn, idle, gone = an_expert_of_two(running)  # both its ДОУ leave
+    others = sorted({e for inst in gone for e in drawn[inst]} - {idle})
+    withdrawn_keeping_their_experts(workflow_copy, gone)
     running.ok("load", str(workflow_copy), "--now", "2021-11-27 10:00", "--apply", "--reason", "ДОУ закрыты")
     count = len(smtp_server.messages)
     Cli(url, env=smtp_server.env()).ok("send", "--now", "2021-11-30 10:00")  # handout1
@@ -614,19 +620,10 @@ def test_a_handout_left_with_no_institution_is_skipped_when_it_would_go(running:
     """Planned at the handout's opening; both ДОУ of one expert withdrawn before it goes: it is skipped, saying why."""
     url = running.db_url
     running.ok("tick", "--now", "2021-11-30 08:00")  # handout1 planned for 09:00
-    drawn = {a["institution"]: a["experts"] for a in running.json("experts", "show", "list1")["assignments"]}
-    theirs: dict[str, list[str]] = {}
-    for inst, es in drawn.items():
-        for e in es:
-            theirs.setdefault(e, []).append(inst)
-    idle, gone = next((e, sorted(insts)) for e, insts in sorted(theirs.items()) if len(insts) == 2)
+    _, idle, gone = an_expert_of_two(running)
     address = f"expert{idle[1:]}@example.org"
     assert outbox(url, f"recipient = '{address}' AND stage_id = 'handout1' AND state = 'pending'")
-    for inst in gone:
-        line = next(ln for ln in workflow_copy.read_text(encoding="utf-8").splitlines(keepends=True) if f'{{id: "{inst}", name:' in ln)
-        edited(workflow_copy, line, "")
-    edited(workflow_copy, "\nstages:", "\nexperts:\n" + "".join(
-        f"  - {{id: e{i}, name: Эксперт ДОУ № {i}, email: expert{i}@example.org}}\n" for i in gone) + "\nstages:")
+    withdrawn_keeping_their_experts(workflow_copy, gone)
     running.ok("load", str(workflow_copy), "--now", "2021-11-30 08:30", "--apply", "--reason", "ДОУ закрыты")
     count = len(smtp_server.messages)
     Cli(url, env=smtp_server.env()).ok("send", "--now", "2021-11-30 09:00")

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import event
 
 from dqflow import outbox, spec, store
 from dqflow.cli import wall_clock
 from dqflow.calendar import parse_local
 from dqflow.mail import MaildirTransport
-from tests.conftest import ROOT, TOMSK, Cli
+from tests.conftest import ROOT, TOMSK, Cli, counting_statements
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
 
 CONNECTIONS = 2  # dqflow's default pool
@@ -290,13 +289,8 @@ def test_sending_paused_for_a_week_still_delivers_what_is_true(db_url, smtp_serv
 
 
 def count_selects(db, action) -> int:
-    seen = []
-    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-    event.listen(db, "before_cursor_execute", listener)
-    try:
+    with counting_statements(db) as seen:
         action()
-    finally:
-        event.remove(db, "before_cursor_execute", listener)
     return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
 
 
@@ -358,14 +352,8 @@ def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_p
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         campaign = spec.load(path)
         db = store.connect(str(folder / "c.db"))
-        seen: list[str] = []
-        listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
-        event.listen(db, "before_cursor_execute", listener)
-        try:
-            with store.transaction(db) as session:
-                done = amend.apply(session, campaign, parse_local("2021-12-02 10:00", campaign.tz), "третий эксперт")
-        finally:
-            event.remove(db, "before_cursor_execute", listener)
+        with counting_statements(db) as seen, store.transaction(db) as session:
+            done = amend.apply(session, campaign, parse_local("2021-12-02 10:00", campaign.tz), "третий эксперт")
         assert len(done.lists) == n and sum(1 for p in done.planned if p["rule"] == "handout-added") == n
         amended.append(len(seen))
         now = parse_local("2021-12-02 10:30", campaign.tz)

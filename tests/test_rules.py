@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from tests.conftest import Cli, query
+from tests.conftest import Cli, counting_statements, query
 from dqflow import engine, experts, reminders, store
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError, NotAllowed, NotFound
@@ -46,21 +43,6 @@ def table_counts(db_url: str) -> dict[str, int]:
 
 def progress_status(db_url: str, institution: str, stage: str) -> str:
     return query(db_url, f"SELECT status FROM progress WHERE institution_id = '{institution}' AND stage_id = '{stage}'")[0][0]
-
-
-@contextmanager
-def counting_statements():
-    """Every SQL statement any engine sends to its database while the block runs."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 # -- review --import: one reconcile, rules row by row -----------------------------------------
