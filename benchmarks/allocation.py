@@ -9,7 +9,7 @@ import resource
 import sys
 import time
 
-from dqflow.allocation import Request, allocate
+from dqflow.engine.allocation import Request, allocate
 
 
 def roster(n: int, previous: dict | None = None) -> Request:

@@ -18,10 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import campaign_file  # noqa: E402
 
-from dqflow import due, engine, spec, store  # noqa: E402
+from dqflow import engine, store  # noqa: E402
+from dqflow.delivery import due
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local  # noqa: E402
-from dqflow.letters import Writer, groups  # noqa: E402
-from dqflow.outbox import sort_out  # noqa: E402
+from dqflow.delivery.letters import Writer, groups  # noqa: E402
+from dqflow.delivery.outbox import sort_out  # noqa: E402
 
 
 def main(n: int) -> None:

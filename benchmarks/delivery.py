@@ -23,7 +23,10 @@ import aiosmtplib
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import campaign_file  # noqa: E402  (the same N-ДОУ copy of the Tomsk schedule)
 
-from dqflow import engine, mail, outbox, spec, store  # noqa: E402
+from dqflow import engine, store  # noqa: E402
+from dqflow.delivery import mail
+from dqflow.delivery import outbox
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local  # noqa: E402
 from dqflow.cli import wall_clock  # noqa: E402
 
@@ -106,7 +109,7 @@ def main(n: int, connections: int) -> None:
 
 async def _preview(db, campaign, now) -> bytes:
     """One real dqflow message, to give the bare client the same bytes to push."""
-    from dqflow.wake import preview
+    from dqflow.delivery.wake import preview
 
     with store.dry_run(db) as session:
         _, batches = preview(session, campaign, now)

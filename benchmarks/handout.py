@@ -17,10 +17,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import campaign_file  # noqa: E402
 
-from dqflow import engine, outbox, spec, store  # noqa: E402
+from dqflow import engine, store  # noqa: E402
+from dqflow.delivery import outbox
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local  # noqa: E402
 from dqflow.cli import wall_clock  # noqa: E402
-from dqflow.mail import MaildirTransport  # noqa: E402
+from dqflow.delivery.mail import MaildirTransport  # noqa: E402
 
 
 def main(n: int) -> None:

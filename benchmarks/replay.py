@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from roster import campaign_file  # noqa: E402
 
-from dqflow import simulate, spec, store  # noqa: E402
+from dqflow import store  # noqa: E402
+from dqflow.delivery import simulate
+from dqflow.campaign import spec
 
 PAGE = 500  # addresses read together, outcomes written per transaction: as a send does
 PLANNED = 10_000  # rows inserted per transaction: a reconcile plans a stage's reminders in one statement

@@ -19,7 +19,10 @@ import yaml
 
 import asyncio
 
-from dqflow import engine, mail, outbox, spec, store
+from dqflow import engine, store
+from dqflow.delivery import mail
+from dqflow.delivery import outbox
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local
 from dqflow.cli import wall_clock
 

@@ -13,9 +13,9 @@ from itertools import combinations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dqflow.allocation import Request, Rule, allocate, explain, hard_problems
-from dqflow.report import broken_ru
-from dqflow.terms import Terms
+from dqflow.engine.allocation import Request, Rule, allocate, explain, hard_problems
+from dqflow.present.report import broken_ru
+from dqflow.campaign.terms import Terms
 
 # what `problems` must say for each broken soft rule
 REPORTED = {  # the checker's rule → the code `explain` reports it by

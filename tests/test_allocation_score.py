@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dqflow.allocation import Request, _State
+from dqflow.engine.allocation import Request, _State
 
 
 @st.composite

@@ -306,7 +306,9 @@ def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
     """A deadline moved, one ДОУ withdrawn, one added, one address corrected: as many statements for 15 ДОУ as for 150."""
     import yaml
 
-    from dqflow import amend, spec, store
+    from dqflow import store
+    from dqflow.engine import amend
+    from dqflow.campaign import spec
     from dqflow.calendar import parse_local
     from tests.test_delivery import big_campaign
 

@@ -20,8 +20,8 @@ from dqflow import store
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from dqflow.calendar import UTC
-from dqflow.daemon import Daemon
-from dqflow.mail import SmtpSettings, SmtpTransport
+from dqflow.delivery.daemon import Daemon
+from dqflow.delivery.mail import SmtpSettings, SmtpTransport
 from tests.conftest import ROOT, Cli
 from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
 

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dqflow import dating, spec
+from dqflow.campaign import dating
+from dqflow.campaign import spec
 from dqflow.calendar import FIRST_YEAR, LAST_YEAR, Duration, WorkCalendar, Written, parse_day, parse_local, read_written
 from tests.conftest import ROOT, TOMSK, Cli
 from tests.test_spec import assert_error_at, edit, problems, validate_fails, where

@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dqflow import outbox, spec, store
+from dqflow import store
+from dqflow.delivery import outbox
+from dqflow.campaign import spec
 from dqflow.cli import wall_clock
 from dqflow.calendar import parse_local
-from dqflow.mail import MaildirTransport
+from dqflow.delivery.mail import MaildirTransport
 from tests.conftest import ROOT, TOMSK, Cli, counting_statements
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
 
@@ -337,7 +339,7 @@ def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_p
     """`experts_per_institution` raised after the handout: every ДОУ gets a third expert, so every expert gets an
     addition to their handout. The amendment and the send that delivers them issue as many statements for 15 ДОУ as
     for 150."""
-    from dqflow import amend
+    from dqflow.engine import amend
 
     amended, sends = [], []
     for n in (15, 150):

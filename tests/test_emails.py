@@ -21,9 +21,9 @@ from sqlmodel import select
 
 from dqflow import engine as engines
 from dqflow.calendar import utc_offset
-from dqflow.letters import Writer
+from dqflow.delivery.letters import Writer
 from dqflow.store import OutboxRow, connect, dry_run
-from dqflow.templates import KINDS, default_folder, render_item
+from dqflow.intake.templates import KINDS, default_folder, render_item
 from tests.conftest import TOMSK, Cli
 
 FOLDER = str(default_folder("ru"))

@@ -27,7 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, TOMSK, Cli, dump_tables, query
-from dqflow import engine, files, store, templates
+from dqflow import engine, store
+from dqflow.intake import files
+from dqflow.intake import templates
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import TOMSK
-from dqflow import ics, spec
+from dqflow.present import ics
+from dqflow.campaign import spec
 from dqflow.calendar import UTC
 
 CAMPAIGN = spec.load(TOMSK)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import TOMSK, Cli
-from dqflow import schema
+from dqflow.store import schema
 
 # The rows load writes, in the order it writes them: (table, the row that fails, a CHECK that refuses it).
 FAILURES = {

@@ -16,8 +16,8 @@ from aiosmtplib.email import quote_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dqflow.mail import _PLAIN_ADDRESS, HeaderInjection, Letter, SmtpSettings, SmtpTransport, _quoted, compose, message_id
-from dqflow.templates import SAMPLE_ITEM, default_folder, render_block
+from dqflow.delivery.mail import _PLAIN_ADDRESS, HeaderInjection, Letter, SmtpSettings, SmtpTransport, _quoted, compose, message_id
+from dqflow.intake.templates import SAMPLE_ITEM, default_folder, render_block
 from tests.conftest import TOMSK, Cli
 from tests.smtp_server import SmtpServer, free_port, smtp_server  # noqa: F401  (fixture)
 

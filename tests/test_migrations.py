@@ -31,7 +31,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from conftest import ROOT, TOMSK, Cli
-from dqflow import schema, skips, store
+from dqflow import store
+from dqflow.store import schema
+from dqflow.engine import skips
 from dqflow.cli import cli
 from dqflow.redact import redact_url
 from tests.smtp_server import free_port, smtp_server  # noqa: F401  (fixture)
@@ -39,7 +41,7 @@ from tests.smtp_server import free_port, smtp_server  # noqa: F401  (fixture)
 DATA = Path(__file__).resolve().parent / "data"
 BACKENDS = ["sqlite", "postgresql"]
 
-# What the release stored as English sentences, as codes now (dqflow.skips); every reason in the dumps.
+# What the release stored as English sentences, as codes now (dqflow.engine.skips); every reason in the dumps.
 REASONS = {
     "its time had passed when it was planned": "planned-late",
     "its moment passed before it could be sent": "expired",

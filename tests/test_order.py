@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dqflow import order, spec
+from dqflow.campaign import order
+from dqflow.campaign import spec
 from dqflow.cli import cli
 from tests.conftest import ROOT, TOMSK, Cli, query
 

@@ -254,7 +254,7 @@ HOLD_SEND_LOCK = """
 import sys
 from dqflow import store
 from datetime import datetime, timezone
-from dqflow.lease import Lease
+from dqflow.delivery.lease import Lease
 lease = Lease(store.connect(sys.argv[1]), "send:tomsk-2021", lambda: datetime.now(timezone.utc))
 print("held" if lease.acquire() else "busy", flush=True)
 sys.stdin.read()
@@ -314,7 +314,7 @@ def test_a_lease_kept_at_every_step_is_written_a_quarter_of_its_length_apart(tmp
     from sqlmodel import Session, select
 
     from dqflow import store
-    from dqflow.lease import Lease
+    from dqflow.delivery.lease import Lease
     from dqflow.store import LeaseRow
 
     db = store.connect(str(tmp_path / "lease.db"))

@@ -101,7 +101,7 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DQFLOW_"))}
     empty = tmp_path / "coordinator"
     empty.mkdir()
-    where = run([python, "-c", "import dqflow, dqflow.starter as s, dqflow.templates as t; "
+    where = run([python, "-c", "import dqflow, dqflow.campaign.starter as s, dqflow.intake.templates as t; "
                                "print(dqflow.__file__); print(t.default_folder('ru')); print(s.bundled()[0])"], cwd=empty, env=env)
     for line in where.stdout.splitlines():  # the installed copy, never the checkout
         assert Path(line).resolve().is_relative_to(site.resolve()), where.stdout
@@ -121,7 +121,7 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     assert "АНАЛИТИЧЕСКАЯ СПРАВКА" in (empty / "spravka.html").read_text(encoding="utf-8")
 
     # The migrations are package data too: a new database is made at the head, a release's is upgraded.
-    from dqflow import schema
+    from dqflow.store import schema
 
     made = run([dqflow, "--db", "new.db", "migrate"], cwd=empty, env=env)
     assert made.stdout == f"database 'sqlite:///new.db': created at revision {schema.HEAD}\n"

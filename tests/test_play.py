@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy.pool import NullPool
 
 from conftest import TOMSK
-from dqflow import engine, experts, spec, store
+from dqflow import engine, store
+from dqflow.engine import experts
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError
 

@@ -45,7 +45,7 @@ def test_tomsk_campaign_on_postgresql(pg_url):
 def test_only_one_sender_at_a_time_on_postgresql(pg_url):
     from dqflow import store
     from dqflow.cli import wall_clock
-    from dqflow.lease import Lease
+    from dqflow.delivery.lease import Lease
 
     first, second = store.connect(pg_url), store.connect(pg_url)
     try:

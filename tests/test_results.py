@@ -422,7 +422,7 @@ def test_emails_announcing_a_stage_or_a_webinar_attach_the_matching_event(tmp_pa
 def test_a_markdown_table_keeps_its_columns_whatever_the_cells_hold(cells):
     import re
 
-    from dqflow.report import markdown_table
+    from dqflow.present.report import markdown_table
 
     lines = markdown_table(["a", "b", "c"], cells)
     assert len(lines) == 2 + len(cells)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, counting_statements, query
-from dqflow import engine, experts, reminders, store
+from dqflow import engine, store
+from dqflow.engine import experts
+from dqflow.engine import reminders
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 

@@ -27,7 +27,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from conftest import ROOT, TOMSK, Cli
-from dqflow import engine, redact, report, store
+from dqflow import engine, redact, store
+from dqflow.present import report
 from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError
 from dqflow.store import AuditRow
@@ -152,7 +153,7 @@ def test_log_records_lose_their_secrets(tmp_path: Path):
     root.addHandler(handler)
     try:
         redact.protect_logging(redact.known_secrets(f"postgresql+psycopg://u:{SECRET}@db/x", {"DQFLOW_SMTP_PASSWORD": "SmtpSecret77"}))
-        log = logging.getLogger("dqflow.daemon")
+        log = logging.getLogger("dqflow.delivery.daemon")
         log.warning("cannot reach %s with %s", f"postgresql://u:{SECRET}@db/x", "SmtpSecret77")
         try:
             raise RuntimeError(f"login SmtpSecret77 refused by smtp://kdo:{SECRET}@mail")

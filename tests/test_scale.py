@@ -11,7 +11,8 @@ import pytest
 import yaml
 from sqlalchemy import event
 
-from dqflow import engine, spec, store
+from dqflow import engine, store
+from dqflow.campaign import spec
 from dqflow.calendar import parse_local, zone
 
 TOMSK = Path(__file__).resolve().parent.parent / "workflows" / "tomsk-2021.yaml"
@@ -223,7 +224,7 @@ def test_a_2000_dou_replay_ends_as_the_naive_design_does_and_logs_every_step(db_
     where the database does."""
     from datetime import UTC, datetime
 
-    from dqflow import simulate
+    from dqflow.delivery import simulate
 
     campaign = campaign_of(tmp_path, 2000)
     plan = simulate.seeded_scenario(campaign, seed=3)

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import TOMSK, Cli
-from dqflow import report
+from dqflow.present import report
 
 TZ = ZoneInfo("Asia/Tomsk")
 CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))

@@ -800,7 +800,7 @@ def test_top_level_experts_inline_and_from_a_file(dq: Cli, workflow_copy: Path):
     result = dq("validate", str(workflow_copy))
     assert result.exit_code == 0, result.output
     assert "11 institutions, 13 experts" in result.stdout
-    from dqflow import spec
+    from dqflow.campaign import spec
 
     campaign = spec.load(workflow_copy)
     assert [(e.id, e.institution) for e in campaign.experts] == [("m1", None), ("m2", "4")]

@@ -1,7 +1,7 @@
 """Stencils and shared invitations give the very bytes a direct rendering gives.
 
 A send renders a one-letter message once per audience and pastes each recipient's name, id and
-personal link in (`dqflow.stencil`), builds an invitation of one event once but its UID, and hands
+personal link in (`dqflow.delivery.stencil`), builds an invitation of one event once but its UID, and hands
 DATA its content CRLF'd by hand. Each is compared here with the direct way, byte for byte: a whole
 send of a roster with awkward names, and arbitrary names, ids and links (hypothesis) in the letters
 the real Writer builds for every kind and role.
@@ -23,11 +23,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select, update
 
-from dqflow import due, engine, mail, outbox, spec, stencil, store
+from dqflow import engine, store
+from dqflow.delivery import due
+from dqflow.delivery import mail
+from dqflow.delivery import outbox
+from dqflow.campaign import spec
+from dqflow.delivery import stencil
 from dqflow.calendar import parse_local
-from dqflow.letters import Writer, groups
-from dqflow.mail import Letter, _dot_stuffed
-from dqflow.outbox import sort_out
+from dqflow.delivery.letters import Writer, groups
+from dqflow.delivery.mail import Letter, _dot_stuffed
+from dqflow.delivery.outbox import sort_out
 from dqflow.store import OutboxRow
 from tests.conftest import TOMSK
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dqflow.mail import HeaderInjection, Letter, compose
-from dqflow.sandbox import render_parts
-from dqflow.templates import (KINDS, LAYOUT, SAMPLE_ITEM, _bundled, default_folder, environment, render_block, render_blocks, render_item,
+from dqflow.delivery.mail import HeaderInjection, Letter, compose
+from dqflow.intake.sandbox import render_parts
+from dqflow.intake.templates import (KINDS, LAYOUT, SAMPLE_ITEM, _bundled, default_folder, environment, render_block, render_blocks, render_item,
                               sample_context, subject_reads)
 from tests.conftest import ROOT, TOMSK, Cli
 

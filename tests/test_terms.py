@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dqflow import spec
-from dqflow.terms import Terms, guess_gender
+from dqflow.campaign import spec
+from dqflow.campaign.terms import Terms, guess_gender
 from tests.conftest import TOMSK, Cli
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, dump_tables
-from dqflow import links, store
+from dqflow import store
+from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
@@ -362,7 +363,8 @@ def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: P
 
 @pytest.mark.parametrize("base", [None, "https://portal.example.org/mkdo"])
 def test_every_letter_item_gets_its_readers_personal_link(tomsk: Cli, db_url: str, base: str | None, monkeypatch):
-    from dqflow import engine, letters
+    from dqflow import engine
+    from dqflow.delivery import letters
     from dqflow.store import OutboxRow
     from sqlmodel import select
 

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import click
 
-from dqflow import amend, engine, instantiate, order, report, simulate, spec, starter, store
+from dqflow import engine, store
 from dqflow.calendar import parse_day, parse_local, show_date, zone
+from dqflow.campaign import instantiate, order, spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
+from dqflow.delivery import simulate
+from dqflow.engine import amend
 from dqflow.errors import DqflowError
+from dqflow.present import report
 
 
 @click.command("init")

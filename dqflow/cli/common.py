@@ -14,10 +14,11 @@ from typing import Callable
 import click
 from sqlalchemy.engine import Engine
 
-from dqflow import due, engine, spec, store
+from dqflow import engine, store
 from dqflow.calendar import UTC, parse_local, show, zone, zone_label
+from dqflow.campaign import spec
+from dqflow.delivery import due
 from dqflow.errors import DqflowError
-
 
 NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
             "Default: now.")

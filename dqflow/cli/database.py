@@ -6,9 +6,10 @@ import shlex
 
 import click
 
-from dqflow import schema, store
+from dqflow import store
 from dqflow.cli.common import App, pass_app
 from dqflow.errors import DqflowError
+from dqflow.store import schema
 
 
 @click.command("migrate")

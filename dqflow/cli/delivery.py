@@ -11,9 +11,13 @@ from typing import Callable
 
 import click
 
-from dqflow import daemon, due, engine, mail, outbox, redact, reminders, report, skips, spec, store, wake
+from dqflow import engine, redact, store
 from dqflow.calendar import show, zone_label
+from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
+from dqflow.delivery import daemon, due, mail, outbox, wake
+from dqflow.engine import reminders, skips
+from dqflow.present import report
 
 
 def budget_option(command: Callable) -> Callable:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from dqflow import engine, results, spec, store
+from dqflow import engine, results, store
+from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, with_campaign
 from dqflow.errors import DqflowError
 from dqflow.results import calendars

@@ -6,10 +6,14 @@ from datetime import datetime
 
 import click
 
-from dqflow import engine, experts, files, report, spec, store
-from dqflow import text as texts
+from dqflow import engine, store
+from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, with_campaign
+from dqflow.engine import experts
 from dqflow.errors import DqflowError
+from dqflow.intake import files
+from dqflow.intake import text as texts
+from dqflow.present import report
 
 
 @click.group("experts")

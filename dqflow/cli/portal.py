@@ -7,8 +7,10 @@ from datetime import datetime
 
 import click
 
-from dqflow import engine, links, spec, store
+from dqflow import engine, store
+from dqflow.access import links
 from dqflow.calendar import show, zone_label
+from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
 from dqflow.errors import DqflowError
 

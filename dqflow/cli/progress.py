@@ -6,10 +6,12 @@ from datetime import datetime
 
 import click
 
-from dqflow import engine, report, results, spec, store
+from dqflow import engine, results, store
 from dqflow.calendar import parse_local, show, zone_label
+from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, say_overdue, with_campaign
 from dqflow.errors import DqflowError
+from dqflow.present import report
 
 
 @click.command("status")

@@ -12,8 +12,11 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from dqflow import engine, experts, ics, spec
+from dqflow import engine
+from dqflow.campaign import spec
+from dqflow.engine import experts
 from dqflow.errors import NotFound
+from dqflow.present import ics
 from dqflow.store import ExtensionRow, ProgressRow
 
 Who = ics.Who

@@ -25,8 +25,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from dqflow import engine, spec
-from dqflow.machine import Status
+from dqflow import engine
+from dqflow.campaign import spec
+from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, ExtensionRow, ProgressRow, ReviewRow, SubmissionRow
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
@@ -222,7 +223,9 @@ def compute(session: Session, campaign_id: str | None, now: datetime) -> Results
     view = engine.status(session, campaign_id, now, institutions=True, limit=None)
     campaign = view.campaign
     rank = {lv.id: n for n, lv in enumerate(campaign.levels)}
-    key = (lambda level: rank.get(level, len(rank)))  # levels compare in the scale's order
+
+    def key(level):  # levels compare in the scale's order
+        return rank.get(level, len(rank))
     progress = _progress(session, campaign.id)
     submissions = _submissions(session, campaign.id)
     extensions = _extensions(session, campaign.id)

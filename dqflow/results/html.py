@@ -9,7 +9,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dqflow.calendar import zone_label
-from dqflow.machine import Status
+from dqflow.engine.rules import Status
 from dqflow.results import svg, words
 from dqflow.results.figures import Results
 
@@ -52,4 +52,5 @@ def _levels_chart(results: Results):
     distribution = results.distribution()
     rows = [(results.area_title(a), [svg.Part(distribution[a].get(lv.id, 0), colors[lv.id], lv.title) for lv in levels])
             for a in results.area_ids]
-    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], f"{results.campaign.terms.nom_pl} по уровням качества в каждой области")
+    title = f"{results.campaign.terms.nom_pl} по уровням качества в каждой области"
+    return svg.stacked_bars(rows, [(lv.title, colors[lv.id]) for lv in levels], title)

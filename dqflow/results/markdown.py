@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dqflow.calendar import zone_label
-from dqflow.report import markdown_table as table
+from dqflow.present.report import markdown_table as table
 from dqflow.results import words
 from dqflow.results.figures import InstitutionResult, Results
 

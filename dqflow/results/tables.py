@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dqflow.machine import Status
+from dqflow.engine.rules import Status
 from dqflow.results.figures import Results
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dqflow.calendar import show
-from dqflow.report import KIND_RU, STATE_RU, STATUS_RU
+from dqflow.present.report import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results.figures import Results
 
 __all__ = ["KIND_RU", "STATE_RU", "STATUS_RU", "percent", "when", "title", "order_line", "agreement_word", "reported_line"]

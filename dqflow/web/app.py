@@ -24,10 +24,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dqflow import engine, experts, links, reminders, report, skips, store, workspace
+from dqflow import engine, store
+from dqflow.access import links
 from dqflow.calendar import parse_local, show, show_date
+from dqflow.delivery.letters import digest_content
+from dqflow.engine import experts, reminders, skips, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
-from dqflow.letters import digest_content
+from dqflow.present import report
 from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
 

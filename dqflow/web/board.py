@@ -12,10 +12,10 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dqflow import report
 from dqflow.calendar import show, show_date, utc_offset
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
+from dqflow.present import report
 
 
 @dataclass(frozen=True)

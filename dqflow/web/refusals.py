@@ -8,7 +8,7 @@ coordinator to look up, and whom to ask.
 
 from __future__ import annotations
 
-from dqflow import spec
+from dqflow.campaign import spec
 from dqflow.errors import DqflowError, one_line
 
 BY_CODE = {

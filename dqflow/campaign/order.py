@@ -1,0 +1,541 @@
+"""An order's schedule table, as plain text → a draft campaign file.
+
+Every campaign starts as a table in an order: "Срок / Мероприятие / Ответственные / Результат",
+one row per activity, copied out of a PDF or a word processor as text with tabs between the
+cells. Such text has rows split across page breaks (a row's cells continue on a line whose
+term cell is empty), blank lines and page numbers between pages, and terms written in many
+ways (`19-30 ноября 2021 г.`, `1-5.12.2021 г.`, `20.12.2021 г. - 20.01.2022 г.`,
+`19.11.2021 г. 14.00`, `до 15 декабря`).
+
+`rows` finds the table and its rows, `parse_term` reads one term, `draft` writes the campaign
+file: one stage per row with its dates, its kind and actor guessed from the wording, the
+order's responsible and result kept, a `# guess:` comment on every value dqflow chose rather
+than read, and the ДОУ the text names as a roster stub with placeholder addresses. Pure
+functions of the text: reading the file and writing the draft are the CLI's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, time
+from pathlib import Path
+
+from dqflow.campaign import spec
+from dqflow.errors import DqflowError, Problem, SpecError
+from dqflow.intake import files, table
+
+MONTHS = {
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6,
+    "июл": 7, "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+}
+_MONTH_WORD = r"(?:январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]|октябр[яь]|ноябр[яь]|декабр[яь])"
+_NUMERIC = re.compile(r"(?P<d>\d{1,2})(?:\.(?P<m>\d{1,2})(?:\.(?P<y>\d{4}|\d{2}))?)?")
+_WORDED = re.compile(rf"(?P<d>\d{{1,2}})(?:\s+(?P<mw>{_MONTH_WORD})(?:\s+(?P<y>\d{{4}}))?)?")
+_TIME = re.compile(r"(?P<rest>.*?\S)\s+(?:в\s+)?(?P<h>[01]?\d|2[0-3])[.:](?P<min>[0-5]\d)(?:\s*ч\.?)?")
+_DEADLINE = re.compile(r"(?:до|не\s+позднее|не\s+позже)\s+(?P<rest>.+)")
+_RANGE = re.compile(r"(?:с\s+)?(?P<a>.+?)\s*(?:-|\s+по\s+)\s*(?P<b>.+)")
+FORMS = "19.11.2021, 19.11.2021 14.00, 19-30 ноября 2021, 1-5.12.2021, 20.12.2021 - 20.01.2022 or до 15 декабря"
+MAX_TEXT = 4 * 1024 * 1024  # an order is a few pages; its text a few hundred kilobytes at most
+MAX_ROWS = 100  # spec.MAX_STAGES
+
+
+class NoYear(ValueError):
+    """The term names no year and none was given to assume."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """When a row happens: from `first` to `last` (a day each; equal for one day), at `at` when a
+    time of day is given; `first` is None for a deadline alone (`до 15 декабря`)."""
+
+    first: date | None
+    last: date
+    at: time | None = None
+    year_assumed: bool = False  # the term named no year: the caller's was taken
+
+
+def parse_term(text: str, year: int | None = None) -> Term:
+    """The term of a row, or ValueError saying why it cannot be read (NoYear when it names no
+    year and `year` is None)."""
+    s = _normal(text)
+    if not s:
+        raise ValueError("the term is empty")
+    at = None
+    deadline = _DEADLINE.fullmatch(s)
+    if deadline:
+        s = deadline["rest"]
+    timed = _TIME.fullmatch(s)
+    dated = _one_side(timed["rest"]) if timed else None
+    if dated and (dated["y"] or dated.groupdict().get("mw")):  # a time only after a whole date: "до 15.12" is no 15:12
+        s, at = timed["rest"], time(int(timed["h"]), int(timed["min"]))
+    single = _one_side(s)
+    if single:
+        day, month, year_found = _side(single)
+        if month is None:
+            raise ValueError(f"'{text.strip()}' names no month")
+        last, assumed = _day(day, month, year_found, year, text)
+        return Term(None if deadline else last, last, at, assumed)
+    ranged = _RANGE.fullmatch(s)
+    if not ranged or deadline:
+        raise ValueError(f"cannot read the term '{' '.join(text.split())}'; write it like {FORMS}")
+    a, b = _one_side(ranged["a"]), _one_side(ranged["b"])
+    if not a or not b:
+        raise ValueError(f"cannot read the term '{' '.join(text.split())}'; write it like {FORMS}")
+    (d1, m1, y1), (d2, m2, y2) = _side(a), _side(b)
+    if m2 is None:
+        raise ValueError(f"'{text.strip()}' names no month after its range")
+    last, assumed = _day(d2, m2, y2, year, text)
+    m1 = m1 or m2
+    y1 = y1 or (last.year if (m1, d1) <= (m2, d2) else last.year - 1)  # 30 декабря - 10 января 2022: the first day is in 2021
+    first, _ = _day(d1, m1, y1, None, text)
+    if first > last:
+        raise ValueError(f"the term '{' '.join(text.split())}' ends before it starts; swap its dates")
+    return Term(first, last, at, assumed)
+
+
+def _normal(text: str) -> str:
+    s = " ".join(text.lower().replace("ё", "е").split())
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)  # hyphens, en and em dashes, minus
+    s = re.sub(r"(\d)\s*(?:гг?\.|года?\b|г\b)", r"\1", s)  # "2021 г.", "2021г.", "2021 года"
+    s = re.sub(r"\s*\.\s*(?=\d)", ".", s)  # "1 . 12 . 2021"
+    return " ".join(s.strip(" ,;").split())
+
+
+def _one_side(s: str) -> re.Match | None:
+    return _NUMERIC.fullmatch(s) or _WORDED.fullmatch(s)
+
+
+def _side(m: re.Match) -> tuple[int, int | None, int | None]:
+    groups = m.groupdict()
+    month = int(groups["m"]) if groups.get("m") else None
+    if groups.get("mw"):
+        month = next(n for stem, n in sorted(MONTHS.items(), key=lambda kv: -len(kv[0])) if groups["mw"].startswith(stem))
+    year = groups.get("y")
+    return int(m["d"]), month, (int(year) + (2000 if len(year) == 2 else 0)) if year else None
+
+
+def _day(day: int, month: int, year: int | None, assumed_year: int | None, text: str) -> tuple[date, bool]:
+    if year is None and assumed_year is None:
+        raise NoYear(f"'{text.strip()}' names no year")
+    try:
+        found = date(year or assumed_year, month, day)
+    except ValueError:
+        raise ValueError(f"the term '{' '.join(text.split())}' names a day that does not exist "
+                         f"({day:02d}.{month:02d}.{year or assumed_year})") from None
+    if not 1900 <= found.year <= 2200:
+        raise ValueError(f"the term '{' '.join(text.split())}' is in {found.year}; check the year")
+    return found, year is None
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One row of the schedule: where it starts in the file and its four cells (cells continued
+    on later lines are joined with a space)."""
+
+    line: int
+    column: int  # where its term cell starts
+    term: str
+    activity: str = ""
+    responsible: str = ""
+    result: str = ""
+
+
+_HEADER_KEYS = {"term": ("срок", "дата"), "activity": ("мероприят", "содержание", "наименование"),
+                "responsible": ("ответствен", "исполнител"), "result": ("результат",)}
+_PAGE_NUMBER = re.compile(r"(?:-\s*)?\d{1,3}(?:\s*-)?|стр(?:аница)?\.?\s*\d+(?:\s*из\s*\d+)?", re.IGNORECASE)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")  # YAML breaks lines at U+0085, U+2028, U+2029
+
+
+def rows(text: str, file: str) -> list[Row]:
+    """The schedule table's rows; SpecError located in `file` when there is no table or a term
+    cannot be read."""
+    lines = [_CONTROL.sub(" ", line.rstrip("\r")) for line in text.split("\n")]
+    start, columns = _header(lines)
+    if start is None:
+        raise SpecError([Problem(file, 1, 1, "no schedule table found: dqflow looks for a header line with the cells "
+                                             "'Срок', 'Мероприятие', 'Ответственные', 'Результат' separated by tabs; "
+                                             "copy the table out of the order as text (tabs between the cells)")])
+    found: list[Row] = []
+    for number, line in enumerate(lines[start + 1:], start + 2):
+        stripped = line.strip()
+        if not stripped or _header_columns(line):
+            continue  # a page break: blank lines, the header repeated on the next page
+        if "\t" not in line:
+            if _PAGE_NUMBER.fullmatch(stripped):
+                continue  # a page number between two pages
+            break  # text after the table (a signature, the next appendix)
+        cells = line.split("\t")
+        cell = {key: cells[i].strip() if i < len(cells) else "" for key, i in columns.items()}
+        if cell["term"] and not (found and _unfinished(found[-1].term)):
+            column = len("\t".join(cells[:columns["term"]])) + (1 if columns["term"] else 0)
+            column += len(cells[columns["term"]]) - len(cells[columns["term"]].lstrip()) + 1
+            found.append(Row(number, column, **cell))
+        elif found:  # the row goes on: a page break or a wrapped cell
+            row = found[-1]
+            for key, value in cell.items():
+                if value:
+                    setattr(row, key, f"{getattr(row, key)} {value}".strip())
+        if len(found) > MAX_ROWS:
+            raise SpecError([Problem(file, number, 1, f"the table has more than {MAX_ROWS} rows; a campaign takes at most {MAX_ROWS} stages")])
+    if not found:
+        raise SpecError([Problem(file, start + 1, 1, "the schedule table has a header but no rows under it")])
+    return found
+
+
+def _header(lines: list[str]) -> tuple[int | None, dict[str, int]]:
+    for index, line in enumerate(lines):
+        columns = _header_columns(line)
+        if columns:
+            return index, columns
+    return None, {}
+
+
+def _header_columns(line: str) -> dict[str, int]:
+    """Which cell holds what, when `line` is the table's header (else empty)."""
+    if "\t" not in line:
+        return {}
+    cells = [c.strip().lower() for c in line.split("\t")]
+    columns = {}
+    for key, stems in _HEADER_KEYS.items():
+        index = next((i for i, c in enumerate(cells) if c.startswith(stems)), None)
+        if index is not None:
+            columns[key] = index
+    if "term" not in columns or "activity" not in columns:
+        return {}
+    extra = max(columns.values()) + 1
+    for key in ("responsible", "result"):  # absent columns read as empty
+        columns.setdefault(key, extra)
+    return columns
+
+
+def _unfinished(term: str) -> bool:
+    """A term cell whose end is on the next line (`20.12.2021 г. -`, `с 1 по`)."""
+    return bool(re.search(r"(?:-|\bпо|\bдо|\bс)$", _normal(term)))
+
+
+# -- the draft --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    id: str
+    kind: str
+    actor: str | None
+    title: str
+    row: Row
+    term: Term
+    why: str  # how the kind was guessed
+    url: str | None = None
+    list_ref: Stage | str | None = None  # the assignment stage it follows, then its id
+    list_number: int | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # key → the guess comment on its line
+
+
+@dataclass(frozen=True)
+class Options:
+    campaign_id: str | None = None
+    timezone: str | None = None
+
+
+_KINDS = (  # first match wins: "Экспертный вебинар по итогам … экспертизы" is a webinar
+    ("вебинар", "event", None), ("семинар", "event", None), ("совещани", "event", None), ("конференци", "event", None),
+    ("выдач", "handout", "coordinator"),
+    ("списк", "assignment", "coordinator"),
+    ("экспертиз", "task", "expert"),
+    ("заполнен", "task", "institution"),
+)
+_TASK_IDS = (("оператор", "operator-submission"), ("анализ", "analysis"), ("публикац", "publication"), ("размещен", "publication"),
+             ("рекомендац", "recommendations"))
+_TIMEZONES = (("томск", "Asia/Tomsk"), ("кемеров", "Asia/Novokuznetsk"), ("новокузнецк", "Asia/Novokuznetsk"),
+              ("новосибирск", "Asia/Novosibirsk"), ("красноярск", "Asia/Krasnoyarsk"), ("омск", "Asia/Omsk"),
+              ("барнаул", "Asia/Barnaul"), ("екатеринбург", "Asia/Yekaterinburg"), ("москв", "Europe/Moscow"))
+_COUNTS = {"одного": 1, "одному": 1, "двух": 2, "двум": 2, "трех": 3, "трем": 3, "четырех": 4}
+_INSTITUTION = re.compile(r"\b(?P<kind>М[АБК]?ДО[УО]|ДО[УО])\s*№\s*(?P<n>\d{1,4})\b")
+_INSTITUTIONS = re.compile(r"\bДО[УО]\s*№№\s*(?P<ns>\d{1,4}(?:\s*,\s*\d{1,4})*)")
+_URL = re.compile(r"https?://[^\s<>\"«»]+[^\s<>\"«».,;:)]")
+
+
+def draft(text: str, file: str, options: Options = Options()) -> str:
+    """The campaign file drafted from the order's text (SpecError located in `file` when the table
+    cannot be read). The caller checks that it validates before writing it."""
+    schedule = rows(text, file)
+    order_date, order_number = _order_header(text)
+    terms = _terms(schedule, file, order_date)
+    stages = _stages(schedule, terms, order_date)
+    roster = _roster(text)
+    first_year = min(s.term.first or s.term.last for s in stages).year
+    return _render(stages, roster, text, options, order_date, order_number, first_year)
+
+
+def _order_header(text: str) -> tuple[date | None, str | None]:
+    """The order's own date and number, from the lines above its title (`22.11.2021`, `№ 1138`)."""
+    head = text[:3000]
+    day = re.search(r"^\s*(\d{1,2})\.(\d{2})\.(\d{4})\s*(?:г\.?)?\s*$", head, re.MULTILINE)
+    number = re.search(r"^\s*№\s*([\w/.-]{1,20})\s*$", head, re.MULTILINE)
+    try:
+        found = date(int(day[3]), int(day[2]), int(day[1])) if day else None
+    except ValueError:
+        found = None
+    return found, number[1] if number else None
+
+
+def _terms(schedule: list[Row], file: str, order_date: date | None) -> list[Term]:
+    """Each row's term; a term without a year takes the year of the row above (or the order's)."""
+    problems, terms = [], []
+    known = [t for r in schedule if (t := _try(r.term))]
+    year = order_date.year if order_date else (known[0].last.year if known else None)
+    for row in schedule:
+        try:
+            term = parse_term(row.term, year)
+        except NoYear:
+            problems.append(Problem(file, row.line, row.column, f"the term '{row.term}' names no year, and neither does the order "
+                                                                "above it: write the year in one term"))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(file, row.line, row.column, str(exc)))
+            continue
+        year = term.last.year
+        terms.append(term)
+    if problems:
+        raise SpecError(problems)
+    return terms
+
+
+def _try(term: str) -> Term | None:
+    try:
+        return parse_term(term)
+    except ValueError:
+        return None
+
+
+def _stages(schedule: list[Row], terms: list[Term], order_date: date | None) -> list[Stage]:
+    stages: list[Stage] = []
+    earliest = min(t.first or t.last for t in terms)
+    for row, term in zip(schedule, terms):
+        kind, actor, why = _guess_kind(row)
+        url = _URL.search(row.activity)
+        title = " ".join(_URL.sub(" ", row.activity).split()) or f"Мероприятие строки {row.line}"
+        stage = Stage("", kind, actor, title, row, term, why, url=url.group() if url else None)
+        if term.year_assumed:
+            stage.notes["year"] = f"guess: the order gives no year here; {term.last.year} is the year of the row above or of the order"
+        if term.first is None and kind == "event":
+            stage.term = replace(term, first=term.last)
+        elif term.first is None:
+            opens = order_date if order_date and order_date <= term.last else min(earliest, term.last)
+            stage.term = replace(term, first=opens)
+            stage.notes["opens"] = (f"guess: the order gives only the deadline («{' '.join(row.term.split())}»); opens on "
+                                    f"{'the date of the order' if opens == order_date else 'the first date of the table'}")
+        stages.append(stage)
+    _link_lists(stages)
+    _name(stages)
+    return stages
+
+
+def _guess_kind(row: Row) -> tuple[str, str | None, str]:
+    wording = row.activity.lower()
+    for stem, kind, actor in _KINDS:
+        if stem in wording:
+            word = re.search(rf"\w*{stem}\w*", row.activity, re.IGNORECASE).group()
+            return kind, actor, f"guess: from «{word}»"
+    if re.search(r"\bДО[УО]\b", row.responsible):
+        return "task", "institution", f"guess: the responsible «{row.responsible}» name the ДОУ"
+    return "task", "coordinator", f"guess: the responsible «{row.responsible or '—'}» name no ДОУ"
+
+
+def _link_lists(stages: list[Stage]) -> None:
+    """Number the expert lists; point each handout and expert task at the list it names
+    ("согласно списку 2"), else at the latest list before it; without any list they become tasks."""
+    lists: list[Stage] = []
+    for stage in stages:
+        named = re.search(r"списк\w*\s*№?\s*(\d+)", f"{stage.row.activity} {stage.row.responsible}", re.IGNORECASE)
+        if stage.kind == "assignment":
+            stage.list_number = int(named[1]) if named else len(lists) + 1
+            lists.append(stage)
+            continue
+        if not (stage.kind == "handout" or stage.actor == "expert"):
+            continue
+        target = next((s for s in lists if named and s.list_number == int(named[1])), lists[-1] if lists else None)
+        if target is None:
+            target = next((s for s in stages if s.kind == "assignment"), None)
+        if target is None:
+            actor = "coordinator" if stage.kind == "handout" else "institution"
+            stage.why += f"; no expert list in the order, so a task of the {actor}"
+            stage.kind, stage.actor = "task", actor
+            continue
+        stage.list_number = target.list_number
+        stage.list_ref = target  # resolved to its id once the ids are made
+        stage.notes["list"] = (f"guess: the list the row names (список {named[1]})" if named and int(named[1]) == target.list_number
+                               else "guess: the latest expert list before this row")
+
+
+def _name(stages: list[Stage]) -> None:
+    seen: Counter[str] = Counter()
+    for stage in stages:
+        if stage.kind == "event":
+            base = "webinar" if "вебинар" in stage.row.activity.lower() else "event"
+        elif stage.kind == "assignment":
+            base = f"list{stage.list_number}"
+        elif stage.kind == "handout":
+            base = f"handout{stage.list_number}"
+        elif stage.actor == "expert":
+            base = f"review{stage.list_number}"
+        elif stage.actor == "institution":
+            base = "operator-submission" if "оператор" in stage.row.activity.lower() else "fill-form"
+        else:
+            wording = stage.row.activity.lower()
+            base = next((name for stem, name in _TASK_IDS if stem in wording), "coordinator-task")
+        seen[base] += 1
+        stage.id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    for stage in stages:
+        if isinstance(stage.list_ref, Stage):
+            stage.list_ref = stage.list_ref.id
+
+
+def _roster(text: str) -> list[tuple[str, str, str]]:
+    """The ДОУ the text names: (number, name, where it was first found)."""
+    kinds: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for match in _INSTITUTION.finditer(text):
+        n = str(int(match["n"]))
+        if match["kind"] not in ("ДОУ", "ДОО") or n not in kinds:
+            kinds[n] = match["kind"]
+        where.setdefault(n, f"«{' '.join(match.group().split())}»")
+    for match in _INSTITUTIONS.finditer(text):
+        for number in re.findall(r"\d+", match["ns"]):
+            n = str(int(number))
+            kinds.setdefault(n, match.group()[:3])
+            where.setdefault(n, f"«{' '.join(match.group().split())[:60]}»")
+    return [(n, f"{kinds[n]} № {n}", where[n]) for n in sorted(kinds, key=int)]
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+
+def q(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's escapes are YAML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _render(stages: list[Stage], roster: list[tuple[str, str, str]], text: str, options: Options,
+            order_date: date | None, order_number: str | None, year: int) -> str:
+    lowered = text.lower()
+    zone = options.timezone or next((z for stem, z in _TIMEZONES if stem in lowered), None)
+    zone_note = "" if options.timezone else (
+        "  # guess: the order names the town of this zone" if zone else "  # guess: the order names no town dqflow knows; set the zone")
+    zone = zone or "Europe/Moscow"
+    coordinator = Counter(s.row.responsible for s in stages if s.actor == "coordinator" and s.row.responsible).most_common(1)
+    out = [
+        "# A draft campaign made by `dqflow import-order` from the order's schedule table.",
+        "# Every value marked `# guess:` was chosen by dqflow, not read from the order: check each one,",
+        "# replace the placeholder addresses (example.org), then run `dqflow validate` on this file.",
+        "version: 1",
+        "",
+        "campaign:",
+        f"  id: {options.campaign_id or f'monitoring-{year}'}" + ("" if options.campaign_id else "  # guess: give it with --id"),
+        f"  title: {q(f'Мониторинг качества дошкольного образования, {year}')}  # guess: write the campaign's title",
+        f"  timezone: {zone}{zone_note}",
+        "  locale: ru",
+    ]
+    if order_date or order_number:
+        out.append("  order:")
+        if order_number:
+            out.append(f"    number: {q(order_number)}  # found above the order's title")
+        if order_date:
+            out.append(f"    date: \"{order_date.isoformat()}\"  # found above the order's title")
+    out += [
+        "  coordinator:",
+        f"    name: {q(coordinator[0][0] if coordinator else 'Координатор мониторинга')}"
+        + ("  # guess: the responsible of the coordinator's rows" if coordinator else "  # guess: name the coordinator"),
+        "    email: coordinator@example.org  # placeholder: the coordinator's address",
+        "  calendar:",
+        "    country: RU",
+        "",
+        "# The ДОУ the order's text names, with placeholder addresses and one placeholder expert each:",
+        "# replace them with the real roster (or `institutions: {file: roster.csv}`, see the README).",
+        "institutions:",
+    ]
+    for n, name, where in roster or [("1", "ДОУ № 1", None)]:
+        expert = f"[{{id: e{n}, name: {q('Эксперт ' + name)}, email: expert{n}@example.org}}]"
+        note = f"found as {where}" if where else "placeholder: the order names no ДОУ"
+        out.append(f"  - {{id: {q(n)}, name: {q(name)}, email: dou{n}@example.org, experts: {expert}}}  # {note}")
+    out += ["", "stages:"]
+    count = len(roster) or 1
+    for stage in stages:
+        out += [""] + _render_stage(stage, stages, count)
+    return "\n".join(out) + "\n"
+
+
+def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[str]:
+    row, term = stage.row, stage.term
+    out = [f"  - id: {stage.id}  # row of line {row.line}: «{' '.join(row.term.split())}»",
+           f"    kind: {stage.kind}  # {stage.why}"]
+    if stage.kind == "task":
+        out.append(f"    actor: {stage.actor}  # {stage.why}")
+    out.append(f"    title: {q(stage.title)}")
+    year_note = f"  # {stage.notes['year']}" if "year" in stage.notes else ""
+    if stage.kind == "event":
+        at = f"{term.first.isoformat()} {term.at:%H:%M}" if term.at else term.first.isoformat()
+        note = year_note or (f"  # guess: the order gives {term.first:%d.%m}–{term.last:%d.%m}; the event is dated on its first day"
+                             if term.first != term.last else "")
+        out.append(f"    at: {at}{note}")
+        if "экспертн" in row.activity.lower() or "эксперт" in row.responsible.lower():
+            out.append("    audience: [institutions, experts]  # guess: an experts' webinar invites the experts too")
+    else:
+        opens_note = f"  # {stage.notes['opens']}" if "opens" in stage.notes else year_note
+        out.append(f"    opens: {term.first.isoformat()}{opens_note}")
+        due = f"{term.last.isoformat()} {term.at:%H:%M}" if term.at else term.last.isoformat()
+        out.append(f"    due: {due}")
+    if stage.list_ref:
+        out.append(f"    list: {stage.list_ref}  # {stage.notes['list']}")
+    if stage.kind == "assignment":
+        wording = f"{row.activity} {row.result}".lower()
+        said = next((n for word, n in _COUNTS.items() if re.search(rf"\b{word}\b", wording)), None)
+        per = said or 2
+        if per <= institutions - 1:
+            note = f"read from «{next(w for w, n in _COUNTS.items() if n == said and w in wording)}»" if said else "guess: the orders ask for two"
+            out.append(f"    experts_per_institution: {per}  # {note}")
+        else:
+            out.append(f"    # experts_per_institution: {per}  (too few ДОУ in the roster stub for {per} experts each: add ДОУ and experts)")
+        earlier = [s for s in stages if s.kind == "assignment" and s.list_number is not None and s.list_number < stage.list_number]
+        if earlier:
+            out.append(f"    distinct_from: {earlier[-1].id}  # guess: a later list gives each ДОУ other experts; delete to allow repeats")
+    if stage.url:
+        out.append(f"    url: {q(stage.url)}")
+    if row.responsible:
+        out.append(f"    responsible: {q(' '.join(row.responsible.split()))}")
+    if row.result:
+        out.append(f"    result: {q(' '.join(row.result.split()))}")
+    return out
+
+
+def check_id(campaign_id: str | None) -> None:
+    if campaign_id is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", campaign_id):
+        raise DqflowError(f"--id '{campaign_id}' must be lower-case letters, digits, '-' and '_', like tomsk-2022")
+
+
+def read(path: str) -> str:
+    """The text of the order file: UTF-8 or Windows-1251, bounded; one located line when not."""
+    try:
+        data = files.read_bytes(path, MAX_TEXT)
+    except files.Unreadable as exc:
+        raise SpecError([Problem(path, 1, 1, str(exc))]) from None
+    text, _ = table.decode(data, path, save_as="UTF-8 text")
+    return text
+
+
+def checked(draft_text: str, out: Path) -> spec.Validated:
+    """The draft as `dqflow validate` will see it at `out`; DqflowError when it would not validate
+    (the order's dates span more than a campaign may, a title too long…), so nothing is written."""
+    result = spec.validate_text(draft_text, str(out), base=out.parent)
+    if result.errors:
+        first = result.errors[0]
+        more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+        raise DqflowError(f"the draft would not validate: line {first.line}: {first.message}{more}; "
+                          "fix the order's table and import it again")
+    return result

@@ -1,0 +1,2 @@
+"""Delivery of what the engine planned: what is due, composing letters, the SMTP drain under one
+lease, one wake-up (`wake`), the daemon that schedules wake-ups, and the replay on a virtual clock."""

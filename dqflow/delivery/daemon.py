@@ -1,0 +1,103 @@
+"""The daemon: APScheduler decides *when* to wake; `wake` decides everything else.
+
+One date job is kept, always for the next moment something is due (a stage boundary, a
+send time, a retry) and never more than `max_sleep` away. A missed wake-up is not lost:
+`misfire_grace_time=None` runs it late, and reconcile is level-triggered anyway. When the
+server keeps failing, `wake` says to come back later, a little later each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+
+from dqflow.calendar import UTC
+from dqflow.delivery.outbox import BUDGET
+from dqflow.delivery.wake import wake
+
+log = logging.getLogger("dqflow.delivery.daemon")
+MAX_SLEEP = timedelta(minutes=5)
+
+
+class Daemon:
+    def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
+                 max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 companion: Callable[[asyncio.Event], Awaitable[None]] | None = None):
+        self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
+        self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
+        self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
+        self.stopped = asyncio.Event()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.wakes = 0
+        self.failing = 0  # wake-ups in a row that found the server failing
+        self.next_at: datetime | None = None  # on the daemon's own clock: when it wakes next
+        self.waking: asyncio.Task | None = None  # the wake-up running now, if any
+        self.companion = companion  # runs beside the wake-ups until the daemon stops (the portal of run --http)
+
+    async def wake(self) -> None:
+        now = self.clock()
+        self.wakes += 1
+        self.waking = asyncio.current_task()
+        next_at = None
+        try:
+            result = await wake(self.db, self.campaign_id, now, self.transport, wall=self.wall, sender=self.sender,
+                                budget=self.budget,
+                                failing=self.failing)
+            report, next_at = result.report, result.next_at
+            self.failing = self.failing + 1 if report.stopped == "server" else 0
+            if report.busy:
+                log.info("wake at %s: another process holds the sending lease; this wake sends nothing", now.isoformat())
+            if report.stopped:
+                log.warning("wake at %s: sending stopped early (%s) %s; %d messages wait", now.isoformat(), report.stopped,
+                            report.detail, report.deferred)
+            log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(result.changes),
+                     report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
+        except asyncio.CancelledError:  # stopping: each message sent so far is recorded; the rest waits for the next run
+            log.info("wake at %s interrupted: the daemon is stopping", now.isoformat())
+            return
+        except Exception:  # the daemon outlives a bad wake-up; the next one retries from stored state
+            log.exception("wake at %s failed", now.isoformat())
+        finally:
+            self.waking = None
+        self._schedule(now, next_at)
+
+    def _schedule(self, now: datetime, next_at: datetime | None) -> None:
+        run_at = self.next_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
+        delay = max((run_at - now).total_seconds(), 0)
+        wall_run_at = self.wall() + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
+        log.info("next wake at %s", run_at.isoformat())
+        self.scheduler.add_job(self.wake, "date", run_date=wall_run_at, id="wake", replace_existing=True,
+                               misfire_grace_time=None, coalesce=True)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stopped.set)
+            except (NotImplementedError, RuntimeError):
+                pass  # not the main thread (tests): stop() is the way out
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.start()
+        self.scheduler.add_job(self.wake, "date", run_date=datetime.now(UTC), id="wake", misfire_grace_time=None)
+        beside = asyncio.create_task(self.companion(self.stopped)) if self.companion else None
+        try:
+            await self.stopped.wait()
+        finally:
+            if beside is not None:
+                await asyncio.gather(beside, return_exceptions=True)
+            self.scheduler.shutdown(wait=False)
+            if self.waking is not None:  # a wake-up in the middle of sending: stop it now, not at its end
+                self.waking.cancel()
+                await asyncio.gather(self.waking, return_exceptions=True)
+            await self.transport.close()
+            log.info("stopped after %d wake-ups", self.wakes)
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -1,0 +1,122 @@
+"""What is due in the outbox and when the next thing is: one definition for `send`, the daemon,
+the simulation, `load` and `tick`.
+
+A row is due when it is pending and its send time has come, or failed and its retry time has
+come, and only inside the campaign's sending window. Reads are indexed probes and pages in
+recipient order, never the whole ledger at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from dqflow.campaign import spec
+from dqflow.engine import skips
+from dqflow.engine.reminders import Clock
+from dqflow.store import OutboxRow, ProgressRow
+
+PAGE = 500  # recipients read, judged and composed together: memory stays flat whatever the roster
+_OUTBOX = OutboxRow.__table__  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
+COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
+                                              "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
+_WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
+_NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
+_SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
+
+
+def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list[str]:
+    """Every address with a due row, in order: read once per send from the due index alone (it carries
+    the address), so its cost follows what is due, not the ledger's size. One range per state: joined
+    by OR, or sorted in SQL, the planner walks the addresses' index and looks at every row."""
+    if not Clock(campaign).in_window(now):
+        return []
+    found: set[str] = set()
+    for state, moment in _WAITING:
+        found.update(session.exec(select(OutboxRow.recipient).where(
+            OutboxRow.campaign_id == campaign.id, OutboxRow.state == state, getattr(OutboxRow, moment) <= now)).all())
+    return sorted(found)
+
+
+def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list:
+    """The due rows of these addresses (a page of `recipients`), as tuples, by recipient then deadline.
+    One range per state, as in `recipients`: each address's due rows are then read from its own index
+    range, its sent and future rows never visited."""
+    if not addresses:
+        return []
+    c = _OUTBOX.c
+    rows = [row for state, moment in _WAITING for row in session.execute(
+        sa_select(*COLUMNS).where(c.campaign_id == campaign.id, c.state == state, c[moment] <= now, c.recipient.in_(addresses)))]
+    return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
+
+
+def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE):
+    """Every due row, `size` addresses at a time (for reading; the sender pages itself, committing as it goes)."""
+    found = recipients(session, campaign, now)
+    for start in range(0, len(found), size):
+        if rows := page(session, campaign, now, found[start:start + size]):
+            yield rows
+
+
+def expire(session: Session, campaign_id: str, now: datetime) -> int:
+    """Due rows whose moment is over become skipped. A pending row is looked at once its send time
+    has come (the due index's range), not before: one not due yet would be judged at its time anyway,
+    and scanning every pending row at every send would cost the whole ledger."""
+    expired = {"state": "skipped", "reason": skips.reason(skips.Skip.EXPIRED)}
+    pending = session.execute(update(OutboxRow).where(
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "pending", OutboxRow.send_at <= now, OutboxRow.expires_at <= now)
+        .values(**expired).execution_options(synchronize_session=False)).rowcount
+    failed = session.execute(update(OutboxRow).where(  # few: failures waiting for their retry
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "failed", OutboxRow.expires_at <= now)
+        .values(**expired).execution_options(synchronize_session=False)).rowcount
+    return pending + failed
+
+
+def skip(session: Session, found: dict[int, str]) -> None:
+    """Mark the judged rows skipped with their reasons: one executemany."""
+    if found:
+        session.execute(_SKIP, [{"row": i, "why": r} for i, r in found.items()])
+
+
+def defer(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> None:
+    """Note on each pending row still due why it waits for the next send (the due index's range)."""
+    session.execute(update(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "pending",
+                                            OutboxRow.send_at <= now)
+                    .values(reason=why).execution_options(synchronize_session=False))
+
+
+def count_recipients(session: Session, campaign: spec.Campaign, now: datetime) -> int:
+    """How many messages are due: one per address."""
+    return len(recipients(session, campaign, now))
+
+
+def next_moment(session: Session, campaign: spec.Campaign, now: datetime) -> datetime | None:
+    """The next instant after `now` at which reconcile or the sender has something to do: a few indexed probes."""
+    clock = Clock(campaign)
+    soon = now + timedelta(seconds=1)
+    candidates = [t for s in campaign.stages for t in (s.opens_at, s.locks_at + timedelta(seconds=1)) if t > now]
+    extended = session.exec(select(ProgressRow.locks_at).where(
+        ProgressRow.campaign_id == campaign.id, ProgressRow.extended, ProgressRow.locks_at > now)
+        .order_by(ProgressRow.locks_at).limit(1)).first()
+    candidates += [extended] if extended else []
+    for state, name in _WAITING:
+        moment = getattr(OutboxRow, name)
+        first = session.exec(select(moment).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == state)
+                             .order_by(moment).limit(1)).first()
+        if first is not None:  # the sending window only moves a moment later: the earliest row decides
+            candidates.append(clock.next_send_time(max(first, soon)))
+    return min(candidates) if candidates else None
+
+
+def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) -> tuple[int, datetime]:
+    """How many rows planned for a moment before `now` will still go out at the next send time, and when."""
+    when = Clock(campaign).next_send_time(now)
+    count = 0
+    for rows in pages(session, campaign, when):
+        facts = skips.Facts.read(session, campaign.id, rows, lists=skips.handout_lists(campaign))
+        unwanted = skips.judge(rows, facts, when)
+        count += sum(1 for r in rows if r.id not in unwanted and r.send_at < now)
+    return count, when

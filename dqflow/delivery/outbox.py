@@ -1,0 +1,313 @@
+"""Delivering the outbox: take the lease, read the due rows a page at a time, skip what is no
+longer wanted, compose, send over the transport's connections, and record each message as the
+server accepts it.
+
+A message's outcome is committed before the next message on its connection can be accepted, so
+a crash at any instant repeats at most the messages in flight then: one per connection. The same rows give
+the same Message-ID, so a repeat is recognisably the same message. Composing runs while the
+connections wait for the server. A send stops at its time budget, or when the server keeps
+failing, and leaves the rest for the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from dqflow.campaign import spec
+from dqflow.delivery import due
+from dqflow.delivery.lease import Lease
+from dqflow.delivery.letters import Batch, Writer, groups, has_news
+from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
+from dqflow.engine import skips
+from dqflow.store import OutboxRow, dry_run, transaction
+
+BUDGET = timedelta(minutes=3)  # one send; cron runs the next a few minutes later
+COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
+FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
+
+
+@dataclass
+class Sent:
+    at: datetime
+    to: str
+    subject: str
+    message_id: str
+    state: str  # as written to the ledger: sent | failed | dead
+    detail: str
+
+
+@dataclass
+class DrainReport:
+    skipped: int = 0
+    messages: list[Sent] = field(default_factory=list)
+    busy: bool = False  # another process holds the sending lease: nothing was done
+    deferred: int = 0  # messages still due when the send stopped early
+    stopped: str | None = None  # why it stopped early: budget | server | lease
+    detail: str = ""  # the last server error when it stopped for the server
+
+    def count(self, state: str) -> int:
+        return sum(1 for m in self.messages if m.state == state)
+
+
+async def drain(db: Engine, campaign: spec.Campaign, now: datetime, transport, *, wall: Callable[[], datetime],
+                sender: str | None = None, budget: timedelta = BUDGET,
+                on_sent: Callable[[Sent], None] | None = None) -> DrainReport:
+    """Send everything due as of `now` once, unless another process holds the sending lease.
+    `wall` reads the real clock, for the lease: `now` may be a campaign's `--now`."""
+    lease = Lease(db, f"send:{campaign.id}", wall)
+    if not lease.acquire():
+        return DrainReport(busy=True)
+    try:
+        return await _Drain(db, campaign, now, transport, sender or campaign.coordinator.email, budget, lease, on_sent).run()
+    finally:
+        lease.release()
+
+
+class _Drain:
+    def __init__(self, db, campaign, now, transport, sender, budget, lease, on_sent):
+        self.db, self.campaign, self.now, self.transport, self.sender = db, campaign, now, transport, sender
+        self.lease, self.on_sent = lease, on_sent
+        self.deadline = time.monotonic() + budget.total_seconds()
+        self.report = DrainReport()
+        self.failures = 0
+
+    async def run(self) -> DrainReport:
+        with transaction(self.db) as session:
+            self.report.skipped += due.expire(session, self.campaign.id, self.now)
+            self.addresses = due.recipients(session, self.campaign, self.now)
+            self.writer = Writer(session, self.campaign, self.now, self.sender)
+        # a counting transport reads neither the calendar attachments nor the bodies
+        self.writer.invitations = self.writer.bodies = getattr(self.transport, "keeps_messages", True)
+        self.loop_deadline = asyncio.get_running_loop().time() + self.deadline - time.monotonic()
+        self.ledger = _Ledger(self.db)
+        if not self.writer.bodies:
+            return await self._count()
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=COMPOSED_AHEAD)
+        workers = [asyncio.create_task(self._work(queue)) for _ in range(self.transport.connections)]
+        heartbeat = asyncio.create_task(self._heartbeat())
+        producer = asyncio.create_task(self._produce(queue, len(workers)))
+        try:
+            await asyncio.gather(producer, *workers)  # a failure in any of them ends the send
+        finally:  # also when stopped from outside (the daemon's SIGTERM): what was recorded stays, the rest waits
+            tasks = (producer, *workers, heartbeat)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.ledger.close()
+        if self.report.stopped:
+            self._defer()
+        return self.report
+
+    def stop(self, why: str, detail: str = "") -> None:
+        if self.report.stopped is None:
+            self.report.stopped, self.report.detail = why, detail
+
+    # -- producing: pages of due rows, judged, composed one message at a time ----------------
+
+    async def _produce(self, queue: asyncio.Queue, workers: int) -> None:
+        for rows, progress in self._judged_pages():
+            if self.report.stopped is not None:
+                break
+            with dry_run(self.db) as session:  # reads only: links, lists and reviews, once per send
+                self.writer.prepare(session, rows)
+                for (_, existing), members in groups(rows).items():
+                    if self.report.stopped:
+                        break
+                    await queue.put(self.writer.batch(session, members, progress, existing))  # waits while the queue is full
+                    await asyncio.sleep(0)  # one message at a time: the connections' answers are never kept waiting
+        for _ in range(workers):
+            await queue.put(None)  # each connection ends after what is queued
+
+    async def _count(self) -> DrainReport:
+        """A transport that keeps no message (the replay's without a maildir) sends nothing anyone could
+        read twice: its outcomes are committed a page at a time, without a pipeline per connection."""
+        try:
+            for rows, progress in self._judged_pages():
+                if time.monotonic() >= self.deadline:
+                    self.stop("budget")
+                elif not self.lease.keep():
+                    self.stop("lease")
+                if self.report.stopped:
+                    break
+                with dry_run(self.db) as session:
+                    batches = self.writer.batches(session, rows, progress)
+                for batch in batches:
+                    self._record(batch, await self.transport.deliver(batch.message))
+                    if self.report.stopped:  # the transport keeps failing
+                        break
+                self.ledger.flush()
+        finally:
+            self.ledger.close()
+        if self.report.stopped:
+            self._defer()
+        return self.report
+
+    def _judged_pages(self):
+        """The due rows, `due.PAGE` addresses at a time: (those that go out, their progress), the rest
+        skipped and committed page by page."""
+        for start in range(0, len(self.addresses), due.PAGE):
+            with transaction(self.db) as session:
+                rows = due.page(session, self.campaign, self.now, self.addresses[start:start + due.PAGE])
+                kept, progress = sort_out(session, self.campaign, rows, self.writer, self.now) if rows else ([], {})
+            self.report.skipped += len(rows) - len(kept)
+            yield kept, progress
+
+    # -- sending and recording, one connection per worker ----------------------------------
+
+    async def _work(self, queue: asyncio.Queue) -> None:
+        """One connection's messages. A message's outcome goes to the ledger as soon as the server
+        answers, and the next message's content is not sent before it is committed: at any instant
+        at most one accepted message per connection is unrecorded. The commit runs while the next
+        message's envelope is on the wire, so it costs the server no waiting. The send's budget
+        bounds the whole loop: a server that stalls cannot hold it longer."""
+        on_the_wire: list[Batch] = []
+        ended = False
+        try:
+            async with asyncio.timeout_at(self.loop_deadline):
+                ended = await self._send(queue, on_the_wire)
+        except TimeoutError:
+            if on_the_wire:  # stalled past the budget: whether it arrived is unknown, so it is retried
+                detail = "no answer from the server within the send's time budget"
+                self.stop("server", detail)
+                await self._record(on_the_wire[0], Outcome("retry", detail, connection=True))
+            else:
+                self.stop("budget")
+        while not ended:  # the send stopped early: what was composed stays pending for the next one
+            ended = await queue.get() is None
+
+    async def _send(self, queue: asyncio.Queue, on_the_wire: list[Batch]) -> bool:
+        """Send until the queue ends (True) or the send stops early (False)."""
+        recorded: asyncio.Future | None = None  # the commit of the previous outcome
+        ended = False
+        while self.report.stopped is None:
+            if (batch := await queue.get()) is None:
+                ended = True
+                break
+            if time.monotonic() >= self.deadline:
+                self.stop("budget")
+                break
+            on_the_wire.append(batch)
+            outcome = await self.transport.deliver(batch.message, recorded)
+            on_the_wire.clear()
+            if recorded is not None:
+                await recorded  # done already, unless the message failed before its content went
+            recorded = self._record(batch, outcome)
+        if recorded is not None:
+            await recorded
+        return ended
+
+    def _record(self, batch: Batch, outcome: Outcome) -> asyncio.Future:
+        """Hand this message's outcome to the ledger; the future is done once it is committed."""
+        self.failures = self.failures + 1 if outcome.connection else 0
+        if self.failures >= FAILING_AFTER:
+            self.stop("server", outcome.detail)
+        values = [{"_id": row_id, **_outcome_values(outcome, attempts, self.now, batch.message.message_id)}
+                  for row_id, attempts in zip(batch.row_ids, batch.attempts)]
+        committed = self.ledger.record(values, batch.reported if outcome.state == "sent" else ())
+        state = "dead" if all(v["state"] == "dead" for v in values) else values[0]["state"]
+        sent = Sent(self.now, batch.recipient, batch.message.subject, batch.message.message_id, state, outcome.detail)
+        self.report.messages.append(sent)
+        if self.on_sent:
+            self.on_sent(sent)
+        return committed
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.length.total_seconds() / 4)
+            if not self.lease.renew():
+                self.stop("lease")
+
+    def _defer(self) -> None:
+        """Say on every row still due why it waits, and count the messages left."""
+        with transaction(self.db) as session:
+            due.defer(session, self.campaign, self.now, skips.reason(skips.Skip.DEFERRED, self.report.stopped))
+            self.report.deferred = due.count_recipients(session, self.campaign, self.now)
+
+
+class _Ledger:
+    """Commits outcomes through the driver's own cursor on one connection kept for the whole send
+    (SQLAlchemy's work per statement cost three times the SQL itself). An outcome is committed on
+    the event loop's next turn, once the worker that handed it in has put its next message's first
+    command on the wire; outcomes handed in during one turn are committed together."""
+
+    COLUMNS = ("state", "attempts", "sent_at", "retry_at", "reason", "message_id")
+
+    def __init__(self, db: Engine):
+        dialect = db.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.moment = OutboxRow.__table__.c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
+        self.update = f"UPDATE outbox SET {', '.join(f'{c} = {mark}' for c in self.COLUMNS)} WHERE id = {mark}"
+        self.report = f"UPDATE outbox SET reported = {mark} WHERE id = {mark}"
+        self.connection = db.raw_connection()
+        self.loop = asyncio.get_running_loop()
+        self.pending: list[tuple[list[tuple], tuple[int, ...], asyncio.Future]] = []
+
+    def record(self, values: list[dict], reported: tuple[int, ...]) -> asyncio.Future:
+        """The future is done once the outcome is committed."""
+        rows = [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]), v["reason"],
+                 v["message_id"], v["_id"]) for v in values]
+        committed = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self.flush)
+        self.pending.append((rows, reported, committed))
+        return committed
+
+    def flush(self) -> None:
+        group, self.pending = self.pending, []
+        if not group:
+            return
+        cursor = self.connection.cursor()
+        try:
+            rows = [row for batch, _, _ in group for row in batch]
+            if len(rows) == 1:  # the usual case, and execute is cheaper than executemany of one
+                cursor.execute(self.update, rows[0])
+            else:
+                cursor.executemany(self.update, rows)
+            reported = [(True, row_id) for _, ids, _ in group for row_id in ids]
+            if reported:
+                cursor.executemany(self.report, reported)
+            self.connection.commit()
+        except Exception as exc:  # the workers waiting for this commit raise it: the send ends
+            self.connection.rollback()
+            for _, _, committed in group:
+                if not committed.done():
+                    committed.set_exception(exc)
+            return
+        finally:
+            cursor.close()
+        for _, _, committed in group:
+            if not committed.done():
+                committed.set_result(None)
+
+    def close(self) -> None:
+        """Commit what is still pending (a send stopped from outside) and let the connection go."""
+        try:
+            self.flush()
+        finally:
+            self.connection.close()
+
+
+def sort_out(session, campaign: spec.Campaign, rows: list, writer: Writer, now: datetime) -> tuple[list, dict]:
+    """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
+    news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
+    facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
+    unwanted = skips.judge(rows, facts, now)
+    due.skip(session, unwanted)
+    return [r for r in rows if r.id not in unwanted], facts.progress
+
+
+def _outcome_values(outcome: Outcome, attempts: int, now: datetime, message_id: str) -> dict:
+    """A 4xx or a dropped connection is retried with backoff until the schedule runs out; then the row is dead."""
+    common = {"attempts": attempts + 1, "message_id": message_id}
+    if outcome.state == "sent":
+        return {**common, "state": "sent", "sent_at": now, "retry_at": None, "reason": None}
+    if outcome.state == "retry" and attempts < len(RETRY_AFTER_MINUTES):
+        return {**common, "state": "failed", "sent_at": None,
+                "retry_at": now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]), "reason": outcome.detail}
+    return {**common, "state": "dead", "sent_at": None, "retry_at": None, "reason": outcome.detail}

@@ -1,0 +1,83 @@
+"""One wake-up of a campaign: reconcile with `now`, deliver what is due, and say when to wake next.
+
+The daemon, `simulate` and `send` all run this sequence, so they cannot drift apart; none of it
+reads the clock. `preview` is the same sequence run forward in a session that is rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dqflow import engine
+from dqflow.campaign import spec
+from dqflow.delivery import due
+from dqflow.delivery.letters import Batch, Writer
+from dqflow.delivery.outbox import BUDGET, DrainReport, Sent, drain, sort_out
+from dqflow.engine.reminders import Clock
+from dqflow.store import dry_run, transaction
+
+BUSY_RETRY = timedelta(seconds=30)  # another process holds the sending lease
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=15))
+PREVIEW_STEPS = 1000  # send times looked at before `preview` gives up finding a message
+
+
+@dataclass
+class Wake:
+    changes: list[engine.Change]
+    report: DrainReport
+    next_at: datetime | None  # when something is next due; None when the campaign is over
+
+
+async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, wall: Callable[[], datetime],
+               sender: str | None = None,
+               budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None, failing: int = 0,
+               recorded_at: datetime | None = None) -> Wake:
+    """Reconcile, send, and find the next moment. `failing`: how many wake-ups in a row found the
+    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `wall`: the real
+    clock, for the sending lease. `recorded_at`:
+    the real clock as the edge read it, for the audit rows (see `store.transaction`)."""
+    with transaction(db, recorded_at=recorded_at) as session:
+        campaign = engine.definition(session, campaign_id)
+        changes = engine.reconcile(session, campaign.id, now)
+    report = await drain(db, campaign, now, transport, wall=wall, sender=sender, budget=budget, on_sent=on_sent)
+    with dry_run(db) as session:
+        upcoming = due.next_moment(session, campaign, now)
+    return Wake(changes, report, _hold_off(upcoming, report, now, failing))
+
+
+def _hold_off(upcoming: datetime | None, report: DrainReport, now: datetime, failing: int) -> datetime | None:
+    """Rows left due would make the next moment 'now': wait a little when another process is
+    sending, longer each time the server keeps failing; go on at once when only the budget ran out."""
+    if report.busy:
+        floor = now + BUSY_RETRY
+    elif report.stopped == "server":
+        floor = now + BACKOFF[min(failing, len(BACKOFF) - 1)]
+    else:
+        return upcoming
+    return max(upcoming, floor) if upcoming else floor
+
+
+def preview(session: Session, campaign: spec.Campaign, now: datetime) -> tuple[datetime | None, list[Batch]]:
+    """The next send time and its messages, as they would be. Use in a session that is rolled back."""
+    clock = Clock(campaign)
+    when = clock.next_send_time(now)
+    for _ in range(PREVIEW_STEPS):
+        engine.reconcile(session, campaign.id, when)
+        due.expire(session, campaign.id, when)
+        writer = Writer(session, campaign, when, campaign.coordinator.email)
+        batches = []
+        for rows in due.pages(session, campaign, when):
+            kept, progress = sort_out(session, campaign, rows, writer, when)
+            batches += writer.batches(session, kept, progress)
+        if batches:
+            return when, batches
+        upcoming = due.next_moment(session, campaign, when)
+        if upcoming is None:
+            return None, []
+        when = clock.next_send_time(upcoming)
+    return None, []

@@ -1,0 +1,351 @@
+"""Expert lists and reviews in the database: draw, edit, freeze, read, record.
+
+Drawing is `allocation`'s job; this module turns the stored campaign into its request,
+keeps the lists editable until their stage locks, and records reviews.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlmodel import Session, col, select
+
+from dqflow.calendar import show
+from dqflow.campaign import spec
+from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
+from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
+from dqflow.intake import files
+from dqflow.intake import text as texts
+from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
+
+
+@dataclass
+class ExpertList:
+    stage: spec.Stage
+    assignments: dict[str, list[str]]  # ДОУ → experts, in roster order
+    problems: list[Rule]  # what the list breaks, as codes (`report.broken_ru` says them)
+
+    def load(self) -> dict[str, int]:
+        return Allocation(self.assignments, []).load()
+
+    def by_expert(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for inst, experts in self.assignments.items():
+            for e in experts:
+                found.setdefault(e, []).append(inst)
+        return found
+
+
+def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
+    stage = campaign.stage(stage_id)
+    if stage is None:
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage")
+    if stage.kind != "assignment":
+        lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
+        raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}",
+                         code="not-a-list")
+    return stage
+
+
+def request_for(session: Session, campaign: spec.Campaign, stage: spec.Stage) -> Request:
+    previous = {}
+    if stage.distinct_from:
+        previous = {i: frozenset(es) for i, es in stored(session, campaign.id, stage.distinct_from).items()}
+    return Request(
+        institutions=tuple(i.id for i in campaign.institutions),
+        home={e.id: home for e, home in campaign.every_expert()},
+        per=stage.experts_per_institution or 2,
+        previous=previous,
+        exclude=frozenset(stage.exclude),
+        max_load=stage.max_load,
+    )
+
+
+def seed_for(campaign: spec.Campaign, stage: spec.Stage) -> int:
+    """A list drawn by itself is reproducible: its seed comes from the campaign and stage ids."""
+    return int(hashlib.sha256(f"{campaign.id}/{stage.id}".encode()).hexdigest()[:8], 16)
+
+
+def stored(session: Session, campaign_id: str, stage_id: str, institutions: list[str] | None = None) -> dict[str, list[str]]:
+    """A list as ДОУ → experts; of the `institutions` named only, when named (a read of their rows alone)."""
+    found: dict[str, list[str]] = {}
+    only = (col(AssignmentRow.institution_id).in_(institutions),) if institutions is not None else ()
+    for inst, expert in session.exec(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
+            AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id, *only)
+            .order_by(AssignmentRow.institution_id, AssignmentRow.expert_id)).all():
+        found.setdefault(inst, []).append(expert)
+    return found
+
+
+def drawn(session: Session, campaign_id: str, stage_id: str) -> bool:
+    """Whether the list holds anyone: one probe of the primary key, not the list itself."""
+    return session.exec(select(AssignmentRow.expert_id).where(
+        AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id).limit(1)).first() is not None
+
+
+def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime, seed: int | None = None,
+         replace: bool = False) -> ExpertList:
+    """Draw and store a list. A stored list is kept unless `replace`; a locked one never changes."""
+    stage = assignment_stage(campaign, stage_id)
+    _check_editable(campaign, stage, now)
+    lock_campaign(session, campaign.id)  # not at the same time as reconcile's own draw
+    if stored(session, campaign.id, stage.id) and not replace:
+        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
+    request = request_for(session, campaign, stage)
+    result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
+    _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": [p.to_dict() for p in result.problems]}, now)
+    _replan_review(session, campaign, stage, None)
+    return ExpertList(stage, _roster_order(campaign, result.assignments), result.problems)
+
+
+def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> datetime | None:
+    """Reconcile's part: a list stage that is open (or was missed while down) draws itself once.
+
+    Returns the moment the list counts as drawn, or None when nothing was drawn."""
+    if now < stage.opens_at or drawn(session, campaign.id, stage.id):
+        return None
+    result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
+    at = max(stage.opens_at, min(now, stage.locks_at))
+    _store(session, campaign, stage, result.assignments, at, "draw", {"automatic": True, "problems": [p.to_dict() for p in result.problems]}, now)
+    return at
+
+
+def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, institution_id: str, experts: list[str],
+                now: datetime) -> ExpertList:
+    """The coordinator's edit of one ДОУ's experts, checked against the hard rules."""
+    stage = assignment_stage(campaign, stage_id)
+    _check_editable(campaign, stage, now)
+    if not any(i.id == institution_id for i in campaign.institutions):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou")
+    lock_campaign(session, campaign.id)
+    request = request_for(session, campaign, stage)
+    problems = hard_problems(request, {institution_id: experts})
+    if problems:
+        raise NotAllowed("; ".join(map(str, problems)), code="list-rules", rules=problems)
+    lists = stored(session, campaign.id, stage.id)
+    lists[institution_id] = list(experts)
+    _store(session, campaign, stage, lists, now, "set", {"institution": institution_id, "experts": experts}, now)
+    _replan_review(session, campaign, stage, [institution_id])
+    return current(session, campaign, stage_id)
+
+
+def _replan_review(session: Session, campaign: spec.Campaign, stage: spec.Stage, institutions: list[str] | None) -> None:
+    """The ДОУ whose experts changed have their review reminders planned again by the next reconcile: the rows already
+    there keep their keys, so only a new expert gets theirs (and, once the handout has gone, an addition to it)."""
+    review = next((s for s in campaign.stages if s.actor == "expert" and s.list == stage.id), None)
+    if review is None:
+        return
+    only = (col(ProgressRow.institution_id).in_(institutions),) if institutions is not None else ()
+    session.execute(update(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id, *only)
+                    .values(planned_due=None).execution_options(synchronize_session=False))
+
+
+def current(session: Session, campaign: spec.Campaign, stage_id: str) -> ExpertList:
+    stage = assignment_stage(campaign, stage_id)
+    assignments = stored(session, campaign.id, stage.id)
+    problems = explain(request_for(session, campaign, stage), assignments) if assignments else []
+    return ExpertList(stage, _roster_order(campaign, assignments), problems)
+
+
+def _roster_order(campaign: spec.Campaign, assignments: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {i.id: sorted(assignments.get(i.id, [])) for i in campaign.institutions}
+
+
+def _check_editable(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> None:
+    if now > stage.locks_at:
+        raise NotAllowed(f"list '{stage.id}' is locked since {show_time(stage.locks_at, campaign)} and frozen", code="list-locked",
+                         at=show(stage.locks_at, campaign.tz))
+
+
+def show_time(instant: datetime, campaign: spec.Campaign) -> str:
+    return f"{show(instant, campaign.tz)} ({campaign.timezone})"
+
+
+def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignments: dict[str, list[str]], at: datetime,
+           action: str, detail: dict, now: datetime) -> None:
+    session.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.id))
+    rows = [{"campaign_id": campaign.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e}
+            for inst, experts in assignments.items() for e in experts]
+    if rows:
+        session.execute(insert(AssignmentRow.__table__), rows)
+    session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
+                         recorded_at=recorded_at(session, now), detail=json.dumps(detail, ensure_ascii=False),
+                         actor=None if detail.get("automatic") else acting(session)))
+
+
+def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> list[dict]:
+    for stage_id in (first, second):
+        if not stored(session, campaign.id, assignment_stage(campaign, stage_id).id):
+            raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'",
+                             code="not-drawn")
+    a = current(session, campaign, first).assignments
+    b = current(session, campaign, second).assignments
+    return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
+             "only_" + second: sorted(set(b[i.id]) - set(a[i.id]))} for i in campaign.institutions]
+
+
+# -- reviews -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One review to record: what an expert says about one ДОУ in one review stage. `where` names
+    where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
+
+    institution_id: str
+    stage_id: str
+    expert_id: str
+    levels: dict[str, str] = field(default_factory=dict)
+    recommendations: str = ""
+    where: str | None = None
+
+
+def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
+    """`AREA=LEVEL` pairs checked against the campaign's areas and level scale."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        area, sep, level = pair.partition("=")
+        if not sep:
+            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
+        check_levels(campaign, {area: level}, "--level")
+        if area in found and found[area] != level:
+            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
+        found[area] = level
+    return found
+
+
+def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "levels") -> dict[str, str]:
+    """Every area and level of a review exists in the campaign (the engine's rule, whoever parsed them)."""
+    areas = {a.id for a in campaign.areas}
+    scale = {lv.id for lv in campaign.levels}
+    for area, level in levels.items():
+        if area not in areas:
+            raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}",
+                              code="no-area", area=area)
+        if level not in scale:
+            raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
+                              code="no-level", level=level)
+    return levels
+
+
+class ReviewBook:
+    """The reviews of one transaction: each review stage's list and stored reviews are read once,
+    every review is checked against them in memory, and all are written at once by `write`.
+
+    So recording a thousand reviews costs a few statements per stage plus two executemany calls,
+    not a read of the whole expert list per review."""
+
+    def __init__(self, session: Session, campaign: spec.Campaign, institutions: set[str] | None = None):
+        """`institutions`: the ДОУ the reviews will be about; only their rows are read (a chunk at a time),
+        so a stretch of acts costs what it names, not the whole list. None, or most of the roster: the
+        whole list at once."""
+        self.session, self.campaign = session, campaign
+        most = institutions is None or len(institutions) > len(campaign.institutions) // 2
+        self._only = None if most else sorted(institutions)
+        self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
+        self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
+        self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
+        self._writes: dict[tuple[str, str, str], dict] = {}  # (stage, ДОУ, expert) → the review's values
+
+    def _read(self, stage: spec.Stage) -> None:
+        if stage.id in self._assigned:
+            return
+        assigned: dict[str, list[str]] = {}
+        pairs: list[tuple[str, str]] = []
+        for chunk in [None] if self._only is None else chunks(self._only):
+            assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
+            only = (col(ReviewRow.institution_id).in_(chunk),) if chunk is not None else ()
+            pairs += self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
+                ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only)).all()
+        reported: dict[str, set[str]] = {}
+        for inst, expert in pairs:
+            reported.setdefault(inst, set()).add(expert)
+        self._assigned[stage.id], self._reported[stage.id], self._stored[stage.id] = assigned, reported, {tuple(p) for p in pairs}
+
+    def record(self, stage: spec.Stage, institution_id: str, expert_id: str, levels: dict[str, str],
+               recommendations: str, now: datetime) -> tuple[str, bool]:
+        """Take one review (or a new version of one): its audit action ('review' or 'review-update')
+        and whether every expert of the ДОУ has now reported."""
+        self._read(stage)
+        assigned = self._assigned[stage.id].get(institution_id, [])
+        if expert_id not in assigned:
+            who = ", ".join(assigned) or "nobody yet"
+            raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
+                             f"(assigned: {who}); only they may review it", code="not-assigned")
+        reported = self._reported[stage.id].setdefault(institution_id, set())
+        action = "review-update" if expert_id in reported else "review"
+        reported.add(expert_id)
+        self._writes[(stage.id, institution_id, expert_id)] = {
+            "campaign_id": self.campaign.id, "stage_id": stage.id, "institution_id": institution_id, "expert_id": expert_id,
+            "at": now, "levels": json.dumps(levels, ensure_ascii=False, sort_keys=True), "recommendations": recommendations}
+        return action, set(assigned) <= reported
+
+    def write(self) -> None:
+        """Store what `record` took: one INSERT for new reviews, one executemany UPDATE for new versions."""
+        new = [v for (stage, inst, expert), v in self._writes.items() if (inst, expert) not in self._stored[stage]]
+        changed = [{"k_" + k: v for k, v in values.items()} for (stage, inst, expert), values in self._writes.items()
+                   if (inst, expert) in self._stored[stage]]
+        if new:
+            self.session.execute(insert(ReviewRow.__table__), new)
+        if changed:
+            table = ReviewRow.__table__
+            self.session.execute(
+                update(table).where(table.c.campaign_id == bindparam("k_campaign_id"), table.c.stage_id == bindparam("k_stage_id"),
+                                    table.c.institution_id == bindparam("k_institution_id"),
+                                    table.c.expert_id == bindparam("k_expert_id"))
+                .values(at=bindparam("k_at"), levels=bindparam("k_levels"), recommendations=bindparam("k_recommendations")),
+                changed)
+        for stage, pairs in self._stored.items():
+            pairs.update((inst, expert) for (s, inst, expert) in self._writes if s == stage)
+        self._writes.clear()
+
+
+def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: str) -> list[ReviewRow]:
+    return list(session.exec(select(ReviewRow).where(
+        ReviewRow.campaign_id == campaign_id, ReviewRow.stage_id == stage_id, ReviewRow.institution_id == institution_id)
+        .order_by(ReviewRow.at, ReviewRow.expert_id)).all())
+
+
+def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
+    """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
+    columns = ["institution", "stage", "expert", "levels", "recommendations"]
+    limits = [texts.MAX_ID, texts.MAX_ID, texts.MAX_ID, texts.MAX_LINE, texts.MAX_NOTE]
+    try:
+        data = files.read_bytes(path, files.MAX_REVIEWS).decode("utf-8-sig")
+    except files.Unreadable as exc:
+        raise SpecError([Problem(path, 1, 1, str(exc))]) from None
+    except UnicodeDecodeError:
+        raise SpecError([Problem(path, 1, 1, "not UTF-8; save the file as UTF-8")]) from None
+    rows = files.csv_rows(data, path)
+    if not rows or [c.strip() for c in rows[0][1]] != columns:
+        raise SpecError([Problem(path, 1, 1, f"the header must be {','.join(columns)}")])
+    entries, problems = [], []
+    for line, row in rows[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            problems.append(Problem(path, line, len(columns) + 1, f"a row has {len(columns)} columns ({','.join(columns)}); "
+                                    "quote a value that holds a comma"))
+            continue
+        row = [c.strip() for c in row] + [""] * (len(columns) - len(row))
+        unstorable = [(col, why) for col, (value, limit) in enumerate(zip(row, limits), 1) if (why := texts.problem(value, limit))]
+        if unstorable:
+            problems += [Problem(path, line, col, f"{columns[col - 1]} {why}") for col, why in unstorable]
+            continue
+        pairs = [p for p in row[3].split(";") if p.strip()]
+        try:
+            marks = parse_levels(campaign, pairs)
+        except DqflowError as exc:
+            problems.append(Problem(path, line, 4, str(exc).replace("--level", "levels")))
+            continue
+        for column, value in enumerate(row[:3], 1):
+            if not value:
+                problems.append(Problem(path, line, column, f"{columns[column - 1]} is empty"))
+        entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
+    if problems:
+        raise SpecError(problems)
+    return entries

@@ -1,0 +1,225 @@
+"""Whether a planned message is still wanted: the skip policy, as codes with parameters.
+
+A reason is stored on the outbox row as `code` or `code:parameter` (`superseded`,
+`not-missed:late`, `same-moment:before:2wd`); JSON and logs carry the code, people read it in
+Russian (`report.reason_ru`). An SMTP server's reply is stored as it came and shown as it came.
+
+Notices are level-triggered: "a stage opened", a handout, the coordinator's copy of a list, an
+invitation, a missed stage, recommendations go out while they are still true, however late the
+sender runs. Reminders of a moment ("two days left", "today is the deadline") are merged: after
+downtime only the newest of one deadline goes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from dqflow.engine.rules import Status
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, ReviewRow
+
+REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
+NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
+MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
+_PROGRESS = ProgressRow.__table__  # read through the table: a page's rows as plain tuples, no ORM work per row
+PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))
+
+
+class Skip(str, Enum):
+    EXPIRED = "expired"  # its moment passed before it could be sent
+    PLANNED_LATE = "planned-late"  # a reminder of a moment planned after that moment
+    DEADLINE_MOVED = "deadline-moved"
+    SUBMITTED = "submitted"
+    EXCUSED = "excused"
+    LOCKED = "locked"
+    NOT_OPEN = "not-open"
+    NOT_MISSED = "not-missed"  # parameter: the status the ДОУ has instead
+    REVIEWED = "reviewed"  # the expert already reviewed the ДОУ
+    NO_NEWS = "no-news"  # a digest with nothing to report
+    SUPERSEDED = "superseded"  # a later reminder of the same deadline went instead
+    BEFORE_OPENING = "before-opening"
+    AFTER_EVENT = "after-event"
+    SAME_MOMENT = "same-moment"  # parameter: the rule that keeps that moment
+    AMENDED = "amended"  # the campaign file changed what this reminder was planned for (dqflow load --apply)
+    WITHDRAWN = "withdrawn"  # its ДОУ or expert left the campaign (dqflow load --apply)
+    NOTHING_TO_HAND_OUT = "nothing-to-hand-out"  # a handout whose expert has no ДОУ left on the list; parameter: the list
+    NOT_ASSIGNED = "not-assigned"  # an addition to a handout whose ДОУ is no longer the expert's; parameter: the ДОУ
+    DEFERRED = "deferred"  # not a skip: a pending row a send left for the next one (budget | server | lease)
+
+
+def reason(code: Skip, parameter: str | None = None) -> str:
+    return f"{code.value}:{parameter}" if parameter else code.value
+
+
+def parse(text: str | None) -> tuple[Skip | None, str | None]:
+    """(code, parameter) of a stored reason; (None, None) for free text such as an SMTP reply."""
+    code, _, parameter = (text or "").partition(":")
+    try:
+        return Skip(code), parameter or None
+    except ValueError:
+        return None, None
+
+
+@dataclass
+class Facts:
+    """What the policy needs to know about the rows it judges, read in a few queries."""
+
+    progress: dict[tuple[str, str], tuple] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
+    reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
+    digest_news: bool = True
+    handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
+
+    @classmethod
+    def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
+             lists: dict[str, str] | None = None) -> "Facts":
+        """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
+        checked against the list."""
+        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
+                   _handed_out(session, campaign_id, rows, lists or {}))
+
+
+def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
+    """{row id: reason} for the due rows that must not go out; the rest go out now."""
+    newest = _newest_reminders(rows)
+    found = {}
+    for row in rows:
+        why = unwanted(row, facts, now)
+        if why is None and row.id not in newest and row.state == "pending" and row.kind in REMINDER_KINDS:
+            why = reason(Skip.SUPERSEDED)
+        if why:
+            found[row.id] = why
+    return found
+
+
+def unwanted(row, facts: Facts, now: datetime) -> str | None:
+    """Why this row should not go out, judged by its expiry, the ДОУ's progress and the reviews stored."""
+    if row.expires_at <= now:
+        return reason(Skip.EXPIRED)
+    if row.kind == "digest":
+        return None if facts.digest_news else reason(Skip.NO_NEWS)
+    if row.role == "expert" and row.stage_id in facts.handouts and (row.kind == "handout" or row.kind in REMINDER_KINDS):
+        why = _against_list(row, *facts.handouts[row.stage_id])
+        if why:
+            return why
+    progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
+    why = _against_progress(row, progress)
+    if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
+        return reason(Skip.REVIEWED)
+    return why
+
+
+def foreseen(session: Session, campaign_id: str, rows) -> dict[int, str]:
+    """{row id: reason} for the pending rows that will be skipped at their time whatever happens first: for `why`."""
+    pending = [r for r in rows if r.state == "pending"]
+    facts = Facts.read(session, campaign_id, pending)
+    return {r.id: why for r in pending if (why := settled(r, facts, r.send_at))}
+
+
+def settled(row, facts: Facts, now: datetime) -> str | None:
+    """A pending row that will be skipped whatever happens before its time, or None."""
+    why = unwanted(row, facts, now)
+    code, _ = parse(why)
+    progress = facts.progress.get((row.institution_id, row.stage_id))
+    final = progress is not None and Status(progress.status) in (Status.DONE, Status.LATE, Status.EXCUSED)
+    return why if why and (final or code is Skip.REVIEWED) else None
+
+
+def _against_progress(row, progress) -> str | None:
+    if progress is None or row.kind not in REMINDER_KINDS:
+        return None  # events, handouts, recommendations: their expiry is all that matters
+    status = Status(progress.status)
+    if progress.due_at != row.deadline:
+        return reason(Skip.DEADLINE_MOVED)
+    if row.kind == "missed":
+        return None if status is Status.MISSED else reason(Skip.NOT_MISSED, status.value)
+    if status.submitted:
+        return reason(Skip.SUBMITTED)
+    if status is Status.EXCUSED:
+        return reason(Skip.EXCUSED)
+    if status is Status.MISSED:
+        return reason(Skip.LOCKED)
+    if status is Status.UPCOMING:
+        return reason(Skip.NOT_OPEN)
+    return None
+
+
+def _against_list(row, list_id: str, present: dict[str, set[str]]) -> str | None:
+    """A handout says what the list gives the expert now (its letter is written at send time): with no ДОУ left
+    (all withdrawn, or the expert taken off them) it would say nothing; an addition, or a reminder of a review,
+    names one ДОУ, which must still be theirs (`dqflow experts set` may have given it to another)."""
+    mine = present.get(row.recipient.lower(), set())
+    if row.institution_id is None:
+        return None if mine else reason(Skip.NOTHING_TO_HAND_OUT, list_id)
+    return None if row.institution_id in mine else reason(Skip.NOT_ASSIGNED, row.institution_id)
+
+
+def handout_lists(campaign) -> dict[str, str]:
+    """The expert list of each handout stage and each experts' task: what their mail to an expert says must still be theirs."""
+    return {s.id: s.list for s in campaign.stages if s.list and (s.kind == "handout" or s.actor == "expert")}
+
+
+def _newest_reminders(rows) -> set[int]:
+    """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
+    only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
+    newest: dict[tuple, object] = {}
+    for row in rows:
+        if row.state == "pending" and row.kind in REMINDER_KINDS:
+            group = (row.recipient.lower(), row.institution_id, row.stage_id, row.deadline)
+            if group not in newest or (row.send_at, row.id) > (newest[group].send_at, newest[group].id):
+                newest[group] = row
+    return {row.id for row in newest.values()}
+
+
+def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str, str]]:
+    """(stage, ДОУ, expert email) of every review stored for the stages these rows are about."""
+    stages = {r.stage_id for r in rows if r.role == "expert" and r.institution_id}
+    if not stages:
+        return set()
+    query = (select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
+             .join(ExpertRow, (ExpertRow.campaign_id == ReviewRow.campaign_id) & (ExpertRow.id == ReviewRow.expert_id))
+             .where(ReviewRow.campaign_id == campaign_id, col(ReviewRow.stage_id).in_(stages)))
+    institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
+    if len(institutions) <= MAX_IN_LIST:
+        query = query.where(col(ReviewRow.institution_id).in_(institutions))
+    found = session.exec(query).all()
+    return {(st, inst, email.lower()) for st, inst, email in found}
+
+
+def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str]) -> dict[str, tuple[str, dict[str, set[str]]]]:
+    """For the experts' rows of a page (handouts, reviews): what their lists give each of their experts now, ДОУ still in the campaign
+    only. One query, whatever the number of experts (a page's addresses at most)."""
+    stages = {r.stage_id for r in rows if r.role == "expert" and r.stage_id in lists}
+    if not stages:
+        return {}
+    addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
+    query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
+             .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+             .join(InstitutionRow, (InstitutionRow.campaign_id == AssignmentRow.campaign_id)
+                   & (InstitutionRow.id == AssignmentRow.institution_id))
+             .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
+                    col(InstitutionRow.withdrawn_at).is_(None)))
+    if len(addresses) <= MAX_IN_LIST:  # the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
+        query = query.where(col(AssignmentRow.expert_id).in_(select(ExpertRow.id).where(
+            ExpertRow.campaign_id == campaign_id, func.lower(ExpertRow.email).in_(addresses))))
+    by_list: dict[str, dict[str, set[str]]] = {}
+    for list_id, institution, email in session.execute(query).all():
+        by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
+    return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
+
+
+def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], tuple]:
+    wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
+    if not wanted:
+        return {}
+    c = _PROGRESS.c
+    query = sa_select(*PROGRESS).where(c.campaign_id == campaign_id, c.stage_id.in_({s for _, s in wanted}))
+    institutions = {i for i, _ in wanted}
+    if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
+        query = query.where(c.institution_id.in_(institutions))
+    found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
+    return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}

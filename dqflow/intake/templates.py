@@ -1,0 +1,221 @@
+"""Email templates: a sandboxed jinja2 environment per folder, checked before anything is sent.
+
+Each kind has `KIND.txt` (blocks `subject` and `body`) and `KIND.html` (block `body`);
+`message.*` wraps one recipient's items into one message. HTML is autoescaped, text is not;
+an undefined name is an error, never an empty string. Rendering is bounded in work, time
+and size (`sandbox`): a campaign's own templates cannot hang dqflow or exhaust its memory.
+The bundled templates are ours: `validate` checks them in the sandbox like any other, and a
+send renders them with a plain environment, without the sandbox's checks at every step.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes, select_autoescape
+
+from dqflow.intake.sandbox import BoundedEnvironment, render, render_parts
+
+KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations",
+         "submitted")
+LAYOUT = "message"
+
+
+def default_folder(locale: str) -> Path:
+    """The bundled templates of a locale: package data of `dqflow.notifications` (`notifications/` in the checkout).
+
+    A real folder, as jinja2's FileSystemLoader needs: pip and pipx install a wheel unpacked,
+    and an editable install maps the package to the checkout's folder.
+    """
+    return Path(str(files("dqflow.notifications") / locale))
+
+
+_OPTIONS = dict(
+    undefined=StrictUndefined,
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+    auto_reload=False,  # templates are read once per process, not stat()ed for every message
+)
+
+
+@lru_cache(maxsize=8)
+def environment(folder: str) -> BoundedEnvironment:
+    return BoundedEnvironment(loader=FileSystemLoader(folder), **_OPTIONS)
+
+
+def render_blocks(folder: str, name: str, blocks: tuple[str, ...], context: dict) -> list[str]:
+    """The named blocks of one template rendered with one context (building a context is most
+    of the cost of a small block): a campaign's own within the sandbox's bounds, ours directly."""
+    if _bundled(folder):
+        return _Trusted.of(folder, name).render(context, blocks)
+    return [text.strip() for text in render_parts(environment(folder).get_template(name), context, blocks)]
+
+
+@lru_cache(maxsize=8)
+def _bundled(folder: str) -> bool:
+    return Path(folder).resolve().parent == Path(str(files("dqflow.notifications"))).resolve()
+
+
+class _Trusted:
+    """One of our own templates, compiled once, rendered in a context built without copying the
+    environment's globals for every message."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        self.globals = dict(template.globals)
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def of(folder: str, name: str) -> "_Trusted":
+        return _Trusted(_plain(folder).get_template(name))
+
+    def render(self, context: dict, blocks: tuple[str, ...]) -> list[str]:
+        template = self.template
+        made = template.environment.context_class(template.environment, {**self.globals, **context}, template.name, template.blocks)
+        return ["".join(template.blocks[block](made)).strip() for block in blocks]
+
+
+@lru_cache(maxsize=8)
+def _plain(folder: str) -> Environment:
+    return Environment(loader=_Inlining(folder), **_OPTIONS)
+
+
+class _Inlining(FileSystemLoader):
+    """Our templates with each `{% include "_part" %}` written in place: an include copies the whole
+    context for every rendering (six times a message). Our parts set nothing and define no blocks,
+    so in place they say the same; a comment after each keeps the line break trimmed as the tag's was."""
+
+    INCLUDE = re.compile(r'{%\s*include\s+"(_[a-z_]+\.(?:txt|html))"\s*%}')
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        return self.INCLUDE.sub(lambda m: self._part(environment, m.group(1)), source), filename, uptodate
+
+    def _part(self, environment, name: str) -> str:
+        text = self.get_source(environment, name)[0]
+        return (text[:-1] if text.endswith("\n") else text) + "{# #}"
+
+
+_PURE = (nodes.Output, nodes.TemplateData, nodes.If, nodes.CondExpr, nodes.Test, nodes.Compare, nodes.Operand, nodes.And,
+         nodes.Or, nodes.Not, nodes.Const, nodes.Concat, nodes.Filter, nodes.Getattr)
+# functions of their input alone: `default` and `is defined` would also see whether a field is there at all
+_FILTERS = {"length", "count", "upper", "lower", "trim", "replace", "join", "string", "capitalize", "title", "truncate", "int"}
+_TESTS = {"none", "true", "false", "number", "string", "eq", "ne", "equalto", "sameas", "lt", "le", "gt", "ge"}
+
+
+@lru_cache(maxsize=64)
+def subject_reads(folder: str, kind: str) -> tuple[tuple[str, bool], ...] | None:
+    """What the subject of a kind's letter reads of its item, as (field, whole): whole False when only the
+    field's length is read. Its subject is then the same for every item holding the same such values,
+    and can be rendered once for them. None when the block does anything else (includes, calls, loops,
+    subscripts, names other than `item.FIELD`, a filter or test outside a few pure ones): then it is
+    rendered for each letter."""
+    environment = _plain(folder)
+    tree = environment.parse(environment.loader.get_source(environment, f"{kind}.txt")[0])
+    block = next((b for b in tree.find_all(nodes.Block) if b.name == "subject"), None)
+    reads: dict[str, bool] = {}
+    if block is None or not all(_read(child, block, reads) for child in block.body):
+        return None
+    return tuple(sorted(reads.items()))
+
+
+def _read(node, parent, reads: dict[str, bool]) -> bool:
+    if not isinstance(node, _PURE) or (isinstance(node, nodes.Filter) and node.name not in _FILTERS) \
+            or (isinstance(node, nodes.Test) and node.name not in _TESTS):
+        return False
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        if node.node.name != "item" or hasattr(dict, node.attr):  # jinja's item.keys is the dict's method, not a field
+            return False
+        counted = isinstance(parent, nodes.Filter) and parent.name == "length" and parent.node is node
+        reads[node.attr] = reads.get(node.attr, False) or not counted
+        return True
+    return all(_read(child, node, reads) for child in node.iter_child_nodes())
+
+
+def render_block(folder: str, name: str, block: str, context: dict) -> str:
+    return render_blocks(folder, name, (block,), context)[0]
+
+
+def render_item(folder: str, kind: str, item: dict) -> dict[str, str]:
+    """One item's subject, text and HTML, rendered with `item` in scope."""
+    context = {"item": item}
+    subject, text = render_blocks(folder, f"{kind}.txt", ("subject", "body"), context)
+    return {"subject": subject, "text": text, "html": render_block(folder, f"{kind}.html", "body", context)}
+
+
+SAMPLE_ITEM = {
+    "kind": "before_due", "role": "institution", "stage_id": "fill-form", "stage_title": "Заполнение формы мониторинга",
+    "stage_short": "Заполнение формы", "result": "Сбор и оформление ссылок на материалы мониторинга",
+    "url": "https://example.org/form", "institution_id": "2", "institution_name": "МАДОУ № 2",
+    "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59", "offset": "UTC+7", "extended": False,
+    "event_at": "19.11.2021 14:00", "event_date": "19.11.2021", "event_time": "14:00",
+    "links": ["https://example.org/dou2"], "reviewed": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2"]}],
+    "submit_to": {"name": "Муниципальный оператор", "email": "operator@example.org"},
+    "terms": {"nom": "ДОУ", "gen": "ДОУ", "dat": "ДОУ", "nom_pl": "ДОУ", "gen_pl": "ДОУ", "which": "которого", "past": "о"},
+    "link": "https://portal.example.org/dou/2/1.sample", "day": "01.12.2021",
+    "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59",
+                 "experts": []}],
+    "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Экспертиза", "lock": "30.11.2021 23:59",
+                "experts": ["Эксперт ДОУ № 5"]}],
+    "dead": [{"recipient": "dou5@example.org", "error": "550 mailbox unavailable"}],
+    "review_id": "review1", "review_title": "Первичная внутренняя экспертиза", "review_short": "Первичная экспертиза",
+    "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],
+    "rows": [{"institution_name": "МАДОУ № 2", "experts": ["Эксперт ДОУ № 4", "Эксперт ДОУ № 5"], "added": ["Эксперт ДОУ № 5"]}],
+    "addition": False,  # a handout or its copy that adds to a list handed out before
+    "submissions": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2/form"]}],
+    "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
+}
+
+
+def sample_context(kind: str) -> dict:
+    """The names every template may use: what the mailer really passes, with sample values."""
+    if kind == LAYOUT:
+        return {"campaign_title": "Мониторинг", "coordinator_name": "КДО", "coordinator_email": "kdo@example.org",
+                "items": [{"text": "…", "html": "…", "subject": "…"}]}
+    return {"item": SAMPLE_ITEM}
+
+
+def problems(folder: Path) -> list[tuple[str, int, str]]:
+    """(file, line, message) for every missing, broken or unrenderable template."""
+    found = []
+    for kind in (*KINDS, LAYOUT):
+        for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):
+            name = kind + suffix
+            path = folder / name
+            if not path.is_file():
+                found.append((str(path), 1, f"template {name} is missing (every kind needs .txt and .html: {', '.join(KINDS)}, {LAYOUT})"))
+                continue
+            try:
+                template = environment(str(folder)).get_template(name)
+            except TemplateSyntaxError as exc:
+                found.append((str(path), exc.lineno or 1, f"template syntax: {exc.message}"))
+                continue
+            except TemplateError as exc:
+                found.append((str(path), 1, f"template: {exc}"))
+                continue
+            for block in blocks:
+                if block not in template.blocks:
+                    found.append((str(path), 1, f"template {name} needs a {{% block {block} %}}"))
+            if any(block not in template.blocks for block in blocks):
+                continue
+            context = sample_context(kind)
+            try:
+                render(template, context)  # errors come back with the template's lines
+            except TemplateError as exc:
+                found.append((str(path), _line(exc), f"template {name} does not render: {exc}"))
+    return found
+
+
+def _line(exc: Exception) -> int:
+    tb = exc.__traceback__
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith((".txt", ".html")):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,41 @@
+"""Storage: the tables (`tables`), the database and its transactions (`database`), the schema's
+revisions (`schema`, `migrations/`). No business rules here: callers say `store.X` for either half."""
+
+from dqflow.store.database import (  # noqa: F401 - the package's face
+    IN_CHUNK,
+    acting,
+    audit_many,
+    campaign_digest,
+    campaign_ids,
+    campaign_row,
+    chunks,
+    connect,
+    database_url,
+    dry_run,
+    insert_ignore,
+    insert_select,
+    lock_campaign,
+    migrate,
+    recorded_at,
+    schema_state,
+    transaction,
+)
+from dqflow.store.tables import (  # noqa: F401 - the package's face
+    DEFAULT_DB,
+    UNPLANNED,
+    AssignmentRow,
+    AuditRow,
+    CampaignRow,
+    ExpertRow,
+    ExtensionRow,
+    InstitutionRow,
+    LeaseRow,
+    LinkRow,
+    OutboxRow,
+    ProgressRow,
+    ReviewRow,
+    SigninRow,
+    StageRow,
+    SubmissionRow,
+    UTCDateTime,
+)
