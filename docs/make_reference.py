@@ -29,6 +29,10 @@ DOC = Path(__file__).resolve().parent / "commands.md"
 PROGRAM = "dqflow"
 HELP_OPTIONS = {"--help", "-h"}  # click's own, the same on every command: not repeated in every table
 BLOCK = re.compile(r"<!-- BEGIN generated: (?P<path>[^>]*?) -->\n.*?<!-- END generated: (?P=path) -->\n", re.S)
+class Twice(ValueError):
+    """A command with two generated blocks: which one is true cannot be told, so a person removes one."""
+
+
 NEW_SECTION = "## Not yet placed\n\nCommands added since this page was last arranged: move each block to its section.\n"
 
 
@@ -137,7 +141,7 @@ def update(text: str, entries: list[Entry] | None = None) -> tuple[str, list[str
     def rewrite(match: re.Match) -> str:
         name = match["path"]
         if name in seen:
-            raise SystemExit(f"{DOC.name}: `{name}` has two generated blocks; remove one (and its prose)")
+            raise Twice(f"{DOC.name}: `{name}` has two generated blocks; remove one (and its prose)")
         seen.add(name)
         if name not in by_name:
             notes.append(f"removed the block of `{name}`, which no longer exists: remove the prose beside it too")
@@ -157,7 +161,11 @@ def update(text: str, entries: list[Entry] | None = None) -> tuple[str, list[str
 
 def main(argv: list[str]) -> int:
     text = DOC.read_text(encoding="utf-8")
-    updated, notes = update(text)
+    try:
+        updated, notes = update(text)
+    except Twice as exc:
+        print(exc, file=sys.stderr)
+        return 1
     if "--check" in argv:
         if updated != text:
             print(f"{DOC} is not what `dqflow --help` says: run python docs/make_reference.py", file=sys.stderr)
