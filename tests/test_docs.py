@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -119,14 +120,20 @@ def test_no_page_documents_a_command_outside_the_reference():
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
 
 
+FENCED = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def spans(text: str) -> list[str]:
+    """Each `inline span` of Markdown outside fenced blocks; one may run over a line break (read as a space)."""
+    return [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", FENCED.sub("", text))]
+
+
 def code_snippets(text: str) -> list[str]:
     """The code of a page: each line of its fenced blocks, and each `inline span`."""
     snippets: list[str] = []
-    for match in re.finditer(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S):
+    for match in FENCED.finditer(text):
         snippets += match[1].replace("\\\n", " ").splitlines()
-    without_blocks = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.M | re.S)
-    snippets += re.findall(r"`([^`\n]+)`", without_blocks)
-    return snippets
+    return snippets + spans(text)
 
 
 def invocation(snippet: str) -> tuple[str, str] | None:
@@ -172,7 +179,7 @@ def test_a_bare_option_in_a_commands_section_is_that_commands():
         if name == "dqflow":
             continue  # the root's prose is about every command: `--now` on each that depends on time
         prose = section.split("<!-- BEGIN generated:")[0].split("\n## ")[0]  # up to the next block or section
-        for span in re.findall(r"`([^`\n]+)`", re.sub(r"^```.*?^```", "", prose, flags=re.M | re.S)):
+        for span in spans(prose):
             if span.startswith("-") and invocation(span) is None:
                 known = reference.option_names(BY_NAME[name]) | GLOBAL
                 wrong += [f"`{option}` under `{name}`" for option in OPTION.findall(span) if option not in known]
@@ -213,7 +220,7 @@ CITED_PATH = re.compile(r"^(?:\.ci|benchmarks|docs|dqflow|notifications|tests|wo
 @pytest.mark.parametrize("page", PAGES, ids=name_of)
 def test_every_file_test_and_python_name_cited_exists(page: Path):
     missing = []
-    for span in re.findall(r"`([^`\n]+)`", read(page)):
+    for span in spans(read(page)):
         path, _, test = span.partition("::")
         if CITED_PATH.match(path):
             if not (ROOT / path).exists():
@@ -256,6 +263,77 @@ def test_the_limits_are_the_codes():
         figures = {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", shown)}
         assert figures & {number, number // 1024, number // (1024 * 1024)}, \
             f"docs/guarantees.md says {shown!r} for {name}: the code has {match[1].strip()}"
+
+
+def test_every_schema_revision_has_its_row_in_upgrading():
+    shipped = {path.name[:4] for path in (ROOT / "dqflow" / "store" / "migrations" / "versions").glob("[0-9]*.py")}
+    documented = set(re.findall(r"^\| (\d{4}) \|", read(DOCS / "upgrading.md"), re.M))
+    assert shipped, "no revisions found: where did dqflow/store/migrations/versions/ go?"
+    assert shipped == documented, f"docs/upgrading.md's revisions {sorted(documented)} are not the shipped {sorted(shipped)}"
+
+
+# -- the JSON shapes the pages describe ------------------------------------------------------------------------
+
+SHAPE = re.compile(r"<!-- json: (?P<args>.*?) -->\s*`(?P<shape>[^`]+)`")
+SHAPES = [(page, m["args"], " ".join(m["shape"].split())) for page in PAGES for m in SHAPE.finditer(read(page))]
+
+
+@pytest.fixture(scope="module")
+def campaign_in_progress(tmp_path_factory) -> Path:
+    """The Tomsk campaign on 04.12.2021 with a hand-in, an extension and a review; and changed.yaml, the same file
+    with the last stage due a day later, for an amendment's plan."""
+    folder = tmp_path_factory.mktemp("shapes")
+    shutil.copytree(ROOT / "workflows", folder / "workflows")
+    tomsk = (folder / "workflows" / "tomsk-2021.yaml").read_text(encoding="utf-8")
+    (folder / "changed.yaml").write_text(tomsk.replace("due: 2021-12-20", "due: 2021-12-21", 1), encoding="utf-8")
+    for args in (["load", "workflows/tomsk-2021.yaml", "--now", "2021-11-10"],
+                 ["submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-29"],
+                 ["extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-12-02"],
+                 ["tick", "--now", "2021-12-03"],
+                 ["review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--now", "2021-12-03"]):
+        _in(folder, args)
+    return folder
+
+
+def _in(folder: Path, args: list[str]) -> str:
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(cli, ["--db", f"sqlite:///{folder / 'dqflow.db'}", *args], env={"DQFLOW_DB": None})
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, f"{' '.join(args)}: {result.output}"
+    return result.stdout
+
+
+def _keys(value, shape: str, found: set[str], documented: set[str]) -> None:
+    """Every key of `value`, and of the records inside it that `shape` writes as records (`"k": [{"…` or
+    `"k": {"…`); a map such as `"counts": {status: n}` is not looked into."""
+    if isinstance(value, list):
+        for item in value:
+            _keys(item, shape, found, documented)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            found.add(key)
+            written_as = r"\[\{" if isinstance(inner, list) else r"\{"  # a list of records, or one record
+            if re.search(rf'"{re.escape(key)}": {written_as}"', shape):
+                _keys(inner, shape, found, documented)
+
+
+def test_the_pages_describe_json_shapes():
+    assert len(SHAPES) >= 7, [args for _, args, _ in SHAPES]
+
+
+@pytest.mark.parametrize("page, args, shape", SHAPES, ids=[f"{name_of(p)}: {a}" for p, a, _ in SHAPES])
+def test_a_json_shape_names_the_keys_the_command_prints(campaign_in_progress: Path, page: Path, args: str, shape: str):
+    printed = json.loads(_in(campaign_in_progress, shlex.split(args)))
+    documented = set(re.findall(r'"(\w+)"', shape))
+    found: set[str] = set()
+    _keys(printed, shape, found, documented)
+    assert not found - documented, f"{name_of(page)}: `{args}` prints {sorted(found - documented)}, which the page does not name"
+    every: set[str] = set()
+    _keys(printed, re.sub(r"\{", '{"', shape), every, documented)  # every key at any depth
+    assert not documented - every, f"{name_of(page)}: `{args}` prints no {sorted(documented - every)}"
 
 
 # -- the examples run ------------------------------------------------------------------------------------------
