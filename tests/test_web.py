@@ -68,7 +68,7 @@ def test_a_dou_hands_in_links_through_its_page_and_the_audit_names_it(portal: Po
     page = portal.client.get(portal.path("institution", "4"))
     assert page.status_code == 200
     assert "МБДОУ № 4" in page.text and 'type="url"' in page.text and "<label" in page.text
-    assert page.headers["referrer-policy"] == "no-referrer" and "<script" not in page.text
+    assert page.headers["referrer-policy"] == "same-origin" and "<script" not in page.text
     assert "по местному времени (UTC+7)" in page.text and "Asia/Tomsk" not in page.text
 
     done = portal.post_form(portal.path("institution", "4"), {"stage": "fill-form",
@@ -302,9 +302,9 @@ def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Port
 
 
 def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(portal: Portal, tomsk: Cli, monkeypatch):
-    from dqflow.web import app
+    from dqflow.web import coordinator
 
-    monkeypatch.setattr(app, "OUTBOX_PAGE", 5)
+    monkeypatch.setattr(coordinator, "OUTBOX_PAGE", 5)
     sign_in(portal, tomsk)
     assert "Писем пока нет" in portal.client.get("/coordinator/outbox").text
     tomsk.ok("tick", "--now", "2021-11-25 10:00")

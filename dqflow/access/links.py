@@ -23,6 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Mapping
 from urllib.parse import quote
 
 from sqlmodel import Session, select
@@ -40,10 +41,9 @@ FORM_VALID = timedelta(hours=12)
 BASE_URL_ENV = "DQFLOW_BASE_URL"
 
 
-def base_url(campaign: spec.Campaign, env: dict[str, str] | None = None) -> str | None:
+def base_url(campaign: spec.Campaign, env: Mapping[str, str] | None = None) -> str | None:
     """Where the portal is reached from outside: DQFLOW_BASE_URL, else `campaign.portal.base_url`, else None."""
-    env = os.environ if env is None else env
-    value = env.get(BASE_URL_ENV, "").strip()
+    value = (os.environ if env is None else env).get(BASE_URL_ENV, "").strip()
     if value:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise DqflowError(f"{BASE_URL_ENV} '{value}' must be a web address without ? or #, like https://monitoring.example.org")
@@ -182,8 +182,9 @@ def hash_password(password: str, salt: bytes | None = None, n: int = SCRYPT["n"]
 
 
 def password_matches(stored: str | None, password: str) -> bool:
+    stored = stored or ""
     try:
-        scheme, n, r, p, salt, _ = (stored or "").split("$")
+        scheme, n, r, p, salt, _ = stored.split("$")
         if scheme != "scrypt":
             return False
         again = hash_password(password, base64.b64decode(salt), int(n), int(r), int(p))

@@ -1,0 +1,267 @@
+"""The coordinator's pages: signing in and out, the campaign's overview, a ДОУ's card (extend, excuse),
+an expert list (check, then save), the outbox.
+
+The guard (`middleware`) has checked the session on every page here (and the sign-in forms' tokens);
+a route parses, makes one engine call in one transaction audited as `coordinator:web`, and renders
+or redirects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Awaitable, Callable
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from dqflow import engine, store
+from dqflow.access import links
+from dqflow.calendar import parse_local
+from dqflow.delivery.letters import digest_content
+from dqflow.engine import experts, reminders, skips
+from dqflow.engine.allocation import Rule
+from dqflow.errors import DqflowError, NotFound
+from dqflow.present import report
+from dqflow.web import board
+from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
+from dqflow.web.site import Site, client, one, pager, redirect, refusal_status
+
+OUTBOX_PAGE = 500  # outbox rows a page
+LATE_SHOWN = 100  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
+
+PASSWORD_RU = {
+    "password": "Пароль не подходит. Проверьте раскладку клавиатуры и Caps Lock и повторите.",
+    "no-password": "Пароль координатора ещё не задан. Задайте его командой dqflow link password "
+                   "или войдите по ссылке из dqflow link coordinator.",
+}
+
+
+class Coordinator(Site):
+    # -- signing in and out ----------------------------------------------------------------
+
+    async def signin(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        now = self.clock()
+        if request.method == "GET":  # a mail scanner or a preview fetching the link does not spend it
+            def pending() -> bool:
+                with store.dry_run(self.db) as session:
+                    return links.signin_pending(session, self.campaign.id, token)
+
+            if not await run_in_threadpool(pending):
+                return self.refuse(request, "unknown")
+            return self.render("signin.html", csrf=person_of(request).csrf)
+
+        def spend() -> str | None:
+            with self.transaction("coordinator:web") as session:
+                return links.spend_signin(session, self.campaign, token, now)
+
+        why = await run_in_threadpool(spend)
+        if why:
+            return self.refuse(request, why)
+        return self.start_session(request, now)
+
+    async def password_signin(self, request: Request) -> Response:
+        """/signin: the coordinator's password (set with `dqflow link password`); wrong ones count as failed links."""
+        now = self.clock()
+
+        def ready() -> bool:
+            with store.dry_run(self.db) as session:
+                return links.has_password(session, self.campaign.id)
+
+        ready_now = await run_in_threadpool(ready)
+        page = lambda status=200, error=None: self.render(  # noqa: E731
+            "password.html", status, csrf=person_of(request).csrf, error=error, ready=ready_now)
+        if request.method == "GET":
+            return page()
+        form = form_of(request)
+
+        def check() -> str | None:
+            with self.transaction("coordinator:web") as session:
+                return links.sign_in_with_password(session, self.campaign, one(form, "password"), now)
+
+        why = await run_in_threadpool(check)
+        if why:
+            self.failures.add(client(request))
+            return page(403, PASSWORD_RU[why])
+        return self.start_session(request, now)
+
+    def start_session(self, request: Request, now: datetime) -> Response:
+        response = redirect("/coordinator?ok=signed-in")
+        response.set_cookie(COOKIE, self.signer.session_cookie(now), max_age=int(links.SESSION_VALID.total_seconds()),
+                            httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
+        return response
+
+    async def signout(self, request: Request) -> Response:
+        response = redirect("/")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # -- the pages ---------------------------------------------------------------------------
+
+    async def coordinator(self, request: Request) -> Response:
+        """Every coordinator page (the guard checked the session, and a form's token): the page's own handler runs."""
+        csrf = person_of(request).csrf
+        page = request.path_params.get("page", "overview")
+        if request.method == "POST":
+            return await getattr(self, f"post_{page}")(request, form_of(request), csrf)
+        return await getattr(self, f"get_{page}")(request, csrf)
+
+    async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
+        now = self.clock()
+        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+
+        def read():
+            with store.dry_run(self.db) as session:
+                view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
+                names = {i.id: i.name for i in self.campaign.institutions}
+                return view, digest_content(session, self.campaign, names, now)
+
+        view, late = await run_in_threadpool(read)
+        return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf, pager=pager(view, "/coordinator"),
+                           LATE_SHOWN=LATE_SHOWN,
+                           ok=self.ok_ru(request.query_params.get("ok")), error=error,
+                           lists=[s for s in self.campaign.stages if s.kind == "assignment"])
+
+    async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
+        institution_id = request.path_params["subject"]
+        now = self.clock()
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return (engine.institution_detail(session, self.campaign.id, institution_id, now),
+                        engine.history(session, self.campaign.id, institution_id))
+
+        try:
+            details, history = await run_in_threadpool(read)
+        except NotFound:
+            return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
+        institution = next(i for i in self.campaign.institutions if i.id == institution_id)
+        return self.render("card.html", status, now=now, institution=institution, details=details, history=history,
+                           csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error,
+                           actor_ru=lambda a: report.actor_ru(a, self.campaign.terms), history_detail=lambda r: _history_detail(r, self.tz))
+
+    async def post_card(self, request: Request, form: dict[str, list[str]], csrf: str) -> Response:
+        institution_id = request.path_params["subject"]
+        action, stage_id, reason = one(form, "action"), one(form, "stage"), one(form, "reason")
+        now = self.clock()
+
+        def act() -> None:
+            with self.transaction("coordinator:web") as session:
+                if action == "extend":
+                    try:
+                        until = parse_local(one(form, "until").replace("T", " "), self.tz, end_of_day=True)
+                    except ValueError as exc:
+                        raise DqflowError(f"the new deadline: {exc}", code="bad-deadline") from None
+                    engine.extend(session, self.campaign.id, institution_id, stage_id, until, reason, now)
+                elif action == "excuse":
+                    engine.excuse(session, self.campaign.id, institution_id, stage_id, reason, now)
+                else:
+                    raise DqflowError(f"unknown action '{action}'", code="unknown-action")
+
+        try:
+            await run_in_threadpool(act)
+        except DqflowError as exc:
+            return await self.get_card(request, csrf, error=self.said(exc), status=refusal_status(exc))
+        return redirect(f"/coordinator/dou/{quote(institution_id)}?ok={'extended' if action == 'extend' else 'excused'}")
+
+    async def get_experts(self, request: Request, csrf: str, error: str | None = None, check: dict | None = None,
+                          status: int = 200) -> Response:
+        stage_id = request.path_params["stage"]
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return experts.current(session, self.campaign, stage_id)
+
+        try:
+            current = await run_in_threadpool(read)
+        except DqflowError as exc:
+            return self.render("refused.html", 404, why="unknown", message=self.said(exc))
+        people = {e.id: e.name for e, _ in self.campaign.every_expert()}
+        names = {i.id: i.name for i in self.campaign.institutions}
+        rows = list(current.assignments.items())
+        start = board.page_offset(request.query_params.get("offset"), len(rows))
+        path = f"/coordinator/experts/{quote(current.stage.id)}"
+        return self.render("experts.html", status, current=current, people=people, names=names, csrf=csrf, error=error,
+                           check=check, ok=self.ok_ru(request.query_params.get("ok")), rows=rows[start:start + board.PAGE],
+                           pager=board.Pager.of(start, len(rows[start:start + board.PAGE]), len(rows),
+                                                lambda at: f"{path}?offset={at}" if at else path, board.PAGE))
+
+    async def post_experts(self, request: Request, form: dict[str, list[str]], csrf: str) -> Response:
+        """Check first (the rule report of the list as it would be), then save on a second press."""
+        stage_id, institution_id = request.path_params["stage"], one(form, "institution")
+        chosen = [e for e in one(form, "experts").replace(",", " ").split() if e]
+        now = self.clock()
+
+        def check() -> list[Rule]:
+            with store.dry_run(self.db) as session:
+                return experts.set_experts(session, self.campaign, stage_id, institution_id, chosen, now).problems
+
+        def save() -> None:
+            with self.transaction("coordinator:web") as session:
+                experts.set_experts(session, self.campaign, stage_id, institution_id, chosen, now)
+
+        try:
+            if one(form, "action") != "save":
+                problems = await run_in_threadpool(check)
+                return await self.get_experts(request, csrf, check={"institution": institution_id, "experts": " ".join(chosen),
+                                                                     "problems": problems})
+            await run_in_threadpool(save)
+        except DqflowError as exc:
+            return await self.get_experts(request, csrf, error=self.said(exc), status=refusal_status(exc))
+        return redirect(f"/coordinator/experts/{quote(stage_id)}?ok=experts")
+
+    async def get_outbox(self, request: Request, csrf: str) -> Response:
+        state = request.query_params.get("state") or None
+        recipient = (request.query_params.get("recipient") or "").strip()
+        now = self.clock()
+
+        state = state if state in report.OUTBOX_STATE_RU else None
+
+        def read():
+            with store.dry_run(self.db) as session:
+                total = reminders.ledger_size(session, self.campaign.id, state)
+                start = board.page_offset(request.query_params.get("offset"), total)
+                rows = reminders.ledger(session, self.campaign.id, state, offset=start, limit=OUTBOX_PAGE)
+                why = None
+                if recipient:
+                    found, gaps = reminders.explain(session, self.campaign, recipient, None)
+                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
+                                          self.campaign.terms)
+                return rows, total, start, why
+
+        rows, total, start, why = await run_in_threadpool(read)
+        query = "&".join(f"{k}={quote(v)}" for k, v in (("state", state or ""), ("recipient", recipient)) if v)
+        href = lambda at: "/coordinator/outbox?" + "&".join(p for p in (query, f"offset={at}" if at else "") if p)  # noqa: E731
+        return self.render("outbox.html", rows=rows, total=total, state=state, recipient=recipient, why=why, csrf=csrf,
+                           pager=board.Pager.of(start, len(rows), total, href, OUTBOX_PAGE), pager_what="Письма",
+                           stage_label={s.id: s.label for s in self.campaign.stages})
+
+
+def _history_detail(row, tz) -> str:
+    """What a history line says about the change, as `dqflow history` says it (without the moment and who)."""
+    line = report.history_text([row], tz, row.at).splitlines()[-1].split(" [записано ")[0]
+    line = line.split(": ", 1)[1] if ": " in line else line
+    return line.split(" — ")[0] if row.actor else line
+
+
+def _page(portal: Coordinator, page: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        request.path_params["page"] = page
+        return await portal.coordinator(request)
+
+    return endpoint
+
+
+def routes(portal: Coordinator) -> list[BaseRoute]:
+    """Every route here is the coordinator's (the guard's default audience), but the two ways of signing in."""
+    both = ["GET", "POST"]
+    return [Page("/signin", portal.password_signin, who=PASSWORD, methods=both),
+            Page("/signin/{token}", portal.signin, who=SIGNIN, methods=both),
+            Page("/signout", portal.signout, methods=["POST"]),
+            Page("/coordinator", portal.coordinator, methods=["GET"]),
+            Page("/coordinator/dou/{subject}", _page(portal, "card"), methods=both),
+            Page("/coordinator/experts/{stage}", _page(portal, "experts"), methods=both),
+            Page("/coordinator/outbox", _page(portal, "outbox"))]

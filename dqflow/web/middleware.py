@@ -1,0 +1,280 @@
+"""The guard: what every request to the portal shares, checked in one place so that no route can forget it.
+
+Before any route runs (as Starlette's `SessionMiddleware` does for sessions):
+
+- the campaign is read again when an amendment changed it (`Site.refresh`);
+- the person is found from the audience the route declares (`Page(..., who=...)`; a plain `Route` is the
+  coordinator's): a ДОУ's or an expert's personal link (signed, current, not expired), the coordinator's
+  session cookie (required on every coordinator page), or a sign-in form; refused links are rate-limited;
+- a state-changing request (any method but GET, HEAD, OPTIONS) must come from the portal's own pages: its
+  `Origin` (or, absent, its `Referer`) is the portal's own address, its body is read (limited while it
+  streams) and carries a form token signed for this person at most `links.FORM_VALID` ago. Else: 403 (400 for
+  a body too large or unreadable) and no route runs, so nothing is written;
+- every response, whoever made it (a page, a redirect, a 404, 405 or 500), carries the security headers,
+  and an error is the portal's Russian page, never plain text.
+
+A route reads what the guard found with `person_of` and `form_of`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dqflow.errors import DqflowError
+from dqflow.web.site import REFUSED_RU, Site, client, one
+
+log = logging.getLogger("dqflow.web")
+
+HEADERS = {
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the portal's own forms
+    # (Fetch, "serializing a request origin"), which the origin check must refuse. A personal link in the address
+    # still never leaves the portal: other sites get no Referer (and the links to materials say rel="noreferrer").
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+COOKIE = "dqflow_session"
+MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # every other method changes state and is guarded
+
+# Who a route serves: the guard finds that person, or refuses.
+INSTITUTION, EXPERT = "institution", "expert"  # by the personal link in the path: /dou/{subject}/{token}, /expert/…
+SIGNIN = "signin"  # the coordinator's one-time sign-in link: /signin/{token}
+PASSWORD = "password"  # the coordinator's password form
+COORDINATOR = "coordinator"  # by the session cookie; the audience of a route that names none
+PUBLIC = "public"  # anyone; a state-changing request to it is the coordinator's
+CAPABILITIES = frozenset({INSTITUTION, EXPERT, SIGNIN, PASSWORD})  # guessing these is rate-limited
+
+
+class Page(Route):
+    """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry."""
+
+    def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None):
+        super().__init__(path, endpoint, methods=methods)
+        self.who = who
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is asking: a ДОУ or an expert by their link, the coordinator by a session, a sign-in form, or a guest."""
+
+    role: str  # INSTITUTION, EXPERT, COORDINATOR, SIGNIN, PASSWORD or "guest"
+    id: str = ""  # the ДОУ's or expert's id, the session's id, the sign-in token
+    token: str = ""  # the personal link's token
+    csrf: str = ""  # a form token for this person, signed as the request came in
+
+    @property
+    def principal(self) -> str:
+        """What the person's form tokens are signed for: the link itself, the session, the sign-in form."""
+        return f"{self.role}:{self.id}:{self.token}" if self.token else f"{self.role}:{self.id}"
+
+
+GUEST = Person("guest")
+
+
+def person_of(request: Request) -> Person:
+    return request.state.person
+
+
+def form_of(request: Request) -> dict[str, list[str]]:
+    """The posted form the guard read and checked ({} for a GET)."""
+    return request.state.form
+
+
+class Refused(Exception):
+    """The guard's answer instead of the route's."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, site: Site):
+        self.app, self.site = app, site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.guarded(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            pass  # the client left while its form was read: nobody to answer, nothing done
+        except Refused as refused:
+            await refused.response(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await self.server_error()(scope, receive, send_with_headers)
+            raise  # the server logs it
+
+    async def guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        site = self.site
+        await run_in_threadpool(site.refresh)
+        route, params = self.route(scope)
+        if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
+            await self.app(scope, receive, send)
+            return
+        request = Request({**scope, "path_params": params})
+        unsafe = scope["method"] not in SAFE
+        who = route.who if isinstance(route, Page) else COORDINATOR
+        who = COORDINATOR if who == PUBLIC and unsafe else who
+        if who in CAPABILITIES and site.failures.blocked(client(request)):
+            raise Refused(site.too_many())
+        if unsafe and not self.same_origin(scope):
+            raise Refused(site.refuse(request, "origin"))
+        person = await self.identify(request, who, params)
+        form: dict[str, list[str]] = {}
+        if unsafe:
+            try:
+                body = await read_body(scope, receive)
+                form = parse_form(body)
+            except DqflowError as exc:
+                raise Refused(site.render("refused.html", 400, why="form", message=site.said(exc))) from None
+            if not site.signer.form_ok(person.principal, one(form, "csrf"), site.clock()):
+                raise Refused(site.refuse(request, "form"))
+            receive = replay(body, receive)
+        state = scope.setdefault("state", {})
+        state["person"], state["form"] = person, form
+        await self.app(scope, receive, send)
+
+    def route(self, scope: Scope) -> tuple[Route | None, dict[str, Any]]:
+        """The route that will answer (with its path parameters), as the router will find it."""
+        router: list[BaseRoute] = scope["app"].routes
+        for route in router:
+            match, child = route.matches(scope)
+            if match == Match.FULL and isinstance(route, Route):
+                return route, child["path_params"]
+        return None, {}
+
+    async def identify(self, request: Request, who: str, params: dict[str, Any]) -> Person:
+        site, now = self.site, self.site.clock()
+        if who in (INSTITUTION, EXPERT):
+            subject, token = params["subject"], params["token"]
+            why = await run_in_threadpool(site.link_refusal, who, subject, token)
+            if why:
+                raise Refused(site.refuse(request, why))
+            person = Person(who, subject, token)
+        elif who == SIGNIN:
+            person = Person(SIGNIN, params["token"])
+        elif who == PASSWORD:
+            person = Person(PASSWORD)
+        else:
+            session = site.signer.session(request.cookies.get(COOKIE), now)
+            if session is None and who == COORDINATOR:
+                raise Refused(site.refuse(request, "session"))
+            person = Person(COORDINATOR, session) if session else GUEST
+        return person if person is GUEST else Person(person.role, person.id, person.token,
+                                                     site.signer.form_token(person.principal, now))
+
+    def same_origin(self, scope: Scope) -> bool:
+        """Whether the request comes from the portal's own pages, as the browser says: its `Origin`, or else its
+        `Referer`, is the portal's address (`DQFLOW_BASE_URL` or the campaign's `portal.base_url` when set: behind a
+        proxy that is the address people use; else the address this request was sent to). A browser posting a form
+        always sends one of the two under the portal's Referrer-Policy; a request with neither is not a browser's
+        and holds no one's cookie, and it still needs the person's form token."""
+        headers = Headers(scope=scope)
+        claimed = headers.get("origin")
+        if claimed is None:
+            referer = headers.get("referer")
+            if referer is None:
+                return True
+            claimed = referer
+        return origin(claimed) == self.own_origin(scope, headers)
+
+    def own_origin(self, scope: Scope, headers: Headers) -> str:
+        if self.site.base_url:
+            return origin(self.site.base_url)
+        host = headers.get("host")
+        if host is None and scope.get("server"):
+            host = "%s:%d" % tuple(scope["server"])
+        return origin(f"{scope.get('scheme', 'http')}://{host}")
+
+    def server_error(self) -> Response:
+        try:
+            return self.site.render("refused.html", 500, why="server", message=REFUSED_RU["server"])
+        except Exception:  # the page itself failed: say it in plain Russian HTML
+            log.exception("the error page could not be rendered")
+            return HTMLResponse(f"<!doctype html><html lang=\"ru\"><meta charset=\"utf-8\"><title>Ошибка</title>"
+                                f"<p>{REFUSED_RU['server']}</p></html>", status_code=500)
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of an address, the default port left out; '' for what is not one (`null`)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != default else "")
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """The request's body, refused as soon as it grows past MAX_BODY (never held whole when it is larger)."""
+    declared = Headers(scope=scope).get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise _too_large()
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _too_large() -> DqflowError:
+    return DqflowError(f"the form is larger than {MAX_BODY // 1024} KB", code="form-too-large", kb=str(MAX_BODY // 1024))
+
+
+def parse_form(body: bytes) -> dict[str, list[str]]:
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError):
+        raise DqflowError("the form could not be read", code="form-unreadable") from None
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, handed once more to whatever reads it after the guard."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
+

@@ -1,0 +1,81 @@
+"""A ДОУ's and an expert's personal pages, opened by the link in their emails: the page, and one form.
+
+The guard (`middleware`) has checked the link and, for a post, the form's token and origin; the route
+parses the form, makes one engine call as the person in one transaction, and redirects to the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+from urllib.parse import quote
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from dqflow import engine, store
+from dqflow.engine import experts, workspace
+from dqflow.errors import DqflowError
+from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of
+from dqflow.web.site import Site, one, redirect, refusal_status
+
+Act = Callable[[Session, datetime], object]  # one engine call as the person: (session, now)
+
+
+class Personal(Site):
+    PAGES = {"institution": ("institution.html", workspace.institution_desk),
+             "expert": ("expert.html", workspace.expert_desk)}
+
+    async def personal(self, request: Request) -> Response:
+        """GET: the person's page. POST: their form → one engine call as them → redirect to the page."""
+        person = person_of(request)
+        role, subject_id = person.role, person.id
+        if request.method == "GET":
+            return await self.personal_page(request, ok=request.query_params.get("ok"))
+        form = form_of(request)
+        act, done = self.submission(form, subject_id) if role == "institution" else self.review(form, subject_id)
+
+        def write() -> None:
+            with self.transaction(f"{role}:{subject_id}") as session:
+                act(session, self.clock())
+
+        try:
+            await run_in_threadpool(write)
+        except DqflowError as exc:
+            return await self.personal_page(request, error=self.said(exc), status=refusal_status(exc))
+        return redirect(request.url.path + done)
+
+    def submission(self, form: dict[str, list[str]], institution_id: str) -> tuple[Act, str]:
+        stage_id = one(form, "stage")
+        urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
+        return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls),
+                "?ok=submitted#stage-" + quote(stage_id))
+
+    def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
+        levels = {a.id: one(form, f"level-{a.id}") for a in self.campaign.areas if one(form, f"level-{a.id}")}
+        entry = experts.ReviewEntry(one(form, "institution"), one(form, "stage"), expert_id, levels,
+                                    one(form, "recommendations").replace("\r\n", "\n"))
+        return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
+                "?ok=reviewed#dou-" + quote(entry.institution_id))
+
+    async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
+                            status: int = 200) -> Response:
+        person = person_of(request)
+        now = self.clock()
+        template, desk_of = self.PAGES[person.role]
+
+        def read():
+            with store.dry_run(self.db) as session:
+                return desk_of(session, self.campaign, person.id, now)
+
+        desk = await run_in_threadpool(read)
+        return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf)
+
+
+def routes(portal: Personal) -> list[BaseRoute]:
+    both = ["GET", "POST"]
+    return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both),
+            Page("/expert/{subject}/{token}", portal.personal, who=EXPERT, methods=both)]

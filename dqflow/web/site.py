@@ -1,0 +1,163 @@
+"""What every page of the portal shares: the campaign as stored now, the signer, the pages, the clock.
+
+`Site` is the base of the route modules (`personal`, `coordinator`, `public`), which `app.Portal` joins
+into one object; the guard in `middleware` uses it too. A route reads the person the guard found
+(`middleware.person_of`) and never checks a session, a link or a form token itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Callable
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from dqflow import engine, store
+from dqflow.access import links
+from dqflow.calendar import show, show_date
+from dqflow.errors import DqflowError, NotAllowed, NotFound
+from dqflow.present import report
+from dqflow.store import CampaignRow
+from dqflow.web import board, refusals
+
+FAILURES_ALLOWED = 10  # refused links per client address …
+FAILURE_WINDOW = 600.0  # … within this many seconds, then 429 until the oldest one ages out
+
+OK_RU = {
+    "submitted": "Материалы приняты. Спасибо!",
+    "reviewed": "Экспертиза сохранена. Её можно изменить до закрытия этапа.",
+    "extended": "Срок продлён.",
+    "excused": "{t.nom} освобожден{t.past} от этапа.",  # t: the campaign's Terms
+    "experts": "Эксперты назначены.",
+    "signed-in": "Вы вошли как координатор.",
+}
+REFUSED_RU = {
+    "tampered": "Ссылка неверна: возможно, она скопирована не полностью или изменена.",
+    "revoked": "Эта ссылка отозвана координатором, и вам выдана новая.",
+    "expired": "Срок действия ссылки истёк: кампания завершена.",
+    "unknown": "Такой ссылки нет.",
+    "used": "Эта ссылка для входа уже использована: она действует один раз.",
+    "session": "Эта страница — для координатора. Войдите по паролю или по одноразовой ссылке.",
+    "form": "Форма устарела или открыта не с этой страницы. Откройте страницу заново и повторите.",
+    "origin": "Форма отправлена не со страницы портала. Откройте страницу портала заново и повторите.",
+    "page": "Такой страницы нет. Проверьте адрес: ссылка из письма должна быть скопирована целиком.",
+    "method": "Эту страницу так открыть нельзя. Откройте её по ссылке или из меню портала.",
+    "server": "На портале произошла ошибка, ваши данные не изменены. Повторите через минуту.",
+}
+# Refusals that say nothing about a link: they do not count towards the rate limit of guessed links.
+NOT_GUESSES = frozenset({"session", "form", "origin", "page", "method", "server"})
+
+
+class Failures:
+    """Refused links per client address in a sliding window: guessing links gets slow at once."""
+
+    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW):
+        self.allowed, self.window = allowed, window
+        self.seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, client: str) -> bool:
+        seen, now = self.seen[client], time.monotonic()
+        while seen and now - seen[0] > self.window:
+            seen.popleft()
+        return len(seen) >= self.allowed
+
+    def add(self, client: str) -> None:
+        self.seen[client].append(time.monotonic())
+
+
+class Site:
+    def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]):
+        self.db, self.clock, self.wall = db, clock, wall
+        with store.dry_run(db) as session:
+            self.campaign = engine.definition(session, campaign_id)
+            self.signer = links.signer(session, self.campaign.id)
+            self.digest = self._stored_digest(session)
+        self.tz = self.campaign.tz
+        self.base_url = links.base_url(self.campaign)
+        self.failures = Failures()
+        self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
+                                 trim_blocks=True, lstrip_blocks=True)
+        self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
+                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
+                                  rule_ru=report.rule_ru, reason_ru=lambda r: report.reason_ru(r, self.campaign.terms),
+                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU, broken_ru=lambda r: report.broken_ru(r, self.campaign.terms))
+        self.pages.filters["fromjson"] = json.loads
+
+    def _stored_digest(self, session: Session) -> str:
+        return session.exec(select(col(CampaignRow.digest)).where(col(CampaignRow.id) == self.campaign.id)).one()
+
+    def refresh(self) -> None:
+        """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
+        is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
+        their page and one withdrawn loses it, without restarting `dqflow serve`."""
+        with store.dry_run(self.db) as session:
+            digest = self._stored_digest(session)
+            if digest != self.digest:
+                self.campaign = engine.definition(session, self.campaign.id)
+                self.tz, self.digest = self.campaign.tz, digest
+                self.base_url = links.base_url(self.campaign)
+                self.pages.globals["campaign"] = self.campaign
+
+    def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
+        """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's."""
+        if self.clock() > links.expires_at(self.campaign):
+            return "expired"
+        with store.dry_run(self.db) as session:
+            known = (any(i.id == subject_id for i in self.campaign.institutions) if role == "institution"
+                     else any(e.id == subject_id for e, _ in self.campaign.every_expert()))
+            return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
+
+    def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
+        """A page; the guard adds the security headers to it as to every response."""
+        now = context.pop("now", None) or self.clock()
+        html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
+        return HTMLResponse(html, status_code=status)
+
+    def ok_ru(self, ok: str | None) -> str | None:
+        said = OK_RU.get(ok or "")
+        return said.format(t=self.campaign.terms) if said else None
+
+    def said(self, exc: DqflowError) -> str:
+        return refusals.said(exc, self.campaign)
+
+    def transaction(self, actor: str) -> AbstractContextManager[Session]:
+        return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)
+
+    def refuse(self, request: Request, why: str, status: int = 403) -> HTMLResponse:
+        if why not in NOT_GUESSES:
+            self.failures.add(client(request))
+        return self.render("refused.html", status, why=why, message=REFUSED_RU[why])
+
+    def too_many(self) -> HTMLResponse:
+        return self.render("refused.html", 429, why="rate", message="Слишком много неверных ссылок с этого адреса. "
+                           f"Попробуйте снова через {int(FAILURE_WINDOW // 60)} минут.")
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def pager(view: engine.CampaignView, path: str) -> board.Pager:
+    return board.Pager.of(view.offset, len(view.institutions), view.total,
+                          lambda at: f"{path}?offset={at}" if at else path, board.PAGE)
+
+
+def one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def refusal_status(exc: DqflowError) -> int:
+    return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, NotAllowed) else 400
