@@ -45,7 +45,7 @@ class Coordinator(Site):
     async def signin(self, request: Request) -> Response:
         token = request.path_params["token"]
         now = self.clock()
-        if request.method == "GET":  # a mail scanner or a preview fetching the link does not spend it
+        if request.method != "POST":  # a mail scanner or a preview fetching (or HEAD-ing) the link does not spend it
             def pending() -> bool:
                 with store.dry_run(self.db) as session:
                     return links.signin_pending(session, self.campaign.id, token)
@@ -74,7 +74,7 @@ class Coordinator(Site):
         ready_now = await run_in_threadpool(ready)
         page = lambda status=200, error=None: self.render(  # noqa: E731
             "password.html", status, csrf=person_of(request).csrf, error=error, ready=ready_now)
-        if request.method == "GET":
+        if request.method != "POST":
             return page()
         form = form_of(request)
 

@@ -33,7 +33,7 @@ class Personal(Site):
         """GET: the person's page. POST: their form → one engine call as them → redirect to the page."""
         person = person_of(request)
         role, subject_id = person.role, person.id
-        if request.method == "GET":
+        if request.method != "POST":  # GET or HEAD: the page; only a post acts
             return await self.personal_page(request, ok=request.query_params.get("ok"))
         form = form_of(request)
         act, done = self.submission(form, subject_id) if role == "institution" else self.review(form, subject_id)
