@@ -19,7 +19,7 @@ A route reads what the guard found with `person_of` and `form_of`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -187,8 +187,7 @@ class Guard:
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))
             person = Person(COORDINATOR, session) if session else GUEST
-        return person if person is GUEST else Person(person.role, person.id, person.token,
-                                                     site.signer.form_token(person.principal, now))
+        return person if person is GUEST else replace(person, csrf=site.signer.form_token(person.principal, now))
 
     def same_origin(self, scope: Scope) -> bool:
         """Whether the request comes from the portal's own pages, as the browser says: its `Origin`, or else its
