@@ -30,7 +30,8 @@ from dqflow.calendar import parse_local, show, show_date
 from dqflow.delivery.letters import digest_content
 from dqflow.engine import experts, reminders, skips, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
-from dqflow.present import report
+from dqflow.present import labels, sending
+from dqflow.present.history import history_entries
 from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
 
@@ -96,9 +97,9 @@ class Portal:
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
-                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
-                                  rule_ru=report.rule_ru, reason_ru=lambda r: report.reason_ru(r, self.campaign.terms),
-                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU, broken_ru=lambda r: report.broken_ru(r, self.campaign.terms))
+                                  STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, KIND_RU=labels.KIND_RU, campaign=self.campaign,
+                                  rule_ru=labels.rule_ru, reason_ru=lambda r: labels.reason_ru(r, self.campaign.terms),
+                                  OUTBOX_STATE_RU=labels.OUTBOX_STATE_RU, broken_ru=lambda r: labels.broken_ru(r, self.campaign.terms))
         self.pages.filters["fromjson"] = json.loads
 
     # -- plumbing ----------------------------------------------------------------------
@@ -338,9 +339,9 @@ class Portal:
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
         institution = next(i for i in self.campaign.institutions if i.id == institution_id)
-        return self.render("card.html", status, now=now, institution=institution, details=details, history=history,
-                           csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error,
-                           actor_ru=lambda a: report.actor_ru(a, self.campaign.terms), history_detail=lambda r: _history_detail(r, self.tz))
+        return self.render("card.html", status, now=now, institution=institution, details=details,
+                           history=history_entries(history, self.tz, self.campaign),
+                           csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error)
 
     async def post_card(self, request: Request, form: dict, csrf: str) -> Response:
         institution_id = request.path_params["subject"]
@@ -417,7 +418,7 @@ class Portal:
         recipient = (request.query_params.get("recipient") or "").strip()
         now = self.clock()
 
-        state = state if state in report.OUTBOX_STATE_RU else None
+        state = state if state in labels.OUTBOX_STATE_RU else None
 
         def read():
             with store.dry_run(self.db) as session:
@@ -427,8 +428,8 @@ class Portal:
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
-                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
-                                          self.campaign.terms)
+                    why = sending.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
+                                           self.campaign.terms)
                 return rows, total, start, why
 
         rows, total, start, why = await run_in_threadpool(read)
@@ -482,13 +483,6 @@ def _redirect(path: str) -> RedirectResponse:
 
 def _status(exc: DqflowError) -> int:
     return 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, NotAllowed) else 400
-
-
-def _history_detail(row, tz) -> str:
-    """What a history line says about the change, as `dqflow history` says it (without the moment and who)."""
-    line = report.history_text([row], tz, row.at).splitlines()[-1].split(" [записано ")[0]
-    line = line.split(": ", 1)[1] if ": " in line else line
-    return line.split(" — ")[0] if row.actor else line
 
 
 def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]) -> Starlette:
