@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dqflow.engine.allocation import Request, Rule, allocate, explain, hard_problems
-from dqflow.present.report import broken_ru
+from dqflow.present.labels import broken_ru
 from dqflow.campaign.terms import Terms
 
 # what `problems` must say for each broken soft rule

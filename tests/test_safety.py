@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from conftest import ROOT, TOMSK, Cli
 from dqflow import engine, redact, store
-from dqflow.present import report
+from dqflow.present import csvfile, history
 from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError
 from dqflow.store import AuditRow
@@ -188,14 +188,14 @@ def test_expert_list_csv_neutralises_formulas_from_the_roster(workflow_copy: Pat
 
 
 def test_every_csv_export_goes_through_the_one_guard():
-    """A new export (results, reports) must use report.csv_text, not a csv writer of its own."""
+    """A new export (results, reports) must use present.csvfile, not a csv writer of its own."""
     package = ROOT / "dqflow"
-    writers = {path.name: len(re.findall(r"csv\.(?:writer|DictWriter)\(", path.read_text(encoding="utf-8")))
-               for path in package.glob("*.py")}
-    assert {name: n for name, n in writers.items() if n} == {"report.py": 1}
-    source = (package / "report.py").read_text(encoding="utf-8")
-    assert source.index("csv.writer(") > source.index("def csv_text(")
-    assert report.csv_text(["a"], [["-2"], ["=1"], ["\r=1"], ["a\rb"], ["ok"]]) == "a\r\n'-2\r\n'=1\r\n\"'\r=1\"\r\n\"a\rb\"\r\nok\r\n"
+    writers = {path.relative_to(package).as_posix(): len(re.findall(r"csv\.(?:writer|DictWriter)\(", path.read_text(encoding="utf-8")))
+               for path in package.rglob("*.py")}
+    assert {name: n for name, n in writers.items() if n} == {"present/csvfile.py": 1}
+    source = (package / "present" / "csvfile.py").read_text(encoding="utf-8")
+    assert source.index("csv.writer(") > source.index("def text(")
+    assert csvfile.text(["a"], [["-2"], ["=1"], ["\r=1"], ["a\rb"], ["ok"]]) == "a\r\n'-2\r\n'=1\r\n\"'\r=1\"\r\n\"a\rb\"\r\nok\r\n"
 
 
 # -- the audit log: the real clock beside the named moment, and append-only ----------------
@@ -231,7 +231,7 @@ def test_history_shows_one_time_when_written_at_the_moment_it_names(tomsk: Cli):
     finally:
         db.dispose()
     assert rows[-1].action == "submit" and rows[-1].at == rows[-1].recorded_at == at
-    text_ = report.history_text(rows, TZ, at).splitlines()
+    text_ = history.history_text(rows, TZ, at).splitlines()
     assert text_[-1] == "22.11.2021 10:00  fill-form: материалы сданы (открыт → выполнено)"
     assert "[записано" in text_[1]  # the opening was caught up by that later submit
 

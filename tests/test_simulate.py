@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import TOMSK, Cli
-from dqflow.present import report
+from dqflow.present import labels
 
 TZ = ZoneInfo("Asia/Tomsk")
 CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
@@ -186,8 +186,8 @@ def test_until_stops_early_with_the_same_history(runs):
 
 # -- the human timeline, line by line against the JSON ----------------------------------------
 
-STATUS = {v: k for k, v in report.STATUS_RU.items()}  # the Russian words back to the codes the JSON has
-STATE = {v: k for k, v in report.STATE_RU.items()}
+STATUS = {v: k for k, v in labels.STATUS_RU.items()}  # the Russian words back to the codes the JSON has
+STATE = {v: k for k, v in labels.STATE_RU.items()}
 WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 LINE_FORMS = [  # every form an entry line may take, and the key it stands for
     (re.compile(r"письм(?:о|а \((?P<n>\d+)\)) «(?P<subject>.+)» → (?P<to>\S+(?:, \S+)*)"), "mail"),
@@ -289,7 +289,7 @@ def test_the_human_timeline_tells_the_same_story_as_the_json_line_by_line(runs, 
     totals = run["summary"]
     assert summary[0] == (f"Итого: писем {totals['emails']} (адресатов {totals['recipients']}), сдано {totals['submissions']}, "
                           f"отзывов экспертов {totals['reviews']}, продлений {totals['extensions']}, отказов {totals['refused']}.")
-    assert summary[1:] == [f"  {stage}: " + ", ".join(f"{report.STATUS_RU[k]} {n}" for k, n in counts.items())
+    assert summary[1:] == [f"  {stage}: " + ", ".join(f"{labels.STATUS_RU[k]} {n}" for k, n in counts.items())
                            for stage, counts in totals["statuses"].items()]
     kinds = {key[1] for key in events}
     assert {"move", "stage", "submit"} <= kinds  # the replay has something of each to check

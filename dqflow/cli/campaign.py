@@ -19,7 +19,7 @@ from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdu
 from dqflow.delivery import simulate
 from dqflow.engine import amend
 from dqflow.errors import DqflowError
-from dqflow.present import report
+from dqflow.present import simulation
 
 
 @click.command("init")
@@ -194,7 +194,7 @@ def simulate_command(file: str, scenario: str | None, seed: int, until_text: str
         except ValueError as exc:
             raise DqflowError(f"--until: {exc}") from None
     replay = simulate.replay(campaign, plan, until, maildir, wall_clock, keep=keep_db)
-    _echo_all(report.simulation_json(replay) if as_json else report.simulation_text(replay))
+    _echo_all(simulation.simulation_json(replay) if as_json else simulation.simulation_text(replay))
     if as_json:
         click.echo()
 

@@ -17,7 +17,7 @@ from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
 from dqflow.delivery import daemon, due, mail, outbox, wake
 from dqflow.engine import reminders, skips
-from dqflow.present import report
+from dqflow.present import sending
 
 
 def budget_option(command: Callable) -> Callable:
@@ -108,8 +108,8 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
-    click.echo(report.outbox_json(rows, campaign.tz) if as_json else report.outbox_text(rows, campaign.tz, app.wall,
-                                                                                         campaign.terms))
+    click.echo(sending.outbox_json(rows, campaign.tz) if as_json else sending.outbox_text(rows, campaign.tz, app.wall,
+                                                                                           campaign.terms))
 
 
 @click.command("why")
@@ -122,7 +122,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
-    click.echo(report.why_text(recipient, rows, gaps, campaign.tz, app.wall, foreseen, campaign.terms))
+    click.echo(sending.why_text(recipient, rows, gaps, campaign.tz, app.wall, foreseen, campaign.terms))
 
 
 @click.command("remind")

@@ -13,7 +13,7 @@ from dqflow.engine import experts
 from dqflow.errors import DqflowError
 from dqflow.intake import files
 from dqflow.intake import text as texts
-from dqflow.present import report
+from dqflow.present import expert_lists, labels
 
 
 @click.group("experts")
@@ -32,7 +32,7 @@ def experts_assign(app: App, campaign: spec.Campaign, now: datetime, stage_id: s
     """Draw an expert list now (it is drawn by itself when its stage opens)."""
     with app.transaction() as session:
         drawn = experts.draw(session, campaign, stage_id, now, seed=seed, replace=replace)
-    click.echo(report.expert_list_text(drawn, campaign))
+    click.echo(expert_lists.expert_list_text(drawn, campaign))
 
 
 @experts_group.command("set")
@@ -49,7 +49,7 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
-        click.echo(f"warning: {report.broken_ru(problem, campaign.terms)}", err=True)
+        click.echo(f"warning: {labels.broken_ru(problem, campaign.terms)}", err=True)
 
 
 @experts_group.command("show")
@@ -63,11 +63,11 @@ def experts_show(app: App, stage_id: str, as_json: bool, as_csv: bool) -> None:
         campaign = engine.definition(session, app.campaign_id)
         current = experts.current(session, campaign, stage_id)
     if as_json:
-        click.echo(report.expert_list_json(current, campaign.terms))
+        click.echo(expert_lists.expert_list_json(current, campaign.terms))
     elif as_csv:
-        click.echo(report.expert_list_csv(current, campaign), nl=False)
+        click.echo(expert_lists.expert_list_csv(current, campaign), nl=False)
     else:
-        click.echo(report.expert_list_text(current, campaign))
+        click.echo(expert_lists.expert_list_text(current, campaign))
 
 
 @experts_group.command("diff")
@@ -79,7 +79,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = experts.diff(session, campaign, first, second)
-    click.echo(report.expert_diff_text(rows, first, second, campaign.terms))
+    click.echo(expert_lists.expert_diff_text(rows, first, second, campaign.terms))
 
 
 @click.command("review")
@@ -109,7 +109,7 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
         statuses = engine.review_many(session, campaign.id, entries, now)
     for entry, status in zip(entries, statuses):
         click.echo(f"{campaign.terms.nom} {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
-                   f"статус {campaign.terms.gen}: {report.STATUS_RU[status]}")
+                   f"статус {campaign.terms.gen}: {labels.STATUS_RU[status]}")
 
 
 def _read_recommendations(path: str) -> str:

@@ -11,7 +11,7 @@ from dqflow.calendar import parse_local, show, zone_label
 from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, say_overdue, with_campaign
 from dqflow.errors import DqflowError
-from dqflow.present import report
+from dqflow.present import history, labels, report
 
 
 @click.command("status")
@@ -51,7 +51,7 @@ def history_command(app: App, institution_id: str, as_json: bool) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = engine.history(session, campaign.id, institution_id)
-    click.echo(report.history_json(rows, campaign.tz) if as_json else report.history_text(rows, campaign.tz, app.wall, campaign))
+    click.echo(history.history_json(rows, campaign.tz) if as_json else history.history_text(rows, campaign.tz, app.wall, campaign))
 
 
 @click.command("tick")
@@ -101,7 +101,7 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
     click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
-               f"({zone_label(campaign.tz, row.due_at)}); статус: {report.STATUS_RU[row.status]}")
+               f"({zone_label(campaign.tz, row.due_at)}); статус: {labels.STATUS_RU[row.status]}")
 
 
 @click.command("excuse")

@@ -711,7 +711,7 @@ def _fields(change: dict) -> str:
 
 
 def _state(value: str) -> str:
-    from dqflow.present.report import STATE_RU, STATUS_RU
+    from dqflow.present.labels import STATE_RU, STATUS_RU
 
     return {**STATE_RU, **STATUS_RU, "removed": "удалён"}.get(value, value)
 
@@ -720,7 +720,7 @@ def _reminders(title: str, rows: list[dict], t, terms: Terms, with_reason: bool 
     """Grouped by stage, rule and send time: a town's worth of rows stays a few lines."""
     if not rows:
         return []
-    from dqflow.present.report import reason_ru
+    from dqflow.present.labels import reason_ru
 
     groups: dict[tuple, list[str]] = defaultdict(list)
     for r in rows:

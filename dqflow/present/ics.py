@@ -190,9 +190,10 @@ def _head(zone: str, name: str, tzids: tuple[str, ...], span: tuple[date, date] 
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", zone)
+    first, last = span or (date.min, date.min)  # no span: a calendar without events, which names no zone
     for tzid in tzids:
         try:
-            cal.add_component(icalendar.Timezone.from_tzid(tzid, first_date=span[0], last_date=span[1]))
+            cal.add_component(icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last))
         except ValueError:  # a zone icalendar does not know goes without its VTIMEZONE, as add_missing_timezones does
             continue
     whole = cal.to_ical()

@@ -46,7 +46,7 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
     Everything is rendered before anything is written, and each file is written beside its place and
     renamed into it, so a failure leaves no half-written file."""
     rendered = render(results, fmt)
-    if fmt == "csv":
+    if isinstance(rendered, dict):  # CSV: a folder of files
         if out.exists() and not out.is_dir():
             raise DqflowError(f"--out {out}: is a file; CSV output is a folder of files: give a folder")
         targets = {out / name: data for name, data in rendered.items()}

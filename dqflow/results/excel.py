@@ -1,7 +1,9 @@
 """The справка as an Excel workbook (openpyxl): one sheet per view, typed cells, frozen headers, widths.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
-the header), shares are numbers formatted as percentages, counts are numbers.
+the header), shares are numbers formatted as percentages, counts are numbers. Text is text: every text
+cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is never
+stored as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from dqflow.present.guard import sheet_text
+from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results import words
 from dqflow.results.figures import Results
 
@@ -55,6 +59,9 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: list[list], forma
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
         sheet.append(row)
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            sheet_text(cell)
     for column, number_format in (formats or {}).items():
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = number_format
@@ -78,7 +85,7 @@ def _stages(results: Results, zone: str):
     for f in results.stages:
         counts = [f.expected, f.handed_in, f.on_time, f.counts.get("late", 0), f.counts.get("missed", 0),
                   f.counts.get("excused", 0), f.coverage, f.on_time_rate] if f.stage.per_institution else [None] * 8
-        rows.append([f.stage.id, f.stage.title, words.KIND_RU[f.stage.kind], words.STATE_RU[f.state],
+        rows.append([f.stage.id, f.stage.title, KIND_RU[f.stage.kind], STATE_RU[f.state],
                      _local(results, f.stage.opens_at), _local(results, f.stage.due_at), *counts])
     return header, rows, {5: DATETIME, 6: DATETIME, 13: PERCENT, 14: PERCENT}
 
@@ -87,7 +94,7 @@ def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Адрес", *[s.id for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
-    rows = [[i.institution.id, i.institution.name, i.institution.email, *[words.STATUS_RU[i.stages[s.id].status] for s in stages],
+    rows = [[i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
              *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
             for i in results.institutions]
     return header, rows
@@ -107,7 +114,7 @@ def _handed_in(results: Results, zone: str):
     for i in results.institutions:
         for o in i.stages.values():
             extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-            rows.append([i.institution.id, i.institution.name, o.stage_id, words.STATUS_RU[o.status], _local(results, o.due_at),
+            rows.append([i.institution.id, i.institution.name, o.stage_id, STATUS_RU[o.status], _local(results, o.due_at),
                          "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions])
     return header, rows, {5: DATETIME, 7: DATETIME}
 

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dqflow.calendar import zone_label
 from dqflow.engine.rules import Status
+from dqflow.present import labels
 from dqflow.results import svg, words
 from dqflow.results.figures import Results
 
@@ -23,7 +24,7 @@ LEVEL_COLORS = ["#d7301f", "#fc8d59", "#91bfdb", "#4575b4", "#313695", "#74add1"
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("dqflow.results", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(words=words)
+    env.globals.update(words=words, labels=labels)
     return env
 
 
@@ -36,11 +37,11 @@ def render(results: Results) -> str:
 
 def _stages_chart(results: Results):
     order = [Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
-    rows = [(f.stage.id, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], words.STATUS_RU[s.value]) for s in order])
+    rows = [(f.stage.id, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], labels.STATUS_RU[s.value]) for s in order])
             for f in results.stages if f.stage.per_institution]
     if not rows:
         return None
-    legend = [(words.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
+    legend = [(labels.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
     return svg.stacked_bars(rows, legend, f"{results.campaign.terms.nom_pl} по статусам на каждом этапе")
 
 

@@ -1,9 +1,13 @@
-"""The справка in Markdown, for pasting into a letter."""
+"""The справка in Markdown, for pasting into a letter. Every piece of people's text (names, titles,
+reasons, recommendations) goes through `present.guard.markdown_text` (tables do it for each cell):
+it shows as typed and never renders as HTML or a link."""
 
 from __future__ import annotations
 
 from dqflow.calendar import zone_label
-from dqflow.present.report import markdown_table as table
+from dqflow.present.guard import markdown_text as md
+from dqflow.present.labels import STATUS_RU, reported
+from dqflow.present.tables import markdown_table as table
 from dqflow.results import words
 from dqflow.results.figures import InstitutionResult, Results
 
@@ -11,9 +15,9 @@ from dqflow.results.figures import InstitutionResult, Results
 def render(results: Results) -> str:
     c, tz = results.campaign, results.campaign.tz
     t = c.terms  # ДОУ, ДОО…: the campaign's own word
-    lines = [f"# {words.title(results)}", "", f"**{c.title}**", ""]
+    lines = [f"# {words.title(results)}", "", f"**{md(c.title)}**", ""]
     if words.order_line(results):
-        lines += [f"Основание: {words.order_line(results)}.", ""]
+        lines += [f"Основание: {md(words.order_line(results))}.", ""]
     lines += [f"Состояние на {words.when(results, results.now)} ({zone_label(tz, results.now)}). {t.nom_pl}: {len(results.institutions)}.", ""]
     lines += ["## 1. Выполнение этапов", "", *table(
         ["Этап", "Срок", f"Ожидалось {t.gen_pl}", "Сдали", "В срок", "Охват", "Доля в срок"],
@@ -27,15 +31,16 @@ def render(results: Results) -> str:
             [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]), ""]
         low = results.at_or_below_base()
         base = results.level_title(results.base_level) if results.base_level else ""
-        lines += [f"## 3. {t.nom_pl} с областями на базовом уровне и ниже («{base}»)", ""]
-        lines += [f"- {i.institution.name} ({t.nom} {i.institution.id}): " + ", ".join(results.area_title(a) for a in areas)
+        lines += [f"## 3. {t.nom_pl} с областями на базовом уровне и ниже («{md(base)}»)", ""]
+        lines += [f"- {md(i.institution.name)} ({t.nom} {md(i.institution.id)}): " + ", ".join(md(results.area_title(a)) for a in areas)
                   for i, areas in low] or [f"Таких {t.gen_pl} нет."]
         lines += ["", "## 4. Согласованность оценок экспертов", "", *table(
             ["Область", "Оценки совпали", "Сравнений", "Доля"],
             [[results.area_title(a), agreed, compared, words.percent(agreed / compared if compared else None)]
              for a, (agreed, compared) in results.agreement().items()]), ""]
         lines += ["## 5. Наиболее частые слабые области", ""]
-        lines += [f"{n}. {results.area_title(a)} — у {count} {t.gen_pl}" for n, (a, count) in enumerate(results.weak_areas(), 1)] or ["Оценок нет."]
+        lines += [f"{n}. {md(results.area_title(a))} — у {count} {t.gen_pl}"
+                  for n, (a, count) in enumerate(results.weak_areas(), 1)] or ["Оценок нет."]
         lines += [""]
     if results.review_stages:
         lines += ["## 6. Своевременность экспертов", "", *table(
@@ -49,21 +54,21 @@ def render(results: Results) -> str:
 
 
 def _institution(results: Results, inst: InstitutionResult) -> list[str]:
-    lines = [f"### {inst.institution.name} ({results.campaign.terms.nom} {inst.institution.id})", ""]
+    lines = [f"### {md(inst.institution.name)} ({results.campaign.terms.nom} {md(inst.institution.id)})", ""]
     lines += table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], [
-        [o.stage_id, words.STATUS_RU[o.status], words.when(results, o.due_at) + (" (продлён)" if o.extended else ""),
+        [o.stage_id, STATUS_RU[o.status], words.when(results, o.due_at) + (" (продлён)" if o.extended else ""),
          words.when(results, o.submitted_at), " ".join(o.links)] for o in inst.stages.values()])
     extensions = [(o.stage_id, e) for o in inst.stages.values() for e in o.extensions]
     if extensions:
-        lines += [""] + [f"- Продление {stage}: до {words.when(results, e.until)}, причина: {e.reason}" for stage, e in extensions]
+        lines += [""] + [f"- Продление {md(stage)}: до {words.when(results, e.until)}, причина: {md(e.reason)}" for stage, e in extensions]
     for panel in inst.reviews.values():
-        lines += ["", f"Экспертиза {panel.stage_id}: {words.reported_line(len(panel.reviews), len(panel.assigned))}"
-                  + (f" ({', '.join(panel.assigned)})" if panel.assigned else "")]
+        lines += ["", f"Экспертиза {md(panel.stage_id)}: {reported(len(panel.reviews), len(panel.assigned))}"
+                  + (f" ({md(', '.join(panel.assigned))})" if panel.assigned else "")]
         if panel.reviews and results.area_ids:
             agreement = panel.agreement(results.area_ids)
             lines += [""] + table(["Область", *[r.expert_id for r in panel.reviews], "Согласие"], [
                 [results.area_title(a), *[r.levels.get(a, "—") for r in panel.reviews], words.agreement_word(agreement[a])]
                 for a in results.area_ids])
     if inst.recommendations:
-        lines += ["", "Рекомендации:"] + [f"- {stage}, {expert}: {text}" for stage, expert, text in inst.recommendations]
+        lines += ["", "Рекомендации:"] + [f"- {md(stage)}, {md(expert)}: {md(text)}" for stage, expert, text in inst.recommendations]
     return lines + [""]

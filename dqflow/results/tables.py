@@ -1,11 +1,10 @@
-"""The справка as CSV files for further processing: ids and status codes exactly as `status --json`."""
+"""The справка as CSV files for further processing: ids and status codes exactly as `status --json`.
+Written by the one CSV writer (`present.csvfile`), so a name cannot carry a formula."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from dqflow.engine.rules import Status
+from dqflow.present import csvfile
 from dqflow.results.figures import Results
 
 
@@ -14,32 +13,24 @@ def files(results: Results) -> dict[str, str]:
     return {"institutions.csv": _institutions(results), "reviews.csv": _reviews(results), "stages.csv": _stages(results)}
 
 
-def _csv(rows: list[list]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 def _institutions(results: Results) -> str:
     stages = [s.id for s in results.per_institution_stages]
-    rows = [["id", "name", *stages]]
-    rows += [[i.institution.id, i.institution.name, *[i.stages[s].status for s in stages]] for i in results.institutions]
-    return _csv(rows)
+    rows = [[i.institution.id, i.institution.name, *[i.stages[s].status for s in stages]] for i in results.institutions]
+    return csvfile.text(["id", "name", *stages], rows)
 
 
 def _reviews(results: Results) -> str:
-    rows = [["institution", "stage", "expert", "area", "level"]]
+    rows = []
     for inst in results.institutions:
         for panel in inst.reviews.values():
             for review in panel.reviews:
                 order = [a for a in results.area_ids if a in review.levels] + [a for a in review.levels if a not in results.area_ids]
                 rows += [[inst.institution.id, panel.stage_id, review.expert_id, area, review.levels[area]] for area in order]
-    return _csv(rows)
+    return csvfile.text(["institution", "stage", "expert", "area", "level"], rows)
 
 
 def _stages(results: Results) -> str:
     statuses = [s.value for s in Status]
-    rows = [["stage", "kind", "state", *statuses]]
-    for f in results.stages:
-        rows.append([f.stage.id, f.stage.kind, f.state, *[f.counts.get(s, 0) if f.stage.per_institution else "" for s in statuses]])
-    return _csv(rows)
+    rows: list[list[object]] = [[f.stage.id, f.stage.kind, f.state, *[f.counts.get(s, 0) if f.stage.per_institution else "" for s in statuses]]
+                                for f in results.stages]
+    return csvfile.text(["stage", "kind", "state", *statuses], rows)

@@ -1,14 +1,14 @@
-"""What every format of the справка calls things, in Russian: statuses, stages, shares, times."""
+"""What only the справка says, in every format: its title, its order line, shares, times, agreement.
+The words every face shares (statuses, stage states, kinds…) are `present.labels`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from dqflow.calendar import show
-from dqflow.present.report import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results.figures import Results
 
-__all__ = ["KIND_RU", "STATE_RU", "STATUS_RU", "percent", "when", "title", "order_line", "agreement_word", "reported_line"]
+__all__ = ["percent", "when", "title", "order_line", "agreement_word"]
 
 
 def percent(share: float | None) -> str:
@@ -42,7 +42,3 @@ def order_line(results: Results) -> str:
 def agreement_word(agreed: bool | None) -> str:
     return {True: "совпадает", False: "расходится", None: "—"}[agreed]
 
-
-def reported_line(reported: int, assigned: int) -> str:
-    """«1 из 2 экспертов отчитались»."""
-    return f"отчитались {reported} из {assigned}" if assigned else "эксперты не назначены"

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from dqflow.calendar import show, show_date, utc_offset
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
-from dqflow.present import report
+from dqflow.present import labels
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def render(view: CampaignView, pages: Environment | None = None, pager: Pager | 
     pages = pages or environment()
     return pages.get_template("board.html").render(
         board=Board.of(view), now=view.now, zone=offset(tz, view.now), campaign=view.campaign, pager=pager,
-        show=lambda t: show(t, tz), STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, public=True)
+        show=lambda t: show(t, tz), STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, public=True)
 
 
 def file_name(row_offset: int, size: int) -> str:

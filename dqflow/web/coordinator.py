@@ -24,7 +24,8 @@ from dqflow.delivery.letters import digest_content
 from dqflow.engine import experts, reminders, skips
 from dqflow.engine.allocation import Rule
 from dqflow.errors import DqflowError, NotFound
-from dqflow.present import report
+from dqflow.present import labels, sending
+from dqflow.present.history import history_entries
 from dqflow.web import board
 from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
 from dqflow.web.site import Site, client, one, pager, redirect, refusal_status
@@ -139,9 +140,8 @@ class Coordinator(Site):
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
         institution = next(i for i in self.campaign.institutions if i.id == institution_id)
-        return self.render("card.html", status, now=now, institution=institution, details=details, history=history,
-                           csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error,
-                           actor_ru=lambda a: report.actor_ru(a, self.campaign.terms), history_detail=lambda r: _history_detail(r, self.tz))
+        return self.render("card.html", status, now=now, institution=institution, details=details,
+                           history=history_entries(history, self.tz, self.campaign), csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error)
 
     async def post_card(self, request: Request, form: dict[str, list[str]], csrf: str) -> Response:
         institution_id = request.path_params["subject"]
@@ -218,7 +218,7 @@ class Coordinator(Site):
         recipient = (request.query_params.get("recipient") or "").strip()
         now = self.clock()
 
-        state = state if state in report.OUTBOX_STATE_RU else None
+        state = state if state in labels.OUTBOX_STATE_RU else None
 
         def read():
             with store.dry_run(self.db) as session:
@@ -228,7 +228,7 @@ class Coordinator(Site):
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
-                    why = report.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
+                    why = sending.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
                                           self.campaign.terms)
                 return rows, total, start, why
 
@@ -238,13 +238,6 @@ class Coordinator(Site):
         return self.render("outbox.html", rows=rows, total=total, state=state, recipient=recipient, why=why, csrf=csrf,
                            pager=board.Pager.of(start, len(rows), total, href, OUTBOX_PAGE), pager_what="Письма",
                            stage_label={s.id: s.label for s in self.campaign.stages})
-
-
-def _history_detail(row, tz) -> str:
-    """What a history line says about the change, as `dqflow history` says it (without the moment and who)."""
-    line = report.history_text([row], tz, row.at).splitlines()[-1].split(" [записано ")[0]
-    line = line.split(": ", 1)[1] if ": " in line else line
-    return line.split(" — ")[0] if row.actor else line
 
 
 def _page(portal: Coordinator, page: str) -> Callable[[Request], Awaitable[Response]]:

@@ -24,7 +24,7 @@ from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
-from dqflow.present import report
+from dqflow.present import labels
 from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
 
@@ -86,9 +86,9 @@ class Site:
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
-                                  STATUS_RU=report.STATUS_RU, STATE_RU=report.STATE_RU, KIND_RU=report.KIND_RU, campaign=self.campaign,
-                                  rule_ru=report.rule_ru, reason_ru=lambda r: report.reason_ru(r, self.campaign.terms),
-                                  OUTBOX_STATE_RU=report.OUTBOX_STATE_RU, broken_ru=lambda r: report.broken_ru(r, self.campaign.terms))
+                                  STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, KIND_RU=labels.KIND_RU, campaign=self.campaign,
+                                  rule_ru=labels.rule_ru, reason_ru=lambda r: labels.reason_ru(r, self.campaign.terms),
+                                  OUTBOX_STATE_RU=labels.OUTBOX_STATE_RU, broken_ru=lambda r: labels.broken_ru(r, self.campaign.terms))
         self.pages.filters["fromjson"] = json.loads
 
     def _stored_digest(self, session: Session) -> str:
