@@ -141,7 +141,8 @@ class Coordinator(Site):
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
         institution = next(i for i in self.campaign.institutions if i.id == institution_id)
         return self.render("card.html", status, now=now, institution=institution, details=details,
-                           history=history_entries(history, self.tz, self.campaign), csrf=csrf, ok=self.ok_ru(request.query_params.get("ok")), error=error)
+                           history=history_entries(history, self.tz, self.campaign), csrf=csrf,
+                           ok=self.ok_ru(request.query_params.get("ok")), error=error)
 
     async def post_card(self, request: Request, form: dict[str, list[str]], csrf: str) -> Response:
         institution_id = request.path_params["subject"]
