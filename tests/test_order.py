@@ -12,13 +12,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dqflow.campaign import order
-from dqflow.campaign import spec
+from dqflow.campaign import order, schedule, spec
 from dqflow.cli import cli
 from tests.conftest import ROOT, TOMSK, Cli, query
 
@@ -173,36 +171,36 @@ days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 
 
 @st.composite
-def written_terms(draw) -> tuple[str, order.Term]:
+def written_terms(draw) -> tuple[str, schedule.Term]:
     """A term as orders write it, and what it means."""
     first = draw(days)
     g = " г." if draw(st.booleans()) else ""
     form = draw(st.sampled_from(["day", "timed", "worded", "range-worded", "range-month", "range-full", "range-across", "until"]))
     if form == "day":
-        return f"{first.day}.{first.month:02d}.{first.year}{g}", order.Term(first, first)
+        return f"{first.day}.{first.month:02d}.{first.year}{g}", schedule.Term(first, first)
     if form == "timed":
         at = time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45])))
         sep = draw(st.sampled_from([".", ":"]))
-        return f"{first:%d.%m.%Y}{g} {at.hour}{sep}{at:%M}", order.Term(first, first, at)
+        return f"{first:%d.%m.%Y}{g} {at.hour}{sep}{at:%M}", schedule.Term(first, first, at)
     if form == "worded":
-        return f"{first.day} {GENITIVE[first.month - 1]} {first.year}{g}", order.Term(first, first)
+        return f"{first.day} {GENITIVE[first.month - 1]} {first.year}{g}", schedule.Term(first, first)
     if form == "until":
-        return f"до {first.day} {GENITIVE[first.month - 1]}", order.Term(None, first, year_assumed=True)
+        return f"до {first.day} {GENITIVE[first.month - 1]}", schedule.Term(None, first, year_assumed=True)
     if form in ("range-worded", "range-month"):
         last = first + timedelta(days=draw(st.integers(0, 27)))
         if last.month != first.month:
             last = first
         dash = draw(st.sampled_from(["-", " - ", "–", " — "]))
         if form == "range-worded":
-            return f"{first.day}{dash}{last.day} {GENITIVE[last.month - 1]} {last.year}{g}", order.Term(first, last)
-        return f"{first.day}{dash}{last.day}.{last.month:02d}.{last.year}{g}", order.Term(first, last)
+            return f"{first.day}{dash}{last.day} {GENITIVE[last.month - 1]} {last.year}{g}", schedule.Term(first, last)
+        return f"{first.day}{dash}{last.day}.{last.month:02d}.{last.year}{g}", schedule.Term(first, last)
     last = first + timedelta(days=draw(st.integers(0, 400)))
     if form == "range-full":
-        return f"{first:%d.%m.%Y}{g} - {last:%d.%m.%Y}{g}", order.Term(first, last)
+        return f"{first:%d.%m.%Y}{g} - {last:%d.%m.%Y}{g}", schedule.Term(first, last)
     if (last.year - first.year) > 1 or (last.year != first.year and (last.month, last.day) >= (first.month, first.day)):
-        return f"{first:%d.%m.%Y} - {last:%d.%m.%Y}", order.Term(first, last)
+        return f"{first:%d.%m.%Y} - {last:%d.%m.%Y}", schedule.Term(first, last)
     return (f"с {first.day} {GENITIVE[first.month - 1]} по {last.day} {GENITIVE[last.month - 1]} {last.year} года",
-            order.Term(first, last))
+            schedule.Term(first, last))
 
 
 @settings(max_examples=400, deadline=None)
@@ -210,7 +208,7 @@ def written_terms(draw) -> tuple[str, order.Term]:
 def test_parse_term_reads_every_form(written: tuple[str, order.Term]):
     text, meant = written
     year = meant.last.year if meant.year_assumed else None
-    assert order.parse_term(text, year) == meant
+    assert schedule.parse_term(text, year) == meant
 
 
 @pytest.mark.parametrize("term, words", [
@@ -222,7 +220,7 @@ def test_parse_term_reads_every_form(written: tuple[str, order.Term]):
 ])
 def test_parse_term_says_why_it_cannot_read_a_term(term: str, words: tuple[str, ...]):
     with pytest.raises(ValueError) as caught:
-        order.parse_term(term)
+        schedule.parse_term(term)
     assert all(w in str(caught.value) for w in words)
 
 

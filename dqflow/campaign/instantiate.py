@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from dqflow.calendar import Written
-from dqflow.campaign import spec
+from dqflow.campaign import parser
+from dqflow.campaign.model import Campaign
 from dqflow.campaign.nodes import SLUG
 from dqflow.errors import DqflowError, Problem, SpecError
 
@@ -25,7 +26,7 @@ from dqflow.errors import DqflowError, Problem, SpecError
 @dataclass(frozen=True)
 class Instance:
     text: str
-    campaign: spec.Campaign
+    campaign: Campaign
     computed: int  # how many relative dates became absolute
     warnings: list[Problem]
 
@@ -35,17 +36,17 @@ def instantiate(template: str | Path, start: date, campaign_id: str, out: str | 
     template (with this start and id) or the result does not validate."""
     if not SLUG.fullmatch(campaign_id):
         raise DqflowError(f"--id '{campaign_id}' must be lower-case letters, digits, '-' or '_' (like tomsk-2022)")
-    text, problems = spec.read_text(template)
+    text, problems = parser.read_text(template)
     if text is None:
         raise SpecError(problems)
-    checked = spec.validate_text(text, str(template), Path(template).parent, start=start, campaign_id=campaign_id)
+    checked = parser.validate_text(text, str(template), Path(template).parent, start=start, campaign_id=campaign_id)
     if checked.errors:
         raise SpecError(checked.errors)
     edits = _campaign_edits(text, start, campaign_id)
     edits += [_date_edit(text, node, rule, written) for node, rule, written in checked.relative]
     made = f"# Made by dqflow instantiate from {Path(template).name} with --start {start.isoformat()}: every date is absolute.\n"
     result = made + _apply(text, edits)
-    final = spec.validate_text(result, str(out), Path(out).parent)
+    final = parser.validate_text(result, str(out), Path(out).parent)
     if final.errors or final.campaign is None:
         raise SpecError(final.errors or [Problem(str(out), 1, 1, "the instance does not validate")])
     return Instance(result, final.campaign, len(checked.relative), final.warnings)

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import yaml
-
-from dqflow.campaign.nodes import NodeReader
-
 CASES = ("nom", "gen", "dat", "nom_pl", "gen_pl")  # the forms dqflow's texts use
 GENDERS = ("m", "f", "n")
 
@@ -86,29 +82,3 @@ def guess_gender(word: str) -> str:
     if head.endswith(("о", "е")):
         return "n"
     return "m"
-
-
-def read(r: NodeReader, node: yaml.Node) -> Terms | None:
-    """`campaign.terms` from its node, every problem reported where it stands."""
-    f = r.mapping(node, "campaign.terms", ["institution"], [])
-    if f is None or "institution" not in f:
-        return None
-    value = f["institution"]
-    what = "campaign.terms.institution"
-    if isinstance(value, yaml.ScalarNode):
-        word = r.one_line(value, what, limit=100)
-        if word is None:
-            return None
-        if not word.isupper():
-            r.error(value, f"{what} '{word}' declines; give its forms: {{{', '.join(f'{c}: …' for c in CASES)}}} "
-                           f"(a plain value is for an abbreviation such as ДОО)")
-            return None
-        return Terms(word, word, word, word, word, guess_gender(word))
-    forms = r.mapping(value, what, CASES, ["gender"])
-    if forms is None:
-        return None
-    found = {case: r.one_line(forms.get(case), f"{what}.{case}", limit=100) for case in CASES}
-    gender = r.choice(forms["gender"], f"{what}.gender", GENDERS) if "gender" in forms else None
-    if any(v is None for v in found.values()) or ("gender" in forms and gender is None):
-        return None
-    return Terms(**found, gender=gender or guess_gender(found["nom"]))

@@ -133,7 +133,7 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     now = resolve_now(now_text, campaign.timezone, app.wall)
     with store.dry_run(app.db) as session:
         stored = session.get(store.CampaignRow, campaign.id)
-    if stored is not None and stored.digest != campaign.digest():
+    if stored is not None and stored.digest != spec.digest(campaign):
         _amend(app, campaign, now, file, apply_, reason, force, expected, as_json)
         return
     with app.transaction() as session:

@@ -127,7 +127,7 @@ def apply(session: Session, new: spec.Campaign, now: datetime, reason: str, *, f
         raise NotAllowed(f"this change rewrites {len(done.rewrites)} recorded outcome(s) ({_rewrites_en(done.rewrites)}); "
                          "check the plan (dqflow load FILE) and add --force to apply it")
     session.add(AuditRow(campaign_id=new.id, action="amend", at=now, recorded_at=recorded_at(session, now),
-                         detail=json.dumps({"reason": reason, "plan": done.digest, "from": old_digest, "to": new.digest(),
+                         detail=json.dumps({"reason": reason, "plan": done.digest, "from": old_digest, "to": spec.digest(new),
                                             "summary": summary(done)}, ensure_ascii=False)))
     return done
 
@@ -158,7 +158,7 @@ def _amend(session: Session, new: spec.Campaign, now: datetime) -> Plan:
     work.resize_lists()
     work.announce_to_newcomers()
     session.execute(update(CampaignRow).where(CampaignRow.id == new.id).values(
-        title=new.title, timezone=new.timezone, digest=new.digest(), definition=spec.to_json(new)))
+        title=new.title, timezone=new.timezone, digest=spec.digest(new), definition=spec.to_json(new)))
     session.flush()
     session.expire_all()
     engine.forget(session)

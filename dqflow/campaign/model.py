@@ -1,0 +1,169 @@
+"""The campaign as dqflow works with it: frozen dataclasses of the stages, the roster (ДОУ and experts),
+the quality areas and levels, the reminder rules and the sending window.
+
+This is the model alone: the campaign file's parser (`campaign.parser`) builds it and the storage codec
+(`campaign.codec`) writes and reads it back; neither is imported here, so whatever only reads a campaign
+needs neither YAML nor JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from dqflow.calendar import Duration, WorkCalendar, zone
+from dqflow.campaign.terms import Terms
+
+STAGE_KINDS = ("task", "event", "assignment", "handout")
+ACTORS = ("institution", "expert", "coordinator")
+AUDIENCES = ("institutions", "experts", "coordinator")
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Expert:
+    id: str
+    name: str
+    email: str
+    institution: str | None = None  # a top-level expert's ДОУ, when they have one (a ДОУ's own experts: None)
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: str
+    name: str
+    email: str
+    contact: str | None = None
+    experts: tuple[Expert, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    """`before: 3d`, `at: due|opens`, `overdue: 1d` (+ `max`); behaviour lives in the outbox."""
+
+    kind: str
+    offset: Duration | None = None
+    anchor: str | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    kind: str
+    actor: str | None
+    opens_at: datetime
+    due_at: datetime
+    locks_at: datetime
+    grace: Duration | None = None
+    url: str | None = None
+    responsible: str | None = None
+    result: str | None = None
+    after: tuple[str, ...] = ()
+    list: str | None = None
+    experts_per_institution: int | None = None
+    distinct_from: str | None = None
+    audience: tuple[str, ...] = ()
+    reminders: tuple[ReminderRule, ...] | None = None
+    all_day: bool = False  # an event given by its date alone
+    exclude: tuple[tuple[str, str], ...] = ()  # declared conflicts: (institution id, expert id)
+    max_load: int | None = None
+    short: str | None = None  # the name in subjects and tables, where two titles are alike or long
+    submit_to: str | None = None  # "operator": the ДОУ hand their forms to campaign.operator, whom the mail names
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """Who reads this stage's title in their mail: `validate` keeps it distinct for them."""
+        if self.kind == "event":
+            return frozenset(self.audience)
+        if self.kind == "handout":
+            return frozenset({"experts", "coordinator"})
+        return frozenset({{"institution": "institutions", "expert": "experts"}.get(self.actor or "", "coordinator")})
+
+    @property
+    def per_institution(self) -> bool:
+        """Each ДОУ has its own status here: its own work, or the review of its form."""
+        return self.kind == "task" and self.actor in ("institution", "expert")
+
+
+@dataclass(frozen=True)
+class Titled:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Sending:
+    window_start: str = "09:00"
+    window_end: str = "18:00"
+    working_days_only: bool = True
+
+
+@dataclass(frozen=True)
+class Portal:
+    base_url: str | None = None  # where `dqflow serve` is reached from outside: personal links start with it
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    title: str
+    timezone: str
+    locale: str
+    coordinator: Contact
+    institutions: tuple[Institution, ...]
+    stages: tuple[Stage, ...]
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    operator: Contact | None = None
+    order: dict[str, str] | None = None
+    areas: tuple[Titled, ...] = ()
+    levels: tuple[Titled, ...] = ()
+    default_reminders: tuple[ReminderRule, ...] | None = None
+    sending: Sending = field(default_factory=Sending)
+    notifications: str | None = None
+    portal: Portal | None = None
+    experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
+    terms: Terms = field(default_factory=Terms)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    def every_expert(self) -> list[tuple[Expert, str | None]]:
+        """Each expert with their ДОУ (None for one of no ДОУ): the ДОУ's own experts, then the top-level ones."""
+        return [(e, i.id) for i in self.institutions for e in i.experts] + [(e, e.institution) for e in self.experts]
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    @cached_property
+    def institution_ids(self) -> frozenset[str]:
+        """The ДОУ in the campaign now (not those an amendment withdrew): built once, a set lookup per act."""
+        return frozenset(i.id for i in self.institutions)
+
+    @cached_property
+    def institution_names(self) -> dict[str, str]:
+        """ДОУ id → name, built once: every send names thousands. Shared: read it, never change it."""
+        return {i.id: i.name for i in self.institutions}
+
+    @cached_property
+    def expert_names(self) -> dict[str, str]:
+        """Expert id → name, built once (see `institution_names`)."""
+        return {e.id: e.name for e, _ in self.every_expert()}
+
+    @cached_property
+    def expert_addresses(self) -> dict[str, str]:
+        """Expert id → address in lower case, built once (see `institution_names`)."""
+        return {e.id: e.email.lower() for e, _ in self.every_expert()}

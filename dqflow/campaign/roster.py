@@ -1,0 +1,261 @@
+"""The campaign's people as its file gives them: the ДОУ (listed inline or in a roster file, each with its own
+experts) and the experts of no ДОУ's list (top-level `experts:`). Roster files are CSV (UTF-8 or Windows-1251,
+`,` or `;`) or .xlsx; every problem is located at its file, row and column."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import yaml
+
+from dqflow.campaign.model import Expert, Institution
+from dqflow.campaign.nodes import EMAIL, NodeReader, suggest
+from dqflow.errors import Problem, SpecError
+from dqflow.intake import files
+from dqflow.intake import table as table_files
+from dqflow.intake import text as texts
+
+ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
+EXPERT_COLUMNS = ("id", "name", "email", "institution")
+MAX_INSTITUTIONS = 100_000  # Russia has ~50,000 ДОУ
+MAX_EXPERTS = 200_000
+
+
+class RosterReader:
+    """Reads the roster's nodes and files, recording every problem with the node reader; `notes` says how
+    each roster file was read ("roster.csv read as CSV, Windows-1251, separated by ';'")."""
+
+    def __init__(self, reader: NodeReader, notes: list[str]):
+        self.r = reader
+        self.notes = notes
+
+    def institutions(self, node: yaml.Node) -> list[Institution]:
+        r = self.r
+        if isinstance(node, yaml.MappingNode):
+            f = r.mapping(node, "institutions", ["file"], [])
+            return self._roster(f["file"]) if f and "file" in f else []
+        located = [(i, n) for n in r.sequence(node, "institutions") if (i := self._institution(n))]
+        if isinstance(node, yaml.SequenceNode) and not node.value:
+            r.error(node, "institutions is empty; list at least one ДОУ")
+        self._check_unique_people(located)
+        return [i for i, _ in located]
+
+    def _institution(self, node: yaml.Node) -> Institution | None:
+        r = self.r
+        f = r.mapping(node, "institution", ["id", "name", "email"], ["contact", "experts"])
+        if f is None:
+            return None
+        experts = []
+        for n in r.sequence(f["experts"], "institution.experts") if "experts" in f else []:
+            e = r.mapping(n, "expert", ["id", "name", "email"], [])
+            if e is not None:
+                fields = (r.identifier(e.get("id"), "expert.id"), r.one_line(e.get("name"), "expert.name"), r.email(e.get("email"), "expert.email"))
+                if all(fields):
+                    experts.append(Expert(*fields))
+        ident, name = r.identifier(f.get("id"), "institution.id"), r.one_line(f.get("name"), "institution.name")
+        email = r.email(f.get("email"), "institution.email")
+        contact = r.one_line(f["contact"], "institution.contact") if "contact" in f else None
+        if not (ident and name and email):
+            return None
+        return Institution(ident, name, email, contact, tuple(experts))
+
+    def _read_table(self, node: yaml.Node, what: str, columns: tuple[str, ...], noun: str) -> tuple[table_files.Table, list[str]] | None:
+        """The roster a `{file: …}` names and its header, lower-cased: the one reader of rosters, for
+        institutions and experts alike. The header must hold the first three `columns`, in any order,
+        and no other. None when it cannot be read (said)."""
+        r = self.r
+        table = self._table(node, what)
+        if table is None:
+            return None
+        header = [c.strip().lower() for c in table.header]
+        missing = [c for c in columns[:3] if c not in header]
+        if missing:
+            found = ", ".join(f"'{c.strip()[:40]}'" for c in table.header[:8] if c.strip()) or "nothing"
+            r.problems.append(Problem(table.file, table.header_row, 1,
+                                      f"the {noun}'s header row (read as {table.form}) holds {found}; it needs the columns "
+                                      f"{', '.join(columns[:3])} (optional: {', '.join(columns[3:])}), "
+                                      "named so, in any order, in the first row"))
+            return None
+        for col, column in enumerate(header, 1):
+            if column and column not in columns:
+                where = f" ({table.column(col)})" if table.letters else ""
+                r.problems.append(Problem(table.file, table.header_row, col, f"unknown {noun} column '{column}'{where}{suggest(column, columns)}"))
+        return table, header
+
+    def _roster(self, node: yaml.Node) -> list[Institution]:
+        """Institutions from a roster file: one row per ДОУ, or per ДОУ and expert."""
+        r = self.r
+        read = self._read_table(node, "institutions.file", ROSTER_COLUMNS, "roster")
+        if read is None:
+            return []
+        table, header = read
+        file = table.file
+        found: dict[str, Institution] = {}
+        for line, row in table.rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            institution = self._roster_row(table, line, header, record)
+            if institution is None:
+                continue
+            known = found.get(institution.id)
+            if known is None:
+                found[institution.id] = institution
+            elif (known.name, known.email) != (institution.name, institution.email) and (institution.name or institution.email):
+                r.problems.append(Problem(file, line, 1, f"ДОУ '{institution.id}' is listed again with a different name or email; "
+                                                               "repeat rows only to add experts"))
+            else:
+                found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts)
+        if not found:
+            r.problems.append(Problem(file, table.header_row, 1, "the roster lists no ДОУ"))
+        self._check_unique_people([(i, node) for i in found.values()])
+        return list(found.values())
+
+    def _table(self, node: yaml.Node, what: str) -> table_files.Table | None:
+        """The table a `file:` key names (CSV in UTF-8 or Windows-1251, `,` or `;`, or .xlsx), relative
+        to the campaign file; None with the problems recorded. How it was read goes into `notes`."""
+        r = self.r
+        name = r.one_line(node, what)
+        if name is None:
+            return None
+        path = r.base / name
+        try:
+            table = table_files.read(path, str(path))
+        except files.Unreadable as exc:
+            r.error(node, f"{what} '{name}': {exc}")
+            return None
+        except SpecError as exc:
+            r.problems.extend(exc.problems)
+            return None
+        self.notes.append(f"{name} read as {table.form}")
+        return table
+
+    @staticmethod
+    def _cell_checker(table: table_files.Table, line: int, header: list[str], record: dict[str, str],
+                      problems: list[Problem]) -> Callable[..., None]:
+        """`check(column, valid, message, limit=None)`: one roster cell checked for its length and form, a
+        problem located at its row and column (with the column's letter in a workbook) on failure."""
+
+        def check(column: str, valid: Callable[[str], bool], message: str, limit: int | None = None) -> None:
+            value = record.get(column, "")
+            col = header.index(column) + 1 if column in header else 1
+            where = f" ({table.column(col)})" if table.letters else ""
+            limit = limit or (texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE)
+            why = texts.problem(value, limit)
+            if why is not None:  # quoting the value would repeat what is wrong with it
+                problems.append(Problem(table.file, line, col, f"{column}{where} {why}"))
+            elif not valid(value):
+                problems.append(Problem(table.file, line, col, f"{column}{where} '{value}' {message}"))
+
+        return check
+
+    def _roster_row(self, table: table_files.Table, line: int, header: list[str], record: dict[str, str]) -> Institution | None:
+        problems: list[Problem] = []
+        check = self._cell_checker(table, line, header, record, problems)
+
+        check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
+        check("name", bool, "is empty")
+        check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+        if record.get("contact"):
+            check("contact", bool, "is empty")
+        expert = None
+        if any(record.get(c) for c in ("expert_id", "expert_name", "expert_email")):
+            check("expert_id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
+            check("expert_name", bool, "is empty")
+            check("expert_email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+            expert = Expert(record.get("expert_id", ""), record.get("expert_name", ""), record.get("expert_email", ""))
+        self.r.problems.extend(problems)
+        if problems:
+            return None
+        return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
+
+    def check_size(self, institutions: list[Institution], experts: list[Expert], node: yaml.Node) -> None:
+        count = sum(len(i.experts) for i in institutions) + len(experts)
+        if len(institutions) > MAX_INSTITUTIONS:
+            self.r.error(node, f"institutions lists {len(institutions)} ДОУ; "
+                                 f"dqflow takes at most {MAX_INSTITUTIONS} in one campaign: split it by region")
+        if count > MAX_EXPERTS:
+            self.r.error(node, f"the campaign lists {count} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
+
+    def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
+        """Ids are unique across the roster; each duplicate is reported where it stands."""
+        seen: set[str] = set()
+        experts: set[str] = set()
+        for i, node in located:
+            if i.id in seen:
+                self.r.error(node, f"duplicate institution id '{i.id}'; every ДОУ needs its own id")
+            seen.add(i.id)
+            for e in i.experts:
+                if e.id in experts:
+                    self.r.error(node, f"duplicate expert id '{e.id}'; every expert needs its own id")
+                experts.add(e.id)
+
+    def experts(self, node: yaml.Node, institutions: list[Institution]) -> list[Expert]:
+        """The top-level `experts:` (inline or `{file: …}`): ids unique with the ДОУ's own experts,
+        an `institution` (optional) naming a ДОУ of the roster."""
+        r = self.r
+        if isinstance(node, yaml.MappingNode):
+            f = r.mapping(node, "experts", ["file"], [])
+            located = self._expert_roster(f["file"]) if f and "file" in f else []
+        else:
+            located = [(e, n) for n in r.sequence(node, "experts") if (e := self._expert(n))]
+        known = {i.id for i in institutions}
+        taken = {e.id for i in institutions for e in i.experts}
+        found = []
+        for expert, where in located:
+            if expert.id in taken:
+                self._located_error(where, f"duplicate expert id '{expert.id}'; every expert needs its own id")
+                continue
+            taken.add(expert.id)
+            if expert.institution is not None and known and expert.institution not in known:
+                self._located_error(where, f"expert '{expert.id}': institution '{expert.institution}' is not in institutions"
+                                           f"{suggest(expert.institution, known)}")
+                continue
+            found.append(expert)
+        return found
+
+    def _located_error(self, where: yaml.Node | Problem, message: str) -> None:
+        if isinstance(where, Problem):
+            self.r.problems.append(Problem(where.file, where.line, where.column, message))
+        else:
+            self.r.error(where, message)
+
+    def _expert(self, node: yaml.Node) -> Expert | None:
+        r = self.r
+        f = r.mapping(node, "expert", ["id", "name", "email"], ["institution"])
+        if f is None:
+            return None
+        fields = (r.identifier(f.get("id"), "expert.id"), r.one_line(f.get("name"), "expert.name"), r.email(f.get("email"), "expert.email"))
+        institution = r.identifier(f["institution"], "expert.institution") if "institution" in f else None
+        if not all(fields) or ("institution" in f and institution is None):
+            return None
+        return Expert(*fields, institution=institution)
+
+    def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
+        """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""
+        r = self.r
+        read = self._read_table(node, "experts.file", EXPERT_COLUMNS, "experts file")
+        if read is None:
+            return []
+        table, header = read
+        file = table.file
+        found: list[tuple[Expert, Problem]] = []
+        for line, row in table.rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            problems: list[Problem] = []
+            check = self._cell_checker(table, line, header, record, problems)
+            check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
+            check("name", bool, "is empty")
+            check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+            if record.get("institution"):  # optional: an expert of no ДОУ leaves it empty
+                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id", texts.MAX_ID)
+            r.problems.extend(problems)
+            if not problems:
+                found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),
+                              Problem(file, line, 1, "")))
+        if not found and not r.problems:
+            r.problems.append(Problem(file, table.header_row, 1, "the experts file lists no expert"))
+        return found
