@@ -34,12 +34,12 @@ def to_json(campaign: Campaign) -> str:
 def from_json(text: str) -> Campaign:
     data = json.loads(text)
 
-    def rules(items):
+    def rules(items: list[dict[str, Any]] | None) -> tuple[ReminderRule, ...] | None:
         if items is None:
             return None
         return tuple(ReminderRule(r["kind"], Duration.parse(r["offset"]) if r["offset"] else None, r["anchor"], r["max"]) for r in items)
 
-    def stage(s):
+    def stage(s: dict[str, Any]) -> Stage:
         times = {k: datetime.fromisoformat(s[k]) for k in ("opens_at", "due_at", "locks_at")}
         return Stage(**{**s, **times, "grace": Duration.parse(s["grace"]) if s["grace"] else None,
                         "after": tuple(s["after"]), "audience": tuple(s["audience"]), "reminders": rules(s["reminders"]),

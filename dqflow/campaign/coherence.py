@@ -20,7 +20,7 @@ READERS = {"institutions": "the ДОУ", "experts": "the experts", "coordinator"
 class StageChecks:
     """The checks across stages, run once every stage that could be read is built."""
 
-    def __init__(self, reader: NodeReader, tz: ZoneInfo | None, calendar: WorkCalendar,
+    def __init__(self, reader: NodeReader, tz: ZoneInfo, calendar: WorkCalendar,
                  exclude_nodes: dict[tuple[str, str], yaml.Node]):
         self.r, self.tz, self.calendar, self.exclude_nodes = reader, tz, calendar, exclude_nodes
 
@@ -73,8 +73,7 @@ class StageChecks:
         if cycle:
             r.error(where[cycle[0]], f"stages depend on each other in a circle: {' → '.join(cycle + [cycle[0]])}")
 
-    def _exclusions(self, stages: list[Stage], institutions: list[Institution],
-                          homes: list[tuple[Expert, str | None]]) -> None:
+    def _exclusions(self, stages: list[Stage], institutions: list[Institution], homes: list[tuple[Expert, str | None]]) -> None:
         known_institutions = {i.id for i in institutions}
         known_experts = {e.id for e, _ in homes}
         for stage in stages:
@@ -95,14 +94,15 @@ class StageChecks:
                 own[home] = own.get(home, 0) + 1
         for stage in stages:
             node = next((v for k, v in where[stage.id].value if k.value == "experts_per_institution"), None)
-            if stage.kind != "assignment" or node is None or not institutions:
+            per = stage.experts_per_institution
+            if stage.kind != "assignment" or per is None or node is None or not institutions:
                 continue
             excluded: dict[str, int] = {}
             for inst, _ in set(stage.exclude):
                 excluded[inst] = excluded.get(inst, 0) + 1
             most = max(total - own.get(i.id, 0) - excluded.get(i.id, 0) for i in institutions)
-            if stage.experts_per_institution > most:
-                self.r.error(node, f"stage '{stage.id}': experts_per_institution {stage.experts_per_institution} is more than the roster "
+            if per > most:
+                self.r.error(node, f"stage '{stage.id}': experts_per_institution {per} is more than the roster "
                                    f"allows: no ДОУ can get more than {most} experts from outside it; give at most {most} or add experts")
 
     def _span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:

@@ -189,7 +189,9 @@ def resolve(entries: dict[str, Written | Relative | None], stages: dict[str, str
                 continue
             if key in path or value.ref == key:  # met again before it was settled: a circle
                 circle = path[path.index(key):] if key in path else [key]
-                problems.append((entries[circle[0]].node, "dates follow each other in a circle: "
+                circled = entries[circle[0]]
+                assert isinstance(circled, Relative)  # only a relative date follows another
+                problems.append((circled.node, "dates follow each other in a circle: "
                                  + " → ".join(circle + [circle[0]]) + "; write one of them as a date"))
                 failed.update(circle)
                 continue

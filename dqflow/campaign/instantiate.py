@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from dqflow.calendar import Written
-from dqflow.campaign import parser
+from dqflow.campaign import dating, parser
 from dqflow.campaign.model import Campaign
 from dqflow.campaign.nodes import SLUG
 from dqflow.errors import DqflowError, Problem, SpecError
@@ -92,7 +92,7 @@ def _campaign_edits(text: str, start: date, campaign_id: str) -> list[tuple[int,
     return edits
 
 
-def _date_edit(text: str, node: yaml.Node, rule, written: Written) -> tuple[int, int, str]:
+def _date_edit(text: str, node: yaml.Node, rule: dating.Relative, written: Written) -> tuple[int, int, str]:
     """The relative date at `node` replaced by the date it resolved to."""
     value = _show(written)
     if isinstance(node, yaml.MappingNode) and not node.flow_style:

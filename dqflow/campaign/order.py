@@ -148,8 +148,8 @@ def _guess_kind(row: Row) -> tuple[str, str | None, str]:
     wording = row.activity.lower()
     for stem, kind, actor in _KINDS:
         if stem in wording:
-            word = re.search(rf"\w*{stem}\w*", row.activity, re.IGNORECASE).group()
-            return kind, actor, f"guess: from «{word}»"
+            word = re.search(rf"\w*{stem}\w*", row.activity, re.IGNORECASE)
+            return kind, actor, f"guess: from «{word.group() if word else stem}»"
     if re.search(r"\bДО[УО]\b", row.responsible):
         return "task", "institution", f"guess: the responsible «{row.responsible}» name the ДОУ"
     return "task", "coordinator", f"guess: the responsible «{row.responsible or '—'}» name no ДОУ"
@@ -267,7 +267,7 @@ def _render(stages: list[Stage], roster: list[tuple[str, str, str]], text: str, 
         "# replace them with the real roster (or `institutions: {file: roster.csv}`, see the README).",
         "institutions:",
     ]
-    for n, name, where in roster or [("1", "ДОУ № 1", None)]:
+    for n, name, where in roster or [("1", "ДОУ № 1", "")]:
         expert = f"[{{id: e{n}, name: {q('Эксперт ' + name)}, email: expert{n}@example.org}}]"
         note = f"found as {where}" if where else "placeholder: the order names no ДОУ"
         out.append(f"  - {{id: {q(n)}, name: {q(name)}, email: dou{n}@example.org, experts: {expert}}}  # {note}")
@@ -280,6 +280,8 @@ def _render(stages: list[Stage], roster: list[tuple[str, str, str]], text: str, 
 
 def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[str]:
     row, term = stage.row, stage.term
+    first = term.first
+    assert first is not None, "_stages gives every term its first day"
     out = [f"  - id: {stage.id}  # row of line {row.line}: «{' '.join(row.term.split())}»",
            f"    kind: {stage.kind}  # {stage.why}"]
     if stage.kind == "task":
@@ -287,15 +289,15 @@ def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[
     out.append(f"    title: {q(stage.title)}")
     year_note = f"  # {stage.notes['year']}" if "year" in stage.notes else ""
     if stage.kind == "event":
-        at = f"{term.first.isoformat()} {term.at:%H:%M}" if term.at else term.first.isoformat()
-        note = year_note or (f"  # guess: the order gives {term.first:%d.%m}–{term.last:%d.%m}; the event is dated on its first day"
-                             if term.first != term.last else "")
+        at = f"{first.isoformat()} {term.at:%H:%M}" if term.at else first.isoformat()
+        note = year_note or (f"  # guess: the order gives {first:%d.%m}–{term.last:%d.%m}; the event is dated on its first day"
+                             if first != term.last else "")
         out.append(f"    at: {at}{note}")
         if "экспертн" in row.activity.lower() or "эксперт" in row.responsible.lower():
             out.append("    audience: [institutions, experts]  # guess: an experts' webinar invites the experts too")
     else:
         opens_note = f"  # {stage.notes['opens']}" if "opens" in stage.notes else year_note
-        out.append(f"    opens: {term.first.isoformat()}{opens_note}")
+        out.append(f"    opens: {first.isoformat()}{opens_note}")
         due = f"{term.last.isoformat()} {term.at:%H:%M}" if term.at else term.last.isoformat()
         out.append(f"    due: {due}")
     if stage.list_ref:
@@ -309,7 +311,8 @@ def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[
             out.append(f"    experts_per_institution: {per}  # {note}")
         else:
             out.append(f"    # experts_per_institution: {per}  (too few ДОУ in the roster stub for {per} experts each: add ДОУ and experts)")
-        earlier = [s for s in stages if s.kind == "assignment" and s.list_number is not None and s.list_number < stage.list_number]
+        number = stage.list_number or 0  # numbered by _link_lists
+        earlier = [s for s in stages if s.kind == "assignment" and s.list_number is not None and s.list_number < number]
         if earlier:
             out.append(f"    distinct_from: {earlier[-1].id}  # guess: a later list gives each ДОУ other experts; delete to allow repeats")
     if stage.url:

@@ -207,10 +207,11 @@ class _CampaignBuilder:
             return WorkCalendar()
         country = "RU"
         if "country" in f:
-            country = r.one_line(f["country"], "campaign.calendar.country")
-            if country is not None and not known_country(country):
-                r.error(f["country"], f"campaign.calendar.country '{country}' is not a known country code (like RU)")
-                country = "RU"
+            written = r.one_line(f["country"], "campaign.calendar.country")
+            if written is not None and not known_country(written):
+                r.error(f["country"], f"campaign.calendar.country '{written}' is not a known country code (like RU)")
+            elif written is not None:
+                country = written
 
         def days(key: str) -> frozenset[date]:
             if key not in f:
@@ -234,7 +235,7 @@ class _CampaignBuilder:
             match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", window or "")
             if window is not None and (not match or window[:5] >= window[6:]):
                 r.error(f["window"], f"campaign.sending.window '{window}' must be HH:MM-HH:MM with the start first, like \"09:00-18:00\"")
-            elif match:
+            elif window is not None and match:
                 start, end = window[:5], window[6:]
         only = r.boolean(f.get("working_days_only"), "campaign.sending.working_days_only")
         return Sending(start, end, True if only is None else only)
@@ -307,8 +308,9 @@ def read_terms(r: NodeReader, node: yaml.Node) -> Terms | None:
     forms = r.mapping(value, what, CASES, ["gender"])
     if forms is None:
         return None
-    found = {case: r.one_line(forms.get(case), f"{what}.{case}", limit=100) for case in CASES}
+    read = {case: r.one_line(forms.get(case), f"{what}.{case}", limit=100) for case in CASES}
+    found = {case: word for case, word in read.items() if word is not None}
     gender = r.choice(forms["gender"], f"{what}.gender", GENDERS) if "gender" in forms else None
-    if any(v is None for v in found.values()) or ("gender" in forms and gender is None):
+    if len(found) < len(CASES) or ("gender" in forms and gender is None):
         return None
     return Terms(**found, gender=gender or guess_gender(found["nom"]))

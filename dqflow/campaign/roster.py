@@ -50,9 +50,10 @@ class RosterReader:
         for n in r.sequence(f["experts"], "institution.experts") if "experts" in f else []:
             e = r.mapping(n, "expert", ["id", "name", "email"], [])
             if e is not None:
-                fields = (r.identifier(e.get("id"), "expert.id"), r.one_line(e.get("name"), "expert.name"), r.email(e.get("email"), "expert.email"))
-                if all(fields):
-                    experts.append(Expert(*fields))
+                ident, name, email = (r.identifier(e.get("id"), "expert.id"), r.one_line(e.get("name"), "expert.name"),
+                                      r.email(e.get("email"), "expert.email"))
+                if ident and name and email:
+                    experts.append(Expert(ident, name, email))
         ident, name = r.identifier(f.get("id"), "institution.id"), r.one_line(f.get("name"), "institution.name")
         email = r.email(f.get("email"), "institution.email")
         contact = r.one_line(f["contact"], "institution.contact") if "contact" in f else None
@@ -226,11 +227,12 @@ class RosterReader:
         f = r.mapping(node, "expert", ["id", "name", "email"], ["institution"])
         if f is None:
             return None
-        fields = (r.identifier(f.get("id"), "expert.id"), r.one_line(f.get("name"), "expert.name"), r.email(f.get("email"), "expert.email"))
+        ident, name, email = (r.identifier(f.get("id"), "expert.id"), r.one_line(f.get("name"), "expert.name"),
+                              r.email(f.get("email"), "expert.email"))
         institution = r.identifier(f["institution"], "expert.institution") if "institution" in f else None
-        if not all(fields) or ("institution" in f and institution is None):
+        if not (ident and name and email) or ("institution" in f and institution is None):
             return None
-        return Expert(*fields, institution=institution)
+        return Expert(ident, name, email, institution=institution)
 
     def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
         """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""

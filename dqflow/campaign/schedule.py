@@ -56,7 +56,7 @@ def parse_term(text: str, year: int | None = None) -> Term:
         s = deadline["rest"]
     timed = _TIME.fullmatch(s)
     dated = _one_side(timed["rest"]) if timed else None
-    if dated and (dated["y"] or dated.groupdict().get("mw")):  # a time only after a whole date: "до 15.12" is no 15:12
+    if timed and dated and (dated["y"] or dated.groupdict().get("mw")):  # a time only after a whole date: "до 15.12" is no 15:12
         s, at = timed["rest"], time(int(timed["h"]), int(timed["min"]))
     single = _one_side(s)
     if single:
@@ -105,13 +105,14 @@ def _side(m: re.Match) -> tuple[int, int | None, int | None]:
 
 
 def _day(day: int, month: int, year: int | None, assumed_year: int | None, text: str) -> tuple[date, bool]:
-    if year is None and assumed_year is None:
+    taken = year or assumed_year
+    if taken is None:
         raise NoYear(f"'{text.strip()}' names no year")
     try:
-        found = date(year or assumed_year, month, day)
+        found = date(taken, month, day)
     except ValueError:
         raise ValueError(f"the term '{' '.join(text.split())}' names a day that does not exist "
-                         f"({day:02d}.{month:02d}.{year or assumed_year})") from None
+                         f"({day:02d}.{month:02d}.{taken})") from None
     if not 1900 <= found.year <= 2200:
         raise ValueError(f"the term '{' '.join(text.split())}' is in {found.year}; check the year")
     return found, year is None

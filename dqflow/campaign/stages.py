@@ -4,11 +4,12 @@ resolved at once), grace, expert-list settings and reminder rules, each problem 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from dqflow.calendar import WorkCalendar, Written, show
+from dqflow.calendar import Duration, WorkCalendar, Written, show
 from dqflow.campaign import dating
 from dqflow.campaign.coherence import StageChecks
 from dqflow.campaign.model import ACTORS, AUDIENCES, STAGE_KINDS, Expert, Institution, ReminderRule, Stage
@@ -18,6 +19,8 @@ MAX_STAGES = 100  # an order has a dozen or two
 MAX_EXPERTS_PER_INSTITUTION = 10  # the orders ask for two
 MAX_RULES = 20  # reminder rules of one stage
 MAX_OVERDUE_REPEATS = 10  # an overdue rule's `max`
+
+_Times = tuple[datetime, datetime, datetime, Duration | None, bool]  # opens, due, locks, grace, all_day
 
 
 class StageReader:
@@ -52,7 +55,8 @@ class StageReader:
                 continue
             where[stage.id] = n
             stages.append(stage)
-        StageChecks(r, self.tz, self.calendar, self._exclude_nodes).check(stages, where, declared, institutions, experts)
+        if self.tz is not None:  # without the campaign's zone no stage has times, so none was built
+            StageChecks(r, self.tz, self.calendar, self._exclude_nodes).check(stages, where, declared, institutions, experts)
         return stages
 
     def _stage(self, node: yaml.Node) -> Stage | None:
@@ -100,14 +104,14 @@ class StageReader:
                if "experts_per_institution" in f else None)
         exclude = self._exclude(f["exclude"], what) if "exclude" in f else ()
         max_load = r.integer(f["max_load"], f"{what}: max_load", minimum=1) if "max_load" in f else None
-        audience = ()
+        audience: tuple[str, ...] = ()
         if kind == "event":
             audience = ("institutions",)
             if "audience" in f:
                 audience = tuple(a for n in r.sequence(f["audience"], f"{what}: audience") if (a := r.choice(n, f"{what}: audience", AUDIENCES)))
         after = tuple(a for n in r.sequence(f["after"], f"{what}: after") if (a := r.slug(n, f"{what}: after"))) if "after" in f else ()
         reminders = read_reminders(r, f["reminders"]) if "reminders" in f else None
-        if None in (ident, kind, title, times):
+        if ident is None or kind is None or title is None or times is None:
             return None
         opens_at, due_at, locks_at, grace, all_day = times
         return Stage(
@@ -172,7 +176,8 @@ class StageReader:
     def _date(self, node: yaml.Node | None) -> Written | None:
         return None if node is None else self._dates.get(id(node))
 
-    def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None):
+    def _stage_times(self, f: dict[str, yaml.Node], node: yaml.Node, what: str, kind: str | None) -> _Times | None:
+        """(opens, due, locks, grace, all_day) of a stage, or None with the problem reported."""
         r, tz = self.r, self.tz
         if kind == "event":
             if "at" not in f:
