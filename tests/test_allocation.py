@@ -133,6 +133,19 @@ def test_hard_rules_are_never_broken_and_every_broken_soft_rule_is_reported(req,
     check_result(req, seed)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(req=rosters(small=True))
+def test_eligible_is_the_hard_rules_of_one_review_and_barred_lists_exactly_the_others(req):
+    """`Request.eligible` (which the draw's hot loop asks through `barred`) against the independent checker;
+    the "short" rule counts the same eligible experts."""
+    for inst in req.institutions:
+        expected = eligible(req, inst)
+        assert [e for e in req.home if req.eligible(inst, e)] == expected
+        assert sorted(req.barred(inst)) == sorted(e for e in req.home if e not in expected)
+        short = [p for p in explain(req, {}) if p.code == "short" and p.facts["institution"] == inst]
+        assert short and short[0].facts["eligible"] == len(expected)
+
+
 @settings(max_examples=20, deadline=None)
 @given(req=rosters(small=True), seed=st.integers(0, 1000), other=st.integers(0, 1000))
 def test_the_same_seed_gives_the_same_list_from_an_equal_request(req, seed, other):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
 
 HARD = 1000  # an unfilled place or a load over max_load outweighs every soft rule together
 GREEDY_LOOKS = 24
@@ -30,7 +32,25 @@ class Request:
     max_load: int | None = None
 
     def eligible(self, institution: str, expert: str) -> bool:
-        return self.home[expert] != institution and (institution, expert) not in self.exclude
+        """The hard rules of one review: never the ДОУ's own expert, never a declared conflict."""
+        return expert not in self.barred(institution)
+
+    def barred(self, institution: str) -> tuple[str, ...]:
+        """The experts who may never review `institution` (`eligible` is false for them and only them), each once:
+        asked once per ДОУ by the draw's hot loop, which then tests each expert against these few."""
+        return self._barred.get(institution, ())
+
+    @cached_property
+    def _barred(self) -> dict[str, tuple[str, ...]]:
+        """Tuples, not sets: a ДОУ bars one or two experts, and 50,000 small sets would cost megabytes."""
+        barred: dict[str, set[str]] = defaultdict(set)
+        for expert, home in self.home.items():
+            if home is not None:
+                barred[home].add(expert)
+        for institution, expert in self.exclude:
+            if expert in self.home:
+                barred[institution].add(expert)
+        return {institution: tuple(experts) for institution, experts in barred.items()}
 
     def load_bounds(self) -> tuple[int, int]:
         """The loads of a perfectly even list: every expert has lo or hi reviews."""
@@ -54,13 +74,11 @@ class Rule:
 
     __slots__ = ("code", "facts")
 
-    def __init__(self, code: str, **facts):
+    def __init__(self, code: str, **facts: Any):
         self.code, self.facts = code, facts
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:  # with no __hash__ of its own, a Rule is unhashable: its facts hold lists
         return isinstance(other, Rule) and (self.code, self.facts) == (other.code, other.facts)
-
-    __hash__ = None  # facts hold lists
 
     def __repr__(self) -> str:
         return f"Rule({self.code!r}, {', '.join(f'{k}={v!r}' for k, v in self.facts.items())})"
@@ -111,7 +129,8 @@ class _State:
         self.lo, self.hi = request.load_bounds()
         self.assign: dict[str, list[str]] = {i: [] for i in request.institutions}
         self.load: dict[str, int] = {e: 0 for e in request.home}
-        self.cnt: dict[tuple[str, str], int] = defaultdict(int)  # (reviewed ДОУ, reviewer's ДОУ) → reviews
+        # (reviewed ДОУ, reviewer's ДОУ) → reviews; an expert of no ДОУ counts under None and makes no pair
+        self.cnt: dict[tuple[str | None, str | None], int] = defaultdict(int)
         self.under: dict[str, None] = dict.fromkeys(request.home) if self.lo > 0 else {}  # load < lo; ordered: determinism
         self.score = HARD * len(request.institutions) * request.per + sum(self._pen(0) for _ in request.home)
 
@@ -119,13 +138,13 @@ class _State:
         over_max = max(0, load - self.r.max_load) if self.r.max_load is not None else 0
         return max(0, load - self.hi) + max(0, self.lo - load) + HARD * over_max
 
-    def pen_table(self):
+    def pen_table(self) -> Callable[[int], int]:
         """`_pen` as a bound lookup for the loads a draw reaches (the greedy calls it ~4 times a place)."""
         top = len(self.r.institutions) * self.r.per + 2
         table = [self._pen(n) for n in range(top)]
         return lambda n: table[n] if 0 <= n < top else self._pen(n)
 
-    def _recip(self, a: str, b: str) -> int:
+    def _recip(self, a: str | None, b: str | None) -> int:
         return 1 if self.cnt[(a, b)] > 0 and self.cnt[(b, a)] > 0 else 0
 
     def add_delta(self, inst: str, expert: str) -> int:
@@ -194,6 +213,7 @@ def allocate(request: Request, seed: int = 0, restarts: int = 6) -> Allocation:
             best = state
         if best.score == 0:
             break
+    assert best is not None, "restarts is at least 1"
     assignments = best.snapshot()
     return Allocation(assignments, explain(request, assignments))
 
@@ -205,9 +225,7 @@ class _Candidates:
     def __init__(self, request: Request, rng: random.Random):
         self.r, self.rng = request, rng
         self.lists: dict[str, list[str]] = {}
-        own = Counter(request.home.values())
-        conflicts = Counter(i for i, e in request.exclude if e in request.home and request.home[e] != i)
-        self.count = {i: len(request.home) - own[i] - conflicts[i] for i in request.institutions}
+        self.count = {i: len(request.home) - len(request.barred(i)) for i in request.institutions}
 
     def __getitem__(self, inst: str) -> list[str]:
         if inst not in self.lists:
@@ -248,17 +266,18 @@ def _search(request: Request, rng: random.Random) -> _State:
     return state
 
 
-def _idlest_options(state: _State, inst: str, idlest: list) -> list[str]:
+def _idlest_options(state: _State, inst: str, idlest: list[tuple[int, float, str]]) -> list[str]:
     """Up to GREEDY_LOOKS eligible experts of least load; stale heap entries are dropped on the way."""
-    options, kept = [], []
-    loads, home, exclude, taken, pop = state.load, state.r.home, state.r.exclude, state.assign[inst], heapq.heappop
+    options: list[str] = []
+    kept: list[tuple[int, float, str]] = []
+    loads, barred, taken, pop = state.load, state.r.barred(inst), state.assign[inst], heapq.heappop
     while idlest and len(options) < GREEDY_LOOKS:
         entry = pop(idlest)
         expert = entry[2]
         if entry[0] != loads[expert]:
             continue  # an older entry: the current one is in the heap too
         kept.append(entry)
-        if home[expert] != inst and (inst, expert) not in exclude and expert not in taken:  # Request.eligible
+        if expert not in barred and expert not in taken:  # Request.eligible, inlined: the hot path
             options.append(expert)
     push = heapq.heappush
     for entry in kept:
@@ -355,13 +374,13 @@ def explain(request: Request, assignments: dict[str, list[str]]) -> list[Rule]:
         if len(set(experts)) != len(experts):
             problems.append(Rule("twice", institution=inst))
         if len(experts) < request.per:
-            eligible = sum(1 for e in request.home if request.eligible(inst, e))
+            eligible = len(request.home) - len(request.barred(inst))
             problems.append(Rule("short", institution=inst, have=len(experts), per=request.per, eligible=eligible))
         again = [e for e in experts if e in request.previous.get(inst, ())]
         if again:
             problems.append(Rule("repeat", institution=inst, experts=again))
-    reviewed_by = {(inst, request.home[e]) for inst, experts in assignments.items() for e in experts
-                   if request.home.get(e) is not None}  # an expert of no ДОУ makes no pair
+    reviewed_by = {(inst, home) for inst, experts in assignments.items() for e in experts
+                   if (home := request.home.get(e)) is not None}  # an expert of no ДОУ makes no pair
     for a, b in sorted(reviewed_by):
         if a < b and (b, a) in reviewed_by:
             problems.append(Rule("pair", first=a, second=b))
@@ -370,8 +389,8 @@ def explain(request: Request, assignments: dict[str, list[str]]) -> list[Rule]:
         for e in experts:
             load[e] = load.get(e, 0) + 1
     if load and max(load.values()) - min(load.values()) > 1:
-        busiest = max(load, key=load.get)
-        idlest = min(load, key=load.get)
+        busiest = max(load, key=lambda e: load[e])
+        idlest = min(load, key=lambda e: load[e])
         problems.append(Rule("uneven", busiest=busiest, most=load[busiest], idlest=idlest, fewest=load[idlest]))
     if request.max_load is not None:
         over = [e for e, n in load.items() if n > request.max_load]
