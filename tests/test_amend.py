@@ -186,6 +186,32 @@ def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_co
     assert two["stages"]["fill-form"] == "late"
 
 
+def test_a_late_hand_in_is_judged_again_when_the_deadline_moves_past_it(dq: Cli, workflow_copy: Path):
+    """The machine's `submit`, asked again at the moment of the hand-in under the new deadline: late becomes done; one
+    handed in on time stays done, and a ДОУ that has not handed in stays open."""
+    edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29\n    grace: 3d")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 10:00")
+    dq.ok("submit", "4", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    edited(workflow_copy, "due: 2021-11-29\n", "due: 2021-11-30\n")
+    plan = json.loads(dq.ok("load", str(workflow_copy), "--now", "2021-12-01 10:00", "--json"))
+    assert plan["rewrites"] == [{"stage": "fill-form", "institution": "2", "from": "late", "to": "done"}]
+    dq.ok("load", str(workflow_copy), "--now", "2021-12-01 10:00", "--apply", "--reason", "приказ", "--force", "--plan", plan["digest"])
+    view = dq.json("status", "--institutions", "--now", "2021-12-01 10:00")
+    assert {i["id"]: i["stages"]["fill-form"] for i in view["institutions"] if i["id"] in ("2", "4", "5")} == {
+        "2": "done", "4": "done", "5": "open"}
+
+
+def test_a_withdrawn_institution_keeps_the_stages_it_missed(running: Cli, workflow_copy: Path):
+    """Withdrawal excuses what is still to come; a stage the ДОУ already missed is its history and stays missed."""
+    running.ok("tick", "--now", "2021-12-02 10:00")  # fill-form locked on 30.11: every silent ДОУ missed it
+    edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
+                          'email: expert5@example.org}]}\n', "")
+    running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "ДОУ закрыт")
+    five = next(i for i in running.json("status", "--institutions", "--now", "2021-12-02 10:00")["institutions"] if i["id"] == "5")
+    assert five["state"] == "withdrawn" and five["stages"]["fill-form"] == "missed" and five["stages"]["refill"] == "excused"
+
+
 def test_moving_a_locked_deadline_later_reopens_missed_only_with_force(running: Cli, workflow_copy: Path):
     running.ok("tick", "--now", "2021-12-11 10:00")  # refill (due 12.12) open, fill-form locked, all missed
     edited(workflow_copy, "due: 2021-12-05", "due: 2021-12-05\n    grace: 8d")  # review1 locks 13.12 instead of 05.12
@@ -333,7 +359,7 @@ def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
         finally:
             db.dispose()
         assert done.institutions_withdrawn == ["2"] and done.institutions_added == [str(n + 1)] and done.readdressed
-        assert len({c["institution"] for c in done.cancelled if c["stage"] == "fill-form"}) == n  # ДОУ 2: withdrawn
+        assert len({c.institution for c in done.cancelled if c.stage == "fill-form"}) == n  # ДОУ 2: withdrawn
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
 

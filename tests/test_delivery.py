@@ -356,7 +356,7 @@ def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_p
         db = store.connect(str(folder / "c.db"))
         with counting_statements(db) as seen, store.transaction(db) as session:
             done = amend.apply(session, campaign, parse_local("2021-12-02 10:00", campaign.tz), "третий эксперт")
-        assert len(done.lists) == n and sum(1 for p in done.planned if p["rule"] == "handout-added") == n
+        assert len(done.lists) == n and sum(1 for p in done.planned if p.rule == "handout-added") == n
         amended.append(len(seen))
         now = parse_local("2021-12-02 10:30", campaign.tz)
         result = {}

@@ -19,7 +19,7 @@ from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdu
 from dqflow.delivery import simulate
 from dqflow.engine import amend
 from dqflow.errors import DqflowError
-from dqflow.present import simulation
+from dqflow.present import amendment, simulation
 
 
 @click.command("init")
@@ -160,7 +160,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
         if as_json:
             click.echo(plan.to_json())
             return
-        click.echo(amend.text(plan, campaign.terms))
+        click.echo(amendment.text(plan, campaign.terms))
         click.echo(f"Применить: dqflow load {shlex.quote(file)} --apply --plan {plan.digest} --reason ТЕКСТ"
                    + (" --force" if plan.rewrites else ""))
         return
@@ -169,7 +169,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
     if as_json:
         click.echo(plan.to_json())
     else:
-        click.echo(amend.text(plan, campaign.terms))
+        click.echo(amendment.text(plan, campaign.terms))
         click.echo(f"Изменения применены (план {plan.digest}).")
 
 
