@@ -205,7 +205,7 @@ def written_terms(draw) -> tuple[str, schedule.Term]:
 
 @settings(max_examples=400, deadline=None)
 @given(written=written_terms())
-def test_parse_term_reads_every_form(written: tuple[str, order.Term]):
+def test_parse_term_reads_every_form(written: tuple[str, schedule.Term]):
     text, meant = written
     year = meant.last.year if meant.year_assumed else None
     assert schedule.parse_term(text, year) == meant
