@@ -32,14 +32,14 @@ from dqflow import engine
 from dqflow.campaign.codec import digest, digest_of, to_json
 from dqflow.campaign.model import Campaign
 from dqflow.engine.amend_plan import Notice, Plan, Readdress, Rewrite
-from dqflow.engine.amend_roster import RosterChanges, pick
+from dqflow.engine.amend_roster import RosterChanges
 from dqflow.engine.amend_stages import StageChanges
 from dqflow.engine.amending import UNSENT
 from dqflow.errors import DqflowError, NotAllowed
 from dqflow.intake import text as texts
 from dqflow.store import AuditRow, CampaignRow, OutboxRow, recorded_at
 
-__all__ = ["Plan", "apply", "pick", "plan"]
+__all__ = ["Plan", "apply", "plan"]
 
 
 def plan(session: Session, new: Campaign, now: datetime) -> Plan:
