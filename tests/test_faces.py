@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TOMSK, Cli
 
-from conftest import Cli, TOMSK
 from dqflow import store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone

@@ -23,13 +23,13 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.delivery import stencil
 from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
+from dqflow.engine import late
 from dqflow.engine.experts import stored
 from dqflow.engine.reminders import ADDED, review_stage
-from dqflow.engine.rules import Status
 from dqflow.engine.skips import MAX_IN_LIST
 from dqflow.intake.templates import _bundled, default_folder, render_block, render_item, subject_reads
 from dqflow.present import ics
-from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
+from dqflow.store import InstitutionRow, OutboxRow, ReviewRow, SubmissionRow, chunks
 
 INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 
@@ -491,20 +491,18 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
                                                         OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
     since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
     title = {s.id: s.label for s in campaign.stages}  # a table: the short names
-    open_late = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.OPEN.value,
-                                                       ProgressRow.due_at < now).order_by(ProgressRow.due_at)).all()
-    missed = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.status == Status.MISSED.value,
-                                                    ProgressRow.locks_at > since, ProgressRow.locks_at <= now)
-                          .order_by(ProgressRow.locks_at)).all()
+    found = late.who(session, campaign, now, missed_since=since)  # who is late: one rule (`engine.late`)
+    overdue = [r for r in found if not r.missed]
+    missed = sorted((r for r in found if r.missed), key=lambda r: r.locks_at)
     dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                 col(OutboxRow.reported).is_(False)).order_by(OutboxRow.id)).all()
-    silent = _silent_experts(session, campaign, open_late + missed)
+    experts = campaign.expert_names
     return {
         "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
                      "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),
-                     "experts": silent.get((p.stage_id, p.institution_id), [])} for p in open_late],
+                     "experts": [experts.get(e, e) for e in p.experts]} for p in overdue],
         "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                    "lock": show(p.locks_at, tz), "experts": silent.get((p.stage_id, p.institution_id), [])} for p in missed],
+                    "lock": show(p.locks_at, tz), "experts": [experts.get(e, e) for e in p.experts]} for p in missed],
         "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
         "dead_ids": [d.id for d in dead],
     }
@@ -512,25 +510,6 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
 
 def has_news(content: dict) -> bool:
     return bool(content["overdue"] or content["missed"] or content["dead"])
-
-
-def _silent_experts(session: Session, campaign: spec.Campaign, rows: list[ProgressRow]) -> dict[tuple[str, str], list[str]]:
-    """For a review stage the ДОУ is not the one late: name the assigned experts who have not reported."""
-    found = {}
-    names = {e.id: e.name for e, _ in campaign.every_expert()}
-    lists: dict[str, dict[str, list[str]]] = {}  # each list and stage read once, however many ДОУ are late
-    reported: dict[str, set[tuple[str, str]]] = {}
-    for p in rows:
-        stage = campaign.stage(p.stage_id)
-        if stage.actor != "expert":
-            continue
-        if stage.id not in reported:
-            lists[stage.list] = stored(session, campaign.id, stage.list)
-            reported[stage.id] = set(session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
-                ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id)).all())
-        found[(stage.id, p.institution_id)] = [names.get(e, e) for e in lists[stage.list].get(p.institution_id, [])
-                                               if (p.institution_id, e) not in reported[stage.id]]
-    return found
 
 
 def _event_at(stage: spec.Stage | None, tz) -> str:

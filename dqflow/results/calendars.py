@@ -1,23 +1,26 @@
 """Whose calendar holds what: a ДОУ's own stages, an expert's reviews (one per ДОУ assigned to them),
 the coordinator's every stage; each with the events (webinars) of that person's audience.
 
+Each entry is dated by the person's *effective* times: a ДОУ's own opening and due time as its progress
+row keeps them (an extension replaces the stage's), not the stage's as the file gave them.
 Read in the caller's rolled-back session, as `status` reads: the campaign brought forward to `now`
-(lists whose stage opened are drawn), nothing written.
+(lists whose stage opened are drawn), nothing written. Only the person's own rows are read.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from dqflow import engine
 from dqflow.campaign import spec
 from dqflow.engine import experts
 from dqflow.errors import NotFound
 from dqflow.present import ics
-from dqflow.store import ExtensionRow, ProgressRow
+from dqflow.store import ExtensionRow, ProgressRow, chunks
 
 Who = ics.Who
 to_bytes = ics.calendar
@@ -26,15 +29,18 @@ to_bytes = ics.calendar
 def entries(session: Session, campaign: spec.Campaign, who: ics.Who, now: datetime) -> list[ics.Entry]:
     """The person's entries as of `now` (lists drawn by then are in); call in a rolled-back session."""
     _check(campaign, who)
+    subject = who.id or ""  # the ДОУ's or the expert's id; the coordinator has none
     engine.reconcile(session, campaign.id, now)  # as `status` sees it: lists whose stage opened are drawn
-    progress = {(r.institution_id, r.stage_id): r for r in
-                session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign.id)).all()}
-    extended: dict[tuple[str, str], int] = defaultdict(int)
-    for inst, stage_id in session.exec(select(ExtensionRow.institution_id, ExtensionRow.stage_id)
-                                       .where(ExtensionRow.campaign_id == campaign.id)).all():
-        extended[(inst, stage_id)] += 1
-    lists = {s.id: experts.stored(session, campaign.id, s.id) for s in campaign.stages if s.kind == "assignment"}
-    names = {i.id: i.name for i in campaign.institutions}
+    order = {i.id: n for n, i in enumerate(campaign.institutions)}  # an amendment's withdrawn ДОУ are in no one's calendar
+    mine: dict[str, list[str]] = {}  # review stage → the ДОУ this expert reviews in it, in roster order
+    if who.role == "expert":
+        for stage in campaign.stages:
+            if stage.actor == "expert" and stage.list and experts.drawn(session, campaign.id, stage.list):
+                assigned = experts.stored(session, campaign.id, stage.list)
+                mine[stage.id] = sorted((i for i, people in assigned.items() if subject in people and i in order), key=order.__getitem__)
+    times = _times(session, campaign, [(subject, s.id) for s in campaign.stages if s.actor == "institution"] if who.role == "institution"
+                   else [(inst, stage_id) for stage_id, found in mine.items() for inst in found])
+    names = campaign.institution_names
     found: list[ics.Entry] = []
     for stage in campaign.stages:
         if stage.kind == "event":
@@ -43,18 +49,37 @@ def entries(session: Session, campaign: spec.Campaign, who: ics.Who, now: dateti
         elif who.role == "coordinator":
             found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0))
         elif who.role == "institution" and stage.actor == "institution":
-            row = progress[(who.id, stage.id)]
-            found.append(ics.task_entry(campaign, stage, who, row.opens_at, row.due_at, stage.title, extended[(who.id, stage.id)]))
+            opens, due, extended = times[(subject, stage.id)]
+            found.append(ics.task_entry(campaign, stage, who, opens, due, stage.title, extended))
         elif who.role == "expert" and stage.actor == "expert":
-            drawn = lists.get(stage.list or "", {})
-            mine = [inst for inst, assigned in drawn.items() if who.id in assigned]
-            if not drawn:  # the list is drawn when its stage opens: until then, the stage as a whole
+            if stage.id not in mine:  # the list is drawn when its stage opens: until then, the stage as a whole
                 found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at,
                                             f"{stage.title} (список экспертов ещё не составлен)", 0))
-            for inst in sorted(mine, key=list(names).index):
-                row = progress[(inst, stage.id)]
-                found.append(ics.task_entry(campaign, stage, ics.Who("expert", f"{who.id}/{inst}"), row.opens_at, row.due_at,
-                                            f"Экспертиза: {names[inst]} — {stage.title}", extended[(inst, stage.id)]))
+                continue
+            for inst in mine[stage.id]:
+                opens, due, extended = times[(inst, stage.id)]
+                found.append(ics.task_entry(campaign, stage, ics.Who("expert", f"{subject}/{inst}"), opens, due,
+                                            f"Экспертиза: {names[inst]} — {stage.title}", extended))
+    return found
+
+
+def _times(session: Session, campaign: spec.Campaign, rows: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime, datetime, int]]:
+    """(ДОУ, stage) → its effective opening and due time and how many extensions moved them, for the rows named only."""
+    found: dict[tuple[str, str], tuple[datetime, datetime, int]] = {}
+    by_stage: dict[str, list[str]] = {}
+    for inst, stage_id in rows:
+        by_stage.setdefault(stage_id, []).append(inst)
+    for stage_id, institutions in by_stage.items():
+        for chunk in chunks(sorted(set(institutions))):
+            extended = dict(session.execute(
+                sa_select(col(ExtensionRow.institution_id), func.count()).where(
+                    col(ExtensionRow.campaign_id) == campaign.id, col(ExtensionRow.stage_id) == stage_id,
+                    col(ExtensionRow.institution_id).in_(chunk)).group_by(col(ExtensionRow.institution_id))).tuples().all())
+            for inst, opens, due in session.execute(
+                    sa_select(col(ProgressRow.institution_id), col(ProgressRow.opens_at), col(ProgressRow.due_at)).where(
+                        col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id) == stage_id,
+                        col(ProgressRow.institution_id).in_(chunk))):
+                found[(inst, stage_id)] = (opens, due, extended.get(inst, 0))
     return found
 
 

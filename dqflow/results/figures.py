@@ -23,7 +23,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from dqflow import engine
 from dqflow.campaign import spec
@@ -219,14 +220,17 @@ class Results:
 
 
 def compute(session: Session, campaign_id: str | None, now: datetime) -> Results:
-    """The справка's figures as of `now`. Call it in a session that is rolled back."""
+    """The справка's figures as of `now`. Call it in a session that is rolled back.
+
+    Every status is the status projection's (`engine.status`), as `status` shows it at `now`: a campaign not
+    ticked since is brought forward exactly as `status` brings it, without writing anything."""
     view = engine.status(session, campaign_id, now, institutions=True, limit=None)
     campaign = view.campaign
     rank = {lv.id: n for n, lv in enumerate(campaign.levels)}
 
-    def key(level):  # levels compare in the scale's order
+    def key(level: str) -> int:  # levels compare in the scale's order
         return rank.get(level, len(rank))
-    progress = _progress(session, campaign.id)
+    deadlines = _deadlines(session, campaign.id)
     submissions = _submissions(session, campaign.id)
     extensions = _extensions(session, campaign.id)
     lists = _lists(session, campaign.id)
@@ -237,16 +241,16 @@ def compute(session: Session, campaign_id: str | None, now: datetime) -> Results
         inst = view_row.institution
         outcomes, panels = {}, {}
         for stage in campaign.stages:
-            if not stage.per_institution:
+            status = view_row.stages.get(stage.id) if stage.per_institution else None
+            if status is None:  # not a ДОУ's stage, or one added after the ДОУ was withdrawn: it has no row
                 continue
-            row = progress[(inst.id, stage.id)]
-            outcomes[stage.id] = StageOutcome(stage.id, row.status, row.due_at, row.extended, row.submitted_at,
+            due_at, extended, submitted_at = deadlines[(inst.id, stage.id)]
+            outcomes[stage.id] = StageOutcome(stage.id, status, due_at, extended, submitted_at,
                                               submissions.get((inst.id, stage.id), []), extensions.get((inst.id, stage.id), []))
             if stage.actor == "expert":
-                given = [Review(r.expert_id, r.at, json.loads(r.levels or "{}"), r.recommendations, r.at <= row.due_at)
-                         for r in reviews.get((inst.id, stage.id), [])]
-                assigned = lists.get((stage.list, inst.id), [])
-                panels[stage.id] = ReviewPanel(stage.id, row.status, assigned, given)
+                given = [Review(expert, at, levels, text, at <= due_at) for expert, at, levels, text in reviews.get((inst.id, stage.id), [])]
+                assigned = lists.get((stage.list or "", inst.id), [])
+                panels[stage.id] = ReviewPanel(stage.id, status, assigned, given)
                 for expert in assigned:
                     figures = expert_figures.get(expert)
                     if figures is None:
@@ -286,22 +290,30 @@ def _base_level(campaign: spec.Campaign) -> str | None:
     return titled[0] if titled else campaign.levels[0].id
 
 
-def _progress(session: Session, campaign_id: str) -> dict[tuple[str, str], ProgressRow]:
-    rows = session.exec(select(ProgressRow).where(ProgressRow.campaign_id == campaign_id)).all()
-    return {(r.institution_id, r.stage_id): r for r in rows}
+def _deadlines(session: Session, campaign_id: str) -> dict[tuple[str, str], tuple[datetime, bool, datetime | None]]:
+    """(ДОУ, stage) → its effective due time, whether it was extended, when it handed in: what the status leaves out."""
+    rows = session.execute(sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id), col(ProgressRow.due_at),
+                                     col(ProgressRow.extended), col(ProgressRow.submitted_at))
+                           .where(col(ProgressRow.campaign_id) == campaign_id))
+    return {(inst, stage): (due, extended, submitted) for inst, stage, due, extended, submitted in rows}
 
 
 def _submissions(session: Session, campaign_id: str) -> dict[tuple[str, str], list[Submission]]:
     found: dict[tuple[str, str], list[Submission]] = defaultdict(list)
-    for r in session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign_id).order_by(SubmissionRow.id)):
-        found[(r.institution_id, r.stage_id)].append(Submission(r.at, tuple(json.loads(r.links or "[]"))))
+    for inst, stage, at, links in session.exec(
+            select(col(SubmissionRow.institution_id), col(SubmissionRow.stage_id), col(SubmissionRow.at), col(SubmissionRow.links))
+            .where(SubmissionRow.campaign_id == campaign_id).order_by(col(SubmissionRow.id))):
+        found[(inst, stage)].append(Submission(at, tuple(json.loads(links or "[]"))))
     return found
 
 
 def _extensions(session: Session, campaign_id: str) -> dict[tuple[str, str], list[Extension]]:
     found: dict[tuple[str, str], list[Extension]] = defaultdict(list)
-    for r in session.exec(select(ExtensionRow).where(ExtensionRow.campaign_id == campaign_id).order_by(ExtensionRow.id)):
-        found[(r.institution_id, r.stage_id)].append(Extension(r.until, r.reason, r.granted_at))
+    for inst, stage, until, reason, granted_at in session.execute(
+            sa_select(col(ExtensionRow.institution_id), col(ExtensionRow.stage_id), col(ExtensionRow.until), col(ExtensionRow.reason),
+                      col(ExtensionRow.granted_at))
+            .where(col(ExtensionRow.campaign_id) == campaign_id).order_by(col(ExtensionRow.id))):
+        found[(inst, stage)].append(Extension(until, reason, granted_at))
     return found
 
 
@@ -315,11 +327,14 @@ def _lists(session: Session, campaign_id: str) -> dict[tuple[str, str], list[str
     return found
 
 
-def _reviews(session: Session, campaign_id: str) -> dict[tuple[str, str], list[ReviewRow]]:
-    found: dict[tuple[str, str], list[ReviewRow]] = defaultdict(list)
-    for r in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == campaign_id)
-                          .order_by(ReviewRow.at, ReviewRow.expert_id)):
-        found[(r.institution_id, r.stage_id)].append(r)
+def _reviews(session: Session, campaign_id: str) -> dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]]:
+    """(ДОУ, review stage) → (expert, when, levels, recommendations) of each review, oldest first."""
+    found: dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]] = defaultdict(list)
+    for inst, stage, expert, at, levels, text in session.execute(
+            sa_select(col(ReviewRow.institution_id), col(ReviewRow.stage_id), col(ReviewRow.expert_id), col(ReviewRow.at),
+                      col(ReviewRow.levels), col(ReviewRow.recommendations))
+            .where(col(ReviewRow.campaign_id) == campaign_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))):
+        found[(inst, stage)].append((expert, at, json.loads(levels or "{}"), text))
     return found
 
 
@@ -338,7 +353,7 @@ def review_panels(session: Session, campaign: spec.Campaign, institution_id: str
         assigned[stage_id].append(expert)
     given: dict[str, list[ReviewRow]] = defaultdict(list)
     for r in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == campaign.id, ReviewRow.institution_id == institution_id)
-                          .order_by(ReviewRow.at, ReviewRow.expert_id)).all():
+                          .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
         given[r.stage_id].append(r)
     panels = {}
     for stage in stages:

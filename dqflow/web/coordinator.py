@@ -20,8 +20,7 @@ from starlette.routing import BaseRoute
 from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import parse_local
-from dqflow.delivery.letters import digest_content
-from dqflow.engine import experts, reminders, skips
+from dqflow.engine import experts, late, reminders, skips
 from dqflow.engine.allocation import Rule
 from dqflow.errors import DqflowError, NotFound
 from dqflow.present import labels, sending
@@ -117,12 +116,11 @@ class Coordinator(Site):
         def read():
             with store.dry_run(self.db) as session:
                 view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
-                names = {i.id: i.name for i in self.campaign.institutions}
-                return view, digest_content(session, self.campaign, names, now)
+                return view, late.who(session, self.campaign, now, limit=LATE_SHOWN), late.count(session, self.campaign, now)
 
-        view, late = await run_in_threadpool(read)
-        return self.render("coordinator.html", now=now, view=view, late=late, csrf=csrf, pager=pager(view, "/coordinator"),
-                           LATE_SHOWN=LATE_SHOWN,
+        view, latecomers, late_total = await run_in_threadpool(read)
+        return self.render("coordinator.html", now=now, view=view, late=latecomers, late_total=late_total, csrf=csrf,
+                           pager=pager(view, "/coordinator"), LATE_SHOWN=LATE_SHOWN,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 

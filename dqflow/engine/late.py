@@ -1,0 +1,117 @@
+"""Who is late, judged as a coordinator would. Defined once here; every face that lists latecomers asks it
+(the coordinator's home, the coordinator's digest).
+
+A ДОУ is late in a stage, as of `now`, when by its status at `now` (the status projection of
+`engine.status`, never a stored row as it was last written):
+- it *missed* the stage: the stage locked for it without a hand-in; or
+- it is *overdue*: still open past its effective due time (its own, when extended), in the grace period.
+
+For a review stage the ДОУ's row stands for its experts: the late ones are those assigned who have not
+reported. Handed in (on time or late), excused, not yet open: not late. A ДОУ withdrawn from the campaign
+is expected nowhere, so it is late nowhere, whatever its rows say.
+
+The rule has a Python form (`is_late`, for one row) and an SQL form (`late_clause`, for a set); `who`
+and `count` answer with a bounded number of statements, whatever the roster's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from dqflow import engine
+from dqflow.campaign import spec
+from dqflow.engine import experts
+from dqflow.engine.rules import Status
+from dqflow.store import InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks
+
+MISSED, OPEN = Status.MISSED.value, Status.OPEN.value
+
+
+def is_late(status: str, due_at: datetime, now: datetime) -> bool:
+    """One ДОУ in one stage, by its status at `now` and its effective due time."""
+    return status == MISSED or (status == OPEN and now > due_at)
+
+
+def late_clause(status: Any, due_at: Any, now: datetime) -> ColumnElement[bool]:
+    """`is_late` for a set: `status` the status at `now` (an SQL expression), `due_at` the effective due column."""
+    return or_(status == MISSED, and_(status == OPEN, due_at < now))
+
+
+@dataclass(frozen=True)
+class Late:
+    """One ДОУ late in one stage."""
+
+    institution_id: str
+    stage_id: str
+    status: str  # 'missed', or 'open': overdue, in the grace period
+    due_at: datetime  # its effective due time and lock
+    locks_at: datetime
+    experts: tuple[str, ...] = ()  # a review stage: the assigned experts who have not reported (ids)
+
+    @property
+    def missed(self) -> bool:
+        return self.status == MISSED
+
+
+def _late_where(campaign: spec.Campaign, now: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
+    """(the status at `now` as SQL, the conditions of a late row): by the status projection, the withdrawn left out.
+    The conditions read the progress table joined with the institution table (`_ROSTER`)."""
+    status = engine._status_at(now)  # the status projection in SQL: `engine.status` lists the ДОУ by it
+    return status, [col(ProgressRow.campaign_id) == campaign.id, late_clause(status, col(ProgressRow.due_at), now),
+                    col(InstitutionRow.withdrawn_at).is_(None)]
+
+
+_ROSTER = (col(InstitutionRow.campaign_id) == col(ProgressRow.campaign_id)) & (col(InstitutionRow.id) == col(ProgressRow.institution_id))
+_STAGE = (col(StageRow.campaign_id) == col(ProgressRow.campaign_id)) & (col(StageRow.id) == col(ProgressRow.stage_id))
+
+
+def count(session: Session, campaign: spec.Campaign, now: datetime) -> int:
+    """How many (ДОУ, stage) are late at `now`: one COUNT."""
+    _, where = _late_where(campaign, now)
+    return session.execute(sa_select(func.count()).select_from(ProgressRow).join(InstitutionRow, _ROSTER).where(*where)).scalar_one()
+
+
+def who(session: Session, campaign: spec.Campaign, now: datetime, *, limit: int | None = None,
+        missed_since: datetime | None = None) -> list[Late]:
+    """The late (ДОУ, stage) at `now`, soonest due first (then stage, then roster order); at most `limit`.
+
+    `missed_since`: of the missed, only those whose lock passed after it (what a digest has not said yet)."""
+    status, where = _late_where(campaign, now)
+    if missed_since is not None:
+        where.append(or_(status != MISSED, col(ProgressRow.locks_at) > missed_since))
+    query = (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id), status, col(ProgressRow.due_at),
+                       col(ProgressRow.locks_at))
+             .join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
+             .where(*where).order_by(col(ProgressRow.due_at), col(StageRow.position), col(InstitutionRow.position)))
+    rows = session.execute(query.limit(limit) if limit is not None else query).all()
+    silent = _silent_experts(session, campaign, [(inst, stage_id) for inst, stage_id, *_ in rows])
+    return [Late(inst, stage_id, st, due, lock, silent.get((inst, stage_id), ()))
+            for inst, stage_id, st, due, lock in rows]
+
+
+def _silent_experts(session: Session, campaign: spec.Campaign,
+                    late: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """For the review stages among `late`: each ДОУ's assigned experts who have not reported, in list order.
+    A few statements per review stage, for the ДОУ named only."""
+    by_stage: dict[tuple[str, str], list[str]] = {}  # (review stage, its list) → ДОУ
+    for inst, stage_id in late:
+        stage = campaign.stage(stage_id)
+        if stage is not None and stage.actor == "expert" and stage.list:
+            by_stage.setdefault((stage_id, stage.list), []).append(inst)
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (stage_id, list_id), institutions in by_stage.items():
+        for chunk in chunks(sorted(set(institutions))):
+            assigned = experts.stored(session, campaign.id, list_id, chunk)
+            reported = set(session.exec(select(col(ReviewRow.institution_id), col(ReviewRow.expert_id)).where(
+                ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage_id,
+                col(ReviewRow.institution_id).in_(chunk))).all())
+            for inst in chunk:
+                found[(inst, stage_id)] = tuple(e for e in assigned.get(inst, []) if (inst, e) not in reported)
+    return found
