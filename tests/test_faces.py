@@ -12,16 +12,25 @@ import csv
 import html
 import re
 import warnings
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import TOMSK, Cli
+from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+from sqlmodel import col, select
 
-from dqflow import store
+from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
+from dqflow.delivery.letters import digest_content
+from dqflow.engine import experts, late
+from dqflow.errors import DqflowError
+from dqflow.store import ProgressRow
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
@@ -45,13 +54,19 @@ def spravka_csv(dq: Cli, out: Path, now: str) -> tuple[dict[tuple[str, str], str
     with (out / "stages.csv").open(encoding="utf-8") as handle:
         counts = {row["stage"]: {k: int(v) for k, v in row.items() if k not in ("stage", "kind", "state") and v != ""}
                   for row in csv.DictReader(handle)}
-    return statuses, {stage: n for stage, n in counts.items() if n}
+    return statuses, nonzero(counts)
 
 
 def status_cli(dq: Cli, now: str) -> tuple[dict[tuple[str, str], str], dict[str, dict[str, int]]]:
     view = dq.json("status", "--institutions", "--now", now)
     statuses = {(i["id"], stage): st for i in view["institutions"] for stage, st in i["stages"].items()}
-    return statuses, {s["id"]: s["counts"] for s in view["stages"] if s["counts"]}
+    return statuses, nonzero({s["id"]: s["counts"] for s in view["stages"]})
+
+
+def nonzero(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Stage → status → ДОУ, without the zeros (and without the stages nobody is counted in)."""
+    kept = {stage: {status: n for status, n in per.items() if n} for stage, per in counts.items()}
+    return {stage: per for stage, per in kept.items() if per}
 
 
 def section(page: str, title: str) -> str:
@@ -156,3 +171,329 @@ def test_the_coordinators_home_lists_who_missed_a_locked_stage_and_whose_experts
     silent = reviews[names[first["institution"]]].split(", ")
     assert silent == [experts[e] for e in first["experts"][1:]]  # the one who reported is not named
     assert reviews[names[listed[1]["institution"]]].split(", ") == [experts[e] for e in listed[1]["experts"]]
+
+
+# -- the property: generated campaigns, acts and moments ---------------------------------------
+
+START = datetime(2021, 11, 1, tzinfo=TZ)  # hour 0 of a generated campaign, local time
+LEVELS = {"a": "1"}
+
+
+def local(hours: float) -> datetime:
+    return (START + timedelta(hours=hours)).astimezone(UTC)
+
+
+def written(moment: datetime) -> str:
+    """A moment as `--now` and a campaign file take it (minutes)."""
+    return moment.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: int  # hours from START
+    due: int
+    grace: int  # hours; 0: the stage locks at its due time
+
+    def yaml(self) -> str:
+        grace = f", grace: {self.grace}h" if self.grace else ""
+        return f'opens: "{written(local(self.opens))}", due: "{written(local(self.due))}"{grace}'
+
+    @property
+    def moments(self) -> list[int]:
+        return [self.opens, self.due, self.due + self.grace]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A generated campaign: its ДОУ (each with one expert), its stages, the acts and the moments to look at."""
+
+    institutions: int
+    form: Window  # a ДОУ's task
+    draw: int  # the expert list opens (and is drawn) at this hour
+    review: Window  # the experts' task, from that list
+    refill: Window | None  # a second ДОУ task, or none
+    acts: list[tuple[float, str, int, int, int]]  # (hour, what, which ДОУ, which stage, hours an extension gives)
+    looks: list[float]  # the moments every face is asked about
+
+    @property
+    def per_institution(self) -> int:
+        """Experts per ДОУ: two where the roster leaves each ДОУ two others' experts after a withdrawal."""
+        return 2 if self.institutions == 4 else 1
+
+    @property
+    def ids(self) -> list[str]:
+        return [f"d{n}" for n in range(1, self.institutions + 1)]
+
+    def stages(self) -> dict[str, Window]:
+        found = {"s1": self.form, "r1": self.review}
+        return found | ({"s2": self.refill} if self.refill else {})
+
+    def text(self, withdrawn: set[str] = frozenset()) -> str:
+        people = "\n".join(f"  - {{id: {i}, name: ДОУ {i}, email: {i}@example.org, "
+                           f"experts: [{{id: x{i}, name: Эксперт {i}, email: x{i}@example.org}}]}}"
+                           for i in self.ids if i not in withdrawn)
+        refill = (f"  - {{id: s2, kind: task, actor: institution, title: Повторная форма, {self.refill.yaml()}}}\n"
+                  if self.refill else "")
+        return f"""version: 1
+campaign:
+  id: faces
+  title: Все лица одной кампании
+  timezone: Asia/Tomsk
+  coordinator: {{name: Координатор, email: coordinator@example.org}}
+areas:
+  - {{id: a, title: Область}}
+levels:
+  - {{id: "1", title: Базовый уровень}}
+  - {{id: "2", title: Выше базового}}
+institutions:
+{people}
+stages:
+  - {{id: s1, kind: task, actor: institution, title: Форма, {self.form.yaml()}}}
+  - {{id: l1, kind: assignment, title: Список экспертов, experts_per_institution: {self.per_institution},
+      opens: "{written(local(self.draw))}", due: "{written(local(self.draw + 1))}"}}
+  - {{id: r1, kind: task, actor: expert, list: l1, title: Экспертиза, {self.review.yaml()}}}
+{refill}"""
+
+
+def windows(earliest: int = 0):
+    return st.builds(lambda opens, length, grace: Window(opens, opens + length, grace),
+                     st.integers(earliest, earliest + 48), st.integers(1, 72), st.sampled_from([0, 0, 6, 24]))
+
+
+@st.composite
+def plans(draw) -> Plan:
+    draw_at = draw(st.integers(0, 48))
+    form, review = draw(windows()), draw(windows(draw_at + 2))
+    refill = draw(st.none() | windows(24))
+    stages = [form, review] + ([refill] if refill else [])
+    edges = sorted({m for w in stages for m in w.moments})
+    last = max(edges) + 24
+
+    def moment():  # anywhere, or on a boundary: at it, a minute before or a minute after
+        return st.one_of(st.integers(0, last).map(float),
+                         st.builds(lambda edge, minute: edge + minute / 60, st.sampled_from(edges), st.sampled_from([-1, 0, 1])))
+
+    n = draw(st.integers(2, 4))
+    kinds = st.sampled_from(["submit", "submit", "submit", "review", "review", "extend", "excuse", "tick", "tick", "withdraw"])
+    acts = draw(st.lists(st.tuples(moment(), kinds, st.integers(0, n - 1), st.integers(0, 2), st.integers(1, 72)), min_size=3, max_size=14))
+    looks = [draw(moment()), last - draw(st.integers(0, 36))]  # one anywhere, one when most has happened
+    return Plan(n, form, draw_at, review, refill, sorted(acts), sorted(looks))
+
+
+STATUS_SPAN = r'<span class="status (\w+)">'
+SECTION = re.compile(r'<section class="card" id="(?:stage|dou)-([^"]+)">\s*<h[23]>[^<]*' + STATUS_SPAN)
+GRID_ROW = re.compile(r'<tr><td>(?:<a href="/coordinator/dou/[^"]+">)?([^<]+)(?:</a>)?</td>'
+                      r'((?:\s*<td[^>]*>' + STATUS_SPAN + r'[^<]*</span></td>)+)</tr>')
+STAGE_COUNTS = re.compile(r'· ([\w-]+)</span></td>\s*<td>(.*?)</td></tr>', re.S)
+BAR = re.compile(r'<strong>([^<]+)</strong> <span class="note">[^<]*? · выполнено (\d+) из (\d+)</span>')
+
+
+def grid(page: str, columns: list[str], ids: dict[str, str]) -> dict[tuple[str, str], str]:
+    """A table of ДОУ × stages (the board's, the coordinator's) as (ДОУ, stage) → status."""
+    found = {}
+    for name, cells, _ in GRID_ROW.findall(page):
+        for stage, status in zip(columns, re.findall(STATUS_SPAN, cells), strict=True):
+            found[(ids[html.unescape(name)], stage)] = status
+    return found
+
+
+class Run:
+    """One generated campaign on its own SQLite file: its acts, done as people do them, and every face read back."""
+
+    def __init__(self, plan: Plan, folder: Path):
+        self.plan, self.folder = plan, folder
+        self.dq = Cli(f"sqlite:///{folder / 'faces.db'}")
+        self.file = folder / "faces.yaml"
+        self.file.write_text(plan.text(), encoding="utf-8")
+        self.dq.ok("load", str(self.file), "--now", written(local(-24)))
+        self.portal = Portal(self.dq, written(local(-24)))
+        self.stages = list(plan.stages())  # the per-ДОУ stages, in the campaign's order
+        self.due = {(i, s): local(w.due) for i in plan.ids for s, w in plan.stages().items()}  # the effective due times
+        self.withdrawn: set[str] = set()
+        self.reviewed: set[tuple[str, str]] = set()  # (ДОУ, expert) of r1
+        self.looked = 0
+
+    def act(self, hour: float, what: str, k: int, j: int, give: int) -> None:
+        now, inst = local(hour), self.plan.ids[k]
+        stage = self.stages[j % len(self.stages)]
+        if what == "withdraw":
+            self.withdraw(inst, now)
+            return
+        try:
+            with store.transaction(self.portal.db, recorded_at=datetime.now(UTC), actor="coordinator:cli") as session:
+                if what == "tick":
+                    engine.reconcile(session, "faces", now)
+                elif what == "submit":
+                    engine.submit(session, "faces", inst, "s2" if stage == "s2" else "s1", now, ("https://example.org/materials",))
+                elif what == "review":
+                    engine.reconcile(session, "faces", now)  # the list is drawn once its stage opened
+                    assigned = experts.stored(session, "faces", "l1").get(inst, [])
+                    for expert in assigned[j % max(len(assigned), 1):][:1]:
+                        engine.review(session, "faces", inst, "r1", expert, LEVELS, "", now)
+                        self.reviewed.add((inst, expert))
+                elif what == "extend":
+                    until = now + timedelta(hours=give)
+                    engine.extend(session, "faces", inst, stage, until, "по болезни", now)
+                    self.due[(inst, stage)] = until
+                else:
+                    engine.excuse(session, "faces", inst, stage, "ремонт", now)
+        except DqflowError:
+            return  # refused as the engine refuses anyone: nothing was written
+        event(f"{what} recorded")
+
+    def withdraw(self, inst: str, now: datetime) -> None:
+        if inst in self.withdrawn or len(self.plan.ids) - len(self.withdrawn) <= self.plan.per_institution + 1:
+            return  # each ДОУ keeps others' experts to review it
+        self.file.write_text(self.plan.text(self.withdrawn | {inst}), encoding="utf-8")
+        done = self.dq("load", str(self.file), "--apply", "--force", "--reason", "ДОУ закрыт", "--now", written(now))
+        assert done.exit_code == 0, done.output
+        self.withdrawn.add(inst)
+        event("withdraw recorded")
+
+    def look(self, hour: float) -> None:
+        """Every face at one moment, each compared with `status`."""
+        now = local(hour)
+        when = written(now)
+        self.looked += 1
+        shown, counts = status_cli(self.dq, when)
+        states = {i["id"]: i["state"] for i in self.dq.json("status", "--institutions", "--now", when)["institutions"]}
+        assert {i for i, state in states.items() if state == "withdrawn"} == self.withdrawn
+        tally: dict[str, dict[str, int]] = {}
+        for (_, stage), status in shown.items():
+            tally.setdefault(stage, {}).setdefault(status, 0)
+            tally[stage][status] += 1
+        assert counts == tally, "status: its counts are not its ДОУ's statuses"
+
+        csv_shown, csv_counts = spravka_csv(self.dq, self.folder / f"csv-{self.looked}", when)
+        assert csv_shown == shown, "institutions.csv"
+        assert csv_counts == counts, "stages.csv"
+
+        ids = {f"ДОУ {i}": i for i in self.plan.ids}
+        labels = {"s1": "Форма", "r1": "Экспертиза", "s2": "Повторная форма"}
+        board = self.portal.at(when).page("/board")
+        assert grid(board, self.stages, ids) == shown, "the board"
+        bars = {title: (int(done), int(total)) for title, done, total in BAR.findall(board)}
+        for stage in self.stages:
+            c = counts[stage]
+            assert bars[labels[stage]] == (c.get("done", 0) + c.get("late", 0) + c.get("excused", 0), sum(c.values())), "the board's bars"
+
+        self.portal.sign_in(when)
+        home = self.portal.page("/coordinator")
+        assert grid(home, self.stages, ids) == shown, "the coordinator's grid"
+        home_counts = {stage: {k: int(n) for k, n in re.findall(STATUS_SPAN + r'[^<]* (\d+)</span>', cells)}
+                       for stage, cells in STAGE_COUNTS.findall(section(home, "Этапы"))}
+        assert nonzero(home_counts) == counts, "the coordinator's counts"
+        late_now = {(i, s) for (i, s), status in shown.items() if i not in self.withdrawn and late.is_late(status, self.due[(i, s)], now)}
+        names = {i: f"ДОУ {i}" for i in self.plan.ids}
+        on_home = late_on_home(home)
+        event(f"late at a look: {'some' if late_now else 'none'}; overdue in grace: {any(shown[k] == 'open' for k in late_now)}")
+        event(f"statuses seen: {sorted(set(shown.values()))}")
+        assert {(ids[name], stage) for name, stage, _ in on_home} == {(i, labels[s]) for i, s in late_now}, "who is late, at home"
+        with store.dry_run(self.portal.db) as session:
+            assigned = experts.stored(session, "faces", "l1")  # as stored: `status` draws no list, nor does the home
+            digest = digest_content(session, engine.definition(session, "faces"), names, now)
+        with store.dry_run(self.portal.db) as session:
+            engine.reconcile(session, "faces", now)
+            drawn = experts.stored(session, "faces", "l1")  # as a personal page sees it: brought to `now`, the list drawn
+        silent = {i: ", ".join(f"Эксперт {e.removeprefix('x')}" for e in assigned.get(i, []) if (i, e) not in self.reviewed)
+                  for i in self.plan.ids}
+        named = {ids[name]: experts_named for name, stage, experts_named in on_home if stage == "Экспертиза"}
+        assert named == {i: silent[i] for i in named}, "the experts who did not report"
+        told = {(ids[r["institution_name"]], r["stage_title"]) for r in digest["overdue"] + digest["missed"]}
+        assert told == {(i, labels[s]) for i, s in late_now}, "who is late, in the digest"
+        assert {(ids[r["institution_name"]], r["stage_title"]) for r in digest["overdue"]} == \
+            {(i, labels[s]) for i, s in late_now if shown[(i, s)] == "open"}
+
+        for inst in self.plan.ids:
+            if inst in self.withdrawn:
+                continue
+            mine = {(inst, stage): status for (i, stage), status in shown.items() if i == inst}
+            card = self.portal.page(f"/coordinator/dou/{inst}")
+            assert {(inst, stage): status for stage, status in SECTION.findall(card)} == mine, f"the card of {inst}"
+            page = self.portal.personal("institution", inst)
+            assert {(inst, stage): status for stage, status in SECTION.findall(page)} == mine, f"the page of {inst}"
+            desk = self.portal.personal("expert", f"x{inst}")
+            reviewing = {(i, "r1"): status for i, status in SECTION.findall(desk)}
+            assert reviewing == {key: shown[key] for key in reviewing}, f"the page of expert x{inst}"
+            assert {i for i, _ in reviewing} == {i for i, people in drawn.items() if f"x{inst}" in people and i not in self.withdrawn}
+
+    def close(self) -> None:
+        self.portal.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])  # no explain phase: an example takes seconds
+@given(plan=plans())
+def test_every_face_says_the_same_of_every_dou_and_stage(plan: Plan, tmp_path_factory):
+    run = Run(plan, tmp_path_factory.mktemp("faces"))
+    try:
+        acts, looks = list(plan.acts), list(plan.looks)
+        while looks:
+            if acts and acts[0][0] <= looks[0]:
+                run.act(*acts.pop(0))
+            else:
+                run.look(looks.pop(0))
+    finally:
+        run.close()
+
+
+# -- who is late: the rule's two forms, and its boundary --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tomsk_db(tmp_path_factory):
+    """Tomsk loaded once, for reading the rule's SQL form against its rows (each example rolls back)."""
+    dq = Cli(f"sqlite:///{tmp_path_factory.mktemp('late') / 'late.db'}")
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    db = store.connect(dq.db_url)
+    yield db
+    db.dispose()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["upcoming", "open", "done", "late", "missed", "excused"]),
+                               st.sampled_from([-86400, -1, 0, 1, 86400])), min_size=1, max_size=11))
+def test_the_sql_form_of_lateness_is_its_python_form(rows, tomsk_db):
+    """Given statuses and effective due times a second around `now`, the set the SQL form selects is the one the
+    Python form names: the boundary (at the due time itself a ДОУ is not late yet) is the same in both."""
+    now = parse_local("2021-12-01 12:00", TZ)
+    ids = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"][:len(rows)]
+    with store.dry_run(tomsk_db) as session:
+        for inst, (status, seconds) in zip(ids, rows, strict=True):
+            session.execute(update(ProgressRow).where(ProgressRow.institution_id == inst, ProgressRow.stage_id == "fill-form")
+                            .values(status=status, due_at=now + timedelta(seconds=seconds)))
+        chosen = set(session.exec(select(ProgressRow.institution_id).where(
+            ProgressRow.stage_id == "fill-form", col(ProgressRow.institution_id).in_(ids),
+            late.late_clause(col(ProgressRow.status), col(ProgressRow.due_at), now))).all())
+    assert chosen == {inst for inst, (status, seconds) in zip(ids, rows, strict=True)
+                      if late.is_late(status, now + timedelta(seconds=seconds), now)}
+    assert all(late.is_late(status, now + timedelta(seconds=seconds), now) == (status == "missed" or status == "open" and seconds < 0)
+               for status, seconds in rows)
+
+
+def test_a_dou_is_late_from_the_second_after_its_due_time_in_the_grace_period(dq: Cli, workflow_copy: Path, db_url: str):
+    """fill-form with two days of grace: due 30.11 23:59:59, lock 02.12 23:59:59. At the due time itself nobody is late;
+    a second later every silent ДОУ is (overdue), and at the lock they have missed it; an extended ДОУ is late by its own time."""
+    text = workflow_copy.read_text(encoding="utf-8").replace("    due: 2021-11-30\n    responsible: ДОУ\n",
+                                                             "    due: 2021-11-30\n    grace: 2d\n    responsible: ДОУ\n")
+    workflow_copy.write_text(text, encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-01 12:00", "--reason", "больничный", "--now", "2021-11-29")
+    dq.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30 10:00")
+    db = store.connect(db_url)
+    try:
+        def who(text: str) -> list[tuple[str, str]]:
+            with store.dry_run(db) as session:
+                campaign = engine.definition(session, "tomsk-2021")
+                now = parse_local(text, TZ)
+                found = [(r.institution_id, r.status) for r in late.who(session, campaign, now) if r.stage_id == "fill-form"]
+                assert late.count(session, campaign, now) == len(late.who(session, campaign, now))
+                return found
+        assert who("2021-11-30 23:59:59") == []
+        silent = ["2", "6", "15", "35", "40", "62", "73", "86", "94"]
+        assert who("2021-12-01 00:00:00") == [(i, "open") for i in silent]
+        assert who("2021-12-01 12:00:00") == [(i, "open") for i in silent]  # ДОУ 4's own due time: not yet
+        assert who("2021-12-01 12:00:01") == [(i, "open") for i in silent] + [("4", "missed")]  # extended: its due time is its lock
+        assert who("2021-12-03 00:00:00") == [(i, "missed") for i in silent] + [("4", "missed")]  # the soonest due first
+    finally:
+        db.dispose()

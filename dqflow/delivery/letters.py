@@ -496,13 +496,12 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     missed = sorted((r for r in found if r.missed), key=lambda r: r.locks_at)
     dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                 col(OutboxRow.reported).is_(False)).order_by(OutboxRow.id)).all()
-    experts = campaign.expert_names
     return {
         "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
                      "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),
-                     "experts": [experts.get(e, e) for e in p.experts]} for p in overdue],
+                     "experts": list(p.expert_names)} for p in overdue],
         "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                    "lock": show(p.locks_at, tz), "experts": [experts.get(e, e) for e in p.experts]} for p in missed],
+                    "lock": show(p.locks_at, tz), "experts": list(p.expert_names)} for p in missed],
         "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
         "dead_ids": [d.id for d in dead],
     }

@@ -29,7 +29,7 @@ from dqflow import engine
 from dqflow.campaign import spec
 from dqflow.engine import experts
 from dqflow.engine.rules import Status
-from dqflow.store import InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks
+from dqflow.store import ExpertRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks
 
 MISSED, OPEN = Status.MISSED.value, Status.OPEN.value
 
@@ -53,7 +53,8 @@ class Late:
     status: str  # 'missed', or 'open': overdue, in the grace period
     due_at: datetime  # its effective due time and lock
     locks_at: datetime
-    experts: tuple[str, ...] = ()  # a review stage: the assigned experts who have not reported (ids)
+    experts: tuple[str, ...] = ()  # a review stage: the assigned experts who have not reported (ids) …
+    expert_names: tuple[str, ...] = ()  # … and their names (one an amendment withdrew keeps its stored name)
 
     @property
     def missed(self) -> bool:
@@ -92,8 +93,19 @@ def who(session: Session, campaign: spec.Campaign, now: datetime, *, limit: int 
              .where(*where).order_by(col(ProgressRow.due_at), col(StageRow.position), col(InstitutionRow.position)))
     rows = session.execute(query.limit(limit) if limit is not None else query).all()
     silent = _silent_experts(session, campaign, [(inst, stage_id) for inst, stage_id, *_ in rows])
-    return [Late(inst, stage_id, st, due, lock, silent.get((inst, stage_id), ()))
+    names = _expert_names(session, campaign, {e for found in silent.values() for e in found})
+    return [Late(inst, stage_id, st, due, lock, silent.get((inst, stage_id), ()),
+                 tuple(names.get(e, e) for e in silent.get((inst, stage_id), ())))
             for inst, stage_id, st, due, lock in rows]
+
+
+def _expert_names(session: Session, campaign: spec.Campaign, ids: set[str]) -> dict[str, str]:
+    """The experts' names as stored: those an amendment withdrew too (a list that locked keeps them)."""
+    found: dict[str, str] = {}
+    for chunk in chunks(sorted(ids)):
+        found.update(session.exec(select(col(ExpertRow.id), col(ExpertRow.name)).where(
+            ExpertRow.campaign_id == campaign.id, col(ExpertRow.id).in_(chunk))).all())
+    return found
 
 
 def _silent_experts(session: Session, campaign: spec.Campaign,

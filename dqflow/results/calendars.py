@@ -71,10 +71,10 @@ def _times(session: Session, campaign: spec.Campaign, rows: list[tuple[str, str]
         by_stage.setdefault(stage_id, []).append(inst)
     for stage_id, institutions in by_stage.items():
         for chunk in chunks(sorted(set(institutions))):
-            extended = dict(session.execute(
+            extended: dict[str, int] = {inst: n for inst, n in session.execute(
                 sa_select(col(ExtensionRow.institution_id), func.count()).where(
                     col(ExtensionRow.campaign_id) == campaign.id, col(ExtensionRow.stage_id) == stage_id,
-                    col(ExtensionRow.institution_id).in_(chunk)).group_by(col(ExtensionRow.institution_id))).tuples().all())
+                    col(ExtensionRow.institution_id).in_(chunk)).group_by(col(ExtensionRow.institution_id)))}
             for inst, opens, due in session.execute(
                     sa_select(col(ProgressRow.institution_id), col(ProgressRow.opens_at), col(ProgressRow.due_at)).where(
                         col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id) == stage_id,
