@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import icalendar
 import pytest
 import yaml
 from conftest import TOMSK, Cli
@@ -405,17 +406,35 @@ class Run:
             {(i, labels[s]) for i, s in late_now if shown[(i, s)] == "open"}
 
         for inst in self.plan.ids:
+            mine = {(inst, stage): status for (i, stage), status in shown.items() if i == inst}
+            card = self.portal.page(f"/coordinator/dou/{inst}")  # a withdrawn ДОУ's records stay readable
+            assert {(inst, stage): status for stage, status in SECTION.findall(card)} == mine, f"the card of {inst}"
             if inst in self.withdrawn:
                 continue
-            mine = {(inst, stage): status for (i, stage), status in shown.items() if i == inst}
-            card = self.portal.page(f"/coordinator/dou/{inst}")
-            assert {(inst, stage): status for stage, status in SECTION.findall(card)} == mine, f"the card of {inst}"
             page = self.portal.personal("institution", inst)
             assert {(inst, stage): status for stage, status in SECTION.findall(page)} == mine, f"the page of {inst}"
             desk = self.portal.personal("expert", f"x{inst}")
             reviewing = {(i, "r1"): status for i, status in SECTION.findall(desk)}
             assert reviewing == {key: shown[key] for key in reviewing}, f"the page of expert x{inst}"
             assert {i for i, _ in reviewing} == {i for i, people in drawn.items() if f"x{inst}" in people and i not in self.withdrawn}
+
+        self.calendars(now, drawn)
+
+    def calendars(self, now: datetime, drawn: dict[str, list[str]]) -> None:
+        """A ДОУ's calendar and its expert's hold their effective due times (an extension's, when one was given)."""
+        inst = next(i for i in self.plan.ids if i not in self.withdrawn)
+        for role, who, uid in (("--institution", inst, "institution-" + inst), ("--expert", f"x{inst}", f"expert-x{inst}/")):
+            out = self.folder / f"{who}-{self.looked}.ics"
+            self.dq.ok("calendar", role, who, "--out", str(out), "--now", written(now))
+            due = {str(e["uid"]).split("/", 1)[1]: e["dtend"].dt for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
+            if role == "--institution":
+                want = {f"{s}/{uid}@dqflow": self.due[(inst, s)] for s in self.stages if s != "r1"}
+            elif drawn:
+                want = {f"r1/{uid}{i}@dqflow": self.due[(i, "r1")] for i, people in drawn.items()
+                        if f"x{inst}" in people and i not in self.withdrawn}
+            else:  # the list is not drawn yet: the review as a whole
+                want = {f"r1/expert-x{inst}@dqflow": local(self.plan.review.due)}
+            assert due == want, f"the calendar of {who}"  # the generated campaigns hold no events
 
     def close(self) -> None:
         self.portal.close()

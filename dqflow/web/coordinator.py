@@ -129,16 +129,16 @@ class Coordinator(Site):
         now = self.clock()
 
         def read():
-            with store.dry_run(self.db) as session:
-                return (engine.institution_detail(session, self.campaign.id, institution_id, now),
+            with store.dry_run(self.db) as session:  # its status as `status` gives it; a withdrawn ДОУ's records stay readable
+                view = engine.status(session, self.campaign.id, now, institution_id=institution_id).institutions
+                return (view, engine.institution_detail(session, self.campaign.id, institution_id, now),
                         engine.history(session, self.campaign.id, institution_id))
 
         try:
-            details, history = await run_in_threadpool(read)
+            view, details, history = await run_in_threadpool(read)
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
-        institution = next(i for i in self.campaign.institutions if i.id == institution_id)
-        return self.render("card.html", status, now=now, institution=institution, details=details,
+        return self.render("card.html", status, now=now, institution=view[0].institution, statuses=view[0].stages, details=details,
                            history=history_entries(history, self.tz, self.campaign), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error)
 
