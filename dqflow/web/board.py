@@ -16,6 +16,7 @@ from dqflow.calendar import show, show_date, utc_offset
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
 from dqflow.present import labels
+from dqflow.results.figures import StageFigures
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,8 @@ class Bar:
     left: float  # percent of the campaign's span
     width: float
     when: str
-    done: int
-    total: int
+    done: int  # ДОУ that handed in (on time or late) …
+    total: int  # … of those expected (not excused): the справка's coverage
 
     @property
     def percent(self) -> int:
@@ -52,12 +53,11 @@ class Board:
         at = lambda t: round(100 * (t - start).total_seconds() / span, 2)  # noqa: E731
         bars = []
         for s in view.stages:
-            stage = s.stage
-            done = s.counts.get("done", 0) + s.counts.get("late", 0) + s.counts.get("excused", 0)
+            stage, figures = s.stage, StageFigures(s.stage, s.state, s.counts)  # handed in of expected, as the справка counts
             when = (show_date(stage.opens_at, tz) if stage.all_day else show(stage.opens_at, tz)) if stage.kind == "event" \
                 else f"{show_date(stage.opens_at, tz)} – {show(stage.due_at, tz)}"
             bars.append(Bar(stage.label, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
-                            when, done, sum(s.counts.values())))
+                            when, figures.handed_in, figures.expected))
         columns = [(s.id, s.label) for s in campaign.stages if s.per_institution]
         rows = [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in view.institutions]
         today = at(view.now) if start <= view.now <= end else None
