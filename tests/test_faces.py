@@ -1,11 +1,11 @@
 """Every face of dqflow says the same thing about every ДОУ × stage (issue 18, deliverable 2).
 
-`status`, the справка's CSV files, the public board, the coordinator's home (its counts, its grid and
-its list of who is late), the coordinator's card of a ДОУ and each ДОУ's own page: first the
-disagreements found by hand, each as a test, then a hypothesis property over generated campaigns
-and moments, each example on its own SQLite file.
+`status`, the справка's CSV files, the public board (its grid and its bars), the coordinator's home (its
+counts, its grid and its list of who is late), the coordinator's digest, the coordinator's card of a ДОУ,
+each ДОУ's and each expert's own page, and the calendars (effective due times): first the disagreements
+found by hand, each as a test, then a hypothesis property over generated campaigns, acts and moments,
+each example on its own SQLite file; last, the rule of who is late in its two forms and at its boundary.
 """
-
 from __future__ import annotations
 
 import csv
