@@ -54,7 +54,7 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
     stages = session.exec(select(StageRow).where(StageRow.campaign_id == campaign_id).order_by(col(StageRow.position))
                           .execution_options(populate_existing=True)).all()  # as committed before the lock, not as cached
     for stage in stages:
-        for trigger, at in rules.stage_moves(stage.kind, stage, now):
+        for trigger, at in rules.stage_moves(stage, now):
             changes += _move_stage(session, stage, trigger, at, now)
         if stage.id in per_institution:
             for tick in rules.CLOCK:

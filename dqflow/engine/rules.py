@@ -198,18 +198,31 @@ class Timed(Protocol):
     def locks_at(self) -> datetime: ...
 
 
-def stage_moves(kind: str, stage: Timed, now: datetime) -> list[tuple[str, datetime]]:
+class Staged(Timed, Protocol):
+    """A stage (as defined, or its row) as the clock reads it."""
+
+    @property
+    def kind(self) -> str: ...
+
+
+class StoredStage(Staged, Protocol):
+    @property
+    def state(self) -> str: ...
+
+
+def stage_moves(stage: Staged, now: datetime) -> list[tuple[str, datetime]]:
     """The clock's triggers on a stage that are due at `now`, in order, each with the moment it took
     effect: an event is held at its moment; any other stage opens, then locks."""
-    if kind == "event":
+    if stage.kind == "event":
         return [("hold", stage.opens_at)] if has_opened(stage.opens_at, now) else []
     moves = [("open", stage.opens_at)] if has_opened(stage.opens_at, now) else []
     return moves + ([("lock", stage.locks_at)] if has_locked(stage.locks_at, now) else [])
 
 
-def stage_state_at(kind: str, state: str, stage: Timed, now: datetime) -> str:
-    """A stage's state as reconcile at `now` would leave it, from its stored `state`."""
-    for trigger, _ in stage_moves(kind, stage, now):
+def stage_state_at(row: StoredStage, now: datetime) -> str:
+    """A stage's state as reconcile at `now` would leave its stored row."""
+    state = row.state
+    for trigger, _ in stage_moves(row, now):
         if can(STAGE, trigger, state):
             state = sources(STAGE, trigger)[0]
     return state
@@ -239,12 +252,14 @@ CLOCK = (Tick("open", "opens_at", has_opened, has_opened_sql), Tick("lock", "loc
 assert len({s for t in CLOCK for s in t.sources}) == sum(len(t.sources) for t in CLOCK)
 
 
-class Row(Timed, Protocol):
+class ProgressLike(Timed, Protocol):
+    """A ДОУ's row in a stage (stored, or as the acts read it)."""
+
     @property
     def status(self) -> str: ...
 
 
-def status_at(row: Row, now: datetime) -> str:
+def status_at(row: ProgressLike, now: datetime) -> str:
     """A ДОУ's status in a stage as reconcile at `now` would leave it. An excused ДОУ (a withdrawn ДОУ's
     coming stages are excused) and a settled one do not move; an extension is in the row's own times."""
     status = row.status
@@ -289,7 +304,7 @@ class Refusal(str, Enum):
     LOCKED = "locked"
 
 
-def refusal(row: Row, now: datetime) -> Refusal | None:
+def refusal(row: ProgressLike, now: datetime) -> Refusal | None:
     """Why the ДОУ (or its experts) cannot hand in for `row` at `now`, or None when they can. The moments
     decide as much as the status: a replay acts on rows reconciled at an earlier moment, and `--now`
     may name a moment before the row opened."""

@@ -71,7 +71,7 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
                             .order_by(col(AuditRow.at).desc()).limit(1)).first()
     stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
-    states = {row.id: rules.stage_state_at(row.kind, row.state, row, now) for row in stored}
+    states = {row.id: rules.stage_state_at(row, now) for row in stored}
     counts = _counts_at(session, campaign, now)
     stage_views = [
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
