@@ -378,13 +378,13 @@ def _check_can_act(campaign: spec.Campaign, row: Progress, where: str, now: date
     why = rules.refusal(row, now)
     if why is Refusal.NOT_OPEN:
         raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})",
-                         code=why.value, at=show(row.opens_at, tz))
+                         code="not-open", at=show(row.opens_at, tz))
     if why is Refusal.EXCUSED:
-        raise NotAllowed(f"{where} is excused; there is nothing to submit", code=why.value)
+        raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused")
     if why is Refusal.LOCKED:
         raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
                          f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
-                         code=why.value, at=show(row.locks_at, tz))
+                         code="locked", at=show(row.locks_at, tz))
 
 
 def _fire(row: Progress | ProgressRow, trigger: str, **kwargs: Any) -> tuple[str, str]:
