@@ -1,6 +1,7 @@
 """The engine through its CLI on real SQLite files: the Tomsk schedule day by day, per-ДОУ statuses,
 submissions, time-zone edges, extensions, idempotent and catch-up reconcile, the audit trail."""
 
+import dataclasses
 import json
 import re
 import shutil
@@ -10,11 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import TOMSK, Cli, dump_tables, query
 from dqflow import engine, store
+from dqflow.calendar import Duration
 from dqflow.campaign import spec
 from dqflow.engine import workspace
 from dqflow.errors import DqflowError, NotAllowed
@@ -568,12 +570,26 @@ def test_an_extension_locks_at_its_own_instant(tomsk: Cli, db_url: str):
 
 PLAYED = ["fill-form", "review1", "refill"]
 _TOMSK = spec.load(TOMSK)
+_TOMSK = dataclasses.replace(_TOMSK, stages=tuple(  # two days' grace on fill-form, as `with_grace` writes it: late is reachable
+    dataclasses.replace(s, grace=Duration(2, "d"), locks_at=s.locks_at + timedelta(days=2)) if s.id == "fill-form" else s
+    for s in _TOMSK.stages))
 _BOUNDARIES = sorted({t for s in _TOMSK.stages if s.id in PLAYED for t in (s.opens_at, s.due_at, s.locks_at)})
 near_a_boundary = st.builds(lambda t, d: t + d * MICRO, st.sampled_from(_BOUNDARIES), st.sampled_from([-1, 0, 1]))
 any_moment = st.builds(lambda h: _BOUNDARIES[0] + timedelta(hours=h), st.integers(-30, 24 * 30))
 moments_drawn = near_a_boundary | any_moment
-acts_drawn = st.lists(st.tuples(moments_drawn, st.sampled_from(["submit", "extend", "excuse"]), st.sampled_from(ALL),
-                                st.sampled_from(PLAYED), st.integers(0, 72)), max_size=12)
+
+
+def around(stage_id: str):
+    """A moment for an act on the stage: one of its own times ±1 µs, or anywhere from a day before it opens to a day after its lock."""
+    stage = _TOMSK.stage(stage_id)
+    own = st.builds(lambda t, d: t + d * MICRO, st.sampled_from([stage.opens_at, stage.due_at, stage.locks_at]), st.sampled_from([-1, 0, 1]))
+    span = int((stage.locks_at - stage.opens_at).total_seconds()) + 2 * 86400
+    return own | st.builds(lambda s: stage.opens_at - timedelta(days=1) + timedelta(seconds=s), st.integers(0, span))
+
+
+acts_drawn = st.lists(st.sampled_from(PLAYED).flatmap(lambda stage_id: st.tuples(
+    around(stage_id), st.sampled_from(["submit", "submit", "extend", "excuse"]), st.sampled_from(ALL), st.just(stage_id),
+    st.integers(0, 72))), max_size=12)
 
 
 @pytest.fixture(scope="module")
@@ -586,7 +602,7 @@ def loaded_tomsk(tmp_path_factory) -> Path:
     return path
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(acts=acts_drawn, moment=moments_drawn, ticks=st.lists(moments_drawn, max_size=3))
 def test_status_at_a_moment_is_what_reconcile_at_it_writes(loaded_tomsk: Path, tmp_path_factory, acts, moment, ticks):
     """Acts (submissions, extensions, excuses) and ticks at drawn moments, boundaries ±1 µs included; then, for a
@@ -619,6 +635,7 @@ def test_status_at_a_moment_is_what_reconcile_at_it_writes(loaded_tomsk: Path, t
     stages = dict(query(url, "SELECT id, state FROM stage"))
     assert {s.stage.id: s.state for s in view.stages} == stages
     written = {(i, s): st for i, s, st in query(url, "SELECT institution_id, stage_id, status FROM progress")}
+    event(f"statuses written: {', '.join(sorted(set(written.values())))}")
     assert {(i.institution.id, s): st for i in view.institutions for s, st in i.stages.items()} == written
     for s in view.stages:
         if s.stage.per_institution:

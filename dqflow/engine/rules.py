@@ -252,6 +252,17 @@ CLOCK = (Tick("open", "opens_at", has_opened, has_opened_sql), Tick("lock", "loc
 assert len({s for t in CLOCK for s in t.sources}) == sum(len(t.sources) for t in CLOCK)
 
 
+def onward(tick: Tick) -> list[Tick]:
+    """The later ticks that move on a row `tick` moved, in order, each while the one before it did (a row
+    opened by a late reconcile may be locked by it at once): a row stops at the first that is not due."""
+    found, status = [], tick.dest
+    for later in CLOCK[CLOCK.index(tick) + 1:]:
+        if status in later.sources:
+            found.append(later)
+            status = later.dest
+    return found
+
+
 class ProgressLike(Timed, Protocol):
     """A ДОУ's row in a stage (stored, or as the acts read it)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -94,7 +94,8 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
 def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:
     """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
     the status index answers alone), moved by the rows each of the clock's ticks would move (an indexed
-    range per stage and tick; `rules.CLOCK` tells those rows apart by their stored status)."""
+    range per stage and tick; `rules.CLOCK` tells those rows apart by their stored status, `rules.onward`
+    says where they go on to). `status_at_sql` says the same row by row (`_institution_views`)."""
     p = _PROGRESS.c
     counts: dict[str, dict[str, int]] = {}
     for stage_id, st, n in session.execute(sa_select(p.stage_id, p.status, func.count())
@@ -105,15 +106,18 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict
             continue
         mine = counts.setdefault(stage.id, {})
         for tick in rules.CLOCK:
-            moving = (sa_select(p.status.label("source"), rules.status_at_sql(now).label("dest"))
-                      .where(p.campaign_id == campaign.id, p.stage_id == stage.id, p.status.in_(tick.sources),
-                             tick.due_sql(p[tick.moment], now))
-                      .subquery())  # grouped outside: PostgreSQL cannot tell a CASE with bound moments is the one selected
-            for source, dest, n in session.execute(sa_select(moving.c.source, moving.c.dest, func.count())
-                                                   .group_by(moving.c.source, moving.c.dest)):
-                if dest != source:
-                    mine[source] = mine.get(source, 0) - n
-                    mine[dest] = mine.get(dest, 0) + n
+            onward = rules.onward(tick)
+            # of the rows the tick moves, how many the later ticks move on (a row goes on while each is due): a sum per row, no sort
+            further = [func.coalesce(func.sum(case((and_(*(t.due_sql(p[t.moment], now) for t in onward[:k + 1])), 1), else_=0)), 0)
+                       for k in range(len(onward))]
+            for source, moved, *on in session.execute(
+                    sa_select(p.status, func.count(), *further)
+                    .where(p.campaign_id == campaign.id, p.stage_id == stage.id, p.status.in_(tick.sources),
+                           tick.due_sql(p[tick.moment], now)).group_by(p.status)):
+                reached = [moved, *on, 0]  # rows that reached the tick's destination, then each later one's
+                mine[source] = mine.get(source, 0) - moved
+                for k, dest in enumerate([tick.dest, *(t.dest for t in onward)]):
+                    mine[dest] = mine.get(dest, 0) + reached[k] - reached[k + 1]
     return counts
 
 
