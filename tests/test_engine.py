@@ -1,15 +1,25 @@
 """The engine through its CLI on real SQLite files: the Tomsk schedule day by day, per-ДОУ statuses,
 submissions, time-zone edges, extensions, idempotent and catch-up reconcile, the audit trail."""
 
+import dataclasses
 import json
 import re
+import shutil
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from conftest import TOMSK, Cli, dump_tables
+from conftest import TOMSK, Cli, dump_tables, query
+from dqflow import engine, store
+from dqflow.calendar import Duration
+from dqflow.campaign import spec
+from dqflow.engine import workspace
+from dqflow.errors import DqflowError, NotAllowed
 
 TZ = ZoneInfo("Asia/Tomsk")
 ALL = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
@@ -464,3 +474,171 @@ def test_excuse_is_in_history(tomsk: Cli):
         ("fill-form", "open", "upcoming", "open"), ("fill-form", "excuse", "open", "excused")]
     assert rows[1]["detail"] == {"reason": "реорганизация"}
     assert re.search(r"22\.11\.2021 10:00  fill-form: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
+
+
+# -- 9. the boundaries, on the rules, through the engine ---------------------------------------
+# Each moment below is a stage's own time or a microsecond from it: what `rules` says at the boundary is
+# what the engine does (reconcile, the acts, the portal's offer, the status projection), not a copy of it.
+
+MICRO = timedelta(microseconds=1)
+
+
+@contextmanager
+def session_on(db_url: str):
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+def fill_form(db_url: str):
+    with session_on(db_url) as session:
+        campaign = engine.definition(session, None)
+    return campaign, campaign.stage("fill-form")
+
+
+def test_a_hand_in_at_the_very_lock_is_late_and_a_microsecond_later_is_refused(graced: Cli, db_url: str):
+    campaign, fill = fill_form(db_url)
+    assert fill.locks_at - fill.due_at == timedelta(days=2)  # the grace: due and lock apart
+    with session_on(db_url) as session:
+        assert engine.submit(session, campaign.id, "2", "fill-form", fill.due_at).status == "done"  # the due instant is on time
+    with session_on(db_url) as session:
+        assert engine.submit(session, campaign.id, "4", "fill-form", fill.due_at + MICRO).status == "late"
+    with session_on(db_url) as session:
+        desk = workspace.institution_desk(session, campaign, "15", fill.locks_at)
+        assert desk.can_submit(next(d for d in desk.stages if d.stage.id == "fill-form"), fill.locks_at)  # the portal offers the form
+    with session_on(db_url) as session:
+        assert engine.submit(session, campaign.id, "5", "fill-form", fill.locks_at).status == "late"  # the lock instant counts
+    with session_on(db_url) as session:
+        desk = workspace.institution_desk(session, campaign, "15", fill.locks_at + MICRO)
+        assert not desk.can_submit(next(d for d in desk.stages if d.stage.id == "fill-form"), fill.locks_at + MICRO)
+    with pytest.raises(NotAllowed) as refused:
+        with session_on(db_url) as session:
+            engine.submit(session, campaign.id, "6", "fill-form", fill.locks_at + MICRO)
+    assert refused.value.code == "locked"
+    statuses = {i["id"]: i["stages"]["fill-form"] for i in graced.json("status", "--institutions", "--now", "2021-12-05")["institutions"]}
+    assert (statuses["2"], statuses["4"], statuses["5"], statuses["6"]) == ("done", "late", "late", "missed")
+
+
+def stored_states(db_url: str, stage_id: str) -> tuple[str, set[str]]:
+    """The stage's stored state, and the statuses stored for its ДОУ."""
+    (state,), = query(db_url, f"SELECT state FROM stage WHERE id = '{stage_id}'")
+    return state, {r[0] for r in query(db_url, f"SELECT status FROM progress WHERE stage_id = '{stage_id}'")}
+
+
+@pytest.mark.parametrize("when, stage_state, dou_status", [
+    ("opens - 1µs", "scheduled", "upcoming"), ("opens", "open", "open"),
+    ("locks", "open", "open"), ("locks + 1µs", "locked", "missed")])
+def test_reconcile_at_the_very_opening_and_lock(tomsk: Cli, db_url: str, when: str, stage_state: str, dou_status: str):
+    campaign, fill = fill_form(db_url)
+    moment = {"opens - 1µs": fill.opens_at - MICRO, "opens": fill.opens_at, "locks": fill.locks_at, "locks + 1µs": fill.locks_at + MICRO}[when]
+    with session_on(db_url) as session:
+        view = engine.status(session, campaign.id, moment, institutions=True)  # the projection, before anything is written
+    projected = next(s for s in view.stages if s.stage.id == "fill-form")
+    assert projected.state == stage_state and projected.counts[dou_status] == len(ALL)
+    assert {i.stages["fill-form"] for i in view.institutions} == {dou_status}
+    with session_on(db_url) as session:
+        changes = engine.reconcile(session, campaign.id, moment)
+    assert stored_states(db_url, "fill-form") == (stage_state, {dou_status})
+    moved = {c.at for c in changes if c.stage_id == "fill-form"}
+    assert moved <= {fill.opens_at, fill.locks_at}  # each change took effect at the stage's own moment
+
+
+def test_an_extension_locks_at_its_own_instant(tomsk: Cli, db_url: str):
+    campaign, fill = fill_form(db_url)
+    until = fill.locks_at + timedelta(days=1)
+    with session_on(db_url) as session:
+        assert engine.extend(session, campaign.id, "4", "fill-form", until, "больничный", fill.locks_at + MICRO).status == "open"
+        assert engine.extend(session, campaign.id, "6", "fill-form", until, "больничный", fill.locks_at + MICRO).status == "open"
+    with session_on(db_url) as session:
+        engine.reconcile(session, campaign.id, until)  # at the extension's lock: still open
+    statuses = dict(query(db_url, "SELECT institution_id, status FROM progress WHERE stage_id = 'fill-form'"))
+    assert statuses["4"] == statuses["6"] == "open" and statuses["5"] == "missed"
+    with session_on(db_url) as session:
+        assert engine.submit(session, campaign.id, "4", "fill-form", until).status == "done"  # its due time is its lock: on time
+    with session_on(db_url) as session:
+        view = engine.status(session, campaign.id, until + MICRO, institution_id="6")
+        assert view.institutions[0].stages["fill-form"] == "missed"
+        engine.reconcile(session, campaign.id, until + MICRO)
+    statuses = dict(query(db_url, "SELECT institution_id, status FROM progress WHERE stage_id = 'fill-form'"))
+    assert (statuses["4"], statuses["6"]) == ("done", "missed")
+
+
+# -- 10. the status projection is what reconcile then writes --------------------------------------
+
+PLAYED = ["fill-form", "review1", "refill"]
+_TOMSK = spec.load(TOMSK)
+_TOMSK = dataclasses.replace(_TOMSK, stages=tuple(  # two days' grace on fill-form, as `with_grace` writes it: late is reachable
+    dataclasses.replace(s, grace=Duration(2, "d"), locks_at=s.locks_at + timedelta(days=2)) if s.id == "fill-form" else s
+    for s in _TOMSK.stages))
+_BOUNDARIES = sorted({t for s in _TOMSK.stages if s.id in PLAYED for t in (s.opens_at, s.due_at, s.locks_at)})
+near_a_boundary = st.builds(lambda t, d: t + d * MICRO, st.sampled_from(_BOUNDARIES), st.sampled_from([-1, 0, 1]))
+any_moment = st.builds(lambda h: _BOUNDARIES[0] + timedelta(hours=h), st.integers(-30, 24 * 30))
+moments_drawn = near_a_boundary | any_moment
+
+
+def around(stage_id: str):
+    """A moment for an act on the stage: one of its own times ±1 µs, or anywhere from a day before it opens to a day after its lock."""
+    stage = _TOMSK.stage(stage_id)
+    own = st.builds(lambda t, d: t + d * MICRO, st.sampled_from([stage.opens_at, stage.due_at, stage.locks_at]), st.sampled_from([-1, 0, 1]))
+    span = int((stage.locks_at - stage.opens_at).total_seconds()) + 2 * 86400
+    return own | st.builds(lambda s: stage.opens_at - timedelta(days=1) + timedelta(seconds=s), st.integers(0, span))
+
+
+acts_drawn = st.lists(st.sampled_from(PLAYED).flatmap(lambda stage_id: st.tuples(
+    around(stage_id), st.sampled_from(["submit", "submit", "extend", "excuse"]), st.sampled_from(ALL), st.just(stage_id),
+    st.integers(0, 72))), max_size=12)
+
+
+@pytest.fixture(scope="module")
+def loaded_tomsk(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "tomsk.db"
+    db = store.connect(f"sqlite:///{path}")
+    with store.transaction(db) as session:
+        engine.load(session, _TOMSK, local("2021-11-10 09:00"))
+    db.dispose()
+    return path
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(acts=acts_drawn, moment=moments_drawn, ticks=st.lists(moments_drawn, max_size=3))
+def test_status_at_a_moment_is_what_reconcile_at_it_writes(loaded_tomsk: Path, tmp_path_factory, acts, moment, ticks):
+    """Acts (submissions, extensions, excuses) and ticks at drawn moments, boundaries ±1 µs included; then, for a
+    drawn moment, `status` (computed, nothing written) says exactly what reconcile at that moment writes."""
+    path = tmp_path_factory.mktemp("case") / "tomsk.db"
+    shutil.copy(loaded_tomsk, path)
+    url = f"sqlite:///{path}"
+    db = store.connect(url)
+    try:
+        events = sorted([(at, "act", act) for at, *act in acts] + [(at, "tick", None) for at in ticks], key=lambda e: e[0])
+        for at, kind, act in events:
+            try:
+                with store.transaction(db) as session:
+                    if kind == "tick":
+                        engine.reconcile(session, _TOMSK.id, at)
+                    elif act[0] == "submit":
+                        engine.submit(session, _TOMSK.id, act[1], act[2], at)
+                    elif act[0] == "extend":
+                        engine.extend(session, _TOMSK.id, act[1], act[2], at + timedelta(hours=act[3]), "по заявлению", at)
+                    else:
+                        engine.excuse(session, _TOMSK.id, act[1], act[2], "по заявлению", at)
+            except DqflowError:
+                pass  # refused (not open, locked, settled…): what a person would be told, nothing written
+        with store.transaction(db) as session:
+            view = engine.status(session, _TOMSK.id, moment, institutions=True)
+        with store.transaction(db) as session:
+            engine.reconcile(session, _TOMSK.id, moment)
+    finally:
+        db.dispose()
+    stages = dict(query(url, "SELECT id, state FROM stage"))
+    assert {s.stage.id: s.state for s in view.stages} == stages
+    written = {(i, s): st for i, s, st in query(url, "SELECT institution_id, stage_id, status FROM progress")}
+    event(f"statuses written: {', '.join(sorted(set(written.values())))}")
+    assert {(i.institution.id, s): st for i in view.institutions for s, st in i.stages.items()} == written
+    for s in view.stages:
+        if s.stage.per_institution:
+            counted = {k: v for k, v in s.counts.items() if v}
+            assert counted == {st: n for st in set(written.values())
+                               if (n := sum(1 for (_, sid), w in written.items() if sid == s.stage.id and w == st))}, s.stage.id

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
-from dqflow.engine import skips
+from dqflow.engine import rules, skips
 from dqflow.engine.reminders import Clock
 from dqflow.store import OutboxRow, ProgressRow
 
@@ -67,10 +67,11 @@ def expire(session: Session, campaign_id: str, now: datetime) -> int:
     and scanning every pending row at every send would cost the whole ledger."""
     expired = {"state": "skipped", "reason": skips.reason(skips.Skip.EXPIRED)}
     pending = session.execute(update(OutboxRow).where(
-        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "pending", OutboxRow.send_at <= now, OutboxRow.expires_at <= now)
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "pending", OutboxRow.send_at <= now,
+        rules.expired_sql(col(OutboxRow.expires_at), now))
         .values(**expired).execution_options(synchronize_session=False)).rowcount
     failed = session.execute(update(OutboxRow).where(  # few: failures waiting for their retry
-        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "failed", OutboxRow.expires_at <= now)
+        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "failed", rules.expired_sql(col(OutboxRow.expires_at), now))
         .values(**expired).execution_options(synchronize_session=False)).rowcount
     return pending + failed
 

@@ -10,17 +10,23 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow.calendar import show
 from dqflow.campaign import spec
+from dqflow.engine import rules
 from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.intake import files
 from dqflow.intake import text as texts
 from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
+
+# SQLModel's typing does not declare the tables its classes map; Core statements need them.
+_ASSIGNMENT: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
+_REVIEW: Table = ReviewRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -106,7 +112,7 @@ def draw_when_open(session: Session, campaign: spec.Campaign, stage: spec.Stage,
     """Reconcile's part: a list stage that is open (or was missed while down) draws itself once.
 
     Returns the moment the list counts as drawn, or None when nothing was drawn."""
-    if now < stage.opens_at or drawn(session, campaign.id, stage.id):
+    if not rules.has_opened(stage.opens_at, now) or drawn(session, campaign.id, stage.id):
         return None
     result = allocate(request_for(session, campaign, stage), seed=seed_for(campaign, stage))
     at = max(stage.opens_at, min(now, stage.locks_at))
@@ -140,7 +146,7 @@ def _replan_review(session: Session, campaign: spec.Campaign, stage: spec.Stage,
     if review is None:
         return
     only = (col(ProgressRow.institution_id).in_(institutions),) if institutions is not None else ()
-    session.execute(update(ProgressRow).where(ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id, *only)
+    session.execute(update(ProgressRow).where(col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id) == review.id, *only)
                     .values(planned_due=None).execution_options(synchronize_session=False))
 
 
@@ -156,7 +162,7 @@ def _roster_order(campaign: spec.Campaign, assignments: dict[str, list[str]]) ->
 
 
 def _check_editable(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> None:
-    if now > stage.locks_at:
+    if rules.has_locked(stage.locks_at, now):
         raise NotAllowed(f"list '{stage.id}' is locked since {show_time(stage.locks_at, campaign)} and frozen", code="list-locked",
                          at=show(stage.locks_at, campaign.tz))
 
@@ -167,11 +173,11 @@ def show_time(instant: datetime, campaign: spec.Campaign) -> str:
 
 def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignments: dict[str, list[str]], at: datetime,
            action: str, detail: dict, now: datetime) -> None:
-    session.execute(delete(AssignmentRow).where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.id))
+    session.execute(delete(AssignmentRow).where(col(AssignmentRow.campaign_id) == campaign.id, col(AssignmentRow.stage_id) == stage.id))
     rows = [{"campaign_id": campaign.id, "stage_id": stage.id, "institution_id": inst, "expert_id": e}
             for inst, experts in assignments.items() for e in experts]
     if rows:
-        session.execute(insert(AssignmentRow.__table__), rows)
+        session.execute(insert(_ASSIGNMENT), rows)
     session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action=f"experts-{action}", at=at,
                          recorded_at=recorded_at(session, now), detail=json.dumps(detail, ensure_ascii=False),
                          actor=None if detail.get("automatic") else acting(session)))
@@ -244,41 +250,51 @@ class ReviewBook:
         so a stretch of acts costs what it names, not the whole list. None, or most of the roster: the
         whole list at once."""
         self.session, self.campaign = session, campaign
+        self._areas = [a.id for a in campaign.areas]
         most = institutions is None or len(institutions) > len(campaign.institutions) // 2
-        self._only = None if most else sorted(institutions)
+        self._only = None if most or institutions is None else sorted(institutions)
         self._assigned: dict[str, dict[str, list[str]]] = {}  # stage → ДОУ → assigned experts
-        self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts with a review (stored or new)
+        self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts whose review counts (stored or new)
         self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
-        self._writes: dict[tuple[str, str, str], dict] = {}  # (stage, ДОУ, expert) → the review's values
+        self._writes: dict[tuple[str, str, str], dict[str, Any]] = {}  # (stage, ДОУ, expert) → the review's values
 
     def _read(self, stage: spec.Stage) -> None:
         if stage.id in self._assigned:
             return
+        assert stage.list is not None, "a review stage works from an expert list"
         assigned: dict[str, list[str]] = {}
-        pairs: list[tuple[str, str]] = []
+        found: list[tuple[str, str, bool]] = []
+        counts = rules.counts_as_review_sql(col(ReviewRow.levels), self._areas)
         for chunk in [None] if self._only is None else chunks(self._only):
             assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
             only = (col(ReviewRow.institution_id).in_(chunk),) if chunk is not None else ()
-            pairs += self.session.exec(select(ReviewRow.institution_id, ReviewRow.expert_id).where(
-                ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only)).all()
+            found += [(inst, expert, bool(counted)) for inst, expert, counted in self.session.exec(
+                select(ReviewRow.institution_id, ReviewRow.expert_id, counts).where(
+                    ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only))]
         reported: dict[str, set[str]] = {}
-        for inst, expert in pairs:
-            reported.setdefault(inst, set()).add(expert)
-        self._assigned[stage.id], self._reported[stage.id], self._stored[stage.id] = assigned, reported, {tuple(p) for p in pairs}
+        for inst, expert, counted in found:
+            if counted:
+                reported.setdefault(inst, set()).add(expert)
+        self._assigned[stage.id], self._reported[stage.id] = assigned, reported
+        self._stored[stage.id] = {(inst, expert) for inst, expert, _ in found}
 
     def record(self, stage: spec.Stage, institution_id: str, expert_id: str, levels: dict[str, str],
                recommendations: str, now: datetime) -> tuple[str, bool]:
         """Take one review (or a new version of one): its audit action ('review' or 'review-update')
-        and whether every expert of the ДОУ has now reported."""
+        and whether every expert of the ДОУ has now reported (each one's review counts: `rules.counts_as_review`)."""
         self._read(stage)
         assigned = self._assigned[stage.id].get(institution_id, [])
         if expert_id not in assigned:
             who = ", ".join(assigned) or "nobody yet"
             raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
                              f"(assigned: {who}); only they may review it", code="not-assigned")
+        written = (institution_id, expert_id) in self._stored[stage.id] or (stage.id, institution_id, expert_id) in self._writes
+        action = "review-update" if written else "review"
         reported = self._reported[stage.id].setdefault(institution_id, set())
-        action = "review-update" if expert_id in reported else "review"
-        reported.add(expert_id)
+        if rules.counts_as_review(levels, self._areas):
+            reported.add(expert_id)
+        else:
+            reported.discard(expert_id)
         self._writes[(stage.id, institution_id, expert_id)] = {
             "campaign_id": self.campaign.id, "stage_id": stage.id, "institution_id": institution_id, "expert_id": expert_id,
             "at": now, "levels": json.dumps(levels, ensure_ascii=False, sort_keys=True), "recommendations": recommendations}
@@ -290,9 +306,9 @@ class ReviewBook:
         changed = [{"k_" + k: v for k, v in values.items()} for (stage, inst, expert), values in self._writes.items()
                    if (inst, expert) in self._stored[stage]]
         if new:
-            self.session.execute(insert(ReviewRow.__table__), new)
+            self.session.execute(insert(_REVIEW), new)
         if changed:
-            table = ReviewRow.__table__
+            table = _REVIEW
             self.session.execute(
                 update(table).where(table.c.campaign_id == bindparam("k_campaign_id"), table.c.stage_id == bindparam("k_stage_id"),
                                     table.c.institution_id == bindparam("k_institution_id"),
@@ -307,7 +323,7 @@ class ReviewBook:
 def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: str) -> list[ReviewRow]:
     return list(session.exec(select(ReviewRow).where(
         ReviewRow.campaign_id == campaign_id, ReviewRow.stage_id == stage_id, ReviewRow.institution_id == institution_id)
-        .order_by(ReviewRow.at, ReviewRow.expert_id)).all())
+        .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all())
 
 
 def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:

@@ -1,24 +1,35 @@
-"""Reminder rules → planned outbox rows, written by reconcile in its own transaction.
+"""Reminders planned as outbox rows, written by reconcile in its own transaction.
 
-A rule fixes the *day*; the message goes out at the start of the campaign's sending window
-that day. On a non-working day a reminder that looks ahead (`before`, `at: due`, events)
-moves to the previous working day, one that looks back (`at: opens`, `overdue`, the missed
-notice) to the next. Whether a planned row is still wanted is decided again when it is sent.
+When each goes out is `schedule`'s; who gets it, under which key (`rules.outbox_key`), is planned
+here, set-based: INSERT…SELECT joins the sends of each distinct deadline to its recipients.
+Whether a planned row is still wanted is decided again when it is sent (`skips`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, case, column, func, literal, text, true, tuple_, update, values
+from sqlalchemy import Integer, String, Table, case, column, func, literal, text, true, tuple_, update, values
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import CTE, Subquery
 from sqlmodel import Session, col, select
 
-from dqflow.calendar import Duration
 from dqflow.campaign import spec
+from dqflow.engine import rules
 from dqflow.engine.experts import drawn, stored
 from dqflow.engine.rules import Status
+from dqflow.engine.schedule import (
+    RECOMMENDATIONS_LIFETIME,
+    Clock,
+    Occurrence,
+    event_occurrences,
+    rules_for,
+    task_occurrences,
+)
 from dqflow.engine.skips import NOTICE_KINDS, Skip, reason
 from dqflow.errors import NotFound
 from dqflow.store import (
@@ -34,147 +45,9 @@ from dqflow.store import (
     insert_select,
 )
 
-TASK_DEFAULTS = (
-    spec.ReminderRule("at", anchor="opens"),
-    spec.ReminderRule("before", offset=Duration(2, "wd")),
-    spec.ReminderRule("at", anchor="due"),
-    spec.ReminderRule("overdue", offset=Duration(1, "d"), max=2),
-)
-COORDINATOR_DEFAULTS = (spec.ReminderRule("before", offset=Duration(3, "d")), spec.ReminderRule("at", anchor="due"))
-EVENT_DEFAULTS = (spec.ReminderRule("before", offset=Duration(1, "d")),)
-OVERDUE_DEFAULT_MAX = 3
-MISSED_NOTICE_LIFETIME = timedelta(days=3)
-RECOMMENDATIONS_LIFETIME = timedelta(days=14)
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One planned send of one rule for one deadline."""
-
-    rule: str
-    kind: str
-    send_at: datetime
-    expires_at: datetime
-    skip: str | None = None  # why it is planned as skipped, decided from the rule alone
-
-
-def rules_for(campaign: spec.Campaign, stage: spec.Stage) -> tuple[spec.ReminderRule, ...]:
-    """The stage's own rules, else the campaign's defaults, else dqflow's defaults."""
-    if stage.reminders is not None:
-        return stage.reminders
-    if stage.kind == "event":
-        return EVENT_DEFAULTS
-    if stage.kind != "task":
-        return ()
-    if campaign.default_reminders is not None:
-        return campaign.default_reminders
-    return COORDINATOR_DEFAULTS if stage.actor == "coordinator" else TASK_DEFAULTS
-
-
-# -- when ------------------------------------------------------------------------------
-
-
-class Clock:
-    """The campaign's sending window and working days, in its zone."""
-
-    def __init__(self, campaign: spec.Campaign):
-        self.tz = campaign.tz
-        self.calendar = campaign.calendar
-        self.sending = campaign.sending
-        self.start = time.fromisoformat(campaign.sending.window_start)
-        self.end = time.fromisoformat(campaign.sending.window_end)
-
-    def sendable_day(self, day: date) -> bool:
-        return not self.sending.working_days_only or self.calendar.is_working_day(day)
-
-    def day_of(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
-
-    def window_start(self, day: date, *, forward: bool) -> datetime:
-        """The window's start on `day`, moved to a sendable day in the given direction."""
-        step = timedelta(days=1 if forward else -1)
-        while not self.sendable_day(day):
-            day += step
-        return datetime.combine(day, self.start, self.tz)
-
-    def window_end(self, instant: datetime) -> datetime:
-        return datetime.combine(self.day_of(instant), self.end, self.tz)
-
-    def in_window(self, instant: datetime) -> bool:
-        local = instant.astimezone(self.tz)
-        return self.sendable_day(local.date()) and self.start <= local.time() < self.end
-
-    def next_send_time(self, instant: datetime) -> datetime:
-        """`instant` itself when inside a window, else the start of the next window."""
-        if self.in_window(instant):
-            return instant
-        start = self.window_start(self.day_of(instant), forward=True)
-        if start < instant:
-            start = self.window_start(self.day_of(instant) + timedelta(days=1), forward=True)
-        return start
-
-
-def task_occurrences(rules, opens: datetime, due: datetime, locks: datetime, clock: Clock,
-                     calendar, *, missed_notice: bool) -> list[Occurrence]:
-    """Every send a deadline's rules ask for, in rule order; same-moment repeats are skipped."""
-    found: list[Occurrence] = []
-    for rule in rules:
-        if rule.kind == "at" and rule.anchor == "opens":
-            found.append(Occurrence("opens", "opened", clock.next_send_time(opens), due))
-        elif rule.kind in ("before", "at"):
-            name = "due" if rule.kind == "at" else f"before:{rule.offset}"
-            moment = due if rule.kind == "at" else rule.offset.before(due, clock.tz, calendar)
-            send_at = clock.window_start(clock.day_of(moment), forward=False)
-            kind = "due_today" if clock.day_of(send_at) == clock.day_of(due) else "before_due"
-            skip = reason(Skip.BEFORE_OPENING) if send_at < opens else None
-            found.append(Occurrence(name, kind, send_at, due, skip))
-        elif rule.kind == "overdue":
-            moment = due
-            for n in range(1, (rule.max or OVERDUE_DEFAULT_MAX) + 1):
-                moment = rule.offset.after(moment, clock.tz, calendar)
-                send_at = clock.window_start(clock.day_of(moment), forward=True)
-                if send_at > locks:
-                    break
-                if send_at > due:
-                    found.append(Occurrence(f"overdue:{rule.offset}#{n}", "overdue", send_at, locks))
-    if missed_notice:
-        send_at = clock.next_send_time(locks + timedelta(seconds=1))
-        found.append(Occurrence("missed", "missed", send_at, send_at + MISSED_NOTICE_LIFETIME))
-    return _first_per_moment(found)
-
-
-def event_occurrences(rules, at: datetime, clock: Clock, calendar) -> list[Occurrence]:
-    found = []
-    for rule in rules:
-        if rule.kind != "before":
-            continue
-        send_at = clock.window_start(clock.day_of(rule.offset.before(at, clock.tz, calendar)), forward=False)
-        found.append(Occurrence(f"before:{rule.offset}", "event", send_at, at,
-                                reason(Skip.AFTER_EVENT) if send_at >= at else None))
-    return _first_per_moment(found)
-
-
-def _first_per_moment(found: list[Occurrence]) -> list[Occurrence]:
-    """Two rules landing on one moment send one reminder: the first rule keeps it."""
-    taken: dict[datetime, str] = {}
-    result = []
-    for occ in found:
-        if occ.skip is None and occ.send_at in taken:
-            occ = Occurrence(occ.rule, occ.kind, occ.send_at, occ.expires_at, reason(Skip.SAME_MOMENT, taken[occ.send_at]))
-        elif occ.skip is None:
-            taken[occ.send_at] = occ.rule
-        result.append(occ)
-    return result
-
-
-# -- who and writing -----------------------------------------------------------------
-
-
-def outbox_key(campaign_id: str, recipient: str, institution_id: str | None, stage_id: str | None, rule: str,
-               deadline: datetime | None) -> str:
-    """One reminder per person, ДОУ, stage, rule and deadline: an expert of two ДОУ is reminded of each."""
-    return "|".join([campaign_id, recipient.lower(), institution_id or "-", stage_id or "-", rule,
-                     deadline.isoformat() if deadline else "-"])
+_OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
+_MOMENT = _OUTBOX.c.send_at.type  # how the outbox stores a moment: the VALUES tables' moments are bound as it binds them
+Column = ColumnElement[Any] | Mapped[Any]
 
 
 def plan(session: Session, campaign: spec.Campaign, now: datetime) -> int:
@@ -182,31 +55,43 @@ def plan(session: Session, campaign: spec.Campaign, now: datetime) -> int:
     clock = Clock(campaign)
     written = 0
     for stage in campaign.stages:  # before the reviews' reminders: a pair without them is what joined the list late
-        if stage.kind == "handout" and now >= stage.opens_at:
+        if stage.kind == "handout" and rules.has_opened(stage.opens_at, now):
             written += plan_handout_additions(session, campaign, stage, clock, now)
     for stage in campaign.stages:
         if stage.per_institution:
             written += _plan_progress(session, campaign, stage, clock, now)
         elif stage.kind == "event" or (stage.kind == "task" and stage.actor == "coordinator"):
             written += _plan_once(session, campaign, stage, clock, now)
-        elif stage.kind == "handout" and now >= stage.opens_at:
+        elif stage.kind == "handout" and rules.has_opened(stage.opens_at, now):
             written += plan_handout(session, campaign, stage, clock, now)
-        if stage.actor == "expert" and stage.per_institution and now > stage.locks_at:
+        if stage.actor == "expert" and stage.per_institution and rules.has_locked(stage.locks_at, now):
             written += plan_recommendations(session, campaign, stage, now)
     return written
 
 
-def review_stage(campaign: spec.Campaign, list_id: str) -> spec.Stage | None:
+def review_stage(campaign: spec.Campaign, list_id: str | None) -> spec.Stage | None:
     """The expert task that follows an expert list."""
-    return next((s for s in campaign.stages if s.actor == "expert" and s.list == list_id), None)
+    return next((s for s in campaign.stages if s.actor == "expert" and s.list == list_id), None) if list_id else None
 
 
-def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
-    """At a handout each expert gets one email with their ДОУ; the coordinator a copy of the whole list."""
+def _list_of(stage: spec.Stage) -> str:
+    """The expert list a handout or an experts' task works from (the parser requires one)."""
+    assert stage.list is not None, f"stage '{stage.id}' names its expert list"
+    return stage.list
+
+
+def _stage_row(session: Session, campaign: spec.Campaign, stage: spec.Stage) -> StageRow:
     row = session.get(StageRow, (campaign.id, stage.id))
+    assert row is not None, "a stage of the definition has its row"
+    return row
+
+
+def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: datetime) -> int:
+    """At a handout each expert gets one email with their ДОУ; the coordinator a copy of the whole list."""
+    row = _stage_row(session, campaign, stage)
     if row.reminders_planned:
         return 0  # planned already: the list is not read again
-    assignments = stored(session, campaign.id, stage.list)
+    assignments = stored(session, campaign.id, _list_of(stage))
     if not assignments:
         return 0  # the list is not drawn yet
     review = review_stage(campaign, stage.list)
@@ -224,7 +109,7 @@ def plan_handout(session: Session, campaign: spec.Campaign, stage: spec.Stage, c
     return insert_ignore(session, OutboxRow, new_rows)
 
 
-def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: "Clock", now: datetime) -> int:
+def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: datetime) -> int:
     """Level-triggered handouts for experts assigned after the handout was planned (an amendment added a ДОУ, replaced
     a withdrawn expert or raised `experts_per_institution`; `dqflow experts set`): while the review is still to
     come or under way, each new (expert, ДОУ) pair gets an addition to that expert's handout naming the ДОУ, at the
@@ -232,9 +117,9 @@ def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spe
     to be planned again (the edit marks them so) and whose expert has no review reminder about it yet: the others'
     lists did not change and they get nothing. One INSERT…SELECT, whatever the number of experts."""
     review = review_stage(campaign, stage.list)
-    if review is None or now > review.locks_at:
+    if review is None or rules.has_locked(review.locks_at, now):
         return 0  # the review is over: a late expert has nothing left to do
-    row = session.get(StageRow, (campaign.id, stage.id))
+    row = _stage_row(session, campaign, stage)
     if not row.reminders_planned:
         return 0  # the handout itself is still to be planned: it will read the list as it is then
     unplanned = select(ProgressRow.institution_id).where(
@@ -245,19 +130,18 @@ def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spe
         OutboxRow.stage_id == review.id, func.lower(OutboxRow.recipient) == func.lower(ExpertRow.email))
     send_at = clock.next_send_time(now)
     occ = Occurrence(ADDED, "handout", send_at, review.locks_at)
-    moment = OutboxRow.__table__.c.send_at.type
-    sends = values(column("rule", String), column("kind", String), column("send_at", moment), column("expires_at", moment),
+    sends = values(column("rule", String), column("kind", String), column("send_at", _MOMENT), column("expires_at", _MOMENT),
                    column("state", String), column("reason", String), column("deadline_text", String), name="sends").data(
         [(occ.rule, occ.kind, occ.send_at, occ.expires_at, *_state(occ, clock, now, replanned=False),
-          review.due_at.isoformat())]).cte("sends")
-    added = (_planned(campaign, stage, sends, ExpertRow.email, "expert", AssignmentRow.institution_id,
-                      literal(review.due_at, moment), now)
+          rules.deadline_text(review.due_at))]).cte("sends")
+    added = (_planned(campaign, stage, sends, col(ExpertRow.email), "expert", col(AssignmentRow.institution_id),
+                      literal(review.due_at, _MOMENT), now)
              .select_from(AssignmentRow)
-             .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+             .join(ExpertRow, _expert_of_assignment())
              .join(sends, true())
-             .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+             .where(col(AssignmentRow.campaign_id) == campaign.id, col(AssignmentRow.stage_id) == stage.list,
                     col(ExpertRow.withdrawn_at).is_(None), col(AssignmentRow.institution_id).in_(unplanned), ~known.exists())
-             .order_by(ExpertRow.email, AssignmentRow.institution_id))
+             .order_by(col(ExpertRow.email), col(AssignmentRow.institution_id)))
     if session.execute(added.limit(1)).first() is None:
         return 0  # nobody new (an idle reconcile: the unplanned ДОУ are none); the row count of an INSERT…SELECT cannot say it
     written = insert_select(session, OutboxRow, PLANNED_COLUMNS, added)
@@ -276,6 +160,7 @@ def plan_submission_notices(session: Session, campaign: spec.Campaign, stage: sp
                             submitted: list[tuple[str, datetime, datetime]]) -> int:
     """ДОУ handed their forms in for a stage addressed to the operator, each (ДОУ, its deadline, when):
     the operator is told, with the links, at the next send time (several in one send make one message)."""
+    assert campaign.operator is not None, "notices go to the operator a stage hands in to"
     clock = Clock(campaign)
     rows = []
     for institution_id, deadline, at in submitted:
@@ -287,12 +172,13 @@ def plan_submission_notices(session: Session, campaign: spec.Campaign, stage: sp
 
 def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> int:
     """Each reviewed ДОУ gets its addressed recommendations, once: at the lock, or when the coordinator says."""
-    row = session.get(StageRow, (campaign.id, stage.id))
+    row = _stage_row(session, campaign, stage)
     if row.followup_planned:
         return 0
     clock = Clock(campaign)
     reviewed = session.exec(select(ReviewRow.institution_id).where(
-        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id).distinct()).all()
+        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id,
+        rules.counts_as_review_sql(col(ReviewRow.levels), [a.id for a in campaign.areas])).distinct()).all()
     emails = dict(session.exec(select(InstitutionRow.id, InstitutionRow.email).where(InstitutionRow.campaign_id == campaign.id)).all())
     send_at = clock.next_send_time(now)
     occ = Occurrence("recommendations", "recommendations", send_at, send_at + RECOMMENDATIONS_LIFETIME)
@@ -302,22 +188,22 @@ def plan_recommendations(session: Session, campaign: spec.Campaign, stage: spec.
     return insert_ignore(session, OutboxRow, new_rows)
 
 
-def _plan_progress(session, campaign, stage, clock, now) -> int:
+def _plan_progress(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: datetime) -> int:
     """Plan each ДОУ's reminders against its own deadline; re-plan those whose deadline moved.
 
     Set-based: the sends are computed once per distinct (opening, deadline, lock) — a handful, one
     more per extension — into a small VALUES table, and one INSERT…SELECT joins it to the unplanned
     progress rows and their recipients. Nothing per ДОУ is built or bound in Python."""
-    if stage.actor == "expert" and not drawn(session, campaign.id, stage.list):
+    if stage.actor == "expert" and not drawn(session, campaign.id, _list_of(stage)):
         return 0  # nobody to remind before the list: its rows wait unread (planned once it is drawn)
     unplanned = (
-        ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id,
+        col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id) == stage.id,
         col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
         text(f"({UNPLANNED})"),  # spelled as the partial index is: the read touches only the unplanned rows
     )
     replanned = case((col(ProgressRow.planned_due).is_(None), 0), else_=1)
-    groups = session.execute(select(ProgressRow.opens_at, ProgressRow.due_at, ProgressRow.locks_at, replanned)
-                             .where(*unplanned).distinct()).all()
+    groups = [tuple(g) for g in session.execute(
+        sa_select(col(ProgressRow.opens_at), col(ProgressRow.due_at), col(ProgressRow.locks_at), replanned).where(*unplanned).distinct())]
     if not groups:
         return 0
     if any(again for *_, again in groups):
@@ -325,7 +211,7 @@ def _plan_progress(session, campaign, stage, clock, now) -> int:
     sends = _sends(campaign, stage, clock, now, groups)
     who = _recipients(campaign, stage)
     planned = (
-        _planned(campaign, stage, sends, who.c.email, who.role, ProgressRow.institution_id, ProgressRow.due_at, now)
+        _planned(campaign, stage, sends, who.c.email, who.role, col(ProgressRow.institution_id), col(ProgressRow.due_at), now)
         .select_from(ProgressRow)
         .join(who.table, who.c.institution_id == ProgressRow.institution_id)
         .join(sends, (sends.c.for_opens == ProgressRow.opens_at) & (sends.c.for_due == ProgressRow.due_at)
@@ -346,45 +232,43 @@ PLANNED_COLUMNS = ["key", "campaign_id", "recipient", "role", "institution_id", 
                    "send_at", "expires_at", "state", "reason", "attempts", "planned_at", "reported"]
 
 
-def _planned(campaign, stage, sends, email, role: str, institution_id, deadline, now: datetime):
+def _planned(campaign: spec.Campaign, stage: spec.Stage, sends: CTE, email: Column, role: str, institution_id: Column,
+             deadline: Column, now: datetime) -> Select[Any]:
     """The SELECT list of planned outbox rows (PLANNED_COLUMNS) from a `sends` table joined to recipients;
-    the key is `outbox_key`'s, spelled in SQL (`sends.deadline_text` is the deadline as it spells it)."""
-    moment = OutboxRow.__table__.c.planned_at.type
-    key = (literal(f"{campaign.id}|") + func.lower(email) + "|" + func.coalesce(institution_id, "-") + "|" + stage.id
-           + "|" + sends.c.rule + "|" + sends.c.deadline_text)
-    return select(key, literal(campaign.id), email, literal(role), institution_id, literal(stage.id), sends.c.rule,
-                  sends.c.kind, deadline, sends.c.send_at, sends.c.expires_at, sends.c.state, sends.c.reason, literal(0),
-                  literal(now, moment), literal(False))
+    the key is `rules.outbox_key_sql` (`sends.deadline_text` is the deadline as `rules.deadline_text` spells it)."""
+    key = rules.outbox_key_sql(campaign.id, email, institution_id, stage.id, sends.c.rule, sends.c.deadline_text)
+    return sa_select(key, literal(campaign.id), email, literal(role), institution_id, literal(stage.id), sends.c.rule,
+                     sends.c.kind, deadline, sends.c.send_at, sends.c.expires_at, sends.c.state, sends.c.reason, literal(0),
+                     literal(now, _MOMENT), literal(False))
 
 
-def _sends(campaign, stage, clock, now, groups):
+def _sends(campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: datetime, groups: list[tuple[Any, ...]]) -> CTE:
     """The VALUES table of every send per distinct (opening, deadline, lock, re-planned): each row as
     `_row` would make it for any ДОУ with those times."""
-    rules = rules_for(campaign, stage)
-    moment = OutboxRow.__table__.c.send_at.type
+    stage_rules = rules_for(campaign, stage)
     # Named apart from the progress columns: the partial index's condition names those unqualified.
-    table = values(column("for_opens", moment), column("for_due", moment), column("for_locks", moment),
+    table = values(column("for_opens", _MOMENT), column("for_due", _MOMENT), column("for_locks", _MOMENT),
                    column("replanned", Integer), column("rule", String), column("kind", String),
-                   column("send_at", moment), column("expires_at", moment), column("state", String),
+                   column("send_at", _MOMENT), column("expires_at", _MOMENT), column("state", String),
                    column("reason", String), column("deadline_text", String), name="sends")
     rows = []
     for opens, due, locks, again in groups:
-        for occ in task_occurrences(rules, opens, due, locks, clock, campaign.calendar, missed_notice=True):
+        for occ in task_occurrences(stage_rules, opens, due, locks, clock, campaign.calendar, missed_notice=True):
             state, why = _state(occ, clock, now, replanned=bool(again))
             rows.append((opens, due, locks, again, occ.rule, occ.kind, occ.send_at, occ.expires_at, state, why,
-                         due.isoformat()))
+                         rules.deadline_text(due)))
     return table.data(rows).cte("sends")  # a CTE: SQLite names the columns of a VALUES table no other way
 
 
-def _cancel_moved(session, campaign, stage, unplanned) -> None:
+def _cancel_moved(session: Session, campaign: spec.Campaign, stage: spec.Stage, unplanned: tuple[Any, ...]) -> None:
     """A deadline moved (an extension): reminders against the old one must not go out. One UPDATE for
     every moved ДОУ, reaching its outbox rows through the (campaign, ДОУ, stage) index."""
-    moved = select(ProgressRow.institution_id, ProgressRow.planned_due).where(
+    moved = sa_select(col(ProgressRow.institution_id), col(ProgressRow.planned_due)).where(
         *unplanned, col(ProgressRow.planned_due).is_not(None))
     session.execute(
         update(OutboxRow).where(
-            OutboxRow.campaign_id == campaign.id, col(OutboxRow.institution_id).in_(moved.with_only_columns(ProgressRow.institution_id)),
-            OutboxRow.stage_id == stage.id, tuple_(OutboxRow.institution_id, OutboxRow.deadline).in_(moved),
+            col(OutboxRow.campaign_id) == campaign.id, col(OutboxRow.institution_id).in_(moved.with_only_columns(col(ProgressRow.institution_id))),
+            col(OutboxRow.stage_id) == stage.id, tuple_(OutboxRow.institution_id, OutboxRow.deadline).in_(moved),
             col(OutboxRow.state).in_(["pending", "failed"]),
         ).values(state="skipped", reason=reason(Skip.DEADLINE_MOVED)).execution_options(synchronize_session=False)
     )
@@ -394,38 +278,42 @@ def _cancel_moved(session, campaign, stage, unplanned) -> None:
 class _Who:
     """Who acts for each ДОУ of a stage, as a subquery (`table`: institution_id, email) and their role."""
 
-    table: Any
+    table: Subquery
     role: str
 
     @property
-    def c(self):
+    def c(self) -> Any:
         return self.table.c
 
 
-def _recipients(campaign, stage) -> _Who:
+def _recipients(campaign: spec.Campaign, stage: spec.Stage) -> _Who:
     """The ДОУ itself, or the experts its list assigned (none before the list)."""
     if stage.actor == "institution":
-        return _Who(select(InstitutionRow.id.label("institution_id"), InstitutionRow.email).where(
+        return _Who(select(col(InstitutionRow.id).label("institution_id"), InstitutionRow.email).where(
             InstitutionRow.campaign_id == campaign.id).subquery("who"), "institution")
     return _Who(select(AssignmentRow.institution_id, ExpertRow.email)
-                .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
+                .join(ExpertRow, _expert_of_assignment())
                 .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list).subquery("who"), "expert")
 
 
-def _plan_once(session, campaign, stage, clock, now) -> int:
+def _expert_of_assignment() -> ColumnElement[bool]:
+    return (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id))
+
+
+def _plan_once(session: Session, campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: datetime) -> int:
     """Events and coordinator tasks concern the whole campaign: planned once, at the first reconcile."""
-    row = session.get(StageRow, (campaign.id, stage.id))
+    row = _stage_row(session, campaign, stage)
     if row.reminders_planned:
         return 0
-    rules = rules_for(campaign, stage)
+    stage_rules = rules_for(campaign, stage)
     row.reminders_planned = True
     session.add(row)
     if stage.kind == "event":
-        occurrences = event_occurrences(rules, stage.opens_at, clock, campaign.calendar)
+        occurrences = event_occurrences(stage_rules, stage.opens_at, clock, campaign.calendar)
         written = _plan_audience(session, campaign, stage, occurrences, clock, now)
-        people = [(campaign.coordinator.email, "coordinator", None)] if "coordinator" in stage.audience else []
+        people: list[tuple[str, str, str | None]] = [(campaign.coordinator.email, "coordinator", None)] if "coordinator" in stage.audience else []
     else:
-        occurrences = task_occurrences(rules, stage.opens_at, stage.due_at, stage.locks_at, clock, campaign.calendar,
+        occurrences = task_occurrences(stage_rules, stage.opens_at, stage.due_at, stage.locks_at, clock, campaign.calendar,
                                        missed_notice=False)
         written = 0
         people = [(campaign.coordinator.email, "coordinator", None)]
@@ -433,34 +321,36 @@ def _plan_once(session, campaign, stage, clock, now) -> int:
                                                         for email, role, inst in people for occ in occurrences])
 
 
-def _plan_audience(session, campaign, stage, occurrences: list[Occurrence], clock, now) -> int:
+def _plan_audience(session: Session, campaign: spec.Campaign, stage: spec.Stage, occurrences: list[Occurrence], clock: Clock,
+                   now: datetime) -> int:
     """An event's reminders to its ДОУ and experts: one INSERT…SELECT each, in roster order."""
     if not occurrences:
         return 0
-    moment = OutboxRow.__table__.c.send_at.type
-    sends = values(column("n", Integer), column("rule", String), column("kind", String), column("send_at", moment),
-                   column("expires_at", moment), column("state", String), column("reason", String),
+    sends = values(column("n", Integer), column("rule", String), column("kind", String), column("send_at", _MOMENT),
+                   column("expires_at", _MOMENT), column("state", String), column("reason", String),
                    column("deadline_text", String), name="sends").data(
         [(n, occ.rule, occ.kind, occ.send_at, occ.expires_at, *_state(occ, clock, now, replanned=False),
-          stage.due_at.isoformat()) for n, occ in enumerate(occurrences)]).cte("sends")
-    deadline = literal(stage.due_at, moment)
+          rules.deadline_text(stage.due_at)) for n, occ in enumerate(occurrences)]).cte("sends")
+    deadline = literal(stage.due_at, _MOMENT)
     written = 0
-    for audience, role, table, inst, order in (("institutions", "institution", InstitutionRow, InstitutionRow.id, InstitutionRow.position),
-                                               ("experts", "expert", ExpertRow, ExpertRow.institution_id, ExpertRow.id)):
+    audiences: tuple[tuple[str, str, type[InstitutionRow] | type[ExpertRow], Column, Column], ...] = (
+        ("institutions", "institution", InstitutionRow, col(InstitutionRow.id), col(InstitutionRow.position)),
+        ("experts", "expert", ExpertRow, col(ExpertRow.institution_id), col(ExpertRow.id)))
+    for audience, role, table, inst, order in audiences:
         if audience in stage.audience:
             written += insert_select(session, OutboxRow, PLANNED_COLUMNS, (
-                _planned(campaign, stage, sends, table.email, role, inst, deadline, now).select_from(table)
-                .join(sends, true()).where(table.campaign_id == campaign.id, col(table.withdrawn_at).is_(None))
+                _planned(campaign, stage, sends, col(table.email), role, inst, deadline, now).select_from(table)
+                .join(sends, true()).where(col(table.campaign_id) == campaign.id, col(table.withdrawn_at).is_(None))
                 .order_by(order, sends.c.n)))  # planned again when someone joins (amend): never for who left
     return written
 
 
-def _row(campaign, email, role, institution_id, stage_id, occ: Occurrence, deadline, clock: Clock, now, *,
-         replanned: bool = False) -> dict:
+def _row(campaign: spec.Campaign, email: str, role: str, institution_id: str | None, stage_id: str | None, occ: Occurrence,
+         deadline: datetime | None, clock: Clock, now: datetime, *, replanned: bool = False) -> dict[str, Any]:
     """One planned row, pending or skipped as `_state` says."""
     state, skip = _state(occ, clock, now, replanned=replanned)
     return {
-        "key": outbox_key(campaign.id, email, institution_id, stage_id, occ.rule, deadline),
+        "key": rules.outbox_key(campaign.id, email, institution_id, stage_id, occ.rule, deadline),
         "campaign_id": campaign.id, "recipient": email, "role": role, "institution_id": institution_id,
         "stage_id": stage_id, "rule": occ.rule, "kind": occ.kind, "deadline": deadline, "send_at": occ.send_at,
         "expires_at": occ.expires_at, "state": state, "reason": skip, "attempts": 0,
@@ -474,15 +364,18 @@ def _state(occ: Occurrence, clock: Clock, now: datetime, *, replanned: bool) -> 
     opened' again when an extension re-plans a ДОУ)."""
     skip = occ.skip
     notice = occ.kind in NOTICE_KINDS and not (replanned and occ.kind == "opened")
-    if skip is None and (occ.expires_at <= now or (not notice and clock.window_end(occ.send_at) <= now)):
+    if skip is None and (rules.expired(occ.expires_at, now) or (not notice and clock.window_end(occ.send_at) <= now)):
         skip = reason(Skip.PLANNED_LATE)
     return ("skipped" if skip else "pending"), skip
 
 
 def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int:
-    """A coordinator digest at the next send time when someone is late or mail went dead."""
+    """A coordinator digest at the next send time when someone is late or mail went dead: open past its due
+    time, or missed within the last day."""
+    lately = now - timedelta(days=1)
     overdue = any(_anyone(session, campaign, stage, *late) for stage in campaign.stages if stage.per_institution
-                  for late in ((Status.OPEN, ProgressRow.due_at < now), (Status.MISSED, ProgressRow.locks_at > now - timedelta(days=1))))
+                  for late in ((Status.OPEN, rules.past_due_sql(col(ProgressRow.due_at), now)),
+                               (Status.MISSED, col(ProgressRow.locks_at) > lately)))
     dead = session.exec(select(OutboxRow.id).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                    col(OutboxRow.reported).is_(False)).limit(1)).first()
     if not overdue and dead is None:
@@ -494,7 +387,7 @@ def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int
     return insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, None, occ, None, clock, now)])
 
 
-def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition) -> bool:
+def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition: ColumnElement[bool]) -> bool:
     """One indexed probe: is any ДОУ of the stage in `status` and meeting `condition`?"""
     return session.exec(select(ProgressRow.institution_id).where(
         ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id, ProgressRow.status == status.value,
@@ -510,7 +403,7 @@ def ledger(session: Session, campaign_id: str, state: str | None = None, offset:
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign_id)
     if state:
         query = query.where(OutboxRow.state == state)
-    query = query.order_by(OutboxRow.send_at, OutboxRow.recipient, OutboxRow.id).offset(offset)
+    query = query.order_by(col(OutboxRow.send_at), col(OutboxRow.recipient), col(OutboxRow.id)).offset(offset)
     return list(session.exec(query.limit(limit) if limit is not None else query).all())
 
 
@@ -528,7 +421,7 @@ def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id:
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, func.lower(OutboxRow.recipient) == address)
     if stage_id:
         query = query.where(OutboxRow.stage_id == stage_id)
-    rows = list(session.exec(query.order_by(OutboxRow.send_at, OutboxRow.id)).all())
+    rows = list(session.exec(query.order_by(col(OutboxRow.send_at), col(OutboxRow.id))).all())
     planned = {(r.institution_id, r.stage_id) for r in rows}
     stages = [s for s in campaign.stages if s.per_institution and (stage_id is None or s.id == stage_id)]
     gaps = []

@@ -1,18 +1,41 @@
-"""The state machines, built once with `transitions` and shared by every row.
+"""The rules of a campaign, each defined once: every face of dqflow asks these.
 
-Each machine is stateless (`model=None`): the state lives in a database row and a row
-is passed to `fire` only for the moment of one transition. One machine for 50,000 ДОУ
-costs nothing; one machine per row, or `add_model` per row, costs gigabytes.
+A rule that a set-based query needs has its SQL form right beside its Python form (`…_sql`, a
+SQLAlchemy expression over a table's columns); `tests/test_rules_agree.py` proves on real tables that
+the two answer alike, boundaries included.
+
+- the time boundaries: a stage (or a ДОУ's row) opens at `opens_at` itself, locks once `locks_at` has
+  passed (a hand-in at the very lock instant counts), a hand-in at the due instant is on time;
+- what the clock does to a stage and to a ДОУ's row, and so where each stands at a moment
+  (`stage_state_at`, `status_at`): what `reconcile` writes and what `status` computes without writing;
+- whether a ДОУ (or its experts) can still hand in (`refusal`), what counts as a submission or a review;
+- the outbox's idempotency key.
+
+The state machines are built once with `transitions` and shared by every row. Each is stateless
+(`model=None`): the state lives in a database row and a row is passed to `fire` only for the moment
+of one transition. One machine for 50,000 ДОУ costs nothing; one machine per row, or `add_model`
+per row, costs gigabytes.
 """
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
-from transitions import Machine, MachineError
+from sqlalchemy import String, Table, case, func, literal, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from transitions import EventData, Machine, MachineError
 
+from dqflow.calendar import as_utc
 from dqflow.errors import NotAllowed
+from dqflow.store import ProgressRow
 
 
 class Status(str, Enum):
@@ -42,12 +65,69 @@ class StageState(str, Enum):
     HELD = "held"  # events only
 
 
-def _by_due(event) -> bool:
-    return event.kwargs["at"] <= event.model.due_at
+Moment = ColumnElement[datetime] | Mapped[datetime]  # a datetime column of a table, or a class's mapped one
+Text = ColumnElement[str] | Mapped[str]
 
 
-def _by_lock(event) -> bool:
-    return event.kwargs["at"] <= event.model.locks_at
+# -- the time boundaries -------------------------------------------------------------------------
+
+
+def has_opened(opens_at: datetime, now: datetime) -> bool:
+    """A stage, or a ДОУ's row, is open from `opens_at` itself (inclusive)."""
+    return now >= opens_at
+
+
+def has_opened_sql(opens_at: Moment, now: datetime) -> ColumnElement[bool]:
+    return opens_at <= now
+
+
+def has_locked(locks_at: datetime, now: datetime) -> bool:
+    """Locked once `locks_at` has passed: a hand-in at the very lock instant still counts."""
+    return now > locks_at
+
+
+def has_locked_sql(locks_at: Moment, now: datetime) -> ColumnElement[bool]:
+    return locks_at < now
+
+
+def on_time(due_at: datetime, at: datetime) -> bool:
+    """A hand-in at `at` is done by the due time (not late); the due instant itself is on time."""
+    return at <= due_at
+
+
+def on_time_sql(due_at: Moment, at: Moment | datetime) -> ColumnElement[bool]:
+    return due_at >= at
+
+
+def past_due(due_at: datetime, now: datetime) -> bool:
+    """The due time has passed: what is handed in now is late."""
+    return not on_time(due_at, now)
+
+
+def past_due_sql(due_at: Moment, now: datetime) -> ColumnElement[bool]:
+    return due_at < now
+
+
+def expired(expires_at: datetime, now: datetime) -> bool:
+    """A planned message is no longer true from its expiry instant on."""
+    return expires_at <= now
+
+
+def expired_sql(expires_at: Moment, now: datetime) -> ColumnElement[bool]:
+    return expires_at <= now
+
+
+# -- the machines --------------------------------------------------------------------------------
+
+
+def _by_due(event: EventData) -> bool:
+    row: Any = event.model
+    return on_time(row.due_at, event.kwargs["at"])
+
+
+def _by_lock(event: EventData) -> bool:
+    row: Any = event.model
+    return not has_locked(row.locks_at, event.kwargs["at"])
 
 
 PROGRESS = Machine(
@@ -96,9 +176,227 @@ def sources(machine: Machine, trigger: str) -> tuple[str, list[str]]:
     found = machine.get_transitions(trigger=trigger)
     dests = {t.dest for t in found}
     assert len(dests) == 1 and not any(t.conditions for t in found), f"{trigger} is not a bulk trigger"
-    return dests.pop(), sorted({t.source for t in found})
+    dest = dests.pop()
+    assert dest is not None, f"{trigger} has no destination"
+    return dest, sorted({t.source for t in found})
 
 
 def can(machine: Machine, trigger: str, state: str) -> bool:
     return bool(machine.get_transitions(trigger=trigger, source=state))
 
+
+# -- what the clock does: a stage's state and a ДОУ's status at a moment ---------------------------
+
+
+class Timed(Protocol):
+    """A stage or a ДОУ's row, as the clock reads it."""
+
+    @property
+    def opens_at(self) -> datetime: ...
+
+    @property
+    def locks_at(self) -> datetime: ...
+
+
+class Staged(Timed, Protocol):
+    """A stage (as defined, or its row) as the clock reads it."""
+
+    @property
+    def kind(self) -> str: ...
+
+
+class StoredStage(Staged, Protocol):
+    @property
+    def state(self) -> str: ...
+
+
+def stage_moves(stage: Staged, now: datetime) -> list[tuple[str, datetime]]:
+    """The clock's triggers on a stage that are due at `now`, in order, each with the moment it took
+    effect: an event is held at its moment; any other stage opens, then locks."""
+    if stage.kind == "event":
+        return [("hold", stage.opens_at)] if has_opened(stage.opens_at, now) else []
+    moves = [("open", stage.opens_at)] if has_opened(stage.opens_at, now) else []
+    return moves + ([("lock", stage.locks_at)] if has_locked(stage.locks_at, now) else [])
+
+
+def stage_state_at(row: StoredStage, now: datetime) -> str:
+    """A stage's state as reconcile at `now` would leave its stored row."""
+    state = row.state
+    for trigger, _ in stage_moves(row, now):
+        if can(STAGE, trigger, state):
+            state = sources(STAGE, trigger)[0]
+    return state
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A transition the clock makes on a ДОУ's row once `due`, taking effect at the row's `moment`
+    (`opens_at` or `locks_at`: the row's own, an extension's for an extended ДОУ)."""
+
+    trigger: str
+    moment: str
+    due: Callable[[datetime, datetime], bool]
+    due_sql: Callable[[Moment, datetime], ColumnElement[bool]]
+
+    @property
+    def dest(self) -> str:
+        return sources(PROGRESS, self.trigger)[0]
+
+    @property
+    def sources(self) -> list[str]:
+        return sources(PROGRESS, self.trigger)[1]
+
+
+CLOCK = (Tick("open", "opens_at", has_opened, has_opened_sql), Tick("lock", "locks_at", has_locked, has_locked_sql))
+# A status is the source of at most one tick: so the rows a tick moves are told apart by their stored status alone.
+assert len({s for t in CLOCK for s in t.sources}) == sum(len(t.sources) for t in CLOCK)
+
+
+def onward(tick: Tick) -> list[Tick]:
+    """The later ticks that move on a row `tick` moved, in order, each while the one before it did (a row
+    opened by a late reconcile may be locked by it at once): a row stops at the first that is not due."""
+    found, status = [], tick.dest
+    for later in CLOCK[CLOCK.index(tick) + 1:]:
+        if status in later.sources:
+            found.append(later)
+            status = later.dest
+    return found
+
+
+class ProgressLike(Timed, Protocol):
+    """A ДОУ's row in a stage (stored, or as the acts read it)."""
+
+    @property
+    def status(self) -> str: ...
+
+
+def status_at(row: ProgressLike, now: datetime) -> str:
+    """A ДОУ's status in a stage as reconcile at `now` would leave it. An excused ДОУ (a withdrawn ДОУ's
+    coming stages are excused) and a settled one do not move; an extension is in the row's own times."""
+    status = row.status
+    for tick in CLOCK:
+        if status in tick.sources and tick.due(getattr(row, tick.moment), now):
+            status = tick.dest
+    return status
+
+
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
+
+
+def status_at_sql(now: datetime, columns: Any = _PROGRESS.c) -> ColumnElement[str]:
+    """`status_at` over a table's `status`, `opens_at` and `locks_at` columns (the progress table's by default)."""
+    status: ColumnElement[str] = columns.status
+    for tick in CLOCK:
+        status = case((status.in_(tick.sources) & tick.due_sql(columns[tick.moment], now), tick.dest), else_=status)
+    return status
+
+
+def institution_state(statuses: Mapping[str, str], withdrawn: bool = False) -> str:
+    """A ДОУ's state across its stages (`statuses` in stage order): 'withdrawn' once an amendment withdrew
+    it, the first stage waiting for it, else 'finished' once nothing can change, else 'waiting'."""
+    if withdrawn:
+        return "withdrawn"
+    for stage_id, st in statuses.items():
+        if st == Status.OPEN.value:
+            return stage_id
+    if all(Status(st) in (Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED) for st in statuses.values()):
+        return "finished"
+    return "waiting"
+
+
+# -- acting: can a ДОУ hand in, does it count --------------------------------------------------------
+
+
+class Refusal(str, Enum):
+    """Why nothing can be handed in (nor reviewed) for a ДОУ's row at a moment."""
+
+    NOT_OPEN = "not-open"
+    EXCUSED = "excused"
+    LOCKED = "locked"
+
+
+def refusal(row: ProgressLike, now: datetime) -> Refusal | None:
+    """Why the ДОУ (or its experts) cannot hand in for `row` at `now`, or None when they can. The moments
+    decide as much as the status: a replay acts on rows reconciled at an earlier moment, and `--now`
+    may name a moment before the row opened."""
+    status = Status(row.status)
+    if status is Status.UPCOMING or not has_opened(row.opens_at, now):
+        return Refusal.NOT_OPEN
+    if status is Status.EXCUSED:
+        return Refusal.EXCUSED
+    if status is Status.MISSED or has_locked(row.locks_at, now):
+        return Refusal.LOCKED
+    return None
+
+
+def extended_times(until: datetime) -> tuple[datetime, datetime]:
+    """(due, lock) of a ДОУ given its own deadline `until`: the extension replaces both, no grace on top."""
+    return until, until
+
+
+def counts_as_submission(links: Sequence[str]) -> bool:
+    """Whether a hand-in settles the ДОУ's stage (done or late). Today every hand-in does, links or not."""
+    return True
+
+
+def counts_as_review(levels: Mapping[str, str], areas: Iterable[str]) -> bool:
+    """Whether an expert's recorded review counts as their report on the ДОУ (all experts reported: the
+    review stage is done; recommendations are sent). Today every recorded review does."""
+    return True
+
+
+def counts_as_review_sql(levels: Text, areas: Iterable[str]) -> ColumnElement[bool]:
+    """`counts_as_review` over the review table's `levels` column (JSON text)."""
+    return true()
+
+
+# -- the outbox key ----------------------------------------------------------------------------------
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def address(email: str) -> str:
+    """An address as the key spells it: ASCII letters in lower case, nothing else changed. (SQLite's
+    lower() lowers ASCII only, PostgreSQL's follows the database's locale: `address_sql` does this.)"""
+    return email.translate(_ASCII_LOWER)
+
+
+class _ascii_lower(FunctionElement[str]):
+    type = String()
+    inherit_cache = True
+    name = "ascii_lower"
+
+
+@compiles(_ascii_lower)
+def _lower(element: _ascii_lower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_ascii_lower, "postgresql")
+def _translate(element: _ascii_lower, compiler: Any, **kw: Any) -> str:
+    return f"translate({compiler.process(element.clauses, **kw)}, '{string.ascii_uppercase}', '{string.ascii_lowercase}')"
+
+
+def address_sql(email: Text) -> ColumnElement[str]:
+    return _ascii_lower(email)
+
+
+def deadline_text(deadline: datetime | None) -> str:
+    """The deadline as the key spells it (callers of `outbox_key_sql` pass it computed here)."""
+    return as_utc(deadline).isoformat() if deadline else "-"
+
+
+def outbox_key(campaign_id: str, recipient: str, institution_id: str | None, stage_id: str | None, rule: str,
+               deadline: datetime | None) -> str:
+    """One reminder per person, ДОУ, stage, rule and deadline: a re-plan never duplicates, a moved deadline
+    plans fresh ones, an expert of two ДОУ is reminded of each."""
+    return "|".join([campaign_id, address(recipient), institution_id or "-", stage_id or "-", rule, deadline_text(deadline)])
+
+
+def outbox_key_sql(campaign_id: str, recipient: Text, institution_id: ColumnElement[str | None] | Mapped[str | None] | None,
+                   stage_id: str | None, rule: Text, deadline: Text) -> ColumnElement[str]:
+    """`outbox_key` over columns; `deadline` is a column holding the deadline's `deadline_text`."""
+    institution: ColumnElement[str] = func.coalesce(institution_id, "-") if institution_id is not None else literal("-")
+    return (literal(f"{campaign_id}|") + address_sql(recipient) + "|" + institution + "|" + (stage_id or "-")
+            + "|" + rule + "|" + deadline)

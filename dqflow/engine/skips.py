@@ -15,18 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, Table, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from dqflow.engine import rules
 from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, ReviewRow
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
-_PROGRESS = ProgressRow.__table__  # read through the table: a page's rows as plain tuples, no ORM work per row
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # read through the table: a page's rows as plain tuples
 PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))
 
 
@@ -69,7 +71,7 @@ def parse(text: str | None) -> tuple[Skip | None, str | None]:
 class Facts:
     """What the policy needs to know about the rows it judges, read in a few queries."""
 
-    progress: dict[tuple[str, str], tuple] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
+    progress: dict[tuple[str, str], Row[Any]] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
     handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
@@ -98,7 +100,7 @@ def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
 
 def unwanted(row, facts: Facts, now: datetime) -> str | None:
     """Why this row should not go out, judged by its expiry, the ДОУ's progress and the reviews stored."""
-    if row.expires_at <= now:
+    if rules.expired(row.expires_at, now):
         return reason(Skip.EXPIRED)
     if row.kind == "digest":
         return None if facts.digest_news else reason(Skip.NO_NEWS)
@@ -125,7 +127,7 @@ def settled(row, facts: Facts, now: datetime) -> str | None:
     why = unwanted(row, facts, now)
     code, _ = parse(why)
     progress = facts.progress.get((row.institution_id, row.stage_id))
-    final = progress is not None and Status(progress.status) in (Status.DONE, Status.LATE, Status.EXCUSED)
+    final = progress is not None and Status(progress.status).settled
     return why if why and (final or code is Skip.REVIEWED) else None
 
 
@@ -166,7 +168,7 @@ def handout_lists(campaign) -> dict[str, str]:
 def _newest_reminders(rows) -> set[int]:
     """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
     only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
-    newest: dict[tuple, object] = {}
+    newest: dict[tuple[str, str | None, str | None, Any], Any] = {}  # a due row: an outbox row or its columns
     for row in rows:
         if row.state == "pending" and row.kind in REMINDER_KINDS:
             group = (row.recipient.lower(), row.institution_id, row.stage_id, row.deadline)
@@ -181,7 +183,7 @@ def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str
     if not stages:
         return set()
     query = (select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (ExpertRow.campaign_id == ReviewRow.campaign_id) & (ExpertRow.id == ReviewRow.expert_id))
+             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
              .where(ReviewRow.campaign_id == campaign_id, col(ReviewRow.stage_id).in_(stages)))
     institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
     if len(institutions) <= MAX_IN_LIST:
@@ -198,9 +200,9 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
         return {}
     addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
     query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (ExpertRow.campaign_id == AssignmentRow.campaign_id) & (ExpertRow.id == AssignmentRow.expert_id))
-             .join(InstitutionRow, (InstitutionRow.campaign_id == AssignmentRow.campaign_id)
-                   & (InstitutionRow.id == AssignmentRow.institution_id))
+             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
+             .join(InstitutionRow, (col(InstitutionRow.campaign_id) == col(AssignmentRow.campaign_id))
+                   & (col(InstitutionRow.id) == col(AssignmentRow.institution_id)))
              .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
                     col(InstitutionRow.withdrawn_at).is_(None)))
     if len(addresses) <= MAX_IN_LIST:  # the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
@@ -212,7 +214,7 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
     return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
 
 
-def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], tuple]:
+def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], Row[Any]]:
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}

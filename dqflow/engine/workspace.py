@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.engine import experts
-from dqflow.engine.rules import Status
+from dqflow.engine import experts, rules
+from dqflow.engine.reconciler import reconcile
+from dqflow.engine.views import StageDetail, institution_detail
 from dqflow.errors import NotFound
 from dqflow.store import ProgressRow, ReviewRow, StageRow, SubmissionRow
 
@@ -32,25 +32,23 @@ class Released:
 @dataclass
 class InstitutionDesk:
     institution: spec.Institution
-    stages: list[engine.StageDetail]
+    stages: list[StageDetail]
     released: list[Released]
 
-    def can_submit(self, detail: engine.StageDetail, now: datetime) -> bool:
-        """Whether to offer the form (the engine still decides when it is sent)."""
-        p = detail.progress
-        return (detail.stage.actor == "institution" and Status(p.status) in (Status.OPEN, Status.DONE, Status.LATE)
-                and p.opens_at <= now <= p.locks_at)
+    def can_submit(self, detail: StageDetail, now: datetime) -> bool:
+        """Whether to offer the form: the ДОУ's own stage and nothing refuses a hand-in now (`rules.refusal`)."""
+        return detail.stage.actor == "institution" and rules.refusal(detail.progress, now) is None
 
 
 def institution_desk(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> InstitutionDesk:
     institution = next((i for i in campaign.institutions if i.id == institution_id), None)
     if institution is None:
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
-    details = engine.institution_detail(session, campaign.id, institution_id, now)  # reconciles first
+    details = institution_detail(session, campaign.id, institution_id, now)  # reconciles first
     followed = dict(session.exec(select(StageRow.id, StageRow.followup_planned).where(StageRow.campaign_id == campaign.id)).all())
     released = []
     for stage in campaign.stages:
-        if stage.actor == "expert" and stage.kind == "task" and (followed.get(stage.id) or now > stage.locks_at):
+        if stage.actor == "expert" and stage.kind == "task" and (followed.get(stage.id) or rules.has_locked(stage.locks_at, now)):
             reviews = experts.reviews(session, campaign.id, stage.id, institution_id)
             if reviews:
                 released.append(Released(stage, [_shown(campaign, n, r) for n, r in enumerate(reviews, 1)]))
@@ -85,9 +83,8 @@ class ExpertTask:
     assigned: list[Assigned] = field(default_factory=list)
 
     def can_review(self, item: Assigned, now: datetime) -> bool:
-        p = item.progress
-        return (self.review_stage is not None and p is not None and Status(p.status) in (Status.OPEN, Status.DONE, Status.LATE)
-                and p.opens_at <= now <= p.locks_at)
+        """Whether to offer the review form: nothing refuses a review of the ДОУ now (`rules.refusal`)."""
+        return self.review_stage is not None and item.progress is not None and rules.refusal(item.progress, now) is None
 
 
 @dataclass
@@ -99,10 +96,10 @@ class ExpertDesk:
 
 def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: datetime) -> ExpertDesk:
     homes = {i.id: i for i in campaign.institutions}
-    found = next(((e, homes.get(inst)) for e, inst in campaign.every_expert() if e.id == expert_id), None)
+    found = next(((e, homes.get(inst) if inst else None) for e, inst in campaign.every_expert() if e.id == expert_id), None)
     if found is None:
         raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'")
-    engine.reconcile(session, campaign.id, now)
+    reconcile(session, campaign.id, now)
     by_id = {i.id: i for i in campaign.institutions}
     tasks = []
     for stage in campaign.stages:
@@ -133,7 +130,7 @@ def _links(session: Session, campaign_id: str, institutions: list[str]) -> dict[
     found: dict[str, list[str]] = {}
     for inst, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.links).where(
             SubmissionRow.campaign_id == campaign_id, col(SubmissionRow.institution_id).in_(institutions))
-            .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+            .order_by(col(SubmissionRow.at), col(SubmissionRow.id))).all():
         seen = found.setdefault(inst, [])
         seen += [link for link in json.loads(text) if link not in seen]
     return found

@@ -1,0 +1,429 @@
+"""What people do: a ДОУ's submission, an expert's review, the coordinator's extension or excuse.
+
+Each act is held to the rules (`rules.refusal`: open, not excused, not locked; `rules.counts_as_submission`,
+`rules.counts_as_review`) after the campaign was reconciled to the act's moment. The acts of a
+transaction read their rows a stage at a time and write them back in a few set-based statements.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from dqflow.calendar import iso, show
+from dqflow.campaign import spec
+from dqflow.engine import experts, reminders, rules
+from dqflow.engine.definitions import definition
+from dqflow.engine.reconciler import reconcile
+from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
+from dqflow.errors import DqflowError, NotAllowed, NotFound
+from dqflow.intake import text as texts
+from dqflow.store import (
+    AuditRow,
+    ExtensionRow,
+    ProgressRow,
+    ReviewRow,
+    SubmissionRow,
+    acting,
+    audit_many,
+    chunks,
+    recorded_at,
+)
+
+# SQLModel's typing does not declare the tables its classes map; Core statements need them.
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]
+_SUBMISSION: Table = SubmissionRow.__table__  # type: ignore[attr-defined]
+_EXTENSION: Table = ExtensionRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Act:
+    """One thing done at a moment: a ДОУ's submission, one expert's review when `expert_id` is given, or
+    the coordinator's extension of the ДОУ's deadline to `until` when that is given (with its `reason`).
+    `where` names where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
+
+    at: datetime
+    institution_id: str
+    stage_id: str
+    links: tuple[str, ...] = ()
+    expert_id: str | None = None
+    levels: dict[str, str] = field(default_factory=dict)
+    recommendations: str = ""
+    where: str | None = None
+    until: datetime | None = None
+    reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        """'extend', 'review' or 'submit'."""
+        return "extend" if self.until is not None else "review" if self.expert_id else "submit"
+
+
+@dataclass
+class Progress:
+    """A ДОУ's progress row as the acts of a transaction read and change it: plain values, read a stage
+    at a time and written back by one executemany UPDATE, not ORM rows loaded and flushed one by one."""
+
+    campaign_id: str
+    institution_id: str
+    stage_id: str
+    status: str
+    opens_at: datetime
+    due_at: datetime
+    locks_at: datetime
+    extended: bool
+    submitted_at: datetime | None
+
+
+_KEY = ("campaign_id", "institution_id", "stage_id")
+_CHANGING = ("status", "due_at", "locks_at", "extended", "submitted_at")  # what acts change in a progress row
+Row = TypeVar("Row", Progress, ProgressRow)
+
+
+def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
+           links: tuple[str, ...] = ()) -> Progress:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+    links = _checked_links(links)
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    row = acts.submit(Act(now, institution_id, stage_id, links))
+    acts.write()
+    return row
+
+
+def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
+           levels: dict[str, str], recommendations: str, now: datetime) -> Progress:
+    """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
+    acts.write()
+    return row
+
+
+def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
+    """Record many reviews at `now` (an import): the ДОУ's status after each one, in order.
+
+    Each entry is held to exactly the rules of `review`, as if the entries were recorded one after
+    another; the campaign is reconciled once, not once per entry. The first entry that breaks a rule
+    refuses them all (the caller's transaction writes nothing), and its message starts with the
+    entry's `where` (FILE:LINE of an import)."""
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(e.institution_id, e.stage_id) for e in entries])
+    done = []
+    for e in entries:
+        act = Act(now, e.institution_id, e.stage_id, expert_id=e.expert_id, levels=e.levels,
+                  recommendations=e.recommendations, where=e.where)
+        try:
+            done.append(acts.review(act).status)
+        except DqflowError as exc:  # the same kind of refusal, said where in the input it is
+            kind = type(exc) if isinstance(exc, (NotFound, NotAllowed)) else DqflowError
+            raise kind(f"{act.where}: {exc}" if act.where else str(exc), code=exc.code, **exc.facts) from None
+    acts.write()
+    return done
+
+
+def play(session: Session, campaign_id: str, acts: list[Act], *, reconciled: bool = False) -> list[str | DqflowError]:
+    """Record acts, in time order, each at its own moment and held to the rules of `submit`, `review` or
+    `extend` as if recorded alone: the ДОУ's status after each, or the refusal (the others go on).
+
+    For a stretch in which nothing falls due (the replay plays the acts between two wakes): the campaign
+    is reconciled once, at the first act's moment (not at all when `reconciled`), and everything is
+    read and written a stage at a time, not an act at a time. So an extension's reminders are planned
+    by the next reconcile, not by the acts after it."""
+    if not acts:
+        return []
+    recorder = _Acts(session, _reconciled(session, campaign_id, acts[0].at, reconciled),
+                     [(a.institution_id, a.stage_id) for a in acts])
+    record: dict[str, Callable[[Act], Progress]] = {"submit": recorder.submit, "review": recorder.review, "extend": recorder.extend}
+    done: list[str | DqflowError] = []
+    for act in acts:
+        try:
+            done.append(record[act.kind](act).status)
+        except DqflowError as exc:  # refused before it wrote anything
+            done.append(exc)
+    recorder.write()
+    return done
+
+
+def extend(session: Session, campaign_id: str, institution_id: str, stage_id: str, until: datetime, reason: str,
+           now: datetime) -> Progress:
+    """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage. Its reminders
+    are planned by the next reconcile."""
+    _required_reason(reason, "an extension")  # before reconcile: a refusal costs nothing
+    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    row = acts.extend(Act(now, institution_id, stage_id, until=until, reason=reason))
+    acts.write()
+    return row
+
+
+def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: str, reason: str, now: datetime) -> ProgressRow:
+    """Release a ДОУ from a stage (closed for renovation, merged…); it is reminded no more."""
+    reason = _required_reason(reason, "excusing")
+    campaign = _reconciled(session, campaign_id, now)
+    stage = campaign.stage(stage_id)
+    found = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage is not None and stage.per_institution else None
+    row = _checked(campaign, institution_id, stage_id, found)
+    if Status(row.status).submitted:
+        raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse",
+                         code="already-submitted-excuse")
+    source, dest = _fire(row, "excuse")
+    session.add(AuditRow(**_audit_values(session, row, "excuse", now, source, dest, json.dumps({"reason": reason}, ensure_ascii=False))))
+    session.add(row)
+    return row
+
+
+def send_recommendations(session: Session, campaign_id: str, stage_id: str, now: datetime) -> int:
+    """Queue each reviewed ДОУ's addressed recommendations now, without waiting for the review stage
+    to lock (which queues them by itself otherwise). Once per stage: returns how many were queued,
+    0 when they already were or when no review is recorded yet (then the lock still sends them)."""
+    campaign = definition(session, campaign_id)
+    stage = campaign.stage(stage_id)
+    if stage is None or stage.actor != "expert":
+        known = ", ".join(s.id for s in campaign.stages if s.actor == "expert") or "none"
+        refusal = NotFound if stage is None else NotAllowed
+        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}")
+    tz = campaign.tz
+    if not rules.has_opened(stage.opens_at, now):
+        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({tz.key}); "
+                         "there are no reviews to send")
+    reconcile(session, campaign.id, now)
+    reviewed = session.exec(select(func.count()).select_from(ReviewRow).where(
+        ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id,
+        rules.counts_as_review_sql(col(ReviewRow.levels), [a.id for a in campaign.areas]))).one()
+    if not reviewed:  # queueing nothing would mark the stage's recommendations sent for good
+        return 0
+    queued = reminders.plan_recommendations(session, campaign, stage, now)
+    if queued:
+        session.add(AuditRow(campaign_id=campaign.id, stage_id=stage.id, action="recommendations-send", at=now,
+                             recorded_at=recorded_at(session, now), actor=acting(session), detail=json.dumps({"queued": queued})))
+    return queued
+
+
+def _reconciled(session: Session, campaign_id: str | None, now: datetime, reconciled: bool = False) -> spec.Campaign:
+    """The definition to act on: read again after reconcile, which waited for the campaign's lock."""
+    campaign = definition(session, campaign_id)
+    if not reconciled:
+        reconcile(session, campaign.id, now)
+        campaign = definition(session, campaign_id)
+    return campaign
+
+
+class _Acts:
+    """The acts of one transaction. The progress rows they touch are read a stage at a time up front;
+    each act is checked against them in memory; what they write goes out in a few set-based statements
+    at `write` (the changed rows, submissions, extensions, audit rows, reviews, the operator's notices),
+    so a thousand acts cost what a handful do."""
+
+    def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
+        self.session, self.campaign = session, campaign
+        session.flush()  # the rows are read and written through the table: nothing of the ORM's may be pending
+        self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row
+        self.changed: dict[tuple[str, str], Progress] = {}  # the rows to write back
+        self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
+        self.audit: list[dict[str, Any]] = []
+        self.submissions: list[dict[str, Any]] = []
+        self.extensions: list[dict[str, Any]] = []
+        self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
+
+    def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Progress]:
+        by_stage: dict[str, set[str]] = {}
+        for inst, stage in pairs:
+            by_stage.setdefault(stage, set()).add(inst)
+        c = _PROGRESS.c
+        columns = [c[f.name] for f in fields(Progress)]
+        found = {}
+        for stage, institutions in by_stage.items():
+            for chunk in chunks(sorted(institutions)):
+                for values in self.session.execute(sa_select(*columns).where(
+                        c.campaign_id == self.campaign.id, c.stage_id == stage, c.institution_id.in_(chunk))):
+                    row = Progress(*values)
+                    found[(row.institution_id, stage)] = row
+        return found
+
+    def _row(self, act: Act) -> Progress:
+        return _checked(self.campaign, act.institution_id, act.stage_id, self.rows.get((act.institution_id, act.stage_id)))
+
+    def _stage(self, act: Act) -> spec.Stage:
+        stage = self.campaign.stage(act.stage_id)
+        assert stage is not None, "_row refused an unknown stage"
+        return stage
+
+    def _moved(self, row: Progress) -> None:
+        self.changed[(row.institution_id, row.stage_id)] = row
+
+    def _audit(self, row: Progress, action: str, at: datetime, source: str | None, dest: str | None, detail: str | None) -> None:
+        self.audit.append(_audit_values(self.session, row, action, at, source, dest, detail))
+
+    def submit(self, act: Act) -> Progress:
+        links = _checked_links(act.links)
+        row = self._row(act)
+        stage = self._stage(act)
+        if stage.actor == "expert":
+            raise NotAllowed(f"stage '{act.stage_id}' is done by experts; record each expert's review with "
+                             f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts")
+        _check_can_act(self.campaign, row, f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        status = Status(row.status)
+        detail = json.dumps({"links": list(links)}, ensure_ascii=False)
+        if status is Status.OPEN and rules.counts_as_submission(links):
+            source, dest = _fire(row, "submit", at=act.at)
+            row.submitted_at = act.at
+            self._moved(row)
+            self._audit(row, "submit", act.at, source, dest, detail)
+        else:  # materials added to what is handed in (or, open still, to what does not count yet)
+            self._audit(row, "resubmit", act.at, status.value, status.value, detail)
+        self.submissions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": stage.id,
+                                 "at": act.at, "links": json.dumps(list(links), ensure_ascii=False)})
+        if stage.submit_to == "operator" and self.campaign.operator:
+            self.notices.setdefault(stage.id, []).append((act.institution_id, row.due_at, act.at))
+        return row
+
+    def review(self, act: Act) -> Progress:
+        text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
+        texts.check(text, "the recommendations", texts.MAX_NOTE)
+        experts.check_levels(self.campaign, act.levels)
+        row = self._row(act)
+        stage = self._stage(act)
+        if stage.actor != "expert":
+            raise NotAllowed(f"stage '{act.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit",
+                             code="not-a-review-stage")
+        assert act.expert_id is not None, "a review names its expert"
+        _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
+        self._audit(row, action, act.at, None, None, json.dumps({"expert": act.expert_id, "levels": act.levels}, ensure_ascii=False))
+        if complete and Status(row.status) is Status.OPEN:
+            source, dest = _fire(row, "submit", at=act.at)
+            row.submitted_at = act.at
+            self._moved(row)
+            self._audit(row, "submit", act.at, source, dest, json.dumps({"reviews": "all experts reported"}, ensure_ascii=False))
+        return row
+
+    def extend(self, act: Act) -> Progress:
+        """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
+        reason = _required_reason(act.reason, "an extension")
+        row = self._row(act)
+        tz, until, now = self.campaign.tz, act.until, act.at
+        assert until is not None, "an extension names its deadline"
+        where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
+        status = Status(row.status)
+        if status.submitted:
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
+                             code="already-submitted", at=show(row.submitted_at, tz))
+        if status is Status.EXCUSED:
+            raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
+        if until <= now:
+            raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
+                             at=show(until, tz))
+        if until < row.opens_at:
+            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
+                             code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
+        previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
+        row.due_at, row.locks_at = rules.extended_times(until)
+        row.extended = True
+        self._moved(row)
+        self.extensions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": act.stage_id,
+                                "until": until, "reason": reason, "granted_at": now})
+        detail = json.dumps({"until": iso(until, tz), "reason": reason, "previous": previous}, ensure_ascii=False)
+        self._audit(row, "extend", now, status.value, status.value, detail)
+        if status is Status.MISSED:
+            source, dest = _fire(row, "reopen")
+            self._audit(row, "reopen", now, source, dest, None)
+        return row
+
+    def write(self) -> None:
+        if self.changed:
+            c = _PROGRESS.c
+            self.session.execute(
+                update(_PROGRESS).where(*(c[k] == bindparam("k_" + k) for k in _KEY))
+                .values({k: bindparam("new_" + k) for k in _CHANGING}),
+                [{**{"k_" + k: getattr(row, k) for k in _KEY}, **{"new_" + k: getattr(row, k) for k in _CHANGING}}
+                 for row in self.changed.values()])
+            self.changed.clear()
+        self.book.write()
+        if self.submissions:
+            self.session.execute(insert(_SUBMISSION), self.submissions)
+        if self.extensions:
+            self.session.execute(insert(_EXTENSION), self.extensions)
+        audit_many(self.session, self.audit)
+        for stage_id, notices in self.notices.items():
+            stage = self.campaign.stage(stage_id)
+            assert stage is not None, "a notice is about a stage of the campaign"
+            reminders.plan_submission_notices(self.session, self.campaign, stage, notices)
+
+
+MAX_LINKS = 20  # links to the materials of one submission
+
+
+def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
+    """Web addresses only: they are mailed to experts as links to click."""
+    if len(links) > MAX_LINKS:
+        raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead",
+                          code="too-many-links", n=str(len(links)), max=str(MAX_LINKS))
+    for link in links:
+        texts.check(link, "a link")
+        if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
+            raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://",
+                              code="not-a-web-address", link=link)
+    return tuple(links)
+
+
+def _check_can_act(campaign: spec.Campaign, row: Progress, where: str, now: datetime) -> None:
+    """Refuse work before the ДОУ's stage opens, after its lock, or when excused (`rules.refusal`)."""
+    tz = campaign.tz
+    why = rules.refusal(row, now)
+    if why is Refusal.NOT_OPEN:
+        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})",
+                         code="not-open", at=show(row.opens_at, tz))
+    if why is Refusal.EXCUSED:
+        raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused")
+    if why is Refusal.LOCKED:
+        raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
+                         f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
+                         code="locked", at=show(row.locks_at, tz))
+
+
+def _fire(row: Progress | ProgressRow, trigger: str, **kwargs: Any) -> tuple[str, str]:
+    """A trigger the rules were checked for: it moves the row."""
+    moved = fire(PROGRESS, row, trigger, **kwargs)
+    assert moved is not None, f"{trigger} from '{row.status}' was checked to apply"
+    return moved
+
+
+def _required_reason(reason: str | None, what: str) -> str:
+    """The audit log must say why a deadline moved or a ДОУ was released."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DqflowError(f"{what} needs a reason: --reason TEXT", code="no-reason")
+    return texts.check(reason, "the reason")
+
+
+def _checked(campaign: spec.Campaign, institution_id: str, stage_id: str, row: Row | None) -> Row:
+    """The row of a ДОУ in a per-ДОУ stage (as the caller read it), or why there is none."""
+    stage = campaign.stage(stage_id)
+    if stage is None:
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
+                       code="no-stage")
+    # a withdrawn ДОУ keeps its rows (excused, or done before it left): it is refused whatever their status
+    if institution_id not in campaign.institution_ids:
+        if row is not None:
+            raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable",
+                           code="withdrawn")
+        known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}", code="no-dou")
+    if not stage.per_institution:
+        what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
+        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it", code="not-for-dou")
+    assert row is not None, "progress rows are created for every per-ДОУ stage at load"
+    return row
+
+
+def _audit_values(session: Session, row: Progress | ProgressRow, action: str, now: datetime, source: str | None, dest: str | None,
+                  detail: str | None) -> dict[str, Any]:
+    return {"campaign_id": row.campaign_id, "institution_id": row.institution_id, "stage_id": row.stage_id, "action": action,
+            "source": source, "dest": dest, "at": now, "recorded_at": recorded_at(session, now), "actor": acting(session),
+            "detail": detail}

@@ -1,0 +1,38 @@
+"""The loaded campaign's definition, parsed once per process and content."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from dqflow.campaign import spec
+from dqflow.store import CampaignRow, campaign_digest
+
+_PARSED: dict[tuple[str, str], spec.Campaign] = {}  # (campaign id, digest) → definition, newest last
+_PARSED_KEPT = 4
+
+
+def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
+    """The loaded campaign's definition (the validated file, as stored at load time).
+
+    Parsed once per process and content: a command or a daemon tick reads only the digest, not
+    the stored JSON of a whole national roster, and a transaction reads the digest once (the replay
+    asks for it at every act). The definition is immutable (frozen dataclasses), so sharing it is
+    safe; whatever rewrites a stored definition must store its new digest too, and `forget` it."""
+    known: dict[str | None, spec.Campaign] = session.info.setdefault("definitions", {})
+    if campaign_id in known:
+        return known[campaign_id]
+    key = campaign_digest(session, campaign_id)
+    found = _PARSED.pop(key, None)
+    if found is None:
+        text = session.exec(select(CampaignRow.definition).where(CampaignRow.id == key[0])).one()
+        found = spec.from_json(text)
+        while len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = found
+    known[campaign_id] = found
+    return found
+
+
+def forget(session: Session) -> None:
+    """After a stored definition changed in this transaction: the next `definition` reads it again."""
+    session.info.pop("definitions", None)

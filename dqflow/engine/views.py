@@ -1,0 +1,182 @@
+"""What the coordinator sees: the campaign as of a moment (`status`), one ДОУ's stages and history.
+
+`status` computes, without writing, what reconcile at `now` would leave: each stage's state and each
+ДОУ's status are the rules' (`rules.stage_state_at`, `rules.status_at_sql`), counted in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Table, and_, case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from dqflow.calendar import as_utc
+from dqflow.campaign import spec
+from dqflow.engine import rules
+from dqflow.engine.definitions import definition
+from dqflow.engine.reconciler import reconcile
+from dqflow.engine.rules import Status
+from dqflow.errors import NotFound
+from dqflow.store import AuditRow, ExtensionRow, InstitutionRow, ProgressRow, StageRow, SubmissionRow
+
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
+
+
+@dataclass
+class StageView:
+    stage: spec.Stage
+    state: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class InstitutionView:
+    institution: spec.Institution
+    state: str
+    stages: dict[str, str]
+
+
+@dataclass
+class CampaignView:
+    campaign: spec.Campaign
+    now: datetime
+    stages: list[StageView]
+    institutions: list[InstitutionView]  # those asked for: none, a page of the roster, or one
+    recorded_until: datetime | None = None  # the latest change already stored; status cannot rewind past it
+    total: int = 0  # ДОУ in the campaign
+    offset: int = 0  # where `institutions` starts in the roster
+
+
+@dataclass
+class StageDetail:
+    stage: spec.Stage
+    progress: ProgressRow
+    extensions: list[ExtensionRow]
+    submissions: list[SubmissionRow]
+
+
+INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
+
+
+def status(session: Session, campaign_id: str | None, now: datetime, *, institutions: bool = False,
+           institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE) -> CampaignView:
+    """The campaign as of `now`, as if reconcile had run, computed from the stored rows without
+    running it (nothing is written, no list is drawn): counts per stage and status in one GROUP BY.
+    ДОУ are listed only when asked: a page of the roster (`institutions`, from `offset`, at most
+    `limit`), or the one `institution_id`."""
+    campaign = definition(session, campaign_id)
+    recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
+                            .order_by(col(AuditRow.at).desc()).limit(1)).first()
+    stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
+    states = {row.id: rules.stage_state_at(row, now) for row in stored}
+    counts = _counts_at(session, campaign, now)
+    stage_views = [
+        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
+        for s in campaign.stages
+    ]
+    roster, gone = list(campaign.institutions), set()
+    if institution_id is not None or institutions:  # an amendment's withdrawn ДОУ follow the file's: their records stay
+        left = [spec.Institution(row.id, row.name, row.email) for row in withdrawn(session, campaign.id)]
+        roster, gone = roster + left, {i.id for i in left}
+    if institution_id is not None:
+        shown = [i for i in roster if i.id == institution_id]
+    elif institutions:
+        shown = roster[offset:offset + limit if limit is not None else None]
+    else:
+        shown = []
+    return CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, gone, now),
+                        as_utc(recorded) if recorded else None, total=len(roster), offset=offset)
+
+
+def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:
+    """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
+    the status index answers alone), moved by the rows each of the clock's ticks would move (an indexed
+    range per stage and tick; `rules.CLOCK` tells those rows apart by their stored status, `rules.onward`
+    says where they go on to). `status_at_sql` says the same row by row (`_institution_views`)."""
+    p = _PROGRESS.c
+    counts: dict[str, dict[str, int]] = {}
+    for stage_id, st, n in session.execute(sa_select(p.stage_id, p.status, func.count())
+                                           .where(p.campaign_id == campaign.id).group_by(p.stage_id, p.status)):
+        counts.setdefault(stage_id, {})[st] = n
+    for stage in campaign.stages:
+        if not stage.per_institution:
+            continue
+        mine = counts.setdefault(stage.id, {})
+        for tick in rules.CLOCK:
+            onward = rules.onward(tick)
+            # of the rows the tick moves, how many the later ticks move on (a row goes on while each is due): a sum per row, no sort
+            further = [func.coalesce(func.sum(case((and_(*(t.due_sql(p[t.moment], now) for t in onward[:k + 1])), 1), else_=0)), 0)
+                       for k in range(len(onward))]
+            for source, moved, *on in session.execute(
+                    sa_select(p.status, func.count(), *further)
+                    .where(p.campaign_id == campaign.id, p.stage_id == stage.id, p.status.in_(tick.sources),
+                           tick.due_sql(p[tick.moment], now)).group_by(p.status)):
+                reached = [moved, *on, 0]  # rows that reached the tick's destination, then each later one's
+                mine[source] = mine.get(source, 0) - moved
+                for k, dest in enumerate([tick.dest, *(t.dest for t in onward)]):
+                    mine[dest] = mine.get(dest, 0) + reached[k] - reached[k + 1]
+    return counts
+
+
+def _institution_views(session: Session, campaign: spec.Campaign, shown: list[spec.Institution], gone: set[str],
+                       now: datetime) -> list[InstitutionView]:
+    if not shown:
+        return []
+    p = _PROGRESS.c
+    per_institution: dict[str, dict[str, str]] = {}
+    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, rules.status_at_sql(now)).where(
+            p.campaign_id == campaign.id, p.institution_id.in_([i.id for i in shown]))):
+        per_institution.setdefault(inst, {})[stage_id] = st
+    order = [s.id for s in campaign.stages if s.per_institution]
+    views = []
+    for i in shown:
+        mine = per_institution.get(i.id, {})
+        ordered = {sid: mine[sid] for sid in order if sid in mine}
+        views.append(InstitutionView(i, rules.institution_state(ordered, withdrawn=i.id in gone), ordered))
+    return views
+
+
+def withdrawn(session: Session, campaign_id: str) -> list[InstitutionRow]:
+    """The ДОУ an amendment withdrew, in roster order."""
+    return list(session.exec(select(InstitutionRow).where(InstitutionRow.campaign_id == campaign_id,
+                                                          col(InstitutionRow.withdrawn_at).is_not(None))
+                             .order_by(col(InstitutionRow.position), col(InstitutionRow.id))).all())
+
+
+def _known(session: Session, campaign: spec.Campaign, institution_id: str) -> bool:
+    """In the campaign, or withdrawn from it (its records stay readable)."""
+    return institution_id in campaign.institution_ids or session.get(InstitutionRow, (campaign.id, institution_id)) is not None
+
+
+def institution_detail(session: Session, campaign_id: str | None, institution_id: str, now: datetime) -> list[StageDetail]:
+    campaign = definition(session, campaign_id)
+    if not _known(session, campaign, institution_id):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    reconcile(session, campaign.id, now)
+    details = []
+    for stage in campaign.stages:
+        if not stage.per_institution:
+            continue
+        key = (ProgressRow.campaign_id == campaign.id, ProgressRow.institution_id == institution_id, ProgressRow.stage_id == stage.id)
+        progress = session.exec(select(ProgressRow).where(*key)).first()
+        if progress is None:  # a stage added after the ДОУ was withdrawn
+            continue
+        same = (ExtensionRow.campaign_id == campaign.id, ExtensionRow.institution_id == institution_id, ExtensionRow.stage_id == stage.id)
+        extensions = session.exec(select(ExtensionRow).where(*same).order_by(col(ExtensionRow.id))).all()
+        subs = (SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id, SubmissionRow.stage_id == stage.id)
+        submissions = session.exec(select(SubmissionRow).where(*subs).order_by(col(SubmissionRow.id))).all()
+        details.append(StageDetail(stage, progress, list(extensions), list(submissions)))
+    return details
+
+
+def history(session: Session, campaign_id: str | None, institution_id: str) -> list[AuditRow]:
+    """A ДОУ's audit trail, oldest first (by when each change took effect)."""
+    campaign = definition(session, campaign_id)
+    if not _known(session, campaign, institution_id):
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+    query = (select(AuditRow).where(AuditRow.campaign_id == campaign.id, AuditRow.institution_id == institution_id)
+             .order_by(col(AuditRow.at), col(AuditRow.id)))
+    return list(session.exec(query).all())
