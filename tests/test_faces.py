@@ -29,7 +29,7 @@ from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
 from dqflow.delivery.letters import digest_content
-from dqflow.engine import experts, late
+from dqflow.engine import experts, late, rules
 from dqflow.errors import DqflowError
 from dqflow.store import ProgressRow
 
@@ -385,7 +385,7 @@ class Run:
         home_counts = {stage: {k: int(n) for k, n in re.findall(STATUS_SPAN + r'[^<]* (\d+)</span>', cells)}
                        for stage, cells in STAGE_COUNTS.findall(section(home, "Этапы"))}
         assert nonzero(home_counts) == counts, "the coordinator's counts"
-        late_now = {(i, s) for (i, s), status in shown.items() if i not in self.withdrawn and late.is_late(status, self.due[(i, s)], now)}
+        late_now = {(i, s) for (i, s), status in shown.items() if i not in self.withdrawn and rules.is_late(status, self.due[(i, s)], now)}
         names = {i: f"ДОУ {i}" for i in self.plan.ids}
         on_home = late_on_home(home)
         event(f"late at a look: {'some' if late_now else 'none'}; overdue in grace: {any(shown[k] == 'open' for k in late_now)}")
@@ -484,10 +484,10 @@ def test_the_sql_form_of_lateness_is_its_python_form(rows, tomsk_db):
                             .values(status=status, due_at=now + timedelta(seconds=seconds)))
         chosen = set(session.exec(select(ProgressRow.institution_id).where(
             ProgressRow.stage_id == "fill-form", col(ProgressRow.institution_id).in_(ids),
-            late.late_clause(col(ProgressRow.status), col(ProgressRow.due_at), now))).all())
+            rules.late_sql(col(ProgressRow.status), col(ProgressRow.due_at), now))).all())
     assert chosen == {inst for inst, (status, seconds) in zip(ids, rows, strict=True)
-                      if late.is_late(status, now + timedelta(seconds=seconds), now)}
-    assert all(late.is_late(status, now + timedelta(seconds=seconds), now) == (status == "missed" or status == "open" and seconds < 0)
+                      if rules.is_late(status, now + timedelta(seconds=seconds), now)}
+    assert all(rules.is_late(status, now + timedelta(seconds=seconds), now) == (status == "missed" or status == "open" and seconds < 0)
                for status, seconds in rows)
 
 

@@ -16,7 +16,6 @@ The package's face: callers say `engine.reconcile(…)`, `engine.status(…)`. B
     experts, allocation, reminders, skips, workspace, amend: as their own docstrings say
 """
 
-from dqflow.engine import rules
 from dqflow.engine.acts import Act, Progress, excuse, extend, play, review, review_many, send_recommendations, submit
 from dqflow.engine.definitions import _PARSED, definition, forget
 from dqflow.engine.loading import load
@@ -32,9 +31,6 @@ from dqflow.engine.views import (
     status,
     withdrawn,
 )
-
-# Kept for `late` (helper "faces"), which reads the status projection by this name: the rule is `rules.status_at_sql`.
-_status_at = rules.status_at_sql
 
 __all__ = [
     "INSTITUTIONS_PAGE", "_PARSED", "Act", "CampaignView", "Change", "InstitutionView", "Progress", "StageDetail", "StageView",

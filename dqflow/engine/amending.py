@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col
 
 from dqflow.campaign.codec import to_json
 from dqflow.campaign.model import Campaign
+from dqflow.engine import rules
 from dqflow.engine.amend_plan import FieldChange, Plan
 from dqflow.engine.skips import Skip
 from dqflow.engine.skips import reason as skip_reason
@@ -42,7 +43,7 @@ class Amending:
 
     def locked(self, locks_at: datetime) -> bool:
         """Whether a lock at `locks_at` has passed now: as reconcile locks a stage (once `locks_at` has passed)."""
-        return locks_at < self.now
+        return rules.has_locked(locks_at, self.now)
 
     def _audit(self, action: str, detail: dict[str, Any], institution: str | None = None, stage: str | None = None,
                source: str | None = None, dest: str | None = None) -> None:

@@ -10,8 +10,8 @@ For a review stage the ДОУ's row stands for its experts: the late ones are th
 reported. Handed in (on time or late), excused, not yet open: not late. A ДОУ withdrawn from the campaign
 is expected nowhere, so it is late nowhere, whatever its rows say.
 
-The rule has a Python form (`is_late`, for one row) and an SQL form (`late_clause`, for a set); `who`
-and `count` answer with a bounded number of statements, whatever the roster's size.
+The rule itself is `rules.is_late` (one row) and `rules.late_sql` (a set); `who` and `count` ask it
+and answer with a bounded number of statements, whatever the roster's size.
 """
 
 from __future__ import annotations
@@ -20,28 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.engine import experts
+from dqflow.engine import experts, rules
 from dqflow.engine.rules import Status
 from dqflow.store import ExpertRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks
 
 MISSED, OPEN = Status.MISSED.value, Status.OPEN.value
-
-
-def is_late(status: str, due_at: datetime, now: datetime) -> bool:
-    """One ДОУ in one stage, by its status at `now` and its effective due time."""
-    return status == MISSED or (status == OPEN and now > due_at)
-
-
-def late_clause(status: Any, due_at: Any, now: datetime) -> ColumnElement[bool]:
-    """`is_late` for a set: `status` the status at `now` (an SQL expression), `due_at` the effective due column."""
-    return or_(status == MISSED, and_(status == OPEN, due_at < now))
 
 
 @dataclass(frozen=True)
@@ -64,8 +53,8 @@ class Late:
 def _late_where(campaign: spec.Campaign, now: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
     """(the status at `now` as SQL, the conditions of a late row): by the status projection, the withdrawn left out.
     The conditions read the progress table joined with the institution table (`_ROSTER`)."""
-    status = engine._status_at(now)  # the status projection in SQL: `engine.status` lists the ДОУ by it
-    return status, [col(ProgressRow.campaign_id) == campaign.id, late_clause(status, col(ProgressRow.due_at), now),
+    status = rules.status_at_sql(now)  # the status projection in SQL: `engine.status` lists the ДОУ by it
+    return status, [col(ProgressRow.campaign_id) == campaign.id, rules.late_sql(status, col(ProgressRow.due_at), now),
                     col(InstitutionRow.withdrawn_at).is_(None)]
 
 

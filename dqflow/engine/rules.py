@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import String, Table, case, func, literal, true
+from sqlalchemy import String, Table, and_, case, func, literal, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
@@ -289,6 +289,20 @@ def status_at_sql(now: datetime, columns: Any = _PROGRESS.c) -> ColumnElement[st
     for tick in CLOCK:
         status = case((status.in_(tick.sources) & tick.due_sql(columns[tick.moment], now), tick.dest), else_=status)
     return status
+
+
+# -- who is late ---------------------------------------------------------------------
+
+
+def is_late(status: str, due_at: datetime, now: datetime) -> bool:
+    """Late as a coordinator judges it, by the status at `now` and the effective due time: the stage locked
+    without a hand-in (missed), or still open past its due time (the grace period)."""
+    return status == Status.MISSED.value or (status == Status.OPEN.value and past_due(due_at, now))
+
+
+def late_sql(status: Any, due_at: Moment, now: datetime) -> ColumnElement[bool]:
+    """`is_late` for a set: `status` the status at `now` (e.g. `status_at_sql(now)`), `due_at` the effective due column."""
+    return or_(status == Status.MISSED.value, and_(status == Status.OPEN.value, past_due_sql(due_at, now)))
 
 
 def institution_state(statuses: Mapping[str, str], withdrawn: bool = False) -> str:
