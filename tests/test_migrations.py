@@ -213,7 +213,7 @@ def test_a_new_database_is_made_at_the_head_and_equals_the_models(backend: str):
     store.connect(backend).dispose()
     assert revision(backend) == schema.HEAD
     assert differences(backend) == []
-    expected = {"sqlite": ["audit_no_delete", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
+    expected = {"sqlite": ["audit_no_delete", "audit_no_replace", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
     assert shape(backend)["triggers"] == expected
     assert {"ix_expert_address", "ix_assignment_expert", "ix_submission_institution"} <= set(shape(backend)["every index"])
 
@@ -591,5 +591,5 @@ def test_processes_starting_together_upgrade_the_release_database_once(backend: 
         k: v for k, v in before.items() if k != "outbox"}
     assert [r["reason"] for r in after["outbox"]] == [REASONS.get(r["reason"], r["reason"]) if r["state"] == "skipped"
                                                       else r["reason"] for r in before["outbox"]]
-    expected = {"sqlite": ["audit_no_delete", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
+    expected = {"sqlite": ["audit_no_delete", "audit_no_replace", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
     assert shape(backend)["triggers"] == expected

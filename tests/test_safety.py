@@ -249,15 +249,22 @@ def test_a_command_without_now_records_one_moment(dq: Cli):
 
 AUDIT_TAMPERING = ["UPDATE audit SET detail = 'forged'", "UPDATE audit SET at = recorded_at WHERE 0 = 1",
                    "DELETE FROM audit", "DELETE FROM audit WHERE action = 'submit'"]
+# SQLite's REPLACE deletes the row it collides with without firing a delete trigger: the insert guard refuses it
+AUDIT_REPLACING = ["REPLACE INTO audit(id, campaign_id, action, at, recorded_at, detail) "
+                   "SELECT id, campaign_id, 'forged', at, recorded_at, 'forged' FROM audit WHERE action = 'submit'",
+                   "INSERT OR REPLACE INTO audit(id, campaign_id, action, at, recorded_at) "
+                   "SELECT id, campaign_id, 'forged', at, recorded_at FROM audit ORDER BY id LIMIT 1"]
 
 
 @pytest.mark.sqlite_only("SQLite's triggers, through the file; PostgreSQL's rule has its own test below")
-def test_the_audit_table_refuses_update_and_delete_on_sqlite(tomsk: Cli, tmp_path: Path):
+def test_the_audit_table_refuses_update_delete_and_replace_on_sqlite(tomsk: Cli, tmp_path: Path):
     tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
     path = tmp_path / "dqflow.db"
     with sqlite3.connect(path) as connection:
         before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
-        for statement in AUDIT_TAMPERING:
+        for statement in AUDIT_TAMPERING + AUDIT_REPLACING + ["INSERT INTO audit(id, campaign_id, action, at, recorded_at) "
+                                                              "SELECT id, campaign_id, 'forged', at, recorded_at FROM audit WHERE true "
+                                                              "ON CONFLICT(id) DO UPDATE SET detail = 'forged'"]:
             if "0 = 1" in statement:
                 continue  # SQLite row triggers fire per row: nothing to refuse when nothing matches
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -277,6 +284,7 @@ def test_a_database_without_the_guard_gets_it_on_first_use(tomsk: Cli, tmp_path:
         connection.execute("DROP TABLE dqflow_version")
         connection.execute("DROP TRIGGER audit_no_update")
         connection.execute("DROP TRIGGER audit_no_delete")
+        connection.execute("DROP TRIGGER audit_no_replace")
         connection.execute("DELETE FROM audit WHERE action = 'load'")  # unguarded: possible
     tomsk.ok("history", "2")  # any command, even one that only reads
     tomsk.ok("tick", "--now", "2021-11-20")
@@ -284,7 +292,7 @@ def test_a_database_without_the_guard_gets_it_on_first_use(tomsk: Cli, tmp_path:
         connection.execute("DELETE FROM audit")
 
 
-def test_the_audit_table_refuses_update_delete_and_truncate_on_postgresql(pg_url: str):
+def test_the_audit_table_refuses_update_delete_upsert_and_truncate_on_postgresql(pg_url: str):
     import psycopg
 
     dq = Cli(pg_url)
@@ -293,9 +301,14 @@ def test_the_audit_table_refuses_update_delete_and_truncate_on_postgresql(pg_url
     plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
-        for statement in AUDIT_TAMPERING + ["TRUNCATE audit"]:
+        for statement in AUDIT_TAMPERING + ["TRUNCATE audit", "INSERT INTO audit(id, campaign_id, action, at, recorded_at) "
+                                            "SELECT id, campaign_id, 'forged', at, recorded_at FROM audit "
+                                            "ON CONFLICT (id) DO UPDATE SET detail = 'forged'"]:
             with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
                 connection.execute(statement)
+        with pytest.raises(psycopg.errors.UniqueViolation):  # no REPLACE on PostgreSQL; an insert naming a kept id collides
+            connection.execute("INSERT INTO audit(id, campaign_id, action, at, recorded_at) "
+                               "SELECT id, campaign_id, 'forged', at, recorded_at FROM audit ORDER BY id LIMIT 1")
         assert connection.execute("SELECT * FROM audit ORDER BY id").fetchall() == before
     dq.ok("tick", "--now", "2021-11-26")
     with psycopg.connect(plain) as connection:

@@ -251,3 +251,30 @@ class SigninRow(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when(nullable=True)
+
+
+class SessionRow(SQLModel, table=True):
+    """A coordinator's session: its cookie carries the id, signed; only the id's hash is kept. Any worker
+    reads it here, so signing out (or a new password) ends it for every worker at once."""
+
+    __tablename__ = "coordinator_session"
+    __table_args__ = (Index("ix_coordinator_session_campaign", "campaign_id", "expires_at"),)
+    id_hash: str = Field(primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id")
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class AttemptRow(SQLModel, table=True):
+    """A sign-in attempt reserved before its password is checked, or a refused link: what the rate limits count.
+    Rows older than the window are ignored and pruned."""
+
+    __tablename__ = "attempt"
+    __table_args__ = (Index("ix_attempt_window", "campaign_id", "bucket", "at"),
+                      Index("ix_attempt_address", "campaign_id", "bucket", "address", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str
+    bucket: str  # 'signin' (passwords at /signin) or 'link' (refused personal and sign-in links)
+    address: str
+    at: datetime = _when(nullable=False)
