@@ -8,7 +8,8 @@ computes every recipient's link from the secret and the versions in two queries.
 person's version on: the old link no longer verifies. Links expire `AFTER_CAMPAIGN` after the last lock.
 
 The coordinator signs in with a one-time link (only its hash is stored; spent on use) or with a password
-set from the CLI (kept as a salted scrypt hash), and then holds a session in a signed cookie.
+set from the CLI (kept as a salted scrypt hash, checked outside any transaction), and then holds a session
+(`sessions`: a row in the database) named by a signed cookie.
 Forms carry a token signed for the person and the moment (CSRF).
 """
 
@@ -28,6 +29,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session, select
 
+from dqflow.access import sessions
 from dqflow.calendar import show
 from dqflow.campaign import spec
 from dqflow.errors import DqflowError, NotFound
@@ -158,9 +160,24 @@ def spend_signin(session: Session, campaign: spec.Campaign, token: str, now: dat
         return "expired"
     row.used_at = now
     session.add(row)
-    session.add(AuditRow(campaign_id=campaign.id, action="signin", at=now, recorded_at=recorded_at(session, now),
-                         actor="coordinator:web", detail=json.dumps({"until": show(now + SESSION_VALID, campaign.tz)})))
     return None
+
+
+def start_session(session: Session, campaign: spec.Campaign, now: datetime, by: str) -> str:
+    """The coordinator signed in (`by` 'link' or 'password'): a new session's id for the cookie. Audited."""
+    session_id = sessions.start(session, campaign.id, now, SESSION_VALID)
+    session.add(AuditRow(campaign_id=campaign.id, action="signin", at=now, recorded_at=recorded_at(session, now),
+                         actor="coordinator:web", detail=json.dumps({"until": show(now + SESSION_VALID, campaign.tz), "by": by},
+                                                                    ensure_ascii=False)))
+    return session_id
+
+
+def end_sessions(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> int:
+    """End every session of the coordinator at once (`why`: 'signout', 'password', 'revoke'). Audited."""
+    ended = sessions.end_all(session, campaign.id, now)
+    session.add(AuditRow(campaign_id=campaign.id, action="sessions-end", at=now, recorded_at=recorded_at(session, now),
+                         actor=acting(session), detail=json.dumps({"why": why, "ended": ended})))
+    return ended
 
 
 def signin_pending(session: Session, campaign_id: str, token: str) -> bool:
@@ -205,24 +222,17 @@ def set_password(session: Session, campaign: spec.Campaign, password: str, now: 
     session.add(row)
     session.add(AuditRow(campaign_id=campaign.id, action="password-set", at=now, recorded_at=recorded_at(session, now),
                          actor=acting(session), detail="{}"))
+    end_sessions(session, campaign, now, "password")  # whoever knew the old one is signed out everywhere
 
 
 def has_password(session: Session, campaign_id: str) -> bool:
+    return bool(stored_password(session, campaign_id))
+
+
+def stored_password(session: Session, campaign_id: str) -> str | None:
+    """The password's stored hash, read to be checked by `password_matches` outside any transaction (it is slow)."""
     row = session.get(CampaignRow, campaign_id)
-    return row is not None and bool(row.password_hash)
-
-
-def sign_in_with_password(session: Session, campaign: spec.Campaign, password: str, now: datetime) -> str | None:
-    """Why the password does not sign in ('password', 'no-password'), or None (signed in, audited)."""
-    row = session.get(CampaignRow, campaign.id)
-    if row is None or not row.password_hash:
-        return "no-password"
-    if not password_matches(row.password_hash, password):
-        return "password"
-    session.add(AuditRow(campaign_id=campaign.id, action="signin", at=now, recorded_at=recorded_at(session, now),
-                         actor="coordinator:web", detail=json.dumps({"until": show(now + SESSION_VALID, campaign.tz),
-                                                                     "by": "password"}, ensure_ascii=False)))
-    return None
+    return row.password_hash if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -232,13 +242,14 @@ class Signer:
     campaign_id: str
     secret: str
 
-    def session_cookie(self, now: datetime) -> str:
-        nonce = secrets.token_urlsafe(12)
+    def session_cookie(self, session_id: str, now: datetime) -> str:
+        """The cookie naming a session (`sessions.start`); signed, so a forged one is refused without a query."""
         until = str(int((now + SESSION_VALID).timestamp()))
-        return f"{nonce}.{until}.{_mac(self.secret, 'session', self.campaign_id, nonce, until, size=32)}"
+        return f"{session_id}.{until}.{_mac(self.secret, 'session', self.campaign_id, session_id, until, size=32)}"
 
     def session(self, cookie: str | None, now: datetime) -> str | None:
-        """The session's id when the cookie is one this portal signed and it has not expired."""
+        """The session's id when the cookie is one this portal signed and it has not expired (whether the session
+        still lives, not signed out, is the database's to say: `sessions.live`)."""
         nonce, until, mac = ((cookie or "").split(".") + ["", "", ""])[:3]
         if not until.isdigit() or not hmac.compare_digest(mac.encode(), _mac(self.secret, "session", self.campaign_id, nonce,
                                                                                until, size=32).encode()):

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from dqflow import engine, store
-from dqflow.access import links
+from dqflow.access import links, sessions
 from dqflow.calendar import parse_local
 from dqflow.engine import experts, late, reminders, skips
 from dqflow.engine.allocation import Rule
@@ -51,50 +51,65 @@ class Coordinator(Site):
                     return links.signin_pending(session, self.campaign.id, token)
 
             if not await run_in_threadpool(pending):
-                return self.refuse(request, "unknown")
+                return await self.guessed(request, "unknown")
             return self.render("signin.html", csrf=person_of(request).csrf)
 
-        def spend() -> str | None:
+        def spend() -> tuple[str | None, str]:
             with self.transaction("coordinator:web") as session:
-                return links.spend_signin(session, self.campaign, token, now)
+                why = links.spend_signin(session, self.campaign, token, now)
+                return why, "" if why else links.start_session(session, self.campaign, now, "link")
 
-        why = await run_in_threadpool(spend)
+        why, session_id = await run_in_threadpool(spend)
         if why:
-            return self.refuse(request, why)
-        return self.start_session(request, now)
+            return await self.guessed(request, why)
+        return self.session_started(request, session_id, now)
 
     async def password_signin(self, request: Request) -> Response:
-        """/signin: the coordinator's password (set with `dqflow link password`); wrong ones count as failed links."""
+        """/signin: the coordinator's password (set with `dqflow link password`). A POST reserves an attempt for its
+        address (and against the ceiling of all) before the password is hashed, outside any transaction: a burst of
+        guesses is refused with 429 past the limit and never holds the database's write lock while hashing."""
         now = self.clock()
 
-        def ready() -> bool:
+        def stored() -> str | None:
             with store.dry_run(self.db) as session:
-                return links.has_password(session, self.campaign.id)
+                return links.stored_password(session, self.campaign.id)
 
-        ready_now = await run_in_threadpool(ready)
-        page = lambda status=200, error=None: self.render(  # noqa: E731
-            "password.html", status, csrf=person_of(request).csrf, error=error, ready=ready_now)
+        page = lambda status=200, error=None, ready=True: self.render(  # noqa: E731
+            "password.html", status, csrf=person_of(request).csrf, error=error, ready=ready)
         if request.method != "POST":
-            return page()
-        form = form_of(request)
+            return page(ready=bool(await run_in_threadpool(stored)))
+        address = client(request)
+        attempt = await run_in_threadpool(sessions.reserve, self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
+        if attempt is None:
+            return self.too_many(sessions.SIGNIN)
+        hashed = await run_in_threadpool(stored)
+        if not hashed:
+            return page(403, PASSWORD_RU["no-password"], ready=False)
+        if not await run_in_threadpool(links.password_matches, hashed, one(form_of(request), "password")):
+            return page(403, PASSWORD_RU["password"])  # the reserved attempt stays: it counts as a failure
 
-        def check() -> str | None:
+        def sign_in() -> str:
             with self.transaction("coordinator:web") as session:
-                return links.sign_in_with_password(session, self.campaign, one(form, "password"), now)
+                sessions.forget(session, attempt)
+                return links.start_session(session, self.campaign, now, "password")
 
-        why = await run_in_threadpool(check)
-        if why:
-            self.failures.add(client(request))
-            return page(403, PASSWORD_RU[why])
-        return self.start_session(request, now)
+        return self.session_started(request, await run_in_threadpool(sign_in), now)
 
-    def start_session(self, request: Request, now: datetime) -> Response:
+    def session_started(self, request: Request, session_id: str, now: datetime) -> Response:
         response = redirect("/coordinator?ok=signed-in")
-        response.set_cookie(COOKIE, self.signer.session_cookie(now), max_age=int(links.SESSION_VALID.total_seconds()),
+        response.set_cookie(COOKIE, self.signer.session_cookie(session_id, now), max_age=int(links.SESSION_VALID.total_seconds()),
                             httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/")
         return response
 
     async def signout(self, request: Request) -> Response:
+        """Ends every session of the coordinator, on every worker (the guard looks each one up in the database)."""
+        now = self.clock()
+
+        def end() -> None:
+            with self.transaction("coordinator:web") as session:
+                links.end_sessions(session, self.campaign, now, "signout")
+
+        await run_in_threadpool(end)
         response = redirect("/")
         response.delete_cookie(COOKIE, path="/")
         return response

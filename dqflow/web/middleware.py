@@ -5,7 +5,9 @@ Before any route runs (as Starlette's `SessionMiddleware` does for sessions):
 - the campaign is read again when an amendment changed it (`Site.refresh`);
 - the person is found from the audience the route declares (`Page(..., who=...)`; a plain `Route` is the
   coordinator's): a ДОУ's or an expert's personal link (signed, current, not expired), the coordinator's
-  session cookie (required on every coordinator page), or a sign-in form; refused links are rate-limited;
+  session cookie (required on every coordinator page; its session is looked up in the database, so signing out
+  ends it on every worker), or a sign-in form; refused links are rate-limited per address in the database (a
+  valid link never is; password sign-ins have their own limit, at /signin);
 - a state-changing request (any method but GET, HEAD, OPTIONS) must come from the portal's own pages: its
   `Origin` (or, absent, its `Referer`) is the portal's own address, its body is read (limited while it
   streams) and carries a form token signed for this person at most `links.FORM_VALID` ago. Else: 403 (400 for
@@ -31,7 +33,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dqflow.errors import DqflowError
-from dqflow.web.site import REFUSED_RU, Site, client, one
+from dqflow.web.site import REFUSED_RU, Site, one
 
 log = logging.getLogger("dqflow.web")
 
@@ -56,7 +58,6 @@ SIGNIN = "signin"  # the coordinator's one-time sign-in link: /signin/{token}
 PASSWORD = "password"  # the coordinator's password form
 COORDINATOR = "coordinator"  # by the session cookie; the audience of a route that names none
 PUBLIC = "public"  # anyone; a state-changing request to it is the coordinator's
-CAPABILITIES = frozenset({INSTITUTION, EXPERT, SIGNIN, PASSWORD})  # guessing these is rate-limited
 
 
 class Page(Route):
@@ -142,8 +143,6 @@ class Guard:
         unsafe = scope["method"] not in SAFE
         who = route.who if isinstance(route, Page) else COORDINATOR
         who = COORDINATOR if who == PUBLIC and unsafe else who
-        if who in CAPABILITIES and site.failures.blocked(client(request)):
-            raise Refused(site.too_many())
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         person = await self.identify(request, who, params)
@@ -176,7 +175,7 @@ class Guard:
             subject, token = params["subject"], params["token"]
             why = await run_in_threadpool(site.link_refusal, who, subject, token)
             if why:
-                raise Refused(site.refuse(request, why))
+                raise Refused(await site.guessed(request, why))
             person = Person(who, subject, token)
         elif who == SIGNIN:
             person = Person(SIGNIN, params["token"])
@@ -184,6 +183,8 @@ class Guard:
             person = Person(PASSWORD)
         else:
             session = site.signer.session(request.cookies.get(COOKIE), now)
+            if session is not None and not await run_in_threadpool(site.session_live, session, now):
+                session = None  # signed out, or ended by a new password: on every worker at once
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))
             person = Person(COORDINATOR, session) if session else GUEST

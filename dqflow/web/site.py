@@ -8,8 +8,6 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 from __future__ import annotations
 
 import json
-import time
-from collections import defaultdict, deque
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Callable
@@ -17,19 +15,17 @@ from typing import Callable
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from dqflow import engine, store
-from dqflow.access import links
+from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels
 from dqflow.store import CampaignRow
 from dqflow.web import board, refusals
-
-FAILURES_ALLOWED = 10  # refused links per client address …
-FAILURE_WINDOW = 600.0  # … within this many seconds, then 429 until the oldest one ages out
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
@@ -52,25 +48,11 @@ REFUSED_RU = {
     "method": "Эту страницу так открыть нельзя. Откройте её по ссылке или из меню портала.",
     "server": "На портале произошла ошибка, ваши данные не изменены. Повторите через минуту.",
 }
-# Refusals that say nothing about a link: they do not count towards the rate limit of guessed links.
-NOT_GUESSES = frozenset({"session", "form", "origin", "page", "method", "server"})
-
-
-class Failures:
-    """Refused links per client address in a sliding window: guessing links gets slow at once."""
-
-    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW):
-        self.allowed, self.window = allowed, window
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, client: str) -> bool:
-        seen, now = self.seen[client], time.monotonic()
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        return len(seen) >= self.allowed
-
-    def add(self, client: str) -> None:
-        self.seen[client].append(time.monotonic())
+TOO_MANY_RU = {
+    "link": "Слишком много неверных ссылок с этого адреса. Попробуйте снова через {minutes} минут.",
+    "signin": "Слишком много попыток входа. Попробуйте снова через {minutes} минут "
+              "или войдите по одноразовой ссылке из dqflow link coordinator.",
+}
 
 
 class Site:
@@ -82,7 +64,6 @@ class Site:
             self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
-        self.failures = Failures()
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
@@ -115,6 +96,10 @@ class Site:
                      else any(e.id == subject_id for e, _ in self.campaign.every_expert()))
             return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
 
+    def session_live(self, session_id: str, now: datetime) -> bool:
+        with store.dry_run(self.db) as session:
+            return sessions.live(session, self.campaign.id, session_id, now)
+
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         """A page; the guard adds the security headers to it as to every response."""
         now = context.pop("now", None) or self.clock()
@@ -132,13 +117,24 @@ class Site:
         return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)
 
     def refuse(self, request: Request, why: str, status: int = 403) -> HTMLResponse:
-        if why not in NOT_GUESSES:
-            self.failures.add(client(request))
         return self.render("refused.html", status, why=why, message=REFUSED_RU[why])
 
-    def too_many(self) -> HTMLResponse:
-        return self.render("refused.html", 429, why="rate", message="Слишком много неверных ссылок с этого адреса. "
-                           f"Попробуйте снова через {int(FAILURE_WINDOW // 60)} минут.")
+    async def guessed(self, request: Request, why: str) -> HTMLResponse:
+        """A refused link ('tampered', 'unknown', …): counted for its address in the database (any worker sees it),
+        and 429 once the address refused too many. A valid link never comes here, so it is never locked out."""
+        def count() -> int | None:
+            return sessions.reserve(self.db, self.campaign.id, sessions.LINK, client(request), self.wall())
+
+        if await run_in_threadpool(count) is None:
+            return self.too_many(sessions.LINK)
+        return self.refuse(request, why)
+
+    def too_many(self, bucket: str) -> HTMLResponse:
+        minutes = int(sessions.LIMITS[bucket].window.total_seconds() // 60)
+        said = TOO_MANY_RU[bucket].format(minutes=minutes)
+        response = self.render("refused.html", 429, why="rate", message=said)
+        response.headers["Retry-After"] = str(minutes * 60)
+        return response
 
 
 def client(request: Request) -> str:
