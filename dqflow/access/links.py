@@ -175,8 +175,9 @@ def start_session(session: Session, campaign: spec.Campaign, now: datetime, by: 
 def end_sessions(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> int:
     """End every session of the coordinator at once (`why`: 'signout', 'password', 'revoke'). Audited."""
     ended = sessions.end_all(session, campaign.id, now)
-    session.add(AuditRow(campaign_id=campaign.id, action="sessions-end", at=now, recorded_at=recorded_at(session, now),
-                         actor=acting(session), detail=json.dumps({"why": why, "ended": ended})))
+    if ended or why == "revoke":  # (the first password ends nothing: no row saying so)
+        session.add(AuditRow(campaign_id=campaign.id, action="sessions-end", at=now, recorded_at=recorded_at(session, now),
+                             actor=acting(session), detail=json.dumps({"why": why, "ended": ended})))
     return ended
 
 

@@ -1,16 +1,30 @@
-"""Serving the portal with uvicorn: alone (`dqflow serve`) or inside the daemon's event loop (`dqflow run --http`)."""
+"""Serving the portal with uvicorn: alone (`dqflow serve`, one worker or N), or inside the daemon's event loop
+(`dqflow run --http`).
+
+N workers are N processes, each making its own portal with `worker_app` from what `serve` put in the
+environment (the database, the campaign, the clock's shift): nothing about sessions or limits lives in a
+worker's memory, so any of them answers any request. A client's address (what the rate limits count) is the
+connection's, unless it comes from a proxy named in --forwarded-allow-ips: then it is the proxy's
+X-Forwarded-For.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import signal
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import uvicorn
 
+from dqflow.calendar import UTC
 from dqflow.errors import DqflowError
+
+# What `serve --workers N` hands its workers (each a new process that imports `worker_app`)
+DB_ENV, CAMPAIGN_ENV, SHIFT_ENV = "DQFLOW_DB", "DQFLOW_SERVE_CAMPAIGN", "DQFLOW_SERVE_SHIFT"
 
 log = logging.getLogger("dqflow.web")
 
@@ -23,20 +37,49 @@ def address(text: str) -> tuple[str, int]:
     return match[1], int(match[2])
 
 
-def _config(app, host: str, port: int) -> uvicorn.Config:
-    # proxy_headers: behind a reverse proxy on the same machine the client's address (rate limits) is the proxy's header
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
-                          server_header=False, lifespan="off")
+def _options(forwarded_allow_ips: str | None) -> dict:
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: any local client (or a proxy passing the header
+    # through) could then rotate its address past the rate limits. Trusted only when named.
+    return dict(log_level="warning", access_log=False, server_header=False, lifespan="off",
+                proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or "")
 
 
-def run(app, host: str, port: int) -> None:
+def _config(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, **_options(forwarded_allow_ips))
+
+
+def worker_app():
+    """The portal of one worker of `serve --workers N` (uvicorn's factory): from the environment `serve` set."""
+    from dqflow import store
+    from dqflow.web import create_app
+
+    shift = timedelta(seconds=float(os.environ.get(SHIFT_ENV) or 0))
+    return create_app(store.connect(os.environ.get(DB_ENV)), os.environ.get(CAMPAIGN_ENV) or None,
+                      lambda: (datetime.now(UTC) + shift).replace(microsecond=0), lambda: datetime.now(UTC))
+
+
+def run_workers(db_url: str, campaign_id: str, now: datetime | None, host: str, port: int, workers: int,
+                forwarded_allow_ips: str | None = None) -> None:
+    """Serve with `workers` processes on one socket until Ctrl-C or SIGTERM (uvicorn's supervisor restarts a
+    worker that dies). `now`: the moment the portal's clock starts at (--now), else the wall clock."""
+    shift = (now - datetime.now(UTC)).total_seconds() if now is not None else 0.0
+    os.environ.update({DB_ENV: db_url, CAMPAIGN_ENV: campaign_id, SHIFT_ENV: str(shift)})
+    try:
+        uvicorn.run("dqflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                    **_options(forwarded_allow_ips))
+    except SystemExit:  # uvicorn's way of saying it could not bind; it logged why
+        raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
+                          "choose another --host or --port") from None
+
+
+def run(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> None:
     """Serve until Ctrl-C or SIGTERM, then exit cleanly."""
     async def main() -> bool:
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
-        return await serve_until(app, host, port, stopped)
+        return await serve_until(app, host, port, stopped, forwarded_allow_ips)
 
     if not asyncio.run(main()):
         raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
@@ -49,9 +92,9 @@ class _Embedded(uvicorn.Server):
         yield  # the daemon owns SIGINT and SIGTERM and stops the server itself
 
 
-async def serve_until(app, host: str, port: int, stopped: asyncio.Event) -> bool:
+async def serve_until(app, host: str, port: int, stopped: asyncio.Event, forwarded_allow_ips: str | None = None) -> bool:
     """Serve in the running event loop until `stopped` is set; False when it could not start."""
-    server = _Embedded(_config(app, host, port))
+    server = _Embedded(_config(app, host, port, forwarded_allow_ips))
 
     async def serve() -> None:
         try:
