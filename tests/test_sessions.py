@@ -23,14 +23,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import TOMSK, Cli
 from sqlalchemy import func
 from sqlmodel import select
+from test_web import Portal
 
-from conftest import TOMSK, Cli
 from dqflow import store
 from dqflow.access import sessions
 from dqflow.store.tables import AttemptRow, AuditRow, SessionRow
-from test_web import Portal
 
 PASSWORD = "пароль координатора"
 LIMIT = sessions.LIMITS[sessions.SIGNIN]
