@@ -26,7 +26,13 @@ def budget_option(command: Callable) -> Callable:
                         help="Stop sending after this long (or when the server keeps failing); the rest waits for the next send.")(command)
 
 
-@click.command("send")
+# cron alerts on a non-zero exit: sending stopped early because the SMTP server kept failing (sysexits' EX_TEMPFAIL:
+# try again later; what was not sent waits in the outbox). A budget that ran out or a busy lease is not a failure.
+SERVER_FAILING = 75
+FAILING_HELP = f"Exits {SERVER_FAILING} when it stops early because the SMTP server keeps failing (for cron to alert)."
+
+
+@click.command("send", epilog=FAILING_HELP)
 @budget_option
 @now_option
 @pass_app
@@ -35,7 +41,11 @@ def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) 
     """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
     settings = mail.SmtpSettings.from_env()
     result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
-    sent = result.report
+    _say_sent(result.report, budget)
+
+
+def _say_sent(sent, budget: int) -> None:
+    """What one send did, and its exit code (SERVER_FAILING when the server kept failing)."""
     if sent.busy:
         click.echo("another dqflow send or run holds this campaign's sending lease; nothing sent (the next run will)")
         return
@@ -45,6 +55,8 @@ def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) 
         why = {"budget": f"the {budget} s budget ran out", "server": f"the SMTP server is failing ({sent.detail})",
                "lease": "another process took over the sending lease"}[sent.stopped]
         click.echo(f"stopped early: {why}; {sent.deferred} message(s) wait for the next send", err=True)
+    if sent.stopped == "server":
+        raise click.exceptions.Exit(SERVER_FAILING)
 
 
 def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender, budget: timedelta) -> wake.Wake:
@@ -67,7 +79,8 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
     return asyncio.run(go())
 
 
-@click.command("run")
+@click.command("run", epilog=FAILING_HELP.replace("Exits", "With --once, exits"))
+@click.option("--once", is_flag=True, help="Wake once (reconcile, send what is due) and exit, as 'dqflow send' does.")
 @click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", type=click.IntRange(1, 86400),
               help="Wake at least this often.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each wake-up to stderr.")
@@ -76,7 +89,7 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
               help="Start the daemon's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
 @click.option("--http", metavar="HOST:PORT", help="Also serve the portal (as 'dqflow serve' does) in the daemon's event loop.")
 @pass_app
-def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None) -> None:
+def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
@@ -84,6 +97,12 @@ def run_command(app: App, max_sleep: int, verbose: bool, budget: int, now_text: 
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
     clock = running_clock(now_text, campaign.timezone)
+    if once:
+        if http:
+            raise click.UsageError("--once wakes once and exits: it serves no portal; drop --http (or --once)")
+        result = _send_with_progress(app, campaign, clock(), mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
+        _say_sent(result.report, budget)
+        return
     companion = None
     if http:
         from dqflow.web import create_app, server
@@ -137,6 +156,7 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
     if not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return
+    assert when is not None  # batches are planned for a send time
     click.echo(f"Отправка {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): писем {len(batches)}")
     for batch in batches:
         click.echo(f"  {batch.recipient}: «{batch.message['Subject']}»")
