@@ -88,8 +88,11 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
 @click.option("--now", "now_text", metavar="TIME",
               help="Start the daemon's clock at this moment (it then runs at the wall clock's pace); for rehearsals and tests.")
 @click.option("--http", metavar="HOST:PORT", help="Also serve the portal (as 'dqflow serve' does) in the daemon's event loop.")
+@click.option("--forwarded-allow-ips", "forwarded_allow_ips", metavar="IPS",
+              help="With --http: reverse proxies whose X-Forwarded-For/-Proto to trust, as 'dqflow serve' takes it; default none.")
 @pass_app
-def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None) -> None:
+def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None,
+                forwarded_allow_ips: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
@@ -109,7 +112,7 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
 
         host, port = server.address(http)
         portal = create_app(app.db, campaign.id, clock, wall_clock)
-        companion = lambda stopped: server.beside_daemon(portal, host, port, stopped)  # noqa: E731
+        companion = lambda stopped: server.beside_daemon(portal, host, port, stopped, forwarded_allow_ips)  # noqa: E731
     runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
                            max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
                            wall=wall_clock, companion=companion)

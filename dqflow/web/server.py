@@ -111,7 +111,7 @@ async def serve_until(app, host: str, port: int, stopped: asyncio.Event, forward
     return server.started
 
 
-async def beside_daemon(app, host: str, port: int, stopped: asyncio.Event) -> None:
+async def beside_daemon(app, host: str, port: int, stopped: asyncio.Event, forwarded_allow_ips: str | None = None) -> None:
     """`run --http`: the portal in the daemon's loop; when it cannot start the daemon goes on sending."""
-    if not await serve_until(app, host, port, stopped):
+    if not await serve_until(app, host, port, stopped, forwarded_allow_ips):
         log.error("the portal could not start on %s:%d; the daemon goes on without it", host, port)
