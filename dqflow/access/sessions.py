@@ -35,9 +35,13 @@ class Limit:
     window: timedelta
 
 
+WINDOW = timedelta(minutes=10)
+SIGNIN_PER_ADDRESS = 10  # password attempts from one address in the window, then 429 …
+SIGNIN_OVERALL = 100  # … and from all addresses together (one-time links still sign in: `dqflow link coordinator`)
+LINKS_PER_ADDRESS = 10  # refused personal and sign-in links from one address in the window
 LIMITS = {
-    SIGNIN: Limit(per_address=10, overall=100, window=timedelta(minutes=10)),
-    LINK: Limit(per_address=10, overall=0, window=timedelta(minutes=10)),
+    SIGNIN: Limit(per_address=SIGNIN_PER_ADDRESS, overall=SIGNIN_OVERALL, window=WINDOW),
+    LINK: Limit(per_address=LINKS_PER_ADDRESS, overall=0, window=WINDOW),
 }
 
 
