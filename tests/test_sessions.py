@@ -206,3 +206,22 @@ def test_serve_with_workers_on_postgresql(pg_portal: Cli, pg_url: str):
             assert len(children.read_text().split()) >= 2
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_forwarded_addresses_count_only_from_a_named_proxy(tmp_path: Path, trusted: bool):
+    db = f"sqlite:///{tmp_path / 'dqflow.db'}"
+    dq = Cli(db)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    dq.ok("link", "password", "--stdin", input=PASSWORD + "\n")
+    process, base = start(db, *(["--forwarded-allow-ips", "127.0.0.1"] if trusted else []))
+    try:
+        with httpx.Client(base_url=base) as client:
+            page = client.get("/signin")
+            answers = [client.post("/signin", data={"csrf": csrf(page.text), "password": "не тот пароль"},
+                                   headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+                       for n in range(LIMIT.per_address + 5)]
+    finally:
+        stop(process)
+    # untrusted: the header is ignored, every guess is 127.0.0.1's; trusted: each address has its own count
+    assert answers == ([403] * len(answers) if trusted else [403] * LIMIT.per_address + [429] * 5)

@@ -127,3 +127,24 @@ def reserve(db: Engine, campaign_id: str, bucket: str, address: str, now: dateti
 def forget(session: Session, attempt_id: int) -> None:
     """An attempt that succeeded does not count against its address."""
     session.execute(delete(AttemptRow).where(col(AttemptRow.id) == attempt_id))
+
+
+class Refused:
+    """Which addresses this worker heard the database refuse lately (`reserve` → None), so that the rest of a
+    burst from them is refused before it costs a database read or a thread: a copy of the database's answer
+    kept `MEMO` long, never a decision of its own (the limits themselves are the database's, for every worker)."""
+
+    MEMO = timedelta(seconds=2)
+    SIZE = 10_000  # addresses kept at most (forgotten all at once past it)
+
+    def __init__(self) -> None:
+        self.until: dict[tuple[str, str], datetime] = {}
+
+    def note(self, bucket: str, address: str, now: datetime) -> None:
+        if len(self.until) >= self.SIZE:
+            self.until.clear()
+        self.until[(bucket, address)] = now + self.MEMO
+
+    def lately(self, bucket: str, address: str, now: datetime) -> bool:
+        until = self.until.get((bucket, address))
+        return until is not None and now < until

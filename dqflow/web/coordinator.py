@@ -81,6 +81,7 @@ class Coordinator(Site):
         address = client(request)
         attempt = await run_in_threadpool(sessions.reserve, self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
         if attempt is None:
+            self.refused.note(sessions.SIGNIN, address, self.wall())
             return self.too_many(sessions.SIGNIN)
         hashed = await run_in_threadpool(stored)
         if not hashed:

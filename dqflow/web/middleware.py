@@ -32,8 +32,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dqflow.access import sessions
 from dqflow.errors import DqflowError
-from dqflow.web.site import REFUSED_RU, Site, one
+from dqflow.web.site import REFUSED_RU, Site, client, one
 
 log = logging.getLogger("dqflow.web")
 
@@ -58,6 +59,7 @@ SIGNIN = "signin"  # the coordinator's one-time sign-in link: /signin/{token}
 PASSWORD = "password"  # the coordinator's password form
 COORDINATOR = "coordinator"  # by the session cookie; the audience of a route that names none
 PUBLIC = "public"  # anyone; a state-changing request to it is the coordinator's
+LIMITED = {PASSWORD: sessions.SIGNIN}  # audiences whose posts the database limits per address (`sessions`)
 
 
 class Page(Route):
@@ -134,14 +136,16 @@ class Guard:
 
     async def guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         site = self.site
-        await run_in_threadpool(site.refresh)
         route, params = self.route(scope)
-        if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
-            await self.app(scope, receive, send)
-            return
         request = Request({**scope, "path_params": params})
         unsafe = scope["method"] not in SAFE
         who = route.who if isinstance(route, Page) else COORDINATOR
+        if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
+            raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
+        await run_in_threadpool(site.refresh)
+        if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
+            await self.app(scope, receive, send)
+            return
         who = COORDINATOR if who == PUBLIC and unsafe else who
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
