@@ -132,7 +132,7 @@ def test_the_smtp_password_is_never_printed(tomsk: Cli, tmp_path: Path):
         outputs = []
         for args in (["send", "--now", "2021-11-19 10:00"], ["outbox"], ["outbox", "--json"], ["why", "dou2@example.org"]):
             result = dqflow("--db", db, *args, env=env)
-            assert result.returncode == 0, result.stderr
+            assert result.returncode == (75 if args[0] == "send" else 0), result.stderr  # 75: the server kept failing
             outputs.append(result.stdout + result.stderr)
         assert server.handler.logins and server.handler.logins[0][1] == b"SmtpSecret77"  # it was really tried
         assert "повтор" in outputs[1]  # the refusal is in the ledger …

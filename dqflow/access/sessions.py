@@ -129,7 +129,7 @@ def forget(session: Session, attempt_id: int) -> None:
     session.execute(delete(AttemptRow).where(col(AttemptRow.id) == attempt_id))
 
 
-class Refused:
+class RecentRefusals:
     """Which addresses this worker heard the database refuse lately (`reserve` → None), so that the rest of a
     burst from them is refused before it costs a database read or a thread: a copy of the database's answer
     kept `MEMO` long, never a decision of its own (the limits themselves are the database's, for every worker)."""

@@ -64,7 +64,7 @@ class Site:
             self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
-        self.refused = sessions.Refused()  # a copy of the database's refusals, to shed a burst cheaply
+        self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
