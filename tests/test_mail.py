@@ -285,7 +285,9 @@ def test_server_down_then_up_loses_nothing(db_url):
     server = SmtpServer(free_port())  # nobody listens on this port yet
     dq = Cli(db_url, env=server.env())
     dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
-    out = dq.ok("send", "--now", OPENS)
+    down = dq("send", "--now", OPENS)
+    out = down.output
+    assert down.exit_code == 75, out  # the documented code: cron alerts
     # three failures in a row (and what the other connection had in flight) show the server is down: the rest waits
     tried, deferred = (int(re.search(rf"{word} (\d+)", out)[1]) for word in ("retry later", "deferred"))
     assert "sent 0" in out and 3 <= tried <= 4 and tried + deferred == 11
