@@ -11,10 +11,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
-from conftest import TOMSK, Cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import TOMSK, Cli
 from dqflow.calendar import UTC
 from dqflow.campaign import spec
 from dqflow.present import ics
