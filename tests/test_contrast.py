@@ -50,7 +50,7 @@ class Rule:
     background: str | None
 
 
-def declarations(body: str, variables: dict[str, str]) -> dict[str, str]:
+def declarations(body: str) -> dict[str, str]:
     found = {}
     for declaration in body.split(";"):
         name, colon, value = declaration.partition(":")
@@ -80,7 +80,7 @@ def rules(css: str, where: str, variables: dict[str, str]) -> list[Rule]:
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     found = []
     for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
-        given = declarations(body, variables)
+        given = declarations(body)
         text = given.get("color")
         fill = given.get("background-color", given.get("background"))
         if fill is not None:
@@ -97,7 +97,7 @@ def rules(css: str, where: str, variables: dict[str, str]) -> list[Rule]:
 def root_variables(css: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for body in re.findall(r":root\s*\{([^{}]*)\}", css):
-        found.update((name, value) for name, value in declarations(body, {}).items() if name.startswith("--"))
+        found.update((name, value) for name, value in declarations(body).items() if name.startswith("--"))
     return found
 
 
