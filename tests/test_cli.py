@@ -295,3 +295,46 @@ def test_status_before_recorded_changes_says_it_cannot_rewind(tomsk):
     earlier = tomsk.ok("status", "--now", "2021-11-25 10:00")
     assert "Внимание: в базе уже записаны изменения до 01.12.2021 00:00" in earlier
     assert "Внимание" not in tomsk.ok("status", "--now", "2021-12-02 10:00")
+
+
+# -- a new coordinator starts from the yearly template, not from 2021 -------------------------------
+
+
+def test_init_names_instantiate_on_the_template_and_its_next_steps_run(dq: Cli, tmp_path: Path):
+    folder = tmp_path / "campaign"
+    out = dq.ok("init", str(folder))
+    steps = [line.strip().split() for line in out.splitlines() if line.startswith("  dqflow ")]
+    instantiate, *then = steps
+    assert instantiate[:3] == ["dqflow", "instantiate", str(folder / "tomsk-template.yaml")], out
+    made = Path(instantiate[instantiate.index("--out") + 1])
+    assert [step[1] for step in then] == ["validate", "simulate", "load"] and all(str(made) in step for step in then), out
+    assert "tomsk-2021.yaml" not in " ".join(map(" ".join, steps))  # the past campaign is an example, not a step
+    dq.ok(*instantiate[1:])  # the command line as printed runs
+    assert made.exists()
+    for step in (then[0], then[2]):  # validate, then load: this year's campaign is not past
+        result = dq(*step[1:])
+        assert result.exit_code == 0 and "уже прошли" not in result.stderr, result.output
+
+
+def test_load_and_validate_of_a_campaign_all_past_warn_in_russian_and_name_instantiate(dq: Cli):
+    result = dq("load", str(TOMSK), "--now", "2022-03-01")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("loaded campaign tomsk-2021")
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("Внимание: все этапы кампании tomsk-2021 уже прошли (последний закрыт 20.01.2022)"), warning
+    assert "dqflow instantiate" in warning and "--id tomsk-2022" in warning and "tomsk-template.yaml" in warning
+    assert not re.search(r"\b(the|is|are|campaign)\b", warning.replace("--id", ""))  # Russian, bar the command's words
+
+    checked = dq("validate", str(TOMSK), "--now", "2022-03-01")
+    assert checked.exit_code == 0, checked.output
+    [past] = [line for line in checked.stderr.splitlines() if "уже прошли" in line]
+    assert past.startswith(f"{TOMSK}:") and ": warning: все этапы кампании tomsk-2021 уже прошли" in past and "dqflow instantiate" in past
+    # a warning about the clock, not the file: the summary's count of the file's warnings is the same
+    assert checked.stdout == dq("validate", str(TOMSK), "--now", "2021-11-10").stdout
+
+
+def test_a_campaign_still_ahead_or_under_way_loads_without_the_warning(db_url: str):
+    for now in ("2021-11-10", "2022-01-19"):  # before it starts; the day before its last lock
+        result = Cli(db_url)("load", str(TOMSK), "--now", now)
+        assert result.exit_code == 0 and "уже прошли" not in result.output, result.output
+        assert "уже прошли" not in Cli(db_url)("validate", str(TOMSK), "--now", now).stderr

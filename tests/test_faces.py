@@ -422,12 +422,12 @@ class Run:
         self.calendars(now, drawn)
 
     def calendars(self, now: datetime, drawn: dict[str, list[str]]) -> None:
-        """A ДОУ's calendar and its expert's hold their effective due times (an extension's, when one was given)."""
+        """A ДОУ's calendar and its expert's hold their effective due times (an extension's, when one was given) as their events' start."""
         inst = next(i for i in self.plan.ids if i not in self.withdrawn)
         for role, who, uid in (("--institution", inst, "institution-" + inst), ("--expert", f"x{inst}", f"expert-x{inst}/")):
             out = self.folder / f"{who}-{self.looked}.ics"
             self.dq.ok("calendar", role, who, "--out", str(out), "--now", written(now))
-            due = {str(e["uid"]).split("/", 1)[1]: e["dtend"].dt for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
+            due = {str(e["uid"]).split("/", 1)[1]: e["dtstart"].dt for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
             if role == "--institution":
                 want = {f"{s}/{uid}@dqflow": self.due[(inst, s)] for s in self.stages if s != "r1"}
             elif drawn:

@@ -323,11 +323,11 @@ def test_a_dou_calendar_carries_its_extended_deadline_webinars_and_the_zone(toms
     [zone] = cal.walk("VTIMEZONE")
     assert str(zone["tzid"]) == "Asia/Tomsk"
     fill = found["tomsk-2021/fill-form/institution-4@dqflow"]
-    assert fill["dtend"].dt == datetime(2021, 12, 3, 23, 59, 59, tzinfo=TZ) and fill["dtend"].params["TZID"] == "Asia/Tomsk"
-    assert fill["dtstart"].dt == datetime(2021, 11, 19, 0, 0, tzinfo=TZ)
+    assert fill["dtstart"].dt == datetime(2021, 12, 3, 23, 59, 59, tzinfo=TZ) and fill["dtstart"].params["TZID"] == "Asia/Tomsk"
+    assert "Открыт с 19.11.2021 00:00" in str(fill["description"])  # the window is said; the event is the deadline
     assert int(fill["sequence"]) == 1 and "03.12.2021" in str(fill["summary"])
     refill = found["tomsk-2021/refill/institution-4@dqflow"]
-    assert refill["dtend"].dt == datetime(2021, 12, 12, 23, 59, 59, tzinfo=TZ) and int(refill["sequence"]) == 0
+    assert refill["dtstart"].dt == datetime(2021, 12, 12, 23, 59, 59, tzinfo=TZ) and int(refill["sequence"]) == 0
     webinar = found["tomsk-2021/kickoff-webinar/event@dqflow"]
     assert webinar["dtstart"].dt == datetime(2021, 11, 19, 14, 0, tzinfo=TZ) and str(webinar["url"]) == "http://moodle.imc.tomsk.ru"
     assert found["tomsk-2021/review1-webinar/event@dqflow"]["dtstart"].dt.isoformat() == "2021-12-06"
@@ -336,7 +336,7 @@ def test_a_dou_calendar_carries_its_extended_deadline_webinars_and_the_zone(toms
     assert {uid.split("/")[1] for uid in found} == institution_stages | institution_events
     other = tmp_path / "dou2.ics"
     tomsk.ok("calendar", "--institution", "2", "--out", str(other), "--now", "2021-11-29")
-    assert events(other)[1]["tomsk-2021/fill-form/institution-2@dqflow"]["dtend"].dt == datetime(2021, 11, 30, 23, 59, 59, tzinfo=TZ)
+    assert events(other)[1]["tomsk-2021/fill-form/institution-2@dqflow"]["dtstart"].dt == datetime(2021, 11, 30, 23, 59, 59, tzinfo=TZ)
 
 
 def test_an_expert_calendar_has_one_review_per_assigned_dou_and_the_coordinator_every_stage(tomsk: Cli, tmp_path: Path):
@@ -411,7 +411,7 @@ def test_emails_announcing_a_stage_or_a_webinar_attach_the_matching_event(tmp_pa
                     assert uid == f"tomsk-2021/{stage['id']}/institution-{person}@dqflow"
                 else:  # an expert's review of one ДОУ: the UID `calendar --expert` gives it
                     assert uid.startswith(f"tomsk-2021/{stage['id']}/expert-{person}/") and uid.split("/")[3][:-7] in NAMES
-                assert event["dtend"].dt == datetime.combine(datetime.fromisoformat(str(stage["due"])).date(), time(23, 59, 59), TZ)
+                assert event["dtstart"].dt == datetime.combine(datetime.fromisoformat(str(stage["due"])).date(), time(23, 59, 59), TZ)
     assert seen["event"] >= len(NAMES) and seen["stage"] >= len(NAMES)
 
 

@@ -4,6 +4,7 @@ load (or amend) into the database, and replay on a virtual clock."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from collections import Counter
@@ -18,7 +19,7 @@ from dqflow.campaign import instantiate, order, spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
 from dqflow.delivery import simulate
 from dqflow.engine import amend
-from dqflow.errors import DqflowError
+from dqflow.errors import DqflowError, Problem
 from dqflow.present import amendment, simulation
 
 
@@ -28,21 +29,37 @@ from dqflow.present import amendment, simulation
 def init_command(folder: Path, force: bool) -> None:
     """Write the bundled campaigns (the Tomsk 2021 example and the yearly templates) into FOLDER."""
     written = starter.write(folder, force=force)
-    campaign = next((path for path in written if path.name == starter.STARTER), None) or next(
-        path for path in written if path.suffix == ".yaml")
+    made = starter.this_year(folder, wall_clock().date())
+    campaign = shlex.quote(made.out)
     click.echo("Записано:")
     for path in written:
         click.echo(f"  {path}")
-    click.echo("Впишите в файл свои ДОУ, адреса и даты приказа, затем:")
-    click.echo(f"  dqflow validate {shlex.quote(str(campaign))}")
-    click.echo(f"  dqflow simulate {shlex.quote(str(campaign))} --maildir out/")
-    click.echo(f"  dqflow load {shlex.quote(str(campaign))}")
+    click.echo("Кампания этого года — из годового шаблона (в --start впишите день вебинара-установки по приказу):")
+    click.echo("  " + shlex.join(["dqflow", *made.args()]))
+    click.echo("Впишите в файл свои ДОУ и адреса, затем:")
+    click.echo(f"  dqflow validate {campaign}")
+    click.echo(f"  dqflow simulate {campaign} --maildir out/")
+    click.echo(f"  dqflow load {campaign}")
+    click.echo(f"Прошедшая кампания для примера: {folder / starter.EXAMPLE}")
+
+
+def _finished(campaign: spec.Campaign, now: datetime) -> str | None:
+    """What to say when every stage is past at `now` (loading it runs nothing; this year's campaign comes
+    from a template), or None."""
+    if not starter.finished(campaign, now):
+        return None
+    last = max(stage.locks_at for stage in campaign.stages)
+    year_id = starter.yearly_id(campaign.id, now.astimezone(campaign.tz).year)
+    return (f"все этапы кампании {campaign.id} уже прошли (последний закрыт {show_date(last, campaign.tz)}); "
+            f"кампанию этого года сделает dqflow instantiate ШАБЛОН.yaml --start ДАТА --id {year_id} --out {year_id}.yaml "
+            f"(годовой шаблон {starter.TEMPLATE} пишет dqflow init ПАПКА)")
 
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--strict", is_flag=True, help="Treat warnings (deadlines on days off…) as errors.")
-def validate_command(files: tuple[str, ...], strict: bool) -> None:
+@now_option
+def validate_command(files: tuple[str, ...], strict: bool, now_text: str | None) -> None:
     """Check campaign files; print FILE:LINE:COL problems, or a one-line summary each."""
     failed = False
     for path in files:
@@ -53,11 +70,27 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
             failed = True
             continue
         c = result.campaign
+        if c is None:  # errors were reported above
+            failed = True
+            continue
         experts = len(c.every_expert())
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
         read_as = "".join(f"; {note}" for note in result.notes)
         click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
+        past = _finished(c, resolve_now(now_text, c.timezone))
+        if past:  # a warning about the clock, not the file: --strict does not fail on it
+            click.echo(str(Problem(path, _stages_line(path), 1, past, "warning")), err=True)
     sys.exit(1 if failed else 0)
+
+
+def _stages_line(path: str) -> int:
+    """The line of the file's `stages:` key, where a warning about its dates points (1 when not found)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    found = re.search(r"^stages:", text, re.M)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
 @click.command("import-order")
@@ -84,6 +117,7 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
     c = result.campaign
+    assert c is not None  # `order.checked` refuses a draft with errors
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
     click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
                f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
@@ -144,6 +178,9 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
         click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
     else:
         click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
+    past = _finished(campaign, now)
+    if past:
+        click.echo(f"Внимание: {past}", err=True)
     if as_json or now <= min(stage.opens_at for stage in campaign.stages):
         return  # loaded ahead of time, as usual: nothing can be overdue, and a national roster is not planned twice
     with store.dry_run(app.db) as session:  # loaded late: as the first tick will see it

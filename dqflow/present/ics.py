@@ -1,18 +1,23 @@
 """iCalendar (RFC 5545, the `icalendar` package): a campaign's stages and events as calendar entries.
 
-A task is an event from its opening to the person's *effective* deadline (an extension moves it), so
-calendar programs show the window as a bar that ends at the deadline; a webinar is an event at its
-time (an hour long; all day when given by its date alone) with its link. Times are in the campaign's
-zone, whose VTIMEZONE is included. UIDs are stable per campaign, stage and person, and the SEQUENCE
-grows with each extension, so importing a newer calendar (or an email's invitation) updates the events
-instead of doubling them. Pure: whose entries a calendar holds is `results.calendars`' question.
+A task is an event AT the person's *effective* deadline (an extension moves it), not a bar over its
+window: a weeks-long timed event buries a person's week view, while the deadline is what they act on.
+The window's opening is in its description, with the person's own portal page. Two alarms ring: the
+day before at 09:00 and the deadline's own day at 09:00 local time (a deadline is mostly 23:59, so
+an alarm relative to it would ring at night; the morning of the last day leaves the working day to
+finish, which is when coordinators chase by phone). A webinar is an event at its time (an hour long;
+all day when given by its date alone) with its link. Times are in the campaign's zone, whose
+VTIMEZONE is included (its English comment put in Russian: nothing in the file is English). UIDs
+are stable per campaign, stage and person, and the SEQUENCE grows with each extension, so importing a
+newer calendar (or an email's invitation) updates the events instead of doubling them. Pure: whose
+entries a calendar holds is `results.calendars`' question.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import icalendar
@@ -21,6 +26,7 @@ from dqflow.calendar import UTC, show, utc_offset
 from dqflow.campaign import spec
 
 EVENT_LENGTH = timedelta(hours=1)  # a webinar is given by its start alone
+ALARM_AT = time(9, 0)  # local time of a deadline's alarms: the start of a working day
 PRODID = "-//dqflow//МКДО//RU"
 
 
@@ -44,6 +50,19 @@ class Entry:
     url: str | None = None
     sequence: int = 0
     busy: bool = False  # a webinar takes the time; a task's window does not
+    alarms: tuple[tuple[datetime, str], ...] = ()  # (when, what it says), aware
+
+
+def deadline_alarms(opens: datetime, due: datetime, tz, what: str) -> tuple[tuple[datetime, str], ...]:
+    """A deadline's alarms: the day before and the day itself at `ALARM_AT` local, those after the
+    opening and before the deadline only (a window opened on the eve has no eve's alarm)."""
+    last_day = due.astimezone(tz).date()
+    found = []
+    for day, said in ((last_day - timedelta(days=1), "Завтра"), (last_day, "Сегодня")):
+        at = datetime.combine(day, ALARM_AT, tz)
+        if opens < at < due:
+            found.append((at, f"{said} срок: {what} ({show(due, tz)} {_local(due, tz)})."))
+    return tuple(found)
 
 
 def task_uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
@@ -62,16 +81,22 @@ def _uid(campaign: spec.Campaign, stage: spec.Stage, who: Who) -> str:
 
 
 def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: datetime, due: datetime, summary: str,
-          extensions: int) -> Entry:
+               extensions: int, page: str | None = None) -> Entry:
+    """The person's deadline of a stage; `page` is their own portal page (None: no portal, or not known)."""
     tz = campaign.tz
-    lines = [f"Этап «{stage.title}» ({stage.id}).",
+    lines = [f"Этап «{stage.title}».",
              # as the emails say it: the person reads local time and its offset, not the zone's name
              f"Открыт с {show(opens, tz)}, срок {show(due, tz)} {_local(due, tz)}" + (" — срок продлён." if extensions else ".")]
+    if page:
+        lines.append(f"Ваша страница на портале: {page}")
+    if stage.url:
+        lines.append(f"Ссылка этапа: {stage.url}")
     if stage.result:
         lines.append(f"Результат: {stage.result}.")
     lines.append(f"Кампания: {campaign.title}. Координатор: {campaign.coordinator.name}, {campaign.coordinator.email}.")
-    return Entry(_uid(campaign, stage, who), f"Срок {show(due, tz)[:10]}: {summary}", opens, max(due, opens), False,
-                 "\n".join(lines), stage.url, extensions)
+    due = max(due, opens)
+    return Entry(_uid(campaign, stage, who), f"Срок {show(due, tz)[:10]}: {summary}", due, due, False,
+                 "\n".join(lines), page or stage.url, extensions, alarms=deadline_alarms(opens, due, tz, summary))
 
 
 def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
@@ -164,13 +189,20 @@ def _event_but_uid(entry: Entry, now: datetime, tz) -> tuple[tuple[bytes, bytes]
         event.add("dtend", day + timedelta(days=1))
     else:
         event.add("dtstart", entry.start.astimezone(tz))
-        event.add("dtend", entry.end.astimezone(tz))
+        if entry.end > entry.start:  # none: an instant, as RFC 5545 reads a DTSTART without DTEND (a deadline)
+            event.add("dtend", entry.end.astimezone(tz))
     event.add("description", entry.description)
     if entry.url:
         event.add("url", entry.url)
         event.add("location", entry.url)
     event.add("sequence", entry.sequence)
     event.add("transp", "OPAQUE" if entry.busy else "TRANSPARENT")
+    for at, said in entry.alarms:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", said)
+        alarm.add("trigger", at.astimezone(UTC))  # absolute (VALUE=DATE-TIME, UTC as RFC 5545 wants)
+        event.add_component(alarm)
     holder = icalendar.Calendar()
     holder.add_component(event)
     before, placeholder, after = event.to_ical().partition(b"\r\nUID:-\r\n")
@@ -193,9 +225,12 @@ def _head(zone: str, name: str, tzids: tuple[str, ...], span: tuple[date, date] 
     first, last = span or (date.min, date.min)  # no span: a calendar without events, which names no zone
     for tzid in tzids:
         try:
-            cal.add_component(icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last))
+            described = icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
         except ValueError:  # a zone icalendar does not know goes without its VTIMEZONE, as add_missing_timezones does
             continue
+        described.pop("comment", None)  # icalendar's English «This timezone only works from …»: said in Russian instead
+        described.add("comment", f"Описание пояса верно с {first:%d.%m.%Y} по {last:%d.%m.%Y}.")
+        cal.add_component(described)
     whole = cal.to_ical()
     assert whole.endswith(_END)
     return whole[: -len(_END)]

@@ -16,6 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dqflow import engine
+from dqflow.access import links
 from dqflow.campaign import spec
 from dqflow.engine import experts
 from dqflow.errors import NotFound
@@ -41,26 +42,37 @@ def entries(session: Session, campaign: spec.Campaign, who: ics.Who, now: dateti
     times = _times(session, campaign, [(subject, s.id) for s in campaign.stages if s.actor == "institution"] if who.role == "institution"
                    else [(inst, stage_id) for stage_id, found in mine.items() for inst in found])
     names = campaign.institution_names
+    page = _page(session, campaign, who)
     found: list[ics.Entry] = []
     for stage in campaign.stages:
         if stage.kind == "event":
             if _audience(who) in stage.audience or who.role == "coordinator":
                 found.append(ics.event_entry(campaign, stage))
         elif who.role == "coordinator":
-            found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0))
+            found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0, page))
         elif who.role == "institution" and stage.actor == "institution":
             opens, due, extended = times[(subject, stage.id)]
-            found.append(ics.task_entry(campaign, stage, who, opens, due, stage.title, extended))
+            found.append(ics.task_entry(campaign, stage, who, opens, due, stage.title, extended, page))
         elif who.role == "expert" and stage.actor == "expert":
             if stage.id not in mine:  # the list is drawn when its stage opens: until then, the stage as a whole
                 found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at,
-                                            f"{stage.title} (список экспертов ещё не составлен)", 0))
+                                            f"{stage.title} (список экспертов ещё не составлен)", 0, page))
                 continue
             for inst in mine[stage.id]:
                 opens, due, extended = times[(inst, stage.id)]
                 found.append(ics.task_entry(campaign, stage, ics.Who("expert", f"{subject}/{inst}"), opens, due,
-                                            f"Экспертиза: {names[inst]} — {stage.title}", extended))
+                                            f"Экспертиза: {names[inst]} — {stage.title}", extended, page))
     return found
+
+
+def _page(session: Session, campaign: spec.Campaign, who: ics.Who) -> str | None:
+    """The person's own portal page, as their letters give it (the coordinator's: the sign-in page); None without a portal."""
+    base = links.base_url(campaign)
+    if base is None:
+        return None
+    if who.role == "coordinator" or who.id is None:
+        return f"{base}/coordinator"
+    return links.links(session, campaign.id).url(base, who.role, who.id)
 
 
 def _times(session: Session, campaign: spec.Campaign, rows: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime, datetime, int]]:
