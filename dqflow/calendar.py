@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 UTC = timezone.utc
 END_OF_DAY = time(23, 59, 59)
@@ -139,10 +141,14 @@ class WorkCalendar:
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
+    import holidays  # only where working days are counted: showing a date or a zone does not load every country's holidays
+
     return holidays.country_holidays(country, years=year)
 
 
 def known_country(code: str) -> bool:
+    import holidays
+
     try:
         holidays.country_holidays(code, years=2000)
     except NotImplementedError:
