@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, Table, func
+from sqlalchemy import Row, Table, and_, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -225,3 +225,43 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
         query = query.where(c.institution_id.in_(institutions))
     found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
+
+
+# -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
+
+
+def kept(due, campaign_id: str, now: datetime, lists: dict[str, str], digest_news: bool = True):
+    """The rows of `due` (a subquery of due outbox rows, every column) that `judge` would let go out at `now`, as a
+    SELECT of their id and send_at: `unwanted` and `_newest_reminders` as one set-based query, so a count of
+    thousands of rows is one statement. tests/test_delivery.py checks with hypothesis that the two forms agree."""
+    reminder = (due.c.state == "pending") & due.c.kind.in_(REMINDER_KINDS)
+    newest_first = func.row_number().over(
+        partition_by=(reminder, func.lower(due.c.recipient), due.c.institution_id, due.c.stage_id, due.c.deadline),
+        order_by=(due.c.send_at.desc(), due.c.id.desc()))
+    ranked = sa_select(due, case((reminder, newest_first), else_=None).label("rank")).subquery("ranked")
+    row = ranked.c
+    progress, review, expert = _PROGRESS, ReviewRow.__table__, ExpertRow.__table__
+    assignment, institution = AssignmentRow.__table__, InstitutionRow.__table__
+    p = progress.c
+    off_progress = exists().where(  # `_against_progress`: a reminder's deadline moved, or its ДОУ is past it
+        p.campaign_id == campaign_id, p.institution_id == row.institution_id, p.stage_id == row.stage_id,
+        row.kind.in_(REMINDER_KINDS),
+        or_(row.deadline.is_(None), p.due_at != row.deadline,
+            and_(row.kind == "missed", p.status != Status.MISSED.value),
+            and_(row.kind != "missed", p.status != Status.OPEN.value)))
+    reviewed = exists().where(  # the expert reviewed the ДОУ already
+        review.c.campaign_id == campaign_id, review.c.stage_id == row.stage_id, review.c.institution_id == row.institution_id,
+        expert.c.campaign_id == campaign_id, expert.c.id == review.c.expert_id, func.lower(expert.c.email) == func.lower(row.recipient))
+    on_list = exists().where(  # `_against_list`: the ДОУ (or, for a whole handout, any ДОУ) is still the expert's
+        assignment.c.campaign_id == campaign_id,
+        assignment.c.stage_id == case({stage: list_id for stage, list_id in lists.items()}, value=row.stage_id, else_=None),
+        expert.c.campaign_id == campaign_id, expert.c.id == assignment.c.expert_id,
+        func.lower(expert.c.email) == func.lower(row.recipient),
+        institution.c.campaign_id == campaign_id, institution.c.id == assignment.c.institution_id, institution.c.withdrawn_at.is_(None),
+        or_(row.institution_id.is_(None), assignment.c.institution_id == row.institution_id))
+    listed = and_(row.role == "expert", row.stage_id.is_not(None), row.stage_id.in_(list(lists)),  # never NULL: NOT NULL is no verdict
+                  (row.kind == "handout") | row.kind.in_(REMINDER_KINDS))
+    wanted = and_(~off_progress, ~((row.role == "expert") & reviewed), or_(~listed, on_list) if lists else true(),
+                  or_(row.rank.is_(None), row.rank == 1))
+    digest = (row.kind == "digest") if digest_news else false()
+    return sa_select(row.id, row.send_at).where(row.expires_at > now, or_(digest, (row.kind != "digest") & wanted))
