@@ -5,10 +5,13 @@ Nothing here reads the wall clock: every function takes the instant it works on.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,9 +144,39 @@ class WorkCalendar:
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
-    import holidays  # only where working days are counted: showing a date or a zone does not load every country's holidays
+    found = _country_module(country)
+    if found is None:
+        import holidays
 
-    return holidays.country_holidays(country, years=year)
+        return holidays.country_holidays(country, years=year)
+    return found(years=year)
+
+
+@lru_cache(maxsize=8)
+def _country_module(country: str) -> type[holidays.HolidayBase] | None:
+    """The holidays class of one country, its module imported alone (or None: then `country_holidays` finds it).
+    `holidays.country_holidays` imports the package `holidays.countries`, whose __init__ imports every country
+    it knows: a tenth of a second of every command that asks whether today is a working day."""
+    import holidays
+    from holidays.registry import COUNTRIES
+
+    module = next((name for name, (_, *codes) in COUNTRIES.items() if country in codes), None)
+    if module is None:
+        return None
+    full = f"holidays.countries.{module}"
+    if full not in sys.modules:  # a later import of holidays.countries reuses this module
+        spec = importlib.util.spec_from_file_location(full, Path(holidays.__file__).parent / "countries" / f"{module}.py")
+        if spec is None or spec.loader is None:
+            return None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[full] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        except Exception:
+            del sys.modules[full]
+            raise
+    found: type[holidays.HolidayBase] = getattr(sys.modules[full], COUNTRIES[module][0])
+    return found
 
 
 def known_country(code: str) -> bool:

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.engine import rules
 from dqflow.engine.rules import Status
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, ReviewRow
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
@@ -230,38 +230,55 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
 
 
-def kept(due, campaign_id: str, now: datetime, lists: dict[str, str], digest_news: bool = True):
-    """The rows of `due` (a subquery of due outbox rows, every column) that `judge` would let go out at `now`, as a
-    SELECT of their id and send_at: `unwanted` and `_newest_reminders` as one set-based query, so a count of
-    thousands of rows is one statement. tests/test_delivery.py checks with hypothesis that the two forms agree."""
-    reminder = (due.c.state == "pending") & due.c.kind.in_(REMINDER_KINDS)
-    newest_first = func.row_number().over(
-        partition_by=(reminder, func.lower(due.c.recipient), due.c.institution_id, due.c.stage_id, due.c.deadline),
-        order_by=(due.c.send_at.desc(), due.c.id.desc()))
-    ranked = sa_select(due, case((reminder, newest_first), else_=None).label("rank")).subquery("ranked")
-    row = ranked.c
-    progress, review, expert = _PROGRESS, ReviewRow.__table__, ExpertRow.__table__
-    assignment, institution = AssignmentRow.__table__, InstitutionRow.__table__
-    p = progress.c
+def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_news: bool = True):
+    """`judge`'s verdict as one SQL condition on a due outbox row (`row`: the outbox table's columns): true for a row
+    that goes out at `now`. `unwanted` and `_newest_reminders` set-based, so a count of thousands of rows is one
+    statement. Each check runs only for the rows it concerns (CASE evaluates the branch taken only), and each probes
+    an index. tests/test_delivery.py checks with hypothesis that the two forms agree."""
+    reminder = row.kind.in_(REMINDER_KINDS)
+    about = row.institution_id.is_not(None) & row.stage_id.is_not(None)
+    p, review, expert = _PROGRESS.c, ReviewRow.__table__.c, ExpertRow.__table__.c
+    assignment, institution = AssignmentRow.__table__.c, InstitutionRow.__table__.c
     off_progress = exists().where(  # `_against_progress`: a reminder's deadline moved, or its ДОУ is past it
         p.campaign_id == campaign_id, p.institution_id == row.institution_id, p.stage_id == row.stage_id,
-        row.kind.in_(REMINDER_KINDS),
         or_(row.deadline.is_(None), p.due_at != row.deadline,
             and_(row.kind == "missed", p.status != Status.MISSED.value),
             and_(row.kind != "missed", p.status != Status.OPEN.value)))
     reviewed = exists().where(  # the expert reviewed the ДОУ already
-        review.c.campaign_id == campaign_id, review.c.stage_id == row.stage_id, review.c.institution_id == row.institution_id,
-        expert.c.campaign_id == campaign_id, expert.c.id == review.c.expert_id, func.lower(expert.c.email) == func.lower(row.recipient))
+        review.campaign_id == campaign_id, review.stage_id == row.stage_id, review.institution_id == row.institution_id,
+        expert.campaign_id == campaign_id, expert.id == review.expert_id, func.lower(expert.email) == func.lower(row.recipient))
     on_list = exists().where(  # `_against_list`: the ДОУ (or, for a whole handout, any ДОУ) is still the expert's
-        assignment.c.campaign_id == campaign_id,
-        assignment.c.stage_id == case({stage: list_id for stage, list_id in lists.items()}, value=row.stage_id, else_=None),
-        expert.c.campaign_id == campaign_id, expert.c.id == assignment.c.expert_id,
-        func.lower(expert.c.email) == func.lower(row.recipient),
-        institution.c.campaign_id == campaign_id, institution.c.id == assignment.c.institution_id, institution.c.withdrawn_at.is_(None),
-        or_(row.institution_id.is_(None), assignment.c.institution_id == row.institution_id))
-    listed = and_(row.role == "expert", row.stage_id.is_not(None), row.stage_id.in_(list(lists)),  # never NULL: NOT NULL is no verdict
-                  (row.kind == "handout") | row.kind.in_(REMINDER_KINDS))
-    wanted = and_(~off_progress, ~((row.role == "expert") & reviewed), or_(~listed, on_list) if lists else true(),
-                  or_(row.rank.is_(None), row.rank == 1))
+        assignment.campaign_id == campaign_id,
+        assignment.stage_id == case({stage: list_id for stage, list_id in lists.items()}, value=row.stage_id, else_=None),
+        expert.campaign_id == campaign_id, expert.id == assignment.expert_id, func.lower(expert.email) == func.lower(row.recipient),
+        institution.campaign_id == campaign_id, institution.id == assignment.institution_id, institution.withdrawn_at.is_(None),
+        or_(row.institution_id.is_(None), assignment.institution_id == row.institution_id))
+    listed = and_(row.role == "expert", row.stage_id.in_(list(lists)), (row.kind == "handout") | reminder)
+    wanted = and_(
+        _unless(reminder & about, ~off_progress),
+        _unless(about & (row.role == "expert"), ~reviewed),
+        _unless(listed, on_list),
+        _unless((row.state == "pending") & reminder, ~_superseded(row, campaign_id, now, about)))
     digest = (row.kind == "digest") if digest_news else false()
-    return sa_select(row.id, row.send_at).where(row.expires_at > now, or_(digest, (row.kind != "digest") & wanted))
+    return (row.expires_at > now) & or_(digest, (row.kind != "digest") & wanted)
+
+
+def _unless(concerned, condition):
+    """`condition` for the rows it concerns, true for the rest; never NULL, and evaluated for those rows only."""
+    return case((concerned, condition), else_=true())
+
+
+def _superseded(row, campaign_id: str, now: datetime, about):
+    """`_newest_reminders`: a newer pending reminder of the same person, ДОУ, stage and deadline is due too. Probed
+    by (ДОУ, stage) through ix_outbox_progress; NULL-safe comparisons only for the rare reminder about neither."""
+    table = OutboxRow.__table__.alias("newer")
+    newer = table.c
+    # the state compared as `state || ''`: an equality on the column itself would make SQLite, without statistics,
+    # walk every due row of the campaign by ix_outbox_due for each row probed
+    same = (newer.campaign_id == campaign_id, newer.state.concat("") == "pending", newer.kind.in_(REMINDER_KINDS), newer.send_at <= now,
+            func.lower(newer.recipient) == func.lower(row.recipient), newer.deadline.is_not_distinct_from(row.deadline),
+            or_(newer.send_at > row.send_at, and_(newer.send_at == row.send_at, newer.id > row.id)))
+    by_progress = sa_select(newer.id).where(newer.institution_id == row.institution_id, newer.stage_id == row.stage_id, *same)
+    by_neither = sa_select(newer.id).where(newer.institution_id.is_not_distinct_from(row.institution_id),
+                                           newer.stage_id.is_not_distinct_from(row.stage_id), *same)
+    return case((about, by_progress.exists()), else_=by_neither.exists())
