@@ -228,6 +228,7 @@ def read_written(text: str) -> Written:
         if iso:
             day, clock_text, offset = date.fromisoformat(iso["date"]), iso["time"], iso["offset"]
         else:
+            assert ru is not None  # one of the two matched
             day, clock_text, offset = date(int(ru["year"]), int(ru["month"]), int(ru["day"])), ru["time"], None
         clock = time.fromisoformat(clock_text) if clock_text else None
     except ValueError as exc:
@@ -305,7 +306,8 @@ def zone_label(tz: ZoneInfo, at: datetime) -> str:
 
 def utc_offset(instant: datetime, tz: ZoneInfo) -> str:
     """`UTC+7`, `UTC+5:30`, `UTC-3`: the zone's offset at that moment, as people write it."""
-    minutes = int(instant.astimezone(tz).utcoffset().total_seconds() // 60)
+    offset = instant.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0  # a ZoneInfo always has one
     sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
     return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 

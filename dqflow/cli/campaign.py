@@ -49,10 +49,10 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
         result = spec.validate(path)
         for problem in result.problems:
             click.echo(str(problem), err=True)
-        if result.errors or (strict and result.warnings):
+        c = result.campaign
+        if c is None or result.errors or (strict and result.warnings):
             failed = True
             continue
-        c = result.campaign
         experts = len(c.every_expert())
         warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
         read_as = "".join(f"; {note}" for note in result.notes)
@@ -84,6 +84,7 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
     c = result.campaign
+    assert c is not None  # `checked` refused a draft that does not validate
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
     click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
                f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
@@ -134,7 +135,7 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     with store.dry_run(app.db) as session:
         stored = session.get(store.CampaignRow, campaign.id)
     if stored is not None and stored.digest != spec.digest(campaign):
-        _amend(app, campaign, now, file, apply_, reason, force, expected, as_json)
+        _amend(app, campaign, now, file, apply_, reason or "", force, expected, as_json)
         return
     with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
@@ -151,7 +152,7 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
         say_overdue(session, campaign, now)
 
 
-def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str | None, force: bool,
+def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str, force: bool,
            expected: str | None, as_json: bool) -> None:
     """A changed file: its plan, or (with --apply) the amendment itself."""
     if not apply_:

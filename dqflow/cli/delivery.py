@@ -134,7 +134,7 @@ def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bo
     """Who would get what at the next send time."""
     with store.dry_run(app.db) as session:
         when, batches = wake.preview(session, campaign, now)
-    if not batches:
+    if when is None or not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return
     click.echo(f"Отправка {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): писем {len(batches)}")

@@ -39,7 +39,7 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
         from dqflow import results  # the review panels of one ДОУ: the results' machinery, for this view alone
 
         details = engine.institution_detail(session, campaign.id, institution_id, now)
-        panels = results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details})
+        panels: report.Panels = dict(results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details}))
         render = {"json": report.institution_json, "md": report.institution_markdown, "text": report.institution_text}[fmt]
         click.echo(render(view, institution_id, details, panels))
 

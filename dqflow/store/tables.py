@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import DateTime, Index, String, text
+from sqlalchemy import DateTime, Index, String, Table, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
 from dqflow.calendar import UTC, as_utc
 
 DEFAULT_DB = "dqflow.db"
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements (SQLModel's classes do not declare `__table__` to a type checker)."""
+    return cast(Table, getattr(model, "__table__"))
 
 
 class UTCDateTime(TypeDecorator):
