@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from sqlalchemy import Insert, Select, event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -165,8 +165,14 @@ def lock_campaign(session: Session, campaign_id: str) -> None:
 
 @contextmanager
 def dry_run(engine: Engine) -> Iterator[Session]:
-    """A session whose changes are always rolled back: 'as if it had run', writing nothing."""
+    """A session whose changes are always rolled back: 'as if it had run', writing nothing.
+
+    On SQLite the transaction is begun explicitly: the driver begins one by itself only before a statement
+    that starts with INSERT, UPDATE or DELETE, and would commit a `WITH … INSERT` at once (WAL: a reader
+    holds no lock that keeps a writer waiting)."""
     with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN")
         try:
             yield session
         finally:
@@ -238,8 +244,9 @@ def insert_select(session: Session, model: type[SQLModel], columns: list[str], q
 
 
 def rowcount(session: Session, statement: Executable) -> int:
-    """Run a write statement in the session's transaction and say how many rows it touched."""
-    return session.connection().execute(statement).rowcount
+    """Run a write statement in the session (which flushes its pending changes first) and say how many rows it touched."""
+    result: CursorResult[Any] = cast("CursorResult[Any]", session.execute(statement))  # a write's result is a cursor's
+    return result.rowcount
 
 
 def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
