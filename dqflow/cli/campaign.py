@@ -1,5 +1,6 @@
 """Commands on campaign files: write the starters, check, draft from an order, instantiate a template,
-load (or amend) into the database, and replay on a virtual clock."""
+load (or amend) into the database, and replay on a virtual clock. Each command imports what it alone uses:
+`validate` loads no database, `load` no mail."""
 
 from __future__ import annotations
 
@@ -12,14 +13,10 @@ from pathlib import Path
 
 import click
 
-from dqflow import engine, store
 from dqflow.calendar import parse_day, parse_local, show_date, zone
-from dqflow.campaign import instantiate, order, spec, starter
+from dqflow.campaign import spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
-from dqflow.delivery import simulate
-from dqflow.engine import amend
 from dqflow.errors import DqflowError
-from dqflow.present import amendment, simulation
 
 
 @click.command("init")
@@ -68,6 +65,8 @@ def validate_command(files: tuple[str, ...], strict: bool) -> None:
 @click.option("--id", "campaign_id", metavar="ID", help="The campaign's id (a slug). Default: monitoring-YEAR.")
 def import_order_command(file: str, out: Path, timezone: str | None, campaign_id: str | None) -> None:
     """Draft a campaign file from an order's schedule table (plain text, tabs between the cells)."""
+    from dqflow.campaign import order
+
     order.check_id(campaign_id)
     if timezone is not None:
         try:
@@ -100,6 +99,8 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def instantiate_command(template: str, start_text: str, campaign_id: str, out: Path, force: bool) -> None:
     """Write a concrete campaign from a yearly template: every relative date made absolute."""
+    from dqflow.campaign import instantiate
+
     try:
         start = parse_day(start_text)
     except ValueError as exc:
@@ -128,6 +129,8 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
 
     A changed file with the same campaign.id is an amendment: without --apply its plan is shown and
     nothing is written; with --apply --reason TEXT exactly that plan is made, in one transaction."""
+    from dqflow import engine, store
+
     if apply_ and not (reason or "").strip():
         raise DqflowError("--apply needs --reason TEXT: the audit log keeps why the campaign changed")
     campaign = spec.load(file)
@@ -155,6 +158,10 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
 def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str, force: bool,
            expected: str | None, as_json: bool) -> None:
     """A changed file: its plan, or (with --apply) the amendment itself."""
+    from dqflow import store
+    from dqflow.engine import amend
+    from dqflow.present import amendment
+
     if not apply_:
         with store.dry_run(app.db) as session:
             plan = amend.plan(session, campaign, now)
@@ -186,6 +193,9 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
 def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None,
                      keep_db: str | None, as_json: bool) -> None:
     """Replay a whole campaign on a virtual clock in a throw-away database."""
+    from dqflow.delivery import simulate
+    from dqflow.present import simulation
+
     campaign = spec.load(file)
     plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
     until = None

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from dqflow.calendar import UTC
-from dqflow.delivery.outbox import BUDGET
+from dqflow.delivery import BUDGET
 from dqflow.delivery.wake import wake
 
 log = logging.getLogger("dqflow.delivery.daemon")

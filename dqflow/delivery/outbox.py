@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dqflow.campaign import spec
-from dqflow.delivery import due
+from dqflow.delivery import BUDGET, due
 from dqflow.delivery.lease import Lease
 from dqflow.delivery.letters import Batch, Writer, groups, has_news
 from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
@@ -32,7 +32,6 @@ from dqflow.store import OutboxRow, dry_run, table, transaction
 
 Progress = dict[tuple[str, str], tuple[Any, ...]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
 
-BUDGET = timedelta(minutes=3)  # one send; cron runs the next a few minutes later
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
 

@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.delivery import due
+from dqflow.delivery import BUDGET, due
 from dqflow.delivery.letters import Batch
-from dqflow.delivery.outbox import BUDGET, DrainReport, Sent, begin, drain, judged_pages
+from dqflow.delivery.outbox import DrainReport, Sent, begin, drain, judged_pages
 from dqflow.engine.reminders import Clock
 from dqflow.store import dry_run, transaction
 
