@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TOMSK, Cli, dump_tables
+from conftest import ROOT, TOMSK, Cli, dump_tables, query
 
 PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
 STATUSES = {"upcoming", "open", "done", "late", "missed", "excused"}
@@ -357,3 +357,24 @@ def test_help_lists_every_command_and_each_module_registers_what_the_root_names(
         command = cli.get_command(click.Context(cli), name)
         assert isinstance(command, click.Command) and command.name == name, name
     assert cli.get_command(click.Context(cli), "nosuch") is None
+
+
+def test_the_stored_roster_is_parsed_only_by_what_reads_it(tomsk: Cli, db_url: str):
+    """The definition is stored with its roster on a line of its own: status and tick never parse 50,000 ДОУ,
+    and a command that reads the roster gets the file's campaign."""
+    from dqflow.campaign import spec
+
+    [(text, digest)] = query(db_url, "SELECT definition, digest FROM campaign")
+    head, _, roster = text.partition("\n")
+    assert "МАДОУ № 2" in roster and "МАДОУ № 2" not in head
+    stored = spec.from_json(text)
+    assert "_roster_later" in stored.__dict__  # not parsed yet
+    assert stored == spec.load(TOMSK) and stored.digest() == digest  # parsed when compared
+    probe = ("import sys\nfrom dqflow.campaign import codec\nfrom dqflow.cli import cli\nparsed = []\nread = codec._institutions\n"
+             "codec._institutions = lambda items: parsed.append(len(items)) or read(items)\n"
+             "try:\n    cli(sys.argv[1:], prog_name='dqflow')\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(parsed, file=sys.stderr)\n")
+    for args, parsed in ((["status"], "[]"), (["tick"], "[]"), (["status", "--institutions"], "[11]")):
+        done = subprocess.run([sys.executable, "-c", probe, "--db", db_url, *args, "--now", "2021-11-19 08:00"], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == parsed, (args, done.stderr)
