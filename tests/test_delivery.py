@@ -34,7 +34,7 @@ from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow
 from dqflow.campaign import spec
 from dqflow.cli import wall_clock
-from dqflow.calendar import parse_local
+from dqflow.calendar import parse_local, zone
 from dqflow.delivery.mail import MaildirTransport
 from tests.conftest import ROOT, TOMSK, Cli, counting_statements
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
@@ -382,7 +382,7 @@ def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_p
 KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "handout", "handout_copy", "recommendations",
          "submitted", "digest", "task")
 STAGES = ("fill-form", "handout1", "handout1", "review1", "review1", "list1", "kickoff-webinar", None)
-T0 = parse_local("2021-12-01 09:00", spec.zone("Asia/Tomsk"))
+T0 = parse_local("2021-12-01 09:00", zone("Asia/Tomsk"))
 MOMENTS = [T0 + timedelta(hours=h) for h in (-48, -24, -1, 0, 1, 24)]
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.engine import rules
 from dqflow.engine.rules import Status
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, table
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
@@ -237,8 +237,8 @@ def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_new
     an index. tests/test_delivery.py checks with hypothesis that the two forms agree."""
     reminder = row.kind.in_(REMINDER_KINDS)
     about = row.institution_id.is_not(None) & row.stage_id.is_not(None)
-    p, review, expert = _PROGRESS.c, ReviewRow.__table__.c, ExpertRow.__table__.c
-    assignment, institution = AssignmentRow.__table__.c, InstitutionRow.__table__.c
+    p, review, expert = _PROGRESS.c, table(ReviewRow).c, table(ExpertRow).c
+    assignment, institution = table(AssignmentRow).c, table(InstitutionRow).c
     off_progress = exists().where(  # `_against_progress`: a reminder's deadline moved, or its ДОУ is past it
         p.campaign_id == campaign_id, p.institution_id == row.institution_id, p.stage_id == row.stage_id,
         or_(row.deadline.is_(None), p.due_at != row.deadline,
@@ -271,8 +271,7 @@ def _unless(concerned, condition):
 def _superseded(row, campaign_id: str, now: datetime, about):
     """`_newest_reminders`: a newer pending reminder of the same person, ДОУ, stage and deadline is due too. Probed
     by (ДОУ, stage) through ix_outbox_progress; NULL-safe comparisons only for the rare reminder about neither."""
-    table = OutboxRow.__table__.alias("newer")
-    newer = table.c
+    newer = table(OutboxRow).alias("newer").c
     # the state compared as `state || ''`: an equality on the column itself would make SQLite, without statistics,
     # walk every due row of the campaign by ix_outbox_due for each row probed
     same = (newer.campaign_id == campaign_id, newer.state.concat("") == "pending", newer.kind.in_(REMINDER_KINDS), newer.send_at <= now,
