@@ -30,7 +30,7 @@ from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.engine import skips
 from dqflow.store import OutboxRow, dry_run, table, transaction
 
-Progress = dict[tuple[str, str], tuple[Any, ...]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
+Progress = dict[tuple[str, str], Row[Any]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
 
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits

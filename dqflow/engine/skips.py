@@ -260,7 +260,7 @@ def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_new
         _unless(listed, on_list) if lists else true(),  # a campaign without expert lists: no CASE of no stages
         _unless((row.state == "pending") & reminder, ~_superseded(row, campaign_id, now, about)))
     digest = (row.kind == "digest") if digest_news else false()
-    return (row.expires_at > now) & or_(digest, (row.kind != "digest") & wanted)
+    return ~rules.expired_sql(row.expires_at, now) & or_(digest, (row.kind != "digest") & wanted)
 
 
 def _unless(concerned, condition):
