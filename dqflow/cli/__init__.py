@@ -1,8 +1,9 @@
 """The `dqflow` command: parse, make one library call, print. This package is the only place that reads the clock.
 
 Here is the root group: it refuses arguments no command could use, turns every error into one line, and
-registers the commands. They live beside it by noun (campaign, progress, documents, delivery, expertise,
-portal, database) and share only `common`; none of them imports this module."""
+names the commands (`COMMANDS`). They live beside it by noun (campaign, progress, documents, delivery, expertise,
+portal, database) and share only `common`; none of them imports this module. A command's module is imported
+when the command runs, and each imports what it alone uses: `--version` loads no database, `status` no mail."""
 
 from __future__ import annotations
 
