@@ -5,13 +5,18 @@ Nothing here reads the wall clock: every function takes the instant it works on.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 UTC = timezone.utc
 END_OF_DAY = time(23, 59, 59)
@@ -139,10 +144,44 @@ class WorkCalendar:
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
+    found = _country_module(country)
+    if found is None:
+        import holidays
+
+        return holidays.country_holidays(country, years=year)
+    return found(years=year)
+
+
+@lru_cache(maxsize=8)
+def _country_module(country: str) -> type[holidays.HolidayBase] | None:
+    """The holidays class of one country, its module imported alone (or None: then `country_holidays` finds it).
+    `holidays.country_holidays` imports the package `holidays.countries`, whose __init__ imports every country
+    it knows: a tenth of a second of every command that asks whether today is a working day."""
+    import holidays
+    from holidays.registry import COUNTRIES
+
+    module = next((name for name, (_, *codes) in COUNTRIES.items() if country in codes), None)
+    if module is None:
+        return None
+    full = f"holidays.countries.{module}"
+    if full not in sys.modules:  # a later import of holidays.countries reuses this module
+        spec = importlib.util.spec_from_file_location(full, Path(holidays.__file__).parent / "countries" / f"{module}.py")
+        if spec is None or spec.loader is None:
+            return None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[full] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        except Exception:
+            del sys.modules[full]
+            raise
+    found: type[holidays.HolidayBase] = getattr(sys.modules[full], COUNTRIES[module][0])
+    return found
 
 
 def known_country(code: str) -> bool:
+    import holidays
+
     try:
         holidays.country_holidays(code, years=2000)
     except NotImplementedError:
@@ -189,6 +228,7 @@ def read_written(text: str) -> Written:
         if iso:
             day, clock_text, offset = date.fromisoformat(iso["date"]), iso["time"], iso["offset"]
         else:
+            assert ru is not None  # one of the two matched
             day, clock_text, offset = date(int(ru["year"]), int(ru["month"]), int(ru["day"])), ru["time"], None
         clock = time.fromisoformat(clock_text) if clock_text else None
     except ValueError as exc:
@@ -266,7 +306,8 @@ def zone_label(tz: ZoneInfo, at: datetime) -> str:
 
 def utc_offset(instant: datetime, tz: ZoneInfo) -> str:
     """`UTC+7`, `UTC+5:30`, `UTC-3`: the zone's offset at that moment, as people write it."""
-    minutes = int(instant.astimezone(tz).utcoffset().total_seconds() // 60)
+    offset = instant.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0  # a ZoneInfo always has one
     sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
     return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 

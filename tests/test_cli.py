@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT, TOMSK, Cli, dump_tables
+from conftest import ROOT, TOMSK, Cli, dump_tables, query
 
 PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
 STATUSES = {"upcoming", "open", "done", "late", "missed", "excused"}
@@ -116,6 +115,28 @@ def test_status_writes_nothing(tomsk: Cli, db_url: str):
     tomsk.ok("status", "--institution", "2", "--json", "--now", "2021-12-20 10:00")
     assert dump(db_url) == before
     assert "Изменений нет." not in tomsk.ok("tick", "--now", "2021-12-20 10:00")  # the changes were never stored
+
+
+def test_a_dry_run_writes_nothing_whatever_the_statement_looks_like(tomsk: Cli, db_url: str):
+    """SQLite's Python driver begins a transaction by itself only before INSERT, UPDATE or DELETE: a `WITH … INSERT`
+    (as reminders are planned) as the first write of a dry run would be committed at once."""
+    from sqlalchemy import text
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+
+    before = dump(db_url)
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            session.execute(text("WITH gone AS (SELECT 'x' AS name) INSERT INTO lease (name, holder, host, pid, expires_at) "
+                                 "SELECT name, '', '', 0, '2021-01-01 00:00:00' FROM gone"))
+            campaign = engine.definition(session, None)
+            engine.reconcile(session, campaign.id, parse_local("2021-12-20 10:00", campaign.tz))  # plans and moves: writes
+            assert session.execute(text("SELECT count(*) FROM lease")).scalar() == 1
+    finally:
+        db.dispose()
+    assert dump(db_url) == before
 
 
 # -- 11. several campaigns --------------------------------------------------------------------
@@ -338,3 +359,64 @@ def test_a_campaign_still_ahead_or_under_way_loads_without_the_warning(db_url: s
         result = Cli(db_url)("load", str(TOMSK), "--now", now)
         assert result.exit_code == 0 and "уже прошли" not in result.output, result.output
         assert "уже прошли" not in Cli(db_url)("validate", str(TOMSK), "--now", now).stderr
+
+
+# -- a command imports what it uses (issue 18, item 7) -----------------------------------------------------
+
+# What each command must not load: the database for --version; mail, documents, the portal and the scheduler for
+# status and tick (and every country's holidays: tick asks whether today is a working day in one country).
+HEAVY = {"sqlalchemy", "sqlmodel", "alembic", "jinja2", "yaml", "icalendar", "openpyxl", "apscheduler", "aiosmtplib", "starlette",
+         "transitions", "holidays", "dqflow.engine", "dqflow.store", "dqflow.delivery.mail", "dqflow.results"}
+NOT_FOR_STATUS = {"alembic", "jinja2", "icalendar", "openpyxl", "apscheduler", "aiosmtplib", "starlette", "uvicorn",
+                  "holidays.countries", "dqflow.delivery.mail", "dqflow.delivery.letters", "dqflow.results", "dqflow.engine.amend",
+                  "dqflow.web"}
+
+
+def loaded_by(*args: str) -> set[str]:
+    """The modules a process running `dqflow ARGS` has imported when the command ends (exit code 0 asserted)."""
+    probe = ("import sys\nfrom dqflow.cli import cli\ntry:\n    cli(sys.argv[1:], prog_name='dqflow')\nexcept SystemExit as exc:\n"
+             "    assert not exc.code, exc.code\nprint('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.splitlines())
+
+
+def test_version_loads_no_database_and_status_and_tick_no_mail(tomsk: Cli, db_url: str):
+    assert loaded_by("--version") & HEAVY == set()
+    for command in ("status", "tick"):
+        loaded = loaded_by("--db", db_url, command, "--now", "2021-11-19 08:00")
+        assert "dqflow.engine" in loaded and "sqlalchemy" in loaded  # the probe saw the command run
+        assert loaded & NOT_FOR_STATUS == set(), command
+
+
+def test_help_lists_every_command_and_each_module_registers_what_the_root_names():
+    import click
+
+    from dqflow.cli import COMMANDS, cli
+
+    assert sorted(cli.list_commands(click.Context(cli))) == sorted(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert isinstance(command, click.Command) and command.name == name, name
+    assert cli.get_command(click.Context(cli), "nosuch") is None
+
+
+def test_the_stored_roster_is_parsed_only_by_what_reads_it(tomsk: Cli, db_url: str):
+    """The definition is stored with its roster on a line of its own: status and tick never parse 50,000 ДОУ,
+    and a command that reads the roster gets the file's campaign."""
+    from dqflow.campaign import spec
+
+    [(text, digest)] = query(db_url, "SELECT definition, digest FROM campaign")
+    head, _, roster = text.partition("\n")
+    assert "МАДОУ № 2" in roster and "МАДОУ № 2" not in head
+    stored = spec.from_json(text)
+    assert "_roster_later" in stored.__dict__  # not parsed yet
+    assert stored == spec.load(TOMSK) and spec.digest(stored) == digest  # parsed when compared
+    probe = ("import sys\nfrom dqflow.campaign import codec\nfrom dqflow.cli import cli\nparsed = []\nread = codec._institutions\n"
+             "codec._institutions = lambda items: parsed.append(len(items)) or read(items)\n"
+             "try:\n    cli(sys.argv[1:], prog_name='dqflow')\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(parsed, file=sys.stderr)\n")
+    for args, parsed in ((["status"], "[]"), (["tick"], "[]"), (["status", "--institutions"], "[11]")):
+        done = subprocess.run([sys.executable, "-c", probe, "--db", db_url, *args, "--now", "2021-11-19 08:00"], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == parsed, (args, done.stderr)

@@ -18,14 +18,23 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from datetime import timedelta
+
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import select as sa_select
 
-from dqflow import store
-from dqflow.delivery import outbox
+from dqflow import engine, store
+from dqflow.delivery import due, outbox
+from dqflow.engine import skips
+from dqflow.engine.rules import Status
+from dqflow.store import AssignmentRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow
 from dqflow.campaign import spec
 from dqflow.cli import wall_clock
-from dqflow.calendar import parse_local
+from dqflow.calendar import parse_local, zone
 from dqflow.delivery.mail import MaildirTransport
 from tests.conftest import ROOT, TOMSK, Cli, counting_statements
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
@@ -366,3 +375,83 @@ def test_additions_to_handouts_cost_the_same_statements_at_any_roster_size(tmp_p
         db.dispose()
     assert amended[0] == amended[1], amended
     assert sends[0] == sends[1], sends
+
+
+# -- the skip policy counted in SQL agrees with the policy itself --------------------------------------------
+
+KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "handout", "handout_copy", "recommendations",
+         "submitted", "digest", "task")
+STAGES = ("fill-form", "handout1", "handout1", "review1", "review1", "list1", "kickoff-webinar", None)
+T0 = parse_local("2021-12-01 09:00", zone("Asia/Tomsk"))
+MOMENTS = [T0 + timedelta(hours=h) for h in (-48, -24, -1, 0, 1, 24)]
+
+
+DEADLINES = MOMENTS[1:3]  # the ДОУ's own deadlines and the rows': few, so rows share them and supersede each other
+
+
+@st.composite
+def ledgers(draw):
+    """Due rows of every kind and role for a few addresses (two spellings of one of them), with the ДОУ's
+    progress, the reviews and the withdrawals they are judged against."""
+    institutions = ["2", "4", "5"]
+    addresses = {"institution": ["dou2@example.org", "DOU2@example.org", "dou4@example.org"],
+                 "expert": ["expert2@example.org", "Expert2@example.org", "expert4@example.org"], "coordinator": ["kdo@imc.example.org"]}
+    statuses = st.sampled_from([Status.OPEN.value] * 4 + [s.value for s in Status])
+    progress = {(i, s): (draw(statuses), draw(st.sampled_from(DEADLINES))) for i in institutions for s in ("fill-form", "review1")}
+    reviews = draw(st.sets(st.tuples(st.sampled_from(institutions), st.sampled_from(["e2", "e4"])), max_size=3))
+    withdrawn = draw(st.sets(st.sampled_from(institutions), max_size=2))
+    rows = []
+    for _ in range(draw(st.integers(0, 6))):  # families of rows about one person, ДОУ, stage and deadline, as planning makes them
+        role = draw(st.sampled_from(sorted(addresses)))
+        about = {"campaign_id": "tomsk-2021", "role": role, "institution_id": draw(st.sampled_from(institutions + [None])),
+                 "stage_id": draw(st.sampled_from(STAGES)), "rule": "r", "deadline": draw(st.sampled_from(DEADLINES + [None])),
+                 "planned_at": MOMENTS[0]}
+        for _ in range(draw(st.integers(1, 3))):
+            rows.append({**about, "key": f"k{len(rows)}", "recipient": draw(st.sampled_from(addresses[role])),
+                         "kind": draw(st.sampled_from(KINDS)), "send_at": draw(st.sampled_from(MOMENTS[:4])),
+                         "expires_at": draw(st.sampled_from(MOMENTS)), "state": draw(st.sampled_from(["pending", "pending", "failed"])),
+                         "retry_at": draw(st.sampled_from(MOMENTS[:4]))})
+    return progress, reviews, withdrawn, rows
+
+
+@pytest.fixture
+def judged_db(db_url):
+    """Tomsk loaded, with list 1 set so that the experts of the ledgers hold some of its ДОУ."""
+    db = store.connect(db_url)
+    campaign = spec.load(TOMSK)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, MOMENTS[0] - timedelta(days=30))
+        session.execute(insert(AssignmentRow.__table__), [{"campaign_id": campaign.id, "stage_id": "list1", "institution_id": i,
+                                                           "expert_id": e} for e, i in (("e2", "4"), ("e2", "5"), ("e4", "2"))])
+    return db, campaign
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ledgers())
+def test_the_policy_in_sql_keeps_exactly_the_rows_judge_keeps(judged_db, ledger):
+    db, campaign = judged_db
+    progress, reviews, withdrawn, rows = ledger
+    when = T0
+    with store.dry_run(db) as session:
+        p = ProgressRow.__table__
+        for (institution, stage), (status, due_at) in progress.items():
+            session.execute(update(p).where(p.c.institution_id == institution, p.c.stage_id == stage)
+                            .values(status=status, due_at=due_at))
+        if reviews:
+            session.execute(insert(ReviewRow.__table__), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": i,
+                                                            "expert_id": e, "at": T0} for i, e in reviews])
+        session.execute(update(InstitutionRow.__table__).where(InstitutionRow.__table__.c.id.in_(withdrawn)).values(withdrawn_at=T0))
+        if rows:
+            session.execute(insert(OutboxRow.__table__), rows)
+        lists = skips.handout_lists(campaign)
+        page = [r for rows_ in due.pages(session, campaign, when) for r in rows_]
+        judged = skips.judge(page, skips.Facts.read(session, campaign.id, page, lists=lists), when)
+        in_python = {r.id for r in page} - set(judged)
+        o = OutboxRow.__table__.c
+        due_now = or_(and_(o.state == "pending", o.send_at <= when), and_(o.state == "failed", o.retry_at <= when))
+        in_sql = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, lists))).scalars())
+        # a campaign without expert lists: what its lists would decide is left out
+        unlisted = {r.id for r in page} - set(skips.judge(page, skips.Facts.read(session, campaign.id, page), when))
+        in_sql_unlisted = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, {}))).scalars())
+    assert in_sql == in_python
+    assert in_sql_unlisted == unlisted

@@ -109,6 +109,11 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
         assert Path(line).resolve().is_relative_to(site.resolve()), where.stdout
 
     dqflow = venv / "bin" / "dqflow"
+    # Each command's modules are imported when it runs (dqflow.cli's table of commands): --version loads no database.
+    version = run([python, "-c", "import sys\nfrom dqflow.cli import cli\ntry:\n    cli(['--version'])\nexcept SystemExit:\n"
+                                 "    print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'jinja2', 'dqflow.engine'))))"],
+                  cwd=empty, env=env)
+    assert version.stdout.splitlines() == ["dqflow, version 0.1.0", "[]"]
     init = run([dqflow, "init", "."], cwd=empty, env=env)
     assert any(line.startswith("  dqflow instantiate tomsk-template.yaml --start ") for line in init.stdout.splitlines())
     assert (empty / "tomsk-2021.yaml").read_bytes() == TOMSK.read_bytes()
@@ -130,6 +135,7 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     with sqlite3.connect(empty / "release.db") as connection:
         connection.executescript((ROOT / "tests" / "data" / "release-1a76da4.sqlite.sql").read_text(encoding="utf-8"))
     run([dqflow, "--db", "release.db", "status", "--now", "2021-12-03 12:00"], cwd=empty, env=env)
+    assert run([dqflow, "--db", "release.db", "tick", "--now", "2021-12-03 12:00"], cwd=empty, env=env).stdout
     assert run([dqflow, "--db", "release.db", "migrate", "--check"], cwd=empty, env=env).stdout == (
         f"database 'sqlite:///release.db': revision {schema.HEAD}, current\n")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from dqflow.calendar import Duration, WorkCalendar
@@ -31,8 +32,28 @@ def to_json(campaign: Campaign) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
-def from_json(text: str) -> Campaign:
+def stored(text: str) -> str:
+    """The JSON of `to_json` as it is stored: the roster (megabytes at national scale) on a line of its own after
+    the rest, so `from_json` reads the rest without it. JSON text never holds a raw line break."""
     data = json.loads(text)
+    if "institutions" not in data:  # no roster to put last (a test's stand-in definition)
+        return text
+    roster = data.pop("institutions")
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n" + json.dumps(roster, ensure_ascii=False)
+
+
+def _institutions(items: list[dict[str, Any]]) -> tuple[Institution, ...]:
+    return tuple(Institution(**{**i, "experts": tuple(Expert(**e) for e in i["experts"])}) for i in items)
+
+
+def _roster(text: str) -> tuple[Institution, ...]:
+    return _institutions(json.loads(text))
+
+
+def from_json(text: str) -> Campaign:
+    """A campaign from `to_json`'s text, or from its `stored` layout: then the roster is parsed when first read."""
+    head, _, roster = text.partition("\n")
+    data = json.loads(head)
 
     def rules(items: list[dict[str, Any]] | None) -> tuple[ReminderRule, ...] | None:
         if items is None:
@@ -45,11 +66,11 @@ def from_json(text: str) -> Campaign:
                         "after": tuple(s["after"]), "audience": tuple(s["audience"]), "reminders": rules(s["reminders"]),
                         "exclude": tuple(tuple(p) for p in s["exclude"])})
 
-    return Campaign(
+    campaign = Campaign(
         **{k: data[k] for k in ("id", "title", "timezone", "locale", "order", "notifications")},
         coordinator=Contact(**data["coordinator"]),
         operator=Contact(**data["operator"]) if data["operator"] else None,
-        institutions=tuple(Institution(**{**i, "experts": tuple(Expert(**e) for e in i["experts"])}) for i in data["institutions"]),
+        institutions=() if roster else _institutions(data["institutions"]),
         experts=tuple(Expert(**e) for e in data.get("experts", ())),
         stages=tuple(stage(s) for s in data["stages"]),
         calendar=WorkCalendar.from_dict(data["calendar"]),
@@ -60,6 +81,10 @@ def from_json(text: str) -> Campaign:
         portal=Portal(**data["portal"]) if data.get("portal") else None,
         terms=Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
     )
+    if roster:  # parsed on first use (`Campaign.__getattr__`)
+        del campaign.__dict__["institutions"]
+        campaign.__dict__["_roster_later"] = partial(_roster, roster)
+    return campaign
 
 
 # Fields added after campaigns were first stored, with their unused value: left out of the JSON while

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dqflow.calendar import Duration, WorkCalendar, zone
@@ -167,3 +168,16 @@ class Campaign:
     def expert_addresses(self) -> dict[str, str]:
         """Expert id → address in lower case, built once (see `institution_names`)."""
         return {e.id: e.email.lower() for e, _ in self.every_expert()}
+
+    if not TYPE_CHECKING:  # for a type checker every attribute stays declared: this only completes a stored campaign
+
+        def __getattr__(self, name: str) -> Any:
+            """A campaign read back from storage (`codec.from_json`) parses its roster when it is first read: a command
+            that needs only the stages, the calendar and the addresses of the campaign never pays for 50,000 ДОУ."""
+            later = self.__dict__.get("_roster_later")
+            if name != "institutions" or later is None:
+                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+            roster = later()
+            object.__setattr__(self, "institutions", roster)
+            del self.__dict__["_roster_later"]
+            return roster

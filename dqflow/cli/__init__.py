@@ -1,26 +1,85 @@
 """The `dqflow` command: parse, make one library call, print. This package is the only place that reads the clock.
 
 Here is the root group: it refuses arguments no command could use, turns every error into one line, and
-registers the commands. They live beside it by noun (campaign, progress, documents, delivery, expertise,
-portal, database) and share only `common`; none of them imports this module."""
+names the commands (`COMMANDS`). They live beside it by noun (campaign, progress, documents, delivery, expertise,
+portal, database) and share only `common`; none of them imports this module. A command's module is imported
+when the command runs, and each imports what it alone uses: `--version` loads no database, `status` no mail."""
 
 from __future__ import annotations
 
 import os
 import sys
 import traceback
+from collections.abc import Iterator, MutableMapping
+from importlib import import_module
 
 import click
-from jinja2 import TemplateError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dqflow import __version__, redact
-from dqflow.cli import campaign, database, delivery, documents, expertise, portal, progress
 from dqflow.cli.common import App, wall_clock
 from dqflow.errors import DqflowError, SpecError, one_line
 
 # wall_clock: the tests and benchmarks take the real clock from here, as the commands do
 __all__ = ["cli", "main", "wall_clock"]
+
+# Every command, by the module that holds it. A command's module is imported when that command runs
+# (or when --help lists them all), so `dqflow --version` loads no database and `status` no mail.
+COMMANDS = {
+    "init": "campaign:init_command", "validate": "campaign:validate_command",
+    "import-order": "campaign:import_order_command", "instantiate": "campaign:instantiate_command",
+    "load": "campaign:load_command", "simulate": "campaign:simulate_command",
+    "status": "progress:status_command", "history": "progress:history_command", "tick": "progress:tick_command",
+    "submit": "progress:submit_command", "extend": "progress:extend_command", "excuse": "progress:excuse_command",
+    "report": "documents:report_command", "calendar": "documents:calendar_command", "board": "documents:board_command",
+    "send": "delivery:send_command", "run": "delivery:run_command", "outbox": "delivery:outbox_command",
+    "why": "delivery:why_command", "remind": "delivery:remind_command",
+    "experts": "expertise:experts_group", "review": "expertise:review_command",
+    "recommendations": "expertise:recommendations_group",
+    "serve": "portal:serve_command", "link": "portal:link_group",
+    "migrate": "database:migrate_command",
+}
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The root group's commands, each imported from its module on first use."""
+
+    def __init__(self, where: dict[str, str]):
+        self._where = dict(where)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, attribute = self._where[name].split(":")  # KeyError for a name no command has
+            self._loaded[name] = getattr(import_module(f"dqflow.cli.{module}"), attribute)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._where.setdefault(name, "")
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._where[name]
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+def _failure(exc: Exception) -> str | None:
+    """The one line for a library's error that a command could not prevent, or None for a bug. A library
+    that was never imported cannot have raised, so its exceptions are only looked up once it is loaded."""
+    jinja = sys.modules.get("jinja2.exceptions")
+    if jinja is not None and isinstance(exc, jinja.TemplateError):  # a campaign's template that validated with sample data only
+        return f"error: email template: {one_line(str(exc))}; fix the template and run the command again"
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(exc, database.OperationalError):
+        return f"error: database: {one_line(str(exc.orig))}"
+    if database is not None and isinstance(exc, database.SQLAlchemyError):
+        return f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}"
+    return None
 
 
 def _unusable(argument: str) -> str | None:
@@ -66,18 +125,15 @@ class _Group(click.Group):
         except DqflowError as exc:
             say(f"error: {one_line(str(exc))}")
             ctx.exit(1)
-        except TemplateError as exc:  # a campaign's template that validated with sample data but not with real data
-            click.echo(f"error: email template: {one_line(str(exc))}; fix the template and run the command again", err=True)
-            ctx.exit(1)
-        except OperationalError as exc:
-            say(f"error: database: {one_line(str(exc.orig))}")
-            ctx.exit(1)
-        except SQLAlchemyError as exc:
-            say(f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}")
+        except Exception as exc:
+            line = _failure(exc)
+            if line is None:
+                raise
+            say(line)
             ctx.exit(1)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, commands=_Commands(COMMANDS), context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar="DQFLOW_DB", metavar="URL",
               help="Database: a SQLite file path or a SQLAlchemy URL (env DQFLOW_DB). Default: ./dqflow.db")
 @click.option("--campaign", "campaign_id", metavar="ID", help="Which loaded campaign (optional when only one is loaded).")
@@ -86,41 +142,6 @@ class _Group(click.Group):
 def cli(ctx: click.Context, db_url: str | None, campaign_id: str | None) -> None:
     """dqflow drives a preschool quality monitoring campaign through its dated stages."""
     ctx.obj = App(db_url, campaign_id)
-
-
-# Every command, by the module that holds it (--help lists them alphabetically whatever the order here).
-cli.add_command(campaign.init_command)
-cli.add_command(campaign.validate_command)
-cli.add_command(campaign.import_order_command)
-cli.add_command(campaign.instantiate_command)
-cli.add_command(campaign.load_command)
-cli.add_command(campaign.simulate_command)
-
-cli.add_command(progress.status_command)
-cli.add_command(progress.history_command)
-cli.add_command(progress.tick_command)
-cli.add_command(progress.submit_command)
-cli.add_command(progress.extend_command)
-cli.add_command(progress.excuse_command)
-
-cli.add_command(documents.report_command)
-cli.add_command(documents.calendar_command)
-cli.add_command(documents.board_command)
-
-cli.add_command(delivery.send_command)
-cli.add_command(delivery.run_command)
-cli.add_command(delivery.outbox_command)
-cli.add_command(delivery.why_command)
-cli.add_command(delivery.remind_command)
-
-cli.add_command(expertise.experts_group)
-cli.add_command(expertise.review_command)
-cli.add_command(expertise.recommendations_group)
-
-cli.add_command(portal.serve_command)
-cli.add_command(portal.link_group)
-
-cli.add_command(database.migrate_command)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Commands on campaign files: write the starters, check, draft from an order, instantiate a template,
-load (or amend) into the database, and replay on a virtual clock."""
+load (or amend) into the database, and replay on a virtual clock. Each command imports what it alone uses:
+`validate` loads no database, `load` no mail."""
 
 from __future__ import annotations
 
@@ -13,14 +14,10 @@ from pathlib import Path
 
 import click
 
-from dqflow import engine, store
 from dqflow.calendar import parse_day, parse_local, show_date, zone
-from dqflow.campaign import instantiate, order, spec, starter
+from dqflow.campaign import spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
-from dqflow.delivery import simulate
-from dqflow.engine import amend
 from dqflow.errors import DqflowError, Problem
-from dqflow.present import amendment, simulation
 
 
 @click.command("init")
@@ -66,11 +63,8 @@ def validate_command(files: tuple[str, ...], strict: bool, now_text: str | None)
         result = spec.validate(path)
         for problem in result.problems:
             click.echo(str(problem), err=True)
-        if result.errors or (strict and result.warnings):
-            failed = True
-            continue
         c = result.campaign
-        if c is None:  # errors were reported above
+        if c is None or result.errors or (strict and result.warnings):
             failed = True
             continue
         experts = len(c.every_expert())
@@ -101,6 +95,8 @@ def _stages_line(path: str) -> int:
 @click.option("--id", "campaign_id", metavar="ID", help="The campaign's id (a slug). Default: monitoring-YEAR.")
 def import_order_command(file: str, out: Path, timezone: str | None, campaign_id: str | None) -> None:
     """Draft a campaign file from an order's schedule table (plain text, tabs between the cells)."""
+    from dqflow.campaign import order
+
     order.check_id(campaign_id)
     if timezone is not None:
         try:
@@ -117,7 +113,7 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
     c = result.campaign
-    assert c is not None  # `order.checked` refuses a draft with errors
+    assert c is not None  # `checked` refused a draft that does not validate
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
     click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
                f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
@@ -133,6 +129,8 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def instantiate_command(template: str, start_text: str, campaign_id: str, out: Path, force: bool) -> None:
     """Write a concrete campaign from a yearly template: every relative date made absolute."""
+    from dqflow.campaign import instantiate
+
     try:
         start = parse_day(start_text)
     except ValueError as exc:
@@ -161,6 +159,8 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
 
     A changed file with the same campaign.id is an amendment: without --apply its plan is shown and
     nothing is written; with --apply --reason TEXT exactly that plan is made, in one transaction."""
+    from dqflow import engine, store
+
     if apply_ and not (reason or "").strip():
         raise DqflowError("--apply needs --reason TEXT: the audit log keeps why the campaign changed")
     campaign = spec.load(file)
@@ -168,7 +168,7 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     with store.dry_run(app.db) as session:
         stored = session.get(store.CampaignRow, campaign.id)
     if stored is not None and stored.digest != spec.digest(campaign):
-        _amend(app, campaign, now, file, apply_, reason, force, expected, as_json)
+        _amend(app, campaign, now, file, apply_, reason or "", force, expected, as_json)
         return
     with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
@@ -188,9 +188,13 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
         say_overdue(session, campaign, now)
 
 
-def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str | None, force: bool,
+def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str, force: bool,
            expected: str | None, as_json: bool) -> None:
     """A changed file: its plan, or (with --apply) the amendment itself."""
+    from dqflow import store
+    from dqflow.engine import amend
+    from dqflow.present import amendment
+
     if not apply_:
         with store.dry_run(app.db) as session:
             plan = amend.plan(session, campaign, now)
@@ -222,6 +226,9 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
 def simulate_command(file: str, scenario: str | None, seed: int, until_text: str | None, maildir: Path | None,
                      keep_db: str | None, as_json: bool) -> None:
     """Replay a whole campaign on a virtual clock in a throw-away database."""
+    from dqflow.delivery import simulate
+    from dqflow.present import simulation
+
     campaign = spec.load(file)
     plan = simulate.scenario_from_file(scenario, campaign) if scenario else simulate.seeded_scenario(campaign, seed)
     until = None

@@ -6,19 +6,22 @@ Every command module imports this one; it imports none of them, so imports flow 
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
-from sqlalchemy.engine import Engine
 
-from dqflow import engine, store
 from dqflow.calendar import UTC, parse_local, show, zone, zone_label
-from dqflow.campaign import spec
-from dqflow.delivery import due
 from dqflow.errors import DqflowError
+
+if TYPE_CHECKING:  # the database and the campaign model are imported by the commands that use them
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from dqflow.campaign import spec
 
 NOW_HELP = ("Act as if it were this moment (dd.mm.yyyy [HH:MM] or ISO-8601; without an offset, in the campaign's zone). "
             "Default: now.")
@@ -34,6 +37,8 @@ class App:
     @property
     def db(self) -> Engine:
         if self._engine is None:
+            from dqflow import store
+
             self._engine = store.connect(self.db_url)
         return self._engine
 
@@ -45,8 +50,16 @@ class App:
             self._wall = datetime.now(UTC).replace(microsecond=0)
         return self._wall
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[Session]:
+        from dqflow import store
+
         return store.transaction(self.db, recorded_at=self.wall, actor="coordinator:cli")
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """A session that writes nothing (`store.dry_run`)."""
+        from dqflow import store
+
+        return store.dry_run(self.db)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -81,16 +94,20 @@ def with_campaign(command: Callable) -> Callable:
     """Hands the command the chosen campaign's definition and the resolved `now`."""
 
     @wraps(command)
-    def wrapper(app: App, now_text: str | None, **kwargs):
-        with store.dry_run(app.db) as session:
+    def wrapper(app: App, now_text: str | None, **kwargs: Any) -> Any:
+        from dqflow import engine
+
+        with app.reading() as session:
             campaign = engine.definition(session, app.campaign_id)
         return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
 
     return wrapper
 
 
-def say_overdue(session, campaign: spec.Campaign, now: datetime) -> None:
+def say_overdue(session: Session, campaign: spec.Campaign, now: datetime) -> None:
     """Notices whose planned moment has passed but which are still true go out at the next send."""
+    from dqflow.delivery import due
+
     count, when = due.overdue_notices(session, campaign, now)
     if count:
         click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "

@@ -25,10 +25,10 @@ def migrate_command(app: App, check: bool) -> None:
         command = shlex.join(["dqflow", "--db", shown, "migrate"])
         raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
                           f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
-    shown, found = store.migrate(app.db_url)
-    if found is None or found.current:
+    shown, was = store.migrate(app.db_url)
+    if was is None or was.current:
         click.echo(f"database '{shown}': revision {schema.HEAD}, current; nothing to do")
-    elif found.new:
+    elif was.new:
         click.echo(f"database '{shown}': created at revision {schema.HEAD}")
     else:
-        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {found.describe()}")
+        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {was.describe()}")

@@ -1,4 +1,5 @@
-"""Commands on the outbox and its delivery: send once, run the daemon, show the ledger, explain, preview."""
+"""Commands on the outbox and its delivery: send once, run the daemon, show the ledger, explain, preview.
+Each imports what it alone uses: the ledger's views load no SMTP client, no scheduler."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ import logging
 import sys
 import time
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from dqflow import engine, redact, store
+from dqflow import redact
 from dqflow.calendar import show, zone_label
-from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
-from dqflow.delivery import daemon, due, mail, outbox, wake
-from dqflow.engine import reminders, skips
-from dqflow.present import sending
+from dqflow.delivery import BUDGET
+
+if TYPE_CHECKING:
+    from dqflow.campaign import spec
+    from dqflow.delivery import wake
 
 
 def budget_option(command: Callable) -> Callable:
-    return click.option("--budget", default=int(outbox.BUDGET.total_seconds()), show_default=True, metavar="SECONDS",
+    return click.option("--budget", default=int(BUDGET.total_seconds()), show_default=True, metavar="SECONDS",
                         type=click.IntRange(1, 86400),
                         help="Stop sending after this long (or when the server keeps failing); the rest waits for the next send.")(command)
 
@@ -39,6 +41,8 @@ FAILING_HELP = f"Exits {SERVER_FAILING} when it stops early because the SMTP ser
 @with_campaign
 def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) -> None:
     """Deliver what is due in the outbox once, then exit (for cron: run it every few minutes)."""
+    from dqflow.delivery import mail
+
     settings = mail.SmtpSettings.from_env()
     result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
     _say_sent(result.report, budget)
@@ -59,14 +63,17 @@ def _say_sent(sent, budget: int) -> None:
         raise click.exceptions.Exit(SERVER_FAILING)
 
 
-def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport, sender, budget: timedelta) -> wake.Wake:
+def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport: Any, sender: str | None,
+                        budget: timedelta) -> wake.Wake:
     """`wake` once; on a terminal, a progress bar with the rate."""
+    from dqflow.delivery import due, wake
+
     async def go():
         try:
             if not sys.stderr.isatty():
                 return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
                                        recorded_at=app.wall)
-            with store.dry_run(app.db) as session:
+            with app.reading() as session:
                 total = due.count_recipients(session, campaign, now)
             started = time.monotonic()
             rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} msg/s"  # noqa: E731
@@ -94,9 +101,12 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
 def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int, now_text: str | None, http: str | None,
                 forwarded_allow_ips: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
+    from dqflow import engine
+    from dqflow.delivery import daemon, mail
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
-    with store.dry_run(app.db) as session:
+    with app.reading() as session:
         campaign = engine.definition(session, app.campaign_id)
     settings = mail.SmtpSettings.from_env()
     clock = running_clock(now_text, campaign.timezone)
@@ -127,7 +137,11 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
 @pass_app
 def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     """The reminder ledger: every planned reminder with its state."""
-    with store.dry_run(app.db) as session:
+    from dqflow import engine
+    from dqflow.engine import reminders
+    from dqflow.present import sending
+
+    with app.reading() as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
     click.echo(sending.outbox_json(rows, campaign.tz) if as_json else sending.outbox_text(rows, campaign.tz, app.wall,
@@ -140,7 +154,11 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
 @pass_app
 def why_command(app: App, recipient: str, stage_id: str | None) -> None:
     """Why each reminder to RECIPIENT was planned, sent, skipped, or not planned."""
-    with store.dry_run(app.db) as session:
+    from dqflow import engine
+    from dqflow.engine import reminders, skips
+    from dqflow.present import sending
+
+    with app.reading() as session:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
@@ -154,9 +172,11 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
 @with_campaign
 def remind_command(app: App, campaign: spec.Campaign, now: datetime, dry_run: bool) -> None:
     """Who would get what at the next send time."""
-    with store.dry_run(app.db) as session:
+    from dqflow.delivery import wake
+
+    with app.reading() as session:
         when, batches = wake.preview(session, campaign, now)
-    if not batches:
+    if when is None or not batches:
         click.echo("Ничего не запланировано." if when is None else f"На {show(when, campaign.tz)} писем нет.")
         return
     assert when is not None  # batches are planned for a send time

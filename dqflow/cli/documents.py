@@ -27,7 +27,9 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     with store.dry_run(app.db) as session:
         figures = results.compute(session, campaign.id, now)
     if fmt == "md" and out is None:
-        click.echo(results.render(figures, fmt).decode("utf-8"), nl=False)
+        markdown = results.render(figures, fmt)
+        assert isinstance(markdown, bytes), "Markdown is one file"
+        click.echo(markdown.decode("utf-8"), nl=False)
         return
     written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
     for path in written:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from dqflow import engine, results, store
+from dqflow import engine
 from dqflow.calendar import parse_local, show, zone_label
 from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, say_overdue, with_campaign
@@ -30,14 +30,16 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
                    limit: int, as_json: bool, fmt: str) -> None:
     """Where every stage stands as of --now, with counts per status (writes nothing); --institutions lists the ДОУ."""
     fmt = "json" if as_json else fmt
-    with store.dry_run(app.db) as session:
+    with app.reading() as session:
         view = engine.status(session, campaign.id, now, institutions=listed, institution_id=institution_id,
                              offset=offset, limit=limit)
         if institution_id is None:
             click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
             return
+        from dqflow import results  # the review panels of one ДОУ: the results' machinery, for this view alone
+
         details = engine.institution_detail(session, campaign.id, institution_id, now)
-        panels = results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details})
+        panels: report.Panels = dict(results.review_panels(session, campaign, institution_id, {d.stage.id: d.progress for d in details}))
         render = {"json": report.institution_json, "md": report.institution_markdown, "text": report.institution_text}[fmt]
         click.echo(render(view, institution_id, details, panels))
 
@@ -48,7 +50,7 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
 @pass_app
 def history_command(app: App, institution_id: str, as_json: bool) -> None:
     """A ДОУ's audit trail, oldest first."""
-    with store.dry_run(app.db) as session:
+    with app.reading() as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = engine.history(session, campaign.id, institution_id)
     click.echo(history.history_json(rows, campaign.tz) if as_json else history.history_text(rows, campaign.tz, app.wall, campaign))
@@ -63,7 +65,7 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
     click.echo(report.changes_text(changes, campaign.tz, campaign.terms))
-    with store.dry_run(app.db) as session:
+    with app.reading() as session:
         say_overdue(session, campaign, now)
 
 

@@ -12,13 +12,13 @@ import asyncio
 import logging
 import signal
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from dqflow.calendar import UTC
-from dqflow.delivery.outbox import BUDGET
+from dqflow.delivery import BUDGET
 from dqflow.delivery.wake import wake
 
 log = logging.getLogger("dqflow.delivery.daemon")
@@ -29,7 +29,7 @@ class Daemon:
     def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
                  max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
                  wall: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 companion: Callable[[asyncio.Event], Awaitable[None]] | None = None):
+                 companion: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
         self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
         self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
@@ -73,6 +73,7 @@ class Daemon:
         delay = max((run_at - now).total_seconds(), 0)
         wall_run_at = self.wall() + timedelta(seconds=delay)  # the daemon's own clock may be virtual (--now)
         log.info("next wake at %s", run_at.isoformat())
+        assert self.scheduler is not None, "a wake-up is only ever started by the running scheduler"
         self.scheduler.add_job(self.wake, "date", run_date=wall_run_at, id="wake", replace_existing=True,
                                misfire_grace_time=None, coalesce=True)
 
@@ -86,7 +87,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         self.scheduler.add_job(self.wake, "date", run_date=datetime.now(UTC), id="wake", misfire_grace_time=None)
-        beside = asyncio.create_task(self.companion(self.stopped)) if self.companion else None
+        beside: asyncio.Task[None] | None = asyncio.create_task(self.companion(self.stopped)) if self.companion else None
         try:
             await self.stopped.wait()
         finally:

@@ -9,18 +9,19 @@ recipient order, never the whole ledger at once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
 from dqflow.engine import rules, skips
 from dqflow.engine.reminders import Clock
-from dqflow.store import OutboxRow, ProgressRow
+from dqflow.store import OutboxRow, ProgressRow, rowcount, table
 
 PAGE = 500  # recipients read, judged and composed together: memory stays flat whatever the roster
-_OUTBOX = OutboxRow.__table__  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
+_OUTBOX = table(OutboxRow)  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
 COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
 _WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
@@ -34,14 +35,15 @@ def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list
     by OR, or sorted in SQL, the planner walks the addresses' index and looks at every row."""
     if not Clock(campaign).in_window(now):
         return []
+    c = _OUTBOX.c
     found: set[str] = set()
     for state, moment in _WAITING:
-        found.update(session.exec(select(OutboxRow.recipient).where(
-            OutboxRow.campaign_id == campaign.id, OutboxRow.state == state, getattr(OutboxRow, moment) <= now)).all())
+        found.update(session.execute(sa_select(c.recipient).where(c.campaign_id == campaign.id, c.state == state, c[moment] <= now))
+                     .scalars())
     return sorted(found)
 
 
-def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list:
+def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list[Row[Any]]:
     """The due rows of these addresses (a page of `recipients`), as tuples, by recipient then deadline.
     One range per state, as in `recipients`: each address's due rows are then read from its own index
     range, its sent and future rows never visited."""
@@ -53,7 +55,7 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 
-def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE):
+def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE) -> Iterator[list[Row[Any]]]:
     """Every due row, `size` addresses at a time (for reading; the sender pages itself, committing as it goes)."""
     found = recipients(session, campaign, now)
     for start in range(0, len(found), size):
@@ -65,14 +67,12 @@ def expire(session: Session, campaign_id: str, now: datetime) -> int:
     """Due rows whose moment is over become skipped. A pending row is looked at once its send time
     has come (the due index's range), not before: one not due yet would be judged at its time anyway,
     and scanning every pending row at every send would cost the whole ledger."""
-    expired = {"state": "skipped", "reason": skips.reason(skips.Skip.EXPIRED)}
-    pending = session.execute(update(OutboxRow).where(
-        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "pending", OutboxRow.send_at <= now,
-        rules.expired_sql(col(OutboxRow.expires_at), now))
-        .values(**expired).execution_options(synchronize_session=False)).rowcount
-    failed = session.execute(update(OutboxRow).where(  # few: failures waiting for their retry
-        OutboxRow.campaign_id == campaign_id, OutboxRow.state == "failed", rules.expired_sql(col(OutboxRow.expires_at), now))
-        .values(**expired).execution_options(synchronize_session=False)).rowcount
+    c = _OUTBOX.c
+    expired = update(_OUTBOX).values(state="skipped", reason=skips.reason(skips.Skip.EXPIRED))
+    pending = rowcount(session, expired.where(c.campaign_id == campaign_id, c.state == "pending", c.send_at <= now,
+                                              rules.expired_sql(c.expires_at, now)))
+    failed = rowcount(session, expired.where(  # few: failures waiting for their retry
+        c.campaign_id == campaign_id, c.state == "failed", rules.expired_sql(c.expires_at, now)))
     return pending + failed
 
 
@@ -84,9 +84,8 @@ def skip(session: Session, found: dict[int, str]) -> None:
 
 def defer(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> None:
     """Note on each pending row still due why it waits for the next send (the due index's range)."""
-    session.execute(update(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "pending",
-                                            OutboxRow.send_at <= now)
-                    .values(reason=why).execution_options(synchronize_session=False))
+    c = _OUTBOX.c
+    session.execute(update(_OUTBOX).where(c.campaign_id == campaign.id, c.state == "pending", c.send_at <= now).values(reason=why))
 
 
 def count_recipients(session: Session, campaign: spec.Campaign, now: datetime) -> int:
@@ -99,25 +98,26 @@ def next_moment(session: Session, campaign: spec.Campaign, now: datetime) -> dat
     clock = Clock(campaign)
     soon = now + timedelta(seconds=1)
     candidates = [t for s in campaign.stages for t in (s.opens_at, s.locks_at + timedelta(seconds=1)) if t > now]
-    extended = session.exec(select(ProgressRow.locks_at).where(
-        ProgressRow.campaign_id == campaign.id, ProgressRow.extended, ProgressRow.locks_at > now)
-        .order_by(ProgressRow.locks_at).limit(1)).first()
+    locks_at = col(ProgressRow.locks_at)
+    extended = session.exec(select(locks_at).where(
+        col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.extended), locks_at > now).order_by(locks_at).limit(1)).first()
     candidates += [extended] if extended else []
+    c = _OUTBOX.c
     for state, name in _WAITING:
-        moment = getattr(OutboxRow, name)
-        first = session.exec(select(moment).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == state)
-                             .order_by(moment).limit(1)).first()
+        first = session.execute(sa_select(c[name]).where(c.campaign_id == campaign.id, c.state == state)
+                                .order_by(c[name]).limit(1)).scalar()
         if first is not None:  # the sending window only moves a moment later: the earliest row decides
             candidates.append(clock.next_send_time(max(first, soon)))
     return min(candidates) if candidates else None
 
 
 def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) -> tuple[int, datetime]:
-    """How many rows planned for a moment before `now` will still go out at the next send time, and when."""
+    """How many rows planned for a moment before `now` will still go out at the next send time, and when:
+    counted in SQL by the skip policy's set-based form (`skips.kept`), never read row by row."""
     when = Clock(campaign).next_send_time(now)
-    count = 0
-    for rows in pages(session, campaign, when):
-        facts = skips.Facts.read(session, campaign.id, rows, lists=skips.handout_lists(campaign))
-        unwanted = skips.judge(rows, facts, when)
-        count += sum(1 for r in rows if r.id not in unwanted and r.send_at < now)
+    c = _OUTBOX.c
+    kept = skips.kept(c, campaign.id, when, skips.handout_lists(campaign))
+    count = sum(session.execute(sa_select(func.count()).where(
+        c.campaign_id == campaign.id, c.state == state, c[moment] <= when, c.send_at < now, kept)).scalar_one()
+        for state, moment in _WAITING)  # one indexed range per state, as in `recipients`
     return count, when

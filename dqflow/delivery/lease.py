@@ -17,12 +17,12 @@ import time
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dqflow.calendar import UTC
-from dqflow.store import LeaseRow, insert_ignore
+from dqflow.store import LeaseRow, insert_ignore, rowcount
 
 LEASE = timedelta(seconds=60)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,11 +41,11 @@ class Lease:
         now = self.wall()
         with Session(self.db) as session:
             insert_ignore(session, LeaseRow, [{"name": self.name, "holder": "", "host": "", "pid": 0, "expires_at": EPOCH}])
-            taken = self._take(session, or_(LeaseRow.holder == self.holder, LeaseRow.expires_at <= now), now)
+            taken = self._take(session, or_(col(LeaseRow.holder) == self.holder, col(LeaseRow.expires_at) <= now), now)
             if not taken:
-                current = session.exec(select(LeaseRow.holder, LeaseRow.host, LeaseRow.pid).where(LeaseRow.name == self.name)).one()
-                if current.host == self.host and not _alive(current.pid):
-                    taken = self._take(session, LeaseRow.holder == current.holder, now)
+                holder, host, pid = session.exec(select(LeaseRow.holder, LeaseRow.host, LeaseRow.pid).where(LeaseRow.name == self.name)).one()
+                if host == self.host and not _alive(pid):
+                    taken = self._take(session, col(LeaseRow.holder) == holder, now)
             session.commit()
         self.held, self.renewed = taken, time.monotonic()
         return taken
@@ -53,7 +53,7 @@ class Lease:
     def renew(self) -> bool:
         """Extend the lease; False when it was lost (expired and taken by another process)."""
         with Session(self.db) as session:
-            self.held = self._take(session, LeaseRow.holder == self.holder, self.wall())
+            self.held = self._take(session, col(LeaseRow.holder) == self.holder, self.wall())
             session.commit()
         self.renewed = time.monotonic()
         return self.held
@@ -69,14 +69,14 @@ class Lease:
         if not self.held:
             return
         with Session(self.db) as session:
-            session.execute(update(LeaseRow).where(LeaseRow.name == self.name, LeaseRow.holder == self.holder)
+            session.execute(update(LeaseRow).where(col(LeaseRow.name) == self.name, col(LeaseRow.holder) == self.holder)
                             .values(holder="", expires_at=EPOCH))
             session.commit()
         self.held = False
 
-    def _take(self, session: Session, condition, now: datetime) -> bool:
-        return session.execute(update(LeaseRow).where(LeaseRow.name == self.name, condition).values(
-            holder=self.holder, host=self.host, pid=self.pid, expires_at=now + self.length)).rowcount == 1
+    def _take(self, session: Session, condition: ColumnElement[bool], now: datetime) -> bool:
+        return rowcount(session, update(LeaseRow).where(col(LeaseRow.name) == self.name, condition).values(
+            holder=self.holder, host=self.host, pid=self.pid, expires_at=now + self.length)) == 1
 
 
 def _alive(pid: int) -> bool:

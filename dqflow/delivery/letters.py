@@ -14,7 +14,8 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
+from typing import Any, Callable
 
 from sqlmodel import Session, col, select
 
@@ -141,16 +142,18 @@ class Writer:
         if found is None:
             return None
         key, values = found
-        made = self._stencils.get(key, False)
-        if made is None:  # a stencil that once differed from the direct rendering
-            return None
-        first = made is False
+        first = key not in self._stencils
         if first:
             try:
                 made = stencil.build(self.folder, self.layout, letter, values)
             except ValueError:  # the campaign's own texts hold what reads as a slot
                 self._stencils[key] = None
                 return None
+        else:
+            known = self._stencils[key]
+            if known is None:  # a stencil that once differed from the direct rendering
+                return None
+            made = known
         message = self._assembled(*made.fill(values), recipient, msg_id, attachments)
         if first:
             direct = self.composed([letter], recipient, msg_id, attachments)
@@ -200,13 +203,13 @@ class Writer:
         keeps one event. An invitation of one event is built once per audience (`_one_invitation`)."""
         if not self.invitations:
             return ()
-        found = []
+        found: list[tuple[tuple[Any, ...], str, Callable[[], Any]]] = []  # (audience, UID, the entry when built)
         for row in rows:
             stage = self.stages.get(row.stage_id) if row.stage_id else None
             if stage is None or row.kind not in ("opened", "event"):
                 continue
             if row.kind == "event":
-                found.append((("event", stage.id), ics.event_uid(self.campaign, stage), lambda stage=stage: ics.event_entry(self.campaign, stage)))
+                found.append((("event", stage.id), ics.event_uid(self.campaign, stage), partial(ics.event_entry, self.campaign, stage)))
                 continue
             mine = progress.get((row.institution_id, row.stage_id))
             due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
@@ -216,8 +219,7 @@ class Writer:
             title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
             extensions = int(bool(mine and mine.extended))
             found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
-                          lambda stage=stage, who=who, due=due, title=title, extensions=extensions:
-                          ics.task_entry(self.campaign, stage, who, stage.opens_at, due, title, extensions)))
+                          partial(ics.task_entry, self.campaign, stage, who, stage.opens_at, due, title, extensions)))
         if not found:
             return ()
         if len(found) == 1 and self.shared:
@@ -347,7 +349,7 @@ class Writer:
             for inst, stage_id, text in session.exec(
                     select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links)
                     .where(SubmissionRow.campaign_id == self.campaign.id, col(SubmissionRow.institution_id).in_(chunk))
-                    .order_by(SubmissionRow.at, SubmissionRow.id)).all():
+                    .order_by(col(SubmissionRow.at), col(SubmissionRow.id))).all():
                 found, per_stage = self._links[inst], self._stage_links.setdefault((inst, stage_id), [])
                 for link in json.loads(text):
                     if link not in found:
@@ -356,12 +358,14 @@ class Writer:
                         per_stage.append(link)
         return self._links
 
-    def _handout(self, session: Session, stage: spec.Stage, row) -> dict:
+    def _handout(self, session: Session, stage: spec.Stage | None, row: Any) -> dict[str, Any]:
         """An expert's own ДОУ with their links, or (for the coordinator) the whole list."""
-        review = review_stage(self.campaign, stage.list)
+        assert stage is not None and stage.list is not None, "a handout is planned for a handout stage, which names its list"
+        list_id = stage.list
+        review = review_stage(self.campaign, list_id)
         tz = self.tz
-        assignments = self.expert_list(session, stage.list)
-        content = {"review_id": (review or stage).id, "review_short": (review or stage).label,
+        assignments = self.expert_list(session, list_id)
+        content: dict[str, Any] = {"review_id": (review or stage).id, "review_short": (review or stage).label,
                    "review_title": review.title if review else stage.title,
                    "deadline": show(review.due_at if review else stage.due_at, tz),
                    "offset": utc_offset(review.due_at if review else stage.due_at, tz),
@@ -377,7 +381,7 @@ class Writer:
                                 "added": [self.expert_names.get(e, e) for e in assignments.get(i.id, []) if e in added.get(i.id, ())]}
                                for i in self.campaign.institutions if not addition or i.id in added]
             return content
-        mine = self.reviewed_by(session, stage.list).get(row.recipient.lower(), [])
+        mine = self.reviewed_by(session, list_id).get(row.recipient.lower(), [])
         links = self.links(session, mine)
         if row.institution_id:  # an addition's row: never the list of reminders `_merged` joins
             content["reviewed"] = []
@@ -406,7 +410,7 @@ class Writer:
                     OutboxRow.campaign_id == self.campaign.id, OutboxRow.stage_id == row.stage_id, OutboxRow.rule == ADDED,
                     OutboxRow.planned_at >= planned, OutboxRow.planned_at < planned + timedelta(seconds=1))).all():
                 expert = self.expert_ids.get(address.lower())
-                if expert:
+                if expert and inst is not None:  # an addition names its ДОУ
                     found[inst].add(expert)
             self._additions[row.id] = dict(found)
         return self._additions[row.id]
@@ -427,7 +431,7 @@ class Writer:
             found: dict[str, list[ReviewRow]] = defaultdict(list)
             for review in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == self.campaign.id,
                                                                ReviewRow.stage_id == row.stage_id)
-                                       .order_by(ReviewRow.at, ReviewRow.expert_id)).all():
+                                       .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
                 found[review.institution_id].append(review)
             self._reviews[row.stage_id] = dict(found)
         areas = {a.id: a.title for a in self.campaign.areas}
@@ -495,7 +499,7 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     overdue = [r for r in found if not r.missed]
     missed = sorted((r for r in found if r.missed), key=lambda r: r.locks_at)
     dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
-                                                col(OutboxRow.reported).is_(False)).order_by(OutboxRow.id)).all()
+                                                col(OutboxRow.reported).is_(False)).order_by(col(OutboxRow.id))).all()
     return {
         "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
                      "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),

@@ -11,6 +11,7 @@ import hashlib
 import os
 import quopri
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -125,7 +126,7 @@ def assemble(*, subject: str, text: str | None, html: str | None, recipient: str
         f"Auto-Submitted: auto-generated{NL}Content-Language: ru{NL}MIME-Version: 1.0{NL}"
         + (f'Content-Type: multipart/mixed; boundary="{_mixed(boundary)}"{NL}' if attachments else
            f'Content-Type: multipart/alternative; boundary="{boundary}"{NL}'))
-    parts = (("plain", _lines(text + "\n")), ("html", _lines(html + "\n"))) if bodies else ()
+    parts = (("plain", _lines(text + "\n")), ("html", _lines(html + "\n"))) if bodies and text is not None and html is not None else ()
     return Outgoing(sender, recipient, subject, msg_id, head, boundary, parts, _wire(head, boundary, parts, False, attachments),
                     attachments)
 
@@ -251,8 +252,8 @@ class SmtpSettings:
     connect_timeout: float = 15.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "SmtpSettings":
-        env = os.environ if env is None else env
+    def from_env(cls, given: Mapping[str, str] | None = None) -> "SmtpSettings":
+        env = os.environ if given is None else given
         host = env.get("DQFLOW_SMTP_HOST")
         if not host:
             raise DqflowError("DQFLOW_SMTP_HOST is not set; set DQFLOW_SMTP_HOST (and _PORT, _SECURITY, _USERNAME, _PASSWORD, _FROM)")

@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, Iterator
 
+from sqlalchemy import Row
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from dqflow.campaign import spec
-from dqflow.delivery import due
+from dqflow.delivery import BUDGET, due
 from dqflow.delivery.lease import Lease
 from dqflow.delivery.letters import Batch, Writer, groups, has_news
 from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.engine import skips
-from dqflow.store import OutboxRow, dry_run, transaction
+from dqflow.store import OutboxRow, dry_run, table, transaction
 
-BUDGET = timedelta(minutes=3)  # one send; cron runs the next a few minutes later
+Progress = dict[tuple[str, str], Row[Any]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
+
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
 
@@ -79,9 +83,8 @@ class _Drain:
 
     async def run(self) -> DrainReport:
         with transaction(self.db) as session:
-            self.report.skipped += due.expire(session, self.campaign.id, self.now)
-            self.addresses = due.recipients(session, self.campaign, self.now)
-            self.writer = Writer(session, self.campaign, self.now, self.sender)
+            expired, self.addresses, self.writer = begin(session, self.campaign, self.now, self.sender)
+            self.report.skipped += expired
         # a counting transport reads neither the calendar attachments nor the bodies
         self.writer.invitations = self.writer.bodies = getattr(self.transport, "keeps_messages", True)
         self.loop_deadline = asyncio.get_running_loop().time() + self.deadline - time.monotonic()
@@ -148,13 +151,9 @@ class _Drain:
             self._defer()
         return self.report
 
-    def _judged_pages(self):
-        """The due rows, `due.PAGE` addresses at a time: (those that go out, their progress), the rest
-        skipped and committed page by page."""
-        for start in range(0, len(self.addresses), due.PAGE):
-            with transaction(self.db) as session:
-                rows = due.page(session, self.campaign, self.now, self.addresses[start:start + due.PAGE])
-                kept, progress = sort_out(session, self.campaign, rows, self.writer, self.now) if rows else ([], {})
+    def _judged_pages(self) -> Iterator[tuple[list[Row[Any]], Progress]]:
+        """`judged_pages`, each page's skips committed as it goes."""
+        for rows, kept, progress in judged_pages(lambda: transaction(self.db), self.campaign, self.now, self.addresses, self.writer):
             self.report.skipped += len(rows) - len(kept)
             yield kept, progress
 
@@ -241,7 +240,8 @@ class _Ledger:
     def __init__(self, db: Engine):
         dialect = db.dialect
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.moment = OutboxRow.__table__.c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
+        processor = table(OutboxRow).c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
+        self.moment: Callable[[datetime | None], Any] = processor or (lambda value: value)
         self.update = f"UPDATE outbox SET {', '.join(f'{c} = {mark}' for c in self.COLUMNS)} WHERE id = {mark}"
         self.report = f"UPDATE outbox SET reported = {mark} WHERE id = {mark}"
         self.connection = db.raw_connection()
@@ -293,7 +293,26 @@ class _Ledger:
             self.connection.close()
 
 
-def sort_out(session, campaign: spec.Campaign, rows: list, writer: Writer, now: datetime) -> tuple[list, dict]:
+def begin(session: Session, campaign: spec.Campaign, now: datetime, sender: str) -> tuple[int, list[str], Writer]:
+    """A send's first step, in `session`: what had expired (skipped now, counted), the addresses with a due row, the Writer."""
+    expired = due.expire(session, campaign.id, now)
+    return expired, due.recipients(session, campaign, now), Writer(session, campaign, now, sender)
+
+
+def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
+                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
+    """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
+    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
+    (the page's rows, those that go out, their ДОУ's progress)."""
+    for start in range(0, len(addresses), due.PAGE):
+        with session_for() as session:
+            rows = due.page(session, campaign, now, addresses[start:start + due.PAGE])
+            kept, progress = sort_out(session, campaign, rows, writer, now) if rows else ([], {})
+        yield rows, kept, progress
+
+
+def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
+             now: datetime) -> tuple[list[Row[Any]], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))

@@ -54,7 +54,7 @@ class Log(Sequence):
     shared tuple of keys per shape: a national replay logs millions, and a dict costs three times
     a tuple. Every shape starts with "at", the moment it is about."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.records: list[tuple] = []
         self.shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
@@ -126,7 +126,7 @@ def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str
     if stage_id is not None and stage_id not in stages:
         r.error(f["stage"], f"'{stage_id}' is not a stage ДОУ submit to ({', '.join(sorted(stages))})")
         return None
-    if None in (inst, stage_id, at):
+    if inst is None or stage_id is None or at is None:
         return None
     return Planned(at, inst, stage_id, "review" if stages[stage_id].actor == "expert" else "submit")
 
@@ -252,7 +252,10 @@ class _Pending:
         return taken
 
     def _expand(self, step: Planned) -> None:
-        listed = self.campaign.stage(step.stage).list
+        stage = self.campaign.stage(step.stage)
+        listed = stage.list if stage is not None else None
+        if listed is None:  # a review stage names its list: `validate` makes sure
+            return
         if not self.lists.get(listed):  # read until it is drawn (a review before its list is refused anyway)
             with store.dry_run(self.db) as session:
                 self.lists[listed] = experts.stored(session, self.campaign.id, listed)

@@ -87,7 +87,9 @@ def marked(item: dict, values: list[str]) -> dict:
 def build(folder: str, layout: dict, letter: Letter, values: list[str]) -> "Stencil":
     """The stencil of a one-letter message: the letter rendered with markers and laid out."""
     rendered = render_item(folder, letter.kind, marked(letter.item, values))
-    return Stencil(*laid_out(folder, layout, [rendered]), len(values))
+    subject, text, html = laid_out(folder, layout, [rendered])
+    assert text is not None and html is not None  # laid out with their bodies
+    return Stencil(subject, text, html, len(values))
 
 
 class Stencil:

@@ -6,6 +6,7 @@ reads the clock. `preview` is the same sequence run forward in a session that is
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -15,9 +16,9 @@ from sqlmodel import Session
 
 from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.delivery import due
-from dqflow.delivery.letters import Batch, Writer
-from dqflow.delivery.outbox import BUDGET, DrainReport, Sent, drain, sort_out
+from dqflow.delivery import BUDGET, due
+from dqflow.delivery.letters import Batch
+from dqflow.delivery.outbox import DrainReport, Sent, begin, drain, judged_pages
 from dqflow.engine.reminders import Clock
 from dqflow.store import dry_run, transaction
 
@@ -63,17 +64,15 @@ def _hold_off(upcoming: datetime | None, report: DrainReport, now: datetime, fai
 
 
 def preview(session: Session, campaign: spec.Campaign, now: datetime) -> tuple[datetime | None, list[Batch]]:
-    """The next send time and its messages, as they would be. Use in a session that is rolled back."""
+    """The next send time and its messages, as they would be: the send's own steps (`begin`, `judged_pages`)
+    run forward in `session`, which the caller rolls back."""
     clock = Clock(campaign)
     when = clock.next_send_time(now)
     for _ in range(PREVIEW_STEPS):
         engine.reconcile(session, campaign.id, when)
-        due.expire(session, campaign.id, when)
-        writer = Writer(session, campaign, when, campaign.coordinator.email)
-        batches = []
-        for rows in due.pages(session, campaign, when):
-            kept, progress = sort_out(session, campaign, rows, writer, when)
-            batches += writer.batches(session, kept, progress)
+        _, addresses, writer = begin(session, campaign, when, campaign.coordinator.email)
+        batches = [batch for _, kept, progress in judged_pages(lambda: nullcontext(session), campaign, when, addresses, writer)
+                   for batch in writer.batches(session, kept, progress)]
         if batches:
             return when, batches
         upcoming = due.next_moment(session, campaign, when)

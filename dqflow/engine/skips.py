@@ -17,13 +17,13 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, Table, func
+from sqlalchemy import Row, Table, and_, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow.engine import rules
 from dqflow.engine.rules import Status
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, ProgressRow, ReviewRow
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, table
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
@@ -225,3 +225,59 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
         query = query.where(c.institution_id.in_(institutions))
     found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
+
+
+# -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
+
+
+def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_news: bool = True):
+    """`judge`'s verdict as one SQL condition on a due outbox row (`row`: the outbox table's columns): true for a row
+    that goes out at `now`. `unwanted` and `_newest_reminders` set-based, so a count of thousands of rows is one
+    statement. Each check runs only for the rows it concerns (CASE evaluates the branch taken only), and each probes
+    an index. tests/test_delivery.py checks with hypothesis that the two forms agree."""
+    reminder = row.kind.in_(REMINDER_KINDS)
+    about = row.institution_id.is_not(None) & row.stage_id.is_not(None)
+    p, review, expert = _PROGRESS.c, table(ReviewRow).c, table(ExpertRow).c
+    assignment, institution = table(AssignmentRow).c, table(InstitutionRow).c
+    off_progress = exists().where(  # `_against_progress`: a reminder's deadline moved, or its ДОУ is past it
+        p.campaign_id == campaign_id, p.institution_id == row.institution_id, p.stage_id == row.stage_id,
+        or_(row.deadline.is_(None), p.due_at != row.deadline,
+            and_(row.kind == "missed", p.status != Status.MISSED.value),
+            and_(row.kind != "missed", p.status != Status.OPEN.value)))
+    reviewed = exists().where(  # the expert reviewed the ДОУ already
+        review.campaign_id == campaign_id, review.stage_id == row.stage_id, review.institution_id == row.institution_id,
+        expert.campaign_id == campaign_id, expert.id == review.expert_id, func.lower(expert.email) == func.lower(row.recipient))
+    on_list = exists().where(  # `_against_list`: the ДОУ (or, for a whole handout, any ДОУ) is still the expert's
+        assignment.campaign_id == campaign_id,
+        assignment.stage_id == case({stage: list_id for stage, list_id in lists.items()}, value=row.stage_id, else_=None),
+        expert.campaign_id == campaign_id, expert.id == assignment.expert_id, func.lower(expert.email) == func.lower(row.recipient),
+        institution.campaign_id == campaign_id, institution.id == assignment.institution_id, institution.withdrawn_at.is_(None),
+        or_(row.institution_id.is_(None), assignment.institution_id == row.institution_id))
+    listed = and_(row.role == "expert", row.stage_id.in_(list(lists)), (row.kind == "handout") | reminder)
+    wanted = and_(
+        _unless(reminder & about, ~off_progress),
+        _unless(about & (row.role == "expert"), ~reviewed),
+        _unless(listed, on_list) if lists else true(),  # a campaign without expert lists: no CASE of no stages
+        _unless((row.state == "pending") & reminder, ~_superseded(row, campaign_id, now, about)))
+    digest = (row.kind == "digest") if digest_news else false()
+    return ~rules.expired_sql(row.expires_at, now) & or_(digest, (row.kind != "digest") & wanted)
+
+
+def _unless(concerned, condition):
+    """`condition` for the rows it concerns, true for the rest; never NULL, and evaluated for those rows only."""
+    return case((concerned, condition), else_=true())
+
+
+def _superseded(row, campaign_id: str, now: datetime, about):
+    """`_newest_reminders`: a newer pending reminder of the same person, ДОУ, stage and deadline is due too. Probed
+    by (ДОУ, stage) through ix_outbox_progress; NULL-safe comparisons only for the rare reminder about neither."""
+    newer = table(OutboxRow).alias("newer").c
+    # the state compared as `state || ''`: an equality on the column itself would make SQLite, without statistics,
+    # walk every due row of the campaign by ix_outbox_due for each row probed
+    same = (newer.campaign_id == campaign_id, newer.state.concat("") == "pending", newer.kind.in_(REMINDER_KINDS), newer.send_at <= now,
+            func.lower(newer.recipient) == func.lower(row.recipient), newer.deadline.is_not_distinct_from(row.deadline),
+            or_(newer.send_at > row.send_at, and_(newer.send_at == row.send_at, newer.id > row.id)))
+    by_progress = sa_select(newer.id).where(newer.institution_id == row.institution_id, newer.stage_id == row.stage_id, *same)
+    by_neither = sa_select(newer.id).where(newer.institution_id.is_not_distinct_from(row.institution_id),
+                                           newer.stage_id.is_not_distinct_from(row.stage_id), *same)
+    return case((about, by_progress.exists()), else_=by_neither.exists())

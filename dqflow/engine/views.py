@@ -77,10 +77,14 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
         for s in campaign.stages
     ]
-    roster, gone = list(campaign.institutions), set()
+    roster: list[spec.Institution] = []
+    gone: set[str] = set()
     if institution_id is not None or institutions:  # an amendment's withdrawn ДОУ follow the file's: their records stay
         left = [spec.Institution(row.id, row.name, row.email) for row in withdrawn(session, campaign.id)]
-        roster, gone = roster + left, {i.id for i in left}
+        roster, gone = list(campaign.institutions) + left, {i.id for i in left}
+        total = len(roster)
+    else:  # only counted: in SQL, and the roster of the definition is never parsed (every ДОУ has its row, withdrawn too)
+        total = session.exec(select(func.count()).select_from(InstitutionRow).where(col(InstitutionRow.campaign_id) == campaign.id)).one()
     if institution_id is not None:
         shown = [i for i in roster if i.id == institution_id]
     elif institutions:
@@ -88,7 +92,7 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     else:
         shown = []
     return CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, gone, now),
-                        as_utc(recorded) if recorded else None, total=len(roster), offset=offset)
+                        as_utc(recorded) if recorded else None, total=total, offset=offset)
 
 
 def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:

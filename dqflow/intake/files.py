@@ -69,7 +69,7 @@ def csv_rows(text: str, file: str, delimiter: str = ",") -> list[tuple[int, list
     name or review dqflow takes; a longer one is almost always a quote that is never closed.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
+    rows: list[tuple[int, list[str]]] = []
     while True:
         start = reader.line_num + 1
         try:

@@ -171,17 +171,17 @@ class _Guards(NodeTransformer):
     """Puts a step guard around every loop's iterable and a size guard around every `~`."""
 
     def visit_For(self, node: nodes.For) -> nodes.For:
-        node = self.generic_visit(node)
+        self.generic_visit(node)  # the node itself, its children guarded in place
         node.iter = nodes.Filter(node.iter, _ITER, [], [], None, None, lineno=node.lineno)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
-        node = self.generic_visit(node)
+        self.generic_visit(node)  # the node itself, its children guarded in place
         return nodes.Filter(node, _SIZED, [], [], None, None, lineno=node.lineno)
 
     def visit_AssignBlock(self, node: nodes.AssignBlock) -> nodes.AssignBlock:
         """`{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}` in a loop doubles a string with no operator."""
-        node = self.generic_visit(node)
+        self.generic_visit(node)  # the node itself, its children guarded in place
         node.filter = nodes.Filter(node.filter, _SIZED, [], [], None, None, lineno=node.lineno)
         return node
 

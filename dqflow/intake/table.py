@@ -191,7 +191,7 @@ def _check_archive(data: bytes, refuse) -> None:
 
 
 def _sheet_rows(sheet, file: str) -> list[tuple[int, list[str]]]:
-    rows = []
+    rows: list[tuple[int, list[str]]] = []
     sheet.reset_dimensions()  # the sheet's own claim of its size may be wrong either way: read the rows it has
     for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), 1):
         if number > EXCEL_ROWS:  # openpyxl yields an empty row for each number a row skips: stop a row numbered 10**9

@@ -10,14 +10,13 @@ send renders them with a plain environment, without the sandbox's checks at ever
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes, select_autoescape
-
-from dqflow.intake.sandbox import BoundedEnvironment, render, render_parts
+if TYPE_CHECKING:
+    from dqflow.intake.sandbox import BoundedEnvironment
 
 KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations",
          "submitted")
@@ -33,79 +32,27 @@ def default_folder(locale: str) -> Path:
     return Path(str(files("dqflow.notifications") / locale))
 
 
-_OPTIONS = dict(
-    undefined=StrictUndefined,
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=False,
-    auto_reload=False,  # templates are read once per process, not stat()ed for every message
-)
-
-
-@lru_cache(maxsize=8)
 def environment(folder: str) -> BoundedEnvironment:
-    return BoundedEnvironment(loader=FileSystemLoader(folder), **_OPTIONS)
+    """The sandboxed environment of a folder of templates (a campaign's own; `validate` checks ours in it too)."""
+    from dqflow.intake import environments  # jinja2: loaded by what renders or checks templates, not by every command
+
+    return environments.sandboxed(folder)
 
 
-def render_blocks(folder: str, name: str, blocks: tuple[str, ...], context: dict) -> list[str]:
+def render_blocks(folder: str, name: str, blocks: tuple[str, ...], context: dict[str, Any]) -> list[str]:
     """The named blocks of one template rendered with one context (building a context is most
     of the cost of a small block): a campaign's own within the sandbox's bounds, ours directly."""
+    from dqflow.intake import environments
+    from dqflow.intake.sandbox import render_parts
+
     if _bundled(folder):
-        return _Trusted.of(folder, name).render(context, blocks)
-    return [text.strip() for text in render_parts(environment(folder).get_template(name), context, blocks)]
+        return environments.Trusted.of(folder, name).render(context, blocks)
+    return [text.strip() for text in render_parts(environments.sandboxed(folder).get_template(name), context, blocks)]
 
 
 @lru_cache(maxsize=8)
 def _bundled(folder: str) -> bool:
     return Path(folder).resolve().parent == Path(str(files("dqflow.notifications"))).resolve()
-
-
-class _Trusted:
-    """One of our own templates, compiled once, rendered in a context built without copying the
-    environment's globals for every message."""
-
-    def __init__(self, template: Template):
-        self.template = template
-        self.globals = dict(template.globals)
-
-    @staticmethod
-    @lru_cache(maxsize=64)
-    def of(folder: str, name: str) -> "_Trusted":
-        return _Trusted(_plain(folder).get_template(name))
-
-    def render(self, context: dict, blocks: tuple[str, ...]) -> list[str]:
-        template = self.template
-        made = template.environment.context_class(template.environment, {**self.globals, **context}, template.name, template.blocks)
-        return ["".join(template.blocks[block](made)).strip() for block in blocks]
-
-
-@lru_cache(maxsize=8)
-def _plain(folder: str) -> Environment:
-    return Environment(loader=_Inlining(folder), **_OPTIONS)
-
-
-class _Inlining(FileSystemLoader):
-    """Our templates with each `{% include "_part" %}` written in place: an include copies the whole
-    context for every rendering (six times a message). Our parts set nothing and define no blocks,
-    so in place they say the same; a comment after each keeps the line break trimmed as the tag's was."""
-
-    INCLUDE = re.compile(r'{%\s*include\s+"(_[a-z_]+\.(?:txt|html))"\s*%}')
-
-    def get_source(self, environment, template):
-        source, filename, uptodate = super().get_source(environment, template)
-        return self.INCLUDE.sub(lambda m: self._part(environment, m.group(1)), source), filename, uptodate
-
-    def _part(self, environment, name: str) -> str:
-        text = self.get_source(environment, name)[0]
-        return (text[:-1] if text.endswith("\n") else text) + "{# #}"
-
-
-_PURE = (nodes.Output, nodes.TemplateData, nodes.If, nodes.CondExpr, nodes.Test, nodes.Compare, nodes.Operand, nodes.And,
-         nodes.Or, nodes.Not, nodes.Const, nodes.Concat, nodes.Filter, nodes.Getattr)
-# functions of their input alone: `default` and `is defined` would also see whether a field is there at all
-_FILTERS = {"length", "count", "upper", "lower", "trim", "replace", "join", "string", "capitalize", "title", "truncate", "int"}
-_TESTS = {"none", "true", "false", "number", "string", "eq", "ne", "equalto", "sameas", "lt", "le", "gt", "ge"}
 
 
 @lru_cache(maxsize=64)
@@ -115,33 +62,16 @@ def subject_reads(folder: str, kind: str) -> tuple[tuple[str, bool], ...] | None
     and can be rendered once for them. None when the block does anything else (includes, calls, loops,
     subscripts, names other than `item.FIELD`, a filter or test outside a few pure ones): then it is
     rendered for each letter."""
-    environment = _plain(folder)
-    tree = environment.parse(environment.loader.get_source(environment, f"{kind}.txt")[0])
-    block = next((b for b in tree.find_all(nodes.Block) if b.name == "subject"), None)
-    reads: dict[str, bool] = {}
-    if block is None or not all(_read(child, block, reads) for child in block.body):
-        return None
-    return tuple(sorted(reads.items()))
+    from dqflow.intake import environments
+
+    return environments.subject_reads(folder, kind)
 
 
-def _read(node, parent, reads: dict[str, bool]) -> bool:
-    if not isinstance(node, _PURE) or (isinstance(node, nodes.Filter) and node.name not in _FILTERS) \
-            or (isinstance(node, nodes.Test) and node.name not in _TESTS):
-        return False
-    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-        if node.node.name != "item" or hasattr(dict, node.attr):  # jinja's item.keys is the dict's method, not a field
-            return False
-        counted = isinstance(parent, nodes.Filter) and parent.name == "length" and parent.node is node
-        reads[node.attr] = reads.get(node.attr, False) or not counted
-        return True
-    return all(_read(child, node, reads) for child in node.iter_child_nodes())
-
-
-def render_block(folder: str, name: str, block: str, context: dict) -> str:
+def render_block(folder: str, name: str, block: str, context: dict[str, Any]) -> str:
     return render_blocks(folder, name, (block,), context)[0]
 
 
-def render_item(folder: str, kind: str, item: dict) -> dict[str, str]:
+def render_item(folder: str, kind: str, item: dict[str, Any]) -> dict[str, str]:
     """One item's subject, text and HTML, rendered with `item` in scope."""
     context = {"item": item}
     subject, text = render_blocks(folder, f"{kind}.txt", ("subject", "body"), context)
@@ -172,7 +102,7 @@ SAMPLE_ITEM = {
 }
 
 
-def sample_context(kind: str) -> dict:
+def sample_context(kind: str) -> dict[str, Any]:
     """The names every template may use: what the mailer really passes, with sample values."""
     if kind == LAYOUT:
         return {"campaign_title": "Мониторинг", "coordinator_name": "КДО", "coordinator_email": "kdo@example.org",
@@ -182,6 +112,10 @@ def sample_context(kind: str) -> dict:
 
 def problems(folder: Path) -> list[tuple[str, int, str]]:
     """(file, line, message) for every missing, broken or unrenderable template."""
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    from dqflow.intake.sandbox import render
+
     found = []
     for kind in (*KINDS, LAYOUT):
         for suffix, blocks in ((".txt", ("subject", "body")), (".html", ("body",))):

@@ -17,6 +17,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
     lock_campaign,
     migrate,
     recorded_at,
+    rowcount,
     schema_state,
     transaction,
 )
@@ -38,4 +39,5 @@ from dqflow.store.tables import (  # noqa: F401 - the package's face
     StageRow,
     SubmissionRow,
     UTCDateTime,
+    table,
 )

@@ -6,17 +6,19 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
+from typing import Any, Iterator, cast
 
-from sqlalchemy import event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Insert, Select, event, insert
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.sql.base import Executable
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from dqflow.errors import DqflowError, NotFound
 from dqflow.redact import redact, redact_url, url_secrets
 from dqflow.store import schema
 from dqflow.store.tables import DEFAULT_DB, AuditRow, CampaignRow
+from dqflow.store.tables import table as table_of
 
 
 def database_url(value: str | None) -> str:
@@ -163,8 +165,14 @@ def lock_campaign(session: Session, campaign_id: str) -> None:
 
 @contextmanager
 def dry_run(engine: Engine) -> Iterator[Session]:
-    """A session whose changes are always rolled back: 'as if it had run', writing nothing."""
+    """A session whose changes are always rolled back: 'as if it had run', writing nothing.
+
+    On SQLite the transaction is begun explicitly: the driver begins one by itself only before a statement
+    that starts with INSERT, UPDATE or DELETE, and would commit a `WITH … INSERT` at once (WAL: a reader
+    holds no lock that keeps a writer waiting)."""
     with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN")
         try:
             yield session
         finally:
@@ -178,7 +186,9 @@ def campaign_ids(session: Session) -> list[str]:
 
 def campaign_row(session: Session, campaign_id: str | None) -> CampaignRow:
     """The campaign named, or the only one loaded."""
-    return session.get(CampaignRow, campaign_digest(session, campaign_id)[0])
+    found = session.get(CampaignRow, campaign_digest(session, campaign_id)[0])
+    assert found is not None  # campaign_digest has just read it
+    return found
 
 
 def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str]:
@@ -196,16 +206,18 @@ def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str
     raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
 
 
-def _dialect_insert(session: Session):
-    """The INSERT construct that knows ON CONFLICT on this session's database."""
+def _insert_ignoring(session: Session, model: type[SQLModel]) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING into the model's table, as this session's database spells it."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
-    return insert
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table_of(model)).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table_of(model)).on_conflict_do_nothing()
+    raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
 
 
 IN_CHUNK = 500  # ids bound in one IN (…): well under SQLite's variable limit
@@ -216,23 +228,28 @@ def chunks(items: list, size: int = IN_CHUNK):
     return (items[start:start + size] for start in range(0, len(items), size))
 
 
-def insert_ignore(session: Session, table: type[SQLModel], rows: list[dict]) -> int:
+def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> int:
     """Insert rows, keeping the existing row on a unique-key clash; returns how many were offered."""
     if not rows:
         return 0
-    dialect_insert = _dialect_insert(session)
     # Core insert on the table: one executemany. The ORM's bulk insert splits the rows into a
     # statement per pattern of NULLs, thousands of round trips for a big campaign.
-    session.execute(dialect_insert(table.__table__).on_conflict_do_nothing(), rows)
+    session.execute(_insert_ignoring(session, model), rows)
     return len(rows)
 
 
-def insert_select(session: Session, table: type[SQLModel], columns: list[str], query) -> int:
+def insert_select(session: Session, model: type[SQLModel], columns: list[str], query: Select[Any]) -> int:
     """INSERT…SELECT keeping the existing row on a unique-key clash; returns how many rows were added."""
-    return session.execute(_dialect_insert(session)(table.__table__).from_select(columns, query).on_conflict_do_nothing()).rowcount
+    return rowcount(session, _insert_ignoring(session, model).from_select(columns, query))
 
 
-def audit_many(session: Session, rows: list[dict]) -> None:
+def rowcount(session: Session, statement: Executable) -> int:
+    """Run a write statement in the session (which flushes its pending changes first) and say how many rows it touched."""
+    result: CursorResult[Any] = cast("CursorResult[Any]", session.execute(statement))  # a write's result is a cursor's
+    return result.rowcount
+
+
+def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Set-based insert of audit rows (one statement for a whole stage)."""
     if rows:
-        session.execute(insert(AuditRow.__table__), rows)
+        session.execute(insert(table_of(AuditRow)), rows)

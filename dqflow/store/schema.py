@@ -180,7 +180,10 @@ def known_revisions() -> set[str]:
 def script_head() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:
+        raise DqflowError(f"no migration in {folder()}")
+    return head
 
 
 def draft(message: str) -> None:
