@@ -19,7 +19,7 @@ from pathlib import Path
 import icalendar
 import pytest
 import yaml
-from conftest import TOMSK, Cli
+from conftest import TOMSK, Cli, levels
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -156,7 +156,7 @@ def test_the_coordinators_home_lists_who_missed_a_locked_stage_and_whose_experts
     tomsk.ok("tick", "--now", "2021-12-01 00:05")  # list1 is drawn
     listed = tomsk.json("experts", "show", "list1")["assignments"]
     first = listed[0]
-    tomsk.ok("review", first["institution"], "--stage", "review1", "--expert", first["experts"][0], "--level", "conditions=2",
+    tomsk.ok("review", first["institution"], "--stage", "review1", "--expert", first["experts"][0], *levels("conditions=2"),
              "--now", "2021-12-02 10:00")
     tomsk.ok("tick", "--now", "2021-12-06 00:05")
     portal.at("2021-12-06 12:00").sign_in("2021-12-06 12:00")
@@ -499,7 +499,7 @@ def test_a_dou_is_late_from_the_second_after_its_due_time_in_the_grace_period(dq
     workflow_copy.write_text(text, encoding="utf-8")
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
     dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-01 12:00", "--reason", "больничный", "--now", "2021-11-29")
-    dq.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30 10:00")
+    dq.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30 10:00")
     db = store.connect(db_url)
     try:
         def who(text: str) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from conftest import ROOT, TOMSK, Cli
+from conftest import LINK, ROOT, TOMSK, Cli
 from dqflow import engine, redact, store
 from dqflow.present import csvfile, history
 from dqflow.calendar import parse_local
@@ -225,7 +225,7 @@ def test_history_shows_one_time_when_written_at_the_moment_it_names(tomsk: Cli):
     try:
         at = parse_local("2021-11-22 10:00", TZ)
         with store.transaction(db, recorded_at=at) as session:
-            engine.submit(session, "tomsk-2021", "2", "fill-form", at)
+            engine.submit(session, "tomsk-2021", "2", "fill-form", at, LINK)
         with store.dry_run(db) as session:
             rows = engine.history(session, "tomsk-2021", "2")
     finally:
