@@ -11,7 +11,7 @@ import csv
 import json
 from pathlib import Path
 
-from conftest import LINK, TOMSK, Cli, dump_tables, form_levels, levels
+from conftest import LINK, Cli, dump_tables, form_levels, levels
 from test_experts import EXPERT_EMAIL, LIST1_OPEN, NAMES, REVIEW1_INSIDE, Inbox, body, fails, inbox, lists, mailing  # noqa: F401
 from test_web import Portal, portal, said  # noqa: F401
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import TOMSK, Cli, levels, levels_cell
+from conftest import TOMSK, Cli, hand_in_all, levels, levels_cell
 
 import yaml
 
@@ -52,8 +52,10 @@ def status_of(dq: Cli, now: str, stage: str) -> dict[str, str]:
     return {i["id"]: i["stages"][stage] for i in view["institutions"]}
 
 
-def drawn(dq: Cli) -> dict[str, list[str]]:
+def drawn(dq: Cli, hand_in: bool = True) -> dict[str, list[str]]:
     dq.ok("tick", "--now", LIST1_OPEN)
+    if hand_in:
+        hand_in_all(dq)  # the experts review what was handed in (`rules.materials`)
     return lists(dq, "list1")
 
 
@@ -233,7 +235,7 @@ def test_list2_is_distinct_from_list1_and_diff_shows_it(tomsk: Cli):
 
 
 def test_handout_gives_each_expert_one_email_with_their_institutions_and_links(mailing: Cli, inbox: Inbox):
-    assigned = drawn(mailing)
+    assigned = drawn(mailing, hand_in=False)
     mailing.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form",
                "--link", "https://dou2.example.org/photos", "--now", "2021-11-26 10:00")
     mailing.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-29 10:00")
@@ -282,7 +284,7 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     first, second = assigned["2"]
     stranger = next(e for e in sorted(HOME) if e not in assigned["2"] and HOME[e] != "2")
     assert "not open yet" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
-                                   "--now", "2021-11-30 10:00")
+                                   *levels(), "--now", "2021-11-30 10:00")
 
     out = tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels("conditions=2", "health=3"), "--recommendations", "-", "--now", REVIEW1_INSIDE,
                    input="Дополнить ссылки на фотоматериалы.\n")
@@ -290,17 +292,17 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"  # one of two experts reported
 
     # refusals: each one line, exit 1, nothing written
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, "--now", REVIEW1_INSIDE)
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", "--now", REVIEW1_INSIDE)
+    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, *levels(), "--now", REVIEW1_INSIDE)
+    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
     assert "no level '9'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                    *levels("conditions=9"), "--now", REVIEW1_INSIDE)
     assert "no area 'beauty'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                        *levels("beauty=1"), "--now", REVIEW1_INSIDE)
     assert "AREA=LEVEL" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                  *levels("conditions"), "--now", REVIEW1_INSIDE)
-    assert "locked" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, "--now", "2021-12-06 10:00")
+    assert "locked" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-12-06 10:00")
     assert "not a review stage" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
-                                         "--now", "2021-11-26 10:00")
+                                         *levels(), "--now", "2021-11-26 10:00")
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
     history = json.dumps(tomsk.json("history", "2"), ensure_ascii=False)
     assert second not in history and stranger not in history
@@ -319,8 +321,8 @@ def test_a_review_dated_before_the_stage_opens_is_refused_even_once_it_has_opene
     30.11 (review1 opens 01.12) must not be recorded, let alone complete the ДОУ's stage."""
     assigned = drawn(tomsk)
     first, second = assigned["2"]
-    tomsk.ok("review", "2", "--stage", "review1", "--expert", first, "--now", REVIEW1_INSIDE)
-    err = fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, "--now", "2021-11-30 10:00")
+    tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels(), "--now", REVIEW1_INSIDE)
+    err = fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-11-30 10:00")
     assert "not open" in err
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
 
@@ -330,7 +332,7 @@ def test_review_import_records_many_reviews_at_once_or_none(tomsk: Cli, tmp_path
     good = tmp_path / "reviews.csv"
     rows = [["institution", "stage", "expert", "levels", "recommendations"]]
     rows += [["4", "review1", e, levels_cell("conditions=1;parents=2"), "Уточнить план взаимодействия с семьями."] for e in assigned["4"]]
-    rows += [["5", "review1", assigned["5"][0], "guidelines=4", ""]]
+    rows += [["5", "review1", assigned["5"][0], levels_cell("guidelines=4"), ""]]
     with good.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, counting_statements, levels, levels_cell, query
+from tests.conftest import Cli, complete, counting_statements, hand_in_all, levels, levels_cell, query
 from dqflow import engine, store
 from dqflow.engine import experts
 from dqflow.engine import reminders
@@ -29,6 +29,7 @@ def at(text: str):
 def drawn(dq: Cli) -> list[tuple[str, str]]:
     """List 1 drawn (it draws itself when its stage opens): its (ДОУ, expert) pairs in roster order."""
     dq.ok("tick", "--now", "2021-11-25 00:05")
+    hand_in_all(dq)  # the experts review what was handed in
     shown = dq.json("experts", "show", "list1")
     return [(a["institution"], e) for a in shown["assignments"] for e in a["experts"]]
 
@@ -141,7 +142,7 @@ def test_an_import_says_each_row_as_if_recorded_one_after_another(tomsk: Cli, tm
                                                  "AND stage_id = 'review1' AND action LIKE 'review%' OR "
                                                  f"(institution_id = '{inst}' AND action = 'submit' AND stage_id = 'review1') "
                                                  "ORDER BY id")]
-    assert json.loads(stored[0]) == {"conditions": "3"} and stored[1] == "Вторая версия."
+    assert json.loads(stored[0]) == {"conditions": "3", "guidelines": "2", "parents": "2", "health": "2", "special-needs": "2"} and stored[1] == "Вторая версия."
     assert actions == ["review", "review", "submit", "review-update"]
 
 
@@ -211,7 +212,7 @@ def test_what_the_cli_did_before_the_engine_the_engine_does_for_any_caller(tomsk
     db = store.connect(tomsk.db_url)
     try:
         with store.transaction(db) as session:
-            engine.review(session, "tomsk-2021", inst, "review1", expert, {"conditions": "2"},
+            engine.review(session, "tomsk-2021", inst, "review1", expert, complete("conditions=2"),
                           "\n  Дополнить ссылки.  \n\n", at(REVIEW1_INSIDE))
         with pytest.raises(NotFound, match="no stage 'nosuch'"), store.dry_run(db) as session:
             reminders.explain(session, engine.definition(session, "tomsk-2021"), "dou2@example.org", "nosuch")

@@ -161,12 +161,13 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
 
     stranger = next(e for a in assigned if a["institution"] != "4" for e in a["experts"] if e not in
                     next(x["experts"] for x in assigned if x["institution"] == "4"))
-    refused = portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "4", **form_levels(conditions="1")})
+    refused = signed_post(portal, "expert", stranger, {"stage": "review1", "institution": "4", **form_levels(conditions="1")})
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
 def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
     """The portal runs through the amendment: it reads the changed campaign without a restart."""
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     tomsk.ok("tick", "--now", "2021-12-01 10:00")
     assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
     expert = assigned["4"][0]
@@ -487,11 +488,12 @@ def test_an_excused_dou_and_a_stranger_expert_read_their_refusals_in_russian(por
     tomsk.ok("excuse", "4", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-25 10:00")
     said(signed_post(portal, "institution", "4", {"stage": "fill-form", "link": "https://dou4.example.org/a"}), 409,
          "ДОУ освобождено от этого этапа")
+    tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/form", "--now", "2021-11-25 10:00")
     tomsk.ok("tick", "--now", "2021-12-01 10:00")
     portal.at("2021-12-01 10:00")
     assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
     mine, stranger = assigned["5"][0], next(e for es in assigned.values() for e in es if e not in assigned["5"])
-    said(portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "5", **form_levels(conditions="1")}),
+    said(signed_post(portal, "expert", stranger, {"stage": "review1", "institution": "5", **form_levels(conditions="1")}),
          409, "вы не назначены экспертом этого ДОУ")
     said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", **form_levels(conditions="9")}),
          400, "нет уровня «9»")
