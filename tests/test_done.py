@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import LINK, Cli, dump_tables, form_levels, levels
 from test_experts import EXPERT_EMAIL, LIST1_OPEN, NAMES, REVIEW1_INSIDE, Inbox, body, fails, inbox, lists, mailing  # noqa: F401
-from test_web import Portal, portal, said  # noqa: F401
+from test_web import Portal, portal, said, signed_post  # noqa: F401
 
 from dqflow import store
 from dqflow.calendar import parse_local, zone
@@ -110,8 +110,9 @@ def test_the_portal_says_in_russian_that_there_is_nothing_to_review(portal: Port
     tomsk.ok("tick", "--now", REVIEW1_INSIDE)
     expert = lists(tomsk, "list1")["6"][0]
     before = dump_tables(tomsk.db_url)
-    refused = portal.at(REVIEW1_INSIDE).post_form(portal.path("expert", expert), {"stage": "review1", "institution": "6",
-                                                                                  **form_levels()})
+    page = portal.at(REVIEW1_INSIDE).client.get(portal.path("expert", expert)).text
+    assert "не сдало материалы к сроку: экспертировать нечего" in page and 'name="institution" value="6"' not in page  # no form
+    refused = signed_post(portal, "expert", expert, {"stage": "review1", "institution": "6", **form_levels()})
     said(refused, 409, "не сдало материалы к сроку: экспертировать нечего")
     assert dump_tables(tomsk.db_url) == before
 

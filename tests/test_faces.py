@@ -169,7 +169,7 @@ def test_the_coordinators_home_lists_who_missed_a_locked_stage_and_whose_experts
     reviews = {name: experts for name, stage, experts in late if stage == "Первичная экспертиза"}
     handed_in = {names[i] for i in ("2", "4", "5", "6")}
     assert set(reviews) == handed_in  # nobody's review1 is complete; the ДОУ that handed in nothing had nothing to review
-    assert "нет материалов для экспертизы" in home and all(name in home for name in missed_form)
+    assert "Нет материалов для экспертизы" in home and all(name in home for name in missed_form)
     experts = {e["id"]: e["name"] for i in yaml.safe_load(TOMSK.read_text(encoding="utf-8"))["institutions"] for e in i["experts"]}
     silent = reviews[names[first["institution"]]].split(", ")
     assert silent == [experts[e] for e in first["experts"][1:]]  # the one who reported is not named

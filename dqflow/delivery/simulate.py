@@ -126,7 +126,7 @@ def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str
     if stage_id is not None and stage_id not in stages:
         r.error(f["stage"], f"'{stage_id}' is not a stage ДОУ submit to ({', '.join(sorted(stages))})")
         return None
-    if None in (inst, stage_id, at):
+    if inst is None or stage_id is None or at is None:
         return None
     if stages[stage_id].actor == "expert":
         return Planned(at, inst, stage_id, "review")
@@ -142,11 +142,11 @@ def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
     """
     rng = random.Random(seed)
     clock = Clock(campaign)
-    planned = []
+    planned: list[Planned] = []
     for stage in campaign.stages:
         if stage.per_institution and stage.actor == "expert":  # the experts review what was handed in, once it was
             materials = rules.materials_stages(campaign.stages, stage)
-            handed = {}
+            handed: dict[str, datetime] = {}
             for p in planned:
                 if p.action == "submit" and p.stage in materials:
                     handed[p.institution] = min(handed.get(p.institution, p.at), p.at)
