@@ -83,8 +83,8 @@ def test_the_portal_refuses_an_empty_hand_in_and_an_incomplete_review_in_russian
 # -- nobody is chased for what cannot be done -----------------------------------------------------
 
 
-def test_a_review_before_the_handout_or_of_materials_still_awaited_is_refused(tomsk: Cli, workflow_copy: Path):
-    dq = Cli(tomsk.db_url.replace(".db", "-late-handout.db"))
+def test_a_review_before_the_handout_or_of_materials_still_awaited_is_refused(tomsk: Cli, workflow_copy: Path, tmp_path: Path):
+    dq = Cli(f"sqlite:///{tmp_path / 'late-handout.db'}")  # the campaign with its handout moved after the review opens
     text = workflow_copy.read_text(encoding="utf-8")
     moved = text.replace("    opens: 2021-11-30\n    due: 2021-11-30\n", "    opens: 2021-12-03\n    due: 2021-12-03\n", 1)
     moved = moved.replace("after: [fill-form, handout1]", "after: [fill-form]")  # as Kemerovo's review names only its list
