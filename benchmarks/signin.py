@@ -71,7 +71,8 @@ class Bench:
     async def submit(self, institution: str) -> tuple[float, int]:
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            self.python, "-m", "dqflow", "--db", self.db, "submit", institution, "--stage", "fill-form", "--now", NOW,
+            self.python, "-m", "dqflow", "--db", self.db, "submit", institution, "--stage", "fill-form", "--link", "https://example.org/materials",
+            "--now", NOW,
             env=self.env, cwd=tempfile.gettempdir(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         code = await process.wait()
         return time.perf_counter() - started, code

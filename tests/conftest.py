@@ -234,3 +234,40 @@ def browser(chromium):
     """The shared Chromium with its console log emptied: what a test reads was logged by its own pages."""
     chromium.get_log("browser")
     return chromium
+
+
+# A review counts only with a level for every area of the campaign (`rules.counts_as_review`): the tests that
+# record one for something else give the levels they name and a level for each other area.
+AREAS = ("conditions", "guidelines", "parents", "health", "special-needs")  # the areas of the bundled campaigns
+
+
+def complete(*given: str) -> dict[str, str]:
+    """AREA=LEVEL pairs (a malformed one kept as it is, under its own text) and "2" for each area not named."""
+    found = dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in given)
+    return {**found, **{a: "2" for a in AREAS if a not in found}}
+
+
+def levels(*given: str) -> list[str]:
+    """`--level` arguments for `dqflow review`: those given, and a level for each other area."""
+    return [arg for area, level in complete(*given).items() for arg in ("--level", f"{area}={level}" if level else area)]
+
+
+def levels_cell(cell: str) -> str:
+    """The levels cell of a review import: those given, and a level for each other area."""
+    return ";".join(f"{a}={lv}" if lv else a for a, lv in complete(*[p for p in cell.split(";") if p]).items())
+
+
+def form_levels(**given: str) -> dict[str, str]:
+    """The portal's review form: the levels given (`conditions="2"`, underscores for hyphens), and one for each other area."""
+    named = {a.replace("_", "-"): lv for a, lv in given.items()}
+    return {f"level-{a}": lv for a, lv in complete(*(f"{a}={lv}" for a, lv in named.items())).items()}
+
+LINK = ("https://example.org/materials",)  # a hand-in counts only with a link (`rules.counts_as_submission`)
+
+
+def hand_in_all(dq: "Cli", now: str = "2021-11-25 00:05", stage: str = "fill-form") -> None:
+    """Every ДОУ of the Tomsk campaign hands in a link: its experts have something to review (`rules.materials`)."""
+    import yaml
+
+    for inst in yaml.safe_load(TOMSK.read_text(encoding="utf-8"))["institutions"]:
+        dq.ok("submit", str(inst["id"]), "--stage", stage, "--link", f"https://dou{inst['id']}.example.org/form", "--now", now)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import TOMSK, Cli, counting_statements, dump_tables, query
+from tests.conftest import TOMSK, Cli, counting_statements, dump_tables, levels, query
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
 DOU = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
@@ -122,12 +122,12 @@ def test_adding_an_institution_after_list1_gives_it_two_experts_and_disturbs_nob
     ninety_nine = next(i for i in view["institutions"] if i["id"] == "99")
     assert ninety_nine["stages"]["fill-form"] == "open"
     assert outbox(running.db_url, "recipient = 'dou99@example.org' AND state = 'pending' AND stage_id = 'fill-form'")
-    running.ok("submit", "99", "--stage", "fill-form", "--now", "2021-11-27 10:00")
+    running.ok("submit", "99", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-27 10:00")
 
 
 def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(running: Cli, workflow_copy: Path):
     url = running.db_url
-    running.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    running.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-22 10:00")
     edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
                           'email: expert5@example.org}]}\n', "")
     out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
@@ -146,7 +146,7 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     assert "выбыл" in running.ok("status", "--institutions", "--now", "2021-11-24 10:00")
     actions = [e["action"] for e in running.json("history", "5")]
     assert actions[:2] == ["open", "submit"] and "withdraw" in actions
-    refused = running("submit", "5", "--stage", "refill", "--now", "2021-12-08 10:00")
+    refused = running("submit", "5", "--stage", "refill", "--link", "https://example.org/materials", "--now", "2021-12-08 10:00")
     assert refused.exit_code == 1 and "no ДОУ '5'" in refused.stderr
 
 
@@ -172,7 +172,7 @@ def test_a_corrected_address_readdresses_pending_reminders(running: Cli, workflo
 
 
 def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_copy: Path):
-    running.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-29 12:00")
+    running.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-29 12:00")
     running.ok("tick", "--now", "2021-12-02 10:00")
     edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-28")  # ДОУ 2 submitted on time, now it would be late
     out = running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00")
@@ -191,8 +191,8 @@ def test_a_late_hand_in_is_judged_again_when_the_deadline_moves_past_it(dq: Cli,
     handed in on time stays done, and a ДОУ that has not handed in stays open."""
     edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-29\n    grace: 3d")
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
-    dq.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 10:00")
-    dq.ok("submit", "4", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30 10:00")
+    dq.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 10:00")
     edited(workflow_copy, "due: 2021-11-29\n", "due: 2021-11-30\n")
     plan = json.loads(dq.ok("load", str(workflow_copy), "--now", "2021-12-01 10:00", "--json"))
     assert plan["rewrites"] == [{"stage": "fill-form", "institution": "2", "from": "late", "to": "done"}]
@@ -468,7 +468,7 @@ def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, wo
     assert not named.search(copy), copy
     assert f"expert{idle[1:]}@example.org" not in handouts, handouts.get(f"expert{idle[1:]}@example.org")  # nothing to hand out
     assert not outbox(url, f"recipient = 'expert{idle[1:]}@example.org' AND stage_id = 'handout1' AND state = 'pending'")
-    refused = running("review", gone[0], "--stage", "review1", "--expert", idle, "--level", "conditions=2",
+    refused = running("review", gone[0], "--stage", "review1", "--expert", idle, *levels("conditions=2"),
                       "--recommendations", "-", "--now", "2021-12-02 10:00", input="Текст.")
     assert refused.exit_code == 1 and "withdrew" in refused.stderr and "Traceback" not in refused.output
 
@@ -510,10 +510,11 @@ def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is
 
 def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(running: Cli, workflow_copy: Path):
     """Its review stage was done before it left (so not excused): a new version of a review is refused all the same."""
+    running.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/form", "--now", "2021-11-29 10:00")
     running.ok("tick", "--now", "2021-12-02 10:00")
     mine = next(a["experts"] for a in running.json("experts", "show", "list1")["assignments"] if a["institution"] == "5")
     for expert in mine:
-        running.ok("review", "5", "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--recommendations", "-",
+        running.ok("review", "5", "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--recommendations", "-",
                    "--now", "2021-12-02 11:00", input="Текст.")
     view = running.json("status", "--institution", "5", "--now", "2021-12-02 11:00")
     assert next(s["status"] for s in view["stages"] if s["id"] == "review1") == "done"
@@ -521,7 +522,7 @@ def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(r
                           'email: expert5@example.org}]}\n', "")
     running.ok("load", str(workflow_copy), "--now", "2021-12-03 10:00", "--apply", "--reason", "закрыт")
     before = dump_tables(running.db_url)
-    again = running("review", "5", "--stage", "review1", "--expert", mine[0], "--level", "conditions=3", "--recommendations", "-",
+    again = running("review", "5", "--stage", "review1", "--expert", mine[0], *levels("conditions=3"), "--recommendations", "-",
                     "--now", "2021-12-03 11:00", input="Другой текст.")
     assert again.exit_code == 1 and "an amendment withdrew it" in again.stderr
     assert dump_tables(running.db_url) == before

@@ -187,13 +187,14 @@ def test_an_expert_opens_the_link_in_the_handout_and_records_a_review(site: Site
     assert "МБДОУ № 4" in page and "https://dou4.example.org/monitoring" in page
     from selenium.webdriver.support.ui import Select
 
-    Select(browser.find_element("id", "level-4-conditions")).select_by_visible_text("Базовый уровень")
+    for area in ("conditions", "guidelines", "parents", "health", "special-needs"):  # a review counts with every area assessed
+        Select(browser.find_element("id", f"level-4-{area}")).select_by_visible_text("Базовый уровень")
     browser.find_element("id", "rec-4").send_keys("Дополнить ссылки на протоколы родительских собраний.")
     press(browser, browser.find_element("id", "rec-4"))
     assert "Экспертиза сохранена" in text_of(browser)
     site.shot(browser, "expert")
     review = next(r for r in site.cli.json("history", "4") if r["action"] == "review")
-    assert review["by"] == f"expert:{experts[0]}" and review["detail"]["levels"] == {"conditions": "1"}
+    assert review["by"] == f"expert:{experts[0]}" and review["detail"]["levels"] == {"conditions": "1", "guidelines": "1", "parents": "1", "health": "1", "special-needs": "1"}
 
 
 def test_the_board_shows_no_address(site: Site, browser, tmp_path: Path):

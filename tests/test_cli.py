@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TOMSK, Cli, dump_tables, query
+
+from conftest import ROOT, TOMSK, Cli, dump_tables, levels, query
 
 PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
 STATUSES = {"upcoming", "open", "done", "late", "missed", "excused"}
@@ -32,7 +33,7 @@ def one_line_error(result, exit_code: int = 1) -> str:
 
 
 def test_status_json_shape(tomsk: Cli):
-    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-25 09:00")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 09:00")
     assert tomsk.json("status", "--now", "2021-11-25 10:00")["institutions"] == []  # listed on request only
     view = tomsk.json("status", "--institutions", "--now", "2021-11-25 10:00")
     assert list(view) == ["campaign", "timezone", "now", "stages", "institutions", "page"]
@@ -155,7 +156,7 @@ def two_campaigns(tomsk: Cli, tmp_path: Path) -> Cli:
 
 def test_campaign_is_chosen_with_campaign_option(two_campaigns: Cli):
     dq = two_campaigns
-    dq.ok("--campaign", "tomsk-2022", "submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    dq.ok("--campaign", "tomsk-2022", "submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 10:00")
     first = json.loads(dq.ok("--campaign", "tomsk-2021", "status", "--institutions", "--json", "--now", "2021-11-26"))
     second = json.loads(dq.ok("--campaign", "tomsk-2022", "status", "--institutions", "--json", "--now", "2021-11-26"))
     assert first["campaign"] == "tomsk-2021" and second["campaign"] == "tomsk-2022"
@@ -168,7 +169,7 @@ def test_campaign_is_chosen_with_campaign_option(two_campaigns: Cli):
 def test_two_campaigns_without_campaign_option_is_a_clear_error(two_campaigns: Cli):
     before = dump(two_campaigns.db_url)
     for args in (("status", "--now", "2021-11-26"), ("tick", "--now", "2021-11-26"), ("history", "2"),
-                 ("submit", "2", "--stage", "fill-form", "--now", "2021-11-26")):
+                 ("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-26")):
         line = one_line_error(two_campaigns(*args))
         assert "tomsk-2021" in line and "tomsk-2022" in line and "--campaign" in line, args
     unknown = one_line_error(two_campaigns("--campaign", "nope", "status", "--now", "2021-11-26"))
@@ -182,7 +183,7 @@ def test_two_campaigns_without_campaign_option_is_a_clear_error(two_campaigns: C
 @pytest.mark.parametrize("now", ["yesterday", "2021-13-45", "30.11.21 10:00", "31.11.2021", "2021-11-30 25:00"])  # 30.11.2021 10:00 is fine
 def test_bad_now_is_one_line_error(tomsk: Cli, db_url: str, now: str):
     before = dump(db_url)
-    for args in (("status",), ("tick",), ("submit", "2", "--stage", "fill-form")):
+    for args in (("status",), ("tick",), ("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials")):
         line = one_line_error(tomsk(*args, "--now", now))
         assert line.startswith("error: --now") and now in line, line
     assert dump(db_url) == before

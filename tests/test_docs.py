@@ -28,7 +28,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, levels
 
 from dqflow.cli import cli
 from tests.smtp_server import SmtpServer
@@ -288,9 +288,10 @@ def campaign_in_progress(tmp_path_factory) -> Path:
     (folder / "changed.yaml").write_text(tomsk.replace("due: 2021-12-20", "due: 2021-12-21", 1), encoding="utf-8")
     for args in (["load", "workflows/tomsk-2021.yaml", "--now", "2021-11-10"],
                  ["submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-29"],
+                 ["submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/form", "--now", "2021-11-29"],
                  ["extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-12-02"],
                  ["tick", "--now", "2021-12-03"],
-                 ["review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--now", "2021-12-03"]):
+                 ["review", "5", "--stage", "review1", "--expert", "e15", *levels("conditions=2"), "--now", "2021-12-03"]):
         _in(folder, args)
     return folder
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import TOMSK, Cli, dump_tables, query
+from conftest import LINK, TOMSK, Cli, dump_tables, query
 from dqflow import engine, store
 from dqflow.calendar import Duration
 from dqflow.campaign import spec
@@ -192,7 +192,7 @@ def test_every_per_dou_status_is_reached(graced: Cli):
 
     assert "освобождено" in dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "здание на ремонте", "--now", "2021-11-25 09:00")
     assert "в срок" in dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-29 10:00")
-    assert "с опозданием" in dq.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 10:00")
+    assert "с опозданием" in dq.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 10:00")
 
     in_grace = statuses("2021-12-02 12:00")
     assert in_grace["2"] == "done" and in_grace["4"] == "late" and in_grace["5"] == "excused"
@@ -220,7 +220,7 @@ def test_excuse_needs_a_reason_and_a_known_dou(tomsk: Cli):
 
 def test_submit_before_open_is_refused_and_writes_nothing(tomsk: Cli, db_url: str):
     before = audit_rows(db_url)
-    early = tomsk("submit", "2", "--stage", "fill-form", "--now", "2021-11-18 12:00")
+    early = tomsk("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-18 12:00")
     assert early.exit_code == 1
     assert "not open" in early.output and "19.11.2021 00:00" in early.output
     assert audit_rows(db_url) == before
@@ -240,14 +240,14 @@ def test_submit_on_time_is_done_and_a_second_submission_adds_links(tomsk: Cli):
 
 
 def test_submit_in_grace_is_late(graced: Cli):
-    out = graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-02 23:00")
+    out = graced.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 23:00")
     assert "с опозданием" in out
     assert dou_of(graced.json("status", "--institutions", "--now", "2021-12-05"), "4")["stages"]["fill-form"] == "late"
 
 
 def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str):
     before = audit_rows(db_url)
-    late = tomsk("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 10:00")
+    late = tomsk("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 10:00")
     assert late.exit_code == 1
     assert "locked" in late.output and "30.11.2021 23:59" in late.output
     assert "Asia/Tomsk" in late.output
@@ -256,15 +256,15 @@ def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str
 
 
 def test_submit_after_grace_lock_is_refused(graced: Cli):
-    late = graced("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 00:30")
+    late = graced("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 00:30")
     assert late.exit_code == 1 and "locked" in late.output and "02.12.2021 23:59" in late.output
 
 
 @pytest.mark.parametrize("args, named", [
-    (("submit", "999", "--stage", "fill-form"), "999"),
-    (("submit", "2", "--stage", "no-such-stage"), "no-such-stage"),
-    (("submit", "2", "--stage", "list1"), "list1"),  # a stage ДОУ do not submit to
-    (("submit", "2", "--stage", "kickoff-webinar"), "kickoff-webinar"),
+    (("submit", "999", "--stage", "fill-form", "--link", "https://example.org/materials"), "999"),
+    (("submit", "2", "--stage", "no-such-stage", "--link", "https://example.org/materials"), "no-such-stage"),
+    (("submit", "2", "--stage", "list1", "--link", "https://example.org/materials"), "list1"),  # a stage ДОУ do not submit to
+    (("submit", "2", "--stage", "kickoff-webinar", "--link", "https://example.org/materials"), "kickoff-webinar"),
 ])
 def test_submit_to_unknown_dou_or_stage_names_it(tomsk: Cli, db_url: str, args, named):
     before = audit_rows(db_url)
@@ -282,8 +282,8 @@ def test_deadline_is_read_on_the_campaign_wall_clock(tomsk: Cli):
     on_time, past = local("2021-11-30 23:30"), local("2021-12-01 00:30")
     assert on_time.astimezone(ZoneInfo("UTC")).date() == past.astimezone(ZoneInfo("UTC")).date()  # same UTC date
 
-    assert "в срок" in tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30")
-    refused = tomsk("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
+    assert "в срок" in tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30 23:30")
+    refused = tomsk("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 00:30")
     assert refused.exit_code == 1 and "locked" in refused.output
 
     view = tomsk.json("status", "--institutions", "--now", "2021-12-01 00:31")
@@ -292,10 +292,10 @@ def test_deadline_is_read_on_the_campaign_wall_clock(tomsk: Cli):
 
 
 def test_explicit_offsets_in_now(tomsk: Cli):
-    out = tomsk.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30T16:30:00+00:00")  # 23:30 in Tomsk
+    out = tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T16:30:00+00:00")  # 23:30 in Tomsk
     assert "в срок" in out and "30.11.2021 23:30" in out
-    assert "в срок" in tomsk.ok("submit", "6", "--stage", "fill-form", "--now", "2021-11-30T23:59:59+07:00")
-    refused = tomsk("submit", "15", "--stage", "fill-form", "--now", "2021-11-30T17:30:00Z")  # 00:30 on 01.12 in Tomsk
+    assert "в срок" in tomsk.ok("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T23:59:59+07:00")
+    refused = tomsk("submit", "15", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T17:30:00Z")  # 00:30 on 01.12 in Tomsk
     assert refused.exit_code == 1 and "locked" in refused.output
     view = tomsk.json("status", "--institutions", "--now", "2021-11-30T17:30:00+00:00")
     assert view["now"] == "2021-12-01T00:30:00+07:00"
@@ -303,9 +303,9 @@ def test_explicit_offsets_in_now(tomsk: Cli):
 
 
 def test_after_midnight_local_is_late_with_grace(graced: Cli):
-    assert "в срок" in graced.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30")
-    assert "с опозданием" in graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
-    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-30T17:00:01Z")
+    assert "в срок" in graced.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30 23:30")
+    assert "с опозданием" in graced.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 00:30")
+    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T17:00:01Z")
 
 
 # -- 5. extensions ----------------------------------------------------------------------
@@ -322,10 +322,10 @@ def test_extension_after_lock_reopens_for_that_dou(tomsk: Cli):
     assert dou_of(view, "4")["state"] == "fill-form"
     assert dou_of(view, "5")["stages"]["fill-form"] == "missed"  # only that ДОУ
     assert stage_of(view, "fill-form")["state"] == "locked"  # the stage itself stays locked
-    assert tomsk("submit", "5", "--stage", "fill-form", "--now", "2021-12-02 12:00").exit_code == 1
+    assert tomsk("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 12:00").exit_code == 1
 
     assert tomsk.ok("tick", "--now", "2021-12-02 12:00").splitlines()[0] == "Изменений нет."  # reconcile does not re-lock it
-    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 23:30")
+    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 23:30")
     assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-10"), "4")["stages"]["fill-form"] == "done"
 
     card = tomsk("status", "--institution", "4", "--now", "2021-12-04")
@@ -345,9 +345,9 @@ def test_extension_after_lock_reopens_for_that_dou(tomsk: Cli):
 
 def test_extension_sets_the_lock_without_grace(tomsk: Cli):
     tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
-    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-03 12:00")  # at the very lock: counts
+    assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 12:00")  # at the very lock: counts
     tomsk.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
-    refused = tomsk("submit", "6", "--stage", "fill-form", "--now", "2021-12-03 12:01")
+    refused = tomsk("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 12:01")
     assert refused.exit_code == 1 and "locked" in refused.output and "03.12.2021 12:00" in refused.output
     view = tomsk.json("status", "--institutions", "--now", "2021-12-03 12:01")
     assert dou_of(view, "4")["stages"]["fill-form"] == "done"
@@ -357,11 +357,11 @@ def test_extension_sets_the_lock_without_grace(tomsk: Cli):
 def test_extension_replaces_grace_lock_too(graced: Cli):
     # before the deadline, a shorter-than-grace extension: its until is both deadline and lock
     graced.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "согласовано", "--now", "2021-11-29")
-    assert "в срок" in graced.ok("submit", "4", "--stage", "fill-form", "--now", "2021-12-01 20:00")  # late without it
+    assert "в срок" in graced.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 20:00")  # late without it
     graced.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "согласовано", "--now", "2021-11-29")
-    refused = graced("submit", "6", "--stage", "fill-form", "--now", "2021-12-02 10:00")  # inside the stage's grace, past its own lock
+    refused = graced("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 10:00")  # inside the stage's grace, past its own lock
     assert refused.exit_code == 1 and "locked" in refused.output and "01.12.2021 23:59" in refused.output
-    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--now", "2021-12-02 10:00")
+    assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 10:00")
 
 
 def test_extension_needs_a_reason(tomsk: Cli, db_url: str):
@@ -503,20 +503,20 @@ def test_a_hand_in_at_the_very_lock_is_late_and_a_microsecond_later_is_refused(g
     campaign, fill = fill_form(db_url)
     assert fill.locks_at - fill.due_at == timedelta(days=2)  # the grace: due and lock apart
     with session_on(db_url) as session:
-        assert engine.submit(session, campaign.id, "2", "fill-form", fill.due_at).status == "done"  # the due instant is on time
+        assert engine.submit(session, campaign.id, "2", "fill-form", fill.due_at, LINK).status == "done"  # the due instant is on time
     with session_on(db_url) as session:
-        assert engine.submit(session, campaign.id, "4", "fill-form", fill.due_at + MICRO).status == "late"
+        assert engine.submit(session, campaign.id, "4", "fill-form", fill.due_at + MICRO, LINK).status == "late"
     with session_on(db_url) as session:
         desk = workspace.institution_desk(session, campaign, "15", fill.locks_at)
         assert desk.can_submit(next(d for d in desk.stages if d.stage.id == "fill-form"), fill.locks_at)  # the portal offers the form
     with session_on(db_url) as session:
-        assert engine.submit(session, campaign.id, "5", "fill-form", fill.locks_at).status == "late"  # the lock instant counts
+        assert engine.submit(session, campaign.id, "5", "fill-form", fill.locks_at, LINK).status == "late"  # the lock instant counts
     with session_on(db_url) as session:
         desk = workspace.institution_desk(session, campaign, "15", fill.locks_at + MICRO)
         assert not desk.can_submit(next(d for d in desk.stages if d.stage.id == "fill-form"), fill.locks_at + MICRO)
     with pytest.raises(NotAllowed) as refused:
         with session_on(db_url) as session:
-            engine.submit(session, campaign.id, "6", "fill-form", fill.locks_at + MICRO)
+            engine.submit(session, campaign.id, "6", "fill-form", fill.locks_at + MICRO, LINK)
     assert refused.value.code == "locked"
     statuses = {i["id"]: i["stages"]["fill-form"] for i in graced.json("status", "--institutions", "--now", "2021-12-05")["institutions"]}
     assert (statuses["2"], statuses["4"], statuses["5"], statuses["6"]) == ("done", "late", "late", "missed")
@@ -557,7 +557,7 @@ def test_an_extension_locks_at_its_own_instant(tomsk: Cli, db_url: str):
     statuses = dict(query(db_url, "SELECT institution_id, status FROM progress WHERE stage_id = 'fill-form'"))
     assert statuses["4"] == statuses["6"] == "open" and statuses["5"] == "missed"
     with session_on(db_url) as session:
-        assert engine.submit(session, campaign.id, "4", "fill-form", until).status == "done"  # its due time is its lock: on time
+        assert engine.submit(session, campaign.id, "4", "fill-form", until, LINK).status == "done"  # its due time is its lock: on time
     with session_on(db_url) as session:
         view = engine.status(session, campaign.id, until + MICRO, institution_id="6")
         assert view.institutions[0].stages["fill-form"] == "missed"
@@ -619,7 +619,7 @@ def test_status_at_a_moment_is_what_reconcile_at_it_writes(loaded_tomsk: Path, t
                     if kind == "tick":
                         engine.reconcile(session, _TOMSK.id, at)
                     elif act[0] == "submit":
-                        engine.submit(session, _TOMSK.id, act[1], act[2], at)
+                        engine.submit(session, _TOMSK.id, act[1], act[2], at, LINK)
                     elif act[0] == "extend":
                         engine.extend(session, _TOMSK.id, act[1], act[2], at + timedelta(hours=act[3]), "по заявлению", at)
                     else:

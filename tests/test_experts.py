@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import TOMSK, Cli
+from conftest import TOMSK, Cli, hand_in_all, levels, levels_cell
 
 import yaml
 
@@ -52,8 +52,10 @@ def status_of(dq: Cli, now: str, stage: str) -> dict[str, str]:
     return {i["id"]: i["stages"][stage] for i in view["institutions"]}
 
 
-def drawn(dq: Cli) -> dict[str, list[str]]:
+def drawn(dq: Cli, hand_in: bool = True) -> dict[str, list[str]]:
     dq.ok("tick", "--now", LIST1_OPEN)
+    if hand_in:
+        hand_in_all(dq)  # the experts review what was handed in (`rules.materials`)
     return lists(dq, "list1")
 
 
@@ -233,7 +235,7 @@ def test_list2_is_distinct_from_list1_and_diff_shows_it(tomsk: Cli):
 
 
 def test_handout_gives_each_expert_one_email_with_their_institutions_and_links(mailing: Cli, inbox: Inbox):
-    assigned = drawn(mailing)
+    assigned = drawn(mailing, hand_in=False)
     mailing.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form",
                "--link", "https://dou2.example.org/photos", "--now", "2021-11-26 10:00")
     mailing.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-29 10:00")
@@ -282,32 +284,31 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     first, second = assigned["2"]
     stranger = next(e for e in sorted(HOME) if e not in assigned["2"] and HOME[e] != "2")
     assert "not open yet" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
-                                   "--now", "2021-11-30 10:00")
+                                   *levels(), "--now", "2021-11-30 10:00")
 
-    out = tomsk.ok("review", "2", "--stage", "review1", "--expert", first, "--level", "conditions=2",
-                   "--level", "health=3", "--recommendations", "-", "--now", REVIEW1_INSIDE,
+    out = tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels("conditions=2", "health=3"), "--recommendations", "-", "--now", REVIEW1_INSIDE,
                    input="Дополнить ссылки на фотоматериалы.\n")
     assert "записана" in out
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"  # one of two experts reported
 
     # refusals: each one line, exit 1, nothing written
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, "--now", REVIEW1_INSIDE)
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", "--now", REVIEW1_INSIDE)
+    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, *levels(), "--now", REVIEW1_INSIDE)
+    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
     assert "no level '9'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
-                                   "--level", "conditions=9", "--now", REVIEW1_INSIDE)
+                                   *levels("conditions=9"), "--now", REVIEW1_INSIDE)
     assert "no area 'beauty'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
-                                       "--level", "beauty=1", "--now", REVIEW1_INSIDE)
+                                       *levels("beauty=1"), "--now", REVIEW1_INSIDE)
     assert "AREA=LEVEL" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
-                                 "--level", "conditions", "--now", REVIEW1_INSIDE)
-    assert "locked" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, "--now", "2021-12-06 10:00")
+                                 *levels("conditions"), "--now", REVIEW1_INSIDE)
+    assert "locked" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-12-06 10:00")
     assert "not a review stage" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
-                                         "--now", "2021-11-26 10:00")
+                                         *levels(), "--now", "2021-11-26 10:00")
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
     history = json.dumps(tomsk.json("history", "2"), ensure_ascii=False)
     assert second not in history and stranger not in history
 
     # the second assigned expert completes the ДОУ's review stage
-    out = tomsk.ok("review", "2", "--stage", "review1", "--expert", second, "--level", "conditions=3",
+    out = tomsk.ok("review", "2", "--stage", "review1", "--expert", second, *levels("conditions=3"),
                    "--now", "2021-12-03 11:00")
     assert "выполнено" in out
     statuses = status_of(tomsk, "2021-12-03 11:00", "review1")
@@ -320,8 +321,8 @@ def test_a_review_dated_before_the_stage_opens_is_refused_even_once_it_has_opene
     30.11 (review1 opens 01.12) must not be recorded, let alone complete the ДОУ's stage."""
     assigned = drawn(tomsk)
     first, second = assigned["2"]
-    tomsk.ok("review", "2", "--stage", "review1", "--expert", first, "--now", REVIEW1_INSIDE)
-    err = fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, "--now", "2021-11-30 10:00")
+    tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels(), "--now", REVIEW1_INSIDE)
+    err = fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-11-30 10:00")
     assert "not open" in err
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
 
@@ -330,21 +331,21 @@ def test_review_import_records_many_reviews_at_once_or_none(tomsk: Cli, tmp_path
     assigned = drawn(tomsk)
     good = tmp_path / "reviews.csv"
     rows = [["institution", "stage", "expert", "levels", "recommendations"]]
-    rows += [["4", "review1", e, "conditions=1;parents=2", "Уточнить план взаимодействия с семьями."] for e in assigned["4"]]
-    rows += [["5", "review1", assigned["5"][0], "guidelines=4", ""]]
+    rows += [["4", "review1", e, levels_cell("conditions=1;parents=2"), "Уточнить план взаимодействия с семьями."] for e in assigned["4"]]
+    rows += [["5", "review1", assigned["5"][0], levels_cell("guidelines=4"), ""]]
     with good.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
 
     bad = tmp_path / "bad.csv"
     stranger = next(e for e in sorted(HOME) if e not in assigned["6"] and HOME[e] != "6")
     with bad.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows[:2] + [["6", "review1", stranger, "conditions=1", ""]])
+        csv.writer(handle).writerows(rows[:2] + [["6", "review1", stranger, levels_cell("conditions=1"), ""]])
     assert "not assigned" in fails(tomsk, "review", "--import", str(bad), "--now", REVIEW1_INSIDE)
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["4"] == "open"  # all or nothing
 
     levels = tmp_path / "levels.csv"
     with levels.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows[:1] + [["4", "review1", assigned["4"][0], "conditions=7", ""]])
+        csv.writer(handle).writerows(rows[:1] + [["4", "review1", assigned["4"][0], levels_cell("conditions=7"), ""]])
     err = fails(tomsk, "review", "--import", str(levels), "--now", REVIEW1_INSIDE)
     assert f"{levels}:2:4:" in err
 
@@ -361,7 +362,7 @@ def test_review_import_records_many_reviews_at_once_or_none(tomsk: Cli, tmp_path
 def test_review_reminders_go_only_to_experts_who_have_not_reported(mailing: Cli, inbox: Inbox):
     assigned = drawn(mailing)
     done_expert, waiting_expert = assigned["2"]
-    mailing.ok("review", "2", "--stage", "review1", "--expert", done_expert, "--level", "conditions=2",
+    mailing.ok("review", "2", "--stage", "review1", "--expert", done_expert, *levels("conditions=2"),
                "--now", "2021-12-01 08:00")
     for day in ("2021-12-01", "2021-12-02", "2021-12-03"):
         mailing.ok("send", "--now", f"{day} 09:00")
@@ -390,11 +391,11 @@ def test_review_reminders_go_only_to_experts_who_have_not_reported(mailing: Cli,
 def test_recommendations_send_gives_each_reviewed_institution_its_areas_and_levels(mailing: Cli, inbox: Inbox):
     assigned = drawn(mailing)
     first, second = assigned["6"]
-    mailing.ok("review", "6", "--stage", "review1", "--expert", first, "--level", "conditions=2", "--level", "parents=4",
+    mailing.ok("review", "6", "--stage", "review1", "--expert", first, *levels("conditions=2", "parents=4"),
                "--recommendations", "-", "--now", "2021-12-02 10:00", input="Обновить паспорт доступности.\n")
-    mailing.ok("review", "6", "--stage", "review1", "--expert", second, "--level", "health=1",
+    mailing.ok("review", "6", "--stage", "review1", "--expert", second, *levels("health=1"),
                "--recommendations", "-", "--now", "2021-12-02 11:00", input="Добавить план закаливания.\n")
-    mailing.ok("review", "15", "--stage", "review1", "--expert", assigned["15"][0], "--level", "guidelines=3",
+    mailing.ok("review", "15", "--stage", "review1", "--expert", assigned["15"][0], *levels("guidelines=3"),
                "--now", "2021-12-02 11:30")
 
     assert "is not a review stage" in fails(mailing, "recommendations", "send", "fill-form", "--now", "2021-12-03 10:00")
@@ -426,7 +427,7 @@ def test_the_digest_names_the_experts_who_did_not_report(mailing: Cli, inbox: In
     """After a review stage locks, the coordinator learns which experts are missing, not just which ДОУ."""
     assigned = drawn(mailing)
     first, second = assigned["6"]
-    mailing.ok("review", "6", "--stage", "review1", "--expert", first, "--level", "conditions=2", "--now", "2021-12-02 10:00")
+    mailing.ok("review", "6", "--stage", "review1", "--expert", first, *levels("conditions=2"), "--now", "2021-12-02 10:00")
     mailing.ok("send", "--now", "2021-12-06 09:00")  # review1 locked 05.12 23:59
     digests = [m for m in inbox.to("kdo@imc.example.org") if m["Subject"].startswith("Сводка")]
     assert len(digests) == 1

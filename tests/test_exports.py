@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import TOMSK, Cli
+from conftest import TOMSK, Cli, complete, levels
 from dqflow.present import csvfile, guard
 from dqflow.present.tables import markdown_table
 
@@ -68,7 +68,7 @@ def campaign(tmp_path_factory):
     dq.ok("tick", "--now", "2021-11-25 12:00")  # list1 draws itself
     assigned = {a["institution"]: a["experts"] for a in dq.json("experts", "show", "list1")["assignments"]}
     for inst, text in HOSTILE.items():
-        dq.ok("review", inst, "--stage", "review1", "--expert", assigned[inst][0], "--level", "conditions=2",
+        dq.ok("review", inst, "--stage", "review1", "--expert", assigned[inst][0], *levels("conditions=2"),
               "--recommendations", "-", "--now", "2021-12-02 10:00", input=text)
     return {"dq": dq, "tmp": tmp, "assigned": assigned}
 
@@ -106,7 +106,7 @@ def test_report_csv_prefixes_every_cell_a_spreadsheet_would_run(campaign):
         assert institutions[inst] == ("'" + text if guard.formula_like(text) else text)
     assert institutions["40"] == "МАДОУ № 40"  # ordinary cells as they were
     levels = [row for row in files["reviews.csv"][1:] if row[0] in HOSTILE]
-    assert {row[0] for row in levels} == set(HOSTILE) and {row[3:] for row in map(tuple, levels)} == {("conditions", "2")}
+    assert {row[0] for row in levels} == set(HOSTILE) and {row[3:] for row in map(tuple, levels)} == set(complete("conditions=2").items())
 
 
 def test_experts_show_csv_prefixes_the_hostile_names(campaign):

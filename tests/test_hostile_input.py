@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, TOMSK, Cli, dump_tables, query
+from conftest import ROOT, TOMSK, Cli, dump_tables, levels, query
 from dqflow import engine, store
 from dqflow.intake import files
 from dqflow.intake import templates
@@ -820,7 +820,7 @@ COMMANDS = [
     (["experts", "assign", "list2", "--seed", "7", "--now", "2021-12-08 09:00"], True),
     (["experts", "set", "list2", "4", "e2", "e5", "--now", "2021-12-08 09:00"], True),
     (["experts", "diff", "list1", "list1"], False),
-    (["review", "4", "--stage", "review1", "--expert", "e2", "--level", "conditions=2", "--now", PREPARED_AT], True),
+    (["review", "4", "--stage", "review1", "--expert", "e2", *levels("conditions=2"), "--now", PREPARED_AT], True),
     (["recommendations", "send", "review1", "--now", PREPARED_AT], True),
     (["remind", "--dry-run", "--now", PREPARED_AT], False),
     (["validate", str(TOMSK)], False),

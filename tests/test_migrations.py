@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from conftest import ROOT, TOMSK, Cli
+from conftest import ROOT, TOMSK, Cli, levels, levels_cell
 from dqflow import store
 from dqflow.store import schema
 from dqflow.engine import skips
@@ -324,12 +324,12 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("tick", "--now", "2021-12-03 12:30")
     lists = json.loads(ok("experts", "show", "list1", "--json"))
     experts_of = {a["institution"]: a["experts"] for a in lists["assignments"]}
-    ok("review", "2", "--stage", "review1", "--expert", experts_of["2"][0], "--level", "conditions=2",
+    ok("review", "2", "--stage", "review1", "--expert", experts_of["2"][0], *levels("conditions=2"),
        "--recommendations", "-", "--now", "2021-12-04 10:00", input="Дополнить ссылки.")
     reviews = tmp_path / "reviews.csv"
     with reviews.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([["institution", "stage", "expert", "levels", "recommendations"],
-                                      ["2", "review1", experts_of["2"][1], "conditions=3", "Хорошо."]])
+                                      ["2", "review1", experts_of["2"][1], levels_cell("conditions=3"), "Хорошо."]])
     ok("review", "--import", str(reviews), "--now", "2021-12-04 11:00")
     ok("recommendations", "send", "review1", "--now", "2021-12-04 12:00")
     ok("why", "dou2@example.org")

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import Cli, dump_tables
+from tests.conftest import Cli, dump_tables, levels
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
 TZ = ZoneInfo("Asia/Tomsk")
@@ -279,7 +279,8 @@ def test_a_second_sender_waits_for_the_first(mailer, smtp_server):  # noqa: F811
 
 def test_remind_dry_run_previews_the_first_digest(tomsk):
     """The first digest of a campaign in a zone east of UTC: 'since the beginning of time' must not underflow."""
-    tomsk.ok("review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--now", "2021-12-03")
+    tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/form", "--now", "2021-11-29 10:00")
+    tomsk.ok("review", "5", "--stage", "review1", "--expert", "e15", *levels("conditions=2"), "--now", "2021-12-03")
     preview = tomsk.ok("remind", "--dry-run", "--now", "2021-12-04")
     assert "kdo@imc.example.org: «" in preview  # the coordinator's digest of who missed fill-form
 
@@ -298,7 +299,7 @@ def test_after_downtime_only_the_newest_reminder_of_a_deadline_goes_out(mailer, 
 
 
 def test_why_foresees_that_a_pending_reminder_will_be_skipped(tomsk):
-    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 10:00")
     text = tomsk.ok("why", "dou2@example.org", "--stage", "fill-form")
     assert ("26.11.2021 09:00  fill-form: ожидает — запланировано правилом «за 2 раб. дн.» к сроку 30.11.2021 23:59; "
             "не будет отправлено: уже сдано") in text.splitlines()

@@ -20,6 +20,7 @@ from dqflow.calendar import parse_local
 from dqflow.errors import DqflowError
 
 CAMPAIGN = spec.load(TOMSK)
+LEVELS = {a.id: "2" for a in CAMPAIGN.areas}  # a review counts with a level for every area
 DOU = [i.id for i in CAMPAIGN.institutions]
 # Two stretches in which nothing falls due: inside fill-form (refill not open yet), inside review 1
 # (fill-form locked, list 1 drawn). Acts within seven hours of the start.
@@ -86,7 +87,7 @@ def acts_of(url: str, drawn: list[tuple[int, str, str, tuple[int, str]]], start)
         who = kind.removeprefix("review1-by-")
         expert = next((e for e in everyone if e not in mine), None) if who == "stranger" else mine[int(who)] if int(who) < len(mine) else None
         if expert is not None:
-            found.append(engine.Act(at, dou, "review1", expert_id=expert, levels={}, recommendations=f"Замечание {minute}"))
+            found.append(engine.Act(at, dou, "review1", expert_id=expert, levels=LEVELS, recommendations=f"Замечание {minute}"))
     return found
 
 

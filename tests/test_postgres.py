@@ -22,7 +22,7 @@ def test_tomsk_campaign_on_postgresql(pg_url):
 
     on_time = run(pg_url, "submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30", "--link", "https://dou2.example.org/f")
     assert on_time.exit_code == 0, on_time.output
-    late = run(pg_url, "submit", "4", "--stage", "fill-form", "--now", "2021-12-01 00:30")
+    late = run(pg_url, "submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 00:30")
     assert late.exit_code == 1 and "locked" in late.output
 
     first = run(pg_url, "tick", "--now", "2021-12-02 10:00").output

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, counting_statements, query
+from tests.conftest import Cli, complete, counting_statements, hand_in_all, levels, levels_cell, query
 from dqflow import engine, store
 from dqflow.engine import experts
 from dqflow.engine import reminders
@@ -29,6 +29,7 @@ def at(text: str):
 def drawn(dq: Cli) -> list[tuple[str, str]]:
     """List 1 drawn (it draws itself when its stage opens): its (ДОУ, expert) pairs in roster order."""
     dq.ok("tick", "--now", "2021-11-25 00:05")
+    hand_in_all(dq)  # the experts review what was handed in
     shown = dq.json("experts", "show", "list1")
     return [(a["institution"], e) for a in shown["assignments"] for e in a["experts"]]
 
@@ -59,7 +60,7 @@ def test_a_review_import_reconciles_once_whatever_its_number_of_rows(tomsk: Cli,
         tomsk.ok("tick", "--now", REVIEW1_INSIDE)
 
     def rows(n: int) -> list[list[str]]:  # past the list's length the same experts send a new version
-        return [[inst, "review1", expert, f"conditions={1 + k % 4}", f"Рекомендация {k}"]
+        return [[inst, "review1", expert, levels_cell(f"conditions={1 + k % 4}"), f"Рекомендация {k}"]
                 for k, (inst, expert) in ((k, pairs[k % len(pairs)]) for k in range(n))]
 
     counts = {}
@@ -88,12 +89,12 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
     for inst, expert in pairs:
         assigned.setdefault(inst, []).append(expert)
     stranger = next(e for _, e in pairs if e not in assigned["6"])
-    good = [[inst, "review1", e, "conditions=2", "Дополнить ссылки."] for inst, e in pairs[:6]]
+    good = [[inst, "review1", e, levels_cell("conditions=2"), "Дополнить ссылки."] for inst, e in pairs[:6]]
     tomsk.ok("tick", "--now", REVIEW1_INSIDE)
     before = table_counts(tomsk.db_url)
 
     cases = [  # (bad row, what the refusal says); each goes on CSV line 5 (the header is line 1)
-        (["6", "review1", stranger, "conditions=1", ""], "not assigned"),
+        (["6", "review1", stranger, levels_cell("conditions=1"), ""], "not assigned"),
         (["6", "fill-form", assigned["6"][0], "", ""], "is not a review stage"),
         (["6", "no-such-stage", assigned["6"][0], "", ""], "no stage 'no-such-stage'"),
         (["999", "review1", assigned["6"][0], "", ""], "no ДОУ '999'"),
@@ -112,8 +113,8 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
     # the window: after review1 locked, only the ДОУ with an extension may still be reviewed
     tomsk.ok("extend", pairs[0][0], "--stage", "review1", "--until", "2021-12-08", "--reason", "эксперт на больничном",
              "--now", "2021-12-05 12:00")
-    late = [[pairs[0][0], "review1", pairs[0][1], "conditions=3", ""],
-            [pairs[2][0], "review1", pairs[2][1], "conditions=3", ""]]
+    late = [[pairs[0][0], "review1", pairs[0][1], levels_cell("conditions=3"), ""],
+            [pairs[2][0], "review1", pairs[2][1], levels_cell("conditions=3"), ""]]
     assert pairs[2][0] != pairs[0][0]
     before = table_counts(tomsk.db_url)
     result = tomsk("review", "--import", str(write_csv(tmp_path / "late.csv", late)), "--now", "2021-12-07 10:00")
@@ -129,9 +130,9 @@ def test_an_import_says_each_row_as_if_recorded_one_after_another(tomsk: Cli, tm
     pairs = drawn(tomsk)
     (inst, first), (same, second) = pairs[0], pairs[1]
     assert inst == same
-    reviews = write_csv(tmp_path / "r.csv", [[inst, "review1", first, "conditions=1", "Первая версия."],
-                                             [inst, "review1", second, "conditions=2", ""],
-                                             [inst, "review1", first, "conditions=3", "Вторая версия."]])
+    reviews = write_csv(tmp_path / "r.csv", [[inst, "review1", first, levels_cell("conditions=1"), "Первая версия."],
+                                             [inst, "review1", second, levels_cell("conditions=2"), ""],
+                                             [inst, "review1", first, levels_cell("conditions=3"), "Вторая версия."]])
     out = tomsk.ok("review", "--import", str(reviews), "--now", REVIEW1_INSIDE).splitlines()
     assert [line.rsplit(": ", 1)[1] for line in out] == ["открыт", "выполнено", "выполнено"], out
     assert progress_status(tomsk.db_url, inst, "review1") == "done"
@@ -141,7 +142,7 @@ def test_an_import_says_each_row_as_if_recorded_one_after_another(tomsk: Cli, tm
                                                  "AND stage_id = 'review1' AND action LIKE 'review%' OR "
                                                  f"(institution_id = '{inst}' AND action = 'submit' AND stage_id = 'review1') "
                                                  "ORDER BY id")]
-    assert json.loads(stored[0]) == {"conditions": "3"} and stored[1] == "Вторая версия."
+    assert json.loads(stored[0]) == {"conditions": "3", "guidelines": "2", "parents": "2", "health": "2", "special-needs": "2"} and stored[1] == "Вторая версия."
     assert actions == ["review", "review", "submit", "review-update"]
 
 
@@ -178,7 +179,7 @@ def test_recommendations_send_is_one_engine_call_with_its_refusals_and_an_audit_
         db.dispose()
 
     inst, expert = pairs[0]
-    tomsk.ok("review", inst, "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--now", REVIEW1_INSIDE)
+    tomsk.ok("review", inst, "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--now", REVIEW1_INSIDE)
     out = tomsk.ok("recommendations", "send", "review1", "--now", "2021-12-03 10:00")
     assert "1 в очереди" in out
     audit = query(tomsk.db_url, "SELECT stage_id, at, recorded_at, detail FROM audit WHERE action = 'recommendations-send'")
@@ -197,7 +198,7 @@ def test_recommendations_sent_before_any_review_do_not_cancel_those_of_the_lock(
     pairs = drawn(tomsk)
     assert "экспертиз ещё нет" in tomsk.ok("recommendations", "send", "review1", "--now", "2021-12-01 10:00")
     inst, expert = pairs[0]
-    tomsk.ok("review", inst, "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--now", REVIEW1_INSIDE)
+    tomsk.ok("review", inst, "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--now", REVIEW1_INSIDE)
     tomsk.ok("tick", "--now", "2021-12-06 10:00")  # review1 locked at the end of 05.12
     queued = [r for r in json.loads(tomsk.ok("outbox", "--json")) if r["kind"] == "recommendations"]
     assert [r["institution"] for r in queued] == [inst], queued
@@ -211,7 +212,7 @@ def test_what_the_cli_did_before_the_engine_the_engine_does_for_any_caller(tomsk
     db = store.connect(tomsk.db_url)
     try:
         with store.transaction(db) as session:
-            engine.review(session, "tomsk-2021", inst, "review1", expert, {"conditions": "2"},
+            engine.review(session, "tomsk-2021", inst, "review1", expert, complete("conditions=2"),
                           "\n  Дополнить ссылки.  \n\n", at(REVIEW1_INSIDE))
         with pytest.raises(NotFound, match="no stage 'nosuch'"), store.dry_run(db) as session:
             reminders.explain(session, engine.definition(session, "tomsk-2021"), "dou2@example.org", "nosuch")

@@ -158,7 +158,7 @@ def test_the_key_keeps_its_spelling():
 
 
 levels = st.dictionaries(st.sampled_from(["conditions", "orientations", "parents", "health", "ovz", "gone"]),
-                         st.sampled_from(["1", "2", "3", "4"]), max_size=6)
+                         st.sampled_from(["1", "2", "3", "4", ""]), max_size=6)
 
 
 @AGREE
@@ -175,3 +175,25 @@ def test_what_counts_as_a_review_is_the_same_in_sql(database, marks, areas):
 def test_an_address_in_the_key_lowers_ascii_letters_only():
     """SQLite's lower() lowers ASCII letters only, PostgreSQL's follows the locale: the key lowers ASCII alone on both."""
     assert rules.address("ЗАВ.Dou@Example.ORG") == "ЗАВ.dou@example.org"
+
+
+@AGREE
+@given(st.lists(st.tuples(st.sampled_from(["d1", "d2", "d3"]), st.sampled_from(["m1", "m2", "r"]), st.sampled_from([s.value for s in Status]),
+                          moments, moments), min_size=1, max_size=9, unique_by=lambda t: (t[0], t[1])),
+       moments, st.sampled_from([(), ("m1",), ("m1", "m2")]))
+def test_whether_a_dou_has_nothing_to_review_is_the_same_in_sql(database, drawn, now, stages):
+    """`rules.materials(...) is NONE` and `rules.no_materials_sql`, over each ДОУ's rows in the materials stages at `now`."""
+    stored = [{"campaign_id": CAMPAIGN, "institution_id": inst, "stage_id": stage, "status": status, "opens_at": opens,
+               "due_at": locks, "locks_at": locks, "extended": False} for inst, stage, status, opens, locks in drawn]
+    outer = PROGRESS.c
+    with database.connect() as connection:
+        with connection.begin() as transaction:
+            connection.execute(insert(PROGRESS), stored)
+            in_sql = connection.execute(select(outer.institution_id, outer.stage_id, case(
+                (rules.no_materials_sql(outer.institution_id, stages, now), 1), else_=0)).order_by(outer.institution_id, outer.stage_id)).all()
+            transaction.rollback()
+    def none(inst: str) -> bool:
+        found = [SimpleNamespace(**r) for r in stored if r["institution_id"] == inst and r["stage_id"] in stages]
+        return bool(found) and rules.materials(rules.status_at(r, now) for r in found) is rules.Materials.NONE
+    assert [tuple(r) for r in in_sql] == [(r["institution_id"], r["stage_id"], int(none(r["institution_id"])))
+                                          for r in sorted(stored, key=lambda r: (r["institution_id"], r["stage_id"]))]

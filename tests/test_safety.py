@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from conftest import ROOT, TOMSK, Cli
+from conftest import LINK, ROOT, TOMSK, Cli
 from dqflow import engine, redact, store
 from dqflow.present import csvfile, history
 from dqflow.calendar import parse_local
@@ -203,7 +203,7 @@ def test_every_csv_export_goes_through_the_one_guard():
 
 def test_recorded_at_is_the_real_clock_and_history_shows_both(tomsk: Cli):
     before = datetime.now(timezone.utc).replace(microsecond=0)
-    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-22 10:00")
     after = datetime.now(timezone.utc)
 
     rows = tomsk.json("history", "2")
@@ -225,14 +225,14 @@ def test_history_shows_one_time_when_written_at_the_moment_it_names(tomsk: Cli):
     try:
         at = parse_local("2021-11-22 10:00", TZ)
         with store.transaction(db, recorded_at=at) as session:
-            engine.submit(session, "tomsk-2021", "2", "fill-form", at)
+            engine.submit(session, "tomsk-2021", "2", "fill-form", at, LINK)
         with store.dry_run(db) as session:
             rows = engine.history(session, "tomsk-2021", "2")
     finally:
         db.dispose()
     assert rows[-1].action == "submit" and rows[-1].at == rows[-1].recorded_at == at
     text_ = history.history_text(rows, TZ, at).splitlines()
-    assert text_[-1] == "22.11.2021 10:00  fill-form: материалы сданы (открыт → выполнено)"
+    assert text_[-1] == "22.11.2021 10:00  fill-form: материалы сданы (открыт → выполнено); https://example.org/materials"
     assert "[записано" in text_[1]  # the opening was caught up by that later submit
 
 
@@ -258,7 +258,7 @@ AUDIT_REPLACING = ["REPLACE INTO audit(id, campaign_id, action, at, recorded_at,
 
 @pytest.mark.sqlite_only("SQLite's triggers, through the file; PostgreSQL's rule has its own test below")
 def test_the_audit_table_refuses_update_delete_and_replace_on_sqlite(tomsk: Cli, tmp_path: Path):
-    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-22 10:00")
     path = tmp_path / "dqflow.db"
     with sqlite3.connect(path) as connection:
         before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()
@@ -297,7 +297,7 @@ def test_the_audit_table_refuses_update_delete_upsert_and_truncate_on_postgresql
 
     dq = Cli(pg_url)
     dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
-    dq.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-22 10:00")
     plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         before = connection.execute("SELECT * FROM audit ORDER BY id").fetchall()

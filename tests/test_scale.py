@@ -131,7 +131,7 @@ def test_status_shows_what_a_tick_would_make_of_the_stored_rows(tomsk):
     """At moments across the campaign, status before the tick equals status after it: the counts and each
     ДОУ's statuses are computed from the stored rows as reconcile would move them (a submission, a late
     one in an extension, an excused ДОУ, a reopened stage along the way)."""
-    tomsk.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-20 10:00")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-20 10:00")
     tomsk.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-21 10:00")
     for moment in ["2021-11-18 12:00", "2021-11-19 00:00", "2021-11-30 23:59", "2021-12-01 00:00", "2021-12-02 10:00",
                    "2021-12-05 23:59:59", "2021-12-06 00:00", "2021-12-13 12:00", "2022-02-01 00:00"]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, dump_tables
+from conftest import Cli, dump_tables, form_levels, levels
 from dqflow import store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
@@ -151,22 +151,23 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert page.status_code == 200 and "МБДОУ № 4" in page.text and "https://dou4.example.org/form" in page.text
     assert "<select" in page.text and "<textarea" in page.text
 
-    saved = portal.post_form(path, {"stage": "review1", "institution": "4", "level-conditions": "2", "level-parents": "3",
+    saved = portal.post_form(path, {"stage": "review1", "institution": "4", **form_levels(conditions="2", parents="3"),
                                     "recommendations": "Дополнить ссылки на протоколы.\r\n"})
     assert saved.status_code == 303
     again = portal.client.get(path)
     assert "Дополнить ссылки на протоколы." in again.text and 'value="2" selected' in again.text
     review = next(r for r in tomsk.json("history", "4") if r["action"] == "review")
-    assert review["by"] == f"expert:{expert}" and review["detail"]["levels"] == {"conditions": "2", "parents": "3"}
+    assert review["by"] == f"expert:{expert}" and review["detail"]["levels"] == {"conditions": "2", "guidelines": "2", "parents": "3", "health": "2", "special-needs": "2"}
 
     stranger = next(e for a in assigned if a["institution"] != "4" for e in a["experts"] if e not in
                     next(x["experts"] for x in assigned if x["institution"] == "4"))
-    refused = portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "4", "level-conditions": "1"})
+    refused = signed_post(portal, "expert", stranger, {"stage": "review1", "institution": "4", **form_levels(conditions="1")})
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
 def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
     """The portal runs through the amendment: it reads the changed campaign without a restart."""
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     tomsk.ok("tick", "--now", "2021-12-01 10:00")
     assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
     expert = assigned["4"][0]
@@ -180,7 +181,7 @@ def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: P
     assert page.status_code == 200 and "МБДОУ № 4" not in page.text
     assert any(name in page.text for inst, es in assigned.items() if expert in es and inst != "4"
                for name in (f"ДОУ № {inst}",))  # its other ДОУ are still there
-    refused = portal.client.post(path, data={"csrf": csrf, "stage": "review1", "institution": "4", "level-conditions": "2",
+    refused = portal.client.post(path, data={"csrf": csrf, "stage": "review1", "institution": "4", **form_levels(conditions="2"),
                                              "recommendations": "Текст."}, follow_redirects=False)
     assert refused.status_code in (404, 409) and "выбыло из кампании" in refused.text
 
@@ -188,7 +189,7 @@ def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: P
 def test_a_dou_reads_its_recommendations_once_released_without_expert_names(portal: Portal, tomsk: Cli):
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     expert = next(es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"])
-    tomsk.ok("review", "4", "--stage", "review1", "--expert", expert, "--level", "conditions=2", "--recommendations", "-",
+    tomsk.ok("review", "4", "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--recommendations", "-",
              "--now", "2021-12-02 10:00", input="Дополнить ссылки на протоколы.")
     path = portal.path("institution", "4")
     before = portal.at("2021-12-02 11:00").client.get(path).text
@@ -350,7 +351,7 @@ def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: P
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
     tomsk.ok("review", "4", "--stage", "review1", "--expert", next(
         es for a in tomsk.json("experts", "show", "list1")["assignments"] if a["institution"] == "4" for es in a["experts"]),
-        "--level", "conditions=2", "--recommendations", "-", "--now", "2021-12-02 10:00", input="Секретная рекомендация.")
+        *levels("conditions=2"), "--recommendations", "-", "--now", "2021-12-02 10:00", input="Секретная рекомендация.")
     board = portal.at("2021-12-02 12:00").client.get("/board")
     assert board.status_code == 200 and "МБДОУ № 4" in board.text and "выполнено" in board.text
     exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip())
@@ -487,15 +488,16 @@ def test_an_excused_dou_and_a_stranger_expert_read_their_refusals_in_russian(por
     tomsk.ok("excuse", "4", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-25 10:00")
     said(signed_post(portal, "institution", "4", {"stage": "fill-form", "link": "https://dou4.example.org/a"}), 409,
          "ДОУ освобождено от этого этапа")
+    tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/form", "--now", "2021-11-25 10:00")
     tomsk.ok("tick", "--now", "2021-12-01 10:00")
     portal.at("2021-12-01 10:00")
     assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
     mine, stranger = assigned["5"][0], next(e for es in assigned.values() for e in es if e not in assigned["5"])
-    said(portal.post_form(portal.path("expert", stranger), {"stage": "review1", "institution": "5", "level-conditions": "1"}),
+    said(signed_post(portal, "expert", stranger, {"stage": "review1", "institution": "5", **form_levels(conditions="1")}),
          409, "вы не назначены экспертом этого ДОУ")
-    said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", "level-conditions": "9"}),
+    said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", **form_levels(conditions="9")}),
          400, "нет уровня «9»")
-    said(portal.post_form(portal.path("expert", mine), {"stage": "fill-form", "institution": "5", "level-conditions": "1"}),
+    said(portal.post_form(portal.path("expert", mine), {"stage": "fill-form", "institution": "5", **form_levels(conditions="1")}),
          409, "этот этап выполняют ДОУ")
     said(portal.post_form(portal.path("expert", mine), {"stage": "review1", "institution": "5", "recommendations": "д" * 20_001}),
          400, "20001 знаков, а можно не больше 20000")

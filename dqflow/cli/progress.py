@@ -10,6 +10,7 @@ from dqflow import engine
 from dqflow.calendar import parse_local, show, zone_label
 from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, say_overdue, with_campaign
+from dqflow.engine import late
 from dqflow.errors import DqflowError
 from dqflow.present import history, labels, report
 
@@ -35,6 +36,14 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
                              offset=offset, limit=limit)
         if institution_id is None:
             click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
+            if fmt != "json":  # the reviews not due: the ДОУ handed in nothing (`late.without_materials`)
+                apart: dict[str, list[str]] = {}
+                for inst, stage_id in late.without_materials(session, campaign, now):
+                    apart.setdefault(stage_id, []).append(inst)
+                for stage_id, found in apart.items():
+                    stage = campaign.stage(stage_id)
+                    click.echo(f"Нет материалов для экспертизы «{stage.label if stage else stage_id}»: {len(found)} "
+                               f"{campaign.terms.gen_pl if len(found) > 1 else campaign.terms.nom} ({', '.join(found)}).")
             return
         from dqflow import results  # the review panels of one ДОУ: the results' machinery, for this view alone
 

@@ -24,13 +24,13 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.delivery import stencil
 from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
-from dqflow.engine import late
+from dqflow.engine import late, rules
 from dqflow.engine.experts import stored
 from dqflow.engine.reminders import ADDED, review_stage
 from dqflow.engine.skips import MAX_IN_LIST
 from dqflow.intake.templates import _bundled, default_folder, render_block, render_item, subject_reads
 from dqflow.present import ics
-from dqflow.store import InstitutionRow, OutboxRow, ReviewRow, SubmissionRow, chunks
+from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
 
 INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 
@@ -78,6 +78,7 @@ class Writer:
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
+        self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
@@ -271,7 +272,8 @@ class Writer:
             "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
             "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
             "extended": bool(progress and progress.extended), **self._times(stage),
-            "links": links, "reviewed": [{"institution_name": name, "links": links}] if row.role == "expert" and name else [],
+            "links": links, "reviewed": [{"institution_name": name, "links": links, **self._awaited(session, stage, row.institution_id, links)}]
+            if row.role == "expert" and name else [],
             "submit_to": None, "terms": self.terms,
             "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
             "day": self.day, "overdue": [], "missed": [], "dead": [],
@@ -288,6 +290,22 @@ class Writer:
             self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
+
+    def _awaited(self, session: Session, stage: spec.Stage | None, institution_id: str, links: list[str]) -> dict:
+        """For an expert's letter about a ДОУ that handed in nothing yet: {"awaited": the soonest due time of its stages
+        still open (`rules.materials`), or "nothing": True once nothing can come}. Read only for a ДОУ without links."""
+        if links or stage is None or stage.actor != "expert":
+            return {}
+        key = (stage.id, institution_id)
+        if key not in self._materials:
+            found = session.exec(select(ProgressRow).where(
+                ProgressRow.campaign_id == self.campaign.id, ProgressRow.institution_id == institution_id,
+                col(ProgressRow.stage_id).in_(rules.materials_stages(self.campaign.stages, stage)))).all()
+            state = rules.materials(rules.status_at(r, self.now) for r in found)
+            open_ = [r.due_at for r in found if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
+            self._materials[key] = ({"nothing": True} if state is rules.Materials.NONE
+                                    else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})
+        return self._materials[key]
 
     def personal_link(self, session: Session, row) -> str | None:
         """The recipient's own portal page for the role this row addresses them in (the coordinator's

@@ -23,7 +23,7 @@ from dqflow.campaign import spec
 from dqflow.campaign.nodes import NodeReader
 from dqflow.delivery.mail import MaildirTransport
 from dqflow.delivery.wake import wake
-from dqflow.engine import experts
+from dqflow.engine import experts, rules
 from dqflow.engine.reminders import Clock
 from dqflow.errors import DqflowError, NotAllowed, Problem, SpecError
 from dqflow.intake import files
@@ -128,7 +128,9 @@ def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str
         return None
     if inst is None or stage_id is None or at is None:
         return None
-    return Planned(at, inst, stage_id, "review" if stages[stage_id].actor == "expert" else "submit")
+    if stages[stage_id].actor == "expert":
+        return Planned(at, inst, stage_id, "review")
+    return Planned(at, inst, stage_id, "submit", links=(f"https://dou{inst}.example.org/monitoring/{stage_id}",))  # a hand-in gives a link
 
 
 def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
@@ -140,11 +142,17 @@ def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
     """
     rng = random.Random(seed)
     clock = Clock(campaign)
-    planned = []
+    planned: list[Planned] = []
     for stage in campaign.stages:
-        if stage.per_institution and stage.actor == "expert":
-            planned += [Planned(_between(rng, stage.opens_at, stage.due_at), i.id, stage.id, "review", seed=seed)
-                        for i in campaign.institutions]
+        if stage.per_institution and stage.actor == "expert":  # the experts review what was handed in, once it was
+            materials = rules.materials_stages(campaign.stages, stage)
+            handed: dict[str, datetime] = {}
+            for p in planned:
+                if p.action == "submit" and p.stage in materials:
+                    handed[p.institution] = min(handed.get(p.institution, p.at), p.at)
+            for i in (i for i in campaign.institutions if i.id in handed):
+                start = min(max(stage.opens_at, handed[i.id] + timedelta(minutes=1)), stage.locks_at)
+                planned.append(Planned(_between(rng, start, stage.due_at), i.id, stage.id, "review", seed=seed))
         if not (stage.per_institution and stage.actor == "institution"):
             continue
         for inst in campaign.institutions:

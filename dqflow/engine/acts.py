@@ -91,7 +91,7 @@ Row = TypeVar("Row", Progress, ProgressRow)
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
            links: tuple[str, ...] = ()) -> Progress:
     """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
-    links = _checked_links(links)
+    links = _checked_links(links)  # before reconcile: a refusal costs nothing
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.submit(Act(now, institution_id, stage_id, links))
     acts.write()
@@ -101,6 +101,7 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
            levels: dict[str, str], recommendations: str, now: datetime) -> Progress:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
+    experts.check_levels(definition(session, campaign_id), levels)  # before reconcile: a refusal costs nothing
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
     acts.write()
@@ -223,13 +224,23 @@ class _Acts:
     def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
         self.session, self.campaign = session, campaign
         session.flush()  # the rows are read and written through the table: nothing of the ORM's may be pending
-        self.rows = self._read(pairs)  # (ДОУ, stage) → its progress row
+        self.rows = self._read(pairs + self._materials(campaign, pairs))  # (ДОУ, stage) → its progress row
         self.changed: dict[tuple[str, str], Progress] = {}  # the rows to write back
         self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
         self.audit: list[dict[str, Any]] = []
         self.submissions: list[dict[str, Any]] = []
         self.extensions: list[dict[str, Any]] = []
         self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
+
+    @staticmethod
+    def _materials(campaign: spec.Campaign, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The rows a review's materials are judged by (`rules.materials_stages`) for the review stages among `pairs`."""
+        found = []
+        for stage_id in {s for _, s in pairs}:
+            stage = campaign.stage(stage_id)
+            if stage is not None and stage.actor == "expert":
+                found += [(inst, m) for m in rules.materials_stages(campaign.stages, stage) for inst, s in pairs if s == stage_id]
+        return found
 
     def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Progress]:
         by_stage: dict[str, set[str]] = {}
@@ -268,14 +279,16 @@ class _Acts:
             raise NotAllowed(f"stage '{act.stage_id}' is done by experts; record each expert's review with "
                              f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts")
         _check_can_act(self.campaign, row, f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        if not rules.counts_as_submission(links):  # refused before anything is recorded
+            raise DqflowError("a submission needs at least one link to the materials: --link URL", code="no-links")
         status = Status(row.status)
         detail = json.dumps({"links": list(links)}, ensure_ascii=False)
-        if status is Status.OPEN and rules.counts_as_submission(links):
+        if status is Status.OPEN:  # links checked: the hand-in counts (`rules.counts_as_submission`)
             source, dest = _fire(row, "submit", at=act.at)
             row.submitted_at = act.at
             self._moved(row)
             self._audit(row, "submit", act.at, source, dest, detail)
-        else:  # materials added to what is handed in (or, open still, to what does not count yet)
+        else:  # materials added to what is handed in
             self._audit(row, "resubmit", act.at, status.value, status.value, detail)
         self.submissions.append({"campaign_id": self.campaign.id, "institution_id": act.institution_id, "stage_id": stage.id,
                                  "at": act.at, "links": json.dumps(list(links), ensure_ascii=False)})
@@ -294,6 +307,8 @@ class _Acts:
                              code="not-a-review-stage")
         assert act.expert_id is not None, "a review names its expert"
         _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        self._check_materials(stage, act)
+        _check_complete(self.campaign, act.levels)  # refused before the book takes it: nothing is recorded
         action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
         self._audit(row, action, act.at, None, None, json.dumps({"expert": act.expert_id, "levels": act.levels}, ensure_ascii=False))
         if complete and Status(row.status) is Status.OPEN:
@@ -302,6 +317,26 @@ class _Acts:
             self._moved(row)
             self._audit(row, "submit", act.at, source, dest, json.dumps({"reviews": "all experts reported"}, ensure_ascii=False))
         return row
+
+    def _check_materials(self, stage: spec.Stage, act: Act) -> None:
+        """Refuse a review before the handout gave the experts their ДОУ, or of a ДОУ with nothing to review
+        (`rules.materials`: nothing handed in yet, or nothing ever)."""
+        tz = self.campaign.tz
+        handout = next((s for s in self.campaign.stages if s.kind == "handout" and s.list == stage.list), None)
+        if handout is not None and not rules.has_opened(handout.opens_at, act.at):
+            raise NotAllowed(f"the experts of list '{stage.list}' get their ДОУ at the handout '{handout.id}' on "
+                             f"{show(handout.opens_at, tz)} ({tz.key}); review after it", code="before-handout",
+                             at=show(handout.opens_at, tz))
+        found = [row for m in rules.materials_stages(self.campaign.stages, stage)
+                 if (row := self.rows.get((act.institution_id, m))) is not None]
+        state = rules.materials(rules.status_at(row, act.at) for row in found)
+        if state is rules.Materials.NONE:
+            raise NotAllowed(f"ДОУ '{act.institution_id}' handed in nothing for review '{stage.id}': there is nothing to review",
+                             code="no-materials")
+        if state is rules.Materials.AWAITED:
+            due = min(row.due_at for row in found if rules.status_at(row, act.at) not in (Status.MISSED.value, Status.EXCUSED.value))
+            raise NotAllowed(f"ДОУ '{act.institution_id}' has handed in nothing yet for review '{stage.id}'; its materials are "
+                             f"due {show(due, tz)} ({tz.key})", code="materials-awaited", at=show(due, tz))
 
     def extend(self, act: Act) -> Progress:
         """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
@@ -360,7 +395,7 @@ MAX_LINKS = 20  # links to the materials of one submission
 
 
 def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
-    """Web addresses only: they are mailed to experts as links to click."""
+    """Web addresses only: they are mailed to experts as links to click (at least one: `_Acts.submit`)."""
     if len(links) > MAX_LINKS:
         raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead",
                           code="too-many-links", n=str(len(links)), max=str(MAX_LINKS))
@@ -370,6 +405,16 @@ def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
             raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://",
                               code="not-a-web-address", link=link)
     return tuple(links)
+
+
+def _check_complete(campaign: spec.Campaign, levels: dict[str, str]) -> None:
+    """A level for every area of the campaign (`rules.counts_as_review`): an incomplete review is not recorded."""
+    areas = [a.id for a in campaign.areas]
+    if not rules.counts_as_review(levels, areas):
+        missing = rules.unassessed(levels, areas)
+        titles = {a.id: a.title for a in campaign.areas}
+        raise DqflowError(f"no level for area(s) {', '.join(missing)}; give one for each: --level AREA=LEVEL",
+                          code="levels-missing", areas=", ".join(f"«{titles[a]}»" for a in missing))
 
 
 def _check_can_act(campaign: spec.Campaign, row: Progress, where: str, now: datetime) -> None:

@@ -7,7 +7,9 @@ A ДОУ is late in a stage, as of `now`, when by its status at `now` (the statu
 - it is *overdue*: still open past its effective due time (its own, when extended), in the grace period.
 
 For a review stage the ДОУ's row stands for its experts: the late ones are those assigned who have not
-reported. Handed in (on time or late), excused, not yet open: not late. A ДОУ withdrawn from the campaign
+reported. Handed in (on time or late), excused, not yet open: not late. A review of a ДОУ that handed in
+nothing by its lock is not due (`rules.materials`: nothing to review), so not late either: `without_materials`
+lists those apart («нет материалов для экспертизы»). A ДОУ withdrawn from the campaign
 is expected nowhere, so it is late nowhere, whatever its rows say.
 
 The rule itself is `rules.is_late` (one row) and `rules.late_sql` (a set); `who` and `count` ask it
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, false, func, not_, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -55,7 +57,24 @@ def _late_where(campaign: spec.Campaign, now: datetime) -> tuple[Any, list[Colum
     The conditions read the progress table joined with the institution table (`_ROSTER`)."""
     status = rules.status_at_sql(now)  # the status projection in SQL: `engine.status` lists the ДОУ by it
     return status, [col(ProgressRow.campaign_id) == campaign.id, rules.late_sql(status, col(ProgressRow.due_at), now),
-                    col(InstitutionRow.withdrawn_at).is_(None)]
+                    col(InstitutionRow.withdrawn_at).is_(None), not_(_nothing_to_review(campaign, now))]
+
+
+def _nothing_to_review(campaign: spec.Campaign, now: datetime) -> ColumnElement[bool]:
+    """The progress rows of a review stage whose ДОУ has nothing to review at `now` (`rules.no_materials_sql`)."""
+    return or_(false(), *(and_(col(ProgressRow.stage_id) == stage.id,
+                               rules.no_materials_sql(col(ProgressRow.institution_id), rules.materials_stages(campaign.stages, stage), now))
+                          for stage in campaign.stages if stage.actor == "expert" and stage.per_institution))
+
+
+def without_materials(session: Session, campaign: spec.Campaign, now: datetime) -> list[tuple[str, str]]:
+    """(ДОУ, review stage) whose review is not due, the ДОУ having handed in nothing by its lock («нет материалов
+    для экспертизы»), for the review stages open or past at `now`; in stage, then roster order."""
+    query = (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id)).join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
+             .where(col(ProgressRow.campaign_id) == campaign.id, col(InstitutionRow.withdrawn_at).is_(None),
+                    rules.has_opened_sql(col(ProgressRow.opens_at), now), _nothing_to_review(campaign, now))
+             .order_by(col(StageRow.position), col(InstitutionRow.position)))
+    return [(inst, stage_id) for inst, stage_id in session.execute(query).all()]
 
 
 _ROSTER = (col(InstitutionRow.campaign_id) == col(ProgressRow.campaign_id)) & (col(InstitutionRow.id) == col(ProgressRow.institution_id))

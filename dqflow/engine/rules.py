@@ -26,7 +26,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import String, Table, and_, case, func, literal, or_, true
+from sqlalchemy import String, Table, and_, case, exists, func, literal, or_, true
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement
@@ -349,19 +350,88 @@ def extended_times(until: datetime) -> tuple[datetime, datetime]:
 
 
 def counts_as_submission(links: Sequence[str]) -> bool:
-    """Whether a hand-in settles the ДОУ's stage (done or late). Today every hand-in does, links or not."""
-    return True
+    """Whether a hand-in settles the ДОУ's stage (done or late): it gives at least one link. An empty
+    hand-in is refused before anything is recorded (`acts`), so every stored hand-in counts."""
+    return any(link.strip() for link in links)
+
+
+def unassessed(levels: Mapping[str, str], areas: Iterable[str]) -> list[str]:
+    """The campaign's areas a review gives no level for, in the campaign's order."""
+    return [a for a in areas if not (levels.get(a) or "").strip()]
 
 
 def counts_as_review(levels: Mapping[str, str], areas: Iterable[str]) -> bool:
-    """Whether an expert's recorded review counts as their report on the ДОУ (all experts reported: the
-    review stage is done; recommendations are sent). Today every recorded review does."""
-    return True
+    """Whether an expert's review counts as their report on the ДОУ (all experts reported: the review
+    stage is done; recommendations are sent): a level for every area of the campaign. Recommendations
+    are optional. An incomplete review is refused before anything is recorded (`acts`)."""
+    return not unassessed(levels, areas)
 
 
 def counts_as_review_sql(levels: Text, areas: Iterable[str]) -> ColumnElement[bool]:
-    """`counts_as_review` over the review table's `levels` column (JSON text)."""
-    return true()
+    """`counts_as_review` over the review table's `levels` column (JSON text, written with sorted keys and
+    `ensure_ascii=False` by `experts.ReviewBook`): every area's key holds a non-empty level."""
+    found: list[ColumnElement[bool]] = [levels.contains(f'"{area}": "', autoescape=True)
+                                        & ~levels.contains(f'"{area}": ""', autoescape=True)
+                                        for area in areas]
+    return and_(true(), *found)
+
+
+# -- materials: is there anything for the experts to review -------------------------------------------
+
+
+class Materials(str, Enum):
+    """What a ДОУ's experts have to review in a review stage, at a moment."""
+
+    PRESENT = "present"  # the ДОУ handed something in
+    AWAITED = "awaited"  # nothing yet, but one of its stages is still open (or not yet open, or extended)
+    NONE = "none"  # nothing, and nothing can come: every stage locked without a hand-in, or excused
+
+
+class StageLike(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def actor(self) -> str | None: ...
+
+    @property
+    def per_institution(self) -> bool: ...
+
+    @property
+    def after(self) -> tuple[str, ...]: ...
+
+
+def materials_stages(stages: Sequence[StageLike], review_stage: StageLike) -> tuple[str, ...]:
+    """The ДОУ's own stages whose hand-ins its experts review in `review_stage`: every ДОУ task before it
+    in the campaign, and any it names in `after`. A review stage with none has always something to review."""
+    before = stages[:next((n for n, s in enumerate(stages) if s.id == review_stage.id), len(stages))]
+    return tuple(s.id for s in stages if s.actor == "institution" and s.per_institution
+                 and (s in before or s.id in review_stage.after))
+
+
+_NOTHING_MORE = (Status.MISSED.value, Status.EXCUSED.value)
+
+
+def materials(statuses: Iterable[str]) -> Materials:
+    """What there is to review, from the ДОУ's statuses (at the moment: `status_at`) in the stages
+    `materials_stages` names: present once one was handed in, awaited while one can still be."""
+    found = list(statuses)
+    if not found or any(Status(st).submitted for st in found):
+        return Materials.PRESENT
+    return Materials.NONE if all(st in _NOTHING_MORE for st in found) else Materials.AWAITED
+
+
+def no_materials_sql(institution_id: Any, stage_ids: Sequence[str], now: datetime) -> ColumnElement[bool]:
+    """`materials(...) is Materials.NONE` for a set: true for the rows whose ДОУ (`institution_id`, a column
+    correlated to the outer query, in the same campaign as the progress table's rows) has rows in `stage_ids`
+    and every one of them, at `now`, locked without a hand-in or excused."""
+    if not stage_ids:
+        return literal(False)
+    other = _PROGRESS.alias("materials")
+    rows = sa_select(literal(1)).where(other.c.institution_id == institution_id, other.c.stage_id.in_(stage_ids))
+    return and_(exists(rows.where(other.c.campaign_id == _PROGRESS.c.campaign_id)),
+                ~exists(rows.where(other.c.campaign_id == _PROGRESS.c.campaign_id,
+                                   status_at_sql(now, other.c).not_in(_NOTHING_MORE))))
 
 
 # -- the outbox key ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow.engine import rules
+from dqflow.engine.definitions import definition
 from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, table
 
@@ -42,6 +43,7 @@ class Skip(str, Enum):
     NOT_OPEN = "not-open"
     NOT_MISSED = "not-missed"  # parameter: the status the ДОУ has instead
     REVIEWED = "reviewed"  # the expert already reviewed the ДОУ
+    NO_MATERIALS = "no-materials"  # the ДОУ handed in nothing by its lock: there is nothing to review (`rules.materials`)
     NO_NEWS = "no-news"  # a digest with nothing to report
     SUPERSEDED = "superseded"  # a later reminder of the same deadline went instead
     BEFORE_OPENING = "before-opening"
@@ -75,6 +77,8 @@ class Facts:
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
     handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
+    # (ДОУ, review stage) → the ДОУ's rows in the stages whose materials that review reviews (`rules.materials_stages`)
+    materials: dict[tuple[str, str], list[Row[Any]]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
@@ -82,7 +86,7 @@ class Facts:
         """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
         checked against the list."""
         return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
-                   _handed_out(session, campaign_id, rows, lists or {}))
+                   _handed_out(session, campaign_id, rows, lists or {}), _materials_of(session, campaign_id, rows))
 
 
 def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
@@ -108,11 +112,19 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
         why = _against_list(row, *facts.handouts[row.stage_id])
         if why:
             return why
+    if row.role == "expert" and row.kind in REMINDER_KINDS and _nothing_to_review(row, facts, now):
+        return reason(Skip.NO_MATERIALS)
     progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
     why = _against_progress(row, progress)
     if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
         return reason(Skip.REVIEWED)
     return why
+
+
+def _nothing_to_review(row, facts: Facts, now: datetime) -> bool:
+    """An expert's reminder of a review of a ДОУ that handed in nothing and can hand in nothing more."""
+    found = facts.materials.get((row.institution_id, row.stage_id))
+    return found is not None and rules.materials(rules.status_at(r, now) for r in found) is rules.Materials.NONE
 
 
 def foreseen(session: Session, campaign_id: str, rows) -> dict[int, str]:
@@ -212,6 +224,34 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
     for list_id, institution, email in session.execute(query).all():
         by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
     return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
+
+
+_MATERIAL_COLUMNS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "opens_at", "locks_at"))
+
+
+def _materials_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], list[Row[Any]]]:
+    """For the experts' reminders of a review among `rows`: each ДОУ's rows in the stages that review reviews."""
+    wanted = {(r.institution_id, r.stage_id) for r in rows if r.role == "expert" and r.institution_id and r.stage_id
+              and r.kind in REMINDER_KINDS}
+    if not wanted:
+        return {}
+    campaign = definition(session, campaign_id)
+    by_review = {}
+    for stage_id in {s for _, s in wanted}:
+        stage = campaign.stage(stage_id)
+        if stage is not None and stage.actor == "expert":
+            by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
+    stages = {m for found in by_review.values() for m in found}
+    if not stages:
+        return {}
+    c = _PROGRESS.c
+    query = sa_select(*_MATERIAL_COLUMNS).where(c.campaign_id == campaign_id, c.stage_id.in_(stages))
+    institutions = {i for i, _ in wanted}
+    if len(institutions) <= MAX_IN_LIST:
+        query = query.where(c.institution_id.in_(institutions))
+    by_pair = {(p.institution_id, p.stage_id): p for p in session.execute(query).all()}
+    return {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
+            for inst, stage_id in wanted if stage_id in by_review}
 
 
 def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], Row[Any]]:

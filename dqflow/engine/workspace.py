@@ -68,6 +68,8 @@ class Assigned:
     links: list[str]
     progress: ProgressRow | None  # in the review stage, when there is one
     review: ReviewRow | None  # this expert's, when recorded
+    materials: rules.Materials = rules.Materials.PRESENT  # what there is to review now (`rules.materials`)
+    awaited_until: datetime | None = None  # while awaited: the soonest due time of the ДОУ's open stages
 
     @property
     def levels(self) -> dict[str, str]:
@@ -82,9 +84,14 @@ class ExpertTask:
     review_stage: spec.Stage | None
     assigned: list[Assigned] = field(default_factory=list)
 
+    handout: spec.Stage | None = None  # the stage that hands this list's ДОУ to the experts
+
     def can_review(self, item: Assigned, now: datetime) -> bool:
-        """Whether to offer the review form: nothing refuses a review of the ДОУ now (`rules.refusal`)."""
-        return self.review_stage is not None and item.progress is not None and rules.refusal(item.progress, now) is None
+        """Whether to offer the review form: nothing refuses a review of the ДОУ now (`rules.refusal`), the
+        handout gave it to the expert and it has materials to review (`rules.materials`)."""
+        return (self.review_stage is not None and item.progress is not None and rules.refusal(item.progress, now) is None
+                and item.materials is rules.Materials.PRESENT
+                and (self.handout is None or rules.has_opened(self.handout.opens_at, now)))
 
 
 @dataclass
@@ -108,7 +115,8 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
         mine = [inst for inst, es in experts.stored(session, campaign.id, stage.id).items()
                 if expert_id in es and inst in by_id]  # not a ДОУ an amendment withdrew: its list rows stay as history
         review = next((s for s in campaign.stages if s.kind == "task" and s.actor == "expert" and s.list == stage.id), None)
-        task = ExpertTask(stage, review)
+        handout = next((s for s in campaign.stages if s.kind == "handout" and s.list == stage.id), None)
+        task = ExpertTask(stage, review, handout=handout)
         if mine:
             links = _links(session, campaign.id, mine)
             progress, reviews = {}, {}
@@ -121,8 +129,28 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
             order = [i.id for i in campaign.institutions]
             task.assigned = [Assigned(by_id[i], links.get(i, []), progress.get(i), reviews.get(i))
                              for i in sorted(mine, key=order.index)]
+            if review is not None:
+                _judge_materials(session, campaign, review, task.assigned, now)
         tasks.append(task)
     return ExpertDesk(found[0], found[1], tasks)
+
+
+def _judge_materials(session: Session, campaign: spec.Campaign, review: spec.Stage, assigned: list[Assigned], now: datetime) -> None:
+    """What each assigned ДОУ has for the expert to review at `now` (`rules.materials`), and till when it is awaited."""
+    stages = rules.materials_stages(campaign.stages, review)
+    if not stages:
+        return
+    rows: dict[str, list[ProgressRow]] = {}
+    for row in session.exec(select(ProgressRow).where(
+            ProgressRow.campaign_id == campaign.id, col(ProgressRow.stage_id).in_(stages),
+            col(ProgressRow.institution_id).in_([a.institution.id for a in assigned]))).all():
+        rows.setdefault(row.institution_id, []).append(row)
+    for item in assigned:
+        mine = rows.get(item.institution.id, [])
+        item.materials = rules.materials(rules.status_at(r, now) for r in mine)
+        if item.materials is rules.Materials.AWAITED:
+            item.awaited_until = min(r.due_at for r in mine if rules.status_at(r, now) not in (rules.Status.MISSED.value,
+                                                                                             rules.Status.EXCUSED.value))
 
 
 def _links(session: Session, campaign_id: str, institutions: list[str]) -> dict[str, list[str]]:

@@ -129,6 +129,7 @@ REASONS_RU: dict[Skip, Callable[[Any, Terms], str]] = {
     Skip.NOT_OPEN: lambda _, t: "этап ещё не открыт",
     Skip.NOT_MISSED: lambda status, t: f"статус этапа — «{STATUS_RU.get(status, status)}», а не «пропущено»",
     Skip.REVIEWED: lambda _, t: f"эксперт уже отчитался по {t.dat}",
+    Skip.NO_MATERIALS: lambda _, t: f"{t.nom} не сдал{t.past} материалы к сроку: экспертировать нечего",
     Skip.NO_NEWS: lambda _, t: "сообщать не о чем",
     Skip.SUPERSEDED: lambda _, t: "вместо него ушло более позднее напоминание о том же сроке",
     Skip.BEFORE_OPENING: lambda _, t: "оно ушло бы до открытия этапа",

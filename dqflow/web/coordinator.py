@@ -132,10 +132,12 @@ class Coordinator(Site):
         def read():
             with store.dry_run(self.db) as session:
                 view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
-                return view, late.who(session, self.campaign, now, limit=LATE_SHOWN), late.count(session, self.campaign, now)
+                return (view, late.who(session, self.campaign, now, limit=LATE_SHOWN), late.count(session, self.campaign, now),
+                        late.without_materials(session, self.campaign, now))
 
-        view, latecomers, late_total = await run_in_threadpool(read)
+        view, latecomers, late_total, unreviewable = await run_in_threadpool(read)
         return self.render("coordinator.html", now=now, view=view, late=latecomers, late_total=late_total, csrf=csrf,
+                           unreviewable=unreviewable,
                            pager=pager(view, "/coordinator"), LATE_SHOWN=LATE_SHOWN,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
