@@ -15,9 +15,10 @@ from typing import Callable
 
 import pytest
 import sqlalchemy
+import yaml
+from conftest import TOMSK, Cli, dump_tables, form_levels
 from sqlalchemy.pool import NullPool
 
-from conftest import Cli, dump_tables
 from dqflow.web.middleware import HEADERS
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
@@ -25,6 +26,7 @@ from starlette.routing import Route  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from test_web import Portal  # noqa: E402
 
+ROSTER = [str(i["id"]) for i in yaml.safe_load(TOMSK.read_text(encoding="utf-8"))["institutions"]]
 BASE = "https://portal.example.org"  # where the test client sends its requests (its Host)
 
 
@@ -34,7 +36,9 @@ class Scene:
     def __init__(self, tomsk: Cli, db_url: str):
         self.dq, self.db_url = tomsk, db_url
         tomsk.env = {"DQFLOW_BASE_URL": BASE}  # the CLI prints links (sign-in links too) under the portal's address
-        tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-25 11:00")
+        for dou in ROSTER:  # materials for the experts to review; ДОУ 5 hands in nothing (the coordinator extends it)
+            if dou != "5":
+                tomsk.ok("submit", dou, "--stage", "fill-form", "--link", f"https://dou{dou}.example.org/form", "--now", "2021-11-25 11:00")
         tomsk.ok("tick", "--now", "2021-11-25 12:00")  # list1 drawn: every ДОУ has its experts
         self.portal = Portal(db_url)
         self.app = self.portal.app
@@ -84,9 +88,9 @@ def expert_form(scene: Scene) -> Form:
     scene.dq.ok("tick", "--now", scene.moment)  # review1 opens on 01.12
     assigned = scene.assigned()
     mine = assigned["4"][0]
-    stranger = next(e for es in assigned.values() for e in es if e not in assigned["4"])
+    stranger = next(e for dou, es in assigned.items() if dou != "5" for e in es if e not in assigned["4"])  # has a form too
     path = scene.portal.path("expert", mine)
-    return Form(path, path, scene.browser(), {"stage": "review1", "institution": "4", "level-conditions": "2",
+    return Form(path, path, scene.browser(), {"stage": "review1", "institution": "4", **form_levels(conditions="2"),
                                                "recommendations": "Дополнить ссылки на протоколы."},
                 lambda: scene.token(scene.browser(), scene.portal.path("expert", stranger)))
 
