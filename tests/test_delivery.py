@@ -16,9 +16,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -28,14 +27,14 @@ from sqlalchemy import and_, insert, or_, update
 from sqlalchemy import select as sa_select
 
 from dqflow import engine, store
+from dqflow.calendar import parse_local, zone
+from dqflow.campaign import spec
+from dqflow.cli import wall_clock
 from dqflow.delivery import due, outbox
+from dqflow.delivery.mail import MaildirTransport
 from dqflow.engine import skips
 from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow
-from dqflow.campaign import spec
-from dqflow.cli import wall_clock
-from dqflow.calendar import parse_local, zone
-from dqflow.delivery.mail import MaildirTransport
 from tests.conftest import ROOT, TOMSK, Cli, counting_statements
 from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
 
@@ -443,15 +442,15 @@ def test_the_policy_in_sql_keeps_exactly_the_rows_judge_keeps(judged_db, ledger)
         session.execute(update(InstitutionRow.__table__).where(InstitutionRow.__table__.c.id.in_(withdrawn)).values(withdrawn_at=T0))
         if rows:
             session.execute(insert(OutboxRow.__table__), rows)
-        lists = skips.handout_lists(campaign)
+        lists, materials = skips.handout_lists(campaign), skips.review_materials(campaign)
         page = [r for rows_ in due.pages(session, campaign, when) for r in rows_]
         judged = skips.judge(page, skips.Facts.read(session, campaign.id, page, lists=lists), when)
         in_python = {r.id for r in page} - set(judged)
         o = OutboxRow.__table__.c
         due_now = or_(and_(o.state == "pending", o.send_at <= when), and_(o.state == "failed", o.retry_at <= when))
-        in_sql = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, lists))).scalars())
+        in_sql = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, lists, materials))).scalars())
         # a campaign without expert lists: what its lists would decide is left out
         unlisted = {r.id for r in page} - set(skips.judge(page, skips.Facts.read(session, campaign.id, page), when))
-        in_sql_unlisted = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, {}))).scalars())
+        in_sql_unlisted = set(session.execute(sa_select(o.id).where(due_now, skips.kept(o, campaign.id, when, {}, materials))).scalars())
     assert in_sql == in_python
     assert in_sql_unlisted == unlisted

@@ -116,7 +116,7 @@ def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) ->
     counted in SQL by the skip policy's set-based form (`skips.kept`), never read row by row."""
     when = Clock(campaign).next_send_time(now)
     c = _OUTBOX.c
-    kept = skips.kept(c, campaign.id, when, skips.handout_lists(campaign))
+    kept = skips.kept(c, campaign.id, when, skips.handout_lists(campaign), skips.review_materials(campaign))
     count = sum(session.execute(sa_select(func.count()).where(
         c.campaign_id == campaign.id, c.state == state, c[moment] <= when, c.send_at < now, kept)).scalar_one()
         for state, moment in _WAITING)  # one indexed range per state, as in `recipients`

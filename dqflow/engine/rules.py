@@ -421,17 +421,17 @@ def materials(statuses: Iterable[str]) -> Materials:
     return Materials.NONE if all(st in _NOTHING_MORE for st in found) else Materials.AWAITED
 
 
-def no_materials_sql(institution_id: Any, stage_ids: Sequence[str], now: datetime) -> ColumnElement[bool]:
+def no_materials_sql(institution_id: Any, stage_ids: Sequence[str], now: datetime, campaign_id: Any = None) -> ColumnElement[bool]:
     """`materials(...) is Materials.NONE` for a set: true for the rows whose ДОУ (`institution_id`, a column
-    correlated to the outer query, in the same campaign as the progress table's rows) has rows in `stage_ids`
-    and every one of them, at `now`, locked without a hand-in or excused."""
+    correlated to the outer query) has rows in `stage_ids` and every one of them, at `now`, locked without a
+    hand-in or excused. The campaign is `campaign_id` (a value or a column), by default the outer progress row's."""
     if not stage_ids:
         return literal(False)
     other = _PROGRESS.alias("materials")
-    rows = sa_select(literal(1)).where(other.c.institution_id == institution_id, other.c.stage_id.in_(stage_ids))
-    return and_(exists(rows.where(other.c.campaign_id == _PROGRESS.c.campaign_id)),
-                ~exists(rows.where(other.c.campaign_id == _PROGRESS.c.campaign_id,
-                                   status_at_sql(now, other.c).not_in(_NOTHING_MORE))))
+    campaign = _PROGRESS.c.campaign_id if campaign_id is None else campaign_id
+    rows = sa_select(literal(1)).where(other.c.campaign_id == campaign, other.c.institution_id == institution_id,
+                                       other.c.stage_id.in_(stage_ids))
+    return and_(exists(rows), ~exists(rows.where(status_at_sql(now, other.c).not_in(_NOTHING_MORE))))
 
 
 # -- the outbox key ----------------------------------------------------------------------------------

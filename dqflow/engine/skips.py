@@ -177,6 +177,11 @@ def handout_lists(campaign) -> dict[str, str]:
     return {s.id: s.list for s in campaign.stages if s.list and (s.kind == "handout" or s.actor == "expert")}
 
 
+def review_materials(campaign) -> dict[str, tuple[str, ...]]:
+    """Each experts' task → the ДОУ stages whose hand-ins it reviews (`rules.materials_stages`): what `kept` asks."""
+    return {s.id: rules.materials_stages(campaign.stages, s) for s in campaign.stages if s.actor == "expert"}
+
+
 def _newest_reminders(rows) -> set[int]:
     """After downtime several reminders of one deadline may be due at once ('opened', 'before'…):
     only the newest goes out, one reminder per person, ДОУ, stage and deadline."""
@@ -270,11 +275,13 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
 
 
-def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_news: bool = True):
+def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], materials: dict[str, tuple[str, ...]],
+         digest_news: bool = True):
     """`judge`'s verdict as one SQL condition on a due outbox row (`row`: the outbox table's columns): true for a row
     that goes out at `now`. `unwanted` and `_newest_reminders` set-based, so a count of thousands of rows is one
     statement. Each check runs only for the rows it concerns (CASE evaluates the branch taken only), and each probes
-    an index. tests/test_delivery.py checks with hypothesis that the two forms agree."""
+    an index. `materials`: `review_materials` of the campaign. tests/test_delivery.py checks with hypothesis that
+    the two forms agree."""
     reminder = row.kind.in_(REMINDER_KINDS)
     about = row.institution_id.is_not(None) & row.stage_id.is_not(None)
     p, review, expert = _PROGRESS.c, table(ReviewRow).c, table(ExpertRow).c
@@ -294,10 +301,13 @@ def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], digest_new
         institution.campaign_id == campaign_id, institution.id == assignment.institution_id, institution.withdrawn_at.is_(None),
         or_(row.institution_id.is_(None), assignment.institution_id == row.institution_id))
     listed = and_(row.role == "expert", row.stage_id.in_(list(lists)), (row.kind == "handout") | reminder)
+    nothing = or_(*(and_(row.stage_id == stage, rules.no_materials_sql(row.institution_id, stages, now, campaign_id))
+                    for stage, stages in materials.items() if stages))  # `_nothing_to_review`
     wanted = and_(
         _unless(reminder & about, ~off_progress),
         _unless(about & (row.role == "expert"), ~reviewed),
         _unless(listed, on_list) if lists else true(),  # a campaign without expert lists: no CASE of no stages
+        _unless(about & (row.role == "expert") & reminder, ~nothing) if any(materials.values()) else true(),
         _unless((row.state == "pending") & reminder, ~_superseded(row, campaign_id, now, about)))
     digest = (row.kind == "digest") if digest_news else false()
     return ~rules.expired_sql(row.expires_at, now) & or_(digest, (row.kind != "digest") & wanted)
