@@ -297,11 +297,26 @@ def show_date(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).strftime("%d.%m.%Y")
 
 
-def zone_label(tz: ZoneInfo, at: datetime) -> str:
-    """`Asia/Tomsk, UTC+7`: the zone by name and its offset at that moment, the offset spelled as the emails and
-    the portal spell it (`utc_offset`). Every screen that names the zone names it so; the letters and the pages of
-    a ДОУ or an expert say "по местному времени (UTC+7)" with this same offset."""
-    return f"{tz.key}, {utc_offset(at, tz)}"
+# How Russian readers name their zone: «томское время». A zone not listed is named by its offset alone.
+_ZONES_RU = {
+    "Europe/Kaliningrad": "калининградское", "Europe/Moscow": "московское", "Europe/Simferopol": "московское",
+    "Europe/Kirov": "кировское", "Europe/Volgograd": "волгоградское", "Europe/Samara": "самарское",
+    "Europe/Saratov": "саратовское", "Europe/Ulyanovsk": "ульяновское", "Europe/Astrakhan": "астраханское",
+    "Asia/Yekaterinburg": "екатеринбургское", "Asia/Omsk": "омское", "Asia/Novosibirsk": "новосибирское",
+    "Asia/Barnaul": "барнаульское", "Asia/Tomsk": "томское", "Asia/Novokuznetsk": "кемеровское",
+    "Asia/Krasnoyarsk": "красноярское", "Asia/Irkutsk": "иркутское", "Asia/Chita": "читинское",
+    "Asia/Yakutsk": "якутское", "Asia/Vladivostok": "владивостокское", "Asia/Magadan": "магаданское",
+    "Asia/Sakhalin": "сахалинское", "Asia/Kamchatka": "камчатское", "Asia/Anadyr": "анадырское",
+}
+
+
+def zone_label(tz: ZoneInfo, at: datetime, *, capital: bool = False) -> str:
+    """The zone as people write it, at that moment: «томское время, UTC+7» (a zone Russian readers name by its
+    city), else «время UTC+7». Every screen, report and letter that names the zone names it so; the IANA name
+    (Asia/Tomsk) stays in the campaign file, the JSON outputs and the calendars' VTIMEZONE."""
+    city = _ZONES_RU.get(tz.key)
+    said = f"{city} время, {utc_offset(at, tz)}" if city else f"время {utc_offset(at, tz)}"
+    return said[:1].upper() + said[1:] if capital else said
 
 
 def utc_offset(instant: datetime, tz: ZoneInfo) -> str:

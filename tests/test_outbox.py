@@ -234,7 +234,7 @@ def test_remind_dry_run_lists_and_writes_nothing(tomsk, db_url):
     digest = db_digest(db_url)
     out = tomsk.ok("remind", "--dry-run", "--now", "2021-11-18 19:00")
     lines = out.splitlines()
-    assert lines[0] == "Отправка 19.11.2021 09:00 (Asia/Tomsk, UTC+7): писем 11"
+    assert lines[0] == "Отправка 19.11.2021 09:00 (томское время, UTC+7): писем 11"
     for address in DOU:  # the notice, and the invitation to the 14:00 webinar: both still true at 09:00
         line = next(line for line in lines if line.startswith(f"  {address}: «"))
         assert line == f"  {address}: «Приглашение: Установочный вебинар — 19.11.2021 в 14:00; " \

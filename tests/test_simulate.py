@@ -231,7 +231,7 @@ def read_timeline(text: str, campaign_title: str) -> tuple[Counter, Counter, lis
     line, the summary lines). A line of no known form fails the test."""
     assert text.endswith("\n") and not text.endswith("\n\n")
     lines = text[:-1].split("\n")
-    assert lines[0] == f"{campaign_title} — моделирование, время Asia/Tomsk, UTC+7"
+    assert lines[0] == f"{campaign_title} — моделирование, томское время, UTC+7"
     events, emails, named, times = Counter(), Counter(), [], []
     day, n = None, 1
     while n < len(lines) and not lines[n].startswith("Итого: "):

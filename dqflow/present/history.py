@@ -74,7 +74,7 @@ def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime, campaign: Ca
     """One line per entry, oldest first, the zone named once."""
     if not rows:
         return "Записей нет."
-    lines = [f"Время {zone_label(tz, now)}"]
+    lines = [zone_label(tz, now, capital=True)]
     for e in history_entries(rows, tz, campaign):
         lines.append(f"{show(e.when, tz)}  {e.stage or '—'}: {e.what}" + (f"; {e.detail}" if e.detail else "")
                      + (f" — {e.by}" if e.by else "") + (f" [записано {show(e.recorded, tz)}]" if e.recorded else ""))

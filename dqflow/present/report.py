@@ -85,7 +85,7 @@ def _next_offset(view: CampaignView) -> int | None:
 
 def status_text(view: CampaignView) -> str:
     c, tz = view.campaign, view.campaign.tz
-    lines = [f"{c.title} ({c.id})", f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}", *_rewind_note(view), ""]
+    lines = [f"{c.title} ({c.id})", f"Состояние на {show(view.now, tz)}, {zone_label(tz, view.now)}", *_rewind_note(view), ""]
     rows = []
     for s in view.stages:
         lock = show(s.stage.locks_at, tz) if s.stage.locks_at != s.stage.due_at else ""
@@ -167,7 +167,7 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     inst = _one(view, institution_id)
     lines = [
         f"{inst.institution.name} ({view.campaign.terms.nom} {inst.institution.id}), {inst.institution.email}",
-        f"Состояние на {show(view.now, tz)}, время {zone_label(tz, view.now)}; сейчас: {state_ru(inst.state)}",
+        f"Состояние на {show(view.now, tz)}, {zone_label(tz, view.now)}; сейчас: {state_ru(inst.state)}",
         *_rewind_note(view),
         "",
     ]

@@ -30,12 +30,13 @@ def outbox_text(rows: Sequence[OutboxRow], tz: ZoneInfo, now: datetime, terms: T
         return "Очередь писем пуста."
     table = [[show(r.send_at, tz), r.recipient, r.stage_id or "—", rule_ru(r.rule), OUTBOX_STATE_RU[r.state],
               "; ".join(filter(None, [f"попыток {r.attempts}" if r.attempts else "", reason_ru(r.reason, terms)]))] for r in rows]
-    return "\n".join([f"Время {zone_label(tz, now)}", ""] + text_table(["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"], table))
+    header = ["Отправка", "Адресат", "Этап", "Правило", "Состояние", "Примечание"]
+    return "\n".join([zone_label(tz, now, capital=True), ""] + text_table(header, table))
 
 
 def why_text(recipient: str, rows: Sequence[OutboxRow], gaps: list[tuple], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None,
              terms: Terms = DOU) -> str:
-    lines = [f"{recipient} — время {zone_label(tz, now)}"]
+    lines = [f"{recipient} — {zone_label(tz, now)}"]
     foreseen = foreseen or {}
     for r in rows:
         state = OUTBOX_STATE_RU[r.state]

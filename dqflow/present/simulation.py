@@ -73,7 +73,7 @@ def simulation_text(replay: Replay) -> Iterator[str]:
     word = replay.campaign.terms.nom
     events = ((e["at"], 0, _event_line(e, word)) for e in replay.events)  # in time order, as the replay sorted them
     entries = heapq.merge(events, _mail_entries(replay.emails), key=lambda x: (x[0], x[1]))
-    yield f"{replay.campaign.title} — моделирование, время {zone_label(tz, replay.campaign.stages[0].opens_at)}\n"
+    yield f"{replay.campaign.title} — моделирование, {zone_label(tz, replay.campaign.stages[0].opens_at)}\n"
     day = None
     for at, _, text in _collapse(entries, word):
         local = at.astimezone(tz)
