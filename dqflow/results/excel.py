@@ -12,13 +12,14 @@ never stored as a formula.
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import tostring
 
 from dqflow.present.guard import sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
@@ -48,13 +49,14 @@ def render(results: Results) -> bytes:
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results))
         _sheet(book, "Согласованность", *_agreement(results))
-    moment = results.now.astimezone(results.campaign.tz).replace(tzinfo=None)
+    moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    book.save(out)
-    return zipped.stable(out.getvalue(), results.now)
+    book.save(out)  # stamps the clock as `modified`: the core properties are written again as the справка's moment
+    book.properties.modified = moment
+    return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:

@@ -11,8 +11,9 @@ import zipfile
 from datetime import UTC, datetime
 
 
-def stable(data: bytes, at: datetime) -> bytes:
-    """The same ZIP with every entry dated `at` (UTC, to the even second ZIP keeps), deflated."""
+def stable(data: bytes, at: datetime, replace: dict[str, bytes] | None = None) -> bytes:
+    """The same ZIP with every entry dated `at` (UTC, to the even second ZIP keeps), deflated; an entry named in
+    `replace` gets those bytes (openpyxl stamps the clock into docProps/core.xml as it saves)."""
     stamp = at.astimezone(UTC).replace(tzinfo=None)
     date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second - stamp.second % 2)
     out = io.BytesIO()
@@ -21,5 +22,5 @@ def stable(data: bytes, at: datetime) -> bytes:
             info = zipfile.ZipInfo(entry.filename, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry))
+            target.writestr(info, (replace or {}).get(entry.filename) or source.read(entry))
     return out.getvalue()
