@@ -365,8 +365,8 @@ def test_the_recommendations_letter_names_the_next_stage_and_the_dous_own_dates(
         items = {row.institution_id: writer.letter(session, row, None).item for row in rows}
     assert set(items) == {"2", "4"}
     said = {inst: render_item(FOLDER, "recommendations", item) for inst, item in items.items()}
-    ours = "на следующем этапе — «Повторное заполнение формы»: с 07.12.2021 до {} по местному времени (UTC+7)."
+    ours = "на следующем этапе — «Повторное заполнение формы», с 07.12.2021 до {} по местному времени (UTC+7)."
     assert ours.format("15.12.2021 23:59") in said["2"]["text"]  # ДОУ 2's extended deadline
     assert ours.format("12.12.2021 23:59") in said["4"]["text"]
-    assert "на следующем этапе." not in said["4"]["text"] and "«Повторное заполнение формы»: с 07.12.2021" in said["4"]["html"]
+    assert "на следующем этапе." not in said["4"]["text"] and "«Повторное заполнение формы», с 07.12.2021" in said["4"]["html"]
     assert "Дополнить раздел о родителях." in said["4"]["text"]
