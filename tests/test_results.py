@@ -627,7 +627,10 @@ def test_the_spravka_and_its_exports_say_the_campaign_word(workflow_copy: Path, 
     dq = Cli(url)
     dq.ok("report", "--out", str(tmp_path / "s.html"), "--now", AFTER)
     dq.ok("report", "--format", "xlsx", "--out", str(tmp_path / "s.xlsx"), "--now", AFTER)
+    dq.ok("report", "--format", "docx", "--out", str(tmp_path / "s.docx"), "--now", AFTER)
     html = (tmp_path / "s.html").read_text(encoding="utf-8")
+    word = docx_text(tmp_path / "s.docx")
+    assert "3. ДОО с областями на базовом уровне и ниже" in word and "ДОУ" not in word
     md = dq.ok("report", "--format", "md", "--now", AFTER)
     assert "Распределение ДОО по статусам" in html and "ДОО по статусам на каждом этапе" in html  # the caption, the chart
     assert "## 3. ДОО с областями" in md and "(ДОО 2)" in md
