@@ -83,14 +83,14 @@ def _summary(book: Workbook, results: Results) -> None:
         header = ["Этап", *[STATUS_RU[s.value] for s in STATUS_ORDER]]
         rows = [[f.stage.label, *[f.counts.get(s.value, 0) for s in STATUS_ORDER]] for f in per]
         caption = f"Рисунок 1. Распределение {t.gen_pl} по статусам на каждом этапе"
-        row = _chart_table(sheet, row, caption, header, rows, [STATUS_COLORS[s.value] for s in STATUS_ORDER])
+        row = _chart_table(sheet, row, caption, header, rows, [STATUS_COLORS[s.value] for s in STATUS_ORDER], t.gen_pl)
     levels = results.campaign.levels
     if results.area_ids and levels:
         distribution = results.distribution()
         header = ["Область качества", *[lv.title for lv in levels]]
         rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]
         caption = f"Рисунок 2. Распределение {t.gen_pl} по уровням качества в каждой области"
-        _chart_table(sheet, row, caption, header, rows, level_colors(len(levels)))
+        _chart_table(sheet, row, caption, header, rows, level_colors(len(levels)), t.gen_pl)
     for cells in sheet.iter_rows():
         for cell in cells:
             sheet_text(cell)
@@ -99,7 +99,7 @@ def _summary(book: Workbook, results: Results) -> None:
         sheet.column_dimensions[get_column_letter(n)].width = 13
 
 
-def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str]) -> int:
+def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str], counted: str) -> int:
     """The caption, a table of counts at row `top`, and a stacked bar chart of it drawn from its own cells (one
     bar per row, a series per column, coloured as the HTML's chart). Returns the first free row below both."""
     sheet.cell(row=top, column=1, value=caption).font = Font(bold=True)
@@ -117,8 +117,10 @@ def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], ro
     chart.title = caption.split(". ", 1)[-1]
     chart.add_data(Reference(sheet, min_col=2, max_col=len(header), min_row=first, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
-    chart.y_axis.title = "число"
-    chart.x_axis.scaling.orientation = "maxMin"  # the first row on top, as in the table
+    chart.y_axis.title = f"число {counted}"
+    chart.x_axis.scaling.orientation = "maxMin"  # the first row on top, as in the table…
+    chart.y_axis.crosses = "max"  # …and the counts' axis still at the bottom
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves `delete` unsaid, and Excel then hides both axes
     chart.legend.position = "b"
     for series, color in zip(chart.series, colors, strict=False):
         series.graphicalProperties.solidFill = color.lstrip("#")
