@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table
 
 from dqflow.present.labels import STATUS_RU, reported
 from dqflow.results import words, zipped
@@ -45,7 +45,7 @@ def render(results: Results) -> bytes:
     if results.review_stages:
         _experts(doc, results)
     doc.add_page_break()
-    doc.add_heading("7. Результаты по учреждениям", level=1)
+    _heading(doc, "7. Результаты по учреждениям", level=1)
     for n, inst in enumerate(results.institutions, 1):
         _institution(doc, results, n, inst)
     _signature(doc, results)
@@ -78,6 +78,12 @@ def _styles(doc: DocumentObject) -> None:
         style.font.color.rgb = RGBColor(0, 0, 0)
         _font(style.element.get_or_add_rPr())
     doc.styles["Normal"].paragraph_format.space_after = Pt(3)
+    for name, italic in (("Table Text", False), ("Note", True)):  # the tables' cells, the notes under a table
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = doc.styles["Normal"]
+        style.font.size, style.font.italic = Pt(10), italic or None
+        style.paragraph_format.space_after = Pt(0 if name == "Table Text" else 3)
+        assert style.style_id == STYLE_IDS[name]
 
 
 def _font(rpr) -> None:
@@ -106,10 +112,19 @@ def _properties(doc: DocumentObject, results: Results) -> None:
 
 # -- building blocks ------------------------------------------------------------------------------
 
+# The default template's style ids, set on a paragraph directly: python-docx's lookup by name scans every style on
+# each call, which made a справка of 11 ДОУ take over a second. TableText and Note are this module's own (`_styles`).
+STYLE_IDS = {"Heading 1": "Heading1", "Heading 2": "Heading2", "List Bullet": "ListBullet", "List Number": "ListNumber",
+             "Table Text": "TableText", "Note": "Note"}
+TEXT_WIDTH = 9638  # twentieths of a point: 170 mm, A4 less the margins
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
 
 def _para(doc: DocumentObject, text: str = "", *, bold: bool = False, italic: bool = False, size: int | None = None,
           center: bool = False, style: str | None = None):
-    paragraph = doc.add_paragraph(style=style)
+    paragraph = doc.add_paragraph()
+    if style:
+        paragraph._p.style = STYLE_IDS[style]
     if text:
         run = paragraph.add_run(_text(text))
         run.bold, run.italic = bold or None, italic or None
@@ -120,40 +135,40 @@ def _para(doc: DocumentObject, text: str = "", *, bold: bool = False, italic: bo
     return paragraph
 
 
+def _heading(doc: DocumentObject, text: str, level: int) -> None:
+    _para(doc, text, style=f"Heading {level}")
+
+
 def _note(doc: DocumentObject, text: str) -> None:
-    _para(doc, text, size=10, italic=True)
+    _para(doc, text, style="Note")
 
 
-def _table(doc: DocumentObject, header: Sequence[object], rows: Sequence[Sequence[object]], numeric: Sequence[int] = ()) -> Table:
-    """A bordered table in 10 pt, its header row bold, shaded and repeated on every page; `numeric` columns right-aligned."""
-    table = doc.add_table(rows=1 + len(rows), cols=len(header))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, values in enumerate([header, *rows]):
-        cells = table.rows[r].cells
-        for c, value in enumerate(values):
-            paragraph = cells[c].paragraphs[0]
-            run = paragraph.add_run(_text(value))
-            run.font.size = Pt(10)
-            run.bold = r == 0 or None
-            if c in numeric and r:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            if r == 0:
-                _shade(cells[c], "EEF1F5")
-    header_row = table.rows[0]._tr.get_or_add_trPr()
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    header_row.append(repeat)
+def _table(doc: DocumentObject, header: Sequence[object], rows: Sequence[Sequence[object]], numeric: Iterable[int] = ()) -> None:
+    """A bordered table (Table Grid) in 10 pt, its header row bold, shaded and repeated on every page, `numeric` columns
+    right-aligned; then an empty paragraph. Written as one piece of WordprocessingML: python-docx builds a table cell
+    by cell, at a cost that grows with the document."""
+    right, width = set(numeric), TEXT_WIDTH // max(1, len(header))
+    grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in header)
+    body = [_row(header, right, width, first=True)] + [_row(values, right, width) for values in rows]
+    xml = (f'<w:tbl xmlns:w="{W}"><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/><w:jc w:val="center"/>'
+           f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+           f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(body)}</w:tbl>')
+    doc.element.body._insert_tbl(parse_xml(xml))
     doc.add_paragraph()
-    return table
 
 
-def _shade(cell, color: str) -> None:
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), color)
-    cell._tc.get_or_add_tcPr().append(shading)
+def _row(values: Sequence[object], right: set[int], width: int, first: bool = False) -> str:
+    cells = []
+    for n, value in enumerate(values):
+        shade = '<w:shd w:val="clear" w:color="auto" w:fill="EEF1F5"/>' if first else ""
+        align = '<w:jc w:val="right"/>' if n in right and not first else ""
+        bold = "<w:rPr><w:b/></w:rPr>" if first else ""
+        lines = _text(value).split("\n")
+        runs = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in lines)
+        cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shade}</w:tcPr>'
+                     f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{align}</w:pPr><w:r>{bold}{runs}</w:r></w:p></w:tc>')
+    head = "<w:trPr><w:tblHeader/></w:trPr>" if first else ""
+    return f"<w:tr>{head}{''.join(cells)}</w:tr>"
 
 
 # -- the sections, as the HTML has them -----------------------------------------------------------
@@ -175,7 +190,7 @@ def _title_block(doc: DocumentObject, results: Results) -> None:
 
 
 def _findings(doc: DocumentObject, results: Results) -> None:
-    doc.add_heading("Основные итоги", level=1)
+    _heading(doc, "Основные итоги", level=1)
     for finding in words.findings(results):
         _para(doc, finding, style="List Bullet")
 
@@ -183,7 +198,7 @@ def _findings(doc: DocumentObject, results: Results) -> None:
 def _stages(doc: DocumentObject, results: Results) -> None:
     t = results.campaign.terms
     per = [f for f in results.stages if f.stage.per_institution]
-    doc.add_heading("1. Выполнение этапов мониторинга", level=1)
+    _heading(doc, "1. Выполнение этапов мониторинга", level=1)
     _note(doc, f"Ожидалось — {t.nom_pl}, не освобождённые от этапа; охват — доля ожидавшихся {t.gen_pl}, сдавших материалы (в срок "
                "или с опозданием); доля в срок — сдавших к своему сроку (с учётом продлений). Для этапов экспертизы «сдано» означает, "
                "что отчитались все назначенные эксперты.")
@@ -200,24 +215,24 @@ def _levels(doc: DocumentObject, results: Results) -> None:
     t = results.campaign.terms
     levels = results.campaign.levels
     distribution = results.distribution()
-    doc.add_heading("2. Уровни качества по областям", level=1)
+    _heading(doc, "2. Уровни качества по областям", level=1)
     _note(doc, f"Уровень {t.gen} в области — меньшая из оценок {t.it_acc} экспертов в последней экспертизе, по которой есть оценки.")
     _para(doc, f"Рисунок 2. Распределение {t.gen_pl} по уровням качества в каждой области", italic=True, size=10, center=True)
     _table(doc, ["Область качества", *[lv.title for lv in levels]],
            [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids],
            numeric=range(1, 1 + len(levels)))
-    doc.add_heading(f"3. {t.nom_pl} с областями на базовом уровне и ниже", level=1)
+    _heading(doc, f"3. {t.nom_pl} с областями на базовом уровне и ниже", level=1)
     low = results.at_or_below_base()
     if low and results.base_level:
         _table(doc, [t.nom, f"Области на уровне «{results.level_title(results.base_level)}» и ниже"],
                [[inst.institution.name, ", ".join(results.area_title(a) for a in areas)] for inst, areas in low])
     else:
         _para(doc, f"Таких {t.gen_pl} нет.")
-    doc.add_heading("4. Согласованность оценок экспертов", level=1)
+    _heading(doc, "4. Согласованность оценок экспертов", level=1)
     _table(doc, ["Область качества", "Оценки совпали", "Сравнений", "Доля"],
            [[results.area_title(a), agreed, compared, words.percent(agreed / compared if compared else None)]
             for a, (agreed, compared) in results.agreement().items()], numeric=(1, 2, 3))
-    doc.add_heading("5. Наиболее частые слабые области", level=1)
+    _heading(doc, "5. Наиболее частые слабые области", level=1)
     weak = results.weak_areas()
     for area, count in weak:
         _para(doc, f"{results.area_title(area)} — у {count} {t.gen_pl}", style="List Number")
@@ -227,14 +242,14 @@ def _levels(doc: DocumentObject, results: Results) -> None:
 
 def _experts(doc: DocumentObject, results: Results) -> None:
     t = results.campaign.terms
-    doc.add_heading("6. Своевременность экспертов", level=1)
+    _heading(doc, "6. Своевременность экспертов", level=1)
     _table(doc, ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозд.", "Не отчитались", "Доля в срок"],
            [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)] for e in results.experts if e.assigned],
            numeric=range(1, 6))
 
 
 def _institution(doc: DocumentObject, results: Results, n: int, inst: InstitutionResult) -> None:
-    doc.add_heading(_text(f"{n}. {inst.institution.name}"), level=2)
+    _heading(doc, _text(f"{n}. {inst.institution.name}"), level=2)
     _table(doc, ["Этап", "Статус", "Срок", "Сдано", "Ссылки на материалы"], [
         [results.stage_label(o.stage_id), STATUS_RU[o.status], words.when(results, o.due_at) + ("*" if o.extended else ""),
          words.when(results, o.submitted_at), "\n".join(o.links)] for o in inst.stages.values()])
