@@ -341,7 +341,7 @@ def test_init_names_instantiate_on_the_template_and_its_next_steps_run(dq: Cli, 
 def test_load_and_validate_of_a_campaign_all_past_warn_in_russian_and_name_instantiate(dq: Cli):
     result = dq("load", str(TOMSK), "--now", "2022-03-01")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("loaded campaign tomsk-2021")
+    assert result.stdout.startswith("Кампания tomsk-2021 загружена: этапов: 14, ДОУ: 11.")
     [warning] = result.stderr.splitlines()
     assert warning.startswith("Внимание: все этапы кампании tomsk-2021 уже прошли (последний закрыт 20.01.2022)"), warning
     assert "dqflow instantiate" in warning and "--id tomsk-2022" in warning and "tomsk-template.yaml" in warning

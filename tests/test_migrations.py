@@ -392,8 +392,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     released = tmp_path / "tomsk-release.yaml"
     released.write_text("".join(line for line in TOMSK.read_text(encoding="utf-8").splitlines(keepends=True)
                                 if not line.lstrip().startswith(("short:", "submit_to:"))), encoding="utf-8")
-    assert "nothing changed" in ok("load", str(released), "--now", "2021-12-08 11:00")
-    assert ok("migrate", "--check").endswith(f"revision {schema.HEAD}, current\n")
+    assert "ничего не изменилось" in ok("load", str(released), "--now", "2021-12-08 11:00")
+    assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
     # Commands that do not open the database, for completeness of the walk.
     ok("validate", str(TOMSK))
@@ -485,13 +485,13 @@ def test_migrate_check_says_what_to_run_and_writes_nothing(tmp_path: Path):
     assert old.stderr.endswith(f"upgrades to, and so does: dqflow --db sqlite:///{path} migrate\n")
     assert list(sqlite3.connect(path).iterdump()) == dump
 
-    assert dq.ok("migrate") == (f"database 'sqlite:///{path}': upgraded to revision {schema.HEAD}; it was at revision 0001 "
-                                "(made before migrations, by the release 1a76da4 or an unreleased dqflow after it)\n")
-    assert dq.ok("migrate", "--check") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current\n"
-    assert dq.ok("migrate") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current; nothing to do\n"
+    assert dq.ok("migrate") == (f"База данных 'sqlite:///{path}' обновлена до версии схемы {schema.HEAD}; была версия 0001 "
+                                "(создана до миграций: выпуском 1a76da4 или невыпущенным dqflow после него).\n")
+    assert dq.ok("migrate", "--check") == f"База данных 'sqlite:///{path}': версия схемы {schema.HEAD}, актуальная.\n"
+    assert dq.ok("migrate") == f"База данных 'sqlite:///{path}': версия схемы {schema.HEAD}, актуальная; делать нечего.\n"
 
     new = tmp_path / "new.db"
-    assert Cli(f"sqlite:///{new}").ok("migrate") == f"database 'sqlite:///{new}': created at revision {schema.HEAD}\n"
+    assert Cli(f"sqlite:///{new}").ok("migrate") == f"База данных 'sqlite:///{new}' создана: версия схемы {schema.HEAD}.\n"
 
 
 def test_an_upgrade_that_fails_changes_nothing_and_names_the_command(backend: str):
