@@ -421,3 +421,15 @@ def test_the_stored_roster_is_parsed_only_by_what_reads_it(tomsk: Cli, db_url: s
         done = subprocess.run([sys.executable, "-c", probe, "--db", db_url, *args, "--now", "2021-11-19 08:00"], capture_output=True,
                               text=True, cwd=ROOT, timeout=120)
         assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == parsed, (args, done.stderr)
+
+
+def test_serve_says_where_the_portal_listens_in_russian(tomsk: Cli, monkeypatch):
+    from dqflow.web import server
+
+    served = []
+    monkeypatch.setattr(server, "run", lambda *args: served.append(args))  # the listening socket is the process's edge
+    result = Cli(tomsk.db_url, env={"DQFLOW_BASE_URL": "https://monitoring.example.org"})("serve", "--port", "8765")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("Портал dqflow кампании tomsk-2021: http://127.0.0.1:8765/ (ссылки в письмах: "
+                             "https://monitoring.example.org); остановить — Ctrl-C\n")
+    assert served and served[0][1:3] == ("127.0.0.1", 8765)

@@ -211,6 +211,7 @@ def test_run_delivers_exactly_once_across_restarts(tmp_path, db_url):
             code, log = stop(second)
         assert code == 0, log
         assert "wake at" in log  # it did wake up…
+        assert "dqflow работает для кампании" in log and "остановить — Ctrl-C" in log
         assert len(server.messages) == 2  # … and sent nothing again
         assert secret not in log
         rows = [r for r in outbox(dq) if r["rule"] == "opens"]

@@ -393,10 +393,10 @@ def test_send_with_nothing_due_yet_names_the_next_planned_letters(mailer):
                          "(пятница, томское время, UTC+7), писем: 11."]
 
 
-def test_send_and_tick_after_the_campaign_say_nothing_is_planned(tomsk):
-    tomsk.ok("tick", "--now", "2022-03-01 10:00")
-    assert tomsk.ok("send", "--now", "2022-03-01 10:00").splitlines()[1:] == ["Писем в очереди нет: ничего не запланировано."]
-    assert tomsk.ok("tick", "--now", "2022-03-02 10:00").splitlines()[-1] == "Писем в очереди нет: ничего не запланировано."
+def test_send_and_tick_after_the_campaign_say_nothing_is_planned(mailer):
+    mailer.ok("tick", "--now", "2022-03-01 10:00")
+    assert mailer.ok("send", "--now", "2022-03-01 10:00").splitlines()[1:] == ["Писем в очереди нет: ничего не запланировано."]
+    assert mailer.ok("tick", "--now", "2022-03-02 10:00").splitlines()[-1] == "Писем в очереди нет: ничего не запланировано."
 
 
 def test_a_day_off_is_named_by_its_kind():

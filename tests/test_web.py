@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, dump_tables, form_levels, levels
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 from dqflow import store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
@@ -315,7 +316,7 @@ def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(port
     ledger = tomsk.json("outbox", "--json")
     first = portal.client.get("/coordinator/outbox")
     assert f"Письма 1–5 из {len(ledger)}" in first.text and 'href="/coordinator/outbox?offset=5"' in first.text
-    rows = lambda html: re.findall(r'<tr><td>[^<]+</td><td><a href="[^"]+">([^<]+)</a>', html)  # noqa: E731
+    rows = lambda html: re.findall(r'<tr><td>[^<]+</td><td>[^<]+</td><td><a href="[^"]+">([^<]+)</a>', html)  # noqa: E731
     pages = [rows(portal.client.get("/coordinator/outbox", params={"offset": at}).text) for at in range(0, len(ledger), 5)]
     assert [r for page in pages for r in page] == [r["recipient"] for r in ledger]  # every letter once, in sending order
     assert re.search(r'<td title="[\w-]+">[А-Яа-я]', first.text) and not re.search(r'<td title="[\w-]+">[a-z]', first.text)  # stages by name
@@ -323,6 +324,19 @@ def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(port
     filtered = portal.client.get("/coordinator/outbox", params={"state": state})
     assert f"из {sum(r['state'] == state for r in ledger)}" in filtered.text
     assert f'href="/coordinator/outbox?state={state}&amp;offset=5"' in filtered.text
+
+
+def test_the_outbox_page_shows_when_a_sent_letter_really_went_beside_its_planned_time(portal: Portal, tomsk: Cli, smtp_server):  # noqa: F811
+    """The 'two working days before' reminders planned for 26.11 09:00 went out on 29.11 at 09:05: the row says both."""
+    sign_in(portal, tomsk)
+    mailer = Cli(tomsk.db_url, env=smtp_server.env())
+    mailer.ok("tick", "--now", "2021-11-18 10:00")
+    mailer.ok("send", "--now", "2021-11-29 09:05")
+    page = portal.client.get("/coordinator/outbox", params={"state": "sent"}).text
+    assert "<th>Запланировано</th><th>Отправлено</th>" in page
+    assert re.search(r'<tr><td>26\.11\.2021 09:00</td><td>29\.11\.2021 09:05</td><td><a href="[^"]+">dou2@example.org</a>', page)
+    waiting = portal.client.get("/coordinator/outbox", params={"state": "pending"}).text
+    assert re.search(r'<tr><td>[\d.: ]+</td><td>—</td><td><a href', waiting)  # not sent yet: no real time
 
 
 def test_the_coordinator_checks_an_expert_list_edit_before_saving_it(portal: Portal, tomsk: Cli):

@@ -78,8 +78,8 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
             with app.reading() as session:
                 total = due.count_recipients(session, campaign, now)
             started = time.monotonic()
-            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} msg/s"  # noqa: E731
-            with click.progressbar(length=total, label="sending", file=sys.stderr, item_show_func=rate) as bar:
+            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} писем/с"  # noqa: E731
+            with click.progressbar(length=total, label="отправка", file=sys.stderr, item_show_func=rate) as bar:
                 return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
                                        recorded_at=app.wall, on_sent=lambda _: bar.update(1, bar.pos + 1))
         finally:

@@ -125,7 +125,7 @@ def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) ->
     return count, when
 
 
-LOOK_AHEAD = 64  # send times looked at before `ahead` stops: past them every waiting row would be skipped anyway
+LOOK_AHEAD = 64  # send times `ahead` looks at, each holding only rows the skip policy would drop, before it gives up
 
 
 @dataclass(frozen=True)
