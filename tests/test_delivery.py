@@ -225,7 +225,7 @@ def test_a_stalled_server_cannot_hold_a_send_past_its_bounds(crowd, stalled, lim
         reasons = {r for (r,) in con.execute("SELECT DISTINCT reason FROM outbox WHERE state = 'pending' AND send_at <= ?",
                                              (SEND_AT_UTC,))}
     assert reasons == {"deferred:server"}
-    assert f"deferred {len(waiting)}" in out
+    assert f"отложено: {len(waiting)}" in out
 
 
 def test_the_summary_counts_what_the_ledger_says_when_rows_go_dead(db_url, smtp_server):  # noqa: F811
