@@ -369,6 +369,8 @@ def test_send_on_a_saturday_says_how_many_letters_wait_for_monday_and_why_not_no
     assert smtp_server.messages == []
     assert mailer.ok("tick", "--now", "2021-11-21 12:00").splitlines()[-2:] == [
         f"Сейчас письма не уходят: 21.11.2021 — воскресенье, выходной; {WINDOW}", MONDAY]
+    assert mailer.ok("run", "--once", "--now", "2021-11-20 11:00").splitlines()[1:] == [
+        f"Сейчас письма не уходят: 20.11.2021 — суббота, выходной; {WINDOW}", MONDAY]  # the daemon's single wake-up says the same
     assert mailer.ok("send", "--now", "2021-11-22 09:00").startswith("Отправлено писем: 11,")
     assert smtp_server.recipients() == sorted(DOU)
 
