@@ -234,7 +234,7 @@ def test_missing_required_options_are_usage_errors(tomsk: Cli):
 
 
 def test_load_is_idempotent_and_only_shows_the_plan_of_a_changed_file(tomsk: Cli, workflow_copy: Path, db_url: str):
-    assert "nothing changed" in tomsk.ok("load", str(TOMSK), "--now", "2021-11-12")
+    assert "ничего не изменилось" in tomsk.ok("load", str(TOMSK), "--now", "2021-11-12")
     before = dump(db_url)
     workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", "name: МАДОУ № 2 (new),"),
                              encoding="utf-8")

@@ -599,7 +599,7 @@ def test_load_same_content_with_other_comments_and_layout_is_a_no_op(dq: Cli, wo
     text = "# a new comment\n" + workflow_copy.read_text(encoding="utf-8").replace("\n\n", "\n\n\n")
     workflow_copy.write_text(text, encoding="utf-8")
     again = dq.ok("load", str(workflow_copy), "--now", "2021-11-20")
-    assert "nothing changed" in again
+    assert "ничего не изменилось" in again
     assert (table_counts(dq.db_url), stored_campaigns(dq.db_url)) == before
 
 
