@@ -336,7 +336,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("remind", "--dry-run", "--now", "2021-12-06 09:00")
 
     sent = ok("send", "--now", "2021-12-06 10:00")
-    assert sent.startswith("sent ") and int(sent.split()[1].rstrip(",")) > 0, sent
+    assert sent.startswith("Отправлено писем: ") and int(sent.split()[2].rstrip(",")) > 0, sent
 
     ok("experts", "assign", "list2", "--now", "2021-12-08 09:00")
     list2 = {a["institution"]: a["experts"] for a in json.loads(ok("experts", "show", "list2", "--json"))["assignments"]}

@@ -118,7 +118,7 @@ def test_an_xlsx_roster_validates_and_loads(dq: Cli, tmp_path: Path):
     workbook(rows, tmp_path / "roster.xlsx", title="ДОУ")
     result = validate(path)
     assert result.exit_code == 0, result.output
-    assert "4 institutions, 4 experts; roster.xlsx read as XLSX, sheet 'ДОУ';" in result.stdout
+    assert "ДОУ: 4, экспертов: 4; roster.xlsx read as XLSX, sheet 'ДОУ';" in result.stdout
     dq.ok("load", str(path), "--now", "2021-11-10")
     assert sorted(r[0] for r in query(dq.db_url, "SELECT id FROM institution")) == ["2", "4", "5", "6"]
 
