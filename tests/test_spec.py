@@ -427,7 +427,7 @@ def test_deadline_on_day_off_is_a_warning(dq: Cli, workflow_copy: Path, day: dat
     assert "list1" in warned[0]["message"] and why.lower() in warned[0]["message"].lower()
     assert day.strftime("%d.%m.%Y") in warned[0]["message"]
     assert result.stdout.startswith(f"{workflow_copy}: в порядке:")
-    assert "warning" in result.stdout
+    assert "предупреждений: " in result.stdout
 
     strict = dq("validate", "--strict", str(workflow_copy))
     assert strict.exit_code == 1
