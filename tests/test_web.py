@@ -298,7 +298,7 @@ def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Port
     assert seen["/coordinator"] == seen["/board"] and len(set(seen["/board"])) == 11
     assert seen["/board"][1] == "МБДОУ № 4 «Монтессори»"  # roster order, as `dqflow status --institutions`
 
-    out = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-11-25 10:00").strip())
+    out = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-11-25 10:00").strip().removeprefix("Записано: "))
     files = sorted(p.name for p in out.parent.iterdir())
     assert files == ["index.html", "page-2.html", "page-3.html"]
     static = [re.findall(r"<tr><td>(М[АБ]ДОУ № \d+[^<]*)<", (out.parent / f).read_text(encoding="utf-8")) for f in files]
@@ -368,7 +368,7 @@ def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: P
         *levels("conditions=2"), "--recommendations", "-", "--now", "2021-12-02 10:00", input="Секретная рекомендация.")
     board = portal.at("2021-12-02 12:00").client.get("/board")
     assert board.status_code == 200 and "МБДОУ № 4" in board.text and "выполнено" in board.text
-    exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip())
+    exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip().removeprefix("Записано: "))
     for html in (board.text, exported.read_text(encoding="utf-8")):
         text = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
         assert not EMAIL.findall(text)
