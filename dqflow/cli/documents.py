@@ -77,4 +77,4 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
 
     with store.dry_run(app.db) as session:
         view = engine.status(session, campaign.id, now, institutions=True, limit=None)
-    click.echo(board.write(view, folder))
+    click.echo(f"Записано: {board.write(view, folder)}")
