@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from dqflow import engine, store
+from dqflow.engine import workspace
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
@@ -93,8 +94,8 @@ class Site:
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
         with store.dry_run(self.db) as session:
-            known = (any(i.id == subject_id for i in self.campaign.institutions) if role == "institution"
-                     else any(e.id == subject_id for e, _ in self.campaign.every_expert()))
+            known = (subject_id in self.campaign.institution_ids if role == "institution"
+                     else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
             return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
 
     def session_live(self, session_id: str, now: datetime) -> bool:
