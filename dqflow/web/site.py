@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from dqflow import engine, store
-from dqflow.engine import workspace
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
+from dqflow.engine import workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels
-from dqflow.store import CampaignRow
-from dqflow.web import board, refusals
+from dqflow.store import CampaignRow, LinkRow
+from dqflow.web import board, refusals, snapshots
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
@@ -65,6 +65,7 @@ class Site:
             self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
+        self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
@@ -90,13 +91,22 @@ class Site:
                 self.pages.globals["campaign"] = self.campaign
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
-        """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's."""
+        """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
+        One primary-key read (the person's link version), whatever the roster: the secret is the signer's."""
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
+        known = (subject_id in self.campaign.institution_ids if role == "institution"
+                 else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
+        if not known:
+            return "tampered"
         with store.dry_run(self.db) as session:
-            known = (subject_id in self.campaign.institution_ids if role == "institution"
-                     else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
-            return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
+            row = session.get(LinkRow, (self.campaign.id, role, subject_id))
+            versions = {(role, subject_id): row.version} if row is not None else {}
+        return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
+
+    def state_key(self, session: Session, now: datetime) -> tuple:
+        """The campaign's state as of `now` (`snapshots.state_key`), with the zone as the pages name it at `now`."""
+        return snapshots.state_key(session, self.campaign, self.digest, now) + (board.offset(self.tz, now),)
 
     def session_live(self, session_id: str, now: datetime) -> bool:
         with store.dry_run(self.db) as session:
