@@ -141,7 +141,7 @@ class Coordinator(Site):
                     unreviewable[:LATE_SHOWN], len(unreviewable))
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 return self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session))
 
         view, latecomers, late_total, unreviewable, unreviewable_total = await run_in_threadpool(read)
@@ -156,7 +156,7 @@ class Coordinator(Site):
         now = self.clock()
 
         def read():
-            with store.dry_run(self.db) as session:  # its own rows, projected to `now`; a withdrawn ДОУ's records stay readable
+            with self.reading() as session:  # its own rows, projected to `now`; a withdrawn ДОУ's records stay readable
                 details = engine.institution_detail(session, self.campaign.id, institution_id, now)
                 return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id))
 
@@ -206,7 +206,7 @@ class Coordinator(Site):
         stage_id = request.path_params["stage"]
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 return experts.current(session, self.campaign, stage_id)
 
         try:
@@ -255,7 +255,7 @@ class Coordinator(Site):
         state = state if state in labels.OUTBOX_STATE_RU else None
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 total = reminders.ledger_size(session, self.campaign.id, state)
                 start = board.page_offset(request.query_params.get("offset"), total)
                 rows = reminders.ledger(session, self.campaign.id, state, offset=start, limit=OUTBOX_PAGE)

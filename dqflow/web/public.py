@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
-from dqflow import engine, store
+from dqflow import engine
 from dqflow.calendar import show
 from dqflow.web import board
 from dqflow.web.middleware import COORDINATOR, PUBLIC, Page, person_of
@@ -28,7 +28,7 @@ class Public(Site):
         start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
 
         def read() -> str:
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 key = self.state_key(session, now)
                 return self.snapshots.get(key, ("board", start), lambda: self.board_rendering(session, now, start))
 

@@ -8,9 +8,9 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
-from dqflow.engine import workspace
+from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels
 from dqflow.store import CampaignRow, LinkRow
@@ -103,6 +103,14 @@ class Site:
             row = session.get(LinkRow, (self.campaign.id, role, subject_id))
             versions = {(role, subject_id): row.version} if row is not None else {}
         return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A rolled-back session for a page, knowing the definition this request checked (`Site.refresh`): the engine's
+        `definition` costs no statement in it."""
+        with store.dry_run(self.db) as session:
+            definitions.known(session, self.campaign)
+            yield session
 
     def state_key(self, session: Session, now: datetime) -> tuple:
         """The campaign's state as of `now` (`snapshots.state_key`), with the zone as the pages name it at `now`."""
