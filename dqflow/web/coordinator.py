@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Awaitable, Callable
 from urllib.parse import quote
 
+from markupsafe import Markup
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -129,25 +130,23 @@ class Coordinator(Site):
         return await getattr(self, f"get_{page}")(request, csrf)
 
     async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
-        """A page of the roster with the counts and who is late, computed once per state of the campaign (`snapshots`):
+        """Counts, who is late and a page of the roster, computed and rendered once per state of the campaign (`snapshots`):
         a request costs one statement (the state's key) while nothing changed, whatever the roster's size."""
         now = self.clock()
         start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
 
-        def overview(session: Session) -> tuple:
+        def overview(session: Session) -> Markup:
             view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
             unreviewable = late.without_materials(session, self.campaign, now)
-            return (view, late.who(session, self.campaign, now, limit=LATE_SHOWN), late.count(session, self.campaign, now),
-                    unreviewable[:LATE_SHOWN], len(unreviewable))
+            return Markup(self.pages.get_template("_overview.html").render(
+                view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
+                unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
 
-        def read():
+        def read() -> Markup:
             with self.reading() as session:
                 return self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session))
 
-        view, latecomers, late_total, unreviewable, unreviewable_total = await run_in_threadpool(read)
-        return self.render("coordinator.html", now=now, view=view, late=latecomers, late_total=late_total, csrf=csrf,
-                           unreviewable=unreviewable, unreviewable_total=unreviewable_total,
-                           pager=pager(view, "/coordinator"), LATE_SHOWN=LATE_SHOWN,
+        return self.render("coordinator.html", now=now, overview=await run_in_threadpool(read), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 
