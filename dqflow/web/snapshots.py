@@ -2,7 +2,7 @@
 process while the campaign's state as of the moment stays the same.
 
 The state is named by a key read in one statement (`state_key`): the stored definition's digest, the latest audit
-row (every act, tick, list, extension and amendment writes one) and the number of extended rows whose own lock has
+row of the database (every act, tick, list, extension and amendment writes one) and the number of extended rows whose own lock has
 passed, with, from the definition alone, which stage boundaries `now` has passed. Level-triggered: a boundary that
 passes with no tick (no audit row yet) still changes the key, so nothing shown is ever older than the state it names.
 """
@@ -28,8 +28,10 @@ KEPT = 16  # entries per state: pages of the board and of the coordinator's home
 
 def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datetime) -> tuple[Any, ...]:
     """The campaign's state as of `now`, as a key: equal keys, equal board and counts. One statement, two index probes."""
-    latest = (select(col(AuditRow.id)).where(col(AuditRow.campaign_id) == campaign.id)
-              .order_by(col(AuditRow.id).desc()).limit(1).scalar_subquery())  # read backwards: the newest row first
+    # The database's latest audit row, whatever its campaign: the end of the primary key, one probe on either backend
+    # (filtered by campaign, SQLite would walk the campaign's index over every row). Another campaign's change only
+    # refreshes this one's early.
+    latest = select(func.max(col(AuditRow.id))).scalar_subquery()
     extended = (select(func.count()).select_from(ProgressRow)
                 .where(col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.extended).is_(True),
                        rules.has_locked_sql(col(ProgressRow.locks_at), now)).scalar_subquery())  # ix_progress_extended
