@@ -166,6 +166,27 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
+def test_the_experts_page_groups_the_work_under_each_review_stage_with_the_experts_own_progress(portal: Portal, tomsk: Cli):
+    tomsk.ok("tick", "--now", "2021-11-25 00:05")  # list 1 drawn; no tick after it: the page projects the rest itself
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-26 12:00")
+    assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
+    expert = assigned["4"][0]
+    path = portal.path("expert", expert)
+    page = portal.at("2021-12-02 12:00").client.get(path).text
+    assert '<h2 id="task-review1">Первичная экспертиза</h2>' in page and "Экспертиза: 01.12.2021" in page
+    assert "Составление списка 1" not in page  # not under the list-drawing stage's title
+    card = lambda html, inst: html.split(f'id="dou-{inst}"')[1].split("</section>")[0]  # noqa: E731
+    assert '<span class="status open">оценка не записана</span>' in card(page, "4") and "Ваша экспертиза: оценка не записана." in card(page, "4")
+    assert portal.post_form(path, {"stage": "review1", "institution": "4", **form_levels()}).status_code == 303
+    page = portal.client.get(path).text
+    assert '<span class="status done">оценка записана</span>' in card(page, "4")
+    assert "Ваша экспертиза: оценка записана 02.12.2021 12:00." in card(page, "4")  # the review's time, in the campaign's zone
+    nothing = next(i for i, es in assigned.items() if i != "4" and es)  # handed in nothing by the lock
+    other = portal.client.get(portal.path("expert", assigned[nothing][0])).text
+    assert '<span class="status excused">нечего оценивать</span>' in card(other, nothing)
+    assert "Ваша экспертиза: экспертировать нечего." in card(other, nothing)
+
+
 def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
     """The portal runs through the amendment: it reads the changed campaign without a restart."""
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
