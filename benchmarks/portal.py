@@ -58,7 +58,7 @@ sys.path.insert(0, str(HERE))
 from roster import campaign_file  # noqa: E402
 
 PASSWORD = "пароль координатора"
-SCALE_LOADED, SCALE_NOW = "2021-11-18 09:00", "2021-11-25 10:00"  # fill-form open, list 1 drawn at 25.11 00:00
+SCALE_LOADED, SCALE_NOW = "2021-11-18 09:00", "2021-11-25 10:00"  # fill-form open, list 1 drawn (at 25.11 00:00)
 RUSH_PREPARED, RUSH_NOW = "2021-12-10T08:00", "2021-12-10 10:00"  # refill open (due 12.12), review2 open (due 14.12)
 AREAS = ["conditions", "guidelines", "parents", "health", "special-needs"]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -131,8 +131,9 @@ async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> t
         return 0, time.perf_counter() - started, None  # no answer (status 0)
 
 
-async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies | None = None) -> dict:
-    """`clients` loops GETting `paths` in turn for `seconds`: requests/s and latencies of the 200s."""
+async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies | None = None,
+                 at_least: int = 0) -> dict:
+    """`clients` loops GETting `paths` in turn for `seconds` (and until `at_least` answers): requests/s and latencies of the 200s."""
     tally, turn = Tally(), iter(range(10**9))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, cookies=cookies) as client:
@@ -140,7 +141,7 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
         stop = time.perf_counter() + seconds
 
         async def loop() -> None:
-            while time.perf_counter() < stop:
+            while time.perf_counter() < stop or sum(tally.statuses.values()) < at_least:
                 status, took, _ = await timed(client, "GET", paths[next(turn) % len(paths)])
                 tally.add(status, took, (200,))
 
@@ -255,7 +256,7 @@ def scale_roster(python: str, pg: str | None, folder: Path, n: int) -> str:
     served = Served(python, db, folder)
     path = campaign_file(folder, n, experts=2, seed=1)
     served.dq("load", str(path), "--now", SCALE_LOADED)
-    served.dq("tick", "--now", "2021-11-25 00:05")
+    served.dq("tick", "--now", SCALE_NOW)  # up to date, as the daemon keeps it
     served.dq("link", "password", "--stdin", input=PASSWORD + "\n")
     if not pg:
         (folder / f"scale-{n}" / "ready").write_text("")
@@ -333,7 +334,7 @@ async def scale_mode(args, folder: Path) -> None:
             for kind, paths in pages.items():
                 async with httpx.AsyncClient(base_url=served.base, timeout=300, cookies=cookies) as client:
                     status, first, _ = await timed(client, "GET", paths[0])
-                summary = await hammer(served.base, paths[1:] or paths, 1, args.seconds / 4, cookies)
+                summary = await hammer(served.base, paths[1:] or paths, 1, args.seconds / 4, cookies, at_least=7)
                 summary["first_ms"] = first * 1000
                 p50[kind][n] = summary["p50_ms"]
                 say(f"scale.{n}.{kind}", described(f"{kind}, {n:,}", summary) + f"  first {first * 1000:.0f} ms (HTTP {status})", summary)
@@ -513,6 +514,7 @@ def check_rush(served: Served, rush: Rush, record: Path, sent_before: set[str]) 
                                            "GROUP BY message_id HAVING count(DISTINCT recipient) > 1) t")).scalar_one()
         by_state = dict(connection.execute(text("SELECT state, count(*) FROM outbox GROUP BY state")).all())
         sent_ids = {r[0] for r in connection.execute(text("SELECT DISTINCT message_id FROM outbox WHERE state = 'sent'"))}
+        ledger_states = {r[0]: r[1] for r in connection.execute(text("SELECT message_id, state FROM outbox WHERE message_id IS NOT NULL"))}
     engine.dispose()
     lost_links = [x for x in rush.handed_in if x not in stored_links]
     lost_reviews = [x for x in rush.reviewed if (x[0], x[1]) not in reviews or x[2] not in reviews[(x[0], x[1])]]
@@ -532,6 +534,9 @@ def check_rush(served: Served, rush: Rush, record: Path, sent_before: set[str]) 
     say("rush.sink", f"sink: {len(ids)} messages received, {twice_sink} Message-ID(s) received twice, {len(unrecorded)} not sent "
         f"in the ledger, {len(unreceived)} sent in the ledger but not received",
         {"received": len(ids), "twice": twice_sink, "unrecorded": len(unrecorded), "unreceived": len(unreceived)})
+    if unrecorded:  # received but not recorded as sent: a stop between the server's 250 and the ledger's commit
+        states = Counter(ledger_states.get(i, "no row with this Message-ID") for i in unrecorded)
+        say("rush.unrecorded", f"    received but not sent in the ledger, their rows: {dict(states)}", dict(states))
 
 
 async def rush_mode(args, folder: Path) -> None:
