@@ -332,9 +332,10 @@ async def scale_mode(args, folder: Path) -> None:
                      "expert page": rng.sample(sorted(experts.values()), min(200, len(experts))),
                      "coordinator home": ["/coordinator"], "board": ["/board"]}
             for kind, paths in pages.items():
-                async with httpx.AsyncClient(base_url=served.base, timeout=300, cookies=cookies) as client:
+                signed = cookies if kind == "coordinator home" else None  # a ДОУ, an expert, the public carry no session
+                async with httpx.AsyncClient(base_url=served.base, timeout=300, cookies=signed) as client:
                     status, first, _ = await timed(client, "GET", paths[0])
-                summary = await hammer(served.base, paths[1:] or paths, 1, args.seconds / 4, cookies, at_least=7)
+                summary = await hammer(served.base, paths[1:] or paths, 1, args.seconds / 4, signed, at_least=7)
                 summary["first_ms"] = first * 1000
                 p50[kind][n] = summary["p50_ms"]
                 say(f"scale.{n}.{kind}", described(f"{kind}, {n:,}", summary) + f"  first {first * 1000:.0f} ms (HTTP {status})", summary)
@@ -403,6 +404,7 @@ class Rush:
     reviewed: list[tuple[str, str, str]] = field(default_factory=list)  # (ДОУ, expert, marker) accepted
     seq: int = 0
     no_form: int = 0
+    signed: httpx.AsyncClient | None = None  # the coordinator's browser, during run()
 
     def next(self) -> int:
         self.seq += 1
@@ -453,17 +455,19 @@ class Rush:
         await self.get(client, "board", "/board")
 
     async def coordinator(self, client, rng) -> None:
-        await self.get(client, "coordinator home", "/coordinator")
+        await self.get(self.signed, "coordinator home", "/coordinator")
 
     async def card(self, client, rng) -> None:
-        await self.get(client, "coordinator card", f"/coordinator/dou/{rng.choice(list(self.institutions))}")
+        await self.get(self.signed, "coordinator card", f"/coordinator/dou/{rng.choice(list(self.institutions))}")
 
     MIX = {"dou_page": 35, "hand_in": 15, "expert_page": 15, "review": 15, "board": 10, "coordinator": 5, "card": 5}
 
     async def run(self, clients: int, seconds: float) -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         kinds, weights = list(self.MIX), list(self.MIX.values())
-        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as client:
+        # the coordinator's pages with the session cookie; everyone else's without (a ДОУ, an expert, the public)
+        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client, \
+                httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as self.signed:
             stop = time.perf_counter() + seconds
 
             async def loop(k: int) -> None:
