@@ -306,6 +306,8 @@ async def floor_mode(args, folder: Path) -> None:
             say(f"floor.{clients}.bare", described(f"bare page, {clients} cl.", bare), bare)
             say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou), dou)
             say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50)", ratio)
+            if no_answer:
+                say(f"floor.{clients}.no_answer", f"requests with no answer (status 0) so far, by why: {dict(no_answer)}", dict(no_answer))
     finally:
         if floor is not None:
             floor.terminate()
@@ -563,17 +565,23 @@ async def rush_mode(args, folder: Path) -> None:
         rush = Rush(served.base, institutions, experts, pairs, await served.signed_in())
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
-        daemon = subprocess.Popen([args.python, "-m", "dqflow", "--db", db, "run", "--now", RUSH_NOW],
-                                  stdout=(folder / "run.log").open("w"), stderr=subprocess.STDOUT, env=env, cwd=folder)
-        burster = await asyncio.create_subprocess_exec(sys.executable, __file__, "--guesser", served.base, "--burst", str(args.burst),
-                                                       stdout=asyncio.subprocess.PIPE)
-        assert burster.stdout is not None
-        await burster.stdout.readline()  # "started"
+        if not args.no_daemon:
+            daemon = subprocess.Popen([args.python, "-m", "dqflow", "--db", db, "run", "--now", RUSH_NOW],
+                                      stdout=(folder / "run.log").open("w"), stderr=subprocess.STDOUT, env=env, cwd=folder)
+        if args.burst:
+            burster = await asyncio.create_subprocess_exec(sys.executable, __file__, "--guesser", served.base, "--burst", str(args.burst),
+                                                           stdout=asyncio.subprocess.PIPE)
+            assert burster.stdout is not None
+            await burster.stdout.readline()  # "started"
         wall = await rush.run(args.clients, args.seconds)
-        burst = json.loads(await burster.stdout.readline())
-        await burster.wait()
-        daemon.terminate()
-        daemon.wait(timeout=120)
+        burst = {"answers": [], "seconds": 0.0}
+        if burster is not None:
+            assert burster.stdout is not None
+            burst = json.loads(await burster.stdout.readline())
+            await burster.wait()
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=120)
         total = sum(len(t.seconds) for t in rush.tallies.values())
         everything = Tally([s for t in rush.tallies.values() for s in t.seconds], sum((t.statuses for t in rush.tallies.values()), Counter()))
         say("rush.all", f"rush, {args.rush_size:,} ДОУ, {args.clients} clients, {wall:.1f} s: {total} answered, "
@@ -583,11 +591,12 @@ async def rush_mode(args, folder: Path) -> None:
             say(f"rush.kind.{kind}", described(kind, tally.summary(wall)), tally.summary(wall))
         if no_answer:
             say("rush.no_answer", f"requests with no answer (status 0), by why: {dict(no_answer)}", dict(no_answer))
-        answers = Counter(burst["answers"])
+        answers: Counter = Counter(burst["answers"])
         others = {k: v for k, v in answers.items() if k not in (403, 429)} or 0
-        say("rush.burst", f"sign-in burst from 127.0.0.2: {args.burst} wrong passwords in {burst['seconds']:.1f} s: "
-            f"{answers.get(403, 0)} checked (403), {answers.get(429, 0)} refused (429), others {others}",
-            {"seconds": burst["seconds"], "answers": dict(answers)})
+        if args.burst:
+            say("rush.burst", f"sign-in burst from 127.0.0.2: {args.burst} wrong passwords in {burst['seconds']:.1f} s: "
+                f"{answers.get(403, 0)} checked (403), {answers.get(429, 0)} refused (429), others {others}",
+                {"seconds": burst["seconds"], "answers": dict(answers)})
         served.stop()
         check_rush(served, rush, record, sent_before)
         log = (folder / "serve.log").read_text()
@@ -610,7 +619,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000], help="Roster sizes of the scale mode (the smallest: the floor's).")
     parser.add_argument("--rush-size", type=int, default=2000)
-    parser.add_argument("--burst", type=int, default=600, help="Wrong passwords sent at once during the rush.")
+    parser.add_argument("--burst", type=int, default=600, help="Wrong passwords sent at once during the rush (0: none).")
+    parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")
     parser.add_argument("--folder", type=Path, help="Keep the scale mode's SQLite rosters here (reused when present).")
