@@ -26,8 +26,8 @@ experts per ДОУ), with one client (asyncio + httpx, bounded concurrency) and 
 
 --db postgresql+psycopg://…/NAME runs every mode on that PostgreSQL database (its public schema is dropped and
 made again for each roster); by default each roster is a SQLite file. --folder keeps the SQLite rosters of the
-scale mode between runs (50,000 ДОУ take a minute or two to prepare). Prints one line per figure; --json writes
-them all.
+floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare). --no-daemon and --burst 0 run the
+rush without its neighbours. Prints one line per figure; --json writes them all.
 """
 
 from __future__ import annotations
