@@ -647,6 +647,8 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
         shutil.rmtree(work, ignore_errors=True)
+        if args.folder is None:  # a roster nobody asked to keep
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
