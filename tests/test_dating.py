@@ -6,6 +6,8 @@ is computed from the text, never written down.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -371,3 +373,25 @@ def test_the_readmes_template_example_runs_and_says_what_the_readme_says(dq: Cli
     claimed = " ".join(re.search(r"The first command prints `([^`]+)`", section, re.S)[1].split())
     assert outputs[0].strip() == claimed
     assert "    due: 2023-09-25  # after collection.opens + 10wd\n" in (tmp_path / "kemerovo-2023.yaml").read_text(encoding="utf-8")
+
+
+def test_first_holiday_lookups_from_many_threads_all_succeed():
+    """The portal's first requests ask about working days from several threads at once; the country's holidays
+    module is imported once, and no thread sees it half-run (seen as «module … has no attribute 'Russia'»)."""
+    script = (
+        "import threading\n"
+        "from datetime import date\n"
+        "from dqflow.calendar import WorkCalendar\n"
+        "errors, barrier = [], threading.Barrier(8)\n"
+        "def ask(year):\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        WorkCalendar(country='RU').is_working_day(date(year, 11, 4))\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=ask, args=(2020 + n,)) for n in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(errors), errors[:1])\n")
+    for _ in range(4):  # a fresh process each time: the race is in the first import
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        assert out.startswith("0 "), out
