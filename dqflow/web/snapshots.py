@@ -42,25 +42,46 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
 
 
 class Snapshots:
-    """Values computed for one state key; a new key drops them all. Safe across the portal's worker threads
-    (two threads may compute the same value once each; both are right)."""
+    """Values computed for one state key; a new key drops them all. Safe across the portal's worker threads, and
+    single-flight: while one thread computes a name for a new key, the others are served that name's value for the
+    key before (at most one computation old) instead of computing it too — at a deadline rush every act changes the
+    key, and fifty threads recomputing the same board at once would stall the process. Only a name never computed
+    yet makes a thread wait."""
 
     def __init__(self, kept: int = KEPT):
         self.kept = kept
         self.key: tuple[Any, ...] | None = None
         self.values: OrderedDict[Hashable, Any] = OrderedDict()
+        self.before: OrderedDict[Hashable, Any] = OrderedDict()  # each name's latest value, whatever its key
+        self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T]) -> T:
-        with self.lock:
-            if key == self.key and name in self.values:
-                self.values.move_to_end(name)
-                return self.values[name]
-        value = make()
-        with self.lock:
-            if key != self.key:
-                self.key, self.values = key, OrderedDict()
-            self.values[name] = value
-            while len(self.values) > self.kept:
-                self.values.popitem(last=False)
-        return value
+        while True:
+            with self.lock:
+                if key == self.key and name in self.values:
+                    self.values.move_to_end(name)
+                    return self.values[name]
+                busy = self.computing.get(name)
+                if busy is None:
+                    self.computing[name] = threading.Event()
+                    break
+                if name in self.before:
+                    return self.before[name]
+            busy.wait()  # the first computation of this name: wait for it, then look again
+        try:
+            value = make()
+            with self.lock:
+                if key != self.key:
+                    self.key, self.values = key, OrderedDict()
+                self.values[name] = value
+                self.before[name] = value
+                self.before.move_to_end(name)
+                while len(self.values) > self.kept:
+                    self.values.popitem(last=False)
+                while len(self.before) > self.kept:
+                    self.before.popitem(last=False)
+            return value
+        finally:
+            with self.lock:
+                self.computing.pop(name).set()
