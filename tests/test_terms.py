@@ -82,31 +82,37 @@ def test_bad_terms_are_located_errors(workflow_copy, tmp_path, value, message):
     assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*{message}", result.output, re.MULTILINE), result.output
 
 
-def test_the_same_title_to_the_same_readers_is_a_warning_at_the_later_stage(workflow_copy, tmp_path):
+def test_two_stages_of_one_name_are_an_error_at_the_later_stage(workflow_copy, tmp_path):
     text = edit(workflow_copy, "    short: Итоговая корректировка формы\n", "")
     text = edit(workflow_copy, "    short: Повторное заполнение формы\n", "")
     result = validate(workflow_copy, tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     line = line_of(text, "    title: Заполнение формы мониторинга\n    opens: 2021-12-15")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: warning: stage 'final-fix' shows the same title "
-                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ; give one of them a distinct 'short:'",
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'final-fix' shows the same name "
+                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ and the coordinator; give one of them a distinct 'short:'",
                      result.output, re.MULTILINE), result.output
-    assert result.output.count("shows the same title") == 1
+    assert result.output.count("shows the same name") == 1
 
 
 def test_tomsk_stages_show_distinct_names(tmp_path):
     result = validate(TOMSK, tmp_path)
-    assert result.exit_code == 0 and "shows the same title" not in result.output
+    assert result.exit_code == 0 and "shows the same name" not in result.output
     campaign = spec.load(TOMSK)
     labels = [s.label for s in campaign.stages]
     assert len(set(labels)) == len(labels) == len(campaign.stages)
     assert campaign.stage("refill").title == campaign.stage("final-fix").title == "Заполнение формы мониторинга"  # the order's
 
 
-def test_a_short_name_for_another_audience_is_no_warning(workflow_copy, tmp_path):
-    edit(workflow_copy, "    short: Первичная экспертиза\n", "    short: Повторное заполнение формы\n")  # experts read review1
+def test_a_short_name_another_stage_has_is_an_error_at_its_short(workflow_copy, tmp_path):
+    """The experts read review1, the ДОУ refill, but the coordinator reads both (status, the card, the calendar);
+    a name differing only in case and spacing is the same name."""
+    text = edit(workflow_copy, "    short: Повторное заполнение формы\n", "    short: повторное  заполнение формы\n")
+    edit(workflow_copy, "    short: Первичная экспертиза\n", "    short: Повторное заполнение формы\n")
     result = validate(workflow_copy, tmp_path)
-    assert result.exit_code == 0 and "shows the same title" not in result.output, result.output
+    assert result.exit_code == 1, result.output
+    line = line_of(text, "    short: повторное  заполнение формы")
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'refill' shows the same name "
+                     r"«повторное  заполнение формы» as stage 'review1' to the coordinator;", result.output, re.MULTILINE), result.output
 
 
 def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_path):
