@@ -79,7 +79,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = experts.diff(session, campaign, first, second)
-    click.echo(expert_lists.expert_diff_text(rows, first, second, campaign.terms))
+    click.echo(expert_lists.expert_diff_text(rows, first, second, campaign.terms, campaign))
 
 
 @click.command("review")

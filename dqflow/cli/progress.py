@@ -73,7 +73,7 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Open and lock what is due as of --now, and print what changed."""
     with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
-    click.echo(report.changes_text(changes, campaign.tz, campaign.terms))
+    click.echo(report.changes_text(changes, campaign.tz, campaign.terms, campaign))
     with app.reading() as session:
         say_overdue(session, campaign, now)
 
@@ -90,7 +90,7 @@ def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Record a ДОУ's submission for a stage."""
     with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
-    click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz, campaign.terms))
+    click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz, campaign.terms, campaign))
 
 
 @click.command("extend")
