@@ -473,7 +473,7 @@ def test_excuse_is_in_history(tomsk: Cli):
     assert [(r["stage"], r["action"], r["from"], r["to"]) for r in rows] == [
         ("fill-form", "open", "upcoming", "open"), ("fill-form", "excuse", "open", "excused")]
     assert rows[1]["detail"] == {"reason": "реорганизация"}
-    assert re.search(r"22\.11\.2021 10:00  fill-form: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
+    assert re.search(r"22\.11\.2021 10:00  Первичное заполнение формы: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
 
 
 # -- 9. the boundaries, on the rules, through the engine ---------------------------------------

@@ -32,7 +32,8 @@ def reviewed(dq: Cli) -> tuple[str, str]:
     hand_in_all(dq)
     drawn = dq.json("experts", "show", "list1")
     first, second = next(a["experts"] for a in drawn["assignments"] if a["institution"] == "4")
-    dq.ok("review", "4", "--stage", "review1", "--expert", first, *levels(), "--now", "2021-12-02 10:00")
+    said = dq.ok("review", "4", "--stage", "review1", "--expert", first, *levels(), "--now", "2021-12-02 10:00")
+    assert said.startswith(f"ДОУ 4, этап «Первичная экспертиза»: экспертиза эксперта {NAMES[first]} записана"), said
     return first, second
 
 
@@ -87,6 +88,18 @@ def test_status_names_stages_and_keeps_ids_in_json(scene):
     data = dq.json("status", "--institutions", "--now", "2021-12-16 10:00")
     assert {s["id"] for s in data["stages"]} == {s.id for s in CAMPAIGN.stages}
     assert next(i for i in data["institutions"] if i["id"] == "4")["state"] == "final-fix"
+
+
+def test_extend_excuse_and_a_hand_set_list_name_the_stage_and_the_experts(tomsk: Cli):
+    extended = tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-11-20 10:00")
+    assert extended.startswith("ДОУ 4, этап «Первичное заполнение формы»: срок продлён до 03.12.2021 23:59"), extended
+    excused = tomsk.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-20 10:00")
+    assert excused.startswith("ДОУ 5 освобождено от этапа «Первичное заполнение формы»"), excused
+    tomsk.ok("tick", "--now", "2021-11-25 10:00")  # list 1 is drawn when its stage opens
+    current = tomsk.json("experts", "show", "list1")
+    experts = next(a["experts"] for a in current["assignments"] if a["institution"] == "4")
+    said = tomsk("experts", "set", "list1", "4", *experts, "--now", "2021-11-25 10:00").output
+    assert f"ДОУ 4, список «Список экспертов 1»: эксперты {NAMES[experts[0]]} ({experts[0]})" in said, said
 
 
 def test_tick_and_submit_name_the_stage(tomsk: Cli):

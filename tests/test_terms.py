@@ -136,9 +136,9 @@ def test_status_lines_and_the_replay_use_the_campaign_word(workflow_copy, db_url
     dq = Cli(db_url)
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
     submitted = dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-22 10:00")
-    assert submitted.startswith("ДОО 2, этап fill-form: сдано 22.11.2021 10:00")
+    assert submitted.startswith("ДОО 2, этап «Первичное заполнение формы»: сдано 22.11.2021 10:00")
     ticked = dq.ok("tick", "--now", "2021-12-01 10:00")
-    assert re.search(r"fill-form: открыт → пропущено — ДОО \d", ticked), ticked
+    assert re.search(r"Первичное заполнение формы: открыт → пропущено — ДОО \d", ticked), ticked
     assert "ДОО по статусам" in dq.ok("status", "--now", "2021-12-01 10:00")
     replay = Cli(db_url)("simulate", str(workflow_copy)).output
     assert re.search(r"ДОО \d+ сдал\(а\) «fill-form»", replay) and re.search(r"fill-form: \d+ ДОО открыт → ", replay)
@@ -152,7 +152,8 @@ def test_outbox_why_and_the_commands_name_the_institution_in_the_campaign_word(w
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
     said = [dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-18 10:00"),
             dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-11-18 10:00")]
-    assert said[0].startswith("ДОО 5 освобождена от этапа fill-form") and said[1].startswith("ДОО 4, этап fill-form: срок продлён")
+    assert said[0].startswith("ДОО 5 освобождена от этапа «Первичное заполнение формы»")
+    assert said[1].startswith("ДОО 4, этап «Первичное заполнение формы»: срок продлён")
     Cli(db_url, env=smtp_server.env()).ok("send", "--now", "2021-11-19 09:00")
     edit(workflow_copy, '  - {id: "6", name: МАДОУ № 6, email: dou6@example.org, experts: [{id: e6, name: Эксперт ДОУ № 6, '
                         'email: expert6@example.org}]}\n', "")

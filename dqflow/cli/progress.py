@@ -111,7 +111,8 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         raise DqflowError(f"--until: {exc}") from None
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
-    click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
+    click.echo(f"{campaign.terms.nom} {institution_id}, этап «{labels.stage_name(campaign, stage_id)}»: "
+               f"срок продлён до {show(row.due_at, campaign.tz)} "
                f"({zone_label(campaign.tz, row.due_at)}); статус: {labels.STATUS_RU[row.status]}")
 
 
@@ -126,4 +127,4 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
     with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
-    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа {stage_id}")
+    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа «{labels.stage_name(campaign, stage_id)}»")

@@ -171,8 +171,12 @@ def reason_ru(reason: str | None, terms: Terms = DOU) -> str:
     return REASONS_RU[code](parameter, terms) if code else reason or ""
 
 
-def gap_ru(gap: tuple, terms: Terms = DOU) -> str:
-    return GAPS_RU[gap[0]](terms, *gap[1:])
+def gap_ru(gap: tuple, terms: Terms = DOU, campaign: Campaign | None = None) -> str:
+    """Why nothing is planned; `campaign` names the stage (each gap but an unknown address is about one) by its name."""
+    code, *facts = gap
+    if campaign is not None and code != "unknown-address" and facts:
+        facts[0] = f"«{stage_name(campaign, facts[0])}»"
+    return GAPS_RU[code](terms, *facts)
 
 
 # -- expert lists --------------------------------------------------------------------------
