@@ -347,7 +347,7 @@ class _Acts:
         where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
         status = Status(row.status)
         if status.submitted:
-            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({zone_label(tz, row.submitted_at)}); "
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({zone_label(tz, row.submitted_at or now)}); "
                              "an extension would change nothing",
                              code="already-submitted", at=show(row.submitted_at, tz))
         if status is Status.EXCUSED:
