@@ -167,7 +167,7 @@ def test_experts_set_edits_until_the_lock_and_never_breaks_a_hard_rule(tomsk: Cl
     pick = [e for e in others if e not in before["2"]][:2]
 
     out = tomsk.ok("experts", "set", "list1", "2", *pick, "--now", "2021-11-25 12:00")
-    assert ", ".join(sorted(pick)) in out
+    assert ", ".join(f"{EXPERT_NAME[e]} ({e})" for e in sorted(pick)) in out  # by name, the id the coordinator types beside it
     after = lists(tomsk, "list1")
     assert after["2"] == sorted(pick)
     assert {i: es for i, es in after.items() if i != "2"} == {i: es for i, es in before.items() if i != "2"}
