@@ -101,7 +101,8 @@ def test_institution_card_is_russian(tomsk: Cli):
     out = tomsk.ok("status", "--institution", "4", "--now", "2021-11-25 10:00")
     assert "МБДОУ № 4 «Монтессори» (ДОУ 4)" in out
     assert "томское время, UTC+7" in out and "25.11.2021 10:00" in out
-    assert "fill-form" in out and "открыт" in out and "30.11.2021 23:59" in out
+    assert "Первичное заполнение формы" in out and "открыт" in out and "30.11.2021 23:59" in out
+    assert "fill-form" not in out and "review1" not in out  # a stage by its name, not its id
     unknown = tomsk("status", "--institution", "999", "--now", "2021-11-25")
     assert "999" in one_line_error(unknown)
 

@@ -70,7 +70,7 @@ def test_daemon_sends_once_across_wakeups_and_restarts(tomsk, smtp_server):  # n
     assert runner.wakes == 3
     assert smtp_server.recipients() == DOU  # woke three times, sent each message once
     # the notice, with the invitation to the 14:00 kick-off webinar (planned for the day before, still true)
-    assert all("Открыт этап «Заполнение утвержденной формы мониторинга»" in m.message.get_body(("plain",)).get_content()
+    assert all("Открыт этап «Первичное заполнение формы»" in m.message.get_body(("plain",)).get_content()
                and m.message["Subject"].startswith("Приглашение: Установочный вебинар") for m in smtp_server.messages)
     assert runner.next_at == OPENS + timedelta(seconds=30) + timedelta(minutes=5)  # nothing before 14:00: --max-sleep
     drive(tomsk.db_url, smtp_server, [OPENS + timedelta(minutes=5)])  # a restart

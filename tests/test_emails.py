@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from dqflow import engine as engines
 from dqflow.calendar import utc_offset
+from dqflow.campaign import spec
 from dqflow.delivery.letters import Writer
 from dqflow.store import OutboxRow, connect, dry_run
 from dqflow.intake.templates import KINDS, default_folder, render_item
@@ -65,6 +66,32 @@ def to(mails, address: str):
     return [(p, m) for p, m in mails if m["To"] == address]
 
 
+def test_every_letter_names_a_stage_by_its_one_name(replay):
+    """A stage with a `short:` is named by it in every subject, body and invitation: its order's wording appears only
+    as the «В приказе: …» line (refill and final fix share «Заполнение формы мониторинга»)."""
+    campaign = spec.load(TOMSK)
+    worded = {s.title: s for s in campaign.stages if s.short and s.short != s.title}
+    mails, _ = replay
+    seen = {"refill": 0, "final-fix": 0}
+    for path, message in mails:
+        text, html, subject = plain(message), message.get_body(("html",)).get_content(), str(message["Subject"])
+        for title in worded:
+            assert title not in subject, (path.name, subject)
+            for line in text.splitlines():
+                assert title not in line or line.startswith("В приказе: «"), (path.name, line)
+            for paragraph in re.findall(r"<p[^>]*>(.*?)</p>", html, re.DOTALL):
+                assert title not in paragraph or paragraph.startswith("В приказе: «"), (path.name, paragraph)
+        for stage_id in seen:
+            seen[stage_id] += campaign.stage(stage_id).label in text
+        for part in message.iter_attachments():
+            if part.get_content_type() == "text/calendar":
+                ics = part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode()
+                unfolded = ics.replace("\r\n", "\n").replace("\n ", "")
+                for summary in re.findall(r"^SUMMARY:(.*)$", unfolded, re.MULTILINE):
+                    assert not any(summary.endswith(title) for title in worded), (path.name, summary)
+    assert all(seen.values()), seen
+
+
 def test_every_message_is_an_official_letter_of_the_centre(replay):
     mails, _ = replay
     for path, message in mails:
@@ -90,7 +117,7 @@ def test_a_dou_head_reads_who_what_how_and_by_when(replay):
     texts = {str(m["Subject"]): plain(m) for _, m in to(mails, "dou15@example.org")}
     opened = next(t for s, t in texts.items() if s.startswith("Открыт этап «Первичное заполнение формы»"))
     for part in ("Кому: МАДОУ № 15, ответственному за мониторинг",
-                 "Открыт этап «Заполнение утвержденной формы мониторинга».",
+                 "Открыт этап «Первичное заполнение формы».\nВ приказе: «Заполнение утвержденной формы мониторинга».",
                  "Ожидаемый результат: Сбор и оформление ссылок на материалы мониторинга.",
                  "Срок: до 30.11.2021 23:59 по местному времени (UTC+7).",
                  "Как сдать: ответьте на это письмо и укажите ссылки на материалы; ответ получит координатор."):

@@ -24,6 +24,8 @@ from dqflow.errors import DqflowError, NotAllowed
 TZ = ZoneInfo("Asia/Tomsk")
 ALL = ["2", "4", "5", "6", "15", "35", "40", "62", "73", "86", "94"]
 PER_DOU = ["fill-form", "review1", "refill", "review2", "final-fix", "operator-submission"]
+NAME = {s.id: s.label for s in spec.load(TOMSK).stages}  # a stage as the terminal names it
+
 
 # The order's schedule, copied by hand from workflows/tomsk-2021.yaml (local dates, Asia/Tomsk):
 # dated stages open at the start of `opens` and lock at the end of `due` (no grace in the file).
@@ -133,9 +135,9 @@ def test_tomsk_schedule_walked_day_by_day(tomsk: Cli):
             else:
                 for stage in DATED:
                     if opens_at(stage).date() == day:
-                        assert f"{stage}: запланирован → открыт" in ticked, (stage, text)
+                        assert f"{NAME[stage]}: запланирован → открыт" in ticked, (stage, text)
                     if locks_at(stage).date() == day - timedelta(days=1):
-                        assert f"{stage}: открыт → закрыт" in ticked, (stage, text)
+                        assert f"{NAME[stage]}: открыт → закрыт" in ticked, (stage, text)
         day += timedelta(days=1)
 
     for stage in DATED:
@@ -250,7 +252,7 @@ def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str
     late = tomsk("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 10:00")
     assert late.exit_code == 1
     assert "locked" in late.output and "30.11.2021 23:59" in late.output
-    assert "Asia/Tomsk" in late.output
+    assert "(томское время, UTC+7)" in late.output and "Asia/Tomsk" not in late.output
     assert audit_rows(db_url) == before
     assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-01 10:00"), "4")["stages"]["fill-form"] == "missed"
 
@@ -381,7 +383,7 @@ def test_extension_needs_a_reason(tomsk: Cli, db_url: str):
 
 def test_tick_twice_at_the_same_moment_changes_nothing(tomsk: Cli, db_url: str):
     first = tomsk.ok("tick", "--now", "2021-12-02 10:00")
-    assert "fill-form: открыт → закрыт" in first and "review1: запланирован → открыт" in first
+    assert "Первичное заполнение формы: открыт → закрыт" in first and "Первичная экспертиза: запланирован → открыт" in first
     rows = audit_rows(db_url)
     dump = dump_tables(db_url)
     assert tomsk.ok("tick", "--now", "2021-12-02 10:00").splitlines()[0] == "Изменений нет."
@@ -405,7 +407,7 @@ def test_single_catch_up_tick_equals_daily_ticks(tmp_path: Path, db_url: str):
         day += timedelta(days=1)
     daily.ok("tick", "--now", "2021-12-31 00:05")
     caught_up = once.ok("tick", "--now", "2021-12-31 00:05")
-    assert "operator-submission: открыт → пропущено" in caught_up
+    assert "Направление форм оператору: открыт → пропущено" in caught_up
 
     assert daily.json("status", "--institutions", "--now", "2021-12-31 00:05") == once.json("status", "--institutions", "--now", "2021-12-31 00:05")
     for inst in ("2", "94"):
@@ -453,9 +455,9 @@ def test_history_lists_every_change_oldest_first(tomsk: Cli):
     assert text[0] == "Томское время, UTC+7"
     body = text[1:]
     assert len(body) == len(expected)
-    assert body[0].startswith("19.11.2021 00:00  fill-form: этап открыт")
+    assert body[0].startswith("19.11.2021 00:00  Первичное заполнение формы: этап открыт")
     assert f"[записано {recorded.astimezone(ZoneInfo('Asia/Tomsk')):%d.%m.%Y %H:%M}]" in body[0]
-    assert body[5].startswith("03.12.2021 11:00  fill-form: материалы сданы") and "https://dou4.example.org/f" in body[5]
+    assert body[5].startswith("03.12.2021 11:00  Первичное заполнение формы: материалы сданы") and "https://dou4.example.org/f" in body[5]
     assert [datetime.strptime(line[:16], "%d.%m.%Y %H:%M") for line in body] == sorted(
         datetime.strptime(line[:16], "%d.%m.%Y %H:%M") for line in body)
     other = tomsk.ok("history", "5")
@@ -473,7 +475,7 @@ def test_excuse_is_in_history(tomsk: Cli):
     assert [(r["stage"], r["action"], r["from"], r["to"]) for r in rows] == [
         ("fill-form", "open", "upcoming", "open"), ("fill-form", "excuse", "open", "excused")]
     assert rows[1]["detail"] == {"reason": "реорганизация"}
-    assert re.search(r"22\.11\.2021 10:00  fill-form: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
+    assert re.search(r"22\.11\.2021 10:00  Первичное заполнение формы: освобождён от этапа .*реорганизация", tomsk.ok("history", "5"))
 
 
 # -- 9. the boundaries, on the rules, through the engine ---------------------------------------

@@ -167,7 +167,7 @@ def test_experts_set_edits_until_the_lock_and_never_breaks_a_hard_rule(tomsk: Cl
     pick = [e for e in others if e not in before["2"]][:2]
 
     out = tomsk.ok("experts", "set", "list1", "2", *pick, "--now", "2021-11-25 12:00")
-    assert ", ".join(sorted(pick)) in out
+    assert ", ".join(f"{EXPERT_NAME[e]} ({e})" for e in sorted(pick)) in out  # by name, the id the coordinator types beside it
     after = lists(tomsk, "list1")
     assert after["2"] == sorted(pick)
     assert {i: es for i, es in after.items() if i != "2"} == {i: es for i, es in before.items() if i != "2"}
@@ -227,7 +227,8 @@ def test_list2_is_distinct_from_list1_and_diff_shows_it(tomsk: Cli):
     text = tomsk.ok("experts", "diff", "list1", "list2")
     assert "ДОУ с повторным экспертом: 1" in text
     line = next(ln for ln in text.splitlines() if ln.split() and ln.split()[0] == "5")
-    assert line.split()[1].rstrip(",") == first["5"][0]
+    both = line.split("  ")[1:]  # the columns after the ДОУ: in both lists first, each expert by name with the id beside it
+    assert next(c for c in both if c.strip()).strip() == f"{EXPERT_NAME[first['5'][0]]} ({first['5'][0]})", line
     assert any(p.startswith("ДОУ 5 снова получает эксперта из предыдущего списка") for p in show(tomsk, "list2")["problems"])
 
 

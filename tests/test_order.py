@@ -85,6 +85,10 @@ def test_the_tomsk_table_drafts_the_schedule_of_the_tomsk_campaign(tmp_path: Pat
     assert by_id["review2"].list == "list2" and by_id["handout1"].list == "list1" and by_id["list2"].distinct_from == "list1"
     assert sorted(i.id for i in draft.institutions) == sorted(i.id for i in tomsk.institutions)
     assert all(i.email.endswith("@example.org") for i in draft.institutions)
+    # refill and final fix share the order's title: the draft tells them apart (one name per stage, as validate wants)
+    assert by_id["fill-form-2"].title == by_id["fill-form-3"].title == "Заполнение формы мониторинга"
+    assert by_id["fill-form-2"].label == "Заполнение формы мониторинга" and by_id["fill-form-3"].label == "Заполнение формы мониторинга (2)"
+    assert "# guess: the order gives 2 stages this title" in out.read_text(encoding="utf-8")
 
 
 def test_every_guess_carries_a_comment(tmp_path: Path):

@@ -172,7 +172,7 @@ def test_recommendations_send_is_one_engine_call_with_its_refusals_and_an_audit_
             engine.send_recommendations(session, "tomsk-2021", "nope", at(REVIEW1_INSIDE))
         with pytest.raises(NotAllowed, match=r"'fill-form' is not a review stage"), store.transaction(db) as session:
             engine.send_recommendations(session, "tomsk-2021", "fill-form", at(REVIEW1_INSIDE))
-        with pytest.raises(NotAllowed, match=r"stage 'review1' is not open yet: it opens 01\.12\.2021 00:00 \(Asia/Tomsk\)"), \
+        with pytest.raises(NotAllowed, match=r"stage 'review1' is not open yet: it opens 01\.12\.2021 00:00 \(томское время, UTC\+7\)"), \
                 store.transaction(db) as session:
             engine.send_recommendations(session, "tomsk-2021", "review1", at("2021-11-30 10:00"))
     finally:

@@ -103,7 +103,7 @@ def reminded_stages(message, institution: str) -> set[str]:
         title = asked.group(2)
         deadline = re.search(r"(\d\d\.\d\d\.\d{4}) \d\d:\d\d", item)
         day = datetime.strptime(deadline.group(1), "%d.%m.%Y").date() if deadline else None
-        candidates = [s for s in DOU_STAGES if STAGES[s]["title"] == title]
+        candidates = [s for s in DOU_STAGES if (STAGES[s].get("short") or STAGES[s]["title"]) == title]  # the stage's name
         if day is not None:  # same title twice (refill, final-fix): the latest due not after the deadline
             earlier = [s for s in candidates if date.fromisoformat(str(STAGES[s]["due"])) <= day]
             candidates = earlier[-1:] or candidates[:1]
@@ -338,7 +338,7 @@ def test_lists_handouts_review_reminders_and_recommendations_appear_in_the_repla
     assert set(recs) <= set(DOU_EMAIL.values()) and len(set(recs)) >= 8
     # review reminders go to experts, and never about a ДОУ the expert already reviewed
     reviewed = {(e["expert"], e["institution"], e["stage"]): at(e["at"]) for e in events if e["type"] == "review"}
-    review_titles = {s["id"]: s["title"] for s in CAMPAIGN["stages"] if s.get("actor") == "expert"}
+    review_titles = {s["id"]: s.get("short") or s["title"] for s in CAMPAIGN["stages"] if s.get("actor") == "expert"}  # by name
     reminded = 0
     for entry, message in mails:
         expert = experts.get(entry["to"])

@@ -29,7 +29,7 @@ LAYOUT_CONTEXT = {"campaign_title": "Мониторинг <b>2021</b>", "coordin
 def hostile_item(kind: str) -> dict:
     """The sample item with the hostile name everywhere a ДОУ name or a title can appear."""
     item = {**SAMPLE_ITEM, "kind": kind, "institution_name": HOSTILE, "stage_title": f"Этап {HOSTILE}",
-            "review_title": f"Экспертиза {HOSTILE}"}
+            "stage_short": f"Этап {HOSTILE}", "review_title": f"Экспертиза {HOSTILE}", "review_short": f"Экспертиза {HOSTILE}"}
     item["overdue"] = [{**row, "institution_name": HOSTILE} for row in SAMPLE_ITEM["overdue"]]
     item["missed"] = [{**row, "institution_name": HOSTILE} for row in SAMPLE_ITEM["missed"]]
     item["dead"] = [{"recipient": "dou5@example.org", "error": f"550 {HOSTILE}"}]

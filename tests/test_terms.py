@@ -82,31 +82,37 @@ def test_bad_terms_are_located_errors(workflow_copy, tmp_path, value, message):
     assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*{message}", result.output, re.MULTILINE), result.output
 
 
-def test_the_same_title_to_the_same_readers_is_a_warning_at_the_later_stage(workflow_copy, tmp_path):
+def test_two_stages_of_one_name_are_an_error_at_the_later_stage(workflow_copy, tmp_path):
     text = edit(workflow_copy, "    short: Итоговая корректировка формы\n", "")
     text = edit(workflow_copy, "    short: Повторное заполнение формы\n", "")
     result = validate(workflow_copy, tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     line = line_of(text, "    title: Заполнение формы мониторинга\n    opens: 2021-12-15")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: warning: stage 'final-fix' shows the same title "
-                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ; give one of them a distinct 'short:'",
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'final-fix' shows the same name "
+                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ and the coordinator; give one of them a distinct 'short:'",
                      result.output, re.MULTILINE), result.output
-    assert result.output.count("shows the same title") == 1
+    assert result.output.count("shows the same name") == 1
 
 
 def test_tomsk_stages_show_distinct_names(tmp_path):
     result = validate(TOMSK, tmp_path)
-    assert result.exit_code == 0 and "shows the same title" not in result.output
+    assert result.exit_code == 0 and "shows the same name" not in result.output
     campaign = spec.load(TOMSK)
     labels = [s.label for s in campaign.stages]
     assert len(set(labels)) == len(labels) == len(campaign.stages)
     assert campaign.stage("refill").title == campaign.stage("final-fix").title == "Заполнение формы мониторинга"  # the order's
 
 
-def test_a_short_name_for_another_audience_is_no_warning(workflow_copy, tmp_path):
-    edit(workflow_copy, "    short: Первичная экспертиза\n", "    short: Повторное заполнение формы\n")  # experts read review1
+def test_a_short_name_another_stage_has_is_an_error_at_its_short(workflow_copy, tmp_path):
+    """The experts read review1, the ДОУ refill, but the coordinator reads both (status, the card, the calendar);
+    a name differing only in case and spacing is the same name."""
+    text = edit(workflow_copy, "    short: Повторное заполнение формы\n", "    short: повторное  заполнение формы\n")
+    edit(workflow_copy, "    short: Первичная экспертиза\n", "    short: Повторное заполнение формы\n")
     result = validate(workflow_copy, tmp_path)
-    assert result.exit_code == 0 and "shows the same title" not in result.output, result.output
+    assert result.exit_code == 1, result.output
+    line = line_of(text, "    short: повторное  заполнение формы")
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'refill' shows the same name "
+                     r"«повторное  заполнение формы» as stage 'review1' to the coordinator;", result.output, re.MULTILINE), result.output
 
 
 def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_path):
@@ -130,9 +136,9 @@ def test_status_lines_and_the_replay_use_the_campaign_word(workflow_copy, db_url
     dq = Cli(db_url)
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
     submitted = dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/f", "--now", "2021-11-22 10:00")
-    assert submitted.startswith("ДОО 2, этап fill-form: сдано 22.11.2021 10:00")
+    assert submitted.startswith("ДОО 2, этап «Первичное заполнение формы»: сдано 22.11.2021 10:00")
     ticked = dq.ok("tick", "--now", "2021-12-01 10:00")
-    assert re.search(r"fill-form: открыт → пропущено — ДОО \d", ticked), ticked
+    assert re.search(r"Первичное заполнение формы: открыт → пропущено — ДОО \d", ticked), ticked
     assert "ДОО по статусам" in dq.ok("status", "--now", "2021-12-01 10:00")
     replay = Cli(db_url)("simulate", str(workflow_copy)).output
     assert re.search(r"ДОО \d+ сдал\(а\) «fill-form»", replay) and re.search(r"fill-form: \d+ ДОО открыт → ", replay)
@@ -146,7 +152,8 @@ def test_outbox_why_and_the_commands_name_the_institution_in_the_campaign_word(w
     dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
     said = [dq.ok("excuse", "5", "--stage", "fill-form", "--reason", "ремонт", "--now", "2021-11-18 10:00"),
             dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", "болезнь", "--now", "2021-11-18 10:00")]
-    assert said[0].startswith("ДОО 5 освобождена от этапа fill-form") and said[1].startswith("ДОО 4, этап fill-form: срок продлён")
+    assert said[0].startswith("ДОО 5 освобождена от этапа «Первичное заполнение формы»")
+    assert said[1].startswith("ДОО 4, этап «Первичное заполнение формы»: срок продлён")
     Cli(db_url, env=smtp_server.env()).ok("send", "--now", "2021-11-19 09:00")
     edit(workflow_copy, '  - {id: "6", name: МАДОУ № 6, email: dou6@example.org, experts: [{id: e6, name: Эксперт ДОУ № 6, '
                         'email: expert6@example.org}]}\n', "")

@@ -81,7 +81,7 @@ def test_a_dou_hands_in_links_through_its_page_and_the_audit_names_it(portal: Po
     assert status_of(tomsk, "4", "fill-form", "2021-11-25 10:00") == "done"
     submit = next(r for r in tomsk.json("history", "4") if r["action"] == "submit")
     assert submit["by"] == "institution:4" and submit["detail"] == {"links": ["https://dou4.example.org/a", "https://dou4.example.org/b"]}
-    assert "ДОУ 4 (портал)" in tomsk.ok("history", "4")
+    assert "МБДОУ № 4 «Монтессори» (портал)" in tomsk.ok("history", "4")
 
 
 def test_the_engine_refuses_what_the_cli_refuses_and_nothing_is_written(portal: Portal, tomsk: Cli, db_url: str):

@@ -1,6 +1,6 @@
 """Whether a campaign's stages hold together: what a stage names (another stage, a ДОУ, an expert) exists and
 comes in order, its expert list can be filled from the roster, its dates fall in one yearly cycle and on working
-days, and two stages one reader sees are told apart. Errors and warnings go to the node reader, located."""
+days, and no two stages show one name. Errors and warnings go to the node reader, located."""
 
 from __future__ import annotations
 
@@ -128,19 +128,23 @@ class StageChecks:
                                   f"not a working day of the campaign calendar")
 
     def _distinct_titles(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
-        """Two stages that one reader sees under one name read as one: warn at the later one."""
-        shown: dict[str, list[Stage]] = {}
+        """Each stage has one name people read (`label`: its `short:` or else its title) on every page, letter,
+        calendar and report. The coordinator reads every stage (status, the portal, the calendar), the ДОУ read
+        the reviews of their forms on their page: two stages of one name read as one, an error at the later one.
+        Names that differ only in case or spacing count as the same."""
+        shown: dict[str, Stage] = {}
         for stage in stages:
-            for other in shown.get(stage.label, []):
-                readers = stage.audiences & other.audiences
-                if readers:
-                    key = "short" if stage.short else "title"
-                    node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
-                    self.r.warn(node, f"stage '{stage.id}' shows the same title «{stage.label}» as stage '{other.id}' to "
-                                      f"{' and '.join(READERS[r] for r in sorted(readers))}; "
-                                      "give one of them a distinct 'short:' for subjects and tables")
-                    break
-            shown.setdefault(stage.label, []).append(stage)
+            key = " ".join(stage.label.split()).casefold()
+            other = shown.get(key)
+            if other is None:
+                shown[key] = stage
+                continue
+            readers = (stage.audiences & other.audiences) | {"coordinator"}
+            field = "short" if stage.short else "title"
+            node = next((v for k, v in where[stage.id].value if k.value == field), where[stage.id])
+            self.r.error(node, f"stage '{stage.id}' shows the same name «{stage.label}» as stage '{other.id}' to "
+                               f"{' and '.join(READERS[r] for r in sorted(readers, key=list(READERS).index))}; "
+                               "give one of them a distinct 'short:' (the name on pages, letters and calendars)")
 
     def _handouts(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A handout mails the experts the links submitted so far: warn when a ДОУ task that the

@@ -278,6 +278,11 @@ def _render(stages: list[Stage], roster: list[tuple[str, str, str]], text: str, 
     return "\n".join(out) + "\n"
 
 
+def _one_name(title: str) -> str:
+    """A title as `validate` compares stage names: case and spacing aside."""
+    return " ".join(title.split()).casefold()
+
+
 def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[str]:
     row, term = stage.row, stage.term
     first = term.first
@@ -287,6 +292,10 @@ def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[
     if stage.kind == "task":
         out.append(f"    actor: {stage.actor}  # {stage.why}")
     out.append(f"    title: {q(stage.title)}")
+    same = [s for s in stages if _one_name(s.title) == _one_name(stage.title)]
+    if len(same) > 1 and same.index(stage) > 0:  # one name for two stages is a validate error: tell them apart
+        out.append(f"    short: {q(f'{stage.title} ({same.index(stage) + 1})')}  # guess: the order gives {len(same)} stages "
+                   "this title; name each as people should read it")
     year_note = f"  # {stage.notes['year']}" if "year" in stage.notes else ""
     if stage.kind == "event":
         at = f"{first.isoformat()} {term.at:%H:%M}" if term.at else first.isoformat()

@@ -47,7 +47,8 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
     """Set one ДОУ's experts by hand (until the list's stage locks)."""
     with app.transaction() as session:
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
-    click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
+    chosen = ", ".join(f"{labels.expert_name(campaign, e)} ({e})" for e in current.assignments[institution_id])
+    click.echo(f"{campaign.terms.nom} {institution_id}, список «{labels.stage_name(campaign, stage_id)}»: эксперты {chosen}")
     for problem in current.problems:
         click.echo(f"Внимание: {labels.broken_ru(problem, campaign.terms)}", err=True)
 
@@ -79,7 +80,7 @@ def experts_diff(app: App, first: str, second: str) -> None:
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = experts.diff(session, campaign, first, second)
-    click.echo(expert_lists.expert_diff_text(rows, first, second, campaign.terms))
+    click.echo(expert_lists.expert_diff_text(rows, first, second, campaign.terms, campaign))
 
 
 @click.command("review")
@@ -108,7 +109,8 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     with app.transaction() as session:
         statuses = engine.review_many(session, campaign.id, entries, now)
     for entry, status in zip(entries, statuses):
-        click.echo(f"{campaign.terms.nom} {entry.institution_id}, этап {entry.stage_id}: экспертиза {entry.expert_id} записана; "
+        click.echo(f"{campaign.terms.nom} {entry.institution_id}, этап «{labels.stage_name(campaign, entry.stage_id)}»: "
+                   f"экспертиза эксперта {labels.expert_name(campaign, entry.expert_id)} записана; "
                    f"статус {campaign.terms.gen}: {labels.STATUS_RU[status]}")
 
 

@@ -73,7 +73,7 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Open and lock what is due as of --now, and print what changed."""
     with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
-    click.echo(report.changes_text(changes, campaign.tz, campaign.terms))
+    click.echo(report.changes_text(changes, campaign.tz, campaign.terms, campaign))
     say_waiting(app, campaign, now)  # tick sends nothing: when the letters go, and why not now
 
 
@@ -89,7 +89,7 @@ def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Record a ДОУ's submission for a stage."""
     with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
-    click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz, campaign.terms))
+    click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz, campaign.terms, campaign))
 
 
 @click.command("extend")
@@ -110,7 +110,8 @@ def extend_command(app: App, campaign: spec.Campaign, now: datetime, institution
         raise DqflowError(f"--until: {exc}") from None
     with app.transaction() as session:
         row = engine.extend(session, campaign.id, institution_id, stage_id, until, reason, now)
-    click.echo(f"{campaign.terms.nom} {institution_id}, этап {stage_id}: срок продлён до {show(row.due_at, campaign.tz)} "
+    click.echo(f"{campaign.terms.nom} {institution_id}, этап «{labels.stage_name(campaign, stage_id)}»: "
+               f"срок продлён до {show(row.due_at, campaign.tz)} "
                f"({zone_label(campaign.tz, row.due_at)}); статус: {labels.STATUS_RU[row.status]}")
 
 
@@ -125,4 +126,4 @@ def excuse_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Release a ДОУ from a stage; it is no longer expected or reminded."""
     with app.transaction() as session:
         engine.excuse(session, campaign.id, institution_id, stage_id, reason, now)
-    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа {stage_id}")
+    click.echo(f"{campaign.terms.nom} {institution_id} освобожден{campaign.terms.past} от этапа «{labels.stage_name(campaign, stage_id)}»")

@@ -218,7 +218,7 @@ class Writer:
             who = (ics.Who("institution", row.institution_id) if row.role == "institution" else
                    ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}") if row.role == "expert"
                    else ics.Who("coordinator"))
-            title = stage.title if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.title}"
+            title = stage.label if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.label}"
             extensions = int(bool(mine and mine.extended))
             found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
                           partial(ics.task_entry, self.campaign, stage, who, stage.opens_at, due, title, extensions)))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from dqflow import engine, store
-from dqflow.calendar import show
+from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
 from dqflow.campaign.nodes import NodeReader
 from dqflow.delivery.mail import MaildirTransport
@@ -187,7 +187,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     start = datetime.combine(start.astimezone(campaign.tz).date(), time(0), campaign.tz)
     last_lock = max(s.locks_at for s in campaign.stages)
     if until is not None and until > last_lock + MAX_AFTER_LAST_LOCK:
-        raise DqflowError(f"the replay would end {show(until, campaign.tz)} ({campaign.timezone}), more than "
+        raise DqflowError(f"the replay would end {show(until, campaign.tz)} ({zone_label(campaign.tz, until)}), more than "
                           f"{MAX_AFTER_LAST_LOCK.days} days after the campaign's last lock ({show(last_lock, campaign.tz)}); "
                           "give an earlier --until, or none to end a day after the last lock")
     end = until or last_lock + timedelta(days=1)

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from dqflow.calendar import iso, show
+from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import experts, reminders, rules
 from dqflow.engine.definitions import definition
@@ -191,7 +191,7 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
         raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}")
     tz = campaign.tz
     if not rules.has_opened(stage.opens_at, now):
-        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({tz.key}); "
+        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({zone_label(tz, stage.opens_at)}); "
                          "there are no reviews to send")
     reconcile(session, campaign.id, now)
     reviewed = session.exec(select(func.count()).select_from(ReviewRow).where(
@@ -325,7 +325,7 @@ class _Acts:
         handout = next((s for s in self.campaign.stages if s.kind == "handout" and s.list == stage.list), None)
         if handout is not None and not rules.has_opened(handout.opens_at, act.at):
             raise NotAllowed(f"the experts of list '{stage.list}' get their ДОУ at the handout '{handout.id}' on "
-                             f"{show(handout.opens_at, tz)} ({tz.key}); review after it", code="before-handout",
+                             f"{show(handout.opens_at, tz)} ({zone_label(tz, handout.opens_at)}); review after it", code="before-handout",
                              at=show(handout.opens_at, tz))
         found = [row for m in rules.materials_stages(self.campaign.stages, stage)
                  if (row := self.rows.get((act.institution_id, m))) is not None]
@@ -336,7 +336,7 @@ class _Acts:
         if state is rules.Materials.AWAITED:
             due = min(row.due_at for row in found if rules.status_at(row, act.at) not in (Status.MISSED.value, Status.EXCUSED.value))
             raise NotAllowed(f"ДОУ '{act.institution_id}' has handed in nothing yet for review '{stage.id}'; its materials are "
-                             f"due {show(due, tz)} ({tz.key})", code="materials-awaited", at=show(due, tz))
+                             f"due {show(due, tz)} ({zone_label(tz, due)})", code="materials-awaited", at=show(due, tz))
 
     def extend(self, act: Act) -> Progress:
         """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
@@ -347,15 +347,16 @@ class _Acts:
         where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
         status = Status(row.status)
         if status.submitted:
-            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({tz.key}); an extension would change nothing",
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({zone_label(tz, row.submitted_at or now)}); "
+                             "an extension would change nothing",
                              code="already-submitted", at=show(row.submitted_at, tz))
         if status is Status.EXCUSED:
             raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
         if until <= now:
-            raise NotAllowed(f"--until {show(until, tz)} ({tz.key}) is not in the future; give a later time", code="until-past",
+            raise NotAllowed(f"--until {show(until, tz)} ({zone_label(tz, until)}) is not in the future; give a later time", code="until-past",
                              at=show(until, tz))
         if until < row.opens_at:
-            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {tz.key})",
+            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {zone_label(tz, row.opens_at)})",
                              code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
         previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
         row.due_at, row.locks_at = rules.extended_times(until)
@@ -422,12 +423,12 @@ def _check_can_act(campaign: spec.Campaign, row: Progress, where: str, now: date
     tz = campaign.tz
     why = rules.refusal(row, now)
     if why is Refusal.NOT_OPEN:
-        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({tz.key})",
+        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({zone_label(tz, row.opens_at)})",
                          code="not-open", at=show(row.opens_at, tz))
     if why is Refusal.EXCUSED:
         raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused")
     if why is Refusal.LOCKED:
-        raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({tz.key}); the coordinator can reopen it: "
+        raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({zone_label(tz, row.locks_at)}); the coordinator can reopen it: "
                          f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
                          code="locked", at=show(row.locks_at, tz))
 

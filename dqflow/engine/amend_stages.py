@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from dqflow import engine
-from dqflow.calendar import iso, show
+from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.model import Stage
 from dqflow.engine import reminders
 from dqflow.engine.amend_plan import TIMES, Extension, Rewrite, Shift, StageEdit, StageMove
@@ -119,7 +119,7 @@ class StageChanges(Amending):
                 row.state = StageState.SCHEDULED.value
             else:
                 self.result.refused.append(f"stage '{new.id}' has opened (it is {state}); its opening cannot move to "
-                                           f"{show(new.opens_at, self.tz)} ({self.tz.key}), after now")
+                                           f"{show(new.opens_at, self.tz)} ({zone_label(self.tz, new.opens_at)}), after now")
             return
         if state == StageState.LOCKED.value and not self.locked(new.locks_at):
             self.result.rewrites.append(Rewrite(new.id, None, "locked", "open"))

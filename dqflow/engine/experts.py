@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
-from dqflow.calendar import show
+from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import rules
 from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
@@ -168,7 +168,7 @@ def _check_editable(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -
 
 
 def show_time(instant: datetime, campaign: spec.Campaign) -> str:
-    return f"{show(instant, campaign.tz)} ({campaign.timezone})"
+    return f"{show(instant, campaign.tz)} ({zone_label(campaign.tz, instant)})"
 
 
 def _store(session: Session, campaign: spec.Campaign, stage: spec.Stage, assignments: dict[str, list[str]], at: datetime,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.terms import DEFAULT as DOU
-from dqflow.present.labels import ACTION_RU, REVIEWS_DONE_RU, STATUS_RU, actor_ru, levels_text
+from dqflow.present.labels import ACTION_RU, REVIEWS_DONE_RU, STATUS_RU, actor_ru, expert_name, levels_text, stage_name
 from dqflow.store import AuditRow
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ class Entry:
     """One audit row in words."""
 
     when: datetime  # the moment the change took effect (the command's --now, a stage boundary)
-    stage: str | None
+    stage: str | None  # the stage's name as people read it (`Stage.label`); None for a campaign-wide row
     what: str  # «материалы сданы (открыт → выполнено)»
     detail: str  # «до 05.12.2021 23:59; причина: …»; '' when there is nothing more to say
     by: str  # who, in Russian; '' for the schedule
@@ -31,10 +31,11 @@ class Entry:
 
 
 def history_entries(rows: list[AuditRow], tz: ZoneInfo, campaign: Campaign | None = None) -> list[Entry]:
-    """`campaign` (its areas and experts) lets a review read as its expert's name and levels by area's title."""
+    """`campaign` (its stages, areas and experts) lets a stage read as its name, a review as its expert's name
+    and levels by area's title, and who acted by name."""
     terms = campaign.terms if campaign else DOU
-    return [Entry(when=r.at, stage=r.stage_id, what=_what(r), detail="; ".join(_details(r, tz, campaign)),
-                  by=actor_ru(r.actor, terms) if r.actor else "",
+    return [Entry(when=r.at, stage=stage_name(campaign, r.stage_id) if r.stage_id else None, what=_what(r),
+                  detail="; ".join(_details(r, tz, campaign)), by=actor_ru(r.actor, terms, campaign) if r.actor else "",
                   recorded=r.recorded_at if show(r.recorded_at, tz) != show(r.at, tz) else None)
             for r in rows]
 
@@ -58,16 +59,11 @@ def _details(row: AuditRow, tz: ZoneInfo, campaign: Campaign | None) -> list[str
     if detail.get("links"):
         said.append(" ".join(detail["links"]))
     if row.action in ("review", "review-update") and detail.get("expert"):
-        said.append(f"эксперт {_expert_name(campaign, detail['expert'])}")
+        said.append(f"эксперт {expert_name(campaign, detail['expert'])}")
         if detail.get("levels"):
             said.append(levels_text(campaign, detail["levels"]) if campaign else
                         ", ".join(f"{a}={lv}" for a, lv in detail["levels"].items()))
     return said
-
-
-def _expert_name(campaign: Campaign | None, expert_id: str) -> str:
-    name = next((e.name for e, _ in campaign.every_expert() if e.id == expert_id), None) if campaign else None
-    return f"{expert_id} ({name})" if name and name != expert_id else expert_id
 
 
 def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime, campaign: Campaign | None = None) -> str:

@@ -5,8 +5,9 @@ window: a weeks-long timed event buries a person's week view, while the deadline
 The window's opening is in its description, with the person's own portal page. Two alarms ring: the
 day before at 09:00 and the deadline's own day at 09:00 local time (a deadline is mostly 23:59, so
 an alarm relative to it would ring at night; the morning of the last day leaves the working day to
-finish, which is when coordinators chase by phone). A webinar is an event at its time (an hour long;
-all day when given by its date alone) with its link. Times are in the campaign's zone, whose
+finish, which is when coordinators chase by phone). Every entry is named by its stage's `label` (its
+`short:`, else its title), the order's full wording in the description. A webinar is an event at its
+time (an hour long; all day when given by its date alone) with its link. Times are in the campaign's zone, whose
 VTIMEZONE is included (its English comment put in Russian: nothing in the file is English). UIDs
 are stable per campaign, stage and person, and the SEQUENCE grows with each extension, so importing a
 newer calendar (or an email's invitation) updates the events instead of doubling them. Pure: whose
@@ -84,7 +85,7 @@ def task_entry(campaign: spec.Campaign, stage: spec.Stage, who: Who, opens: date
                extensions: int, page: str | None = None) -> Entry:
     """The person's deadline of a stage; `page` is their own portal page (None: no portal, or not known)."""
     tz = campaign.tz
-    lines = [f"Этап «{stage.title}».",
+    lines = [f"Этап «{stage.label}».", *_order_wording(stage),
              # as the emails say it: the person reads local time and its offset, not the zone's name
              f"Открыт с {show(opens, tz)}, срок {show(due, tz)} {_local(due, tz)}" + (" — срок продлён." if extensions else ".")]
     if page:
@@ -103,15 +104,20 @@ def event_entry(campaign: spec.Campaign, stage: spec.Stage) -> Entry:
     """A webinar or another event: at its time, an hour long (all day when given by its date)."""
     tz = campaign.tz
     lines = [f"Дата: {show(stage.opens_at, tz)[:10]}." if stage.all_day  # a date alone is the same in every zone's words
-             else f"Начало: {show(stage.opens_at, tz)} {_local(stage.opens_at, tz)}."]
+             else f"Начало: {show(stage.opens_at, tz)} {_local(stage.opens_at, tz)}.", *_order_wording(stage)]
     if stage.url:
         lines.append(f"Ссылка: {stage.url}")
     if stage.result:
         lines.append(f"Результат: {stage.result}.")
     lines.append(f"Кампания: {campaign.title}. Координатор: {campaign.coordinator.name}, {campaign.coordinator.email}.")
     # an event is the same for everyone invited: one UID, so a person who is both ДОУ and expert sees it once
-    return Entry(_uid(campaign, stage, Who("event")), stage.title, stage.opens_at, stage.opens_at + EVENT_LENGTH,
+    return Entry(_uid(campaign, stage, Who("event")), stage.label, stage.opens_at, stage.opens_at + EVENT_LENGTH,
                  stage.all_day, "\n".join(lines), stage.url, busy=not stage.all_day)
+
+
+def _order_wording(stage: spec.Stage) -> list[str]:
+    """The order's full wording of a stage whose name (`label`, the SUMMARY) is its `short:`: a second line."""
+    return [f"В приказе: «{stage.title}»."] if stage.label != stage.title else []
 
 
 def _local(instant: datetime, tz) -> str:

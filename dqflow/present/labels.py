@@ -33,7 +33,7 @@ STATUS_RU = {
 SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
 STATE_RU = {"scheduled": "запланирован", "open": "открыт", "locked": "закрыт", "held": "проведён"}
 KIND_RU = {"task": "задача", "event": "событие", "assignment": "список экспертов", "handout": "выдача форм"}
-# Where a ДОУ stands as a whole (`engine.InstitutionView.state`); an open stage is named by its id.
+# Where a ДОУ stands as a whole (`engine.InstitutionView.state`); an open stage's id is said by its name (`state_ru`).
 INSTITUTION_STATE_RU = {"finished": "всё завершено", "waiting": "ждёт этапа", "withdrawn": "выбыл"}
 ACTION_RU = {
     "load": "кампания загружена",
@@ -59,16 +59,31 @@ WEEKDAY_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 WEEKDAY_FULL_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
-def state_ru(state: str) -> str:
-    """A ДОУ's state as a whole: «всё завершено», «ждёт этапа», «выбыл», or the id of its open stage."""
-    return INSTITUTION_STATE_RU.get(state, state)
+def stage_name(campaign: Campaign | None, stage_id: str) -> str:
+    """The name people read for a stage (`Stage.label`: its `short:` or else its title); the id of one the
+    campaign no longer has (an amendment removed it), or when no campaign is at hand."""
+    stage = campaign.stage(stage_id) if campaign is not None else None
+    return stage.label if stage is not None else stage_id
 
 
-def actor_ru(actor: str | None, terms: Terms = DOU) -> str:
-    """Who made a change, as the audit row names them ('expert:e15' → 'эксперт e15 (портал)'); '' for the schedule."""
+def expert_name(campaign: Campaign | None, expert_id: str) -> str:
+    """An expert as people read them: by name; the id of one the campaign no longer has."""
+    return campaign.expert_names.get(expert_id, expert_id) if campaign is not None else expert_id
+
+
+def state_ru(state: str, campaign: Campaign | None = None) -> str:
+    """A ДОУ's state as a whole: «всё завершено», «ждёт этапа», «выбыл», or the name of its open stage."""
+    return INSTITUTION_STATE_RU.get(state) or stage_name(campaign, state)
+
+
+def actor_ru(actor: str | None, terms: Terms = DOU, campaign: Campaign | None = None) -> str:
+    """Who made a change, as the audit row names them ('expert:e15' → 'эксперт Иванова И. И. (портал)', by name
+    when `campaign` is given); '' for the schedule."""
     role, _, who = (actor or "").partition(":")
+    if role == "institution" and campaign is not None:
+        return f"{campaign.institution_names.get(who, f'{terms.nom} {who}')} (портал)"
     said = {"coordinator": f"координатор ({'портал' if who == 'web' else 'командная строка'})",
-            "institution": f"{terms.nom} {who} (портал)", "expert": f"эксперт {who} (портал)"}
+            "institution": f"{terms.nom} {who} (портал)", "expert": f"эксперт {expert_name(campaign, who)} (портал)"}
     return said.get(role, actor or "")
 
 
@@ -157,8 +172,12 @@ def reason_ru(reason: str | None, terms: Terms = DOU) -> str:
     return REASONS_RU[code](parameter, terms) if code else reason or ""
 
 
-def gap_ru(gap: tuple, terms: Terms = DOU) -> str:
-    return GAPS_RU[gap[0]](terms, *gap[1:])
+def gap_ru(gap: tuple, terms: Terms = DOU, campaign: Campaign | None = None) -> str:
+    """Why nothing is planned; `campaign` names the stage (each gap but an unknown address is about one) by its name."""
+    code, *facts = gap
+    if campaign is not None and code != "unknown-address" and facts:
+        facts[0] = f"«{stage_name(campaign, facts[0])}»"
+    return GAPS_RU[code](terms, *facts)
 
 
 # -- expert lists --------------------------------------------------------------------------

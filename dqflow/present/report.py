@@ -20,7 +20,7 @@ from dqflow.campaign.terms import DEFAULT as DOU
 from dqflow.campaign.terms import Terms
 from dqflow.engine.rules import Status
 from dqflow.present.guard import markdown_text
-from dqflow.present.labels import KIND_RU, SHORT, STATE_RU, STATUS_RU, levels_text, reported, state_ru
+from dqflow.present.labels import KIND_RU, SHORT, STATE_RU, STATUS_RU, expert_name, levels_text, reported, stage_name, state_ru
 from dqflow.present.tables import markdown_table, text_table
 
 if TYPE_CHECKING:
@@ -89,14 +89,16 @@ def status_text(view: CampaignView) -> str:
     rows = []
     for s in view.stages:
         lock = show(s.stage.locks_at, tz) if s.stage.locks_at != s.stage.due_at else ""
-        rows.append([s.stage.id, KIND_RU[s.stage.kind], STATE_RU[s.state], _dates(s.stage, tz), lock, _counts(s.counts)])
+        rows.append([s.stage.label, s.stage.id, KIND_RU[s.stage.kind], STATE_RU[s.state], _dates(s.stage, tz), lock, _counts(s.counts)])
     terms = c.terms  # ДОУ, ДОО…: the campaign's own word
-    lines += text_table(["Этап", "Вид", "Состояние", "Сроки", "Блокировка", f"{terms.nom_pl} по статусам"], rows)
+    # the stage by its name; its id beside it, as the coordinator types it in `submit`, `extend`…
+    lines += text_table(["Этап", "Код", "Вид", "Состояние", "Сроки", "Блокировка", f"{terms.nom_pl} по статусам"], rows)
     per = [s.stage.id for s in view.stages if s.stage.per_institution]
     if view.institutions and per:
         lines += ["", f"{terms.nom_pl} по этапам (· ожидается, ✓ выполнено, ✗ пропущено):", ""]
         lines += text_table([terms.nom, "Название", "Сейчас", *per],
-                            [[i.institution.id, i.institution.name, state_ru(i.state), *_marks(i, per, SHORT)] for i in view.institutions])
+                            [[i.institution.id, i.institution.name, state_ru(i.state, c), *_marks(i, per, SHORT)] for i in view.institutions])
+        lines += ["", "Этапы в столбцах: " + "; ".join(f"{s.stage.id} — {s.stage.label}" for s in view.stages if s.stage.per_institution)]
         following = _next_offset(view)
         if following is not None:
             lines += ["", f"Показаны {terms.nom_pl} {view.offset + 1}–{view.offset + len(view.institutions)} из {view.total}; "
@@ -110,12 +112,12 @@ def status_markdown(view: CampaignView) -> str:
     """The status as Markdown tables, for pasting into a letter: full status names, the zone named once."""
     c, tz = view.campaign, view.campaign.tz
     lines = [f"**{markdown_text(c.title)}**", "", f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)})", *_rewind_note(view), ""]
-    rows = [[f"{s.stage.title} ({s.stage.id})", STATE_RU[s.state], _dates(s.stage, tz), _counts(s.counts)] for s in view.stages]
+    rows = [[s.stage.label, STATE_RU[s.state], _dates(s.stage, tz), _counts(s.counts)] for s in view.stages]
     lines += markdown_table(["Этап", "Состояние", "Сроки", f"{c.terms.nom_pl} по статусам"], rows)
     per = [s.stage.id for s in view.stages if s.stage.per_institution]
     if view.institutions and per:
-        lines += ["", *markdown_table([c.terms.nom, "Сейчас", *per],
-                                      [[i.institution.name, state_ru(i.state), *_marks(i, per, STATUS_RU)] for i in view.institutions])]
+        lines += ["", *markdown_table([c.terms.nom, "Сейчас", *[stage_name(c, s) for s in per]],
+                                      [[i.institution.name, state_ru(i.state, c), *_marks(i, per, STATUS_RU)] for i in view.institutions])]
     return "\n".join(lines)
 
 
@@ -167,23 +169,23 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     inst = _one(view, institution_id)
     lines = [
         f"{inst.institution.name} ({view.campaign.terms.nom} {inst.institution.id}), {inst.institution.email}",
-        f"Состояние на {show(view.now, tz)}, {zone_label(tz, view.now)}; сейчас: {state_ru(inst.state)}",
+        f"Состояние на {show(view.now, tz)}, {zone_label(tz, view.now)}; сейчас: {state_ru(inst.state, view.campaign)}",
         *_rewind_note(view),
         "",
     ]
     rows = []
     for d in details:
         p = d.progress
-        rows.append([d.stage.id, _status(d, panels), show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
+        rows.append([d.stage.label, _status(d, panels), show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
                      show(p.locks_at, tz), show(p.submitted_at, tz) if p.submitted_at else ""])
     lines += text_table(["Этап", "Статус", "Открыт", "Срок", "Блокировка", "Сдано"], rows)
     for d in details:
         for e in d.extensions:
-            lines.append(f"* {d.stage.id}: срок продлён до {show(e.until, tz)} ({show(e.granted_at, tz)}): {e.reason}")
+            lines.append(f"* {d.stage.label}: срок продлён до {show(e.until, tz)} ({show(e.granted_at, tz)}): {e.reason}")
         for s in d.submissions:
             links = json.loads(s.links)
             if links:
-                lines.append(f"  {d.stage.id}, {show(s.at, tz)}: " + " ".join(links))
+                lines.append(f"  {d.stage.label}, {show(s.at, tz)}: " + " ".join(links))
     for stage_id, panel in panels.items():
         lines += review_lines(view.campaign, stage_id, panel)
     return "\n".join(lines)
@@ -194,16 +196,16 @@ def institution_markdown(view: CampaignView, institution_id: str, details: list[
     panels = panels or {}
     inst = _one(view, institution_id)
     lines = [f"**{markdown_text(inst.institution.name)}** ({view.campaign.terms.nom} {markdown_text(inst.institution.id)})", "",
-             f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)}); сейчас: {markdown_text(state_ru(inst.state))}",
+             f"Состояние на {show(view.now, tz)} ({zone_label(tz, view.now)}); сейчас: {markdown_text(state_ru(inst.state, view.campaign))}",
              *_rewind_note(view), ""]
     rows = []
     for d in details:
         p = d.progress
         links = " ".join(link for s in d.submissions for link in json.loads(s.links))
-        rows.append([d.stage.id, _status(d, panels), show(p.due_at, tz) + (" (продлён)" if p.extended else ""),
+        rows.append([d.stage.label, _status(d, panels), show(p.due_at, tz) + (" (продлён)" if p.extended else ""),
                      show(p.submitted_at, tz) if p.submitted_at else "", links])
     lines += markdown_table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], rows)
-    notes = [f"- {markdown_text(d.stage.id)}: срок продлён до {show(e.until, tz)}, причина: {markdown_text(e.reason)}"
+    notes = [f"- {markdown_text(d.stage.label)}: срок продлён до {show(e.until, tz)}, причина: {markdown_text(e.reason)}"
              for d in details for e in d.extensions]
     for stage_id, panel in panels.items():
         notes += [f"{line[:len(line) - len(line.lstrip())]}- {markdown_text(line.strip())}"
@@ -239,18 +241,19 @@ def _panel_json(panel: Panel, tz: ZoneInfo) -> dict:
 
 
 def review_lines(campaign: Campaign, stage_id: str, panel: Panel) -> list[str]:
-    """A review stage of one ДОУ: its experts, who reported when, the levels by area, the recommendations."""
+    """A review stage of one ДОУ: its experts by name, who reported when, the levels by area, the recommendations."""
     tz = campaign.tz
+    stage = stage_name(campaign, stage_id)
     if not panel.assigned and not panel.reviews:
-        return [f"{stage_id}: эксперты ещё не назначены"]
-    lines = [f"{stage_id}: {_reported(panel)} экспертов ({', '.join(panel.assigned)})"]
+        return [f"{stage}: эксперты ещё не назначены"]
+    lines = [f"{stage}: {_reported(panel)} экспертов ({', '.join(expert_name(campaign, e) for e in panel.assigned)})"]
     given = {r.expert_id: r for r in panel.reviews}
     for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
         review = given.get(expert)
         if review is None:
-            lines.append(f"  {expert}: не отчитался")
+            lines.append(f"  {expert_name(campaign, expert)}: не отчитался")
             continue
-        lines.append(f"  {expert}, {show(review.at, tz)}: {levels_text(campaign, review.levels) or 'уровни не указаны'}")
+        lines.append(f"  {expert_name(campaign, expert)}, {show(review.at, tz)}: {levels_text(campaign, review.levels) or 'уровни не указаны'}")
         if review.recommendations:
             lines.append(f"    рекомендации: {' '.join(review.recommendations.split())}")
     return lines
@@ -259,8 +262,9 @@ def review_lines(campaign: Campaign, stage_id: str, panel: Panel) -> list[str]:
 # -- what a command changed ------------------------------------------------------------------
 
 
-def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU) -> str:
-    """Reconcile's changes (`tick`), one line per stage and moment (a stage-wide change is one line)."""
+def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU, campaign: Campaign | None = None) -> str:
+    """Reconcile's changes (`tick`), one line per stage and moment (a stage-wide change is one line); `campaign`
+    names the stages as people read them (`Stage.label`)."""
     if not changes:
         return "Изменений нет."
     grouped: dict[tuple, list[str]] = defaultdict(list)
@@ -269,18 +273,20 @@ def changes_text(changes: list[Change], tz: ZoneInfo, terms: Terms = DOU) -> str
     lines = []
     for (at, stage, action, source, dest), who in grouped.items():
         ids = [w for w in who if w]
+        name = stage_name(campaign, stage)
         if action == "draw":
-            lines.append(f"{show(at, tz)}  {stage}: список экспертов составлен (dqflow experts show {stage})")
+            lines.append(f"{show(at, tz)}  {name}: список экспертов составлен (dqflow experts show {stage})")
         elif ids:
             names = ", ".join(ids[:10]) + (f" и ещё {len(ids) - 10}" if len(ids) > 10 else "")
-            lines.append(f"{show(at, tz)}  {stage}: {STATUS_RU[source]} → {STATUS_RU[dest]} — {terms.nom} {names}")
+            lines.append(f"{show(at, tz)}  {name}: {STATUS_RU[source]} → {STATUS_RU[dest]} — {terms.nom} {names}")
         else:
-            lines.append(f"{show(at, tz)}  {stage}: {STATE_RU[source]} → {STATE_RU[dest]}")
+            lines.append(f"{show(at, tz)}  {name}: {STATE_RU[source]} → {STATE_RU[dest]}")
     return "\n".join(lines)
 
 
 def submitted_text(institution_id: str, stage_id: str, status: str, at: datetime, due: datetime, tz: ZoneInfo,
-                   terms: Terms = DOU) -> str:
+                   terms: Terms = DOU, campaign: Campaign | None = None) -> str:
     """The receipt of `submit`: when, whether in time, and the deadline it was held to."""
     verdict = {Status.DONE.value: "в срок", Status.LATE.value: "с опозданием"}.get(status, STATUS_RU[status])
-    return f"{terms.nom} {institution_id}, этап {stage_id}: сдано {show(at, tz)} ({zone_label(tz, at)}), {verdict}; срок {show(due, tz)}"
+    return (f"{terms.nom} {institution_id}, этап «{stage_name(campaign, stage_id)}»: сдано {show(at, tz)} ({zone_label(tz, at)}), "
+            f"{verdict}; срок {show(due, tz)}")

@@ -1,5 +1,6 @@
 """Whose calendar holds what: a ДОУ's own stages, an expert's reviews (one per ДОУ assigned to them),
-the coordinator's every stage; each with the events (webinars) of that person's audience.
+the coordinator's every stage; each with the events (webinars) of that person's audience, every entry named by
+its stage's `label` (`short:`, else the title).
 
 Each entry is dated by the person's *effective* times: a ДОУ's own opening and due time as its progress
 row keeps them (an extension replaces the stage's), not the stage's as the file gave them.
@@ -49,19 +50,19 @@ def entries(session: Session, campaign: spec.Campaign, who: ics.Who, now: dateti
             if _audience(who) in stage.audience or who.role == "coordinator":
                 found.append(ics.event_entry(campaign, stage))
         elif who.role == "coordinator":
-            found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.title, 0, page))
+            found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at, stage.label, 0, page))
         elif who.role == "institution" and stage.actor == "institution":
             opens, due, extended = times[(subject, stage.id)]
-            found.append(ics.task_entry(campaign, stage, who, opens, due, stage.title, extended, page))
+            found.append(ics.task_entry(campaign, stage, who, opens, due, stage.label, extended, page))
         elif who.role == "expert" and stage.actor == "expert":
             if stage.id not in mine:  # the list is drawn when its stage opens: until then, the stage as a whole
                 found.append(ics.task_entry(campaign, stage, who, stage.opens_at, stage.due_at,
-                                            f"{stage.title} (список экспертов ещё не составлен)", 0, page))
+                                            f"{stage.label} (список экспертов ещё не составлен)", 0, page))
                 continue
             for inst in mine[stage.id]:
                 opens, due, extended = times[(inst, stage.id)]
                 found.append(ics.task_entry(campaign, stage, ics.Who("expert", f"{subject}/{inst}"), opens, due,
-                                            f"Экспертиза: {names[inst]} — {stage.title}", extended, page))
+                                            f"Экспертиза: {names[inst]} — {stage.label}", extended, page))
     return found
 
 
@@ -111,5 +112,5 @@ def title(campaign: spec.Campaign, who: ics.Who) -> str:
         name = next(i.name for i in campaign.institutions if i.id == who.id)
         return f"{campaign.title}: {name}"
     if who.role == "expert":
-        return f"{campaign.title}: эксперт {who.id}"
+        return f"{campaign.title}: эксперт {campaign.expert_names.get(who.id or '', who.id)}"
     return f"{campaign.title}: координатор"
