@@ -4,9 +4,7 @@ set-based helpers every writer shares. No business rules here."""
 from __future__ import annotations
 
 import os
-import threading
-import weakref
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator, cast
 
@@ -133,34 +131,17 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
     reconciling at once run one after the other instead of both acting on the same old state.
     `actor` is the person the edge acts for: the audit rows of what people do carry it (`acting`).
     """
-    sqlite = engine.dialect.name == "sqlite"
-    with _writer(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         session.info["actor"] = actor
         try:
-            if sqlite:
+            if engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_WRITERS_LOCK = threading.Lock()
-
-
-def _writer(engine: Engine) -> threading.RLock:
-    """The process's turn to write to one SQLite database. SQLite lets one writer in at a time anyway; its busy
-    handler makes the others sleep and retry, and a newcomer can take the lock before one that has waited for
-    seconds (at a rush of fifty portal clients: hand-ins with a p99 of 9–13 s). The portal's threads queue here
-    instead, and only one of them at a time contends with other processes (the daemon) for the file's lock."""
-    with _WRITERS_LOCK:
-        found = _WRITERS.get(engine)
-        if found is None:
-            found = _WRITERS[engine] = threading.RLock()
-        return found
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
