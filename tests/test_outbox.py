@@ -301,7 +301,7 @@ def test_after_downtime_only_the_newest_reminder_of_a_deadline_goes_out(mailer, 
 def test_why_foresees_that_a_pending_reminder_will_be_skipped(tomsk):
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 10:00")
     text = tomsk.ok("why", "dou2@example.org", "--stage", "fill-form")
-    assert ("26.11.2021 09:00  fill-form: ожидает — запланировано правилом «за 2 раб. дн.» к сроку 30.11.2021 23:59; "
+    assert ("26.11.2021 09:00  Первичное заполнение формы: ожидает — запланировано правилом «за 2 раб. дн.» к сроку 30.11.2021 23:59; "
             "не будет отправлено: уже сдано") in text.splitlines()
     assert "не будет отправлено" not in tomsk.ok("why", "dou4@example.org", "--stage", "fill-form")
 
@@ -433,6 +433,6 @@ def test_the_ledger_shows_when_a_letter_really_went_beside_its_planned_time(mail
     pending = next(line for line in mailer.ok("outbox", "--state", "pending").splitlines() if "dou2@example.org" in line)
     assert pending.split()[2] == "—"  # not sent yet: no real time
     why = mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
-    assert "26.11.2021 09:00  fill-form: отправлено — ушло 29.11.2021 09:05 (запланировано на 26.11.2021 09:00)" in why
+    assert "26.11.2021 09:00  Первичное заполнение формы: отправлено — ушло 29.11.2021 09:05 (запланировано на 26.11.2021 09:00)" in why
     sent = next(r for r in outbox(mailer, "sent") if r["recipient"] == "dou2@example.org")
     assert local(sent["sent_at"]) == datetime(2021, 11, 29, 9, 5, tzinfo=TZ)  # the JSON keeps its keys

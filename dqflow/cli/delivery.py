@@ -175,8 +175,7 @@ def outbox_command(app: App, state: str | None, as_json: bool) -> None:
     with app.reading() as session:
         campaign = engine.definition(session, app.campaign_id)
         rows = reminders.ledger(session, campaign.id, state=state)
-    click.echo(sending.outbox_json(rows, campaign.tz) if as_json else sending.outbox_text(rows, campaign.tz, app.wall,
-                                                                                           campaign.terms))
+    click.echo(sending.outbox_json(rows, campaign.tz) if as_json else sending.outbox_text(rows, campaign, app.wall))
 
 
 @click.command("why")
@@ -193,7 +192,7 @@ def why_command(app: App, recipient: str, stage_id: str | None) -> None:
         campaign = engine.definition(session, app.campaign_id)
         rows, gaps = reminders.explain(session, campaign, recipient, stage_id)
         foreseen = skips.foreseen(session, campaign.id, rows)
-    click.echo(sending.why_text(recipient, rows, gaps, campaign.tz, app.wall, foreseen, campaign.terms))
+    click.echo(sending.why_text(recipient, rows, gaps, campaign, app.wall, foreseen))
 
 
 @click.command("remind")

@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import iso, show, show_date, zone_label
 from dqflow.campaign import spec
-from dqflow.campaign.terms import DEFAULT as DOU
-from dqflow.campaign.terms import Terms
 from dqflow.engine.schedule import Clock
 from dqflow.present.labels import DEFERRED_RU, OUTBOX_STATE_RU, WEEKDAY_FULL_RU, gap_ru, reason_ru, rule_ru
 from dqflow.present.tables import text_table
@@ -28,18 +26,29 @@ def outbox_json(rows: Sequence[OutboxRow], tz: ZoneInfo) -> str:
     ], ensure_ascii=False, indent=2)
 
 
-def outbox_text(rows: Sequence[OutboxRow], tz: ZoneInfo, now: datetime, terms: Terms = DOU) -> str:
+def _stage_names(campaign: spec.Campaign) -> dict[str, str]:
+    """A ledger row's stage as people name it (`Stage.label`); a stage an amendment removed, by its id."""
+    return {s.id: s.label for s in campaign.stages}
+
+
+def _named(names: dict[str, str], stage_id: str | None, none: str) -> str:
+    return names.get(stage_id, stage_id) if stage_id else none
+
+
+def outbox_text(rows: Sequence[OutboxRow], campaign: spec.Campaign, now: datetime) -> str:
+    tz, terms, names = campaign.tz, campaign.terms, _stage_names(campaign)
     if not rows:
         return "Очередь писем пуста."
-    table = [[show(r.send_at, tz), show(r.sent_at, tz) if r.state == "sent" else "—", r.recipient, r.stage_id or "—",
+    table = [[show(r.send_at, tz), show(r.sent_at, tz) if r.state == "sent" else "—", r.recipient, _named(names, r.stage_id, "—"),
               rule_ru(r.rule), OUTBOX_STATE_RU[r.state],
               "; ".join(filter(None, [f"попыток {r.attempts}" if r.attempts else "", reason_ru(r.reason, terms)]))] for r in rows]
     header = ["Запланировано", "Отправлено", "Адресат", "Этап", "Правило", "Состояние", "Примечание"]
     return "\n".join([zone_label(tz, now, capital=True), ""] + text_table(header, table))
 
 
-def why_text(recipient: str, rows: Sequence[OutboxRow], gaps: list[tuple], tz: ZoneInfo, now: datetime, foreseen: dict[int, str] | None = None,
-             terms: Terms = DOU) -> str:
+def why_text(recipient: str, rows: Sequence[OutboxRow], gaps: list[tuple], campaign: spec.Campaign, now: datetime,
+             foreseen: dict[int, str] | None = None) -> str:
+    tz, terms, names = campaign.tz, campaign.terms, _stage_names(campaign)
     lines = [f"{recipient} — {zone_label(tz, now)}"]
     foreseen = foreseen or {}
     for r in rows:
@@ -55,8 +64,8 @@ def why_text(recipient: str, rows: Sequence[OutboxRow], gaps: list[tuple], tz: Z
             "dead": f"не доставлено окончательно: {reason_ru(r.reason, terms)}",
         }[r.state]
         about = f", {terms.nom} {r.institution_id}" if r.role == "expert" and r.institution_id else ""  # an expert has several
-        lines.append(f"{when}  {r.stage_id or 'сводка'}{about}: {state} — {because}")
-    lines += [f"не запланировано — {gap_ru(gap, terms)}" for gap in gaps]
+        lines.append(f"{when}  {_named(names, r.stage_id, 'сводка')}{about}: {state} — {because}")
+    lines += [f"не запланировано — {gap_ru(gap, terms, campaign)}" for gap in gaps]
     if len(lines) == 1:
         lines.append("Для этого адреса ничего не запланировано.")
     return "\n".join(lines)

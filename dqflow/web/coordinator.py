@@ -261,8 +261,8 @@ class Coordinator(Site):
                 why = None
                 if recipient:
                     found, gaps = reminders.explain(session, self.campaign, recipient, None)
-                    why = sending.why_text(recipient, found, gaps, self.tz, now, skips.foreseen(session, self.campaign.id, found),
-                                          self.campaign.terms)
+                    why = sending.why_text(recipient, found, gaps, self.campaign, now,
+                                          skips.foreseen(session, self.campaign.id, found))
                 return rows, total, start, why
 
         rows, total, start, why = await run_in_threadpool(read)
