@@ -59,8 +59,8 @@ def test_an_extension_is_told_at_the_next_send_once(mailer, smtp_server):  # noq
     texts = changed(smtp_server, "dou4@example.org", "Срок продлён")
     assert len(texts) == 1, [str(m.message["Subject"]) for m in smtp_server.messages]
     text = texts[0]
-    assert "до 03.12.2021 18:00" in text and "прежний был до 30.11.2021 23:59" in text and "томское время, UTC+7" in text
-    assert "Причина: карантин в группе" in text
+    assert "до 03.12.2021 18:00" in text and "прежний был до 30.11.2021 23:59" in text and "по местному времени (UTC+7)" in text
+    assert "Причина — карантин в группе" in text
     assert f"Перейдите по персональной ссылке: {BASE}/dou/4/" in text
     assert smtp_server.to("dou2@example.org") == []  # nobody else hears of it
     smtp_server.handler.messages.clear()
@@ -93,7 +93,7 @@ def test_an_excuse_is_told_with_its_reason(mailer, smtp_server):  # noqa: F811
     mailer.ok("send", "--now", "2021-11-24 11:05")
     texts = changed(smtp_server, "dou5@example.org", "Освобождение от этапа")
     assert len(texts) == 1
-    assert "Вы освобождены от этапа «Первичное заполнение формы»" in texts[0] and "Причина: ремонт здания" in texts[0]
+    assert "Вы освобождены от этапа «Первичное заполнение формы»" in texts[0] and "Причина — ремонт здания" in texts[0]
     smtp_server.handler.messages.clear()
     mailer.ok("send", "--now", "2021-11-24 12:00")
     assert smtp_server.messages == []
@@ -121,7 +121,7 @@ def test_an_amendment_tells_each_dou_its_old_and_new_dates_and_history_says_who_
         texts = changed(smtp_server, f"dou{dou}@example.org", "Сроки мониторинга изменены")
         assert len(texts) == 1, dou
         assert "этап «Первичное заполнение формы»: срок 30.11.2021 23:59 → 29.11.2021 23:59" in texts[0]
-        assert "Причина: приказ № 123 от 24.11.2021" in texts[0]
+        assert "Причина — приказ № 123 от 24.11.2021" in texts[0]
     assert not any("expert" in m.to for m in smtp_server.messages)  # the review's dates did not move
     smtp_server.handler.messages.clear()
     mailer.ok("send", "--now", "2021-11-24 12:00")
@@ -144,7 +144,7 @@ def test_a_withdrawal_tells_the_dou_and_its_experts(mailer, smtp_server, tmp_pat
     mailer.ok("load", str(amended), "--apply", "--reason", "реорганизация", "--now", "2021-12-02 11:00")
     mailer.ok("send", "--now", "2021-12-02 11:05")
     texts = changed(smtp_server, "dou62@example.org", "Участие в мониторинге завершено")
-    assert len(texts) == 1 and "МБДОУ № 62 выбывает из мониторинга" in texts[0] and "Причина: реорганизация" in texts[0]
+    assert len(texts) == 1 and "МБДОУ № 62 выбывает из мониторинга" in texts[0] and "Причина — реорганизация" in texts[0]
     for expert in experts:
         texts = changed(smtp_server, f"expert{expert.removeprefix('e')}@example.org", "Экспертиза не нужна")
         assert len(texts) == 1, expert

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dqflow.calendar import show, zone_label
+from dqflow.calendar import show, utc_offset
 from dqflow.campaign import spec
 from dqflow.engine import changes
 from dqflow.engine.skips import MAX_IN_LIST
@@ -68,7 +68,7 @@ class ChangeBook:
                                  "institution_name": names.get(row.institution_id, row.institution_id) if row.institution_id else "",
                                  "deadline": show(row.deadline, self.tz) if row.deadline else "", "old_deadline": "",
                                  "lock": "", "old_lock": "", "opens": "", "old_opens": "", "reason": "", "by": "",
-                                 "old_address": "", "new_address": "", "zone": zone_label(self.tz, row.deadline or row.send_at)}
+                                 "old_address": "", "new_address": "", "offset": utc_offset(row.deadline or row.send_at, self.tz)}
         inst, stage_id = row.institution_id, row.stage_id
         if change == changes.EXTENDED:
             found = self._latest("extend", inst, stage_id, lambda d: self._same(d.get("until"), row.deadline))

@@ -292,6 +292,7 @@ class Writer:
         elif row.kind == changes.KIND:  # what changed for the reader (`change_letters`)
             self.changes.need(session, (row,))
             item["changes"] = [self.changes.entry(row, self.names)]
+            item["change"] = changes.what(row.rule)
         elif row.kind == "submitted":
             self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
@@ -501,7 +502,7 @@ def _merged(letters: list[tuple]) -> list[tuple]:
         listed = ("assigned" if addition else "changes" if letter.kind == changes.KIND
                   else "reviewed" if item["role"] == "expert" and item["reviewed"] else "submissions" if letter.kind == "submitted" else None)
         # a person's changes of one kind read as one item listing them (an amendment that moved several stages)
-        group = ((letter.kind, item["changes"][0]["what"], None) if letter.kind == changes.KIND
+        group = ((letter.kind, item["change"], None) if letter.kind == changes.KIND
                  else (letter.kind, item["stage_id"], item["deadline"]) if listed else None)
         if group in first:
             if item[listed][0] not in first[group][listed]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
@@ -66,25 +67,30 @@ def plan(session: Session, campaign: spec.Campaign, now: datetime, tells: list[T
                      "institution_id": t.institution_id, "stage_id": t.stage_id, "rule": t.rule, "kind": KIND,
                      "deadline": t.deadline, "send_at": send_at, "expires_at": expires, "state": "pending", "reason": None,
                      "attempts": 0, "planned_at": now, "reported": False}
-    _supersede(session, campaign, tells, list(rows))
-    return insert_ignore(session, OutboxRow, list(rows.values()))
+    written = insert_ignore(session, OutboxRow, list(rows.values()))
+    _supersede(session, campaign, tells)
+    return written
 
 
-def _supersede(session: Session, campaign: spec.Campaign, tells: list[Tell], keys: list[str]) -> None:
-    """Unsent letters of the same change about the same person, ДОУ and stage, other than these: skipped (the
-    newer letter says what holds now). Few rows: one UPDATE per letter planned."""
-    for t in tells:
+def _supersede(session: Session, campaign: spec.Campaign, tells: list[Tell]) -> None:
+    """Unsent letters of a change older than another letter of the same change to the same person about the same ДОУ
+    and stage: skipped (the newer says what holds now). One UPDATE per kind of change, whatever the number of letters."""
+    for change in sorted({t.change for t in tells}):
+        newer = aliased(OutboxRow)
+        later = select(newer.id).where(
+            newer.campaign_id == campaign.id, newer.kind == KIND, _of(newer.rule, change), col(newer.id) > col(OutboxRow.id),
+            func.lower(newer.recipient) == func.lower(OutboxRow.recipient),
+            func.coalesce(newer.institution_id, "") == func.coalesce(OutboxRow.institution_id, ""),
+            func.coalesce(newer.stage_id, "") == func.coalesce(OutboxRow.stage_id, ""))
         session.execute(update(OutboxRow).where(
             col(OutboxRow.campaign_id) == campaign.id, col(OutboxRow.kind) == KIND, col(OutboxRow.state).in_(["pending", "failed"]),
-            func.lower(OutboxRow.recipient) == t.recipient.lower(), _same(col(OutboxRow.institution_id), t.institution_id),
-            _same(col(OutboxRow.stage_id), t.stage_id), (col(OutboxRow.rule) == t.change) | col(OutboxRow.rule).startswith(t.change + "#"),
-            col(OutboxRow.key).not_in(keys))
-            .values(state="skipped", reason=reason(Skip.DEADLINE_MOVED if t.deadline else Skip.SUPERSEDED))
+            _of(OutboxRow.rule, change), later.exists())
+            .values(state="skipped", reason=reason(Skip.SUPERSEDED if change in (READDRESSED, RELINKED) else Skip.DEADLINE_MOVED))
             .execution_options(synchronize_session=False))
 
 
-def _same(column, value):
-    return column.is_(None) if value is None else column == value
+def _of(rule, change: str):
+    return (col(rule) == change) | col(rule).startswith(change + "#")
 
 
 def experts_of(session: Session, campaign: spec.Campaign, stage: spec.Stage, institutions: list[str]) -> dict[str, list[str]]:

@@ -102,7 +102,8 @@ SAMPLE_ITEM = {
     "changes": [{"what": "extended", "stage_title": "Заполнение формы мониторинга", "stage_short": "Заполнение формы",
                  "institution_name": "МАДОУ № 2", "deadline": "14.12.2021 23:59", "old_deadline": "05.12.2021 23:59", "lock": "",
                  "old_lock": "", "opens": "", "old_opens": "", "reason": "карантин", "by": "координатор (командная строка)",
-                 "old_address": "", "new_address": "", "zone": "томское время, UTC+7"}],  # what changed for the reader
+                 "old_address": "", "new_address": "", "offset": "UTC+7"}],  # what changed for the reader
+    "change": "extended",  # which change a change letter tells (`engine.changes`)
 }
 
 
