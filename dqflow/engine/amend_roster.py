@@ -122,17 +122,26 @@ class RosterChanges(Amending):
         self.withdrawn_emails.append(("institution", institution.email))
         self._audit("withdraw", {"name": institution.name}, institution.id)
         self.tells.append(changes.Tell(institution.email, "institution", institution.id, None, changes.WITHDRAWN, self.ordinal))
-        for stage in self._open_lists():  # its experts: their review of it is no longer needed (unless already given)
+        for stage in self._open_lists():  # its experts who were told of it: their review of it is no longer needed
             review = reminders.review_stage(self.new, stage.id)
-            if review is None:
-                continue
-            reviewed = set(self.session.exec(select(func.lower(ExpertRow.email)).join(
-                ReviewRow, (col(ReviewRow.campaign_id) == col(ExpertRow.campaign_id)) & (col(ReviewRow.expert_id) == col(ExpertRow.id)))
-                .where(ReviewRow.campaign_id == self.new.id, ReviewRow.stage_id == review.id,
-                       ReviewRow.institution_id == institution.id)).all())
-            self.tells += [changes.Tell(email, "expert", institution.id, review.id, changes.WITHDRAWN, self.ordinal)
-                           for email in changes.experts_of(self.session, self.new, review, [institution.id]).get(institution.id, [])
-                           if email.lower() not in reviewed]
+            if review is not None:
+                told = self._told_of(stage, review, institution.id)
+                self.tells += [changes.Tell(email, "expert", institution.id, review.id, changes.WITHDRAWN, self.ordinal)
+                               for email in changes.experts_of(self.session, self.new, review, [institution.id]).get(institution.id, [])
+                               if email.lower() in told]
+
+    def _told_of(self, assignment: Stage, review: Stage, institution: str) -> set[str]:
+        """The addresses of the experts whose mail already named this ДОУ for `review` (their handout or a reminder of it went)
+        and who have not reviewed it: they would otherwise wait for it. One who has not heard of it yet is spared the news."""
+        handout = next((s.id for s in self.new.stages if s.kind == "handout" and s.list == assignment.id), None)
+        about = ((col(OutboxRow.stage_id) == handout) & col(OutboxRow.rule).in_(["handout", reminders.ADDED])) if handout else (
+            (col(OutboxRow.stage_id) == review.id) & (col(OutboxRow.institution_id) == institution))
+        sent = set(self.session.exec(select(func.lower(OutboxRow.recipient)).where(
+            OutboxRow.campaign_id == self.new.id, OutboxRow.role == "expert", OutboxRow.state == "sent", about)).all())
+        reviewed = set(self.session.exec(select(func.lower(ExpertRow.email)).join(
+            ReviewRow, (col(ReviewRow.campaign_id) == col(ExpertRow.campaign_id)) & (col(ReviewRow.expert_id) == col(ExpertRow.id)))
+            .where(ReviewRow.campaign_id == self.new.id, ReviewRow.stage_id == review.id, ReviewRow.institution_id == institution)).all())
+        return sent - reviewed
 
     def _readdressed(self, role: str, person: str, old: str, new: str) -> None:
         """A corrected address: audited (a ДОУ's history shows it), and the new address told that it is the one used now."""
