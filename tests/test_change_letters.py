@@ -179,3 +179,30 @@ def test_a_revoked_link_sends_the_new_one(mailer, smtp_server):  # noqa: F811
     smtp_server.handler.messages.clear()
     mailer.ok("send", "--now", "2021-11-24 12:00")
     assert smtp_server.messages == []
+
+
+def test_the_coordinators_card_shows_the_amendment_with_its_dates_reason_and_author(tmp_path):
+    from tests.test_web import Portal, sign_in
+
+    dq = Cli(f"sqlite:///{tmp_path / 'card.db'}")
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    amended = edited(tmp_path, ("    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-29\n"))
+    dq.ok("load", str(amended), "--apply", "--reason", "приказ № 123", "--now", "2021-11-24 11:00")
+    portal = Portal(dq.db_url)
+    try:
+        sign_in(portal, dq)
+        card = portal.client.get("/coordinator/dou/4")
+    finally:
+        portal.db.dispose()
+    assert card.status_code == 200
+    row = next(r for r in card.text.split("<tr>") if "сроки изменены приказом" in r)
+    assert "срок 30.11.2021 23:59 → 29.11.2021 23:59" in row and "причина: приказ № 123" in row
+    assert "координатор (командная строка)" in row
+
+
+def test_the_plan_shown_before_an_amendment_lists_the_letters_it_will_send(mailer, tmp_path):
+    amended = edited(tmp_path, ("email: dou5@example.org", "email: head5@example.org"))
+    plan = json.loads(mailer.ok("load", str(amended), "--now", "2021-11-24 11:00", "--json"))
+    assert [(n["recipient"], n["rule"], n["kind"]) for n in plan["planned"] if n["kind"] == "changed"] == [
+        ("head5@example.org", "readdressed#1", "changed")]
+    assert "readdressed#1: head5@example.org" in mailer.ok("load", str(amended), "--now", "2021-11-24 11:00")
