@@ -20,8 +20,9 @@ BASE = "https://portal.example.org/mkdo"
 
 
 @pytest.fixture
-def mailer(tmp_path: Path, smtp_server) -> Cli:  # noqa: F811
-    dq = Cli(f"sqlite:///{tmp_path / 'dq.db'}", env={**smtp_server.env(), "DQFLOW_BASE_URL": BASE})
+def mailer(db_url: str, smtp_server) -> Cli:  # noqa: F811
+    """The Tomsk campaign on SQLite and on PostgreSQL, with a portal and a real SMTP server."""
+    dq = Cli(db_url, env={**smtp_server.env(), "DQFLOW_BASE_URL": BASE})
     dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
     return dq
 
