@@ -110,7 +110,8 @@ def test_a_review_extension_tells_the_experts_of_that_dou(mailer, smtp_server): 
     for expert in experts:
         texts = changed(smtp_server, f"expert{expert.removeprefix('e')}@example.org", "Срок продлён")
         assert len(texts) == 1, expert
-        assert "Срок экспертизы МАДОУ № 6" in texts[0] and "до 08.12.2021 18:00" in texts[0] and "болезнь эксперта" in texts[0]
+        assert "Кому: эксперту, этап «Первичная экспертиза»\n\nСрок экспертизы МАДОУ № 6" in texts[0]
+        assert "до 08.12.2021 18:00" in texts[0] and "болезнь эксперта" in texts[0]
 
 
 def test_an_amendment_tells_each_dou_its_old_and_new_dates_and_history_says_who_and_why(mailer, smtp_server, tmp_path):  # noqa: F811
@@ -176,7 +177,7 @@ def test_a_revoked_link_sends_the_new_one(mailer, smtp_server):  # noqa: F811
     texts = changed(smtp_server, "expert15@example.org", "Новая персональная ссылка")
     assert len(texts) == 1
     assert "Прежняя персональная ссылка на вашу страницу в мониторинге отозвана" in texts[0] and f"Новая ссылка: {new}" in texts[0]
-    assert "Кому: эксперту\n" in texts[0]
+    assert "Кому: эксперту\n\nПрежняя" in texts[0]
     smtp_server.handler.messages.clear()
     mailer.ok("send", "--now", "2021-11-24 12:00")
     assert smtp_server.messages == []
