@@ -104,6 +104,8 @@ SAMPLE_ITEM = {
                  "old_lock": "", "opens": "", "old_opens": "", "reason": "карантин", "by": "координатор (командная строка)",
                  "old_address": "", "new_address": "", "offset": "UTC+7"}],  # what changed for the reader
     "change": "extended",  # which change a change letter tells (`engine.changes`)
+    "next_stage": {"label": "Повторное заполнение формы", "opens": "07.12.2021", "deadline": "12.12.2021 23:59",
+                   "offset": "UTC+7"},  # where a ДОУ uses its recommendations (None: nothing left to do)
 }
 
 
