@@ -79,7 +79,7 @@ def test_a_moved_deadline_moves_every_persons_reminders(running: Cli, workflow_c
     trail = running.json("history", "4")
     assert any(e["action"] == "amend" and e["stage"] == "fill-form" for e in trail)
     assert json.loads(query(url, "SELECT detail FROM audit WHERE action = 'amend' AND institution_id IS NULL")[0][0])["reason"] == "приказ № 1200"
-    assert "same content" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+    assert "уже загружена из того же файла" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
 
 
 def test_the_dry_plan_writes_nothing(running: Cli, workflow_copy: Path):

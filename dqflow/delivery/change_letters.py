@@ -35,7 +35,7 @@ class ChangeBook:
     def need(self, session: Session, rows) -> None:
         """Read the audit rows the change letters among `rows` are about, those not read yet."""
         wanted = sorted({r.institution_id for r in rows if r.kind == changes.KIND and r.institution_id} - self._read)
-        actions = [a for a in changes.AUDITED.values()]
+        actions = list(changes.AUDITED.values())
         for chunk in chunks(wanted, MAX_IN_LIST):
             self._read.update(chunk)
             self._add(session.exec(select(AuditRow).where(
