@@ -208,3 +208,9 @@ def test_the_plan_shown_before_an_amendment_lists_the_letters_it_will_send(maile
     assert [(n["recipient"], n["rule"], n["kind"]) for n in plan["planned"] if n["kind"] == "changed"] == [
         ("head5@example.org", "readdressed#1", "changed")]
     assert "readdressed#1: head5@example.org" in mailer.ok("load", str(amended), "--now", "2021-11-24 11:00")
+
+
+def test_a_plan_shown_earlier_is_still_the_plan_applied_though_its_letters_go_later(mailer, tmp_path):
+    amended = edited(tmp_path, ("    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-29\n"))
+    plan = json.loads(mailer.ok("load", str(amended), "--now", "2021-11-24 11:00", "--json"))
+    mailer.ok("load", str(amended), "--apply", "--reason", "приказ", "--plan", plan["digest"], "--now", "2021-11-24 11:05")
