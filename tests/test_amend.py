@@ -79,7 +79,7 @@ def test_a_moved_deadline_moves_every_persons_reminders(running: Cli, workflow_c
     trail = running.json("history", "4")
     assert any(e["action"] == "amend" and e["stage"] == "fill-form" for e in trail)
     assert json.loads(query(url, "SELECT detail FROM audit WHERE action = 'amend' AND institution_id IS NULL")[0][0])["reason"] == "приказ № 1200"
-    assert "same content" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
+    assert "уже загружена из того же файла" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
 
 
 def test_the_dry_plan_writes_nothing(running: Cli, workflow_copy: Path):
@@ -133,12 +133,13 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
     assert "ДОУ 5 выбывает" in out and "эксперт e5 выбывает" in out
     running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "ДОУ закрыт на ремонт")
-    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
-                           "AND state IN ('pending', 'failed')")
+    unsent = outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                         "AND state IN ('pending', 'failed')")
+    assert [r[:4] for r in unsent] == [("dou5@example.org", "5", None, "withdrawn#1")]  # one letter left: that it withdraws
     assert {r[7] for r in outbox(url, "recipient = 'dou5@example.org' AND state = 'skipped'")} >= {"withdrawn"}
     running.ok("tick", "--now", "2021-12-20 10:00")  # the whole campaign later: nothing new for it
-    assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
-                           "AND state = 'pending'")
+    assert outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
+                       "AND state = 'pending'") == unsent
     assert not any("e5" in a["experts"] for a in running.json("experts", "show", "list2")["assignments"])
     view = running.json("status", "--institutions", "--now", "2021-11-24 10:00")
     five = next(i for i in view["institutions"] if i["id"] == "5")
@@ -162,8 +163,10 @@ def test_a_corrected_address_readdresses_pending_reminders(running: Cli, workflo
     running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "опечатка в адресе")
     assert outbox(url, "recipient = 'dou4@example.org' AND state = 'sent'") == sent
     assert not outbox(url, "recipient = 'dou4@example.org' AND state = 'pending'")
-    moved = outbox(url, "recipient = 'dou4-new@example.org' AND state = 'pending'")
+    moved = outbox(url, "recipient = 'dou4-new@example.org' AND state = 'pending' AND kind <> 'changed'")
     assert [r[1:] for r in moved] == [r[1:] for r in pending]
+    told = outbox(url, "recipient = 'dou4-new@example.org' AND kind = 'changed'")  # and the new address is told why
+    assert [r[3] for r in told] == ["readdressed#1"]
     keys = [k for (k,) in query(url, "SELECT key FROM outbox WHERE recipient = 'dou4-new@example.org'")]
     assert all("|dou4-new@example.org|" in k for k in keys)
     running.ok("tick", "--now", "2021-12-07 10:00")  # refill: planned for the new address
@@ -270,7 +273,7 @@ def state_of(url: str, now_iso: str) -> tuple:
     stages = query(url, "SELECT id, state, opens_at, due_at, locks_at FROM stage ORDER BY id")
     progress = query(url, "SELECT institution_id, stage_id, status, due_at, locks_at FROM progress ORDER BY institution_id, stage_id")
     pending = query(url, "SELECT recipient, institution_id, stage_id, rule, kind, deadline, send_at FROM outbox "
-                         f"WHERE state = 'pending' AND kind NOT IN ('digest', 'recommendations') ORDER BY 1, 2, 3, 4, 6, 7")
+                         f"WHERE state = 'pending' AND kind NOT IN ('digest', 'recommendations', 'changed') ORDER BY 1, 2, 3, 4, 6, 7")
     cutoff = datetime.fromisoformat(now_iso)
     future = [r for r in pending if _naive(r[6]) >= cutoff]
     return stages, progress, future

@@ -233,7 +233,7 @@ def test_with_a_portal_each_letter_carries_its_readers_own_link_once(tmp_path):
 
 ACTS = {("opened", "institution"), ("before_due", "institution"), ("due_today", "institution"), ("overdue", "institution"),
         ("opened", "expert"), ("before_due", "expert"), ("due_today", "expert"), ("overdue", "expert"),
-        ("handout", "expert"), ("recommendations", "institution")}
+        ("handout", "expert"), ("recommendations", "institution"), ("changed", "institution")}
 
 
 def built(tmp: Path, campaign: Path) -> dict[tuple[str, str, str], dict]:
@@ -242,6 +242,7 @@ def built(tmp: Path, campaign: Path) -> dict[tuple[str, str, str], dict]:
     dq = Cli(db)
     dq.ok("load", str(campaign), "--now", "2021-11-10 09:00")
     dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-22 10:00")
+    dq.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03 18:00", "--reason", "карантин", "--now", "2021-11-24 10:00")
     dq.ok("tick", "--now", "2021-11-25 10:00")
     expert = next(a["experts"][0] for a in dq.json("experts", "show", "list1")["assignments"] if a["institution"] == "2")
     dq.ok("review", "2", "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--recommendations", "-",

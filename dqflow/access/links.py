@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from dqflow.access import sessions
 from dqflow.calendar import show
 from dqflow.campaign import spec
+from dqflow.engine import changes
 from dqflow.errors import DqflowError, NotFound
 from dqflow.store import AuditRow, CampaignRow, LinkRow, SigninRow, acting, insert_ignore, recorded_at
 
@@ -129,6 +130,10 @@ def revoke(session: Session, campaign: spec.Campaign, who: str, now: datetime) -
     session.add(AuditRow(campaign_id=campaign.id, institution_id=subject_id if role == "institution" else None,
                          action="link-revoke", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"role": role, "id": subject_id, "version": version}, ensure_ascii=False)))
+    # the person gets the new link at the next send, with what happened to the old one
+    email = next(i.email for i in campaign.institutions if i.id == subject_id) if role == "institution" else campaign.expert_addresses[subject_id]
+    changes.plan(session, campaign, now, [changes.Tell(email, role, subject_id if role == "institution" else None, None,
+                                                       changes.RELINKED, str(version))])
     return role, version
 
 

@@ -23,8 +23,9 @@ from dqflow.access import links as portal_links
 from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.delivery import stencil
+from dqflow.delivery.change_letters import ChangeBook
 from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
-from dqflow.engine import late, rules
+from dqflow.engine import changes, late, rules
 from dqflow.engine.experts import stored
 from dqflow.engine.reminders import ADDED, review_stage
 from dqflow.engine.skips import MAX_IN_LIST
@@ -81,6 +82,7 @@ class Writer:
         self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
+        self.changes = ChangeBook(campaign)  # what the change letters of this send say, read once
         self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
         self._portal: portal_links.Links | None = None
@@ -113,6 +115,7 @@ class Writer:
             if stage is not None and stage.list:
                 named.update(self.reviewed_by(session, stage.list).get(row.recipient.lower(), []))
         self.links(session, named)
+        self.changes.need(session, rows)
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
@@ -288,6 +291,10 @@ class Writer:
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
             item["next_stage"] = self._next_stage(session, row)
+        elif row.kind == changes.KIND:  # what changed for the reader (`change_letters`)
+            self.changes.need(session, (row,))
+            item["changes"] = [self.changes.entry(row, self.names)]
+            item["change"] = changes.what(row.rule)
         elif row.kind == "submitted":
             self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
@@ -497,8 +504,8 @@ def _merged(letters: list[tuple]) -> list[tuple]:
                    if letter.kind == "handout" and letter.item["institution_id"] for a in letter.item["assigned"]}  # such or whole
     for key, letter in letters:
         item = letter.item
-        if item["role"] == "expert" and ((letter.kind == "opened" and (item["stage_id"], None) in handed_out)
-                                         or (item["stage_id"], item["institution_id"]) in handed_out):
+        if item["role"] == "expert" and letter.kind != changes.KIND and (
+                (letter.kind == "opened" and (item["stage_id"], None) in handed_out) or (item["stage_id"], item["institution_id"]) in handed_out):
             continue  # an addition says what to do about its ДОУ and by when: a reminder of it beside it says it twice
         addition = letter.kind == "handout" and item.get("addition")
         if addition and (item["stage_id"] in whole or not item["assigned"]):
@@ -507,9 +514,11 @@ def _merged(letters: list[tuple]) -> list[tuple]:
             if item["stage_id"] in listed_whole:
                 continue  # a newcomer's additions each read as their whole (first) handout: said once
             listed_whole.add(item["stage_id"])
-        listed = ("assigned" if addition else "reviewed" if item["role"] == "expert" and item["reviewed"]
-                  else "submissions" if letter.kind == "submitted" else None)
-        group = (letter.kind, item["stage_id"], item["deadline"]) if listed else None
+        listed = ("assigned" if addition else "changes" if letter.kind == changes.KIND
+                  else "reviewed" if item["role"] == "expert" and item["reviewed"] else "submissions" if letter.kind == "submitted" else None)
+        # a person's changes of one kind read as one item listing them (an amendment that moved several stages)
+        group = ((letter.kind, item["change"], None) if letter.kind == changes.KIND
+                 else (letter.kind, item["stage_id"], item["deadline"]) if listed else None)
         if group in first:
             if item[listed][0] not in first[group][listed]:
                 first[group][listed].append(item[listed][0])

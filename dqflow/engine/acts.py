@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
-from dqflow.engine import experts, reminders, rules
+from dqflow.engine import changes, experts, reminders, rules
 from dqflow.engine.definitions import definition
 from dqflow.engine.reconciler import reconcile
 from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
@@ -176,6 +176,8 @@ def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: st
     source, dest = _fire(row, "excuse")
     session.add(AuditRow(**_audit_values(session, row, "excuse", now, source, dest, json.dumps({"reason": reason}, ensure_ascii=False))))
     session.add(row)
+    assert stage is not None, "_checked refused an unknown stage"
+    changes.plan(session, campaign, now, changes.about_stage(session, campaign, stage, changes.EXCUSED, [(institution_id, None)]))
     return row
 
 
@@ -231,6 +233,7 @@ class _Acts:
         self.submissions: list[dict[str, Any]] = []
         self.extensions: list[dict[str, Any]] = []
         self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
+        self.told: list[tuple[datetime, list[changes.Tell]]] = []  # the change letters of extensions, each at its moment
 
     @staticmethod
     def _materials(campaign: spec.Campaign, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -366,6 +369,8 @@ class _Acts:
                                 "until": until, "reason": reason, "granted_at": now})
         detail = json.dumps({"until": iso(until, tz), "reason": reason, "previous": previous}, ensure_ascii=False)
         self._audit(row, "extend", now, status.value, status.value, detail)
+        self.told.append((now, changes.about_stage(self.session, self.campaign, self._stage(act), changes.EXTENDED,
+                                                   [(act.institution_id, row.due_at)])))
         if status is Status.MISSED:
             source, dest = _fire(row, "reopen")
             self._audit(row, "reopen", now, source, dest, None)
@@ -390,6 +395,9 @@ class _Acts:
             stage = self.campaign.stage(stage_id)
             assert stage is not None, "a notice is about a stage of the campaign"
             reminders.plan_submission_notices(self.session, self.campaign, stage, notices)
+        for at, tells in self.told:  # the ДОУ (and a review's experts) hear of their new deadline at the next send
+            changes.plan(self.session, self.campaign, at, tells)
+        self.told.clear()
 
 
 MAX_LINKS = 20  # links to the materials of one submission

@@ -37,7 +37,7 @@ from dqflow.engine.amend_stages import StageChanges
 from dqflow.engine.amending import UNSENT
 from dqflow.errors import DqflowError, NotAllowed
 from dqflow.intake import text as texts
-from dqflow.store import AuditRow, CampaignRow, OutboxRow, recorded_at
+from dqflow.store import AuditRow, CampaignRow, OutboxRow, acting, recorded_at
 
 __all__ = ["Plan", "apply", "plan"]
 
@@ -59,7 +59,7 @@ def apply(session: Session, new: Campaign, now: datetime, reason: str | None, *,
     texts.check(reason, "the reason")
     stored = session.get(CampaignRow, new.id)
     old_digest = stored.digest if stored is not None else None
-    done = _amend(session, new, now)
+    done = _amend(session, new, now, reason)
     if done.refused:
         raise NotAllowed("; ".join(done.refused))
     if expected and expected != done.digest:
@@ -68,7 +68,7 @@ def apply(session: Session, new: Campaign, now: datetime, reason: str | None, *,
     if done.rewrites and not force:
         raise NotAllowed(f"this change rewrites {len(done.rewrites)} recorded outcome(s) ({_rewrites_en(done.rewrites)}); "
                          "check the plan (dqflow load FILE) and add --force to apply it")
-    session.add(AuditRow(campaign_id=new.id, action="amend", at=now, recorded_at=recorded_at(session, now),
+    session.add(AuditRow(campaign_id=new.id, action="amend", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"reason": reason, "plan": done.digest, "from": old_digest, "to": digest(new),
                                             "summary": done.summary()}, ensure_ascii=False)))
     return done
@@ -83,14 +83,14 @@ class _Amendment(StageChanges, RosterChanges):
     """The writes of one amendment: its stages and its people, over one shared state (`amending.Amending`)."""
 
 
-def _amend(session: Session, new: Campaign, now: datetime) -> Plan:
+def _amend(session: Session, new: Campaign, now: datetime, reason: str | None = None) -> Plan:
     old = engine.definition(session, new.id)
     engine.reconcile(session, new.id, now)  # what is due before the change is not part of it
     result = Plan(new.id, new.timezone)
     before = {r.id: r for r in session.execute(select(OutboxRow.id, OutboxRow.recipient, OutboxRow.state).where(
         OutboxRow.campaign_id == new.id, col(OutboxRow.state).in_(UNSENT))).all()}
     top = session.exec(select(func.max(OutboxRow.id)).where(OutboxRow.campaign_id == new.id)).one() or 0
-    work = _Amendment(session, old, new, now, result)
+    work = _Amendment(session, old, new, now, result, reason)
     work.campaign_keys()
     work.stages()
     work.roster()
@@ -104,6 +104,7 @@ def _amend(session: Session, new: Campaign, now: datetime) -> Plan:
     engine.forget(session)
     engine.reconcile(session, new.id, now)
     work.cancel_withdrawn()  # whatever reconcile still addressed to them (an event planned once for everyone)
+    work.tell()  # then each person concerned is told what changed for them (the plan lists these letters too)
     _read_outbox(session, new, before, top, result)
     result.digest = result.fingerprint()
     return result

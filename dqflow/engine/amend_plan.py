@@ -213,5 +213,8 @@ class Plan:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def fingerprint(self) -> str:
+        """Of everything but the send time of the letters about the change: that is the next send time after the moment the
+        plan is made, so a plan shown at 11:00 and applied at 11:05 is still the same plan."""
         data = {k: v for k, v in self.to_dict().items() if k != "digest"}
+        data["planned"] = [{k: v for k, v in n.items() if not (n["kind"] == "changed" and k == "send_at")} for n in data["planned"]]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from dqflow.calendar import show
 from dqflow.campaign.model import Institution, Stage
-from dqflow.engine import experts, reminders
+from dqflow.engine import changes, experts, reminders
 from dqflow.engine.allocation import Request
 from dqflow.engine.amend_plan import FieldChange, PersonEdit
 from dqflow.engine.amending import Amending, table
@@ -53,6 +53,7 @@ class RosterChanges(Amending):
                 self.result.institutions_changed.append(PersonEdit(b.id, diff))
             if a.email.lower() != b.email.lower():
                 readdress.append(("institution", b.id, a.email, b.email))
+                self._readdressed("institution", b.id, a.email, b.email)
         t = table(InstitutionRow).c
         if changed:
             self.session.execute(update(table(InstitutionRow)).where(t.campaign_id == self.new.id, t.id == bindparam("iid"))
@@ -97,6 +98,7 @@ class RosterChanges(Amending):
             self.result.experts_changed.append(PersonEdit(b.id, tuple(diff)))
             if a.email.lower() != b.email.lower():
                 readdress.append(("expert", None, a.email, b.email))
+                self._readdressed("expert", b.id, a.email, b.email)
         if changed:
             self.session.execute(update(table(ExpertRow)).where(t.campaign_id == self.new.id, t.id == bindparam("eid"))
                                  .values(name=bindparam("n"), email=bindparam("e"), institution_id=bindparam("i")),
@@ -119,6 +121,32 @@ class RosterChanges(Amending):
         self._cancel(Skip.WITHDRAWN, col(OutboxRow.institution_id) == institution.id)
         self.withdrawn_emails.append(("institution", institution.email))
         self._audit("withdraw", {"name": institution.name}, institution.id)
+        self.tells.append(changes.Tell(institution.email, "institution", institution.id, None, changes.WITHDRAWN, self.ordinal))
+        for stage in self._open_lists():  # its experts who were told of it: their review of it is no longer needed
+            review = reminders.review_stage(self.new, stage.id)
+            if review is not None:
+                told = self._told_of(stage, review, institution.id)
+                self.tells += [changes.Tell(email, "expert", institution.id, review.id, changes.WITHDRAWN, self.ordinal)
+                               for email in changes.experts_of(self.session, self.new, review, [institution.id]).get(institution.id, [])
+                               if email.lower() in told]
+
+    def _told_of(self, assignment: Stage, review: Stage, institution: str) -> set[str]:
+        """The addresses of the experts whose mail already named this ДОУ for `review` (their handout or a reminder of it went)
+        and who have not reviewed it: they would otherwise wait for it. One who has not heard of it yet is spared the news."""
+        handout = next((s.id for s in self.new.stages if s.kind == "handout" and s.list == assignment.id), None)
+        about = ((col(OutboxRow.stage_id) == handout) & col(OutboxRow.rule).in_(["handout", reminders.ADDED])) if handout else (
+            (col(OutboxRow.stage_id) == review.id) & (col(OutboxRow.institution_id) == institution))
+        sent = set(self.session.exec(select(func.lower(OutboxRow.recipient)).where(
+            OutboxRow.campaign_id == self.new.id, OutboxRow.role == "expert", OutboxRow.state == "sent", about)).all())
+        reviewed = set(self.session.exec(select(func.lower(ExpertRow.email)).join(
+            ReviewRow, (col(ReviewRow.campaign_id) == col(ExpertRow.campaign_id)) & (col(ReviewRow.expert_id) == col(ExpertRow.id)))
+            .where(ReviewRow.campaign_id == self.new.id, ReviewRow.stage_id == review.id, ReviewRow.institution_id == institution)).all())
+        return sent - reviewed
+
+    def _readdressed(self, role: str, person: str, old: str, new: str) -> None:
+        """A corrected address: audited (a ДОУ's history shows it), and the new address told that it is the one used now."""
+        self._audit("readdress", {"role": role, "id": person, "old": old, "new": new}, person if role == "institution" else None)
+        self.tells.append(changes.Tell(new, role, person if role == "institution" else None, None, changes.READDRESSED, self.ordinal))
 
     def resize_lists(self) -> None:
         """`experts_per_institution` changed for a list already drawn. A coordinator who raises it means "each ДОУ
@@ -225,7 +253,7 @@ class RosterChanges(Amending):
                     col(ProgressRow.institution_id).in_(sorted({r["institution_id"] for r in rows})))
                     .values(planned_due=None).execution_options(synchronize_session=False))
             self.session.add(AuditRow(campaign_id=self.new.id, stage_id=stage.id, action="experts-amend", at=self.now,
-                                      recorded_at=self.written, detail=json.dumps(
+                                      recorded_at=self.written, actor=self.actor, detail=json.dumps(
                                           {r["institution_id"]: lists[r["institution_id"]] for r in rows}, ensure_ascii=False)))
 
     def _release(self, gone: list[str], institutions: set[str]) -> None:

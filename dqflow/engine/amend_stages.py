@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from dqflow import engine
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.model import Stage
-from dqflow.engine import reminders
+from dqflow.engine import changes, reminders
 from dqflow.engine.amend_plan import TIMES, Extension, Rewrite, Shift, StageEdit, StageMove
 from dqflow.engine.amending import Amending, table
 from dqflow.engine.rules import PROGRESS, StageState, Status, can, fire, sources
@@ -130,11 +130,13 @@ class StageChanges(Amending):
     def _move_progress(self, old: Stage, new: Stage, moved: list[str]) -> None:
         """Every ДОУ's own times follow the stage's, except an extension longer than the new deadline."""
         where = (col(ProgressRow.campaign_id) == self.new.id, col(ProgressRow.stage_id) == new.id)
-        rows = self.session.execute(sa_select(col(ProgressRow.institution_id), col(ProgressRow.status), col(ProgressRow.due_at),
-                                              col(ProgressRow.extended), col(ProgressRow.submitted_at))
+        rows = self.session.execute(sa_select(col(ProgressRow.institution_id), col(ProgressRow.status), col(ProgressRow.opens_at),
+                                              col(ProgressRow.due_at), col(ProgressRow.locks_at), col(ProgressRow.extended),
+                                              col(ProgressRow.submitted_at))
                                     .where(*where).order_by(col(ProgressRow.institution_id))).all()
         follows: list[str] = []
         judged: list[dict[str, Any]] = []  # hand-ins judged again: written as judged, one executemany
+        told: list[tuple[str, datetime | None]] = []  # whose dates moved while there is still something to do: told so
         for r in rows:
             if r.extended:
                 kept = r.due_at >= new.due_at
@@ -144,6 +146,8 @@ class StageChanges(Amending):
             follows.append(r.institution_id)
             status = Status(r.status)
             to = self._status_under(status, r.submitted_at, new)
+            if moved and to in (Status.UPCOMING, Status.OPEN):
+                told.append((r.institution_id, new.due_at))
             if to is not status:
                 self.result.rewrites.append(Rewrite(new.id, r.institution_id, status.value, to.value))
                 self._audit("amend", {"status": to.value}, r.institution_id, new.id, status.value, to.value)
@@ -162,7 +166,8 @@ class StageChanges(Amending):
         self.session.execute(update(ProgressRow).where(*following).values(**values).execution_options(synchronize_session=False))
         self._write_statuses(following, new, judged)
         if moved:
-            self._audit_each(follows, new, old)
+            self._audit_each([r for r in rows if r.institution_id in set(follows)], new)
+            self.tells += changes.about_stage(self.session, self.new, new, changes.AMENDED, told, self.ordinal)
 
     def _status_under(self, status: Status, submitted_at: datetime | None, new: Stage) -> Status:
         """A ДОУ's status in `new` under its new times, as the machine moves it: a hand-in judged again (`submit` from
@@ -202,8 +207,8 @@ class StageChanges(Amending):
             self.session.execute(update(ProgressRow).where(*following, col(ProgressRow.status).in_(from_states))
                                  .values(status=dest).execution_options(synchronize_session=False))
 
-    def _audit_each(self, institutions: list[str], new: Stage, old: Stage) -> None:
-        detail = {"previous": {"due_at": iso(old.due_at, self.tz), "locks_at": iso(old.locks_at, self.tz)},
-                  "due_at": iso(new.due_at, self.tz), "locks_at": iso(new.locks_at, self.tz)}
-        for inst in institutions:
-            self._audit("amend", detail, inst, new.id)
+    def _audit_each(self, rows: list[Any], new: Stage) -> None:
+        """Each ДОУ's own times before (an extension that gave way among them) and after: its history and its letter say both."""
+        for r in rows:
+            self._audit("amend", {"previous": {k: iso(getattr(r, k), self.tz) for k in TIMES},
+                                  **{k: iso(getattr(new, k), self.tz) for k in TIMES}}, r.institution_id, new.id)

@@ -14,11 +14,11 @@ from sqlmodel import Session, SQLModel, col
 
 from dqflow.campaign.codec import to_json
 from dqflow.campaign.model import Campaign
-from dqflow.engine import rules
+from dqflow.engine import changes, rules
 from dqflow.engine.amend_plan import FieldChange, Plan
 from dqflow.engine.skips import Skip
 from dqflow.engine.skips import reason as skip_reason
-from dqflow.store import OutboxRow, recorded_at
+from dqflow.store import OutboxRow, acting, recorded_at
 
 UNSENT = ("pending", "failed")
 
@@ -32,10 +32,14 @@ def table(model: type[SQLModel]) -> Table:
 class Amending:
     """What every part of an amendment reads and writes; each write set-based, what it found recorded in the plan."""
 
-    def __init__(self, session: Session, old: Campaign, new: Campaign, now: datetime, result: Plan):
+    def __init__(self, session: Session, old: Campaign, new: Campaign, now: datetime, result: Plan, reason: str | None = None):
         self.session, self.old, self.new, self.now, self.result = session, old, new, now, result
         self.tz = new.tz
         self.written = recorded_at(session, now)
+        self.actor = acting(session)  # who amends ('coordinator:cli'): every audit row of the amendment says so
+        self.reason = reason  # None while the plan is only shown
+        self.ordinal = str(changes.amendment_ordinal(session, new.id))  # tells this amendment's letters from another's
+        self.tells: list[changes.Tell] = []  # the change letters, planned once everything else is written (`tell`)
         self.audit: list[dict[str, Any]] = []
         self.withdrawn_institutions: list[str] = []
         self.withdrawn_emails: list[tuple[str, str]] = []  # (role, address)
@@ -47,9 +51,15 @@ class Amending:
 
     def _audit(self, action: str, detail: dict[str, Any], institution: str | None = None, stage: str | None = None,
                source: str | None = None, dest: str | None = None) -> None:
+        if self.reason:
+            detail = {**detail, "reason": self.reason}
         self.audit.append({"campaign_id": self.new.id, "institution_id": institution, "stage_id": stage, "action": action,
-                           "source": source, "dest": dest, "at": self.now, "recorded_at": self.written,
+                           "source": source, "dest": dest, "at": self.now, "recorded_at": self.written, "actor": self.actor,
                            "detail": json.dumps(detail, ensure_ascii=False)})
+
+    def tell(self) -> None:
+        """Plan the change letters (after reconcile and the withdrawn's cancellations, which would take them too)."""
+        changes.plan(self.session, self.new, self.now, self.tells)
 
     def _cancel(self, code: Skip, *where: ColumnElement[bool]) -> None:
         """Unsent rows matching `where` are skipped with `code`; their key is freed (suffixed with the row id) so

@@ -27,7 +27,7 @@ from dqflow.engine.rules import Status
 from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, table
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
-NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted")
+NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted", "changed")
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # read through the table: a page's rows as plain tuples
 PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from dqflow.intake.sandbox import BoundedEnvironment
 
 KINDS = ("opened", "before_due", "due_today", "overdue", "missed", "event", "digest", "handout", "handout_copy", "recommendations",
-         "submitted")
+         "submitted", "changed")
 LAYOUT = "message"
 
 
@@ -99,6 +99,13 @@ SAMPLE_ITEM = {
     "addition": False,  # a handout or its copy that adds to a list handed out before
     "submissions": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2/form"]}],
     "reviews": [{"n": 1, "recommendations": "Дополнить раздел.", "levels": [{"area": "Образовательные условия", "level": "Базовый уровень"}]}],
+    "changes": [{"what": "extended", "stage_title": "Заполнение формы мониторинга", "stage_short": "Заполнение формы",
+                 "institution_name": "МАДОУ № 2", "deadline": "14.12.2021 23:59", "old_deadline": "05.12.2021 23:59", "lock": "",
+                 "old_lock": "", "opens": "", "old_opens": "", "reason": "карантин", "by": "координатор (командная строка)",
+                 "old_address": "", "new_address": "", "offset": "UTC+7"}],  # what changed for the reader
+    "change": "extended",  # which change a change letter tells (`engine.changes`)
+    "next_stage": {"label": "Повторное заполнение формы", "opens": "07.12.2021", "deadline": "12.12.2021 23:59",
+                   "offset": "UTC+7"},  # where a ДОУ uses its recommendations (None: nothing left to do)
 }
 
 

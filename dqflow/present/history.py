@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.terms import DEFAULT as DOU
-from dqflow.present.labels import ACTION_RU, REVIEWS_DONE_RU, STATUS_RU, actor_ru, expert_name, levels_text, stage_name
+from dqflow.present.labels import ACTION_RU, AMENDED_DATES_RU, REVIEWS_DONE_RU, STATUS_RU, TIMES_RU, actor_ru, expert_name, levels_text, stage_name
 from dqflow.store import AuditRow
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def history_entries(rows: list[AuditRow], tz: ZoneInfo, campaign: Campaign | Non
 def _what(row: AuditRow) -> str:
     detail = json.loads(row.detail) if row.detail else {}
     # a review stage is done when its last expert reported: the row of that review says so
-    text = REVIEWS_DONE_RU if detail.get("reviews") else ACTION_RU.get(row.action, row.action)
+    text = (REVIEWS_DONE_RU if detail.get("reviews") else AMENDED_DATES_RU if row.action in ("amend", "amend-stage") and "previous" in detail
+            else ACTION_RU.get(row.action, row.action))
     if row.source and row.source != row.dest:
         text += f" ({STATUS_RU.get(row.source, row.source)} → {STATUS_RU.get(row.dest or '', row.dest)})"
     return text
@@ -54,6 +55,14 @@ def _details(row: AuditRow, tz: ZoneInfo, campaign: Campaign | None) -> list[str
     said = []
     if detail.get("until"):
         said.append(f"до {show(datetime.fromisoformat(detail['until']), tz)}")
+    previous = detail.get("previous") or {}
+    if row.action == "extend" and previous.get("due_at"):
+        said.append(f"прежний срок {_local(previous['due_at'], tz)}")
+    elif row.action in ("amend", "amend-stage"):  # each time that moved, old → new
+        said += [f"{TIMES_RU[k]} {_local(previous[k], tz)} → {_local(detail[k], tz)}" for k in TIMES_RU
+                 if previous.get(k) and detail.get(k) and previous[k] != detail[k]]
+    if row.action == "readdress" and detail.get("new"):
+        said.append(f"{detail.get('old') or '—'} → {detail['new']}")
     if detail.get("reason"):
         said.append(f"причина: {detail['reason']}")
     if detail.get("links"):
@@ -64,6 +73,10 @@ def _details(row: AuditRow, tz: ZoneInfo, campaign: Campaign | None) -> list[str
             said.append(levels_text(campaign, detail["levels"]) if campaign else
                         ", ".join(f"{a}={lv}" for a, lv in detail["levels"].items()))
     return said
+
+
+def _local(text: str, tz: ZoneInfo) -> str:
+    return show(datetime.fromisoformat(text), tz)
 
 
 def history_text(rows: list[AuditRow], tz: ZoneInfo, now: datetime, campaign: Campaign | None = None) -> str:

@@ -50,9 +50,12 @@ ACTION_RU = {
     "link-revoke": "личная ссылка отозвана, выдана новая",
     "amend": "кампания изменена",
     "amend-stage": "этап изменён",
+    "readdress": "адрес исправлен",
     "withdraw": "выбыл из кампании",
     "join": "добавлен в кампанию",
 }
+AMENDED_DATES_RU = "сроки изменены приказом о внесении изменений"  # an amendment's row that moved a ДОУ's (or a stage's) times
+TIMES_RU = {"opens_at": "открытие", "due_at": "срок", "locks_at": "закрытие"}
 REVIEWS_DONE_RU = "экспертиза завершена, все эксперты отчитались"  # a review stage done by its last expert's review
 OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
 WEEKDAY_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
@@ -104,7 +107,10 @@ def levels_text(campaign: Campaign, levels: dict[str, str]) -> str:
 
 _RULES_RU = {"opens": "при открытии", "due": "в день срока", "missed": "этап пропущен", "handout": "выдача форм",
              "handout-added": "дополнение к выдаче", "handout-copy": "копия списка", "recommendations": "рекомендации",
-             "digest": "сводка", "submitted": "сдано оператору"}
+             "digest": "сводка", "submitted": "сдано оператору",
+             # letters about a change (`engine.changes`)
+             "extended": "о продлении срока", "excused": "об освобождении от этапа", "withdrawn": "о выбытии",
+             "amended": "об изменении сроков", "readdressed": "о новом адресе", "relinked": "о новой ссылке"}
 
 
 def rule_ru(rule: str) -> str:

@@ -1,0 +1,129 @@
+"""Letters about a change, planned in the transaction that makes it: an extension, an excuse, a withdrawal, dates
+moved by an amendment, a corrected address, a revoked personal link. Each tells the person concerned, at the next
+send time, what changed for them; the letter (`delivery.change_letters`) reads what, from when to when, why and by
+whom from the change's audit row, written in the same transaction at the same moment.
+
+The rule of a row names the change (`CHANGES`), and its key (`rules.outbox_key`) the person, ДОУ, stage and the new
+deadline (or the amendment's ordinal, the link's version): a re-run of the same change plans nothing more. A newer
+change of the same kind for the same person, ДОУ and stage makes an older unsent letter about it moot: skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from dqflow.campaign import spec
+from dqflow.engine import rules
+from dqflow.engine.schedule import RECOMMENDATIONS_LIFETIME, Clock
+from dqflow.engine.skips import Skip, reason
+from dqflow.store import AssignmentRow, AuditRow, ExpertRow, OutboxRow, insert_ignore
+
+KIND = "changed"  # the template of every change letter
+EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED = "extended", "excused", "withdrawn", "amended", "readdressed", "relinked"
+CHANGES = (EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED)
+AUDITED = {EXTENDED: "extend", EXCUSED: "excuse", WITHDRAWN: "withdraw", AMENDED: "amend", READDRESSED: "readdress",
+           RELINKED: "link-revoke"}  # the audit action each change letter reads
+
+
+def what(rule: str) -> str:
+    """The change a row's rule names: 'amended#3' → 'amended'."""
+    return rule.partition("#")[0]
+
+
+@dataclass(frozen=True)
+class Tell:
+    """One change letter to one person: about a ДОУ (and stage) or about themselves."""
+
+    recipient: str
+    role: str  # institution | expert
+    institution_id: str | None
+    stage_id: str | None
+    change: str  # one of CHANGES
+    tag: str = ""  # what tells two changes of one kind apart when the deadline does not (an amendment's ordinal)
+    deadline: datetime | None = None  # the new deadline, when the change gives one
+    until: datetime | None = None  # till when the news matters (default: two weeks after it goes)
+
+    @property
+    def rule(self) -> str:
+        return f"{self.change}#{self.tag}" if self.tag else self.change
+
+
+def plan(session: Session, campaign: spec.Campaign, now: datetime, tells: list[Tell]) -> int:
+    """Plan the letters at the next send time; older unsent letters of the same change about the same thing are moot."""
+    if not tells:
+        return 0
+    clock = Clock(campaign)
+    send_at = clock.next_send_time(now)
+    rows = {}
+    for t in tells:
+        key = rules.outbox_key(campaign.id, t.recipient, t.institution_id, t.stage_id, t.rule, t.deadline)
+        expires = max(t.until or send_at, send_at + RECOMMENDATIONS_LIFETIME)
+        rows[key] = {"key": key, "campaign_id": campaign.id, "recipient": t.recipient, "role": t.role,
+                     "institution_id": t.institution_id, "stage_id": t.stage_id, "rule": t.rule, "kind": KIND,
+                     "deadline": t.deadline, "send_at": send_at, "expires_at": expires, "state": "pending", "reason": None,
+                     "attempts": 0, "planned_at": now, "reported": False}
+    written = insert_ignore(session, OutboxRow, list(rows.values()))
+    _supersede(session, campaign, tells)
+    return written
+
+
+def _supersede(session: Session, campaign: spec.Campaign, tells: list[Tell]) -> None:
+    """Unsent letters of a change older than another letter of the same change to the same person about the same ДОУ
+    and stage: skipped (the newer says what holds now). One UPDATE per kind of change, whatever the number of letters."""
+    for change in sorted({t.change for t in tells}):
+        newer = aliased(OutboxRow)
+        later = select(newer.id).where(
+            newer.campaign_id == campaign.id, newer.kind == KIND, _of(newer.rule, change), col(newer.id) > col(OutboxRow.id),
+            func.lower(newer.recipient) == func.lower(OutboxRow.recipient),
+            func.coalesce(newer.institution_id, "") == func.coalesce(OutboxRow.institution_id, ""),
+            func.coalesce(newer.stage_id, "") == func.coalesce(OutboxRow.stage_id, ""))
+        session.execute(update(OutboxRow).where(
+            col(OutboxRow.campaign_id) == campaign.id, col(OutboxRow.kind) == KIND, col(OutboxRow.state).in_(["pending", "failed"]),
+            _of(OutboxRow.rule, change), later.exists())
+            .values(state="skipped", reason=reason(Skip.SUPERSEDED if change in (READDRESSED, RELINKED) else Skip.DEADLINE_MOVED))
+            .execution_options(synchronize_session=False))
+
+
+def _of(rule, change: str):
+    return (col(rule) == change) | col(rule).startswith(change + "#")
+
+
+def experts_of(session: Session, campaign: spec.Campaign, stage: spec.Stage, institutions: list[str]) -> dict[str, list[str]]:
+    """ДОУ → the addresses of the experts its review stage's list gives it (none before the list), present experts only."""
+    if stage.actor != "expert" or not stage.list or not institutions:
+        return {}
+    found: dict[str, list[str]] = {}
+    for inst, email in session.exec(select(AssignmentRow.institution_id, ExpertRow.email)
+                                    .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id))
+                                          & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
+                                    .where(AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == stage.list,
+                                           col(ExpertRow.withdrawn_at).is_(None), col(AssignmentRow.institution_id).in_(institutions))
+                                    .order_by(col(AssignmentRow.institution_id), col(ExpertRow.email))).all():
+        found.setdefault(inst, []).append(email)
+    return found
+
+
+def about_stage(session: Session, campaign: spec.Campaign, stage: spec.Stage, change: str, moved: list[tuple[str, datetime | None]],
+                tag: str = "", until: datetime | None = None) -> list[Tell]:
+    """The letters of a change to ДОУ in one stage (each ДОУ with its new deadline or None): the ДОУ itself for its
+    own stage, the experts its list gives it for a review stage."""
+    if stage.actor == "institution":
+        emails = {i.id: i.email for i in campaign.institutions}
+        return [Tell(emails[inst], "institution", inst, stage.id, change, tag, due, until or due)
+                for inst, due in moved if inst in emails]
+    if stage.actor != "expert":
+        return []
+    experts = experts_of(session, campaign, stage, [inst for inst, _ in moved])
+    return [Tell(email, "expert", inst, stage.id, change, tag, due, until or due) for inst, due in moved for email in experts.get(inst, [])]
+
+
+def amendment_ordinal(session: Session, campaign_id: str) -> int:
+    """Which amendment of the campaign this is (1 for the first): what tells its letters from another's."""
+    return session.exec(select(func.count()).select_from(AuditRow).where(
+        AuditRow.campaign_id == campaign_id, AuditRow.action == "amend", col(AuditRow.institution_id).is_(None),
+        col(AuditRow.stage_id).is_(None))).one() + 1
