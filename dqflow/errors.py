@@ -33,6 +33,9 @@ class NotAllowed(DqflowError):
     """The action is understood but the campaign's state forbids it (not open, locked…)."""
 
 
+SEVERITY = {"error": "ошибка", "warning": "предупреждение"}  # as the coordinator reads them
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding about an input file, located as FILE:LINE:COL (1-based)."""
@@ -44,7 +47,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return one_line(f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}")
+        return one_line(f"{self.file}:{self.line}:{self.column}: {SEVERITY.get(self.severity, self.severity)}: {self.message}")
 
 
 class SpecError(DqflowError):

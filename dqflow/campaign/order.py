@@ -335,7 +335,7 @@ def read(path: str) -> str:
         data = files.read_bytes(path, MAX_TEXT)
     except files.Unreadable as exc:
         raise SpecError([Problem(path, 1, 1, str(exc))]) from None
-    text, _ = table.decode(data, path, save_as="UTF-8 text")
+    text, _ = table.decode(data, path, save_as="текст UTF-8")
     return text
 
 
