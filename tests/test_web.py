@@ -537,7 +537,7 @@ def test_the_coordinator_reads_each_refusal_in_russian(portal: Portal, tomsk: Cl
 
 def test_every_refusal_code_the_engine_raises_has_a_russian_line():
     import dqflow
-    from dqflow.web import refusals
+    from dqflow.present import refusals
 
     raised = set()
     for source in Path(dqflow.__file__).parent.rglob("*.py"):

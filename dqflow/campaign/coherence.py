@@ -54,7 +54,8 @@ class StageChecks:
                 if target is None:
                     r.error(field_node(stage, key), f"этап «{stage.id}»: {key}: этапа «{ref}» нет{suggest(ref, declared)}")
                 elif target.kind != "assignment":
-                    r.error(field_node(stage, key), f"этап «{stage.id}»: {key} «{ref}» должен называть этап вида assignment (список экспертов), а не {target.kind}")
+                    r.error(field_node(stage, key), f"этап «{stage.id}»: {key} «{ref}» должен называть этап вида assignment (список "
+                                                    f"экспертов), а не {target.kind}")
                 elif key == "distinct_from" and ref == stage.id:
                     r.error(field_node(stage, key), f"этап «{stage.id}»: distinct_from не может называть сам этап; назовите другой список")
             for dep in stage.after:
@@ -103,7 +104,8 @@ class StageChecks:
             most = max(total - own.get(i.id, 0) - excluded.get(i.id, 0) for i in institutions)
             if per > most:
                 self.r.error(node, f"этап «{stage.id}»: experts_per_institution {per} — больше, чем позволяет список: "
-                                   f"ни одно ДОУ не может получить больше {most} экспертов со стороны; укажите не больше {most} или добавьте экспертов")
+                                   f"ни одно ДОУ не может получить больше {most} экспертов со стороны; укажите не больше {most} или "
+                                   f"добавьте экспертов")
 
     def _span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A campaign is one yearly cycle; a far-off year is a typo, and would make a replay endless."""
@@ -136,7 +138,8 @@ class StageChecks:
                 if readers:
                     key = "short" if stage.short else "title"
                     node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
-                    self.r.warn(node, f"этап «{stage.id}» виден {' и '.join(READERS[r] for r in sorted(readers))} под тем же названием «{stage.label}», "
+                    self.r.warn(node, f"этап «{stage.id}» виден {' и '.join(READERS[r] for r in sorted(readers))} под тем же названием "
+                                      f"«{stage.label}», "
                                       f"что и этап «{other.id}»; дайте одному из них отличное «short:» для тем писем и таблиц")
                     break
             shown.setdefault(stage.label, []).append(stage)

@@ -77,7 +77,8 @@ class NodeReader:
             self.problems.append(Problem(self.filename, 1, 1, TOO_DEEP))
             return None
         if len(documents) != 1 or documents[0] is None:
-            self.error(documents[1] if len(documents) > 1 else None, f"{what}: нужен ровно один документ YAML, а файл пуст или разделён «---» на несколько; оставьте один")
+            self.error(documents[1] if len(documents) > 1 else None, f"{what}: нужен ровно один документ YAML, а файл пуст или "
+                                                                     f"разделён «---» на несколько; оставьте один")
             return None
         return documents[0]
 
@@ -261,7 +262,9 @@ def yaml11_trap(node: yaml.ScalarNode) -> str | None:
     if node.tag == _BOOL:
         return f"{value} YAML 1.1 читает как логическое {str(value.lower() in ('yes', 'y', 'on', 'true')).lower()}; возьмите в кавычки: \"{value}\""
     if node.tag == _NULL:
-        return "значение не задано" if not value or value == "~" else f"{value} YAML читает как пустое значение (null); возьмите в кавычки: \"{value}\""
+        if not value or value == "~":
+            return "значение не задано"
+        return f"{value} YAML читает как пустое значение (null); возьмите в кавычки: \"{value}\""
     if node.tag == _INT:
         if re.fullmatch(r"[1-9][0-9]*|0", value):
             return None

@@ -84,7 +84,8 @@ class RosterReader:
         for col, column in enumerate(header, 1):
             if column and column not in columns:
                 where = f" ({table.column(col)})" if table.letters else ""
-                r.problems.append(Problem(table.file, table.header_row, col, f"{noun}: неизвестный столбец «{column}»{where}{suggest(column, columns)}"))
+                r.problems.append(Problem(table.file, table.header_row, col, f"{noun}: неизвестный столбец "
+                                                                             f"«{column}»{where}{suggest(column, columns)}"))
         return table, header
 
     def _roster(self, node: yaml.Node) -> list[Institution]:
@@ -256,7 +257,8 @@ class RosterReader:
             check("name", bool, EMPTY)
             check("email", lambda v: bool(EMAIL.fullmatch(v)), NOT_EMAIL)
             if record.get("institution"):  # optional: an expert of no ДОУ leaves it empty
-                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "— не похоже на id ДОУ: допустимы буквы, цифры, «.», «-» и «_»", texts.MAX_ID)
+                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "— не похоже на id ДОУ: допустимы буквы, цифры, «.», "
+                                                                                  "«-» и «_»", texts.MAX_ID)
             r.problems.extend(problems)
             if not problems:
                 found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),

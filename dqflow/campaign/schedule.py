@@ -170,7 +170,8 @@ def rows(text: str, file: str) -> list[Row]:
                 if value:
                     setattr(row, key, f"{getattr(row, key)} {value}".strip())
         if len(found) > MAX_ROWS:
-            raise SpecError([Problem(file, number, 1, f"в таблице больше {MAX_ROWS} строк, а в кампании не больше {MAX_ROWS} этапов; уберите лишние")])
+            raise SpecError([Problem(file, number, 1, f"в таблице больше {MAX_ROWS} строк, а в кампании не больше {MAX_ROWS} этапов; "
+                                                      f"уберите лишние")])
     if not found:
         raise SpecError([Problem(file, start + 1, 1, "у таблицы графика есть заголовок, но под ним нет строк; скопируйте таблицу целиком")])
     return found

@@ -49,12 +49,17 @@ class ExpertList:
 def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
     stage = campaign.stage(stage_id)
     if stage is None:
-        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage")
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage", stage=stage_id,
+                       known=", ".join(s.id for s in campaign.stages))
     if stage.kind != "assignment":
         lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
         raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}",
-                         code="not-a-list")
+                         code="not-a-list", stage=stage_id, known=lists)
     return stage
+
+
+def _some_ids(campaign: spec.Campaign) -> str:
+    return ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
 
 
 def request_for(session: Session, campaign: spec.Campaign, stage: spec.Stage) -> Request:
@@ -126,7 +131,8 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     stage = assignment_stage(campaign, stage_id)
     _check_editable(campaign, stage, now)
     if not any(i.id == institution_id for i in campaign.institutions):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=_some_ids(campaign))
     lock_campaign(session, campaign.id)
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
@@ -187,7 +193,7 @@ def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> 
     for stage_id in (first, second):
         if not stored(session, campaign.id, assignment_stage(campaign, stage_id).id):
             raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'",
-                             code="not-drawn")
+                             code="not-drawn", stage=stage_id)
     a = current(session, campaign, first).assignments
     b = current(session, campaign, second).assignments
     return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
@@ -231,10 +237,10 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
     for area, level in levels.items():
         if area not in areas:
             raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}",
-                              code="no-area", area=area)
+                              code="no-area", area=area, known=", ".join(sorted(areas)) or "—")
         if level not in scale:
             raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
-                              code="no-level", level=level)
+                              code="no-level", level=level, known=", ".join(sorted(scale)) or "—")
     return levels
 
 
@@ -287,7 +293,8 @@ class ReviewBook:
         if expert_id not in assigned:
             who = ", ".join(assigned) or "nobody yet"
             raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
-                             f"(assigned: {who}); only they may review it", code="not-assigned")
+                             f"(assigned: {who}); only they may review it", code="not-assigned",
+                             expert=expert_id, institution=institution_id, assigned=", ".join(assigned) or "пока никто")
         written = (institution_id, expert_id) in self._stored[stage.id] or (stage.id, institution_id, expert_id) in self._writes
         action = "review-update" if written else "review"
         reported = self._reported[stage.id].setdefault(institution_id, set())

@@ -79,7 +79,8 @@ def _csv(data: bytes, file: str) -> Table:
         raise SpecError([Problem(file, 1, 1, "файл пуст; нужна строка заголовков, а под ней по строке на каждое ДОУ")])
     (header_row, header), *body = rows
     if len(header) > MAX_COLUMNS:
-        raise SpecError([Problem(file, header_row, MAX_COLUMNS + 1, f"в строке заголовков {len(header)} столбцов, а читается не больше {MAX_COLUMNS}; уберите лишние")])
+        raise SpecError([Problem(file, header_row, MAX_COLUMNS + 1, f"в строке заголовков {len(header)} столбцов, а читается не больше "
+                                                                    f"{MAX_COLUMNS}; уберите лишние")])
     if len(body) > MAX_ROWS:
         raise SpecError([Problem(file, body[MAX_ROWS][0], 1, f"строк больше {MAX_ROWS}; разделите список")])
     separator = {";": "«;»", ",": "«,»", "\t": "табуляция"}[delimiter]
@@ -195,14 +196,16 @@ def _sheet_rows(sheet, file: str) -> list[tuple[int, list[str]]]:
     sheet.reset_dimensions()  # the sheet's own claim of its size may be wrong either way: read the rows it has
     for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), 1):
         if number > EXCEL_ROWS:  # openpyxl yields an empty row for each number a row skips: stop a row numbered 10**9
-            raise SpecError([Problem(file, 1, 1, f"на первом листе есть строки дальше {EXCEL_ROWS}-й, последней строки таблицы; сохраните книгу заново")])
+            raise SpecError([Problem(file, 1, 1, f"на первом листе есть строки дальше {EXCEL_ROWS}-й, последней строки таблицы; "
+                                                 f"сохраните книгу заново")])
         cells = [_cell(v) for v in values]
         while cells and not cells[-1]:
             cells.pop()
         if not cells:
             continue
         if len(cells) > MAX_COLUMNS:
-            raise SpecError([Problem(file, number, MAX_COLUMNS + 1, f"строка {number} занимает больше {MAX_COLUMNS} столбцов, а списку нужно 7; уберите лишние")])
+            raise SpecError([Problem(file, number, MAX_COLUMNS + 1, f"строка {number} занимает больше {MAX_COLUMNS} столбцов, а списку "
+                                                                    f"нужно 7; уберите лишние")])
         if len(rows) > MAX_ROWS:
             raise SpecError([Problem(file, number, 1, f"строк больше {MAX_ROWS}; разделите список")])
         rows.append((number, cells))

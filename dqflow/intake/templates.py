@@ -122,7 +122,8 @@ def problems(folder: Path) -> list[tuple[str, int, str]]:
             name = kind + suffix
             path = folder / name
             if not path.is_file():
-                found.append((str(path), 1, f"нет шаблона {name} (для каждого вида письма нужны .txt и .html: {', '.join(KINDS)}, {LAYOUT}); добавьте его"))
+                found.append((str(path), 1, f"нет шаблона {name} (для каждого вида письма нужны .txt и .html: {', '.join(KINDS)}, "
+                                            f"{LAYOUT}); добавьте его"))
                 continue
             try:
                 template = environment(str(folder)).get_template(name)

@@ -23,9 +23,9 @@ from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
 from dqflow.errors import DqflowError, NotAllowed, NotFound
-from dqflow.present import labels
+from dqflow.present import labels, refusals
 from dqflow.store import CampaignRow
-from dqflow.web import board, refusals
+from dqflow.web import board
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",

@@ -1,6 +1,9 @@
-"""The engine's refusals as the people on the portal read them: one Russian line saying what is wrong
-and how to fix it, chosen by the refusal's `code` (the English message stays the CLI's).
+"""The engine's refusals as people read them: one Russian line saying what is wrong and how to fix it,
+chosen by the refusal's `code` and said from its `facts` — on the portal (`said`) and on the terminal
+(`on_terminal`), so the CLI and the portal refuse in the same words (the English message stays the logs').
 
+`BY_CODE` is the portal's line; `TERMINAL` the coordinator's at the command line where the fix differs (a
+command and its options, not a button) or where the terminal has more to say (every id, which ДОУ and stage).
 The expert-list rules come from `allocation.hard_problems` as codes with their facts, said here by code.
 A refusal without a Russian line is still said in Russian, with the engine's words quoted for the
 coordinator to look up, and whom to ask.
@@ -9,6 +12,7 @@ coordinator to look up, and whom to ask.
 from __future__ import annotations
 
 from dqflow.campaign import spec
+from dqflow.campaign.terms import DEFAULT as DEFAULT_TERMS
 from dqflow.errors import DqflowError, one_line
 
 BY_CODE = {
@@ -61,10 +65,64 @@ LIST_RULES = {
 }
 
 
+# The terminal's lines (the coordinator at the command line); a code not here is said by its BY_CODE line.
+# `where` (which ДОУ and stage) is put before the line by `on_terminal` when the refusal names them.
+TERMINAL = {
+    "not-open": "этап ещё не открыт: он откроется {at}. Повторите команду после этого времени.",
+    "locked": "приём закрыт {at}. Продлить срок: dqflow extend {institution} --stage {stage} --until ВРЕМЯ --reason ТЕКСТ.",
+    "no-links": "не дано ни одной ссылки на материалы: добавьте --link URL (на документ или папку).",
+    "levels-missing": "не оценены области: {areas}. Укажите уровень для каждой: --level ОБЛАСТЬ=УРОВЕНЬ.",
+    "before-handout": "формы экспертам ещё не выданы: выдача {at}. Оценку можно записать после неё.",
+    "not-a-web-address": "«{link}» — не адрес в интернете: ссылка начинается с http:// или https://.",
+    "not-assigned": "эксперт {expert} не назначен {t.dat} {institution} в этом списке (назначены: {assigned}); "
+                    "оценку даёт только назначенный эксперт.",
+    "not-a-review-stage": "этот этап выполняют {t.nom_pl}, а не эксперты: материалы сдают командой dqflow submit.",
+    "stage-for-experts": "этот этап выполняют эксперты: оценку каждого эксперта записывают командой "
+                         "dqflow review {institution} --stage {stage} --expert ЭКСПЕРТ.",
+    "no-area": "в кампании нет области качества «{area}»; области: {known}.",
+    "no-level": "в кампании нет уровня «{level}»; уровни: {known}.",
+    "until-past": "новый срок {at} уже прошёл: укажите в --until более поздние дату и время.",
+    "no-reason": "укажите причину: --reason ТЕКСТ; она сохраняется в журнале и видна в истории {t.gen}.",
+    "no-stage": "этапа «{stage}» в кампании нет; этапы: {known}.",
+    "no-dou": "{t.gen} «{institution}» в кампании нет; {t.nom}: {known}.",
+    "withdrawn": "{t.nom} {institution} выбыл{t.past} из кампании: записи можно читать, но не менять.",
+    "not-a-list": "этап «{stage}» — не список экспертов; списки: {known}.",
+    "not-drawn": "список «{stage}» ещё не составлен: он составляется сам, когда откроется его этап, "
+                 "или командой dqflow experts assign {stage}.",
+}
+
+
+def on_terminal(exc: DqflowError, campaign: spec.Campaign | None = None) -> str:
+    """The refusal in one Russian line for the terminal: which ДОУ and stage (or which line of an
+    imported file), what is wrong and how to fix it; a refusal without a code says its own line."""
+    terms = campaign.terms if campaign is not None else DEFAULT_TERMS
+    line: str | None
+    if exc.code == "list-rules":
+        line = "; ".join(_list_rule(rule, campaign, terms) for rule in exc.facts.get("rules", []))
+    else:
+        template = TERMINAL.get(exc.code or "") or BY_CODE.get(exc.code or "")
+        try:
+            line = template.format(**exc.facts, t=terms) if template is not None else None
+        except (KeyError, AttributeError, IndexError):  # a fact the line needs was not given: the engine's own line
+            line = None
+        if line is None:
+            return str(exc)
+    return _where(exc.facts, campaign, terms) + line
+
+
+def _where(facts: dict, campaign: spec.Campaign | None, terms) -> str:
+    """«roster.csv:5: ДОУ 2, этап «Заполнение формы»: » from the facts that name them."""
+    parts = [facts["source"]] if facts.get("source") else []  # FILE:LINE of an imported row
+    if facts.get("institution") and facts.get("stage"):
+        stage = campaign.stage(facts["stage"]) if campaign is not None else None
+        parts.append(f"{terms.nom} {facts['institution']}, этап «{stage.label if stage else facts['stage']}»")
+    return "".join(f"{part}: " for part in parts)
+
+
 def said(exc: DqflowError, campaign: spec.Campaign) -> str:
     """The refusal in one Russian line (several lines for an expert list that breaks several rules)."""
     if exc.code == "list-rules":
-        return "\n".join(_list_rule(rule, campaign) for rule in exc.facts.get("rules", []))
+        return "\n".join(_list_rule(rule, campaign, campaign.terms) for rule in exc.facts.get("rules", []))
     template = BY_CODE.get(exc.code or "")
     if template is not None:
         try:
@@ -75,8 +133,9 @@ def said(exc: DqflowError, campaign: spec.Campaign) -> str:
             f"напишите координатору: {campaign.coordinator.name}, {campaign.coordinator.email}.")
 
 
-def _list_rule(rule, campaign: spec.Campaign) -> str:
+def _list_rule(rule, campaign: spec.Campaign | None, terms) -> str:
     inst = rule.facts.get("institution", "")
-    name = next((i.name for i in campaign.institutions if i.id == inst), f"{campaign.terms.nom} {inst}")
+    name = next((i.name for i in campaign.institutions if i.id == inst), None) if campaign is not None else None
     template = LIST_RULES.get(rule.code)
-    return template.format(**rule.facts, name=name, t=campaign.terms) if template else f"правило списка нарушено: «{one_line(str(rule))}»."
+    return (template.format(**rule.facts, name=name or f"{terms.nom} {inst}", t=terms) if template
+            else f"правило списка нарушено: «{one_line(str(rule))}».")
