@@ -185,7 +185,7 @@ def test_bad_now_is_one_line_error(tomsk: Cli, db_url: str, now: str):
     before = dump(db_url)
     for args in (("status",), ("tick",), ("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials")):
         line = one_line_error(tomsk(*args, "--now", now))
-        assert line.startswith("error: --now") and now in line, line
+        assert line.startswith("ошибка: --now") and now in line, line
     assert dump(db_url) == before
 
 
@@ -206,7 +206,7 @@ def test_unwritable_db_path(tmp_path: Path):
     dq = Cli(str(blocker / "dqflow.db"))  # a plain path, as a coordinator would type it
     for args in (("load", str(TOMSK), "--now", "2021-11-18"), ("status", "--now", "2021-11-25")):
         line = one_line_error(dq(*args))
-        assert line.startswith("error: ") and "database" in line, line
+        assert line.startswith("ошибка: ") and "database" in line, line
     assert blocker.read_text() == "not a directory\n"
 
 
@@ -299,7 +299,7 @@ def test_wrong_arguments_get_one_line_and_write_nothing(tomsk, db_url, args, cod
     result = tomsk(*args)
     assert result.exit_code == code
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.output
+    assert len(lines) == 1 and lines[0].startswith("ошибка: ") and words in lines[0], result.output
     assert dump(db_url) == before
 
 
@@ -309,7 +309,7 @@ def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):
     result = dq("simulate", str(TOMSK), "--maildir", str(blocker / "out"))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
+        f"ошибка: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
 
 
 def test_status_before_recorded_changes_says_it_cannot_rewind(tomsk):
@@ -350,7 +350,7 @@ def test_load_and_validate_of_a_campaign_all_past_warn_in_russian_and_name_insta
     checked = dq("validate", str(TOMSK), "--now", "2022-03-01")
     assert checked.exit_code == 0, checked.output
     [past] = [line for line in checked.stderr.splitlines() if "уже прошли" in line]
-    assert past.startswith(f"{TOMSK}:") and ": warning: все этапы кампании tomsk-2021 уже прошли" in past and "dqflow instantiate" in past
+    assert past.startswith(f"{TOMSK}:") and ": предупреждение: все этапы кампании tomsk-2021 уже прошли" in past and "dqflow instantiate" in past
     # a warning about the clock, not the file: the summary's count of the file's warnings is the same
     assert checked.stdout == dq("validate", str(TOMSK), "--now", "2021-11-10").stdout
 

@@ -137,10 +137,10 @@ def test_instantiate_writes_nothing_on_error(dq: Cli, tmp_path: Path):
     line, col = where(broken.read_text(encoding="utf-8"), "webnar.at")
     assert_error_at(problems(result.stderr), broken, line, col, "'webnar' is not a stage id", "did you mean 'webinar'")
     for args, message in [
-        (["--start", "2022-13-01", "--id", "x"], "error: --start: '2022-13-01' is not a valid date or time: month must be in 1..12"),
-        (["--start", "18.11.22", "--id", "x"], "error: --start: '18.11.22' is not a date or date-time; write 18.11.2022 (or 2022-11-18)"),
-        (["--start", "2022-11-18 14:00", "--id", "x"], "error: --start: '2022-11-18 14:00' has a time of day; write the date alone: 18.11.2022 (or 2022-11-18)"),
-        (["--start", "2022-11-18", "--id", "Tomsk 2022"], "error: --id 'Tomsk 2022' must be lower-case letters, digits, '-' or '_' (like tomsk-2022)"),
+        (["--start", "2022-13-01", "--id", "x"], "ошибка: --start: '2022-13-01' is not a valid date or time: month must be in 1..12"),
+        (["--start", "18.11.22", "--id", "x"], "ошибка: --start: '18.11.22' is not a date or date-time; write 18.11.2022 (or 2022-11-18)"),
+        (["--start", "2022-11-18 14:00", "--id", "x"], "ошибка: --start: '2022-11-18 14:00' has a time of day; write the date alone: 18.11.2022 (or 2022-11-18)"),
+        (["--start", "2022-11-18", "--id", "Tomsk 2022"], "ошибка: --id 'Tomsk 2022' must be lower-case letters, digits, '-' or '_' (like tomsk-2022)"),
     ]:
         result = dq("instantiate", str(TEMPLATE), *args, "--out", str(out))
         assert (result.exit_code, result.stderr.strip()) == (1, message)
@@ -170,7 +170,7 @@ def test_a_wrong_relative_date_is_one_located_error(dq: Cli, tmp_path: Path, old
     path = small(tmp_path, SMALL.replace(old, new))
     text = path.read_text(encoding="utf-8")
     found = validate_fails(dq, path)
-    errors = [p for p in found if p["severity"] == "error"]
+    errors = [p for p in found if p["severity"] == "ошибка"]
     assert len(errors) == 1, errors  # one mistake, one error: nothing that follows it is reported again
     line, col = where(text, needle)
     assert_error_at(found, path, line, col, *words)
@@ -188,7 +188,7 @@ def test_a_stage_that_fails_to_parse_keeps_its_id_for_references(dq: Cli, workfl
     """A malformed `opens` is one error: the stages after it still find it (no false 'not a stage id')."""
     text = edit(workflow_copy, "    opens: 2021-12-01\n", "    opens: 2021-12-32\n")
     found = validate_fails(dq, workflow_copy)
-    assert [p["severity"] for p in found].count("error") == 1, found
+    assert [p["severity"] for p in found].count("ошибка") == 1, found
     line, col = where(text, "2021-12-32")
     assert_error_at(found, workflow_copy, line, col, "stage 'review1': opens", "not a valid date")
     assert not any("is not a stage id" in p["message"] for p in found)
@@ -196,7 +196,7 @@ def test_a_stage_that_fails_to_parse_keeps_its_id_for_references(dq: Cli, workfl
 
 def test_a_stage_with_a_wrong_kind_is_one_error_too(dq: Cli, workflow_copy: Path):
     edit(workflow_copy, "  - id: review1\n    kind: task\n", "  - id: review1\n    kind: tsak\n")
-    errors = [p for p in validate_fails(dq, workflow_copy) if p["severity"] == "error"]
+    errors = [p for p in validate_fails(dq, workflow_copy) if p["severity"] == "ошибка"]
     assert len(errors) == 1 and "'tsak' must be one of" in errors[0]["message"], errors
 
 
@@ -303,7 +303,7 @@ def test_now_and_until_take_dd_mm_yyyy(tomsk: Cli):
     assert "03.12.2021 23:59" in said
     result = tomsk("status", "--now", "29.11.21")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: --now: '29.11.21' is not a date or date-time; write 29.11.2021 (or 2021-11-29)"
+    assert result.stderr.strip() == "ошибка: --now: '29.11.21' is not a date or date-time; write 29.11.2021 (or 2021-11-29)"
 
 
 # -- the Kemerovo procedure as a yearly template ---------------------------------------------------

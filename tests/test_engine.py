@@ -271,7 +271,7 @@ def test_submit_to_unknown_dou_or_stage_names_it(tomsk: Cli, db_url: str, args, 
     result = tomsk(*args, "--now", "2021-11-25 10:00")
     assert result.exit_code == 1
     assert named in result.output
-    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("ошибка: ") and len(result.output.strip().splitlines()) == 1
     assert audit_rows(db_url) == before
 
 

@@ -33,7 +33,7 @@ from dqflow.intake import templates
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError
 
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>ошибка|предупреждение): (?P<message>.+)$")
 TOMSK_TEXT = TOMSK.read_text(encoding="utf-8")
 PREPARED_AT = "2021-12-02 10:00"  # list1 drawn, review1 open: every command has something to act on
 HANG_SECONDS = 60  # a case still running after this is a hang: the process is stopped with its stack printed
@@ -70,7 +70,7 @@ def problems_of(stderr: str) -> list[dict]:
 def error_at(stderr: str, file: Path | str, line: int, col: int | None, *words: str) -> str:
     """The message of the error at FILE:LINE(:COL) that mentions every word."""
     for p in problems_of(stderr):
-        if (p["severity"] == "error" and Path(p["file"]) == Path(file) and p["line"] == line
+        if (p["severity"] == "ошибка" and Path(p["file"]) == Path(file) and p["line"] == line
                 and (col is None or p["col"] == col) and all(w.lower() in p["message"].lower() for w in words)):
             return p["message"]
     raise AssertionError(f"no error at {file}:{line}:{col} mentioning {words}; got:\n{stderr}")
@@ -397,7 +397,7 @@ def test_review_input_from_a_device_or_a_fifo_is_refused(prepared: Path, tmp_pat
     assert "not a regular file" in error_at(stderr, pipe, 1, 1)
     stderr = refused_in_process(bounded_run("--db", db, "review", "4", "--stage", "review1", "--expert", "e2",
                                             "--recommendations", "/dev/zero", "--now", PREPARED_AT, cwd=tmp_path))
-    assert stderr.startswith("error: --recommendations /dev/zero: is not a regular file"), stderr
+    assert stderr.startswith("ошибка: --recommendations /dev/zero: is not a regular file"), stderr
     assert dump(dq.db_url) == before
 
 
@@ -528,7 +528,7 @@ def test_an_argument_with_a_nul_or_bytes_that_are_not_utf8_is_a_usage_error(load
     """`--db $'\\x00x'` and `simulate --maildir $'\\x00x'` raised ValueError."""
     before = dump(loaded.db_url)
     line = one_line(loaded(*args), code=2)
-    assert line.startswith("error: argument ") and ("NUL" in line or "not UTF-8" in line), line
+    assert line.startswith("ошибка: argument ") and ("NUL" in line or "not UTF-8" in line), line
     assert dump(loaded.db_url) == before
 
 
@@ -536,7 +536,7 @@ def test_an_argument_with_a_nul_or_bytes_that_are_not_utf8_is_a_usage_error(load
 def test_a_reason_that_cannot_be_stored_is_refused(loaded: Cli, reason: str):
     before = dump(loaded.db_url)
     line = one_line(loaded("extend", "4", "--stage", "fill-form", "--until", "2021-12-20", "--reason", reason, "--now", "2021-11-25"))
-    assert line.startswith("error: the reason "), line
+    assert line.startswith("ошибка: the reason "), line
     assert dump(loaded.db_url) == before
 
 
@@ -646,7 +646,7 @@ def answered(result, db_url: str, before: list[str], writes: bool = True) -> Non
     if result.exit_code != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines, "refused without saying why"
-        assert all(PROBLEM.match(line) or line.startswith(("error: ", "warning: ")) for line in lines), result.stderr
+        assert all(PROBLEM.match(line) or line.startswith(("ошибка: ", "предупреждение: ")) for line in lines), result.stderr
     if result.exit_code != 0 or not writes:
         assert dump(db_url) == before, "a refused (or read-only) command changed the database"
 

@@ -24,7 +24,7 @@ TABLE = ROOT / "tests" / "data" / "tomsk-2021-order-table.tsv"
 TABLE_TEXT = TABLE.read_text(encoding="utf-8")
 SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds") if p.is_dir()),
              ROOT.parent / "shared" / "seeds")  # beside the checkout (CI, the main checkout) or beside a worktree's folder
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): error: (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): ошибка: (?P<message>.+)$")
 GENITIVE = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
 
 
@@ -229,7 +229,7 @@ def test_parse_term_says_why_it_cannot_read_a_term(term: str, words: tuple[str, 
 
 def test_a_text_without_a_table_is_refused(tmp_path: Path):
     line = refused(tmp_path, "РАСПОРЯЖЕНИЕ\nО мониторинге\n")
-    assert line.startswith(f"{tmp_path / 'order.txt'}:1:1: error: no schedule table found") and "Срок" in line
+    assert line.startswith(f"{tmp_path / 'order.txt'}:1:1: ошибка: no schedule table found") and "Срок" in line
 
 
 def test_an_unreadable_term_is_located_at_its_line_and_column(tmp_path: Path):
@@ -261,7 +261,7 @@ def test_an_order_that_is_not_text_is_refused_where_it_stops_being_text(tmp_path
     lines = TABLE_TEXT.encode("utf-8").split(b"\n")
     lines[2] = b"\x98\x81\xff" + lines[2]
     line = refused(tmp_path, b"\n".join(lines))
-    assert f"{tmp_path / 'order.txt'}:3:1: error: byte 0x98 is not UTF-8" in line
+    assert f"{tmp_path / 'order.txt'}:3:1: ошибка: byte 0x98 is not UTF-8" in line
 
 
 def test_the_options_are_used(tmp_path: Path):

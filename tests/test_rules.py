@@ -105,7 +105,7 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
         result = tomsk("review", "--import", str(reviews), "--now", REVIEW1_INSIDE)
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
-        assert result.output.startswith(f"error: {reviews}:5: "), result.output
+        assert result.output.startswith(f"ошибка: {reviews}:5: "), result.output
         assert says in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
         assert table_counts(tomsk.db_url) == before  # all or nothing

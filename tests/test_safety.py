@@ -101,7 +101,7 @@ def test_a_password_in_the_database_url_is_never_printed(url: str, tmp_path: Pat
     for how in (["--db", url], [f"--db={url}"]):
         result = dqflow(*how, "status", "--now", "2021-12-01")
         assert result.returncode == 1
-        assert result.stderr.startswith("error: ") and "***" in result.stderr, result.stderr
+        assert result.stderr.startswith("ошибка: ") and "***" in result.stderr, result.stderr
         assert SECRET not in result.stdout + result.stderr and "Traceback" not in result.stderr
     from_env = dqflow("history", "2", env={"DQFLOW_DB": url})
     assert from_env.returncode == 1 and "***" in from_env.stderr

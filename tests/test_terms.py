@@ -79,7 +79,7 @@ def test_bad_terms_are_located_errors(workflow_copy, tmp_path, value, message):
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "  terms:")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*{message}", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: .*{message}", result.output, re.MULTILINE), result.output
 
 
 def test_the_same_title_to_the_same_readers_is_a_warning_at_the_later_stage(workflow_copy, tmp_path):
@@ -88,7 +88,7 @@ def test_the_same_title_to_the_same_readers_is_a_warning_at_the_later_stage(work
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 0, result.output
     line = line_of(text, "    title: Заполнение формы мониторинга\n    opens: 2021-12-15")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: warning: stage 'final-fix' shows the same title "
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: предупреждение: stage 'final-fix' shows the same title "
                      r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ; give one of them a distinct 'short:'",
                      result.output, re.MULTILINE), result.output
     assert result.output.count("shows the same title") == 1
@@ -114,14 +114,14 @@ def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "    short: Аналитическая справка\n    submit_to: operator") + 1
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'analysis': submit_to belongs to a task "
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: stage 'analysis': submit_to belongs to a task "
                      r"of the ДОУ \(actor: institution\)", result.output, re.MULTILINE), result.output
     edit(workflow_copy, "    short: Аналитическая справка\n    submit_to: operator\n", "    short: Аналитическая справка\n")
     text = edit(workflow_copy, "  operator:\n    name: Муниципальный оператор мониторинга\n    email: operator@imc.example.org\n", "")
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "    submit_to: operator")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: submit_to: operator needs campaign\.operator",
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: submit_to: operator needs campaign\.operator",
                      result.output, re.MULTILINE), result.output
 
 

@@ -403,7 +403,7 @@ def test_run_http_takes_host_and_port(tomsk: Cli):
     tomsk.env = {"DQFLOW_SMTP_HOST": "127.0.0.1"}
     for bad in ("8000", "localhost", "127.0.0.1:0", "127.0.0.1:99999", "a b:80"):
         result = tomsk("run", "--http", bad)
-        assert result.exit_code == 1 and result.stderr.splitlines() == [f"error: --http '{bad}' must be HOST:PORT, like 127.0.0.1:8000"]
+        assert result.exit_code == 1 and result.stderr.splitlines() == [f"ошибка: --http '{bad}' must be HOST:PORT, like 127.0.0.1:8000"]
 
 
 def test_link_commands_need_a_portal_address(tomsk: Cli, monkeypatch):
