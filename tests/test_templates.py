@@ -98,7 +98,7 @@ def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, db_u
     dq = Cli(db_url)
     result = dq("validate", str(path))
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: ошибка: .*one line", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: ошибка: .*одну строку", result.output, re.MULTILINE), result.output
     result = dq("load", str(path))
     assert result.exit_code == 1
 
@@ -142,7 +142,7 @@ def test_missing_template_fails_validate(custom, tmp_path):
     (folder / "overdue.html").unlink()
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(folder / 'overdue.html'))}:1:\d+: ошибка: .*missing", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(folder / 'overdue.html'))}:1:\d+: ошибка: .*нет шаблона", result.output, re.MULTILINE), result.output
 
 
 def test_template_syntax_error_fails_validate_with_its_line(custom, tmp_path):
@@ -155,7 +155,7 @@ def test_template_syntax_error_fails_validate_with_its_line(custom, tmp_path):
     assert result.exit_code == 1
     found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): ошибка: (.*)$", result.output, re.MULTILINE)
     assert found, result.output
-    assert "syntax" in found[0][2]
+    assert "синтаксис шаблона" in found[0][2]
     assert int(found[0][0]) >= 3
 
 

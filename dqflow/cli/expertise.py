@@ -49,7 +49,7 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
-        click.echo(f"warning: {labels.broken_ru(problem, campaign.terms)}", err=True)
+        click.echo(f"предупреждение: {labels.broken_ru(problem, campaign.terms)}", err=True)
 
 
 @experts_group.command("show")
@@ -98,11 +98,11 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Record an expert's review of a ДОУ (or many with --import)."""
     if import_file:
         if institution_id or stage_id or expert_id or levels or recommendations:
-            raise DqflowError("--import takes the reviews from the file; give no INSTITUTION, --stage, --expert, --level or --recommendations")
+            raise DqflowError("--import берёт оценки из файла; не указывайте вместе с ним INSTITUTION, --stage, --expert, --level и --recommendations")
         entries = experts.read_review_csv(import_file, campaign)
     else:
         if not (institution_id and stage_id and expert_id):
-            raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
+            raise DqflowError("укажите INSTITUTION, --stage и --expert (или --import ФАЙЛ.csv)")
         text = _read_recommendations(recommendations) if recommendations else ""
         entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
     with app.transaction() as session:
@@ -121,7 +121,7 @@ def _read_recommendations(path: str) -> str:
     except files.Unreadable as exc:
         raise DqflowError(f"--recommendations {path}: {exc}") from None
     except UnicodeDecodeError:
-        raise DqflowError(f"--recommendations {path}: not UTF-8 text; save it as UTF-8") from None
+        raise DqflowError(f"--recommendations {path}: текст не в UTF-8; сохраните файл в UTF-8") from None
 
 
 @click.group("recommendations")
