@@ -98,7 +98,8 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Record an expert's review of a ДОУ (or many with --import)."""
     if import_file:
         if institution_id or stage_id or expert_id or levels or recommendations:
-            raise DqflowError("--import берёт оценки из файла; не указывайте вместе с ним INSTITUTION, --stage, --expert, --level и --recommendations")
+            raise DqflowError("--import берёт оценки из файла; не указывайте вместе с ним "
+                              "INSTITUTION, --stage, --expert, --level и --recommendations")
         entries = experts.read_review_csv(import_file, campaign)
     else:
         if not (institution_id and stage_id and expert_id):

@@ -13,8 +13,8 @@ import click
 _VALUE = [
     (re.compile(r"'(?P<v>.*)' is not a valid integer( range)?\.?"), "«{v}» — не целое число"),
     (re.compile(r"'(?P<v>.*)' is not a valid float( range)?\.?"), "«{v}» — не число"),
-    (re.compile(r"'(?P<v>.*)' is not one of (?P<c>.+)\.?"), "«{v}» — допустимо одно из: {c}"),
-    (re.compile(r"'(?P<v>.*)' is not (?P<c>'.+')\.?"), "«{v}» — допустимо только {c}"),
+    (re.compile(r"'(?P<v>.*)' is not one of (?P<c>.+?)\.?"), "«{v}» — допустимо одно из: {c}"),
+    (re.compile(r"'(?P<v>.*)' is not (?P<c>'.+?')\.?"), "«{v}» — допустимо только {c}"),
     (re.compile(r"(?P<v>.+) is not in the range (?P<c>.+)\.?"), "{v} — вне диапазона {c}"),
     (re.compile(r"(File|Path|Directory) '(?P<v>.*)' does not exist\.?"), "«{v}» не существует; проверьте путь"),
     (re.compile(r"File '(?P<v>.*)' is a directory\.?"), "«{v}» — папка, а нужен файл"),

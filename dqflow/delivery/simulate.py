@@ -189,7 +189,8 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     if until is not None and until > last_lock + MAX_AFTER_LAST_LOCK:
         raise DqflowError(f"the replay would end {show(until, campaign.tz)} ({campaign.timezone}), more than "
                           f"{MAX_AFTER_LAST_LOCK.days} days after the campaign's last lock ({show(last_lock, campaign.tz)}); "
-                          "give an earlier --until, or none to end a day after the last lock")
+                          "give an earlier --until, or none to end a day after the last lock", code="replay-too-long",
+                          at=show(until, campaign.tz), days=str(MAX_AFTER_LAST_LOCK.days), last=show(last_lock, campaign.tz))
     end = until or last_lock + timedelta(days=1)
     result = Replay(campaign)
     transport = MaildirTransport(maildir)
@@ -200,7 +201,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
             if keep and session.get(store.CampaignRow, campaign.id) is not None:
                 db.dispose()
                 raise NotAllowed(f"--keep-db: campaign '{campaign.id}' is already in that database; "
-                                 "give a new file or an empty database")
+                                 "give a new file or an empty database", code="keep-db-taken", campaign_id=campaign.id)
             engine.load(session, campaign, start)
         pending = _Pending(db, campaign, plan)
         shared: dict[str, str] = {}

@@ -188,11 +188,11 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
     if stage is None or stage.actor != "expert":
         known = ", ".join(s.id for s in campaign.stages if s.actor == "expert") or "none"
         refusal = NotFound if stage is None else NotAllowed
-        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}")
+        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}", code="no-review-stage", stage=stage_id, known=known)
     tz = campaign.tz
     if not rules.has_opened(stage.opens_at, now):
         raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({tz.key}); "
-                         "there are no reviews to send")
+                         "there are no reviews to send", code="reviews-not-open", stage=stage_id, at=show(stage.opens_at, tz))
     reconcile(session, campaign.id, now)
     reviewed = session.exec(select(func.count()).select_from(ReviewRow).where(
         ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id,

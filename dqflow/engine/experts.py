@@ -105,7 +105,8 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     _check_editable(campaign, stage, now)
     lock_campaign(session, campaign.id)  # not at the same time as reconcile's own draw
     if stored(session, campaign.id, stage.id) and not replace:
-        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
+        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace",
+                         code="already-drawn", stage=stage_id)
     request = request_for(session, campaign, stage)
     result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
     _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": [p.to_dict() for p in result.problems]}, now)
@@ -222,10 +223,11 @@ def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         area, sep, level = pair.partition("=")
         if not sep:
-            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
+            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2", code="bad-level", pair=pair)
         check_levels(campaign, {area: level}, "--level")
         if area in found and found[area] != level:
-            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
+            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area",
+                              code="area-twice", area=area, first=found[area], second=level)
         found[area] = level
     return found
 

@@ -158,7 +158,8 @@ def _known(session: Session, campaign: spec.Campaign, institution_id: str) -> bo
 def institution_detail(session: Session, campaign_id: str | None, institution_id: str, now: datetime) -> list[StageDetail]:
     campaign = definition(session, campaign_id)
     if not _known(session, campaign, institution_id):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     reconcile(session, campaign.id, now)
     details = []
     for stage in campaign.stages:
@@ -180,7 +181,8 @@ def history(session: Session, campaign_id: str | None, institution_id: str) -> l
     """A ДОУ's audit trail, oldest first (by when each change took effect)."""
     campaign = definition(session, campaign_id)
     if not _known(session, campaign, institution_id):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     query = (select(AuditRow).where(AuditRow.campaign_id == campaign.id, AuditRow.institution_id == institution_id)
              .order_by(col(AuditRow.at), col(AuditRow.id)))
     return list(session.exec(query).all())

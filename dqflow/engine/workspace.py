@@ -43,7 +43,8 @@ class InstitutionDesk:
 def institution_desk(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> InstitutionDesk:
     institution = next((i for i in campaign.institutions if i.id == institution_id), None)
     if institution is None:
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     details = institution_detail(session, campaign.id, institution_id, now)  # reconciles first
     followed = dict(session.exec(select(StageRow.id, StageRow.followup_planned).where(StageRow.campaign_id == campaign.id)).all())
     released = []
@@ -105,7 +106,7 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     homes = {i.id: i for i in campaign.institutions}
     found = next(((e, homes.get(inst) if inst else None) for e, inst in campaign.every_expert() if e.id == expert_id), None)
     if found is None:
-        raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'", code="no-expert", expert=expert_id)
     reconcile(session, campaign.id, now)
     by_id = {i.id: i for i in campaign.institutions}
     tasks = []

@@ -89,6 +89,32 @@ TERMINAL = {
     "not-a-list": "этап «{stage}» — не список экспертов; списки: {known}.",
     "not-drawn": "список «{stage}» ещё не составлен: он составляется сам, когда откроется его этап, "
                  "или командой dqflow experts assign {stage}.",
+    # refusals only the command line meets
+    "no-campaign-loaded": "кампания не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
+    "several-campaigns": "загружено несколько кампаний ({loaded}); выберите одну: --campaign ID.",
+    "no-campaign": "кампания «{campaign_id}» не загружена (загружены: {loaded}); проверьте --campaign.",
+    "no-person": "«{who}» — не {t.nom} и не эксперт кампании; укажите id {t.gen} (например, 2) или эксперта (например, e2).",
+    "no-expert": "эксперта «{expert}» в кампании нет; проверьте id эксперта.",
+    "short-password": "в пароле {length} знаков, а нужно не меньше {least}: фразу из нескольких слов легко запомнить.",
+    "bad-base-url": "{name} «{value}» — нужен адрес сайта без ? и #, например https://monitoring.example.org.",
+    "no-review-stage": "«{stage}» — не этап экспертизы; этапы экспертизы: {known}.",
+    "reviews-not-open": "этап «{stage}» ещё не открыт: он откроется {at}; рассылать пока нечего.",
+    "already-drawn": "список «{stage}» уже составлен; поправьте его командой dqflow experts set или составьте заново с --replace.",
+    "bad-level": "--level «{pair}»: нужно ОБЛАСТЬ=УРОВЕНЬ, например conditions=2.",
+    "area-twice": "--level: область «{area}» указана дважды ({first} и {second}); укажите один уровень на область.",
+    "unknown-format": "формата справки «{format}» нет; форматы: {known}.",
+    "out-is-a-file": "--out {out}: это файл, а CSV пишется папкой файлов; укажите папку.",
+    "out-is-a-folder": "--out {out}: это папка; укажите имя файла, например {example}.",
+    "cannot-write": "--out {out}: не удаётся записать ({why}); укажите папку, куда можно писать.",
+    "maildir-unwritable": "--maildir {folder}: не удаётся создать папку ({why}); укажите папку, куда можно писать.",
+    "no-smtp-host": "не задан DQFLOW_SMTP_HOST; задайте DQFLOW_SMTP_HOST (и _PORT, _SECURITY, _USERNAME, _PASSWORD, _FROM).",
+    "bad-smtp-security": "DQFLOW_SMTP_SECURITY «{value}»: допустимо none, starttls или tls.",
+    "bad-number-setting": "{name} «{value}»: нужно число от {low} до {high}.",
+    "bad-http": "--http «{value}»: нужно ХОСТ:ПОРТ, например 127.0.0.1:8000.",
+    "cannot-serve": "не удаётся запустить портал на {host}:{port}: порт занят или адрес не этой машины? Укажите другой --host или --port.",
+    "replay-too-long": "прогон кончился бы {at}, больше чем через {days} дней после последнего закрытия этапа ({last}); "
+                       "укажите более раннее --until или не указывайте его (прогон кончится через день после закрытия).",
+    "keep-db-taken": "--keep-db: кампания «{campaign_id}» уже есть в этой базе; укажите новый файл или пустую базу.",
 }
 
 
