@@ -192,12 +192,12 @@ def test_bad_now_is_one_line_error(tomsk: Cli, db_url: str, now: str):
 def test_bad_now_on_load(dq: Cli):
     line = one_line_error(dq("load", str(TOMSK), "--now", "soon"))
     assert "--now" in line
-    assert "no campaign is loaded" in one_line_error(dq("status", "--now", "2021-11-25"))
+    assert "кампания не загружена" in one_line_error(dq("status", "--now", "2021-11-25"))
 
 
 def test_unknown_command(dq: Cli):
     result = dq("frobnicate")
-    assert result.exit_code == 2 and "No such command" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "нет команды «frobnicate»" in result.output and "Traceback" not in result.output
 
 
 def test_unwritable_db_path(tmp_path: Path):
@@ -285,14 +285,14 @@ def test_every_help_is_english():
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["extend", "2", "--stage", "fill-form", "--until", "2021-12-03"], 2, "Missing option '--reason'"),
-    (["outbox", "--state", "bogus"], 2, "'bogus' is not one of"),
-    (["nosuch"], 2, "No such command 'nosuch'"),
-    (["why", "dou2@example.org", "--stage", "nosuch"], 1, "no stage 'nosuch'"),
-    (["experts", "diff", "list1", "list2"], 1, "list 'list1' is not drawn yet"),
-    (["recommendations", "send", "review1", "--now", "2021-11-20"], 1, "stage 'review1' is not open yet"),
+    (["extend", "2", "--stage", "fill-form", "--until", "2021-12-03"], 2, "не указан --reason"),
+    (["outbox", "--state", "bogus"], 2, "«bogus» — допустимо одно из: 'pending'"),
+    (["nosuch"], 2, "нет команды «nosuch»"),
+    (["why", "dou2@example.org", "--stage", "nosuch"], 1, "этапа «nosuch» в кампании нет; этапы: "),
+    (["experts", "diff", "list1", "list2"], 1, "список «list1» ещё не составлен"),
+    (["recommendations", "send", "review1", "--now", "2021-11-20"], 1, "этап «review1» ещё не открыт"),
     (["review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--level", "conditions=3",
-      "--now", "2021-12-03"], 1, "area 'conditions' is given twice"),
+      "--now", "2021-12-03"], 1, "область «conditions» указана дважды"),
 ])
 def test_wrong_arguments_get_one_line_and_write_nothing(tomsk, db_url, args, code, words):
     before = dump(db_url)
@@ -309,7 +309,7 @@ def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):
     result = dq("simulate", str(TOMSK), "--maildir", str(blocker / "out"))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"ошибка: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
+        f"ошибка: --maildir {blocker / 'out'}: не удаётся создать папку (Not a directory); укажите папку, куда можно писать."]
 
 
 def test_status_before_recorded_changes_says_it_cannot_rewind(tomsk):

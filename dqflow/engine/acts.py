@@ -300,7 +300,7 @@ class _Acts:
 
     def review(self, act: Act) -> Progress:
         text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
-        texts.check(text, "the recommendations", texts.MAX_NOTE)
+        texts.check(text, "рекомендации", texts.MAX_NOTE)
         experts.check_levels(self.campaign, act.levels)
         row = self._row(act)
         stage = self._stage(act)
@@ -405,7 +405,7 @@ def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
         raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead",
                           code="too-many-links", n=str(len(links)), max=str(MAX_LINKS))
     for link in links:
-        texts.check(link, "a link")
+        texts.check(link, "ссылка")
         if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
             raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://",
                               code="not-a-web-address", link=link)
@@ -449,7 +449,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DqflowError(f"{what} needs a reason: --reason TEXT", code="no-reason")
-    return texts.check(reason, "the reason")
+    return texts.check(reason, "причина")
 
 
 def _checked(campaign: spec.Campaign, institution_id: str, stage_id: str, row: Row | None) -> Row:

@@ -344,22 +344,22 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
     except files.Unreadable as exc:
         raise SpecError([Problem(path, 1, 1, str(exc))]) from None
     except UnicodeDecodeError:
-        raise SpecError([Problem(path, 1, 1, "not UTF-8; save the file as UTF-8")]) from None
+        raise SpecError([Problem(path, 1, 1, "текст не в UTF-8; сохраните файл в кодировке UTF-8")]) from None
     rows = files.csv_rows(data, path)
     if not rows or [c.strip() for c in rows[0][1]] != columns:
-        raise SpecError([Problem(path, 1, 1, f"the header must be {','.join(columns)}")])
+        raise SpecError([Problem(path, 1, 1, f"первая строка должна быть заголовком {','.join(columns)}")])
     entries, problems = [], []
     for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):
-            problems.append(Problem(path, line, len(columns) + 1, f"a row has {len(columns)} columns ({','.join(columns)}); "
-                                    "quote a value that holds a comma"))
+            problems.append(Problem(path, line, len(columns) + 1, f"в строке больше {len(columns)} столбцов ({','.join(columns)}); "
+                                    "значение с запятой возьмите в кавычки"))
             continue
         row = [c.strip() for c in row] + [""] * (len(columns) - len(row))
         unstorable = [(col, why) for col, (value, limit) in enumerate(zip(row, limits), 1) if (why := texts.problem(value, limit))]
         if unstorable:
-            problems += [Problem(path, line, col, f"{columns[col - 1]} {why}") for col, why in unstorable]
+            problems += [Problem(path, line, col, f"{columns[col - 1]}: {why}") for col, why in unstorable]
             continue
         pairs = [p for p in row[3].split(";") if p.strip()]
         try:
@@ -369,7 +369,7 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
             continue
         for column, value in enumerate(row[:3], 1):
             if not value:
-                problems.append(Problem(path, line, column, f"{columns[column - 1]} is empty"))
+                problems.append(Problem(path, line, column, f"{columns[column - 1]}: пусто; заполните"))
         entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
     if problems:
         raise SpecError(problems)

@@ -38,6 +38,6 @@ def check(value: str, what: str, limit: int = MAX_LINE) -> str:
     """`value` itself, or DqflowError saying what is wrong with it."""
     why = problem(value, limit)
     if why is not None:
-        raise DqflowError(f"{what} {why}", code="text-too-long" if len(value) > limit else "text-unprintable",
-                          limit=str(limit), length=str(len(value)))
+        raise DqflowError(f"{what}: {why}", code="text-too-long" if len(value) > limit else "text-unprintable",
+                          limit=str(limit), length=str(len(value)), what=what)
     return value

@@ -89,6 +89,9 @@ TERMINAL = {
     "not-a-list": "этап «{stage}» — не список экспертов; списки: {known}.",
     "not-drawn": "список «{stage}» ещё не составлен: он составляется сам, когда откроется его этап, "
                  "или командой dqflow experts assign {stage}.",
+    "text-too-long": "{what}: {length} знаков, а можно не больше {limit}; сократите текст или дайте ссылку на документ.",
+    "text-unprintable": "{what}: в тексте есть невидимый служебный символ (так бывает при копировании из PDF); "
+                        "наберите это место заново.",
     # refusals only the command line meets
     "no-campaign-loaded": "кампания не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
     "several-campaigns": "загружено несколько кампаний ({loaded}); выберите одну: --campaign ID.",
