@@ -225,7 +225,7 @@ def test_status_before_any_load(dq: Cli):
     for args in (("status", "--now", "2021-11-25"), ("status", "--json", "--now", "2021-11-25"), ("tick", "--now", "2021-11-25"),
                  ("history", "2")):
         line = one_line_error(dq(*args))
-        assert "no campaign is loaded" in line and "dqflow load" in line, args
+        assert "кампания не загружена" in line and "dqflow load" in line, args
 
 
 def test_missing_required_options_are_usage_errors(tomsk: Cli):

@@ -375,7 +375,7 @@ def test_a_review_import_field_over_the_csv_limit_is_located_and_nothing_is_writ
 @pytest.mark.parametrize("row, column, words", [
     ("4,review1,e2,conditions=1,\"Текст\x00\"", 5, ("recommendations", "U+0000")),
     ("4,review1,e2,conditions=1,\"" + "я" * 20_001 + "\"", 5, ("recommendations", "20000")),
-    ("4,review1,e2,conditions=1,Текст,лишнее", 6, ("5 columns", "quote")),
+    ("4,review1,e2,conditions=1,Текст,лишнее", 6, ("больше 5 столбцов", "в кавычки")),
 ])
 def test_a_review_import_row_that_cannot_be_stored_is_located(loaded: Cli, tmp_path: Path, row: str, column: int,
                                                                words: tuple[str, ...]):

@@ -69,7 +69,7 @@ def test_a_failure_at_the_database_after_the_first_insert_writes_nothing(url: st
     assert result.exit_code == 1, (label, result.output)
     assert result.stdout == "" and "Traceback" not in result.output
     [line] = result.stderr.splitlines()
-    assert line.startswith("ошибка: database: ") and ("injected" in line or "check constraint" in line), line
+    assert line.startswith("ошибка: база данных: ") and ("injected" in line or "check constraint" in line), line
     assert rows(url) == empty, label  # not the campaign, not its stages, nothing
 
     status = dq("status")
