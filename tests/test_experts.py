@@ -155,7 +155,7 @@ def test_experts_assign_draws_before_the_stage_opens_and_the_opening_keeps_it(to
     redrawn = lists(tomsk, "list1")
     assert all(len(es) == 2 and all(HOME[e] != i for e in es) for i, es in redrawn.items())
     # after the lock nothing is drawn any more
-    assert "frozen" in fails(tomsk, "experts", "assign", "list1", "--replace", "--now", "2021-11-26 09:00")
+    assert "больше не меняется" in fails(tomsk, "experts", "assign", "list1", "--replace", "--now", "2021-11-26 09:00")
     assert lists(tomsk, "list1") == redrawn
     # a stage that is not a list is refused with the lists named
     assert "list1, list2" in fails(tomsk, "experts", "assign", "fill-form", "--now", "2021-11-20 10:00")
@@ -178,14 +178,14 @@ def test_experts_set_edits_until_the_lock_and_never_breaks_a_hard_rule(tomsk: Cl
     err = fails(tomsk, "experts", "set", "list1", "4", "nobody", "--now", "2021-11-25 13:00")
     assert "nobody" in err
     err = fails(tomsk, "experts", "set", "list1", "4", "e5", "e5", "--now", "2021-11-25 13:00")
-    assert "twice" in err
+    assert "указан дважды" in err
     assert lists(tomsk, "list1") == after
 
     # the last second of the due day is still editable, the next one is frozen
     tomsk.ok("experts", "set", "list1", "2", *before["2"], "--now", "2021-11-25 23:59:59")
     assert lists(tomsk, "list1") == before
     err = fails(tomsk, "experts", "set", "list1", "2", *pick, "--now", "2021-11-26 00:00:01")
-    assert "frozen" in err and "25.11.2021 23:59" in err
+    assert "больше не меняется" in err and "25.11.2021 23:59" in err
     assert lists(tomsk, "list1") == before
 
 
@@ -294,7 +294,7 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     # refusals: each one line, exit 1, nothing written
     assert "не назначен" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, *levels(), "--now", REVIEW1_INSIDE)
     assert "не назначен" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
-    assert "no level '9'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "нет уровня «9»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                    *levels("conditions=9"), "--now", REVIEW1_INSIDE)
     assert "no area 'beauty'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                        *levels("beauty=1"), "--now", REVIEW1_INSIDE)
