@@ -94,7 +94,7 @@ TERMINAL = {
     "text-unprintable": "{what}: в тексте есть невидимый служебный символ (так бывает при копировании из PDF); "
                         "наберите это место заново.",
     # refusals only the command line meets
-    "no-campaign-loaded": "кампания не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
+    "no-campaign-loaded": "кампания{named} не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
     "several-campaigns": "загружено несколько кампаний ({loaded}); выберите одну: --campaign ID.",
     "no-campaign": "кампания «{campaign_id}» не загружена (загружены: {loaded}); проверьте --campaign.",
     "no-person": "«{who}» — не {t.nom} и не эксперт кампании; укажите id {t.gen} (например, 2) или эксперта (например, e2).",
