@@ -296,7 +296,7 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     assert "не назначен" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
     assert "нет уровня «9»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                    *levels("conditions=9"), "--now", REVIEW1_INSIDE)
-    assert "no area 'beauty'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "нет области качества «beauty»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                        *levels("beauty=1"), "--now", REVIEW1_INSIDE)
     assert "AREA=LEVEL" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                  *levels("conditions"), "--now", REVIEW1_INSIDE)

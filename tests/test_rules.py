@@ -95,7 +95,7 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
 
     cases = [  # (bad row, what the refusal says); each goes on CSV line 5 (the header is line 1)
         (["6", "review1", stranger, levels_cell("conditions=1"), ""], "не назначен"),
-        (["6", "fill-form", assigned["6"][0], "", ""], "is not a review stage"),
+        (["6", "fill-form", assigned["6"][0], "", ""], "а не эксперты"),
         (["6", "no-such-stage", assigned["6"][0], "", ""], "no stage 'no-such-stage'"),
         (["999", "review1", assigned["6"][0], "", ""], "no ДОУ '999'"),
         (["6", "list1", assigned["6"][0], "", ""], "is an expert list"),
