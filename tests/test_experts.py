@@ -298,10 +298,10 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
                                    *levels("conditions=9"), "--now", REVIEW1_INSIDE)
     assert "нет области качества «beauty»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                        *levels("beauty=1"), "--now", REVIEW1_INSIDE)
-    assert "AREA=LEVEL" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "ОБЛАСТЬ=УРОВЕНЬ" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                  *levels("conditions"), "--now", REVIEW1_INSIDE)
     assert "приём закрыт" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-12-06 10:00")
-    assert "not a review stage" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
+    assert "а не эксперты" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
                                          *levels(), "--now", "2021-11-26 10:00")
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
     history = json.dumps(tomsk.json("history", "2"), ensure_ascii=False)
