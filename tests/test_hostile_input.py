@@ -473,7 +473,7 @@ def test_simulate_until_far_in_the_future_is_refused_not_replayed(tmp_path: Path
 
 TEMPLATE_CASES = {
     "nested-ranges": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "range()"),
-    "nested-loops": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "steps"),
+    "nested-loops": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "шагов"),
     "string-times": ("{{ 'x' * 2000000000 }}", "'*'"),
     "list-times": ("{{ [0] * 2000000000 }}", "'*'"),
     "width": ("{{ 'x'|center(2000000000) }}", "center"),
