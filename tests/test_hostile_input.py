@@ -486,7 +486,7 @@ TEMPLATE_CASES = {
     "recursion": ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", "nest too deeply"),
     # the step bound or, on a loaded machine, the time bound answers first: both say to simplify the loops
     "recursive-loop": ("{% for i in range(10000) recursive %}{% if loop.depth < 3 %}{{ loop(range(10000)) }}{% endif %}{% endfor %}",
-                       "loop"),
+                       "цикл"),
     "nested-times": ("{{ [[0] * 1000000] * 1000000 }}", "'*'"),
     "sum-of-lists": ("{{ ([[1]] * 300000)|sum(start=[]) }}", "'sum'"),
     "long-word-wrap": ("{{ ('x' * 1000000)|wordwrap(1) }}", "'wordwrap'"),
