@@ -328,7 +328,7 @@ class _Acts:
         if handout is not None and not rules.has_opened(handout.opens_at, act.at):
             raise NotAllowed(f"the experts of list '{stage.list}' get their ДОУ at the handout '{handout.id}' on "
                              f"{show(handout.opens_at, tz)} ({tz.key}); review after it", code="before-handout",
-                             at=show(handout.opens_at, tz), institution=act.institution_id, stage=act.stage_id)
+                             at=show(handout.opens_at, tz), handout=handout.id, institution=act.institution_id, stage=act.stage_id)
         found = [row for m in rules.materials_stages(self.campaign.stages, stage)
                  if (row := self.rows.get((act.institution_id, m))) is not None]
         state = rules.materials(rules.status_at(row, act.at) for row in found)
