@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -159,7 +160,16 @@ def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
 def _country_module(country: str) -> type[holidays.HolidayBase] | None:
     """The holidays class of one country, its module imported alone (or None: then `country_holidays` finds it).
     `holidays.country_holidays` imports the package `holidays.countries`, whose __init__ imports every country
-    it knows: a tenth of a second of every command that asks whether today is a working day."""
+    it knows: a tenth of a second of every command that asks whether today is a working day. Under a lock: the module
+    is in sys.modules before it has run, and the portal's first requests ask from several threads at once."""
+    with _IMPORTING:
+        return _import_country(country)
+
+
+_IMPORTING = threading.Lock()
+
+
+def _import_country(country: str) -> type[holidays.HolidayBase] | None:
     import holidays
     from holidays.registry import COUNTRIES
 

@@ -6,6 +6,8 @@ is computed from the text, never written down.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -94,13 +96,13 @@ def test_extra_days_off_of_the_campaign_calendar_count(tmp_path: Path):
 def test_the_tomsk_template_on_its_start_reproduces_tomsk_2021_stage_by_stage(dq: Cli, tmp_path: Path):
     out = tmp_path / "tomsk.yaml"
     said = dq.ok("instantiate", str(TEMPLATE), "--start", "2021-11-19", "--id", "tomsk-2021", "--out", str(out))
-    assert said.startswith(f"wrote {out}: campaign tomsk-2021, 14 stages from 19.11.2021 to 20.01.2022, 25 dates computed")
+    assert said.startswith(f"Записано: {out}: кампания tomsk-2021, этапов: 14, с 19.11.2021 по 20.01.2022, дат вычислено: 25")
     made, order = spec.load(out), spec.load(TOMSK)
     assert [s.id for s in made.stages] == [s.id for s in order.stages]
     for ours, theirs in zip(made.stages, order.stages):
         assert (ours.opens_at, ours.due_at, ours.locks_at, ours.all_day) == (theirs.opens_at, theirs.due_at, theirs.locks_at, theirs.all_day), ours.id
         assert ours == theirs
-    assert dq("validate", str(out)).stdout.startswith(f"{out}: ok: campaign tomsk-2021")
+    assert dq("validate", str(out)).stdout.startswith(f"{out}: в порядке: кампания tomsk-2021")
 
 
 def test_instantiate_writes_absolute_dates_and_keeps_the_file_readable(dq: Cli, tmp_path: Path):
@@ -371,3 +373,25 @@ def test_the_readmes_template_example_runs_and_says_what_the_readme_says(dq: Cli
     claimed = " ".join(re.search(r"The first command prints `([^`]+)`", section, re.S)[1].split())
     assert outputs[0].strip() == claimed
     assert "    due: 2023-09-25  # after collection.opens + 10wd\n" in (tmp_path / "kemerovo-2023.yaml").read_text(encoding="utf-8")
+
+
+def test_first_holiday_lookups_from_many_threads_all_succeed():
+    """The portal's first requests ask about working days from several threads at once; the country's holidays
+    module is imported once, and no thread sees it half-run (seen as «module … has no attribute 'Russia'»)."""
+    script = (
+        "import threading\n"
+        "from datetime import date\n"
+        "from dqflow.calendar import WorkCalendar\n"
+        "errors, barrier = [], threading.Barrier(8)\n"
+        "def ask(year):\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        WorkCalendar(country='RU').is_working_day(date(year, 11, 4))\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=ask, args=(2020 + n,)) for n in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(errors), errors[:1])\n")
+    for _ in range(4):  # a fresh process each time: the race is in the first import
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        assert out.startswith("0 "), out
