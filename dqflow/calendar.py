@@ -37,11 +37,14 @@ _LOCAL = re.compile(
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`; ValueError with a hint when there is none."""
     if not re.fullmatch(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+)*", name or ""):
-        raise ValueError(f"'{name}' is not an IANA time zone name (like Asia/Tomsk)")
+        raise ValueError(f"«{name}» — не название часового пояса IANA; напишите, например, Asia/Tomsk")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone '{name}' (use an IANA name like Asia/Tomsk)") from None
+        raise ValueError(f"часового пояса «{name}» нет; напишите название IANA, например Asia/Tomsk") from None
+
+
+_WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,11 @@ class Duration:
     def parse(cls, text: str) -> "Duration":
         match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
         if not match:
-            raise ValueError(f"'{text}' is not a duration; write 3d, 12h, 30m or 2wd (working days)")
+            raise ValueError(f"«{text}» — не длительность; напишите 3d (дни), 12h (часы), 30m (минуты) или 2wd (рабочие дни)")
         amount, unit = match[1].lstrip("0") or "0", match[2]
         if len(amount) > 6 or int(amount) > MAX_DURATION[unit]:
             longest = ", ".join(f"{n}{u}" for u, n in MAX_DURATION.items())
-            raise ValueError(f"'{text}' is longer than a year; the longest durations are {longest}")
+            raise ValueError(f"«{text}» — больше года; самые длинные допустимые: {longest}")
         return cls(int(amount), unit)
 
     def __str__(self) -> str:
@@ -101,12 +104,12 @@ class WorkCalendar:
         return not (self.country and day in _public_holidays(self.country, day.year))
 
     def why_off(self, day: date) -> str:
-        """A short Russian-free reason a day is not a working day, for warnings."""
+        """Why a day is not a working day, in the words of the campaign's warnings («суббота»)."""
         if day in self.extra_days_off:
-            return "an extra day off of the campaign calendar"
+            return "дополнительный выходной по календарю кампании"
         if self.country and day in _public_holidays(self.country, day.year):
-            return f"a public holiday in {self.country} ({_public_holidays(self.country, day.year)[day]})"
-        return f"a {day.strftime('%A')}"
+            return f"праздничный день ({_public_holidays(self.country, day.year)[day]})"
+        return _WEEKDAYS[day.weekday()]
 
     def shift_working_days(self, day: date, count: int) -> date:
         step = 1 if count >= 0 else -1
@@ -149,8 +152,8 @@ def _public_holidays(country: str, year: int) -> holidays.HolidayBase:
     if found is None:
         import holidays
 
-        return holidays.country_holidays(country, years=year)
-    return found(years=year)
+        return holidays.country_holidays(country, years=year, language="ru")  # names for warnings; a country without ru says its own
+    return found(years=year, language="ru")
 
 
 @lru_cache(maxsize=8)
@@ -229,11 +232,11 @@ def read_written(text: str) -> Written:
     """`2021-11-30`, `2021-11-30 14:00`, `30.11.2021` or `30.11.2021 14:00` (the one parser of
     dates people type: YAML, --now, --until, --start); ValueError quoting the value converted."""
     if not isinstance(text, str):
-        raise ValueError(f"'{text}' is not a date or date-time; write a date as dd.mm.yyyy or yyyy-mm-dd")
+        raise ValueError(f"«{text}» — не дата; напишите дату как дд.мм.гггг или гггг-мм-дд")
     value = text.strip()
     iso, ru = _LOCAL.fullmatch(value), _RU_LOCAL.fullmatch(value)
     if not (iso or ru):
-        raise ValueError(f"'{value}' is not a date or date-time; {_hint(value)}")
+        raise ValueError(f"«{value}» — не дата; {_hint(value)}")
     try:
         if iso:
             day, clock_text, offset = date.fromisoformat(iso["date"]), iso["time"], iso["offset"]
@@ -242,7 +245,7 @@ def read_written(text: str) -> Written:
             day, clock_text, offset = date(int(ru["year"]), int(ru["month"]), int(ru["day"])), ru["time"], None
         clock = time.fromisoformat(clock_text) if clock_text else None
     except ValueError as exc:
-        raise ValueError(f"'{value}' is not a valid date or time: {exc}") from None
+        raise ValueError(_no_such(value, exc)) from None
     checked_day(day, value)
     return Written(day, clock, offset)
 
@@ -261,15 +264,15 @@ def _hint(value: str) -> str:
         if parts[3] is not None:
             clock = f" {int(parts[3]):02d}:{parts[4]}"
             when, iso_form = when + clock, iso_form + clock
-        return f"write {when} (or {iso_form})"
-    return "write a date as dd.mm.yyyy or yyyy-mm-dd, and HH:MM after it for a time of day"
+        return f"напишите {when} (или {iso_form})"
+    return "напишите дату как дд.мм.гггг или гггг-мм-дд, а время, если нужно, после неё как ЧЧ:ММ"
 
 
 def parse_day(text: str) -> date:
     """A date alone, in either form; ValueError with a hint built from the value."""
     written = read_written(text)
     if written.clock is not None:
-        raise ValueError(f"'{text.strip()}' has a time of day; write the date alone: {written.day:%d.%m.%Y} (or {written.day.isoformat()})")
+        raise ValueError(f"«{text.strip()}» — с временем суток, а нужна только дата; напишите {written.day:%d.%m.%Y} (или {written.day.isoformat()})")
     return written.day
 
 
@@ -282,13 +285,20 @@ def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetim
     try:
         return written.moment(tz, end_of_day=end_of_day)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a valid date or time: {exc}") from None
+        raise ValueError(_no_such(text, exc)) from None
+
+
+def _no_such(text: str, exc: ValueError) -> str:
+    """Why a date or time that has the right form does not exist (31.02, 25:00), said for people."""
+    if any(word in str(exc) for word in ("hour", "minute", "second", "isoformat")):
+        return f"время в «{text.strip()}» не существует; часы пишут от 00 до 23, минуты от 00 до 59 (ЧЧ:ММ)"
+    return f"дата «{text.strip()}» не существует; укажите существующую дату как дд.мм.гггг"
 
 
 def checked_day(day: date, text: str) -> date:
     """`day` when its year is one dqflow works with, else ValueError saying which are."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"'{text.strip()}' is outside the years {FIRST_YEAR}–{LAST_YEAR} that dqflow works with; check the year")
+        raise ValueError(f"«{text.strip()}» — вне {FIRST_YEAR}–{LAST_YEAR} годов, с которыми работает dqflow; проверьте год")
     return day
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # Every character str.splitlines() breaks on, the other control characters and surrogate halves
 # (which no terminal encoding can print): a message quoting the user's text stays one printable line.
@@ -17,12 +18,14 @@ def one_line(text: str) -> str:
 class DqflowError(Exception):
     """A problem the user can fix; the message says what, where and how.
 
-    `code` names the refusal for readers in other languages (the portal says it in Russian from the code
-    and `facts`, the moments already formatted for people); the English message stays the CLI's."""
+    `code` names the refusal for readers in other languages: `present.refusals` says it in Russian from the
+    code and `facts` (the moments already formatted for people) on the portal and the terminal alike. A refusal
+    without a code is said by its message, which is then written in Russian (the logs keep the English of coded ones)."""
 
     def __init__(self, message: str = "", *, code: str | None = None, **facts):  # str values (a list's rules: Rule objects)
         super().__init__(message)
         self.code, self.facts = code, facts
+        self.campaign: Any = None  # (a spec.Campaign) the campaign it was raised in, when the CLI knows it: its words for ДОУ and stages
 
 
 class NotFound(DqflowError):
@@ -31,6 +34,9 @@ class NotFound(DqflowError):
 
 class NotAllowed(DqflowError):
     """The action is understood but the campaign's state forbids it (not open, locked…)."""
+
+
+SEVERITY = {"error": "ошибка", "warning": "предупреждение"}  # as the coordinator reads them
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return one_line(f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}")
+        return one_line(f"{self.file}:{self.line}:{self.column}: {SEVERITY.get(self.severity, self.severity)}: {self.message}")
 
 
 class SpecError(DqflowError):

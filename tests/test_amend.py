@@ -148,7 +148,7 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     actions = [e["action"] for e in running.json("history", "5")]
     assert actions[:2] == ["open", "submit"] and "withdraw" in actions
     refused = running("submit", "5", "--stage", "refill", "--link", "https://example.org/materials", "--now", "2021-12-08 10:00")
-    assert refused.exit_code == 1 and "no ДОУ '5'" in refused.stderr
+    assert refused.exit_code == 1 and "ДОУ 5 выбыло из кампании" in refused.stderr
 
 
 def test_a_corrected_address_readdresses_pending_reminders(running: Cli, workflow_copy: Path):
@@ -473,7 +473,7 @@ def test_a_withdrawn_institution_is_not_handed_out_nor_reviewed(running: Cli, wo
     assert not outbox(url, f"recipient = 'expert{idle[1:]}@example.org' AND stage_id = 'handout1' AND state = 'pending'")
     refused = running("review", gone[0], "--stage", "review1", "--expert", idle, *levels("conditions=2"),
                       "--recommendations", "-", "--now", "2021-12-02 10:00", input="Текст.")
-    assert refused.exit_code == 1 and "withdrew" in refused.stderr and "Traceback" not in refused.output
+    assert refused.exit_code == 1 and "выбыло из кампании" in refused.stderr and "Traceback" not in refused.output
 
 
 def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is_refused(running: Cli, workflow_copy: Path):
@@ -527,7 +527,7 @@ def test_a_withdrawn_institution_reviewed_before_it_left_takes_no_more_reviews(r
     before = dump_tables(running.db_url)
     again = running("review", "5", "--stage", "review1", "--expert", mine[0], *levels("conditions=3"), "--recommendations", "-",
                     "--now", "2021-12-03 11:00", input="Другой текст.")
-    assert again.exit_code == 1 and "an amendment withdrew it" in again.stderr
+    assert again.exit_code == 1 and "выбыло из кампании: записи можно читать, но не менять" in again.stderr
     assert dump_tables(running.db_url) == before
 
 

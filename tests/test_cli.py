@@ -186,19 +186,19 @@ def test_bad_now_is_one_line_error(tomsk: Cli, db_url: str, now: str):
     before = dump(db_url)
     for args in (("status",), ("tick",), ("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials")):
         line = one_line_error(tomsk(*args, "--now", now))
-        assert line.startswith("error: --now") and now in line, line
+        assert line.startswith("ошибка: --now") and now in line, line
     assert dump(db_url) == before
 
 
 def test_bad_now_on_load(dq: Cli):
     line = one_line_error(dq("load", str(TOMSK), "--now", "soon"))
     assert "--now" in line
-    assert "no campaign is loaded" in one_line_error(dq("status", "--now", "2021-11-25"))
+    assert "кампания не загружена" in one_line_error(dq("status", "--now", "2021-11-25"))
 
 
 def test_unknown_command(dq: Cli):
     result = dq("frobnicate")
-    assert result.exit_code == 2 and "No such command" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "нет команды «frobnicate»" in result.output and "Traceback" not in result.output
 
 
 def test_unwritable_db_path(tmp_path: Path):
@@ -207,7 +207,7 @@ def test_unwritable_db_path(tmp_path: Path):
     dq = Cli(str(blocker / "dqflow.db"))  # a plain path, as a coordinator would type it
     for args in (("load", str(TOMSK), "--now", "2021-11-18"), ("status", "--now", "2021-11-25")):
         line = one_line_error(dq(*args))
-        assert line.startswith("error: ") and "database" in line, line
+        assert line.startswith("ошибка: ") and "database" in line, line
     assert blocker.read_text() == "not a directory\n"
 
 
@@ -226,7 +226,7 @@ def test_status_before_any_load(dq: Cli):
     for args in (("status", "--now", "2021-11-25"), ("status", "--json", "--now", "2021-11-25"), ("tick", "--now", "2021-11-25"),
                  ("history", "2")):
         line = one_line_error(dq(*args))
-        assert "no campaign is loaded" in line and "dqflow load" in line, args
+        assert "кампания не загружена" in line and "dqflow load" in line, args
 
 
 def test_missing_required_options_are_usage_errors(tomsk: Cli):
@@ -286,21 +286,21 @@ def test_every_help_is_english():
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["extend", "2", "--stage", "fill-form", "--until", "2021-12-03"], 2, "Missing option '--reason'"),
-    (["outbox", "--state", "bogus"], 2, "'bogus' is not one of"),
-    (["nosuch"], 2, "No such command 'nosuch'"),
-    (["why", "dou2@example.org", "--stage", "nosuch"], 1, "no stage 'nosuch'"),
-    (["experts", "diff", "list1", "list2"], 1, "list 'list1' is not drawn yet"),
-    (["recommendations", "send", "review1", "--now", "2021-11-20"], 1, "stage 'review1' is not open yet"),
+    (["extend", "2", "--stage", "fill-form", "--until", "2021-12-03"], 2, "не указан --reason"),
+    (["outbox", "--state", "bogus"], 2, "«bogus» — допустимо одно из: 'pending'"),
+    (["nosuch"], 2, "нет команды «nosuch»"),
+    (["why", "dou2@example.org", "--stage", "nosuch"], 1, "этапа «nosuch» в кампании нет; этапы: "),
+    (["experts", "diff", "list1", "list2"], 1, "список «list1» ещё не составлен"),
+    (["recommendations", "send", "review1", "--now", "2021-11-20"], 1, "этап «review1» ещё не открыт"),
     (["review", "5", "--stage", "review1", "--expert", "e15", "--level", "conditions=2", "--level", "conditions=3",
-      "--now", "2021-12-03"], 1, "area 'conditions' is given twice"),
+      "--now", "2021-12-03"], 1, "область «conditions» указана дважды"),
 ])
 def test_wrong_arguments_get_one_line_and_write_nothing(tomsk, db_url, args, code, words):
     before = dump(db_url)
     result = tomsk(*args)
     assert result.exit_code == code
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.output
+    assert len(lines) == 1 and lines[0].startswith("ошибка: ") and words in lines[0], result.output
     assert dump(db_url) == before
 
 
@@ -310,7 +310,7 @@ def test_simulate_into_an_unwritable_maildir_is_one_line(dq, tmp_path):
     result = dq("simulate", str(TOMSK), "--maildir", str(blocker / "out"))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: --maildir {blocker / 'out'}: cannot create the folder (Not a directory); give a writable folder"]
+        f"ошибка: --maildir {blocker / 'out'}: не удаётся создать папку (Not a directory); укажите папку, куда можно писать."]
 
 
 def test_status_before_recorded_changes_says_it_cannot_rewind(tomsk):
@@ -351,7 +351,7 @@ def test_load_and_validate_of_a_campaign_all_past_warn_in_russian_and_name_insta
     checked = dq("validate", str(TOMSK), "--now", "2022-03-01")
     assert checked.exit_code == 0, checked.output
     [past] = [line for line in checked.stderr.splitlines() if "уже прошли" in line]
-    assert past.startswith(f"{TOMSK}:") and ": warning: все этапы кампании tomsk-2021 уже прошли" in past and "dqflow instantiate" in past
+    assert past.startswith(f"{TOMSK}:") and ": предупреждение: все этапы кампании tomsk-2021 уже прошли" in past and "dqflow instantiate" in past
     # a warning about the clock, not the file: the summary's count of the file's warnings is the same
     assert checked.stdout == dq("validate", str(TOMSK), "--now", "2021-11-10").stdout
 

@@ -137,19 +137,19 @@ def test_instantiate_writes_nothing_on_error(dq: Cli, tmp_path: Path):
     result = dq("instantiate", str(broken), "--start", "2022-11-18", "--id", "x", "--out", str(out))
     assert result.exit_code == 1 and not out.exists()
     line, col = where(broken.read_text(encoding="utf-8"), "webnar.at")
-    assert_error_at(problems(result.stderr), broken, line, col, "'webnar' is not a stage id", "did you mean 'webinar'")
+    assert_error_at(problems(result.stderr), broken, line, col, "этапа «webnar» нет", "может быть, «webinar»?")
     for args, message in [
-        (["--start", "2022-13-01", "--id", "x"], "error: --start: '2022-13-01' is not a valid date or time: month must be in 1..12"),
-        (["--start", "18.11.22", "--id", "x"], "error: --start: '18.11.22' is not a date or date-time; write 18.11.2022 (or 2022-11-18)"),
-        (["--start", "2022-11-18 14:00", "--id", "x"], "error: --start: '2022-11-18 14:00' has a time of day; write the date alone: 18.11.2022 (or 2022-11-18)"),
-        (["--start", "2022-11-18", "--id", "Tomsk 2022"], "error: --id 'Tomsk 2022' must be lower-case letters, digits, '-' or '_' (like tomsk-2022)"),
+        (["--start", "2022-13-01", "--id", "x"], "ошибка: --start: дата «2022-13-01» не существует; укажите существующую дату как дд.мм.гггг"),
+        (["--start", "18.11.22", "--id", "x"], "ошибка: --start: «18.11.22» — не дата; напишите 18.11.2022 (или 2022-11-18)"),
+        (["--start", "2022-11-18 14:00", "--id", "x"], "ошибка: --start: «2022-11-18 14:00» — с временем суток, а нужна только дата; напишите 18.11.2022 (или 2022-11-18)"),
+        (["--start", "2022-11-18", "--id", "Tomsk 2022"], "ошибка: --id «Tomsk 2022»: допустимы только строчные латинские буквы, цифры, «-» и «_», например tomsk-2022"),
     ]:
         result = dq("instantiate", str(TEMPLATE), *args, "--out", str(out))
         assert (result.exit_code, result.stderr.strip()) == (1, message)
         assert not out.exists()
     out.write_text("mine", encoding="utf-8")
     result = dq("instantiate", str(TEMPLATE), "--start", "2022-11-18", "--id", "x", "--out", str(out))
-    assert result.exit_code == 1 and "already exists; nothing written (use --force to overwrite)" in result.stderr
+    assert result.exit_code == 1 and "уже существует; ничего не записано (чтобы перезаписать, добавьте --force)" in result.stderr
     assert out.read_text(encoding="utf-8") == "mine"
     dq.ok("instantiate", str(TEMPLATE), "--start", "2022-11-18", "--id", "x", "--out", str(out), "--force")
     assert spec.load(out).id == "x"
@@ -157,22 +157,22 @@ def test_instantiate_writes_nothing_on_error(dq: Cli, tmp_path: Path):
 
 
 @pytest.mark.parametrize("old, new, needle, words", [
-    ("opens: {after: webinar.at}", "opens: {after: webnar.at}", "webnar.at", ["'webnar' is not a stage id", "did you mean 'webinar'"]),
-    ("opens: {after: webinar.at}", "opens: {after: webinar.due}", "webinar.due", ["'webinar' is an event and has no due; use its at"]),
-    ("opens: {after: webinar.at}", "opens: {after: webinar}", "webinar}", ["must name a date", "like webinar.due"]),
-    ("opens: {after: webinar.at}", "opens: {after: fix.due}", "fix.due}", ["in a circle", "fill.opens → fix.due → fix.opens → fill.due → fill.opens"]),
-    ("due: {after: fix.opens, plus: 3d}", "due: {after: fix.due, plus: 3d}", "fix.due, plus: 3d}", ["in a circle: fix.due → fix.due"]),
-    ("opens: {after: webinar.at}", "opens: {after: webinar.at, plus: 2x}", "2x", ["'2x' is not a duration"]),
-    ("opens: {after: webinar.at}", "opens: {after: webinar.at, plus: 1d, minus: 1d}", "1d}", ["give 'plus' or 'minus', not both"]),
-    ('time: "14:00"', 'time: "9.30"', '"9.30"', ["time '9.30' must be HH:MM, like \"09:30\""]),
-    ('time: "14:00"', "time: 14:00", "14:00", ["read by YAML 1.1 as a sexagesimal number"]),
-    ("  start: 2021-11-19\n", "", "campaign.start, time", ["campaign gives no start", "start: dd.mm.yyyy"]),
+    ("opens: {after: webinar.at}", "opens: {after: webnar.at}", "webnar.at", ["этапа «webnar» нет", "может быть, «webinar»?"]),
+    ("opens: {after: webinar.at}", "opens: {after: webinar.due}", "webinar.due", ["этап «webinar» вида «event», у него нет due; возьмите его at"]),
+    ("opens: {after: webinar.at}", "opens: {after: webinar}", "webinar}", ["должен называть дату", "например, webinar.due"]),
+    ("opens: {after: webinar.at}", "opens: {after: fix.due}", "fix.due}", ["по кругу", "fill.opens → fix.due → fix.opens → fill.due → fill.opens"]),
+    ("due: {after: fix.opens, plus: 3d}", "due: {after: fix.due, plus: 3d}", "fix.due, plus: 3d}", ["по кругу: fix.due → fix.due"]),
+    ("opens: {after: webinar.at}", "opens: {after: webinar.at, plus: 2x}", "2x", ["«2x» — не длительность"]),
+    ("opens: {after: webinar.at}", "opens: {after: webinar.at, plus: 1d, minus: 1d}", "1d}", ["укажите «plus» или «minus», но не оба"]),
+    ('time: "14:00"', 'time: "9.30"', '"9.30"', ["time «9.30» — нужно ЧЧ:ММ, например \"09:30\""]),
+    ('time: "14:00"', "time: 14:00", "14:00", ["YAML 1.1 читает как шестидесятеричное число"]),
+    ("  start: 2021-11-19\n", "", "campaign.start, time", ["у кампании нет start", "start: дд.мм.гггг"]),
 ])
 def test_a_wrong_relative_date_is_one_located_error(dq: Cli, tmp_path: Path, old: str, new: str, needle: str, words: list[str]):
     path = small(tmp_path, SMALL.replace(old, new))
     text = path.read_text(encoding="utf-8")
     found = validate_fails(dq, path)
-    errors = [p for p in found if p["severity"] == "error"]
+    errors = [p for p in found if p["severity"] == "ошибка"]
     assert len(errors) == 1, errors  # one mistake, one error: nothing that follows it is reported again
     line, col = where(text, needle)
     assert_error_at(found, path, line, col, *words)
@@ -183,23 +183,23 @@ def test_hours_need_a_time_to_move(dq: Cli, tmp_path: Path):
         "due: {after: fix.opens, plus: 3d}", "due: {after: fix.opens, plus: 12h}")
     path = small(tmp_path, text)
     line, col = where(path.read_text(encoding="utf-8"), "fix.opens, plus: 12h")
-    assert_error_at(validate_fails(dq, path), path, line, col, "fix.opens is a date without a time of day", "not 12h")
+    assert_error_at(validate_fails(dq, path), path, line, col, "fix.opens — дата без времени суток", "а не на 12h")
 
 
 def test_a_stage_that_fails_to_parse_keeps_its_id_for_references(dq: Cli, workflow_copy: Path):
     """A malformed `opens` is one error: the stages after it still find it (no false 'not a stage id')."""
     text = edit(workflow_copy, "    opens: 2021-12-01\n", "    opens: 2021-12-32\n")
     found = validate_fails(dq, workflow_copy)
-    assert [p["severity"] for p in found].count("error") == 1, found
+    assert [p["severity"] for p in found].count("ошибка") == 1, found
     line, col = where(text, "2021-12-32")
-    assert_error_at(found, workflow_copy, line, col, "stage 'review1': opens", "not a valid date")
-    assert not any("is not a stage id" in p["message"] for p in found)
+    assert_error_at(found, workflow_copy, line, col, "этап «review1», opens", "не существует")
+    assert not any("этапа «review1» нет" in p["message"] for p in found)
 
 
 def test_a_stage_with_a_wrong_kind_is_one_error_too(dq: Cli, workflow_copy: Path):
     edit(workflow_copy, "  - id: review1\n    kind: task\n", "  - id: review1\n    kind: tsak\n")
-    errors = [p for p in validate_fails(dq, workflow_copy) if p["severity"] == "error"]
-    assert len(errors) == 1 and "'tsak' must be one of" in errors[0]["message"], errors
+    errors = [p for p in validate_fails(dq, workflow_copy) if p["severity"] == "ошибка"]
+    assert len(errors) == 1 and "«tsak» — допустимо одно из" in errors[0]["message"], errors
 
 
 # -- the resolver against a brute-force one ------------------------------------------------
@@ -277,15 +277,15 @@ def test_dd_mm_yyyy_reads_as_its_iso_form(day: date, clock: time | None, zone: s
 
 
 @pytest.mark.parametrize("value, hint", [
-    ("12.9.2022", "write 12.09.2022 (or 2022-09-12)"),
-    ("1/2/22 9:30", "write 01.02.2022 09:30 (or 2022-02-01 09:30)"),
-    ("2022/9/12", "write 12.09.2022 (or 2022-09-12)"),
-    ("завтра", "write a date as dd.mm.yyyy or yyyy-mm-dd, and HH:MM after it for a time of day"),
+    ("12.9.2022", "напишите 12.09.2022 (или 2022-09-12)"),
+    ("1/2/22 9:30", "напишите 01.02.2022 09:30 (или 2022-02-01 09:30)"),
+    ("2022/9/12", "напишите 12.09.2022 (или 2022-09-12)"),
+    ("завтра", "напишите дату как дд.мм.гггг или гггг-мм-дд, а время, если нужно, после неё как ЧЧ:ММ"),
 ])
 def test_a_hint_quotes_the_value_converted(value: str, hint: str):
     with pytest.raises(ValueError) as caught:
         read_written(value)
-    assert str(caught.value) == f"'{value}' is not a date or date-time; {hint}"
+    assert str(caught.value) == f"«{value}» — не дата; {hint}"
 
 
 def test_yaml_dates_may_be_written_dd_mm_yyyy(dq: Cli, workflow_copy: Path):
@@ -296,7 +296,7 @@ def test_yaml_dates_may_be_written_dd_mm_yyyy(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "    opens: 19.11.2021\n", "    opens: 19.11.21\n")
     line, col = where(text, "19.11.21\n")
     assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col,
-                    "'19.11.21' is not a date or date-time; write 19.11.2021 (or 2021-11-19)")
+                    "«19.11.21» — не дата; напишите 19.11.2021 (или 2021-11-19)")
 
 
 def test_now_and_until_take_dd_mm_yyyy(tomsk: Cli):
@@ -305,7 +305,7 @@ def test_now_and_until_take_dd_mm_yyyy(tomsk: Cli):
     assert "03.12.2021 23:59" in said
     result = tomsk("status", "--now", "29.11.21")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: --now: '29.11.21' is not a date or date-time; write 29.11.2021 (or 2021-11-29)"
+    assert result.stderr.strip() == "ошибка: --now: «29.11.21» — не дата; напишите 29.11.2021 (или 2021-11-29)"
 
 
 # -- the Kemerovo procedure as a yearly template ---------------------------------------------------

@@ -36,7 +36,7 @@ def test_an_empty_hand_in_is_refused_by_the_cli_and_records_nothing(tomsk: Cli):
     tomsk.ok("tick", "--now", "2021-11-25 10:00")  # the clock's own changes first: what follows is the act's alone
     before = dump_tables(tomsk.db_url)
     refused = fails(tomsk, "submit", "2", "--stage", "fill-form", "--now", "2021-11-25 10:00")
-    assert "at least one link" in refused and refused.count("\n") == 1, refused
+    assert "не дано ни одной ссылки на материалы" in refused and refused.count("\n") == 1, refused
     assert dump_tables(tomsk.db_url) == before
     assert json.loads(tomsk.ok("status", "--institution", "2", "--now", "2021-11-25 10:00", "--json"))  # still readable
     assert tomsk.ok("submit", "2", "--stage", "fill-form", "--link", LINK[0], "--now", "2021-11-25 10:00")
@@ -49,13 +49,13 @@ def test_an_incomplete_review_is_refused_by_the_cli_and_an_import_and_records_no
     before = dump_tables(tomsk.db_url)
     refused = fails(tomsk, "review", "2", "--stage", "review1", "--expert", expert, "--level", "conditions=2",
                     "--level", "health=3", "--now", REVIEW1_INSIDE)
-    assert "no level for area(s) guidelines, parents, special-needs" in refused and refused.count("\n") == 1, refused
+    assert "не оценены области: «Образовательные ориентиры», «Взаимодействие с родителями», «Условия для лиц с ОВЗ»" in refused and refused.count("\n") == 1, refused
     path = tmp_path / "r.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([["institution", "stage", "expert", "levels", "recommendations"],
                                       ["2", "review1", expert, "conditions=2", "Текст."]])
     refused = fails(tomsk, "review", "--import", str(path), "--now", REVIEW1_INSIDE)
-    assert f"{path}:2:" in refused and "no level for area(s)" in refused, refused
+    assert f"{path}:2:" in refused and "не оценены области" in refused, refused
     assert dump_tables(tomsk.db_url) == before
     tomsk.ok("review", "2", "--stage", "review1", "--expert", expert, *levels("conditions=2"), "--now", REVIEW1_INSIDE)
 
@@ -95,15 +95,15 @@ def test_a_review_before_the_handout_or_of_materials_still_awaited_is_refused(to
     dq.ok("tick", "--now", REVIEW1_INSIDE)
     expert = lists(dq, "list1")["2"][0]
     refused = fails(dq, "review", "2", "--stage", "review1", "--expert", expert, *levels(), "--now", REVIEW1_INSIDE)
-    assert "handout 'handout1'" in refused and "03.12.2021" in refused, refused
+    assert "выдача (этап «handout1»)" in refused and "03.12.2021" in refused, refused
 
     tomsk.ok("extend", "4", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "больничный", "--now", "2021-11-29")
     tomsk.ok("tick", "--now", REVIEW1_INSIDE)
     assigned = lists(tomsk, "list1")
     refused = fails(tomsk, "review", "4", "--stage", "review1", "--expert", assigned["4"][0], *levels(), "--now", REVIEW1_INSIDE)
-    assert "handed in nothing yet" in refused and "03.12.2021 12:00" in refused, refused
+    assert "ещё не сдало материалы: их ждут до" in refused and "03.12.2021 12:00" in refused, refused
     refused = fails(tomsk, "review", "6", "--stage", "review1", "--expert", assigned["6"][0], *levels(), "--now", REVIEW1_INSIDE)
-    assert "nothing to review" in refused, refused
+    assert "экспертировать нечего" in refused, refused
 
 
 def test_the_portal_says_in_russian_that_there_is_nothing_to_review(portal: Portal, tomsk: Cli):

@@ -224,7 +224,7 @@ def test_submit_before_open_is_refused_and_writes_nothing(tomsk: Cli, db_url: st
     before = audit_rows(db_url)
     early = tomsk("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-18 12:00")
     assert early.exit_code == 1
-    assert "not open" in early.output and "19.11.2021 00:00" in early.output
+    assert "ещё не открыт" in early.output and "19.11.2021 00:00" in early.output
     assert audit_rows(db_url) == before
     assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-11-20"), "2")["stages"]["fill-form"] == "open"
 
@@ -251,15 +251,15 @@ def test_submit_after_lock_is_refused_with_the_lock_time(tomsk: Cli, db_url: str
     before = audit_rows(db_url)
     late = tomsk("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 10:00")
     assert late.exit_code == 1
-    assert "locked" in late.output and "30.11.2021 23:59" in late.output
-    assert "(томское время, UTC+7)" in late.output and "Asia/Tomsk" not in late.output
+    assert "приём закрыт" in late.output and "30.11.2021 23:59" in late.output
+    assert "dqflow extend 4 --stage fill-form" in late.output  # how to reopen it
     assert audit_rows(db_url) == before
     assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-01 10:00"), "4")["stages"]["fill-form"] == "missed"
 
 
 def test_submit_after_grace_lock_is_refused(graced: Cli):
     late = graced("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 00:30")
-    assert late.exit_code == 1 and "locked" in late.output and "02.12.2021 23:59" in late.output
+    assert late.exit_code == 1 and "приём закрыт" in late.output and "02.12.2021 23:59" in late.output
 
 
 @pytest.mark.parametrize("args, named", [
@@ -273,7 +273,7 @@ def test_submit_to_unknown_dou_or_stage_names_it(tomsk: Cli, db_url: str, args, 
     result = tomsk(*args, "--now", "2021-11-25 10:00")
     assert result.exit_code == 1
     assert named in result.output
-    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("ошибка: ") and len(result.output.strip().splitlines()) == 1
     assert audit_rows(db_url) == before
 
 
@@ -286,7 +286,7 @@ def test_deadline_is_read_on_the_campaign_wall_clock(tomsk: Cli):
 
     assert "в срок" in tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30 23:30")
     refused = tomsk("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 00:30")
-    assert refused.exit_code == 1 and "locked" in refused.output
+    assert refused.exit_code == 1 and "приём закрыт" in refused.output
 
     view = tomsk.json("status", "--institutions", "--now", "2021-12-01 00:31")
     assert dou_of(view, "2")["stages"]["fill-form"] == "done"
@@ -298,7 +298,7 @@ def test_explicit_offsets_in_now(tomsk: Cli):
     assert "в срок" in out and "30.11.2021 23:30" in out
     assert "в срок" in tomsk.ok("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T23:59:59+07:00")
     refused = tomsk("submit", "15", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-30T17:30:00Z")  # 00:30 on 01.12 in Tomsk
-    assert refused.exit_code == 1 and "locked" in refused.output
+    assert refused.exit_code == 1 and "приём закрыт" in refused.output
     view = tomsk.json("status", "--institutions", "--now", "2021-11-30T17:30:00+00:00")
     assert view["now"] == "2021-12-01T00:30:00+07:00"
     assert stage_of(view, "fill-form")["state"] == "locked"
@@ -350,7 +350,7 @@ def test_extension_sets_the_lock_without_grace(tomsk: Cli):
     assert "в срок" in tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 12:00")  # at the very lock: counts
     tomsk.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-03 12:00", "--reason", "болезнь", "--now", "2021-12-02")
     refused = tomsk("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-03 12:01")
-    assert refused.exit_code == 1 and "locked" in refused.output and "03.12.2021 12:00" in refused.output
+    assert refused.exit_code == 1 and "приём закрыт" in refused.output and "03.12.2021 12:00" in refused.output
     view = tomsk.json("status", "--institutions", "--now", "2021-12-03 12:01")
     assert dou_of(view, "4")["stages"]["fill-form"] == "done"
     assert dou_of(view, "6")["stages"]["fill-form"] == "missed"  # locked again at its own lock
@@ -362,7 +362,7 @@ def test_extension_replaces_grace_lock_too(graced: Cli):
     assert "в срок" in graced.ok("submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 20:00")  # late without it
     graced.ok("extend", "6", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "согласовано", "--now", "2021-11-29")
     refused = graced("submit", "6", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 10:00")  # inside the stage's grace, past its own lock
-    assert refused.exit_code == 1 and "locked" in refused.output and "01.12.2021 23:59" in refused.output
+    assert refused.exit_code == 1 and "приём закрыт" in refused.output and "01.12.2021 23:59" in refused.output
     assert "с опозданием" in graced.ok("submit", "5", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-02 10:00")
 
 
@@ -373,7 +373,7 @@ def test_extension_needs_a_reason(tomsk: Cli, db_url: str):
     blank = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-03", "--reason", " ", "--now", "2021-12-02")
     assert blank.exit_code == 1 and "reason" in blank.output
     past = tomsk("extend", "4", "--stage", "fill-form", "--until", "2021-12-01", "--reason", "x", "--now", "2021-12-02")
-    assert past.exit_code == 1 and "not in the future" in past.output
+    assert past.exit_code == 1 and "уже прошёл" in past.output
     assert audit_rows(db_url) == before
     assert dou_of(tomsk.json("status", "--institutions", "--now", "2021-12-02"), "4")["stages"]["fill-form"] == "missed"
 

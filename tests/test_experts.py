@@ -149,13 +149,13 @@ def test_experts_assign_draws_before_the_stage_opens_and_the_opening_keeps_it(to
     assert lists(tomsk, "list1") == early  # not redrawn when the stage opens
 
     # a second draw must be asked for explicitly
-    assert "already drawn" in fails(tomsk, "experts", "assign", "list1", "--now", "2021-11-25 10:00")
+    assert "уже составлен" in fails(tomsk, "experts", "assign", "list1", "--now", "2021-11-25 10:00")
     assert lists(tomsk, "list1") == early
     tomsk.ok("experts", "assign", "list1", "--replace", "--seed", "8", "--now", "2021-11-25 10:00")
     redrawn = lists(tomsk, "list1")
     assert all(len(es) == 2 and all(HOME[e] != i for e in es) for i, es in redrawn.items())
     # after the lock nothing is drawn any more
-    assert "frozen" in fails(tomsk, "experts", "assign", "list1", "--replace", "--now", "2021-11-26 09:00")
+    assert "больше не меняется" in fails(tomsk, "experts", "assign", "list1", "--replace", "--now", "2021-11-26 09:00")
     assert lists(tomsk, "list1") == redrawn
     # a stage that is not a list is refused with the lists named
     assert "list1, list2" in fails(tomsk, "experts", "assign", "fill-form", "--now", "2021-11-20 10:00")
@@ -174,18 +174,18 @@ def test_experts_set_edits_until_the_lock_and_never_breaks_a_hard_rule(tomsk: Cl
 
     # own ДОУ's expert: refused, nothing written
     err = fails(tomsk, "experts", "set", "list1", "2", "e2", pick[0], "--now", "2021-11-25 13:00")
-    assert "e2 belongs to ДОУ 2" in err
+    assert "эксперт e2 работает в МАДОУ № 2 и не может его проверять" in err
     err = fails(tomsk, "experts", "set", "list1", "4", "nobody", "--now", "2021-11-25 13:00")
     assert "nobody" in err
     err = fails(tomsk, "experts", "set", "list1", "4", "e5", "e5", "--now", "2021-11-25 13:00")
-    assert "twice" in err
+    assert "указан дважды" in err
     assert lists(tomsk, "list1") == after
 
     # the last second of the due day is still editable, the next one is frozen
     tomsk.ok("experts", "set", "list1", "2", *before["2"], "--now", "2021-11-25 23:59:59")
     assert lists(tomsk, "list1") == before
     err = fails(tomsk, "experts", "set", "list1", "2", *pick, "--now", "2021-11-26 00:00:01")
-    assert "frozen" in err and "25.11.2021 23:59" in err
+    assert "больше не меняется" in err and "25.11.2021 23:59" in err
     assert lists(tomsk, "list1") == before
 
 
@@ -284,7 +284,7 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     assigned = drawn(tomsk)
     first, second = assigned["2"]
     stranger = next(e for e in sorted(HOME) if e not in assigned["2"] and HOME[e] != "2")
-    assert "not open yet" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "этап ещё не открыт" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                    *levels(), "--now", "2021-11-30 10:00")
 
     out = tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels("conditions=2", "health=3"), "--recommendations", "-", "--now", REVIEW1_INSIDE,
@@ -293,16 +293,16 @@ def test_review_by_an_assigned_expert_in_the_window_and_refusals(tomsk: Cli, tmp
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"  # one of two experts reported
 
     # refusals: each one line, exit 1, nothing written
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, *levels(), "--now", REVIEW1_INSIDE)
-    assert "not assigned" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
-    assert "no level '9'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "не назначен" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", stranger, *levels(), "--now", REVIEW1_INSIDE)
+    assert "не назначен" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", "e2", *levels(), "--now", REVIEW1_INSIDE)
+    assert "нет уровня «9»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                    *levels("conditions=9"), "--now", REVIEW1_INSIDE)
-    assert "no area 'beauty'" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "нет области качества «beauty»" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                        *levels("beauty=1"), "--now", REVIEW1_INSIDE)
-    assert "AREA=LEVEL" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
+    assert "ОБЛАСТЬ=УРОВЕНЬ" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second,
                                  *levels("conditions"), "--now", REVIEW1_INSIDE)
-    assert "locked" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-12-06 10:00")
-    assert "not a review stage" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
+    assert "приём закрыт" in fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-12-06 10:00")
+    assert "а не эксперты" in fails(tomsk, "review", "2", "--stage", "fill-form", "--expert", second,
                                          *levels(), "--now", "2021-11-26 10:00")
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
     history = json.dumps(tomsk.json("history", "2"), ensure_ascii=False)
@@ -324,7 +324,7 @@ def test_a_review_dated_before_the_stage_opens_is_refused_even_once_it_has_opene
     first, second = assigned["2"]
     tomsk.ok("review", "2", "--stage", "review1", "--expert", first, *levels(), "--now", REVIEW1_INSIDE)
     err = fails(tomsk, "review", "2", "--stage", "review1", "--expert", second, *levels(), "--now", "2021-11-30 10:00")
-    assert "not open" in err
+    assert "ещё не открыт" in err
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["2"] == "open"
 
 
@@ -341,7 +341,7 @@ def test_review_import_records_many_reviews_at_once_or_none(tomsk: Cli, tmp_path
     stranger = next(e for e in sorted(HOME) if e not in assigned["6"] and HOME[e] != "6")
     with bad.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows[:2] + [["6", "review1", stranger, levels_cell("conditions=1"), ""]])
-    assert "not assigned" in fails(tomsk, "review", "--import", str(bad), "--now", REVIEW1_INSIDE)
+    assert "не назначен" in fails(tomsk, "review", "--import", str(bad), "--now", REVIEW1_INSIDE)
     assert status_of(tomsk, REVIEW1_INSIDE, "review1")["4"] == "open"  # all or nothing
 
     levels = tmp_path / "levels.csv"
@@ -399,7 +399,7 @@ def test_recommendations_send_gives_each_reviewed_institution_its_areas_and_leve
     mailing.ok("review", "15", "--stage", "review1", "--expert", assigned["15"][0], *levels("guidelines=3"),
                "--now", "2021-12-02 11:30")
 
-    assert "is not a review stage" in fails(mailing, "recommendations", "send", "fill-form", "--now", "2021-12-03 10:00")
+    assert "не этап экспертизы" in fails(mailing, "recommendations", "send", "fill-form", "--now", "2021-12-03 10:00")
     out = mailing.ok("recommendations", "send", "review1", "--now", "2021-12-03 10:00")
     assert "2" in out  # two ДОУ reviewed so far
     out = mailing.ok("recommendations", "send", "review1", "--now", "2021-12-03 10:05")

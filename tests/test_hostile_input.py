@@ -33,7 +33,7 @@ from dqflow.intake import templates
 from dqflow.calendar import parse_local, zone
 from dqflow.errors import DqflowError
 
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>ошибка|предупреждение): (?P<message>.+)$")
 TOMSK_TEXT = TOMSK.read_text(encoding="utf-8")
 PREPARED_AT = "2021-12-02 10:00"  # list1 drawn, review1 open: every command has something to act on
 HANG_SECONDS = 60  # a case still running after this is a hang: the process is stopped with its stack printed
@@ -70,7 +70,7 @@ def problems_of(stderr: str) -> list[dict]:
 def error_at(stderr: str, file: Path | str, line: int, col: int | None, *words: str) -> str:
     """The message of the error at FILE:LINE(:COL) that mentions every word."""
     for p in problems_of(stderr):
-        if (p["severity"] == "error" and Path(p["file"]) == Path(file) and p["line"] == line
+        if (p["severity"] == "ошибка" and Path(p["file"]) == Path(file) and p["line"] == line
                 and (col is None or p["col"] == col) and all(w.lower() in p["message"].lower() for w in words)):
             return p["message"]
     raise AssertionError(f"no error at {file}:{line}:{col} mentioning {words}; got:\n{stderr}")
@@ -184,7 +184,7 @@ TIME_OPTIONS = [
 def test_a_time_outside_the_years_is_refused_in_one_line(loaded: Cli, args: list[str], when: str):
     before = dump(loaded.db_url)
     line = one_line(loaded(*(a.format(when) for a in args)))
-    assert "outside the years 1900–2200" in line and when.split()[0].split("T")[0] in line, line
+    assert "вне 1900–2200 годов" in line and when.split()[0].split("T")[0] in line, line
     assert dump(loaded.db_url) == before
 
 
@@ -222,23 +222,23 @@ def test_a_duration_longer_than_a_year_is_an_error_at_its_position(dq: Cli, tmp_
     path, text = campaign(tmp_path, (FILL_FORM, FILL_FORM + rule))
     result = dq("validate", str(path))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "longer than a year" in error_at(result.stderr, path, *position(text, needle))
+    assert "больше года" in error_at(result.stderr, path, *position(text, needle))
 
 
 def test_a_campaign_spanning_more_than_two_years_is_an_error_at_the_last_deadline(dq: Cli, tmp_path: Path):
     path, text = campaign(tmp_path, ("    opens: 2021-12-20\n    due: 2022-01-20\n", "    opens: 2021-12-20\n    due: 2199-01-20\n"))
     result = dq("validate", str(path))
-    assert "yearly" in error_at(result.stderr, path, *position(text, "2199-01-20"))
+    assert "годовой цикл" in error_at(result.stderr, path, *position(text, "2199-01-20"))
 
 
 # -- 2. text that cannot be stored, numbers without end ----------------------------------------
 
 
 @pytest.mark.parametrize("value, words", [
-    ('"\\uD800"', ("U+D800", "surrogate")),
+    ('"\\uD800"', ("U+D800", "суррогатной")),
     ('"Мониторинг\\0"', ("U+0000",)),
     ('"\\e[31mred"', ("U+001B",)),
-    ("'" + "я" * 2001 + "'", ("2001 characters", "2000")),
+    ("'" + "я" * 2001 + "'", ("2001 знаков", "2000")),
 ])
 def test_a_title_that_cannot_be_stored_is_refused_at_its_position(dq: Cli, tmp_path: Path, value: str, words: tuple[str, ...]):
     """`title: "\\uD800"` validated, then load raised UnicodeEncodeError."""
@@ -255,7 +255,7 @@ def test_a_number_of_five_thousand_digits_is_an_error_not_a_crash(dq: Cli, tmp_p
     path, text = campaign(tmp_path, ("version: 1\n", f"version: {'9' * 5000}\n"))
     result = dq("validate", str(path))
     assert result.exit_code == 1
-    error_at(result.stderr, path, *position(text, "9999"), "version", "at most")
+    error_at(result.stderr, path, *position(text, "9999"), "version", "не больше")
 
 
 # -- 3. rosters and CSV: regular files, bounded, every field located -----------------------------
@@ -271,14 +271,14 @@ def test_roster_from_dev_zero_or_a_fifo_or_a_directory_is_refused_without_readin
     for path, target in ((zero, "/dev/zero"), (pipe, "pipe.csv"), (folder, "/tmp")):
         text = path.read_text(encoding="utf-8")
         message = error_at(stderr, path, *position(text, target))
-        assert ("not a regular file" if target != "/tmp" else "is a directory") in message
+        assert ("это не обычный файл" if target != "/tmp" else "это папка") in message
 
 
 def test_a_campaign_file_that_is_a_device_or_a_fifo_is_refused(tmp_path: Path):
     pipe = fifo(tmp_path, "campaign.yaml")
     stderr = refused_in_process(bounded_run("validate", "/dev/zero", str(pipe), cwd=tmp_path))
-    assert "not a regular file" in error_at(stderr, "/dev/zero", 1, 1)
-    assert "not a regular file" in error_at(stderr, pipe, 1, 1)
+    assert "это не обычный файл" in error_at(stderr, "/dev/zero", 1, 1)
+    assert "это не обычный файл" in error_at(stderr, pipe, 1, 1)
     refused_in_process(bounded_run("--db", str(tmp_path / "x.db"), "load", str(pipe), cwd=tmp_path))
     assert not (tmp_path / "x.db").exists()
 
@@ -288,17 +288,17 @@ def test_files_over_their_size_limit_are_refused_unread(loaded: Cli, tmp_path: P
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
         handle.truncate(files.MAX_CAMPAIGN + 1)
-    assert "larger than 16 MB" in error_at(loaded("validate", str(big)).stderr, big, 1, 1)
+    assert "больше 16 МБ" in error_at(loaded("validate", str(big)).stderr, big, 1, 1)
     roster = with_roster(tmp_path / "roster", "")
     with (tmp_path / "roster" / "roster.csv").open("wb") as handle:
         handle.truncate(files.MAX_ROSTER + 1)
     text = roster.read_text(encoding="utf-8")
-    assert "larger than 64 MB" in error_at(loaded("validate", str(roster)).stderr, roster, *position(text, "roster.csv"))
+    assert "больше 64 МБ" in error_at(loaded("validate", str(roster)).stderr, roster, *position(text, "roster.csv"))
     reviews = tmp_path / "reviews.csv"
     with reviews.open("wb") as handle:
         handle.truncate(files.MAX_REVIEWS + 1)
     before = dump(loaded.db_url)
-    assert "larger than 64 MB" in error_at(loaded("review", "--import", str(reviews), "--now", PREPARED_AT).stderr, reviews, 1, 1)
+    assert "больше 64 МБ" in error_at(loaded("review", "--import", str(reviews), "--now", PREPARED_AT).stderr, reviews, 1, 1)
     assert dump(loaded.db_url) == before
 
 
@@ -349,8 +349,8 @@ def test_an_xlsx_roster_that_is_a_zip_bomb_or_binary_is_refused_bounded(tmp_path
     broken = with_roster(tmp_path / "broken", "", target="roster.xlsx")
     (tmp_path / "broken" / "roster.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
     stderr = refused_in_process(bounded_run("validate", str(bomb), str(noise), str(broken), cwd=tmp_path))
-    assert "unpacks" in error_at(stderr, tmp_path / "bomb" / "roster.xlsx", 1, 1)
-    assert "not UTF-8" in error_at(stderr, tmp_path / "noise" / "roster.xlsx", 2, None)  # after the first 0x0A
+    assert "распаковывается" in error_at(stderr, tmp_path / "bomb" / "roster.xlsx", 1, 1)
+    assert "не UTF-8" in error_at(stderr, tmp_path / "noise" / "roster.xlsx", 2, None)  # after the first 0x0A
     assert "ZIP" in error_at(stderr, tmp_path / "broken" / "roster.xlsx", 1, 1)
 
 
@@ -375,7 +375,7 @@ def test_a_review_import_field_over_the_csv_limit_is_located_and_nothing_is_writ
 @pytest.mark.parametrize("row, column, words", [
     ("4,review1,e2,conditions=1,\"Текст\x00\"", 5, ("recommendations", "U+0000")),
     ("4,review1,e2,conditions=1,\"" + "я" * 20_001 + "\"", 5, ("recommendations", "20000")),
-    ("4,review1,e2,conditions=1,Текст,лишнее", 6, ("5 columns", "quote")),
+    ("4,review1,e2,conditions=1,Текст,лишнее", 6, ("больше 5 столбцов", "в кавычки")),
 ])
 def test_a_review_import_row_that_cannot_be_stored_is_located(loaded: Cli, tmp_path: Path, row: str, column: int,
                                                                words: tuple[str, ...]):
@@ -394,10 +394,10 @@ def test_review_input_from_a_device_or_a_fifo_is_refused(prepared: Path, tmp_pat
     before = dump(dq.db_url)
     pipe = fifo(tmp_path)
     stderr = refused_in_process(bounded_run("--db", db, "review", "--import", str(pipe), "--now", PREPARED_AT, cwd=tmp_path))
-    assert "not a regular file" in error_at(stderr, pipe, 1, 1)
+    assert "это не обычный файл" in error_at(stderr, pipe, 1, 1)
     stderr = refused_in_process(bounded_run("--db", db, "review", "4", "--stage", "review1", "--expert", "e2",
                                             "--recommendations", "/dev/zero", "--now", PREPARED_AT, cwd=tmp_path))
-    assert stderr.startswith("error: --recommendations /dev/zero: is not a regular file"), stderr
+    assert stderr.startswith("ошибка: --recommendations /dev/zero: это не обычный файл"), stderr
     assert dump(dq.db_url) == before
 
 
@@ -407,7 +407,7 @@ def test_recommendations_longer_than_a_review_may_be_are_refused_by_the_engine(l
     before = dump(loaded.db_url)
     line = one_line(loaded("review", "4", "--stage", "review1", "--expert", "e2", "--recommendations", str(text),
                            "--now", PREPARED_AT))
-    assert "recommendations" in line and "20000" in line, line
+    assert "рекомендации" in line and "20000" in line, line
     assert dump(loaded.db_url) == before
 
 
@@ -419,8 +419,8 @@ def test_overdue_max_is_bounded_and_the_largest_allowed_plan_is_quick(dq: Cli, t
     rules = "    grace: 3650d\n    reminders: [{overdue: 1m, max: 1000000}]\n"
     path, text = campaign(tmp_path / "a", (FILL_FORM, FILL_FORM + rules))
     result = dq("validate", str(path))
-    error_at(result.stderr, path, *position(text, "3650d"), "longer than a year")
-    error_at(result.stderr, path, *position(text, "1000000"), "max", "at most 10")
+    error_at(result.stderr, path, *position(text, "3650d"), "больше года")
+    error_at(result.stderr, path, *position(text, "1000000"), "max", "не больше 10")
 
     most = "    grace: 366d\n    reminders: [{overdue: 1m, max: 10}, {overdue: 1h, max: 10}]\n"
     path, _ = campaign(tmp_path / "b", (FILL_FORM, FILL_FORM + most),
@@ -435,17 +435,17 @@ def test_too_many_reminder_rules_or_stages_are_refused(dq: Cli, tmp_path: Path):
     rules = "    reminders: [" + ", ".join(["{at: due}"] * 21) + "]\n"
     path, text = campaign(tmp_path / "rules", (FILL_FORM, FILL_FORM + rules))
     result = dq("validate", str(path))
-    error_at(result.stderr, path, *position(text, "[{at: due}"), "21 rules", "at most 20")
+    error_at(result.stderr, path, *position(text, "[{at: due}"), "правил 21", "не больше 20")
 
     events = "".join(f"\n  - {{id: webinar-{n}, kind: event, title: Вебинар, at: 2021-11-22 14:00}}" for n in range(87))
     path, text = campaign(tmp_path / "stages", ("\nstages:\n", "\nstages:" + events + "\n"))
-    error_at(dq("validate", str(path)).stderr, path, *position(text, "- {id: webinar-0"), "101 stages", "at most 100")
+    error_at(dq("validate", str(path)).stderr, path, *position(text, "- {id: webinar-0"), "этапов 101", "не больше 100")
 
 
 def test_experts_per_institution_is_bounded_by_ten_and_by_the_roster(dq: Cli, tmp_path: Path):
     """`experts_per_institution: 100000000` validated, then tick hung drawing the list."""
     path, text = campaign(tmp_path / "a", (LIST1_PER, LIST1_PER.replace(": 2\n", ": 100000000\n")))
-    error_at(dq("validate", str(path)).stderr, path, *position(text, "100000000"), "experts_per_institution", "at most 10")
+    error_at(dq("validate", str(path)).stderr, path, *position(text, "100000000"), "experts_per_institution", "не больше 10")
 
     roster = ("id,name,email,contact,expert_id,expert_name,expert_email\n"
               "2,МАДОУ № 2,dou2@example.org,,e2,Эксперт 2,e2@example.org\n"
@@ -456,7 +456,7 @@ def test_experts_per_institution_is_bounded_by_ten_and_by_the_roster(dq: Cli, tm
     path.write_text(text, encoding="utf-8")
     message = error_at(dq("validate", str(path)).stderr, path, *position(text, "experts_per_institution: 3")[:1], None,
                        "experts_per_institution 3")
-    assert "at most 2" in message
+    assert "не больше 2" in message
     path.write_text(text.replace(LIST1_PER.replace(": 2\n", ": 3\n"), LIST1_PER), encoding="utf-8")
     assert dq("validate", str(path)).exit_code == 0
 
@@ -464,16 +464,16 @@ def test_experts_per_institution_is_bounded_by_ten_and_by_the_roster(dq: Cli, tm
 def test_simulate_until_far_in_the_future_is_refused_not_replayed(tmp_path: Path):
     """`simulate --until 9999-12-31` did not end."""
     stderr = refused_in_process(bounded_run("simulate", str(TOMSK), "--until", "9999-12-31", cwd=tmp_path))
-    assert "outside the years 1900–2200" in stderr
+    assert "вне 1900–2200 годов" in stderr
     stderr = refused_in_process(bounded_run("simulate", str(TOMSK), "--until", "2200-12-31", cwd=tmp_path))
-    assert "more than 60 days after the campaign's last lock" in stderr and len(stderr.splitlines()) == 1
+    assert "больше чем через 60 дней после последнего закрытия этапа" in stderr and len(stderr.splitlines()) == 1
 
 
 # -- 5. templates: bounded in steps, time and size ---------------------------------------------
 
 TEMPLATE_CASES = {
     "nested-ranges": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "range()"),
-    "nested-loops": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "steps"),
+    "nested-loops": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "шагов"),
     "string-times": ("{{ 'x' * 2000000000 }}", "'*'"),
     "list-times": ("{{ [0] * 2000000000 }}", "'*'"),
     "width": ("{{ 'x'|center(2000000000) }}", "center"),
@@ -486,7 +486,7 @@ TEMPLATE_CASES = {
     "recursion": ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", "nest too deeply"),
     # the step bound or, on a loaded machine, the time bound answers first: both say to simplify the loops
     "recursive-loop": ("{% for i in range(10000) recursive %}{% if loop.depth < 3 %}{{ loop(range(10000)) }}{% endif %}{% endfor %}",
-                       "loop"),
+                       "цикл"),
     "nested-times": ("{{ [[0] * 1000000] * 1000000 }}", "'*'"),
     "sum-of-lists": ("{{ ([[1]] * 300000)|sum(start=[]) }}", "'sum'"),
     "long-word-wrap": ("{{ ('x' * 1000000)|wordwrap(1) }}", "'wordwrap'"),
@@ -510,7 +510,7 @@ def test_a_template_that_would_hang_or_exhaust_memory_is_a_validate_error_at_its
     stderr = refused_in_process(bounded_run("validate", *files, cwd=tmp_path))
     for name, (_, words) in TEMPLATE_CASES.items():
         message = error_at(stderr, tmp_path / name / "mail" / "opened.txt", 4, 1, words)
-        assert "does not render" in message, message
+        assert "не отрисовывается" in message, message
 
 
 # -- 6. paths and arguments ---------------------------------------------------------------------
@@ -528,7 +528,7 @@ def test_an_argument_with_a_nul_or_bytes_that_are_not_utf8_is_a_usage_error(load
     """`--db $'\\x00x'` and `simulate --maildir $'\\x00x'` raised ValueError."""
     before = dump(loaded.db_url)
     line = one_line(loaded(*args), code=2)
-    assert line.startswith("error: argument ") and ("NUL" in line or "not UTF-8" in line), line
+    assert line.startswith("ошибка: аргумент ") and ("NUL" in line or "не текст UTF-8" in line), line
     assert dump(loaded.db_url) == before
 
 
@@ -536,7 +536,7 @@ def test_an_argument_with_a_nul_or_bytes_that_are_not_utf8_is_a_usage_error(load
 def test_a_reason_that_cannot_be_stored_is_refused(loaded: Cli, reason: str):
     before = dump(loaded.db_url)
     line = one_line(loaded("extend", "4", "--stage", "fill-form", "--until", "2021-12-20", "--reason", reason, "--now", "2021-11-25"))
-    assert line.startswith("error: the reason "), line
+    assert line.startswith("ошибка: причина: "), line
     assert dump(loaded.db_url) == before
 
 
@@ -557,7 +557,7 @@ def test_the_engine_refuses_a_link_that_is_not_a_web_address(prepared: Path, tmp
     before = dump(dq.db_url)
     db = store.connect(dq.db_url)
     now = parse_local("2021-11-25 10:00", zone("Asia/Tomsk"))
-    with pytest.raises(DqflowError, match="link"):
+    with pytest.raises(DqflowError, match="link|ссылка"):
         with store.transaction(db) as session:
             engine.submit(session, "tomsk-2021", "2", "fill-form", now, (link,))
     with pytest.raises(DqflowError, match="at most 20"):
@@ -566,7 +566,7 @@ def test_the_engine_refuses_a_link_that_is_not_a_web_address(prepared: Path, tmp
     db.dispose()
     assert dump(dq.db_url) == before
     if "\x00" not in link:
-        assert "link" in one_line(dq("submit", "2", "--stage", "fill-form", "--link", link, "--now", "2021-11-25 10:00"))
+        assert "ссылка" in one_line(dq("submit", "2", "--stage", "fill-form", "--link", link, "--now", "2021-11-25 10:00"))
     assert dump(dq.db_url) == before
 
 
@@ -574,12 +574,12 @@ def test_the_engine_refuses_a_link_that_is_not_a_web_address(prepared: Path, tmp
 
 
 @pytest.mark.parametrize("entry, needle, words", [
-    ('{institution: "99", stage: fill-form, at: "2021-11-29 15:00"}', '"99"', ("no ДОУ '99'",)),
-    ('{institution: "2", stage: list1, at: "2021-11-29 15:00"}', "list1", ("not a stage",)),
+    ('{institution: "99", stage: fill-form, at: "2021-11-29 15:00"}', '"99"', ("ДОУ «99» в кампании нет",)),
+    ('{institution: "2", stage: list1, at: "2021-11-29 15:00"}', "list1", ("не этап",)),
     ('{institution: "2", stage: fill-form, at: "9999-11-29 15:00"}', '"9999', ("1900–2200",)),
-    ('{institution: "2", stage: fill-form, at: 15:00}', "15:00", ("number",)),
+    ('{institution: "2", stage: fill-form, at: 15:00}', "15:00", ("число",)),
     ('{institution: "\\uD800", stage: fill-form, at: "2021-11-29 15:00"}', '"\\uD800"', ("U+D800",)),
-    ('{institution: "2", stage: fill-form, when: "2021-11-29 15:00"}', "when", ("unknown key",)),
+    ('{institution: "2", stage: fill-form, when: "2021-11-29 15:00"}', "when", ("неизвестный ключ",)),
 ])
 def test_a_scenario_error_is_located(dq: Cli, tmp_path: Path, entry: str, needle: str, words: tuple[str, ...]):
     scenario = tmp_path / "scenario.yaml"
@@ -593,7 +593,7 @@ def test_a_scenario_error_is_located(dq: Cli, tmp_path: Path, entry: str, needle
 def test_a_scenario_that_is_a_fifo_is_refused(tmp_path: Path):
     pipe = fifo(tmp_path, "scenario.yaml")
     stderr = refused_in_process(bounded_run("simulate", str(TOMSK), "--scenario", str(pipe), cwd=tmp_path))
-    assert "not a regular file" in error_at(stderr, pipe, 1, 1)
+    assert "это не обычный файл" in error_at(stderr, pipe, 1, 1)
 
 
 # -- 9. the fuzz -----------------------------------------------------------------------------------
@@ -646,7 +646,7 @@ def answered(result, db_url: str, before: list[str], writes: bool = True) -> Non
     if result.exit_code != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines, "refused without saying why"
-        assert all(PROBLEM.match(line) or line.startswith(("error: ", "warning: ")) for line in lines), result.stderr
+        assert all(PROBLEM.match(line) or line.startswith(("ошибка: ", "предупреждение: ")) for line in lines), result.stderr
     if result.exit_code != 0 or not writes:
         assert dump(db_url) == before, "a refused (or read-only) command changed the database"
 

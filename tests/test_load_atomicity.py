@@ -69,11 +69,11 @@ def test_a_failure_at_the_database_after_the_first_insert_writes_nothing(url: st
     assert result.exit_code == 1, (label, result.output)
     assert result.stdout == "" and "Traceback" not in result.output
     [line] = result.stderr.splitlines()
-    assert line.startswith("error: database: ") and ("injected" in line or "check constraint" in line), line
+    assert line.startswith("ошибка: база данных: ") and ("injected" in line or "check constraint" in line), line
     assert rows(url) == empty, label  # not the campaign, not its stages, nothing
 
     status = dq("status")
-    assert status.exit_code == 1 and "no campaign is loaded" in status.stderr
+    assert status.exit_code == 1 and "кампания не загружена" in status.stderr
 
 
 def test_without_a_trap_the_same_load_writes_every_one_of_those_tables(url: str):

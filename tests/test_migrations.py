@@ -464,7 +464,7 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line(backend: str):
         result = dq(*args)
         assert result.exit_code == 1 and result.stdout == ""
         assert result.stderr.splitlines() == [
-            f"error: database '{redact_url(backend)}': its schema revision 0099 is newer than this dqflow, which knows "
+            f"ошибка: database '{redact_url(backend)}': its schema revision 0099 is newer than this dqflow, which knows "
             f"revisions up to {schema.HEAD}; use the dqflow that upgraded it, or a newer one"], result.stderr
     assert (contents(backend), shape(backend)) == before
 
@@ -475,13 +475,13 @@ def test_migrate_check_says_what_to_run_and_writes_nothing(tmp_path: Path):
 
     missing = dq("migrate", "--check")
     assert missing.exit_code == 1 and not path.exists()
-    assert missing.stderr == (f"error: database 'sqlite:///{path}' is new (no dqflow tables yet); this dqflow needs revision "
+    assert missing.stderr == (f"ошибка: database 'sqlite:///{path}' is new (no dqflow tables yet); this dqflow needs revision "
                               f"{schema.HEAD}, which any command's first use creates, and so does: dqflow --db sqlite:///{path} migrate\n")
 
     restore_release(dq.db_url)
     dump = list(sqlite3.connect(path).iterdump())
     old = dq("migrate", "--check")
-    assert old.exit_code == 1 and old.stderr.startswith(f"error: database 'sqlite:///{path}' is at revision 0001 (made before migrations")
+    assert old.exit_code == 1 and old.stderr.startswith(f"ошибка: database 'sqlite:///{path}' is at revision 0001 (made before migrations")
     assert old.stderr.endswith(f"upgrades to, and so does: dqflow --db sqlite:///{path} migrate\n")
     assert list(sqlite3.connect(path).iterdump()) == dump
 
@@ -524,7 +524,7 @@ def test_a_read_only_database_that_needs_an_upgrade_is_refused_with_the_command(
     result = Cli(read_only)("status")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: database '{read_only}': it is at revision 0001 (made before migrations, by the release 1a76da4 or an "
+        f"ошибка: database '{read_only}': it is at revision 0001 (made before migrations, by the release 1a76da4 or an "
         f"unreleased dqflow after it) and this dqflow needs revision {schema.HEAD}; upgrading it in place failed (attempt "
         f"to write a readonly database) and changed nothing; as a user who may change it, run: dqflow --db '{read_only}' migrate"]
 

@@ -24,7 +24,7 @@ TABLE = ROOT / "tests" / "data" / "tomsk-2021-order-table.tsv"
 TABLE_TEXT = TABLE.read_text(encoding="utf-8")
 SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds") if p.is_dir()),
              ROOT.parent / "shared" / "seeds")  # beside the checkout (CI, the main checkout) or beside a worktree's folder
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): error: (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): ошибка: (?P<message>.+)$")
 GENITIVE = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
 
 
@@ -225,11 +225,11 @@ def test_parse_term_reads_every_form(written: tuple[str, schedule.Term]):
 
 
 @pytest.mark.parametrize("term, words", [
-    ("в течение месяца", ("cannot read",)),
-    ("31.11.2021", ("does not exist",)),
-    ("30.12.2021 - 1.12.2021", ("ends before it starts",)),
-    ("15", ("no month",)),
-    ("15 декабря", ("no year",)),
+    ("в течение месяца", ("не читается",)),
+    ("31.11.2021", ("несуществующий день",)),
+    ("30.12.2021 - 1.12.2021", ("кончается раньше, чем начинается",)),
+    ("15", ("нет месяца",)),
+    ("15 декабря", ("нет года",)),
 ])
 def test_parse_term_says_why_it_cannot_read_a_term(term: str, words: tuple[str, ...]):
     with pytest.raises(ValueError) as caught:
@@ -242,7 +242,7 @@ def test_parse_term_says_why_it_cannot_read_a_term(term: str, words: tuple[str, 
 
 def test_a_text_without_a_table_is_refused(tmp_path: Path):
     line = refused(tmp_path, "РАСПОРЯЖЕНИЕ\nО мониторинге\n")
-    assert line.startswith(f"{tmp_path / 'order.txt'}:1:1: error: no schedule table found") and "Срок" in line
+    assert line.startswith(f"{tmp_path / 'order.txt'}:1:1: ошибка: таблица графика не найдена") and "Срок" in line
 
 
 def test_an_unreadable_term_is_located_at_its_line_and_column(tmp_path: Path):
@@ -257,13 +257,13 @@ def test_an_existing_out_file_is_left_alone(tmp_path: Path):
     (tmp_path / "order.txt").write_text(TABLE_TEXT, encoding="utf-8")
     (tmp_path / "draft.yaml").write_text("mine\n", encoding="utf-8")
     result = run("import-order", tmp_path / "order.txt", "--out", tmp_path / "draft.yaml")
-    assert result.exit_code == 1 and "exists" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.exit_code == 1 and "уже есть" in result.stderr and len(result.stderr.splitlines()) == 1
     assert (tmp_path / "draft.yaml").read_text(encoding="utf-8") == "mine\n"
 
 
 @pytest.mark.parametrize("options, words", [
     (("--timezone", "Asia/Tomks"), ("--timezone",)),
-    (("--id", "Tomsk 2021"), ("--id", "lower-case")),
+    (("--id", "Tomsk 2021"), ("--id", "строчные латинские буквы")),
 ])
 def test_bad_options_are_refused(tmp_path: Path, options: tuple[str, ...], words: tuple[str, ...]):
     line = refused(tmp_path, TABLE_TEXT, *options)
@@ -274,7 +274,7 @@ def test_an_order_that_is_not_text_is_refused_where_it_stops_being_text(tmp_path
     lines = TABLE_TEXT.encode("utf-8").split(b"\n")
     lines[2] = b"\x98\x81\xff" + lines[2]
     line = refused(tmp_path, b"\n".join(lines))
-    assert f"{tmp_path / 'order.txt'}:3:1: error: byte 0x98 is not UTF-8" in line
+    assert f"{tmp_path / 'order.txt'}:3:1: ошибка: байт 0x98 — не UTF-8" in line
 
 
 def test_the_options_are_used(tmp_path: Path):

@@ -46,7 +46,7 @@ def test_init_refuses_files_already_there_and_writes_nothing(dq: Cli, tmp_path: 
     assert "Traceback" not in result.output
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: {tmp_path} already has tomsk-2021.yaml; nothing written (use --force to overwrite)"]
+        f"ошибка: в {tmp_path} уже есть tomsk-2021.yaml; ничего не записано (чтобы перезаписать, добавьте --force)"]
     assert edited.read_text(encoding="utf-8") == "# мой файл кампании\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tomsk-2021.yaml"]
 
@@ -59,7 +59,7 @@ def test_init_into_a_file_is_one_line(dq: Cli, tmp_path: Path):
     a_file.write_text("x", encoding="utf-8")
     result = dq("init", str(a_file))
     assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines() == [f"error: {a_file} is not a folder; give a folder for the starter campaign"]
+    assert result.stderr.splitlines() == [f"ошибка: {a_file} — не папка; укажите папку для начальной кампании"]
 
 
 # -- the wheel, installed elsewhere --------------------------------------------------------

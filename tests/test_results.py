@@ -302,7 +302,7 @@ def test_report_writes_nothing_to_the_database_and_refuses_a_folder_for_a_file(s
     folder = sim["tmp"] / "a-folder"
     folder.mkdir()
     result = sim["dq"]("report", "--format", "html", "--out", str(folder), "--now", AFTER)
-    assert result.exit_code == 1 and result.output.count("\n") == 1 and "is a folder" in result.output
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "это папка; укажите имя файла" in result.output
     assert list(folder.iterdir()) == []
     sim["dq"].ok("report", "--format", "md", "--now", AFTER)
     assert dump_tables(sim["url"]) == before
@@ -531,8 +531,8 @@ def test_an_expert_calendar_has_one_review_per_assigned_dou_and_the_coordinator_
 
 
 def test_calendar_refuses_what_it_cannot_do_in_one_line(tomsk: Cli, tmp_path: Path):
-    for args, why in [(["--institution", "4", "--coordinator"], "exactly one of"), ([], "exactly one of"),
-                      (["--expert", "nobody"], "no expert 'nobody'"), (["--institution", "999"], "no ДОУ '999'")]:
+    for args, why in [(["--institution", "4", "--coordinator"], "ровно одно из"), ([], "ровно одно из"),
+                      (["--expert", "nobody"], "эксперта «nobody» в кампании нет"), (["--institution", "999"], "ДОУ «999» в кампании нет")]:
         result = tomsk("calendar", *args, "--out", str(tmp_path / "x.ics"))
         assert result.exit_code == 1 and why in result.output and result.output.count("\n") == 1, result.output
     assert not (tmp_path / "x.ics").exists()
@@ -541,7 +541,7 @@ def test_calendar_refuses_what_it_cannot_do_in_one_line(tomsk: Cli, tmp_path: Pa
 def test_simulate_keep_db_refuses_a_database_that_holds_the_campaign(tomsk: Cli, db_url: str, tmp_path: Path):
     before = dump_tables(db_url)
     result = Cli(f"sqlite:///{tmp_path / 'unused.db'}")("simulate", str(TOMSK), "--keep-db", db_url)
-    assert result.exit_code == 1 and "already in that database" in result.output
+    assert result.exit_code == 1 and "уже есть в этой базе" in result.output
     assert dump_tables(db_url) == before
 
 

@@ -26,7 +26,7 @@ ROWS = [
     ["5", "МАДОУ № 5; корпус 2", "dou5@example.org", "", "e5", "Эксперт ДОУ № 5", "expert5@example.org"],
     ["6", "МАДОУ № 6", "dou6@example.org", "", "e6", "Эксперт ДОУ № 6", "expert6@example.org"],
 ]
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>ошибка|предупреждение): (?P<message>.+)$")
 
 
 def campaign_with(folder: Path, roster_name: str) -> Path:
@@ -76,7 +76,7 @@ def errors(result) -> list[dict]:
 def the_error(result, file: Path, line: int, col: int, *words: str) -> str:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    found = [p for p in errors(result) if p["severity"] == "error"]  # Tomsk's own warnings (Sunday deadlines) stay
+    found = [p for p in errors(result) if p["severity"] == "ошибка"]  # Tomsk's own warnings (Sunday deadlines) stay
     assert len(found) == 1, result.stderr
     problem = found[0]
     assert (Path(problem["file"]), problem["line"], problem["col"]) == (file, line, col), result.stderr
@@ -89,19 +89,19 @@ def the_error(result, file: Path, line: int, col: int, *words: str) -> str:
 
 
 @pytest.mark.parametrize("delimiter, encoding, said", [
-    (";", "cp1251", "CSV, Windows-1251, separated by ';'"),  # a Russian LibreOffice or Excel, "CSV (разделители - точка с запятой)"
-    (",", "utf-8-sig", "CSV, UTF-8 with BOM, separated by ','"),  # Excel's "CSV UTF-8"
-    (";", "utf-8-sig", "CSV, UTF-8 with BOM, separated by ';'"),
-    (",", "utf-8", "CSV, UTF-8, separated by ','"),
-    (";", "utf-8", "CSV, UTF-8, separated by ';'"),
-    ("\t", "utf-16", "CSV, UTF-16, separated by tabs"),  # Excel's "Текст Юникод"
+    (";", "cp1251", "CSV, Windows-1251, разделитель «;»"),  # a Russian LibreOffice or Excel, "CSV (разделители - точка с запятой)"
+    (",", "utf-8-sig", "CSV, UTF-8 с BOM, разделитель «,»"),  # Excel's "CSV UTF-8"
+    (";", "utf-8-sig", "CSV, UTF-8 с BOM, разделитель «;»"),
+    (",", "utf-8", "CSV, UTF-8, разделитель «,»"),
+    (";", "utf-8", "CSV, UTF-8, разделитель «;»"),
+    ("\t", "utf-16", "CSV, UTF-16, разделитель табуляция"),  # Excel's "Текст Юникод"
 ])
 def test_csv_rosters_in_each_form_validate_and_say_how_they_were_read(tmp_path: Path, delimiter: str, encoding: str, said: str):
     path = campaign_with(tmp_path, "roster.csv")
     (tmp_path / "roster.csv").write_bytes(spreadsheet_csv([HEADER] + ROWS, delimiter, encoding))
     result = validate(path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{path}: в порядке: кампания tomsk-2021, этапов: 14, ДОУ: 4, экспертов: 4; roster.csv read as {said};")
+    assert result.stdout.startswith(f"{path}: в порядке: кампания tomsk-2021, этапов: 14, ДОУ: 4, экспертов: 4; roster.csv прочитан как {said};")
 
 
 def test_a_cp1251_roster_loads_with_its_names_intact(dq: Cli, tmp_path: Path):
@@ -118,7 +118,7 @@ def test_an_xlsx_roster_validates_and_loads(dq: Cli, tmp_path: Path):
     workbook(rows, tmp_path / "roster.xlsx", title="ДОУ")
     result = validate(path)
     assert result.exit_code == 0, result.output
-    assert "ДОУ: 4, экспертов: 4; roster.xlsx read as XLSX, sheet 'ДОУ';" in result.stdout
+    assert "ДОУ: 4, экспертов: 4; roster.xlsx прочитан как XLSX, лист «ДОУ»;" in result.stdout
     dq.ok("load", str(path), "--now", "2021-11-10")
     assert sorted(r[0] for r in query(dq.db_url, "SELECT id FROM institution")) == ["2", "4", "5", "6"]
 
@@ -148,16 +148,16 @@ def test_a_bad_cell_in_a_workbook_is_located_at_its_row_and_column_with_the_lett
     rows = [HEADER] + [list(r) for r in ROWS]
     rows[2][6] = "expert4 at example.org"
     workbook(rows, tmp_path / "roster.xlsx", start_row=2)  # a title row left blank: rows are the sheet's own numbers
-    message = the_error(validate(path), tmp_path / "roster.xlsx", 4, 7, "expert_email", "column G (7)", "expert4 at example.org")
-    assert "not an email" in message
+    message = the_error(validate(path), tmp_path / "roster.xlsx", 4, 7, "expert_email", "столбец G (7)", "expert4 at example.org")
+    assert "не адрес электронной почты" in message
 
 
 def test_a_wrong_header_says_what_was_found_and_how_it_was_read(tmp_path: Path):
     path = campaign_with(tmp_path, "roster.csv")
     rows = [["№", "Название", "Почта"]] + [r[:3] for r in ROWS]
     (tmp_path / "roster.csv").write_bytes(spreadsheet_csv(rows, ";", "cp1251"))
-    message = the_error(validate(path), tmp_path / "roster.csv", 1, 1, "'№', 'Название', 'Почта'",
-                        "CSV, Windows-1251, separated by ';'", "id, name, email")
+    message = the_error(validate(path), tmp_path / "roster.csv", 1, 1, "«№», «Название», «Почта»",
+                        "CSV, Windows-1251, разделитель «;»", "id, name, email")
     assert "must start with" not in message
 
 
@@ -172,7 +172,7 @@ def test_bytes_that_are_neither_utf8_nor_russian_cp1251_are_located(tmp_path: Pa
 def test_an_empty_workbook_and_a_damaged_one_are_refused_in_one_line(tmp_path: Path):
     path = campaign_with(tmp_path, "roster.xlsx")
     workbook([], tmp_path / "roster.xlsx")
-    the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "empty")
+    the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "пуст")
     good = (tmp_path / "roster.xlsx").read_bytes()
     (tmp_path / "roster.xlsx").write_bytes(good[: len(good) // 2])
     the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "ZIP")
@@ -199,7 +199,7 @@ def test_a_zip_bomb_workbook_is_refused_without_unpacking_it(tmp_path: Path):
     blanks = b" " * (100 * 1024 * 1024)  # 100 MB of blanks packs into ~100 KB
     path = edited_workbook(tmp_path, lambda sheet: sheet.replace(b"<sheetData>", b"<sheetData>" + blanks, 1))
     assert (tmp_path / "roster.xlsx").stat().st_size < 2 * 1024 * 1024
-    the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "unpacks")
+    the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "распаковывается")
 
 
 def test_a_workbook_part_with_a_dtd_is_refused(tmp_path: Path):

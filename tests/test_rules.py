@@ -94,18 +94,18 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
     before = table_counts(tomsk.db_url)
 
     cases = [  # (bad row, what the refusal says); each goes on CSV line 5 (the header is line 1)
-        (["6", "review1", stranger, levels_cell("conditions=1"), ""], "not assigned"),
-        (["6", "fill-form", assigned["6"][0], "", ""], "is not a review stage"),
-        (["6", "no-such-stage", assigned["6"][0], "", ""], "no stage 'no-such-stage'"),
-        (["999", "review1", assigned["6"][0], "", ""], "no ДОУ '999'"),
-        (["6", "list1", assigned["6"][0], "", ""], "is an expert list"),
+        (["6", "review1", stranger, levels_cell("conditions=1"), ""], "не назначен"),
+        (["6", "fill-form", assigned["6"][0], "", ""], "а не эксперты"),
+        (["6", "no-such-stage", assigned["6"][0], "", ""], "этапа «no-such-stage» в кампании нет"),
+        (["999", "review1", assigned["6"][0], "", ""], "ДОУ «999» в кампании нет"),
+        (["6", "list1", assigned["6"][0], "", ""], "этап «list1» ведёт координатор"),
     ]
     for n, (bad, says) in enumerate(cases):
         reviews = write_csv(tmp_path / f"bad{n}.csv", good[:3] + [bad] + good[3:])
         result = tomsk("review", "--import", str(reviews), "--now", REVIEW1_INSIDE)
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
-        assert result.output.startswith(f"error: {reviews}:5: "), result.output
+        assert result.output.startswith(f"ошибка: {reviews}:5: "), result.output
         assert says in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
         assert table_counts(tomsk.db_url) == before  # all or nothing
@@ -118,7 +118,7 @@ def test_a_bad_row_in_the_middle_of_an_import_writes_nothing_and_is_named_by_its
     assert pairs[2][0] != pairs[0][0]
     before = table_counts(tomsk.db_url)
     result = tomsk("review", "--import", str(write_csv(tmp_path / "late.csv", late)), "--now", "2021-12-07 10:00")
-    assert result.exit_code == 1 and f"late.csv:3: review stage 'review1' for ДОУ '{pairs[2][0]}' is locked" in result.output, result.output
+    assert result.exit_code == 1 and f"late.csv:3: ДОУ {pairs[2][0]}, этап «Первичная экспертиза»: приём закрыт" in result.output, result.output
     assert table_counts(tomsk.db_url) == before
     out = tomsk.ok("review", "--import", str(write_csv(tmp_path / "extended.csv", late[:1])), "--now", "2021-12-07 10:00")
     assert "записана" in out

@@ -101,7 +101,7 @@ def test_a_password_in_the_database_url_is_never_printed(url: str, tmp_path: Pat
     for how in (["--db", url], [f"--db={url}"]):
         result = dqflow(*how, "status", "--now", "2021-12-01")
         assert result.returncode == 1
-        assert result.stderr.startswith("error: ") and "***" in result.stderr, result.stderr
+        assert result.stderr.startswith("ошибка: ") and "***" in result.stderr, result.stderr
         assert SECRET not in result.stdout + result.stderr and "Traceback" not in result.stderr
     from_env = dqflow("history", "2", env={"DQFLOW_DB": url})
     assert from_env.returncode == 1 and "***" in from_env.stderr
@@ -120,7 +120,7 @@ def test_a_database_password_quoted_by_an_error_is_masked_too(tmp_path: Path, pg
     """The server trusts 127.0.0.1, so the password reaches a later error: a campaign not loaded."""
     with_password = pg_url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://postgres:{SECRET}@")
     result = dqflow("--db", with_password, "--campaign", f"no-{SECRET}", "status")
-    assert result.returncode == 1 and "no campaign" in result.stderr, result.stderr
+    assert result.returncode == 1 and "кампания «no-***» не загружена" in result.stderr, result.stderr
     assert SECRET not in result.stdout + result.stderr
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, TOMSK, Cli, dump_tables, query
 
-PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>ошибка|предупреждение): (?P<message>.+)$")
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
 SEEDS = ROOT.parent / "shared" / "seeds"  # beside the checkout on the project's machines, not in a clone
 ORDER_TABLE = ROOT / "tests" / "data" / "tomsk-2021-order-table.tsv"  # the seed's table, verbatim
@@ -60,7 +60,7 @@ def validate_fails(dq: Cli, path: Path) -> list[dict]:
     assert result.stdout == "", result.stdout
     assert "Traceback" not in result.output
     found = problems(result.stderr)
-    assert any(p["severity"] == "error" for p in found), result.stderr
+    assert any(p["severity"] == "ошибка" for p in found), result.stderr
     return found
 
 
@@ -68,7 +68,7 @@ def assert_error_at(found: list[dict], path: Path, line: int, col: int | None, *
     """One error at FILE:LINE(:COL) whose message holds every word (case-insensitive)."""
     candidates = [
         p for p in found
-        if p["severity"] == "error" and Path(p["file"]) == path and p["line"] == line and (col is None or p["col"] == col)
+        if p["severity"] == "ошибка" and Path(p["file"]) == path and p["line"] == line and (col is None or p["col"] == col)
         and all(w.lower() in p["message"].lower() for w in words)
     ]
     assert candidates, f"no error at {path.name}:{line}:{col} mentioning {words}; got:\n" + "\n".join(
@@ -112,14 +112,14 @@ def test_bundled_workflow_validates(dq: Cli, path: Path):
     assert f"этапов: {len(data['stages'])}" in summary
     assert f": {len(data['institutions'])}, экспертов: " in summary  # ДОУ or ДОО, as the campaign says
     # whatever is on stderr is warnings, each at FILE:LINE:COL
-    assert all(p["severity"] == "warning" for p in problems(result.stderr))
+    assert all(p["severity"] == "предупреждение" for p in problems(result.stderr))
 
 
 def test_bundled_workflows_exist():
     assert TOMSK in WORKFLOWS
 
 
-# -- 2. malformed files: FILE:LINE:COL: error: message, exit 1 ------------------------
+# -- 2. malformed files: FILE:LINE:COL: ошибка: message, exit 1 ------------------------
 
 
 def test_yaml_syntax_error(dq: Cli, workflow_copy: Path):
@@ -142,8 +142,8 @@ def test_yaml_syntax_error_unclosed_bracket(dq: Cli, workflow_copy: Path):
 def test_unknown_key_with_suggestion(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "  locale: ru\n", "  loacle: ru\n")
     line, col = where(text, "loacle")
-    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "unknown key", "loacle")
-    assert "did you mean 'locale'" in error["message"]
+    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "неизвестный ключ", "loacle")
+    assert "может быть, «locale»?" in error["message"]
 
 
 def test_unknown_stage_key_with_suggestion(dq: Cli, workflow_copy: Path):
@@ -159,7 +159,7 @@ def test_wrong_type_number(dq: Cli, workflow_copy: Path):
     text = text[:first] + "experts_per_institution: two" + text[first + len("experts_per_institution: 2"):]
     workflow_copy.write_text(text, encoding="utf-8")
     line, col = where(text, "two")
-    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "experts_per_institution", "whole number")
+    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "experts_per_institution", "целое число")
 
 
 def test_wrong_type_mapping_for_text(dq: Cli, workflow_copy: Path):
@@ -172,30 +172,30 @@ def test_wrong_type_list_expected(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "    after: [list1]\n", "    after: list1\n")
     line, col = where(text, "after: list1\n")
     col += len("after: ")
-    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "after", "list")
+    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "after", "список")
 
 
 def test_duplicate_key(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "  coordinator:\n", "  timezone: Asia/Novokuznetsk\n  coordinator:\n")
     first_line, _ = where(text, "  timezone: Asia/Tomsk")
     line, col = where(text, "timezone: Asia/Novokuznetsk")
-    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "duplicate key", "timezone")
-    assert f"line {first_line}" in error["message"]
+    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "повторяется", "timezone")
+    assert f"строке {first_line}" in error["message"]
 
 
 def test_duplicate_key_in_stage(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-30\n    due: 2021-11-29\n")
     first_line, _ = where(text, "due: 2021-11-30")
     line, col = where(text, "due: 2021-11-29")
-    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "duplicate key", "due")
-    assert f"line {first_line}" in error["message"]
+    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "повторяется", "due")
+    assert f"строке {first_line}" in error["message"]
 
 
 def test_yaml11_no_read_as_false(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "name: МАДОУ № 2,", "name: NO,")
     line, col = where(text, "NO,")
     error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "NO")
-    assert "quote" in error["message"].lower() or "boolean" in error["message"].lower()
+    assert "кавычки" in error["message"].lower() and "логическое" in error["message"].lower()
 
 
 def test_yaml11_no_as_campaign_locale(dq: Cli, workflow_copy: Path):
@@ -208,7 +208,7 @@ def test_yaml11_sexagesimal_time(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "    at: 2021-11-19 14:00\n", "    at: 9:30\n")
     line, col = where(text, "9:30")
     error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "9:30")
-    assert "number" in error["message"]
+    assert "число" in error["message"]
 
 
 def test_yaml11_octal_id(dq: Cli, workflow_copy: Path):
@@ -226,7 +226,7 @@ def test_unknown_time_zone(dq: Cli, workflow_copy: Path):
 def test_time_zone_that_is_not_a_name(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "  timezone: Asia/Tomsk\n", "  timezone: UTC+7\n")
     line, col = where(text, "UTC+7")
-    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "time zone")
+    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "часового пояса")
 
 
 def test_duplicate_stage_id(dq: Cli, workflow_copy: Path):
@@ -234,14 +234,14 @@ def test_duplicate_stage_id(dq: Cli, workflow_copy: Path):
     first_line, _ = where(text, "  - id: review1-webinar\n")
     second = text.index("  - id: review1-webinar\n", text.index("  - id: review1-webinar\n") + 1)
     line, col = where(text, "id: review1-webinar", second)
-    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "duplicate stage id", "review1-webinar")
-    assert f"line {first_line}" in error["message"]
+    error = assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "id этапа", "review1-webinar", "повторяется")
+    assert f"строке {first_line}" in error["message"]
 
 
 def test_duplicate_institution_id(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, '{id: "40",', '{id: "6",')
     line, col = where(text, '{id: "6", name: МАДОУ № 40')
-    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "duplicate institution id", "6")
+    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, col, "id ДОУ «6» повторяется")
 
 
 def test_duplicate_institution_id_after_a_broken_institution(dq: Cli, workflow_copy: Path):
@@ -252,13 +252,13 @@ def test_duplicate_institution_id_after_a_broken_institution(dq: Cli, workflow_c
     line, col = where(text, '{id: "6", name: МАДОУ № 40')
     found = validate_fails(dq, workflow_copy)
     assert_error_at(found, workflow_copy, bad_line, bad_col, "email")
-    assert_error_at(found, workflow_copy, line, col, "duplicate institution id", "6")
+    assert_error_at(found, workflow_copy, line, col, "id ДОУ «6» повторяется")
 
 
 def test_duplicate_expert_id(dq: Cli, workflow_copy: Path):
     text = edit(workflow_copy, "{id: e15,", "{id: e5,")
     line, _ = where(text, '{id: "15",')
-    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, None, "duplicate expert id", "e5")
+    assert_error_at(validate_fails(dq, workflow_copy), workflow_copy, line, None, "id эксперта «e5» повторяется")
 
 
 def test_after_names_unknown_stage(dq: Cli, workflow_copy: Path):
@@ -300,14 +300,14 @@ def test_dependency_ends_after_dependent_opens(dq: Cli, workflow_copy: Path):
     found = validate_fails(dq, workflow_copy)
     error = assert_error_at(found, workflow_copy, line, col, "review1", "fill-form")
     assert "02.12.2021" in error["message"]
-    assert [p for p in found if p["severity"] == "error"] == [error]
+    assert [p for p in found if p["severity"] == "ошибка"] == [error]
 
 
 def test_dependency_cycle(dq: Cli, workflow_copy: Path):
     edit(workflow_copy, "    after: [list1]\n    responsible: КДО МАУ ИМЦ\n\n  - id: review1",
          "    after: [list1, handout1]\n    responsible: КДО МАУ ИМЦ\n\n  - id: review1")
     found = validate_fails(dq, workflow_copy)
-    assert any("handout1" in p["message"] for p in found if p["severity"] == "error"), found
+    assert any("handout1" in p["message"] for p in found if p["severity"] == "ошибка"), found
 
 
 def test_malformed_email(dq: Cli, workflow_copy: Path):
@@ -408,12 +408,12 @@ def test_all_errors_reported_at_once(dq: Cli, workflow_copy: Path):
 
 def _warnings_at(result, path: Path, line: int, col: int) -> list[dict]:
     return [p for p in problems(result.stderr)
-            if p["severity"] == "warning" and Path(p["file"]) == path and p["line"] == line and p["col"] == col]
+            if p["severity"] == "предупреждение" and Path(p["file"]) == path and p["line"] == line and p["col"] == col]
 
 
 @pytest.mark.parametrize("day, why", [
-    (date(2021, 11, 28), "Sunday"),
-    (date(2021, 11, 4), "holiday"),
+    (date(2021, 11, 28), "воскресенье"),
+    (date(2021, 11, 4), "праздничный день (День народного единства)"),
 ])
 def test_deadline_on_day_off_is_a_warning(dq: Cli, workflow_copy: Path, day: date, why: str):
     # list1 (25.11) moved to a day off; nothing depends on it ending earlier than handout1 (30.11)
@@ -477,12 +477,12 @@ def _one_clear_line(dq: Cli, path: Path) -> str:
 
 def test_missing_file(dq: Cli, tmp_path: Path):
     line = _one_clear_line(dq, tmp_path / "nope.yaml")
-    assert "no such file" in line.lower()
+    assert "такого файла нет" in line.lower()
 
 
 def test_directory(dq: Cli, tmp_path: Path):
     line = _one_clear_line(dq, tmp_path)
-    assert "directory" in line.lower()
+    assert "папка" in line.lower()
 
 
 def test_non_utf8_file(dq: Cli, tmp_path: Path):
@@ -513,7 +513,7 @@ def test_line_separator_inside_a_value_keeps_each_problem_on_one_line(dq: Cli, w
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines and all(PROBLEM.match(line) for line in lines), result.stderr
-    assert any(": error: " in line for line in lines)
+    assert any(": ошибка: " in line for line in lines)
 
 
 def test_empty_file(dq: Cli, tmp_path: Path):
@@ -532,7 +532,7 @@ def test_yaml_list_file(dq: Cli, tmp_path: Path):
     path = tmp_path / "list.yaml"
     path.write_text("- version: 1\n- campaign: x\n", encoding="utf-8")
     line = _one_clear_line(dq, path)
-    assert "mapping" in line.lower()
+    assert "ключ: значение" in line.lower()
 
 
 def test_two_documents(dq: Cli, workflow_copy: Path):
@@ -541,7 +541,7 @@ def test_two_documents(dq: Cli, workflow_copy: Path):
     marker, _ = where(text, "---\nversion: 1\n")
     found = validate_fails(dq, workflow_copy)
     # at the '---' or at the second document's first key, on the next line
-    assert any(p["line"] in (marker, marker + 1) and "one YAML document" in p["message"] for p in found), found
+    assert any(p["line"] in (marker, marker + 1) and "один документ YAML" in p["message"] for p in found), found
 
 
 def test_unsupported_version(dq: Cli, workflow_copy: Path):
@@ -658,12 +658,12 @@ def test_mutations_never_crash(tmp_path_factory: pytest.TempPathFactory, text: s
     assert "Traceback" not in result.output
     lines = result.stderr.splitlines()
     if result.exit_code == 0:
-        assert all(PROBLEM.match(line) and ": warning: " in line for line in lines), result.stderr
+        assert all(PROBLEM.match(line) and ": предупреждение: " in line for line in lines), result.stderr
         assert result.stdout.startswith(f"{path}: в порядке:")
     else:
         assert lines, "exit 1 without a message"
         assert len(lines) == 1 or all(PROBLEM.match(line) for line in lines), result.stderr
-        assert any(": error: " in line for line in lines) or len(lines) == 1, result.stderr
+        assert any(": ошибка: " in line for line in lines) or len(lines) == 1, result.stderr
 
     loaded = dq("load", str(path), "--now", "2021-11-18")
     assert loaded.exit_code in (0, 1), loaded.output
@@ -783,10 +783,10 @@ def test_a_handout_before_the_forms_are_due_is_a_warning(dq: Cli, workflow_copy:
     assert result.exit_code == 0
     text = workflow_copy.read_text(encoding="utf-8")
     line = text.splitlines().index("  - id: handout1") + 1
-    assert (f"{workflow_copy}:{line}:5: warning: stage 'handout1' hands out on 30.11.2021, before 'fill-form' is due "
-            "(30.11.2021 23:59): experts get later links only in their reminders") in result.stderr.splitlines()
+    assert (f"{workflow_copy}:{line}:5: предупреждение: этап «handout1» выдаёт материалы 30.11.2021, раньше срока «fill-form» "
+            "(30.11.2021 23:59): ссылки, сданные позже, эксперты получат только в напоминаниях") in result.stderr.splitlines()
     edit(workflow_copy, "    opens: 2021-11-19\n    due: 2021-11-30\n", "    opens: 2021-11-19\n    due: 2021-11-29\n")
-    assert "hands out" not in dq("validate", str(workflow_copy)).stderr
+    assert "выдаёт материалы" not in dq("validate", str(workflow_copy)).stderr
 
 
 # -- experts of no ДОУ: a top-level `experts:` ---------------------------------------------------
@@ -810,9 +810,9 @@ def test_top_level_experts_inline_and_from_a_file(dq: Cli, workflow_copy: Path):
     roster.write_text("id,name,email,institution\nm1,Методист ИМЦ,m1@imc.example.org,\nm2,Методист,not-an-address,4\n"
                       "e2,Дубль,dup@example.org,\nm3,Методист,m3@imc.example.org,44\n", encoding="utf-8")
     found = validate_fails(dq, workflow_copy)
-    assert_error_at(found, roster, 3, 3, "email 'not-an-address' is not an email address")
-    assert_error_at(found, roster, 4, 1, "duplicate expert id 'e2'")
-    assert_error_at(found, roster, 5, 1, "expert 'm3': institution '44' is not in institutions", "did you mean '4'")
+    assert_error_at(found, roster, 3, 3, "email: «not-an-address» — не адрес электронной почты")
+    assert_error_at(found, roster, 4, 1, "id эксперта «e2» повторяется")
+    assert_error_at(found, roster, 5, 1, "эксперт «m3»: ДОУ «44» нет в institutions", "может быть, «4»?")
 
 
 def test_top_level_expert_mistakes_are_located(dq: Cli, workflow_copy: Path):
@@ -821,11 +821,11 @@ def test_top_level_expert_mistakes_are_located(dq: Cli, workflow_copy: Path):
                                               "  - {id: m2, name: Методист, email: m2@imc.example.org, instituton: \"2\"}\n\nstages:\n")
     found = validate_fails(dq, workflow_copy)
     line, col = where(text, "{id: m1, name: Методист")
-    assert_error_at(found, workflow_copy, line, col, "institution '99' is not in institutions")
+    assert_error_at(found, workflow_copy, line, col, "ДОУ «99» нет в institutions")
     line, col = where(text, "{id: m1, name: Дубль")
-    assert_error_at(found, workflow_copy, line, col, "duplicate expert id 'm1'")
+    assert_error_at(found, workflow_copy, line, col, "id эксперта «m1» повторяется")
     line, col = where(text, "instituton")
-    assert_error_at(found, workflow_copy, line, col, "unknown key 'instituton'", "did you mean 'institution'")
+    assert_error_at(found, workflow_copy, line, col, "неизвестный ключ «instituton»", "может быть, «institution»?")
 
 
 def test_experts_of_no_institution_raise_what_a_list_may_ask(dq: Cli, tmp_path: Path):
@@ -850,4 +850,4 @@ stages:
             assert dq("validate", str(path)).exit_code == 0
         else:
             line, col = where(text, "3}")
-            assert_error_at(validate_fails(dq, path), path, line, col, f"no ДОУ can get more than {most}")
+            assert_error_at(validate_fails(dq, path), path, line, col, f"ни одно ДОУ не может получить больше {most} экспертов")

@@ -98,7 +98,7 @@ def test_campaign_names_with_line_breaks_are_rejected_at_validate(tmp_path, db_u
     dq = Cli(db_url)
     result = dq("validate", str(path))
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: error: .*one line", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: ошибка: .*одну строку", result.output, re.MULTILINE), result.output
     result = dq("load", str(path))
     assert result.exit_code == 1
 
@@ -142,7 +142,7 @@ def test_missing_template_fails_validate(custom, tmp_path):
     (folder / "overdue.html").unlink()
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(folder / 'overdue.html'))}:1:\d+: error: .*missing", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(folder / 'overdue.html'))}:1:\d+: ошибка: .*нет шаблона", result.output, re.MULTILINE), result.output
 
 
 def test_template_syntax_error_fails_validate_with_its_line(custom, tmp_path):
@@ -153,9 +153,9 @@ def test_template_syntax_error_fails_validate_with_its_line(custom, tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): error: (.*)$", result.output, re.MULTILINE)
+    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): ошибка: (.*)$", result.output, re.MULTILINE)
     assert found, result.output
-    assert "syntax" in found[0][2]
+    assert "синтаксис шаблона" in found[0][2]
     assert int(found[0][0]) >= 3
 
 
@@ -168,7 +168,7 @@ def test_undefined_variable_fails_validate_with_its_line(custom, tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): error: (.*)$", result.output, re.MULTILINE)
+    found = re.findall(rf"^{re.escape(str(path))}:(\d+):(\d+): ошибка: (.*)$", result.output, re.MULTILINE)
     assert found, result.output
     assert int(found[0][0]) == body + 2
     assert "no_such_name" in found[0][2]
@@ -181,7 +181,7 @@ def test_undefined_variable_in_layout_fails_validate(custom, tmp_path):
     line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "time_zone_name" in text)
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(path))}:{line}:\d+: error: .*time_zone_name", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(path))}:{line}:\d+: ошибка: .*time_zone_name", result.output, re.MULTILINE), result.output
 
 
 def test_missing_block_fails_validate(custom, tmp_path):
@@ -189,7 +189,7 @@ def test_missing_block_fails_validate(custom, tmp_path):
     (folder / "event.txt").write_text("{% block body %}Вебинар{% endblock %}\n", encoding="utf-8")
     result = validate(campaign, tmp_path)
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(folder / 'event.txt'))}:\d+:\d+: error: .*subject", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(folder / 'event.txt'))}:\d+:\d+: ошибка: .*subject", result.output, re.MULTILINE), result.output
 
 
 def test_missing_folder_fails_validate_at_the_key(workflow_copy, tmp_path):
@@ -198,7 +198,7 @@ def test_missing_folder_fails_validate_at_the_key(workflow_copy, tmp_path):
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "notifications: nowhere/" in t)
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*nowhere", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: .*nowhere", result.output, re.MULTILINE), result.output
 
 
 def test_broken_folder_refuses_load(custom, db_url):

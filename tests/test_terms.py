@@ -68,18 +68,18 @@ def test_gender_is_guessed_as_a_reader_would(word, gender):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("{institution: детский сад}", r"campaign\.terms\.institution 'детский сад' declines; give its forms: \{nom: …"),
-    ("{institution: {nom: детский сад}}", r"campaign\.terms\.institution lacks required key 'dat'"),
+    ("{institution: детский сад}", r"campaign\.terms\.institution: «детский сад» склоняется; укажите его формы: \{nom: …"),
+    ("{institution: {nom: детский сад}}", r"campaign\.terms\.institution: нет обязательного ключа «dat»"),
     ("{institution: {nom: а, gen: б, dat: в, nom_pl: г, gen_pl: д, gender: x}}", r"campaign\.terms\.institution\.gender"),
-    ("{institutions: ДОО}", r"unknown key 'institutions' in campaign\.terms"),
-    ("ДОО", r"campaign\.terms must be a mapping"),
+    ("{institutions: ДОО}", r"campaign\.terms: неизвестный ключ «institutions»"),
+    ("ДОО", r"campaign\.terms: ожидаются строки «ключ: значение»"),
 ])
 def test_bad_terms_are_located_errors(workflow_copy, tmp_path, value, message):
     text = edit(workflow_copy, "  locale: ru\n", f"  locale: ru\n  terms: {value}\n")
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "  terms:")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: .*{message}", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: .*{message}", result.output, re.MULTILINE), result.output
 
 
 def test_two_stages_of_one_name_are_an_error_at_the_later_stage(workflow_copy, tmp_path):
@@ -88,10 +88,10 @@ def test_two_stages_of_one_name_are_an_error_at_the_later_stage(workflow_copy, t
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1, result.output
     line = line_of(text, "    title: Заполнение формы мониторинга\n    opens: 2021-12-15")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'final-fix' shows the same name "
-                     r"«Заполнение формы мониторинга» as stage 'refill' to the ДОУ and the coordinator; give one of them a distinct 'short:'",
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: этап «final-fix» виден ДОУ и координатору под тем же "
+                     r"названием «Заполнение формы мониторинга», что и этап «refill»; дайте одному из них отличное «short:»",
                      result.output, re.MULTILINE), result.output
-    assert result.output.count("shows the same name") == 1
+    assert result.output.count("под тем же названием") == 1
 
 
 def test_tomsk_stages_show_distinct_names(tmp_path):
@@ -120,14 +120,14 @@ def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "    short: Аналитическая справка\n    submit_to: operator") + 1
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'analysis': submit_to belongs to a task "
-                     r"of the ДОУ \(actor: institution\)", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: этап «analysis»: submit_to бывает только "
+                     r"у задачи ДОУ \(actor: institution\)", result.output, re.MULTILINE), result.output
     edit(workflow_copy, "    short: Аналитическая справка\n    submit_to: operator\n", "    short: Аналитическая справка\n")
     text = edit(workflow_copy, "  operator:\n    name: Муниципальный оператор мониторинга\n    email: operator@imc.example.org\n", "")
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1
     line = line_of(text, "    submit_to: operator")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: submit_to: operator needs campaign\.operator",
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: submit_to: operator: нужен campaign\.operator",
                      result.output, re.MULTILINE), result.output
 
 

@@ -49,7 +49,8 @@ def base_url(campaign: spec.Campaign, env: Mapping[str, str] | None = None) -> s
     value = (os.environ if env is None else env).get(BASE_URL_ENV, "").strip()
     if value:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
-            raise DqflowError(f"{BASE_URL_ENV} '{value}' must be a web address without ? or #, like https://monitoring.example.org")
+            raise DqflowError(f"{BASE_URL_ENV} '{value}' must be a web address without ? or #, like https://monitoring.example.org",
+                              code="bad-base-url", name=BASE_URL_ENV, value=value)
         return value.rstrip("/")
     return campaign.portal.base_url if campaign.portal else None
 
@@ -66,7 +67,7 @@ def _mac(secret: str, *parts: str, size: int = 22) -> str:
 def _secret(session: Session, campaign_id: str) -> str:
     row = session.get(CampaignRow, campaign_id)
     if row is None or not row.secret:
-        raise NotFound(f"no campaign '{campaign_id}' is loaded")
+        raise NotFound(f"no campaign '{campaign_id}' is loaded", code="no-campaign", campaign_id=campaign_id, loaded="—")
     return row.secret
 
 
@@ -113,7 +114,8 @@ def subject(campaign: spec.Campaign, who: str) -> tuple[str, str]:
         return "institution", who
     if any(e.id == who for e, _ in campaign.every_expert()):
         return "expert", who
-    raise NotFound(f"'{who}' is neither a ДОУ nor an expert of campaign '{campaign.id}'; give a ДОУ id (like 2) or an expert id (like e2)")
+    raise NotFound(f"'{who}' is neither a ДОУ nor an expert of campaign '{campaign.id}'; give a ДОУ id (like 2) or an expert id (like e2)",
+                   code="no-person", who=who)
 
 
 def revoke(session: Session, campaign: spec.Campaign, who: str, now: datetime) -> tuple[str, int]:
@@ -220,10 +222,11 @@ def set_password(session: Session, campaign: spec.Campaign, password: str, now: 
     """Keep the coordinator's password (as a salted hash) for signing in at /signin. Audited, without it."""
     if len(password) < PASSWORD_MIN:
         raise DqflowError(f"the password has {len(password)} characters; give at least {PASSWORD_MIN} "
-                          "(a phrase of a few words is easy to remember)")
+                          "(a phrase of a few words is easy to remember)", code="short-password", length=str(len(password)),
+                          least=str(PASSWORD_MIN))
     row = session.get(CampaignRow, campaign.id)
     if row is None:
-        raise NotFound(f"no campaign '{campaign.id}' is loaded")
+        raise NotFound(f"no campaign '{campaign.id}' is loaded", code="no-campaign", campaign_id=campaign.id, loaded="—")
     row.password_hash = hash_password(password)
     session.add(row)
     session.add(AuditRow(campaign_id=campaign.id, action="password-set", at=now, recorded_at=recorded_at(session, now),

@@ -14,7 +14,7 @@ from dqflow.campaign.model import Expert, Institution, Stage
 from dqflow.campaign.nodes import NodeReader, suggest
 
 MAX_SPAN = timedelta(days=2 * 366)  # first opening to last lock: the monitoring is yearly
-READERS = {"institutions": "the ДОУ", "experts": "the experts", "coordinator": "the coordinator"}
+READERS = {"institutions": "ДОУ", "experts": "экспертам", "coordinator": "координатору"}
 
 
 class StageChecks:
@@ -52,26 +52,27 @@ class StageChecks:
                 if target is None and ref in declared:
                     continue
                 if target is None:
-                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' is not a stage id{suggest(ref, declared)}")
+                    r.error(field_node(stage, key), f"этап «{stage.id}»: {key}: этапа «{ref}» нет{suggest(ref, declared)}")
                 elif target.kind != "assignment":
-                    r.error(field_node(stage, key), f"stage '{stage.id}': {key} '{ref}' must name an assignment stage, not a {target.kind}")
+                    r.error(field_node(stage, key), f"этап «{stage.id}»: {key} «{ref}» должен называть этап вида assignment (список "
+                                                    f"экспертов), а не {target.kind}")
                 elif key == "distinct_from" and ref == stage.id:
-                    r.error(field_node(stage, key), f"stage '{stage.id}': distinct_from cannot name the stage itself")
+                    r.error(field_node(stage, key), f"этап «{stage.id}»: distinct_from не может называть сам этап; назовите другой список")
             for dep in stage.after:
                 target = by_id.get(dep)
                 node = field_node(stage, "after")
                 if target is None and dep in declared:
                     continue
                 if target is None:
-                    r.error(node, f"stage '{stage.id}': after '{dep}' is not a stage id{suggest(dep, declared)}")
+                    r.error(node, f"этап «{stage.id}»: after: этапа «{dep}» нет{suggest(dep, declared)}")
                 elif dep == stage.id:
-                    r.error(node, f"stage '{stage.id}' cannot come after itself")
+                    r.error(node, f"этап «{stage.id}»: after не может называть сам этап; уберите его из after")
                 elif target.due_at > stage.opens_at:
-                    r.error(node, f"stage '{stage.id}' opens {show(stage.opens_at, tz)}, before '{dep}' it comes after ends "
-                                  f"{show(target.due_at, tz)}; move 'opens' or drop '{dep}' from 'after'")
+                    r.error(node, f"этап «{stage.id}» открывается {show(stage.opens_at, tz)}, раньше, чем кончается «{dep}», за которым он идёт "
+                                  f"({show(target.due_at, tz)}); сдвиньте opens или уберите «{dep}» из after")
         cycle = _find_cycle({s.id: [d for d in s.after if d in by_id and d != s.id] for s in stages})
         if cycle:
-            r.error(where[cycle[0]], f"stages depend on each other in a circle: {' → '.join(cycle + [cycle[0]])}")
+            r.error(where[cycle[0]], f"этапы ждут друг друга по кругу: {' → '.join(cycle + [cycle[0]])}; уберите одну из ссылок after")
 
     def _exclusions(self, stages: list[Stage], institutions: list[Institution], homes: list[tuple[Expert, str | None]]) -> None:
         known_institutions = {i.id for i in institutions}
@@ -80,9 +81,9 @@ class StageChecks:
             for inst, expert in stage.exclude:
                 node = self.exclude_nodes.get((inst, expert))
                 if inst not in known_institutions:
-                    self.r.error(node, f"stage '{stage.id}': exclude names ДОУ '{inst}', which is not in institutions")
+                    self.r.error(node, f"этап «{stage.id}»: exclude называет ДОУ «{inst}», которого нет в institutions")
                 if expert not in known_experts:
-                    self.r.error(node, f"stage '{stage.id}': exclude names expert '{expert}', who is not among the campaign's experts")
+                    self.r.error(node, f"этап «{stage.id}»: exclude называет эксперта «{expert}», которого нет среди экспертов кампании")
 
     def _experts_per_institution(self, stages: list[Stage], where: dict[str, yaml.MappingNode],
                                        institutions: list[Institution], homes: list[tuple[Expert, str | None]]) -> None:
@@ -102,8 +103,9 @@ class StageChecks:
                 excluded[inst] = excluded.get(inst, 0) + 1
             most = max(total - own.get(i.id, 0) - excluded.get(i.id, 0) for i in institutions)
             if per > most:
-                self.r.error(node, f"stage '{stage.id}': experts_per_institution {per} is more than the roster "
-                                   f"allows: no ДОУ can get more than {most} experts from outside it; give at most {most} or add experts")
+                self.r.error(node, f"этап «{stage.id}»: experts_per_institution {per} — больше, чем позволяет список: "
+                                   f"ни одно ДОУ не может получить больше {most} экспертов со стороны; укажите не больше {most} или "
+                                   f"добавьте экспертов")
 
     def _span(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A campaign is one yearly cycle; a far-off year is a typo, and would make a replay endless."""
@@ -114,8 +116,8 @@ class StageChecks:
         if last.locks_at - first.opens_at > MAX_SPAN:
             key = "at" if last.kind == "event" else "due"
             node = next((v for k, v in where[last.id].value if k.value == key), where[last.id])
-            self.r.error(node, f"stage '{last.id}' ends {show(last.locks_at, self.tz)}, more than {MAX_SPAN.days} days after "
-                               f"stage '{first.id}' opens ({show(first.opens_at, self.tz)}); a campaign is one yearly cycle: check the years")
+            self.r.error(node, f"этап «{last.id}» кончается {show(last.locks_at, self.tz)}, больше чем через {MAX_SPAN.days} дней после "
+                               f"открытия этапа «{first.id}» ({show(first.opens_at, self.tz)}); кампания — один годовой цикл: проверьте годы")
 
     def _working_days(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         tz = self.tz
@@ -124,8 +126,8 @@ class StageChecks:
             day = stage.due_at.astimezone(tz).date()
             if not self.calendar.is_working_day(day):
                 node = next((v for k, v in where[stage.id].value if k.value == key), where[stage.id])
-                self.r.warn(node, f"stage '{stage.id}': {key} {day.strftime('%d.%m.%Y')} is {self.calendar.why_off(day)}, "
-                                  f"not a working day of the campaign calendar")
+                self.r.warn(node, f"этап «{stage.id}»: {key} {day.strftime('%d.%m.%Y')} — {self.calendar.why_off(day)}, "
+                                  f"не рабочий день по календарю кампании")
 
     def _distinct_titles(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """Each stage has one name people read (`label`: its `short:` or else its title) on every page, letter,
@@ -142,9 +144,9 @@ class StageChecks:
             readers = (stage.audiences & other.audiences) | {"coordinator"}
             field = "short" if stage.short else "title"
             node = next((v for k, v in where[stage.id].value if k.value == field), where[stage.id])
-            self.r.error(node, f"stage '{stage.id}' shows the same name «{stage.label}» as stage '{other.id}' to "
-                               f"{' and '.join(READERS[r] for r in sorted(readers, key=list(READERS).index))}; "
-                               "give one of them a distinct 'short:' (the name on pages, letters and calendars)")
+            self.r.error(node, f"этап «{stage.id}» виден {' и '.join(READERS[r] for r in sorted(readers, key=list(READERS).index))} "
+                               f"под тем же названием «{stage.label}», что и этап «{other.id}»; дайте одному из них отличное "
+                               "«short:» (название на страницах, в письмах и календарях)")
 
     def _handouts(self, stages: list[Stage], where: dict[str, yaml.MappingNode]) -> None:
         """A handout mails the experts the links submitted so far: warn when a ДОУ task that the
@@ -154,9 +156,9 @@ class StageChecks:
             review = next((s for s in stages if s.actor == "expert" and s.list == handout.list), None)
             for dep in (by_id[d] for d in (review.after if review else ()) if d in by_id):
                 if dep.actor == "institution" and dep.due_at > handout.opens_at:
-                    self.r.warn(where[handout.id], f"stage '{handout.id}' hands out on {handout.opens_at.astimezone(self.tz):%d.%m.%Y}, "
-                                f"before '{dep.id}' is due ({dep.due_at.astimezone(self.tz):%d.%m.%Y %H:%M}): experts get later "
-                                "links only in their reminders")
+                    self.r.warn(where[handout.id], f"этап «{handout.id}» выдаёт материалы {handout.opens_at.astimezone(self.tz):%d.%m.%Y}, "
+                                f"раньше срока «{dep.id}» ({dep.due_at.astimezone(self.tz):%d.%m.%Y %H:%M}): ссылки, сданные позже, "
+                                "эксперты получат только в напоминаниях")
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

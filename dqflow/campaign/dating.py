@@ -53,21 +53,21 @@ def read(r: NodeReader, node: yaml.Node, what: str) -> Written | Relative | None
     f = r.mapping(node, what, ["after"], ["plus", "minus", "time"])
     if f is None or "after" not in f:
         return None
-    ref = r.one_line(f["after"], f"{what}: after")
+    ref = r.one_line(f["after"], f"{what}, after")
     if ref is not None and not valid_reference(ref):
-        r.error(f["after"], f"{what}: after '{ref}' must name a date: {START}, or a stage's opens, due or at "
-                            f"(like {ref.split('.')[0] or 'fill-form'}.due)")
+        r.error(f["after"], f"{what}: after «{ref}» должен называть дату: {START} или opens, due либо at этапа "
+                            f"(например, {ref.split('.')[0] or 'fill-form'}.due)")
         ref = None
     if "plus" in f and "minus" in f:
-        r.error(f["minus"], f"{what}: give 'plus' or 'minus', not both")
+        r.error(f["minus"], f"{what}: укажите «plus» или «minus», но не оба")
         return None
     key = "plus" if "plus" in f else "minus" if "minus" in f else None
-    shift = r.duration(f[key], f"{what}: {key}") if key else None
+    shift = r.duration(f[key], f"{what}, {key}") if key else None
     clock = None
     if "time" in f:
-        text = r.one_line(f["time"], f"{what}: time")
+        text = r.one_line(f["time"], f"{what}, time")
         if text is not None and not _CLOCK.fullmatch(text):
-            r.error(f["time"], f"{what}: time '{text}' must be HH:MM, like \"{_clock_hint(text)}\"")
+            r.error(f["time"], f"{what}: time «{text}» — нужно ЧЧ:ММ, например \"{_clock_hint(text)}\"")
             return None
         clock = time.fromisoformat(text) if text else None
         if text is None:
@@ -100,7 +100,7 @@ def step(base: Written, rule: Relative, calendar: WorkCalendar) -> Written:
         day = calendar.shift_working_days(base.day, rule.sign * shift.amount)
     elif shift is not None:
         if base.clock is None:
-            raise ValueError(f"{rule.ref} is a date without a time of day; move it by days (d) or working days (wd), not {shift}")
+            raise ValueError(f"{rule.ref} — дата без времени суток; сдвигайте её на дни (d) или рабочие дни (wd), а не на {shift}")
         minutes = shift.amount * (60 if shift.unit == "h" else 1)
         moved = datetime.combine(base.day, base.clock) + timedelta(minutes=rule.sign * minutes)
         day, clock = moved.date(), moved.time()
@@ -133,26 +133,26 @@ def resolve(entries: dict[str, Written | Relative | None], stages: dict[str, str
 
     def who(key: str) -> str:
         stage, _, field = key.partition(".")
-        return f"{'stage' if stage.startswith('#') else f'stage {stage!r}'}: {field}"
+        return f"{'этап' if stage.startswith('#') else f'этап «{stage}»'}, {field}"
 
     def target(key: str, rule: Relative) -> str | None:
         """The key `rule` refers to, or None after reporting why there is none."""
         if rule.ref == START:
             if START not in dates and START not in failed:
-                problems.append((rule.node, f"{who(key)}: after {START}, but the campaign gives no start; "
-                                            f"add 'start: dd.mm.yyyy' under campaign, or make it with 'dqflow instantiate --start'"))
+                problems.append((rule.node, f"{who(key)}: after {START}, но у кампании нет start; "
+                                            f"добавьте «start: дд.мм.гггг» в campaign или создайте кампанию командой «dqflow instantiate --start»"))
                 return None
             return START
         stage, _, field = rule.ref.rpartition(".")
         if stage not in stages:
-            problems.append((rule.node, f"{who(key)}: after '{rule.ref}': '{stage}' is not a stage id"
+            problems.append((rule.node, f"{who(key)}: after «{rule.ref}»: этапа «{stage}» нет"
                                         f"{suggest(stage, [s for s in stages if s])}"))
             return None
         kind = stages[stage]
         if rule.ref not in entries and kind is not None and (field == "at") != (kind == "event"):
-            has = "at" if kind == "event" else "opens or due"
-            problems.append((rule.node, f"{who(key)}: after '{rule.ref}': stage '{stage}' is "
-                                        f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} and has no {field}; use its {has}"))
+            has = "at" if kind == "event" else "opens или due"
+            problems.append((rule.node, f"{who(key)}: after «{rule.ref}»: этап «{stage}» вида «{kind}», "
+                                        f"у него нет {field}; возьмите его {has}"))
             return None
         if rule.ref not in entries:
             return None  # the stage lacks that key: its own problem says so
@@ -191,8 +191,8 @@ def resolve(entries: dict[str, Written | Relative | None], stages: dict[str, str
                 circle = path[path.index(key):] if key in path else [key]
                 circled = entries[circle[0]]
                 assert isinstance(circled, Relative)  # only a relative date follows another
-                problems.append((circled.node, "dates follow each other in a circle: "
-                                 + " → ".join(circle + [circle[0]]) + "; write one of them as a date"))
+                problems.append((circled.node, "даты ссылаются друг на друга по кругу: "
+                                 + " → ".join(circle + [circle[0]]) + "; запишите одну из них датой"))
                 failed.update(circle)
                 continue
             path.append(key)

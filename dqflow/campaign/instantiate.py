@@ -35,7 +35,7 @@ def instantiate(template: str | Path, start: date, campaign_id: str, out: str | 
     """The concrete campaign's text, checked as it will be read from `out`; SpecError when the
     template (with this start and id) or the result does not validate."""
     if not SLUG.fullmatch(campaign_id):
-        raise DqflowError(f"--id '{campaign_id}' must be lower-case letters, digits, '-' or '_' (like tomsk-2022)")
+        raise DqflowError(f"--id «{campaign_id}»: допустимы только строчные латинские буквы, цифры, «-» и «_», например tomsk-2022")
     text, problems = parser.read_text(template)
     if text is None:
         raise SpecError(problems)
@@ -48,7 +48,7 @@ def instantiate(template: str | Path, start: date, campaign_id: str, out: str | 
     result = made + _apply(text, edits)
     final = parser.validate_text(result, str(out), Path(out).parent)
     if final.errors or final.campaign is None:
-        raise SpecError(final.errors or [Problem(str(out), 1, 1, "the instance does not validate")])
+        raise SpecError(final.errors or [Problem(str(out), 1, 1, "готовая кампания не проходит проверку; проверьте шаблон командой dqflow validate")])
     return Instance(result, final.campaign, len(checked.relative), final.warnings)
 
 
@@ -56,10 +56,10 @@ def write(path: str | Path, text: str, force: bool = False) -> None:
     """Write the instance whole or not at all; an existing file is kept unless `force`."""
     path = Path(path)
     if (path.exists() or path.is_symlink()) and not force:
-        raise DqflowError(f"{path} already exists; nothing written (use --force to overwrite)")
+        raise DqflowError(f"{path} уже существует; ничего не записано (чтобы перезаписать, добавьте --force)")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise DqflowError(f"{folder} is not a folder; create it or give another --out")
+        raise DqflowError(f"{folder} — не папка; создайте её или укажите другой --out")
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
         try:
@@ -70,7 +70,7 @@ def write(path: str | Path, text: str, force: bool = False) -> None:
             os.unlink(temp)
             raise
     except OSError as exc:
-        raise DqflowError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise DqflowError(f"не удаётся записать {path}: {exc.strerror or exc}") from None
 
 
 def _campaign_edits(text: str, start: date, campaign_id: str) -> list[tuple[int, int, str]]:

@@ -101,8 +101,8 @@ def _terms(schedule: list[Row], file: str, order_date: date | None) -> list[Term
         try:
             term = parse_term(row.term, year)
         except NoYear:
-            problems.append(Problem(file, row.line, row.column, f"the term '{row.term}' names no year, and neither does the order "
-                                                                "above it: write the year in one term"))
+            problems.append(Problem(file, row.line, row.column, f"в сроке «{row.term}» нет года, и в шапке приказа над таблицей его тоже нет; "
+                                                                "впишите год хотя бы в один срок"))
             continue
         except ValueError as exc:
             problems.append(Problem(file, row.line, row.column, str(exc)))
@@ -335,7 +335,7 @@ def _render_stage(stage: Stage, stages: list[Stage], institutions: int) -> list[
 
 def check_id(campaign_id: str | None) -> None:
     if campaign_id is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", campaign_id):
-        raise DqflowError(f"--id '{campaign_id}' must be lower-case letters, digits, '-' and '_', like tomsk-2022")
+        raise DqflowError(f"--id «{campaign_id}»: допустимы только строчные латинские буквы, цифры, «-» и «_», например tomsk-2022")
 
 
 def read(path: str) -> str:
@@ -344,7 +344,7 @@ def read(path: str) -> str:
         data = files.read_bytes(path, MAX_TEXT)
     except files.Unreadable as exc:
         raise SpecError([Problem(path, 1, 1, str(exc))]) from None
-    text, _ = table.decode(data, path, save_as="UTF-8 text")
+    text, _ = table.decode(data, path, save_as="текст UTF-8")
     return text
 
 
@@ -354,7 +354,7 @@ def checked(draft_text: str, out: Path) -> parser.Validated:
     result = parser.validate_text(draft_text, str(out), base=out.parent)
     if result.errors:
         first = result.errors[0]
-        more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
-        raise DqflowError(f"the draft would not validate: line {first.line}: {first.message}{more}; "
-                          "fix the order's table and import it again")
+        more = f" (и ещё {len(result.errors) - 1})" if len(result.errors) > 1 else ""
+        raise DqflowError(f"черновик не пройдёт проверку: строка {first.line}: {first.message}{more}; "
+                          "исправьте таблицу приказа и импортируйте её снова")
     return result

@@ -21,7 +21,7 @@ import yaml
 from dqflow.calendar import WorkCalendar, Written, known_country, zone
 from dqflow.campaign import dating
 from dqflow.campaign.model import Campaign, Contact, Portal, ReminderRule, Sending, Titled
-from dqflow.campaign.nodes import NodeReader
+from dqflow.campaign.nodes import TOO_DEEP, NodeReader
 from dqflow.campaign.roster import RosterReader
 from dqflow.campaign.stages import StageReader, read_reminders
 from dqflow.campaign.terms import CASES, GENDERS, Terms, guess_gender
@@ -76,21 +76,21 @@ def read_text(path: str | Path) -> tuple[str | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8")) + 1  # in characters
-        return None, [Problem(str(path), line, column, "not UTF-8 text; save the file as UTF-8")]
+        return None, [Problem(str(path), line, column, "текст не в UTF-8; сохраните файл в кодировке UTF-8")]
 
 
 def validate_text(text: str, filename: str = "<campaign>", base: Path | None = None, *,
                   start: date | None = None, campaign_id: str | None = None) -> Validated:
     """The campaign in `text`; `start` and `campaign_id` stand in for the file's own (as `instantiate` asks)."""
     reader = NodeReader(filename, base or Path("."))
-    root = reader.document(text, "a campaign file")
+    root = reader.document(text, "файл кампании")
     if root is None:
         return Validated(None, reader.problems)
     builder = _CampaignBuilder(reader, start=start, campaign_id=campaign_id)
     try:
         campaign = builder.build(root)
     except RecursionError:
-        reader.error(None, "YAML nesting too deep")
+        reader.error(None, TOO_DEEP)
         campaign = None
     problems = sorted(reader.problems, key=lambda p: (p.file != filename, p.file, p.line, p.column))
     has_errors = any(p.severity == "error" for p in problems)
@@ -112,12 +112,12 @@ class _CampaignBuilder:
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
-        top = r.mapping(root, "the campaign file", ["version", "campaign", "institutions", "stages"],
+        top = r.mapping(root, "файл кампании", ["version", "campaign", "institutions", "stages"],
                         ["areas", "levels", "defaults", "experts"])
         if top is None:
             return None
         if "version" in top and r.integer(top["version"], "version") not in (None, SCHEMA_VERSION):
-            r.error(top["version"], f"schema version {top['version'].value} is not supported; this dqflow reads version {SCHEMA_VERSION}")
+            r.error(top["version"], f"version: версия схемы {top['version'].value} не поддерживается; этот dqflow читает версию {SCHEMA_VERSION}")
         head = self._campaign(top["campaign"]) if "campaign" in top else None
         roster = RosterReader(r, self.notes)
         institutions = roster.institutions(top["institutions"]) if "institutions" in top else []
@@ -130,7 +130,7 @@ class _CampaignBuilder:
         self._stages = StageReader(r, self.tz, self.calendar, self.start, self._start_given)
         stages = self._stages.stages(top["stages"], institutions, experts) if "stages" in top else []
         for node in self._stages.submit_to if head is not None and head.get("operator") is None else ():
-            r.error(node, "submit_to: operator needs campaign.operator (name and email) to name in the mail; add it")
+            r.error(node, "submit_to: operator: нужен campaign.operator (name и email), чтобы назвать оператора в письме; добавьте его")
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
@@ -209,7 +209,7 @@ class _CampaignBuilder:
         if "country" in f:
             written = r.one_line(f["country"], "campaign.calendar.country")
             if written is not None and not known_country(written):
-                r.error(f["country"], f"campaign.calendar.country '{written}' is not a known country code (like RU)")
+                r.error(f["country"], f"campaign.calendar.country: «{written}» — неизвестный код страны; напишите код из двух букв, например RU")
             elif written is not None:
                 country = written
 
@@ -221,7 +221,7 @@ class _CampaignBuilder:
 
         off, work = days("extra_days_off"), days("extra_workdays")
         for both in sorted(off & work):
-            r.error(f["extra_workdays"], f"{both} is both an extra day off and an extra workday; keep one")
+            r.error(f["extra_workdays"], f"campaign.calendar: {both:%d.%m.%Y} указан и в extra_days_off, и в extra_workdays; оставьте в одном")
         return WorkCalendar(country, off, work)
 
     def _sending(self, node: yaml.Node) -> Sending:
@@ -234,7 +234,7 @@ class _CampaignBuilder:
             window = r.one_line(f["window"], "campaign.sending.window")
             match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", window or "")
             if window is not None and (not match or window[:5] >= window[6:]):
-                r.error(f["window"], f"campaign.sending.window '{window}' must be HH:MM-HH:MM with the start first, like \"09:00-18:00\"")
+                r.error(f["window"], f"campaign.sending.window: «{window}» — нужно ЧЧ:ММ-ЧЧ:ММ, начало раньше конца, например \"09:00-18:00\"")
             elif window is not None and match:
                 start, end = window[:5], window[6:]
         only = r.boolean(f.get("working_days_only"), "campaign.sending.working_days_only")
@@ -246,8 +246,8 @@ class _CampaignBuilder:
             return None
         url = self.r.one_line(f["base_url"], "campaign.portal.base_url")
         if url is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
-            self.r.error(f["base_url"], f"campaign.portal.base_url '{url}' must be a web address without ? or #, "
-                                        "like https://monitoring.example.org")
+            self.r.error(f["base_url"], f"campaign.portal.base_url: «{url}» — нужен адрес сайта без ? и #, "
+                                        "например https://monitoring.example.org")
             return None
         return Portal(url.rstrip("/")) if url else None
 
@@ -257,7 +257,7 @@ class _CampaignBuilder:
             return None
         folder = (self.r.base / value).resolve()
         if not folder.is_dir():
-            self.r.error(node, f"campaign.notifications: template folder '{value}' does not exist (relative to the campaign file)")
+            self.r.error(node, f"campaign.notifications: папки шаблонов «{value}» нет (путь считается от файла кампании); проверьте путь")
             return None
         from dqflow.intake import templates  # jinja2, only for a campaign that brings its own templates
 
@@ -276,7 +276,7 @@ class _CampaignBuilder:
                 continue
             ident, title = self.r.identifier(f.get("id"), f"{what}.id"), self.r.one_line(f.get("title"), f"{what}.title")
             if ident in seen:
-                self.r.error(f["id"], f"duplicate {what} id '{ident}'")
+                self.r.error(f["id"], f"{what}.id «{ident}» повторяется; у каждого элемента {what}s свой id")
             elif ident and title:
                 seen.add(ident)
                 items.append(Titled(ident, title))
@@ -301,8 +301,8 @@ def read_terms(r: NodeReader, node: yaml.Node) -> Terms | None:
         if word is None:
             return None
         if not word.isupper():
-            r.error(value, f"{what} '{word}' declines; give its forms: {{{', '.join(f'{c}: …' for c in CASES)}}} "
-                           f"(a plain value is for an abbreviation such as ДОО)")
+            r.error(value, f"{what}: «{word}» склоняется; укажите его формы: {{{', '.join(f'{c}: …' for c in CASES)}}} "
+                           f"(одно значение — только для аббревиатуры вроде ДОО)")
             return None
         return Terms(word, word, word, word, word, guess_gender(word))
     forms = r.mapping(value, what, CASES, ["gender"])

@@ -18,6 +18,9 @@ from dqflow.intake import text as texts
 
 ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
 EXPERT_COLUMNS = ("id", "name", "email", "institution")
+ID_FORM = "— допустимы только буквы, цифры, «.», «-» и «_»"
+EMPTY = "пусто; заполните ячейку"
+NOT_EMAIL = "— не адрес электронной почты; напишите адрес вида dou2@example.org"
 MAX_INSTITUTIONS = 100_000  # Russia has ~50,000 ДОУ
 MAX_EXPERTS = 200_000
 
@@ -37,7 +40,7 @@ class RosterReader:
             return self._roster(f["file"]) if f and "file" in f else []
         located = [(i, n) for n in r.sequence(node, "institutions") if (i := self._institution(n))]
         if isinstance(node, yaml.SequenceNode) and not node.value:
-            r.error(node, "institutions is empty; list at least one ДОУ")
+            r.error(node, "institutions: список пуст; перечислите хотя бы одно ДОУ")
         self._check_unique_people(located)
         return [i for i, _ in located]
 
@@ -72,22 +75,23 @@ class RosterReader:
         header = [c.strip().lower() for c in table.header]
         missing = [c for c in columns[:3] if c not in header]
         if missing:
-            found = ", ".join(f"'{c.strip()[:40]}'" for c in table.header[:8] if c.strip()) or "nothing"
+            found = ", ".join(f"«{c.strip()[:40]}»" for c in table.header[:8] if c.strip()) or "ничего"
             r.problems.append(Problem(table.file, table.header_row, 1,
-                                      f"the {noun}'s header row (read as {table.form}) holds {found}; it needs the columns "
-                                      f"{', '.join(columns[:3])} (optional: {', '.join(columns[3:])}), "
-                                      "named so, in any order, in the first row"))
+                                      f"{noun}: в строке заголовков (прочитано как {table.form}) {found}; нужны столбцы "
+                                      f"{', '.join(columns[:3])} (необязательные: {', '.join(columns[3:])}), "
+                                      "названные так, в любом порядке, в первой строке"))
             return None
         for col, column in enumerate(header, 1):
             if column and column not in columns:
                 where = f" ({table.column(col)})" if table.letters else ""
-                r.problems.append(Problem(table.file, table.header_row, col, f"unknown {noun} column '{column}'{where}{suggest(column, columns)}"))
+                r.problems.append(Problem(table.file, table.header_row, col, f"{noun}: неизвестный столбец "
+                                                                             f"«{column}»{where}{suggest(column, columns)}"))
         return table, header
 
     def _roster(self, node: yaml.Node) -> list[Institution]:
         """Institutions from a roster file: one row per ДОУ, or per ДОУ and expert."""
         r = self.r
-        read = self._read_table(node, "institutions.file", ROSTER_COLUMNS, "roster")
+        read = self._read_table(node, "institutions.file", ROSTER_COLUMNS, "список ДОУ")
         if read is None:
             return []
         table, header = read
@@ -104,12 +108,12 @@ class RosterReader:
             if known is None:
                 found[institution.id] = institution
             elif (known.name, known.email) != (institution.name, institution.email) and (institution.name or institution.email):
-                r.problems.append(Problem(file, line, 1, f"ДОУ '{institution.id}' is listed again with a different name or email; "
-                                                               "repeat rows only to add experts"))
+                r.problems.append(Problem(file, line, 1, f"ДОУ «{institution.id}» указано ещё раз с другим названием или адресом; "
+                                                               "повторяйте строку ДОУ только чтобы добавить эксперта"))
             else:
                 found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts)
         if not found:
-            r.problems.append(Problem(file, table.header_row, 1, "the roster lists no ДОУ"))
+            r.problems.append(Problem(file, table.header_row, 1, "в списке нет ни одного ДОУ; добавьте строки под заголовками"))
         self._check_unique_people([(i, node) for i in found.values()])
         return list(found.values())
 
@@ -124,12 +128,12 @@ class RosterReader:
         try:
             table = table_files.read(path, str(path))
         except files.Unreadable as exc:
-            r.error(node, f"{what} '{name}': {exc}")
+            r.error(node, f"{what}: «{name}»: {exc}")
             return None
         except SpecError as exc:
             r.problems.extend(exc.problems)
             return None
-        self.notes.append(f"{name} read as {table.form}")
+        self.notes.append(f"{name} прочитан как {table.form}")
         return table
 
     @staticmethod
@@ -145,9 +149,9 @@ class RosterReader:
             limit = limit or (texts.MAX_ID if column.endswith("id") else texts.MAX_EMAIL if column.endswith("email") else texts.MAX_LINE)
             why = texts.problem(value, limit)
             if why is not None:  # quoting the value would repeat what is wrong with it
-                problems.append(Problem(table.file, line, col, f"{column}{where} {why}"))
+                problems.append(Problem(table.file, line, col, f"{column}{where}: {why}"))
             elif not valid(value):
-                problems.append(Problem(table.file, line, col, f"{column}{where} '{value}' {message}"))
+                problems.append(Problem(table.file, line, col, f"{column}{where}: «{value}» {message}"))
 
         return check
 
@@ -155,16 +159,16 @@ class RosterReader:
         problems: list[Problem] = []
         check = self._cell_checker(table, line, header, record, problems)
 
-        check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
-        check("name", bool, "is empty")
-        check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+        check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), ID_FORM)
+        check("name", bool, EMPTY)
+        check("email", lambda v: bool(EMAIL.fullmatch(v)), NOT_EMAIL)
         if record.get("contact"):
-            check("contact", bool, "is empty")
+            check("contact", bool, EMPTY)
         expert = None
         if any(record.get(c) for c in ("expert_id", "expert_name", "expert_email")):
-            check("expert_id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
-            check("expert_name", bool, "is empty")
-            check("expert_email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+            check("expert_id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), ID_FORM)
+            check("expert_name", bool, EMPTY)
+            check("expert_email", lambda v: bool(EMAIL.fullmatch(v)), NOT_EMAIL)
             expert = Expert(record.get("expert_id", ""), record.get("expert_name", ""), record.get("expert_email", ""))
         self.r.problems.extend(problems)
         if problems:
@@ -174,10 +178,10 @@ class RosterReader:
     def check_size(self, institutions: list[Institution], experts: list[Expert], node: yaml.Node) -> None:
         count = sum(len(i.experts) for i in institutions) + len(experts)
         if len(institutions) > MAX_INSTITUTIONS:
-            self.r.error(node, f"institutions lists {len(institutions)} ДОУ; "
-                                 f"dqflow takes at most {MAX_INSTITUTIONS} in one campaign: split it by region")
+            self.r.error(node, f"institutions: ДОУ в списке {len(institutions)}, а в одной кампании dqflow ведёт "
+                                 f"не больше {MAX_INSTITUTIONS}; разделите кампанию по районам")
         if count > MAX_EXPERTS:
-            self.r.error(node, f"the campaign lists {count} experts; dqflow takes at most {MAX_EXPERTS} in one campaign: split it by region")
+            self.r.error(node, f"экспертов в кампании {count}, а dqflow ведёт не больше {MAX_EXPERTS}; разделите кампанию по районам")
 
     def _check_unique_people(self, located: list[tuple[Institution, yaml.Node | None]]) -> None:
         """Ids are unique across the roster; each duplicate is reported where it stands."""
@@ -185,11 +189,11 @@ class RosterReader:
         experts: set[str] = set()
         for i, node in located:
             if i.id in seen:
-                self.r.error(node, f"duplicate institution id '{i.id}'; every ДОУ needs its own id")
+                self.r.error(node, f"id ДОУ «{i.id}» повторяется; у каждого ДОУ должен быть свой id")
             seen.add(i.id)
             for e in i.experts:
                 if e.id in experts:
-                    self.r.error(node, f"duplicate expert id '{e.id}'; every expert needs its own id")
+                    self.r.error(node, f"id эксперта «{e.id}» повторяется; у каждого эксперта должен быть свой id")
                 experts.add(e.id)
 
     def experts(self, node: yaml.Node, institutions: list[Institution]) -> list[Expert]:
@@ -206,11 +210,11 @@ class RosterReader:
         found = []
         for expert, where in located:
             if expert.id in taken:
-                self._located_error(where, f"duplicate expert id '{expert.id}'; every expert needs its own id")
+                self._located_error(where, f"id эксперта «{expert.id}» повторяется; у каждого эксперта должен быть свой id")
                 continue
             taken.add(expert.id)
             if expert.institution is not None and known and expert.institution not in known:
-                self._located_error(where, f"expert '{expert.id}': institution '{expert.institution}' is not in institutions"
+                self._located_error(where, f"эксперт «{expert.id}»: ДОУ «{expert.institution}» нет в institutions"
                                            f"{suggest(expert.institution, known)}")
                 continue
             found.append(expert)
@@ -237,7 +241,7 @@ class RosterReader:
     def _expert_roster(self, node: yaml.Node) -> list[tuple[Expert, Problem]]:
         """Experts from a CSV file with the columns id,name,email[,institution]; each with where it stands."""
         r = self.r
-        read = self._read_table(node, "experts.file", EXPERT_COLUMNS, "experts file")
+        read = self._read_table(node, "experts.file", EXPERT_COLUMNS, "список экспертов")
         if read is None:
             return []
         table, header = read
@@ -249,15 +253,16 @@ class RosterReader:
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
             problems: list[Problem] = []
             check = self._cell_checker(table, line, header, record, problems)
-            check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be letters, digits, '.', '-' or '_'")
-            check("name", bool, "is empty")
-            check("email", lambda v: bool(EMAIL.fullmatch(v)), "is not an email address")
+            check("id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), ID_FORM)
+            check("name", bool, EMPTY)
+            check("email", lambda v: bool(EMAIL.fullmatch(v)), NOT_EMAIL)
             if record.get("institution"):  # optional: an expert of no ДОУ leaves it empty
-                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "must be a ДОУ id", texts.MAX_ID)
+                check("institution", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), "— не похоже на id ДОУ: допустимы буквы, цифры, «.», "
+                                                                                  "«-» и «_»", texts.MAX_ID)
             r.problems.extend(problems)
             if not problems:
                 found.append((Expert(record["id"], record["name"], record["email"], record.get("institution") or None),
                               Problem(file, line, 1, "")))
         if not found and not r.problems:
-            r.problems.append(Problem(file, table.header_row, 1, "the experts file lists no expert"))
+            r.problems.append(Problem(file, table.header_row, 1, "в списке экспертов нет ни одного эксперта; добавьте строки под заголовками"))
         return found

@@ -25,7 +25,7 @@ _WORDED = re.compile(rf"(?P<d>\d{{1,2}})(?:\s+(?P<mw>{_MONTH_WORD})(?:\s+(?P<y>\
 _TIME = re.compile(r"(?P<rest>.*?\S)\s+(?:в\s+)?(?P<h>[01]?\d|2[0-3])[.:](?P<min>[0-5]\d)(?:\s*ч\.?)?")
 _DEADLINE = re.compile(r"(?:до|не\s+позднее|не\s+позже)\s+(?P<rest>.+)")
 _RANGE = re.compile(r"(?:с\s+)?(?P<a>.+?)\s*(?:-|\s+по\s+)\s*(?P<b>.+)")
-FORMS = "19.11.2021, 19.11.2021 14.00, 19-30 ноября 2021, 1-5.12.2021, 20.12.2021 - 20.01.2022 or до 15 декабря"
+FORMS = "19.11.2021, 19.11.2021 14.00, 19-30 ноября 2021, 1-5.12.2021, 20.12.2021 - 20.01.2022 или до 15 декабря"
 MAX_ROWS = 100  # stages.MAX_STAGES
 
 
@@ -49,7 +49,7 @@ def parse_term(text: str, year: int | None = None) -> Term:
     year and `year` is None)."""
     s = _normal(text)
     if not s:
-        raise ValueError("the term is empty")
+        raise ValueError("срок не указан; впишите его в столбец «Срок»")
     at = None
     deadline = _DEADLINE.fullmatch(s)
     if deadline:
@@ -62,24 +62,24 @@ def parse_term(text: str, year: int | None = None) -> Term:
     if single:
         day, month, year_found = _side(single)
         if month is None:
-            raise ValueError(f"'{text.strip()}' names no month")
+            raise ValueError(f"в сроке «{text.strip()}» нет месяца; напишите, например, 15.12.2021 или 15 декабря 2021")
         last, assumed = _day(day, month, year_found, year, text)
         return Term(None if deadline else last, last, at, assumed)
     ranged = _RANGE.fullmatch(s)
     if not ranged or deadline:
-        raise ValueError(f"cannot read the term '{' '.join(text.split())}'; write it like {FORMS}")
+        raise ValueError(f"срок «{' '.join(text.split())}» не читается; напишите его как {FORMS}")
     a, b = _one_side(ranged["a"]), _one_side(ranged["b"])
     if not a or not b:
-        raise ValueError(f"cannot read the term '{' '.join(text.split())}'; write it like {FORMS}")
+        raise ValueError(f"срок «{' '.join(text.split())}» не читается; напишите его как {FORMS}")
     (d1, m1, y1), (d2, m2, y2) = _side(a), _side(b)
     if m2 is None:
-        raise ValueError(f"'{text.strip()}' names no month after its range")
+        raise ValueError(f"в сроке «{text.strip()}» нет месяца после диапазона дней; допишите месяц")
     last, assumed = _day(d2, m2, y2, year, text)
     m1 = m1 or m2
     y1 = y1 or (last.year if (m1, d1) <= (m2, d2) else last.year - 1)  # 30 декабря - 10 января 2022: the first day is in 2021
     first, _ = _day(d1, m1, y1, None, text)
     if first > last:
-        raise ValueError(f"the term '{' '.join(text.split())}' ends before it starts; swap its dates")
+        raise ValueError(f"срок «{' '.join(text.split())}» кончается раньше, чем начинается; поменяйте даты местами")
     return Term(first, last, at, assumed)
 
 
@@ -107,14 +107,14 @@ def _side(m: re.Match) -> tuple[int, int | None, int | None]:
 def _day(day: int, month: int, year: int | None, assumed_year: int | None, text: str) -> tuple[date, bool]:
     taken = year or assumed_year
     if taken is None:
-        raise NoYear(f"'{text.strip()}' names no year")
+        raise NoYear(f"в сроке «{text.strip()}» нет года")
     try:
         found = date(taken, month, day)
     except ValueError:
-        raise ValueError(f"the term '{' '.join(text.split())}' names a day that does not exist "
-                         f"({day:02d}.{month:02d}.{taken})") from None
+        raise ValueError(f"срок «{' '.join(text.split())}» называет несуществующий день "
+                         f"({day:02d}.{month:02d}.{taken}); исправьте дату") from None
     if not 1900 <= found.year <= 2200:
-        raise ValueError(f"the term '{' '.join(text.split())}' is in {found.year}; check the year")
+        raise ValueError(f"срок «{' '.join(text.split())}» в {found.year} году; проверьте год")
     return found, year is None
 
 
@@ -146,9 +146,9 @@ def rows(text: str, file: str) -> list[Row]:
     lines = [_CONTROL.sub(" ", line.rstrip("\r")) for line in text.split("\n")]
     start, columns = _header(lines)
     if start is None:
-        raise SpecError([Problem(file, 1, 1, "no schedule table found: dqflow looks for a header line with the cells "
-                                             "'Срок', 'Мероприятие', 'Ответственные', 'Результат' separated by tabs; "
-                                             "copy the table out of the order as text (tabs between the cells)")])
+        raise SpecError([Problem(file, 1, 1, "таблица графика не найдена: dqflow ищет строку заголовков с ячейками "
+                                             "«Срок», «Мероприятие», «Ответственные», «Результат», разделёнными табуляцией; "
+                                             "скопируйте таблицу из приказа как текст (ячейки через табуляцию)")])
     found: list[Row] = []
     for number, line in enumerate(lines[start + 1:], start + 2):
         stripped = line.strip()
@@ -170,9 +170,10 @@ def rows(text: str, file: str) -> list[Row]:
                 if value:
                     setattr(row, key, f"{getattr(row, key)} {value}".strip())
         if len(found) > MAX_ROWS:
-            raise SpecError([Problem(file, number, 1, f"the table has more than {MAX_ROWS} rows; a campaign takes at most {MAX_ROWS} stages")])
+            raise SpecError([Problem(file, number, 1, f"в таблице больше {MAX_ROWS} строк, а в кампании не больше {MAX_ROWS} этапов; "
+                                                      f"уберите лишние")])
     if not found:
-        raise SpecError([Problem(file, start + 1, 1, "the schedule table has a header but no rows under it")])
+        raise SpecError([Problem(file, start + 1, 1, "у таблицы графика есть заголовок, но под ним нет строк; скопируйте таблицу целиком")])
     return found
 
 

@@ -38,9 +38,9 @@ class StageReader:
         r = self.r
         nodes = r.sequence(node, "stages")
         if isinstance(node, yaml.SequenceNode) and not nodes:
-            r.error(node, "stages is empty; list the order's stages")
+            r.error(node, "stages: список пуст; перечислите этапы из приказа")
         if len(nodes) > MAX_STAGES:
-            r.error(node, f"stages lists {len(nodes)} stages; dqflow takes at most {MAX_STAGES} in one campaign")
+            r.error(node, f"stages: этапов {len(nodes)}, а в одной кампании dqflow ведёт не больше {MAX_STAGES}; уберите лишние")
             return []
         stages: list[Stage] = []
         where: dict[str, yaml.MappingNode] = {}
@@ -51,7 +51,7 @@ class StageReader:
             if stage is None:
                 continue
             if stage.id in where:
-                r.error(n, f"duplicate stage id '{stage.id}' (first at line {where[stage.id].start_mark.line + 1})")
+                r.error(n, f"id этапа «{stage.id}» повторяется (впервые в строке {where[stage.id].start_mark.line + 1}); дайте этапу другой id")
                 continue
             where[stage.id] = n
             stages.append(stage)
@@ -61,7 +61,7 @@ class StageReader:
 
     def _stage(self, node: yaml.Node) -> Stage | None:
         r = self.r
-        f = r.mapping(node, "stage", ["id", "title", "kind"], [
+        f = r.mapping(node, "этап", ["id", "title", "kind"], [
             "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short", "submit_to",
             "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load",
         ])
@@ -69,8 +69,8 @@ class StageReader:
             return None
         ident = r.slug(f.get("id"), "stage.id")
         kind = r.choice(f.get("kind"), "stage.kind", STAGE_KINDS)
-        what = f"stage '{ident}'" if ident else "stage"
-        title = r.one_line(f.get("title"), f"{what}: title")
+        what = f"этап «{ident}»" if ident else "этап"
+        title = r.one_line(f.get("title"), f"{what}, title")
         allowed = {
             "task": {"actor", "opens", "due", "grace", "list", "reminders", "submit_to"},
             "event": {"at", "audience", "reminders"},
@@ -81,47 +81,47 @@ class StageReader:
         if kind:
             for key in sorted(set(f) - common - allowed):
                 key_node = next(k for k, v in node.value if k.value == key)
-                r.error(key_node, f"{what}: '{key}' does not apply to a stage of kind '{kind}'")
+                r.error(key_node, f"{what}: ключ «{key}» не относится к этапу вида «{kind}»; уберите его")
         actor = None
         if kind == "task":
-            actor = r.choice(f.get("actor"), f"{what}: actor", ACTORS) if "actor" in f else None
+            actor = r.choice(f.get("actor"), f"{what}, actor", ACTORS) if "actor" in f else None
             if "actor" not in f:
-                r.error(node, f"{what}: a task needs 'actor: institution', 'actor: expert' or 'actor: coordinator'")
+                r.error(node, f"{what}: у задачи (task) должен быть исполнитель: «actor: institution», «actor: expert» или «actor: coordinator»")
         elif kind in ("assignment", "handout"):
             actor = "coordinator"
         times = self._stage_times(f, node, what, kind)
-        submit_to = r.choice(f["submit_to"], f"{what}: submit_to", ("operator",)) if "submit_to" in f else None
+        submit_to = r.choice(f["submit_to"], f"{what}, submit_to", ("operator",)) if "submit_to" in f else None
         if submit_to and actor != "institution":
-            r.error(f["submit_to"], f"{what}: submit_to belongs to a task of the ДОУ (actor: institution)")
+            r.error(f["submit_to"], f"{what}: submit_to бывает только у задачи ДОУ (actor: institution); уберите его")
         elif submit_to:
             self.submit_to.append(f["submit_to"])
-        list_stage = r.slug(f["list"], f"{what}: list") if "list" in f else None
+        list_stage = r.slug(f["list"], f"{what}, list") if "list" in f else None
         if kind == "task" and actor == "expert" and "list" not in f:
-            r.error(node, f"{what}: an expert task needs 'list: <assignment stage id>' naming the expert list it follows")
+            r.error(node, f"{what}: задаче экспертов нужен «list: <id этапа assignment>» — список экспертов, по которому она идёт")
         if kind == "handout" and "list" not in f:
-            r.error(node, f"{what}: a handout needs 'list: <assignment stage id>'")
-        per = (r.integer(f["experts_per_institution"], f"{what}: experts_per_institution", minimum=1, maximum=MAX_EXPERTS_PER_INSTITUTION)
+            r.error(node, f"{what}: выдаче (handout) нужен «list: <id этапа assignment>»; добавьте его")
+        per = (r.integer(f["experts_per_institution"], f"{what}, experts_per_institution", minimum=1, maximum=MAX_EXPERTS_PER_INSTITUTION)
                if "experts_per_institution" in f else None)
         exclude = self._exclude(f["exclude"], what) if "exclude" in f else ()
-        max_load = r.integer(f["max_load"], f"{what}: max_load", minimum=1) if "max_load" in f else None
+        max_load = r.integer(f["max_load"], f"{what}, max_load", minimum=1) if "max_load" in f else None
         audience: tuple[str, ...] = ()
         if kind == "event":
             audience = ("institutions",)
             if "audience" in f:
-                audience = tuple(a for n in r.sequence(f["audience"], f"{what}: audience") if (a := r.choice(n, f"{what}: audience", AUDIENCES)))
-        after = tuple(a for n in r.sequence(f["after"], f"{what}: after") if (a := r.slug(n, f"{what}: after"))) if "after" in f else ()
+                audience = tuple(a for n in r.sequence(f["audience"], f"{what}, audience") if (a := r.choice(n, f"{what}, audience", AUDIENCES)))
+        after = tuple(a for n in r.sequence(f["after"], f"{what}, after") if (a := r.slug(n, f"{what}, after"))) if "after" in f else ()
         reminders = read_reminders(r, f["reminders"]) if "reminders" in f else None
         if ident is None or kind is None or title is None or times is None:
             return None
         opens_at, due_at, locks_at, grace, all_day = times
         return Stage(
             id=ident, title=title, kind=kind, actor=actor, opens_at=opens_at, due_at=due_at, locks_at=locks_at,
-            grace=grace, url=self._url(f.get("url"), what), responsible=r.one_line(f.get("responsible"), f"{what}: responsible"),
-            result=r.one_line(f.get("result"), f"{what}: result"), after=after, list=list_stage,
+            grace=grace, url=self._url(f.get("url"), what), responsible=r.one_line(f.get("responsible"), f"{what}, responsible"),
+            result=r.one_line(f.get("result"), f"{what}, result"), after=after, list=list_stage,
             experts_per_institution=(per or 2) if kind == "assignment" else None,
-            distinct_from=r.slug(f["distinct_from"], f"{what}: distinct_from") if "distinct_from" in f else None,
+            distinct_from=r.slug(f["distinct_from"], f"{what}, distinct_from") if "distinct_from" in f else None,
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
-            short=r.one_line(f["short"], f"{what}: short") if "short" in f else None, submit_to=submit_to,
+            short=r.one_line(f["short"], f"{what}, short") if "short" in f else None, submit_to=submit_to,
         )
 
     def _declared_stages(self, nodes: list[yaml.Node]) -> dict[str, str | None]:
@@ -151,11 +151,11 @@ class StageReader:
             keys = {k.value: v for k, v in n.value if isinstance(k, yaml.ScalarNode)}
             ident = keys["id"].value if isinstance(keys.get("id"), yaml.ScalarNode) else None
             owner = ident if ident in declared and ident not in {k.partition(".")[0] for k in entries} else f"#{index}"
-            what = f"stage '{ident}'" if ident else "stage"
+            what = f"этап «{ident}»" if ident else "этап"
             for name in dating.FIELDS:
                 if name not in keys:
                     continue
-                value = dating.read(r, keys[name], f"{what}: {name}")
+                value = dating.read(r, keys[name], f"{what}, {name}")
                 if isinstance(value, Written) and value.offset and tz is not None:  # an absolute instant: on the campaign's clock
                     local = value.moment(tz).astimezone(tz)
                     value = Written(local.date(), local.time())
@@ -181,7 +181,7 @@ class StageReader:
         r, tz = self.r, self.tz
         if kind == "event":
             if "at" not in f:
-                r.error(node, f"{what}: an event needs 'at: <date and time>'")
+                r.error(node, f"{what}: событию (event) нужна дата «at: <дата и время>»; добавьте её")
                 return None
             at = self._date(f["at"])
             if at is None or tz is None:
@@ -192,33 +192,33 @@ class StageReader:
             return None
         for key in ("opens", "due"):
             if key not in f:
-                r.error(node, f"{what}: needs '{key}: <date or date and time>'")
+                r.error(node, f"{what}: нет «{key}: <дата или дата и время>»; добавьте")
         opens_at, due_at = self._date(f.get("opens")), self._date(f.get("due"))
-        grace = r.duration(f["grace"], f"{what}: grace") if "grace" in f else None
+        grace = r.duration(f["grace"], f"{what}, grace") if "grace" in f else None
         if opens_at is None or due_at is None or tz is None:
             return None
         opens, due = opens_at.moment(tz), due_at.moment(tz, end_of_day=True)
         if opens > due:
-            r.error(f["opens"], f"{what}: opens {show(opens, tz)} is after due {show(due, tz)}; swap them or fix the dates")
+            r.error(f["opens"], f"{what}: opens {show(opens, tz)} позже due {show(due, tz)}; поменяйте даты местами или исправьте их")
             return None
         locks = grace.after(due, tz, self.calendar) if grace else due
         return opens, due, locks, grace, False
 
     def _url(self, node: yaml.Node | None, what: str) -> str | None:
-        url = self.r.one_line(node, f"{what}: url")
+        url = self.r.one_line(node, f"{what}, url")
         if url is not None and not re.fullmatch(r"https?://\S+", url):
-            self.r.error(node, f"{what}: url '{url}' must start with http:// or https://")
+            self.r.error(node, f"{what}: url «{url}» должен начинаться с http:// или https://")
             return None
         return url
 
     def _exclude(self, node: yaml.Node, what: str) -> tuple[tuple[str, str], ...]:
         pairs = []
-        for n in self.r.sequence(node, f"{what}: exclude"):
-            pair = self.r.sequence(n, f"{what}: exclude pair")
+        for n in self.r.sequence(node, f"{what}, exclude"):
+            pair = self.r.sequence(n, f"{what}, exclude, пара")
             if len(pair) != 2:
-                self.r.error(n, f"{what}: each exclude entry is a pair [institution id, expert id]")
+                self.r.error(n, f"{what}: каждый элемент exclude — пара [id ДОУ, id эксперта]")
                 continue
-            inst, expert = (self.r.identifier(item, f"{what}: exclude") for item in pair)
+            inst, expert = (self.r.identifier(item, f"{what}, exclude") for item in pair)
             if inst and expert:
                 pairs.append((inst, expert))
                 self._exclude_nodes[(inst, expert)] = n
@@ -230,28 +230,28 @@ def read_reminders(r: NodeReader, node: yaml.Node) -> tuple[ReminderRule, ...]:
     rules = []
     nodes = r.sequence(node, "reminders")
     if len(nodes) > MAX_RULES:  # every rule is planned for every ДОУ
-        r.error(node, f"reminders lists {len(nodes)} rules; at most {MAX_RULES} make sense for one stage")
+        r.error(node, f"reminders: правил {len(nodes)}, а для одного этапа имеет смысл не больше {MAX_RULES}; уберите лишние")
         return ()
     for n in nodes:
-        f = r.mapping(n, "reminder rule", [], ["before", "at", "overdue", "max"])
+        f = r.mapping(n, "правило reminders", [], ["before", "at", "overdue", "max"])
         if f is None:
             continue
         kinds = [k for k in ("before", "at", "overdue") if k in f]
         if len(kinds) != 1:
-            r.error(n, "a reminder rule has exactly one of 'before: 3d', 'at: due|opens' or 'overdue: 1d'")
+            r.error(n, "в правиле напоминания должно быть ровно одно из: «before: 3d», «at: due|opens» или «overdue: 1d»")
             continue
         kind = kinds[0]
         if "max" in f and kind != "overdue":
-            r.error(f["max"], "'max' belongs to an 'overdue' rule only")
+            r.error(f["max"], "«max» бывает только у правила «overdue»; уберите его")
         if kind == "at":
-            anchor = r.choice(f["at"], "reminder 'at'", ("due", "opens"))
+            anchor = r.choice(f["at"], "reminders, at", ("due", "opens"))
             if anchor:
                 rules.append(ReminderRule("at", anchor=anchor))
             continue
-        offset = r.duration(f[kind], f"reminder '{kind}'")
+        offset = r.duration(f[kind], f"reminders, {kind}")
         if offset is not None and offset.amount == 0:
-            r.error(f[kind], f"reminder '{kind}' must be longer than zero")
-        maximum = r.integer(f["max"], "reminder 'max'", minimum=1, maximum=MAX_OVERDUE_REPEATS) if "max" in f else None
+            r.error(f[kind], f"reminders, {kind}: нужна длительность больше нуля, например 1d")
+        maximum = r.integer(f["max"], "reminders, max", minimum=1, maximum=MAX_OVERDUE_REPEATS) if "max" in f else None
         if offset is not None:
             rules.append(ReminderRule(kind, offset=offset, max=maximum if kind == "overdue" else None))
     return tuple(rules)

@@ -36,19 +36,19 @@ def write(folder: Path, force: bool = False) -> list[Path]:
     """
     sources = bundled()
     if not any(source.name.endswith(".yaml") for source in sources):  # a build that left the package data out
-        raise DqflowError("this dqflow installation has no bundled campaign (package data dqflow.workflows); reinstall dqflow")
+        raise DqflowError("в этой установке dqflow нет встроенной кампании (данные пакета dqflow.workflows); переустановите dqflow")
     targets = [folder / source.name for source in sources]
     if folder.exists() and not folder.is_dir():
-        raise DqflowError(f"{folder} is not a folder; give a folder for the starter campaign")
+        raise DqflowError(f"{folder} — не папка; укажите папку для начальной кампании")
     taken = [target.name for target in targets if target.exists() or target.is_symlink()]
     if taken and not force:
-        raise DqflowError(f"{folder} already has {', '.join(taken)}; nothing written (use --force to overwrite)")
+        raise DqflowError(f"в {folder} уже есть {', '.join(taken)}; ничего не записано (чтобы перезаписать, добавьте --force)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for source, target in zip(sources, targets):
             target.write_bytes(source.read_bytes())
     except OSError as exc:
-        raise DqflowError(f"cannot write the starter campaign into {folder}: {exc.strerror or exc}") from None
+        raise DqflowError(f"не удаётся записать начальную кампанию в {folder}: {exc.strerror or exc}") from None
     return targets
 
 

@@ -16,6 +16,7 @@ from importlib import import_module
 import click
 
 from dqflow import __version__, redact
+from dqflow.cli import usage
 from dqflow.cli.common import App, wall_clock
 from dqflow.errors import DqflowError, SpecError, one_line
 
@@ -73,23 +74,23 @@ def _failure(exc: Exception) -> str | None:
     that was never imported cannot have raised, so its exceptions are only looked up once it is loaded."""
     jinja = sys.modules.get("jinja2.exceptions")
     if jinja is not None and isinstance(exc, jinja.TemplateError):  # a campaign's template that validated with sample data only
-        return f"error: email template: {one_line(str(exc))}; fix the template and run the command again"
+        return f"ошибка: шаблон письма: {one_line(str(exc))}; исправьте шаблон и повторите команду"
     database = sys.modules.get("sqlalchemy.exc")
     if database is not None and isinstance(exc, database.OperationalError):
-        return f"error: database: {one_line(str(exc.orig))}"
+        return f"ошибка: база данных: {one_line(str(exc.orig))}"
     if database is not None and isinstance(exc, database.SQLAlchemyError):
-        return f"error: database: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}"
+        return f"ошибка: база данных: {exc.__class__.__name__}: {one_line(str(exc).splitlines()[0])}"
     return None
 
 
 def _unusable(argument: str) -> str | None:
     """Why a command-line value can be neither a file name nor text, or None."""
     if "\x00" in argument:
-        return "holds a NUL character, which no file name or value may hold"
+        return "содержит символ NUL, которого не может быть ни в имени файла, ни в значении"
     bad = next((c for c in argument if "\ud800" <= c <= "\udfff"), None)
     if bad is not None:  # how Python carries argv bytes that are not UTF-8
-        byte = f"byte 0x{ord(bad) - 0xDC00:02X}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
-        return f"is not UTF-8 text ({byte}); retype it or rename the file in UTF-8"
+        byte = f"байт 0x{ord(bad) - 0xDC00:02X}" if "\udc80" <= bad <= "\udcff" else f"U+{ord(bad):04X}"
+        return f"не текст UTF-8 ({byte}); наберите его заново или переименуйте файл в UTF-8"
     return None
 
 
@@ -99,12 +100,12 @@ class _Group(click.Group):
     def main(self, args=None, prog_name=None, *rest, **kwargs):
         """Arguments that no command could use are refused before any of them is parsed."""
         arguments = sys.argv[1:] if args is None else list(args)
-        named = [(f"argument {n}", a) for n, a in enumerate(arguments, 1)] + [("DQFLOW_DB", os.environ.get("DQFLOW_DB", ""))]
+        named = [(f"аргумент {n}", a) for n, a in enumerate(arguments, 1)] + [("DQFLOW_DB", os.environ.get("DQFLOW_DB", ""))]
         for where, value in named:
             why = _unusable(value)
             if why is not None:
                 shown = value if len(value) <= 60 else value[:57] + "..."
-                click.echo(one_line(f"error: {where} '{shown}' {why} (see '{prog_name or 'dqflow'} --help')"), err=True)
+                click.echo(one_line(f"ошибка: {where} «{shown}» {why} (см. «{prog_name or 'dqflow'} --help»)"), err=True)
                 sys.exit(2)
         return super().main(args, prog_name, *rest, **kwargs)
 
@@ -116,14 +117,16 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:  # one line, not click's usage block: what is wrong and where help is
             where = exc.ctx.command_path if exc.ctx else "dqflow"
-            say(f"error: {one_line(exc.format_message())} (see '{where} --help')")
+            say(f"ошибка: {one_line(usage.said(exc))} (см. «{where} --help»)")
             ctx.exit(exc.exit_code)
         except SpecError as exc:
             for problem in exc.problems:
                 say(str(problem))
             ctx.exit(1)
-        except DqflowError as exc:
-            say(f"error: {one_line(str(exc))}")
+        except DqflowError as exc:  # a coded refusal in the words the portal uses (`present.refusals`), else its own line
+            from dqflow.present import refusals
+
+            say(f"ошибка: {one_line(refusals.on_terminal(exc, getattr(exc, 'campaign', None)))}")
             ctx.exit(1)
         except Exception as exc:
             line = _failure(exc)

@@ -111,9 +111,9 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
         with open(out, "x", encoding="utf-8") as handle:
             handle.write(draft)
     except FileExistsError:
-        raise DqflowError(f"--out {out}: the file exists; give another name or delete it") from None
+        raise DqflowError(f"--out {out}: такой файл уже есть; укажите другое имя или удалите его") from None
     except OSError as exc:
-        raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
+        raise DqflowError(f"--out {out}: не удаётся записать: {exc.strerror}") from None
     c = result.campaign
     assert c is not None  # `checked` refused a draft that does not validate
     kinds = ", ".join(f"{KIND_RU.get(kind, kind)}: {n}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
@@ -164,7 +164,7 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     from dqflow import engine, store
 
     if apply_ and not (reason or "").strip():
-        raise DqflowError("--apply needs --reason TEXT: the audit log keeps why the campaign changed")
+        raise DqflowError("--apply: укажите --reason ТЕКСТ — журнал хранит, почему кампания изменилась")
     campaign = spec.load(file)
     now = resolve_now(now_text, campaign.timezone, app.wall)
     with store.dry_run(app.db) as session:

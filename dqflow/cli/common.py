@@ -87,7 +87,7 @@ def resolve_now(text: str | None, timezone: str, wall: datetime | None = None) -
     try:
         return parse_local(text, zone(timezone))
     except ValueError as exc:
-        raise DqflowError(f"--now: {exc}") from None
+        raise DqflowError(f"--now: {exc}") from None  # calendar says it in Russian
 
 
 def with_campaign(command: Callable) -> Callable:
@@ -99,7 +99,11 @@ def with_campaign(command: Callable) -> Callable:
 
         with app.reading() as session:
             campaign = engine.definition(session, app.campaign_id)
-        return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
+        try:
+            return command(app, campaign, resolve_now(now_text, campaign.timezone, app.wall), **kwargs)
+        except DqflowError as exc:  # the terminal says a refusal in the campaign's words (its ДОУ/ДОО, its stage names)
+            exc.campaign = getattr(exc, "campaign", None) or campaign
+            raise
 
     return wrapper
 

@@ -114,7 +114,7 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
     clock = running_clock(now_text, campaign.timezone)
     if once:
         if http:
-            raise click.UsageError("--once wakes once and exits: it serves no portal; drop --http (or --once)")
+            raise click.UsageError("--once просыпается один раз и выходит, портал не обслуживает; уберите --http (или --once)")
         now = clock()
         result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
         _say_sent(app, campaign, now, result.report, budget)

@@ -53,7 +53,7 @@ def calendar_command(app: App, campaign: spec.Campaign, now: datetime, instituti
                           calendars.Who("expert", expert_id) if expert_id else None,
                           calendars.Who("coordinator") if coordinator else None) if w]
     if len(chosen) != 1:
-        raise DqflowError("give exactly one of --institution ID, --expert ID or --coordinator")
+        raise DqflowError("укажите ровно одно из: --institution ID, --expert ID или --coordinator")
     who = chosen[0]
     with store.dry_run(app.db) as session:
         found = calendars.entries(session, campaign, who, now)

@@ -99,11 +99,12 @@ def review_command(app: App, campaign: spec.Campaign, now: datetime, institution
     """Record an expert's review of a ДОУ (or many with --import)."""
     if import_file:
         if institution_id or stage_id or expert_id or levels or recommendations:
-            raise DqflowError("--import takes the reviews from the file; give no INSTITUTION, --stage, --expert, --level or --recommendations")
+            raise DqflowError("--import берёт оценки из файла; не указывайте вместе с ним "
+                              "INSTITUTION, --stage, --expert, --level и --recommendations")
         entries = experts.read_review_csv(import_file, campaign)
     else:
         if not (institution_id and stage_id and expert_id):
-            raise DqflowError("give INSTITUTION, --stage and --expert (or --import FILE.csv)")
+            raise DqflowError("укажите INSTITUTION, --stage и --expert (или --import ФАЙЛ.csv)")
         text = _read_recommendations(recommendations) if recommendations else ""
         entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
     with app.transaction() as session:
@@ -123,7 +124,7 @@ def _read_recommendations(path: str) -> str:
     except files.Unreadable as exc:
         raise DqflowError(f"--recommendations {path}: {exc}") from None
     except UnicodeDecodeError:
-        raise DqflowError(f"--recommendations {path}: not UTF-8 text; save it as UTF-8") from None
+        raise DqflowError(f"--recommendations {path}: текст не в UTF-8; сохраните файл в UTF-8") from None
 
 
 @click.group("recommendations")

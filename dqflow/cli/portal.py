@@ -53,7 +53,7 @@ def link_group() -> None:
 def _base(campaign: spec.Campaign) -> str:
     base = links.base_url(campaign)
     if base is None:
-        raise DqflowError("no portal address: set DQFLOW_BASE_URL (like https://monitoring.example.org) or campaign.portal.base_url")
+        raise DqflowError("не задан адрес портала: задайте DQFLOW_BASE_URL (например, https://monitoring.example.org) или campaign.portal.base_url")
     return base
 
 

@@ -217,7 +217,8 @@ class MaildirTransport:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DqflowError(f"--maildir {folder}: cannot create the folder ({exc.strerror}); give a writable folder") from None
+                raise DqflowError(f"--maildir {folder}: cannot create the folder ({exc.strerror}); give a writable folder",
+                                  code="maildir-unwritable", folder=str(folder), why=str(exc.strerror)) from None
             for old in self.folder.glob("*.eml"):  # a replay starts from an empty folder
                 old.unlink()
 
@@ -256,10 +257,11 @@ class SmtpSettings:
         env = os.environ if given is None else given
         host = env.get("DQFLOW_SMTP_HOST")
         if not host:
-            raise DqflowError("DQFLOW_SMTP_HOST is not set; set DQFLOW_SMTP_HOST (and _PORT, _SECURITY, _USERNAME, _PASSWORD, _FROM)")
+            raise DqflowError("DQFLOW_SMTP_HOST is not set; set DQFLOW_SMTP_HOST (and _PORT, _SECURITY, _USERNAME, _PASSWORD, _FROM)",
+                              code="no-smtp-host")
         security = env.get("DQFLOW_SMTP_SECURITY", "starttls").lower()
         if security not in ("none", "starttls", "tls"):
-            raise DqflowError(f"DQFLOW_SMTP_SECURITY '{security}' must be none, starttls or tls")
+            raise DqflowError(f"DQFLOW_SMTP_SECURITY '{security}' must be none, starttls or tls", code="bad-smtp-security", value=security)
         default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
         port = _number(env, "DQFLOW_SMTP_PORT", default_port, int, 1, 65535)
         pool = _number(env, "DQFLOW_SMTP_CONNECTIONS", cls.pool, int, 1, 32)
@@ -280,7 +282,8 @@ def _number(env, name: str, default, kind, low, high):
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise DqflowError(f"{name} '{text}' must be a number from {low} to {high}")
+        raise DqflowError(f"{name} '{text}' must be a number from {low} to {high}", code="bad-number-setting", name=name, value=text,
+                          low=str(low), high=str(high))
     return value
 
 

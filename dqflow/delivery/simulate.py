@@ -102,10 +102,10 @@ def scenario_from_file(path: str, campaign: spec.Campaign) -> list[Planned]:
     except files.Unreadable as exc:
         raise SpecError([Problem(path, 1, 1, str(exc))]) from None
     except UnicodeDecodeError:
-        raise SpecError([Problem(path, 1, 1, "not UTF-8 text; save the file as UTF-8")]) from None
+        raise SpecError([Problem(path, 1, 1, "текст не в UTF-8; сохраните файл в кодировке UTF-8")]) from None
     r = NodeReader(path, Path(path).parent)
-    root = r.document(text, "a scenario file")
-    top = r.mapping(root, "a scenario", ["submissions"], []) if root is not None else None
+    root = r.document(text, "файл сценария")
+    top = r.mapping(root, "сценарий", ["submissions"], []) if root is not None else None
     known = ({i.id for i in campaign.institutions}, {s.id: s for s in campaign.stages if s.per_institution})
     planned = [step for node in (r.sequence(top["submissions"], "submissions") if top and "submissions" in top else [])
                if (step := _planned(r, node, campaign, *known))]
@@ -115,16 +115,16 @@ def scenario_from_file(path: str, campaign: spec.Campaign) -> list[Planned]:
 
 
 def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str], stages: dict[str, spec.Stage]) -> Planned | None:
-    f = r.mapping(node, "submission", ["institution", "stage", "at"], [])
+    f = r.mapping(node, "submissions", ["institution", "stage", "at"], [])
     if f is None or len(f) < 3:
         return None
-    inst, stage_id = r.one_line(f["institution"], "submission: institution"), r.one_line(f["stage"], "submission: stage")
-    at = r.moment(f["at"], "submission: at", campaign.tz)
+    inst, stage_id = r.one_line(f["institution"], "submissions, institution"), r.one_line(f["stage"], "submissions, stage")
+    at = r.moment(f["at"], "submissions, at", campaign.tz)
     if inst is not None and inst not in institutions:
-        r.error(f["institution"], f"no ДОУ '{inst}' in campaign '{campaign.id}'")
+        r.error(f["institution"], f"submissions, institution: {campaign.terms.gen} «{inst}» в кампании нет; проверьте id")
         return None
     if stage_id is not None and stage_id not in stages:
-        r.error(f["stage"], f"'{stage_id}' is not a stage ДОУ submit to ({', '.join(sorted(stages))})")
+        r.error(f["stage"], f"submissions, stage: «{stage_id}» — не этап, в который сдаёт {campaign.terms.nom} ({', '.join(sorted(stages))})")
         return None
     if inst is None or stage_id is None or at is None:
         return None
@@ -189,7 +189,8 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
     if until is not None and until > last_lock + MAX_AFTER_LAST_LOCK:
         raise DqflowError(f"the replay would end {show(until, campaign.tz)} ({zone_label(campaign.tz, until)}), more than "
                           f"{MAX_AFTER_LAST_LOCK.days} days after the campaign's last lock ({show(last_lock, campaign.tz)}); "
-                          "give an earlier --until, or none to end a day after the last lock")
+                          "give an earlier --until, or none to end a day after the last lock", code="replay-too-long",
+                          at=show(until, campaign.tz), days=str(MAX_AFTER_LAST_LOCK.days), last=show(last_lock, campaign.tz))
     end = until or last_lock + timedelta(days=1)
     result = Replay(campaign)
     transport = MaildirTransport(maildir)
@@ -200,7 +201,7 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
             if keep and session.get(store.CampaignRow, campaign.id) is not None:
                 db.dispose()
                 raise NotAllowed(f"--keep-db: campaign '{campaign.id}' is already in that database; "
-                                 "give a new file or an empty database")
+                                 "give a new file or an empty database", code="keep-db-taken", campaign_id=campaign.id)
             engine.load(session, campaign, start)
         pending = _Pending(db, campaign, plan)
         shared: dict[str, str] = {}

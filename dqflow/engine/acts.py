@@ -124,7 +124,7 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
             done.append(acts.review(act).status)
         except DqflowError as exc:  # the same kind of refusal, said where in the input it is
             kind = type(exc) if isinstance(exc, (NotFound, NotAllowed)) else DqflowError
-            raise kind(f"{act.where}: {exc}" if act.where else str(exc), code=exc.code, **exc.facts) from None
+            raise kind(f"{act.where}: {exc}" if act.where else str(exc), code=exc.code, **{**exc.facts, "source": act.where}) from None
     acts.write()
     return done
 
@@ -172,7 +172,7 @@ def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: st
     row = _checked(campaign, institution_id, stage_id, found)
     if Status(row.status).submitted:
         raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse",
-                         code="already-submitted-excuse")
+                         code="already-submitted-excuse", institution=institution_id, stage=stage_id)
     source, dest = _fire(row, "excuse")
     session.add(AuditRow(**_audit_values(session, row, "excuse", now, source, dest, json.dumps({"reason": reason}, ensure_ascii=False))))
     session.add(row)
@@ -190,11 +190,11 @@ def send_recommendations(session: Session, campaign_id: str, stage_id: str, now:
     if stage is None or stage.actor != "expert":
         known = ", ".join(s.id for s in campaign.stages if s.actor == "expert") or "none"
         refusal = NotFound if stage is None else NotAllowed
-        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}")
+        raise refusal(f"'{stage_id}' is not a review stage; review stages: {known}", code="no-review-stage", stage=stage_id, known=known)
     tz = campaign.tz
     if not rules.has_opened(stage.opens_at, now):
-        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({zone_label(tz, stage.opens_at)}); "
-                         "there are no reviews to send")
+        raise NotAllowed(f"stage '{stage_id}' is not open yet: it opens {show(stage.opens_at, tz)} ({zone_label(tz, now)}); "
+                         "there are no reviews to send", code="reviews-not-open", stage=stage_id, at=show(stage.opens_at, tz))
     reconcile(session, campaign.id, now)
     reviewed = session.exec(select(func.count()).select_from(ReviewRow).where(
         ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == stage.id,
@@ -280,10 +280,12 @@ class _Acts:
         stage = self._stage(act)
         if stage.actor == "expert":
             raise NotAllowed(f"stage '{act.stage_id}' is done by experts; record each expert's review with "
-                             f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts")
+                             f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts",
+                             institution=act.institution_id, stage=act.stage_id)
         _check_can_act(self.campaign, row, f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
         if not rules.counts_as_submission(links):  # refused before anything is recorded
-            raise DqflowError("a submission needs at least one link to the materials: --link URL", code="no-links")
+            raise DqflowError("a submission needs at least one link to the materials: --link URL", code="no-links",
+                              institution=act.institution_id, stage=act.stage_id)
         status = Status(row.status)
         detail = json.dumps({"links": list(links)}, ensure_ascii=False)
         if status is Status.OPEN:  # links checked: the hand-in counts (`rules.counts_as_submission`)
@@ -301,13 +303,13 @@ class _Acts:
 
     def review(self, act: Act) -> Progress:
         text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
-        texts.check(text, "the recommendations", texts.MAX_NOTE)
+        texts.check(text, "рекомендации", texts.MAX_NOTE)
         experts.check_levels(self.campaign, act.levels)
         row = self._row(act)
         stage = self._stage(act)
         if stage.actor != "expert":
             raise NotAllowed(f"stage '{act.stage_id}' is not a review stage; ДОУ submit to it with dqflow submit",
-                             code="not-a-review-stage")
+                             code="not-a-review-stage", institution=act.institution_id, stage=act.stage_id)
         assert act.expert_id is not None, "a review names its expert"
         _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
         self._check_materials(stage, act)
@@ -329,17 +331,18 @@ class _Acts:
         if handout is not None and not rules.has_opened(handout.opens_at, act.at):
             raise NotAllowed(f"the experts of list '{stage.list}' get their ДОУ at the handout '{handout.id}' on "
                              f"{show(handout.opens_at, tz)} ({zone_label(tz, handout.opens_at)}); review after it", code="before-handout",
-                             at=show(handout.opens_at, tz))
+                             at=show(handout.opens_at, tz), handout=handout.id, institution=act.institution_id, stage=act.stage_id)
         found = [row for m in rules.materials_stages(self.campaign.stages, stage)
                  if (row := self.rows.get((act.institution_id, m))) is not None]
         state = rules.materials(rules.status_at(row, act.at) for row in found)
         if state is rules.Materials.NONE:
             raise NotAllowed(f"ДОУ '{act.institution_id}' handed in nothing for review '{stage.id}': there is nothing to review",
-                             code="no-materials")
+                             code="no-materials", institution=act.institution_id, stage=act.stage_id)
         if state is rules.Materials.AWAITED:
             due = min(row.due_at for row in found if rules.status_at(row, act.at) not in (Status.MISSED.value, Status.EXCUSED.value))
             raise NotAllowed(f"ДОУ '{act.institution_id}' has handed in nothing yet for review '{stage.id}'; its materials are "
-                             f"due {show(due, tz)} ({zone_label(tz, due)})", code="materials-awaited", at=show(due, tz))
+                             f"due {show(due, tz)} ({zone_label(tz, due)})", code="materials-awaited", at=show(due, tz),
+                             institution=act.institution_id, stage=act.stage_id)
 
     def extend(self, act: Act) -> Progress:
         """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
@@ -350,17 +353,19 @@ class _Acts:
         where = f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'"
         status = Status(row.status)
         if status.submitted:
-            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({zone_label(tz, row.submitted_at or now)}); "
+            raise NotAllowed(f"{where} was already submitted on {show(row.submitted_at, tz)} ({zone_label(tz, now)}); "
                              "an extension would change nothing",
-                             code="already-submitted", at=show(row.submitted_at, tz))
+                             code="already-submitted", at=show(row.submitted_at, tz), institution=act.institution_id, stage=act.stage_id)
         if status is Status.EXCUSED:
-            raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused")
+            raise NotAllowed(f"{where} is excused; an extension would change nothing", code="excused",
+                             institution=act.institution_id, stage=act.stage_id)
         if until <= now:
-            raise NotAllowed(f"--until {show(until, tz)} ({zone_label(tz, until)}) is not in the future; give a later time", code="until-past",
-                             at=show(until, tz))
+            raise NotAllowed(f"--until {show(until, tz)} ({zone_label(tz, now)}) is not in the future; give a later time", code="until-past",
+                             at=show(until, tz), institution=act.institution_id, stage=act.stage_id)
         if until < row.opens_at:
-            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {zone_label(tz, row.opens_at)})",
-                             code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz))
+            raise NotAllowed(f"--until {show(until, tz)} is before {where} opens ({show(row.opens_at, tz)}, {zone_label(tz, now)})",
+                             code="until-before-opening", at=show(until, tz), opens=show(row.opens_at, tz),
+                             institution=act.institution_id, stage=act.stage_id)
         previous = {"due_at": iso(row.due_at, tz), "locks_at": iso(row.locks_at, tz)}  # audit details in the campaign's zone
         row.due_at, row.locks_at = rules.extended_times(until)
         row.extended = True
@@ -409,7 +414,7 @@ def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
         raise DqflowError(f"{len(links)} links given; a submission takes at most {MAX_LINKS}: link a folder instead",
                           code="too-many-links", n=str(len(links)), max=str(MAX_LINKS))
     for link in links:
-        texts.check(link, "a link")
+        texts.check(link, "ссылка")
         if not re.fullmatch(r"https?://[^\s/?#]+\S*", link):
             raise DqflowError(f"link '{link}' is not a web address; give one starting with http:// or https://",
                               code="not-a-web-address", link=link)
@@ -431,14 +436,14 @@ def _check_can_act(campaign: spec.Campaign, row: Progress, where: str, now: date
     tz = campaign.tz
     why = rules.refusal(row, now)
     if why is Refusal.NOT_OPEN:
-        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({zone_label(tz, row.opens_at)})",
-                         code="not-open", at=show(row.opens_at, tz))
+        raise NotAllowed(f"{where} is not open yet at {show(now, tz)}: it opens {show(row.opens_at, tz)} ({zone_label(tz, now)})",
+                         code="not-open", at=show(row.opens_at, tz), institution=row.institution_id, stage=row.stage_id)
     if why is Refusal.EXCUSED:
-        raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused")
+        raise NotAllowed(f"{where} is excused; there is nothing to submit", code="excused", institution=row.institution_id, stage=row.stage_id)
     if why is Refusal.LOCKED:
         raise NotAllowed(f"{where} is locked since {show(row.locks_at, tz)} ({zone_label(tz, row.locks_at)}); the coordinator can reopen it: "
                          f"dqflow extend {row.institution_id} --stage {row.stage_id} --until TIME --reason TEXT",
-                         code="locked", at=show(row.locks_at, tz))
+                         code="locked", at=show(row.locks_at, tz), institution=row.institution_id, stage=row.stage_id)
 
 
 def _fire(row: Progress | ProgressRow, trigger: str, **kwargs: Any) -> tuple[str, str]:
@@ -453,7 +458,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DqflowError(f"{what} needs a reason: --reason TEXT", code="no-reason")
-    return texts.check(reason, "the reason")
+    return texts.check(reason, "причина")
 
 
 def _checked(campaign: spec.Campaign, institution_id: str, stage_id: str, row: Row | None) -> Row:
@@ -461,17 +466,18 @@ def _checked(campaign: spec.Campaign, institution_id: str, stage_id: str, row: R
     stage = campaign.stage(stage_id)
     if stage is None:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
-                       code="no-stage")
+                       code="no-stage", stage=stage_id, known=", ".join(s.id for s in campaign.stages))
     # a withdrawn ДОУ keeps its rows (excused, or done before it left): it is refused whatever their status
     if institution_id not in campaign.institution_ids:
         if row is not None:
             raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}': an amendment withdrew it; its records stay readable",
-                           code="withdrawn")
+                           code="withdrawn", institution=institution_id)
         known = ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}", code="no-dou")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'; ДОУ ids: {known}", code="no-dou",
+                       institution=institution_id, known=known)
     if not stage.per_institution:
         what = {"event": "an event", "assignment": "an expert list", "handout": "a handout"}.get(stage.kind, "a coordinator task")
-        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it", code="not-for-dou")
+        raise NotAllowed(f"stage '{stage_id}' is {what}; ДОУ do not submit to it", code="not-for-dou", stage=stage_id)
     assert row is not None, "progress rows are created for every per-ДОУ stage at load"
     return row
 

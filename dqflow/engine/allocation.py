@@ -69,7 +69,7 @@ class Rule:
     """One rule a list breaks, as a code and its facts (ids and numbers), made where the rule is checked.
 
     People read it in their language at the edge, from the code: `report.broken_ru` for the coordinator's
-    lists, `web.refusals` for the portal's refusals; `str()` is the English line of the CLI's errors and logs.
+    lists, `present.refusals` for the portal's and the terminal's refusals; `str()` is the English line of the logs.
     `to_dict()` is what JSON and the audit log keep."""
 
     __slots__ = ("code", "facts")

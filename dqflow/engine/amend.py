@@ -55,8 +55,8 @@ def apply(session: Session, new: Campaign, now: datetime, reason: str | None, *,
     cannot be made true."""
     reason = (reason or "").strip()
     if not reason:
-        raise DqflowError("amending a campaign needs a reason: --reason TEXT")
-    texts.check(reason, "the reason")
+        raise DqflowError("amending a campaign needs a reason: --reason TEXT", code="no-reason")
+    texts.check(reason, "причина")
     stored = session.get(CampaignRow, new.id)
     old_digest = stored.digest if stored is not None else None
     done = _amend(session, new, now, reason)

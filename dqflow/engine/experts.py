@@ -49,12 +49,17 @@ class ExpertList:
 def assignment_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
     stage = campaign.stage(stage_id)
     if stage is None:
-        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage")
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'", code="no-stage", stage=stage_id,
+                       known=", ".join(s.id for s in campaign.stages))
     if stage.kind != "assignment":
         lists = ", ".join(s.id for s in campaign.stages if s.kind == "assignment") or "none"
         raise NotAllowed(f"stage '{stage_id}' is not an expert list (it is {'an' if stage.kind[0] in 'aeiou' else 'a'} {stage.kind}); lists: {lists}",
-                         code="not-a-list")
+                         code="not-a-list", stage=stage_id, known=lists)
     return stage
+
+
+def _some_ids(campaign: spec.Campaign) -> str:
+    return ", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else "")
 
 
 def request_for(session: Session, campaign: spec.Campaign, stage: spec.Stage) -> Request:
@@ -100,7 +105,8 @@ def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime
     _check_editable(campaign, stage, now)
     lock_campaign(session, campaign.id)  # not at the same time as reconcile's own draw
     if stored(session, campaign.id, stage.id) and not replace:
-        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace")
+        raise NotAllowed(f"list '{stage_id}' is already drawn; edit it with 'dqflow experts set' or redraw with --replace",
+                         code="already-drawn", stage=stage_id)
     request = request_for(session, campaign, stage)
     result = allocate(request, seed=seed_for(campaign, stage) if seed is None else seed)
     _store(session, campaign, stage, result.assignments, now, "draw", {"seed": seed, "problems": [p.to_dict() for p in result.problems]}, now)
@@ -126,7 +132,8 @@ def set_experts(session: Session, campaign: spec.Campaign, stage_id: str, instit
     stage = assignment_stage(campaign, stage_id)
     _check_editable(campaign, stage, now)
     if not any(i.id == institution_id for i in campaign.institutions):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=_some_ids(campaign))
     lock_campaign(session, campaign.id)
     request = request_for(session, campaign, stage)
     problems = hard_problems(request, {institution_id: experts})
@@ -187,7 +194,7 @@ def diff(session: Session, campaign: spec.Campaign, first: str, second: str) -> 
     for stage_id in (first, second):
         if not stored(session, campaign.id, assignment_stage(campaign, stage_id).id):
             raise NotAllowed(f"list '{stage_id}' is not drawn yet: it is drawn when its stage opens, or by 'dqflow experts assign {stage_id}'",
-                             code="not-drawn")
+                             code="not-drawn", stage=stage_id)
     a = current(session, campaign, first).assignments
     b = current(session, campaign, second).assignments
     return [{"institution": i.id, "both": sorted(set(a[i.id]) & set(b[i.id])), "only_" + first: sorted(set(a[i.id]) - set(b[i.id])),
@@ -216,10 +223,11 @@ def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         area, sep, level = pair.partition("=")
         if not sep:
-            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2")
+            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2", code="bad-level", pair=pair)
         check_levels(campaign, {area: level}, "--level")
         if area in found and found[area] != level:
-            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area")
+            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area",
+                              code="area-twice", area=area, first=found[area], second=level)
         found[area] = level
     return found
 
@@ -231,10 +239,10 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
     for area, level in levels.items():
         if area not in areas:
             raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}",
-                              code="no-area", area=area)
+                              code="no-area", area=area, known=", ".join(sorted(areas)) or "—")
         if level not in scale:
             raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
-                              code="no-level", level=level)
+                              code="no-level", level=level, known=", ".join(sorted(scale)) or "—")
     return levels
 
 
@@ -287,7 +295,8 @@ class ReviewBook:
         if expert_id not in assigned:
             who = ", ".join(assigned) or "nobody yet"
             raise NotAllowed(f"expert '{expert_id}' is not assigned to ДОУ '{institution_id}' in list '{stage.list}' "
-                             f"(assigned: {who}); only they may review it", code="not-assigned")
+                             f"(assigned: {who}); only they may review it", code="not-assigned",
+                             expert=expert_id, institution=institution_id, assigned=", ".join(assigned) or "пока никто")
         written = (institution_id, expert_id) in self._stored[stage.id] or (stage.id, institution_id, expert_id) in self._writes
         action = "review-update" if written else "review"
         reported = self._reported[stage.id].setdefault(institution_id, set())
@@ -335,22 +344,22 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
     except files.Unreadable as exc:
         raise SpecError([Problem(path, 1, 1, str(exc))]) from None
     except UnicodeDecodeError:
-        raise SpecError([Problem(path, 1, 1, "not UTF-8; save the file as UTF-8")]) from None
+        raise SpecError([Problem(path, 1, 1, "текст не в UTF-8; сохраните файл в кодировке UTF-8")]) from None
     rows = files.csv_rows(data, path)
     if not rows or [c.strip() for c in rows[0][1]] != columns:
-        raise SpecError([Problem(path, 1, 1, f"the header must be {','.join(columns)}")])
+        raise SpecError([Problem(path, 1, 1, f"первая строка должна быть заголовком {','.join(columns)}")])
     entries, problems = [], []
     for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):
-            problems.append(Problem(path, line, len(columns) + 1, f"a row has {len(columns)} columns ({','.join(columns)}); "
-                                    "quote a value that holds a comma"))
+            problems.append(Problem(path, line, len(columns) + 1, f"в строке больше {len(columns)} столбцов ({','.join(columns)}); "
+                                    "значение с запятой возьмите в кавычки"))
             continue
         row = [c.strip() for c in row] + [""] * (len(columns) - len(row))
         unstorable = [(col, why) for col, (value, limit) in enumerate(zip(row, limits), 1) if (why := texts.problem(value, limit))]
         if unstorable:
-            problems += [Problem(path, line, col, f"{columns[col - 1]} {why}") for col, why in unstorable]
+            problems += [Problem(path, line, col, f"{columns[col - 1]}: {why}") for col, why in unstorable]
             continue
         pairs = [p for p in row[3].split(";") if p.strip()]
         try:
@@ -360,7 +369,7 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
             continue
         for column, value in enumerate(row[:3], 1):
             if not value:
-                problems.append(Problem(path, line, column, f"{columns[column - 1]} is empty"))
+                problems.append(Problem(path, line, column, f"{columns[column - 1]}: пусто; заполните"))
         entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
     if problems:
         raise SpecError(problems)

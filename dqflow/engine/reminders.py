@@ -416,7 +416,8 @@ def explain(session: Session, campaign: spec.Campaign, recipient: str, stage_id:
     """The recipient's rows, and why nothing was planned where one might expect something: gaps as
     (code, parameters…), rendered for people by `report.gap_ru`."""
     if stage_id and campaign.stage(stage_id) is None:
-        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}")
+        raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; stages: {', '.join(s.id for s in campaign.stages)}",
+                       code="no-stage", stage=stage_id, known=", ".join(s.id for s in campaign.stages))
     address = recipient.strip().lower()
     query = select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, func.lower(OutboxRow.recipient) == address)
     if stage_id:

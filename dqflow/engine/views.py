@@ -160,7 +160,8 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
     roster's size) and writes nothing: the rows given back are detached copies."""
     campaign = definition(session, campaign_id)
     if not _known(session, campaign, institution_id):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     progress = {row.stage_id: _projected(session, row, now) for row in session.exec(select(ProgressRow).where(
         ProgressRow.campaign_id == campaign.id, ProgressRow.institution_id == institution_id)).all()}
     extensions: dict[str, list[ExtensionRow]] = {}
@@ -186,7 +187,8 @@ def history(session: Session, campaign_id: str | None, institution_id: str) -> l
     """A ДОУ's audit trail, oldest first (by when each change took effect)."""
     campaign = definition(session, campaign_id)
     if not _known(session, campaign, institution_id):
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     query = (select(AuditRow).where(AuditRow.campaign_id == campaign.id, AuditRow.institution_id == institution_id)
              .order_by(col(AuditRow.at), col(AuditRow.id)))
     return list(session.exec(query).all())

@@ -70,7 +70,8 @@ class InstitutionDesk:
 
 def institution_desk(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> InstitutionDesk:
     if institution_id not in campaign.institution_ids:
-        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'", code="no-dou", institution=institution_id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     institution = campaign.institutions[roster(campaign).position[institution_id]]
     details = institution_detail(session, campaign.id, institution_id, now)  # its own rows, projected to `now`
     reviewing = [s for s in campaign.stages if s.actor == "expert" and s.kind == "task"]
@@ -148,7 +149,7 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     people = roster(campaign)
     found = people.experts.get(expert_id)
     if found is None:
-        raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'", code="no-expert", expert=expert_id)
     mine: dict[str, list[str]] = {}
     for stage_id, inst in session.exec(select(AssignmentRow.stage_id, AssignmentRow.institution_id).where(
             AssignmentRow.campaign_id == campaign.id, AssignmentRow.expert_id == expert_id)).all():

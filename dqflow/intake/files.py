@@ -31,26 +31,26 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise Unreadable("no such file") from None
+        raise Unreadable("такого файла нет; проверьте имя и папку") from None
     except IsADirectoryError:
-        raise Unreadable("is a directory, not a file") from None
+        raise Unreadable("это папка, а не файл; укажите файл") from None
     except OSError as exc:
-        raise Unreadable(f"cannot read: {exc.strerror}") from None
+        raise Unreadable(f"файл не читается: {exc.strerror}") from None
     except ValueError:  # a NUL in the name, or a surrogate that is no file-system byte (UnicodeEncodeError)
-        raise Unreadable("the file name holds a NUL character or text that is no file name") from None
+        raise Unreadable("в имени файла символ NUL или текст, который не может быть именем файла; переименуйте файл") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         if stat.S_ISDIR(mode):
-            raise Unreadable("is a directory, not a file")
-        raise Unreadable("is not a regular file (a pipe, device or socket); save the content to a file and give that")
+            raise Unreadable("это папка, а не файл; укажите файл")
+        raise Unreadable("это не обычный файл (канал, устройство или сокет); сохраните содержимое в файл и укажите его")
     with os.fdopen(fd, "rb") as handle:
         try:
             data = handle.read(limit + 1)  # one byte more tells a file at the limit from a longer one
         except OSError as exc:
-            raise Unreadable(f"cannot read: {exc.strerror}") from None
+            raise Unreadable(f"файл не читается: {exc.strerror}") from None
     if len(data) > limit:
-        raise Unreadable(f"is larger than {_size(limit)}, the most dqflow reads; split it or check it is the right file")
+        raise Unreadable(f"файл больше {_size(limit)} — больше, чем читает dqflow; разделите его или проверьте, тот ли это файл")
     return data
 
 
@@ -58,7 +58,7 @@ def read_stdin(limit: int) -> bytes:
     """Standard input up to `limit` bytes (more is refused rather than read without end)."""
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
-        raise Unreadable(f"standard input is larger than {_size(limit)}, the most dqflow reads here")
+        raise Unreadable(f"стандартный ввод больше {_size(limit)} — больше, чем dqflow здесь читает")
     return data
 
 
@@ -77,11 +77,11 @@ def csv_rows(text: str, file: str, delimiter: str = ",") -> list[tuple[int, list
         except StopIteration:
             return rows
         except csv.Error as exc:
-            reason = (f"a field longer than {csv.field_size_limit()} characters starts on line {start} or before; "
-                      "close the quote that opens it, or shorten it") if "field limit" in str(exc) else f"not valid CSV: {exc}"
+            reason = (f"поле длиннее {csv.field_size_limit()} знаков начинается в строке {start} или раньше; "
+                      "закройте открывающую его кавычку или сократите поле") if "field limit" in str(exc) else f"не читается как CSV: «{exc}»"
             raise SpecError([Problem(file, reader.line_num, 1, reason)]) from None
         rows.append((start, row))
 
 
 def _size(limit: int) -> str:
-    return f"{limit // MB} MB" if limit >= MB else f"{limit} bytes"
+    return f"{limit // MB} МБ" if limit >= MB else f"{limit} байт"

@@ -48,10 +48,10 @@ class _Budget:
     def tick(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            raise TemplateLimit(f"the template takes more than {MAX_STEPS:,} steps (loop rounds, calls, filters) to render; "
-                                "loop over the data given, not over ranges inside ranges")
+            raise TemplateLimit(f"шаблону нужно больше {MAX_STEPS:,} шагов (steps: проходы циклов, вызовы, фильтры); "
+                                "перебирайте данные письма, а не range() внутри range()")
         if self.steps % 64 == 0 and time.monotonic() > self.deadline:  # a clock read costs less than a step
-            raise TemplateLimit(f"the template takes longer than {MAX_SECONDS:g} s to render; simplify its loops")
+            raise TemplateLimit(f"шаблон отрисовывается дольше {MAX_SECONDS:g} с; упростите его циклы")
 
 
 _budget: ContextVar[_Budget | None] = ContextVar("dqflow_template_budget", default=None)
@@ -65,12 +65,12 @@ def _tick() -> None:
 
 def _check_size(size: int, what: str) -> None:
     if size > MAX_VALUE:  # sizes are counted until past the limit: say "or more"
-        raise TemplateLimit(f"{what} would hold {size:,} or more characters or items; a template may make at most {MAX_VALUE:,}")
+        raise TemplateLimit(f"{what}: получилось бы {size:,} знаков или элементов и больше, а шаблон может сделать не больше {MAX_VALUE:,}")
 
 
 def _check_value(value: Any, what: str, limit: int = MAX_VALUE) -> Any:
     if isinstance(value, (str, list, tuple, dict, set, bytes)) and len(value) > limit:
-        raise TemplateLimit(f"{what} holds {len(value):,} characters or items; a template may make at most {limit:,}")
+        raise TemplateLimit(f"{what}: {len(value):,} знаков или элементов, а шаблон может сделать не больше {limit:,}")
     return value
 
 
@@ -114,7 +114,7 @@ def _check_format(spec: str, args: Iterable[Any], what: str) -> None:
 def bounded_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_RANGE:
-        raise TemplateLimit(f"range() of {len(numbers):,} numbers; a template may loop over at most {MAX_RANGE:,}")
+        raise TemplateLimit(f"range() из {len(numbers):,} чисел, а шаблон может перебрать не больше {MAX_RANGE:,}")
     return numbers
 
 
@@ -128,7 +128,7 @@ def _guard_iter(_context: Any, iterable: Iterable[Any]) -> Iterator[Any]:
 @pass_context
 def _guard_size(_context: Any, value: Any) -> Any:
     _tick()
-    return _check_value(value, "a joined or captured string (~, set…endset)", MAX_OUTPUT)
+    return _check_value(value, "строка, собранная через ~ или set…endset (joined, captured)", MAX_OUTPUT)
 
 
 _WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "slice", "format"})  # arguments that size what they make
@@ -156,12 +156,13 @@ def _bounded_filter(name: str, function: Callable) -> Callable:
         if name == "join" and values and isinstance(values[0], (list, tuple)):
             _check_size(_weight(values[0]), "filter 'join'")
         if name == "wordwrap" and values and isinstance(values[0], str) and len(values[0]) > MAX_WRAPPED:
-            raise TemplateLimit(f"filter 'wordwrap' of {len(values[0]):,} characters; it takes at most {MAX_WRAPPED:,} "
-                                "(its time grows with the square of a long word)")
+            raise TemplateLimit(f"фильтр 'wordwrap' на {len(values[0]):,} знаков, а он берёт не больше {MAX_WRAPPED:,} "
+                                "(его время растёт как квадрат длины слова)")
         start = kwargs.get("start", values[2] if len(values) > 2 else 0)
         if name == "sum" and isinstance(start, (list, tuple, str)) and values and isinstance(values[0], (list, tuple)):
             if len(values[0]) * _weight(values[0]) > MAX_SUM_COPIES:  # each addition copies the sum so far
-                raise TemplateLimit(f"filter 'sum' of {len(values[0]):,} sequences copies too much; join fewer or use 'join'")
+                raise TemplateLimit(f"фильтр 'sum' из {len(values[0]):,} последовательностей копирует слишком много; "
+                                    "соединяйте меньше или через 'join'")
         return _check_value(function(*args, **kwargs), f"filter '{name}'")
 
     return bounded
@@ -200,11 +201,11 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         if len(source) > MAX_SOURCE:
-            raise TemplateSyntaxError(f"the template is {len(source):,} characters long; the most is {MAX_SOURCE:,}", 1, name, filename)
+            raise TemplateSyntaxError(f"в шаблоне {len(source):,} знаков, а можно не больше {MAX_SOURCE:,}", 1, name, filename)
         try:
             tree = _Guards().visit(super()._parse(source, name, filename))
         except RecursionError:
-            raise TemplateSyntaxError("the template nests too deeply", 1, name, filename) from None
+            raise TemplateSyntaxError("вложенность шаблона слишком глубокая (nest too deeply); упростите его", 1, name, filename) from None
         tree.set_environment(self)
         return tree
 
@@ -215,10 +216,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int) and times > 0:
                     _check_size(_weight(seq, MAX_VALUE // times) * times, f"'*' (a {type(seq).__name__} repeated {times:,} times)")
             if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > _POWER_BITS:
-                raise TemplateLimit(f"'*' would make a number of more than {_POWER_BITS} bits; a template computes with smaller ones")
+                raise TemplateLimit(f"'*' дал бы число больше {_POWER_BITS} бит (bits); шаблон считает с числами поменьше")
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
             if left.bit_length() * right > _POWER_BITS:
-                raise TemplateLimit(f"'**' would make a number of more than {_POWER_BITS} bits; a template computes with smaller ones")
+                raise TemplateLimit(f"'**' дал бы число больше {_POWER_BITS} бит (bits); шаблон считает с числами поменьше")
         elif operator == "%" and isinstance(left, str):
             _check_format(left, right if isinstance(right, (tuple, list)) else [right], "'%' formatting")
         elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
@@ -244,7 +245,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             elif method == "replace" and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
                 grown = owner.count(args[0]) * max(0, len(args[1]) - len(args[0])) if args[0] else (len(owner) + 1) * len(args[1])
                 _check_size(len(owner) + grown, "'replace()'")
-        return _check_value(super().call(__context, __obj, *args, **kwargs), "a call's result (a macro's output…)", MAX_OUTPUT)
+        return _check_value(super().call(__context, __obj, *args, **kwargs), "результат вызова (вывод макроса…)", MAX_OUTPUT)
 
 
 def render(template: Template, context: dict, block: str | None = None) -> str:
@@ -268,10 +269,10 @@ def render_parts(template: Template, context: dict, blocks: tuple[str | None, ..
     except TemplateError:
         raise
     except MemoryError as exc:
-        raise TemplateRuntimeError("the template needs more memory than there is").with_traceback(exc.__traceback__) from None
+        raise TemplateRuntimeError("шаблону нужно больше памяти, чем есть").with_traceback(exc.__traceback__) from None
     except RecursionError as exc:
-        raise TemplateRuntimeError("calls or values nest too deeply; does a macro call itself "
-                                   "without end?").with_traceback(exc.__traceback__) from None
+        raise TemplateRuntimeError("вызовы или значения вложены слишком глубоко (nest too deeply); "
+                                   "не вызывает ли макрос сам себя без конца?").with_traceback(exc.__traceback__) from None
     except Exception as exc:
         raise TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(exc.__traceback__) from None
     finally:
@@ -283,6 +284,6 @@ def _joined(chunks: Iterable[str]) -> str:
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_OUTPUT:
-            raise TemplateLimit(f"the rendered template is longer than {MAX_OUTPUT:,} characters; an email must be shorter")
+            raise TemplateLimit(f"отрисованный шаблон длиннее {MAX_OUTPUT:,} знаков; письмо должно быть короче")
         out.append(chunk)
     return "".join(out)

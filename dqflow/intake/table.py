@@ -44,8 +44,8 @@ class Table:
     letters: bool = False  # an .xlsx: name columns by their letters too
 
     def column(self, index: int) -> str:
-        """How messages name the 1-based column `index`: "column 3", or "column C (3)" in a workbook."""
-        return f"column {letter(index)} ({index})" if self.letters else f"column {index}"
+        """How messages name the 1-based column `index`: "столбец 3", or "столбец C (3)" in a workbook."""
+        return f"столбец {letter(index)} ({index})" if self.letters else f"столбец {index}"
 
 
 def letter(index: int) -> str:
@@ -76,26 +76,27 @@ def _csv(data: bytes, file: str) -> Table:
     while rows and not any(c.strip() for c in rows[0][1]):
         rows.pop(0)  # blank lines above the header
     if not rows:
-        raise SpecError([Problem(file, 1, 1, "the file is empty; give a header row, then one row per ДОУ")])
+        raise SpecError([Problem(file, 1, 1, "файл пуст; нужна строка заголовков, а под ней по строке на каждое ДОУ")])
     (header_row, header), *body = rows
     if len(header) > MAX_COLUMNS:
-        raise SpecError([Problem(file, header_row, MAX_COLUMNS + 1, f"the header row has {len(header)} columns; at most {MAX_COLUMNS} are read")])
+        raise SpecError([Problem(file, header_row, MAX_COLUMNS + 1, f"в строке заголовков {len(header)} столбцов, а читается не больше "
+                                                                    f"{MAX_COLUMNS}; уберите лишние")])
     if len(body) > MAX_ROWS:
-        raise SpecError([Problem(file, body[MAX_ROWS][0], 1, f"more than {MAX_ROWS} rows; split the roster")])
-    separator = {";": "';'", ",": "','", "\t": "tabs"}[delimiter]
-    return Table(file, header, header_row, body, f"CSV, {encoding}, separated by {separator}")
+        raise SpecError([Problem(file, body[MAX_ROWS][0], 1, f"строк больше {MAX_ROWS}; разделите список")])
+    separator = {";": "«;»", ",": "«,»", "\t": "табуляция"}[delimiter]
+    return Table(file, header, header_row, body, f"CSV, {encoding}, разделитель {separator}")
 
 
-def decode(data: bytes, file: str, save_as: str = '"CSV UTF-8" (or as .xlsx)') -> tuple[str, str]:
+def decode(data: bytes, file: str, save_as: str = '«CSV UTF-8» (или как .xlsx)') -> tuple[str, str]:
     """The text of a file and the name of its encoding: UTF-8 (with or without the byte-order mark
     Excel writes) or, when the bytes are not UTF-8, Windows-1251 if they read as Russian text."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with its byte-order mark, tabs between cells
         try:
             return data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError:
-            raise SpecError([Problem(file, 1, 1, f"starts as UTF-16 text but is not; save it as {save_as}")]) from None
+            raise SpecError([Problem(file, 1, 1, f"файл начинается как текст UTF-16, но им не является; сохраните его как {save_as}")]) from None
     if data.startswith(b"\xef\xbb\xbf"):
-        encoding, data = "UTF-8 with BOM", data[3:]
+        encoding, data = "UTF-8 с BOM", data[3:]
     else:
         encoding = "UTF-8"
     try:
@@ -106,8 +107,8 @@ def decode(data: bytes, file: str, save_as: str = '"CSV UTF-8" (or as .xlsx)') -
         return data.decode("cp1251"), "Windows-1251"
     line = data.count(b"\n", 0, bad) + 1
     column = len(data[data.rfind(b"\n", 0, bad) + 1:bad].decode("utf-8", errors="replace")) + 1
-    raise SpecError([Problem(file, line, column, f"byte 0x{data[bad]:02X} is not UTF-8, and the file does not read as Windows-1251 "
-                                                 f"Russian text either; save it as {save_as}")])
+    raise SpecError([Problem(file, line, column, f"байт 0x{data[bad]:02X} — не UTF-8, и как русский текст в Windows-1251 файл тоже не читается; "
+                                                 f"сохраните его как {save_as}")])
 
 
 def _reads_as_russian(data: bytes) -> bool:
@@ -144,24 +145,24 @@ def _workbook(data: bytes, file: str) -> Table:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises what its parts raise (KeyError, ValueError, ParseError…) on a damaged file
-        raise refuse(f"not a workbook dqflow can read ({type(exc).__name__}: {exc}); open it in your spreadsheet program "
-                     "and save it again as .xlsx, or as CSV") from None
+        raise refuse(f"dqflow не может прочитать эту книгу ({type(exc).__name__}: {exc}); откройте её в табличной программе "
+                     "и сохраните заново как .xlsx или CSV") from None
     try:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
-            raise refuse("the workbook has no worksheet")
+            raise refuse("в книге нет ни одного листа; добавьте лист со списком")
         rows = _sheet_rows(sheet, file)
         title = sheet.title
     except SpecError:
         raise
     except Exception as exc:  # the sheet's XML is read lazily, row by row: damage shows up here
-        raise refuse(f"the first sheet cannot be read ({type(exc).__name__}: {exc}); save the workbook again") from None
+        raise refuse(f"первый лист не читается ({type(exc).__name__}: {exc}); сохраните книгу заново") from None
     finally:
         book.close()
     if not rows:
-        raise refuse(f"the first sheet ('{title}') is empty; put a header row at its top, then one row per ДОУ")
+        raise refuse(f"первый лист («{title}») пуст; вверху нужна строка заголовков, под ней по строке на каждое ДОУ")
     (header_row, header), *body = rows
-    return Table(file, header, header_row, body, f"XLSX, sheet '{title}'", letters=True)
+    return Table(file, header, header_row, body, f"XLSX, лист «{title}»", letters=True)
 
 
 def _check_archive(data: bytes, refuse) -> None:
@@ -169,25 +170,25 @@ def _check_archive(data: bytes, refuse) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise refuse(f"starts like a ZIP archive (.xlsx) but is not a readable one ({exc}); save it again as .xlsx or CSV") from None
+        raise refuse(f"файл начинается как архив ZIP (.xlsx), но не читается ({exc}); сохраните его заново как .xlsx или CSV") from None
     if sum(m.file_size for m in members) > MAX_UNPACKED:
-        raise refuse(f"the workbook unpacks to more than {MAX_UNPACKED // files.MB} MB; it is not a roster, or split it")
+        raise refuse(f"книга распаковывается больше чем в {MAX_UNPACKED // files.MB} МБ; это не список ДОУ — или разделите его")
     unpacked = 0
     for member in members:  # the sizes above are the archive's own claim: count what really comes out
         if member.file_size > MAX_RATIO * max(member.compress_size, 1) + 1024 * 1024:
-            raise refuse(f"part '{member.filename}' of the workbook unpacks {member.file_size // max(member.compress_size, 1)} times "
-                         "its size, as a ZIP bomb does; save the workbook again")
+            raise refuse(f"часть «{member.filename}» книги распаковывается в {member.file_size // max(member.compress_size, 1)} раз больше "
+                         "своего размера, как ZIP-бомба; сохраните книгу заново")
         try:
             with archive.open(member) as part:
                 while chunk := part.read(1024 * 1024):
                     unpacked += len(chunk)
                     if unpacked > MAX_UNPACKED:
-                        raise refuse(f"the workbook unpacks to more than {MAX_UNPACKED // files.MB} MB; it is not a roster, or split it")
+                        raise refuse(f"книга распаковывается больше чем в {MAX_UNPACKED // files.MB} МБ; это не список ДОУ — или разделите его")
                     if member.filename.endswith((".xml", ".rels")) and _DTD.search(chunk):
-                        raise refuse(f"part '{member.filename}' of the workbook declares a DTD, which no spreadsheet program writes; "
-                                     "save the workbook again")
+                        raise refuse(f"часть «{member.filename}» книги объявляет DTD, чего табличные программы не пишут; "
+                                     "сохраните книгу заново")
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise refuse(f"part '{member.filename}' of the workbook cannot be unpacked ({exc}); save it again as .xlsx or CSV") from None
+            raise refuse(f"часть «{member.filename}» книги не распаковывается ({exc}); сохраните её заново как .xlsx или CSV") from None
 
 
 def _sheet_rows(sheet, file: str) -> list[tuple[int, list[str]]]:
@@ -195,16 +196,18 @@ def _sheet_rows(sheet, file: str) -> list[tuple[int, list[str]]]:
     sheet.reset_dimensions()  # the sheet's own claim of its size may be wrong either way: read the rows it has
     for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), 1):
         if number > EXCEL_ROWS:  # openpyxl yields an empty row for each number a row skips: stop a row numbered 10**9
-            raise SpecError([Problem(file, 1, 1, f"the first sheet has rows past row {EXCEL_ROWS}, the last a spreadsheet has; save it again")])
+            raise SpecError([Problem(file, 1, 1, f"на первом листе есть строки дальше {EXCEL_ROWS}-й, последней строки таблицы; "
+                                                 f"сохраните книгу заново")])
         cells = [_cell(v) for v in values]
         while cells and not cells[-1]:
             cells.pop()
         if not cells:
             continue
         if len(cells) > MAX_COLUMNS:
-            raise SpecError([Problem(file, number, MAX_COLUMNS + 1, f"row {number} fills more than {MAX_COLUMNS} columns; a roster needs 7")])
+            raise SpecError([Problem(file, number, MAX_COLUMNS + 1, f"строка {number} занимает больше {MAX_COLUMNS} столбцов, а списку "
+                                                                    f"нужно 7; уберите лишние")])
         if len(rows) > MAX_ROWS:
-            raise SpecError([Problem(file, number, 1, f"more than {MAX_ROWS} rows; split the roster")])
+            raise SpecError([Problem(file, number, 1, f"строк больше {MAX_ROWS}; разделите список")])
         rows.append((number, cells))
     return rows
 

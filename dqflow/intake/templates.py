@@ -129,26 +129,27 @@ def problems(folder: Path) -> list[tuple[str, int, str]]:
             name = kind + suffix
             path = folder / name
             if not path.is_file():
-                found.append((str(path), 1, f"template {name} is missing (every kind needs .txt and .html: {', '.join(KINDS)}, {LAYOUT})"))
+                found.append((str(path), 1, f"нет шаблона {name} (для каждого вида письма нужны .txt и .html: {', '.join(KINDS)}, "
+                                            f"{LAYOUT}); добавьте его"))
                 continue
             try:
                 template = environment(str(folder)).get_template(name)
             except TemplateSyntaxError as exc:
-                found.append((str(path), exc.lineno or 1, f"template syntax: {exc.message}"))
+                found.append((str(path), exc.lineno or 1, f"синтаксис шаблона: {exc.message}"))
                 continue
             except TemplateError as exc:
-                found.append((str(path), 1, f"template: {exc}"))
+                found.append((str(path), 1, f"шаблон: {exc}"))
                 continue
             for block in blocks:
                 if block not in template.blocks:
-                    found.append((str(path), 1, f"template {name} needs a {{% block {block} %}}"))
+                    found.append((str(path), 1, f"шаблону {name} нужен {{% block {block} %}}; добавьте его"))
             if any(block not in template.blocks for block in blocks):
                 continue
             context = sample_context(kind)
             try:
                 render(template, context)  # errors come back with the template's lines
             except TemplateError as exc:
-                found.append((str(path), _line(exc), f"template {name} does not render: {exc}"))
+                found.append((str(path), _line(exc), f"шаблон {name} не отрисовывается: {exc}"))
     return found
 
 

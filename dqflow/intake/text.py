@@ -27,10 +27,10 @@ def problem(value: str, limit: int) -> str | None:
     if bad is not None:
         char = f"U+{ord(bad.group()):04X}"
         if "\ud800" <= bad.group() <= "\udfff":
-            return f"holds {char} at character {bad.start() + 1}, half of a surrogate pair and not a character; remove it"
-        return f"holds the control character {char} at character {bad.start() + 1}; remove it"
+            return f"содержит {char} на {bad.start() + 1}-м знаке — половину суррогатной пары, а не символ; удалите его"
+        return f"содержит управляющий символ {char} на {bad.start() + 1}-м знаке; удалите его"
     if len(value) > limit:
-        return f"is {len(value)} characters long; the most is {limit}"
+        return f"длиной {len(value)} знаков, а можно не больше {limit}; сократите"
     return None
 
 
@@ -38,6 +38,6 @@ def check(value: str, what: str, limit: int = MAX_LINE) -> str:
     """`value` itself, or DqflowError saying what is wrong with it."""
     why = problem(value, limit)
     if why is not None:
-        raise DqflowError(f"{what} {why}", code="text-too-long" if len(value) > limit else "text-unprintable",
-                          limit=str(limit), length=str(len(value)))
+        raise DqflowError(f"{what}: {why}", code="text-too-long" if len(value) > limit else "text-unprintable",
+                          limit=str(limit), length=str(len(value)), what=what)
     return value

@@ -40,7 +40,8 @@ def render(results: Results, fmt: str) -> dict[str, bytes] | bytes:
     if fmt == "html":
         from dqflow.results import html
         return html.render(results).encode("utf-8")
-    raise DqflowError(f"unknown report format '{fmt}'; formats: {', '.join(FORMATS)}")
+    raise DqflowError(f"unknown report format '{fmt}'; formats: {', '.join(FORMATS)}", code="unknown-format", format=fmt,
+                      known=", ".join(FORMATS))
 
 
 def write(results: Results, fmt: str, out: Path) -> list[Path]:
@@ -51,11 +52,13 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
     rendered = render(results, fmt)
     if isinstance(rendered, dict):  # CSV: a folder of files
         if out.exists() and not out.is_dir():
-            raise DqflowError(f"--out {out}: is a file; CSV output is a folder of files: give a folder")
+            raise DqflowError(f"--out {out}: is a file; CSV output is a folder of files: give a folder", code="out-is-a-file", out=str(out))
         targets = {out / name: data for name, data in rendered.items()}
     else:
         if out.is_dir():
-            raise DqflowError(f"--out {out}: is a folder; give a file name like {out / default_path(results.campaign.id, fmt).name}")
+            example = out / default_path(results.campaign.id, fmt).name
+            raise DqflowError(f"--out {out}: is a folder; give a file name like {example}", code="out-is-a-folder", out=str(out),
+                              example=str(example))
         targets = {out: rendered}
     folder = out if fmt == "csv" else out.parent
     try:
@@ -63,19 +66,22 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
         for path, data in targets.items():
             _replace(path, data)
     except OSError as exc:
-        raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+        raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
+                          why=str(exc.strerror or exc)) from None
     return list(targets)
 
 
 def write_file(path: Path, data: bytes) -> None:
     """One file written all or nothing (a calendar): refused onto a folder, its folder made if missing."""
     if path.is_dir():
-        raise DqflowError(f"--out {path}: is a folder; give a file name")
+        raise DqflowError(f"--out {path}: is a folder; give a file name", code="out-is-a-folder", out=str(path),
+                          example=str(path / "calendar.ics"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace(path, data)
     except OSError as exc:
-        raise DqflowError(f"--out {path}: cannot write: {exc.strerror or exc}") from None
+        raise DqflowError(f"--out {path}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(path),
+                          why=str(exc.strerror or exc)) from None
 
 
 def _replace(path: Path, data: bytes) -> None:

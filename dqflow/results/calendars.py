@@ -98,9 +98,10 @@ def _times(session: Session, campaign: spec.Campaign, rows: list[tuple[str, str]
 
 def _check(campaign: spec.Campaign, who: ics.Who) -> None:
     if who.role == "institution" and not any(i.id == who.id for i in campaign.institutions):
-        raise NotFound(f"no ДОУ '{who.id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no ДОУ '{who.id}' in campaign '{campaign.id}'", code="no-dou", institution=who.id,
+                       known=", ".join(i.id for i in campaign.institutions[:20]) + (" …" if len(campaign.institutions) > 20 else ""))
     if who.role == "expert" and not any(e.id == who.id for e, _ in campaign.every_expert()):
-        raise NotFound(f"no expert '{who.id}' in campaign '{campaign.id}'")
+        raise NotFound(f"no expert '{who.id}' in campaign '{campaign.id}'", code="no-expert", expert=who.id)
 
 
 def _audience(who: ics.Who) -> str:

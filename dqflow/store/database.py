@@ -200,10 +200,12 @@ def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str
         return found[0][0], found[0][1]
     ids = campaign_ids(session)
     if campaign_id is None and not ids:
-        raise NotFound("no campaign is loaded; run 'dqflow load FILE' first")
+        raise NotFound("no campaign is loaded; run 'dqflow load FILE' first", code="no-campaign-loaded", named="")
     if campaign_id is None:
-        raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID")
-    raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"))
+        raise NotFound(f"several campaigns are loaded ({', '.join(ids)}); pick one with --campaign ID", code="several-campaigns",
+                       loaded=", ".join(ids))
+    raise NotFound(f"no campaign '{campaign_id}' is loaded" + (f"; loaded: {', '.join(ids)}" if ids else "; run 'dqflow load FILE' first"),
+                   code="no-campaign" if ids else "no-campaign-loaded", campaign_id=campaign_id, loaded=", ".join(ids), named=f" «{campaign_id}»")
 
 
 def _insert_ignoring(session: Session, model: type[SQLModel]) -> Insert:

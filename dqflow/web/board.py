@@ -140,5 +140,6 @@ def write(view: CampaignView, folder: Path, size: int | None = None) -> Path:
                 if len(rows) > size else None
             (folder / file_name(start, size)).write_text(render(part, pager=pager), encoding="utf-8")
     except OSError as exc:
-        raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder") from None
+        raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder", code="cannot-write",
+                          out=str(folder), why=str(exc.strerror)) from None
     return folder / "index.html"

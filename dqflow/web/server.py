@@ -33,7 +33,7 @@ def address(text: str) -> tuple[str, int]:
     """`HOST:PORT` of --http (`127.0.0.1:8000`, `[::1]:8000`)."""
     match = re.fullmatch(r"\[?([^\s\[\]]+?)\]?:(\d{1,5})", text.strip())
     if not match or not 1 <= int(match[2]) <= 65535:
-        raise DqflowError(f"--http '{text}' must be HOST:PORT, like 127.0.0.1:8000")
+        raise DqflowError(f"--http '{text}' must be HOST:PORT, like 127.0.0.1:8000", code="bad-http", value=text)
     return match[1], int(match[2])
 
 
@@ -69,7 +69,7 @@ def run_workers(db_url: str, campaign_id: str, now: datetime | None, host: str, 
                     **_options(forwarded_allow_ips))
     except SystemExit:  # uvicorn's way of saying it could not bind; it logged why
         raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
-                          "choose another --host or --port") from None
+                          "choose another --host or --port", code="cannot-serve", host=host, port=str(port)) from None
 
 
 def run(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> None:
@@ -83,7 +83,7 @@ def run(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> No
 
     if not asyncio.run(main()):
         raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
-                          "choose another --host or --port")
+                          "choose another --host or --port", code="cannot-serve", host=host, port=str(port))
 
 
 class _Embedded(uvicorn.Server):

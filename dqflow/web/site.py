@@ -24,9 +24,9 @@ from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
 from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
-from dqflow.present import labels
+from dqflow.present import labels, refusals
 from dqflow.store import CampaignRow, LinkRow
-from dqflow.web import board, refusals, snapshots
+from dqflow.web import board, snapshots
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
