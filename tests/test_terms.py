@@ -96,7 +96,7 @@ def test_two_stages_of_one_name_are_an_error_at_the_later_stage(workflow_copy, t
 
 def test_tomsk_stages_show_distinct_names(tmp_path):
     result = validate(TOMSK, tmp_path)
-    assert result.exit_code == 0 and "shows the same name" not in result.output
+    assert result.exit_code == 0 and "под тем же названием" not in result.output
     campaign = spec.load(TOMSK)
     labels = [s.label for s in campaign.stages]
     assert len(set(labels)) == len(labels) == len(campaign.stages)
@@ -111,8 +111,8 @@ def test_a_short_name_another_stage_has_is_an_error_at_its_short(workflow_copy, 
     result = validate(workflow_copy, tmp_path)
     assert result.exit_code == 1, result.output
     line = line_of(text, "    short: повторное  заполнение формы")
-    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: error: stage 'refill' shows the same name "
-                     r"«повторное  заполнение формы» as stage 'review1' to the coordinator;", result.output, re.MULTILINE), result.output
+    assert re.search(rf"^{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: этап «refill» виден координатору под тем же названием "
+                     r"«повторное  заполнение формы», что и этап «review1»;", result.output, re.MULTILINE), result.output
 
 
 def test_submit_to_needs_an_institution_task_and_an_operator(workflow_copy, tmp_path):
