@@ -99,9 +99,11 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict
     """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
     the status index answers alone), moved by the rows each of the clock's ticks would move (an indexed
     range per stage and tick; `rules.CLOCK` tells those rows apart by their stored status, `rules.onward`
-    says where they go on to). `status_at_sql` says the same row by row (`_institution_views`)."""
+    says where they go on to), and for a review stage the reviews of nothing (`_count_nothing`). `status_at_sql`
+    says the same row by row (`_institution_views`)."""
     p = _PROGRESS.c
     counts: dict[str, dict[str, int]] = {}
+    reviews = rules.reviews(campaign.stages)
     for stage_id, st, n in session.execute(sa_select(p.stage_id, p.status, func.count())
                                            .where(p.campaign_id == campaign.id).group_by(p.stage_id, p.status)):
         counts.setdefault(stage_id, {})[st] = n
@@ -122,7 +124,22 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict
                 mine[source] = mine.get(source, 0) - moved
                 for k, dest in enumerate([tick.dest, *(t.dest for t in onward)]):
                     mine[dest] = mine.get(dest, 0) + reached[k] - reached[k + 1]
+        if stage.id in reviews:
+            _count_nothing(session, campaign, stage.id, reviews, mine, now)
     return counts
+
+
+def _count_nothing(session: Session, campaign: spec.Campaign, stage_id: str, reviews: dict[str, tuple[str, ...]],
+                   mine: dict[str, int], now: datetime) -> None:
+    """A review stage's reviews of nothing (`Status.NOTHING`), moved out of the status the clock alone gives them:
+    the rows still due (`rules.DUE`, stored and so at `now`) that `status_at_sql` with the materials calls NOTHING."""
+    p = _PROGRESS.c
+    nothing = sa_select(rules.status_at_sql(now).label("was")).where(
+        p.campaign_id == campaign.id, p.stage_id == stage_id, p.status.in_(rules.DUE),
+        rules.status_at_sql(now, materials={stage_id: reviews[stage_id]}) == Status.NOTHING.value).subquery()
+    for was, n in session.execute(sa_select(nothing.c.was, func.count()).group_by(nothing.c.was)):
+        mine[was] = mine.get(was, 0) - n
+        mine[Status.NOTHING.value] = mine.get(Status.NOTHING.value, 0) + n
 
 
 def _institution_views(session: Session, campaign: spec.Campaign, shown: list[spec.Institution], gone: set[str],
@@ -131,7 +148,8 @@ def _institution_views(session: Session, campaign: spec.Campaign, shown: list[sp
         return []
     p = _PROGRESS.c
     per_institution: dict[str, dict[str, str]] = {}
-    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, rules.status_at_sql(now)).where(
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # a review of nothing is NOTHING, as counted
+    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(
             p.campaign_id == campaign.id, p.institution_id.in_([i.id for i in shown]))):
         per_institution.setdefault(inst, {})[stage_id] = st
     order = [s.id for s in campaign.stages if s.per_institution]

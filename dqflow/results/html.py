@@ -17,6 +17,7 @@ from dqflow.results.figures import Results
 STATUS_COLORS = {  # colour-blind safe, and distinct in greyscale print
     Status.DONE.value: "#1b7837", Status.LATE.value: "#a6dba0", Status.MISSED.value: "#b2182b",
     Status.EXCUSED.value: "#bababa", Status.OPEN.value: "#4393c3", Status.UPCOMING.value: "#e0e0e0",
+    Status.NOTHING.value: "#762a83",
 }
 LEVEL_COLORS = ["#d7301f", "#fc8d59", "#91bfdb", "#4575b4", "#313695", "#74add1"]
 
@@ -36,7 +37,7 @@ def render(results: Results) -> str:
 
 
 def _stages_chart(results: Results):
-    order = [Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
+    order = [Status.DONE, Status.LATE, Status.MISSED, Status.NOTHING, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
     rows = [(f.stage.id, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], labels.STATUS_RU[s.value]) for s in order])
             for f in results.stages if f.stage.per_institution]
     if not rows:
