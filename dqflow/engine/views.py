@@ -73,8 +73,10 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
     states = {row.id: rules.stage_state_at(row, now) for row in stored}
     counts = _counts_at(session, campaign, now)
+    reviews = rules.reviews(campaign.stages)  # only their rows can be reviews of nothing: the others have no such count
     stage_views = [
-        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
+        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status
+                                    if k is not Status.NOTHING or s.id in reviews} if s.per_institution else {})
         for s in campaign.stages
     ]
     roster: list[spec.Institution] = []
