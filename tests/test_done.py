@@ -188,6 +188,10 @@ def test_status_and_its_json_show_a_review_of_nothing_as_no_materials_not_missed
     assert f"нет материалов {len(nothing)}" in line and f"пропущено {len(HANDED_IN)}" in line, line
     table = tomsk.ok("status", "--institutions", "--now", AFTER_REVIEW1)
     assert "нет мат." in next(line for line in table.splitlines() if line.startswith(f"{nothing[0]} ")), table
+    card = json.loads(tomsk.ok("status", "--institution", nothing[0], "--json", "--now", AFTER_REVIEW1))
+    assert {s["id"]: s["status"] for s in card["stages"]}["review1"] == "no-materials"
+    assert "нет материалов" in next(line for line in tomsk.ok("status", "--institution", nothing[0], "--now", AFTER_REVIEW1).splitlines()
+                                    if line.startswith("review1"))
 
     # an extension that reopens the materials stage makes the review due again: nothing stored to undo
     tomsk.ok("extend", nothing[0], "--stage", "fill-form", "--until", "2021-12-09 12:00", "--reason", "больничный", "--now", AFTER_REVIEW1)
