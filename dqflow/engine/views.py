@@ -56,6 +56,7 @@ class StageDetail:
     progress: ProgressRow
     extensions: list[ExtensionRow]
     submissions: list[SubmissionRow]
+    status: str = ""  # the ДОУ's status in the stage at the moment asked (`rules.status_at`: a review of nothing is NOTHING)
 
 
 INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
@@ -192,7 +193,11 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
         extensions = session.exec(select(ExtensionRow).where(*same).order_by(col(ExtensionRow.id))).all()
         subs = (SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id, SubmissionRow.stage_id == stage.id)
         submissions = session.exec(select(SubmissionRow).where(*subs).order_by(col(SubmissionRow.id))).all()
-        details.append(StageDetail(stage, progress, list(extensions), list(submissions)))
+        details.append(StageDetail(stage, progress, list(extensions), list(submissions), progress.status))
+    reviews, rows = rules.reviews(campaign.stages), {d.stage.id: d.progress for d in details}
+    for d in details:  # reconciled at `now`: each row's status is the clock's; a review of nothing is said so
+        if d.stage.id in reviews:
+            d.status = rules.status_at(d.progress, now, materials=[rows[m] for m in reviews[d.stage.id] if m in rows])
     return details
 
 

@@ -70,6 +70,7 @@ class Assigned:
     review: ReviewRow | None  # this expert's, when recorded
     materials: rules.Materials = rules.Materials.PRESENT  # what there is to review now (`rules.materials`)
     awaited_until: datetime | None = None  # while awaited: the soonest due time of the ДОУ's open stages
+    status: str | None = None  # the ДОУ's status in the review stage now (`rules.status_at`: a review of nothing is NOTHING)
 
     @property
     def levels(self) -> dict[str, str]:
@@ -127,7 +128,7 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
                 reviews = {r.institution_id: r for r in session.exec(select(ReviewRow).where(
                     ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == review.id, ReviewRow.expert_id == expert_id)).all()}
             order = [i.id for i in campaign.institutions]
-            task.assigned = [Assigned(by_id[i], links.get(i, []), progress.get(i), reviews.get(i))
+            task.assigned = [Assigned(by_id[i], links.get(i, []), progress.get(i), reviews.get(i), status=_status(progress.get(i)))
                              for i in sorted(mine, key=order.index)]
             if review is not None:
                 _judge_materials(session, campaign, review, task.assigned, now)
@@ -148,9 +149,16 @@ def _judge_materials(session: Session, campaign: spec.Campaign, review: spec.Sta
     for item in assigned:
         mine = rows.get(item.institution.id, [])
         item.materials = rules.materials(rules.status_at(r, now) for r in mine)
+        if item.progress is not None:
+            item.status = rules.status_at(item.progress, now, materials=mine)
         if item.materials is rules.Materials.AWAITED:
             item.awaited_until = min(r.due_at for r in mine if rules.status_at(r, now) not in (rules.Status.MISSED.value,
                                                                                              rules.Status.EXCUSED.value))
+
+
+def _status(progress: ProgressRow | None) -> str | None:
+    """A review row's status as reconciled (`_judge_materials` says when it is a review of nothing)."""
+    return progress.status if progress is not None else None
 
 
 def _links(session: Session, campaign_id: str, institutions: list[str]) -> dict[str, list[str]]:

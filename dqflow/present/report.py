@@ -158,8 +158,8 @@ def _status(inst: InstitutionView, detail: StageDetail, panels: Panels) -> str:
 
 
 def _status_code(inst: InstitutionView, detail: StageDetail) -> str:
-    """The ДОУ's status in the stage as the status projection gives it (`rules.status_at`), its row's as a fallback."""
-    return inst.stages.get(detail.stage.id, detail.progress.status)
+    """The ДОУ's status in the stage as the status projection gives it (`rules.status_at`)."""
+    return detail.status or inst.stages.get(detail.stage.id, detail.progress.status)
 
 
 def _reported(panel: Panel) -> str:
