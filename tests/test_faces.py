@@ -135,7 +135,7 @@ def test_the_spravka_of_a_campaign_never_ticked_is_brought_to_its_moment_as_stat
     """Loaded, never ticked: at 01.12.2021 fill-form is locked and every ДОУ missed it, in status and in the справка."""
     statuses, counts = spravka_csv(tomsk, tmp_path / "csv", "01.12.2021")
     shown, shown_counts = status_cli(tomsk, "01.12.2021")
-    assert shown[("4", "fill-form")] == "missed" and shown[("4", "review1")] == "open"
+    assert shown[("4", "fill-form")] == "missed" and shown[("4", "review1")] == "no-materials"  # nothing handed in: nothing to review
     assert statuses == shown
     assert counts == shown_counts and counts["fill-form"]["missed"] == 11
 
