@@ -63,7 +63,7 @@ class Site:
     def send(self, now: str, smtp: SmtpServer) -> None:
         before = len(smtp.messages)
         self.cli.env = {**smtp.env(), "DQFLOW_BASE_URL": self.base}
-        assert self.cli.ok("send", "--now", now).startswith("sent ")
+        assert self.cli.ok("send", "--now", now).startswith("Отправлено писем: ")
         for n, received in enumerate(smtp.messages[before:], before):
             (self.maildir / f"{n:05d}-{received.to}.eml").write_bytes(received.raw)
 

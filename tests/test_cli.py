@@ -235,7 +235,7 @@ def test_missing_required_options_are_usage_errors(tomsk: Cli):
 
 
 def test_load_is_idempotent_and_only_shows_the_plan_of_a_changed_file(tomsk: Cli, workflow_copy: Path, db_url: str):
-    assert "nothing changed" in tomsk.ok("load", str(TOMSK), "--now", "2021-11-12")
+    assert "ничего не изменилось" in tomsk.ok("load", str(TOMSK), "--now", "2021-11-12")
     before = dump(db_url)
     workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", "name: МАДОУ № 2 (new),"),
                              encoding="utf-8")
@@ -342,7 +342,7 @@ def test_init_names_instantiate_on_the_template_and_its_next_steps_run(dq: Cli, 
 def test_load_and_validate_of_a_campaign_all_past_warn_in_russian_and_name_instantiate(dq: Cli):
     result = dq("load", str(TOMSK), "--now", "2022-03-01")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("loaded campaign tomsk-2021")
+    assert result.stdout.startswith("Кампания tomsk-2021 загружена: этапов: 14, ДОУ: 11.")
     [warning] = result.stderr.splitlines()
     assert warning.startswith("Внимание: все этапы кампании tomsk-2021 уже прошли (последний закрыт 20.01.2022)"), warning
     assert "dqflow instantiate" in warning and "--id tomsk-2022" in warning and "tomsk-template.yaml" in warning
@@ -422,3 +422,15 @@ def test_the_stored_roster_is_parsed_only_by_what_reads_it(tomsk: Cli, db_url: s
         done = subprocess.run([sys.executable, "-c", probe, "--db", db_url, *args, "--now", "2021-11-19 08:00"], capture_output=True,
                               text=True, cwd=ROOT, timeout=120)
         assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == parsed, (args, done.stderr)
+
+
+def test_serve_says_where_the_portal_listens_in_russian(tomsk: Cli, monkeypatch):
+    from dqflow.web import server
+
+    served = []
+    monkeypatch.setattr(server, "run", lambda *args: served.append(args))  # the listening socket is the process's edge
+    result = Cli(tomsk.db_url, env={"DQFLOW_BASE_URL": "https://monitoring.example.org"})("serve", "--port", "8765")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("Портал dqflow кампании tomsk-2021: http://127.0.0.1:8765/ (ссылки в письмах: "
+                             "https://monitoring.example.org); остановить — Ctrl-C\n")
+    assert served and served[0][1:3] == ("127.0.0.1", 8765)

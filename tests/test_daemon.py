@@ -88,6 +88,27 @@ def test_daemon_books_its_next_wake_at_the_next_boundary(tomsk, smtp_server):  #
     assert runner.next_at == datetime(2021, 11, 19, 14, 0, tzinfo=TOMSK_TZ)  # the webinar is held: a stage boundary
 
 
+def test_run_tells_the_terminal_what_each_wake_did_and_when_the_next_letters_go(tomsk, smtp_server, capsys):  # noqa: F811
+    """`dqflow run` says in Russian what a wake-up sent and, when that changed, when the next letters go and why not
+    now; a wake-up that finds the same says nothing."""
+    from dqflow import engine
+    from dqflow.cli.common import App
+    from dqflow.cli.delivery import _teller
+
+    app = App(tomsk.db_url, None)
+    with app.reading() as session:
+        campaign = engine.definition(session, None)
+    runner = Daemon(app.db, campaign.id, None, lambda: OPENS, max_sleep=timedelta(minutes=5), sender="monitoring@imc.example.org",
+                    tell=_teller(app, campaign, 60))
+    evening = datetime(2021, 11, 18, 19, 0, tzinfo=TOMSK_TZ)
+    drive(tomsk.db_url, smtp_server, [evening, evening + timedelta(minutes=5), OPENS, OPENS + timedelta(minutes=5)], runner)
+    assert capsys.readouterr().out.splitlines() == [
+        "Сейчас письма не уходят: 19:00 — вне окна отправки 09:00–18:00; письма уходят по рабочим дням с 09:00 до 18:00.",
+        "Ждут отправки писем: 11; ближайшая отправка — 19.11.2021 09:00 (пятница, томское время, UTC+7).",
+        "19.11.2021 09:00: Отправлено писем: 11, ждут повтора: 0, не доставлено: 0, отложено: 0, пропущено: 0.",
+        "Сейчас отправлять нечего: ближайшие письма запланированы на 26.11.2021 09:00 (пятница, томское время, UTC+7), писем: 11."]
+
+
 def test_daemon_retries_a_temporary_failure_at_its_retry_time(tomsk, smtp_server):  # noqa: F811
     smtp_server.fail_next(451, 2)
     runner = drive(tomsk.db_url, smtp_server, [OPENS])
@@ -190,6 +211,7 @@ def test_run_delivers_exactly_once_across_restarts(tmp_path, db_url):
             code, log = stop(second)
         assert code == 0, log
         assert "wake at" in log  # it did wake up…
+        assert "dqflow работает для кампании" in log and "остановить — Ctrl-C" in log
         assert len(server.messages) == 2  # … and sent nothing again
         assert secret not in log
         rows = [r for r in outbox(dq) if r["rule"] == "opens"]

@@ -94,13 +94,13 @@ def test_extra_days_off_of_the_campaign_calendar_count(tmp_path: Path):
 def test_the_tomsk_template_on_its_start_reproduces_tomsk_2021_stage_by_stage(dq: Cli, tmp_path: Path):
     out = tmp_path / "tomsk.yaml"
     said = dq.ok("instantiate", str(TEMPLATE), "--start", "2021-11-19", "--id", "tomsk-2021", "--out", str(out))
-    assert said.startswith(f"wrote {out}: campaign tomsk-2021, 14 stages from 19.11.2021 to 20.01.2022, 25 dates computed")
+    assert said.startswith(f"Записано: {out}: кампания tomsk-2021, этапов: 14, с 19.11.2021 по 20.01.2022, дат вычислено: 25")
     made, order = spec.load(out), spec.load(TOMSK)
     assert [s.id for s in made.stages] == [s.id for s in order.stages]
     for ours, theirs in zip(made.stages, order.stages):
         assert (ours.opens_at, ours.due_at, ours.locks_at, ours.all_day) == (theirs.opens_at, theirs.due_at, theirs.locks_at, theirs.all_day), ours.id
         assert ours == theirs
-    assert dq("validate", str(out)).stdout.startswith(f"{out}: ok: campaign tomsk-2021")
+    assert dq("validate", str(out)).stdout.startswith(f"{out}: в порядке: кампания tomsk-2021")
 
 
 def test_instantiate_writes_absolute_dates_and_keeps_the_file_readable(dq: Cli, tmp_path: Path):

@@ -157,8 +157,8 @@ def test_two_senders_by_two_paths_never_send_one_message_twice(crowd, smtp_serve
     assert first.returncode == second.returncode == 0, outputs
     received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
     assert len(received) == 300 and max(received.values()) == 1
-    assert any("holds this campaign's sending lease" in out for out, _ in outputs) or any(
-        out.startswith("sent 0,") for out, _ in outputs)
+    assert any("сейчас отправляет другой запуск dqflow send или run" in out for out, _ in outputs) or any(
+        out.startswith("Отправлено писем: 0,") for out, _ in outputs)
 
 
 def test_two_senders_on_postgresql_by_two_host_names(pg_url, tmp_path, smtp_server):  # noqa: F811
@@ -217,7 +217,7 @@ def test_a_stalled_server_cannot_hold_a_send_past_its_bounds(crowd, stalled, lim
     elapsed = time.monotonic() - started
     assert proc.returncode == 75, err  # the documented code: cron alerts (`dqflow send --help`)
     assert elapsed < 3 + 6, elapsed  # the budget, plus starting Python and closing up
-    assert "sent 0," in out and "stopped early: the SMTP server is failing" in err
+    assert "Отправлено писем: 0," in out and "Отправка остановлена раньше срока: почтовый сервер не отвечает или отказывает" in err
     rows = [r for r in ledger(crowd) if r[1] != "skipped"]
     waiting = [r for r in rows if r[1] == "pending"]
     assert len(waiting) + sum(1 for r in rows if r[1] == "failed") == len(rows) == 300  # nothing lost, nothing sent
@@ -225,7 +225,7 @@ def test_a_stalled_server_cannot_hold_a_send_past_its_bounds(crowd, stalled, lim
         reasons = {r for (r,) in con.execute("SELECT DISTINCT reason FROM outbox WHERE state = 'pending' AND send_at <= ?",
                                              (SEND_AT_UTC,))}
     assert reasons == {"deferred:server"}
-    assert f"deferred {len(waiting)}" in out
+    assert f"отложено: {len(waiting)}" in out
 
 
 def test_the_summary_counts_what_the_ledger_says_when_rows_go_dead(db_url, smtp_server):  # noqa: F811
@@ -237,8 +237,8 @@ def test_the_summary_counts_what_the_ledger_says_when_rows_go_dead(db_url, smtp_
     moments = ["2021-11-19 15:00", "2021-11-19 15:02", "2021-11-19 15:08", "2021-11-19 15:24", "2021-11-19 16:25",
                "2021-11-22 10:00", "2021-11-22 16:30"]
     outs = [dq.ok("send", "--now", moment) for moment in moments]
-    assert all("retry later 1" in out for out in outs[:-1]), outs
-    assert outs[-1].startswith("sent 0, retry later 0, dead 1"), outs[-1]
+    assert all("ждут повтора: 1" in out for out in outs[:-1]), outs
+    assert outs[-1].startswith("Отправлено писем: 0, ждут повтора: 0, не доставлено: 1"), outs[-1]
     dead = [r for r in json.loads(dq.ok("outbox", "--json", "--state", "dead"))]
     assert {r["recipient"] for r in dead} == {"dou4@example.org"} and all(r["attempts"] == 7 for r in dead)
 
@@ -260,11 +260,11 @@ def test_a_campaign_loaded_late_still_tells_every_dou_the_stage_is_open(db_url, 
     assert "Уведомлений, время которых уже прошло, но которые ещё актуальны: 11" in loaded
     assert "22.11.2021 10:00" in loaded
     out = dq.ok("send", "--now", "2021-11-22 10:00")
-    assert out.startswith("sent 11,")
+    assert out.startswith("Отправлено писем: 11,")
     assert smtp_server.recipients() == DOU
     for m in smtp_server.messages:
         assert f"Открыт этап «{FILL_FORM}»" in plain(m.message) and "30.11.2021 23:59" in plain(m.message)
-    assert "sent 0," in dq.ok("send", "--now", "2021-11-22 10:30")  # and only once
+    assert "Отправлено писем: 0," in dq.ok("send", "--now", "2021-11-22 10:30")  # and only once
 
 
 def test_sending_paused_for_a_week_still_delivers_what_is_true(db_url, smtp_server):  # noqa: F811
@@ -272,11 +272,11 @@ def test_sending_paused_for_a_week_still_delivers_what_is_true(db_url, smtp_serv
     On 01.12 each expert still gets their ДОУ with links, the coordinator the list, the silent ДОУ the missed notice."""
     dq = Cli(db_url, env=smtp_server.env())
     dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
-    assert dq.ok("send", "--now", "2021-11-22 10:00").startswith("sent 11,")
+    assert dq.ok("send", "--now", "2021-11-22 10:00").startswith("Отправлено писем: 11,")
     dq.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-24 10:00")
     before = len(smtp_server.messages)
     out = dq.ok("send", "--now", "2021-12-01 10:00")
-    assert out.startswith("sent ")
+    assert out.startswith("Отправлено писем: ")
     fresh = smtp_server.messages[before:]
     experts = {m.to: plain(m.message) for m in fresh if m.to.startswith("expert")}
     assert len(experts) == 11  # every expert of list 1

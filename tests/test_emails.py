@@ -340,3 +340,33 @@ def test_a_declined_name_is_used_in_its_forms(tmp_path):
 ])
 def test_utc_offset_is_written_as_people_write_it(zone, when, shown):
     assert utc_offset(when.replace(tzinfo=ZoneInfo("UTC")), ZoneInfo(zone)) == shown
+
+
+def test_the_recommendations_letter_names_the_next_stage_and_the_dous_own_dates(tmp_path):
+    """«…на следующем этапе» names it: the ДОУ's next stage by its label, from its opening to its deadline for that ДОУ
+    (an extension counts); the text and the HTML part say the same."""
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    dq = Cli(db)
+    dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    for inst in ("2", "4"):
+        dq.ok("submit", inst, "--stage", "fill-form", "--link", f"https://dou{inst}.example.org/form", "--now", "2021-11-22 10:00")
+    dq.ok("tick", "--now", "2021-12-01 10:00")
+    assigned = {a["institution"]: a["experts"] for a in dq.json("experts", "show", "list1")["assignments"]}
+    for inst in ("2", "4"):
+        dq.ok("review", inst, "--stage", "review1", "--expert", assigned[inst][0], *levels("conditions=1"), "--recommendations", "-",
+              "--now", "2021-12-02 10:00", input="Дополнить раздел о родителях.")
+    dq.ok("extend", "2", "--stage", "refill", "--until", "2021-12-15", "--reason", "карантин", "--now", "2021-12-03 10:00")
+    dq.ok("tick", "--now", "2021-12-06 10:00")  # review1 locked: the recommendations are queued
+    now = datetime(2021, 12, 6, 10, 0, tzinfo=TZ)
+    with dry_run(connect(db)) as session:
+        campaign_spec = engines.definition(session, None)
+        writer = Writer(session, campaign_spec, now, COORDINATOR[1])
+        rows = session.exec(select(OutboxRow).where(OutboxRow.kind == "recommendations").order_by(OutboxRow.id)).all()
+        items = {row.institution_id: writer.letter(session, row, None).item for row in rows}
+    assert set(items) == {"2", "4"}
+    said = {inst: render_item(FOLDER, "recommendations", item) for inst, item in items.items()}
+    ours = "на следующем этапе — «Повторное заполнение формы», с 07.12.2021 до {} по местному времени (UTC+7)."
+    assert ours.format("15.12.2021 23:59") in said["2"]["text"]  # ДОУ 2's extended deadline
+    assert ours.format("12.12.2021 23:59") in said["4"]["text"]
+    assert "на следующем этапе." not in said["4"]["text"] and "«Повторное заполнение формы», с 07.12.2021" in said["4"]["html"]
+    assert "Дополнить раздел о родителях." in said["4"]["text"]

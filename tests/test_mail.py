@@ -182,7 +182,7 @@ def test_a_server_that_stalls_mid_message_is_given_up_after_the_timeout(smtp_ser
 
 def test_send_delivers_each_due_reminder_over_few_connections(mailer, smtp_server):  # noqa: F811
     out = mailer.ok("send", "--now", OPENS)
-    assert "sent 11" in out
+    assert "Отправлено писем: 11" in out
     assert smtp_server.recipients() == sorted(DOU)
     assert len(smtp_server.sessions) <= 2 < len(smtp_server.messages)  # the pool reuses its connections
     first = smtp_server.to("dou2@example.org")[0].message
@@ -200,9 +200,9 @@ def test_second_send_at_same_moment_sends_nothing(mailer, smtp_server):  # noqa:
     mailer.ok("send", "--now", OPENS)
     assert len(smtp_server.messages) == 11
     out = mailer.ok("send", "--now", OPENS)
-    assert "sent 0" in out
+    assert "Отправлено писем: 0" in out
     out = mailer.ok("send", "--now", "2021-11-19 09:30")
-    assert "sent 0" in out
+    assert "Отправлено писем: 0" in out
     assert len(smtp_server.messages) == 11
 
 
@@ -210,7 +210,7 @@ def test_second_send_at_same_moment_sends_nothing(mailer, smtp_server):  # noqa:
 def test_temporary_failure_is_retried_later_under_same_message_id(mailer, smtp_server, code):  # noqa: F811
     smtp_server.fail_next(code, 2)  # two in a row: not yet a failing server
     out = mailer.ok("send", "--now", OPENS)
-    assert "retry later 2" in out and "sent 9" in out
+    assert "ждут повтора: 2" in out and "Отправлено писем: 9" in out
     failed = outbox(mailer, "failed")
     assert len({r["recipient"] for r in failed}) == 2  # two messages, each with the invitation and the notice
     for row in failed:
@@ -219,9 +219,9 @@ def test_temporary_failure_is_retried_later_under_same_message_id(mailer, smtp_s
     missing = {r["recipient"] for r in failed}
     assert missing.isdisjoint(smtp_server.recipients())
     # too early: nothing is retried before retry_at
-    assert "sent 0" in mailer.ok("send", "--now", "2021-11-19 09:00:30")
+    assert "Отправлено писем: 0" in mailer.ok("send", "--now", "2021-11-19 09:00:30")
     out = mailer.ok("send", "--now", "2021-11-19 09:10")
-    assert "sent 2" in out
+    assert "Отправлено писем: 2" in out
     assert smtp_server.recipients() == sorted(DOU)  # each exactly once
     for row in failed:
         got = smtp_server.to(row["recipient"])
@@ -232,7 +232,7 @@ def test_temporary_failure_is_retried_later_under_same_message_id(mailer, smtp_s
 def test_permanent_rejection_is_dead_and_reported_in_coordinator_digest(mailer, smtp_server):  # noqa: F811
     smtp_server.fail_next(550, 1)
     out = mailer.ok("send", "--now", OPENS)
-    assert "dead 1" in out and "sent 10" in out
+    assert "не доставлено: 1" in out and "Отправлено писем: 10" in out
     dead = outbox(mailer, "dead")
     assert len({r["recipient"] for r in dead}) == 1 and all("550" in r["reason"] for r in dead)
     victim = dead[0]["recipient"]
@@ -252,7 +252,7 @@ def test_permanent_rejection_is_dead_and_reported_in_coordinator_digest(mailer, 
 def test_refused_recipient_is_dead(mailer, smtp_server):  # noqa: F811
     smtp_server.refuse("dou4@example.org", 550)
     out = mailer.ok("send", "--now", OPENS)
-    assert "dead 1" in out and "sent 10" in out
+    assert "не доставлено: 1" in out and "Отправлено писем: 10" in out
     row = rows_for(mailer, "dou4@example.org")[0]
     assert row["state"] == "dead" and "550" in row["reason"]
     assert smtp_server.to("dou4@example.org") == []
@@ -275,7 +275,7 @@ def test_disconnect_mid_session_loses_nothing(mailer, smtp_server):  # noqa: F81
     smtp_server.drop_next(2)
     out = mailer.ok("send", "--now", OPENS)
     assert smtp_server.dropped == 2
-    assert "retry later 2" in out and "sent 9" in out
+    assert "ждут повтора: 2" in out and "Отправлено писем: 9" in out
     mailer.ok("send", "--now", "2021-11-19 09:10")
     assert smtp_server.recipients() == sorted(DOU)
     assert all(r["state"] == "sent" for r in outbox(mailer) if r["stage"] == "fill-form" and r["rule"] == "opens")
@@ -289,8 +289,8 @@ def test_server_down_then_up_loses_nothing(db_url):
     out = down.output
     assert down.exit_code == 75, out  # the documented code: cron alerts
     # three failures in a row (and what the other connection had in flight) show the server is down: the rest waits
-    tried, deferred = (int(re.search(rf"{word} (\d+)", out)[1]) for word in ("retry later", "deferred"))
-    assert "sent 0" in out and 3 <= tried <= 4 and tried + deferred == 11
+    tried, deferred = (int(re.search(rf"{word} (\d+)", out)[1]) for word in ("ждут повтора:", "отложено:"))
+    assert "Отправлено писем: 0" in out and 3 <= tried <= 4 and tried + deferred == 11
     failed = outbox(dq, "failed")
     assert len({r["recipient"] for r in failed}) == tried and all("cannot connect" in r["reason"] for r in failed)
     waiting = [r for r in outbox(dq, "pending") if r["reason"] == "deferred:server"]
@@ -298,9 +298,9 @@ def test_server_down_then_up_loses_nothing(db_url):
     server.start()
     try:
         out = dq.ok("send", "--now", "2021-11-19 09:10")
-        assert "sent 11" in out
+        assert "Отправлено писем: 11" in out
         assert server.recipients() == sorted(DOU)
-        assert "sent 0" in dq.ok("send", "--now", "2021-11-19 09:20")
+        assert "Отправлено писем: 0" in dq.ok("send", "--now", "2021-11-19 09:20")
         assert len(server.messages) == 11
     finally:
         server.stop()
@@ -313,7 +313,7 @@ def test_smtp_password_never_shown(db_url):
         dq = Cli(db_url, env=server.env(DQFLOW_SMTP_USERNAME="mailer", DQFLOW_SMTP_PASSWORD=secret))
         dq.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
         out = dq.ok("send", "--now", OPENS)
-        assert "sent 11" in out
+        assert "Отправлено писем: 11" in out
         assert server.logins and server.logins[0] == (b"mailer", secret.encode())  # the password was used…
         texts = [out, dq.ok("outbox"), dq.ok("outbox", "--json"), dq.ok("why", "dou2@example.org")]
         # … a wrong one fails, and the error does not echo it

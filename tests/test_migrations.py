@@ -336,7 +336,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("remind", "--dry-run", "--now", "2021-12-06 09:00")
 
     sent = ok("send", "--now", "2021-12-06 10:00")
-    assert sent.startswith("sent ") and int(sent.split()[1].rstrip(",")) > 0, sent
+    assert sent.startswith("Отправлено писем: ") and int(sent.split()[2].rstrip(",")) > 0, sent
 
     ok("experts", "assign", "list2", "--now", "2021-12-08 09:00")
     list2 = {a["institution"]: a["experts"] for a in json.loads(ok("experts", "show", "list2", "--json"))["assignments"]}
@@ -350,7 +350,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     assert "/dou/2/2." in ok("link", "revoke", "2", "--now", "2021-12-08 10:00")
     assert "/signin/" in ok("link", "coordinator", "--now", "2021-12-08 10:00")
     assert "/signin" in ok("link", "password", "--stdin", "--now", "2021-12-08 10:00", input="пароль координатора\n")
-    assert ok("board", "--out", str(tmp_path / "board"), "--now", "2021-12-08 10:00").strip().endswith("index.html")
+    assert ok("board", "--out", str(tmp_path / "board"), "--now", "2021-12-08 10:00") == f"Записано: {tmp_path / 'board' / 'index.html'}\n"
     port = free_port()
     portal = subprocess.Popen([sys.executable, "-m", "dqflow", "--db", backend, "serve", "--port", str(port), "--now",
                                "2021-12-08 10:00"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -392,8 +392,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     released = tmp_path / "tomsk-release.yaml"
     released.write_text("".join(line for line in TOMSK.read_text(encoding="utf-8").splitlines(keepends=True)
                                 if not line.lstrip().startswith(("short:", "submit_to:"))), encoding="utf-8")
-    assert "nothing changed" in ok("load", str(released), "--now", "2021-12-08 11:00")
-    assert ok("migrate", "--check").endswith(f"revision {schema.HEAD}, current\n")
+    assert "ничего не изменилось" in ok("load", str(released), "--now", "2021-12-08 11:00")
+    assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
     # Commands that do not open the database, for completeness of the walk.
     ok("validate", str(TOMSK))
@@ -485,13 +485,13 @@ def test_migrate_check_says_what_to_run_and_writes_nothing(tmp_path: Path):
     assert old.stderr.endswith(f"upgrades to, and so does: dqflow --db sqlite:///{path} migrate\n")
     assert list(sqlite3.connect(path).iterdump()) == dump
 
-    assert dq.ok("migrate") == (f"database 'sqlite:///{path}': upgraded to revision {schema.HEAD}; it was at revision 0001 "
-                                "(made before migrations, by the release 1a76da4 or an unreleased dqflow after it)\n")
-    assert dq.ok("migrate", "--check") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current\n"
-    assert dq.ok("migrate") == f"database 'sqlite:///{path}': revision {schema.HEAD}, current; nothing to do\n"
+    assert dq.ok("migrate") == (f"База данных 'sqlite:///{path}' обновлена до версии схемы {schema.HEAD}; была версия 0001 "
+                                "(создана до миграций: выпуском 1a76da4 или невыпущенным dqflow после него).\n")
+    assert dq.ok("migrate", "--check") == f"База данных 'sqlite:///{path}': версия схемы {schema.HEAD}, актуальная.\n"
+    assert dq.ok("migrate") == f"База данных 'sqlite:///{path}': версия схемы {schema.HEAD}, актуальная; делать нечего.\n"
 
     new = tmp_path / "new.db"
-    assert Cli(f"sqlite:///{new}").ok("migrate") == f"database 'sqlite:///{new}': created at revision {schema.HEAD}\n"
+    assert Cli(f"sqlite:///{new}").ok("migrate") == f"База данных 'sqlite:///{new}' создана: версия схемы {schema.HEAD}.\n"
 
 
 def test_an_upgrade_that_fails_changes_nothing_and_names_the_command(backend: str):

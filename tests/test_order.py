@@ -61,6 +61,15 @@ def refused(tmp_path: Path, data: str | bytes, *options: str) -> str:
 # -- the Tomsk order ---------------------------------------------------------------------------------
 
 
+def test_import_order_says_what_it_wrote_in_russian(tmp_path: Path):
+    source, out = tmp_path / "order.txt", tmp_path / "draft.yaml"
+    source.write_text(TABLE_TEXT, encoding="utf-8")
+    said = run("import-order", source, "--out", out, "--id", "tomsk-2021").stdout.splitlines()
+    assert said[0].startswith(f"Записано: {out}: кампания tomsk-2021, этапов: 14 (")
+    assert "задача: " in said[0] and "ДОУ: 11 с адресами-заглушками; догадок для проверки (помечены «# guess:»): " in said[0]
+    assert said[1] == f"Дальше: поправьте файл, затем dqflow validate {out}"
+
+
 def test_the_tomsk_table_drafts_the_schedule_of_the_tomsk_campaign(tmp_path: Path):
     """Row by row: the dates, kinds, actors and the order's own words of workflows/tomsk-2021.yaml."""
     out, draft = imported(tmp_path, TABLE_TEXT, "--id", "tomsk-2021")

@@ -126,7 +126,7 @@ def test_nobody_is_reminded_after_submitting(mailer, smtp_server):  # noqa: F811
     mailer.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/form", "--now", "2021-11-25 10:00")
     mailer.ok("excuse", "5", "--stage", "fill-form", "--reason", "карантин", "--now", "2021-11-25 10:00")
     out = mailer.ok("send", "--now", "2021-11-26 09:00")
-    assert "sent 9" in out
+    assert "Отправлено писем: 9" in out
     assert smtp_server.to("dou2@example.org") == [] and smtp_server.to("dou5@example.org") == []
     assert len(smtp_server.to("dou4@example.org")) == 1
     rows = {(r["recipient"], r["rule"]): r for r in outbox(mailer) if r["stage"] == "fill-form"}
@@ -162,7 +162,7 @@ def test_one_message_per_recipient_per_send_time(db_url, tmp_path, smtp_server):
     dq = Cli(db_url, env=smtp_server.env())
     dq.ok("load", str(path), "--now", "2021-11-20 09:00")
     out = dq.ok("send", "--now", "2021-11-26 09:00")
-    assert "sent 2" in out
+    assert "Отправлено писем: 2" in out
     assert smtp_server.recipients() == ["dou1@example.org", "dou2@example.org"]
     for address in ("dou1@example.org", "dou2@example.org"):
         (got,) = smtp_server.to(address)
@@ -203,11 +203,11 @@ def test_planned_send_times_are_in_the_window_on_working_days(tomsk):
 def test_send_only_inside_the_window(mailer, smtp_server):  # noqa: F811
     for moment in ("2021-11-19 08:59", "2021-11-19 18:00", "2021-11-19 23:00", "2021-11-20 10:00", "2021-11-21 12:00"):
         out = mailer.ok("send", "--now", moment)
-        assert "sent 0" in out, moment
+        assert "Отправлено писем: 0" in out, moment
         assert smtp_server.messages == [], moment
     assert len(outbox(mailer, "pending")) > 0
     out = mailer.ok("send", "--now", "2021-11-22 09:00")  # Monday: the Friday reminders still apply
-    assert "sent 11" in out
+    assert "Отправлено писем: 11" in out
     assert smtp_server.recipients() == sorted(DOU)
 
 
@@ -218,7 +218,7 @@ def test_why_explains_planned_sent_and_skipped(mailer, smtp_server):  # noqa: F8
     text = mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
     sent = [r for r in outbox(mailer, "sent") if r["recipient"] == "dou2@example.org" and r["stage"] == "fill-form"]
     assert len(sent) == 1
-    assert f"отправлено по правилу «при открытии» (Message-ID {sent[0]['message_id']})" in text
+    assert f"ушло 19.11.2021 09:00 (запланировано на 19.11.2021 09:00) по правилу «при открытии» (Message-ID {sent[0]['message_id']})" in text
     assert "не отправлено: уже сдано" in text
     assert "19.11.2021 09:00" in text and "26.11.2021 09:00" in text
     # a ДОУ that did not submit still has its reminders planned
@@ -268,12 +268,12 @@ def test_a_second_sender_waits_for_the_first(mailer, smtp_server):  # noqa: F811
     try:
         assert holder.stdout.readline().strip() == "held"
         busy = mailer.ok("send", "--now", "2021-11-19 09:00")
-        assert "another dqflow send or run holds this campaign's sending lease" in busy
+        assert "сейчас отправляет другой запуск dqflow send или run" in busy
         assert smtp_server.messages == []
         assert not [r for r in outbox(mailer) if r["state"] == "sent"]
     finally:
         holder.communicate("")
-    assert "sent 11" in mailer.ok("send", "--now", "2021-11-19 09:00")
+    assert "Отправлено писем: 11" in mailer.ok("send", "--now", "2021-11-19 09:00")
     assert len(smtp_server.messages) == 11
 
 
@@ -289,7 +289,7 @@ def test_after_downtime_only_the_newest_reminder_of_a_deadline_goes_out(mailer, 
     """Nobody ran `send` from 19.11 to 29.11: the 'opened' reminder of 19.11 and the 'two working
     days before' one of 26.11 are both due; each ДОУ gets the newer one only."""
     mailer.ok("tick", "--now", "2021-11-18 10:00")
-    assert "sent 11" in mailer.ok("send", "--now", "2021-11-29 09:05")
+    assert "Отправлено писем: 11" in mailer.ok("send", "--now", "2021-11-29 09:05")
     subjects = {m.message["Subject"] for m in smtp_server.messages}
     assert subjects == {"Напоминание: «Первичное заполнение формы» — срок до 30.11.2021 23:59"}
     fill = [r for r in outbox(mailer) if r["stage"] == "fill-form" and r["recipient"] == "dou2@example.org"]
@@ -349,3 +349,90 @@ def test_only_the_replays_own_database_goes_unsynced(tmp_path: Path):
         with db.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == expected
         db.dispose()
+
+
+# -- when nothing goes out, the terminal says why -----------------------------------------------
+
+WINDOW = "письма уходят по рабочим дням с 09:00 до 18:00."
+MONDAY = "Ждут отправки писем: 11; ближайшая отправка — 22.11.2021 09:00 (понедельник, томское время, UTC+7)."
+
+
+def test_send_on_a_saturday_says_how_many_letters_wait_for_monday_and_why_not_now(mailer, smtp_server):  # noqa: F811
+    """The opening notices of Friday 19.11 were not sent that day: on Saturday `send` sends nothing and says they go on
+    Monday at 09:00, because Saturday is a day off; on Monday they go."""
+    mailer.ok("tick", "--now", "2021-11-19 08:00")
+    out = mailer.ok("send", "--now", "2021-11-20 10:00")
+    assert out.splitlines() == [
+        "Отправлено писем: 0, ждут повтора: 0, не доставлено: 0, отложено: 0, пропущено: 11.",  # the webinar's invitations: it is over
+        f"Сейчас письма не уходят: 20.11.2021 — суббота, выходной; {WINDOW}",
+        MONDAY]
+    assert smtp_server.messages == []
+    assert mailer.ok("tick", "--now", "2021-11-21 12:00").splitlines()[-2:] == [
+        f"Сейчас письма не уходят: 21.11.2021 — воскресенье, выходной; {WINDOW}", MONDAY]
+    assert mailer.ok("run", "--once", "--now", "2021-11-20 11:00").splitlines()[1:] == [
+        f"Сейчас письма не уходят: 20.11.2021 — суббота, выходной; {WINDOW}", MONDAY]  # the daemon's single wake-up says the same
+    assert mailer.ok("send", "--now", "2021-11-22 09:00").startswith("Отправлено писем: 11,")
+    assert smtp_server.recipients() == sorted(DOU)
+
+
+@pytest.mark.parametrize(("moment", "why", "next_send"), [
+    ("2021-11-19 08:00", "08:00 — вне окна отправки 09:00–18:00", "19.11.2021 09:00 (пятница"),
+    ("2021-11-19 18:30", "18:30 — вне окна отправки 09:00–18:00", "22.11.2021 09:00 (понедельник"),
+])
+def test_send_outside_the_window_says_when_the_window_opens(mailer, smtp_server, moment, why, next_send):  # noqa: F811
+    lines = mailer.ok("send", "--now", moment).splitlines()
+    assert lines[0].startswith("Отправлено писем: 0,")
+    assert lines[1] == f"Сейчас письма не уходят: {why}; {WINDOW}"
+    assert lines[2].startswith("Ждут отправки писем: 11; ближайшая отправка — " + next_send)
+    assert smtp_server.messages == []
+
+
+def test_send_with_nothing_due_yet_names_the_next_planned_letters(mailer):
+    """Inside the window on a working day, with the notices sent: nothing is due until the next rule's day."""
+    mailer.ok("send", "--now", "2021-11-19 09:00")
+    lines = mailer.ok("send", "--now", "2021-11-23 10:00").splitlines()
+    assert lines[1:] == ["Сейчас отправлять нечего: ближайшие письма запланированы на 26.11.2021 09:00 "
+                         "(пятница, томское время, UTC+7), писем: 11."]
+
+
+def test_send_and_tick_after_the_campaign_say_nothing_is_planned(mailer):
+    mailer.ok("tick", "--now", "2022-03-01 10:00")
+    assert mailer.ok("send", "--now", "2022-03-01 10:00").splitlines()[1:] == ["Писем в очереди нет: ничего не запланировано."]
+    assert mailer.ok("tick", "--now", "2022-03-02 10:00").splitlines()[-1] == "Писем в очереди нет: ничего не запланировано."
+
+
+def test_a_day_off_is_named_by_its_kind():
+    """A public holiday and a day off of the campaign's own calendar are each named for what they are."""
+    import dataclasses
+
+    from dqflow.calendar import WorkCalendar
+    from dqflow.campaign import spec
+    from dqflow.present import sending
+    from tests.conftest import TOMSK
+
+    campaign = spec.load(str(TOMSK))
+    holiday = datetime(2021, 11, 4, 10, 0, tzinfo=TZ)  # Народное единство, a Thursday
+    at = datetime(2021, 11, 8, 9, 0, tzinfo=TZ)  # 05.11 is a holiday too, then the weekend
+    assert sending.waiting_text(campaign, holiday, at, 3)[0] == f"Сейчас письма не уходят: 04.11.2021 — нерабочий праздничный день; {WINDOW}"
+    own = dataclasses.replace(campaign, calendar=WorkCalendar("RU", frozenset({date(2021, 11, 24)})))
+    wednesday = datetime(2021, 11, 24, 12, 0, tzinfo=TZ)
+    assert sending.waiting_text(own, wednesday, datetime(2021, 11, 25, 9, 0, tzinfo=TZ), 2) == [
+        f"Сейчас письма не уходят: 24.11.2021 — выходной по календарю кампании; {WINDOW}",
+        "Ждут отправки писем: 2; ближайшая отправка — 25.11.2021 09:00 (четверг, томское время, UTC+7)."]
+
+
+def test_the_ledger_shows_when_a_letter_really_went_beside_its_planned_time(mailer, smtp_server):  # noqa: F811
+    """The 'two working days before' reminder planned for 26.11 09:00 went out on 29.11 at 09:05: `outbox` and `why`
+    say both."""
+    mailer.ok("tick", "--now", "2021-11-18 10:00")
+    mailer.ok("send", "--now", "2021-11-29 09:05")
+    ledger = mailer.ok("outbox", "--state", "sent").splitlines()
+    assert ledger[2].split()[:2] == ["Запланировано", "Отправлено"]
+    line = next(line for line in ledger if "dou2@example.org" in line)
+    assert line.startswith("26.11.2021 09:00  29.11.2021 09:05  dou2@example.org")
+    pending = next(line for line in mailer.ok("outbox", "--state", "pending").splitlines() if "dou2@example.org" in line)
+    assert pending.split()[2] == "—"  # not sent yet: no real time
+    why = mailer.ok("why", "dou2@example.org", "--stage", "fill-form")
+    assert "26.11.2021 09:00  fill-form: отправлено — ушло 29.11.2021 09:05 (запланировано на 26.11.2021 09:00)" in why
+    sent = next(r for r in outbox(mailer, "sent") if r["recipient"] == "dou2@example.org")
+    assert local(sent["sent_at"]) == datetime(2021, 11, 29, 9, 5, tzinfo=TZ)  # the JSON keeps its keys

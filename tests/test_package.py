@@ -34,7 +34,7 @@ def test_init_writes_the_bundled_campaign_and_the_next_commands(dq: Cli, tmp_pat
     made = next(line.split()[-1] for line in out.splitlines() if line.startswith("  dqflow instantiate"))
     assert f"  dqflow validate {made}" in out.splitlines()
     assert f"  dqflow simulate {made} --maildir out/" in out.splitlines()
-    assert "ok: campaign tomsk-2021" in dq.ok("validate", str(written))
+    assert "в порядке: кампания tomsk-2021" in dq.ok("validate", str(written))
 
 
 def test_init_refuses_files_already_there_and_writes_nothing(dq: Cli, tmp_path: Path):
@@ -131,13 +131,13 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     from dqflow.store import schema
 
     made = run([dqflow, "--db", "new.db", "migrate"], cwd=empty, env=env)
-    assert made.stdout == f"database 'sqlite:///new.db': created at revision {schema.HEAD}\n"
+    assert made.stdout == f"База данных 'sqlite:///new.db' создана: версия схемы {schema.HEAD}.\n"
     with sqlite3.connect(empty / "release.db") as connection:
         connection.executescript((ROOT / "tests" / "data" / "release-1a76da4.sqlite.sql").read_text(encoding="utf-8"))
     run([dqflow, "--db", "release.db", "status", "--now", "2021-12-03 12:00"], cwd=empty, env=env)
     assert run([dqflow, "--db", "release.db", "tick", "--now", "2021-12-03 12:00"], cwd=empty, env=env).stdout
     assert run([dqflow, "--db", "release.db", "migrate", "--check"], cwd=empty, env=env).stdout == (
-        f"database 'sqlite:///release.db': revision {schema.HEAD}, current\n")
+        f"База данных 'sqlite:///release.db': версия схемы {schema.HEAD}, актуальная.\n")
 
     # The portal's page templates are package data too: the board renders from the wheel.
     run([dqflow, "--db", "release.db", "board", "--out", "public", "--now", "2021-12-03 12:00"], cwd=empty, env=env)

@@ -18,7 +18,7 @@ def run(url, *args):
 
 def test_tomsk_campaign_on_postgresql(pg_url):
     assert run(pg_url, "load", str(TOMSK), "--now", "2021-11-18").exit_code == 0
-    assert "nothing changed" in run(pg_url, "load", str(TOMSK), "--now", "2021-11-18").output
+    assert "ничего не изменилось" in run(pg_url, "load", str(TOMSK), "--now", "2021-11-18").output
 
     on_time = run(pg_url, "submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30", "--link", "https://dou2.example.org/f")
     assert on_time.exit_code == 0, on_time.output

@@ -15,9 +15,11 @@ import re
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, time
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import docx
 import icalendar
 import openpyxl
 import pytest
@@ -38,7 +40,12 @@ PER_INSTITUTION = [s["id"] for s in CAMPAIGN["stages"] if s.get("actor") in ("in
 REVIEW_STAGES = [s for s in CAMPAIGN["stages"] if s.get("actor") == "expert"]
 PEOPLE = {**{i["email"]: ("institution", str(i["id"])) for i in CAMPAIGN["institutions"]},
           **{e["email"]: ("expert", e["id"]) for i in CAMPAIGN["institutions"] for e in i.get("experts", [])}}
+LABELS = {s["id"]: s.get("short") or s["title"] for s in CAMPAIGN["stages"]}  # the one name people read (Stage.label)
+EXPERTS = {e["id"]: e["name"] for i in CAMPAIGN["institutions"] for e in i.get("experts", [])}
+EXPERT_IDS = {name: expert for expert, name in EXPERTS.items()}
+ZONE = "томское время, UTC+7"
 AFTER = "2022-01-21 12:00"  # a day after the last lock: the campaign is over
+AS_OF = f"по состоянию на 21.01.2022 12:00 ({ZONE})"
 
 
 # -- one simulated campaign per backend ----------------------------------------------------
@@ -187,9 +194,9 @@ def rows(sheet) -> list[dict]:
 
 
 def test_xlsx_has_a_sheet_per_view_typed_frozen_and_sized(workbook):
-    assert workbook.sheetnames == ["Этапы", "ДОУ", "Сдача материалов", "Экспертизы", "Эксперты", "Уровни по областям",
+    assert workbook.sheetnames == ["Сводка", "Этапы", "ДОУ", "Сдача материалов", "Экспертизы", "Эксперты", "Уровни по областям",
                                    "Согласованность"]
-    for sheet in workbook:
+    for sheet in workbook.worksheets[1:]:  # the summary sheet is a page, not a table (its own test below)
         assert sheet.freeze_panes == "A2", sheet.title
         assert all(c.font.bold for c in sheet[1]), sheet.title
         widths = [sheet.column_dimensions[c.column_letter].width for c in sheet[1]]
@@ -197,17 +204,18 @@ def test_xlsx_has_a_sheet_per_view_typed_frozen_and_sized(workbook):
     handed = workbook["Сдача материалов"]
     due = handed.cell(row=2, column=5)
     assert isinstance(due.value, datetime) and due.number_format == "DD.MM.YYYY HH:MM"
-    submitted = [r["Сдано (Asia/Tomsk)"] for r in rows(handed) if r["Сдано (Asia/Tomsk)"] is not None]
+    submitted = [r[f"Сдано ({ZONE})"] for r in rows(handed) if r[f"Сдано ({ZONE})"] is not None]
     assert submitted and all(isinstance(v, datetime) for v in submitted)
     stages = {r["Этап"]: r for r in rows(workbook["Этапы"])}
-    assert stages["fill-form"]["Срок (Asia/Tomsk)"] == datetime(2021, 11, 30, 23, 59)
+    assert stages[LABELS["fill-form"]][f"Срок ({ZONE})"] == datetime(2021, 11, 30, 23, 59)
+    assert stages[LABELS["fill-form"]]["Название по приказу"] == next(s["title"] for s in CAMPAIGN["stages"] if s["id"] == "fill-form")
     assert workbook["Этапы"].cell(row=3, column=13).number_format == "0%"
     assert workbook["Этапы"].column_dimensions["B"].width > 30  # the long titles get room
 
 
 def test_xlsx_figures_match_the_audit_log(truth, workbook):
     for stage in PER_INSTITUTION:
-        row = next(r for r in rows(workbook["Этапы"]) if r["Этап"] == stage)
+        row = next(r for r in rows(workbook["Этапы"]) if r["Этап"] == LABELS[stage])
         counts = truth["counts"][stage]
         expected = len(NAMES) - counts["excused"] - counts["no-materials"]
         assert (row["Ожидалось ДОУ"], row["Сдали"], row["В срок"], row["Пропустили"]) == (
@@ -224,10 +232,39 @@ def test_xlsx_figures_match_the_audit_log(truth, workbook):
     for r in rows(workbook["Эксперты"]):
         p = truth["punctual"]
         assert (r["Назначено ДОУ"], r["В срок"], r["С опозданием"]) == (
-            p[(r["Эксперт"], "assigned")], p[(r["Эксперт"], "on_time")], p[(r["Эксперт"], "late")]), r
+            p[(EXPERT_IDS[r["Эксперт"]], "assigned")], p[(EXPERT_IDS[r["Эксперт"]], "on_time")], p[(EXPERT_IDS[r["Эксперт"]], "late")]), r
     for r in rows(workbook["ДОУ"]):
         mine = truth["levels"].get(r["ДОУ"], {})
         assert [r[AREA_TITLES[a]] for a in AREAS] == [int(mine[a]) if a in mine else None for a in AREAS]
+
+
+def test_xlsx_opens_on_a_summary_with_the_title_block_and_the_htmls_two_charts(truth, workbook):
+    """Row 1 the title, then the campaign, «по состоянию на …», who prepared it; two stacked bar charts drawn from
+    the summary's own cells, which hold the figures the HTML charts (statuses per stage, levels per area)."""
+    sheet = workbook["Сводка"]
+    assert workbook.worksheets[0] is sheet
+    block = [sheet.cell(row=n, column=1).value for n in range(1, 5)]
+    assert block == ["Аналитическая справка по итогам мониторинга качества дошкольного образования", CAMPAIGN["campaign"]["title"],
+                     AS_OF[:1].upper() + AS_OF[1:], f"Подготовлено: {CAMPAIGN['campaign']['coordinator']['name']}"]
+    assert sheet["A1"].font.bold and sheet["A1"].font.size == 14
+    charts = sheet._charts
+    assert len(charts) == 2
+    cells = {(c.row, c.column): c.value for row in sheet.iter_rows() for c in row}
+    statuses = ["done", "late", "missed", "excused", "open", "upcoming"]
+    for chart, categories, series_titles in ((charts[0], [LABELS[s] for s in PER_INSTITUTION], None),
+                                             (charts[1], [AREA_TITLES[a] for a in AREAS], [lv["title"] for lv in CAMPAIGN["levels"]])):
+        assert chart.tagname == "barChart" and chart.grouping == "stacked" and chart.type == "bar"
+        refs = [series.val.numRef.f for series in chart.series]
+        assert all(ref.startswith("'Сводка'!$") for ref in refs), refs  # drawn from the sheet's own cells
+        category_ref = chart.series[0].cat.strRef.f if chart.series[0].cat.strRef else chart.series[0].cat.numRef.f
+        column, first, last = re.match(r"'Сводка'!\$([A-Z])\$(\d+):\$[A-Z]\$(\d+)", category_ref).groups()
+        assert [cells[(r, 1)] for r in range(int(first), int(last) + 1)] == categories
+        titles = [cells[(int(first) - 1, 2 + n)] for n in range(len(chart.series))]
+        if series_titles:
+            assert titles == series_titles
+    stage_rows = {cells[(r, 1)]: [cells[(r, 2 + n)] for n in range(6)] for r in range(6, 30) if cells.get((r, 1)) in LABELS.values()}
+    for stage in PER_INSTITUTION:
+        assert stage_rows[LABELS[stage]] == [truth["counts"][stage][st] for st in statuses], stage
 
 
 # -- Markdown ---------------------------------------------------------------------------------
@@ -276,6 +313,143 @@ def test_report_writes_nothing_to_the_database_and_refuses_a_folder_for_a_file(s
     assert list(folder.iterdir()) == []
     sim["dq"].ok("report", "--format", "md", "--now", AFTER)
     assert dump_tables(sim["url"]) == before
+
+
+# -- names, not ids, where people read (issue 19, item 6) --------------------------------------
+
+
+STAGE_IDS = [s["id"] for s in CAMPAIGN["stages"]]
+URL = re.compile(r"https?://\S+")
+
+
+def raw_ids(text: str) -> list[str]:
+    """The stage ids, expert ids (e5, e62) and IANA zone a text shows, links left out (a ДОУ's own URL may say fill-form)."""
+    text = URL.sub(" ", text)
+    found = [sid for sid in STAGE_IDS if re.search(rf"(?<![\w/-]){re.escape(sid)}(?![\w-])", text)]
+    found += re.findall(r"(?<![\w/-])e\d+(?![\w-])", text)
+    return found + (["Asia/Tomsk"] if "Asia/" in text else [])
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees in the HTML (no style, no attributes: an anchor's id or a link's href is not read)."""
+
+    def __init__(self):
+        super().__init__()
+        self.said, self._style = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._style = self._style or tag == "style"
+
+    def handle_endtag(self, tag):
+        self._style = self._style and tag != "style"
+
+    def handle_data(self, data):
+        if not self._style:
+            self.said.append(data)
+
+
+def docx_text(path: Path) -> str:
+    """Every paragraph and table cell of a Word file, as python-docx reads them."""
+    doc = docx.Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.fixture(scope="module")
+def formats(sim):
+    """The справка in HTML (visible text), Markdown, XLSX (every cell) and DOCX (every paragraph and cell)."""
+    out = sim["tmp"] / "names"
+    for fmt in ("html", "xlsx", "docx"):
+        sim["dq"].ok("report", "--format", fmt, "--out", str(out / f"s.{fmt}"), "--now", AFTER)
+    parser = _Visible()
+    parser.feed((out / "s.html").read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(out / "s.xlsx")
+    cells = [str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    return {"html": "".join(parser.said), "md": sim["dq"].ok("report", "--format", "md", "--now", AFTER),
+            "xlsx": "\n".join(cells), "docx": docx_text(out / "s.docx"), "folder": out}
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "xlsx", "docx"])
+def test_the_spravka_names_stages_experts_and_the_zone_as_people_do(formats, fmt):
+    said = formats[fmt]
+    assert raw_ids(said) == [], fmt
+    assert all(LABELS[s] in said for s in PER_INSTITUTION), fmt
+    assert "Эксперт ДОУ № 5" in said and ZONE in said, fmt
+    assert "Подготовлено: " + CAMPAIGN["campaign"]["coordinator"]["name"] in said, fmt
+    assert AS_OF.removeprefix("по") in said, fmt  # «по состоянию на …», capitalised where it starts a line
+
+
+def test_the_check_for_raw_ids_finds_them():
+    """The test above would see an id if one came back."""
+    assert raw_ids("Экспертиза review1 (эксперты: e5, e62), Asia/Tomsk") == ["review1", "e5", "e62", "Asia/Tomsk"]
+    assert raw_ids("https://dou2.example.org/monitoring/fill-form Первичное заполнение формы") == []
+
+
+def expected_recommendations(url: str) -> dict[str, list[tuple[str, str]]]:
+    """ДОУ → (heading, text) of each recommendation the справка should list, recomputed from the review table: under each
+    area its review rated at the base level «1», or «Общие рекомендации»."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    order = {sid: n for n, sid in enumerate(STAGE_IDS)}
+    given = sorted(query(url, "SELECT institution_id, stage_id, expert_id, at, levels, recommendations FROM review"),
+                   key=lambda r: (order[r[1]], str(r[3]), r[2]))
+    for inst, _stage, _expert, _at, marks, text in given:
+        if not text:
+            continue
+        low = [a for a, lv in json.loads(marks).items() if lv == LEVELS[0]]
+        for heading in [AREA_TITLES[a] for a in low] or ["Общие рекомендации"]:
+            found[inst].append((heading, text))
+    return found
+
+
+def test_recommendations_are_grouped_by_area_in_markdown_and_docx(sim, formats):
+    expected = expected_recommendations(sim["url"])
+    assert expected and any(h == "Общие рекомендации" for texts in expected.values() for h, _ in texts)
+    assert any(h != "Общие рекомендации" for texts in expected.values() for h, _ in texts)
+    md = formats["md"]
+    for inst, name in NAMES.items():
+        section = md.split(f"### {name} (ДОУ {inst})", 1)[1].split("\n### ", 1)[0]
+        if inst not in expected:
+            assert "Адресные рекомендации" not in section
+            continue
+        heading, got = None, []
+        for line in section.split("Адресные рекомендации по областям:", 1)[1].splitlines():
+            if line.startswith("*") and line.endswith("*"):
+                heading = line.strip("*").replace("\\", "")
+            elif line.startswith("- "):
+                got.append((heading, line[2:line.rindex(" (")]))
+        order = [AREA_TITLES[a] for a in AREAS] + ["Общие рекомендации"]
+        assert got == sorted(expected[inst], key=lambda pair: order.index(pair[0])), inst
+    doc = docx.Document(str(formats["folder"] / "s.docx"))
+    headings = [p.text for p in doc.paragraphs if p.runs and p.runs[0].italic and p.text in order]
+    assert len(headings) == sum(len({h for h, _ in texts}) for texts in expected.values())
+
+
+def test_docx_is_the_html_summary_in_word_and_the_same_bytes_each_time(sim, formats):
+    path = formats["folder"] / "s.docx"
+    doc = docx.Document(str(path))
+    lines = [p.text for p in doc.paragraphs]
+    assert lines[1:6] == ["АНАЛИТИЧЕСКАЯ СПРАВКА", "по итогам мониторинга качества дошкольного образования", CAMPAIGN["campaign"]["title"],
+                          AS_OF, "Подготовлено: " + CAMPAIGN["campaign"]["coordinator"]["name"]]
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:8] == ["Основные итоги", "1. Выполнение этапов мониторинга", "2. Уровни качества по областям",
+                            "3. ДОУ с областями на базовом уровне и ниже", "4. Согласованность оценок экспертов",
+                            "5. Наиболее частые слабые области", "6. Своевременность экспертов", "7. Результаты по учреждениям"]
+    assert [h.split(". ", 1)[1] for h in headings[8:]] == list(NAMES.values())
+    assert "Рисунок 1. Распределение ДОУ по статусам на каждом этапе" in lines  # the chart, as the table of its counts
+    statuses = next(t for t in doc.tables if t.rows[0].cells[1].text == "выполнено")
+    by_stage = {row.cells[0].text: [int(c.text) for c in row.cells[1:]] for row in statuses.rows[1:]}
+    book = openpyxl.load_workbook(formats["folder"] / "s.xlsx")
+    summary = {row[0]: list(row[1:7]) for row in book["Сводка"].iter_rows(values_only=True) if row[0] in by_stage}
+    assert by_stage == summary and len(by_stage) == len(PER_INSTITUTION)
+    props = doc.core_properties
+    assert props.author == CAMPAIGN["campaign"]["coordinator"]["name"] and props.language == "ru-RU"
+    assert props.created == datetime(2022, 1, 21, 5, 0, tzinfo=ZoneInfo("UTC"))  # 12:00 in Tomsk: the справка's moment
+    again = formats["folder"] / "again.docx"
+    sim["dq"].ok("report", "--format", "docx", "--out", str(again), "--now", AFTER)
+    assert again.read_bytes() == path.read_bytes()
+    later = formats["folder"] / "later.docx"
+    sim["dq"].ok("report", "--format", "docx", "--out", str(later), "--now", "2022-01-22 12:00")
+    assert later.read_bytes() != path.read_bytes()
 
 
 # -- reviews where people look ----------------------------------------------------------------
@@ -460,7 +634,10 @@ def test_the_spravka_and_its_exports_say_the_campaign_word(workflow_copy: Path, 
     dq = Cli(url)
     dq.ok("report", "--out", str(tmp_path / "s.html"), "--now", AFTER)
     dq.ok("report", "--format", "xlsx", "--out", str(tmp_path / "s.xlsx"), "--now", AFTER)
+    dq.ok("report", "--format", "docx", "--out", str(tmp_path / "s.docx"), "--now", AFTER)
     html = (tmp_path / "s.html").read_text(encoding="utf-8")
+    word = docx_text(tmp_path / "s.docx")
+    assert "3. ДОО с областями на базовом уровне и ниже" in word and "ДОУ" not in word
     md = dq.ok("report", "--format", "md", "--now", AFTER)
     assert "Распределение ДОО по статусам" in html and "ДОО по статусам на каждом этапе" in html  # the caption, the chart
     assert "## 3. ДОО с областями" in md and "(ДОО 2)" in md

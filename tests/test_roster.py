@@ -101,7 +101,7 @@ def test_csv_rosters_in_each_form_validate_and_say_how_they_were_read(tmp_path: 
     (tmp_path / "roster.csv").write_bytes(spreadsheet_csv([HEADER] + ROWS, delimiter, encoding))
     result = validate(path)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"{path}: ok: campaign tomsk-2021, 14 stages, 4 institutions, 4 experts; roster.csv read as {said};")
+    assert result.stdout.startswith(f"{path}: в порядке: кампания tomsk-2021, этапов: 14, ДОУ: 4, экспертов: 4; roster.csv read as {said};")
 
 
 def test_a_cp1251_roster_loads_with_its_names_intact(dq: Cli, tmp_path: Path):
@@ -118,7 +118,7 @@ def test_an_xlsx_roster_validates_and_loads(dq: Cli, tmp_path: Path):
     workbook(rows, tmp_path / "roster.xlsx", title="ДОУ")
     result = validate(path)
     assert result.exit_code == 0, result.output
-    assert "4 institutions, 4 experts; roster.xlsx read as XLSX, sheet 'ДОУ';" in result.stdout
+    assert "ДОУ: 4, экспертов: 4; roster.xlsx read as XLSX, sheet 'ДОУ';" in result.stdout
     dq.ok("load", str(path), "--now", "2021-11-10")
     assert sorted(r[0] for r in query(dq.db_url, "SELECT id FROM institution")) == ["2", "4", "5", "6"]
 

@@ -108,9 +108,9 @@ def test_bundled_workflow_validates(dq: Cli, path: Path):
     lines = result.stdout.splitlines()
     assert len(lines) == 1, result.stdout
     summary = lines[0]
-    assert summary.startswith(f"{path}: ok: campaign {data['campaign']['id']}")
-    assert f"{len(data['stages'])} stages" in summary
-    assert f"{len(data['institutions'])} institutions" in summary
+    assert summary.startswith(f"{path}: в порядке: кампания {data['campaign']['id']}")
+    assert f"этапов: {len(data['stages'])}" in summary
+    assert f": {len(data['institutions'])}, экспертов: " in summary  # ДОУ or ДОО, as the campaign says
     # whatever is on stderr is warnings, each at FILE:LINE:COL
     assert all(p["severity"] == "warning" for p in problems(result.stderr))
 
@@ -368,7 +368,7 @@ def test_roster_csv_valid(dq: Cli, workflow_copy: Path):
     ])
     result = dq("validate", str(workflow_copy))
     assert result.exit_code == 0, result.output
-    assert "2 institutions, 3 experts" in result.stdout
+    assert "ДОУ: 2, экспертов: 3" in result.stdout
 
 
 def test_roster_csv_bad_row(dq: Cli, workflow_copy: Path):
@@ -426,13 +426,13 @@ def test_deadline_on_day_off_is_a_warning(dq: Cli, workflow_copy: Path, day: dat
     assert len(warned) == 1, result.stderr
     assert "list1" in warned[0]["message"] and why.lower() in warned[0]["message"].lower()
     assert day.strftime("%d.%m.%Y") in warned[0]["message"]
-    assert result.stdout.startswith(f"{workflow_copy}: ok:")
-    assert "warning" in result.stdout
+    assert result.stdout.startswith(f"{workflow_copy}: в порядке:")
+    assert "предупреждений: " in result.stdout
 
     strict = dq("validate", "--strict", str(workflow_copy))
     assert strict.exit_code == 1
     assert _warnings_at(strict, workflow_copy, line, col)
-    assert "ok:" not in strict.stdout
+    assert "в порядке:" not in strict.stdout
 
 
 def test_deadline_on_working_day_is_not_warned(dq: Cli, workflow_copy: Path):
@@ -554,7 +554,7 @@ def test_validate_many_files_reports_each(dq: Cli, workflow_copy: Path, tmp_path
     missing = tmp_path / "missing.yaml"
     result = dq("validate", str(TOMSK), str(missing))
     assert result.exit_code == 1
-    assert result.stdout.startswith(f"{TOMSK}: ok:")
+    assert result.stdout.startswith(f"{TOMSK}: в порядке:")
     assert any(Path(p["file"]) == missing for p in problems(result.stderr))
 
 
@@ -587,7 +587,7 @@ def test_load_same_file_again_is_a_no_op(dq: Cli, workflow_copy: Path):
     before = table_counts(dq.db_url), stored_campaigns(dq.db_url)
     status_before = dq.ok("status", "--json", "--now", "2021-11-25 10:00")
     again = dq.ok("load", str(workflow_copy), "--now", "2021-11-20")
-    assert "nothing changed" in again or "unchanged" in again or "already loaded" in again
+    assert again.startswith("Кампания tomsk-2021 уже загружена из того же файла; ничего не изменилось.")
     assert again != first
     assert (table_counts(dq.db_url), stored_campaigns(dq.db_url)) == before
     assert dq.ok("status", "--json", "--now", "2021-11-25 10:00") == status_before
@@ -599,7 +599,7 @@ def test_load_same_content_with_other_comments_and_layout_is_a_no_op(dq: Cli, wo
     text = "# a new comment\n" + workflow_copy.read_text(encoding="utf-8").replace("\n\n", "\n\n\n")
     workflow_copy.write_text(text, encoding="utf-8")
     again = dq.ok("load", str(workflow_copy), "--now", "2021-11-20")
-    assert "nothing changed" in again
+    assert "ничего не изменилось" in again
     assert (table_counts(dq.db_url), stored_campaigns(dq.db_url)) == before
 
 
@@ -659,7 +659,7 @@ def test_mutations_never_crash(tmp_path_factory: pytest.TempPathFactory, text: s
     lines = result.stderr.splitlines()
     if result.exit_code == 0:
         assert all(PROBLEM.match(line) and ": warning: " in line for line in lines), result.stderr
-        assert result.stdout.startswith(f"{path}: ok:")
+        assert result.stdout.startswith(f"{path}: в порядке:")
     else:
         assert lines, "exit 1 without a message"
         assert len(lines) == 1 or all(PROBLEM.match(line) for line in lines), result.stderr
@@ -799,7 +799,7 @@ def test_top_level_experts_inline_and_from_a_file(dq: Cli, workflow_copy: Path):
                       encoding="utf-8")
     result = dq("validate", str(workflow_copy))
     assert result.exit_code == 0, result.output
-    assert "11 institutions, 13 experts" in result.stdout
+    assert "ДОУ: 11, экспертов: 13" in result.stdout
     from dqflow.campaign import spec
 
     campaign = spec.load(workflow_copy)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, dump_tables, form_levels, levels
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 from dqflow import store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
@@ -165,6 +166,27 @@ def test_an_expert_sees_the_assigned_dou_with_their_links_and_records_a_review(p
     assert refused.status_code == 409 and "вы не назначены экспертом этого ДОУ" in refused.text
 
 
+def test_the_experts_page_groups_the_work_under_each_review_stage_with_the_experts_own_progress(portal: Portal, tomsk: Cli):
+    tomsk.ok("tick", "--now", "2021-11-25 00:05")  # list 1 drawn; no tick after it: the page projects the rest itself
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-26 12:00")
+    assigned = {a["institution"]: a["experts"] for a in tomsk.json("experts", "show", "list1")["assignments"]}
+    expert = assigned["4"][0]
+    path = portal.path("expert", expert)
+    page = portal.at("2021-12-02 12:00").client.get(path).text
+    assert '<h2 id="task-review1">Первичная экспертиза</h2>' in page and "Экспертиза: 01.12.2021" in page
+    assert "Составление списка 1" not in page  # not under the list-drawing stage's title
+    card = lambda html, inst: html.split(f'id="dou-{inst}"')[1].split("</section>")[0]  # noqa: E731
+    assert '<span class="status open">оценка не записана</span>' in card(page, "4") and "Ваша экспертиза: оценка не записана." in card(page, "4")
+    assert portal.post_form(path, {"stage": "review1", "institution": "4", **form_levels()}).status_code == 303
+    page = portal.client.get(path).text
+    assert '<span class="status done">оценка записана</span>' in card(page, "4")
+    assert "Ваша экспертиза: оценка записана 02.12.2021 12:00." in card(page, "4")  # the review's time, in the campaign's zone
+    nothing = next(i for i, es in assigned.items() if i != "4" and es)  # handed in nothing by the lock
+    other = portal.client.get(portal.path("expert", assigned[nothing][0])).text
+    assert '<span class="status excused">нечего оценивать</span>' in card(other, nothing)
+    assert "Ваша экспертиза: экспертировать нечего." in card(other, nothing)
+
+
 def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: Portal, tomsk: Cli, workflow_copy: Path):
     """The portal runs through the amendment: it reads the changed campaign without a restart."""
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://dou4.example.org/form", "--now", "2021-11-30 12:00")
@@ -297,7 +319,7 @@ def test_the_overview_and_the_board_list_every_dou_a_page_at_a_time(portal: Port
     assert seen["/coordinator"] == seen["/board"] and len(set(seen["/board"])) == 11
     assert seen["/board"][1] == "МБДОУ № 4 «Монтессори»"  # roster order, as `dqflow status --institutions`
 
-    out = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-11-25 10:00").strip())
+    out = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-11-25 10:00").strip().removeprefix("Записано: "))
     files = sorted(p.name for p in out.parent.iterdir())
     assert files == ["index.html", "page-2.html", "page-3.html"]
     static = [re.findall(r"<tr><td>(М[АБ]ДОУ № \d+[^<]*)<", (out.parent / f).read_text(encoding="utf-8")) for f in files]
@@ -315,7 +337,7 @@ def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(port
     ledger = tomsk.json("outbox", "--json")
     first = portal.client.get("/coordinator/outbox")
     assert f"Письма 1–5 из {len(ledger)}" in first.text and 'href="/coordinator/outbox?offset=5"' in first.text
-    rows = lambda html: re.findall(r'<tr><td>[^<]+</td><td><a href="[^"]+">([^<]+)</a>', html)  # noqa: E731
+    rows = lambda html: re.findall(r'<tr><td>[^<]+</td><td>[^<]+</td><td><a href="[^"]+">([^<]+)</a>', html)  # noqa: E731
     pages = [rows(portal.client.get("/coordinator/outbox", params={"offset": at}).text) for at in range(0, len(ledger), 5)]
     assert [r for page in pages for r in page] == [r["recipient"] for r in ledger]  # every letter once, in sending order
     assert re.search(r'<td title="[\w-]+">[А-Яа-я]', first.text) and not re.search(r'<td title="[\w-]+">[a-z]', first.text)  # stages by name
@@ -323,6 +345,19 @@ def test_the_outbox_page_shows_a_page_of_letters_at_a_time_with_its_filters(port
     filtered = portal.client.get("/coordinator/outbox", params={"state": state})
     assert f"из {sum(r['state'] == state for r in ledger)}" in filtered.text
     assert f'href="/coordinator/outbox?state={state}&amp;offset=5"' in filtered.text
+
+
+def test_the_outbox_page_shows_when_a_sent_letter_really_went_beside_its_planned_time(portal: Portal, tomsk: Cli, smtp_server):  # noqa: F811
+    """The 'two working days before' reminders planned for 26.11 09:00 went out on 29.11 at 09:05: the row says both."""
+    sign_in(portal, tomsk)
+    mailer = Cli(tomsk.db_url, env=smtp_server.env())
+    mailer.ok("tick", "--now", "2021-11-18 10:00")
+    mailer.ok("send", "--now", "2021-11-29 09:05")
+    page = portal.client.get("/coordinator/outbox", params={"state": "sent"}).text
+    assert "<th>Запланировано</th><th>Отправлено</th>" in page
+    assert re.search(r'<tr><td>26\.11\.2021 09:00</td><td>29\.11\.2021 09:05</td><td><a href="[^"]+">dou2@example.org</a>', page)
+    waiting = portal.client.get("/coordinator/outbox", params={"state": "pending"}).text
+    assert re.search(r'<tr><td>[\d.: ]+</td><td>—</td><td><a href', waiting)  # not sent yet: no real time
 
 
 def test_the_coordinator_checks_an_expert_list_edit_before_saving_it(portal: Portal, tomsk: Cli):
@@ -354,7 +389,7 @@ def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: P
         *levels("conditions=2"), "--recommendations", "-", "--now", "2021-12-02 10:00", input="Секретная рекомендация.")
     board = portal.at("2021-12-02 12:00").client.get("/board")
     assert board.status_code == 200 and "МБДОУ № 4" in board.text and "выполнено" in board.text
-    exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip())
+    exported = Path(tomsk.ok("board", "--out", str(tmp_path / "pub"), "--now", "2021-12-02 12:00").strip().removeprefix("Записано: "))
     for html in (board.text, exported.read_text(encoding="utf-8")):
         text = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
         assert not EMAIL.findall(text)

@@ -149,6 +149,23 @@ class Campaign:
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
 
+    def next_institution_stage(self, stage_id: str) -> Stage | None:
+        """The ДОУ's own stage that comes after `stage_id` (where a review's recommendations are to be used): of the ДОУ's
+        tasks that follow it through `after` (directly or through other stages), the one opening first; without such a
+        chain, the first ДОУ task that opens after it opens. None when the ДОУ have nothing left to do."""
+        stage = self.stage(stage_id)
+        if stage is None:
+            return None
+        followers, grown = {stage_id}, True
+        while grown:  # `after` may name a stage written later in the file: grow until nothing is added (≤ 100 stages)
+            found = {s.id for s in self.stages if set(s.after) & followers}
+            grown = not found <= followers
+            followers |= found
+        tasks = [s for s in self.stages if s.kind == "task" and s.actor == "institution" and s.id != stage_id]
+        chained = [s for s in tasks if s.id in followers]
+        later_ones = chained or [s for s in tasks if s.opens_at > stage.opens_at]
+        return min(later_ones, key=lambda s: s.opens_at, default=None)
+
     @cached_property
     def institution_ids(self) -> frozenset[str]:
         """The ДОУ in the campaign now (not those an amendment withdrew): built once, a set lookup per act."""

@@ -68,9 +68,10 @@ def validate_command(files: tuple[str, ...], strict: bool, now_text: str | None)
             failed = True
             continue
         experts = len(c.every_expert())
-        warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
+        warned = f"; предупреждений: {len(result.warnings)}" if result.warnings else ""
         read_as = "".join(f"; {note}" for note in result.notes)
-        click.echo(f"{path}: ok: campaign {c.id}, {len(c.stages)} stages, {len(c.institutions)} institutions, {experts} experts{read_as}{warned}")
+        click.echo(f"{path}: в порядке: кампания {c.id}, этапов: {len(c.stages)}, {c.terms.nom_pl}: {len(c.institutions)}, "
+                   f"экспертов: {experts}{read_as}{warned}")
         past = _finished(c, resolve_now(now_text, c.timezone))
         if past:  # a warning about the clock, not the file: --strict does not fail on it
             click.echo(str(Problem(path, _stages_line(path), 1, past, "warning")), err=True)
@@ -96,6 +97,7 @@ def _stages_line(path: str) -> int:
 def import_order_command(file: str, out: Path, timezone: str | None, campaign_id: str | None) -> None:
     """Draft a campaign file from an order's schedule table (plain text, tabs between the cells)."""
     from dqflow.campaign import order
+    from dqflow.present.labels import KIND_RU
 
     order.check_id(campaign_id)
     if timezone is not None:
@@ -114,10 +116,10 @@ def import_order_command(file: str, out: Path, timezone: str | None, campaign_id
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror}") from None
     c = result.campaign
     assert c is not None  # `checked` refused a draft that does not validate
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
-    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages ({kinds}), {len(c.institutions)} ДОУ with placeholder "
-               f"addresses; {draft.count('# guess:')} guesses marked '# guess:' to check")
-    click.echo(f"next: edit it, then dqflow validate {shlex.quote(str(out))}")
+    kinds = ", ".join(f"{KIND_RU.get(kind, kind)}: {n}" for kind, n in sorted(Counter(s.kind for s in c.stages).items()))
+    click.echo(f"Записано: {out}: кампания {c.id}, этапов: {len(c.stages)} ({kinds}), {c.terms.nom_pl}: {len(c.institutions)} "
+               f"с адресами-заглушками; догадок для проверки (помечены «# guess:»): {draft.count('# guess:')}")
+    click.echo(f"Дальше: поправьте файл, затем dqflow validate {shlex.quote(str(out))}")
 
 
 @click.command("instantiate")
@@ -139,9 +141,9 @@ def instantiate_command(template: str, start_text: str, campaign_id: str, out: P
     instantiate.write(out, instance.text, force=force)
     c = instance.campaign
     first, last = min(s.opens_at for s in c.stages), max(s.locks_at for s in c.stages)
-    warned = f"; {len(instance.warnings)} warning(s): see dqflow validate {shlex.quote(str(out))}" if instance.warnings else ""
-    click.echo(f"wrote {out}: campaign {c.id}, {len(c.stages)} stages from {show_date(first, c.tz)} to {show_date(last, c.tz)}, "
-               f"{instance.computed} dates computed{warned}")
+    warned = f"; предупреждений: {len(instance.warnings)} (см. dqflow validate {shlex.quote(str(out))})" if instance.warnings else ""
+    click.echo(f"Записано: {out}: кампания {c.id}, этапов: {len(c.stages)}, с {show_date(first, c.tz)} по {show_date(last, c.tz)}, "
+               f"дат вычислено: {instance.computed}{warned}")
 
 
 @click.command("load")
@@ -175,9 +177,9 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     if as_json:
         click.echo(json.dumps({"campaign": campaign.id, "outcome": outcome}))
     elif outcome == "unchanged":
-        click.echo(f"campaign {campaign.id} is already loaded from the same content; nothing changed")
+        click.echo(f"Кампания {campaign.id} уже загружена из того же файла; ничего не изменилось.")
     else:
-        click.echo(f"loaded campaign {campaign.id}: {len(campaign.stages)} stages, {len(campaign.institutions)} institutions")
+        click.echo(f"Кампания {campaign.id} загружена: этапов: {len(campaign.stages)}, {campaign.terms.nom_pl}: {len(campaign.institutions)}.")
     past = _finished(campaign, now)
     if past:
         click.echo(f"Внимание: {past}", err=True)

@@ -112,3 +112,14 @@ def say_overdue(session: Session, campaign: spec.Campaign, now: datetime) -> Non
     if count:
         click.echo(f"Уведомлений, время которых уже прошло, но которые ещё актуальны: {count}. Они уйдут при ближайшей "
                    f"отправке, {show(when, campaign.tz)} ({zone_label(campaign.tz, when)}): dqflow send или dqflow run.")
+
+
+def say_waiting(app: App, campaign: spec.Campaign, now: datetime) -> None:
+    """When nothing went out at `now`: how many letters wait, when they go, and why not now (`due.ahead`)."""
+    from dqflow.delivery import due
+    from dqflow.present import sending
+
+    with app.reading() as session:
+        found = due.ahead(session, campaign, now)
+    for line in sending.waiting_text(campaign, now, found.at if found else None, found.letters if found else 0):
+        click.echo(line)

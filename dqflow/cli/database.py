@@ -20,15 +20,22 @@ def migrate_command(app: App, check: bool) -> None:
     if check:
         shown, found = store.schema_state(app.db_url)
         if found.current:
-            click.echo(f"database '{shown}': revision {found.revision}, current")
+            click.echo(f"База данных '{shown}': версия схемы {found.revision}, актуальная.")
             return
         command = shlex.join(["dqflow", "--db", shown, "migrate"])
         raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
                           f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
     shown, was = store.migrate(app.db_url)
     if was is None or was.current:
-        click.echo(f"database '{shown}': revision {schema.HEAD}, current; nothing to do")
+        click.echo(f"База данных '{shown}': версия схемы {schema.HEAD}, актуальная; делать нечего.")
     elif was.new:
-        click.echo(f"database '{shown}': created at revision {schema.HEAD}")
+        click.echo(f"База данных '{shown}' создана: версия схемы {schema.HEAD}.")
     else:
-        click.echo(f"database '{shown}': upgraded to revision {schema.HEAD}; it was {was.describe()}")
+        click.echo(f"База данных '{shown}' обновлена до версии схемы {schema.HEAD}; была {_was(was)}.")
+
+
+def _was(state: schema.State) -> str:
+    """Where a database stood before `migrate` upgraded it (`State.describe`, as a coordinator reads it)."""
+    if not state.versioned:
+        return f"версия {state.revision} (создана до миграций: выпуском 1a76da4 или невыпущенным dqflow после него)"
+    return f"версия {state.revision}"

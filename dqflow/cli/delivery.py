@@ -14,7 +14,7 @@ import click
 
 from dqflow import redact
 from dqflow.calendar import show, zone_label
-from dqflow.cli.common import App, now_option, pass_app, running_clock, wall_clock, with_campaign
+from dqflow.cli.common import App, now_option, pass_app, running_clock, say_waiting, wall_clock, with_campaign
 from dqflow.delivery import BUDGET
 
 if TYPE_CHECKING:
@@ -45,22 +45,24 @@ def send_command(app: App, campaign: spec.Campaign, now: datetime, budget: int) 
 
     settings = mail.SmtpSettings.from_env()
     result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
-    _say_sent(result.report, budget)
+    _say_sent(app, campaign, now, result.report, budget)
 
 
-def _say_sent(sent, budget: int) -> None:
-    """What one send did, and its exit code (SERVER_FAILING when the server kept failing)."""
+def _say_sent(app: App, campaign: spec.Campaign, now: datetime, sent, budget: int) -> None:
+    """What one send did, and its exit code (SERVER_FAILING when the server kept failing); when nothing went out,
+    when the next letters go and why not now."""
+    from dqflow.present import sending
+
     if sent.busy:
-        click.echo("another dqflow send or run holds this campaign's sending lease; nothing sent (the next run will)")
+        click.echo(sending.BUSY_TEXT)
         return
-    click.echo(f"sent {sent.count('sent')}, retry later {sent.count('failed')}, dead {sent.count('dead')}, "
-               f"deferred {sent.deferred}, skipped {sent.skipped}")
+    click.echo(sending.sent_text(sent.count("sent"), sent.count("failed"), sent.count("dead"), sent.deferred, sent.skipped))
     if sent.stopped:
-        why = {"budget": f"the {budget} s budget ran out", "server": f"the SMTP server is failing ({sent.detail})",
-               "lease": "another process took over the sending lease"}[sent.stopped]
-        click.echo(f"stopped early: {why}; {sent.deferred} message(s) wait for the next send", err=True)
+        click.echo(sending.stopped_text(sent.stopped, sent.detail, budget, sent.deferred), err=True)
     if sent.stopped == "server":
         raise click.exceptions.Exit(SERVER_FAILING)
+    if not sent.stopped and not any(sent.count(state) for state in ("sent", "failed", "dead")):
+        say_waiting(app, campaign, now)
 
 
 def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transport: Any, sender: str | None,
@@ -76,8 +78,8 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
             with app.reading() as session:
                 total = due.count_recipients(session, campaign, now)
             started = time.monotonic()
-            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} msg/s"  # noqa: E731
-            with click.progressbar(length=total, label="sending", file=sys.stderr, item_show_func=rate) as bar:
+            rate = lambda count: count and f"{count / max(time.monotonic() - started, 1e-3):.0f} писем/с"  # noqa: E731
+            with click.progressbar(length=total, label="отправка", file=sys.stderr, item_show_func=rate) as bar:
                 return await wake.wake(app.db, campaign.id, now, transport, wall=wall_clock, sender=sender, budget=budget,
                                        recorded_at=app.wall, on_sent=lambda _: bar.update(1, bar.pos + 1))
         finally:
@@ -113,8 +115,9 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
     if once:
         if http:
             raise click.UsageError("--once wakes once and exits: it serves no portal; drop --http (or --once)")
-        result = _send_with_progress(app, campaign, clock(), mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
-        _say_sent(result.report, budget)
+        now = clock()
+        result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
+        _say_sent(app, campaign, now, result.report, budget)
         return
     companion = None
     if http:
@@ -125,10 +128,38 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
         companion = lambda stopped: server.beside_daemon(portal, host, port, stopped, forwarded_allow_ips)  # noqa: E731
     runner = daemon.Daemon(app.db, campaign.id, mail.SmtpTransport(settings), clock,
                            max_sleep=timedelta(seconds=max_sleep), sender=settings.sender, budget=timedelta(seconds=budget),
-                           wall=wall_clock, companion=companion)
-    click.echo(f"dqflow running for campaign {campaign.id}" + (f", portal on http://{http}/" if http else "") + "; Ctrl-C to stop",
+                           wall=wall_clock, companion=companion, tell=_teller(app, campaign, budget))
+    click.echo(f"dqflow работает для кампании {campaign.id}" + (f", портал: http://{http}/" if http else "") + "; остановить — Ctrl-C",
                err=True)
     asyncio.run(runner.run())
+
+
+def _teller(app: App, campaign: spec.Campaign, budget: int) -> Callable[[datetime, wake.Wake], None]:
+    """What the daemon says on the terminal after a wake-up: its counts when it sent (or tried to), and when the next
+    letters go and why not now whenever that changed (a wake-up every few minutes that finds the same says nothing)."""
+    from dqflow.delivery import due
+    from dqflow.present import sending
+
+    told: list[due.Ahead | None | str] = ["nothing yet"]
+
+    def tell(now: datetime, result: wake.Wake) -> None:
+        report = result.report
+        if report.busy:
+            return  # another process sends: it says what it sent
+        if report.stopped or any(report.count(state) for state in ("sent", "failed", "dead")):
+            click.echo(f"{show(now, campaign.tz)}: " + sending.sent_text(report.count("sent"), report.count("failed"),
+                                                                         report.count("dead"), report.deferred, report.skipped))
+            if report.stopped:
+                click.echo(sending.stopped_text(report.stopped, report.detail, budget, report.deferred), err=True)
+                return
+        with app.reading() as session:
+            found = due.ahead(session, campaign, now)
+        if found != told[0]:
+            told[0] = found
+            for line in sending.waiting_text(campaign, now, found.at if found else None, found.letters if found else 0):
+                click.echo(line)
+
+    return tell
 
 
 @click.command("outbox")

@@ -16,7 +16,8 @@ from dqflow.results import calendars
 
 @click.command("report")
 @click.option("--format", "fmt", type=click.Choice(results.FORMATS), default="html", show_default=True,
-              help="html (print-ready on A4), xlsx (a sheet per view), csv (a folder of files), md (Markdown).")
+              help="html (print-ready on A4), xlsx (a summary sheet with the charts, then a sheet per view), "
+                   "docx (Word: the HTML's content, its charts as tables), csv (a folder of files), md (Markdown).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
               help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
 @now_option
@@ -76,4 +77,4 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
 
     with store.dry_run(app.db) as session:
         view = engine.status(session, campaign.id, now, institutions=True, limit=None)
-    click.echo(board.write(view, folder))
+    click.echo(f"Записано: {board.write(view, folder)}")

@@ -49,7 +49,7 @@ def experts_set(app: App, campaign: spec.Campaign, now: datetime, stage_id: str,
         current = experts.set_experts(session, campaign, stage_id, institution_id, list(expert_ids), now)
     click.echo(f"{campaign.terms.nom} {institution_id}, список {stage_id}: эксперты {', '.join(current.assignments[institution_id])}")
     for problem in current.problems:
-        click.echo(f"warning: {labels.broken_ru(problem, campaign.terms)}", err=True)
+        click.echo(f"Внимание: {labels.broken_ru(problem, campaign.terms)}", err=True)
 
 
 @experts_group.command("show")

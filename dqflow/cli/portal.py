@@ -34,9 +34,9 @@ def serve_command(app: App, host: str, port: int, workers: int, forwarded_allow_
     with store.dry_run(app.db) as session:
         campaign = engine.definition(session, app.campaign_id)
     base = links.base_url(campaign)
-    click.echo(f"dqflow portal for campaign {campaign.id} on http://{host}:{port}/"
-               + (f" (links in emails: {base})" if base else " (set DQFLOW_BASE_URL so emails carry personal links)")
-               + (f", {workers} workers" if workers > 1 else "") + "; Ctrl-C to stop", err=True)
+    click.echo(f"Портал dqflow кампании {campaign.id}: http://{host}:{port}/"
+               + (f" (ссылки в письмах: {base})" if base else " (задайте DQFLOW_BASE_URL, чтобы в письмах были личные ссылки)")
+               + (f", процессов: {workers}" if workers > 1 else "") + "; остановить — Ctrl-C", err=True)
     if workers > 1:
         start = resolve_now(now_text, campaign.timezone) if now_text else None
         server.run_workers(store.database_url(app.db_url), campaign.id, start, host, port, workers, forwarded_allow_ips)
@@ -115,7 +115,7 @@ def link_password(app: App, campaign: spec.Campaign, now: datetime, from_stdin: 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat it", err=True)
+        password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль", err=True)
     with app.transaction() as session:
         links.set_password(session, campaign, password, now)
     base = links.base_url(campaign)

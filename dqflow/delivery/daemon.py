@@ -3,7 +3,8 @@
 One date job is kept, always for the next moment something is due (a stage boundary, a
 send time, a retry) and never more than `max_sleep` away. A missed wake-up is not lost:
 `misfire_grace_time=None` runs it late, and reconcile is level-triggered anyway. When the
-server keeps failing, `wake` says to come back later, a little later each time.
+server keeps failing, `wake` says to come back later, a little later each time. What a coordinator reads about
+each wake-up (in the campaign's language) is the `tell` callback's: the daemon itself only logs, in English.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from dqflow.calendar import UTC
 from dqflow.delivery import BUDGET
-from dqflow.delivery.wake import wake
+from dqflow.delivery.wake import Wake, wake
 
 log = logging.getLogger("dqflow.delivery.daemon")
 MAX_SLEEP = timedelta(minutes=5)
@@ -29,7 +30,8 @@ class Daemon:
     def __init__(self, db: Engine, campaign_id: str, transport, clock: Callable[[], datetime],
                  max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
                  wall: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 companion: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None):
+                 companion: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None,
+                 tell: Callable[[datetime, Wake], None] | None = None):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
         self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
         self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
@@ -40,6 +42,7 @@ class Daemon:
         self.next_at: datetime | None = None  # on the daemon's own clock: when it wakes next
         self.waking: asyncio.Task | None = None  # the wake-up running now, if any
         self.companion = companion  # runs beside the wake-ups until the daemon stops (the portal of run --http)
+        self.tell = tell  # told each wake-up's outcome, for the terminal (`dqflow run`)
 
     async def wake(self) -> None:
         now = self.clock()
@@ -59,6 +62,8 @@ class Daemon:
                             report.detail, report.deferred)
             log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(result.changes),
                      report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
+            if self.tell is not None:
+                self.tell(now, result)
         except asyncio.CancelledError:  # stopping: each message sent so far is recorded; the rest waits for the next run
             log.info("wake at %s interrupted: the daemon is stopping", now.isoformat())
             return

@@ -8,13 +8,15 @@ recipient order, never the whole ledger at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import Row, bindparam, func, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from dqflow.calendar import as_utc
 from dqflow.campaign import spec
 from dqflow.engine import rules, skips
 from dqflow.engine.reminders import Clock
@@ -121,3 +123,39 @@ def overdue_notices(session: Session, campaign: spec.Campaign, now: datetime) ->
         c.campaign_id == campaign.id, c.state == state, c[moment] <= when, c.send_at < now, kept)).scalar_one()
         for state, moment in _WAITING)  # one indexed range per state, as in `recipients`
     return count, when
+
+
+LOOK_AHEAD = 64  # send times `ahead` looks at, each holding only rows the skip policy would drop, before it gives up
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """The next send time at which letters go, and how many (one per address), as the ledger stands now."""
+
+    at: datetime
+    letters: int
+
+
+def ahead(session: Session, campaign: spec.Campaign, now: datetime) -> Ahead | None:
+    """When the next letters go and how many: the first send time from `now` (the sending window's, `Clock`) at which
+    a waiting row is still kept by the skip policy (`skips.kept`, counted in SQL), or None when nothing waits. Rows
+    that reconcile has not planned yet (a stage not open) are not counted: this is the ledger's answer."""
+    clock = Clock(campaign)
+    c = _OUTBOX.c
+    lists, materials = skips.handout_lists(campaign), skips.review_materials(campaign)
+    when = clock.next_send_time(now)
+    for _ in range(LOOK_AHEAD):
+        kept = skips.kept(c, campaign.id, when, lists, materials)
+        addresses = union(*(sa_select(c.recipient).where(c.campaign_id == campaign.id, c.state == state, c[moment] <= when, kept)
+                            for state, moment in _WAITING)).subquery()
+        letters = session.execute(sa_select(func.count()).select_from(addresses)).scalar_one()
+        if letters:
+            return Ahead(when, letters)
+        later = [session.execute(sa_select(func.min(c[moment])).where(c.campaign_id == campaign.id, c.state == state,
+                                                                      c[moment] > when)).scalar()
+                 for state, moment in _WAITING]
+        found = [as_utc(t) for t in later if t is not None]
+        if not found:
+            return None
+        when = clock.next_send_time(min(found))
+    return None

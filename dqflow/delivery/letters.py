@@ -78,6 +78,7 @@ class Writer:
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
         self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
+        self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
         self._rendered: dict[str, dict[str, str]] = {}
@@ -286,6 +287,7 @@ class Writer:
             item.update(self._handout(session, stage, row))
         elif row.kind == "recommendations":
             item["reviews"] = self._recommendations(session, row)
+            item["next_stage"] = self._next_stage(session, row)
         elif row.kind == "submitted":
             self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
@@ -460,6 +462,19 @@ class Writer:
             result.append({"n": n, "recommendations": review.recommendations,
                            "levels": [{"area": title, "level": levels.get(marks[a], marks[a])} for a, title in areas.items() if a in marks]})
         return result
+
+    def _next_stage(self, session: Session, row) -> dict | None:
+        """Where the ДОУ is to use its recommendations: its next stage by label, with the ДОУ's own dates (an extension
+        counts); None when nothing is left for it to do. The stage's rows are read once per send."""
+        stage = self.campaign.next_institution_stage(row.stage_id) if row.stage_id else None
+        if stage is None:
+            return None
+        if stage.id not in self._next_dates:
+            self._next_dates[stage.id] = {inst: (opens, due) for inst, opens, due in session.exec(
+                select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at)
+                .where(ProgressRow.campaign_id == self.campaign.id, ProgressRow.stage_id == stage.id)).all()}
+        opens, due = self._next_dates[stage.id].get(row.institution_id or "", (stage.opens_at, stage.due_at))
+        return {"label": stage.label, "opens": show_date(opens, self.tz), "deadline": self._show(due), "offset": self._offset(due)}
 
     def digest(self, session: Session) -> dict:
         if self._digest is None:

@@ -36,3 +36,11 @@ def definition(session: Session, campaign_id: str | None) -> spec.Campaign:
 def forget(session: Session) -> None:
     """After a stored definition changed in this transaction: the next `definition` reads it again."""
     session.info.pop("definitions", None)
+
+
+def known(session: Session, campaign: spec.Campaign) -> None:
+    """The caller holds the campaign's current definition, its digest already checked in this request (the portal
+    reads the stored digest once per request: `web.site.Site.refresh`): `definition` in `session` gives it without
+    reading the digest again."""
+    known_here: dict[str | None, spec.Campaign] = session.info.setdefault("definitions", {})
+    known_here[campaign.id] = campaign

@@ -453,6 +453,29 @@ def materials_at(rows: Iterable[ProgressLike], now: datetime) -> Materials:
     return materials(status_at(r, now) for r in rows)
 
 
+class ReviewProgress(str, Enum):
+    """Where one expert stands with one assigned ДОУ in a review stage: their own work, not the ДОУ's stage state.
+    The values are the status badges' colours (a recorded review shows as done, nothing to review as excused)."""
+
+    RECORDED = "done"  # their review is recorded
+    NOTHING = "excused"  # nothing to review: the ДОУ handed in nothing by its lock (`materials`)
+    AWAITED = "upcoming"  # not yet possible: the materials are awaited, or the review has not opened
+    DUE = "open"  # to do now
+    MISSED = "missed"  # the review locked without theirs
+
+
+def review_progress(reviewed: bool, materials: Materials, status: str | None) -> ReviewProgress:
+    """An expert's own progress on one ДОУ: `reviewed` whether their review is recorded, `materials` what the ДОУ has
+    to review (`materials`), `status` the ДОУ's row in the review stage at the moment (`status_at`), None without one."""
+    if reviewed:
+        return ReviewProgress.RECORDED
+    if materials is Materials.NONE or status == Status.EXCUSED.value:
+        return ReviewProgress.NOTHING
+    if materials is Materials.AWAITED or status in (None, Status.UPCOMING.value):
+        return ReviewProgress.AWAITED
+    return ReviewProgress.MISSED if status == Status.MISSED.value else ReviewProgress.DUE
+
+
 def no_materials_sql(institution_id: Any, stage_ids: Sequence[str], now: datetime, campaign_id: Any = None) -> ColumnElement[bool]:
     """`materials(...) is Materials.NONE` for a set: true for the rows whose ДОУ (`institution_id`, a column
     correlated to the outer query) has rows in `stage_ids` and every one of them, at `now`, locked without a

@@ -1,8 +1,9 @@
 """What one person has to do, read for their portal page: a ДОУ's stages, submissions and released
 recommendations; an expert's assigned ДОУ with their links and the reviews already recorded.
 
-Reads only, in the caller's (rolled back) session, after reconcile brought the campaign to `now`.
-A page costs a few queries per stage of the campaign, whatever the roster's size.
+Reads only the person's own rows (a few indexed reads, whatever the roster's size) and projects them to `now`
+with the rules (`rules.status_at`, `rules.materials`), as reconcile at `now` would leave them: a page never runs
+the reconciler, so a database no tick brought past a boundary costs a page no more than one that was. Writes nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +16,37 @@ from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
 from dqflow.engine import experts, rules
-from dqflow.engine.reconciler import reconcile
 from dqflow.engine.views import StageDetail, institution_detail
 from dqflow.errors import NotFound
-from dqflow.store import ProgressRow, ReviewRow, StageRow, SubmissionRow
+from dqflow.store import AssignmentRow, ProgressRow, ReviewRow, StageRow, SubmissionRow
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A definition's people by id, built once per definition (a page looks one up, never scans 50,000)."""
+
+    position: dict[str, int]  # ДОУ id → its place in the roster
+    experts: dict[str, tuple[spec.Expert, spec.Institution | None]]  # expert id → (expert, their ДОУ or None)
+
+    @classmethod
+    def of(cls, campaign: spec.Campaign) -> "Roster":
+        homes = {i.id: i for i in campaign.institutions}
+        return cls({i.id: n for n, i in enumerate(campaign.institutions)},
+                   {e.id: (e, homes.get(inst) if inst else None) for e, inst in campaign.every_expert()})
+
+
+_ROSTERS: dict[int, tuple[spec.Campaign, Roster]] = {}  # id(definition) → (the definition, kept alive, its roster)
+_ROSTERS_KEPT = 4
+
+
+def roster(campaign: spec.Campaign) -> Roster:
+    """The definition's `Roster`, built on its first use in this process (a definition is immutable: see `definitions`)."""
+    found = _ROSTERS.get(id(campaign))
+    if found is None or found[0] is not campaign:
+        while len(_ROSTERS) >= _ROSTERS_KEPT:
+            _ROSTERS.pop(next(iter(_ROSTERS)))
+        found = _ROSTERS[id(campaign)] = (campaign, Roster.of(campaign))
+    return found[1]
 
 
 @dataclass
@@ -41,17 +69,23 @@ class InstitutionDesk:
 
 
 def institution_desk(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> InstitutionDesk:
-    institution = next((i for i in campaign.institutions if i.id == institution_id), None)
-    if institution is None:
+    if institution_id not in campaign.institution_ids:
         raise NotFound(f"no ДОУ '{institution_id}' in campaign '{campaign.id}'")
-    details = institution_detail(session, campaign.id, institution_id, now)  # reconciles first
-    followed = dict(session.exec(select(StageRow.id, StageRow.followup_planned).where(StageRow.campaign_id == campaign.id)).all())
+    institution = campaign.institutions[roster(campaign).position[institution_id]]
+    details = institution_detail(session, campaign.id, institution_id, now)  # its own rows, projected to `now`
+    reviewing = [s for s in campaign.stages if s.actor == "expert" and s.kind == "task"]
     released = []
-    for stage in campaign.stages:
-        if stage.actor == "expert" and stage.kind == "task" and (followed.get(stage.id) or rules.has_locked(stage.locks_at, now)):
-            reviews = experts.reviews(session, campaign.id, stage.id, institution_id)
-            if reviews:
-                released.append(Released(stage, [_shown(campaign, n, r) for n, r in enumerate(reviews, 1)]))
+    if reviewing:
+        followed = dict(session.exec(select(StageRow.id, StageRow.followup_planned).where(
+            StageRow.campaign_id == campaign.id, col(StageRow.id).in_([s.id for s in reviewing]))).all())
+        shown = [s for s in reviewing if followed.get(s.id) or rules.has_locked(s.locks_at, now)]
+        found: dict[str, list[ReviewRow]] = {}
+        if shown:
+            for review in session.exec(select(ReviewRow).where(
+                    ReviewRow.campaign_id == campaign.id, col(ReviewRow.stage_id).in_([s.id for s in shown]),
+                    ReviewRow.institution_id == institution_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
+                found.setdefault(review.stage_id, []).append(review)
+        released = [Released(s, [_shown(campaign, n, r) for n, r in enumerate(found[s.id], 1)]) for s in shown if found.get(s.id)]
     return InstitutionDesk(institution, details, released)
 
 
@@ -66,11 +100,11 @@ def _shown(campaign: spec.Campaign, n: int, review: ReviewRow) -> dict:
 class Assigned:
     institution: spec.Institution
     links: list[str]
-    progress: ProgressRow | None  # in the review stage, when there is one
+    progress: ProgressRow | None  # in the review stage (its status at `now`), when there is one
     review: ReviewRow | None  # this expert's, when recorded
     materials: rules.Materials = rules.Materials.PRESENT  # what there is to review now (`rules.materials`)
     awaited_until: datetime | None = None  # while awaited: the soonest due time of the ДОУ's open stages
-    status: str | None = None  # the ДОУ's status in the review stage now (`rules.status_at`: a review of nothing is NOTHING)
+    state: rules.ReviewProgress = rules.ReviewProgress.AWAITED  # the expert's own progress on it (`rules.review_progress`)
 
     @property
     def levels(self) -> dict[str, str]:
@@ -86,6 +120,12 @@ class ExpertTask:
     assigned: list[Assigned] = field(default_factory=list)
 
     handout: spec.Stage | None = None  # the stage that hands this list's ДОУ to the experts
+    drawn: bool = True  # whether the list is stored (an open list no tick has drawn yet is not)
+
+    @property
+    def heading(self) -> spec.Stage:
+        """The stage the expert's work is shown under: the review, or the list where no review works from it."""
+        return self.review_stage or self.list_stage
 
     def can_review(self, item: Assigned, now: datetime) -> bool:
         """Whether to offer the review form: nothing refuses a review of the ДОУ now (`rules.refusal`), the
@@ -103,62 +143,65 @@ class ExpertDesk:
 
 
 def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: datetime) -> ExpertDesk:
-    homes = {i.id: i for i in campaign.institutions}
-    found = next(((e, homes.get(inst) if inst else None) for e, inst in campaign.every_expert() if e.id == expert_id), None)
+    """The expert's lists with their ДОУ, from the expert's own rows: their assignments (one indexed read), then the
+    rows, hand-ins and reviews of those ДОУ alone, projected to `now`."""
+    people = roster(campaign)
+    found = people.experts.get(expert_id)
     if found is None:
         raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'")
-    reconcile(session, campaign.id, now)
-    by_id = {i.id: i for i in campaign.institutions}
+    mine: dict[str, list[str]] = {}
+    for stage_id, inst in session.exec(select(AssignmentRow.stage_id, AssignmentRow.institution_id).where(
+            AssignmentRow.campaign_id == campaign.id, AssignmentRow.expert_id == expert_id)).all():
+        if inst in people.position:  # not a ДОУ an amendment withdrew: its list rows stay as history
+            mine.setdefault(stage_id, []).append(inst)
     tasks = []
     for stage in campaign.stages:
         if stage.kind != "assignment":
             continue
-        mine = [inst for inst, es in experts.stored(session, campaign.id, stage.id).items()
-                if expert_id in es and inst in by_id]  # not a ДОУ an amendment withdrew: its list rows stay as history
         review = next((s for s in campaign.stages if s.kind == "task" and s.actor == "expert" and s.list == stage.id), None)
         handout = next((s for s in campaign.stages if s.kind == "handout" and s.list == stage.id), None)
-        task = ExpertTask(stage, review, handout=handout)
-        if mine:
-            links = _links(session, campaign.id, mine)
-            progress, reviews = {}, {}
+        drawn = bool(mine.get(stage.id)) or not rules.has_opened(stage.opens_at, now) or experts.drawn(session, campaign.id, stage.id)
+        tasks.append(ExpertTask(stage, review, handout=handout, drawn=drawn))
+    institutions = sorted({i for ids in mine.values() for i in ids}, key=people.position.__getitem__)
+    if not institutions:
+        return ExpertDesk(found[0], found[1], tasks)
+    reviewing = [t.review_stage for t in tasks if t.review_stage is not None and mine.get(t.list_stage.id)]
+    wanted = {s.id for s in reviewing} | {sid for s in reviewing for sid in rules.materials_stages(campaign.stages, s)}
+    rows: dict[tuple[str, str], ProgressRow] = {}
+    if wanted:
+        for row in session.exec(select(ProgressRow).where(
+                ProgressRow.campaign_id == campaign.id, col(ProgressRow.institution_id).in_(institutions),
+                col(ProgressRow.stage_id).in_(sorted(wanted)))).all():
+            session.expunge(row)  # projected to `now` below: never flushed
+            row.status = rules.status_at(row, now)
+            rows[(row.institution_id, row.stage_id)] = row
+    reviews: dict[tuple[str, str], ReviewRow] = {}
+    if reviewing:
+        reviews = {(r.institution_id, r.stage_id): r for r in session.exec(select(ReviewRow).where(
+            ReviewRow.campaign_id == campaign.id, col(ReviewRow.stage_id).in_([s.id for s in reviewing]),
+            col(ReviewRow.institution_id).in_(institutions), ReviewRow.expert_id == expert_id)).all()}
+    links = _links(session, campaign.id, institutions)
+    for task in tasks:
+        ids = sorted(mine.get(task.list_stage.id, []), key=people.position.__getitem__)
+        review = task.review_stage
+        for inst in ids:
+            item = Assigned(campaign.institutions[people.position[inst]], links.get(inst, []),
+                            rows.get((inst, review.id)) if review else None, reviews.get((inst, review.id)) if review else None)
             if review is not None:
-                progress = {p.institution_id: p for p in session.exec(select(ProgressRow).where(
-                    ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id,
-                    col(ProgressRow.institution_id).in_(mine))).all()}
-                reviews = {r.institution_id: r for r in session.exec(select(ReviewRow).where(
-                    ReviewRow.campaign_id == campaign.id, ReviewRow.stage_id == review.id, ReviewRow.expert_id == expert_id)).all()}
-            order = [i.id for i in campaign.institutions]
-            task.assigned = [Assigned(by_id[i], links.get(i, []), progress.get(i), reviews.get(i), status=_status(progress.get(i)))
-                             for i in sorted(mine, key=order.index)]
-            if review is not None:
-                _judge_materials(session, campaign, review, task.assigned, now)
-        tasks.append(task)
+                _judge_materials(campaign, review, item, rows, now)
+                item.state = rules.review_progress(item.review is not None, item.materials,
+                                                   item.progress.status if item.progress else None)
+            task.assigned.append(item)
     return ExpertDesk(found[0], found[1], tasks)
 
 
-def _judge_materials(session: Session, campaign: spec.Campaign, review: spec.Stage, assigned: list[Assigned], now: datetime) -> None:
-    """What each assigned ДОУ has for the expert to review at `now` (`rules.materials`), and till when it is awaited."""
-    stages = rules.materials_stages(campaign.stages, review)
-    if not stages:
-        return
-    rows: dict[str, list[ProgressRow]] = {}
-    for row in session.exec(select(ProgressRow).where(
-            ProgressRow.campaign_id == campaign.id, col(ProgressRow.stage_id).in_(stages),
-            col(ProgressRow.institution_id).in_([a.institution.id for a in assigned]))).all():
-        rows.setdefault(row.institution_id, []).append(row)
-    for item in assigned:
-        mine = rows.get(item.institution.id, [])
-        item.materials = rules.materials(rules.status_at(r, now) for r in mine)
-        if item.progress is not None:
-            item.status = rules.status_at(item.progress, now, materials=mine)
-        if item.materials is rules.Materials.AWAITED:
-            item.awaited_until = min(r.due_at for r in mine if rules.status_at(r, now) not in (rules.Status.MISSED.value,
-                                                                                             rules.Status.EXCUSED.value))
-
-
-def _status(progress: ProgressRow | None) -> str | None:
-    """A review row's status as reconciled (`_judge_materials` says when it is a review of nothing)."""
-    return progress.status if progress is not None else None
+def _judge_materials(campaign: spec.Campaign, review: spec.Stage, item: Assigned, rows: dict[tuple[str, str], ProgressRow],
+                     now: datetime) -> None:
+    """What the assigned ДОУ has for the expert to review at `now` (`rules.materials`), and till when it is awaited."""
+    mine = [rows[key] for key in ((item.institution.id, sid) for sid in rules.materials_stages(campaign.stages, review)) if key in rows]
+    item.materials = rules.materials(r.status for r in mine)  # already projected to `now`
+    if item.materials is rules.Materials.AWAITED:
+        item.awaited_until = min(r.due_at for r in mine if r.status not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value))
 
 
 def _links(session: Session, campaign_id: str, institutions: list[str]) -> dict[str, list[str]]:

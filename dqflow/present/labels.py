@@ -58,6 +58,7 @@ ACTION_RU = {
 REVIEWS_DONE_RU = "экспертиза завершена, все эксперты отчитались"  # a review stage done by its last expert's review
 OUTBOX_STATE_RU = {"pending": "ожидает", "sent": "отправлено", "skipped": "пропущено", "failed": "повтор", "dead": "не доставлено"}
 WEEKDAY_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+WEEKDAY_FULL_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
 def state_ru(state: str) -> str:
@@ -113,7 +114,7 @@ def duration_ru(text: str) -> str:
     return f"{match[1]} {unit}"
 
 
-_DEFERRED_RU = {"budget": "отправка исчерпала отведённое ей время", "server": "почтовый сервер не отвечает или отказывает",
+DEFERRED_RU = {"budget": "отправка исчерпала отведённое ей время", "server": "почтовый сервер не отвечает или отказывает",
                 "lease": "отправку перехватил другой процесс"}
 
 # The ledger keeps reasons as codes (`skips.Skip`, with a parameter after a colon); `t` is the campaign's Terms.
@@ -137,7 +138,7 @@ REASONS_RU: dict[Skip, Callable[[Any, Terms], str]] = {
     Skip.BEFORE_OPENING: lambda _, t: "оно ушло бы до открытия этапа",
     Skip.AFTER_EVENT: lambda _, t: "оно ушло бы после начала мероприятия",
     Skip.SAME_MOMENT: lambda rule, t: f"в это же время уходит напоминание по правилу «{rule_ru(rule or '')}»",
-    Skip.DEFERRED: lambda why, t: "отложено до следующей отправки: " + _DEFERRED_RU.get(why or "", why or ""),
+    Skip.DEFERRED: lambda why, t: "отложено до следующей отправки: " + DEFERRED_RU.get(why or "", why or ""),
 }
 
 # Why nothing is planned for someone (`reminders.gaps`: a code and its facts).

@@ -1,5 +1,5 @@
 """The справка and exports: figures computed from stored state (`figures`), rendered per format
-(`markdown`, `tables` for CSV, `excel`, `html` with `svg` charts), written all or nothing (`write`).
+(`markdown`, `tables` for CSV, `excel`, `html` with `svg` charts, `word` for DOCX), written all or nothing (`write`).
 
 Computing never writes state; writing touches only the output path.
 """
@@ -15,7 +15,7 @@ from dqflow.results.figures import Results, compute, review_panels
 
 __all__ = ["FORMATS", "Results", "compute", "default_path", "render", "review_panels", "write", "write_file"]
 
-FORMATS = ("html", "xlsx", "csv", "md")
+FORMATS = ("html", "xlsx", "docx", "csv", "md")
 
 
 def default_path(campaign_id: str, fmt: str) -> Path:
@@ -34,6 +34,9 @@ def render(results: Results, fmt: str) -> dict[str, bytes] | bytes:
     if fmt == "xlsx":
         from dqflow.results import excel
         return excel.render(results)
+    if fmt == "docx":
+        from dqflow.results import word
+        return word.render(results)
     if fmt == "html":
         from dqflow.results import html
         return html.render(results).encode("utf-8")

@@ -1,34 +1,45 @@
-"""The справка as an Excel workbook (openpyxl): one sheet per view, typed cells, frozen headers, widths.
+"""The справка as an Excel workbook (openpyxl): a summary sheet first (the title block, the two tables the
+HTML charts and the same two charts as Excel bar charts over those cells), then one sheet per view, typed
+cells, frozen headers, widths.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
-the header), shares are numbers formatted as percentages, counts are numbers. Text is text: every text
-cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is never
-stored as a formula.
+the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
+read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every
+text cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is
+never stored as a formula.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import tostring
 
 from dqflow.present.guard import sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
-from dqflow.results import words
+from dqflow.results import words, zipped
+from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import Results
 
 DATETIME = "DD.MM.YYYY HH:MM"
 PERCENT = "0%"
 MAX_WIDTH = 60
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+SUMMARY = "Сводка"
+CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
 
 
 def render(results: Results) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    zone = results.campaign.tz.key
+    zone = words.zone(results)
+    _summary(book, results)
     _sheet(book, "Этапы", *_stages(results, zone))
     _sheet(book, results.campaign.terms.nom_pl, *_institutions(results))
     _sheet(book, "Сдача материалов", *_handed_in(results, zone))
@@ -38,11 +49,14 @@ def render(results: Results) -> bytes:
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results))
         _sheet(book, "Согласованность", *_agreement(results))
+    moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
-    book.properties.creator = "dqflow"
+    book.properties.creator = results.campaign.coordinator.name
+    book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    book.save(out)  # stamps the clock as `modified`: the core properties are written again as the справка's moment
+    book.properties.modified = moment
+    return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:
@@ -50,12 +64,82 @@ def _local(results: Results, instant: datetime | None) -> datetime | None:
     return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
 
 
+# -- the summary sheet: title block, the charts' tables and the charts ------------------------
+
+
+def _summary(book: Workbook, results: Results) -> None:
+    """Row 1 the title, row 2 the campaign, row 3 «по состоянию на …», row 4 who prepared it (row 5 the order),
+    then the stages × statuses table with chart 1 beside it and the areas × levels table with chart 2."""
+    sheet = book.create_sheet(SUMMARY)
+    block = [words.title(results), results.campaign.title, words.as_of(results, capital=True), words.prepared_by(results)]
+    if words.order_line(results):
+        block.append(f"Основание: {words.order_line(results)}.")
+    for n, line in enumerate(block, 1):
+        sheet.cell(row=n, column=1, value=line).font = Font(bold=n <= 2, size=14 if n == 1 else 11)
+    row = len(block) + 2
+    t = results.campaign.terms
+    per = [f for f in results.stages if f.stage.per_institution]
+    if per:
+        header = ["Этап", *[STATUS_RU[s.value] for s in STATUS_ORDER]]
+        rows = [[f.stage.label, *[f.counts.get(s.value, 0) for s in STATUS_ORDER]] for f in per]
+        caption = f"Рисунок 1. Распределение {t.gen_pl} по статусам на каждом этапе"
+        row = _chart_table(sheet, row, caption, header, rows, [STATUS_COLORS[s.value] for s in STATUS_ORDER], t.gen_pl)
+    levels = results.campaign.levels
+    if results.area_ids and levels:
+        distribution = results.distribution()
+        header = ["Область качества", *[lv.title for lv in levels]]
+        rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]
+        caption = f"Рисунок 2. Распределение {t.gen_pl} по уровням качества в каждой области"
+        _chart_table(sheet, row, caption, header, rows, level_colors(len(levels)), t.gen_pl)
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            sheet_text(cell)
+    sheet.column_dimensions["A"].width = 45
+    for n in range(2, CHART_COLUMN):
+        sheet.column_dimensions[get_column_letter(n)].width = 13
+
+
+def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str], counted: str) -> int:
+    """The caption, a table of counts at row `top`, and a stacked bar chart of it drawn from its own cells (one
+    bar per row, a series per column, coloured as the HTML's chart). Returns the first free row below both."""
+    sheet.cell(row=top, column=1, value=caption).font = Font(bold=True)
+    first = top + 1
+    for n, value in enumerate(header, 1):
+        cell = sheet.cell(row=first, column=n, value=value)
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r, values in enumerate(rows, first + 1):
+        for n, value in enumerate(values, 1):
+            sheet.cell(row=r, column=n, value=value)
+    last = first + len(rows)
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+    chart.title = caption.split(". ", 1)[-1]
+    chart.add_data(Reference(sheet, min_col=2, max_col=len(header), min_row=first, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
+    chart.y_axis.title = f"число {counted}"
+    chart.x_axis.scaling.orientation = "maxMin"  # the first row on top, as in the table…
+    chart.y_axis.crosses = "max"  # …and the counts' axis still at the bottom
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves `delete` unsaid, and Excel then hides both axes
+    chart.legend.position = "b"
+    for series, color in zip(chart.series, colors, strict=False):
+        series.graphicalProperties.solidFill = color.lstrip("#")
+        series.graphicalProperties.line.solidFill = color.lstrip("#")
+    chart.width, chart.height = 18, max(7.5, 1.2 * len(rows) + 4)
+    sheet.add_chart(chart, f"{get_column_letter(CHART_COLUMN)}{top}")
+    chart_rows = int(chart.height / 0.5) + 1  # a row is about half a centimetre high
+    return max(last, top + chart_rows) + 2
+
+
+# -- one sheet per view ------------------------------------------------------------------------
+
+
 def _sheet(book: Workbook, name: str, header: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
     sheet = book.create_sheet(name)
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
         sheet.append(row)
@@ -79,13 +163,13 @@ def _width(value) -> int:
 
 
 def _stages(results: Results, zone: str):
-    header = ["Этап", "Название", "Вид", "Состояние", f"Открытие ({zone})", f"Срок ({zone})", f"Ожидалось {results.campaign.terms.gen_pl}", "Сдали",
-              "В срок", "С опозданием", "Пропустили", "Освобождены", "Охват", "Доля в срок"]
+    header = ["Этап", "Название по приказу", "Вид", "Состояние", f"Открытие ({zone})", f"Срок ({zone})",
+              f"Ожидалось {results.campaign.terms.gen_pl}", "Сдали", "В срок", "С опозданием", "Пропустили", "Освобождены", "Охват", "Доля в срок"]
     rows = []
     for f in results.stages:
         counts = [f.expected, f.handed_in, f.on_time, f.counts.get("late", 0), f.counts.get("missed", 0),
                   f.counts.get("excused", 0), f.coverage, f.on_time_rate] if f.stage.per_institution else [None] * 8
-        rows.append([f.stage.id, f.stage.title, KIND_RU[f.stage.kind], STATE_RU[f.state],
+        rows.append([f.stage.label, f.stage.title, KIND_RU[f.stage.kind], STATE_RU[f.state],
                      _local(results, f.stage.opens_at), _local(results, f.stage.due_at), *counts])
     return header, rows, {5: DATETIME, 6: DATETIME, 13: PERCENT, 14: PERCENT}
 
@@ -93,7 +177,7 @@ def _stages(results: Results, zone: str):
 def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
-    header = [results.campaign.terms.nom, "Название", "Адрес", *[s.id for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
+    header = [results.campaign.terms.nom, "Название", "Адрес", *[s.label for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
     rows = [[i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
              *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
             for i in results.institutions]
@@ -114,7 +198,7 @@ def _handed_in(results: Results, zone: str):
     for i in results.institutions:
         for o in i.stages.values():
             extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-            rows.append([i.institution.id, i.institution.name, o.stage_id, STATUS_RU[o.status], _local(results, o.due_at),
+            rows.append([i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
                          "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions])
     return header, rows, {5: DATETIME, 7: DATETIME}
 
@@ -129,8 +213,8 @@ def _reviews(results: Results, zone: str):
             given = {r.expert_id: r for r in panel.reviews}
             for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
                 r = given.get(expert)
-                rows.append([i.institution.id, i.institution.name, panel.stage_id, expert, "да" if r else "нет",
-                             _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                rows.append([i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
+                             "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
                              *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None])
     return header, rows, {6: DATETIME}
 
@@ -138,10 +222,10 @@ def _reviews(results: Results, zone: str):
 def _experts(results: Results):
     t = results.campaign.terms
     own = {"m": "Свой", "f": "Своя"}.get(t.gender, "Своё")  # «Своё ДОУ», «Своя ДОО», «Свой детский сад»
-    header = ["Эксперт", "Имя", f"{own} {t.nom}", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"]
-    rows = [[e.expert.id, e.expert.name, e.institution_id, e.assigned, e.on_time, e.late, e.missing, e.punctuality]
+    header = ["Эксперт", f"{own} {t.nom}", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"]
+    rows = [[e.expert.name, results.institution_name(e.institution_id), e.assigned, e.on_time, e.late, e.missing, e.punctuality]
             for e in results.experts]
-    return header, rows, {8: PERCENT}
+    return header, rows, {7: PERCENT}
 
 
 def _distribution(results: Results):

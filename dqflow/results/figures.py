@@ -13,7 +13,12 @@ Definitions (the справка states them too):
 - a ДОУ's *level* in an area is the lower of its experts' levels in its latest review stage that
   has a review (the cautious reading of two opinions); its *weak areas* are those at its lowest level;
 - the *base level* is the level of the scale titled «Базовый…» (else the first); a ДОУ is listed
-  «на базовом уровне и ниже» when some area's level is at or below it.
+  «на базовом уровне и ниже» when some area's level is at or below it;
+- an expert's recommendations are one text per review: the справка lists a text under each area that
+  review rated at or below the base level (what the text is most likely about, and what the ДОУ must
+  correct), a text of a review that rated no area that low under «Общие рекомендации».
+
+People read names, never ids: stages by `Stage.label`, experts by name (`expert_name`), ДОУ by name.
 """
 
 from __future__ import annotations
@@ -111,6 +116,18 @@ class InstitutionResult:
         return [(p.stage_id, r.expert_id, r.recommendations) for p in self.reviews.values() for r in p.reviews if r.recommendations]
 
 
+@dataclass(frozen=True)
+class Recommendation:
+    """One expert's text as the справка shows it: the stage and the expert by name."""
+
+    stage: str
+    expert: str
+    text: str
+
+
+GENERAL = "Общие рекомендации"  # the heading of texts whose review rated no area at or below the base level
+
+
 @dataclass
 class StageFigures:
     stage: spec.Stage
@@ -181,6 +198,35 @@ class Results:
     @property
     def area_ids(self) -> list[str]:
         return [a.id for a in self.campaign.areas]
+
+    def stage_label(self, stage_id: str) -> str:
+        """The stage's one distinct name (`Stage.label`); a stage an amendment removed keeps its id."""
+        stage = self.campaign.stage(stage_id)
+        return stage.label if stage else stage_id
+
+    def expert_name(self, expert_id: str) -> str:
+        """The expert's name; an expert no longer in the roster (an amendment dropped them) reads as such."""
+        return self.campaign.expert_names.get(expert_id) or "эксперт исключён из списка"
+
+    def institution_name(self, institution_id: str | None) -> str:
+        return self.campaign.institution_names.get(institution_id or "", "") if institution_id else ""
+
+    def recommendations_by_area(self, inst: InstitutionResult) -> list[tuple[str, list[Recommendation]]]:
+        """(area title or «Общие рекомендации», texts) in the campaign's order of areas, general last; areas without
+        a text are left out. A text stands under each area its review rated at or below the base level (see the module)."""
+        rank = {lv.id: n for n, lv in enumerate(self.campaign.levels)}
+        base = rank.get(self.base_level or "", -1)
+        grouped: dict[str, list[Recommendation]] = defaultdict(list)
+        for panel in inst.reviews.values():
+            for review in panel.reviews:
+                if not review.recommendations:
+                    continue
+                said = Recommendation(self.stage_label(panel.stage_id), self.expert_name(review.expert_id), review.recommendations)
+                low = [a for a in self.area_ids if a in review.levels and rank.get(review.levels[a], base + 1) <= base]
+                for area in low or [GENERAL]:
+                    grouped[area].append(said)
+        order = [*self.area_ids, GENERAL]
+        return [(GENERAL if key == GENERAL else self.area_title(key), grouped[key]) for key in order if grouped.get(key)]
 
     def area_title(self, area_id: str) -> str:
         return next((a.title for a in self.campaign.areas if a.id == area_id), area_id)

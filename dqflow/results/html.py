@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from dqflow.calendar import zone_label
-from dqflow.engine.rules import Status
 from dqflow.present import labels
 from dqflow.results import svg, words
+from dqflow.results.colors import LEVEL_COLORS, STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import Results
 
-STATUS_COLORS = {  # colour-blind safe, and distinct in greyscale print
-    Status.DONE.value: "#1b7837", Status.LATE.value: "#a6dba0", Status.MISSED.value: "#b2182b",
-    Status.EXCUSED.value: "#bababa", Status.OPEN.value: "#4393c3", Status.UPCOMING.value: "#e0e0e0",
-    Status.NOTHING.value: "#762a83",
-}
-LEVEL_COLORS = ["#d7301f", "#fc8d59", "#91bfdb", "#4575b4", "#313695", "#74add1"]
+__all__ = ["LEVEL_COLORS", "STATUS_COLORS", "render"]  # the colours as tests/test_contrast.py reads them here
 
 
 def _environment() -> Environment:
@@ -31,18 +25,18 @@ def _environment() -> Environment:
 
 def render(results: Results) -> str:
     return _environment().get_template("spravka.html").render(
-        r=results, tz=zone_label(results.campaign.tz, results.now), stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
+        r=results, tz=words.zone(results), stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
         distribution=results.distribution(), agreement=results.agreement(), low=results.at_or_below_base(),
         weak=results.weak_areas(), coordinator=results.campaign.coordinator.name)
 
 
 def _stages_chart(results: Results):
-    order = [Status.DONE, Status.LATE, Status.MISSED, Status.NOTHING, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
-    rows = [(f.stage.id, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], labels.STATUS_RU[s.value]) for s in order])
+
+    rows = [(f.stage.label, [svg.Part(f.counts.get(s.value, 0), STATUS_COLORS[s.value], labels.STATUS_RU[s.value]) for s in STATUS_ORDER])
             for f in results.stages if f.stage.per_institution]
     if not rows:
         return None
-    legend = [(labels.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in order]
+    legend = [(labels.STATUS_RU[s.value], STATUS_COLORS[s.value]) for s in STATUS_ORDER]
     return svg.stacked_bars(rows, legend, f"{results.campaign.terms.nom_pl} по статусам на каждом этапе")
 
 
@@ -50,7 +44,7 @@ def _levels_chart(results: Results):
     levels = results.campaign.levels
     if not (results.area_ids and levels):
         return None
-    colors = {lv.id: LEVEL_COLORS[n % len(LEVEL_COLORS)] for n, lv in enumerate(levels)}
+    colors = {lv.id: color for lv, color in zip(levels, level_colors(len(levels)), strict=True)}
     distribution = results.distribution()
     rows = [(results.area_title(a), [svg.Part(distribution[a].get(lv.id, 0), colors[lv.id], lv.title) for lv in levels])
             for a in results.area_ids]

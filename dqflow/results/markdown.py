@@ -4,7 +4,6 @@ it shows as typed and never renders as HTML or a link."""
 
 from __future__ import annotations
 
-from dqflow.calendar import zone_label
 from dqflow.present.guard import markdown_text as md
 from dqflow.present.labels import STATUS_RU, reported
 from dqflow.present.tables import markdown_table as table
@@ -13,15 +12,16 @@ from dqflow.results.figures import InstitutionResult, Results
 
 
 def render(results: Results) -> str:
-    c, tz = results.campaign, results.campaign.tz
+    c = results.campaign
     t = c.terms  # ДОУ, ДОО…: the campaign's own word
-    lines = [f"# {words.title(results)}", "", f"**{md(c.title)}**", ""]
+    lines = [f"# {words.title(results)}", "", f"**{md(c.title)}**", "", f"{md(words.as_of(results, capital=True))}  ",
+             f"{md(words.prepared_by(results))}", ""]
     if words.order_line(results):
         lines += [f"Основание: {md(words.order_line(results))}.", ""]
-    lines += [f"Состояние на {words.when(results, results.now)} ({zone_label(tz, results.now)}). {t.nom_pl}: {len(results.institutions)}.", ""]
+    lines += [f"{t.nom_pl}: {len(results.institutions)}.", ""]
     lines += ["## 1. Выполнение этапов", "", *table(
         ["Этап", "Срок", f"Ожидалось {t.gen_pl}", "Сдали", "В срок", "Охват", "Доля в срок"],
-        [[f"{f.stage.title} ({f.stage.id})", words.when(results, f.stage.due_at), f.expected, f.handed_in, f.on_time,
+        [[f.stage.label, words.when(results, f.stage.due_at), f.expected, f.handed_in, f.on_time,
           words.percent(f.coverage), words.percent(f.on_time_rate)] for f in results.stages if f.stage.per_institution]), ""]
     levels = results.campaign.levels
     if results.area_ids and levels:
@@ -45,7 +45,7 @@ def render(results: Results) -> str:
     if results.review_stages:
         lines += ["## 6. Своевременность экспертов", "", *table(
             ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
-            [[f"{e.expert.name} ({e.expert.id})", e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)]
+            [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)]
              for e in results.experts if e.assigned]), ""]
     lines += ["## 7. По учреждениям", ""]
     for inst in results.institutions:
@@ -56,19 +56,23 @@ def render(results: Results) -> str:
 def _institution(results: Results, inst: InstitutionResult) -> list[str]:
     lines = [f"### {md(inst.institution.name)} ({results.campaign.terms.nom} {md(inst.institution.id)})", ""]
     lines += table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], [
-        [o.stage_id, STATUS_RU[o.status], words.when(results, o.due_at) + (" (продлён)" if o.extended else ""),
+        [results.stage_label(o.stage_id), STATUS_RU[o.status], words.when(results, o.due_at) + (" (продлён)" if o.extended else ""),
          words.when(results, o.submitted_at), " ".join(o.links)] for o in inst.stages.values()])
-    extensions = [(o.stage_id, e) for o in inst.stages.values() for e in o.extensions]
+    extensions = [(results.stage_label(o.stage_id), e) for o in inst.stages.values() for e in o.extensions]
     if extensions:
         lines += [""] + [f"- Продление {md(stage)}: до {words.when(results, e.until)}, причина: {md(e.reason)}" for stage, e in extensions]
     for panel in inst.reviews.values():
-        lines += ["", f"Экспертиза {md(panel.stage_id)}: {reported(len(panel.reviews), len(panel.assigned))}"
-                  + (f" ({md(', '.join(panel.assigned))})" if panel.assigned else "")]
+        experts = ", ".join(results.expert_name(e) for e in panel.assigned)
+        lines += ["", f"{md(results.stage_label(panel.stage_id))}: {reported(len(panel.reviews), len(panel.assigned))}"
+                  + (f" (эксперты: {md(experts)})" if panel.assigned else "")]
         if panel.reviews and results.area_ids:
             agreement = panel.agreement(results.area_ids)
-            lines += [""] + table(["Область", *[r.expert_id for r in panel.reviews], "Согласие"], [
+            lines += [""] + table(["Область", *[results.expert_name(r.expert_id) for r in panel.reviews], "Согласие"], [
                 [results.area_title(a), *[r.levels.get(a, "—") for r in panel.reviews], words.agreement_word(agreement[a])]
                 for a in results.area_ids])
-    if inst.recommendations:
-        lines += ["", "Рекомендации:"] + [f"- {md(stage)}, {md(expert)}: {md(text)}" for stage, expert, text in inst.recommendations]
+    grouped = results.recommendations_by_area(inst)
+    if grouped:
+        lines += ["", "Адресные рекомендации по областям:"]
+        for area, said in grouped:
+            lines += ["", f"*{md(area)}*", ""] + [f"- {md(rec.text)} ({md(rec.stage)}, {md(rec.expert)})" for rec in said]
     return lines + [""]

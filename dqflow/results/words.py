@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dqflow.calendar import show
+from dqflow.calendar import show, zone_label
 from dqflow.results.figures import Results
 
-__all__ = ["percent", "when", "title", "order_line", "agreement_word"]
+__all__ = ["percent", "when", "title", "as_of", "zone", "prepared_by", "order_line", "agreement_word", "findings"]
 
 
 def percent(share: float | None) -> str:
@@ -21,6 +21,21 @@ def when(results: Results, instant: datetime | None) -> str:
 
 def title(results: Results) -> str:
     return "Аналитическая справка по итогам мониторинга качества дошкольного образования"
+
+
+def zone(results: Results) -> str:
+    """The campaign's zone as people write it («томское время, UTC+7»), at the справка's moment."""
+    return zone_label(results.campaign.tz, results.now)
+
+
+def as_of(results: Results, *, capital: bool = False) -> str:
+    """«по состоянию на 21.01.2022 12:00 (томское время, UTC+7)»: the title block's line and the XLSX's as-of row."""
+    return f"{'П' if capital else 'п'}о состоянию на {when(results, results.now)} ({zone(results)})"
+
+
+def prepared_by(results: Results) -> str:
+    """Who prepared the справка: the campaign's coordinator (the file names an office, so the neuter form)."""
+    return f"Подготовлено: {results.campaign.coordinator.name}"
 
 
 def order_line(results: Results) -> str:
@@ -42,3 +57,30 @@ def order_line(results: Results) -> str:
 def agreement_word(agreed: bool | None) -> str:
     return {True: "совпадает", False: "расходится", None: "—"}[agreed]
 
+
+
+def findings(results: Results) -> list[str]:
+    """The «Основные итоги» of the HTML and DOCX справка: the last ДОУ stage, the ДОУ at base level and below,
+    the most frequent weak area, the experts' agreement and punctuality (each when there is something to say)."""
+    t = results.campaign.terms
+    said = []
+    per = [f for f in results.stages if f.stage.per_institution]
+    if per:
+        last = per[-1]
+        said.append(f"Этап «{last.stage.label}»: сдали {last.handed_in} из {last.expected} {t.gen_pl} ({percent(last.coverage)}), "
+                    f"в срок — {last.on_time} ({percent(last.on_time_rate)}).")
+    if results.base_level:
+        said.append(f"{t.nom_pl}, у которых хотя бы одна область качества на базовом уровне и ниже: "
+                    f"{len(results.at_or_below_base())} из {len(results.institutions)}.")
+    weak = results.weak_areas()
+    if weak:
+        said.append(f"Чаще всего слабая область — «{results.area_title(weak[0][0])}» (у {weak[0][1]} {t.gen_pl}).")
+    pairs = results.agreement().values()
+    compared, agreed = sum(n for _, n in pairs), sum(n for n, _ in pairs)
+    if compared:
+        one = "одной" if t.gender == "f" else "одного"
+        said.append(f"Оценки экспертов {one} {t.gen} в одной области совпали в {agreed} случаях из {compared} ({percent(agreed / compared)}).")
+    assigned, punctual = sum(e.assigned for e in results.experts), sum(e.on_time for e in results.experts)
+    if assigned:
+        said.append(f"Эксперты представили в срок {punctual} экспертиз из {assigned} назначенных ({percent(punctual / assigned)}).")
+    return said

@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dqflow.calendar import show, show_date, utc_offset
+from dqflow.campaign import spec
 from dqflow.engine import CampaignView
 from dqflow.errors import DqflowError
 from dqflow.present import labels
@@ -47,10 +48,7 @@ class Board:
     @classmethod
     def of(cls, view: CampaignView) -> "Board":
         campaign, tz = view.campaign, view.campaign.tz
-        start = min(s.opens_at for s in campaign.stages)
-        end = max(s.locks_at for s in campaign.stages)
-        span = max((end - start).total_seconds(), 1.0)
-        at = lambda t: round(100 * (t - start).total_seconds() / span, 2)  # noqa: E731
+        at = lambda t: timeline(campaign, t)  # noqa: E731
         bars = []
         for s in view.stages:
             stage, figures = s.stage, StageFigures(s.stage, s.state, s.counts)  # handed in of expected, as the справка counts
@@ -60,8 +58,20 @@ class Board:
                             when, figures.handed_in, figures.expected))
         columns = [(s.id, s.label) for s in campaign.stages if s.per_institution]
         rows = [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in view.institutions]
-        today = at(view.now) if start <= view.now <= end else None
-        return cls(campaign.title, view.now, today, bars, columns, rows)
+        return cls(campaign.title, view.now, today(campaign, view.now), bars, columns, rows)
+
+
+def timeline(campaign: spec.Campaign, at: datetime) -> float:
+    """Where a moment is on the campaign's timeline: percent of its span from its first opening to its last lock."""
+    start = min(s.opens_at for s in campaign.stages)
+    span = max((max(s.locks_at for s in campaign.stages) - start).total_seconds(), 1.0)
+    return round(100 * (at - start).total_seconds() / span, 2)
+
+
+def today(campaign: spec.Campaign, now: datetime) -> float | None:
+    """Where today is on the timeline; None outside the campaign (a stage boundary moves it in or out)."""
+    inside = min(s.opens_at for s in campaign.stages) <= now <= max(s.locks_at for s in campaign.stages)
+    return timeline(campaign, now) if inside else None
 
 
 PAGE = 500  # ДОУ rows per page of the board and the coordinator's overview: a phone still scrolls it

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Awaitable, Callable
 from urllib.parse import quote
 
+from markupsafe import Markup
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,11 +22,13 @@ from starlette.routing import BaseRoute
 from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import parse_local
-from dqflow.engine import experts, late, reminders, skips
+from dqflow.campaign import spec
+from dqflow.engine import experts, late, reminders, skips, workspace
 from dqflow.engine.allocation import Rule
 from dqflow.errors import DqflowError, NotFound
 from dqflow.present import labels, sending
 from dqflow.present.history import history_entries
+from dqflow.store import InstitutionRow
 from dqflow.web import board
 from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
 from dqflow.web.site import Site, client, one, pager, redirect, refusal_status
@@ -126,19 +130,23 @@ class Coordinator(Site):
         return await getattr(self, f"get_{page}")(request, csrf)
 
     async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
+        """Counts, who is late and a page of the roster, computed and rendered once per state of the campaign (`snapshots`):
+        a request costs one statement (the state's key) while nothing changed, whatever the roster's size."""
         now = self.clock()
         start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
 
-        def read():
-            with store.dry_run(self.db) as session:
-                view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
-                return (view, late.who(session, self.campaign, now, limit=LATE_SHOWN), late.count(session, self.campaign, now),
-                        late.without_materials(session, self.campaign, now))
+        def overview(session: Session) -> Markup:
+            view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
+            unreviewable = late.without_materials(session, self.campaign, now)
+            return Markup(self.pages.get_template("_overview.html").render(
+                view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
+                unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
 
-        view, latecomers, late_total, unreviewable = await run_in_threadpool(read)
-        return self.render("coordinator.html", now=now, view=view, late=latecomers, late_total=late_total, csrf=csrf,
-                           unreviewable=unreviewable,
-                           pager=pager(view, "/coordinator"), LATE_SHOWN=LATE_SHOWN,
+        def read() -> Markup:
+            with self.reading() as session:
+                return self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session))
+
+        return self.render("coordinator.html", now=now, overview=await run_in_threadpool(read), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 
@@ -147,18 +155,26 @@ class Coordinator(Site):
         now = self.clock()
 
         def read():
-            with store.dry_run(self.db) as session:  # its status as `status` gives it; a withdrawn ДОУ's records stay readable
-                view = engine.status(session, self.campaign.id, now, institution_id=institution_id).institutions
-                return (view, engine.institution_detail(session, self.campaign.id, institution_id, now),
-                        engine.history(session, self.campaign.id, institution_id))
+            with self.reading() as session:  # its own rows, projected to `now`; a withdrawn ДОУ's records stay readable
+                details = engine.institution_detail(session, self.campaign.id, institution_id, now)
+                return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id))
 
         try:
-            view, details, history = await run_in_threadpool(read)
+            institution, details, history = await run_in_threadpool(read)
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
-        return self.render("card.html", status, now=now, institution=view[0].institution, statuses=view[0].stages, details=details,
-                           history=history_entries(history, self.tz, self.campaign), csrf=csrf,
+        return self.render("card.html", status, now=now, institution=institution, statuses={d.stage.id: d.status for d in details},
+                           details=details, history=history_entries(history, self.tz, self.campaign), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error)
+
+    def institution(self, session: Session, institution_id: str) -> spec.Institution:
+        """A ДОУ of the campaign, or one an amendment withdrew (its stored row)."""
+        if institution_id in self.campaign.institution_ids:
+            return self.campaign.institutions[workspace.roster(self.campaign).position[institution_id]]
+        row = session.get(InstitutionRow, (self.campaign.id, institution_id))
+        if row is None:
+            raise NotFound(f"no ДОУ '{institution_id}' in campaign '{self.campaign.id}'")
+        return spec.Institution(row.id, row.name, row.email)
 
     async def post_card(self, request: Request, form: dict[str, list[str]], csrf: str) -> Response:
         institution_id = request.path_params["subject"]
@@ -189,7 +205,7 @@ class Coordinator(Site):
         stage_id = request.path_params["stage"]
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 return experts.current(session, self.campaign, stage_id)
 
         try:
@@ -238,7 +254,7 @@ class Coordinator(Site):
         state = state if state in labels.OUTBOX_STATE_RU else None
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 total = reminders.ledger_size(session, self.campaign.id, state)
                 start = board.page_offset(request.query_params.get("offset"), total)
                 rows = reminders.ledger(session, self.campaign.id, state, offset=start, limit=OUTBOX_PAGE)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from dqflow import engine, store
+from dqflow import engine
 from dqflow.engine import experts, workspace
 from dqflow.errors import DqflowError
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of
@@ -68,7 +68,7 @@ class Personal(Site):
         template, desk_of = self.PAGES[person.role]
 
         def read():
-            with store.dry_run(self.db) as session:
+            with self.reading() as session:
                 return desk_of(session, self.campaign, person.id, now)
 
         desk = await run_in_threadpool(read)

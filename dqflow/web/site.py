@@ -8,9 +8,9 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -22,10 +22,11 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
+from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels
-from dqflow.store import CampaignRow
-from dqflow.web import board, refusals
+from dqflow.store import CampaignRow, LinkRow
+from dqflow.web import board, refusals, snapshots
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
@@ -64,6 +65,7 @@ class Site:
             self.digest = self._stored_digest(session)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
+        self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
@@ -89,13 +91,30 @@ class Site:
                 self.pages.globals["campaign"] = self.campaign
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
-        """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's."""
+        """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
+        One primary-key read (the person's link version), whatever the roster: the secret is the signer's."""
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
+        known = (subject_id in self.campaign.institution_ids if role == "institution"
+                 else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
+        if not known:
+            return "tampered"
         with store.dry_run(self.db) as session:
-            known = (any(i.id == subject_id for i in self.campaign.institutions) if role == "institution"
-                     else any(e.id == subject_id for e, _ in self.campaign.every_expert()))
-            return links.links(session, self.campaign.id).check(role, subject_id, token) if known else "tampered"
+            row = session.get(LinkRow, (self.campaign.id, role, subject_id))
+            versions = {(role, subject_id): row.version} if row is not None else {}
+        return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A rolled-back session for a page, knowing the definition this request checked (`Site.refresh`): the engine's
+        `definition` costs no statement in it."""
+        with store.dry_run(self.db) as session:
+            definitions.known(session, self.campaign)
+            yield session
+
+    def state_key(self, session: Session, now: datetime) -> tuple:
+        """The campaign's state as of `now` (`snapshots.state_key`), with the zone as the pages name it at `now`."""
+        return snapshots.state_key(session, self.campaign, self.digest, now) + (board.offset(self.tz, now),)
 
     def session_live(self, session_id: str, now: datetime) -> bool:
         with store.dry_run(self.db) as session:

@@ -1,0 +1,141 @@
+"""Every page of the portal costs what it shows: the same bounded number of SQL statements at 15 and at 1,500 ДОУ.
+
+Two campaigns on the Tomsk schedule, of 15 and of 1,500 ДОУ, in one database (on SQLite and on PostgreSQL); real
+requests through Starlette's TestClient, each counted with a `before_cursor_execute` listener on the portal's engine:
+a ДОУ's page, an expert's page, the coordinator's home, a card, the outbox, an expert list, the board (its first
+rendering and then from what the portal kept), a hand-in and a review. Pages are asked on a database no tick has brought past a
+boundary (they must not reconcile), and again after one. The counts must be equal for both sizes and under the bounds.
+"""
+
+import re
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import TOMSK, counting_statements, form_levels
+from dqflow import engine, store
+from dqflow.access import links
+from dqflow.calendar import UTC, parse_local
+from dqflow.campaign import spec
+from dqflow.engine import experts
+
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+from starlette.testclient import TestClient  # noqa: E402
+
+from dqflow.web import create_app  # noqa: E402
+
+# Statements a request may cost, whatever the roster's size: a page computed afresh (the first after a change of the
+# campaign's state: the board and the coordinator's home count the whole campaign in bounded GROUP BYs), a page
+# served from what the portal kept for that state, and an act (the engine reconciles what it needs, set by set).
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
+KEPT = ("board again", "home again")
+ACTS = ("hand-in", "review")
+SIZES = (15, 1500)
+BASE = "https://portal.example.org"
+
+
+def campaign_file(folder: Path, n: int) -> Path:
+    """The Tomsk schedule for `n` generated ДОУ (`national-<n>`), each with two experts of its own."""
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = f"national-{n}"
+    data["institutions"] = {"file": f"roster-{n}.csv"}
+    rows = ["id,name,email,contact,expert_id,expert_name,expert_email"]
+    rows += [f"{i},МБДОУ № {i},dou{i}@example.org,,e{i}-{k},Эксперт {k} ДОУ № {i},expert{i}-{k}@example.org"
+             for i in range(1, n + 1) for k in (1, 2)]
+    (folder / f"roster-{n}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = folder / f"national-{n}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class Costs:
+    """One campaign behind its portal: counts what each request costs."""
+
+    def __init__(self, db, folder: Path, n: int):
+        campaign = spec.load(campaign_file(folder, n))
+        self.id, self.tz, self.db = campaign.id, campaign.tz, db
+        with store.transaction(db) as session:
+            engine.load(session, campaign, self.at("2021-11-18 09:00"))
+        with store.transaction(db) as session:
+            engine.reconcile(session, self.id, self.at("2021-11-25 00:05"))  # list 1 drawn
+        with store.transaction(db) as session:
+            for inst in ("1", "3"):
+                engine.submit(session, self.id, inst, "fill-form", self.at("2021-11-26 10:00"), (f"https://dou{inst}.example.org/a",))
+        self.now = self.at("2021-11-29 12:00")
+        self.app = create_app(db, self.id, lambda: self.now, lambda: datetime.now(UTC))
+        self.client = TestClient(self.app, base_url=BASE)
+        self.campaign = campaign
+        self.sign_in()
+        with store.dry_run(db) as session:
+            found = links.links(session, self.id)
+            self.expert = experts.stored(session, self.id, "list1")["1"][0]
+            self.paths = {"dou": found.path("institution", "2"), "expert": found.path("expert", self.expert),
+                          "home": "/coordinator", "card": "/coordinator/dou/2", "outbox": "/coordinator/outbox",
+                          "experts": "/coordinator/experts/list1", "board": "/board", "board again": "/board",
+                          "home again": "/coordinator"}
+        self.seen: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+
+    def sign_in(self) -> None:
+        """A coordinator's session started now (a session lasts hours: the test's clock moves days)."""
+        with store.transaction(self.db) as session:
+            signed_in = links.start_session(session, self.campaign, self.now, "link")
+        self.client.cookies.set("dqflow_session", self.app.state.portal.signer.session_cookie(signed_in, self.now))
+
+    def at(self, text: str) -> datetime:
+        return parse_local(text, self.tz)
+
+    def tick(self, text: str) -> None:
+        with store.transaction(self.db) as session:
+            engine.reconcile(session, self.id, self.at(text))
+
+    def count(self, label: str, request) -> str:
+        with counting_statements(self.db) as statements:
+            response = request()
+        assert response.status_code in (200, 303), (label, response.status_code, response.text[:500])
+        self.seen[label] = len(statements)
+        self.texts[label] = response.text
+        if label not in ACTS:  # a page reads: it never brings the campaign forward in a rolled-back write
+            assert not [s for s in statements if WRITE.match(s)], (label, [s for s in statements if WRITE.match(s)])
+        return response.text
+
+    def pages(self, moment: str) -> None:
+        for page, path in self.paths.items():
+            self.count(f"{moment}: {page}", lambda: self.client.get(path))
+
+    def post(self, label: str, path: str, data: dict) -> None:
+        token = re.search(r'name="csrf" value="([^"]+)"', self.client.get(path).text)[1]
+        self.count(label, lambda: self.client.post(path, data={"csrf": token, **data}, follow_redirects=False))
+
+    def run(self) -> dict[str, int]:
+        self.pages("un-ticked, before the handout")
+        self.post("hand-in", self.paths["dou"], {"stage": "fill-form", "link": "https://dou2.example.org/a"})
+        self.now = self.at("2021-12-02 12:00")  # fill-form locked, the review open: no tick has seen it
+        self.sign_in()
+        self.pages("un-ticked, past a lock")
+        self.tick("2021-12-02 12:00")
+        self.pages("ticked")
+        self.post("review", self.paths["expert"], {"stage": "review1", "institution": "1", **form_levels()})
+        self.client.close()
+        missed = '<span class="status missed">'
+        assert missed not in self.texts["un-ticked, before the handout: board again"]
+        assert missed in self.texts["un-ticked, past a lock: board again"]  # a lock passed without a tick: the board knows
+        return self.seen
+
+
+def test_every_page_and_act_costs_the_same_bounded_statements_at_15_and_at_1500_dou(db_url: str, tmp_path: Path):
+    db = store.connect(db_url)
+    try:
+        costs = {n: Costs(db, tmp_path, n).run() for n in SIZES}
+    finally:
+        db.dispose()
+    small, large = costs[SIZES[0]], costs[SIZES[1]]
+    assert small == large, "a request costs more statements on the larger roster"
+    bound = lambda label: ACT_BOUND if label in ACTS else KEPT_BOUND if label.endswith(KEPT) else PAGE_BOUND  # noqa: E731
+    over = {label: n for label, n in large.items() if n > bound(label)}
+    assert not over, f"over the bound: {over}"
+    assert set(large) >= {f"ticked: {page}" for page in ("dou", "expert", "home", "card", "outbox", "experts", "board")}
