@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, case, column, func, literal, text, true, tuple_, update, values
+from sqlalchemy import Integer, String, Table, and_, case, column, func, literal, text, true, tuple_, update, values
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select
@@ -203,15 +203,16 @@ def _plan_progress(session: Session, campaign: spec.Campaign, stage: spec.Stage,
         text(f"({UNPLANNED})"),  # spelled as the partial index is: the read touches only the unplanned rows
     )
     replanned = case((col(ProgressRow.planned_due).is_(None), 0), else_=1)
-    moved = session.execute(sa_select(col(ProgressRow.institution_id)).where(*unplanned, col(ProgressRow.planned_due).is_not(None))
-                            .limit(1)).first()
-    if moved is not None:  # the old deadline's reminders go, whether or not the ДОУ has anything to review now
+    reviewable = _with_materials(campaign, stage, now)
+    wanted = case((and_(*reviewable), 1), else_=0) if reviewable else literal(1)
+    found = session.execute(sa_select(col(ProgressRow.opens_at), col(ProgressRow.due_at), col(ProgressRow.locks_at), replanned, wanted)
+                            .where(*unplanned).distinct()).all()
+    if any(again for *_, again, _ in found):  # the old deadline's reminders go, whether or not the ДОУ has anything to review now
         _cancel_moved(session, campaign, stage, unplanned)
-    unplanned += _with_materials(campaign, stage, now)
-    groups = [tuple(g) for g in session.execute(
-        sa_select(col(ProgressRow.opens_at), col(ProgressRow.due_at), col(ProgressRow.locks_at), replanned).where(*unplanned).distinct())]
+    groups = sorted({(opens, due, locks, again) for opens, due, locks, again, keep in found if keep}, key=str)
     if not groups:
         return 0
+    unplanned += reviewable
     sends = _sends(campaign, stage, clock, now, groups)
     who = _recipients(campaign, stage)
     planned = (
