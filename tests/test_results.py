@@ -250,7 +250,7 @@ def test_xlsx_opens_on_a_summary_with_the_title_block_and_the_htmls_two_charts(t
     charts = sheet._charts
     assert len(charts) == 2
     cells = {(c.row, c.column): c.value for row in sheet.iter_rows() for c in row}
-    statuses = ["done", "late", "missed", "excused", "open", "upcoming"]
+    statuses = ["done", "late", "missed", "no-materials", "excused", "open", "upcoming"]
     for chart, categories, series_titles in ((charts[0], [LABELS[s] for s in PER_INSTITUTION], None),
                                              (charts[1], [AREA_TITLES[a] for a in AREAS], [lv["title"] for lv in CAMPAIGN["levels"]])):
         assert chart.tagname == "barChart" and chart.grouping == "stacked" and chart.type == "bar"
