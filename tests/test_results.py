@@ -439,7 +439,7 @@ def test_docx_is_the_html_summary_in_word_and_the_same_bytes_each_time(sim, form
     statuses = next(t for t in doc.tables if t.rows[0].cells[1].text == "выполнено")
     by_stage = {row.cells[0].text: [int(c.text) for c in row.cells[1:]] for row in statuses.rows[1:]}
     book = openpyxl.load_workbook(formats["folder"] / "s.xlsx")
-    summary = {row[0]: list(row[1:7]) for row in book["Сводка"].iter_rows(values_only=True) if row[0] in by_stage}
+    summary = {row[0]: list(row[1:8]) for row in book["Сводка"].iter_rows(values_only=True) if row[0] in by_stage}
     assert by_stage == summary and len(by_stage) == len(PER_INSTITUTION)
     props = doc.core_properties
     assert props.author == CAMPAIGN["campaign"]["coordinator"]["name"] and props.language == "ru-RU"
