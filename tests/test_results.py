@@ -262,7 +262,7 @@ def test_xlsx_opens_on_a_summary_with_the_title_block_and_the_htmls_two_charts(t
         titles = [cells[(int(first) - 1, 2 + n)] for n in range(len(chart.series))]
         if series_titles:
             assert titles == series_titles
-    stage_rows = {cells[(r, 1)]: [cells[(r, 2 + n)] for n in range(6)] for r in range(6, 30) if cells.get((r, 1)) in LABELS.values()}
+    stage_rows = {cells[(r, 1)]: [cells[(r, 2 + n)] for n in range(len(statuses))] for r in range(6, 30) if cells.get((r, 1)) in LABELS.values()}
     for stage in PER_INSTITUTION:
         assert stage_rows[LABELS[stage]] == [truth["counts"][stage][st] for st in statuses], stage
 
