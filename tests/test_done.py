@@ -157,3 +157,102 @@ def test_a_review_of_nothing_is_not_late_and_the_coordinator_sees_it_apart(tomsk
     everyone = {i.id for i in campaign.institutions}
     assert late_reviews == set(HANDED_IN)  # nobody reviewed: late are the reviews of what was handed in, and only those
     assert {inst for inst, stage in apart if stage == "review1"} == everyone - set(HANDED_IN)
+
+
+# -- a review of nothing is its own status: «нет материалов», on every face ---------------------------------
+
+
+AFTER_REVIEW1 = "2021-12-07 10:00"  # review1 locked 05.12: nobody reviewed
+
+
+def test_status_and_its_json_show_a_review_of_nothing_as_no_materials_not_missed(tomsk: Cli):
+    tomsk.ok("tick", "--now", LIST1_OPEN)
+    hand_in(tomsk, *HANDED_IN)
+    tomsk.ok("tick", "--now", AFTER_REVIEW1)
+    nothing = sorted(set(NAMES) - set(HANDED_IN))
+    shown = json.loads(tomsk.ok("status", "--json", "--institutions", "--now", AFTER_REVIEW1))
+    stages = {s["id"]: s for s in shown["stages"]}
+    counts = stages["review1"]["counts"]
+    assert counts["no-materials"] == len(nothing) and counts["missed"] == len(HANDED_IN), counts  # unreviewed, yet only these missed
+    assert stages["fill-form"]["counts"]["missed"] == len(nothing) and "no-materials" not in stages["fill-form"]["counts"]
+    rows = {i["id"]: i for i in shown["institutions"]}
+    assert {i for i, row in rows.items() if row["stages"]["review1"] == "no-materials"} == set(nothing)
+    assert {i for i, row in rows.items() if row["stages"]["review1"] == "missed"} == set(HANDED_IN)
+    for stage_id, stage in stages.items():  # the counts add up, and say what the listing says, status by status
+        if stage["counts"]:
+            assert sum(stage["counts"].values()) == len(rows), stage_id
+            listed = [row["stages"][stage_id] for row in rows.values() if stage_id in row["stages"]]
+            assert {k: n for k, n in stage["counts"].items() if n} == {k: listed.count(k) for k in set(listed)}, stage_id
+    text = tomsk.ok("status", "--now", AFTER_REVIEW1)
+    line = next(line for line in text.splitlines() if line.startswith("review1"))
+    assert f"нет материалов {len(nothing)}" in line and f"пропущено {len(HANDED_IN)}" in line, line
+    table = tomsk.ok("status", "--institutions", "--now", AFTER_REVIEW1)
+    assert "нет мат." in next(line for line in table.splitlines() if line.startswith(f"{nothing[0]} ")), table
+    card = json.loads(tomsk.ok("status", "--institution", nothing[0], "--json", "--now", AFTER_REVIEW1))
+    assert {s["id"]: s["status"] for s in card["stages"]}["review1"] == "no-materials"
+    assert "нет материалов" in next(line for line in tomsk.ok("status", "--institution", nothing[0], "--now", AFTER_REVIEW1).splitlines()
+                                    if line.startswith("review1"))
+
+    # an extension that reopens the materials stage makes the review due again: nothing stored to undo
+    tomsk.ok("extend", nothing[0], "--stage", "fill-form", "--until", "2021-12-09 12:00", "--reason", "больничный", "--now", AFTER_REVIEW1)
+    again = json.loads(tomsk.ok("status", "--json", "--institutions", "--now", AFTER_REVIEW1))
+    assert {i["id"]: i for i in again["institutions"]}[nothing[0]]["stages"]["review1"] == "missed"
+    assert {s["id"]: s for s in again["stages"]}["review1"]["counts"]["no-materials"] == len(nothing) - 1
+
+
+def test_the_board_and_the_spravka_count_a_review_of_nothing_apart(tomsk: Cli, tmp_path: Path):
+    tomsk.ok("tick", "--now", LIST1_OPEN)
+    hand_in(tomsk, *HANDED_IN)
+    tomsk.ok("tick", "--now", AFTER_REVIEW1)
+    nothing = len(NAMES) - len(HANDED_IN)
+    db = store.connect(tomsk.db_url)
+    try:
+        from dqflow import engine
+        from dqflow.results import figures
+        from dqflow.web import board
+
+        with store.dry_run(db) as session:
+            now = parse_local(AFTER_REVIEW1, TZ)
+            view = engine.status(session, "tomsk-2021", now, institutions=True, limit=None)
+            review = next(figures.StageFigures(s.stage, s.state, s.counts) for s in view.stages if s.stage.id == "review1")
+            page = board.render(view)
+    finally:
+        db.dispose()
+    assert review.no_materials == nothing and review.counts["missed"] == len(HANDED_IN)
+    assert review.expected == len(HANDED_IN)  # the reviews due: those of what was handed in
+    assert page.count('class="status no-materials">нет материалов<') == nothing, page
+
+
+def test_no_review_reminder_is_planned_for_a_dou_known_to_have_nothing(tomsk: Cli):
+    """Planning after the materials locked (a review deadline moved by an extension): reminders for the ДОУ with
+    materials, none for the one without; those planned before anyone knew are skipped at send time."""
+    tomsk.ok("tick", "--now", LIST1_OPEN)
+    hand_in(tomsk, *HANDED_IN)
+    nothing = next(i for i in NAMES if i not in HANDED_IN)
+    for inst in (HANDED_IN[0], nothing):
+        tomsk.ok("extend", inst, "--stage", "review1", "--until", "2021-12-09 12:00", "--reason", "больничный эксперта",
+                 "--now", REVIEW1_INSIDE)
+    tomsk.ok("tick", "--now", REVIEW1_INSIDE)  # plans again against the moved deadlines
+    rows = [r for r in json.loads(tomsk.ok("outbox", "--json")) if r["stage"] == "review1" and r["role"] == "expert"]
+    moved = [r for r in rows if r["deadline"] and r["deadline"].startswith("2021-12-09")]
+    assert {r["institution"] for r in moved} == {HANDED_IN[0]}, moved
+    assert all(r["state"] != "pending" for r in rows if r["institution"] == nothing), [r for r in rows if r["institution"] == nothing]
+
+
+def test_the_digest_lists_a_review_of_nothing_apart_from_the_missed(mailing: Cli, inbox: Inbox):
+    mailing.ok("tick", "--now", LIST1_OPEN)
+    hand_in(mailing, *HANDED_IN)
+    for day in ("2021-12-01", "2021-12-02", "2021-12-06", "2021-12-07"):
+        mailing.ok("send", "--now", f"{day} 09:00")
+    digests = [body(m) for m in inbox.to("kdo@imc.example.org") if "Сводка" in str(m["Subject"])]
+    assert digests
+    apart = [d for d in digests if "Нет материалов для экспертизы" in d]
+    assert len(apart) == 1, digests  # said once, when it became known
+    section = apart[0].split("Нет материалов для экспертизы", 1)[1].split("\n\n", 1)[0]
+    for inst in NAMES:
+        assert (f"- {NAMES[inst]} — «Первичная экспертиза»" in section) == (inst not in HANDED_IN), section
+    for digest in digests:  # never among the missed reviews
+        missed = digest.split("Этап закрыт без материалов или экспертиз:", 1)[1].split("\n\n", 1)[0] if "Этап закрыт" in digest else ""
+        reviews_missed = {i for i in NAMES if f"- {NAMES[i]} — «Первичная экспертиза»" in missed}
+        assert reviews_missed <= set(HANDED_IN), missed
+    assert any(f"- {NAMES[HANDED_IN[0]]} — «Первичная экспертиза»" in d for d in digests)  # as the unreviewed are

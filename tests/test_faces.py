@@ -135,7 +135,7 @@ def test_the_spravka_of_a_campaign_never_ticked_is_brought_to_its_moment_as_stat
     """Loaded, never ticked: at 01.12.2021 fill-form is locked and every ДОУ missed it, in status and in the справка."""
     statuses, counts = spravka_csv(tomsk, tmp_path / "csv", "01.12.2021")
     shown, shown_counts = status_cli(tomsk, "01.12.2021")
-    assert shown[("4", "fill-form")] == "missed" and shown[("4", "review1")] == "open"
+    assert shown[("4", "fill-form")] == "missed" and shown[("4", "review1")] == "no-materials"  # nothing handed in: nothing to review
     assert statuses == shown
     assert counts == shown_counts and counts["fill-form"]["missed"] == 11
 
@@ -283,7 +283,7 @@ def plans(draw) -> Plan:
     return Plan(n, form, draw_at, review, refill, sorted(acts), sorted(looks))
 
 
-STATUS_SPAN = r'<span class="status (\w+)">'
+STATUS_SPAN = r'<span class="status ([\w-]+)">'
 SECTION = re.compile(r'<section class="card" id="(?:stage|dou)-([^"]+)">\s*<h[23]>[^<]*' + STATUS_SPAN)
 GRID_ROW = re.compile(r'<tr><td>(?:<a href="/coordinator/dou/[^"]+">)?([^<]+)(?:</a>)?</td>'
                       r'((?:\s*<td[^>]*>' + STATUS_SPAN + r'[^<]*</span></td>)+)</tr>')
@@ -378,7 +378,7 @@ class Run:
         bars = {title: (int(done), int(total)) for title, done, total in BAR.findall(board)}
         for stage in self.stages:
             c = counts[stage]
-            expected = sum(c.values()) - c.get("excused", 0)  # handed in of expected, as the справка counts
+            expected = sum(c.values()) - c.get("excused", 0) - c.get("no-materials", 0)  # handed in of expected, as the справка counts
             assert bars.get(labels[stage], (0, 0)) == (c.get("done", 0) + c.get("late", 0), expected), "the board's bars"
 
         self.portal.sign_in(when)
@@ -388,8 +388,9 @@ class Run:
                        for stage, cells in STAGE_COUNTS.findall(section(home, "Этапы"))}
         assert nonzero(home_counts) == counts, "the coordinator's counts"
         nothing = {i for (i, s), status in shown.items() if s == "s1" and rules.materials([status]) is rules.Materials.NONE}
-        late_now = {(i, s) for (i, s), status in shown.items() if i not in self.withdrawn and rules.is_late(status, self.due[(i, s)], now)
-                    and not (s == "r1" and i in nothing)}  # a review of nothing is not due (`rules.materials`)
+        assert {i for (i, s), status in shown.items() if s == "r1" and status == "no-materials"} == \
+            {i for i in nothing if shown.get((i, "r1")) not in (None, "excused", "done", "late")}, "a review of nothing: not due"
+        late_now = {(i, s) for (i, s), status in shown.items() if i not in self.withdrawn and rules.is_late(status, self.due[(i, s)], now)}
         names = {i: f"ДОУ {i}" for i in self.plan.ids}
         on_home = late_on_home(home)
         event(f"late at a look: {'some' if late_now else 'none'}; overdue in grace: {any(shown[k] == 'open' for k in late_now)}")

@@ -92,6 +92,13 @@ def truth(sim):
     for inst in NAMES:  # a stage never opened for a ДОУ has no transition yet
         for stage in PER_INSTITUTION:
             status.setdefault((inst, stage), "upcoming")
+    order = [s["id"] for s in CAMPAIGN["stages"]]
+    for review in REVIEW_STAGES:  # a review of a ДОУ whose own stages before it all ended with nothing is not due
+        materials = [s["id"] for s in CAMPAIGN["stages"] if s.get("actor") == "institution" and order.index(s["id"]) < order.index(review["id"])]
+        for inst in NAMES:
+            if all(status[(inst, m)] in ("missed", "excused") for m in materials) and \
+                    status[(inst, review["id"])] in ("upcoming", "open", "missed"):
+                status[(inst, review["id"])] = "no-materials"
     counts = {stage: Counter(status[(i, stage)] for i in NAMES) for stage in PER_INSTITUTION}
     assigned = defaultdict(list)
     for stage, inst, expert in query(url, "SELECT stage_id, institution_id, expert_id FROM assignment"):
@@ -210,7 +217,7 @@ def test_xlsx_figures_match_the_audit_log(truth, workbook):
     for stage in PER_INSTITUTION:
         row = next(r for r in rows(workbook["Этапы"]) if r["Этап"] == LABELS[stage])
         counts = truth["counts"][stage]
-        expected = len(NAMES) - counts["excused"]
+        expected = len(NAMES) - counts["excused"] - counts["no-materials"]
         assert (row["Ожидалось ДОУ"], row["Сдали"], row["В срок"], row["Пропустили"]) == (
             expected, counts["done"] + counts["late"], counts["done"], counts["missed"])
         assert row["Охват"] == pytest.approx((counts["done"] + counts["late"]) / expected)
@@ -243,7 +250,7 @@ def test_xlsx_opens_on_a_summary_with_the_title_block_and_the_htmls_two_charts(t
     charts = sheet._charts
     assert len(charts) == 2
     cells = {(c.row, c.column): c.value for row in sheet.iter_rows() for c in row}
-    statuses = ["done", "late", "missed", "excused", "open", "upcoming"]
+    statuses = ["done", "late", "missed", "no-materials", "excused", "open", "upcoming"]
     for chart, categories, series_titles in ((charts[0], [LABELS[s] for s in PER_INSTITUTION], None),
                                              (charts[1], [AREA_TITLES[a] for a in AREAS], [lv["title"] for lv in CAMPAIGN["levels"]])):
         assert chart.tagname == "barChart" and chart.grouping == "stacked" and chart.type == "bar"
@@ -255,7 +262,7 @@ def test_xlsx_opens_on_a_summary_with_the_title_block_and_the_htmls_two_charts(t
         titles = [cells[(int(first) - 1, 2 + n)] for n in range(len(chart.series))]
         if series_titles:
             assert titles == series_titles
-    stage_rows = {cells[(r, 1)]: [cells[(r, 2 + n)] for n in range(6)] for r in range(6, 30) if cells.get((r, 1)) in LABELS.values()}
+    stage_rows = {cells[(r, 1)]: [cells[(r, 2 + n)] for n in range(len(statuses))] for r in range(6, 30) if cells.get((r, 1)) in LABELS.values()}
     for stage in PER_INSTITUTION:
         assert stage_rows[LABELS[stage]] == [truth["counts"][stage][st] for st in statuses], stage
 
@@ -432,7 +439,7 @@ def test_docx_is_the_html_summary_in_word_and_the_same_bytes_each_time(sim, form
     statuses = next(t for t in doc.tables if t.rows[0].cells[1].text == "выполнено")
     by_stage = {row.cells[0].text: [int(c.text) for c in row.cells[1:]] for row in statuses.rows[1:]}
     book = openpyxl.load_workbook(formats["folder"] / "s.xlsx")
-    summary = {row[0]: list(row[1:7]) for row in book["Сводка"].iter_rows(values_only=True) if row[0] in by_stage}
+    summary = {row[0]: list(row[1:8]) for row in book["Сводка"].iter_rows(values_only=True) if row[0] in by_stage}
     assert by_stage == summary and len(by_stage) == len(PER_INSTITUTION)
     props = doc.core_properties
     assert props.author == CAMPAIGN["campaign"]["coordinator"]["name"] and props.language == "ru-RU"

@@ -197,3 +197,38 @@ def test_whether_a_dou_has_nothing_to_review_is_the_same_in_sql(database, drawn,
         return bool(found) and rules.materials(rules.status_at(r, now) for r in found) is rules.Materials.NONE
     assert [tuple(r) for r in in_sql] == [(r["institution_id"], r["stage_id"], int(none(r["institution_id"])))
                                           for r in sorted(stored, key=lambda r: (r["institution_id"], r["stage_id"]))]
+
+
+@AGREE
+@given(st.lists(st.tuples(st.sampled_from(["d1", "d2", "d3"]), st.sampled_from(["m1", "m2", "r"]), st.sampled_from([s.value for s in Status]),
+                          moments, moments), min_size=1, max_size=9, unique_by=lambda t: (t[0], t[1])),
+       moments, st.sampled_from([(), ("m1",), ("m1", "m2")]))
+def test_a_review_of_nothing_is_the_same_status_in_sql(database, drawn, now, stages):
+    """`status_at(row, now, materials=…)` and `status_at_sql(now, materials=…)`: a review row ('r') still due whose ДОУ
+    handed in nothing in `stages` and can hand in nothing more is NOTHING in both, every other row its clock status."""
+    stored = [{"campaign_id": CAMPAIGN, "institution_id": inst, "stage_id": stage, "status": status, "opens_at": opens,
+               "due_at": locks, "locks_at": locks, "extended": False} for inst, stage, status, opens, locks in drawn]
+    in_sql = evaluated(database, PROGRESS, stored, PROGRESS.c.institution_id + "/" + PROGRESS.c.stage_id,
+                       rules.status_at_sql(now, materials={"r": stages}))
+
+    def python(row: dict) -> str:
+        mine = [SimpleNamespace(**r) for r in stored if r["institution_id"] == row["institution_id"] and r["stage_id"] in stages]
+        return rules.status_at(SimpleNamespace(**row), now, materials=mine if row["stage_id"] == "r" and stages else None)
+    in_python = sorted((f"{r['institution_id']}/{r['stage_id']}", python(r)) for r in stored)
+    assert in_sql == in_python, now
+
+
+def test_a_review_of_nothing_is_nothing_only_while_it_would_be_due():
+    """Pinned: a locked unreported review of a ДОУ that missed its materials is NOTHING; a review given, or excused, keeps
+    its status; a materials stage still open (an extension) makes the review due again: nothing stored to undo."""
+    missed = SimpleNamespace(status=Status.MISSED.value, opens_at=BASE - timedelta(days=3), locks_at=BASE - timedelta(days=2))
+    reopened = SimpleNamespace(status=Status.OPEN.value, opens_at=BASE - timedelta(days=3), locks_at=BASE + timedelta(days=1))
+    review = SimpleNamespace(status=Status.OPEN.value, opens_at=BASE - timedelta(days=1), locks_at=BASE)
+    after = BASE + timedelta(microseconds=1)
+    assert rules.status_at(review, after) == Status.MISSED.value
+    assert rules.status_at(review, after, materials=[missed]) == Status.NOTHING.value
+    assert rules.status_at(review, BASE, materials=[missed]) == Status.NOTHING.value  # open, yet not due
+    assert rules.status_at(review, after, materials=[reopened]) == Status.MISSED.value  # materials still awaited: due
+    assert rules.status_at(review, after, materials=[]) == Status.MISSED.value  # a review of no stage has always something
+    for kept in (Status.DONE, Status.LATE, Status.EXCUSED):
+        assert rules.status_at(SimpleNamespace(**{**vars(review), "status": kept.value}), after, materials=[missed]) == kept.value

@@ -531,7 +531,8 @@ def _merged(letters: list[tuple]) -> list[tuple]:
 
 
 def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, str], now: datetime) -> dict:
-    """Who is late now, who missed since the last digest, which mail went dead: for the coordinator."""
+    """Who is late now, who missed since the last digest, whose reviews are not due for want of materials (apart from
+    the missed, not news by itself), which mail went dead: for the coordinator."""
     tz = campaign.tz
     last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
                                                         OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
@@ -540,6 +541,8 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     found = late.who(session, campaign, now, missed_since=since)  # who is late: one rule (`engine.late`)
     overdue = [r for r in found if not r.missed]
     missed = sorted((r for r in found if r.missed), key=lambda r: r.locks_at)
+    # the reviews of nothing (`Status.NOTHING`): not missed, not chased; said apart, once, when they became known
+    nothing = late.without_materials(session, campaign, now, known_since=since)
     dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
                                                 col(OutboxRow.reported).is_(False)).order_by(col(OutboxRow.id))).all()
     return {
@@ -548,6 +551,7 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
                      "experts": list(p.expert_names)} for p in overdue],
         "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
                     "lock": show(p.locks_at, tz), "experts": list(p.expert_names)} for p in missed],
+        "no_materials": [{"institution_name": names.get(inst, inst), "stage_title": title[stage_id]} for inst, stage_id in nothing],
         "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
         "dead_ids": [d.id for d in dead],
     }

@@ -8,7 +8,7 @@ A ДОУ is late in a stage, as of `now`, when by its status at `now` (the statu
 
 For a review stage the ДОУ's row stands for its experts: the late ones are those assigned who have not
 reported. Handed in (on time or late), excused, not yet open: not late. A review of a ДОУ that handed in
-nothing by its lock is not due (`rules.materials`: nothing to review), so not late either: `without_materials`
+nothing by its lock is not due (`rules.Status.NOTHING`: nothing to review), so not late either: `without_materials`
 lists those apart («нет материалов для экспертизы»). A ДОУ withdrawn from the campaign
 is expected nowhere, so it is late nowhere, whatever its rows say.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, not_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -55,26 +55,39 @@ class Late:
 def _late_where(campaign: spec.Campaign, now: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
     """(the status at `now` as SQL, the conditions of a late row): by the status projection, the withdrawn left out.
     The conditions read the progress table joined with the institution table (`_ROSTER`)."""
-    status = rules.status_at_sql(now)  # the status projection in SQL: `engine.status` lists the ДОУ by it
+    status = _status(campaign, now)
     return status, [col(ProgressRow.campaign_id) == campaign.id, rules.late_sql(status, col(ProgressRow.due_at), now),
-                    col(InstitutionRow.withdrawn_at).is_(None), not_(_nothing_to_review(campaign, now))]
+                    col(InstitutionRow.withdrawn_at).is_(None)]
 
 
-def _nothing_to_review(campaign: spec.Campaign, now: datetime) -> ColumnElement[bool]:
-    """The progress rows of a review stage whose ДОУ has nothing to review at `now` (`rules.no_materials_sql`)."""
-    return or_(false(), *(and_(col(ProgressRow.stage_id) == stage.id,
-                               rules.no_materials_sql(col(ProgressRow.institution_id), rules.materials_stages(campaign.stages, stage), now))
-                          for stage in campaign.stages if stage.actor == "expert" and stage.per_institution))
+def _status(campaign: spec.Campaign, now: datetime) -> ColumnElement[str]:
+    """The status projection in SQL, as `engine.status` lists and counts the ДОУ: a review of nothing is
+    `Status.NOTHING`, neither missed nor open, so never late."""
+    return rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
 
 
-def without_materials(session: Session, campaign: spec.Campaign, now: datetime) -> list[tuple[str, str]]:
+def without_materials(session: Session, campaign: spec.Campaign, now: datetime, *,
+                      known_since: datetime | None = None) -> list[tuple[str, str]]:
     """(ДОУ, review stage) whose review is not due, the ДОУ having handed in nothing by its lock («нет материалов
-    для экспертизы»), for the review stages open or past at `now`; in stage, then roster order."""
+    для экспертизы», `Status.NOTHING`); in stage, then roster order. `known_since`: only those whose last
+    materials stage locked after it (what a digest has not said yet)."""
+    reviews = rules.reviews(campaign.stages)
+    where = [col(ProgressRow.campaign_id) == campaign.id, col(InstitutionRow.withdrawn_at).is_(None),
+             col(ProgressRow.stage_id).in_(list(reviews)), _status(campaign, now) == Status.NOTHING.value]
+    if known_since is not None:
+        where.append(or_(*(and_(col(ProgressRow.stage_id) == review, _last_lock(stages) > known_since) for review, stages in reviews.items())))
     query = (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id)).join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
-             .where(col(ProgressRow.campaign_id) == campaign.id, col(InstitutionRow.withdrawn_at).is_(None),
-                    rules.has_opened_sql(col(ProgressRow.opens_at), now), _nothing_to_review(campaign, now))
+             .where(*where)
              .order_by(col(StageRow.position), col(InstitutionRow.position)))
     return [(inst, stage_id) for inst, stage_id in session.execute(query).all()]
+
+
+def _last_lock(stages: tuple[str, ...]) -> Any:
+    """The latest lock of the outer progress row's ДОУ in the materials `stages`: when it became known to have nothing."""
+    m = ProgressRow.__table__.alias("materials")  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
+    return (sa_select(func.max(m.c.locks_at)).where(m.c.campaign_id == col(ProgressRow.campaign_id),
+                                                    m.c.institution_id == col(ProgressRow.institution_id), m.c.stage_id.in_(stages))
+            .scalar_subquery())
 
 
 _ROSTER = (col(InstitutionRow.campaign_id) == col(ProgressRow.campaign_id)) & (col(InstitutionRow.id) == col(ProgressRow.institution_id))

@@ -48,6 +48,10 @@ class Status(str, Enum):
     LATE = "late"  # submitted after due, before the lock
     MISSED = "missed"  # locked without a submission
     EXCUSED = "excused"
+    # A review of a ДОУ that handed in nothing and can hand in nothing more: not due, never missed. Computed by
+    # `status_at` from the ДОУ's materials (`materials`), never stored: an extension that reopens a materials
+    # stage makes the review due again with nothing to undo.
+    NOTHING = "no-materials"
 
     @property
     def submitted(self) -> bool:
@@ -55,8 +59,13 @@ class Status(str, Enum):
 
     @property
     def settled(self) -> bool:
-        """Nothing is expected of the ДОУ any more in this stage."""
-        return self in (Status.DONE, Status.LATE, Status.EXCUSED)
+        """Nothing is expected of the ДОУ (or its experts) any more in this stage."""
+        return self in (Status.DONE, Status.LATE, Status.EXCUSED, Status.NOTHING)
+
+
+# The statuses a review of nothing has instead (`Status.NOTHING`): a review still to come, open, or locked unreported.
+# A review given or excused keeps its status.
+DUE = (Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value)
 
 
 class StageState(str, Enum):
@@ -133,7 +142,7 @@ def _by_lock(event: EventData) -> bool:
 
 PROGRESS = Machine(
     model=None,
-    states=[s.value for s in Status],
+    states=[s.value for s in Status if s is not Status.NOTHING],  # NOTHING is computed, never a row's state
     initial=None,
     auto_transitions=False,
     send_event=True,
@@ -271,25 +280,37 @@ class ProgressLike(Timed, Protocol):
     def status(self) -> str: ...
 
 
-def status_at(row: ProgressLike, now: datetime) -> str:
+def status_at(row: ProgressLike, now: datetime, materials: Iterable[ProgressLike] | None = None) -> str:
     """A ДОУ's status in a stage as reconcile at `now` would leave it. An excused ДОУ (a withdrawn ДОУ's
-    coming stages are excused) and a settled one do not move; an extension is in the row's own times."""
+    coming stages are excused) and a settled one do not move; an extension is in the row's own times.
+
+    `materials`, for a review stage's row: the ДОУ's rows in the stages it reviews (`materials_stages`). A review
+    still due (`DUE`) of a ДОУ that handed in nothing and can hand in nothing more is `Status.NOTHING`."""
     status = row.status
     for tick in CLOCK:
         if status in tick.sources and tick.due(getattr(row, tick.moment), now):
             status = tick.dest
+    if materials is not None and status in DUE and materials_at(materials, now) is Materials.NONE:
+        return Status.NOTHING.value
     return status
 
 
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
 
 
-def status_at_sql(now: datetime, columns: Any = _PROGRESS.c) -> ColumnElement[str]:
-    """`status_at` over a table's `status`, `opens_at` and `locks_at` columns (the progress table's by default)."""
+def status_at_sql(now: datetime, columns: Any = _PROGRESS.c, materials: Mapping[str, Sequence[str]] | None = None) -> ColumnElement[str]:
+    """`status_at` over a table's `status`, `opens_at` and `locks_at` columns (the progress table's by default).
+    `materials`: review stage → the stages it reviews (`reviews`); the rows of those review stages are
+    `Status.NOTHING` as `status_at` says, judged by the same ДОУ's rows in the same table."""
     status: ColumnElement[str] = columns.status
     for tick in CLOCK:
         status = case((status.in_(tick.sources) & tick.due_sql(columns[tick.moment], now), tick.dest), else_=status)
-    return status
+    reviewed = {stage: stages for stage, stages in (materials or {}).items() if stages}
+    if not reviewed:
+        return status
+    nothing = or_(*(and_(columns.stage_id == stage, no_materials_sql(columns.institution_id, stages, now, columns.campaign_id))
+                    for stage, stages in reviewed.items()))
+    return case((and_(status.in_(DUE), nothing), Status.NOTHING.value), else_=status)
 
 
 # -- who is late ---------------------------------------------------------------------
@@ -314,7 +335,7 @@ def institution_state(statuses: Mapping[str, str], withdrawn: bool = False) -> s
     for stage_id, st in statuses.items():
         if st == Status.OPEN.value:
             return stage_id
-    if all(Status(st) in (Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED) for st in statuses.values()):
+    if all(Status(st) in (Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED, Status.NOTHING) for st in statuses.values()):
         return "finished"
     return "waiting"
 
@@ -409,6 +430,12 @@ def materials_stages(stages: Sequence[StageLike], review_stage: StageLike) -> tu
                  and (s in before or s.id in review_stage.after))
 
 
+def reviews(stages: Sequence[StageLike]) -> dict[str, tuple[str, ...]]:
+    """Each experts' task of a campaign → the ДОУ stages whose hand-ins it reviews (`materials_stages`), those
+    that review some: what `status_at(…, materials=)` and `status_at_sql(…, materials=)` are given."""
+    return {s.id: found for s in stages if s.actor == "expert" and (found := materials_stages(stages, s))}
+
+
 _NOTHING_MORE = (Status.MISSED.value, Status.EXCUSED.value)
 
 
@@ -419,6 +446,11 @@ def materials(statuses: Iterable[str]) -> Materials:
     if not found or any(Status(st).submitted for st in found):
         return Materials.PRESENT
     return Materials.NONE if all(st in _NOTHING_MORE for st in found) else Materials.AWAITED
+
+
+def materials_at(rows: Iterable[ProgressLike], now: datetime) -> Materials:
+    """`materials` of the ДОУ's rows in the materials stages, each at `now` (`status_at`)."""
+    return materials(status_at(r, now) for r in rows)
 
 
 class ReviewProgress(str, Enum):

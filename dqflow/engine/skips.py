@@ -124,7 +124,7 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
 def _nothing_to_review(row, facts: Facts, now: datetime) -> bool:
     """An expert's reminder of a review of a ДОУ that handed in nothing and can hand in nothing more."""
     found = facts.materials.get((row.institution_id, row.stage_id))
-    return found is not None and rules.materials(rules.status_at(r, now) for r in found) is rules.Materials.NONE
+    return found is not None and rules.materials_at(found, now) is rules.Materials.NONE
 
 
 def foreseen(session: Session, campaign_id: str, rows) -> dict[int, str]:
@@ -179,7 +179,7 @@ def handout_lists(campaign) -> dict[str, str]:
 
 def review_materials(campaign) -> dict[str, tuple[str, ...]]:
     """Each experts' task → the ДОУ stages whose hand-ins it reviews (`rules.materials_stages`): what `kept` asks."""
-    return {s.id: rules.materials_stages(campaign.stages, s) for s in campaign.stages if s.actor == "expert"}
+    return rules.reviews(campaign.stages)
 
 
 def _newest_reminders(rows) -> set[int]:

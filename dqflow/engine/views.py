@@ -55,6 +55,7 @@ class StageDetail:
     progress: ProgressRow
     extensions: list[ExtensionRow]
     submissions: list[SubmissionRow]
+    status: str = ""  # the ДОУ's status in the stage at the moment asked (`rules.status_at`: a review of nothing is NOTHING)
 
 
 INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
@@ -72,8 +73,10 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
     states = {row.id: rules.stage_state_at(row, now) for row in stored}
     counts = _counts_at(session, campaign, now)
+    reviews = rules.reviews(campaign.stages)  # only their rows can be reviews of nothing: the others have no such count
     stage_views = [
-        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status} if s.per_institution else {})
+        StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status
+                                    if k is not Status.NOTHING or s.id in reviews} if s.per_institution else {})
         for s in campaign.stages
     ]
     roster: list[spec.Institution] = []
@@ -98,9 +101,11 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict
     """Stage → status → ДОУ, as reconcile at `now` would leave them: the stored counts (one GROUP BY that
     the status index answers alone), moved by the rows each of the clock's ticks would move (an indexed
     range per stage and tick; `rules.CLOCK` tells those rows apart by their stored status, `rules.onward`
-    says where they go on to). `status_at_sql` says the same row by row (`_institution_views`)."""
+    says where they go on to), and for a review stage the reviews of nothing (`_count_nothing`). `status_at_sql`
+    says the same row by row (`_institution_views`)."""
     p = _PROGRESS.c
     counts: dict[str, dict[str, int]] = {}
+    reviews = rules.reviews(campaign.stages)
     for stage_id, st, n in session.execute(sa_select(p.stage_id, p.status, func.count())
                                            .where(p.campaign_id == campaign.id).group_by(p.stage_id, p.status)):
         counts.setdefault(stage_id, {})[st] = n
@@ -121,7 +126,22 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict
                 mine[source] = mine.get(source, 0) - moved
                 for k, dest in enumerate([tick.dest, *(t.dest for t in onward)]):
                     mine[dest] = mine.get(dest, 0) + reached[k] - reached[k + 1]
+        if stage.id in reviews:
+            _count_nothing(session, campaign, stage.id, reviews, mine, now)
     return counts
+
+
+def _count_nothing(session: Session, campaign: spec.Campaign, stage_id: str, reviews: dict[str, tuple[str, ...]],
+                   mine: dict[str, int], now: datetime) -> None:
+    """A review stage's reviews of nothing (`Status.NOTHING`), moved out of the status the clock alone gives them:
+    the rows still due (`rules.DUE`, stored and so at `now`) that `status_at_sql` with the materials calls NOTHING."""
+    p = _PROGRESS.c
+    nothing = sa_select(rules.status_at_sql(now).label("was")).where(
+        p.campaign_id == campaign.id, p.stage_id == stage_id, p.status.in_(rules.DUE),
+        rules.status_at_sql(now, materials={stage_id: reviews[stage_id]}) == Status.NOTHING.value).subquery()
+    for was, n in session.execute(sa_select(nothing.c.was, func.count()).group_by(nothing.c.was)):
+        mine[was] = mine.get(was, 0) - n
+        mine[Status.NOTHING.value] = mine.get(Status.NOTHING.value, 0) + n
 
 
 def _institution_views(session: Session, campaign: spec.Campaign, shown: list[spec.Institution], gone: set[str],
@@ -130,7 +150,8 @@ def _institution_views(session: Session, campaign: spec.Campaign, shown: list[sp
         return []
     p = _PROGRESS.c
     per_institution: dict[str, dict[str, str]] = {}
-    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, rules.status_at_sql(now)).where(
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # a review of nothing is NOTHING, as counted
+    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(
             p.campaign_id == campaign.id, p.institution_id.in_([i.id for i in shown]))):
         per_institution.setdefault(inst, {})[stage_id] = st
     order = [s.id for s in campaign.stages if s.per_institution]
@@ -172,8 +193,13 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
     for sub in session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id)
                             .order_by(col(SubmissionRow.id))).all():
         submissions.setdefault(sub.stage_id, []).append(sub)
-    return [StageDetail(stage, progress[stage.id], extensions.get(stage.id, []), submissions.get(stage.id, []))
-            for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
+    details = [StageDetail(stage, progress[stage.id], extensions.get(stage.id, []), submissions.get(stage.id, []), progress[stage.id].status)
+               for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
+    reviews = rules.reviews(campaign.stages)
+    for d in details:  # projected to `now`: each row's status is the clock's; a review of nothing is said so
+        if d.stage.id in reviews:
+            d.status = rules.status_at(d.progress, now, materials=[progress[m] for m in reviews[d.stage.id] if m in progress])
+    return details
 
 
 def _projected(session: Session, row: ProgressRow, now: datetime) -> ProgressRow:

@@ -92,6 +92,7 @@ SAMPLE_ITEM = {
                  "experts": []}],
     "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Экспертиза", "lock": "30.11.2021 23:59",
                 "experts": ["Эксперт ДОУ № 5"]}],
+    "no_materials": [{"institution_name": "МАДОУ № 6", "stage_title": "Экспертиза"}],
     "dead": [{"recipient": "dou5@example.org", "error": "550 mailbox unavailable"}],
     "review_id": "review1", "review_title": "Первичная внутренняя экспертиза", "review_short": "Первичная экспертиза",
     "assigned": [{"institution_id": "4", "institution_name": "МБДОУ № 4", "links": ["https://example.org/dou4"]}],

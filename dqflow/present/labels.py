@@ -28,9 +28,11 @@ STATUS_RU = {
     "late": "с опозданием",
     "missed": "пропущено",
     "excused": "освобождён",
+    "no-materials": "нет материалов",  # a review of a ДОУ that handed in nothing: not due (`rules.Status.NOTHING`)
 }
 # A status in one narrow column of the terminal's table of ДОУ × stages.
-SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв."}
+SHORT = {"upcoming": "·", "open": "открыт", "done": "✓", "late": "✓ позже", "missed": "✗", "excused": "осв.", "no-materials": "нет мат."}
+NO_MATERIALS_RU = "нет материалов для экспертизы"  # the coordinator's heading for the reviews of nothing
 STATE_RU = {"scheduled": "запланирован", "open": "открыт", "locked": "закрыт", "held": "проведён"}
 KIND_RU = {"task": "задача", "event": "событие", "assignment": "список экспертов", "handout": "выдача форм"}
 # Where a ДОУ stands as a whole (`engine.InstitutionView.state`); an open stage's id is said by its name (`state_ru`).

@@ -151,11 +151,17 @@ def _one(view: CampaignView, institution_id: str) -> InstitutionView:
     return next(i for i in view.institutions if i.institution.id == institution_id)
 
 
-def _status(detail: StageDetail, panels: Panels) -> str:
-    """The stage's status, and for a review stage how many of its experts reported."""
-    status = STATUS_RU[detail.progress.status]
+def _status(inst: InstitutionView, detail: StageDetail, panels: Panels) -> str:
+    """The stage's status (the status projection's: a review of nothing is «нет материалов»), and for a review
+    stage how many of its experts reported."""
+    status = STATUS_RU[_status_code(inst, detail)]
     panel = panels.get(detail.stage.id)
     return f"{status} ({_reported(panel)})" if panel is not None else status
+
+
+def _status_code(inst: InstitutionView, detail: StageDetail) -> str:
+    """The ДОУ's status in the stage as the status projection gives it (`rules.status_at`)."""
+    return detail.status or inst.stages.get(detail.stage.id, detail.progress.status)
 
 
 def _reported(panel: Panel) -> str:
@@ -176,7 +182,7 @@ def institution_text(view: CampaignView, institution_id: str, details: list[Stag
     rows = []
     for d in details:
         p = d.progress
-        rows.append([d.stage.label, _status(d, panels), show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
+        rows.append([d.stage.label, _status(inst, d, panels), show(p.opens_at, tz), show(p.due_at, tz) + (" *" if p.extended else ""),
                      show(p.locks_at, tz), show(p.submitted_at, tz) if p.submitted_at else ""])
     lines += text_table(["Этап", "Статус", "Открыт", "Срок", "Блокировка", "Сдано"], rows)
     for d in details:
@@ -202,7 +208,7 @@ def institution_markdown(view: CampaignView, institution_id: str, details: list[
     for d in details:
         p = d.progress
         links = " ".join(link for s in d.submissions for link in json.loads(s.links))
-        rows.append([d.stage.label, _status(d, panels), show(p.due_at, tz) + (" (продлён)" if p.extended else ""),
+        rows.append([d.stage.label, _status(inst, d, panels), show(p.due_at, tz) + (" (продлён)" if p.extended else ""),
                      show(p.submitted_at, tz) if p.submitted_at else "", links])
     lines += markdown_table(["Этап", "Статус", "Срок", "Сдано", "Ссылки"], rows)
     notes = [f"- {markdown_text(d.stage.label)}: срок продлён до {show(e.until, tz)}, причина: {markdown_text(e.reason)}"
@@ -223,7 +229,7 @@ def institution_json(view: CampaignView, institution_id: str, details: list[Stag
         "now": iso(view.now, tz),
         "institution": {"id": inst.institution.id, "name": inst.institution.name, "email": inst.institution.email, "state": inst.state},
         "stages": [
-            {"id": d.stage.id, "status": d.progress.status, "opens_at": iso(d.progress.opens_at, tz),
+            {"id": d.stage.id, "status": _status_code(inst, d), "opens_at": iso(d.progress.opens_at, tz),
              "due_at": iso(d.progress.due_at, tz), "locks_at": iso(d.progress.locks_at, tz), "extended": d.progress.extended,
              "submitted_at": iso(d.progress.submitted_at, tz),
              "extensions": [{"until": iso(e.until, tz), "reason": e.reason, "granted_at": iso(e.granted_at, tz)} for e in d.extensions],

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dqflow.engine.rules import Status
 
-STATUS_ORDER = [Status.DONE, Status.LATE, Status.MISSED, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
+STATUS_ORDER = [Status.DONE, Status.LATE, Status.MISSED, Status.NOTHING, Status.EXCUSED, Status.OPEN, Status.UPCOMING]
 STATUS_COLORS = {  # colour-blind safe, and distinct in greyscale print
     Status.DONE.value: "#1b7837", Status.LATE.value: "#a6dba0", Status.MISSED.value: "#b2182b",
     Status.EXCUSED.value: "#bababa", Status.OPEN.value: "#4393c3", Status.UPCOMING.value: "#e0e0e0",
+    Status.NOTHING.value: "#762a83",  # a review of nothing (no materials): apart from the missed
 }
 LEVEL_COLORS = ["#d7301f", "#fc8d59", "#91bfdb", "#4575b4", "#313695", "#74add1"]
 

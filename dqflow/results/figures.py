@@ -136,7 +136,13 @@ class StageFigures:
 
     @property
     def expected(self) -> int:
-        return sum(self.counts.values()) - self.counts.get(Status.EXCUSED.value, 0)
+        """The ДОУ (for a review stage: the reviews) due: neither excused nor reviews of nothing."""
+        return sum(self.counts.values()) - self.counts.get(Status.EXCUSED.value, 0) - self.no_materials
+
+    @property
+    def no_materials(self) -> int:
+        """A review stage's reviews of a ДОУ that handed in nothing (`Status.NOTHING`): not due, not missed."""
+        return self.counts.get(Status.NOTHING.value, 0)
 
     @property
     def handed_in(self) -> int:

@@ -163,7 +163,7 @@ class Coordinator(Site):
             institution, details, history = await run_in_threadpool(read)
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
-        return self.render("card.html", status, now=now, institution=institution, statuses={d.stage.id: d.progress.status for d in details},
+        return self.render("card.html", status, now=now, institution=institution, statuses={d.stage.id: d.status for d in details},
                            details=details, history=history_entries(history, self.tz, self.campaign), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error)
 
