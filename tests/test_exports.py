@@ -262,8 +262,8 @@ def test_history_entries_say_what_the_terminal_says(campaign):
     printed = dq.ok("history", "35").splitlines()[1:]
     assert len(entries) == len(printed) == len(rows)
     review = next(e for e in entries if e.what.startswith("экспертиза записана"))
-    expert = campaign["assigned"]["35"][0]
-    assert review.detail.startswith(f"эксперт {expert} (") and "Образовательные условия — 2" in review.detail
+    expert = campaign_spec.expert_names[campaign["assigned"]["35"][0]]  # people read the expert's name
+    assert review.detail.startswith(f"эксперт {expert};") and "Образовательные условия — 2" in review.detail
     assert review.by == f"эксперт {expert} (портал)" or review.by.startswith("координатор")
     for entry, line in zip(entries, printed, strict=True):
         assert f"{entry.stage or '—'}: {entry.what}" in line and entry.detail in line and entry.by in line

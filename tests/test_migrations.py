@@ -310,7 +310,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     fill = next(s for s in status["stages"] if s["id"] == "fill-form")
     assert fill["counts"] == {"upcoming": 0, "open": 1, "done": 2, "late": 0, "missed": 7, "excused": 1}, fill["counts"]
     assert next(i for i in status["institutions"] if i["id"] == "4")["stages"]["fill-form"] == "open"  # its extension
-    assert ("29.11.2021 12:00  fill-form: срок продлён; до 03.12.2021 23:59; причина: ответственный на больничном"
+    assert ("29.11.2021 12:00  Заполнение утвержденной формы мониторинга: срок продлён; до 03.12.2021 23:59; прежний срок 30.11.2021 23:59; "
+            "причина: ответственный на больничном"
             in ok("history", "4").splitlines())  # the release's audit trail, read by today's code
     history = json.loads(ok("history", "5", "--json"))
     assert [(h["stage"], h["action"], h["to"]) for h in history][:4] == [
@@ -388,11 +389,16 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     # the справка and a calendar read the upgraded database (its reviews, extensions and history)
     assert ok("report", "--format", "md", "--now", "2021-12-08 11:00").strip()
     assert "BEGIN:VCALENDAR" in ok("calendar", "--institution", "4", "--out", "-", "--now", "2021-12-08 11:00")
-    # the release's own file: the bundled one without the keys added since (short names, submit_to)
+    # the release's own file: the bundled one without the keys added since (short names, submit_to). Two of its
+    # stages share one title, which validate now refuses (a stage has one name people read): the file is refused
+    # with the place and the fix, and loads once one of them has a short: name.
     released = tmp_path / "tomsk-release.yaml"
     released.write_text("".join(line for line in TOMSK.read_text(encoding="utf-8").splitlines(keepends=True)
                                 if not line.lstrip().startswith(("short:", "submit_to:"))), encoding="utf-8")
-    assert "ничего не изменилось" in ok("load", str(released), "--now", "2021-12-08 11:00")
+    refused = dq("load", str(released), "--now", "2021-12-08 11:00")
+    assert refused.exit_code == 1 and "под тем же названием «Заполнение формы мониторинга»" in refused.output
+    plan = ok("load", str(TOMSK), "--now", "2021-12-08 11:00")  # today's file: an amendment of names, shown first
+    assert "этап final-fix изменён: short" in plan and "Применить: dqflow load" in plan, plan
     assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
     # Commands that do not open the database, for completeness of the walk.

@@ -23,10 +23,10 @@ def test_tomsk_campaign_on_postgresql(pg_url):
     on_time = run(pg_url, "submit", "2", "--stage", "fill-form", "--now", "2021-11-30 23:30", "--link", "https://dou2.example.org/f")
     assert on_time.exit_code == 0, on_time.output
     late = run(pg_url, "submit", "4", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-12-01 00:30")
-    assert late.exit_code == 1 and "locked" in late.output
+    assert late.exit_code == 1 and "приём закрыт" in late.output
 
     first = run(pg_url, "tick", "--now", "2021-12-02 10:00").output
-    assert "review1" in first
+    assert "Первичная экспертиза" in first  # review1 opened, by its name
     assert run(pg_url, "tick", "--now", "2021-12-02 10:00").output.splitlines()[0] == "Изменений нет."
 
     status = json.loads(run(pg_url, "status", "--json", "--now", "2021-12-02 10:00").output)

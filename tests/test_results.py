@@ -460,8 +460,8 @@ def test_status_of_one_dou_lists_its_experts_who_reported_and_the_levels(sim, tr
                        if len(truth["assigned"][(s["list"], i)]) == 2
                        and sum((i, s["id"], e) in truth["reviews"] for e in truth["assigned"][(s["list"], i)]) == 1)
     text = sim["dq"].ok("status", "--institution", inst, "--now", AFTER)
-    assert f"{stage}: отчитались 1 из 2 экспертов" in text
-    row = next(line for line in text.splitlines() if line.startswith(f"{stage} "))
+    assert f"{LABELS[stage]}: отчитались 1 из 2 экспертов" in text  # the stage by its name
+    row = next(line for line in text.splitlines() if line.startswith(f"{LABELS[stage]} "))
     assert "(отчитались 1 из 2)" in row
     reported = next(e for e in truth["assigned"][(next(s["list"] for s in REVIEW_STAGES if s["id"] == stage), inst)]
                     if (inst, stage, e) in truth["reviews"])
@@ -475,15 +475,15 @@ def test_status_of_one_dou_lists_its_experts_who_reported_and_the_levels(sim, tr
 def test_history_names_the_expert_and_the_levels(sim, truth):
     (inst, stage, expert), levels = next(iter(truth["reviews"].items()))
     text = sim["dq"].ok("history", inst)
-    line = next(line for line in text.splitlines() if f"эксперт {expert} " in line and f"{stage}:" in line)
-    assert "экспертиза записана" in line and "review" not in line.replace(stage, "")
+    line = next(line for line in text.splitlines() if f"эксперт {EXPERTS[expert]}" in line and f"{LABELS[stage]}:" in line)
+    assert "экспертиза записана" in line and "review" not in line
     assert all(f"{AREA_TITLES[a]} — {lv}" in line for a, lv in levels.items())
 
 
 def test_status_format_md_is_markdown_tables(sim):
     text = sim["dq"].ok("status", "--format", "md", "--institutions", "--now", AFTER)
     assert "| Этап | Состояние | Сроки | ДОУ по статусам |" in text
-    assert f"| ДОУ | Сейчас | {' | '.join(PER_INSTITUTION)} |" in text
+    assert f"| ДОУ | Сейчас | {' | '.join(LABELS[s] for s in PER_INSTITUTION)} |" in text
     card = sim["dq"].ok("status", "--format", "md", "--institution", "5", "--now", AFTER)
     assert "| Этап | Статус | Срок | Сдано | Ссылки |" in card and "**МАДОУ № 5** (ДОУ 5)" in card
 

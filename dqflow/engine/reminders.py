@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, and_, case, column, func, literal, text, true, tuple_, update, values
+from sqlalchemy import Integer, String, Table, case, column, func, literal, text, true, tuple_, update, values
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select
@@ -124,8 +124,7 @@ def plan_handout_additions(session: Session, campaign: spec.Campaign, stage: spe
         return 0  # the handout itself is still to be planned: it will read the list as it is then
     unplanned = select(ProgressRow.institution_id).where(
         ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == review.id,
-        col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value]), text(f"({UNPLANNED})"),
-        *_with_materials(campaign, review, now))  # a ДОУ with nothing to review is no addition to a list of work
+        col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value]), text(f"({UNPLANNED})"))
     known = select(OutboxRow.id).where(
         OutboxRow.campaign_id == campaign.id, OutboxRow.institution_id == AssignmentRow.institution_id,
         OutboxRow.stage_id == review.id, func.lower(OutboxRow.recipient) == func.lower(ExpertRow.email))
@@ -197,22 +196,18 @@ def _plan_progress(session: Session, campaign: spec.Campaign, stage: spec.Stage,
     progress rows and their recipients. Nothing per ДОУ is built or bound in Python."""
     if stage.actor == "expert" and not drawn(session, campaign.id, _list_of(stage)):
         return 0  # nobody to remind before the list: its rows wait unread (planned once it is drawn)
-    unplanned: tuple[Any, ...] = (
+    unplanned = (
         col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id) == stage.id,
-        col(ProgressRow.status).in_(rules.DUE),
+        col(ProgressRow.status).in_([Status.UPCOMING.value, Status.OPEN.value, Status.MISSED.value]),
         text(f"({UNPLANNED})"),  # spelled as the partial index is: the read touches only the unplanned rows
     )
     replanned = case((col(ProgressRow.planned_due).is_(None), 0), else_=1)
-    reviewable = _with_materials(campaign, stage, now)
-    wanted = case((and_(*reviewable), 1), else_=0) if reviewable else literal(1)
-    found = session.execute(sa_select(col(ProgressRow.opens_at), col(ProgressRow.due_at), col(ProgressRow.locks_at), replanned, wanted)
-                            .where(*unplanned).distinct()).all()
-    if any(again for *_, again, _ in found):  # the old deadline's reminders go, whether or not the ДОУ has anything to review now
-        _cancel_moved(session, campaign, stage, unplanned)
-    groups = sorted({(opens, due, locks, again) for opens, due, locks, again, keep in found if keep}, key=str)
+    groups = [tuple(g) for g in session.execute(
+        sa_select(col(ProgressRow.opens_at), col(ProgressRow.due_at), col(ProgressRow.locks_at), replanned).where(*unplanned).distinct())]
     if not groups:
         return 0
-    unplanned += reviewable
+    if any(again for *_, again in groups):
+        _cancel_moved(session, campaign, stage, unplanned)
     sends = _sends(campaign, stage, clock, now, groups)
     who = _recipients(campaign, stage)
     planned = (
@@ -263,15 +258,6 @@ def _sends(campaign: spec.Campaign, stage: spec.Stage, clock: Clock, now: dateti
             rows.append((opens, due, locks, again, occ.rule, occ.kind, occ.send_at, occ.expires_at, state, why,
                          rules.deadline_text(due)))
     return table.data(rows).cte("sends")  # a CTE: SQLite names the columns of a VALUES table no other way
-
-
-def _with_materials(campaign: spec.Campaign, stage: spec.Stage, now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """For an experts' task: the ДОУ (progress rows) known at `now` to have something to review, or that still may
-    (`rules.no_materials_sql`). A review of nothing (`Status.NOTHING`) is not due: its experts get no reminder of it
-    and its row stays unplanned, to be planned if the ДОУ's materials stage is reopened and it hands in. What becomes
-    known only after the planning is skipped at send time (`skips.Skip.NO_MATERIALS`)."""
-    stages = rules.reviews(campaign.stages).get(stage.id) if stage.actor == "expert" else None
-    return (~rules.no_materials_sql(col(ProgressRow.institution_id), stages, now),) if stages else ()
 
 
 def _cancel_moved(session: Session, campaign: spec.Campaign, stage: spec.Stage, unplanned: tuple[Any, ...]) -> None:
@@ -387,7 +373,7 @@ def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int
     """A coordinator digest at the next send time when someone is late or mail went dead: open past its due
     time, or missed within the last day."""
     lately = now - timedelta(days=1)
-    overdue = any(_anyone(session, campaign, stage, *late, now) for stage in campaign.stages if stage.per_institution
+    overdue = any(_anyone(session, campaign, stage, *late) for stage in campaign.stages if stage.per_institution
                   for late in ((Status.OPEN, rules.past_due_sql(col(ProgressRow.due_at), now)),
                                (Status.MISSED, col(ProgressRow.locks_at) > lately)))
     dead = session.exec(select(OutboxRow.id).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
@@ -401,12 +387,11 @@ def plan_digest(session: Session, campaign: spec.Campaign, now: datetime) -> int
     return insert_ignore(session, OutboxRow, [_row(campaign, campaign.coordinator.email, "coordinator", None, None, occ, None, clock, now)])
 
 
-def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition: ColumnElement[bool],
-            now: datetime) -> bool:
-    """One indexed probe: is any ДОУ of the stage in `status` and meeting `condition`? A review of nothing is not late."""
+def _anyone(session: Session, campaign: spec.Campaign, stage: spec.Stage, status: Status, condition: ColumnElement[bool]) -> bool:
+    """One indexed probe: is any ДОУ of the stage in `status` and meeting `condition`?"""
     return session.exec(select(ProgressRow.institution_id).where(
         ProgressRow.campaign_id == campaign.id, ProgressRow.stage_id == stage.id, ProgressRow.status == status.value,
-        condition, *_with_materials(campaign, stage, now)).limit(1)).first() is not None
+        condition).limit(1)).first() is not None
 
 
 # -- reading the ledger ----------------------------------------------------------------
