@@ -215,7 +215,7 @@ def test_recorded_at_is_the_real_clock_and_history_shows_both(tomsk: Cli):
     assert opened["at"] == "2021-11-19T00:00:00+07:00" and before <= datetime.fromisoformat(opened["recorded_at"]) <= after
 
     line = next(line for line in tomsk.ok("history", "2").splitlines() if "материалы сданы" in line)
-    assert line.startswith("22.11.2021 10:00  fill-form: материалы сданы")
+    assert line.startswith("22.11.2021 10:00  Первичное заполнение формы: материалы сданы")
     assert line.endswith(f"[записано {recorded.astimezone(TZ):%d.%m.%Y %H:%M}]")
 
 
