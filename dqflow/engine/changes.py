@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -75,6 +75,11 @@ def plan(session: Session, campaign: spec.Campaign, now: datetime, tells: list[T
 def _supersede(session: Session, campaign: spec.Campaign, tells: list[Tell]) -> None:
     """Unsent letters of a change older than another letter of the same change to the same person about the same ДОУ
     and stage: skipped (the newer says what holds now). One UPDATE per kind of change, whatever the number of letters."""
+    about = sorted({t.institution_id for t in tells if t.institution_id})
+    people = sorted({t.recipient for t in tells if not t.institution_id})
+    # Only the rows about these ДОУ (ix_outbox_progress) or to these people: the ledger's other pending rows (a
+    # hundred thousand in a town's campaign) are not read at each extension.
+    scope = or_(col(OutboxRow.institution_id).in_(about), col(OutboxRow.recipient).in_(people))
     for change in sorted({t.change for t in tells}):
         newer = aliased(OutboxRow)
         later = select(newer.id).where(
@@ -83,8 +88,8 @@ def _supersede(session: Session, campaign: spec.Campaign, tells: list[Tell]) -> 
             func.coalesce(newer.institution_id, "") == func.coalesce(OutboxRow.institution_id, ""),
             func.coalesce(newer.stage_id, "") == func.coalesce(OutboxRow.stage_id, ""))
         session.execute(update(OutboxRow).where(
-            col(OutboxRow.campaign_id) == campaign.id, col(OutboxRow.kind) == KIND, col(OutboxRow.state).in_(["pending", "failed"]),
-            _of(OutboxRow.rule, change), later.exists())
+            col(OutboxRow.campaign_id) == campaign.id, scope, col(OutboxRow.kind) == KIND,
+            col(OutboxRow.state).in_(["pending", "failed"]), _of(OutboxRow.rule, change), later.exists())
             .values(state="skipped", reason=reason(Skip.SUPERSEDED if change in (READDRESSED, RELINKED) else Skip.DEADLINE_MOVED))
             .execution_options(synchronize_session=False))
 
