@@ -203,20 +203,18 @@ class Served:
 
     def handed_in(self) -> set[str]:
         """The ДОУ with a hand-in (of fill-form or refill): their experts have something to review."""
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(self.db)
-        with engine.connect() as connection:
-            found = {r[0] for r in connection.execute(text("SELECT DISTINCT institution_id FROM submission"))}
-        engine.dispose()
-        return found
+        return self.distinct("SELECT DISTINCT institution_id FROM submission")
 
     def sent_ids(self) -> set[str]:
+        return self.distinct("SELECT DISTINCT message_id FROM outbox WHERE state = 'sent'")
+
+    def distinct(self, sql: str) -> set[str]:
+        """The values of one column of `sql` in the served database."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(self.db)
         with engine.connect() as connection:
-            found = {r[0] for r in connection.execute(text("SELECT DISTINCT message_id FROM outbox WHERE state = 'sent'"))}
+            found = {r[0] for r in connection.execute(text(sql))}
         engine.dispose()
         return found
 

@@ -54,7 +54,7 @@ def _details(row: AuditRow, tz: ZoneInfo, campaign: Campaign | None) -> list[str
     detail = json.loads(row.detail) if row.detail else {}
     said = []
     if detail.get("until"):
-        said.append(f"до {show(datetime.fromisoformat(detail['until']), tz)}")
+        said.append(f"до {_local(detail['until'], tz)}")
     previous = detail.get("previous") or {}
     if row.action == "extend" and previous.get("due_at"):
         said.append(f"прежний срок {_local(previous['due_at'], tz)}")

@@ -42,7 +42,7 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
 
 
 class Snapshots:
-    """Values computed for one state key; a new key drops them all. Safe across the portal's worker threads, and
+    """Each name's latest value with the state key it was computed for; safe across the portal's worker threads, and
     single-flight: while one thread computes a name for a new key, the others are served that name's value for the
     key before (at most one computation old) instead of computing it too — at a deadline rush every act changes the
     key, and fifty threads recomputing the same board at once would stall the process. Only a name never computed
@@ -50,37 +50,31 @@ class Snapshots:
 
     def __init__(self, kept: int = KEPT):
         self.kept = kept
-        self.key: tuple[Any, ...] | None = None
-        self.values: OrderedDict[Hashable, Any] = OrderedDict()
-        self.before: OrderedDict[Hashable, Any] = OrderedDict()  # each name's latest value, whatever its key
+        self.values: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()  # name → (its key, value)
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T]) -> T:
         while True:
             with self.lock:
-                if key == self.key and name in self.values:
+                kept = self.values.get(name)
+                if kept is not None and kept[0] == key:
                     self.values.move_to_end(name)
-                    return self.values[name]
+                    return kept[1]
                 busy = self.computing.get(name)
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
-                if name in self.before:
-                    return self.before[name]
+                if kept is not None:
+                    return kept[1]
             busy.wait()  # the first computation of this name: wait for it, then look again
         try:
             value = make()
             with self.lock:
-                if key != self.key:
-                    self.key, self.values = key, OrderedDict()
-                self.values[name] = value
-                self.before[name] = value
-                self.before.move_to_end(name)
+                self.values[name] = (key, value)
+                self.values.move_to_end(name)
                 while len(self.values) > self.kept:
                     self.values.popitem(last=False)
-                while len(self.before) > self.kept:
-                    self.before.popitem(last=False)
             return value
         finally:
             with self.lock:
