@@ -131,7 +131,7 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     edited(workflow_copy, '  - {id: "5", name: МАДОУ № 5, email: dou5@example.org, experts: [{id: e5, name: Эксперт ДОУ № 5, '
                           'email: expert5@example.org}]}\n', "")
     out = running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
-    assert "ДОУ 5 выбывает" in out and "эксперт e5 выбывает" in out
+    assert "ДОУ «МАДОУ № 5» выбывает" in out and "эксперт «Эксперт ДОУ № 5» выбывает" in out and "(томское время, UTC+7)" in out
     running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "ДОУ закрыт на ремонт")
     unsent = outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
                          "AND state IN ('pending', 'failed')")
@@ -179,7 +179,7 @@ def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_co
     running.ok("tick", "--now", "2021-12-02 10:00")
     edited(workflow_copy, "due: 2021-11-30", "due: 2021-11-28")  # ДОУ 2 submitted on time, now it would be late
     out = running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00")
-    assert "нужен --force" in out and "этап fill-form, ДОУ 2: выполнено → с опозданием" in out
+    assert "нужен --force" in out and "этап «Первичное заполнение формы», ДОУ «МАДОУ № 2»: выполнено → с опозданием" in out
     before = dump_tables(running.db_url)
     refused = running("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ")
     assert refused.exit_code == 1 and "--force" in refused.stderr and "fill-form/2 done→late" in refused.stderr
@@ -417,7 +417,7 @@ def test_newcomers_are_invited_to_the_webinars_still_to_come(running: Cli, workf
     webinars = {(p["recipient"], p["stage"]) for p in plan["planned"] if p["kind"] == "event"}
     assert webinars == {(who, stage) for who in ("dou99@example.org", "expert99@example.org")
                         for stage in ("review1-webinar", "review2-webinar")}
-    assert "review1-webinar · before:1d: dou99@example.org" in running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00")
+    assert "«Вебинар по итогам первичной экспертизы» · before:1d: dou99@example.org" in running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00")
     running.ok("load", str(workflow_copy), "--now", "2021-12-03 12:00", "--apply", "--reason", "новый ДОУ", "--plan", plan["digest"])
     assert not outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
                            "AND state = 'pending'")
@@ -496,7 +496,7 @@ def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is
     plan = json.loads(running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--json"))
     assert not plan["refused"] and {e["list"] for e in plan["lists"]} == {"list1"}
     assert {e["institution"]: len(e["added"]) for e in plan["lists"]} == {i: 1 for i in DOU}
-    assert "список list1, ДОУ 4: добавлены эксперты" in running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
+    assert "список «Список экспертов 1», ДОУ «МБДОУ № 4 «Монтессори»»: добавлены эксперты" in running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
     running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "третий эксперт",
                "--plan", plan["digest"])
     shown = running.json("experts", "show", "list1")

@@ -609,7 +609,7 @@ def test_load_changed_file_only_shows_the_plan(dq: Cli, workflow_copy: Path):
     status_before = dq.ok("status", "--json", "--now", "2021-11-25 10:00")
     edit(workflow_copy, "    opens: 2021-12-15\n    due: 2021-12-19\n", "    opens: 2021-12-15\n    due: 2021-12-18\n")
     out = dq.ok("load", str(workflow_copy), "--now", "2021-11-20")
-    assert "этап final-fix перенесён: срок 19.12.2021 23:59 → 18.12.2021 23:59" in out
+    assert "этап «Итоговая корректировка формы» перенесён: срок 19.12.2021 23:59 → 18.12.2021 23:59" in out
     assert (table_counts(dq.db_url), stored_campaigns(dq.db_url)) == before
     assert dq.ok("status", "--json", "--now", "2021-11-25 10:00") == status_before
     final_fix = next(s for s in json.loads(status_before)["stages"] if s["id"] == "final-fix")

@@ -158,7 +158,7 @@ def test_outbox_why_and_the_commands_name_the_institution_in_the_campaign_word(w
     edit(workflow_copy, '  - {id: "6", name: МАДОУ № 6, email: dou6@example.org, experts: [{id: e6, name: Эксперт ДОУ № 6, '
                         'email: expert6@example.org}]}\n', "")
     said.append(dq.ok("load", str(workflow_copy), "--now", "2021-11-22 10:00"))
-    assert "ДОО 6 выбывает" in said[-1] and "(ДОО или эксперт выбыл из кампании)" in said[-1]
+    assert "ДОО «МАДОУ № 6» выбывает" in said[-1] and "(ДОО или эксперт выбыл из кампании)" in said[-1]
     dq.ok("load", str(workflow_copy), "--now", "2021-11-22 10:00", "--apply", "--reason", "закрыта")
     said.append(dq.ok("outbox", "--state", "skipped"))
     assert "ДОО освобождена от этапа" in said[-1] and "ДОО или эксперт выбыл из кампании" in said[-1]

@@ -198,7 +198,7 @@ def test_an_expert_no_longer_sees_a_withdrawn_dou_and_cannot_review_it(portal: P
     text = workflow_copy.read_text(encoding="utf-8")
     line = next(ln for ln in text.splitlines(keepends=True) if '{id: "4", name:' in ln)
     workflow_copy.write_text(text.replace(line, ""), encoding="utf-8")
-    assert "ДОУ 4 выбывает" in tomsk.ok("load", str(workflow_copy), "--now", "2021-12-01 10:30", "--apply", "--reason", "ДОУ закрыт")
+    assert "ДОУ «МБДОУ № 4 «Монтессори»» выбывает" in tomsk.ok("load", str(workflow_copy), "--now", "2021-12-01 10:30", "--apply", "--reason", "ДОУ закрыт")
     page = portal.at("2021-12-01 11:00").client.get(path)
     assert page.status_code == 200 and "МБДОУ № 4" not in page.text
     assert any(name in page.text for inst, es in assigned.items() if expert in es and inst != "4"

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from dqflow import engine
 from dqflow.campaign.codec import digest, digest_of, to_json
 from dqflow.campaign.model import Campaign
-from dqflow.engine.amend_plan import Notice, Plan, Readdress, Rewrite
+from dqflow.engine.amend_plan import Names, Notice, Plan, Readdress, Rewrite
 from dqflow.engine.amend_roster import RosterChanges
 from dqflow.engine.amend_stages import StageChanges
 from dqflow.engine.amending import UNSENT
@@ -86,7 +86,7 @@ class _Amendment(StageChanges, RosterChanges):
 def _amend(session: Session, new: Campaign, now: datetime, reason: str | None = None) -> Plan:
     old = engine.definition(session, new.id)
     engine.reconcile(session, new.id, now)  # what is due before the change is not part of it
-    result = Plan(new.id, new.timezone)
+    result = Plan(new.id, new.timezone, at=now, names=_names(old, new))
     before = {r.id: r for r in session.execute(select(OutboxRow.id, OutboxRow.recipient, OutboxRow.state).where(
         OutboxRow.campaign_id == new.id, col(OutboxRow.state).in_(UNSENT))).all()}
     top = session.exec(select(func.max(OutboxRow.id)).where(OutboxRow.campaign_id == new.id)).one() or 0
@@ -108,6 +108,13 @@ def _amend(session: Session, new: Campaign, now: datetime, reason: str | None = 
     _read_outbox(session, new, before, top, result)
     result.digest = result.fingerprint()
     return result
+
+
+def _names(old: Campaign, new: Campaign) -> Names:
+    """Each id as people read it, the new file's name winning: a plan names a removed stage as it was."""
+    return Names(stages={s.id: s.label for s in (*old.stages, *new.stages)},
+                 institutions={**old.institution_names, **new.institution_names},
+                 experts={**old.expert_names, **new.expert_names})
 
 
 def _read_outbox(session: Session, campaign: Campaign, before: dict[int, Any], top: int, result: Plan) -> None:

@@ -123,9 +123,19 @@ class Readdress:
     messages: int
 
 
+@dataclass(frozen=True)
+class Names:
+    """What people call the ids a plan holds, from the stored campaign and the new file (a removed stage or a
+    withdrawn ДОУ is named as it was). Not part of the digest: renaming alone does not change what a plan does."""
+
+    stages: dict[str, str] = field(default_factory=dict)
+    institutions: dict[str, str] = field(default_factory=dict)
+    experts: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Plan:
-    """What an amendment changes; `digest` fingerprints the rest."""
+    """What an amendment changes; `digest` fingerprints the rest. `at` and `names` are for its reader only."""
 
     campaign: str
     timezone: str
@@ -149,6 +159,8 @@ class Plan:
     planned: list[Notice] = field(default_factory=list)  # new pending reminders
     readdressed: list[Readdress] = field(default_factory=list)
     digest: str = ""
+    at: datetime | None = None  # the moment it was made: the zone's offset people read is that moment's
+    names: Names = field(default_factory=Names)
 
     @property
     def tz(self) -> ZoneInfo:
