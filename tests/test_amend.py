@@ -100,7 +100,7 @@ def test_apply_needs_a_reason_and_the_plan_that_was_shown(running: Cli, workflow
     result = running("load", str(workflow_copy), "--apply", "--now", "2021-11-24 10:00")
     assert result.exit_code == 1 and "--reason" in result.stderr
     result = running("load", str(workflow_copy), "--apply", "--reason", "x", "--plan", "0123456789abcdef", "--now", "2021-11-24 10:00")
-    assert result.exit_code == 1 and "not 0123456789abcdef" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 1 and "а не 0123456789abcdef" in result.stderr and "Traceback" not in result.output
     assert dump_tables(running.db_url) == before
 
 
@@ -182,7 +182,7 @@ def test_rewriting_a_locked_stages_outcome_needs_force(running: Cli, workflow_co
     assert "нужен --force" in out and "этап «Первичное заполнение формы», ДОУ «МАДОУ № 2»: выполнено → с опозданием" in out
     before = dump_tables(running.db_url)
     refused = running("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ")
-    assert refused.exit_code == 1 and "--force" in refused.stderr and "fill-form/2 done→late" in refused.stderr
+    assert refused.exit_code == 1 and "--force" in refused.stderr and "переписывает записанные итоги (1)" in refused.stderr
     assert dump_tables(running.db_url) == before
     running.ok("load", str(workflow_copy), "--now", "2021-12-02 10:00", "--apply", "--reason", "приказ", "--force")
     two = next(i for i in running.json("status", "--institutions", "--now", "2021-12-02 10:00")["institutions"] if i["id"] == "2")
@@ -245,7 +245,7 @@ def test_an_extension_longer_than_the_new_deadline_stays_a_shorter_one_gives_way
 def test_a_stage_that_opened_cannot_open_later(running: Cli, workflow_copy: Path):
     edited(workflow_copy, "opens: 2021-11-19", "opens: 2021-11-26")
     result = running("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "r", "--force")
-    assert result.exit_code == 1 and "has opened" in result.stderr
+    assert result.exit_code == 1 and "уже начался: его открытие нельзя перенести" in result.stderr
     assert "Нельзя применить" in running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00")
 
 
@@ -309,7 +309,7 @@ def test_an_amendment_ends_where_a_fresh_load_of_the_new_file_would(tmp_path_fac
     amended.ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
     amended.ok("tick", "--now", start)
     result = amended("load", str(folder / "new.yaml"), "--now", moment, "--apply", "--reason", "r", "--force")
-    if result.exit_code == 1 and ("has opened" in result.stderr or "error:" in result.stderr and ".yaml:" in result.stderr):
+    if result.exit_code == 1 and ("уже начался" in result.stderr or "ошибка:" in result.stderr and ".yaml:" in result.stderr):
         assume(False)  # a schedule that cannot be made true, or a file that does not validate
     assert result.exit_code == 0, result.output
     fresh.ok("load", str(folder / "new.yaml"), "--now", "2021-11-10 09:00")
@@ -328,9 +328,9 @@ def test_a_withdrawn_id_is_not_reused(running: Cli, workflow_copy: Path):
     running.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "закрыт")
     edited(workflow_copy, "\nstages:", "\n" + line + "\nstages:")
     out = running.ok("load", str(workflow_copy), "--now", "2021-11-25 10:00")
-    assert "Нельзя применить" in out and "ДОУ '5' was withdrawn" in out and "expert 'e5' was withdrawn" in out
+    assert "Нельзя применить" in out and "ДОУ с id «5» уже выбыл" in out and "эксперт с id «e5» уже выбыл" in out
     result = running("load", str(workflow_copy), "--now", "2021-11-25 10:00", "--apply", "--reason", "снова открыт")
-    assert result.exit_code == 1 and "another id" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 1 and "дайте в файле другой id" in result.stderr and "Traceback" not in result.output
 
 
 def test_an_amendment_issues_the_same_statements_at_any_roster_size(tmp_path):
@@ -487,9 +487,9 @@ def test_raising_experts_per_institution_tops_up_a_drawn_list_and_lowering_it_is
     edited(workflow_copy, "experts_per_institution: 2", "experts_per_institution: 1")
     unchanged = dump_tables(url)
     out = running.ok("load", str(workflow_copy), "--now", "2021-11-26 10:00")
-    assert "Нельзя применить" in out and "list 'list1' is drawn with 2 experts per ДОУ" in out and "keep 2" in out
+    assert "Нельзя применить" in out and "список «Список экспертов 1» составлен по 2 эксперта на ДОУ" in out and "оставьте 2" in out
     refused = running("load", str(workflow_copy), "--now", "2021-11-26 10:00", "--apply", "--reason", "меньше экспертов")
-    assert refused.exit_code == 1 and "keep 2" in refused.stderr and "Traceback" not in refused.output
+    assert refused.exit_code == 1 and "оставьте 2" in refused.stderr and "Traceback" not in refused.output
     assert dump_tables(url) == unchanged
 
     edited(workflow_copy, "experts_per_institution: 1", "experts_per_institution: 3")

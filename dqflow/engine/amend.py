@@ -61,13 +61,13 @@ def apply(session: Session, new: Campaign, now: datetime, reason: str | None, *,
     old_digest = stored.digest if stored is not None else None
     done = _amend(session, new, now, reason)
     if done.refused:
-        raise NotAllowed("; ".join(done.refused))
+        raise NotAllowed("; ".join(done.refused))  # said in Russian already: the plan shows these lines too
     if expected and expected != done.digest:
         raise NotAllowed(f"the plan is now {done.digest}, not {expected}: the file or the database changed since it was shown; "
-                         "run 'dqflow load FILE' again to see the new plan")
+                         "run 'dqflow load FILE' again to see the new plan", code="plan-changed", now=done.digest, expected=expected)
     if done.rewrites and not force:
         raise NotAllowed(f"this change rewrites {len(done.rewrites)} recorded outcome(s) ({_rewrites_en(done.rewrites)}); "
-                         "check the plan (dqflow load FILE) and add --force to apply it")
+                         "check the plan (dqflow load FILE) and add --force to apply it", code="needs-force", n=str(len(done.rewrites)))
     session.add(AuditRow(campaign_id=new.id, action="amend", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"reason": reason, "plan": done.digest, "from": old_digest, "to": digest(new),
                                             "summary": done.summary()}, ensure_ascii=False)))

@@ -37,7 +37,9 @@ class RosterChanges(Amending):
         added = [i for i in self.new.institutions if i.id not in old]
         for i in added:
             if i.id in stored:
-                self.result.refused.append(f"ДОУ '{i.id}' was withdrawn from this campaign; give it another id to add it again")
+                terms = self.new.terms
+                self.result.refused.append(f"{terms.nom} с id «{i.id}» уже выбыл{terms.past} из этой кампании: чтобы добавить «{i.name}», "
+                                           "дайте в файле другой id")
         added = [i for i in added if i.id not in stored]
         withdrawn = [old[i] for i in old if i not in new]
         changed = [(old[i.id], i) for i in self.new.institutions if i.id in old and old[i.id] != i]
@@ -73,7 +75,8 @@ class RosterChanges(Amending):
         kept = set(self.session.exec(select(ExpertRow.id).where(ExpertRow.campaign_id == self.new.id)).all())
         for _, e in added:
             if e.id in kept:
-                self.result.refused.append(f"expert '{e.id}' was withdrawn from this campaign; give them another id to add them again")
+                self.result.refused.append(f"эксперт с id «{e.id}» уже выбыл из этой кампании: чтобы добавить «{e.name}», "
+                                           "дайте в файле другой id")
         added = [(inst, e) for inst, e in added if e.id not in kept]
         gone = [(inst, e) for eid, (inst, e) in before.items() if eid not in after]
         self.result.experts_added = sorted(e.id for _, e in added)
@@ -162,11 +165,12 @@ class RosterChanges(Amending):
             if was is None or was == now:
                 continue
             if now < was:
-                by_hand = (f"; to give one ДОУ fewer, use 'dqflow experts set {stage.id} ДОУ EXPERT…' before the list locks "
-                           f"({show(stage.locks_at, self.tz)})" if not self.locked(stage.locks_at) else "")
+                t = self.new.terms
+                by_hand = (f"; убрать эксперта у одного {t.gen} можно командой dqflow experts set {stage.id} {t.nom} ЭКСПЕРТ… "
+                           f"до закрытия списка ({show(stage.locks_at, self.tz)})" if not self.locked(stage.locks_at) else "")
                 self.result.refused.append(
-                    f"list '{stage.id}' is drawn with {was} experts per ДОУ and its review is still to come; lowering "
-                    f"experts_per_institution to {now} would take experts away from ДОУ they were given: keep {was}{by_hand}")
+                    f"список «{stage.label}» составлен по {was} эксперта на {t.nom}, а экспертиза ещё впереди: "
+                    f"experts_per_institution: {now} отнял бы у {t.gen_pl} уже назначенных экспертов; оставьте {was}{by_hand}")
                 continue
             self._give_experts(stage, self._still_to_review(stage), spread=True)
 

@@ -56,8 +56,8 @@ class StageChanges(Amending):
     def _add_stage(self, stage: Stage) -> None:
         self.result.stages_added.append(stage.id)
         if self.locked(stage.locks_at):
-            self.result.refused.append(f"new stage '{stage.id}' would lock at {show(stage.locks_at, self.tz)}, in the past; "
-                                       "give it dates from now on")
+            self.result.refused.append(f"новый этап «{stage.label}» закрылся бы {show(stage.locks_at, self.tz)}, в прошлом: "
+                                       "дайте ему даты не раньше сегодняшнего дня")
         self.session.execute(insert(table(StageRow)), [{
             "campaign_id": self.new.id, "id": stage.id, "position": 0, "kind": stage.kind, "actor": stage.actor,
             "state": StageState.SCHEDULED.value, "opens_at": stage.opens_at, "due_at": stage.due_at, "locks_at": stage.locks_at}])
@@ -82,8 +82,8 @@ class StageChanges(Amending):
     def _change_stage(self, old: Stage, new: Stage, row: StageRow) -> None:
         shape = ("kind", "actor", "list")
         if any(getattr(old, k) != getattr(new, k) for k in shape):
-            self.result.refused.append(f"stage '{new.id}' changes its kind, actor or list; a stage keeps them: "
-                                       "remove it and add one with another id")
+            self.result.refused.append(f"у этапа «{new.label}» меняется kind, actor или list, а этап их сохраняет: "
+                                       "удалите его и добавьте этап с другим id")
             return
         moved = [k for k in TIMES if getattr(old, k) != getattr(new, k)]
         others = sorted(k for k in old.__dataclass_fields__ if k not in (*TIMES, "grace", "all_day") and getattr(old, k) != getattr(new, k))
@@ -118,8 +118,9 @@ class StageChanges(Amending):
                 self.result.rewrites.append(Rewrite(new.id, None, state, "scheduled"))
                 row.state = StageState.SCHEDULED.value
             else:
-                self.result.refused.append(f"stage '{new.id}' has opened (it is {state}); its opening cannot move to "
-                                           f"{show(new.opens_at, self.tz)} ({zone_label(self.tz, new.opens_at)}), after now")
+                self.result.refused.append(f"этап «{new.label}» уже начался: его открытие нельзя "
+                                           f"перенести на {show(new.opens_at, self.tz)} ({zone_label(self.tz, new.opens_at)}), "
+                                           "в будущее; оставьте прежнюю дату открытия")
             return
         if state == StageState.LOCKED.value and not self.locked(new.locks_at):
             self.result.rewrites.append(Rewrite(new.id, None, "locked", "open"))
