@@ -156,6 +156,22 @@ def test_a_withdrawal_tells_the_dou_and_its_experts(mailer, smtp_server, tmp_pat
     assert smtp_server.messages == []
 
 
+def test_an_expert_taken_off_the_roster_is_told_nothing_more_is_asked_of_them(mailer, smtp_server, tmp_path):  # noqa: F811
+    hand_in_all(mailer)
+    drained(mailer, smtp_server, "2021-12-02 10:00")
+    assert any("e6" in a["experts"] for a in mailer.json("experts", "show", "list1")["assignments"])  # they had ДОУ to review
+    amended = edited(tmp_path, ("experts: [{id: e6, name: Эксперт ДОУ № 6, email: expert6@example.org}]", "experts: []"))
+    mailer.ok("load", str(amended), "--apply", "--reason", "эксперт в отпуске", "--now", "2021-12-02 11:00")
+    mailer.ok("send", "--now", "2021-12-02 11:05")
+    texts = changed(smtp_server, "expert6@example.org", "Вы больше не эксперт мониторинга")
+    assert len(texts) == 1 and "больше не участвуете в мониторинге как эксперт" in texts[0]
+    assert "Причина — эксперт в отпуске" in texts[0]
+    assert not changed(smtp_server, "expert6@example.org", "Экспертиза не нужна")  # not told as if a ДОУ had left
+    smtp_server.handler.messages.clear()
+    mailer.ok("send", "--now", "2021-12-02 12:00")
+    assert not [m for m in smtp_server.messages if "expert6@example.org" in m.rcpt_tos]
+
+
 def test_a_corrected_address_is_told_at_the_new_one(mailer, smtp_server, tmp_path):  # noqa: F811
     drained(mailer, smtp_server, "2021-11-24 10:00")
     amended = edited(tmp_path, ("email: dou5@example.org", "email: head5@example.org"))

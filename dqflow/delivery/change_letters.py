@@ -19,7 +19,7 @@ from dqflow.engine.skips import MAX_IN_LIST
 from dqflow.present.labels import actor_ru
 from dqflow.store import AuditRow, chunks
 
-_PERSONAL = ("readdress", "link-revoke")  # changes about a person, not a ДОУ: an expert's have no ДОУ
+_PERSONAL = ("readdress", "link-revoke", "withdraw")  # changes about a person, not a ДОУ: an expert's have no ДОУ
 
 
 class ChangeBook:
@@ -41,8 +41,7 @@ class ChangeBook:
             self._add(session.exec(select(AuditRow).where(
                 AuditRow.campaign_id == self.campaign.id, col(AuditRow.action).in_(actions),
                 col(AuditRow.institution_id).in_(chunk)).order_by(col(AuditRow.id))).all())
-        if not self._personal and any(r.kind == changes.KIND and changes.what(r.rule) in (changes.READDRESSED, changes.RELINKED)
-                                      for r in rows):
+        if not self._personal and any(r.kind == changes.KIND and not r.institution_id for r in rows):
             self._personal = True
             self._add(session.exec(select(AuditRow).where(
                 AuditRow.campaign_id == self.campaign.id, col(AuditRow.action).in_(_PERSONAL),
@@ -86,16 +85,20 @@ class ChangeBook:
                     entry[was] = entry[now] = ""
             if entry["lock"] == entry["deadline"]:
                 entry["old_lock"] = entry["lock"] = ""
-        elif change == changes.WITHDRAWN:
-            found = self._latest("withdraw", inst, None)
+        elif change == changes.WITHDRAWN:  # a ДОУ (to it and its experts), or an expert themselves (no ДОУ)
+            found = self._latest("withdraw", inst, None, lambda d: inst is not None or self._to(d.get("email"), row))
         elif change == changes.READDRESSED:
-            found = self._latest("readdress", inst, None, lambda d: str(d.get("new", "")).lower() == row.recipient.lower())
+            found = self._latest("readdress", inst, None, lambda d: self._to(d.get("new"), row))
             entry.update(old_address=found.get("old", ""), new_address=found.get("new", row.recipient))
         else:
             version = row.rule.partition("#")[2]
             found = self._latest("link-revoke", inst, None, lambda d: str(d.get("version")) == version)
         entry.update(reason=found.get("reason", ""), by=found.get("by", ""))
         return entry
+
+    @staticmethod
+    def _to(address: str | None, row) -> bool:
+        return str(address or "").lower() == row.recipient.lower()
 
     def _same(self, text: str | None, moment: datetime | None) -> bool:
         return text is not None and moment is not None and datetime.fromisoformat(text) == moment
