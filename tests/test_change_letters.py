@@ -193,10 +193,20 @@ def test_a_revoked_link_sends_the_new_one(mailer, smtp_server):  # noqa: F811
     texts = changed(smtp_server, "expert15@example.org", "Новая персональная ссылка")
     assert len(texts) == 1
     assert "Прежняя персональная ссылка на вашу страницу в мониторинге отозвана" in texts[0] and f"Новая ссылка: {new}" in texts[0]
-    assert "Кому: эксперту\n\nПрежняя" in texts[0]
+    assert "Кому: эксперту\n\nПрежняя" in texts[0] and "Причина" not in texts[0]
     smtp_server.handler.messages.clear()
     mailer.ok("send", "--now", "2021-11-24 12:00")
     assert smtp_server.messages == []
+
+
+def test_a_link_revoked_with_a_reason_says_why(mailer, smtp_server):  # noqa: F811
+    drained(mailer, smtp_server, "2021-11-24 10:00")
+    mailer.ok("link", "revoke", "4", "--reason", "ссылку переслали в общий чат", "--now", "2021-11-24 11:00")
+    mailer.ok("send", "--now", "2021-11-24 11:05")
+    texts = changed(smtp_server, "dou4@example.org", "Новая персональная ссылка")
+    assert len(texts) == 1 and "отозвана и больше не действует.\nПричина — ссылку переслали в общий чат" in texts[0]
+    assert any(e["action"] == "link-revoke" and "ссылку переслали в общий чат" in json.dumps(e, ensure_ascii=False)
+               for e in mailer.json("history", "4"))
 
 
 def test_the_coordinators_card_shows_the_amendment_with_its_dates_reason_and_author(tmp_path):

@@ -34,6 +34,7 @@ from dqflow.calendar import show
 from dqflow.campaign import spec
 from dqflow.engine import changes
 from dqflow.errors import DqflowError, NotFound
+from dqflow.intake import text as texts
 from dqflow.store import AuditRow, CampaignRow, LinkRow, SigninRow, acting, insert_ignore, recorded_at
 
 ROLES = {"institution": "dou", "expert": "expert"}  # role → the first segment of its link's path
@@ -118,8 +119,10 @@ def subject(campaign: spec.Campaign, who: str) -> tuple[str, str]:
                    code="no-person", who=who)
 
 
-def revoke(session: Session, campaign: spec.Campaign, who: str, now: datetime) -> tuple[str, int]:
-    """Make the person's link stop working and give them a new one: (role, new version). Audited."""
+def revoke(session: Session, campaign: spec.Campaign, who: str, now: datetime, reason: str = "") -> tuple[str, int]:
+    """Make the person's link stop working and give them a new one: (role, new version). Audited, with the reason
+    when one is given: the person's letter says it."""
+    reason = texts.check(reason.strip(), "причина") if reason.strip() else ""
     role, subject_id = subject(campaign, who)
     current = session.get(LinkRow, (campaign.id, role, subject_id))
     version = (current.version if current else 1) + 1
@@ -131,7 +134,8 @@ def revoke(session: Session, campaign: spec.Campaign, who: str, now: datetime) -
         session.add(current)
     session.add(AuditRow(campaign_id=campaign.id, institution_id=subject_id if role == "institution" else None,
                          action="link-revoke", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
-                         detail=json.dumps({"role": role, "id": subject_id, "version": version}, ensure_ascii=False)))
+                         detail=json.dumps({"role": role, "id": subject_id, "version": version,
+                                             **({"reason": reason} if reason else {})}, ensure_ascii=False)))
     # the person gets the new link at the next send, with what happened to the old one
     email = next(i.email for i in campaign.institutions if i.id == subject_id) if role == "institution" else campaign.expert_addresses[subject_id]
     changes.plan(session, campaign, now, [changes.Tell(email, role, subject_id if role == "institution" else None, None,

@@ -71,14 +71,15 @@ def link_show(app: App, who: str) -> None:
 
 @link_group.command("revoke")
 @click.argument("who", metavar="INSTITUTION|EXPERT")
+@click.option("--reason", default="", help="Why (kept in the audit log and said in the person's letter).")
 @now_option
 @pass_app
 @with_campaign
-def link_revoke(app: App, campaign: spec.Campaign, now: datetime, who: str) -> None:
+def link_revoke(app: App, campaign: spec.Campaign, now: datetime, who: str, reason: str) -> None:
     """Make a personal link stop working and print the new one (emails carry it from now on)."""
     base = _base(campaign)
     with app.transaction() as session:
-        role, _ = links.revoke(session, campaign, who, now)
+        role, _ = links.revoke(session, campaign, who, now, reason)
         found = links.links(session, campaign.id)
     click.echo(f"Прежняя ссылка отозвана. Новая: {found.url(base, role, who)}")
 
