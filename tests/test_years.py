@@ -4,8 +4,11 @@ and `dqflow campaigns`. Two campaigns of consecutive years are made from the bun
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +20,7 @@ from hypothesis import strategies as st
 from dqflow.campaign.roster import INN_WEIGHTS, inn_check_digit, inn_problem
 from dqflow.cli import cli
 from dqflow.engine.lineage import Member, relate
-from tests.conftest import TOMSK, Cli, dump_tables, query
+from tests.conftest import TOMSK, Cli, dump_tables, levels, query
 
 TOMSK_TEXT = TOMSK.read_text(encoding="utf-8")
 
@@ -314,3 +317,73 @@ def test_an_amendment_carries_an_inn_change(dq: Cli, tmp_path: Path):
     assert sorted(query(dq.db_url, "SELECT id, inn FROM institution WHERE inn IS NOT NULL")) == sorted(
         [("2", INN2), ("4", INN_OTHER), ("5", INN5)])
     assert json.loads(dq.ok("load", str(path), "--now", "2021-11-12 09:00", "--json"))["outcome"] == "unchanged"
+
+
+# -- dynamics (part 2): dynamics.csv against hand-computed figures -------------------------------------------------------
+
+def _year(dq: Cli, path: Path, year: int, given: dict[str, str]) -> None:
+    """Load a Tomsk year, every ДОУ hands in its form on 29.11, and one expert of each ДОУ in `given` rates its
+    conditions at the level given (every other area "2")."""
+    dq.ok("load", str(path), "--now", f"{year}-11-10 09:00")
+    campaign = path.stem
+    ids = [row[0] for row in query(dq.db_url, f"SELECT id FROM institution WHERE campaign_id = '{campaign}'")]
+    for inst in ids:
+        dq.ok("--campaign", campaign, "submit", inst, "--stage", "fill-form", "--link", f"https://example.org/{inst}",
+              "--now", f"{year}-11-29 10:00")
+    dq.ok("--campaign", campaign, "tick", "--now", f"{year}-12-02 10:00")
+    for inst, level in given.items():
+        expert = query(dq.db_url, f"SELECT min(expert_id) FROM assignment WHERE campaign_id = '{campaign}' AND stage_id = 'list1' "
+                                  f"AND institution_id = '{inst}'")[0][0]
+        dq.ok("--campaign", campaign, "review", inst, "--stage", "review1", "--expert", expert, *levels(f"conditions={level}"),
+              "--now", f"{year}-12-03 10:00")
+
+
+def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
+    _year(dq, first_year(tmp_path), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"})
+    # a year later: «2» is «d2» (its ИНН), up a level; «4» the same; «6» renamed and not reviewed; «7» new; «94» gone
+    _year(dq, second_year(tmp_path), 2022, {"d2": "2", "4": "2", "7": "3"})
+    out = tmp_path / "csv"
+    said = dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(out), "--now", "2023-01-21")
+    assert f"Записано: {out / 'dynamics.csv'}" in said
+    rows = list(csv.reader(io.StringIO((out / "dynamics.csv").read_text(encoding="utf-8"))))
+    assert rows[0] == ["institution", "name", "area", "previous", "current", "change"]
+    conditions = [r for r in rows[1:] if r[2] == "conditions"]
+    by_id = {r[0]: r for r in conditions}
+    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "1", "2", "1"]
+    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "2", "2", "0"]
+    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "3", "", ""]  # no level this year: no change
+    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "new", "3", ""]  # new this year, not a rise from nothing
+    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", ""]  # reviewed in neither year
+    assert "94" not in by_id
+    # the town: mean positions (1 = the lowest): 2021 (1 + 2 + 2 + 3) / 4 = 2.00; 2022 (2 + 2 + 3) / 3 = 2.33
+    assert by_id[""] == ["", "", "conditions", "2.00", "2.33", "0.33"]
+    guidelines = {r[0]: r for r in rows[1:] if r[2] == "guidelines"}
+    assert guidelines["d2"][3:] == ["2", "2", "0"] and guidelines[""][3:] == ["2.00", "2.00", "0.00"]
+    assert len(rows) == 1 + 5 * (11 + 1)  # five areas × (this year's 11 ДОУ + the town)
+    from dqflow import results, store
+    from dqflow.calendar import UTC
+    from dqflow.results import dynamics
+
+    engine = store.connect(dq.db_url)
+    try:
+        with store.dry_run(engine) as session:
+            now = datetime(2023, 1, 21, tzinfo=UTC)
+            found = dynamics.for_report(session, results.compute(session, "tomsk-2022", now), "tomsk-2021", now, asked=True)
+    finally:
+        engine.dispose()
+    assert found is not None and found.same_scale and found.areas[0] == "conditions"
+    fill = next(t for t in found.timeliness if t.stage == "fill-form")
+    assert (fill.previous, fill.current) == (1.0, 1.0)  # every ДОУ handed in on 29.11, due 30.11, both years
+    assert [a.previous_counts["1"] for a in found.town][0] == 1 and found.town[0].current_counts == {"1": 0, "2": 2, "3": 1, "4": 0}
+
+
+def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
+    refused = tomsk("report", "--format", "csv", "--out", str(tmp_path / "csv"), "--compare", "tomsk-2020", "--now", "2022-01-21")
+    assert refused.exit_code == 1
+    assert refused.stderr == "ошибка: --compare tomsk-2020: такой кампании нет в базе данных; список загруженных — dqflow campaigns\n"
+    assert not (tmp_path / "csv").exists()
+    html = tomsk("report", "--out", str(tmp_path / "s.html"), "--compare", "tomsk-2021", "--now", "2022-01-21")
+    assert html.exit_code == 1 and "--format csv" in html.stderr
+    # without a previous campaign (none named, none asked) the folder is as before
+    tomsk.ok("report", "--format", "csv", "--out", str(tmp_path / "plain"), "--now", "2022-01-21")
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["institutions.csv", "reviews.csv", "stages.csv"]
