@@ -387,3 +387,13 @@ def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
     # without a previous campaign (none named, none asked) the folder is as before
     tomsk.ok("report", "--format", "csv", "--out", str(tmp_path / "plain"), "--now", "2022-01-21")
     assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["institutions.csv", "reviews.csv", "stages.csv"]
+
+
+def test_validate_says_when_it_cannot_open_the_database_to_compare(tmp_path: Path):
+    path = second_year(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", "postgresql+psycopg://dq:secret@127.0.0.1:1/none", "validate", str(path),
+                                      "--now", "2022-11-01"])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "campaign.previous" in line]
+    assert len(warned) == 1 and warned[0].startswith(f"{path}:13:13: предупреждение: campaign.previous: не сверено с базой данных")
+    assert "secret" not in result.output

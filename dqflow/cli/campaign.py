@@ -17,7 +17,7 @@ import click
 from dqflow.calendar import parse_day, parse_local, show_date, zone
 from dqflow.campaign import spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
-from dqflow.errors import DqflowError, Problem, SpecError
+from dqflow.errors import DqflowError, Problem, SpecError, one_line
 
 
 @click.command("init")
@@ -93,13 +93,18 @@ def _since_previous(app: App, campaign: spec.Campaign, path: str, at: tuple[int,
     from dqflow.store import schema
 
     assert campaign.previous is not None
-    _, state = store.schema_state(app.db_url)
+    line, column = at or (1, 1)
+    try:
+        _, state = store.schema_state(app.db_url)
+    except DqflowError as exc:  # the file is what validate checks: a database it cannot open is said, not failed on
+        click.echo(str(Problem(path, line, column, f"campaign.previous: не сверено с базой данных: она не открывается ({one_line(str(exc))}); "
+                                                   "проверьте --db и повторите", "warning")), err=True)
+        return strict
     if state.revision != schema.HEAD:
         return False
     with app.reading() as session:
         found = lineage.since(session, campaign)
     if found is None:
-        line, column = at or (1, 1)
         click.echo(str(Problem(path, line, column, years.previous_missing(campaign.previous), "warning")), err=True)
         return strict
     _echo_lines(years.lineage_lines(found, campaign.terms))
