@@ -321,7 +321,7 @@ def test_an_amendment_carries_an_inn_change(dq: Cli, tmp_path: Path):
 
 # -- dynamics (part 2): dynamics.csv against hand-computed figures -------------------------------------------------------
 
-def _year(dq: Cli, path: Path, year: int, given: dict[str, str]) -> None:
+def _year(dq: Cli, path: Path, year: int, given: dict[str, str], advice: dict[str, str] | None = None) -> None:
     """Load a Tomsk year, every ДОУ hands in its form on 29.11, and one expert of each ДОУ in `given` rates its
     conditions at the level given (every other area "2")."""
     dq.ok("load", str(path), "--now", f"{year}-11-10 09:00")
@@ -334,12 +334,17 @@ def _year(dq: Cli, path: Path, year: int, given: dict[str, str]) -> None:
     for inst, level in given.items():
         expert = query(dq.db_url, f"SELECT min(expert_id) FROM assignment WHERE campaign_id = '{campaign}' AND stage_id = 'list1' "
                                   f"AND institution_id = '{inst}'")[0][0]
+        said = []
+        if inst in (advice or {}):
+            (path.parent / "advice.txt").write_text(advice[inst], encoding="utf-8")
+            said = ["--recommendations", str(path.parent / "advice.txt")]
         dq.ok("--campaign", campaign, "review", inst, "--stage", "review1", "--expert", expert, *levels(f"conditions={level}"),
-              "--now", f"{year}-12-03 10:00")
+              *said, "--now", f"{year}-12-03 10:00")
 
 
 def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
-    _year(dq, first_year(tmp_path), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"})
+    _year(dq, first_year(tmp_path), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"},
+          advice={"2": "Пополните развивающую предметно-пространственную среду", "4": "Продолжайте в том же духе"})
     # a year later: «2» is «d2» (its ИНН), up a level; «4» the same; «6» renamed and not reviewed; «7» new; «94» gone
     _year(dq, second_year(tmp_path), 2022, {"d2": "2", "4": "2", "7": "3"})
     out = tmp_path / "csv"
@@ -374,6 +379,9 @@ def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
     assert found is not None and found.same_scale and found.areas[0] == "conditions"
     fill = next(t for t in found.timeliness if t.stage == "fill-form")
     assert (fill.previous, fill.current) == (1.0, 1.0)  # every ДОУ handed in on 29.11, due 30.11, both years
+    # last year's advice to «2» addressed conditions (rated at the base level); «4»'s addressed no weak area (general)
+    assert [(f.institution_id, f.area, f.recommendations, f.level.previous, f.level.current, f.level.change)
+            for f in found.followups] == [("d2", "conditions", ("Пополните развивающую предметно-пространственную среду",), "1", "2", 1)]
     assert [a.previous_counts["1"] for a in found.town][0] == 1 and found.town[0].current_counts == {"1": 0, "2": 2, "3": 1, "4": 0}
 
 

@@ -10,6 +10,8 @@ and the relation of their ДОУ (`engine.lineage`): nothing here recomputes a l
   level; the distribution of levels is given for both years.
 - Timeliness: for each ДОУ stage both campaigns have (by id), the share handed in on time (`StageFigures.on_time_rate`)
   last year and this year.
+- Follow-ups: last year's recommendations to a ДОУ, in the areas they addressed (`Results.recommendations_by_area`: the
+  areas its review rated at or below the base level), beside its levels there this year.
 """
 
 from __future__ import annotations
@@ -63,6 +65,14 @@ class StageChange:
 
 
 @dataclass(frozen=True)
+class Followup:
+    institution_id: str  # this year's id
+    area: str
+    recommendations: tuple[str, ...]  # last year's texts addressed to that area
+    level: LevelChange  # the ДОУ's levels there, last year and this year
+
+
+@dataclass(frozen=True)
 class Dynamics:
     previous_id: str
     current_id: str
@@ -72,6 +82,7 @@ class Dynamics:
     town: tuple[AreaChange, ...]
     timeliness: tuple[StageChange, ...]
     lineage: Lineage
+    followups: tuple[Followup, ...] = ()
 
 
 def compare(current: Results, previous: Results, lineage: Lineage) -> Dynamics:
@@ -97,7 +108,22 @@ def compare(current: Results, previous: Results, lineage: Lineage) -> Dynamics:
     last_stages = {f.stage.id: f for f in previous.stages if f.stage.per_institution}
     timeliness = tuple(StageChange(f.stage.id, f.stage.label, last_stages[f.stage.id].on_time_rate, f.on_time_rate)
                        for f in current.stages if f.stage.per_institution and f.stage.id in last_stages)
-    return Dynamics(previous.campaign.id, current.campaign.id, same_scale, areas, tuple(rows), town, timeliness, lineage)
+    return Dynamics(previous.campaign.id, current.campaign.id, same_scale, areas, tuple(rows), town, timeliness, lineage,
+                    _followups(previous, rows, previous_of, areas))
+
+
+def _followups(previous: Results, rows: list[LevelChange], previous_of: dict[str, str], areas: tuple[str, ...]) -> tuple[Followup, ...]:
+    by_title = {a.title: a.id for a in previous.campaign.areas}
+    last_year = {i.institution.id: i for i in previous.institutions}
+    level = {(r.institution_id, r.area): r for r in rows}
+    found = []
+    for current_id, before_id in previous_of.items():
+        inst = last_year.get(before_id)
+        for title, said in previous.recommendations_by_area(inst) if inst is not None else []:
+            area = by_title.get(title)
+            if area in areas and (current_id, area) in level:
+                found.append(Followup(current_id, area, tuple(r.text for r in said), level[(current_id, area)]))
+    return tuple(found)
 
 
 def for_report(session: Session, current: Results, previous_id: str | None, now: datetime, *, asked: bool) -> Dynamics | None:
