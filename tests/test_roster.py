@@ -215,3 +215,24 @@ def test_a_row_numbered_past_the_last_row_of_a_sheet_is_refused_quickly(tmp_path
 
     path = edited_workbook(tmp_path, renumber)
     the_error(validate(path), tmp_path / "roster.xlsx", 1, 1, "1048576")
+
+
+# -- the ДОУ's ИНН (issue 22) ---------------------------------------------------------------------------------------
+
+
+def test_an_inn_column_loads_onto_the_institution_rows(dq: Cli, tmp_path: Path):
+    """`inn` is an optional column: a workbook's number cell and a CSV's text alike; a ДОУ without one stores none."""
+    inns = {"2": "7017000026", "4": "0105012349", "5": "", "6": "7707083893"}  # 0105…: a leading zero, typed as text
+    rows = [HEADER + ["inn"]] + [row + [inns[row[0]]] for row in ROWS]
+    path = campaign_with(tmp_path, "dou.csv")
+    (tmp_path / "dou.csv").write_bytes(spreadsheet_csv(rows, ";", "cp1251"))
+    dq.ok("load", str(path), "--now", "2021-11-10")
+    assert sorted(query(dq.db_url, "SELECT id, inn FROM institution")) == sorted((i, v or None) for i, v in inns.items())
+
+
+def test_an_inn_cell_with_a_wrong_check_digit_is_located(tmp_path: Path):
+    rows = [HEADER + ["inn"]] + [row + [""] for row in ROWS]
+    rows[3][-1] = "7707083894"
+    path = campaign_with(tmp_path, "dou.csv")
+    (tmp_path / "dou.csv").write_bytes(spreadsheet_csv(rows, ",", "utf-8"))
+    the_error(validate(path), tmp_path / "dou.csv", 4, 8, "контрольной цифре", "выпиской ЕГРЮЛ")

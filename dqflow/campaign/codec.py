@@ -80,6 +80,7 @@ def from_json(text: str) -> Campaign:
         sending=Sending(**data["sending"]),
         portal=Portal(**data["portal"]) if data.get("portal") else None,
         terms=Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
+        previous=data.get("previous"),
     )
     if roster:  # parsed on first use (`Campaign.__getattr__`)
         del campaign.__dict__["institutions"]
@@ -91,7 +92,8 @@ def from_json(text: str) -> Campaign:
 # unused, so a campaign that does not use them keeps its digest (and loading the same file again stays
 # a no-op); `from_json` gives them that value back.
 _LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, ("Campaign", "portal"): None,
-                 ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None}
+                 ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None,
+                 ("Institution", "inn"): None, ("Campaign", "previous"): None}
 _UNSET = object()
 
 

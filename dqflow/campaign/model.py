@@ -43,6 +43,7 @@ class Institution:
     email: str
     contact: str | None = None
     experts: tuple[Expert, ...] = ()
+    inn: str | None = None  # ИНН of the legal entity (10 digits): what relates the ДОУ across campaigns (`engine.lineage`)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Campaign:
     portal: Portal | None = None
     experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
     terms: Terms = field(default_factory=Terms)
+    previous: str | None = None  # last year's campaign (`campaign.previous`), whose ДОУ `engine.lineage` relates to these
 
     @property
     def tz(self) -> ZoneInfo:

@@ -39,6 +39,7 @@ class Validated:
     notes: tuple[str, ...] = ()  # how each roster file was read: "roster.csv read as CSV, Windows-1251, separated by ';'"
     # each relative date as written (its YAML node and rule) with the date it resolved to: `instantiate` writes them out
     relative: list[tuple[yaml.Node, dating.Relative, Written]] = field(default_factory=list)
+    previous_at: tuple[int, int] | None = None  # the line and column of `campaign.previous`, where a warning about it points
 
     @property
     def errors(self) -> list[Problem]:
@@ -94,7 +95,8 @@ def validate_text(text: str, filename: str = "<campaign>", base: Path | None = N
         campaign = None
     problems = sorted(reader.problems, key=lambda p: (p.file != filename, p.file, p.line, p.column))
     has_errors = any(p.severity == "error" for p in problems)
-    return Validated(None if has_errors else campaign, problems, notes=tuple(builder.notes), relative=builder.resolved_relative())
+    return Validated(None if has_errors else campaign, problems, notes=tuple(builder.notes), relative=builder.resolved_relative(),
+                     previous_at=builder.previous_at)
 
 
 class _CampaignBuilder:
@@ -109,6 +111,7 @@ class _CampaignBuilder:
         self.start: Written | None = None  # campaign.start, which relative dates may follow
         self._start_given = False
         self._stages: StageReader | None = None
+        self.previous_at: tuple[int, int] | None = None
 
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
@@ -147,7 +150,8 @@ class _CampaignBuilder:
     def _campaign(self, node: yaml.Node) -> dict[str, Any] | None:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
-                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start", "terms"])
+                      ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start", "terms",
+                       "previous"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -177,10 +181,20 @@ class _CampaignBuilder:
             "notifications": self._notifications(f["notifications"]) if "notifications" in f else None,
             "portal": self._portal(f["portal"]) if "portal" in f else None,
             "terms": (read_terms(r, f["terms"]) or DEFAULT_TERMS) if "terms" in f else DEFAULT_TERMS,
+            "previous": self._previous(f["previous"], f.get("id")) if "previous" in f else None,
         }
         if self.tz is None or any(v is None for k, v in head.items() if k in ("id", "title", "coordinator")):
             return None
         return head
+
+    def _previous(self, node: yaml.Node, own: yaml.Node | None) -> str | None:
+        """`campaign.previous`: last year's campaign id (whether it is loaded is asked of the database by validate and load)."""
+        self.previous_at = (node.start_mark.line + 1, node.start_mark.column + 1)
+        value = self.r.slug(node, "campaign.previous")
+        if value is not None and isinstance(own, yaml.ScalarNode) and value == (self._id_override or own.value):
+            self.r.error(node, f"campaign.previous: «{value}» — это id самой кампании; укажите id кампании прошлого года")
+            return None
+        return value
 
     def _contact(self, node: yaml.Node | None, what: str) -> Contact | None:
         if node is None:

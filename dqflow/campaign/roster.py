@@ -16,13 +16,34 @@ from dqflow.intake import files
 from dqflow.intake import table as table_files
 from dqflow.intake import text as texts
 
-ROSTER_COLUMNS = ("id", "name", "email", "contact", "expert_id", "expert_name", "expert_email")
+ROSTER_COLUMNS = ("id", "name", "email", "contact", "inn", "expert_id", "expert_name", "expert_email")
 EXPERT_COLUMNS = ("id", "name", "email", "institution")
 ID_FORM = "— допустимы только буквы, цифры, «.», «-» и «_»"
 EMPTY = "пусто; заполните ячейку"
 NOT_EMAIL = "— не адрес электронной почты; напишите адрес вида dou2@example.org"
 MAX_INSTITUTIONS = 100_000  # Russia has ~50,000 ДОУ
 MAX_EXPERTS = 200_000
+INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)  # the check digit of a legal entity's ИНН (приказ ФНС)
+
+
+def inn_check_digit(first_nine: str) -> int:
+    """The tenth digit of a legal entity's ИНН whose first nine digits are given."""
+    return sum(int(d) * w for d, w in zip(first_nine, INN_WEIGHTS)) % 11 % 10
+
+
+def inn_problem(value: str) -> str | None:
+    """Why `value` is not a legal entity's ИНН (10 digits, the last one the check digit), in Russian with the fix; None if it is."""
+    if not value.isascii() or not value.isdigit():
+        return f"«{value}» — ИНН пишут одними цифрами (10 цифр у организации); уберите пробелы и другие знаки"
+    if len(value) == 12:
+        return (f"«{value}» — 12 цифр бывает у ИНН физического лица или ИП, а у ДОУ как организации ИНН из 10 цифр; "
+                "возьмите ИНН из выписки ЕГРЮЛ или устава ДОУ")
+    if len(value) != 10:
+        zero = "; если ИНН начинается с 0, задайте ячейке текстовый формат, чтобы 0 не пропал" if len(value) == 9 else ""
+        return f"«{value}» — в ИНН организации 10 цифр, а здесь {len(value)}{zero}; сверьте его с выпиской ЕГРЮЛ"
+    if inn_check_digit(value[:9]) != int(value[9]):
+        return f"ИНН «{value}» не сходится по контрольной цифре — в нём опечатка; сверьте его с выпиской ЕГРЮЛ или уставом ДОУ"
+    return None
 
 
 class RosterReader:
@@ -32,6 +53,7 @@ class RosterReader:
     def __init__(self, reader: NodeReader, notes: list[str]):
         self.r = reader
         self.notes = notes
+        self._inns: dict[str, tuple[str, str]] = {}  # ИНН → (the ДОУ that has it, where it was first written)
 
     def institutions(self, node: yaml.Node) -> list[Institution]:
         r = self.r
@@ -46,7 +68,7 @@ class RosterReader:
 
     def _institution(self, node: yaml.Node) -> Institution | None:
         r = self.r
-        f = r.mapping(node, "institution", ["id", "name", "email"], ["contact", "experts"])
+        f = r.mapping(node, "institution", ["id", "name", "email"], ["contact", "experts", "inn"])
         if f is None:
             return None
         experts = []
@@ -60,9 +82,31 @@ class RosterReader:
         ident, name = r.identifier(f.get("id"), "institution.id"), r.one_line(f.get("name"), "institution.name")
         email = r.email(f.get("email"), "institution.email")
         contact = r.one_line(f["contact"], "institution.contact") if "contact" in f else None
-        if not (ident and name and email):
+        inn = self._inline_inn(f["inn"], ident) if "inn" in f else None
+        if not (ident and name and email) or ("inn" in f and inn is None):
             return None
-        return Institution(ident, name, email, contact, tuple(experts))
+        return Institution(ident, name, email, contact, tuple(experts), inn=inn)
+
+    def _inline_inn(self, node: yaml.Node, institution: str | None) -> str | None:
+        """`inn:` of an inline ДОУ, written bare (7017012345, even 0105012345: the node keeps the digits as typed) or quoted."""
+        r = self.r
+        digits = isinstance(node, yaml.ScalarNode) and node.style is None and node.value.isascii() and node.value.isdigit()
+        value = node.value if digits else r.one_line(node, "institution.inn", texts.MAX_ID)
+        if value is None:
+            return None
+        why = inn_problem(value) or self._inn_taken(value, institution, f"строка {node.start_mark.line + 1}")
+        if why is not None:
+            r.error(node, f"institution.inn: {why}")
+            return None
+        return value
+
+    def _inn_taken(self, inn: str, institution: str | None, where: str) -> str | None:
+        """Why `inn` cannot be this ДОУ's (another ДОУ of the roster has it), or None, remembering it."""
+        first = self._inns.setdefault(inn, (institution or "", where))
+        if first[0] == (institution or ""):
+            return None
+        return (f"ИНН {inn} уже указан у ДОУ «{first[0]}» ({first[1]}); у каждого ДОУ свой ИНН — "
+                "проверьте, не перепутана ли строка, или уберите лишний")
 
     def _read_table(self, node: yaml.Node, what: str, columns: tuple[str, ...], noun: str) -> tuple[table_files.Table, list[str]] | None:
         """The roster a `{file: …}` names and its header, lower-cased: the one reader of rosters, for
@@ -110,8 +154,13 @@ class RosterReader:
             elif (known.name, known.email) != (institution.name, institution.email) and (institution.name or institution.email):
                 r.problems.append(Problem(file, line, 1, f"ДОУ «{institution.id}» указано ещё раз с другим названием или адресом; "
                                                                "повторяйте строку ДОУ только чтобы добавить эксперта"))
+            elif institution.inn and known.inn and institution.inn != known.inn:
+                col = header.index("inn") + 1
+                r.problems.append(Problem(file, line, col, f"ДОУ «{institution.id}» указано ещё раз с другим ИНН ({known.inn} выше); "
+                                                           "у одного ДОУ один ИНН — исправьте его в этой строке или оставьте ячейку пустой"))
             else:
-                found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts)
+                found[institution.id] = Institution(known.id, known.name, known.email, known.contact, known.experts + institution.experts,
+                                                    inn=known.inn or institution.inn)
         if not found:
             r.problems.append(Problem(file, table.header_row, 1, "в списке нет ни одного ДОУ; добавьте строки под заголовками"))
         self._check_unique_people([(i, node) for i in found.values()])
@@ -164,6 +213,12 @@ class RosterReader:
         check("email", lambda v: bool(EMAIL.fullmatch(v)), NOT_EMAIL)
         if record.get("contact"):
             check("contact", bool, EMPTY)
+        if record.get("inn"):  # optional: where given, it must be a legal entity's ИНН, not another ДОУ's
+            col = header.index("inn") + 1
+            where = f" ({table.column(col)})" if table.letters else ""
+            why = inn_problem(record["inn"]) or self._inn_taken(record["inn"], record.get("id"), f"строка {line}")
+            if why is not None:
+                problems.append(Problem(table.file, line, col, f"inn{where}: {why}"))
         expert = None
         if any(record.get(c) for c in ("expert_id", "expert_name", "expert_email")):
             check("expert_id", lambda v: bool(re.fullmatch(r"[\w.-]+", v)), ID_FORM)
@@ -173,7 +228,8 @@ class RosterReader:
         self.r.problems.extend(problems)
         if problems:
             return None
-        return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else ())
+        return Institution(record["id"], record["name"], record["email"], record.get("contact") or None, (expert,) if expert else (),
+                           inn=record.get("inn") or None)
 
     def check_size(self, institutions: list[Institution], experts: list[Expert], node: yaml.Node) -> None:
         count = sum(len(i.experts) for i in institutions) + len(experts)

@@ -17,7 +17,7 @@ import click
 from dqflow.calendar import parse_day, parse_local, show_date, zone
 from dqflow.campaign import spec, starter
 from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
-from dqflow.errors import DqflowError, Problem
+from dqflow.errors import DqflowError, Problem, SpecError, one_line
 
 
 @click.command("init")
@@ -56,8 +56,11 @@ def _finished(campaign: spec.Campaign, now: datetime) -> str | None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--strict", is_flag=True, help="Treat warnings (deadlines on days off…) as errors.")
 @now_option
-def validate_command(files: tuple[str, ...], strict: bool, now_text: str | None) -> None:
-    """Check campaign files; print FILE:LINE:COL problems, or a one-line summary each."""
+@pass_app
+def validate_command(app: App, files: tuple[str, ...], strict: bool, now_text: str | None) -> None:
+    """Check campaign files; print FILE:LINE:COL problems, or a one-line summary each.
+
+    A file naming campaign.previous is compared with that campaign in the database (--db), when one is there."""
     failed = False
     for path in files:
         result = spec.validate(path)
@@ -75,7 +78,37 @@ def validate_command(files: tuple[str, ...], strict: bool, now_text: str | None)
         past = _finished(c, resolve_now(now_text, c.timezone))
         if past:  # a warning about the clock, not the file: --strict does not fail on it
             click.echo(str(Problem(path, _stages_line(path), 1, past, "warning")), err=True)
+        if c.previous is not None:
+            failed = _since_previous(app, c, path, result.previous_at, strict) or failed
     sys.exit(1 if failed else 0)
+
+
+def _since_previous(app: App, campaign: spec.Campaign, path: str, at: tuple[int, int] | None, strict: bool) -> bool:
+    """validate of a file naming campaign.previous: what changed in the roster since that campaign, when the database holds it
+    (a warning at the key when it does not). A database that is missing or of an older schema is left alone: validate writes
+    nothing. True when --strict fails on the warning."""
+    from dqflow import store
+    from dqflow.engine import lineage
+    from dqflow.present import years
+    from dqflow.store import schema
+
+    assert campaign.previous is not None
+    line, column = at or (1, 1)
+    try:
+        _, state = store.schema_state(app.db_url)
+    except DqflowError as exc:  # the file is what validate checks: a database it cannot open is said, not failed on
+        click.echo(str(Problem(path, line, column, f"campaign.previous: не сверено с базой данных: она не открывается ({one_line(str(exc))}); "
+                                                   "проверьте --db и повторите", "warning")), err=True)
+        return strict
+    if state.revision != schema.HEAD:
+        return False
+    with app.reading() as session:
+        found = lineage.since(session, campaign)
+    if found is None:
+        click.echo(str(Problem(path, line, column, years.previous_missing(campaign.previous), "warning")), err=True)
+        return strict
+    _echo_lines(years.lineage_lines(found, campaign.terms))
+    return False
 
 
 def _stages_line(path: str) -> int:
@@ -165,21 +198,36 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
 
     if apply_ and not (reason or "").strip():
         raise DqflowError("--apply: укажите --reason ТЕКСТ — журнал хранит, почему кампания изменилась")
-    campaign = spec.load(file)
+    from dqflow.engine import lineage
+    from dqflow.present import years
+
+    validated = spec.validate(file)
+    campaign = validated.campaign
+    if validated.errors or campaign is None:
+        raise SpecError(validated.errors)
     now = resolve_now(now_text, campaign.timezone, app.wall)
     with store.dry_run(app.db) as session:
         stored = session.get(store.CampaignRow, campaign.id)
+        since = lineage.since(session, campaign)
+    if campaign.previous is not None and since is None:  # a typo here would leave the years unrelated without a word
+        line, column = validated.previous_at or (1, 1)
+        raise SpecError([Problem(file, line, column, years.previous_missing(campaign.previous))])
     if stored is not None and stored.digest != spec.digest(campaign):
         _amend(app, campaign, now, file, apply_, reason or "", force, expected, as_json)
+        if since is not None and not as_json:
+            _echo_lines(years.lineage_lines(since, campaign.terms))
         return
     with app.transaction() as session:
         outcome = engine.load(session, campaign, now)
     if as_json:
-        click.echo(json.dumps({"campaign": campaign.id, "outcome": outcome}))
+        said = {"campaign": campaign.id, "outcome": outcome}
+        click.echo(json.dumps(said | ({"since_previous": years.lineage_json(since)} if since is not None else {}), ensure_ascii=False))
     elif outcome == "unchanged":
         click.echo(f"Кампания {campaign.id} уже загружена из того же файла; ничего не изменилось.")
     else:
         click.echo(f"Кампания {campaign.id} загружена: этапов: {len(campaign.stages)}, {campaign.terms.nom_pl}: {len(campaign.institutions)}.")
+    if since is not None and not as_json:
+        _echo_lines(years.lineage_lines(since, campaign.terms))
     past = _finished(campaign, now)
     if past:
         click.echo(f"Внимание: {past}", err=True)
@@ -188,6 +236,11 @@ def load_command(app: App, file: str, now_text: str | None, apply_: bool, reason
     with store.dry_run(app.db) as session:  # loaded late: as the first tick will see it
         engine.reconcile(session, campaign.id, now)
         say_overdue(session, campaign, now)
+
+
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: bool, reason: str, force: bool,

@@ -20,19 +20,32 @@ from dqflow.results import calendars
                    "docx (Word: the HTML's content, its charts as tables), csv (a folder of files), md (Markdown).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
               help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+@click.option("--compare", "compare_id", metavar="PREVIOUS_ID",
+              help="Compare with this loaded campaign (default: campaign.previous): csv gains dynamics.csv.")
 @now_option
 @pass_app
 @with_campaign
-def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
+def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None, compare_id: str | None) -> None:
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
+    if compare_id is not None and fmt != "csv":  # the other formats' section of dynamics is still to come
+        raise DqflowError("--compare: динамика пока пишется только в --format csv (dynamics.csv); добавьте --format csv")
     with store.dry_run(app.db) as session:
         figures = results.compute(session, campaign.id, now)
+        dynamics = None
+        if fmt == "csv":
+            from dqflow.results import dynamics as compared
+
+            dynamics = compared.for_report(session, figures, compare_id or campaign.previous, now, asked=compare_id is not None)
     if fmt == "md" and out is None:
         markdown = results.render(figures, fmt)
         assert isinstance(markdown, bytes), "Markdown is one file"
         click.echo(markdown.decode("utf-8"), nl=False)
         return
-    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
+    target = out or results.default_path(campaign.id, fmt)
+    written = results.write(figures, fmt, target)
+    if dynamics is not None:
+        results.write_file(target / "dynamics.csv", compared.csv_text(dynamics).encode("utf-8"))
+        written.append(target / "dynamics.csv")
     for path in written:
         click.echo(f"Записано: {path}")
 

@@ -50,7 +50,8 @@ class RosterChanges(Amending):
             self._add(added)
         readdress: list[tuple[str, str | None, str, str]] = []
         for a, b in changed:
-            diff = tuple(FieldChange(k, getattr(a, k), getattr(b, k)) for k in ("name", "email", "contact") if getattr(a, k) != getattr(b, k))
+            diff = tuple(FieldChange(k, getattr(a, k), getattr(b, k)) for k in ("name", "email", "contact", "inn")
+                         if getattr(a, k) != getattr(b, k))
             if diff:
                 self.result.institutions_changed.append(PersonEdit(b.id, diff))
             if a.email.lower() != b.email.lower():
@@ -59,8 +60,8 @@ class RosterChanges(Amending):
         t = table(InstitutionRow).c
         if changed:
             self.session.execute(update(table(InstitutionRow)).where(t.campaign_id == self.new.id, t.id == bindparam("iid"))
-                                 .values(name=bindparam("n"), email=bindparam("e")),
-                                 [{"iid": b.id, "n": b.name, "e": b.email} for _, b in changed])
+                                 .values(name=bindparam("n"), email=bindparam("e"), inn=bindparam("inn")),
+                                 [{"iid": b.id, "n": b.name, "e": b.email, "inn": b.inn} for _, b in changed])
         self._readdress(readdress)
         self.session.execute(update(table(InstitutionRow)).where(t.campaign_id == self.new.id, t.id == bindparam("iid"))
                              .values(position=bindparam("pos")),
@@ -211,7 +212,8 @@ class RosterChanges(Amending):
         """A new ДОУ takes part from now: stages already locked do not concern it (excused)."""
         self.result.institutions_added = [i.id for i in added]
         self.session.execute(insert(table(InstitutionRow)), [
-            {"campaign_id": self.new.id, "id": i.id, "position": 0, "name": i.name, "email": i.email} for i in added])
+            {"campaign_id": self.new.id, "id": i.id, "position": 0, "name": i.name, "email": i.email, "inn": i.inn}
+            for i in added])
         progress = []
         for s in self.new.stages:
             if s.per_institution:

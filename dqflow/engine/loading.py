@@ -43,7 +43,7 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
         for n, s in enumerate(campaign.stages)
     ])
     session.execute(insert(_INSTITUTION), [
-        {"campaign_id": campaign.id, "id": i.id, "position": n, "name": i.name, "email": i.email}
+        {"campaign_id": campaign.id, "id": i.id, "position": n, "name": i.name, "email": i.email, "inn": i.inn}
         for n, i in enumerate(campaign.institutions)
     ])
     experts = [{"campaign_id": campaign.id, "id": e.id, "institution_id": home, "name": e.name, "email": e.email}

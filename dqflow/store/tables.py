@@ -92,6 +92,7 @@ class InstitutionRow(SQLModel, table=True):
     name: str
     email: str
     withdrawn_at: datetime | None = _when(nullable=True)  # removed from the campaign file by an amendment; records kept
+    inn: str | None = None  # ИНН of the legal entity, when the roster gives it: the same ДОУ in another year (`engine.lineage`)
 
 
 class ExpertRow(SQLModel, table=True):

@@ -1,0 +1,407 @@
+"""A ДОУ is the same ДОУ next year (issue 22, part 1): the roster's `inn` (checksum, duplicates, located errors),
+`campaign.previous`, the relation of two campaigns' ДОУ (`engine.lineage`), what `validate` and `load` say about it,
+and `dqflow campaigns`. Two campaigns of consecutive years are made from the bundled Tomsk file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dqflow.campaign.roster import INN_WEIGHTS, inn_check_digit, inn_problem
+from dqflow.cli import cli
+from dqflow.engine.lineage import Member, relate
+from tests.conftest import TOMSK, Cli, dump_tables, levels, query
+
+TOMSK_TEXT = TOMSK.read_text(encoding="utf-8")
+
+
+def inn(nine: str) -> str:
+    return nine + str(inn_check_digit(nine))
+
+
+INN2, INN4, INN5, INN_OTHER = inn("701700002"), inn("701700004"), inn("701700005"), inn("701799999")
+
+
+def first_year(folder: Path) -> Path:
+    """Tomsk 2021 with ИНН on ДОУ 2 (bare) and 4 (quoted); the others have none."""
+    text = (TOMSK_TEXT.replace('{id: "2", name:', f'{{id: "2", inn: {INN2}, name:')
+            .replace('{id: "4", name:', f'{{id: "4", inn: "{INN4}", name:'))
+    path = folder / "tomsk-2021.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def second_year(folder: Path, previous: str = "tomsk-2021", campaign_id: str = "tomsk-2022") -> Path:
+    """Tomsk a year later: ДОУ 2 under a new id and name (matched by ИНН); ДОУ 4 the same (ИНН); ДОУ 5 keeps its id but now
+    has an ИНН (matched by id: last year's row had none); ДОУ 6 renamed (by id); ДОУ 94 gone; ДОУ 7 new; ДОУ 15 under its id
+    but with an ИНН while… (last year none: matched by id)."""
+    text = TOMSK_TEXT.replace("2022-01", "2023-01").replace("2021-", "2022-").replace("tomsk-2021", campaign_id)
+    text = text.replace("  locale: ru\n", f"  locale: ru\n  previous: {previous}\n", 1)
+    text = text.replace('{id: "2", name: МАДОУ № 2,', f'{{id: "d2", inn: {INN2}, name: МАДОУ № 2 «Радуга»,')
+    text = text.replace('{id: "4", name:', f'{{id: "4", inn: "{INN4}", name:')
+    text = text.replace('{id: "5", name:', f'{{id: "5", inn: {INN5}, name:')
+    text = re.sub(r'  - \{id: "94".*\n', "", text)
+    text = text.replace('  - {id: "6", name: МАДОУ № 6,', '  - {id: "7", name: МАДОУ № 7, email: dou7@example.org}\n'
+                                                        '  - {id: "6", name: МАДОУ № 6 «Солнышко»,')
+    path = folder / f"{campaign_id}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the checksum -------------------------------------------------------------------------------------------------------
+
+def test_a_real_inn_passes_and_its_typos_fail():
+    assert inn_problem("7707083893") is None  # a published legal entity's ИНН
+    assert "контрольной цифре" in inn_problem("7707083894")
+    assert "10 цифр, а здесь 9" in inn_problem("707083893") and "текстовый формат" in inn_problem("707083893")
+    assert "физического лица" in inn_problem("770708389312")
+    assert "одними цифрами" in inn_problem("7707 083893")
+
+
+@given(st.text("0123456789", min_size=9, max_size=9))
+def test_generated_valid_inns_pass(nine: str):
+    assert inn_problem(inn(nine)) is None
+
+
+@given(st.text("0123456789", min_size=9, max_size=9), st.integers(0, 9), st.integers(1, 9))
+def test_a_changed_digit_fails(nine: str, position: int, delta: int):
+    good = inn(nine)
+    changed = good[:position] + str((int(good[position]) + delta) % 10) + good[position + 1:]
+    if position == 9:  # the check digit itself: always caught
+        assert inn_problem(changed) is not None
+        return
+    # one of the first nine: the weighted sum mod 11 always moves (no weight is a multiple of 11), and only residues 0 and 10
+    # share a check digit (0): every other change is caught
+    residues = {sum(int(d) * w for d, w in zip(s[:9], INN_WEIGHTS)) % 11 for s in (good, changed)}
+    assert (inn_problem(changed) is None) == (residues == {0, 10})
+
+
+# -- located errors -----------------------------------------------------------------------------------------------------
+
+def campaign_with_roster(folder: Path, roster: str) -> Path:
+    start, end = TOMSK_TEXT.index("institutions:\n"), TOMSK_TEXT.index("\nstages:")
+    path = folder / "campaign.yaml"
+    path.write_text(TOMSK_TEXT[:start] + f"institutions: {{file: {roster}}}\n" + TOMSK_TEXT[end:], encoding="utf-8")
+    return path
+
+
+def errors(result, file: Path | None = None) -> list[str]:
+    """The error lines (about `file` alone, when given: a small roster also leaves the expert lists short)."""
+    return [line for line in result.stderr.splitlines() if ": ошибка: " in line and (file is None or line.startswith(f"{file}:"))]
+
+
+def test_csv_roster_inn_errors_at_file_row_col(tmp_path: Path):
+    path = campaign_with_roster(tmp_path, "roster.csv")
+    (tmp_path / "roster.csv").write_text(
+        "id;name;email;inn;expert_id;expert_name;expert_email\n"
+        f"1;МАДОУ № 1;dou1@example.org;{INN2};e1;Эксперт 1;e1@example.org\n"
+        f"1;МАДОУ № 1;dou1@example.org;{INN2};e1b;Эксперт 1б;e1b@example.org\n"  # the same ДОУ again for its second expert
+        f"2;МАДОУ № 2;dou2@example.org;{INN2};e2;Эксперт 2;e2@example.org\n"
+        f"3;МАДОУ № 3;dou3@example.org;{INN4[:-1]}{(int(INN4[-1]) + 1) % 10};e3;Эксперт 3;e3@example.org\n"
+        "4;МАДОУ № 4;dou4@example.org;770708389312;e4;Эксперт 4;e4@example.org\n"
+        "5;МАДОУ № 5;dou5@example.org;;e5;Эксперт 5;e5@example.org\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    roster = str(tmp_path / "roster.csv")
+    found = errors(result, tmp_path / "roster.csv")
+    assert any(line.startswith(f"{roster}:4:4: ошибка: inn: ИНН {INN2} уже указан у ДОУ «1» (строка 2)") for line in found), found
+    assert any(line.startswith(f"{roster}:5:4: ошибка: inn: ИНН «") and "контрольной цифре" in line for line in found), found
+    assert any(line.startswith(f"{roster}:6:4: ошибка: inn: «770708389312» — 12 цифр") for line in found), found
+    assert len(found) == 3, found  # row 3 repeats ДОУ 1 with its own ИНН: no error; row 7 has none: none needed
+
+
+def test_a_repeated_row_with_another_inn_is_an_error(tmp_path: Path):
+    path = campaign_with_roster(tmp_path, "roster.csv")
+    (tmp_path / "roster.csv").write_text(
+        "id,name,email,inn,expert_id,expert_name,expert_email\n"
+        f"1,МАДОУ № 1,dou1@example.org,{INN2},e1,Эксперт 1,e1@example.org\n"
+        f"1,МАДОУ № 1,dou1@example.org,{INN4},e1b,Эксперт 1б,e1b@example.org\n"
+        f"2,МАДОУ № 2,dou2@example.org,,e2,Эксперт 2,e2@example.org\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert errors(result, tmp_path / "roster.csv") == [f"{tmp_path / 'roster.csv'}:3:4: ошибка: ДОУ «1» указано ещё раз с другим ИНН ({INN2} выше); "
+                              "у одного ДОУ один ИНН — исправьте его в этой строке или оставьте ячейку пустой"]
+
+
+def test_xlsx_roster_inn_error_names_the_column_letter(tmp_path: Path):
+    path = campaign_with_roster(tmp_path, "roster.xlsx")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "name", "email", "contact", "inn"])
+    sheet.append(["1", "МАДОУ № 1", "dou1@example.org", "", int(INN2)])  # typed as a number, as a spreadsheet keeps it
+    sheet.append(["2", "МАДОУ № 2", "dou2@example.org", "", int(INN2)])
+    book.save(tmp_path / "roster.xlsx")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert errors(result, tmp_path / "roster.xlsx") == [f"{tmp_path / 'roster.xlsx'}:3:5: ошибка: inn (столбец E (5)): ИНН {INN2} уже указан у ДОУ «1» "
+                              "(строка 2); у каждого ДОУ свой ИНН — проверьте, не перепутана ли строка, или уберите лишний"]
+
+
+def test_inline_inn_errors_at_file_line_col(tmp_path: Path):
+    text = (TOMSK_TEXT.replace('{id: "2", name:', f'{{id: "2", inn: {INN2}, name:')
+            .replace('{id: "4", name:', f'{{id: "4", inn: "{INN2}", name:')
+            .replace('{id: "5", name:', '{id: "5", inn: 7017000041, name:')
+            .replace('{id: "6", name:', "{id: \"6\", inn: [1], name:"))
+    path = tmp_path / "campaign.yaml"
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    col = lambda n, needle: lines[n - 1].index(needle) + 1  # noqa: E731
+    row = {i: next(n for n, line in enumerate(lines, 1) if line.startswith(f'  - {{id: "{i}", inn:')) for i in ("2", "4", "5", "6")}
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    found = errors(result)
+    assert f"{path}:{row['4']}:{col(row['4'], chr(34) + INN2)}: ошибка: institution.inn: ИНН {INN2} уже указан у ДОУ «2» " \
+           f"(строка {row['2']}); у каждого ДОУ свой ИНН — проверьте, не перепутана ли строка, или уберите лишний" in found, found
+    assert any(line.startswith(f"{path}:{row['5']}:{col(row['5'], '7017000041')}: ошибка: institution.inn: ИНН «7017000041» "
+                               "не сходится по контрольной цифре") for line in found), found
+    assert any(line.startswith(f"{path}:{row['6']}:{col(row['6'], '[1]')}: ошибка: institution.inn: ожидается одно значение")
+               for line in found), found
+    assert len(found) == 3, found
+
+
+def test_previous_naming_the_campaign_itself_is_an_error(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text(TOMSK_TEXT.replace("  locale: ru\n", "  locale: ru\n  previous: tomsk-2021\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert errors(result) == [f"{path}:13:13: ошибка: campaign.previous: «tomsk-2021» — это id самой кампании; "
+                              "укажите id кампании прошлого года"]
+
+
+# -- the relation -------------------------------------------------------------------------------------------------------
+
+def test_relate_pairs_by_inn_where_both_have_it_else_by_id():
+    before = [Member("a", "Сад А", "1"), Member("b", "Сад Б"), Member("c", "Сад В", "3"), Member("d", "Сад Г", "4"), Member("x", "Сад Х")]
+    after = [Member("a2", "Сад А", "1"),  # by ИНН under a new id
+             Member("b", "Сад Б (новое)", "2"),  # by id: last year's row had no ИНН
+             Member("c", "Сад В"),  # by id: this year's row has none
+             Member("d", "Другой сад", "9"),  # same id, both with an ИНН and different ones: another ДОУ
+             Member("n", "Новый сад")]
+    found = relate(before, after, "y1", "y2")
+    assert [(p.previous.id, p.current.id, p.by) for p in found.pairs] == [("a", "a2", "inn"), ("b", "b", "id"), ("c", "c", "id")]
+    assert [m.id for m in found.appeared] == ["d", "n"]
+    assert [m.id for m in found.disappeared] == ["d", "x"]
+    assert [p.current.id for p in found.renamed] == ["b"]
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from(["", "1", "2", "3"])), max_size=6, unique_by=lambda t: t[0]),
+       st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from(["", "1", "2", "3"])), max_size=6, unique_by=lambda t: t[0]))
+def test_relate_pairs_each_row_once_and_accounts_for_all(before_rows, after_rows):
+    # rosters as validate lets them through: ids and ИНН unique within each
+    def roster(rows):
+        seen: set[str] = set()
+        out = []
+        for ident, code in rows:
+            out.append(Member(ident, ident.upper(), code if code and code not in seen else None))
+            seen.add(code)
+        return out
+
+    before, after = roster(before_rows), roster(after_rows)
+    found = relate(before, after)
+    assert len(found.pairs) + len(found.appeared) == len(after)
+    assert len(found.pairs) + len(found.disappeared) == len(before)
+    assert len({p.previous.id for p in found.pairs}) == len(found.pairs)
+    for p in found.pairs:
+        if p.previous.inn and p.current.inn:
+            assert p.previous.inn == p.current.inn and p.by == "inn"
+        else:
+            assert p.previous.id == p.current.id and p.by == "id"
+    by_inn = {m.inn: m for m in before if m.inn}
+    for m in found.appeared:  # nothing left unpaired that the rule would have paired
+        assert not (m.inn and m.inn in by_inn and by_inn[m.inn] in found.disappeared)
+
+
+# -- two campaigns in one database --------------------------------------------------------------------------------------
+
+def test_load_and_validate_report_what_changed_since_last_year(dq: Cli, tmp_path: Path):
+    dq.ok("load", str(first_year(tmp_path)), "--now", "2021-11-10 09:00")
+    path = second_year(tmp_path)
+    summary = ("С прошлогодней кампании tomsk-2021 (ДОУ): те же — 10 (по ИНН: 2, по id: 8), новые — 1, выбыли — 1, "
+               "сменили название — 2.\n"
+               "  новые: «МАДОУ № 7» (7)\n"
+               "  выбыли: «МАДОУ № 94» (94)\n"
+               "  сменили название: «МАДОУ № 2» → «МАДОУ № 2 «Радуга»» (d2); «МАДОУ № 6» → «МАДОУ № 6 «Солнышко»» (6)\n")
+    checked = dq("validate", str(path), "--now", "2022-11-01")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.endswith(summary), checked.stdout
+    loaded = dq.ok("load", str(path), "--now", "2022-11-10 09:00")
+    assert loaded == "Кампания tomsk-2022 загружена: этапов: 14, ДОУ: 11.\n" + summary
+    said = dq.json("load", str(path), "--now", "2022-11-10 09:00")
+    assert said["outcome"] == "unchanged"
+    assert said["since_previous"] == {
+        "previous": "tomsk-2021", "matched": 10, "matched_by_inn": 2,
+        "appeared": [{"id": "7", "name": "МАДОУ № 7", "inn": None}],
+        "disappeared": [{"id": "94", "name": "МАДОУ № 94", "inn": None}],
+        "renamed": [{"id": "d2", "previous_id": "2", "previous_name": "МАДОУ № 2", "name": "МАДОУ № 2 «Радуга»"},
+                    {"id": "6", "previous_id": "6", "previous_name": "МАДОУ № 6", "name": "МАДОУ № 6 «Солнышко»"}]}
+    assert sorted(query(dq.db_url, "SELECT campaign_id, id, inn FROM institution WHERE inn IS NOT NULL")) == sorted([
+        ("tomsk-2021", "2", INN2), ("tomsk-2021", "4", INN4), ("tomsk-2022", "d2", INN2), ("tomsk-2022", "4", INN4),
+        ("tomsk-2022", "5", INN5)])
+
+
+def test_the_summary_lists_a_bounded_number_of_names(tmp_path: Path):
+    from dqflow.campaign.terms import DEFAULT
+    from dqflow.present.years import lineage_lines
+
+    found = relate([], [Member(str(n), f"Сад {n}") for n in range(25)], "y1", "y2")
+    lines = lineage_lines(found, DEFAULT)
+    assert lines[1] == "  новые: " + ", ".join(f"«Сад {n}» ({n})" for n in range(10)) + " и ещё 15"
+
+
+def test_a_previous_campaign_not_in_the_database(dq: Cli, tmp_path: Path):
+    """validate: a warning at the key (exit 0; --strict fails). load: an error there, nothing written — a misspelt id would
+    otherwise leave the years unrelated without a word."""
+    dq.ok("load", str(first_year(tmp_path)), "--now", "2021-11-10 09:00")
+    path = second_year(tmp_path, previous="tomsk-2020")
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "previous:" in text)
+    message = (f"{path}:{line}:13: {{}}: campaign.previous: кампании «tomsk-2020» нет в базе данных; загрузите сначала её файл "
+               "(dqflow load ФАЙЛ), проверьте id (список — dqflow campaigns) или уберите ключ")
+    checked = dq("validate", str(path), "--now", "2022-11-01")
+    assert checked.exit_code == 0 and message.format("предупреждение") in checked.stderr.splitlines(), checked.stderr
+    assert "С прошлогодней" not in checked.stdout
+    assert dq("validate", "--strict", str(path), "--now", "2022-11-01").exit_code == 1
+    before = dump_tables(dq.db_url)
+    refused = dq("load", str(path), "--now", "2022-11-10 09:00")
+    assert refused.exit_code == 1 and refused.stderr.splitlines() == [message.format("ошибка")]
+    assert dump_tables(dq.db_url) == before
+
+
+@pytest.mark.sqlite_only("it checks that validate does not create a SQLite file")
+def test_validate_without_a_database_neither_compares_nor_creates_one(tmp_path: Path, db_url: str):
+    path = second_year(tmp_path)
+    result = Cli(db_url)("validate", str(path), "--now", "2022-11-01")
+    assert result.exit_code == 0 and "previous" not in result.output
+    assert not (tmp_path / "dqflow.db").exists()
+
+
+def test_campaigns_lists_years_sizes_dates_states_and_previous(dq: Cli, tmp_path: Path):
+    assert dq.json("campaigns") == []
+    assert dq.ok("campaigns") == "В базе данных нет ни одной кампании; загрузите файл кампании: dqflow load ФАЙЛ\n"
+    dq.ok("load", str(first_year(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("load", str(second_year(tmp_path)), "--now", "2022-11-10 09:00")
+    listed = dq.json("campaigns", "--now", "2022-11-25 12:00")
+    assert listed == [
+        {"id": "tomsk-2021", "title": "Мониторинг качества дошкольного образования, г. Томск, 2021", "timezone": "Asia/Tomsk",
+         "year": 2021, "institutions": 11, "first_opens_at": "2021-11-18T17:00:00+00:00",
+         "last_locks_at": "2022-01-20T16:59:59+00:00", "state": "finished", "previous": None, "previous_loaded": False},
+        {"id": "tomsk-2022", "title": "Мониторинг качества дошкольного образования, г. Томск, 2021", "timezone": "Asia/Tomsk",
+         "year": 2022, "institutions": 11, "first_opens_at": "2022-11-18T17:00:00+00:00",
+         "last_locks_at": "2023-01-20T16:59:59+00:00", "state": "running", "previous": "tomsk-2021", "previous_loaded": True}]
+    assert [c["state"] for c in dq.json("campaigns", "--now", "2021-11-01")] == ["not_started", "not_started"]
+    assert [c["state"] for c in dq.json("campaigns", "--now", "2023-02-01")] == ["finished", "finished"]
+    # the rules' boundaries: open from its opening instant, locked only after its lock instant
+    assert [c["state"] for c in dq.json("campaigns", "--now", "2022-11-18T17:00:00+00:00")][1] == "running"
+    assert [c["state"] for c in dq.json("campaigns", "--now", "2023-01-20T16:59:59+00:00")][1] == "running"
+    assert [c["state"] for c in dq.json("campaigns", "--now", "2023-01-20T17:00:00+00:00")][1] == "finished"
+    table = dq.ok("campaigns", "--now", "25.11.2022 12:00").splitlines()
+    assert table[0].split() == ["Кампания", "Год", "ДОУ", "Первый", "этап", "Последний", "этап", "Состояние", "Прошлый", "год"]
+    assert table[2].split() == ["tomsk-2021", "2021", "11", "19.11.2021", "20.01.2022", "завершена", "—"]
+    assert table[3].split() == ["tomsk-2022", "2022", "11", "19.11.2022", "20.01.2023", "идёт", "tomsk-2021"]
+
+
+def test_an_amendment_carries_an_inn_change(dq: Cli, tmp_path: Path):
+    path = first_year(tmp_path)
+    dq.ok("load", str(path), "--now", "2021-11-10 09:00")
+    path.write_text(path.read_text(encoding="utf-8").replace('{id: "5", name:', f'{{id: "5", inn: {INN5}, name:')
+                    .replace(f'inn: "{INN4}"', f'inn: "{INN_OTHER}"'), encoding="utf-8")
+    plan = dq.ok("load", str(path), "--now", "2021-11-12 09:00")
+    assert f"inn «None» → «{INN5}»" in plan and f"inn «{INN4}» → «{INN_OTHER}»" in plan, plan
+    dq.ok("load", str(path), "--now", "2021-11-12 09:00", "--apply", "--reason", "ИНН из выписки ЕГРЮЛ")
+    assert sorted(query(dq.db_url, "SELECT id, inn FROM institution WHERE inn IS NOT NULL")) == sorted(
+        [("2", INN2), ("4", INN_OTHER), ("5", INN5)])
+    assert json.loads(dq.ok("load", str(path), "--now", "2021-11-12 09:00", "--json"))["outcome"] == "unchanged"
+
+
+# -- dynamics (part 2): dynamics.csv against hand-computed figures -------------------------------------------------------
+
+def _year(dq: Cli, path: Path, year: int, given: dict[str, str], advice: dict[str, str] | None = None) -> None:
+    """Load a Tomsk year, every ДОУ hands in its form on 29.11, and one expert of each ДОУ in `given` rates its
+    conditions at the level given (every other area "2")."""
+    dq.ok("load", str(path), "--now", f"{year}-11-10 09:00")
+    campaign = path.stem
+    ids = [row[0] for row in query(dq.db_url, f"SELECT id FROM institution WHERE campaign_id = '{campaign}'")]
+    for inst in ids:
+        dq.ok("--campaign", campaign, "submit", inst, "--stage", "fill-form", "--link", f"https://example.org/{inst}",
+              "--now", f"{year}-11-29 10:00")
+    dq.ok("--campaign", campaign, "tick", "--now", f"{year}-12-02 10:00")
+    for inst, level in given.items():
+        expert = query(dq.db_url, f"SELECT min(expert_id) FROM assignment WHERE campaign_id = '{campaign}' AND stage_id = 'list1' "
+                                  f"AND institution_id = '{inst}'")[0][0]
+        said = []
+        if inst in (advice or {}):
+            (path.parent / "advice.txt").write_text(advice[inst], encoding="utf-8")
+            said = ["--recommendations", str(path.parent / "advice.txt")]
+        dq.ok("--campaign", campaign, "review", inst, "--stage", "review1", "--expert", expert, *levels(f"conditions={level}"),
+              *said, "--now", f"{year}-12-03 10:00")
+
+
+def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
+    _year(dq, first_year(tmp_path), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"},
+          advice={"2": "Пополните развивающую предметно-пространственную среду", "4": "Продолжайте в том же духе"})
+    # a year later: «2» is «d2» (its ИНН), up a level; «4» the same; «6» renamed and not reviewed; «7» new; «94» gone
+    _year(dq, second_year(tmp_path), 2022, {"d2": "2", "4": "2", "7": "3"})
+    out = tmp_path / "csv"
+    said = dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(out), "--now", "2023-01-21")
+    assert f"Записано: {out / 'dynamics.csv'}" in said
+    rows = list(csv.reader(io.StringIO((out / "dynamics.csv").read_text(encoding="utf-8"))))
+    assert rows[0] == ["institution", "name", "area", "previous", "current", "change"]
+    conditions = [r for r in rows[1:] if r[2] == "conditions"]
+    by_id = {r[0]: r for r in conditions}
+    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "1", "2", "1"]
+    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "2", "2", "0"]
+    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "3", "", ""]  # no level this year: no change
+    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "new", "3", ""]  # new this year, not a rise from nothing
+    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", ""]  # reviewed in neither year
+    assert "94" not in by_id
+    # the town: mean positions (1 = the lowest): 2021 (1 + 2 + 2 + 3) / 4 = 2.00; 2022 (2 + 2 + 3) / 3 = 2.33
+    assert by_id[""] == ["", "", "conditions", "2.00", "2.33", "0.33"]
+    guidelines = {r[0]: r for r in rows[1:] if r[2] == "guidelines"}
+    assert guidelines["d2"][3:] == ["2", "2", "0"] and guidelines[""][3:] == ["2.00", "2.00", "0.00"]
+    assert len(rows) == 1 + 5 * (11 + 1)  # five areas × (this year's 11 ДОУ + the town)
+    from dqflow import results, store
+    from dqflow.calendar import UTC
+    from dqflow.results import dynamics
+
+    engine = store.connect(dq.db_url)
+    try:
+        with store.dry_run(engine) as session:
+            now = datetime(2023, 1, 21, tzinfo=UTC)
+            found = dynamics.for_report(session, results.compute(session, "tomsk-2022", now), "tomsk-2021", now, asked=True)
+    finally:
+        engine.dispose()
+    assert found is not None and found.same_scale and found.areas[0] == "conditions"
+    fill = next(t for t in found.timeliness if t.stage == "fill-form")
+    assert (fill.previous, fill.current) == (1.0, 1.0)  # every ДОУ handed in on 29.11, due 30.11, both years
+    # last year's advice to «2» addressed conditions (rated at the base level); «4»'s addressed no weak area (general)
+    assert [(f.institution_id, f.area, f.recommendations, f.level.previous, f.level.current, f.level.change)
+            for f in found.followups] == [("d2", "conditions", ("Пополните развивающую предметно-пространственную среду",), "1", "2", 1)]
+    assert [a.previous_counts["1"] for a in found.town][0] == 1 and found.town[0].current_counts == {"1": 0, "2": 2, "3": 1, "4": 0}
+
+
+def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
+    refused = tomsk("report", "--format", "csv", "--out", str(tmp_path / "csv"), "--compare", "tomsk-2020", "--now", "2022-01-21")
+    assert refused.exit_code == 1
+    assert refused.stderr == "ошибка: --compare tomsk-2020: такой кампании нет в базе данных; список загруженных — dqflow campaigns\n"
+    assert not (tmp_path / "csv").exists()
+    html = tomsk("report", "--out", str(tmp_path / "s.html"), "--compare", "tomsk-2021", "--now", "2022-01-21")
+    assert html.exit_code == 1 and "--format csv" in html.stderr
+    # without a previous campaign (none named, none asked) the folder is as before
+    tomsk.ok("report", "--format", "csv", "--out", str(tmp_path / "plain"), "--now", "2022-01-21")
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["institutions.csv", "reviews.csv", "stages.csv"]
+
+
+def test_validate_says_when_it_cannot_open_the_database_to_compare(tmp_path: Path):
+    path = second_year(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", "postgresql+psycopg://dq:secret@127.0.0.1:1/none", "validate", str(path),
+                                      "--now", "2022-11-01"])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "campaign.previous" in line]
+    assert len(warned) == 1 and warned[0].startswith(f"{path}:13:13: предупреждение: campaign.previous: не сверено с базой данных")
+    assert "secret" not in result.output
