@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 import yaml
+from conftest import Cli, query
 from sqlalchemy import event, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.pool import NullPool
 
 from dqflow import engine, store
 from dqflow.calendar import parse_local, zone
@@ -233,3 +235,52 @@ def test_history_reads_the_dous_own_rows_whatever_the_size_of_the_audit_log(db_u
     assert "ix_audit_institution" in plan and "ix_audit_at" not in plan, plan
     assert len(rows) >= 3 and [(r.at, r.id) for r in rows] == sorted((r.at, r.id) for r in rows)  # oldest first
     assert {r.institution_id for r in rows} == {"17"}
+
+
+def analyse_counts(url: str) -> dict[str, int]:
+    """How many times each table was analysed by hand (dqflow's ANALYZE), on PostgreSQL; autovacuum must not have."""
+    rows = query(url, "SELECT relname, analyze_count, autoanalyze_count FROM pg_stat_user_tables")
+    assert not any(auto for _, _, auto in rows)
+    return {name: count for name, count, _ in rows}
+
+
+@pytest.mark.postgresql
+def test_load_amendment_migrate_and_a_kept_replay_refresh_the_statistics(pg_url: str, workflow_copy: Path):
+    """Each command that fills tables analyses them once it has committed: a load, an amendment, `migrate`, and a
+    replay kept in a database; a tick that writes a few hundred rows does not."""
+    dq = Cli(pg_url)
+    first = dq.ok("migrate")
+    assert "ANALYZE" in first.splitlines()[-1] and "таблиц:" in first
+    with sqlalchemy.create_engine(pg_url, poolclass=NullPool).begin() as connection:
+        for (name,) in connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")):
+            connection.exec_driver_sql(f'ALTER TABLE "{name}" SET (autovacuum_enabled = false)')
+    migrated = analyse_counts(pg_url)
+    assert migrated["outbox"] == migrated["progress"] == 1
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    loaded = analyse_counts(pg_url)
+    assert all(loaded[t] == migrated[t] + 1 for t in ("stage", "institution", "expert", "progress")), loaded
+    assert loaded["outbox"] == migrated["outbox"]
+    dq.ok("tick", "--now", "2021-11-19 00:00")  # a town's first tick: a few hundred rows, left to the planner's guess
+    assert analyse_counts(pg_url) == loaded
+    text_ = workflow_copy.read_text(encoding="utf-8")
+    workflow_copy.write_text(text_.replace("due: 2021-11-30", "due: 2021-11-29", 1), encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-24 10:00", "--apply", "--reason", "приказ № 1200")
+    amended = analyse_counts(pg_url)
+    assert all(amended[t] == loaded[t] + 1 for t in ("progress", "outbox", "audit", "stage")), amended
+
+
+@pytest.mark.postgresql
+def test_a_replay_kept_in_postgresql_is_analysed(pg_url: str):
+    from click.testing import CliRunner
+
+    from dqflow.cli import cli
+
+    result = CliRunner().invoke(cli, ["simulate", str(TOMSK), "--until", "2021-11-20", "--keep-db", pg_url])
+    assert result.exit_code == 0, result.output
+    counts = analyse_counts(pg_url)
+    assert counts and all(counts[t] >= 1 for t in ("outbox", "progress", "audit", "institution")), counts
+
+
+def test_migrate_says_what_it_did_and_analyses_only_postgresql(dq: Cli):
+    out = dq.ok("migrate")
+    assert ("ANALYZE" in out) == dq.db_url.startswith("postgresql"), out

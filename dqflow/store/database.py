@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterable, Iterator, cast
 
-from sqlalchemy import Connection, Insert, Select, event, insert, text
+from sqlalchemy import Connection, Insert, Select, event, insert, inspect, text
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
@@ -333,8 +333,12 @@ def analyze(bind: Engine | Connection, tables: Iterable[str]) -> list[str]:
 
 
 def analyze_all(bind: Engine) -> list[str]:
-    """`analyze` every table of dqflow's (after a replay into a kept database)."""
-    return analyze(bind, [t.name for t in SQLModel.metadata.sorted_tables])
+    """`analyze` every table of dqflow's the database holds (after a replay into a kept database, by `migrate`)."""
+    if bind.dialect.name != "postgresql":
+        return []
+    with bind.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+    return analyze(bind, [t.name for t in SQLModel.metadata.sorted_tables if t.name in present])
 
 
 def _after_commit(engine: Engine, written: Counter[str], filled: set[str]) -> None:
