@@ -123,9 +123,13 @@ def _postgresql_settings(dbapi_connection, _record) -> None:
     """No JIT compilation: dqflow's statements are short, and the cost the planner gives the skip policy's correlated
     probes (never run for most rows) passed the JIT's thresholds: 6.2 s of compiling for a 1.7 s count at 50,000 ДОУ."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("SET jit = off")
-    cursor.close()
-    dbapi_connection.commit()
+    try:
+        cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+    except Exception:  # noqa: BLE001 - a server without the setting (before PostgreSQL 11) has no JIT to turn off
+        dbapi_connection.rollback()
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
