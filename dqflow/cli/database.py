@@ -1,4 +1,5 @@
-"""The command on the database itself: bring its schema to this dqflow's revision."""
+"""The command on the database itself: bring its schema to this dqflow's revision (and, on PostgreSQL, the planner's
+statistics up to date)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from dqflow.store import schema
 @click.option("--check", is_flag=True, help="Only say where the schema stands; change nothing (exit 1 unless current).")
 @pass_app
 def migrate_command(app: App, check: bool) -> None:
-    """Bring the database to this dqflow's schema revision (every command also does it on first use)."""
+    """Bring the database to this dqflow's schema revision (every command also does it on first use); on PostgreSQL,
+    also refresh the planner's statistics of every table (ANALYZE)."""
     if check:
         shown, found = store.schema_state(app.db_url)
         if found.current:
@@ -32,6 +34,11 @@ def migrate_command(app: App, check: bool) -> None:
         click.echo(f"База данных '{shown}' создана: версия схемы {schema.HEAD}.")
     else:
         click.echo(f"База данных '{shown}' обновлена до версии схемы {schema.HEAD}; была {_was(was)}.")
+    if app.db.dialect.name == "postgresql":  # restored, upgraded or never analysed: planned from statistics from now on
+        analysed = store.analyze_all(app.db)
+        if analysed:
+            click.echo(f"Статистика планировщика PostgreSQL обновлена (ANALYZE), таблиц: {len(analysed)}; после загрузки, "
+                       "изменения кампании и записей в тысячи строк dqflow обновляет её сам.")
 
 
 def _was(state: schema.State) -> str:

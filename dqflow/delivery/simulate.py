@@ -223,6 +223,8 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
             if not candidates:
                 break
             now = min(candidates)
+        if keep:  # kept for report, calendar and status: planned from statistics of the whole replay
+            store.analyze_all(db)
         with store.dry_run(db) as session:
             result.final = engine.status(session, campaign.id, min(now, end))
         db.dispose()

@@ -37,7 +37,7 @@ from dqflow.engine.amend_stages import StageChanges
 from dqflow.engine.amending import UNSENT
 from dqflow.errors import DqflowError, NotAllowed
 from dqflow.intake import text as texts
-from dqflow.store import AuditRow, CampaignRow, OutboxRow, acting, recorded_at
+from dqflow.store import AuditRow, CampaignRow, OutboxRow, acting, analyze_after, recorded_at
 
 __all__ = ["Plan", "apply", "plan"]
 
@@ -71,6 +71,8 @@ def apply(session: Session, new: Campaign, now: datetime, reason: str | None, *,
     session.add(AuditRow(campaign_id=new.id, action="amend", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"reason": reason, "plan": done.digest, "from": old_digest, "to": digest(new),
                                             "summary": done.summary()}, ensure_ascii=False)))
+    # an amendment moves times, statuses and people and re-plans the ledger: statistics refreshed once it commits
+    analyze_after(session, "stage", "institution", "expert", "assignment", "progress", "outbox", "audit")
     return done
 
 

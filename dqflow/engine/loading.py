@@ -13,7 +13,7 @@ from dqflow.calendar import show
 from dqflow.campaign import spec
 from dqflow.engine.rules import StageState, Status
 from dqflow.errors import NotAllowed
-from dqflow.store import AuditRow, CampaignRow, ExpertRow, InstitutionRow, ProgressRow, StageRow, acting, recorded_at
+from dqflow.store import AuditRow, CampaignRow, ExpertRow, InstitutionRow, ProgressRow, StageRow, acting, analyze_after, recorded_at
 
 # SQLModel's typing does not declare the tables its classes map; Core statements need them.
 _STAGE: Table = StageRow.__table__  # type: ignore[attr-defined]
@@ -63,4 +63,6 @@ def load(session: Session, campaign: spec.Campaign, now: datetime) -> str:
     session.add(AuditRow(campaign_id=campaign.id, action="load", at=now, recorded_at=recorded_at(session, now), actor=acting(session),
                          detail=json.dumps({"digest": digest, "stages": len(campaign.stages),
                                             "institutions": len(campaign.institutions)})))
+    # tables that had no rows of this campaign: the planner's statistics are refreshed once the load commits
+    analyze_after(session, *(t.name for t in (_STAGE, _INSTITUTION, _EXPERT, _PROGRESS)))
     return "loaded"

@@ -4,6 +4,9 @@ revisions (`schema`, `migrations/`). No business rules here: callers say `store.
 from dqflow.store.database import (  # noqa: F401 - the package's face
     IN_CHUNK,
     acting,
+    analyze,
+    analyze_after,
+    analyze_all,
     audit_many,
     campaign_digest,
     campaign_ids,

@@ -3,12 +3,16 @@ set-based helpers every writer shares. No business rules here."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import weakref
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator, cast
+from typing import Any, Iterable, Iterator, cast
 
-from sqlalchemy import Insert, Select, event, insert
+from sqlalchemy import Connection, Insert, Select, event, insert, inspect, text
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
@@ -78,6 +82,9 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
     if engine.dialect.name == "sqlite" and write:
         _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_settings)
+    event.listen(engine, "after_cursor_execute", _count_written)
     return engine, shown, secrets
 
 
@@ -112,6 +119,19 @@ def _unsynced(dbapi_connection, _record) -> None:
     dbapi_connection.execute("PRAGMA cache_size=-32768")
 
 
+def _postgresql_settings(dbapi_connection, _record) -> None:
+    """No JIT compilation: dqflow's statements are short, and the cost the planner gives the skip policy's correlated
+    probes (never run for most rows) passed the JIT's thresholds: 6.2 s of compiling for a 1.7 s count at 50,000 ДОУ."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+    except Exception:  # noqa: BLE001 - a server without the setting (before PostgreSQL 11) has no JIT to turn off
+        dbapi_connection.rollback()
+    finally:
+        cursor.close()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -134,6 +154,7 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
     with Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         session.info["actor"] = actor
+        session.info[_WRITTEN] = written = Counter[str]()
         try:
             if engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -142,6 +163,7 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
         except BaseException:
             session.rollback()
             raise
+    _after_commit(engine, written, session.info.get(_FILLED, set()))
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
@@ -255,3 +277,117 @@ def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Set-based insert of audit rows (one statement for a whole stage)."""
     if rows:
         session.execute(insert(table_of(AuditRow)), rows)
+
+
+# -- the planner's statistics ----------------------------------------------------------------------------------------
+#
+# PostgreSQL plans from statistics that ANALYZE gathers. Autovacuum gathers them in time on a server where it is on
+# and has reached the table; a freshly loaded table, or a server with autovacuum off, has none, and the planner then
+# guesses (the due index's pages rescanned the whole due range once per page: 161 s for the first tick after loading
+# 50,000 ДОУ, 4.9 s after a manual ANALYZE). So dqflow runs ANALYZE itself, on the tables a transaction filled, once it
+# has committed: after a load, an amendment and a replay into --keep-db (`analyze_after`), and after any transaction
+# whose statements wrote more than ANALYZE_ROWS rows into a table and a tenth of what the planner believes the table
+# holds (autovacuum's own rule, `autovacuum_analyze_scale_factor`), counted per process across transactions so that
+# many small writes (a send's) are caught up too. SQLite plans well without statistics here (measured:
+# docs/benchmarks.md), and its ANALYZE reads every row of the table under the write lock: there it is not run.
+
+ANALYZE_ROWS = 2000  # rows written into a table before its statistics are worth refreshing
+ANALYZE_SHARE = 0.1  # …and this share of the rows the planner believes it holds
+_WRITTEN = "dqflow_written"  # session.info / connection.info: rows written per table by the transaction
+_FILLED = "dqflow_filled"  # session.info: tables to analyse after the commit whatever the count
+_log = logging.getLogger(__name__)
+
+
+class _Tally:
+    """Rows written per table since this process last analysed it, and the rows the planner believed it held then."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.written: Counter[str] = Counter()
+        self.believed: dict[str, float] = {}
+
+
+_tallies: weakref.WeakKeyDictionary[Engine, _Tally] = weakref.WeakKeyDictionary()
+
+
+def analyze_after(session: Session, *tables: str) -> None:
+    """Note that this transaction filled `tables` (their names): `transaction` runs `analyze` on them once it has
+    committed, whatever the number of rows (a load, an amendment)."""
+    session.info.setdefault(_FILLED, set()).update(tables)
+
+
+def analyze(bind: Engine | Connection, tables: Iterable[str]) -> list[str]:
+    """Refresh the planner's statistics of these tables, in their own short transaction (on PostgreSQL; SQLite is left
+    to plan without them, see above). Returns the tables analysed. A failure is logged, never raised: the data it
+    follows is committed, and the planner's guesses are only slower."""
+    names = sorted(set(tables))
+    if not names or bind.dialect.name != "postgresql":
+        return []
+    statement = "ANALYZE " + ", ".join(bind.dialect.identifier_preparer.quote(name) for name in names)
+    try:
+        if isinstance(bind, Connection):
+            bind.exec_driver_sql(statement)
+        else:
+            with bind.begin() as connection:
+                connection.exec_driver_sql(statement)
+    except SQLAlchemyError as exc:
+        _log.warning("ANALYZE %s failed: %s", ", ".join(names), getattr(exc, "orig", None) or exc)
+        return []
+    return names
+
+
+def analyze_all(bind: Engine) -> list[str]:
+    """`analyze` every table of dqflow's the database holds (after a replay into a kept database, by `migrate`)."""
+    if bind.dialect.name != "postgresql":
+        return []
+    with bind.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+    return analyze(bind, [t.name for t in SQLModel.metadata.sorted_tables if t.name in present])
+
+
+def _after_commit(engine: Engine, written: Counter[str], filled: set[str]) -> None:
+    if engine.dialect.name != "postgresql" or not (written or filled):
+        return
+    tally = _tallies.setdefault(engine, _Tally())
+    with tally.lock:
+        tally.written.update(written)
+        unknown = [t for t, n in tally.written.items() if n >= ANALYZE_ROWS and t not in tally.believed]
+    believed = _believed(engine, unknown) if unknown else {}
+    with tally.lock:  # decided and taken under the lock, analysed outside it: another thread's commit does not wait
+        tally.believed.update(believed)
+        due = set(filled) | {t for t, n in tally.written.items() if n >= max(ANALYZE_ROWS, ANALYZE_SHARE * tally.believed.get(t, 0))}
+        for t in due:
+            tally.written.pop(t, None)
+    done = analyze(engine, due)
+    if done:
+        believed = _believed(engine, done)
+        with tally.lock:
+            tally.believed.update(believed)
+
+
+def _believed(engine: Engine, tables: list[str]) -> dict[str, float]:
+    """The rows the planner believes each table holds (0 for one never analysed)."""
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(CAST(:names AS regclass[]))")
+            found = {str(name): float(rows) for name, rows in connection.execute(query, {"names": tables}).all()}
+    except SQLAlchemyError:
+        return {}
+    return {t: max(0.0, float(found.get(t, 0))) for t in tables}
+
+
+@event.listens_for(Session, "after_begin")
+def _link_counter(session: Session, _transaction, connection: Connection) -> None:
+    """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's."""
+    connection.info[_WRITTEN] = session.info.get(_WRITTEN)
+
+
+def _count_written(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
+    """Rows an INSERT, UPDATE or DELETE wrote, by table, into the transaction's tally (`analyze`'s rule)."""
+    counter = connection.info.get(_WRITTEN)
+    if counter is None or context is None or not (context.isinsert or context.isupdate or context.isdelete):
+        return
+    table = getattr(getattr(context.compiled, "statement", None), "table", None)
+    name = getattr(table, "name", None)
+    if isinstance(name, str) and cursor.rowcount and cursor.rowcount > 0:
+        counter[name] += cursor.rowcount
