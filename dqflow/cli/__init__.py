@@ -38,6 +38,7 @@ COMMANDS = {
     "recommendations": "expertise:recommendations_group",
     "serve": "portal:serve_command", "link": "portal:link_group",
     "migrate": "database:migrate_command",
+    "region": "region:region_group",
 }
 
 
