@@ -215,3 +215,21 @@ def test_an_unknown_campaign_is_refused_with_the_loaded_ones_listed(dq: Cli, tmp
     refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "nowhere", "--out", str(out), "--now", AS_OF)
     assert refused.exit_code != 0 and "«nowhere» не загружена (загружены: mun-a)" in refused.output, refused.output
     assert not out.exists()
+
+
+def test_a_different_scale_is_refused_naming_both_scales_and_a_title_cannot_carry_a_formula_into_csv(dq: Cli, tmp_path: Path):
+    dq.ok("load", str(municipal_file(tmp_path, "mun-a", "=HYPERLINK(\"https://x.example.org\")", TOWNS["mun-a"][1])), "--now", LOADED)
+    path = municipal_file(tmp_path, "mun-e", "Мониторинг, муниципалитет Д, 2021", ["15", "35", "40"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["levels"] = data["levels"][:3]  # no «Уровень превосходного качества»
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dq.ok("load", str(path), "--now", LOADED)
+    out = tmp_path / "csv"
+    refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "mun-e", "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert refused.exit_code != 0 and refused.output.count("\n") == 1, refused.output
+    assert "шкалы уровней различаются" in refused.output and "4 «Уровень превосходного качества»" in refused.output
+    assert not out.exists()
+    dq.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-e", "--common", "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert {r["level"] for r in rows(out / "levels.csv")} == {"1", "2", "3"}
+    titles = {r["campaign"]: r["title"] for r in rows(out / "participation.csv")}
+    assert titles["mun-a"] == "'=HYPERLINK(\"https://x.example.org\")"  # the one CSV guard: a leading apostrophe
