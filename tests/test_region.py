@@ -209,12 +209,18 @@ def test_campaigns_with_different_areas_are_refused_naming_the_area_or_compared_
     assert "<h3>Цифровая среда</h3>" not in text and "<h3>Условия для лиц с ОВЗ</h3>" not in text
 
 
-def test_an_unknown_campaign_is_refused_with_the_loaded_ones_listed(dq: Cli, tmp_path: Path):
+def test_an_unknown_campaign_and_a_wrong_out_are_refused_in_one_line_writing_nothing(dq: Cli, tmp_path: Path):
     dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
     out = tmp_path / "r.html"
     refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "nowhere", "--out", str(out), "--now", AS_OF)
     assert refused.exit_code != 0 and "«nowhere» не загружена (загружены: mun-a)" in refused.output, refused.output
     assert not out.exists()
+    refused = dq("region", "report", "--campaign", "mun-a", "--out", str(tmp_path), "--now", AS_OF)
+    assert refused.exit_code != 0 and f"это папка; укажите имя файла, например {tmp_path / 'region.html'}" in refused.output
+    (tmp_path / "a-file").write_text("kept", encoding="utf-8")
+    refused = dq("region", "report", "--campaign", "mun-a", "--format", "csv", "--out", str(tmp_path / "a-file"), "--now", AS_OF)
+    assert refused.exit_code != 0 and "это файл, а CSV пишется в папку" in refused.output
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "kept"
 
 
 def test_a_different_scale_is_refused_naming_both_scales_and_a_title_cannot_carry_a_formula_into_csv(dq: Cli, tmp_path: Path):

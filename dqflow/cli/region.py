@@ -33,6 +33,10 @@ def region_group() -> None:
 @pass_app
 def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path, common: bool, now_text: str | None) -> None:
     """The regional summary report as of --now, in Russian (writes nothing to the database)."""
+    if fmt == "csv" and out.exists() and not out.is_dir():  # refused before anything is read
+        raise DqflowError(f"--out {out}: это файл, а CSV пишется в папку; укажите папку")
+    if fmt != "csv" and out.is_dir():
+        raise DqflowError(f"--out {out}: это папка; укажите имя файла, например {out / 'region.html'}")
     ids = list(dict.fromkeys(campaign_ids))
     with store.dry_run(app.db) as session:
         first = engine.definition(session, ids[0])  # an unknown id is refused with the loaded ones listed
@@ -42,8 +46,6 @@ def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path,
         found = [results.compute(session, campaign_id, now) for campaign_id in ids]
     figures = region.merge(found, common=common)
     if fmt == "csv":
-        if out.exists() and not out.is_dir():
-            raise DqflowError(f"--out {out}: это файл, а CSV пишется в папку; укажите папку")
         written = []
         for name, text in region.csv_files(figures).items():
             results.write_file(out / name, text.encode("utf-8"))
