@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import TOMSK, Cli, complete, dump_tables
 
 LOADED = "2021-11-10 09:00"
@@ -205,7 +204,8 @@ def test_campaigns_with_different_areas_are_refused_naming_the_area_or_compared_
     page = tmp_path / "common.html"
     dq.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-d", "--common", "--out", str(page), "--now", AS_OF)
     text = page.read_text(encoding="utf-8")
-    assert "Не сравниваются: область «Условия для лиц с ОВЗ» (special-needs, кампания mun-a); область «Цифровая среда» (digital, кампания mun-d)" in text
+    assert ("Не сравниваются: область «Условия для лиц с ОВЗ» (special-needs, кампания mun-a); "
+            "область «Цифровая среда» (digital, кампания mun-d)") in text
     assert "<h3>Цифровая среда</h3>" not in text and "<h3>Условия для лиц с ОВЗ</h3>" not in text
 
 
