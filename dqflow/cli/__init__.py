@@ -39,6 +39,7 @@ COMMANDS = {
     "serve": "portal:serve_command", "link": "portal:link_group",
     "migrate": "database:migrate_command",
     "campaigns": "years:campaigns_command",
+    "region": "region:region_group",
 }
 
 

@@ -1,0 +1,241 @@
+"""The regional справка (issue 22, part 4): three municipal campaigns made from the Tomsk file, loaded into one
+database, some ДОУ handing in (on time, late, not at all), experts reviewing through the CLI; `region report` in
+HTML and CSV checked against the numbers worked out by hand from what the test did, on both backends."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TOMSK, Cli, complete, dump_tables
+
+LOADED = "2021-11-10 09:00"
+ON_TIME = "2021-11-24 10:00"  # fill-form runs 19.11 – 30.11
+LIST1_OPEN = "2021-11-25 00:05"  # list1 is drawn then
+LATE = "2021-12-01 10:00"  # after fill-form's deadline
+REVIEW1_INSIDE = "2021-12-02 10:00"  # review1 runs 01.12 – 05.12
+AS_OF = "2021-12-03 10:00"
+TOWNS = {"mun-a": ("Мониторинг, муниципалитет А, 2021", ["2", "4", "5", "6"]),
+         "mun-b": ("Мониторинг, муниципалитет Б, 2021", ["15", "35", "40", "62"]),
+         "mun-c": ("Мониторинг, муниципалитет В, 2021", ["73", "86", "94"])}
+AREAS = ["conditions", "guidelines", "parents", "health", "special-needs"]
+LEVELS = ["1", "2", "3", "4"]
+
+
+def municipal_file(folder: Path, campaign_id: str, title: str, roster: list[str], *, areas: list[dict] | None = None) -> Path:
+    """A copy of the Tomsk file as one municipality's campaign: its id, title and part of the roster (fill-form with grace)."""
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["campaign"]["id"], data["campaign"]["title"] = campaign_id, title
+    data["institutions"] = [i for i in data["institutions"] if str(i["id"]) in roster]
+    next(s for s in data["stages"] if s["id"] == "fill-form")["grace"] = "2d"  # a hand-in until 02.12 is late, not refused
+    if areas is not None:
+        data["areas"] = areas
+    path = folder / f"{campaign_id}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def review(dq: Cli, town: str, inst: str, expert: str, **given: str) -> None:
+    levels = complete(*(f"{a.replace('_', '-')}={lv}" for a, lv in given.items()))
+    dq.ok("--campaign", town, "review", inst, "--stage", "review1", "--expert", expert,
+          *[arg for a, lv in levels.items() for arg in ("--level", f"{a}={lv}")], "--now", REVIEW1_INSIDE)
+
+
+@pytest.fixture
+def region(dq: Cli, tmp_path: Path) -> Cli:
+    """Three municipalities in one database. Hand-ins of fill-form: А — 2, 4, 5 on time, 6 nothing; Б — all four
+    on time; В — 73 on time, 86 late, 94 nothing. Reviews of review1 (levels not named are 2):
+    А/2 — conditions 1 and 2 (level 1: below the base; experts disagree there), А/4 — both all 3, А/5 — one expert
+    only; Б/15 — both all 2, Б/35 — health 1 and 2 (level 1; disagree there); В/73 — both all 4."""
+    for town, (title, roster) in TOWNS.items():
+        dq.ok("load", str(municipal_file(tmp_path, town, title, roster)), "--now", LOADED)
+    handed = {"mun-a": ["2", "4", "5"], "mun-b": ["15", "35", "40", "62"], "mun-c": ["73"]}
+    for town, insts in handed.items():
+        for inst in insts:
+            dq.ok("--campaign", town, "submit", inst, "--stage", "fill-form", "--link", f"https://dou{inst}.example.org/f", "--now", ON_TIME)
+        dq.ok("--campaign", town, "tick", "--now", LIST1_OPEN)
+    dq.ok("--campaign", "mun-c", "submit", "86", "--stage", "fill-form", "--link", "https://dou86.example.org/f", "--now", LATE)
+    lists = {town: {a["institution"]: a["experts"] for a in dq.json("--campaign", town, "experts", "show", "list1")["assignments"]}
+             for town in TOWNS}
+    a, b, c = lists["mun-a"], lists["mun-b"], lists["mun-c"]
+    review(dq, "mun-a", "2", a["2"][0], conditions="1")
+    review(dq, "mun-a", "2", a["2"][1], conditions="2")
+    review(dq, "mun-a", "4", a["4"][0], **{x: "3" for x in AREAS})
+    review(dq, "mun-a", "4", a["4"][1], **{x: "3" for x in AREAS})
+    review(dq, "mun-a", "5", a["5"][0])
+    review(dq, "mun-b", "15", b["15"][0])
+    review(dq, "mun-b", "15", b["15"][1])
+    review(dq, "mun-b", "35", b["35"][0], health="1")
+    review(dq, "mun-b", "35", b["35"][1], health="2")
+    review(dq, "mun-c", "73", c["73"][0], **{x: "4" for x in AREAS})
+    review(dq, "mun-c", "73", c["73"][1], **{x: "4" for x in AREAS})
+    return dq
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+class Tables(HTMLParser):
+    """Every table of a page as rows of cell texts (th and td alike)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.scopes: list[str | None] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+            if tag == "th":
+                self.scopes.append(dict(attrs).get("scope"))
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(html: str) -> Tables:
+    parser = Tables()
+    parser.feed(html)
+    return parser
+
+
+# Worked out by hand from the fixture's story.
+DISTRIBUTION = {  # (scope, area) → counts of levels 1..4
+    ("mun-a", "conditions"): [1, 1, 1, 0], ("mun-a", "guidelines"): [0, 2, 1, 0], ("mun-a", "health"): [0, 2, 1, 0],
+    ("mun-b", "conditions"): [0, 2, 0, 0], ("mun-b", "health"): [1, 1, 0, 0], ("mun-b", "parents"): [0, 2, 0, 0],
+    ("mun-c", "conditions"): [0, 0, 0, 1], ("mun-c", "health"): [0, 0, 0, 1],
+    ("region", "conditions"): [1, 3, 1, 1], ("region", "health"): [1, 3, 1, 1], ("region", "parents"): [0, 4, 1, 1],
+}
+AGREEMENT = {("mun-a", "conditions"): (1, 2), ("mun-a", "health"): (2, 2), ("mun-b", "health"): (1, 2),
+             ("mun-b", "conditions"): (2, 2), ("mun-c", "special-needs"): (1, 1)}
+
+
+def test_the_regional_report_in_csv_gives_the_hand_computed_figures(region: Cli, tmp_path: Path):
+    before = dump_tables(region.db_url)
+    out = tmp_path / "region-csv"
+    said = region.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-b", "--campaign", "mun-c",
+                     "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert said.count("Записано:") == 4, said
+    assert dump_tables(region.db_url) == before  # a report writes nothing to the database
+
+    fill = {r["campaign"]: r for r in rows(out / "participation.csv") if r["stage"] == "fill-form"}
+    assert {t: (r["institutions"], r["expected"], r["handed_in"], r["on_time"], r["late"]) for t, r in fill.items()} == {
+        "mun-a": ("4", "4", "3", "3", "0"), "mun-b": ("4", "4", "4", "4", "0"), "mun-c": ("3", "3", "2", "1", "1")}
+    assert fill["mun-b"]["title"] == TOWNS["mun-b"][0]
+    stages = {r["stage"] for r in rows(out / "participation.csv")}
+    assert stages == {"fill-form", "refill", "final-fix", "operator-submission"}  # the form-filling stages only
+
+    levels = {(r["scope"], r["area"]): [0] * 4 for r in rows(out / "levels.csv")}
+    for r in rows(out / "levels.csv"):
+        levels[(r["scope"], r["area"])][LEVELS.index(r["level"])] = int(r["institutions"])
+    for key, counts in DISTRIBUTION.items():
+        assert levels[key] == counts, key
+    assert set(levels) == {(s, a) for s in [*TOWNS, "region"] for a in AREAS}
+
+    below = [(r["campaign"], r["institution"], r["areas"]) for r in rows(out / "below_base.csv")]
+    assert below == [("mun-a", "2", "conditions"), ("mun-b", "35", "health")]
+
+    agreement = {(r["campaign"], r["area"]): (int(r["agreed"]), int(r["compared"])) for r in rows(out / "agreement.csv")}
+    for key, pair in AGREEMENT.items():
+        assert agreement[key] == pair, key
+    totals = {t: tuple(sum(v[i] for (c, _), v in agreement.items() if c == t) for i in (0, 1)) for t in TOWNS}
+    assert totals == {"mun-a": (9, 10), "mun-b": (9, 10), "mun-c": (5, 5)}
+
+
+def test_the_regional_report_in_html_names_municipalities_by_title_and_gives_the_same_figures(region: Cli, tmp_path: Path):
+    out = tmp_path / "region.html"
+    region.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-b", "--campaign", "mun-c", "--out", str(out), "--now", AS_OF)
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="ru">' in page and "по состоянию на 03.12.2021 10:00 (томское время, UTC+7)" in page
+    found = tables(page)
+    assert found.scopes and all(scope in ("col", "row", "rowgroup") for scope in found.scopes)  # every header says what it heads
+    cells = {row[0]: row[1:] for table in found.tables for row in table if row}
+    totals = next(t for t in found.tables if t[0][:2] == ["Муниципалитет", "ДОУ"] and "Ожидалось сдач" in t[0])
+    by_town = {row[0]: row[1:] for row in totals[1:]}
+    # ДОУ, expected hand-ins over the four form-filling stages, handed in, on time
+    assert by_town[TOWNS["mun-a"][0]][:4] == ["4", "16", "3", "3"]
+    assert by_town[TOWNS["mun-c"][0]][:4] == ["3", "12", "2", "1"]
+    assert by_town["Регион"][:4] == ["11", "44", "9", "8"]
+    assert cells  # the page has its tables
+    below = next(t for t in found.tables if "На базовом уровне и ниже" in t[0])
+    assert {row[0]: row[2] for row in below[1:]} == {TOWNS["mun-a"][0]: "1", TOWNS["mun-b"][0]: "1", TOWNS["mun-c"][0]: "0", "Регион": "2"}
+    conditions = found.tables[[n for n, t in enumerate(found.tables) if "Оценено ДОУ" in t[0]][0]]  # the first area's table
+    assert conditions[-1] == ["Регион", "1", "3", "1", "1", "6"]
+    agreement = next(t for t in found.tables if "Всего" in t[0])
+    assert {row[0]: row[-2] for row in agreement[1:]} == {TOWNS["mun-a"][0]: "9 / 10", TOWNS["mun-b"][0]: "9 / 10",
+                                                           TOWNS["mun-c"][0]: "5 / 5", "Регион": "23 / 25"}
+
+
+def test_campaigns_with_different_areas_are_refused_naming_the_area_or_compared_on_what_they_share(dq: Cli, tmp_path: Path):
+    tomsk = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    other_areas = [a for a in tomsk["areas"] if a["id"] != "special-needs"] + [{"id": "digital", "title": "Цифровая среда"}]
+    dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
+    dq.ok("load", str(municipal_file(tmp_path, "mun-d", "Мониторинг, муниципалитет Г, 2021", ["15", "35", "40"], areas=other_areas)),
+          "--now", LOADED)
+    before = dump_tables(dq.db_url)
+    out = tmp_path / "refused.html"
+    refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "mun-d", "--out", str(out), "--now", AS_OF)
+    assert refused.exit_code != 0
+    assert refused.output.startswith("ошибка: ") and refused.output.count("\n") == 1, refused.output
+    assert "«Условия для лиц с ОВЗ» (special-needs)" in refused.output and "mun-d" in refused.output and "--common" in refused.output
+    assert not out.exists() and dump_tables(dq.db_url) == before
+
+    folder = tmp_path / "common"
+    dq.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-d", "--common", "--format", "csv", "--out", str(folder), "--now", AS_OF)
+    areas = {r["area"] for r in rows(folder / "levels.csv")}
+    assert areas == {"conditions", "guidelines", "parents", "health"}
+    assert {r["area"] for r in rows(folder / "agreement.csv")} == areas
+    page = tmp_path / "common.html"
+    dq.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-d", "--common", "--out", str(page), "--now", AS_OF)
+    text = page.read_text(encoding="utf-8")
+    assert ("Не сравниваются: область «Условия для лиц с ОВЗ» (special-needs, кампания mun-a); "
+            "область «Цифровая среда» (digital, кампания mun-d)") in text
+    assert "<h3>Цифровая среда</h3>" not in text and "<h3>Условия для лиц с ОВЗ</h3>" not in text
+
+
+def test_an_unknown_campaign_and_a_wrong_out_are_refused_in_one_line_writing_nothing(dq: Cli, tmp_path: Path):
+    dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
+    out = tmp_path / "r.html"
+    refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "nowhere", "--out", str(out), "--now", AS_OF)
+    assert refused.exit_code != 0 and "«nowhere» не загружена (загружены: mun-a)" in refused.output, refused.output
+    assert not out.exists()
+    refused = dq("region", "report", "--campaign", "mun-a", "--out", str(tmp_path), "--now", AS_OF)
+    assert refused.exit_code != 0 and f"это папка; укажите имя файла, например {tmp_path / 'region.html'}" in refused.output
+    (tmp_path / "a-file").write_text("kept", encoding="utf-8")
+    refused = dq("region", "report", "--campaign", "mun-a", "--format", "csv", "--out", str(tmp_path / "a-file"), "--now", AS_OF)
+    assert refused.exit_code != 0 and "это файл, а CSV пишется в папку" in refused.output
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "kept"
+
+
+def test_a_different_scale_is_refused_naming_both_scales_and_a_title_cannot_carry_a_formula_into_csv(dq: Cli, tmp_path: Path):
+    dq.ok("load", str(municipal_file(tmp_path, "mun-a", "=HYPERLINK(\"https://x.example.org\")", TOWNS["mun-a"][1])), "--now", LOADED)
+    path = municipal_file(tmp_path, "mun-e", "Мониторинг, муниципалитет Д, 2021", ["15", "35", "40"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["levels"] = data["levels"][:3]  # no «Уровень превосходного качества»
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dq.ok("load", str(path), "--now", LOADED)
+    out = tmp_path / "csv"
+    refused = dq("region", "report", "--campaign", "mun-a", "--campaign", "mun-e", "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert refused.exit_code != 0 and refused.output.count("\n") == 1, refused.output
+    assert "шкалы уровней различаются" in refused.output and "4 «Уровень превосходного качества»" in refused.output
+    assert not out.exists()
+    dq.ok("region", "report", "--campaign", "mun-a", "--campaign", "mun-e", "--common", "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert {r["level"] for r in rows(out / "levels.csv")} == {"1", "2", "3"}
+    titles = {r["campaign"]: r["title"] for r in rows(out / "participation.csv")}
+    assert titles["mun-a"] == "'=HYPERLINK(\"https://x.example.org\")"  # the one CSV guard: a leading apostrophe
