@@ -389,6 +389,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     # the справка and a calendar read the upgraded database (its reviews, extensions and history)
     assert ok("report", "--format", "md", "--now", "2021-12-08 11:00").strip()
     assert "BEGIN:VCALENDAR" in ok("calendar", "--institution", "4", "--out", "-", "--now", "2021-12-08 11:00")
+    assert "tomsk-2021" in ok("campaigns", "--json", "--now", "2021-12-08 11:00")
+    ok("region", "report", "--campaign", "tomsk-2021", "--format", "csv", "--out", str(tmp_path / "region"), "--now", "2021-12-08 11:00")
     # the release's own file: the bundled one without the keys added since (short names, submit_to). Two of its
     # stages share one title, which validate now refuses (a stage has one name people read): the file is refused
     # with the place and the fix, and loads once one of them has a short: name.
