@@ -5,9 +5,10 @@ its reminder; `dqflow links check`."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import IPv4Address
 
@@ -20,6 +21,8 @@ from dqflow import store
 from dqflow.calendar import UTC
 from dqflow.delivery import linkcheck
 from dqflow.delivery.linkcheck import BROKEN, CLOSED, OK, Policy
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
+from tests.test_daemon import TOMSK_TZ, drive
 
 HUGE_CHUNK = b"x" * 65536
 LOOPBACK = (linkcheck.allowed_networks("127.0.0.1/32"))
@@ -244,3 +247,63 @@ def test_private_links_are_refused_by_the_command_without_the_allow_variable(tom
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--now", "2021-11-26 10:00")
     data = tomsk.json("links", "check", "--now", "2021-11-27 09:00")
     assert data["counts"]["broken"] == 1 and "внутренней сети" in data["links"][0]["detail"]
+
+
+def test_the_daemon_checks_a_dous_links_before_its_reminder_which_lists_those_that_do_not_open(tomsk: Cli, server, smtp_server,  # noqa: F811
+                                                                                               monkeypatch):
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--link", base + "/410",
+             "--now", "2021-11-26 10:00")
+    refill_opens = datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)
+    drive(tomsk.db_url, smtp_server, [refill_opens])  # plans the refill's reminders
+    reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
+                    and r["kind"] == "before_due" and r["state"] == "pending")
+    send_at = datetime.fromisoformat(reminder["send_at"])
+    seen = len(smtp_server.messages)
+    before = len(Handler.seen)
+    drive(tomsk.db_url, smtp_server, [send_at])
+    assert {(m, p) for m, _, p in Handler.seen[before:]} >= {("HEAD", "/ok"), ("HEAD", "/403"), ("GET", "/403"), ("GET", "/410")}
+    mine = [m for m in smtp_server.messages[seen:] if m.to == "dou2@example.org"]
+    others = [m for m in smtp_server.messages[seen:] if m.to != "dou2@example.org"]
+    assert len(mine) == 1 and others  # the others were reminded too, with nothing of links
+    text = mine[0].message.get_body(("plain",)).get_content()
+    html = mine[0].message.get_body(("html",)).get_content()
+    assert "Не все ваши ссылки на материалы открываются" in text
+    closed = next(line for line in text.splitlines() if base + "/403" in line)
+    broken = next(line for line in text.splitlines() if base + "/410" in line)
+    assert "доступ закрыт" in closed and "откройте доступ по ссылке" in closed
+    assert "не открывается" in broken and "проверьте адрес" in broken and "HTTP 410" in broken
+    assert base + "/ok" not in text
+    assert "откройте доступ по ссылке" in html and f'href="{base}/403"' in html
+    assert not any("ссылки на материалы открываются" in m.message.get_body(("plain",)).get_content() for m in others)
+    # a second wake-up soon after does not fetch them again: the results are fresh
+    before = len(Handler.seen)
+    drive(tomsk.db_url, smtp_server, [send_at + timedelta(minutes=5)])
+    assert len(Handler.seen) == before
+
+
+def test_the_dous_page_shows_each_links_state_and_the_coordinator_the_counts(tomsk: Cli, server, db_url, monkeypatch):
+    from test_web import Portal, sign_in
+
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/login-redirect",
+             "--link", base + "/404", "--now", "2021-11-24 10:00")
+    portal = Portal(db_url)
+    try:
+        page = portal.client.get(portal.path("institution", "4")).text
+        assert base + "/404" in page and "не открывается" not in page  # not checked yet: nothing said
+        tomsk.ok("links", "check", "--now", "2021-11-25 09:00")
+        page = portal.client.get(portal.path("institution", "4")).text
+        items = {url: re.search(rf'<li><a href="{re.escape(url)}".*?</li>', page, re.S)[0] for url in
+                 (base + "/ok", base + "/login-redirect", base + "/404")}
+        assert '<span class="status done">открывается</span>' in items[base + "/ok"]
+        assert "доступ закрыт" in items[base + "/login-redirect"] and "откройте доступ по ссылке" in items[base + "/login-redirect"]
+        assert "страницу входа" in items[base + "/login-redirect"] and "проверено 25.11.2021 09:00" in items[base + "/login-redirect"]
+        assert "не открывается" in items[base + "/404"] and "проверьте адрес" in items[base + "/404"]
+        sign_in(portal, tomsk)
+        home = portal.client.get("/coordinator").text
+        assert "открывается — 1; доступ закрыт — 1; не открывается — 1" in home
+    finally:
+        portal.db.dispose()

@@ -39,12 +39,12 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 from httpcore._backends.auto import AutoBackend
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dqflow.errors import DqflowError
-from dqflow.store import LinkCheckRow, SubmissionRow, chunks, transaction
+from dqflow.store import LinkCheckRow, OutboxRow, SubmissionRow, chunks, transaction
 from dqflow.store.tables import table
 
 OK, BROKEN, CLOSED = "ok", "broken", "closed"
@@ -364,6 +364,34 @@ def campaign_links(session: Session, campaign_id: str, stage_id: str | None = No
     return list(found.values())
 
 
+def reminded(session: Session, campaign_id: str, now: datetime, kinds: Sequence[str], fresh: timedelta = FRESH,
+             limit: int = 500) -> list[Link]:
+    """The links to check before the reminders due at `now` go out: of each ДОУ that a pending reminder of these kinds
+    (its deadline reminders) is due to, the links never checked or checked before `now - fresh`; at most `limit`, the
+    ДОУ reminded first first. Two queries and a chunk of ДОУ per query."""
+    institutions = [i for i in session.exec(
+        select(OutboxRow.institution_id).where(OutboxRow.campaign_id == campaign_id, OutboxRow.role == "institution",
+                                               OutboxRow.state == "pending", col(OutboxRow.kind).in_(list(kinds)),
+                                               OutboxRow.send_at <= now, col(OutboxRow.institution_id).is_not(None))
+        .group_by(col(OutboxRow.institution_id)).order_by(func.min(OutboxRow.send_at), col(OutboxRow.institution_id))).all()
+        if i is not None]
+    found: list[Link] = []
+    for chunk in chunks(institutions, IN_LIST):
+        links = campaign_links(session, campaign_id, institutions=chunk)
+        due = set(stale(session, campaign_id, (link.url for link in links), now, fresh))
+        found += [link for link in links if link.url in due]
+        if len({link.url for link in found}) >= limit:
+            break
+    kept: list[Link] = []
+    urls: set[str] = set()
+    for link in found:
+        if link.url not in urls and len(urls) >= limit:
+            continue
+        urls.add(link.url)
+        kept.append(link)
+    return kept
+
+
 def results(session: Session, campaign_id: str, urls: Iterable[str]) -> dict[str, LinkCheckRow]:
     """The stored result of each of these URLs that was checked."""
     found: dict[str, LinkCheckRow] = {}
@@ -383,8 +411,6 @@ def stale(session: Session, campaign_id: str, urls: Iterable[str], now: datetime
 
 def counts(session: Session, campaign_id: str) -> dict[str, int]:
     """How many checked URLs of the campaign are in each state (one GROUP BY)."""
-    from sqlalchemy import func
-
     found = dict(session.exec(select(LinkCheckRow.state, func.count()).where(LinkCheckRow.campaign_id == campaign_id)
                               .group_by(col(LinkCheckRow.state))).all())
     return {state: int(found.get(state, 0)) for state in STATES}
@@ -417,8 +443,9 @@ class Report:
 
 async def check_links(db: Engine, campaign_id: str, links: Sequence[Link], now: datetime,
                       policy: Policy | None = None) -> Report:
-    """Fetch every link (no transaction open meanwhile), then store the results in one short transaction."""
+    """Fetch every link (no transaction open meanwhile), then store the results in one short transaction (in a
+    thread: a daemon's loop goes on meanwhile)."""
     started = time.monotonic()
     found = await check((link.url for link in links), policy)
-    save(db, campaign_id, found, now)
+    await asyncio.to_thread(save, db, campaign_id, found, now)
     return Report(now, [(link, found[link.url]) for link in links], time.monotonic() - started)
