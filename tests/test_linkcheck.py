@@ -5,6 +5,7 @@ its reminder; `dqflow links check`."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 import threading
 import time
@@ -56,6 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").split(":")[0]
         path = self.path
         Handler.seen.append((self.command, host, path))
+        if host == "cloud.mail.ru":  # compressed although asked not to: the page is read all the same
+            page = gzip.compress("<html><div>Доступ к файлу ограничен владельцем</div></html>".encode())
+            return self.reply(200, page, {"Content-Encoding": "gzip"}, head=head)
         if host == "disk.yandex.ru":  # a cloud drive: its page says whether access is denied
             if path.startswith("/d/closed"):
                 return self.reply(200, "<html><h1>Доступ запрещён</h1><p>Владелец ограничил доступ</p></html>".encode(), head=head)
@@ -145,11 +149,13 @@ def test_a_body_without_end_is_read_only_up_to_the_byte_limit(server):
 
 def test_a_cloud_drives_access_denied_page_is_closed(server):
     base, port = server
-    hosts = {"disk.yandex.ru": ("127.0.0.1",)}
+    hosts = {"disk.yandex.ru": ("127.0.0.1",), "cloud.mail.ru": ("127.0.0.1",)}
     closed, open_ = f"http://disk.yandex.ru:{port}/d/closed-folder", f"http://disk.yandex.ru:{port}/d/open-folder"
-    found = run([closed, open_], hosts=hosts)
+    mail = f"http://cloud.mail.ru:{port}/public/abc"
+    found = run([closed, open_, mail], hosts=hosts)
     assert found[closed].state == CLOSED and found[closed].detail.startswith("Яндекс Диск"), found[closed]
     assert found[open_].state == OK
+    assert found[mail].state == CLOSED and found[mail].detail.startswith("Облако Mail.ru"), found[mail]
     assert ("GET", "disk.yandex.ru", "/d/open-folder") in Handler.seen  # a drive's page is read, not only its headers
 
 

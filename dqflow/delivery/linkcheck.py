@@ -30,6 +30,7 @@ import os
 import re
 import socket
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ ALLOW_ENV = "DQFLOW_LINKCHECK_ALLOW"
 FRESH = timedelta(hours=6)  # a check younger than this is not repeated before a reminder
 USER_AGENT = "dqflow-linkcheck/1 (+https://example.org/dqflow)"
 IN_LIST = 500  # URLs per IN (...) list
+PENDING = 2048  # links under way at once (each waits for its slots): the memory of a check, whatever its size
 
 # What people read of a state, and what to do about it (the ДОУ's page, its reminders, `links check`).
 STATE_RU = {OK: "открывается", CLOSED: "доступ закрыт", BROKEN: "не открывается"}
@@ -198,8 +200,9 @@ def client(policy: Policy) -> httpx.AsyncClient:
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=policy.concurrency,
         max_keepalive_connections=policy.concurrency, keepalive_expiry=5.0, network_backend=_Guard(policy))
-    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
-                             timeout=httpx.Timeout(policy.timeout), headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}  # a body's bytes are counted as sent
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=httpx.Timeout(policy.timeout),
+                             headers=headers)
 
 
 class Checker:
@@ -211,16 +214,36 @@ class Checker:
         self.hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_host))
 
     async def check(self, urls: Iterable[str]) -> dict[str, Result]:
+        """Each URL's result. At most `PENDING` links are under way at once (a campaign may have a million), each
+        started as soon as one ends."""
         unique = list(dict.fromkeys(urls))
+        found: dict[str, Result] = {}
+        window = asyncio.Semaphore(PENDING)
+        running: set[asyncio.Task] = set()
         async with client(self.policy) as http:
-            results = await asyncio.gather(*(self.one(http, url) for url in unique))
-        return dict(zip(unique, results))
+            async def run(url: str) -> None:
+                try:
+                    found[url] = await self.one(http, url)
+                finally:
+                    window.release()
+
+            try:
+                for url in unique:
+                    await window.acquire()
+                    task = asyncio.create_task(run(url))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                await asyncio.gather(*list(running))
+            finally:
+                for task in list(running):  # cancelled (the daemon stops, a budget ran out): nothing left behind
+                    task.cancel()
+        return {url: found[url] for url in unique}
 
     async def one(self, http: httpx.AsyncClient, url: str) -> Result:
         try:
             return await asyncio.wait_for(self._follow(http, url), self.policy.deadline)
         except (asyncio.TimeoutError, httpx.TimeoutException):
-            return Result(url, BROKEN, f"сайт не ответил за {_seconds(self.policy.timeout)} с")
+            return Result(url, BROKEN, f"ссылка не открылась за {_seconds(self.policy.deadline)} с")
 
     async def _follow(self, http: httpx.AsyncClient, url: str) -> Result:
         method, current, seen, hops = "HEAD", url, {url}, 0
@@ -228,6 +251,9 @@ class Checker:
             problem = _unfit(current)
             if problem:
                 return Result(url, BROKEN, problem)
+            drive = self.drive(current)
+            if drive is not None:
+                method = "GET"  # a drive's page must be read: its HEAD says nothing
             try:
                 status, location, body = await self._fetch(http, method, current)
             except Refused as exc:
@@ -242,7 +268,6 @@ class Checker:
                 return Result(url, BROKEN, f"сайт {urlsplit(current).hostname} отказал в соединении")
             except httpx.HTTPError as exc:
                 return Result(url, BROKEN, f"ошибка соединения: {type(exc).__name__}")
-            drive = self.drive(current)
             if 300 <= status < 400 and location:
                 target = urljoin(current, location)
                 if sign_in(target):
@@ -255,8 +280,8 @@ class Checker:
                 seen.add(target)
                 current = target
                 continue
-            if method == "HEAD" and (status >= 400 or drive is not None):
-                method = "GET"  # HEAD refused or unhelpful (or a drive's page must be read): a bounded GET
+            if method == "HEAD" and status >= 400:
+                method = "GET"  # HEAD refused or unhelpful: a bounded GET decides
                 continue
             return self.judged(url, status, body, drive)
 
@@ -296,11 +321,24 @@ class Checker:
                             size += len(chunk)
                             if size >= self.policy.max_bytes:
                                 break  # the rest is never read: the connection is closed with the response
-                        body = b"".join(parts)[: self.policy.max_bytes]
+                        body = _decoded(b"".join(parts)[: self.policy.max_bytes], response.headers.get("content-encoding", ""),
+                                        self.policy.max_bytes)
                     return response.status_code, response.headers.get("location"), body
             finally:
                 if self.policy.host_delay:  # the host's slot rests; the global one is free meanwhile
                     await asyncio.sleep(self.policy.host_delay)
+
+
+def _decoded(raw: bytes, encoding: str, limit: int) -> bytes:
+    """A body's first bytes as sent, decompressed to at most `limit` bytes when a server compressed them although
+    asked not to (a cut-off stream decodes as far as it goes; a bomb stops at the limit)."""
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        try:
+            return zlib.decompressobj(47 if encoding != "deflate" else zlib.MAX_WBITS).decompress(raw, limit)
+        except zlib.error:
+            return b""
+    return raw
 
 
 def _unfit(url: str) -> str | None:
