@@ -181,9 +181,13 @@ def test_a_name_resolving_to_a_private_address_and_a_redirect_to_one_are_refused
     assert "169.254.169.254" in found[base + "/to-metadata"].detail
 
 
-def test_only_http_and_https_are_fetched():
-    found = run(["file:///etc/passwd", "ftp://example.org/x", "javascript:alert(1)", "http:///nohost"], allow=())
-    assert {r.state for r in found.values()} == {BROKEN}
+def test_only_http_and_https_are_fetched_and_a_malformed_link_is_broken_not_the_end_of_the_check(server):
+    base, _ = server
+    odd = ["file:///etc/passwd", "ftp://example.org/x", "javascript:alert(1)", "http:///nohost", "http://exa mple.org/",
+           "http://[::1/", "https://example.org:99999/", "http://" + "a" * 300 + ".org/"]
+    found = run([*odd, base + "/ok"])
+    assert {found[u].state for u in odd} == {BROKEN}, {u: found[u] for u in odd}
+    assert found[base + "/ok"].state == OK
     assert "http://" in found["file:///etc/passwd"].detail
 
 

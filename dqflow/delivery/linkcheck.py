@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import os
 import re
 import socket
@@ -48,6 +49,7 @@ from dqflow.errors import DqflowError
 from dqflow.store import LinkCheckRow, OutboxRow, SubmissionRow, chunks, transaction
 from dqflow.store.tables import table
 
+log = logging.getLogger("dqflow.delivery.linkcheck")
 OK, BROKEN, CLOSED = "ok", "broken", "closed"
 STATES = (OK, CLOSED, BROKEN)
 ALLOW_ENV = "DQFLOW_LINKCHECK_ALLOW"
@@ -87,6 +89,7 @@ DRIVES = (
 # A redirect here is a sign-in page: the link opens only for someone signed in.
 SIGN_IN_HOSTS = ("accounts.google.com", "passport.yandex.ru", "passport.yandex.com", "sso.yandex.ru", "id.yandex.ru",
                  "login.live.com", "login.microsoftonline.com", "account.mail.ru", "auth.mail.ru", "id.vk.com", "oauth.vk.com")
+BAD_HOST = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`%,;!$&'()*+=]")  # no host name has these (an IDN's letters pass)
 SIGN_IN_PATH = re.compile(r"(^|/)(log-?in|sign-?in|sign_in|logon|auth|sso|oauth2?|servicelogin|passport)(/|$|\.|\?)", re.I)
 
 
@@ -240,10 +243,17 @@ class Checker:
         return {url: found[url] for url in unique}
 
     async def one(self, http: httpx.AsyncClient, url: str) -> Result:
+        """One link's result, whatever happens to it: a link nobody foresaw is `broken` and logged, never the end of
+        the whole check."""
         try:
             return await asyncio.wait_for(self._follow(http, url), self.policy.deadline)
         except (asyncio.TimeoutError, httpx.TimeoutException):
             return Result(url, BROKEN, f"ссылка не открылась за {_seconds(self.policy.deadline)} с")
+        except (httpx.InvalidURL, UnicodeError, ValueError):
+            return Result(url, BROKEN, "это не адрес страницы")
+        except Exception as exc:  # noqa: BLE001 - one odd link must not stop the check of the others
+            log.warning("checking %r failed: %s: %s", url, type(exc).__name__, exc)
+            return Result(url, BROKEN, f"ошибка при проверке: {type(exc).__name__}")
 
     async def _follow(self, http: httpx.AsyncClient, url: str) -> Result:
         method, current, seen, hops = "HEAD", url, {url}, 0
@@ -266,7 +276,7 @@ class Checker:
                 if isinstance(exc.__context__, socket.gaierror) or isinstance(exc.__cause__, socket.gaierror):
                     return Result(url, BROKEN, f"сайт {urlsplit(current).hostname} не найден (DNS)")
                 return Result(url, BROKEN, f"сайт {urlsplit(current).hostname} отказал в соединении")
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, OSError) as exc:
                 return Result(url, BROKEN, f"ошибка соединения: {type(exc).__name__}")
             if 300 <= status < 400 and location:
                 target = urljoin(current, location)
@@ -352,6 +362,8 @@ def _unfit(url: str) -> str | None:
         return f"адрес должен начинаться с http:// или https:// (а не {parts.scheme or 'без схемы'})"
     if not parts.hostname:
         return "в адресе нет сайта"
+    if BAD_HOST.search(parts.hostname):
+        return f"в имени сайта «{parts.hostname}» недопустимые знаки"
     return None
 
 
