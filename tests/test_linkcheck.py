@@ -32,6 +32,9 @@ LOOPBACK = (linkcheck.allowed_networks("127.0.0.1/32"))
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[tuple[str, str, str]] = []  # (method, host, path) of every request
+    in_flight: dict[str, int] = {}  # host → requests to /pause being answered now
+    most: dict[str, int] = {}  # host → the most at once
+    lock = threading.Lock()
     huge_sent = [0]
 
     def log_message(self, *args) -> None:  # quiet
@@ -66,6 +69,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, "<html><h1>Папка «Материалы»</h1></html>".encode(), head=head)
         if path == "/ok":
             return self.reply(200, b"<html>hello</html>", head=head)
+        if path.startswith("/pause/"):  # counts how many requests to one host are answered at once
+            with Handler.lock:
+                Handler.in_flight[host] = Handler.in_flight.get(host, 0) + 1
+                Handler.most[host] = max(Handler.most.get(host, 0), Handler.in_flight[host])
+            time.sleep(0.1)
+            with Handler.lock:
+                Handler.in_flight[host] -= 1
+            return self.reply(200, b"paused", head=head)
         if path == "/no-head":  # HEAD refused, GET fine
             return self.reply(405, b"", head=head) if head else self.reply(200, b"fine")
         if path in ("/404", "/410", "/403", "/401", "/500"):
@@ -137,6 +148,16 @@ def test_each_kind_of_answer_gets_its_state(server):
     assert "не ответил" in found[base + "/slow"].detail
     assert not any(path.startswith("/accounts/login") for _, _, path in Handler.seen)  # a sign-in page is not fetched
     assert ("GET", "127.0.0.1", "/no-head") in Handler.seen  # HEAD refused: a GET decided
+
+
+def test_no_more_requests_to_one_host_at_once_than_its_share(server):
+    base, port = server
+    Handler.most.clear()
+    one, two = f"http://one.example.org:{port}", f"http://two.example.org:{port}"  # two hosts, one server
+    found = run([f"{one}/pause/{i}" for i in range(12)] + [f"{two}/pause/{i}" for i in range(12)], per_host=3,
+                hosts={"one.example.org": ("127.0.0.1",), "two.example.org": ("127.0.0.1",)})
+    assert {r.state for r in found.values()} == {OK}
+    assert Handler.most == {"one.example.org": 3, "two.example.org": 3}  # each host its 3 at once, both at the same time
 
 
 def test_a_body_without_end_is_read_only_up_to_the_byte_limit(server):
