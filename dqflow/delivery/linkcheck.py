@@ -109,7 +109,7 @@ class Policy:
     per_host: int = 4  # requests in flight to one host
     host_delay: float = 0.02  # seconds a host's slot rests after each request
     timeout: float = 10.0  # seconds: to connect, and between two reads
-    deadline: float = 30.0  # seconds for one link, all its hops included
+    deadline: float = 30.0  # seconds for one request, its body included (a body dribbled slowly ends here)
     max_redirects: int = 5
     max_bytes: int = 256 * 1024  # of a GET's body read at most
     allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # networks allowed despite being private
@@ -246,7 +246,7 @@ class Checker:
         """One link's result, whatever happens to it: a link nobody foresaw is `broken` and logged, never the end of
         the whole check."""
         try:
-            return await asyncio.wait_for(self._follow(http, url), self.policy.deadline)
+            return await self._follow(http, url)
         except (asyncio.TimeoutError, httpx.TimeoutException):
             return Result(url, BROKEN, f"ссылка не открылась за {_seconds(self.policy.deadline)} с")
         except (httpx.InvalidURL, UnicodeError, ValueError):
@@ -321,16 +321,18 @@ class Checker:
         host = (urlsplit(url).hostname or "").lower()
         async with self.hosts[host]:
             try:
-                async with self.slots, http.stream(method, url) as response:
+                # the deadline runs from the request's start, not while the link waits for its slots
+                async with self.slots, asyncio.timeout(self.policy.deadline), http.stream(method, url) as response:
+                    # read to the end when it is short (a HEAD's nothing, an error page): the connection is then reused
+                    parts: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_raw():
+                        parts.append(chunk)
+                        size += len(chunk)
+                        if size >= self.policy.max_bytes:
+                            break  # the rest is never read: the connection is closed with the response
                     body = b""
                     if method == "GET" and response.status_code < 300:
-                        parts: list[bytes] = []
-                        size = 0
-                        async for chunk in response.aiter_raw():
-                            parts.append(chunk)
-                            size += len(chunk)
-                            if size >= self.policy.max_bytes:
-                                break  # the rest is never read: the connection is closed with the response
                         body = _decoded(b"".join(parts)[: self.policy.max_bytes], response.headers.get("content-encoding", ""),
                                         self.policy.max_bytes)
                     return response.status_code, response.headers.get("location"), body
