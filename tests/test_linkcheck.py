@@ -339,3 +339,10 @@ def test_the_dous_page_shows_each_links_state_and_the_coordinator_the_counts(tom
         assert "открывается — 1; доступ закрыт — 1; не открывается — 1" in home
     finally:
         portal.db.dispose()
+
+
+def test_run_refuses_a_bad_allow_variable_before_it_starts(tomsk: Cli):
+    bad = Cli(tomsk.db_url, env={linkcheck.ALLOW_ENV: "10.0.0.0/8,intranet", "DQFLOW_SMTP_HOST": "127.0.0.1",
+                                 "DQFLOW_SMTP_SECURITY": "none"})
+    result = bad("run", "--now", "2021-11-27 09:00")
+    assert result.exit_code == 1 and "ошибка: DQFLOW_LINKCHECK_ALLOW: «intranet»" in result.output, result.output

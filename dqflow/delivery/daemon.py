@@ -46,6 +46,10 @@ class Daemon:
         self.companion = companion  # runs beside the wake-ups until the daemon stops (the portal of run --http)
         self.tell = tell  # told each wake-up's outcome, for the terminal (`dqflow run`)
         self.check_links = check_links  # before a ДОУ's deadline reminder goes out, check its links (`linkcheck`)
+        if check_links:  # a bad DQFLOW_LINKCHECK_ALLOW is refused now, with one line, not logged at every wake-up
+            from dqflow.delivery import linkcheck
+
+            self.link_policy = linkcheck.policy_from_env()
 
     async def wake(self) -> None:
         now = self.clock()
@@ -95,7 +99,7 @@ class Daemon:
             links = await asyncio.to_thread(due)
             if not links:
                 return
-            report = await asyncio.wait_for(linkcheck.check_links(self.db, self.campaign_id, links, now, linkcheck.policy_from_env()),
+            report = await asyncio.wait_for(linkcheck.check_links(self.db, self.campaign_id, links, now, self.link_policy),
                                             LINKS_BUDGET)
             log.info("wake at %s: %d links checked before the reminders: %d ok, %d closed, %d broken", now.isoformat(),
                      len(report.links), report.count(linkcheck.OK), report.count(linkcheck.CLOSED), report.count(linkcheck.BROKEN))
