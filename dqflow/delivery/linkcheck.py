@@ -35,12 +35,9 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
-import httpx
-from httpcore._backends.auto import AutoBackend
 from sqlalchemy import delete, func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -48,6 +45,9 @@ from sqlmodel import Session, col, select
 from dqflow.errors import DqflowError
 from dqflow.store import LinkCheckRow, OutboxRow, SubmissionRow, chunks, transaction
 from dqflow.store.tables import table
+
+if TYPE_CHECKING:  # httpx is imported by the check itself: reading results (the pages, the letters, the daemon's start) needs none
+    import httpx
 
 log = logging.getLogger("dqflow.delivery.linkcheck")
 OK, BROKEN, CLOSED = "ok", "broken", "closed"
@@ -150,11 +150,13 @@ def public(address: str, allow: Sequence[ipaddress.IPv4Network | ipaddress.IPv6N
                 or ip.is_unspecified or not ip.is_global)
 
 
-class _Guard(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend that resolves a name itself, refuses it unless every address is allowed, and
-    connects only to those addresses (not to the name again)."""
+class _Guard:
+    """httpcore's network backend (its `AsyncNetworkBackend` interface) that resolves a name itself, refuses it
+    unless every address is allowed, and connects only to those addresses (not to the name again)."""
 
     def __init__(self, policy: Policy):
+        from httpcore._backends.auto import AutoBackend
+
         self.policy = policy
         self.inner = AutoBackend()
         self.resolved: dict[str, list[str]] = {}  # name → its checked addresses, for this check
@@ -179,6 +181,8 @@ class _Guard(httpcore.AsyncNetworkBackend):
         return found
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        import httpcore
+
         last: Exception | None = None
         for address in await self.addresses(host, port):
             try:
@@ -198,11 +202,15 @@ class _Guard(httpcore.AsyncNetworkBackend):
 
 def client(policy: Policy) -> httpx.AsyncClient:
     """An httpx client whose every connection goes through `_Guard`; no proxy, no redirects of its own."""
+    import httpcore
+    import httpx
+
     transport = httpx.AsyncHTTPTransport(trust_env=False, retries=0)
     # httpx builds its httpcore pool without a way to pass a network backend: the pool is replaced by an equal one with it
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=policy.concurrency,
-        max_keepalive_connections=policy.concurrency, keepalive_expiry=5.0, network_backend=_Guard(policy))
+        max_keepalive_connections=policy.concurrency, keepalive_expiry=5.0,
+        network_backend=cast(Any, _Guard(policy)))
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}  # a body's bytes are counted as sent
     return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=httpx.Timeout(policy.timeout),
                              headers=headers)
@@ -245,6 +253,8 @@ class Checker:
     async def one(self, http: httpx.AsyncClient, url: str) -> Result:
         """One link's result, whatever happens to it: a link nobody foresaw is `broken` and logged, never the end of
         the whole check."""
+        import httpx
+
         try:
             return await self._follow(http, url)
         except (asyncio.TimeoutError, httpx.TimeoutException):
@@ -256,6 +266,8 @@ class Checker:
             return Result(url, BROKEN, f"ошибка при проверке: {type(exc).__name__}")
 
     async def _follow(self, http: httpx.AsyncClient, url: str) -> Result:
+        import httpx
+
         method, current, seen, hops = "HEAD", url, {url}, 0
         while True:
             problem = _unfit(current)
