@@ -334,6 +334,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("review", "--import", str(reviews), "--now", "2021-12-04 11:00")
     ok("recommendations", "send", "review1", "--now", "2021-12-04 12:00")
     ok("why", "dou2@example.org")
+    assert "пока нет" in ok("links", "check", "--stage", "analysis", "--now", "2021-12-04 12:30")  # no links there: no network
     ok("remind", "--dry-run", "--now", "2021-12-06 09:00")
 
     sent = ok("send", "--now", "2021-12-06 10:00")

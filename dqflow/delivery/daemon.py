@@ -24,6 +24,8 @@ from dqflow.delivery.wake import Wake, wake
 
 log = logging.getLogger("dqflow.delivery.daemon")
 MAX_SLEEP = timedelta(minutes=5)
+LINKS_PER_WAKE = 500  # links checked before one wake-up's reminders at most; the rest keep their last result
+LINKS_BUDGET = 120.0  # seconds a wake-up gives the link check at most
 
 
 class Daemon:
@@ -31,7 +33,7 @@ class Daemon:
                  max_sleep: timedelta = MAX_SLEEP, sender: str | None = None, budget: timedelta = BUDGET,
                  wall: Callable[[], datetime] = lambda: datetime.now(UTC),
                  companion: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None,
-                 tell: Callable[[datetime, Wake], None] | None = None):
+                 tell: Callable[[datetime, Wake], None] | None = None, check_links: bool = True):
         self.db, self.campaign_id, self.transport, self.clock = db, campaign_id, transport, clock
         self.max_sleep, self.sender, self.budget = max_sleep, sender, budget
         self.wall = wall  # the real clock, for the sending lease: `clock` may run from a --now
@@ -43,6 +45,11 @@ class Daemon:
         self.waking: asyncio.Task | None = None  # the wake-up running now, if any
         self.companion = companion  # runs beside the wake-ups until the daemon stops (the portal of run --http)
         self.tell = tell  # told each wake-up's outcome, for the terminal (`dqflow run`)
+        self.check_links = check_links  # before a ДОУ's deadline reminder goes out, check its links (`linkcheck`)
+        if check_links:  # a bad DQFLOW_LINKCHECK_ALLOW is refused now, with one line, not logged at every wake-up
+            from dqflow.delivery import linkcheck
+
+            self.link_policy = linkcheck.policy_from_env()
 
     async def wake(self) -> None:
         now = self.clock()
@@ -50,6 +57,8 @@ class Daemon:
         self.waking = asyncio.current_task()
         next_at = None
         try:
+            if self.check_links:
+                await self.links_before_reminders(now)
             result = await wake(self.db, self.campaign_id, now, self.transport, wall=self.wall, sender=self.sender,
                                 budget=self.budget,
                                 failing=self.failing)
@@ -72,6 +81,32 @@ class Daemon:
         finally:
             self.waking = None
         self._schedule(now, next_at)
+
+    async def links_before_reminders(self, now: datetime) -> None:
+        """Check the links of the ДОУ whose deadline reminders are due now, unless checked lately (`linkcheck.FRESH`),
+        so each reminder lists the links that do not open. Bounded (`LINKS_PER_WAKE`, `LINKS_BUDGET`); the database is
+        read and written in a thread and the links fetched asynchronously, so the loop (the portal beside) goes on.
+        A failure is logged and the reminders go out with the results known before."""
+        from dqflow.delivery import linkcheck
+        from dqflow.delivery.letters import UNOPENED_KINDS
+        from dqflow.store import dry_run
+
+        def due() -> list[linkcheck.Link]:
+            with dry_run(self.db) as session:
+                return linkcheck.reminded(session, self.campaign_id, now, UNOPENED_KINDS, limit=LINKS_PER_WAKE)
+
+        try:
+            links = await asyncio.to_thread(due)
+            if not links:
+                return
+            report = await asyncio.wait_for(linkcheck.check_links(self.db, self.campaign_id, links, now, self.link_policy),
+                                            LINKS_BUDGET)
+            log.info("wake at %s: %d links checked before the reminders: %d ok, %d closed, %d broken", now.isoformat(),
+                     len(report.links), report.count(linkcheck.OK), report.count(linkcheck.CLOSED), report.count(linkcheck.BROKEN))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the reminders matter more than the check: they go out with what was known
+            log.exception("wake at %s: checking the links before the reminders failed", now.isoformat())
 
     def _schedule(self, now: datetime, next_at: datetime | None) -> None:
         run_at = self.next_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)

@@ -31,9 +31,10 @@ from dqflow.engine.reminders import ADDED, review_stage
 from dqflow.engine.skips import MAX_IN_LIST
 from dqflow.intake.templates import _bundled, default_folder, render_block, render_item, subject_reads
 from dqflow.present import ics
-from dqflow.store import InstitutionRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
+from dqflow.store import InstitutionRow, LinkCheckRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
 
 INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
+UNOPENED_KINDS = ("before_due", "due_today", "overdue")  # a ДОУ's deadline reminders list its links that do not open
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class Writer:
         self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
+        self._unopened: dict[str, list[dict]] = {}  # ДОУ → its links that did not open at their last check
+        self._any_unopened: bool | None = None  # whether the campaign has any such link (one probe per send)
         self.changes = ChangeBook(campaign)  # what the change letters of this send say, read once
         self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
@@ -115,6 +118,8 @@ class Writer:
             if stage is not None and stage.list:
                 named.update(self.reviewed_by(session, stage.list).get(row.recipient.lower(), []))
         self.links(session, named)
+        self.unopened(session, {r.institution_id for r in rows if r.role == "institution" and r.kind in UNOPENED_KINDS
+                                and r.institution_id})
         self.changes.need(session, rows)
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
@@ -281,6 +286,8 @@ class Writer:
             "submit_to": None, "terms": self.terms,
             "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
             "day": self.day, "overdue": [], "missed": [], "dead": [],
+            "unopened": self.unopened(session, (row.institution_id,)).get(row.institution_id, [])
+            if row.role == "institution" and row.kind in UNOPENED_KINDS and row.institution_id else [],
         }
         if stage is not None and stage.submit_to == "operator":
             item["submit_to"] = self.operator
@@ -384,6 +391,30 @@ class Writer:
                     if link not in per_stage:
                         per_stage.append(link)
         return self._links
+
+    def unopened(self, session: Session, institutions) -> dict[str, list[dict]]:
+        """Each of these ДОУ's links (`linkcheck.campaign_links`) that did not open at its last check, with what to do.
+        Nothing is read but one probe while no link of the campaign failed a check; then a chunk of ДОУ per query."""
+        wanted = sorted({i for i in institutions if i not in self._unopened})
+        if not wanted:
+            return self._unopened
+        if self._any_unopened is None:
+            self._any_unopened = session.exec(select(LinkCheckRow.url).where(
+                LinkCheckRow.campaign_id == self.campaign.id, LinkCheckRow.state != "ok").limit(1)).first() is not None
+        self._unopened.update((i, []) for i in wanted)
+        if not self._any_unopened:
+            return self._unopened
+        from dqflow.delivery import linkcheck  # only a send that has such links to name needs it
+
+        found = linkcheck.campaign_links(session, self.campaign.id, institutions=wanted)
+        checked = linkcheck.results(session, self.campaign.id, {link.url for link in found})
+        for link in found:
+            row = checked.get(link.url)
+            listed = self._unopened[link.institution_id]
+            if row is not None and row.state != linkcheck.OK and all(x["url"] != link.url for x in listed):
+                listed.append({"url": link.url, "state": linkcheck.STATE_RU[row.state], "detail": row.detail,
+                               "advice": linkcheck.ADVICE_RU[row.state], "checked": self._show(row.checked_at)})
+        return self._unopened
 
     def _handout(self, session: Session, stage: spec.Stage | None, row: Any) -> dict[str, Any]:
         """An expert's own ДОУ with their links, or (for the coordinator) the whole list."""

@@ -88,6 +88,8 @@ SAMPLE_ITEM = {
     "submit_to": {"name": "Муниципальный оператор", "email": "operator@example.org"},
     "terms": {"nom": "ДОУ", "gen": "ДОУ", "dat": "ДОУ", "nom_pl": "ДОУ", "gen_pl": "ДОУ", "which": "которого", "past": "о"},
     "link": "https://portal.example.org/dou/2/1.sample", "day": "01.12.2021",
+    "unopened": [{"url": "https://disk.example.org/d/2", "state": "доступ закрыт", "detail": "доступ закрыт (HTTP 403)",
+                  "advice": "откройте доступ по ссылке", "checked": "29.11.2021 09:00"}],  # a ДОУ's links that do not open
     "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59",
                  "experts": []}],
     "missed": [{"institution_name": "МАДОУ № 4", "stage_title": "Экспертиза", "lock": "30.11.2021 23:59",

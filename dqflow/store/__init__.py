@@ -34,6 +34,7 @@ from dqflow.store.tables import (  # noqa: F401 - the package's face
     ExtensionRow,
     InstitutionRow,
     LeaseRow,
+    LinkCheckRow,
     LinkRow,
     OutboxRow,
     ProgressRow,

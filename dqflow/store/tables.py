@@ -300,3 +300,16 @@ class AttemptRow(SQLModel, table=True):
     bucket: str  # 'signin' (passwords at /signin) or 'link' (refused personal and sign-in links)
     address: str
     at: datetime = _when(nullable=False)
+
+
+class LinkCheckRow(SQLModel, table=True):
+    """The last check of one URL a campaign's ДОУ gave (`delivery.linkcheck`): ok | broken | closed, why, when."""
+
+    __tablename__ = "link_check"
+    __table_args__ = (Index("ix_link_check_state", "campaign_id", "state"),)  # the coordinator's counts
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    url: str = Field(primary_key=True)
+    state: str
+    detail: str = ""
+    http_status: int | None = None
+    checked_at: datetime = _when(nullable=False)

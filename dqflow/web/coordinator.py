@@ -23,6 +23,7 @@ from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
+from dqflow.delivery import linkcheck
 from dqflow.engine import experts, late, reminders, skips, workspace
 from dqflow.engine.allocation import Rule
 from dqflow.errors import DqflowError, NotFound
@@ -142,11 +143,14 @@ class Coordinator(Site):
                 view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
                 unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
 
-        def read() -> Markup:
-            with self.reading() as session:
-                return self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session))
+        def read() -> tuple[Markup, dict[str, int]]:
+            with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
+                return (self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session)),
+                        linkcheck.counts(session, self.campaign.id))
 
-        return self.render("coordinator.html", now=now, overview=await run_in_threadpool(read), csrf=csrf,
+        shown, link_counts = await run_in_threadpool(read)
+        return self.render("coordinator.html", now=now, overview=shown, csrf=csrf, link_counts=link_counts,
+                           LINK_STATE_RU=linkcheck.STATE_RU,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from dqflow import engine
+from dqflow.delivery import linkcheck
 from dqflow.engine import experts, workspace
 from dqflow.errors import DqflowError
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of
@@ -69,10 +70,17 @@ class Personal(Site):
 
         def read():
             with self.reading() as session:
-                return desk_of(session, self.campaign, person.id, now)
+                desk = desk_of(session, self.campaign, person.id, now)
+                return desk, (self.link_states(session, person.id) if person.role == "institution" else {})
 
-        desk = await run_in_threadpool(read)
-        return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf)
+        desk, link_states = await run_in_threadpool(read)
+        return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
+                           link_states=link_states, LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
+
+    def link_states(self, session: Session, institution_id: str) -> dict:
+        """URL → the last check of each of the ДОУ's links (`_link_states.html` shows it): two queries."""
+        found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id])
+        return linkcheck.results(session, self.campaign.id, {link.url for link in found})
 
 
 def routes(portal: Personal) -> list[BaseRoute]:
