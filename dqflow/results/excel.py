@@ -1,27 +1,38 @@
-"""The справка as an Excel workbook (openpyxl): a summary sheet first (the title block, the two tables the
-HTML charts and the same two charts as Excel bar charts over those cells), then one sheet per view, typed
-cells, frozen headers, widths.
+"""The справка as an Excel workbook (openpyxl, written as a stream): a summary sheet first (the title block,
+the two tables the HTML charts and the same two charts as Excel bar charts over those cells), then one sheet
+per view, typed cells, frozen headers, widths.
+
+The workbook is write-only (`Workbook(write_only=True)`): each sheet's rows go to its file as they are
+appended, a row at a time, and no cell object is kept; a cell that carries a style (the header's, a date's
+or a share's number format, a guarded text) is a `WriteOnlyCell` made for it. What a sheet says before its
+rows (column widths, the frozen header) is known before the first row: each view's rows are built first,
+then written.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
 the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
 read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every
 text cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is
-never stored as a formula.
+never stored as a formula (a text that openpyxl would store as the text it is anyway is passed as a value:
+the guard would change nothing in it).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.xml.functions import tostring
 
-from dqflow.present.guard import sheet_text
+from dqflow.present.guard import formula_like, sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results import words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
@@ -31,13 +42,14 @@ DATETIME = "DD.MM.YYYY HH:MM"
 PERCENT = "0%"
 MAX_WIDTH = 60
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 SUMMARY = "Сводка"
 CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
 
 
 def render(results: Results) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
     _sheet(book, "Этапы", *_stages(results, zone))
@@ -64,6 +76,31 @@ def _local(results: Results, instant: datetime | None) -> datetime | None:
     return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
 
 
+def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+          alignment: Alignment | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    """One styled cell of a write-only sheet, its text guarded."""
+    cell = WriteOnlyCell(sheet, value)
+    sheet_text(cell)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _text(sheet: WriteOnlyWorksheet, value: str) -> str | WriteOnlyCell:
+    """A text value as a write-only sheet takes it: openpyxl types a str as text unless it starts like a formula
+    or is an error's code; such a text becomes a cell the guard has typed (`sheet_text`), any other is passed as
+    the value it is (the guard would leave its cell as openpyxl makes it)."""
+    if formula_like(value) or value in ERROR_CODES or value.startswith("="):
+        return _cell(sheet, value)
+    return value
+
+
 # -- the summary sheet: title block, the charts' tables and the charts ------------------------
 
 
@@ -71,11 +108,15 @@ def _summary(book: Workbook, results: Results) -> None:
     """Row 1 the title, row 2 the campaign, row 3 «по состоянию на …», row 4 who prepared it (row 5 the order),
     then the stages × statuses table with chart 1 beside it and the areas × levels table with chart 2."""
     sheet = book.create_sheet(SUMMARY)
+    sheet.column_dimensions["A"].width = 45
+    for n in range(2, CHART_COLUMN):
+        sheet.column_dimensions[get_column_letter(n)].width = 13
     block = [words.title(results), results.campaign.title, words.as_of(results, capital=True), words.prepared_by(results)]
     if words.order_line(results):
         block.append(f"Основание: {words.order_line(results)}.")
     for n, line in enumerate(block, 1):
-        sheet.cell(row=n, column=1, value=line).font = Font(bold=n <= 2, size=14 if n == 1 else 11)
+        sheet.append([_cell(sheet, line, font=Font(bold=n <= 2, size=14 if n == 1 else 11))])
+    sheet.append([])
     row = len(block) + 2
     t = results.campaign.terms
     per = [f for f in results.stages if f.stage.per_institution]
@@ -91,26 +132,18 @@ def _summary(book: Workbook, results: Results) -> None:
         rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]
         caption = f"Рисунок 2. Распределение {t.gen_pl} по уровням качества в каждой области"
         _chart_table(sheet, row, caption, header, rows, level_colors(len(levels)), t.gen_pl)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            sheet_text(cell)
-    sheet.column_dimensions["A"].width = 45
-    for n in range(2, CHART_COLUMN):
-        sheet.column_dimensions[get_column_letter(n)].width = 13
 
 
-def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str], counted: str) -> int:
-    """The caption, a table of counts at row `top`, and a stacked bar chart of it drawn from its own cells (one
-    bar per row, a series per column, coloured as the HTML's chart). Returns the first free row below both."""
-    sheet.cell(row=top, column=1, value=caption).font = Font(bold=True)
+def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str],
+                 counted: str) -> int:
+    """The caption, a table of counts at row `top` (the next row the sheet writes), and a stacked bar chart of it
+    drawn from its own cells (one bar per row, a series per column, coloured as the HTML's chart). Returns the
+    first free row below both; the rows up to it are written (blank below the table, beside the chart)."""
+    sheet.append([_cell(sheet, caption, font=HEADER_FONT)])
     first = top + 1
-    for n, value in enumerate(header, 1):
-        cell = sheet.cell(row=first, column=n, value=value)
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r, values in enumerate(rows, first + 1):
-        for n, value in enumerate(values, 1):
-            sheet.cell(row=r, column=n, value=value)
+    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+    for values in rows:
+        sheet.append([_text(sheet, v) if isinstance(v, str) else v for v in values])
     last = first + len(rows)
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
@@ -128,35 +161,50 @@ def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], ro
     chart.width, chart.height = 18, max(7.5, 1.2 * len(rows) + 4)
     sheet.add_chart(chart, f"{get_column_letter(CHART_COLUMN)}{top}")
     chart_rows = int(chart.height / 0.5) + 1  # a row is about half a centimetre high
-    return max(last, top + chart_rows) + 2
+    free = max(last, top + chart_rows) + 2
+    for _ in range(last + 1, free):
+        sheet.append([])
+    return free
 
 
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Sequence[Sequence], formats: dict[int, str] | None = None) -> None:
+    """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows as they are written, each
+    column as wide as its widest line (within bounds), a date's or a share's column in its number format."""
     sheet = book.create_sheet(name)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append(row)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            sheet_text(cell)
-    for column, number_format in (formats or {}).items():
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-            cell.number_format = number_format
+    for n, width in enumerate(_widths(header, rows), 1):
+        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for n, values in enumerate(zip(header, *rows) if rows else [(h,) for h in header], 1):
-        widest = max(_width(v) for v in values)
-        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, widest + 2))
+    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+    formatted = sorted((formats or {}).items())
+    for values in rows:
+        row: list[Any] = [_text(sheet, v) if v.__class__ is str else v for v in values]
+        for column, number_format in formatted:
+            value = row[column - 1]
+            if value is not None:
+                row[column - 1] = _cell(sheet, value, number_format=number_format)
+        sheet.append(row)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
+
+
+def _widths(header: Sequence, rows: Iterable[Sequence]) -> list[int]:
+    """Each column's widest line, in characters (a date counts 16)."""
+    widths = [_width(v) for v in header]
+    for values in rows:
+        for n, value in enumerate(values):
+            if value is None:
+                continue
+            w = _width(value)
+            if w > widths[n]:
+                widths[n] = w
+    return widths
 
 
 def _width(value) -> int:
+    if value.__class__ is str and value.isprintable():  # one line (every line break is unprintable)
+        return len(value)
     if isinstance(value, datetime):
         return 16
     return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
