@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,6 +30,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.xml.functions import tostring
 
@@ -171,22 +173,74 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 
 
 def _sheet(book: Workbook, name: str, header: list[str], rows: Sequence[Sequence], formats: dict[int, str] | None = None) -> None:
-    """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows as they are written, each
-    column as wide as its widest line (within bounds), a date's or a share's column in its number format."""
+    """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
+    widest line (within bounds), a date's or a share's column in its number format.
+
+    openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles); the
+    rows below it are written into its sheet data as text (`_rows`), in openpyxl's own cell markup, with the
+    style ids openpyxl gives their formats: a national roster's hundreds of thousands of rows are not a cell
+    object each."""
     sheet = book.create_sheet(name)
     for n, width in enumerate(_widths(header, rows), 1):
         sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
     sheet.freeze_panes = "A2"
     sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
-    formatted = sorted((formats or {}).items())
-    for values in rows:
-        row: list[Any] = [_text(sheet, v) if v.__class__ is str else v for v in values]
-        for column, number_format in formatted:
-            value = row[column - 1]
-            if value is not None:
-                row[column - 1] = _cell(sheet, value, number_format=number_format)
-        sheet.append(row)
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
+    styles = {column - 1: _cell(sheet, None, number_format=number_format) for column, number_format in (formats or {}).items()}
+    style_ids = {column: f' s="{cell.style_id}"' for column, cell in styles.items()}
+    sheet.close()  # the sheet's file: everything but the rows below the header
+    path = Path(sheet._writer.out)
+    written = path.read_text(encoding="utf-8")
+    end = written.rindex("</sheetData>")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(written[:end])
+        batch: list[str] = []
+        for number, values in enumerate(rows, 2):
+            batch.append(_row(sheet, number, values, style_ids))
+            if len(batch) >= 1000:
+                file.write("".join(batch))
+                batch.clear()
+        file.write("".join(batch))
+        file.write(written[end:])
+
+
+_LETTERS = [get_column_letter(n) for n in range(1, 200)]
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str]) -> str:
+    """One row of sheet data as openpyxl writes it: numbers `t="n"`, dates as Excel's serial numbers in their
+    column's style, text as inline strings. A text the guard marks (`sheet_text`: a would-be formula, an error's
+    code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
+    cells = [f'<row r="{number}">']
+    for n, value in enumerate(values):
+        if value is None:
+            continue
+        ref = f"{_LETTERS[n]}{number}"
+        style = style_ids.get(n, "")
+        kind = value.__class__
+        if kind is str:
+            if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+                cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
+                sheet_text(cell)
+                assert cell.data_type == "s", "the guard types every text as text"
+                if cell.has_style:
+                    style = f' s="{cell.style_id}"'
+            if not value:  # openpyxl writes an empty text as an empty cell of its type
+                cells.append(f'<c r="{ref}"{style} t="inlineStr"/>')
+                continue
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>')
+        elif kind is datetime:
+            cells.append(f'<c r="{ref}"{style} t="n"><v>{to_excel(value):.16g}</v></c>')
+        elif kind is bool:
+            cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+        elif kind is int or kind is float:
+            cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
+        else:
+            raise TypeError(f"a cell of the справка holds {kind.__name__}")
+    cells.append("</row>")
+    return "".join(cells)
 
 
 def _widths(header: Sequence, rows: Iterable[Sequence]) -> list[int]:
