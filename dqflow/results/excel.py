@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zipfile import ZIP_STORED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,6 +33,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
 from dqflow.present.guard import formula_like, sheet_text
@@ -68,8 +70,8 @@ def render(results: Results) -> bytes:
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    book.save(out)  # stamps the clock as `modified`: the core properties are written again as the справка's moment
-    book.properties.modified = moment
+    with ZipFile(out, "w", ZIP_STORED, allowZip64=True) as archive:  # `Workbook.save`'s steps, stored: `stable` deflates once
+        ExcelWriter(book, archive).save()
     return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
 
 
