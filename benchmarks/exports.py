@@ -17,7 +17,7 @@ Then, as of 03.12.2021 12:00, each run a process of its own, in turn with the fl
 - the floor: `dqflow status --now …` (the same process start, definition and counts, nothing written).
 
 Printed: wall seconds and the process's peak RSS (`ru_maxrss` of the finished child, from `os.wait4`), min /
-median / max of R runs (after one not counted), the size of what was written, and the load average.
+median / max of R runs (after one not counted, unless --no-warmup), the size of what was written, and the load average.
 With --before PATH (another installation's `dqflow`, e.g. main's) the same commands of that installation run
 in turn with these, on the same databases.
 
@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--db", metavar="URL", help="A PostgreSQL server (URL without a database) to replay into instead of SQLite.")
     parser.add_argument("--before", metavar="DQFLOW", help="Another installation's dqflow script, timed in turn with this one.")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
+    parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-exports-"))
     out = Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
@@ -144,9 +145,10 @@ def main() -> None:
             figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", NOW], xlsx))
             pages = out / f"{prefix.strip(': ')}board-{n}"
             figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
-    for round_ in range(args.runs + 1):  # in turn, so that a slower minute of the machine falls on all of them
+    first = 0 if args.no_warmup else 1
+    for round_ in range(args.runs + first):  # in turn, so that a slower minute of the machine falls on all of them
         for figure in figures:
-            figure.run(counted=round_ > 0)
+            figure.run(counted=round_ >= first)
 
     print(f"{os.uname().nodename}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"{'PostgreSQL' if args.db else 'SQLite'}, {args.runs} runs each (min / median / max), "

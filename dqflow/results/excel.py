@@ -19,6 +19,8 @@ the guard would change nothing in it).
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,36 +176,45 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: Sequence[Sequence], formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
-    openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles); the
-    rows below it are written into its sheet data as text (`_rows`), in openpyxl's own cell markup, with the
-    style ids openpyxl gives their formats: a national roster's hundreds of thousands of rows are not a cell
-    object each."""
+    The rows are taken as they come, once: each is measured (the columns' widths) and written as sheet data,
+    in openpyxl's own cell markup with the style ids openpyxl gives their formats (`_row`), to a temporary file;
+    then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
+    and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
+    cell object each nor held in memory."""
     sheet = book.create_sheet(name)
-    for n, width in enumerate(_widths(header, rows), 1):
-        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
-    sheet.freeze_panes = "A2"
-    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{len(rows) + 1}"
-    styles = {column - 1: _cell(sheet, None, number_format=number_format) for column, number_format in (formats or {}).items()}
-    style_ids = {column: f' s="{cell.style_id}"' for column, cell in styles.items()}
-    sheet.close()  # the sheet's file: everything but the rows below the header
-    path = Path(sheet._writer.out)
-    written = path.read_text(encoding="utf-8")
-    end = written.rindex("</sheetData>")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(written[:end])
+    style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
+                 for column, number_format in (formats or {}).items()}
+    widths = [_width(v) for v in header]
+    count = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as data:
         batch: list[str] = []
-        for number, values in enumerate(rows, 2):
-            batch.append(_row(sheet, number, values, style_ids))
+        for count, values in enumerate(rows, 1):
+            for n, value in enumerate(values):
+                if value is not None and (w := _width(value)) > widths[n]:
+                    widths[n] = w
+            batch.append(_row(sheet, count + 1, values, style_ids))
             if len(batch) >= 1000:
-                file.write("".join(batch))
+                data.write("".join(batch))
                 batch.clear()
-        file.write("".join(batch))
-        file.write(written[end:])
+        data.write("".join(batch))
+        for n, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
+        sheet.freeze_panes = "A2"
+        sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+        sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+        sheet.close()  # the sheet's file: everything but the rows below the header
+        path = Path(sheet._writer.out)
+        written = path.read_text(encoding="utf-8")
+        end = written.rindex("</sheetData>")
+        data.seek(0)
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(written[:end])
+            shutil.copyfileobj(data, file)
+            file.write(written[end:])
 
 
 _LETTERS = [get_column_letter(n) for n in range(1, 200)]
@@ -245,19 +256,6 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
     return "".join(cells)
 
 
-def _widths(header: Sequence, rows: Iterable[Sequence]) -> list[int]:
-    """Each column's widest line, in characters (a date counts 16)."""
-    widths = [_width(v) for v in header]
-    for values in rows:
-        for n, value in enumerate(values):
-            if value is None:
-                continue
-            w = _width(value)
-            if w > widths[n]:
-                widths[n] = w
-    return widths
-
-
 def _width(value) -> int:
     if value.__class__ is str and value.isprintable():  # one line (every line break is unprintable)
         return len(value)
@@ -282,9 +280,9 @@ def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Адрес", *[s.label for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
-    rows = [[i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
+    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
              *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
-            for i in results.institutions]
+            for i in results.institutions)
     return header, rows
 
 
@@ -298,29 +296,31 @@ def _level(level: str | None):
 def _handed_in(results: Results, zone: str):
     header = [results.campaign.terms.nom, "Название", "Этап", "Статус", f"Срок ({zone})", "Срок продлён", f"Сдано ({zone})", "Ссылки",
               "Продления и причины"]
-    rows = []
-    for i in results.institutions:
-        for o in i.stages.values():
-            extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-            rows.append([i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
-                         "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions])
-    return header, rows, {5: DATETIME, 7: DATETIME}
+
+    def rows():  # a row at a time, as the sheet is written
+        for i in results.institutions:
+            for o in i.stages.values():
+                extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
+                yield [i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
+                       "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions]
+    return header, rows(), {5: DATETIME, 7: DATETIME}
 
 
 def _reviews(results: Results, zone: str):
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Этап", "Эксперт", "Отчитался", f"Когда ({zone})", "В срок",
               *[results.area_title(a) for a in areas], "Рекомендации"]
-    rows = []
-    for i in results.institutions:
-        for panel in i.reviews.values():
-            given = {r.expert_id: r for r in panel.reviews}
-            for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
-                r = given.get(expert)
-                rows.append([i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
-                             "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
-                             *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None])
-    return header, rows, {6: DATETIME}
+
+    def rows():  # a row at a time, as the sheet is written
+        for i in results.institutions:
+            for panel in i.reviews.values():
+                given = {r.expert_id: r for r in panel.reviews}
+                for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
+                    r = given.get(expert)
+                    yield [i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
+                           "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                           *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None]
+    return header, rows(), {6: DATETIME}
 
 
 def _experts(results: Results):
