@@ -56,6 +56,7 @@ class Figure:
     wall: list[float] = field(default_factory=list)
     peak: list[float] = field(default_factory=list)  # MB
     written: int = 0  # bytes
+    failed: str = ""
 
     def run(self, counted: bool) -> None:
         if self.output is not None:
@@ -65,8 +66,9 @@ class Figure:
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         stderr = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{self.label}: exit {os.waitstatus_to_exitcode(status)}: {stderr.strip()[-500:]}")
+        if os.waitstatus_to_exitcode(status) != 0:  # said, and the others still measured
+            self.failed = f"exit {os.waitstatus_to_exitcode(status)}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}"
+            return
         if counted:
             self.wall.append(wall)
             self.peak.append(usage.ru_maxrss / 1024)
@@ -75,6 +77,8 @@ class Figure:
                 self.written = sum(f.stat().st_size for f in files)
 
     def line(self) -> str:
+        if not self.wall:
+            return f"{self.label:<44} FAILED: {self.failed}"
         def three(values: list[float], digits: int) -> str:
             return " / ".join(f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
@@ -82,6 +86,8 @@ class Figure:
         return f"{self.label:<44} wall {three(self.wall, 2)} s   peak {three(self.peak, 0)} MB{size}"
 
     def to_dict(self) -> dict:
+        if not self.wall:
+            return {"label": self.label, "failed": self.failed}
         return {"label": self.label, "wall": self.wall, "peak_mb": self.peak, "written": self.written,
                 "median_wall": statistics.median(self.wall), "median_peak_mb": statistics.median(self.peak)}
 
