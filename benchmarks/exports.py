@@ -16,7 +16,7 @@ Then, as of 03.12.2021 12:00, each run a process of its own, in turn with the fl
 - `dqflow board --out DIR` (the board's static pages, 500 ДОУ a page);
 - the floor: `dqflow status --now …` (the same process start, definition and counts, nothing written).
 
-Printed: wall seconds and the process's peak RSS (`ru_maxrss` of the finished child, from `os.wait4`), min /
+Printed: wall and CPU seconds (user + system) and the process's peak RSS (`ru_maxrss` of the finished child, from `os.wait4`), min /
 median / max of R runs (after one not counted, unless --no-warmup), the size of what was written, and the load average.
 With --before PATH (another installation's `dqflow`, e.g. main's) the same commands of that installation run
 in turn with these, on the same databases.
@@ -55,6 +55,7 @@ class Figure:
     output: Path | None = None  # what the command writes: removed before each run, measured after
     wall: list[float] = field(default_factory=list)
     peak: list[float] = field(default_factory=list)  # MB
+    cpu: list[float] = field(default_factory=list)  # user + system seconds of the process
     written: int = 0  # bytes
     failed: str = ""
 
@@ -72,6 +73,7 @@ class Figure:
         if counted:
             self.wall.append(wall)
             self.peak.append(usage.ru_maxrss / 1024)
+            self.cpu.append(usage.ru_utime + usage.ru_stime)
             if self.output is not None:
                 files = [self.output] if self.output.is_file() else list(self.output.iterdir())
                 self.written = sum(f.stat().st_size for f in files)
@@ -83,12 +85,12 @@ class Figure:
             return " / ".join(f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
         size = f"   wrote {self.written / 1e6:.1f} MB" if self.output is not None else ""
-        return f"{self.label:<44} wall {three(self.wall, 2)} s   peak {three(self.peak, 0)} MB{size}"
+        return f"{self.label:<44} wall {three(self.wall, 2)} s   cpu {three(self.cpu, 2)} s   peak {three(self.peak, 0)} MB{size}"
 
     def to_dict(self) -> dict:
         if not self.wall:
             return {"label": self.label, "failed": self.failed}
-        return {"label": self.label, "wall": self.wall, "peak_mb": self.peak, "written": self.written,
+        return {"label": self.label, "wall": self.wall, "cpu": self.cpu, "peak_mb": self.peak, "written": self.written,
                 "median_wall": statistics.median(self.wall), "median_peak_mb": statistics.median(self.peak)}
 
 

@@ -2,18 +2,19 @@
 the two tables the HTML charts and the same two charts as Excel bar charts over those cells), then one sheet
 per view, typed cells, frozen headers, widths.
 
-The workbook is write-only (`Workbook(write_only=True)`): each sheet's rows go to its file as they are
-appended, a row at a time, and no cell object is kept; a cell that carries a style (the header's, a date's
-or a share's number format, a guarded text) is a `WriteOnlyCell` made for it. What a sheet says before its
-rows (column widths, the frozen header) is known before the first row: each view's rows are built first,
-then written.
+The workbook is write-only (`Workbook(write_only=True)`): nothing of a sheet is kept once it is written. The
+summary's few cells are `WriteOnlyCell`s (fonts, fills). A view's rows are taken once, as they come: each is
+measured for the columns' widths and written as sheet data in openpyxl's own cell markup (numbers, dates as
+serial numbers in their column's number format, inline strings) to a temporary file, which is then put into
+the sheet openpyxl writes with the header, the widths, the frozen pane and the filter (`_sheet`): no cell
+object per value, no view held in memory.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
 the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
 read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every
-text cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is
-never stored as a formula (a text that openpyxl would store as the text it is anyway is passed as a value:
-the guard would change nothing in it).
+text is stored as text: every text of a view is an inline string, and a text that would start a formula or is
+an error's code is put through `present.guard.sheet_text` (its cell's type and `quotePrefix` are the guard's),
+so a name or a recommendation starting with '=' is never stored as a formula.
 """
 
 from __future__ import annotations
