@@ -11,8 +11,8 @@ object per value, no view held in memory.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
 the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
-read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every
-text is stored as text: every text of a view is an inline string, and a text that would start a formula or is
+read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every text
+of a view is an inline string, and a text that would start a formula or is
 an error's code is put through `present.guard.sheet_text` (its cell's type and `quotePrefix` are the guard's),
 so a name or a recommendation starting with '=' is never stored as a formula.
 """
