@@ -191,6 +191,7 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
     style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
                  for column, number_format in (formats or {}).items()}
     widths = [_width(v) for v in header]
+    letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
     count = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8") as data:
         batch: list[str] = []
@@ -198,7 +199,7 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
             for n, value in enumerate(values):
                 if value is not None and (w := _width(value)) > widths[n]:
                     widths[n] = w
-            batch.append(_row(sheet, count + 1, values, style_ids))
+            batch.append(_row(sheet, count + 1, values, style_ids, letters))
             if len(batch) >= 1000:
                 data.write("".join(batch))
                 batch.clear()
@@ -219,11 +220,10 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
             file.write(written[end:])
 
 
-_LETTERS = [get_column_letter(n) for n in range(1, 200)]
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
-def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str]) -> str:
+def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str]) -> str:
     """One row of sheet data as openpyxl writes it: numbers `t="n"`, dates as Excel's serial numbers in their
     column's style, text as inline strings. A text the guard marks (`sheet_text`: a would-be formula, an error's
     code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
@@ -231,7 +231,7 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
     for n, value in enumerate(values):
         if value is None:
             continue
-        ref = f"{_LETTERS[n]}{number}"
+        ref = f"{letters[n]}{number}"
         style = style_ids.get(n, "")
         kind = value.__class__
         if kind is str:
