@@ -89,5 +89,6 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
     from dqflow.web import board
 
     with store.dry_run(app.db) as session:
-        view = engine.status(session, campaign.id, now, institutions=True, limit=None)
-    click.echo(f"Записано: {board.write(view, folder)}")
+        view = engine.status(session, campaign.id, now)  # the stages' counts; the roster's statuses as plain values:
+        rows = board.roster_grid(session, view.campaign, now)
+    click.echo(f"Записано: {board.write(view, folder, rows=rows)}")

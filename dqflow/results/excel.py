@@ -1,27 +1,45 @@
-"""The справка as an Excel workbook (openpyxl): a summary sheet first (the title block, the two tables the
-HTML charts and the same two charts as Excel bar charts over those cells), then one sheet per view, typed
-cells, frozen headers, widths.
+"""The справка as an Excel workbook (openpyxl, written as a stream): a summary sheet first (the title block,
+the two tables the HTML charts and the same two charts as Excel bar charts over those cells), then one sheet
+per view, typed cells, frozen headers, widths.
+
+The workbook is write-only (`Workbook(write_only=True)`): nothing of a sheet is kept once it is written. The
+summary's few cells are `WriteOnlyCell`s (fonts, fills). A view's rows are taken once, as they come: each is
+measured for the columns' widths and written as sheet data in openpyxl's own cell markup (numbers, dates as
+serial numbers in their column's number format, inline strings) to a temporary file, which is then put into
+the sheet openpyxl writes with the header, the widths, the frozen pane and the filter (`_sheet`): no cell
+object per value, no view held in memory.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
 the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
-read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every
-text cell goes through `present.guard.sheet_text`, so a name or a recommendation starting with '=' is
-never stored as a formula.
+read every column: stages by their label, experts by name (the CSV keeps the ids). Text is text: every text
+of a view is an inline string, and a text that would start a formula or is
+an error's code is put through `present.guard.sheet_text` (its cell's type and `quotePrefix` are the guard's),
+so a name or a recommendation starting with '=' is never stored as a formula.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
-from dqflow.present.guard import sheet_text
+from dqflow.present.guard import formula_like, sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results import words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
@@ -31,13 +49,14 @@ DATETIME = "DD.MM.YYYY HH:MM"
 PERCENT = "0%"
 MAX_WIDTH = 60
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 SUMMARY = "Сводка"
 CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
 
 
 def render(results: Results) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
     _sheet(book, "Этапы", *_stages(results, zone))
@@ -54,14 +73,40 @@ def render(results: Results) -> bytes:
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    book.save(out)  # stamps the clock as `modified`: the core properties are written again as the справка's moment
-    book.properties.modified = moment
+    # `Workbook.save`'s steps, deflated fast (`stable` deflates the file again): small in memory, little time
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+        ExcelWriter(book, archive).save()
     return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:
     """Excel cells carry no zone: the campaign's wall-clock time, to the minute as everywhere else."""
     return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+          alignment: Alignment | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    """One styled cell of a write-only sheet, its text guarded."""
+    cell = WriteOnlyCell(sheet, value)
+    sheet_text(cell)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _text(sheet: WriteOnlyWorksheet, value: str) -> str | WriteOnlyCell:
+    """A text value as a write-only sheet takes it: openpyxl types a str as text unless it starts like a formula
+    or is an error's code; such a text becomes a cell the guard has typed (`sheet_text`), any other is passed as
+    the value it is (the guard would leave its cell as openpyxl makes it)."""
+    if formula_like(value) or value in ERROR_CODES or value.startswith("="):
+        return _cell(sheet, value)
+    return value
 
 
 # -- the summary sheet: title block, the charts' tables and the charts ------------------------
@@ -71,11 +116,15 @@ def _summary(book: Workbook, results: Results) -> None:
     """Row 1 the title, row 2 the campaign, row 3 «по состоянию на …», row 4 who prepared it (row 5 the order),
     then the stages × statuses table with chart 1 beside it and the areas × levels table with chart 2."""
     sheet = book.create_sheet(SUMMARY)
+    sheet.column_dimensions["A"].width = 45
+    for n in range(2, CHART_COLUMN):
+        sheet.column_dimensions[get_column_letter(n)].width = 13
     block = [words.title(results), results.campaign.title, words.as_of(results, capital=True), words.prepared_by(results)]
     if words.order_line(results):
         block.append(f"Основание: {words.order_line(results)}.")
     for n, line in enumerate(block, 1):
-        sheet.cell(row=n, column=1, value=line).font = Font(bold=n <= 2, size=14 if n == 1 else 11)
+        sheet.append([_cell(sheet, line, font=Font(bold=n <= 2, size=14 if n == 1 else 11))])
+    sheet.append([])
     row = len(block) + 2
     t = results.campaign.terms
     per = [f for f in results.stages if f.stage.per_institution]
@@ -91,26 +140,18 @@ def _summary(book: Workbook, results: Results) -> None:
         rows = [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]
         caption = f"Рисунок 2. Распределение {t.gen_pl} по уровням качества в каждой области"
         _chart_table(sheet, row, caption, header, rows, level_colors(len(levels)), t.gen_pl)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            sheet_text(cell)
-    sheet.column_dimensions["A"].width = 45
-    for n in range(2, CHART_COLUMN):
-        sheet.column_dimensions[get_column_letter(n)].width = 13
 
 
-def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str], counted: str) -> int:
-    """The caption, a table of counts at row `top`, and a stacked bar chart of it drawn from its own cells (one
-    bar per row, a series per column, coloured as the HTML's chart). Returns the first free row below both."""
-    sheet.cell(row=top, column=1, value=caption).font = Font(bold=True)
+def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list[str], rows: list[list], colors: list[str],
+                 counted: str) -> int:
+    """The caption, a table of counts at row `top` (the next row the sheet writes), and a stacked bar chart of it
+    drawn from its own cells (one bar per row, a series per column, coloured as the HTML's chart). Returns the
+    first free row below both; the rows up to it are written (blank below the table, beside the chart)."""
+    sheet.append([_cell(sheet, caption, font=HEADER_FONT)])
     first = top + 1
-    for n, value in enumerate(header, 1):
-        cell = sheet.cell(row=first, column=n, value=value)
-        cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r, values in enumerate(rows, first + 1):
-        for n, value in enumerate(values, 1):
-            sheet.cell(row=r, column=n, value=value)
+    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+    for values in rows:
+        sheet.append([_text(sheet, v) if isinstance(v, str) else v for v in values])
     last = first + len(rows)
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
@@ -128,35 +169,98 @@ def _chart_table(sheet: Worksheet, top: int, caption: str, header: list[str], ro
     chart.width, chart.height = 18, max(7.5, 1.2 * len(rows) + 4)
     sheet.add_chart(chart, f"{get_column_letter(CHART_COLUMN)}{top}")
     chart_rows = int(chart.height / 0.5) + 1  # a row is about half a centimetre high
-    return max(last, top + chart_rows) + 2
+    free = max(last, top + chart_rows) + 2
+    for _ in range(last + 1, free):
+        sheet.append([])
+    return free
 
 
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None) -> None:
+    """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
+    widest line (within bounds), a date's or a share's column in its number format.
+
+    The rows are taken as they come, once: each is measured (the columns' widths) and written as sheet data,
+    in openpyxl's own cell markup with the style ids openpyxl gives their formats (`_row`), to a temporary file;
+    then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
+    and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
+    cell object each nor held in memory."""
     sheet = book.create_sheet(name)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append(row)
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            sheet_text(cell)
-    for column, number_format in (formats or {}).items():
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-            cell.number_format = number_format
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for n, values in enumerate(zip(header, *rows) if rows else [(h,) for h in header], 1):
-        widest = max(_width(v) for v in values)
-        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, widest + 2))
+    style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
+                 for column, number_format in (formats or {}).items()}
+    widths = [_width(v) for v in header]
+    letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
+    count = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as data:
+        batch: list[str] = []
+        for count, values in enumerate(rows, 1):
+            for n, value in enumerate(values):
+                if value is not None and (w := _width(value)) > widths[n]:
+                    widths[n] = w
+            batch.append(_row(sheet, count + 1, values, style_ids, letters))
+            if len(batch) >= 1000:
+                data.write("".join(batch))
+                batch.clear()
+        data.write("".join(batch))
+        for n, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
+        sheet.freeze_panes = "A2"
+        sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+        sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+        sheet.close()  # the sheet's file: everything but the rows below the header
+        path = Path(sheet._writer.out)
+        written = path.read_text(encoding="utf-8")
+        end = written.rindex("</sheetData>")
+        data.seek(0)
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(written[:end])
+            shutil.copyfileobj(data, file)
+            file.write(written[end:])
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str]) -> str:
+    """One row of sheet data as openpyxl writes it: numbers `t="n"`, dates as Excel's serial numbers in their
+    column's style, text as inline strings. A text the guard marks (`sheet_text`: a would-be formula, an error's
+    code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
+    cells = [f'<row r="{number}">']
+    for n, value in enumerate(values):
+        if value is None:
+            continue
+        ref = f"{letters[n]}{number}"
+        style = style_ids.get(n, "")
+        kind = value.__class__
+        if kind is str:
+            if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+                cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
+                sheet_text(cell)
+                assert cell.data_type == "s", "the guard types every text as text"
+                if cell.has_style:
+                    style = f' s="{cell.style_id}"'
+            if not value:  # openpyxl writes an empty text as an empty cell of its type
+                cells.append(f'<c r="{ref}"{style} t="inlineStr"/>')
+                continue
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>')
+        elif kind is datetime:
+            cells.append(f'<c r="{ref}"{style} t="n"><v>{to_excel(value):.16g}</v></c>')
+        elif kind is bool:
+            cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+        elif kind is int or kind is float:
+            cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
+        else:
+            raise TypeError(f"a cell of the справка holds {kind.__name__}")
+    cells.append("</row>")
+    return "".join(cells)
 
 
 def _width(value) -> int:
+    if value.__class__ is str and value.isprintable():  # one line (every line break is unprintable)
+        return len(value)
     if isinstance(value, datetime):
         return 16
     return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
@@ -178,9 +282,9 @@ def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Адрес", *[s.label for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
-    rows = [[i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
+    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
              *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
-            for i in results.institutions]
+            for i in results.institutions)
     return header, rows
 
 
@@ -194,29 +298,31 @@ def _level(level: str | None):
 def _handed_in(results: Results, zone: str):
     header = [results.campaign.terms.nom, "Название", "Этап", "Статус", f"Срок ({zone})", "Срок продлён", f"Сдано ({zone})", "Ссылки",
               "Продления и причины"]
-    rows = []
-    for i in results.institutions:
-        for o in i.stages.values():
-            extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-            rows.append([i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
-                         "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions])
-    return header, rows, {5: DATETIME, 7: DATETIME}
+
+    def rows():  # a row at a time, as the sheet is written
+        for i in results.institutions:
+            for o in i.stages.values():
+                extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
+                yield [i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
+                       "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions]
+    return header, rows(), {5: DATETIME, 7: DATETIME}
 
 
 def _reviews(results: Results, zone: str):
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Этап", "Эксперт", "Отчитался", f"Когда ({zone})", "В срок",
               *[results.area_title(a) for a in areas], "Рекомендации"]
-    rows = []
-    for i in results.institutions:
-        for panel in i.reviews.values():
-            given = {r.expert_id: r for r in panel.reviews}
-            for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
-                r = given.get(expert)
-                rows.append([i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
-                             "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
-                             *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None])
-    return header, rows, {6: DATETIME}
+
+    def rows():  # a row at a time, as the sheet is written
+        for i in results.institutions:
+            for panel in i.reviews.values():
+                given = {r.expert_id: r for r in panel.reviews}
+                for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
+                    r = given.get(expert)
+                    yield [i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
+                           "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                           *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None]
+    return header, rows(), {6: DATETIME}
 
 
 def _experts(results: Results):

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy import Table
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from dqflow.calendar import show, show_date, utc_offset
 from dqflow.campaign import spec
-from dqflow.engine import CampaignView
+from dqflow.engine import CampaignView, InstitutionView, rules
 from dqflow.errors import DqflowError
 from dqflow.present import labels
 from dqflow.results.figures import StageFigures
+from dqflow.store import InstitutionRow, ProgressRow
+
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
+_INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,38 @@ class Board:
             bars.append(Bar(stage.label, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
                             when, figures.handed_in, figures.expected))
         columns = [(s.id, s.label) for s in campaign.stages if s.per_institution]
-        rows = [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in view.institutions]
-        return cls(campaign.title, view.now, today(campaign, view.now), bars, columns, rows)
+        return cls(campaign.title, view.now, today(campaign, view.now), bars, columns, grid(columns, view.institutions))
+
+
+    @staticmethod
+    def cells(statuses: list[str]) -> Markup:
+        """A row's status cells as board.html writes them (each status's cell is made once)."""
+        return Markup("".join([_cell(st) for st in statuses]))
+
+
+@cache
+def _cell(status: str) -> Markup:
+    return Markup('<td class="cell"><span class="status {}">{}</span></td>').format(status, labels.STATUS_RU[status])
+
+
+def grid(columns: list[tuple[str, str]], institutions: list[InstitutionView]) -> list[tuple[str, list[str]]]:
+    """The board's rows: each ДОУ's name and its status in each column's stage (not begun when it has no row)."""
+    return [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in institutions]
+
+
+def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> list[tuple[str, list[str]]]:
+    """`grid` of the whole roster as `engine.status(institutions=True, limit=None)` lists it, read as plain values:
+    the ДОУ's stored rows in roster order (the file's ДОУ by their position, which load and every amendment keep
+    as the file's, then those an amendment withdrew: `engine.withdrawn`'s order), and one SELECT per stage of
+    each ДОУ's status at `now` as the rules say it (`rules.status_at_sql`, a review of nothing is NOTHING, as
+    `status` counts). No view object per ДОУ, and the definition's roster is never parsed."""
+    p, i = _PROGRESS.c, _INSTITUTION.c
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
+    by_stage = [dict(session.execute(sa_select(p.institution_id, status).where(p.campaign_id == campaign.id, p.stage_id == s.id)).all())
+                for s in campaign.stages if s.per_institution]
+    roster = session.execute(sa_select(i.id, i.name).where(i.campaign_id == campaign.id)
+                             .order_by(i.withdrawn_at.is_not(None), i.position, i.id)).all()
+    return [(name, [found.get(iid, "upcoming") for found in by_stage]) for iid, name in roster]
 
 
 def timeline(campaign: spec.Campaign, at: datetime) -> float:
@@ -115,12 +154,16 @@ def environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def render(view: CampaignView, pages: Environment | None = None, pager: Pager | None = None) -> str:
+def _context(view: CampaignView) -> dict:
+    """What board.html reads besides the board and the pager: the same on every page of one view."""
     tz = view.campaign.tz
+    return dict(now=view.now, zone=offset(tz, view.now), campaign=view.campaign, show=lambda t: show(t, tz),
+                STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, public=True)
+
+
+def render(view: CampaignView, pages: Environment | None = None, pager: Pager | None = None) -> str:
     pages = pages or environment()
-    return pages.get_template("board.html").render(
-        board=Board.of(view), now=view.now, zone=offset(tz, view.now), campaign=view.campaign, pager=pager,
-        show=lambda t: show(t, tz), STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, public=True)
+    return pages.get_template("board.html").render(board=Board.of(view), pager=pager, **_context(view))
 
 
 def file_name(row_offset: int, size: int) -> str:
@@ -128,17 +171,24 @@ def file_name(row_offset: int, size: int) -> str:
     return "index.html" if row_offset < size else f"page-{row_offset // size + 1}.html"
 
 
-def write(view: CampaignView, folder: Path, size: int | None = None) -> Path:
+def write(view: CampaignView, folder: Path, size: int | None = None, rows: list[tuple[str, list[str]]] | None = None) -> Path:
     """The board as static pages in `folder` (made if missing): `index.html` with the stages and the first
-    `size` ДОУ, then `page-2.html`, … with the next ones, each linking to its neighbours; self-contained."""
-    rows, size = view.institutions, size or PAGE
+    `size` ДОУ, then `page-2.html`, … with the next ones, each linking to its neighbours; self-contained.
+    `rows`: the whole roster's (`roster_grid`), else those of the view's ДОУ.
+
+    The pages are `render`'s of each page of the roster, made as a stream: the template compiled once, the
+    stages' bars computed once, each page's rows rendered and written before the next."""
+    whole = Board.of(replace(view, institutions=[]))
+    rows, size = grid(whole.columns, view.institutions) if rows is None else rows, size or PAGE
+    template = environment().get_template("board.html")
+    context = _context(view)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for start in range(0, max(len(rows), 1), size):
-            part = replace(view, institutions=rows[start:start + size], offset=start)
-            pager = Pager.of(start, len(part.institutions), len(rows), lambda at: file_name(at, size), size) \
-                if len(rows) > size else None
-            (folder / file_name(start, size)).write_text(render(part, pager=pager), encoding="utf-8")
+            part = rows[start:start + size]
+            pager = Pager.of(start, len(part), len(rows), lambda at: file_name(at, size), size) if len(rows) > size else None
+            page = template.render(board=replace(whole, rows=part), pager=pager, **context)
+            (folder / file_name(start, size)).write_text(page, encoding="utf-8")
     except OSError as exc:
         raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder", code="cannot-write",
                           out=str(folder), why=str(exc.strerror)) from None
