@@ -19,22 +19,33 @@ from dqflow.results import calendars
               help="html (print-ready on A4), xlsx (a summary sheet with the charts, then a sheet per view), "
                    "docx (Word: the HTML's content, its charts as tables), csv (a folder of files), md (Markdown).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
-              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+              help="The file to write (for csv a folder; for html a FILE.html, or a folder: the summary as index.html and a "
+                   "page per ДОУ). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
 @now_option
 @pass_app
 @with_campaign
 def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None) -> None:
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
+    target = out or results.default_path(campaign.id, fmt)
+    # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone)
+    detail = None if fmt == "html" and not results.is_folder(fmt, target) else True
     with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now)
+        figures = results.compute(session, campaign.id, now, detail=detail)
     if fmt == "md" and out is None:
         markdown = results.render(figures, fmt)
         assert isinstance(markdown, bytes), "Markdown is one file"
         click.echo(markdown.decode("utf-8"), nl=False)
         return
-    written = results.write(figures, fmt, out or results.default_path(campaign.id, fmt))
+    written = results.write(figures, fmt, target)
+    if fmt == "html" and results.is_folder(fmt, target):
+        click.echo(f"Записано: {target / 'index.html'} и страниц {figures.campaign.terms.gen_pl}: {figures.total} ({target / 'dou'})")
+        return
     for path in written:
         click.echo(f"Записано: {path}")
+    if fmt == "html" and not figures.detailed:
+        t = figures.campaign.terms
+        click.echo(f"{t.nom_pl}: {figures.total} — справка без разделов по каждому {t.dat}; "
+                   f"страницы {t.gen_pl}: dqflow report --format html --out ПАПКА")
 
 
 @click.command("calendar")

@@ -293,9 +293,10 @@ class Results:
 
 
 ATTENTION = 50  # the ДОУ at or below the base level a summary names (`Results.attention`); the rest are counted
+DETAIL_UP_TO = 300  # `compute(detail=None)` reads each ДОУ's detail for a roster of at most this many ДОУ
 
 
-def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool = True) -> Results:
+def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True) -> Results:
     """The справка's figures as of `now`. Call it in a session that is rolled back.
 
     The town's figures (stage counts, levels by area, weakest areas, the ДОУ at or below the base level, expert
@@ -305,13 +306,16 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
 
     `detail`: also each ДОУ's stages, hand-ins, extensions, experts and reviews (`Results.institutions`), read as plain
     column tuples, a few statements for the whole roster. Without it `institutions` is empty (`Results.detailed`
-    says so): a summary needs none of it."""
+    says so): a summary needs none of it. None: only for a roster of at most `DETAIL_UP_TO` ДОУ (what the single-file
+    HTML справка shows)."""
     view = engine.status(session, campaign_id, now)
     campaign = view.campaign
     stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
     levels = _Levels(campaign)
     base = _base_level(campaign)
     attention, low_total = _attention(session, campaign, levels, base)
+    if detail is None:
+        detail = view.total <= DETAIL_UP_TO
     results = Results(campaign, now, stages, [], _experts(session, campaign), base, total=view.total, detailed=detail,
                       town_distribution=_distribution(session, campaign, levels), town_agreement=_agreement(session, campaign, levels),
                       town_weak=_weak(session, campaign, levels), attention=attention, low_total=low_total)
@@ -412,7 +416,7 @@ def _weak(session: Session, campaign: spec.Campaign, levels: _Levels) -> list[tu
     lowest = sa_select(level.c.inst, func.min(level.c.rank).label("low")).group_by(level.c.inst).subquery()
     counted = dict(session.execute(sa_select(level.c.area, func.count())
                                    .join(lowest, and_(lowest.c.inst == level.c.inst, lowest.c.low == level.c.rank))
-                                   .group_by(level.c.area)).tuples().all())
+                                   .group_by(level.c.area)).all())
     return sorted(counted.items(), key=lambda item: (-item[1], levels.areas.index(item[0]) if item[0] in levels.areas else 0))
 
 
