@@ -56,15 +56,17 @@ def pg_url(n: int) -> str:
     return f"{PG}/{name}"
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one process."""
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds (user + system), peak RSS in MB) of one process."""
     start = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1)) / 1024  # type: ignore[union-attr]
-    return wall, peak
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", done.stderr).group(1))  # type: ignore[union-attr]
+              for kind in ("User", "System"))
+    return wall, cpu, peak
 
 
 def size(path: Path) -> int:
@@ -72,15 +74,17 @@ def size(path: Path) -> int:
 
 
 def measure(label: str, dqflow: str, url: str, fmt: str, out: Path, runs: int) -> None:
-    walls, peaks = [], []
+    walls, cpus, peaks = [], [], []
     for _ in range(runs):
         if out.is_dir():
             shutil.rmtree(out)
-        wall, peak = timed([dqflow, "--db", url, "report", "--format", fmt, "--out", str(out), "--now", NOW])
+        wall, cpu, peak = timed([dqflow, "--db", url, "report", "--format", fmt, "--out", str(out), "--now", NOW])
         walls.append(wall)
+        cpus.append(cpu)
         peaks.append(peak)
     what = f"{fmt} → {'folder' if fmt == 'csv' or not out.suffix else 'file'}"
-    print(f"  {label:<8} {what:<14} {statistics.median(walls):7.2f} s (min {min(walls):.2f})  peak {max(peaks):6.0f} MB  "
+    print(f"  {label:<8} {what:<14} {statistics.median(walls):7.2f} s wall (min {min(walls):.2f}), "
+          f"{statistics.median(cpus):6.2f} s CPU  peak {max(peaks):6.0f} MB  "
           f"output {size(out) / 1e6:8.2f} MB", flush=True)
 
 
@@ -94,8 +98,9 @@ def main() -> None:
     parser.add_argument("--no-folder", action="store_true", help="leave out --format html --out DIR")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()}", flush=True)
-    floor = [timed([DQFLOW, "--version"])[0] for _ in range(args.runs)]
-    print(f"floor: dqflow --version {statistics.median(floor):.2f} s", flush=True)
+    floor = [timed([DQFLOW, "--version"]) for _ in range(args.runs)]
+    print(f"floor: dqflow --version {statistics.median(f[0] for f in floor):.2f} s wall, "
+          f"{statistics.median(f[1] for f in floor):.2f} s CPU, {max(f[2] for f in floor):.0f} MB", flush=True)
     for n in args.sizes:
         urls = {"sqlite": f"sqlite:///{args.db_folder / f'n{n}' / 'sim.db'}"}
         if args.pg:
