@@ -24,16 +24,15 @@ People read names, never ids: stages by `Stage.label`, experts by name (`expert_
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, case, func, literal, or_, union_all
+from sqlalchemy import JSON, Table, and_, case, cast, func, or_, true
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from dqflow import engine
@@ -327,28 +326,20 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
 # -- the levels the experts gave, in SQL ------------------------------------------------------------
 
 
-class _json_text(FunctionElement[str]):
-    """The text of one key of a JSON object stored as text (a review's levels): NULL when absent."""
-
-    type = String()
-    inherit_cache = True
-    name = "json_text"
-
-
-@compiles(_json_text)
-def _json_extract(element: _json_text, compiler: Any, **kw: Any) -> str:
-    document, key = list(element.clauses)
-    return f"json_extract({compiler.process(document, **kw)}, {compiler.process(key, **kw)})"
+def _pairs(session: Session, levels: Any) -> Any:
+    """The (key, value) rows of a JSON object stored as text (a review's levels), as a table-valued function to join:
+    parsed once per review (`json_each` on SQLite, `json_each_text` on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_each_text(cast(levels, JSON)).table_valued("key", "value").alias("pairs")
+    return func.json_each(levels).table_valued("key", "value").alias("pairs")
 
 
-@compiles(_json_text, "postgresql")
-def _json_arrow(element: _json_text, compiler: Any, **kw: Any) -> str:
-    document, key = list(element.clauses)
-    return f"(CAST({compiler.process(document, **kw)} AS JSON) ->> {compiler.process(key, **kw)})"
-
-
-def _level_of(levels: Any, area: str, dialect_key: bool) -> ColumnElement[str]:
-    return _json_text(levels, literal(area if dialect_key else '$."' + area.replace('"', '\\"') + '"'))
+def _materialized(session: Session, cte: Any) -> Any:
+    """A CTE computed once and read as a table (PostgreSQL 12+, SQLite 3.35+): the join it feeds probes it per row."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" or (dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)):
+        return cte.prefix_with("MATERIALIZED")
+    return cte
 
 
 class _Levels:
@@ -372,26 +363,30 @@ class _Levels:
     def order(self, stage: Any) -> ColumnElement[int]:
         return case({sid: n for n, sid in enumerate(self.stages)}, value=stage, else_=-1)
 
-    def given(self, session: Session):
-        """(inst, stage, ord, area, level) of every level a review gives: a CTE (one pass over the reviews per area)."""
+    def given(self, session: Session, latest: Any = None):
+        """(inst, stage, ord, area, level) of every level a review gives in one of the campaign's areas, each review's
+        JSON parsed once; with `latest` (a CTE of (inst, ord)), of each ДОУ's latest review stage only: a CTE."""
         r = _REVIEW.c
-        postgres = session.get_bind().dialect.name == "postgresql"
-        parts = []
-        for area in self.areas:
-            level = _level_of(r.levels, area, postgres)
-            parts.append(sa_select(r.institution_id.label("inst"), r.stage_id.label("stage"), self.order(r.stage_id).label("ord"),
-                                   literal(area).label("area"), level.label("level"))
-                         .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages), level.is_not(None)))
-        return union_all(*parts).cte("given")
+        pairs = _pairs(session, r.levels)
+        order = self.order(r.stage_id)
+        query = (sa_select(r.institution_id.label("inst"), r.stage_id.label("stage"), order.label("ord"),
+                           pairs.c.key.label("area"), pairs.c.value.label("level"))
+                 .select_from(_REVIEW).join(pairs, true())
+                 .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages), pairs.c.key.in_(self.areas)))
+        if latest is not None:
+            query = query.join(latest, and_(latest.c.inst == r.institution_id, latest.c.ord == order))
+        return query.cte("given_latest" if latest is not None else "given")
 
     def by_institution(self, session: Session):
-        """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review stage
-        it has a level from (a window over the ДОУ's levels, no join): a CTE."""
-        given = self.given(session)
-        ranked = sa_select(given.c.inst, given.c.ord, given.c.area, self.rank(given.c.level).label("rank"),
-                           func.max(given.c.ord).over(partition_by=given.c.inst).label("latest")).cte("ranked")
-        return (sa_select(ranked.c.inst, ranked.c.ord, ranked.c.area, func.min(ranked.c.rank).label("rank"))
-                .where(ranked.c.ord == ranked.c.latest).group_by(ranked.c.inst, ranked.c.ord, ranked.c.area).cte("level"))
+        """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review
+        stage it has a review in: a CTE."""
+        r = _REVIEW.c
+        latest = _materialized(session, sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
+                               .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages))
+                               .group_by(r.institution_id).cte("latest"))
+        given = self.given(session, latest)
+        return (sa_select(given.c.inst, given.c.ord, given.c.area, func.min(self.rank(given.c.level)).label("rank"))
+                .group_by(given.c.inst, given.c.ord, given.c.area).cte("level"))
 
     def level_id(self, rank: int) -> str | None:
         return self.ids[rank] if 0 <= rank < len(self.ids) else None
