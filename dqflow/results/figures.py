@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, and_, case, cast, func, or_, true
+from sqlalchemy import JSON, Table, and_, case, cast, func, literal, or_, true
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -312,12 +312,12 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
     levels = _Levels(campaign)
     base = _base_level(campaign)
-    attention, low_total = _attention(session, campaign, levels, base)
+    distribution, weak, low_total = _town_levels(session, levels, base)
     if detail is None:
         detail = view.total <= DETAIL_UP_TO
     results = Results(campaign, now, stages, [], _experts(session, campaign), base, total=view.total, detailed=detail,
-                      town_distribution=_distribution(session, campaign, levels), town_agreement=_agreement(session, campaign, levels),
-                      town_weak=_weak(session, campaign, levels), attention=attention, low_total=low_total)
+                      town_distribution=distribution, town_agreement=_agreement(session, campaign, levels), town_weak=weak,
+                      attention=_attention(session, campaign, levels, base) if low_total else [], low_total=low_total)
     if detail:
         results.institutions = _institutions(session, campaign, now, levels)
     return results
@@ -392,27 +392,32 @@ class _Levels:
         return self.ids[rank] if 0 <= rank < len(self.ids) else None
 
 
-def _distribution(session: Session, campaign: spec.Campaign, levels: _Levels) -> dict[str, dict[str, int]]:
-    found = {a: {lv: 0 for lv in levels.ids} for a in levels.areas}
+def _town_levels(session: Session, levels: _Levels, base: str | None) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]], int]:
+    """(area → level → ДОУ, areas by how many ДОУ have them among their weakest, ДОУ with an area at or below `base`):
+    one GROUP BY over the ДОУ's levels, each row marked whether it is at its ДОУ's lowest, and whether it is the
+    ДОУ's first row of a ДОУ at or below base (so that ДОУ are counted once)."""
+    distribution = {a: {lv: 0 for lv in levels.ids} for a in levels.areas}
     if not levels.usable:
-        return found
+        return distribution, [], 0
     level = levels.by_institution(session)
-    for area, rank, n in session.execute(sa_select(level.c.area, level.c.rank, func.count()).group_by(level.c.area, level.c.rank)):
+    lowest = func.min(level.c.rank).over(partition_by=level.c.inst)
+    first = func.row_number().over(partition_by=level.c.inst, order_by=level.c.area)
+    marked = sa_select(level.c.area, level.c.rank, lowest.label("low"), first.label("first")).subquery()
+    weakest = case((marked.c.rank == marked.c.low, 1), else_=0)
+    below = (case((and_(marked.c.first == 1, marked.c.low <= levels.ids.index(base)), 1), else_=0) if base is not None
+             else literal(0))
+    weak: dict[str, int] = defaultdict(int)
+    low_total = 0
+    for area, rank, is_weak, is_low, n in session.execute(
+            sa_select(marked.c.area, marked.c.rank, weakest, below, func.count()).group_by(marked.c.area, marked.c.rank, weakest, below)):
         lv = levels.level_id(rank)
         if lv is not None:
-            found.setdefault(area, {})[lv] = n
-    return found
-
-
-def _weak(session: Session, campaign: spec.Campaign, levels: _Levels) -> list[tuple[str, int]]:
-    if not levels.usable:
-        return []
-    level = levels.by_institution(session)
-    lowest = sa_select(level.c.inst, func.min(level.c.rank).label("low")).group_by(level.c.inst).subquery()
-    counted = dict(session.execute(sa_select(level.c.area, func.count())
-                                   .join(lowest, and_(lowest.c.inst == level.c.inst, lowest.c.low == level.c.rank))
-                                   .group_by(level.c.area)).all())
-    return sorted(counted.items(), key=lambda item: (-item[1], levels.areas.index(item[0]) if item[0] in levels.areas else 0))
+            distribution.setdefault(area, {})[lv] = distribution.get(area, {}).get(lv, 0) + n
+        weak[area] += n if is_weak else 0
+        low_total += n if is_low else 0
+    ordered = sorted(((a, n) for a, n in weak.items() if n), key=lambda item: (-item[1], levels.areas.index(item[0])
+                                                                                if item[0] in levels.areas else 0))
+    return distribution, ordered, low_total
 
 
 def _agreement(session: Session, campaign: spec.Campaign, levels: _Levels) -> dict[str, tuple[int, int]]:
@@ -427,28 +432,28 @@ def _agreement(session: Session, campaign: spec.Campaign, levels: _Levels) -> di
     return found
 
 
-def _attention(session: Session, campaign: spec.Campaign, levels: _Levels,
-               base: str | None) -> tuple[list[tuple[spec.Institution, list[str]]], int]:
-    """The first `ATTENTION` ДОУ (in roster order) with an area at or below the base level, with those areas, and how
-    many there are in all."""
+def _attention(session: Session, campaign: spec.Campaign, levels: _Levels, base: str | None) -> list[tuple[spec.Institution, list[str]]]:
+    """The first `ATTENTION` ДОУ (in roster order, withdrawn ones last) with an area at or below the base level, with
+    those areas: one SELECT."""
     if base is None or not levels.usable:
-        return [], 0
+        return []
     level = levels.by_institution(session)
     low = level.c.rank <= levels.ids.index(base)
-    total = session.execute(sa_select(func.count(func.distinct(level.c.inst))).where(low)).scalar_one()
-    if not total:
-        return [], 0
     i = _INSTITUTION.c
     lows = sa_select(level.c.inst).where(low).distinct().subquery()
-    first = session.execute(sa_select(i.id, i.name, i.email).join(lows, lows.c.inst == i.id).where(i.campaign_id == campaign.id)
-                            .order_by(i.withdrawn_at.is_not(None), i.position, i.id).limit(ATTENTION)).all()
+    first = (sa_select(i.id, i.name, i.email, i.position, i.withdrawn_at.is_not(None).label("gone"))
+             .join(lows, lows.c.inst == i.id).where(i.campaign_id == campaign.id)
+             .order_by(i.withdrawn_at.is_not(None), i.position, i.id).limit(ATTENTION).subquery())
     areas: dict[str, list[str]] = defaultdict(list)
-    for inst, area in session.execute(sa_select(level.c.inst, level.c.area).where(low, level.c.inst.in_([row[0] for row in first]))):
+    named: dict[str, tuple[str, str]] = {}
+    for inst, name, email, area in session.execute(
+            sa_select(first.c.id, first.c.name, first.c.email, level.c.area).join(level, level.c.inst == first.c.id).where(low)
+            .order_by(first.c.gone, first.c.position, first.c.id)):
+        named.setdefault(inst, (name, email))
         areas[inst].append(area)
     known = {inst.id: inst for inst in campaign.institutions}
-    found = [(known.get(inst) or spec.Institution(inst, name, email), [a for a in levels.areas if a in areas[inst]])
-             for inst, name, email in first]
-    return found, int(total)
+    return [(known.get(inst) or spec.Institution(inst, name, email), [a for a in levels.areas if a in areas[inst]])
+            for inst, (name, email) in named.items()]
 
 
 def _experts(session: Session, campaign: spec.Campaign) -> list[ExpertFigures]:
