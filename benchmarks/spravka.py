@@ -46,6 +46,62 @@ def build(folder: Path, n: int, url: str) -> None:
     mark.touch()
 
 
+def synthetic(folder: Path, n: int, url: str) -> None:
+    """Faster than a replay, for the largest N: the roster loaded, reconciled to the end of the campaign (both expert
+    lists drawn, every stage locked), a hand-in of the form by 4 ДОУ in 5 and a review by every assigned expert in both
+    review stages (seeded levels, on time or late), written as sets. The справка reads the same tables a replay fills
+    (no extensions, no outbox history: neither is read by `report`). The review stages' own statuses are left to the
+    clock (missed): the reviews are inserted, not recorded by the acts."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import bindparam, insert, select, update
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+    from dqflow.campaign import spec
+    from dqflow.store import AssignmentRow, ProgressRow, ReviewRow, SubmissionRow
+
+    mark = folder / f"n{n}" / f".built-{url.split(':')[0]}"
+    if mark.exists():
+        return
+    (folder / f"n{n}").mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    campaign = spec.load(campaign_file(folder / f"n{n}", n, experts=2, seed=1))
+    db = store.connect(url)
+    at = lambda text: parse_local(text, campaign.tz)  # noqa: E731
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-18 09:00"))
+    rng = random.Random(1)
+    handed = [str(i) for i in range(1, n + 1) if rng.random() < 0.8]
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, at("2021-11-22 00:05"))
+    with store.transaction(db) as session:
+        session.execute(insert(SubmissionRow), [{"campaign_id": campaign.id, "institution_id": i, "stage_id": "fill-form",
+                                                  "at": at("2021-11-29 12:00"), "links": f'["https://dou{i}.example.org/form"]'}
+                                                 for i in handed])
+        progress = ProgressRow.__table__  # type: ignore[attr-defined]
+        session.execute(update(progress).where(progress.c.campaign_id == campaign.id, progress.c.stage_id == "fill-form",
+                                               progress.c.institution_id == bindparam("i"))
+                        .values(status="done", submitted_at=at("2021-11-29 12:00")), [{"i": i} for i in handed])
+    for moment, stage, list_id in (("2021-12-01 00:05", "review1", "list1"), ("2021-12-20 00:05", "review2", "list2")):
+        with store.transaction(db) as session:
+            engine.reconcile(session, campaign.id, at(moment))
+            assigned = session.execute(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
+                AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == list_id)).all()
+            areas = sorted(a.id for a in campaign.areas)
+            session.execute(insert(ReviewRow), [
+                {"campaign_id": campaign.id, "stage_id": stage, "institution_id": inst, "expert_id": expert,
+                 "at": at(moment) + timedelta(days=rng.choice((1, 2, 20))), "recommendations": "Рекомендации эксперта.",
+                 "levels": "{" + ", ".join(f'"{a}": "{rng.choice("1234")}"' for a in areas) + "}"}
+                for inst, expert in assigned if rng.random() < 0.85])
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, at("2022-01-21 00:00"))
+    db.dispose()
+    print(f"  built {n} ДОУ (synthetic) into {url.split(':')[0]} in {time.perf_counter() - start:.0f} s", flush=True)
+    mark.touch()
+
+
 def pg_url(n: int) -> str:
     import psycopg
 
@@ -96,6 +152,8 @@ def main() -> None:
     parser.add_argument("--before", help="another installation's dqflow executable, measured on the same databases")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-folder", action="store_true", help="leave out --format html --out DIR")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="sizes from N up are built by `synthetic` (load, reconcile, hand-ins and reviews as sets), not replayed")
     args = parser.parse_args()
     print(f"load: {os.getloadavg()}", flush=True)
     floor = [timed([DQFLOW, "--version"]) for _ in range(args.runs)]
@@ -106,7 +164,7 @@ def main() -> None:
         if args.pg:
             urls["postgres"] = pg_url(n)
         for backend, url in urls.items():
-            build(args.db_folder, n, url)
+            (synthetic if args.synthetic and n >= args.synthetic else build)(args.db_folder, n, url)
             print(f"{n} ДОУ, {backend} (load {os.getloadavg()[0]:.1f}):", flush=True)
             out = args.db_folder / f"n{n}" / f"out-{backend}"
             out.mkdir(exist_ok=True)

@@ -28,9 +28,10 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
     target = out or results.default_path(campaign.id, fmt)
     # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone)
-    detail = None if fmt == "html" and not results.is_folder(fmt, target) else True
+    # (CSV: the statuses and levels as plain values)
+    detail = None if fmt == "html" and not results.is_folder(fmt, target) else fmt != "csv"
     with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now, detail=detail)
+        figures = results.compute(session, campaign.id, now, detail=detail, rows=fmt == "csv")
     if fmt == "md" and out is None:
         markdown = results.render(figures, fmt)
         assert isinstance(markdown, bytes), "Markdown is one file"

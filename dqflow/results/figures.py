@@ -190,6 +190,15 @@ class ExpertFigures:
 
 
 @dataclass
+class Rows:
+    """Each ДОУ's statuses and each review's levels as plain values (`compute(rows=True)`): what a table of every ДОУ
+    needs (the CSV folder), without the objects of `InstitutionResult`."""
+
+    statuses: list[tuple[spec.Institution, dict[str, str]]]  # every ДОУ in roster order (withdrawn last): stage → status
+    reviews: list[tuple[str, str, str, dict[str, str]]]  # (ДОУ, review stage, expert, levels), by ДОУ, stage, expert
+
+
+@dataclass
 class Results:
     campaign: spec.Campaign
     now: datetime
@@ -205,6 +214,7 @@ class Results:
     town_weak: list[tuple[str, int]] = field(default_factory=list)
     attention: list[tuple[spec.Institution, list[str]]] = field(default_factory=list)  # the first `ATTENTION` ДОУ at or below base
     low_total: int = 0  # ДОУ with an area at or below the base level, in all
+    rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
 
     @property
     def per_institution_stages(self) -> list[spec.Stage]:
@@ -295,7 +305,7 @@ ATTENTION = 50  # the ДОУ at or below the base level a summary names (`Result
 DETAIL_UP_TO = 300  # `compute(detail=None)` reads each ДОУ's detail for a roster of at most this many ДОУ
 
 
-def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True) -> Results:
+def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True, rows: bool = False) -> Results:
     """The справка's figures as of `now`. Call it in a session that is rolled back.
 
     The town's figures (stage counts, levels by area, weakest areas, the ДОУ at or below the base level, expert
@@ -306,7 +316,8 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     `detail`: also each ДОУ's stages, hand-ins, extensions, experts and reviews (`Results.institutions`), read as plain
     column tuples, a few statements for the whole roster. Without it `institutions` is empty (`Results.detailed`
     says so): a summary needs none of it. None: only for a roster of at most `DETAIL_UP_TO` ДОУ (what the single-file
-    HTML справка shows)."""
+    HTML справка shows). `rows`: also `Results.rows`, each ДОУ's statuses and each review's levels as plain values
+    (two SELECTs): what the CSV tables need."""
     view = engine.status(session, campaign_id, now)
     campaign = view.campaign
     stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
@@ -320,7 +331,23 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
                       attention=_attention(session, campaign, levels, base) if low_total else [], low_total=low_total)
     if detail:
         results.institutions = _institutions(session, campaign, now, levels)
+    if rows:
+        results.rows = _rows(session, campaign, now)
     return results
+
+
+def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
+    p, r = _PROGRESS.c, _REVIEW.c
+    statuses: dict[str, dict[str, str]] = defaultdict(dict)
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
+    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
+        statuses[inst][stage_id] = st
+    left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
+    reviewed = [(inst, stage, expert, json.loads(levels or "{}")) for inst, stage, expert, levels in session.execute(
+        sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
+        .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
+        .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
+    return Rows([(i, statuses.get(i.id, {})) for i in [*campaign.institutions, *left]], reviewed)
 
 
 # -- the levels the experts gave, in SQL ------------------------------------------------------------
