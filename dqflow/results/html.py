@@ -60,7 +60,7 @@ def pages(results: Results) -> Iterator[tuple[str, str]]:
     names = page_names(results.institutions)
     t = results.campaign.terms
     yield "index.html", _summary(env, results, sections=False, pages=names, folder_note="",
-                                 full_list=f"<a class=\"dou\" href=\"dou/index.html\">список {t.gen_pl}</a> (слабые области каждого)")
+                                 full_list=Markup('<a class="dou" href="dou/index.html">список {}</a> (слабые области каждого)').format(t.gen_pl))
     rows = [(inst, names[inst.institution.id]) for inst in results.institutions]
     yield "dou/index.html", env.get_template("dou_index.html").render(r=results, rows=rows, stages=results.per_institution_stages)
     if results.review_stages:
@@ -80,7 +80,7 @@ def page_names(institutions: list[InstitutionResult]) -> dict[str, str]:
 
 
 def _summary(env: Environment, results: Results, *, sections: bool, pages: dict[str, str], folder_note: str,
-             full_list: str) -> str:
+             full_list: str | Markup) -> str:
     experts, experts_note = _experts(results, bool(pages))
 
     def dou_link(inst: spec.Institution) -> Markup:
@@ -91,7 +91,7 @@ def _summary(env: Environment, results: Results, *, sections: bool, pages: dict[
         r=results, tz=words.zone(results), stages_chart=_stages_chart(results), levels_chart=_levels_chart(results),
         distribution=results.distribution(), agreement=results.agreement(), weak=results.weak_areas(),
         coordinator=results.campaign.coordinator.name, sections=sections, folder=bool(pages), folder_note=folder_note,
-        full_list=Markup(full_list) if pages else full_list, dou_link=dou_link, experts=experts, experts_note=experts_note)
+        full_list=full_list, dou_link=dou_link, experts=experts, experts_note=experts_note)
 
 
 def _experts(results: Results, folder: bool) -> tuple[list[ExpertFigures], str]:
