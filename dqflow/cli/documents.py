@@ -31,7 +31,7 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     # (CSV: the statuses and levels as plain values)
     detail = None if fmt == "html" and not results.is_folder(fmt, target) else fmt != "csv"
     with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now, detail=detail, rows=fmt == "csv")
+        figures = results.compute(session, campaign.id, now, detail=detail, rows=fmt == "csv", town=fmt != "csv")
     if fmt == "md" and out is None:
         markdown = results.render(figures, fmt)
         assert isinstance(markdown, bytes), "Markdown is one file"

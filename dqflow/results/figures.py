@@ -305,7 +305,8 @@ ATTENTION = 50  # the ДОУ at or below the base level a summary names (`Result
 DETAIL_UP_TO = 300  # `compute(detail=None)` reads each ДОУ's detail for a roster of at most this many ДОУ
 
 
-def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True, rows: bool = False) -> Results:
+def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True, rows: bool = False,
+            town: bool = True) -> Results:
     """The справка's figures as of `now`. Call it in a session that is rolled back.
 
     The town's figures (stage counts, levels by area, weakest areas, the ДОУ at or below the base level, expert
@@ -317,18 +318,22 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     column tuples, a few statements for the whole roster. Without it `institutions` is empty (`Results.detailed`
     says so): a summary needs none of it. None: only for a roster of at most `DETAIL_UP_TO` ДОУ (what the single-file
     HTML справка shows). `rows`: also `Results.rows`, each ДОУ's statuses and each review's levels as plain values
-    (two SELECTs): what the CSV tables need."""
+    (two SELECTs): what the CSV tables need. `town=False` leaves out the town's figures but the stage counts (levels,
+    weakest areas, attention, agreement, experts stay empty): what the CSV tables do not show."""
     view = engine.status(session, campaign_id, now)
     campaign = view.campaign
     stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
     levels = _Levels(campaign)
     base = _base_level(campaign)
-    distribution, weak, low_total = _town_levels(session, levels, base)
     if detail is None:
         detail = view.total <= DETAIL_UP_TO
-    results = Results(campaign, now, stages, [], _experts(session, campaign), base, total=view.total, detailed=detail,
-                      town_distribution=distribution, town_agreement=_agreement(session, campaign, levels), town_weak=weak,
-                      attention=_attention(session, campaign, levels, base) if low_total else [], low_total=low_total)
+    results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
+    if town:
+        distribution, weak, low_total = _town_levels(session, levels, base)
+        results.experts, results.town_distribution, results.town_agreement = (_experts(session, campaign), distribution,
+                                                                              _agreement(session, campaign, levels))
+        results.town_weak, results.low_total = weak, low_total
+        results.attention = _attention(session, campaign, levels, base) if low_total else []
     if detail:
         results.institutions = _institutions(session, campaign, now, levels)
     if rows:
