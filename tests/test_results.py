@@ -308,10 +308,13 @@ def test_report_writes_nothing_to_the_database_and_refuses_a_folder_for_a_file(s
     before = dump_tables(sim["url"])
     folder = sim["tmp"] / "a-folder"
     folder.mkdir()
-    result = sim["dq"]("report", "--format", "html", "--out", str(folder), "--now", AFTER)
+    result = sim["dq"]("report", "--format", "docx", "--out", str(folder), "--now", AFTER)
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "это папка; укажите имя файла" in result.output
     assert list(folder.iterdir()) == []
     sim["dq"].ok("report", "--format", "md", "--now", AFTER)
+    sim["dq"].ok("report", "--format", "html", "--out", str(folder), "--now", AFTER)  # html into a folder: a page per ДОУ
+    assert sorted(p.name for p in folder.iterdir()) == ["dou", "experts.html", "index.html"]
+    assert len(list((folder / "dou").iterdir())) == len(NAMES) + 1
     assert dump_tables(sim["url"]) == before
 
 

@@ -19,7 +19,8 @@ from dqflow.results import calendars
               help="html (print-ready on A4), xlsx (a summary sheet with the charts, then a sheet per view), "
                    "docx (Word: the HTML's content, its charts as tables), csv (a folder of files), md (Markdown).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
-              help="The file to write (for csv a folder). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
+              help="The file to write (for csv a folder; for html a FILE.html, or a folder: the summary as index.html and a "
+                   "page per ДОУ). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
 @click.option("--compare", "compare_id", metavar="PREVIOUS_ID",
               help="Compare with this loaded campaign (default: campaign.previous): csv gains dynamics.csv.")
 @now_option
@@ -29,10 +30,15 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
     if compare_id is not None and fmt != "csv":  # the other formats' section of dynamics is still to come
         raise DqflowError("--compare: динамика пока пишется только в --format csv (dynamics.csv); добавьте --format csv")
+    target = out or results.default_path(campaign.id, fmt)
+    compares = fmt == "csv" and bool(compare_id or campaign.previous)
+    # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone)
+    # (CSV: the statuses and levels as plain values; the dynamics read each ДОУ's levels and the town's)
+    detail = None if fmt == "html" and not results.is_folder(fmt, target) else fmt != "csv" or compares
     with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now)
+        figures = results.compute(session, campaign.id, now, detail=detail, rows=fmt == "csv", town=fmt != "csv" or compares)
         dynamics = None
-        if fmt == "csv":
+        if compares:
             from dqflow.results import dynamics as compared
 
             dynamics = compared.for_report(session, figures, compare_id or campaign.previous, now, asked=compare_id is not None)
@@ -41,13 +47,19 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
         assert isinstance(markdown, bytes), "Markdown is one file"
         click.echo(markdown.decode("utf-8"), nl=False)
         return
-    target = out or results.default_path(campaign.id, fmt)
     written = results.write(figures, fmt, target)
     if dynamics is not None:
         results.write_file(target / "dynamics.csv", compared.csv_text(dynamics).encode("utf-8"))
         written.append(target / "dynamics.csv")
+    if fmt == "html" and results.is_folder(fmt, target):
+        click.echo(f"Записано: {target / 'index.html'} и страниц {figures.campaign.terms.gen_pl}: {figures.total} ({target / 'dou'})")
+        return
     for path in written:
         click.echo(f"Записано: {path}")
+    if fmt == "html" and not figures.detailed:
+        t = figures.campaign.terms
+        click.echo(f"{t.nom_pl}: {figures.total} — справка без разделов по каждому {t.dat}; "
+                   f"страницы {t.gen_pl}: dqflow report --format html --out ПАПКА")
 
 
 @click.command("calendar")

@@ -13,7 +13,7 @@ from pathlib import Path
 from dqflow.errors import DqflowError
 from dqflow.results.figures import Results, compute, review_panels
 
-__all__ = ["FORMATS", "Results", "compute", "default_path", "render", "review_panels", "write", "write_file"]
+__all__ = ["FORMATS", "Results", "compute", "default_path", "is_folder", "render", "review_panels", "write", "write_file"]
 
 FORMATS = ("html", "xlsx", "docx", "csv", "md")
 
@@ -44,11 +44,19 @@ def render(results: Results, fmt: str) -> dict[str, bytes] | bytes:
                       known=", ".join(FORMATS))
 
 
+def is_folder(fmt: str, out: Path) -> bool:
+    """Whether `out` names a folder of files: always for CSV; for HTML an existing folder or a name not ending in .html
+    (the summary as index.html, a page per ДОУ beside it: `html.pages`)."""
+    return fmt == "csv" or (fmt == "html" and (out.is_dir() or out.suffix.lower() not in (".html", ".htm")))
+
+
 def write(results: Results, fmt: str, out: Path) -> list[Path]:
     """Write the справка to `out` (a file; for CSV a folder, made if missing) and return the files written.
 
     Everything is rendered before anything is written, and each file is written beside its place and
     renamed into it, so a failure leaves no half-written file."""
+    if fmt == "html" and is_folder(fmt, out):
+        return _write_pages(results, out)
     rendered = render(results, fmt)
     if isinstance(rendered, dict):  # CSV: a folder of files
         if out.exists() and not out.is_dir():
@@ -69,6 +77,44 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
                           why=str(exc.strerror or exc)) from None
     return list(targets)
+
+
+def _write_pages(results: Results, out: Path) -> list[Path]:
+    """The HTML справка as a folder (`html.pages`): the pages are written as they are rendered into a fresh folder
+    beside `out`'s own files, then moved into place (a page per ДОУ: `dou/` is replaced whole), the summary
+    (index.html) last; a failure leaves the folder as it was."""
+    import shutil
+
+    from dqflow.results import html
+
+    if out.exists() and not out.is_dir():
+        raise DqflowError(f"--out {out}: is a file; give a folder, or a file name ending in .html", code="out-is-a-file", out=str(out))
+    written: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(dir=out, prefix=".spravka.", suffix=".part"))
+        try:
+            for name, text in html.pages(results):
+                path = fresh / name
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(text.encode("utf-8"))
+                written.append(out / name)
+            for path in [fresh, *fresh.rglob("*")]:
+                os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+            old = out / "dou"
+            aside = fresh / ".dou.old"
+            if old.exists():
+                old.rename(aside)
+            (fresh / "dou").rename(old)
+            for path in sorted(fresh.iterdir(), key=lambda p: p.name == "index.html"):  # the summary last
+                if path.is_file():
+                    os.replace(path, out / path.name)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
+    except OSError as exc:
+        raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
+                          why=str(exc.strerror or exc)) from None
+    return written
 
 
 def write_file(path: Path, data: bytes) -> None:

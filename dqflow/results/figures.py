@@ -24,17 +24,28 @@ People read names, never ids: stages by `Stage.label`, experts by name (`expert_
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Table, and_, case, cast, func, literal, or_, true
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dqflow import engine
 from dqflow.campaign import spec
+from dqflow.engine import rules
 from dqflow.engine.rules import Status
-from dqflow.store import AssignmentRow, ExtensionRow, ProgressRow, ReviewRow, SubmissionRow
+from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow
+
+# SQLModel's typing does not declare a table's `__table__`
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]
+_REVIEW: Table = ReviewRow.__table__  # type: ignore[attr-defined]
+_ASSIGNMENT: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
+_INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 
@@ -179,13 +190,31 @@ class ExpertFigures:
 
 
 @dataclass
+class Rows:
+    """Each ДОУ's statuses and each review's levels as plain values (`compute(rows=True)`): what a table of every ДОУ
+    needs (the CSV folder), without the objects of `InstitutionResult`."""
+
+    statuses: list[tuple[spec.Institution, dict[str, str]]]  # every ДОУ in roster order (withdrawn last): stage → status
+    reviews: list[tuple[str, str, str, dict[str, str]]]  # (ДОУ, review stage, expert, levels), by ДОУ, stage, expert
+
+
+@dataclass
 class Results:
     campaign: spec.Campaign
     now: datetime
     stages: list[StageFigures]
-    institutions: list[InstitutionResult]
+    institutions: list[InstitutionResult]  # every ДОУ, in roster order (withdrawn last); empty unless `detailed`
     experts: list[ExpertFigures]
     base_level: str | None
+    total: int = 0  # ДОУ in the campaign (withdrawn ones included), whether `institutions` lists them or not
+    detailed: bool = True  # `institutions` were read (`compute(detail=True)`)
+    # the town's figures, counted in the database (see `compute`); the methods below give them
+    town_distribution: dict[str, dict[str, int]] = field(default_factory=dict)
+    town_agreement: dict[str, tuple[int, int]] = field(default_factory=dict)
+    town_weak: list[tuple[str, int]] = field(default_factory=list)
+    attention: list[tuple[spec.Institution, list[str]]] = field(default_factory=list)  # the first `ATTENTION` ДОУ at or below base
+    low_total: int = 0  # ДОУ with an area at or below the base level, in all
+    rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
 
     @property
     def per_institution_stages(self) -> list[spec.Stage]:
@@ -236,26 +265,19 @@ class Results:
 
     def distribution(self) -> dict[str, dict[str, int]]:
         """area → level → how many ДОУ have that level there (every level of the scale, zeros included)."""
-        found = {a: {lv.id: 0 for lv in self.campaign.levels} for a in self.area_ids}
-        for inst in self.institutions:
-            for area, level in inst.levels.items():
-                found.setdefault(area, {})[level] = found.get(area, {}).get(level, 0) + 1
-        return found
+        return {area: dict(found) for area, found in self.town_distribution.items()}
 
     def agreement(self) -> dict[str, tuple[int, int]]:
         """area → (ДОУ×review stages where the experts agreed, where two or more experts gave a level)."""
-        found = {a: [0, 0] for a in self.area_ids}
-        for inst in self.institutions:
-            for panel in inst.reviews.values():
-                for area, agreed in panel.agreement(self.area_ids).items():
-                    if agreed is not None:
-                        found[area][1] += 1
-                        found[area][0] += int(agreed)
-        return {a: (n[0], n[1]) for a, n in found.items()}
+        return dict(self.town_agreement)
 
     def at_or_below_base(self) -> list[tuple[InstitutionResult, list[str]]]:
+        """Every ДОУ with an area at or below the base level, with those areas (needs `detailed`; a summary reads the
+        bounded `attention` and `low_total`)."""
         if self.base_level is None:
             return []
+        if not self.detailed:
+            raise ValueError("the figures were computed without each ДОУ's detail: read `attention` and `low_total`")
         rank = {lv.id: n for n, lv in enumerate(self.campaign.levels)}
         base = rank[self.base_level]
         found = []
@@ -267,72 +289,275 @@ class Results:
 
     def weak_areas(self) -> list[tuple[str, int]]:
         """Areas by how many ДОУ have them among their weakest, most frequent first."""
-        counted = Counter(a for inst in self.institutions for a in inst.weak_areas)
-        return sorted(counted.items(), key=lambda item: (-item[1], self.area_ids.index(item[0]) if item[0] in self.area_ids else 0))
+        return list(self.town_weak)
+
+    def expert_totals(self) -> ExpertFigures:
+        """Every expert's figures summed: the town's line of the experts' timeliness."""
+        total = ExpertFigures(spec.Expert("", "", ""), None)
+        for e in self.experts:
+            total.assigned += e.assigned
+            total.on_time += e.on_time
+            total.late += e.late
+        return total
 
 
-def compute(session: Session, campaign_id: str | None, now: datetime) -> Results:
+ATTENTION = 50  # the ДОУ at or below the base level a summary names (`Results.attention`); the rest are counted
+DETAIL_UP_TO = 300  # `compute(detail=None)` reads each ДОУ's detail for a roster of at most this many ДОУ
+
+
+def compute(session: Session, campaign_id: str | None, now: datetime, *, detail: bool | None = True, rows: bool = False,
+            town: bool = True) -> Results:
     """The справка's figures as of `now`. Call it in a session that is rolled back.
 
-    Every status is the status projection's (`engine.status`), as `status` shows it at `now`: a campaign not
-    ticked since is brought forward exactly as `status` brings it, without writing anything."""
-    view = engine.status(session, campaign_id, now, institutions=True, limit=None)
-    campaign = view.campaign
-    rank = {lv.id: n for n, lv in enumerate(campaign.levels)}
+    The town's figures (stage counts, levels by area, weakest areas, the ДОУ at or below the base level, expert
+    agreement, expert timeliness) are GROUP BYs in the database: a fixed number of statements whatever the roster.
+    Every status is the rules' (`engine.status` for the counts, `rules.status_at_sql` row by row), as `status`
+    shows it at `now`: a campaign not ticked since is brought forward exactly as `status` brings it, without writing.
 
-    def key(level: str) -> int:  # levels compare in the scale's order
-        return rank.get(level, len(rank))
-    deadlines = _deadlines(session, campaign.id)
+    `detail`: also each ДОУ's stages, hand-ins, extensions, experts and reviews (`Results.institutions`), read as plain
+    column tuples, a few statements for the whole roster. Without it `institutions` is empty (`Results.detailed`
+    says so): a summary needs none of it. None: only for a roster of at most `DETAIL_UP_TO` ДОУ (what the single-file
+    HTML справка shows). `rows`: also `Results.rows`, each ДОУ's statuses and each review's levels as plain values
+    (two SELECTs): what the CSV tables need. `town=False` leaves out the town's figures but the stage counts (levels,
+    weakest areas, attention, agreement, experts stay empty): what the CSV tables do not show."""
+    view = engine.status(session, campaign_id, now)
+    campaign = view.campaign
+    stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
+    levels = _Levels(campaign)
+    base = _base_level(campaign)
+    if detail is None:
+        detail = view.total <= DETAIL_UP_TO
+    results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
+    if town:
+        distribution, weak, low_total = _town_levels(session, levels, base)
+        results.experts, results.town_distribution, results.town_agreement = (_experts(session, campaign), distribution,
+                                                                              _agreement(session, campaign, levels))
+        results.town_weak, results.low_total = weak, low_total
+        results.attention = _attention(session, campaign, levels, base) if low_total else []
+    if detail:
+        results.institutions = _institutions(session, campaign, now, levels)
+    if rows:
+        results.rows = _rows(session, campaign, now)
+    return results
+
+
+def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
+    p, r = _PROGRESS.c, _REVIEW.c
+    statuses: dict[str, dict[str, str]] = defaultdict(dict)
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
+    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
+        statuses[inst][stage_id] = st
+    left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
+    reviewed = [(inst, stage, expert, json.loads(levels or "{}")) for inst, stage, expert, levels in session.execute(
+        sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
+        .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
+        .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
+    return Rows([(i, statuses.get(i.id, {})) for i in [*campaign.institutions, *left]], reviewed)
+
+
+# -- the levels the experts gave, in SQL ------------------------------------------------------------
+
+
+def _pairs(session: Session, levels: Any) -> Any:
+    """The (key, value) rows of a JSON object stored as text (a review's levels), as a table-valued function to join:
+    parsed once per review (`json_each` on SQLite, `json_each_text` on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_each_text(cast(levels, JSON)).table_valued("key", "value").alias("pairs")
+    return func.json_each(levels).table_valued("key", "value").alias("pairs")
+
+
+def _materialized(session: Session, cte: Any) -> Any:
+    """A CTE computed once and read as a table (PostgreSQL 12+, SQLite 3.35+): the join it feeds probes it per row."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" or (dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)):
+        return cte.prefix_with("MATERIALIZED")
+    return cte
+
+
+class _Levels:
+    """The reviews' levels as rows (ДОУ, review stage, its order, area, level, rank in the scale), and the ДОУ's
+    level per area (`by_institution`: the lowest of its experts' in its latest review stage with a review): the
+    definitions of the module, spelled once in SQL for every figure that counts them."""
+
+    def __init__(self, campaign: spec.Campaign):
+        self.campaign = campaign
+        self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
+        self.ids = [lv.id for lv in campaign.levels]
+        self.areas = [a.id for a in campaign.areas]
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.stages and self.areas and self.ids)
+
+    def rank(self, level: Any) -> ColumnElement[int]:
+        return case({lv: n for n, lv in enumerate(self.ids)}, value=level, else_=len(self.ids))
+
+    def order(self, stage: Any) -> ColumnElement[int]:
+        return case({sid: n for n, sid in enumerate(self.stages)}, value=stage, else_=-1)
+
+    def given(self, session: Session, latest: Any = None):
+        """(inst, stage, ord, area, level) of every level a review gives in one of the campaign's areas, each review's
+        JSON parsed once; with `latest` (a CTE of (inst, ord)), of each ДОУ's latest review stage only: a CTE."""
+        r = _REVIEW.c
+        pairs = _pairs(session, r.levels)
+        order = self.order(r.stage_id)
+        query = (sa_select(r.institution_id.label("inst"), r.stage_id.label("stage"), order.label("ord"),
+                           pairs.c.key.label("area"), pairs.c.value.label("level"))
+                 .select_from(_REVIEW).join(pairs, true())
+                 .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages), pairs.c.key.in_(self.areas)))
+        if latest is not None:
+            query = query.join(latest, and_(latest.c.inst == r.institution_id, latest.c.ord == order))
+        return query.cte("given_latest" if latest is not None else "given")
+
+    def by_institution(self, session: Session):
+        """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review
+        stage it has a review in: a CTE."""
+        r = _REVIEW.c
+        latest = _materialized(session, sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
+                               .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages))
+                               .group_by(r.institution_id).cte("latest"))
+        given = self.given(session, latest)
+        return (sa_select(given.c.inst, given.c.ord, given.c.area, func.min(self.rank(given.c.level)).label("rank"))
+                .group_by(given.c.inst, given.c.ord, given.c.area).cte("level"))
+
+    def level_id(self, rank: int) -> str | None:
+        return self.ids[rank] if 0 <= rank < len(self.ids) else None
+
+
+def _town_levels(session: Session, levels: _Levels, base: str | None) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]], int]:
+    """(area → level → ДОУ, areas by how many ДОУ have them among their weakest, ДОУ with an area at or below `base`):
+    one GROUP BY over the ДОУ's levels, each row marked whether it is at its ДОУ's lowest, and whether it is the
+    ДОУ's first row of a ДОУ at or below base (so that ДОУ are counted once)."""
+    distribution = {a: {lv: 0 for lv in levels.ids} for a in levels.areas}
+    if not levels.usable:
+        return distribution, [], 0
+    level = levels.by_institution(session)
+    lowest = func.min(level.c.rank).over(partition_by=level.c.inst)
+    first = func.row_number().over(partition_by=level.c.inst, order_by=level.c.area)
+    marked = sa_select(level.c.area, level.c.rank, lowest.label("low"), first.label("first")).subquery()
+    weakest = case((marked.c.rank == marked.c.low, 1), else_=0)
+    below = (case((and_(marked.c.first == 1, marked.c.low <= levels.ids.index(base)), 1), else_=0) if base is not None
+             else literal(0))
+    weak: dict[str, int] = defaultdict(int)
+    low_total = 0
+    for area, rank, is_weak, is_low, n in session.execute(
+            sa_select(marked.c.area, marked.c.rank, weakest, below, func.count()).group_by(marked.c.area, marked.c.rank, weakest, below)):
+        lv = levels.level_id(rank)
+        if lv is not None:
+            distribution.setdefault(area, {})[lv] = distribution.get(area, {}).get(lv, 0) + n
+        weak[area] += n if is_weak else 0
+        low_total += n if is_low else 0
+    ordered = sorted(((a, n) for a, n in weak.items() if n), key=lambda item: (-item[1], levels.areas.index(item[0])
+                                                                                if item[0] in levels.areas else 0))
+    return distribution, ordered, low_total
+
+
+def _agreement(session: Session, campaign: spec.Campaign, levels: _Levels) -> dict[str, tuple[int, int]]:
+    found = {a: (0, 0) for a in levels.areas}
+    if not levels.usable:
+        return found
+    given = levels.given(session)
+    compared = (sa_select(given.c.area, case((func.count(func.distinct(given.c.level)) == 1, 1), else_=0).label("agreed"))
+                .group_by(given.c.inst, given.c.stage, given.c.area).having(func.count(given.c.level) >= 2).subquery())
+    for area, n, agreed in session.execute(sa_select(compared.c.area, func.count(), func.sum(compared.c.agreed)).group_by(compared.c.area)):
+        found[area] = (int(agreed or 0), int(n))
+    return found
+
+
+def _attention(session: Session, campaign: spec.Campaign, levels: _Levels, base: str | None) -> list[tuple[spec.Institution, list[str]]]:
+    """The first `ATTENTION` ДОУ (in roster order, withdrawn ones last) with an area at or below the base level, with
+    those areas: one SELECT."""
+    if base is None or not levels.usable:
+        return []
+    level = levels.by_institution(session)
+    low = level.c.rank <= levels.ids.index(base)
+    i = _INSTITUTION.c
+    lows = sa_select(level.c.inst).where(low).distinct().subquery()
+    first = (sa_select(i.id, i.name, i.email, i.position, i.withdrawn_at.is_not(None).label("gone"))
+             .join(lows, lows.c.inst == i.id).where(i.campaign_id == campaign.id)
+             .order_by(i.withdrawn_at.is_not(None), i.position, i.id).limit(ATTENTION).subquery())
+    areas: dict[str, list[str]] = defaultdict(list)
+    named: dict[str, tuple[str, str]] = {}
+    for inst, name, email, area in session.execute(
+            sa_select(first.c.id, first.c.name, first.c.email, level.c.area).join(level, level.c.inst == first.c.id).where(low)
+            .order_by(first.c.gone, first.c.position, first.c.id)):
+        named.setdefault(inst, (name, email))
+        areas[inst].append(area)
+    known = {inst.id: inst for inst in campaign.institutions}
+    return [(known.get(inst) or spec.Institution(inst, name, email), [a for a in levels.areas if a in areas[inst]])
+            for inst, (name, email) in named.items()]
+
+
+def _experts(session: Session, campaign: spec.Campaign) -> list[ExpertFigures]:
+    """Each expert: the ДОУ assigned to them in every review stage (that ДОУ has a row in), reviewed on time (by that
+    ДОУ's effective deadline, `rules.on_time_sql`) and late: one GROUP BY."""
+    figures = {e.id: ExpertFigures(e, inst) for e, inst in campaign.every_expert()}
+    reviewed = [(s.list, s.id) for s in campaign.stages if s.per_institution and s.actor == "expert" and s.list]
+    if not reviewed:
+        return list(figures.values())
+    a, p, r = _ASSIGNMENT.c, _PROGRESS.c, _REVIEW.c
+    stage = or_(*(and_(a.stage_id == list_id, p.stage_id == stage_id) for list_id, stage_id in reviewed))
+    query = (sa_select(a.expert_id, func.count(), func.sum(case((and_(r.at.is_not(None), rules.on_time_sql(p.due_at, r.at)), 1), else_=0)),
+                       func.count(r.at))
+             .select_from(_ASSIGNMENT.join(_PROGRESS, and_(p.campaign_id == a.campaign_id, p.institution_id == a.institution_id, stage))
+                          .outerjoin(_REVIEW, and_(r.campaign_id == p.campaign_id, r.institution_id == p.institution_id,
+                                             r.stage_id == p.stage_id, r.expert_id == a.expert_id)))
+             .where(a.campaign_id == campaign.id).group_by(a.expert_id))
+    for expert, assigned, on_time, given in session.execute(query):
+        mine = figures.get(expert)
+        if mine is not None:
+            mine.assigned, mine.on_time, mine.late = int(assigned), int(on_time or 0), int(given) - int(on_time or 0)
+    return list(figures.values())
+
+
+# -- each ДОУ, as plain tuples -----------------------------------------------------------------------
+
+
+def _institutions(session: Session, campaign: spec.Campaign, now: datetime, levels: _Levels) -> list[InstitutionResult]:
+    """Every ДОУ of the campaign (those an amendment withdrew after, their records kept) with its stages, reviews and
+    levels: one SELECT a kind, whatever the roster's size."""
+    p = _PROGRESS.c
+    per = [s.id for s in campaign.stages if s.per_institution]
+    rows: dict[str, dict[str, tuple]] = defaultdict(dict)
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it, a review of nothing too
+    for inst, stage_id, st, due_at, extended, submitted_at in session.execute(
+            sa_select(p.institution_id, p.stage_id, status, p.due_at, p.extended, p.submitted_at).where(p.campaign_id == campaign.id)):
+        rows[inst][stage_id] = (st, due_at, extended, submitted_at)
     submissions = _submissions(session, campaign.id)
     extensions = _extensions(session, campaign.id)
     lists = _lists(session, campaign.id)
     reviews = _reviews(session, campaign.id)
-    expert_figures = {e.id: ExpertFigures(e, inst) for e, inst in campaign.every_expert()}
+    found_levels: dict[str, dict[str, int]] = defaultdict(dict)
+    source: dict[str, str] = {}
+    if levels.usable:
+        level = levels.by_institution(session)
+        for inst, order, area, rank in session.execute(sa_select(level.c.inst, level.c.ord, level.c.area, level.c.rank)):
+            found_levels[inst][area] = rank
+            source[inst] = levels.stages[order]
+    left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
+    gone = {i.id for i in left}
+    expert_stages = {s.id: s for s in campaign.stages if s.per_institution and s.actor == "expert"}
     results = []
-    for view_row in view.institutions:
-        inst = view_row.institution
+    for inst in [*campaign.institutions, *left]:
+        mine = rows.get(inst.id, {})
         outcomes, panels = {}, {}
-        for stage in campaign.stages:
-            status = view_row.stages.get(stage.id) if stage.per_institution else None
-            if status is None:  # not a ДОУ's stage, or one added after the ДОУ was withdrawn: it has no row
+        for stage_id in per:
+            if stage_id not in mine:  # a stage added after the ДОУ was withdrawn: it has no row
                 continue
-            due_at, extended, submitted_at = deadlines[(inst.id, stage.id)]
-            outcomes[stage.id] = StageOutcome(stage.id, status, due_at, extended, submitted_at,
-                                              submissions.get((inst.id, stage.id), []), extensions.get((inst.id, stage.id), []))
-            if stage.actor == "expert":
-                given = [Review(expert, at, levels, text, at <= due_at) for expert, at, levels, text in reviews.get((inst.id, stage.id), [])]
-                assigned = lists.get((stage.list or "", inst.id), [])
-                panels[stage.id] = ReviewPanel(stage.id, status, assigned, given)
-                for expert in assigned:
-                    figures = expert_figures.get(expert)
-                    if figures is None:
-                        continue
-                    figures.assigned += 1
-                    mine = next((r for r in given if r.expert_id == expert), None)
-                    if mine is not None:
-                        figures.on_time += int(mine.on_time)
-                        figures.late += int(not mine.on_time)
-        levels, source = _levels(panels, [a.id for a in campaign.areas], key)
-        lowest = min(levels.values(), key=key) if levels else None
-        weak = [a for a, lv in levels.items() if lv == lowest]
-        results.append(InstitutionResult(inst, view_row.state, outcomes, panels, levels, source, weak))
-    stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
-    return Results(campaign, now, stages, results, list(expert_figures.values()), _base_level(campaign))
-
-
-def _levels(panels: dict[str, ReviewPanel], areas: list[str], key) -> tuple[dict[str, str], str | None]:
-    """The lower of the experts' levels per area (in the campaign's order of areas), from the latest
-    review stage with a review."""
-    for stage_id in reversed(list(panels)):
-        panel = panels[stage_id]
-        if not panel.reviews:
-            continue
-        found: dict[str, str] = {}
-        for review in panel.reviews:
-            for area, level in review.levels.items():
-                found[area] = min(found.get(area, level), level, key=key)
-        return {a: found[a] for a in areas if a in found}, stage_id
-    return {}, None
+            st, due_at, extended, submitted_at = mine[stage_id]
+            outcomes[stage_id] = StageOutcome(stage_id, st, due_at, extended, submitted_at,
+                                              submissions.get((inst.id, stage_id), []), extensions.get((inst.id, stage_id), []))
+            stage = expert_stages.get(stage_id)
+            if stage is not None:
+                given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.get((inst.id, stage_id), [])]
+                panels[stage_id] = ReviewPanel(stage_id, st, lists.get((stage.list or "", inst.id), []), given)
+        ranks = found_levels.get(inst.id, {})
+        mine_levels = {a: lv for a in levels.areas if a in ranks and (lv := levels.level_id(ranks[a])) is not None}
+        lowest = min(ranks.values()) if ranks else None
+        weak = [a for a in levels.areas if a in ranks and ranks[a] == lowest]
+        state = rules.institution_state({sid: o.status for sid, o in outcomes.items()}, withdrawn=inst.id in gone)
+        results.append(InstitutionResult(inst, state, outcomes, panels, mine_levels, source.get(inst.id), weak))
+    return results
 
 
 def _base_level(campaign: spec.Campaign) -> str | None:
@@ -340,14 +565,6 @@ def _base_level(campaign: spec.Campaign) -> str | None:
         return None
     titled = [lv.id for lv in campaign.levels if lv.title.lower().startswith("базов")]
     return titled[0] if titled else campaign.levels[0].id
-
-
-def _deadlines(session: Session, campaign_id: str) -> dict[tuple[str, str], tuple[datetime, bool, datetime | None]]:
-    """(ДОУ, stage) → its effective due time, whether it was extended, when it handed in: what the status leaves out."""
-    rows = session.execute(sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id), col(ProgressRow.due_at),
-                                     col(ProgressRow.extended), col(ProgressRow.submitted_at))
-                           .where(col(ProgressRow.campaign_id) == campaign_id))
-    return {(inst, stage): (due, extended, submitted) for inst, stage, due, extended, submitted in rows}
 
 
 def _submissions(session: Session, campaign_id: str) -> dict[tuple[str, str], list[Submission]]:

@@ -15,17 +15,26 @@ def files(results: Results) -> dict[str, str]:
 
 def _institutions(results: Results) -> str:
     stages = [s.id for s in results.per_institution_stages]
-    rows = [[i.institution.id, i.institution.name, *[i.stages[s].status for s in stages]] for i in results.institutions]
+    if results.rows is not None:  # plain values (`compute(rows=True)`)
+        rows = [[i.id, i.name, *[statuses[s] for s in stages]] for i, statuses in results.rows.statuses]
+    else:
+        rows = [[i.institution.id, i.institution.name, *[i.stages[s].status for s in stages]] for i in results.institutions]
     return csvfile.text(["id", "name", *stages], rows)
 
 
 def _reviews(results: Results) -> str:
+    if results.rows is not None:
+        given = [(inst, stage, expert, levels) for inst, stage, expert, levels in results.rows.reviews]
+        order = {inst.id: n for n, (inst, _) in enumerate(results.rows.statuses)}
+        stages = {s.id: n for n, s in enumerate(results.campaign.stages)}
+        given.sort(key=lambda g: (order.get(g[0], len(order)), stages.get(g[1], len(stages))))  # as each ДОУ's panels list them
+    else:
+        given = [(inst.institution.id, panel.stage_id, review.expert_id, review.levels)
+                 for inst in results.institutions for panel in inst.reviews.values() for review in panel.reviews]
     rows = []
-    for inst in results.institutions:
-        for panel in inst.reviews.values():
-            for review in panel.reviews:
-                order = [a for a in results.area_ids if a in review.levels] + [a for a in review.levels if a not in results.area_ids]
-                rows += [[inst.institution.id, panel.stage_id, review.expert_id, area, review.levels[area]] for area in order]
+    for inst_id, stage_id, expert_id, levels in given:
+        order_of = [a for a in results.area_ids if a in levels] + [a for a in levels if a not in results.area_ids]
+        rows += [[inst_id, stage_id, expert_id, area, levels[area]] for area in order_of]
     return csvfile.text(["institution", "stage", "expert", "area", "level"], rows)
 
 

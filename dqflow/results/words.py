@@ -71,7 +71,7 @@ def findings(results: Results) -> list[str]:
                     f"в срок — {last.on_time} ({percent(last.on_time_rate)}).")
     if results.base_level:
         said.append(f"{t.nom_pl}, у которых хотя бы одна область качества на базовом уровне и ниже: "
-                    f"{len(results.at_or_below_base())} из {len(results.institutions)}.")
+                    f"{results.low_total} из {results.total}.")
     weak = results.weak_areas()
     if weak:
         said.append(f"Чаще всего слабая область — «{results.area_title(weak[0][0])}» (у {weak[0][1]} {t.gen_pl}).")
