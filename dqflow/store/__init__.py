@@ -29,6 +29,8 @@ from dqflow.store.tables import (  # noqa: F401 - the package's face
     CampaignRow,
     ExpertRow,
     ExtensionRow,
+    FormEntryRow,
+    FormEvidenceRow,
     InstitutionRow,
     LeaseRow,
     LinkRow,
