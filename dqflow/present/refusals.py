@@ -106,7 +106,7 @@ TERMINAL = {
                        "dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL.",
     "form-empty": "форма пуста: добавьте ссылки по показателям: dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL.",
     "form-handed-in": "форма уже сдана: это зафиксированная версия, она больше не меняется.",
-    "form-closed": "форму сейчас менять нельзя (этап для {t.gen} не открыт: {state}); продлить срок: "
+    "form-closed": "форму сейчас менять нельзя: этап для {t.gen} ещё не открыт или уже закрыт; продлить срок: "
                    "dqflow extend {institution} --stage {stage} --until ВРЕМЯ --reason ТЕКСТ.",
     "form-stage-links": "на этом этапе сдаётся форма: ссылки вносят по показателям: "
                         "dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL, затем dqflow submit без --link.",
