@@ -446,3 +446,65 @@ def test_statements_do_not_grow_with_the_roster(db_url, tmp_path: Path):
     assert small == large, (small, large)
     assert small["show"] <= 6 and small["save"] <= 10 and small["first save"] <= 12, small
     assert small["hand-in"] <= 50, small  # as test_page_cost bounds an act: submit reconciles first
+
+
+# -- the ДОУ's page ---------------------------------------------------------------------------------------------
+
+
+def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path):
+    import re
+    import warnings
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
+    campaign = spec.load(form_file(tmp_path))
+    db = store.connect(db_url)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-10 09:00"))
+    clock = {"now": at("2021-11-20 10:00")}
+    from datetime import datetime
+
+    app = create_app(db, campaign.id, lambda: clock["now"], lambda: datetime.now(UTC))
+    client = TestClient(app, base_url="https://portal.example.org")
+    with store.dry_run(db) as session:
+        path = links.links(session, campaign.id).path("institution", "2")
+
+    def post(data: dict) -> object:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)[1]
+        return client.post(path, data={"csrf": token, "stage": "fill-form", **data}, follow_redirects=False)
+
+    page = client.get(path).text
+    assert 'id="indicator-1.1"' in page and "Развивающая предметно-пространственная среда" in page
+    assert "Не хватает ссылок по обязательным показателям: 1.1, 1.2, 2.1, 3.1, 4.1, 5.1" in page
+    assert re.search(r'name="action" value="hand-in">\s*<button type="submit" disabled>', page)
+
+    saved = post({"action": "save", "indicator": "1.1", "link": ["https://dou2.example.org/rpps", ""], "title": ["Фото центров", ""],
+                  "level": "2", "comment": "Во всех группах"})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=form-saved#indicator-1.1")
+    page = client.get(path + "?ok=form-saved").text
+    assert "Сохранено в черновик формы." in page and 'value="https://dou2.example.org/rpps"' in page and 'value="Фото центров"' in page
+    assert '<option value="2" selected>' in page and "Во всех группах" in page
+    assert "Не хватает ссылок по обязательным показателям: 1.2, 2.1" in page
+
+    refused = post({"action": "hand-in"})
+    assert refused.status_code in (400, 403, 409, 422) and "нет доказательств по обязательным показателям: 1.2 «" in refused.text
+    bad = post({"action": "save", "indicator": "1.2", "link": "javascript:alert(1)", "title": "", "level": "", "comment": ""})
+    assert bad.status_code >= 400 and "не адрес в интернете" in bad.text
+    for indicator in REQUIRED[1:]:
+        post({"action": "save", "indicator": indicator, "link": f"https://dou2.example.org/{indicator}", "title": "", "level": "",
+              "comment": ""})
+    done = post({"action": "hand-in"})
+    assert done.status_code == 303 and done.headers["location"].endswith("?ok=form-handed-in#stage-fill-form")
+    page = client.get(path).text
+    assert "Форма сдана: эта версия зафиксирована" in page and 'name="action" value="save"' not in page
+    with store.dry_run(db) as session:
+        version = form.show_form(session, campaign.id, "2", "fill-form", clock["now"])
+    assert version.frozen and version.entries[0].evidence == [form.Evidence("https://dou2.example.org/rpps", "Фото центров")]
+    clock["now"] = at("2021-12-07 10:00")  # the refill starts from the version
+    page = client.get(path).text
+    assert "Форма начинается с версии этапа «" in page and 'value="https://dou2.example.org/rpps"' in page

@@ -183,6 +183,11 @@ def show_form(session: Session, campaign_id: str | None, institution_id: str, st
     return _read(session, campaign, institution_id, stage, now)[0]
 
 
+def read(session: Session, campaign: spec.Campaign, institution_id: str, stage: spec.Stage, now: datetime) -> Form:
+    """A ДОУ's form in a form stage of `campaign` as it stands at `now` (the caller checked both belong to it). Writes nothing."""
+    return _read(session, campaign, institution_id, stage, now)[0]
+
+
 def current_stage(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> spec.Stage | None:
     """The form stage a ДОУ works on at `now`: the one open for it (its extension included), else the latest opened."""
     stages = campaign.form_stages()
