@@ -274,6 +274,8 @@ def test_draft_hand_in_and_the_next_version(formed):
     assert refill["indicators"][0]["level"] == "2"  # kept: not given
     assert refill["indicators"][1:] == version["indicators"][1:]
     assert dq.json("form", "show", "2", "--stage", "fill-form", "--now", "2021-12-07 10:05")["indicators"] == version["indicators"]
+    dq.ok("form", "set", "2", "--stage", "refill", "--indicator", "1.1", "--level", "", "--now", "2021-12-07 10:10")
+    assert dq.json("form", "show", "2", "--stage", "refill", "--now", "2021-12-07 10:15")["indicators"][0]["level"] is None
 
     history = dq.ok("history", "2")
     assert "форма: показатель сохранён в черновик" in history and "материалы сданы" in history

@@ -78,7 +78,7 @@ def form_text(found, campaign: spec.Campaign, now: datetime) -> str:
 @click.option("--link", "links", multiple=True, metavar="URL",
               help="Evidence: a link, optionally followed by a space and its title (repeatable; replaces the indicator's links).")
 @click.option("--no-links", is_flag=True, help="Remove every link of the indicator.")
-@click.option("--level", metavar="LEVEL", help="The ДОУ's own level for the indicator (a level id of the campaign).")
+@click.option("--level", metavar="LEVEL", help="The ДОУ's own level for the indicator (a level id of the campaign; an empty text removes it).")
 @click.option("--comment", metavar="TEXT", help="The ДОУ's comment on the indicator (an empty text removes it).")
 @now_option
 @pass_app
@@ -94,7 +94,8 @@ def set_command(app: App, campaign: spec.Campaign, now: datetime, institution_id
     evidence = [(head, rest or None) for head, _, rest in (link.strip().partition(" ") for link in links)]
     with app.transaction() as session:
         found = form.save(session, campaign.id, institution_id, stage_id, indicator_id, now,
-                          links=evidence if links or no_links else None, level=level, comment=comment)
+                          links=evidence if links or no_links else None, level=level or None, clear_level=level == "",
+                          comment=comment)
     entry = next(e for e in found.entries if e.indicator_id == indicator_id)
     levels = {lv.id: lv.title for lv in campaign.levels}
     said = [f"ссылок: {len(entry.evidence)}"]
