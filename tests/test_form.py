@@ -510,3 +510,15 @@ def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path)
     clock["now"] = at("2021-12-07 10:00")  # the refill starts from the version
     page = client.get(path).text
     assert "Форма начинается с версии этапа «" in page and 'value="https://dou2.example.org/rpps"' in page
+
+
+def test_a_form_is_handed_in_once_within_one_batch_of_acts(formed):
+    _fill_required(formed, "fill-form", "2021-11-21 10:00")
+    db = store.connect(formed.db_url)
+    with store.transaction(db) as session:
+        done = engine.play(session, "tomsk-2021", [engine.Act(at("2021-11-21 11:00"), "2", "fill-form"),
+                                                   engine.Act(at("2021-11-21 11:05"), "2", "fill-form")])
+    assert done[0] == "done" and isinstance(done[1], DqflowError) and done[1].code == "form-handed-in"
+    from conftest import query
+
+    assert query(formed.db_url, "SELECT count(*) FROM submission WHERE institution_id = '2'") == [(1,)]

@@ -288,6 +288,9 @@ class _Acts:
                 raise DqflowError(f"stage '{stage.id}' is a form stage: its hand-in is the form; put links in it with "
                                   f"dqflow form set {act.institution_id} --stage {stage.id} --indicator ID --link URL",
                                   code="form-stage-links", institution=act.institution_id, stage=stage.id)
+            if Status(row.status).submitted:  # as this transaction's acts left it: a version is handed in once
+                raise NotAllowed(f"the form of ДОУ '{act.institution_id}' in stage '{stage.id}' was already handed in",
+                                 code="form-handed-in", institution=act.institution_id, stage=stage.id)
             links = tuple(form.for_hand_in(self.session, self.campaign, act.institution_id, stage, act.at).links)
         if not rules.counts_as_submission(links):  # refused before anything is recorded
             raise DqflowError("a submission needs at least one link to the materials: --link URL", code="no-links",
