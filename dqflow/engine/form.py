@@ -71,7 +71,7 @@ class Form:
     frozen: bool  # handed in: the stage's rows are a version
     editable: bool  # open for the ДОУ (its extension included) and not handed in
     started: bool  # the stage holds the ДОУ's own rows (else `entries` show `source`'s)
-    source: str | None  # the stage the entries come from when not `started`; the stage it started from otherwise unknown
+    source: str | None  # while not `started`: the earlier form stage whose version the entries show (None once started)
     missing: list[str]  # required indicators without evidence, in the form's order
 
     @property
