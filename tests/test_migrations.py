@@ -404,6 +404,13 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     assert "этап «Итоговая корректировка формы» изменён: short" in plan and "Применить: dqflow load" in plan, plan
     assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
+    # The monitoring form on the upgraded database: the final fix marked form: true by an amendment, a draft saved.
+    formed = tmp_path / "tomsk-form.yaml"
+    formed.write_text(TOMSK.read_text(encoding="utf-8").replace("  - id: final-fix\n", "  - id: final-fix\n    form: true\n"), encoding="utf-8")
+    planned = re.search(r"План (\w+)\.", ok("load", str(formed), "--now", "2021-12-08 11:30"))[1]
+    ok("load", str(formed), "--apply", "--plan", planned, "--reason", "форма мониторинга", "--now", "2021-12-08 11:30")
+    ok("form", "set", "2", "--stage", "final-fix", "--indicator", "1.1", "--link", "https://dou2.example.org/1.1", "--now", "2021-12-16 10:00")
+    assert "https://dou2.example.org/1.1" in ok("form", "show", "2", "--stage", "final-fix", "--now", "2021-12-16 10:00")
     # Commands that do not open the database, for completeness of the walk.
     ok("validate", str(TOMSK))
     ok("init", str(tmp_path / "starter"))

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from dqflow.calendar import Duration, WorkCalendar
-from dqflow.campaign.model import Campaign, Contact, Expert, Institution, Portal, ReminderRule, Sending, Stage, Titled
+from dqflow.campaign.model import Area, Campaign, Contact, Expert, Indicator, Institution, Level, Portal, ReminderRule, Sending, Stage
 from dqflow.campaign.terms import DEFAULT as DEFAULT_TERMS
 from dqflow.campaign.terms import Terms
 
@@ -74,8 +74,8 @@ def from_json(text: str) -> Campaign:
         experts=tuple(Expert(**e) for e in data.get("experts", ())),
         stages=tuple(stage(s) for s in data["stages"]),
         calendar=WorkCalendar.from_dict(data["calendar"]),
-        areas=tuple(Titled(**a) for a in data["areas"]),
-        levels=tuple(Titled(**lv) for lv in data["levels"]),
+        areas=tuple(Area(**{**a, "indicators": tuple(Indicator(**i) for i in a.get("indicators", ()))}) for a in data["areas"]),
+        levels=tuple(Level(**lv) for lv in data["levels"]),
         default_reminders=rules(data["default_reminders"]),
         sending=Sending(**data["sending"]),
         portal=Portal(**data["portal"]) if data.get("portal") else None,
@@ -93,7 +93,9 @@ def from_json(text: str) -> Campaign:
 # a no-op); `from_json` gives them that value back.
 _LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, ("Campaign", "portal"): None,
                  ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None,
-                 ("Institution", "inn"): None, ("Campaign", "previous"): None}
+                 ("Institution", "inn"): None, ("Campaign", "previous"): None,
+                 ("Stage", "form"): False, ("Area", "indicators"): (), ("Level", "baseline"): False,
+                 ("Indicator", "hint"): None, ("Indicator", "evidence"): "required"}
 _UNSET = object()
 
 

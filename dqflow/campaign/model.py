@@ -80,6 +80,7 @@ class Stage:
     max_load: int | None = None
     short: str | None = None  # the name in subjects and tables, where two titles are alike or long
     submit_to: str | None = None  # "operator": the ДОУ hand their forms to campaign.operator, whom the mail names
+    form: bool = False  # a ДОУ task whose hand-in is the monitoring form (indicators): a version of one form per such stage
 
     @property
     def label(self) -> str:
@@ -106,6 +107,47 @@ class Titled:
     title: str
 
 
+EVIDENCE = ("required", "optional")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator (показатель) of a quality area: "1.1", its title, a hint for the ДОУ, whether evidence is required."""
+
+    id: str
+    title: str
+    hint: str | None = None
+    evidence: str = "required"  # required | optional
+
+    @property
+    def required(self) -> bool:
+        return self.evidence == "required"
+
+
+@dataclass(frozen=True)
+class Area(Titled):
+    """A quality area; with indicators when the campaign has a form."""
+
+    indicators: tuple[Indicator, ...] = ()
+
+
+@dataclass(frozen=True)
+class Level(Titled):
+    """A level of the scale; `baseline` marks the base level (at most one)."""
+
+    baseline: bool = False
+
+
+def base_level(levels: tuple[Titled, ...]) -> str | None:
+    """The scale's base level: the one marked `baseline: true`, else the first titled «Базовый…», else the first.
+    The one place this rule lives (the справка asks it through `Campaign.base_level`)."""
+    if not levels:
+        return None
+    marked = [lv.id for lv in levels if getattr(lv, "baseline", False)]
+    titled = [lv.id for lv in levels if lv.title.lower().startswith("базов")]
+    return (marked or titled or [levels[0].id])[0]
+
+
 @dataclass(frozen=True)
 class Sending:
     window_start: str = "09:00"
@@ -130,8 +172,8 @@ class Campaign:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     operator: Contact | None = None
     order: dict[str, str] | None = None
-    areas: tuple[Titled, ...] = ()
-    levels: tuple[Titled, ...] = ()
+    areas: tuple[Area, ...] = ()
+    levels: tuple[Level, ...] = ()
     default_reminders: tuple[ReminderRule, ...] | None = None
     sending: Sending = field(default_factory=Sending)
     notifications: str | None = None
@@ -147,6 +189,32 @@ class Campaign:
     def every_expert(self) -> list[tuple[Expert, str | None]]:
         """Each expert with their ДОУ (None for one of no ДОУ): the ДОУ's own experts, then the top-level ones."""
         return [(e, i.id) for i in self.institutions for e in i.experts] + [(e, e.institution) for e in self.experts]
+
+    @property
+    def base_level(self) -> str | None:
+        """The id of the scale's base level (`base_level`), None without levels."""
+        return base_level(self.levels)
+
+    @property
+    def has_form(self) -> bool:
+        """Whether the areas carry indicators (then every area has at least one: `validate`)."""
+        return any(a.indicators for a in self.areas)
+
+    @cached_property
+    def indicators(self) -> dict[str, tuple[Area, Indicator]]:
+        """Indicator id → (its area, the indicator), in the form's order."""
+        return {ind.id: (a, ind) for a in self.areas for ind in a.indicators}
+
+    def form_stages(self) -> list[Stage]:
+        """The stages whose hand-in is the form (`form: true`), in the order they open: the versions of one form."""
+        return sorted((s for s in self.stages if s.form), key=lambda s: (s.opens_at, self.stages.index(s)))
+
+    def earlier_form_stages(self, stage_id: str) -> list[Stage]:
+        """The form stages before `stage_id`, nearest first: where its version starts from."""
+        ordered = [s.id for s in self.form_stages()]
+        if stage_id not in ordered:
+            return []
+        return [s for s in reversed(self.form_stages()[:ordered.index(stage_id)])]
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)

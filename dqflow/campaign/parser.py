@@ -20,7 +20,8 @@ import yaml
 
 from dqflow.calendar import WorkCalendar, Written, known_country, zone
 from dqflow.campaign import dating
-from dqflow.campaign.model import Campaign, Contact, Portal, ReminderRule, Sending, Titled
+from dqflow.campaign.areas import AreaReader
+from dqflow.campaign.model import Campaign, Contact, Portal, ReminderRule, Sending
 from dqflow.campaign.nodes import TOO_DEEP, NodeReader
 from dqflow.campaign.roster import RosterReader
 from dqflow.campaign.stages import StageReader, read_reminders
@@ -127,13 +128,17 @@ class _CampaignBuilder:
         experts = roster.experts(top["experts"], institutions) if "experts" in top else []
         if institutions or experts:
             roster.check_size(institutions, experts, top.get("institutions") or top["experts"])
-        areas = self._titled_list(top.get("areas"), "area")
-        levels = self._titled_list(top.get("levels"), "level")
+        scale = AreaReader(r, self.notes)
+        areas = scale.areas(top.get("areas"))
+        levels = scale.levels(top.get("levels"))
         defaults = self._defaults(top.get("defaults"))
         self._stages = StageReader(r, self.tz, self.calendar, self.start, self._start_given)
         stages = self._stages.stages(top["stages"], institutions, experts) if "stages" in top else []
         for node in self._stages.submit_to if head is not None and head.get("operator") is None else ():
             r.error(node, "submit_to: operator: нужен campaign.operator (name и email), чтобы назвать оператора в письме; добавьте его")
+        for node in self._stages.forms if not any(a.indicators for a in areas) else ():
+            r.error(node, "form: true: у областей кампании нет показателей (areas: … indicators: …), заполнять нечего; "
+                          "добавьте показатели или уберите form")
         if head is None or any(p.severity == "error" for p in r.problems):
             return None
         return Campaign(
@@ -279,22 +284,6 @@ class _CampaignBuilder:
         for file, line, message in broken:  # found now, not when the first reminder is due
             self.r.problems.append(Problem(file, line, 1, message))
         return None if broken else str(folder)
-
-    def _titled_list(self, node: yaml.Node | None, what: str) -> tuple[Titled, ...]:
-        if node is None:
-            return ()
-        items, seen = [], set()
-        for n in self.r.sequence(node, f"{what}s"):
-            f = self.r.mapping(n, what, ["id", "title"], [])
-            if f is None:
-                continue
-            ident, title = self.r.identifier(f.get("id"), f"{what}.id"), self.r.one_line(f.get("title"), f"{what}.title")
-            if ident in seen:
-                self.r.error(f["id"], f"{what}.id «{ident}» повторяется; у каждого элемента {what}s свой id")
-            elif ident and title:
-                seen.add(ident)
-                items.append(Titled(ident, title))
-        return tuple(items)
 
     def _defaults(self, node: yaml.Node | None) -> tuple[ReminderRule, ...] | None:
         if node is None:

@@ -18,10 +18,13 @@ from dqflow.campaign.model import (
     ACTORS,
     AUDIENCES,
     STAGE_KINDS,
+    Area,
     Campaign,
     Contact,
     Expert,
+    Indicator,
     Institution,
+    Level,
     Portal,
     ReminderRule,
     Sending,
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 _PARSER = ("SCHEMA_VERSION", "Validated", "load", "read_text", "validate", "validate_text")
 
 __all__ = [
-    "ACTORS", "AUDIENCES", "STAGE_KINDS", "Campaign", "Contact", "Expert", "Institution", "Portal", "ReminderRule",
+    "ACTORS", "AUDIENCES", "STAGE_KINDS", "Area", "Campaign", "Indicator", "Level", "Contact", "Expert", "Institution", "Portal", "ReminderRule",
     "Sending", "Stage", "Titled", "digest", "digest_of", "from_json", "to_json",
     "SCHEMA_VERSION", "Validated", "load", "read_text", "validate", "validate_text",
 ]

@@ -33,6 +33,7 @@ class StageReader:
         self._dates: dict[int, Written] = {}  # id() of a stage's opens/due/at node → its resolved date
         self.relative: list[tuple[yaml.Node, dating.Relative]] = []  # relative dates as written, for `instantiate`
         self.submit_to: list[yaml.Node] = []  # stages that name the operator: the campaign must have one
+        self.forms: list[yaml.Node] = []  # `form: true` of the stages: the campaign's areas must carry indicators
 
     def stages(self, node: yaml.Node, institutions: list[Institution], experts: list[Expert]) -> list[Stage]:
         r = self.r
@@ -63,7 +64,7 @@ class StageReader:
         r = self.r
         f = r.mapping(node, "этап", ["id", "title", "kind"], [
             "actor", "opens", "due", "at", "grace", "url", "responsible", "result", "after", "list", "short", "submit_to",
-            "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load",
+            "experts_per_institution", "distinct_from", "audience", "reminders", "exclude", "max_load", "form",
         ])
         if f is None:
             return None
@@ -72,7 +73,7 @@ class StageReader:
         what = f"этап «{ident}»" if ident else "этап"
         title = r.one_line(f.get("title"), f"{what}, title")
         allowed = {
-            "task": {"actor", "opens", "due", "grace", "list", "reminders", "submit_to"},
+            "task": {"actor", "opens", "due", "grace", "list", "reminders", "submit_to", "form"},
             "event": {"at", "audience", "reminders"},
             "assignment": {"opens", "due", "grace", "experts_per_institution", "distinct_from", "exclude", "max_load", "reminders"},
             "handout": {"opens", "due", "grace", "list", "reminders"},
@@ -95,6 +96,12 @@ class StageReader:
             r.error(f["submit_to"], f"{what}: submit_to бывает только у задачи ДОУ (actor: institution); уберите его")
         elif submit_to:
             self.submit_to.append(f["submit_to"])
+        form = bool(r.boolean(f["form"], f"{what}, form")) if "form" in f else False
+        if form and actor != "institution":
+            r.error(f["form"], f"{what}: form: true бывает только у задачи ДОУ (kind: task, actor: institution) — "
+                               f"этапов заполнения, дозаполнения и итоговой корректировки формы; уберите его")
+        elif form:
+            self.forms.append(f["form"])
         list_stage = r.slug(f["list"], f"{what}, list") if "list" in f else None
         if kind == "task" and actor == "expert" and "list" not in f:
             r.error(node, f"{what}: задаче экспертов нужен «list: <id этапа assignment>» — список экспертов, по которому она идёт")
@@ -122,6 +129,7 @@ class StageReader:
             distinct_from=r.slug(f["distinct_from"], f"{what}, distinct_from") if "distinct_from" in f else None,
             audience=audience, reminders=reminders, all_day=all_day, exclude=exclude, max_load=max_load,
             short=r.one_line(f["short"], f"{what}, short") if "short" in f else None, submit_to=submit_to,
+            form=form and actor == "institution",
         )
 
     def _declared_stages(self, nodes: list[yaml.Node]) -> dict[str, str | None]:

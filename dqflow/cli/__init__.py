@@ -36,6 +36,7 @@ COMMANDS = {
     "why": "delivery:why_command", "remind": "delivery:remind_command",
     "experts": "expertise:experts_group", "review": "expertise:review_command",
     "recommendations": "expertise:recommendations_group",
+    "form": "form:form_group",
     "serve": "portal:serve_command", "link": "portal:link_group", "links": "links:links_group",
     "migrate": "database:migrate_command",
     "campaigns": "years:campaigns_command",

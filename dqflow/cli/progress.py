@@ -80,16 +80,21 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
 @click.command("submit")
 @click.argument("institution_id", metavar="INSTITUTION")
 @click.option("--stage", "stage_id", required=True, metavar="STAGE", help="The stage submitted for.")
-@click.option("--link", "links", multiple=True, metavar="URL", help="A link to the materials (repeatable).")
+@click.option("--link", "links", multiple=True, metavar="URL",
+              help="A link to the materials (repeatable). Not for a form stage (form: true): its hand-in is the form.")
 @now_option
 @pass_app
 @with_campaign
 def submit_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str, stage_id: str,
                    links: tuple[str, ...]) -> None:
-    """Record a ДОУ's submission for a stage."""
+    """Record a ДОУ's submission for a stage; for a form stage, hand in its form (refused while incomplete)."""
     with app.transaction() as session:
         row = engine.submit(session, campaign.id, institution_id, stage_id, now, links)
     click.echo(report.submitted_text(institution_id, stage_id, row.status, now, row.due_at, campaign.tz, campaign.terms, campaign))
+    stage = campaign.stage(stage_id)
+    if stage is not None and stage.form:
+        click.echo(f"Форма сдана: эта версия зафиксирована (показателей: {len(campaign.indicators)}); "
+                   "следующий этап заполнения начнётся с неё.")
 
 
 @click.command("extend")

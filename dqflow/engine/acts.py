@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
-from dqflow.engine import changes, experts, reminders, rules
+from dqflow.engine import changes, experts, form, reminders, rules
 from dqflow.engine.definitions import definition
 from dqflow.engine.reconciler import reconcile
 from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
@@ -283,6 +283,15 @@ class _Acts:
                              f"dqflow review {act.institution_id} --stage {act.stage_id} --expert EXPERT", code="stage-for-experts",
                              institution=act.institution_id, stage=act.stage_id)
         _check_can_act(self.campaign, row, f"stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
+        if stage.form:  # the hand-in is the form: its links, once it is complete (`form.for_hand_in`)
+            if links:
+                raise DqflowError(f"stage '{stage.id}' is a form stage: its hand-in is the form; put links in it with "
+                                  f"dqflow form set {act.institution_id} --stage {stage.id} --indicator ID --link URL",
+                                  code="form-stage-links", institution=act.institution_id, stage=stage.id)
+            if Status(row.status).submitted:  # as this transaction's acts left it: a version is handed in once
+                raise NotAllowed(f"the form of ДОУ '{act.institution_id}' in stage '{stage.id}' was already handed in",
+                                 code="form-handed-in", institution=act.institution_id, stage=stage.id)
+            links = tuple(form.for_hand_in(self.session, self.campaign, act.institution_id, stage, act.at).links)
         if not rules.counts_as_submission(links):  # refused before anything is recorded
             raise DqflowError("a submission needs at least one link to the materials: --link URL", code="no-links",
                               institution=act.institution_id, stage=act.stage_id)

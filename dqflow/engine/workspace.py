@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
-from dqflow.engine import experts, rules
+from dqflow.engine import experts, form, rules
 from dqflow.engine.views import StageDetail, institution_detail
 from dqflow.errors import NotFound
 from dqflow.store import AssignmentRow, ProgressRow, ReviewRow, StageRow, SubmissionRow
@@ -62,6 +62,7 @@ class InstitutionDesk:
     institution: spec.Institution
     stages: list[StageDetail]
     released: list[Released]
+    forms: dict[str, form.Form] = field(default_factory=dict)  # the form stage the ДОУ works on now → its form (`form.current_stage`)
 
     def can_submit(self, detail: StageDetail, now: datetime) -> bool:
         """Whether to offer the form: the ДОУ's own stage and nothing refuses a hand-in now (`rules.refusal`)."""
@@ -87,7 +88,9 @@ def institution_desk(session: Session, campaign: spec.Campaign, institution_id: 
                     ReviewRow.institution_id == institution_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
                 found.setdefault(review.stage_id, []).append(review)
         released = [Released(s, [_shown(campaign, n, r) for n, r in enumerate(found[s.id], 1)]) for s in shown if found.get(s.id)]
-    return InstitutionDesk(institution, details, released)
+    working = form.current_stage(session, campaign, institution_id, now)  # a few range reads, only where the campaign has a form
+    forms = {working.id: form.read(session, campaign, institution_id, working, now)} if working is not None else {}
+    return InstitutionDesk(institution, details, released, forms)
 
 
 def _shown(campaign: spec.Campaign, n: int, review: ReviewRow) -> dict:

@@ -53,6 +53,15 @@ BY_CODE = {
     "form-too-large": "форма слишком большая (больше {kb} КБ): сократите рекомендации или дайте ссылку на документ.",
     "form-unreadable": "форму не удалось прочитать. Откройте страницу заново и повторите.",
     "unknown-action": "неизвестное действие. Откройте страницу заново и нажмите нужную кнопку.",
+    # the monitoring form (`engine.form`)
+    "form-incomplete": "нет доказательств по обязательным показателям: {indicators}. Добавьте к каждому ссылку и сдайте форму ещё раз.",
+    "form-empty": "форма пуста: добавьте ссылки на материалы по показателям и сдайте её ещё раз.",
+    "form-handed-in": "форма этого этапа уже сдана: это зафиксированная версия, она больше не меняется.",
+    "form-closed": "форму этого этапа сейчас менять нельзя: этап не открыт для вас. Если нужно больше времени, попросите координатора продлить срок.",
+    "form-stage-links": "на этом этапе сдаётся форма: ссылки добавляют к показателям формы.",
+    "no-indicator": "в форме нет показателя «{indicator}». Откройте страницу заново.",
+    "not-a-form-stage": "этот этап — не заполнение формы.",
+    "no-form": "в кампании нет формы мониторинга (этапов с form: true).",
 }
 
 # The rules a coordinator's edit of a list broke (`allocation.Rule`, from `hard_problems`), by code; `t` is the
@@ -93,6 +102,18 @@ TERMINAL = {
     "text-too-long": "{what}: {length} знаков, а можно не больше {limit}; сократите текст или дайте ссылку на документ.",
     "text-unprintable": "{what}: в тексте есть невидимый служебный символ (так бывает при копировании из PDF); "
                         "наберите это место заново.",
+    "form-incomplete": "нет доказательств по обязательным показателям: {indicators}. Добавьте ссылку к каждому: "
+                       "dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL.",
+    "form-empty": "форма пуста: добавьте ссылки по показателям: dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL.",
+    "form-handed-in": "форма уже сдана: это зафиксированная версия, она больше не меняется.",
+    "form-closed": "форму сейчас менять нельзя: этап для {t.gen} ещё не открыт или уже закрыт; продлить срок: "
+                   "dqflow extend {institution} --stage {stage} --until ВРЕМЯ --reason ТЕКСТ.",
+    "form-stage-links": "на этом этапе сдаётся форма: ссылки вносят по показателям: "
+                        "dqflow form set {institution} --stage {stage} --indicator ПОКАЗАТЕЛЬ --link URL, затем dqflow submit без --link.",
+    "no-indicator": "в форме нет показателя «{indicator}»; показатели: {known}.",
+    "not-a-form-stage": "«{stage}» — не этап заполнения формы (form: true); такие этапы: {known}.",
+    "no-form": "в кампании нет формы мониторинга: ни у одного этапа нет form: true.",
+    "links-and-no-links": "--link и --no-links противоречат друг другу: укажите что-то одно.",
     # refusals only the command line meets
     "no-campaign-loaded": "кампания{named} не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
     "several-campaigns": "загружено несколько кампаний ({loaded}); выберите одну: --campaign ID.",

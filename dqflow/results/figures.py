@@ -12,7 +12,8 @@ Definitions (the справка states them too):
 - two or more experts of one ДОУ *agree* in an area when they gave it the same level;
 - a ДОУ's *level* in an area is the lower of its experts' levels in its latest review stage that
   has a review (the cautious reading of two opinions); its *weak areas* are those at its lowest level;
-- the *base level* is the level of the scale titled «Базовый…» (else the first); a ДОУ is listed
+- the *base level* is the level marked `baseline: true`, else the one titled «Базовый…», else the first
+  (`Campaign.base_level`); a ДОУ is listed
   «на базовом уровне и ниже» when some area's level is at or below it;
 - an expert's recommendations are one text per review: the справка lists a text under each area that
   review rated at or below the base level (what the text is most likely about, and what the ДОУ must
@@ -561,10 +562,7 @@ def _institutions(session: Session, campaign: spec.Campaign, now: datetime, leve
 
 
 def _base_level(campaign: spec.Campaign) -> str | None:
-    if not campaign.levels:
-        return None
-    titled = [lv.id for lv in campaign.levels if lv.title.lower().startswith("базов")]
-    return titled[0] if titled else campaign.levels[0].id
+    return campaign.base_level  # the level marked baseline, else «Базовый…», else the first (`model.base_level`)
 
 
 def _submissions(session: Session, campaign_id: str) -> dict[tuple[str, str], list[Submission]]:

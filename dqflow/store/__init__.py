@@ -32,6 +32,8 @@ from dqflow.store.tables import (  # noqa: F401 - the package's face
     CampaignRow,
     ExpertRow,
     ExtensionRow,
+    FormEntryRow,
+    FormEvidenceRow,
     InstitutionRow,
     LeaseRow,
     LinkCheckRow,

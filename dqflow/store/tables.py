@@ -172,6 +172,36 @@ class SubmissionRow(SQLModel, table=True):
     links: str = "[]"  # JSON list of URLs
 
 
+class FormEntryRow(SQLModel, table=True):
+    """One indicator of a ДОУ's monitoring form in one form stage: its own level and comment. A stage's rows are the
+    ДОУ's draft while the stage is open for it and its frozen version once handed in (the progress row says which).
+    The key puts a ДОУ's form, every version of it, in one index range: (campaign, ДОУ, stage, indicator). A stage's
+    rows are written all at once, for every indicator, at the ДОУ's first save or hand-in there (`engine.form`)."""
+
+    __tablename__ = "form_entry"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    institution_id: str = Field(primary_key=True)
+    stage_id: str = Field(primary_key=True)
+    indicator_id: str = Field(primary_key=True)
+    level: str | None = None  # the ДОУ's own level (a level id of the campaign's scale)
+    comment: str | None = None
+    updated_at: datetime = _when(nullable=False)
+
+
+class FormEvidenceRow(SQLModel, table=True):
+    """A link to evidence for one indicator of a ДОУ's form in one form stage, in the order the ДОУ gave them;
+    keyed as `FormEntryRow` with the link's place, so a ДОУ's evidence is the same one index range."""
+
+    __tablename__ = "form_evidence"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    institution_id: str = Field(primary_key=True)
+    stage_id: str = Field(primary_key=True)
+    indicator_id: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    url: str
+    title: str | None = None
+
+
 class ExtensionRow(SQLModel, table=True):
     __tablename__ = "extension"
     id: int | None = Field(default=None, primary_key=True)

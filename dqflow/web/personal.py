@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from dqflow import engine
 from dqflow.delivery import linkcheck
 from dqflow.engine import experts, workspace
+from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of
 from dqflow.web.site import Site, one, redirect, refusal_status
@@ -51,9 +52,25 @@ class Personal(Site):
 
     def submission(self, form: dict[str, list[str]], institution_id: str) -> tuple[Act, str]:
         stage_id = one(form, "stage")
+        stage = self.campaign.stage(stage_id)
+        if stage is not None and stage.form:
+            return self.form_entry(form, institution_id, stage_id)
         urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
         return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls),
                 "?ok=submitted#stage-" + quote(stage_id))
+
+    def form_entry(self, form: dict[str, list[str]], institution_id: str, stage_id: str) -> tuple[Act, str]:
+        """A form stage's post: one indicator saved to the draft (`action=save`), or the form handed in (`action=hand-in`)."""
+        if one(form, "action") == "hand-in":
+            return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now),
+                    "?ok=form-handed-in#stage-" + quote(stage_id))
+        indicator = one(form, "indicator")
+        urls, titles = form.get("link", []), form.get("title", [])
+        links = [(u.strip(), (titles[n] if n < len(titles) else "").strip() or None) for n, u in enumerate(urls) if u.strip()]
+        level, comment = one(form, "level").strip(), one(form, "comment").replace("\r\n", "\n")
+        return (lambda session, now: entry_form.save(session, self.campaign.id, institution_id, stage_id, indicator, now, links=links,
+                                                      level=level or None, clear_level=not level, comment=comment),
+                "?ok=form-saved#indicator-" + quote(indicator))
 
     def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
         levels = {a.id: one(form, f"level-{a.id}") for a in self.campaign.areas if one(form, f"level-{a.id}")}

@@ -30,6 +30,8 @@ from dqflow.web import board, snapshots
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
+    "form-saved": "Сохранено в черновик формы.",
+    "form-handed-in": "Форма сдана. Спасибо! Эта версия зафиксирована.",
     "reviewed": "Экспертиза сохранена. Её можно изменить до закрытия этапа.",
     "extended": "Срок продлён.",
     "excused": "{t.nom} освобожден{t.past} от этапа.",  # t: the campaign's Terms

@@ -1,0 +1,524 @@
+"""The monitoring form: indicators in the campaign file (inline, CSV, XLSX; mistakes at their positions), a ДОУ's
+draft saved per indicator, hand-in refused while incomplete (naming the indicators), versions carried to the next
+form stage, a property test of the versioning, and statement counts equal at 15 and 1,500 ДОУ (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import TOMSK, counting_statements
+from dqflow import engine, store
+from dqflow.calendar import parse_local
+from dqflow.campaign import spec
+from dqflow.engine import form
+from dqflow.errors import DqflowError
+
+FORM_STAGES = ("fill-form", "refill", "final-fix")
+REQUIRED = ("1.1", "1.2", "2.1", "3.1", "4.1", "5.1")  # the bundled example form's required indicators
+INDICATORS = ("1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2")
+
+
+def form_file(folder: Path, n: int | None = None, name: str = "form") -> Path:
+    """The Tomsk campaign (its example form) with its fill, refill and final fix marked `form: true`; with `n`, a
+    generated roster of n ДОУ, each with two experts of its own."""
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    for stage in data["stages"]:
+        if stage["id"] in FORM_STAGES:
+            stage["form"] = True
+    if n is not None:
+        data["campaign"]["id"] = f"{name}-{n}"
+        data["institutions"] = {"file": f"roster-{n}.csv"}
+        rows = ["id,name,email,contact,expert_id,expert_name,expert_email"]
+        rows += [f"{i},МБДОУ № {i},dou{i}@example.org,,e{i}-{k},Эксперт {k} ДОУ № {i},expert{i}-{k}@example.org"
+                 for i in range(1, n + 1) for k in (1, 2)]
+        (folder / f"roster-{n}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = folder / f"{name}-{n or 'tomsk'}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def at(text: str):
+    return parse_local(text, spec.load(TOMSK).tz)
+
+
+# -- the campaign file ----------------------------------------------------------------------------------------
+
+
+def test_the_bundled_files_carry_an_example_form_marked_as_such():
+    for name in ("tomsk-2021.yaml", "kemerovo.yaml"):
+        path = TOMSK.parent / name
+        campaign = spec.load(path)
+        assert campaign.has_form and all(len(a.indicators) >= 2 for a in campaign.areas)
+        assert "НЕ официальный перечень" in path.read_text(encoding="utf-8")
+        assert campaign.base_level == "1" and campaign.levels[0].baseline
+        assert not campaign.form_stages()  # the replay of `simulate` hands in links per stage
+
+
+def test_inline_form_reads_and_survives_storage(tmp_path: Path):
+    campaign = spec.load(form_file(tmp_path))
+    assert [s.id for s in campaign.form_stages()] == list(FORM_STAGES)
+    assert list(campaign.indicators) == list(INDICATORS)
+    area, indicator = campaign.indicators["1.3"]
+    assert area.id == "conditions" and not indicator.required
+    assert campaign.indicators["1.1"][1].hint.startswith("Фото")
+    assert spec.from_json(spec.to_json(campaign)) == campaign
+    assert [s.id for s in campaign.earlier_form_stages("final-fix")] == ["refill", "fill-form"]
+
+
+def test_a_campaign_without_indicators_stores_as_before(tmp_path: Path):
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["areas"] = [{"id": a["id"], "title": a["title"]} for a in data["areas"]]
+    data["levels"] = [{"id": lv["id"], "title": lv["title"]} for lv in data["levels"]]
+    path = tmp_path / "plain.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    campaign = spec.load(path)
+    stored = json.loads(spec.to_json(campaign))
+    assert not campaign.has_form and campaign.form_stages() == []
+    assert all(set(a) == {"id", "title"} for a in stored["areas"]) and all(set(lv) == {"id", "title"} for lv in stored["levels"])
+    assert all("form" not in s for s in stored["stages"])
+
+
+@pytest.mark.parametrize(("levels", "base"), [
+    ([("1", "Низкий", False), ("2", "Базовый уровень", False), ("3", "Высокий", True)], "3"),
+    ([("1", "Низкий", False), ("2", "Базовый уровень", False)], "2"),
+    ([("a", "Первый", False), ("b", "Второй", False)], "a"),
+    ([], None),
+])
+def test_the_base_level_rule(levels, base):
+    scale = tuple(spec.Level(i, t, b) for i, t, b in levels)
+    campaign = dataclasses.replace(spec.load(TOMSK), levels=scale)
+    assert campaign.base_level == base
+    from dqflow.results import figures
+
+    assert figures._base_level(campaign) == base  # the справка asks the same rule
+
+
+def _problems(text: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return [str(p) for p in spec.validate(path).errors]
+
+
+def _with(tmp_path: Path, areas: str | None = None, levels: str | None = None, stage_extra: dict | None = None) -> str:
+    """The Tomsk file with its `areas:` (and/or `levels:`) block replaced by the text given."""
+    text = TOMSK.read_text(encoding="utf-8")
+    if areas is not None:
+        start = text.index("\nareas:\n") + 1
+        end = text.index("\n\nlevels:", start)
+        text = text[:start] + areas.strip("\n") + text[end:]
+    if levels is not None:
+        start = text.index("\nlevels:\n") + 1
+        end = text.index("\n\n", start)
+        text = text[:start] + levels.strip("\n") + text[end:]
+    for stage_id, line in (stage_extra or {}).items():
+        anchor = f"  - id: {stage_id}\n"
+        text = text.replace(anchor, anchor + f"    {line}\n")
+    return text
+
+
+def test_form_mistakes_are_found_where_they_stand(tmp_path: Path):
+    areas = """areas:
+  - id: conditions
+    title: Условия
+    indicators:
+      - {id: "1.1", title: Среда}
+      - {id: "1.1", title: Ещё раз}
+      - {id: 1.2, title: Число}
+      - {id: "1.3", title: Третий, evidence: maybe}
+  - id: parents
+    title: Родители
+"""
+    found = _problems(_with(tmp_path, areas), tmp_path)
+    text = "\n".join(found)
+    lines = _with(tmp_path, areas).splitlines()
+    row = lambda needle: next(n for n, line in enumerate(lines, 1) if needle in line)  # noqa: E731
+    assert f"c.yaml:{row('Ещё раз')}:9: ошибка: показатель «1.1» повторяется (впервые в строке {row('Среда')})" in text
+    assert f"c.yaml:{row('Число')}:" in text and "возьмите в кавычки" in text
+    assert f"c.yaml:{row('maybe')}:" in text and "indicator.evidence: «maybe» — допустимо одно из: required, optional" in text
+    assert f"c.yaml:{row('- id: parents')}:5: ошибка: область «parents» без показателей" in text
+
+
+def test_form_true_only_on_a_dou_task_and_only_with_indicators(tmp_path: Path):
+    found = "\n".join(_problems(_with(tmp_path, stage_extra={"review1": "form: true"}), tmp_path))
+    assert "form: true бывает только у задачи ДОУ" in found
+    plain = """areas:
+  - {id: conditions, title: Условия}
+"""
+    found = "\n".join(_problems(_with(tmp_path, plain, stage_extra={"fill-form": "form: true"}), tmp_path))
+    assert "у областей кампании нет показателей" in found
+
+
+def test_one_baseline_at_most(tmp_path: Path):
+    levels = """levels:
+  - {id: "1", title: Базовый уровень, baseline: true}
+  - {id: "2", title: Выше, baseline: true}
+"""
+    text = _with(tmp_path, levels=levels)
+    found = "\n".join(_problems(text, tmp_path))
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "Выше" in row)
+    assert f"c.yaml:{line}:" in found and "базовый уровень один" in found
+
+
+CSV = """area;area title;indicator;title;hint;required
+conditions;Образовательные условия;1.1;Среда;Фото;да
+conditions;;1.2;Кадры;;нет
+parents;Взаимодействие с родителями;2.1;Участие родителей;;
+"""
+
+
+def test_indicators_from_a_csv_table(tmp_path: Path):
+    (tmp_path / "indicators.csv").write_text(CSV, encoding="cp1251")
+    text = _with(tmp_path, "areas: {file: indicators.csv}")
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = spec.validate(path)
+    assert not result.errors, result.errors
+    campaign = result.campaign
+    assert [(a.id, a.title, [i.id for i in a.indicators]) for a in campaign.areas] == [
+        ("conditions", "Образовательные условия", ["1.1", "1.2"]), ("parents", "Взаимодействие с родителями", ["2.1"])]
+    assert [i.required for a in campaign.areas for i in a.indicators] == [True, False, True]
+    assert any("indicators.csv прочитан как CSV, Windows-1251" in note for note in result.notes)
+
+
+def test_table_mistakes_at_row_and_column(tmp_path: Path):
+    bad = CSV + "parents;;2.1;Дубль;;\nhealth;;4 1;Пробел;;может быть\n"
+    (tmp_path / "indicators.csv").write_text(bad, encoding="utf-8")
+    found = "\n".join(_problems(_with(tmp_path, "areas: {file: indicators.csv}"), tmp_path))
+    assert "indicators.csv:5:3: ошибка: indicator: показатель «2.1» повторяется (впервые в строке 4)" in found
+    assert "indicators.csv:6:3: ошибка: indicator: «4 1» — допустимы только буквы, цифры" in found
+    assert "indicators.csv:6:6: ошибка: required: «может быть» — напишите «да»" in found
+    (tmp_path / "indicators.csv").write_text("area,name\nx,y\n", encoding="utf-8")
+    found = "\n".join(_problems(_with(tmp_path, "areas: {file: indicators.csv}"), tmp_path))
+    assert "indicators.csv:1:1: ошибка: показатели: в строке заголовков" in found and "нужны столбцы area, indicator, title" in found
+
+
+def test_indicators_from_a_workbook(tmp_path: Path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [line.split(";") for line in CSV.splitlines()]:
+        sheet.append(row)
+    sheet.append(["health", "Здоровье", "4.1", "", "", ""])  # row 5: no title
+    book.save(tmp_path / "indicators.xlsx")
+    found = "\n".join(_problems(_with(tmp_path, "areas: {file: indicators.xlsx}"), tmp_path))
+    assert "indicators.xlsx:5:4: ошибка: title (столбец D (4)): пусто; заполните ячейку" in found
+    sheet.delete_rows(5)
+    book.save(tmp_path / "indicators.xlsx")
+    path = tmp_path / "c.yaml"
+    path.write_text(_with(tmp_path, "areas: {file: indicators.xlsx}"), encoding="utf-8")
+    assert [i for i in spec.load(path).indicators] == ["1.1", "1.2", "2.1"]
+
+
+# -- drafts, hand-in, versions (the CLI, on both backends) -------------------------------------------------------
+
+
+@pytest.fixture
+def formed(dq, tmp_path: Path):
+    dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
+    return dq
+
+
+def _fill_required(dq, stage: str, now: str, inst: str = "2") -> None:
+    for ind in REQUIRED:
+        dq.ok("form", "set", inst, "--stage", stage, "--indicator", ind, "--link", f"https://dou{inst}.example.org/{stage}/{ind}",
+              "--now", now)
+
+
+def test_draft_hand_in_and_the_next_version(formed):
+    dq = formed
+    out = dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", "https://dou2.example.org/rpps Фото центров",
+                "--link", "https://dou2.example.org/plan", "--level", "2", "--comment", "Центры во всех группах", "--now", "2021-11-20 10:00")
+    assert "показатель 1.1: сохранено в черновик 20.11.2021 10:00" in out and "ссылок: 2" in out
+    assert "Не хватает доказательств по обязательным показателям: 1.2, 2.1, 3.1, 4.1, 5.1." in out
+    shown = dq.json("form", "show", "2", "--stage", "fill-form", "--now", "2021-11-20 10:05")
+    first = shown["indicators"][0]
+    assert first == {"id": "1.1", "area": "conditions", "title": first["title"], "required": True, "level": "2",
+                     "comment": "Центры во всех группах", "links": [{"url": "https://dou2.example.org/rpps", "title": "Фото центров"},
+                                                                 {"url": "https://dou2.example.org/plan", "title": None}]}
+    assert shown["missing"] == ["1.2", "2.1", "3.1", "4.1", "5.1"] and shown["editable"] and not shown["handed_in"]
+
+    refused = dq("submit", "2", "--stage", "fill-form", "--now", "2021-11-20 11:00")
+    assert refused.exit_code == 1
+    assert "нет доказательств по обязательным показателям: 1.2 «" in refused.output and "5.1 «" in refused.output
+    assert "dqflow form set 2 --stage fill-form --indicator ПОКАЗАТЕЛЬ --link URL" in refused.output
+
+    _fill_required(dq, "fill-form", "2021-11-21 10:00")
+    out = dq.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-21 11:00")
+    assert "сдано 21.11.2021 11:00" in out and "Форма сдана" in out
+    version = dq.json("form", "show", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    assert version["handed_in"] and not version["editable"] and version["missing"] == []
+
+    again = dq("form", "set", "2", "--stage", "fill-form", "--indicator", "1.3", "--level", "3", "--now", "2021-11-22 10:00")
+    assert again.exit_code == 1 and "форма уже сдана" in again.output
+    twice = dq("submit", "2", "--stage", "fill-form", "--now", "2021-11-22 10:00")
+    assert twice.exit_code == 1 and "форма уже сдана" in twice.output
+
+    refill = dq.json("form", "show", "2", "--stage", "refill", "--now", "2021-12-07 10:00")
+    assert refill["from_stage"] == "fill-form" and not refill["started"]
+    assert refill["indicators"] == version["indicators"]
+    default = dq.json("form", "show", "2", "--now", "2021-12-07 10:00")
+    assert default["stage"] == "refill"  # the stage open for the ДОУ
+    dq.ok("form", "set", "2", "--stage", "refill", "--indicator", "1.1", "--no-links", "--comment", "", "--now", "2021-12-07 10:00")
+    refill = dq.json("form", "show", "2", "--stage", "refill", "--now", "2021-12-07 10:05")
+    assert refill["started"] and refill["from_stage"] is None and refill["missing"] == ["1.1"]
+    assert refill["indicators"][0]["links"] == [] and refill["indicators"][0]["comment"] is None
+    assert refill["indicators"][0]["level"] == "2"  # kept: not given
+    assert refill["indicators"][1:] == version["indicators"][1:]
+    assert dq.json("form", "show", "2", "--stage", "fill-form", "--now", "2021-12-07 10:05")["indicators"] == version["indicators"]
+    dq.ok("form", "set", "2", "--stage", "refill", "--indicator", "1.1", "--level", "", "--now", "2021-12-07 10:10")
+    assert dq.json("form", "show", "2", "--stage", "refill", "--now", "2021-12-07 10:15")["indicators"][0]["level"] is None
+
+    history = dq.ok("history", "2")
+    assert "форма: показатель сохранён в черновик" in history and "материалы сданы" in history
+
+
+def test_the_hand_in_is_in_the_submission_ledger(formed):
+    from conftest import query
+
+    _fill_required(formed, "fill-form", "2021-11-21 10:00")
+    formed.ok("submit", "2", "--stage", "fill-form", "--now", "2021-11-21 11:00")
+    (links,), = query(formed.db_url, "SELECT links FROM submission WHERE institution_id = '2' AND stage_id = 'fill-form'")
+    assert json.loads(links) == [f"https://dou2.example.org/fill-form/{ind}" for ind in REQUIRED]
+    status = formed.json("status", "--institution", "2", "--now", "2021-11-21 11:00")
+    assert "done" in json.dumps(status, ensure_ascii=False)
+
+
+def test_edits_only_while_the_stage_is_open_for_the_dou(formed):
+    dq = formed
+    early = dq("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--level", "2", "--now", "2021-11-18 10:00")
+    assert early.exit_code == 1 and "форму сейчас менять нельзя" in early.output
+    late = dq("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--level", "2", "--now", "2021-12-02 10:00")
+    assert late.exit_code == 1 and "форму сейчас менять нельзя" in late.output
+    dq.ok("extend", "2", "--stage", "fill-form", "--until", "2021-12-04", "--reason", "болезнь", "--now", "2021-12-02 10:00")
+    dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--level", "2", "--now", "2021-12-02 11:00")
+    other = dq("form", "set", "4", "--stage", "fill-form", "--indicator", "1.1", "--level", "2", "--now", "2021-12-02 11:00")
+    assert other.exit_code == 1  # the extension is that ДОУ's alone
+
+
+def test_refusals_of_form_commands(formed):
+    dq = formed
+    now = ("--now", "2021-11-20 10:00")
+    cases = [
+        (("submit", "2", "--stage", "fill-form", "--link", "https://dou2.example.org/a"), "на этом этапе сдаётся форма"),
+        (("submit", "2", "--stage", "fill-form"), "форма пуста"),
+        (("form", "set", "2", "--stage", "review1", "--indicator", "1.1", "--level", "2"), "не этап заполнения формы"),
+        (("form", "set", "2", "--stage", "fill-form", "--indicator", "9.9", "--level", "2"), "в форме нет показателя «9.9»"),
+        (("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--level", "7"), "в кампании нет уровня «7»"),
+        (("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", "ftp://x"), "не адрес в интернете"),
+        (("form", "set", "999", "--stage", "fill-form", "--indicator", "1.1", "--level", "2"), "в кампании нет"),
+        (("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", "https://a.example.org", "--no-links"),
+         "противоречат"),
+    ]
+    before = dq.ok("history", "2")
+    for args, said in cases:
+        result = dq(*args, *now)
+        assert result.exit_code == 1, args
+        assert result.output.startswith("ошибка: ") and said in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    assert dq.ok("history", "2") == before  # nothing written
+
+
+# -- the versioning, as a property ------------------------------------------------------------------------------
+
+
+LINKS = st.lists(st.sampled_from(["https://a.example.org/1", "https://b.example.org/2", "https://c.example.org/3"]), max_size=2)
+EDIT = st.tuples(st.just("set"), st.sampled_from(INDICATORS), st.one_of(st.none(), LINKS),
+                 st.one_of(st.none(), st.sampled_from(["1", "2", "3"])), st.one_of(st.none(), st.sampled_from(["", "ок", "дополнено"])))
+ACTION = st.one_of(EDIT, st.just(("fill",)), st.just(("hand-in",)))
+PLAN = st.lists(st.lists(ACTION, max_size=6), min_size=3, max_size=3)  # the actions of each form stage
+OPENS = {"fill-form": "2021-11-20 09:00", "refill": "2021-12-07 09:00", "final-fix": "2021-12-15 09:00"}
+
+
+def _snapshot(found: form.Form) -> list[tuple]:
+    return [(e.indicator_id, tuple(ev.url for ev in e.evidence), e.level, e.comment) for e in found.entries]
+
+
+@pytest.mark.sqlite_only("hypothesis runs many examples; the engine's SQL is the same on both backends (the tests above run on both)")
+def test_versioning_property(db_url, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prop")
+    base = spec.load(form_file(folder))
+    db = store.connect(db_url)
+    numbers = itertools.count()
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(PLAN)
+    def run(plan):
+        campaign = dataclasses.replace(base, id=f"prop-{next(numbers)}")
+        with store.transaction(db) as session:
+            engine.load(session, campaign, at("2021-11-10 09:00"))
+        inst = "2"
+        # the model: each stage's rows (None: never written), whether handed in, the draft at hand-in
+        rows: dict[str, dict[str, tuple] | None] = {s: None for s in FORM_STAGES}
+        handed: dict[str, dict[str, tuple]] = {}
+        empty = {i: ((), None, None) for i in INDICATORS}
+
+        def shown(stage: str, now) -> dict[str, tuple]:
+            with store.dry_run(db) as session:
+                return {t[0]: t[1:] for t in _snapshot(form.show_form(session, campaign.id, inst, stage, now))}
+
+        for number, (stage, actions) in enumerate(zip(FORM_STAGES, plan)):
+            start = at(OPENS[stage])
+            earlier = [s for s in reversed(FORM_STAGES[:number]) if rows[s] is not None]
+            expected_start = dict(rows[earlier[0]]) if earlier else dict(empty)  # type: ignore[arg-type]
+            assert shown(stage, start) == expected_start, "a stage starts from the previous version"
+            current = dict(rows[stage] or expected_start)
+            for minute, action in enumerate(actions, 1):
+                now = start + timedelta(minutes=minute)
+                edits = [action[1:]] if action[0] == "set" else \
+                    [(i, [f"https://dou.example.org/{stage}/{i}"], None, None) for i in REQUIRED] if action[0] == "fill" else []
+                if action[0] == "hand-in":
+                    complete = all(current[i][0] for i in REQUIRED) and any(current[i][0] for i in INDICATORS)
+                    try:
+                        with store.transaction(db) as session:
+                            engine.submit(session, campaign.id, inst, stage, now)
+                        accepted = True
+                    except DqflowError:
+                        accepted = False
+                    assert accepted == (complete and stage not in handed)
+                    if accepted:
+                        rows[stage] = dict(current)
+                        handed[stage] = dict(current)
+                for indicator, links, level, comment in edits:
+                    try:
+                        with store.transaction(db) as session:
+                            form.save(session, campaign.id, inst, stage, indicator, now,
+                                      links=[(u, None) for u in links] if links is not None else None, level=level, comment=comment)
+                        accepted = True
+                    except DqflowError:
+                        accepted = False
+                    assert accepted == (stage not in handed)
+                    if accepted:
+                        urls, old_level, old_comment = current[indicator]
+                        current[indicator] = (tuple(links) if links is not None else urls, level if level is not None else old_level,
+                                              (comment or None) if comment is not None else old_comment)
+                        rows[stage] = dict(current)
+                assert shown(stage, now + timedelta(seconds=30)) == current
+        for stage, version in handed.items():  # every frozen version is the draft at its hand-in, to the end
+            assert shown(stage, at("2021-12-20 12:00")) == version
+
+    run()
+
+
+# -- cost: bounded statements whatever the roster ---------------------------------------------------------------
+
+
+def _costs(db, folder: Path, n: int) -> dict[str, int]:
+    campaign = spec.load(form_file(folder, n, name="cost"))
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-10 09:00"))
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, at("2021-11-20 10:00"))
+    now = at("2021-11-20 10:00")
+    seen: dict[str, int] = {}
+    with counting_statements(db) as statements, store.dry_run(db) as session:
+        form.show_form(session, campaign.id, "2", "fill-form", now)
+    seen["show"] = len(statements)
+    for number, indicator in enumerate(REQUIRED):
+        with counting_statements(db) as statements, store.transaction(db) as session:
+            form.save(session, campaign.id, "2", "fill-form", indicator, now, links=[(f"https://dou2.example.org/{indicator}", "папка")],
+                      level="2", comment="есть")
+        seen["first save" if number == 0 else "save"] = len(statements)
+    with counting_statements(db) as statements, store.transaction(db) as session:
+        engine.submit(session, campaign.id, "2", "fill-form", now + timedelta(minutes=1))
+    seen["hand-in"] = len(statements)
+    later = at("2021-12-07 10:00")
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, later)
+    with counting_statements(db) as statements, store.dry_run(db) as session:
+        form.show_form(session, campaign.id, "2", "refill", later)
+    seen["show of the next version"] = len(statements)
+    with counting_statements(db) as statements, store.transaction(db) as session:
+        form.save(session, campaign.id, "2", "refill", "1.1", later, level="3")
+    seen["first save of the next version"] = len(statements)
+    return seen
+
+
+def test_statements_do_not_grow_with_the_roster(db_url, tmp_path: Path):
+    db = store.connect(db_url)
+    small, large = _costs(db, tmp_path, 15), _costs(db, tmp_path, 1500)
+    assert small == large, (small, large)
+    assert small["show"] <= 6 and small["save"] <= 10 and small["first save"] <= 12, small
+    assert small["hand-in"] <= 50, small  # as test_page_cost bounds an act: submit reconciles first
+
+
+# -- the ДОУ's page ---------------------------------------------------------------------------------------------
+
+
+def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path):
+    import re
+    import warnings
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
+    campaign = spec.load(form_file(tmp_path))
+    db = store.connect(db_url)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-10 09:00"))
+    clock = {"now": at("2021-11-20 10:00")}
+    from datetime import datetime
+
+    app = create_app(db, campaign.id, lambda: clock["now"], lambda: datetime.now(UTC))
+    client = TestClient(app, base_url="https://portal.example.org")
+    with store.dry_run(db) as session:
+        path = links.links(session, campaign.id).path("institution", "2")
+
+    def post(data: dict) -> object:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)[1]
+        return client.post(path, data={"csrf": token, "stage": "fill-form", **data}, follow_redirects=False)
+
+    page = client.get(path).text
+    assert 'id="indicator-1.1"' in page and "Развивающая предметно-пространственная среда" in page
+    assert "Не хватает ссылок по обязательным показателям: 1.1, 1.2, 2.1, 3.1, 4.1, 5.1" in page
+    assert re.search(r'name="action" value="hand-in">\s*<button type="submit" disabled>', page)
+
+    saved = post({"action": "save", "indicator": "1.1", "link": ["https://dou2.example.org/rpps", ""], "title": ["Фото центров", ""],
+                  "level": "2", "comment": "Во всех группах"})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=form-saved#indicator-1.1")
+    page = client.get(path + "?ok=form-saved").text
+    assert "Сохранено в черновик формы." in page and 'value="https://dou2.example.org/rpps"' in page and 'value="Фото центров"' in page
+    assert '<option value="2" selected>' in page and "Во всех группах" in page
+    assert "Не хватает ссылок по обязательным показателям: 1.2, 2.1" in page
+
+    refused = post({"action": "hand-in"})
+    assert refused.status_code in (400, 403, 409, 422) and "нет доказательств по обязательным показателям: 1.2 «" in refused.text
+    bad = post({"action": "save", "indicator": "1.2", "link": "javascript:alert(1)", "title": "", "level": "", "comment": ""})
+    assert bad.status_code >= 400 and "не адрес в интернете" in bad.text
+    for indicator in REQUIRED[1:]:
+        post({"action": "save", "indicator": indicator, "link": f"https://dou2.example.org/{indicator}", "title": "", "level": "",
+              "comment": ""})
+    done = post({"action": "hand-in"})
+    assert done.status_code == 303 and done.headers["location"].endswith("?ok=form-handed-in#stage-fill-form")
+    page = client.get(path).text
+    assert "Форма сдана: эта версия зафиксирована" in page and 'name="action" value="save"' not in page
+    with store.dry_run(db) as session:
+        version = form.show_form(session, campaign.id, "2", "fill-form", clock["now"])
+    assert version.frozen and version.entries[0].evidence == [form.Evidence("https://dou2.example.org/rpps", "Фото центров")]
+    clock["now"] = at("2021-12-07 10:00")  # the refill starts from the version
+    page = client.get(path).text
+    assert "Форма начинается с версии этапа «" in page and 'value="https://dou2.example.org/rpps"' in page
+
+
+def test_a_form_is_handed_in_once_within_one_batch_of_acts(formed):
+    _fill_required(formed, "fill-form", "2021-11-21 10:00")
+    db = store.connect(formed.db_url)
+    with store.transaction(db) as session:
+        done = engine.play(session, "tomsk-2021", [engine.Act(at("2021-11-21 11:00"), "2", "fill-form"),
+                                                   engine.Act(at("2021-11-21 11:05"), "2", "fill-form")])
+    assert done[0] == "done" and isinstance(done[1], DqflowError) and done[1].code == "form-handed-in"
+    from conftest import query
+
+    assert query(formed.db_url, "SELECT count(*) FROM submission WHERE institution_id = '2'") == [(1,)]
