@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from dqflow.calendar import Duration, WorkCalendar
-from dqflow.campaign.model import Campaign, Contact, Expert, Institution, Portal, ReminderRule, Sending, Stage, Titled
+from dqflow.campaign.model import Campaign, Contact, Expert, Institution, Portal, Publication, ReminderRule, Sending, Stage, Titled
 from dqflow.campaign.terms import DEFAULT as DEFAULT_TERMS
 from dqflow.campaign.terms import Terms
 
@@ -80,6 +80,7 @@ def from_json(text: str) -> Campaign:
         sending=Sending(**data["sending"]),
         portal=Portal(**data["portal"]) if data.get("portal") else None,
         terms=Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
+        publish=Publication(**data.get("publish") or {}),
     )
     if roster:  # parsed on first use (`Campaign.__getattr__`)
         del campaign.__dict__["institutions"]
@@ -91,7 +92,8 @@ def from_json(text: str) -> Campaign:
 # unused, so a campaign that does not use them keeps its digest (and loading the same file again stays
 # a no-op); `from_json` gives them that value back.
 _LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, ("Campaign", "portal"): None,
-                 ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None}
+                 ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None,
+                 ("Campaign", "publish"): Publication()}
 _UNSET = object()
 
 
