@@ -330,3 +330,41 @@ def test_the_pages_read_on_a_phone_in_chromium(published, browser):
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, (page, errors)
     browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
+
+
+# -- scale -------------------------------------------------------------------------------------------------------------
+
+
+def roster_of(folder: Path, n: int) -> Path:
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = f"town-{n}"
+    data["institutions"] = [{"id": str(i), "name": f"МАДОУ № {i}", "email": f"dou{i}@example.org",
+                             "experts": [{"id": f"e{i}", "name": f"Эксперт ДОУ № {i}", "email": f"expert{i}@example.org"}]}
+                            for i in range(1, n + 1)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"town-{n}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_publish_sends_as_many_statements_for_45_dou_as_for_3_and_pages_the_list(dq: Cli, tmp_path: Path, monkeypatch):
+    """No query per ДОУ: the statements one publish sends do not grow with the roster. The list goes 20 a page here."""
+    from conftest import counting_statements
+
+    from dqflow.results import publish
+
+    monkeypatch.setattr(publish, "PAGE", 20)
+    counted = {}
+    for n in (3, 45):
+        dq.ok("load", str(roster_of(tmp_path / "campaigns", n)), "--now", "2021-11-10 09:00")
+        with counting_statements() as seen:
+            dq.ok("--campaign", f"town-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-02 10:00")
+        counted[n] = len(seen)
+    assert counted[3] == counted[45], counted
+    site = tmp_path / "site-45"
+    assert sorted(p.name for p in site.glob("list*.html")) == ["list-2.html", "list-3.html", "list.html"]
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in index for name in ("list.html", "list-2.html", "list-3.html"))
+    assert '<a href="dou/45.html">МАДОУ № 45</a>' in (site / "list-3.html").read_text(encoding="utf-8")
+    assert 'href="../list-3.html">Все ДОУ</a>' in (site / "dou/45.html").read_text(encoding="utf-8")
+    assert '<span aria-current="page">2</span>' in (site / "list-2.html").read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -29,8 +30,10 @@ from markupsafe import Markup
 from dqflow.errors import DqflowError
 from dqflow.results import publish_data, svg, words
 from dqflow.results.colors import level_colors
-from dqflow.results.figures import Results
 from dqflow.results.publish_data import Public
+
+if TYPE_CHECKING:
+    from dqflow.results.figures import Results
 
 MARKER = ".dqflow-publish"
 PAGE = 500  # ДОУ per page of the list: a phone still scrolls it

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dqflow.calendar import show, show_date, zone_label
 from dqflow.campaign.nodes import EMAIL
@@ -29,7 +29,9 @@ from dqflow.campaign.terms import Terms
 from dqflow.engine.rules import Status
 from dqflow.present import csvfile, labels
 from dqflow.results import words
-from dqflow.results.figures import GENERAL, InstitutionResult, Results
+
+if TYPE_CHECKING:  # the figures are read through their public API alone (`results.compute`): named for the type checker only
+    from dqflow.results.figures import InstitutionResult, Results
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 HIDDEN = "…"  # what stands in a published text where an address or a person's name was
@@ -250,7 +252,7 @@ def _institution(results: Results, inst: InstitutionResult, own, rank: dict[str,
                     continue
                 seen.add(text)
                 stage_id = next((s.id for s in results.campaign.stages if s.label == rec.stage), None)
-                found.append(PublicRecommendation(None if heading == GENERAL else area_ids.get(heading), heading, stage_id,
+                found.append(PublicRecommendation(area_ids.get(heading), heading, stage_id,  # «Общие рекомендации»: no area
                                                   rec.stage, text))
         recommendations = tuple(found)
     source = inst.levels_from
