@@ -219,6 +219,8 @@ def test_publish_refuses_a_file_or_a_foreign_folder_and_writes_nothing(tomsk: Cl
     a_file.write_text("keep me", encoding="utf-8")
     refused = tomsk("publish", "--out", str(a_file), "--now", NOW)
     assert refused.exit_code == 1 and refused.output == f"ошибка: --out {a_file}: это файл, а сайт пишется папкой; укажите папку\n"
+    refused = tomsk("publish", "--out", str(a_file / "site"), "--now", NOW)
+    assert refused.exit_code == 1 and refused.output.startswith(f"ошибка: --out {a_file / 'site'}: не удаётся записать (")
     foreign = tmp_path / "www"
     foreign.mkdir()
     (foreign / "index.html").write_text("the town's own site", encoding="utf-8")
