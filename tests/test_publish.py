@@ -211,7 +211,7 @@ def test_recommendations_are_published_when_the_campaign_declares_them_and_carry
 # -- refusals -----------------------------------------------------------------------------------------------------
 
 
-def test_publish_refuses_a_file_or_a_foreign_folder_and_writes_nothing(tomsk: Cli, db_url: str, tmp_path: Path):
+def test_publish_refuses_a_file_or_a_foreign_folder_and_writes_nothing(tomsk: Cli, db_url: str, tmp_path: Path, monkeypatch):
     before = dump_tables(db_url)
     tmp_path = tmp_path / "out"
     tmp_path.mkdir()
@@ -229,6 +229,10 @@ def test_publish_refuses_a_file_or_a_foreign_folder_and_writes_nothing(tomsk: Cl
     assert "Traceback" not in refused.output and len(refused.output.splitlines()) == 1
     assert a_file.read_text(encoding="utf-8") == "keep me" and sorted(p.name for p in foreign.iterdir()) == ["index.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site.html", "www"]
+    monkeypatch.chdir(tmp_path)
+    for here in (".", ".."):
+        refused = tomsk("publish", "--out", here, "--now", NOW)
+        assert refused.exit_code == 1 and "это текущая папка или папка над ней" in refused.output, refused.output
     empty = tmp_path / "empty"
     empty.mkdir()
     tomsk.ok("publish", "--out", str(empty), "--now", NOW)  # an empty folder is taken

@@ -90,16 +90,19 @@ def write(files: dict[str, bytes], out: Path) -> None:
 
     `out` may be missing, empty, or a folder an earlier `publish` wrote (it has the marker): that one is replaced as a
     whole, so a ДОУ no longer in the campaign leaves no page behind. Anything else is refused and left as it is."""
+    place = Path(os.path.abspath(out))  # «.», «..» and «site/» named as the folder they are
+    if Path.cwd().is_relative_to(place):  # replaced as a whole, it would take the folder the command runs in with it
+        raise DqflowError(f"--out {out}: это текущая папка или папка над ней; укажите папку внутри, например site/")
     if out.exists() and not out.is_dir():
         raise DqflowError(f"--out {out}: это файл, а сайт пишется папкой; укажите папку")
     previous = out.is_dir() and any(out.iterdir())
     if previous and not (out / MARKER).is_file():
         raise DqflowError(f"--out {out}: папка не пуста и записана не командой publish (в ней нет файла {MARKER}); "
                           "укажите новую или пустую папку")
-    parent = out.absolute().parent
+    parent = place.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".part"))
+        fresh = Path(tempfile.mkdtemp(dir=parent, prefix=f".{place.name}.", suffix=".part"))
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
                           why=str(exc.strerror or exc)) from None
@@ -113,14 +116,14 @@ def write(files: dict[str, bytes], out: Path) -> None:
             os.chmod(target, 0o666 & ~mask)  # as ordinary new files: a site is meant to be shared
         for folder in (fresh, *{(fresh / p).parent for p in files}):
             os.chmod(folder, 0o777 & ~mask)
-        if out.is_dir():
+        if place.is_dir():
             old = parent / f"{fresh.name[:-5]}.old"
-            os.replace(out, old)
-        os.replace(fresh, out)
+            os.replace(place, old)
+        os.replace(fresh, place)
     except OSError as exc:
         shutil.rmtree(fresh, ignore_errors=True)
-        if old is not None and not out.exists():
-            os.replace(old, out)
+        if old is not None and not place.exists():
+            os.replace(old, place)
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
                           why=str(exc.strerror or exc)) from None
     if old is not None:
