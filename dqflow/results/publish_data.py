@@ -31,6 +31,7 @@ from dqflow.present import csvfile, labels
 from dqflow.results import words
 
 if TYPE_CHECKING:  # the figures are read through their public API alone (`results.compute`): named for the type checker only
+    from dqflow.campaign.model import Stage
     from dqflow.results.figures import InstitutionResult, Results
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
@@ -231,7 +232,7 @@ def _tables(results: Results) -> tuple[LevelTable, ...]:
     return (LevelTable("area", "Уровни качества по областям", tuple(rows)),)
 
 
-def _institution(results: Results, inst: InstitutionResult, own, rank: dict[str, int], base: int | None, scrub: _Scrubber,
+def _institution(results: Results, inst: InstitutionResult, own: list[Stage], rank: dict[str, int], base: int | None, scrub: _Scrubber,
                  area_ids: dict[str, str] | None) -> PublicInstitution:
     tz = results.campaign.tz
     stages = tuple(PublicStage(s.id, s.label, show_date(inst.stages[s.id].due_at, tz), inst.stages[s.id].status)
