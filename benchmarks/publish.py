@@ -1,9 +1,10 @@
 """`dqflow publish` as a whole process on a replayed campaign of N ДОУ (issue 22, part 3).
 
-    .venv/bin/python benchmarks/publish.py [--runs 3] [N…]          # default: 1000 10000
+    .venv/bin/python benchmarks/publish.py [--runs 3] [--folder DIR] [N…]     # default: 1000 10000
 
 For each N: the seeded roster on the Tomsk schedule (benchmarks/roster.py, 1–2 experts a ДОУ) is replayed by
-`dqflow simulate --keep-db` (not timed), then, in turn, `runs` times each:
+`dqflow simulate --keep-db` (not timed; with `--folder DIR` the database is kept as DIR/N/replayed.db and a
+database already there is used as it is), then, in turn, `runs` times each:
 
 - floor: `dqflow --version` (a process that loads no database) and `dqflow report --format csv` at the same moment
   (the same `results.compute`, a few small files written): what publish cannot beat;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -74,16 +76,22 @@ def statements(db: str) -> int:
     return len(seen)
 
 
-def main(sizes: list[int], runs: int) -> None:
+def main(sizes: list[int], runs: int, kept: Path | None) -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            path = campaign_file(folder, n, experts=2, seed=1)
+            folder = kept / str(n) if kept else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
             db = f"sqlite:///{folder / 'replayed.db'}"
-            start = time.perf_counter()
-            subprocess.run([DQFLOW, "simulate", str(path), "--keep-db", db], cwd=folder, check=True, stdout=subprocess.DEVNULL)
-            print(f"\n{n} ДОУ: replayed in {time.perf_counter() - start:.0f} s (not timed below)")
+            if (folder / "replayed.db").exists():
+                print(f"\n{n} ДОУ: the database kept in {folder}")
+            else:
+                path = campaign_file(folder, n, experts=2, seed=1)
+                start = time.perf_counter()
+                subprocess.run([DQFLOW, "simulate", str(path), "--keep-db", db], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+                print(f"\n{n} ДОУ: replayed in {time.perf_counter() - start:.0f} s (not timed below)")
+            for made in ("site", "csv"):
+                shutil.rmtree(folder / made, ignore_errors=True)
             commands = {
                 "floor: dqflow --version": [DQFLOW, "--version"],
                 "floor: report --format csv": [DQFLOW, "--db", db, "report", "--format", "csv", "--out", "csv", "--now", NOW],
@@ -115,4 +123,9 @@ if __name__ == "__main__":
         at = args.index("--runs")
         runs = int(args[at + 1])
         del args[at:at + 2]
-    main([int(a) for a in args] or [1000, 10000], runs)
+    kept = None
+    if "--folder" in args:
+        at = args.index("--folder")
+        kept = Path(args[at + 1])
+        del args[at:at + 2]
+    main([int(a) for a in args] or [1000, 10000], runs, kept)

@@ -21,7 +21,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from dqflow.calendar import show, show_date, zone_label
 from dqflow.campaign.nodes import EMAIL
@@ -121,12 +124,12 @@ class PublicInstitution:
     levels_from_id: str | None
     recommendations: tuple[PublicRecommendation, ...] | None  # None: the campaign does not publish them
 
-    @property
+    @cached_property  # asked for every row of the open data: computed once
     def took_part(self) -> bool:
         """Handed in at least one of its stages (on time or late)."""
         return any(s.status in HANDED_IN for s in self.stages)
 
-    @property
+    @cached_property
     def on_time(self) -> bool:
         """Handed in every stage it was due at (not excused) by its deadline."""
         due = [s for s in self.stages if s.status != Status.EXCUSED.value]
@@ -204,19 +207,34 @@ class Public:
         rank = {lv.id: n for n, lv in enumerate(campaign.levels)}
         base = rank.get(results.base_level or "", None)
         scrub = _Scrubber(results)
+        titles = _Titles(results)
         area_ids: dict[str, str] = {}
         for area in campaign.areas:
             area_ids.setdefault(area.title, area.id)
         public_recommendations = campaign.publish.recommendations
         institutions = []
         for inst in sorted(results.institutions, key=lambda i: (_natural(i.institution.name), i.institution.id)):
-            institutions.append(_institution(results, inst, own, rank, base, scrub, area_ids if public_recommendations else None))
+            institutions.append(_institution(results, inst, own, rank, base, scrub, area_ids if public_recommendations else None, titles))
         return cls(
             campaign_id=campaign.id, title=campaign.title, publisher=campaign.coordinator.name, as_of=words.as_of(results),
             as_of_time=show(results.now, tz), zone=zone_label(tz, results.now), order=words.order_line(results), word=campaign.terms,
             areas=tuple((a.id, a.title) for a in campaign.areas), levels=tuple((lv.id, lv.title) for lv in campaign.levels),
             base_level=results.base_level, stages=stages, tables=_tables(results), institutions=tuple(institutions),
             recommendations_public=public_recommendations)
+
+
+class _Titles:
+    """The titles of areas and levels, asked of the figures once each (not once per ДОУ and area)."""
+
+    def __init__(self, results: Results):
+        self.areas = {a: results.area_title(a) for a in results.area_ids}
+        self._levels: dict[str, str] = {}
+        self._results = results
+
+    def level(self, level: str) -> str:
+        if level not in self._levels:
+            self._levels[level] = self._results.level_title(level)
+        return self._levels[level]
 
 
 def _tables(results: Results) -> tuple[LevelTable, ...]:
@@ -233,15 +251,15 @@ def _tables(results: Results) -> tuple[LevelTable, ...]:
 
 
 def _institution(results: Results, inst: InstitutionResult, own: list[Stage], rank: dict[str, int], base: int | None, scrub: _Scrubber,
-                 area_ids: dict[str, str] | None) -> PublicInstitution:
+                 area_ids: dict[str, str] | None, titles: _Titles) -> PublicInstitution:
     tz = results.campaign.tz
-    stages = tuple(PublicStage(s.id, s.label, show_date(inst.stages[s.id].due_at, tz), inst.stages[s.id].status)
+    stages = tuple(PublicStage(s.id, s.label, _day(inst.stages[s.id].due_at, tz), inst.stages[s.id].status)
                    for s in own if s.id in inst.stages)
     levels = []
-    for area in results.area_ids:
+    for area, area_title in titles.areas.items():
         level = inst.levels.get(area)
         low = None if level is None or base is None or level not in rank else rank[level] <= base
-        levels.append(PublicLevel(area, results.area_title(area), level, results.level_title(level) if level else None, low))
+        levels.append(PublicLevel(area, area_title, level, titles.level(level) if level else None, low))
     recommendations = None
     if area_ids is not None:
         found = []
@@ -260,6 +278,12 @@ def _institution(results: Results, inst: InstitutionResult, own: list[Stage], ra
     return PublicInstitution(inst.institution.id, inst.institution.name, page_path(inst.institution.id),
                              inst.state == "withdrawn", stages, tuple(levels), results.stage_label(source) if source else None,
                              source, recommendations)
+
+
+@lru_cache(maxsize=4096)
+def _day(instant: datetime, tz: ZoneInfo) -> str:
+    """dd.mm.yyyy in the campaign's zone: most ДОУ share a stage's deadline, so each is written once."""
+    return show_date(instant, tz)
 
 
 def page_path(institution_id: str) -> str:
