@@ -374,3 +374,18 @@ def test_publish_sends_as_many_statements_for_45_dou_as_for_3_and_pages_the_list
     assert '<a href="dou/45.html">МАДОУ № 45</a>' in (site / "list-3.html").read_text(encoding="utf-8")
     assert 'href="../list-3.html">Все ДОУ</a>' in (site / "dou/45.html").read_text(encoding="utf-8")
     assert '<span aria-current="page">2</span>' in (site / "list-2.html").read_text(encoding="utf-8")
+
+
+def test_declaring_recommendations_public_in_a_running_campaign_is_an_amendment_that_says_so(workflow_copy: Path, dq: Cli,
+                                                                                           tmp_path: Path):
+    text = workflow_copy.read_text(encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("publish", "--out", str(tmp_path / "before"), "--now", NOW)
+    assert "Рекомендации экспертов" not in (tmp_path / "before" / "dou/2.html").read_text(encoding="utf-8")
+    workflow_copy.write_text(text.replace("  locale: ru\n", "  locale: ru\n  publish: {recommendations: true}\n", 1), encoding="utf-8")
+    plan = dq.ok("load", str(workflow_copy), "--now", "2021-11-20 10:00")
+    assert "изменены параметры кампании: publish" in plan
+    [key] = re.findall(r"--plan ([0-9a-f]+)", plan)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-20 10:00", "--apply", "--plan", key, "--reason", "публикация рекомендаций")
+    dq.ok("publish", "--out", str(tmp_path / "after"), "--now", NOW)
+    assert "<h2>Рекомендации экспертов</h2>" in (tmp_path / "after" / "dou/2.html").read_text(encoding="utf-8")
