@@ -353,6 +353,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     assert "/signin/" in ok("link", "coordinator", "--now", "2021-12-08 10:00")
     assert "/signin" in ok("link", "password", "--stdin", "--now", "2021-12-08 10:00", input="пароль координатора\n")
     assert ok("board", "--out", str(tmp_path / "board"), "--now", "2021-12-08 10:00") == f"Записано: {tmp_path / 'board' / 'index.html'}\n"
+    assert ok("publish", "--out", str(tmp_path / "site"), "--now", "2021-12-08 10:00").startswith(f"Записано: {tmp_path / 'site'} (страниц: ")
     port = free_port()
     portal = subprocess.Popen([sys.executable, "-m", "dqflow", "--db", backend, "serve", "--port", str(port), "--now",
                                "2021-12-08 10:00"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -126,6 +126,9 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_bundled_campaign_from_an_empty_f
     # The справка's HTML template is package data of dqflow.results: the installed copy renders it.
     run([dqflow, "--db", "sim.db", "report", "--out", "spravka.html", "--now", "2022-01-21"], cwd=empty, env=env)
     assert "АНАЛИТИЧЕСКАЯ СПРАВКА" in (empty / "spravka.html").read_text(encoding="utf-8")
+    # … and so are the published site's templates and style sheet (dqflow/results/templates/publish/)
+    run([dqflow, "--db", "sim.db", "publish", "--out", "site", "--now", "2022-01-21"], cwd=empty, env=env)
+    assert "Итоги мониторинга" in (empty / "site" / "index.html").read_text(encoding="utf-8") and (empty / "site" / "style.css").is_file()
 
     # The migrations are package data too: a new database is made at the head, a release's is upgraded.
     from dqflow.store import schema

@@ -10,7 +10,20 @@ from functools import partial
 from typing import Any
 
 from dqflow.calendar import Duration, WorkCalendar
-from dqflow.campaign.model import Area, Campaign, Contact, Expert, Indicator, Institution, Level, Portal, ReminderRule, Sending, Stage
+from dqflow.campaign.model import (
+    Area,
+    Campaign,
+    Contact,
+    Expert,
+    Indicator,
+    Institution,
+    Level,
+    Portal,
+    Publication,
+    ReminderRule,
+    Sending,
+    Stage,
+)
 from dqflow.campaign.terms import DEFAULT as DEFAULT_TERMS
 from dqflow.campaign.terms import Terms
 
@@ -81,6 +94,7 @@ def from_json(text: str) -> Campaign:
         portal=Portal(**data["portal"]) if data.get("portal") else None,
         terms=Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
         previous=data.get("previous"),
+        publish=Publication(**data.get("publish") or {}),
     )
     if roster:  # parsed on first use (`Campaign.__getattr__`)
         del campaign.__dict__["institutions"]
@@ -95,7 +109,8 @@ _LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, (
                  ("Campaign", "terms"): DEFAULT_TERMS, ("Stage", "short"): None, ("Stage", "submit_to"): None,
                  ("Institution", "inn"): None, ("Campaign", "previous"): None,
                  ("Stage", "form"): False, ("Area", "indicators"): (), ("Level", "baseline"): False,
-                 ("Indicator", "hint"): None, ("Indicator", "evidence"): "required"}
+                 ("Indicator", "hint"): None, ("Indicator", "evidence"): "required",
+                 ("Campaign", "publish"): Publication()}
 _UNSET = object()
 
 

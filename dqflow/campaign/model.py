@@ -161,6 +161,13 @@ class Portal:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """What `dqflow publish` puts on the official site beyond levels and participation (`campaign.publish`)."""
+
+    recommendations: bool = False  # the experts' recommendations to each ДОУ (their texts, never who wrote them)
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     title: str
@@ -181,6 +188,7 @@ class Campaign:
     experts: tuple[Expert, ...] = ()  # experts who belong to no ДОУ's list (top-level `experts:`)
     terms: Terms = field(default_factory=Terms)
     previous: str | None = None  # last year's campaign (`campaign.previous`), whose ДОУ `engine.lineage` relates to these
+    publish: Publication = field(default_factory=Publication)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -21,7 +21,7 @@ import yaml
 from dqflow.calendar import WorkCalendar, Written, known_country, zone
 from dqflow.campaign import dating
 from dqflow.campaign.areas import AreaReader
-from dqflow.campaign.model import Campaign, Contact, Portal, ReminderRule, Sending
+from dqflow.campaign.model import Campaign, Contact, Portal, Publication, ReminderRule, Sending
 from dqflow.campaign.nodes import TOO_DEEP, NodeReader
 from dqflow.campaign.roster import RosterReader
 from dqflow.campaign.stages import StageReader, read_reminders
@@ -156,7 +156,7 @@ class _CampaignBuilder:
         r = self.r
         f = r.mapping(node, "campaign", ["id", "title", "timezone", "coordinator"],
                       ["locale", "order", "operator", "calendar", "sending", "notifications", "portal", "start", "terms",
-                       "previous"])
+                       "previous", "publish"])
         if f is None:
             return None
         tz_name = r.one_line(f.get("timezone"), "campaign.timezone")
@@ -187,6 +187,7 @@ class _CampaignBuilder:
             "portal": self._portal(f["portal"]) if "portal" in f else None,
             "terms": (read_terms(r, f["terms"]) or DEFAULT_TERMS) if "terms" in f else DEFAULT_TERMS,
             "previous": self._previous(f["previous"], f.get("id")) if "previous" in f else None,
+            "publish": self._publish(f["publish"]) if "publish" in f else Publication(),
         }
         if self.tz is None or any(v is None for k, v in head.items() if k in ("id", "title", "coordinator")):
             return None
@@ -269,6 +270,12 @@ class _CampaignBuilder:
                                         "например https://monitoring.example.org")
             return None
         return Portal(url.rstrip("/")) if url else None
+
+    def _publish(self, node: yaml.Node) -> Publication:
+        """`campaign.publish`: what `dqflow publish` may show beyond levels and participation (nothing more by default)."""
+        f = self.r.mapping(node, "campaign.publish", [], ["recommendations"])
+        shown = self.r.boolean(f.get("recommendations"), "campaign.publish.recommendations") if f else None
+        return Publication(recommendations=bool(shown))
 
     def _notifications(self, node: yaml.Node) -> str | None:
         value = self.r.one_line(node, "campaign.notifications")

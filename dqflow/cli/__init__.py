@@ -1,8 +1,8 @@
 """The `dqflow` command: parse, make one library call, print. This package is the only place that reads the clock.
 
 Here is the root group: it refuses arguments no command could use, turns every error into one line, and
-names the commands (`COMMANDS`). They live beside it by noun (campaign, progress, documents, delivery, expertise,
-portal, database) and share only `common`; none of them imports this module. A command's module is imported
+names the commands (`COMMANDS`). They live beside it by noun (campaign, progress, documents, publishing, delivery,
+expertise, portal, database) and share only `common`; none of them imports this module. A command's module is imported
 when the command runs, and each imports what it alone uses: `--version` loads no database, `status` no mail."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ COMMANDS = {
     "status": "progress:status_command", "history": "progress:history_command", "tick": "progress:tick_command",
     "submit": "progress:submit_command", "extend": "progress:extend_command", "excuse": "progress:excuse_command",
     "report": "documents:report_command", "calendar": "documents:calendar_command", "board": "documents:board_command",
+    "publish": "publishing:publish_command",
     "send": "delivery:send_command", "run": "delivery:run_command", "outbox": "delivery:outbox_command",
     "why": "delivery:why_command", "remind": "delivery:remind_command",
     "experts": "expertise:experts_group", "review": "expertise:review_command",

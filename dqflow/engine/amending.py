@@ -90,7 +90,8 @@ class Amending:
         """The campaign's own keys: what changed beside stages and roster, and a corrected coordinator."""
         a, b = json.loads(to_json(self.old)), json.loads(to_json(self.new))
         self.clock_changed = any(a[k] != b.get(k) for k in ("calendar", "sending", "timezone"))
-        self.result.campaign_changed = sorted(k for k in a if k not in ("stages", "institutions", "coordinator") and a[k] != b.get(k))
+        self.result.campaign_changed = sorted(k for k in a.keys() | b.keys()  # a key only one side has (a later field) changed too
+                                              if k not in ("stages", "institutions", "coordinator") and a.get(k) != b.get(k))
         was, now = self.old.coordinator, self.new.coordinator
         self.result.coordinator_changed = tuple(FieldChange(k, getattr(was, k), getattr(now, k)) for k in ("name", "email")
                                                 if getattr(was, k) != getattr(now, k))

@@ -1,0 +1,391 @@
+"""`dqflow publish --out DIR` (issue 22, part 3): the results as a static site for the official website.
+
+A town is built through the CLI on each backend: the Tomsk campaign, every ДОУ but one hands in, list 1 is drawn,
+the experts of all but two ДОУ record their reviews (levels chosen so the final levels can be computed by hand,
+recommendations that carry an address, another expert's name and a marker), and the site is published after review 1.
+Then: the figures against the hand-computed ones, every byte of every file scanned for every address and person's
+name of the campaign, the recommendations shown only when the campaign declares them public, the same bytes twice,
+refusals, the style sheet's contrast, and the pages in headless Chromium at 360 px.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import ROOT, TOMSK, Cli, dump_tables
+from dqflow.results import publish_data
+from dqflow.results.publish import MARKER
+
+CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+IDS = [str(i["id"]) for i in CAMPAIGN["institutions"]]
+AREAS = [a["id"] for a in CAMPAIGN["areas"]]
+AREA_TITLES = {a["id"]: a["title"] for a in CAMPAIGN["areas"]}
+LEVEL_TITLES = {str(lv["id"]): lv["title"] for lv in CAMPAIGN["levels"]}
+EXPERTS = {e["id"]: e for i in CAMPAIGN["institutions"] for e in i.get("experts", [])}
+ADDRESSES = sorted({i["email"] for i in CAMPAIGN["institutions"]} | {e["email"] for e in EXPERTS.values()}
+                   | {CAMPAIGN["campaign"]["coordinator"]["email"], CAMPAIGN["campaign"]["operator"]["email"]})
+EXPERT_NAMES = sorted(e["name"] for e in EXPERTS.values())
+CONTACT = "Ответственная Контактова Мария Петровна"  # a contact person the test adds to ДОУ 2: never published
+
+SILENT = "94"  # hands in nothing: did not take part, has no review
+UNREVIEWED = "5"  # hands in, but its experts record nothing: no levels
+ALL_FOUR = "4"  # both experts give 4 everywhere
+MARKER_TEXT = "Секретная-пометка-экспертизы"
+NOW = "2021-12-06 10:00"  # review 1 (01.12–05.12) is over; refill (due 12.12) is open
+
+
+def first_expert_level(area: str) -> str:
+    return "2" if area == "conditions" else "3"
+
+
+def second_expert_level(area: str) -> str:
+    return "1" if area == "parents" else "4"
+
+
+def expected_levels(institution: str) -> dict[str, str]:
+    """The lower of the two experts' levels, area by area (the справка's rule), computed here by hand."""
+    if institution in (SILENT, UNREVIEWED):
+        return {}
+    if institution == ALL_FOUR:
+        return {a: "4" for a in AREAS}
+    return {a: min(first_expert_level(a), second_expert_level(a)) for a in AREAS}  # one-digit ids: text order is the scale's
+
+
+def town(dq: Cli, folder: Path, *, public: bool) -> dict[str, list[str]]:
+    """The Tomsk campaign to the end of review 1 (see the module); returns list 1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    if public:
+        data["campaign"]["publish"] = {"recommendations": True}
+    data["institutions"][0]["contact"] = CONTACT
+    path = folder / "town.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dq.ok("load", str(path), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", "2021-11-25 00:05")
+    for inst in IDS:
+        if inst != SILENT:
+            dq.ok("submit", inst, "--stage", "fill-form", "--link", f"https://dou{inst}.example.org/form", "--now", "2021-11-25 00:05")
+    assigned = {a["institution"]: a["experts"] for a in dq.json("experts", "show", "list1")["assignments"]}
+    rows = [["institution", "stage", "expert", "levels", "recommendations"]]
+    for inst in IDS:
+        if inst in (SILENT, UNREVIEWED) or inst not in assigned:
+            continue
+        for n, expert in enumerate(sorted(assigned[inst])):
+            pick = (lambda a: "4") if inst == ALL_FOUR else (first_expert_level if n == 0 else second_expert_level)
+            other = next(e for e in sorted(EXPERTS) if e != expert)
+            text = (f"{MARKER_TEXT} {inst}: уточнить ссылки; вопросы — {EXPERTS[expert]['email']}, "
+                    f"согласовано с {EXPERTS[other]['name']}.")
+            rows.append([inst, "review1", expert, ";".join(f"{a}={pick(a)}" for a in AREAS), text])
+    reviews = folder / "reviews.csv"
+    with reviews.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    dq.ok("review", "--import", str(reviews), "--now", "2021-12-02 10:00")
+    return assigned
+
+
+def site_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def published(dq: Cli, tmp_path: Path) -> dict:
+    """The town with recommendations not declared public, published at NOW."""
+    assigned = town(dq, tmp_path / "campaign", public=False)
+    out = tmp_path / "site"
+    said = dq.ok("publish", "--out", str(out), "--now", NOW)
+    return {"dq": dq, "out": out, "said": said, "assigned": assigned, "tmp": tmp_path}
+
+
+# -- what the site says -----------------------------------------------------------------------------------------
+
+
+def test_the_site_has_its_files_and_says_what_it_wrote(published):
+    files = site_files(published["out"])
+    pages = [f"dou/{i}.html" for i in IDS]
+    assert set(files) == {"index.html", "list.html", "style.css", "data.csv", "data.json", "schema.json", MARKER, *pages}
+    assert published["said"] == f"Записано: {published['out']} (страниц: {2 + len(IDS)}, файлов: {len(files)})\n"
+
+
+def test_the_figures_are_the_hand_computed_ones(published):
+    out = published["out"]
+    data = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    by_id = {i["id"]: i for i in data["institutions"]}
+    assert sorted(by_id) == sorted(IDS)
+    for inst in IDS:
+        assert by_id[inst]["levels"] == expected_levels(inst), inst
+        assert by_id[inst]["took_part"] is (inst != SILENT)
+        assert by_id[inst]["on_time"] is False  # refill is still open
+        assert by_id[inst]["stages"]["fill-form"] == ("missed" if inst == SILENT else "done")
+        assert by_id[inst]["levels_from"] == (None if inst in (SILENT, UNREVIEWED) else "review1")
+        assert "recommendations" not in by_id[inst]
+    summary = data["summary"]
+    rated = [i for i in IDS if expected_levels(i)]
+    assert (summary["institutions"], summary["took_part"], summary["on_time"], summary["rated"]) == (11, 10, 0, len(rated))
+    assert summary["at_or_below_base"] == len([i for i in rated if "1" in expected_levels(i).values()])
+    for area in AREAS:
+        counts = {lv: sum(expected_levels(i).get(area) == lv for i in IDS) for lv in LEVEL_TITLES}
+        assert summary["levels"][area] == {"counts": counts, "unrated": 11 - len(rated)}, area
+    [fill] = [s for s in data["stages"] if s["id"] == "fill-form"]
+    assert fill == {"id": "fill-form", "title": "Первичное заполнение формы", "due": "30.11.2021", "expected": 11, "handed_in": 10,
+                    "on_time": 10}
+    assert data["campaign"]["as_of"] == "06.12.2021 10:00" and data["campaign"]["zone"] == "томское время, UTC+7"
+    assert [lv["base"] for lv in data["levels"]] == [True, False, False, False]
+
+    rows = list(csv.DictReader(io.StringIO((out / "data.csv").read_text(encoding="utf-8"))))
+    assert [f for f, _, _ in publish_data.CSV_FIELDS] == list(rows[0])
+    assert len(rows) == len(IDS) * len(AREAS)
+    for row in rows:
+        level = expected_levels(row["institution_id"]).get(row["area_id"], "")
+        assert row["level"] == level and row["level_title"] == LEVEL_TITLES.get(level, "")
+        assert row["at_or_below_base"] == ("" if not level else "true" if level == "1" else "false")
+        assert row["took_part"] == ("false" if row["institution_id"] == SILENT else "true")
+
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "ДОУ в мониторинге: 11. Сдали материалы хотя бы одного этапа: 10 (91\u00a0%)." in index
+    assert "Первичное заполнение формы<span class=\"note\"> срок 30.11.2021</span></th><td class=\"n\">10 из 11 (91\u00a0%)" in index
+    page = (out / f"dou/{ALL_FOUR}.html").read_text(encoding="utf-8")
+    for area in AREAS:
+        assert f"<tr><th scope=\"row\">{AREA_TITLES[area]}</th><td>{LEVEL_TITLES['4']}</td></tr>" in page
+    assert "По итогам этапа «Первичная экспертиза»" in page
+    assert "нет оценки" in (out / f"dou/{UNREVIEWED}.html").read_text(encoding="utf-8")
+
+
+def test_the_same_input_gives_the_same_bytes_and_a_republish_replaces_the_site(published):
+    dq, out, tmp = published["dq"], published["out"], published["tmp"]
+    first = site_files(out)
+    dq.ok("publish", "--out", str(tmp / "again"), "--now", NOW)
+    assert site_files(tmp / "again") == first
+    (out / "dou" / "stale.html").write_text("a ДОУ of an older publication", encoding="utf-8")
+    dq.ok("publish", "--out", str(out), "--now", NOW)
+    assert site_files(out) == first  # the old page is gone with the old site
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]  # no work folder left behind
+    moments = {m for text in first.values() for m in re.findall(rb"\d\d\.\d\d\.\d{4} \d\d:\d\d", text)}
+    assert moments == {b"06.12.2021 10:00"}  # no time on the site but the one given
+
+
+def test_nothing_personal_is_published(published):
+    everything = b"".join(site_files(published["out"]).values())
+    text = everything.decode("utf-8")
+    assert not [a for a in ADDRESSES if a.lower() in text.lower()]
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text)
+    assert not [n for n in EXPERT_NAMES if n in text]
+    assert CONTACT not in text and MARKER_TEXT not in text
+    assert "example.org/form" not in text  # the links a ДОУ handed in stay with the coordinator
+
+
+def test_recommendations_are_published_when_the_campaign_declares_them_and_carry_no_one(dq: Cli, tmp_path: Path):
+    assigned = town(dq, tmp_path / "campaign", public=True)
+    out = tmp_path / "site"
+    dq.ok("publish", "--out", str(out), "--now", NOW)
+    text = b"".join(site_files(out).values()).decode("utf-8")
+    assert not [a for a in ADDRESSES if a.lower() in text.lower()]
+    assert not [n for n in EXPERT_NAMES if n in text] and CONTACT not in text
+    page = (out / "dou/2.html").read_text(encoding="utf-8")
+    assert "<h2>Рекомендации экспертов</h2>" in page
+    assert f"{MARKER_TEXT} 2: уточнить ссылки; вопросы — {publish_data.HIDDEN}, согласовано с {publish_data.HIDDEN}." in page
+    assert "(Первичная экспертиза)" in page
+    data = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    by_id = {i["id"]: i for i in data["institutions"]}
+    reviewed = [i for i in IDS if expected_levels(i) and i in assigned]
+    for inst in reviewed:
+        recs = by_id[inst]["recommendations"]
+        assert recs and all(r["stage"] == "review1" and r["text"].startswith(f"{MARKER_TEXT} {inst}:") for r in recs)
+        # a text stands under each area its review rated at the base level (the справка's rule); else under the general heading
+        areas = {r["area"] for r in recs}
+        assert areas == ({None} if inst == ALL_FOUR else {"parents", None}), inst
+    assert by_id[SILENT]["recommendations"] == []
+    assert "Рекомендаций нет." in (out / f"dou/{SILENT}.html").read_text(encoding="utf-8")
+
+
+# -- refusals -----------------------------------------------------------------------------------------------------
+
+
+def test_publish_refuses_a_file_or_a_foreign_folder_and_writes_nothing(tomsk: Cli, db_url: str, tmp_path: Path, monkeypatch):
+    before = dump_tables(db_url)
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    a_file = tmp_path / "site.html"
+    a_file.write_text("keep me", encoding="utf-8")
+    refused = tomsk("publish", "--out", str(a_file), "--now", NOW)
+    assert refused.exit_code == 1 and refused.output == f"ошибка: --out {a_file}: это файл, а сайт пишется папкой; укажите папку\n"
+    refused = tomsk("publish", "--out", str(a_file / "site"), "--now", NOW)
+    assert refused.exit_code == 1 and refused.output.startswith(f"ошибка: --out {a_file / 'site'}: не удаётся записать (")
+    foreign = tmp_path / "www"
+    foreign.mkdir()
+    (foreign / "index.html").write_text("the town's own site", encoding="utf-8")
+    refused = tomsk("publish", "--out", str(foreign), "--now", NOW)
+    assert refused.exit_code == 1 and "папка не пуста и записана не командой publish" in refused.output
+    assert "Traceback" not in refused.output and len(refused.output.splitlines()) == 1
+    assert a_file.read_text(encoding="utf-8") == "keep me" and sorted(p.name for p in foreign.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site.html", "www"]
+    monkeypatch.chdir(tmp_path)
+    for here in (".", ".."):
+        refused = tomsk("publish", "--out", here, "--now", NOW)
+        assert refused.exit_code == 1 and "это текущая папка или папка над ней" in refused.output, refused.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    tomsk.ok("publish", "--out", str(empty), "--now", NOW)  # an empty folder is taken
+    assert (empty / "index.html").is_file() and "Оценок пока нет." in (empty / "dou/2.html").read_text(encoding="utf-8")
+    assert dump_tables(db_url) == before
+
+
+def test_the_campaign_file_declares_publish_and_its_mistakes_are_located(workflow_copy: Path, dq: Cli):
+    text = workflow_copy.read_text(encoding="utf-8")
+    for value, said in (("{recommendations: yes}", "campaign.publish.recommendations: нужно true или false"),
+                        ("{recommendations: true, texts: true}", "campaign.publish: неизвестный ключ «texts»"),
+                        ("true", "campaign.publish: ожидаются строки «ключ: значение»")):
+        workflow_copy.write_text(text.replace("  locale: ru\n", f"  locale: ru\n  publish: {value}\n", 1), encoding="utf-8")
+        result = dq("validate", str(workflow_copy))
+        assert result.exit_code == 1, result.output
+        line = text.split("\n").index("  locale: ru") + 2
+        assert re.search(rf"{re.escape(str(workflow_copy))}:{line}:\d+: ошибка: {re.escape(said)}", result.output), result.output
+    workflow_copy.write_text(text.replace("  locale: ru\n", "  locale: ru\n  publish: {recommendations: true}\n", 1), encoding="utf-8")
+    dq.ok("validate", str(workflow_copy))
+
+
+def test_a_campaign_without_publish_keeps_its_digest():
+    from dqflow.campaign import spec
+
+    campaign = spec.load(TOMSK)
+    assert "publish" not in json.loads(spec.to_json(campaign)) and campaign.publish.recommendations is False
+    assert spec.from_json(spec.to_json(campaign)).publish == campaign.publish
+
+
+# -- pages and files -------------------------------------------------------------------------------------------------
+
+
+@given(st.lists(st.from_regex(r"[\w.-]{1,12}", fullmatch=True), min_size=1, max_size=30, unique=True))
+def test_every_id_gets_its_own_page_inside_the_folder(ids: list[str]):
+    paths = [publish_data.page_path(i) for i in ids]
+    assert len({p.casefold() for p in paths}) == len(ids)  # apart even where case is ignored
+    for path in paths:
+        folder, name = path.split("/")
+        assert folder == "dou" and name.endswith(".html") and re.fullmatch(r"[a-z0-9_-]+\.html", name)
+
+
+def test_the_templates_ship_as_package_data():
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["dqflow.results"]
+    base = ROOT / "dqflow" / "results"
+    shipped = [p for p in (base / "templates" / "publish").iterdir() if p.is_file()]
+    assert {p.suffix for p in shipped} == {".html", ".css"}
+    for path in shipped:
+        assert any(fnmatch(str(path.relative_to(base)), g) for g in globs), path
+
+
+def test_the_style_sheet_reads_at_4_5():
+    from tests.test_contrast import page_defaults, pairs, rules, too_faint
+
+    css = (ROOT / "dqflow" / "results" / "templates" / "publish" / "style.css").read_text(encoding="utf-8")
+    sheet = rules(css, "style.css", {})
+    text, background = page_defaults(sheet, "#000000", "#ffffff")
+    found = pairs(sheet, [], text, background)
+    assert any(where.startswith("td.status-missed") for where, _, _ in found) and any(where.startswith(".note") for where, _, _ in found)
+    assert not too_faint(found), "\n".join(too_faint(found))
+    templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "dqflow" / "results" / "templates" / "publish").glob("*.html"))
+    assert "style=" not in templates and "<script" not in templates  # every colour is in the checked sheet; no script
+
+
+# -- in the browser ---------------------------------------------------------------------------------------------------
+
+
+CHECK = """
+const out = {};
+out.lang = document.documentElement.lang;
+out.scroll = [document.documentElement.scrollWidth, document.documentElement.clientWidth];
+out.headings = [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1]);
+out.tables = [...document.querySelectorAll('table')].map(t => [t.querySelectorAll('th').length,
+    [...t.querySelectorAll('th')].filter(th => !th.getAttribute('scope')).length, !!t.querySelector('caption')]);
+out.images = [...document.querySelectorAll('img')].filter(i => !i.hasAttribute('alt')).length;
+out.svgs = [...document.querySelectorAll('svg')].filter(s => s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')).length;
+out.wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .map(e => e.tagName + '.' + e.className).slice(0, 5);
+out.styled = getComputedStyle(document.body).fontFamily;
+return out;
+"""
+
+
+@pytest.mark.sqlite_only("the pages are files; the figures behind them are checked on both backends above")
+def test_the_pages_read_on_a_phone_in_chromium(published, browser):
+    out = published["out"]
+    browser.set_window_size(360, 800)
+    pages = ["index.html", "list.html", *[f"dou/{i}.html" for i in (ALL_FOUR, SILENT, "2")]]
+    for page in pages:
+        browser.get((out / page).as_uri())
+        found = browser.execute_script(CHECK)
+        assert found["lang"] == "ru", page
+        width, client = found["scroll"]
+        assert client <= 360 and width <= client, (page, found["scroll"], found["wide"])
+        assert not found["wide"], (page, found["wide"])
+        levels = found["headings"]
+        assert levels[0] == 1 and levels.count(1) == 1, (page, levels)
+        assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (page, levels)
+        assert found["tables"] and all(th and not unscoped and caption for th, unscoped, caption in found["tables"]), (page, found["tables"])
+        assert found["images"] == 0 and found["svgs"] == 0, page
+        assert "PT Sans" in found["styled"] or "Arial" in found["styled"], page  # the style sheet beside the page was read
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not errors, (page, errors)
+    browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
+
+
+# -- scale -------------------------------------------------------------------------------------------------------------
+
+
+def roster_of(folder: Path, n: int) -> Path:
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = f"town-{n}"
+    data["institutions"] = [{"id": str(i), "name": f"МАДОУ № {i}", "email": f"dou{i}@example.org",
+                             "experts": [{"id": f"e{i}", "name": f"Эксперт ДОУ № {i}", "email": f"expert{i}@example.org"}]}
+                            for i in range(1, n + 1)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"town-{n}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_publish_sends_as_many_statements_for_45_dou_as_for_3_and_pages_the_list(dq: Cli, tmp_path: Path, monkeypatch):
+    """No query per ДОУ: the statements one publish sends do not grow with the roster. The list goes 20 a page here."""
+    from conftest import counting_statements
+
+    from dqflow.results import publish
+
+    monkeypatch.setattr(publish, "PAGE", 20)
+    counted = {}
+    for n in (3, 45):
+        dq.ok("load", str(roster_of(tmp_path / "campaigns", n)), "--now", "2021-11-10 09:00")
+        with counting_statements() as seen:
+            dq.ok("--campaign", f"town-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-02 10:00")
+        counted[n] = len(seen)
+    assert counted[3] == counted[45], counted
+    site = tmp_path / "site-45"
+    assert sorted(p.name for p in site.glob("list*.html")) == ["list-2.html", "list-3.html", "list.html"]
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in index for name in ("list.html", "list-2.html", "list-3.html"))
+    assert '<a href="dou/45.html">МАДОУ № 45</a>' in (site / "list-3.html").read_text(encoding="utf-8")
+    assert 'href="../list-3.html">Все ДОУ</a>' in (site / "dou/45.html").read_text(encoding="utf-8")
+    assert '<span aria-current="page">2</span>' in (site / "list-2.html").read_text(encoding="utf-8")
+
+
+def test_declaring_recommendations_public_in_a_running_campaign_is_an_amendment_that_says_so(workflow_copy: Path, dq: Cli,
+                                                                                           tmp_path: Path):
+    text = workflow_copy.read_text(encoding="utf-8")
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-10 09:00")
+    dq.ok("publish", "--out", str(tmp_path / "before"), "--now", NOW)
+    assert "Рекомендации экспертов" not in (tmp_path / "before" / "dou/2.html").read_text(encoding="utf-8")
+    workflow_copy.write_text(text.replace("  locale: ru\n", "  locale: ru\n  publish: {recommendations: true}\n", 1), encoding="utf-8")
+    plan = dq.ok("load", str(workflow_copy), "--now", "2021-11-20 10:00")
+    assert "изменены параметры кампании: publish" in plan
+    [key] = re.findall(r"--plan ([0-9a-f]+)", plan)
+    dq.ok("load", str(workflow_copy), "--now", "2021-11-20 10:00", "--apply", "--plan", key, "--reason", "публикация рекомендаций")
+    dq.ok("publish", "--out", str(tmp_path / "after"), "--now", NOW)
+    assert "<h2>Рекомендации экспертов</h2>" in (tmp_path / "after" / "dou/2.html").read_text(encoding="utf-8")
