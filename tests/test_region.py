@@ -184,7 +184,8 @@ def test_the_regional_report_in_html_names_municipalities_by_title_and_gives_the
 
 def test_campaigns_with_different_areas_are_refused_naming_the_area_or_compared_on_what_they_share(dq: Cli, tmp_path: Path):
     tomsk = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
-    other_areas = [a for a in tomsk["areas"] if a["id"] != "special-needs"] + [{"id": "digital", "title": "Цифровая среда"}]
+    other_areas = [a for a in tomsk["areas"] if a["id"] != "special-needs"] + [{"id": "digital", "title": "Цифровая среда",
+                                                                                      "indicators": [{"id": "9.1", "title": "Цифровые ресурсы"}]}]
     dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
     dq.ok("load", str(municipal_file(tmp_path, "mun-d", "Мониторинг, муниципалитет Г, 2021", ["15", "35", "40"], areas=other_areas)),
           "--now", LOADED)
