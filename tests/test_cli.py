@@ -241,7 +241,7 @@ def test_load_is_idempotent_and_only_shows_the_plan_of_a_changed_file(tomsk: Cli
     workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace("name: МАДОУ № 2,", "name: МАДОУ № 2 (new),"),
                              encoding="utf-8")
     out = tomsk.ok("load", str(workflow_copy), "--now", "2021-11-12")
-    assert "ДОУ 2 изменено: name «МАДОУ № 2» → «МАДОУ № 2 (new)»" in out and "--apply" in out
+    assert "ДОУ «МАДОУ № 2» изменено: name «МАДОУ № 2» → «МАДОУ № 2 (new)»" in out and "--apply" in out
     assert dump(db_url) == before
 
 

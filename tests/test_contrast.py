@@ -231,7 +231,8 @@ def test_the_email_footer_is_among_the_checked():
 
 
 def test_every_text_of_the_spravka_reads_at_4_5():
-    source = SPRAVKA.read_text(encoding="utf-8")
+    # the справка's pages (and the regional one) take their stylesheet from the shared parts
+    source = SPRAVKA.read_text(encoding="utf-8") + SPRAVKA.with_name("_parts.html").read_text(encoding="utf-8")
     css = re.search(r"<style>(.*?)</style>", source, re.S).group(1)
     sheet = rules(css, SPRAVKA.name, {})
     text, background = page_defaults(sheet, "#000000", "#ffffff")

@@ -113,10 +113,11 @@ def _amend(session: Session, new: Campaign, now: datetime, reason: str | None = 
 
 
 def _names(old: Campaign, new: Campaign) -> Names:
-    """Each id as people read it, the new file's name winning: a plan names a removed stage as it was."""
-    return Names(stages={s.id: s.label for s in (*old.stages, *new.stages)},
-                 institutions={**old.institution_names, **new.institution_names},
-                 experts={**old.expert_names, **new.expert_names})
+    """Each id as people knew it before the change (a renamed ДОУ by its old name, the line shows the new one), an
+    added one by its new name."""
+    return Names(stages={s.id: s.label for s in (*new.stages, *old.stages)},
+                 institutions={**new.institution_names, **old.institution_names},
+                 experts={**new.expert_names, **old.expert_names})
 
 
 def _read_outbox(session: Session, campaign: Campaign, before: dict[int, Any], top: int, result: Plan) -> None:
