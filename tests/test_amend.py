@@ -136,7 +136,7 @@ def test_a_withdrawn_institution_keeps_its_history_and_is_reminded_no_more(runni
     unsent = outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "
                          "AND state IN ('pending', 'failed')")
     assert sorted(r[:4] for r in unsent) == [("dou5@example.org", "5", None, "withdrawn#1"),  # one letter each: that they leave
-                                             ("expert5@example.org", None, None, "withdrawn#1")]
+                                             ("expert5@example.org", None, None, "released#1")]
     assert {r[7] for r in outbox(url, "recipient = 'dou5@example.org' AND state = 'skipped'")} >= {"withdrawn"}
     running.ok("tick", "--now", "2021-12-20 10:00")  # the whole campaign later: nothing new for it
     assert outbox(url, "(recipient IN ('dou5@example.org', 'expert5@example.org') OR institution_id = '5') "

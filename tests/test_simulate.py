@@ -289,7 +289,8 @@ def test_the_human_timeline_tells_the_same_story_as_the_json_line_by_line(runs, 
     totals = run["summary"]
     assert summary[0] == (f"Итого: писем {totals['emails']} (адресатов {totals['recipients']}), сдано {totals['submissions']}, "
                           f"отзывов экспертов {totals['reviews']}, продлений {totals['extensions']}, отказов {totals['refused']}.")
-    assert summary[1:] == [f"  {stage}: " + ", ".join(f"{labels.STATUS_RU[k]} {n}" for k, n in counts.items())
+    label_of = {s["id"]: s.get("short") or s["title"] for s in CAMPAIGN["stages"]}
+    assert summary[1:] == [f"  {label_of[stage]}: " + ", ".join(f"{labels.STATUS_RU[k]} {n}" for k, n in counts.items())
                            for stage, counts in totals["statuses"].items()]
     kinds = {key[1] for key in events}
     assert {"move", "stage", "submit"} <= kinds  # the replay has something of each to check

@@ -85,8 +85,10 @@ class ChangeBook:
                     entry[was] = entry[now] = ""
             if entry["lock"] == entry["deadline"]:
                 entry["old_lock"] = entry["lock"] = ""
-        elif change == changes.WITHDRAWN:  # a ДОУ (to it and its experts), or an expert themselves (no ДОУ)
-            found = self._latest("withdraw", inst, None, lambda d: inst is not None or self._to(d.get("email"), row))
+        elif change == changes.WITHDRAWN:  # a ДОУ: to it and its experts
+            found = self._latest("withdraw", inst, None)
+        elif change == changes.RELEASED:  # an expert themselves
+            found = self._latest("withdraw", None, None, lambda d: self._to(d.get("email"), row))
         elif change == changes.READDRESSED:
             found = self._latest("readdress", inst, None, lambda d: self._to(d.get("new"), row))
             entry.update(old_address=found.get("old", ""), new_address=found.get("new", row.recipient))

@@ -95,7 +95,7 @@ class RosterChanges(Amending):
             self._release([e.id for _, e in gone], set(new))
             for _, e in gone:  # each hears that nothing more is asked of them (their reviews stay)
                 self._audit("withdraw", {"expert": e.id, "name": e.name, "email": e.email})
-                self.tells.append(changes.Tell(e.email, "expert", None, None, changes.WITHDRAWN, self.ordinal))
+                self.tells.append(changes.Tell(e.email, "expert", None, None, changes.RELEASED, self.ordinal))
         changed = [(before[eid][1], inst, e) for eid, (inst, e) in after.items() if eid in before and (before[eid][1], before[eid][0]) != (e, inst)]
         readdress: list[tuple[str, str | None, str, str]] = []
         for a, inst, b in changed:

@@ -25,8 +25,9 @@ from dqflow.store import AssignmentRow, AuditRow, ExpertRow, OutboxRow, insert_i
 
 KIND = "changed"  # the template of every change letter
 EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED = "extended", "excused", "withdrawn", "amended", "readdressed", "relinked"
-CHANGES = (EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED)
-AUDITED = {EXTENDED: "extend", EXCUSED: "excuse", WITHDRAWN: "withdraw", AMENDED: "amend", READDRESSED: "readdress",
+RELEASED = "released"  # an expert taken off the roster: nothing more is asked of them (WITHDRAWN is about a ДОУ)
+CHANGES = (EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED, RELEASED)
+AUDITED = {EXTENDED: "extend", EXCUSED: "excuse", WITHDRAWN: "withdraw", RELEASED: "withdraw", AMENDED: "amend", READDRESSED: "readdress",
            RELINKED: "link-revoke"}  # the audit action each change letter reads
 
 

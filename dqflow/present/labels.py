@@ -113,7 +113,8 @@ _RULES_RU = {"opens": "при открытии", "due": "в день срока"
              "digest": "сводка", "submitted": "сдано оператору",
              # letters about a change (`engine.changes`)
              "extended": "о продлении срока", "excused": "об освобождении от этапа", "withdrawn": "о выбытии",
-             "amended": "об изменении сроков", "readdressed": "о новом адресе", "relinked": "о новой ссылке"}
+             "released": "об окончании участия эксперта", "amended": "об изменении сроков", "readdressed": "о новом адресе",
+             "relinked": "о новой ссылке"}
 
 
 def rule_ru(rule: str) -> str:

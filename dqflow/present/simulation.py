@@ -84,8 +84,9 @@ def simulation_text(replay: Replay) -> Iterator[str]:
     summary = simulation_summary(replay)
     yield (f"\nИтого: писем {summary['emails']} (адресатов {summary['recipients']}), сдано {summary['submissions']}, "
            f"отзывов экспертов {summary['reviews']}, продлений {summary['extensions']}, отказов {summary['refused']}.\n")
-    for stage_id, counts in summary["statuses"].items():
-        yield f"  {stage_id}: " + ", ".join(f"{STATUS_RU[k]} {n}" for k, n in counts.items()) + "\n"
+    for stage_id, counts in summary["statuses"].items():  # the JSON keeps ids; people read the stage's name
+        stage = replay.campaign.stage(stage_id)
+        yield f"  {stage.label if stage else stage_id}: " + ", ".join(f"{STATUS_RU[k]} {n}" for k, n in counts.items()) + "\n"
 
 
 def _mail_entries(emails):
