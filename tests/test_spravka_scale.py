@@ -14,25 +14,24 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import TOMSK, Cli, counting_statements
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
+from test_page_cost import campaign_file
+from test_results import sim  # noqa: F401  (fixture: the Tomsk campaign replayed per backend)
 
-from conftest import PG_SERVER, TOMSK, Cli, counting_statements, pg_absent
 from dqflow import engine, store
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
-from dqflow.redact import redact_url
 from dqflow.results import figures, html
 from dqflow.store import AssignmentRow, ReviewRow
-from test_page_cost import campaign_file
 
 LEVELS = ("1", "2", "3", "4")
 
@@ -170,30 +169,14 @@ def test_a_folder_is_refused_for_a_single_file_format_and_a_file_for_a_folder(db
 # -- the figures agree with status and with the definitions in Python ------------------------------------
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def replayed(request, tmp_path_factory):
-    """The Tomsk campaign replayed whole (`simulate --keep-db`), kept per backend."""
-    tmp = tmp_path_factory.mktemp("spravka")
-    if request.param == "sqlite":
-        url, drop = f"sqlite:///{tmp / 'sim.db'}", None
-    else:
-        if pg_absent():
-            pytest.skip(f"no PostgreSQL at {redact_url(PG_SERVER)}: {pg_absent()}")
-        import psycopg
-
-        admin = psycopg.connect(PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test", autocommit=True)
-        name = f"dqflow_{uuid.uuid4().hex[:12]}"
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url, drop = f"{PG_SERVER}/{name}", (admin, name)
-    Cli(f"sqlite:///{tmp / 'unused.db'}").ok("simulate", str(TOMSK), "--keep-db", url)
-    db = store.connect(url)
+@pytest.fixture(scope="module")
+def replayed(sim):  # noqa: F811
+    """The Tomsk campaign replayed whole per backend (`test_results.sim`), as an engine to read it with."""
+    db = store.connect(sim["url"])
     try:
         yield db
     finally:
         db.dispose()
-        if drop:
-            drop[0].execute(f'DROP DATABASE "{drop[1]}" WITH (FORCE)')
-            drop[0].close()
 
 
 def by_python(found: figures.Results) -> dict:
