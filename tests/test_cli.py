@@ -245,6 +245,13 @@ def test_load_is_idempotent_and_only_shows_the_plan_of_a_changed_file(tomsk: Cli
     assert dump(db_url) == before
 
 
+def test_a_renamed_stage_is_named_as_people_knew_it_and_its_line_says_the_new_name(tomsk: Cli, workflow_copy: Path):
+    workflow_copy.write_text(workflow_copy.read_text(encoding="utf-8").replace(
+        "short: Итоговая корректировка формы", "short: Финальная правка формы"), encoding="utf-8")
+    out = tomsk.ok("load", str(workflow_copy), "--now", "2021-11-12")
+    assert "этап «Итоговая корректировка формы» изменён: short (теперь «Финальная правка формы»)" in out, out
+
+
 # -- 13. help --------------------------------------------------------------------------------
 
 COMMANDS = ["validate", "load", "status", "submit", "extend", "excuse", "tick", "history"]

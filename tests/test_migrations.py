@@ -402,7 +402,7 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     refused = dq("load", str(released), "--now", "2021-12-08 11:00")
     assert refused.exit_code == 1 and "под тем же названием «Заполнение формы мониторинга»" in refused.output
     plan = ok("load", str(TOMSK), "--now", "2021-12-08 11:00")  # today's file: an amendment of names, shown first
-    assert "этап «Итоговая корректировка формы» изменён: short" in plan and "Применить: dqflow load" in plan, plan
+    assert "этап «Заполнение формы мониторинга» изменён: short (теперь «Итоговая корректировка формы»)" in plan and "Применить: dqflow load" in plan, plan
     assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
     # The monitoring form on the upgraded database: the final fix marked form: true by an amendment, a draft saved.

@@ -115,9 +115,11 @@ def _amend(session: Session, new: Campaign, now: datetime, reason: str | None = 
 def _names(old: Campaign, new: Campaign) -> Names:
     """Each id as people knew it before the change (a renamed ДОУ by its old name, the line shows the new one), an
     added one by its new name."""
-    return Names(stages={s.id: s.label for s in (*new.stages, *old.stages)},
+    was = {s.id: s.label for s in old.stages}
+    return Names(stages={**{s.id: s.label for s in new.stages}, **was},
                  institutions={**new.institution_names, **old.institution_names},
-                 experts={**new.expert_names, **old.expert_names})
+                 experts={**new.expert_names, **old.expert_names},
+                 renamed_stages={s.id: s.label for s in new.stages if s.id in was and was[s.id] != s.label})
 
 
 def _read_outbox(session: Session, campaign: Campaign, before: dict[int, Any], top: int, result: Plan) -> None:

@@ -131,6 +131,7 @@ class Names:
     stages: dict[str, str] = field(default_factory=dict)
     institutions: dict[str, str] = field(default_factory=dict)
     experts: dict[str, str] = field(default_factory=dict)
+    renamed_stages: dict[str, str] = field(default_factory=dict)  # a kept stage's new name, where people read another
 
 
 @dataclass

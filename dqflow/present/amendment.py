@@ -33,7 +33,7 @@ def text(p: Plan, terms: Terms = DEFAULT_TERMS) -> str:
         lines.append(f"  этап {stage(m.stage)} перенесён: {moves}")
     lines += [f"  этап {stage(s)} добавлен" for s in p.stages_added]
     lines += [f"  этап {stage(s)} удалён" for s in p.stages_removed]
-    lines += [f"  этап {stage(c.stage)} изменён: {', '.join(c.fields)}" for c in p.stages_changed]
+    lines += [f"  этап {stage(c.stage)} изменён: {', '.join(c.fields)}{_now_called(p, c.stage)}" for c in p.stages_changed]
     ending = terms.past  # добавлен / добавлена / добавлено
     lines += [f"  {terms.nom} {dou(i)} добавлен{ending}" for i in p.institutions_added]
     lines += [f"  {terms.nom} {dou(i)} выбывает (история сохраняется, напоминаний больше не будет)" for i in p.institutions_withdrawn]
@@ -67,6 +67,12 @@ def text(p: Plan, terms: Terms = DEFAULT_TERMS) -> str:
 
 
 Namer = Callable[[str], str]
+
+
+def _now_called(p: Plan, stage_id: str) -> str:
+    """A stage people will read under another name from now on says which (its line names it as they knew it)."""
+    new = p.names.renamed_stages.get(stage_id)
+    return f" (теперь «{new}»)" if new else ""
 
 
 def _namers(p: Plan) -> tuple[Namer, Namer, Namer]:
