@@ -108,6 +108,8 @@ class Titled:
 
 
 EVIDENCE = ("required", "optional")
+SETTLE_RULES = ("lower", "mean-rounded-down", "coordinator")  # `settle:`, see `engine.finals.agreed`
+AREA_RULES = ("lower", "mean-rounded-down")  # `area_level:`, see `engine.finals.area_level`
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ class Campaign:
     terms: Terms = field(default_factory=Terms)
     previous: str | None = None  # last year's campaign (`campaign.previous`), whose ДОУ `engine.lineage` relates to these
     publish: Publication = field(default_factory=Publication)
+    settle: str = "lower"  # an indicator's final level where its experts differ: lower | mean-rounded-down | coordinator
+    area_level: str = "mean-rounded-down"  # an area's level from its indicators' levels: lower | mean-rounded-down
 
     @property
     def tz(self) -> ZoneInfo:
@@ -207,6 +211,13 @@ class Campaign:
     def has_form(self) -> bool:
         """Whether the areas carry indicators (then every area has at least one: `validate`)."""
         return any(a.indicators for a in self.areas)
+
+    @property
+    def reviews_by_indicator(self) -> bool:
+        """Whether experts review per indicator (`engine.finals`): the campaign has a form, indicators and a stage
+        whose hand-in is the form. Without a `form: true` stage the ДОУ give no evidence per indicator, and the
+        experts review per area as in a campaign without indicators."""
+        return self.has_form and any(s.form for s in self.stages)
 
     @cached_property
     def indicators(self) -> dict[str, tuple[Area, Indicator]]:

@@ -131,6 +131,36 @@ class ReviewRow(SQLModel, table=True):
     recommendations: str = ""
 
 
+class ReviewLevelRow(SQLModel, table=True):
+    """One expert's level (and comment) for one indicator of a ДОУ in one review stage, where the campaign reviews
+    per indicator (`Campaign.reviews_by_indicator`). Keyed as `ReviewRow` with the indicator: one review is one
+    index range. The review row keeps the expert's levels by area, derived from these (`engine.finals.area_level`),
+    so what reads areas reads them as before."""
+
+    __tablename__ = "review_level"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    stage_id: str = Field(primary_key=True)
+    institution_id: str = Field(primary_key=True)
+    expert_id: str = Field(primary_key=True)
+    indicator_id: str = Field(primary_key=True)
+    level: str  # a level id of the campaign's scale
+    comment: str | None = None
+
+
+class SettlementRow(SQLModel, table=True):
+    """The coordinator's level for one indicator of a ДОУ in one review stage, where its experts disagreed
+    (`dqflow settle`): it is the indicator's final level there, whatever the campaign's `settle:` rule says."""
+
+    __tablename__ = "settlement"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    stage_id: str = Field(primary_key=True)
+    institution_id: str = Field(primary_key=True)
+    indicator_id: str = Field(primary_key=True)
+    level: str
+    reason: str
+    at: datetime = _when(nullable=False)
+
+
 UNPLANNED = "planned_due IS NULL OR planned_due != due_at"  # the partial index's condition, as queries spell it
 
 
