@@ -137,6 +137,24 @@ def test_an_amendment_tells_each_dou_its_old_and_new_dates_and_history_says_who_
     assert amend["by"] == "coordinator:cli" and amend["detail"]["previous"]["due_at"].startswith("2021-11-30T23:59")
 
 
+def test_a_moved_webinar_is_told_to_everyone_who_heard_of_it_with_the_old_and_new_time(mailer, smtp_server, tmp_path):  # noqa: F811
+    mailer.ok("send", "--now", "2021-12-03 10:00")
+    heard = {m.rcpt_tos[0] for m in smtp_server.messages if "Вебинар по итогам первичной экспертизы" in str(m.message["Subject"])}
+    assert "dou4@example.org" in heard and any(a.startswith("expert") for a in heard), heard  # its reminder went out
+    smtp_server.handler.messages.clear()
+    amended = edited(tmp_path, ("    at: 2021-12-06\n", "    at: 2021-12-07\n"))
+    mailer.ok("load", str(amended), "--apply", "--reason", "приказ № 130", "--now", "2021-12-03 11:00")
+    mailer.ok("send", "--now", "2021-12-03 11:05")
+    told = {m.rcpt_tos[0]: plain(m) for m in smtp_server.messages if "Сроки мониторинга изменены" in str(m.message["Subject"])}
+    assert set(told) == heard  # each who knew the old time, once; nobody else
+    text = told["dou4@example.org"]
+    assert "«Вебинар по итогам первичной экспертизы» переносится: 06.12.2021 → 07.12.2021 (по местному времени" in text, text
+    assert "Причина — приказ № 130" in text and "Как сдать" not in text and "/dou/" not in text  # it asks nothing of them
+    smtp_server.handler.messages.clear()
+    mailer.ok("send", "--now", "2021-12-03 12:00")
+    assert not [m for m in smtp_server.messages if "Сроки мониторинга изменены" in str(m.message["Subject"])]
+
+
 def test_a_withdrawal_tells_the_dou_and_its_experts(mailer, smtp_server, tmp_path):  # noqa: F811
     hand_in_all(mailer)
     drained(mailer, smtp_server, "2021-12-02 10:00")

@@ -12,14 +12,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dqflow.calendar import show, utc_offset
+from dqflow.calendar import show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.engine import changes
 from dqflow.engine.skips import MAX_IN_LIST
 from dqflow.present.labels import actor_ru
 from dqflow.store import AuditRow, chunks
 
-_PERSONAL = ("readdress", "link-revoke", "withdraw")  # changes about a person, not a ДОУ: an expert's have no ДОУ
+# changes about a person (an expert's have no ДОУ) or about an event moved for all its audience: no ДОУ named
+_WITHOUT_INSTITUTION = ("readdress", "link-revoke", "withdraw", "amend-stage")
 
 
 class ChangeBook:
@@ -44,7 +45,7 @@ class ChangeBook:
         if not self._personal and any(r.kind == changes.KIND and not r.institution_id for r in rows):
             self._personal = True
             self._add(session.exec(select(AuditRow).where(
-                AuditRow.campaign_id == self.campaign.id, col(AuditRow.action).in_(_PERSONAL),
+                AuditRow.campaign_id == self.campaign.id, col(AuditRow.action).in_(_WITHOUT_INSTITUTION),
                 col(AuditRow.institution_id).is_(None)).order_by(col(AuditRow.id))).all())
 
     def _add(self, found) -> None:
@@ -66,7 +67,7 @@ class ChangeBook:
         entry: dict[str, Any] = {"what": change, "stage_title": stage.title if stage else "", "stage_short": stage.label if stage else "",
                                  "institution_name": names.get(row.institution_id, row.institution_id) if row.institution_id else "",
                                  "deadline": show(row.deadline, self.tz) if row.deadline else "", "old_deadline": "",
-                                 "lock": "", "old_lock": "", "opens": "", "old_opens": "", "reason": "", "by": "",
+                                 "lock": "", "old_lock": "", "opens": "", "old_opens": "", "reason": "", "by": "", "event": False,
                                  "old_address": "", "new_address": "", "offset": utc_offset(row.deadline or row.send_at, self.tz)}
         inst, stage_id = row.institution_id, row.stage_id
         if change == changes.EXTENDED:
@@ -74,6 +75,10 @@ class ChangeBook:
             entry["old_deadline"] = self._local(found.get("previous", {}).get("due_at"))
         elif change == changes.EXCUSED:
             found = self._latest("excuse", inst, stage_id)
+        elif change == changes.AMENDED and inst is None:  # an event moved (`changes.about_event`): when it is held now
+            found = self._latest("amend-stage", None, stage_id, lambda d: "previous" in d and self._same(d.get("due_at"), row.deadline))
+            entry.update(event=True, old_deadline=self._held(stage, found.get("previous", {}).get("opens_at")),
+                         deadline=self._held(stage, found.get("opens_at")))
         elif change == changes.AMENDED:
             found = self._latest("amend", inst, stage_id, lambda d: "previous" in d and self._same(d.get("due_at"), row.deadline))
             before = found.get("previous", {})
@@ -104,6 +109,12 @@ class ChangeBook:
 
     def _same(self, text: str | None, moment: datetime | None) -> bool:
         return text is not None and moment is not None and datetime.fromisoformat(text) == moment
+
+    def _held(self, stage: spec.Stage | None, text: str | None) -> str:
+        """When an event is held, as its reminders say it: the day alone for an all-day one."""
+        if not text:
+            return ""
+        return show_date(datetime.fromisoformat(text), self.tz) if stage and stage.all_day else self._local(text)
 
     def _local(self, text: str | None) -> str:
         return show(datetime.fromisoformat(text), self.tz) if text else ""

@@ -102,6 +102,8 @@ class StageChanges(Amending):
             # unsent mail of the old time goes; reconcile plans it afresh (what is past by then, skipped as such)
             self._cancel(Skip.DEADLINE_MOVED if "due_at" in moved else Skip.AMENDED, col(OutboxRow.stage_id) == new.id)
             row.reminders_planned = False
+            if new.kind == "event" and moved and max(old.due_at, new.due_at) > self.now:  # not yet held, under either time
+                self.tells += changes.about_event(self.session, self.new, new, self.ordinal)
         row.opens_at, row.due_at, row.locks_at = new.opens_at, new.due_at, new.locks_at
         self.session.add(row)
 

@@ -128,6 +128,17 @@ def about_stage(session: Session, campaign: spec.Campaign, stage: spec.Stage, ch
     return [Tell(email, "expert", inst, stage.id, change, tag, due, until or due) for inst, due in moved for email in experts.get(inst, [])]
 
 
+def about_event(session: Session, campaign: spec.Campaign, stage: spec.Stage, tag: str) -> list[Tell]:
+    """The letters of an event moved by an amendment: to each ДОУ and expert already told of it (a reminder of it
+    went to them), so nobody keeps the old time; who has heard nothing yet learns the new time from its reminders.
+    About the event, not a ДОУ: the letter reads the stage's own audit row (`amend-stage`)."""
+    told = session.exec(select(OutboxRow.recipient, OutboxRow.role).where(
+        OutboxRow.campaign_id == campaign.id, OutboxRow.stage_id == stage.id, OutboxRow.state == "sent",
+        col(OutboxRow.role).in_(["institution", "expert"]), OutboxRow.kind != KIND).distinct()
+        .order_by(col(OutboxRow.recipient))).all()
+    return [Tell(email, role, None, stage.id, AMENDED, tag, stage.due_at, stage.due_at) for email, role in told]
+
+
 def amendment_ordinal(session: Session, campaign_id: str) -> int:
     """Which amendment of the campaign this is (1 for the first): what tells its letters from another's."""
     return session.exec(select(func.count()).select_from(AuditRow).where(
