@@ -351,19 +351,19 @@ def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
     said = dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(out), "--now", "2023-01-21")
     assert f"Записано: {out / 'dynamics.csv'}" in said
     rows = list(csv.reader(io.StringIO((out / "dynamics.csv").read_text(encoding="utf-8"))))
-    assert rows[0] == ["institution", "name", "area", "previous", "current", "change"]
+    assert rows[0] == ["institution", "name", "area", "indicator", "previous", "current", "change"]
     conditions = [r for r in rows[1:] if r[2] == "conditions"]
     by_id = {r[0]: r for r in conditions}
-    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "1", "2", "1"]
-    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "2", "2", "0"]
-    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "3", "", ""]  # no level this year: no change
-    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "new", "3", ""]  # new this year, not a rise from nothing
-    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", ""]  # reviewed in neither year
+    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "", "1", "2", "1"]
+    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "", "2", "2", "0"]
+    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "", "3", "", ""]  # no level this year: no change
+    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "", "new", "3", ""]  # new this year, not a rise from nothing
+    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", "", ""]  # reviewed in neither year
     assert "94" not in by_id
     # the town: mean positions (1 = the lowest): 2021 (1 + 2 + 2 + 3) / 4 = 2.00; 2022 (2 + 2 + 3) / 3 = 2.33
-    assert by_id[""] == ["", "", "conditions", "2.00", "2.33", "0.33"]
+    assert by_id[""] == ["", "", "conditions", "", "2.00", "2.33", "0.33"]
     guidelines = {r[0]: r for r in rows[1:] if r[2] == "guidelines"}
-    assert guidelines["d2"][3:] == ["2", "2", "0"] and guidelines[""][3:] == ["2.00", "2.00", "0.00"]
+    assert guidelines["d2"][4:] == ["2", "2", "0"] and guidelines[""][4:] == ["2.00", "2.00", "0.00"]
     assert len(rows) == 1 + 5 * (11 + 1)  # five areas × (this year's 11 ДОУ + the town)
     from dqflow import results, store
     from dqflow.calendar import UTC
