@@ -407,23 +407,30 @@ def roster_lines(d: Dynamics, terms: Terms) -> list[str]:
     return said
 
 
-def sheet_rows(d: Dynamics) -> tuple[list[str], list[list[object]], dict[int, str]]:
-    """The XLSX sheet «Динамика»: one table of every comparison, typed (means and changes as numbers, shares as shares):
-    the town by area and indicator, the stages' timeliness, then each ДОУ by area and indicator."""
+def sheet_rows(d: Dynamics) -> tuple[list[str], list[list[object]]]:
+    """The XLSX sheet «Динамика»: one table of every comparison, typed: the town by area and indicator (mean positions),
+    the stages' timeliness (shares on time in whole per cent, as the other formats round them; the change in percentage
+    points), then each ДОУ by area and indicator (levels, the change in steps of the scale)."""
     header = ["Раздел", "Код", "Название", "Область / этап", "Показатель", PREVIOUS, CURRENT, CHANGE, "Примечание"]
     rows: list[list[object]] = []
     for a in (*d.town, *d.indicator_town):
         rows.append(["Город: средний уровень", "", "", area_title(d, a.area), a.indicator or "", a.previous_mean, a.current_mean,
                      a.change, ""])
     for s in d.timeliness:
-        rows.append(["Доля сдавших в срок", "", "", s.label, "", s.previous, s.current,
-                     None if s.change is None else s.change / 100, ""])
+        rows.append([TIMELY, "", "", s.label, "", _percent(s.previous), _percent(s.current), s.change, ""])
     for label in d.stages_not_compared:
-        rows.append(["Доля сдавших в срок", "", "", label, "", None, None, None, "не сравнивается: этапа не было в прошлом году"])
+        rows.append([TIMELY, "", "", label, "", None, None, None, "не сравнивается: этапа с тем же идентификатором не было в прошлом году"])
     for r in (*d.institutions, *d.indicator_institutions):
         rows.append(["Уровень", r.institution_id, r.name, area_title(d, r.area), r.indicator or "",
                      None if r.new else _typed(r.previous), _typed(r.current), r.change, NEW_RU if r.new else ""])
-    return header, rows, {}
+    return header, rows
+
+
+TIMELY = "Доля сдавших в срок, %"
+
+
+def _percent(share: float | None) -> int | None:
+    return None if share is None else round(share * 100)
 
 
 def _typed(level: str | None) -> object:
