@@ -533,6 +533,86 @@ def test_a_summary_without_each_dou_compares_the_town_and_says_where_each_is(dq:
     assert "Динамика каждого ДОУ — на его странице в папке справки" in _part(text, '<section class="dynamics"', "</section>")
 
 
+def test_a_stage_without_its_id_last_year_is_named_as_not_compared(dq: Cli, tmp_path: Path):
+    """Stages are matched by id: this year's «operator-handover» (last year «operator-submission») is not compared, and the
+    справка says so; the other stages are."""
+    _year(dq, first_year(tmp_path), 2021, {})
+    path = second_year(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("- id: operator-submission", "- id: operator-handover"), encoding="utf-8")
+    _year(dq, path, 2022, {})
+    text = dq.ok("--campaign", "tomsk-2022", "report", "--format", "md", "--compare", "tomsk-2021", "--now", "2023-01-21")
+    parts = _md_parts(text)["summary"]
+    stages = [row[0] for row in parts if len(row) == 4]
+    assert "Первичное заполнение формы" in stages and "Направление форм оператору" not in stages
+    assert ["Не сравниваются (в прошлом году не было этапа с тем же идентификатором): Направление форм оператору."] in parts
+    # no level anywhere, either year: the town's means are «—», no change
+    assert ["Образовательные условия", "—", "—", "—"] in parts
+
+
+def _national(db, folder: Path, n: int, campaign_id: str, previous: str | None = None):
+    """`n` generated ДОУ on the Tomsk schedule (tests/test_page_cost.py's file) under `campaign_id`, loaded, list 1 drawn,
+    and a review by each expert of list 1 (levels by the ДОУ's number), written as a set: the figures only read them."""
+    import yaml
+    from sqlalchemy import insert, select
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+    from dqflow.campaign import spec
+    from dqflow.store import AssignmentRow, ReviewRow
+    from tests.test_page_cost import campaign_file
+
+    made = folder / campaign_id
+    made.mkdir()
+    path = campaign_file(made, n)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = campaign_id
+    if previous:
+        data["campaign"]["previous"] = previous
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    campaign = spec.load(path)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, parse_local("2021-11-18 09:00", campaign.tz))
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, parse_local("2021-11-25 00:05", campaign.tz))
+    at = parse_local("2021-12-03 12:00", campaign.tz)
+    with store.transaction(db) as session:
+        assigned = session.execute(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
+            AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == "list1")).all()
+        session.execute(insert(ReviewRow), [
+            {"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst, "expert_id": expert, "at": at,
+             "recommendations": "", "levels": json.dumps({a.id: str(1 + int(inst) % 4) for a in campaign.areas})}
+            for inst, expert in assigned])
+    return campaign
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_the_comparison_costs_the_same_statements_at_15_and_at_1500_dou(db_url: str, tmp_path: Path, detail: bool):
+    """`dynamics.for_report` (last year's figures, the relation of the rosters, this year's withdrawn ДОУ) issues as many
+    statements for 15 ДОУ as for 1,500, with each ДОУ (a folder of pages, XLSX…) and without (a large summary)."""
+    from dqflow import store
+    from dqflow.calendar import parse_local
+    from dqflow.results import dynamics, figures
+    from tests.conftest import counting_statements
+
+    db = store.connect(db_url)
+    seen = {}
+    try:
+        for n in (15, 1500):
+            last = _national(db, tmp_path, n, f"last-{n}")
+            this = _national(db, tmp_path, n, f"this-{n}", previous=last.id)
+            now = parse_local("2021-12-20 12:00", this.tz)
+            with store.dry_run(db) as session:
+                current = figures.compute(session, this.id, now, detail=detail)
+                with counting_statements(db) as statements:
+                    found = dynamics.for_report(session, current, last.id, now, asked=True)
+            assert found is not None and len(found.lineage.pairs) == n and len(found.institutions) == (5 * n if detail else 0)
+            assert sum(found.town[0].current_counts.values()) == n
+            seen[n] = len(statements)
+    finally:
+        db.dispose()
+    assert seen[15] == seen[1500] <= (34 if detail else 27), seen  # 34 and 27 when written
+
+
 def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
     refused = tomsk("report", "--format", "csv", "--out", str(tmp_path / "csv"), "--compare", "tomsk-2020", "--now", "2022-01-21")
     assert refused.exit_code == 1
