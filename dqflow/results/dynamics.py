@@ -119,11 +119,17 @@ class Dynamics:
     stages_not_compared: tuple[str, ...] = ()  # this year's ДОУ stages (labels) with no stage of that id last year
     withdrawn: tuple[Member, ...] = ()  # this year's ДОУ an amendment withdrew (not compared)
     detailed: bool = True  # each ДОУ was compared (`Results.detailed`)
+    # each ДОУ's rows, follow-ups and whether it is new, looked up per ДОУ as a section or a page is rendered
     _by_institution: dict[str, list[LevelChange]] = field(default_factory=dict, repr=False, compare=False)
+    _followups: dict[str, list[Followup]] = field(default_factory=dict, repr=False, compare=False)
+    _new: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for row in (*self.institutions, *self.indicator_institutions):
             self._by_institution.setdefault(row.institution_id, []).append(row)
+        for followup in self.followups:
+            self._followups.setdefault(followup.institution_id, []).append(followup)
+        self._new.update(m.id for m in self.lineage.appeared)
 
     @property
     def new(self) -> tuple[Member, ...]:
@@ -135,14 +141,14 @@ class Dynamics:
         return self.lineage.disappeared
 
     def is_new(self, institution_id: str) -> bool:
-        return any(m.id == institution_id for m in self.lineage.appeared)
+        return institution_id in self._new
 
     def of(self, institution_id: str) -> list[LevelChange]:
         """One ДОУ's rows: by area, then by indicator."""
         return self._by_institution.get(institution_id, [])
 
     def followups_of(self, institution_id: str) -> list[Followup]:
-        return [f for f in self.followups if f.institution_id == institution_id]
+        return self._followups.get(institution_id, [])
 
 
 def compare(current: Results, previous: Results, lineage: Lineage, *,
