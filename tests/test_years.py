@@ -342,28 +342,36 @@ def _year(dq: Cli, path: Path, year: int, given: dict[str, str], advice: dict[st
               *said, "--now", f"{year}-12-03 10:00")
 
 
+ADVICE = "Пополните развивающую предметно-пространственную среду"
+
+
+def _two_years(dq: Cli, folder: Path) -> None:
+    """2021: «2» at 1 in conditions (advised), «4» at 2, «94» at 2, «6» at 3. A year later: «2» is «d2» (its ИНН), up a
+    level; «4» the same; «6» renamed and not reviewed; «7» new (at 3); «94» gone. Every other area 2 where reviewed."""
+    _year(dq, first_year(folder), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"},
+          advice={"2": ADVICE, "4": "Продолжайте в том же духе"})
+    _year(dq, second_year(folder), 2022, {"d2": "2", "4": "2", "7": "3"})
+
+
 def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
-    _year(dq, first_year(tmp_path), 2021, {"2": "1", "4": "2", "94": "2", "6": "3"},
-          advice={"2": "Пополните развивающую предметно-пространственную среду", "4": "Продолжайте в том же духе"})
-    # a year later: «2» is «d2» (its ИНН), up a level; «4» the same; «6» renamed and not reviewed; «7» new; «94» gone
-    _year(dq, second_year(tmp_path), 2022, {"d2": "2", "4": "2", "7": "3"})
+    _two_years(dq, tmp_path)
     out = tmp_path / "csv"
     said = dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(out), "--now", "2023-01-21")
     assert f"Записано: {out / 'dynamics.csv'}" in said
     rows = list(csv.reader(io.StringIO((out / "dynamics.csv").read_text(encoding="utf-8"))))
-    assert rows[0] == ["institution", "name", "area", "previous", "current", "change"]
+    assert rows[0] == ["institution", "name", "area", "indicator", "previous", "current", "change"]
     conditions = [r for r in rows[1:] if r[2] == "conditions"]
     by_id = {r[0]: r for r in conditions}
-    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "1", "2", "1"]
-    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "2", "2", "0"]
-    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "3", "", ""]  # no level this year: no change
-    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "new", "3", ""]  # new this year, not a rise from nothing
-    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", ""]  # reviewed in neither year
+    assert by_id["d2"] == ["d2", "МАДОУ № 2 «Радуга»", "conditions", "", "1", "2", "1"]
+    assert by_id["4"] == ["4", "МБДОУ № 4 «Монтессори»", "conditions", "", "2", "2", "0"]
+    assert by_id["6"] == ["6", "МАДОУ № 6 «Солнышко»", "conditions", "", "3", "", ""]  # no level this year: no change
+    assert by_id["7"] == ["7", "МАДОУ № 7", "conditions", "", "new", "3", ""]  # new this year, not a rise from nothing
+    assert by_id["5"] == ["5", "МАДОУ № 5", "conditions", "", "", "", ""]  # reviewed in neither year
     assert "94" not in by_id
     # the town: mean positions (1 = the lowest): 2021 (1 + 2 + 2 + 3) / 4 = 2.00; 2022 (2 + 2 + 3) / 3 = 2.33
-    assert by_id[""] == ["", "", "conditions", "2.00", "2.33", "0.33"]
+    assert by_id[""] == ["", "", "conditions", "", "2.00", "2.33", "0.33"]
     guidelines = {r[0]: r for r in rows[1:] if r[2] == "guidelines"}
-    assert guidelines["d2"][3:] == ["2", "2", "0"] and guidelines[""][3:] == ["2.00", "2.00", "0.00"]
+    assert guidelines["d2"][4:] == ["2", "2", "0"] and guidelines[""][4:] == ["2.00", "2.00", "0.00"]
     assert len(rows) == 1 + 5 * (11 + 1)  # five areas × (this year's 11 ДОУ + the town)
     from dqflow import results, store
     from dqflow.calendar import UTC
@@ -381,8 +389,287 @@ def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
     assert (fill.previous, fill.current) == (1.0, 1.0)  # every ДОУ handed in on 29.11, due 30.11, both years
     # last year's advice to «2» addressed conditions (rated at the base level); «4»'s addressed no weak area (general)
     assert [(f.institution_id, f.area, f.recommendations, f.level.previous, f.level.current, f.level.change)
-            for f in found.followups] == [("d2", "conditions", ("Пополните развивающую предметно-пространственную среду",), "1", "2", 1)]
+            for f in found.followups] == [("d2", "conditions", (ADVICE,), "1", "2", 1)]
     assert [a.previous_counts["1"] for a in found.town][0] == 1 and found.town[0].current_counts == {"1": 0, "2": 2, "3": 1, "4": 0}
+
+
+# the hand-computed comparison of `_two_years`, as every format shows it (a no-break space before «%» and in «п. п.»)
+TOWN = ["Образовательные условия", "2,00", "2,33", "+0,33"]  # (1 + 2 + 2 + 3) / 4 = 2.00 → (2 + 2 + 3) / 3 = 2.33
+TOWN_SAME = ["Образовательные ориентиры", "2,00", "2,00", "0,00"]
+FILL = ["Первичное заполнение формы", "100\u00a0%", "100\u00a0%", "0\u00a0п.\u00a0п."]  # all on time on 29.11, both years
+D2 = ["Образовательные условия", "1 — Базовый уровень", "2 — Уровень выше базового", "+1"]
+D2_FOLLOWUP = ["Образовательные условия", ADVICE, "1 — Базовый уровень", "2 — Уровень выше базового", "+1"]
+D4 = ["Образовательные условия", "2 — Уровень выше базового", "2 — Уровень выше базового", "0"]
+D6 = ["Образовательные условия", "3 — Уровень хорошего качества", "—", ""]  # not reviewed this year: no change
+D7 = ["Образовательные условия", "новое в этом году", "3 — Уровень хорошего качества", ""]  # new: no fall from nothing
+
+
+def _html_rows(text: str) -> list[list[str]]:
+    import html as markup
+
+    return [[markup.unescape(re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]+>", "", cell))).strip()
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in re.findall(r"<tr>(.*?)</tr>", text, re.S)]
+
+
+def _part(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin:text.index(end, begin)]
+
+
+def _html_parts(summary: str, pages: dict[str, str]) -> dict[str, list[list[str]]]:
+    """The summary's section of dynamics and each ДОУ's part (`pages`: ДОУ id → the HTML holding its section)."""
+    section = _part(summary, '<section class="dynamics"', "</section>")
+    found = {"summary": [*_html_rows(section), [re.sub(r"<[^>]+>", "", section)]]}
+    for inst, text in pages.items():
+        mine = _part(text, f'id="dou-{inst}"', "</section>")
+        part = _part(mine, '<div class="dynamics">', "</div>")
+        found[inst] = [*_html_rows(part), [re.sub(r"<[^>]+>", "", part)]]
+    return found
+
+
+def _docx_parts(path: Path) -> dict[str, list[list[str]]]:
+    """The DOCX in body order: the section of dynamics (its heading to the next heading 1) and each ДОУ's part (its
+    heading 2 to the next), tables as rows of cell texts, paragraphs as one-cell rows."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    doc = docx.Document(str(path))
+    items: list[tuple[str, list[str]]] = []
+    for child in doc.element.body.iterchildren():
+        if child.tag.endswith("}p"):
+            paragraph = Paragraph(child, doc)
+            items.append((paragraph.style.name if paragraph.style is not None else "", [paragraph.text]))
+        elif child.tag.endswith("}tbl"):
+            items += [("row", [c.text for c in row.cells]) for row in Table(child, doc).rows]
+    found: dict[str, list[list[str]]] = {}
+    heading = ""
+    for style, cells in items:
+        if style == "Heading 1":
+            heading = "summary" if cells[0] == "Динамика по сравнению с прошлым годом" else ""
+        elif style == "Heading 2" and re.match(r"\d+\. ", cells[0]):
+            heading = cells[0].split(". ", 1)[1]
+        if heading:
+            found.setdefault(heading, []).append(cells)
+    names = {"МАДОУ № 2 «Радуга»": "d2", "МБДОУ № 4 «Монтессори»": "4", "МАДОУ № 6 «Солнышко»": "6", "МАДОУ № 7": "7"}
+    return {names.get(k, k): v for k, v in found.items()}
+
+
+def _md_parts(text: str) -> dict[str, list[list[str]]]:
+    found: dict[str, list[list[str]]] = {}
+    heading = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = "summary" if line == "## Динамика по сравнению с прошлым годом" else ""
+        elif line.startswith("### ") and line.endswith(")") and "(ДОУ " in line:
+            heading = line.rsplit("(ДОУ ", 1)[1][:-1]
+        if heading:
+            cells = ([re.sub(r"\\(.)", r"\1", c).strip() for c in line.strip().strip("|").split(" | ")]
+                     if line.startswith("| ") else [line])
+            found.setdefault(heading, []).append(cells)
+    return found
+
+
+def test_every_format_carries_the_same_comparison(dq: Cli, tmp_path: Path):
+    """html (one file and a folder), docx, md and xlsx show the dynamics as dynamics.csv counts them, and as computed by
+    hand: the town by area, the stages' timeliness, each ДОУ beside last year, last year's advice beside this year's level,
+    the new ДОУ marked new, the one gone listed."""
+    _two_years(dq, tmp_path)
+    report = ("--campaign", "tomsk-2022", "report", "--now", "2023-01-21")  # campaign.previous: no --compare needed
+    for fmt, out in (("html", "s.html"), ("html", "pages"), ("docx", "s.docx"), ("md", "s.md"), ("xlsx", "s.xlsx"), ("csv", "csv")):
+        dq.ok(*report, "--format", fmt, "--out", str(tmp_path / out))
+    single = (tmp_path / "s.html").read_text(encoding="utf-8")
+    pages = tmp_path / "pages"
+    shown = {
+        "html": _html_parts(single, {i: single for i in ("d2", "4", "6", "7")}),
+        "html folder": _html_parts((pages / "index.html").read_text(encoding="utf-8"),
+                                   {i: (pages / "dou" / f"{i}.html").read_text(encoding="utf-8") for i in ("d2", "4", "6", "7")}),
+        "docx": _docx_parts(tmp_path / "s.docx"),
+        "md": _md_parts((tmp_path / "s.md").read_text(encoding="utf-8")),
+    }
+    for fmt, parts in shown.items():
+        summary = parts["summary"]
+        assert TOWN in summary and TOWN_SAME in summary and FILL in summary, (fmt, summary)
+        said = "\n".join(" ".join(cells) for cells in summary)
+        assert "Новое в этом году (1): МАДОУ № 7" in said and "в этом году не участвуют (1): МАДОУ № 94" in said, fmt
+        assert "«Мониторинг качества дошкольного образования, г. Томск, 2021» (tomsk-2021)" in said, fmt
+        assert D2 in parts["d2"] and D2_FOLLOWUP in parts["d2"], (fmt, parts["d2"])
+        assert D4 in parts["4"] and D6 in parts["6"] and D7 in parts["7"], fmt
+        assert not any(r[0] == "Рекомендации прошлого года" or ADVICE in r for r in parts["4"]), fmt  # «4»'s advice was general
+        assert any("новое в этом году: сравнивать не с чем" in " ".join(r) for r in parts["7"]), fmt
+        assert not any("новое в этом году" in " ".join(r) for r in parts["d2"]), fmt
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)
+    sheet = [list(row) for row in book["Динамика"].iter_rows(values_only=True)]
+    assert sheet[0] == ["Раздел", "Код", "Название", "Область / этап", "Показатель", "Прошлый год", "Этот год", "Изменение", "Примечание"]
+    assert ["Город: средний уровень", None, None, "Образовательные условия", None, 2, 2.33, 0.33, None] in sheet
+    assert ["Доля сдавших в срок, %", None, None, "Первичное заполнение формы", None, 100, 100, 0, None] in sheet
+    assert ["Уровень", "d2", "МАДОУ № 2 «Радуга»", "Образовательные условия", None, 1, 2, 1, None] in sheet
+    assert ["Уровень", "7", "МАДОУ № 7", "Образовательные условия", None, None, 3, None, "новое в этом году"] in sheet
+    # the same numbers as dynamics.csv, row for row
+    table = list(csv.DictReader(io.StringIO((tmp_path / "csv" / "dynamics.csv").read_text(encoding="utf-8"))))
+    titles = {"conditions": "Образовательные условия", "guidelines": "Образовательные ориентиры"}
+    levels_in_sheet = {(r[1], r[3]): r[5:8] for r in sheet[1:] if r[0] == "Уровень"}
+    town_in_sheet = {r[3]: r[5:8] for r in sheet[1:] if r[0] == "Город: средний уровень"}
+    for row in table:
+        if row["area"] not in titles:
+            continue
+        as_numbers = [None if v in ("", "new") else float(v) for v in (row["previous"], row["current"], row["change"])]
+        found = town_in_sheet[titles[row["area"]]] if not row["institution"] else levels_in_sheet[(row["institution"], titles[row["area"]])]
+        assert [None if v is None else float(v) for v in found] == as_numbers, row
+    assert len(levels_in_sheet) == 11 * 5 and "94" not in {k[0] for k in levels_in_sheet}
+
+
+def test_a_summary_without_each_dou_compares_the_town_and_says_where_each_is(dq: Cli, tmp_path: Path, monkeypatch):
+    """Above `html.SECTIONS_UP_TO` ДОУ the single file is the summary: its dynamics are the town's (each ДОУ's are not
+    read) and it says where each ДОУ's are."""
+    from dqflow.results import figures
+
+    _two_years(dq, tmp_path)
+    monkeypatch.setattr(figures, "DETAIL_UP_TO", 5)  # a roster of 11 is «large» here
+    dq.ok("--campaign", "tomsk-2022", "report", "--out", str(tmp_path / "s.html"), "--now", "2023-01-21")
+    text = (tmp_path / "s.html").read_text(encoding="utf-8")
+    summary = _html_rows(_part(text, '<section class="dynamics"', "</section>"))
+    assert TOWN in summary and FILL in summary and 'id="dou-' not in text
+    assert "Динамика каждого ДОУ — на его странице в папке справки" in _part(text, '<section class="dynamics"', "</section>")
+
+
+def test_a_stage_without_its_id_last_year_is_named_as_not_compared(dq: Cli, tmp_path: Path):
+    """Stages are matched by id: this year's «operator-handover» (last year «operator-submission») is not compared, and the
+    справка says so; the other stages are."""
+    _year(dq, first_year(tmp_path), 2021, {})
+    path = second_year(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("- id: operator-submission", "- id: operator-handover"), encoding="utf-8")
+    _year(dq, path, 2022, {})
+    text = dq.ok("--campaign", "tomsk-2022", "report", "--format", "md", "--compare", "tomsk-2021", "--now", "2023-01-21")
+    parts = _md_parts(text)["summary"]
+    stages = [row[0] for row in parts if len(row) == 4]
+    assert "Первичное заполнение формы" in stages and "Направление форм оператору" not in stages
+    assert ["Не сравниваются (в прошлом году не было этапа с тем же идентификатором): Направление форм оператору."] in parts
+    # no level anywhere, either year: the town's means are «—», no change
+    assert ["Образовательные условия", "—", "—", "—"] in parts
+
+
+def _national(db, folder: Path, n: int, campaign_id: str, previous: str | None = None):
+    """`n` generated ДОУ on the Tomsk schedule (tests/test_page_cost.py's file) under `campaign_id`, loaded, list 1 drawn,
+    and a review by each expert of list 1 (levels by the ДОУ's number), written as a set: the figures only read them."""
+    import yaml
+    from sqlalchemy import insert, select
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+    from dqflow.campaign import spec
+    from dqflow.store import AssignmentRow, ReviewRow
+    from tests.test_page_cost import campaign_file
+
+    made = folder / campaign_id
+    made.mkdir()
+    path = campaign_file(made, n)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["campaign"]["id"] = campaign_id
+    if previous:
+        data["campaign"]["previous"] = previous
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    campaign = spec.load(path)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, parse_local("2021-11-18 09:00", campaign.tz))
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, parse_local("2021-11-25 00:05", campaign.tz))
+    at = parse_local("2021-12-03 12:00", campaign.tz)
+    with store.transaction(db) as session:
+        assigned = session.execute(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
+            AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == "list1")).all()
+        session.execute(insert(ReviewRow), [
+            {"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst, "expert_id": expert, "at": at,
+             "recommendations": "", "levels": json.dumps({a.id: str(1 + int(inst) % 4) for a in campaign.areas})}
+            for inst, expert in assigned])
+    return campaign
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_the_comparison_costs_the_same_statements_at_15_and_at_1500_dou(db_url: str, tmp_path: Path, detail: bool):
+    """`dynamics.for_report` (last year's figures, the relation of the rosters, this year's withdrawn ДОУ) issues as many
+    statements for 15 ДОУ as for 1,500, with each ДОУ (a folder of pages, XLSX…) and without (a large summary)."""
+    from dqflow import store
+    from dqflow.calendar import parse_local
+    from dqflow.results import dynamics, figures
+    from tests.conftest import counting_statements
+
+    db = store.connect(db_url)
+    seen = {}
+    try:
+        for n in (15, 1500):
+            last = _national(db, tmp_path, n, f"last-{n}")
+            this = _national(db, tmp_path, n, f"this-{n}", previous=last.id)
+            now = parse_local("2021-12-20 12:00", this.tz)
+            with store.dry_run(db) as session:
+                current = figures.compute(session, this.id, now, detail=detail)
+                with counting_statements(db) as statements:
+                    found = dynamics.for_report(session, current, last.id, now, asked=True)
+            assert found is not None and len(found.lineage.pairs) == n and len(found.institutions) == (5 * n if detail else 0)
+            assert sum(found.town[0].current_counts.values()) == n
+            seen[n] = len(statements)
+    finally:
+        db.dispose()
+    assert seen[15] == seen[1500] <= (34 if detail else 27), seen  # 34 and 27 when written
+
+
+def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli, tmp_path: Path):
+    """Two form campaigns (Tomsk with its form stages marked, reviews per indicator): ДОУ «2»'s indicator 1.1 went from 1 to
+    3, 1.2 stayed at 2, 1.3 (two experts at 2 and 3 last year: `settle: lower` gives 2) stayed at 2. With the SQL form of the
+    final levels in `engine.finals` the comparison is made per indicator in dynamics.csv and the справка; without it, the
+    справка compares areas and says indicators are not compared yet."""
+    import yaml
+    from sqlalchemy import insert
+
+    from dqflow import store
+    from dqflow.engine import finals
+    from dqflow.store import ReviewLevelRow
+    from tests.test_form import form_file
+
+    first = form_file(tmp_path)
+    data = yaml.safe_load(first.read_text(encoding="utf-8"))
+    data["campaign"].update(id="tomsk-2022", previous="tomsk-2021")
+    second = tmp_path / "form-2022.yaml"
+    second.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for path in (first, second):
+        dq.ok("load", str(path), "--now", "2021-11-10 09:00")
+    given = {"tomsk-2021": [("e2", "1.1", "1"), ("e2", "1.2", "2"), ("e2", "1.3", "2"), ("e15", "1.3", "3")],
+             "tomsk-2022": [("e2", "1.1", "3"), ("e2", "1.2", "2"), ("e2", "1.3", "2")]}
+    db = store.connect(dq.db_url)
+    try:
+        with store.transaction(db) as session:
+            session.execute(insert(ReviewLevelRow), [
+                {"campaign_id": campaign, "stage_id": "review1", "institution_id": "2", "expert_id": expert, "indicator_id": ind,
+                 "level": level} for campaign, rows in given.items() for expert, ind, level in rows])
+    finally:
+        db.dispose()
+    out = tmp_path / "csv"
+    dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(out), "--now", "2022-01-21")
+    rows = list(csv.DictReader(io.StringIO((out / "dynamics.csv").read_text(encoding="utf-8"))))
+    by_indicator = {(r["institution"], r["indicator"]): [r["area"], r["previous"], r["current"], r["change"]] for r in rows if r["indicator"]}
+    md = dq.ok("--campaign", "tomsk-2022", "report", "--format", "md", "--now", "2022-01-21")
+    summary = _md_parts(md)["summary"]
+    if not hasattr(finals, "FinalsSql"):  # the indicators helper's SQL form is not merged yet: areas only, and said so
+        assert by_indicator == {}
+        assert ["По показателям не сравнивается: итоговые уровни показателей ещё не вычисляются."] in summary
+        return
+    assert by_indicator[("2", "1.1")] == ["conditions", "1", "3", "2"]
+    assert by_indicator[("2", "1.2")] == ["conditions", "2", "2", "0"]
+    assert by_indicator[("2", "1.3")] == ["conditions", "2", "2", "0"]
+    assert by_indicator[("4", "1.1")] == ["conditions", "", "", ""]  # reviewed in neither year
+    assert by_indicator[("", "1.1")] == ["conditions", "1.00", "3.00", "2.00"]  # the town: only «2» has a level
+    assert ["1.1 Развивающая предметно-пространственная среда помещений группы", "1,00", "3,00", "+2,00"] in summary
+    mine = _md_parts(md)["2"]
+    assert ["1.1 Развивающая предметно-пространственная среда помещений группы", "1 — Базовый уровень",
+            "3 — Уровень хорошего качества", "+2"] in mine
+    for fmt in ("html", "docx", "xlsx"):
+        dq.ok("--campaign", "tomsk-2022", "report", "--format", fmt, "--out", str(tmp_path / f"s.{fmt}"), "--now", "2022-01-21")
+    town = ["1.1 Развивающая предметно-пространственная среда помещений группы", "1,00", "3,00", "+2,00"]
+    assert town in _html_parts((tmp_path / "s.html").read_text(encoding="utf-8"), {})["summary"]
+    assert town in _docx_parts(tmp_path / "s.docx")["summary"]
+    sheet = [list(r) for r in openpyxl.load_workbook(tmp_path / "s.xlsx", read_only=True)["Динамика"].iter_rows(values_only=True)]
+    assert ["Город: средний уровень", None, None, "Образовательные условия", "1.1", 1, 3, 2, None] in sheet
+    assert ["Уровень", "2", "МАДОУ № 2", "Образовательные условия", "1.1", 1, 3, 2, None] in sheet
 
 
 def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
@@ -390,8 +677,14 @@ def test_compare_is_refused_where_it_cannot_be_made(tomsk: Cli, tmp_path: Path):
     assert refused.exit_code == 1
     assert refused.stderr == "ошибка: --compare tomsk-2020: такой кампании нет в базе данных; список загруженных — dqflow campaigns\n"
     assert not (tmp_path / "csv").exists()
-    html = tomsk("report", "--out", str(tmp_path / "s.html"), "--compare", "tomsk-2021", "--now", "2022-01-21")
-    assert html.exit_code == 1 and "--format csv" in html.stderr
+    for fmt in ("html", "xlsx", "docx", "md"):  # every format refuses alike, before writing anything
+        out = tmp_path / f"s.{fmt}"
+        missing = tomsk("report", "--format", fmt, "--out", str(out), "--compare", "tomsk-2020", "--now", "2022-01-21")
+        assert (missing.exit_code, missing.stdout) == (1, "") and not out.exists()
+        assert missing.stderr == "ошибка: --compare tomsk-2020: такой кампании нет в базе данных; список загруженных — dqflow campaigns\n"
+        itself = tomsk("report", "--format", fmt, "--out", str(out), "--compare", "tomsk-2021", "--now", "2022-01-21")
+        assert itself.exit_code == 1 and not out.exists()
+        assert itself.stderr == "ошибка: --compare tomsk-2021: это сама кампания; укажите кампанию прошлого года (список — dqflow campaigns)\n"
     # without a previous campaign (none named, none asked) the folder is as before
     tomsk.ok("report", "--format", "csv", "--out", str(tmp_path / "plain"), "--now", "2022-01-21")
     assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == ["institutions.csv", "reviews.csv", "stages.csv"]

@@ -22,16 +22,15 @@ from dqflow.results import calendars
               help="The file to write (for csv a folder; for html a FILE.html, or a folder: the summary as index.html and a "
                    "page per ДОУ). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
 @click.option("--compare", "compare_id", metavar="PREVIOUS_ID",
-              help="Compare with this loaded campaign (default: campaign.previous): csv gains dynamics.csv.")
+              help="Compare with this loaded campaign (default: campaign.previous): html, docx and md gain a section of dynamics "
+                   "(and each ДОУ's part), xlsx a sheet «Динамика», csv dynamics.csv.")
 @now_option
 @pass_app
 @with_campaign
 def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, out: Path | None, compare_id: str | None) -> None:
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
-    if compare_id is not None and fmt != "csv":  # the other formats' section of dynamics is still to come
-        raise DqflowError("--compare: динамика пока пишется только в --format csv (dynamics.csv); добавьте --format csv")
     target = out or results.default_path(campaign.id, fmt)
-    compares = fmt == "csv" and bool(compare_id or campaign.previous)
+    compares = bool(compare_id or campaign.previous)
     # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone)
     # (CSV: the statuses and levels as plain values; the dynamics read each ДОУ's levels and the town's)
     detail = None if fmt == "html" and not results.is_folder(fmt, target) else fmt != "csv" or compares
@@ -42,13 +41,15 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
             from dqflow.results import dynamics as compared
 
             dynamics = compared.for_report(session, figures, compare_id or campaign.previous, now, asked=compare_id is not None)
+    if fmt != "csv":
+        figures.dynamics = dynamics  # every format but CSV shows it in its own sections; CSV gains dynamics.csv
     if fmt == "md" and out is None:
         markdown = results.render(figures, fmt)
         assert isinstance(markdown, bytes), "Markdown is one file"
         click.echo(markdown.decode("utf-8"), nl=False)
         return
     written = results.write(figures, fmt, target)
-    if dynamics is not None:
+    if fmt == "csv" and dynamics is not None:
         results.write_file(target / "dynamics.csv", compared.csv_text(dynamics).encode("utf-8"))
         written.append(target / "dynamics.csv")
     if fmt == "html" and results.is_folder(fmt, target):

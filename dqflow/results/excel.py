@@ -59,6 +59,8 @@ def render(results: Results) -> bytes:
     book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
+    if results.dynamics is not None:
+        _sheet(book, "Динамика", *_dynamics(results))
     _sheet(book, "Этапы", *_stages(results, zone))
     _sheet(book, results.campaign.terms.nom_pl, *_institutions(results))
     _sheet(book, "Сдача материалов", *_handed_in(results, zone))
@@ -348,3 +350,11 @@ def _agreement(results: Results):
     rows = [[results.area_title(a), agreed, compared, agreed / compared if compared else None]
             for a, (agreed, compared) in results.agreement().items()]
     return header, rows, {4: PERCENT}
+
+
+
+def _dynamics(results: Results):
+    """The sheet «Динамика»: `dynamics.sheet_rows` (the town by area and indicator, the stages' timeliness, each ДОУ)."""
+    from dqflow.results import dynamics
+
+    return dynamics.sheet_rows(results.dynamics)

@@ -216,6 +216,7 @@ class Results:
     attention: list[tuple[spec.Institution, list[str]]] = field(default_factory=list)  # the first `ATTENTION` ДОУ at or below base
     low_total: int = 0  # ДОУ with an area at or below the base level, in all
     rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
+    dynamics: Any = None  # this year beside last year (`results.dynamics.Dynamics`) when the справка compares (`--compare`)
 
     @property
     def per_institution_stages(self) -> list[spec.Stage]:

@@ -47,9 +47,13 @@ def render(results: Results) -> str:
             ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
             [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)]
              for e in results.experts if e.assigned]), ""]
+    if results.dynamics is not None:
+        lines += _dynamics(results)
     lines += ["## 7. По учреждениям", ""]
     for inst in results.institutions:
         lines += _institution(results, inst)
+        if results.dynamics is not None:
+            lines += _dynamics_institution(results, inst)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -76,3 +80,43 @@ def _institution(results: Results, inst: InstitutionResult) -> list[str]:
         for area, said in grouped:
             lines += ["", f"*{md(area)}*", ""] + [f"- {md(rec.text)} ({md(rec.stage)}, {md(rec.expert)})" for rec in said]
     return lines + [""]
+
+
+# -- this year beside last year (`results.dynamics`: --compare) ----------------------------------------------------------
+
+
+def _dynamics(results: Results) -> list[str]:
+    from dqflow.results import dynamics
+
+    d = results.dynamics
+    lines = [f"## {dynamics.TITLE}", "", md(dynamics.campaign_line(d)), ""]
+    if d.town:
+        lines += ["### Уровни качества по областям", "", *table(*dynamics.town_rows(d)), ""]
+    if d.indicator_town:
+        lines += ["### Уровни качества по показателям", "", *table(*dynamics.indicator_town_rows(d)), ""]
+    if d.town or d.indicator_town:
+        lines += [md(dynamics.scale_note(d)), ""]
+    lines += ["### Своевременность этапов", ""]
+    lines += [*table(*dynamics.timeliness_rows(d)), ""] if d.timeliness else [
+        "Этапов с теми же идентификаторами, что в прошлом году, нет: своевременность не сравнивается.", ""]
+    lines += [x for line in [*dynamics.notes(d), *dynamics.roster_lines(d, results.campaign.terms)] for x in (md(line), "")]
+    return lines
+
+
+def _dynamics_institution(results: Results, inst: InstitutionResult) -> list[str]:
+    from dqflow.results import dynamics
+
+    d = results.dynamics
+    if not d.detailed or inst.state == "withdrawn":
+        return []
+    new = f" — {dynamics.NEW_RU}: сравнивать не с чем" if d.is_new(inst.institution.id) else ""
+    lines = [f"**{dynamics.TITLE}**{new}", ""]
+    header, rows = dynamics.institution_rows(d, inst.institution.id)
+    if rows:
+        lines += [*table(header, rows), ""]
+    header, rows = dynamics.followup_rows(d, inst.institution.id)
+    if rows:
+        lines += ["Рекомендации прошлого года и уровни этого года в областях, к которым они относились:", "",
+                  *table(header, [[v.replace("\n", " ") for v in row] for row in rows]), ""]
+    return lines
+

@@ -44,10 +44,14 @@ def render(results: Results) -> bytes:
         _levels(doc, results)
     if results.review_stages:
         _experts(doc, results)
+    if results.dynamics is not None:
+        _dynamics(doc, results)
     doc.add_page_break()
     _heading(doc, "7. Результаты по учреждениям", level=1)
     for n, inst in enumerate(results.institutions, 1):
         _institution(doc, results, n, inst)
+        if results.dynamics is not None:
+            _dynamics_institution(doc, results, inst)
     _signature(doc, results)
     _properties(doc, results)
     out = io.BytesIO()
@@ -287,3 +291,49 @@ def _signature(doc: DocumentObject, results: Results) -> None:
     signed = right.add_paragraph()
     signed.add_run("подпись").font.size = Pt(10)
     signed.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+# -- this year beside last year (`results.dynamics`: --compare) ----------------------------------------------------------
+
+
+def _dynamics(doc: DocumentObject, results: Results) -> None:
+    from dqflow.results import dynamics
+
+    d = results.dynamics
+    _heading(doc, dynamics.TITLE, level=1)
+    _note(doc, dynamics.campaign_line(d))
+    if d.town:
+        _heading(doc, "Уровни качества по областям", level=2)
+        _table(doc, *dynamics.town_rows(d), numeric=(1, 2, 3))
+    if d.indicator_town:
+        _heading(doc, "Уровни качества по показателям", level=2)
+        _table(doc, *dynamics.indicator_town_rows(d), numeric=(1, 2, 3))
+    if d.town or d.indicator_town:
+        _note(doc, dynamics.scale_note(d))
+    _heading(doc, "Своевременность этапов", level=2)
+    if d.timeliness:
+        _table(doc, *dynamics.timeliness_rows(d), numeric=(1, 2, 3))
+    else:
+        _para(doc, "Этапов с теми же идентификаторами, что в прошлом году, нет: своевременность не сравнивается.")
+    for line in dynamics.notes(d):
+        _note(doc, line)
+    for line in dynamics.roster_lines(d, results.campaign.terms):
+        _para(doc, line)
+
+
+def _dynamics_institution(doc: DocumentObject, results: Results, inst: InstitutionResult) -> None:
+    from dqflow.results import dynamics
+
+    d = results.dynamics
+    if not d.detailed or inst.state == "withdrawn":
+        return
+    new = f" — {dynamics.NEW_RU}: сравнивать не с чем" if d.is_new(inst.institution.id) else ""
+    _para(doc, f"{dynamics.TITLE}{new}", bold=True)
+    header, rows = dynamics.institution_rows(d, inst.institution.id)
+    if rows:
+        _table(doc, header, rows, numeric=(3,))
+    header, rows = dynamics.followup_rows(d, inst.institution.id)
+    if rows:
+        _para(doc, "Рекомендации прошлого года и уровни этого года в областях, к которым они относились:")
+        _table(doc, header, rows, numeric=(4,))
+
