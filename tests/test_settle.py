@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -22,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 from test_form import INDICATORS, REQUIRED, form_file
+from test_web import Portal, sign_in_with_password
 
 from dqflow import engine, store
-from dqflow.calendar import UTC, parse_local
+from dqflow.calendar import parse_local
 from dqflow.campaign import spec
 from dqflow.campaign.model import AREA_RULES, SETTLE_RULES
 from dqflow.engine import finals, settle
@@ -197,8 +197,13 @@ def test_an_amendment_of_the_rule_shows_in_the_plan(dq: Cli, tmp_path: Path):
     assert "изменены параметры кампании: settle" in plan, plan
     planned = re.search(r"План (\w+)\.", plan)[1]
     dq.ok("load", str(changed), "--apply", "--plan", planned, "--reason", "спорные уровни согласует координатор", "--now", "2021-11-12 09:00")
+    review_by_indicator(dq.db_url, "5", "review1", "e15", every("2"), "2021-12-02 10:00")
+    review_by_indicator(dq.db_url, "5", "review1", "e40", every("2", i1_1="4"), "2021-12-03 10:00")
     with store.dry_run(store.connect(dq.db_url)) as session:
-        assert engine.definition(session, "tomsk-2021").settle == "coordinator"
+        campaign = engine.definition(session, "tomsk-2021")
+        review1 = settle.settlements(session, campaign, "5")[0]
+    assert campaign.settle == "coordinator"
+    assert [(i.indicator_id, i.final) for i in review1.disputed] == [("1.1", None)]  # no final level until settled
 
 
 # -- per-indicator reviews: the stand-in for the review act ---------------------------------------------------------
@@ -288,6 +293,9 @@ def test_settle_records_the_level_with_its_audit_row_and_a_change_needs_a_new_re
     assert [i.indicator_id for i in review1.disputed] == ["2.1"] and [i.indicator_id for i in review1.settled] == ["1.1"]
     assert review1.settled[0].final == "2" and review1.settled[0].settled.actor == "coordinator:cli"
     assert review1.disputed[0].final == "1"  # the campaign's `settle: lower` meanwhile
+    # a first settlement long after the review stages locked: the справка is written after them
+    formed.ok("settle", "5", "--stage", "review1", "--indicator", "2.1", "--level", "1", "--reason", "плана нет", "--now", "2022-01-10 10:00")
+    assert formed.json("status", "--now", "2022-01-10 10:05")["awaiting_settlement"] == {"review1": 0, "review2": 0}
 
 
 def _rows(db_url: str, model) -> list[dict]:
@@ -390,31 +398,11 @@ def test_the_sql_form_of_disputed_is_the_rule(loaded_form, given_levels, settled
 # -- the coordinator's card and home on the portal ------------------------------------------------------------------
 
 
-class Portal:
-    """The portal on the test's database, its clock set by the test (as tests/test_web.py's)."""
-
-    def __init__(self, db_url: str, now: str):
-        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-        from starlette.testclient import TestClient
-
-        from dqflow.web import create_app
-
-        self.db = store.connect(db_url)
-        self.now = at(now)
-        self.client = TestClient(create_app(self.db, None, lambda: self.now, lambda: datetime.now(UTC)),
-                                 base_url="https://portal.example.org")
-
-    @staticmethod
-    def csrf(html: str) -> str:
-        return re.search(r'name="csrf" value="([^"]+)"', html)[1]
-
-
 @pytest.fixture
 def portal(formed: Cli):
-    made = Portal(formed.db_url, "2021-12-04 10:00")
-    formed.ok("link", "password", "--stdin", input="пароль координатора\n")
-    page = made.client.get("/signin")
-    made.client.post("/signin", data={"csrf": made.csrf(page.text), "password": "пароль координатора"})
+    """tests/test_web.py's portal at 04.12.2021 10:00, the coordinator signed in."""
+    made = Portal(formed.db_url).at("2021-12-04 10:00")
+    sign_in_with_password(made, formed)
     yield made
     made.db.dispose()
 
@@ -459,10 +447,8 @@ def test_the_card_lists_the_disputes_and_settles_one(portal: Portal, formed: Cli
 
 
 def test_the_card_of_a_campaign_reviewed_per_area_has_no_disputes_section(tomsk: Cli):
-    made = Portal(tomsk.db_url, "2021-12-04 10:00")
-    tomsk.ok("link", "password", "--stdin", input="пароль координатора\n")
-    page = made.client.get("/signin")
-    made.client.post("/signin", data={"csrf": made.csrf(page.text), "password": "пароль координатора"})
+    made = Portal(tomsk.db_url).at("2021-12-04 10:00")
+    sign_in_with_password(made, tomsk)
     try:
         assert "Расхождения экспертов" not in made.client.get("/coordinator/dou/5").text
         assert "awaiting-settlement" not in made.client.get("/coordinator").text
