@@ -99,14 +99,20 @@ def disputed_sql(campaign_id: str) -> Select:
             .having(func.count(func.distinct(level.level)) > 1))
 
 
+def awaiting_sql(campaign_id: str) -> Select:
+    """`disputed_sql` for the ДОУ still in the campaign (those an amendment withdrew keep their records unchanged, so
+    nothing of theirs waits for a settlement)."""
+    keys = disputed_sql(campaign_id).subquery()
+    inst = table(InstitutionRow).c
+    present = exists().where(inst.campaign_id == campaign_id, inst.id == keys.c.institution_id, inst.withdrawn_at.is_(None))
+    return sa_select(keys.c.stage_id, keys.c.institution_id, keys.c.indicator_id).where(present)
+
+
 def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, int]:
-    """Review stage id → how many indicators of the campaign's ДОУ (not those an amendment withdrew: their records are
-    not changed) are disputed and wait for the coordinator's settlement; {} where the experts review per area. One
-    statement, whatever the roster."""
+    """Review stage id → how many indicators of the campaign's ДОУ are disputed and wait for the coordinator's
+    settlement (`awaiting_sql`); {} where the experts review per area. One statement, whatever the roster."""
     if not campaign.reviews_by_indicator:
         return {}
-    keys = disputed_sql(campaign.id).subquery()
-    inst = table(InstitutionRow).c
-    present = exists().where(inst.campaign_id == campaign.id, inst.id == keys.c.institution_id, inst.withdrawn_at.is_(None))
-    found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).where(present).group_by(keys.c.stage_id)).all())
+    keys = awaiting_sql(campaign.id).subquery()
+    found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).group_by(keys.c.stage_id)).all())
     return {s.id: found.get(s.id, 0) for s in campaign.stages if s.per_institution and s.actor == "expert"}

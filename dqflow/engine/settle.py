@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -138,6 +138,23 @@ def settlements(session: Session, campaign: spec.Campaign, institution_id: str, 
                 mine.settled.append(item)
         shown.append(mine)
     return shown
+
+
+SHOWN = 100  # ДОУ with disputes the coordinator's home links to
+
+
+def awaiting(session: Session, campaign: spec.Campaign, limit: int = SHOWN) -> list[tuple[str, str, int]]:
+    """(review stage, ДОУ, indicators to settle) for the first `limit` ДОУ with disputes (`finals.awaiting_sql`), in
+    the order of the stages and the ДОУ's ids, for the coordinator's home to link to their cards; [] where the
+    experts review per area. One statement."""
+    if not campaign.reviews_by_indicator:
+        return []
+    keys = finals.awaiting_sql(campaign.id).subquery()
+    found = session.execute(sa_select(keys.c.stage_id, keys.c.institution_id, func.count())
+                            .group_by(keys.c.stage_id, keys.c.institution_id).order_by(keys.c.stage_id, keys.c.institution_id)
+                            .limit(limit)).all()
+    order = {s.id: n for n, s in enumerate(campaign.stages)}
+    return sorted(((stage, inst_id, n) for stage, inst_id, n in found), key=lambda r: (order.get(r[0], 0), r[1]))
 
 
 def _review_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:

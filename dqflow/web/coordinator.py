@@ -143,16 +143,18 @@ class Coordinator(Site):
                 view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
                 unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
 
-        def read() -> tuple[Markup, dict[str, int], dict[str, int]]:
+        def read() -> tuple[Markup, dict[str, int], tuple[dict[str, int], list[tuple[str, str, int]]]]:
             with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
                 key = self.state_key(session, now)
                 return (self.snapshots.get(key, ("overview", start), lambda: overview(session)),
                         linkcheck.counts(session, self.campaign.id),
                         # a review or a settlement writes an audit row, which moves the key: counted once per state
-                        self.snapshots.get(key, ("awaiting-settlement",), lambda: finals.awaiting_settlement(session, self.campaign)))
+                        self.snapshots.get(key, ("awaiting-settlement",), lambda: (finals.awaiting_settlement(session, self.campaign),
+                                                                                    settle.awaiting(session, self.campaign))))
 
-        shown, link_counts, awaiting = await run_in_threadpool(read)
+        shown, link_counts, (awaiting, disputes) = await run_in_threadpool(read)
         return self.render("coordinator.html", now=now, overview=shown, csrf=csrf, link_counts=link_counts, awaiting_settlement=awaiting,
+                           disputes=disputes, disputes_shown=settle.SHOWN,
                            LINK_STATE_RU=linkcheck.STATE_RU,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
