@@ -322,6 +322,8 @@ def test_settle_refuses_in_russian_and_writes_nothing(formed: Cli):
     assert "в форме нет показателя «9.9»" in refused(formed, "5", *args(indicator="9.9"))
     assert "в кампании нет уровня «7»; уровни: 1, 2, 3, 4" in refused(formed, "5", *args(level="7"))
     assert "укажите причину" in refused(formed, "5", *args(reason="  "))
+    assert "причина: 2001 знаков, а можно не больше 2000" in refused(formed, "5", *args(reason="я" * 2001))
+    assert "причина: в тексте есть невидимый служебный символ" in refused(formed, "5", *args(reason="так\x07решили"))
     assert "эксперты согласны по показателю 1.2 (уровень 2): согласовывать нечего" in refused(formed, "5", *args(indicator="1.2"))
     # only one expert has reviewed ДОУ 4; and at a moment before the second review of ДОУ 5 neither has settled anything
     review_by_indicator(formed.db_url, "4", "review1", "e15", every("1"), "2021-12-02 10:00")
