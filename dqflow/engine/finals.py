@@ -87,6 +87,11 @@ from sqlmodel import Session  # noqa: E402
 from dqflow.store import InstitutionRow, ReviewLevelRow, SettlementRow, table  # noqa: E402
 
 
+def review_stages(campaign: spec.Campaign) -> list[spec.Stage]:
+    """The stages whose experts review each ДОУ: where indicators are disputed and settled."""
+    return [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
+
+
 def disputed_sql(campaign_id: str) -> Select:
     """(stage, ДОУ, indicator) of every disputed indicator of the campaign (`disputed`), a ДОУ's review as one group
     of the review_level primary key."""
@@ -115,4 +120,4 @@ def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, 
         return {}
     keys = awaiting_sql(campaign.id).subquery()
     found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).group_by(keys.c.stage_id)).all())
-    return {s.id: found.get(s.id, 0) for s in campaign.stages if s.per_institution and s.actor == "expert"}
+    return {s.id: found.get(s.id, 0) for s in review_stages(campaign)}

@@ -125,7 +125,7 @@ def settlements(session: Session, campaign: spec.Campaign, institution_id: str, 
     campaign reviews per area. Three statements whatever the roster and the number of stages."""
     if not campaign.reviews_by_indicator:
         return []
-    stages = [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
+    stages = finals.review_stages(campaign)
     found = _indicators(session, campaign, institution_id, stages, now=now)
     shown = []
     for stage in stages:
@@ -159,7 +159,7 @@ def awaiting(session: Session, campaign: spec.Campaign, limit: int = SHOWN) -> l
 
 def _review_stage(campaign: spec.Campaign, stage_id: str) -> spec.Stage:
     stage = campaign.stage(stage_id)
-    reviews = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
+    reviews = [s.id for s in finals.review_stages(campaign)]
     if stage is None:
         raise NotFound(f"no stage '{stage_id}' in campaign '{campaign.id}'; review stages: {', '.join(reviews)}",
                        code="no-review-stage", stage=stage_id, known=", ".join(reviews))
