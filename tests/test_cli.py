@@ -36,7 +36,8 @@ def test_status_json_shape(tomsk: Cli):
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-25 09:00")
     assert tomsk.json("status", "--now", "2021-11-25 10:00")["institutions"] == []  # listed on request only
     view = tomsk.json("status", "--institutions", "--now", "2021-11-25 10:00")
-    assert list(view) == ["campaign", "timezone", "now", "stages", "institutions", "page"]
+    assert list(view) == ["campaign", "timezone", "now", "stages", "institutions", "page", "awaiting_settlement"]
+    assert view["awaiting_settlement"] == {}  # reviewed per area: nothing to settle (tests/test_settle.py)
     assert view["page"] == {"offset": 0, "count": 11, "total": 11, "next_offset": None}
     assert view["campaign"] == "tomsk-2021"
     assert view["timezone"] == "Asia/Tomsk"

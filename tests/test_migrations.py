@@ -412,6 +412,14 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("load", str(formed), "--apply", "--plan", planned, "--reason", "форма мониторинга", "--now", "2021-12-08 11:30")
     ok("form", "set", "2", "--stage", "final-fix", "--indicator", "1.1", "--link", "https://dou2.example.org/1.1", "--now", "2021-12-16 10:00")
     assert "https://dou2.example.org/1.1" in ok("form", "show", "2", "--stage", "final-fix", "--now", "2021-12-16 10:00")
+    # A settled level on the upgraded database: the two experts' levels of ДОУ 2's review1 for indicator 1.1, written
+    # straight into review_level (a STAND-IN for the per-indicator review act, issue 21 part 4, until it is on main), differ.
+    with plain(backend).begin() as connection:
+        for expert, level in zip(experts_of["2"], ("1", "3")):
+            connection.execute(text("INSERT INTO review_level (campaign_id, stage_id, institution_id, expert_id, indicator_id, level) "
+                                    "VALUES ('tomsk-2021', 'review1', '2', :e, '1.1', :lv)"), {"e": expert, "lv": level})
+    assert "согласован уровень 2" in ok("settle", "2", "--stage", "review1", "--indicator", "1.1", "--level", "2",
+                                        "--reason", "сверено с материалами", "--now", "2021-12-16 10:00")
     # Commands that do not open the database, for completeness of the walk.
     ok("validate", str(TOMSK))
     ok("init", str(tmp_path / "starter"))

@@ -95,6 +95,8 @@ def from_json(text: str) -> Campaign:
         terms=Terms.from_dict(data.get("terms")),  # campaigns stored before terms existed say ДОУ
         previous=data.get("previous"),
         publish=Publication(**data.get("publish") or {}),
+        # the final-level rules: absent from campaigns stored before them, and left out while at their defaults
+        **{key: data[key] for key in ("settle", "area_level") if key in data},
     )
     if roster:  # parsed on first use (`Campaign.__getattr__`)
         del campaign.__dict__["institutions"]
@@ -110,7 +112,8 @@ _LATER_FIELDS = {("Campaign", "experts"): (), ("Expert", "institution"): None, (
                  ("Institution", "inn"): None, ("Campaign", "previous"): None,
                  ("Stage", "form"): False, ("Area", "indicators"): (), ("Level", "baseline"): False,
                  ("Indicator", "hint"): None, ("Indicator", "evidence"): "required",
-                 ("Campaign", "publish"): Publication()}
+                 ("Campaign", "publish"): Publication(), ("Campaign", "settle"): "lower",
+                 ("Campaign", "area_level"): "mean-rounded-down"}
 _UNSET = object()
 
 

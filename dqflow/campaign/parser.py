@@ -21,8 +21,8 @@ import yaml
 from dqflow.calendar import WorkCalendar, Written, known_country, zone
 from dqflow.campaign import dating
 from dqflow.campaign.areas import AreaReader
-from dqflow.campaign.model import Campaign, Contact, Portal, Publication, ReminderRule, Sending
-from dqflow.campaign.nodes import TOO_DEEP, NodeReader
+from dqflow.campaign.model import AREA_RULES, SETTLE_RULES, Campaign, Contact, Portal, Publication, ReminderRule, Sending
+from dqflow.campaign.nodes import TOO_DEEP, NodeReader, suggest
 from dqflow.campaign.roster import RosterReader
 from dqflow.campaign.stages import StageReader, read_reminders
 from dqflow.campaign.terms import CASES, GENDERS, Terms, guess_gender
@@ -117,7 +117,7 @@ class _CampaignBuilder:
     def build(self, root: yaml.Node) -> Campaign | None:
         r = self.r
         top = r.mapping(root, "файл кампании", ["version", "campaign", "institutions", "stages"],
-                        ["areas", "levels", "defaults", "experts"])
+                        ["areas", "levels", "defaults", "experts", "settle", "area_level"])
         if top is None:
             return None
         if "version" in top and r.integer(top["version"], "version") not in (None, SCHEMA_VERSION):
@@ -132,6 +132,8 @@ class _CampaignBuilder:
         areas = scale.areas(top.get("areas"))
         levels = scale.levels(top.get("levels"))
         defaults = self._defaults(top.get("defaults"))
+        rules: dict[str, Any] = {key: self._rule(top[key], key, choices)  # absent: the model's defaults
+                                 for key, choices in (("settle", SETTLE_RULES), ("area_level", AREA_RULES)) if key in top}
         self._stages = StageReader(r, self.tz, self.calendar, self.start, self._start_given)
         stages = self._stages.stages(top["stages"], institutions, experts) if "stages" in top else []
         for node in self._stages.submit_to if head is not None and head.get("operator") is None else ():
@@ -143,7 +145,7 @@ class _CampaignBuilder:
             return None
         return Campaign(
             institutions=tuple(institutions), stages=tuple(stages), areas=areas, levels=levels,
-            default_reminders=defaults, experts=tuple(experts), **head,
+            default_reminders=defaults, experts=tuple(experts), **rules, **head,
         )
 
     def resolved_relative(self) -> list[tuple[yaml.Node, dating.Relative, Written]]:
@@ -291,6 +293,15 @@ class _CampaignBuilder:
         for file, line, message in broken:  # found now, not when the first reminder is due
             self.r.problems.append(Problem(file, line, 1, message))
         return None if broken else str(folder)
+
+    def _rule(self, node: yaml.Node, key: str, choices: tuple[str, ...]) -> str | None:
+        """`settle:` or `area_level:`, the final-level rules of a campaign reviewed per indicator (`engine.finals`); a
+        campaign without a form may name them too, to no effect."""
+        value = self.r.one_line(node, key)
+        if value is not None and value not in choices:
+            self.r.error(node, f"{key}: «{value}» — такого правила нет{suggest(value, choices)}")
+            return None
+        return value
 
     def _defaults(self, node: yaml.Node | None) -> tuple[ReminderRule, ...] | None:
         if node is None:

@@ -36,7 +36,7 @@ COMMANDS = {
     "send": "delivery:send_command", "run": "delivery:run_command", "outbox": "delivery:outbox_command",
     "why": "delivery:why_command", "remind": "delivery:remind_command",
     "experts": "expertise:experts_group", "review": "expertise:review_command",
-    "recommendations": "expertise:recommendations_group",
+    "recommendations": "expertise:recommendations_group", "settle": "settling:settle_command",
     "form": "form:form_group",
     "serve": "portal:serve_command", "link": "portal:link_group", "links": "links:links_group",
     "migrate": "database:migrate_command",

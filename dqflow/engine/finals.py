@@ -73,3 +73,51 @@ def area_levels(indicator_levels: Mapping[str, str | None], campaign: spec.Campa
     scale = [lv.id for lv in campaign.levels]
     found = {a.id: area_level(indicator_levels, a, scale, campaign.area_level) for a in campaign.areas}
     return {a: lv for a, lv in found.items() if lv}
+
+
+# -- The coordinator's settlements in SQL (issue 21 part 5: `engine.settle`, the portal's and `status`'s counts) -------
+# A block of its own, apart from the справка's SQL forms: `disputed` said in SQL, for counts over the whole campaign
+# in one statement. An indicator of a ДОУ in a review stage is disputed when its experts' `review_level` rows hold more
+# than one level and it has no `settlement` row; tests/test_settle.py keeps this equal to `disputed` by a property test.
+
+from sqlalchemy import Select, exists, func  # noqa: E402  (imports of this block, kept with it)
+from sqlalchemy import select as sa_select  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from dqflow.store import InstitutionRow, ReviewLevelRow, SettlementRow, table  # noqa: E402
+
+
+def review_stages(campaign: spec.Campaign) -> list[spec.Stage]:
+    """The stages whose experts review each ДОУ: where indicators are disputed and settled."""
+    return [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
+
+
+def disputed_sql(campaign_id: str) -> Select:
+    """(stage, ДОУ, indicator) of every disputed indicator of the campaign (`disputed`), a ДОУ's review as one group
+    of the review_level primary key."""
+    level, settled = table(ReviewLevelRow).c, table(SettlementRow).c
+    settlement = exists().where(settled.campaign_id == level.campaign_id, settled.stage_id == level.stage_id,
+                                settled.institution_id == level.institution_id, settled.indicator_id == level.indicator_id)
+    return (sa_select(level.stage_id, level.institution_id, level.indicator_id)
+            .where(level.campaign_id == campaign_id, level.level != "", ~settlement)
+            .group_by(level.stage_id, level.institution_id, level.indicator_id)
+            .having(func.count(func.distinct(level.level)) > 1))
+
+
+def awaiting_sql(campaign_id: str) -> Select:
+    """`disputed_sql` for the ДОУ still in the campaign (those an amendment withdrew keep their records unchanged, so
+    nothing of theirs waits for a settlement)."""
+    keys = disputed_sql(campaign_id).subquery()
+    inst = table(InstitutionRow).c
+    present = exists().where(inst.campaign_id == campaign_id, inst.id == keys.c.institution_id, inst.withdrawn_at.is_(None))
+    return sa_select(keys.c.stage_id, keys.c.institution_id, keys.c.indicator_id).where(present)
+
+
+def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, int]:
+    """Review stage id → how many indicators of the campaign's ДОУ are disputed and wait for the coordinator's
+    settlement (`awaiting_sql`); {} where the experts review per area. One statement, whatever the roster."""
+    if not campaign.reviews_by_indicator:
+        return {}
+    keys = awaiting_sql(campaign.id).subquery()
+    found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).group_by(keys.c.stage_id)).all())
+    return {s.id: found.get(s.id, 0) for s in review_stages(campaign)}

@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from dqflow.calendar import as_utc
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import finals, rules
 from dqflow.engine.definitions import definition
 from dqflow.engine.rules import Status
 from dqflow.errors import NotFound
@@ -48,6 +48,9 @@ class CampaignView:
     recorded_until: datetime | None = None  # the latest change already stored; status cannot rewind past it
     total: int = 0  # ДОУ in the campaign
     offset: int = 0  # where `institutions` starts in the roster
+    # review stage → indicators its experts disagree on, not settled yet (`finals.awaiting_settlement`); {} where the
+    # experts review per area
+    awaiting_settlement: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,7 +98,8 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
     else:
         shown = []
     return CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, gone, now),
-                        as_utc(recorded) if recorded else None, total=total, offset=offset)
+                        as_utc(recorded) if recorded else None, total=total, offset=offset,
+                        awaiting_settlement=finals.awaiting_settlement(session, campaign))
 
 
 def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:

@@ -11,7 +11,18 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.terms import DEFAULT as DOU
-from dqflow.present.labels import ACTION_RU, AMENDED_DATES_RU, REVIEWS_DONE_RU, STATUS_RU, TIMES_RU, actor_ru, expert_name, levels_text, stage_name
+from dqflow.present.labels import (
+    ACTION_RU,
+    AMENDED_DATES_RU,
+    REVIEWS_DONE_RU,
+    STATUS_RU,
+    TIMES_RU,
+    actor_ru,
+    expert_name,
+    levels_text,
+    settlement_detail,
+    stage_name,
+)
 from dqflow.store import AuditRow
 
 if TYPE_CHECKING:
@@ -61,6 +72,8 @@ def _details(row: AuditRow, tz: ZoneInfo, campaign: Campaign | None) -> list[str
     elif row.action in ("amend", "amend-stage"):  # each time that moved, old → new
         said += [f"{TIMES_RU[k]} {_local(previous[k], tz)} → {_local(detail[k], tz)}" for k in TIMES_RU
                  if previous.get(k) and detail.get(k) and previous[k] != detail[k]]
+    if row.action == "settle":  # the indicator, its settled level and the experts' (`engine.settle`)
+        said.append(settlement_detail(campaign, detail))
     if row.action == "readdress" and detail.get("new"):
         said.append(f"{detail.get('old') or '—'} → {detail['new']}")
     if detail.get("reason"):

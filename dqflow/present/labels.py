@@ -56,6 +56,7 @@ ACTION_RU = {
     "readdress": "адрес исправлен",
     "withdraw": "выбыл из кампании",
     "join": "добавлен в кампанию",
+    "settle": "уровень показателя согласован координатором",
 }
 AMENDED_DATES_RU = "сроки изменены приказом о внесении изменений"  # an amendment's row that moved a ДОУ's (or a stage's) times
 TIMES_RU = {"opens_at": "открытие", "due_at": "срок", "locks_at": "закрытие"}
@@ -104,6 +105,32 @@ def levels_text(campaign: Campaign, levels: dict[str, str]) -> str:
     titles = {a.id: a.title for a in campaign.areas}
     order = [a for a in titles if a in levels] + [a for a in levels if a not in titles]
     return "; ".join(f"{titles.get(a, a)} — {levels[a]}" for a in order)
+
+
+# -- settled levels (`engine.settle`) ------------------------------------------------------------
+
+# The campaign's `settle:` rule as people read it: what an indicator's level is while the experts differ.
+SETTLE_RULE_RU = {"lower": "меньший из уровней экспертов", "mean-rounded-down": "среднее уровней экспертов, округлённое вниз",
+                  "coordinator": "нет, пока координатор не согласует"}
+
+
+def level_name(campaign: Campaign | None, level_id: str | None) -> str:
+    """A level of the scale as people read it: «2 (Уровень выше базового)»; «—» for none, the id of one unknown."""
+    if not level_id:
+        return "—"
+    title = next((lv.title for lv in campaign.levels if lv.id == level_id), None) if campaign is not None else None
+    return f"{level_id} ({title})" if title and title != level_id else level_id
+
+
+def settlement_detail(campaign: Campaign | None, detail: dict) -> str:
+    """A "settle" audit row's detail: «показатель 1.1: уровень 2 (…), был 1 (…); эксперты: … — 1, … — 3»."""
+    said = f"показатель {detail.get('indicator')}: уровень {level_name(campaign, detail.get('level'))}"
+    if detail.get("was"):
+        said += f", был {level_name(campaign, detail['was'])}"
+    experts = detail.get("experts") or {}
+    if experts:
+        said += "; эксперты: " + ", ".join(f"{expert_name(campaign, e)} — {lv}" for e, lv in experts.items())
+    return said
 
 
 # -- reminders and the outbox ------------------------------------------------------------

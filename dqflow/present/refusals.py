@@ -62,6 +62,12 @@ BY_CODE = {
     "no-indicator": "в форме нет показателя «{indicator}». Откройте страницу заново.",
     "not-a-form-stage": "этот этап — не заполнение формы.",
     "no-form": "в кампании нет формы мониторинга (этапов с form: true).",
+    # settled levels (`engine.settle`)
+    "not-by-indicator": "в этой кампании эксперты оценивают области, а не показатели: согласовывать уровни показателей нечего.",
+    "no-review-stage": "этот этап — не экспертиза: уровни согласуют только в этапах экспертизы.",
+    "settle-not-reviewed": "показатель {indicator} ещё не оценили оба эксперта (оценок: {n}): согласовать уровень можно, "
+                           "когда обе оценки будут записаны.",
+    "settle-agreed": "эксперты согласны по показателю {indicator} (уровень {level}): согласовывать нечего.",
 }
 
 # The rules a coordinator's edit of a list broke (`allocation.Rule`, from `hard_problems`), by code; `t` is the
@@ -113,6 +119,8 @@ TERMINAL = {
     "no-indicator": "в форме нет показателя «{indicator}»; показатели: {known}.",
     "not-a-form-stage": "«{stage}» — не этап заполнения формы (form: true); такие этапы: {known}.",
     "no-form": "в кампании нет формы мониторинга: ни у одного этапа нет form: true.",
+    "settle-not-reviewed": "показатель {indicator} ещё не оценили оба эксперта к {at} (оценок: {n}): согласовать уровень "
+                           "можно, когда обе оценки будут записаны; посмотрите их: dqflow status --institution {institution}.",
     "links-and-no-links": "--link и --no-links противоречат друг другу: укажите что-то одно.",
     # refusals only the command line meets
     "no-campaign-loaded": "кампания{named} не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",

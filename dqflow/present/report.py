@@ -74,6 +74,7 @@ def status_json(view: CampaignView) -> str:
         ],
         "page": {"offset": view.offset, "count": len(view.institutions), "total": view.total,
                  "next_offset": _next_offset(view)},
+        "awaiting_settlement": view.awaiting_settlement,
     }, ensure_ascii=False, indent=2)
 
 
@@ -105,7 +106,20 @@ def status_text(view: CampaignView) -> str:
                           f"следующие: dqflow status --institutions --offset {following}"]
     elif per and view.total:
         lines += ["", f"{terms.nom_pl}: {view.total}; по этапам: dqflow status --institutions"]
+    lines += _awaiting_settlement(view)
     return "\n".join(lines)
+
+
+def _awaiting_settlement(view: CampaignView) -> list[str]:
+    """Where experts review per indicator: how many indicators each review stage has that its experts disagree on and
+    the coordinator has not settled (`finals.awaiting_settlement`)."""
+    if not view.awaiting_settlement:
+        return []
+    c = view.campaign
+    counts = "; ".join(f"«{stage_name(c, s)}» — {n}" for s, n in view.awaiting_settlement.items())
+    hint = (" Какие — на карточке {0} на портале; согласовать: dqflow settle {1} --stage ЭТАП --indicator ПОКАЗАТЕЛЬ "
+            "--level УРОВЕНЬ --reason ТЕКСТ.").format(c.terms.gen, c.terms.nom) if any(view.awaiting_settlement.values()) else ""
+    return ["", f"Расхождения экспертов по показателям, ждут согласования координатором: {counts}.{hint}"]
 
 
 def status_markdown(view: CampaignView) -> str:

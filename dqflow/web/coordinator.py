@@ -1,4 +1,4 @@
-"""The coordinator's pages: signing in and out, the campaign's overview, a ДОУ's card (extend, excuse),
+"""The coordinator's pages: signing in and out, the campaign's overview, a ДОУ's card (extend, excuse, settle),
 an expert list (check, then save), the outbox.
 
 The guard (`middleware`) has checked the session on every page here (and the sign-in forms' tokens);
@@ -24,7 +24,7 @@ from dqflow.access import links, sessions
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
 from dqflow.delivery import linkcheck
-from dqflow.engine import experts, late, reminders, skips, workspace
+from dqflow.engine import experts, finals, late, reminders, settle, skips, workspace
 from dqflow.engine.allocation import Rule
 from dqflow.errors import DqflowError, NotFound
 from dqflow.present import labels, sending
@@ -143,13 +143,18 @@ class Coordinator(Site):
                 view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
                 unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
 
-        def read() -> tuple[Markup, dict[str, int]]:
+        def read() -> tuple[Markup, dict[str, int], tuple[dict[str, int], list[tuple[str, str, int]]]]:
             with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
-                return (self.snapshots.get(self.state_key(session, now), ("overview", start), lambda: overview(session)),
-                        linkcheck.counts(session, self.campaign.id))
+                key = self.state_key(session, now)
+                return (self.snapshots.get(key, ("overview", start), lambda: overview(session)),
+                        linkcheck.counts(session, self.campaign.id),
+                        # a review or a settlement writes an audit row, which moves the key: counted once per state
+                        self.snapshots.get(key, ("awaiting-settlement",), lambda: (finals.awaiting_settlement(session, self.campaign),
+                                                                                    settle.awaiting(session, self.campaign))))
 
-        shown, link_counts = await run_in_threadpool(read)
-        return self.render("coordinator.html", now=now, overview=shown, csrf=csrf, link_counts=link_counts,
+        shown, link_counts, (awaiting, disputes) = await run_in_threadpool(read)
+        return self.render("coordinator.html", now=now, overview=shown, csrf=csrf, link_counts=link_counts, awaiting_settlement=awaiting,
+                           disputes=disputes, disputes_shown=settle.SHOWN,
                            LINK_STATE_RU=linkcheck.STATE_RU,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
@@ -161,15 +166,19 @@ class Coordinator(Site):
         def read():
             with self.reading() as session:  # its own rows, projected to `now`; a withdrawn ДОУ's records stay readable
                 details = engine.institution_detail(session, self.campaign.id, institution_id, now)
-                return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id))
+                return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id),
+                        settle.settlements(session, self.campaign, institution_id))
 
         try:
-            institution, details, history = await run_in_threadpool(read)
+            institution, details, history, settlements = await run_in_threadpool(read)
         except NotFound:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
         return self.render("card.html", status, now=now, institution=institution, statuses={d.stage.id: d.status for d in details},
                            details=details, history=history_entries(history, self.tz, self.campaign), csrf=csrf,
-                           ok=self.ok_ru(request.query_params.get("ok")), error=error)
+                           ok=self.ok_ru(request.query_params.get("ok")), error=error, settlements=settlements,
+                           level_name=lambda lv: labels.level_name(self.campaign, lv), expert_name=lambda e: labels.expert_name(self.campaign, e),
+                           actor_ru=lambda a: labels.actor_ru(a, self.campaign.terms, self.campaign),
+                           settle_rule=labels.SETTLE_RULE_RU[self.campaign.settle])
 
     def institution(self, session: Session, institution_id: str) -> spec.Institution:
         """A ДОУ of the campaign, or one an amendment withdrew (its stored row)."""
@@ -195,6 +204,9 @@ class Coordinator(Site):
                     engine.extend(session, self.campaign.id, institution_id, stage_id, until, reason, now)
                 elif action == "excuse":
                     engine.excuse(session, self.campaign.id, institution_id, stage_id, reason, now)
+                elif action == "settle":  # an indicator the experts disagree on (`engine.settle`)
+                    settle.settle(session, self.campaign.id, institution_id, stage_id, one(form, "indicator"), one(form, "level"),
+                                  reason, now)
                 else:
                     raise DqflowError(f"unknown action '{action}'", code="unknown-action")
 
@@ -202,6 +214,8 @@ class Coordinator(Site):
             await run_in_threadpool(act)
         except DqflowError as exc:
             return await self.get_card(request, csrf, error=self.said(exc), status=refusal_status(exc))
+        if action == "settle":
+            return redirect(f"/coordinator/dou/{quote(institution_id)}?ok=settled#settle-{quote(stage_id)}")
         return redirect(f"/coordinator/dou/{quote(institution_id)}?ok={'extended' if action == 'extend' else 'excused'}")
 
     async def get_experts(self, request: Request, csrf: str, error: str | None = None, check: dict | None = None,
