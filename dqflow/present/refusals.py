@@ -62,6 +62,10 @@ BY_CODE = {
     "no-indicator": "в форме нет показателя «{indicator}». Откройте страницу заново.",
     "not-a-form-stage": "этот этап — не заполнение формы.",
     "no-form": "в кампании нет формы мониторинга (этапов с form: true).",
+    # the experts' review per indicator (`Campaign.reviews_by_indicator`)
+    "indicator-levels-missing": "не оценены показатели: {indicators}. Выберите уровень для каждого показателя и сохраните экспертизу ещё раз.",
+    "area-not-indicator": "«{area}» — область качества, а экспертиза в этой кампании идёт по показателям: оцените её показатели ({indicators}).",
+    "comments-per-area": "экспертиза в этой кампании идёт по областям: комментарии к показателям не принимаются, напишите их в рекомендациях.",
 }
 
 # The rules a coordinator's edit of a list broke (`allocation.Rule`, from `hard_problems`), by code; `t` is the
@@ -114,6 +118,14 @@ TERMINAL = {
     "not-a-form-stage": "«{stage}» — не этап заполнения формы (form: true); такие этапы: {known}.",
     "no-form": "в кампании нет формы мониторинга: ни у одного этапа нет form: true.",
     "links-and-no-links": "--link и --no-links противоречат друг другу: укажите что-то одно.",
+    "indicator-levels-missing": "не оценены показатели: {ids}. Укажите уровень для каждого: --level ПОКАЗАТЕЛЬ=УРОВЕНЬ.",
+    "area-not-indicator": "«{area}» — область качества, а экспертиза в этой кампании идёт по показателям: "
+                          "укажите уровни её показателей ({indicators}): --level ПОКАЗАТЕЛЬ=УРОВЕНЬ.",
+    "comments-per-area": "экспертиза в этой кампании идёт по областям: --comment к показателям не принимается; "
+                         "напишите замечания в рекомендациях (--recommendations).",
+    "bad-comment": "--comment «{pair}»: нужно ПОКАЗАТЕЛЬ=ТЕКСТ, например 1.1=Нет фото центров.",
+    "comment-twice": "--comment: показатель «{indicator}» указан дважды; дайте один комментарий на показатель.",
+    "indicator-twice": "--level: показатель «{indicator}» указан дважды ({first} и {second}); укажите один уровень на показатель.",
     # refusals only the command line meets
     "no-campaign-loaded": "кампания{named} не загружена; загрузите её: dqflow load ФАЙЛ.yaml.",
     "several-campaigns": "загружено несколько кампаний ({loaded}); выберите одну: --campaign ID.",
@@ -125,7 +137,7 @@ TERMINAL = {
     "no-review-stage": "«{stage}» — не этап экспертизы; этапы экспертизы: {known}.",
     "reviews-not-open": "этап «{stage}» ещё не открыт: он откроется {at}; рассылать пока нечего.",
     "already-drawn": "список «{stage}» уже составлен; поправьте его командой dqflow experts set или составьте заново с --replace.",
-    "bad-level": "--level «{pair}»: нужно ОБЛАСТЬ=УРОВЕНЬ, например conditions=2.",
+    "bad-level": "--level «{pair}»: нужно ОБЛАСТЬ=УРОВЕНЬ (ПОКАЗАТЕЛЬ=УРОВЕНЬ, где экспертиза по показателям), например {example}.",
     "area-twice": "--level: область «{area}» указана дважды ({first} и {second}); укажите один уровень на область.",
     "unknown-format": "формата справки «{format}» нет; форматы: {known}.",
     "out-is-a-file": "--out {out}: это файл, а CSV пишется папкой файлов; укажите папку.",

@@ -73,9 +73,14 @@ class Personal(Site):
                 "?ok=form-saved#indicator-" + quote(indicator))
 
     def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
-        levels = {a.id: one(form, f"level-{a.id}") for a in self.campaign.areas if one(form, f"level-{a.id}")}
+        """An expert's review: a level per area (`level-AREA`), or per indicator (`level-INDICATOR`, with `comment-INDICATOR`)
+        where the campaign reviews per indicator; the engine refuses what is missing."""
+        keys = list(self.campaign.indicators) if self.campaign.reviews_by_indicator else [a.id for a in self.campaign.areas]
+        levels = {key: one(form, f"level-{key}") for key in keys if one(form, f"level-{key}")}
+        comments = {key: text for key in keys if (text := one(form, f"comment-{key}").replace("\r\n", "\n").strip())} \
+            if self.campaign.reviews_by_indicator else {}
         entry = experts.ReviewEntry(one(form, "institution"), one(form, "stage"), expert_id, levels,
-                                    one(form, "recommendations").replace("\r\n", "\n"))
+                                    one(form, "recommendations").replace("\r\n", "\n"), comments=comments)
         return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
                 "?ok=reviewed#dou-" + quote(entry.institution_id))
 
@@ -88,7 +93,9 @@ class Personal(Site):
         def read():
             with self.reading() as session:
                 desk = desk_of(session, self.campaign, person.id, now)
-                return desk, (self.link_states(session, person.id) if person.role == "institution" else {})
+                if person.role == "institution":
+                    return desk, self.link_states(session, person.id)
+                return desk, linkcheck.results(session, self.campaign.id, self.expert_urls(desk))
 
         desk, link_states = await run_in_threadpool(read)
         return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
@@ -98,6 +105,12 @@ class Personal(Site):
         """URL → the last check of each of the ДОУ's links (`_link_states.html` shows it): two queries."""
         found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id])
         return linkcheck.results(session, self.campaign.id, {link.url for link in found})
+
+
+    @staticmethod
+    def expert_urls(desk: workspace.ExpertDesk) -> set[str]:
+        """The evidence links an expert's page shows per indicator (their states are read in one query)."""
+        return {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
 
 
 def routes(portal: Personal) -> list[BaseRoute]:
