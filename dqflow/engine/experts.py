@@ -232,9 +232,10 @@ def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
             raise DqflowError(f"--level '{pair}' must be {shape}, like {example}", code="bad-level", pair=pair, example=example)
         check_levels(campaign, {key: level}, "--level")
         if key in found and found[key] != level:
-            raise DqflowError(f"--level: '{key}' is given twice ({found[key]} and {level}); give one level each",
-                              code="indicator-twice" if campaign.reviews_by_indicator else "area-twice", area=key, indicator=key,
-                              first=found[key], second=level)
+            message = f"--level: '{key}' is given twice ({found[key]} and {level}); give one level each"
+            if campaign.reviews_by_indicator:
+                raise DqflowError(message, code="indicator-twice", indicator=key, first=found[key], second=level)
+            raise DqflowError(message, code="area-twice", area=key, first=found[key], second=level)
         found[key] = level
     return found
 
