@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import TOMSK, query
+
 from dqflow import store
 from tests.test_browser import Site, press, text_of
 
