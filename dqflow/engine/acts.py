@@ -330,14 +330,14 @@ class _Acts:
         _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
         self._check_materials(stage, act)
         _check_complete(self.campaign, act.levels)  # refused before the book takes it: nothing is recorded
-        detail: dict[str, Any] = {"expert": act.expert_id, "levels": act.levels}
         if self.campaign.reviews_by_indicator:  # the review row keeps the areas its indicators give (`finals.area_levels`)
             areas = finals.area_levels(act.levels, self.campaign)
             action, complete = self.book.record(stage, act.institution_id, act.expert_id, areas, text, act.at,
                                                 indicators=act.levels, comments=comments)
-            detail = {"expert": act.expert_id, "levels": areas, "indicators": act.levels, "comments": comments}
+            detail: dict[str, Any] = {"expert": act.expert_id, "levels": areas, "indicators": act.levels, "comments": comments}
         else:
             action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
+            detail = {"expert": act.expert_id, "levels": act.levels}
         self._audit(row, action, act.at, None, None, json.dumps(detail, ensure_ascii=False))
         if complete and Status(row.status) is Status.OPEN:
             source, dest = _fire(row, "submit", at=act.at)
