@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
-from dqflow.engine import changes, experts, finals, form, reminders, rules
+from dqflow.engine import changes, experts, form, reminders, rules
 from dqflow.engine.definitions import definition
 from dqflow.engine.reconciler import reconcile
 from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
@@ -330,8 +330,8 @@ class _Acts:
         _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
         self._check_materials(stage, act)
         _check_complete(self.campaign, act.levels)  # refused before the book takes it: nothing is recorded
-        if self.campaign.reviews_by_indicator:  # the review row keeps the areas its indicators give (`finals.area_levels`)
-            areas = finals.area_levels(act.levels, self.campaign)
+        if self.campaign.reviews_by_indicator:  # the review row keeps the areas its indicators give (`experts.area_levels`)
+            areas = experts.area_levels(self.campaign, act.levels)
             action, complete = self.book.record(stage, act.institution_id, act.expert_id, areas, text, act.at,
                                                 indicators=act.levels, comments=comments)
             detail: dict[str, Any] = {"expert": act.expert_id, "levels": areas, "indicators": act.levels, "comments": comments}

@@ -3,7 +3,7 @@
 expert's own levels and comments recorded so far.
 
 - A review stage judges the latest form version the ДОУ handed in among the stages it reviews
-  (`rules.materials_stages`): in the first review the fill's, in the second the refill's (the fill's, where the ДОУ
+  (`form.reviewed_versions`): in the first review the fill's, in the second the refill's (the fill's, where the ДОУ
   did not hand the refill in). The ДОУ's own level and comment per indicator are those of that version.
 - The version before it is the nearest earlier form stage the ДОУ handed in (`Campaign.earlier_form_stages`); without
   one (a first review) there is nothing to compare.
@@ -60,14 +60,13 @@ def judged(campaign: spec.Campaign, review: spec.Stage,
            statuses: Mapping[str, str]) -> tuple[spec.Stage | None, spec.Stage | None]:
     """(the form stage whose version `review` judges, the one before it) for a ДОУ whose statuses in the form stages
     at the moment are `statuses` (stage → status, `rules.status_at`): (None, None) while it handed in none of them."""
-    def handed(stage: spec.Stage) -> bool:
-        return stage.id in statuses and rules.Status(statuses[stage.id]).submitted
+    def handed(stage_id: str) -> bool:
+        return stage_id in statuses and rules.Status(statuses[stage_id]).submitted
 
-    materials = set(rules.materials_stages(campaign.stages, review))
-    version = next((s for s in reversed(campaign.form_stages()) if s.id in materials and handed(s)), None)
+    version = next((campaign.stage(s) for s in form.reviewed_versions(campaign, review.id) if handed(s)), None)
     if version is None:
         return None, None
-    return version, next((s for s in campaign.earlier_form_stages(version.id) if handed(s)), None)
+    return version, next((s for s in campaign.earlier_form_stages(version.id) if handed(s.id)), None)
 
 
 @dataclass

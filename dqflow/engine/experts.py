@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import finals, rules
 from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.intake import files
@@ -296,6 +296,12 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
             raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
                               code="no-level", level=level, known=", ".join(sorted(scale)) or "—")
     return levels
+
+
+def area_levels(campaign: spec.Campaign, indicators: dict[str, str]) -> dict[str, str]:
+    """The levels by area a per-indicator review keeps in its review row (`ReviewRow.levels`): those its indicators'
+    levels give by the campaign's `area_level:` rule (`finals.area_levels`), so what reads areas reads them as before."""
+    return finals.area_levels(indicators, campaign)
 
 
 class ReviewBook:

@@ -137,6 +137,27 @@ def _rows(session: Session, campaign: spec.Campaign, institution_id: str, stage_
     return found
 
 
+def stored_entries(session: Session, campaign: spec.Campaign, institutions: list[str],
+                   stage_ids: list[str]) -> dict[tuple[str, str], dict[str, Entry]]:
+    """The stored rows of several ДОУ in the form stages `stage_ids` (a handed-in stage's rows are its version):
+    (ДОУ, stage) → indicator → entry. Two range reads a chunk of ДОУ, whatever the roster: an expert's page reads the
+    versions of all its ДОУ at once (`engine.expertise`)."""
+    e, v = _ENTRY.c, _EVIDENCE.c
+    found: dict[tuple[str, str], dict[str, Entry]] = {}
+    for chunk in chunks(sorted(set(institutions))) if stage_ids else []:
+        for inst, stage_id, indicator_id, level, comment in session.execute(
+                sa_select(e.institution_id, e.stage_id, e.indicator_id, e.level, e.comment)
+                .where(e.campaign_id == campaign.id, e.institution_id.in_(chunk), e.stage_id.in_(stage_ids))):
+            found.setdefault((inst, stage_id), {})[indicator_id] = Entry(indicator_id, [], level, comment)
+        for inst, stage_id, indicator_id, url, title in session.execute(
+                sa_select(v.institution_id, v.stage_id, v.indicator_id, v.url, v.title)
+                .where(v.campaign_id == campaign.id, v.institution_id.in_(chunk), v.stage_id.in_(stage_ids))
+                .order_by(v.institution_id, v.stage_id, v.indicator_id, v.position)):
+            entry = found.setdefault((inst, stage_id), {}).setdefault(indicator_id, Entry(indicator_id))
+            entry.evidence.append(Evidence(url, title))
+    return found
+
+
 def _read(session: Session, campaign: spec.Campaign, institution_id: str, stage: spec.Stage,
           now: datetime) -> tuple[Form, dict[str, dict[str, Entry]]]:
     earlier = campaign.earlier_form_stages(stage.id)
@@ -326,22 +347,12 @@ def as_json(form: Form, campaign: spec.Campaign) -> dict[str, Any]:
     }
 
 
-def stored_entries(session: Session, campaign: spec.Campaign, institutions: list[str],
-                   stage_ids: list[str]) -> dict[tuple[str, str], dict[str, Entry]]:
-    """The stored rows of several ДОУ in the form stages `stage_ids` (a handed-in stage's rows are its version):
-    (ДОУ, stage) → indicator → entry. Two range reads a chunk of ДОУ, whatever the roster: an expert's page reads the
-    versions of all its ДОУ at once (`engine.expertise`)."""
-    e, v = _ENTRY.c, _EVIDENCE.c
-    found: dict[tuple[str, str], dict[str, Entry]] = {}
-    for chunk in chunks(sorted(set(institutions))) if stage_ids else []:
-        for inst, stage_id, indicator_id, level, comment in session.execute(
-                sa_select(e.institution_id, e.stage_id, e.indicator_id, e.level, e.comment)
-                .where(e.campaign_id == campaign.id, e.institution_id.in_(chunk), e.stage_id.in_(stage_ids))):
-            found.setdefault((inst, stage_id), {})[indicator_id] = Entry(indicator_id, [], level, comment)
-        for inst, stage_id, indicator_id, url, title in session.execute(
-                sa_select(v.institution_id, v.stage_id, v.indicator_id, v.url, v.title)
-                .where(v.campaign_id == campaign.id, v.institution_id.in_(chunk), v.stage_id.in_(stage_ids))
-                .order_by(v.institution_id, v.stage_id, v.indicator_id, v.position)):
-            entry = found.setdefault((inst, stage_id), {}).setdefault(indicator_id, Entry(indicator_id))
-            entry.evidence.append(Evidence(url, title))
-    return found
+def reviewed_versions(campaign: spec.Campaign, review_stage_id: str) -> list[str]:
+    """The form stages whose versions a review stage reviews (its materials, `rules.materials_stages`), latest first:
+    the ДОУ's self-assessment there is its own level in the first of them it handed in (a frozen version always holds
+    its rows: `for_hand_in` writes them). Read by the справка по показателям."""
+    stage = campaign.stage(review_stage_id)
+    if stage is None:
+        return []
+    reviewed = set(rules.materials_stages(campaign.stages, stage))
+    return [s.id for s in reversed(campaign.form_stages()) if s.id in reviewed]

@@ -84,6 +84,11 @@ class Personal(Site):
         return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
                 "?ok=reviewed#dou-" + quote(entry.institution_id))
 
+    def expert_link_states(self, session: Session, desk: workspace.ExpertDesk) -> dict:
+        """URL → the last check of each evidence link the expert's page shows per indicator (`_link_states.html`): one query."""
+        urls = {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
+        return linkcheck.results(session, self.campaign.id, urls)
+
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
         person = person_of(request)
@@ -93,9 +98,7 @@ class Personal(Site):
         def read():
             with self.reading() as session:
                 desk = desk_of(session, self.campaign, person.id, now)
-                if person.role == "institution":
-                    return desk, self.link_states(session, person.id)
-                return desk, linkcheck.results(session, self.campaign.id, self.expert_urls(desk))
+                return desk, (self.link_states(session, person.id) if person.role == "institution" else self.expert_link_states(session, desk))
 
         desk, link_states = await run_in_threadpool(read)
         return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
@@ -106,11 +109,6 @@ class Personal(Site):
         found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id])
         return linkcheck.results(session, self.campaign.id, {link.url for link in found})
 
-
-    @staticmethod
-    def expert_urls(desk: workspace.ExpertDesk) -> set[str]:
-        """The evidence links an expert's page shows per indicator (their states are read in one query)."""
-        return {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
 
 
 def routes(portal: Personal) -> list[BaseRoute]:
