@@ -13,7 +13,7 @@ from dqflow.engine import experts
 from dqflow.errors import DqflowError
 from dqflow.intake import files
 from dqflow.intake import text as texts
-from dqflow.present import expert_lists, labels
+from dqflow.present import expert_lists, labels, refusals
 
 
 @click.group("experts")
@@ -87,26 +87,35 @@ def experts_diff(app: App, first: str, second: str) -> None:
 @click.argument("institution_id", metavar="INSTITUTION", required=False)
 @click.option("--stage", "stage_id", metavar="STAGE", help="The review stage.")
 @click.option("--expert", "expert_id", metavar="EXPERT", help="The expert who reviewed.")
-@click.option("--level", "levels", multiple=True, metavar="AREA=LEVEL", help="A level for a quality area (repeatable).")
+@click.option("--level", "levels", multiple=True, metavar="AREA=LEVEL",
+              help="A level for a quality area (repeatable); where the campaign reviews per indicator (its areas have "
+                   "indicators and a stage has form: true), INDICATOR=LEVEL for every indicator instead.")
+@click.option("--comment", "comments", multiple=True, metavar="INDICATOR=TEXT",
+              help="The expert's comment on an indicator (repeatable; per-indicator reviews only).")
 @click.option("--recommendations", metavar="FILE", help="A text file with the recommendations, or - for stdin.")
 @click.option("--import", "import_file", type=click.Path(dir_okay=False, exists=True, path_type=str),
-              help="CSV with columns institution,stage,expert,levels,recommendations (levels as 'area=level;area=level').")
+              help="CSV with columns institution,stage,expert,levels,recommendations (levels as 'area=level;area=level', "
+                   "or 'indicator=level;…' per indicator) and, per indicator, an optional comments column "
+                   "('indicator=text', one per line of the cell).")
 @now_option
 @pass_app
 @with_campaign
 def review_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, stage_id: str | None,
-                   expert_id: str | None, levels: tuple[str, ...], recommendations, import_file: str | None) -> None:
-    """Record an expert's review of a ДОУ (or many with --import)."""
+                   expert_id: str | None, levels: tuple[str, ...], comments: tuple[str, ...], recommendations,
+                   import_file: str | None) -> None:
+    """Record an expert's review of a ДОУ (or many with --import): a level per quality area, or per indicator
+    where the campaign reviews per indicator."""
     if import_file:
-        if institution_id or stage_id or expert_id or levels or recommendations:
+        if institution_id or stage_id or expert_id or levels or comments or recommendations:
             raise DqflowError("--import берёт оценки из файла; не указывайте вместе с ним "
-                              "INSTITUTION, --stage, --expert, --level и --recommendations")
-        entries = experts.read_review_csv(import_file, campaign)
+                              "INSTITUTION, --stage, --expert, --level, --comment и --recommendations")
+        entries = experts.read_review_csv(import_file, campaign, lambda exc: refusals.on_terminal(exc, campaign))
     else:
         if not (institution_id and stage_id and expert_id):
             raise DqflowError("укажите INSTITUTION, --stage и --expert (или --import ФАЙЛ.csv)")
         text = _read_recommendations(recommendations) if recommendations else ""
-        entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text)]
+        entries = [experts.ReviewEntry(institution_id, stage_id, expert_id, experts.parse_levels(campaign, list(levels)), text,
+                                       comments=experts.parse_comments(campaign, list(comments)))]
     with app.transaction() as session:
         statuses = engine.review_many(session, campaign.id, entries, now)
     for entry, status in zip(entries, statuses):

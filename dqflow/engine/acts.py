@@ -48,6 +48,8 @@ _EXTENSION: Table = ExtensionRow.__table__  # type: ignore[attr-defined]
 class Act:
     """One thing done at a moment: a ДОУ's submission, one expert's review when `expert_id` is given, or
     the coordinator's extension of the ДОУ's deadline to `until` when that is given (with its `reason`).
+    A review's `levels` are by area, or by indicator where the campaign reviews per indicator
+    (`Campaign.reviews_by_indicator`), with the expert's `comments` (indicator → comment).
     `where` names where it came from (FILE:LINE of an import), so a refusal can say which one it was."""
 
     at: datetime
@@ -60,6 +62,7 @@ class Act:
     where: str | None = None
     until: datetime | None = None
     reason: str = ""
+    comments: dict[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -99,11 +102,14 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
 
 
 def review(session: Session, campaign_id: str, institution_id: str, stage_id: str, expert_id: str,
-           levels: dict[str, str], recommendations: str, now: datetime) -> Progress:
+           levels: dict[str, str], recommendations: str, now: datetime, comments: dict[str, str] | None = None) -> Progress:
     """Record one expert's review; the ДОУ's review stage is done once all its experts reported."""
-    experts.check_levels(definition(session, campaign_id), levels)  # before reconcile: a refusal costs nothing
+    campaign = definition(session, campaign_id)
+    experts.check_levels(campaign, levels)  # before reconcile: a refusal costs nothing
+    experts.check_comments(campaign, comments or {})
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
-    row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations))
+    row = acts.review(Act(now, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations,
+                          comments=comments or {}))
     acts.write()
     return row
 
@@ -119,7 +125,7 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
     done = []
     for e in entries:
         act = Act(now, e.institution_id, e.stage_id, expert_id=e.expert_id, levels=e.levels,
-                  recommendations=e.recommendations, where=e.where)
+                  recommendations=e.recommendations, where=e.where, comments=e.comments)
         try:
             done.append(acts.review(act).status)
         except DqflowError as exc:  # the same kind of refusal, said where in the input it is
@@ -314,6 +320,7 @@ class _Acts:
         text = act.recommendations.strip()  # as a form or a CSV cell brings it: surrounding blank lines dropped
         texts.check(text, "рекомендации", texts.MAX_NOTE)
         experts.check_levels(self.campaign, act.levels)
+        comments = experts.check_comments(self.campaign, act.comments)
         row = self._row(act)
         stage = self._stage(act)
         if stage.actor != "expert":
@@ -323,8 +330,15 @@ class _Acts:
         _check_can_act(self.campaign, row, f"review stage '{act.stage_id}' for ДОУ '{act.institution_id}'", act.at)
         self._check_materials(stage, act)
         _check_complete(self.campaign, act.levels)  # refused before the book takes it: nothing is recorded
-        action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
-        self._audit(row, action, act.at, None, None, json.dumps({"expert": act.expert_id, "levels": act.levels}, ensure_ascii=False))
+        if self.campaign.reviews_by_indicator:  # the review row keeps the areas its indicators give (`experts.area_levels`)
+            areas = experts.area_levels(self.campaign, act.levels)
+            action, complete = self.book.record(stage, act.institution_id, act.expert_id, areas, text, act.at,
+                                                indicators=act.levels, comments=comments)
+            detail: dict[str, Any] = {"expert": act.expert_id, "levels": areas, "indicators": act.levels, "comments": comments}
+        else:
+            action, complete = self.book.record(stage, act.institution_id, act.expert_id, act.levels, text, act.at)
+            detail = {"expert": act.expert_id, "levels": act.levels}
+        self._audit(row, action, act.at, None, None, json.dumps(detail, ensure_ascii=False))
         if complete and Status(row.status) is Status.OPEN:
             source, dest = _fire(row, "submit", at=act.at)
             row.submitted_at = act.at
@@ -431,7 +445,16 @@ def _checked_links(links: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _check_complete(campaign: spec.Campaign, levels: dict[str, str]) -> None:
-    """A level for every area of the campaign (`rules.counts_as_review`): an incomplete review is not recorded."""
+    """A level for every area of the campaign (`rules.counts_as_review`), for every indicator where the campaign reviews
+    per indicator (the areas then all follow from them): an incomplete review is not recorded."""
+    if campaign.reviews_by_indicator:
+        missing = rules.unassessed(levels, campaign.indicators)
+        if missing:
+            titles = {ind_id: ind.title for ind_id, (_, ind) in campaign.indicators.items()}
+            raise DqflowError(f"no level for indicator(s) {', '.join(missing)}; give one for each: --level INDICATOR=LEVEL",
+                              code="indicator-levels-missing", ids=", ".join(missing),
+                              indicators=", ".join(f"{i} «{titles[i]}»" for i in missing))
+        return
     areas = [a.id for a in campaign.areas]
     if not rules.counts_as_review(levels, areas):
         missing = rules.unassessed(levels, areas)

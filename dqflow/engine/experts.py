@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,16 +18,17 @@ from sqlmodel import Session, col, select
 
 from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import finals, rules
 from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explain, hard_problems
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.intake import files
 from dqflow.intake import text as texts
-from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewLevelRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
 
 # SQLModel's typing does not declare the tables its classes map; Core statements need them.
 _ASSIGNMENT: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
 _REVIEW: Table = ReviewRow.__table__  # type: ignore[attr-defined]
+_REVIEW_LEVEL: Table = ReviewLevelRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -212,38 +214,94 @@ class ReviewEntry:
     institution_id: str
     stage_id: str
     expert_id: str
-    levels: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, str] = field(default_factory=dict)  # area → level; indicator → level where the campaign reviews per indicator
     recommendations: str = ""
     where: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)  # indicator → the expert's comment (per-indicator reviews only)
 
 
 def parse_levels(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
-    """`AREA=LEVEL` pairs checked against the campaign's areas and level scale."""
+    """`AREA=LEVEL` pairs (`INDICATOR=LEVEL` where the campaign reviews per indicator: `Campaign.reviews_by_indicator`)
+    checked against the campaign's areas or indicators and its level scale."""
     found: dict[str, str] = {}
+    example = f"{next(iter(campaign.indicators), '1.1')}=2" if campaign.reviews_by_indicator else "conditions=2"
     for pair in pairs:
-        area, sep, level = pair.partition("=")
+        key, sep, level = pair.partition("=")
         if not sep:
-            raise DqflowError(f"--level '{pair}' must be AREA=LEVEL, like conditions=2", code="bad-level", pair=pair)
-        check_levels(campaign, {area: level}, "--level")
-        if area in found and found[area] != level:
-            raise DqflowError(f"--level: area '{area}' is given twice ({found[area]} and {level}); give one level per area",
-                              code="area-twice", area=area, first=found[area], second=level)
-        found[area] = level
+            shape = "INDICATOR=LEVEL" if campaign.reviews_by_indicator else "AREA=LEVEL"
+            raise DqflowError(f"--level '{pair}' must be {shape}, like {example}", code="bad-level", pair=pair, example=example)
+        check_levels(campaign, {key: level}, "--level")
+        if key in found and found[key] != level:
+            message = f"--level: '{key}' is given twice ({found[key]} and {level}); give one level each"
+            if campaign.reviews_by_indicator:
+                raise DqflowError(message, code="indicator-twice", indicator=key, first=found[key], second=level)
+            raise DqflowError(message, code="area-twice", area=key, first=found[key], second=level)
+        found[key] = level
     return found
 
 
+def parse_comments(campaign: spec.Campaign, pairs: list[str]) -> dict[str, str]:
+    """`INDICATOR=TEXT` pairs of `--comment`: the expert's comment on an indicator (`check_comments`)."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise DqflowError(f"--comment '{pair}' must be INDICATOR=TEXT", code="bad-comment", pair=pair)
+        if key in found:
+            raise DqflowError(f"--comment: indicator '{key}' is given twice; give one comment each", code="comment-twice", indicator=key)
+        found[key] = text
+    return check_comments(campaign, found, "--comment")
+
+
+def check_comments(campaign: spec.Campaign, comments: dict[str, str], what: str = "comments") -> dict[str, str]:
+    """The expert's comments per indicator: only where the campaign reviews per indicator, each on an indicator of
+    its form, each storable; blank ones dropped."""
+    if comments and not campaign.reviews_by_indicator:
+        raise DqflowError(f"{what}: this campaign is reviewed per area, not per indicator: comments per indicator are not taken; "
+                          "put them in the recommendations", code="comments-per-area")
+    kept = {}
+    for indicator, text in comments.items():
+        _check_indicator(campaign, indicator, what)
+        text = texts.check(text.strip(), "комментарий", texts.MAX_NOTE)
+        if text:
+            kept[indicator] = text
+    return kept
+
+
+def _check_indicator(campaign: spec.Campaign, key: str, what: str) -> None:
+    """`key` is an indicator of the form; an area id is refused saying which indicators it has."""
+    if key in campaign.indicators:
+        return
+    area = next((a for a in campaign.areas if a.id == key), None)
+    if area is not None:
+        ids = ", ".join(ind.id for ind in area.indicators)
+        raise DqflowError(f"{what}: '{key}' is an area; this campaign is reviewed per indicator: give a level for each of its "
+                          f"indicators ({ids})", code="area-not-indicator", area=key, title=area.title, indicators=ids)
+    known = ", ".join(campaign.indicators)
+    raise DqflowError(f"{what}: no indicator '{key}' in the form; indicators: {known}", code="no-indicator", indicator=key, known=known)
+
+
 def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "levels") -> dict[str, str]:
-    """Every area and level of a review exists in the campaign (the engine's rule, whoever parsed them)."""
+    """Every area (indicator, where the campaign reviews per indicator) and level of a review exists in the campaign
+    (the engine's rule, whoever parsed them)."""
     areas = {a.id for a in campaign.areas}
     scale = {lv.id for lv in campaign.levels}
     for area, level in levels.items():
-        if area not in areas:
+        if campaign.reviews_by_indicator:
+            _check_indicator(campaign, area, what)
+        elif area not in areas:
             raise DqflowError(f"{what}: no area '{area}' in the campaign; areas: {', '.join(sorted(areas)) or 'none declared'}",
                               code="no-area", area=area, known=", ".join(sorted(areas)) or "—")
         if level not in scale:
             raise DqflowError(f"{what}: no level '{level}' in the campaign; levels: {', '.join(sorted(scale)) or 'none declared'}",
                               code="no-level", level=level, known=", ".join(sorted(scale)) or "—")
     return levels
+
+
+def area_levels(campaign: spec.Campaign, indicators: dict[str, str]) -> dict[str, str]:
+    """The levels by area a per-indicator review keeps in its review row (`ReviewRow.levels`): those its indicators'
+    levels give by the campaign's `area_level:` rule (`finals.area_levels`), so what reads areas reads them as before."""
+    return finals.area_levels(indicators, campaign)
 
 
 class ReviewBook:
@@ -265,6 +323,7 @@ class ReviewBook:
         self._reported: dict[str, dict[str, set[str]]] = {}  # stage → ДОУ → experts whose review counts (stored or new)
         self._stored: dict[str, set[tuple[str, str]]] = {}  # stage → (ДОУ, expert) reviews already in the database
         self._writes: dict[tuple[str, str, str], dict[str, Any]] = {}  # (stage, ДОУ, expert) → the review's values
+        self._indicators: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # (stage, ДОУ, expert) → its `review_level` rows
 
     def _read(self, stage: spec.Stage) -> None:
         if stage.id in self._assigned:
@@ -287,9 +346,12 @@ class ReviewBook:
         self._stored[stage.id] = {(inst, expert) for inst, expert, _ in found}
 
     def record(self, stage: spec.Stage, institution_id: str, expert_id: str, levels: dict[str, str],
-               recommendations: str, now: datetime) -> tuple[str, bool]:
+               recommendations: str, now: datetime, indicators: dict[str, str] | None = None,
+               comments: dict[str, str] | None = None) -> tuple[str, bool]:
         """Take one review (or a new version of one): its audit action ('review' or 'review-update')
-        and whether every expert of the ДОУ has now reported (each one's review counts: `rules.counts_as_review`)."""
+        and whether every expert of the ДОУ has now reported (each one's review counts: `rules.counts_as_review`).
+        `levels` are by area; a per-indicator review gives its `indicators` (indicator → level, with `comments`), which
+        replace the expert's earlier ones for the ДОУ in the stage (`levels` are then the areas they give)."""
         self._read(stage)
         assigned = self._assigned[stage.id].get(institution_id, [])
         if expert_id not in assigned:
@@ -307,6 +369,10 @@ class ReviewBook:
         self._writes[(stage.id, institution_id, expert_id)] = {
             "campaign_id": self.campaign.id, "stage_id": stage.id, "institution_id": institution_id, "expert_id": expert_id,
             "at": now, "levels": json.dumps(levels, ensure_ascii=False, sort_keys=True), "recommendations": recommendations}
+        if indicators is not None:
+            key = {"campaign_id": self.campaign.id, "stage_id": stage.id, "institution_id": institution_id, "expert_id": expert_id}
+            self._indicators[(stage.id, institution_id, expert_id)] = [
+                {**key, "indicator_id": ind, "level": level, "comment": (comments or {}).get(ind)} for ind, level in indicators.items()]
         return action, set(assigned) <= reported
 
     def write(self) -> None:
@@ -324,9 +390,28 @@ class ReviewBook:
                                     table.c.expert_id == bindparam("k_expert_id"))
                 .values(at=bindparam("k_at"), levels=bindparam("k_levels"), recommendations=bindparam("k_recommendations")),
                 changed)
+        self._write_indicators()
         for stage, pairs in self._stored.items():
             pairs.update((inst, expert) for (s, inst, expert) in self._writes if s == stage)
         self._writes.clear()
+
+    def _write_indicators(self) -> None:
+        """A per-indicator review's levels: the earlier rows of the reviews written before are deleted (one executemany
+        DELETE), the new ones inserted (one INSERT)."""
+        if not self._indicators:
+            return
+        table = _REVIEW_LEVEL
+        earlier = [{"k_campaign_id": self.campaign.id, "k_stage_id": stage, "k_institution_id": inst, "k_expert_id": expert}
+                   for stage, inst, expert in self._indicators if (inst, expert) in self._stored[stage]]
+        if earlier:
+            self.session.execute(
+                delete(table).where(table.c.campaign_id == bindparam("k_campaign_id"), table.c.stage_id == bindparam("k_stage_id"),
+                                    table.c.institution_id == bindparam("k_institution_id"),
+                                    table.c.expert_id == bindparam("k_expert_id")), earlier)
+        rows = [row for found in self._indicators.values() for row in found]
+        if rows:
+            self.session.execute(insert(table), rows)
+        self._indicators.clear()
 
 
 def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: str) -> list[ReviewRow]:
@@ -335,10 +420,14 @@ def reviews(session: Session, campaign_id: str, stage_id: str, institution_id: s
         .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all())
 
 
-def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
-    """Reviews from a CSV: institution,stage,expert,levels,recommendations; errors as FILE:LINE:COL."""
-    columns = ["institution", "stage", "expert", "levels", "recommendations"]
-    limits = [texts.MAX_ID, texts.MAX_ID, texts.MAX_ID, texts.MAX_LINE, texts.MAX_NOTE]
+def read_review_csv(path: str, campaign: spec.Campaign, say: Callable[[DqflowError], str] = str) -> list[ReviewEntry]:
+    """Reviews from a CSV: institution,stage,expert,levels,recommendations[,comments]; errors as FILE:LINE:COL.
+
+    `levels` is `area=level;…`, or `indicator=level;…` where the campaign reviews per indicator; the optional `comments`
+    column (per-indicator reviews) holds `indicator=text`, one a line of the cell. `say` words a cell's refusal (the CLI
+    gives the Russian line of `present.refusals`)."""
+    columns = ["institution", "stage", "expert", "levels", "recommendations", "comments"]
+    limits = [texts.MAX_ID, texts.MAX_ID, texts.MAX_ID, texts.MAX_LINE, texts.MAX_NOTE, texts.MAX_NOTE * 4]
     try:
         data = files.read_bytes(path, files.MAX_REVIEWS).decode("utf-8-sig")
     except files.Unreadable as exc:
@@ -346,8 +435,11 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
     except UnicodeDecodeError:
         raise SpecError([Problem(path, 1, 1, "текст не в UTF-8; сохраните файл в кодировке UTF-8")]) from None
     rows = files.csv_rows(data, path)
-    if not rows or [c.strip() for c in rows[0][1]] != columns:
-        raise SpecError([Problem(path, 1, 1, f"первая строка должна быть заголовком {','.join(columns)}")])
+    header = [c.strip() for c in rows[0][1]] if rows else []
+    if header != columns[:5] and header != columns:
+        raise SpecError([Problem(path, 1, 1, f"первая строка должна быть заголовком {','.join(columns[:5])} "
+                                             f"(по показателям можно добавить столбец {columns[5]})")])
+    columns, limits = columns[:len(header)], limits[:len(header)]
     entries, problems = [], []
     for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
@@ -365,12 +457,19 @@ def read_review_csv(path: str, campaign: spec.Campaign) -> list[ReviewEntry]:
         try:
             marks = parse_levels(campaign, pairs)
         except DqflowError as exc:
-            problems.append(Problem(path, line, 4, str(exc).replace("--level", "levels")))
+            problems.append(Problem(path, line, 4, say(exc).replace("--level", "levels")))
             continue
+        notes: dict[str, str] = {}
+        if len(row) > 5 and row[5]:
+            try:
+                notes = parse_comments(campaign, [p.strip() for p in row[5].splitlines() if p.strip()])
+            except DqflowError as exc:
+                problems.append(Problem(path, line, 6, say(exc).replace("--comment", "comments")))
+                continue
         for column, value in enumerate(row[:3], 1):
             if not value:
                 problems.append(Problem(path, line, column, f"{columns[column - 1]}: пусто; заполните"))
-        entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}"))
+        entries.append(ReviewEntry(row[0], row[1], row[2], marks, row[4], where=f"{path}:{line}", comments=notes))
     if problems:
         raise SpecError(problems)
     return entries

@@ -35,7 +35,7 @@ from dqflow.engine import rules
 from dqflow.engine.definitions import definition
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.intake import text as texts
-from dqflow.store import AuditRow, FormEntryRow, FormEvidenceRow, ProgressRow, acting, lock_campaign, recorded_at, table
+from dqflow.store import AuditRow, FormEntryRow, FormEvidenceRow, ProgressRow, acting, chunks, lock_campaign, recorded_at, table
 
 MAX_EVIDENCE = 10  # links for one indicator: more belong in one folder
 _ENTRY = table(FormEntryRow)
@@ -134,6 +134,27 @@ def _rows(session: Session, campaign: spec.Campaign, institution_id: str, stage_
             .order_by(v.stage_id, v.indicator_id, v.position)):
         entry = found.setdefault(stage_id, {}).setdefault(indicator_id, Entry(indicator_id))
         entry.evidence.append(Evidence(url, title))
+    return found
+
+
+def stored_entries(session: Session, campaign: spec.Campaign, institutions: list[str],
+                   stage_ids: list[str]) -> dict[tuple[str, str], dict[str, Entry]]:
+    """The stored rows of several ДОУ in the form stages `stage_ids` (a handed-in stage's rows are its version):
+    (ДОУ, stage) → indicator → entry. Two range reads a chunk of ДОУ, whatever the roster: an expert's page reads the
+    versions of all its ДОУ at once (`engine.expertise`)."""
+    e, v = _ENTRY.c, _EVIDENCE.c
+    found: dict[tuple[str, str], dict[str, Entry]] = {}
+    for chunk in chunks(sorted(set(institutions))) if stage_ids else []:
+        for inst, stage_id, indicator_id, level, comment in session.execute(
+                sa_select(e.institution_id, e.stage_id, e.indicator_id, e.level, e.comment)
+                .where(e.campaign_id == campaign.id, e.institution_id.in_(chunk), e.stage_id.in_(stage_ids))):
+            found.setdefault((inst, stage_id), {})[indicator_id] = Entry(indicator_id, [], level, comment)
+        for inst, stage_id, indicator_id, url, title in session.execute(
+                sa_select(v.institution_id, v.stage_id, v.indicator_id, v.url, v.title)
+                .where(v.campaign_id == campaign.id, v.institution_id.in_(chunk), v.stage_id.in_(stage_ids))
+                .order_by(v.institution_id, v.stage_id, v.indicator_id, v.position)):
+            entry = found.setdefault((inst, stage_id), {}).setdefault(indicator_id, Entry(indicator_id))
+            entry.evidence.append(Evidence(url, title))
     return found
 
 
@@ -324,3 +345,14 @@ def as_json(form: Form, campaign: spec.Campaign) -> dict[str, Any]:
                         "links": [{"url": ev.url, "title": ev.title} for ev in en.evidence],
                         "level": en.level, "comment": en.comment} for en in form.entries],
     }
+
+
+def reviewed_versions(campaign: spec.Campaign, review_stage_id: str) -> list[str]:
+    """The form stages whose versions a review stage reviews (its materials, `rules.materials_stages`), latest first:
+    the ДОУ's self-assessment there is its own level in the first of them it handed in (a frozen version always holds
+    its rows: `for_hand_in` writes them). Read by the справка по показателям."""
+    stage = campaign.stage(review_stage_id)
+    if stage is None:
+        return []
+    reviewed = set(rules.materials_stages(campaign.stages, stage))
+    return [s.id for s in reversed(campaign.form_stages()) if s.id in reviewed]

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
-from dqflow.engine import experts, form, rules
+from dqflow.engine import expertise, experts, form, rules
 from dqflow.engine.views import StageDetail, institution_detail
 from dqflow.errors import NotFound
 from dqflow.store import AssignmentRow, ProgressRow, ReviewRow, StageRow, SubmissionRow
@@ -109,6 +109,7 @@ class Assigned:
     materials: rules.Materials = rules.Materials.PRESENT  # what there is to review now (`rules.materials`)
     awaited_until: datetime | None = None  # while awaited: the soonest due time of the ДОУ's open stages
     state: rules.ReviewProgress = rules.ReviewProgress.AWAITED  # the expert's own progress on it (`rules.review_progress`)
+    form: expertise.Reviewed | None = None  # per-indicator review (`Campaign.reviews_by_indicator`): the version it judges
 
     @property
     def levels(self) -> dict[str, str]:
@@ -188,15 +189,28 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     for task in tasks:
         ids = sorted(mine.get(task.list_stage.id, []), key=people.position.__getitem__)
         review = task.review_stage
+        forms = _forms(session, campaign, review, expert_id, ids, rows) if review is not None else {}
         for inst in ids:
             item = Assigned(campaign.institutions[people.position[inst]], links.get(inst, []),
-                            rows.get((inst, review.id)) if review else None, reviews.get((inst, review.id)) if review else None)
+                            rows.get((inst, review.id)) if review else None, reviews.get((inst, review.id)) if review else None,
+                            form=forms.get(inst))
             if review is not None:
                 _judge_materials(campaign, review, item, rows, now)
                 item.state = rules.review_progress(item.review is not None, item.materials,
                                                    item.progress.status if item.progress else None)
             task.assigned.append(item)
     return ExpertDesk(found[0], found[1], tasks)
+
+
+def _forms(session: Session, campaign: spec.Campaign, review: spec.Stage, expert_id: str, institutions: list[str],
+           rows: dict[tuple[str, str], ProgressRow]) -> dict[str, expertise.Reviewed]:
+    """Where the campaign reviews per indicator: each ДОУ's form version the expert judges in `review`
+    (`expertise.reviewed`), by the ДОУ's rows in the form stages (already projected to `now`)."""
+    if not campaign.reviews_by_indicator or not institutions:
+        return {}
+    stages = [s.id for s in campaign.form_stages()]
+    statuses = {inst: {sid: rows[(inst, sid)].status for sid in stages if (inst, sid) in rows} for inst in institutions}
+    return expertise.reviewed(session, campaign, review, expert_id, statuses)
 
 
 def _judge_materials(campaign: spec.Campaign, review: spec.Stage, item: Assigned, rows: dict[tuple[str, str], ProgressRow],

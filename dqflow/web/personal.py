@@ -73,11 +73,21 @@ class Personal(Site):
                 "?ok=form-saved#indicator-" + quote(indicator))
 
     def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
-        levels = {a.id: one(form, f"level-{a.id}") for a in self.campaign.areas if one(form, f"level-{a.id}")}
+        """An expert's review: a level per area (`level-AREA`), or per indicator (`level-INDICATOR`, with `comment-INDICATOR`)
+        where the campaign reviews per indicator; the engine refuses what is missing."""
+        keys = list(self.campaign.indicators) if self.campaign.reviews_by_indicator else [a.id for a in self.campaign.areas]
+        levels = {key: one(form, f"level-{key}") for key in keys if one(form, f"level-{key}")}
+        comments = {key: text for key in keys if (text := one(form, f"comment-{key}").replace("\r\n", "\n").strip())} \
+            if self.campaign.reviews_by_indicator else {}
         entry = experts.ReviewEntry(one(form, "institution"), one(form, "stage"), expert_id, levels,
-                                    one(form, "recommendations").replace("\r\n", "\n"))
+                                    one(form, "recommendations").replace("\r\n", "\n"), comments=comments)
         return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
                 "?ok=reviewed#dou-" + quote(entry.institution_id))
+
+    def expert_link_states(self, session: Session, desk: workspace.ExpertDesk) -> dict:
+        """URL → the last check of each evidence link the expert's page shows per indicator (`_link_states.html`): one query."""
+        urls = {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
+        return linkcheck.results(session, self.campaign.id, urls)
 
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
@@ -88,7 +98,7 @@ class Personal(Site):
         def read():
             with self.reading() as session:
                 desk = desk_of(session, self.campaign, person.id, now)
-                return desk, (self.link_states(session, person.id) if person.role == "institution" else {})
+                return desk, (self.link_states(session, person.id) if person.role == "institution" else self.expert_link_states(session, desk))
 
         desk, link_states = await run_in_threadpool(read)
         return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
@@ -98,6 +108,7 @@ class Personal(Site):
         """URL → the last check of each of the ДОУ's links (`_link_states.html` shows it): two queries."""
         found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id])
         return linkcheck.results(session, self.campaign.id, {link.url for link in found})
+
 
 
 def routes(portal: Personal) -> list[BaseRoute]:
