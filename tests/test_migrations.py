@@ -412,8 +412,8 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     ok("load", str(formed), "--apply", "--plan", planned, "--reason", "форма мониторинга", "--now", "2021-12-08 11:30")
     ok("form", "set", "2", "--stage", "final-fix", "--indicator", "1.1", "--link", "https://dou2.example.org/1.1", "--now", "2021-12-16 10:00")
     assert "https://dou2.example.org/1.1" in ok("form", "show", "2", "--stage", "final-fix", "--now", "2021-12-16 10:00")
-    # A settled level on the upgraded database: the two experts' levels of ДОУ 2's review1 for indicator 1.1, written
-    # straight into review_level (a STAND-IN for the per-indicator review act, issue 21 part 4, until it is on main), differ.
+    # A settled level on the upgraded database: the two experts' levels of ДОУ 2's review1 for indicator 1.1 differ
+    # (seeded: review1 locked long before the form came, so no review act can write them now).
     with plain(backend).begin() as connection:
         for expert, level in zip(experts_of["2"], ("1", "3")):
             connection.execute(text("INSERT INTO review_level (campaign_id, stage_id, institution_id, expert_id, indicator_id, level) "

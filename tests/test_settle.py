@@ -3,9 +3,8 @@ kept equal to them, the campaign file's `settle:` and `area_level:` (read, store
 refusals, the audit row, `status`'s count, the coordinator's card and home on the portal, and statements that do not
 grow with the roster (15 and 1,500 ДОУ). On SQLite and PostgreSQL (the `db_url` fixtures).
 
-Per-indicator reviews are written here by `review_by_indicator`, which inserts `ReviewRow` + `ReviewLevelRow` rows
-directly: it STANDS IN for the per-indicator review act (issue 21 part 4) until that act is on main; then it is to be
-replaced by `dqflow review … --level INDICATOR=LEVEL` (or `engine.review`)."""
+Reviews go through the review act (`engine.review`); only the statement counts seed review rows directly, with no
+hand-in behind them (what is counted is `settle`, not how the reviews came)."""
 
 from __future__ import annotations
 
@@ -197,8 +196,10 @@ def test_an_amendment_of_the_rule_shows_in_the_plan(dq: Cli, tmp_path: Path):
     assert "изменены параметры кампании: settle" in plan, plan
     planned = re.search(r"План (\w+)\.", plan)[1]
     dq.ok("load", str(changed), "--apply", "--plan", planned, "--reason", "спорные уровни согласует координатор", "--now", "2021-11-12 09:00")
-    review_by_indicator(dq.db_url, "5", "review1", "e15", every("2"), "2021-12-02 10:00")
-    review_by_indicator(dq.db_url, "5", "review1", "e40", every("2", i1_1="4"), "2021-12-03 10:00")
+    hand_in_form(dq, "5")
+    first, second = experts_of(dq, "5")
+    review_by_indicator(dq.db_url, "5", "review1", first, every("2"), "2021-12-02 10:00")
+    review_by_indicator(dq.db_url, "5", "review1", second, every("2", i1_1="4"), "2021-12-03 10:00")
     with store.dry_run(store.connect(dq.db_url)) as session:
         campaign = engine.definition(session, "tomsk-2021")
         review1 = settle.settlements(session, campaign, "5")[0]
@@ -206,27 +207,36 @@ def test_an_amendment_of_the_rule_shows_in_the_plan(dq: Cli, tmp_path: Path):
     assert [(i.indicator_id, i.final) for i in review1.disputed] == [("1.1", None)]  # no final level until settled
 
 
-# -- per-indicator reviews: the stand-in for the review act ---------------------------------------------------------
+# -- per-indicator reviews, through the review act ------------------------------------------------------------------------
 
 
 def review_by_indicator(db_url: str, institution: str, stage: str, expert: str, levels: dict[str, str], when: str,
                         comments: dict[str, str] | None = None) -> None:
-    """STAND-IN for the per-indicator review act (issue 21 part 4, not on main yet): one expert's review of a ДОУ as
-    that act stores it — a `review_level` row per indicator and, in `ReviewRow.levels`, the area levels they give
-    (`finals.area_levels`). Replace with `dqflow review … --level INDICATOR=LEVEL` once the act is merged."""
+    """One expert's review of a ДОУ per indicator, through the review act (`engine.review`)."""
     db = store.connect(db_url)
     try:
-        with store.transaction(db) as session:
-            campaign = engine.definition(session, None)
-            key = {"campaign_id": campaign.id, "stage_id": stage, "institution_id": institution, "expert_id": expert}
-            for row in (ReviewLevelRow, ReviewRow):
-                session.execute(delete(table(row)).where(*(table(row).c[k] == v for k, v in key.items())))
-            session.execute(insert(table(ReviewRow)).values(**key, at=at(when), recommendations="",
-                                                            levels=json.dumps(finals.area_levels(levels, campaign))))
-            session.execute(insert(table(ReviewLevelRow)), [{**key, "indicator_id": i, "level": lv, "comment": (comments or {}).get(i)}
-                                                            for i, lv in levels.items()])
+        with store.transaction(db, actor=f"expert:{expert}") as session:
+            engine.review(session, None, institution, stage, expert, levels, "", at(when), comments=comments)
     finally:
         db.dispose()
+
+
+def hand_in_form(dq: Cli, institution: str) -> None:
+    """The ДОУ fills every required indicator of its form and hands it in, before the first review."""
+    for indicator in REQUIRED:
+        dq.ok("form", "set", institution, "--stage", "fill-form", "--indicator", indicator, "--link",
+              f"https://dou{institution}.example.org/{indicator}", "--level", "2", "--now", "2021-11-25 10:00")
+    dq.ok("submit", institution, "--stage", "fill-form", "--now", "2021-11-25 10:05")
+
+
+def experts_of(dq: Cli, institution: str) -> list[str]:
+    """The experts list 1 gives the ДОУ."""
+    return next(a["experts"] for a in dq.json("experts", "show", "list1")["assignments"] if a["institution"] == institution)
+
+
+def name(expert: str) -> str:
+    """An expert's name in the bundled roster (`e15` is «Эксперт ДОУ № 15»)."""
+    return f"Эксперт ДОУ № {expert.removeprefix('e')}"
 
 
 def every(level: str, **other: str) -> dict[str, str]:
@@ -236,15 +246,14 @@ def every(level: str, **other: str) -> dict[str, str]:
 
 @pytest.fixture
 def formed(dq: Cli, tmp_path: Path) -> Cli:
-    """The Tomsk campaign with its form (fill, refill, final fix `form: true`), loaded; ДОУ 5 reviewed in review1 by e15
-    and e40, who disagree on 1.1 (2 / 3) and 2.1 (2 / 1)."""
+    """The Tomsk campaign with its form (fill, refill, final fix `form: true`), loaded; ДОУ 5 reviewed in review1 by its
+    two experts of list 1, who disagree on 1.1 (2 / 3) and 2.1 (2 / 1)."""
     dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
-    for indicator in REQUIRED:  # ДОУ 5 hands in its form: its experts have something to review
-        dq.ok("form", "set", "5", "--stage", "fill-form", "--indicator", indicator, "--link", f"https://dou5.example.org/{indicator}",
-              "--level", "2", "--now", "2021-11-25 10:00")
-    dq.ok("submit", "5", "--stage", "fill-form", "--now", "2021-11-25 10:05")
-    review_by_indicator(dq.db_url, "5", "review1", "e15", every("2"), "2021-12-02 10:00", {"1.1": "фото центров не открываются"})
-    review_by_indicator(dq.db_url, "5", "review1", "e40", every("2", i1_1="3", i2_1="1"), "2021-12-03 10:00",
+    for institution in ("4", "5"):  # their experts have something to review
+        hand_in_form(dq, institution)
+    first, second = experts_of(dq, "5")
+    review_by_indicator(dq.db_url, "5", "review1", first, every("2"), "2021-12-02 10:00", {"1.1": "фото центров не открываются"})
+    review_by_indicator(dq.db_url, "5", "review1", second, every("2", i1_1="3", i2_1="1"), "2021-12-03 10:00",
                         {"1.1": "среда насыщенная", "2.1": "нет плана"})
     return dq
 
@@ -259,19 +268,20 @@ def refused(dq: Cli, *args: str) -> str:
 
 
 def test_settle_records_the_level_with_its_audit_row_and_a_change_needs_a_new_reason(formed: Cli):
+    first, second = experts_of(formed, "5")
     assert formed.json("status", "--now", "2021-12-04 10:00")["awaiting_settlement"] == {"review1": 2, "review2": 0}
     said = formed.ok("settle", "5", "--stage", "review1", "--indicator", "1.1", "--level", "3", "--reason", "среда подтверждена фото",
                      "--now", "2021-12-04 10:00")
     assert said.strip() == ("ДОУ 5, этап «Первичная экспертиза»: показатель 1.1 «Развивающая предметно-пространственная среда помещений "
-                            "группы»: согласован уровень 3 (Уровень хорошего качества); эксперты: Эксперт ДОУ № 15 — 2, "
-                            "Эксперт ДОУ № 40 — 3."), said
+                            "группы»: согласован уровень 3 (Уровень хорошего качества); эксперты: "
+                            f"{name(first)} — 2, {name(second)} — 3."), said
     rows = _rows(formed.db_url, SettlementRow)
     assert [(r["institution_id"], r["stage_id"], r["indicator_id"], r["level"], r["reason"]) for r in rows] == [
         ("5", "review1", "1.1", "3", "среда подтверждена фото")]
     audit = [r for r in formed.json("history", "5") if r["action"] == "settle"]
     assert len(audit) == 1 and audit[0]["by"] == "coordinator:cli" and audit[0]["at"] == "2021-12-04T10:00:00+07:00"
     assert audit[0]["detail"] == {"indicator": "1.1", "level": "3", "reason": "среда подтверждена фото",
-                                  "experts": {"e15": "2", "e40": "3"}}
+                                  "experts": {first: "2", second: "3"}}
     history = formed.ok("history", "5")
     assert "уровень показателя согласован координатором" in history and "показатель 1.1: уровень 3 (Уровень хорошего качества)" in history
     status = formed.json("status", "--now", "2021-12-04 10:05")
@@ -326,7 +336,7 @@ def test_settle_refuses_in_russian_and_writes_nothing(formed: Cli):
     assert "причина: в тексте есть невидимый служебный символ" in refused(formed, "5", *args(reason="так\x07решили"))
     assert "эксперты согласны по показателю 1.2 (уровень 2): согласовывать нечего" in refused(formed, "5", *args(indicator="1.2"))
     # only one expert has reviewed ДОУ 4; and at a moment before the second review of ДОУ 5 neither has settled anything
-    review_by_indicator(formed.db_url, "4", "review1", "e15", every("1"), "2021-12-02 10:00")
+    review_by_indicator(formed.db_url, "4", "review1", experts_of(formed, "4")[0], every("1"), "2021-12-02 10:00")
     one = refused(formed, "4", *base)
     assert one.startswith("ошибка: ДОУ 4, этап «Первичная экспертиза»: показатель 1.1 ещё не оценили оба эксперта") and "(оценок: 1)" in one
     early = refused(formed, "5", *args(now="2021-12-02 12:00"))
@@ -412,6 +422,7 @@ def portal(formed: Cli):
 
 
 def test_the_card_lists_the_disputes_and_settles_one(portal: Portal, formed: Cli):
+    first, second = experts_of(formed, "5")
     home = portal.client.get("/coordinator")
     assert home.status_code == 200
     assert re.search(r'id="awaiting-settlement">[^<]*ждут согласования: «Первичная экспертиза» — 2; «Вторичная экспертиза» — 0', home.text)
@@ -421,8 +432,8 @@ def test_the_card_lists_the_disputes_and_settles_one(portal: Portal, formed: Cli
     section = card.text[card.text.index('id="settle-review1"'):card.text.index('id="settle-review2"')]
     assert "Ждут согласования: 2." in section
     assert "1.1 Развивающая предметно-пространственная среда" in section and "2.1 " in section and "1.2 " not in section
-    assert "Эксперт ДОУ № 15: уровень 2 (Уровень выше базового) — «фото центров не открываются»" in section
-    assert "Эксперт ДОУ № 40: уровень 3 (Уровень хорошего качества) — «среда насыщенная»" in section
+    assert f"{name(first)}: уровень 2 (Уровень выше базового) — «фото центров не открываются»" in section
+    assert f"{name(second)}: уровень 3 (Уровень хорошего качества) — «среда насыщенная»" in section
     assert "Итоговый уровень сейчас: 2 (Уровень выше базового)" in section  # `settle: lower`
     assert 'name="action" value="settle"' in section and '<label for="settle-level-review1-1.1">' in section
 
@@ -471,7 +482,7 @@ def _costs(db_url: str, folder: Path, n: int) -> dict[str, int]:
         with store.transaction(db) as session:
             engine.load(session, campaign, at("2021-11-10 09:00"))
         seen: dict[str, int] = {}
-        with store.transaction(db) as session:  # the stand-in review rows of ДОУ 2 by its two experts, who differ on 1.1 and 1.2
+        with store.transaction(db) as session:  # seeded review rows of ДОУ 2 by its two experts, who differ on 1.1 and 1.2
             for expert, first in ((f"e{n}-1", "2"), (f"e{n}-2", "3")):
                 key = {"campaign_id": campaign.id, "stage_id": "review1", "institution_id": "2", "expert_id": expert}
                 session.execute(insert(table(ReviewRow)).values(**key, at=at("2021-12-03 10:00"), levels="{}", recommendations=""))
