@@ -346,3 +346,62 @@ def test_run_refuses_a_bad_allow_variable_before_it_starts(tomsk: Cli):
                                  "DQFLOW_SMTP_SECURITY": "none"})
     result = bad("run", "--now", "2021-11-27 09:00")
     assert result.exit_code == 1 and "ошибка: DQFLOW_LINKCHECK_ALLOW: «intranet»" in result.output, result.output
+
+
+def test_a_budget_that_runs_out_mid_batch_keeps_the_results_of_the_links_checked(tomsk: Cli, server, db_url):
+    """`check_links` with a budget: the links checked before it ran out are stored, the one still being fetched is
+    left for a later check (not stored as broken, not lost with the others)."""
+    base, _ = server
+    now = datetime(2021, 11, 27, 2, 0, tzinfo=UTC)
+    links = [linkcheck.Link("2", "fill-form", base + path) for path in ("/ok", "/404", "/slow")]
+    db = store.connect(db_url)
+    try:
+        report = asyncio.run(linkcheck.check_links(db, "tomsk-2021", links, now, Policy(allow=LOOPBACK, timeout=10, host_delay=0),
+                                                   budget=1.0))
+        with store.dry_run(db) as session:
+            rows = linkcheck.results(session, "tomsk-2021", [link.url for link in links])
+    finally:
+        db.dispose()
+    assert report.unchecked == 1 and [(link.url, r.state) for link, r in report.links] == [(base + "/ok", OK), (base + "/404", BROKEN)]
+    assert {u: r.state for u, r in rows.items()} == {base + "/ok": OK, base + "/404": BROKEN}
+
+
+def test_the_daemon_stores_what_it_checked_when_its_budget_runs_out(tomsk: Cli, server, smtp_server, monkeypatch):  # noqa: F811
+    from dqflow.delivery import daemon
+
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setattr(daemon, "LINKS_BUDGET", 1.0)  # the slow link outlasts it
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/403", "--link", base + "/slow", "--now", "2021-11-26 10:00")
+    drive(tomsk.db_url, smtp_server, [datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)])
+    reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
+                    and r["kind"] == "before_due" and r["state"] == "pending")
+    seen = len(smtp_server.messages)
+    drive(tomsk.db_url, smtp_server, [datetime.fromisoformat(reminder["send_at"])])
+    db = store.connect(tomsk.db_url)
+    try:
+        with store.dry_run(db) as session:
+            rows = linkcheck.results(session, "tomsk-2021", [base + "/403", base + "/slow"])
+    finally:
+        db.dispose()
+    assert {u: r.state for u, r in rows.items()} == {base + "/403": CLOSED}
+    mine = [m for m in smtp_server.messages[seen:] if m.to == "dou2@example.org"]
+    assert len(mine) == 1 and base + "/403" in mine[0].message.get_body(("plain",)).get_content()
+
+
+def test_run_once_is_one_daemon_step_and_checks_links_before_the_reminders(tomsk: Cli, server, smtp_server):  # noqa: F811
+    base, _ = server
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--now", "2021-11-26 10:00")
+    env = smtp_server.env(**{linkcheck.ALLOW_ENV: "127.0.0.1/32"})
+    sender = Cli(tomsk.db_url, env=env)
+    sender.ok("run", "--once", "--now", "2021-12-07 00:00")  # the refill opens: its reminders are planned
+    reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
+                    and r["kind"] == "before_due" and r["state"] == "pending")
+    send_at = datetime.fromisoformat(reminder["send_at"]).astimezone(TOMSK_TZ)
+    seen, before = len(smtp_server.messages), len(Handler.seen)
+    sender.ok("run", "--once", "--now", send_at.strftime("%Y-%m-%d %H:%M"))
+    assert {(m, p) for m, _, p in Handler.seen[before:]} >= {("HEAD", "/ok"), ("HEAD", "/403")}
+    mine = [m for m in smtp_server.messages[seen:] if m.to == "dou2@example.org"]
+    assert len(mine) == 1
+    text = mine[0].message.get_body(("plain",)).get_content()
+    assert "Не все ваши ссылки на материалы открываются" in text and base + "/403" in text and base + "/ok" not in text

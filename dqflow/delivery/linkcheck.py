@@ -224,9 +224,10 @@ class Checker:
         self.slots = asyncio.Semaphore(self.policy.concurrency)
         self.hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_host))
 
-    async def check(self, urls: Iterable[str]) -> dict[str, Result]:
+    async def check(self, urls: Iterable[str], budget: float | None = None) -> dict[str, Result]:
         """Each URL's result. At most `PENDING` links are under way at once (a campaign may have a million), each
-        started as soon as one ends."""
+        started as soon as one ends. With `budget` (seconds), the check stops when it runs out and gives the results
+        of the links checked by then (in the order given), the others left out: what was learnt is not lost."""
         unique = list(dict.fromkeys(urls))
         found: dict[str, Result] = {}
         window = asyncio.Semaphore(PENDING)
@@ -239,16 +240,23 @@ class Checker:
                     window.release()
 
             try:
-                for url in unique:
-                    await window.acquire()
-                    task = asyncio.create_task(run(url))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                await asyncio.gather(*list(running))
+                async with asyncio.timeout(budget) as limit:
+                    for url in unique:
+                        await window.acquire()
+                        task = asyncio.create_task(run(url))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                    await asyncio.gather(*list(running))
+            except TimeoutError:
+                if not limit.expired():
+                    raise
+                log.info("link check budget of %ss ran out: %d of %d links checked", budget, len(found), len(unique))
             finally:
-                for task in list(running):  # cancelled (the daemon stops, a budget ran out): nothing left behind
+                left = list(running)
+                for task in left:  # cancelled (the daemon stops, a budget ran out): nothing left behind
                     task.cancel()
-        return {url: found[url] for url in unique}
+                await asyncio.gather(*left, return_exceptions=True)
+        return {url: found[url] for url in unique if url in found}
 
     async def one(self, http: httpx.AsyncClient, url: str) -> Result:
         """One link's result, whatever happens to it: a link nobody foresaw is `broken` and logged, never the end of
@@ -391,9 +399,9 @@ def _seconds(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-async def check(urls: Iterable[str], policy: Policy | None = None) -> dict[str, Result]:
-    """Each URL's result (URLs given twice are checked once)."""
-    return await Checker(policy).check(urls)
+async def check(urls: Iterable[str], policy: Policy | None = None, budget: float | None = None) -> dict[str, Result]:
+    """Each URL's result (URLs given twice are checked once); with `budget`, those checked before it ran out."""
+    return await Checker(policy).check(urls, budget)
 
 
 # -- the campaign's links and their stored results ---------------------------------------------------------
@@ -495,21 +503,25 @@ def save(db: Engine, campaign_id: str, found: dict[str, Result], now: datetime) 
 
 @dataclass
 class Report:
-    """What one check found, link by link (a URL given by two ДОУ is listed for each)."""
+    """What one check found, link by link (a URL given by two ДОУ is listed for each); `unchecked`: the links a
+    budget that ran out left for a later check."""
 
     now: datetime
     links: list[tuple[Link, Result]]
     seconds: float = 0.0
+    unchecked: int = 0
 
     def count(self, state: str) -> int:
         return sum(1 for _, r in self.links if r.state == state)
 
 
 async def check_links(db: Engine, campaign_id: str, links: Sequence[Link], now: datetime,
-                      policy: Policy | None = None) -> Report:
+                      policy: Policy | None = None, budget: float | None = None) -> Report:
     """Fetch every link (no transaction open meanwhile), then store the results in one short transaction (in a
-    thread: a daemon's loop goes on meanwhile)."""
+    thread: a daemon's loop goes on meanwhile). With `budget` (seconds) the fetching stops when it runs out, and the
+    results of the links checked by then are stored all the same."""
     started = time.monotonic()
-    found = await check((link.url for link in links), policy)
+    found = await check((link.url for link in links), policy, budget)
     await asyncio.to_thread(save, db, campaign_id, found, now)
-    return Report(now, [(link, found[link.url]) for link in links], time.monotonic() - started)
+    checked = [(link, found[link.url]) for link in links if link.url in found]
+    return Report(now, checked, time.monotonic() - started, unchecked=len(links) - len(checked))
