@@ -405,3 +405,25 @@ def test_run_once_is_one_daemon_step_and_checks_links_before_the_reminders(tomsk
     assert len(mine) == 1
     text = mine[0].message.get_body(("plain",)).get_content()
     assert "Не все ваши ссылки на материалы открываются" in text and base + "/403" in text and base + "/ok" not in text
+
+
+def test_each_host_has_its_own_small_pool_its_connection_reused_and_few_pools_are_kept(server):
+    """A pool per host (httpcore's one pool for every host cost most of the checker's CPU): a host's links reuse its
+    connection, and the pools of hosts done with are closed beyond `concurrency` of them."""
+    _, port = server
+    names = [f"h{n}.example.org" for n in range(6)]
+    policy = Policy(allow=LOOPBACK, hosts={name: ("127.0.0.1",) for name in names}, concurrency=2, per_host=2, host_delay=0,
+                    timeout=2, deadline=5)
+
+    async def go():
+        checker = linkcheck.Checker(policy)
+        async with linkcheck.client(policy) as http:
+            first = [await checker.one(http, f"http://{names[0]}:{port}/ok") for _ in range(3)]
+            one_host = [len(pool._pool.connections) for pool in http._transport.pools.values()]
+            others = [await checker.one(http, f"http://{name}:{port}/ok") for name in names[1:]]
+            return first + others, one_host, [key[1] for key in http._transport.pools]
+
+    found, one_host, kept = asyncio.run(go())
+    assert [r.state for r in found] == [OK] * 8
+    assert one_host == [1]  # three links, one connection
+    assert kept == names[-2:]  # the two most recent hosts' pools; the others were closed
