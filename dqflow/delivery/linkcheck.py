@@ -207,7 +207,7 @@ def client(policy: Policy) -> httpx.AsyncClient:
     import httpx
 
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}  # a body's bytes are counted as sent
-    return httpx.AsyncClient(transport=_PerHost(policy), follow_redirects=False, trust_env=False,
+    return httpx.AsyncClient(transport=cast(Any, _PerHost(policy)), follow_redirects=False, trust_env=False,
                              timeout=httpx.Timeout(policy.timeout), headers=headers)
 
 
