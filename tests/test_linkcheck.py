@@ -427,3 +427,27 @@ def test_each_host_has_its_own_small_pool_its_connection_reused_and_few_pools_ar
     assert [r.state for r in found] == [OK] * 8
     assert one_host == [1]  # three links, one connection
     assert kept == names[-2:]  # the two most recent hosts' pools; the others were closed
+
+
+def test_the_links_of_a_form_not_yet_handed_in_are_checked(db_url, tmp_path, server, monkeypatch):
+    """A form's draft evidence is among the campaign's links (`campaign_links`): `links check` (and so the daemon, the
+    letters and the pages, which ask the same function) checks it before the hand-in."""
+    from tests.test_form import form_file
+
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    dq = Cli(db_url)
+    dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", base + "/403", "--link", base + "/ok",
+          "--now", "2021-11-20 10:00")
+    dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.2", "--link", base + "/404", "--now", "2021-11-20 10:01")
+    data = dq.json("links", "check", "--now", "2021-11-21 09:00")
+    assert [(x["institution"], x["stage"], x["url"], x["state"]) for x in data["links"]] == [
+        ("2", "fill-form", base + "/403", "closed"), ("2", "fill-form", base + "/ok", "ok"), ("2", "fill-form", base + "/404", "broken")]
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            assert [link.url for link in linkcheck.campaign_links(session, "tomsk-2021", institutions=["2"])] == [
+                base + "/403", base + "/ok", base + "/404"]
+    finally:
+        db.dispose()

@@ -40,11 +40,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
 from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import delete, func, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dqflow.engine import rules
 from dqflow.errors import DqflowError
-from dqflow.store import LinkCheckRow, OutboxRow, SubmissionRow, chunks, transaction
+from dqflow.store import FormEvidenceRow, LinkCheckRow, OutboxRow, ProgressRow, SubmissionRow, chunks, transaction
 from dqflow.store.tables import table
 
 if TYPE_CHECKING:  # httpx is imported by the check itself: reading results (the pages, the letters, the daemon's start) needs none
@@ -57,6 +59,7 @@ ALLOW_ENV = "DQFLOW_LINKCHECK_ALLOW"
 FRESH = timedelta(hours=6)  # a check younger than this is not repeated before a reminder
 USER_AGENT = "dqflow-linkcheck/1 (+https://example.org/dqflow)"
 IN_LIST = 500  # URLs per IN (...) list
+SUBMITTED = tuple(s.value for s in rules.Status if s.submitted)  # a stage handed in: its form's links are in the ledger
 PENDING = 2048  # links under way at once (each waits for its slots): the memory of a check, whatever its size
 
 # What people read of a state, and what to do about it (the ДОУ's page, its reminders, `links check`).
@@ -507,23 +510,36 @@ class Link:
 
 def campaign_links(session: Session, campaign_id: str, stage_id: str | None = None,
                    institutions: Sequence[str] | None = None) -> list[Link]:
-    """Every link a ДОУ gave (of one stage, of some ДОУ), in hand-in order, each (ДОУ, stage, URL) once: the one
-    source of what is checked. Today the hand-ins of the submission ledger; the per-indicator form adds its
-    evidence links here."""
+    """Every link a ДОУ gave (of one stage, of some ДОУ), each (ДОУ, stage, URL) once: the one source of what is
+    checked. The hand-ins of the submission ledger in hand-in order (a handed-in form's links are there), then the
+    evidence of the forms not handed in (`engine.form`'s drafts, in the form's order), so a ДОУ learns which links do
+    not open before it hands its form in."""
+    evidence, progress = table(FormEvidenceRow), table(ProgressRow)
+    e, p = evidence.c, progress.c
     query = select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links).where(
         SubmissionRow.campaign_id == campaign_id).order_by(col(SubmissionRow.at), col(SubmissionRow.id))
+    drafts = (sa_select(e.institution_id, e.stage_id, e.url)
+              .join(progress, (p.campaign_id == e.campaign_id) & (p.institution_id == e.institution_id) & (p.stage_id == e.stage_id))
+              .where(e.campaign_id == campaign_id, p.status.not_in(SUBMITTED))
+              .order_by(e.institution_id, e.stage_id, e.indicator_id, e.position))
     if stage_id is not None:
         query = query.where(SubmissionRow.stage_id == stage_id)
+        drafts = drafts.where(e.stage_id == stage_id)
     rows: list = []
+    drafted: list = []
     if institutions is None:
         rows = list(session.exec(query).all())
+        drafted = list(session.execute(drafts))
     else:
         for chunk in chunks(sorted(set(institutions)), IN_LIST):
             rows += session.exec(query.where(col(SubmissionRow.institution_id).in_(chunk))).all()
+            drafted += session.execute(drafts.where(e.institution_id.in_(chunk)))
     found: dict[tuple[str, str, str], Link] = {}
     for inst, stage, text in rows:
         for url in json.loads(text):
             found.setdefault((inst, stage, url), Link(inst, stage, url))
+    for inst, stage, url in drafted:
+        found.setdefault((inst, stage, url), Link(inst, stage, url))
     return list(found.values())
 
 
