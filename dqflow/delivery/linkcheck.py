@@ -1,11 +1,12 @@
 """Do the ДОУ's links open? Each link is fetched and judged `ok`, `broken` or `closed`; results are kept with the
 moment of the check (`LinkCheckRow`), one row per campaign and URL.
 
-- **Where the URLs come from**: `campaign_links` is the one source (today the hand-ins of the submission ledger;
-  the per-indicator form adds its evidence there), so `dqflow links check`, the daemon and the pages agree.
+- **Where the URLs come from**: `campaign_links` is the one source (the hand-ins of the submission ledger, and the
+  evidence of forms not handed in yet), so `dqflow links check`, the daemon, the letters and the pages agree.
 - **How a link is fetched**: httpx, HEAD first, then a GET of at most `Policy.max_bytes` when HEAD is refused or
   says nothing useful (a 4xx/5xx, or a cloud drive whose page must be read); under a global limit of concurrent
   requests and at most `Policy.per_host` per host, each slot resting `Policy.host_delay` between two requests;
+  each host has a small connection pool of its own (`_PerHost`: one pool for every host cost most of the CPU);
   redirects followed here, hop by hop (at most `Policy.max_redirects`), so every hop's address is checked.
 - **Who may be asked** (SSRF): only http and https; a name is resolved here, every address it resolves to must be a
   public one (not private, loopback, link-local, multicast, reserved, unspecified) unless `DQFLOW_LINKCHECK_ALLOW`
