@@ -1,12 +1,12 @@
 """The link checker's rate (`dqflow.delivery.linkcheck`) against a local server answering each request after 50 ms.
 
-    .venv/bin/python benchmarks/linkcheck.py [N] [HOSTS] [--latency 0.05] [--runs 3] [--server-processes 2]
+    .venv/bin/python benchmarks/linkcheck.py [N] [HOSTS] [--latency 0.05] [--runs 3] [--server-processes 1]
 
 N links (default 2,000) spread over HOSTS hosts (default 8: 127.0.0.1 … 127.0.0.8), served by --server-processes
 asyncio processes sharing each port (SO_REUSEPORT; default 1), so the checker does not share its interpreter. The
 servers' CPU a request is printed: ~0.1 ms, so one process answers ~10,000 requests/s on a free core and is not
-what the checker waits for (with 2 processes and 32 hosts the one-pool floor met connection resets: left at 1). Measured in the same run, each `--runs` times (best and
-median given):
+what the checker waits for (with 2 processes and 32 hosts the one-pool floor met connection resets: left at 1).
+Measured in the same run, each `--runs` times (best and median given):
 
 - the bound: what the checker's politeness allows at all, HOSTS × per_host / (latency + host_delay);
 - floor, one pool: bare httpx, HEAD of every link, at most `per_host` in flight per host, no rest, one client (one

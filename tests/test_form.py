@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TOMSK, counting_statements
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TOMSK, counting_statements
 from dqflow import engine, store
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec

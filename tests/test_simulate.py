@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 import yaml
-
 from conftest import TOMSK, Cli
+
 from dqflow.present import labels
 
 TZ = ZoneInfo("Asia/Tomsk")
