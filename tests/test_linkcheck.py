@@ -357,7 +357,7 @@ def test_a_budget_that_runs_out_mid_batch_keeps_the_results_of_the_links_checked
     db = store.connect(db_url)
     try:
         report = asyncio.run(linkcheck.check_links(db, "tomsk-2021", links, now, Policy(allow=LOOPBACK, timeout=10, host_delay=0),
-                                                   budget=1.0))
+                                                   budget=2.0))
         with store.dry_run(db) as session:
             rows = linkcheck.results(session, "tomsk-2021", [link.url for link in links])
     finally:
@@ -371,7 +371,7 @@ def test_the_daemon_stores_what_it_checked_when_its_budget_runs_out(tomsk: Cli, 
 
     base, _ = server
     monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
-    monkeypatch.setattr(daemon, "LINKS_BUDGET", 1.0)  # the slow link outlasts it
+    monkeypatch.setattr(daemon, "LINKS_BUDGET", 2.0)  # the slow link (3 s) outlasts it
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/403", "--link", base + "/slow", "--now", "2021-11-26 10:00")
     drive(tomsk.db_url, smtp_server, [datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)])
     reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
