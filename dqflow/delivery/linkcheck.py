@@ -252,13 +252,13 @@ class _PerHost:
         import httpx
 
         key = (request.url.scheme, request.url.host, request.url.port)
-        pool = self.pools.get(key)
-        if pool is None:
-            pool = self.pools[key] = _host_pool(self.policy, self.guard, self.ssl_context)
-            await self._evict()
-        self.pools.move_to_end(key)
-        self.busy[key] += 1
+        self.busy[key] += 1  # before any await: a pool in use is never evicted
         try:
+            pool = self.pools.get(key)
+            if pool is None:
+                pool = self.pools[key] = _host_pool(self.policy, self.guard, self.ssl_context)
+                await self._evict()
+            self.pools.move_to_end(key)
             response = await pool.handle_async_request(request)
         except BaseException:
             self._done(key)
