@@ -451,3 +451,14 @@ def test_the_links_of_a_form_not_yet_handed_in_are_checked(db_url, tmp_path, ser
                 base + "/403", base + "/ok", base + "/404"]
     finally:
         db.dispose()
+
+
+def test_many_hosts_at_once_with_few_pools_kept_all_open(server):
+    """Pools made and closed while others are in use (more hosts than `concurrency`, all at once): no link is lost to
+    a pool closed under it."""
+    _, port = server
+    names = [f"m{n}.example.org" for n in range(12)]
+    policy = Policy(allow=LOOPBACK, hosts={name: ("127.0.0.1",) for name in names}, concurrency=3, per_host=1, host_delay=0,
+                    timeout=5, deadline=10)
+    found = asyncio.run(linkcheck.check([f"http://{name}:{port}/pause/{k}" for k in range(3) for name in names], policy))
+    assert len(found) == 36 and {r.state for r in found.values()} == {OK}
