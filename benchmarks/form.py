@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
-"""The monitoring form at national scale, in-process: a ДОУ's form read, a draft saved, a hand-in.
+"""The monitoring form at national scale, in-process: the ДОУ's form page, a form read, a draft saved, a hand-in.
 
     .venv/bin/python benchmarks/form.py [--sizes 1000 50000] [--indicators 30] [--sample 100] [--db URL] [--json PATH]
 
 For each size: the Tomsk schedule for N ДОУ (`roster.py`) with a form of --indicators indicators (spread over the five
-areas) on its fill, refill and final fix; loaded, then the form tables filled set-based as a finished campaign would
-hold them: every ДОУ's fill and refill versions and its final fix (one link per indicator) — 3 × N × indicators entries
-and as many links (4.5 million each at 50,000 ДОУ × 30) — except for --sample ДОУ, whose final fix is left to measure.
-At 16.12.2021 10:00 (the final fix open) each sampled ДОУ, one after another, in its own transaction:
+areas) on its fill, refill and final fix; loaded, then the form tables filled set-based (INSERT … SELECT from the
+progress rows and a table of the indicators, one statement per stage and table, no acts) as a finished campaign would
+hold them: every ДОУ's fill and refill versions and its final fix (one link per indicator) — 3 × N × indicators
+entries and as many links (4.5 million each at 50,000 ДОУ × 30) — except for --sample ДОУ, whose final fix is left to
+measure. At 16.12.2021 10:00 (the final fix open) each sampled ДОУ, one after another, in its own transaction:
 
-- show: `form.show_form` (the final fix not started: the refill's version shown),
+- page: GET of the ДОУ's personal page (its form, the refill's version shown) through the portal's ASGI app,
+  in-process (Starlette's TestClient: no server, no network);
+- show: `form.show_form` (what `dqflow form show` asks);
 - first save: `form.save` of one indicator (copies the refill's version in: the lazy copy),
 - save: `form.save` of another indicator,
 - hand-in: `engine.submit` of the final fix (reconcile first, then the form checked and the ledger written),
 
-beside a floor measured in the same loop: a transaction running `SELECT 1`. Prints p50/p95 in ms per operation and
-size, and the load average. Target: the same p50 at 50,000 as at 1,000 (bounded statements, one index range).
+beside two floors measured in the same loop: a transaction running `SELECT 1` (for the in-process operations), and
+a bare Starlette page of the same size through the same TestClient (for the page). Prints p50/p95 in ms and the SQL
+statements of each operation per size, and the load average. Target: flat between 1,000 and 50,000 (the same
+statements, the same p50 within the load's noise).
 """
 
 from __future__ import annotations
@@ -28,11 +33,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import insert, text
+from sqlalchemy import Column, MetaData, String, Table, event, insert, literal, select, text, true
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -44,7 +49,7 @@ from dqflow import engine, store  # noqa: E402
 from dqflow.calendar import parse_local  # noqa: E402
 from dqflow.campaign import spec  # noqa: E402
 from dqflow.engine import form  # noqa: E402
-from dqflow.store import FormEntryRow, FormEvidenceRow, table  # noqa: E402
+from dqflow.store import FormEntryRow, FormEvidenceRow, ProgressRow, table  # noqa: E402
 
 FORM_STAGES = ("fill-form", "refill", "final-fix")
 
@@ -63,24 +68,66 @@ def formed(folder: Path, n: int, indicators: int) -> Path:
 
 
 def fill(db, campaign: spec.Campaign, sample: set[str], now) -> int:
-    """Every ДОУ's versions, set-based, a stage and a slice of ДОУ at a time; returns the entries written."""
+    """Every ДОУ's versions, set-based: per stage one INSERT … SELECT of entries and one of links, from the stage's
+    progress rows crossed with a table of the indicators (`bench_indicator`, made here). Returns the entries written."""
+    meta = MetaData()
+    indicators = Table("bench_indicator", meta, Column("id", String, primary_key=True))
+    meta.create_all(db)
+    entry, evidence, progress = table(FormEntryRow), table(FormEvidenceRow), table(ProgressRow)
+    p, i = progress.c, indicators.c
     written = 0
-    ids = list(campaign.indicators)
-    for stage in FORM_STAGES:
-        for start in range(0, len(campaign.institutions), 2000):
-            chunk = [i.id for i in campaign.institutions[start:start + 2000] if not (stage == "final-fix" and i.id in sample)]
-            entries = [{"campaign_id": campaign.id, "institution_id": inst, "stage_id": stage, "indicator_id": ind, "level": "2",
-                        "comment": None, "updated_at": now} for inst in chunk for ind in ids]
-            links = [{"campaign_id": campaign.id, "institution_id": inst, "stage_id": stage, "indicator_id": ind, "position": 0,
-                      "url": f"https://dou{inst}.example.org/{stage}/{ind}", "title": None} for inst in chunk for ind in ids]
-            with store.transaction(db) as session:
-                session.execute(insert(table(FormEntryRow)), entries)
-                session.execute(insert(table(FormEvidenceRow)), links)
-            written += len(entries)
+    with store.transaction(db) as session:
+        session.execute(insert(indicators), [{"id": ind} for ind in campaign.indicators])
+        for stage in FORM_STAGES:
+            rows = (select().select_from(progress.join(indicators, true()))
+                    .where(p.campaign_id == campaign.id, p.stage_id == stage))
+            if stage == "final-fix":
+                rows = rows.where(p.institution_id.not_in(sorted(sample)))
+            session.execute(insert(entry).from_select(
+                ["campaign_id", "institution_id", "stage_id", "indicator_id", "level", "comment", "updated_at"],
+                rows.add_columns(p.campaign_id, p.institution_id, p.stage_id, i.id, literal("2"), literal(None, String),
+                                 literal(now, entry.c.updated_at.type))))
+            session.execute(insert(evidence).from_select(
+                ["campaign_id", "institution_id", "stage_id", "indicator_id", "position", "url", "title"],
+                rows.add_columns(p.campaign_id, p.institution_id, p.stage_id, i.id, literal(0),
+                                 literal("https://dou") + p.institution_id + literal(f".example.org/{stage}/") + i.id,
+                                 literal(None, String))))
+        written = session.execute(select(text("count(*)")).select_from(entry)).scalar_one()
+    indicators.drop(db)
     return written
 
 
+def counted(db):
+    """A list every SQL statement `db` sends is appended to (the tests' `counting_statements`)."""
+    seen: list[str] = []
+    event.listen(db, "before_cursor_execute", lambda conn, cursor, statement, *args: seen.append(statement))
+    return seen
+
+
+def floor_app(size: int):
+    """A bare Starlette page of `size` bytes: what any page served through the same client costs."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    body = "<!doctype html><html><body>" + "x" * max(0, size - 42) + "</body></html>"
+
+    async def page(request):
+        return HTMLResponse(body)
+
+    return Starlette(routes=[Route("/", page)])
+
+
 def measure(db_url: str | None, n: int, indicators: int, sample_size: int) -> dict[str, dict[str, float]]:
+    import warnings
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
     with tempfile.TemporaryDirectory() as folder:
         path = formed(Path(folder), n, indicators)
         campaign = spec.load(path)
@@ -95,21 +142,42 @@ def measure(db_url: str | None, n: int, indicators: int, sample_size: int) -> di
             engine.reconcile(session, campaign.id, now)
         rng = random.Random(n)
         sample = set(rng.sample([i.id for i in campaign.institutions], sample_size))
+        loaded = time.perf_counter()
         rows = fill(db, campaign, sample, now)
-        print(f"  {n} ДОУ: loaded and {rows:,} entries (and as many links) written in {time.perf_counter() - started:.0f} s", flush=True)
-        times: dict[str, list[float]] = {k: [] for k in ("floor", "show", "first save", "save", "hand-in")}
+        store.analyze_all(db)
+        print(f"  {n} ДОУ: loaded in {loaded - started:.0f} s; {rows:,} entries and as many links written set-based in "
+              f"{time.perf_counter() - loaded:.0f} s", flush=True)
+        clock = {"now": now}
+        portal = TestClient(create_app(db, campaign.id, lambda: clock["now"], lambda: datetime.now(UTC)),
+                            base_url="https://portal.example.org")
+        with store.dry_run(db) as session:
+            paths = {inst: links.links(session, campaign.id).path("institution", inst) for inst in sample}
+        size = len(portal.get(paths[min(sample)]).content)
+        bare = TestClient(floor_app(size), base_url="https://portal.example.org")
+        assert abs(len(bare.get("/").content) - size) < 64
+        kinds = ("floor: SELECT 1", "page floor: bare page", "page", "show", "first save", "save", "hand-in")
+        times: dict[str, list[float]] = {k: [] for k in kinds}
+        statements: dict[str, list[int]] = {k: [] for k in kinds}
+        seen = counted(db)
         first, second = list(campaign.indicators)[:2]
         for number, inst in enumerate(sorted(sample)):
             at = now + timedelta(seconds=number)
+            clock["now"] = at
 
             def timed(kind: str, work) -> None:
+                del seen[:]
                 begin = time.perf_counter()
                 work()
                 times[kind].append((time.perf_counter() - begin) * 1000)
+                statements[kind].append(len(seen))
 
             def floor() -> None:
                 with store.transaction(db) as session:
                     session.execute(text("SELECT 1"))
+
+            def page() -> None:
+                response = portal.get(paths[inst])
+                assert response.status_code == 200 and 'id="indicator-' in response.text, response.status_code
 
             def show() -> None:
                 with store.dry_run(db) as session:
@@ -124,13 +192,19 @@ def measure(db_url: str | None, n: int, indicators: int, sample_size: int) -> di
                 with store.transaction(db) as session:
                     engine.submit(session, campaign.id, inst, "final-fix", at)
 
-            timed("floor", floor)
+            timed("floor: SELECT 1", floor)
+            timed("page floor: bare page", lambda: bare.get("/"))
+            timed("page", page)
             timed("show", show)
             timed("first save", lambda: save(first))
             timed("save", lambda: save(second))
             timed("hand-in", hand_in)
+        portal.close()
+        bare.close()
         db.dispose()
-        return {kind: {"p50": statistics.median(found), "p95": statistics.quantiles(found, n=20)[-1]} for kind, found in times.items()}
+        return {kind: {"p50": statistics.median(found), "p95": statistics.quantiles(found, n=20)[-1],
+                       "statements": max(statements[kind]), "statements_min": min(statements[kind])}
+                for kind, found in times.items()}
 
 
 def main() -> None:
@@ -141,6 +215,7 @@ def main() -> None:
     parser.add_argument("--db", help="a PostgreSQL URL to a database whose schema may be dropped (default: a SQLite file per size)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     found = {}
     for n in args.sizes:
         if args.db:
@@ -150,8 +225,15 @@ def main() -> None:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         found[n] = measure(args.db, n, args.indicators, args.sample)
         for kind, figures in found[n].items():
-            print(f"{n:>7} ДОУ  {kind:<11} p50 {figures['p50']:7.1f} ms  p95 {figures['p95']:7.1f} ms", flush=True)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            spread = "" if figures["statements"] == figures["statements_min"] else f"–{figures['statements']}"
+            print(f"{n:>7} ДОУ  {kind:<22} p50 {figures['p50']:7.1f} ms  p95 {figures['p95']:7.1f} ms  "
+                  f"statements {figures['statements_min']}{spread}", flush=True)
+    if len(found) > 1:
+        small, large = found[min(found)], found[max(found)]
+        for kind in small:
+            print(f"{kind:<22} {max(found)} / {min(found)}: p50 × {large[kind]['p50'] / small[kind]['p50']:.2f}, statements "
+                  f"{small[kind]['statements']} → {large[kind]['statements']}")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(found, indent=2), encoding="utf-8")
 

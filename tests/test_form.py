@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TOMSK, counting_statements
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TOMSK, counting_statements
 from dqflow import engine, store
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
@@ -439,7 +439,30 @@ def _costs(db, folder: Path, n: int) -> dict[str, int]:
     with counting_statements(db) as statements, store.transaction(db) as session:
         form.save(session, campaign.id, "2", "refill", "1.1", later, level="3")
     seen["first save of the next version"] = len(statements)
+    seen["page"] = _page_statements(db, campaign.id, later)
     return seen
+
+
+def _page_statements(db, campaign_id: str, now) -> int:
+    """The statements of the ДОУ's personal page with its form (the portal in-process), its second view: the first
+    also reads what a portal reads once (the definition, the links' secret)."""
+    import warnings
+    from datetime import datetime
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
+    with store.dry_run(db) as session:
+        path = links.links(session, campaign_id).path("institution", "2")
+    client = TestClient(create_app(db, campaign_id, lambda: now, lambda: datetime.now(UTC)), base_url="https://portal.example.org")
+    assert 'id="indicator-1.1"' in client.get(path).text
+    with counting_statements(db) as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
 
 
 def test_statements_do_not_grow_with_the_roster(db_url, tmp_path: Path):
@@ -448,6 +471,7 @@ def test_statements_do_not_grow_with_the_roster(db_url, tmp_path: Path):
     assert small == large, (small, large)
     assert small["show"] <= 6 and small["save"] <= 10 and small["first save"] <= 12, small
     assert small["hand-in"] <= 50, small  # as test_page_cost bounds an act: submit reconciles first
+    assert small["page"] <= 20, small
 
 
 # -- the ДОУ's page ---------------------------------------------------------------------------------------------

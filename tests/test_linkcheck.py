@@ -346,3 +346,119 @@ def test_run_refuses_a_bad_allow_variable_before_it_starts(tomsk: Cli):
                                  "DQFLOW_SMTP_SECURITY": "none"})
     result = bad("run", "--now", "2021-11-27 09:00")
     assert result.exit_code == 1 and "ошибка: DQFLOW_LINKCHECK_ALLOW: «intranet»" in result.output, result.output
+
+
+def test_a_budget_that_runs_out_mid_batch_keeps_the_results_of_the_links_checked(tomsk: Cli, server, db_url):
+    """`check_links` with a budget: the links checked before it ran out are stored, the one still being fetched is
+    left for a later check (not stored as broken, not lost with the others)."""
+    base, _ = server
+    now = datetime(2021, 11, 27, 2, 0, tzinfo=UTC)
+    links = [linkcheck.Link("2", "fill-form", base + path) for path in ("/ok", "/404", "/slow")]
+    db = store.connect(db_url)
+    try:
+        report = asyncio.run(linkcheck.check_links(db, "tomsk-2021", links, now, Policy(allow=LOOPBACK, timeout=10, host_delay=0),
+                                                   budget=2.0))
+        with store.dry_run(db) as session:
+            rows = linkcheck.results(session, "tomsk-2021", [link.url for link in links])
+    finally:
+        db.dispose()
+    assert report.unchecked == 1 and [(link.url, r.state) for link, r in report.links] == [(base + "/ok", OK), (base + "/404", BROKEN)]
+    assert {u: r.state for u, r in rows.items()} == {base + "/ok": OK, base + "/404": BROKEN}
+
+
+def test_the_daemon_stores_what_it_checked_when_its_budget_runs_out(tomsk: Cli, server, smtp_server, monkeypatch):  # noqa: F811
+    from dqflow.delivery import daemon
+
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setattr(daemon, "LINKS_BUDGET", 2.0)  # the slow link (3 s) outlasts it
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/403", "--link", base + "/slow", "--now", "2021-11-26 10:00")
+    drive(tomsk.db_url, smtp_server, [datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)])
+    reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
+                    and r["kind"] == "before_due" and r["state"] == "pending")
+    seen = len(smtp_server.messages)
+    drive(tomsk.db_url, smtp_server, [datetime.fromisoformat(reminder["send_at"])])
+    db = store.connect(tomsk.db_url)
+    try:
+        with store.dry_run(db) as session:
+            rows = linkcheck.results(session, "tomsk-2021", [base + "/403", base + "/slow"])
+    finally:
+        db.dispose()
+    assert {u: r.state for u, r in rows.items()} == {base + "/403": CLOSED}
+    mine = [m for m in smtp_server.messages[seen:] if m.to == "dou2@example.org"]
+    assert len(mine) == 1 and base + "/403" in mine[0].message.get_body(("plain",)).get_content()
+
+
+def test_run_once_is_one_daemon_step_and_checks_links_before_the_reminders(tomsk: Cli, server, smtp_server):  # noqa: F811
+    base, _ = server
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--now", "2021-11-26 10:00")
+    env = smtp_server.env(**{linkcheck.ALLOW_ENV: "127.0.0.1/32"})
+    sender = Cli(tomsk.db_url, env=env)
+    sender.ok("run", "--once", "--now", "2021-12-07 00:00")  # the refill opens: its reminders are planned
+    reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
+                    and r["kind"] == "before_due" and r["state"] == "pending")
+    send_at = datetime.fromisoformat(reminder["send_at"]).astimezone(TOMSK_TZ)
+    seen, before = len(smtp_server.messages), len(Handler.seen)
+    sender.ok("run", "--once", "--now", send_at.strftime("%Y-%m-%d %H:%M"))
+    assert {(m, p) for m, _, p in Handler.seen[before:]} >= {("HEAD", "/ok"), ("HEAD", "/403")}
+    mine = [m for m in smtp_server.messages[seen:] if m.to == "dou2@example.org"]
+    assert len(mine) == 1
+    text = mine[0].message.get_body(("plain",)).get_content()
+    assert "Не все ваши ссылки на материалы открываются" in text and base + "/403" in text and base + "/ok" not in text
+
+
+def test_each_host_has_its_own_small_pool_its_connection_reused_and_few_pools_are_kept(server):
+    """A pool per host (httpcore's one pool for every host cost most of the checker's CPU): a host's links reuse its
+    connection, and the pools of hosts done with are closed beyond `concurrency` of them."""
+    _, port = server
+    names = [f"h{n}.example.org" for n in range(6)]
+    policy = Policy(allow=LOOPBACK, hosts={name: ("127.0.0.1",) for name in names}, concurrency=2, per_host=2, host_delay=0,
+                    timeout=2, deadline=5)
+
+    async def go():
+        checker = linkcheck.Checker(policy)
+        async with linkcheck.client(policy) as http:
+            first = [await checker.one(http, f"http://{names[0]}:{port}/ok") for _ in range(3)]
+            one_host = [len(pool._pool.connections) for pool in http._transport.pools.values()]
+            others = [await checker.one(http, f"http://{name}:{port}/ok") for name in names[1:]]
+            return first + others, one_host, [key[1] for key in http._transport.pools]
+
+    found, one_host, kept = asyncio.run(go())
+    assert [r.state for r in found] == [OK] * 8
+    assert one_host == [1]  # three links, one connection
+    assert kept == names[-2:]  # the two most recent hosts' pools; the others were closed
+
+
+def test_the_links_of_a_form_not_yet_handed_in_are_checked(db_url, tmp_path, server, monkeypatch):
+    """A form's draft evidence is among the campaign's links (`campaign_links`): `links check` (and so the daemon, the
+    letters and the pages, which ask the same function) checks it before the hand-in."""
+    from tests.test_form import form_file
+
+    base, _ = server
+    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    dq = Cli(db_url)
+    dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", base + "/403", "--link", base + "/ok",
+          "--now", "2021-11-20 10:00")
+    dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.2", "--link", base + "/404", "--now", "2021-11-20 10:01")
+    data = dq.json("links", "check", "--now", "2021-11-21 09:00")
+    assert [(x["institution"], x["stage"], x["url"], x["state"]) for x in data["links"]] == [
+        ("2", "fill-form", base + "/403", "closed"), ("2", "fill-form", base + "/ok", "ok"), ("2", "fill-form", base + "/404", "broken")]
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            assert [link.url for link in linkcheck.campaign_links(session, "tomsk-2021", institutions=["2"])] == [
+                base + "/403", base + "/ok", base + "/404"]
+    finally:
+        db.dispose()
+
+
+def test_many_hosts_at_once_with_few_pools_kept_all_open(server):
+    """Pools made and closed while others are in use (more hosts than `concurrency`, all at once): no link is lost to
+    a pool closed under it."""
+    _, port = server
+    names = [f"m{n}.example.org" for n in range(12)]
+    policy = Policy(allow=LOOPBACK, hosts={name: ("127.0.0.1",) for name in names}, concurrency=3, per_host=1, host_delay=0,
+                    timeout=5, deadline=10)
+    found = asyncio.run(linkcheck.check([f"http://{name}:{port}/pause/{k}" for k in range(3) for name in names], policy))
+    assert len(found) == 36 and {r.state for r in found.values()} == {OK}

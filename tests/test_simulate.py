@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 import yaml
-
 from conftest import TOMSK, Cli
+
 from dqflow.present import labels
 
 TZ = ZoneInfo("Asia/Tomsk")
@@ -359,3 +359,119 @@ def test_lists_handouts_review_reminders_and_recommendations_appear_in_the_repla
                     done = reviewed.get((expert, inst, stage))
                     assert done is None or at(entry["at"]) < done, (expert, inst, stage, entry["at"])
     assert reminded > 0
+
+
+# -- a form campaign: the ДОУ fill their forms, experts review per indicator ----------------------------------------
+
+FORM_STAGES = ("fill-form", "refill", "final-fix")
+
+
+@pytest.fixture(scope="module")
+def form_runs(tmp_path_factory):
+    """The Tomsk campaign with its fill, refill and final fix marked `form: true`, replayed twice with one seed (once
+    kept in a database for the checks) and once with another."""
+    from tests.test_form import form_file
+
+    tmp = tmp_path_factory.mktemp("form-sim")
+    path = form_file(tmp)
+    kept = f"sqlite:///{tmp / 'kept.db'}"
+    unused = Cli(f"sqlite:///{tmp / 'unused.db'}")
+    found = {"kept": unused.ok("simulate", str(path), "--seed", "1", "--json", "--keep-db", kept),
+             "again": unused.ok("simulate", str(path), "--seed", "1", "--json"),
+             "other": unused.ok("simulate", str(path), "--seed", "2", "--json")}
+    return {"tmp": tmp, "path": path, "url": kept, "dq": Cli(kept), **{k: json.loads(v) for k, v in found.items()}}
+
+
+def handed_in(run: dict, stage: str) -> set[str]:
+    return {e["institution"] for e in run["events"] if e["type"] == "submit" and e["stage"] == stage and e["to"] in ("done", "late")}
+
+
+def test_each_dou_fills_its_form_before_each_hand_in_and_the_versions_differ(form_runs):
+    from conftest import query
+
+    run, dq = form_runs["kept"], form_runs["dq"]
+    assert not [e for e in run["events"] if e["type"] == "refused" and "form" in e["reason"]]
+    forms = {stage: {i for (i,) in query(form_runs["url"], f"SELECT DISTINCT institution_id FROM form_entry WHERE stage_id = '{stage}'")}
+             for stage in FORM_STAGES}
+    shown: dict[tuple[str, str], list] = {}
+    for stage in FORM_STAGES:
+        handed = handed_in(run, stage)
+        assert len(handed) >= 5 and forms[stage] == handed, stage  # a form for every ДОУ that handed in, and only for them
+        for inst in handed:
+            version = dq.json("form", "show", inst, "--stage", stage, "--now", "2022-01-25 12:00")
+            assert version["handed_in"] and version["started"] and version["missing"] == []
+            assert all(entry["links"] and entry["level"] for entry in version["indicators"])  # evidence and its own level
+            (links,), = query(form_runs["url"], f"SELECT links FROM submission WHERE institution_id = '{inst}' AND stage_id = '{stage}'")
+            assert json.loads(links) == list(dict.fromkeys(x["url"] for e in version["indicators"] for x in e["links"]))
+            shown[(inst, stage)] = version["indicators"]
+    comments = [e["comment"] for (_, stage), entries in shown.items() if stage == "fill-form" for e in entries]
+    assert any(comments) and not all(comments)
+    for earlier, later in zip(FORM_STAGES, FORM_STAGES[1:]):
+        both = [i for i in handed_in(run, earlier) & handed_in(run, later)]
+        assert both
+        for inst in both:
+            before, after = shown[(inst, earlier)], shown[(inst, later)]
+            changed = [a for a, b in zip(before, after, strict=True) if a != b]
+            assert 2 <= len(changed) <= 3, (inst, earlier, later)  # a few indicators changed, the rest carried over
+            assert all(len(b["links"]) == len(a["links"]) + 1 for a, b in zip(before, after) if a != b)
+
+
+def test_a_form_replay_is_seeded(form_runs):
+    assert form_runs["kept"]["events"] == form_runs["again"]["events"]
+    assert form_runs["kept"]["emails"] == form_runs["again"]["emails"]
+    assert form_runs["kept"]["events"] != form_runs["other"]["events"]
+
+
+def test_a_form_replays_status_and_spravka_agree(form_runs):
+    import csv
+    import io
+
+    dq, out = form_runs["dq"], form_runs["tmp"] / "csv"
+    now = "2022-01-25 12:00"
+    dq.ok("report", "--format", "csv", "--out", str(out), "--now", now)
+    files = {name: list(csv.DictReader(io.StringIO((out / name).read_text(encoding="utf-8")))) for name in ("institutions.csv", "stages.csv")}
+    status = dq.json("status", "--institutions", "--now", now)
+    assert [dict(r) for r in files["institutions.csv"]] == [{"id": i["id"], "name": i["name"], **i["stages"]} for i in status["institutions"]]
+    statuses = ["upcoming", "open", "done", "late", "missed", "excused"]
+    for row, stage in zip(files["stages.csv"], status["stages"], strict=True):
+        assert [row[s] for s in statuses] == ([str(stage["counts"][s]) for s in statuses] if stage["counts"] else [""] * 6)
+    summary = form_runs["kept"]["summary"]["statuses"]
+    for stage in FORM_STAGES:
+        assert summary[stage].get("done", 0) + summary[stage].get("late", 0) == len(handed_in(form_runs["kept"], stage))
+
+
+def test_experts_review_a_form_campaign_per_indicator(form_runs):
+    """The replay's review act: a level for every indicator, comments keyed by indicator, recommendations per area."""
+    from dataclasses import fields
+
+    from dqflow import engine
+    from dqflow.campaign import spec
+    from dqflow.delivery import simulate as sim
+
+    campaign = spec.load(form_runs["path"])
+    assert campaign.reviews_by_indicator
+    act = sim._act(campaign, sim.Planned(datetime(2021, 12, 3, 10, 0, tzinfo=TZ), "2", "review1", "reviewed", seed=1, expert="e2-1"))
+    assert set(act.levels) == set(campaign.indicators) and set(act.levels.values()) <= {lv.id for lv in campaign.levels}
+    assert act.expert_id == "e2-1" and "по области «" in act.recommendations
+    if "comments" in {f.name for f in fields(engine.Act)}:
+        assert set(act.comments) <= set(campaign.indicators)  # type: ignore[attr-defined]
+    plain = spec.load(TOMSK)  # no form stage: per area, as before
+    act = sim._act(plain, sim.Planned(datetime(2021, 12, 3, 10, 0, tzinfo=TZ), "2", "review1", "reviewed", seed=1, expert="e2-1"))
+    assert set(act.levels) == {a.id for a in plain.areas}
+
+
+def test_the_form_replays_reviews_are_recorded(form_runs):
+    """Every per-indicator review of the replay counts: none refused, as many as a town's experts write."""
+    run = form_runs["kept"]
+    assert not [e for e in run["events"] if e["type"] == "refused" and e["stage"].startswith("review")]
+    assert run["summary"]["reviews"] > 10
+
+
+# The replay of the bundled Tomsk file (no form stage) before the form was simulated (main at 04727ff): its events and
+# totals, seed 1, to the byte.
+TOMSK_SEED1 = "4b0a9932449133716ae72e05cce6dfbd67592c0aa9802d50742422e1127f5f8a"
+
+
+def test_a_campaign_without_form_stages_replays_byte_for_byte_as_before(runs):
+    a = runs["a"]
+    assert hashlib.sha256(json.dumps([a["events"], a["summary"]], ensure_ascii=False, sort_keys=True).encode()).hexdigest() == TOMSK_SEED1

@@ -89,7 +89,8 @@ def _send_with_progress(app: App, campaign: spec.Campaign, now: datetime, transp
 
 
 @click.command("run", epilog=FAILING_HELP.replace("Exits", "With --once, exits"))
-@click.option("--once", is_flag=True, help="Wake once (reconcile, send what is due) and exit, as 'dqflow send' does.")
+@click.option("--once", is_flag=True,
+              help="Wake once as the daemon does (check the links of the ДОУ about to be reminded, reconcile, send what is due) and exit.")
 @click.option("--max-sleep", default=300, show_default=True, metavar="SECONDS", type=click.IntRange(1, 86400),
               help="Wake at least this often.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each wake-up to stderr.")
@@ -104,7 +105,7 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
                 forwarded_allow_ips: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     from dqflow import engine
-    from dqflow.delivery import daemon, mail
+    from dqflow.delivery import daemon, linkcheck, mail
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
@@ -115,7 +116,11 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
     if once:
         if http:
             raise click.UsageError("--once просыпается один раз и выходит, портал не обслуживает; уберите --http (или --once)")
+        link_policy = linkcheck.policy_from_env()  # a bad DQFLOW_LINKCHECK_ALLOW is refused before anything is done
         now = clock()
+        # one step of the daemon: the links of the ДОУ about to be reminded are checked first, so the reminders list
+        # those that do not open
+        asyncio.run(daemon.links_before_reminders(app.db, campaign.id, now, link_policy))
         result = _send_with_progress(app, campaign, now, mail.SmtpTransport(settings), settings.sender, timedelta(seconds=budget))
         _say_sent(app, campaign, now, result.report, budget)
         return

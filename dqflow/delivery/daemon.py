@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 from datetime import datetime, timedelta
-from typing import Any, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
@@ -21,6 +21,9 @@ from sqlalchemy.engine import Engine
 from dqflow.calendar import UTC
 from dqflow.delivery import BUDGET
 from dqflow.delivery.wake import Wake, wake
+
+if TYPE_CHECKING:
+    from dqflow.delivery.linkcheck import Policy
 
 log = logging.getLogger("dqflow.delivery.daemon")
 MAX_SLEEP = timedelta(minutes=5)
@@ -83,30 +86,7 @@ class Daemon:
         self._schedule(now, next_at)
 
     async def links_before_reminders(self, now: datetime) -> None:
-        """Check the links of the ДОУ whose deadline reminders are due now, unless checked lately (`linkcheck.FRESH`),
-        so each reminder lists the links that do not open. Bounded (`LINKS_PER_WAKE`, `LINKS_BUDGET`); the database is
-        read and written in a thread and the links fetched asynchronously, so the loop (the portal beside) goes on.
-        A failure is logged and the reminders go out with the results known before."""
-        from dqflow.delivery import linkcheck
-        from dqflow.delivery.letters import UNOPENED_KINDS
-        from dqflow.store import dry_run
-
-        def due() -> list[linkcheck.Link]:
-            with dry_run(self.db) as session:
-                return linkcheck.reminded(session, self.campaign_id, now, UNOPENED_KINDS, limit=LINKS_PER_WAKE)
-
-        try:
-            links = await asyncio.to_thread(due)
-            if not links:
-                return
-            report = await asyncio.wait_for(linkcheck.check_links(self.db, self.campaign_id, links, now, self.link_policy),
-                                            LINKS_BUDGET)
-            log.info("wake at %s: %d links checked before the reminders: %d ok, %d closed, %d broken", now.isoformat(),
-                     len(report.links), report.count(linkcheck.OK), report.count(linkcheck.CLOSED), report.count(linkcheck.BROKEN))
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the reminders matter more than the check: they go out with what was known
-            log.exception("wake at %s: checking the links before the reminders failed", now.isoformat())
+        await links_before_reminders(self.db, self.campaign_id, now, self.link_policy)
 
     def _schedule(self, now: datetime, next_at: datetime | None) -> None:
         run_at = self.next_at = min(t for t in (next_at, now + self.max_sleep) if t is not None)
@@ -142,3 +122,32 @@ class Daemon:
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+async def links_before_reminders(db: Engine, campaign_id: str, now: datetime, policy: Policy) -> None:
+    """Check the links of the ДОУ whose deadline reminders are due now, unless checked lately (`linkcheck.FRESH`),
+    so each reminder lists the links that do not open: what the daemon does first at every wake-up, and `run --once`
+    as one step of it. Bounded (`LINKS_PER_WAKE`, `LINKS_BUDGET`: the links checked when the budget runs out are
+    stored, the rest wait for the next wake-up); the database is read and written in a thread and the links fetched
+    asynchronously, so the loop (the portal beside) goes on. A failure is logged and the reminders go out with the
+    results known before."""
+    from dqflow.delivery import linkcheck
+    from dqflow.delivery.letters import UNOPENED_KINDS
+    from dqflow.store import dry_run
+
+    def due() -> list[linkcheck.Link]:
+        with dry_run(db) as session:
+            return linkcheck.reminded(session, campaign_id, now, UNOPENED_KINDS, limit=LINKS_PER_WAKE)
+
+    try:
+        links = await asyncio.to_thread(due)
+        if not links:
+            return
+        report = await linkcheck.check_links(db, campaign_id, links, now, policy, budget=LINKS_BUDGET)
+        log.info("wake at %s: %d links checked before the reminders: %d ok, %d closed, %d broken%s", now.isoformat(),
+                 len(report.links), report.count(linkcheck.OK), report.count(linkcheck.CLOSED), report.count(linkcheck.BROKEN),
+                 f"; {report.unchecked} left for the next wake-up (budget of {LINKS_BUDGET:g} s ran out)" if report.unchecked else "")
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the reminders matter more than the check: they go out with what was known
+        log.exception("wake at %s: checking the links before the reminders failed", now.isoformat())

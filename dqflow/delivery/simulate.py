@@ -3,6 +3,10 @@
 Every stage boundary, submission and send time is visited in order; each ДОУ behaves as
 the scenario says (or as a seeded mix of on-time, late and silent ДОУ); every email is
 rendered as the real message and written to the maildir. Same input and seed, same bytes.
+
+In a form stage (`form: true`) the ДОУ fills its form through `engine.form` just before its hand-in (`_fill_form`),
+and where experts review per indicator (`Campaign.reviews_by_indicator`) their levels are keyed by indicator.
+A campaign without form stages replays exactly as before.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dqflow.campaign import spec
 from dqflow.campaign.nodes import NodeReader
 from dqflow.delivery.mail import MaildirTransport
 from dqflow.delivery.wake import wake
-from dqflow.engine import experts, rules
+from dqflow.engine import experts, form, rules
 from dqflow.engine.reminders import Clock
 from dqflow.errors import DqflowError, NotAllowed, Problem, SpecError
 from dqflow.intake import files
@@ -130,7 +134,7 @@ def _planned(r: NodeReader, node, campaign: spec.Campaign, institutions: set[str
         return None
     if stages[stage_id].actor == "expert":
         return Planned(at, inst, stage_id, "review")
-    return Planned(at, inst, stage_id, "submit", links=(f"https://dou{inst}.example.org/monitoring/{stage_id}",))  # a hand-in gives a link
+    return Planned(at, inst, stage_id, "submit", links=_links(stages[stage_id], inst))
 
 
 def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
@@ -157,18 +161,25 @@ def seeded_scenario(campaign: spec.Campaign, seed: int) -> list[Planned]:
             continue
         for inst in campaign.institutions:
             roll = rng.random()
-            links = (f"https://dou{inst.id}.example.org/monitoring/{stage.id}",)
+            links = _links(stage, inst.id)
             if roll < 0.6:
-                planned.append(Planned(_between(rng, stage.opens_at, stage.due_at), inst.id, stage.id, links=links))
+                planned.append(Planned(_between(rng, stage.opens_at, stage.due_at), inst.id, stage.id, links=links, seed=seed))
             elif roll < 0.8:
                 if stage.locks_at > stage.due_at:
-                    planned.append(Planned(_between(rng, stage.due_at + timedelta(minutes=1), stage.locks_at), inst.id, stage.id, links=links))
+                    planned.append(Planned(_between(rng, stage.due_at + timedelta(minutes=1), stage.locks_at), inst.id, stage.id,
+                                           links=links, seed=seed))
                 else:
                     morning = clock.window_start(clock.day_of(stage.locks_at) + timedelta(days=1), forward=True) + timedelta(hours=1)
                     until = datetime.combine(clock.day_of(morning + LATE_EXTENSION), time(23, 59, 59), campaign.tz)
                     planned.append(Planned(morning, inst.id, stage.id, "extend", until))
-                    planned.append(Planned(_between(rng, morning + timedelta(hours=1), until), inst.id, stage.id, links=links))
+                    planned.append(Planned(_between(rng, morning + timedelta(hours=1), until), inst.id, stage.id, links=links, seed=seed))
     return sorted(planned, key=lambda p: (p.at, p.institution, p.stage))
+
+
+def _links(stage: spec.Stage, institution_id: str) -> tuple[str, ...]:
+    """What a hand-in gives: a link to the stage's materials, or nothing in a form stage (its hand-in is the form, filled
+    before it: `_fill_form`)."""
+    return () if stage.form else (f"https://dou{institution_id}.example.org/monitoring/{stage.id}",)
 
 
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -287,8 +298,53 @@ def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, rec
     with store.transaction(db) as session:
         if not reconciled:
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
-        outcomes = engine.play(session, campaign.id, [_act(campaign, s) for s in steps], reconciled=True)
+        outcomes: list[str | DqflowError] = []
+        acts: list[engine.Act] = []
+        for step in steps:
+            stage = campaign.stage(step.stage)
+            if step.action == "submit" and stage is not None and stage.form:  # the form is filled first, after the acts before it
+                if acts:
+                    outcomes += engine.play(session, campaign.id, acts, reconciled=True)
+                    acts = []
+                _fill_form(session, campaign, stage, step)
+            acts.append(_act(campaign, step))
+        outcomes += engine.play(session, campaign.id, acts, reconciled=True)
         result.events.extend(_event(s, outcome) for s, outcome in zip(steps, outcomes))
+
+
+FORM_COMMENT = "Материалы размещены на сайте ДОУ."
+REFILL_COMMENT = "Материалы дополнены по рекомендациям экспертов."
+
+
+def _fill_form(session, campaign: spec.Campaign, stage: spec.Stage, step: Planned) -> None:
+    """The ДОУ fills its form before handing it in, at the moment of the hand-in, through `engine.form` as on its page:
+    every indicator (links to evidence, its own level, a comment) where the form it starts from is empty or
+    incomplete, else (a refill, a final fix starting from the previous version) two or three indicators changed: a
+    link added or replaced, the level raised or lowered, so the versions differ. Seeded per ДОУ and stage. A form it
+    may not change now (the stage locked for it) is left as it is: the hand-in is then refused with its reason."""
+    rng = random.Random(f"{step.seed}:form:{step.stage}:{step.institution}")
+    levels = [lv.id for lv in campaign.levels]
+    now = step.at
+    try:
+        current = form.read(session, campaign, step.institution, stage, now)
+        if not current.editable:
+            return
+        if current.empty or current.missing:
+            for entry in current.entries:
+                links: list[tuple[str, str | None]] = [(f"https://dou{step.institution}.example.org/{stage.id}/{entry.indicator_id}", None)]
+                if rng.random() < 0.3:
+                    links.append((f"https://disk.example.org/dou{step.institution}/{entry.indicator_id}", "Папка с материалами"))
+                form.save(session, campaign.id, step.institution, stage.id, entry.indicator_id, now, links=links,
+                          level=rng.choice(levels) if levels else None, comment=FORM_COMMENT if rng.random() < 0.5 else None)
+            return
+        for entry in rng.sample(current.entries, min(len(current.entries), rng.randint(2, 3))):
+            kept: list[tuple[str, str | None]] = [(item.url, item.title) for item in entry.evidence][: form.MAX_EVIDENCE - 1]
+            kept.append((f"https://dou{step.institution}.example.org/{stage.id}/{entry.indicator_id}", "Дополнено"))
+            others = [lv for lv in levels if lv != entry.level]
+            form.save(session, campaign.id, step.institution, stage.id, entry.indicator_id, now, links=kept,
+                      level=rng.choice(others) if others and rng.random() < 0.5 else None, comment=REFILL_COMMENT)
+    except DqflowError:
+        return
 
 
 EXTENSION_REASON = "моделирование: продление"
@@ -301,9 +357,27 @@ def _act(campaign: spec.Campaign, step: Planned) -> engine.Act:
         return engine.Act(step.at, step.institution, step.stage, until=step.until, reason=EXTENSION_REASON)
     rng = random.Random(f"{step.seed}:{step.stage}:{step.institution}:{step.expert}")
     rng.random()  # the draw that kept this expert from silence
+    if campaign.reviews_by_indicator:
+        return _indicator_review(campaign, step, rng)
     levels = {a.id: rng.choice(campaign.levels).id for a in campaign.areas} if campaign.levels else {}
     text = f"Дополнить ссылки на подтверждающие материалы по области «{rng.choice(campaign.areas).title}»." if campaign.areas else ""
     return engine.Act(step.at, step.institution, step.stage, expert_id=step.expert, levels=levels, recommendations=text)
+
+
+def _indicator_review(campaign: spec.Campaign, step: Planned, rng: random.Random) -> engine.Act:
+    """An expert's review per indicator (`Campaign.reviews_by_indicator`): a level for every indicator, a comment on a
+    few, recommendations addressed per area as always."""
+    levels = {ind_id: rng.choice(campaign.levels).id for ind_id in campaign.indicators} if campaign.levels else {}
+    comments = {ind_id: "Подтверждающие материалы неполные." for ind_id in campaign.indicators if rng.random() < 0.2}
+    text = f"Дополнить ссылки на подтверждающие материалы по области «{rng.choice(campaign.areas).title}»."
+    return review_act(step.at, step.institution, step.stage, step.expert, levels, comments, text)
+
+
+def review_act(at: datetime, institution_id: str, stage_id: str, expert_id: str | None, levels: dict[str, str],
+               comments: dict[str, str], recommendations: str) -> engine.Act:
+    """A per-indicator review act: `levels` and `comments` keyed by indicator id."""
+    return engine.Act(at, institution_id, stage_id, expert_id=expert_id, levels=levels, recommendations=recommendations,
+                      comments=comments)
 
 
 def _event(step: Planned, outcome: str | DqflowError) -> dict:
