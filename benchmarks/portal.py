@@ -482,6 +482,7 @@ class Rush:
 
 def rush_roster(args, folder: Path) -> str:
     """--rush-size ДОУ replayed by `simulate` up to 10.12.2021 08:00, into a fresh database."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = campaign_file(folder, args.rush_size, experts=2, seed=1)
     if args.db:
         empty_postgres(args.db)
@@ -639,9 +640,11 @@ def main() -> None:
     try:
         for mode in args.modes.split(","):
             runner = {"floor": floor_mode, "scale": scale_mode, "rush": rush_mode}[mode.strip()]
-            asyncio.run(runner(args, folder if mode.strip() != "rush" else work))
+            # the rush's database and logs (serve.log, run.log) kept in --folder when given, else thrown away
+            asyncio.run(runner(args, folder if mode.strip() != "rush" else folder / "rush" if args.folder else work))
     finally:
         figures["load_at_end"] = os.getloadavg()[0]
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
         shutil.rmtree(work, ignore_errors=True)

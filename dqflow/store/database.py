@@ -8,7 +8,7 @@ import os
 import threading
 import weakref
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, Iterable, Iterator, cast
 
@@ -151,12 +151,13 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
     reconciling at once run one after the other instead of both acting on the same old state.
     `actor` is the person the edge acts for: the audit rows of what people do carry it (`acting`).
     """
-    with Session(engine, expire_on_commit=False) as session:
+    sqlite = engine.dialect.name == "sqlite"
+    with _writer(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         session.info["actor"] = actor
         session.info[_WRITTEN] = written = Counter[str]()
         try:
-            if engine.dialect.name == "sqlite":
+            if sqlite:
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
@@ -164,6 +165,23 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
             session.rollback()
             raise
     _after_commit(engine, written, session.info.get(_FILLED, set()))
+
+
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_made = threading.Lock()
+
+
+def _writer(engine: Engine) -> threading.RLock:
+    """The process's turn to write to a SQLite database: its write transactions queue here, each woken the moment the
+    one before it ends, instead of all polling SQLite's write lock (`busy_timeout` retries after sleeps growing to
+    100 ms, so under a rush a writer could lose many times in a row and wait seconds behind writers that came later).
+    Other processes (the daemon, a CLI command) still meet this one at SQLite's lock, within the busy timeout. A
+    re-entrant lock: a thread holding it behaves as it did without it."""
+    with _writers_made:
+        found = _writers.get(engine)
+        if found is None:
+            found = _writers[engine] = threading.RLock()
+        return found
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
@@ -183,6 +201,15 @@ def lock_campaign(session: Session, campaign_id: str) -> None:
     on the campaign. SQLite: the write transaction already holds the database's write lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update())
+
+
+def share_campaign(session: Session, campaign_id: str) -> None:
+    """Act on some rows of one campaign beside other such acts, never beside a reconcile: the acts of a portal's hand-ins
+    (each on its own ДОУ's rows, which it locks: `FOR UPDATE` on them) run side by side, while a reconcile, an amendment
+    or anything else that takes `lock_campaign` waits for them, and they for it. PostgreSQL: a share lock on the
+    campaign's row. SQLite: the write transaction already holds the database's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(CampaignRow.id).where(CampaignRow.id == campaign_id).with_for_update(read=True))
 
 
 @contextmanager
