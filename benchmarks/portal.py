@@ -131,9 +131,20 @@ async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> t
         return 0, time.perf_counter() - started, None  # no answer (status 0)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux: /proc/PID/stat), or nan."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies | None = None,
-                 at_least: int = 0) -> dict:
-    """`clients` loops GETting `paths` in turn for `seconds` (and until `at_least` answers): requests/s and latencies of the 200s."""
+                 at_least: int = 0, server: int | None = None) -> dict:
+    """`clients` loops GETting `paths` in turn for `seconds` (and until `at_least` answers): requests/s and latencies of the
+    200s, and with `server` (its process id) the CPU milliseconds it spent per answer: on a machine shared with other
+    work that figure moves less than requests/s do."""
     tally, turn = Tally(), iter(range(10**9))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, cookies=cookies) as client:
@@ -145,9 +156,11 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
                 status, took, _ = await timed(client, "GET", paths[next(turn) % len(paths)])
                 tally.add(status, took, (200,))
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server)
         await asyncio.gather(*(loop() for _ in range(clients)))
-        return tally.summary(time.perf_counter() - started)
+        summary = tally.summary(time.perf_counter() - started)
+        summary["server_cpu_ms"] = (cpu_seconds(server) - cpu) * 1000 / max(1, summary["n"])
+        return summary
 
 
 # -- a served portal ---------------------------------------------------------------------------------
@@ -298,12 +311,13 @@ async def floor_mode(args, folder: Path) -> None:
         say("floor.page_bytes", f"floor: a ДОУ page at {n:,} ДОУ is {size:,} bytes (mean of 20; min {min(sizes):,}, max {max(sizes):,}); "
             f"the bare Starlette page the same", size)
         for clients in (1, args.clients):
-            bare = await hammer(floor_base, paths, clients, args.seconds)
-            dou = await hammer(served.base, paths, clients, args.seconds)
+            bare = await hammer(floor_base, paths, clients, args.seconds, server=floor.pid)
+            dou = await hammer(served.base, paths, clients, args.seconds, server=served.server.pid if served.server else None)
             ratio = dou["per_second"] / bare["per_second"]
-            say(f"floor.{clients}.bare", described(f"bare page, {clients} cl.", bare), bare)
-            say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou), dou)
-            say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50)", ratio)
+            say(f"floor.{clients}.bare", described(f"bare page, {clients} cl.", bare) + f"  server CPU {bare['server_cpu_ms']:.2f} ms/answer", bare)
+            say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou) + f"  server CPU {dou['server_cpu_ms']:.2f} ms/answer", dou)
+            say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50); by the servers' CPU "
+                f"per answer: {bare['server_cpu_ms'] / dou['server_cpu_ms']:.2f}", ratio)
             if no_answer:
                 say(f"floor.{clients}.no_answer", f"requests with no answer (status 0) so far, by why: {dict(no_answer)}", dict(no_answer))
     finally:
@@ -572,7 +586,10 @@ async def rush_mode(args, folder: Path) -> None:
                                                            stdout=asyncio.subprocess.PIPE)
             assert burster.stdout is not None
             await burster.stdout.readline()  # "started"
+        server_pid = served.server.pid if served.server else None
+        cpu = cpu_seconds(server_pid)
         wall = await rush.run(args.clients, args.seconds)
+        cpu = cpu_seconds(server_pid) - cpu
         burst = {"answers": [], "seconds": 0.0}
         if burster is not None:
             assert burster.stdout is not None
@@ -584,7 +601,8 @@ async def rush_mode(args, folder: Path) -> None:
         total = sum(len(t.seconds) for t in rush.tallies.values())
         everything = Tally([s for t in rush.tallies.values() for s in t.seconds], sum((t.statuses for t in rush.tallies.values()), Counter()))
         say("rush.all", f"rush, {args.rush_size:,} ДОУ, {args.clients} clients, {wall:.1f} s: {total} answered, "
-            f"{total / wall:.1f} requests/s", {"wall_s": wall, "answered": total, "per_second": total / wall})
+            f"{total / wall:.1f} requests/s; the server's CPU {cpu:.1f} s, {cpu * 1000 / max(1, total):.1f} ms an answer",
+            {"wall_s": wall, "answered": total, "per_second": total / wall, "server_cpu_s": cpu})
         say("rush.kind.all", described("all", everything.summary(wall)) + "  (target p99 ≤ 500 ms)", everything.summary(wall))
         for kind, tally in sorted(rush.tallies.items()):
             say(f"rush.kind.{kind}", described(kind, tally.summary(wall)), tally.summary(wall))
