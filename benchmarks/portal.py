@@ -41,6 +41,7 @@ import random
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -419,6 +420,7 @@ class Rush:
     seq: int = 0
     no_form: int = 0
     signed: httpx.AsyncClient | None = None  # the coordinator's browser, during run()
+    mix: dict[str, int] | None = None  # --mix: other weights than MIX
 
     def next(self) -> int:
         self.seq += 1
@@ -478,7 +480,8 @@ class Rush:
 
     async def run(self, clients: int, seconds: float) -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        kinds, weights = list(self.MIX), list(self.MIX.values())
+        mix = self.mix or self.MIX
+        kinds, weights = list(mix), list(mix.values())
         # the coordinator's pages with the session cookie; everyone else's without (a ДОУ, an expert, the public)
         async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client, \
                 httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as self.signed:
@@ -505,6 +508,10 @@ def rush_roster(args, folder: Path) -> str:
         db = f"sqlite:///{folder / 'rush.db'}"
         for stale in folder.glob("rush.db*"):
             stale.unlink()
+        if args.prepared:  # a copy of an earlier run's prepared database: the same rows, no replay
+            shutil.copyfile(args.prepared, folder / "rush.db")
+            print(f"the rush's database copied from {args.prepared}", file=sys.stderr, flush=True)
+            return db
     started = time.perf_counter()
     served = Served(args.python, db, folder)
     done = subprocess.run([args.python, "-m", "dqflow", "simulate", str(path), "--until", RUSH_PREPARED, "--keep-db", db],
@@ -512,6 +519,9 @@ def rush_roster(args, folder: Path) -> str:
     if done.returncode != 0:
         raise SystemExit(f"dqflow simulate failed: {done.stderr.strip()[-800:]}")
     served.dq("link", "password", "--stdin", input=PASSWORD + "\n")
+    if not args.db:  # kept as prepared, for --prepared
+        with sqlite3.connect(folder / "rush.db") as connection:
+            connection.execute("VACUUM INTO ?", (str(folder / "prepared.db"),))
     print(f"prepared the rush's {args.rush_size:,} ДОУ in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return db
 
@@ -575,7 +585,7 @@ async def rush_mode(args, folder: Path) -> None:
         with_materials = served.handed_in()
         pairs = [(a["institution"], e) for a in assignments for e in a["experts"] if a["institution"] in with_materials]
         random.Random(2).shuffle(pairs)
-        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in())
+        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix)
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
         if not args.no_daemon:
@@ -637,6 +647,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000], help="Roster sizes of the scale mode (the smallest: the floor's).")
     parser.add_argument("--rush-size", type=int, default=2000)
     parser.add_argument("--burst", type=int, default=600, help="Wrong passwords sent at once during the rush (0: none).")
+    parser.add_argument("--mix", type=lambda text: {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))},
+                        help="The rush's kinds and weights, like hand_in=1,dou_page=1 (default: "
+                             f"{','.join(f'{k}={v}' for k, v in Rush.MIX.items())}).")
+    parser.add_argument("--prepared", type=Path, help="SQLite: copy this database (an earlier rush's prepared.db, kept in its --folder) "
+                                                     "instead of replaying the roster.")
     parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")

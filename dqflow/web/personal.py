@@ -45,7 +45,7 @@ class Personal(Site):
                 act(session, self.clock())
 
         try:
-            await run_in_threadpool(write)
+            await self.write(write)
         except DqflowError as exc:
             return await self.personal_page(request, error=self.said(exc), status=refusal_status(exc))
         return redirect(request.url.path + done)
