@@ -2,7 +2,8 @@
 """The portal as people use it, against a running `dqflow serve` (whole processes, start-up included).
 
     .venv/bin/python benchmarks/portal.py [--modes floor,scale,rush] [--seconds 15] [--clients 50]
-        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--python PATH] [--db URL] [--folder DIR] [--json PATH]
+        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE] [--no-daemon]
+        [--python PATH] [--db URL] [--folder DIR] [--json PATH]
 
 Three modes, each against `dqflow serve` started by --python (default: this interpreter; give another checkout's
 venv to measure the code before or after a change) on a seeded roster (`roster.py`: the Tomsk schedule, 1–2
@@ -26,8 +27,11 @@ experts per ДОУ), with one client (asyncio + httpx, bounded concurrency) and 
 
 --db postgresql+psycopg://…/NAME runs every mode on that PostgreSQL database (its public schema is dropped and
 made again for each roster); by default each roster is a SQLite file. --folder keeps the SQLite rosters of the
-floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare). --no-daemon and --burst 0 run the
-rush without its neighbours. Prints one line per figure; --json writes them all.
+floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare), and the rush's database and logs
+(its prepared.db: the replayed database, which --prepared FILE copies instead of replaying again, so runs before and
+after a change act on the same rows). --no-daemon and --burst 0 run the rush without its neighbours; --mix
+hand_in=1 (kinds of `Rush.MIX`, weights) runs other kinds and weights. The servers' CPU per answer is given beside
+requests/s: on a shared machine it moves less. Prints one line per figure; --json writes them all.
 """
 
 from __future__ import annotations
