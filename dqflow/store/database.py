@@ -75,7 +75,7 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
     url = database_url(url)
     shown, secrets = redact_url(url), url_secrets(url)
     try:
-        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+        engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DqflowError(f"cannot use database '{shown}': {redact(str(exc), secrets)}; "
                           "pass --db PATH or a URL like postgresql+psycopg://host/db") from None
@@ -145,7 +145,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     deployment that must not lose an acknowledged hand-in to a power loss, syncs every commit by default)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -162,7 +162,7 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
     `actor` is the person the edge acts for: the audit rows of what people do carry it (`acting`).
     """
     sqlite = engine.dialect.name == "sqlite"
-    with _writer(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
+    with _turn(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         session.info["actor"] = actor
         session.info[_WRITTEN] = written = Counter[str]()
@@ -175,6 +175,22 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
             session.rollback()
             raise
     _after_commit(engine, written, session.info.get(_FILLED, set()))
+
+
+BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (the busy timeout) before it fails
+
+
+@contextmanager
+def _turn(engine: Engine) -> Iterator[None]:
+    """This process's turn to write (`_writer`); after BUSY_SECONDS without it, the transaction goes on to meet SQLite's
+    own lock and its busy timeout, failing as it did before the queue was there rather than waiting for ever."""
+    lock = _writer(engine)
+    held = lock.acquire(timeout=BUSY_SECONDS)
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
 
 
 _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
