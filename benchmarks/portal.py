@@ -2,7 +2,8 @@
 """The portal as people use it, against a running `dqflow serve` (whole processes, start-up included).
 
     .venv/bin/python benchmarks/portal.py [--modes floor,scale,rush] [--seconds 15] [--clients 50]
-        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--python PATH] [--db URL] [--folder DIR] [--json PATH]
+        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE] [--no-daemon]
+        [--python PATH] [--db URL] [--folder DIR] [--json PATH]
 
 Three modes, each against `dqflow serve` started by --python (default: this interpreter; give another checkout's
 venv to measure the code before or after a change) on a seeded roster (`roster.py`: the Tomsk schedule, 1–2
@@ -26,8 +27,11 @@ experts per ДОУ), with one client (asyncio + httpx, bounded concurrency) and 
 
 --db postgresql+psycopg://…/NAME runs every mode on that PostgreSQL database (its public schema is dropped and
 made again for each roster); by default each roster is a SQLite file. --folder keeps the SQLite rosters of the
-floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare). --no-daemon and --burst 0 run the
-rush without its neighbours. Prints one line per figure; --json writes them all.
+floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare), and the rush's database and logs
+(its prepared.db: the replayed database, which --prepared FILE copies instead of replaying again, so runs before and
+after a change act on the same rows). --no-daemon and --burst 0 run the rush without its neighbours; --mix
+hand_in=1 (kinds of `Rush.MIX`, weights) runs other kinds and weights. The servers' CPU per answer is given beside
+requests/s: on a shared machine it moves less. Prints one line per figure; --json writes them all.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import random
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -131,9 +136,20 @@ async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> t
         return 0, time.perf_counter() - started, None  # no answer (status 0)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux: /proc/PID/stat), or nan."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies | None = None,
-                 at_least: int = 0) -> dict:
-    """`clients` loops GETting `paths` in turn for `seconds` (and until `at_least` answers): requests/s and latencies of the 200s."""
+                 at_least: int = 0, server: int | None = None) -> dict:
+    """`clients` loops GETting `paths` in turn for `seconds` (and until `at_least` answers): requests/s and latencies of the
+    200s, and with `server` (its process id) the CPU milliseconds it spent per answer: on a machine shared with other
+    work that figure moves less than requests/s do."""
     tally, turn = Tally(), iter(range(10**9))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, cookies=cookies) as client:
@@ -145,9 +161,11 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
                 status, took, _ = await timed(client, "GET", paths[next(turn) % len(paths)])
                 tally.add(status, took, (200,))
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server)
         await asyncio.gather(*(loop() for _ in range(clients)))
-        return tally.summary(time.perf_counter() - started)
+        summary = tally.summary(time.perf_counter() - started)
+        summary["server_cpu_ms"] = (cpu_seconds(server) - cpu) * 1000 / max(1, summary["n"])
+        return summary
 
 
 # -- a served portal ---------------------------------------------------------------------------------
@@ -298,12 +316,13 @@ async def floor_mode(args, folder: Path) -> None:
         say("floor.page_bytes", f"floor: a ДОУ page at {n:,} ДОУ is {size:,} bytes (mean of 20; min {min(sizes):,}, max {max(sizes):,}); "
             f"the bare Starlette page the same", size)
         for clients in (1, args.clients):
-            bare = await hammer(floor_base, paths, clients, args.seconds)
-            dou = await hammer(served.base, paths, clients, args.seconds)
+            bare = await hammer(floor_base, paths, clients, args.seconds, server=floor.pid)
+            dou = await hammer(served.base, paths, clients, args.seconds, server=served.server.pid if served.server else None)
             ratio = dou["per_second"] / bare["per_second"]
-            say(f"floor.{clients}.bare", described(f"bare page, {clients} cl.", bare), bare)
-            say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou), dou)
-            say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50)", ratio)
+            say(f"floor.{clients}.bare", described(f"bare page, {clients} cl.", bare) + f"  server CPU {bare['server_cpu_ms']:.2f} ms/answer", bare)
+            say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou) + f"  server CPU {dou['server_cpu_ms']:.2f} ms/answer", dou)
+            say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50); by the servers' CPU "
+                f"per answer: {bare['server_cpu_ms'] / dou['server_cpu_ms']:.2f}", ratio)
             if no_answer:
                 say(f"floor.{clients}.no_answer", f"requests with no answer (status 0) so far, by why: {dict(no_answer)}", dict(no_answer))
     finally:
@@ -405,6 +424,7 @@ class Rush:
     seq: int = 0
     no_form: int = 0
     signed: httpx.AsyncClient | None = None  # the coordinator's browser, during run()
+    mix: dict[str, int] | None = None  # --mix: other weights than MIX
 
     def next(self) -> int:
         self.seq += 1
@@ -464,7 +484,8 @@ class Rush:
 
     async def run(self, clients: int, seconds: float) -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        kinds, weights = list(self.MIX), list(self.MIX.values())
+        mix = self.mix or self.MIX
+        kinds, weights = list(mix), list(mix.values())
         # the coordinator's pages with the session cookie; everyone else's without (a ДОУ, an expert, the public)
         async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client, \
                 httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as self.signed:
@@ -482,6 +503,7 @@ class Rush:
 
 def rush_roster(args, folder: Path) -> str:
     """--rush-size ДОУ replayed by `simulate` up to 10.12.2021 08:00, into a fresh database."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = campaign_file(folder, args.rush_size, experts=2, seed=1)
     if args.db:
         empty_postgres(args.db)
@@ -490,6 +512,10 @@ def rush_roster(args, folder: Path) -> str:
         db = f"sqlite:///{folder / 'rush.db'}"
         for stale in folder.glob("rush.db*"):
             stale.unlink()
+        if args.prepared:  # a copy of an earlier run's prepared database: the same rows, no replay
+            shutil.copyfile(args.prepared, folder / "rush.db")
+            print(f"the rush's database copied from {args.prepared}", file=sys.stderr, flush=True)
+            return db
     started = time.perf_counter()
     served = Served(args.python, db, folder)
     done = subprocess.run([args.python, "-m", "dqflow", "simulate", str(path), "--until", RUSH_PREPARED, "--keep-db", db],
@@ -497,6 +523,9 @@ def rush_roster(args, folder: Path) -> str:
     if done.returncode != 0:
         raise SystemExit(f"dqflow simulate failed: {done.stderr.strip()[-800:]}")
     served.dq("link", "password", "--stdin", input=PASSWORD + "\n")
+    if not args.db:  # kept as prepared, for --prepared
+        with sqlite3.connect(folder / "rush.db") as connection:
+            connection.execute("VACUUM INTO ?", (str(folder / "prepared.db"),))
     print(f"prepared the rush's {args.rush_size:,} ДОУ in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return db
 
@@ -560,7 +589,7 @@ async def rush_mode(args, folder: Path) -> None:
         with_materials = served.handed_in()
         pairs = [(a["institution"], e) for a in assignments for e in a["experts"] if a["institution"] in with_materials]
         random.Random(2).shuffle(pairs)
-        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in())
+        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix)
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
         if not args.no_daemon:
@@ -571,7 +600,10 @@ async def rush_mode(args, folder: Path) -> None:
                                                            stdout=asyncio.subprocess.PIPE)
             assert burster.stdout is not None
             await burster.stdout.readline()  # "started"
+        server_pid = served.server.pid if served.server else None
+        cpu = cpu_seconds(server_pid)
         wall = await rush.run(args.clients, args.seconds)
+        cpu = cpu_seconds(server_pid) - cpu
         burst = {"answers": [], "seconds": 0.0}
         if burster is not None:
             assert burster.stdout is not None
@@ -583,7 +615,8 @@ async def rush_mode(args, folder: Path) -> None:
         total = sum(len(t.seconds) for t in rush.tallies.values())
         everything = Tally([s for t in rush.tallies.values() for s in t.seconds], sum((t.statuses for t in rush.tallies.values()), Counter()))
         say("rush.all", f"rush, {args.rush_size:,} ДОУ, {args.clients} clients, {wall:.1f} s: {total} answered, "
-            f"{total / wall:.1f} requests/s", {"wall_s": wall, "answered": total, "per_second": total / wall})
+            f"{total / wall:.1f} requests/s; the server's CPU {cpu:.1f} s, {cpu * 1000 / max(1, total):.1f} ms an answer",
+            {"wall_s": wall, "answered": total, "per_second": total / wall, "server_cpu_s": cpu})
         say("rush.kind.all", described("all", everything.summary(wall)) + "  (target p99 ≤ 500 ms)", everything.summary(wall))
         for kind, tally in sorted(rush.tallies.items()):
             say(f"rush.kind.{kind}", described(kind, tally.summary(wall)), tally.summary(wall))
@@ -618,6 +651,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000], help="Roster sizes of the scale mode (the smallest: the floor's).")
     parser.add_argument("--rush-size", type=int, default=2000)
     parser.add_argument("--burst", type=int, default=600, help="Wrong passwords sent at once during the rush (0: none).")
+    parser.add_argument("--mix", type=lambda text: {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))},
+                        help="The rush's kinds and weights, like hand_in=1,dou_page=1 (default: "
+                             f"{','.join(f'{k}={v}' for k, v in Rush.MIX.items())}).")
+    parser.add_argument("--prepared", type=Path, help="SQLite: copy this database (an earlier rush's prepared.db, kept in its --folder) "
+                                                     "instead of replaying the roster.")
     parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")
@@ -639,9 +677,11 @@ def main() -> None:
     try:
         for mode in args.modes.split(","):
             runner = {"floor": floor_mode, "scale": scale_mode, "rush": rush_mode}[mode.strip()]
-            asyncio.run(runner(args, folder if mode.strip() != "rush" else work))
+            # the rush's database and logs (serve.log, run.log) kept in --folder when given, else thrown away
+            asyncio.run(runner(args, folder if mode.strip() != "rush" else folder / "rush" if args.folder else work))
     finally:
         figures["load_at_end"] = os.getloadavg()[0]
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         if args.json:
             args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
         shutil.rmtree(work, ignore_errors=True)

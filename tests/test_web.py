@@ -3,15 +3,18 @@ the ДОУ's and the expert's forms, the coordinator's sign-in and pages, the pu
 personal links. Every write is checked through the CLI (status, history) as the coordinator would see it."""
 
 import re
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from conftest import Cli, dump_tables, form_levels, levels
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
-from dqflow import store
+from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
 
@@ -612,3 +615,47 @@ def test_the_portal_says_the_campaign_word(db_url: str, workflow_copy: Path):
             assert not found, page[max(0, found.start() - 300):found.end() + 100]
     finally:
         portal.db.dispose()
+
+
+# -- a hand-in at a deadline rush: its ДОУ's rows only, one short transaction ---------------------------------------
+
+
+def test_a_hand_in_brings_only_its_own_row_forward_and_the_tick_after_brings_the_rest_once(portal: Portal, tomsk: Cli, db_url: str):
+    """No tick has opened fill-form (loaded 10.11, opened 19.11): the portal's hand-in opens its ДОУ's row as reconcile
+    would (audited at the moment it opened, by the clock), writes nothing of any other ДОУ, and the tick after opens the
+    others and not that one again. Its trail is the one a CLI `submit` (a whole-campaign reconcile) leaves."""
+    done = portal.post_form(portal.path("institution", "4"), {"stage": "fill-form", "link": "https://dou4.example.org/a"})
+    assert done.status_code == 303
+    with store.dry_run(portal.db) as session:
+        stored = dict(session.execute(text(
+            "SELECT institution_id, status FROM progress WHERE stage_id = 'fill-form'")).all())
+        audited = session.execute(text("SELECT DISTINCT institution_id FROM audit WHERE institution_id IS NOT NULL")).all()
+    assert stored.pop("4") == "done" and set(stored.values()) == {"upcoming"}  # nobody else's row was touched
+    assert audited == [("4",)]
+    tomsk.ok("submit", "5", "--stage", "fill-form", "--link", "https://dou5.example.org/a", "--now", "2021-11-25 10:00")
+    tomsk.ok("tick", "--now", "2021-11-25 10:00")
+    trail = lambda dou: [(r["action"], r["at"], r["by"]) for r in tomsk.json("history", dou) if r["stage"] == "fill-form"]  # noqa: E731
+    assert [(a, at) for a, at, _ in trail("4")] == [(a, at) for a, at, _ in trail("5")] == [
+        ("open", "2021-11-19T00:00:00+07:00"), ("submit", "2021-11-25T10:00:00+07:00")]
+    assert trail("4")[0][2] is None and trail("4")[1][2] == "institution:4"  # the clock opened it; the ДОУ handed in
+    assert status_of(tomsk, "6", "fill-form", "2021-11-25 10:00") == "open"
+
+
+def test_concurrent_hand_ins_of_one_dou_are_one_submission_and_the_rest_additions(portal: Portal, tomsk: Cli):
+    """Hand-ins of one ДОУ at once (a double click, two people of one ДОУ): each waits for the one before on the ДОУ's
+    row (PostgreSQL: the row is locked; SQLite: one writer), so exactly one is the submission and the others add
+    materials to it; every link is kept."""
+    tomsk.ok("tick", "--now", "2021-11-25 10:00")
+    now, start = parse_local("2021-11-25 10:00", TZ), threading.Barrier(6)
+
+    def hand_in(n: int) -> None:
+        start.wait()
+        with store.transaction(portal.db, actor="institution:4") as session:
+            engine.submit(session, "tomsk-2021", "4", "fill-form", now, (f"https://dou4.example.org/{n}",), scoped=True)
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(hand_in, range(6)))
+    actions = [r["action"] for r in tomsk.json("history", "4") if r["stage"] == "fill-form"]
+    assert actions.count("submit") == 1 and actions.count("resubmit") == 5, actions
+    shown = tomsk.ok("status", "--institution", "4", "--now", "2021-11-25 10:00")
+    assert all(f"https://dou4.example.org/{n}" in shown for n in range(6))

@@ -510,11 +510,12 @@ class Link:
 
 
 def campaign_links(session: Session, campaign_id: str, stage_id: str | None = None,
-                   institutions: Sequence[str] | None = None) -> list[Link]:
+                   institutions: Sequence[str] | None = None, drafts_too: bool = True) -> list[Link]:
     """Every link a ДОУ gave (of one stage, of some ДОУ), each (ДОУ, stage, URL) once: the one source of what is
     checked. The hand-ins of the submission ledger in hand-in order (a handed-in form's links are there), then the
     evidence of the forms not handed in (`engine.form`'s drafts, in the form's order), so a ДОУ learns which links do
-    not open before it hands its form in."""
+    not open before it hands its form in. `drafts_too=False` (a campaign without a form stage has no drafts) spares
+    their query."""
     evidence, progress = table(FormEvidenceRow), table(ProgressRow)
     e, p = evidence.c, progress.c
     query = select(SubmissionRow.institution_id, SubmissionRow.stage_id, SubmissionRow.links).where(
@@ -530,11 +531,12 @@ def campaign_links(session: Session, campaign_id: str, stage_id: str | None = No
     drafted: list = []
     if institutions is None:
         rows = list(session.exec(query).all())
-        drafted = list(session.execute(drafts))
+        drafted = list(session.execute(drafts)) if drafts_too else []
     else:
         for chunk in chunks(sorted(set(institutions)), IN_LIST):
             rows += session.exec(query.where(col(SubmissionRow.institution_id).in_(chunk))).all()
-            drafted += session.execute(drafts.where(e.institution_id.in_(chunk)))
+            if drafts_too:
+                drafted += session.execute(drafts.where(e.institution_id.in_(chunk)))
     found: dict[tuple[str, str, str], Link] = {}
     for inst, stage, text in rows:
         for url in json.loads(text):

@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import changes, experts, form, reminders, rules
-from dqflow.engine.definitions import definition
-from dqflow.engine.reconciler import reconcile
+from dqflow.engine.definitions import definition, forget
+from dqflow.engine.reconciler import catch_up, reconcile
 from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.intake import text as texts
@@ -36,6 +36,7 @@ from dqflow.store import (
     audit_many,
     chunks,
     recorded_at,
+    share_campaign,
 )
 
 # SQLModel's typing does not declare the tables its classes map; Core statements need them.
@@ -92,10 +93,17 @@ Row = TypeVar("Row", Progress, ProgressRow)
 
 
 def submit(session: Session, campaign_id: str, institution_id: str, stage_id: str, now: datetime,
-           links: tuple[str, ...] = ()) -> Progress:
-    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period."""
+           links: tuple[str, ...] = (), *, scoped: bool = False) -> Progress:
+    """Record a ДОУ's submission for a stage: done by its due time, late in the grace period.
+
+    `scoped` (the portal's hand-in): reconcile only the ДОУ's row it acts on (`reconciler.catch_up`), not the whole
+    campaign, beside other such hand-ins (`store.share_campaign`), so that the write transaction under a deadline rush
+    is a handful of statements on that ДОУ's rows; the daemon's or `tick`'s reconcile brings the rest (level-triggered)."""
     links = _checked_links(links)  # before reconcile: a refusal costs nothing
-    acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
+    if scoped:
+        acts = _Acts(session, _shared(session, campaign_id), [(institution_id, stage_id)], caught_up=now)
+    else:
+        acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.submit(Act(now, institution_id, stage_id, links))
     acts.write()
     return row
@@ -223,19 +231,36 @@ def _reconciled(session: Session, campaign_id: str | None, now: datetime, reconc
     return campaign
 
 
+def _shared(session: Session, campaign_id: str | None) -> spec.Campaign:
+    """The definition to act on beside other acts on other ДОУ's rows (`store.share_campaign`), read after the lock."""
+    campaign_id = campaign_id or definition(session, None).id
+    share_campaign(session, campaign_id)
+    forget(session)  # what was read before the lock may predate an amendment committed while we waited
+    return definition(session, campaign_id)
+
+
 class _Acts:
     """The acts of one transaction. The progress rows they touch are read a stage at a time up front;
     each act is checked against them in memory; what they write goes out in a few set-based statements
     at `write` (the changed rows, submissions, extensions, audit rows, reviews, the operator's notices),
     so a thousand acts cost what a handful do."""
 
-    def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]]):
+    def __init__(self, session: Session, campaign: spec.Campaign, pairs: list[tuple[str, str]], caught_up: datetime | None = None):
+        """`caught_up`: the campaign was not reconciled; the rows read are locked and brought to that moment
+        (`reconciler.catch_up`), their moves audited as reconcile audits them."""
         self.session, self.campaign = session, campaign
         session.flush()  # the rows are read and written through the table: nothing of the ORM's may be pending
-        self.rows = self._read(pairs + self._materials(campaign, pairs))  # (ДОУ, stage) → its progress row
+        self.rows = self._read(pairs + self._materials(campaign, pairs), locked=caught_up is not None)  # (ДОУ, stage) → its row
         self.changed: dict[tuple[str, str], Progress] = {}  # the rows to write back
         self.book = experts.ReviewBook(session, campaign, {inst for inst, _ in pairs})
         self.audit: list[dict[str, Any]] = []
+        if caught_up is not None:
+            for moved in catch_up(self.rows.values(), caught_up):
+                assert moved.institution_id is not None, "a row's move names its ДОУ"
+                self._moved(self.rows[(moved.institution_id, moved.stage_id)])
+                self.audit.append({"campaign_id": campaign.id, "institution_id": moved.institution_id, "stage_id": moved.stage_id,
+                                   "action": moved.action, "source": moved.source, "dest": moved.dest, "at": moved.at,
+                                   "recorded_at": recorded_at(session, caught_up), "actor": None, "detail": None})
         self.submissions: list[dict[str, Any]] = []
         self.extensions: list[dict[str, Any]] = []
         self.notices: dict[str, list[tuple[str, datetime, datetime]]] = {}  # stage → (ДОУ, deadline, at)
@@ -251,7 +276,8 @@ class _Acts:
                 found += [(inst, m) for m in rules.materials_stages(campaign.stages, stage) for inst, s in pairs if s == stage_id]
         return found
 
-    def _read(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Progress]:
+    def _read(self, pairs: list[tuple[str, str]], locked: bool = False) -> dict[tuple[str, str], Progress]:
+        """`locked`: the rows stay locked (PostgreSQL) until the transaction ends: acts on other rows run beside."""
         by_stage: dict[str, set[str]] = {}
         for inst, stage in pairs:
             by_stage.setdefault(stage, set()).add(inst)
@@ -260,8 +286,8 @@ class _Acts:
         found = {}
         for stage, institutions in by_stage.items():
             for chunk in chunks(sorted(institutions)):
-                for values in self.session.execute(sa_select(*columns).where(
-                        c.campaign_id == self.campaign.id, c.stage_id == stage, c.institution_id.in_(chunk))):
+                query = sa_select(*columns).where(c.campaign_id == self.campaign.id, c.stage_id == stage, c.institution_id.in_(chunk))
+                for values in self.session.execute(query.with_for_update() if locked else query):
                     row = Progress(*values)
                     found[(row.institution_id, stage)] = row
         return found

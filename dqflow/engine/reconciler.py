@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable, Protocol
 
 from sqlalchemy import Table, insert, literal, update
 from sqlalchemy import select as sa_select
@@ -69,6 +70,32 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
     reminders.plan(session, campaign, now)
     reminders.plan_digest(session, campaign, now)
     return sorted(changes, key=lambda c: c.at)  # stable: stage order, then roster order
+
+
+class Row(Protocol):
+    """A ДОУ's row in a stage as an act read it (plain values it may change)."""
+
+    institution_id: str
+    stage_id: str
+    status: str
+    opens_at: datetime
+    locks_at: datetime
+
+
+def catch_up(rows: Iterable[Row], now: datetime) -> list[Change]:
+    """Reconcile only these ДОУ rows, in memory: each moved by the clock's ticks (`rules.CLOCK`) due at `now`, as
+    `reconcile` would move it, with the change it made (the caller writes the rows and audits the changes, each at the
+    moment it took effect). For an act on a ДОУ's own rows (a portal's hand-in), whose write transaction then touches
+    only them; the rest of the campaign (its other rows, the stages, the lists, the reminders) is brought by the next
+    `reconcile` (the daemon's, `tick`'s), which, level-triggered, finds these rows already moved and moves them no more."""
+    changes: list[Change] = []
+    for row in rows:
+        for tick in rules.CLOCK:
+            moment = getattr(row, tick.moment)
+            if row.status in tick.sources and tick.due(moment, now):
+                changes.append(Change(moment, row.stage_id, tick.trigger, row.status, tick.dest, row.institution_id))
+                row.status = tick.dest
+    return changes
 
 
 def _move_stage(session: Session, stage: StageRow, trigger: str, at: datetime, now: datetime) -> list[Change]:

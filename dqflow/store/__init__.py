@@ -22,6 +22,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
     recorded_at,
     rowcount,
     schema_state,
+    share_campaign,
     transaction,
 )
 from dqflow.store.tables import (  # noqa: F401 - the package's face

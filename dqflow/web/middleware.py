@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, Request
@@ -55,6 +57,7 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # every other method changes state
 
 # Who a route serves: the guard finds that person, or refuses.
 INSTITUTION, EXPERT = "institution", "expert"  # by the personal link in the path: /dou/{subject}/{token}, /expert/…
+PERSONAL = (INSTITUTION, EXPERT)
 SIGNIN = "signin"  # the coordinator's one-time sign-in link: /signin/{token}
 PASSWORD = "password"  # the coordinator's password form
 COORDINATOR = "coordinator"  # by the session cookie; the audience of a route that names none
@@ -62,12 +65,19 @@ PUBLIC = "public"  # anyone; a state-changing request to it is the coordinator's
 LIMITED = {PASSWORD: sessions.SIGNIN}  # audiences whose posts the database limits per address (`sessions`)
 
 
-class Page(Route):
-    """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry."""
+Read = Callable[[Session, str, str, datetime], Any]  # a personal page's data: (session, role, subject id, now)
 
-    def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None):
+
+class Page(Route):
+    """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry.
+    `read`: for a personal page (`who` INSTITUTION or EXPERT), what a GET shows, read by the guard once the link is
+    admitted, in the same worker-thread call and transaction as its check (`Site.admit`); the route finds it with
+    `read_of`."""
+
+    def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None,
+                 read: Read | None = None):
         super().__init__(path, endpoint, methods=methods)
-        self.who = who
+        self.who, self.read = who, read
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,11 @@ def person_of(request: Request) -> Person:
 def form_of(request: Request) -> dict[str, list[str]]:
     """The posted form the guard read and checked ({} for a GET)."""
     return request.state.form
+
+
+def read_of(request: Request) -> tuple[datetime, Any] | None:
+    """(now, what the route's `Page.read` gave) when the guard read the page's data at admission, else None."""
+    return request.state.read
 
 
 class Refused(Exception):
@@ -142,14 +157,16 @@ class Guard:
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
-        await run_in_threadpool(site.refresh)
+        if who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
+            await run_in_threadpool(site.refresh)
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
             await self.app(scope, receive, send)
             return
         who = COORDINATOR if who == PUBLIC and unsafe else who
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
-        person = await self.identify(request, who, params)
+        reader = route.read if isinstance(route, Page) and not unsafe else None
+        person, read = await self.identify(request, who, params, reader)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -161,7 +178,7 @@ class Guard:
                 raise Refused(site.refuse(request, "form"))
             receive = replay(body, receive)
         state = scope.setdefault("state", {})
-        state["person"], state["form"] = person, form
+        state["person"], state["form"], state["read"] = person, form, read
         await self.app(scope, receive, send)
 
     def route(self, scope: Scope) -> tuple[Route | None, dict[str, Any]]:
@@ -173,14 +190,19 @@ class Guard:
                 return route, child["path_params"]
         return None, {}
 
-    async def identify(self, request: Request, who: str, params: dict[str, Any]) -> Person:
+    async def identify(self, request: Request, who: str, params: dict[str, Any],
+                       reader: Read | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
+        """The person (with a form token for them), and for a personal page's GET what its `reader` read."""
         site, now = self.site, self.site.clock()
-        if who in (INSTITUTION, EXPERT):
+        read = None
+        if who in PERSONAL:
             subject, token = params["subject"], params["token"]
-            why = await run_in_threadpool(site.link_refusal, who, subject, token)
+            fetch = (lambda session: reader(session, who, subject, now)) if reader is not None else None
+            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch)
             if why:
                 raise Refused(await site.guessed(request, why))
             person = Person(who, subject, token)
+            read = (now, found) if reader is not None else None
         elif who == SIGNIN:
             person = Person(SIGNIN, params["token"])
         elif who == PASSWORD:
@@ -192,7 +214,7 @@ class Guard:
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))
             person = Person(COORDINATOR, session) if session else GUEST
-        return person if person is GUEST else replace(person, csrf=site.signer.form_token(person.principal, now))
+        return (person if person is GUEST else replace(person, csrf=site.signer.form_token(person.principal, now))), read
 
     def same_origin(self, scope: Scope) -> bool:
         """Whether the request comes from the portal's own pages, as the browser says: its `Origin`, or else its

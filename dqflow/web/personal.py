@@ -21,7 +21,7 @@ from dqflow.delivery import linkcheck
 from dqflow.engine import experts, workspace
 from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
-from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of
+from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of, read_of
 from dqflow.web.site import Site, one, redirect, refusal_status
 
 Act = Callable[[Session, datetime], object]  # one engine call as the person: (session, now)
@@ -45,7 +45,7 @@ class Personal(Site):
                 act(session, self.clock())
 
         try:
-            await run_in_threadpool(write)
+            await self.write(write)
         except DqflowError as exc:
             return await self.personal_page(request, error=self.said(exc), status=refusal_status(exc))
         return redirect(request.url.path + done)
@@ -56,13 +56,13 @@ class Personal(Site):
         if stage is not None and stage.form:
             return self.form_entry(form, institution_id, stage_id)
         urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
-        return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls),
+        return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls, scoped=True),
                 "?ok=submitted#stage-" + quote(stage_id))
 
     def form_entry(self, form: dict[str, list[str]], institution_id: str, stage_id: str) -> tuple[Act, str]:
         """A form stage's post: one indicator saved to the draft (`action=save`), or the form handed in (`action=hand-in`)."""
         if one(form, "action") == "hand-in":
-            return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now),
+            return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, scoped=True),
                     "?ok=form-handed-in#stage-" + quote(stage_id))
         indicator = one(form, "indicator")
         urls, titles = form.get("link", []), form.get("title", [])
@@ -89,29 +89,40 @@ class Personal(Site):
         urls = {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
         return linkcheck.results(session, self.campaign.id, urls)
 
+    def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> tuple[object, dict]:
+        """What a person's page shows: their desk and, for a ДОУ, the last check of each of its links (`Page.read`: the
+        guard reads it for a GET in the transaction that checked the link)."""
+        desk = self.PAGES[role][1](session, self.campaign, subject_id, now)
+        if isinstance(desk, workspace.ExpertDesk):
+            return desk, self.expert_link_states(session, desk)
+        return desk, self.link_states(session, subject_id)
+
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
         person = person_of(request)
-        now = self.clock()
-        template, desk_of = self.PAGES[person.role]
+        template = self.PAGES[person.role][0]
+        found = read_of(request)
+        if found is not None:  # a GET: read by the guard with the link's check
+            now, (desk, link_states) = found
+        else:  # the page again after a refused post
+            now = self.clock()
 
-        def read():
-            with self.reading() as session:
-                desk = desk_of(session, self.campaign, person.id, now)
-                return desk, (self.link_states(session, person.id) if person.role == "institution" else self.expert_link_states(session, desk))
+            def read() -> tuple[object, dict]:
+                with self.reading() as session:
+                    return self.personal_read(session, person.role, person.id, now)
 
-        desk, link_states = await run_in_threadpool(read)
+            desk, link_states = await run_in_threadpool(read)
         return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
                            link_states=link_states, LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
 
     def link_states(self, session: Session, institution_id: str) -> dict:
         """URL → the last check of each of the ДОУ's links (`_link_states.html` shows it): two queries."""
-        found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id])
+        found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id],
+                                         drafts_too=bool(self.campaign.form_stages()))
         return linkcheck.results(session, self.campaign.id, {link.url for link in found})
-
 
 
 def routes(portal: Personal) -> list[BaseRoute]:
     both = ["GET", "POST"]
-    return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both),
-            Page("/expert/{subject}/{token}", portal.personal, who=EXPERT, methods=both)]
+    return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both, read=portal.personal_read),
+            Page("/expert/{subject}/{token}", portal.personal, who=EXPERT, methods=both, read=portal.personal_read)]

@@ -7,10 +7,11 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -59,6 +60,9 @@ TOO_MANY_RU = {
 }
 
 
+T = TypeVar("T")
+
+
 class Site:
     def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]):
         self.db, self.clock, self.wall = db, clock, wall
@@ -70,8 +74,14 @@ class Site:
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
+        # SQLite takes one writer at a time: this process's writes wait for their turn here, in the event loop, not in a
+        # worker thread each (threads waiting for the write lock would hold the pool's threads the pages need)
+        self.one_writer = asyncio.Lock() if db.dialect.name == "sqlite" else None
+        # compiled once per process (no `auto_reload`: the templates are the installed package's, never edited under a
+        # running portal, and checking their files' times cost a stat per request); what they show of the campaign
+        # follows an amendment through `campaign` in the globals (`refresh`)
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
-                                 trim_blocks=True, lstrip_blocks=True)
+                                 trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
                                   STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, KIND_RU=labels.KIND_RU, campaign=self.campaign,
                                   rule_ru=labels.rule_ru, reason_ru=lambda r: labels.reason_ru(r, self.campaign.terms),
@@ -86,25 +96,44 @@ class Site:
         is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
         their page and one withdrawn loses it, without restarting `dqflow serve`."""
         with store.dry_run(self.db) as session:
-            digest = self._stored_digest(session)
-            if digest != self.digest:
-                self.campaign = engine.definition(session, self.campaign.id)
-                self.tz, self.digest = self.campaign.tz, digest
-                self.base_url = links.base_url(self.campaign)
-                self.pages.globals["campaign"] = self.campaign
+            self._refresh(session)
+
+    def _refresh(self, session: Session) -> None:
+        digest = self._stored_digest(session)
+        if digest != self.digest:
+            self.campaign = engine.definition(session, self.campaign.id)
+            self.tz, self.digest = self.campaign.tz, digest
+            self.base_url = links.base_url(self.campaign)
+            self.pages.globals["campaign"] = self.campaign
+
+    def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
+        """A personal link's request in one worker-thread call and one rolled-back transaction (each call and each
+        transaction costs more than the primary-key reads in it): the campaign read again if an amendment changed it
+        (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
+        person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
+        with store.dry_run(self.db) as session:
+            self._refresh(session)
+            why = self._link_refusal(session, role, subject_id, token)
+            if why is not None or read is None:
+                return why, None
+            definitions.known(session, self.campaign)
+            return None, read(session)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
         """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
         One primary-key read (the person's link version), whatever the roster: the secret is the signer's."""
+        with store.dry_run(self.db) as session:
+            return self._link_refusal(session, role, subject_id, token)
+
+    def _link_refusal(self, session: Session, role: str, subject_id: str, token: str) -> str | None:
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
         known = (subject_id in self.campaign.institution_ids if role == "institution"
                  else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
         if not known:
             return "tampered"
-        with store.dry_run(self.db) as session:
-            row = session.get(LinkRow, (self.campaign.id, role, subject_id))
-            versions = {(role, subject_id): row.version} if row is not None else {}
+        row = session.get(LinkRow, (self.campaign.id, role, subject_id))
+        versions = {(role, subject_id): row.version} if row is not None else {}
         return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
 
     @contextmanager
@@ -135,6 +164,13 @@ class Site:
 
     def said(self, exc: DqflowError) -> str:
         return refusals.said(exc, self.campaign)
+
+    async def write(self, act: Callable[[], T]) -> T:
+        """Run `act` (a write transaction) in a worker thread, once it is this process's turn to write on SQLite."""
+        if self.one_writer is None:
+            return await run_in_threadpool(act)
+        async with self.one_writer:
+            return await run_in_threadpool(act)
 
     def transaction(self, actor: str) -> AbstractContextManager[Session]:
         return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)
