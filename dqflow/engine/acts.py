@@ -122,14 +122,22 @@ def review(session: Session, campaign_id: str, institution_id: str, stage_id: st
     return row
 
 
-def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime) -> list[str]:
+def review_many(session: Session, campaign_id: str, entries: list[experts.ReviewEntry], now: datetime, *,
+                scoped: bool = False) -> list[str]:
     """Record many reviews at `now` (an import): the ДОУ's status after each one, in order.
 
     Each entry is held to exactly the rules of `review`, as if the entries were recorded one after
     another; the campaign is reconciled once, not once per entry. The first entry that breaks a rule
     refuses them all (the caller's transaction writes nothing), and its message starts with the
-    entry's `where` (FILE:LINE of an import)."""
-    acts = _Acts(session, _reconciled(session, campaign_id, now), [(e.institution_id, e.stage_id) for e in entries])
+    entry's `where` (FILE:LINE of an import).
+
+    `scoped` (the portal's review): as `submit`'s, only the rows it acts on are brought to `now` — once the lists of
+    its stages are drawn (drawing them is reconcile's work, which then runs as for any act)."""
+    pairs = [(e.institution_id, e.stage_id) for e in entries]
+    if scoped and _lists_drawn(session, definition(session, campaign_id), {e.stage_id for e in entries}):
+        acts = _Acts(session, _shared(session, campaign_id), pairs, caught_up=now)
+    else:
+        acts = _Acts(session, _reconciled(session, campaign_id, now), pairs)
     done = []
     for e in entries:
         act = Act(now, e.institution_id, e.stage_id, expert_id=e.expert_id, levels=e.levels,
@@ -229,6 +237,12 @@ def _reconciled(session: Session, campaign_id: str | None, now: datetime, reconc
         reconcile(session, campaign.id, now)
         campaign = definition(session, campaign_id)
     return campaign
+
+
+def _lists_drawn(session: Session, campaign: spec.Campaign, stage_ids: set[str]) -> bool:
+    """Whether the expert lists of these review stages are drawn (a probe each): a scoped review needs them."""
+    stages = [campaign.stage(s) for s in sorted(stage_ids)]
+    return all(s is not None and s.list is not None and experts.drawn(session, campaign.id, s.list) for s in stages)
 
 
 def _shared(session: Session, campaign_id: str | None) -> spec.Campaign:

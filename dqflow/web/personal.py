@@ -81,7 +81,7 @@ class Personal(Site):
             if self.campaign.reviews_by_indicator else {}
         entry = experts.ReviewEntry(one(form, "institution"), one(form, "stage"), expert_id, levels,
                                     one(form, "recommendations").replace("\r\n", "\n"), comments=comments)
-        return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now),
+        return (lambda session, now: engine.review_many(session, self.campaign.id, [entry], now, scoped=True),
                 "?ok=reviewed#dou-" + quote(entry.institution_id))
 
     def expert_link_states(self, session: Session, desk: workspace.ExpertDesk) -> dict:
