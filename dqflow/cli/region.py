@@ -40,11 +40,8 @@ def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path,
     ids = list(dict.fromkeys(campaign_ids))
     with store.dry_run(app.db) as session:
         first = engine.definition(session, ids[0])  # an unknown id is refused with the loaded ones listed
-        for campaign_id in ids[1:]:
-            engine.definition(session, campaign_id)
         now = resolve_now(now_text, first.timezone, app.wall)
-        found = [results.compute(session, campaign_id, now) for campaign_id in ids]
-    figures = region.merge(found, common=common)
+        figures = region.compute(session, ids, now, common=common)  # every campaign's figures in one pass
     if fmt == "csv":
         written = []
         for name, text in region.csv_files(figures).items():
