@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import TOMSK, Cli, complete, dump_tables
+
+from dqflow.errors import DqflowError
 
 LOADED = "2021-11-10 09:00"
 ON_TIME = "2021-11-24 10:00"  # fill-form runs 19.11 – 30.11
@@ -240,3 +244,130 @@ def test_a_different_scale_is_refused_naming_both_scales_and_a_title_cannot_carr
     assert {r["level"] for r in rows(out / "levels.csv")} == {"1", "2", "3"}
     titles = {r["campaign"]: r["title"] for r in rows(out / "participation.csv")}
     assert titles["mun-a"] == "'=HYPERLINK(\"https://x.example.org\")"  # the one CSV guard: a leading apostrophe
+
+
+# -- one pass: the same figures as each campaign's figures.compute ----------------------------------------------------
+
+
+def per_campaign(session, campaign_id: str, now, areas: list[str] | None = None) -> dict:
+    """What the regional справка shows of one campaign, taken from `figures.compute` alone (the справка's own figures)."""
+    from dqflow.results import figures
+
+    found = figures.compute(session, campaign_id, now)
+    areas = areas if areas is not None else found.area_ids
+    distribution = found.distribution()
+    return {
+        "institutions": found.total,
+        "stages": [(f.stage.id, f.state, {k: v for k, v in f.counts.items() if k != "nothing"}) for f in found.stages
+                   if f.stage.per_institution and f.stage.actor == "institution"],
+        "distribution": {a: distribution.get(a, {}) for a in areas},
+        "below": [(inst.institution.id, inst.institution.name, [a for a in found.area_ids if a in low and a in areas])
+                  for inst, low in found.at_or_below_base() if any(a in areas for a in low)],
+        "agreement": {a: found.agreement().get(a, (0, 0)) for a in areas},
+    }
+
+
+def one_pass(m) -> dict:
+    return {
+        "institutions": m.institutions,
+        "stages": [(f.stage.id, f.state, f.counts) for f in m.stages],
+        "distribution": m.distribution,
+        "below": [(inst.id, inst.name, areas) for inst, areas in m.below_base],
+        "agreement": m.agreement,
+    }
+
+
+@pytest.mark.parametrize("moment", [AS_OF, "2021-12-20 10:00", "2022-01-21 12:00"])
+def test_the_one_pass_figures_are_each_campaigns_figures_compute(region: Cli, moment: str):
+    """`region.compute` reads all campaigns in a fixed number of statements; what it gives each municipality is what
+    `figures.compute` gives that campaign alone (stages' states and counts, levels, the ДОУ at or below the base level,
+    agreement), on both backends and at moments before and after the stages lock."""
+    from conftest import counting_statements
+
+    from dqflow import store
+    from dqflow.calendar import parse_local
+    from dqflow.results import region as regional
+
+    db = store.connect(region.db_url)
+    try:
+        with store.dry_run(db) as session:
+            from dqflow import engine
+
+            now = parse_local(moment, engine.definition(session, "mun-a").tz)
+            with counting_statements() as seen:
+                found = regional.compute(session, list(TOWNS), now)
+            one = len(seen)
+            with counting_statements() as seen:
+                regional.compute(session, ["mun-a"], now)
+            assert len(seen) == one - 2  # one definition read per campaign, the figures in the same statements
+            for m in found.municipalities:
+                assert one_pass(m) == per_campaign(session, m.id, now), m.id
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def three_scales(tmp_path_factory) -> str:
+    """Three municipalities on SQLite, loaded once, ticked to 20.12: mun-b's scale lists its levels in another order
+    (so its ranks are its own), mun-c's has no fourth level."""
+    folder = tmp_path_factory.mktemp("three")
+    url = f"sqlite:///{folder / 'dqflow.db'}"
+    dq = Cli(url)
+    for town, (title, roster) in TOWNS.items():
+        path = municipal_file(folder, town, title, roster)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if town == "mun-b":
+            data["levels"] = [data["levels"][0], data["levels"][2], data["levels"][1], data["levels"][3]]
+        if town == "mun-c":
+            data["levels"] = data["levels"][:3]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        dq.ok("load", str(path), "--now", LOADED)
+        dq.ok("--campaign", town, "submit", roster[0], "--stage", "fill-form", "--link", "https://x.example.org/f", "--now", ON_TIME)
+    return url
+
+
+REVIEWS = st.lists(st.tuples(st.sampled_from(list(TOWNS)), st.sampled_from(["review1", "review2"]), st.integers(0, 3),
+                             st.sampled_from(["x1", "x2", "x3"]),
+                             st.dictionaries(st.sampled_from([*AREAS, "elsewhere"]), st.sampled_from([*LEVELS, "9"]), max_size=6)),
+                   max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reviews=REVIEWS, common=st.booleans())
+def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_scales: str, reviews, common: bool):
+    """Any reviews (levels outside the scale, areas outside the campaign, one or more experts, either review stage) in
+    campaigns whose scales differ (so each campaign's ranks are its own): each municipality's one-pass figures are
+    `figures.compute`'s on the areas compared."""
+    import json
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+    from dqflow.results import region as regional
+    from dqflow.store import ReviewRow
+
+    db = store.connect(three_scales)
+    try:
+        with store.dry_run(db) as session:
+            now = parse_local("2021-12-20 10:00", engine.definition(session, "mun-a").tz)
+            seen = set()
+            for town, stage, n, expert, levels in reviews:
+                inst = TOWNS[town][1][n % len(TOWNS[town][1])]
+                if (town, stage, inst, expert) not in seen:
+                    seen.add((town, stage, inst, expert))
+                    session.add(ReviewRow(campaign_id=town, stage_id=stage, institution_id=inst, expert_id=expert, at=now,
+                                          levels=json.dumps(levels)))
+            session.flush()
+            if not common:
+                with pytest.raises(DqflowError, match="шкалы уровней различаются"):
+                    regional.compute(session, list(TOWNS), now)
+                found = regional.compute(session, ["mun-a"], now)
+            else:
+                found = regional.compute(session, list(TOWNS), now, common=True)
+            compared = [a for a, _ in found.areas]
+            for m in found.municipalities:
+                expected = per_campaign(session, m.id, now, compared)
+                kept = {lv for lv, _ in found.levels}
+                expected["distribution"] = {a: {lv: n for lv, n in by.items() if lv in kept} for a, by in expected["distribution"].items()}
+                assert one_pass(m) == expected, m.id
+    finally:
+        db.dispose()
