@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TOMSK, Cli, complete, dump_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import TOMSK, Cli, complete, dump_tables
 
 from dqflow.errors import DqflowError
 
@@ -371,3 +371,73 @@ def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_s
                 assert one_pass(m) == expected, m.id
     finally:
         db.dispose()
+
+
+# -- the workbook and the Word document ------------------------------------------------------------------------------
+
+
+def test_the_regional_workbook_has_typed_filtered_sheets_with_the_hand_computed_figures_and_the_same_bytes(region: Cli, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    ids = [a for town in TOWNS for a in ("--campaign", town)]
+    out = tmp_path / "region.xlsx"
+    said = region.ok("region", "report", *ids, "--format", "xlsx", "--out", str(out), "--now", AS_OF)
+    assert said.strip() == f"Записано: {out}"
+    first = out.read_bytes()
+    region.ok("region", "report", *ids, "--format", "xlsx", "--out", str(out), "--now", AS_OF)
+    assert out.read_bytes() == first  # the same state as of the same moment: the same file
+    book = load_workbook(out)
+    assert book.sheetnames == ["Справка", "Сводка", "Участие по этапам", "Уровни по областям", "Базовый уровень и ниже", "Согласованность"]
+    assert book["Справка"]["A2"].value == "По состоянию на 03.12.2021 10:00 (томское время, UTC+7)"
+    for name in book.sheetnames[1:]:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:"), name
+        assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("DDE4EE"), name
+    summary = {row[0]: row for row in book["Сводка"].iter_rows(min_row=2, values_only=True)}
+    a, region_row = summary[TOWNS["mun-a"][0]], summary["Регион"]
+    assert a[1:6] == ("mun-a", 4, 16, 3, 3) and region_row[2:6] == (11, 44, 9, 8)
+    assert a[8:12] == (1, 0.25, 9, 10) and region_row[8:12] == (2, pytest.approx(2 / 11), 23, 25)
+    assert book["Сводка"]["G2"].number_format == "0%" and isinstance(book["Сводка"]["G2"].value, float)
+    stages = list(book["Участие по этапам"].iter_rows(min_row=2, values_only=True))
+    fill_c = next(r for r in stages if r[0] == TOWNS["mun-c"][0] and r[1] == "Первичное заполнение формы")
+    assert fill_c[3:7] == (3, 2, 1, 1) and fill_c[2].strftime("%d.%m.%Y") == "30.11.2021"
+    assert book["Участие по этапам"]["C2"].number_format == "DD.MM.YYYY HH:MM"
+    levels = {(r[0], r[1]): list(r[2:6]) for r in book["Уровни по областям"].iter_rows(min_row=2, values_only=True)}
+    titles = {t: title for t, (title, _) in TOWNS.items()} | {"region": "Регион"}
+    area_titles = {row[1] for row in book["Уровни по областям"].iter_rows(min_row=2, values_only=True)}
+    assert len(area_titles) == len(AREAS) and len(levels) == len(AREAS) * 4
+    conditions = "Образовательные условия"
+    assert levels[(titles["region"], conditions)] == DISTRIBUTION[("region", "conditions")]
+    assert levels[(titles["mun-a"], conditions)] == DISTRIBUTION[("mun-a", "conditions")]
+    below = list(book["Базовый уровень и ниже"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2]) for r in below] == [(TOWNS["mun-a"][0], "2", "МАДОУ № 2"), (TOWNS["mun-b"][0], "35", "МБДОУ № 35")]
+    agreement = {(r[0], r[1]): (r[2], r[3]) for r in book["Согласованность"].iter_rows(min_row=2, values_only=True)}
+    assert agreement[(titles["mun-a"], conditions)] == AGREEMENT[("mun-a", "conditions")]
+    assert sum(v[1] for (t, _), v in agreement.items() if t == "Регион") == 25
+
+
+def test_the_regional_word_document_has_the_htmls_sections_and_figures(region: Cli, tmp_path: Path):
+    from docx import Document
+
+    ids = [a for town in TOWNS for a in ("--campaign", town)]
+    out = tmp_path / "region.docx"
+    region.ok("region", "report", *ids, "--format", "docx", "--out", str(out), "--now", AS_OF)
+    first = out.read_bytes()
+    region.ok("region", "report", *ids, "--format", "docx", "--out", str(out), "--now", AS_OF)
+    assert out.read_bytes() == first
+    doc = Document(str(out))
+    text = [p.text for p in doc.paragraphs]
+    assert text[0] == "РЕГИОНАЛЬНАЯ АНАЛИТИЧЕСКАЯ СПРАВКА" and "по состоянию на 03.12.2021 10:00 (томское время, UTC+7)" in text
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["1. Участие и своевременность", "2. Уровни качества по областям", "3. ДОУ с областями на базовом уровне и ниже",
+                        "4. Согласованность оценок экспертов"]
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    totals = next(t for t in tables if t[0][:3] == ["Муниципалитет", "ДОУ", "Ожидалось сдач"])
+    assert {r[0]: r[1:5] for r in totals[1:]}["Регион"] == ["11", "44", "9", "8"]
+    low = next(t for t in tables if "На базовом уровне и ниже" in t[0])
+    assert {r[0]: r[2] for r in low[1:]} == {TOWNS["mun-a"][0]: "1", TOWNS["mun-b"][0]: "1", TOWNS["mun-c"][0]: "0", "Регион": "2"}
+    agreement = next(t for t in tables if "Всего" in t[0])
+    assert {r[0]: r[-2] for r in agreement[1:]} == {TOWNS["mun-a"][0]: "9 / 10", TOWNS["mun-b"][0]: "9 / 10",
+                                                     TOWNS["mun-c"][0]: "5 / 5", "Регион": "23 / 25"}
+    areas = [t for t in tables if t[0][-1] == "Оценено ДОУ"]
+    assert len(areas) == len(AREAS) and areas[0][-1] == ["Регион", "1", "3", "1", "1", "6"]
