@@ -218,23 +218,16 @@ def _below(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaig
     level = keyed.by_institution(session)
     i = _INSTITUTION.c
     base = case(bases, value=level.c.camp, else_=-1)
-    found: dict[tuple[str, str], list[str]] = {}
-    names: dict[tuple[str, str], str] = {}
-    for cid, inst, name, area in session.execute(
-            sa_select(level.c.camp, level.c.inst, i.name, level.c.area)
+    found: dict[tuple[str, str], tuple[spec.Institution, list[str]]] = {}
+    for cid, inst, name, email, area in session.execute(
+            sa_select(level.c.camp, level.c.inst, i.name, i.email, level.c.area)
             .join(_INSTITUTION, and_(i.campaign_id == level.c.camp, i.id == level.c.inst))
             .where(level.c.rank <= base, level.c.area.in_(area_ids))
             .order_by(level.c.camp, i.withdrawn_at.is_not(None), i.position, i.id)):
-        found.setdefault((cid, inst), []).append(area)
-        names[(cid, inst)] = name
-    known = {c.id: c for c in campaigns}
-    rosters: dict[str, dict[str, spec.Institution]] = {}
-    for (cid, inst), areas in found.items():
-        roster = rosters.get(cid)
-        if roster is None:
-            roster = rosters[cid] = {x.id: x for x in known[cid].institutions}
-        order = [a for a in known[cid].areas if a.id in areas]
-        below[cid].append((roster.get(inst) or spec.Institution(inst, names[(cid, inst)], ""), [a.id for a in order]))
+        found.setdefault((cid, inst), (spec.Institution(inst, name, email), []))[1].append(area)
+    order = {c.id: [a.id for a in c.areas] for c in campaigns}
+    for (cid, _), (inst, areas) in found.items():  # the ДОУ as stored (no campaign's roster is parsed), its areas in order
+        below[cid].append((inst, [a for a in order[cid] if a in areas]))
 
 
 def _agreement(session: Session, keyed: CampaignLevels, area_ids: list[str], agreement: dict[str, dict[str, tuple[int, int]]]) -> None:
@@ -417,9 +410,9 @@ def xlsx(region: Region) -> bytes:
     excel._sheet(book, "Согласованность", ["Муниципалитет", "Область", "Оценки совпали", "Сравнений", "Доля совпадений"],
                  _agreement_rows(region), {5: percent})
     book.properties.title = TITLE
-    book.properties.created = book.properties.modified = region.now.astimezone(UTC).replace(tzinfo=None)  # the moment, not the clock
     out = io.BytesIO()
-    book.save(out)
+    book.save(out)  # stamps the clock as the time modified: the properties are written again below
+    book.properties.created = book.properties.modified = region.now.astimezone(UTC).replace(tzinfo=None)  # the moment, not the clock
     return zipped.stable(out.getvalue(), region.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
 
 
