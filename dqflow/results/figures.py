@@ -688,8 +688,9 @@ class CampaignLevels:
                                .where(r.campaign_id.in_(list(self.usable)), self._mine(r.campaign_id, r.stage_id, "stages"))
                                .group_by(r.campaign_id, r.institution_id).cte("region_latest"))
         given = self.given(session, latest)
-        return (sa_select(given.c.camp, given.c.inst, given.c.ord, given.c.area, func.min(self.rank(given.c.camp, given.c.level)).label("rank"))
-                .group_by(given.c.camp, given.c.inst, given.c.ord, given.c.area).cte("region_level"))
+        return _materialized(session, sa_select(given.c.camp, given.c.inst, given.c.ord, given.c.area,
+                                                func.min(self.rank(given.c.camp, given.c.level)).label("rank"))
+                             .group_by(given.c.camp, given.c.inst, given.c.ord, given.c.area).cte("region_level"))
 
     def level_id(self, campaign_id: str, rank: int) -> str | None:
         return self.each[campaign_id].level_id(rank)

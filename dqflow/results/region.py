@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, case, func, or_
+from sqlalchemy import Table, and_, case, func, null, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -141,9 +142,9 @@ def compute(session: Session, campaign_ids: list[str], now: datetime, *, common:
     """The regional figures of the campaigns (at least one; an unknown id is refused with the loaded ones listed) as of
     `now`, refused when their areas or scales differ and not `common`. Call it in a session that is rolled back.
 
-    Each campaign's definition is read (one statement each); then the figures of all of them in six statements: the
+    Each campaign's definition is read (its digest and text); then the figures of all of them in five statements: the
     stages' stored states, the ДОУ counted per campaign, the form-filling stages' statuses at `now` counted per campaign,
-    stage and status, the levels counted per campaign, area and level, the ДОУ at or below the base level, and the
+    stage and status, the levels counted per campaign, area and level with the ДОУ at or below the base level, and the
     experts' agreement counted per campaign and area."""
     if not campaign_ids:
         raise DqflowError("не выбрано ни одной кампании; укажите --campaign ID")
@@ -167,8 +168,7 @@ def compute(session: Session, campaign_ids: list[str], now: datetime, *, common:
     below: dict[str, list[tuple[spec.Institution, list[str]]]] = {cid: [] for cid in ids}
     agreement = {cid: {a: (0, 0) for a in area_ids} for cid in ids}
     if keyed.usable and area_ids:
-        _levels(session, keyed, distribution)
-        _below(session, keyed, campaigns, area_ids, below)
+        _levels(session, keyed, campaigns, area_ids, distribution, below)
         _agreement(session, keyed, area_ids, agreement)
     municipalities = [Municipality(c, totals.get(c.id, 0), stages[c.id], distribution[c.id], below[c.id], agreement[c.id])
                       for c in campaigns]
@@ -198,35 +198,33 @@ def _stages(session: Session, campaigns: list[spec.Campaign], own: dict[str, lis
             for cid, stages in own.items()}
 
 
-def _levels(session: Session, keyed: CampaignLevels, distribution: dict[str, dict[str, dict[str, int]]]) -> None:
-    """The ДОУ at each level of each compared area, per campaign: one GROUP BY."""
-    level = keyed.by_institution(session)
-    for cid, area, rank, n in session.execute(sa_select(level.c.camp, level.c.area, level.c.rank, func.count())
-                                              .group_by(level.c.camp, level.c.area, level.c.rank)):
-        lv = keyed.level_id(cid, rank)
-        if area in distribution[cid] and lv in distribution[cid][area]:
-            distribution[cid][area][lv] += int(n)
-
-
-def _below(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaign], area_ids: list[str],
-           below: dict[str, list[tuple[spec.Institution, list[str]]]]) -> None:
-    """Each campaign's ДОУ with a compared area at or below its base level, in roster order (withdrawn ones last), with
-    those areas in the campaign's order: one SELECT."""
-    bases = {c.id: keyed.each[c.id].ids.index(c.base_level) for c in campaigns if c.base_level and c.id in keyed.usable}
-    if not bases:
-        return
+def _levels(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaign], area_ids: list[str],
+            distribution: dict[str, dict[str, dict[str, int]]], below: dict[str, list[tuple[spec.Institution, list[str]]]]) -> None:
+    """The ДОУ at each level of each compared area per campaign (a GROUP BY), and each campaign's ДОУ with a compared
+    area at or below its base level, in roster order (withdrawn ones last), with those areas in the campaign's order:
+    one statement, the levels computed once for both (a UNION ALL over the materialized levels)."""
     level = keyed.by_institution(session)
     i = _INSTITUTION.c
-    base = case(bases, value=level.c.camp, else_=-1)
-    found: dict[tuple[str, str], tuple[spec.Institution, list[str]]] = {}
-    for cid, inst, name, email, area in session.execute(
-            sa_select(level.c.camp, level.c.inst, i.name, i.email, level.c.area)
-            .join(_INSTITUTION, and_(i.campaign_id == level.c.camp, i.id == level.c.inst))
-            .where(level.c.rank <= base, level.c.area.in_(area_ids))
-            .order_by(level.c.camp, i.withdrawn_at.is_not(None), i.position, i.id)):
-        found.setdefault((cid, inst), (spec.Institution(inst, name, email), []))[1].append(area)
+    counted = sa_select(level.c.camp, level.c.area, level.c.rank, func.count().label("n"), null().label("inst"), null().label("name"),
+                        null().label("email"), null().label("gone"), null().label("position")).group_by(level.c.camp, level.c.area, level.c.rank)
+    bases = {c.id: keyed.each[c.id].ids.index(c.base_level) for c in campaigns if c.base_level and c.id in keyed.usable}
+    query: Any = counted
+    if bases:
+        low = (sa_select(level.c.camp, level.c.area, level.c.rank, null(), level.c.inst, i.name, i.email,
+                         case((i.withdrawn_at.is_(None), 0), else_=1), i.position)
+               .join(_INSTITUTION, and_(i.campaign_id == level.c.camp, i.id == level.c.inst))
+               .where(level.c.rank <= case(bases, value=level.c.camp, else_=-1), level.c.area.in_(area_ids)))
+        query = counted.union_all(low)
+    found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]] = {}
+    for cid, area, rank, n, inst, name, email, gone, position in session.execute(query):
+        if inst is None:
+            lv = keyed.level_id(cid, rank)
+            if area in distribution[cid] and lv in distribution[cid][area]:
+                distribution[cid][area][lv] += int(n)
+        else:
+            found.setdefault((cid, inst), ((gone, position, inst), spec.Institution(inst, name, email), set()))[2].add(area)
     order = {c.id: [a.id for a in c.areas] for c in campaigns}
-    for (cid, _), (inst, areas) in found.items():  # the ДОУ as stored (no campaign's roster is parsed), its areas in order
+    for (cid, _), (_, inst, areas) in sorted(found.items(), key=lambda item: item[1][0]):  # the ДОУ as stored: no roster parsed
         below[cid].append((inst, [a for a in order[cid] if a in areas]))
 
 
