@@ -8,7 +8,8 @@ as M municipalities × 2 years (`copy_campaign`: every table of the campaign, it
 the second year's campaigns name the first as `previous`, and keep its dates). The replayed campaign stays (the audit
 log is append-only): the database holds 2·M + 1 campaigns.
 `--db postgresql` makes a fresh database `region_bench` on the server of DQFLOW_TEST_PG; `sqlite` (default) a file.
-With `--folder DIR` a SQLite database already built there is used as it is.
+With `--folder DIR` a SQLite database already built there is used as it is, and `--db URL` names a database an
+earlier run built (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/region_bench), used as it is.
 
 Then, in turn, `runs` times each, as whole processes (wall seconds, CPU seconds of the process, its peak RSS):
 - floor: `dqflow --version`, and a process that connects and sends one `SELECT count(*)` over the progress of the
@@ -185,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--municipalities", type=int, default=40)
     parser.add_argument("--dou", type=int, default=300)
-    parser.add_argument("--db", default="sqlite", help="postgresql, sqlite (default) or a URL of an empty database")
+    parser.add_argument("--db", default="sqlite", help="postgresql, sqlite (default), or the URL of a database an earlier run built")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--folder", type=Path, default=None, help="keep the SQLite database here (reused when present)")
     args = parser.parse_args()
@@ -193,8 +194,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        kept = args.db == "sqlite" and (folder / "region.db").exists()
-        url = fresh_database(args.db, folder) if not kept else f"sqlite:///{folder / 'region.db'}"
+        kept = (args.db == "sqlite" and (folder / "region.db").exists()) or "://" in args.db
+        url = fresh_database(args.db, folder) if not kept else args.db if "://" in args.db else f"sqlite:///{folder / 'region.db'}"
         if kept:
             years = [[f"mun-{k:02d}-{y}" for k in range(1, args.municipalities + 1)] for y in (2021, 2022)]
             print(f"the database kept in {folder}")
