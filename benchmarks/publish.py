@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from region import copy_campaign, fresh_database, replay, run  # noqa: E402
+from region import copy_campaign, fresh_database, replay, run, statements  # noqa: E402
 from roster import campaign_file  # noqa: E402
 
 DQFLOW = str(Path(sys.executable).with_name("dqflow"))
@@ -53,28 +53,6 @@ def digest(folder: Path) -> tuple[str, int, int]:
             sha.update(str(path.relative_to(folder)).encode() + b"\0" + data)
             count, size = count + 1, size + len(data)
     return sha.hexdigest()[:16], count, size
-
-
-def statements(db: str, campaign: list[str]) -> int:
-    """The SQL statements one publish sends, counted in this process."""
-    import sqlalchemy
-    from click.testing import CliRunner
-
-    from dqflow.cli import cli
-
-    seen: list[str] = []
-
-    def count(*a):
-        seen.append(a[2])
-
-    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
-    try:
-        with tempfile.TemporaryDirectory() as out:
-            result = CliRunner().invoke(cli, ["--db", db, *campaign, "publish", "--out", str(Path(out) / "site"), "--now", NOW])
-            assert result.exit_code == 0, result.output
-    finally:
-        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
-    return len(seen)
 
 
 def parts(db: str, campaign_id: str | None, out: Path) -> str:
@@ -170,7 +148,8 @@ def main(sizes: list[int], runs: int, kept: Path | None, kind: str | None) -> No
             sha, count, size = digests[-1]
             print(f"  site: {count} files, {size / 1e6:.1f} MB; same bytes every run: {len(set(digests)) == 1} ({sha})")
             print(f"  one publish in-process: {parts(db, campaign[1] if campaign else None, folder / 'site-parts')}")
-            print(f"  SQL statements one publish sends: {statements(db, campaign)}")
+            sent = statements(["--db", db, *campaign, "publish"], "site")
+            print(f"  SQL statements one publish sends: {sent}")
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -161,7 +161,8 @@ def report(figures: dict[str, list[tuple[float, float, float]]]) -> None:
               f"peak {max(p for _, _, p in runs):5.0f} MB   {min(wall) / floor:5.1f}× floor", flush=True)
 
 
-def statements(url: str, ids: list[str]) -> int:
+def statements(argv: list[str], out: str) -> int:
+    """The SQL statements one dqflow command sends, run in this process with `out` a fresh path in a temporary folder."""
     from click.testing import CliRunner
 
     from dqflow.cli import cli
@@ -173,13 +174,16 @@ def statements(url: str, ids: list[str]) -> int:
 
     sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
     try:
-        with tempfile.TemporaryDirectory() as out:
-            result = CliRunner().invoke(cli, ["--db", url, "region", "report", *[a for c in ids for a in ("--campaign", c)],
-                                              "--format", "csv", "--out", str(Path(out) / "csv"), "--now", NOW])
+        with tempfile.TemporaryDirectory() as folder:
+            result = CliRunner().invoke(cli, [*argv, "--out", str(Path(folder) / out), "--now", NOW])
             assert result.exit_code == 0, result.output
     finally:
         sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
     return len(seen)
+
+
+def region_statements(url: str, ids: list[str]) -> int:
+    return statements(["--db", url, "region", "report", *[a for c in ids for a in ("--campaign", c)], "--format", "csv"], "csv")
 
 
 def main() -> None:
@@ -225,9 +229,9 @@ def main() -> None:
         report(figures)
         sizes = {p.name: p.stat().st_size for p in (folder / "region-out").iterdir() if p.is_file()}
         print(f"  files: {', '.join(f'{k} {v / 1024:.0f} KiB' for k, v in sorted(sizes.items()))}")
-        statements(url, ids[:1])  # the first command of a process also checks the schema's version
-        print(f"  SQL statements of one region report: {statements(url, ids)} for {len(ids)} campaigns, "
-              f"{statements(url, ids[:2])} for 2 (the definition's digest and text read per campaign, the figures in the "
+        region_statements(url, ids[:1])  # the first command of a process also checks the schema's version
+        print(f"  SQL statements of one region report: {region_statements(url, ids)} for {len(ids)} campaigns, "
+              f"{region_statements(url, ids[:2])} for 2 (the definition's digest and text read per campaign, the figures in the "
               "same statements)")
         shutil.rmtree(folder / "region-out", ignore_errors=True)
         shutil.rmtree(folder / "site", ignore_errors=True)
