@@ -166,7 +166,9 @@ def statements(argv: list[str], out: str) -> int:
     from click.testing import CliRunner
 
     from dqflow.cli import cli
+    from dqflow.engine import definitions
 
+    definitions._PARSED.clear()  # as in a fresh process: no definition parsed by an earlier count
     seen: list[str] = []
 
     def count(*a):
