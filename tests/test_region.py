@@ -323,10 +323,21 @@ def three_scales(tmp_path_factory) -> str:
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         dq.ok("load", str(path), "--now", LOADED)
         dq.ok("--campaign", town, "submit", roster[0], "--stage", "fill-form", "--link", "https://x.example.org/f", "--now", ON_TIME)
+    path = municipal_file(folder, FORM_TOWN, "Мониторинг по показателям, 2021", TOWNS["mun-a"][1])  # experts review per indicator
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for stage in data["stages"]:
+        if stage["id"] in ("fill-form", "refill", "final-fix"):
+            stage["form"] = True
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dq.ok("load", str(path), "--now", LOADED)
     return url
 
 
-REVIEWS = st.lists(st.tuples(st.sampled_from(list(TOWNS)), st.sampled_from(["review1", "review2"]), st.integers(0, 3),
+FORM_TOWN = "mun-f"
+ROSTERS = {**{town: roster for town, (_, roster) in TOWNS.items()}, FORM_TOWN: TOWNS["mun-a"][1]}
+
+
+REVIEWS = st.lists(st.tuples(st.sampled_from(list(ROSTERS)), st.sampled_from(["review1", "review2"]), st.integers(0, 3),
                              st.sampled_from(["x1", "x2", "x3"]),
                              st.dictionaries(st.sampled_from([*AREAS, "elsewhere"]), st.sampled_from([*LEVELS, "9"]), max_size=6)),
                    max_size=25)
@@ -336,8 +347,9 @@ REVIEWS = st.lists(st.tuples(st.sampled_from(list(TOWNS)), st.sampled_from(["rev
 @given(reviews=REVIEWS, common=st.booleans())
 def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_scales: str, reviews, common: bool):
     """Any reviews (levels outside the scale, areas outside the campaign, one or more experts, either review stage) in
-    campaigns whose scales differ (so each campaign's ranks are its own): each municipality's one-pass figures are
-    `figures.compute`'s on the areas compared."""
+    campaigns whose scales differ (so each campaign's ranks are its own), one of them reviewed per indicator (its levels
+    read as `figures` reads them, campaign by campaign): each municipality's figures are `figures.compute`'s on the areas
+    compared."""
     import json
 
     from dqflow import engine, store
@@ -351,7 +363,7 @@ def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_s
             now = parse_local("2021-12-20 10:00", engine.definition(session, "mun-a").tz)
             seen = set()
             for town, stage, n, expert, levels in reviews:
-                inst = TOWNS[town][1][n % len(TOWNS[town][1])]
+                inst = ROSTERS[town][n % len(ROSTERS[town])]
                 if (town, stage, inst, expert) not in seen:
                     seen.add((town, stage, inst, expert))
                     session.add(ReviewRow(campaign_id=town, stage_id=stage, institution_id=inst, expert_id=expert, at=now,
@@ -360,9 +372,10 @@ def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_s
             if not common:
                 with pytest.raises(DqflowError, match="шкалы уровней различаются"):
                     regional.compute(session, list(TOWNS), now)
-                found = regional.compute(session, ["mun-a"], now)
+                found = regional.compute(session, ["mun-a", FORM_TOWN], now)  # one scale: compared whole
             else:
-                found = regional.compute(session, list(TOWNS), now, common=True)
+                found = regional.compute(session, list(ROSTERS), now, common=True)
+            assert FORM_TOWN in [m.id for m in found.municipalities]
             compared = [a for a, _ in found.areas]
             for m in found.municipalities:
                 expected = per_campaign(session, m.id, now, compared)

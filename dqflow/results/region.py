@@ -202,8 +202,20 @@ def _levels(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campai
             distribution: dict[str, dict[str, dict[str, int]]], below: dict[str, list[tuple[spec.Institution, list[str]]]]) -> None:
     """The ДОУ at each level of each compared area per campaign (a GROUP BY), and each campaign's ДОУ with a compared
     area at or below its base level, in roster order (withdrawn ones last), with those areas in the campaign's order:
-    one statement, the levels computed once for both (a UNION ALL over the materialized levels)."""
-    level = keyed.by_institution(session)
+    one statement, the levels computed once for both (a UNION ALL over the materialized levels); one more for each
+    campaign whose experts review per indicator (`CampaignLevels.alone`)."""
+    levels = ([keyed.by_institution(session)] if keyed.pooled else []) + [keyed.alone(session, cid) for cid in keyed.apart]
+    found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]] = {}
+    for level in levels:
+        _counted(session, keyed, campaigns, area_ids, level, distribution, found)
+    order = {c.id: [a.id for a in c.areas] for c in campaigns}
+    for (cid, _), (_, inst, areas) in sorted(found.items(), key=lambda item: item[1][0]):  # the ДОУ as stored: no roster parsed
+        below[cid].append((inst, [a for a in order[cid] if a in areas]))
+
+
+def _counted(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaign], area_ids: list[str], level: Any,
+             distribution: dict[str, dict[str, dict[str, int]]],
+             found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]]) -> None:
     i = _INSTITUTION.c
     counted = sa_select(level.c.camp, level.c.area, level.c.rank, func.count().label("n"), null().label("inst"), null().label("name"),
                         null().label("email"), null().label("gone"), null().label("position")).group_by(level.c.camp, level.c.area, level.c.rank)
@@ -215,7 +227,6 @@ def _levels(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campai
                .join(_INSTITUTION, and_(i.campaign_id == level.c.camp, i.id == level.c.inst))
                .where(level.c.rank <= case(bases, value=level.c.camp, else_=-1), level.c.area.in_(area_ids)))
         query = counted.union_all(low)
-    found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]] = {}
     for cid, area, rank, n, inst, name, email, gone, position in session.execute(query):
         if inst is None:
             lv = keyed.level_id(cid, rank)
@@ -223,9 +234,6 @@ def _levels(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campai
                 distribution[cid][area][lv] += int(n)
         else:
             found.setdefault((cid, inst), ((gone, position, inst), spec.Institution(inst, name, email), set()))[2].add(area)
-    order = {c.id: [a.id for a in c.areas] for c in campaigns}
-    for (cid, _), (_, inst, areas) in sorted(found.items(), key=lambda item: item[1][0]):  # the ДОУ as stored: no roster parsed
-        below[cid].append((inst, [a for a in order[cid] if a in areas]))
 
 
 def _agreement(session: Session, keyed: CampaignLevels, area_ids: list[str], agreement: dict[str, dict[str, tuple[int, int]]]) -> None:
