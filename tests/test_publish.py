@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, TOMSK, Cli, dump_tables
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ROOT, TOMSK, Cli, dump_tables
 from dqflow.results import publish_data
 from dqflow.results.publish import MARKER
 
@@ -353,26 +353,38 @@ def roster_of(folder: Path, n: int) -> Path:
     return path
 
 
-def test_publish_sends_as_many_statements_for_45_dou_as_for_3_and_pages_the_list(dq: Cli, tmp_path: Path, monkeypatch):
-    """No query per ДОУ: the statements one publish sends do not grow with the roster. The list goes 20 a page here."""
+def test_publish_sends_as_many_statements_for_1500_dou_as_for_15_loads_no_row_object_per_dou_and_pages_the_list(
+        dq: Cli, tmp_path: Path):
+    """Set-based: the statements one publish sends do not grow with the roster, and no ORM object is made per ДОУ (the
+    figures are read as column tuples). The list goes 500 a page."""
+    import sqlalchemy
     from conftest import counting_statements
+    from sqlalchemy.orm import Mapper
 
-    from dqflow.results import publish
-
-    monkeypatch.setattr(publish, "PAGE", 20)
-    counted = {}
-    for n in (3, 45):
+    counted, objects = {}, {}
+    for n in (15, 1500):
         dq.ok("load", str(roster_of(tmp_path / "campaigns", n)), "--now", "2021-11-10 09:00")
-        with counting_statements() as seen:
-            dq.ok("--campaign", f"town-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-02 10:00")
-        counted[n] = len(seen)
-    assert counted[3] == counted[45], counted
-    site = tmp_path / "site-45"
+        made: list[str] = []
+
+        def loaded(target, context, made=made):
+            made.append(type(target).__name__)
+
+        sqlalchemy.event.listen(Mapper, "load", loaded)
+        try:
+            with counting_statements() as seen:
+                dq.ok("--campaign", f"town-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-02 10:00")
+        finally:
+            sqlalchemy.event.remove(Mapper, "load", loaded)
+        counted[n], objects[n] = len(seen), sorted(made)
+    assert counted[15] == counted[1500], counted
+    assert objects[15] == objects[1500] and len(objects[1500]) < 15, objects  # the campaign's and its stages' rows, not the ДОУ's
+    site = tmp_path / "site-1500"
+    assert len(list((site / "dou").iterdir())) == 1500
     assert sorted(p.name for p in site.glob("list*.html")) == ["list-2.html", "list-3.html", "list.html"]
     index = (site / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{name}"' in index for name in ("list.html", "list-2.html", "list-3.html"))
-    assert '<a href="dou/45.html">МАДОУ № 45</a>' in (site / "list-3.html").read_text(encoding="utf-8")
-    assert 'href="../list-3.html">Все ДОУ</a>' in (site / "dou/45.html").read_text(encoding="utf-8")
+    assert '<a href="dou/1500.html">МАДОУ № 1500</a>' in (site / "list-3.html").read_text(encoding="utf-8")
+    assert 'href="../list-3.html">Все ДОУ</a>' in (site / "dou/1500.html").read_text(encoding="utf-8")
     assert '<span aria-current="page">2</span>' in (site / "list-2.html").read_text(encoding="utf-8")
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TOMSK, Cli, complete, dump_tables
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dqflow.errors import DqflowError
 
 LOADED = "2021-11-10 09:00"
 ON_TIME = "2021-11-24 10:00"  # fill-form runs 19.11 – 30.11
@@ -240,3 +244,213 @@ def test_a_different_scale_is_refused_naming_both_scales_and_a_title_cannot_carr
     assert {r["level"] for r in rows(out / "levels.csv")} == {"1", "2", "3"}
     titles = {r["campaign"]: r["title"] for r in rows(out / "participation.csv")}
     assert titles["mun-a"] == "'=HYPERLINK(\"https://x.example.org\")"  # the one CSV guard: a leading apostrophe
+
+
+# -- one pass: the same figures as each campaign's figures.compute ----------------------------------------------------
+
+
+def per_campaign(session, campaign_id: str, now, areas: list[str] | None = None) -> dict:
+    """What the regional справка shows of one campaign, taken from `figures.compute` alone (the справка's own figures)."""
+    from dqflow.results import figures
+
+    found = figures.compute(session, campaign_id, now)
+    areas = areas if areas is not None else found.area_ids
+    distribution = found.distribution()
+    return {
+        "institutions": found.total,
+        "stages": [(f.stage.id, f.state, {k: v for k, v in f.counts.items() if k != "nothing"}) for f in found.stages
+                   if f.stage.per_institution and f.stage.actor == "institution"],
+        "distribution": {a: distribution.get(a, {}) for a in areas},
+        "below": [(inst.institution.id, inst.institution.name, [a for a in found.area_ids if a in low and a in areas])
+                  for inst, low in found.at_or_below_base() if any(a in areas for a in low)],
+        "agreement": {a: found.agreement().get(a, (0, 0)) for a in areas},
+    }
+
+
+def one_pass(m) -> dict:
+    return {
+        "institutions": m.institutions,
+        "stages": [(f.stage.id, f.state, f.counts) for f in m.stages],
+        "distribution": m.distribution,
+        "below": [(inst.id, inst.name, areas) for inst, areas in m.below_base],
+        "agreement": m.agreement,
+    }
+
+
+@pytest.mark.parametrize("moment", [AS_OF, "2021-12-20 10:00", "2022-01-21 12:00"])
+def test_the_one_pass_figures_are_each_campaigns_figures_compute(region: Cli, moment: str):
+    """`region.compute` reads all campaigns in a fixed number of statements; what it gives each municipality is what
+    `figures.compute` gives that campaign alone (stages' states and counts, levels, the ДОУ at or below the base level,
+    agreement), on both backends and at moments before and after the stages lock."""
+    from conftest import counting_statements
+
+    from dqflow import store
+    from dqflow.calendar import parse_local
+    from dqflow.results import region as regional
+
+    db = store.connect(region.db_url)
+    try:
+        with store.dry_run(db) as session:
+            from dqflow import engine
+
+            now = parse_local(moment, engine.definition(session, "mun-a").tz)
+            with counting_statements() as seen:
+                found = regional.compute(session, list(TOWNS), now)
+            one = len(seen)
+            with counting_statements() as seen:
+                regional.compute(session, ["mun-a"], now)
+            assert len(seen) == one - 2  # one definition read per campaign, the figures in the same statements
+            for m in found.municipalities:
+                assert one_pass(m) == per_campaign(session, m.id, now), m.id
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def three_scales(tmp_path_factory) -> str:
+    """Three municipalities on SQLite, loaded once, ticked to 20.12: mun-b's scale lists its levels in another order
+    (so its ranks are its own), mun-c's has no fourth level."""
+    folder = tmp_path_factory.mktemp("three")
+    url = f"sqlite:///{folder / 'dqflow.db'}"
+    dq = Cli(url)
+    for town, (title, roster) in TOWNS.items():
+        path = municipal_file(folder, town, title, roster)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if town == "mun-b":
+            data["levels"] = [data["levels"][0], data["levels"][2], data["levels"][1], data["levels"][3]]
+        if town == "mun-c":
+            data["levels"] = data["levels"][:3]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        dq.ok("load", str(path), "--now", LOADED)
+        dq.ok("--campaign", town, "submit", roster[0], "--stage", "fill-form", "--link", "https://x.example.org/f", "--now", ON_TIME)
+    path = municipal_file(folder, FORM_TOWN, "Мониторинг по показателям, 2021", TOWNS["mun-a"][1])  # experts review per indicator
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for stage in data["stages"]:
+        if stage["id"] in ("fill-form", "refill", "final-fix"):
+            stage["form"] = True
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dq.ok("load", str(path), "--now", LOADED)
+    return url
+
+
+FORM_TOWN = "mun-f"
+ROSTERS = {**{town: roster for town, (_, roster) in TOWNS.items()}, FORM_TOWN: TOWNS["mun-a"][1]}
+
+
+REVIEWS = st.lists(st.tuples(st.sampled_from(list(ROSTERS)), st.sampled_from(["review1", "review2"]), st.integers(0, 3),
+                             st.sampled_from(["x1", "x2", "x3"]),
+                             st.dictionaries(st.sampled_from([*AREAS, "elsewhere"]), st.sampled_from([*LEVELS, "9"]), max_size=6)),
+                   max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reviews=REVIEWS, common=st.booleans())
+def test_the_one_pass_figures_equal_figures_compute_whatever_the_reviews(three_scales: str, reviews, common: bool):
+    """Any reviews (levels outside the scale, areas outside the campaign, one or more experts, either review stage) in
+    campaigns whose scales differ (so each campaign's ranks are its own), one of them reviewed per indicator (its levels
+    read as `figures` reads them, campaign by campaign): each municipality's figures are `figures.compute`'s on the areas
+    compared."""
+    import json
+
+    from dqflow import engine, store
+    from dqflow.calendar import parse_local
+    from dqflow.results import region as regional
+    from dqflow.store import ReviewRow
+
+    db = store.connect(three_scales)
+    try:
+        with store.dry_run(db) as session:
+            now = parse_local("2021-12-20 10:00", engine.definition(session, "mun-a").tz)
+            seen = set()
+            for town, stage, n, expert, levels in reviews:
+                inst = ROSTERS[town][n % len(ROSTERS[town])]
+                if (town, stage, inst, expert) not in seen:
+                    seen.add((town, stage, inst, expert))
+                    session.add(ReviewRow(campaign_id=town, stage_id=stage, institution_id=inst, expert_id=expert, at=now,
+                                          levels=json.dumps(levels)))
+            session.flush()
+            if not common:
+                with pytest.raises(DqflowError, match="шкалы уровней различаются"):
+                    regional.compute(session, list(TOWNS), now)
+                found = regional.compute(session, ["mun-a", FORM_TOWN], now)  # one scale: compared whole
+            else:
+                found = regional.compute(session, list(ROSTERS), now, common=True)
+            assert FORM_TOWN in [m.id for m in found.municipalities]
+            compared = [a for a, _ in found.areas]
+            for m in found.municipalities:
+                expected = per_campaign(session, m.id, now, compared)
+                kept = {lv for lv, _ in found.levels}
+                expected["distribution"] = {a: {lv: n for lv, n in by.items() if lv in kept} for a, by in expected["distribution"].items()}
+                assert one_pass(m) == expected, m.id
+    finally:
+        db.dispose()
+
+
+# -- the workbook and the Word document ------------------------------------------------------------------------------
+
+
+def test_the_regional_workbook_has_typed_filtered_sheets_with_the_hand_computed_figures_and_the_same_bytes(region: Cli, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    ids = [a for town in TOWNS for a in ("--campaign", town)]
+    out = tmp_path / "region.xlsx"
+    said = region.ok("region", "report", *ids, "--format", "xlsx", "--out", str(out), "--now", AS_OF)
+    assert said.strip() == f"Записано: {out}"
+    first = out.read_bytes()
+    region.ok("region", "report", *ids, "--format", "xlsx", "--out", str(out), "--now", AS_OF)
+    assert out.read_bytes() == first  # the same state as of the same moment: the same file
+    book = load_workbook(out)
+    assert book.sheetnames == ["Справка", "Сводка", "Участие по этапам", "Уровни по областям", "Базовый уровень и ниже", "Согласованность"]
+    assert book["Справка"]["A2"].value == "По состоянию на 03.12.2021 10:00 (томское время, UTC+7)"
+    for name in book.sheetnames[1:]:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:"), name
+        assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("DDE4EE"), name
+    summary = {row[0]: row for row in book["Сводка"].iter_rows(min_row=2, values_only=True)}
+    a, region_row = summary[TOWNS["mun-a"][0]], summary["Регион"]
+    assert a[1:6] == ("mun-a", 4, 16, 3, 3) and region_row[2:6] == (11, 44, 9, 8)
+    assert a[8:12] == (1, 0.25, 9, 10) and region_row[8:12] == (2, pytest.approx(2 / 11), 23, 25)
+    assert book["Сводка"]["G2"].number_format == "0%" and isinstance(book["Сводка"]["G2"].value, float)
+    stages = list(book["Участие по этапам"].iter_rows(min_row=2, values_only=True))
+    fill_c = next(r for r in stages if r[0] == TOWNS["mun-c"][0] and r[1] == "Первичное заполнение формы")
+    assert fill_c[3:7] == (3, 2, 1, 1) and fill_c[2].strftime("%d.%m.%Y") == "30.11.2021"
+    assert book["Участие по этапам"]["C2"].number_format == "DD.MM.YYYY HH:MM"
+    levels = {(r[0], r[1]): list(r[2:6]) for r in book["Уровни по областям"].iter_rows(min_row=2, values_only=True)}
+    titles = {t: title for t, (title, _) in TOWNS.items()} | {"region": "Регион"}
+    area_titles = {row[1] for row in book["Уровни по областям"].iter_rows(min_row=2, values_only=True)}
+    assert len(area_titles) == len(AREAS) and len(levels) == len(AREAS) * 4
+    conditions = "Образовательные условия"
+    assert levels[(titles["region"], conditions)] == DISTRIBUTION[("region", "conditions")]
+    assert levels[(titles["mun-a"], conditions)] == DISTRIBUTION[("mun-a", "conditions")]
+    below = list(book["Базовый уровень и ниже"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2]) for r in below] == [(TOWNS["mun-a"][0], "2", "МАДОУ № 2"), (TOWNS["mun-b"][0], "35", "МБДОУ № 35")]
+    agreement = {(r[0], r[1]): (r[2], r[3]) for r in book["Согласованность"].iter_rows(min_row=2, values_only=True)}
+    assert agreement[(titles["mun-a"], conditions)] == AGREEMENT[("mun-a", "conditions")]
+    assert sum(v[1] for (t, _), v in agreement.items() if t == "Регион") == 25
+
+
+def test_the_regional_word_document_has_the_htmls_sections_and_figures(region: Cli, tmp_path: Path):
+    from docx import Document
+
+    ids = [a for town in TOWNS for a in ("--campaign", town)]
+    out = tmp_path / "region.docx"
+    region.ok("region", "report", *ids, "--format", "docx", "--out", str(out), "--now", AS_OF)
+    first = out.read_bytes()
+    region.ok("region", "report", *ids, "--format", "docx", "--out", str(out), "--now", AS_OF)
+    assert out.read_bytes() == first
+    doc = Document(str(out))
+    text = [p.text for p in doc.paragraphs]
+    assert text[0] == "РЕГИОНАЛЬНАЯ АНАЛИТИЧЕСКАЯ СПРАВКА" and "по состоянию на 03.12.2021 10:00 (томское время, UTC+7)" in text
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["1. Участие и своевременность", "2. Уровни качества по областям", "3. ДОУ с областями на базовом уровне и ниже",
+                        "4. Согласованность оценок экспертов"]
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    totals = next(t for t in tables if t[0][:3] == ["Муниципалитет", "ДОУ", "Ожидалось сдач"])
+    assert {r[0]: r[1:5] for r in totals[1:]}["Регион"] == ["11", "44", "9", "8"]
+    low = next(t for t in tables if "На базовом уровне и ниже" in t[0])
+    assert {r[0]: r[2] for r in low[1:]} == {TOWNS["mun-a"][0]: "1", TOWNS["mun-b"][0]: "1", TOWNS["mun-c"][0]: "0", "Регион": "2"}
+    agreement = next(t for t in tables if "Всего" in t[0])
+    assert {r[0]: r[-2] for r in agreement[1:]} == {TOWNS["mun-a"][0]: "9 / 10", TOWNS["mun-b"][0]: "9 / 10",
+                                                     TOWNS["mun-c"][0]: "5 / 5", "Регион": "23 / 25"}
+    areas = [t for t in tables if t[0][-1] == "Оценено ДОУ"]
+    assert len(areas) == len(AREAS) and areas[0][-1] == ["Регион", "1", "3", "1", "1", "6"]

@@ -11,7 +11,7 @@ from dqflow.cli.common import App, now_option, pass_app, resolve_now
 from dqflow.errors import DqflowError
 from dqflow.results import region
 
-FORMATS = ("html", "csv")
+FORMATS = ("html", "xlsx", "docx", "csv")
 
 
 @click.group("region")
@@ -23,7 +23,8 @@ def region_group() -> None:
 @click.option("--campaign", "campaign_ids", multiple=True, required=True, metavar="ID",
               help="A municipality's campaign (repeat for each; at least one). Named in the report by its title.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
-              help="html (one print-ready page) or csv (a folder: participation, levels, below_base, agreement).")
+              help="html (one print-ready page), xlsx (a workbook: summary, participation, levels, ДОУ at or below the base "
+                   "level, agreement), docx (Word) or csv (a folder: participation, levels, below_base, agreement).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), metavar="PATH",
               help="The file to write (for csv a folder, made if missing).")
 @click.option("--common", is_flag=True,
@@ -36,22 +37,21 @@ def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path,
     if fmt == "csv" and out.exists() and not out.is_dir():  # refused before anything is read
         raise DqflowError(f"--out {out}: это файл, а CSV пишется в папку; укажите папку")
     if fmt != "csv" and out.is_dir():
-        raise DqflowError(f"--out {out}: это папка; укажите имя файла, например {out / 'region.html'}")
+        raise DqflowError(f"--out {out}: это папка; укажите имя файла, например {out / ('region.' + fmt)}")
     ids = list(dict.fromkeys(campaign_ids))
     with store.dry_run(app.db) as session:
         first = engine.definition(session, ids[0])  # an unknown id is refused with the loaded ones listed
-        for campaign_id in ids[1:]:
-            engine.definition(session, campaign_id)
         now = resolve_now(now_text, first.timezone, app.wall)
-        found = [results.compute(session, campaign_id, now) for campaign_id in ids]
-    figures = region.merge(found, common=common)
+        figures = region.compute(session, ids, now, common=common)  # every campaign's figures in one pass
     if fmt == "csv":
         written = []
         for name, text in region.csv_files(figures).items():
             results.write_file(out / name, text.encode("utf-8"))
             written.append(out / name)
     else:
-        results.write_file(out, region.html(figures).encode("utf-8"))
+        rendered = {"html": lambda: region.html(figures).encode("utf-8"), "xlsx": lambda: region.xlsx(figures),
+                    "docx": lambda: region.docx(figures)}[fmt]()
+        results.write_file(out, rendered)
         written = [out]
     for path in written:
         click.echo(f"Записано: {path}")

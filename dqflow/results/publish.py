@@ -44,10 +44,11 @@ def build(results: Results) -> dict[str, bytes]:
     public = Public.of(results)
     env = _environment()
     files: dict[str, bytes] = {}
+    compiled = {name: env.get_template(name) for name in ("index.html", "list.html", "institution.html")}  # once, not per page
 
     def page(path: str, template: str, **values) -> None:
         root = "../" * path.count("/")
-        files[path] = env.get_template(template).render(p=public, root=root, **values).encode("utf-8")
+        files[path] = compiled[template].render(p=public, root=root, **values).encode("utf-8")
 
     chunks = [public.institutions[n:n + PAGE] for n in range(0, max(len(public.institutions), 1), PAGE)]
     lists = [_list_name(n) for n in range(len(chunks))]
@@ -71,7 +72,7 @@ def _list_name(n: int) -> str:
 
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("dqflow.results", "templates/publish"), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
     env.globals.update(zip=zip, percent=lambda part, whole: words.percent(part / whole if whole else None))
     return env
 

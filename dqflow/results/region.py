@@ -1,47 +1,62 @@
-"""The regional справка: several municipal campaigns of one database merged into one picture (issue 22, part 4).
+"""The regional справка: several municipal campaigns of one database merged into one picture (issue 22, parts 4–5).
 
-Pure: `merge` takes each municipality's figures as `figures.compute` gives them (`Results`) and returns the
-regional ones; it reads no database and asks the справка's own definitions (a stage's expected, handed-in and
-on-time ДОУ, a ДОУ's level in an area, the base level, the experts' agreement) instead of re-deriving them.
+`compute` reads every campaign's figures in one pass: a fixed number of GROUP BYs keyed by campaign, whatever the number
+of municipalities and the size of their rosters (a region of 40 × 300 ДОУ is a few statements, not 40 runs of
+`figures.compute`). It asks the справка's own definitions instead of re-deriving them: a ДОУ's status in a stage as
+`status` says it (`rules.status_at_sql`), a stage's expected, handed-in and on-time ДОУ (`figures.StageFigures`), a
+ДОУ's level in an area (`figures.CampaignLevels`, the keyed form of the справка's level SQL), the base level
+(`Campaign.base_level`), the experts' agreement (two or more levels of one ДОУ, stage and area, all the same).
 
 A municipality is one campaign, named by its title. Campaigns are compared only on one set of areas and one
-scale of levels: with different areas (by id and title) or levels (by id and title, in order) `merge` refuses
+scale of levels: with different areas (by id and title) or levels (by id and title, in order) `compute` refuses
 with one line naming what differs, unless `common` is set, when it keeps the areas with the same id and title
 in every campaign and the levels with the same id in every scale (a ДОУ's level outside them is not counted).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from dqflow.calendar import show, zone_label
-from dqflow.errors import DqflowError
-from dqflow.results.figures import InstitutionResult, Results, StageFigures
+from sqlalchemy import Table, and_, case, func, null, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
-__all__ = ["Municipality", "Region", "csv_files", "html", "merge"]
+from dqflow import engine
+from dqflow.calendar import show, zone_label
+from dqflow.campaign import spec
+from dqflow.engine import rules
+from dqflow.engine.rules import Status
+from dqflow.errors import DqflowError
+from dqflow.results.figures import CampaignLevels, StageFigures
+from dqflow.store import InstitutionRow, ProgressRow, StageRow
+
+__all__ = ["Municipality", "Region", "compute", "csv_files", "html"]
+
+_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]
+_INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
+_STAGE: Table = StageRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
 class Municipality:
-    results: Results
+    campaign: spec.Campaign
+    institutions: int  # ДОУ in the campaign (withdrawn ones included), as the справка counts them
     stages: list[StageFigures]  # its form-filling stages (actor: institution), as the справка counts them
     distribution: dict[str, dict[str, int]]  # area → level → ДОУ (the compared areas and levels only)
-    below_base: list[tuple[InstitutionResult, list[str]]]  # ДОУ with some compared area at or below the base level
+    below_base: list[tuple[spec.Institution, list[str]]]  # ДОУ with some compared area at or below the base level
     agreement: dict[str, tuple[int, int]]  # area → (agreed, compared), as the справка counts them
 
     @property
     def id(self) -> str:
-        return self.results.campaign.id
+        return self.campaign.id
 
     @property
     def title(self) -> str:
-        return self.results.campaign.title
-
-    @property
-    def institutions(self) -> int:
-        return len(self.results.institutions)
+        return self.campaign.title
 
     @property
     def expected(self) -> int:
@@ -112,6 +127,9 @@ class Region:
     def area_title(self, area_id: str) -> str:
         return dict(self.areas).get(area_id, area_id)
 
+    def level_title(self, level_id: str) -> str:
+        return dict(self.levels).get(level_id, level_id)
+
     def when(self, instant: datetime | None) -> str:
         return show(instant, self.tz) if instant else "—"
 
@@ -120,38 +138,120 @@ class Region:
         return zone_label(self.tz, self.now)
 
 
-def merge(found: list[Results], *, common: bool = False) -> Region:
-    """The regional figures of the municipalities' figures (at least one), refused when they differ and not `common`."""
-    if not found:
+def compute(session: Session, campaign_ids: list[str], now: datetime, *, common: bool = False) -> Region:
+    """The regional figures of the campaigns (at least one; an unknown id is refused with the loaded ones listed) as of
+    `now`, refused when their areas or scales differ and not `common`. Call it in a session that is rolled back.
+
+    Each campaign's definition is read (its digest and text); then the figures of all of them in five statements: the
+    stages' stored states, the ДОУ counted per campaign, the form-filling stages' statuses at `now` counted per campaign,
+    stage and status, the levels counted per campaign, area and level with the ДОУ at or below the base level, and the
+    experts' agreement counted per campaign and area."""
+    if not campaign_ids:
         raise DqflowError("не выбрано ни одной кампании; укажите --campaign ID")
-    first = found[0]
+    campaigns = [engine.definition(session, campaign_id) for campaign_id in dict.fromkeys(campaign_ids)]
     if common:
-        areas, levels, left_out = _shared(found)
+        areas, levels, left_out = _shared(campaigns)
     else:
-        _same(found)
-        areas = [(a.id, a.title) for a in first.campaign.areas]
-        levels = [(lv.id, lv.title) for lv in first.campaign.levels]
+        _same(campaigns)
+        areas = [(a.id, a.title) for a in campaigns[0].areas]
+        levels = [(lv.id, lv.title) for lv in campaigns[0].levels]
         left_out = []
-    area_ids, level_ids = [a for a, _ in areas], {lv for lv, _ in levels}
-    municipalities = []
-    for results in found:
-        distribution = {a: {lv: 0 for lv, _ in levels} for a in area_ids}
-        for inst in results.institutions:
-            for area, level in inst.levels.items():
-                if area in distribution and level in level_ids:
-                    distribution[area][level] += 1
-        below = [(inst, [a for a in low if a in distribution]) for inst, low in results.at_or_below_base()]
-        agreement = results.agreement()
-        municipalities.append(Municipality(
-            results, [f for f in results.stages if f.stage.per_institution and f.stage.actor == "institution"],
-            distribution, [(inst, low) for inst, low in below if low], {a: agreement.get(a, (0, 0)) for a in area_ids}))
-    return Region(municipalities, areas, levels, common, left_out, first.now, first.campaign.tz)
+    area_ids, level_ids = [a for a, _ in areas], [lv for lv, _ in levels]
+    ids = [c.id for c in campaigns]
+    own = {c.id: [s for s in c.stages if s.per_institution and s.actor == "institution"] for c in campaigns}
+    stages = _stages(session, campaigns, own, now)
+    i = _INSTITUTION.c
+    totals = {cid: int(n) for cid, n in session.execute(sa_select(i.campaign_id, func.count()).where(i.campaign_id.in_(ids))
+                                                        .group_by(i.campaign_id))}
+    keyed = CampaignLevels(campaigns)
+    distribution = {cid: {a: {lv: 0 for lv in level_ids} for a in area_ids} for cid in ids}
+    below: dict[str, list[tuple[spec.Institution, list[str]]]] = {cid: [] for cid in ids}
+    agreement = {cid: {a: (0, 0) for a in area_ids} for cid in ids}
+    if keyed.usable and area_ids:
+        _levels(session, keyed, campaigns, area_ids, distribution, below)
+        _agreement(session, keyed, area_ids, agreement)
+    municipalities = [Municipality(c, totals.get(c.id, 0), stages[c.id], distribution[c.id], below[c.id], agreement[c.id])
+                      for c in campaigns]
+    return Region(municipalities, areas, levels, common, left_out, now, campaigns[0].tz)
 
 
-def _same(found: list[Results]) -> None:
+def _stages(session: Session, campaigns: list[spec.Campaign], own: dict[str, list[spec.Stage]],
+            now: datetime) -> dict[str, list[StageFigures]]:
+    """Each campaign's form-filling stages with their state and their ДОУ counted by status at `now` (`status_at_sql`:
+    what `status` counts), every status named with its zero as `status` names them: two statements for all campaigns."""
+    wanted = [(cid, [s.id for s in stages]) for cid, stages in own.items() if stages]
+    if not wanted:
+        return {cid: [] for cid in own}
+    s, p = _STAGE.c, _PROGRESS.c
+    stored = {(row.campaign_id, row.id): row for row in session.execute(
+        sa_select(_STAGE).where(or_(*(and_(s.campaign_id == cid, s.id.in_(found)) for cid, found in wanted)))).all()}
+    status = rules.status_at_sql(now).label("st")  # no review stage is counted here: no review of nothing to judge
+    at = sa_select(p.campaign_id, p.stage_id, status).where(or_(*(and_(p.campaign_id == cid, p.stage_id.in_(found))
+                                                                   for cid, found in wanted))).subquery()
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for cid, stage_id, st, n in session.execute(sa_select(at.c.campaign_id, at.c.stage_id, at.c.st, func.count())
+                                                .group_by(at.c.campaign_id, at.c.stage_id, at.c.st)):
+        counts[(cid, stage_id)][st] = int(n)
+    return {cid: [StageFigures(stage, rules.stage_state_at(stored[(cid, stage.id)], now),
+                               {k.value: counts[(cid, stage.id)].get(k.value, 0) for k in Status if k is not Status.NOTHING})
+                  for stage in stages if (cid, stage.id) in stored]
+            for cid, stages in own.items()}
+
+
+def _levels(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaign], area_ids: list[str],
+            distribution: dict[str, dict[str, dict[str, int]]], below: dict[str, list[tuple[spec.Institution, list[str]]]]) -> None:
+    """The ДОУ at each level of each compared area per campaign (a GROUP BY), and each campaign's ДОУ with a compared
+    area at or below its base level, in roster order (withdrawn ones last), with those areas in the campaign's order:
+    one statement, the levels computed once for both (a UNION ALL over the materialized levels); one more for each
+    campaign whose experts review per indicator (`CampaignLevels.alone`)."""
+    levels = ([keyed.by_institution(session)] if keyed.pooled else []) + [keyed.alone(session, cid) for cid in keyed.apart]
+    found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]] = {}
+    for level in levels:
+        _counted(session, keyed, campaigns, area_ids, level, distribution, found)
+    order = {c.id: [a.id for a in c.areas] for c in campaigns}
+    for (cid, _), (_, inst, areas) in sorted(found.items(), key=lambda item: item[1][0]):  # the ДОУ as stored: no roster parsed
+        below[cid].append((inst, [a for a in order[cid] if a in areas]))
+
+
+def _counted(session: Session, keyed: CampaignLevels, campaigns: list[spec.Campaign], area_ids: list[str], level: Any,
+             distribution: dict[str, dict[str, dict[str, int]]],
+             found: dict[tuple[str, str], tuple[tuple[int, int, str], spec.Institution, set[str]]]) -> None:
+    i = _INSTITUTION.c
+    counted = sa_select(level.c.camp, level.c.area, level.c.rank, func.count().label("n"), null().label("inst"), null().label("name"),
+                        null().label("email"), null().label("gone"), null().label("position")).group_by(level.c.camp, level.c.area, level.c.rank)
+    bases = {c.id: keyed.each[c.id].ids.index(c.base_level) for c in campaigns if c.base_level and c.id in keyed.usable}
+    query: Any = counted
+    if bases:
+        low = (sa_select(level.c.camp, level.c.area, level.c.rank, null(), level.c.inst, i.name, i.email,
+                         case((i.withdrawn_at.is_(None), 0), else_=1), i.position)
+               .join(_INSTITUTION, and_(i.campaign_id == level.c.camp, i.id == level.c.inst))
+               .where(level.c.rank <= case(bases, value=level.c.camp, else_=-1), level.c.area.in_(area_ids)))
+        query = counted.union_all(low)
+    for cid, area, rank, n, inst, name, email, gone, position in session.execute(query):
+        if inst is None:
+            lv = keyed.level_id(cid, rank)
+            if area in distribution[cid] and lv in distribution[cid][area]:
+                distribution[cid][area][lv] += int(n)
+        else:
+            found.setdefault((cid, inst), ((gone, position, inst), spec.Institution(inst, name, email), set()))[2].add(area)
+
+
+def _agreement(session: Session, keyed: CampaignLevels, area_ids: list[str], agreement: dict[str, dict[str, tuple[int, int]]]) -> None:
+    """Per campaign and compared area: the ДОУ × review stages where two or more experts gave a level, and where they all
+    gave the same: one GROUP BY."""
+    given = keyed.given(session)
+    compared = (sa_select(given.c.camp, given.c.area, case((func.count(func.distinct(given.c.level)) == 1, 1), else_=0).label("agreed"))
+                .where(given.c.area.in_(area_ids))
+                .group_by(given.c.camp, given.c.inst, given.c.stage, given.c.area).having(func.count(given.c.level) >= 2).subquery())
+    for cid, area, n, agreed in session.execute(sa_select(compared.c.camp, compared.c.area, func.count(), func.sum(compared.c.agreed))
+                                                .group_by(compared.c.camp, compared.c.area)):
+        agreement[cid][area] = (int(agreed or 0), int(n))
+
+
+def _same(campaigns: list[spec.Campaign]) -> None:
     """Refuses, in one line naming the first difference, campaigns whose areas or levels differ."""
-    first = found[0].campaign
-    for other in (r.campaign for r in found[1:]):
+    first = campaigns[0]
+    for other in campaigns[1:]:
         mine = {a.id: a.title for a in first.areas}
         theirs = {a.id: a.title for a in other.areas}
         hint = "; сравните по общим областям и уровням с --common"
@@ -177,13 +277,12 @@ def _scale(levels: list[tuple[str, str]]) -> str:
     return ", ".join(f"{lv} «{title}»" for lv, title in levels)
 
 
-def _shared(found: list[Results]) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+def _shared(campaigns: list[spec.Campaign]) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
     """The areas with the same id and title in every campaign, the levels with the same id in every scale,
     and what was left out (refused when nothing of one of them is shared)."""
-    first = found[0].campaign
-    areas = [(a.id, a.title) for a in first.areas
-             if all(any(b.id == a.id and b.title == a.title for b in r.campaign.areas) for r in found[1:])]
-    levels = [(lv.id, lv.title) for lv in first.levels if all(any(m.id == lv.id for m in r.campaign.levels) for r in found[1:])]
+    first = campaigns[0]
+    areas = [(a.id, a.title) for a in first.areas if all(any(b.id == a.id and b.title == a.title for b in c.areas) for c in campaigns[1:])]
+    levels = [(lv.id, lv.title) for lv in first.levels if all(any(m.id == lv.id for m in c.levels) for c in campaigns[1:])]
     if not areas:
         raise DqflowError("у выбранных кампаний нет общих областей качества (с одинаковыми id и названием); сравнивать нечего")
     if not levels:
@@ -191,15 +290,15 @@ def _shared(found: list[Results]) -> tuple[list[tuple[str, str]], list[tuple[str
     kept_areas, kept_levels = {a for a, _ in areas}, {lv for lv, _ in levels}
     left_out: list[str] = []
     seen: set[tuple[str, str]] = set()
-    for results in found:
-        for a in results.campaign.areas:
+    for campaign in campaigns:
+        for a in campaign.areas:
             if a.id not in kept_areas and (a.id, "area") not in seen:
                 seen.add((a.id, "area"))
-                left_out.append(f"область «{a.title}» ({a.id}, кампания {results.campaign.id})")
-        for lv in results.campaign.levels:
+                left_out.append(f"область «{a.title}» ({a.id}, кампания {campaign.id})")
+        for lv in campaign.levels:
             if lv.id not in kept_levels and (lv.id, "level") not in seen:
                 seen.add((lv.id, "level"))
-                left_out.append(f"уровень «{lv.title}» ({lv.id}, кампания {results.campaign.id})")
+                left_out.append(f"уровень «{lv.title}» ({lv.id}, кампания {campaign.id})")
     return areas, levels, left_out
 
 
@@ -228,7 +327,7 @@ def csv_files(region: Region) -> dict[str, str]:
     levels = [[scope, area, level, count]
               for scope, distribution in [*((m.id, m.distribution) for m in region.municipalities), ("region", region.distribution)]
               for area, by_level in distribution.items() for level, count in by_level.items()]
-    below = [[m.id, m.title, inst.institution.id, inst.institution.name, ";".join(areas)]
+    below = [[m.id, m.title, inst.id, inst.name, ";".join(areas)]
              for m in region.municipalities for inst, areas in m.below_base]
     agreement = [[m.id, area, agreed, compared] for m in region.municipalities for area, (agreed, compared) in m.agreement.items()]
     return {
@@ -238,3 +337,142 @@ def csv_files(region: Region) -> dict[str, str]:
         "below_base.csv": csvfile.text(["campaign", "title", "institution", "name", "areas"], below),
         "agreement.csv": csvfile.text(["campaign", "area", "agreed", "compared"], agreement),
     }
+
+
+# -- the workbook and the Word document: the справка's own writers (results/excel.py, results/word.py) ----------------
+
+REGION = "Регион"
+TITLE = "Региональная аналитическая справка по итогам мониторинга качества дошкольного образования"
+
+
+def _as_of(region: Region) -> str:
+    return f"по состоянию на {region.when(region.now)} ({region.zone})"
+
+
+def _compared_note(region: Region) -> str:
+    if not region.common:
+        return ""
+    return "Кампании сравниваются по общим областям и уровням качества." + (
+        f" Не сравниваются: {'; '.join(region.left_out)}." if region.left_out else "")
+
+
+def _summary_rows(region: Region) -> list[list]:
+    """Per municipality, then the region: ДОУ, hand-ins of the form-filling stages, the ДОУ at or below the base level,
+    the experts' agreement (shares as numbers; None where there is nothing to share)."""
+    lines = [(m.title, m.id, m.institutions, m.expected, m.handed_in, m.on_time, len(m.below_base), m.agreed)
+             for m in region.municipalities]
+    lines.append((REGION, "", region.institutions, region.expected, region.handed_in, region.on_time, region.below_base, region.agreed))
+    return [[title, cid, n, expected, handed_in, on_time, _share(handed_in, expected), _share(on_time, expected), low, _share(low, n),
+             agreed, compared, _share(agreed, compared)]
+            for title, cid, n, expected, handed_in, on_time, low, (agreed, compared) in lines]
+
+
+def _level_rows(region: Region) -> list[list]:
+    scopes = [*((m.title, m.distribution) for m in region.municipalities), (REGION, region.distribution)]
+    return [[title, region.area_title(area), *[distribution[area][lv] for lv, _ in region.levels], region.rated(distribution, area)]
+            for title, distribution in scopes for area, _ in region.areas]
+
+
+def _agreement_rows(region: Region) -> list[list]:
+    scopes = [*((m.title, m.agreement) for m in region.municipalities), (REGION, region.agreement)]
+    return [[title, region.area_title(area), agreed, compared, _share(agreed, compared)]
+            for title, agreement in scopes for area, (agreed, compared) in agreement.items()]
+
+
+def xlsx(region: Region) -> bytes:
+    """The regional справка as a workbook written as a stream (the справка's `excel._sheet`: typed cells, the header
+    bold, filled, frozen and filtered, widths): the title block, the summary per municipality, participation by stage,
+    levels by area per municipality and for the region, the ДОУ at or below the base level, the experts' agreement."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.xml.functions import tostring
+
+    from dqflow.results import excel, zipped
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Справка")
+    sheet.column_dimensions["A"].width = 100
+    as_of = _as_of(region)
+    block = [TITLE, as_of[0].upper() + as_of[1:], f"Муниципалитетов (кампаний мониторинга): {len(region.municipalities)}; "
+             f"ДОУ: {region.institutions}.", _compared_note(region)]
+    for n, line in enumerate(filter(None, block)):
+        sheet.append([excel._cell(sheet, line, font=Font(bold=n == 0, size=14 if n == 0 else 11))])
+    percent = excel.PERCENT
+    excel._sheet(book, "Сводка", ["Муниципалитет", "Кампания", "ДОУ", "Ожидалось сдач", "Сдано", "В срок", "Охват", "Доля в срок",
+                                  "ДОУ на базовом уровне и ниже", "Их доля", "Оценки совпали", "Сравнений", "Доля совпадений"],
+                 _summary_rows(region), {7: percent, 8: percent, 10: percent, 13: percent})
+    excel._sheet(book, "Участие по этапам", ["Муниципалитет", "Этап", f"Срок ({region.zone})", "Ожидалось", "Сдали", "В срок",
+                                             "С опозданием", "Охват", "Доля в срок"],
+                 ([m.title, f.stage.label, f.stage.due_at.astimezone(region.tz).replace(tzinfo=None, second=0, microsecond=0),
+                   f.expected, f.handed_in, f.on_time, f.counts.get("late", 0), f.coverage, f.on_time_rate]
+                  for m in region.municipalities for f in m.stages), {3: excel.DATETIME, 8: percent, 9: percent})
+    excel._sheet(book, "Уровни по областям", ["Муниципалитет", "Область", *[title for _, title in region.levels], "Оценено ДОУ"],
+                 _level_rows(region))
+    excel._sheet(book, "Базовый уровень и ниже", ["Муниципалитет", "ДОУ", "Название", "Области на базовом уровне и ниже"],
+                 ([m.title, inst.id, inst.name, ", ".join(region.area_title(a) for a in areas)]
+                  for m in region.municipalities for inst, areas in m.below_base))
+    excel._sheet(book, "Согласованность", ["Муниципалитет", "Область", "Оценки совпали", "Сравнений", "Доля совпадений"],
+                 _agreement_rows(region), {5: percent})
+    book.properties.title = TITLE
+    out = io.BytesIO()
+    book.save(out)  # stamps the clock as the time modified: the properties are written again below
+    book.properties.created = book.properties.modified = region.now.astimezone(UTC).replace(tzinfo=None)  # the moment, not the clock
+    return zipped.stable(out.getvalue(), region.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
+
+
+def docx(region: Region) -> bytes:
+    """The regional справка as a Word document, in the HTML's order, with the справка's page, styles and tables
+    (`word._page`, `word._styles`, `word._table`): A4, Times New Roman, the same bytes for the same figures."""
+    import io
+
+    from docx import Document
+
+    from dqflow.results import word, words, zipped
+
+    doc = Document()
+    word._page(doc)
+    word._styles(doc)
+    word._para(doc, "РЕГИОНАЛЬНАЯ АНАЛИТИЧЕСКАЯ СПРАВКА", bold=True, size=14, center=True)
+    word._para(doc, "по итогам мониторинга качества дошкольного образования в муниципалитетах", bold=True, center=True)
+    word._para(doc, _as_of(region), center=True, size=11)
+    word._para(doc, f"Муниципалитетов (кампаний мониторинга): {len(region.municipalities)}; ДОУ: {region.institutions}.", size=11)
+    if region.common:
+        word._para(doc, _compared_note(region), size=11)
+    pct = words.percent
+    word._heading(doc, "1. Участие и своевременность", level=1)
+    word._note(doc, "По этапам заполнения формы мониторинга каждого муниципалитета. Ожидалось — ДОУ, не освобождённые от этапа; "
+                    "сдали — в срок или с опозданием; в срок — к своему сроку (с учётом продлений).")
+    word._table(doc, ["Муниципалитет", "Этап", "Срок", "Ожидалось", "Сдали", "В срок", "С опозд.", "Охват", "Доля в срок"],
+                [[m.title, f.stage.label, region.when(f.stage.due_at), f.expected, f.handed_in, f.on_time, f.counts.get("late", 0),
+                  pct(f.coverage), pct(f.on_time_rate)] for m in region.municipalities for f in m.stages], numeric=range(3, 9))
+    word._table(doc, ["Муниципалитет", "ДОУ", "Ожидалось сдач", "Сдано", "В срок", "Охват", "Доля в срок"],
+                [[title, n, expected, handed_in, on_time, pct(coverage), pct(timely)]
+                 for title, _, n, expected, handed_in, on_time, coverage, timely, *_ in _summary_rows(region)], numeric=range(1, 7))
+    word._heading(doc, "2. Уровни качества по областям", level=1)
+    word._note(doc, "Число ДОУ на каждом уровне: уровень ДОУ в области — меньшая из оценок его экспертов в последней экспертизе, "
+                    "по которой есть оценки.")
+    rows = _level_rows(region)
+    for n, (_, area_title) in enumerate(region.areas):
+        word._heading(doc, area_title, level=2)
+        word._table(doc, ["Муниципалитет", *[title for _, title in region.levels], "Оценено ДОУ"],
+                    [[row[0], *row[2:]] for row in rows[n::len(region.areas)]], numeric=range(1, len(region.levels) + 2))
+    word._heading(doc, "3. ДОУ с областями на базовом уровне и ниже", level=1)
+    word._note(doc, "Список ДОУ — в выгрузках XLSX и CSV.")
+    word._table(doc, ["Муниципалитет", "ДОУ", "На базовом уровне и ниже", "Доля"],
+                [[row[0], row[2], row[8], pct(row[9])] for row in _summary_rows(region)], numeric=(1, 2, 3))
+    word._heading(doc, "4. Согласованность оценок экспертов", level=1)
+    word._note(doc, "Случаи, когда два и более эксперта оценили область одного ДОУ на одном этапе экспертизы: совпали / сравнений.")
+    agreement = _agreement_rows(region)
+    word._table(doc, ["Муниципалитет", *[title for _, title in region.areas], "Всего", "Доля"],
+                [[row[0], *[f"{agreed} / {compared}" for _, _, agreed, compared, _ in agreement[n * len(region.areas):(n + 1) * len(region.areas)]],
+                  f"{row[10]} / {row[11]}", pct(row[12])] for n, row in enumerate(_summary_rows(region))],
+                numeric=range(1, len(region.areas) + 3))
+    props = doc.core_properties
+    props.title, props.language, props.revision = TITLE, "ru-RU", 1
+    props.author = props.last_modified_by = props.keywords = props.comments = props.category = ""
+    props.created = props.modified = props.last_printed = region.now
+    out = io.BytesIO()
+    doc.save(out)
+    return zipped.stable(out.getvalue(), region.now)
