@@ -489,8 +489,8 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line(backend: str):
         result = dq(*args)
         assert result.exit_code == 1 and result.stdout == ""
         assert result.stderr.splitlines() == [
-            f"ошибка: database '{redact_url(backend)}': its schema revision 0099 is newer than this dqflow, which knows "
-            f"revisions up to {schema.HEAD}; use the dqflow that upgraded it, or a newer one"], result.stderr
+            f"ошибка: база данных '{redact_url(backend)}': версия её схемы 0099 новее этого dqflow, который знает "
+            f"версии до {schema.HEAD}; работайте тем dqflow, который её обновил, или более новым"], result.stderr
     assert (contents(backend), shape(backend)) == before
 
 
@@ -500,14 +500,14 @@ def test_migrate_check_says_what_to_run_and_writes_nothing(tmp_path: Path):
 
     missing = dq("migrate", "--check")
     assert missing.exit_code == 1 and not path.exists()
-    assert missing.stderr == (f"ошибка: database 'sqlite:///{path}' is new (no dqflow tables yet); this dqflow needs revision "
-                              f"{schema.HEAD}, which any command's first use creates, and so does: dqflow --db sqlite:///{path} migrate\n")
+    assert missing.stderr == (f"ошибка: база данных 'sqlite:///{path}' новая (таблиц dqflow в ней ещё нет); этому dqflow нужна "
+                              f"версия схемы {schema.HEAD}: её создаст первая же команда, а также: dqflow --db sqlite:///{path} migrate\n")
 
     restore_release(dq.db_url)
     dump = list(sqlite3.connect(path).iterdump())
     old = dq("migrate", "--check")
-    assert old.exit_code == 1 and old.stderr.startswith(f"ошибка: database 'sqlite:///{path}' is at revision 0001 (made before migrations")
-    assert old.stderr.endswith(f"upgrades to, and so does: dqflow --db sqlite:///{path} migrate\n")
+    assert old.exit_code == 1 and old.stderr.startswith(f"ошибка: база данных 'sqlite:///{path}' версии 0001 (создана до миграций")
+    assert old.stderr.endswith(f"её обновит первая же команда, а также: dqflow --db sqlite:///{path} migrate\n")
     assert list(sqlite3.connect(path).iterdump()) == dump
 
     assert dq.ok("migrate") == (f"База данных 'sqlite:///{path}' обновлена до версии схемы {schema.HEAD}; была версия 0001 "
@@ -537,8 +537,8 @@ def test_an_upgrade_that_fails_changes_nothing_and_names_the_command(backend: st
     result = Cli(backend)("status", "--now", "2021-12-03 12:00")
     assert result.exit_code == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert "outbox frozen by the test" in line and "changed nothing" in line
-    assert line.endswith(f"run: dqflow --db {backend} migrate")
+    assert "outbox frozen by the test" in line and "ничего не изменено" in line
+    assert line.endswith(f"выполните: dqflow --db {backend} migrate")
     assert (contents(backend), shape(backend)) == before  # no lease table, old index, no guards, no version
 
 
@@ -549,9 +549,10 @@ def test_a_read_only_database_that_needs_an_upgrade_is_refused_with_the_command(
     result = Cli(read_only)("status")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"ошибка: database '{read_only}': it is at revision 0001 (made before migrations, by the release 1a76da4 or an "
-        f"unreleased dqflow after it) and this dqflow needs revision {schema.HEAD}; upgrading it in place failed (attempt "
-        f"to write a readonly database) and changed nothing; as a user who may change it, run: dqflow --db '{read_only}' migrate"]
+        f"ошибка: база данных '{read_only}': она версии 0001 (создана до миграций: выпуском 1a76da4 или невыпущенным "
+        f"dqflow после него), а этому dqflow нужна версия схемы {schema.HEAD}; обновить её на месте не удалось (attempt "
+        f"to write a readonly database), ничего не изменено; от имени пользователя, которому можно её менять, выполните: "
+        f"dqflow --db '{read_only}' migrate"]
 
 
 def test_a_database_with_part_of_the_tables_is_refused(tmp_path: Path):
@@ -561,8 +562,8 @@ def test_a_database_with_part_of_the_tables_is_refused(tmp_path: Path):
     result = Cli(f"sqlite:///{path}")("status")
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
-    assert "not the schema of any dqflow release (missing: campaign.definition, campaign.digest" in line
-    assert line.endswith("nothing was changed: load the campaign into a new database")
+    assert "схема не совпадает ни с одним выпуском dqflow (нет: campaign.definition, campaign.digest" in line
+    assert line.endswith("ничего не изменено: загрузите кампанию в новую базу данных")
     with sqlite3.connect(path) as connection:
         assert [r[0] for r in connection.execute("SELECT name FROM sqlite_master")] == ["campaign", "sqlite_autoindex_campaign_1"]
 

@@ -25,8 +25,8 @@ def migrate_command(app: App, check: bool) -> None:
             click.echo(f"База данных '{shown}': версия схемы {found.revision}, актуальная.")
             return
         command = shlex.join(["dqflow", "--db", shown, "migrate"])
-        raise DqflowError(f"database '{shown}' is {found.describe()}; this dqflow needs revision {schema.HEAD}, which "
-                          f"any command's first use {'creates' if found.new else 'upgrades to'}, and so does: {command}")
+        raise DqflowError(f"база данных '{shown}' {found.describe()}; этому dqflow нужна версия схемы {schema.HEAD}: "
+                          f"её {'создаст' if found.new else 'обновит'} первая же команда, а также: {command}")
     shown, was = store.migrate(app.db_url)
     if was is None or was.current:
         click.echo(f"База данных '{shown}': версия схемы {schema.HEAD}, актуальная; делать нечего.")

@@ -23,7 +23,7 @@ from dqflow.results import calendars
                    "page per ДОУ). Default: spravka-CAMPAIGN.FORMAT here; md without --out prints.")
 @click.option("--compare", "compare_id", metavar="PREVIOUS_ID",
               help="Compare with this loaded campaign (default: campaign.previous): html, docx and md gain a section of dynamics "
-                   "(and each ДОУ's part), xlsx a sheet «Динамика», csv dynamics.csv.")
+                   "(and each ДОУ's part), xlsx a sheet of its own, csv dynamics.csv.")
 @now_option
 @pass_app
 @with_campaign

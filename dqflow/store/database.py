@@ -77,8 +77,8 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
     try:
         engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise DqflowError(f"cannot use database '{shown}': {redact(str(exc), secrets)}; "
-                          "pass --db PATH or a URL like postgresql+psycopg://host/db") from None
+        raise DqflowError(f"нельзя использовать базу данных '{shown}': {redact(str(exc), secrets)}; "
+                          "укажите --db ПУТЬ или адрес вида postgresql+psycopg://host/db") from None
     if engine.dialect.name == "sqlite" and write:
         _create_private(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -93,10 +93,10 @@ def _schema_step(engine: Engine, shown: str, secrets: list[str], step):
         return step()
     except DqflowError as exc:
         engine.dispose()
-        raise DqflowError(f"database '{shown}': {redact(str(exc), secrets)}") from None
+        raise DqflowError(f"база данных '{shown}': {redact(str(exc), secrets)}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DqflowError(f"cannot open database '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
+        raise DqflowError(f"не удаётся открыть базу данных '{shown}': {redact(str(getattr(exc, 'orig', None) or exc), secrets)}") from None
 
 
 def _create_private(engine: Engine) -> None:
@@ -294,7 +294,7 @@ def _insert_ignoring(session: Session, model: type[SQLModel]) -> Insert:
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table_of(model)).on_conflict_do_nothing()
-    raise DqflowError(f"database '{dialect}' is not supported; use SQLite or PostgreSQL")
+    raise DqflowError(f"база данных '{dialect}' не поддерживается; используйте SQLite или PostgreSQL")
 
 
 IN_CHUNK = 500  # ids bound in one IN (…): well under SQLite's variable limit

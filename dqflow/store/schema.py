@@ -68,12 +68,12 @@ class State:
         return self.revision is None
 
     def describe(self) -> str:
-        """'new (…)' or 'at revision N (…)', to follow 'the database is'."""
+        """'новая (…)' or 'версии N (…)', as people read it after «база данных 'X'» (a coordinator runs dqflow)."""
         if self.new:
-            return "new (no dqflow tables yet)"
+            return "новая (таблиц dqflow в ней ещё нет)"
         if not self.versioned:
-            return f"at revision {self.revision} (made before migrations, by the release 1a76da4 or an unreleased dqflow after it)"
-        return f"at revision {self.revision}"
+            return f"версии {self.revision} (создана до миграций: выпуском 1a76da4 или невыпущенным dqflow после него)"
+        return f"версии {self.revision}"
 
 
 def state(connection: Connection) -> State:
@@ -83,20 +83,20 @@ def state(connection: Connection) -> State:
     if inspector.has_table(VERSION_TABLE):
         revisions = list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
         if len(revisions) != 1:
-            raise DqflowError(f"its version table {VERSION_TABLE} holds {len(revisions)} revisions instead of one; "
-                              "it was changed by hand, and dqflow will not guess")
+            raise DqflowError(f"в её таблице версий {VERSION_TABLE} записей {len(revisions)} вместо одной: её меняли вручную, "
+                              "и dqflow не станет угадывать; восстановите базу из резервной копии")
         revision = revisions[0]
         if revision != HEAD and revision not in known_revisions():
-            raise DqflowError(f"its schema revision {revision} is newer than this dqflow, which knows revisions up to {HEAD}; "
-                              "use the dqflow that upgraded it, or a newer one")
+            raise DqflowError(f"версия её схемы {revision} новее этого dqflow, который знает версии до {HEAD}; "
+                              "работайте тем dqflow, который её обновил, или более новым")
         return State(revision, True)
     names = set(inspector.get_table_names())
     if not names & set(RELEASE_TABLES):
         return State(None, False)
     missing = _missing(inspector, names)
     if missing:
-        raise DqflowError(f"it has some of dqflow's tables but not the schema of any dqflow release (missing: {', '.join(missing)}); "
-                          "nothing was changed: load the campaign into a new database")
+        raise DqflowError(f"в ней часть таблиц dqflow, но схема не совпадает ни с одним выпуском dqflow (нет: {', '.join(missing)}); "
+                          "ничего не изменено: загрузите кампанию в новую базу данных")
     return State(BASELINE, False)
 
 
@@ -126,8 +126,8 @@ def ensure(engine: Engine, shown: str) -> State | None:
         if found.new:
             raise  # a new database that cannot be created: the caller's "cannot open" says why
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise DqflowError(f"it is {found.describe()} and this dqflow needs revision {HEAD}; upgrading it in place failed "
-                          f"({reason}) and changed nothing; as a user who may change it, run: "
+        raise DqflowError(f"она {found.describe()}, а этому dqflow нужна версия схемы {HEAD}; обновить её на месте не удалось "
+                          f"({reason}), ничего не изменено; от имени пользователя, которому можно её менять, выполните: "
                           f"{shlex.join(['dqflow', '--db', shown, 'migrate'])}") from None
 
 
