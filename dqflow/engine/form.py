@@ -324,3 +324,14 @@ def as_json(form: Form, campaign: spec.Campaign) -> dict[str, Any]:
                         "links": [{"url": ev.url, "title": ev.title} for ev in en.evidence],
                         "level": en.level, "comment": en.comment} for en in form.entries],
     }
+
+
+def reviewed_versions(campaign: spec.Campaign, review_stage_id: str) -> list[str]:
+    """The form stages whose versions a review stage reviews (its materials, `rules.materials_stages`), latest first:
+    the ДОУ's self-assessment there is its own level in the first of them it handed in (a frozen version always holds
+    its rows: `for_hand_in` writes them). Read by the справка по показателям."""
+    stage = campaign.stage(review_stage_id)
+    if stage is None:
+        return []
+    reviewed = set(rules.materials_stages(campaign.stages, stage))
+    return [s.id for s in reversed(campaign.form_stages()) if s.id in reviewed]

@@ -11,7 +11,8 @@ Definitions (the справка states them too):
 - an expert's review is *on time* when recorded by that ДОУ's effective deadline of the stage;
 - two or more experts of one ДОУ *agree* in an area when they gave it the same level;
 - a ДОУ's *level* in an area is the lower of its experts' levels in its latest review stage that
-  has a review (the cautious reading of two opinions); its *weak areas* are those at its lowest level;
+  has a review (the cautious reading of two opinions); where experts review per indicator, the area's level of its
+  final indicator levels in that stage (`engine.finals`); its *weak areas* are those at its lowest level;
 - the *base level* is the level marked `baseline: true`, else the one titled «Базовый…», else the first
   (`Campaign.base_level`); a ДОУ is listed
   «на базовом уровне и ниже» when some area's level is at or below it;
@@ -38,8 +39,9 @@ from sqlmodel import Session, col, select
 
 from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import finals, rules
 from dqflow.engine.rules import Status
+from dqflow.results import indicators as indicator_figures
 from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow
 
 # SQLModel's typing does not declare a table's `__table__`
@@ -216,6 +218,8 @@ class Results:
     attention: list[tuple[spec.Institution, list[str]]] = field(default_factory=list)  # the first `ATTENTION` ДОУ at or below base
     low_total: int = 0  # ДОУ with an area at or below the base level, in all
     rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
+    # the справка по показателям, where experts review per indicator (`Campaign.reviews_by_indicator`); else None
+    indicators: indicator_figures.IndicatorReport | None = None
 
     @property
     def per_institution_stages(self) -> list[spec.Stage]:
@@ -339,6 +343,8 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         results.institutions = _institutions(session, campaign, now, levels)
     if rows:
         results.rows = _rows(session, campaign, now)
+    if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows when they are shown
+        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION)
     return results
 
 
@@ -412,11 +418,17 @@ class _Levels:
 
     def by_institution(self, session: Session):
         """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review
-        stage it has a review in: a CTE."""
+        stage it has a review in; where experts review per indicator (`Campaign.reviews_by_indicator`), the area's level
+        of its final indicator levels there (`finals.FinalsSql.area_levels`, none while an indicator lacks one): a CTE."""
         r = _REVIEW.c
         latest = _materialized(session, sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
                                .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages))
                                .group_by(r.institution_id).cte("latest"))
+        if self.campaign.reviews_by_indicator:  # the area levels of its final indicator levels (`engine.finals`)
+            areas = finals.FinalsSql(self.campaign, self.stages).area_levels().subquery("area_final")
+            order = self.order(areas.c.stage)
+            return (sa_select(areas.c.inst, order.label("ord"), areas.c.area, areas.c.place.label("rank"))
+                    .join(latest, and_(latest.c.inst == areas.c.inst, latest.c.ord == order)).cte("level"))
         given = self.given(session, latest)
         return (sa_select(given.c.inst, given.c.ord, given.c.area, func.min(self.rank(given.c.level)).label("rank"))
                 .group_by(given.c.inst, given.c.ord, given.c.area).cte("level"))
