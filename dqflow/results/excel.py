@@ -41,7 +41,7 @@ from openpyxl.xml.functions import tostring
 
 from dqflow.present.guard import formula_like, sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
-from dqflow.results import words, zipped
+from dqflow.results import indicators, words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import Results
 
@@ -68,6 +68,10 @@ def render(results: Results) -> bytes:
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results))
         _sheet(book, "Согласованность", *_agreement(results))
+    if results.indicators is not None:  # where experts review per indicator: the справка по показателям
+        _sheet(book, "Показатели", *_indicator_town(results))
+        if results.indicators.table is not None:
+            _sheet(book, f"Показатели по {results.campaign.terms.dat}"[:31], *_indicator_rows(results))
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
@@ -348,3 +352,28 @@ def _agreement(results: Results):
     rows = [[results.area_title(a), agreed, compared, agreed / compared if compared else None]
             for a, (agreed, compared) in results.agreement().items()]
     return header, rows, {4: PERCENT}
+
+
+def _indicator_town(results: Results):
+    """Per indicator: the distribution of final levels, the share at or above base, the ДОУ below it, the gap between
+    self-assessment and final, the experts' agreement (`indicators.town_rows`)."""
+    assert results.indicators is not None
+    header = indicators.town_header(results.campaign)
+    shares = {header.index("Базовый уровень и выше, %") + 1: PERCENT, header.index("Согласие экспертов, %") + 1: PERCENT}
+    return header, indicators.town_rows(results.indicators), shares
+
+
+def _indicator_rows(results: Results):
+    """Every ДОУ × review stage × indicator, streamed as the table holds them (`IndicatorTable.rows`)."""
+    assert results.indicators is not None and results.indicators.table is not None
+    table = results.indicators.table
+    titles = {ind_id: (ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
+    header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
+              "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
+
+    def rows():
+        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in table.rows():
+            title, area = titles[ind]
+            yield [inst, name, results.stage_label(stage), ind, title, area, _level(own), results.expert_name(e1) if e1 else None,
+                   _level(l1), results.expert_name(e2) if e2 else None, _level(l2), _level(fin)]
+    return header, rows()

@@ -318,3 +318,63 @@ def _table(session: Session, sql: _Sql) -> IndicatorTable:
         found.spans[current] = (start, len(inst_col))
     return found
 
+
+
+# -- what every face of the справка shows (HTML, XLSX, DOCX, Markdown read these) ------------------------------------
+
+DOU_HEADER = ["Показатель", "Самооценка", "Эксперт 1", "Эксперт 2", "Итоговый уровень"]
+NOTE = ("Итоговый уровень показателя — уровень, установленный координатором при расхождении экспертов, иначе общий уровень "
+        "экспертов, а при расхождении — по правилу кампании; уровень области — по итоговым уровням её показателей. "
+        "Берётся последняя экспертиза, по которой есть оценки. Самооценка — уровень, который {nom} указало в сданной форме; "
+        "разница «самооценка − итог» — в ступенях шкалы (плюс: самооценка выше итога). Согласие экспертов — доля {gen_pl}, "
+        "где два эксперта (и более) дали показателю один уровень.")
+
+
+def town_header(campaign: spec.Campaign) -> list[str]:
+    t = campaign.terms
+    return ["Показатель", "Название", "Область", *[lv.title for lv in campaign.levels], "Без итогового уровня",
+            "Базовый уровень и выше, %", "Ниже базового", "Самооценка − итог, ступеней", "Самооценка выше итога",
+            "Совпала", "Ниже итога", "Согласие экспертов, %", f"Сравнений ({t.gen_pl})"]
+
+
+def town_rows(report: IndicatorReport) -> list[list[Any]]:
+    """Each indicator's line (shares as fractions, the gap as a number, None where there is none)."""
+    levels = [lv.id for lv in report.campaign.levels]
+    return [[f.indicator.id, f.indicator.title, f.area.title, *[f.distribution.get(lv, 0) for lv in levels], f.pending,
+             f.share_at_or_above, f.below, None if f.gap is None else round(f.gap, 2), f.higher, f.same, f.lower, f.agreement,
+             f.compared] for f in report.figures]
+
+
+def gap_text(gap: float | None) -> str:
+    """«+0,50», «−1,00», «0,00»; «—» for none."""
+    if gap is None:
+        return "—"
+    return ("+" if gap > 0 else "−" if gap < 0 else "") + f"{abs(gap):.2f}".replace(".", ",")
+
+
+def level_text(level: str | None) -> str:
+    return level if level else "—"
+
+
+def document_table(report: IndicatorReport, percent: Any) -> tuple[list[str], list[list[str]]]:
+    """The town's table as a document shows it (DOCX, Markdown): counts, `percent(share)`, the gap's text."""
+    header = ["Показатель", *[lv.title for lv in report.campaign.levels], "Без итога", "Базовый уровень и выше", "Ниже базового уровня",
+              "Самооценка − итог", "Самооценка выше / совпала / ниже", "Согласие экспертов"]
+    rows = [[f"{f.indicator.id} {f.indicator.title}", *[str(f.distribution.get(lv.id, 0)) for lv in report.campaign.levels], str(f.pending),
+             percent(f.share_at_or_above), str(f.below), gap_text(f.gap), f"{f.higher} / {f.same} / {f.lower}", percent(f.agreement)]
+            for f in report.figures]
+    return header, rows
+
+
+def document_rows(report: IndicatorReport, institution_id: str) -> list[tuple[str, list[list[str]]]]:
+    """One ДОУ's tables as a document shows them: (review stage id, rows under `DOU_HEADER`)."""
+    if report.table is None:
+        return []
+    titles = {ind_id: ind.title for ind_id, (_, ind) in report.campaign.indicators.items()}
+    return [(stage, [[f"{ind} {titles.get(ind, '')}", level_text(own), level_text(e1), level_text(e2), level_text(fin)]
+                     for ind, own, e1, e2, fin in rows]) for stage, rows in report.table.by_stage(institution_id)]
+
+
+def below_lines(report: IndicatorReport) -> list[tuple[spec.Institution, str]]:
+    """The ДОУ below the base level the summary names, each with its indicators."""
+    return [(inst, ", ".join(inds)) for inst, inds in report.below]
