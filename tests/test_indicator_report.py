@@ -329,8 +329,6 @@ def many(db, folder: Path, n: int, seed: int = 1) -> spec.Campaign:
                                                for i in campaign.institutions for ind in inds])
         assigned = session.execute(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
             AssignmentRow.campaign_id == campaign.id, AssignmentRow.stage_id == "list1")).all()
-        for inst, expert in assigned:
-            pass
         session.execute(insert(ReviewRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst, "expert_id": expert,
                                              "at": when, "recommendations": "", "levels": "{}"} for inst, expert in assigned])
         session.execute(insert(ReviewLevelRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst,

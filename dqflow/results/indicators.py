@@ -96,7 +96,7 @@ class IndicatorTable:
         return self.campaign.levels[place].id if 0 <= place < len(self.campaign.levels) else None
 
     def rows(self, institution_id: str | None = None) -> Iterator[tuple[str, str, str, str, str | None, str | None, str | None,
-                                                                        str | None, str | None, str | None, str | None]]:
+                                                                        str | None, str | None, str | None]]:
         """(ДОУ id, name, stage id, indicator id, own, expert 1 id, expert 1's level, expert 2 id, expert 2's level, final)
         — level ids or None — of every row, or of one ДОУ's."""
         stages = [s.id for s in self.campaign.stages]
@@ -197,7 +197,7 @@ def _town(session: Session, sql: _Sql, base: str | None, scale: list[str],
                  .subquery("at_latest"))
     own = sql.own()
     f = at_latest.c
-    joined = at_latest
+    joined: Any = at_latest
     own_place: Any = literal(None)
     if own is not None:
         joined = at_latest.outerjoin(own, and_(own.c.inst == f.inst, own.c.stage == f.stage, own.c.indicator == f.indicator))
@@ -325,7 +325,7 @@ def _table(session: Session, sql: _Sql) -> IndicatorTable:
 DOU_HEADER = ["Показатель", "Самооценка", "Эксперт 1", "Эксперт 2", "Итоговый уровень"]
 NOTE = ("Итоговый уровень показателя — уровень, установленный координатором при расхождении экспертов, иначе общий уровень "
         "экспертов, а при расхождении — по правилу кампании; уровень области — по итоговым уровням её показателей. "
-        "Берётся последняя экспертиза, по которой есть оценки. Самооценка — уровень, который {nom} указало в сданной форме; "
+        "Берётся последняя экспертиза, по которой есть оценки. Самооценка — уровень, указанный {nom} в сданной форме, которую читали эксперты; "
         "разница «самооценка − итог» — в ступенях шкалы (плюс: самооценка выше итога). Согласие экспертов — доля {gen_pl}, "
         "где два эксперта (и более) дали показателю один уровень.")
 
