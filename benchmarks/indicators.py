@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import yaml  # noqa: E402
-from exports import Figure  # noqa: E402
+from exports import Figure, measure  # noqa: E402
 from roster import campaign_file  # noqa: E402
 
 NOW = "2021-12-03 12:00"
@@ -167,17 +167,7 @@ def main() -> None:
         for fmt, target in (("html", out / f"{n}.html"), ("csv", out / f"csv-{n}"), ("xlsx", out / f"{n}.xlsx")):
             figures.append(Figure(f"{tag}: report --format {fmt}", [*base, "report", "--format", fmt, "--out", str(target), "--now", NOW],
                                   target))
-    first = 0 if args.no_warmup else 1
-    for round_ in range(args.runs + first):  # in turn, so that a slower minute of the machine falls on all of them
-        for figure in figures:
-            figure.run(counted=round_ >= first)
-    print(f"{os.uname().nodename}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"{'PostgreSQL' if args.db else 'SQLite'}, {args.runs} runs each (min / median / max), "
-          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
-    for figure in figures:
-        print(figure.line())
-    if args.json:
-        args.json.write_text(json.dumps([f.to_dict() for f in figures], indent=1), encoding="utf-8")
+    measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
     shutil.rmtree(out, ignore_errors=True)
 
 

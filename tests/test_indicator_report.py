@@ -349,3 +349,15 @@ def test_statements_equal_at_15_and_1500_dou(database, tmp_path: Path):
             seen[(n, detail)] = len(statements)
     assert seen[(15, False)] == seen[(1500, False)] and seen[(15, True)] == seen[(1500, True)], seen
     assert html.SECTIONS_UP_TO >= 15
+
+
+def test_the_rows_continue_on_a_next_sheet_past_a_sheets_limit(database, reviewed, monkeypatch):
+    """A sheet holds 1,048,576 rows (50,000 ДОУ × 30 indicators do not fit): the rows go on in «… 2». The limit is made
+    small here so that two ДОУ cross it."""
+    from dqflow.results import excel
+
+    monkeypatch.setattr(excel, "SHEET_ROWS", 15)
+    book = openpyxl.load_workbook(io.BytesIO(excel.render(computed(database, reviewed))), read_only=True)
+    first, second = book["Показатели по ДОУ"], book["Показатели по ДОУ 2"]
+    rows = [*list(first.iter_rows(values_only=True))[1:], *list(second.iter_rows(values_only=True))[1:]]
+    assert len(list(first.iter_rows())) == 16 and [r[3] for r in rows] == [*reviewed.indicators, *reviewed.indicators]

@@ -20,6 +20,7 @@ so a name or a recommendation starting with '=' is never stored as a formula.
 from __future__ import annotations
 
 import io
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -52,6 +53,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 SUMMARY = "Сводка"
+SHEET_ROWS = 1_048_575  # rows below the header a sheet holds (Excel's limit is 1,048,576 rows)
 CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
 
 
@@ -71,7 +73,11 @@ def render(results: Results) -> bytes:
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
         _sheet(book, "Показатели", *_indicator_town(results))
         if results.indicators.table is not None:
-            _sheet(book, f"Показатели по {results.campaign.terms.dat}"[:31], *_indicator_rows(results))
+            header, rows = _indicator_rows(results)
+            name = f"Показатели по {results.campaign.terms.dat}"[:28]
+            parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
+            for part in range(parts):
+                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
