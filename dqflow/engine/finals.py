@@ -97,6 +97,17 @@ _SETTLEMENT = table(SettlementRow)
 _REVIEWS = table(ReviewRow)
 
 
+EXPERT_MARK = "\x01"  # between an expert's id and their level in `FinalsSql.finals(experts=True)`: sorts below any id's character
+
+
+def split_expert(said: str | None) -> tuple[str | None, str | None]:
+    """(expert id, level) of a `first`/`last` column of `FinalsSql.finals(experts=True)`."""
+    if not said:
+        return None, None
+    expert, _, level = said.partition(EXPERT_MARK)
+    return expert, level
+
+
 class FinalsSql:
     """The final-level rules of one campaign as SQL. Levels are carried as places on the scale (`places`); `level_id`
     turns a place back into the level's id. Every selectable is keyed (inst, stage, indicator) or (inst, stage, area)."""
@@ -121,29 +132,27 @@ class FinalsSql:
         return _case(self.indicators, value=indicator, else_=_null()) if self.indicators else _null()
 
     def expert_levels(self) -> _Any:
-        """(inst, stage, indicator, expert, level, n) of every expert's level (`review_level`), n = the expert's place
-        among the ДОУ's experts in the stage (1, 2, …) in the order their reviews came (then by id), as the справка lists
-        reviews."""
-        rl, r = _REVIEW_LEVEL.c, _REVIEWS.c
-        n = _func.row_number().over(partition_by=(rl.institution_id, rl.stage_id, rl.indicator_id), order_by=(r.at, rl.expert_id))
+        """(inst, stage, indicator, expert, level) of every expert's level (`review_level`)."""
+        rl = _REVIEW_LEVEL.c
         return (_select(rl.institution_id.label("inst"), rl.stage_id.label("stage"), rl.indicator_id.label("indicator"),
-                        rl.expert_id.label("expert"), rl.level.label("level"), n.label("n"))
-                .select_from(_REVIEW_LEVEL.outerjoin(_REVIEWS, (r.campaign_id == rl.campaign_id) & (r.stage_id == rl.stage_id)
-                                                     & (r.institution_id == rl.institution_id) & (r.expert_id == rl.expert_id)))
+                        rl.expert_id.label("expert"), rl.level.label("level"))
                 .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(list(self.indicators))))
 
-    def finals(self) -> _Any:
+    def finals(self, experts: bool = False) -> _Any:
         """(inst, stage, indicator, low, high, given, settled, final) per indicator that has an expert's level or a
         settlement: the lowest and highest place the experts gave, how many gave one, the settled place, and the final
         place (`final`): the settled one; else theirs when they agree; else by `settle:` (NULL under `coordinator`).
-        One GROUP BY over the union of both tables' rows."""
+        One GROUP BY over the union of both tables' rows. With `experts`, also `first` and `last`: the expert of the
+        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass."""
         rl, st = _REVIEW_LEVEL.c, _SETTLEMENT.c
         known = list(self.indicators)
         rows = _union_all(
             _select(rl.institution_id.label("inst"), rl.stage_id.label("stage"), rl.indicator_id.label("indicator"),
-                    self.place(rl.level).label("given"), _null().cast(_Integer).label("settled"))
+                    self.place(rl.level).label("given"), _null().cast(_Integer).label("settled"),
+                    *([(rl.expert_id + _literal(EXPERT_MARK) + rl.level).label("said")] if experts else []))
             .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(known)),
-            _select(st.institution_id, st.stage_id, st.indicator_id, _null().cast(_Integer), self.place(st.level))
+            _select(st.institution_id, st.stage_id, st.indicator_id, _null().cast(_Integer), self.place(st.level),
+                    *([_null()] if experts else []))
             .where(st.campaign_id == self.campaign.id, st.stage_id.in_(self.stages), st.indicator_id.in_(known)),
         ).subquery("levels_given")
         low, high = _func.min(rows.c.given), _func.max(rows.c.given)
@@ -153,8 +162,9 @@ class FinalsSql:
         if rule not in by_rule:
             raise ValueError(f"unknown rule {rule!r}")
         final_place = _case((settled.is_not(None), settled), (low == high, low), else_=by_rule[rule])
+        said = (_func.min(rows.c.said).label("first"), _func.max(rows.c.said).label("last")) if experts else ()
         return (_select(rows.c.inst, rows.c.stage, rows.c.indicator, low.label("low"), high.label("high"), count.label("given"),
-                        settled.label("settled"), final_place.label("final"))
+                        settled.label("settled"), final_place.label("final"), *said)
                 .group_by(rows.c.inst, rows.c.stage, rows.c.indicator))
 
     def area_levels(self, finals: _Any | None = None) -> _Any:

@@ -19,6 +19,7 @@ so a name or a recommendation starting with '=' is never stored as a formula.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import shutil
@@ -245,6 +246,10 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
         style = style_ids.get(n, "")
         kind = value.__class__
         if kind is str:
+            plain = _plain_text(value)
+            if plain is not None:  # the common case, remembered: a view repeats its names and titles row after row
+                cells.append(f'<c r="{ref}"{style} t="inlineStr">{plain}</c>')
+                continue
             if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
                 cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
                 sheet_text(cell)
@@ -266,6 +271,16 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
             raise TypeError(f"a cell of the справка holds {kind.__name__}")
     cells.append("</row>")
     return "".join(cells)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_text(value: str) -> str | None:
+    """A non-empty text no guard touches as its inline-string markup (`<is><t>…</t></is>`, as `_row` writes it); None
+    for any other (empty, a would-be formula, an error's code, unprintable), which `_row` writes in full."""
+    if not value or formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+        return None
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f"<is><t{space}>{value.translate(_ESCAPES)}</t></is>"
 
 
 def _width(value) -> int:

@@ -332,6 +332,11 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     base = _base_level(campaign)
     if detail is None:
         detail = view.total <= DETAIL_UP_TO
+    if campaign.reviews_by_indicator:  # the final indicator levels, made once for every figure that reads them
+        levels.source = indicator_figures.materialize(session, campaign, experts=bool(detail or rows))
+        if town or detail:  # and each ДОУ's area levels, read by several figures
+            levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
+                                                       ["inst", "ord", "area", "rank"])
     results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
     if town:
         distribution, weak, low_total = _town_levels(session, levels, base)
@@ -344,7 +349,8 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     if rows:
         results.rows = _rows(session, campaign, now)
     if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows when they are shown
-        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION)
+        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION,
+                                                       source=levels.source)
     return results
 
 
@@ -391,6 +397,8 @@ class _Levels:
         self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
         self.ids = [lv.id for lv in campaign.levels]
         self.areas = [a.id for a in campaign.areas]
+        self.source: Any = None  # where experts review per indicator: the final levels, made once (`indicators.materialize`)
+        self.table: Any = None  # and then each ДОУ's level per area (`by_institution`'s rows), made once
 
     @property
     def usable(self) -> bool:
@@ -420,12 +428,15 @@ class _Levels:
         """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review
         stage it has a review in; where experts review per indicator (`Campaign.reviews_by_indicator`), the area's level
         of its final indicator levels there (`finals.FinalsSql.area_levels`, none while an indicator lacks one): a CTE."""
+        if self.table is not None:
+            return sa_select(self.table).cte("level")
         r = _REVIEW.c
         latest = _materialized(session, sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
                                .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages))
                                .group_by(r.institution_id).cte("latest"))
         if self.campaign.reviews_by_indicator:  # the area levels of its final indicator levels (`engine.finals`)
-            areas = finals.FinalsSql(self.campaign, self.stages).area_levels().subquery("area_final")
+            source = sa_select(self.source) if self.source is not None else None
+            areas = finals.FinalsSql(self.campaign, self.stages).area_levels(source).subquery("area_final")
             order = self.order(areas.c.stage)
             return (sa_select(areas.c.inst, order.label("ord"), areas.c.area, areas.c.place.label("rank"))
                     .join(latest, and_(latest.c.inst == areas.c.inst, latest.c.ord == order)).cte("level"))

@@ -7,7 +7,7 @@ the ДОУ's own level (its self-assessment in the version the review read: `eng
 level (the mean signed difference in places on the scale, and how many rated themselves higher, the same, lower), and
 the experts' agreement (the share of ДОУ where two or more experts gave it the same level).
 
-Per ДОУ (`IndicatorTable`), every review stage it has levels in: each indicator's self / expert 1 / expert 2 / final
+Per ДОУ (`IndicatorTable`), every review stage it has levels in: each indicator's self / expert 1 / expert 2 (by their ids) / final
 level, read in one SELECT ordered as the roster and kept as small integers (50,000 ДОУ × 30 indicators fit in a few
 megabytes), for the ДОУ's section or page, the XLSX sheet and `indicators.csv`.
 
@@ -23,8 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, union_all
+from sqlalchemy import and_, case, column, func, literal, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy import table as sa_table
 from sqlmodel import Session
 
 from dqflow.campaign import spec
@@ -127,15 +128,47 @@ class IndicatorReport:
     table: IndicatorTable | None = None  # each ДОУ's rows (`compute(rows=True)`)
 
 
+FINALS_TABLE = "dqflow_finals"  # the final levels of one `compute`, a temporary table of its rolled-back session
+
+
+def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = False) -> Any:
+    """The campaign's final indicator levels (`finals.FinalsSql.finals`, with the experts' columns when `experts`) made
+    once into a temporary table of the session's connection, so that every figure reads 1 row per ДОУ × stage ×
+    indicator instead of aggregating the experts' levels again (a national roster: 3 million rows to 1.5 million).
+    Temporary and inside the caller's transaction, which `compute`'s callers roll back: nothing of the campaign is
+    written. Three statements (four on PostgreSQL, which is given the table's statistics)."""
+    names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
+    return temporary(session, FINALS_TABLE, finals.FinalsSql(campaign).finals(experts=experts), names)
+
+
+def temporary(session: Session, name: str, query: Any, names: list[str]) -> Any:
+    """`query`'s rows made into the temporary table `name` of the session's connection (replacing one left by an earlier
+    `compute` in the same transaction), given its statistics on PostgreSQL: a table to select from."""
+    bind = session.get_bind()
+    text = query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {text}")
+    if bind.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {name}")
+    return sa_table(name, *(column(n) for n in names))
+
+
 class _Sql:
     """The SQL of the report: the final levels (`finals.FinalsSql`), each ДОУ's latest review stage with a review, its
     own levels in the version each review stage read, each expert's level as columns."""
 
-    def __init__(self, campaign: spec.Campaign):
+    def __init__(self, campaign: spec.Campaign, source: Any = None):
         self.campaign = campaign
         self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
         self.rules = finals.FinalsSql(campaign, self.stages)
         self.forms = [s.id for s in campaign.stages]
+        self.source = source  # the materialized final levels (`materialize`), else computed in each statement
+
+    def finals(self, experts: bool = False) -> Any:
+        if self.source is not None:
+            return sa_select(self.source).subquery("final")
+        return self.rules.finals(experts=experts).subquery("final")
 
     def order(self, stage: Any) -> Any:
         return case({sid: n for n, sid in enumerate(self.stages)}, value=stage, else_=-1)
@@ -145,9 +178,11 @@ class _Sql:
         return (sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
                 .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages)).group_by(r.institution_id).subquery("latest"))
 
-    def own(self) -> Any:
-        """(inst, stage, indicator, place) of the ДОУ's own level in the version each review stage read: per review stage,
-        the latest of its form stages (`form.reviewed_versions`) the ДОУ handed in."""
+    def with_own(self, source: Any, keys: Any) -> tuple[Any, Any]:
+        """`source` joined to the ДОУ's own level of each row's (inst, stage, indicator) — `keys`' columns — in the version
+        each review stage read: per review stage, the latest of its form stages (`form.reviewed_versions`) the ДОУ handed
+        in; (the join, the own level's place, NULL where none). The entry is read by its key (campaign, ДОУ, stage,
+        indicator): one index lookup a row, no scan of the forms."""
         p, e = _PROGRESS.c, _ENTRY.c
         position = case({sid: n for n, sid in enumerate(self.forms)}, value=p.stage_id, else_=-1)
         chosen = [sa_select(p.institution_id.label("inst"), literal(stage).label("stage"), func.max(position).label("version"))
@@ -155,26 +190,21 @@ class _Sql:
                   .group_by(p.institution_id)
                   for stage in self.stages if (versions := form.reviewed_versions(self.campaign, stage))]
         if not chosen:
-            return None
+            return source, literal(None)
         picked = union_all(*chosen).subquery("version")
-        entry_position = case({sid: n for n, sid in enumerate(self.forms)}, value=e.stage_id, else_=-1)
-        return (sa_select(picked.c.inst, picked.c.stage, e.indicator_id.label("indicator"), self.rules.place(e.level).label("place"))
-                .join(_ENTRY, and_(e.campaign_id == self.campaign.id, e.institution_id == picked.c.inst, entry_position == picked.c.version))
-                .subquery("own"))
-
-    def experts(self) -> Any:
-        """(inst, stage, indicator, expert 1, level 1, expert 2, level 2): the first two experts' levels as columns."""
-        given = self.rules.expert_levels().subquery("given")
-        first, second = given.c.n == 1, given.c.n == 2
-        return (sa_select(given.c.inst, given.c.stage, given.c.indicator,
-                          func.max(case((first, given.c.expert))).label("e1"), func.max(case((first, self.rules.place(given.c.level)))).label("l1"),
-                          func.max(case((second, given.c.expert))).label("e2"), func.max(case((second, self.rules.place(given.c.level)))).label("l2"))
-                .group_by(given.c.inst, given.c.stage, given.c.indicator).subquery("experts"))
+        version = sa_select(picked.c.inst, picked.c.stage, case({n: sid for n, sid in enumerate(self.forms)}, value=picked.c.version)
+                            .label("form_stage")).subquery("version_stage")
+        joined = (source.outerjoin(version, and_(version.c.inst == keys.inst, version.c.stage == keys.stage))
+                  .outerjoin(_ENTRY, and_(e.campaign_id == self.campaign.id, e.institution_id == version.c.inst,
+                                          e.stage_id == version.c.form_stage, e.indicator_id == keys.indicator)))
+        return joined, self.rules.place(e.level)
 
 
-def compute(session: Session, campaign: spec.Campaign, *, town: bool = True, rows: bool = False, attention: int = 50) -> IndicatorReport:
-    """The справка по показателям (see the module): a fixed number of statements whatever the roster."""
-    sql = _Sql(campaign)
+def compute(session: Session, campaign: spec.Campaign, *, town: bool = True, rows: bool = False, attention: int = 50,
+            source: Any = None) -> IndicatorReport:
+    """The справка по показателям (see the module): a fixed number of statements whatever the roster. `source`: the final
+    levels `materialize` made (with the experts' columns when `rows`)."""
+    sql = _Sql(campaign, source)
     base = campaign.base_level
     scale = [lv.id for lv in campaign.levels]
     report = IndicatorReport(campaign, base, [], [], 0)
@@ -192,16 +222,11 @@ def _town(session: Session, sql: _Sql, base: str | None, scale: list[str],
     if not (sql.stages and scale):
         return list(figures.values()), [], 0
     latest = sql.latest()
-    done = sql.rules.finals().subquery("final")
+    done = sql.finals()
     at_latest = (sa_select(done).join(latest, and_(latest.c.inst == done.c.inst, latest.c.ord == sql.order(done.c.stage)))
                  .subquery("at_latest"))
-    own = sql.own()
     f = at_latest.c
-    joined: Any = at_latest
-    own_place: Any = literal(None)
-    if own is not None:
-        joined = at_latest.outerjoin(own, and_(own.c.inst == f.inst, own.c.stage == f.stage, own.c.indicator == f.indicator))
-        own_place = own.c.place
+    joined, own_place = sql.with_own(at_latest, f)
     diff = own_place - f.final
     both = and_(own_place.is_not(None), f.final.is_not(None))
     two = f.given >= 2
@@ -269,18 +294,12 @@ def _table(session: Session, sql: _Sql) -> IndicatorTable:
     found = IndicatorTable(campaign)
     if not (sql.stages and campaign.indicators):
         return found
-    done = sql.rules.finals().subquery("final")
-    experts, own = sql.experts(), sql.own()
+    done = sql.finals(experts=True)
     f, i = done.c, _INSTITUTION.c
     stage_index = {s.id: n for n, s in enumerate(campaign.stages)}
     indicator_index = {ind: n for n, ind in enumerate(campaign.indicators)}
-    source = (done.join(_INSTITUTION, and_(i.campaign_id == campaign.id, i.id == f.inst))
-              .outerjoin(experts, and_(experts.c.inst == f.inst, experts.c.stage == f.stage, experts.c.indicator == f.indicator)))
-    own_place: Any = literal(None)
-    if own is not None:
-        source = source.outerjoin(own, and_(own.c.inst == f.inst, own.c.stage == f.stage, own.c.indicator == f.indicator))
-        own_place = own.c.place
-    query = (sa_select(f.inst, i.name, f.stage, f.indicator, own_place, experts.c.e1, experts.c.l1, experts.c.e2, experts.c.l2, f.final)
+    source, own_place = sql.with_own(done.join(_INSTITUTION, and_(i.campaign_id == campaign.id, i.id == f.inst)), f)
+    query = (sa_select(f.inst, i.name, f.stage, f.indicator, own_place, f.given, f.first, f.last, f.final)
              .select_from(source)
              .order_by(i.withdrawn_at.is_not(None), i.position, i.id, case(stage_index, value=f.stage, else_=len(stage_index)),
                        case(indicator_index, value=f.indicator, else_=len(indicator_index))))
@@ -299,7 +318,10 @@ def _table(session: Session, sql: _Sql) -> IndicatorTable:
             found.experts.append(value)
         return expert_index[value]
 
-    for inst, name, stage, ind, mine, e1, l1, e2, l2, fin in session.execute(query):
+    places = {lv.id: n for n, lv in enumerate(campaign.levels)}
+    for inst, name, stage, ind, mine, given, first, last, fin in session.execute(query):
+        e1, l1 = finals.split_expert(first)
+        e2, l2 = finals.split_expert(last) if given and given > 1 else (None, None)
         if inst != current:
             if current is not None:
                 found.spans[current] = (start, len(inst_col))
@@ -310,9 +332,9 @@ def _table(session: Session, sql: _Sql) -> IndicatorTable:
         ind_col.append(indicator_index[ind])
         own_col.append(place(mine))
         e1_col.append(expert(e1))
-        l1_col.append(place(l1))
+        l1_col.append(places.get(l1, NONE) if l1 else NONE)
         e2_col.append(expert(e2))
-        l2_col.append(place(l2))
+        l2_col.append(places.get(l2, NONE) if l2 else NONE)
         fin_col.append(place(fin))
     if current is not None:
         found.spans[current] = (start, len(inst_col))
