@@ -94,6 +94,23 @@ class Figure:
                 "median_wall": statistics.median(self.wall), "median_peak_mb": statistics.median(self.peak)}
 
 
+def measure(figures: list[Figure], runs: int, warmup: bool, backend: str, json_path: Path | None) -> None:
+    """Run every figure `runs` times in turn (after one run not counted, with `warmup`), then print them (and write
+    them to `json_path`) with the machine and its load average."""
+    first = 1 if warmup else 0
+    for round_ in range(runs + first):  # in turn, so that a slower minute of the machine falls on all of them
+        for figure in figures:
+            figure.run(counted=round_ >= first)
+
+    print(f"{os.uname().nodename}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{backend}, {runs} runs each (min / median / max), "
+          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
+    for figure in figures:
+        print(figure.line())
+    if json_path:
+        json_path.write_text(json.dumps([f.to_dict() for f in figures], indent=1), encoding="utf-8")
+
+
 def prepare(dqflow: str, folder: Path, n: int, server: str | None) -> str:
     """The replayed campaign at N ДОУ (kept in `folder`, and on the server, for the next run): its database URL."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,18 +170,7 @@ def main() -> None:
             figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", NOW], xlsx))
             pages = out / f"{prefix.strip(': ')}board-{n}"
             figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
-    first = 0 if args.no_warmup else 1
-    for round_ in range(args.runs + first):  # in turn, so that a slower minute of the machine falls on all of them
-        for figure in figures:
-            figure.run(counted=round_ >= first)
-
-    print(f"{os.uname().nodename}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"{'PostgreSQL' if args.db else 'SQLite'}, {args.runs} runs each (min / median / max), "
-          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
-    for figure in figures:
-        print(figure.line())
-    if args.json:
-        args.json.write_text(json.dumps([f.to_dict() for f in figures], indent=1), encoding="utf-8")
+    measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
     shutil.rmtree(out, ignore_errors=True)
 
 

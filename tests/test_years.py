@@ -616,13 +616,11 @@ def test_the_comparison_costs_the_same_statements_at_15_and_at_1500_dou(db_url: 
 def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli, tmp_path: Path):
     """Two form campaigns (Tomsk with its form stages marked, reviews per indicator): ДОУ «2»'s indicator 1.1 went from 1 to
     3, 1.2 stayed at 2, 1.3 (two experts at 2 and 3 last year: `settle: lower` gives 2) stayed at 2. With the SQL form of the
-    final levels in `engine.finals` the comparison is made per indicator in dynamics.csv and the справка; without it, the
-    справка compares areas and says indicators are not compared yet."""
+    final levels (`engine.finals.FinalsSql`) the comparison is made per indicator in dynamics.csv and the справка."""
     import yaml
     from sqlalchemy import insert
 
     from dqflow import store
-    from dqflow.engine import finals
     from dqflow.store import ReviewLevelRow
     from tests.test_form import form_file
 
@@ -649,10 +647,6 @@ def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli
     by_indicator = {(r["institution"], r["indicator"]): [r["area"], r["previous"], r["current"], r["change"]] for r in rows if r["indicator"]}
     md = dq.ok("--campaign", "tomsk-2022", "report", "--format", "md", "--now", "2022-01-21")
     summary = _md_parts(md)["summary"]
-    if not hasattr(finals, "FinalsSql"):  # the indicators helper's SQL form is not merged yet: areas only, and said so
-        assert by_indicator == {}
-        assert ["По показателям не сравнивается: итоговые уровни показателей ещё не вычисляются."] in summary
-        return
     assert by_indicator[("2", "1.1")] == ["conditions", "1", "3", "2"]
     assert by_indicator[("2", "1.2")] == ["conditions", "2", "2", "0"]
     assert by_indicator[("2", "1.3")] == ["conditions", "2", "2", "0"]

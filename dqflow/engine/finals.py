@@ -17,8 +17,14 @@ these rules, for the справка at national scale, are kept equal to these b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Integer, Select, case, exists, func, literal, null, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from dqflow.campaign import spec
+from dqflow.store import InstitutionRow, ReviewLevelRow, ReviewRow, SettlementRow, table
 
 
 def places(campaign: spec.Campaign) -> dict[str, int]:
@@ -80,12 +86,6 @@ def area_levels(indicator_levels: Mapping[str, str | None], campaign: spec.Campa
 # in one statement. An indicator of a ДОУ in a review stage is disputed when its experts' `review_level` rows hold more
 # than one level and it has no `settlement` row; tests/test_settle.py keeps this equal to `disputed` by a property test.
 
-from sqlalchemy import Select, exists, func  # noqa: E402  (imports of this block, kept with it)
-from sqlalchemy import select as sa_select  # noqa: E402
-from sqlmodel import Session  # noqa: E402
-
-from dqflow.store import InstitutionRow, ReviewLevelRow, SettlementRow, table  # noqa: E402
-
 
 def review_stages(campaign: spec.Campaign) -> list[spec.Stage]:
     """The stages whose experts review each ДОУ: where indicators are disputed and settled."""
@@ -121,3 +121,98 @@ def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, 
     keys = awaiting_sql(campaign.id).subquery()
     found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).group_by(keys.c.stage_id)).all())
     return {s.id: found.get(s.id, 0) for s in review_stages(campaign)}
+
+# -- the final-level rules in SQL (the справка) --------------------------------------------------------------------
+# Set-based forms of `final` and `area_level` for the справка at national scale: SQLAlchemy Core selectables over
+# `review_level` and `settlement`, one GROUP BY each, on SQLite and PostgreSQL alike. tests/test_indicator_report.py
+# keeps them equal to the Python rules above on random reviews and settlements (hypothesis, both backends).
+
+
+_REVIEW_LEVEL = table(ReviewLevelRow)
+_SETTLEMENT = table(SettlementRow)
+_REVIEWS = table(ReviewRow)
+
+
+EXPERT_MARK = "\x01"  # between an expert's id and their level in `FinalsSql.finals(experts=True)`: sorts below any id's character
+
+
+def split_expert(said: str | None) -> tuple[str | None, str | None]:
+    """(expert id, level) of a `first`/`last` column of `FinalsSql.finals(experts=True)`."""
+    if not said:
+        return None, None
+    expert, _, level = said.partition(EXPERT_MARK)
+    return expert, level
+
+
+class FinalsSql:
+    """The final-level rules of one campaign as SQL. Levels are carried as places on the scale (`places`); `level_id`
+    turns a place back into the level's id. Every selectable is keyed (inst, stage, indicator) or (inst, stage, area)."""
+
+    def __init__(self, campaign: spec.Campaign, stages: Sequence[str] | None = None):
+        self.campaign = campaign
+        self.scale = [lv.id for lv in campaign.levels]
+        self.stages = list(stages) if stages is not None else [s.id for s in review_stages(campaign)]
+        self.indicators = {ind_id: area.id for ind_id, (area, _) in campaign.indicators.items()}
+        self.sizes = {a.id: len(a.indicators) for a in campaign.areas if a.indicators}
+
+    def place(self, level: Any) -> Any:
+        """A level id's place on the scale (NULL for an id not on it: the Python rules leave such a level out)."""
+        return case({lv: n for n, lv in enumerate(self.scale)}, value=level, else_=null()).cast(Integer)
+
+    def level_id(self, place: Any) -> Any:
+        """A place back to its level id (NULL for none)."""
+        return case({n: lv for n, lv in enumerate(self.scale)}, value=place, else_=null())
+
+    def area_of(self, indicator: Any) -> Any:
+        return case(self.indicators, value=indicator, else_=null()) if self.indicators else null()
+
+    def expert_levels(self) -> Any:
+        """(inst, stage, indicator, expert, level) of every expert's level (`review_level`)."""
+        rl = _REVIEW_LEVEL.c
+        return (sa_select(rl.institution_id.label("inst"), rl.stage_id.label("stage"), rl.indicator_id.label("indicator"),
+                        rl.expert_id.label("expert"), rl.level.label("level"))
+                .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(list(self.indicators))))
+
+    def finals(self, experts: bool = False) -> Any:
+        """(inst, stage, indicator, low, high, given, settled, final) per indicator that has an expert's level or a
+        settlement: the lowest and highest place the experts gave, how many gave one, the settled place, and the final
+        place (`final`): the settled one; else theirs when they agree; else by `settle:` (NULL under `coordinator`).
+        One GROUP BY over the union of both tables' rows. With `experts`, also `first` and `last`: the expert of the
+        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass."""
+        rl, st = _REVIEW_LEVEL.c, _SETTLEMENT.c
+        known = list(self.indicators)
+        rows = union_all(
+            sa_select(rl.institution_id.label("inst"), rl.stage_id.label("stage"), rl.indicator_id.label("indicator"),
+                    self.place(rl.level).label("given"), null().cast(Integer).label("settled"),
+                    *([(rl.expert_id + literal(EXPERT_MARK) + rl.level).label("said")] if experts else []))
+            .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(known)),
+            sa_select(st.institution_id, st.stage_id, st.indicator_id, null().cast(Integer), self.place(st.level),
+                    *([null()] if experts else []))
+            .where(st.campaign_id == self.campaign.id, st.stage_id.in_(self.stages), st.indicator_id.in_(known)),
+        ).subquery("levels_given")
+        low, high = func.min(rows.c.given), func.max(rows.c.given)
+        total, count, settled = func.sum(rows.c.given), func.count(rows.c.given), func.max(rows.c.settled)
+        by_rule = {"lower": low, "mean-rounded-down": (total // count).cast(Integer), "coordinator": null().cast(Integer)}
+        rule = self.campaign.settle
+        if rule not in by_rule:
+            raise ValueError(f"unknown rule {rule!r}")
+        final_place = case((settled.is_not(None), settled), (low == high, low), else_=by_rule[rule])
+        said = (func.min(rows.c.said).label("first"), func.max(rows.c.said).label("last")) if experts else ()
+        return (sa_select(rows.c.inst, rows.c.stage, rows.c.indicator, low.label("low"), high.label("high"), count.label("given"),
+                        settled.label("settled"), final_place.label("final"), *said)
+                .group_by(rows.c.inst, rows.c.stage, rows.c.indicator))
+
+    def area_levels(self, finals: Any | None = None) -> Any:
+        """(inst, stage, area, place) of each area whose every indicator has a final level (`area_level` of the final
+        levels, by `area_level:`); `finals`: a selectable with (inst, stage, indicator, final), `finals()` by default."""
+        found = (finals if finals is not None else self.finals()).subquery("finals")
+        rows = sa_select(found.c.inst, found.c.stage, self.area_of(found.c.indicator).label("area"), found.c.final).subquery("by_area")
+        size = case(self.sizes, value=rows.c.area, else_=-1) if self.sizes else literal(-1)
+        rule = self.campaign.area_level
+        place = {"lower": func.min(rows.c.final), "mean-rounded-down": (func.sum(rows.c.final) // func.count(rows.c.final)).cast(Integer)}
+        if rule not in place:
+            raise ValueError(f"unknown rule {rule!r}")
+        return (sa_select(rows.c.inst, rows.c.stage, rows.c.area, place[rule].label("place"))
+                .where(rows.c.final.is_not(None))
+                .group_by(rows.c.inst, rows.c.stage, rows.c.area)
+                .having(func.count(rows.c.final) == size))

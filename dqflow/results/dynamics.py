@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
@@ -260,22 +259,14 @@ def _indicators(session: Session, current: spec.Campaign, previous: spec.Campaig
         return "по показателям не сравнивается: оценки по показателям есть только в одной из кампаний", None
     if set(current.indicators) != set(previous.indicators):
         return "по показателям не сравнивается: у кампаний разные показатели (сравниваются области)", None
-    now_levels, then_levels = final_indicator_levels(session, current), final_indicator_levels(session, previous)
-    if now_levels is None or then_levels is None:
-        return "по показателям не сравнивается: итоговые уровни показателей ещё не вычисляются", None
-    return "", (now_levels, then_levels)
+    return "", (final_indicator_levels(session, current), final_indicator_levels(session, previous))
 
 
-def final_indicator_levels(session: Session, campaign: spec.Campaign) -> dict[str, dict[str, str]] | None:
+def final_indicator_levels(session: Session, campaign: spec.Campaign) -> dict[str, dict[str, str]]:
     """ДОУ → indicator → its final level (`engine.finals`: settled, agreed or by `settle:`) in the ДОУ's latest review stage
-    that gives it one: one SELECT over the SQL form of the final levels. None while `engine.finals` has no SQL form.
-
-    The one place dynamics reads final indicator levels: it asks `finals.FinalsSql(campaign).finals()` for rows
-    (inst, stage, indicator, …, final) where `final` is the level's place on the scale (0 = the lowest)."""
-    form_of: Any = getattr(finals, "FinalsSql", None)
-    if form_of is None:
-        return None
-    form = form_of(campaign)
+    that gives it one: one SELECT over the SQL form of the final levels (`finals.FinalsSql`), whose `final` is the
+    level's place on the scale (0 = the lowest)."""
+    form = finals.FinalsSql(campaign)
     rows = form.finals().subquery("final_levels")
     scale = [lv.id for lv in campaign.levels]
     order = {s: n for n, s in enumerate(form.stages)}

@@ -19,7 +19,9 @@ so a name or a recommendation starting with '=' is never stored as a formula.
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -41,7 +43,7 @@ from openpyxl.xml.functions import tostring
 
 from dqflow.present.guard import formula_like, sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
-from dqflow.results import words, zipped
+from dqflow.results import indicators, words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import Results
 
@@ -52,6 +54,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 SUMMARY = "Сводка"
+SHEET_ROWS = 1_048_575  # rows below the header a sheet holds (Excel's limit is 1,048,576 rows)
 CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
 
 
@@ -70,6 +73,14 @@ def render(results: Results) -> bytes:
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results))
         _sheet(book, "Согласованность", *_agreement(results))
+    if results.indicators is not None:  # where experts review per indicator: the справка по показателям
+        _sheet(book, "Показатели", *_indicator_town(results))
+        if results.indicators.table is not None:
+            header, rows = _indicator_rows(results)
+            name = f"Показатели по {results.campaign.terms.dat}"[:28]
+            parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
+            for part in range(parts):
+                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
@@ -237,6 +248,10 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
         style = style_ids.get(n, "")
         kind = value.__class__
         if kind is str:
+            plain = _plain_text(value)
+            if plain is not None:  # the common case, remembered: a view repeats its names and titles row after row
+                cells.append(f'<c r="{ref}"{style} t="inlineStr">{plain}</c>')
+                continue
             if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
                 cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
                 sheet_text(cell)
@@ -258,6 +273,16 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
             raise TypeError(f"a cell of the справка holds {kind.__name__}")
     cells.append("</row>")
     return "".join(cells)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_text(value: str) -> str | None:
+    """A non-empty text no guard touches as its inline-string markup (`<is><t>…</t></is>`, as `_row` writes it); None
+    for any other (empty, a would-be formula, an error's code, unprintable), which `_row` writes in full."""
+    if not value or formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+        return None
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f"<is><t{space}>{value.translate(_ESCAPES)}</t></is>"
 
 
 def _width(value) -> int:
@@ -358,3 +383,28 @@ def _dynamics(results: Results):
     from dqflow.results import dynamics
 
     return dynamics.sheet_rows(results.dynamics)
+
+
+def _indicator_town(results: Results):
+    """Per indicator: the distribution of final levels, the share at or above base, the ДОУ below it, the gap between
+    self-assessment and final, the experts' agreement (`indicators.town_rows`)."""
+    assert results.indicators is not None
+    header = indicators.town_header(results.campaign)
+    shares = {header.index("Базовый уровень и выше, %") + 1: PERCENT, header.index("Согласие экспертов, %") + 1: PERCENT}
+    return header, indicators.town_rows(results.indicators), shares
+
+
+def _indicator_rows(results: Results):
+    """Every ДОУ × review stage × indicator, streamed as the table holds them (`IndicatorTable.rows`)."""
+    assert results.indicators is not None and results.indicators.table is not None
+    table = results.indicators.table
+    titles = {ind_id: (ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
+    header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
+              "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
+
+    def rows():
+        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in table.rows():
+            title, area = titles[ind]
+            yield [inst, name, results.stage_label(stage), ind, title, area, _level(own), results.expert_name(e1) if e1 else None,
+                   _level(l1), results.expert_name(e2) if e2 else None, _level(l2), _level(fin)]
+    return header, rows()

@@ -11,7 +11,8 @@ Definitions (the справка states them too):
 - an expert's review is *on time* when recorded by that ДОУ's effective deadline of the stage;
 - two or more experts of one ДОУ *agree* in an area when they gave it the same level;
 - a ДОУ's *level* in an area is the lower of its experts' levels in its latest review stage that
-  has a review (the cautious reading of two opinions); its *weak areas* are those at its lowest level;
+  has a review (the cautious reading of two opinions); where experts review per indicator, the area's level of its
+  final indicator levels in that stage (`engine.finals`); its *weak areas* are those at its lowest level;
 - the *base level* is the level marked `baseline: true`, else the one titled «Базовый…», else the first
   (`Campaign.base_level`); a ДОУ is listed
   «на базовом уровне и ниже» when some area's level is at or below it;
@@ -38,8 +39,9 @@ from sqlmodel import Session, col, select
 
 from dqflow import engine
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import finals, rules
 from dqflow.engine.rules import Status
+from dqflow.results import indicators as indicator_figures
 from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow
 
 # SQLModel's typing does not declare a table's `__table__`
@@ -217,6 +219,8 @@ class Results:
     low_total: int = 0  # ДОУ with an area at or below the base level, in all
     rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
     dynamics: Any = None  # this year beside last year (`results.dynamics.Dynamics`) when the справка compares (`--compare`)
+    # the справка по показателям, where experts review per indicator (`Campaign.reviews_by_indicator`); else None
+    indicators: indicator_figures.IndicatorReport | None = None
 
     @property
     def per_institution_stages(self) -> list[spec.Stage]:
@@ -329,6 +333,11 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     base = _base_level(campaign)
     if detail is None:
         detail = view.total <= DETAIL_UP_TO
+    if campaign.reviews_by_indicator:  # the final indicator levels, made once for every figure that reads them
+        levels.source = indicator_figures.materialize(session, campaign, experts=bool(detail or rows))
+        if town or detail:  # and each ДОУ's area levels, read by several figures
+            levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
+                                                       ["inst", "ord", "area", "rank"])
     results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
     if town:
         distribution, weak, low_total = _town_levels(session, levels, base)
@@ -340,6 +349,9 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         results.institutions = _institutions(session, campaign, now, levels)
     if rows:
         results.rows = _rows(session, campaign, now)
+    if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows when they are shown
+        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION,
+                                                       source=levels.source)
     return results
 
 
@@ -386,6 +398,8 @@ class _Levels:
         self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
         self.ids = [lv.id for lv in campaign.levels]
         self.areas = [a.id for a in campaign.areas]
+        self.source: Any = None  # where experts review per indicator: the final levels, made once (`indicators.materialize`)
+        self.table: Any = None  # and then each ДОУ's level per area (`by_institution`'s rows), made once
 
     @property
     def usable(self) -> bool:
@@ -413,11 +427,20 @@ class _Levels:
 
     def by_institution(self, session: Session):
         """(inst, ord, area, rank) of each ДОУ's level per area: the lowest rank its experts gave in the latest review
-        stage it has a review in: a CTE."""
+        stage it has a review in; where experts review per indicator (`Campaign.reviews_by_indicator`), the area's level
+        of its final indicator levels there (`finals.FinalsSql.area_levels`, none while an indicator lacks one): a CTE."""
+        if self.table is not None:
+            return sa_select(self.table).cte("level")
         r = _REVIEW.c
         latest = _materialized(session, sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
                                .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages))
                                .group_by(r.institution_id).cte("latest"))
+        if self.campaign.reviews_by_indicator:  # the area levels of its final indicator levels (`engine.finals`)
+            source = sa_select(self.source) if self.source is not None else None
+            areas = finals.FinalsSql(self.campaign, self.stages).area_levels(source).subquery("area_final")
+            order = self.order(areas.c.stage)
+            return (sa_select(areas.c.inst, order.label("ord"), areas.c.area, areas.c.place.label("rank"))
+                    .join(latest, and_(latest.c.inst == areas.c.inst, latest.c.ord == order)).cte("level"))
         given = self.given(session, latest)
         return (sa_select(given.c.inst, given.c.ord, given.c.area, func.min(self.rank(given.c.level)).label("rank"))
                 .group_by(given.c.inst, given.c.ord, given.c.area).cte("level"))

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from dqflow.campaign import spec
 from dqflow.present import labels
-from dqflow.results import dynamics, svg, words
+from dqflow.results import dynamics, indicators, svg, words
 from dqflow.results.colors import LEVEL_COLORS, STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import DETAIL_UP_TO, ExpertFigures, InstitutionResult, Results
 
@@ -36,7 +36,7 @@ _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("dqflow.results", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(words=words, labels=labels)
+    env.globals.update(words=words, labels=labels, ind=indicators)
     env.globals["dynamics"] = dynamics  # this year beside last year (`_dynamics.html`)
     return env
 

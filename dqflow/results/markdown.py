@@ -7,7 +7,7 @@ from __future__ import annotations
 from dqflow.present.guard import markdown_text as md
 from dqflow.present.labels import STATUS_RU, reported
 from dqflow.present.tables import markdown_table as table
-from dqflow.results import words
+from dqflow.results import indicators, words
 from dqflow.results.figures import InstitutionResult, Results
 
 
@@ -42,6 +42,8 @@ def render(results: Results) -> str:
         lines += [f"{n}. {md(results.area_title(a))} — у {count} {t.gen_pl}"
                   for n, (a, count) in enumerate(results.weak_areas(), 1)] or ["Оценок нет."]
         lines += [""]
+    if results.indicators is not None:
+        lines += _indicators(results)
     if results.review_stages:
         lines += ["## 6. Своевременность экспертов", "", *table(
             ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
@@ -74,6 +76,9 @@ def _institution(results: Results, inst: InstitutionResult) -> list[str]:
             lines += [""] + table(["Область", *[results.expert_name(r.expert_id) for r in panel.reviews], "Согласие"], [
                 [results.area_title(a), *[r.levels.get(a, "—") for r in panel.reviews], words.agreement_word(agreement[a])]
                 for a in results.area_ids])
+    if results.indicators is not None:
+        for stage, rows in indicators.document_rows(results.indicators, inst.institution.id):
+            lines += ["", f"Показатели: {md(results.stage_label(stage))}", "", *table(indicators.DOU_HEADER, rows)]
     grouped = results.recommendations_by_area(inst)
     if grouped:
         lines += ["", "Адресные рекомендации по областям:"]
@@ -120,3 +125,18 @@ def _dynamics_institution(results: Results, inst: InstitutionResult) -> list[str
                   *table(header, [[v.replace("\n", " ") for v in row] for row in rows]), ""]
     return lines
 
+
+def _indicators(results: Results) -> list[str]:
+    """The справка по показателям: the town's table per indicator, the ДОУ below the base level."""
+    assert results.indicators is not None
+    report, t = results.indicators, results.campaign.terms
+    header, rows = indicators.document_table(report, words.percent)
+    lines = ["## Показатели", "", md(indicators.NOTE.format(nom=t.nom, gen_pl=t.gen_pl)), "", *table(header, rows), ""]
+    if report.base_level:
+        lines += [f"### {t.nom_pl} с показателями ниже базового уровня («{md(results.level_title(report.base_level))}»)", ""]
+        lines += [f"- {md(inst.name)} ({t.nom} {md(inst.id)}): {md(inds)}" for inst, inds in indicators.below_lines(report)] or [
+            f"Таких {t.gen_pl} нет."]
+        if report.below_total > len(report.below):
+            lines += ["", f"Показаны первые {len(report.below)} из {report.below_total} {t.gen_pl}."]
+        lines += [""]
+    return lines

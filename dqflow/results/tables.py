@@ -9,8 +9,18 @@ from dqflow.results.figures import Results
 
 
 def files(results: Results) -> dict[str, str]:
-    """File name → CSV text: institutions.csv, reviews.csv, stages.csv."""
-    return {"institutions.csv": _institutions(results), "reviews.csv": _reviews(results), "stages.csv": _stages(results)}
+    """File name → CSV text: institutions.csv, reviews.csv, stages.csv; indicators.csv where experts review per indicator."""
+    found = {"institutions.csv": _institutions(results), "reviews.csv": _reviews(results), "stages.csv": _stages(results)}
+    if results.indicators is not None and results.indicators.table is not None:
+        found["indicators.csv"] = _indicators(results)
+    return found
+
+
+def _indicators(results: Results) -> str:
+    """Each ДОУ × review stage × indicator: its own level, each expert (id) and their level, the final level (ids)."""
+    assert results.indicators is not None and results.indicators.table is not None
+    return csvfile.text(["institution", "name", "stage", "indicator", "self", "expert_1", "expert_1_level", "expert_2", "expert_2_level",
+                         "final"], results.indicators.table.rows())
 
 
 def _institutions(results: Results) -> str:

@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from dqflow.present.labels import STATUS_RU, reported
-from dqflow.results import words, zipped
+from dqflow.results import indicators, words, zipped
 from dqflow.results.colors import STATUS_ORDER
 from dqflow.results.figures import InstitutionResult, Results
 
@@ -42,6 +42,8 @@ def render(results: Results) -> bytes:
     _stages(doc, results)
     if results.area_ids and results.campaign.levels:
         _levels(doc, results)
+    if results.indicators is not None:
+        _indicators(doc, results)
     if results.review_stages:
         _experts(doc, results)
     if results.dynamics is not None:
@@ -271,6 +273,10 @@ def _institution(doc: DocumentObject, results: Results, n: int, inst: Institutio
             _table(doc, ["Область качества", *[results.expert_name(r.expert_id) for r in panel.reviews], "Оценки экспертов"],
                    [[results.area_title(a), *[r.levels.get(a, "—") for r in panel.reviews], words.agreement_word(agreement[a])]
                     for a in results.area_ids], numeric=range(1, 1 + len(panel.reviews)))
+    if results.indicators is not None:
+        for stage, rows in indicators.document_rows(results.indicators, inst.institution.id):
+            _para(doc, _text(f"Показатели: {results.stage_label(stage)}"), bold=True)
+            _table(doc, indicators.DOU_HEADER, rows, numeric=range(1, len(indicators.DOU_HEADER)))
     grouped = results.recommendations_by_area(inst)
     if grouped:
         _para(doc, "Адресные рекомендации по областям:", bold=True)
@@ -278,6 +284,25 @@ def _institution(doc: DocumentObject, results: Results, n: int, inst: Institutio
             _para(doc, area, italic=True)
             for rec in said:
                 _para(doc, f"{rec.text} ({rec.stage}, {rec.expert})", style="List Bullet")
+
+
+def _indicators(doc: DocumentObject, results: Results) -> None:
+    """The справка по показателям (`results.indicators`): the town's table per indicator, the ДОУ below the base level."""
+    assert results.indicators is not None
+    report, t = results.indicators, results.campaign.terms
+    _heading(doc, "Показатели", level=1)
+    _note(doc, indicators.NOTE.format(nom=t.nom, gen_pl=t.gen_pl))
+    header, rows = indicators.document_table(report, words.percent)
+    _table(doc, header, rows, numeric=range(1, len(header)))
+    if report.base_level:
+        _heading(doc, f"{t.nom_pl} с показателями ниже базового уровня («{results.level_title(report.base_level)}»)", level=2)
+        below = indicators.below_lines(report)
+        if below:
+            _table(doc, [t.nom, "Показатели ниже базового уровня"], [[_text(inst.name), inds] for inst, inds in below])
+            if report.below_total > len(below):
+                _note(doc, f"Показаны первые {len(below)} из {report.below_total} {t.gen_pl} (в порядке списка); полный список — в XLSX.")
+        else:
+            _para(doc, f"Таких {t.gen_pl} нет.")
 
 
 def _signature(doc: DocumentObject, results: Results) -> None:

@@ -7,6 +7,7 @@ entries are rewritten in their order with one fixed stamp: the справка's 
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from datetime import UTC, datetime
 
@@ -22,5 +23,10 @@ def stable(data: bytes, at: datetime, replace: dict[str, bytes] | None = None) -
             info = zipfile.ZipInfo(entry.filename, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, (replace or {}).get(entry.filename) or source.read(entry))
+            replaced = (replace or {}).get(entry.filename)
+            if replaced:
+                target.writestr(info, replaced)
+                continue
+            with source.open(entry) as reading, target.open(info, "w", force_zip64=entry.file_size > 2**31) as writing:
+                shutil.copyfileobj(reading, writing, 1 << 20)  # an entry of a national workbook is a gigabyte unpacked
     return out.getvalue()
