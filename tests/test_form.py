@@ -60,7 +60,10 @@ def test_the_bundled_files_carry_an_example_form_marked_as_such():
         assert campaign.has_form and all(len(a.indicators) >= 2 for a in campaign.areas)
         assert "НЕ официальный перечень" in path.read_text(encoding="utf-8")
         assert campaign.base_level == "1" and campaign.levels[0].baseline
-        assert not campaign.form_stages()  # the replay of `simulate` hands in links per stage
+    # Kemerovo's ДОО hand in the form (its collection stage), and its experts review per indicator; Tomsk's schedule
+    # keeps links per stage and reviews per area (its order's table; a coordinator marks its stages `form: true`).
+    assert [s.id for s in spec.load(TOMSK.parent / "kemerovo.yaml").form_stages()] == ["collection"]
+    assert spec.load(TOMSK.parent / "kemerovo.yaml").reviews_by_indicator and not spec.load(TOMSK).reviews_by_indicator
 
 
 def test_inline_form_reads_and_survives_storage(tmp_path: Path):
