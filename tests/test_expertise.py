@@ -289,6 +289,27 @@ def test_the_expert_reviews_per_indicator_on_the_page(formed: Cli):
         portal.db.dispose()
 
 
+def test_the_dou_reads_each_experts_levels_and_comments_per_indicator_once_released(formed: Cli):
+    dq = formed
+    first, second = assigned(dq, "list1", "2")
+    dq.ok("review", "2", "--stage", "review1", "--expert", first, *level_args(LEVELS), "--comment", "1.1=Фото не во всех группах",
+          "--now", REVIEW1)
+    dq.ok("review", "2", "--stage", "review1", "--expert", second, *level_args({ind: "1" for ind in INDICATORS}), "--now", REVIEW1)
+    dq.ok("tick", "--now", "2021-12-06 00:05")  # review1 locked: its reviews are released to the ДОУ
+    portal = Page(dq.db_url, "tomsk-2021", "2021-12-06 10:00")
+    try:
+        page = portal.client.get(portal.path("institution", "2")).text
+    finally:
+        portal.db.dispose()
+    released = page[page.index("<h2>Рекомендации экспертов</h2>"):]
+    tables = re.findall(r"<caption>По показателям</caption>(.*?)</table>", released, re.S)
+    assert len(tables) == 2  # one per expert, in the order they reviewed
+    assert "<td>1.1 Развивающая предметно-пространственная среда помещений группы</td><td>Уровень выше базового</td>" \
+           "<td>Фото не во всех группах</td>" in tables[0]
+    assert tables[1].count("<td>Базовый уровень</td>") == len(INDICATORS)
+    assert first not in released and second not in released and "Эксперт ДОУ" not in released  # no expert names
+
+
 def dq_campaign(dq: Cli) -> spec.Campaign:
     db = store.connect(dq.db_url)
     try:

@@ -18,7 +18,7 @@ from dqflow.campaign import spec
 from dqflow.engine import expertise, experts, form, rules
 from dqflow.engine.views import StageDetail, institution_detail
 from dqflow.errors import NotFound
-from dqflow.store import AssignmentRow, ProgressRow, ReviewRow, StageRow, SubmissionRow
+from dqflow.store import AssignmentRow, ProgressRow, ReviewLevelRow, ReviewRow, StageRow, SubmissionRow
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ class Released:
     """A review stage's recommendations to one ДОУ, once they are released (sent or the stage locked)."""
 
     stage: spec.Stage
-    reviews: list[dict]  # {"n", "levels": [(area title, level title)], "recommendations"}; no expert names
+    # {"n", "levels": [(area title, level title)], "indicators": [(id, title, level title, comment)], "recommendations"};
+    # no expert names. `indicators` where the campaign reviews per indicator, in the form's order.
+    reviews: list[dict]
 
 
 @dataclass
@@ -87,17 +89,34 @@ def institution_desk(session: Session, campaign: spec.Campaign, institution_id: 
                     ReviewRow.campaign_id == campaign.id, col(ReviewRow.stage_id).in_([s.id for s in shown]),
                     ReviewRow.institution_id == institution_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
                 found.setdefault(review.stage_id, []).append(review)
-        released = [Released(s, [_shown(campaign, n, r) for n, r in enumerate(found[s.id], 1)]) for s in shown if found.get(s.id)]
+        marks = _indicator_marks(session, campaign, institution_id, [s.id for s in shown if found.get(s.id)])
+        released = [Released(s, [_shown(campaign, n, r, marks.get((s.id, r.expert_id), {})) for n, r in enumerate(found[s.id], 1)])
+                    for s in shown if found.get(s.id)]
     working = form.current_stage(session, campaign, institution_id, now)  # a few range reads, only where the campaign has a form
     forms = {working.id: form.read(session, campaign, institution_id, working, now)} if working is not None else {}
     return InstitutionDesk(institution, details, released, forms)
 
 
-def _shown(campaign: spec.Campaign, n: int, review: ReviewRow) -> dict:
-    marks = json.loads(review.levels)
+def _indicator_marks(session: Session, campaign: spec.Campaign, institution_id: str,
+                     stage_ids: list[str]) -> dict[tuple[str, str], dict[str, tuple[str, str | None]]]:
+    """(stage, expert) → indicator → (level, comment) of the ДОУ's released reviews per indicator: one range read."""
+    if not campaign.reviews_by_indicator or not stage_ids:
+        return {}
+    found: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
+    for row in session.exec(select(ReviewLevelRow).where(
+            ReviewLevelRow.campaign_id == campaign.id, col(ReviewLevelRow.stage_id).in_(stage_ids),
+            ReviewLevelRow.institution_id == institution_id)).all():
+        found.setdefault((row.stage_id, row.expert_id), {})[row.indicator_id] = (row.level, row.comment)
+    return found
+
+
+def _shown(campaign: spec.Campaign, n: int, review: ReviewRow, marks: dict[str, tuple[str, str | None]]) -> dict:
+    areas = json.loads(review.levels)
     levels = {lv.id: lv.title for lv in campaign.levels}
     return {"n": n, "recommendations": review.recommendations,
-            "levels": [(a.title, levels.get(marks[a.id], marks[a.id])) for a in campaign.areas if a.id in marks]}
+            "levels": [(a.title, levels.get(areas[a.id], areas[a.id])) for a in campaign.areas if a.id in areas],
+            "indicators": [(ind_id, ind.title, levels.get(marks[ind_id][0], marks[ind_id][0]), marks[ind_id][1])
+                           for ind_id, (_, ind) in campaign.indicators.items() if ind_id in marks]}
 
 
 @dataclass
