@@ -269,9 +269,8 @@ class _IndicatorLevels:
             for stage, rows in self.table.by_stage(inst.id):
                 if stage == inst.levels_from_id:
                     found = {ind: fin for ind, _, _, _, fin in rows}
-        levels = tuple(PublicIndicatorLevel(ind_id, ind.title, area.id, area.title, found.get(ind_id),
-                                            titles.level(found[ind_id]) if found.get(ind_id) else None)
-                       for ind_id, (area, ind) in self.indicators)
+        levels = tuple(PublicIndicatorLevel(ind_id, ind.title, area.id, area.title, level, titles.level(level) if level else None)
+                       for ind_id, (area, ind) in self.indicators for level in (found.get(ind_id),))
         return dataclasses.replace(inst, indicator_levels=levels)
 
 
