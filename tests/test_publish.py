@@ -401,3 +401,129 @@ def test_declaring_recommendations_public_in_a_running_campaign_is_an_amendment_
     dq.ok("load", str(workflow_copy), "--now", "2021-11-20 10:00", "--apply", "--plan", key, "--reason", "публикация рекомендаций")
     dq.ok("publish", "--out", str(tmp_path / "after"), "--now", NOW)
     assert "<h2>Рекомендации экспертов</h2>" in (tmp_path / "after" / "dou/2.html").read_text(encoding="utf-8")
+
+
+# -- levels by indicator (issue 22 part 3), where experts review per indicator -------------------------------------
+
+
+def _form_town(db_url: str, folder: Path, n: int | None = None, reviewed: int | None = None):
+    """The form campaign (Tomsk with `form: true`, base level 2). Without `n`: ДОУ 2 rates itself 3, its experts give 2
+    everywhere but one gives 1.1 level 1 (final 1.1 = 1 under `settle: lower`); ДОУ 4's experts both give 3; nobody
+    else is reviewed. With `n`: a roster of n ДОУ, the first `reviewed` of them reviewed 2 everywhere by their experts."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+    from test_form import form_file
+    from test_indicator_report import at, based_on_2, every, hand_in, review
+
+    from dqflow import engine, store
+    from dqflow.campaign import spec
+    from dqflow.engine import finals
+    from dqflow.store import ReviewLevelRow, ReviewRow
+
+    folder.mkdir(parents=True, exist_ok=True)
+    campaign = spec.load(based_on_2(form_file(folder, n)))
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, campaign, at(campaign, "2021-11-10 09:00"))
+        when = at(campaign, "2021-12-01 10:00")
+        if n is None:
+            hand_in(db, campaign, "2", every(campaign, "3"), at(campaign, "2021-11-20 10:00"))
+            hand_in(db, campaign, "4", every(campaign, "2"), at(campaign, "2021-11-20 10:00"))
+            with store.transaction(db) as session:
+                review(session, campaign, "2", "review1", "e4", every(campaign, "2"), when)
+                review(session, campaign, "2", "review1", "e5", every(campaign, "2", **{"1_1": "1"}), when + timedelta(hours=1))
+                review(session, campaign, "4", "review1", "e2", every(campaign, "3"), when)
+                review(session, campaign, "4", "review1", "e5", every(campaign, "3"), when)
+        else:
+            levels = every(campaign, "2")
+            areas = json.dumps(finals.area_levels(levels, campaign), ensure_ascii=False)
+            pairs = [(str(i), f"e{i}-{k}") for i in range(1, (reviewed or 0) + 1) for k in (1, 2)]
+            with store.transaction(db) as session:
+                session.execute(insert(ReviewRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": i,
+                                                     "expert_id": e, "at": when, "recommendations": "", "levels": areas} for i, e in pairs])
+                session.execute(insert(ReviewLevelRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": i,
+                                                          "expert_id": e, "indicator_id": ind, "level": lv, "comment": None}
+                                                         for i, e in pairs for ind, lv in levels.items()])
+    finally:
+        db.dispose()
+    return campaign
+
+
+def test_a_campaign_reviewed_per_indicator_publishes_its_final_levels_per_indicator(dq: Cli, db_url: str, tmp_path: Path):
+    campaign = _form_town(db_url, tmp_path / "campaign")
+    out = tmp_path / "site"
+    dq.ok("publish", "--out", str(out), "--now", "2021-12-20 12:00")
+    total = len(campaign.institutions)
+    indicators = list(campaign.indicators)
+    level_title = {lv.id: lv.title for lv in campaign.levels}
+    # the open data: the area rows keep their grain (indicator empty), then a row per ДОУ × indicator
+    rows = list(csv.DictReader(io.StringIO((out / "data.csv").read_text(encoding="utf-8"))))
+    assert list(rows[0])[5:9] == ["area_id", "area_title", "indicator_id", "indicator_title"]
+    area_rows = [r for r in rows if r["indicator_id"] == ""]
+    by_indicator = {(r["institution_id"], r["indicator_id"]): r for r in rows if r["indicator_id"]}
+    assert len(area_rows) == total * len(campaign.areas) and len(by_indicator) == total * len(indicators)
+    assert (by_indicator[("2", "1.1")]["level"], by_indicator[("2", "1.1")]["at_or_below_base"]) == ("1", "true")
+    assert (by_indicator[("2", "1.2")]["level"], by_indicator[("2", "1.2")]["level_title"]) == ("2", level_title["2"])
+    assert (by_indicator[("4", "1.1")]["level"], by_indicator[("4", "1.1")]["at_or_below_base"]) == ("3", "false")
+    assert (by_indicator[("6", "1.1")]["level"], by_indicator[("6", "1.1")]["at_or_below_base"]) == ("", "")
+    assert by_indicator[("2", "1.1")]["area_id"] == campaign.indicators["1.1"][0].id
+    # the area level follows the final indicator levels (the figures' rule): conditions of ДОУ 2 is 1
+    assert next(r["level"] for r in area_rows if (r["institution_id"], r["area_id"]) == ("2", "conditions")) == "1"
+    data = json.loads((out / "data.json").read_text(encoding="utf-8"))
+    assert [i["id"] for i in data["indicators"]] == indicators
+    assert data["summary"]["indicator_levels"]["1.1"] == {"counts": {"1": 1, "2": 0, "3": 1, "4": 0}, "unrated": total - 2}
+    assert data["summary"]["indicator_levels"]["1.2"] == {"counts": {"1": 0, "2": 1, "3": 1, "4": 0}, "unrated": total - 2}
+    mine = next(i for i in data["institutions"] if i["id"] == "2")
+    assert mine["indicator_levels"] == {ind: "1" if ind == "1.1" else "2" for ind in indicators}
+    assert next(i for i in data["institutions"] if i["id"] == "6")["indicator_levels"] == {}
+    schema = json.loads((out / "schema.json").read_text(encoding="utf-8"))
+    fields = [f["name"] for f in schema["resources"][0]["schema"]["fields"]]
+    assert fields == [name for name, _ in zip(fields, list(csv.DictReader(io.StringIO((out / "data.csv").read_text(encoding="utf-8"))).fieldnames or []), strict=True)]
+    assert "indicator_id" in fields and "primaryKey" not in schema["resources"][0]["schema"]
+    assert "summary.indicator_levels" in [f["name"] for f in schema["resources"][1]["fields"]]
+    # the summary: a table per area, a row per indicator, with headers and a caption
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<h2 id="levels-indicator">Уровни качества по показателям</h2>' in index
+    first_area = campaign.indicators["1.1"][0]
+    assert f"<caption>{first_area.title}: число ДОУ на каждом итоговом уровне показателя</caption>" in index
+    row = re.search(r'<tr><th scope="row">1\.1 [^<]*</th>(.*?)</tr>', index)
+    assert row is not None and re.findall(r'<td class="n">(\d+)</td>', row.group(1)) == ["1", "0", "1", "0", str(total - 2)]
+    # each ДОУ's page: its final levels per indicator, grouped by area
+    page = (out / "dou/2.html").read_text(encoding="utf-8")
+    assert "<h2>Итоговые уровни по показателям</h2>" in page and f"<caption>{first_area.title}</caption>" in page
+    title = campaign.indicators["1.1"][1].title
+    assert f'<tr><th scope="row">1.1 {title}</th><td>{level_title["1"]}</td></tr>' in page
+    assert f'<tr><th scope="row">1.1 {title}</th><td>нет оценки</td></tr>' in (out / "dou/6.html").read_text(encoding="utf-8")
+    # no expert's id or name, and the same bytes twice
+    everything = b"".join(site_files(out).values()).decode("utf-8")
+    assert not any(e.name in everything for e, _ in campaign.every_expert())
+    again = tmp_path / "again"
+    dq.ok("publish", "--out", str(again), "--now", "2021-12-20 12:00")
+    assert site_files(again) == site_files(out)
+
+
+def test_a_campaign_reviewed_per_area_publishes_nothing_of_indicators(published):
+    """Tomsk (indicators, no form stage) reviews per area: no indicator column, key, section or table, and the area grain."""
+    out = published["out"]
+    header = (out / "data.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join(name for name, _, _ in publish_data.CSV_FIELDS)
+    files = site_files(out)
+    assert not any(b"indicator" in data or "показател".encode() in data for data in files.values())
+    schema = json.loads(files["schema.json"])
+    assert schema["resources"][0]["schema"]["primaryKey"] == ["institution_id", "area_id"]
+
+
+def test_publish_by_indicator_sends_as_many_statements_for_1500_dou_as_for_15(dq: Cli, db_url: str, tmp_path: Path):
+    from conftest import counting_statements
+
+    counted = {}
+    for n in (15, 1500):
+        _form_town(db_url, tmp_path / f"campaign-{n}", n, reviewed=10)
+        with counting_statements() as seen:
+            dq.ok("--campaign", f"form-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-20 12:00")
+        counted[n] = len(seen)
+        data = json.loads((tmp_path / f"site-{n}" / "data.json").read_text(encoding="utf-8"))
+        assert data["summary"]["indicator_levels"]["1.1"]["counts"]["2"] == 10
+    assert counted[15] == counted[1500], counted

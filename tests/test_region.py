@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TOMSK, Cli, complete, dump_tables
+from conftest import TOMSK, Cli, complete, counting_statements, dump_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -400,7 +400,9 @@ def test_the_regional_workbook_has_typed_filtered_sheets_with_the_hand_computed_
     region.ok("region", "report", *ids, "--format", "xlsx", "--out", str(out), "--now", AS_OF)
     assert out.read_bytes() == first  # the same state as of the same moment: the same file
     book = load_workbook(out)
-    assert book.sheetnames == ["Справка", "Сводка", "Участие по этапам", "Уровни по областям", "Базовый уровень и ниже", "Согласованность"]
+    assert book.sheetnames == ["Справка", "Сводка", "Участие по этапам", "Уровни по областям", "Базовый уровень и ниже", "Согласованность",
+                               "Уровни по показателям"]
+    assert book["Уровни по показателям"]["A2"].value.startswith("Уровни по показателям не сравниваются: в кампании mun-a, mun-b, mun-c")
     assert book["Справка"]["A2"].value == "По состоянию на 03.12.2021 10:00 (томское время, UTC+7)"
     for name in book.sheetnames[1:]:
         sheet = book[name]
@@ -443,7 +445,8 @@ def test_the_regional_word_document_has_the_htmls_sections_and_figures(region: C
     assert text[0] == "РЕГИОНАЛЬНАЯ АНАЛИТИЧЕСКАЯ СПРАВКА" and "по состоянию на 03.12.2021 10:00 (томское время, UTC+7)" in text
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["1. Участие и своевременность", "2. Уровни качества по областям", "3. ДОУ с областями на базовом уровне и ниже",
-                        "4. Согласованность оценок экспертов"]
+                        "4. Согласованность оценок экспертов", "5. Уровни качества по показателям"]
+    assert any(t.startswith("Уровни по показателям не сравниваются: в кампании mun-a, mun-b, mun-c") for t in text)
     tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
     totals = next(t for t in tables if t[0][:3] == ["Муниципалитет", "ДОУ", "Ожидалось сдач"])
     assert {r[0]: r[1:5] for r in totals[1:]}["Регион"] == ["11", "44", "9", "8"]
@@ -454,3 +457,135 @@ def test_the_regional_word_document_has_the_htmls_sections_and_figures(region: C
                                                      TOWNS["mun-c"][0]: "5 / 5", "Регион": "23 / 25"}
     areas = [t for t in tables if t[0][-1] == "Оценено ДОУ"]
     assert len(areas) == len(AREAS) and areas[0][-1] == ["Регион", "1", "3", "1", "1", "6"]
+
+
+# -- levels by indicator (issue 22 part 4), where experts review per indicator --------------------------------------
+
+
+FORM_TOWNS = {"form-a": ("Мониторинг по форме, муниципалитет А", ["2", "4", "5", "6"]),
+              "form-b": ("Мониторинг по форме, муниципалитет Б", ["15", "35", "40", "62"])}
+
+
+def form_town(db_url: str, folder: Path, campaign_id: str, title: str, roster: list[str] | None, reviews: list[tuple[str, str, dict]],
+              *, n: int | None = None, drop: str | None = None):
+    """A form campaign (Tomsk with `form: true`: experts review per indicator) with its id, title and part of the roster
+    (or a generated roster of n ДОУ), without the indicator `drop`, reviewed per indicator by `reviews` (ДОУ, expert,
+    indicator levels) written straight into `review` and `review_level` as tests/test_indicator_report.py does."""
+    from test_form import form_file
+    from test_indicator_report import at, review
+
+    from dqflow import engine, store
+    from dqflow.campaign import spec
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = form_file(folder, n, name=campaign_id)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if n is None:
+        data["campaign"]["id"] = campaign_id
+        data["institutions"] = [i for i in data["institutions"] if str(i["id"]) in (roster or [])]
+    data["campaign"]["title"] = title
+    if drop:
+        for area in data["areas"]:
+            area["indicators"] = [i for i in area["indicators"] if i["id"] != drop]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    campaign = spec.load(path)
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, campaign, at(campaign, "2021-11-10 09:00"))
+            for inst, expert, levels in reviews:
+                review(session, campaign, inst, "review1", expert, {ind: levels.get(ind, "2") for ind in campaign.indicators},
+                       at(campaign, "2021-12-01 10:00"))
+    finally:
+        db.dispose()
+    return campaign
+
+
+def form_region(db_url: str, folder: Path, *, drop: str | None = None) -> None:
+    """form-a: ДОУ 2 — experts all 2 but one gives 1.1 level 1 (final 1.1 = 1), ДОУ 4 — both all 3; form-b: ДОУ 15 —
+    both all 4, ДОУ 35 — 1.1 levels 3 and 4 (final 3), else 2. Indicators not named are 2."""
+    three = {ind: "3" for ind in ("1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2")}
+    four = {ind: "4" for ind in three}
+    form_town(db_url, folder, "form-a", *FORM_TOWNS["form-a"], [("2", "e4", {}), ("2", "e5", {"1.1": "1"}), ("4", "e2", three),
+                                                               ("4", "e5", three)])
+    form_town(db_url, folder, "form-b", *FORM_TOWNS["form-b"], [("15", "e1", four), ("15", "e2", four), ("35", "e1", {"1.1": "3"}),
+                                                               ("35", "e2", {"1.1": "4"})], drop=drop)
+
+
+BY_INDICATOR = {  # (scope, indicator) → counts of final levels 1..4, by hand
+    ("form-a", "1.1"): [1, 0, 1, 0], ("form-b", "1.1"): [0, 0, 1, 1], ("region", "1.1"): [1, 0, 2, 1],
+    ("form-a", "1.2"): [0, 1, 1, 0], ("form-b", "1.2"): [0, 1, 0, 1], ("region", "1.2"): [0, 2, 1, 1],
+}
+
+
+def test_levels_by_indicator_per_municipality_and_region_in_every_format(dq: Cli, db_url: str, tmp_path: Path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    form_region(db_url, tmp_path)
+    ids = ["--campaign", "form-a", "--campaign", "form-b"]
+    out = tmp_path / "csv"
+    dq.ok("region", "report", *ids, "--format", "csv", "--out", str(out), "--now", AS_OF)
+    found = {(r["scope"], r["indicator"], r["level"]): int(r["institutions"]) for r in rows(out / "indicator_levels.csv")}
+    for (scope, ind), counts in BY_INDICATOR.items():
+        assert [found[(scope, ind, lv)] for lv in LEVELS] == counts, (scope, ind)
+    assert len(found) == 3 * 11 * 4
+    # the area levels follow the final indicator levels: form-a's ДОУ 2 has conditions 1 (mean of 1, 2, 2 rounded down)
+    levels = {(r["scope"], r["area"], r["level"]): int(r["institutions"]) for r in rows(out / "levels.csv")}
+    assert [levels[("form-a", "conditions", lv)] for lv in LEVELS] == [1, 0, 1, 0]
+    dq.ok("region", "report", *ids, "--out", str(tmp_path / "region.html"), "--now", AS_OF)
+    page = (tmp_path / "region.html").read_text(encoding="utf-8")
+    found_tables = tables(page).tables
+    region_table = found_tables[-1]
+    assert region_table[0][0] == "Показатель"
+    assert next(r for r in region_table if r[0].startswith("1.1 "))[1:] == ["1", "0", "2", "1", "4"]
+    assert "Регион: уровни по показателям" in page and "5. Уровни качества по показателям" in page
+    xlsx = tmp_path / "region.xlsx"
+    dq.ok("region", "report", *ids, "--format", "xlsx", "--out", str(xlsx), "--now", AS_OF)
+    sheet = load_workbook(xlsx)["Уровни по показателям"]
+    by = {(r[0], r[1]): list(r[3:8]) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert by[("Регион", "1.2")] == [*BY_INDICATOR[("region", "1.2")], 4]
+    assert by[(FORM_TOWNS["form-b"][0], "1.1")] == [*BY_INDICATOR[("form-b", "1.1")], 2]
+    docx = tmp_path / "region.docx"
+    dq.ok("region", "report", *ids, "--format", "docx", "--out", str(docx), "--now", AS_OF)
+    doc = Document(str(docx))
+    assert "5. Уровни качества по показателям" in [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    last = [[c.text for c in row.cells] for row in doc.tables[-1].rows]
+    assert last[0][0] == "Показатель" and next(r for r in last if r[0].startswith("1.1 "))[1:] == ["1", "0", "2", "1", "4"]
+
+
+def test_different_indicators_are_not_compared_unless_common_and_an_area_campaign_says_why(dq: Cli, db_url: str, tmp_path: Path):
+    form_region(db_url, tmp_path, drop="5.2")
+    ids = ["--campaign", "form-a", "--campaign", "form-b"]
+    dq.ok("region", "report", *ids, "--out", str(tmp_path / "region.html"), "--now", AS_OF)
+    page = (tmp_path / "region.html").read_text(encoding="utf-8")
+    assert ("Уровни по показателям не сравниваются: показатели кампаний различаются (показатель 5.2 есть в кампании form-a, "
+            "но нет в form-b); сравните по общим показателям с --common.") in page
+    out = tmp_path / "plain"
+    dq.ok("region", "report", *ids, "--format", "csv", "--out", str(out), "--now", AS_OF)
+    assert not (out / "indicator_levels.csv").exists()
+    common = tmp_path / "common"
+    dq.ok("region", "report", *ids, "--common", "--format", "csv", "--out", str(common), "--now", AS_OF)
+    found = {(r["scope"], r["indicator"], r["level"]): int(r["institutions"]) for r in rows(common / "indicator_levels.csv")}
+    assert {ind for _, ind, _ in found} == {"1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1"}
+    assert [found[("region", "1.1", lv)] for lv in LEVELS] == BY_INDICATOR[("region", "1.1")]
+    # a campaign reviewed per area beside them: not compared by indicator, and the page says why
+    dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
+    dq.ok("region", "report", *ids, "--campaign", "mun-a", "--common", "--out", str(tmp_path / "mixed.html"), "--now", AS_OF)
+    page = (tmp_path / "mixed.html").read_text(encoding="utf-8")
+    assert "Уровни по показателям не сравниваются: в кампании mun-a эксперты оценивают области, а не показатели" in page
+
+
+def test_levels_by_indicator_send_as_many_statements_for_1500_dou_as_for_15(dq: Cli, db_url: str, tmp_path: Path):
+    counted = {}
+    for n in (15, 1500):
+        reviews = [(str(i), f"e{i}-{k}", {"1.1": "3"}) for i in range(1, 11) for k in (1, 2)]
+        for name in ("fa", "fb"):
+            form_town(db_url, tmp_path / f"{name}-{n}", name, f"Мониторинг {name} {n}", None, reviews, n=n)
+        out = tmp_path / f"out-{n}"
+        with counting_statements() as seen:
+            dq.ok("region", "report", "--campaign", f"fa-{n}", "--campaign", f"fb-{n}", "--format", "csv", "--out", str(out), "--now", AS_OF)
+        counted[n] = len(seen)
+        found = {(r["scope"], r["indicator"], r["level"]): int(r["institutions"]) for r in rows(out / "indicator_levels.csv")}
+        assert found[("region", "1.1", "3")] == 20 and found[("region", "1.2", "2")] == 20
+    assert counted[15] == counted[1500], counted

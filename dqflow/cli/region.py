@@ -24,12 +24,13 @@ def region_group() -> None:
               help="A municipality's campaign (repeat for each; at least one). Named in the report by its title.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html (one print-ready page), xlsx (a workbook: summary, participation, levels, ДОУ at or below the base "
-                   "level, agreement), docx (Word) or csv (a folder: participation, levels, below_base, agreement).")
+                   "level, agreement, levels by indicator), docx (Word) or csv (a folder: participation, levels, below_base, "
+                   "agreement, and indicator_levels where the campaigns review per indicator).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), metavar="PATH",
               help="The file to write (for csv a folder, made if missing).")
 @click.option("--common", is_flag=True,
               help="Compare campaigns whose areas or levels differ on what they share (areas with the same id and title, "
-                   "levels with the same id) instead of refusing them.")
+                   "levels with the same id) instead of refusing them; levels by indicator on the indicator ids all share.")
 @now_option
 @pass_app
 def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path, common: bool, now_text: str | None) -> None:

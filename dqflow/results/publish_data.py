@@ -11,13 +11,18 @@ Everything is in a fixed order (ДОУ by name as people sort it, then id; areas
 the same figures give the same bytes. Levels are the справка's (the lower of the experts' levels in the latest review
 stage with a review), given by their ids as the справка's CSV gives them and by their titles.
 
-Indicators (issue 21) have no place here yet: `LevelTable` is one table of levels by area; a table by indicator is one
-more `LevelTable` in `Public.tables` and one more `scope` of rows in `data.csv` (see `_rows`). Dynamics beside the
+Where the campaign's experts review per indicator (`Campaign.reviews_by_indicator`), the final levels per indicator come
+from the справка по показателям (`results.indicators`, set-based over `engine.finals.FinalsSql`; nothing is re-derived
+here): `Public.indicator_tables` (a `LevelTable` per area, a row per indicator: the distribution over the ДОУ's latest
+review stage with a review), each ДОУ's `indicator_levels` (its final levels in the stage its area levels come from),
+and in the open data the columns `indicator_id`, `indicator_title` with one more row per ДОУ × indicator. A campaign
+without them gives exactly the files it gave before (no column, no key). Dynamics beside the
 previous campaign (issue 22, part 2) would be one more section of the summary, from the previous campaign's `Public`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -77,7 +82,7 @@ class LevelRow:
 
 @dataclass(frozen=True)
 class LevelTable:
-    scope: str  # "area" (an "indicator" table is the hook for issue 21)
+    scope: str  # "area", or "indicator" (a table per area, a row per indicator)
     heading: str
     rows: tuple[LevelRow, ...]
 
@@ -104,6 +109,18 @@ class PublicLevel:
 
 
 @dataclass(frozen=True)
+class PublicIndicatorLevel:
+    """One indicator's final level of a ДОУ (`results.indicators`), in the stage its area levels come from."""
+
+    indicator_id: str
+    indicator_title: str
+    area_id: str
+    area_title: str
+    level: str | None
+    level_title: str | None
+
+
+@dataclass(frozen=True)
 class PublicRecommendation:
     area_id: str | None  # None: «Общие рекомендации»
     heading: str
@@ -123,6 +140,13 @@ class PublicInstitution:
     levels_from: str | None  # the review stage's label the levels come from
     levels_from_id: str | None
     recommendations: tuple[PublicRecommendation, ...] | None  # None: the campaign does not publish them
+    indicator_levels: tuple[PublicIndicatorLevel, ...] = ()  # every indicator, where experts review per indicator
+
+    def indicator_levels_by_area(self) -> list[tuple[str, list[PublicIndicatorLevel]]]:
+        grouped: dict[str, list[PublicIndicatorLevel]] = {}
+        for lv in self.indicator_levels:
+            grouped.setdefault(lv.area_title, []).append(lv)
+        return list(grouped.items())
 
     @cached_property  # asked for every row of the open data: computed once
     def took_part(self) -> bool:
@@ -177,6 +201,8 @@ class Public:
     tables: tuple[LevelTable, ...]
     institutions: tuple[PublicInstitution, ...]
     recommendations_public: bool
+    indicators: tuple[tuple[str, str, str], ...] = ()  # (id, title, area id), where experts review per indicator
+    indicator_tables: tuple[LevelTable, ...] = ()  # a table per area, a row per indicator
 
     @property
     def took_part(self) -> int:
@@ -213,14 +239,39 @@ class Public:
             area_ids.setdefault(area.title, area.id)
         public_recommendations = campaign.publish.recommendations
         institutions = []
+        per_indicator = _IndicatorLevels(results)
         for inst in sorted(results.institutions, key=lambda i: (_natural(i.institution.name), i.institution.id)):
-            institutions.append(_institution(results, inst, own, rank, base, scrub, area_ids if public_recommendations else None, titles))
+            found = _institution(results, inst, own, rank, base, scrub, area_ids if public_recommendations else None, titles)
+            institutions.append(per_indicator.of(found, titles) if per_indicator.active else found)
         return cls(
             campaign_id=campaign.id, title=campaign.title, publisher=campaign.coordinator.name, as_of=words.as_of(results),
             as_of_time=show(results.now, tz), zone=zone_label(tz, results.now), order=words.order_line(results), word=campaign.terms,
             areas=tuple((a.id, a.title) for a in campaign.areas), levels=tuple((lv.id, lv.title) for lv in campaign.levels),
             base_level=results.base_level, stages=stages, tables=_tables(results), institutions=tuple(institutions),
-            recommendations_public=public_recommendations)
+            recommendations_public=public_recommendations,
+            indicators=tuple((ind.id, ind.title, area.id) for area, ind in campaign.indicators.values()) if per_indicator.active else (),
+            indicator_tables=_indicator_tables(results) if per_indicator.active else ())
+
+
+class _IndicatorLevels:
+    """Each ДОУ's final indicator levels as the справка по показателям read them (`IndicatorReport.table`, one SELECT):
+    those of the review stage its area levels come from."""
+
+    def __init__(self, results: Results):
+        report = results.indicators
+        self.active = bool(results.campaign.reviews_by_indicator and report is not None)
+        self.table = report.table if report is not None else None
+        self.indicators = list(results.campaign.indicators.items())
+
+    def of(self, inst: PublicInstitution, titles: _Titles) -> PublicInstitution:
+        found: dict[str, str | None] = {}
+        if self.table is not None and inst.levels_from_id is not None:
+            for stage, rows in self.table.by_stage(inst.id):
+                if stage == inst.levels_from_id:
+                    found = {ind: fin for ind, _, _, _, fin in rows}
+        levels = tuple(PublicIndicatorLevel(ind_id, ind.title, area.id, area.title, level, titles.level(level) if level else None)
+                       for ind_id, (area, ind) in self.indicators for level in (found.get(ind_id),))
+        return dataclasses.replace(inst, indicator_levels=levels)
 
 
 class _Titles:
@@ -248,6 +299,22 @@ def _tables(results: Results) -> tuple[LevelTable, ...]:
         counts = tuple(distribution.get(area, {}).get(lv.id, 0) for lv in results.campaign.levels)
         rows.append(LevelRow(area, results.area_title(area), counts, total - sum(counts)))
     return (LevelTable("area", "Уровни качества по областям", tuple(rows)),)
+
+
+def _indicator_tables(results: Results) -> tuple[LevelTable, ...]:
+    """The distribution of final levels per indicator (`results.indicators`' town figures), a table per area."""
+    report = results.indicators
+    if report is None or not results.campaign.levels:
+        return ()
+    total = len(results.institutions)
+    by_area: dict[str, list[LevelRow]] = {}
+    titles: dict[str, str] = {}
+    for fig in report.figures:
+        counts = tuple(fig.distribution.get(lv.id, 0) for lv in results.campaign.levels)
+        titles[fig.area.id] = fig.area.title
+        by_area.setdefault(fig.area.id, []).append(LevelRow(fig.indicator.id, f"{fig.indicator.id} {fig.indicator.title}", counts,
+                                                            total - sum(counts)))
+    return tuple(LevelTable("indicator", titles[area], tuple(rows)) for area, rows in by_area.items())
 
 
 def _institution(results: Results, inst: InstitutionResult, own: list[Stage], rank: dict[str, int], base: int | None, scrub: _Scrubber,
@@ -354,13 +421,38 @@ CSV_FIELDS = [
 ]
 
 
+INDICATOR_FIELDS = [
+    ("indicator_id", "string", "Идентификатор показателя; пусто — строка об области в целом."),
+    ("indicator_title", "string", "Наименование показателя; пусто — строка об области в целом."),
+]
+INDICATOR_LEVEL = ("Итоговый уровень показателя — уровень, установленный координатором при расхождении экспертов, иначе общий "
+                   "уровень экспертов, а при расхождении — по правилу кампании (как в справке по показателям); уровень области — по "
+                   "итоговым уровням её показателей. Пусто — итогового уровня нет.")
+
+
+def csv_fields(public: Public) -> list[tuple[str, str, str]]:
+    """The columns of data.csv: with `indicator_id`, `indicator_title` after the area's where experts review per indicator."""
+    if not public.indicators:
+        return CSV_FIELDS
+    fields = [(n, t, INDICATOR_LEVEL if n == "level" else d) for n, t, d in CSV_FIELDS]
+    at = [n for n, _, _ in fields].index("area_title") + 1
+    return [*fields[:at], *INDICATOR_FIELDS, *fields[at:]]
+
+
 def _rows(public: Public) -> list[list[object]]:
-    """One row per ДОУ × area (every area, a level or none): the grain stays when indicators add rows of their own."""
+    """One row per ДОУ × area (every area, a level or none); where experts review per indicator, each with an empty
+    indicator, then one row per ДОУ × indicator (every indicator, a level or none)."""
     rows: list[list[object]] = []
+    rank = {lv: n for n, (lv, _) in enumerate(public.levels)}
+    base = rank.get(public.base_level or "")
     for inst in public.institutions:
+        head = [public.campaign_id, inst.id, inst.name, _flag(inst.took_part), _flag(inst.on_time)]
         for lv in inst.levels:
-            rows.append([public.campaign_id, inst.id, inst.name, _flag(inst.took_part), _flag(inst.on_time), lv.area_id, lv.area_title,
-                         lv.level or "", lv.level_title or "", "" if lv.at_or_below_base is None else _flag(lv.at_or_below_base)])
+            low = "" if lv.at_or_below_base is None else _flag(lv.at_or_below_base)
+            rows.append([*head, lv.area_id, lv.area_title, *(["", ""] if public.indicators else []), lv.level or "", lv.level_title or "", low])
+        for ilv in inst.indicator_levels:
+            low = "" if ilv.level is None or base is None or ilv.level not in rank else _flag(rank[ilv.level] <= base)
+            rows.append([*head, ilv.area_id, ilv.area_title, ilv.indicator_id, ilv.indicator_title, ilv.level or "", ilv.level_title or "", low])
     return rows
 
 
@@ -369,7 +461,7 @@ def _flag(value: bool) -> str:
 
 
 def data_csv(public: Public) -> str:
-    return csvfile.text([name for name, _, _ in CSV_FIELDS], _rows(public))
+    return csvfile.text([name for name, _, _ in csv_fields(public)], _rows(public))
 
 
 def data_json(public: Public) -> str:
@@ -386,6 +478,11 @@ def data_json(public: Public) -> str:
                                for table in public.tables if table.scope == "area" for row in table.rows}},
         "institutions": [_institution_json(public, inst) for inst in public.institutions],
     }
+    if public.indicators:  # where experts review per indicator: keys a campaign without them never has
+        data["indicators"] = [{"id": i, "title": t, "area": a} for i, t, a in public.indicators]
+        data["summary"]["indicator_levels"] = {
+            row.id: {"counts": dict(zip([lv for lv, _ in public.levels], row.counts, strict=True)), "unrated": row.unrated}
+            for table in public.indicator_tables for row in table.rows}
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
@@ -397,6 +494,8 @@ def _institution_json(public: Public, inst: PublicInstitution) -> dict[str, Any]
     }
     if inst.recommendations is not None:
         found["recommendations"] = [{"area": r.area_id, "stage": r.stage_id, "text": r.text} for r in inst.recommendations]
+    if public.indicators:
+        found["indicator_levels"] = {lv.indicator_id: lv.level for lv in inst.indicator_levels if lv.level is not None}
     return found
 
 
@@ -419,8 +518,25 @@ JSON_FIELDS = [
 ]
 
 
+JSON_INDICATOR_FIELDS = [
+    ("indicators[]", "array", "Показатели (только если эксперты оценивают по показателям): id, title, area — id области."),
+    ("summary.indicator_levels", "object", "По id показателя — counts (учреждений на каждом итоговом уровне, по id уровня) и unrated "
+                                           "(без итогового уровня), по последней экспертизе с оценками каждого учреждения."),
+    ("institutions[].indicator_levels", "object", "По id показателя — id итогового уровня учреждения (в этапе levels_from)."),
+]
+
+
 def schema_json(public: Public) -> str:
     """The open data described as a Frictionless tabular data package (https://specs.frictionlessdata.io/)."""
+    fields = csv_fields(public)
+    if public.indicators:
+        grain = (f"Одна строка на пару «{public.word.nom} — область качества» (indicator_id пусто) и одна на пару "
+                 f"«{public.word.nom} — показатель»; строка единственна по (institution_id, area_id, indicator_id).")
+        schema: dict[str, Any] = {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields], "missingValues": [""]}
+    else:  # a key of Frictionless may hold no empty value: the area rows' empty indicator keeps the key out
+        grain = f"Одна строка на пару «{public.word.nom} — область качества»."
+        schema = {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
+                  "primaryKey": ["institution_id", "area_id"], "missingValues": [""]}
     data = {
         "profile": "tabular-data-package",
         "name": f"{public.campaign_id}-results",
@@ -429,12 +545,11 @@ def schema_json(public: Public) -> str:
                        "строки через CRLF; текст, который таблица приняла бы за формулу, начинается с апострофа.",
         "resources": [
             {"name": "data", "path": "data.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-             "description": f"Одна строка на пару «{public.word.nom} — область качества».",
-             "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in CSV_FIELDS],
-                        "primaryKey": ["institution_id", "area_id"], "missingValues": [""]}},
+             "description": grain, "schema": schema},
             {"name": "data-json", "path": "data.json", "format": "json", "mediatype": "application/json", "encoding": "utf-8",
              "description": "Те же сведения и участие по этапам, одним документом.",
-             "fields": [{"name": n, "type": t, "description": d} for n, t, d in JSON_FIELDS]},
+             "fields": [{"name": n, "type": t, "description": d}
+                        for n, t, d in (JSON_FIELDS + JSON_INDICATOR_FIELDS if public.indicators else JSON_FIELDS)]},
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"

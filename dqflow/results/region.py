@@ -11,17 +11,24 @@ A municipality is one campaign, named by its title. Campaigns are compared only 
 scale of levels: with different areas (by id and title) or levels (by id and title, in order) `compute` refuses
 with one line naming what differs, unless `common` is set, when it keeps the areas with the same id and title
 in every campaign and the levels with the same id in every scale (a ДОУ's level outside them is not counted).
+
+Levels by indicator: where every campaign's experts review per indicator (`Campaign.reviews_by_indicator`) with the
+same indicator ids (in the same order), each municipality's and the region's final levels per indicator are counted,
+as the справка по показателям counts them (`results.indicators`: each campaign's `FinalsSql` final levels at each ДОУ's
+latest review stage with a review): one statement, a UNION ALL of each campaign's GROUP BY. With `common`, the
+indicator ids every campaign shares are compared. Else (a campaign reviewed per area, different indicators, none
+shared) nothing is counted and `Region.indicators_note` says why.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, case, func, null, or_
+from sqlalchemy import Table, and_, case, func, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -31,6 +38,7 @@ from dqflow.campaign import spec
 from dqflow.engine import rules
 from dqflow.engine.rules import Status
 from dqflow.errors import DqflowError
+from dqflow.results import indicators as indicator_figures
 from dqflow.results.figures import CampaignLevels, StageFigures
 from dqflow.store import InstitutionRow, ProgressRow, StageRow
 
@@ -49,6 +57,7 @@ class Municipality:
     distribution: dict[str, dict[str, int]]  # area → level → ДОУ (the compared areas and levels only)
     below_base: list[tuple[spec.Institution, list[str]]]  # ДОУ with some compared area at or below the base level
     agreement: dict[str, tuple[int, int]]  # area → (agreed, compared), as the справка counts them
+    indicator_distribution: dict[str, dict[str, int]] = field(default_factory=dict)  # indicator → level → ДОУ (compared only)
 
     @property
     def id(self) -> str:
@@ -84,11 +93,23 @@ class Region:
     left_out: list[str]  # with common: what was not compared, as people read it
     now: datetime
     tz: ZoneInfo
+    indicators: list[tuple[str, str, str]] = field(default_factory=list)  # (id, title, area title) compared, first campaign's order
+    indicators_note: str = ""  # why levels by indicator are not compared (empty when they are)
+
+    @property
+    def indicator_distribution(self) -> dict[str, dict[str, int]]:
+        """indicator → level → ДОУ of the whole region."""
+        return {ind: {lv: sum(m.indicator_distribution[ind][lv] for m in self.municipalities) for lv, _ in self.levels}
+                for ind, _, _ in self.indicators}
 
     @property
     def distribution(self) -> dict[str, dict[str, int]]:
         """area → level → ДОУ of the whole region."""
         return {a: {lv: sum(m.distribution[a][lv] for m in self.municipalities) for lv, _ in self.levels} for a, _ in self.areas}
+
+    def indicator_scopes(self) -> list[tuple[str, dict[str, dict[str, int]]]]:
+        """(title, indicator → level → ДОУ) of each municipality, then of the region."""
+        return [*((m.title, m.indicator_distribution) for m in self.municipalities), (REGION, self.indicator_distribution)]
 
     def rated(self, distribution: dict[str, dict[str, int]], area: str) -> int:
         return sum(distribution[area].values())
@@ -170,9 +191,67 @@ def compute(session: Session, campaign_ids: list[str], now: datetime, *, common:
     if keyed.usable and area_ids:
         _levels(session, keyed, campaigns, area_ids, distribution, below)
         _agreement(session, keyed, area_ids, agreement)
-    municipalities = [Municipality(c, totals.get(c.id, 0), stages[c.id], distribution[c.id], below[c.id], agreement[c.id])
+    indicators, note = _compared_indicators(campaigns, common)
+    by_indicator = {cid: {ind: {lv: 0 for lv in level_ids} for ind, _, _ in indicators} for cid in ids}
+    if indicators and level_ids:
+        _indicator_levels(session, campaigns, [ind for ind, _, _ in indicators], by_indicator)
+    municipalities = [Municipality(c, totals.get(c.id, 0), stages[c.id], distribution[c.id], below[c.id], agreement[c.id], by_indicator[c.id])
                       for c in campaigns]
-    return Region(municipalities, areas, levels, common, left_out, now, campaigns[0].tz)
+    return Region(municipalities, areas, levels, common, left_out, now, campaigns[0].tz, indicators, note)
+
+
+def _compared_indicators(campaigns: list[spec.Campaign], common: bool) -> tuple[list[tuple[str, str, str]], str]:
+    """The indicators compared (id, title, area title; the first campaign's), or none and why, in one Russian sentence."""
+    no = "Уровни по показателям не сравниваются: "
+    by_area = [c.id for c in campaigns if not c.reviews_by_indicator]
+    if by_area:
+        return [], (no + f"в кампании {', '.join(by_area)} эксперты оценивают области, а не показатели "
+                         "(показатели оцениваются, только если в кампании есть показатели и этап с формой мониторинга).")
+    first = campaigns[0]
+    mine = list(first.indicators)
+    if common:
+        shared = [ind for ind in mine if all(ind in c.indicators for c in campaigns[1:])]
+        if not shared:
+            return [], no + "у выбранных кампаний нет общих показателей (с одинаковыми id)."
+    else:
+        for other in campaigns[1:]:
+            theirs = list(other.indicators)
+            if theirs != mine:
+                missing = next((i for i in mine if i not in other.indicators), None)
+                extra = next((i for i in theirs if i not in first.indicators), None)
+                what = (f"показатель {missing} есть в кампании {first.id}, но нет в {other.id}" if missing else
+                        f"показатель {extra} есть в кампании {other.id}, но нет в {first.id}" if extra else
+                        f"показатели кампаний {first.id} и {other.id} идут в разном порядке")
+                return [], no + f"показатели кампаний различаются ({what}); сравните по общим показателям с --common."
+        shared = mine
+    return [(ind, first.indicators[ind][1].title, first.indicators[ind][0].title) for ind in shared], ""
+
+
+def _indicator_levels(session: Session, campaigns: list[spec.Campaign], indicator_ids: list[str],
+                      found: dict[str, dict[str, dict[str, int]]]) -> None:
+    """The ДОУ at each final level of each compared indicator per campaign: each campaign's final levels at each ДОУ's
+    latest review stage with a review, as the справка по показателям reads them (`indicators._Sql`: `FinalsSql.finals`
+    joined to the latest stage), grouped, in one UNION ALL — one statement whatever the rosters."""
+    parts = []
+    for campaign in campaigns:
+        sql = indicator_figures._Sql(campaign)
+        if not sql.stages:
+            continue
+        latest, done = sql.latest(), sql.finals()
+        parts.append(sa_select(literal(campaign.id).label("camp"), done.c.indicator, done.c.final, func.count().label("n"))
+                     .join(latest, and_(latest.c.inst == done.c.inst, latest.c.ord == sql.order(done.c.stage)))
+                     .where(done.c.indicator.in_(indicator_ids), done.c.final.is_not(None))
+                     .group_by(done.c.indicator, done.c.final))
+    if not parts:
+        return
+    scales = {c.id: [lv.id for lv in c.levels] for c in campaigns}
+    for cid, ind, place, n in session.execute(union_all(*parts)):
+        scale = scales[cid]
+        if place is None or not 0 <= int(place) < len(scale):
+            continue
+        level = scale[int(place)]
+        if ind in found[cid] and level in found[cid][ind]:
+            found[cid][ind][level] += int(n)
 
 
 def _stages(session: Session, campaigns: list[spec.Campaign], own: dict[str, list[spec.Stage]],
@@ -319,7 +398,8 @@ def _share(part: int, whole: int) -> float | None:
 
 def csv_files(region: Region) -> dict[str, str]:
     """File name → CSV text (ids as `status --json` gives them), every cell through the one CSV writer's guard:
-    participation.csv, levels.csv (scope: a campaign id or «region»), below_base.csv, agreement.csv."""
+    participation.csv, levels.csv (scope: a campaign id or «region»), below_base.csv, agreement.csv, and
+    indicator_levels.csv (as levels.csv, by indicator) when levels by indicator are compared."""
     from dqflow.present import csvfile
 
     participation = [[m.id, m.title, m.institutions, f.stage.id, f.stage.label, f.expected, f.handed_in, f.on_time,
@@ -330,12 +410,18 @@ def csv_files(region: Region) -> dict[str, str]:
     below = [[m.id, m.title, inst.id, inst.name, ";".join(areas)]
              for m in region.municipalities for inst, areas in m.below_base]
     agreement = [[m.id, area, agreed, compared] for m in region.municipalities for area, (agreed, compared) in m.agreement.items()]
+    by_indicator = [[scope, ind, level, count]
+                    for scope, distribution in [*((m.id, m.indicator_distribution) for m in region.municipalities),
+                                                ("region", region.indicator_distribution)]
+                    for ind, by_level in distribution.items() for level, count in by_level.items()]
+    extra = {"indicator_levels.csv": csvfile.text(["scope", "indicator", "level", "institutions"], by_indicator)} if region.indicators else {}
     return {
         "participation.csv": csvfile.text(["campaign", "title", "institutions", "stage", "stage_label", "expected", "handed_in",
                                            "on_time", "late"], participation),
         "levels.csv": csvfile.text(["scope", "area", "level", "institutions"], levels),
         "below_base.csv": csvfile.text(["campaign", "title", "institution", "name", "areas"], below),
         "agreement.csv": csvfile.text(["campaign", "area", "agreed", "compared"], agreement),
+        **extra,
     }
 
 
@@ -371,6 +457,11 @@ def _level_rows(region: Region) -> list[list]:
     scopes = [*((m.title, m.distribution) for m in region.municipalities), (REGION, region.distribution)]
     return [[title, region.area_title(area), *[distribution[area][lv] for lv, _ in region.levels], region.rated(distribution, area)]
             for title, distribution in scopes for area, _ in region.areas]
+
+
+def _indicator_rows(region: Region) -> list[list]:
+    return [[title, ind, ind_title, *[distribution[ind][lv] for lv, _ in region.levels], region.rated(distribution, ind)]
+            for title, distribution in region.indicator_scopes() for ind, ind_title, _ in region.indicators]
 
 
 def _agreement_rows(region: Region) -> list[list]:
@@ -415,6 +506,11 @@ def xlsx(region: Region) -> bytes:
                   for m in region.municipalities for inst, areas in m.below_base))
     excel._sheet(book, "Согласованность", ["Муниципалитет", "Область", "Оценки совпали", "Сравнений", "Доля совпадений"],
                  _agreement_rows(region), {5: percent})
+    if region.indicators:
+        excel._sheet(book, "Уровни по показателям", ["Муниципалитет", "Показатель", "Название", *[title for _, title in region.levels],
+                                                    "Оценено ДОУ"], _indicator_rows(region))
+    else:
+        excel._sheet(book, "Уровни по показателям", ["Уровни по показателям"], [[region.indicators_note]])
     book.properties.title = TITLE
     out = io.BytesIO()
     book.save(out)  # stamps the clock as the time modified: the properties are written again below
@@ -469,6 +565,19 @@ def docx(region: Region) -> bytes:
                 [[row[0], *[f"{agreed} / {compared}" for _, _, agreed, compared, _ in agreement[n * len(region.areas):(n + 1) * len(region.areas)]],
                   f"{row[10]} / {row[11]}", pct(row[12])] for n, row in enumerate(_summary_rows(region))],
                 numeric=range(1, len(region.areas) + 3))
+    word._heading(doc, "5. Уровни качества по показателям", level=1)
+    if region.indicators:
+        word._note(doc, "Число ДОУ на каждом итоговом уровне показателя: уровень, установленный координатором при расхождении "
+                        "экспертов, иначе общий уровень экспертов, а при расхождении — по правилу кампании; последняя экспертиза ДОУ, "
+                        "по которой есть оценки.")
+        by_scope = _indicator_rows(region)
+        for n, (scope_title, _) in enumerate(region.indicator_scopes()):
+            word._heading(doc, scope_title, level=2)
+            word._table(doc, ["Показатель", *[title for _, title in region.levels], "Оценено ДОУ"],
+                        [[f"{row[1]} {row[2]}", *row[3:]] for row in by_scope[n * len(region.indicators):(n + 1) * len(region.indicators)]],
+                        numeric=range(1, len(region.levels) + 2))
+    else:
+        word._para(doc, region.indicators_note, size=11)
     props = doc.core_properties
     props.title, props.language, props.revision = TITLE, "ru-RU", 1
     props.author = props.last_modified_by = props.keywords = props.comments = props.category = ""
