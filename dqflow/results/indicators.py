@@ -154,13 +154,13 @@ def temporary(session: Session, name: str, query: Any, names: list[str]) -> Any:
     return sa_table(name, *(column(n) for n in names))
 
 
-class _Sql:
+class IndicatorSql:
     """The SQL of the report: the final levels (`finals.FinalsSql`), each ДОУ's latest review stage with a review, its
     own levels in the version each review stage read, each expert's level as columns."""
 
     def __init__(self, campaign: spec.Campaign, source: Any = None):
         self.campaign = campaign
-        self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
+        self.stages = [s.id for s in finals.review_stages(campaign)]
         self.rules = finals.FinalsSql(campaign, self.stages)
         self.forms = [s.id for s in campaign.stages]
         self.source = source  # the materialized final levels (`materialize`), else computed in each statement
@@ -204,7 +204,7 @@ def compute(session: Session, campaign: spec.Campaign, *, town: bool = True, row
             source: Any = None) -> IndicatorReport:
     """The справка по показателям (see the module): a fixed number of statements whatever the roster. `source`: the final
     levels `materialize` made (with the experts' columns when `rows`)."""
-    sql = _Sql(campaign, source)
+    sql = IndicatorSql(campaign, source)
     base = campaign.base_level
     scale = [lv.id for lv in campaign.levels]
     report = IndicatorReport(campaign, base, [], [], 0)
@@ -215,7 +215,7 @@ def compute(session: Session, campaign: spec.Campaign, *, town: bool = True, row
     return report
 
 
-def _town(session: Session, sql: _Sql, base: str | None, scale: list[str],
+def _town(session: Session, sql: IndicatorSql, base: str | None, scale: list[str],
           attention: int) -> tuple[list[IndicatorFigures], list[tuple[spec.Institution, list[str]]], int]:
     campaign = sql.campaign
     figures = {ind_id: IndicatorFigures(area, ind, {lv: 0 for lv in scale}) for ind_id, (area, ind) in campaign.indicators.items()}
@@ -263,7 +263,8 @@ def _town(session: Session, sql: _Sql, base: str | None, scale: list[str],
     return list(figures.values()), *_below(session, sql, at_latest, base_place, attention)
 
 
-def _below(session: Session, sql: _Sql, at_latest: Any, base_place: int, attention: int) -> tuple[list[tuple[spec.Institution, list[str]]], int]:
+def _below(session: Session, sql: IndicatorSql, at_latest: Any, base_place: int,
+           attention: int) -> tuple[list[tuple[spec.Institution, list[str]]], int]:
     """The first `attention` ДОУ (roster order, withdrawn last) with an indicator below the base level, with those
     indicators, and how many there are: two SELECTs."""
     campaign = sql.campaign
@@ -287,7 +288,7 @@ def _below(session: Session, sql: _Sql, at_latest: Any, base_place: int, attenti
              for inst, (name, email) in named.items()], total)
 
 
-def _table(session: Session, sql: _Sql) -> IndicatorTable:
+def _table(session: Session, sql: IndicatorSql) -> IndicatorTable:
     """Each ДОУ's rows (see `IndicatorTable`): one SELECT in roster order (withdrawn ДОУ last), then review stage and
     indicator in the campaign's order."""
     campaign = sql.campaign

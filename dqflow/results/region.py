@@ -230,11 +230,11 @@ def _compared_indicators(campaigns: list[spec.Campaign], common: bool) -> tuple[
 def _indicator_levels(session: Session, campaigns: list[spec.Campaign], indicator_ids: list[str],
                       found: dict[str, dict[str, dict[str, int]]]) -> None:
     """The ДОУ at each final level of each compared indicator per campaign: each campaign's final levels at each ДОУ's
-    latest review stage with a review, as the справка по показателям reads them (`indicators._Sql`: `FinalsSql.finals`
+    latest review stage with a review, as the справка по показателям reads them (`indicators.IndicatorSql`: `FinalsSql.finals`
     joined to the latest stage), grouped, in one UNION ALL — one statement whatever the rosters."""
     parts = []
     for campaign in campaigns:
-        sql = indicator_figures._Sql(campaign)
+        sql = indicator_figures.IndicatorSql(campaign)
         if not sql.stages:
             continue
         latest, done = sql.latest(), sql.finals()
