@@ -142,11 +142,15 @@ def test_a_moved_webinar_is_told_to_everyone_who_heard_of_it_with_the_old_and_ne
     heard = {m.rcpt_tos[0] for m in smtp_server.messages if "Вебинар по итогам первичной экспертизы" in str(m.message["Subject"])}
     assert "dou4@example.org" in heard and any(a.startswith("expert") for a in heard), heard  # its reminder went out
     smtp_server.handler.messages.clear()
-    amended = edited(tmp_path, ("    at: 2021-12-06\n", "    at: 2021-12-07\n"))
-    mailer.ok("load", str(amended), "--apply", "--reason", "приказ № 130", "--now", "2021-12-03 11:00")
+    gone = next(a for a in sorted(heard) if a.startswith("dou") and a != "dou4@example.org")
+    leaving = next(line for line in TOMSK.read_text(encoding="utf-8").splitlines(keepends=True) if f"email: {gone}," in line)
+    amended = edited(tmp_path, ("    at: 2021-12-06\n", "    at: 2021-12-07\n"), (leaving, ""))  # one ДОУ leaves by the same order
+    mailer.ok("load", str(amended), "--apply", "--force", "--reason", "приказ № 130", "--now", "2021-12-03 11:00")
     mailer.ok("send", "--now", "2021-12-03 11:05")
     told = {m.rcpt_tos[0]: plain(m) for m in smtp_server.messages if "Сроки мониторинга изменены" in str(m.message["Subject"])}
-    assert set(told) == heard  # each who knew the old time, once; nobody else
+    left = {gone, gone.replace("dou", "expert")}  # the ДОУ and its own expert (its roster line) leave together
+    assert not left & set(told)  # who left is not told of the new time
+    assert set(told) == heard - left  # each who knew the old time and is still in, once; nobody else
     text = told["dou4@example.org"]
     assert "«Вебинар по итогам первичной экспертизы» переносится: 06.12.2021 → 07.12.2021 (по местному времени" in text, text
     assert "Причина — приказ № 130" in text and "Как сдать" not in text and "/dou/" not in text  # it asks nothing of them

@@ -159,6 +159,24 @@ def test_a_campaign_without_a_form_stage_reviews_per_area_as_before(tomsk: Cli):
     assert set(detail) == {"expert", "levels"}
 
 
+def test_once_a_review_is_recorded_an_amendment_does_not_switch_how_experts_review(tomsk: Cli, tmp_path: Path):
+    from conftest import TOMSK, hand_in_all, levels
+
+    marked = tmp_path / "marked.yaml"
+    marked.write_text(TOMSK.read_text(encoding="utf-8").replace("  - id: final-fix\n", "  - id: final-fix\n    form: true\n"),
+                      encoding="utf-8")
+    tomsk.ok("tick", "--now", "2021-11-25 00:05")
+    assert "Нельзя применить" not in tomsk.ok("load", str(marked), "--now", "2021-11-25 00:10")  # nothing reviewed yet: it may
+    hand_in_all(tomsk)
+    tomsk.ok("review", "2", "--stage", "review1", "--expert", assigned(tomsk, "list1", "2")[0], *levels(), "--now", REVIEW1)
+    before = dump_tables(tomsk.db_url)
+    plan = tomsk.ok("load", str(marked), "--now", "2021-12-02 11:00")
+    assert "Нельзя применить" in plan and "эксперты уже записали оценки по областям" in plan, plan
+    refused = tomsk("load", str(marked), "--apply", "--reason", "форма", "--now", "2021-12-02 11:00")
+    assert refused.exit_code == 1 and "записанные уровни выпали бы из справки" in refused.output
+    assert dump_tables(tomsk.db_url) == before
+
+
 def test_the_review_import_takes_indicator_ids_and_comments(formed: Cli, tmp_path: Path):
     first, second = assigned(formed, "list1", "2")
     cell = ";".join(f"{ind}={lv}" for ind, lv in LEVELS.items())

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -405,21 +406,36 @@ def test_a_release_database_upgrades_in_place_keeps_its_data_and_works_with_ever
     assert "этап «Заполнение формы мониторинга» изменён: short (теперь «Итоговая корректировка формы»)" in plan and "Применить: dqflow load" in plan, plan
     assert ok("migrate", "--check").endswith(f"версия схемы {schema.HEAD}, актуальная.\n")
     ok("migrate")
-    # The monitoring form on the upgraded database: the final fix marked form: true by an amendment, a draft saved.
+    # The monitoring form on the upgraded database. Its campaign's experts reviewed per area: marking a form stage now
+    # would have them review per indicator, leaving those levels where the справка no longer reads them — refused,
+    # nothing written. A campaign with a form is loaded beside it; its form is filled and a dispute settled there.
     formed = tmp_path / "tomsk-form.yaml"
     formed.write_text(TOMSK.read_text(encoding="utf-8").replace("  - id: final-fix\n", "  - id: final-fix\n    form: true\n"), encoding="utf-8")
-    planned = re.search(r"План (\w+)\.", ok("load", str(formed), "--now", "2021-12-08 11:30"))[1]
-    ok("load", str(formed), "--apply", "--plan", planned, "--reason", "форма мониторинга", "--now", "2021-12-08 11:30")
-    ok("form", "set", "2", "--stage", "final-fix", "--indicator", "1.1", "--link", "https://dou2.example.org/1.1", "--now", "2021-12-16 10:00")
-    assert "https://dou2.example.org/1.1" in ok("form", "show", "2", "--stage", "final-fix", "--now", "2021-12-16 10:00")
-    # A settled level on the upgraded database: the two experts' levels of ДОУ 2's review1 for indicator 1.1 differ
-    # (seeded: review1 locked long before the form came, so no review act can write them now).
+    refused = dq("load", str(formed), "--apply", "--reason", "форма мониторинга", "--now", "2021-12-08 11:30")
+    assert refused.exit_code == 1 and "эксперты уже записали оценки по областям" in refused.output, refused.output
+    formed.write_text(formed.read_text(encoding="utf-8").replace("  id: tomsk-2021\n", "  id: tomsk-form-2021\n", 1), encoding="utf-8")
+    ok("load", str(formed), "--now", "2021-11-20 10:00")  # from its start: its lists are drawn when their stage opens
+
+    def in_form(*args: str) -> str:
+        ran.add(tuple(args[:2]) if isinstance(cli.commands[args[0]], click.Group) else (args[0],))
+        return dq.ok("--campaign", "tomsk-form-2021", *args)
+
+    in_form("form", "set", "2", "--stage", "final-fix", "--indicator", "1.1", "--link", "https://dou2.example.org/1.1", "--now", "2021-12-16 10:00")
+    assert "https://dou2.example.org/1.1" in in_form("form", "show", "2", "--stage", "final-fix", "--now", "2021-12-16 10:00")
+    # Two experts' levels of ДОУ 2's review1 for indicator 1.1 that differ (seeded: review1 locked before this campaign
+    # was loaded, so no review act can write them now), then settled.
+    in_form("tick", "--now", "2021-11-25 12:00")  # list 1 drawn
+    pair = next(a["experts"] for a in json.loads(in_form("experts", "show", "list1", "--json"))["assignments"] if a["institution"] == "2")
     with plain(backend).begin() as connection:
-        for expert, level in zip(experts_of["2"], ("1", "3")):
+        for expert, level in zip(pair, ("1", "3")):
+            key = {"e": expert, "lv": level}
+            connection.execute(store.table(store.ReviewRow).insert().values(  # its column type writes the moment as dqflow does
+                campaign_id="tomsk-form-2021", stage_id="review1", institution_id="2", expert_id=expert,
+                at=datetime(2021, 12, 3, 3, 0, tzinfo=timezone.utc), levels="{}", recommendations=""))
             connection.execute(text("INSERT INTO review_level (campaign_id, stage_id, institution_id, expert_id, indicator_id, level) "
-                                    "VALUES ('tomsk-2021', 'review1', '2', :e, '1.1', :lv)"), {"e": expert, "lv": level})
-    assert "согласован уровень 2" in ok("settle", "2", "--stage", "review1", "--indicator", "1.1", "--level", "2",
-                                        "--reason", "сверено с материалами", "--now", "2021-12-16 10:00")
+                                    "VALUES ('tomsk-form-2021', 'review1', '2', :e, '1.1', :lv)"), key)
+    assert "согласован уровень 2" in in_form("settle", "2", "--stage", "review1", "--indicator", "1.1", "--level", "2",
+                                             "--reason", "сверено с материалами", "--now", "2021-12-16 10:00")
     # Commands that do not open the database, for completeness of the walk.
     ok("validate", str(TOMSK))
     ok("init", str(tmp_path / "starter"))

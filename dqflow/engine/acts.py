@@ -178,7 +178,7 @@ def extend(session: Session, campaign_id: str, institution_id: str, stage_id: st
            now: datetime) -> Progress:
     """Give one ДОУ its own deadline and lock (no grace on top); reopens a locked stage. Its reminders
     are planned by the next reconcile."""
-    _required_reason(reason, "an extension")  # before reconcile: a refusal costs nothing
+    required_reason(reason, "an extension")  # before reconcile: a refusal costs nothing
     acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.extend(Act(now, institution_id, stage_id, until=until, reason=reason))
     acts.write()
@@ -187,18 +187,18 @@ def extend(session: Session, campaign_id: str, institution_id: str, stage_id: st
 
 def excuse(session: Session, campaign_id: str, institution_id: str, stage_id: str, reason: str, now: datetime) -> ProgressRow:
     """Release a ДОУ from a stage (closed for renovation, merged…); it is reminded no more."""
-    reason = _required_reason(reason, "excusing")
+    reason = required_reason(reason, "excusing")
     campaign = _reconciled(session, campaign_id, now)
     stage = campaign.stage(stage_id)
     found = session.get(ProgressRow, (campaign.id, institution_id, stage_id)) if stage is not None and stage.per_institution else None
-    row = _checked(campaign, institution_id, stage_id, found)
+    row = checked_row(campaign, institution_id, stage_id, found)
     if Status(row.status).submitted:
         raise NotAllowed(f"stage '{stage_id}' for ДОУ '{institution_id}' was already submitted; nothing to excuse",
                          code="already-submitted-excuse", institution=institution_id, stage=stage_id)
     source, dest = _fire(row, "excuse")
     session.add(AuditRow(**_audit_values(session, row, "excuse", now, source, dest, json.dumps({"reason": reason}, ensure_ascii=False))))
     session.add(row)
-    assert stage is not None, "_checked refused an unknown stage"
+    assert stage is not None, "checked_row refused an unknown stage"
     changes.plan(session, campaign, now, changes.about_stage(session, campaign, stage, changes.EXCUSED, [(institution_id, None)]))
     return row
 
@@ -307,7 +307,7 @@ class _Acts:
         return found
 
     def _row(self, act: Act) -> Progress:
-        return _checked(self.campaign, act.institution_id, act.stage_id, self.rows.get((act.institution_id, act.stage_id)))
+        return checked_row(self.campaign, act.institution_id, act.stage_id, self.rows.get((act.institution_id, act.stage_id)))
 
     def _stage(self, act: Act) -> spec.Stage:
         stage = self.campaign.stage(act.stage_id)
@@ -409,7 +409,7 @@ class _Acts:
 
     def extend(self, act: Act) -> Progress:
         """The coordinator gives the ДОУ its own deadline and lock `act.until` (no grace on top); reopens a missed row."""
-        reason = _required_reason(act.reason, "an extension")
+        reason = required_reason(act.reason, "an extension")
         row = self._row(act)
         tz, until, now = self.campaign.tz, act.until, act.at
         assert until is not None, "an extension names its deadline"
@@ -525,7 +525,7 @@ def _fire(row: Progress | ProgressRow, trigger: str, **kwargs: Any) -> tuple[str
     return moved
 
 
-def _required_reason(reason: str | None, what: str) -> str:
+def required_reason(reason: str | None, what: str) -> str:
     """The audit log must say why a deadline moved or a ДОУ was released."""
     reason = (reason or "").strip()
     if not reason:
@@ -533,7 +533,7 @@ def _required_reason(reason: str | None, what: str) -> str:
     return texts.check(reason, "причина")
 
 
-def _checked(campaign: spec.Campaign, institution_id: str, stage_id: str, row: Row | None) -> Row:
+def checked_row(campaign: spec.Campaign, institution_id: str, stage_id: str, row: Row | None) -> Row:
     """The row of a ДОУ in a per-ДОУ stage (as the caller read it), or why there is none."""
     stage = campaign.stage(stage_id)
     if stage is None:

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from dqflow import engine
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign.model import Stage
-from dqflow.engine import changes, reminders
+from dqflow.engine import changes, reminders, rules
 from dqflow.engine.amend_plan import TIMES, Extension, Rewrite, Shift, StageEdit, StageMove
 from dqflow.engine.amending import Amending, table
 from dqflow.engine.rules import PROGRESS, StageState, Status, can, fire, sources
@@ -102,8 +102,8 @@ class StageChanges(Amending):
             # unsent mail of the old time goes; reconcile plans it afresh (what is past by then, skipped as such)
             self._cancel(Skip.DEADLINE_MOVED if "due_at" in moved else Skip.AMENDED, col(OutboxRow.stage_id) == new.id)
             row.reminders_planned = False
-            if new.kind == "event" and moved and max(old.due_at, new.due_at) > self.now:  # not yet held, under either time
-                self.tells += changes.about_event(self.session, self.new, new, self.ordinal)
+            if new.kind == "event" and moved and not rules.has_opened(old.opens_at, self.now):  # not yet held at its old time
+                self.moved_events.append(new)
         row.opens_at, row.due_at, row.locks_at = new.opens_at, new.due_at, new.locks_at
         self.session.add(row)
 

@@ -10,15 +10,15 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, Table, bindparam, func, update
 from sqlalchemy import cast as sql_cast
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel, col, select
 
 from dqflow.campaign.codec import to_json
-from dqflow.campaign.model import Campaign
+from dqflow.campaign.model import Campaign, Stage
 from dqflow.engine import changes, rules
 from dqflow.engine.amend_plan import FieldChange, Plan
 from dqflow.engine.skips import Skip
 from dqflow.engine.skips import reason as skip_reason
-from dqflow.store import OutboxRow, acting, recorded_at
+from dqflow.store import OutboxRow, ReviewRow, acting, recorded_at
 
 UNSENT = ("pending", "failed")
 
@@ -40,6 +40,7 @@ class Amending:
         self.reason = reason  # None while the plan is only shown
         self.ordinal = str(changes.amendment_ordinal(session, new.id))  # tells this amendment's letters from another's
         self.tells: list[changes.Tell] = []  # the change letters, planned once everything else is written (`tell`)
+        self.moved_events: list[Stage] = []  # events moved before they were held: their audience is told at `tell`
         self.audit: list[dict[str, Any]] = []
         self.withdrawn_institutions: list[str] = []
         self.withdrawn_emails: list[tuple[str, str]] = []  # (role, address)
@@ -58,7 +59,10 @@ class Amending:
                            "detail": json.dumps(detail, ensure_ascii=False)})
 
     def tell(self) -> None:
-        """Plan the change letters (after reconcile and the withdrawn's cancellations, which would take them too)."""
+        """Plan the change letters (after reconcile and the withdrawn's cancellations, which would take them too); a
+        moved event's, to who is still in the campaign once the roster has changed too."""
+        for stage in self.moved_events:
+            self.tells += changes.about_event(self.session, self.new, stage, self.ordinal)
         changes.plan(self.session, self.new, self.now, self.tells)
 
     def _cancel(self, code: Skip, *where: ColumnElement[bool]) -> None:
@@ -86,12 +90,25 @@ class Amending:
                 [{"r": role, "old": old.lower(), "addr": new, "old_k": f"|{old.lower()}|", "new_k": f"|{new.lower()}|",
                   **({"inst": inst} if by_institution else {})} for role, inst, old, new in chosen])
 
+    def _keep_review_mode(self) -> None:
+        """Experts review per area or per indicator (`Campaign.reviews_by_indicator`) for the whole campaign: once a
+        review is recorded, a change of that mode would leave its levels where the справка no longer reads them."""
+        if self.old.reviews_by_indicator == self.new.reviews_by_indicator:
+            return
+        if self.session.exec(select(ReviewRow.institution_id).where(ReviewRow.campaign_id == self.new.id).limit(1)).first() is None:
+            return
+        now, was = ("по показателям", "по областям") if self.new.reviews_by_indicator else ("по областям", "по показателям")
+        self.result.refused.append(f"эксперты уже записали оценки {was}, а с этим изменением (form: true или indicators) "
+                                   f"оценивали бы {now}: записанные уровни выпали бы из справки; оставьте прежние этапы формы "
+                                   "и показатели или начните новую кампанию")
+
     def campaign_keys(self) -> None:
         """The campaign's own keys: what changed beside stages and roster, and a corrected coordinator."""
         a, b = json.loads(to_json(self.old)), json.loads(to_json(self.new))
         self.clock_changed = any(a[k] != b.get(k) for k in ("calendar", "sending", "timezone"))
         self.result.campaign_changed = sorted(k for k in a.keys() | b.keys()  # a key only one side has (a later field) changed too
                                               if k not in ("stages", "institutions", "coordinator") and a.get(k) != b.get(k))
+        self._keep_review_mode()
         was, now = self.old.coordinator, self.new.coordinator
         self.result.coordinator_changed = tuple(FieldChange(k, getattr(was, k), getattr(now, k)) for k in ("name", "email")
                                                 if getattr(was, k) != getattr(now, k))

@@ -21,7 +21,7 @@ from dqflow.campaign import spec
 from dqflow.engine import rules
 from dqflow.engine.schedule import RECOMMENDATIONS_LIFETIME, Clock
 from dqflow.engine.skips import Skip, reason
-from dqflow.store import AssignmentRow, AuditRow, ExpertRow, OutboxRow, insert_ignore
+from dqflow.store import AssignmentRow, AuditRow, ExpertRow, InstitutionRow, OutboxRow, insert_ignore
 
 KIND = "changed"  # the template of every change letter
 EXTENDED, EXCUSED, WITHDRAWN, AMENDED, READDRESSED, RELINKED = "extended", "excused", "withdrawn", "amended", "readdressed", "relinked"
@@ -132,11 +132,19 @@ def about_event(session: Session, campaign: spec.Campaign, stage: spec.Stage, ta
     """The letters of an event moved by an amendment: to each ДОУ and expert already told of it (a reminder of it
     went to them), so nobody keeps the old time; who has heard nothing yet learns the new time from its reminders.
     About the event, not a ДОУ: the letter reads the stage's own audit row (`amend-stage`)."""
-    told = session.exec(select(OutboxRow.recipient, OutboxRow.role).where(
-        OutboxRow.campaign_id == campaign.id, OutboxRow.stage_id == stage.id, OutboxRow.state == "sent",
-        col(OutboxRow.role).in_(["institution", "expert"]), OutboxRow.kind != KIND).distinct()
-        .order_by(col(OutboxRow.recipient))).all()
-    return [Tell(email, role, None, stage.id, AMENDED, tag, stage.due_at, stage.due_at) for email, role in told]
+    sent = (OutboxRow.campaign_id == campaign.id, OutboxRow.stage_id == stage.id, OutboxRow.state == "sent", OutboxRow.kind != KIND)
+    # who is still in the campaign, at the address they have now (a ДОУ withdrawn since, or an address corrected since,
+    # is not written to at the one its reminder went to)
+    institutions = session.exec(select(InstitutionRow.email).where(
+        InstitutionRow.campaign_id == campaign.id, col(InstitutionRow.withdrawn_at).is_(None),
+        col(InstitutionRow.id).in_(select(OutboxRow.institution_id).where(*sent, OutboxRow.role == "institution")))
+        .order_by(col(InstitutionRow.email))).all()
+    experts = session.exec(select(ExpertRow.email).where(
+        ExpertRow.campaign_id == campaign.id, col(ExpertRow.withdrawn_at).is_(None),
+        func.lower(ExpertRow.email).in_(select(func.lower(OutboxRow.recipient)).where(*sent, OutboxRow.role == "expert")))
+        .order_by(col(ExpertRow.email))).all()
+    return [Tell(email, role, None, stage.id, AMENDED, tag, stage.due_at, stage.due_at)
+            for role, emails in (("institution", institutions), ("expert", experts)) for email in dict.fromkeys(emails)]
 
 
 def amendment_ordinal(session: Session, campaign_id: str) -> int:

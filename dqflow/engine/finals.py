@@ -47,7 +47,7 @@ def _by_rule(levels: Sequence[str], scale: Sequence[str], rule: str) -> str | No
 def agreed(levels: Sequence[str], scale: Sequence[str], rule: str) -> str | None:
     """The final level the experts' `levels` for one indicator give by the campaign's `settle:` rule, without a
     settlement: theirs when they agree (or one expert alone), else by the rule; None under `coordinator`."""
-    given = [lv for lv in levels if lv]
+    given = [lv for lv in levels if lv in scale]  # a level off the scale (an amended scale) counts for nothing
     if not given:
         return None
     if len(set(given)) == 1:

@@ -23,8 +23,8 @@ from sqlmodel import Session
 from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import finals
-from dqflow.engine.acts import _checked, _required_reason
-from dqflow.engine.definitions import definition
+from dqflow.engine.acts import checked_row, required_reason
+from dqflow.engine.definitions import definition, forget
 from dqflow.errors import NotAllowed, NotFound
 from dqflow.store import AuditRow, ProgressRow, ReviewLevelRow, ReviewRow, SettlementRow, acting, lock_campaign, recorded_at, table
 
@@ -81,11 +81,14 @@ def settle(session: Session, campaign_id: str | None, institution_id: str, stage
            reason: str, now: datetime) -> Settled:
     """Settle one indicator of a ДОУ in a review stage at `level`, written with its audit row ("settle") in the
     caller's transaction; refused, writing nothing, where there is nothing to settle."""
+    campaign_id = campaign_id or definition(session, None).id
+    lock_campaign(session, campaign_id)  # two coordinators settling at once: one writes, the other then changes it
+    forget(session)  # what was read before the lock may predate an amendment committed while we waited
     campaign = definition(session, campaign_id)
     if not campaign.reviews_by_indicator:
         raise NotAllowed(f"campaign '{campaign.id}' reviews per area, not per indicator: there is nothing to settle",
                          code="not-by-indicator")
-    reason = _required_reason(reason, "a settlement")
+    reason = required_reason(reason, "a settlement")
     stage = _review_stage(campaign, stage_id)
     if indicator_id not in campaign.indicators:
         raise NotFound(f"no indicator '{indicator_id}' in the form; indicators: {', '.join(campaign.indicators)}",
@@ -94,8 +97,7 @@ def settle(session: Session, campaign_id: str | None, institution_id: str, stage
     if level not in scale:
         raise NotFound(f"no level '{level}' in the campaign; levels: {', '.join(scale)}", code="no-level", level=level,
                        known=", ".join(scale))
-    _checked(campaign, institution_id, stage.id, session.get(ProgressRow, (campaign.id, institution_id, stage.id)))
-    lock_campaign(session, campaign.id)  # two coordinators settling at once: one writes, the other then changes it
+    checked_row(campaign, institution_id, stage.id, session.get(ProgressRow, (campaign.id, institution_id, stage.id)))
     found = _indicators(session, campaign, institution_id, [stage], only=indicator_id, now=now)
     current = found.get((stage.id, indicator_id)) or Indicator(indicator_id, (), None, False, None)
     if current.settled is None:

@@ -37,7 +37,7 @@ _ENTRY = table(FormEntryRow)
 _PROGRESS = table(ProgressRow)
 _REVIEW = table(ReviewRow)
 _INSTITUTION = table(InstitutionRow)
-HANDED_IN = (Status.DONE.value, Status.LATE.value)
+HANDED_IN = tuple(s.value for s in Status if s.submitted)  # a form version handed in (`Status.submitted`)
 NONE = -1  # no level, in `IndicatorTable`'s integer columns
 
 

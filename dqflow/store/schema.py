@@ -182,7 +182,7 @@ def script_head() -> str:
 
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:
-        raise DqflowError(f"no migration in {folder()}")
+        raise DqflowError(f"в {folder()} нет ни одной миграции: установка dqflow повреждена; переустановите пакет")
     return head
 
 
