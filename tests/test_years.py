@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import openpyxl
@@ -621,7 +621,7 @@ def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli
     from sqlalchemy import insert
 
     from dqflow import store
-    from dqflow.store import ReviewLevelRow
+    from dqflow.store import ReviewLevelRow, ReviewRow
     from tests.test_form import form_file
 
     first = form_file(tmp_path)
@@ -635,7 +635,11 @@ def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli
              "tomsk-2022": [("e2", "1.1", "3"), ("e2", "1.2", "2"), ("e2", "1.3", "2")]}
     db = store.connect(dq.db_url)
     try:
-        with store.transaction(db) as session:
+        with store.transaction(db) as session:  # each review's row and its indicators' rows, as the review act writes them
+            session.execute(insert(ReviewRow), [
+                {"campaign_id": campaign, "stage_id": "review1", "institution_id": "2", "expert_id": expert,
+                 "at": datetime(2021, 12, 3, 3, 0, tzinfo=timezone.utc), "levels": "{}", "recommendations": ""}
+                for campaign, rows in given.items() for expert in dict.fromkeys(e for e, _, _ in rows)])
             session.execute(insert(ReviewLevelRow), [
                 {"campaign_id": campaign, "stage_id": "review1", "institution_id": "2", "expert_id": expert, "indicator_id": ind,
                  "level": level} for campaign, rows in given.items() for expert, ind, level in rows])

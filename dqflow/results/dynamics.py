@@ -33,13 +33,13 @@ from sqlmodel import Session
 from dqflow import engine
 from dqflow.campaign import spec
 from dqflow.campaign.terms import Terms
-from dqflow.engine import finals
 from dqflow.engine import lineage as lineages
 from dqflow.engine.lineage import Lineage, Member
 from dqflow.errors import DqflowError
 from dqflow.present import csvfile
 from dqflow.results import words
 from dqflow.results.figures import Results, compute
+from dqflow.results.indicators import IndicatorSql
 
 NEW = "new"  # dynamics.csv's `previous` of a ДОУ new this year
 NEW_RU = "новое в этом году"
@@ -264,24 +264,14 @@ def _indicators(session: Session, current: spec.Campaign, previous: spec.Campaig
 
 def final_indicator_levels(session: Session, campaign: spec.Campaign) -> dict[str, dict[str, str]]:
     """ДОУ → indicator → its final level (`engine.finals`: settled, agreed or by `settle:`) in the ДОУ's latest review stage
-    that gives it one: one SELECT over the SQL form of the final levels (`finals.FinalsSql`), whose `final` is the
-    level's place on the scale (0 = the lowest)."""
-    form = finals.FinalsSql(campaign)
-    rows = form.finals().subquery("final_levels")
+    with a review, as the справка по показателям counts it (`indicators.IndicatorSql.latest_finals`): one SELECT."""
+    rows = IndicatorSql(campaign).latest_finals()
     scale = [lv.id for lv in campaign.levels]
-    order = {s: n for n, s in enumerate(form.stages)}
-    latest: dict[str, tuple[int, dict[str, str]]] = {}
-    for inst, stage, indicator, place in session.execute(
-            sa_select(rows.c.inst, rows.c.stage, rows.c.indicator, rows.c.final).where(rows.c.final.is_not(None))):
-        n = order.get(stage, -1)
-        if not 0 <= place < len(scale):
-            continue
-        mine = latest.get(inst)
-        if mine is None or n > mine[0]:
-            latest[inst] = mine = (n, {})
-        if n == mine[0]:
-            mine[1][indicator] = scale[place]
-    return {inst: levels for inst, (_, levels) in latest.items()}
+    found: dict[str, dict[str, str]] = {}
+    for inst, indicator, place in session.execute(sa_select(rows.c.inst, rows.c.indicator, rows.c.final).where(rows.c.final.is_not(None))):
+        if 0 <= place < len(scale):
+            found.setdefault(inst, {})[indicator] = scale[place]
+    return found
 
 
 def _mean(counts: dict[str, int], position: dict[str, int]) -> float | None:

@@ -178,6 +178,13 @@ class IndicatorSql:
         return (sa_select(r.institution_id.label("inst"), func.max(self.order(r.stage_id)).label("ord"))
                 .where(r.campaign_id == self.campaign.id, r.stage_id.in_(self.stages)).group_by(r.institution_id).subquery("latest"))
 
+    def latest_finals(self) -> Any:
+        """(inst, indicator, final) of each ДОУ's final levels in its latest review stage with a review — what the справка
+        по показателям, the region and the dynamics count (`final` a place on the scale, NULL while none)."""
+        latest, done = self.latest(), self.finals()
+        return (sa_select(done.c.inst, done.c.indicator, done.c.final)
+                .join(latest, and_(latest.c.inst == done.c.inst, latest.c.ord == self.order(done.c.stage))).subquery("latest_finals"))
+
     def with_own(self, source: Any, keys: Any) -> tuple[Any, Any]:
         """`source` joined to the ДОУ's own level of each row's (inst, stage, indicator) — `keys`' columns — in the version
         each review stage read: per review stage, the latest of its form stages (`form.reviewed_versions`) the ДОУ handed

@@ -237,9 +237,8 @@ def _indicator_levels(session: Session, campaigns: list[spec.Campaign], indicato
         sql = indicator_figures.IndicatorSql(campaign)
         if not sql.stages:
             continue
-        latest, done = sql.latest(), sql.finals()
+        done = sql.latest_finals()
         parts.append(sa_select(literal(campaign.id).label("camp"), done.c.indicator, done.c.final, func.count().label("n"))
-                     .join(latest, and_(latest.c.inst == done.c.inst, latest.c.ord == sql.order(done.c.stage)))
                      .where(done.c.indicator.in_(indicator_ids), done.c.final.is_not(None))
                      .group_by(done.c.indicator, done.c.final))
     if not parts:
