@@ -527,3 +527,73 @@ def test_publish_by_indicator_sends_as_many_statements_for_1500_dou_as_for_15(dq
         data = json.loads((tmp_path / f"site-{n}" / "data.json").read_text(encoding="utf-8"))
         assert data["summary"]["indicator_levels"]["1.1"]["counts"]["2"] == 10
     assert counted[15] == counted[1500], counted
+
+
+# -- dynamics beside last year (issue 22, part 3) -------------------------------------------------------------------------
+
+def _rows_of(text: str) -> list[list[str]]:
+    import html as markup
+
+    return [[markup.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", text, re.S)]
+
+
+def _section(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin:text.index(end, begin)]
+
+
+def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_them(dq: Cli, tmp_path: Path):
+    """Two Tomsk years (tests/test_years.py): 2021 conditions «2» at 1, «4» at 2, «94» at 2, «6» at 3; 2022 «d2» (= «2» by
+    its ИНН) at 2, «4» at 2, «7» (new) at 3; every other area 2 where reviewed. Hand-computed: the town's mean position in
+    conditions (1 + 2 + 2 + 3) / 4 = 2,00 → (2 + 2 + 3) / 3 = 2,33 (+0,33); «d2» 1 → 2 (+1); «7» new."""
+    from test_years import ADVICE, _two_years
+
+    _two_years(dq, tmp_path)
+    out = tmp_path / "site"
+    result = dq("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2023-01-21")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    files = site_files(out)
+    index = files["index.html"].decode("utf-8")
+    section = _section(index, '<h2 id="dynamics">Динамика по сравнению с прошлым годом</h2>', '<h2 id="institutions">')
+    rows = _rows_of(section)
+    assert ["Образовательные условия", "2,00", "2,33", "+0,33"] in rows
+    assert ["Образовательные ориентиры", "2,00", "2,00", "0,00"] in rows
+    assert ["Первичное заполнение формы", "100\u00a0%", "100\u00a0%", "0\u00a0п.\u00a0п."] in rows  # all on time, both years
+    assert section.count("<caption>") == 2 and section.count('<th scope="col"') == 8
+    assert "Новое в этом году (1): МАДОУ № 7 — сравнивать не с чем." in section
+    d2 = files["dou/d2.html"].decode("utf-8")
+    assert ["Образовательные условия", "1 — Базовый уровень", "2 — Уровень выше базового", "+1"] in _rows_of(
+        _section(d2, "<h2>Динамика по сравнению с прошлым годом</h2>", "<p><a href"))
+    assert ADVICE not in d2  # last year's recommendations: not public in this campaign
+    said = b"".join(files.values())
+    assert not [x for x in [*ADDRESSES, *EXPERT_NAMES, "dou7@example.org"] if x.encode() in said]
+    new = files["dou/7.html"].decode("utf-8")
+    assert "<p>Новое в этом году: сравнивать не с чем.</p>" in new and "1 — Базовый уровень" not in new
+    # the open data: the figures of the справка's dynamics.csv
+    data = json.loads(files["data.json"])
+    report = tmp_path / "csv"
+    dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(report), "--now", "2023-01-21")
+    expected = list(csv.DictReader(io.StringIO((report / "dynamics.csv").read_text(encoding="utf-8"))))
+
+    def text(value) -> str:
+        return "" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    shown = [{"institution": r["institution"], "area": r["area"], "indicator": text(r["indicator"]), "previous": text(r["previous"]),
+              "current": text(r["current"]), "change": text(r["change"])} for r in data["dynamics"]["institutions"]]
+    shown += [{"institution": "", "area": a["area"], "indicator": text(a["indicator"]), "previous": text(a["previous"]),
+               "current": text(a["current"]), "change": text(a["change"])} for a in data["dynamics"]["town"]]
+    assert shown == [{k: v for k, v in r.items() if k != "name"} for r in expected]
+    assert data["dynamics"]["previous_campaign"] == "tomsk-2021" and data["dynamics"]["new"] == ["7"]
+    assert {"id": "94", "name": "МАДОУ № 94"} in data["dynamics"]["gone"]
+    assert {"stage": "fill-form", "previous": 1.0, "current": 1.0} in data["dynamics"]["timeliness"]
+    schema = json.loads(files["schema.json"])
+    assert "dynamics" in [f["name"] for f in schema["resources"][1]["fields"]]
+    assert files["data.csv"].decode("utf-8").splitlines()[0].split(",") == [f for f, _, _ in publish_data.CSV_FIELDS]
+    dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(tmp_path / "again"), "--now", "2023-01-21")
+    assert site_files(tmp_path / "again") == files  # the same input, the same bytes
+    # the first year names no previous campaign: no section, no key, no field
+    first = tmp_path / "first"
+    dq.ok("--campaign", "tomsk-2021", "publish", "--out", str(first), "--now", "2023-01-21")
+    earlier = site_files(first)
+    assert not [name for name, body in earlier.items() if "Динамика".encode() in body or b'"dynamics"' in body]
