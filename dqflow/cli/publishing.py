@@ -20,8 +20,8 @@ from dqflow.cli.common import App, now_option, pass_app, with_campaign
 @with_campaign
 def publish_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path) -> None:
     """Write the results as a static site for the official website: the town's summary, a page per ДОУ, data.csv,
-    data.json and schema.json; with the dynamics beside campaign.previous when it is loaded. No addresses, experts or review texts (recommendations only when the campaign's
-    publish: {recommendations: true} says so). Writes nothing to the database."""
+    data.json and schema.json; with the dynamics beside campaign.previous when it is loaded. No addresses, experts or
+    review texts (recommendations only when the campaign's publish: {recommendations: true} says so). Writes nothing to the database."""
     from dqflow.results import publish
 
     dynamics = None
