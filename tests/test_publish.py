@@ -597,3 +597,29 @@ def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_the
     dq.ok("--campaign", "tomsk-2021", "publish", "--out", str(first), "--now", "2023-01-21")
     earlier = site_files(first)
     assert not [name for name, body in earlier.items() if "Динамика".encode() in body or b'"dynamics"' in body]
+
+
+def test_publish_with_dynamics_sends_as_many_statements_for_1500_dou_as_for_15(dq: Cli, tmp_path: Path):
+    """The dynamics (`dynamics.for_report`: last year's figures, the relation of the rosters) add a fixed number of
+    statements to publish, whatever the roster (tests/test_years.py's generated two years)."""
+    from conftest import counting_statements
+    from test_years import _national
+
+    from dqflow import store
+
+    db = store.connect(dq.db_url)
+    counted = {}
+    try:
+        for n in (15, 1500):
+            last = _national(db, tmp_path, n, f"last-{n}")
+            _national(db, tmp_path, n, f"this-{n}", previous=last.id)
+            with counting_statements() as seen:
+                dq.ok("--campaign", f"this-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-20 12:00")
+            counted[n] = len(seen)
+            index = (tmp_path / f"site-{n}" / "index.html").read_text(encoding="utf-8")
+            assert '<h2 id="dynamics">' in index
+            data = json.loads((tmp_path / f"site-{n}" / "data.json").read_text(encoding="utf-8"))
+            assert len({r["institution"] for r in data["dynamics"]["institutions"]}) == n
+    finally:
+        db.dispose()
+    assert counted[15] == counted[1500], counted
