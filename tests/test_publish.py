@@ -317,9 +317,12 @@ return out;
 
 @pytest.mark.sqlite_only("the pages are files; the figures behind them are checked on both backends above")
 def test_the_pages_read_on_a_phone_in_chromium(published, browser):
-    out = published["out"]
+    _read_on_a_phone(browser, published["out"], ["index.html", "list.html", *[f"dou/{i}.html" for i in (ALL_FOUR, SILENT, "2")]])
+    browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
+
+
+def _read_on_a_phone(browser, out: Path, pages: list[str]) -> None:
     browser.set_window_size(360, 800)
-    pages = ["index.html", "list.html", *[f"dou/{i}.html" for i in (ALL_FOUR, SILENT, "2")]]
     for page in pages:
         browser.get((out / page).as_uri())
         found = browser.execute_script(CHECK)
@@ -335,7 +338,6 @@ def test_the_pages_read_on_a_phone_in_chromium(published, browser):
         assert "PT Sans" in found["styled"] or "Arial" in found["styled"], page  # the style sheet beside the page was read
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, (page, errors)
-    browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
 
 
 # -- scale -------------------------------------------------------------------------------------------------------------
@@ -596,7 +598,8 @@ def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_the
     first = tmp_path / "first"
     dq.ok("--campaign", "tomsk-2021", "publish", "--out", str(first), "--now", "2023-01-21")
     earlier = site_files(first)
-    assert not [name for name, body in earlier.items() if "Динамика".encode() in body or b'"dynamics"' in body]
+    assert not [name for name, body in earlier.items() if "Динамика".encode() in body or b'"dynamics"' in body or b"dynamics.css" in body]
+    assert "dynamics.css" in files and "dynamics.css" not in earlier
 
 
 def test_publish_with_dynamics_sends_as_many_statements_for_1500_dou_as_for_15(dq: Cli, tmp_path: Path):
@@ -623,3 +626,14 @@ def test_publish_with_dynamics_sends_as_many_statements_for_1500_dou_as_for_15(d
     finally:
         db.dispose()
     assert counted[15] == counted[1500], counted
+
+
+@pytest.mark.sqlite_only("the pages are files; the figures behind them are checked on both backends above")
+def test_the_dynamics_read_on_a_phone_in_chromium(dq: Cli, tmp_path: Path, browser):
+    from test_years import _two_years
+
+    _two_years(dq, tmp_path)
+    out = tmp_path / "site"
+    dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2023-01-21")
+    _read_on_a_phone(browser, out, ["index.html", "dou/d2.html", "dou/7.html"])
+    browser.save_screenshot(str(tmp_path / "publish-dynamics-phone.png"))

@@ -5,7 +5,8 @@
     list.html, list-2…  every ДОУ with a link to its page, 500 a page
     dou/ID.html         one page per ДОУ: its stages, its final levels by area, its recommendations when public, its
                         levels beside last year's (or «новое в этом году») when the summary has dynamics
-    style.css           the one style sheet (no script, no font, nothing fetched from elsewhere)
+    style.css           the one style sheet (no script, no font, nothing fetched from elsewhere); dynamics.css beside it
+                        on a site with dynamics (its tables on a phone), so a site without them keeps its bytes
     data.csv, data.json the open data; schema.json describes every field (a Frictionless data package)
     .dqflow-publish     marks the folder as one `publish` wrote, so the next run may replace it
 
@@ -66,7 +67,8 @@ def build(results: Results, dynamics: Dynamics | None = None) -> dict[str, bytes
         page(lists[n], "list.html", chunk=chunk, number=n + 1, lists=lists, first=n * PAGE + 1 if chunk else 0)
     for inst in public.institutions:
         page(inst.page, "institution.html", inst=inst, list_page=where[inst.id])
-    files["style.css"] = resources.files("dqflow.results").joinpath("templates", "publish", "style.css").read_bytes()
+    for sheet in ("style.css", "dynamics.css") if dynamics is not None else ("style.css",):
+        files[sheet] = resources.files("dqflow.results").joinpath("templates", "publish", sheet).read_bytes()
     files["data.csv"] = publish_data.data_csv(public).encode("utf-8")
     files["data.json"] = publish_data.data_json(public, dynamics).encode("utf-8")
     files["schema.json"] = publish_data.schema_json(public, dynamics is not None).encode("utf-8")
