@@ -561,8 +561,13 @@ def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_the
     rows = _rows_of(section)
     assert ["Образовательные условия", "2,00", "2,33", "+0,33"] in rows
     assert ["Образовательные ориентиры", "2,00", "2,00", "0,00"] in rows
-    assert ["Первичное заполнение формы", "100\u00a0%", "100\u00a0%", "0\u00a0п.\u00a0п."] in rows  # all on time, both years
-    assert section.count("<caption>") == 2 and section.count('<th scope="col"') == 8
+    # handed in, and on time: every ДОУ handed in on 29.11, due 30.11, both years
+    assert rows.count(["Первичное заполнение формы", "100\u00a0%", "100\u00a0%", "0\u00a0п.\u00a0п."]) == 2
+    assert re.findall(r"<caption>(.*?)</caption>", section) == [
+        "Средний уровень по областям качества: прошлый год и этот год",
+        "Доля ДОУ, сдавших материалы этапа (в срок или с опозданием): прошлый год и этот год",
+        "Доля ДОУ, сдавших материалы этапа в срок: прошлый год и этот год"]
+    assert section.count('<th scope="col"') == 12
     assert "Новое в этом году (1): МАДОУ № 7 — сравнивать не с чем." in section
     d2 = files["dou/d2.html"].decode("utf-8")
     assert ["Образовательные условия", "1 — Базовый уровень", "2 — Уровень выше базового", "+1"] in _rows_of(
@@ -588,7 +593,8 @@ def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_the
     assert shown == [{k: v for k, v in r.items() if k != "name"} for r in expected]
     assert data["dynamics"]["previous_campaign"] == "tomsk-2021" and data["dynamics"]["new"] == ["7"]
     assert {"id": "94", "name": "МАДОУ № 94"} in data["dynamics"]["gone"]
-    assert {"stage": "fill-form", "previous": 1.0, "current": 1.0} in data["dynamics"]["timeliness"]
+    assert {"stage": "fill-form", "previous": 1.0, "current": 1.0, "previous_handed_in": 1.0, "current_handed_in": 1.0} in data[
+        "dynamics"]["timeliness"]
     schema = json.loads(files["schema.json"])
     assert "dynamics" in [f["name"] for f in schema["resources"][1]["fields"]]
     assert files["data.csv"].decode("utf-8").splitlines()[0].split(",") == [f for f, _, _ in publish_data.CSV_FIELDS]

@@ -518,7 +518,8 @@ def dynamics_json(d: Dynamics) -> dict[str, Any]:
         "previous_campaign": d.previous_id, "same_scale": d.same_scale,
         "town": [{"area": a.area, "indicator": a.indicator, "previous": a.previous_mean, "current": a.current_mean, "change": a.change}
                  for a in (*d.town, *d.indicator_town)],
-        "timeliness": [{"stage": s.stage, "previous": s.previous, "current": s.current} for s in d.timeliness],
+        "timeliness": [{"stage": s.stage, "previous": s.previous, "current": s.current, "previous_handed_in": s.previous_handed_in,
+                        "current_handed_in": s.current_handed_in} for s in d.timeliness],
         "institutions": [level(r) for r in (*d.institutions, *d.indicator_institutions)],
         "new": [m.id for m in d.new], "gone": [{"id": m.id, "name": m.name} for m in d.gone],
     }
@@ -558,7 +559,8 @@ JSON_DYNAMICS_FIELDS = [
                            "показателям, если обе кампании оценивают их с одними id: area, indicator (null — область), previous и "
                            "current — средний уровень (среднее мест уровней на шкале, 1 — низший) прошлого и этого года, change — "
                            "их разность), timeliness (по id этапа, бывшего в обеих кампаниях: stage, previous и current — доля "
-                           "учреждений, сдавших в срок, от 0 до 1), institutions (строка на учреждение этого года и область или "
+                           "учреждений, сдавших в срок, от 0 до 1; previous_handed_in и current_handed_in — доля сдавших в срок или с "
+                           "опозданием), institutions (строка на учреждение этого года и область или "
                            "показатель: institution, area, indicator, previous и current — id уровня (null — нет оценки; previous "
                            "\"new\" — учреждение новое в этом году, сравнивать не с чем), change — на сколько ступеней шкалы выше "
                            "(+) или ниже (−), null — не вычисляется), new (id учреждений, новых в этом году), gone (учреждения "
