@@ -15,7 +15,8 @@ indicator, the final indicator levels in SQL (`engine.finals`): nothing here rec
 - The town's level in an area (or an indicator) is the mean position of the ДОУ's levels on the scale (1 = the lowest),
   over the ДОУ with a level; the distribution of levels is given for both years.
 - Timeliness: for each ДОУ stage both campaigns have (by id), the share handed in on time (`StageFigures.on_time_rate`)
-  last year and this year (and the share handed in at all, `StageFigures.coverage`, which the published site shows); a stage of this year with no stage of that id last year is named as not compared.
+  last year and this year (and the share handed in at all, `StageFigures.coverage`, which the published site shows); a
+  stage of this year with no stage of that id last year is named as not compared.
 - Follow-ups: last year's recommendations to a ДОУ, in the areas they addressed (`Results.recommendations_by_area`: the
   areas its review rated at or below the base level), beside its levels there this year.
 
