@@ -643,3 +643,29 @@ def test_the_dynamics_read_on_a_phone_in_chromium(dq: Cli, tmp_path: Path, brows
     dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2023-01-21")
     _read_on_a_phone(browser, out, ["index.html", "dou/d2.html", "dou/7.html"])
     browser.save_screenshot(str(tmp_path / "publish-dynamics-phone.png"))
+
+
+def test_a_previous_campaign_no_longer_loaded_is_said_in_one_line_and_the_site_has_no_dynamics(dq: Cli, tmp_path: Path):
+    """`load` refuses a `previous` that is not loaded; one removed since (here: its row deleted) leaves the site without
+    dynamics — the files of a campaign that names none — and one Russian line on the terminal."""
+    import sqlalchemy
+    from test_years import first_year, second_year
+
+    dq.ok("load", str(first_year(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("load", str(second_year(tmp_path)), "--now", "2022-11-10 09:00")
+    engine = sqlalchemy.create_engine(dq.db_url)
+    try:
+        with engine.begin() as connection:  # the campaign's row alone: its stages etc. stay (PostgreSQL: their keys unchecked)
+            if engine.dialect.name == "postgresql":
+                connection.execute(sqlalchemy.text("SET LOCAL session_replication_role = replica"))
+            connection.execute(sqlalchemy.text("DELETE FROM campaign WHERE id = 'tomsk-2021'"))
+    finally:
+        engine.dispose()
+    out = tmp_path / "site"
+    result = dq("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2022-12-06 10:00")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["предупреждение: campaign.previous: кампании «tomsk-2021» нет в базе данных — динамика не "
+                                          "опубликована; загрузите её файл (dqflow load) и опубликуйте снова"]
+    files = site_files(out)
+    assert "dynamics.css" not in files
+    assert not [name for name, body in files.items() if "Динамика".encode() in body or b'"dynamics"' in body]
