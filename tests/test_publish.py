@@ -317,9 +317,12 @@ return out;
 
 @pytest.mark.sqlite_only("the pages are files; the figures behind them are checked on both backends above")
 def test_the_pages_read_on_a_phone_in_chromium(published, browser):
-    out = published["out"]
+    _read_on_a_phone(browser, published["out"], ["index.html", "list.html", *[f"dou/{i}.html" for i in (ALL_FOUR, SILENT, "2")]])
+    browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
+
+
+def _read_on_a_phone(browser, out: Path, pages: list[str]) -> None:
     browser.set_window_size(360, 800)
-    pages = ["index.html", "list.html", *[f"dou/{i}.html" for i in (ALL_FOUR, SILENT, "2")]]
     for page in pages:
         browser.get((out / page).as_uri())
         found = browser.execute_script(CHECK)
@@ -335,7 +338,6 @@ def test_the_pages_read_on_a_phone_in_chromium(published, browser):
         assert "PT Sans" in found["styled"] or "Arial" in found["styled"], page  # the style sheet beside the page was read
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, (page, errors)
-    browser.save_screenshot(str(published["tmp"] / "publish-phone.png"))
 
 
 # -- scale -------------------------------------------------------------------------------------------------------------
@@ -527,3 +529,143 @@ def test_publish_by_indicator_sends_as_many_statements_for_1500_dou_as_for_15(dq
         data = json.loads((tmp_path / f"site-{n}" / "data.json").read_text(encoding="utf-8"))
         assert data["summary"]["indicator_levels"]["1.1"]["counts"]["2"] == 10
     assert counted[15] == counted[1500], counted
+
+
+# -- dynamics beside last year (issue 22, part 3) -------------------------------------------------------------------------
+
+def _rows_of(text: str) -> list[list[str]]:
+    import html as markup
+
+    return [[markup.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", text, re.S)]
+
+
+def _section(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin:text.index(end, begin)]
+
+
+def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_them(dq: Cli, tmp_path: Path):
+    """Two Tomsk years (tests/test_years.py): 2021 conditions «2» at 1, «4» at 2, «94» at 2, «6» at 3; 2022 «d2» (= «2» by
+    its ИНН) at 2, «4» at 2, «7» (new) at 3; every other area 2 where reviewed. Hand-computed: the town's mean position in
+    conditions (1 + 2 + 2 + 3) / 4 = 2,00 → (2 + 2 + 3) / 3 = 2,33 (+0,33); «d2» 1 → 2 (+1); «7» new."""
+    from test_years import ADVICE, _two_years
+
+    _two_years(dq, tmp_path)
+    out = tmp_path / "site"
+    result = dq("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2023-01-21")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    files = site_files(out)
+    index = files["index.html"].decode("utf-8")
+    section = _section(index, '<h2 id="dynamics">Динамика по сравнению с прошлым годом</h2>', '<h2 id="institutions">')
+    rows = _rows_of(section)
+    assert ["Образовательные условия", "2,00", "2,33", "+0,33"] in rows
+    assert ["Образовательные ориентиры", "2,00", "2,00", "0,00"] in rows
+    # handed in, and on time: every ДОУ handed in on 29.11, due 30.11, both years
+    assert rows.count(["Первичное заполнение формы", "100\u00a0%", "100\u00a0%", "0\u00a0п.\u00a0п."]) == 2
+    assert re.findall(r"<caption>(.*?)</caption>", section) == [
+        "Средний уровень по областям качества: прошлый год и этот год",
+        "Доля ДОУ, сдавших материалы этапа (в срок или с опозданием): прошлый год и этот год",
+        "Доля ДОУ, сдавших материалы этапа в срок: прошлый год и этот год"]
+    assert section.count('<th scope="col"') == 12
+    assert "Новое в этом году (1): МАДОУ № 7 — сравнивать не с чем." in section
+    d2 = files["dou/d2.html"].decode("utf-8")
+    assert ["Образовательные условия", "1 — Базовый уровень", "2 — Уровень выше базового", "+1"] in _rows_of(
+        _section(d2, "<h2>Динамика по сравнению с прошлым годом</h2>", "<p><a href"))
+    assert ADVICE not in d2  # last year's recommendations: not public in this campaign
+    said = b"".join(files.values())
+    assert not [x for x in [*ADDRESSES, *EXPERT_NAMES, "dou7@example.org"] if x.encode() in said]
+    new = files["dou/7.html"].decode("utf-8")
+    assert "<p>Новое в этом году: сравнивать не с чем.</p>" in new and "1 — Базовый уровень" not in new
+    # the open data: the figures of the справка's dynamics.csv
+    data = json.loads(files["data.json"])
+    report = tmp_path / "csv"
+    dq.ok("--campaign", "tomsk-2022", "report", "--format", "csv", "--out", str(report), "--now", "2023-01-21")
+    expected = list(csv.DictReader(io.StringIO((report / "dynamics.csv").read_text(encoding="utf-8"))))
+
+    def text(value) -> str:
+        return "" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    shown = [{"institution": r["institution"], "area": r["area"], "indicator": text(r["indicator"]), "previous": text(r["previous"]),
+              "current": text(r["current"]), "change": text(r["change"])} for r in data["dynamics"]["institutions"]]
+    shown += [{"institution": "", "area": a["area"], "indicator": text(a["indicator"]), "previous": text(a["previous"]),
+               "current": text(a["current"]), "change": text(a["change"])} for a in data["dynamics"]["town"]]
+    assert shown == [{k: v for k, v in r.items() if k != "name"} for r in expected]
+    assert data["dynamics"]["previous_campaign"] == "tomsk-2021" and data["dynamics"]["new"] == ["7"]
+    assert {"id": "94", "name": "МАДОУ № 94"} in data["dynamics"]["gone"]
+    assert {"stage": "fill-form", "previous": 1.0, "current": 1.0, "previous_handed_in": 1.0, "current_handed_in": 1.0} in data[
+        "dynamics"]["timeliness"]
+    schema = json.loads(files["schema.json"])
+    assert "dynamics" in [f["name"] for f in schema["resources"][1]["fields"]]
+    assert files["data.csv"].decode("utf-8").splitlines()[0].split(",") == [f for f, _, _ in publish_data.CSV_FIELDS]
+    dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(tmp_path / "again"), "--now", "2023-01-21")
+    assert site_files(tmp_path / "again") == files  # the same input, the same bytes
+    # the first year names no previous campaign: no section, no key, no field
+    first = tmp_path / "first"
+    dq.ok("--campaign", "tomsk-2021", "publish", "--out", str(first), "--now", "2023-01-21")
+    earlier = site_files(first)
+    assert not [name for name, body in earlier.items() if "Динамика".encode() in body or b'"dynamics"' in body or b"dynamics.css" in body]
+    assert "dynamics.css" in files and "dynamics.css" not in earlier
+
+
+def test_publish_with_dynamics_sends_as_many_statements_for_1500_dou_as_for_15(dq: Cli, tmp_path: Path):
+    """The dynamics (`dynamics.for_report`: last year's figures, the relation of the rosters) add a fixed number of
+    statements to publish, whatever the roster (tests/test_years.py's generated two years)."""
+    from conftest import counting_statements
+    from test_years import _national
+
+    from dqflow import store
+
+    db = store.connect(dq.db_url)
+    counted = {}
+    try:
+        for n in (15, 1500):
+            last = _national(db, tmp_path, n, f"last-{n}")
+            _national(db, tmp_path, n, f"this-{n}", previous=last.id)
+            with counting_statements() as seen:
+                dq.ok("--campaign", f"this-{n}", "publish", "--out", str(tmp_path / f"site-{n}"), "--now", "2021-12-20 12:00")
+            counted[n] = len(seen)
+            index = (tmp_path / f"site-{n}" / "index.html").read_text(encoding="utf-8")
+            assert '<h2 id="dynamics">' in index
+            data = json.loads((tmp_path / f"site-{n}" / "data.json").read_text(encoding="utf-8"))
+            assert len({r["institution"] for r in data["dynamics"]["institutions"]}) == n
+    finally:
+        db.dispose()
+    assert counted[15] == counted[1500], counted
+
+
+@pytest.mark.sqlite_only("the pages are files; the figures behind them are checked on both backends above")
+def test_the_dynamics_read_on_a_phone_in_chromium(dq: Cli, tmp_path: Path, browser):
+    from test_years import _two_years
+
+    _two_years(dq, tmp_path)
+    out = tmp_path / "site"
+    dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2023-01-21")
+    _read_on_a_phone(browser, out, ["index.html", "dou/d2.html", "dou/7.html"])
+    browser.save_screenshot(str(tmp_path / "publish-dynamics-phone.png"))
+
+
+def test_a_previous_campaign_no_longer_loaded_is_said_in_one_line_and_the_site_has_no_dynamics(dq: Cli, tmp_path: Path):
+    """`load` refuses a `previous` that is not loaded; one removed since (here: its row deleted) leaves the site without
+    dynamics — the files of a campaign that names none — and one Russian line on the terminal."""
+    import sqlalchemy
+    from test_years import first_year, second_year
+
+    dq.ok("load", str(first_year(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("load", str(second_year(tmp_path)), "--now", "2022-11-10 09:00")
+    engine = sqlalchemy.create_engine(dq.db_url)
+    try:
+        with engine.begin() as connection:  # the campaign's row alone: its stages etc. stay (PostgreSQL: their keys unchecked)
+            if engine.dialect.name == "postgresql":
+                connection.execute(sqlalchemy.text("SET LOCAL session_replication_role = replica"))
+            connection.execute(sqlalchemy.text("DELETE FROM campaign WHERE id = 'tomsk-2021'"))
+    finally:
+        engine.dispose()
+    out = tmp_path / "site"
+    result = dq("--campaign", "tomsk-2022", "publish", "--out", str(out), "--now", "2022-12-06 10:00")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["предупреждение: campaign.previous: кампании «tomsk-2021» нет в базе данных — динамика не "
+                                          "опубликована; загрузите её файл (dqflow load) и опубликуйте снова"]
+    files = site_files(out)
+    assert "dynamics.css" not in files
+    assert not [name for name, body in files.items() if "Динамика".encode() in body or b'"dynamics"' in body]

@@ -20,13 +20,21 @@ from dqflow.cli.common import App, now_option, pass_app, with_campaign
 @with_campaign
 def publish_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path) -> None:
     """Write the results as a static site for the official website: the town's summary, a page per ДОУ, data.csv,
-    data.json and schema.json. No addresses, experts or review texts (recommendations only when the campaign's
-    publish: {recommendations: true} says so). Writes nothing to the database."""
+    data.json and schema.json; with the dynamics beside campaign.previous when it is loaded. No addresses, experts or
+    review texts (recommendations only when the campaign's publish: {recommendations: true} says so). Writes nothing to the database."""
     from dqflow.results import publish
 
+    dynamics = None
     with store.dry_run(app.db) as session:
         figures = results.compute(session, campaign.id, now)
-    files = publish.build(figures)
+        if campaign.previous:
+            from dqflow.results import dynamics as compared
+
+            dynamics = compared.for_report(session, figures, campaign.previous, now, asked=False)
+    if campaign.previous and dynamics is None:
+        click.echo(f"предупреждение: campaign.previous: кампании «{campaign.previous}» нет в базе данных — динамика не "
+                   "опубликована; загрузите её файл (dqflow load) и опубликуйте снова", err=True)
+    files = publish.build(figures, dynamics)
     publish.write(files, folder)
     pages = sum(1 for name in files if name.endswith(".html"))
     click.echo(f"Записано: {folder} (страниц: {pages}, файлов: {len(files)})")

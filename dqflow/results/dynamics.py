@@ -15,7 +15,8 @@ indicator, the final indicator levels in SQL (`engine.finals`): nothing here rec
 - The town's level in an area (or an indicator) is the mean position of the ДОУ's levels on the scale (1 = the lowest),
   over the ДОУ with a level; the distribution of levels is given for both years.
 - Timeliness: for each ДОУ stage both campaigns have (by id), the share handed in on time (`StageFigures.on_time_rate`)
-  last year and this year; a stage of this year with no stage of that id last year is named as not compared.
+  last year and this year (and the share handed in at all, `StageFigures.coverage`, which the published site shows); a
+  stage of this year with no stage of that id last year is named as not compared.
 - Follow-ups: last year's recommendations to a ДОУ, in the areas they addressed (`Results.recommendations_by_area`: the
   areas its review rated at or below the base level), beside its levels there this year.
 
@@ -81,13 +82,23 @@ class StageChange:
     label: str
     previous: float | None  # share on time
     current: float | None
+    previous_handed_in: float | None = None  # share handed in, on time or late (`StageFigures.coverage`)
+    current_handed_in: float | None = None
 
     @property
     def change(self) -> int | None:
         """In percentage points, as the shares are shown (rounded to whole per cent)."""
-        if self.previous is None or self.current is None:
-            return None
-        return round(self.current * 100) - round(self.previous * 100)
+        return _points(self.previous, self.current)
+
+    @property
+    def handed_in_change(self) -> int | None:
+        return _points(self.previous_handed_in, self.current_handed_in)
+
+
+def _points(previous: float | None, current: float | None) -> int | None:
+    if previous is None or current is None:
+        return None
+    return round(current * 100) - round(previous * 100)
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,8 @@ def compare(current: Results, previous: Results, lineage: Lineage, *,
     town = tuple(AreaChange(area, _mean(before_counts.get(area, {}), before_positions), _mean(now_counts.get(area, {}), position),
                             before_counts.get(area, {}), now_counts.get(area, {}), comparable=same_scale) for area in areas)
     last_stages = {f.stage.id: f for f in previous.stages if f.stage.per_institution}
-    timeliness = tuple(StageChange(f.stage.id, f.stage.label, last_stages[f.stage.id].on_time_rate, f.on_time_rate)
+    timeliness = tuple(StageChange(f.stage.id, f.stage.label, last_stages[f.stage.id].on_time_rate, f.on_time_rate,
+                                   last_stages[f.stage.id].coverage, f.coverage)
                        for f in current.stages if f.stage.per_institution and f.stage.id in last_stages)
     unmatched = tuple(f.stage.label for f in current.stages if f.stage.per_institution and f.stage.id not in last_stages)
     indicators: tuple[str, ...] = ()
@@ -361,6 +373,13 @@ def indicator_town_rows(d: Dynamics) -> tuple[list[str], list[list[str]]]:
 def timeliness_rows(d: Dynamics) -> tuple[list[str], list[list[str]]]:
     header = ["Этап", f"{PREVIOUS}: доля в срок", f"{CURRENT}: доля в срок", CHANGE]
     return header, [[s.label, words.percent(s.previous), words.percent(s.current), points(s.change)] for s in d.timeliness]
+
+
+def participation_rows(d: Dynamics) -> tuple[list[str], list[list[str]]]:
+    """The share of the ДОУ expected at a stage that handed it in (on time or late), last year and this year."""
+    header = ["Этап", f"{PREVIOUS}: доля сдавших", f"{CURRENT}: доля сдавших", CHANGE]
+    return header, [[s.label, words.percent(s.previous_handed_in), words.percent(s.current_handed_in), points(s.handed_in_change)]
+                    for s in d.timeliness]
 
 
 def institution_rows(d: Dynamics, institution_id: str) -> tuple[list[str], list[list[str]]]:

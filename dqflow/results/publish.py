@@ -1,9 +1,12 @@
 """The results on the official site: `dqflow publish --out DIR` writes a static, self-contained folder to upload as it is.
 
-    index.html          the town's summary: participation by stage, levels by area and their distribution
+    index.html          the town's summary: participation by stage, levels by area and their distribution, and the
+                        dynamics beside `campaign.previous` when it is loaded (`results.dynamics`, as the справка shows it)
     list.html, list-2…  every ДОУ with a link to its page, 500 a page
-    dou/ID.html         one page per ДОУ: its stages, its final levels by area, its recommendations when public
-    style.css           the one style sheet (no script, no font, nothing fetched from elsewhere)
+    dou/ID.html         one page per ДОУ: its stages, its final levels by area, its recommendations when public, its
+                        levels beside last year's (or «новое в этом году») when the summary has dynamics
+    style.css           the one style sheet (no script, no font, nothing fetched from elsewhere); dynamics.css beside it
+                        on a site with dynamics (its tables on a phone), so a site without them keeps its bytes
     data.csv, data.json the open data; schema.json describes every field (a Frictionless data package)
     .dqflow-publish     marks the folder as one `publish` wrote, so the next run may replace it
 
@@ -33,16 +36,22 @@ from dqflow.results.colors import level_colors
 from dqflow.results.publish_data import Public
 
 if TYPE_CHECKING:
+    from dqflow.results.dynamics import Dynamics
     from dqflow.results.figures import Results
 
 MARKER = ".dqflow-publish"
 PAGE = 500  # ДОУ per page of the list: a phone still scrolls it
 
 
-def build(results: Results) -> dict[str, bytes]:
-    """Every file of the site by its path in the folder, rendered in memory: nothing is written here."""
+def build(results: Results, dynamics: Dynamics | None = None) -> dict[str, bytes]:
+    """Every file of the site by its path in the folder, rendered in memory: nothing is written here. `dynamics`: this
+    campaign beside `campaign.previous` (`results.dynamics.for_report`): a section of the summary and of each ДОУ's page,
+    the key `dynamics` of data.json; without it the files are what they were before."""
+    from dqflow.results import dynamics as dyn
+
     public = Public.of(results)
     env = _environment()
+    env.globals.update(d=dynamics, dyn=dyn)
     files: dict[str, bytes] = {}
     compiled = {name: env.get_template(name) for name in ("index.html", "list.html", "institution.html")}  # once, not per page
 
@@ -58,10 +67,11 @@ def build(results: Results) -> dict[str, bytes]:
         page(lists[n], "list.html", chunk=chunk, number=n + 1, lists=lists, first=n * PAGE + 1 if chunk else 0)
     for inst in public.institutions:
         page(inst.page, "institution.html", inst=inst, list_page=where[inst.id])
-    files["style.css"] = resources.files("dqflow.results").joinpath("templates", "publish", "style.css").read_bytes()
+    for sheet in ("style.css", "dynamics.css") if dynamics is not None else ("style.css",):
+        files[sheet] = resources.files("dqflow.results").joinpath("templates", "publish", sheet).read_bytes()
     files["data.csv"] = publish_data.data_csv(public).encode("utf-8")
-    files["data.json"] = publish_data.data_json(public).encode("utf-8")
-    files["schema.json"] = publish_data.schema_json(public).encode("utf-8")
+    files["data.json"] = publish_data.data_json(public, dynamics).encode("utf-8")
+    files["schema.json"] = publish_data.schema_json(public, dynamics is not None).encode("utf-8")
     files[MARKER] = f"dqflow publish: campaign {public.campaign_id}\n".encode("utf-8")
     return dict(sorted(files.items()))
 

@@ -16,8 +16,11 @@ from the справка по показателям (`results.indicators`, set-b
 here): `Public.indicator_tables` (a `LevelTable` per area, a row per indicator: the distribution over the ДОУ's latest
 review stage with a review), each ДОУ's `indicator_levels` (its final levels in the stage its area levels come from),
 and in the open data the columns `indicator_id`, `indicator_title` with one more row per ДОУ × indicator. A campaign
-without them gives exactly the files it gave before (no column, no key). Dynamics beside the
-previous campaign (issue 22, part 2) would be one more section of the summary, from the previous campaign's `Public`.
+without them gives exactly the files it gave before (no column, no key).
+
+Dynamics beside `campaign.previous` (`results.dynamics`, the справка's one computation) live in data.json alone, under
+`dynamics` (`dynamics_json`: the figures of the справка's dynamics.csv, typed); data.csv keeps its grain. A campaign
+without a loaded previous campaign has no such key and no such field in schema.json.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dqflow.results import words
 
 if TYPE_CHECKING:  # the figures are read through their public API alone (`results.compute`): named for the type checker only
     from dqflow.campaign.model import Stage
+    from dqflow.results.dynamics import Dynamics
     from dqflow.results.figures import InstitutionResult, Results
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
@@ -464,7 +468,7 @@ def data_csv(public: Public) -> str:
     return csvfile.text([name for name, _, _ in csv_fields(public)], _rows(public))
 
 
-def data_json(public: Public) -> str:
+def data_json(public: Public, dynamics: Dynamics | None = None) -> str:
     data: dict[str, Any] = {
         "campaign": {"id": public.campaign_id, "title": public.title, "publisher": public.publisher, "as_of": public.as_of_time,
                      "zone": public.zone, "order": public.order or None},
@@ -483,6 +487,8 @@ def data_json(public: Public) -> str:
         data["summary"]["indicator_levels"] = {
             row.id: {"counts": dict(zip([lv for lv, _ in public.levels], row.counts, strict=True)), "unrated": row.unrated}
             for table in public.indicator_tables for row in table.rows}
+    if dynamics is not None:
+        data["dynamics"] = dynamics_json(dynamics)
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
@@ -497,6 +503,26 @@ def _institution_json(public: Public, inst: PublicInstitution) -> dict[str, Any]
     if public.indicators:
         found["indicator_levels"] = {lv.indicator_id: lv.level for lv in inst.indicator_levels if lv.level is not None}
     return found
+
+
+def dynamics_json(d: Dynamics) -> dict[str, Any]:
+    """The comparison with last year as the справка's dynamics.csv gives it (`dynamics.csv_text`), typed: levels by id,
+    `previous` "new" for a ДОУ new this year, the town's mean positions and changes as numbers; the stages' shares on time."""
+    from dqflow.results.dynamics import NEW
+
+    def level(r: Any) -> dict[str, Any]:
+        return {"institution": r.institution_id, "area": r.area, "indicator": r.indicator,
+                "previous": NEW if r.new else r.previous, "current": r.current, "change": r.change}
+
+    return {
+        "previous_campaign": d.previous_id, "same_scale": d.same_scale,
+        "town": [{"area": a.area, "indicator": a.indicator, "previous": a.previous_mean, "current": a.current_mean, "change": a.change}
+                 for a in (*d.town, *d.indicator_town)],
+        "timeliness": [{"stage": s.stage, "previous": s.previous, "current": s.current, "previous_handed_in": s.previous_handed_in,
+                        "current_handed_in": s.current_handed_in} for s in d.timeliness],
+        "institutions": [level(r) for r in (*d.institutions, *d.indicator_institutions)],
+        "new": [m.id for m in d.new], "gone": [{"id": m.id, "name": m.name} for m in d.gone],
+    }
 
 
 JSON_FIELDS = [
@@ -526,7 +552,23 @@ JSON_INDICATOR_FIELDS = [
 ]
 
 
-def schema_json(public: Public) -> str:
+JSON_DYNAMICS_FIELDS = [
+    ("dynamics", "object", "Динамика по сравнению с прошлым годом (только если кампания называет кампанию прошлого года и она "
+                           "загружена), как в dynamics.csv аналитической справки: previous_campaign (id кампании прошлого года), "
+                           "same_scale (true — шкалы уровней совпадают и изменение вычисляется), town (по областям, затем по "
+                           "показателям, если обе кампании оценивают их с одними id: area, indicator (null — область), previous и "
+                           "current — средний уровень (среднее мест уровней на шкале, 1 — низший) прошлого и этого года, change — "
+                           "их разность), timeliness (по id этапа, бывшего в обеих кампаниях: stage, previous и current — доля "
+                           "учреждений, сдавших в срок, от 0 до 1; previous_handed_in и current_handed_in — доля сдавших в срок или с "
+                           "опозданием), institutions (строка на учреждение этого года и область или "
+                           "показатель: institution, area, indicator, previous и current — id уровня (null — нет оценки; previous "
+                           "\"new\" — учреждение новое в этом году, сравнивать не с чем), change — на сколько ступеней шкалы выше "
+                           "(+) или ниже (−), null — не вычисляется), new (id учреждений, новых в этом году), gone (учреждения "
+                           "прошлого года, которых нет в этом: id и name прошлого года)."),
+]
+
+
+def schema_json(public: Public, dynamics: bool = False) -> str:
     """The open data described as a Frictionless tabular data package (https://specs.frictionlessdata.io/)."""
     fields = csv_fields(public)
     if public.indicators:
@@ -549,7 +591,8 @@ def schema_json(public: Public) -> str:
             {"name": "data-json", "path": "data.json", "format": "json", "mediatype": "application/json", "encoding": "utf-8",
              "description": "Те же сведения и участие по этапам, одним документом.",
              "fields": [{"name": n, "type": t, "description": d}
-                        for n, t, d in (JSON_FIELDS + JSON_INDICATOR_FIELDS if public.indicators else JSON_FIELDS)]},
+                        for n, t, d in (JSON_FIELDS + (JSON_INDICATOR_FIELDS if public.indicators else [])
+                                        + (JSON_DYNAMICS_FIELDS if dynamics else []))]},
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
