@@ -97,9 +97,9 @@ class Amending:
             return
         if self.session.exec(select(ReviewRow.institution_id).where(ReviewRow.campaign_id == self.new.id).limit(1)).first() is None:
             return
-        now, was = ("по показателям", "по областям") if self.new.reviews_by_indicator else ("по областям", "по показателям")
+        will, was = ("по показателям", "по областям") if self.new.reviews_by_indicator else ("по областям", "по показателям")
         self.result.refused.append(f"эксперты уже записали оценки {was}, а с этим изменением (form: true или indicators) "
-                                   f"оценивали бы {now}: записанные уровни выпали бы из справки; оставьте прежние этапы формы "
+                                   f"оценивали бы {will}: записанные уровни выпали бы из справки; оставьте прежние этапы формы "
                                    "и показатели или начните новую кампанию")
 
     def campaign_keys(self) -> None:

@@ -395,7 +395,7 @@ class _Levels:
 
     def __init__(self, campaign: spec.Campaign):
         self.campaign = campaign
-        self.stages = [s.id for s in campaign.stages if s.per_institution and s.actor == "expert"]
+        self.stages = [s.id for s in finals.review_stages(campaign)]
         self.ids = [lv.id for lv in campaign.levels]
         self.areas = [a.id for a in campaign.areas]
         self.source: Any = None  # where experts review per indicator: the final levels, made once (`indicators.materialize`)
@@ -517,7 +517,7 @@ def _experts(session: Session, campaign: spec.Campaign) -> list[ExpertFigures]:
     """Each expert: the ДОУ assigned to them in every review stage (that ДОУ has a row in), reviewed on time (by that
     ДОУ's effective deadline, `rules.on_time_sql`) and late: one GROUP BY."""
     figures = {e.id: ExpertFigures(e, inst) for e, inst in campaign.every_expert()}
-    reviewed = [(s.list, s.id) for s in campaign.stages if s.per_institution and s.actor == "expert" and s.list]
+    reviewed = [(s.list, s.id) for s in finals.review_stages(campaign) if s.list]
     if not reviewed:
         return list(figures.values())
     a, p, r = _ASSIGNMENT.c, _PROGRESS.c, _REVIEW.c
@@ -561,7 +561,7 @@ def _institutions(session: Session, campaign: spec.Campaign, now: datetime, leve
             source[inst] = levels.stages[order]
     left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
     gone = {i.id for i in left}
-    expert_stages = {s.id: s for s in campaign.stages if s.per_institution and s.actor == "expert"}
+    expert_stages = {s.id: s for s in finals.review_stages(campaign)}
     results = []
     for inst in [*campaign.institutions, *left]:
         mine = rows.get(inst.id, {})
@@ -634,7 +634,7 @@ def review_panels(session: Session, campaign: spec.Campaign, institution_id: str
     """One ДОУ's review stages (for `status --institution`): experts assigned, who reported, levels.
 
     `statuses` are the ДОУ's progress rows by stage, as the caller read them; two SELECTs whatever the campaign."""
-    stages = [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
+    stages = finals.review_stages(campaign)
     if not stages:
         return {}
     assigned: dict[str, list[str]] = defaultdict(list)
