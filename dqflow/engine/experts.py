@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from dqflow.calendar import show, zone_label
@@ -23,12 +23,12 @@ from dqflow.engine.allocation import Allocation, Request, Rule, allocate, explai
 from dqflow.errors import DqflowError, NotAllowed, NotFound, Problem, SpecError
 from dqflow.intake import files
 from dqflow.intake import text as texts
-from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewLevelRow, ReviewRow, acting, chunks, lock_campaign, recorded_at
+from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewLevelRow, ReviewRow, acting, chunks, lock_campaign, recorded_at, table
 
 # SQLModel's typing does not declare the tables its classes map; Core statements need them.
-_ASSIGNMENT: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
-_REVIEW: Table = ReviewRow.__table__  # type: ignore[attr-defined]
-_REVIEW_LEVEL: Table = ReviewLevelRow.__table__  # type: ignore[attr-defined]
+_ASSIGNMENT = table(AssignmentRow)
+_REVIEW = table(ReviewRow)
+_REVIEW_LEVEL = table(ReviewLevelRow)
 
 
 @dataclass
@@ -383,11 +383,10 @@ class ReviewBook:
         if new:
             self.session.execute(insert(_REVIEW), new)
         if changed:
-            table = _REVIEW
+            r = _REVIEW.c
             self.session.execute(
-                update(table).where(table.c.campaign_id == bindparam("k_campaign_id"), table.c.stage_id == bindparam("k_stage_id"),
-                                    table.c.institution_id == bindparam("k_institution_id"),
-                                    table.c.expert_id == bindparam("k_expert_id"))
+                update(_REVIEW).where(r.campaign_id == bindparam("k_campaign_id"), r.stage_id == bindparam("k_stage_id"),
+                                      r.institution_id == bindparam("k_institution_id"), r.expert_id == bindparam("k_expert_id"))
                 .values(at=bindparam("k_at"), levels=bindparam("k_levels"), recommendations=bindparam("k_recommendations")),
                 changed)
         self._write_indicators()

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, and_, case, cast, func, literal, or_, true
+from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, true
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -42,13 +42,12 @@ from dqflow.campaign import spec
 from dqflow.engine import finals, rules
 from dqflow.engine.rules import Status
 from dqflow.results import indicators as indicator_figures
-from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow
+from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow, table
 
-# SQLModel's typing does not declare a table's `__table__`
-_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]
-_REVIEW: Table = ReviewRow.__table__  # type: ignore[attr-defined]
-_ASSIGNMENT: Table = AssignmentRow.__table__  # type: ignore[attr-defined]
-_INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
+_PROGRESS = table(ProgressRow)
+_REVIEW = table(ReviewRow)
+_ASSIGNMENT = table(AssignmentRow)
+_INSTITUTION = table(InstitutionRow)
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, case, func, literal, null, or_, union_all
+from sqlalchemy import and_, case, func, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -40,13 +40,13 @@ from dqflow.engine.rules import Status
 from dqflow.errors import DqflowError
 from dqflow.results import indicators as indicator_figures
 from dqflow.results.figures import CampaignLevels, StageFigures
-from dqflow.store import InstitutionRow, ProgressRow, StageRow
+from dqflow.store import InstitutionRow, ProgressRow, StageRow, table
 
 __all__ = ["Municipality", "Region", "compute", "csv_files", "html"]
 
-_PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]
-_INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
-_STAGE: Table = StageRow.__table__  # type: ignore[attr-defined]
+_PROGRESS = table(ProgressRow)
+_INSTITUTION = table(InstitutionRow)
+_STAGE = table(StageRow)
 
 
 @dataclass
