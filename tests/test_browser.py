@@ -121,10 +121,16 @@ def press(browser, element) -> None:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     page = browser.find_element("tag name", "html")
     form = element if element.tag_name == "form" else element.find_element("xpath", "ancestor-or-self::form")
     form.find_element("css selector", "button[type=submit]").click()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    # While the old document is torn down chromedriver may answer "Node with given id does not belong to the
+    # document" instead of "stale element": that is the same news, one poll early, so poll again.
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(WebDriverException,))
+    wait.until(expected_conditions.staleness_of(page))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def text_of(browser) -> str:
