@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dqflow.access import sessions
 from dqflow.errors import DqflowError
+from dqflow.web import threads
 from dqflow.web.site import REFUSED_RU, Site, client, one
 
 log = logging.getLogger("dqflow.web")
@@ -127,6 +128,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        threads.settle()
         started = False
 
         async def send_with_headers(message: Message) -> None:
