@@ -139,21 +139,46 @@ def test_a_write_never_waits_for_a_thread_behind_the_pages(dialect):
     async def main() -> tuple[int, int, int, int]:
         threads.settle()
         limiter = anyio.to_thread.current_default_thread_limiter()
-        try:
-            async with anyio.create_task_group() as group:
-                for _ in range(threads.READERS + 5):
-                    group.start_soon(anyio.to_thread.run_sync, page)
+        async with anyio.create_task_group() as group:
+            for _ in range(threads.READERS + 5):
+                group.start_soon(anyio.to_thread.run_sync, page)
+            try:
                 while len(busy) < threads.READERS:
                     await anyio.sleep(0.01)
                 with anyio.fail_after(5):  # behind the pages it would wait until they end
                     written = await threads.write(lambda: 42, Db)  # type: ignore[arg-type]
                 borrowed, waiting = limiter.borrowed_tokens, limiter.statistics().tasks_waiting
+            finally:
                 release.set()
-        finally:
-            release.set()
         return written, borrowed, waiting, threads.writers(Db).total_tokens  # type: ignore[arg-type]
 
     written, borrowed, waiting, writers = anyio.run(main)
     assert written == 42
     assert (borrowed, waiting) == (threads.READERS, 5)  # the other five pages waited in the loop for a reader's thread
     assert writers == threads.WRITERS[dialect]
+
+
+def test_a_burst_of_sign_ins_waits_behind_itself_not_ahead_of_the_pages():
+    """The password sign-in's work runs on threads of its own: with its thread busy and guesses queued behind it, a
+    page's read still gets a reader's thread at once."""
+    release = threading.Event()
+
+    def guess() -> None:
+        release.wait(30)
+
+    async def main() -> tuple[int, int]:
+        threads.settle()
+        async with anyio.create_task_group() as group:
+            for _ in range(threads.SIGNIN + 20):
+                group.start_soon(threads.signin, guess)
+            try:
+                await anyio.sleep(0.1)
+                with anyio.fail_after(5):  # behind the guesses it would wait until they end
+                    read = await anyio.to_thread.run_sync(lambda: 7)  # what `run_in_threadpool` runs a page's read on
+                borrowed = anyio.to_thread.current_default_thread_limiter().borrowed_tokens
+            finally:
+                release.set()
+        return read, borrowed
+
+    read, borrowed = anyio.run(main)
+    assert (read, borrowed) == (7, 0)
