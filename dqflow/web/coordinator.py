@@ -83,8 +83,15 @@ class Coordinator(Site):
             "password.html", status, csrf=person_of(request).csrf, error=error, ready=ready)
         if request.method != "POST":
             return page(ready=bool(await run_in_threadpool(stored)))
-        address = client(request)  # a post's work on the sign-in's own threads (`threads.signin`): a burst waits behind itself
-        attempt = await threads.signin(sessions.reserve, self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
+        address = client(request)
+
+        def reserve() -> int | None:
+            if self.refused.lately(sessions.SIGNIN, address, self.wall()):  # refused while this one waited for its turn
+                return None
+            return sessions.reserve(self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
+
+        # a post's work on the sign-in's own threads (`threads.signin`): a burst waits behind itself, not ahead of the pages
+        attempt = await threads.signin(reserve)
         if attempt is None:
             self.refused.note(sessions.SIGNIN, address, self.wall())
             return self.too_many(sessions.SIGNIN)

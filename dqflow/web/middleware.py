@@ -159,8 +159,14 @@ class Guard:
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
-        if route is not None and unsafe and who in LIMITED:  # a sign-in's post: on the sign-in's threads, behind its burst
-            await threads.signin(site.refresh)
+        if route is not None and unsafe and who in LIMITED:  # a sign-in's post: on the sign-in's threads, behind its burst,
+            address = client(request)
+
+            def refresh() -> None:  # not at all once the database refused its address while it waited
+                if not site.refused.lately(LIMITED[who], address, site.wall()):
+                    site.refresh()
+
+            await threads.signin(refresh)
         elif who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
             await run_in_threadpool(site.refresh)
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
