@@ -2,7 +2,7 @@
 """The portal as people use it, against a running `dqflow serve` (whole processes, start-up included).
 
     .venv/bin/python benchmarks/portal.py [--modes floor,scale,rush] [--seconds 15] [--clients 50]
-        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE] [--no-daemon]
+        [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE|NAME] [--no-daemon]
         [--python PATH] [--db URL] [--folder DIR] [--json PATH]
 
 Three modes, each against `dqflow serve` started by --python (default: this interpreter; give another checkout's
@@ -29,7 +29,8 @@ experts per ДОУ), with one client (asyncio + httpx, bounded concurrency) and 
 made again for each roster); by default each roster is a SQLite file. --folder keeps the SQLite rosters of the
 floor and scale modes between runs (50,000 ДОУ take a few minutes to prepare), and the rush's database and logs
 (its prepared.db: the replayed database, which --prepared FILE copies instead of replaying again, so runs before and
-after a change act on the same rows). --no-daemon and --burst 0 run the rush without its neighbours; --mix
+after a change act on the same rows; on PostgreSQL a rush on --db …/NAME keeps it as the database NAME_prepared, which
+--prepared NAME_prepared copies). --no-daemon and --burst 0 run the rush without its neighbours; --mix
 hand_in=1 (kinds of `Rush.MIX`, weights) runs other kinds and weights. The servers' CPU per answer is given beside
 requests/s: on a shared machine it moves less. Prints one line per figure; --json writes them all.
 """
@@ -252,6 +253,20 @@ def empty_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def copy_postgres(source: str, target: str) -> None:
+    """Make the database `target` (a URL) again as a copy of `source` (a URL or a database name on the same server).
+    Nobody may be connected to `source` meanwhile."""
+    from sqlalchemy import create_engine, text
+
+    server, name = target.rsplit("/", 1)
+    origin = source.rsplit("/", 1)[-1]
+    engine = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{origin}"'))
     engine.dispose()
 
 
@@ -505,6 +520,10 @@ def rush_roster(args, folder: Path) -> str:
     """--rush-size ДОУ replayed by `simulate` up to 10.12.2021 08:00, into a fresh database."""
     folder.mkdir(parents=True, exist_ok=True)
     path = campaign_file(folder, args.rush_size, experts=2, seed=1)
+    if args.db and args.prepared:  # PostgreSQL: the database made again from the prepared one (a template), no replay
+        copy_postgres(str(args.prepared), args.db)
+        print(f"the rush's database copied from the database {args.prepared}", file=sys.stderr, flush=True)
+        return args.db
     if args.db:
         empty_postgres(args.db)
         db = args.db
@@ -526,6 +545,10 @@ def rush_roster(args, folder: Path) -> str:
     if not args.db:  # kept as prepared, for --prepared
         with sqlite3.connect(folder / "rush.db") as connection:
             connection.execute("VACUUM INTO ?", (str(folder / "prepared.db"),))
+    else:  # kept as the database NAME_prepared, for --prepared NAME_prepared
+        kept = args.db.rsplit("/", 1)[1] + "_prepared"
+        copy_postgres(args.db, args.db.rsplit("/", 1)[0] + "/" + kept)
+        print(f"the replayed database kept as {kept} (--prepared {kept})", file=sys.stderr, flush=True)
     print(f"prepared the rush's {args.rush_size:,} ДОУ in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return db
 
@@ -593,7 +616,7 @@ async def rush_mode(args, folder: Path) -> None:
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
         if not args.no_daemon:
-            daemon = subprocess.Popen([args.python, "-m", "dqflow", "--db", db, "run", "--now", RUSH_NOW],
+            daemon = subprocess.Popen([args.python, "-m", "dqflow", "--db", db, "run", "-v", "--now", RUSH_NOW],
                                       stdout=(folder / "run.log").open("w"), stderr=subprocess.STDOUT, env=env, cwd=folder)
         if args.burst:
             burster = await asyncio.create_subprocess_exec(sys.executable, __file__, "--guesser", served.base, "--burst", str(args.burst),
@@ -655,7 +678,8 @@ def main() -> None:
                         help="The rush's kinds and weights, like hand_in=1,dou_page=1 (default: "
                              f"{','.join(f'{k}={v}' for k, v in Rush.MIX.items())}).")
     parser.add_argument("--prepared", type=Path, help="SQLite: copy this database (an earlier rush's prepared.db, kept in its --folder) "
-                                                     "instead of replaying the roster.")
+                                                     "instead of replaying the roster; PostgreSQL: make --db again from this database "
+                                                     "(NAME_prepared, kept by an earlier rush on --db NAME).")
     parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import Row, bindparam, func, union, update
+from sqlalchemy import Row, bindparam, func, or_, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -28,7 +28,10 @@ COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
 _WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
 _NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
-_SKIP = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row")).values(state="skipped", reason=bindparam("why"))
+# a row still waiting only: a send judges its page before it takes the write lock to skip, and a row another process
+# changed meanwhile keeps what that process wrote
+_SKIP = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), or_(*(_OUTBOX.c.state == state for state, _ in _WAITING)))
+         .values(state="skipped", reason=bindparam("why")))
 
 
 def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list[str]:

@@ -82,9 +82,9 @@ class _Drain:
         self.failures = 0
 
     async def run(self) -> DrainReport:
-        with transaction(self.db) as session:
-            expired, self.addresses, self.writer = begin(session, self.campaign, self.now, self.sender)
-            self.report.skipped += expired
+        expired, self.addresses, self.writer = begin(lambda: transaction(self.db), lambda: dry_run(self.db), self.campaign,
+                                                     self.now, self.sender)
+        self.report.skipped += expired
         # a counting transport reads neither the calendar attachments nor the bodies
         self.writer.invitations = self.writer.bodies = getattr(self.transport, "keeps_messages", True)
         self.loop_deadline = asyncio.get_running_loop().time() + self.deadline - time.monotonic()
@@ -152,8 +152,10 @@ class _Drain:
         return self.report
 
     def _judged_pages(self) -> Iterator[tuple[list[Row[Any]], Progress]]:
-        """`judged_pages`, each page's skips committed as it goes."""
-        for rows, kept, progress in judged_pages(lambda: transaction(self.db), self.campaign, self.now, self.addresses, self.writer):
+        """`judged_pages`, each page read and judged without the write lock, its skips committed as it goes in a
+        transaction of their own."""
+        for rows, kept, progress in judged_pages(lambda: dry_run(self.db), self.campaign, self.now, self.addresses, self.writer,
+                                                 skip_in=lambda: transaction(self.db)):
             self.report.skipped += len(rows) - len(kept)
             yield kept, progress
 
@@ -293,32 +295,53 @@ class _Ledger:
             self.connection.close()
 
 
-def begin(session: Session, campaign: spec.Campaign, now: datetime, sender: str) -> tuple[int, list[str], Writer]:
-    """A send's first step, in `session`: what had expired (skipped now, counted), the addresses with a due row, the Writer."""
-    expired = due.expire(session, campaign.id, now)
-    return expired, due.recipients(session, campaign, now), Writer(session, campaign, now, sender)
+def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Callable[[], AbstractContextManager[Session]],
+          campaign: spec.Campaign, now: datetime, sender: str) -> tuple[int, list[str], Writer]:
+    """A send's first step: what had expired, skipped now in `write_in`'s session (counted); then, in `read_in`'s, the
+    addresses with a due row and the Writer. The send gives a write transaction of one statement per state and a read
+    that takes no lock (a portal's writes go on meanwhile); its preview one session for both."""
+    with write_in() as session:
+        expired = due.expire(session, campaign.id, now)
+    with read_in() as session:
+        return expired, due.recipients(session, campaign, now), Writer(session, campaign, now, sender)
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
+                 addresses: list[str], writer: Writer, skip_in: Callable[[], AbstractContextManager[Session]] | None = None,
+                 ) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
-    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
-    (the page's rows, those that go out, their ДОУ's progress)."""
+    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there, or, with
+    `skip_in` (the send's), in a write transaction of their own once the page is judged: the send reads and judges
+    without the write lock, which it then holds for one statement a page (`due.skip` skips only a row still waiting,
+    so a row another process changed meanwhile keeps what it wrote): (the page's rows, those that go out, their ДОУ's
+    progress)."""
     for start in range(0, len(addresses), due.PAGE):
         with session_for() as session:
             rows = due.page(session, campaign, now, addresses[start:start + due.PAGE])
-            kept, progress = sort_out(session, campaign, rows, writer, now) if rows else ([], {})
+            kept, progress, unwanted = judge(session, campaign, rows, writer, now) if rows else ([], {}, {})
+            if skip_in is None:
+                due.skip(session, unwanted)
+        if skip_in is not None and unwanted:
+            with skip_in() as session:
+                due.skip(session, unwanted)
         yield rows, kept, progress
 
 
 def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
              now: datetime) -> tuple[list[Row[Any]], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
+    kept, progress, unwanted = judge(session, campaign, rows, writer, now)
+    due.skip(session, unwanted)
+    return kept, progress
+
+
+def judge(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
+          now: datetime) -> tuple[list[Row[Any]], Progress, dict[int, str]]:
+    """The rows of a page that go out, their ДОУ's progress, and {row id: why} for those no longer wanted (read, not written)."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
     unwanted = skips.judge(rows, facts, now)
-    due.skip(session, unwanted)
-    return [r for r in rows if r.id not in unwanted], facts.progress
+    return [r for r in rows if r.id not in unwanted], facts.progress, unwanted
 
 
 def _outcome_values(outcome: Outcome, attempts: int, now: datetime, message_id: str) -> dict:

@@ -70,7 +70,8 @@ def preview(session: Session, campaign: spec.Campaign, now: datetime) -> tuple[d
     when = clock.next_send_time(now)
     for _ in range(PREVIEW_STEPS):
         engine.reconcile(session, campaign.id, when)
-        _, addresses, writer = begin(session, campaign, when, campaign.coordinator.email)
+        _, addresses, writer = begin(lambda: nullcontext(session), lambda: nullcontext(session), campaign, when,
+                                     campaign.coordinator.email)
         batches = [batch for _, kept, progress in judged_pages(lambda: nullcontext(session), campaign, when, addresses, writer)
                    for batch in writer.batches(session, kept, progress)]
         if batches:

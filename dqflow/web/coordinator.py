@@ -30,7 +30,7 @@ from dqflow.errors import DqflowError, NotFound
 from dqflow.present import labels, sending
 from dqflow.present.history import history_entries
 from dqflow.store import InstitutionRow
-from dqflow.web import board
+from dqflow.web import board, threads
 from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
 from dqflow.web.site import Site, client, one, pager, redirect, refusal_status
 
@@ -84,14 +84,21 @@ class Coordinator(Site):
         if request.method != "POST":
             return page(ready=bool(await run_in_threadpool(stored)))
         address = client(request)
-        attempt = await run_in_threadpool(sessions.reserve, self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
+
+        def reserve() -> int | None:
+            if self.refused.lately(sessions.SIGNIN, address, self.wall()):  # refused while this one waited for its turn
+                return None
+            return sessions.reserve(self.db, self.campaign.id, sessions.SIGNIN, address, self.wall())
+
+        # a post's work on the sign-in's own threads (`threads.signin`): a burst waits behind itself, not ahead of the pages
+        attempt = await threads.signin(reserve)
         if attempt is None:
             self.refused.note(sessions.SIGNIN, address, self.wall())
             return self.too_many(sessions.SIGNIN)
-        hashed = await run_in_threadpool(stored)
+        hashed = await threads.signin(stored)
         if not hashed:
             return page(403, PASSWORD_RU["no-password"], ready=False)
-        if not await run_in_threadpool(links.password_matches, hashed, one(form_of(request), "password")):
+        if not await threads.signin(links.password_matches, hashed, one(form_of(request), "password")):
             return page(403, PASSWORD_RU["password"])  # the reserved attempt stays: it counts as a failure
 
         def sign_in() -> str:
@@ -99,7 +106,7 @@ class Coordinator(Site):
                 sessions.forget(session, attempt)
                 return links.start_session(session, self.campaign, now, "password")
 
-        return self.session_started(request, await run_in_threadpool(sign_in), now)
+        return self.session_started(request, await threads.signin(sign_in), now)
 
     def session_started(self, request: Request, session_id: str, now: datetime) -> Response:
         response = redirect("/coordinator?ok=signed-in")

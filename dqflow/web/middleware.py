@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dqflow.access import sessions
 from dqflow.errors import DqflowError
+from dqflow.web import threads
 from dqflow.web.site import REFUSED_RU, Site, client, one
 
 log = logging.getLogger("dqflow.web")
@@ -127,6 +128,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        threads.settle()
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -157,7 +159,15 @@ class Guard:
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
-        if who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
+        if route is not None and unsafe and who in LIMITED:  # a sign-in's post: on the sign-in's threads, behind its burst,
+            address = client(request)
+
+            def refresh() -> None:  # not at all once the database refused its address while it waited
+                if not site.refused.lately(LIMITED[who], address, site.wall()):
+                    site.refresh()
+
+            await threads.signin(refresh)
+        elif who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
             await run_in_threadpool(site.refresh)
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
             await self.app(scope, receive, send)

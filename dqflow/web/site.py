@@ -7,7 +7,6 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 
 from __future__ import annotations
 
-import asyncio
 import json
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -27,7 +26,7 @@ from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels, refusals
 from dqflow.store import CampaignRow, LinkRow
-from dqflow.web import board, snapshots
+from dqflow.web import board, snapshots, threads
 
 OK_RU = {
     "submitted": "Материалы приняты. Спасибо!",
@@ -74,9 +73,6 @@ class Site:
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
-        # SQLite takes one writer at a time: this process's writes wait for their turn here, in the event loop, not in a
-        # worker thread each (threads waiting for the write lock would hold the pool's threads the pages need)
-        self.one_writer = asyncio.Lock() if db.dialect.name == "sqlite" else None
         # compiled once per process (no `auto_reload`: the templates are the installed package's, never edited under a
         # running portal, and checking their files' times cost a stat per request); what they show of the campaign
         # follows an amendment through `campaign` in the globals (`refresh`)
@@ -166,11 +162,9 @@ class Site:
         return refusals.said(exc, self.campaign)
 
     async def write(self, act: Callable[[], T]) -> T:
-        """Run `act` (a write transaction) in a worker thread, once it is this process's turn to write on SQLite."""
-        if self.one_writer is None:
-            return await run_in_threadpool(act)
-        async with self.one_writer:
-            return await run_in_threadpool(act)
+        """Run `act` (a write transaction) in a worker thread of the writers' own (`threads.writers`: on SQLite one, so
+        writes queue in the event loop in the order they came), never waiting for a thread behind the pages'."""
+        return await threads.write(act, self.db)
 
     def transaction(self, actor: str) -> AbstractContextManager[Session]:
         return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)

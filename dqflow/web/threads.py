@@ -1,0 +1,64 @@
+"""The portal's worker threads: how many run database work at once, and which wait for which.
+
+Starlette runs a route's blocking work on anyio's default limiter, 40 threads. Forty threads of one process take
+turns on one GIL, and each statement a thread runs lets the GIL go and waits to get it back behind the others (up to
+`sys.getswitchinterval()`, 5 ms, each time); SQLAlchemy's pool (5 + 10 connections) made the threads beyond 15 wait
+for a connection too; and a write queued for the write lock could then wait for a thread behind the pages. So the
+portal runs its reads on `READERS` threads, its writes on threads of their own (`WRITERS`: on SQLite one, where
+writers take turns on one lock anyway), so a write never waits for a thread behind the pages, and the password
+sign-in's work (the attempt reserved, the hash) on `SIGNIN` threads of its own, so a burst of guesses queues behind
+itself, never ahead of anyone's page. The pool holds a connection for every thread (`POOL`). Requests beyond these
+wait in the event loop, in the order they came (anyio's limiters are first come, first served), holding neither a
+thread nor a connection.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+from sqlalchemy.engine import Engine
+
+T = TypeVar("T")
+
+READERS = 8  # threads for the pages' reads, the guard's checks, the sign-in's hash
+WRITERS = {"sqlite": 1, "postgresql": 4}  # threads for write transactions, by backend
+SIGNIN = 1  # threads for the password sign-in: a burst of 600 guesses is 600 reserved attempts, one after the other
+POOL = READERS + max(WRITERS.values()) + SIGNIN  # connections the portal's engine must be able to hold at once
+
+_writers: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_writers")
+_signins: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_signins")
+
+
+def settle() -> None:
+    """Size the running event loop's default limiter (the one `run_in_threadpool` uses) to `READERS`; call in the loop."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    if limiter.total_tokens != READERS:
+        limiter.total_tokens = READERS
+
+
+def writers(db: Engine) -> anyio.CapacityLimiter:
+    """The running loop's limiter of write threads for this backend."""
+    try:
+        return _writers.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(WRITERS.get(db.dialect.name, 1))
+        _writers.set(limiter)
+        return limiter
+
+
+async def write(act: Callable[[], T], db: Engine) -> T:
+    """Run `act` (a write transaction) on a writer's thread, once one is free."""
+    return await anyio.to_thread.run_sync(act, limiter=writers(db))
+
+
+async def signin(act: Callable[..., T], *args) -> T:
+    """Run `act(*args)` (the password sign-in's database work or its hash) on a sign-in's thread, once one is free."""
+    try:
+        limiter = _signins.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(SIGNIN)
+        _signins.set(limiter)
+    return await anyio.to_thread.run_sync(act, *args, limiter=limiter)
