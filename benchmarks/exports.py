@@ -21,6 +21,13 @@ median / max of R runs (after one not counted, unless --no-warmup), the size of 
 With --before PATH (another installation's `dqflow`, e.g. main's) the same commands of that installation run
 in turn with these, on the same databases.
 
+With --synthetic N the sizes from N up are not replayed but built as sets by `spravka.py`'s `synthetic` (loaded,
+reconciled to the end of the campaign, hand-ins and both reviews inserted) into the databases `spravka.py --db-folder
+DIR [--pg]` uses (DIR/nN/sim.db, or `spravka_bench_N` on the --db server), and reported as of its moment: the two
+scripts then measure the same campaigns.
+
+Also timed: `dqflow history ID` of the ДОУ in the middle of the roster (flat in the size of the audit log).
+
 Targets at 50,000 ДОУ: the workbook ≤ 20 s and ≤ 500 MB, the board ≤ 3 s.
 """
 
@@ -153,6 +160,8 @@ def main() -> None:
     parser.add_argument("--before", metavar="DQFLOW", help="Another installation's dqflow script, timed in turn with this one.")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
     parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="Sizes from N up built as sets by spravka.py's `synthetic` (its databases, in --folder), not replayed.")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-exports-"))
     out = Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
@@ -161,15 +170,26 @@ def main() -> None:
 
     figures: list[Figure] = []
     for n in sorted(args.sizes):
-        url = prepare(mine, folder / str(n), n, args.db)
+        now = NOW
+        if args.synthetic and n >= args.synthetic:
+            import spravka
+
+            if args.db:
+                spravka.PG = args.db.rstrip("/")
+            url = spravka.pg_url(n) if args.db else f"sqlite:///{folder / f'n{n}' / 'sim.db'}"
+            spravka.synthetic(folder, n, url)
+            now = spravka.NOW
+        else:
+            url = prepare(mine, folder / str(n), n, args.db)
         for prefix, dqflow in versions.items():
             tag = f"{prefix}{n:,} ДОУ"
             base = [dqflow, "--db", url]
-            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", NOW]))
+            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", now]))
             xlsx = out / f"{prefix.strip(': ')}{n}.xlsx"
-            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", NOW], xlsx))
+            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", now], xlsx))
             pages = out / f"{prefix.strip(': ')}board-{n}"
-            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
+            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", now], pages))
+            figures.append(Figure(f"{tag}: history {n // 2}", [*base, "history", str(n // 2)]))
     measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
     shutil.rmtree(out, ignore_errors=True)
 
