@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
+from dqflow.campaign import spec
 from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels, refusals
@@ -61,6 +63,7 @@ TOO_MANY_RU = {
 
 
 T = TypeVar("T")
+DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
 
 
 class Site:
@@ -70,9 +73,11 @@ class Site:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
             self.digest = self._stored_digest(session)
+        self.defined = (self.digest, self.campaign)  # the two together, replaced at once (`_refresh`)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
+        self.kept: snapshots.KeptPages | None = snapshots.KeptPages()  # each ДОУ's page while its state holds (None: none kept)
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         # SQLite takes one writer at a time: this process's writes wait for their turn here, in the event loop, not in a
         # worker thread each (threads waiting for the write lock would hold the pool's threads the pages need)
@@ -98,13 +103,20 @@ class Site:
         with store.dry_run(self.db) as session:
             self._refresh(session)
 
-    def _refresh(self, session: Session) -> None:
+    def _refresh(self, session: Session) -> tuple[str, spec.Campaign]:
+        """The stored digest read in `session`, and a definition as new as it or newer (the same object while the digest
+        holds; read in `session` when it moved): what this request's page is made of and kept under, whatever another
+        thread does to the portal's own."""
         digest = self._stored_digest(session)
-        if digest != self.digest:
-            self.campaign = engine.definition(session, self.campaign.id)
-            self.tz, self.digest = self.campaign.tz, digest
-            self.base_url = links.base_url(self.campaign)
-            self.pages.globals["campaign"] = self.campaign
+        defined = self.defined
+        if digest == defined[0]:
+            return defined
+        campaign = engine.definition(session, self.campaign.id)
+        self.campaign, self.defined = campaign, (digest, campaign)
+        self.tz, self.digest = campaign.tz, digest
+        self.base_url = links.base_url(campaign)
+        self.pages.globals["campaign"] = campaign
+        return digest, campaign
 
     def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
         """A personal link's request in one worker-thread call and one rolled-back transaction (each call and each
@@ -112,11 +124,12 @@ class Site:
         (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
         person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
         with store.dry_run(self.db) as session:
-            self._refresh(session)
+            digest, campaign = self._refresh(session)
             why = self._link_refusal(session, role, subject_id, token)
             if why is not None or read is None:
                 return why, None
-            definitions.known(session, self.campaign)
+            definitions.known(session, campaign)
+            session.info[DIGEST] = digest
             return None, read(session)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
@@ -157,6 +170,18 @@ class Site:
         now = context.pop("now", None) or self.clock()
         html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
         return HTMLResponse(html, status_code=status)
+
+    def render_parts(self, name: str, now: datetime, **context) -> tuple[bytes | int, ...]:
+        """A page as `render` makes it, cut where each request puts in its own (`snapshots.SLOTS`): the form token, the
+        flash, the zone and the time shown. `fill` puts them in."""
+        return snapshots.parts_of(self.pages.get_template(name).render(now=now, **snapshots.MARKS, **context))
+
+    def fill(self, page: snapshots.KeptPage, now: datetime, csrf: str, ok: str | None = None,
+             error: str | None = None) -> HTMLResponse:
+        """A kept page with this request's slots, byte for byte what `render` gives for the same state and `now`."""
+        values = {"csrf": escape(csrf), "flash": self.pages.get_template("_flash.html").render(ok=ok, error=error),
+                  "zone": escape(board.offset(self.tz, now)), "clock": escape(show(now, self.tz))}
+        return HTMLResponse(page.body(tuple(str(values[name]).encode() for name in snapshots.SLOTS)))
 
     def ok_ru(self, ok: str | None) -> str | None:
         said = OK_RU.get(ok or "")
