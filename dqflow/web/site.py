@@ -15,6 +15,7 @@ from typing import Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -63,6 +64,10 @@ TOO_MANY_RU = {
 
 
 T = TypeVar("T")
+# A personal link's admission in one statement: the stored definition's digest (`Site._refresh`) and the person's link
+# version (`links.Links`; no row: version 1), both primary-key reads
+_ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
+                  f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
 DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
 
 
@@ -103,11 +108,11 @@ class Site:
         with store.dry_run(self.db) as session:
             self._refresh(session)
 
-    def _refresh(self, session: Session) -> tuple[str, spec.Campaign]:
-        """The stored digest read in `session`, and a definition as new as it or newer (the same object while the digest
-        holds; read in `session` when it moved): what this request's page is made of and kept under, whatever another
-        thread does to the portal's own."""
-        digest = self._stored_digest(session)
+    def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
+        """The stored digest read in `session` (or given, read there), and a definition as new as it or newer (the same
+        object while the digest holds; read in `session` when it moved): what this request's page is made of and kept
+        under, whatever another thread does to the portal's own."""
+        digest = digest or self._stored_digest(session)
         defined = self.defined
         if digest == defined[0]:
             return defined
@@ -124,8 +129,9 @@ class Site:
         (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
         person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
         with store.dry_run(self.db) as session:
-            digest, campaign = self._refresh(session)
-            why = self._link_refusal(session, role, subject_id, token)
+            digest, version = session.execute(_ADMISSION, {"campaign": self.campaign.id, "role": role, "subject": subject_id}).one()
+            digest, campaign = self._refresh(session, digest)
+            why = self._check_link(role, subject_id, token, version)
             if why is not None or read is None:
                 return why, None
             definitions.known(session, campaign)
@@ -139,14 +145,18 @@ class Site:
             return self._link_refusal(session, role, subject_id, token)
 
     def _link_refusal(self, session: Session, role: str, subject_id: str, token: str) -> str | None:
+        row = session.get(LinkRow, (self.campaign.id, role, subject_id))
+        return self._check_link(role, subject_id, token, row.version if row is not None else None)
+
+    def _check_link(self, role: str, subject_id: str, token: str, version: int | None) -> str | None:
+        """`_link_refusal` with the person's stored link version read (None: no row, version 1)."""
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
         known = (subject_id in self.campaign.institution_ids if role == "institution"
                  else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
         if not known:
             return "tampered"
-        row = session.get(LinkRow, (self.campaign.id, role, subject_id))
-        versions = {(role, subject_id): row.version} if row is not None else {}
+        versions = {(role, subject_id): version} if version is not None else {}
         return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
 
     @contextmanager

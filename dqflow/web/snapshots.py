@@ -10,6 +10,7 @@ passes with no tick (no audit row yet) still changes the key, so nothing shown i
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import case, func
+from sqlalchemy import TextClause, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -98,16 +99,23 @@ def institution_version(session: Session, campaign: spec.Campaign, institution_i
     rows), and which of the campaign's review stages have their recommendations sent (`StageRow.followup_planned`:
     the page shows a review stage's recommendations from then). The definition's digest is the caller's (an amendment
     changes it); the stored checks of the ДОУ's links are read beside (`link_checks`)."""
-    audit = table(AuditRow).c
-    changes = (sa_select(func.count()).select_from(table(AuditRow))
-               .where(audit.campaign_id == campaign.id, audit.institution_id == institution_id).scalar_subquery())
-    reviewing = [s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task"]
+    reviewing = tuple(s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task")
+    values = {"campaign": campaign.id, "institution": institution_id, **{f"s{n}": sid for n, sid in enumerate(reviewing)}}
+    return tuple(session.execute(_version_sql(reviewing), values).one())
+
+
+@functools.lru_cache(maxsize=8)
+def _version_sql(reviewing: tuple[str, ...]) -> TextClause:
+    """`institution_version`'s statement for a definition's review stages, made once (plain SQL: building and keying the
+    same statement in SQLAlchemy's expression language cost a request more than running it)."""
+    changes = f"SELECT count(*) FROM {AuditRow.__tablename__} WHERE campaign_id = :campaign AND institution_id = :institution"
     if not reviewing:
-        return tuple(session.execute(sa_select(changes)).one())
-    stage = table(StageRow).c
-    sent = (sa_select(func.coalesce(func.sum(case(*((stage.id == sid, 2 ** n) for n, sid in enumerate(reviewing)), else_=0)), 0))
-            .where(stage.campaign_id == campaign.id, stage.id.in_(reviewing), stage.followup_planned.is_(True)).scalar_subquery())
-    return tuple(session.execute(sa_select(changes, sent)).one())
+        return text(f"SELECT ({changes})")
+    ids = ", ".join(f":s{n}" for n in range(len(reviewing)))
+    bits = " ".join(f"WHEN :s{n} THEN {2 ** n}" for n in range(len(reviewing)))
+    sent = (f"SELECT coalesce(sum(CASE id {bits} ELSE 0 END), 0) FROM {StageRow.__tablename__} "
+            f"WHERE campaign_id = :campaign AND id IN ({ids}) AND followup_planned")
+    return text(f"SELECT ({changes}), ({sent})")
 
 
 def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
