@@ -114,7 +114,7 @@ def institution_desk(session: Session, campaign: spec.Campaign, institution_id: 
     if reviewing:
         st = table(StageRow).c
         followed = dict(session.execute(sa_select(st.id, st.followup_planned).where(  # Core: plain values
-            st.campaign_id == campaign.id, st.id.in_([s.id for s in reviewing]))).tuples().all())
+            st.campaign_id == campaign.id, st.id.in_([s.id for s in reviewing]))).all())
         shown = [s for s in reviewing if followed.get(s.id) or rules.has_locked(s.locks_at, now)]
         found: dict[str, list[ReviewRow]] = {}
         if shown:
