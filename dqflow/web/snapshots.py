@@ -5,6 +5,9 @@ The state is named by a key read in one statement (`state_key`): the stored defi
 row of the database (every act, tick, list, extension and amendment writes one) and the number of extended rows whose own lock has
 passed, with, from the definition alone, which stage boundaries `now` has passed. Level-triggered: a boundary that
 passes with no tick (no audit row yet) still changes the key, so nothing shown is ever older than the state it names.
+
+A ДОУ's page is kept the same way per ДОУ (`KeptPages`): under the state of that ДОУ alone (`institution_version`, the
+moments its page turns at, its links' checks), rendered once with marks where each request puts in its own (`SLOTS`).
 """
 
 from __future__ import annotations
