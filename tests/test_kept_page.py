@@ -104,12 +104,32 @@ def test_a_kept_dou_page_shows_every_change_and_equals_a_fresh_rendering(db_url:
         page = two.page()
         assert RELEASED not in page and "Добавить фотоотчёт" not in page  # recorded, not released yet
         assert 'name="stage" value="fill-form"' in two.page("3") and '<span class="status missed">' not in two.page("3")
+        two.act(lambda s: engine.send_recommendations(s, two.id, "review1", two.now))
+        page = two.page()  # released by the coordinator before the lock: the stage's row, no audit row of the ДОУ
+        assert RELEASED in page and "Добавить фотоотчёт" in page
 
-        two.now = two.at("2021-12-11 12:00")  # review1 and ДОУ 3's extension locked by time alone: no tick, no audit row
-        page = two.page()
-        assert RELEASED in page and "Добавить фотоотчёт" in page  # a review released by its stage locking
+        two.now = two.at("2021-12-11 12:00")  # ДОУ 3's extension locked by time alone: no tick, no audit row
+        assert RELEASED in two.page()
         page = two.page("3")
         assert '<span class="status missed">' in page and 'name="stage" value="fill-form"' not in page  # a stage locking
+    finally:
+        two.close()
+        db.dispose()
+
+
+def test_a_kept_dou_page_shows_a_review_released_by_its_stage_locking_with_no_tick(db_url: str, tmp_path: Path):
+    db = store.connect(db_url)
+    two = Two(db, tmp_path)
+    try:
+        two.act(lambda s: engine.submit(s, two.id, "2", "fill-form", two.now, ("https://dou2.example.org/a",)))
+        two.now = two.at("2021-12-02 12:00")
+        two.act(lambda s: engine.review_many(s, two.id, [experts.ReviewEntry("2", "review1", two.expert, complete(),
+                                                                               "Добавить фотоотчёт")], two.now))
+        page = two.page()
+        assert RELEASED not in page and "Добавить фотоотчёт" not in page
+        two.now = two.at("2021-12-06 12:00")  # review1 locked on 05.12: nothing written since the review
+        page = two.page()
+        assert RELEASED in page and "Добавить фотоотчёт" in page
     finally:
         two.close()
         db.dispose()

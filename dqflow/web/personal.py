@@ -102,8 +102,9 @@ class Personal(Site):
             assert isinstance(desk, workspace.ExpertDesk)
             return Read(campaign, desk, self.expert_link_states(session, desk))
         key: tuple[Any, ...] = ()
-        if self.kept is not None:  # read before the page's rows: what is kept under it is never older than it
-            key = (session.info.get(DIGEST) or self.digest,) + snapshots.institution_version(session, campaign, subject_id)
+        if self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
+            # key, before the page's rows: what is kept under a key is never older than it
+            key = (session.info[DIGEST],) + snapshots.institution_version(session, campaign, subject_id)
             kept = self.kept.get(subject_id)
             if kept is not None and kept.fits(key, now) and snapshots.link_checks(session, campaign.id, kept.urls) == kept.checks:
                 return Read(campaign, kept=kept)
