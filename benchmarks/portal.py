@@ -338,6 +338,13 @@ async def floor_mode(args, folder: Path) -> None:
             say(f"floor.{clients}.dou", described(f"ДОУ page, {clients} cl.", dou) + f"  server CPU {dou['server_cpu_ms']:.2f} ms/answer", dou)
             say(f"floor.{clients}.ratio", f"ДОУ page / floor at {clients} client(s): {ratio:.2f} (target ≥ 0.50); by the servers' CPU "
                 f"per answer: {bare['server_cpu_ms'] / dou['server_cpu_ms']:.2f}", ratio)
+            if clients == 1:  # each of those ДОУ asked once more, in the same state: the page the portal kept for it
+                asked = paths[:max(1, dou["n"])]
+                again = await hammer(served.base, asked, 1, args.seconds, server=served.server.pid if served.server else None)
+                say("floor.1.dou_again", described("ДОУ page again, 1 cl.", again) + f"  server CPU {again['server_cpu_ms']:.2f} ms/answer"
+                    f" ({len(asked)} ДОУ asked before, state unchanged)", again)
+                say("floor.1.ratio_again", f"ДОУ page asked again / floor at 1 client: {again['per_second'] / bare['per_second']:.2f}; by the "
+                    f"servers' CPU per answer: {bare['server_cpu_ms'] / again['server_cpu_ms']:.2f}", again["per_second"] / bare["per_second"])
             if no_answer:
                 say(f"floor.{clients}.no_answer", f"requests with no answer (status 0) so far, by why: {dict(no_answer)}", dict(no_answer))
     finally:

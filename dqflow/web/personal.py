@@ -6,8 +6,9 @@ parses the form, makes one engine call as the person in one transaction, and red
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import quote
 
 from sqlmodel import Session
@@ -17,12 +18,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from dqflow import engine
+from dqflow.campaign import spec
 from dqflow.delivery import linkcheck
-from dqflow.engine import experts, workspace
+from dqflow.engine import definitions, experts, workspace
 from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
+from dqflow.web import snapshots
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of, read_of
-from dqflow.web.site import Site, one, redirect, refusal_status
+from dqflow.web.site import DIGEST, Site, one, redirect, refusal_status
 
 Act = Callable[[Session, datetime], object]  # one engine call as the person: (session, now)
 
@@ -89,13 +92,29 @@ class Personal(Site):
         urls = {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
         return linkcheck.results(session, self.campaign.id, urls)
 
-    def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> tuple[object, dict]:
-        """What a person's page shows: their desk and, for a ДОУ, the last check of each of its links (`Page.read`: the
-        guard reads it for a GET in the transaction that checked the link)."""
-        desk = self.PAGES[role][1](session, self.campaign, subject_id, now)
-        if isinstance(desk, workspace.ExpertDesk):
-            return desk, self.expert_link_states(session, desk)
-        return desk, self.link_states(session, subject_id)
+    def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> Read:
+        """What a person's page shows (`Page.read`: the guard reads it for a GET in the transaction that checked the
+        link): their desk and the last check of each link it shows; for a ДОУ whose state is the one its kept page was
+        rendered for (`snapshots.KeptPage.fits`, read here: one statement, and one more for its links' checks), that page."""
+        campaign = definitions.definition(session, self.campaign.id)  # the one `Site.admit` read the digest of
+        if role != "institution":
+            desk = self.PAGES[role][1](session, campaign, subject_id, now)
+            assert isinstance(desk, workspace.ExpertDesk)
+            return Read(campaign, desk, self.expert_link_states(session, desk))
+        key: tuple[Any, ...] = ()
+        if self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
+            # key, before the page's rows: what is kept under a key is never older than it
+            key = (session.info[DIGEST],) + snapshots.institution_version(session, campaign, subject_id)
+            kept = self.kept.get(subject_id)
+            if kept is not None and kept.fits(key, now) and snapshots.link_checks(session, campaign.id, kept.urls) == kept.checks:
+                return Read(campaign, kept=kept)
+        desk = workspace.institution_desk(session, campaign, subject_id, now)
+        urls = tuple(sorted({link.url for link in linkcheck.campaign_links(
+            session, campaign.id, institutions=[subject_id], drafts_too=bool(campaign.form_stages()))}))
+        checks = snapshots.link_checks(session, campaign.id, urls)
+        moments = snapshots.moments(campaign, (d.progress for d in desk.stages))
+        return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
+                    kept=snapshots.KeptPage(key, moments, snapshots.place(moments, now), urls, checks, ()) if key else None)
 
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
@@ -103,23 +122,48 @@ class Personal(Site):
         template = self.PAGES[person.role][0]
         found = read_of(request)
         if found is not None:  # a GET: read by the guard with the link's check
-            now, (desk, link_states) = found
+            now, read = found
         else:  # the page again after a refused post
             now = self.clock()
 
-            def read() -> tuple[object, dict]:
+            def again() -> Read:
                 with self.reading() as session:
                     return self.personal_read(session, person.role, person.id, now)
 
-            desk, link_states = await run_in_threadpool(read)
-        return self.render(template, status, now=now, desk=desk, ok=self.ok_ru(ok), error=error, csrf=person.csrf,
-                           link_states=link_states, LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
+            read = await run_in_threadpool(again)
+        kept = read.kept
+        if kept is not None and read.desk is not None and self.kept is not None:  # a ДОУ's state not kept yet: rendered, kept
+            parts = self.render_parts(template, now, campaign=read.campaign, desk=read.desk, link_states=read.link_states,
+                                      LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
+            kept = replace(kept, parts=parts)
+            self.kept.put(person.id, kept)
+        if kept is not None:
+            response = self.fill(kept, now, person.csrf, ok=self.ok_ru(ok), error=error)
+            response.status_code = status
+            return response
+        return self.render(template, status, now=now, campaign=read.campaign, desk=read.desk, ok=self.ok_ru(ok), error=error,
+                           csrf=person.csrf, link_states=read.link_states, LINK_STATE_RU=linkcheck.STATE_RU,
+                           LINK_ADVICE_RU=linkcheck.ADVICE_RU)
 
-    def link_states(self, session: Session, institution_id: str) -> dict:
-        """URL → the last check of each of the ДОУ's links (`_link_states.html` shows it): two queries."""
-        found = linkcheck.campaign_links(session, self.campaign.id, institutions=[institution_id],
-                                         drafts_too=bool(self.campaign.form_stages()))
-        return linkcheck.results(session, self.campaign.id, {link.url for link in found})
+
+@dataclass(frozen=True)
+class Checked:
+    """A link's last check as `_link_states.html` shows it (`snapshots.link_checks`' values)."""
+
+    state: str
+    detail: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a person's GET read: the definition it is made of, and the desk with its links' checks, or (a ДОУ's page)
+    the kept page that still fits; both when the ДОУ's page is to be rendered and kept."""
+
+    campaign: spec.Campaign
+    desk: workspace.InstitutionDesk | workspace.ExpertDesk | None = None
+    link_states: dict = field(default_factory=dict)
+    kept: snapshots.KeptPage | None = None
 
 
 def routes(portal: Personal) -> list[BaseRoute]:

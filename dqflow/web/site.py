@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from dqflow import engine, store
 from dqflow.access import links, sessions
 from dqflow.calendar import show, show_date
+from dqflow.campaign import spec
 from dqflow.engine import definitions, workspace
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.present import labels, refusals
@@ -60,6 +63,11 @@ TOO_MANY_RU = {
 
 
 T = TypeVar("T")
+# A personal link's admission in one statement: the stored definition's digest (`Site._refresh`) and the person's link
+# version (`links.Links`; no row: version 1), both primary-key reads
+_ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
+                  f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
+DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
 
 
 class Site:
@@ -69,9 +77,11 @@ class Site:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
             self.digest = self._stored_digest(session)
+        self.defined = (self.digest, self.campaign)  # the two together, replaced at once (`_refresh`)
         self.tz = self.campaign.tz
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
+        self.kept: snapshots.KeptPages | None = snapshots.KeptPages()  # each ДОУ's page while its state holds (None: none kept)
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         # compiled once per process (no `auto_reload`: the templates are the installed package's, never edited under a
         # running portal, and checking their files' times cost a stat per request); what they show of the campaign
@@ -94,13 +104,20 @@ class Site:
         with store.dry_run(self.db) as session:
             self._refresh(session)
 
-    def _refresh(self, session: Session) -> None:
-        digest = self._stored_digest(session)
-        if digest != self.digest:
-            self.campaign = engine.definition(session, self.campaign.id)
-            self.tz, self.digest = self.campaign.tz, digest
-            self.base_url = links.base_url(self.campaign)
-            self.pages.globals["campaign"] = self.campaign
+    def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
+        """The stored digest read in `session` (or given, read there), and a definition as new as it or newer (the same
+        object while the digest holds; read in `session` when it moved): what this request's page is made of and kept
+        under, whatever another thread does to the portal's own."""
+        digest = digest or self._stored_digest(session)
+        defined = self.defined
+        if digest == defined[0]:
+            return defined
+        campaign = engine.definition(session, self.campaign.id)
+        self.campaign, self.defined = campaign, (digest, campaign)
+        self.tz, self.digest = campaign.tz, digest
+        self.base_url = links.base_url(campaign)
+        self.pages.globals["campaign"] = campaign
+        return digest, campaign
 
     def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
         """A personal link's request in one worker-thread call and one rolled-back transaction (each call and each
@@ -108,11 +125,13 @@ class Site:
         (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
         person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
         with store.dry_run(self.db) as session:
-            self._refresh(session)
-            why = self._link_refusal(session, role, subject_id, token)
+            digest, version = session.execute(_ADMISSION, {"campaign": self.campaign.id, "role": role, "subject": subject_id}).one()
+            digest, campaign = self._refresh(session, digest)
+            why = self._check_link(role, subject_id, token, version)
             if why is not None or read is None:
                 return why, None
-            definitions.known(session, self.campaign)
+            definitions.known(session, campaign)
+            session.info[DIGEST] = digest
             return None, read(session)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
@@ -122,14 +141,18 @@ class Site:
             return self._link_refusal(session, role, subject_id, token)
 
     def _link_refusal(self, session: Session, role: str, subject_id: str, token: str) -> str | None:
+        row = session.get(LinkRow, (self.campaign.id, role, subject_id))
+        return self._check_link(role, subject_id, token, row.version if row is not None else None)
+
+    def _check_link(self, role: str, subject_id: str, token: str, version: int | None) -> str | None:
+        """`_link_refusal` with the person's stored link version read (None: no row, version 1)."""
         if self.clock() > links.expires_at(self.campaign):
             return "expired"
         known = (subject_id in self.campaign.institution_ids if role == "institution"
                  else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
         if not known:
             return "tampered"
-        row = session.get(LinkRow, (self.campaign.id, role, subject_id))
-        versions = {(role, subject_id): row.version} if row is not None else {}
+        versions = {(role, subject_id): version} if version is not None else {}
         return links.Links(self.campaign.id, self.signer.secret, versions).check(role, subject_id, token)
 
     @contextmanager
@@ -153,6 +176,18 @@ class Site:
         now = context.pop("now", None) or self.clock()
         html = self.pages.get_template(name).render(now=now, zone=board.offset(self.tz, now), **context)
         return HTMLResponse(html, status_code=status)
+
+    def render_parts(self, name: str, now: datetime, **context) -> tuple[bytes | int, ...]:
+        """A page as `render` makes it, cut where each request puts in its own (`snapshots.SLOTS`): the form token, the
+        flash, the zone and the time shown. `fill` puts them in."""
+        return snapshots.parts_of(self.pages.get_template(name).render(now=now, **snapshots.MARKS, **context))
+
+    def fill(self, page: snapshots.KeptPage, now: datetime, csrf: str, ok: str | None = None,
+             error: str | None = None) -> HTMLResponse:
+        """A kept page with this request's slots, byte for byte what `render` gives for the same state and `now`."""
+        values = {"csrf": escape(csrf), "flash": self.pages.get_template("_flash.html").render(ok=ok, error=error),
+                  "zone": escape(board.offset(self.tz, now)), "clock": escape(show(now, self.tz))}
+        return HTMLResponse(page.body(tuple(str(values[name]).encode() for name in snapshots.SLOTS)))
 
     def ok_ru(self, ok: str | None) -> str | None:
         said = OK_RU.get(ok or "")

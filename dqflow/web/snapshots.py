@@ -5,22 +5,30 @@ The state is named by a key read in one statement (`state_key`): the stored defi
 row of the database (every act, tick, list, extension and amendment writes one) and the number of extended rows whose own lock has
 passed, with, from the definition alone, which stage boundaries `now` has passed. Level-triggered: a boundary that
 passes with no tick (no audit row yet) still changes the key, so nothing shown is ever older than the state it names.
+
+A ДОУ's page is kept the same way per ДОУ (`KeptPages`): under the state of that ДОУ alone (`institution_version`, the
+moments its page turns at, its links' checks), rendered once with marks where each request puts in its own (`SLOTS`).
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Hashable, TypeVar
+from typing import Any, Callable, Hashable, Iterable, TypeVar
 
-from sqlalchemy import func
+from markupsafe import Markup
+from sqlalchemy import TextClause, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
 from dqflow.engine import rules
-from dqflow.store import AuditRow, ProgressRow
+from dqflow.store import AuditRow, LinkCheckRow, ProgressRow, StageRow, chunks, table
 
 T = TypeVar("T")
 KEPT = 16  # entries per state: pages of the board and of the coordinator's home
@@ -79,3 +87,126 @@ class Snapshots:
         finally:
             with self.lock:
                 self.computing.pop(name).set()
+
+
+# -- a ДОУ's page, kept rendered per state of that ДОУ -----------------------------------------------------------------
+
+PAGE_BYTES = 48 * 2**20  # the kept ДОУ pages of a process together: about 5,000 pages of 9 KB
+
+
+def institution_version(session: Session, campaign: spec.Campaign, institution_id: str) -> tuple[Any, ...]:
+    """What a ДОУ's page shows of the database, as a key read in one statement: how many audit rows name the ДОУ (every
+    change to its rows — a hand-in, a form's save, an extension, an excuse, a review of it, a tick moving its rows —
+    writes one in the transaction that makes it, and audit rows are never changed or removed, so the count moves with
+    every commit that touches the ДОУ, in whatever order the ids were drawn: ix_audit_institution, a range of the ДОУ's
+    rows), and which of the campaign's review stages have their recommendations sent (`StageRow.followup_planned`:
+    the page shows a review stage's recommendations from then). The definition's digest is the caller's (an amendment
+    changes it); the stored checks of the ДОУ's links are read beside (`link_checks`)."""
+    reviewing = tuple(s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task")
+    values = {"campaign": campaign.id, "institution": institution_id, **{f"s{n}": sid for n, sid in enumerate(reviewing)}}
+    return tuple(session.execute(_version_sql(reviewing), values).one())
+
+
+@functools.lru_cache(maxsize=8)
+def _version_sql(reviewing: tuple[str, ...]) -> TextClause:
+    """`institution_version`'s statement for a definition's review stages, made once (plain SQL: building and keying the
+    same statement in SQLAlchemy's expression language cost a request more than running it)."""
+    changes = f"SELECT count(*) FROM {AuditRow.__tablename__} WHERE campaign_id = :campaign AND institution_id = :institution"
+    if not reviewing:
+        return text(f"SELECT ({changes})")
+    ids = ", ".join(f":s{n}" for n in range(len(reviewing)))
+    bits = " ".join(f"WHEN :s{n} THEN {2 ** n}" for n in range(len(reviewing)))
+    sent = (f"SELECT coalesce(sum(CASE id {bits} ELSE 0 END), 0) FROM {StageRow.__tablename__} "
+            f"WHERE campaign_id = :campaign AND id IN ({ids}) AND followup_planned")
+    return text(f"SELECT ({changes}), ({sent})")
+
+
+def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
+    """The stored check of each of these URLs, as plain values in URL order (the link checker replaces a URL's row)."""
+    c = table(LinkCheckRow).c
+    found: list[tuple[Any, ...]] = []
+    for chunk in chunks(list(urls)):
+        found += session.execute(sa_select(c.url, c.state, c.detail, c.checked_at)
+                                 .where(c.campaign_id == campaign_id, c.url.in_(chunk))).all()
+    return tuple(sorted(tuple(row) for row in found))
+
+
+def moments(campaign: spec.Campaign, rows: Iterable[Any]) -> tuple[datetime, ...]:
+    """Every moment at which a ДОУ's page may change by time alone, sorted: the stages' times in the definition and the
+    ДОУ's own rows' (an extension moves a row's). The rules compare `now` with these and nothing else
+    (`rules.has_opened`, `has_locked`, `past_due`, `refusal`, `status_at`)."""
+    found = {t for s in campaign.stages for t in (s.opens_at, s.due_at, s.locks_at)}
+    found |= {t for r in rows for t in (r.opens_at, r.due_at, r.locks_at)}
+    return tuple(sorted(found))
+
+
+def place(moments: tuple[datetime, ...], now: datetime) -> tuple[int, int]:
+    """Where `now` stands among `moments`: two moments with the same place agree on every `now < t`, `now <= t`,
+    `now == t` with each of them, so the rules say the same of both."""
+    return bisect.bisect_left(moments, now), bisect.bisect_right(moments, now)
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A ДОУ's page rendered for one state: the definition's digest with `institution_version`, the place of the
+    rendering's `now` among `moments`, the checks of the page's links; the bytes around what each request puts in
+    (`parts`: bytes, or the number of a slot of `SLOTS`)."""
+
+    key: tuple[Any, ...]
+    moments: tuple[datetime, ...]
+    place: tuple[int, int]
+    urls: tuple[str, ...]
+    checks: tuple[tuple[Any, ...], ...]
+    parts: tuple[bytes | int, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(p) for p in self.parts if isinstance(p, bytes)) + 200 * len(self.urls) + 500
+
+    def fits(self, key: tuple[Any, ...], now: datetime) -> bool:
+        return key == self.key and place(self.moments, now) == self.place
+
+    def body(self, values: tuple[bytes, ...]) -> bytes:
+        return b"".join(p if isinstance(p, bytes) else values[p] for p in self.parts)
+
+
+SLOTS = ("csrf", "flash", "zone", "clock")  # what differs per request: the form token, the flash, the zone and the time
+MARKS = {name: Markup(f"<\x00{name}\x00>") for name in SLOTS}  # user text is escaped ('<' → '&lt;'): no page holds one
+_MARK = re.compile("<\x00(" + "|".join(SLOTS) + ")\x00>")
+
+
+def parts_of(html: str) -> tuple[bytes | int, ...]:
+    """A page rendered with `MARKS` in its slots, cut at them."""
+    found: list[bytes | int] = []
+    at = 0
+    for mark in _MARK.finditer(html):
+        found += [html[at:mark.start()].encode(), SLOTS.index(mark[1])]
+        at = mark.end()
+    return tuple(found + [html[at:].encode()])
+
+
+class KeptPages:
+    """ДОУ id → its `KeptPage`, least recently used dropped first beyond `limit` bytes; safe across worker threads. A
+    page is served from here only when the state it was rendered for is the state read in the request's transaction
+    (`KeptPage.fits`): nothing here is ever told of a change, so several workers may serve one database."""
+
+    def __init__(self, limit: int = PAGE_BYTES):
+        self.limit, self.size = limit, 0
+        self.pages: OrderedDict[str, KeptPage] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, institution_id: str) -> KeptPage | None:
+        with self.lock:
+            found = self.pages.get(institution_id)
+            if found is not None:
+                self.pages.move_to_end(institution_id)
+            return found
+
+    def put(self, institution_id: str, page: KeptPage) -> None:
+        with self.lock:
+            old = self.pages.pop(institution_id, None)
+            self.size -= old.size if old is not None else 0
+            self.pages[institution_id] = page
+            self.size += page.size
+            while self.size > self.limit and len(self.pages) > 1:
+                self.size -= self.pages.popitem(last=False)[1].size
