@@ -22,13 +22,11 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -59,37 +57,59 @@ CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), 
 
 
 def render(results: Results) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
+        return _render(results, _Rows(Path(folder)))
+
+
+class _Rows:
+    """Where the views' rows are written (a file per sheet in `folder`) and how each sheet's file is put together
+    as the archive reads it: openpyxl's file up to `</sheetData>`, the rows, the rest (`zipped.Stable.spliced`)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.spliced: dict[str, list[tuple[str, int, int]]] = {}
+
+    def splice(self, sheet: WriteOnlyWorksheet, rows: Path) -> None:
+        head = sheet._writer.out
+        written = Path(head).read_bytes()
+        end = written.rindex(b"</sheetData>")
+        self.spliced[head] = [(head, 0, end), (str(rows), 0, rows.stat().st_size), (head, end, len(written) - end)]
+
+
+def _render(results: Results, spool: _Rows) -> bytes:
     book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
     if results.dynamics is not None:
-        _sheet(book, "Динамика", *_dynamics(results))
-    _sheet(book, "Этапы", *_stages(results, zone))
-    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results))
-    _sheet(book, "Сдача материалов", *_handed_in(results, zone))
+        _sheet(book, spool, "Динамика", *_dynamics(results))
+    _sheet(book, spool, "Этапы", *_stages(results, zone))
+    _sheet(book, spool, results.campaign.terms.nom_pl, *_institutions(results))
+    _sheet(book, spool, "Сдача материалов", *_handed_in(results, zone))
     if results.review_stages:
-        _sheet(book, "Экспертизы", *_reviews(results, zone))
-        _sheet(book, "Эксперты", *_experts(results))
+        _sheet(book, spool, "Экспертизы", *_reviews(results, zone))
+        _sheet(book, spool, "Эксперты", *_experts(results))
     if results.area_ids and results.campaign.levels:
-        _sheet(book, "Уровни по областям", *_distribution(results))
-        _sheet(book, "Согласованность", *_agreement(results))
+        _sheet(book, spool, "Уровни по областям", *_distribution(results))
+        _sheet(book, spool, "Согласованность", *_agreement(results))
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
-        _sheet(book, "Показатели", *_indicator_town(results))
+        _sheet(book, spool, "Показатели", *_indicator_town(results))
         if results.indicators.table is not None:
             header, rows = _indicator_rows(results)
             name = f"Показатели по {results.campaign.terms.dat}"[:28]
             parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
             for part in range(parts):
-                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
+                _sheet(book, spool, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    # `Workbook.save`'s steps, deflated fast (`stable` deflates the file again): small in memory, little time
-    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+    # `Workbook.save`'s steps into a ZIP stamped with the справка's moment, each entry deflated once
+    archive = zipped.Stable(out, results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
+    archive.spliced = spool.spliced
+    with archive:
         ExcelWriter(book, archive).save()
-    return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
+    return out.getvalue()
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:
@@ -191,7 +211,8 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, spool: _Rows, name: str, header: list[str], rows: Iterable[Sequence],
+           formats: dict[int, str] | None = None) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
@@ -206,7 +227,8 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
     widths = [_width(v) for v in header]
     letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
     count = 0
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as data:
+    path = spool.folder / f"{len(spool.spliced)}.rows"
+    with open(path, "w", encoding="utf-8") as data:
         batch: list[str] = []
         for count, values in enumerate(rows, 1):
             for n, value in enumerate(values):
@@ -217,20 +239,13 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
                 data.write("".join(batch))
                 batch.clear()
         data.write("".join(batch))
-        for n, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
-        sheet.freeze_panes = "A2"
-        sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
-        sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
-        sheet.close()  # the sheet's file: everything but the rows below the header
-        path = Path(sheet._writer.out)
-        written = path.read_text(encoding="utf-8")
-        end = written.rindex("</sheetData>")
-        data.seek(0)
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(written[:end])
-            shutil.copyfileobj(data, file)
-            file.write(written[end:])
+    for n, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
+    sheet.freeze_panes = "A2"
+    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+    sheet.close()  # the sheet's file: everything but the rows below the header, which the archive reads in between
+    spool.splice(sheet, path)
 
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
