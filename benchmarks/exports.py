@@ -144,6 +144,30 @@ def prepare(dqflow: str, folder: Path, n: int, server: str | None) -> str:
     return url
 
 
+def whole(figures: list[Figure], folder: Path, out: Path, sizes: list[int], synthetic: int, versions: dict[str, str]) -> None:
+    """Issue 23's targets on the whole campaign: every size's database built (`spravka.py`'s, kept in `folder`), then
+    each size's commands as of 21.01.2022 12:00, the floors first."""
+    import spravka
+
+    for n in sizes:
+        url = f"sqlite:///{folder / f'n{n}' / 'sim.db'}"
+        (spravka.synthetic if n >= synthetic else spravka.build)(folder, n, url)
+        for prefix, dqflow in versions.items():
+            tag, name = f"{prefix}{n:,} ДОУ", f"{prefix.strip(': ')}{n}"
+            base, now = [dqflow, "--db", url], ["--now", spravka.NOW]
+            figures.append(Figure(f"{tag}: dqflow --version (floor)", [dqflow, "--version"]))
+            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", *now]))
+            html = out / f"{name}.html"
+            figures.append(Figure(f"{tag}: report --format html", [*base, "report", "--format", "html", "--out", str(html), *now], html))
+            xlsx = out / f"{name}.xlsx"
+            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), *now], xlsx))
+            csv = out / f"{name}-csv"
+            figures.append(Figure(f"{tag}: report --format csv", [*base, "report", "--format", "csv", "--out", str(csv), *now], csv))
+            pages = out / f"{name}-board"
+            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), *now], pages))
+            figures.append(Figure(f"{tag}: history (one ДОУ)", [*base, "history", str(n // 2)]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
@@ -153,14 +177,22 @@ def main() -> None:
     parser.add_argument("--before", metavar="DQFLOW", help="Another installation's dqflow script, timed in turn with this one.")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
     parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="The whole campaign instead (issue 23's targets): sizes from N up built as sets (`spravka.synthetic`), "
+                             "smaller ones replayed whole (`spravka.build`), in FOLDER/nN/sim.db, reported as of 21.01.2022 12:00; "
+                             "and the summary HTML, the CSV folder and a ДОУ's history timed too, beside `dqflow --version`. SQLite only.")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="Write the outputs here and keep them (to compare two versions' bytes).")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-exports-"))
-    out = Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
+    out = args.keep or Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
+    out.mkdir(parents=True, exist_ok=True)
     mine = str(Path(PYTHON).with_name("dqflow"))
     versions = {"": mine} | ({"before: ": args.before} if args.before else {})
 
     figures: list[Figure] = []
-    for n in sorted(args.sizes):
+    if args.synthetic:
+        whole(figures, folder, out, sorted(args.sizes), args.synthetic, versions)
+    for n in sorted(args.sizes) if not args.synthetic else []:
         url = prepare(mine, folder / str(n), n, args.db)
         for prefix, dqflow in versions.items():
             tag = f"{prefix}{n:,} ДОУ"
@@ -171,7 +203,8 @@ def main() -> None:
             pages = out / f"{prefix.strip(': ')}board-{n}"
             figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
     measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
-    shutil.rmtree(out, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ so a name or a recommendation starting with '=' is never stored as a formula.
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import tempfile
@@ -115,6 +114,25 @@ def _render(results: Results, spool: _Rows) -> bytes:
 def _local(results: Results, instant: datetime | None) -> datetime | None:
     """Excel cells carry no zone: the campaign's wall-clock time, to the minute as everywhere else."""
     return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
+class _Clock:
+    """`_local` for one view's many rows: the zone looked up once, each instant converted once (a roster shares its
+    deadlines)."""
+
+    def __init__(self, results: Results):
+        self.tz = results.campaign.tz
+        self.known: dict[datetime, datetime] = {}
+
+    def __call__(self, instant: datetime | None) -> datetime | None:
+        if instant is None:
+            return None
+        found = self.known.get(instant)
+        if found is None:
+            if len(self.known) >= _MEMO:
+                self.known.clear()
+            found = self.known[instant] = instant.astimezone(self.tz).replace(tzinfo=None, second=0, microsecond=0)
+        return found
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
@@ -226,15 +244,13 @@ def _sheet(book: Workbook, spool: _Rows, name: str, header: list[str], rows: Ite
                  for column, number_format in (formats or {}).items()}
     widths = [_width(v) for v in header]
     letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
+    memo: list[dict[Any, tuple[str, int]]] = [{} for _ in header]
     count = 0
     path = spool.folder / f"{len(spool.spliced)}.rows"
     with open(path, "w", encoding="utf-8") as data:
         batch: list[str] = []
         for count, values in enumerate(rows, 1):
-            for n, value in enumerate(values):
-                if value is not None and (w := _width(value)) > widths[n]:
-                    widths[n] = w
-            batch.append(_row(sheet, count + 1, values, style_ids, letters))
+            batch.append(_row(sheet, count + 1, values, style_ids, letters, widths, memo))
             if len(batch) >= 1000:
                 data.write("".join(batch))
                 batch.clear()
@@ -249,55 +265,59 @@ def _sheet(book: Workbook, spool: _Rows, name: str, header: list[str], rows: Ite
 
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_MEMO = 20_000  # the distinct texts and times a column remembers the markup of (then it starts again)
 
 
-def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str]) -> str:
-    """One row of sheet data as openpyxl writes it: numbers `t="n"`, dates as Excel's serial numbers in their
-    column's style, text as inline strings. A text the guard marks (`sheet_text`: a would-be formula, an error's
-    code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
+def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str],
+         widths: list[int], memo: list[dict[Any, tuple[str, int]]]) -> str:
+    """One row of sheet data as openpyxl writes it (`_markup`), each column's width widened to its value's (`_width`).
+    A text or a time is made into markup once per column and remembered (`memo`): a view repeats its names, titles,
+    statuses and deadlines row after row."""
     cells = [f'<row r="{number}">']
     for n, value in enumerate(values):
         if value is None:
             continue
-        ref = f"{letters[n]}{number}"
-        style = style_ids.get(n, "")
         kind = value.__class__
-        if kind is str:
-            plain = _plain_text(value)
-            if plain is not None:  # the common case, remembered: a view repeats its names and titles row after row
-                cells.append(f'<c r="{ref}"{style} t="inlineStr">{plain}</c>')
-                continue
-            if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
-                cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
-                sheet_text(cell)
-                assert cell.data_type == "s", "the guard types every text as text"
-                if cell.has_style:
-                    style = f' s="{cell.style_id}"'
-            if not value:  # openpyxl writes an empty text as an empty cell of its type
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"/>')
-                continue
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>')
-        elif kind is datetime:
-            cells.append(f'<c r="{ref}"{style} t="n"><v>{to_excel(value):.16g}</v></c>')
-        elif kind is bool:
-            cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
-        elif kind is int or kind is float:
-            cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
+        if kind is str or kind is datetime:
+            known = memo[n].get(value)
+            if known is None:
+                if len(memo[n]) >= _MEMO:
+                    memo[n].clear()
+                known = memo[n][value] = _markup(sheet, value, style_ids.get(n, ""))
         else:
-            raise TypeError(f"a cell of the справка holds {kind.__name__}")
+            known = _markup(sheet, value, style_ids.get(n, ""))
+        after, width = known
+        if width > widths[n]:
+            widths[n] = width
+        cells.append(f'<c r="{letters[n]}{number}"{after}')
     cells.append("</row>")
     return "".join(cells)
 
 
-@functools.lru_cache(maxsize=8192)
-def _plain_text(value: str) -> str | None:
-    """A non-empty text no guard touches as its inline-string markup (`<is><t>…</t></is>`, as `_row` writes it); None
-    for any other (empty, a would-be formula, an error's code, unprintable), which `_row` writes in full."""
-    if not value or formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
-        return None
-    space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<is><t{space}>{value.translate(_ESCAPES)}</t></is>"
+def _markup(sheet: WriteOnlyWorksheet, value: Any, style: str) -> tuple[str, int]:
+    """A cell's markup after its reference (`<c r="A2"` …) as openpyxl writes it, and its width (`_width`): numbers
+    `t="n"`, dates as Excel's serial numbers in their column's style, text as inline strings. A text the guard marks
+    (`sheet_text`: a would-be formula, an error's code) is the guard's cell: its type and its style (`quotePrefix`)
+    as the guard left them."""
+    kind = value.__class__
+    if kind is str:
+        if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+            cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
+            sheet_text(cell)
+            assert cell.data_type == "s", "the guard types every text as text"
+            if cell.has_style:
+                style = f' s="{cell.style_id}"'
+        if not value:  # openpyxl writes an empty text as an empty cell of its type
+            return f'{style} t="inlineStr"/>', 0
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>', _width(value)
+    if kind is datetime:
+        return f'{style} t="n"><v>{to_excel(value):.16g}</v></c>', _width(value)
+    if kind is bool:
+        return f'{style} t="b"><v>{int(value)}</v></c>', _width(value)
+    if kind is int or kind is float:
+        return f'{style} t="n"><v>{value:.16g}</v></c>', _width(value)
+    raise TypeError(f"a cell of the справка holds {kind.__name__}")
 
 
 def _width(value) -> int:
@@ -330,6 +350,18 @@ def _institutions(results: Results):
     return header, rows
 
 
+class _Labels(dict):
+    """Stage id → `Results.stage_label`, each asked once."""
+
+    def __init__(self, results: Results):
+        super().__init__()
+        self.results = results
+
+    def __missing__(self, stage_id: str) -> str:
+        label = self[stage_id] = self.results.stage_label(stage_id)
+        return label
+
+
 def _level(level: str | None):
     """A level id that is a number is stored as one (so it can be averaged); others as text."""
     if level is None:
@@ -342,11 +374,12 @@ def _handed_in(results: Results, zone: str):
               "Продления и причины"]
 
     def rows():  # a row at a time, as the sheet is written
+        local, labels = _Clock(results), _Labels(results)
         for i in results.institutions:
             for o in i.stages.values():
                 extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-                yield [i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
-                       "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions]
+                yield [i.institution.id, i.institution.name, labels[o.stage_id], STATUS_RU[o.status], local(o.due_at),
+                       "да" if o.extended else "нет", local(o.submitted_at), "\n".join(o.links), extensions]
     return header, rows(), {5: DATETIME, 7: DATETIME}
 
 
@@ -356,14 +389,15 @@ def _reviews(results: Results, zone: str):
               *[results.area_title(a) for a in areas], "Рекомендации"]
 
     def rows():  # a row at a time, as the sheet is written
+        local, labels, none = _Clock(results), _Labels(results), [None] * len(areas)
         for i in results.institutions:
             for panel in i.reviews.values():
                 given = {r.expert_id: r for r in panel.reviews}
                 for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
                     r = given.get(expert)
-                    yield [i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
-                           "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
-                           *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None]
+                    yield [i.institution.id, i.institution.name, labels[panel.stage_id], results.expert_name(expert),
+                           "да" if r else "нет", local(r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                           *([_level(r.levels.get(a)) for a in areas] if r else none), r.recommendations if r else None]
     return header, rows(), {6: DATETIME}
 
 
