@@ -360,12 +360,20 @@ def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
     status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
     for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
         statuses[inst][stage_id] = st
-    left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
     reviewed = [(inst, stage, expert, json.loads(levels or "{}")) for inst, stage, expert, levels in session.execute(
         sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
         .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
         .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
-    return Rows([(i, statuses.get(i.id, {})) for i in [*campaign.institutions, *left]], reviewed)
+    return Rows([(i, statuses.get(i.id, {})) for i in roster(session, campaign.id)], reviewed)
+
+
+def roster(session: Session, campaign_id: str) -> list[spec.Institution]:
+    """Every ДОУ of the campaign as stored, in roster order: the definition's ДОУ by their position (which load and every
+    amendment keep as the file's), then those an amendment withdrew (`engine.withdrawn`'s order); id, name and address
+    only. One SELECT: a national roster's definition is never parsed for it."""
+    i = _INSTITUTION.c
+    return [spec.Institution(iid, name, email) for iid, name, email in session.execute(
+        sa_select(i.id, i.name, i.email).where(i.campaign_id == campaign_id).order_by(i.withdrawn_at.is_not(None), i.position, i.id))]
 
 
 # -- the levels the experts gave, in SQL ------------------------------------------------------------
