@@ -52,20 +52,20 @@ _INSTITUTION = table(InstitutionRow)
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension:
     until: datetime
     reason: str
     granted_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
     at: datetime
     links: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class StageOutcome:
     """One ДОУ in one of its stages."""
 
@@ -82,7 +82,7 @@ class StageOutcome:
         return [link for s in self.submissions for link in s.links]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Review:
     expert_id: str
     at: datetime
@@ -91,7 +91,7 @@ class Review:
     on_time: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class ReviewPanel:
     """One ДОУ in one review stage: who was assigned, who reported, and whether they agree."""
 
@@ -113,7 +113,7 @@ class ReviewPanel:
         return found
 
 
-@dataclass
+@dataclass(slots=True)
 class InstitutionResult:
     institution: spec.Institution
     state: str
@@ -334,9 +334,9 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         detail = view.total <= DETAIL_UP_TO
     if campaign.reviews_by_indicator:  # the final indicator levels, made once for every figure that reads them
         levels.source = indicator_figures.materialize(session, campaign, experts=bool(detail or rows))
-        if town or detail:  # and each ДОУ's area levels, read by several figures
-            levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
-                                                       ["inst", "ord", "area", "rank"])
+    if (town or detail) and (levels.usable or campaign.reviews_by_indicator):  # each ДОУ's area levels, made once: several read them
+        levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
+                                                   ["inst", "ord", "area", "rank"])
     results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
     if town:
         distribution, weak, low_total = _town_levels(session, levels, base)
