@@ -19,6 +19,7 @@ so a name or a recommendation starting with '=' is never stored as a formula.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import tempfile
@@ -344,8 +345,9 @@ def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Адрес", *[s.label for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
-    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
-             *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
+    ids, titles = [s.id for s in stages], {a: results.area_title(a) for a in areas}
+    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s].status] for s in ids],
+             *[_level(i.levels.get(a)) for a in areas], ", ".join(titles.get(a) or results.area_title(a) for a in i.weak_areas)]
             for i in results.institutions)
     return header, rows
 
@@ -362,6 +364,7 @@ class _Labels(dict):
         return label
 
 
+@functools.lru_cache(maxsize=1024)
 def _level(level: str | None):
     """A level id that is a number is stored as one (so it can be averaged); others as text."""
     if level is None:

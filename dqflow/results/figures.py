@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, true
+from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, true, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -528,13 +528,19 @@ def _experts(session: Session, campaign: spec.Campaign) -> list[ExpertFigures]:
     if not reviewed:
         return list(figures.values())
     a, p, r = _ASSIGNMENT.c, _PROGRESS.c, _REVIEW.c
-    stage = or_(*(and_(a.stage_id == list_id, p.stage_id == stage_id) for list_id, stage_id in reviewed))
-    query = (sa_select(a.expert_id, func.count(), func.sum(case((and_(r.at.is_not(None), rules.on_time_sql(p.due_at, r.at)), 1), else_=0)),
-                       func.count(r.at))
-             .select_from(_ASSIGNMENT.join(_PROGRESS, and_(p.campaign_id == a.campaign_id, p.institution_id == a.institution_id, stage))
-                          .outerjoin(_REVIEW, and_(r.campaign_id == p.campaign_id, r.institution_id == p.institution_id,
-                                             r.stage_id == p.stage_id, r.expert_id == a.expert_id)))
-             .where(a.campaign_id == campaign.id).group_by(a.expert_id))
+    # each assignment of a list beside its ДОУ's row of the stage and the expert's review, a list at a time: read in the
+    # list's key order (ДОУ by ДОУ), the rows it probes are near each other; one expert's assignments are far apart
+    each = [sa_select(a.expert_id.label("expert"), case((and_(r.at.is_not(None), rules.on_time_sql(p.due_at, r.at)), 1), else_=0)
+                      .label("on_time"), r.at.label("at"))
+            .select_from(_ASSIGNMENT.join(_PROGRESS, and_(p.campaign_id == a.campaign_id, p.institution_id == a.institution_id,
+                                                          p.stage_id == stage_id))
+                         .outerjoin(_REVIEW, and_(r.campaign_id == p.campaign_id, r.institution_id == p.institution_id,
+                                                  r.stage_id == p.stage_id, r.expert_id == a.expert_id)))
+            .where(a.campaign_id == campaign.id, a.stage_id == list_id)
+            for list_id, stage_id in reviewed]
+    assigned_to = _materialized(session, union_all(*each).cte("assigned_to"))
+    query = (sa_select(assigned_to.c.expert, func.count(), func.sum(assigned_to.c.on_time), func.count(assigned_to.c.at))
+             .group_by(assigned_to.c.expert))
     for expert, assigned, on_time, given in session.execute(query):
         mine = figures.get(expert)
         if mine is not None:
