@@ -360,7 +360,8 @@ def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
     status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
     for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
         statuses[inst][stage_id] = st
-    reviewed = [(inst, stage, expert, json.loads(levels or "{}")) for inst, stage, expert, levels in session.execute(
+    parsed = _Parsed()
+    reviewed = [(inst, stage, expert, parsed(levels)) for inst, stage, expert, levels in session.execute(
         sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
         .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
         .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
@@ -576,20 +577,20 @@ def _institutions(session: Session, campaign: spec.Campaign, now: datetime, leve
     gone = {i.id for i in left}
     expert_stages = {s.id: s for s in finals.review_stages(campaign)}
     results = []
-    for inst in [*campaign.institutions, *left]:
-        mine = rows.get(inst.id, {})
+    for inst in [*campaign.institutions, *left]:  # what is read of a ДОУ is let go as its objects are made
+        mine = rows.pop(inst.id, {})
         outcomes, panels = {}, {}
         for stage_id in per:
             if stage_id not in mine:  # a stage added after the ДОУ was withdrawn: it has no row
                 continue
             st, due_at, extended, submitted_at = mine[stage_id]
             outcomes[stage_id] = StageOutcome(stage_id, st, due_at, extended, submitted_at,
-                                              submissions.get((inst.id, stage_id), []), extensions.get((inst.id, stage_id), []))
+                                              submissions.pop((inst.id, stage_id), None) or [], extensions.pop((inst.id, stage_id), None) or [])
             stage = expert_stages.get(stage_id)
             if stage is not None:
-                given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.get((inst.id, stage_id), [])]
+                given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.pop((inst.id, stage_id), ())]
                 panels[stage_id] = ReviewPanel(stage_id, st, lists.get((stage.list or "", inst.id), []), given)
-        ranks = found_levels.get(inst.id, {})
+        ranks = found_levels.pop(inst.id, {})
         mine_levels = {a: lv for a in levels.areas if a in ranks and (lv := levels.level_id(ranks[a])) is not None}
         lowest = min(ranks.values()) if ranks else None
         weak = [a for a in levels.areas if a in ranks and ranks[a] == lowest]
@@ -634,12 +635,30 @@ def _lists(session: Session, campaign_id: str) -> dict[tuple[str, str], list[str
 def _reviews(session: Session, campaign_id: str) -> dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]]:
     """(ДОУ, review stage) → (expert, when, levels, recommendations) of each review, oldest first."""
     found: dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]] = defaultdict(list)
+    parsed = _Parsed()
     for inst, stage, expert, at, levels, text in session.execute(
             sa_select(col(ReviewRow.institution_id), col(ReviewRow.stage_id), col(ReviewRow.expert_id), col(ReviewRow.at),
                       col(ReviewRow.levels), col(ReviewRow.recommendations))
             .where(col(ReviewRow.campaign_id) == campaign_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))):
-        found[(inst, stage)].append((expert, at, json.loads(levels or "{}"), text))
+        found[(inst, stage)].append((expert, at, parsed(levels), text))
     return found
+
+
+class _Parsed(dict):
+    """A review's levels (JSON text) → the dict they parse to, made once per distinct text and shared by every review
+    that gave the same levels (a national roster's reviews repeat a few hundred combinations): read them, never change
+    them. Bounded: past `_PARSED` texts it starts again."""
+
+    def __call__(self, text: str | None) -> dict[str, str]:
+        found = self.get(text)
+        if found is None:
+            if len(self) >= _PARSED:
+                self.clear()
+            found = self[text] = json.loads(text or "{}")
+        return found
+
+
+_PARSED = 10_000
 
 
 def review_panels(session: Session, campaign: spec.Campaign, institution_id: str,
