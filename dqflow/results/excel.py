@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -75,30 +76,42 @@ class _Rows:
         end = written.rindex(b"</sheetData>")
         self.spliced[head] = [(head, 0, end), (str(rows), 0, rows.stat().st_size), (head, end, len(written) - end)]
 
+    def join(self) -> None:
+        """Each sheet's parts written into openpyxl's own file, for a writer that lets openpyxl save the book."""
+        for head, parts in self.spliced.items():
+            joined = Path(f"{head}.joined")
+            with open(joined, "wb") as out:
+                for path, start, length in parts:
+                    with open(path, "rb") as part:
+                        part.seek(start)
+                        out.write(part.read(length))
+            os.replace(joined, head)
+        self.spliced.clear()
+
 
 def _render(results: Results, spool: _Rows) -> bytes:
     book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
     if results.dynamics is not None:
-        _sheet(book, spool, "Динамика", *_dynamics(results))
-    _sheet(book, spool, "Этапы", *_stages(results, zone))
-    _sheet(book, spool, results.campaign.terms.nom_pl, *_institutions(results))
-    _sheet(book, spool, "Сдача материалов", *_handed_in(results, zone))
+        _sheet(book, "Динамика", *_dynamics(results), spool=spool)
+    _sheet(book, "Этапы", *_stages(results, zone), spool=spool)
+    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool)
+    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool)
     if results.review_stages:
-        _sheet(book, spool, "Экспертизы", *_reviews(results, zone))
-        _sheet(book, spool, "Эксперты", *_experts(results))
+        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool)
+        _sheet(book, "Эксперты", *_experts(results), spool=spool)
     if results.area_ids and results.campaign.levels:
-        _sheet(book, spool, "Уровни по областям", *_distribution(results))
-        _sheet(book, spool, "Согласованность", *_agreement(results))
+        _sheet(book, "Уровни по областям", *_distribution(results), spool=spool)
+        _sheet(book, "Согласованность", *_agreement(results), spool=spool)
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
-        _sheet(book, spool, "Показатели", *_indicator_town(results))
+        _sheet(book, "Показатели", *_indicator_town(results), spool=spool)
         if results.indicators.table is not None:
             header, rows = _indicator_rows(results)
             name = f"Показатели по {results.campaign.terms.dat}"[:28]
             parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
             for part in range(parts):
-                _sheet(book, spool, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
+                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS), spool=spool)
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
@@ -230,8 +243,8 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, spool: _Rows, name: str, header: list[str], rows: Iterable[Sequence],
-           formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None, *,
+           spool: _Rows | None = None) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
@@ -240,6 +253,12 @@ def _sheet(book: Workbook, spool: _Rows, name: str, header: list[str], rows: Ite
     then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
     and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
     cell object each nor held in memory."""
+    if spool is None:  # a writer that saves the book itself (the regional справка): the rows joined into openpyxl's file
+        with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
+            own = _Rows(Path(folder))
+            _sheet(book, name, header, rows, formats, spool=own)
+            own.join()
+        return
     sheet = book.create_sheet(name)
     style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
                  for column, number_format in (formats or {}).items()}

@@ -585,7 +585,7 @@ def _institutions(session: Session, campaign: spec.Campaign, now: datetime, leve
                 continue
             st, due_at, extended, submitted_at = mine[stage_id]
             outcomes[stage_id] = StageOutcome(stage_id, st, due_at, extended, submitted_at,
-                                              submissions.pop((inst.id, stage_id), None) or [], extensions.pop((inst.id, stage_id), None) or [])
+                                              submissions.pop((inst.id, stage_id), []), extensions.pop((inst.id, stage_id), []))
             stage = expert_stages.get(stage_id)
             if stage is not None:
                 given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.pop((inst.id, stage_id), ())]
