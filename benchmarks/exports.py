@@ -21,7 +21,14 @@ median / max of R runs (after one not counted, unless --no-warmup), the size of 
 With --before PATH (another installation's `dqflow`, e.g. main's) the same commands of that installation run
 in turn with these, on the same databases.
 
-Targets at 50,000 ДОУ: the workbook ≤ 20 s and ≤ 500 MB, the board ≤ 3 s.
+With --synthetic N (issue 23's targets, the whole campaign): each size's database is `spravka.py`'s (sizes from N up
+built as sets by `spravka.synthetic`, smaller ones replayed whole by `spravka.build`, kept in FOLDER/nN/sim.db), reported
+as of 21.01.2022 12:00, and each size's figures are `dqflow --version` and `status` (the floors), `report --format html`
+(the summary file), `xlsx`, `csv`, `board --out` and `history` of one ДОУ. --keep DIR keeps what they wrote (to compare
+two versions' bytes: the --before installation's outputs are named before…).
+
+Targets at 50,000 ДОУ: the summary HTML ≤ 10 s and ≤ 500 MB, the workbook ≤ 20 s and ≤ 500 MB, the CSV ≤ 5 s, the
+board ≤ 3 s, `history` flat in the size of the audit log.
 """
 
 from __future__ import annotations
@@ -84,7 +91,7 @@ class Figure:
         def three(values: list[float], digits: int) -> str:
             return " / ".join(f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
-        size = f"   wrote {self.written / 1e6:.1f} MB" if self.output is not None else ""
+        size = f"   wrote {self.written / 1e6:.2f} MB" if self.output is not None else ""
         return f"{self.label:<44} wall {three(self.wall, 2)} s   cpu {three(self.cpu, 2)} s   peak {three(self.peak, 0)} MB{size}"
 
     def to_dict(self) -> dict:
