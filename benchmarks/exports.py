@@ -21,14 +21,14 @@ median / max of R runs (after one not counted, unless --no-warmup), the size of 
 With --before PATH (another installation's `dqflow`, e.g. main's) the same commands of that installation run
 in turn with these, on the same databases.
 
-With --synthetic N the sizes from N up are not replayed but built as sets by `spravka.py`'s `synthetic` (loaded,
-reconciled to the end of the campaign, hand-ins and both reviews inserted) into the databases `spravka.py --db-folder
-DIR [--pg]` uses (DIR/nN/sim.db, or `spravka_bench_N` on the --db server), and reported as of its moment: the two
-scripts then measure the same campaigns.
+With --synthetic N (issue 23's targets, the whole campaign): each size's database is `spravka.py`'s (sizes from N up
+built as sets by `spravka.synthetic`, smaller ones replayed whole by `spravka.build`, kept in FOLDER/nN/sim.db), reported
+as of 21.01.2022 12:00, and each size's figures are `dqflow --version` and `status` (the floors), `report --format html`
+(the summary file), `xlsx`, `csv`, `board --out` and `history` of one ДОУ. --keep DIR keeps what they wrote (to compare
+two versions' bytes: the --before installation's outputs are named before…).
 
-Also timed: `dqflow history ID` of the ДОУ in the middle of the roster (flat in the size of the audit log).
-
-Targets at 50,000 ДОУ: the workbook ≤ 20 s and ≤ 500 MB, the board ≤ 3 s.
+Targets at 50,000 ДОУ: the summary HTML ≤ 10 s and ≤ 500 MB, the workbook ≤ 20 s and ≤ 500 MB, the CSV ≤ 5 s, the
+board ≤ 3 s, `history` flat in the size of the audit log.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Figure:
         def three(values: list[float], digits: int) -> str:
             return " / ".join(f"{v:.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
-        size = f"   wrote {self.written / 1e6:.1f} MB" if self.output is not None else ""
+        size = f"   wrote {self.written / 1e6:.2f} MB" if self.output is not None else ""
         return f"{self.label:<44} wall {three(self.wall, 2)} s   cpu {three(self.cpu, 2)} s   peak {three(self.peak, 0)} MB{size}"
 
     def to_dict(self) -> dict:
@@ -151,6 +151,34 @@ def prepare(dqflow: str, folder: Path, n: int, server: str | None) -> str:
     return url
 
 
+def whole(figures: list[Figure], folder: Path, out: Path, sizes: list[int], synthetic: int, versions: dict[str, str],
+          db: str | None = None) -> None:
+    """Issue 23's targets on the whole campaign: every size's database built (`spravka.py`'s, kept in `folder`), then
+    each size's commands as of 21.01.2022 12:00, the floors first. With `db` (a PostgreSQL server) the databases are
+    `spravka.py --pg`'s (`spravka_bench_N` on that server)."""
+    import spravka
+
+    if db:
+        spravka.PG = db.rstrip("/")
+    for n in sizes:
+        url = spravka.pg_url(n) if db else f"sqlite:///{folder / f'n{n}' / 'sim.db'}"
+        (spravka.synthetic if n >= synthetic else spravka.build)(folder, n, url)
+        for prefix, dqflow in versions.items():
+            tag, name = f"{prefix}{n:,} ДОУ", f"{prefix.strip(': ')}{n}"
+            base, now = [dqflow, "--db", url], ["--now", spravka.NOW]
+            figures.append(Figure(f"{tag}: dqflow --version (floor)", [dqflow, "--version"]))
+            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", *now]))
+            html = out / f"{name}.html"
+            figures.append(Figure(f"{tag}: report --format html", [*base, "report", "--format", "html", "--out", str(html), *now], html))
+            xlsx = out / f"{name}.xlsx"
+            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), *now], xlsx))
+            csv = out / f"{name}-csv"
+            figures.append(Figure(f"{tag}: report --format csv", [*base, "report", "--format", "csv", "--out", str(csv), *now], csv))
+            pages = out / f"{name}-board"
+            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), *now], pages))
+            figures.append(Figure(f"{tag}: history (one ДОУ)", [*base, "history", str(n // 2)]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
@@ -161,37 +189,33 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
     parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
     parser.add_argument("--synthetic", type=int, default=0, metavar="N",
-                        help="Sizes from N up built as sets by spravka.py's `synthetic` (its databases, in --folder), not replayed.")
+                        help="The whole campaign instead (issue 23's targets): sizes from N up built as sets (`spravka.synthetic`), "
+                             "smaller ones replayed whole (`spravka.build`), in FOLDER/nN/sim.db, reported as of 21.01.2022 12:00; "
+                             "and the summary HTML, the CSV folder and a ДОУ's history timed too, beside `dqflow --version`; with --db on that PostgreSQL server.")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="Write the outputs here and keep them (to compare two versions' bytes).")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-exports-"))
-    out = Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
+    out = args.keep or Path(tempfile.mkdtemp(prefix="dqflow-exports-out-"))
+    out.mkdir(parents=True, exist_ok=True)
     mine = str(Path(PYTHON).with_name("dqflow"))
     versions = {"": mine} | ({"before: ": args.before} if args.before else {})
 
     figures: list[Figure] = []
-    for n in sorted(args.sizes):
-        now = NOW
-        if args.synthetic and n >= args.synthetic:
-            import spravka
-
-            if args.db:
-                spravka.PG = args.db.rstrip("/")
-            url = spravka.pg_url(n) if args.db else f"sqlite:///{folder / f'n{n}' / 'sim.db'}"
-            spravka.synthetic(folder, n, url)
-            now = spravka.NOW
-        else:
-            url = prepare(mine, folder / str(n), n, args.db)
+    if args.synthetic:
+        whole(figures, folder, out, sorted(args.sizes), args.synthetic, versions, args.db)
+    for n in sorted(args.sizes) if not args.synthetic else []:
+        url = prepare(mine, folder / str(n), n, args.db)
         for prefix, dqflow in versions.items():
             tag = f"{prefix}{n:,} ДОУ"
             base = [dqflow, "--db", url]
-            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", now]))
+            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", NOW]))
             xlsx = out / f"{prefix.strip(': ')}{n}.xlsx"
-            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", now], xlsx))
+            figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", NOW], xlsx))
             pages = out / f"{prefix.strip(': ')}board-{n}"
-            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", now], pages))
-            figures.append(Figure(f"{tag}: history {n // 2}", [*base, "history", str(n // 2)]))
+            figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
     measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
-    shutil.rmtree(out, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -610,7 +610,7 @@ def test_the_comparison_costs_the_same_statements_at_15_and_at_1500_dou(db_url: 
             seen[n] = len(statements)
     finally:
         db.dispose()
-    assert seen[15] == seen[1500] <= (34 if detail else 27), seen  # 34 and 27 when written
+    assert seen[15] == seen[1500] <= (37 if detail else 30), seen  # 34 and 27 when written; 3 more since last year's area levels are made once into a temporary table (DROP, CREATE, on PostgreSQL ANALYZE)
 
 
 def test_by_indicator_where_both_campaigns_review_by_the_same_indicators(dq: Cli, tmp_path: Path):

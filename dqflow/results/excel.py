@@ -22,13 +22,12 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import shutil
+import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -59,42 +58,95 @@ CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), 
 
 
 def render(results: Results) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
+        return _render(results, _Rows(Path(folder)))
+
+
+class _Rows:
+    """Where the views' rows are written (a file per sheet in `folder`) and how each sheet's file is put together
+    as the archive reads it: openpyxl's file up to `</sheetData>`, the rows, the rest (`zipped.Stable.spliced`)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.spliced: dict[str, list[tuple[str, int, int]]] = {}
+
+    def splice(self, sheet: WriteOnlyWorksheet, rows: Path) -> None:
+        head = sheet._writer.out
+        written = Path(head).read_bytes()
+        end = written.rindex(b"</sheetData>")
+        self.spliced[head] = [(head, 0, end), (str(rows), 0, rows.stat().st_size), (head, end, len(written) - end)]
+
+    def join(self) -> None:
+        """Each sheet's parts written into openpyxl's own file, for a writer that lets openpyxl save the book."""
+        for head, parts in self.spliced.items():
+            joined = Path(f"{head}.joined")
+            with open(joined, "wb") as out:
+                for path, start, length in parts:
+                    with open(path, "rb") as part:
+                        part.seek(start)
+                        out.write(part.read(length))
+            os.replace(joined, head)
+        self.spliced.clear()
+
+
+def _render(results: Results, spool: _Rows) -> bytes:
     book = Workbook(write_only=True)
     zone = words.zone(results)
     _summary(book, results)
     if results.dynamics is not None:
-        _sheet(book, "Динамика", *_dynamics(results))
-    _sheet(book, "Этапы", *_stages(results, zone))
-    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results))
-    _sheet(book, "Сдача материалов", *_handed_in(results, zone))
+        _sheet(book, "Динамика", *_dynamics(results), spool=spool)
+    _sheet(book, "Этапы", *_stages(results, zone), spool=spool)
+    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool)
+    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool)
     if results.review_stages:
-        _sheet(book, "Экспертизы", *_reviews(results, zone))
-        _sheet(book, "Эксперты", *_experts(results))
+        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool)
+        _sheet(book, "Эксперты", *_experts(results), spool=spool)
     if results.area_ids and results.campaign.levels:
-        _sheet(book, "Уровни по областям", *_distribution(results))
-        _sheet(book, "Согласованность", *_agreement(results))
+        _sheet(book, "Уровни по областям", *_distribution(results), spool=spool)
+        _sheet(book, "Согласованность", *_agreement(results), spool=spool)
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
-        _sheet(book, "Показатели", *_indicator_town(results))
+        _sheet(book, "Показатели", *_indicator_town(results), spool=spool)
         if results.indicators.table is not None:
             header, rows = _indicator_rows(results)
             name = f"Показатели по {results.campaign.terms.dat}"[:28]
             parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
             for part in range(parts):
-                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS))
+                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS), spool=spool)
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
     out = io.BytesIO()
-    # `Workbook.save`'s steps, deflated fast (`stable` deflates the file again): small in memory, little time
-    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1) as archive:
+    # `Workbook.save`'s steps into a ZIP stamped with the справка's moment, each entry deflated once
+    archive = zipped.Stable(out, results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
+    archive.spliced = spool.spliced
+    with archive:
         ExcelWriter(book, archive).save()
-    return zipped.stable(out.getvalue(), results.now, {"docProps/core.xml": tostring(book.properties.to_tree())})
+    return out.getvalue()
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:
     """Excel cells carry no zone: the campaign's wall-clock time, to the minute as everywhere else."""
     return None if instant is None else instant.astimezone(results.campaign.tz).replace(tzinfo=None, second=0, microsecond=0)
+
+
+class _Clock:
+    """`_local` for one view's many rows: the zone looked up once, each instant converted once (a roster shares its
+    deadlines)."""
+
+    def __init__(self, results: Results):
+        self.tz = results.campaign.tz
+        self.known: dict[datetime, datetime] = {}
+
+    def __call__(self, instant: datetime | None) -> datetime | None:
+        if instant is None:
+            return None
+        found = self.known.get(instant)
+        if found is None:
+            if len(self.known) >= _MEMO:
+                self.known.clear()
+            found = self.known[instant] = instant.astimezone(self.tz).replace(tzinfo=None, second=0, microsecond=0)
+        return found
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
@@ -191,7 +243,8 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None, *,
+           spool: _Rows | None = None) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
@@ -200,89 +253,91 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
     then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
     and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
     cell object each nor held in memory."""
+    if spool is None:  # a writer that saves the book itself (the regional справка): the rows joined into openpyxl's file
+        with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
+            own = _Rows(Path(folder))
+            _sheet(book, name, header, rows, formats, spool=own)
+            own.join()
+        return
     sheet = book.create_sheet(name)
     style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
                  for column, number_format in (formats or {}).items()}
     widths = [_width(v) for v in header]
     letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
+    memo: list[dict[Any, tuple[str, int]]] = [{} for _ in header]
     count = 0
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as data:
+    path = spool.folder / f"{len(spool.spliced)}.rows"
+    with open(path, "w", encoding="utf-8") as data:
         batch: list[str] = []
         for count, values in enumerate(rows, 1):
-            for n, value in enumerate(values):
-                if value is not None and (w := _width(value)) > widths[n]:
-                    widths[n] = w
-            batch.append(_row(sheet, count + 1, values, style_ids, letters))
+            batch.append(_row(sheet, count + 1, values, style_ids, letters, widths, memo))
             if len(batch) >= 1000:
                 data.write("".join(batch))
                 batch.clear()
         data.write("".join(batch))
-        for n, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
-        sheet.freeze_panes = "A2"
-        sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
-        sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
-        sheet.close()  # the sheet's file: everything but the rows below the header
-        path = Path(sheet._writer.out)
-        written = path.read_text(encoding="utf-8")
-        end = written.rindex("</sheetData>")
-        data.seek(0)
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(written[:end])
-            shutil.copyfileobj(data, file)
-            file.write(written[end:])
+    for n, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
+    sheet.freeze_panes = "A2"
+    sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+    sheet.close()  # the sheet's file: everything but the rows below the header, which the archive reads in between
+    spool.splice(sheet, path)
 
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_MEMO = 20_000  # the distinct texts and times a column remembers the markup of (then it starts again)
 
 
-def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str]) -> str:
-    """One row of sheet data as openpyxl writes it: numbers `t="n"`, dates as Excel's serial numbers in their
-    column's style, text as inline strings. A text the guard marks (`sheet_text`: a would-be formula, an error's
-    code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
+def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str],
+         widths: list[int], memo: list[dict[Any, tuple[str, int]]]) -> str:
+    """One row of sheet data as openpyxl writes it (`_markup`), each column's width widened to its value's (`_width`).
+    A text or a time is made into markup once per column and remembered (`memo`): a view repeats its names, titles,
+    statuses and deadlines row after row."""
     cells = [f'<row r="{number}">']
     for n, value in enumerate(values):
         if value is None:
             continue
-        ref = f"{letters[n]}{number}"
-        style = style_ids.get(n, "")
         kind = value.__class__
-        if kind is str:
-            plain = _plain_text(value)
-            if plain is not None:  # the common case, remembered: a view repeats its names and titles row after row
-                cells.append(f'<c r="{ref}"{style} t="inlineStr">{plain}</c>')
-                continue
-            if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
-                cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
-                sheet_text(cell)
-                assert cell.data_type == "s", "the guard types every text as text"
-                if cell.has_style:
-                    style = f' s="{cell.style_id}"'
-            if not value:  # openpyxl writes an empty text as an empty cell of its type
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"/>')
-                continue
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>')
-        elif kind is datetime:
-            cells.append(f'<c r="{ref}"{style} t="n"><v>{to_excel(value):.16g}</v></c>')
-        elif kind is bool:
-            cells.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
-        elif kind is int or kind is float:
-            cells.append(f'<c r="{ref}"{style} t="n"><v>{value:.16g}</v></c>')
+        if kind is str or kind is datetime:
+            known = memo[n].get(value)
+            if known is None:
+                if len(memo[n]) >= _MEMO:
+                    memo[n].clear()
+                known = memo[n][value] = _markup(sheet, value, style_ids.get(n, ""))
         else:
-            raise TypeError(f"a cell of the справка holds {kind.__name__}")
+            known = _markup(sheet, value, style_ids.get(n, ""))
+        after, width = known
+        if width > widths[n]:
+            widths[n] = width
+        cells.append(f'<c r="{letters[n]}{number}"{after}')
     cells.append("</row>")
     return "".join(cells)
 
 
-@functools.lru_cache(maxsize=8192)
-def _plain_text(value: str) -> str | None:
-    """A non-empty text no guard touches as its inline-string markup (`<is><t>…</t></is>`, as `_row` writes it); None
-    for any other (empty, a would-be formula, an error's code, unprintable), which `_row` writes in full."""
-    if not value or formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
-        return None
-    space = ' xml:space="preserve"' if value != value.strip() else ""
-    return f"<is><t{space}>{value.translate(_ESCAPES)}</t></is>"
+def _markup(sheet: WriteOnlyWorksheet, value: Any, style: str) -> tuple[str, int]:
+    """A cell's markup after its reference (`<c r="A2"` …) as openpyxl writes it, and its width (`_width`): numbers
+    `t="n"`, dates as Excel's serial numbers in their column's style, text as inline strings. A text the guard marks
+    (`sheet_text`: a would-be formula, an error's code) is the guard's cell: its type and its style (`quotePrefix`)
+    as the guard left them."""
+    kind = value.__class__
+    if kind is str:
+        if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+            cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
+            sheet_text(cell)
+            assert cell.data_type == "s", "the guard types every text as text"
+            if cell.has_style:
+                style = f' s="{cell.style_id}"'
+        if not value:  # openpyxl writes an empty text as an empty cell of its type
+            return f'{style} t="inlineStr"/>', 0
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>', _width(value)
+    if kind is datetime:
+        return f'{style} t="n"><v>{to_excel(value):.16g}</v></c>', _width(value)
+    if kind is bool:
+        return f'{style} t="b"><v>{int(value)}</v></c>', _width(value)
+    if kind is int or kind is float:
+        return f'{style} t="n"><v>{value:.16g}</v></c>', _width(value)
+    raise TypeError(f"a cell of the справка holds {kind.__name__}")
 
 
 def _width(value) -> int:
@@ -309,12 +364,26 @@ def _institutions(results: Results):
     stages = results.per_institution_stages
     areas = results.area_ids
     header = [results.campaign.terms.nom, "Название", "Адрес", *[s.label for s in stages], *[results.area_title(a) for a in areas], "Слабые области"]
-    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s.id].status] for s in stages],
-             *[_level(i.levels.get(a)) for a in areas], ", ".join(results.area_title(a) for a in i.weak_areas)]
+    ids, titles = [s.id for s in stages], {a: results.area_title(a) for a in areas}
+    rows = ([i.institution.id, i.institution.name, i.institution.email, *[STATUS_RU[i.stages[s].status] for s in ids],
+             *[_level(i.levels.get(a)) for a in areas], ", ".join(titles.get(a) or results.area_title(a) for a in i.weak_areas)]
             for i in results.institutions)
     return header, rows
 
 
+class _Labels(dict):
+    """Stage id → `Results.stage_label`, each asked once."""
+
+    def __init__(self, results: Results):
+        super().__init__()
+        self.results = results
+
+    def __missing__(self, stage_id: str) -> str:
+        label = self[stage_id] = self.results.stage_label(stage_id)
+        return label
+
+
+@functools.lru_cache(maxsize=1024)
 def _level(level: str | None):
     """A level id that is a number is stored as one (so it can be averaged); others as text."""
     if level is None:
@@ -327,11 +396,12 @@ def _handed_in(results: Results, zone: str):
               "Продления и причины"]
 
     def rows():  # a row at a time, as the sheet is written
+        local, labels = _Clock(results), _Labels(results)
         for i in results.institutions:
             for o in i.stages.values():
                 extensions = "; ".join(f"до {words.when(results, e.until)}: {e.reason}" for e in o.extensions)
-                yield [i.institution.id, i.institution.name, results.stage_label(o.stage_id), STATUS_RU[o.status], _local(results, o.due_at),
-                       "да" if o.extended else "нет", _local(results, o.submitted_at), "\n".join(o.links), extensions]
+                yield [i.institution.id, i.institution.name, labels[o.stage_id], STATUS_RU[o.status], local(o.due_at),
+                       "да" if o.extended else "нет", local(o.submitted_at), "\n".join(o.links), extensions]
     return header, rows(), {5: DATETIME, 7: DATETIME}
 
 
@@ -341,14 +411,15 @@ def _reviews(results: Results, zone: str):
               *[results.area_title(a) for a in areas], "Рекомендации"]
 
     def rows():  # a row at a time, as the sheet is written
+        local, labels, none = _Clock(results), _Labels(results), [None] * len(areas)
         for i in results.institutions:
             for panel in i.reviews.values():
                 given = {r.expert_id: r for r in panel.reviews}
                 for expert in panel.assigned + [e for e in given if e not in panel.assigned]:
                     r = given.get(expert)
-                    yield [i.institution.id, i.institution.name, results.stage_label(panel.stage_id), results.expert_name(expert),
-                           "да" if r else "нет", _local(results, r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
-                           *[_level(r.levels.get(a)) if r else None for a in areas], r.recommendations if r else None]
+                    yield [i.institution.id, i.institution.name, labels[panel.stage_id], results.expert_name(expert),
+                           "да" if r else "нет", local(r.at) if r else None, ("да" if r.on_time else "нет") if r else None,
+                           *([_level(r.levels.get(a)) for a in areas] if r else none), r.recommendations if r else None]
     return header, rows(), {6: DATETIME}
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, true
+from sqlalchemy import JSON, String, and_, case, cast, func, literal, or_, true, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -52,20 +52,20 @@ _INSTITUTION = table(InstitutionRow)
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension:
     until: datetime
     reason: str
     granted_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
     at: datetime
     links: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class StageOutcome:
     """One ДОУ in one of its stages."""
 
@@ -82,7 +82,7 @@ class StageOutcome:
         return [link for s in self.submissions for link in s.links]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Review:
     expert_id: str
     at: datetime
@@ -91,7 +91,7 @@ class Review:
     on_time: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class ReviewPanel:
     """One ДОУ in one review stage: who was assigned, who reported, and whether they agree."""
 
@@ -113,7 +113,7 @@ class ReviewPanel:
         return found
 
 
-@dataclass
+@dataclass(slots=True)
 class InstitutionResult:
     institution: spec.Institution
     state: str
@@ -334,9 +334,9 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         detail = view.total <= DETAIL_UP_TO
     if campaign.reviews_by_indicator:  # the final indicator levels, made once for every figure that reads them
         levels.source = indicator_figures.materialize(session, campaign, experts=bool(detail or rows))
-        if town or detail:  # and each ДОУ's area levels, read by several figures
-            levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
-                                                       ["inst", "ord", "area", "rank"])
+    if (town or detail) and (levels.usable or campaign.reviews_by_indicator):  # each ДОУ's area levels, made once: several read them
+        levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
+                                                   ["inst", "ord", "area", "rank"])
     results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
     if town:
         distribution, weak, low_total = _town_levels(session, levels, base)
@@ -360,12 +360,21 @@ def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
     status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
     for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
         statuses[inst][stage_id] = st
-    left = [spec.Institution(row.id, row.name, row.email) for row in engine.withdrawn(session, campaign.id)]
-    reviewed = [(inst, stage, expert, json.loads(levels or "{}")) for inst, stage, expert, levels in session.execute(
+    parsed = _Parsed()
+    reviewed = [(inst, stage, expert, parsed(levels)) for inst, stage, expert, levels in session.execute(
         sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
         .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
         .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
-    return Rows([(i, statuses.get(i.id, {})) for i in [*campaign.institutions, *left]], reviewed)
+    return Rows([(i, statuses.get(i.id, {})) for i in roster(session, campaign.id)], reviewed)
+
+
+def roster(session: Session, campaign_id: str) -> list[spec.Institution]:
+    """Every ДОУ of the campaign as stored, in roster order: the definition's ДОУ by their position (which load and every
+    amendment keep as the file's), then those an amendment withdrew (`engine.withdrawn`'s order); id, name and address
+    only. One SELECT: a national roster's definition is never parsed for it."""
+    i = _INSTITUTION.c
+    return [spec.Institution(iid, name, email) for iid, name, email in session.execute(
+        sa_select(i.id, i.name, i.email).where(i.campaign_id == campaign_id).order_by(i.withdrawn_at.is_not(None), i.position, i.id))]
 
 
 # -- the levels the experts gave, in SQL ------------------------------------------------------------
@@ -520,13 +529,19 @@ def _experts(session: Session, campaign: spec.Campaign) -> list[ExpertFigures]:
     if not reviewed:
         return list(figures.values())
     a, p, r = _ASSIGNMENT.c, _PROGRESS.c, _REVIEW.c
-    stage = or_(*(and_(a.stage_id == list_id, p.stage_id == stage_id) for list_id, stage_id in reviewed))
-    query = (sa_select(a.expert_id, func.count(), func.sum(case((and_(r.at.is_not(None), rules.on_time_sql(p.due_at, r.at)), 1), else_=0)),
-                       func.count(r.at))
-             .select_from(_ASSIGNMENT.join(_PROGRESS, and_(p.campaign_id == a.campaign_id, p.institution_id == a.institution_id, stage))
-                          .outerjoin(_REVIEW, and_(r.campaign_id == p.campaign_id, r.institution_id == p.institution_id,
-                                             r.stage_id == p.stage_id, r.expert_id == a.expert_id)))
-             .where(a.campaign_id == campaign.id).group_by(a.expert_id))
+    # each assignment of a list beside its ДОУ's row of the stage and the expert's review, a list at a time: read in the
+    # list's key order (ДОУ by ДОУ), the rows it probes are near each other; one expert's assignments are far apart
+    each = [sa_select(a.expert_id.label("expert"), case((and_(r.at.is_not(None), rules.on_time_sql(p.due_at, r.at)), 1), else_=0)
+                      .label("on_time"), r.at.label("at"))
+            .select_from(_ASSIGNMENT.join(_PROGRESS, and_(p.campaign_id == a.campaign_id, p.institution_id == a.institution_id,
+                                                          p.stage_id == stage_id))
+                         .outerjoin(_REVIEW, and_(r.campaign_id == p.campaign_id, r.institution_id == p.institution_id,
+                                                  r.stage_id == p.stage_id, r.expert_id == a.expert_id)))
+            .where(a.campaign_id == campaign.id, a.stage_id == list_id)
+            for list_id, stage_id in reviewed]
+    assigned_to = _materialized(session, union_all(*each).cte("assigned_to"))
+    query = (sa_select(assigned_to.c.expert, func.count(), func.sum(assigned_to.c.on_time), func.count(assigned_to.c.at))
+             .group_by(assigned_to.c.expert))
     for expert, assigned, on_time, given in session.execute(query):
         mine = figures.get(expert)
         if mine is not None:
@@ -562,20 +577,20 @@ def _institutions(session: Session, campaign: spec.Campaign, now: datetime, leve
     gone = {i.id for i in left}
     expert_stages = {s.id: s for s in finals.review_stages(campaign)}
     results = []
-    for inst in [*campaign.institutions, *left]:
-        mine = rows.get(inst.id, {})
+    for inst in [*campaign.institutions, *left]:  # what is read of a ДОУ is let go as its objects are made
+        mine = rows.pop(inst.id, {})
         outcomes, panels = {}, {}
         for stage_id in per:
             if stage_id not in mine:  # a stage added after the ДОУ was withdrawn: it has no row
                 continue
             st, due_at, extended, submitted_at = mine[stage_id]
             outcomes[stage_id] = StageOutcome(stage_id, st, due_at, extended, submitted_at,
-                                              submissions.get((inst.id, stage_id), []), extensions.get((inst.id, stage_id), []))
+                                              submissions.pop((inst.id, stage_id), []), extensions.pop((inst.id, stage_id), []))
             stage = expert_stages.get(stage_id)
             if stage is not None:
-                given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.get((inst.id, stage_id), [])]
+                given = [Review(expert, at, lv, text, rules.on_time(due_at, at)) for expert, at, lv, text in reviews.pop((inst.id, stage_id), ())]
                 panels[stage_id] = ReviewPanel(stage_id, st, lists.get((stage.list or "", inst.id), []), given)
-        ranks = found_levels.get(inst.id, {})
+        ranks = found_levels.pop(inst.id, {})
         mine_levels = {a: lv for a in levels.areas if a in ranks and (lv := levels.level_id(ranks[a])) is not None}
         lowest = min(ranks.values()) if ranks else None
         weak = [a for a in levels.areas if a in ranks and ranks[a] == lowest]
@@ -620,12 +635,30 @@ def _lists(session: Session, campaign_id: str) -> dict[tuple[str, str], list[str
 def _reviews(session: Session, campaign_id: str) -> dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]]:
     """(ДОУ, review stage) → (expert, when, levels, recommendations) of each review, oldest first."""
     found: dict[tuple[str, str], list[tuple[str, datetime, dict[str, str], str]]] = defaultdict(list)
+    parsed = _Parsed()
     for inst, stage, expert, at, levels, text in session.execute(
             sa_select(col(ReviewRow.institution_id), col(ReviewRow.stage_id), col(ReviewRow.expert_id), col(ReviewRow.at),
                       col(ReviewRow.levels), col(ReviewRow.recommendations))
             .where(col(ReviewRow.campaign_id) == campaign_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))):
-        found[(inst, stage)].append((expert, at, json.loads(levels or "{}"), text))
+        found[(inst, stage)].append((expert, at, parsed(levels), text))
     return found
+
+
+class _Parsed(dict):
+    """A review's levels (JSON text) → the dict they parse to, made once per distinct text and shared by every review
+    that gave the same levels (a national roster's reviews repeat a few hundred combinations): read them, never change
+    them. Bounded: past `_PARSED` texts it starts again."""
+
+    def __call__(self, text: str | None) -> dict[str, str]:
+        found = self.get(text)
+        if found is None:
+            if len(self) >= _PARSED:
+                self.clear()
+            found = self[text] = json.loads(text or "{}")
+        return found
+
+
+_PARSED = 10_000
 
 
 def review_panels(session: Session, campaign: spec.Campaign, institution_id: str,

@@ -42,8 +42,9 @@ def _reviews(results: Results) -> str:
         given = [(inst.institution.id, panel.stage_id, review.expert_id, review.levels)
                  for inst in results.institutions for panel in inst.reviews.values() for review in panel.reviews]
     rows = []
+    areas = results.area_ids
     for inst_id, stage_id, expert_id, levels in given:
-        order_of = [a for a in results.area_ids if a in levels] + [a for a in levels if a not in results.area_ids]
+        order_of = [a for a in areas if a in levels] + [a for a in levels if a not in areas]
         rows += [[inst_id, stage_id, expert_id, area, levels[area]] for area in order_of]
     return csvfile.text(["institution", "stage", "expert", "area", "level"], rows)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import Table
+from sqlalchemy import Table, and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -88,16 +88,21 @@ def grid(columns: list[tuple[str, str]], institutions: list[InstitutionView]) ->
 def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> list[tuple[str, list[str]]]:
     """`grid` of the whole roster as `engine.status(institutions=True, limit=None)` lists it, read as plain values:
     the ДОУ's stored rows in roster order (the file's ДОУ by their position, which load and every amendment keep
-    as the file's, then those an amendment withdrew: `engine.withdrawn`'s order), and one SELECT per stage of
-    each ДОУ's status at `now` as the rules say it (`rules.status_at_sql`, a review of nothing is NOTHING, as
-    `status` counts). No view object per ДОУ, and the definition's roster is never parsed."""
+    as the file's, then those an amendment withdrew: `engine.withdrawn`'s order), each with its status at `now` in
+    each stage as the rules say it (`rules.status_at_sql`, a review of nothing is NOTHING, as `status` counts):
+    one SELECT, a row per ДОУ (its stages' rows turned into columns in the database). No view object per ДОУ, and
+    the definition's roster is never parsed."""
     p, i = _PROGRESS.c, _INSTITUTION.c
     status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
-    by_stage = [dict(session.execute(sa_select(p.institution_id, status).where(p.campaign_id == campaign.id, p.stage_id == s.id)).all())
-                for s in campaign.stages if s.per_institution]
-    roster = session.execute(sa_select(i.id, i.name).where(i.campaign_id == campaign.id)
-                             .order_by(i.withdrawn_at.is_not(None), i.position, i.id)).all()
-    return [(name, [found.get(iid, "upcoming") for found in by_stage]) for iid, name in roster]
+    stages = [s.id for s in campaign.stages if s.per_institution]
+    columns = [func.max(case((p.stage_id == stage_id, status))) for stage_id in stages]
+    query = (sa_select(i.name, *columns)
+             .select_from(_INSTITUTION.outerjoin(_PROGRESS, and_(p.campaign_id == i.campaign_id, p.institution_id == i.id,
+                                                                 p.stage_id.in_(stages))))
+             .where(i.campaign_id == campaign.id)
+             .group_by(i.campaign_id, i.id)
+             .order_by(i.withdrawn_at.is_not(None), i.position, i.id))
+    return [(name, [found or "upcoming" for found in found_all]) for name, *found_all in session.execute(query)]
 
 
 def timeline(campaign: spec.Campaign, at: datetime) -> float:
