@@ -13,13 +13,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from dqflow.present.guard import csv_cell
+from dqflow.present.guard import csv_row
 
 
 def text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
     """A header and rows as CSV text, every cell through the formula guard."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([csv_cell(c) for c in header])
-    writer.writerows([csv_cell(c) for c in row] for row in rows)
+    writer.writerow(csv_row(header))
+    writer.writerows(map(csv_row, rows))
     return buffer.getvalue()
