@@ -28,8 +28,8 @@ COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
 _WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
 _NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
-# a row still waiting only: a send judges its page before it takes the write lock to skip, and a row another process
-# changed meanwhile keeps what that process wrote
+# a row still waiting only: a row another process has changed (sent, dead, skipped by an amendment) keeps what that
+# process wrote
 _SKIP = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), or_(*(_OUTBOX.c.state == state for state, _ in _WAITING)))
          .values(state="skipped", reason=bindparam("why")))
 

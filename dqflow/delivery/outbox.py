@@ -152,10 +152,10 @@ class _Drain:
         return self.report
 
     def _judged_pages(self) -> Iterator[tuple[list[Row[Any]], Progress]]:
-        """`judged_pages`, each page read and judged without the write lock, its skips committed as it goes in a
-        transaction of their own."""
-        for rows, kept, progress in judged_pages(lambda: dry_run(self.db), self.campaign, self.now, self.addresses, self.writer,
-                                                 skip_in=lambda: transaction(self.db)):
+        """`judged_pages`, each page read, judged and its skips committed in a write transaction of its own: an
+        extension, a hand-in or an amendment committed while a page was judged outside it would go unseen, and a
+        reminder with the old deadline would go out."""
+        for rows, kept, progress in judged_pages(lambda: transaction(self.db), self.campaign, self.now, self.addresses, self.writer):
             self.report.skipped += len(rows) - len(kept)
             yield kept, progress
 
@@ -307,23 +307,14 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer, skip_in: Callable[[], AbstractContextManager[Session]] | None = None,
-                 ) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
+                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
-    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there, or, with
-    `skip_in` (the send's), in a write transaction of their own once the page is judged: the send reads and judges
-    without the write lock, which it then holds for one statement a page (`due.skip` skips only a row still waiting,
-    so a row another process changed meanwhile keeps what it wrote): (the page's rows, those that go out, their ДОУ's
-    progress)."""
+    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
+    (the page's rows, those that go out, their ДОУ's progress)."""
     for start in range(0, len(addresses), due.PAGE):
         with session_for() as session:
             rows = due.page(session, campaign, now, addresses[start:start + due.PAGE])
-            kept, progress, unwanted = judge(session, campaign, rows, writer, now) if rows else ([], {}, {})
-            if skip_in is None:
-                due.skip(session, unwanted)
-        if skip_in is not None and unwanted:
-            with skip_in() as session:
-                due.skip(session, unwanted)
+            kept, progress = sort_out(session, campaign, rows, writer, now) if rows else ([], {})
         yield rows, kept, progress
 
 
