@@ -64,7 +64,7 @@ class Coordinator(Site):
                 why = links.spend_signin(session, self.campaign, token, now)
                 return why, "" if why else links.start_session(session, self.campaign, now, "link")
 
-        why, session_id = await run_in_threadpool(spend)
+        why, session_id = await self.write(spend)
         if why:
             return await self.guessed(request, why)
         return self.session_started(request, session_id, now)
@@ -122,7 +122,7 @@ class Coordinator(Site):
             with self.transaction("coordinator:web") as session:
                 links.end_sessions(session, self.campaign, now, "signout")
 
-        await run_in_threadpool(end)
+        await self.write(end)
         response = redirect("/")
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -218,7 +218,7 @@ class Coordinator(Site):
                     raise DqflowError(f"unknown action '{action}'", code="unknown-action")
 
         try:
-            await run_in_threadpool(act)
+            await self.write(act)
         except DqflowError as exc:
             return await self.get_card(request, csrf, error=self.said(exc), status=refusal_status(exc))
         if action == "settle":
@@ -266,7 +266,7 @@ class Coordinator(Site):
                 problems = await run_in_threadpool(check)
                 return await self.get_experts(request, csrf, check={"institution": institution_id, "experts": " ".join(chosen),
                                                                      "problems": problems})
-            await run_in_threadpool(save)
+            await self.write(save)
         except DqflowError as exc:
             return await self.get_experts(request, csrf, error=self.said(exc), status=refusal_status(exc))
         return redirect(f"/coordinator/experts/{quote(stage_id)}?ok=experts")

@@ -17,7 +17,6 @@ from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -213,7 +212,7 @@ class Site:
         def count() -> int | None:
             return sessions.reserve(self.db, self.campaign.id, sessions.LINK, client(request), self.wall())
 
-        if await run_in_threadpool(count) is None:
+        if await threads.signin(count) is None:  # a burst of guessed links waits behind itself, as sign-ins do
             self.refused.note(sessions.LINK, client(request), self.wall())
             return self.too_many(sessions.LINK)
         return self.refuse(request, why)
