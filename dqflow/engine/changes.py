@@ -123,7 +123,7 @@ def about_stage(session: Session, campaign: spec.Campaign, stage: spec.Stage, ch
     """The letters of a change to ДОУ in one stage (each ДОУ with its new deadline or None): the ДОУ itself for its
     own stage, the experts its list gives it for a review stage."""
     if stage.actor == "institution":
-        emails = {i.id: i.email for i in campaign.institutions}
+        emails = campaign.institution_emails  # built once per campaign: a dict of the roster per extension was quadratic
         return [Tell(emails[inst], "institution", inst, stage.id, change, tag, due, until or due)
                 for inst, due in moved if inst in emails]
     if stage.actor != "expert":
