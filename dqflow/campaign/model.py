@@ -266,6 +266,11 @@ class Campaign:
         return {i.id: i.name for i in self.institutions}
 
     @cached_property
+    def institution_emails(self) -> dict[str, str]:
+        """ДОУ id → address, built once (see `institution_names`): a change letter per extension looked through the roster."""
+        return {i.id: i.email for i in self.institutions}
+
+    @cached_property
     def expert_names(self) -> dict[str, str]:
         """Expert id → name, built once (see `institution_names`)."""
         return {e.id: e.name for e, _ in self.every_expert()}

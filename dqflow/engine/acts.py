@@ -463,7 +463,15 @@ class _Acts:
             stage = self.campaign.stage(stage_id)
             assert stage is not None, "a notice is about a stage of the campaign"
             reminders.plan_submission_notices(self.session, self.campaign, stage, notices)
-        for at, tells in self.told:  # the ДОУ (and a review's experts) hear of their new deadline at the next send
+        # the ДОУ (and a review's experts) hear of their new deadline at the next send: the letters of extensions at one
+        # moment (a coordinator's morning of them) planned together, in the order they were granted
+        merged: list[tuple[datetime, list[changes.Tell]]] = []
+        for at, tells in self.told:
+            if merged and merged[-1][0] == at:
+                merged[-1][1].extend(tells)
+            else:
+                merged.append((at, list(tells)))
+        for at, tells in merged:
             changes.plan(self.session, self.campaign, at, tells)
         self.told.clear()
 
