@@ -23,7 +23,11 @@ from sqlalchemy.engine import Engine
 
 T = TypeVar("T")
 
-READERS = 8  # threads for the pages' reads, the guard's checks, the sign-in's hash
+# threads for the pages' reads and the guard's checks. Few: the process's threads share one GIL, and a write thread
+# gets about one runnable thread's share of it. With 8 readers a portal hand-in (2.3 ms alone) took ~38 ms at a
+# rush, and hand-ins waited 1.6 s (p50) behind each other; with 3, 0.33 s, the pages 0.33 s instead of 0.06 s, every
+# p99 under 0.5 s but the coordinator's (benchmarks/README, «The rush's waits»)
+READERS = 3
 WRITERS = {"sqlite": 1, "postgresql": 4}  # threads for write transactions, by backend
 SIGNIN = 1  # threads for the password sign-in: a burst of 600 guesses is 600 reserved attempts, one after the other
 POOL = READERS + max(WRITERS.values()) + SIGNIN  # connections the portal's engine must be able to hold at once
