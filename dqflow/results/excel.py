@@ -291,21 +291,20 @@ _MEMO = 20_000  # the distinct texts and times a column remembers the markup of 
 def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str],
          widths: list[int], memo: list[dict[Any, tuple[str, int]]]) -> str:
     """One row of sheet data as openpyxl writes it (`_markup`), each column's width widened to its value's (`_width`).
-    A text or a time is made into markup once per column and remembered (`memo`): a view repeats its names, titles,
-    statuses and deadlines row after row."""
+    A value is made into markup once per column and remembered (`memo`): a view repeats its names, titles, statuses,
+    deadlines, levels and counts row after row."""
     cells = [f'<row r="{number}">']
     for n, value in enumerate(values):
         if value is None:
             continue
         kind = value.__class__
-        if kind is str or kind is datetime:
-            known = memo[n].get(value)
-            if known is None:
-                if len(memo[n]) >= _MEMO:
-                    memo[n].clear()
-                known = memo[n][value] = _markup(sheet, value, style_ids.get(n, ""))
-        else:
-            known = _markup(sheet, value, style_ids.get(n, ""))
+        # a text is its own key; any other value with its type: 1, 1.0 and True are equal keys of a dict, not one cell
+        key = value if kind is str else (kind, value)
+        known = memo[n].get(key)
+        if known is None:
+            if len(memo[n]) >= _MEMO:
+                memo[n].clear()
+            known = memo[n][key] = _markup(sheet, value, style_ids.get(n, ""))
         after, width = known
         if width > widths[n]:
             widths[n] = width
