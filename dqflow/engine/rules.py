@@ -436,6 +436,15 @@ def reviews(stages: Sequence[StageLike]) -> dict[str, tuple[str, ...]]:
     return {s.id: found for s in stages if s.actor == "expert" and (found := materials_stages(stages, s))}
 
 
+def statuses_at(rows: Mapping[str, ProgressLike], stages: Sequence[StageLike], now: datetime) -> dict[str, str]:
+    """One ДОУ's rows (stage id → row) as `status` says them at `now`: each row's `status_at`, a review stage's with
+    the ДОУ's rows of the stages it reviews (`reviews`), so a review of nothing is said so. What a ДОУ's page and the
+    coordinator's card show."""
+    reviewed = reviews(stages)
+    return {stage_id: status_at(row, now, materials=[rows[m] for m in reviewed[stage_id] if m in rows] if stage_id in reviewed else None)
+            for stage_id, row in rows.items()}
+
+
 _NOTHING_MORE = (Status.MISSED.value, Status.EXCUSED.value)
 
 

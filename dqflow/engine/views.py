@@ -199,13 +199,9 @@ def institution_detail(session: Session, campaign_id: str | None, institution_id
     for sub in session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign.id, SubmissionRow.institution_id == institution_id)
                             .order_by(col(SubmissionRow.id))).all():
         submissions.setdefault(sub.stage_id, []).append(sub)
-    details = [StageDetail(stage, progress[stage.id], extensions.get(stage.id, []), submissions.get(stage.id, []), progress[stage.id].status)
-               for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
-    reviews = rules.reviews(campaign.stages)
-    for d in details:  # projected to `now`: each row's status is the clock's; a review of nothing is said so
-        if d.stage.id in reviews:
-            d.status = rules.status_at(d.progress, now, materials=[progress[m] for m in reviews[d.stage.id] if m in progress])
-    return details
+    statuses = rules.statuses_at(progress, campaign.stages, now)  # each row's is the clock's; a review of nothing said so
+    return [StageDetail(stage, progress[stage.id], extensions.get(stage.id, []), submissions.get(stage.id, []), statuses[stage.id])
+            for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
 
 
 def _projected(session: Session, row: ProgressRow, now: datetime) -> ProgressRow:

@@ -144,13 +144,9 @@ def _desk_stages(session: Session, campaign: spec.Campaign, institution_id: str,
     for stage_id, at, links in session.execute(sa_select(h.stage_id, h.at, h.links)
                                                .where(h.campaign_id == campaign.id, h.institution_id == institution_id).order_by(h.id)):
         submissions.setdefault(stage_id, []).append(Submitted(at, links))
-    details = [DeskStage(stage, progress[stage.id], submissions.get(stage.id, []), progress[stage.id].status)
-               for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
-    reviews = rules.reviews(campaign.stages)
-    for d in details:  # a review of nothing is said so
-        if d.stage.id in reviews:
-            d.status = rules.status_at(d.progress, now, materials=[progress[m] for m in reviews[d.stage.id] if m in progress])
-    return details
+    statuses = rules.statuses_at(progress, campaign.stages, now)  # a review of nothing is said so
+    return [DeskStage(stage, progress[stage.id], submissions.get(stage.id, []), statuses[stage.id])
+            for stage in campaign.stages if stage.per_institution and stage.id in progress]  # none: a stage added after a withdrawal
 
 
 def _indicator_marks(session: Session, campaign: spec.Campaign, institution_id: str,
