@@ -321,18 +321,11 @@ def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], cam
 def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
              now: datetime) -> tuple[list[Row[Any]], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
-    kept, progress, unwanted = judge(session, campaign, rows, writer, now)
-    due.skip(session, unwanted)
-    return kept, progress
-
-
-def judge(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
-          now: datetime) -> tuple[list[Row[Any]], Progress, dict[int, str]]:
-    """The rows of a page that go out, their ДОУ's progress, and {row id: why} for those no longer wanted (read, not written)."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
     unwanted = skips.judge(rows, facts, now)
-    return [r for r in rows if r.id not in unwanted], facts.progress, unwanted
+    due.skip(session, unwanted)
+    return [r for r in rows if r.id not in unwanted], facts.progress
 
 
 def _outcome_values(outcome: Outcome, attempts: int, now: datetime, message_id: str) -> dict:
