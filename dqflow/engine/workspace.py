@@ -9,7 +9,7 @@ the reconciler, so a database no tick brought past a boundary costs a page no mo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select as sa_select
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
 from dqflow.engine import expertise, experts, form, rules
+from dqflow.engine.acts import Progress
 from dqflow.errors import NotFound
 from dqflow.store import AssignmentRow, ProgressRow, ReviewLevelRow, ReviewRow, StageRow, SubmissionRow, table
 
@@ -59,19 +60,6 @@ class Released:
     reviews: list[dict]
 
 
-@dataclass
-class Progress:
-    """A ДОУ's row in a stage as its page shows it, read as plain values, its status projected to `now`."""
-
-    stage_id: str
-    status: str
-    opens_at: datetime
-    due_at: datetime
-    locks_at: datetime
-    extended: bool
-    submitted_at: datetime | None
-
-
 @dataclass(frozen=True)
 class Submitted:
     """One hand-in as the page shows it: when, and its links (JSON, as stored)."""
@@ -82,8 +70,9 @@ class Submitted:
 
 @dataclass
 class DeskStage:
-    """A stage of the ДОУ's page: its row (`Progress`), its hand-ins in order, and its status at `now` (a review of nothing
-    is NOTHING). The ДОУ's extensions show in its row's times; the coordinator's card lists them (`views.StageDetail`)."""
+    """A stage of the ДОУ's page: its row (`acts.Progress`, plain values, projected to `now`), its hand-ins in order, and
+    its status at `now` (a review of nothing is NOTHING). The ДОУ's extensions show in its row's times; the coordinator's
+    card lists them (`views.StageDetail`)."""
 
     stage: spec.Stage
     progress: Progress
@@ -135,7 +124,7 @@ def _desk_stages(session: Session, campaign: spec.Campaign, institution_id: str,
     reads: its rows and its hand-ins; ORM objects cost a page more than the reads) and without the extensions."""
     p, h = table(ProgressRow).c, table(SubmissionRow).c
     progress = {}
-    for values in session.execute(sa_select(p.stage_id, p.status, p.opens_at, p.due_at, p.locks_at, p.extended, p.submitted_at)
+    for values in session.execute(sa_select(*(p[f.name] for f in fields(Progress)))
                                   .where(p.campaign_id == campaign.id, p.institution_id == institution_id)):
         row = Progress(*values)
         row.status = rules.status_at(row, now)
