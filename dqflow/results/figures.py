@@ -42,7 +42,7 @@ from dqflow.campaign import spec
 from dqflow.engine import finals, rules
 from dqflow.engine.rules import Status
 from dqflow.results import indicators as indicator_figures
-from dqflow.store import AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow, table
+from dqflow.store import ROSTER_ORDER, AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow, table
 
 _PROGRESS = table(ProgressRow)
 _REVIEW = table(ReviewRow)
@@ -374,7 +374,7 @@ def roster(session: Session, campaign_id: str) -> list[spec.Institution]:
     only. One SELECT: a national roster's definition is never parsed for it."""
     i = _INSTITUTION.c
     return [spec.Institution(iid, name, email) for iid, name, email in session.execute(
-        sa_select(i.id, i.name, i.email).where(i.campaign_id == campaign_id).order_by(i.withdrawn_at.is_not(None), i.position, i.id))]
+        sa_select(i.id, i.name, i.email).where(i.campaign_id == campaign_id).order_by(*ROSTER_ORDER))]
 
 
 # -- the levels the experts gave, in SQL ------------------------------------------------------------
@@ -508,7 +508,7 @@ def _attention(session: Session, campaign: spec.Campaign, levels: _Levels, base:
     lows = sa_select(level.c.inst).where(low).distinct().subquery()
     first = (sa_select(i.id, i.name, i.email, i.position, i.withdrawn_at.is_not(None).label("gone"))
              .join(lows, lows.c.inst == i.id).where(i.campaign_id == campaign.id)
-             .order_by(i.withdrawn_at.is_not(None), i.position, i.id).limit(ATTENTION).subquery())
+             .order_by(*ROSTER_ORDER).limit(ATTENTION).subquery())
     areas: dict[str, list[str]] = defaultdict(list)
     named: dict[str, tuple[str, str]] = {}
     for inst, name, email, area in session.execute(

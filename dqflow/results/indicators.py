@@ -31,7 +31,7 @@ from sqlmodel import Session
 from dqflow.campaign import spec
 from dqflow.engine import finals, form
 from dqflow.engine.rules import Status
-from dqflow.store import FormEntryRow, InstitutionRow, ProgressRow, ReviewRow, table
+from dqflow.store import ROSTER_ORDER, FormEntryRow, InstitutionRow, ProgressRow, ReviewRow, table
 
 _ENTRY = table(FormEntryRow)
 _PROGRESS = table(ProgressRow)
@@ -294,7 +294,7 @@ def _below(session: Session, sql: IndicatorSql, at_latest: Any, base_place: int,
     total = int(session.execute(sa_select(func.count()).select_from(lows)).scalar_one())
     first = (sa_select(i.id, i.name, i.email, i.position, i.withdrawn_at.is_not(None).label("gone"))
              .join(lows, lows.c.inst == i.id).where(i.campaign_id == campaign.id)
-             .order_by(i.withdrawn_at.is_not(None), i.position, i.id).limit(attention).subquery("first"))
+             .order_by(*ROSTER_ORDER).limit(attention).subquery("first"))
     found: dict[str, list[str]] = defaultdict(list)
     named: dict[str, tuple[str, str]] = {}
     for inst, name, email, indicator in session.execute(
@@ -322,7 +322,7 @@ def _table(session: Session, sql: IndicatorSql) -> IndicatorTable:
     source, own_place = sql.with_own(done.join(_INSTITUTION, and_(i.campaign_id == campaign.id, i.id == f.inst)), f)
     query = (sa_select(f.inst, i.name, f.stage, f.indicator, own_place, f.given, f.first, f.last, f.final)
              .select_from(source)
-             .order_by(i.withdrawn_at.is_not(None), i.position, i.id, case(stage_index, value=f.stage, else_=len(stage_index)),
+             .order_by(*ROSTER_ORDER, case(stage_index, value=f.stage, else_=len(stage_index)),
                        case(indicator_index, value=f.indicator, else_=len(indicator_index))))
     expert_index: dict[str, int] = {}
     inst_col, stage_col, ind_col, own_col, e1_col, l1_col, e2_col, l2_col, fin_col = found.columns

@@ -27,6 +27,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
 )
 from dqflow.store.tables import (  # noqa: F401 - the package's face
     DEFAULT_DB,
+    ROSTER_ORDER,
     UNPLANNED,
     AssignmentRow,
     AuditRow,

@@ -95,6 +95,11 @@ class InstitutionRow(SQLModel, table=True):
     inn: str | None = None  # ИНН of the legal entity, when the roster gives it: the same ДОУ in another year (`engine.lineage`)
 
 
+# The stored ДОУ in roster order: the definition's by their position (which load and every amendment keep as the file's),
+# then those an amendment withdrew (`engine.withdrawn`'s order). Every list of ДОУ read from this table sorts by it.
+ROSTER_ORDER = (table(InstitutionRow).c.withdrawn_at.is_not(None), table(InstitutionRow).c.position, table(InstitutionRow).c.id)
+
+
 class ExpertRow(SQLModel, table=True):
     __tablename__ = "expert"
     __table_args__ = (Index("ix_expert_address", "campaign_id", text("lower(email)")),)  # a send's experts found by their address

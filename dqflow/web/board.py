@@ -23,7 +23,7 @@ from dqflow.engine import CampaignView, InstitutionView, rules
 from dqflow.errors import DqflowError
 from dqflow.present import labels
 from dqflow.results.figures import StageFigures
-from dqflow.store import InstitutionRow, ProgressRow
+from dqflow.store import ROSTER_ORDER, InstitutionRow, ProgressRow
 
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
 _INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
@@ -101,7 +101,7 @@ def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> lis
                                                                  p.stage_id.in_(stages))))
              .where(i.campaign_id == campaign.id)
              .group_by(i.campaign_id, i.id)
-             .order_by(i.withdrawn_at.is_not(None), i.position, i.id))
+             .order_by(*ROSTER_ORDER))
     return [(name, [found or "upcoming" for found in found_all]) for name, *found_all in session.execute(query)]
 
 
