@@ -451,6 +451,19 @@ def test_the_links_of_a_form_not_yet_handed_in_are_checked(db_url, tmp_path, ser
                 base + "/403", base + "/ok", base + "/404"]
     finally:
         db.dispose()
+    # and the ДОУ sees each draft link's state on its page while it can still mend it, beside the link's input
+    from test_web import Portal
+
+    portal = Portal(db_url).at("2021-11-21 10:00")
+    try:
+        page = portal.client.get(portal.path("institution", "2")).text
+        assert 'class="indicator" id="indicator-1.1"' in page and "Сдать форму" in page  # the form, still editable
+        after = {url: page.split(f'value="{url}"', 1)[1].split("<label", 1)[0] for url in (base + "/403", base + "/ok", base + "/404")}
+        assert "доступ закрыт" in after[base + "/403"] and "откройте доступ по ссылке" in after[base + "/403"]
+        assert '<span class="status done">открывается</span>' in after[base + "/ok"]
+        assert "не открывается" in after[base + "/404"] and "проверено 21.11.2021 09:00" in after[base + "/404"]
+    finally:
+        portal.db.dispose()
 
 
 def test_many_hosts_at_once_with_few_pools_kept_all_open(server):

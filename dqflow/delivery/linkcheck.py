@@ -411,8 +411,9 @@ class Checker:
             return self.judged(url, status, body, drive)
 
     def judged(self, url: str, status: int, body: bytes, drive: Drive | None) -> Result:
-        if status in (401, 403):
-            return Result(url, CLOSED, f"доступ закрыт (HTTP {status})", status)
+        if status in (401, 403):  # the detail says why, beside the state «доступ закрыт» it is shown with
+            why = "сайт просит войти" if status == 401 else "просмотр запрещён"
+            return Result(url, CLOSED, f"{why} (HTTP {status})", status)
         if status in (404, 410):
             return Result(url, BROKEN, f"страница не найдена (HTTP {status})", status)
         if status >= 500:
