@@ -214,6 +214,24 @@ def test_campaigns_with_different_areas_are_refused_naming_the_area_or_compared_
     assert "<h3>Цифровая среда</h3>" not in text and "<h3>Условия для лиц с ОВЗ</h3>" not in text
 
 
+def test_campaigns_of_different_years_are_refused_naming_each_ones_year(dq: Cli, tmp_path: Path):
+    """A regional справка is one year's monitoring: 2021's and 2022's Tomsk side by side are refused, --common or not
+    (year over year is `report --compare`)."""
+    from test_years import second_year
+
+    dq.ok("load", str(TOMSK), "--now", LOADED)
+    dq.ok("load", str(second_year(tmp_path)), "--now", LOADED)
+    before = dump_tables(dq.db_url)
+    for common in ([], ["--common"]):
+        out = tmp_path / "years.html"
+        refused = dq("region", "report", "--campaign", "tomsk-2021", "--campaign", "tomsk-2022", *common, "--out", str(out),
+                     "--now", AS_OF)
+        assert refused.exit_code != 0 and refused.output.count("\n") == 1, refused.output
+        assert refused.output.startswith("ошибка: кампании разных лет: tomsk-2021 — 2021, tomsk-2022 — 2022;"), refused.output
+        assert not out.exists() and dump_tables(dq.db_url) == before
+    assert [e["year"] for e in dq.json("campaigns", "--json", "--now", AS_OF)] == [2021, 2022]  # the same rule as `campaigns`
+
+
 def test_an_unknown_campaign_and_a_wrong_out_are_refused_in_one_line_writing_nothing(dq: Cli, tmp_path: Path):
     dq.ok("load", str(municipal_file(tmp_path, "mun-a", *TOWNS["mun-a"])), "--now", LOADED)
     out = tmp_path / "r.html"

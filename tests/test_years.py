@@ -5,6 +5,7 @@ and `dqflow campaigns`. Two campaigns of consecutive years are made from the bun
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -391,6 +392,11 @@ def test_dynamics_csv_matches_hand_computed_figures(dq: Cli, tmp_path: Path):
     assert [(f.institution_id, f.area, f.recommendations, f.level.previous, f.level.current, f.level.change)
             for f in found.followups] == [("d2", "conditions", (ADVICE,), "1", "2", 1)]
     assert [a.previous_counts["1"] for a in found.town][0] == 1 and found.town[0].current_counts == {"1": 0, "2": 2, "3": 1, "4": 0}
+    # the same comparison read the other way round is a fall of the town's mean: a number in the CSV, like a ДОУ's -1,
+    # not text the formula guard would mark with «'»
+    fell = dataclasses.replace(found, institutions=(), indicator_institutions=(), indicator_town=(), town=tuple(
+        dataclasses.replace(a, previous_mean=a.current_mean, current_mean=a.previous_mean) for a in found.town[:1]))
+    assert dynamics.csv_text(fell).splitlines()[1:] == [",,conditions,,2.33,2.00,-0.33"]
 
 
 # the hand-computed comparison of `_two_years`, as every format shows it (a no-break space before «%» and in «п. п.»)

@@ -203,6 +203,13 @@ class Campaign:
         return [(e, i.id) for i in self.institutions for e in i.experts] + [(e, e.institution) for e in self.experts]
 
     @property
+    def year(self) -> int | None:
+        """The campaign's year: the year its first stage opens in, in its zone (a Tomsk campaign of
+        November 2021 – January 2022 is 2021's); None for a campaign of no stages."""
+        first = min((s.opens_at for s in self.stages), default=None)
+        return first.astimezone(self.tz).year if first else None
+
+    @property
     def base_level(self) -> str | None:
         """The id of the scale's base level (`base_level`), None without levels."""
         return base_level(self.levels)

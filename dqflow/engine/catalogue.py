@@ -60,7 +60,7 @@ def campaigns(session: Session, now: datetime) -> list[Entry]:
         campaign = codec.from_json(definition)  # the head alone: the roster after it stays unparsed
         first, last = spans.get(cid, (None, None))
         first, last = _aware(first), _aware(last)
-        found.append(Entry(cid, title, tz_name, first.astimezone(campaign.tz).year if first else None, sizes.get(cid, 0), first, last,
+        found.append(Entry(cid, title, tz_name, campaign.year, sizes.get(cid, 0), first, last,
                            campaign_state(first, last, now), campaign.previous, campaign.previous in ids))
     return sorted(found, key=lambda e: (e.first_opens is None, e.first_opens or now, e.id))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, Protocol
 
 # A spreadsheet program runs a cell that starts with one of these as a formula (after spaces); the
@@ -33,7 +34,7 @@ def csv_cell(value: object) -> str:
     (the OWASP rule). A number is written as the number it is: it cannot be a formula."""
     if value is None:
         return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return str(value)
     text = str(value)
     return "'" + text if formula_like(text) else text

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
@@ -458,5 +459,6 @@ def csv_text(dynamics: Dynamics) -> str:
     return csvfile.text(["institution", "name", "area", "indicator", "previous", "current", "change"], rows)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _number(value: float | None) -> Decimal | str:
+    """A mean to two places, as a number: a fall (-0.50) is a number in the CSV, not text the formula guard marks."""
+    return "" if value is None else Decimal(f"{value:.2f}")

@@ -170,6 +170,7 @@ def compute(session: Session, campaign_ids: list[str], now: datetime, *, common:
     if not campaign_ids:
         raise DqflowError("не выбрано ни одной кампании; укажите --campaign ID")
     campaigns = [engine.definition(session, campaign_id) for campaign_id in dict.fromkeys(campaign_ids)]
+    _one_year(campaigns)
     if common:
         areas, levels, left_out = _shared(campaigns)
     else:
@@ -324,6 +325,16 @@ def _agreement(session: Session, keyed: CampaignLevels, area_ids: list[str], agr
     for cid, area, n, agreed in session.execute(sa_select(compared.c.camp, compared.c.area, func.count(), func.sum(compared.c.agreed))
                                                 .group_by(compared.c.camp, compared.c.area)):
         agreement[cid][area] = (int(agreed or 0), int(n))
+
+
+def _one_year(campaigns: list[spec.Campaign]) -> None:
+    """Refuses, in one line, campaigns of different years (`Campaign.year`): a regional справка is one year's monitoring;
+    year over year is `report --compare`."""
+    years = {c.id: c.year for c in campaigns}
+    if len(set(years.values())) > 1:
+        listed = ", ".join(f"{cid} — {year or 'без этапов'}" for cid, year in years.items())
+        raise DqflowError(f"кампании разных лет: {listed}; региональная справка сводит кампании одного года "
+                          "(сравнение с прошлым годом — report --compare)")
 
 
 def _same(campaigns: list[spec.Campaign]) -> None:
