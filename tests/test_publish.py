@@ -299,7 +299,7 @@ def test_the_style_sheet_reads_at_4_5():
 # -- in the browser ---------------------------------------------------------------------------------------------------
 
 
-CHECK = """
+CHECK = r"""
 const out = {};
 out.lang = document.documentElement.lang;
 out.scroll = [document.documentElement.scrollWidth, document.documentElement.clientWidth];
@@ -311,6 +311,30 @@ out.svgs = [...document.querySelectorAll('svg')].filter(s => s.getAttribute('rol
 out.wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
     .map(e => e.tagName + '.' + e.className).slice(0, 5);
 out.styled = getComputedStyle(document.body).fontFamily;
+// the contrast of every piece of text as Chromium computed its colours (WCAG 2: relative luminance, ≥ 4.5 : 1), over the
+// first opaque background found up the tree, half-transparent ones blended on the way
+const rgba = c => (c.match(/[\d.]+/g) || []).map(Number).concat([1]).slice(0, 4);
+const lum = ([r, g, b]) => [r, g, b].map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3])).concat([1]);
+const behind = e => {
+    const layers = [];
+    for (let n = e; n; n = n.parentElement) {
+        const c = rgba(getComputedStyle(n).backgroundColor);
+        if (c[3] > 0) { layers.push(c); if (c[3] === 1) break; }
+    }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255, 1]);
+};
+out.faint = [];
+out.texts = 0;
+for (const e of document.querySelectorAll('body *')) {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    out.texts++;
+    const back = behind(e), fore = over(rgba(getComputedStyle(e).color), back);
+    const [hi, lo] = [lum(fore), lum(back)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < 4.5) out.faint.push(e.tagName + '.' + e.className + ' ' + ratio.toFixed(2));
+}
 return out;
 """
 
@@ -336,6 +360,7 @@ def _read_on_a_phone(browser, out: Path, pages: list[str]) -> None:
         assert found["tables"] and all(th and not unscoped and caption for th, unscoped, caption in found["tables"]), (page, found["tables"])
         assert found["images"] == 0 and found["svgs"] == 0, page
         assert "PT Sans" in found["styled"] or "Arial" in found["styled"], page  # the style sheet beside the page was read
+        assert found["texts"] > 5 and not found["faint"], (page, found["faint"])  # every text ≥ 4.5 : 1 as rendered
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert not errors, (page, errors)
 
