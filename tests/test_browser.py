@@ -117,15 +117,19 @@ def site(tmp_path_factory, chromium):
 
 
 def press(browser, element) -> None:
-    """Submit the form `element` is in and wait for the next page (POST → redirect → GET) to load."""
+    """Submit the form `element` is in — by `element` itself when it is a submit button, else by the form's first — and
+    wait for the next page (POST → redirect → GET) to load."""
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     from selenium.common.exceptions import WebDriverException
 
     page = browser.find_element("tag name", "html")
-    form = element if element.tag_name == "form" else element.find_element("xpath", "ancestor-or-self::form")
-    form.find_element("css selector", "button[type=submit]").click()
+    if element.tag_name == "button" and element.get_attribute("type") == "submit":
+        element.click()
+    else:
+        form = element if element.tag_name == "form" else element.find_element("xpath", "ancestor-or-self::form")
+        form.find_element("css selector", "button[type=submit]").click()
     # While the old document is torn down chromedriver may answer "Node with given id does not belong to the
     # document" instead of "stale element": that is the same news, one poll early, so poll again.
     wait = WebDriverWait(browser, 20, ignored_exceptions=(WebDriverException,))

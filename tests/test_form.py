@@ -15,6 +15,7 @@ import yaml
 from conftest import TOMSK, counting_statements
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as sql_text
 
 from dqflow import engine, store
 from dqflow.calendar import parse_local
@@ -336,7 +337,9 @@ def test_refusals_of_form_commands(formed):
 LINKS = st.lists(st.sampled_from(["https://a.example.org/1", "https://b.example.org/2", "https://c.example.org/3"]), max_size=2)
 EDIT = st.tuples(st.just("set"), st.sampled_from(INDICATORS), st.one_of(st.none(), LINKS),
                  st.one_of(st.none(), st.sampled_from(["1", "2", "3"])), st.one_of(st.none(), st.sampled_from(["", "ок", "дополнено"])))
-ACTION = st.one_of(EDIT, st.just(("fill",)), st.just(("hand-in",)))
+PAGE = st.tuples(st.just("page"), st.dictionaries(st.sampled_from(INDICATORS), st.tuples(
+    LINKS, st.one_of(st.none(), st.sampled_from(["1", "2", "3"])), st.sampled_from(["", "ок", "дополнено"])), max_size=3))
+ACTION = st.one_of(EDIT, PAGE, st.just(("fill",)), st.just(("hand-in",)))
 PLAN = st.lists(st.lists(ACTION, max_size=6), min_size=3, max_size=3)  # the actions of each form stage
 OPENS = {"fill-form": "2021-11-20 09:00", "refill": "2021-12-07 09:00", "final-fix": "2021-12-15 09:00"}
 
@@ -352,7 +355,7 @@ def test_versioning_property(db_url, tmp_path_factory):
     db = store.connect(db_url)
     numbers = itertools.count()
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(PLAN)
     def run(plan):
         campaign = dataclasses.replace(base, id=f"prop-{next(numbers)}")
@@ -390,6 +393,22 @@ def test_versioning_property(db_url, tmp_path_factory):
                     if accepted:
                         rows[stage] = dict(current)
                         handed[stage] = dict(current)
+                if action[0] == "page":  # the portal's press: the whole form posted, what changed saved
+                    posted = {i: (tuple(links), level, comment or None) for i, (links, level, comment) in action[1].items()}
+                    try:
+                        with store.transaction(db) as session:
+                            _, saved = form.save_changed(session, campaign.id, inst, stage, {
+                                i: form.Draft([(u, None) for u in links], level, comment) for i, (links, level, comment) in action[1].items()}, now)
+                        accepted = True
+                    except DqflowError:
+                        accepted = False
+                    assert accepted == (stage not in handed)
+                    if accepted:
+                        changed = {i for i in posted if posted[i] != current[i]}
+                        assert set(saved) == changed
+                        current.update(posted)
+                        if changed:
+                            rows[stage] = dict(current)
                 for indicator, links, level, comment in edits:
                     try:
                         with store.transaction(db) as session:
@@ -503,6 +522,10 @@ def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path)
     with store.dry_run(db) as session:
         path = links.links(session, campaign.id).path("institution", "2")
 
+    def audit_count(db) -> int:
+        with store.dry_run(db) as session:
+            return session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one()
+
     def post(data: dict) -> object:
         token = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)[1]
         return client.post(path, data={"csrf": token, "stage": "fill-form", **data}, follow_redirects=False)
@@ -510,27 +533,40 @@ def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path)
     page = client.get(path).text
     assert 'id="indicator-1.1"' in page and "Развивающая предметно-пространственная среда" in page
     assert "Не хватает ссылок по обязательным показателям: 1.1, 1.2, 2.1, 3.1, 4.1, 5.1" in page
-    assert re.search(r'name="action" value="hand-in">\s*<button type="submit" disabled>', page)
+    assert '<button type="submit" name="action" value="hand-in" disabled>' in page
 
-    saved = post({"action": "save", "indicator": "1.1", "link": ["https://dou2.example.org/rpps", ""], "title": ["Фото центров", ""],
-                  "level": "2", "comment": "Во всех группах"})
+    # the page posts the whole form: 1.1's button pressed, 1.3's comment typed too — both saved, nothing else written
+    untouched = {i: {f"link-{i}": "", f"title-{i}": "", f"level-{i}": "", f"comment-{i}": ""} for i in ("1.2", "2.1")}
+    audit = audit_count(db)
+    saved = post({"action": "save:1.1", "indicator": ["1.1", "1.2", "1.3", "2.1"], "link-1.1": ["https://dou2.example.org/rpps", ""],
+                  "title-1.1": ["Фото центров", ""], "level-1.1": "2", "comment-1.1": "Во всех группах",
+                  "link-1.3": ["", ""], "title-1.3": ["", ""], "level-1.3": "", "comment-1.3": "Готовим материалы",
+                  **{k: v for fields in untouched.values() for k, v in fields.items()}})
     assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=form-saved#indicator-1.1")
+    assert audit_count(db) == audit + 2  # 1.1 and 1.3, each audited; 1.2 and 2.1 posted as they stood: not written
     page = client.get(path + "?ok=form-saved").text
     assert "Сохранено в черновик формы." in page and 'value="https://dou2.example.org/rpps"' in page and 'value="Фото центров"' in page
     assert '<option value="2" selected>' in page and "Во всех группах" in page
     assert "Не хватает ссылок по обязательным показателям: 1.2, 2.1" in page
+    assert ">Готовим материалы</textarea>" in page
 
-    refused = post({"action": "hand-in"})
+    refused = post({"action": "hand-in", "indicator": ["1.2"], "link-1.2": "", "level-1.2": "", "comment-1.2": ""})
     assert refused.status_code in (400, 403, 409, 422) and "нет доказательств по обязательным показателям: 1.2 «" in refused.text
-    bad = post({"action": "save", "indicator": "1.2", "link": "javascript:alert(1)", "title": "", "level": "", "comment": ""})
+    audit = audit_count(db)
+    bad = post({"action": "save:1.2", "indicator": ["1.2", "2.1"], "link-1.2": "javascript:alert(1)", "title-1.2": "", "level-1.2": "",
+                "comment-1.2": "", "link-2.1": "https://dou2.example.org/2.1", "level-2.1": "", "comment-2.1": ""})
     assert bad.status_code >= 400 and "не адрес в интернете" in bad.text
+    assert audit_count(db) == audit  # everything posted is checked before anything is written: 2.1 not saved either
     for indicator in REQUIRED[1:]:
-        post({"action": "save", "indicator": indicator, "link": f"https://dou2.example.org/{indicator}", "title": "", "level": "",
-              "comment": ""})
-    done = post({"action": "hand-in"})
+        if indicator != REQUIRED[-1]:
+            post({"action": f"save:{indicator}", "indicator": indicator, f"link-{indicator}": f"https://dou2.example.org/{indicator}",
+                  f"level-{indicator}": "", f"comment-{indicator}": ""})
+    last = REQUIRED[-1]  # typed and handed in at one press: saved first, in the same transaction
+    done = post({"action": "hand-in", "indicator": last, f"link-{last}": f"https://dou2.example.org/{last}", f"level-{last}": "",
+                 f"comment-{last}": ""})
     assert done.status_code == 303 and done.headers["location"].endswith("?ok=form-handed-in#stage-fill-form")
     page = client.get(path).text
-    assert "Форма сдана: эта версия зафиксирована" in page and 'name="action" value="save"' not in page
+    assert "Форма сдана: эта версия зафиксирована" in page and 'name="action" value="save:' not in page
     with store.dry_run(db) as session:
         version = form.show_form(session, campaign.id, "2", "fill-form", clock["now"])
     assert version.frozen and version.entries[0].evidence == [form.Evidence("https://dou2.example.org/rpps", "Фото центров")]

@@ -112,17 +112,21 @@ def test_a_dou_fills_two_indicators_one_link_closed_and_an_expert_reviews_per_in
     assert "Не хватает ссылок по обязательным показателям: 1.1, 1.2" in text_of(browser)
     entries = {"1.1": (materials + "/ok", "Фото центров", "2", "Центры во всех группах"),
                "1.2": (materials + "/closed", "План повышения квалификации", "3", "")}
-    for indicator, (url, title, level, comment) in entries.items():
+    for indicator, (url, title, level, comment) in entries.items():  # both typed before any button is pressed
         assert browser.find_element("css selector", f"label[for='link-{indicator}-0']").text == "Ссылка"
         type_into(browser, f"link-{indicator}-0", url)
         type_into(browser, f"title-{indicator}-0", title)
         choose(browser, f"level-{indicator}", level)
         if comment:
             type_into(browser, f"comment-{indicator}", comment)
-        press(browser, browser.find_element("id", f"link-{indicator}-0"))
-        assert "Сохранено в черновик формы." in text_of(browser)
+    press(browser, browser.find_element("css selector", "button[name=action][value='save:1.2']"))  # 1.2's button saves 1.1 too
+    assert "Сохранено в черновик формы." in text_of(browser)
+    for indicator, (url, title, level, comment) in entries.items():
+        assert browser.find_element("id", f"link-{indicator}-0").get_attribute("value") == url
+        assert browser.find_element("id", f"level-{indicator}").get_attribute("value") == level
+    assert browser.find_element("id", "comment-1.1").get_attribute("value") == "Центры во всех группах"
     site.shot(browser, "dou-form")
-    hand_in = browser.find_element("css selector", "input[name=action][value=hand-in]")
+    hand_in = browser.find_element("css selector", "button[name=action][value=hand-in]")
     press(browser, hand_in)
     assert "Форма сдана: эта версия зафиксирована" in text_of(browser)
     site.stop()

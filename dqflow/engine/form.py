@@ -254,29 +254,87 @@ def save(session: Session, campaign_id: str | None, institution_id: str, stage_i
     a stage copies the previous version in. Refused unless the stage is open for the ДОУ and not handed in."""
     campaign = definition(session, campaign_id)
     stage = form_stage(campaign, stage_id, institution_id)
+    _known_indicator(campaign, indicator_id)
+    evidence = _checked_evidence(links) if links is not None else None
+    _known_level(campaign, level)
+    comment_given = comment is not None
+    if comment is not None:
+        comment = _checked_comment(comment)
+    lock_campaign(session, campaign.id)
+    form, _ = _read(session, campaign, institution_id, stage, now)
+    _refuse_edit(campaign, form, now, "changed")
+    if not form.started:
+        _materialise(session, campaign, form, now)
+    entry = next(e for e in form.entries if e.indicator_id == indicator_id)
+    _write(session, campaign, form, entry, now, evidence=evidence, level=(level,) if level is not None or clear_level else None,
+           comment=(comment,) if comment_given else None)
+    return _saved(campaign, form)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One indicator as a press of the ДОУ's page posts it: its links (each with an optional title), own level (None:
+    none chosen) and comment ("" : none)."""
+
+    links: list[tuple[str, str | None]]
+    level: str | None
+    comment: str
+
+
+def save_changed(session: Session, campaign_id: str | None, institution_id: str, stage_id: str, drafts: dict[str, Draft],
+                 now: datetime) -> tuple[Form, list[str]]:
+    """Save, at one press, every indicator whose posted draft differs from what the stage holds: the page posts the whole
+    form, so what the ДОУ typed under one indicator is not lost when it presses another's button. Each changed indicator
+    is written and audited as `save` writes one; nothing changed writes nothing. Everything posted is checked before
+    anything is written; refused unless the stage is open for the ДОУ and not handed in. Returns the form and the
+    indicators saved, in the form's order."""
+    campaign = definition(session, campaign_id)
+    stage = form_stage(campaign, stage_id, institution_id)
+    posted: dict[str, Entry] = {}
+    for indicator_id, draft in drafts.items():
+        _known_indicator(campaign, indicator_id)
+        _known_level(campaign, draft.level)
+        posted[indicator_id] = Entry(indicator_id, _checked_evidence(draft.links), draft.level, _checked_comment(draft.comment))
+    lock_campaign(session, campaign.id)
+    form, _ = _read(session, campaign, institution_id, stage, now)
+    _refuse_edit(campaign, form, now, "changed")
+    changed = [e for e in form.entries if e.indicator_id in posted and posted[e.indicator_id] != e]
+    if changed and not form.started:
+        _materialise(session, campaign, form, now)
+    for entry in changed:
+        new = posted[entry.indicator_id]
+        _write(session, campaign, form, entry, now, evidence=new.evidence if new.evidence != entry.evidence else None,
+               level=(new.level,) if new.level != entry.level else None, comment=(new.comment,) if new.comment != entry.comment else None)
+    return (_saved(campaign, form) if changed else form), [e.indicator_id for e in changed]
+
+
+def _known_indicator(campaign: spec.Campaign, indicator_id: str) -> None:
     if indicator_id not in campaign.indicators:
         known = ", ".join(campaign.indicators)
         raise NotFound(f"no indicator '{indicator_id}' in the form; indicators: {known}", code="no-indicator",
                        indicator=indicator_id, known=known)
-    evidence = _checked_evidence(links) if links is not None else None
+
+
+def _known_level(campaign: spec.Campaign, level: str | None) -> None:
     if level is not None and level not in {lv.id for lv in campaign.levels}:
         raise NotFound(f"no level '{level}' in campaign '{campaign.id}'; levels: {', '.join(lv.id for lv in campaign.levels)}",
                        code="no-level", level=level, known=", ".join(lv.id for lv in campaign.levels))
-    comment_given = comment is not None
-    if comment is not None:
-        comment = texts.check(comment.strip(), "комментарий", texts.MAX_NOTE) or None
-    lock_campaign(session, campaign.id)
-    form, stored = _read(session, campaign, institution_id, stage, now)
-    _refuse_edit(campaign, form, now, "changed")
-    if not form.started:
-        _materialise(session, campaign, form, now)
-    key = {"campaign_id": campaign.id, "institution_id": institution_id, "stage_id": stage.id, "indicator_id": indicator_id}
-    entry = next(e for e in form.entries if e.indicator_id == indicator_id)
+
+
+def _checked_comment(comment: str) -> str | None:
+    return texts.check(comment.strip(), "комментарий", texts.MAX_NOTE) or None
+
+
+def _write(session: Session, campaign: spec.Campaign, form: Form, entry: Entry, now: datetime, *, evidence: list[Evidence] | None,
+           level: tuple[str | None] | None, comment: tuple[str | None] | None) -> None:
+    """One indicator of the started stage written (what is given: `level` and `comment` as one-tuples, None for
+    unchanged) and audited as `form-save`; `entry` is updated to match."""
+    key = {"campaign_id": campaign.id, "institution_id": form.institution_id, "stage_id": form.stage.id, "indicator_id": entry.indicator_id}
     changes: dict[str, Any] = {"updated_at": now}
-    if level is not None or clear_level:
-        changes["level"] = entry.level = level
-    if comment_given:
-        changes["comment"] = entry.comment = comment
+    if level is not None:
+        changes["level"] = entry.level = level[0]
+    if comment is not None:
+        changes["comment"] = entry.comment = comment[0]
     e = _ENTRY.c
     session.execute(update(_ENTRY).where(*(e[k] == v for k, v in key.items())).values(changes))
     if evidence is not None:
@@ -286,15 +344,18 @@ def save(session: Session, campaign_id: str | None, institution_id: str, stage_i
             session.execute(insert(_EVIDENCE), [{**key, "position": n, "url": item.url, "title": item.title}
                                                for n, item in enumerate(evidence)])
         entry.evidence = evidence
-    detail: dict[str, Any] = {"indicator": indicator_id}
+    detail: dict[str, Any] = {"indicator": entry.indicator_id}
     if evidence is not None:
         detail["links"] = [item.url for item in evidence]
     if "level" in changes:
-        detail["level"] = level
+        detail["level"] = entry.level
     if "comment" in changes:
-        detail["comment"] = bool(comment)
-    session.add(AuditRow(campaign_id=campaign.id, institution_id=institution_id, stage_id=stage.id, action="form-save", at=now,
+        detail["comment"] = bool(entry.comment)
+    session.add(AuditRow(campaign_id=campaign.id, institution_id=form.institution_id, stage_id=form.stage.id, action="form-save", at=now,
                          recorded_at=recorded_at(session, now), actor=acting(session), detail=json.dumps(detail, ensure_ascii=False)))
+
+
+def _saved(campaign: spec.Campaign, form: Form) -> Form:
     form.started, form.source = True, None
     form.missing = missing(campaign, {en.indicator_id: en for en in form.entries})
     return form

@@ -63,17 +63,32 @@ class Personal(Site):
                 "?ok=submitted#stage-" + quote(stage_id))
 
     def form_entry(self, form: dict[str, list[str]], institution_id: str, stage_id: str) -> tuple[Act, str]:
-        """A form stage's post: one indicator saved to the draft (`action=save`), or the form handed in (`action=hand-in`)."""
-        if one(form, "action") == "hand-in":
-            return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, scoped=True),
-                    "?ok=form-handed-in#stage-" + quote(stage_id))
-        indicator = one(form, "indicator")
-        urls, titles = form.get("link", []), form.get("title", [])
+        """A form stage's post: the whole form, each indicator's fields suffixed with its id (`link-ID`, `title-ID`,
+        `level-ID`, `comment-ID`, the ids in `indicator`). «Сохранить» under any indicator (`action=save:ID`, the page
+        returns to it) saves every indicator that changed (`form.save_changed`); «Сдать форму» (`action=hand-in`) saves
+        them and hands the form in, in one transaction."""
+        drafts = {indicator: self.draft(form, indicator) for indicator in form.get("indicator", [])}
+        action = one(form, "action")
+
+        def save(session: Session, now: datetime) -> None:
+            entry_form.save_changed(session, self.campaign.id, institution_id, stage_id, drafts, now)
+
+        if action == "hand-in":
+            def hand_in(session: Session, now: datetime) -> None:
+                save(session, now)
+                engine.submit(session, self.campaign.id, institution_id, stage_id, now, scoped=True)
+
+            return hand_in, "?ok=form-handed-in#stage-" + quote(stage_id)
+        pressed = action.removeprefix("save:")
+        return save, "?ok=form-saved#" + quote(f"indicator-{pressed}" if pressed in drafts else f"stage-{stage_id}")
+
+    @staticmethod
+    def draft(form: dict[str, list[str]], indicator: str) -> entry_form.Draft:
+        """One indicator's fields as posted: its links with their titles (blank rows dropped), own level, comment."""
+        urls, titles = form.get(f"link-{indicator}", []), form.get(f"title-{indicator}", [])
         links = [(u.strip(), (titles[n] if n < len(titles) else "").strip() or None) for n, u in enumerate(urls) if u.strip()]
-        level, comment = one(form, "level").strip(), one(form, "comment").replace("\r\n", "\n")
-        return (lambda session, now: entry_form.save(session, self.campaign.id, institution_id, stage_id, indicator, now, links=links,
-                                                      level=level or None, clear_level=not level, comment=comment),
-                "?ok=form-saved#indicator-" + quote(indicator))
+        return entry_form.Draft(links, one(form, f"level-{indicator}").strip() or None,
+                                one(form, f"comment-{indicator}").replace("\r\n", "\n"))
 
     def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
         """An expert's review: a level per area (`level-AREA`), or per indicator (`level-INDICATOR`, with `comment-INDICATOR`)
