@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/portal.py [--modes floor,scale,rush] [--seconds 15] [--clients 50]
         [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE|NAME] [--no-daemon]
-        [--python PATH] [--db URL] [--folder DIR] [--json PATH]
+        [--workers N [N ...]] [--rounds R] [--think SECONDS] [--python PATH] [--db URL] [--folder DIR] [--json PATH]
 
 Three modes, each against `dqflow serve` started by --python (default: this interpreter; give another checkout's
 venv to measure the code before or after a change) on a seeded roster (`roster.py`: the Tomsk schedule, 1–2
@@ -33,6 +33,14 @@ after a change act on the same rows; on PostgreSQL a rush on --db …/NAME keeps
 --prepared NAME_prepared copies). --no-daemon and --burst 0 run the rush without its neighbours; --mix
 hand_in=1 (kinds of `Rush.MIX`, weights) runs other kinds and weights. The servers' CPU per answer is given beside
 requests/s: on a shared machine it moves less. Prints one line per figure; --json writes them all.
+
+The rush's server is `dqflow serve --workers N` (--workers 1 2: one rush each, in turn, --rounds times, every run from the
+same prepared rows, and a table of the runs at the end: a pair run minutes apart shares the machine's load of the moment).
+Beside each rush: the CPU of the server's processes (a supervisor and its workers), of this process (the load generator:
+it shares the machine with what it measures), of the daemon and of the burst, and how busy the whole machine was, in
+cores. The clients never pause by default (a closed loop: the mean wait is about clients / requests-per-second, Little's
+law); --think S makes each pause S seconds on average (exponential) between its actions, as people reading a page do:
+fewer requests are offered, and the latencies say how long a person waits rather than how long a queue is.
 """
 
 from __future__ import annotations
