@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/portal.py [--modes floor,scale,rush] [--seconds 15] [--clients 50]
         [--sizes 1000 50000] [--rush-size 2000] [--burst 600] [--mix KIND=W,...] [--prepared FILE|NAME] [--no-daemon]
-        [--python PATH] [--db URL] [--folder DIR] [--json PATH]
+        [--workers N [N ...]] [--rounds R] [--think SECONDS] [--python PATH] [--db URL] [--folder DIR] [--json PATH]
 
 Three modes, each against `dqflow serve` started by --python (default: this interpreter; give another checkout's
 venv to measure the code before or after a change) on a seeded roster (`roster.py`: the Tomsk schedule, 1–2
@@ -33,6 +33,14 @@ after a change act on the same rows; on PostgreSQL a rush on --db …/NAME keeps
 --prepared NAME_prepared copies). --no-daemon and --burst 0 run the rush without its neighbours; --mix
 hand_in=1 (kinds of `Rush.MIX`, weights) runs other kinds and weights. The servers' CPU per answer is given beside
 requests/s: on a shared machine it moves less. Prints one line per figure; --json writes them all.
+
+The rush's server is `dqflow serve --workers N` (--workers 1 2: one rush each, in turn, --rounds times, every run from the
+same prepared rows, and a table of the runs at the end: a pair run minutes apart shares the machine's load of the moment).
+Beside each rush: the CPU of the server's processes (a supervisor and its workers), of this process (the load generator:
+it shares the machine with what it measures), of the daemon and of the burst, and how busy the whole machine was, in
+cores. The clients never pause by default (a closed loop: the mean wait is about clients / requests-per-second, Little's
+law); --think S makes each pause S seconds on average (exponential) between its actions, as people reading a page do:
+fewer requests are offered, and the latencies say how long a person waits rather than how long a queue is.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
@@ -138,12 +147,34 @@ async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> t
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux: /proc/PID/stat), or nan."""
+    """CPU seconds (user + system) a process and its living descendants have used so far (Linux: /proc/PID/stat;
+    `serve --workers N` is a supervisor and N worker processes), or nan."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return float("nan")
+    return own + sum(cpu_seconds(child) for child in children(pid))
+
+
+def children(pid: int | None) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, every core (/proc/stat): how much of the cores was used."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), sum(values[:8]) / os.sysconf("SC_CLK_TCK")
 
 
 async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: httpx.Cookies | None = None,
@@ -172,6 +203,22 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
 # -- a served portal ---------------------------------------------------------------------------------
 
 
+def settled(pid: int, workers: int, limit: float = 90) -> None:
+    """Wait until the supervisor `pid` has its `workers` worker processes and each sits idle (done importing and making
+    its portal): the first answer came from one of them, and a worker still starting would be timed as slow."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        found = children(pid)
+        if len(found) >= workers:
+            before = [cpu_seconds(c) for c in found]
+            time.sleep(0.5)
+            if all(cpu_seconds(c) - b < 0.05 for c, b in zip(found, before)):
+                return
+        else:
+            time.sleep(0.2)
+    print(f"warning: {workers} idle workers not seen in {limit:.0f} s", file=sys.stderr, flush=True)
+
+
 class Served:
     """A roster in a database, and `dqflow serve` over it."""
 
@@ -190,12 +237,16 @@ class Served:
             raise SystemExit(f"dqflow {' '.join(args)} failed: {done.stderr.strip()[-800:]}")
         return done.stdout
 
-    def serve(self, now: str) -> None:
+    def serve(self, now: str, workers: int = 1) -> None:
         log = (self.folder / "serve.log").open("a")
         started = time.perf_counter()
-        self.server = subprocess.Popen([self.python, "-m", "dqflow", "--db", self.db, "serve", "--port", str(self.port), "--now", now],
+        self.server = subprocess.Popen([self.python, "-m", "dqflow", "--db", self.db, "serve", "--port", str(self.port), "--now", now,
+                                        *(["--workers", str(workers)] if workers > 1 else [])],
                                        stdout=log, stderr=log, env=self.env, cwd=self.folder)
         self.started_in = wait_for(self.base + "/board", self.server, started)
+        if workers > 1:
+            settled(self.server.pid, workers)
+
 
     def stop(self) -> None:
         if self.server is not None:
@@ -430,7 +481,7 @@ async def guesser(base: str, burst: int) -> None:
                 return 0
 
         answers = await asyncio.gather(*(guess() for _ in range(burst)))
-        print(json.dumps({"answers": answers, "seconds": time.perf_counter() - started}), flush=True)
+        print(json.dumps({"answers": answers, "seconds": time.perf_counter() - started, "cpu_s": time.process_time()}), flush=True)
 
 
 @dataclass
@@ -447,6 +498,7 @@ class Rush:
     no_form: int = 0
     signed: httpx.AsyncClient | None = None  # the coordinator's browser, during run()
     mix: dict[str, int] | None = None  # --mix: other weights than MIX
+    think: float = 0.0  # --think: a client's mean pause between its actions (0: never pauses)
 
     def next(self) -> int:
         self.seq += 1
@@ -517,31 +569,41 @@ class Rush:
                 rng = random.Random(k)
                 while time.perf_counter() < stop:
                     await getattr(self, rng.choices(kinds, weights)[0])(client, rng)
+                    if self.think:  # a person reading the page before the next click (not timed)
+                        await asyncio.sleep(min(rng.expovariate(1 / self.think), max(0.0, stop - time.perf_counter())))
 
             started = time.perf_counter()
             await asyncio.gather(*(loop(k) for k in range(clients)))
             return time.perf_counter() - started
 
 
-def rush_roster(args, folder: Path) -> str:
-    """--rush-size ДОУ replayed by `simulate` up to 10.12.2021 08:00, into a fresh database."""
+def rush_roster(args, folder: Path) -> tuple[str, Callable[[], None]]:
+    """--rush-size ДОУ replayed by `simulate` up to 10.12.2021 08:00 (or copied from --prepared), and a function that
+    makes the rush's database again as that prepared one: every run of a rush, and each of a pair's, starts from the
+    same rows."""
     folder.mkdir(parents=True, exist_ok=True)
     path = campaign_file(folder, args.rush_size, experts=2, seed=1)
-    if args.db and args.prepared:  # PostgreSQL: the database made again from the prepared one (a template), no replay
-        copy_postgres(str(args.prepared), args.db)
-        print(f"the rush's database copied from the database {args.prepared}", file=sys.stderr, flush=True)
-        return args.db
+    if args.db:
+        source = str(args.prepared) if args.prepared else args.db.rsplit("/", 1)[1] + "_prepared"
+
+        def again() -> None:  # the database made again from the prepared one (a template), no replay
+            copy_postgres(source, args.db)
+    else:
+        source = str(args.prepared or folder / "prepared.db")
+
+        def again() -> None:  # a copy of the prepared database: the same rows, no replay
+            for stale in folder.glob("rush.db*"):
+                stale.unlink()
+            shutil.copyfile(source, folder / "rush.db")
+    db = args.db or f"sqlite:///{folder / 'rush.db'}"
+    if args.prepared:
+        print(f"the rush's database copied from {args.prepared} before each run", file=sys.stderr, flush=True)
+        return db, again
     if args.db:
         empty_postgres(args.db)
-        db = args.db
     else:
-        db = f"sqlite:///{folder / 'rush.db'}"
         for stale in folder.glob("rush.db*"):
             stale.unlink()
-        if args.prepared:  # a copy of an earlier run's prepared database: the same rows, no replay
-            shutil.copyfile(args.prepared, folder / "rush.db")
-            print(f"the rush's database copied from {args.prepared}", file=sys.stderr, flush=True)
-            return db
     started = time.perf_counter()
     served = Served(args.python, db, folder)
     done = subprocess.run([args.python, "-m", "dqflow", "simulate", str(path), "--until", RUSH_PREPARED, "--keep-db", db],
@@ -551,16 +613,15 @@ def rush_roster(args, folder: Path) -> str:
     served.dq("link", "password", "--stdin", input=PASSWORD + "\n")
     if not args.db:  # kept as prepared, for --prepared
         with sqlite3.connect(folder / "rush.db") as connection:
-            connection.execute("VACUUM INTO ?", (str(folder / "prepared.db"),))
+            connection.execute("VACUUM INTO ?", (source,))
     else:  # kept as the database NAME_prepared, for --prepared NAME_prepared
-        kept = args.db.rsplit("/", 1)[1] + "_prepared"
-        copy_postgres(args.db, args.db.rsplit("/", 1)[0] + "/" + kept)
-        print(f"the replayed database kept as {kept} (--prepared {kept})", file=sys.stderr, flush=True)
+        copy_postgres(args.db, args.db.rsplit("/", 1)[0] + "/" + source)
+        print(f"the replayed database kept as {source} (--prepared {source})", file=sys.stderr, flush=True)
     print(f"prepared the rush's {args.rush_size:,} ДОУ in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    return db
+    return db, again
 
 
-def check_rush(served: Served, rush: Rush, record: Path, sent_before: set[str]) -> None:
+def check_rush(served: Served, rush: Rush, record: Path, sent_before: set[str], key: str = "rush") -> None:
     """Every accepted hand-in and review in the database; no duplicate key or Message-ID in the ledger or the sink."""
     from sqlalchemy import create_engine, text
 
@@ -581,29 +642,55 @@ def check_rush(served: Served, rush: Rush, record: Path, sent_before: set[str]) 
     engine.dispose()
     lost_links = [x for x in rush.handed_in if x not in stored_links]
     lost_reviews = [x for x in rush.reviewed if (x[0], x[1]) not in reviews or x[2] not in reviews[(x[0], x[1])]]
-    say("rush.lost_hand_ins", f"accepted hand-in links: {len(rush.handed_in)}, missing from the database: {len(lost_links)}", len(lost_links))
-    say("rush.no_form", f"reviews not posted, the expert's page showing no form for that ДОУ: {rush.no_form}", rush.no_form)
-    say("rush.lost_reviews", f"accepted reviews: {len(rush.reviewed)}, missing from the database: {len(lost_reviews)}", len(lost_reviews))
+    say(f"{key}.lost_hand_ins", f"accepted hand-in links: {len(rush.handed_in)}, missing from the database: {len(lost_links)}", len(lost_links))
+    say(f"{key}.no_form", f"reviews not posted, the expert's page showing no form for that ДОУ: {rush.no_form}", rush.no_form)
+    say(f"{key}.lost_reviews", f"accepted reviews: {len(rush.reviewed)}, missing from the database: {len(lost_reviews)}", len(lost_reviews))
     status = json.loads(served.dq("status", "--json", "--now", RUSH_NOW))
     refill = next((s for s in status["stages"] if s["id"] == "refill"), {})
-    say("rush.status_refill", f"`dqflow status --json` answers; refill: {refill.get('counts', refill.get('statuses', '?'))}",
+    say(f"{key}.status_refill", f"`dqflow status --json` answers; refill: {refill.get('counts', refill.get('statuses', '?'))}",
         refill.get("counts", refill.get("statuses")))
     ids = [line.strip() for line in record.read_text().splitlines() if line.strip()]
     twice_sink = sum(1 for _, c in Counter(ids).items() if c > 1)
     new_sent = sent_ids - sent_before
     unrecorded, unreceived = set(ids) - sent_ids, new_sent - set(ids)
-    say("rush.ledger", f"ledger: {by_state}, {len(new_sent)} messages sent during the rush; duplicate keys {twice_key}, "
+    say(f"{key}.ledger", f"ledger: {by_state}, {len(new_sent)} messages sent during the rush; duplicate keys {twice_key}, "
         f"Message-IDs on two addresses {twice_id}", {**by_state, "sent_in_rush": len(new_sent), "dup_keys": twice_key, "dup_message_ids": twice_id})
-    say("rush.sink", f"sink: {len(ids)} messages received, {twice_sink} Message-ID(s) received twice, {len(unrecorded)} not sent "
+    say(f"{key}.sink", f"sink: {len(ids)} messages received, {twice_sink} Message-ID(s) received twice, {len(unrecorded)} not sent "
         f"in the ledger, {len(unreceived)} sent in the ledger but not received",
         {"received": len(ids), "twice": twice_sink, "unrecorded": len(unrecorded), "unreceived": len(unreceived)})
     if unrecorded:  # received but not recorded as sent: a stop between the server's 250 and the ledger's commit
         states = Counter(ledger_states.get(i, "no row with this Message-ID") for i in unrecorded)
-        say("rush.unrecorded", f"    received but not sent in the ledger, their rows: {dict(states)}", dict(states))
+        say(f"{key}.unrecorded", f"    received but not sent in the ledger, their rows: {dict(states)}", dict(states))
 
 
 async def rush_mode(args, folder: Path) -> None:
-    db = rush_roster(args, folder)
+    """One rush per --workers value, --rounds times in turn (1 2 1 2 …: a pair's runs share the machine's load of the
+    moment), each from the same prepared rows; a table of the runs at the end when there are several."""
+    db, again = rush_roster(args, folder)
+    runs = [workers for _ in range(args.rounds) for workers in args.workers]
+    rows = []
+    for n, workers in enumerate(runs, 1):
+        again()
+        key = "rush" if len(runs) == 1 else f"rush.{n}"
+        if len(runs) > 1:
+            print(f"\n-- run {n} of {len(runs)}: `serve --workers {workers}`", flush=True)
+        rows.append(await one_rush(args, folder, db, workers, key))
+    if len(runs) > 1:
+        print(f"\nthe runs ({'closed loop, no pause' if not args.think else f'think time {args.think:g} s (mean)'}; ms; "
+              "CPU in cores = CPU-seconds / wall seconds):", flush=True)
+        print("| run | workers | requests/s | all p50 / p99 | coordinator home p50 / p99 | ДОУ page p99 | hand-in p99 | server CPU "
+              "| load generator CPU | machine busy | load start → end | errors; lost |")
+        for n, row in enumerate(rows, 1):
+            print(f"| {n} | {row['workers']} | {row['per_second']:.1f} | {row['p50']:.0f} / {row['p99']:.0f} | "
+                  f"{row['home_p50']:.0f} / {row['home_p99']:.0f} | {row['page_p99']:.0f} | {row['hand_in_p99']:.0f} | "
+                  f"{row['server_cores']:.2f} | {row['client_cores']:.2f} | {row['machine_cores']:.2f} of {os.cpu_count()} | "
+                  f"{row['load'][0]:.1f} → {row['load'][1]:.1f} | {row['errors']}; {row['lost']} |", flush=True)
+        figures["rush.runs"] = rows
+
+
+async def one_rush(args, folder: Path, db: str, workers: int, key: str) -> dict:
+    """One rush against `serve --workers N` on the database as prepared; its figures under `key`, a row of them back."""
+    no_answer.clear()
     served = Served(args.python, db, folder)
     smtp_port, record = free_port(), folder / "sink.txt"
     record.write_text("")
@@ -612,14 +699,14 @@ async def rush_mode(args, folder: Path) -> None:
     smtp.start()
     ready.wait(30)
     daemon = burster = None
-    served.serve(RUSH_NOW)
+    served.serve(RUSH_NOW, workers)
     try:
         institutions, experts = served.paths()
         assignments = json.loads(served.dq("experts", "show", "list2", "--json"))["assignments"]
         with_materials = served.handed_in()
         pairs = [(a["institution"], e) for a in assignments for e in a["experts"] if a["institution"] in with_materials]
         random.Random(2).shuffle(pairs)
-        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix)
+        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix, think=args.think)
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
         if not args.no_daemon:
@@ -631,10 +718,16 @@ async def rush_mode(args, folder: Path) -> None:
             assert burster.stdout is not None
             await burster.stdout.readline()  # "started"
         server_pid = served.server.pid if served.server else None
-        cpu = cpu_seconds(server_pid)
+        load_before = os.getloadavg()[0]
+        cpu, client_cpu, busy = cpu_seconds(server_pid), time.process_time(), machine_busy()
+        daemon_cpu = cpu_seconds(daemon.pid) if daemon is not None else 0.0
         wall = await rush.run(args.clients, args.seconds)
-        cpu = cpu_seconds(server_pid) - cpu
-        burst = {"answers": [], "seconds": 0.0}
+        cpu, client_cpu = cpu_seconds(server_pid) - cpu, time.process_time() - client_cpu
+        daemon_cpu = cpu_seconds(daemon.pid) - daemon_cpu if daemon is not None else 0.0
+        busy_after = machine_busy()
+        machine = (busy_after[0] - busy[0]) / wall
+        load_after = os.getloadavg()[0]
+        burst = {"answers": [], "seconds": 0.0, "cpu_s": 0.0}
         if burster is not None:
             assert burster.stdout is not None
             burst = json.loads(await burster.stdout.readline())
@@ -644,27 +737,43 @@ async def rush_mode(args, folder: Path) -> None:
             daemon.wait(timeout=120)
         total = sum(len(t.seconds) for t in rush.tallies.values())
         everything = Tally([s for t in rush.tallies.values() for s in t.seconds], sum((t.statuses for t in rush.tallies.values()), Counter()))
-        say("rush.all", f"rush, {args.rush_size:,} ДОУ, {args.clients} clients, {wall:.1f} s: {total} answered, "
-            f"{total / wall:.1f} requests/s; the server's CPU {cpu:.1f} s, {cpu * 1000 / max(1, total):.1f} ms an answer",
-            {"wall_s": wall, "answered": total, "per_second": total / wall, "server_cpu_s": cpu})
-        say("rush.kind.all", described("all", everything.summary(wall)) + "  (target p99 ≤ 500 ms)", everything.summary(wall))
+        loop = "closed loop, no pause" if not args.think else f"each client thinking {args.think:g} s (mean, exponential) between actions"
+        say(f"{key}.all", f"rush, {args.rush_size:,} ДОУ, {args.clients} clients ({loop}), `serve --workers {workers}`, {wall:.1f} s: "
+            f"{total} answered, {total / wall:.1f} requests/s; the server's CPU {cpu:.1f} s, {cpu * 1000 / max(1, total):.1f} ms an answer",
+            {"wall_s": wall, "answered": total, "per_second": total / wall, "server_cpu_s": cpu, "workers": workers,
+             "think_s": args.think})
+        say(f"{key}.cpu", f"CPU during the rush, in cores (CPU-s / {wall:.1f} s): server {cpu / wall:.2f} ({workers} worker(s)), "
+            f"load generator (this process) {client_cpu / wall:.2f}, daemon {daemon_cpu / wall:.2f}, burst process "
+            f"{burst.get('cpu_s', 0.0) / wall:.2f} (its whole life); the whole machine {machine:.2f} of {os.cpu_count()} "
+            f"(the rest: PostgreSQL, other work); load average {load_before:.1f} → {load_after:.1f}",
+            {"server": cpu / wall, "client": client_cpu / wall, "daemon": daemon_cpu / wall, "burst": burst.get("cpu_s", 0.0) / wall,
+             "machine": machine, "load": [load_before, load_after]})
+        say(f"{key}.kind.all", described("all", everything.summary(wall)) + "  (target p99 ≤ 500 ms)", everything.summary(wall))
         for kind, tally in sorted(rush.tallies.items()):
-            say(f"rush.kind.{kind}", described(kind, tally.summary(wall)), tally.summary(wall))
+            say(f"{key}.kind.{kind}", described(kind, tally.summary(wall)), tally.summary(wall))
         if no_answer:
-            say("rush.no_answer", f"requests with no answer (status 0), by why: {dict(no_answer)}", dict(no_answer))
+            say(f"{key}.no_answer", f"requests with no answer (status 0), by why: {dict(no_answer)}", dict(no_answer))
         answers: Counter = Counter(burst["answers"])
         others = {k: v for k, v in answers.items() if k not in (403, 429)} or 0
         if args.burst:
-            say("rush.burst", f"sign-in burst from 127.0.0.2: {args.burst} wrong passwords in {burst['seconds']:.1f} s: "
+            say(f"{key}.burst", f"sign-in burst from 127.0.0.2: {args.burst} wrong passwords in {burst['seconds']:.1f} s: "
                 f"{answers.get(403, 0)} checked (403), {answers.get(429, 0)} refused (429), others {others}",
                 {"seconds": burst["seconds"], "answers": dict(answers)})
         served.stop()
-        check_rush(served, rush, record, sent_before)
+        check_rush(served, rush, record, sent_before, key)
         log = (folder / "serve.log").read_text()
-        say("rush.server_log", f"server log: {log.count('Traceback')} traceback(s), {log.count('database is locked')} «database is locked»",
+        say(f"{key}.server_log", f"server log: {log.count('Traceback')} traceback(s), {log.count('database is locked')} «database is locked»",
             {"tracebacks": log.count("Traceback"), "locked": log.count("database is locked")})
         for line, count in Counter(re.findall(r"^[\w.]+(?:Error|Exception|Exit)\b.*$", log, re.M)).most_common(5):
             print(f"    {count} × {line[:200]}")
+        (folder / "serve.log").rename(folder / f"serve-{key}.log")  # the next run's log starts empty
+        summary, home = everything.summary(wall), rush.tallies["coordinator home"].summary(wall)
+        errors = sum(n for status, n in summary["statuses"].items() if status not in (200, 303))
+        return {"workers": workers, "per_second": total / wall, "p50": summary["p50_ms"], "p99": summary["p99_ms"],
+                "home_p50": home["p50_ms"], "home_p99": home["p99_ms"], "page_p99": rush.tallies["ДОУ page"].summary(wall)["p99_ms"],
+                "hand_in_p99": rush.tallies["hand-in (POST)"].summary(wall)["p99_ms"], "server_cores": cpu / wall,
+                "client_cores": client_cpu / wall, "machine_cores": machine, "load": [load_before, load_after], "errors": errors,
+                "lost": figures.get(f"{key}.lost_hand_ins", 0) + figures.get(f"{key}.lost_reviews", 0)}  # type: ignore[operator]
     finally:
         if daemon is not None and daemon.poll() is None:
             daemon.terminate()
@@ -687,6 +796,12 @@ def main() -> None:
     parser.add_argument("--prepared", type=Path, help="SQLite: copy this database (an earlier rush's prepared.db, kept in its --folder) "
                                                      "instead of replaying the roster; PostgreSQL: make --db again from this database "
                                                      "(NAME_prepared, kept by an earlier rush on --db NAME).")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="The rush: `dqflow serve --workers N`; several values run one rush each, in turn (with --rounds).")
+    parser.add_argument("--rounds", type=int, default=1, help="The rush: run the --workers values this many times in turn (1 2 1 2 …).")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="The rush: each client pauses this many seconds on average (exponential) between its actions; "
+                             "0 (default): a closed loop that never pauses.")
     parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")

@@ -152,6 +152,7 @@ def test_a_review_of_nothing_is_not_late_and_the_coordinator_sees_it_apart(tomsk
                             if stage == "review1"}
             apart = late.without_materials(session, campaign, now)
             assert late.count(session, campaign, now) == len(late.who(session, campaign, now))
+            assert late.first(session, campaign, now, 4) == (late.who(session, campaign, now, limit=4), late.count(session, campaign, now))
     finally:
         db.dispose()
     everyone = {i.id for i in campaign.institutions}

@@ -519,6 +519,8 @@ def test_a_dou_is_late_from_the_second_after_its_due_time_in_the_grace_period(dq
                 now = parse_local(text, TZ)
                 found = [(r.institution_id, r.status) for r in late.who(session, campaign, now) if r.stage_id == "fill-form"]
                 assert late.count(session, campaign, now) == len(late.who(session, campaign, now))
+                # the coordinator's home: the first few and how many, in one statement
+                assert late.first(session, campaign, now, 3) == (late.who(session, campaign, now)[:3], late.count(session, campaign, now))
                 return found
         assert who("2021-11-30 23:59:59") == []
         silent = ["2", "6", "15", "35", "40", "62", "73", "86", "94"]

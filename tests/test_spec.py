@@ -851,3 +851,34 @@ stages:
         else:
             line, col = where(text, "3}")
             assert_error_at(validate_fails(dq, path), path, line, col, f"ни одно ДОУ не может получить больше {most} экспертов")
+
+
+def test_a_stored_roster_read_by_two_threads_at_once_is_parsed_once():
+    """A portal's threads may all read a stored campaign's roster right after its start: one parses it, the others wait
+    for that roster (two parsing together once made the second fail with KeyError, a worker's first pages with 500)."""
+    import threading
+
+    from dqflow.campaign import codec, spec
+
+    stored = spec.from_json(codec.stored(spec.to_json(spec.load(TOMSK))))  # as the database holds it: the roster parsed later
+    later = stored.__dict__["_roster_later"]
+    both = threading.Barrier(2, timeout=1)
+    calls: list[int] = []
+
+    def slow_parse():  # both threads inside the lazy read before either finishes, when nothing keeps them apart
+        calls.append(1)
+        try:
+            both.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other thread is kept out: it waits for this roster
+        return later()
+
+    stored.__dict__["_roster_later"] = slow_parse
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(stored.institutions)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(got) == 2 and got[0] is got[1] and len(got[0]) == len(spec.load(TOMSK).institutions)
+    assert calls == [1]

@@ -8,6 +8,7 @@ needs neither YAML nor JSON.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from dqflow.calendar import Duration, WorkCalendar, zone
 from dqflow.campaign.terms import Terms
+
+_PARSING = threading.Lock()  # a stored campaign's roster, parsed on first read (`Campaign.__getattr__`)
 
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
@@ -292,10 +295,17 @@ class Campaign:
         def __getattr__(self, name: str) -> Any:
             """A campaign read back from storage (`codec.from_json`) parses its roster when it is first read: a command
             that needs only the stages, the calendar and the addresses of the campaign never pays for 50,000 ДОУ."""
-            later = self.__dict__.get("_roster_later")
-            if name != "institutions" or later is None:
+            if name != "institutions":
                 raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-            roster = later()
-            object.__setattr__(self, "institutions", roster)
-            del self.__dict__["_roster_later"]
-            return roster
+            # one thread parses, the others wait and read its roster: a portal's threads may all ask at once after its
+            # start, and two parsing together made the second's delete fail (KeyError: a worker's first pages got 500)
+            with _PARSING:
+                if "institutions" in self.__dict__:
+                    return self.__dict__["institutions"]
+                later = self.__dict__.get("_roster_later")
+                if later is None:
+                    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+                roster = later()
+                object.__setattr__(self, "institutions", roster)
+                del self.__dict__["_roster_later"]
+                return roster

@@ -105,14 +105,30 @@ def who(session: Session, campaign: spec.Campaign, now: datetime, *, limit: int 
     """The late (ДОУ, stage) at `now`, soonest due first (then stage, then roster order); at most `limit`.
 
     `missed_since`: of the missed, only those whose lock passed after it (what a digest has not said yet)."""
+    query = _who(campaign, now, missed_since)
+    return _named(session, campaign, session.execute(query.limit(limit) if limit is not None else query).all())
+
+
+def first(session: Session, campaign: spec.Campaign, now: datetime, limit: int) -> tuple[list[Late], int]:
+    """`who`'s first `limit` and `count`, in one statement: the late rows are found once, not once for each (the
+    coordinator's home, made again at every state of the campaign at a rush, paid for finding them twice)."""
+    rows = session.execute(_who(campaign, now).add_columns(func.count().over()).limit(limit)).all()
+    return _named(session, campaign, [tuple(r)[:-1] for r in rows]), (rows[0][-1] if rows else 0)
+
+
+def _who(campaign: spec.Campaign, now: datetime, missed_since: datetime | None = None) -> Any:
+    """`who`'s query: (ДОУ, stage, status at `now`, due, lock) of the late rows, in its order."""
     status, where = _late_where(campaign, now)
     if missed_since is not None:
         where.append(or_(status != MISSED, col(ProgressRow.locks_at) > missed_since))
-    query = (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id), status, col(ProgressRow.due_at),
-                       col(ProgressRow.locks_at))
-             .join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
-             .where(*where).order_by(col(ProgressRow.due_at), col(StageRow.position), col(InstitutionRow.position)))
-    rows = session.execute(query.limit(limit) if limit is not None else query).all()
+    return (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id), status, col(ProgressRow.due_at),
+                      col(ProgressRow.locks_at))
+            .join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
+            .where(*where).order_by(col(ProgressRow.due_at), col(StageRow.position), col(InstitutionRow.position)))
+
+
+def _named(session: Session, campaign: spec.Campaign, rows: Any) -> list[Late]:
+    """`Late`s of `_who`'s rows, a review stage's with its silent experts and their names."""
     silent = _silent_experts(session, campaign, [(inst, stage_id) for inst, stage_id, *_ in rows])
     names = _expert_names(session, campaign, {e for found in silent.values() for e in found})
     return [Late(inst, stage_id, st, due, lock, silent.get((inst, stage_id), ()),

@@ -9,6 +9,7 @@ or redirects.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Awaitable, Callable
 from urllib.parse import quote
 
@@ -146,9 +147,11 @@ class Coordinator(Site):
         def overview(session: Session) -> Markup:
             view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
             unreviewable = late.without_materials(session, self.campaign, now)
+            lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
             return Markup(self.pages.get_template("_overview.html").render(
-                view=view, late=late.who(session, self.campaign, now, limit=LATE_SHOWN), late_total=late.count(session, self.campaign, now),
-                unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator")))
+                view=view, late=lates, late_total=late_total,
+                unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator"),
+                grid_cells=grid_cells))
 
         def read() -> tuple[Markup, dict[str, int], tuple[dict[str, int], list[tuple[str, str, int]]]]:
             with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
@@ -296,6 +299,17 @@ class Coordinator(Site):
         return self.render("outbox.html", rows=rows, total=total, state=state, recipient=recipient, why=why, csrf=csrf,
                            pager=board.Pager.of(start, len(rows), total, href, OUTBOX_PAGE), pager_what="Письма",
                            stage_label={s.id: s.label for s in self.campaign.stages})
+
+
+def grid_cells(statuses: dict[str, str], columns: list[str]) -> Markup:
+    """A row of the overview's grid: the ДОУ's status in each of `columns` (stage ids; no row yet: upcoming), each
+    status's cell made once (500 rows × the stages, made again at every state of the campaign at a rush)."""
+    return Markup("".join([_grid_cell(statuses.get(stage_id, "upcoming")) for stage_id in columns]))
+
+
+@cache
+def _grid_cell(status: str) -> str:
+    return Markup('<td><span class="status {}">{}</span></td>').format(status, labels.STATUS_RU[status])
 
 
 def _page(portal: Coordinator, page: str) -> Callable[[Request], Awaitable[Response]]:
