@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dqflow.calendar import Duration, WorkCalendar, zone
 from dqflow.campaign.terms import Terms
 
-_PARSING = threading.Lock()  # a stored campaign's roster, parsed on first read (`Campaign.__getattr__`)
+_PARSING = threading.RLock()  # a stored campaign's roster, parsed on first read (`Campaign.__getattr__`); re-entrant should parsing read another
 
 STAGE_KINDS = ("task", "event", "assignment", "handout")
 ACTORS = ("institution", "expert", "coordinator")
