@@ -116,6 +116,11 @@ class Personal(Site):
         return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
                     kept=snapshots.KeptPage(key, moments, snapshots.place(moments, now), urls, checks, ()) if key else None)
 
+    def page_parts(self, template: str, now: datetime, read: Read) -> tuple[bytes | int, ...]:
+        """A person's page as `read` gives it, cut where each request puts in its own (`Site.render_parts`): what is kept."""
+        return self.render_parts(template, now, campaign=read.campaign, desk=read.desk, link_states=read.link_states,
+                                 LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
+
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
         person = person_of(request)
@@ -133,9 +138,7 @@ class Personal(Site):
             read = await run_in_threadpool(again)
         kept = read.kept
         if kept is not None and read.desk is not None and self.kept is not None:  # a ДОУ's state not kept yet: rendered, kept
-            parts = self.render_parts(template, now, campaign=read.campaign, desk=read.desk, link_states=read.link_states,
-                                      LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
-            kept = replace(kept, parts=parts)
+            kept = replace(kept, parts=self.page_parts(template, now, read))
             self.kept.put(person.id, kept)
         if kept is not None:
             response = self.fill(kept, now, person.csrf, ok=self.ok_ru(ok), error=error)

@@ -133,11 +133,9 @@ def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tu
 
 def moments(campaign: spec.Campaign, rows: Iterable[Any]) -> tuple[datetime, ...]:
     """Every moment at which a ДОУ's page may change by time alone, sorted: the stages' times in the definition and the
-    ДОУ's own rows' (an extension moves a row's). The rules compare `now` with these and nothing else
-    (`rules.has_opened`, `has_locked`, `past_due`, `refusal`, `status_at`)."""
-    found = {t for s in campaign.stages for t in (s.opens_at, s.due_at, s.locks_at)}
-    found |= {t for r in rows for t in (r.opens_at, r.due_at, r.locks_at)}
-    return tuple(sorted(found))
+    ДОУ's own rows' (an extension moves a row's): the times the rules compare `now` with (`rules.MOMENTS`), and nothing
+    else (tests/test_kept_moments.py)."""
+    return tuple(sorted(rules.moments(campaign.stages) | rules.moments(rows)))
 
 
 def place(moments: tuple[datetime, ...], now: datetime) -> tuple[int, int]:
