@@ -39,8 +39,8 @@ PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
 # on a drawn list likewise brings only its ДОУ's rows forward (47 with a whole-campaign reconcile inside before). A ДОУ's
 # page: the digest and its link in one statement, its state's key (`snapshots.institution_version`), then its rows, so its
 # first rendering in a state costs 8 (SQLite, with BEGIN; 7 on PostgreSQL); asked again in the same state it is served
-# from what the portal kept ("dou again": BEGIN, the admission, the key, the checks of its links: 4; 3 on PostgreSQL).
-CLOSER = {"dou": 8, "dou again": 4, "hand-in": 9, "review": 13}
+# from what the portal kept ("dou again": BEGIN, the admission, the key with the checks of its links: 3; 2 on PostgreSQL).
+CLOSER = {"dou": 8, "dou again": 3, "hand-in": 9, "review": 13}
 HAND_IN_WRITE = 6  # BEGIN IMMEDIATE (SQLite) or the campaign's share lock (PostgreSQL), the definition's digest, the row, 3 writes
 KEPT = ("board again", "home again", "dou again")
 ACTS = ("hand-in", "review")

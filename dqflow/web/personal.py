@@ -95,7 +95,7 @@ class Personal(Site):
     def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> Read:
         """What a person's page shows (`Page.read`: the guard reads it for a GET in the transaction that checked the
         link): their desk and the last check of each link it shows; for a ДОУ whose state is the one its kept page was
-        rendered for (`snapshots.KeptPage.fits`, read here: one statement, and one more for its links' checks), that page."""
+        rendered for (`snapshots.KeptPage.fits`, read here with its links' checks: one statement), that page."""
         campaign = definitions.definition(session, self.campaign.id)  # the one `Site.admit` read the digest of
         if role != "institution":
             desk = self.PAGES[role][1](session, campaign, subject_id, now)
@@ -104,9 +104,11 @@ class Personal(Site):
         key: tuple[Any, ...] = ()
         if self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
             # key, before the page's rows: what is kept under a key is never older than it
-            key = (session.info[DIGEST],) + snapshots.institution_version(session, campaign, subject_id)
             kept = self.kept.get(subject_id)
-            if kept is not None and kept.fits(key, now) and snapshots.link_checks(session, campaign.id, kept.urls) == kept.checks:
+            version, checks = snapshots.institution_version(session, campaign, subject_id, kept.urls if kept is not None else ())
+            key = (session.info[DIGEST],) + version
+            if kept is not None and kept.fits(key, now) and (
+                    checks if checks is not None else snapshots.link_checks(session, campaign.id, kept.urls)) == kept.checks:
                 return Read(campaign, kept=kept)
         desk = workspace.institution_desk(session, campaign, subject_id, now)
         urls = tuple(sorted({link.url for link in linkcheck.campaign_links(
