@@ -118,6 +118,17 @@ def past_due_sql(due_at: Moment, now: datetime) -> ColumnElement[bool]:
     return due_at < now
 
 
+# The times of a stage (as defined) or of a ДОУ's row that the rules above compare `now` with, and nothing else: between
+# two of them every rule of a stage or a row answers alike. A rule comparing `now` with another time names it here
+# (a ДОУ's page is kept per place of `now` among these: `web.snapshots.moments`; tests/test_kept_moments.py holds both).
+MOMENTS = ("opens_at", "due_at", "locks_at")
+
+
+def moments(timed: Iterable[Any]) -> set[datetime]:
+    """Every `MOMENTS` time of these stages or rows."""
+    return {getattr(t, name) for t in timed for name in MOMENTS}
+
+
 def expired(expires_at: datetime, now: datetime) -> bool:
     """A planned message is no longer true from its expiry instant on."""
     return expires_at <= now

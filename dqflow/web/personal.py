@@ -110,7 +110,7 @@ class Personal(Site):
     def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> Read:
         """What a person's page shows (`Page.read`: the guard reads it for a GET in the transaction that checked the
         link): their desk and the last check of each link it shows; for a ДОУ whose state is the one its kept page was
-        rendered for (`snapshots.KeptPage.fits`, read here: one statement, and one more for its links' checks), that page."""
+        rendered for (`snapshots.KeptPage.fits`, read here with its links' checks: one statement), that page."""
         campaign = definitions.definition(session, self.campaign.id)  # the one `Site.admit` read the digest of
         if role != "institution":
             desk = self.PAGES[role][1](session, campaign, subject_id, now)
@@ -119,9 +119,11 @@ class Personal(Site):
         key: tuple[Any, ...] = ()
         if self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
             # key, before the page's rows: what is kept under a key is never older than it
-            key = (session.info[DIGEST],) + snapshots.institution_version(session, campaign, subject_id)
             kept = self.kept.get(subject_id)
-            if kept is not None and kept.fits(key, now) and snapshots.link_checks(session, campaign.id, kept.urls) == kept.checks:
+            version, checks = snapshots.institution_version(session, campaign, subject_id, kept.urls if kept is not None else ())
+            key = (session.info[DIGEST],) + version
+            if kept is not None and kept.fits(key, now) and (
+                    checks if checks is not None else snapshots.link_checks(session, campaign.id, kept.urls)) == kept.checks:
                 return Read(campaign, kept=kept)
         desk = workspace.institution_desk(session, campaign, subject_id, now)
         urls = tuple(sorted({link.url for link in linkcheck.campaign_links(
@@ -130,6 +132,11 @@ class Personal(Site):
         moments = snapshots.moments(campaign, (d.progress for d in desk.stages))
         return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
                     kept=snapshots.KeptPage(key, moments, snapshots.place(moments, now), urls, checks, ()) if key else None)
+
+    def page_parts(self, template: str, now: datetime, read: Read) -> tuple[bytes | int, ...]:
+        """A person's page as `read` gives it, cut where each request puts in its own (`Site.render_parts`): what is kept."""
+        return self.render_parts(template, now, campaign=read.campaign, desk=read.desk, link_states=read.link_states,
+                                 LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
 
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
                             status: int = 200) -> Response:
@@ -148,9 +155,7 @@ class Personal(Site):
             read = await run_in_threadpool(again)
         kept = read.kept
         if kept is not None and read.desk is not None and self.kept is not None:  # a ДОУ's state not kept yet: rendered, kept
-            parts = self.render_parts(template, now, campaign=read.campaign, desk=read.desk, link_states=read.link_states,
-                                      LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
-            kept = replace(kept, parts=parts)
+            kept = replace(kept, parts=self.page_parts(template, now, read))
             self.kept.put(person.id, kept)
         if kept is not None:
             response = self.fill(kept, now, person.csrf, ok=self.ok_ru(ok), error=error)

@@ -7,6 +7,7 @@ into one object; the guard in `middleware` uses it too. A route reads the person
 
 from __future__ import annotations
 
+import functools
 import json
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -184,9 +185,15 @@ class Site:
     def fill(self, page: snapshots.KeptPage, now: datetime, csrf: str, ok: str | None = None,
              error: str | None = None) -> HTMLResponse:
         """A kept page with this request's slots, byte for byte what `render` gives for the same state and `now`."""
-        values = {"csrf": escape(csrf), "flash": self.pages.get_template("_flash.html").render(ok=ok, error=error),
+        flash = self.pages.get_template("_flash.html").render(ok=ok, error=error) if ok or error else self.no_flash
+        values = {"csrf": escape(csrf), "flash": flash,
                   "zone": escape(board.offset(self.tz, now)), "clock": escape(show(now, self.tz))}
         return HTMLResponse(page.body(tuple(str(values[name]).encode() for name in snapshots.SLOTS)))
+
+    @functools.cached_property
+    def no_flash(self) -> str:
+        """The flash of a page with nothing to say (most requests): rendered once, not per request."""
+        return self.pages.get_template("_flash.html").render(ok=None, error=None)
 
     def ok_ru(self, ok: str | None) -> str | None:
         said = OK_RU.get(ok or "")

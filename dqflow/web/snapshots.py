@@ -22,13 +22,14 @@ from datetime import datetime
 from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import TextClause, func, text
+from sqlalchemy import Integer, TextClause, column, func, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
 from dqflow.engine import rules
-from dqflow.store import AuditRow, LinkCheckRow, ProgressRow, StageRow, chunks, table
+from dqflow.store import IN_CHUNK, AuditRow, LinkCheckRow, ProgressRow, StageRow, chunks, table
 
 T = TypeVar("T")
 KEPT = 16  # entries per state: pages of the board and of the coordinator's home
@@ -94,31 +95,49 @@ class Snapshots:
 PAGE_BYTES = 48 * 2**20  # the kept ДОУ pages of a process together: about 5,000 pages of 9 KB
 
 
-def institution_version(session: Session, campaign: spec.Campaign, institution_id: str) -> tuple[Any, ...]:
+def institution_version(session: Session, campaign: spec.Campaign, institution_id: str,
+                        urls: tuple[str, ...] = ()) -> tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...] | None]:
     """What a ДОУ's page shows of the database, as a key read in one statement: how many audit rows name the ДОУ (every
     change to its rows — a hand-in, a form's save, an extension, an excuse, a review of it, a tick moving its rows —
     writes one in the transaction that makes it, and audit rows are never changed or removed, so the count moves with
     every commit that touches the ДОУ, in whatever order the ids were drawn: ix_audit_institution, a range of the ДОУ's
     rows), and which of the campaign's review stages have their recommendations sent (`StageRow.followup_planned`:
     the page shows a review stage's recommendations from then). The definition's digest is the caller's (an amendment
-    changes it); the stored checks of the ДОУ's links are read beside (`link_checks`)."""
+    changes it).
+
+    With `urls` (a kept page's links), in the same statement the stored check of each (`link_checks`' values: the link
+    checker writes no audit row); None for the checks when there are more than one IN (…) holds (then `link_checks`)."""
     reviewing = tuple(s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task")
-    values = {"campaign": campaign.id, "institution": institution_id, **{f"s{n}": sid for n, sid in enumerate(reviewing)}}
-    return tuple(session.execute(_version_sql(reviewing), values).one())
+    asked = urls if len(urls) <= IN_CHUNK else ()
+    values = {"campaign": campaign.id, "institution": institution_id, **{f"s{n}": sid for n, sid in enumerate(reviewing)},
+              **{f"u{n}": url for n, url in enumerate(asked)}}
+    rows = session.execute(_version_sql(reviewing, len(asked)), values).all()
+    width = 1 + bool(reviewing)
+    checks = tuple(sorted(tuple(row[width:]) for row in rows if row[width] is not None)) if asked else None if urls else ()
+    return tuple(rows[0][:width]), checks
 
 
-@functools.lru_cache(maxsize=8)
-def _version_sql(reviewing: tuple[str, ...]) -> TextClause:
-    """`institution_version`'s statement for a definition's review stages, made once (plain SQL: building and keying the
-    same statement in SQLAlchemy's expression language cost a request more than running it)."""
+@functools.lru_cache(maxsize=64)
+def _version_sql(reviewing: tuple[str, ...], urls: int) -> TextClause | TextualSelect:
+    """`institution_version`'s statement for a definition's review stages and a number of links, made once (plain SQL:
+    building and keying the same statement in SQLAlchemy's expression language cost a request more than running it).
+    The links' checks are joined to one row of the key, so the key's values repeat on each (one row, NULLs, if none)."""
     changes = f"SELECT count(*) FROM {AuditRow.__tablename__} WHERE campaign_id = :campaign AND institution_id = :institution"
-    if not reviewing:
-        return text(f"SELECT ({changes})")
-    ids = ", ".join(f":s{n}" for n in range(len(reviewing)))
-    bits = " ".join(f"WHEN :s{n} THEN {2 ** n}" for n in range(len(reviewing)))
-    sent = (f"SELECT coalesce(sum(CASE id {bits} ELSE 0 END), 0) FROM {StageRow.__tablename__} "
-            f"WHERE campaign_id = :campaign AND id IN ({ids}) AND followup_planned")
-    return text(f"SELECT ({changes}), ({sent})")
+    key = f"({changes})"
+    if reviewing:
+        ids = ", ".join(f":s{n}" for n in range(len(reviewing)))
+        bits = " ".join(f"WHEN :s{n} THEN {2 ** n}" for n in range(len(reviewing)))
+        sent = (f"SELECT coalesce(sum(CASE id {bits} ELSE 0 END), 0) FROM {StageRow.__tablename__} "
+                f"WHERE campaign_id = :campaign AND id IN ({ids}) AND followup_planned")
+        key += f", ({sent})"
+    if not urls:
+        return text(f"SELECT {key}")
+    c = table(LinkCheckRow).c
+    asked = ", ".join(f":u{n}" for n in range(urls))
+    checks = [c.url, c.state, c.detail, c.checked_at]  # typed: `checked_at` read as `link_checks` reads it
+    return (text(f"SELECT {key}, lc.{', lc.'.join(k.name for k in checks)} FROM (SELECT 1 AS one) one "
+                 f"LEFT JOIN {LinkCheckRow.__tablename__} lc ON lc.campaign_id = :campaign AND lc.url IN ({asked})")
+            .columns(*[column(f"k{n}", Integer) for n in range(1 + bool(reviewing))], *[column(k.name, k.type) for k in checks]))
 
 
 def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
@@ -133,11 +152,9 @@ def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tu
 
 def moments(campaign: spec.Campaign, rows: Iterable[Any]) -> tuple[datetime, ...]:
     """Every moment at which a ДОУ's page may change by time alone, sorted: the stages' times in the definition and the
-    ДОУ's own rows' (an extension moves a row's). The rules compare `now` with these and nothing else
-    (`rules.has_opened`, `has_locked`, `past_due`, `refusal`, `status_at`)."""
-    found = {t for s in campaign.stages for t in (s.opens_at, s.due_at, s.locks_at)}
-    found |= {t for r in rows for t in (r.opens_at, r.due_at, r.locks_at)}
-    return tuple(sorted(found))
+    ДОУ's own rows' (an extension moves a row's): the times the rules compare `now` with (`rules.MOMENTS`), and nothing
+    else (tests/test_kept_moments.py)."""
+    return tuple(sorted(rules.moments(campaign.stages) | rules.moments(rows)))
 
 
 def place(moments: tuple[datetime, ...], now: datetime) -> tuple[int, int]:
