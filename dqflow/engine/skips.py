@@ -33,6 +33,9 @@ _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # read t
 PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))
 
 
+_STATUSES = {s.value: s for s in Status}
+
+
 class Skip(str, Enum):
     EXPIRED = "expired"  # its moment passed before it could be sent
     PLANNED_LATE = "planned-late"  # a reminder of a moment planned after that moment
@@ -106,17 +109,19 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
     """Why this row should not go out, judged by its expiry, the ДОУ's progress and the reviews stored."""
     if rules.expired(row.expires_at, now):
         return reason(Skip.EXPIRED)
-    if row.kind == "digest":
+    kind = row.kind
+    if kind == "digest":
         return None if facts.digest_news else reason(Skip.NO_NEWS)
-    if row.role == "expert" and row.stage_id in facts.handouts and (row.kind == "handout" or row.kind in REMINDER_KINDS):
-        why = _against_list(row, *facts.handouts[row.stage_id])
+    expert, stage_id, institution_id = row.role == "expert", row.stage_id, row.institution_id
+    if expert and stage_id in facts.handouts and (kind == "handout" or kind in REMINDER_KINDS):
+        why = _against_list(row, *facts.handouts[stage_id])
         if why:
             return why
-    if row.role == "expert" and row.kind in REMINDER_KINDS and _nothing_to_review(row, facts, now):
+    if expert and kind in REMINDER_KINDS and _nothing_to_review(row, facts, now):
         return reason(Skip.NO_MATERIALS)
-    progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
+    progress = facts.progress.get((institution_id, stage_id)) if institution_id and stage_id else None
     why = _against_progress(row, progress)
-    if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
+    if why is None and expert and (stage_id, institution_id, row.recipient.lower()) in facts.reviewed:
         return reason(Skip.REVIEWED)
     return why
 
@@ -146,7 +151,7 @@ def settled(row, facts: Facts, now: datetime) -> str | None:
 def _against_progress(row, progress) -> str | None:
     if progress is None or row.kind not in REMINDER_KINDS:
         return None  # events, handouts, recommendations: their expiry is all that matters
-    status = Status(progress.status)
+    status = _STATUSES[progress.status]  # Status(…) costs an enum lookup per row of a page
     if progress.due_at != row.deadline:
         return reason(Skip.DEADLINE_MOVED)
     if row.kind == "missed":
