@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, case, exists, false, func, or_, true
+from sqlalchemy import Row, Table, and_, bindparam, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -199,18 +199,32 @@ def _newest_reminders(rows) -> set[int]:
     return {row.id for row in newest.values()}
 
 
+# The facts' statements are built once, their lists bound as expanding parameters (the same SQL as a statement built per
+# page): a send reads thousands of pages, and building and keying a statement cost more than SQLite's work on it. Each has
+# a second form without the ДОУ (or addresses) named, for a list longer than MAX_IN_LIST.
+_CAMPAIGN, _STAGES = bindparam("campaign"), bindparam("stages", expanding=True)
+_NAMED = bindparam("institutions", expanding=True)
+
+
+def _by_list(query, column, named=_NAMED):
+    """`query` as it is and narrowed to the named values of `column`: (every row, the named ones)."""
+    return query, query.where(column.in_(named))
+
+
+_REVIEWED = _by_list(select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
+                     .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
+                     .where(col(ReviewRow.campaign_id) == _CAMPAIGN, col(ReviewRow.stage_id).in_(_STAGES)), col(ReviewRow.institution_id))
+
+
 def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str, str]]:
     """(stage, ДОУ, expert email) of every review stored for the stages these rows are about."""
     stages = {r.stage_id for r in rows if r.role == "expert" and r.institution_id}
     if not stages:
         return set()
-    query = (select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
-             .where(ReviewRow.campaign_id == campaign_id, col(ReviewRow.stage_id).in_(stages)))
     institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
-    if len(institutions) <= MAX_IN_LIST:
-        query = query.where(col(ReviewRow.institution_id).in_(institutions))
-    found = session.exec(query).all()
+    named = len(institutions) <= MAX_IN_LIST
+    found = session.execute(_REVIEWED[named], {"campaign": campaign_id, "stages": list(stages), "institutions": list(institutions)}
+                            if named else {"campaign": campaign_id, "stages": list(stages)}).all()
     return {(st, inst, email.lower()) for st, inst, email in found}
 
 
@@ -221,20 +235,22 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
     if not stages:
         return {}
     addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
-    query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
-             .join(InstitutionRow, (col(InstitutionRow.campaign_id) == col(AssignmentRow.campaign_id))
-                   & (col(InstitutionRow.id) == col(AssignmentRow.institution_id)))
-             .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
-                    col(InstitutionRow.withdrawn_at).is_(None)))
-    if len(addresses) <= MAX_IN_LIST:  # the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
-        query = query.where(col(AssignmentRow.expert_id).in_(select(ExpertRow.id).where(
-            ExpertRow.campaign_id == campaign_id, func.lower(ExpertRow.email).in_(addresses))))
+    named = len(addresses) <= MAX_IN_LIST
+    values = {"campaign": campaign_id, "stages": list({lists[s] for s in stages})}
     by_list: dict[str, dict[str, set[str]]] = {}
-    for list_id, institution, email in session.execute(query).all():
+    for list_id, institution, email in session.execute(_HANDED_OUT[named], {**values, "addresses": list(addresses)} if named else values).all():
         by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
     return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
 
+
+_HANDED_OUT = _by_list(  # narrowed: the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
+    select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
+    .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
+    .join(InstitutionRow, (col(InstitutionRow.campaign_id) == col(AssignmentRow.campaign_id))
+          & (col(InstitutionRow.id) == col(AssignmentRow.institution_id)))
+    .where(col(AssignmentRow.campaign_id) == _CAMPAIGN, col(AssignmentRow.stage_id).in_(_STAGES), col(InstitutionRow.withdrawn_at).is_(None)),
+    col(AssignmentRow.expert_id), select(ExpertRow.id).where(col(ExpertRow.campaign_id) == _CAMPAIGN,
+                                                             func.lower(ExpertRow.email).in_(bindparam("addresses", expanding=True))))
 
 _MATERIAL_COLUMNS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "opens_at", "locks_at"))
 
@@ -254,12 +270,8 @@ def _materials_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, s
     stages = {m for found in by_review.values() for m in found}
     if not stages:
         return {}
-    c = _PROGRESS.c
-    query = sa_select(*_MATERIAL_COLUMNS).where(c.campaign_id == campaign_id, c.stage_id.in_(stages))
     institutions = {i for i, _ in wanted}
-    if len(institutions) <= MAX_IN_LIST:
-        query = query.where(c.institution_id.in_(institutions))
-    by_pair = {(p.institution_id, p.stage_id): p for p in session.execute(query).all()}
+    by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, _MATERIALS, campaign_id, stages, institutions)}
     return {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
             for inst, stage_id in wanted if stage_id in by_review}
 
@@ -268,13 +280,20 @@ def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, st
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}
-    c = _PROGRESS.c
-    query = sa_select(*PROGRESS).where(c.campaign_id == campaign_id, c.stage_id.in_({s for _, s in wanted}))
-    institutions = {i for i, _ in wanted}
-    if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
-        query = query.where(c.institution_id.in_(institutions))
-    found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
+    found = _progress_rows(session, _PROGRESS_OF, campaign_id, {s for _, s in wanted}, {i for i, _ in wanted})
     return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
+
+
+def _progress_rows(session: Session, statements, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
+    """The progress rows of these stages of these ДОУ (tuples: a page's worth of ORM objects cost more than the query); a
+    page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
+    named = len(institutions) <= MAX_IN_LIST
+    values = {"campaign": campaign_id, "stages": list(stages)}
+    return session.execute(statements[named], {**values, "institutions": list(institutions)} if named else values).all()
+
+
+_PROGRESS_OF, _MATERIALS = (_by_list(sa_select(*columns).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
+                                     _PROGRESS.c.institution_id) for columns in (PROGRESS, _MATERIAL_COLUMNS))
 
 
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
