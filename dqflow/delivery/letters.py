@@ -79,7 +79,7 @@ class Writer:
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
-        self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
+        self._reviews: dict[str, dict[str, list[Any]]] = {}  # review stage → ДОУ → (ДОУ, levels, recommendations)
         self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
@@ -117,10 +117,12 @@ class Writer:
             stage = self.stages.get(row.stage_id) if row.kind == "handout" else None
             if stage is not None and stage.list:
                 named.update(self.reviewed_by(session, stage.list).get(row.recipient.lower(), []))
-        self.links(session, named)
+        links = self.links(session, named)
         self.unopened(session, {r.institution_id for r in rows if r.role == "institution" and r.kind in UNOPENED_KINDS
                                 and r.institution_id})
         self.changes.need(session, rows)
+        self.awaited(session, {(r.stage_id, r.institution_id) for r in rows if r.role == "expert" and r.institution_id
+                               and r.kind != "event" and not links.get(r.institution_id)})
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
@@ -314,14 +316,30 @@ class Writer:
             return {}
         key = (stage.id, institution_id)
         if key not in self._materials:
-            found = session.exec(select(ProgressRow).where(
-                ProgressRow.campaign_id == self.campaign.id, ProgressRow.institution_id == institution_id,
-                col(ProgressRow.stage_id).in_(rules.materials_stages(self.campaign.stages, stage)))).all()
-            state = rules.materials(rules.status_at(r, self.now) for r in found)
-            open_ = [r.due_at for r in found if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
-            self._materials[key] = ({"nothing": True} if state is rules.Materials.NONE
-                                    else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})
+            self.awaited(session, {key})
         return self._materials[key]
+
+    def awaited(self, session: Session, wanted: set[tuple[str | None, str]]) -> None:
+        """`_awaited` of these (review stage, ДОУ) not known yet, their ДОУ's rows read at once: a page's, not a query per letter."""
+        by_stage: dict[str, list[str]] = defaultdict(list)
+        for stage_id, institution_id in wanted:
+            stage = self.stages.get(stage_id) if stage_id else None
+            if stage is not None and stage.actor == "expert" and (stage.id, institution_id) not in self._materials:
+                by_stage[stage.id].append(institution_id)
+        for stage_id, institutions in by_stage.items():
+            materials = rules.materials_stages(self.campaign.stages, self.stages[stage_id])
+            found: dict[str, list[ProgressRow]] = {i: [] for i in institutions}
+            for chunk in chunks(sorted(institutions), MAX_IN_LIST):
+                for row in session.exec(select(ProgressRow).where(
+                        ProgressRow.campaign_id == self.campaign.id, col(ProgressRow.institution_id).in_(chunk),
+                        col(ProgressRow.stage_id).in_(materials))).all():
+                    found[row.institution_id].append(row)
+            for institution_id, rows in found.items():
+                state = rules.materials(rules.status_at(r, self.now) for r in rows)
+                open_ = [r.due_at for r in rows if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
+                self._materials[(stage_id, institution_id)] = (
+                    {"nothing": True} if state is rules.Materials.NONE
+                    else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})
 
     def personal_link(self, session: Session, row) -> str | None:
         """The recipient's own portal page for the role this row addresses them in (the coordinator's
@@ -485,11 +503,11 @@ class Writer:
         return self._by_address[list_id]
 
     def _recommendations(self, session: Session, row) -> list[dict]:
-        if row.stage_id not in self._reviews:
-            found: dict[str, list[ReviewRow]] = defaultdict(list)
-            for review in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == self.campaign.id,
-                                                               ReviewRow.stage_id == row.stage_id)
-                                       .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
+        if row.stage_id not in self._reviews:  # the stage's reviews once per send, as plain rows (an ORM object each cost more)
+            found: dict[str, list[Any]] = defaultdict(list)
+            for review in session.exec(select(ReviewRow.institution_id, ReviewRow.levels, ReviewRow.recommendations).where(
+                    ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == row.stage_id)
+                    .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
                 found[review.institution_id].append(review)
             self._reviews[row.stage_id] = dict(found)
         areas = {a.id: a.title for a in self.campaign.areas}
