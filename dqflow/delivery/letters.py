@@ -583,8 +583,11 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     """Who is late now, who missed since the last digest, whose reviews are not due for want of materials (apart from
     the missed, not news by itself), which mail went dead: for the coordinator."""
     tz = campaign.tz
-    last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
-                                                        OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
+    # the digests' rows are about no ДОУ and no stage (`reminders.plan_digest`): read from that range of ix_outbox_progress, the
+    # state compared as `state || ''` so that SQLite does not walk every sent row of the campaign by ix_outbox_due instead
+    last = session.exec(select(OutboxRow.sent_at).where(
+        OutboxRow.campaign_id == campaign.id, col(OutboxRow.institution_id).is_(None), col(OutboxRow.stage_id).is_(None),
+        OutboxRow.kind == "digest", col(OutboxRow.state).concat("") == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
     since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
     title = {s.id: s.label for s in campaign.stages}  # a table: the short names
     found = late.who(session, campaign, now, missed_since=since)  # who is late: one rule (`engine.late`)
