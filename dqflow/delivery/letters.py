@@ -93,6 +93,7 @@ class Writer:
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self._offsets: dict[datetime, str] = {}
         self._stage_times: dict[str | None, dict] = {}
+        self._bases: dict[tuple, dict[str, Any]] = {}  # `_base`: what the letters of one shape say alike
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
         self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
@@ -271,28 +272,18 @@ class Writer:
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        stage = self.stages.get(row.stage_id) if row.stage_id else None
-        due = progress.due_at if progress else (stage.due_at if stage else None)
-        lock = progress.locks_at if progress else (stage.locks_at if stage else None)
-        links = self.links(session, (row.institution_id,))[row.institution_id] if row.role == "expert" and row.institution_id else []
-        name = self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None
-        item = {
-            "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
-            "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
-            "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
-            "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
-            "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
-            "extended": bool(progress and progress.extended), **self._times(stage),
-            "links": links, "reviewed": [{"institution_name": name, "links": links, **self._awaited(session, stage, row.institution_id, links)}]
-            if row.role == "expert" and name else [],
-            "submit_to": None, "terms": self.terms,
-            "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
-            "day": self.day, "overdue": [], "missed": [], "dead": [],
-            "unopened": self.unopened(session, (row.institution_id,)).get(row.institution_id, [])
-            if row.role == "institution" and row.kind in UNOPENED_KINDS and row.institution_id else [],
-        }
-        if stage is not None and stage.submit_to == "operator":
-            item["submit_to"] = self.operator
+        kind, role, institution_id = row.kind, row.role, row.institution_id
+        stage, item = self._base(row, progress)
+        links = ((self._links[institution_id] if institution_id in self._links else self.links(session, (institution_id,))[institution_id])
+                 if role == "expert" and institution_id else [])
+        name = self.names.get(institution_id) if institution_id and kind != "event" else None
+        item["institution_id"], item["institution_name"], item["links"] = institution_id, name, links
+        item["reviewed"] = ([{"institution_name": name, "links": links, **self._awaited(session, stage, institution_id, links)}]
+                            if role == "expert" and name else [])
+        item["link"] = self.personal_link(session, row)  # the recipient's own page, when a portal serves the campaign
+        item["overdue"], item["missed"], item["dead"] = [], [], []
+        item["unopened"] = (self.unopened(session, (institution_id,)).get(institution_id, [])
+                            if role == "institution" and kind in UNOPENED_KINDS and institution_id else [])
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
         elif row.kind in ("handout", "handout_copy"):
@@ -308,6 +299,30 @@ class Writer:
             self.links(session, (row.institution_id,))
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
+
+    def _base(self, row, progress) -> tuple[spec.Stage | None, dict[str, Any]]:
+        """The row's stage and a new item holding what every letter of its kind, role, stage and the ДОУ's deadline says
+        alike, made once per send (`letter` fills in the rest: the ДОУ, its links, the recipient's page): a send's letters
+        share a few such shapes, and formatting each one's dates and stage anew cost more than the rest of its item."""
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
+        due = progress.due_at if progress else (stage.due_at if stage else None)
+        lock = progress.locks_at if progress else (stage.locks_at if stage else None)
+        extended = bool(progress and progress.extended)
+        key = (row.kind, row.role, row.stage_id, due, lock, extended)
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = {
+                "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
+                "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
+                "url": stage.url if stage else None, "institution_id": None, "institution_name": None,
+                "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
+                "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
+                "extended": extended, **self._times(stage),
+                "links": None, "reviewed": None,  # the ДОУ's: `letter`
+                "submit_to": self.operator if stage is not None and stage.submit_to == "operator" else None, "terms": self.terms,
+                "link": None, "day": self.day, "overdue": None, "missed": None, "dead": None, "unopened": None,  # `letter`'s
+            }
+        return stage, base.copy()  # the keys in the order the letter's item always had
 
     def _awaited(self, session: Session, stage: spec.Stage | None, institution_id: str, links: list[str]) -> dict:
         """For an expert's letter about a ДОУ that handed in nothing yet: {"awaited": the soonest due time of its stages
