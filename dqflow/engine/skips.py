@@ -88,8 +88,9 @@ class Facts:
              lists: dict[str, str] | None = None) -> "Facts":
         """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
         checked against the list."""
-        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
-                   _handed_out(session, campaign_id, rows, lists or {}), _materials_of(session, campaign_id, rows))
+        progress, materials = _progress_of(session, campaign_id, rows)
+        return cls(progress, _reviewed_by(session, campaign_id, rows), digest_news, _handed_out(session, campaign_id, rows, lists or {}),
+                   materials)
 
 
 def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
@@ -252,48 +253,42 @@ _HANDED_OUT = _by_list(  # narrowed: the page's experts by address (ix_expert_ad
     col(AssignmentRow.expert_id), select(ExpertRow.id).where(col(ExpertRow.campaign_id) == _CAMPAIGN,
                                                              func.lower(ExpertRow.email).in_(bindparam("addresses", expanding=True))))
 
-_MATERIAL_COLUMNS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "opens_at", "locks_at"))
-
-
-def _materials_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], list[Row[Any]]]:
-    """For the experts' reminders of a review among `rows`: each ДОУ's rows in the stages that review reviews."""
-    wanted = {(r.institution_id, r.stage_id) for r in rows if r.role == "expert" and r.institution_id and r.stage_id
-              and r.kind in REMINDER_KINDS}
-    if not wanted:
-        return {}
-    campaign = definition(session, campaign_id)
-    by_review = {}
-    for stage_id in {s for _, s in wanted}:
-        stage = campaign.stage(stage_id)
-        if stage is not None and stage.actor == "expert":
-            by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
-    stages = {m for found in by_review.values() for m in found}
-    if not stages:
-        return {}
-    institutions = {i for i, _ in wanted}
-    by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, _MATERIALS, campaign_id, stages, institutions)}
-    return {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
-            for inst, stage_id in wanted if stage_id in by_review}
-
-
-def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], Row[Any]]:
+def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[str, str], Row[Any]], dict[tuple[str, str], list[Row[Any]]]]:
+    """The progress of the ДОУ × stage the rows are about; and for the experts' reminders of a review among them, each ДОУ's
+    rows in the stages that review reviews (`rules.materials_stages`). One read of the page's ДОУ for both."""
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
-        return {}
-    found = _progress_rows(session, _PROGRESS_OF, campaign_id, {s for _, s in wanted}, {i for i, _ in wanted})
-    return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
+        return {}, {}
+    reviewing = {(r.institution_id, r.stage_id) for r in rows if r.role == "expert" and r.institution_id and r.stage_id
+                 and r.kind in REMINDER_KINDS}
+    by_review = {}
+    if reviewing:
+        campaign = definition(session, campaign_id)
+        for stage_id in {s for _, s in reviewing}:
+            stage = campaign.stage(stage_id)
+            if stage is not None and stage.actor == "expert":
+                by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
+    materials = {m for found in by_review.values() for m in found}
+    by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, campaign_id, {s for _, s in wanted} | materials,
+                                                                         {i for i, _ in wanted})}
+    progress = {pair: by_pair[pair] for pair in wanted if pair in by_pair}
+    if not materials:
+        return progress, {}
+    return progress, {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
+                      for inst, stage_id in reviewing if stage_id in by_review}
 
 
-def _progress_rows(session: Session, statements, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
+def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
     """The progress rows of these stages of these ДОУ (tuples: a page's worth of ORM objects cost more than the query); a
     page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
     named = len(institutions) <= MAX_IN_LIST
     values = {"campaign": campaign_id, "stages": list(stages)}
-    return session.execute(statements[named], {**values, "institutions": list(institutions)} if named else values).all()
+    return session.execute(_PROGRESS_OF[named], {**values, "institutions": list(institutions)} if named else values).all()
 
 
-_PROGRESS_OF, _MATERIALS = (_by_list(sa_select(*columns).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
-                                     _PROGRESS.c.institution_id) for columns in (PROGRESS, _MATERIAL_COLUMNS))
+# PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
+_PROGRESS_OF = _by_list(sa_select(*PROGRESS, _PROGRESS.c.opens_at).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
+                        _PROGRESS.c.institution_id)
 
 
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
