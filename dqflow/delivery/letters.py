@@ -79,7 +79,7 @@ class Writer:
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
-        self._reviews: dict[str, dict[str, list[Any]]] = {}  # review stage → ДОУ → (ДОУ, levels, recommendations)
+        self._reviews: dict[str, dict[str, list[tuple[str, str]]]] = {}  # review stage → ДОУ → (levels, recommendations)
         self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
@@ -519,18 +519,19 @@ class Writer:
 
     def _recommendations(self, session: Session, row) -> list[dict]:
         if row.stage_id not in self._reviews:  # the stage's reviews once per send, as plain rows (an ORM object each cost more)
-            found: dict[str, list[Any]] = defaultdict(list)
-            for review in session.exec(select(ReviewRow.institution_id, ReviewRow.levels, ReviewRow.recommendations).where(
-                    ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == row.stage_id)
+            found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for institution_id, marks, recommendations in session.exec(
+                    select(ReviewRow.institution_id, ReviewRow.levels, ReviewRow.recommendations).where(
+                        ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == row.stage_id)
                     .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
-                found[review.institution_id].append(review)
+                found[institution_id].append((marks, recommendations))
             self._reviews[row.stage_id] = dict(found)
         areas = {a.id: a.title for a in self.campaign.areas}
         levels = {lv.id: lv.title for lv in self.campaign.levels}
         result = []
-        for n, review in enumerate(self._reviews[row.stage_id].get(row.institution_id, []), 1):
-            marks = json.loads(review.levels)
-            result.append({"n": n, "recommendations": review.recommendations,
+        for n, (stored_marks, recommendations) in enumerate(self._reviews[row.stage_id].get(row.institution_id, []), 1):
+            marks = json.loads(stored_marks)
+            result.append({"n": n, "recommendations": recommendations,
                            "levels": [{"area": title, "level": levels.get(marks[a], marks[a])} for a, title in areas.items() if a in marks]})
         return result
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, case, exists, false, func, or_, true
+from sqlalchemy import BindParameter, Row, Table, and_, bindparam, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -203,8 +203,9 @@ def _newest_reminders(rows) -> set[int]:
 # The facts' statements are built once, their lists bound as expanding parameters (the same SQL as a statement built per
 # page): a send reads thousands of pages, and building and keying a statement cost more than SQLite's work on it. Each has
 # a second form without the ДОУ (or addresses) named, for a list longer than MAX_IN_LIST.
-_CAMPAIGN, _STAGES = bindparam("campaign"), bindparam("stages", expanding=True)
-_NAMED = bindparam("institutions", expanding=True)
+_CAMPAIGN: BindParameter[str] = bindparam("campaign")
+_STAGES: BindParameter[list[str]] = bindparam("stages", expanding=True)
+_NAMED: BindParameter[list[str]] = bindparam("institutions", expanding=True)
 
 
 def _by_list(query, column, named=_NAMED):
@@ -283,7 +284,7 @@ def _progress_rows(session: Session, campaign_id: str, stages: set[str], institu
     page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
     named = len(institutions) <= MAX_IN_LIST
     values = {"campaign": campaign_id, "stages": list(stages)}
-    return session.execute(_PROGRESS_OF[named], {**values, "institutions": list(institutions)} if named else values).all()
+    return list(session.execute(_PROGRESS_OF[named], {**values, "institutions": list(institutions)} if named else values).all())
 
 
 # PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
