@@ -282,8 +282,8 @@ class Writer:
                             if role == "expert" and name else [])
         item["link"] = self.personal_link(session, row)  # the recipient's own page, when a portal serves the campaign
         item["overdue"], item["missed"], item["dead"] = [], [], []
-        item["unopened"] = (self.unopened(session, (institution_id,)).get(institution_id, [])
-                            if role == "institution" and kind in UNOPENED_KINDS and institution_id else [])
+        item["unopened"] = (((self._unopened if institution_id in self._unopened else self.unopened(session, (institution_id,)))
+                             .get(institution_id, [])) if role == "institution" and kind in UNOPENED_KINDS and institution_id else [])
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
         elif row.kind in ("handout", "handout_copy"):
