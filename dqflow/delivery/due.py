@@ -54,10 +54,17 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
     range, its sent and future rows never visited."""
     if not addresses:
         return []
-    c = _OUTBOX.c
-    rows = [row for state, moment in _WAITING for row in session.execute(
-        sa_select(*COLUMNS).where(c.campaign_id == campaign.id, c.state == state, c[moment] <= now, c.recipient.in_(addresses)))]
+    values = {"campaign": campaign.id, "now": now, "addresses": addresses}
+    rows = [row for statement in _PAGE for row in session.execute(statement, values)]
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
+
+
+# `page`'s statements, built once: a send reads thousands of pages, and building and keying a statement cost more than SQLite's
+# work on it. The addresses are one expanding parameter, so the SQL is the same as a statement built per page.
+_PAGE = tuple(sa_select(*COLUMNS).where(_OUTBOX.c.campaign_id == bindparam("campaign"), _OUTBOX.c.state == state,
+                                        _OUTBOX.c[moment] <= bindparam("now", type_=_OUTBOX.c[moment].type),
+                                        _OUTBOX.c.recipient.in_(bindparam("addresses", expanding=True)))
+              for state, moment in _WAITING)
 
 
 def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE) -> Iterator[list[Row[Any]]]:

@@ -79,7 +79,7 @@ class Writer:
         self._stage_links: dict[tuple[str, str], list[str]] = {}  # (ДОУ, stage) → its links: the operator's notice
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
-        self._reviews: dict[str, dict[str, list[ReviewRow]]] = {}
+        self._reviews: dict[str, dict[str, list[tuple[str, str]]]] = {}  # review stage → ДОУ → (levels, recommendations)
         self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
@@ -93,6 +93,7 @@ class Writer:
         self._shown: dict[datetime, str] = {}  # a deadline is shared by a whole audience: formatted once
         self._offsets: dict[datetime, str] = {}
         self._stage_times: dict[str | None, dict] = {}
+        self._bases: dict[tuple, dict[str, Any]] = {}  # `_base`: what the letters of one shape say alike
         self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
         self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
         self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
@@ -117,10 +118,12 @@ class Writer:
             stage = self.stages.get(row.stage_id) if row.kind == "handout" else None
             if stage is not None and stage.list:
                 named.update(self.reviewed_by(session, stage.list).get(row.recipient.lower(), []))
-        self.links(session, named)
+        links = self.links(session, named)
         self.unopened(session, {r.institution_id for r in rows if r.role == "institution" and r.kind in UNOPENED_KINDS
                                 and r.institution_id})
         self.changes.need(session, rows)
+        self.awaited(session, {(r.stage_id, r.institution_id) for r in rows if r.role == "expert" and r.institution_id
+                               and r.kind != "event" and not links.get(r.institution_id)})
 
     def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
         letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
@@ -269,28 +272,18 @@ class Writer:
         return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
-        stage = self.stages.get(row.stage_id) if row.stage_id else None
-        due = progress.due_at if progress else (stage.due_at if stage else None)
-        lock = progress.locks_at if progress else (stage.locks_at if stage else None)
-        links = self.links(session, (row.institution_id,))[row.institution_id] if row.role == "expert" and row.institution_id else []
-        name = self.names.get(row.institution_id) if row.institution_id and row.kind != "event" else None
-        item = {
-            "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
-            "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
-            "url": stage.url if stage else None, "institution_id": row.institution_id, "institution_name": name,
-            "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
-            "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
-            "extended": bool(progress and progress.extended), **self._times(stage),
-            "links": links, "reviewed": [{"institution_name": name, "links": links, **self._awaited(session, stage, row.institution_id, links)}]
-            if row.role == "expert" and name else [],
-            "submit_to": None, "terms": self.terms,
-            "link": self.personal_link(session, row),  # the recipient's own page, when a portal serves the campaign
-            "day": self.day, "overdue": [], "missed": [], "dead": [],
-            "unopened": self.unopened(session, (row.institution_id,)).get(row.institution_id, [])
-            if row.role == "institution" and row.kind in UNOPENED_KINDS and row.institution_id else [],
-        }
-        if stage is not None and stage.submit_to == "operator":
-            item["submit_to"] = self.operator
+        kind, role, institution_id = row.kind, row.role, row.institution_id
+        stage, item = self._base(row, progress)
+        links = ((self._links[institution_id] if institution_id in self._links else self.links(session, (institution_id,))[institution_id])
+                 if role == "expert" and institution_id else [])
+        name = self.names.get(institution_id) if institution_id and kind != "event" else None
+        item["institution_id"], item["institution_name"], item["links"] = institution_id, name, links
+        item["reviewed"] = ([{"institution_name": name, "links": links, **self._awaited(session, stage, institution_id, links)}]
+                            if role == "expert" and name else [])
+        item["link"] = self.personal_link(session, row)  # the recipient's own page, when a portal serves the campaign
+        item["overdue"], item["missed"], item["dead"] = [], [], []
+        item["unopened"] = (((self._unopened if institution_id in self._unopened else self.unopened(session, (institution_id,)))
+                             .get(institution_id, [])) if role == "institution" and kind in UNOPENED_KINDS and institution_id else [])
         if row.kind == "digest":
             item.update({k: v for k, v in self.digest(session).items() if k != "dead_ids"})
         elif row.kind in ("handout", "handout_copy"):
@@ -307,6 +300,30 @@ class Writer:
             item["submissions"] = [{"institution_name": name, "links": self._stage_links.get((row.institution_id, row.stage_id), [])}]
         return Letter(row.kind, item)
 
+    def _base(self, row, progress) -> tuple[spec.Stage | None, dict[str, Any]]:
+        """The row's stage and a new item holding what every letter of its kind, role, stage and the ДОУ's deadline says
+        alike, made once per send (`letter` fills in the rest: the ДОУ, its links, the recipient's page): a send's letters
+        share a few such shapes, and formatting each one's dates and stage anew cost more than the rest of its item."""
+        stage = self.stages.get(row.stage_id) if row.stage_id else None
+        due = progress.due_at if progress else (stage.due_at if stage else None)
+        lock = progress.locks_at if progress else (stage.locks_at if stage else None)
+        extended = bool(progress and progress.extended)
+        key = (row.kind, row.role, row.stage_id, due, lock, extended)
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = {
+                "kind": row.kind, "role": row.role, "stage_id": row.stage_id, "stage_title": stage.title if stage else "",
+                "stage_short": stage.label if stage else "", "result": stage.result if stage else None,
+                "url": stage.url if stage else None, "institution_id": None, "institution_name": None,
+                "deadline": self._show(due) if due else "", "lock": self._show(lock) if lock and lock != due else None,
+                "offset": self._offset(due or self.now),  # as people write it, at the moment it is about
+                "extended": extended, **self._times(stage),
+                "links": None, "reviewed": None,  # the ДОУ's: `letter`
+                "submit_to": self.operator if stage is not None and stage.submit_to == "operator" else None, "terms": self.terms,
+                "link": None, "day": self.day, "overdue": None, "missed": None, "dead": None, "unopened": None,  # `letter`'s
+            }
+        return stage, base.copy()  # the keys in the order the letter's item always had
+
     def _awaited(self, session: Session, stage: spec.Stage | None, institution_id: str, links: list[str]) -> dict:
         """For an expert's letter about a ДОУ that handed in nothing yet: {"awaited": the soonest due time of its stages
         still open (`rules.materials`), or "nothing": True once nothing can come}. Read only for a ДОУ without links."""
@@ -314,14 +331,30 @@ class Writer:
             return {}
         key = (stage.id, institution_id)
         if key not in self._materials:
-            found = session.exec(select(ProgressRow).where(
-                ProgressRow.campaign_id == self.campaign.id, ProgressRow.institution_id == institution_id,
-                col(ProgressRow.stage_id).in_(rules.materials_stages(self.campaign.stages, stage)))).all()
-            state = rules.materials(rules.status_at(r, self.now) for r in found)
-            open_ = [r.due_at for r in found if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
-            self._materials[key] = ({"nothing": True} if state is rules.Materials.NONE
-                                    else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})
+            self.awaited(session, {key})
         return self._materials[key]
+
+    def awaited(self, session: Session, wanted: set[tuple[str | None, str]]) -> None:
+        """`_awaited` of these (review stage, ДОУ) not known yet, their ДОУ's rows read at once: a page's, not a query per letter."""
+        by_stage: dict[str, list[str]] = defaultdict(list)
+        for stage_id, institution_id in wanted:
+            stage = self.stages.get(stage_id) if stage_id else None
+            if stage is not None and stage.actor == "expert" and (stage.id, institution_id) not in self._materials:
+                by_stage[stage.id].append(institution_id)
+        for stage_id, institutions in by_stage.items():
+            materials = rules.materials_stages(self.campaign.stages, self.stages[stage_id])
+            found: dict[str, list[ProgressRow]] = {i: [] for i in institutions}
+            for chunk in chunks(sorted(institutions), MAX_IN_LIST):
+                for row in session.exec(select(ProgressRow).where(
+                        ProgressRow.campaign_id == self.campaign.id, col(ProgressRow.institution_id).in_(chunk),
+                        col(ProgressRow.stage_id).in_(materials))).all():
+                    found[row.institution_id].append(row)
+            for institution_id, rows in found.items():
+                state = rules.materials(rules.status_at(r, self.now) for r in rows)
+                open_ = [r.due_at for r in rows if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
+                self._materials[(stage_id, institution_id)] = (
+                    {"nothing": True} if state is rules.Materials.NONE
+                    else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})
 
     def personal_link(self, session: Session, row) -> str | None:
         """The recipient's own portal page for the role this row addresses them in (the coordinator's
@@ -485,19 +518,20 @@ class Writer:
         return self._by_address[list_id]
 
     def _recommendations(self, session: Session, row) -> list[dict]:
-        if row.stage_id not in self._reviews:
-            found: dict[str, list[ReviewRow]] = defaultdict(list)
-            for review in session.exec(select(ReviewRow).where(ReviewRow.campaign_id == self.campaign.id,
-                                                               ReviewRow.stage_id == row.stage_id)
-                                       .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
-                found[review.institution_id].append(review)
+        if row.stage_id not in self._reviews:  # the stage's reviews once per send, as plain rows (an ORM object each cost more)
+            found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for institution_id, marks, recommendations in session.exec(
+                    select(ReviewRow.institution_id, ReviewRow.levels, ReviewRow.recommendations).where(
+                        ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == row.stage_id)
+                    .order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
+                found[institution_id].append((marks, recommendations))
             self._reviews[row.stage_id] = dict(found)
         areas = {a.id: a.title for a in self.campaign.areas}
         levels = {lv.id: lv.title for lv in self.campaign.levels}
         result = []
-        for n, review in enumerate(self._reviews[row.stage_id].get(row.institution_id, []), 1):
-            marks = json.loads(review.levels)
-            result.append({"n": n, "recommendations": review.recommendations,
+        for n, (stored_marks, recommendations) in enumerate(self._reviews[row.stage_id].get(row.institution_id, []), 1):
+            marks = json.loads(stored_marks)
+            result.append({"n": n, "recommendations": recommendations,
                            "levels": [{"area": title, "level": levels.get(marks[a], marks[a])} for a, title in areas.items() if a in marks]})
         return result
 
@@ -565,8 +599,11 @@ def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, s
     """Who is late now, who missed since the last digest, whose reviews are not due for want of materials (apart from
     the missed, not news by itself), which mail went dead: for the coordinator."""
     tz = campaign.tz
-    last = session.exec(select(OutboxRow.sent_at).where(OutboxRow.campaign_id == campaign.id, OutboxRow.kind == "digest",
-                                                        OutboxRow.state == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
+    # the digests' rows are about no ДОУ and no stage (`reminders.plan_digest`): read from that range of ix_outbox_progress, the
+    # state compared as `state || ''` so that SQLite does not walk every sent row of the campaign by ix_outbox_due instead
+    last = session.exec(select(OutboxRow.sent_at).where(
+        OutboxRow.campaign_id == campaign.id, col(OutboxRow.institution_id).is_(None), col(OutboxRow.stage_id).is_(None),
+        OutboxRow.kind == "digest", col(OutboxRow.state).concat("") == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
     since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
     title = {s.id: s.label for s in campaign.stages}  # a table: the short names
     found = late.who(session, campaign, now, missed_since=since)  # who is late: one rule (`engine.late`)

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, case, exists, false, func, or_, true
+from sqlalchemy import BindParameter, Row, Table, and_, bindparam, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,9 @@ NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recomme
 MAX_IN_LIST = 2000  # bound parameters in one IN list, far below SQLite's 32,766
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # read through the table: a page's rows as plain tuples
 PROGRESS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "due_at", "locks_at", "extended"))
+
+
+_STATUSES = {s.value: s for s in Status}
 
 
 class Skip(str, Enum):
@@ -85,8 +88,9 @@ class Facts:
              lists: dict[str, str] | None = None) -> "Facts":
         """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
         checked against the list."""
-        return cls(_progress_of(session, campaign_id, rows), _reviewed_by(session, campaign_id, rows), digest_news,
-                   _handed_out(session, campaign_id, rows, lists or {}), _materials_of(session, campaign_id, rows))
+        progress, materials = _progress_of(session, campaign_id, rows)
+        return cls(progress, _reviewed_by(session, campaign_id, rows), digest_news, _handed_out(session, campaign_id, rows, lists or {}),
+                   materials)
 
 
 def judge(rows, facts: Facts, now: datetime) -> dict[int, str]:
@@ -106,17 +110,19 @@ def unwanted(row, facts: Facts, now: datetime) -> str | None:
     """Why this row should not go out, judged by its expiry, the ДОУ's progress and the reviews stored."""
     if rules.expired(row.expires_at, now):
         return reason(Skip.EXPIRED)
-    if row.kind == "digest":
+    kind = row.kind
+    if kind == "digest":
         return None if facts.digest_news else reason(Skip.NO_NEWS)
-    if row.role == "expert" and row.stage_id in facts.handouts and (row.kind == "handout" or row.kind in REMINDER_KINDS):
-        why = _against_list(row, *facts.handouts[row.stage_id])
+    expert, stage_id, institution_id = row.role == "expert", row.stage_id, row.institution_id
+    if expert and stage_id in facts.handouts and (kind == "handout" or kind in REMINDER_KINDS):
+        why = _against_list(row, *facts.handouts[stage_id])
         if why:
             return why
-    if row.role == "expert" and row.kind in REMINDER_KINDS and _nothing_to_review(row, facts, now):
+    if expert and kind in REMINDER_KINDS and _nothing_to_review(row, facts, now):
         return reason(Skip.NO_MATERIALS)
-    progress = facts.progress.get((row.institution_id, row.stage_id)) if row.institution_id and row.stage_id else None
+    progress = facts.progress.get((institution_id, stage_id)) if institution_id and stage_id else None
     why = _against_progress(row, progress)
-    if why is None and row.role == "expert" and (row.stage_id, row.institution_id, row.recipient.lower()) in facts.reviewed:
+    if why is None and expert and (stage_id, institution_id, row.recipient.lower()) in facts.reviewed:
         return reason(Skip.REVIEWED)
     return why
 
@@ -146,7 +152,7 @@ def settled(row, facts: Facts, now: datetime) -> str | None:
 def _against_progress(row, progress) -> str | None:
     if progress is None or row.kind not in REMINDER_KINDS:
         return None  # events, handouts, recommendations: their expiry is all that matters
-    status = Status(progress.status)
+    status = _STATUSES[progress.status]  # Status(…) costs an enum lookup per row of a page
     if progress.due_at != row.deadline:
         return reason(Skip.DEADLINE_MOVED)
     if row.kind == "missed":
@@ -194,18 +200,33 @@ def _newest_reminders(rows) -> set[int]:
     return {row.id for row in newest.values()}
 
 
+# The facts' statements are built once, their lists bound as expanding parameters (the same SQL as a statement built per
+# page): a send reads thousands of pages, and building and keying a statement cost more than SQLite's work on it. Each has
+# a second form without the ДОУ (or addresses) named, for a list longer than MAX_IN_LIST.
+_CAMPAIGN: BindParameter[str] = bindparam("campaign")
+_STAGES: BindParameter[list[str]] = bindparam("stages", expanding=True)
+_NAMED: BindParameter[list[str]] = bindparam("institutions", expanding=True)
+
+
+def _by_list(query, column, named=_NAMED):
+    """`query` as it is and narrowed to the named values of `column`: (every row, the named ones)."""
+    return query, query.where(column.in_(named))
+
+
+_REVIEWED = _by_list(select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
+                     .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
+                     .where(col(ReviewRow.campaign_id) == _CAMPAIGN, col(ReviewRow.stage_id).in_(_STAGES)), col(ReviewRow.institution_id))
+
+
 def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str, str]]:
     """(stage, ДОУ, expert email) of every review stored for the stages these rows are about."""
     stages = {r.stage_id for r in rows if r.role == "expert" and r.institution_id}
     if not stages:
         return set()
-    query = (select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
-             .where(ReviewRow.campaign_id == campaign_id, col(ReviewRow.stage_id).in_(stages)))
     institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
-    if len(institutions) <= MAX_IN_LIST:
-        query = query.where(col(ReviewRow.institution_id).in_(institutions))
-    found = session.exec(query).all()
+    named = len(institutions) <= MAX_IN_LIST
+    found = session.execute(_REVIEWED[named], {"campaign": campaign_id, "stages": list(stages), "institutions": list(institutions)}
+                            if named else {"campaign": campaign_id, "stages": list(stages)}).all()
     return {(st, inst, email.lower()) for st, inst, email in found}
 
 
@@ -216,60 +237,59 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
     if not stages:
         return {}
     addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
-    query = (select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
-             .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
-             .join(InstitutionRow, (col(InstitutionRow.campaign_id) == col(AssignmentRow.campaign_id))
-                   & (col(InstitutionRow.id) == col(AssignmentRow.institution_id)))
-             .where(AssignmentRow.campaign_id == campaign_id, col(AssignmentRow.stage_id).in_({lists[s] for s in stages}),
-                    col(InstitutionRow.withdrawn_at).is_(None)))
-    if len(addresses) <= MAX_IN_LIST:  # the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
-        query = query.where(col(AssignmentRow.expert_id).in_(select(ExpertRow.id).where(
-            ExpertRow.campaign_id == campaign_id, func.lower(ExpertRow.email).in_(addresses))))
+    named = len(addresses) <= MAX_IN_LIST
+    values = {"campaign": campaign_id, "stages": list({lists[s] for s in stages})}
     by_list: dict[str, dict[str, set[str]]] = {}
-    for list_id, institution, email in session.execute(query).all():
+    for list_id, institution, email in session.execute(_HANDED_OUT[named], {**values, "addresses": list(addresses)} if named else values).all():
         by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
     return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
 
 
-_MATERIAL_COLUMNS = tuple(_PROGRESS.c[name] for name in ("institution_id", "stage_id", "status", "opens_at", "locks_at"))
+_HANDED_OUT = _by_list(  # narrowed: the page's experts by address (ix_expert_address), then their lists (ix_assignment_expert)
+    select(AssignmentRow.stage_id, AssignmentRow.institution_id, ExpertRow.email)
+    .join(ExpertRow, (col(ExpertRow.campaign_id) == col(AssignmentRow.campaign_id)) & (col(ExpertRow.id) == col(AssignmentRow.expert_id)))
+    .join(InstitutionRow, (col(InstitutionRow.campaign_id) == col(AssignmentRow.campaign_id))
+          & (col(InstitutionRow.id) == col(AssignmentRow.institution_id)))
+    .where(col(AssignmentRow.campaign_id) == _CAMPAIGN, col(AssignmentRow.stage_id).in_(_STAGES), col(InstitutionRow.withdrawn_at).is_(None)),
+    col(AssignmentRow.expert_id), select(ExpertRow.id).where(col(ExpertRow.campaign_id) == _CAMPAIGN,
+                                                             func.lower(ExpertRow.email).in_(bindparam("addresses", expanding=True))))
 
-
-def _materials_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], list[Row[Any]]]:
-    """For the experts' reminders of a review among `rows`: each ДОУ's rows in the stages that review reviews."""
-    wanted = {(r.institution_id, r.stage_id) for r in rows if r.role == "expert" and r.institution_id and r.stage_id
-              and r.kind in REMINDER_KINDS}
-    if not wanted:
-        return {}
-    campaign = definition(session, campaign_id)
-    by_review = {}
-    for stage_id in {s for _, s in wanted}:
-        stage = campaign.stage(stage_id)
-        if stage is not None and stage.actor == "expert":
-            by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
-    stages = {m for found in by_review.values() for m in found}
-    if not stages:
-        return {}
-    c = _PROGRESS.c
-    query = sa_select(*_MATERIAL_COLUMNS).where(c.campaign_id == campaign_id, c.stage_id.in_(stages))
-    institutions = {i for i, _ in wanted}
-    if len(institutions) <= MAX_IN_LIST:
-        query = query.where(c.institution_id.in_(institutions))
-    by_pair = {(p.institution_id, p.stage_id): p for p in session.execute(query).all()}
-    return {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
-            for inst, stage_id in wanted if stage_id in by_review}
-
-
-def _progress_of(session: Session, campaign_id: str, rows) -> dict[tuple[str, str], Row[Any]]:
+def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[str, str], Row[Any]], dict[tuple[str, str], list[Row[Any]]]]:
+    """The progress of the ДОУ × stage the rows are about; and for the experts' reminders of a review among them, each ДОУ's
+    rows in the stages that review reviews (`rules.materials_stages`). One read of the page's ДОУ for both."""
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
-        return {}
-    c = _PROGRESS.c
-    query = sa_select(*PROGRESS).where(c.campaign_id == campaign_id, c.stage_id.in_({s for _, s in wanted}))
-    institutions = {i for i, _ in wanted}
-    if len(institutions) <= MAX_IN_LIST:  # a page of recipients; a list of every ДОУ would pass SQLite's parameter limit
-        query = query.where(c.institution_id.in_(institutions))
-    found = session.execute(query).all()  # tuples: a page's worth of ORM objects cost more than the query
-    return {(p.institution_id, p.stage_id): p for p in found if (p.institution_id, p.stage_id) in wanted}
+        return {}, {}
+    reviewing = {(r.institution_id, r.stage_id) for r in rows if r.role == "expert" and r.institution_id and r.stage_id
+                 and r.kind in REMINDER_KINDS}
+    by_review = {}
+    if reviewing:
+        campaign = definition(session, campaign_id)
+        for stage_id in {s for _, s in reviewing}:
+            stage = campaign.stage(stage_id)
+            if stage is not None and stage.actor == "expert":
+                by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
+    materials = {m for found in by_review.values() for m in found}
+    by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, campaign_id, {s for _, s in wanted} | materials,
+                                                                         {i for i, _ in wanted})}
+    progress = {pair: by_pair[pair] for pair in wanted if pair in by_pair}
+    if not materials:
+        return progress, {}
+    return progress, {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
+                      for inst, stage_id in reviewing if stage_id in by_review}
+
+
+def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
+    """The progress rows of these stages of these ДОУ (tuples: a page's worth of ORM objects cost more than the query); a
+    page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
+    named = len(institutions) <= MAX_IN_LIST
+    values = {"campaign": campaign_id, "stages": list(stages)}
+    return list(session.execute(_PROGRESS_OF[named], {**values, "institutions": list(institutions)} if named else values).all())
+
+
+# PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
+_PROGRESS_OF = _by_list(sa_select(*PROGRESS, _PROGRESS.c.opens_at).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
+                        _PROGRESS.c.institution_id)
 
 
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------

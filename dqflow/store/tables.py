@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Index, String, Table, text
 from sqlalchemy.types import TypeDecorator
@@ -13,6 +13,8 @@ from sqlmodel import Column, Field, SQLModel
 from dqflow.calendar import UTC, as_utc
 
 DEFAULT_DB = "dqflow.db"
+MEMO_MOMENTS = 65_536  # stored moments remembered per column type, parsed once each (`UTCDateTime.result_processor`)
+_UNSEEN = object()
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -36,6 +38,24 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+    def result_processor(self, dialect, coltype):
+        """`process_result_value` after the driver's own parsing, remembered per stored value: a page of the outbox
+        or of progress repeats a few deadlines and send times thousands of times, and parsing SQLite's text and
+        converting it cost more than the rest of reading the row. Datetimes are immutable, so one object may be shared."""
+        convert = super().result_processor(dialect, coltype)
+        if convert is None:
+            return None
+        memo: dict[Any, datetime | None] = {}
+
+        def process(value):
+            found = memo.get(value, _UNSEEN)
+            if found is _UNSEEN:
+                if len(memo) >= MEMO_MOMENTS:  # bounded: a long-running process meets every moment of its campaign
+                    memo.clear()
+                found = memo[value] = convert(value)
+            return found
+        return process
 
 
 class Definition(TypeDecorator):

@@ -1,0 +1,57 @@
+"""Reads a send makes over and over, which the replay of a national campaign meets thousands of times (issue 23, 5):
+the coordinator's digest finds its last sending among the rows about no ДОУ and no stage, not by walking every sent
+row of the campaign; stored moments are parsed once per value and shared, and read back right however many there are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy
+from sqlalchemy import select
+from sqlalchemy.pool import NullPool
+
+from dqflow import engine, store
+from dqflow.calendar import UTC
+from dqflow.delivery.letters import digest_content
+from dqflow.store import tables
+from tests.conftest import counting_statements
+
+
+@pytest.mark.sqlite_only("reads SQLite's query plan")
+def test_the_digest_finds_its_last_sending_among_the_rows_about_no_dou_not_every_sent_row(tomsk, db_url):
+    tomsk.ok("tick", "--now", "2021-11-22 10:00")
+    db = store.connect(db_url)
+    try:
+        with counting_statements() as seen, store.dry_run(db) as session:
+            campaign = engine.definition(session, "tomsk-2021")
+            digest_content(session, campaign, campaign.institution_names, datetime(2021, 11, 22, 3, 0, tzinfo=UTC))
+        [statement] = [s for s in seen if s.startswith("SELECT outbox.sent_at")]
+        with db.connect() as connection:
+            plan = [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, (None,) * statement.count("?"))]
+    finally:
+        db.dispose()
+    assert plan[0].startswith("SEARCH outbox USING INDEX ix_outbox_progress (campaign_id=? AND institution_id=? AND stage_id=?)"), plan
+
+
+@pytest.mark.parametrize("bound", [None, 7])
+def test_stored_moments_read_back_as_written_within_and_past_the_memo_bound(tomsk, db_url, monkeypatch, bound):
+    if bound is not None:
+        monkeypatch.setattr(tables, "MEMO_MOMENTS", bound)  # the memo is cleared many times over: each value still read right
+    start = datetime(2021, 11, 10, 9, 0, 0, 123456, tzinfo=UTC)
+    moments = [start + timedelta(minutes=n % 23, microseconds=n) for n in range(100)]
+    db = sqlalchemy.create_engine(db_url, poolclass=NullPool)  # a new engine: its column processors and memo are its own
+    audit = store.table(store.AuditRow).c
+    try:
+        with db.begin() as connection:
+            first = connection.execute(select(audit.id).order_by(audit.id.desc()).limit(1)).scalar() or 0
+            connection.execute(sqlalchemy.insert(store.table(store.AuditRow)), [
+                {"campaign_id": "tomsk-2021", "at": at, "action": "test", "institution_id": None, "stage_id": None,
+                 "source": None, "dest": None, "detail": None, "recorded_at": at} for at in moments])
+            read = [at for at, in connection.execute(select(audit.at).where(audit.id > first).order_by(audit.id))]
+            again = [at for at, in connection.execute(select(audit.at).where(audit.id > first).order_by(audit.id))]
+    finally:
+        db.dispose()
+    assert read == moments and again == moments
+    assert all(at.utcoffset() == timedelta(0) for at in read)
