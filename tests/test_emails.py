@@ -398,3 +398,39 @@ def test_the_recommendations_letter_names_the_next_stage_and_the_dous_own_dates(
     assert ours.format("12.12.2021 23:59") in said["4"]["text"]
     assert "на следующем этапе." not in said["4"]["text"] and "«Повторное заполнение формы», с 07.12.2021" in said["4"]["html"]
     assert "Дополнить раздел о родителях." in said["4"]["text"]
+
+
+def test_a_form_campaigns_letters_ask_for_the_form_and_reviews_per_indicator(tmp_path):
+    """Where the ДОУ's stage hands in the monitoring form and experts review per indicator, the letters say so — not
+    «сдать ссылки на материалы» and «уровень по каждой области»; the links campaign's letters keep their wording."""
+    from tests.test_form import form_file
+
+    dq = Cli(f"sqlite:///{tmp_path / 'f.db'}")
+    dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
+    dq.ok("tick", "--now", "2021-11-30 12:00")  # the form filled for 11 days, list 1 drawn and handed out
+    with dry_run(connect(dq.db_url)) as session:
+        writer = Writer(session, engines.definition(session, None), datetime(2021, 11, 30, 12, 0, tzinfo=TZ), COORDINATOR[1])
+        found = {}
+        for row in session.exec(select(OutboxRow).order_by(OutboxRow.id)).all():
+            found.setdefault((row.kind, row.role, row.stage_id), writer.letter(session, row, None).item)
+    dou = found[("opened", "institution", "fill-form")]
+    assert dou["form"] and dou["per_indicator"]
+    for personal, said in ((LINK, "Там форма мониторинга: по каждому показателю ссылки на материалы, свой уровень и комментарий"),
+                           (None, "укажите по каждому показателю ссылки на материалы")):
+        rendered = render_item(FOLDER, "opened", {**dou, "link": personal})
+        assert said in rendered["text"] and said in rendered["html"], personal
+        assert "сдать ссылки на материалы" not in rendered["text"]
+    handout = found[("handout", "expert", "handout1")]
+    rendered = render_item(FOLDER, "handout", {**handout, "link": LINK})
+    for text in (rendered["text"], rendered["html"]):
+        assert "определите уровень по каждому показателю" in text and "по каждой области" not in text
+        assert "форма для вашего уровня и комментария по каждому показателю" in text
+    reply = render_item(FOLDER, "handout", handout)["text"]
+    assert "уровень по каждому показателю и адресные рекомендации" in reply
+
+
+def test_a_links_campaigns_letters_keep_links_and_areas(letters):
+    dou = letters[("opened", "institution")]
+    assert not dou["form"] and not dou["per_indicator"]
+    assert "Там можно сдать ссылки на материалы" in render_item(FOLDER, "opened", {**dou, "link": LINK})["text"]
+    assert "определите уровень по каждой области" in render_item(FOLDER, "handout", letters[("handout", "expert")])["text"]

@@ -320,6 +320,8 @@ class Writer:
                 "extended": extended, **self._times(stage),
                 "links": None, "reviewed": None,  # the ДОУ's: `letter`
                 "submit_to": self.operator if stage is not None and stage.submit_to == "operator" else None, "terms": self.terms,
+                # what is asked: the ДОУ's stage hands in the monitoring form; experts review per indicator (`engine.finals`)
+                "form": bool(stage is not None and stage.form), "per_indicator": self.campaign.reviews_by_indicator,
                 "link": None, "day": self.day, "overdue": None, "missed": None, "dead": None, "unopened": None,  # `letter`'s
             }
         return stage, base.copy()  # the keys in the order the letter's item always had
