@@ -65,15 +65,14 @@ class Rows:
         in each area (a level id, None where it has none) and its weak areas, those at its lowest level, in the
         campaign's order (without `levels`: no levels, no weak areas). One SELECT, a row per ДОУ."""
         p, i = _PROGRESS.c, _INSTITUTION.c
-        statuses = (sa_select(i.id, i.name, i.email, i.withdrawn_at.is_not(None).label("gone"), i.position,
+        # each ДОУ's rows turned into columns where they lie together (the progress table's key), then joined to the ДОУ
+        statuses = (sa_select(p.institution_id.label("inst"),
                               *[func.max(case((p.stage_id == sid, self.status))).label(f"s{n}") for n, sid in enumerate(self.stages)])
-                    .select_from(_INSTITUTION.outerjoin(_PROGRESS, and_(p.campaign_id == i.campaign_id, p.institution_id == i.id,
-                                                                        p.stage_id.in_(self.stages))))
-                    .where(i.campaign_id == self.campaign.id)
-                    .group_by(i.campaign_id, i.id).subquery("statuses"))
+                    .where(p.campaign_id == self.campaign.id, p.stage_id.in_(self.stages))
+                    .group_by(p.institution_id).subquery("statuses"))
         ranked = levels and self.levels.usable
-        columns: list[Any] = [statuses.c.id, statuses.c.name, statuses.c.email, *[statuses.c[f"s{n}"] for n in range(len(self.stages))]]
-        source: Any = statuses
+        columns: list[Any] = [i.id, i.name, i.email, *[statuses.c[f"s{n}"] for n in range(len(self.stages))]]
+        source: Any = _INSTITUTION.outerjoin(statuses, statuses.c.inst == i.id)
         if ranked:
             level = self.levels.by_institution(self.session)
             areas = self.levels.areas
@@ -81,8 +80,8 @@ class Rows:
                              *[func.min(case((level.c.area == a, level.c.rank))).label(f"a{n}") for n, a in enumerate(areas)])
                    .group_by(level.c.inst).subquery("ranks"))
             columns += [per.c.low, *[per.c[f"a{n}"] for n in range(len(areas))]]
-            source = statuses.outerjoin(per, per.c.inst == statuses.c.id)
-        query = sa_select(*columns).select_from(source).order_by(statuses.c.gone, statuses.c.position, statuses.c.id)
+            source = source.outerjoin(per, per.c.inst == i.id)
+        query = sa_select(*columns).select_from(source).where(i.campaign_id == self.campaign.id).order_by(*ROSTER_ORDER)
         count = len(self.stages)
         for row in self._stream(query):
             found = tuple(row[3:3 + count])
