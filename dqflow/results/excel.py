@@ -7,7 +7,9 @@ summary's few cells are `WriteOnlyCell`s (fonts, fills). A view's rows are taken
 measured for the columns' widths and written as sheet data in openpyxl's own cell markup (numbers, dates as
 serial numbers in their column's number format, inline strings) to a temporary file, which is then put into
 the sheet openpyxl writes with the header, the widths, the frozen pane and the filter (`_sheet`): no cell
-object per value, no view held in memory.
+object per value, no view held in memory. The sheets of every ДОУ (the ДОУ, their hand-ins, their experts'
+reviews) take their rows as plain values from the database as they are written (`Results.rows`, `results.rows`):
+render the workbook in the session that computed its figures.
 
 Times are real date cells on the campaign's wall clock (Excel has no time zones: the zone is named in
 the header as people write it), shares are numbers formatted as percentages, counts are numbers. People
