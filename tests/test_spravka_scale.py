@@ -70,7 +70,7 @@ def database(db_url: str):
 
 
 def test_the_figures_cost_the_same_statements_at_15_and_at_1500_dou(database, tmp_path: Path):
-    seen: dict[tuple[int, bool], int] = {}
+    seen: dict[tuple[int, bool | str], int] = {}
     for n in (15, 1500):
         campaign = loaded(database, tmp_path, n)
         now = parse_local("2021-12-20 12:00", campaign.tz)
@@ -79,8 +79,17 @@ def test_the_figures_cost_the_same_statements_at_15_and_at_1500_dou(database, tm
                 found = figures.compute(session, campaign.id, now, detail=detail)
             assert found.total == n and len(found.institutions) == (n if detail else 0)
             seen[(n, detail)] = len(statements)
+        # the workbook's and the CSV's tables of every ДОУ, read as they are written (`compute(rows=True)`): one SELECT each
+        with store.dry_run(database) as session, counting_statements(database) as statements:
+            found = figures.compute(session, campaign.id, now, detail=False, rows=True)
+            assert found.rows is not None
+            tables = [list(found.rows.institutions()), list(found.rows.handed_in()), list(found.rows.reviews()),
+                      list(found.rows.levels_given())]
+        assert [len(t) for t in tables[:1]] == [n] and len(tables[1]) >= 5 * n and len(tables[2]) == len(tables[3]) == 2 * n
+        seen[(n, "rows")] = len(statements)
     assert seen[(15, False)] == seen[(1500, False)] <= 30, seen
     assert seen[(15, True)] == seen[(1500, True)] <= seen[(15, False)] + 8, seen
+    assert seen[(15, "rows")] == seen[(1500, "rows")] <= seen[(15, False)] + 6, seen
 
 
 # -- the summary's size ----------------------------------------------------------------------------
@@ -258,6 +267,50 @@ def test_the_figures_in_sql_equal_the_old_definitions_and_status_at_any_moment(r
         assert [(i.id, areas) for i, areas in faced.attention] == old["low"][:figures.ATTENTION]
         assert {e.expert.id: [e.assigned, e.on_time, e.late] for e in faced.experts} == old["experts"]
     assert [(i.institution.id, a) for i, a in found.at_or_below_base()] == old["low"]
+
+
+def tables_by_objects(found: figures.Results) -> list[list[tuple]]:
+    """The tables of every ДОУ (`rows.Rows`: the ДОУ, their hand-ins, their experts, the levels given) as the справка's
+    other faces read them from each ДОУ's objects (`InstitutionResult`: the HTML pages, the Word document)."""
+    stages, areas = [s.id for s in found.per_institution_stages], found.area_ids
+    institutions, handed, experts, given = [], [], [], []
+    for inst in found.institutions:
+        i = inst.institution
+        institutions.append((i.id, i.name, i.email, tuple(inst.stages[s].status if s in inst.stages else None for s in stages),
+                             tuple(inst.levels.get(a) for a in areas), inst.weak_areas))
+        for o in inst.stages.values():
+            handed.append((i.id, i.name, o.stage_id, o.status, o.due_at, o.extended, o.submitted_at, o.links,
+                           [(e.until, e.reason) for e in o.extensions]))
+        for panel in inst.reviews.values():
+            by_expert = {r.expert_id: r for r in panel.reviews}
+            for expert in panel.assigned + [e for e in by_expert if e not in panel.assigned]:
+                r = by_expert.get(expert)
+                experts.append((i.id, i.name, panel.stage_id, expert, None, None, (), None) if r is None else
+                               (i.id, i.name, panel.stage_id, expert, r.at, r.on_time, tuple(r.levels.get(a) for a in areas),
+                                r.recommendations))
+            for r in panel.reviews:
+                given.append((i.id, panel.stage_id, r.expert_id, tuple((a, r.levels[a]) for a in [*(a for a in areas if a in r.levels),
+                                                                                                    *(a for a in r.levels if a not in areas)])))
+    return [institutions, handed, experts, given]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moment=MOMENTS)
+def test_the_tables_read_as_rows_are_what_each_dous_objects_say_at_any_moment(replayed, moment):
+    """The workbook's and the CSV's tables of every ДОУ, streamed from SQL as plain rows (`rows.Rows`), hold what the
+    HTML pages and the Word document read from each ДОУ's objects: the same ДОУ in the same order, statuses, deadlines,
+    hand-ins, extensions, experts, reviews on time or late, levels and weak areas."""
+    campaign = spec.load(TOMSK)
+    now = moment.replace(tzinfo=campaign.tz)
+    with store.dry_run(replayed) as session:
+        found = figures.compute(session, campaign.id, now, rows=True)
+        assert found.rows is not None
+        streamed = [list(found.rows.institutions()), list(found.rows.handed_in()), list(found.rows.reviews()),
+                    list(found.rows.levels_given())]
+    expected = tables_by_objects(found)
+    assert [len(t) for t in streamed] == [len(t) for t in expected] and all(expected[:3])
+    for mine, theirs in zip(streamed, expected, strict=True):
+        assert [tuple(row) for row in mine] == theirs
 
 
 def test_the_replayed_campaign_has_what_the_figures_are_about(replayed):

@@ -10,6 +10,7 @@ compared byte for byte with the portal's renderer of the same page (`board.rende
 
 from __future__ import annotations
 
+import io
 import random
 import re
 import uuid
@@ -200,6 +201,33 @@ def test_no_formula_comes_from_anyones_text(replayed):
                     assert cell.data_type == "s", (sheet.title, cell.coordinate, cell.value)
                     assert bool(cell.quotePrefix) == guard.formula_like(cell.value), (sheet.title, cell.coordinate, cell.value)
     assert all(len(cells) >= 2 for cells in found.values()), {t: len(c) for t, c in found.items()}  # each name on several sheets
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def test_the_deflate_level_changes_the_packing_not_the_workbook(replayed, monkeypatch):
+    """The workbook is deflated at `excel.DEFLATE_LEVEL` (faster than zlib's default at national scale): rendered again in
+    the figures' session it is the same bytes as `report` wrote (nothing of the clock or of the run in it); rendered at
+    zlib's default level, every entry is the same (name, order, stamp, attributes, CRC, XML): only the deflated streams
+    differ."""
+    from dqflow.results import excel, figures
+
+    db = store.connect(replayed["url"])
+    try:
+        with store.dry_run(db) as session:
+            now = parse_local(NOW, engine.definition(session, None).tz)
+            found = figures.compute(session, None, now, detail=False, rows=True)
+            fast = excel.render(found)
+            monkeypatch.setattr(excel, "DEFLATE_LEVEL", None)
+            default = excel.render(found)
+    finally:
+        db.dispose()
+    assert excel.DEFLATE_LEVEL is None and fast == replayed["xlsx"].read_bytes() and fast != default
+    with zipfile.ZipFile(replayed["xlsx"]) as a, zipfile.ZipFile(io.BytesIO(default)) as b:
+        assert [(i.filename, i.date_time, i.external_attr, i.CRC, i.file_size) for i in a.infolist()] == \
+               [(i.filename, i.date_time, i.external_attr, i.CRC, i.file_size) for i in b.infolist()]
+        assert all(a.read(name) == b.read(name) for name in a.namelist())
 
 
 # -- the board --------------------------------------------------------------------------------

@@ -31,24 +31,26 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
     target = out or results.default_path(campaign.id, fmt)
     compares = bool(compare_id or campaign.previous)
-    # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone)
-    # (CSV: the statuses and levels as plain values; the dynamics read each ДОУ's levels and the town's)
-    detail = None if fmt == "html" and not results.is_folder(fmt, target) else fmt != "csv" or compares
+    # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone);
+    # the workbook's and the CSV's tables of every ДОУ are plain rows read as they are written (`rows`), so the справка is
+    # written in the session that computed it (the dynamics read each ДОУ's levels and the town's)
+    tables = fmt in ("csv", "xlsx")
+    detail = None if fmt == "html" and not results.is_folder(fmt, target) else not tables or compares
     with store.dry_run(app.db) as session:
-        figures = results.compute(session, campaign.id, now, detail=detail, rows=fmt == "csv", town=fmt != "csv" or compares)
+        figures = results.compute(session, campaign.id, now, detail=detail, rows=tables, town=fmt != "csv" or compares)
         dynamics = None
         if compares:
             from dqflow.results import dynamics as compared
 
             dynamics = compared.for_report(session, figures, compare_id or campaign.previous, now, asked=compare_id is not None)
-    if fmt != "csv":
-        figures.dynamics = dynamics  # every format but CSV shows it in its own sections; CSV gains dynamics.csv
-    if fmt == "md" and out is None:
-        markdown = results.render(figures, fmt)
-        assert isinstance(markdown, bytes), "Markdown is one file"
-        click.echo(markdown.decode("utf-8"), nl=False)
-        return
-    written = results.write(figures, fmt, target)
+        if fmt != "csv":
+            figures.dynamics = dynamics  # every format but CSV shows it in its own sections; CSV gains dynamics.csv
+        if fmt == "md" and out is None:
+            markdown = results.render(figures, fmt)
+            assert isinstance(markdown, bytes), "Markdown is one file"
+            click.echo(markdown.decode("utf-8"), nl=False)
+            return
+        written = results.write(figures, fmt, target)
     if fmt == "csv" and dynamics is not None:
         results.write_file(target / "dynamics.csv", compared.csv_text(dynamics).encode("utf-8"))
         written.append(target / "dynamics.csv")

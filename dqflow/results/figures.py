@@ -25,6 +25,7 @@ People read names, never ids: stages by `Stage.label`, experts by name (`expert_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -42,6 +43,7 @@ from dqflow.campaign import spec
 from dqflow.engine import finals, rules
 from dqflow.engine.rules import Status
 from dqflow.results import indicators as indicator_figures
+from dqflow.results.rows import Rows
 from dqflow.store import ROSTER_ORDER, AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow, table
 
 _PROGRESS = table(ProgressRow)
@@ -192,15 +194,6 @@ class ExpertFigures:
 
 
 @dataclass
-class Rows:
-    """Each ДОУ's statuses and each review's levels as plain values (`compute(rows=True)`): what a table of every ДОУ
-    needs (the CSV folder), without the objects of `InstitutionResult`."""
-
-    statuses: list[tuple[spec.Institution, dict[str, str]]]  # every ДОУ in roster order (withdrawn last): stage → status
-    reviews: list[tuple[str, str, str, dict[str, str]]]  # (ДОУ, review stage, expert, levels), by ДОУ, stage, expert
-
-
-@dataclass
 class Results:
     campaign: spec.Campaign
     now: datetime
@@ -216,7 +209,7 @@ class Results:
     town_weak: list[tuple[str, int]] = field(default_factory=list)
     attention: list[tuple[spec.Institution, list[str]]] = field(default_factory=list)  # the first `ATTENTION` ДОУ at or below base
     low_total: int = 0  # ДОУ with an area at or below the base level, in all
-    rows: Rows | None = None  # every ДОУ's statuses and every review's levels as plain values (`compute(rows=True)`)
+    rows: Rows | None = None  # every ДОУ's tables as plain rows, read in `compute`'s session as they are written (`compute(rows=True)`)
     dynamics: Any = None  # this year beside last year (`results.dynamics.Dynamics`) when the справка compares (`--compare`)
     # the справка по показателям, where experts review per indicator (`Campaign.reviews_by_indicator`); else None
     indicators: indicator_figures.IndicatorReport | None = None
@@ -322,8 +315,10 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     `detail`: also each ДОУ's stages, hand-ins, extensions, experts and reviews (`Results.institutions`), read as plain
     column tuples, a few statements for the whole roster. Without it `institutions` is empty (`Results.detailed`
     says so): a summary needs none of it. None: only for a roster of at most `DETAIL_UP_TO` ДОУ (what the single-file
-    HTML справка shows). `rows`: also `Results.rows`, each ДОУ's statuses and each review's levels as plain values
-    (two SELECTs): what the CSV tables need. `town=False` leaves out the town's figures but the stage counts (levels,
+    HTML справка shows). `rows`: also `Results.rows` (`results.rows.Rows`), the tables of every ДОУ (statuses, levels,
+    hand-ins, reviews) as plain rows, each one SELECT read in this session as it is written: what the workbook's sheets
+    and the CSV tables of every ДОУ show, so the справка is written before the session ends.
+    `town=False` leaves out the town's figures but the stage counts (levels,
     weakest areas, attention, agreement, experts stay empty): what the CSV tables do not show."""
     view = engine.status(session, campaign_id, now)
     campaign = view.campaign
@@ -335,7 +330,10 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     if campaign.reviews_by_indicator:  # the final indicator levels, made once for every figure that reads them
         levels.source = indicator_figures.materialize(session, campaign, experts=bool(detail or rows))
     if (town or detail) and (levels.usable or campaign.reviews_by_indicator):  # each ДОУ's area levels, made once: several read them
-        levels.table = indicator_figures.temporary(session, "dqflow_area_levels", sa_select(levels.by_institution(session)),
+        # named for the campaign: a comparison's previous year, computed in the same session, makes its own beside this
+        # one, which `Results.rows` may read after it
+        name = f"dqflow_area_levels_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
+        levels.table = indicator_figures.temporary(session, name, sa_select(levels.by_institution(session)),
                                                    ["inst", "ord", "area", "rank"])
     results = Results(campaign, now, stages, [], [], base, total=view.total, detailed=detail)
     if town:
@@ -347,25 +345,11 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     if detail:
         results.institutions = _institutions(session, campaign, now, levels)
     if rows:
-        results.rows = _rows(session, campaign, now)
+        results.rows = Rows(session, campaign, now, levels)
     if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows when they are shown
         results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION,
                                                        source=levels.source)
     return results
-
-
-def _rows(session: Session, campaign: spec.Campaign, now: datetime) -> Rows:
-    p, r = _PROGRESS.c, _REVIEW.c
-    statuses: dict[str, dict[str, str]] = defaultdict(dict)
-    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
-    for inst, stage_id, st in session.execute(sa_select(p.institution_id, p.stage_id, status).where(p.campaign_id == campaign.id)):
-        statuses[inst][stage_id] = st
-    parsed = _Parsed()
-    reviewed = [(inst, stage, expert, parsed(levels)) for inst, stage, expert, levels in session.execute(
-        sa_select(r.institution_id, r.stage_id, r.expert_id, r.levels)
-        .where(r.campaign_id == campaign.id, r.stage_id.in_(_Levels(campaign).stages))
-        .order_by(r.institution_id, r.stage_id, r.at, r.expert_id))]
-    return Rows([(i, statuses.get(i.id, {})) for i in roster(session, campaign.id)], reviewed)
 
 
 def roster(session: Session, campaign_id: str) -> list[spec.Institution]:

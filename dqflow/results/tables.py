@@ -6,6 +6,7 @@ from __future__ import annotations
 from dqflow.engine.rules import Status
 from dqflow.present import csvfile
 from dqflow.results.figures import Results
+from dqflow.results.rows import Rows
 
 
 def files(results: Results) -> dict[str, str]:
@@ -23,29 +24,22 @@ def _indicators(results: Results) -> str:
                          "final"], results.indicators.table.rows())
 
 
+def _detail(results: Results) -> Rows:
+    if results.rows is None:
+        raise ValueError("the CSV tables of every ДОУ are read as they are written: compute(rows=True), and render in its session")
+    return results.rows
+
+
 def _institutions(results: Results) -> str:
-    stages = [s.id for s in results.per_institution_stages]
-    if results.rows is not None:  # plain values (`compute(rows=True)`)
-        rows = [[i.id, i.name, *[statuses[s] for s in stages]] for i, statuses in results.rows.statuses]
-    else:
-        rows = [[i.institution.id, i.institution.name, *[i.stages[s].status for s in stages]] for i in results.institutions]
-    return csvfile.text(["id", "name", *stages], rows)
+    """Each ДОУ (roster order) and its status code in each stage."""
+    rows = ([inst, name, *statuses] for inst, name, _, statuses, _, _ in _detail(results).institutions(levels=False))
+    return csvfile.text(["id", "name", *[s.id for s in results.per_institution_stages]], rows)
 
 
 def _reviews(results: Results) -> str:
-    if results.rows is not None:
-        given = [(inst, stage, expert, levels) for inst, stage, expert, levels in results.rows.reviews]
-        order = {inst.id: n for n, (inst, _) in enumerate(results.rows.statuses)}
-        stages = {s.id: n for n, s in enumerate(results.campaign.stages)}
-        given.sort(key=lambda g: (order.get(g[0], len(order)), stages.get(g[1], len(stages))))  # as each ДОУ's panels list them
-    else:
-        given = [(inst.institution.id, panel.stage_id, review.expert_id, review.levels)
-                 for inst in results.institutions for panel in inst.reviews.values() for review in panel.reviews]
-    rows = []
-    areas = results.area_ids
-    for inst_id, stage_id, expert_id, levels in given:
-        order_of = [a for a in areas if a in levels] + [a for a in levels if a not in areas]
-        rows += [[inst_id, stage_id, expert_id, area, levels[area]] for area in order_of]
+    """A row per level a review gave: by ДОУ (roster order), review stage, review (oldest first), the campaign's areas in
+    its order, then any other key the review holds (`rows.Rows.levels_given`)."""
+    rows = ([inst, stage, expert, area, level] for inst, stage, expert, given in _detail(results).levels_given() for area, level in given)
     return csvfile.text(["institution", "stage", "expert", "area", "level"], rows)
 
 

@@ -23,10 +23,12 @@ def _date_time(at: datetime) -> tuple[int, int, int, int, int, int]:
     return (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second - stamp.second % 2)
 
 
-def _info(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+def _info(name: str, date_time: tuple[int, int, int, int, int, int], level: int | None = None) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=date_time)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
+    if level is not None:
+        info._compresslevel = level  # type: ignore[attr-defined]  # what ZipFile.open(info, "w") deflates at (3.11–3.13)
     return info
 
 
@@ -48,29 +50,31 @@ def stable(data: bytes, at: datetime, replace: dict[str, bytes] | None = None) -
 
 
 class Stable(zipfile.ZipFile):
-    """A ZIP written as `stable` would rewrite it, in one pass: every entry dated `at`, deflated at zlib's default level,
-    its attributes `stable`'s — the same bytes as `stable` of the same entries, without deflating them twice.
+    """A ZIP written as `stable` would rewrite it, in one pass: every entry dated `at`, its attributes `stable`'s,
+    deflated at `level` (zlib's; None: its default, 6, and then the same bytes as `stable` of the same entries), without
+    deflating them twice.
 
     What a writer (openpyxl's `ExcelWriter`) puts in by `writestr` or `write` is stamped so; an entry named in `replace`
     gets those bytes instead; a file given to `write` may be several files read in turn (`spliced`: a sheet's head,
     its rows written apart, its tail), never joined on disk."""
 
-    def __init__(self, file: IO[bytes], at: datetime, replace: dict[str, bytes] | None = None):
+    def __init__(self, file: IO[bytes], at: datetime, replace: dict[str, bytes] | None = None, level: int | None = None):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED)
         self.date_time = _date_time(at)
+        self.level = level
         self.replace = dict(replace or {})
         self.spliced: dict[str, list[tuple[str, int, int]]] = {}  # a path `write` is given → (file, offset, length) read in turn
 
     def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
         name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
         data = self.replace.get(name) or data
-        super().writestr(_info(name, self.date_time), data)
+        super().writestr(_info(name, self.date_time, self.level), data)
 
     def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
         name = str(arcname if arcname is not None else filename)
         parts = self.spliced.get(os.fspath(filename)) or [(os.fspath(filename), 0, os.path.getsize(filename))]
         size = sum(length for _, _, length in parts)
-        with self.open(_info(name, self.date_time), "w", force_zip64=size > _LARGE) as writing:
+        with self.open(_info(name, self.date_time, self.level), "w", force_zip64=size > _LARGE) as writing:
             for path, start, length in parts:
                 with open(path, "rb") as reading:
                     reading.seek(start)
