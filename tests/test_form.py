@@ -194,12 +194,15 @@ def test_indicators_from_a_csv_table(tmp_path: Path):
 
 
 def test_table_mistakes_at_row_and_column(tmp_path: Path):
-    bad = CSV + "parents;;2.1;Дубль;;\nhealth;;4 1;Пробел;;может быть\n"
+    bad = CSV + "parents;;2.1;Дубль;;\nhealth;;4 1;Пробел;;может быть\nparents;;2.1;;;может быть\n"
     (tmp_path / "indicators.csv").write_text(bad, encoding="utf-8")
     found = "\n".join(_problems(_with(tmp_path, "areas: {file: indicators.csv}"), tmp_path))
     assert "indicators.csv:5:3: ошибка: indicator: показатель «2.1» повторяется (впервые в строке 4)" in found
     assert "indicators.csv:6:3: ошибка: indicator: «4 1» — допустимы только буквы, цифры" in found
     assert "indicators.csv:6:6: ошибка: required: «может быть» — напишите «да»" in found
+    # every problem of a row at once: its empty title and bad `required` do not hide that its number is taken
+    for col, said in ((3, "indicator: показатель «2.1» повторяется (впервые в строке 4)"), (4, "title"), (6, "required")):
+        assert f"indicators.csv:7:{col}: ошибка: {said}" in found, found
     (tmp_path / "indicators.csv").write_text("area,name\nx,y\n", encoding="utf-8")
     found = "\n".join(_problems(_with(tmp_path, "areas: {file: indicators.csv}"), tmp_path))
     assert "indicators.csv:1:1: ошибка: показатели: в строке заголовков" in found and "нужны столбцы area, indicator, title" in found

@@ -135,9 +135,11 @@ class AreaReader:
                 continue
             record = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
             problems: list[Problem] = []
+            flagged: set[str] = set()  # the row's columns already found wrong
 
             def bad(column: str, message: str) -> None:
                 col = header.index(column) + 1 if column in header else 1
+                flagged.add(column)
                 problems.append(Problem(table.file, line, col, f"{column}{self._where(table, col)}: {message}"))
 
             for column in ("area", "indicator"):
@@ -157,17 +159,20 @@ class AreaReader:
             if required not in _YES | _NO:
                 bad("required", f"«{record.get('required')}» — напишите «да» (доказательства обязательны) или «нет»")
             area, ident, area_title = record.get("area", ""), record.get("indicator", ""), record.get("area title", "")
-            if not problems and ident in seen:
+            # what the row says against the rows above, each asked where its own cells are right: a row's other
+            # mistakes do not hide a repeated number (every problem of a row is reported at once)
+            if "indicator" not in flagged and ident in seen:
                 bad("indicator", f"показатель «{ident}» повторяется (впервые в строке {seen[ident]}); у каждого показателя свой номер")
-            if not problems and area in titles and area_title and area_title != titles[area]:
+            elif "indicator" not in flagged:
+                seen[ident] = line
+            if not {"area", "area title"} & flagged and area in titles and area_title and area_title != titles[area]:
                 bad("area title", f"«{area_title}» — у области «{area}» уже есть название «{titles[area]}» (строка выше); "
                                   f"пишите его одинаково или оставьте ячейку пустой")
-            if not problems and area not in titles and not area_title:
+            if not {"area", "area title"} & flagged and area not in titles and not area_title:
                 bad("area title", f"у области «{area}» нет названия: впишите его в её первой строке")
             r.problems.extend(problems)
             if problems:
                 continue
-            seen[ident] = line
             if area not in titles:
                 titles[area] = area_title
                 order.append(area)
