@@ -588,3 +588,61 @@ def test_a_form_is_handed_in_once_within_one_batch_of_acts(formed):
     from conftest import query
 
     assert query(formed.db_url, "SELECT count(*) FROM submission WHERE institution_id = '2'") == [(1,)]
+
+
+def test_a_press_from_an_older_page_keeps_what_was_saved_since_and_refuses_a_clash(db_url, tmp_path: Path):
+    """Two windows (or two colleagues) on one ДОУ's form: the page posts the whole form, so a press from the older page
+    must not put back what it showed over what the other saved since — an indicator untouched there stays as stored,
+    and one changed on both is refused, naming it, with nothing written."""
+    import re
+    import warnings
+    from datetime import datetime
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
+    campaign = spec.load(form_file(tmp_path))
+    db = store.connect(db_url)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-10 09:00"))
+    client = TestClient(create_app(db, campaign.id, lambda: at("2021-11-20 10:00"), lambda: datetime.now(UTC)),
+                        base_url="https://portal.example.org")
+    with store.dry_run(db) as session:
+        path = links.links(session, campaign.id).path("institution", "2")
+
+    def as_shown(page: str) -> dict[str, object]:
+        """What pressing a button on `page` posts when nothing was typed: every field as the page holds it."""
+        fields: dict[str, list[str]] = {}
+        for name, value in re.findall(r'<input type="(?:hidden|url|text)"[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', page):
+            fields.setdefault(name, []).append(value)
+        for name in re.findall(r'<select id="[^"]+" name="([^"]+)"', page):
+            fields[name] = []
+        for name, value in re.findall(r'<select id="[^"]+" name="([^"]+)">.*?<option value="([^"]*)" selected>', page, re.S):
+            fields[name] = [value]
+        for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)" rows="2">([^<]*)</textarea>', page):
+            fields[name] = [value]
+        return {k: v[0] if len(v) == 1 else v for k, v in fields.items() if v}
+
+    def press(page: str, **typed: object):
+        return client.post(path, data={**as_shown(page), **typed}, follow_redirects=False)
+
+    older = client.get(path).text  # window B reads the form
+    newer = client.get(path).text  # window A too, then saves 1.1
+    assert press(newer, **{"action": "save:1.1", "link-1.1": "https://dou2.example.org/a"}).status_code == 303
+    saved = press(older, **{"action": "save:1.2", "link-1.2": "https://dou2.example.org/b"})  # B saves 1.2 only
+    assert saved.status_code == 303, saved.text
+    with store.dry_run(db) as session:
+        found = {e.indicator_id: [x.url for x in e.evidence] for e in form.show_form(session, campaign.id, "2", "fill-form",
+                                                                                      at("2021-11-20 10:00")).entries}
+    assert found["1.1"] == ["https://dou2.example.org/a"] and found["1.2"] == ["https://dou2.example.org/b"]
+
+    with store.dry_run(db) as session:
+        audit = session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one()
+    clash = press(older, **{"action": "save:1.1", "link-1.1": "https://dou2.example.org/c", "link-2.1": "https://dou2.example.org/d"})
+    assert clash.status_code in (400, 409) and "показатели 1.1 уже изменены в другом окне" in clash.text, clash.text
+    with store.dry_run(db) as session:
+        assert session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one() == audit  # 2.1 not saved either

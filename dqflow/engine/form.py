@@ -19,6 +19,7 @@ required indicator has no evidence (`missing`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -58,6 +59,13 @@ class Entry:
     evidence: list[Evidence] = field(default_factory=list)
     level: str | None = None
     comment: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of what the entry says: the page carries the one it showed (`Draft.shown`), so a press can
+        tell what its reader changed from what another window saved meanwhile."""
+        said = json.dumps([[(e.url, e.title) for e in self.evidence], self.level, self.comment], ensure_ascii=False)
+        return hashlib.blake2b(said.encode(), digest_size=8).hexdigest()
 
 
 @dataclass
@@ -274,11 +282,12 @@ def save(session: Session, campaign_id: str | None, institution_id: str, stage_i
 @dataclass(frozen=True)
 class Draft:
     """One indicator as a press of the ДОУ's page posts it: its links (each with an optional title), own level (None:
-    none chosen) and comment ("" : none)."""
+    none chosen) and comment ("" : none), and the fingerprint of the entry the page showed (None: not known)."""
 
     links: list[tuple[str, str | None]]
     level: str | None
     comment: str
+    shown: str | None = None
 
 
 def save_changed(session: Session, campaign_id: str | None, institution_id: str, stage_id: str, drafts: dict[str, Draft],
@@ -287,7 +296,12 @@ def save_changed(session: Session, campaign_id: str | None, institution_id: str,
     form, so what the ДОУ typed under one indicator is not lost when it presses another's button. Each changed indicator
     is written and audited as `save` writes one; nothing changed writes nothing. Everything posted is checked before
     anything is written; refused unless the stage is open for the ДОУ and not handed in. Returns the form and the
-    indicators saved, in the form's order."""
+    indicators saved, in the form's order.
+
+    A draft that knows what its page showed (`shown`) is a change only where its reader changed it: an indicator posted
+    as shown is left as it is stored now (another window, or a colleague, may have saved it since), and one changed both
+    on this page and in the store since the page was read is refused, naming it, with nothing written — the press
+    would otherwise put back what the page showed over the newer save."""
     campaign = definition(session, campaign_id)
     stage = form_stage(campaign, stage_id, institution_id)
     posted: dict[str, Entry] = {}
@@ -298,7 +312,21 @@ def save_changed(session: Session, campaign_id: str | None, institution_id: str,
     lock_campaign(session, campaign.id)
     form, _ = _read(session, campaign, institution_id, stage, now)
     _refuse_edit(campaign, form, now, "changed")
-    changed = [e for e in form.entries if e.indicator_id in posted and posted[e.indicator_id] != e]
+    changed, clashes = [], []
+    for entry in form.entries:
+        new = posted.get(entry.indicator_id)
+        if new is None or new == entry:
+            continue
+        shown = drafts[entry.indicator_id].shown
+        if shown is not None and new.fingerprint == shown:
+            continue  # not touched on this page; what is stored is newer than the page
+        if shown is not None and entry.fingerprint != shown:
+            clashes.append(entry.indicator_id)
+        changed.append(entry)
+    if clashes:
+        raise DqflowError(f"indicator(s) {', '.join(clashes)} of ДОУ '{institution_id}' in stage '{stage.id}' were saved "
+                          "elsewhere after this page was read; read the page again", code="form-changed-meanwhile",
+                          indicators=", ".join(clashes))
     if changed and not form.started:
         _materialise(session, campaign, form, now)
     for entry in changed:

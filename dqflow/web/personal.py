@@ -84,11 +84,12 @@ class Personal(Site):
 
     @staticmethod
     def draft(form: dict[str, list[str]], indicator: str) -> entry_form.Draft:
-        """One indicator's fields as posted: its links with their titles (blank rows dropped), own level, comment."""
+        """One indicator's fields as posted: its links with their titles (blank rows dropped), own level, comment, and
+        the fingerprint of what the page showed of it (`shown-ID`)."""
         urls, titles = form.get(f"link-{indicator}", []), form.get(f"title-{indicator}", [])
         links = [(u.strip(), (titles[n] if n < len(titles) else "").strip() or None) for n, u in enumerate(urls) if u.strip()]
         return entry_form.Draft(links, one(form, f"level-{indicator}").strip() or None,
-                                one(form, f"comment-{indicator}").replace("\r\n", "\n"))
+                                one(form, f"comment-{indicator}").replace("\r\n", "\n"), one(form, f"shown-{indicator}") or None)
 
     def review(self, form: dict[str, list[str]], expert_id: str) -> tuple[Act, str]:
         """An expert's review: a level per area (`level-AREA`), or per indicator (`level-INDICATOR`, with `comment-INDICATOR`)
