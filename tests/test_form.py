@@ -529,44 +529,37 @@ def test_the_dou_fills_and_hands_in_its_form_on_its_page(db_url, tmp_path: Path)
         with store.dry_run(db) as session:
             return session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one()
 
-    def post(data: dict) -> object:
-        token = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)[1]
-        return client.post(path, data={"csrf": token, "stage": "fill-form", **data}, follow_redirects=False)
+    def post(data: dict) -> object:  # a press on the page as it stands now, with `data` typed over it
+        return client.post(path, data={**as_shown(client.get(path).text), **data}, follow_redirects=False)
 
     page = client.get(path).text
     assert 'id="indicator-1.1"' in page and "Развивающая предметно-пространственная среда" in page
     assert "Не хватает ссылок по обязательным показателям: 1.1, 1.2, 2.1, 3.1, 4.1, 5.1" in page
-    assert '<button type="submit" name="action" value="hand-in" disabled>' in page
+    assert '<button type="submit" name="action" value="hand-in">Сдать форму</button>' in page  # the server says what is missing
 
     # the page posts the whole form: 1.1's button pressed, 1.3's comment typed too — both saved, nothing else written
-    untouched = {i: {f"link-{i}": "", f"title-{i}": "", f"level-{i}": "", f"comment-{i}": ""} for i in ("1.2", "2.1")}
     audit = audit_count(db)
-    saved = post({"action": "save:1.1", "indicator": ["1.1", "1.2", "1.3", "2.1"], "link-1.1": ["https://dou2.example.org/rpps", ""],
-                  "title-1.1": ["Фото центров", ""], "level-1.1": "2", "comment-1.1": "Во всех группах",
-                  "link-1.3": ["", ""], "title-1.3": ["", ""], "level-1.3": "", "comment-1.3": "Готовим материалы",
-                  **{k: v for fields in untouched.values() for k, v in fields.items()}})
+    saved = post({"action": "save:1.1", "link-1.1": ["https://dou2.example.org/rpps", ""], "title-1.1": ["Фото центров", ""],
+                  "level-1.1": "2", "comment-1.1": "Во всех группах", "comment-1.3": "Готовим материалы"})
     assert saved.status_code == 303 and saved.headers["location"].endswith("?ok=form-saved#indicator-1.1")
-    assert audit_count(db) == audit + 2  # 1.1 and 1.3, each audited; 1.2 and 2.1 posted as they stood: not written
+    assert audit_count(db) == audit + 2  # 1.1 and 1.3, each audited; the other indicators posted as they stood: not written
     page = client.get(path + "?ok=form-saved").text
     assert "Сохранено в черновик формы." in page and 'value="https://dou2.example.org/rpps"' in page and 'value="Фото центров"' in page
     assert '<option value="2" selected>' in page and "Во всех группах" in page
     assert "Не хватает ссылок по обязательным показателям: 1.2, 2.1" in page
     assert ">Готовим материалы</textarea>" in page
 
-    refused = post({"action": "hand-in", "indicator": ["1.2"], "link-1.2": "", "level-1.2": "", "comment-1.2": ""})
+    refused = post({"action": "hand-in"})
     assert refused.status_code in (400, 403, 409, 422) and "нет доказательств по обязательным показателям: 1.2 «" in refused.text
     audit = audit_count(db)
-    bad = post({"action": "save:1.2", "indicator": ["1.2", "2.1"], "link-1.2": "javascript:alert(1)", "title-1.2": "", "level-1.2": "",
-                "comment-1.2": "", "link-2.1": "https://dou2.example.org/2.1", "level-2.1": "", "comment-2.1": ""})
+    bad = post({"action": "save:1.2", "link-1.2": "javascript:alert(1)", "link-2.1": "https://dou2.example.org/2.1"})
     assert bad.status_code >= 400 and "не адрес в интернете" in bad.text
     assert audit_count(db) == audit  # everything posted is checked before anything is written: 2.1 not saved either
     for indicator in REQUIRED[1:]:
         if indicator != REQUIRED[-1]:
-            post({"action": f"save:{indicator}", "indicator": indicator, f"link-{indicator}": f"https://dou2.example.org/{indicator}",
-                  f"level-{indicator}": "", f"comment-{indicator}": ""})
+            post({"action": f"save:{indicator}", f"link-{indicator}": f"https://dou2.example.org/{indicator}"})
     last = REQUIRED[-1]  # typed and handed in at one press: saved first, in the same transaction
-    done = post({"action": "hand-in", "indicator": last, f"link-{last}": f"https://dou2.example.org/{last}", f"level-{last}": "",
-                 f"comment-{last}": ""})
+    done = post({"action": "hand-in", f"link-{last}": f"https://dou2.example.org/{last}"})
     assert done.status_code == 303 and done.headers["location"].endswith("?ok=form-handed-in#stage-fill-form")
     page = client.get(path).text
     assert "Форма сдана: эта версия зафиксирована" in page and 'name="action" value="save:' not in page
@@ -614,19 +607,6 @@ def test_a_press_from_an_older_page_keeps_what_was_saved_since_and_refuses_a_cla
     with store.dry_run(db) as session:
         path = links.links(session, campaign.id).path("institution", "2")
 
-    def as_shown(page: str) -> dict[str, object]:
-        """What pressing a button on `page` posts when nothing was typed: every field as the page holds it."""
-        fields: dict[str, list[str]] = {}
-        for name, value in re.findall(r'<input type="(?:hidden|url|text)"[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', page):
-            fields.setdefault(name, []).append(value)
-        for name in re.findall(r'<select id="[^"]+" name="([^"]+)"', page):
-            fields[name] = []
-        for name, value in re.findall(r'<select id="[^"]+" name="([^"]+)">.*?<option value="([^"]*)" selected>', page, re.S):
-            fields[name] = [value]
-        for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)" rows="2">([^<]*)</textarea>', page):
-            fields[name] = [value]
-        return {k: v[0] if len(v) == 1 else v for k, v in fields.items() if v}
-
     def press(page: str, **typed: object):
         return client.post(path, data={**as_shown(page), **typed}, follow_redirects=False)
 
@@ -646,3 +626,100 @@ def test_a_press_from_an_older_page_keeps_what_was_saved_since_and_refuses_a_cla
     assert clash.status_code in (400, 409) and "показатели 1.1 уже изменены в другом окне" in clash.text, clash.text
     with store.dry_run(db) as session:
         assert session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one() == audit  # 2.1 not saved either
+
+
+def as_shown(page: str) -> dict[str, object]:
+    """What pressing a button on a ДОУ's form `page` posts when nothing was typed: every field as the page holds it."""
+    import html
+    import re
+
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="(?:hidden|url|text)"[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', page):
+        fields.setdefault(name, []).append(html.unescape(value))
+    for name in re.findall(r'<select id="[^"]+" name="([^"]+)"', page):
+        fields[name] = [""]
+    for name, value in re.findall(r'<select id="[^"]+" name="([^"]+)">(?:(?!</select>).)*?<option value="([^"]*)" selected>', page, re.S):
+        fields[name] = [value]
+    for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)" rows="2">([^<]*)</textarea>', page):
+        fields[name] = [html.unescape(value)]
+    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+
+
+def _portal(db_url: str, tmp_path: Path):
+    """A form campaign loaded and its portal's client at 20.11.2021 10:00, with ДОУ 2's page path."""
+    import warnings
+    from datetime import datetime
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+    from dqflow.access import links
+    from dqflow.calendar import UTC
+    from dqflow.web import create_app
+
+    campaign = spec.load(form_file(tmp_path))
+    db = store.connect(db_url)
+    with store.transaction(db) as session:
+        engine.load(session, campaign, at("2021-11-10 09:00"))
+    client = TestClient(create_app(db, campaign.id, lambda: at("2021-11-20 10:00"), lambda: datetime.now(UTC)),
+                        base_url="https://portal.example.org")
+    with store.dry_run(db) as session:
+        path = links.links(session, campaign.id).path("institution", "2")
+    return db, client, path, campaign
+
+
+def _audit(db) -> int:
+    with store.dry_run(db) as session:
+        return session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one()
+
+
+def test_a_form_full_of_links_and_long_comments_is_saved_whole(db_url, tmp_path: Path):
+    """The page posts every indicator at once: with every indicator at its most links and a long comment each, a press
+    still saves (the body and field limits follow the form's size), and the page shows it all back."""
+    db, client, path, campaign = _portal(db_url, tmp_path)
+    typed = {"action": "save:1.1"}
+    for n, indicator in enumerate(campaign.indicators):
+        typed[f"link-{indicator}"] = [f"https://dou2.example.org/{indicator}/{k}" for k in range(form.MAX_EVIDENCE)]
+        typed[f"title-{indicator}"] = [f"Материал {k}" for k in range(form.MAX_EVIDENCE)]
+        typed[f"comment-{indicator}"] = "Подробно. " * 1500 if n < 3 else ""
+    page = client.get(path).text
+    saved = client.post(path, data={**as_shown(page), **typed}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:300]
+    with store.dry_run(db) as session:
+        entries = form.show_form(session, campaign.id, "2", "fill-form", at("2021-11-20 10:00")).entries
+    assert all(len(e.evidence) == form.MAX_EVIDENCE for e in entries) and len(entries) == len(campaign.indicators) > 10
+    again = client.post(path, data={**as_shown(client.get(path).text), "action": "save:1.2"}, follow_redirects=False)
+    assert again.status_code == 303 and _audit(db) > 0  # the page full of links posts back whole too
+
+
+def test_a_refused_press_keeps_what_was_typed_and_names_the_indicator(db_url, tmp_path: Path):
+    db, client, path, _ = _portal(db_url, tmp_path)
+    page = client.get(path).text
+    before = _audit(db)
+    refused = client.post(path, data={**as_shown(page), "action": "save:2.1", "link-1.2": "javascript:alert(1)",
+                                      "link-2.1": "https://dou2.example.org/typed", "comment-3.1": "Долгий комментарий"},
+                          follow_redirects=False)
+    assert refused.status_code == 400 and "Показатель 1.2: «javascript:alert(1)» — не адрес в интернете" in refused.text
+    assert 'value="https://dou2.example.org/typed"' in refused.text and ">Долгий комментарий</textarea>" in refused.text
+    assert _audit(db) == before  # nothing written
+    mended = client.post(path, data={**as_shown(refused.text), "action": "save:2.1", "link-1.2": "https://dou2.example.org/b"},
+                         follow_redirects=False)  # pressed again from the page the refusal gave back: all of it saved
+    assert mended.status_code == 303, mended.text[:300]
+    with store.dry_run(db) as session:
+        found = {e.indicator_id: e for e in form.show_form(session, "tomsk-2021", "2", "fill-form", at("2021-11-20 10:00")).entries}
+    assert [x.url for x in found["2.1"].evidence] == ["https://dou2.example.org/typed"] and found["3.1"].comment == "Долгий комментарий"
+    assert [x.url for x in found["1.2"].evidence] == ["https://dou2.example.org/b"]
+
+
+def test_a_post_from_a_page_of_an_older_portal_is_refused_not_read_as_empty(db_url, tmp_path: Path):
+    """Before the page was one form each indicator posted `link`, `level`, `comment`; read as the new form's fields they
+    would be empty and wipe the indicator. Such a post is refused, nothing written."""
+    db, client, path, _ = _portal(db_url, tmp_path)
+    page = client.get(path).text
+    client.post(path, data={**as_shown(page), "action": "save:1.2", "link-1.2": "https://dou2.example.org/kept"})
+    token = as_shown(client.get(path).text)["csrf"]
+    before = _audit(db)
+    old = client.post(path, data={"csrf": token, "stage": "fill-form", "action": "save", "indicator": "1.2",
+                                  "link": "https://dou2.example.org/new", "level": "", "comment": ""}, follow_redirects=False)
+    assert old.status_code == 400 and "страница устарела" in old.text and _audit(db) == before
+    assert 'value="https://dou2.example.org/kept"' in client.get(path).text

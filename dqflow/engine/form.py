@@ -306,9 +306,13 @@ def save_changed(session: Session, campaign_id: str | None, institution_id: str,
     stage = form_stage(campaign, stage_id, institution_id)
     posted: dict[str, Entry] = {}
     for indicator_id, draft in drafts.items():
-        _known_indicator(campaign, indicator_id)
-        _known_level(campaign, draft.level)
-        posted[indicator_id] = Entry(indicator_id, _checked_evidence(draft.links), draft.level, _checked_comment(draft.comment))
+        try:
+            _known_indicator(campaign, indicator_id)
+            _known_level(campaign, draft.level)
+            posted[indicator_id] = Entry(indicator_id, _checked_evidence(draft.links), draft.level, _checked_comment(draft.comment))
+        except DqflowError as exc:  # which indicator it is, for the page to say (a whole form is posted at once)
+            exc.facts.setdefault("indicator", indicator_id)
+            raise
     lock_campaign(session, campaign.id)
     form, _ = _read(session, campaign, institution_id, stage, now)
     _refuse_edit(campaign, form, now, "changed")

@@ -35,7 +35,10 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dqflow.access import sessions
+from dqflow.campaign import spec
+from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
+from dqflow.intake import text as texts
 from dqflow.web import threads
 from dqflow.web.site import REFUSED_RU, Site, client, one
 
@@ -53,7 +56,8 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 COOKIE = "dqflow_session"
-MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations
+MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations (a ДОУ's whole form: `form_limits`)
+MAX_FIELDS = 200
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # every other method changes state and is guarded
 
 # Who a route serves: the guard finds that person, or refuses.
@@ -180,8 +184,9 @@ class Guard:
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
-                body = await read_body(scope, receive)
-                form = parse_form(body)
+                size, fields = form_limits(site.campaign, person.role)
+                body = await read_body(scope, receive, size)
+                form = parse_form(body, fields)
             except DqflowError as exc:
                 raise Refused(site.render("refused.html", 400, why="form", message=site.said(exc))) from None
             if not site.signer.form_ok(person.principal, one(form, "csrf"), site.clock()):
@@ -271,11 +276,23 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != default else "")
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The request's body, refused as soon as it grows past MAX_BODY (never held whole when it is larger)."""
+def form_limits(campaign: spec.Campaign, role: str) -> tuple[int, int]:
+    """The largest body and the most fields a person's post may carry (read only after their link or session is
+    checked): a ДОУ's page of a form campaign posts its whole form — every indicator with up to `MAX_EVIDENCE` links
+    and their titles, percent-encoded, its level and a comment — everyone else a form of a few fields."""
+    indicators = len(campaign.indicators) if role == "institution" and campaign.form_stages() else 0
+    rows = entry_form.MAX_EVIDENCE + 2  # the links a page shows an indicator with: the stored ones and two empty
+    size = indicators * (texts.MAX_NOTE * 6 + rows * texts.MAX_LINE * 9 + 512)  # Cyrillic: 6 bytes a letter encoded
+    return max(MAX_BODY, size), max(MAX_FIELDS, indicators * (4 + 2 * rows) + 16)
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int = 0) -> bytes:
+    """The request's body, refused as soon as it grows past `limit` (MAX_BODY by default; never held whole when it is
+    larger)."""
+    limit = limit or MAX_BODY
     declared = Headers(scope=scope).get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise _too_large()
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -283,20 +300,20 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
             raise ClientDisconnect()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise _too_large()
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
 
-def _too_large() -> DqflowError:
-    return DqflowError(f"the form is larger than {MAX_BODY // 1024} KB", code="form-too-large", kb=str(MAX_BODY // 1024))
+def _too_large(limit: int) -> DqflowError:
+    return DqflowError(f"the form is larger than {limit // 1024} KB", code="form-too-large", kb=str(limit // 1024))
 
 
-def parse_form(body: bytes) -> dict[str, list[str]]:
+def parse_form(body: bytes, fields: int = 0) -> dict[str, list[str]]:
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=fields or MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         raise DqflowError("the form could not be read", code="form-unreadable") from None
 

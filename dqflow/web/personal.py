@@ -41,34 +41,48 @@ class Personal(Site):
         if request.method != "POST":  # GET or HEAD: the page; only a post acts
             return await self.personal_page(request, ok=request.query_params.get("ok"))
         form = form_of(request)
-        act, done = self.submission(form, subject_id) if role == "institution" else self.review(form, subject_id)
-
-        def write() -> None:
-            with self.transaction(f"{role}:{subject_id}") as session:
-                act(session, self.clock())
-
+        typed = self.typed(form) if role == "institution" else None
         try:
+            act, done = self.submission(form, subject_id, typed) if role == "institution" else self.review(form, subject_id)
+
+            def write() -> None:
+                with self.transaction(f"{role}:{subject_id}") as session:
+                    act(session, self.clock())
+
             await self.write(write)
         except DqflowError as exc:
-            return await self.personal_page(request, error=self.said(exc), status=refusal_status(exc))
+            error = self.said(exc)
+            if typed is not None and exc.facts.get("indicator") and exc.code != "no-indicator":  # which of ~30 it is
+                error = f"Показатель {exc.facts['indicator']}: {error}"
+            return await self.personal_page(request, error=error, status=refusal_status(exc), typed=typed, fault=exc)
         return redirect(request.url.path + done)
 
-    def submission(self, form: dict[str, list[str]], institution_id: str) -> tuple[Act, str]:
+    def typed(self, form: dict[str, list[str]]) -> Typed | None:
+        """A form stage's post as typed (None for any other post)."""
+        stage = self.campaign.stage(one(form, "stage"))
+        if stage is None or not stage.form:
+            return None
+        return Typed(stage.id, {indicator: self.draft(form, indicator) for indicator in form.get("indicator", [])})
+
+    def submission(self, form: dict[str, list[str]], institution_id: str, typed: Typed | None) -> tuple[Act, str]:
         stage_id = one(form, "stage")
-        stage = self.campaign.stage(stage_id)
-        if stage is not None and stage.form:
-            return self.form_entry(form, institution_id, stage_id)
+        if typed is not None:
+            return self.form_entry(form, institution_id, typed)
         urls = tuple(u.strip() for u in form.get("link", []) if u.strip())
         return (lambda session, now: engine.submit(session, self.campaign.id, institution_id, stage_id, now, urls, scoped=True),
                 "?ok=submitted#stage-" + quote(stage_id))
 
-    def form_entry(self, form: dict[str, list[str]], institution_id: str, stage_id: str) -> tuple[Act, str]:
+    def form_entry(self, form: dict[str, list[str]], institution_id: str, typed: Typed) -> tuple[Act, str]:
         """A form stage's post: the whole form, each indicator's fields suffixed with its id (`link-ID`, `title-ID`,
         `level-ID`, `comment-ID`, the ids in `indicator`). «Сохранить» under any indicator (`action=save:ID`, the page
         returns to it) saves every indicator that changed (`form.save_changed`); «Сдать форму» (`action=hand-in`) saves
         them and hands the form in, in one transaction."""
-        drafts = {indicator: self.draft(form, indicator) for indicator in form.get("indicator", [])}
+        stage_id, drafts = typed.stage_id, typed.drafts
         action = one(form, "action")
+        if any(draft.shown is None for draft in drafts.values()):  # each indicator carries what the page showed of it
+            raise DqflowError("the form was posted from a page of an older portal; read the page again", code="form-page-outdated")
+        if action != "hand-in" and not action.startswith("save:"):
+            raise DqflowError(f"unknown action '{action}'", code="unknown-action")
 
         def save(session: Session, now: datetime) -> None:
             entry_form.save_changed(session, self.campaign.id, institution_id, stage_id, drafts, now)
@@ -108,7 +122,7 @@ class Personal(Site):
         urls = {url for task in desk.tasks for item in task.assigned if item.form is not None for url in item.form.urls}
         return linkcheck.results(session, self.campaign.id, urls)
 
-    def personal_read(self, session: Session, role: str, subject_id: str, now: datetime) -> Read:
+    def personal_read(self, session: Session, role: str, subject_id: str, now: datetime, keep: bool = True) -> Read:
         """What a person's page shows (`Page.read`: the guard reads it for a GET in the transaction that checked the
         link): their desk and the last check of each link it shows; for a ДОУ whose state is the one its kept page was
         rendered for (`snapshots.KeptPage.fits`, read here with its links' checks: one statement), that page."""
@@ -118,7 +132,7 @@ class Personal(Site):
             assert isinstance(desk, workspace.ExpertDesk)
             return Read(campaign, desk, self.expert_link_states(session, desk))
         key: tuple[Any, ...] = ()
-        if self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
+        if keep and self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
             # key, before the page's rows: what is kept under a key is never older than it
             kept = self.kept.get(subject_id)
             version, checks = snapshots.institution_version(session, campaign, subject_id, kept.urls if kept is not None else ())
@@ -140,7 +154,9 @@ class Personal(Site):
                                  LINK_STATE_RU=linkcheck.STATE_RU, LINK_ADVICE_RU=linkcheck.ADVICE_RU)
 
     async def personal_page(self, request: Request, ok: str | None = None, error: str | None = None,
-                            status: int = 200) -> Response:
+                            status: int = 200, typed: Typed | None = None, fault: DqflowError | None = None) -> Response:
+        """The person's page: read at admission for a GET; read again after a refused post — with what a refused form
+        post typed put back over the stored form (not kept), so one mistake does not cost the rest of what was typed."""
         person = person_of(request)
         template = self.PAGES[person.role][0]
         found = read_of(request)
@@ -151,9 +167,11 @@ class Personal(Site):
 
             def again() -> Read:
                 with self.reading() as session:
-                    return self.personal_read(session, person.role, person.id, now)
+                    return self.personal_read(session, person.role, person.id, now, keep=typed is None)
 
             read = await run_in_threadpool(again)
+            if typed is not None and isinstance(read.desk, workspace.InstitutionDesk):
+                read = replace(read, desk=typed.over(read.desk, fault))
         kept = read.kept
         if kept is not None and read.desk is not None and self.kept is not None:  # a ДОУ's state not kept yet: rendered, kept
             kept = replace(kept, parts=self.page_parts(template, now, read))
@@ -164,7 +182,37 @@ class Personal(Site):
             return response
         return self.render(template, status, now=now, campaign=read.campaign, desk=read.desk, ok=self.ok_ru(ok), error=error,
                            csrf=person.csrf, link_states=read.link_states, LINK_STATE_RU=linkcheck.STATE_RU,
-                           LINK_ADVICE_RU=linkcheck.ADVICE_RU)
+                           LINK_ADVICE_RU=linkcheck.ADVICE_RU, form_shown=typed.shown(fault) if typed else {})
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A form stage's post: its stage and each indicator as typed (`Personal.draft`)."""
+
+    stage_id: str
+    drafts: dict[str, entry_form.Draft]
+
+    @staticmethod
+    def clashed(fault: DqflowError | None) -> set[str]:
+        """The indicators saved elsewhere since the page was read: shown as stored, not as typed (`save_changed`)."""
+        return set(fault.facts.get("indicators", "").split(", ")) if fault is not None and fault.code == "form-changed-meanwhile" else set()
+
+    def over(self, desk: workspace.InstitutionDesk, fault: DqflowError | None) -> workspace.InstitutionDesk:
+        """The desk with this stage's form showing what was typed (the stored entries where they clashed)."""
+        form = desk.forms.get(self.stage_id)
+        if form is None or not form.editable:
+            return desk
+        clashed = self.clashed(fault)
+        entries = [entry_form.Entry(e.indicator_id, [entry_form.Evidence(url, title) for url, title in d.links], d.level,
+                                    d.comment.strip() or None)
+                   if (d := self.drafts.get(e.indicator_id)) is not None and e.indicator_id not in clashed else e for e in form.entries]
+        return replace(desk, forms={**desk.forms, self.stage_id: replace(form, entries=entries)})
+
+    def shown(self, fault: DqflowError | None) -> dict[str, str]:
+        """indicator → what the page first showed of it, kept for the indicators shown as typed: the next press is
+        judged against what the page was read with, not against what was typed."""
+        clashed = self.clashed(fault)
+        return {i: d.shown for i, d in self.drafts.items() if d.shown and i not in clashed}
 
 
 @dataclass(frozen=True)
