@@ -624,6 +624,10 @@ def test_a_press_from_an_older_page_keeps_what_was_saved_since_and_refuses_a_cla
         audit = session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one()
     clash = press(older, **{"action": "save:1.1", "link-1.1": "https://dou2.example.org/c", "link-2.1": "https://dou2.example.org/d"})
     assert clash.status_code in (400, 409) and "показатели 1.1 уже изменены в другом окне" in clash.text, clash.text
+    # given back: 1.1 as stored (to be typed again), 1.2 as the other window saved it (untouched here), 2.1 as typed
+    for shown in ("https://dou2.example.org/a", "https://dou2.example.org/b", "https://dou2.example.org/d"):
+        assert f'value="{shown}"' in clash.text, shown
+    assert 'value="https://dou2.example.org/c"' not in clash.text
     with store.dry_run(db) as session:
         assert session.execute(sql_text("SELECT count(*) FROM audit")).scalar_one() == audit  # 2.1 not saved either
 
@@ -645,8 +649,8 @@ def as_shown(page: str) -> dict[str, object]:
     return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
 
 
-def _portal(db_url: str, tmp_path: Path):
-    """A form campaign loaded and its portal's client at 20.11.2021 10:00, with ДОУ 2's page path."""
+def _portal(db_url: str, tmp_path: Path, clock: dict | None = None):
+    """A form campaign loaded and its portal's client at 20.11.2021 10:00 (or at `clock["now"]`), with ДОУ 2's page path."""
     import warnings
     from datetime import datetime
 
@@ -661,8 +665,9 @@ def _portal(db_url: str, tmp_path: Path):
     db = store.connect(db_url)
     with store.transaction(db) as session:
         engine.load(session, campaign, at("2021-11-10 09:00"))
-    client = TestClient(create_app(db, campaign.id, lambda: at("2021-11-20 10:00"), lambda: datetime.now(UTC)),
-                        base_url="https://portal.example.org")
+    clock = clock if clock is not None else {}
+    clock.setdefault("now", at("2021-11-20 10:00"))
+    client = TestClient(create_app(db, campaign.id, lambda: clock["now"], lambda: datetime.now(UTC)), base_url="https://portal.example.org")
     with store.dry_run(db) as session:
         path = links.links(session, campaign.id).path("institution", "2")
     return db, client, path, campaign
@@ -722,4 +727,19 @@ def test_a_post_from_a_page_of_an_older_portal_is_refused_not_read_as_empty(db_u
     old = client.post(path, data={"csrf": token, "stage": "fill-form", "action": "save", "indicator": "1.2",
                                   "link": "https://dou2.example.org/new", "level": "", "comment": ""}, follow_redirects=False)
     assert old.status_code == 400 and "страница устарела" in old.text and _audit(db) == before
+    assert 'value="https://dou2.example.org/kept"' in old.text  # the page given back shows what is stored, not the old post
     assert 'value="https://dou2.example.org/kept"' in client.get(path).text
+
+
+def test_what_a_closed_form_cannot_take_is_shown_back_and_a_huge_post_is_refused(db_url, tmp_path: Path):
+    clock: dict = {"now": at("2021-11-30 23:30")}
+    db, client, path, _ = _portal(db_url, tmp_path, clock)
+    page = client.get(path).text
+    clock["now"] = at("2021-12-01 00:30")  # the fill locked while the page stood open
+    late = client.post(path, data={**as_shown(page), "action": "save:3.1", "comment-3.1": "Набирали час"}, follow_redirects=False)
+    assert late.status_code in (403, 409) and "форму этого этапа сейчас менять нельзя" in late.text, late.text[:300]
+    assert "Не сохранено" in late.text and "Набирали час" in late.text  # to be copied, not lost
+    clock["now"] = at("2021-11-20 10:00")
+    huge = client.post(path, data={**as_shown(client.get(path).text), "action": "save:1.1", "comment-1.1": "ж" * (3 * 2**20)},
+                       follow_redirects=False)
+    assert huge.status_code == 400 and "форма слишком большая" in huge.text

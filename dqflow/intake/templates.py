@@ -86,9 +86,10 @@ SAMPLE_ITEM = {
     "event_at": "19.11.2021 14:00", "event_date": "19.11.2021", "event_time": "14:00",
     "links": ["https://example.org/dou2"], "reviewed": [{"institution_name": "МАДОУ № 2", "links": ["https://example.org/dou2"]}],
     "submit_to": {"name": "Муниципальный оператор", "email": "operator@example.org"},
+    "form": True, "per_indicator": True,  # the ДОУ's stage hands in the monitoring form; experts review per indicator
     "terms": {"nom": "ДОУ", "gen": "ДОУ", "dat": "ДОУ", "nom_pl": "ДОУ", "gen_pl": "ДОУ", "which": "которого", "past": "о"},
     "link": "https://portal.example.org/dou/2/1.sample", "day": "01.12.2021",
-    "unopened": [{"url": "https://disk.example.org/d/2", "state": "доступ закрыт", "detail": "доступ закрыт (HTTP 403)",
+    "unopened": [{"url": "https://disk.example.org/d/2", "state": "доступ закрыт", "detail": "просмотр запрещён (HTTP 403)",
                   "advice": "откройте доступ по ссылке", "checked": "29.11.2021 09:00"}],  # a ДОУ's links that do not open
     "overdue": [{"institution_name": "МАДОУ № 2", "stage_title": "Заполнение формы", "deadline": "30.11.2021 23:59", "lock": "02.12.2021 23:59",
                  "experts": []}],

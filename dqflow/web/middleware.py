@@ -58,6 +58,7 @@ HEADERS = {
 COOKIE = "dqflow_session"
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations (a ДОУ's whole form: `form_limits`)
 MAX_FIELDS = 200
+MAX_FORM_BODY = 2 * 2**20  # a whole form of many indicators, at most: parsing it takes ~0.1 s of a thread
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # every other method changes state and is guarded
 
 # Who a route serves: the guard finds that person, or refuses.
@@ -186,7 +187,8 @@ class Guard:
             try:
                 size, fields = form_limits(site.campaign, person.role)
                 body = await read_body(scope, receive, size)
-                form = parse_form(body, fields)
+                # a big form is parsed off the event loop: every other request of the worker waits on it meanwhile
+                form = parse_form(body, fields) if len(body) <= MAX_BODY else await run_in_threadpool(parse_form, body, fields)
             except DqflowError as exc:
                 raise Refused(site.render("refused.html", 400, why="form", message=site.said(exc))) from None
             if not site.signer.form_ok(person.principal, one(form, "csrf"), site.clock()):
@@ -279,11 +281,17 @@ def origin(url: str) -> str:
 def form_limits(campaign: spec.Campaign, role: str) -> tuple[int, int]:
     """The largest body and the most fields a person's post may carry (read only after their link or session is
     checked): a ДОУ's page of a form campaign posts its whole form — every indicator with up to `MAX_EVIDENCE` links
-    and their titles, percent-encoded, its level and a comment — everyone else a form of a few fields."""
-    indicators = len(campaign.indicators) if role == "institution" and campaign.form_stages() else 0
+    and their titles, its level and a comment — and an expert reviewing per indicator a level and a comment for each;
+    everyone else a form of a few fields. A body is never over `MAX_FORM_BODY`."""
     rows = entry_form.MAX_EVIDENCE + 2  # the links a page shows an indicator with: the stored ones and two empty
-    size = indicators * (texts.MAX_NOTE * 6 + rows * texts.MAX_LINE * 9 + 512)  # Cyrillic: 6 bytes a letter encoded
-    return max(MAX_BODY, size), max(MAX_FIELDS, indicators * (4 + 2 * rows) + 16)
+    if role == "institution" and campaign.form_stages():
+        each, fields = 2 * rows * 500 + texts.MAX_NOTE * 6, 4 + 2 * rows  # links with titles, a comment (Cyrillic: 6 bytes)
+    elif role == "expert" and campaign.reviews_by_indicator:
+        each, fields = texts.MAX_NOTE * 6, 2  # a level and a comment per indicator
+    else:
+        each, fields = 0, 0
+    n = len(campaign.indicators)
+    return min(MAX_FORM_BODY, max(MAX_BODY, n * each)), max(MAX_FIELDS, n * fields + 16)
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int = 0) -> bytes:

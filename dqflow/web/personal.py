@@ -54,6 +54,8 @@ class Personal(Site):
             error = self.said(exc)
             if typed is not None and exc.facts.get("indicator") and exc.code != "no-indicator":  # which of ~30 it is
                 error = f"Показатель {exc.facts['indicator']}: {error}"
+            if exc.code == "form-page-outdated":  # its fields are not the form's: nothing typed can be put back
+                typed = None
             return await self.personal_page(request, error=error, status=refusal_status(exc), typed=typed, fault=exc)
         return redirect(request.url.path + done)
 
@@ -160,6 +162,7 @@ class Personal(Site):
         person = person_of(request)
         template = self.PAGES[person.role][0]
         found = read_of(request)
+        unsaved: list[entry_form.Entry] = []
         if found is not None:  # a GET: read by the guard with the link's check
             now, read = found
         else:  # the page again after a refused post
@@ -170,6 +173,7 @@ class Personal(Site):
                     return self.personal_read(session, person.role, person.id, now, keep=typed is None)
 
             read = await run_in_threadpool(again)
+            unsaved = typed.unsaved(read.desk, fault) if typed is not None and isinstance(read.desk, workspace.InstitutionDesk) else []
             if typed is not None and isinstance(read.desk, workspace.InstitutionDesk):
                 read = replace(read, desk=typed.over(read.desk, fault))
         kept = read.kept
@@ -182,7 +186,8 @@ class Personal(Site):
             return response
         return self.render(template, status, now=now, campaign=read.campaign, desk=read.desk, ok=self.ok_ru(ok), error=error,
                            csrf=person.csrf, link_states=read.link_states, LINK_STATE_RU=linkcheck.STATE_RU,
-                           LINK_ADVICE_RU=linkcheck.ADVICE_RU, form_shown=typed.shown(fault) if typed else {})
+                           LINK_ADVICE_RU=linkcheck.ADVICE_RU, form_shown=typed.shown(fault) if typed else {},
+                           unsaved=unsaved)
 
 
 @dataclass(frozen=True)
@@ -193,26 +198,36 @@ class Typed:
     drafts: dict[str, entry_form.Draft]
 
     @staticmethod
-    def clashed(fault: DqflowError | None) -> set[str]:
-        """The indicators saved elsewhere since the page was read: shown as stored, not as typed (`save_changed`)."""
-        return set(fault.facts.get("indicators", "").split(", ")) if fault is not None and fault.code == "form-changed-meanwhile" else set()
+    def entry(draft: entry_form.Draft, indicator_id: str) -> entry_form.Entry:
+        """What was typed for an indicator, as an entry of the form (unchecked: shown back as typed)."""
+        return entry_form.Entry(indicator_id, [entry_form.Evidence(url, title) for url, title in draft.links], draft.level,
+                                draft.comment.strip() or None)
+
+    def typed(self, fault: DqflowError | None) -> dict[str, entry_form.Entry]:
+        """The indicators the reader changed on the page (what was posted differs from what the page showed), as typed;
+        not those saved elsewhere meanwhile (`save_changed`'s clash: shown as stored now, to be typed again)."""
+        clashed = set(fault.facts.get("indicators", "").split(", ")) if fault is not None and fault.code == "form-changed-meanwhile" else set()
+        found = {i: self.entry(d, i) for i, d in self.drafts.items() if d.shown is not None and i not in clashed}
+        return {i: e for i, e in found.items() if e.fingerprint != self.drafts[i].shown}
 
     def over(self, desk: workspace.InstitutionDesk, fault: DqflowError | None) -> workspace.InstitutionDesk:
-        """The desk with this stage's form showing what was typed (the stored entries where they clashed)."""
+        """The desk with this stage's form showing what the reader typed (everything else as stored now)."""
         form = desk.forms.get(self.stage_id)
         if form is None or not form.editable:
             return desk
-        clashed = self.clashed(fault)
-        entries = [entry_form.Entry(e.indicator_id, [entry_form.Evidence(url, title) for url, title in d.links], d.level,
-                                    d.comment.strip() or None)
-                   if (d := self.drafts.get(e.indicator_id)) is not None and e.indicator_id not in clashed else e for e in form.entries]
-        return replace(desk, forms={**desk.forms, self.stage_id: replace(form, entries=entries)})
+        typed = self.typed(fault)
+        return replace(desk, forms={**desk.forms, self.stage_id: replace(form, entries=[typed.get(e.indicator_id, e) for e in form.entries])})
 
     def shown(self, fault: DqflowError | None) -> dict[str, str]:
-        """indicator → what the page first showed of it, kept for the indicators shown as typed: the next press is
-        judged against what the page was read with, not against what was typed."""
-        clashed = self.clashed(fault)
-        return {i: d.shown for i, d in self.drafts.items() if d.shown and i not in clashed}
+        """indicator → what the page first showed of it, for the indicators shown as typed: the next press is judged
+        against what the page was read with, not against what was typed."""
+        return {i: self.drafts[i].shown or "" for i in self.typed(fault)}
+
+    def unsaved(self, desk: workspace.InstitutionDesk | None, fault: DqflowError | None) -> list[entry_form.Entry]:
+        """What was typed and not saved, where the form can no longer take it (the stage closed, or the form was handed
+        in elsewhere): shown beside the form, to be copied."""
+        form = desk.forms.get(self.stage_id) if desk is not None else None
+        return list(self.typed(fault).values()) if form is not None and not form.editable else []
 
 
 @dataclass(frozen=True)
