@@ -111,7 +111,7 @@ def institution_counts(session: Session, campaign_id: str, institution_ids: list
     change to a ДОУ's rows writes one naming it (`institution_version`), so a count that stays says its row stays."""
     a = table(AuditRow).c
     return dict(session.execute(sa_select(a.institution_id, func.count()).where(
-        a.campaign_id == campaign_id, a.institution_id.in_(institution_ids)).group_by(a.institution_id)).tuples().all())
+        a.campaign_id == campaign_id, a.institution_id.in_(institution_ids)).group_by(a.institution_id)).all())  # type: ignore[arg-type]
 
 
 class KeptRows:
