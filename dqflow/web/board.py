@@ -121,12 +121,14 @@ def statuses(session: Session, campaign: spec.Campaign, now: datetime, instituti
     return {i: [said[i].get(stage_id, "upcoming") for stage_id in stages] for i in institution_ids}
 
 
-def roster_page(session: Session, campaign: spec.Campaign, start: int, size: int = 0) -> list[spec.Institution]:
+def roster_page(session: Session, campaign: spec.Campaign, start: int, total: int, size: int = 0) -> list[spec.Institution]:
     """A page of the roster as `engine.status(institutions=True)` lists it: the file's ДОУ, then those an amendment
-    withdrew (`engine.withdrawn`, one statement, asked on every page so a page's statements do not depend on where it is)."""
-    left = [spec.Institution(r.id, r.name, r.email) for r in engine.withdrawn(session, campaign.id)]
+    withdrew (`engine.withdrawn`: read when there are some, `total` — every ДОУ's stored row — beyond the file's)."""
     size = size or PAGE
     shown = list(campaign.institutions[start:start + size])
+    if total <= len(campaign.institutions) or len(shown) == size:
+        return shown
+    left = [spec.Institution(r.id, r.name, r.email) for r in engine.withdrawn(session, campaign.id)]
     past = max(start - len(campaign.institutions), 0)
     return shown + left[past:past + size - len(shown)]
 

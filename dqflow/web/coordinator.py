@@ -165,7 +165,7 @@ class Coordinator(Site):
         """The overview for the state `key` names: the stages' counts shared with the board (`board.stages`), who is late,
         and a page of the grid, its rows of the ДОУ changed since (`board.page_rows`)."""
         view = board.stages(self.snapshots, session, self.campaign, now, key)
-        rows = board.page_rows(session, self.campaign, now, board.roster_page(session, self.campaign, start), "overview",
+        rows = board.page_rows(session, self.campaign, now, board.roster_page(session, self.campaign, start, view.total), "overview",
                                self.snapshots.rows, snapshots.rows_epoch(key), grid_row)
         view = replace(view, offset=start, institutions=[])
         unreviewable = late.without_materials(session, self.campaign, now)

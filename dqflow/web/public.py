@@ -41,8 +41,9 @@ class Public(Site):
         stages' counts shared with the coordinator's home (`board.stages`), the grid's rows of the ДОУ changed since
         (`board.page_rows`)."""
         view = board.stages(self.snapshots, session, self.campaign, now, key)
-        rows = board.page_rows(session, self.campaign, now, board.roster_page(session, self.campaign, start), "board", self.snapshots.rows,
-                               snapshots.rows_epoch(key), lambda i, found: board.row(i.name, found))
+        shown_dou = board.roster_page(session, self.campaign, start, view.total)
+        rows = board.page_rows(session, self.campaign, now, shown_dou, "board", self.snapshots.rows, snapshots.rows_epoch(key),
+                               lambda i, found: board.row(i.name, found))
         view = replace(view, offset=start, institutions=[])
         shown = replace(board.Board.of(view), rows=rows)
         shown = replace(shown, today=TODAY if shown.today is not None else None)  # type: ignore[arg-type]  # a mark, filled in later
