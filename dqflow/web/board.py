@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -17,6 +18,7 @@ from sqlalchemy import Table, and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from dqflow import engine
 from dqflow.calendar import show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.engine import CampaignView, InstitutionView, rules
@@ -24,6 +26,7 @@ from dqflow.errors import DqflowError
 from dqflow.present import labels
 from dqflow.results.figures import StageFigures
 from dqflow.store import ROSTER_ORDER, InstitutionRow, ProgressRow
+from dqflow.web import snapshots
 
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
 _INSTITUTION: Table = InstitutionRow.__table__  # type: ignore[attr-defined]
@@ -52,7 +55,7 @@ class Board:
     today: float | None  # where today is on the timeline, percent; None outside the campaign
     bars: list[Bar]
     columns: list[tuple[str, str]]  # (stage id, title) of the grid
-    rows: list[tuple[str, list[str]]]  # (ДОУ name, statuses)
+    rows: list[Markup]  # each ДОУ's row of the grid (`row`)
 
     @classmethod
     def of(cls, view: CampaignView) -> "Board":
@@ -66,13 +69,13 @@ class Board:
             bars.append(Bar(stage.label, stage.kind, s.state, at(stage.opens_at), max(at(stage.locks_at) - at(stage.opens_at), 0.8),
                             when, figures.handed_in, figures.expected))
         columns = [(s.id, s.label) for s in campaign.stages if s.per_institution]
-        return cls(campaign.title, view.now, today(campaign, view.now), bars, columns, grid(columns, view.institutions))
+        return cls(campaign.title, view.now, today(campaign, view.now), bars, columns,
+                   [row(name, statuses) for name, statuses in grid(columns, view.institutions)])
 
 
-    @staticmethod
-    def cells(statuses: list[str]) -> Markup:
-        """A row's status cells as board.html writes them (each status's cell is made once)."""
-        return Markup("".join([_cell(st) for st in statuses]))
+def row(name: str, statuses: list[str]) -> Markup:
+    """A ДОУ's row of the board's grid: its name and its status cells (each status's cell is made once)."""
+    return Markup("<tr><td>{}</td>{}</tr>").format(name, Markup("".join([_cell(st) for st in statuses])))
 
 
 @cache
@@ -85,6 +88,75 @@ def grid(columns: list[tuple[str, str]], institutions: list[InstitutionView]) ->
     return [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in institutions]
 
 
+def _status_columns(campaign: spec.Campaign, now: datetime) -> list:
+    """A column per stage of the grid (the campaign's ДОУ stages in order), of a GROUP BY per ДОУ over its progress rows:
+    the ДОУ's status at `now` in that stage as the rules say it (`rules.status_at_sql`, a review of nothing is NOTHING,
+    as `status` counts), NULL where it has no row (not begun)."""
+    p = _PROGRESS.c
+    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
+    return [func.max(case((p.stage_id == s.id, status))) for s in campaign.stages if s.per_institution]
+
+
+FEW = 32  # ДОУ whose statuses are read as rows and said in Python (`rules.statuses_at`); more, in the database
+
+
+def statuses(session: Session, campaign: spec.Campaign, now: datetime, institution_ids: list[str]) -> dict[str, list[str]]:
+    """These ДОУ's (at most `IN_CHUNK`) statuses at `now` in the grid's stages, as `grid` shows them, in one SELECT either
+    way the rules say them: for a few (what changed since a page was made), their rows by the primary key, each ДОУ's
+    said by `rules.statuses_at` (the review columns of `status_at_sql` scan every ДОУ's materials, ~11 ms at 2,000 ДОУ
+    for one); for more, `status_at_sql` in the database, a row per ДОУ (twice as fast as the Python for a page of 500).
+    Run with no ДОУ too (an empty IN), so a page's statements do not depend on what changed."""
+    p, stages = _PROGRESS.c, [s.id for s in campaign.stages if s.per_institution]
+    if len(institution_ids) > FEW:
+        query = (sa_select(p.institution_id, *_status_columns(campaign, now))
+                 .where(p.campaign_id == campaign.id, p.institution_id.in_(institution_ids), p.stage_id.in_(stages))
+                 .group_by(p.institution_id))
+        found = {inst: [status or "upcoming" for status in found_all] for inst, *found_all in session.execute(query)}
+        return {i: found.get(i) or ["upcoming"] * len(stages) for i in institution_ids}
+    rows: dict[str, dict[str, Any]] = {}
+    for row in session.execute(sa_select(p.institution_id, p.stage_id, p.status, p.opens_at, p.due_at, p.locks_at)
+                               .where(p.campaign_id == campaign.id, p.institution_id.in_(institution_ids))):
+        rows.setdefault(row.institution_id, {})[row.stage_id] = row
+    said = {i: rules.statuses_at(rows.get(i, {}), campaign.stages, now) for i in institution_ids}
+    return {i: [said[i].get(stage_id, "upcoming") for stage_id in stages] for i in institution_ids}
+
+
+def roster_page(session: Session, campaign: spec.Campaign, start: int, total: int, size: int = 0) -> list[spec.Institution]:
+    """A page of the roster as `engine.status(institutions=True)` lists it: the file's ДОУ, then those an amendment
+    withdrew (`engine.withdrawn`: read when there are some, `total` — every ДОУ's stored row — beyond the file's)."""
+    size = size or PAGE
+    shown = list(campaign.institutions[start:start + size])
+    if total <= len(campaign.institutions) or len(shown) == size:
+        return shown
+    left = [spec.Institution(r.id, r.name, r.email) for r in engine.withdrawn(session, campaign.id)]
+    past = max(start - len(campaign.institutions), 0)
+    return shown + left[past:past + size - len(shown)]
+
+
+def page_rows(session: Session, campaign: spec.Campaign, now: datetime, shown: list[spec.Institution], grid_name: str,
+              kept: snapshots.KeptRows | None, epoch: tuple, render: Callable[[spec.Institution, list[str]], Markup]) -> list[Markup]:
+    """A page's grid rows, each `render`ed from its ДОУ's statuses: those whose ДОУ has not changed since they were
+    kept (`snapshots.kept_rows`: its audit rows' count, and `epoch`) as kept, the others read in one statement. Two
+    statements, whatever the page's size and however many ДОУ changed."""
+    ids = [i.id for i in shown]
+    by_id = {i.id: i for i in shown}
+    counts = snapshots.institution_counts(session, campaign.id, ids) if kept is not None else {}
+    return snapshots.kept_rows(kept, grid_name, epoch, counts, ids, lambda missing: statuses(session, campaign, now, missing),
+                               lambda i, found: render(by_id[i], found))
+
+
+def stages(kept: snapshots.Snapshots, session: Session, campaign: spec.Campaign, now: datetime, key: tuple) -> CampaignView:
+    """The campaign's stages and their counts as of the state `key` names (`engine.status`, no ДОУ listed): computed
+    once per state for the board and the coordinator's home both, and never the state's before (`exact`: they are kept
+    under this key)."""
+    return kept.get(key, ("stages",), lambda: engine.status(session, campaign.id, now), exact=True)
+
+
+def pager(view: CampaignView, shown: int, path: str) -> "Pager":
+    """The pager of a page of `shown` rows from `view.offset` of the roster at `path`."""
+    return Pager.of(view.offset, shown, view.total, lambda at: f"{path}?offset={at}" if at else path, PAGE)
+
+
 def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> list[tuple[str, list[str]]]:
     """`grid` of the whole roster as `engine.status(institutions=True, limit=None)` lists it, read as plain values:
     the ДОУ's stored rows in roster order (the file's ДОУ by their position, which load and every amendment keep
@@ -93,9 +165,8 @@ def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> lis
     one SELECT, a row per ДОУ (its stages' rows turned into columns in the database). No view object per ДОУ, and
     the definition's roster is never parsed."""
     p, i = _PROGRESS.c, _INSTITUTION.c
-    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
     stages = [s.id for s in campaign.stages if s.per_institution]
-    columns = [func.max(case((p.stage_id == stage_id, status))) for stage_id in stages]
+    columns = _status_columns(campaign, now)
     query = (sa_select(i.name, *columns)
              .select_from(_INSTITUTION.outerjoin(_PROGRESS, and_(p.campaign_id == i.campaign_id, p.institution_id == i.id,
                                                                  p.stage_id.in_(stages))))
@@ -192,7 +263,7 @@ def write(view: CampaignView, folder: Path, size: int | None = None, rows: list[
         for start in range(0, max(len(rows), 1), size):
             part = rows[start:start + size]
             pager = Pager.of(start, len(part), len(rows), lambda at: file_name(at, size), size) if len(rows) > size else None
-            page = template.render(board=replace(whole, rows=part), pager=pager, **context)
+            page = template.render(board=replace(whole, rows=[row(name, found) for name, found in part]), pager=pager, **context)
             (folder / file_name(start, size)).write_text(page, encoding="utf-8")
     except OSError as exc:
         raise DqflowError(f"--out {folder}: cannot write the board ({exc.strerror}); give a writable folder", code="cannot-write",

@@ -8,6 +8,7 @@ or redirects.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Awaitable, Callable
@@ -31,9 +32,9 @@ from dqflow.errors import DqflowError, NotFound
 from dqflow.present import labels, sending
 from dqflow.present.history import history_entries
 from dqflow.store import InstitutionRow
-from dqflow.web import board, threads
+from dqflow.web import board, snapshots, threads
 from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
-from dqflow.web.site import Site, client, one, pager, redirect, refusal_status
+from dqflow.web.site import Site, client, one, redirect, refusal_status
 
 OUTBOX_PAGE = 500  # outbox rows a page
 LATE_SHOWN = 100  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
@@ -144,19 +145,10 @@ class Coordinator(Site):
         now = self.clock()
         start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
 
-        def overview(session: Session) -> Markup:
-            view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
-            unreviewable = late.without_materials(session, self.campaign, now)
-            lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
-            return Markup(self.pages.get_template("_overview.html").render(
-                view=view, late=lates, late_total=late_total,
-                unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=pager(view, "/coordinator"),
-                grid_cells=grid_cells))
-
         def read() -> tuple[Markup, dict[str, int], tuple[dict[str, int], list[tuple[str, str, int]]]]:
             with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
                 key = self.state_key(session, now)
-                return (self.snapshots.get(key, ("overview", start), lambda: overview(session)),
+                return (self.snapshots.get(key, ("overview", start), lambda: self.overview_rendering(session, now, start, key)),
                         linkcheck.counts(session, self.campaign.id),
                         # a review or a settlement writes an audit row, which moves the key: counted once per state
                         self.snapshots.get(key, ("awaiting-settlement",), lambda: (finals.awaiting_settlement(session, self.campaign),
@@ -168,6 +160,19 @@ class Coordinator(Site):
                            LINK_STATE_RU=linkcheck.STATE_RU,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
+
+    def overview_rendering(self, session: Session, now: datetime, start: int, key: tuple) -> Markup:
+        """The overview for the state `key` names: the stages' counts shared with the board (`board.stages`), who is late,
+        and a page of the grid, its rows of the ДОУ changed since (`board.page_rows`)."""
+        view = board.stages(self.snapshots, session, self.campaign, now, key)
+        rows = board.page_rows(session, self.campaign, now, board.roster_page(session, self.campaign, start, view.total), "overview",
+                               self.snapshots.rows, snapshots.rows_epoch(key), grid_row)
+        view = replace(view, offset=start, institutions=[])
+        unreviewable = late.without_materials(session, self.campaign, now)
+        lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
+        return Markup(self.pages.get_template("_overview.html").render(
+            view=view, rows=rows, late=lates, late_total=late_total,
+            unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=board.pager(view, len(rows), "/coordinator")))
 
     async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
         institution_id = request.path_params["subject"]
@@ -301,10 +306,11 @@ class Coordinator(Site):
                            stage_label={s.id: s.label for s in self.campaign.stages})
 
 
-def grid_cells(statuses: dict[str, str], columns: list[str]) -> Markup:
-    """A row of the overview's grid: the ДОУ's status in each of `columns` (stage ids; no row yet: upcoming), each
-    status's cell made once (500 rows × the stages, made again at every state of the campaign at a rush)."""
-    return Markup("".join([_grid_cell(statuses.get(stage_id, "upcoming")) for stage_id in columns]))
+def grid_row(institution: spec.Institution, statuses: list[str]) -> Markup:
+    """A ДОУ's row of the overview's grid: its name linking to its card, and its status in each of the grid's stages
+    (`board.statuses`), each status's cell made once."""
+    return Markup('<tr><td><a href="/coordinator/dou/{}">{}</a></td>\n{}</tr>').format(
+        institution.id, institution.name, Markup("".join([_grid_cell(st) for st in statuses])))
 
 
 @cache

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
-from dqflow import engine
 from dqflow.calendar import show
-from dqflow.web import board
+from dqflow.web import board, snapshots
 from dqflow.web.middleware import COORDINATOR, PUBLIC, Page, person_of
-from dqflow.web.site import Site, pager
+from dqflow.web.site import Site
 
 NOW, TODAY = "\x00now\x00", "\x00today\x00"  # what changes with the clock alone, marked in the kept rendering
 
@@ -30,21 +29,27 @@ class Public(Site):
         def read() -> str:
             with self.reading() as session:
                 key = self.state_key(session, now)
-                return self.snapshots.get(key, ("board", start), lambda: self.board_rendering(session, now, start))
+                return self.snapshots.get(key, ("board", start), lambda: self.board_rendering(session, now, start, key))
 
         html = await run_in_threadpool(read)
         shown = board.today(self.campaign, now)
         html = html.replace(NOW, show(now, self.tz)).replace(TODAY, "" if shown is None else str(shown))
         return HTMLResponse(html)
 
-    def board_rendering(self, session: Session, now: datetime, start: int) -> str:
-        """The board's page with the time and today's mark left as marks (`NOW`, `TODAY`) to fill in per request."""
-        view = engine.status(session, self.campaign.id, now, institutions=True, offset=start, limit=board.PAGE)
-        shown = board.Board.of(view)
+    def board_rendering(self, session: Session, now: datetime, start: int, key: tuple) -> str:
+        """The board's page with the time and today's mark left as marks (`NOW`, `TODAY`) to fill in per request: the
+        stages' counts shared with the coordinator's home (`board.stages`), the grid's rows of the ДОУ changed since
+        (`board.page_rows`)."""
+        view = board.stages(self.snapshots, session, self.campaign, now, key)
+        shown_dou = board.roster_page(session, self.campaign, start, view.total)
+        rows = board.page_rows(session, self.campaign, now, shown_dou, "board", self.snapshots.rows, snapshots.rows_epoch(key),
+                               lambda i, found: board.row(i.name, found))
+        view = replace(view, offset=start, institutions=[])
+        shown = replace(board.Board.of(view), rows=rows)
         shown = replace(shown, today=TODAY if shown.today is not None else None)  # type: ignore[arg-type]  # a mark, filled in later
         marked = lambda t: NOW if t is now else show(t, self.tz)  # noqa: E731
         return self.pages.get_template("board.html").render(now=now, zone=board.offset(self.tz, now), board=shown, public=True,
-                                                            pager=pager(view, "/board"), show=marked)
+                                                            pager=board.pager(view, len(rows), "/board"), show=marked)
 
     async def home(self, request: Request) -> Response:
         return self.render("home.html", signed_in=person_of(request).role == COORDINATOR)

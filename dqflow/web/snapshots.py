@@ -62,8 +62,11 @@ class Snapshots:
         self.values: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()  # name → (its key, value)
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
+        self.rows: KeptRows | None = KeptRows()  # the grids' rows, per state of their ДОУ (None: each made afresh)
 
-    def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T]) -> T:
+    def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False) -> T:
+        """`exact`: never the value of the key before (a part of another name's value, kept under this key): wait for
+        the computation under way, then compute it for this key if that one was for another."""
         while True:
             with self.lock:
                 kept = self.values.get(name)
@@ -74,7 +77,7 @@ class Snapshots:
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
-                if kept is not None:
+                if kept is not None and not exact:
                     return kept[1]
             busy.wait()  # the first computation of this name: wait for it, then look again
         try:
@@ -88,6 +91,69 @@ class Snapshots:
         finally:
             with self.lock:
                 self.computing.pop(name).set()
+
+
+# -- a row of the board's and of the coordinator's grid, kept rendered per state of its ДОУ ---------------------------------
+
+ROWS = 20_000  # kept rows of a process, of both grids together: 40 pages of 500 ДОУ (a row ~0.6 KB)
+
+
+def rows_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What of a `state_key` (with the zone `Site.state_key` adds) every grid row depends on: all of it but the latest
+    audit row. A ДОУ's own changes are told by its audit rows (`institution_counts`); the definition, the stage
+    boundaries `now` has passed and the extended rows' locks passed (the moments a row's status turns at by time alone)
+    remake every row."""
+    return (key[0],) + tuple(key[2:])
+
+
+def institution_counts(session: Session, campaign_id: str, institution_ids: list[str]) -> dict[str, int]:
+    """How many audit rows name each of these ДОУ (at most `IN_CHUNK`): one GROUP BY over ix_audit_institution. Every
+    change to a ДОУ's rows writes one naming it (`institution_version`), so a count that stays says its row stays."""
+    a = table(AuditRow).c
+    return dict(session.execute(sa_select(a.institution_id, func.count()).where(
+        a.campaign_id == campaign_id, a.institution_id.in_(institution_ids)).group_by(a.institution_id)).all())  # type: ignore[arg-type]
+
+
+class KeptRows:
+    """(grid, ДОУ id) → (the row's key, its HTML), least recently used dropped first beyond `limit` rows; safe across
+    worker threads. A row is used only under the key it was rendered for (`rows_epoch` with its ДОУ's audit count),
+    read in the request's transaction: nothing here is ever told of a change."""
+
+    def __init__(self, limit: int = ROWS):
+        self.limit = limit
+        self.rows: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Markup]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, grid: str, institution_id: str, key: tuple[Any, ...]) -> Markup | None:
+        with self.lock:
+            found = self.rows.get((grid, institution_id))
+            if found is None or found[0] != key:
+                return None
+            self.rows.move_to_end((grid, institution_id))
+            return found[1]
+
+    def put(self, grid: str, institution_id: str, key: tuple[Any, ...], row: Markup) -> None:
+        with self.lock:
+            self.rows[(grid, institution_id)] = (key, row)
+            self.rows.move_to_end((grid, institution_id))
+            while len(self.rows) > self.limit:
+                self.rows.popitem(last=False)
+
+
+def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], counts: dict[str, int], institution_ids: list[str],
+              read: Callable[[list[str]], dict[str, T]], render: Callable[[str, T], Markup]) -> list[Markup]:
+    """The rows of these ДОУ in order: each kept one whose key holds, the others read in one call (`read`, of the ДОУ
+    not kept: always called, with none too, so a page costs the same statements whatever changed) and rendered and kept.
+    `rows` None: every row read and rendered."""
+    keys = {i: (epoch, counts.get(i, 0)) for i in institution_ids}
+    found = {i: rows.get(grid, i, keys[i]) for i in institution_ids} if rows is not None else {}
+    missing = [i for i in institution_ids if found.get(i) is None]
+    values = read(missing)
+    for i in missing:
+        found[i] = made = render(i, values[i])
+        if rows is not None:
+            rows.put(grid, i, keys[i], made)
+    return [found[i] or Markup() for i in institution_ids]  # every one found or made
 
 
 # -- a ДОУ's page, kept rendered per state of that ДОУ -----------------------------------------------------------------
