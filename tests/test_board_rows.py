@@ -168,3 +168,28 @@ def test_the_stages_shared_by_both_pages_are_never_those_of_the_state_before():
     assert snapshots.get(("state", 2), "stages", lambda: "not asked", exact=True) == "second"  # waited for it
     assert snapshots.get(("state", 3), "stages", lambda: "third", exact=True) == "third"
     computing.join()
+
+
+def test_a_row_is_made_again_when_its_own_extended_lock_passes_after_another_was_moved_out(db_url: str, tmp_path: Path,
+                                                                                         monkeypatch):
+    """The rows' key holds the campaign's passed extended locks as (how many, the latest): a count alone came back to a
+    value it had when one ДОУ's passed lock was extended again and another's passed by time alone, and the second's row
+    kept from before showed it open, not missed."""
+    monkeypatch.setattr(board, "PAGE", 10)
+    db = store.connect(db_url)
+    two = Two(db, tmp_path)
+    try:
+        two.act(lambda s: engine.extend(s, two.id, "4", "fill-form", two.at("2021-11-26 12:00"), "W", two.now))
+        two.act(lambda s: engine.extend(s, two.id, "13", "fill-form", two.at("2021-11-27 12:00"), "Z", two.now))
+        two.now = two.at("2021-11-26 13:00")
+        two.sign_in()
+        two.pages()  # ДОУ 13's row kept: open
+        two.act(lambda s: engine.extend(s, two.id, "4", "fill-form", two.at("2021-11-28 12:00"), "W again", two.now))
+        two.clients[0].get("/board")  # only the first page viewed in this state
+        two.now = two.at("2021-11-27 13:00")  # ДОУ 13's lock passed, no tick yet
+        two.sign_in()
+        two.pages()  # each page equal to one made afresh
+    finally:
+        for client in two.clients:
+            client.close()
+        db.dispose()

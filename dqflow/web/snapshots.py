@@ -41,10 +41,16 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
     # (filtered by campaign, SQLite would walk the campaign's index over every row). Another campaign's change only
     # refreshes this one's early.
     latest = select(func.max(col(AuditRow.id))).scalar_subquery()
-    extended = (select(func.count()).select_from(ProgressRow)
-                .where(col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.extended).is_(True),
-                       rules.has_locked_sql(col(ProgressRow.locks_at), now)).scalar_subquery())  # ix_progress_extended
-    audit_id, extended_locked = session.execute(sa_select(latest, extended)).one()
+    # the extended rows whose lock has passed, as (how many, the latest of those locks): a lock passing by time alone
+    # raises the latest (it is later than every lock passed before it), so the pair never comes back to a value it had
+    # — a count alone would, when an extension moves a passed lock out and another passes (the rows' key drops the
+    # latest audit id: `rows_epoch`)
+    passed_extended = [col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.extended).is_(True),
+                       rules.has_locked_sql(col(ProgressRow.locks_at), now)]  # ix_progress_extended
+    count = select(func.count()).select_from(ProgressRow).where(*passed_extended).scalar_subquery()
+    last = select(func.max(col(ProgressRow.locks_at))).where(*passed_extended).scalar_subquery()
+    audit_id, n, last_lock = session.execute(sa_select(latest, count, last)).one()
+    extended_locked = (n, str(last_lock))
     passed = tuple((rules.has_opened(s.opens_at, now), rules.past_due(s.due_at, now), rules.has_locked(s.locks_at, now))
                    for s in campaign.stages)
     return digest, audit_id, extended_locked, passed
@@ -95,7 +101,7 @@ class Snapshots:
 
 # -- a row of the board's and of the coordinator's grid, kept rendered per state of its ДОУ ---------------------------------
 
-ROWS = 20_000  # kept rows of a process, of both grids together: 40 pages of 500 ДОУ (a row ~0.6 KB)
+ROWS = 20_000  # kept rows of a process, of both grids together: 40 pages of 500 ДОУ (a row ~1 KB: ~20 MB at most)
 
 
 def rows_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
