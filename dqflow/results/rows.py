@@ -50,7 +50,7 @@ class Rows:
         self.stages = [s.id for s in campaign.stages if s.per_institution]
         self.review_stages = finals.review_stages(campaign)
         self.status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
-        self.moment = _Moments(session)
+        self.moment = _moments(session)
 
     def _stream(self, query: Any) -> Iterator[Any]:
         return iter(self.session.execute(query, execution_options={"yield_per": CHUNK}))
@@ -171,29 +171,16 @@ class Rows:
 
 
 def _raw(column: Any) -> Any:
-    """A moment's column as the driver gives it (SQLite: text), converted by `_Moments` once per distinct value."""
+    """A moment's column as the driver gives it (SQLite: text), converted by `_moments` once per distinct value."""
     return type_coerce(column, String)
 
 
-class _Moments(dict):
+def _moments(session: Session) -> _Memo:
     """A stored moment as the store reads it (aware, UTC: the column type's own conversion), made once per distinct
     stored value: a roster shares its deadlines."""
-
-    def __init__(self, session: Session):
-        super().__init__()
-        dialect = session.get_bind().dialect
-        convert = _PROGRESS.c.due_at.type.dialect_impl(dialect).result_processor(dialect, None)
-        self.convert = convert or (lambda value: value)
-
-    def __call__(self, stored: Any) -> datetime | None:
-        if stored is None:
-            return None
-        found = self.get(stored)
-        if found is None:
-            if len(self) >= _MEMO:
-                self.clear()
-            found = self[stored] = self.convert(stored)
-        return found
+    dialect = session.get_bind().dialect
+    convert = _PROGRESS.c.due_at.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value)
+    return _Memo(lambda stored: None if stored is None else convert(stored))
 
 
 class _Memo(dict):
