@@ -352,8 +352,9 @@ class Writer:
                         col(ProgressRow.stage_id).in_(materials))).all():
                     found[row.institution_id].append(row)
             for institution_id, rows in found.items():
-                state = rules.materials(rules.status_at(r, self.now) for r in rows)
-                open_ = [r.due_at for r in rows if rules.status_at(r, self.now) not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
+                said = [(r.due_at, rules.status_at(r, self.now)) for r in rows]
+                state = rules.materials(status for _, status in said)
+                open_ = [due for due, status in said if status not in (rules.Status.MISSED.value, rules.Status.EXCUSED.value)]
                 self._materials[(stage_id, institution_id)] = (
                     {"nothing": True} if state is rules.Materials.NONE
                     else {"awaited": self._show(min(open_))} if state is rules.Materials.AWAITED and open_ else {})

@@ -447,6 +447,14 @@ def reviews(stages: Sequence[StageLike]) -> dict[str, tuple[str, ...]]:
     return {s.id: found for s in stages if s.actor == "expert" and (found := materials_stages(stages, s))}
 
 
+def statuses_by_stage_sql(stages: Sequence[StageLike], now: datetime) -> list[ColumnElement[str]]:
+    """`statuses_at` in SQL, a column per ДОУ stage of the campaign in order, of a GROUP BY per ДОУ over its progress
+    rows: the ДОУ's status at `now` there (a review of nothing NOTHING, as `status` says it), NULL where it has no row.
+    What the grids of the board and of the coordinator's home and the справка's table of every ДОУ turn rows into."""
+    status = status_at_sql(now, materials=reviews(stages))
+    return [func.max(case((_PROGRESS.c.stage_id == s.id, status))) for s in stages if s.per_institution]
+
+
 def statuses_at(rows: Mapping[str, ProgressLike], stages: Sequence[StageLike], now: datetime) -> dict[str, str]:
     """One ДОУ's rows (stage id → row) as `status` says them at `now`: each row's `status_at`, a review stage's with
     the ДОУ's rows of the stages it reviews (`reviews`), so a review of nothing is said so. What a ДОУ's page and the

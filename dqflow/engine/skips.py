@@ -12,6 +12,7 @@ downtime only the newest of one deadline goes out.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -213,6 +214,13 @@ def _by_list(query, column, named=_NAMED):
     return query, query.where(column.in_(named))
 
 
+def _read(session: Session, query: tuple, values: dict[str, Any], name: str, listed: Collection[str]) -> list[Any]:
+    """`_by_list`'s pair run: narrowed to `listed` (bound as `name`) where it fits one IN (…), else every row."""
+    if len(listed) <= MAX_IN_LIST:
+        return list(session.execute(query[1], {**values, name: list(listed)}).all())
+    return list(session.execute(query[0], values).all())
+
+
 _REVIEWED = _by_list(select(ReviewRow.stage_id, ReviewRow.institution_id, ExpertRow.email)
                      .join(ExpertRow, (col(ExpertRow.campaign_id) == col(ReviewRow.campaign_id)) & (col(ExpertRow.id) == col(ReviewRow.expert_id)))
                      .where(col(ReviewRow.campaign_id) == _CAMPAIGN, col(ReviewRow.stage_id).in_(_STAGES)), col(ReviewRow.institution_id))
@@ -224,9 +232,7 @@ def _reviewed_by(session: Session, campaign_id: str, rows) -> set[tuple[str, str
     if not stages:
         return set()
     institutions = {r.institution_id for r in rows if r.role == "expert" and r.institution_id}
-    named = len(institutions) <= MAX_IN_LIST
-    found = session.execute(_REVIEWED[named], {"campaign": campaign_id, "stages": list(stages), "institutions": list(institutions)}
-                            if named else {"campaign": campaign_id, "stages": list(stages)}).all()
+    found = _read(session, _REVIEWED, {"campaign": campaign_id, "stages": list(stages)}, "institutions", institutions)
     return {(st, inst, email.lower()) for st, inst, email in found}
 
 
@@ -237,10 +243,9 @@ def _handed_out(session: Session, campaign_id: str, rows, lists: dict[str, str])
     if not stages:
         return {}
     addresses = {r.recipient.lower() for r in rows if r.role == "expert" and r.stage_id in stages}
-    named = len(addresses) <= MAX_IN_LIST
     values = {"campaign": campaign_id, "stages": list({lists[s] for s in stages})}
     by_list: dict[str, dict[str, set[str]]] = {}
-    for list_id, institution, email in session.execute(_HANDED_OUT[named], {**values, "addresses": list(addresses)} if named else values).all():
+    for list_id, institution, email in _read(session, _HANDED_OUT, values, "addresses", addresses):
         by_list.setdefault(list_id, {}).setdefault(email.lower(), set()).add(institution)
     return {s: (lists[s], by_list.get(lists[s], {})) for s in stages}
 
@@ -282,9 +287,7 @@ def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[s
 def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
     """The progress rows of these stages of these ДОУ (tuples: a page's worth of ORM objects cost more than the query); a
     page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
-    named = len(institutions) <= MAX_IN_LIST
-    values = {"campaign": campaign_id, "stages": list(stages)}
-    return list(session.execute(_PROGRESS_OF[named], {**values, "institutions": list(institutions)} if named else values).all())
+    return _read(session, _PROGRESS_OF, {"campaign": campaign_id, "stages": list(stages)}, "institutions", institutions)
 
 
 # PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)

@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -385,28 +385,17 @@ def _institutions(results: Results):
     return header, rows()
 
 
-class _Labels(dict):
-    """Stage id → `Results.stage_label`, each asked once."""
+class _Asked(dict):
+    """Key → `ask(key)`, each asked once: a stage's label (`Results.stage_label`), an expert's name
+    (`Results.expert_name`) — a sheet's rows repeat a few of each."""
 
-    def __init__(self, results: Results):
+    def __init__(self, ask: Callable[[str], str]):
         super().__init__()
-        self.results = results
+        self.ask = ask
 
-    def __missing__(self, stage_id: str) -> str:
-        label = self[stage_id] = self.results.stage_label(stage_id)
-        return label
-
-
-class _Experts(dict):
-    """Expert id → `Results.expert_name`, each asked once."""
-
-    def __init__(self, results: Results):
-        super().__init__()
-        self.results = results
-
-    def __missing__(self, expert_id: str) -> str:
-        name = self[expert_id] = self.results.expert_name(expert_id)
-        return name
+    def __missing__(self, key: str) -> str:
+        found = self[key] = self.ask(key)
+        return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -422,7 +411,7 @@ def _handed_in(results: Results, zone: str):
               "Продления и причины"]
 
     def rows():  # a row at a time, as the sheet is written
-        local, labels = _Clock(results), _Labels(results)
+        local, labels = _Clock(results), _Asked(results.stage_label)
         for inst, name, stage, status, due_at, extended, submitted_at, links, extensions in _detail(results).handed_in():
             said = "; ".join(f"до {words.when(results, until)}: {reason}" for until, reason in extensions) if extensions else ""
             yield [inst, name, labels[stage], STATUS_RU[status], local(due_at), "да" if extended else "нет", local(submitted_at),
@@ -436,7 +425,7 @@ def _reviews(results: Results, zone: str):
               *[results.area_title(a) for a in areas], "Рекомендации"]
 
     def rows():  # a row at a time, as the sheet is written
-        local, labels, experts, none = _Clock(results), _Labels(results), _Experts(results), [None] * len(areas)
+        local, labels, experts, none = _Clock(results), _Asked(results.stage_label), _Asked(results.expert_name), [None] * len(areas)
         for inst, name, stage, expert, at, on_time, levels, text in _detail(results).reviews():
             if at is None:  # assigned, not reported
                 yield [inst, name, labels[stage], experts[expert], "нет", None, None, *none, None]

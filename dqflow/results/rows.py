@@ -67,7 +67,7 @@ class Rows:
         p, i = _PROGRESS.c, _INSTITUTION.c
         # each ДОУ's rows turned into columns where they lie together (the progress table's key), then joined to the ДОУ
         statuses = (sa_select(p.institution_id.label("inst"),
-                              *[func.max(case((p.stage_id == sid, self.status))).label(f"s{n}") for n, sid in enumerate(self.stages)])
+                              *[status.label(f"s{n}") for n, status in enumerate(rules.statuses_by_stage_sql(self.campaign.stages, self.now))])
                     .where(p.campaign_id == self.campaign.id, p.stage_id.in_(self.stages))
                     .group_by(p.institution_id).subquery("statuses"))
         ranked = levels and self.levels.usable

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import Table, and_, case, func
+from sqlalchemy import Table, and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -88,15 +88,6 @@ def grid(columns: list[tuple[str, str]], institutions: list[InstitutionView]) ->
     return [(i.institution.name, [i.stages.get(sid, "upcoming") for sid, _ in columns]) for i in institutions]
 
 
-def _status_columns(campaign: spec.Campaign, now: datetime) -> list:
-    """A column per stage of the grid (the campaign's ДОУ stages in order), of a GROUP BY per ДОУ over its progress rows:
-    the ДОУ's status at `now` in that stage as the rules say it (`rules.status_at_sql`, a review of nothing is NOTHING,
-    as `status` counts), NULL where it has no row (not begun)."""
-    p = _PROGRESS.c
-    status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
-    return [func.max(case((p.stage_id == s.id, status))) for s in campaign.stages if s.per_institution]
-
-
 FEW = 32  # ДОУ whose statuses are read as rows and said in Python (`rules.statuses_at`); more, in the database
 
 
@@ -108,7 +99,7 @@ def statuses(session: Session, campaign: spec.Campaign, now: datetime, instituti
     Run with no ДОУ too (an empty IN), so a page's statements do not depend on what changed."""
     p, stages = _PROGRESS.c, [s.id for s in campaign.stages if s.per_institution]
     if len(institution_ids) > FEW:
-        query = (sa_select(p.institution_id, *_status_columns(campaign, now))
+        query = (sa_select(p.institution_id, *rules.statuses_by_stage_sql(campaign.stages, now))
                  .where(p.campaign_id == campaign.id, p.institution_id.in_(institution_ids), p.stage_id.in_(stages))
                  .group_by(p.institution_id))
         found = {inst: [status or "upcoming" for status in found_all] for inst, *found_all in session.execute(query)}
@@ -166,7 +157,7 @@ def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> lis
     the definition's roster is never parsed."""
     p, i = _PROGRESS.c, _INSTITUTION.c
     stages = [s.id for s in campaign.stages if s.per_institution]
-    columns = _status_columns(campaign, now)
+    columns = rules.statuses_by_stage_sql(campaign.stages, now)
     query = (sa_select(i.name, *columns)
              .select_from(_INSTITUTION.outerjoin(_PROGRESS, and_(p.campaign_id == i.campaign_id, p.institution_id == i.id,
                                                                  p.stage_id.in_(stages))))

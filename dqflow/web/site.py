@@ -236,11 +236,6 @@ def client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def pager(view: engine.CampaignView, path: str) -> board.Pager:
-    return board.Pager.of(view.offset, len(view.institutions), view.total,
-                          lambda at: f"{path}?offset={at}" if at else path, board.PAGE)
-
-
 def one(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     return values[0]

@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Hashable, Iterable, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
 from markupsafe import Markup
 from sqlalchemy import Integer, TextClause, column, func, text
@@ -99,6 +99,37 @@ class Snapshots:
                 self.computing.pop(name).set()
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Kept(Generic[K, V]):
+    """K → V, least recently used dropped first beyond `limit` of the values' `weight`; safe across worker threads.
+    Nothing here is ever told of a change: a value carries the state it was made for, and its reader compares that
+    with the state read in its own transaction — so several workers may serve one database."""
+
+    def __init__(self, limit: int, weight: Callable[[V], int]):
+        self.limit, self.weight, self.size = limit, weight, 0
+        self.held: OrderedDict[K, V] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self.lock:
+            found = self.held.get(key)
+            if found is not None:
+                self.held.move_to_end(key)
+            return found
+
+    def put(self, key: K, value: V) -> None:
+        with self.lock:
+            old = self.held.pop(key, None)
+            self.size -= self.weight(old) if old is not None else 0
+            self.held[key] = value
+            self.size += self.weight(value)
+            while self.size > self.limit and len(self.held) > 1:
+                self.size -= self.weight(self.held.popitem(last=False)[1])
+
+
 # -- a row of the board's and of the coordinator's grid, kept rendered per state of its ДОУ ---------------------------------
 
 ROWS = 20_000  # kept rows of a process, of both grids together: 40 pages of 500 ДОУ (a row ~1 KB: ~20 MB at most)
@@ -120,30 +151,21 @@ def institution_counts(session: Session, campaign_id: str, institution_ids: list
         a.campaign_id == campaign_id, a.institution_id.in_(institution_ids)).group_by(a.institution_id)).all())  # type: ignore[arg-type]
 
 
-class KeptRows:
-    """(grid, ДОУ id) → (the row's key, its HTML), least recently used dropped first beyond `limit` rows; safe across
-    worker threads. A row is used only under the key it was rendered for (`rows_epoch` with its ДОУ's audit count),
-    read in the request's transaction: nothing here is ever told of a change."""
+class KeptRows(Kept[tuple[str, str], tuple[tuple[Any, ...], Markup]]):
+    """(grid, ДОУ id) → (the row's key, its HTML), at most `limit` rows. A row is used only under the key it was
+    rendered for (`rows_epoch` with its ДОУ's audit count), read in the request's transaction."""
 
     def __init__(self, limit: int = ROWS):
-        self.limit = limit
-        self.rows: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Markup]] = OrderedDict()
-        self.lock = threading.Lock()
+        super().__init__(limit, lambda _: 1)
 
-    def get(self, grid: str, institution_id: str, key: tuple[Any, ...]) -> Markup | None:
-        with self.lock:
-            found = self.rows.get((grid, institution_id))
-            if found is None or found[0] != key:
-                return None
-            self.rows.move_to_end((grid, institution_id))
-            return found[1]
+    @property
+    def rows(self) -> OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Markup]]:
+        return self.held
 
-    def put(self, grid: str, institution_id: str, key: tuple[Any, ...], row: Markup) -> None:
-        with self.lock:
-            self.rows[(grid, institution_id)] = (key, row)
-            self.rows.move_to_end((grid, institution_id))
-            while len(self.rows) > self.limit:
-                self.rows.popitem(last=False)
+    def row(self, grid: str, institution_id: str, key: tuple[Any, ...]) -> Markup | None:
+        """The row kept for this ДОУ in this grid, if it was rendered under `key`."""
+        found = self.get((grid, institution_id))
+        return found[1] if found is not None and found[0] == key else None
 
 
 def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], counts: dict[str, int], institution_ids: list[str],
@@ -152,13 +174,13 @@ def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], counts: 
     not kept: always called, with none too, so a page costs the same statements whatever changed) and rendered and kept.
     `rows` None: every row read and rendered."""
     keys = {i: (epoch, counts.get(i, 0)) for i in institution_ids}
-    found = {i: rows.get(grid, i, keys[i]) for i in institution_ids} if rows is not None else {}
+    found = {i: rows.row(grid, i, keys[i]) for i in institution_ids} if rows is not None else {}
     missing = [i for i in institution_ids if found.get(i) is None]
     values = read(missing)
     for i in missing:
         found[i] = made = render(i, values[i])
         if rows is not None:
-            rows.put(grid, i, keys[i], made)
+            rows.put((grid, i), (keys[i], made))
     return [found[i] or Markup() for i in institution_ids]  # every one found or made
 
 
@@ -277,28 +299,9 @@ def parts_of(html: str) -> tuple[bytes | int, ...]:
     return tuple(found + [html[at:].encode()])
 
 
-class KeptPages:
-    """ДОУ id → its `KeptPage`, least recently used dropped first beyond `limit` bytes; safe across worker threads. A
-    page is served from here only when the state it was rendered for is the state read in the request's transaction
-    (`KeptPage.fits`): nothing here is ever told of a change, so several workers may serve one database."""
+class KeptPages(Kept[str, "KeptPage"]):
+    """ДОУ id → its `KeptPage`, at most `limit` bytes. A page is served from here only when the state it was rendered
+    for is the state read in the request's transaction (`KeptPage.fits`)."""
 
     def __init__(self, limit: int = PAGE_BYTES):
-        self.limit, self.size = limit, 0
-        self.pages: OrderedDict[str, KeptPage] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, institution_id: str) -> KeptPage | None:
-        with self.lock:
-            found = self.pages.get(institution_id)
-            if found is not None:
-                self.pages.move_to_end(institution_id)
-            return found
-
-    def put(self, institution_id: str, page: KeptPage) -> None:
-        with self.lock:
-            old = self.pages.pop(institution_id, None)
-            self.size -= old.size if old is not None else 0
-            self.pages[institution_id] = page
-            self.size += page.size
-            while self.size > self.limit and len(self.pages) > 1:
-                self.size -= self.pages.popitem(last=False)[1].size
+        super().__init__(limit, lambda page: page.size)
