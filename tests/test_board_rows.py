@@ -20,12 +20,13 @@ import yaml
 from conftest import counting_statements
 from dqflow import engine, store
 from dqflow.access import links
-from dqflow.calendar import UTC, parse_local
+from dqflow.calendar import UTC
 from dqflow.campaign import spec
 from dqflow.engine import amend
 from dqflow.web import board
 from dqflow.web.snapshots import Snapshots
-from test_page_cost import BASE, campaign_file
+from test_kept_page import Loaded
+from test_page_cost import BASE
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
@@ -36,16 +37,9 @@ PAGES = ("/board", "/board?offset=10", "/coordinator", "/coordinator?offset=10")
 CSRF = re.compile(r'name="csrf" value="[^"]+"')
 
 
-class Two:
+class Two(Loaded):
     def __init__(self, db, folder: Path):
-        self.path = campaign_file(folder, 15)
-        campaign = spec.load(self.path)
-        self.id, self.tz, self.db = campaign.id, campaign.tz, db
-        with store.transaction(db) as session:
-            engine.load(session, campaign, self.at("2021-11-18 09:00"))
-        with store.transaction(db) as session:
-            engine.reconcile(session, self.id, self.at("2021-11-25 00:05"))  # list 1 drawn
-        self.now = self.at("2021-11-26 10:00")
+        super().__init__(db, folder)
         self.apps = [create_app(db, self.id, lambda: self.now, lambda: datetime.now(UTC)) for _ in range(2)]
         self.apps[1].state.portal.snapshots.rows = None  # `plain`
         self.clients = [TestClient(app, base_url=BASE) for app in self.apps]
@@ -57,13 +51,6 @@ class Two:
             with store.transaction(self.db) as session:
                 started = links.start_session(session, app.state.portal.campaign, self.now, "link")
             client.cookies.set("dqflow_session", app.state.portal.signer.session_cookie(started, self.now))
-
-    def at(self, text: str) -> datetime:
-        return parse_local(text, self.tz)
-
-    def act(self, do) -> None:
-        with store.transaction(self.db) as session:
-            do(session)
 
     def pages(self) -> str:
         """Every page of the board and of the home from both portals, equal (but the form tokens); the board's grid as

@@ -30,7 +30,9 @@ from dqflow.web import create_app  # noqa: E402
 RELEASED = "Рекомендации экспертов"
 
 
-class Two:
+class Loaded:
+    """A campaign of 15 ДОУ loaded, list 1 drawn, the test's clock at 26.11.2021 10:00 (`now`, moved by the test)."""
+
     def __init__(self, db, folder: Path):
         self.path = campaign_file(folder, 15)
         campaign = spec.load(self.path)
@@ -40,6 +42,18 @@ class Two:
         with store.transaction(db) as session:
             engine.reconcile(session, self.id, self.at("2021-11-25 00:05"))  # list 1 drawn
         self.now = self.at("2021-11-26 10:00")
+
+    def at(self, text: str) -> datetime:
+        return parse_local(text, self.tz)
+
+    def act(self, do) -> None:
+        with store.transaction(self.db) as session:
+            do(session)
+
+
+class Two(Loaded):
+    def __init__(self, db, folder: Path):
+        super().__init__(db, folder)
         self.kept = create_app(db, self.id, lambda: self.now, lambda: datetime.now(UTC))
         self.plain = create_app(db, self.id, lambda: self.now, lambda: datetime.now(UTC))
         self.plain.state.portal.kept = None
@@ -48,13 +62,6 @@ class Two:
             found = links.links(session, self.id)
             self.paths = {i: found.path("institution", i) for i in ("2", "3")}
             self.expert = experts.stored(session, self.id, "list1")["2"][0]
-
-    def at(self, text: str) -> datetime:
-        return parse_local(text, self.tz)
-
-    def act(self, do) -> None:
-        with store.transaction(self.db) as session:
-            do(session)
 
     def page(self, institution: str = "2") -> str:
         """The ДОУ's page from the keeping portal, twice, equal to the plain portal's; its text."""
