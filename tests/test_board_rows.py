@@ -41,7 +41,8 @@ class Two(Loaded):
     def __init__(self, db, folder: Path):
         super().__init__(db, folder)
         self.apps = [create_app(db, self.id, lambda: self.now, lambda: datetime.now(UTC)) for _ in range(2)]
-        self.apps[1].state.portal.snapshots.rows = None  # `plain`
+        self.apps[1].state.portal.snapshots.rows = None  # `plain`: no row kept …
+        self.apps[1].state.portal.snapshots.late = None  # … and the late lists asked of `late` afresh
         self.clients = [TestClient(app, base_url=BASE) for app in self.apps]
         self.sign_in()
 

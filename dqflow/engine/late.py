@@ -13,7 +13,9 @@ lists those apart («нет материалов для экспертизы»).
 is expected nowhere, so it is late nowhere, whatever its rows say.
 
 The rule itself is `rules.is_late` (one row) and `rules.late_sql` (a set); `who` and `count` ask it
-and answer with a bounded number of statements, whatever the roster's size.
+and answer with a bounded number of statements, whatever the roster's size. `by_institution` answers the same of
+some ДОУ alone, each judged by its own rows (`rules.statuses_at`, `rules.is_late`), with each row's place in `who`'s
+and `without_materials`' order: what the coordinator's home keeps per state of each ДОУ (`web.snapshots.KeptLate`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlmodel import Session, col, select
 from dqflow.campaign import spec
 from dqflow.engine import experts, rules
 from dqflow.engine.rules import Status
-from dqflow.store import ExpertRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks
+from dqflow.store import IN_CHUNK, ExpertRow, InstitutionRow, ProgressRow, ReviewRow, StageRow, chunks, table
 
 MISSED, OPEN = Status.MISSED.value, Status.OPEN.value
 
@@ -125,6 +127,69 @@ def _who(campaign: spec.Campaign, now: datetime, missed_since: datetime | None =
                       col(ProgressRow.locks_at))
             .join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
             .where(*where).order_by(col(ProgressRow.due_at), col(StageRow.position), col(InstitutionRow.position)))
+
+
+# A late row as `by_institution` keeps it, in `who`'s order: (due, stage position, roster position, ДОУ, stage, status,
+# due, lock) — its last five what `_who` reads, so `named` makes the `Late`s of any of them.
+LateRow = tuple[datetime, int, int, str, str, str, datetime, datetime]
+# A review of nothing, in `without_materials`' order: (stage position, roster position, ДОУ, review stage).
+NothingRow = tuple[int, int, str, str]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One ДОУ's late rows and reviews of nothing at a moment (`by_institution`)."""
+
+    late: tuple[LateRow, ...]
+    nothing: tuple[NothingRow, ...]
+
+
+def by_institution(session: Session, campaign: spec.Campaign, now: datetime, institution_ids: list[str] | None) -> dict[str, Found]:
+    """What `who` and `without_materials` find of each of these ДОУ (at most `IN_CHUNK`; None: every ДОУ with rows)
+    at `now`, each row with its place in their order: one SELECT of the ДОУ's rows, said by `rules.statuses_at` (a
+    review of nothing `Status.NOTHING`, judged by the ДОУ's own materials rows, as `status_at_sql` judges them) and
+    judged by `rules.is_late`; a withdrawn ДОУ is late nowhere and has nothing to list. A ДОУ named with no rows:
+    nothing found. Run with none named too (an empty IN), so its caller's statements do not depend on what changed.
+
+    The rows of one ДОУ are all `who` and `without_materials` read of it but the stages' and the roster's positions,
+    read here with them; so `merge`d, the `Found`s of every ДОУ are `who`'s rows and `without_materials`' in order."""
+    assert institution_ids is None or len(institution_ids) <= IN_CHUNK
+    progress, roster, stages = table(ProgressRow), table(InstitutionRow), table(StageRow)
+    p, i, s = progress.c, roster.c, stages.c
+    query = (sa_select(p.institution_id, p.stage_id, p.status, p.opens_at, p.due_at, p.locks_at, i.position, i.withdrawn_at,
+                       s.position.label("stage_position"))
+             .select_from(progress.join(roster, and_(i.campaign_id == p.campaign_id, i.id == p.institution_id))
+                          .outerjoin(stages, and_(s.campaign_id == p.campaign_id, s.id == p.stage_id)))
+             .where(p.campaign_id == campaign.id))
+    if institution_ids is not None:
+        query = query.where(p.institution_id.in_(institution_ids))
+    rows: dict[str, dict[str, Any]] = {}
+    for row in session.execute(query):
+        rows.setdefault(row.institution_id, {})[row.stage_id] = row
+    reviewed = rules.reviews(campaign.stages)
+    found = {inst: Found((), ()) for inst in institution_ids or ()}
+    for inst, own in rows.items():
+        first = next(iter(own.values()))
+        if first.withdrawn_at is not None:
+            found[inst] = Found((), ())
+            continue
+        late: list[LateRow] = []
+        nothing: list[NothingRow] = []
+        for stage_id, status in rules.statuses_at(own, campaign.stages, now).items():
+            row = own[stage_id]
+            if row.stage_position is None:  # no stage of the campaign's (`who` joins the stages' table)
+                continue
+            if rules.is_late(status, row.due_at, now):
+                late.append((row.due_at, row.stage_position, row.position, inst, stage_id, status, row.due_at, row.locks_at))
+            if stage_id in reviewed and status == Status.NOTHING.value:
+                nothing.append((row.stage_position, row.position, inst, stage_id))
+        found[inst] = Found(tuple(late), tuple(nothing))
+    return found
+
+
+def named(session: Session, campaign: spec.Campaign, rows: list[LateRow]) -> list[Late]:
+    """The `Late`s of rows `by_institution` found (in the order given), as `who` names them."""
+    return _named(session, campaign, [row[3:] for row in rows])
 
 
 def _named(session: Session, campaign: spec.Campaign, rows: Any) -> list[Late]:

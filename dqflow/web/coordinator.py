@@ -168,11 +168,23 @@ class Coordinator(Site):
         rows = board.page_rows(session, self.campaign, now, board.roster_page(session, self.campaign, start, view.total), "overview",
                                self.snapshots.rows, snapshots.rows_epoch(key), grid_row)
         view = replace(view, offset=start, institutions=[])
-        unreviewable = late.without_materials(session, self.campaign, now)
-        lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
+        lates, late_total, unreviewable, unreviewable_total = self.snapshots.get(
+            key, ("late",), lambda: self.late_lists(session, now, key), exact=True)  # every page of the home's: once a state
         return Markup(self.pages.get_template("_overview.html").render(
             view=view, rows=rows, late=lates, late_total=late_total,
-            unreviewable=unreviewable[:LATE_SHOWN], unreviewable_total=len(unreviewable), pager=board.pager(view, len(rows), "/coordinator")))
+            unreviewable=unreviewable, unreviewable_total=unreviewable_total, pager=board.pager(view, len(rows), "/coordinator")))
+
+    def late_lists(self, session: Session, now: datetime, key: tuple) -> tuple[list[late.Late], int, list[tuple[str, str]], int]:
+        """Who is late (the first `LATE_SHOWN`, named, and how many) and the reviews of nothing (the first, and how
+        many) for the state `key` names: `late.first`'s and `late.without_materials`' answers, found again only for the
+        ДОУ changed since (`snapshots.KeptLate`), the shown ones named afresh (an expert list names no ДОУ's change)."""
+        kept = self.snapshots.late
+        if kept is None:
+            unreviewable = late.without_materials(session, self.campaign, now)
+            lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
+            return lates, late_total, unreviewable[:LATE_SHOWN], len(unreviewable)
+        rows, late_total, nothing, unreviewable_total = kept.first(session, self.campaign, now, snapshots.late_epoch(key), LATE_SHOWN)
+        return late.named(session, self.campaign, rows), late_total, [(inst, stage_id) for *_, inst, stage_id in nothing], unreviewable_total
 
     async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
         institution_id = request.path_params["subject"]

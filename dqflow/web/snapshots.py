@@ -6,6 +6,9 @@ row of the database (every act, tick, list, extension and amendment writes one) 
 passed, with, from the definition alone, which stage boundaries `now` has passed. Level-triggered: a boundary that
 passes with no tick (no audit row yet) still changes the key, so nothing shown is ever older than the state it names.
 
+The grids' rows (`KeptRows`) and the home's late lists (`KeptLate`) are kept per state of their ДОУ: made again for the
+ДОУ whose audit rows moved, not for the whole roster at every state.
+
 A ДОУ's page is kept the same way per ДОУ (`KeptPages`): under the state of that ДОУ alone (`institution_version`, the
 moments its page turns at, its links' checks), rendered once with marks where each request puts in its own (`SLOTS`).
 """
@@ -28,7 +31,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
-from dqflow.engine import rules
+from dqflow.engine import late, rules
 from dqflow.store import IN_CHUNK, AuditRow, LinkCheckRow, ProgressRow, StageRow, chunks, table
 
 T = TypeVar("T")
@@ -69,6 +72,7 @@ class Snapshots:
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
         self.rows: KeptRows | None = KeptRows()  # the grids' rows, per state of their ДОУ (None: each made afresh)
+        self.late: KeptLate | None = KeptLate()  # the home's late lists, per state of their ДОУ (None: asked of `late` afresh)
 
     def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False) -> T:
         """`exact`: never the value of the key before (a part of another name's value, kept under this key): wait for
@@ -182,6 +186,80 @@ def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], counts: 
         if rows is not None:
             rows.put((grid, i), (keys[i], made))
     return [found[i] or Markup() for i in institution_ids]  # every one found or made
+
+
+# -- who is late (the coordinator's home), kept per state of each ДОУ -------------------------------------------------------
+
+
+def late_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What of a `state_key` every ДОУ's late rows and reviews of nothing depend on besides the ДОУ's own audit rows: the
+    definition's digest (an amendment: the times, the stages' and the roster's positions, who is withdrawn), the
+    extended rows' locks passed and the stage boundaries `now` has passed (the moments a row turns late at by time
+    alone: a row's times are its stage's, or an extension's, whose due is its lock: `rules.extended_times`). Neither
+    the latest audit row (the ДОУ's own count says whether it changed) nor the zone (nothing here is shown)."""
+    return key[0], key[2], key[3]
+
+
+def campaign_counts(session: Session, campaign_id: str) -> dict[str, int]:
+    """`institution_counts` of every ДОУ of the campaign with an audit row: one GROUP BY over ix_audit_institution,
+    the index alone (the campaign's own rows, naming no ДОУ, left out)."""
+    a = table(AuditRow).c
+    return {inst: n for inst, n in session.execute(sa_select(a.institution_id, func.count()).where(
+        a.campaign_id == campaign_id).group_by(a.institution_id)) if inst is not None}
+
+
+class KeptLate:
+    """The campaign's late rows and reviews of nothing (`late.by_institution`), each ДОУ's kept under the state it was
+    found in (`late_epoch`, the ДОУ's audit rows' count), all of them in two lists sorted in `late.who`'s and
+    `late.without_materials`' order. A new state costs one GROUP BY of every ДОУ's count and one SELECT of the rows of
+    the ДОУ whose count moved, whose entries are moved in the lists (a binary search each): O(ДОУ changed) but the
+    counts. A new epoch, or more changed than one IN (…) holds, finds every ДОУ's afresh in one SELECT. Safe across
+    worker threads (one updates at a time); what it answers is what it was given to read, whoever read the state before."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.epoch: tuple[Any, ...] | None = None
+        self.counts: dict[str, int] = {}  # ДОУ → its audit rows' count its `found` was read under
+        self.found: dict[str, late.Found] = {}
+        self.late: list[late.LateRow] = []  # every ДОУ's, in `late.who`'s order
+        self.nothing: list[late.NothingRow] = []  # in `late.without_materials`' order
+
+    def first(self, session: Session, campaign: spec.Campaign, now: datetime, epoch: tuple[Any, ...],
+              limit: int) -> tuple[list[late.LateRow], int, list[late.NothingRow], int]:
+        """(the first `limit` late rows, how many, the first `limit` reviews of nothing, how many) at the state read in
+        `session` (`epoch` its `late_epoch`): `late.first`'s and `late.without_materials`' answers, unnamed."""
+        with self.lock:
+            counts = campaign_counts(session, campaign.id)  # before the rows: a ДОУ's rows are never older than its count
+            changed: list[str] | None = None
+            if epoch == self.epoch:
+                changed = sorted(i for i in counts.keys() | self.counts.keys() if counts.get(i, 0) != self.counts.get(i, 0))
+                changed = changed if len(changed) <= IN_CHUNK else None
+            found = late.by_institution(session, campaign, now, changed)  # always asked, with none changed too
+            self.epoch = None  # while the lists move: a failure half-way leaves nothing to trust
+            if changed is None:
+                self.found = found
+                self.late = sorted(row for f in found.values() for row in f.late)
+                self.nothing = sorted(row for f in found.values() for row in f.nothing)
+            else:
+                for inst in changed:
+                    old = self.found.pop(inst, None)
+                    if old is not None:
+                        _remove(self.late, old.late)
+                        _remove(self.nothing, old.nothing)
+                    self.found[inst] = new = found[inst]
+                    for row in new.late:
+                        bisect.insort(self.late, row)
+                    for rest in new.nothing:
+                        bisect.insort(self.nothing, rest)
+            self.epoch, self.counts = epoch, counts
+            return self.late[:limit], len(self.late), self.nothing[:limit], len(self.nothing)
+
+
+def _remove(ordered: list[Any], rows: Iterable[Any]) -> None:
+    for row in rows:
+        at = bisect.bisect_left(ordered, row)
+        assert ordered[at] == row, row
+        del ordered[at]
 
 
 # -- a ДОУ's page, kept rendered per state of that ДОУ -----------------------------------------------------------------
