@@ -1,9 +1,10 @@
-"""The coordinator's home's late lists (who is late: the first ones and how many; «нет материалов для экспертизы») kept per
+"""The coordinator's home's late lists and the stages' counts of both pages (who is late: the first ones and how many; «нет материалов для экспертизы») kept per
 state of each ДОУ (`web.snapshots.KeptLate`) are never stale: after a hand-in, an extension, an excuse, a lock passing with
 no tick, an extended lock passing with no tick, an expert's review, an amendment moving a deadline, withdrawing a ДОУ and
 reordering the roster, and a tick, every page of the home is byte for byte what a portal that keeps nothing makes (its
 late lists asked of `late.first` and `late.without_materials`), and the kept lists, whole, are what `late.who`,
-`late.count` and `late.without_materials` answer for the same database and `now` — on SQLite and on PostgreSQL.
+`late.count` and `late.without_materials` answer, and their statuses summed what `engine.status` counts, for the same
+database and `now` — on SQLite and on PostgreSQL.
 
 Each step changes one thing only, so that dropping a part of the kept lists' key (`snapshots.late_epoch`: the definition's
 digest, the boundaries passed, the extended locks passed; the ДОУ's audit count) fails the step that needs it.
@@ -35,6 +36,8 @@ class Home(Two):
                 assert late.count(session, campaign, self.now) == len(who) == len(kept.late)
                 assert late.named(session, campaign, kept.late) == who
                 assert [(inst, stage_id) for *_, inst, stage_id in kept.nothing] == late.without_materials(session, campaign, self.now)
+                counted = engine.status(session, self.id, self.now, counts=kept.by_stage).stages  # the kept statuses, summed
+                assert [s.counts for s in counted] == [s.counts for s in engine.status(session, self.id, self.now).stages]
         except AssertionError as exc:
             raise AssertionError(f"after {step}: {exc}") from exc
         return text

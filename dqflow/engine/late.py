@@ -138,15 +138,17 @@ NothingRow = tuple[int, int, str, str]
 
 @dataclass(frozen=True)
 class Found:
-    """One ДОУ's late rows and reviews of nothing at a moment (`by_institution`)."""
+    """One ДОУ's late rows and reviews of nothing at a moment (`by_institution`), and its status there in each stage it
+    has a row in, withdrawn or not (`rules.statuses_at`: what `engine.status` counts per stage)."""
 
     late: tuple[LateRow, ...]
     nothing: tuple[NothingRow, ...]
+    statuses: tuple[tuple[str, str], ...] = ()  # (stage, status)
 
 
 def by_institution(session: Session, campaign: spec.Campaign, now: datetime, institution_ids: list[str] | None) -> dict[str, Found]:
     """What `who` and `without_materials` find of each of these ДОУ (at most `IN_CHUNK`; None: every ДОУ with rows)
-    at `now`, each row with its place in their order: one SELECT of the ДОУ's rows, said by `rules.statuses_at` (a
+    at `now`, each row with its place in their order, and the ДОУ's statuses (`Found`): one SELECT of the ДОУ's rows, said by `rules.statuses_at` (a
     review of nothing `Status.NOTHING`, judged by the ДОУ's own materials rows, as `status_at_sql` judges them) and
     judged by `rules.is_late`; a withdrawn ДОУ is late nowhere and has nothing to list. A ДОУ named with no rows:
     nothing found. Run with none named too (an empty IN), so its caller's statements do not depend on what changed.
@@ -169,13 +171,13 @@ def by_institution(session: Session, campaign: spec.Campaign, now: datetime, ins
     reviewed = rules.reviews(campaign.stages)
     found = {inst: Found((), ()) for inst in institution_ids or ()}
     for inst, own in rows.items():
-        first = next(iter(own.values()))
-        if first.withdrawn_at is not None:
-            found[inst] = Found((), ())
+        statuses = rules.statuses_at(own, campaign.stages, now)
+        if next(iter(own.values())).withdrawn_at is not None:
+            found[inst] = Found((), (), tuple(statuses.items()))
             continue
         late: list[LateRow] = []
         nothing: list[NothingRow] = []
-        for stage_id, status in rules.statuses_at(own, campaign.stages, now).items():
+        for stage_id, status in statuses.items():
             row = own[stage_id]
             if row.stage_position is None:  # no stage of the campaign's (`who` joins the stages' table)
                 continue
@@ -183,7 +185,7 @@ def by_institution(session: Session, campaign: spec.Campaign, now: datetime, ins
                 late.append((row.due_at, row.stage_position, row.position, inst, stage_id, status, row.due_at, row.locks_at))
             if stage_id in reviewed and status == Status.NOTHING.value:
                 nothing.append((row.stage_position, row.position, inst, stage_id))
-        found[inst] = Found(tuple(late), tuple(nothing))
+        found[inst] = Found(tuple(late), tuple(nothing), tuple(statuses.items()))
     return found
 
 

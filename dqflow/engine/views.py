@@ -66,17 +66,19 @@ INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
 
 
 def status(session: Session, campaign_id: str | None, now: datetime, *, institutions: bool = False,
-           institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE) -> CampaignView:
+           institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE,
+           counts: dict[str, dict[str, int]] | None = None) -> CampaignView:
     """The campaign as of `now`, as if reconcile had run, computed from the stored rows without
     running it (nothing is written, no list is drawn): counts per stage and status in one GROUP BY.
     ДОУ are listed only when asked: a page of the roster (`institutions`, from `offset`, at most
-    `limit`), or the one `institution_id`."""
+    `limit`), or the one `institution_id`. `counts`: stage → status → ДОУ at `now` as `_counts_at` counts them, when
+    the caller holds them (each ДОУ's `rules.statuses_at`, summed: the portal keeps them per state of each ДОУ)."""
     campaign = definition(session, campaign_id)
     recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
                             .order_by(col(AuditRow.at).desc()).limit(1)).first()
     stored = session.exec(select(StageRow).where(StageRow.campaign_id == campaign.id)).all()
     states = {row.id: rules.stage_state_at(row, now) for row in stored}
-    counts = _counts_at(session, campaign, now)
+    counts = _counts_at(session, campaign, now) if counts is None else counts
     reviews = rules.reviews(campaign.stages)  # only their rows can be reviews of nothing: the others have no such count
     stage_views = [
         StageView(s, states[s.id], {k.value: counts.get(s.id, {}).get(k.value, 0) for k in Status

@@ -139,8 +139,12 @@ def page_rows(session: Session, campaign: spec.Campaign, now: datetime, shown: l
 def stages(kept: snapshots.Snapshots, session: Session, campaign: spec.Campaign, now: datetime, key: tuple) -> CampaignView:
     """The campaign's stages and their counts as of the state `key` names (`engine.status`, no ДОУ listed): computed
     once per state for the board and the coordinator's home both, and never the state's before (`exact`: they are kept
-    under this key)."""
-    return kept.get(key, ("stages",), lambda: engine.status(session, campaign.id, now), exact=True)
+    under this key). The counts are the ДОУ's kept per state of each (`Snapshots.standing`), when kept."""
+    def make() -> CampaignView:
+        standing = kept.standing(key, session, campaign, now)
+        return engine.status(session, campaign.id, now, counts=standing.counts if standing is not None else None)
+
+    return kept.get(key, ("stages",), make, exact=True)
 
 
 def pager(view: CampaignView, shown: int, path: str) -> "Pager":

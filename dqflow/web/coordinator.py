@@ -37,7 +37,7 @@ from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, perso
 from dqflow.web.site import Site, client, one, redirect, refusal_status
 
 OUTBOX_PAGE = 500  # outbox rows a page
-LATE_SHOWN = 100  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
+LATE_SHOWN = snapshots.SHOWN  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
 
 PASSWORD_RU = {
     "password": "Пароль не подходит. Проверьте раскладку клавиатуры и Caps Lock и повторите.",
@@ -178,13 +178,14 @@ class Coordinator(Site):
         """Who is late (the first `LATE_SHOWN`, named, and how many) and the reviews of nothing (the first, and how
         many) for the state `key` names: `late.first`'s and `late.without_materials`' answers, found again only for the
         ДОУ changed since (`snapshots.KeptLate`), the shown ones named afresh (an expert list names no ДОУ's change)."""
-        kept = self.snapshots.late
-        if kept is None:
+        standing = self.snapshots.standing(key, session, self.campaign, now)
+        if standing is None:
             unreviewable = late.without_materials(session, self.campaign, now)
             lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
             return lates, late_total, unreviewable[:LATE_SHOWN], len(unreviewable)
-        rows, late_total, nothing, unreviewable_total = kept.first(session, self.campaign, now, snapshots.late_epoch(key), LATE_SHOWN)
-        return late.named(session, self.campaign, rows), late_total, [(inst, stage_id) for *_, inst, stage_id in nothing], unreviewable_total
+        assert LATE_SHOWN <= snapshots.SHOWN
+        return (late.named(session, self.campaign, standing.first_late[:LATE_SHOWN]), standing.late_total,
+                [(inst, stage_id) for *_, inst, stage_id in standing.first_nothing[:LATE_SHOWN]], standing.nothing_total)
 
     async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
         institution_id = request.path_params["subject"]

@@ -72,7 +72,15 @@ class Snapshots:
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
         self.rows: KeptRows | None = KeptRows()  # the grids' rows, per state of their ДОУ (None: each made afresh)
-        self.late: KeptLate | None = KeptLate()  # the home's late lists, per state of their ДОУ (None: asked of `late` afresh)
+        self.late: KeptLate | None = KeptLate()  # every ДОУ's late rows and statuses, per state of each (None: asked afresh)
+
+    def standing(self, key: tuple[Any, ...], session: Session, campaign: spec.Campaign, now: datetime) -> Standing | None:
+        """The ДОУ's `Standing` at the state `key` names (`KeptLate`), once a state for the board and the home both;
+        None when nothing is kept (`late` None)."""
+        kept = self.late
+        if kept is None:
+            return None
+        return self.get(key, ("standing",), lambda: kept.standing(session, campaign, now, late_epoch(key)), exact=True)
 
     def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False) -> T:
         """`exact`: never the value of the key before (a part of another name's value, kept under this key): wait for
@@ -208,26 +216,44 @@ def campaign_counts(session: Session, campaign_id: str) -> dict[str, int]:
         a.campaign_id == campaign_id).group_by(a.institution_id)) if inst is not None}
 
 
-class KeptLate:
-    """The campaign's late rows and reviews of nothing (`late.by_institution`), each ДОУ's kept under the state it was
-    found in (`late_epoch`, the ДОУ's audit rows' count), all of them in two lists sorted in `late.who`'s and
-    `late.without_materials`' order. A new state costs one GROUP BY of every ДОУ's count and one SELECT of the rows of
-    the ДОУ whose count moved, whose entries are moved in the lists (a binary search each): O(ДОУ changed) but the
-    counts. A new epoch, or more changed than one IN (…) holds, finds every ДОУ's afresh in one SELECT. Safe across
-    worker threads (one updates at a time); what it answers is what it was given to read, whoever read the state before."""
+SHOWN = 100  # late rows and reviews of nothing the coordinator's home shows at most (`coordinator.LATE_SHOWN`)
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class Standing:
+    """What the board and the coordinator's home read of every ДОУ at one state (`KeptLate.standing`): the first late
+    rows and how many (`late.first`'s, unnamed), the first reviews of nothing and how many (`late.without_materials`'),
+    and stage → status → ДОУ (`engine.status`'s counts)."""
+
+    first_late: list[late.LateRow]
+    late_total: int
+    first_nothing: list[late.NothingRow]
+    nothing_total: int
+    counts: dict[str, dict[str, int]]
+
+
+class KeptLate:
+    """What the whole campaign's pages read of every ДОУ (`late.by_institution`: its late rows, its reviews of nothing,
+    its statuses), each ДОУ's kept under the state it was found in (`late_epoch`, the ДОУ's audit rows' count); all the
+    ДОУ's late rows and reviews of nothing in two lists sorted in `late.who`'s and `late.without_materials`' order, and
+    their statuses counted per stage. A new state costs one GROUP BY of every ДОУ's count and one SELECT of the rows of
+    the ДОУ whose count moved, whose entries are moved in the lists (a binary search each) and in the counts: O(ДОУ
+    changed) but the counts. A new epoch, or more changed than one IN (…) holds, finds every ДОУ's afresh in one SELECT.
+    Safe across worker threads (one updates at a time)."""
+
+    def __init__(self, limit: int = SHOWN) -> None:
+        self.limit = limit  # late rows and reviews of nothing a `Standing` holds: at least what the home shows
         self.lock = threading.Lock()
         self.epoch: tuple[Any, ...] | None = None
         self.counts: dict[str, int] = {}  # ДОУ → its audit rows' count its `found` was read under
         self.found: dict[str, late.Found] = {}
         self.late: list[late.LateRow] = []  # every ДОУ's, in `late.who`'s order
         self.nothing: list[late.NothingRow] = []  # in `late.without_materials`' order
+        self.by_stage: dict[str, dict[str, int]] = {}  # stage → status → ДОУ
 
-    def first(self, session: Session, campaign: spec.Campaign, now: datetime, epoch: tuple[Any, ...],
-              limit: int) -> tuple[list[late.LateRow], int, list[late.NothingRow], int]:
-        """(the first `limit` late rows, how many, the first `limit` reviews of nothing, how many) at the state read in
-        `session` (`epoch` its `late_epoch`): `late.first`'s and `late.without_materials`' answers, unnamed."""
+    def standing(self, session: Session, campaign: spec.Campaign, now: datetime, epoch: tuple[Any, ...]) -> Standing:
+        """The state read in `session` (`epoch` its `late_epoch`), as `late.first`, `late.without_materials` and
+        `engine.status` count it."""
         with self.lock:
             counts = campaign_counts(session, campaign.id)  # before the rows: a ДОУ's rows are never older than its count
             changed: list[str] | None = None
@@ -237,22 +263,32 @@ class KeptLate:
             found = late.by_institution(session, campaign, now, changed)  # always asked, with none changed too
             self.epoch = None  # while the lists move: a failure half-way leaves nothing to trust
             if changed is None:
-                self.found = found
+                self.found, self.by_stage = found, {}
                 self.late = sorted(row for f in found.values() for row in f.late)
                 self.nothing = sorted(row for f in found.values() for row in f.nothing)
+                for f in found.values():
+                    self._count(f, 1)
             else:
                 for inst in changed:
                     old = self.found.pop(inst, None)
                     if old is not None:
                         _remove(self.late, old.late)
                         _remove(self.nothing, old.nothing)
+                        self._count(old, -1)
                     self.found[inst] = new = found[inst]
                     for row in new.late:
                         bisect.insort(self.late, row)
                     for rest in new.nothing:
                         bisect.insort(self.nothing, rest)
+                    self._count(new, 1)
             self.epoch, self.counts = epoch, counts
-            return self.late[:limit], len(self.late), self.nothing[:limit], len(self.nothing)
+            return Standing(self.late[:self.limit], len(self.late), self.nothing[:self.limit], len(self.nothing),
+                            {stage_id: dict(n) for stage_id, n in self.by_stage.items()})
+
+    def _count(self, found: late.Found, sign: int) -> None:
+        for stage_id, status in found.statuses:
+            mine = self.by_stage.setdefault(stage_id, {})
+            mine[status] = mine.get(status, 0) + sign
 
 
 def _remove(ordered: list[Any], rows: Iterable[Any]) -> None:
