@@ -217,8 +217,9 @@ def _silent_experts(session: Session, campaign: spec.Campaign,
     """For the review stages among `late`: each ДОУ's assigned experts who have not reported, in list order.
     A few statements per review stage, for the ДОУ named only."""
     by_stage: dict[tuple[str, str], list[str]] = {}  # (review stage, its list) → ДОУ
+    stages = {s.id: s for s in campaign.stages}  # looked up per row: `campaign.stage` walks the stages
     for inst, stage_id in late:
-        stage = campaign.stage(stage_id)
+        stage = stages.get(stage_id)
         if stage is not None and stage.actor == "expert" and stage.list:
             by_stage.setdefault((stage_id, stage.list), []).append(inst)
     found: dict[tuple[str, str], tuple[str, ...]] = {}

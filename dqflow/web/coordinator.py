@@ -171,7 +171,7 @@ class Coordinator(Site):
         lates, late_total, unreviewable, unreviewable_total = self.snapshots.get(
             key, ("late",), lambda: self.late_lists(session, now, key), exact=True)  # every page of the home's: once a state
         return Markup(self.pages.get_template("_overview.html").render(
-            view=view, rows=rows, late=lates, late_total=late_total,
+            view=view, rows=rows, late=lates, late_total=late_total, stages={s.id: s for s in self.campaign.stages},  # a label a row
             unreviewable=unreviewable, unreviewable_total=unreviewable_total, pager=board.pager(view, len(rows), "/coordinator")))
 
     def late_lists(self, session: Session, now: datetime, key: tuple) -> tuple[list[late.Late], int, list[tuple[str, str]], int]:
