@@ -9,7 +9,8 @@ hand-in of `refill` (`engine.submit`, a new state of the campaign), then, in one
 board's page and the home's overview made by the functions the single-flight snapshots call
 (`Public.board_rendering`, `Coordinator.overview_rendering`: the page-level snapshot bypassed, every kept part the
 portal keeps used as served), then the coordinator's card of the ДОУ that handed in, asked through the ASGI app (a
-TestClient, signed in). CPU per making (`time.process_time`), median and quartiles of --rounds. Run it from each tree
+TestClient, signed in); every third round, both pages again with nothing kept per ДОУ state (as at a stage boundary,
+"both afresh"). CPU per making (`time.process_time`), median and quartiles of --rounds. Run it from each tree
 in turn (PYTHONPATH=TREE) for a paired before/after; the script uses nothing but what both have.
 """
 
@@ -40,8 +41,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from starlette.testclient import TestClient
     from sqlalchemy import text
+    from starlette.testclient import TestClient
 
     import dqflow
     from dqflow import engine, store
@@ -68,7 +69,7 @@ def main() -> None:
     client.cookies.set("dqflow_session", portal.signer.session_cookie(signed_in, now))
     assert client.get("/coordinator").status_code == 200 and client.get("/board").status_code == 200  # everything made once
 
-    times: dict[str, list[float]] = {"board": [], "home": [], "both": [], "card": []}
+    times: dict[str, list[float]] = {"board": [], "home": [], "both": [], "card": [], "both afresh": []}
     picked = waiting[1::max(len(waiting) // (args.rounds + 1), 1)][:args.rounds]
     for n, inst in enumerate(picked):
         with store.transaction(db) as session:
@@ -87,6 +88,17 @@ def main() -> None:
         times["home"].append(home_done - board_done)
         times["both"].append(home_done - started)
         times["card"].append(card_done - started_card)
+        if n % 3 == 0:  # and as at a stage boundary: nothing kept per ДОУ state (rows, and the late lists where kept)
+            kept = portal.snapshots
+            kept.rows = type(kept.rows)()
+            if getattr(kept, "late", None) is not None:
+                kept.late = type(kept.late)()
+            with portal.reading() as session:
+                key = portal.state_key(session, now) + ("afresh", n)  # a key no snapshot holds
+                started = time.process_time()
+                portal.board_rendering(session, now, 0, key)
+                portal.overview_rendering(session, now, 0, key)
+                times["both afresh"].append(time.process_time() - started)
     client.close()
     db.dispose()
     figures = {}

@@ -1,10 +1,11 @@
-"""The coordinator's home's late lists and the stages' counts of both pages (who is late: the first ones and how many; «нет материалов для экспертизы») kept per
-state of each ДОУ (`web.snapshots.KeptLate`) are never stale: after a hand-in, an extension, an excuse, a lock passing with
-no tick, an extended lock passing with no tick, an expert's review, an amendment moving a deadline, withdrawing a ДОУ and
-reordering the roster, and a tick, every page of the home is byte for byte what a portal that keeps nothing makes (its
-late lists asked of `late.first` and `late.without_materials`), and the kept lists, whole, are what `late.who`,
-`late.count` and `late.without_materials` answer, and their statuses summed what `engine.status` counts, for the same
-database and `now` — on SQLite and on PostgreSQL.
+"""The coordinator's home's late lists (who is late: the first ones and how many; «нет материалов для экспертизы») and the
+stages' counts of the home and the board, kept per state of each ДОУ (`web.snapshots.KeptLate`), are never stale: after
+a hand-in, an extension, an excuse, a lock passing with no tick, an extended lock passing with no tick, an expert's
+review, an amendment moving a deadline, withdrawing a ДОУ and reordering the roster, and a tick, every page of the home
+and the board is byte for byte what a portal that keeps nothing makes (its late lists asked of `late.first` and
+`late.without_materials`, its counts of `engine.status`), and the kept lists, whole, are what `late.who`, `late.count`
+and `late.without_materials` answer, their statuses summed what `engine.status` counts, for the same database and
+`now` — on SQLite and on PostgreSQL.
 
 Each step changes one thing only, so that dropping a part of the kept lists' key (`snapshots.late_epoch`: the definition's
 digest, the boundaries passed, the extended locks passed; the ДОУ's audit count) fails the step that needs it.
@@ -21,7 +22,7 @@ from test_board_rows import Two
 from dqflow import engine, store
 from dqflow.campaign import spec
 from dqflow.engine import amend, experts, late
-from dqflow.web import board, coordinator
+from dqflow.web import board, coordinator, snapshots
 
 
 class Home(Two):
@@ -67,8 +68,11 @@ def with_grace(folder: Path, n: int) -> Path:
 CAMPAIGN_FILE = test_kept_page.campaign_file
 
 
+@pytest.mark.parametrize("afresh", [snapshots.AFRESH, -1])
 def test_the_homes_late_lists_kept_per_dou_state_equal_those_asked_afresh_at_every_change(db_url: str, tmp_path: Path,
-                                                                                         monkeypatch: pytest.MonkeyPatch):
+                                                                                         monkeypatch: pytest.MonkeyPatch, afresh: int):
+    """With the ДОУ that changed said in Python (`rules.statuses_at`) and, every ДОУ found afresh at every state, in SQL."""
+    monkeypatch.setattr(snapshots, "AFRESH", afresh)
     monkeypatch.setattr(test_kept_page, "campaign_file", with_grace)
     monkeypatch.setattr(board, "PAGE", 10)
     monkeypatch.setattr(coordinator, "LATE_SHOWN", 4)  # the first 4 shown, and how many: the list's order matters

@@ -108,7 +108,8 @@ def statuses(session: Session, campaign: spec.Campaign, now: datetime, instituti
     for row in session.execute(sa_select(p.institution_id, p.stage_id, p.status, p.opens_at, p.due_at, p.locks_at)
                                .where(p.campaign_id == campaign.id, p.institution_id.in_(institution_ids))):
         rows.setdefault(row.institution_id, {})[row.stage_id] = row
-    said = {i: rules.statuses_at(rows.get(i, {}), campaign.stages, now) for i in institution_ids}
+    reviewed = rules.reviews(campaign.stages)
+    said = {i: rules.statuses_at(rows.get(i, {}), campaign.stages, now, reviewed) for i in institution_ids}
     return {i: [said[i].get(stage_id, "upcoming") for stage_id in stages] for i in institution_ids}
 
 

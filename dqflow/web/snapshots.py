@@ -216,6 +216,7 @@ def campaign_counts(session: Session, campaign_id: str) -> dict[str, int]:
         a.campaign_id == campaign_id).group_by(a.institution_id)) if inst is not None}
 
 
+AFRESH = IN_CHUNK  # more ДОУ changed than this (at most one IN (…)): every ДОУ found afresh, their statuses said in SQL
 SHOWN = 100  # late rows and reviews of nothing the coordinator's home shows at most (`coordinator.LATE_SHOWN`)
 
 
@@ -259,7 +260,7 @@ class KeptLate:
             changed: list[str] | None = None
             if epoch == self.epoch:
                 changed = sorted(i for i in counts.keys() | self.counts.keys() if counts.get(i, 0) != self.counts.get(i, 0))
-                changed = changed if len(changed) <= IN_CHUNK else None
+                changed = changed if len(changed) <= AFRESH else None
             found = late.by_institution(session, campaign, now, changed)  # always asked, with none changed too
             self.epoch = None  # while the lists move: a failure half-way leaves nothing to trust
             if changed is None:
