@@ -172,26 +172,28 @@ def by_institution(session: Session, campaign: spec.Campaign, now: datetime, ins
     if institution_ids is not None:
         query = query.where(p.institution_id.in_(institution_ids))
     rows: dict[str, dict[str, Any]] = {}
-    for row in session.execute(query):
-        rows.setdefault(row.institution_id, {})[row.stage_id] = row
+    for row in session.execute(query):  # plain tuples: (ДОУ, stage, due, lock, position, withdrawn, stage's position, …)
+        rows.setdefault(row[0], {})[row[1]] = row
     found = {inst: Found((), ()) for inst in institution_ids or ()}
+    nothing_said = Status.NOTHING.value
     for inst, own in rows.items():
-        statuses = ({stage_id: row.now for stage_id, row in own.items()} if institution_ids is None
+        statuses = ({stage_id: row[7] for stage_id, row in own.items()} if institution_ids is None
                     else rules.statuses_at(own, campaign.stages, now, reviewed))
-        if next(iter(own.values())).withdrawn_at is not None:
-            found[inst] = Found((), (), tuple(_pair(*kv) for kv in statuses.items()))
+        pairs = tuple(_pair(stage_id, status) for stage_id, status in statuses.items())
+        if next(iter(own.values()))[5] is not None:  # withdrawn
+            found[inst] = Found((), (), pairs)
             continue
         late: list[LateRow] = []
         nothing: list[NothingRow] = []
         for stage_id, status in statuses.items():
-            row = own[stage_id]
-            if row.stage_position is None:  # no stage of the campaign's (`who` joins the stages' table)
+            _, _, due, lock, position, _, stage_position, *_ = own[stage_id]
+            if stage_position is None:  # no stage of the campaign's (`who` joins the stages' table)
                 continue
-            if rules.is_late(status, row.due_at, now):
-                late.append((row.due_at, row.stage_position, row.position, inst, stage_id, status, row.due_at, row.locks_at))
-            if stage_id in reviewed and status == Status.NOTHING.value:
-                nothing.append((row.stage_position, row.position, inst, stage_id))
-        found[inst] = Found(tuple(late), tuple(nothing), tuple(_pair(*kv) for kv in statuses.items()))
+            if rules.is_late(status, due, now):
+                late.append((due, stage_position, position, inst, stage_id, status, due, lock))
+            if status == nothing_said and stage_id in reviewed:
+                nothing.append((stage_position, position, inst, stage_id))
+        found[inst] = Found(tuple(late), tuple(nothing), pairs)
     return found
 
 
