@@ -14,15 +14,15 @@ digest, the boundaries passed, the extended locks passed; the ДОУ's audit cou
 from pathlib import Path
 
 import pytest
-import test_kept_page
 import yaml
-from conftest import complete
-from test_board_rows import Two
 
+import test_kept_page
+from conftest import complete
 from dqflow import engine, store
 from dqflow.campaign import spec
 from dqflow.engine import amend, experts, late
 from dqflow.web import board, coordinator, snapshots
+from test_board_rows import Two
 
 
 class Home(Two):

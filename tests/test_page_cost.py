@@ -41,7 +41,10 @@ PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
 # page: the digest and its link in one statement, its state's key (`snapshots.institution_version`), then its rows, so its
 # first rendering in a state costs 8 (SQLite, with BEGIN; 7 on PostgreSQL); asked again in the same state it is served
 # from what the portal kept ("dou again": BEGIN, the admission, the key with the checks of its links: 3; 2 on PostgreSQL).
-CLOSER = {"dou": 8, "dou again": 3, "hand-in": 9, "review": 13}
+# The coordinator's home at a new state: the state's key, the links' counts, every ДОУ's audit count and the rows of
+# those changed (`snapshots.KeptLate`), the grid's, the stages and the silent experts of who is shown late (14; 29 when
+# who is late, the reviews of nothing and the stages' counts were read from the whole campaign at every state).
+CLOSER = {"dou": 8, "dou again": 3, "hand-in": 9, "review": 13, "home": 14}
 HAND_IN_WRITE = 6  # BEGIN IMMEDIATE (SQLite) or the campaign's share lock (PostgreSQL), the definition's digest, the row, 3 writes
 KEPT = ("board again", "home again", "dou again")
 ACTS = ("hand-in", "review")
