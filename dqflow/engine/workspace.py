@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
@@ -24,8 +25,11 @@ from dqflow.store import AssignmentRow, ProgressRow, ReviewLevelRow, ReviewRow, 
 
 # The pages' statements, made once with their values as parameters: building a statement in the expression language
 # (its clauses, their coercions) cost a page about as much as running it, at every request
-_CAMPAIGN, _INSTITUTION, _EXPERT = bindparam("campaign"), bindparam("institution"), bindparam("expert")
-_STAGES, _INSTITUTIONS = bindparam("stages", expanding=True), bindparam("institutions", expanding=True)
+_CAMPAIGN: BindParameter[str] = bindparam("campaign")
+_INSTITUTION: BindParameter[str] = bindparam("institution")
+_EXPERT: BindParameter[str] = bindparam("expert")
+_STAGES: BindParameter[list[str]] = bindparam("stages", expanding=True)
+_INSTITUTIONS: BindParameter[list[str]] = bindparam("institutions", expanding=True)
 _p, _h, _st = table(ProgressRow).c, table(SubmissionRow).c, table(StageRow).c
 # a ДОУ's page (`institution_desk`): its rows and its hand-ins as plain values, whether review stages' recommendations
 # are sent, the reviews of it in the stages shown
