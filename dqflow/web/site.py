@@ -88,7 +88,7 @@ class Site:
         # follows an amendment through `campaign` in the globals (`refresh`)
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-        self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
+        self.pages.globals.update(show=lambda t: _show(t, self.tz), show_date=lambda t: _show_date(t, self.tz),
                                   STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, KIND_RU=labels.KIND_RU, campaign=self.campaign,
                                   rule_ru=labels.rule_ru, reason_ru=lambda r: labels.reason_ru(r, self.campaign.terms),
                                   OUTBOX_STATE_RU=labels.OUTBOX_STATE_RU, broken_ru=lambda r: labels.broken_ru(r, self.campaign.terms))
@@ -230,6 +230,12 @@ class Site:
         response = self.render("refused.html", 429, why="rate", message=said)
         response.headers["Retry-After"] = str(minutes * 60)
         return response
+
+
+# A page shows the same few moments again and again (the stages' times, on every ДОУ's and expert's page): each said
+# once per process, as `calendar.show` says it
+_show = functools.lru_cache(maxsize=4096)(show)
+_show_date = functools.lru_cache(maxsize=1024)(show_date)
 
 
 def client(request: Request) -> str:
