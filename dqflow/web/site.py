@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -68,6 +68,7 @@ T = TypeVar("T")
 _ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
                   f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
 DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
+_DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign")  # `Site.refresh`'s read, made once
 
 
 class Site:
@@ -95,7 +96,7 @@ class Site:
         self.pages.filters["fromjson"] = json.loads
 
     def _stored_digest(self, session: Session) -> str:
-        return session.exec(select(col(CampaignRow.digest)).where(col(CampaignRow.id) == self.campaign.id)).one()
+        return session.execute(_DIGEST, {"campaign": self.campaign.id}).scalar_one()
 
     def refresh(self) -> None:
         """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
