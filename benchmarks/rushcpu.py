@@ -51,7 +51,7 @@ class InProcess:
     """The portal over a copy of the prepared database, and what the rush's clients ask of it."""
 
     def __init__(self, prepared: Path, folder: Path):
-        from dqflow import store
+        from dqflow import engine, store
         from dqflow.access import links
         from dqflow.calendar import UTC, parse_local, zone
         from dqflow.web import create_app
@@ -59,8 +59,7 @@ class InProcess:
         shutil.copyfile(prepared, folder / "rush.db")
         self.db = store.connect(f"sqlite:///{folder / 'rush.db'}")
         with sqlite3.connect(folder / "rush.db") as connection:
-            campaign_id, timezone = connection.execute("SELECT id, timezone FROM campaign").fetchone() \
-                if _has_column(connection, "campaign", "timezone") else (connection.execute("SELECT id FROM campaign").fetchone()[0], None)
+            campaign_id = connection.execute("SELECT id FROM campaign").fetchone()[0]
             institutions = [r[0] for r in connection.execute("SELECT id FROM institution WHERE campaign_id = ?", (campaign_id,))]
             experts = [r[0] for r in connection.execute("SELECT id FROM expert WHERE campaign_id = ?", (campaign_id,))]
             handed = {r[0] for r in connection.execute("SELECT DISTINCT institution_id FROM submission")}
@@ -68,21 +67,16 @@ class InProcess:
                 "SELECT institution_id, expert_id FROM assignment WHERE stage_id = 'list2' ORDER BY institution_id, expert_id")
                 if i in handed]
         with store.dry_run(self.db) as session:
-            from dqflow import engine
-
             campaign = engine.definition(session, campaign_id)
             found = links.links(session, campaign_id)
-        start, started = parse_local(RUSH_NOW, zone(timezone or campaign.timezone)), time.monotonic()
+        # the clock of `serve --now`: started at the rush's moment, running at the wall clock's pace, to the second
+        start, started = parse_local(RUSH_NOW, zone(campaign.timezone)), time.monotonic()
         self.app = create_app(self.db, campaign_id, lambda: start + timedelta(seconds=round(time.monotonic() - started)),
                               lambda: datetime.now(UTC))
         self.institutions = {i: found.path("institution", i) for i in institutions}
         self.experts = {e: found.path("expert", e) for e in experts}
         random.Random(2).shuffle(pairs)
         self.pairs = pairs
-
-
-def _has_column(connection: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row[1] == column for row in connection.execute(f"PRAGMA table_info({table})"))
 
 
 class Measured:
