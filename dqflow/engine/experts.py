@@ -6,6 +6,7 @@ keeps the lists editable until their stage locks, and records reviews.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Select, bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from dqflow.calendar import show, zone_label
@@ -29,6 +32,16 @@ from dqflow.store import AssignmentRow, AuditRow, ProgressRow, ReviewLevelRow, R
 _ASSIGNMENT = table(AssignmentRow)
 _REVIEW = table(ReviewRow)
 _REVIEW_LEVEL = table(ReviewLevelRow)
+# What a review (and an expert's page) reads of a list, made once with its values as parameters: building the same
+# statement at every request cost about what running it did
+_CAMPAIGN: BindParameter[str] = bindparam("campaign")
+_STAGE: BindParameter[str] = bindparam("stage")
+_INSTITUTIONS: BindParameter[list[str]] = bindparam("institutions", expanding=True)
+_LIST = (select(AssignmentRow.institution_id, AssignmentRow.expert_id)
+         .where(AssignmentRow.campaign_id == _CAMPAIGN, AssignmentRow.stage_id == _STAGE)
+         .order_by(AssignmentRow.institution_id, AssignmentRow.expert_id))
+_LIST_OF = _LIST.where(col(AssignmentRow.institution_id).in_(_INSTITUTIONS))
+_DRAWN = select(AssignmentRow.expert_id).where(AssignmentRow.campaign_id == _CAMPAIGN, AssignmentRow.stage_id == _STAGE).limit(1)
 
 
 @dataclass
@@ -86,18 +99,17 @@ def seed_for(campaign: spec.Campaign, stage: spec.Stage) -> int:
 def stored(session: Session, campaign_id: str, stage_id: str, institutions: list[str] | None = None) -> dict[str, list[str]]:
     """A list as ДОУ → experts; of the `institutions` named only, when named (a read of their rows alone)."""
     found: dict[str, list[str]] = {}
-    only = (col(AssignmentRow.institution_id).in_(institutions),) if institutions is not None else ()
-    for inst, expert in session.exec(select(AssignmentRow.institution_id, AssignmentRow.expert_id).where(
-            AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id, *only)
-            .order_by(AssignmentRow.institution_id, AssignmentRow.expert_id)).all():
+    values: dict[str, Any] = {"campaign": campaign_id, "stage": stage_id}
+    if institutions is not None:
+        values["institutions"] = institutions
+    for inst, expert in session.exec(_LIST if institutions is None else _LIST_OF, params=values).all():
         found.setdefault(inst, []).append(expert)
     return found
 
 
 def drawn(session: Session, campaign_id: str, stage_id: str) -> bool:
     """Whether the list holds anyone: one probe of the primary key, not the list itself."""
-    return session.exec(select(AssignmentRow.expert_id).where(
-        AssignmentRow.campaign_id == campaign_id, AssignmentRow.stage_id == stage_id).limit(1)).first() is not None
+    return session.exec(_DRAWN, params={"campaign": campaign_id, "stage": stage_id}).first() is not None
 
 
 def draw(session: Session, campaign: spec.Campaign, stage_id: str, now: datetime, seed: int | None = None,
@@ -298,6 +310,14 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
     return levels
 
 
+@functools.lru_cache(maxsize=16)
+def _stored_reviews(areas: tuple[str, ...], some: bool) -> Select:
+    """`ReviewBook._read`'s statement for a campaign's areas, of some ДОУ (`institutions`) or all: made once."""
+    query = sa_select(_REVIEW.c.institution_id, _REVIEW.c.expert_id, rules.counts_as_review_sql(_REVIEW.c.levels, areas)).where(
+        _REVIEW.c.campaign_id == _CAMPAIGN, _REVIEW.c.stage_id == _STAGE)
+    return query.where(_REVIEW.c.institution_id.in_(_INSTITUTIONS)) if some else query
+
+
 def area_levels(campaign: spec.Campaign, indicators: dict[str, str]) -> dict[str, str]:
     """The levels by area a per-indicator review keeps in its review row (`ReviewRow.levels`): those its indicators'
     levels give by the campaign's `area_level:` rule (`finals.area_levels`), so what reads areas reads them as before."""
@@ -331,13 +351,13 @@ class ReviewBook:
         assert stage.list is not None, "a review stage works from an expert list"
         assigned: dict[str, list[str]] = {}
         found: list[tuple[str, str, bool]] = []
-        counts = rules.counts_as_review_sql(col(ReviewRow.levels), self._areas)
         for chunk in [None] if self._only is None else chunks(self._only):
             assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
-            only = (col(ReviewRow.institution_id).in_(chunk),) if chunk is not None else ()
-            found += [(inst, expert, bool(counted)) for inst, expert, counted in self.session.exec(
-                select(ReviewRow.institution_id, ReviewRow.expert_id, counts).where(
-                    ReviewRow.campaign_id == self.campaign.id, ReviewRow.stage_id == stage.id, *only))]
+            values: dict[str, Any] = {"campaign": self.campaign.id, "stage": stage.id}
+            if chunk is not None:
+                values["institutions"] = chunk
+            found += [(inst, expert, bool(counted)) for inst, expert, counted in self.session.execute(
+                _stored_reviews(tuple(self._areas), chunk is not None), values)]
         reported: dict[str, set[str]] = {}
         for inst, expert, counted in found:
             if counted:

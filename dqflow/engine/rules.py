@@ -19,7 +19,6 @@ per row, costs gigabytes.
 
 from __future__ import annotations
 
-import functools
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -193,18 +192,32 @@ def fire(machine: Machine, row: Any, trigger: str, **kwargs: Any) -> tuple[str, 
     return (before, getattr(row, machine.model_attribute)) if moved else None
 
 
+# The machines are made once, above, and never changed: what they say of a trigger is asked of them once per process
+# (each page projects a ДОУ's rows to `now` through `status_at`, which asks `Tick.sources` of every row)
+_SOURCES: dict[tuple[Machine, str], tuple[str, tuple[str, ...]]] = {}
+_CAN: dict[tuple[Machine, str, str], bool] = {}
+
+
 def sources(machine: Machine, trigger: str) -> tuple[str, list[str]]:
     """(destination, source states) of an unconditional trigger, for set-based SQL updates."""
-    found = machine.get_transitions(trigger=trigger)
-    dests = {t.dest for t in found}
-    assert len(dests) == 1 and not any(t.conditions for t in found), f"{trigger} is not a bulk trigger"
-    dest = dests.pop()
-    assert dest is not None, f"{trigger} has no destination"
-    return dest, sorted({t.source for t in found})
+    key = (machine, trigger)
+    said = _SOURCES.get(key)
+    if said is None:
+        found = machine.get_transitions(trigger=trigger)
+        dests = {t.dest for t in found}
+        assert len(dests) == 1 and not any(t.conditions for t in found), f"{trigger} is not a bulk trigger"
+        dest = dests.pop()
+        assert dest is not None, f"{trigger} has no destination"
+        said = _SOURCES[key] = (dest, tuple(sorted({t.source for t in found})))
+    return said[0], list(said[1])
 
 
 def can(machine: Machine, trigger: str, state: str) -> bool:
-    return bool(machine.get_transitions(trigger=trigger, source=state))
+    key = (machine, trigger, state)
+    said = _CAN.get(key)
+    if said is None:
+        said = _CAN[key] = bool(machine.get_transitions(trigger=trigger, source=state))
+    return said
 
 
 # -- what the clock does: a stage's state and a ДОУ's status at a moment ---------------------------
@@ -262,19 +275,11 @@ class Tick:
 
     @property
     def dest(self) -> str:
-        return _bulk(self.trigger)[0]
+        return sources(PROGRESS, self.trigger)[0]
 
     @property
     def sources(self) -> list[str]:
-        return list(_bulk(self.trigger)[1])
-
-
-@functools.cache
-def _bulk(trigger: str) -> tuple[str, tuple[str, ...]]:
-    """`sources` of PROGRESS's `trigger`, asked of the machine once (its transitions are fixed): `status_at` asks it for
-    every row, and the machine's look-up was a third of saying 24,000 rows."""
-    dest, found = sources(PROGRESS, trigger)
-    return dest, tuple(found)
+        return sources(PROGRESS, self.trigger)[1]
 
 
 CLOCK = (Tick("open", "opens_at", has_opened, has_opened_sql), Tick("lock", "locks_at", has_locked, has_locked_sql))

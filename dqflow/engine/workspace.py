@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from dqflow.campaign import spec
@@ -20,6 +22,33 @@ from dqflow.engine import expertise, experts, form, rules
 from dqflow.engine.acts import Progress
 from dqflow.errors import NotFound
 from dqflow.store import AssignmentRow, ProgressRow, ReviewLevelRow, ReviewRow, StageRow, SubmissionRow, table
+
+# The pages' statements, made once with their values as parameters: building a statement in the expression language
+# (its clauses, their coercions) cost a page about as much as running it, at every request
+_CAMPAIGN: BindParameter[str] = bindparam("campaign")
+_INSTITUTION: BindParameter[str] = bindparam("institution")
+_EXPERT: BindParameter[str] = bindparam("expert")
+_STAGES: BindParameter[list[str]] = bindparam("stages", expanding=True)
+_INSTITUTIONS: BindParameter[list[str]] = bindparam("institutions", expanding=True)
+_p, _h, _st = table(ProgressRow).c, table(SubmissionRow).c, table(StageRow).c
+# a ДОУ's page (`institution_desk`): its rows and its hand-ins as plain values, whether review stages' recommendations
+# are sent, the reviews of it in the stages shown
+_ITS_ROWS = sa_select(*(_p[f.name] for f in fields(Progress))).where(_p.campaign_id == _CAMPAIGN, _p.institution_id == _INSTITUTION)
+_ITS_HAND_INS = (sa_select(_h.stage_id, _h.at, _h.links).where(_h.campaign_id == _CAMPAIGN, _h.institution_id == _INSTITUTION)
+                 .order_by(_h.id))
+_FOLLOWED = sa_select(_st.id, _st.followup_planned).where(_st.campaign_id == _CAMPAIGN, _st.id.in_(_STAGES))
+_ITS_REVIEWS = select(ReviewRow).where(ReviewRow.campaign_id == _CAMPAIGN, col(ReviewRow.stage_id).in_(_STAGES),
+                                       ReviewRow.institution_id == _INSTITUTION).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))
+# an expert's page (`expert_desk`): their assignments, then the rows, their own reviews and the hand-ins of those ДОУ
+_ASSIGNED = select(AssignmentRow.stage_id, AssignmentRow.institution_id).where(AssignmentRow.campaign_id == _CAMPAIGN,
+                                                                               AssignmentRow.expert_id == _EXPERT)
+_THEIR_ROWS = select(ProgressRow).where(ProgressRow.campaign_id == _CAMPAIGN, col(ProgressRow.institution_id).in_(_INSTITUTIONS),
+                                        col(ProgressRow.stage_id).in_(_STAGES))
+_OWN_REVIEWS = select(ReviewRow).where(ReviewRow.campaign_id == _CAMPAIGN, col(ReviewRow.stage_id).in_(_STAGES),
+                                       col(ReviewRow.institution_id).in_(_INSTITUTIONS), ReviewRow.expert_id == _EXPERT)
+_THEIR_HAND_INS = (select(SubmissionRow.institution_id, SubmissionRow.links)
+                   .where(SubmissionRow.campaign_id == _CAMPAIGN, col(SubmissionRow.institution_id).in_(_INSTITUTIONS))
+                   .order_by(col(SubmissionRow.at), col(SubmissionRow.id)))
 
 
 @dataclass(frozen=True)
@@ -101,15 +130,12 @@ def institution_desk(session: Session, campaign: spec.Campaign, institution_id: 
     reviewing = [s for s in campaign.stages if s.actor == "expert" and s.kind == "task"]
     released = []
     if reviewing:
-        st = table(StageRow).c
-        followed = dict(session.execute(sa_select(st.id, st.followup_planned).where(  # Core: plain values
-            st.campaign_id == campaign.id, st.id.in_([s.id for s in reviewing]))).all())
+        followed = dict(session.execute(_FOLLOWED, {"campaign": campaign.id, "stages": [s.id for s in reviewing]}).all())  # Core: plain values
         shown = [s for s in reviewing if followed.get(s.id) or rules.has_locked(s.locks_at, now)]
         found: dict[str, list[ReviewRow]] = {}
         if shown:
-            for review in session.exec(select(ReviewRow).where(
-                    ReviewRow.campaign_id == campaign.id, col(ReviewRow.stage_id).in_([s.id for s in shown]),
-                    ReviewRow.institution_id == institution_id).order_by(col(ReviewRow.at), col(ReviewRow.expert_id))).all():
+            for review in session.exec(_ITS_REVIEWS, params={"campaign": campaign.id, "stages": [s.id for s in shown],
+                                                             "institution": institution_id}).all():
                 found.setdefault(review.stage_id, []).append(review)
         marks = _indicator_marks(session, campaign, institution_id, [s.id for s in shown if found.get(s.id)])
         released = [Released(s, [_shown(campaign, n, r, marks.get((s.id, r.expert_id), {})) for n, r in enumerate(found[s.id], 1)])
@@ -122,16 +148,14 @@ def institution_desk(session: Session, campaign: spec.Campaign, institution_id: 
 def _desk_stages(session: Session, campaign: spec.Campaign, institution_id: str, now: datetime) -> list[DeskStage]:
     """The ДОУ's stages as of `now`, as `views.institution_detail` gives them but read as plain values (Core, two range
     reads: its rows and its hand-ins; ORM objects cost a page more than the reads) and without the extensions."""
-    p, h = table(ProgressRow).c, table(SubmissionRow).c
+    its = {"campaign": campaign.id, "institution": institution_id}
     progress = {}
-    for values in session.execute(sa_select(*(p[f.name] for f in fields(Progress)))
-                                  .where(p.campaign_id == campaign.id, p.institution_id == institution_id)):
+    for values in session.execute(_ITS_ROWS, its):
         row = Progress(*values)
         row.status = rules.status_at(row, now)
         progress[row.stage_id] = row
     submissions: dict[str, list[Submitted]] = {}
-    for stage_id, at, links in session.execute(sa_select(h.stage_id, h.at, h.links)
-                                               .where(h.campaign_id == campaign.id, h.institution_id == institution_id).order_by(h.id)):
+    for stage_id, at, links in session.execute(_ITS_HAND_INS, its):
         submissions.setdefault(stage_id, []).append(Submitted(at, links))
     statuses = rules.statuses_at(progress, campaign.stages, now)  # a review of nothing is said so
     return [DeskStage(stage, progress[stage.id], submissions.get(stage.id, []), statuses[stage.id])
@@ -215,8 +239,7 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     if found is None:
         raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'", code="no-expert", expert=expert_id)
     mine: dict[str, list[str]] = {}
-    for stage_id, inst in session.exec(select(AssignmentRow.stage_id, AssignmentRow.institution_id).where(
-            AssignmentRow.campaign_id == campaign.id, AssignmentRow.expert_id == expert_id)).all():
+    for stage_id, inst in session.exec(_ASSIGNED, params={"campaign": campaign.id, "expert": expert_id}).all():
         if inst in people.position:  # not a ДОУ an amendment withdrew: its list rows stay as history
             mine.setdefault(stage_id, []).append(inst)
     tasks = []
@@ -234,17 +257,15 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     wanted = {s.id for s in reviewing} | {sid for s in reviewing for sid in rules.materials_stages(campaign.stages, s)}
     rows: dict[tuple[str, str], ProgressRow] = {}
     if wanted:
-        for row in session.exec(select(ProgressRow).where(
-                ProgressRow.campaign_id == campaign.id, col(ProgressRow.institution_id).in_(institutions),
-                col(ProgressRow.stage_id).in_(sorted(wanted)))).all():
+        for row in session.exec(_THEIR_ROWS, params={"campaign": campaign.id, "institutions": institutions,
+                                                     "stages": sorted(wanted)}).all():
             session.expunge(row)  # projected to `now` below: never flushed
             row.status = rules.status_at(row, now)
             rows[(row.institution_id, row.stage_id)] = row
     reviews: dict[tuple[str, str], ReviewRow] = {}
     if reviewing:
-        reviews = {(r.institution_id, r.stage_id): r for r in session.exec(select(ReviewRow).where(
-            ReviewRow.campaign_id == campaign.id, col(ReviewRow.stage_id).in_([s.id for s in reviewing]),
-            col(ReviewRow.institution_id).in_(institutions), ReviewRow.expert_id == expert_id)).all()}
+        reviews = {(r.institution_id, r.stage_id): r for r in session.exec(_OWN_REVIEWS, params={
+            "campaign": campaign.id, "stages": [s.id for s in reviewing], "institutions": institutions, "expert": expert_id}).all()}
     links = _links(session, campaign.id, institutions)
     for task in tasks:
         ids = sorted(mine.get(task.list_stage.id, []), key=people.position.__getitem__)
@@ -285,9 +306,7 @@ def _judge_materials(campaign: spec.Campaign, review: spec.Stage, item: Assigned
 def _links(session: Session, campaign_id: str, institutions: list[str]) -> dict[str, list[str]]:
     """What these ДОУ handed in so far, in order, each link once."""
     found: dict[str, list[str]] = {}
-    for inst, text in session.exec(select(SubmissionRow.institution_id, SubmissionRow.links).where(
-            SubmissionRow.campaign_id == campaign_id, col(SubmissionRow.institution_id).in_(institutions))
-            .order_by(col(SubmissionRow.at), col(SubmissionRow.id))).all():
+    for inst, text in session.exec(_THEIR_HAND_INS, params={"campaign": campaign_id, "institutions": institutions}).all():
         seen = found.setdefault(inst, [])
         seen += [link for link in json.loads(text) if link not in seen]
     return found

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -68,6 +68,7 @@ T = TypeVar("T")
 _ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
                   f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
 DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
+_DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign")  # `Site.refresh`'s read, made once
 
 
 class Site:
@@ -88,14 +89,14 @@ class Site:
         # follows an amendment through `campaign` in the globals (`refresh`)
         self.pages = Environment(loader=PackageLoader("dqflow.web", "templates"), autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-        self.pages.globals.update(show=lambda t: show(t, self.tz), show_date=lambda t: show_date(t, self.tz),
+        self.pages.globals.update(show=lambda t: _show(t, self.tz), show_date=lambda t: _show_date(t, self.tz),
                                   STATUS_RU=labels.STATUS_RU, STATE_RU=labels.STATE_RU, KIND_RU=labels.KIND_RU, campaign=self.campaign,
                                   rule_ru=labels.rule_ru, reason_ru=lambda r: labels.reason_ru(r, self.campaign.terms),
                                   OUTBOX_STATE_RU=labels.OUTBOX_STATE_RU, broken_ru=lambda r: labels.broken_ru(r, self.campaign.terms))
         self.pages.filters["fromjson"] = json.loads
 
     def _stored_digest(self, session: Session) -> str:
-        return session.exec(select(col(CampaignRow.digest)).where(col(CampaignRow.id) == self.campaign.id)).one()
+        return session.execute(_DIGEST, {"campaign": self.campaign.id}).scalar_one()
 
     def refresh(self) -> None:
         """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
@@ -230,6 +231,12 @@ class Site:
         response = self.render("refused.html", 429, why="rate", message=said)
         response.headers["Retry-After"] = str(minutes * 60)
         return response
+
+
+# A page shows the same few moments again and again (the stages' times, on every ДОУ's and expert's page): each said
+# once per process, as `calendar.show` says it
+_show = functools.lru_cache(maxsize=4096)(show)
+_show_date = functools.lru_cache(maxsize=1024)(show_date)
 
 
 def client(request: Request) -> str:
