@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -30,7 +29,7 @@ from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.engine import skips
 from dqflow.store import OutboxRow, dry_run, table, transaction
 
-Progress = dict[tuple[str, str], Row[Any]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
+Progress = dict[tuple[str, str], Any]  # a page's ДОУ × stage → its progress (`skips.Progress`)
 
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
@@ -151,7 +150,7 @@ class _Drain:
             self._defer()
         return self.report
 
-    def _judged_pages(self) -> Iterator[tuple[list[Row[Any]], Progress]]:
+    def _judged_pages(self) -> Iterator[tuple[list[Any], Progress]]:
         """`judged_pages`, each page read, judged and its skips committed in a write transaction of its own: an
         extension, a hand-in or an amendment committed while a page was judged outside it would go unseen, and a
         reminder with the old deadline would go out."""
@@ -307,7 +306,7 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
+                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Any], list[Any], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
     each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
     (the page's rows, those that go out, their ДОУ's progress)."""
@@ -318,8 +317,8 @@ def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], cam
         yield rows, kept, progress
 
 
-def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
-             now: datetime) -> tuple[list[Row[Any]], Progress]:
+def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer: Writer,
+             now: datetime) -> tuple[list[Any], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
