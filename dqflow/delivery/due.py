@@ -62,7 +62,7 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
         return []
     values = {"campaign": campaign.id, "now": now, "addresses": addresses}
     make = Due._make
-    rows = [make(row) for statement in _PAGE for row in session.execute(statement, values)]
+    rows = [make(row) for statement in _PAGE for row in session.execute(statement, values).all()]
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import String, Table, and_, case, func, literal, or_, true, tuple_
@@ -192,6 +193,7 @@ def fire(machine: Machine, row: Any, trigger: str, **kwargs: Any) -> tuple[str, 
     return (before, getattr(row, machine.model_attribute)) if moved else None
 
 
+@lru_cache(maxsize=None)  # a machine's triggers never change: asked for every row `status_at` judges
 def sources(machine: Machine, trigger: str) -> tuple[str, list[str]]:
     """(destination, source states) of an unconditional trigger, for set-based SQL updates."""
     found = machine.get_transitions(trigger=trigger)
