@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import bindparam, func, union, update
+from sqlalchemy import func, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -60,18 +60,17 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
     range, its sent and future rows never visited."""
     if not addresses:
         return []
-    values = {"campaign": campaign.id, "now": now, "addresses": addresses}
-    make = Due._make
-    rows = [make(row) for statement in _PAGE for row in session.execute(statement, values).all()]
+    rows = [row for state, moment in _WAITING for row in skips.driver_rows(
+        session, (COLUMNS, "outbox", f"campaign_id = {{mark}} AND state = {{mark}} AND {moment} <= {{mark}}"), Due,
+        [campaign.id, state, _bound(session, moment, now)], ("recipient", addresses))]
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 
-# `page`'s statements, built once: a send reads thousands of pages, and building and keying a statement cost more than SQLite's
-# work on it. The addresses are one expanding parameter, so the SQL is the same as a statement built per page.
-_PAGE = tuple(sa_select(*COLUMNS).where(_OUTBOX.c.campaign_id == bindparam("campaign"), _OUTBOX.c.state == state,
-                                        _OUTBOX.c[moment] <= bindparam("now", type_=_OUTBOX.c[moment].type),
-                                        _OUTBOX.c.recipient.in_(bindparam("addresses", expanding=True)))
-              for state, moment in _WAITING)
+def _bound(session: Session, column: str, value: datetime) -> Any:
+    """A moment as the driver is given it for `column` (SQLite: naive UTC text), as a statement of SQLAlchemy's binds it."""
+    dialect = session.connection().dialect
+    processor = _OUTBOX.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor else value
 
 
 def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE) -> Iterator[list[Any]]:

@@ -242,7 +242,8 @@ class _Ledger:
         dialect = db.dialect
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         processor = table(OutboxRow).c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
-        self.moment: Callable[[datetime | None], Any] = processor or (lambda value: value)
+        self.convert: Callable[[datetime | None], Any] = processor or (lambda value: value)
+        self.moments: dict[datetime | None, Any] = {None: None}  # a send's outcomes share its moment: converted once
         self.update = f"UPDATE outbox SET {', '.join(f'{c} = {mark}' for c in self.COLUMNS)} WHERE id = {mark}"
         self.report = f"UPDATE outbox SET reported = {mark} WHERE id = {mark}"
         self.connection = db.raw_connection()
@@ -258,6 +259,12 @@ class _Ledger:
             self.loop.call_soon(self.flush)
         self.pending.append((rows, reported, committed))
         return committed
+
+    def moment(self, value: datetime | None) -> Any:
+        found = self.moments.get(value)
+        if found is None and value is not None:
+            found = self.moments[value] = self.convert(value)
+        return found
 
     def flush(self) -> None:
         group, self.pending = self.pending, []

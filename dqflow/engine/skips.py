@@ -286,18 +286,66 @@ def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[s
 
 
 def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Any]:
-    """The progress rows of these stages of these ДОУ (named tuples, `Progress`: a page's worth of ORM objects cost more
-    than the query, and an attribute of SQLAlchemy's Row eight times one of a named tuple); a page of recipients names its
-    ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
-    make = Progress._make
-    return [make(row) for row in _read(session, _PROGRESS_OF, {"campaign": campaign_id, "stages": list(stages)}, "institutions",
-                                       institutions)]
+    """The progress rows of these stages of these ДОУ (named tuples, `Progress`); a page of recipients names its ДОУ, a list
+    of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
+    named = len(institutions) <= MAX_IN_LIST
+    return driver_rows(session, _PROGRESS_OF, Progress, [campaign_id], ("stage_id", sorted(stages)),
+                       ("institution_id", sorted(institutions)) if named else None)
 
 
 # PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
-Progress = namedtuple("Progress", [c.name for c in (*PROGRESS, _PROGRESS.c.opens_at)])  # type: ignore[misc]
-_PROGRESS_OF = _by_list(sa_select(*PROGRESS, _PROGRESS.c.opens_at).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
-                        _PROGRESS.c.institution_id)
+_PROGRESS_COLUMNS = (*PROGRESS, _PROGRESS.c.opens_at)
+Progress = namedtuple("Progress", [c.name for c in _PROGRESS_COLUMNS])  # type: ignore[misc]
+_PROGRESS_OF = (_PROGRESS_COLUMNS, "progress", "campaign_id = {mark}")
+
+
+def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make: Any, values: list[Any],
+                *listed: tuple[str, list[Any]] | None) -> list[Any]:
+    """`SELECT columns FROM table WHERE condition [AND column IN (values)…]` (`query`: the columns, the table, the condition
+    with `{mark}` for each of `values`; `listed`: (column, values) pairs, None for none) run through the driver, each row a
+    `make` (a named tuple) of its values as the columns' types read them (stored moments aware, booleans bool). A send reads
+    a page of due rows and their progress thousands of times: a statement of SQLAlchemy's, its processed Row and then a
+    named tuple of it cost twice the driver's own reading. The session's pending changes are flushed first, as a query of
+    it would."""
+    columns, table_name, condition = query
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    where = [condition.format(mark=mark)]
+    parameters = list(values)
+    for pair in listed:
+        if pair is not None:
+            where.append(f"{pair[0]} IN ({', '.join([mark] * len(pair[1]))})")
+            parameters += pair[1]
+    sql = f"SELECT {', '.join(_quoted(dialect, c.name) for c in columns)} FROM {table_name} WHERE {' AND '.join(where)}"
+    processors = _processors(dialect, table_name, columns)
+    found = connection.exec_driver_sql(sql, tuple(parameters)).fetchall()  # SQLAlchemy's events see it; no processing
+    converting = [(n, p) for n, p in enumerate(processors) if p is not None]
+    if not converting:
+        return [make._make(row) for row in found]
+    result = []
+    for row in found:
+        values_ = list(row)
+        for n, process in converting:
+            values_[n] = process(values_[n])
+        result.append(make._make(values_))
+    return result
+
+
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
+
+
+def _processors(dialect, table_name: str, columns: tuple[Any, ...]) -> list[Any]:
+    """What SQLAlchemy applies to each column's value as read (None: nothing)."""
+    key = (dialect.name, table_name, tuple(c.name for c in columns))
+    if key not in _PROCESSORS:
+        _PROCESSORS[key] = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    return _PROCESSORS[key]
+
+
+def _quoted(dialect, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)
 
 
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
