@@ -207,10 +207,11 @@ class _Drain:
         self.failures = self.failures + 1 if outcome.connection else 0
         if self.failures >= FAILING_AFTER:
             self.stop("server", outcome.detail)
-        values = [{"_id": row_id, **_outcome_values(outcome, attempts, self.now, batch.message.message_id)}
-                  for row_id, attempts in zip(batch.row_ids, batch.attempts)]
-        committed = self.ledger.record(values, batch.reported if outcome.state == "sent" else ())
-        state = "dead" if all(v["state"] == "dead" for v in values) else values[0]["state"]
+        message_id = batch.message.message_id
+        rows = [(*_outcome_values(outcome, attempts, self.now), message_id, row_id)
+                for row_id, attempts in zip(batch.row_ids, batch.attempts)]
+        committed = self.ledger.record(rows, batch.reported if outcome.state == "sent" else ())
+        state = "dead" if all(row[0] == "dead" for row in rows) else rows[0][0]
         sent = Sent(self.now, batch.recipient, batch.message.subject, batch.message.message_id, state, outcome.detail)
         self.report.messages.append(sent)
         if self.on_sent:
@@ -250,10 +251,11 @@ class _Ledger:
         self.loop = asyncio.get_running_loop()
         self.pending: list[tuple[list[tuple], tuple[int, ...], asyncio.Future]] = []
 
-    def record(self, values: list[dict], reported: tuple[int, ...]) -> asyncio.Future:
-        """The future is done once the outcome is committed."""
-        rows = [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]), v["reason"],
-                 v["message_id"], v["_id"]) for v in values]
+    def record(self, outcomes: list[tuple], reported: tuple[int, ...]) -> asyncio.Future:
+        """`outcomes`: each row's (COLUMNS…, id). The future is done once the outcome is committed."""
+        moment = self.moment
+        rows = [(state, attempts, moment(sent_at), moment(retry_at), why, message_id, row_id)
+                for state, attempts, sent_at, retry_at, why, message_id, row_id in outcomes]
         committed = self.loop.create_future()
         if not self.pending:
             self.loop.call_soon(self.flush)
@@ -334,12 +336,11 @@ def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer:
     return [r for r in rows if r.id not in unwanted], facts.progress
 
 
-def _outcome_values(outcome: Outcome, attempts: int, now: datetime, message_id: str) -> dict:
-    """A 4xx or a dropped connection is retried with backoff until the schedule runs out; then the row is dead."""
-    common = {"attempts": attempts + 1, "message_id": message_id}
+def _outcome_values(outcome: Outcome, attempts: int, now: datetime) -> tuple[str, int, datetime | None, datetime | None, str | None]:
+    """(state, attempts, sent_at, retry_at, reason), as `_Ledger.COLUMNS` but the Message-ID: a 4xx or a dropped connection
+    is retried with backoff until the schedule runs out; then the row is dead."""
     if outcome.state == "sent":
-        return {**common, "state": "sent", "sent_at": now, "retry_at": None, "reason": None}
+        return "sent", attempts + 1, now, None, None
     if outcome.state == "retry" and attempts < len(RETRY_AFTER_MINUTES):
-        return {**common, "state": "failed", "sent_at": None,
-                "retry_at": now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]), "reason": outcome.detail}
-    return {**common, "state": "dead", "sent_at": None, "retry_at": None, "reason": outcome.detail}
+        return "failed", attempts + 1, None, now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]), outcome.detail
+    return "dead", attempts + 1, None, None, outcome.detail
