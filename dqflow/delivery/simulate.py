@@ -306,8 +306,9 @@ def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, rec
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
         outcomes: list[str | DqflowError] = []
         acts: list[engine.Act] = []
+        stages = {s.id: s for s in campaign.stages}  # asked per step: `Campaign.stage` looks through the list
         for step in steps:
-            stage = campaign.stage(step.stage)
+            stage = stages.get(step.stage)
             if step.action == "submit" and stage is not None and stage.form:  # the form is filled first, after the acts before it
                 if acts:
                     outcomes += engine.play(session, campaign.id, acts, reconciled=True)

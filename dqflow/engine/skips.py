@@ -321,16 +321,12 @@ def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make:
     sql = f"SELECT {', '.join(_quoted(dialect, c.name) for c in columns)} FROM {table_name} WHERE {' AND '.join(where)}"
     processors = _processors(dialect, table_name, columns)
     found = connection.exec_driver_sql(sql, tuple(parameters)).fetchall()  # SQLAlchemy's events see it; no processing
-    converting = [(n, p) for n, p in enumerate(processors) if p is not None]
-    if not converting:
-        return [make._make(row) for row in found]
-    result = []
-    for row in found:
-        values_ = list(row)
-        for n, process in converting:
-            values_[n] = process(values_[n])
-        result.append(make._make(values_))
-    return result
+    if not found:
+        return []
+    if all(p is None for p in processors):
+        return list(map(make._make, found))
+    by_column = [col if process is None else list(map(process, col)) for col, process in zip(zip(*found), processors)]
+    return list(map(make._make, zip(*by_column)))  # a column at a time: the loops are the interpreter's own
 
 
 _PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
