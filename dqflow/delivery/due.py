@@ -8,11 +8,12 @@ recipient order, never the whole ledger at once.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import Row, bindparam, func, or_, union, update
+from sqlalchemy import func, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -26,12 +27,17 @@ PAGE = 500  # recipients read, judged and composed together: memory stays flat w
 _OUTBOX = table(OutboxRow)  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
 COLUMNS = tuple(_OUTBOX.c[name] for name in ("id", "key", "recipient", "role", "institution_id", "stage_id", "rule", "kind",
                                               "deadline", "send_at", "expires_at", "state", "attempts", "message_id"))
+# a due row as the send reads it, a plain named tuple: the page's rows are read a dozen times each (judged, grouped, written),
+# and an attribute of SQLAlchemy's Row cost eight times one of a named tuple
+Due = namedtuple("Due", [c.name for c in COLUMNS])  # type: ignore[misc]  # the columns' names, as `page` reads them
 _WAITING = (("pending", "send_at"), ("failed", "retry_at"))  # the states a due row is in, and the moment each waits for
 _NO_DEADLINE = datetime.min.replace(tzinfo=timezone.utc)  # first, as SQLite sorts NULL (PostgreSQL sorted it last)
 # a row still waiting only: a row another process has changed (sent, dead, skipped by an amendment) keeps what that
 # process wrote
-_SKIP = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), or_(*(_OUTBOX.c.state == state for state, _ in _WAITING)))
-         .values(state="skipped", reason=bindparam("why")))
+# written through the driver (SQLAlchemy's work per parameter set of an executemany cost more than SQLite's), as `_SKIP`
+# with the dialect's placeholder: a row still waiting only
+_SKIP = ("UPDATE outbox SET state = 'skipped', reason = {mark} WHERE id = {mark} AND state IN ("
+         + ", ".join(f"'{state}'" for state, _ in _WAITING) + ")")
 
 
 def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list[str]:
@@ -48,26 +54,26 @@ def recipients(session: Session, campaign: spec.Campaign, now: datetime) -> list
     return sorted(found)
 
 
-def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list[Row[Any]]:
-    """The due rows of these addresses (a page of `recipients`), as tuples, by recipient then deadline.
+def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> list[Any]:
+    """The due rows of these addresses (a page of `recipients`), as named tuples (`Due`), by recipient then deadline.
     One range per state, as in `recipients`: each address's due rows are then read from its own index
     range, its sent and future rows never visited."""
     if not addresses:
         return []
-    values = {"campaign": campaign.id, "now": now, "addresses": addresses}
-    rows = [row for statement in _PAGE for row in session.execute(statement, values)]
+    rows = [row for state, moment in _WAITING for row in skips.driver_rows(
+        session, (COLUMNS, "outbox", f"campaign_id = {{mark}} AND state = {{mark}} AND {moment} <= {{mark}}"), Due,
+        [campaign.id, state, _bound(session, moment, now)], ("recipient", addresses))]
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
 
 
-# `page`'s statements, built once: a send reads thousands of pages, and building and keying a statement cost more than SQLite's
-# work on it. The addresses are one expanding parameter, so the SQL is the same as a statement built per page.
-_PAGE = tuple(sa_select(*COLUMNS).where(_OUTBOX.c.campaign_id == bindparam("campaign"), _OUTBOX.c.state == state,
-                                        _OUTBOX.c[moment] <= bindparam("now", type_=_OUTBOX.c[moment].type),
-                                        _OUTBOX.c.recipient.in_(bindparam("addresses", expanding=True)))
-              for state, moment in _WAITING)
+def _bound(session: Session, column: str, value: datetime) -> Any:
+    """A moment as the driver is given it for `column` (SQLite: naive UTC text), as a statement of SQLAlchemy's binds it."""
+    dialect = session.connection().dialect
+    processor = _OUTBOX.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor(value) if processor else value
 
 
-def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE) -> Iterator[list[Row[Any]]]:
+def pages(session: Session, campaign: spec.Campaign, now: datetime, size: int = PAGE) -> Iterator[list[Any]]:
     """Every due row, `size` addresses at a time (for reading; the sender pages itself, committing as it goes)."""
     found = recipients(session, campaign, now)
     for start in range(0, len(found), size):
@@ -91,7 +97,9 @@ def expire(session: Session, campaign_id: str, now: datetime) -> int:
 def skip(session: Session, found: dict[int, str]) -> None:
     """Mark the judged rows skipped with their reasons: one executemany."""
     if found:
-        session.execute(_SKIP, [{"row": i, "why": r} for i, r in found.items()])
+        connection = session.connection()
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(_SKIP.format(mark=mark), [(r, i) for i, r in found.items()])
 
 
 def defer(session: Session, campaign: spec.Campaign, now: datetime, why: str) -> None:

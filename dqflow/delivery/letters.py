@@ -24,7 +24,7 @@ from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.campaign import spec
 from dqflow.delivery import stencil
 from dqflow.delivery.change_letters import ChangeBook
-from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, message_id
+from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, laid_out, message_id
 from dqflow.engine import changes, late, rules
 from dqflow.engine.experts import stored
 from dqflow.engine.reminders import ADDED, review_stage
@@ -80,7 +80,8 @@ class Writer:
         self._additions: dict[int, dict[str, set[str]]] = {}
         self._handed_out: dict[str, set[str]] = {}  # handout stage → addresses its whole handout reached
         self._reviews: dict[str, dict[str, list[tuple[str, str]]]] = {}  # review stage → ДОУ → (levels, recommendations)
-        self._next_dates: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # next stage → ДОУ → its (opens, due)
+        self._next_dates: dict[tuple[str, str], tuple[datetime, datetime] | None] = {}  # (next stage, ДОУ) → its (opens, due)
+        self._next_stages: dict[str | None, spec.Stage | None] = {}  # a review stage → the ДОУ's stage after it
         self._materials: dict[tuple[str, str], dict] = {}  # (review stage, ДОУ) → what its letter says of materials awaited
         self._digest: dict | None = None
         self._unopened: dict[str, list[dict]] = {}  # ДОУ → its links that did not open at their last check
@@ -102,6 +103,7 @@ class Writer:
         self._common = (self.terms, self.operator)  # the same objects in every item of the send
         self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
         self._subjects: dict[tuple, str] = {}  # a subject by what it reads of its item: a send nobody keeps
+        self._layouts: dict[tuple[str, ...], str] = {}  # a message's subject by its letters' subjects: a send nobody keeps
         self.subject_uses = 0  # messages nobody keeps whose subject was rendered for an earlier one
         self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
 
@@ -122,6 +124,7 @@ class Writer:
         self.unopened(session, {r.institution_id for r in rows if r.role == "institution" and r.kind in UNOPENED_KINDS
                                 and r.institution_id})
         self.changes.need(session, rows)
+        self.next_dates(session, [r for r in rows if r.kind == "recommendations"])
         self.awaited(session, {(r.stage_id, r.institution_id) for r in rows if r.role == "expert" and r.institution_id
                                and r.kind != "event" and not links.get(r.institution_id)})
 
@@ -140,7 +143,15 @@ class Writer:
         return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
 
     def composed(self, letters: list[Letter], recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing:
-        """The message rendered directly."""
+        """The message rendered directly; one nobody keeps from its letters' subjects, each rendered once for every letter
+        whose subject reads the same values (`subject_line`), and the layout's subject once for the same subjects."""
+        if not self.bodies and self.shared and self._trusted:
+            subjects = tuple(self.subject_line(letter) for letter in letters)
+            subject = self._layouts.get(subjects)
+            if subject is None:
+                subject = self._layouts[subjects] = laid_out(
+                    self.folder, self.layout, [{"subject": s, "text": "", "html": ""} for s in subjects], bodies=False)[0]
+            return self._assembled(subject, None, None, recipient, msg_id, attachments)
         rendered = [self._render(letter) if self.bodies else self._subject(letter) for letter in letters]
         return compose(folder=self.folder, letters=letters, recipient=recipient, sender=self.sender,
                        sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
@@ -180,6 +191,19 @@ class Writer:
         every letter whose subject reads the same values (`templates.subject_reads`), or None when it
         must be rendered for this letter."""
         assert not self.invitations, "a message nobody keeps goes without its calendar attachment"
+        key = self._subject_key(letter)
+        if key is None:
+            return None
+        return self._assembled(self._shared_subject(key, letter), None, None, recipient, msg_id)
+
+    def subject_line(self, letter: Letter) -> str:
+        """A letter's subject: rendered once for every letter whose subject reads the same values, else for this one."""
+        key = self._subject_key(letter)
+        return self._subject(letter)["subject"] if key is None else self._shared_subject(key, letter)
+
+    def _subject_key(self, letter: Letter) -> tuple | None:
+        """What the subject of `letter` reads of its item (`templates.subject_reads`) as a key, or None when it must be
+        rendered for this letter."""
         reads = subject_reads(self.folder, letter.kind) if self.shared and self._trusted else None
         if reads is None:
             return None
@@ -196,12 +220,15 @@ class Writer:
                 key.append(("shared", id(value)))
             else:
                 return None
-        subject = self._subjects.get(tuple(key))
+        return tuple(key)
+
+    def _shared_subject(self, key: tuple, letter: Letter) -> str:
+        subject = self._subjects.get(key)
         if subject is None:
-            subject = self._subjects[tuple(key)] = self._subject(letter)["subject"]
+            subject = self._subjects[key] = self._subject(letter)["subject"]
         else:
             self.subject_uses += 1
-        return self._assembled(subject, None, None, recipient, msg_id)
+        return subject
 
     def _assembled(self, subject: str, text: str | None, html: str | None, recipient: str, msg_id: str,
                    attachments: tuple[Attachment, ...] = ()) -> Outgoing:
@@ -540,16 +567,37 @@ class Writer:
 
     def _next_stage(self, session: Session, row) -> dict | None:
         """Where the ДОУ is to use its recommendations: its next stage by label, with the ДОУ's own dates (an extension
-        counts); None when nothing is left for it to do. The stage's rows are read once per send."""
-        stage = self.campaign.next_institution_stage(row.stage_id) if row.stage_id else None
+        counts); None when nothing is left for it to do. Its ДОУ's rows are read with the page's (`next_dates`)."""
+        stage = self._next_of(row.stage_id)
         if stage is None:
             return None
-        if stage.id not in self._next_dates:
-            self._next_dates[stage.id] = {inst: (opens, due) for inst, opens, due in session.exec(
-                select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at)
-                .where(ProgressRow.campaign_id == self.campaign.id, ProgressRow.stage_id == stage.id)).all()}
-        opens, due = self._next_dates[stage.id].get(row.institution_id or "", (stage.opens_at, stage.due_at))
+        key = (stage.id, row.institution_id or "")
+        if key not in self._next_dates:
+            self.next_dates(session, [row])
+        opens, due = self._next_dates[key] or (stage.opens_at, stage.due_at)
         return {"label": stage.label, "opens": show_date(opens, self.tz), "deadline": self._show(due), "offset": self._offset(due)}
+
+    def next_dates(self, session: Session, rows) -> None:
+        """The (opening, deadline) of the next stage (`Campaign.next_institution_stage`) of the ДОУ these recommendations'
+        rows name, not known yet: a chunk of ДОУ per query (a page's, not the stage's whole roster)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            stage = self._next_of(row.stage_id)
+            if stage is not None and (stage.id, row.institution_id or "") not in self._next_dates:
+                wanted[stage.id].add(row.institution_id or "")
+        for stage_id, institutions in wanted.items():
+            self._next_dates.update(((stage_id, i), None) for i in institutions)
+            for chunk in chunks(sorted(institutions), MAX_IN_LIST):
+                self._next_dates.update(((stage_id, inst), (opens, due)) for inst, opens, due in session.exec(
+                    select(ProgressRow.institution_id, ProgressRow.opens_at, ProgressRow.due_at).where(
+                        ProgressRow.campaign_id == self.campaign.id, ProgressRow.stage_id == stage_id,
+                        col(ProgressRow.institution_id).in_(chunk))).all())
+
+    def _next_of(self, stage_id: str | None) -> spec.Stage | None:
+        """`Campaign.next_institution_stage`, asked once per stage and send."""
+        if stage_id not in self._next_stages:
+            self._next_stages[stage_id] = self.campaign.next_institution_stage(stage_id) if stage_id else None
+        return self._next_stages[stage_id]
 
     def digest(self, session: Session) -> dict:
         if self._digest is None:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Row
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -30,7 +29,7 @@ from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.engine import skips
 from dqflow.store import OutboxRow, dry_run, table, transaction
 
-Progress = dict[tuple[str, str], Row[Any]]  # a page's ДОУ × stage → its progress (`skips.PROGRESS` columns)
+Progress = dict[tuple[str, str], Any]  # a page's ДОУ × stage → its progress (`skips.Progress`)
 
 COMPOSED_AHEAD = 64  # messages composed while the connections wait for the server: CPU that would idle
 FAILING_AFTER = 3  # connection failures in a row: the server is down or stalled, the rest waits
@@ -151,7 +150,7 @@ class _Drain:
             self._defer()
         return self.report
 
-    def _judged_pages(self) -> Iterator[tuple[list[Row[Any]], Progress]]:
+    def _judged_pages(self) -> Iterator[tuple[list[Any], Progress]]:
         """`judged_pages`, each page read, judged and its skips committed in a write transaction of its own: an
         extension, a hand-in or an amendment committed while a page was judged outside it would go unseen, and a
         reminder with the old deadline would go out."""
@@ -208,10 +207,11 @@ class _Drain:
         self.failures = self.failures + 1 if outcome.connection else 0
         if self.failures >= FAILING_AFTER:
             self.stop("server", outcome.detail)
-        values = [{"_id": row_id, **_outcome_values(outcome, attempts, self.now, batch.message.message_id)}
-                  for row_id, attempts in zip(batch.row_ids, batch.attempts)]
-        committed = self.ledger.record(values, batch.reported if outcome.state == "sent" else ())
-        state = "dead" if all(v["state"] == "dead" for v in values) else values[0]["state"]
+        message_id = batch.message.message_id
+        rows = [(*_outcome_values(outcome, attempts, self.now), message_id, row_id)
+                for row_id, attempts in zip(batch.row_ids, batch.attempts)]
+        committed = self.ledger.record(rows, batch.reported if outcome.state == "sent" else ())
+        state = "dead" if all(row[0] == "dead" for row in rows) else rows[0][0]
         sent = Sent(self.now, batch.recipient, batch.message.subject, batch.message.message_id, state, outcome.detail)
         self.report.messages.append(sent)
         if self.on_sent:
@@ -243,22 +243,30 @@ class _Ledger:
         dialect = db.dialect
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         processor = table(OutboxRow).c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
-        self.moment: Callable[[datetime | None], Any] = processor or (lambda value: value)
+        self.convert: Callable[[datetime | None], Any] = processor or (lambda value: value)
+        self.moments: dict[datetime | None, Any] = {None: None}  # a send's outcomes share its moment: converted once
         self.update = f"UPDATE outbox SET {', '.join(f'{c} = {mark}' for c in self.COLUMNS)} WHERE id = {mark}"
         self.report = f"UPDATE outbox SET reported = {mark} WHERE id = {mark}"
         self.connection = db.raw_connection()
         self.loop = asyncio.get_running_loop()
         self.pending: list[tuple[list[tuple], tuple[int, ...], asyncio.Future]] = []
 
-    def record(self, values: list[dict], reported: tuple[int, ...]) -> asyncio.Future:
-        """The future is done once the outcome is committed."""
-        rows = [(v["state"], v["attempts"], self.moment(v["sent_at"]), self.moment(v["retry_at"]), v["reason"],
-                 v["message_id"], v["_id"]) for v in values]
+    def record(self, outcomes: list[tuple], reported: tuple[int, ...]) -> asyncio.Future:
+        """`outcomes`: each row's (COLUMNS…, id). The future is done once the outcome is committed."""
+        moment = self.moment
+        rows = [(state, attempts, moment(sent_at), moment(retry_at), why, message_id, row_id)
+                for state, attempts, sent_at, retry_at, why, message_id, row_id in outcomes]
         committed = self.loop.create_future()
         if not self.pending:
             self.loop.call_soon(self.flush)
         self.pending.append((rows, reported, committed))
         return committed
+
+    def moment(self, value: datetime | None) -> Any:
+        found = self.moments.get(value)
+        if found is None and value is not None:
+            found = self.moments[value] = self.convert(value)
+        return found
 
     def flush(self) -> None:
         group, self.pending = self.pending, []
@@ -307,7 +315,7 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Row[Any]], list[Row[Any]], Progress]]:
+                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Any], list[Any], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
     each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
     (the page's rows, those that go out, their ДОУ's progress)."""
@@ -318,8 +326,8 @@ def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], cam
         yield rows, kept, progress
 
 
-def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], writer: Writer,
-             now: datetime) -> tuple[list[Row[Any]], Progress]:
+def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer: Writer,
+             now: datetime) -> tuple[list[Any], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
@@ -328,12 +336,11 @@ def sort_out(session: Session, campaign: spec.Campaign, rows: list[Row[Any]], wr
     return [r for r in rows if r.id not in unwanted], facts.progress
 
 
-def _outcome_values(outcome: Outcome, attempts: int, now: datetime, message_id: str) -> dict:
-    """A 4xx or a dropped connection is retried with backoff until the schedule runs out; then the row is dead."""
-    common = {"attempts": attempts + 1, "message_id": message_id}
+def _outcome_values(outcome: Outcome, attempts: int, now: datetime) -> tuple[str, int, datetime | None, datetime | None, str | None]:
+    """(state, attempts, sent_at, retry_at, reason), as `_Ledger.COLUMNS` but the Message-ID: a 4xx or a dropped connection
+    is retried with backoff until the schedule runs out; then the row is dead."""
     if outcome.state == "sent":
-        return {**common, "state": "sent", "sent_at": now, "retry_at": None, "reason": None}
+        return "sent", attempts + 1, now, None, None
     if outcome.state == "retry" and attempts < len(RETRY_AFTER_MINUTES):
-        return {**common, "state": "failed", "sent_at": None,
-                "retry_at": now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]), "reason": outcome.detail}
-    return {**common, "state": "dead", "sent_at": None, "retry_at": None, "reason": outcome.detail}
+        return "failed", attempts + 1, None, now + timedelta(minutes=RETRY_AFTER_MINUTES[attempts]), outcome.detail
+    return "dead", attempts + 1, None, None, outcome.detail

@@ -217,23 +217,29 @@ def replay(campaign: spec.Campaign, plan: list[Planned], until: datetime | None,
         pending = _Pending(db, campaign, plan)
         shared: dict[str, str] = {}
         now = start
-        while now <= end:
-            _play(db, campaign, pending.take(until=now), result, reconciled=False)
-            woken = asyncio.run(wake(db, campaign.id, now, transport, wall=wall))
-            _log(result, woken.changes)
-            for sent in woken.report.messages:  # addresses and subjects recur: one string each (a national replay's log)
-                result.emails.append({"at": sent.at, "to": shared.setdefault(sent.to, sent.to),
-                                      "subject": shared.setdefault(sent.subject, sent.subject), "file": sent.detail or None})
-            daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
-            wakes = [t for t in (woken.next_at, daily) if t is not None and t > now]
-            # The acts before the next wake need no wake of their own: nothing falls due in between (the
-            # next boundary, lock or send is the wake), and the last wake reconciled the campaign. An
-            # extension stops the stretch: it makes new reminders to plan.
-            _play(db, campaign, pending.take(before=min(wakes, default=NEVER), until=end, extensions=False), result, reconciled=True)
-            candidates = wakes + ([pending.first] if pending.first else [])
-            if not candidates:
-                break
-            now = min(candidates)
+        # one event loop for every wake: `asyncio.run` per wake made a loop each time and, on the way out, formatted the
+        # finished task's result (the whole report) for its signal handler's check
+        loop = asyncio.new_event_loop()
+        try:
+            while now <= end:
+                _play(db, campaign, pending.take(until=now), result, reconciled=False)
+                woken = loop.run_until_complete(wake(db, campaign.id, now, transport, wall=wall))
+                _log(result, woken.changes)
+                for sent in woken.report.messages:  # addresses and subjects recur: one string each (a national replay's log)
+                    result.emails.append({"at": sent.at, "to": shared.setdefault(sent.to, sent.to),
+                                          "subject": shared.setdefault(sent.subject, sent.subject), "file": sent.detail or None})
+                daily = clock.next_send_time(datetime.combine(clock.day_of(now) + timedelta(days=1), time(0), campaign.tz))
+                wakes = [t for t in (woken.next_at, daily) if t is not None and t > now]
+                # The acts before the next wake need no wake of their own: nothing falls due in between (the
+                # next boundary, lock or send is the wake), and the last wake reconciled the campaign. An
+                # extension stops the stretch: it makes new reminders to plan.
+                _play(db, campaign, pending.take(before=min(wakes, default=NEVER), until=end, extensions=False), result, reconciled=True)
+                candidates = wakes + ([pending.first] if pending.first else [])
+                if not candidates:
+                    break
+                now = min(candidates)
+        finally:
+            loop.close()
         if keep:  # kept for report, calendar and status: planned from statistics of the whole replay
             store.analyze_all(db)
         with store.dry_run(db) as session:
@@ -300,8 +306,9 @@ def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, rec
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
         outcomes: list[str | DqflowError] = []
         acts: list[engine.Act] = []
+        stages = {s.id: s for s in campaign.stages}  # asked per step: `Campaign.stage` looks through the list
         for step in steps:
-            stage = campaign.stage(step.stage)
+            stage = stages.get(step.stage)
             if step.action == "submit" and stage is not None and stage.form:  # the form is filled first, after the acts before it
                 if acts:
                     outcomes += engine.play(session, campaign.id, acts, reconciled=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, update
+from sqlalchemy import Table, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -445,13 +445,16 @@ class _Acts:
         return row
 
     def write(self) -> None:
-        if self.changed:
+        if self.changed:  # one executemany through the driver, each value bound as its column's type binds it
+            self.session.flush()
+            connection = self.session.connection()
+            dialect = connection.dialect
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
             c = _PROGRESS.c
-            self.session.execute(
-                update(_PROGRESS).where(*(c[k] == bindparam("k_" + k) for k in _KEY))
-                .values({k: bindparam("new_" + k) for k in _CHANGING}),
-                [{**{"k_" + k: getattr(row, k) for k in _KEY}, **{"new_" + k: getattr(row, k) for k in _CHANGING}}
-                 for row in self.changed.values()])
+            binds = [(k, c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in (*_CHANGING, *_KEY)]
+            connection.exec_driver_sql(
+                f"UPDATE progress SET {', '.join(f'{k} = {mark}' for k in _CHANGING)} WHERE {' AND '.join(f'{k} = {mark}' for k in _KEY)}",
+                [tuple(getattr(row, k) if bind is None else bind(getattr(row, k)) for k, bind in binds) for row in self.changed.values()])
             self.changed.clear()
         self.book.write()
         if self.submissions:

@@ -12,13 +12,14 @@ downtime only the newest of one deadline goes out.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import BindParameter, Row, Table, and_, bindparam, case, exists, false, func, or_, true
+from sqlalchemy import BindParameter, Table, and_, bindparam, case, exists, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -77,12 +78,12 @@ def parse(text: str | None) -> tuple[Skip | None, str | None]:
 class Facts:
     """What the policy needs to know about the rows it judges, read in a few queries."""
 
-    progress: dict[tuple[str, str], Row[Any]] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
+    progress: dict[tuple[str, str], Any] = field(default_factory=dict)  # PROGRESS columns by (ДОУ, stage)
     reviewed: set[tuple[str, str, str]] = field(default_factory=set)  # (stage, ДОУ, expert email)
     digest_news: bool = True
     handouts: dict[str, tuple[str, dict[str, set[str]]]] = field(default_factory=dict)  # handout or review stage → (list, address → ДОУ present)
     # (ДОУ, review stage) → the ДОУ's rows in the stages whose materials that review reviews (`rules.materials_stages`)
-    materials: dict[tuple[str, str], list[Row[Any]]] = field(default_factory=dict)
+    materials: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
@@ -259,7 +260,7 @@ _HANDED_OUT = _by_list(  # narrowed: the page's experts by address (ix_expert_ad
     col(AssignmentRow.expert_id), select(ExpertRow.id).where(col(ExpertRow.campaign_id) == _CAMPAIGN,
                                                              func.lower(ExpertRow.email).in_(bindparam("addresses", expanding=True))))
 
-def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[str, str], Row[Any]], dict[tuple[str, str], list[Row[Any]]]]:
+def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], list[Any]]]:
     """The progress of the ДОУ × stage the rows are about; and for the experts' reminders of a review among them, each ДОУ's
     rows in the stages that review reviews (`rules.materials_stages`). One read of the page's ДОУ for both."""
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
@@ -284,15 +285,63 @@ def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[s
                       for inst, stage_id in reviewing if stage_id in by_review}
 
 
-def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Row[Any]]:
-    """The progress rows of these stages of these ДОУ (tuples: a page's worth of ORM objects cost more than the query); a
-    page of recipients names its ДОУ, a list of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
-    return _read(session, _PROGRESS_OF, {"campaign": campaign_id, "stages": list(stages)}, "institutions", institutions)
+def _progress_rows(session: Session, campaign_id: str, stages: set[str], institutions: set[str]) -> list[Any]:
+    """The progress rows of these stages of these ДОУ (named tuples, `Progress`); a page of recipients names its ДОУ, a list
+    of every ДОУ would pass SQLite's parameter limit and reads the stages whole."""
+    named = len(institutions) <= MAX_IN_LIST
+    return driver_rows(session, _PROGRESS_OF, Progress, [campaign_id], ("stage_id", sorted(stages)),
+                       ("institution_id", sorted(institutions)) if named else None)
 
 
 # PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
-_PROGRESS_OF = _by_list(sa_select(*PROGRESS, _PROGRESS.c.opens_at).where(_PROGRESS.c.campaign_id == _CAMPAIGN, _PROGRESS.c.stage_id.in_(_STAGES)),
-                        _PROGRESS.c.institution_id)
+_PROGRESS_COLUMNS = (*PROGRESS, _PROGRESS.c.opens_at)
+Progress = namedtuple("Progress", [c.name for c in _PROGRESS_COLUMNS])  # type: ignore[misc]
+_PROGRESS_OF = (_PROGRESS_COLUMNS, "progress", "campaign_id = {mark}")
+
+
+def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make: Any, values: list[Any],
+                *listed: tuple[str, list[Any]] | None) -> list[Any]:
+    """`SELECT columns FROM table WHERE condition [AND column IN (values)…]` (`query`: the columns, the table, the condition
+    with `{mark}` for each of `values`; `listed`: (column, values) pairs, None for none) run through the driver, each row a
+    `make` (a named tuple) of its values as the columns' types read them (stored moments aware, booleans bool). A send reads
+    a page of due rows and their progress thousands of times: a statement of SQLAlchemy's, its processed Row and then a
+    named tuple of it cost twice the driver's own reading. The session's pending changes are flushed first, as a query of
+    it would."""
+    columns, table_name, condition = query
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    where = [condition.format(mark=mark)]
+    parameters = list(values)
+    for pair in listed:
+        if pair is not None:
+            where.append(f"{pair[0]} IN ({', '.join([mark] * len(pair[1]))})")
+            parameters += pair[1]
+    sql = f"SELECT {', '.join(_quoted(dialect, c.name) for c in columns)} FROM {table_name} WHERE {' AND '.join(where)}"
+    processors = _processors(dialect, table_name, columns)
+    found = connection.exec_driver_sql(sql, tuple(parameters)).fetchall()  # SQLAlchemy's events see it; no processing
+    if not found:
+        return []
+    if all(p is None for p in processors):
+        return list(map(make._make, found))
+    by_column = [col if process is None else list(map(process, col)) for col, process in zip(zip(*found), processors)]
+    return list(map(make._make, zip(*by_column)))  # a column at a time: the loops are the interpreter's own
+
+
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
+
+
+def _processors(dialect, table_name: str, columns: tuple[Any, ...]) -> list[Any]:
+    """What SQLAlchemy applies to each column's value as read (None: nothing)."""
+    key = (dialect.name, table_name, tuple(c.name for c in columns))
+    if key not in _PROCESSORS:
+        _PROCESSORS[key] = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    return _PROCESSORS[key]
+
+
+def _quoted(dialect, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)
 
 
 # -- the same policy in SQL, for counting what a send would send without reading its rows -------------------
