@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from conftest import TOMSK, Cli
 from dqflow import engine, store
-from dqflow.store import database
+from dqflow.store import AuditRow, database
 from dqflow.web import snapshots
 
 TZ = ZoneInfo("Asia/Tomsk")
@@ -257,3 +257,23 @@ def test_no_turn_file_beside_a_throwaway_file_nor_for_a_database_in_memory(tmp_p
         finally:
             db.dispose()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(database.TURN_SUFFIX)) == []
+
+
+def test_a_dry_run_that_wrote_audit_rows_keeps_no_hand_in_waiting_on_postgresql(pg_url):
+    """A dry run's audit rows are rolled back, never seen: it takes no turn, and a writer beside it (here a hand-in,
+    which a dry run's reconcile would keep waiting at the campaign's lock anyway) goes on."""
+    Cli(pg_url).ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    db = store.connect(pg_url)
+    try:
+        _hand_in(db, "2")
+        with store.dry_run(db) as session:
+            session.add(AuditRow(campaign_id="tomsk-2021", action="test-preview", at=HANDED_IN, recorded_at=HANDED_IN))
+            session.flush()
+            thread = threading.Thread(target=_hand_in, args=(db, "4"))
+            thread.start()
+            thread.join(10 * WAIT)
+            assert not thread.is_alive()
+        with db.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM audit WHERE action = 'submit' AND institution_id = '4'")).scalar_one() == 1
+    finally:
+        db.dispose()

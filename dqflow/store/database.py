@@ -350,6 +350,7 @@ def dry_run(engine: Engine) -> Iterator[Session]:
     that starts with INSERT, UPDATE or DELETE, and would commit a `WITH … INSERT` at once (WAL: a reader
     holds no lock that keeps a writer waiting)."""
     with Session(engine, expire_on_commit=False) as session:
+        session.info[_DRY] = True
         if engine.dialect.name == "sqlite":
             session.connection().exec_driver_sql("BEGIN")
         try:
@@ -519,7 +520,8 @@ def analyze_all(bind: Engine) -> list[str]:
 # after deadlock_timeout, failing one of them). SQLite: write transactions are serialised whole already (`_turn`).
 
 AUDIT_TURN = 0x64716C6F77  # the advisory lock's key ("dqflow"'s first five letters): the turn to insert audit rows
-_AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn
+_AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn (or needs none)
+_DRY = "dqflow_dry_run"  # session.info: a `dry_run`'s
 
 
 def _audit_in_commit_order(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
@@ -575,8 +577,13 @@ def _believed(engine: Engine, tables: list[str]) -> dict[str, float]:
 
 @event.listens_for(Session, "after_begin")
 def _link_counter(session: Session, _transaction, connection: Connection) -> None:
-    """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's."""
+    """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's; a dry run's
+    audit rows are never seen, so it inserts them without the turn (`_audit_in_commit_order`): a preview that runs
+    reconcile forward keeps no hand-in waiting."""
     connection.info[_WRITTEN] = session.info.get(_WRITTEN)
+    transaction = connection.get_transaction()
+    if session.info.get(_DRY) and transaction is not None:
+        connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
 
 
 def _count_written(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
