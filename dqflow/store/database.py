@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import threading
+import time
 import weakref
 from collections import Counter
 from contextlib import contextmanager, nullcontext
@@ -191,12 +192,13 @@ BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (the busy
 @contextmanager
 def _turn(engine: Engine) -> Iterator[None]:
     """This process's turn to write (`_writer`), then the database's across processes (`_Turn.across`); after BUSY_SECONDS
-    without them, the transaction goes on to meet SQLite's own lock and its busy timeout, failing as it did before the
+    without them (in all), the transaction goes on to meet SQLite's own lock and its busy timeout, failing as it did before the
     queue was there rather than waiting for ever."""
     turn = _writer(engine)
+    began = time.monotonic()
     held = turn.lock.acquire(timeout=BUSY_SECONDS)
     try:
-        with turn.across(BUSY_SECONDS) if held else nullcontext():
+        with turn.across(BUSY_SECONDS - (time.monotonic() - began)) if held else nullcontext():
             yield
     finally:
         if held:
@@ -284,13 +286,15 @@ class _Turn:
 def _flock(fd: int, seconds: float) -> bool:
     """Take the exclusive flock on `fd`, waiting at most `seconds` (asleep in the kernel, woken when it is released);
     False when it was not had in time (the caller goes on without it). flock has no timeout of its own: when the file is
-    held, a helper thread waits in flock, and a wait given up releases the lock the moment the helper gets it."""
+    held, a helper thread waits in flock, and a wait given up releases the lock the moment the helper gets it. The turn
+    only orders the writers: what keeps their transactions apart is SQLite's own lock, whatever happens to the turn."""
     assert fcntl is not None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
-        pass
+        if seconds <= 0:
+            return False
     got, guard = threading.Event(), threading.Lock()
     late = [False]
 
