@@ -523,7 +523,7 @@ def analyze_all(bind: Engine) -> list[str]:
 # after its first audit insert could wait for a transaction that waits for its turn (PostgreSQL would end the deadlock
 # after deadlock_timeout, failing one of them). SQLite: write transactions are serialised whole already (`_turn`).
 
-AUDIT_TURN = 0x64716C6F77  # the advisory lock's key ("dqflow"'s first five letters): the turn to insert audit rows
+AUDIT_TURN = 0x6471666C6F77  # the advisory lock's key ("dqflow" in ASCII): the turn to insert audit rows
 _AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn (or needs none)
 _DRY = "dqflow_dry_run"  # session.info: a `dry_run`'s
 
@@ -583,7 +583,7 @@ def _believed(engine: Engine, tables: list[str]) -> dict[str, float]:
 def _link_counter(session: Session, _transaction, connection: Connection) -> None:
     """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's; a dry run's
     audit rows are never seen, so it inserts them without the turn (`_audit_in_commit_order`): a preview that runs
-    reconcile forward keeps no hand-in waiting."""
+    reconcile forward keeps no other writer of audit rows waiting to its end (a sign-in, another campaign's acts)."""
     connection.info[_WRITTEN] = session.info.get(_WRITTEN)
     transaction = connection.get_transaction()
     if session.info.get(_DRY) and transaction is not None:
