@@ -71,7 +71,9 @@ def test_a_new_database_and_its_wal_and_shm_files_are_private(tmp_path: Path, um
         with store.transaction(db) as session:  # an open write: SQLite keeps the -wal and -shm files
             session.execute(text("UPDATE stage SET state = state"))
             assert mode(Path(f"{path}-wal")) == 0o600 and mode(Path(f"{path}-shm")) == 0o600
-        assert not list(tmp_path.glob("*.lock"))  # the sending lease lives in the database: no file beside it
+        # the sending lease lives in the database: the one file beside it is the writers' turn (private too)
+        assert [p.name for p in tmp_path.glob("*.lock")] == ["dqflow.db-writer.lock"]
+        assert mode(Path(f"{path}-writer.lock")) == 0o600
     finally:
         db.dispose()
 

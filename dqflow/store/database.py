@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
+import time
 import weakref
 from collections import Counter
 from contextlib import contextmanager, nullcontext
@@ -17,6 +19,11 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
 from sqlmodel import Session, SQLModel, create_engine, select
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there writers of several processes meet at SQLite's lock alone
+    fcntl = None  # type: ignore[assignment]
 
 from dqflow.errors import DqflowError, NotFound
 from dqflow.redact import redact, redact_url, url_secrets
@@ -39,6 +46,7 @@ def connect(url: str | None = None, *, throwaway: bool = False) -> Engine:
     engine, shown, secrets = _open(url)
     if throwaway and engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _unsynced)
+        _unshared.add(engine)  # one process writes it: no turn file beside it (nothing left behind when it goes)
     _schema_step(engine, shown, secrets, lambda: schema.ensure(engine, shown))
     return engine
 
@@ -84,6 +92,7 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
         event.listen(engine, "connect", _sqlite_pragmas)
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgresql_settings)
+        event.listen(engine, "before_cursor_execute", _audit_in_commit_order)
     event.listen(engine, "after_cursor_execute", _count_written)
     return engine, shown, secrets
 
@@ -182,32 +191,131 @@ BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (the busy
 
 @contextmanager
 def _turn(engine: Engine) -> Iterator[None]:
-    """This process's turn to write (`_writer`); after BUSY_SECONDS without it, the transaction goes on to meet SQLite's
-    own lock and its busy timeout, failing as it did before the queue was there rather than waiting for ever."""
-    lock = _writer(engine)
-    held = lock.acquire(timeout=BUSY_SECONDS)
+    """This process's turn to write (`_writer`), then the database's across processes (`_Turn.across`); after BUSY_SECONDS
+    without them (in all), the transaction goes on to meet SQLite's own lock and its busy timeout, failing as it did before the
+    queue was there rather than waiting for ever."""
+    turn = _writer(engine)
+    began = time.monotonic()
+    held = turn.lock.acquire(timeout=BUSY_SECONDS)
     try:
-        yield
+        with turn.across(BUSY_SECONDS - (time.monotonic() - began)) if held else nullcontext():
+            yield
     finally:
         if held:
-            lock.release()
+            turn.lock.release()
 
 
-_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers: weakref.WeakKeyDictionary[Engine, _Turn] = weakref.WeakKeyDictionary()
 _writers_made = threading.Lock()
+_unshared: weakref.WeakSet[Engine] = weakref.WeakSet()  # throwaway files (`connect`): written by their own process alone
 
 
-def _writer(engine: Engine) -> threading.RLock:
-    """The process's turn to write to a SQLite database: its write transactions queue here, each woken the moment the
-    one before it ends, instead of all polling SQLite's write lock (`busy_timeout` retries after sleeps growing to
-    100 ms, so under a rush a writer could lose many times in a row and wait seconds behind writers that came later).
-    Other processes (the daemon, a CLI command) still meet this one at SQLite's lock, within the busy timeout. A
-    re-entrant lock: a thread holding it behaves as it did without it."""
+def _writer(engine: Engine) -> _Turn:
+    """The turn to write to a SQLite database: the process's write transactions queue on its lock, each woken the moment
+    the one before it ends, instead of all polling SQLite's write lock (`busy_timeout` retries after sleeps growing to
+    100 ms, so under a rush a writer could lose many times in a row and wait seconds behind writers that came later);
+    the one holding it then queues the same way for the file lock beside the database that every process's writers
+    take (`_Turn.across`): the workers of `serve --workers N`, the daemon and a CLI command. A re-entrant lock: a thread
+    holding it behaves as it did without it."""
     with _writers_made:
         found = _writers.get(engine)
         if found is None:
-            found = _writers[engine] = threading.RLock()
+            path = engine.url.database
+            shared = (engine not in _unshared and path is not None and path not in ("", ":memory:")
+                      and not path.startswith("file:") and not engine.url.query.get("mode"))
+            found = _writers[engine] = _Turn(f"{path}{TURN_SUFFIX}" if shared and fcntl is not None else None, path)
         return found
+
+
+TURN_SUFFIX = "-writer.lock"  # the file beside a SQLite database whose exclusive flock is the turn to write to it
+
+
+class _Turn:
+    """One process's turn to write to one SQLite database: `lock` among its threads, then (`across`) an exclusive flock
+    on `path` (None: in memory, a throwaway file, or no fcntl: SQLite's own lock alone) among its processes. The flock
+    is on a descriptor of this process's own (opened again after a fork: a child shares its parent's open file, and so
+    its lock); only the thread holding `lock` takes it, once however deep its transactions nest."""
+
+    def __init__(self, path: str | None, database: str | None) -> None:
+        self.lock = threading.RLock()
+        self.path, self.database = path, database
+        self.fd: int | None = None
+        self.pid = 0
+        self.depth = 0  # transactions of the thread holding `lock` under the flock it took
+
+    @contextmanager
+    def across(self, seconds: float) -> Iterator[None]:
+        if self.depth or self.path is None:
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+            return
+        fd = self._file()
+        got = fd is not None and _flock(fd, seconds)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if got:
+                assert fd is not None and fcntl is not None
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _file(self) -> int | None:
+        """This process's descriptor of the turn's file, made with the database's mode (private when it is) if missing;
+        None when it cannot be opened (a read-only folder: SQLite's own lock alone, as before)."""
+        if self.fd is not None and self.pid == os.getpid():
+            return self.fd
+        assert self.path is not None
+        try:  # the database's mode on a new file: private when the database is (`_create_private`)
+            mode = stat.S_IMODE(os.stat(self.database).st_mode) & 0o666 if self.database else 0o600
+        except OSError:
+            mode = 0o600
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+        except OSError as exc:
+            _log.warning("no turn file %s (%s): writers of several processes meet at SQLite's lock", self.path, exc)
+            self.path = None
+            return None
+        self.fd, self.pid = fd, os.getpid()
+        return fd
+
+
+def _flock(fd: int, seconds: float) -> bool:
+    """Take the exclusive flock on `fd`, waiting at most `seconds` (asleep in the kernel, woken when it is released);
+    False when it was not had in time (the caller goes on without it). flock has no timeout of its own: when the file is
+    held, a helper thread waits in flock, and a wait given up releases the lock the moment the helper gets it. The turn
+    only orders the writers: what keeps their transactions apart is SQLite's own lock, whatever happens to the turn."""
+    assert fcntl is not None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        if seconds <= 0:
+            return False
+    got, guard = threading.Event(), threading.Lock()
+    late = [False]
+
+    def wait() -> None:
+        assert fcntl is not None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            return
+        with guard:
+            if not late[0]:
+                got.set()
+                return
+        fcntl.flock(fd, fcntl.LOCK_UN)  # given up on: not held by anyone
+
+    threading.Thread(target=wait, name="dqflow-turn", daemon=True).start()
+    if got.wait(seconds):
+        return True
+    with guard:
+        late[0] = True
+        return got.is_set()
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
@@ -246,6 +354,7 @@ def dry_run(engine: Engine) -> Iterator[Session]:
     that starts with INSERT, UPDATE or DELETE, and would commit a `WITH … INSERT` at once (WAL: a reader
     holds no lock that keeps a writer waiting)."""
     with Session(engine, expire_on_commit=False) as session:
+        session.info[_DRY] = True
         if engine.dialect.name == "sqlite":
             session.connection().exec_driver_sql("BEGIN")
         try:
@@ -398,6 +507,47 @@ def analyze_all(bind: Engine) -> list[str]:
     return analyze(bind, [t.name for t in SQLModel.metadata.sorted_tables if t.name in present])
 
 
+# -- audit ids in commit order (PostgreSQL) ------------------------------------------------------------------------------
+#
+# An audit row's id comes from a sequence when it is inserted, but the row is seen when its transaction commits: two
+# hand-ins side by side (`share_campaign`) could take ids 104 and 105 and commit 105 first, and a reader then saw 105 as
+# the latest audit row without 104's change, and went on seeing 105 after 104 came: the portal's state key
+# (`web.snapshots.state_key`, the latest audit id) would name a state without that change until the next audit row.
+# So a transaction takes a turn (a transaction-level advisory lock) before its first INSERT into `audit`, and holds it to
+# its commit: audit ids are then handed out in commit order, and a reader that sees an audit id sees every audit row
+# with a smaller one that will ever be seen. Every writer of audit rows is covered here, whatever module it is in
+# (the ORM's flush of `AuditRow`s, `audit_many`, the reconciler's INSERT…SELECT). What it costs: writers of audit rows
+# wait for one another from their first audit insert to their commit, which is their last statements (a hand-in's
+# `_Acts.write`: the audit rows, then its notices planned). Its lock order: a transaction locks the rows it acts on
+# (`lock_campaign`, `share_campaign`, `FOR UPDATE`) before it inserts an audit row, never after; one that took a row lock
+# after its first audit insert could wait for a transaction that waits for its turn (PostgreSQL would end the deadlock
+# after deadlock_timeout, failing one of them). SQLite: write transactions are serialised whole already (`_turn`).
+
+AUDIT_TURN = 0x6471666C6F77  # the advisory lock's key ("dqflow" in ASCII): the turn to insert audit rows
+_AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn (or needs none)
+_DRY = "dqflow_dry_run"  # session.info: a `dry_run`'s
+
+
+def _audit_in_commit_order(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
+    """Before a transaction's first INSERT into `audit` on PostgreSQL: wait for the turn (see above)."""
+    if context is None or not context.isinsert:
+        return
+    table = getattr(getattr(context.compiled, "statement", None), "table", None)
+    if getattr(table, "name", None) != AuditRow.__tablename__:
+        return
+    transaction = connection.get_transaction()
+    held = connection.info.get(_AUDIT_TURN_HELD)
+    if transaction is not None and held is not None and held() is transaction:
+        return
+    turn = cursor.connection.cursor()
+    try:
+        turn.execute(f"SELECT pg_advisory_xact_lock({AUDIT_TURN})")
+    finally:
+        turn.close()
+    if transaction is not None:  # held until it ends (a new transaction is another object)
+        connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
+
+
 def _after_commit(engine: Engine, written: Counter[str], filled: set[str]) -> None:
     if engine.dialect.name != "postgresql" or not (written or filled):
         return
@@ -431,8 +581,13 @@ def _believed(engine: Engine, tables: list[str]) -> dict[str, float]:
 
 @event.listens_for(Session, "after_begin")
 def _link_counter(session: Session, _transaction, connection: Connection) -> None:
-    """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's."""
+    """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's; a dry run's
+    audit rows are never seen, so it inserts them without the turn (`_audit_in_commit_order`): a preview that runs
+    reconcile forward keeps no other writer of audit rows waiting to its end (a sign-in, another campaign's acts)."""
     connection.info[_WRITTEN] = session.info.get(_WRITTEN)
+    transaction = connection.get_transaction()
+    if session.info.get(_DRY) and transaction is not None:
+        connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
 
 
 def _count_written(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:

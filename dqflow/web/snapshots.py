@@ -42,7 +42,8 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
     """The campaign's state as of `now`, as a key: equal keys, equal board and counts. One statement, two index probes."""
     # The database's latest audit row, whatever its campaign: the end of the primary key, one probe on either backend
     # (filtered by campaign, SQLite would walk the campaign's index over every row). Another campaign's change only
-    # refreshes this one's early.
+    # refreshes this one's early. It names every change before it because audit ids are seen in commit order (on
+    # PostgreSQL, where hand-ins commit side by side, `store.database._audit_in_commit_order` makes it so).
     latest = select(func.max(col(AuditRow.id))).scalar_subquery()
     # the extended rows whose lock has passed, as (how many, the latest of those locks): a lock passing by time alone
     # raises the latest (it is later than every lock passed before it), so the pair never comes back to a value it had
