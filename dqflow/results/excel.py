@@ -112,12 +112,15 @@ def _render(results: Results, spool: _Rows) -> bytes:
         _sheet(book, "Согласованность", *_agreement(results), spool=spool)
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
         _sheet(book, "Показатели", *_indicator_town(results), spool=spool)
-        if results.indicators.table is not None:
-            header, rows = _indicator_rows(results)
-            name = f"Показатели по {results.campaign.terms.dat}"[:28]
-            parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
-            for part in range(parts):
-                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS), spool=spool)
+        header, rows = _indicator_rows(results)
+        name = f"Показатели по {results.campaign.terms.dat}"[:28]
+        part: Iterable[Sequence] = rows
+        for n in itertools.count(1):  # a sheet holds 1,048,576 rows: continued on the next while rows are left
+            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool)
+            left = next(rows, None)
+            if left is None:
+                break
+            part = itertools.chain([left], rows)
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
@@ -478,16 +481,15 @@ def _indicator_town(results: Results):
 
 
 def _indicator_rows(results: Results):
-    """Every ДОУ × review stage × indicator, streamed as the table holds them (`IndicatorTable.rows`)."""
-    assert results.indicators is not None and results.indicators.table is not None
-    table = results.indicators.table
+    """Every ДОУ × review stage × indicator, read as the sheet is written (`rows.Rows.indicators`)."""
     titles = {ind_id: (ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
     header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
               "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
 
-    def rows():
-        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in table.rows():
+    def rows():  # a row at a time, as the sheet is written
+        labels, experts = _Asked(results.stage_label), _Asked(results.expert_name)
+        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in _detail(results).indicators():
             title, area = titles[ind]
-            yield [inst, name, results.stage_label(stage), ind, title, area, _level(own), results.expert_name(e1) if e1 else None,
-                   _level(l1), results.expert_name(e2) if e2 else None, _level(l2), _level(fin)]
+            yield [inst, name, labels[stage], ind, title, area, _level(own), experts[e1] if e1 else None,
+                   _level(l1), experts[e2] if e2 else None, _level(l2), _level(fin)]
     return header, rows()
