@@ -7,9 +7,10 @@ the ДОУ's own level (its self-assessment in the version the review read: `eng
 level (the mean signed difference in places on the scale, and how many rated themselves higher, the same, lower), and
 the experts' agreement (the share of ДОУ where two or more experts gave it the same level).
 
-Per ДОУ (`IndicatorTable`), every review stage it has levels in: each indicator's self / expert 1 / expert 2 (by their ids) / final
-level, read in one SELECT ordered as the roster and kept as small integers (50,000 ДОУ × 30 indicators fit in a few
-megabytes), for the ДОУ's section or page, the XLSX sheet and `indicators.csv`.
+Per ДОУ, every review stage it has levels in: each indicator's self / expert 1 / expert 2 (by their ids) / final level,
+one SELECT ordered as the roster (`rows_query`). The XLSX sheet «Показатели по ДОУ» and `indicators.csv` read it as they
+are written (`rows.Rows.indicators`, 5,000 rows at a time, `plain_rows`): nothing held per row. A ДОУ's section or page
+reads it held as small integers (`IndicatorTable`, `compute(rows=True)`).
 
 Every figure is a GROUP BY or one SELECT whatever the roster (the cost is counted in tests/test_spravka_scale.py and
 tests/test_indicator_report.py at 15 and 1,500 ДОУ).
