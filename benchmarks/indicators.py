@@ -65,12 +65,12 @@ def form_campaign(folder: Path, n: int, indicators: int) -> Path:
     return path
 
 
-def prepare(folder: Path, n: int, indicators: int, server: str | None) -> tuple[str, str]:
+def prepare(folder: Path, n: int, indicators: int, server: str | None, database: str | None = None) -> tuple[str, str]:
     """The form campaign at N ДОУ, built as sets (kept for the next run): (its database URL, its id)."""
     from sqlalchemy import create_engine, text
 
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"indicators_{n}"
+    name = database or f"indicators_{n}"
     url = f"{server.rstrip('/')}/{name}" if server else f"sqlite:///{folder / 'dqflow.db'}"
     ready = folder / ("ready-pg" if server else "ready")
     campaign_id = f"indicators-{n}"
@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="Keep the prepared campaigns here (reused when present).")
     parser.add_argument("--db", metavar="URL", help="A PostgreSQL server (URL without a database) instead of SQLite.")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
+    parser.add_argument("--database", help="With --db: the database's name on that server (default indicators_N).")
     parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
     parser.add_argument("--formats", default="html,csv,xlsx", help="The report's formats to measure (html,csv,xlsx,docx).")
     parser.add_argument("--no-floors", action="store_true", help="Measure the reports alone.")
@@ -151,7 +152,7 @@ def main() -> None:
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)  # the child that builds one campaign (see below)
     args = parser.parse_args()
     if args.prepare is not None:  # in a process of its own: a child forked from a big parent would count its pages as its peak
-        print(json.dumps(prepare(args.prepare, args.sizes[0], args.indicators, args.db)))
+        print(json.dumps(prepare(args.prepare, args.sizes[0], args.indicators, args.db, args.database)))
         return
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-indicators-"))
     out = args.keep or Path(tempfile.mkdtemp(prefix="dqflow-indicators-out-"))
@@ -162,7 +163,8 @@ def main() -> None:
     figures: list[Figure] = []
     for n in sorted(args.sizes):
         built = subprocess.run([PYTHON, __file__, str(n), "--indicators", str(args.indicators), "--prepare", str(folder / str(n)),
-                                *(["--db", args.db] if args.db else [])], stdout=subprocess.PIPE, text=True, check=True)
+                                *(["--db", args.db] if args.db else []), *(["--database", args.database] if args.database else [])],
+                               stdout=subprocess.PIPE, text=True, check=True)
         url, campaign_id = json.loads(built.stdout)
         tag = f"{n:,} ДОУ × {args.indicators}"
         base = [dqflow, "--db", url, "--campaign", campaign_id]
