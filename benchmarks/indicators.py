@@ -2,6 +2,7 @@
 """The справка по показателям at national scale (issue 21 parts 6–7): `report` as whole processes on a form campaign.
 
     .venv/bin/python benchmarks/indicators.py [N …] [--indicators 30] [--runs R] [--folder DIR] [--db URL] [--json PATH]
+        [--formats html,csv,xlsx,docx] [--no-floors] [--keep DIR]
 
 For each N (default 1000 and 50000) a form campaign is prepared once in DIR (default: a temporary folder; --folder
 keeps it for the next run): `roster.py`'s seeded roster (1–2 experts per ДОУ) on the Tomsk schedule with fill, refill
@@ -64,12 +65,12 @@ def form_campaign(folder: Path, n: int, indicators: int) -> Path:
     return path
 
 
-def prepare(folder: Path, n: int, indicators: int, server: str | None) -> tuple[str, str]:
+def prepare(folder: Path, n: int, indicators: int, server: str | None, database: str | None = None) -> tuple[str, str]:
     """The form campaign at N ДОУ, built as sets (kept for the next run): (its database URL, its id)."""
     from sqlalchemy import create_engine, text
 
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"indicators_{n}"
+    name = database or f"indicators_{n}"
     url = f"{server.rstrip('/')}/{name}" if server else f"sqlite:///{folder / 'dqflow.db'}"
     ready = folder / ("ready-pg" if server else "ready")
     campaign_id = f"indicators-{n}"
@@ -143,32 +144,44 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="Keep the prepared campaigns here (reused when present).")
     parser.add_argument("--db", metavar="URL", help="A PostgreSQL server (URL without a database) instead of SQLite.")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
+    parser.add_argument("--database", help="With --db: the database's name on that server (default indicators_N).")
     parser.add_argument("--no-warmup", action="store_true", help="Count the first run too (a slow machine, a big N).")
+    parser.add_argument("--formats", default="html,csv,xlsx", help="The report's formats to measure (html,csv,xlsx,docx).")
+    parser.add_argument("--no-floors", action="store_true", help="Measure the reports alone.")
+    parser.add_argument("--keep", type=Path, help="Keep the outputs here (to compare two versions' bytes).")
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)  # the child that builds one campaign (see below)
     args = parser.parse_args()
     if args.prepare is not None:  # in a process of its own: a child forked from a big parent would count its pages as its peak
-        print(json.dumps(prepare(args.prepare, args.sizes[0], args.indicators, args.db)))
+        print(json.dumps(prepare(args.prepare, args.sizes[0], args.indicators, args.db, args.database)))
         return
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-indicators-"))
-    out = Path(tempfile.mkdtemp(prefix="dqflow-indicators-out-"))
+    out = args.keep or Path(tempfile.mkdtemp(prefix="dqflow-indicators-out-"))
+    out.mkdir(parents=True, exist_ok=True)
+    formats = args.formats.split(",")
     dqflow = str(Path(PYTHON).with_name("dqflow"))
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", file=sys.stderr)
     figures: list[Figure] = []
     for n in sorted(args.sizes):
         built = subprocess.run([PYTHON, __file__, str(n), "--indicators", str(args.indicators), "--prepare", str(folder / str(n)),
-                                *(["--db", args.db] if args.db else [])], stdout=subprocess.PIPE, text=True, check=True)
+                                *(["--db", args.db] if args.db else []), *(["--database", args.database] if args.database else [])],
+                               stdout=subprocess.PIPE, text=True, check=True)
         url, campaign_id = json.loads(built.stdout)
         tag = f"{n:,} ДОУ × {args.indicators}"
         base = [dqflow, "--db", url, "--campaign", campaign_id]
         count = ("import sqlalchemy as s, sys; e = s.create_engine(sys.argv[1]); "
                  "c = e.connect(); print(c.execute(s.text('SELECT count(*) FROM review_level')).scalar_one())")
-        figures.append(Figure(f"{tag}: SELECT count(*) review_level (floor)", [PYTHON, "-c", count, url]))
-        figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", NOW]))
-        for fmt, target in (("html", out / f"{n}.html"), ("csv", out / f"csv-{n}"), ("xlsx", out / f"{n}.xlsx")):
+        if not args.no_floors:
+            figures.append(Figure(f"{tag}: SELECT count(*) review_level (floor)", [PYTHON, "-c", count, url]))
+            figures.append(Figure(f"{tag}: status (floor)", [*base, "status", "--now", NOW]))
+        for fmt, target in (("html", out / f"{n}.html"), ("csv", out / f"csv-{n}"), ("xlsx", out / f"{n}.xlsx"),
+                            ("docx", out / f"{n}.docx")):
+            if fmt not in formats:
+                continue
             figures.append(Figure(f"{tag}: report --format {fmt}", [*base, "report", "--format", fmt, "--out", str(target), "--now", NOW],
                                   target))
     measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
-    shutil.rmtree(out, ignore_errors=True)
+    if args.keep is None:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -112,12 +112,15 @@ def _render(results: Results, spool: _Rows) -> bytes:
         _sheet(book, "Согласованность", *_agreement(results), spool=spool)
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
         _sheet(book, "Показатели", *_indicator_town(results), spool=spool)
-        if results.indicators.table is not None:
-            header, rows = _indicator_rows(results)
-            name = f"Показатели по {results.campaign.terms.dat}"[:28]
-            parts = max(1, -(-len(results.indicators.table) // SHEET_ROWS))  # a sheet holds 1,048,576 rows: continued on the next
-            for part in range(parts):
-                _sheet(book, name if part == 0 else f"{name} {part + 1}", header, itertools.islice(rows, SHEET_ROWS), spool=spool)
+        header, rows = _indicator_rows(results)
+        name = f"Показатели по {results.campaign.terms.dat}"[:28]
+        part: Iterable[Sequence] = rows
+        for n in itertools.count(1):  # a sheet holds 1,048,576 rows: continued on the next while rows are left
+            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool)
+            left = next(rows, None)
+            if left is None:
+                break
+            part = itertools.chain([left], rows)
     moment = results.now.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes a naive time as UTC
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
@@ -270,7 +273,7 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
                  for column, number_format in (formats or {}).items()}
     widths = [_width(v) for v in header]
     letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
-    memo: list[dict[Any, tuple[str, int]]] = [{} for _ in header]
+    memo: list[dict[Any, str]] = [{} for _ in header]
     count = 0
     path = spool.folder / f"{len(spool.spliced)}.rows"
     with open(path, "w", encoding="utf-8") as data:
@@ -295,28 +298,39 @@ _MEMO = 20_000  # the distinct texts and times a column remembers the markup of 
 
 
 def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str],
-         widths: list[int], memo: list[dict[Any, tuple[str, int]]]) -> str:
+         widths: list[int], memo: list[dict[Any, str]]) -> str:
     """One row of sheet data as openpyxl writes it (`_markup`), each column's width widened to its value's (`_width`).
-    A value is made into markup once per column and remembered (`memo`): a view repeats its names, titles, statuses,
-    deadlines, levels and counts row after row."""
-    cells = [f'<row r="{number}">']
+    A value is made into its cell's markup once per column and remembered (`memo`), the row's number left as `_HERE`
+    and put in once for the whole row: a view repeats its names, titles, statuses, deadlines, levels and counts row after
+    row. A width is taken when a value's markup is made (the same value, the same width)."""
+    cells = []
     for n, value in enumerate(values):
         if value is None:
             continue
         kind = value.__class__
-        # a text is its own key; any other value with its type: 1, 1.0 and True are equal keys of a dict, not one cell
-        key = value if kind is str else (kind, value)
-        known = memo[n].get(key)
+        # a text or an int is its own key; any other value with its type: 1, 1.0 and True are equal keys of a dict, not one cell
+        known = memo[n].get(value if kind is str or kind is int else (kind, value))
         if known is None:
-            if len(memo[n]) >= _MEMO:
-                memo[n].clear()
-            known = memo[n][key] = _markup(sheet, value, style_ids.get(n, ""))
-        after, width = known
-        if width > widths[n]:
-            widths[n] = width
-        cells.append(f'<c r="{letters[n]}{number}"{after}')
-    cells.append("</row>")
-    return "".join(cells)
+            known = _remembered(sheet, n, value, style_ids, letters, widths, memo)
+        cells.append(known)
+    number_text = str(number)
+    return f'<row r="{number_text}">{"".join(cells).replace(_HERE, number_text)}</row>'
+
+
+_HERE = "\0"  # where a cell's markup takes its row's number: never in a cell's text (openpyxl refuses it, as XML cannot hold it)
+
+
+def _remembered(sheet: WriteOnlyWorksheet, n: int, value: Any, style_ids: dict[int, str], letters: list[str], widths: list[int],
+                memo: list[dict[Any, str]]) -> str:
+    """A value's cell of column `n` (its reference's row `_HERE`), made and remembered; the column widened to it."""
+    kind = value.__class__
+    if len(memo[n]) >= _MEMO:
+        memo[n].clear()
+    after, width = _markup(sheet, value, style_ids.get(n, ""))
+    if width > widths[n]:
+        widths[n] = width
+    found = memo[n][value if kind is str or kind is int else (kind, value)] = f'<c r="{letters[n]}{_HERE}"{after}'
+    return found
 
 
 def _markup(sheet: WriteOnlyWorksheet, value: Any, style: str) -> tuple[str, int]:
@@ -478,16 +492,15 @@ def _indicator_town(results: Results):
 
 
 def _indicator_rows(results: Results):
-    """Every ДОУ × review stage × indicator, streamed as the table holds them (`IndicatorTable.rows`)."""
-    assert results.indicators is not None and results.indicators.table is not None
-    table = results.indicators.table
+    """Every ДОУ × review stage × indicator, read as the sheet is written (`rows.Rows.indicators`)."""
     titles = {ind_id: (ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
     header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
               "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
 
-    def rows():
-        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in table.rows():
+    def rows():  # a row at a time, as the sheet is written
+        labels, experts = _Asked(results.stage_label), _Asked(results.expert_name)
+        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in _detail(results).indicators():
             title, area = titles[ind]
-            yield [inst, name, results.stage_label(stage), ind, title, area, _level(own), results.expert_name(e1) if e1 else None,
-                   _level(l1), results.expert_name(e2) if e2 else None, _level(l2), _level(fin)]
+            yield [inst, name, labels[stage], ind, title, area, _level(own), experts[e1] if e1 else None,
+                   _level(l1), experts[e2] if e2 else None, _level(l2), _level(fin)]
     return header, rows()

@@ -346,8 +346,9 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         results.institutions = _institutions(session, campaign, now, levels)
     if rows:
         results.rows = Rows(session, campaign, now, levels)
-    if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows when they are shown
-        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail or rows), attention=ATTENTION,
+    if campaign.reviews_by_indicator:  # a few statements more, whatever the roster; each ДОУ's rows held for its section or
+        # page (`detail`); the workbook and the CSV read them as they are written (`Rows.indicators`)
+        results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail), attention=ATTENTION,
                                                        source=levels.source)
     return results
 

@@ -7,9 +7,10 @@ the ДОУ's own level (its self-assessment in the version the review read: `eng
 level (the mean signed difference in places on the scale, and how many rated themselves higher, the same, lower), and
 the experts' agreement (the share of ДОУ where two or more experts gave it the same level).
 
-Per ДОУ (`IndicatorTable`), every review stage it has levels in: each indicator's self / expert 1 / expert 2 (by their ids) / final
-level, read in one SELECT ordered as the roster and kept as small integers (50,000 ДОУ × 30 indicators fit in a few
-megabytes), for the ДОУ's section or page, the XLSX sheet and `indicators.csv`.
+Per ДОУ, every review stage it has levels in: each indicator's self / expert 1 / expert 2 (by their ids) / final level,
+one SELECT ordered as the roster (`rows_query`). The XLSX sheet «Показатели по ДОУ» and `indicators.csv` read it as they
+are written (`rows.Rows.indicators`, 5,000 rows at a time, `plain_rows`): nothing held per row. A ДОУ's section or page
+reads it held as small integers (`IndicatorTable`, `compute(rows=True)`).
 
 Every figure is a GROUP BY or one SELECT whatever the roster (the cost is counted in tests/test_spravka_scale.py and
 tests/test_indicator_report.py at 15 and 1,500 ДОУ).
@@ -17,6 +18,7 @@ tests/test_indicator_report.py at 15 and 1,500 ДОУ).
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator
@@ -128,7 +130,7 @@ class IndicatorReport:
     table: IndicatorTable | None = None  # each ДОУ's rows (`compute(rows=True)`)
 
 
-FINALS_TABLE = "dqflow_finals"  # the final levels of one `compute`, a temporary table of its rolled-back session
+FINALS_TABLE = "dqflow_finals"  # the final levels of one `compute`, a temporary table of its rolled-back session (per campaign)
 
 
 def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = False) -> Any:
@@ -136,9 +138,12 @@ def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = Fa
     once into a temporary table of the session's connection, so that every figure reads 1 row per ДОУ × stage ×
     indicator instead of aggregating the experts' levels again (a national roster: 3 million rows to 1.5 million).
     Temporary and inside the caller's transaction, which `compute`'s callers roll back: nothing of the campaign is
-    written. Three statements (four on PostgreSQL, which is given the table's statistics)."""
+    written. Three statements (four on PostgreSQL, which is given the table's statistics). Named for the campaign: a
+    comparison's previous year, computed in the same session, makes its own beside this one, which `Results.rows` reads
+    after it (each ДОУ's rows, `rows_query`)."""
     names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
-    return temporary(session, FINALS_TABLE, finals.FinalsSql(campaign).finals(experts=experts), names)
+    name = f"{FINALS_TABLE}_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
+    return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names)
 
 
 def temporary(session: Session, name: str, query: Any, names: list[str]) -> Any:
@@ -308,22 +313,51 @@ def _below(session: Session, sql: IndicatorSql, at_latest: Any, base_place: int,
              for inst, (name, email) in named.items()], total)
 
 
-def _table(session: Session, sql: IndicatorSql) -> IndicatorTable:
-    """Each ДОУ's rows (see `IndicatorTable`): one SELECT in roster order (withdrawn ДОУ last), then review stage and
-    indicator in the campaign's order."""
+def rows_query(sql: IndicatorSql, *, ids: bool = False) -> Any:
+    """Each ДОУ's rows (see `IndicatorTable`): one SELECT of (ДОУ id, name, stage, indicator, own, experts given, first
+    expert, last expert, final) in roster order (withdrawn ДОУ last), then review stage and indicator in the campaign's
+    order; own and final as places on the scale (NULL for none), or with `ids` as level ids (`FinalsSql.level_id`). None
+    when the campaign has no review stage or no indicator. `sql.source`: the final levels made with the experts' columns."""
     campaign = sql.campaign
-    found = IndicatorTable(campaign)
     if not (sql.stages and campaign.indicators):
-        return found
+        return None
     done = sql.finals(experts=True)
     f, i = done.c, _INSTITUTION.c
     stage_index = {s.id: n for n, s in enumerate(campaign.stages)}
     indicator_index = {ind: n for n, ind in enumerate(campaign.indicators)}
     source, own_place = sql.with_own(done.join(_INSTITUTION, and_(i.campaign_id == campaign.id, i.id == f.inst)), f)
-    query = (sa_select(f.inst, i.name, f.stage, f.indicator, own_place, f.given, f.first, f.last, f.final)
-             .select_from(source)
-             .order_by(*ROSTER_ORDER, case(stage_index, value=f.stage, else_=len(stage_index)),
-                       case(indicator_index, value=f.indicator, else_=len(indicator_index))))
+    own, final = (sql.rules.level_id(own_place), sql.rules.level_id(f.final)) if ids else (own_place, f.final)
+    return (sa_select(f.inst, i.name, f.stage, f.indicator, own, f.given, f.first, f.last, final)
+            .select_from(source)
+            .order_by(*ROSTER_ORDER, case(stage_index, value=f.stage, else_=len(stage_index)),
+                      case(indicator_index, value=f.indicator, else_=len(indicator_index))))
+
+
+Row = tuple[str, str, str, str, str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def plain_rows(campaign: spec.Campaign, found: Iterator[Any]) -> Iterator[Row]:
+    """`rows_query(ids=True)`'s rows as `IndicatorTable.rows` gives them: (ДОУ id, name, stage id, indicator id, own,
+    expert 1 id, expert 1's level, expert 2 id, expert 2's level, final), a level not on the scale as None. A row is a
+    tuple made once, nothing else is kept: the workbook's sheet and `indicators.csv` read them as they are written."""
+    places = finals.places(campaign)
+    split = finals.split_expert
+    for inst, name, stage, ind, own, given, first, last, fin in found:
+        e1, l1 = split(first)
+        e2, l2 = split(last) if given and given > 1 else (None, None)
+        yield (inst, name, stage, ind, own, e1, l1 if l1 and l1 in places else None,
+               e2, l2 if l2 and l2 in places else None, fin)
+
+
+def _table(session: Session, sql: IndicatorSql) -> IndicatorTable:
+    """Each ДОУ's rows (`rows_query`) held as `IndicatorTable`'s small integers: what a ДОУ's section or page reads."""
+    campaign = sql.campaign
+    found = IndicatorTable(campaign)
+    query = rows_query(sql)
+    if query is None:
+        return found
+    stage_index = {s.id: n for n, s in enumerate(campaign.stages)}
+    indicator_index = {ind: n for n, ind in enumerate(campaign.indicators)}
     expert_index: dict[str, int] = {}
     inst_col, stage_col, ind_col, own_col, e1_col, l1_col, e2_col, l2_col, fin_col = found.columns
     current, start = None, 0

@@ -1,6 +1,6 @@
 """Every ДОУ of the справка as plain rows, read from the database as a table of them is written: the workbook's
 sheets of the ДОУ, of their hand-ins and of their experts' reviews, the CSV folder's institutions.csv and
-reviews.csv (issue 23).
+reviews.csv (issue 23); where experts review per indicator, the sheet «Показатели по ДОУ» and indicators.csv.
 
 Each table is one SELECT in roster order (the stored ДОУ by `ROSTER_ORDER`, each ДОУ's stages in the campaign's
 order), read in chunks as it is written: no object per ДОУ, stage or review, nothing held but a chunk. Nothing is
@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from dqflow.campaign import spec
 from dqflow.engine import finals, rules
+from dqflow.results import indicators as indicator_rows
 from dqflow.store import ROSTER_ORDER, AssignmentRow, ExtensionRow, InstitutionRow, ProgressRow, ReviewRow, SubmissionRow, table
 
 _PROGRESS = table(ProgressRow)
@@ -148,6 +149,19 @@ class Rows:
                 yield inst, name, stage, expert, None, None, (), None
             else:
                 yield inst, name, stage, expert, moment(at), bool(on_time), by_area(levels), text
+
+    def indicators(self) -> Iterator[indicator_rows.Row]:
+        """(ДОУ id, name, review stage, indicator, own, expert 1, expert 1's level, expert 2, expert 2's level, final) of
+        every ДОУ × review stage × indicator with a level, in roster order, then the stage's and the indicator's place in
+        the campaign (`indicators.rows_query`): the справка по показателям's sheet «Показатели по ДОУ» and indicators.csv.
+        The final levels are those `figures.compute` made (`indicators.materialize`, with the experts' columns), the own
+        level the version each review read (`IndicatorSql.with_own`), levels as their ids. One SELECT."""
+        if not self.campaign.reviews_by_indicator:
+            return iter(())
+        query = indicator_rows.rows_query(indicator_rows.IndicatorSql(self.campaign, self.levels.source), ids=True)
+        if query is None:
+            return iter(())
+        return indicator_rows.plain_rows(self.campaign, self._stream(query))
 
     def levels_given(self) -> Iterator[tuple[str, str, str, tuple[tuple[str, Any], ...]]]:
         """(ДОУ id, review stage, expert, (area, level) of each level it gave) of every review of a review stage, by ДОУ

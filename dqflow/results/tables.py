@@ -12,16 +12,16 @@ from dqflow.results.rows import Rows
 def files(results: Results) -> dict[str, str]:
     """File name → CSV text: institutions.csv, reviews.csv, stages.csv; indicators.csv where experts review per indicator."""
     found = {"institutions.csv": _institutions(results), "reviews.csv": _reviews(results), "stages.csv": _stages(results)}
-    if results.indicators is not None and results.indicators.table is not None:
+    if results.indicators is not None:
         found["indicators.csv"] = _indicators(results)
     return found
 
 
 def _indicators(results: Results) -> str:
-    """Each ДОУ × review stage × indicator: its own level, each expert (id) and their level, the final level (ids)."""
-    assert results.indicators is not None and results.indicators.table is not None
+    """Each ДОУ × review stage × indicator: its own level, each expert (id) and their level, the final level (ids), read
+    as they are written (`rows.Rows.indicators`)."""
     return csvfile.text(["institution", "name", "stage", "indicator", "self", "expert_1", "expert_1_level", "expert_2", "expert_2_level",
-                         "final"], results.indicators.table.rows())
+                         "final"], _detail(results).indicators())
 
 
 def _detail(results: Results) -> Rows:
