@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import Integer, TextClause, column, func, text
+from sqlalchemy import Integer, String, TextClause, bindparam, column, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session, col, select
@@ -349,13 +349,17 @@ def _version_sql(reviewing: tuple[str, ...], urls: int) -> TextClause | TextualS
             .columns(*[column(f"k{n}", Integer) for n in range(1 + bool(reviewing))], *[column(k.name, k.type) for k in checks]))
 
 
+_c = table(LinkCheckRow).c
+# `link_checks`' statement, made once with its values as parameters (building it cost a ДОУ's page more than running it)
+_CHECKS = (sa_select(_c.url, _c.state, _c.detail, _c.checked_at)
+           .where(_c.campaign_id == bindparam("campaign", type_=String), _c.url.in_(bindparam("urls", expanding=True))))
+
+
 def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
     """The stored check of each of these URLs, as plain values in URL order (the link checker replaces a URL's row)."""
-    c = table(LinkCheckRow).c
     found: list[tuple[Any, ...]] = []
     for chunk in chunks(list(urls)):
-        found += session.execute(sa_select(c.url, c.state, c.detail, c.checked_at)
-                                 .where(c.campaign_id == campaign_id, c.url.in_(chunk))).all()
+        found += session.execute(_CHECKS, {"campaign": campaign_id, "urls": chunk}).all()
     return tuple(sorted(tuple(row) for row in found))
 
 
