@@ -19,7 +19,7 @@ import bisect
 import functools
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
@@ -267,29 +267,29 @@ class KeptLate:
                 self.found, self.by_stage = found, {}
                 self.late = sorted(row for f in found.values() for row in f.late)
                 self.nothing = sorted(row for f in found.values() for row in f.nothing)
-                for f in found.values():
-                    self._count(f, 1)
+                for statuses, n in Counter(f.statuses for f in found.values()).items():  # a few hundred tuples, shared
+                    self._count(statuses, n)
             else:
                 for inst in changed:
                     old = self.found.pop(inst, None)
                     if old is not None:
                         _remove(self.late, old.late)
                         _remove(self.nothing, old.nothing)
-                        self._count(old, -1)
+                        self._count(old.statuses, -1)
                     self.found[inst] = new = found[inst]
                     for row in new.late:
                         bisect.insort(self.late, row)
                     for rest in new.nothing:
                         bisect.insort(self.nothing, rest)
-                    self._count(new, 1)
+                    self._count(new.statuses, 1)
             self.epoch, self.counts = epoch, counts
             return Standing(self.late[:self.limit], len(self.late), self.nothing[:self.limit], len(self.nothing),
                             {stage_id: dict(n) for stage_id, n in self.by_stage.items()})
 
-    def _count(self, found: late.Found, sign: int) -> None:
-        for stage_id, status in found.statuses:
+    def _count(self, statuses: tuple[tuple[str, str], ...], times: int) -> None:
+        for stage_id, status in statuses:
             mine = self.by_stage.setdefault(stage_id, {})
-            mine[status] = mine.get(status, 0) + sign
+            mine[status] = mine.get(status, 0) + times
 
 
 def _remove(ordered: list[Any], rows: Iterable[Any]) -> None:
