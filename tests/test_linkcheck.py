@@ -239,6 +239,39 @@ def test_no_address_of_a_private_or_special_network_is_public(network, bits):
 # -- stored, shown, and `dqflow links check` --------------------------------------------------------------------
 
 
+def test_campaign_links_of_a_stage_and_of_some_dou_are_those_of_every_link_so_filtered(tomsk: Cli, db_url):
+    """`campaign_links`' statements (made once, the stage and the ДОУ bound as parameters) filter by what they are
+    given, and only by that: each (stage, ДОУ) asked gives the campaign's links of it, in the same order."""
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://a.example.org/2", "--link", "https://b.example.org/2",
+             "--now", "2021-11-26 10:00")
+    tomsk.ok("submit", "4", "--stage", "fill-form", "--link", "https://a.example.org/4", "--now", "2021-11-26 11:00")
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            every = linkcheck.campaign_links(session, "tomsk-2021")
+            assert [(link.institution_id, link.url) for link in every] == [
+                ("2", "https://a.example.org/2"), ("2", "https://b.example.org/2"), ("4", "https://a.example.org/4")]
+            for stage in ("fill-form", "refill", None):
+                for institutions in (None, ["4"], ["2", "4", "nope"], ["nope"], []):
+                    for drafts_too in (True, False):
+                        wanted = [link for link in every if stage in (None, link.stage_id)
+                                  and (institutions is None or link.institution_id in institutions)]
+                        assert linkcheck.campaign_links(session, "tomsk-2021", stage, institutions, drafts_too) == wanted, \
+                            (stage, institutions, drafts_too)
+            assert linkcheck.campaign_links(session, "another", "fill-form", ["2"]) == []
+        # and `snapshots.link_checks` (its statement made once too) gives the stored check of the URLs asked, and only those
+        from dqflow.web import snapshots
+
+        at = datetime(2021, 11, 27, 2, 0, tzinfo=UTC)
+        linkcheck.save(db, "tomsk-2021", {link.url: linkcheck.Result(link.url, OK, "") for link in every}, at)
+        urls = tuple(sorted({link.url for link in every}))
+        with store.dry_run(db) as session:
+            assert snapshots.link_checks(session, "tomsk-2021", urls[1:]) == tuple((url, OK, "", at) for url in urls[1:])
+            assert snapshots.link_checks(session, "tomsk-2021", ()) == snapshots.link_checks(session, "another", urls) == ()
+    finally:
+        db.dispose()
+
+
 def test_links_check_stores_the_results_and_says_what_to_do(tomsk: Cli, server, db_url, monkeypatch):
     base, _ = server
     monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
@@ -171,14 +171,15 @@ def by_institution(session: Session, campaign: spec.Campaign, now: datetime, ins
              .where(p.campaign_id == campaign.id))
     if institution_ids is not None:
         query = query.where(p.institution_id.in_(institution_ids))
+    if institution_ids is None:
+        return _every(session.execute(query), campaign, now, reviewed)
     rows: dict[str, dict[str, Any]] = {}
     for row in session.execute(query):  # plain tuples: (ДОУ, stage, due, lock, position, withdrawn, stage's position, …)
         rows.setdefault(row[0], {})[row[1]] = row
-    found = {inst: Found((), ()) for inst in institution_ids or ()}
+    found = {inst: Found((), ()) for inst in institution_ids}
     nothing_said = Status.NOTHING.value
     for inst, own in rows.items():
-        statuses = ({stage_id: row[7] for stage_id, row in own.items()} if institution_ids is None
-                    else rules.statuses_at(own, campaign.stages, now, reviewed))
+        statuses = rules.statuses_at(own, campaign.stages, now, reviewed)
         pairs = tuple(_pair(stage_id, status) for stage_id, status in statuses.items())
         if next(iter(own.values()))[5] is not None:  # withdrawn
             found[inst] = Found((), (), pairs)
@@ -194,6 +195,38 @@ def by_institution(session: Session, campaign: spec.Campaign, now: datetime, ins
             if status == nothing_said and stage_id in reviewed:
                 nothing.append((stage_position, position, inst, stage_id))
         found[inst] = Found(tuple(late), tuple(nothing), pairs)
+    return found
+
+
+def _every(rows: Iterable[Any], campaign: spec.Campaign, now: datetime, reviewed: Any) -> dict[str, Found]:
+    """`by_institution` of every ДОУ, row by row as the database gives them (each row's status said in SQL, so a row
+    alone says whether it is late or a review of nothing): no ДОУ's rows held beyond its own row, and the ДОУ with
+    nothing late and nothing to review sharing one `Found` per tuple of statuses (at 50,000 ДОУ a few hundred tuples,
+    not 50,000). The same `Found`s, in the same order within each, as `by_institution` of the ДОУ named."""
+    statuses: dict[str, list[tuple[str, str]]] = {}
+    late: dict[str, list[LateRow]] = {}
+    nothing: dict[str, list[NothingRow]] = {}
+    said: dict[tuple[str, datetime], bool] = {}  # `rules.is_late` of each (status, due) met: a few dozen, not a row each
+    nothing_said = Status.NOTHING.value
+    for inst, stage_id, due, lock, position, gone, stage_position, status in rows:
+        statuses.setdefault(inst, []).append(_pair(stage_id, status))
+        if gone is not None or stage_position is None:  # withdrawn: late nowhere; no stage of the campaign's
+            continue
+        judged = said.get((status, due))
+        if judged is None:
+            said[status, due] = judged = rules.is_late(status, due, now)
+        if judged:
+            late.setdefault(inst, []).append((due, stage_position, position, inst, stage_id, status, due, lock))
+        if status == nothing_said and stage_id in reviewed:
+            nothing.setdefault(inst, []).append((stage_position, position, inst, stage_id))
+    shared: dict[tuple[tuple[str, str], ...], Found] = {}
+    found: dict[str, Found] = {}
+    for inst, mine in statuses.items():
+        pairs = tuple(mine)
+        if inst in late or inst in nothing:
+            found[inst] = Found(tuple(late.get(inst, ())), tuple(nothing.get(inst, ())), shared.setdefault(pairs, Found((), (), pairs)).statuses)
+        else:
+            found[inst] = shared.setdefault(pairs, Found((), (), pairs))
     return found
 
 

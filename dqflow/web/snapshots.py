@@ -19,13 +19,13 @@ import bisect
 import functools
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import Integer, TextClause, column, func, text
+from sqlalchemy import Integer, String, TextClause, bindparam, column, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session, col, select
@@ -268,29 +268,29 @@ class KeptLate:
                 self.found, self.by_stage = found, {}
                 self.late = sorted(row for f in found.values() for row in f.late)
                 self.nothing = sorted(row for f in found.values() for row in f.nothing)
-                for f in found.values():
-                    self._count(f, 1)
+                for statuses, n in Counter(f.statuses for f in found.values()).items():  # a few hundred tuples, shared
+                    self._count(statuses, n)
             else:
                 for inst in changed:
                     old = self.found.pop(inst, None)
                     if old is not None:
                         _remove(self.late, old.late)
                         _remove(self.nothing, old.nothing)
-                        self._count(old, -1)
+                        self._count(old.statuses, -1)
                     self.found[inst] = new = found[inst]
                     for row in new.late:
                         bisect.insort(self.late, row)
                     for rest in new.nothing:
                         bisect.insort(self.nothing, rest)
-                    self._count(new, 1)
+                    self._count(new.statuses, 1)
             self.epoch, self.counts = epoch, counts
             return Standing(self.late[:self.limit], len(self.late), self.nothing[:self.limit], len(self.nothing),
                             {stage_id: dict(n) for stage_id, n in self.by_stage.items()})
 
-    def _count(self, found: late.Found, sign: int) -> None:
-        for stage_id, status in found.statuses:
+    def _count(self, statuses: tuple[tuple[str, str], ...], times: int) -> None:
+        for stage_id, status in statuses:
             mine = self.by_stage.setdefault(stage_id, {})
-            mine[status] = mine.get(status, 0) + sign
+            mine[status] = mine.get(status, 0) + times
 
 
 def _remove(ordered: list[Any], rows: Iterable[Any]) -> None:
@@ -350,13 +350,17 @@ def _version_sql(reviewing: tuple[str, ...], urls: int) -> TextClause | TextualS
             .columns(*[column(f"k{n}", Integer) for n in range(1 + bool(reviewing))], *[column(k.name, k.type) for k in checks]))
 
 
+_c = table(LinkCheckRow).c
+# `link_checks`' statement, made once with its values as parameters (building it cost a ДОУ's page more than running it)
+_CHECKS = (sa_select(_c.url, _c.state, _c.detail, _c.checked_at)
+           .where(_c.campaign_id == bindparam("campaign", type_=String), _c.url.in_(bindparam("urls", expanding=True))))
+
+
 def link_checks(session: Session, campaign_id: str, urls: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
     """The stored check of each of these URLs, as plain values in URL order (the link checker replaces a URL's row)."""
-    c = table(LinkCheckRow).c
     found: list[tuple[Any, ...]] = []
     for chunk in chunks(list(urls)):
-        found += session.execute(sa_select(c.url, c.state, c.detail, c.checked_at)
-                                 .where(c.campaign_id == campaign_id, c.url.in_(chunk))).all()
+        found += session.execute(_CHECKS, {"campaign": campaign_id, "urls": chunk}).all()
     return tuple(sorted(tuple(row) for row in found))
 
 
