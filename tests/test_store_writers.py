@@ -232,6 +232,40 @@ def test_after_the_busy_time_without_the_turn_a_writer_goes_on_to_sqlites_lock(s
         db.dispose()
 
 
+def _free(lock_file: Path) -> bool:
+    """Whether another process could take the turn now (a try, let go of at once)."""
+    probe = subprocess.run([sys.executable, "-c", "import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDWR)\n"
+                            "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(1)",
+                            str(lock_file)], timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.mark.sqlite_only("the turn beside a SQLite file")
+def test_a_wait_given_up_never_lets_go_of_a_later_turn(sqlite_db: Path, monkeypatch):
+    """A writer that gave up waiting leaves a helper waiting in flock; when the turn comes to it later, it lets go of its
+    own wait only: the process's next writer, who was waiting too and holds the turn now, keeps it (the helper and the
+    writer had shared one descriptor, and the helper's let-go freed the writer's turn to a third process)."""
+    monkeypatch.setattr(database, "BUSY_SECONDS", 0.5)
+    lock_file = Path(f"{sqlite_db}{database.TURN_SUFFIX}")
+    db = store.connect(f"sqlite:///{sqlite_db}")
+    try:
+        for _ in range(3):
+            holder = _holder(lock_file)
+            with store.transaction(db) as session:  # gives up on the turn after 0.5 s, its helper left waiting
+                session.execute(text("UPDATE campaign SET title = title || '~'"))
+            assert holder.stdin is not None
+            threading.Timer(0.1, lambda h=holder: (h.stdin.write("go\n"), h.stdin.close())).start()
+            with store.transaction(db) as session:  # waits too, and has the turn once the holder lets go
+                holder.wait(10)
+                time.sleep(0.3)  # the helper given up on has had its turn to let go by now
+                assert not _free(lock_file)
+                session.execute(text("UPDATE campaign SET title = title || '~'"))
+            assert _free(lock_file)
+        assert _dots(sqlite_db) == 6
+    finally:
+        db.dispose()
+
+
 @pytest.mark.sqlite_only("the turn beside a SQLite file")
 def test_two_processes_writing_one_file_each_write_lands(sqlite_db: Path):
     url = f"sqlite:///{sqlite_db}"
@@ -275,5 +309,19 @@ def test_a_dry_run_that_wrote_audit_rows_keeps_no_hand_in_waiting_on_postgresql(
             assert not thread.is_alive()
         with db.connect() as c:
             assert c.execute(text("SELECT count(*) FROM audit WHERE action = 'submit' AND institution_id = '4'")).scalar_one() == 1
+    finally:
+        db.dispose()
+
+
+def test_rows_written_through_the_driver_count_toward_analyze(db_url):
+    """The tally `analyze`'s rule reads counts what statements run through the driver wrote too (a hand-in's progress
+    row, a send's skips): counted by compiled statements only, a rush of hand-ins never had its tables analysed."""
+    Cli(db_url).ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    db = store.connect(db_url)
+    try:
+        with store.transaction(db) as session:
+            engine.submit(session, "tomsk-2021", "4", "fill-form", HANDED_IN, LINK, scoped=True)
+            tally = dict(session.info[database._WRITTEN])
+        assert tally.get("progress", 0) >= 1 and tally.get("audit", 0) >= 1, tally
     finally:
         db.dispose()

@@ -302,6 +302,7 @@ def _play(db, campaign: spec.Campaign, steps: list[Planned], result: Replay, rec
     if not steps:
         return
     with store.transaction(db) as session:
+        store.lock_campaign(session, campaign.id)  # before any audit row: the order every writer takes its locks in (store)
         if not reconciled:
             _log(result, engine.reconcile(session, campaign.id, steps[0].at))
         outcomes: list[str | DqflowError] = []

@@ -329,12 +329,12 @@ def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make:
     return list(map(make._make, zip(*by_column)))  # a column at a time: the loops are the interpreter's own
 
 
-_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
+_PROCESSORS: dict[tuple[type, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
 
 
 def _processors(dialect, table_name: str, columns: tuple[Any, ...]) -> list[Any]:
     """What SQLAlchemy applies to each column's value as read (None: nothing)."""
-    key = (dialect.name, table_name, tuple(c.name for c in columns))
+    key = (type(dialect), table_name, tuple(c.name for c in columns))  # a driver's class: two drivers of one backend differ
     if key not in _PROCESSORS:
         _PROCESSORS[key] = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
     return _PROCESSORS[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import threading
 import time
@@ -232,90 +233,93 @@ TURN_SUFFIX = "-writer.lock"  # the file beside a SQLite database whose exclusiv
 
 class _Turn:
     """One process's turn to write to one SQLite database: `lock` among its threads, then (`across`) an exclusive flock
-    on `path` (None: in memory, a throwaway file, or no fcntl: SQLite's own lock alone) among its processes. The flock
-    is on a descriptor of this process's own (opened again after a fork: a child shares its parent's open file, and so
-    its lock); only the thread holding `lock` takes it, once however deep its transactions nest."""
+    on `path` (None: in memory, a throwaway file, or no fcntl: SQLite's own lock alone) among its processes. Each turn
+    takes the flock on a descriptor of its own, opened for it and closed to let the turn go (a few microseconds against
+    a write transaction): a wait given up can then only ever let go of its own descriptor, never a later writer's, and
+    no descriptor outlives its turn (after a fork, or when the engine goes). Only the thread holding `lock` takes it,
+    once however deep its transactions nest."""
 
     def __init__(self, path: str | None, database: str | None) -> None:
         self.lock = threading.RLock()
         self.path, self.database = path, database
-        self.fd: int | None = None
-        self.pid = 0
         self.depth = 0  # transactions of the thread holding `lock` under the flock it took
 
     @contextmanager
     def across(self, seconds: float) -> Iterator[None]:
-        if self.depth or self.path is None:
-            self.depth += 1
-            try:
-                yield
-            finally:
-                self.depth -= 1
-            return
-        fd = self._file()
-        got = fd is not None and _flock(fd, seconds)
+        fd = self._open() if not self.depth and self.path is not None else None
+        held = fd is not None and _flock(fd, seconds)  # False: `fd` is already closed, or will be by the wait given up
         self.depth += 1
         try:
             yield
         finally:
             self.depth -= 1
-            if got:
-                assert fd is not None and fcntl is not None
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            if held:
+                assert fd is not None
+                os.close(fd)  # its only descriptor closed: the flock is let go
 
-    def _file(self) -> int | None:
-        """This process's descriptor of the turn's file, made with the database's mode (private when it is) if missing;
-        None when it cannot be opened (a read-only folder: SQLite's own lock alone, as before)."""
-        if self.fd is not None and self.pid == os.getpid():
-            return self.fd
+    def _open(self) -> int | None:
+        """A descriptor of the turn's file, made with the database's mode (private when it is) if missing; read-only when
+        it cannot be opened for writing (a database shared by a group, the file made under another's umask: flock needs no
+        write access); None when it cannot be opened at all (a read-only folder: SQLite's own lock alone, as before)."""
         assert self.path is not None
         try:  # the database's mode on a new file: private when the database is (`_create_private`)
             mode = stat.S_IMODE(os.stat(self.database).st_mode) & 0o666 if self.database else 0o600
         except OSError:
             mode = 0o600
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+        except PermissionError:
+            try:
+                return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as exc:
+                problem: OSError = exc
         except OSError as exc:
-            _log.warning("no turn file %s (%s): writers of several processes meet at SQLite's lock", self.path, exc)
-            self.path = None
-            return None
-        self.fd, self.pid = fd, os.getpid()
-        return fd
+            problem = exc
+        _log.warning("no turn file %s (%s): writers of several processes meet at SQLite's lock", self.path, problem)
+        self.path = None
+        return None
 
 
 def _flock(fd: int, seconds: float) -> bool:
-    """Take the exclusive flock on `fd`, waiting at most `seconds` (asleep in the kernel, woken when it is released);
-    False when it was not had in time (the caller goes on without it). flock has no timeout of its own: when the file is
-    held, a helper thread waits in flock, and a wait given up releases the lock the moment the helper gets it. The turn
-    only orders the writers: what keeps their transactions apart is SQLite's own lock, whatever happens to the turn."""
+    """Take the exclusive flock on `fd`, waiting at most `seconds` (asleep in the kernel, woken when it is released):
+    True when held (the caller closes `fd` to let it go); False when not had in time, `fd` then closed here or, by the
+    helper still waiting in flock, the moment it gets it (the caller goes on without the turn). flock has no timeout of
+    its own: when the file is held, a helper thread waits in it. The turn only orders the writers: what keeps their
+    transactions apart is SQLite's own lock, whatever happens to the turn."""
     assert fcntl is not None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
         if seconds <= 0:
+            os.close(fd)
             return False
-    got, guard = threading.Event(), threading.Lock()
-    late = [False]
+    done, guard = threading.Event(), threading.Lock()
+    said = {"held": False, "late": False}
 
     def wait() -> None:
         assert fcntl is not None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            held = True
         except OSError:
-            return
+            held = False
         with guard:
-            if not late[0]:
-                got.set()
+            if not said["late"]:
+                said["held"] = held
+                done.set()
                 return
-        fcntl.flock(fd, fcntl.LOCK_UN)  # given up on: not held by anyone
+        os.close(fd)  # given up on: this wait's own descriptor, so closing it lets go of nobody else's turn
 
     threading.Thread(target=wait, name="dqflow-turn", daemon=True).start()
-    if got.wait(seconds):
-        return True
+    done.wait(seconds)
     with guard:
-        late[0] = True
-        return got.is_set()
+        if not done.is_set():
+            said["late"] = True
+            return False
+    if not said["held"]:
+        os.close(fd)
+    return said["held"]
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
@@ -517,11 +521,13 @@ def analyze_all(bind: Engine) -> list[str]:
 # its commit: audit ids are then handed out in commit order, and a reader that sees an audit id sees every audit row
 # with a smaller one that will ever be seen. Every writer of audit rows is covered here, whatever module it is in
 # (the ORM's flush of `AuditRow`s, `audit_many`, the reconciler's INSERT…SELECT). What it costs: writers of audit rows
-# wait for one another from their first audit insert to their commit, which is their last statements (a hand-in's
-# `_Acts.write`: the audit rows, then its notices planned). Its lock order: a transaction locks the rows it acts on
-# (`lock_campaign`, `share_campaign`, `FOR UPDATE`) before it inserts an audit row, never after; one that took a row lock
-# after its first audit insert could wait for a transaction that waits for its turn (PostgreSQL would end the deadlock
-# after deadlock_timeout, failing one of them). SQLite: write transactions are serialised whole already (`_turn`).
+# wait for one another from their first audit insert to their commit: for a hand-in or a review its last statements
+# (`_Acts.write`: the audit rows, then its notices planned), for a reconcile everything after its first stage move (the
+# lists drawn, the reminders planned) — while a tick plans, a sign-in or another campaign's act waits for it.
+# Its lock order: a transaction locks the rows it acts on (`lock_campaign`, `share_campaign`, `FOR UPDATE`) before it
+# inserts an audit row, never after; one that took a row lock after its first audit insert could wait for a
+# transaction that waits for its turn (PostgreSQL would end the deadlock after deadlock_timeout, failing one of them).
+# SQLite: write transactions are serialised whole already (`_turn`).
 
 AUDIT_TURN = 0x6471666C6F77  # the advisory lock's key ("dqflow" in ASCII): the turn to insert audit rows
 _AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn (or needs none)
@@ -590,12 +596,22 @@ def _link_counter(session: Session, _transaction, connection: Connection) -> Non
         connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
 
 
-def _count_written(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
-    """Rows an INSERT, UPDATE or DELETE wrote, by table, into the transaction's tally (`analyze`'s rule)."""
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)  # a statement's table, by its text
+
+
+def _count_written(connection: Connection, cursor, statement: str, _parameters, context, _executemany) -> None:
+    """Rows an INSERT, UPDATE or DELETE wrote, by table, into the transaction's tally (`analyze`'s rule). A statement run
+    through the driver (`exec_driver_sql`: the send's skips, the acts' progress rows) has nothing compiled: its table is
+    read from its text."""
     counter = connection.info.get(_WRITTEN)
-    if counter is None or context is None or not (context.isinsert or context.isupdate or context.isdelete):
+    if counter is None or context is None:
         return
-    table = getattr(getattr(context.compiled, "statement", None), "table", None)
-    name = getattr(table, "name", None)
+    if context.compiled is None or not isinstance(getattr(context.compiled, "statement", None), Executable):
+        found = _WRITE.match(statement)
+        name: Any = found.group(1) if found else None
+    elif context.isinsert or context.isupdate or context.isdelete:
+        name = getattr(getattr(context.compiled.statement, "table", None), "name", None)
+    else:
+        return
     if isinstance(name, str) and cursor.rowcount and cursor.rowcount > 0:
         counter[name] += cursor.rowcount
