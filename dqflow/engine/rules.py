@@ -19,6 +19,7 @@ per row, costs gigabytes.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -192,32 +193,27 @@ def fire(machine: Machine, row: Any, trigger: str, **kwargs: Any) -> tuple[str, 
     return (before, getattr(row, machine.model_attribute)) if moved else None
 
 
-# The machines are made once, above, and never changed: what they say of a trigger is asked of them once per process
-# (each page projects a ДОУ's rows to `now` through `status_at`, which asks `Tick.sources` of every row)
-_SOURCES: dict[tuple[Machine, str], tuple[str, tuple[str, ...]]] = {}
-_CAN: dict[tuple[Machine, str, str], bool] = {}
-
-
 def sources(machine: Machine, trigger: str) -> tuple[str, list[str]]:
     """(destination, source states) of an unconditional trigger, for set-based SQL updates."""
-    key = (machine, trigger)
-    said = _SOURCES.get(key)
-    if said is None:
-        found = machine.get_transitions(trigger=trigger)
-        dests = {t.dest for t in found}
-        assert len(dests) == 1 and not any(t.conditions for t in found), f"{trigger} is not a bulk trigger"
-        dest = dests.pop()
-        assert dest is not None, f"{trigger} has no destination"
-        said = _SOURCES[key] = (dest, tuple(sorted({t.source for t in found})))
-    return said[0], list(said[1])
+    dest, found = _bulk(machine, trigger)
+    return dest, list(found)  # the caller's own list: the answer is kept
 
 
+# The machines are made once, above, and never changed: what they say of a trigger is asked of them once per process
+# (each page projects a ДОУ's rows to `now` through `status_at`, which asks `Tick.sources` of every row)
+@functools.cache
+def _bulk(machine: Machine, trigger: str) -> tuple[str, tuple[str, ...]]:
+    found = machine.get_transitions(trigger=trigger)
+    dests = {t.dest for t in found}
+    assert len(dests) == 1 and not any(t.conditions for t in found), f"{trigger} is not a bulk trigger"
+    dest = dests.pop()
+    assert dest is not None, f"{trigger} has no destination"
+    return dest, tuple(sorted({t.source for t in found}))
+
+
+@functools.cache
 def can(machine: Machine, trigger: str, state: str) -> bool:
-    key = (machine, trigger, state)
-    said = _CAN.get(key)
-    if said is None:
-        said = _CAN[key] = bool(machine.get_transitions(trigger=trigger, source=state))
-    return said
+    return bool(machine.get_transitions(trigger=trigger, source=state))
 
 
 # -- what the clock does: a stage's state and a ДОУ's status at a moment ---------------------------

@@ -183,7 +183,6 @@ class Coordinator(Site):
             unreviewable = late.without_materials(session, self.campaign, now)
             lates, late_total = late.first(session, self.campaign, now, LATE_SHOWN)  # the first 100 and how many: one statement
             return lates, late_total, unreviewable[:LATE_SHOWN], len(unreviewable)
-        assert LATE_SHOWN <= snapshots.SHOWN
         return (late.named(session, self.campaign, standing.first_late[:LATE_SHOWN]), standing.late_total,
                 [(inst, stage_id) for *_, inst, stage_id in standing.first_nothing[:LATE_SHOWN]], standing.nothing_total)
 
