@@ -21,7 +21,7 @@ from dqflow.calendar import as_utc
 from dqflow.campaign import spec
 from dqflow.engine import rules, skips
 from dqflow.engine.reminders import Clock
-from dqflow.store import OutboxRow, ProgressRow, rowcount, table
+from dqflow.store import OutboxRow, ProgressRow, driver_mark, rowcount, table
 
 PAGE = 500  # recipients read, judged and composed together: memory stays flat whatever the roster
 _OUTBOX = table(OutboxRow)  # pages are read and skips written through the table: the ORM's work per row cost more than the SQL
@@ -98,7 +98,7 @@ def skip(session: Session, found: dict[int, str]) -> None:
     """Mark the judged rows skipped with their reasons: one executemany."""
     if found:
         connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        mark = driver_mark(connection.dialect)
         connection.exec_driver_sql(_SKIP.format(mark=mark), [(r, i) for i, r in found.items()])
 
 

@@ -27,7 +27,7 @@ from dqflow.delivery.lease import Lease
 from dqflow.delivery.letters import Batch, Writer, groups, has_news
 from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
 from dqflow.engine import skips
-from dqflow.store import OutboxRow, dry_run, table, transaction
+from dqflow.store import OutboxRow, driver_mark, dry_run, table, transaction
 
 Progress = dict[tuple[str, str], Any]  # a page's ДОУ × stage → its progress (`skips.Progress`)
 
@@ -241,7 +241,7 @@ class _Ledger:
 
     def __init__(self, db: Engine):
         dialect = db.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        mark = driver_mark(dialect)
         processor = table(OutboxRow).c.sent_at.type.bind_processor(dialect)  # aware UTC as this driver stores it
         self.convert: Callable[[datetime | None], Any] = processor or (lambda value: value)
         self.moments: dict[datetime | None, Any] = {None: None}  # a send's outcomes share its moment: converted once

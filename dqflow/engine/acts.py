@@ -35,6 +35,7 @@ from dqflow.store import (
     acting,
     audit_many,
     chunks,
+    driver_mark,
     recorded_at,
     share_campaign,
 )
@@ -449,7 +450,7 @@ class _Acts:
             self.session.flush()
             connection = self.session.connection()
             dialect = connection.dialect
-            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            mark = driver_mark(dialect)
             c = _PROGRESS.c
             binds = [(k, c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in (*_CHANGING, *_KEY)]
             connection.exec_driver_sql(

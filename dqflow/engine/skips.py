@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from dqflow.engine import rules
 from dqflow.engine.definitions import definition
 from dqflow.engine.rules import Status
-from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, table
+from dqflow.store import AssignmentRow, ExpertRow, InstitutionRow, OutboxRow, ProgressRow, ReviewRow, driver_mark, table
 
 REMINDER_KINDS = ("opened", "before_due", "due_today", "overdue", "missed")
 NOTICE_KINDS = ("opened", "missed", "event", "handout", "handout_copy", "recommendations", "submitted", "changed")
@@ -311,7 +311,7 @@ def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make:
     session.flush()
     connection = session.connection()
     dialect = connection.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = driver_mark(dialect)
     where = [condition.format(mark=mark)]
     parameters = list(values)
     for pair in listed:

@@ -14,6 +14,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
     chunks,
     connect,
     database_url,
+    driver_mark,
     dry_run,
     insert_ignore,
     insert_select,

@@ -596,6 +596,11 @@ def _link_counter(session: Session, _transaction, connection: Connection) -> Non
         connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
 
 
+def driver_mark(dialect: Any) -> str:
+    """The driver's placeholder for a value in a statement run through it (`exec_driver_sql`): sqlite3's `?`, psycopg's `%s`."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 _WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)  # a statement's table, by its text
 
 
