@@ -309,9 +309,10 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
             continue
         kind = value.__class__
         # a text or an int is its own key; any other value with its type: 1, 1.0 and True are equal keys of a dict, not one cell
-        known = memo[n].get(value if kind is str or kind is int else (kind, value))
+        key = value if kind is str or kind is int else (kind, value)
+        known = memo[n].get(key)
         if known is None:
-            known = _remembered(sheet, n, value, style_ids, letters, widths, memo)
+            known = _remembered(sheet, n, key, value, style_ids, letters, widths, memo)
         cells.append(known)
     number_text = str(number)
     return f'<row r="{number_text}">{"".join(cells).replace(_HERE, number_text)}</row>'
@@ -320,16 +321,15 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
 _HERE = "\0"  # where a cell's markup takes its row's number: never in a cell's text (openpyxl refuses it, as XML cannot hold it)
 
 
-def _remembered(sheet: WriteOnlyWorksheet, n: int, value: Any, style_ids: dict[int, str], letters: list[str], widths: list[int],
-                memo: list[dict[Any, str]]) -> str:
-    """A value's cell of column `n` (its reference's row `_HERE`), made and remembered; the column widened to it."""
-    kind = value.__class__
+def _remembered(sheet: WriteOnlyWorksheet, n: int, key: Any, value: Any, style_ids: dict[int, str], letters: list[str],
+                widths: list[int], memo: list[dict[Any, str]]) -> str:
+    """A value's cell of column `n` (its reference's row `_HERE`), made and remembered under `key`; the column widened to it."""
     if len(memo[n]) >= _MEMO:
         memo[n].clear()
     after, width = _markup(sheet, value, style_ids.get(n, ""))
     if width > widths[n]:
         widths[n] = width
-    found = memo[n][value if kind is str or kind is int else (kind, value)] = f'<c r="{letters[n]}{_HERE}"{after}'
+    found = memo[n][key] = f'<c r="{letters[n]}{_HERE}"{after}'
     return found
 
 
