@@ -195,7 +195,7 @@ def test_postgresql_plans_reconcile_status_and_the_drain_well_right_after_a_load
 @pytest.mark.postgresql
 def test_without_dqflows_analyze_the_check_sees_the_bad_plans(pg_url: str, tmp_path: Path, monkeypatch):
     """The check above is worth something: with dqflow's ANALYZE taken away, the same steps plan badly, and it says so."""
-    monkeypatch.setattr(store.database, "analyze", lambda bind, tables: [])
+    monkeypatch.setattr(store.statistics, "analyze", lambda bind, tables: [])
     db, campaign = fresh_campaign(pg_url, tmp_path)
     try:
         found = exercise(db, campaign)

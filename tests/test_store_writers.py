@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from conftest import TOMSK, Cli
 from dqflow import engine, store
-from dqflow.store import AuditRow, database
+from dqflow.store import AuditRow, statistics, turns
 from dqflow.web import snapshots
 
 TZ = ZoneInfo("Asia/Tomsk")
@@ -189,7 +189,7 @@ def _dots(path: Path) -> int:
 
 @pytest.mark.sqlite_only("the turn beside a SQLite file")
 def test_a_write_transaction_begins_only_once_another_process_ends_its_turn(sqlite_db: Path):
-    lock_file = Path(f"{sqlite_db}{database.TURN_SUFFIX}")
+    lock_file = Path(f"{sqlite_db}{turns.TURN_SUFFIX}")
     holder = _holder(lock_file)
     db = store.connect(f"sqlite:///{sqlite_db}")
     try:
@@ -211,8 +211,8 @@ def test_a_write_transaction_begins_only_once_another_process_ends_its_turn(sqli
 def test_after_the_busy_time_without_the_turn_a_writer_goes_on_to_sqlites_lock(sqlite_db: Path, monkeypatch):
     """As before the turn was shared: a process holding it for ever makes the others wait BUSY_SECONDS, not for ever;
     the turn given up on is not kept by the waiter when it comes."""
-    monkeypatch.setattr(database, "BUSY_SECONDS", 0.5)
-    lock_file = Path(f"{sqlite_db}{database.TURN_SUFFIX}")
+    monkeypatch.setattr(turns, "BUSY_SECONDS", 0.5)
+    lock_file = Path(f"{sqlite_db}{turns.TURN_SUFFIX}")
     holder = _holder(lock_file)
     db = store.connect(f"sqlite:///{sqlite_db}")
     try:
@@ -245,8 +245,8 @@ def test_a_wait_given_up_never_lets_go_of_a_later_turn(sqlite_db: Path, monkeypa
     """A writer that gave up waiting leaves a helper waiting in flock; when the turn comes to it later, it lets go of its
     own wait only: the process's next writer, who was waiting too and holds the turn now, keeps it (the helper and the
     writer had shared one descriptor, and the helper's let-go freed the writer's turn to a third process)."""
-    monkeypatch.setattr(database, "BUSY_SECONDS", 0.5)
-    lock_file = Path(f"{sqlite_db}{database.TURN_SUFFIX}")
+    monkeypatch.setattr(turns, "BUSY_SECONDS", 0.5)
+    lock_file = Path(f"{sqlite_db}{turns.TURN_SUFFIX}")
     db = store.connect(f"sqlite:///{sqlite_db}")
     try:
         for _ in range(3):
@@ -278,7 +278,7 @@ def test_two_processes_writing_one_file_each_write_lands(sqlite_db: Path):
         assert written == {f"{name}-{i}" for name in ("a", "b") for i in range(150)}
     finally:
         db.dispose()
-    lock_file = Path(f"{sqlite_db}{database.TURN_SUFFIX}")
+    lock_file = Path(f"{sqlite_db}{turns.TURN_SUFFIX}")
     assert stat.S_IMODE(os.stat(lock_file).st_mode) == stat.S_IMODE(os.stat(sqlite_db).st_mode) == 0o600
 
 
@@ -290,7 +290,7 @@ def test_no_turn_file_beside_a_throwaway_file_nor_for_a_database_in_memory(tmp_p
                 session.execute(text("SELECT 1"))
         finally:
             db.dispose()
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(database.TURN_SUFFIX)) == []
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(turns.TURN_SUFFIX)) == []
 
 
 def test_a_dry_run_that_wrote_audit_rows_keeps_no_hand_in_waiting_on_postgresql(pg_url):
@@ -321,7 +321,7 @@ def test_rows_written_through_the_driver_count_toward_analyze(db_url):
     try:
         with store.transaction(db) as session:
             engine.submit(session, "tomsk-2021", "4", "fill-form", HANDED_IN, LINK, scoped=True)
-            tally = dict(session.info[database._WRITTEN])
+            tally = dict(session.info[statistics.WRITTEN])
         assert tally.get("progress", 0) >= 1 and tally.get("audit", 0) >= 1, tally
     finally:
         db.dispose()

@@ -1,12 +1,9 @@
-"""Storage: the tables (`tables`), the database and its transactions (`database`), the schema's
-revisions (`schema`, `migrations/`). No business rules here: callers say `store.X` for either half."""
+"""Storage: the tables (`tables`), the database and its transactions (`database`), the writers' turns (`turns`),
+the planner's statistics (`statistics`), the schema's revisions (`schema`, `migrations/`). No business rules here: callers say `store.X`."""
 
 from dqflow.store.database import (  # noqa: F401 - the package's face
     IN_CHUNK,
     acting,
-    analyze,
-    analyze_after,
-    analyze_all,
     audit_many,
     campaign_digest,
     campaign_ids,
@@ -26,6 +23,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
     share_campaign,
     transaction,
 )
+from dqflow.store.statistics import analyze, analyze_after, analyze_all  # noqa: F401 - the package's face
 from dqflow.store.tables import (  # noqa: F401 - the package's face
     DEFAULT_DB,
     ROSTER_ORDER,

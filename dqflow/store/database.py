@@ -1,34 +1,24 @@
 """The database: connecting (and bringing the schema up), transactions, the campaign lock, and the
-set-based helpers every writer shares. No business rules here."""
+set-based helpers every writer shares. The writers' turns are `turns`, the planner's statistics `statistics`. No
+business rules here."""
 
 from __future__ import annotations
 
-import logging
 import os
-import re
-import stat
-import threading
-import time
-import weakref
 from collections import Counter
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import Any, Iterable, Iterator, cast
+from typing import Any, Iterator, cast
 
-from sqlalchemy import Connection, Insert, Select, event, insert, inspect, text
+from sqlalchemy import Connection, Insert, Select, event, insert
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
 from sqlmodel import Session, SQLModel, create_engine, select
 
-try:
-    import fcntl
-except ImportError:  # not on Windows: there writers of several processes meet at SQLite's lock alone
-    fcntl = None  # type: ignore[assignment]
-
 from dqflow.errors import DqflowError, NotFound
 from dqflow.redact import redact, redact_url, url_secrets
-from dqflow.store import schema
+from dqflow.store import schema, statistics, turns
 from dqflow.store.tables import DEFAULT_DB, AuditRow, CampaignRow
 from dqflow.store.tables import table as table_of
 
@@ -47,7 +37,7 @@ def connect(url: str | None = None, *, throwaway: bool = False) -> Engine:
     engine, shown, secrets = _open(url)
     if throwaway and engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _unsynced)
-        _unshared.add(engine)  # one process writes it: no turn file beside it (nothing left behind when it goes)
+        turns.unshared(engine)
     _schema_step(engine, shown, secrets, lambda: schema.ensure(engine, shown))
     return engine
 
@@ -84,7 +74,7 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
     url = database_url(url)
     shown, secrets = redact_url(url), url_secrets(url)
     try:
-        engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS} if url.startswith("sqlite") else {})
+        engine = create_engine(url, connect_args={"timeout": turns.BUSY_SECONDS} if url.startswith("sqlite") else {})
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DqflowError(f"нельзя использовать базу данных '{shown}': {redact(str(exc), secrets)}; "
                           "укажите --db ПУТЬ или адрес вида postgresql+psycopg://host/db") from None
@@ -93,8 +83,8 @@ def _open(url: str | None, write: bool = True) -> tuple[Engine, str, list[str]]:
         event.listen(engine, "connect", _sqlite_pragmas)
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgresql_settings)
-        event.listen(engine, "before_cursor_execute", _audit_in_commit_order)
-    event.listen(engine, "after_cursor_execute", _count_written)
+        event.listen(engine, "before_cursor_execute", turns.audit_in_commit_order)
+    event.listen(engine, "after_cursor_execute", statistics.count_written)
     return engine, shown, secrets
 
 
@@ -145,7 +135,7 @@ def _postgresql_settings(dbapi_connection, _record) -> None:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL: readers (the portal's pages) never wait for the writer, nor it for them. busy_timeout: a writer of another
     process (the daemon, a CLI command) waits up to 30 s for the write lock; the writers of one process queue on
-    `_writer` first. synchronous=NORMAL in WAL: a commit is appended to the WAL without an fsync (the WAL is synced at
+    `turns.writing` first. synchronous=NORMAL in WAL: a commit is appended to the WAL without an fsync (the WAL is synced at
     each checkpoint), so a committed transaction survives any crash of the process (its pages are in the operating
     system's cache) and the database is never corrupted, but the last commits before a power loss or a crash of the
     operating system may be rolled back: a hand-in the portal acknowledged in the last moments before the machine lost
@@ -155,7 +145,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     deployment that must not lose an acknowledged hand-in to a power loss, syncs every commit by default)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={turns.BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -172,10 +162,10 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
     `actor` is the person the edge acts for: the audit rows of what people do carry it (`acting`).
     """
     sqlite = engine.dialect.name == "sqlite"
-    with _turn(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
+    with turns.writing(engine) if sqlite else nullcontext(), Session(engine, expire_on_commit=False) as session:
         session.info["recorded_at"] = recorded_at
         session.info["actor"] = actor
-        session.info[_WRITTEN] = written = Counter[str]()
+        session.info[statistics.WRITTEN] = written = Counter[str]()
         try:
             if sqlite:
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -184,142 +174,7 @@ def transaction(engine: Engine, *, recorded_at: datetime | None = None, actor: s
         except BaseException:
             session.rollback()
             raise
-    _after_commit(engine, written, session.info.get(_FILLED, set()))
-
-
-BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (the busy timeout) before it fails
-
-
-@contextmanager
-def _turn(engine: Engine) -> Iterator[None]:
-    """This process's turn to write (`_writer`), then the database's across processes (`_Turn.across`); after BUSY_SECONDS
-    without them (in all), the transaction goes on to meet SQLite's own lock and its busy timeout, failing as it did before the
-    queue was there rather than waiting for ever."""
-    turn = _writer(engine)
-    began = time.monotonic()
-    held = turn.lock.acquire(timeout=BUSY_SECONDS)
-    try:
-        with turn.across(BUSY_SECONDS - (time.monotonic() - began)) if held else nullcontext():
-            yield
-    finally:
-        if held:
-            turn.lock.release()
-
-
-_writers: weakref.WeakKeyDictionary[Engine, _Turn] = weakref.WeakKeyDictionary()
-_writers_made = threading.Lock()
-_unshared: weakref.WeakSet[Engine] = weakref.WeakSet()  # throwaway files (`connect`): written by their own process alone
-
-
-def _writer(engine: Engine) -> _Turn:
-    """The turn to write to a SQLite database: the process's write transactions queue on its lock, each woken the moment
-    the one before it ends, instead of all polling SQLite's write lock (`busy_timeout` retries after sleeps growing to
-    100 ms, so under a rush a writer could lose many times in a row and wait seconds behind writers that came later);
-    the one holding it then queues the same way for the file lock beside the database that every process's writers
-    take (`_Turn.across`): the workers of `serve --workers N`, the daemon and a CLI command. A re-entrant lock: a thread
-    holding it behaves as it did without it."""
-    with _writers_made:
-        found = _writers.get(engine)
-        if found is None:
-            path = engine.url.database
-            shared = (engine not in _unshared and path is not None and path not in ("", ":memory:")
-                      and not path.startswith("file:") and not engine.url.query.get("mode"))
-            found = _writers[engine] = _Turn(f"{path}{TURN_SUFFIX}" if shared and fcntl is not None else None, path)
-        return found
-
-
-TURN_SUFFIX = "-writer.lock"  # the file beside a SQLite database whose exclusive flock is the turn to write to it
-
-
-class _Turn:
-    """One process's turn to write to one SQLite database: `lock` among its threads, then (`across`) an exclusive flock
-    on `path` (None: in memory, a throwaway file, or no fcntl: SQLite's own lock alone) among its processes. Each turn
-    takes the flock on a descriptor of its own, opened for it and closed to let the turn go (a few microseconds against
-    a write transaction): a wait given up can then only ever let go of its own descriptor, never a later writer's, and
-    no descriptor outlives its turn (after a fork, or when the engine goes). Only the thread holding `lock` takes it,
-    once however deep its transactions nest."""
-
-    def __init__(self, path: str | None, database: str | None) -> None:
-        self.lock = threading.RLock()
-        self.path, self.database = path, database
-        self.depth = 0  # transactions of the thread holding `lock` under the flock it took
-
-    @contextmanager
-    def across(self, seconds: float) -> Iterator[None]:
-        fd = self._open() if not self.depth and self.path is not None else None
-        held = fd is not None and _flock(fd, seconds)  # False: `fd` is already closed, or will be by the wait given up
-        self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
-            if held:
-                assert fd is not None
-                os.close(fd)  # its only descriptor closed: the flock is let go
-
-    def _open(self) -> int | None:
-        """A descriptor of the turn's file, made with the database's mode (private when it is) if missing; read-only when
-        it cannot be opened for writing (a database shared by a group, the file made under another's umask: flock needs no
-        write access); None when it cannot be opened at all (a read-only folder: SQLite's own lock alone, as before)."""
-        assert self.path is not None
-        try:  # the database's mode on a new file: private when the database is (`_create_private`)
-            mode = stat.S_IMODE(os.stat(self.database).st_mode) & 0o666 if self.database else 0o600
-        except OSError:
-            mode = 0o600
-        try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
-        except PermissionError:
-            try:
-                return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError as exc:
-                problem: OSError = exc
-        except OSError as exc:
-            problem = exc
-        _log.warning("no turn file %s (%s): writers of several processes meet at SQLite's lock", self.path, problem)
-        self.path = None
-        return None
-
-
-def _flock(fd: int, seconds: float) -> bool:
-    """Take the exclusive flock on `fd`, waiting at most `seconds` (asleep in the kernel, woken when it is released):
-    True when held (the caller closes `fd` to let it go); False when not had in time, `fd` then closed here or, by the
-    helper still waiting in flock, the moment it gets it (the caller goes on without the turn). flock has no timeout of
-    its own: when the file is held, a helper thread waits in it. The turn only orders the writers: what keeps their
-    transactions apart is SQLite's own lock, whatever happens to the turn."""
-    assert fcntl is not None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        if seconds <= 0:
-            os.close(fd)
-            return False
-    done, guard = threading.Event(), threading.Lock()
-    said = {"held": False, "late": False}
-
-    def wait() -> None:
-        assert fcntl is not None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            held = True
-        except OSError:
-            held = False
-        with guard:
-            if not said["late"]:
-                said["held"] = held
-                done.set()
-                return
-        os.close(fd)  # given up on: this wait's own descriptor, so closing it lets go of nobody else's turn
-
-    threading.Thread(target=wait, name="dqflow-turn", daemon=True).start()
-    done.wait(seconds)
-    with guard:
-        if not done.is_set():
-            said["late"] = True
-            return False
-    if not said["held"]:
-        os.close(fd)
-    return said["held"]
+    statistics.after_commit(engine, written, session.info.get(statistics.FILLED, set()))
 
 
 def recorded_at(session: Session, now: datetime) -> datetime:
@@ -445,178 +300,19 @@ def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table_of(AuditRow)), rows)
 
 
-# -- the planner's statistics ----------------------------------------------------------------------------------------
-#
-# PostgreSQL plans from statistics that ANALYZE gathers. Autovacuum gathers them in time on a server where it is on
-# and has reached the table; a freshly loaded table, or a server with autovacuum off, has none, and the planner then
-# guesses (the due index's pages rescanned the whole due range once per page: 161 s for the first tick after loading
-# 50,000 ДОУ, 4.9 s after a manual ANALYZE). So dqflow runs ANALYZE itself, on the tables a transaction filled, once it
-# has committed: after a load, an amendment and a replay into --keep-db (`analyze_after`), and after any transaction
-# whose statements wrote more than ANALYZE_ROWS rows into a table and a tenth of what the planner believes the table
-# holds (autovacuum's own rule, `autovacuum_analyze_scale_factor`), counted per process across transactions so that
-# many small writes (a send's) are caught up too. SQLite plans well without statistics here (measured:
-# docs/benchmarks.md), and its ANALYZE reads every row of the table under the write lock: there it is not run.
-
-ANALYZE_ROWS = 2000  # rows written into a table before its statistics are worth refreshing
-ANALYZE_SHARE = 0.1  # …and this share of the rows the planner believes it holds
-_WRITTEN = "dqflow_written"  # session.info / connection.info: rows written per table by the transaction
-_FILLED = "dqflow_filled"  # session.info: tables to analyse after the commit whatever the count
-_log = logging.getLogger(__name__)
-
-
-class _Tally:
-    """Rows written per table since this process last analysed it, and the rows the planner believed it held then."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.written: Counter[str] = Counter()
-        self.believed: dict[str, float] = {}
-
-
-_tallies: weakref.WeakKeyDictionary[Engine, _Tally] = weakref.WeakKeyDictionary()
-
-
-def analyze_after(session: Session, *tables: str) -> None:
-    """Note that this transaction filled `tables` (their names): `transaction` runs `analyze` on them once it has
-    committed, whatever the number of rows (a load, an amendment)."""
-    session.info.setdefault(_FILLED, set()).update(tables)
-
-
-def analyze(bind: Engine | Connection, tables: Iterable[str]) -> list[str]:
-    """Refresh the planner's statistics of these tables, in their own short transaction (on PostgreSQL; SQLite is left
-    to plan without them, see above). Returns the tables analysed. A failure is logged, never raised: the data it
-    follows is committed, and the planner's guesses are only slower."""
-    names = sorted(set(tables))
-    if not names or bind.dialect.name != "postgresql":
-        return []
-    statement = "ANALYZE " + ", ".join(bind.dialect.identifier_preparer.quote(name) for name in names)
-    try:
-        if isinstance(bind, Connection):
-            bind.exec_driver_sql(statement)
-        else:
-            with bind.begin() as connection:
-                connection.exec_driver_sql(statement)
-    except SQLAlchemyError as exc:
-        _log.warning("ANALYZE %s failed: %s", ", ".join(names), getattr(exc, "orig", None) or exc)
-        return []
-    return names
-
-
-def analyze_all(bind: Engine) -> list[str]:
-    """`analyze` every table of dqflow's the database holds (after a replay into a kept database, by `migrate`)."""
-    if bind.dialect.name != "postgresql":
-        return []
-    with bind.connect() as connection:
-        present = set(inspect(connection).get_table_names())
-    return analyze(bind, [t.name for t in SQLModel.metadata.sorted_tables if t.name in present])
-
-
-# -- audit ids in commit order (PostgreSQL) ------------------------------------------------------------------------------
-#
-# An audit row's id comes from a sequence when it is inserted, but the row is seen when its transaction commits: two
-# hand-ins side by side (`share_campaign`) could take ids 104 and 105 and commit 105 first, and a reader then saw 105 as
-# the latest audit row without 104's change, and went on seeing 105 after 104 came: the portal's state key
-# (`web.snapshots.state_key`, the latest audit id) would name a state without that change until the next audit row.
-# So a transaction takes a turn (a transaction-level advisory lock) before its first INSERT into `audit`, and holds it to
-# its commit: audit ids are then handed out in commit order, and a reader that sees an audit id sees every audit row
-# with a smaller one that will ever be seen. Every writer of audit rows is covered here, whatever module it is in
-# (the ORM's flush of `AuditRow`s, `audit_many`, the reconciler's INSERT…SELECT). What it costs: writers of audit rows
-# wait for one another from their first audit insert to their commit: for a hand-in or a review its last statements
-# (`_Acts.write`: the audit rows, then its notices planned), for a reconcile everything after its first stage move (the
-# lists drawn, the reminders planned) — while a tick plans, a sign-in or another campaign's act waits for it.
-# Its lock order: a transaction locks the rows it acts on (`lock_campaign`, `share_campaign`, `FOR UPDATE`) before it
-# inserts an audit row, never after; one that took a row lock after its first audit insert could wait for a
-# transaction that waits for its turn (PostgreSQL would end the deadlock after deadlock_timeout, failing one of them).
-# SQLite: write transactions are serialised whole already (`_turn`).
-
-AUDIT_TURN = 0x6471666C6F77  # the advisory lock's key ("dqflow" in ASCII): the turn to insert audit rows
-_AUDIT_TURN_HELD = "dqflow_audit_turn"  # connection.info: the transaction that holds the turn (or needs none)
 _DRY = "dqflow_dry_run"  # session.info: a `dry_run`'s
-
-
-def _audit_in_commit_order(connection: Connection, cursor, _statement, _parameters, context, _executemany) -> None:
-    """Before a transaction's first INSERT into `audit` on PostgreSQL: wait for the turn (see above)."""
-    if context is None or not context.isinsert:
-        return
-    table = getattr(getattr(context.compiled, "statement", None), "table", None)
-    if getattr(table, "name", None) != AuditRow.__tablename__:
-        return
-    transaction = connection.get_transaction()
-    held = connection.info.get(_AUDIT_TURN_HELD)
-    if transaction is not None and held is not None and held() is transaction:
-        return
-    turn = cursor.connection.cursor()
-    try:
-        turn.execute(f"SELECT pg_advisory_xact_lock({AUDIT_TURN})")
-    finally:
-        turn.close()
-    if transaction is not None:  # held until it ends (a new transaction is another object)
-        connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
-
-
-def _after_commit(engine: Engine, written: Counter[str], filled: set[str]) -> None:
-    if engine.dialect.name != "postgresql" or not (written or filled):
-        return
-    tally = _tallies.setdefault(engine, _Tally())
-    with tally.lock:
-        tally.written.update(written)
-        unknown = [t for t, n in tally.written.items() if n >= ANALYZE_ROWS and t not in tally.believed]
-    believed = _believed(engine, unknown) if unknown else {}
-    with tally.lock:  # decided and taken under the lock, analysed outside it: another thread's commit does not wait
-        tally.believed.update(believed)
-        due = set(filled) | {t for t, n in tally.written.items() if n >= max(ANALYZE_ROWS, ANALYZE_SHARE * tally.believed.get(t, 0))}
-        for t in due:
-            tally.written.pop(t, None)
-    done = analyze(engine, due)
-    if done:
-        believed = _believed(engine, done)
-        with tally.lock:
-            tally.believed.update(believed)
-
-
-def _believed(engine: Engine, tables: list[str]) -> dict[str, float]:
-    """The rows the planner believes each table holds (0 for one never analysed)."""
-    try:
-        with engine.connect() as connection:
-            query = text("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(CAST(:names AS regclass[]))")
-            found = {str(name): float(rows) for name, rows in connection.execute(query, {"names": tables}).all()}
-    except SQLAlchemyError:
-        return {}
-    return {t: max(0.0, float(found.get(t, 0))) for t in tables}
 
 
 @event.listens_for(Session, "after_begin")
 def _link_counter(session: Session, _transaction, connection: Connection) -> None:
     """The connection's writes count into the session's tally (`transaction`'s), none into a dry run's; a dry run's
-    audit rows are never seen, so it inserts them without the turn (`_audit_in_commit_order`): a preview that runs
+    audit rows are never seen, so it inserts them without the turn (`turns.audit_in_commit_order`): a preview that runs
     reconcile forward keeps no other writer of audit rows waiting to its end (a sign-in, another campaign's acts)."""
-    connection.info[_WRITTEN] = session.info.get(_WRITTEN)
-    transaction = connection.get_transaction()
-    if session.info.get(_DRY) and transaction is not None:
-        connection.info[_AUDIT_TURN_HELD] = weakref.ref(transaction)
+    connection.info[statistics.WRITTEN] = session.info.get(statistics.WRITTEN)
+    if session.info.get(_DRY):
+        turns.needs_no_audit_turn(connection)
 
 
 def driver_mark(dialect: Any) -> str:
     """The driver's placeholder for a value in a statement run through it (`exec_driver_sql`): sqlite3's `?`, psycopg's `%s`."""
     return "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)  # a statement's table, by its text
-
-
-def _count_written(connection: Connection, cursor, statement: str, _parameters, context, _executemany) -> None:
-    """Rows an INSERT, UPDATE or DELETE wrote, by table, into the transaction's tally (`analyze`'s rule). A statement run
-    through the driver (`exec_driver_sql`: the send's skips, the acts' progress rows) has nothing compiled: its table is
-    read from its text."""
-    counter = connection.info.get(_WRITTEN)
-    if counter is None or context is None:
-        return
-    if context.compiled is None or not isinstance(getattr(context.compiled, "statement", None), Executable):
-        found = _WRITE.match(statement)
-        name: Any = found.group(1) if found else None
-    elif context.isinsert or context.isupdate or context.isdelete:
-        name = getattr(getattr(context.compiled.statement, "table", None), "name", None)
-    else:
-        return
-    if isinstance(name, str) and cursor.rowcount and cursor.rowcount > 0:
-        counter[name] += cursor.rowcount
