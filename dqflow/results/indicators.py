@@ -236,14 +236,17 @@ def _town(session: Session, sql: IndicatorSql, base: str | None, scale: list[str
     at_latest = _at_latest(session, sql)
     f = at_latest.c
     joined, own_place = sql.with_own(at_latest, f)
+    diff = own_place - f.final
+    both = and_(own_place.is_not(None), f.final.is_not(None))
     two = f.given >= 2
-    # grouped by the own level's place too (a few hundred groups): each row's own level is looked up and placed once, the
-    # gap's sums are the groups' counts times their difference
-    query = (sa_select(f.indicator, f.final, own_place, func.count(), func.sum(case((two, 1), else_=0)),
-                       func.sum(case((and_(two, f.low == f.high), 1), else_=0)))
-             .select_from(joined).group_by(f.indicator, f.final, own_place))
+    query = (sa_select(f.indicator, f.final, func.count(),
+                       func.sum(case((two, 1), else_=0)), func.sum(case((and_(two, f.low == f.high), 1), else_=0)),
+                       func.sum(case((both, diff), else_=0)), func.sum(case((both, 1), else_=0)),
+                       func.sum(case((and_(both, diff > 0), 1), else_=0)), func.sum(case((and_(both, diff == 0), 1), else_=0)),
+                       func.sum(case((and_(both, diff < 0), 1), else_=0)))
+             .select_from(joined).group_by(f.indicator, f.final))
     base_place = scale.index(base) if base in scale else None
-    for ind, place, own, n, compared, agreed in session.execute(query):
+    for ind, place, n, compared, agreed, gap_sum, gap_n, higher, same, lower in session.execute(query):
         mine = figures.get(ind)
         if mine is None:
             continue
@@ -259,16 +262,11 @@ def _town(session: Session, sql: IndicatorSql, base: str | None, scale: list[str
                     mine.below += n
         mine.compared += int(compared or 0)
         mine.agreed += int(agreed or 0)
-        if own is not None and place is not None:  # the ДОУ's own level beside the final: places on the scale
-            diff = int(own) - int(place)
-            mine.gap_sum += diff * n
-            mine.gap_count += n
-            if diff > 0:
-                mine.higher += n
-            elif diff == 0:
-                mine.same += n
-            else:
-                mine.lower += n
+        mine.gap_sum += int(gap_sum or 0)
+        mine.gap_count += int(gap_n or 0)
+        mine.higher += int(higher or 0)
+        mine.same += int(same or 0)
+        mine.lower += int(lower or 0)
     if base_place is None or not any(fig.below for fig in figures.values()):
         return list(figures.values()), [], 0
     return list(figures.values()), *_below(session, sql, at_latest, base_place, attention)
