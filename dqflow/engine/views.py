@@ -67,12 +67,14 @@ INSTITUTIONS_PAGE = 1000  # ДОУ shown by `status --institutions` at a time
 
 def status(session: Session, campaign_id: str | None, now: datetime, *, institutions: bool = False,
            institution_id: str | None = None, offset: int = 0, limit: int | None = INSTITUTIONS_PAGE,
-           counts: dict[str, dict[str, int]] | None = None) -> CampaignView:
+           counts: dict[str, dict[str, int]] | None = None, awaiting: bool = True) -> CampaignView:
     """The campaign as of `now`, as if reconcile had run, computed from the stored rows without
     running it (nothing is written, no list is drawn): counts per stage and status in one GROUP BY.
     ДОУ are listed only when asked: a page of the roster (`institutions`, from `offset`, at most
     `limit`), or the one `institution_id`. `counts`: stage → status → ДОУ at `now` as `_counts_at` counts them, when
-    the caller holds them (each ДОУ's `rules.statuses_at`, summed: the portal keeps them per state of each ДОУ)."""
+    the caller holds them (each ДОУ's `rules.statuses_at`, summed: the portal keeps them per state of each ДОУ).
+    `awaiting=False` leaves `awaiting_settlement` empty, uncounted (a GROUP BY over every expert's level): for a caller
+    that does not show it (the справка)."""
     campaign = definition(session, campaign_id)
     recorded = session.exec(select(AuditRow.at).where(AuditRow.campaign_id == campaign.id, AuditRow.action != "load")
                             .order_by(col(AuditRow.at).desc()).limit(1)).first()
@@ -101,7 +103,7 @@ def status(session: Session, campaign_id: str | None, now: datetime, *, institut
         shown = []
     return CampaignView(campaign, now, stage_views, _institution_views(session, campaign, shown, gone, now),
                         as_utc(recorded) if recorded else None, total=total, offset=offset,
-                        awaiting_settlement=finals.awaiting_settlement(session, campaign))
+                        awaiting_settlement=finals.awaiting_settlement(session, campaign) if awaiting else {})
 
 
 def _counts_at(session: Session, campaign: spec.Campaign, now: datetime) -> dict[str, dict[str, int]]:

@@ -116,7 +116,7 @@ def _render(results: Results, spool: _Rows) -> bytes:
         name = f"Показатели по {results.campaign.terms.dat}"[:28]
         part: Iterable[Sequence] = rows
         for n in itertools.count(1):  # a sheet holds 1,048,576 rows: continued on the next while rows are left
-            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool)
+            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool, plain=True)
             left = next(rows, None)
             if left is None:
                 break
@@ -253,7 +253,7 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 
 
 def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None, *,
-           spool: _Rows | None = None) -> None:
+           spool: _Rows | None = None, plain: bool = False) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
@@ -261,11 +261,15 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
     in openpyxl's own cell markup with the style ids openpyxl gives their formats (`_row`), to a temporary file;
     then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
     and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
-    cell object each nor held in memory."""
+    cell object each nor held in memory.
+
+    `plain`: the caller's word that every value is a text, an int or None (no bool, float or date, whose keys a dict
+    would mix with an int's): a row whose every value's markup is remembered is then made without a step per cell
+    (`_known`), the same markup as `_row` makes."""
     if spool is None:  # a writer that saves the book itself (the regional справка): the rows joined into openpyxl's file
         with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
             own = _Rows(Path(folder))
-            _sheet(book, name, header, rows, formats, spool=own)
+            _sheet(book, name, header, rows, formats, spool=own, plain=plain)
             own.join()
         return
     sheet = book.create_sheet(name)
@@ -273,13 +277,18 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
                  for column, number_format in (formats or {}).items()}
     widths = [_width(v) for v in header]
     letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
-    memo: list[dict[Any, str]] = [{} for _ in header]
+    memo: list[dict[Any, str]] = [{None: ""} for _ in header]  # None: no cell (`_row` leaves it out)
     count = 0
     path = spool.folder / f"{len(spool.spliced)}.rows"
     with open(path, "w", encoding="utf-8") as data:
         batch: list[str] = []
         for count, values in enumerate(rows, 1):
-            batch.append(_row(sheet, count + 1, values, style_ids, letters, widths, memo))
+            known = _known(memo, values) if plain else None
+            if known is None:
+                batch.append(_row(sheet, count + 1, values, style_ids, letters, widths, memo))
+            else:
+                number_text = str(count + 1)
+                batch.append(f'<row r="{number_text}">{known.replace(_HERE, number_text)}</row>')
             if len(batch) >= 1000:
                 data.write("".join(batch))
                 batch.clear()
@@ -318,6 +327,15 @@ def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: di
     return f'<row r="{number_text}">{"".join(cells).replace(_HERE, number_text)}</row>'
 
 
+def _known(memo: list[dict[Any, str]], values: Sequence) -> str | None:
+    """The cells of a row of texts, ints and None (`_sheet(plain=True)`) as `_row` makes them, when each value's markup is
+    remembered in its column (None's is no cell); None when one is not (then `_row`)."""
+    try:
+        return "".join([column[value] for column, value in zip(memo, values, strict=True)])
+    except (KeyError, ValueError):
+        return None
+
+
 _HERE = "\0"  # where a cell's markup takes its row's number: never in a cell's text (openpyxl refuses it, as XML cannot hold it)
 
 
@@ -326,6 +344,7 @@ def _remembered(sheet: WriteOnlyWorksheet, n: int, key: Any, value: Any, style_i
     """A value's cell of column `n` (its reference's row `_HERE`), made and remembered under `key`; the column widened to it."""
     if len(memo[n]) >= _MEMO:
         memo[n].clear()
+        memo[n][None] = ""
     after, width = _markup(sheet, value, style_ids.get(n, ""))
     if width > widths[n]:
         widths[n] = width
@@ -497,10 +516,11 @@ def _indicator_rows(results: Results):
     header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
               "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
 
-    def rows():  # a row at a time, as the sheet is written
-        labels, experts = _Asked(results.stage_label), _Asked(results.expert_name)
+    def rows():  # a row at a time, as the sheet is written: texts, ints (`_level`) and None (`_sheet(plain=True)`)
+        labels, experts, level = _Asked(results.stage_label), _Asked(results.expert_name), _Asked(_level)
+        level[None] = None
         for inst, name, stage, ind, own, e1, l1, e2, l2, fin in _detail(results).indicators():
             title, area = titles[ind]
-            yield [inst, name, labels[stage], ind, title, area, _level(own), experts[e1] if e1 else None,
-                   _level(l1), experts[e2] if e2 else None, _level(l2), _level(fin)]
+            yield [inst, name, labels[stage], ind, title, area, level[own], experts[e1] if e1 else None,
+                   level[l1], experts[e2] if e2 else None, level[l2], level[fin]]
     return header, rows()

@@ -320,7 +320,7 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
     and the CSV tables of every ДОУ show, so the справка is written before the session ends.
     `town=False` leaves out the town's figures but the stage counts (levels,
     weakest areas, attention, agreement, experts stay empty): what the CSV tables do not show."""
-    view = engine.status(session, campaign_id, now)
+    view = engine.status(session, campaign_id, now, awaiting=False)  # the stage counts; the справка shows no count of disputes
     campaign = view.campaign
     stages = [StageFigures(s.stage, s.state, s.counts) for s in view.stages]
     levels = _Levels(campaign)
