@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import uvicorn
-import uvloop
 
 from dqflow.calendar import UTC
 from dqflow.errors import DqflowError
@@ -90,6 +89,8 @@ def run(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> No
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
         return await serve_until(app, host, port, stopped, forwarded_allow_ips)
+
+    import uvloop  # here, not above: the daemon and the CLI's other commands, which import this module, never load it
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         served = runner.run(main())
