@@ -378,7 +378,7 @@ async def floor_mode(args, folder: Path) -> None:
         size = round(statistics.mean(sizes))
         port = free_port()
         started = time.perf_counter()
-        floor = subprocess.Popen([args.python, "-c", FLOOR_APP, str(port), str(size)])
+        floor = subprocess.Popen([args.python, "-c", FLOOR_APP, str(port), str(size)], cwd=folder)  # --python's dqflow, not a checkout's in the cwd
         floor_base = f"http://127.0.0.1:{port}"
         wait_for(floor_base + paths[0], floor, started)
         assert len(httpx.get(floor_base + paths[0]).content) == size

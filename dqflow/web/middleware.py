@@ -20,6 +20,7 @@ A route reads what the guard found with `person_of` and `form_of`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -272,6 +273,7 @@ def with_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
     return raw
 
 
+@functools.lru_cache(maxsize=1024)  # the portal's own address and the few origins browsers send, parsed once each
 def origin(url: str) -> str:
     """`scheme://host[:port]` of an address, the default port left out; '' for what is not one (`null`)."""
     try:
