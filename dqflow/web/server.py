@@ -9,9 +9,9 @@ connection's, unless it comes from a proxy named in --forwarded-allow-ips: then 
 X-Forwarded-For.
 
 Every way of serving parses HTTP with httptools (C, where uvicorn's default without it is h11, pure Python), and
-`serve` (one worker or N) runs its event loop on uvloop: together they cost about half the CPU an answer of asyncio's
-loop and h11 (benchmarks/README, «The HTTP layer: httptools and uvloop»). The daemon's loop (`run --http`) stays
-asyncio's: the portal beside it parses with httptools in that loop.
+`serve` (one worker or N) runs its event loop on uvloop: a bare page's CPU an answer 0.45 ms → 0.15–0.25 ms against h11
+and asyncio's loop (benchmarks/README, «The HTTP layer: httptools and uvloop»). The daemon's loop (`run --http`) stays
+asyncio's (its scheduler and mail were never run on another): the portal beside it parses with httptools in that loop.
 """
 
 from __future__ import annotations
