@@ -7,7 +7,6 @@ loaded (/proc/PID/maps)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
