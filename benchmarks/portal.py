@@ -10,8 +10,9 @@ venv to measure the code before or after a change) on a seeded roster (`roster.p
 experts per ДОУ), with one client (asyncio + httpx, bounded concurrency) and a time limit per measurement:
 
 - floor: a ДОУ's page at 1 and at --clients clients, beside the floor measured in the same run by the same
-  client: a bare Starlette page served by uvicorn (same options as `serve`) of the same byte size. Target: the
-  ДОУ page at ≥ 50 % of the floor's requests/s (on SQLite). Roster: the smallest of --sizes, on 25.11.2021.
+  client: a bare Starlette page of the same byte size served by --python's `dqflow.web.server.run`, as `serve` serves
+  (the same uvicorn options, HTTP parser and event loop). Target: the ДОУ page at ≥ 50 % of the floor's requests/s
+  (on SQLite). Roster: the smallest of --sizes, on 25.11.2021.
 - scale: one client, p50 of a ДОУ's page, an expert's page (list 1), the coordinator's home (signed in with the
   password) and /board at each of --sizes (loaded, list 1 drawn, 25.11.2021 10:00). Target: the same p50 at
   50,000 as at 1,000.
@@ -348,16 +349,18 @@ def scale_roster(python: str, pg: str | None, folder: Path, n: int) -> str:
 
 # -- the floor ---------------------------------------------------------------------------------------
 
+# served as `dqflow serve` serves (`web.server.run`: its uvicorn options, HTTP parser and event loop) by --python's dqflow
 FLOOR_APP = """
-import sys, uvicorn
+import sys
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
+from dqflow.web import server
 body = "ы" * (int(sys.argv[2]) // 2) + "." * (int(sys.argv[2]) % 2)
 async def page(request):
     return HTMLResponse(body)
 app = Starlette(routes=[Route("/dou/{subject}/{token}", page)])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False, server_header=False, lifespan="off")
+server.run(app, "127.0.0.1", int(sys.argv[1]))
 """
 
 
@@ -375,7 +378,7 @@ async def floor_mode(args, folder: Path) -> None:
         size = round(statistics.mean(sizes))
         port = free_port()
         started = time.perf_counter()
-        floor = subprocess.Popen([sys.executable, "-c", FLOOR_APP, str(port), str(size)])
+        floor = subprocess.Popen([args.python, "-c", FLOOR_APP, str(port), str(size)], cwd=folder)  # --python's dqflow, not a checkout's in the cwd
         floor_base = f"http://127.0.0.1:{port}"
         wait_for(floor_base + paths[0], floor, started)
         assert len(httpx.get(floor_base + paths[0]).content) == size

@@ -20,15 +20,16 @@ A route reads what the guard found with `person_of` and `form_of`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, Route
@@ -55,6 +56,7 @@ HEADERS = {
                                "frame-ancestors 'none'",
     "Cache-Control": "no-store",
 }
+_HEADERS_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]  # as ASGI sends them
 COOKIE = "dqflow_session"
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations (a ДОУ's whole form: `form_limits`)
 MAX_FIELDS = 200
@@ -140,9 +142,7 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
+                message["headers"] = with_headers(message.get("headers") or [])
             await send(message)
 
         try:
@@ -265,6 +265,15 @@ class Guard:
                                 f"<p>{REFUSED_RU['server']}</p></html>", status_code=500)
 
 
+def with_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with each of `HEADERS` it does not set itself (a route's own value stays)."""
+    raw = list(raw)
+    have = {name.lower() for name, _ in raw}
+    raw.extend(header for header in _HEADERS_RAW if header[0] not in have)
+    return raw
+
+
+@functools.lru_cache(maxsize=1024)  # the portal's own address and the few origins browsers send, parsed once each
 def origin(url: str) -> str:
     """`scheme://host[:port]` of an address, the default port left out; '' for what is not one (`null`)."""
     try:
