@@ -17,6 +17,7 @@ asyncio's (its scheduler and mail were never run on another): the portal beside 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import re
@@ -44,6 +45,11 @@ def address(text: str) -> tuple[str, int]:
 
 
 HTTP, LOOP = "httptools", "uvloop"  # uvicorn's parser and event loop for `serve` (dependencies, never guessed by "auto")
+
+
+def _loop() -> str:
+    """`serve`'s event loop: uvloop's, a dependency everywhere it builds (not on Windows: asyncio's own there)."""
+    return LOOP if importlib.util.find_spec(LOOP) is not None else "asyncio"
 
 
 def _options(forwarded_allow_ips: str | None) -> dict:
@@ -74,7 +80,7 @@ def run_workers(db_url: str, campaign_id: str, now: datetime | None, host: str, 
     shift = (now - datetime.now(UTC)).total_seconds() if now is not None else 0.0
     os.environ.update({DB_ENV: db_url, CAMPAIGN_ENV: campaign_id, SHIFT_ENV: str(shift)})
     try:
-        uvicorn.run("dqflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers, loop=LOOP,
+        uvicorn.run("dqflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers, loop=_loop(),
                     **_options(forwarded_allow_ips))
     except SystemExit:  # uvicorn's way of saying it could not bind; it logged why
         raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
@@ -90,9 +96,12 @@ def run(app, host: str, port: int, forwarded_allow_ips: str | None = None) -> No
             loop.add_signal_handler(sig, stopped.set)
         return await serve_until(app, host, port, stopped, forwarded_allow_ips)
 
-    import uvloop  # here, not above: the daemon and the CLI's other commands, which import this module, never load it
+    new_loop = None
+    if _loop() == LOOP:
+        import uvloop  # here, not above: the daemon and the CLI's other commands, which import this module, never load it
 
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        new_loop = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=new_loop) as runner:
         served = runner.run(main())
     if not served:
         raise DqflowError(f"cannot serve on {host}:{port}: is the port taken or the address not this machine's? "
