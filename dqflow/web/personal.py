@@ -48,6 +48,9 @@ class Personal(Site):
 
             def write() -> None:
                 with self.transaction(f"{role}:{subject_id}") as session:
+                    # the definition this request's admission checked: what an act asks of it before it takes the
+                    # campaign's lock costs no statement (the act reads it again under the lock: `acts._shared`)
+                    definitions.known(session, self.campaign)
                     act(session, self.clock())
 
             await self.write(write)
