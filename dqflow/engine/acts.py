@@ -305,8 +305,8 @@ class _Acts:
         for inst, stage in pairs:
             by_stage.setdefault(stage, set()).add(inst)
         together: dict[tuple[str, ...], list[str]] = {}  # the same ДОУ → the stages asked of them
-        for stage, institutions in by_stage.items():
-            together.setdefault(tuple(sorted(institutions)), []).append(stage)
+        for stage, asked in by_stage.items():
+            together.setdefault(tuple(sorted(asked)), []).append(stage)
         query = _ROWS_LOCKED if locked else _ROWS
         found = {}
         for institutions, stages in together.items():
