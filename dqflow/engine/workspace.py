@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -42,15 +43,16 @@ _ITS_REVIEWS = (sa_select(_st.id, _st.followup_planned, _r.expert_id, _r.levels,
                 .outerjoin(table(ReviewRow), (_r.campaign_id == _st.campaign_id) & (_r.stage_id == _st.id)
                            & (_r.institution_id == _INSTITUTION))
                 .where(_st.campaign_id == _CAMPAIGN, _st.id.in_(_STAGES)).order_by(_r.at, _r.expert_id))
-# an expert's page (`expert_desk`): their assignments, then the rows of those ДОУ each with the expert's own review in
-# its stage (a review stage's row), and the hand-ins of those ДОУ
-_ASSIGNED = select(AssignmentRow.stage_id, AssignmentRow.institution_id).where(AssignmentRow.campaign_id == _CAMPAIGN,
-                                                                               AssignmentRow.expert_id == _EXPERT)
-_OWN = (_r.at, _r.levels, _r.recommendations)
-_THEIR_ROWS = (sa_select(*(_p[f.name] for f in fields(Progress)), *_OWN)
-               .outerjoin(table(ReviewRow), (_r.campaign_id == _p.campaign_id) & (_r.stage_id == _p.stage_id)
-                          & (_r.institution_id == _p.institution_id) & (_r.expert_id == _EXPERT))
-               .where(_p.campaign_id == _CAMPAIGN, _p.institution_id.in_(_INSTITUTIONS), _p.stage_id.in_(_STAGES)))
+# an expert's page (`expert_desk`), in two statements: their assignments, each with its ДОУ's rows in the stages an
+# expert's page reads (`Roster.experts_read`; a row once per assignment of its ДОУ) with the expert's own review in that
+# stage (a review stage's row); and the hand-ins of those ДОУ
+_a = table(AssignmentRow).c
+_ASSIGNED = (sa_select(_a.stage_id, _a.institution_id, *(_p[f.name] for f in fields(Progress)), _r.at, _r.levels, _r.recommendations)
+             .outerjoin(table(ProgressRow), (_p.campaign_id == _a.campaign_id) & (_p.institution_id == _a.institution_id)
+                        & _p.stage_id.in_(_STAGES))
+             .outerjoin(table(ReviewRow), (_r.campaign_id == _p.campaign_id) & (_r.stage_id == _p.stage_id)
+                        & (_r.institution_id == _p.institution_id) & (_r.expert_id == _a.expert_id))
+             .where(_a.campaign_id == _CAMPAIGN, _a.expert_id == _EXPERT))
 _THEIR_HAND_INS = (sa_select(_h.institution_id, _h.links)
                    .where(_h.campaign_id == _CAMPAIGN, _h.institution_id.in_(_INSTITUTIONS))
                    .order_by(_h.at, _h.id))
@@ -65,6 +67,7 @@ class Roster:
     reviewed: dict[str, tuple[str, ...]]  # review stage → the ДОУ stages it reviews (`rules.reviews`)
     materials: dict[str, tuple[str, ...]]  # every experts' task → its `rules.materials_stages` (empty ones too)
     reviewing: tuple[spec.Stage, ...]  # the experts' tasks (the stages a ДОУ's page shows recommendations of)
+    experts_read: tuple[str, ...]  # the stages an expert's page may read rows of: the reviews of lists and their materials
     tasks: tuple[tuple[spec.Stage, spec.Stage | None, spec.Stage | None], ...]  # each expert list, its review, its handout
 
     @classmethod
@@ -76,6 +79,7 @@ class Roster:
                    {e.id: (e, homes.get(inst) if inst else None) for e, inst in campaign.every_expert()},
                    rules.reviews(stages), {s.id: rules.materials_stages(stages, s) for s in stages if s.actor == "expert"},
                    reviewing,
+                   tuple(sorted({s.id for s in reviewing if s.list} | {m for s in reviewing if s.list for m in rules.materials_stages(stages, s)})),
                    tuple((stage, next((s for s in reviewing if s.list == stage.id), None),
                           next((s for s in stages if s.kind == "handout" and s.list == stage.id), None))
                          for stage in stages if stage.kind == "assignment"))
@@ -276,9 +280,15 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     if found is None:
         raise NotFound(f"no expert '{expert_id}' in campaign '{campaign.id}'", code="no-expert", expert=expert_id)
     mine: dict[str, list[str]] = {}
-    for stage_id, inst in session.exec(_ASSIGNED, params={"campaign": campaign.id, "expert": expert_id}).all():
-        if inst in people.position:  # not a ДОУ an amendment withdrew: its list rows stay as history
-            mine.setdefault(stage_id, []).append(inst)
+    read: dict[tuple[str, str], Any] = {}  # (ДОУ, stage) → its row's values with the expert's own review's
+    width = len(fields(Progress))
+    for stage_id, inst, *values in session.execute(_ASSIGNED, {"campaign": campaign.id, "expert": expert_id,
+                                                             "stages": list(people.experts_read)}):
+        if inst in people.position and inst not in mine.setdefault(stage_id, []):  # not a ДОУ an amendment withdrew:
+            mine[stage_id].append(inst)  # its list rows stay as history
+        if values[0] is not None:
+            read[(inst, values[2])] = values
+    mine = {stage_id: found for stage_id, found in mine.items() if found}
     tasks = []
     for stage, review, handout in people.tasks:
         drawn = bool(mine.get(stage.id)) or not rules.has_opened(stage.opens_at, now) or experts.drawn(session, campaign.id, stage.id)
@@ -290,15 +300,15 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
     wanted = {s.id for s in reviewing} | {sid for s in reviewing for sid in people.materials[s.id]}
     rows: dict[tuple[str, str], Progress] = {}
     reviews: dict[tuple[str, str], OwnReview] = {}
-    if wanted:
-        width = len(fields(Progress))
-        for values in session.execute(_THEIR_ROWS, {"campaign": campaign.id, "institutions": institutions,
-                                                    "stages": sorted(wanted), "expert": expert_id}):
-            row = Progress(*values[:width])
+    for inst in institutions:
+        for stage_id in wanted:
+            its = read.get((inst, stage_id))
+            if its is None:
+                continue
+            row = rows[(inst, stage_id)] = Progress(*its[:width])
             row.status = rules.status_at(row, now)
-            rows[(row.institution_id, row.stage_id)] = row
-            if values[width] is not None:  # the expert's own review in this (review) stage
-                reviews[(row.institution_id, row.stage_id)] = OwnReview(*values[width:])
+            if its[width] is not None:  # the expert's own review in this (review) stage
+                reviews[(inst, stage_id)] = OwnReview(*its[width:])
     links = _links(session, campaign.id, institutions)
     for task in tasks:
         ids = sorted(mine.get(task.list_stage.id, []), key=people.position.__getitem__)
