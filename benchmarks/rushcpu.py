@@ -3,16 +3,20 @@
 
     .venv/bin/python benchmarks/rushcpu.py --prepared DIR/rush/prepared.db [--actions 1500] [--clients 1] [--seed 1]
         [--mix KIND=W,...] [--json PATH]
+    .venv/bin/python benchmarks/rushcpu.py --db postgresql+psycopg://postgres@127.0.0.1:5432/NAME --prepared NAME_prepared …
 
 The portal (`create_app`, as `dqflow serve` makes it: its clock started at 10.12.2021 10:00) over a copy of the rush's
-prepared SQLite database (`portal.py --modes rush --folder DIR` keeps it as DIR/rush/prepared.db), asked through httpx's
+prepared SQLite database (`portal.py --modes rush --folder DIR` keeps it as DIR/rush/prepared.db) or, with --db, over
+the PostgreSQL database --db made again from the prepared one (`portal.py --modes rush --db …/NAME` keeps it as the
+database NAME_prepared; --db is dropped and made again from it, so nobody may use either meanwhile), asked through httpx's
 ASGI transport in one event loop by --clients clients (1: one request at a time, so each request's CPU is its own) doing
 --actions of `portal.Rush.MIX`'s actions in all (a ДОУ's page; a hand-in: its page, then its form with 1–2 links; an
 expert's page; a review: the page, then a level for every area; the board; the coordinator's home and a ДОУ's card, with
 the coordinator's cookie), drawn by --seed as the rush draws them. The kept pages start empty, as in a new `serve`.
 
 Prints, per kind of request, how many, the CPU per request (`time.process_time`: every thread of this process, the
-client's share included) and the wall time per request; and the same for a bare Starlette page of the same size
+client's share included), the wall time per request (on PostgreSQL: the round trips and the server's work too) and the
+SQL statements per request (counted on the portal's engine; exact with one client); and the same for a bare Starlette page of the same size
 through the same client (the client's and the ASGI hop's share). Run it with another checkout's interpreter
 (`/work/main/.venv/bin/python benchmarks/rushcpu.py …`) for the figures before a change: both on the same rows.
 Where the CPU goes: run it under py-spy (`py-spy record -r 500 -f speedscope -o FILE -- PYTHON benchmarks/rushcpu.py …`;
@@ -26,7 +30,6 @@ import asyncio
 import json
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -37,11 +40,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import sqlalchemy
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from portal import AREAS, CSRF, PASSWORD, RUSH_NOW, Rush  # noqa: E402
+from portal import AREAS, CSRF, PASSWORD, RUSH_NOW, Rush, copy_postgres  # noqa: E402
 
 warnings.filterwarnings("ignore")
 BASE = "http://portal.test"
@@ -50,21 +54,27 @@ BASE = "http://portal.test"
 class InProcess:
     """The portal over a copy of the prepared database, and what the rush's clients ask of it."""
 
-    def __init__(self, prepared: Path, folder: Path):
+    def __init__(self, prepared: str, folder: Path, db: str | None = None):
+        from sqlalchemy import text
+
         from dqflow import engine, store
         from dqflow.access import links
         from dqflow.calendar import UTC, parse_local, zone
         from dqflow.web import create_app
 
-        shutil.copyfile(prepared, folder / "rush.db")
-        self.db = store.connect(f"sqlite:///{folder / 'rush.db'}")
-        with sqlite3.connect(folder / "rush.db") as connection:
-            campaign_id = connection.execute("SELECT id FROM campaign").fetchone()[0]
-            institutions = [r[0] for r in connection.execute("SELECT id FROM institution WHERE campaign_id = ?", (campaign_id,))]
-            experts = [r[0] for r in connection.execute("SELECT id FROM expert WHERE campaign_id = ?", (campaign_id,))]
-            handed = {r[0] for r in connection.execute("SELECT DISTINCT institution_id FROM submission")}
-            pairs = [(i, e) for i, e in connection.execute(
-                "SELECT institution_id, expert_id FROM assignment WHERE stage_id = 'list2' ORDER BY institution_id, expert_id")
+        if db:
+            copy_postgres(prepared, db)
+        else:
+            shutil.copyfile(prepared, folder / "rush.db")
+        self.db = store.connect(db or f"sqlite:///{folder / 'rush.db'}")
+        with self.db.connect() as connection:
+            campaign_id = connection.execute(text("SELECT id FROM campaign")).scalar_one()
+            institutions = list(connection.execute(text("SELECT id FROM institution WHERE campaign_id = :c ORDER BY id"),
+                                                   {"c": campaign_id}).scalars())
+            experts = list(connection.execute(text("SELECT id FROM expert WHERE campaign_id = :c ORDER BY id"), {"c": campaign_id}).scalars())
+            handed = set(connection.execute(text("SELECT DISTINCT institution_id FROM submission")).scalars())
+            pairs = [(i, e) for i, e in connection.execute(text(
+                "SELECT institution_id, expert_id FROM assignment WHERE stage_id = 'list2' ORDER BY institution_id, expert_id"))
                 if i in handed]
         with store.dry_run(self.db) as session:
             campaign = engine.definition(session, campaign_id)
@@ -80,18 +90,24 @@ class InProcess:
 
 
 class Measured:
-    """CPU and wall seconds of each kind of request (exact with one client: one request at a time)."""
+    """CPU and wall seconds and SQL statements of each kind of request (exact with one client: one request at a time)."""
 
     def __init__(self) -> None:
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.wall: dict[str, list[float]] = defaultdict(list)
+        self.statements: dict[str, list[int]] = defaultdict(list)
         self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.sent = 0  # statements sent so far (`count`, on the portal's engine)
+
+    def count(self, *args) -> None:
+        self.sent += 1
 
     async def request(self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kwargs) -> httpx.Response:
-        cpu, wall = time.process_time(), time.perf_counter()
+        sent, cpu, wall = self.sent, time.process_time(), time.perf_counter()
         answer = await client.request(method, path, **kwargs)
         self.cpu[kind].append(time.process_time() - cpu)
         self.wall[kind].append(time.perf_counter() - wall)
+        self.statements[kind].append(self.sent - sent)
         self.statuses[kind][answer.status_code] += 1
         return answer
 
@@ -176,9 +192,10 @@ async def floor(size: int, n: int) -> Measured:
 
 async def main_async(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="rushcpu-") as folder:
-        portal = InProcess(args.prepared, Path(folder))
+        portal = InProcess(args.prepared, Path(folder), args.db)
         cookies = await signed_in(portal.app)
         measured = Measured()
+        sqlalchemy.event.listen(portal.db, "before_cursor_execute", measured.count)
         clients = Clients(portal, measured, cookies)
         mix = args.mix or Rush.MIX
         kinds, weights = list(mix), list(mix.values())
@@ -197,24 +214,30 @@ async def main_async(args) -> dict:
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         portal.db.dispose()
     bare = await floor(9000, 500)
-    result = {"actions": args.actions, "clients": args.clients, "cpu_s": cpu, "wall_s": wall,
+    result = {"actions": args.actions, "clients": args.clients, "db": "postgresql" if args.db else "sqlite", "cpu_s": cpu, "wall_s": wall,
               "requests": sum(len(v) for v in measured.cpu.values()), "kinds": {}}
     print(f"{args.actions} actions by {args.clients} client(s): {result['requests']} requests, CPU {cpu:.2f} s "
           f"({cpu * 1000 / max(1, result['requests']):.2f} ms a request), wall {wall:.2f} s")
     for kind, group in sorted({**measured.cpu, **{"bare page": bare.cpu["bare page"]}}.items()):
         walls = (bare.wall if kind == "bare page" else measured.wall)[kind]
         statuses = dict((bare.statuses if kind == "bare page" else measured.statuses)[kind])
+        statements = measured.statements.get(kind) or [0]
         row = {"n": len(group), "cpu_ms_mean": statistics.fmean(group) * 1000, "cpu_ms_median": statistics.median(group) * 1000,
-               "wall_ms_mean": statistics.fmean(walls) * 1000, "statuses": statuses}
+               "wall_ms_mean": statistics.fmean(walls) * 1000, "wall_ms_median": statistics.median(walls) * 1000,
+               "statements_mean": statistics.fmean(statements), "statements_max": max(statements), "statuses": statuses}
         result["kinds"][kind] = row
         print(f"{kind:<18} {row['n']:5d}  CPU mean {row['cpu_ms_mean']:7.2f} ms  median {row['cpu_ms_median']:7.2f} ms  "
-              f"wall mean {row['wall_ms_mean']:7.2f} ms  {statuses}")
+              f"wall mean {row['wall_ms_mean']:7.2f} ms  median {row['wall_ms_median']:7.2f} ms  "
+              f"statements {row['statements_mean']:5.2f} (max {row['statements_max']})  {statuses}")
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prepared", type=Path, required=True, help="The rush's prepared SQLite database (portal.py's DIR/rush/prepared.db).")
+    parser.add_argument("--prepared", required=True, help="The rush's prepared SQLite database (portal.py's DIR/rush/prepared.db); "
+                                                         "with --db, the PostgreSQL database NAME_prepared (portal.py's, of a rush on --db …/NAME).")
+    parser.add_argument("--db", help="A PostgreSQL URL: made again from --prepared (dropped first) and served from; default: a copy "
+                                     "of the SQLite --prepared.")
     parser.add_argument("--actions", type=int, default=1500)
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert
+from sqlalchemy import Table, bindparam, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -88,6 +88,12 @@ class Progress:
     submitted_at: datetime | None
 
 
+_c = _PROGRESS.c
+# `_Acts._read`'s statement, made once with its values as parameters (building it cost an act about as much as running it)
+_ROWS = sa_select(*(_c[f.name] for f in fields(Progress))).where(
+    _c.campaign_id == bindparam("campaign"), _c.stage_id.in_(bindparam("stages", expanding=True)),
+    _c.institution_id.in_(bindparam("institutions", expanding=True)))
+_ROWS_LOCKED = _ROWS.with_for_update()
 _KEY = ("campaign_id", "institution_id", "stage_id")
 _CHANGING = ("status", "due_at", "locks_at", "extended", "submitted_at")  # what acts change in a progress row
 Row = TypeVar("Row", Progress, ProgressRow)
@@ -292,19 +298,22 @@ class _Acts:
         return found
 
     def _read(self, pairs: list[tuple[str, str]], locked: bool = False) -> dict[tuple[str, str], Progress]:
-        """`locked`: the rows stay locked (PostgreSQL) until the transaction ends: acts on other rows run beside."""
+        """`locked`: the rows stay locked (PostgreSQL) until the transaction ends: acts on other rows run beside.
+        The stages asked of the same ДОУ are read together (a portal's review: its row and its materials' rows in one
+        statement), a chunk of ДОУ at a time."""
         by_stage: dict[str, set[str]] = {}
         for inst, stage in pairs:
             by_stage.setdefault(stage, set()).add(inst)
-        c = _PROGRESS.c
-        columns = [c[f.name] for f in fields(Progress)]
+        together: dict[tuple[str, ...], list[str]] = {}  # the same ДОУ → the stages asked of them
+        for stage, asked in by_stage.items():
+            together.setdefault(tuple(sorted(asked)), []).append(stage)
+        query = _ROWS_LOCKED if locked else _ROWS
         found = {}
-        for stage, institutions in by_stage.items():
-            for chunk in chunks(sorted(institutions)):
-                query = sa_select(*columns).where(c.campaign_id == self.campaign.id, c.stage_id == stage, c.institution_id.in_(chunk))
-                for values in self.session.execute(query.with_for_update() if locked else query):
+        for institutions, stages in together.items():
+            for chunk in chunks(list(institutions)):
+                for values in self.session.execute(query, {"campaign": self.campaign.id, "stages": stages, "institutions": chunk}):
                     row = Progress(*values)
-                    found[(row.institution_id, stage)] = row
+                    found[(row.institution_id, row.stage_id)] = row
         return found
 
     def _row(self, act: Act) -> Progress:

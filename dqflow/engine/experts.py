@@ -311,11 +311,23 @@ def check_levels(campaign: spec.Campaign, levels: dict[str, str], what: str = "l
 
 
 @functools.lru_cache(maxsize=16)
-def _stored_reviews(areas: tuple[str, ...], some: bool) -> Select:
-    """`ReviewBook._read`'s statement for a campaign's areas, of some ДОУ (`institutions`) or all: made once."""
-    query = sa_select(_REVIEW.c.institution_id, _REVIEW.c.expert_id, rules.counts_as_review_sql(_REVIEW.c.levels, areas)).where(
+def _stored_reviews(areas: tuple[str, ...]) -> Select:
+    """`ReviewBook._read`'s statement of every review of a stage, for a campaign's areas: made once."""
+    return sa_select(_REVIEW.c.institution_id, _REVIEW.c.expert_id, rules.counts_as_review_sql(_REVIEW.c.levels, areas)).where(
         _REVIEW.c.campaign_id == _CAMPAIGN, _REVIEW.c.stage_id == _STAGE)
-    return query.where(_REVIEW.c.institution_id.in_(_INSTITUTIONS)) if some else query
+
+
+@functools.lru_cache(maxsize=8)
+def _assigned_reviews(areas: tuple[str, ...]) -> Select:
+    """`ReviewBook._read`'s statement for some ДОУ (`institutions`): each one's experts in the list (`list`, as `stored`
+    reads them), each with whether their review in the stage (`stage`) is stored and counts (`rules.counts_as_review_sql`):
+    one statement, made once per campaign's areas."""
+    a, r = table(AssignmentRow).c, _REVIEW.c
+    return (sa_select(a.institution_id, a.expert_id, r.expert_id.is_not(None), rules.counts_as_review_sql(r.levels, areas))
+            .outerjoin(_REVIEW, (r.campaign_id == a.campaign_id) & (r.stage_id == _STAGE) & (r.institution_id == a.institution_id)
+                       & (r.expert_id == a.expert_id))
+            .where(a.campaign_id == _CAMPAIGN, a.stage_id == bindparam("list"), a.institution_id.in_(_INSTITUTIONS))
+            .order_by(a.institution_id, a.expert_id))
 
 
 def area_levels(campaign: spec.Campaign, indicators: dict[str, str]) -> dict[str, str]:
@@ -351,13 +363,16 @@ class ReviewBook:
         assert stage.list is not None, "a review stage works from an expert list"
         assigned: dict[str, list[str]] = {}
         found: list[tuple[str, str, bool]] = []
-        for chunk in [None] if self._only is None else chunks(self._only):
-            assigned.update(stored(self.session, self.campaign.id, stage.list, chunk))
-            values: dict[str, Any] = {"campaign": self.campaign.id, "stage": stage.id}
-            if chunk is not None:
-                values["institutions"] = chunk
+        if self._only is None:  # the whole list, and every stored review of the stage
+            assigned.update(stored(self.session, self.campaign.id, stage.list))
             found += [(inst, expert, bool(counted)) for inst, expert, counted in self.session.execute(
-                _stored_reviews(tuple(self._areas), chunk is not None), values)]
+                _stored_reviews(tuple(self._areas)), {"campaign": self.campaign.id, "stage": stage.id})]
+        for chunk in chunks(self._only) if self._only is not None else []:  # some ДОУ: their experts with their reviews
+            for inst, expert, reviewed, counted in self.session.execute(_assigned_reviews(tuple(self._areas)), {
+                    "campaign": self.campaign.id, "stage": stage.id, "list": stage.list, "institutions": chunk}):
+                assigned.setdefault(inst, []).append(expert)
+                if reviewed:  # a review of an expert no more assigned is never recorded again: not read
+                    found.append((inst, expert, bool(counted)))
         reported: dict[str, set[str]] = {}
         for inst, expert, counted in found:
             if counted:

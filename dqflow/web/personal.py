@@ -6,6 +6,7 @@ parses the form, makes one engine call as the person in one transaction, and red
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
@@ -47,6 +48,9 @@ class Personal(Site):
 
             def write() -> None:
                 with self.transaction(f"{role}:{subject_id}") as session:
+                    # the definition this request's admission checked: what an act asks of it before it takes the
+                    # campaign's lock costs no statement (the act reads it again under the lock: `acts._shared`)
+                    definitions.known(session, self.campaign)
                     act(session, self.clock())
 
             await self.write(write)
@@ -143,8 +147,10 @@ class Personal(Site):
                     checks if checks is not None else snapshots.link_checks(session, campaign.id, kept.urls)) == kept.checks:
                 return Read(campaign, kept=kept)
         desk = workspace.institution_desk(session, campaign, subject_id, now)
-        urls = tuple(sorted({link.url for link in linkcheck.campaign_links(
-            session, campaign.id, institutions=[subject_id], drafts_too=bool(campaign.form_stages()))}))
+        if campaign.form_stages():  # its drafts' evidence too (`linkcheck.campaign_links`: two statements)
+            urls = tuple(sorted({link.url for link in linkcheck.campaign_links(session, campaign.id, institutions=[subject_id])}))
+        else:  # no drafts: its hand-ins' links, which the desk has read
+            urls = tuple(sorted({url for d in desk.stages for s in d.submissions for url in json.loads(s.links)}))
         checks = snapshots.link_checks(session, campaign.id, urls)
         moments = snapshots.moments(campaign, (d.progress for d in desk.stages))
         return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
