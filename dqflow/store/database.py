@@ -10,7 +10,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, Iterator, cast
 
-from sqlalchemy import Connection, Insert, Select, event, insert
+from sqlalchemy import Connection, Insert, Select, bindparam, event, insert
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql.base import Executable
@@ -234,11 +234,18 @@ def campaign_row(session: Session, campaign_id: str | None) -> CampaignRow:
     return found
 
 
+# made once: a write transaction asks it under the lock (a hand-in's, a review's), and building it cost about what running it did
+_DIGEST_OF = select(CampaignRow.id, CampaignRow.digest).where(CampaignRow.id == bindparam("campaign"))
+_DIGEST_ANY = select(CampaignRow.id, CampaignRow.digest).limit(2)
+
+
 def campaign_digest(session: Session, campaign_id: str | None) -> tuple[str, str]:
     """(id, digest) of the campaign named, or of the only one loaded: one narrow read, the stored
     definition (megabytes for a national roster) stays on disk."""
-    query = select(CampaignRow.id, CampaignRow.digest)
-    found = session.exec(query.where(CampaignRow.id == campaign_id) if campaign_id is not None else query.limit(2)).all()
+    if campaign_id is not None:
+        found = session.execute(_DIGEST_OF, {"campaign": campaign_id}).all()
+    else:
+        found = session.execute(_DIGEST_ANY).all()
     if len(found) == 1:
         return found[0][0], found[0][1]
     ids = campaign_ids(session)
