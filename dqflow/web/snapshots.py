@@ -187,7 +187,7 @@ class Changes:
         `session` sees (returned: every audit row up to it is visible there, and everything read after it in `session`
         is at least as new)."""
         with self.lock:
-            values = {"last": self.last if self.last is not None else -1, "n": self.read_at_most}
+            values = {"last": self.last if self.last is not None else 2**62, "n": self.read_at_most}  # first: the latest id alone
             rows = session.execute(_ADVANCE, values).all()
             top = next((r[1] for r in rows if r[0] == 0), None) or 0
             fresh = [r[1:] for r in rows if r[0] == 1]
