@@ -73,7 +73,7 @@ def main() -> None:
             portal.overview_rendering(session, now, 0, key)
             pages_cpu.append(time.process_time() - started)
     db.dispose()
-    roster = len(kept.counts) if kept.counts else len(kept.found)
+    roster = len(getattr(kept, "counts", None) or kept.found)  # before: the audit counts read; after: the ДОУ found
     print(f"{args.label or dqflow.__file__}: {roster:,} ДОУ, {args.rounds} rounds; KeptLate.standing afresh: CPU "
           f"{1000 * statistics.median(standing_cpu):.0f} ms median (min {1000 * min(standing_cpu):.0f}), wall "
           f"{1000 * statistics.median(standing_wall):.0f} ms; peak {(peak - base) / 2**20:.1f} MB, kept "

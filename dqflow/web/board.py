@@ -128,12 +128,12 @@ def roster_page(session: Session, campaign: spec.Campaign, start: int, total: in
 def page_rows(session: Session, campaign: spec.Campaign, now: datetime, shown: list[spec.Institution], grid_name: str,
               kept: snapshots.KeptRows | None, epoch: tuple, render: Callable[[spec.Institution, list[str]], Markup]) -> list[Markup]:
     """A page's grid rows, each `render`ed from its ДОУ's statuses: those whose ДОУ has not changed since they were
-    kept (`snapshots.kept_rows`: its audit rows' count, and `epoch`) as kept, the others read in one statement. Two
-    statements, whatever the page's size and however many ДОУ changed."""
+    kept (`snapshots.kept_rows`: its version, read from the audit rows past the last read, and `epoch`) as kept, the
+    others read in one statement. Two statements, whatever the page's size and however many ДОУ changed."""
     ids = [i.id for i in shown]
     by_id = {i.id: i for i in shown}
-    counts = snapshots.institution_counts(session, campaign.id, ids) if kept is not None else {}
-    return snapshots.kept_rows(kept, grid_name, epoch, counts, ids, lambda missing: statuses(session, campaign, now, missing),
+    versions = kept.versions(session, campaign.id, ids) if kept is not None else {}
+    return snapshots.kept_rows(kept, grid_name, epoch, versions, ids, lambda missing: statuses(session, campaign, now, missing),
                                lambda i, found: render(by_id[i], found))
 
 

@@ -64,8 +64,10 @@ class Snapshots:
     """Each name's latest value with the state key it was computed for; safe across the portal's worker threads, and
     single-flight: while one thread computes a name for a new key, the others are served that name's value for the
     key before (at most one computation old) instead of computing it too — at a deadline rush every act changes the
-    key, and fifty threads recomputing the same board at once would stall the process. Only a name never computed
-    yet makes a thread wait."""
+    key, and fifty threads recomputing the same board at once would stall the process. While any name is computed, a
+    name kept for another key is served as kept too: one making at a time holds a reader thread (`threads.READERS`),
+    never two (a page of the board and one of the home, the second waiting for the first's shared counts), while the
+    pages queue behind them. Only a name never computed yet makes a thread wait."""
 
     def __init__(self, kept: int = KEPT):
         self.kept = kept
@@ -93,11 +95,11 @@ class Snapshots:
                     self.values.move_to_end(name)
                     return kept[1]
                 busy = self.computing.get(name)
+                if kept is not None and not exact and self.computing:
+                    return kept[1]  # a making under way, of this name or another: the value before, no second thread held
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
-                if kept is not None and not exact:
-                    return kept[1]
             busy.wait()  # the first computation of this name: wait for it, then look again
         try:
             value = make()
@@ -156,20 +158,100 @@ def rows_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return (key[0],) + tuple(key[2:])
 
 
-def institution_counts(session: Session, campaign_id: str, institution_ids: list[str]) -> dict[str, int]:
-    """How many audit rows name each of these ДОУ (at most `IN_CHUNK`): one GROUP BY over ix_audit_institution. Every
-    change to a ДОУ's rows writes one naming it (`institution_version`), so a count that stays says its row stays."""
-    a = table(AuditRow).c
-    return dict(session.execute(sa_select(a.institution_id, func.count()).where(
-        a.campaign_id == campaign_id, a.institution_id.in_(institution_ids)).group_by(a.institution_id)).all())  # type: ignore[arg-type]
+CHANGES_READ = 5_000  # audit rows `Changes.advance` reads at most at once; more (a tick of every ДОУ): everything afresh
+CHANGES_LOG = 200_000  # (audit id, ДОУ) entries `Changes` holds for `since`; beyond, the older half is dropped
+
+
+class Changes:
+    """Which ДОУ changed, read forward from the audit log: every change to a ДОУ's rows writes an audit row naming it
+    in the transaction that makes it, and audit ids become visible in commit order on both backends (`store.database`:
+    the SQLite writer's turn, the PostgreSQL advisory lock before the first audit INSERT), so the rows with an id above
+    the last one read name every ДОУ changed since — a range of the primary key, not every audit row of the campaign
+    at each new state. Kept per process (several workers each read the log themselves); safe across worker threads.
+
+    `generation` names the stretch of the log read without a gap: the first reading, or more than `CHANGES_READ` rows at
+    once, starts a new one (every ДОУ's version unknown before it, so everything kept under an older one is made
+    afresh)."""
+
+    def __init__(self, read: int = CHANGES_READ, log: int = CHANGES_LOG) -> None:
+        self.read_at_most, self.log_at_most = read, log
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.base = 0  # the latest audit id when the generation began: a ДОУ with no entry has not changed since
+        self.last: int | None = None  # every audit row up to this id read
+        self.latest: dict[str, int] = {}  # ДОУ → the latest audit id naming it, of this generation
+        self.ids: list[int] = []  # the log of this generation, in id order: its audit ids …
+        self.names: list[str] = []  # … and the ДОУ each names
+        self.floor = 0  # the log holds every entry above this id
+
+    def advance(self, session: Session, campaign_id: str) -> int:
+        """Read the audit rows past the last read, in `session`: one statement, which also reads the latest audit id
+        `session` sees (returned: every audit row up to it is visible there, and everything read after it in `session`
+        is at least as new)."""
+        with self.lock:
+            values = {"last": self.last if self.last is not None else 2**62, "n": self.read_at_most}  # first: the latest id alone
+            rows = session.execute(_ADVANCE, values).all()
+            top = next((r[1] for r in rows if r[0] == 0), None) or 0
+            fresh = [r[1:] for r in rows if r[0] == 1]
+            if self.last is None or len(fresh) >= self.read_at_most:
+                self._begin(top)
+            elif top > self.last:
+                for audit_id, campaign, institution_id in sorted(fresh):
+                    if campaign == campaign_id and institution_id is not None:
+                        self.latest[institution_id] = audit_id
+                        if self.log_at_most:
+                            self.ids.append(audit_id)
+                            self.names.append(institution_id)
+                self.last = top
+                if not self.log_at_most:
+                    self.floor = top  # no log: `since` knows nothing
+                elif len(self.ids) > self.log_at_most:
+                    cut = len(self.ids) // 2
+                    self.floor = self.ids[cut - 1]
+                    del self.ids[:cut], self.names[:cut]
+            return top
+
+    def _begin(self, top: int) -> None:
+        self.generation += 1
+        self.base = self.last = self.floor = top
+        self.latest, self.ids, self.names = {}, [], []
+
+    def versions(self, institution_ids: Iterable[str], seen: int) -> dict[str, tuple[int, int] | None]:
+        """Each ДОУ's version as a session that sees every audit row up to `seen` (`advance`'s answer) sees it: (the
+        generation, the latest audit id naming it up to `seen`, 0 for none), equal for equal rows of the ДОУ; None when
+        not known (it changed past `seen`, or `seen` is before the generation began: that session's rows are older)."""
+        with self.lock:
+            if seen < self.base:
+                return dict.fromkeys(institution_ids)
+            found: dict[str, tuple[int, int] | None] = {}
+            for i in institution_ids:
+                v = self.latest.get(i, 0)
+                found[i] = (self.generation, v) if v <= seen else None
+            return found
+
+    def since(self, generation: int, after: int, seen: int) -> set[str] | None:
+        """The ДОУ named by audit rows above `after` up to `seen` of `generation`; None when that is not known (another
+        generation, or entries dropped from the log)."""
+        with self.lock:
+            if generation != self.generation or after < self.floor:
+                return None
+            return set(self.names[bisect.bisect_right(self.ids, after):bisect.bisect_right(self.ids, seen)])
+
+
+# `Changes.advance`'s statement: the latest audit id (a probe of the primary key's end), then the rows past the last
+# read, at most :n, by the primary key (a range, on either backend), marked 0 and 1
+_ADVANCE = text(f"SELECT 0, (SELECT max(id) FROM {AuditRow.__tablename__}), NULL, NULL UNION ALL "
+                f"SELECT 1, id, campaign_id, institution_id FROM (SELECT id, campaign_id, institution_id FROM "
+                f"{AuditRow.__tablename__} WHERE id > :last ORDER BY id LIMIT :n) fresh")
 
 
 class KeptRows(Kept[tuple[str, str], tuple[tuple[Any, ...], Markup]]):
     """(grid, ДОУ id) → (the row's key, its HTML), at most `limit` rows. A row is used only under the key it was
-    rendered for (`rows_epoch` with its ДОУ's audit count), read in the request's transaction."""
+    rendered for (`rows_epoch` with its ДОУ's version, `Changes.versions`, read in the request's transaction)."""
 
-    def __init__(self, limit: int = ROWS):
+    def __init__(self, limit: int = ROWS, changes: Changes | None = None):
         super().__init__(limit, lambda _: 1)
+        self.changes = changes if changes is not None else Changes(log=0)  # the ДОУ's versions alone: no log
 
     @property
     def rows(self) -> OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Markup]]:
@@ -180,20 +262,27 @@ class KeptRows(Kept[tuple[str, str], tuple[tuple[Any, ...], Markup]]):
         found = self.get((grid, institution_id))
         return found[1] if found is not None and found[0] == key else None
 
+    def versions(self, session: Session, campaign_id: str, institution_ids: list[str]) -> dict[str, tuple[int, int] | None]:
+        """These ДОУ's versions as `session` sees them (`Changes`): one statement, however many ДОУ."""
+        return self.changes.versions(institution_ids, self.changes.advance(session, campaign_id))
 
-def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], counts: dict[str, int], institution_ids: list[str],
-              read: Callable[[list[str]], dict[str, T]], render: Callable[[str, T], Markup]) -> list[Markup]:
+
+def kept_rows(rows: KeptRows | None, grid: str, epoch: tuple[Any, ...], versions: dict[str, tuple[int, int] | None],
+              institution_ids: list[str], read: Callable[[list[str]], dict[str, T]], render: Callable[[str, T], Markup]) -> list[Markup]:
     """The rows of these ДОУ in order: each kept one whose key holds, the others read in one call (`read`, of the ДОУ
-    not kept: always called, with none too, so a page costs the same statements whatever changed) and rendered and kept.
-    `rows` None: every row read and rendered."""
-    keys = {i: (epoch, counts.get(i, 0)) for i in institution_ids}
-    found = {i: rows.row(grid, i, keys[i]) for i in institution_ids} if rows is not None else {}
+    not kept: always called, with none too, so a page costs the same statements whatever changed) and rendered, and
+    kept when their version is known. `rows` None: every row read and rendered."""
+    keys = {i: (epoch, versions[i]) if versions.get(i) is not None else None for i in institution_ids}
+    found: dict[str, Markup | None] = {}
+    if rows is not None:
+        found = {i: rows.row(grid, i, key) if key is not None else None for i, key in keys.items()}
     missing = [i for i in institution_ids if found.get(i) is None]
     values = read(missing)
     for i in missing:
         found[i] = made = render(i, values[i])
-        if rows is not None:
-            rows.put((grid, i), (keys[i], made))
+        key = keys[i]
+        if rows is not None and key is not None:
+            rows.put((grid, i), (key, made))
     return [found[i] or Markup() for i in institution_ids]  # every one found or made
 
 
@@ -207,14 +296,6 @@ def late_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
     alone: a row's times are its stage's, or an extension's, whose due is its lock: `rules.extended_times`). Neither
     the latest audit row (the ДОУ's own count says whether it changed) nor the zone (nothing here is shown)."""
     return key[0], key[2], key[3]
-
-
-def campaign_counts(session: Session, campaign_id: str) -> dict[str, int]:
-    """`institution_counts` of every ДОУ of the campaign with an audit row: one GROUP BY over ix_audit_institution,
-    the index alone (the campaign's own rows, naming no ДОУ, left out)."""
-    a = table(AuditRow).c
-    return {inst: n for inst, n in session.execute(sa_select(a.institution_id, func.count()).where(
-        a.campaign_id == campaign_id).group_by(a.institution_id)) if inst is not None}
 
 
 AFRESH = IN_CHUNK  # more ДОУ changed than this (at most one IN (…)): every ДОУ found afresh, their statuses said in SQL
@@ -236,18 +317,21 @@ class Standing:
 
 class KeptLate:
     """What the whole campaign's pages read of every ДОУ (`late.by_institution`: its late rows, its reviews of nothing,
-    its statuses), each ДОУ's kept under the state it was found in (`late_epoch`, the ДОУ's audit rows' count); all the
-    ДОУ's late rows and reviews of nothing in two lists sorted in `late.who`'s and `late.without_materials`' order, and
-    their statuses counted per stage. A new state costs one GROUP BY of every ДОУ's count and one SELECT of the rows of
-    the ДОУ whose count moved, whose entries are moved in the lists (a binary search each) and in the counts: O(ДОУ
-    changed) but the counts. A new epoch, or more changed than one IN (…) holds, finds every ДОУ's afresh in one SELECT.
-    Safe across worker threads (one updates at a time)."""
+    its statuses), each ДОУ's kept under the state it was found in (`late_epoch`, and the audit rows read: `Changes`);
+    all the ДОУ's late rows and reviews of nothing in two lists sorted in `late.who`'s and `late.without_materials`'
+    order, and their statuses counted per stage. A new state costs one read of the audit rows past the last read (a
+    range of the primary key: `Changes.advance`) and one SELECT of the rows of the ДОУ they name, whose entries are
+    moved in the lists (a binary search each) and in the counts: O(ДОУ changed) but the counts. A new epoch, or more
+    changed than one IN (…) holds, finds every ДОУ's afresh in one SELECT. Safe across worker threads (one updates at
+    a time)."""
 
-    def __init__(self, limit: int = SHOWN) -> None:
+    def __init__(self, limit: int = SHOWN, changes: Changes | None = None) -> None:
         self.limit = limit  # late rows and reviews of nothing a `Standing` holds: at least what the home shows
+        self.changes = changes if changes is not None else Changes()
         self.lock = threading.Lock()
         self.epoch: tuple[Any, ...] | None = None
-        self.counts: dict[str, int] = {}  # ДОУ → its audit rows' count its `found` was read under
+        self.generation = 0  # the `Changes.generation` and …
+        self.seen = 0  # … the latest audit id the kept lists were found under: every ДОУ's rows as of it or newer
         self.found: dict[str, late.Found] = {}
         self.late: list[late.LateRow] = []  # every ДОУ's, in `late.who`'s order
         self.nothing: list[late.NothingRow] = []  # in `late.without_materials`' order
@@ -255,13 +339,14 @@ class KeptLate:
 
     def standing(self, session: Session, campaign: spec.Campaign, now: datetime, epoch: tuple[Any, ...]) -> Standing:
         """The state read in `session` (`epoch` its `late_epoch`), as `late.first`, `late.without_materials` and
-        `engine.status` count it."""
+        `engine.status` count it (or a newer state's, when another thread kept one newer than `session` sees)."""
         with self.lock:
-            counts = campaign_counts(session, campaign.id)  # before the rows: a ДОУ's rows are never older than its count
+            seen = self.changes.advance(session, campaign.id)  # before the rows: a ДОУ's rows are never older than it
+            generation = self.changes.generation
             changed: list[str] | None = None
-            if epoch == self.epoch:
-                changed = sorted(i for i in counts.keys() | self.counts.keys() if counts.get(i, 0) != self.counts.get(i, 0))
-                changed = changed if len(changed) <= AFRESH else None
+            if epoch == self.epoch and generation == self.generation:
+                since = self.changes.since(generation, self.seen, seen) if seen >= self.seen else set()
+                changed = sorted(since) if since is not None and len(since) <= AFRESH else None
             found = late.by_institution(session, campaign, now, changed)  # always asked, with none changed too
             self.epoch = None  # while the lists move: a failure half-way leaves nothing to trust
             if changed is None:
@@ -283,7 +368,7 @@ class KeptLate:
                     for rest in new.nothing:
                         bisect.insort(self.nothing, rest)
                     self._count(new.statuses, 1)
-            self.epoch, self.counts = epoch, counts
+            self.epoch, self.generation, self.seen = epoch, generation, max(seen, self.seen) if changed is not None else seen
             return Standing(self.late[:self.limit], len(self.late), self.nothing[:self.limit], len(self.nothing),
                             {stage_id: dict(n) for stage_id, n in self.by_stage.items()})
 
