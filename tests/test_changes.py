@@ -4,7 +4,6 @@ SQLite a read transaction keeps the snapshot it began with), and more audit rows
 everything afresh, never skipping a ДОУ — on SQLite and on PostgreSQL.
 """
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -93,24 +92,3 @@ def test_changes_since_a_dropped_entry_are_not_known(seen: int):
     assert changes.since(1, seen, 6) == (set("abcdef") if seen == 0 else set())
     changes.ids, changes.names, changes.floor = [4, 5, 6], list("def"), 3
     assert changes.since(1, 2, 6) is None and changes.since(2, 4, 6) is None and changes.since(1, 4, 6) == {"e", "f"}
-
-
-def test_while_one_name_is_made_another_kept_for_an_older_state_is_served_as_kept():
-    """`Snapshots.get`: one making at a time holds a thread; with none under way, the page is made for its state."""
-    kept, started, release = snapshots.Snapshots(), threading.Event(), threading.Event()
-    kept.get(("state", 1), "home", lambda: "home 1")
-
-    def slow() -> str:
-        started.set()
-        release.wait(10)
-        return "board 2"
-
-    making = threading.Thread(target=lambda: kept.get(("state", 2), "board", slow))
-    making.start()
-    assert started.wait(10)
-    try:
-        assert kept.get(("state", 2), "home", lambda: "home 2, not asked") == "home 1"  # the board's making under way
-    finally:
-        release.set()
-        making.join(10)
-    assert kept.get(("state", 2), "home", lambda: "home 2") == "home 2"  # none under way: made for its state

@@ -64,10 +64,8 @@ class Snapshots:
     """Each name's latest value with the state key it was computed for; safe across the portal's worker threads, and
     single-flight: while one thread computes a name for a new key, the others are served that name's value for the
     key before (at most one computation old) instead of computing it too — at a deadline rush every act changes the
-    key, and fifty threads recomputing the same board at once would stall the process. While any name is computed, a
-    name kept for another key is served as kept too: one making at a time holds a reader thread (`threads.READERS`),
-    never two (a page of the board and one of the home, the second waiting for the first's shared counts), while the
-    pages queue behind them. Only a name never computed yet makes a thread wait."""
+    key, and fifty threads recomputing the same board at once would stall the process. Only a name never computed
+    yet makes a thread wait."""
 
     def __init__(self, kept: int = KEPT):
         self.kept = kept
@@ -95,11 +93,11 @@ class Snapshots:
                     self.values.move_to_end(name)
                     return kept[1]
                 busy = self.computing.get(name)
-                if kept is not None and not exact and self.computing:
-                    return kept[1]  # a making under way, of this name or another: the value before, no second thread held
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
+                if kept is not None and not exact:
+                    return kept[1]
             busy.wait()  # the first computation of this name: wait for it, then look again
         try:
             value = make()
