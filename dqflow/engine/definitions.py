@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from dqflow.campaign import spec
-from dqflow.store import CampaignRow, campaign_digest
+from dqflow.store import CampaignRow, campaign_digest, lock_campaign
 
 _PARSED: dict[tuple[str, str], spec.Campaign] = {}  # (campaign id, digest) → definition, newest last
 _PARSED_KEPT = 4
@@ -44,3 +44,12 @@ def known(session: Session, campaign: spec.Campaign) -> None:
     reading the digest again."""
     known_here: dict[str | None, spec.Campaign] = session.info.setdefault("definitions", {})
     known_here[campaign.id] = campaign
+
+
+def locked(session: Session, campaign_id: str | None) -> spec.Campaign:
+    """The definition to act on alone (`store.lock_campaign`), read after the lock: one read before it (or the one the
+    portal's request checked, `known`) may predate an amendment committed while this transaction waited."""
+    campaign_id = campaign_id or definition(session, None).id
+    lock_campaign(session, campaign_id)
+    forget(session)
+    return definition(session, campaign_id)

@@ -33,10 +33,10 @@ from sqlmodel import Session
 from dqflow.calendar import show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import rules
-from dqflow.engine.definitions import definition
+from dqflow.engine.definitions import definition, locked
 from dqflow.errors import DqflowError, NotAllowed, NotFound
 from dqflow.intake import text as texts
-from dqflow.store import AuditRow, FormEntryRow, FormEvidenceRow, ProgressRow, acting, chunks, lock_campaign, recorded_at, table
+from dqflow.store import AuditRow, FormEntryRow, FormEvidenceRow, ProgressRow, acting, chunks, recorded_at, table
 
 MAX_EVIDENCE = 10  # links for one indicator: more belong in one folder
 _ENTRY = table(FormEntryRow)
@@ -260,7 +260,7 @@ def save(session: Session, campaign_id: str | None, institution_id: str, stage_i
     """Save one indicator of a ДОУ's draft: its evidence (`links`, each with an optional title) replaced when given,
     its own level and comment set when given ("" clears a comment; `clear_level` clears the level). The first save in
     a stage copies the previous version in. Refused unless the stage is open for the ДОУ and not handed in."""
-    campaign = definition(session, campaign_id)
+    campaign = locked(session, campaign_id)
     stage = form_stage(campaign, stage_id, institution_id)
     _known_indicator(campaign, indicator_id)
     evidence = _checked_evidence(links) if links is not None else None
@@ -268,7 +268,6 @@ def save(session: Session, campaign_id: str | None, institution_id: str, stage_i
     comment_given = comment is not None
     if comment is not None:
         comment = _checked_comment(comment)
-    lock_campaign(session, campaign.id)
     form, _ = _read(session, campaign, institution_id, stage, now)
     _refuse_edit(campaign, form, now, "changed")
     if not form.started:
@@ -302,7 +301,7 @@ def save_changed(session: Session, campaign_id: str | None, institution_id: str,
     as shown is left as it is stored now (another window, or a colleague, may have saved it since), and one changed both
     on this page and in the store since the page was read is refused, naming it, with nothing written — the press
     would otherwise put back what the page showed over the newer save."""
-    campaign = definition(session, campaign_id)
+    campaign = locked(session, campaign_id)
     stage = form_stage(campaign, stage_id, institution_id)
     posted: dict[str, Entry] = {}
     for indicator_id, draft in drafts.items():
@@ -313,7 +312,6 @@ def save_changed(session: Session, campaign_id: str | None, institution_id: str,
         except DqflowError as exc:  # which indicator it is, for the page to say (a whole form is posted at once)
             exc.facts.setdefault("indicator", indicator_id)
             raise
-    lock_campaign(session, campaign.id)
     form, _ = _read(session, campaign, institution_id, stage, now)
     _refuse_edit(campaign, form, now, "changed")
     changed, clashes = [], []
