@@ -335,3 +335,28 @@ def test_a_body_too_large_is_refused_while_it_streams(scene: Scene):
     asyncio.run(scene.app(scope, receive, send))
     assert answer[0]["status"] == 400 and sum(read) <= MAX_BODY + len(chunk)
     assert "форма слишком большая".encode() in b"".join(m.get("body", b"") for m in answer[1:])
+
+
+def test_headers_too_large_are_refused_and_no_origin_is_kept_by_its_size(scene: Scene):
+    """uvicorn's httptools parser bounds a request's headers by nothing: the guard refuses more than MAX_HEADERS with
+    the Russian 431 page before anything runs, and an Origin longer than a real one is parsed each time, never kept
+    (a client sending 1,024 different 4 MB Origins would otherwise pin 4 GB in the worker)."""
+    from dqflow.web import middleware
+
+    scene.at("2021-11-25 12:00")
+    guest = scene.browser()
+    dou = scene.portal.path("institution", "4")
+    big = guest.get(dou, headers={"X-Padding": "x" * (middleware.MAX_HEADERS + 1)})
+    assert big.status_code == 431 and "Запрос слишком велик" in big.text
+    secured(big)
+    assert guest.get(dou, headers={"X-Padding": "x" * (middleware.MAX_HEADERS // 2)}).status_code == 200
+
+    token = scene.token(guest, dou)
+    middleware._origin.cache_clear()
+    long_origins = [BASE + "/" + "x" * (middleware.ORIGIN_KEPT + n) for n in range(5)]
+    for claimed in long_origins:
+        answer = guest.post(dou, data={"csrf": token, "stage": "fill-form", "link": "https://dou4.example.org/x"},
+                            headers={"Origin": claimed}, follow_redirects=False)
+        assert answer.status_code in (303, 403)
+    assert middleware._origin.cache_info().currsize <= 2  # the portal's own address (and the short one, if any)
+    assert middleware.origin(long_origins[0]) == middleware.origin(BASE)  # parsed all the same

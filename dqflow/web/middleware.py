@@ -60,6 +60,10 @@ _HEADERS_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for na
 COOKIE = "dqflow_session"
 MAX_BODY = 256 * 1024  # a form: twenty links and a few pages of recommendations (a ДОУ's whole form: `form_limits`)
 MAX_FIELDS = 200
+# a request's headers, names and values: a browser sends a few KB; uvicorn's httptools parser bounds them by nothing
+# (h11 reset a connection at 1 MB), and what the guard keeps of them (`origin`'s cache) must not be a client's to size
+MAX_HEADERS = 64 * 1024
+ORIGIN_KEPT = 256  # the longest Origin or Referer whose parsing is remembered (a real one is far shorter)
 MAX_FORM_BODY = 2 * 2**20  # a whole form of many indicators, at most: parsing it takes ~0.1 s of a thread
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # every other method changes state and is guarded
 
@@ -160,6 +164,8 @@ class Guard:
         site = self.site
         route, params = self.route(scope)
         request = Request({**scope, "path_params": params})
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADERS:
+            raise Refused(site.refuse(request, "headers", 431))
         unsafe = scope["method"] not in SAFE
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
@@ -273,9 +279,13 @@ def with_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
     return raw
 
 
-@functools.lru_cache(maxsize=1024)  # the portal's own address and the few origins browsers send, parsed once each
 def origin(url: str) -> str:
     """`scheme://host[:port]` of an address, the default port left out; '' for what is not one (`null`)."""
+    return _origin(url) if len(url) <= ORIGIN_KEPT else _origin.__wrapped__(url)
+
+
+@functools.lru_cache(maxsize=1024)  # the portal's own address and the few origins browsers send, parsed once each
+def _origin(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
