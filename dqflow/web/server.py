@@ -4,7 +4,7 @@
 N workers are N processes, each making its own portal with `worker_app` from what `serve` put in the
 environment (the database, the campaign, the clock's shift): nothing about sessions or limits lives in a
 worker's memory, so any of them answers any request. On SQLite their writes take one turn across processes (a lock on
-a file beside the database, `store.database._Turn`), each woken when the writer before it ends. A client's address (what the rate limits count) is the
+a file beside the database, `store.turns._Turn`), each woken when the writer before it ends. A client's address (what the rate limits count) is the
 connection's, unless it comes from a proxy named in --forwarded-allow-ips: then it is the proxy's
 X-Forwarded-For.
 

@@ -43,7 +43,7 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
     # The database's latest audit row, whatever its campaign: the end of the primary key, one probe on either backend
     # (filtered by campaign, SQLite would walk the campaign's index over every row). Another campaign's change only
     # refreshes this one's early. It names every change before it because audit ids are seen in commit order (on
-    # PostgreSQL, where hand-ins commit side by side, `store.database._audit_in_commit_order` makes it so).
+    # PostgreSQL, where hand-ins commit side by side, `store.turns.audit_in_commit_order` makes it so).
     latest = select(func.max(col(AuditRow.id))).scalar_subquery()
     # the extended rows whose lock has passed, as (how many, the latest of those locks): a lock passing by time alone
     # raises the latest (it is later than every lock passed before it), so the pair never comes back to a value it had
@@ -150,7 +150,7 @@ ROWS = 20_000  # kept rows of a process, of both grids together: 40 pages of 500
 
 def rows_epoch(key: tuple[Any, ...]) -> tuple[Any, ...]:
     """What of a `state_key` (with the zone `Site.state_key` adds) every grid row depends on: all of it but the latest
-    audit row. A ДОУ's own changes are told by its audit rows (`institution_counts`); the definition, the stage
+    audit row. A ДОУ's own changes are told by its audit rows (`Changes`); the definition, the stage
     boundaries `now` has passed and the extended rows' locks passed (the moments a row's status turns at by time alone)
     remake every row."""
     return (key[0],) + tuple(key[2:])
@@ -162,7 +162,7 @@ CHANGES_LOG = 200_000  # (audit id, ДОУ) entries `Changes` holds for `since`;
 
 class Changes:
     """Which ДОУ changed, read forward from the audit log: every change to a ДОУ's rows writes an audit row naming it
-    in the transaction that makes it, and audit ids become visible in commit order on both backends (`store.database`:
+    in the transaction that makes it, and audit ids become visible in commit order on both backends (`store.turns`:
     the SQLite writer's turn, the PostgreSQL advisory lock before the first audit INSERT), so the rows with an id above
     the last one read name every ДОУ changed since — a range of the primary key, not every audit row of the campaign
     at each new state. Kept per process (several workers each read the log themselves); safe across worker threads.
