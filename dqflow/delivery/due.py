@@ -62,9 +62,10 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
 
 
 # A page's rows with their progress (`skips.Progress`): the row's own ДОУ and stage, by the progress table's key
-_JOINED: tuple[tuple[Any, ...], str] = (COLUMNS + skips.PROGRESS_COLUMNS[2:],
-           "outbox LEFT JOIN progress ON progress.campaign_id = outbox.campaign_id AND progress.institution_id = outbox.institution_id "
-           "AND progress.stage_id = outbox.stage_id")
+_JOINED: tuple[tuple[Any, ...], str] = (
+    COLUMNS + skips.PROGRESS_COLUMNS[2:],
+    "outbox LEFT JOIN progress ON progress.campaign_id = outbox.campaign_id AND progress.institution_id = outbox.institution_id "
+    "AND progress.stage_id = outbox.stage_id")
 _DUE_WIDTH = len(COLUMNS)
 _INSTITUTION, _STAGE = (Due._fields.index(name) for name in ("institution_id", "stage_id"))
 
@@ -84,8 +85,9 @@ def page_and_progress(session: Session, campaign: spec.Campaign, now: datetime, 
         if not found:
             continue
         rows += map(Due._make, zip(*found[:_DUE_WIDTH]))
-        joined = zip(found[_INSTITUTION], found[_STAGE], *found[_DUE_WIDTH:])  # a status: the row is about a ДОУ and a stage, and
-        progress.update(((values[0], values[1]), skips.Progress._make(values)) for values in joined if values[2] is not None)  # it has one
+        # a row with a status is about a ДОУ and a stage that have a progress row: the skip policy's `Progress` of them
+        joined = zip(found[_INSTITUTION], found[_STAGE], *found[_DUE_WIDTH:])
+        progress.update(((values[0], values[1]), skips.Progress._make(values)) for values in joined if values[2] is not None)
     return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id)), progress
 
 
