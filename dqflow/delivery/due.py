@@ -58,12 +58,37 @@ def page(session: Session, campaign: spec.Campaign, now: datetime, addresses: li
     """The due rows of these addresses (a page of `recipients`), as named tuples (`Due`), by recipient then deadline.
     One range per state, as in `recipients`: each address's due rows are then read from its own index
     range, its sent and future rows never visited."""
+    return page_and_progress(session, campaign, now, addresses)[0]
+
+
+# A page's rows with their progress (`skips.Progress`): the row's own ДОУ and stage, by the progress table's key
+_JOINED: tuple[tuple[Any, ...], str] = (
+    COLUMNS + skips.PROGRESS_COLUMNS[2:],
+    "outbox LEFT JOIN progress ON progress.campaign_id = outbox.campaign_id AND progress.institution_id = outbox.institution_id "
+    "AND progress.stage_id = outbox.stage_id")
+_DUE_WIDTH = len(COLUMNS)
+_INSTITUTION, _STAGE = (Due._fields.index(name) for name in ("institution_id", "stage_id"))
+
+
+def page_and_progress(session: Session, campaign: spec.Campaign, now: datetime, addresses: list[str]) -> tuple[list[Any], dict]:
+    """`page`, and the progress of each ДОУ and stage its rows are about (`skips.Progress` by (ДОУ, stage), the pairs that
+    have a progress row), read in the same statements: what the skip policy and the letters ask of each row comes with it,
+    not in a read of the page's ДОУ of its own."""
     if not addresses:
-        return []
-    rows = [row for state, moment in _WAITING for row in skips.driver_rows(
-        session, (COLUMNS, "outbox", f"campaign_id = {{mark}} AND state = {{mark}} AND {moment} <= {{mark}}"), Due,
-        [campaign.id, state, _bound(session, moment, now)], ("recipient", addresses))]
-    return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id))
+        return [], {}
+    rows: list[Any] = []
+    progress: dict[tuple[str, str], Any] = {}
+    for state, moment in _WAITING:
+        found = skips.driver_columns(
+            session, (_JOINED[0], _JOINED[1], f"outbox.campaign_id = {{mark}} AND outbox.state = {{mark}} AND outbox.{moment} <= {{mark}}"),
+            [campaign.id, state, _bound(session, moment, now)], ("outbox.recipient", addresses))
+        if not found:
+            continue
+        rows += map(Due._make, zip(*found[:_DUE_WIDTH]))
+        # a row with a status is about a ДОУ and a stage that have a progress row: the skip policy's `Progress` of them
+        joined = zip(found[_INSTITUTION], found[_STAGE], *found[_DUE_WIDTH:])
+        progress.update(((values[0], values[1]), skips.Progress._make(values)) for values in joined if values[2] is not None)
+    return sorted(rows, key=lambda r: (r.recipient, r.deadline or _NO_DEADLINE, r.id)), progress
 
 
 def _bound(session: Session, column: str, value: datetime) -> Any:

@@ -321,16 +321,17 @@ def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], cam
     (the page's rows, those that go out, their ДОУ's progress)."""
     for start in range(0, len(addresses), due.PAGE):
         with session_for() as session:
-            rows = due.page(session, campaign, now, addresses[start:start + due.PAGE])
-            kept, progress = sort_out(session, campaign, rows, writer, now) if rows else ([], {})
+            rows, progress = due.page_and_progress(session, campaign, now, addresses[start:start + due.PAGE])
+            kept, progress = sort_out(session, campaign, rows, writer, now, progress) if rows else ([], {})
         yield rows, kept, progress
 
 
 def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer: Writer,
-             now: datetime) -> tuple[list[Any], Progress]:
-    """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress."""
+             now: datetime, progress: Progress | None = None) -> tuple[list[Any], Progress]:
+    """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress. `progress`: the
+    rows' own, read with them (`due.page_and_progress`)."""
     news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
-    facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign))
+    facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign), progress=progress)
     unwanted = skips.judge(rows, facts, now)
     due.skip(session, unwanted)
     return [r for r in rows if r.id not in unwanted], facts.progress

@@ -87,10 +87,11 @@ class Facts:
 
     @classmethod
     def read(cls, session: Session, campaign_id: str, rows, digest_news: bool = True,
-             lists: dict[str, str] | None = None) -> "Facts":
+             lists: dict[str, str] | None = None, progress: dict[tuple[str, str], Any] | None = None) -> "Facts":
         """`lists`: the expert list of each handout and review stage (`handout_lists`); without it an expert's mail is not
-        checked against the list."""
-        progress, materials = _progress_of(session, campaign_id, rows)
+        checked against the list. `progress`: the rows' own progress, read with them (`due.page_and_progress`: every
+        (ДОУ, stage) of the rows that has a progress row), so that only a review's materials are read here."""
+        progress, materials = _progress_of(session, campaign_id, rows, progress)
         return cls(progress, _reviewed_by(session, campaign_id, rows), digest_news, _handed_out(session, campaign_id, rows, lists or {}),
                    materials)
 
@@ -260,9 +261,11 @@ _HANDED_OUT = _by_list(  # narrowed: the page's experts by address (ix_expert_ad
     col(AssignmentRow.expert_id), select(ExpertRow.id).where(col(ExpertRow.campaign_id) == _CAMPAIGN,
                                                              func.lower(ExpertRow.email).in_(bindparam("addresses", expanding=True))))
 
-def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], list[Any]]]:
+def _progress_of(session: Session, campaign_id: str, rows,
+                 known: dict[tuple[str, str], Any] | None = None) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], list[Any]]]:
     """The progress of the ДОУ × stage the rows are about; and for the experts' reminders of a review among them, each ДОУ's
-    rows in the stages that review reviews (`rules.materials_stages`). One read of the page's ДОУ for both."""
+    rows in the stages that review reviews (`rules.materials_stages`). One read of the page's ДОУ for both; with `known`
+    (the rows' own progress, read with them) the materials alone."""
     wanted = {(r.institution_id, r.stage_id) for r in rows if r.institution_id and r.stage_id}
     if not wanted:
         return {}, {}
@@ -276,9 +279,15 @@ def _progress_of(session: Session, campaign_id: str, rows) -> tuple[dict[tuple[s
             if stage is not None and stage.actor == "expert":
                 by_review[stage_id] = rules.materials_stages(campaign.stages, stage)
     materials = {m for found in by_review.values() for m in found}
-    by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, campaign_id, {s for _, s in wanted} | materials,
-                                                                         {i for i, _ in wanted})}
-    progress = {pair: by_pair[pair] for pair in wanted if pair in by_pair}
+    if known is None:
+        by_pair = {(p.institution_id, p.stage_id): p for p in _progress_rows(session, campaign_id, {s for _, s in wanted} | materials,
+                                                                             {i for i, _ in wanted})}
+        progress = {pair: by_pair[pair] for pair in wanted if pair in by_pair}
+    else:  # every pair of the rows that has a progress row, and no other
+        progress, by_pair = known, known
+        if materials:
+            by_pair = {**known, **{(p.institution_id, p.stage_id): p for p in _progress_rows(
+                session, campaign_id, materials, {i for i, s in reviewing if s in by_review})}}
     if not materials:
         return progress, {}
     return progress, {(inst, stage_id): [by_pair[(inst, m)] for m in by_review[stage_id] if (inst, m) in by_pair]
@@ -294,9 +303,9 @@ def _progress_rows(session: Session, campaign_id: str, stages: set[str], institu
 
 
 # PROGRESS and the opening, which a review's materials are judged by (`rules.status_at`)
-_PROGRESS_COLUMNS = (*PROGRESS, _PROGRESS.c.opens_at)
-Progress = namedtuple("Progress", [c.name for c in _PROGRESS_COLUMNS])  # type: ignore[misc]
-_PROGRESS_OF = (_PROGRESS_COLUMNS, "progress", "campaign_id = {mark}")
+PROGRESS_COLUMNS = (*PROGRESS, _PROGRESS.c.opens_at)
+Progress = namedtuple("Progress", [c.name for c in PROGRESS_COLUMNS])  # type: ignore[misc]
+_PROGRESS_OF = (PROGRESS_COLUMNS, "progress", "campaign_id = {mark}")
 
 
 def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make: Any, values: list[Any],
@@ -307,6 +316,14 @@ def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make:
     a page of due rows and their progress thousands of times: a statement of SQLAlchemy's, its processed Row and then a
     named tuple of it cost twice the driver's own reading. The session's pending changes are flushed first, as a query of
     it would."""
+    found = driver_columns(session, query, values, *listed)
+    return list(map(make._make, zip(*found))) if found else []
+
+
+def driver_columns(session: Session, query: tuple[tuple[Any, ...], str, str], values: list[Any],
+                   *listed: tuple[str, list[Any]] | None) -> list[Any]:
+    """`driver_rows`' reading a column at a time: each column's values as its type reads them, in the rows' order ([] for
+    no row). Each column is named with its table (`query`'s table may be a join)."""
     columns, table_name, condition = query
     session.flush()
     connection = session.connection()
@@ -318,15 +335,14 @@ def driver_rows(session: Session, query: tuple[tuple[Any, ...], str, str], make:
         if pair is not None:
             where.append(f"{pair[0]} IN ({', '.join([mark] * len(pair[1]))})")
             parameters += pair[1]
-    sql = f"SELECT {', '.join(_quoted(dialect, c.name) for c in columns)} FROM {table_name} WHERE {' AND '.join(where)}"
+    named = ", ".join(f"{_quoted(dialect, c.table.name)}.{_quoted(dialect, c.name)}" for c in columns)
+    sql = f"SELECT {named} FROM {table_name} WHERE {' AND '.join(where)}"
     processors = _processors(dialect, table_name, columns)
     found = connection.exec_driver_sql(sql, tuple(parameters)).fetchall()  # SQLAlchemy's events see it; no processing
     if not found:
         return []
-    if all(p is None for p in processors):
-        return list(map(make._make, found))
-    by_column = [col if process is None else list(map(process, col)) for col, process in zip(zip(*found), processors)]
-    return list(map(make._make, zip(*by_column)))  # a column at a time: the loops are the interpreter's own
+    # a column at a time: the loops are the interpreter's own
+    return [col if process is None else list(map(process, col)) for col, process in zip(zip(*found), processors)]
 
 
 _PROCESSORS: dict[tuple[type, str, tuple[str, ...]], list[Any]] = {}  # made once per dialect and columns: their memos last
