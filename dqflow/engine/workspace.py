@@ -288,7 +288,7 @@ def expert_desk(session: Session, campaign: spec.Campaign, expert_id: str, now: 
             mine[stage_id].append(inst)  # its list rows stay as history
         if values[0] is not None:
             read[(inst, values[2])] = values
-    mine = {stage_id: found for stage_id, found in mine.items() if found}
+    mine = {stage_id: ids for stage_id, ids in mine.items() if ids}  # lists of withdrawn ДОУ alone: none
     tasks = []
     for stage, review, handout in people.tasks:
         drawn = bool(mine.get(stage.id)) or not rules.has_opened(stage.opens_at, now) or experts.drawn(session, campaign.id, stage.id)
