@@ -37,11 +37,13 @@ requests/s: on a shared machine it moves less. Prints one line per figure; --jso
 
 The rush's server is `dqflow serve --workers N` (--workers 1 2: one rush each, in turn, --rounds times, every run from the
 same prepared rows, and a table of the runs at the end: a pair run minutes apart shares the machine's load of the moment).
-Beside each rush: the CPU of the server's processes (a supervisor and its workers), of this process (the load generator:
-it shares the machine with what it measures), of the daemon and of the burst, and how busy the whole machine was, in
-cores. The clients never pause by default (a closed loop: the mean wait is about clients / requests-per-second, Little's
-law); --think S makes each pause S seconds on average (exponential) between its actions, as people reading a page do:
-fewer requests are offered, and the latencies say how long a person waits rather than how long a queue is.
+Beside each rush: the CPU of the server's processes (a supervisor and its workers), of this process (the load
+generator: it shares the machine with what it measures: its clients each speak HTTP/1.1 over their own connection by
+hand, `Lean`, ~0.4 ms of CPU a request against httpx's ~3.5 ms, which `--client httpx` keeps), of the daemon and of
+the burst, and how busy the whole machine was, in cores. The clients never pause by default (a closed loop: the mean
+wait is about clients / requests-per-second, Little's law); --think S makes each pause S seconds on average
+(exponential) between its actions, as people reading a page do: fewer requests are offered, and the latencies say how
+long a person waits rather than how long a queue is.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +140,7 @@ def described(kind: str, summary: dict) -> str:
             f"p99 {summary['p99_ms']:7.1f} ms  max {summary['max_ms']:7.1f} ms  errors {errors or 0}")
 
 
-async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> tuple[int, float, httpx.Response | None]:
+async def timed(client, method: str, url: str, **kwargs) -> tuple[int, float, httpx.Response | Answer | None]:
     started = time.perf_counter()
     try:
         answer = await client.request(method, url, **kwargs)
@@ -145,6 +148,70 @@ async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs) -> t
     except httpx.HTTPError as exc:
         no_answer[type(exc).__name__] += 1
         return 0, time.perf_counter() - started, None  # no answer (status 0)
+
+
+class Lean:
+    """One keep-alive HTTP/1.1 connection of the rush's load generator, asyncio streams and a hand-made request: httpx
+    (h11 in pure Python, its pool and cookie jar) cost ~3.5 ms of CPU a request here, as much as the server's answer, so
+    a rush on one 2-core machine measured the generator's share as much as the portal's (`--client httpx` keeps it). It
+    speaks only what the portal answers with: a status line, headers, a body of Content-Length bytes or chunked."""
+
+    def __init__(self, base: str, cookies: httpx.Cookies | None = None):
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        cookie = "; ".join(f"{name}={value}" for name, value in (cookies or {}).items())
+        self.fixed = f"Host: {parts.netloc}\r\nUser-Agent: rush\r\n" + (f"Cookie: {cookie}\r\n" if cookie else "")
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, url: str, headers: dict[str, str] | None = None, data: dict | None = None) -> "Answer":
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else b""
+        head = f"{method} {url} HTTP/1.1\r\n{self.fixed}" + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        if data is not None:
+            head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        for attempt in (1, 2):  # a kept connection the server closed meanwhile: once more on a new one
+            try:
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+                assert self.reader is not None
+                self.writer.write(head.encode() + b"\r\n" + body)
+                return await self._answer(self.reader)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                self.close()
+                if attempt == 2:
+                    raise httpx.TransportError(str(exc)) from exc
+        raise AssertionError("unreachable")
+
+    async def _answer(self, reader: asyncio.StreamReader) -> "Answer":
+        lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                chunks.append(await reader.readexactly(size + 2))
+            await reader.readuntil(b"\r\n")
+            body = b"".join(c[:-2] for c in chunks)
+        else:
+            body = await reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return Answer(status, body)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+@dataclass
+class Answer:
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -499,7 +566,7 @@ class Rush:
     reviewed: list[tuple[str, str, str]] = field(default_factory=list)  # (ДОУ, expert, marker) accepted
     seq: int = 0
     no_form: int = 0
-    signed: httpx.AsyncClient | None = None  # the coordinator's browser, during run()
+    lean: bool = True  # --client lean (default) or httpx
     mix: dict[str, int] | None = None  # --mix: other weights than MIX
     think: float = 0.0  # --think: a client's mean pause between its actions (0: never pauses)
 
@@ -512,10 +579,10 @@ class Rush:
         self.tallies[kind].add(status, took, (200,))
         return answer if status == 200 else None
 
-    async def dou_page(self, client, rng) -> None:
+    async def dou_page(self, client, rng, signed=None) -> None:
         await self.get(client, "ДОУ page", self.institutions[rng.choice(list(self.institutions))])
 
-    async def hand_in(self, client, rng) -> None:
+    async def hand_in(self, client, rng, signed=None) -> None:
         institution = rng.choice(list(self.institutions))
         page = await self.get(client, "ДОУ page", self.institutions[institution])
         if page is None:
@@ -527,12 +594,12 @@ class Rush:
         if status == 303:
             self.handed_in.extend((institution, link) for link in links)
 
-    async def expert_page(self, client, rng) -> None:
+    async def expert_page(self, client, rng, signed=None) -> None:
         await self.get(client, "expert page", self.experts[rng.choice(list(self.experts))])
 
-    async def review(self, client, rng) -> None:
+    async def review(self, client, rng, signed=None) -> None:
         if not self.pairs:
-            return await self.expert_page(client, rng)
+            return await self.expert_page(client, rng, signed)
         institution, expert = self.pairs.pop()
         page = await self.get(client, "expert page", self.experts[expert])
         if page is None:
@@ -548,14 +615,14 @@ class Rush:
         if status == 303:
             self.reviewed.append((institution, expert, marker))
 
-    async def board(self, client, rng) -> None:
+    async def board(self, client, rng, signed=None) -> None:
         await self.get(client, "board", "/board")
 
-    async def coordinator(self, client, rng) -> None:
-        await self.get(self.signed, "coordinator home", "/coordinator")
+    async def coordinator(self, client, rng, signed=None) -> None:
+        await self.get(signed, "coordinator home", "/coordinator")
 
-    async def card(self, client, rng) -> None:
-        await self.get(self.signed, "coordinator card", f"/coordinator/dou/{rng.choice(list(self.institutions))}")
+    async def card(self, client, rng, signed=None) -> None:
+        await self.get(signed, "coordinator card", f"/coordinator/dou/{rng.choice(list(self.institutions))}")
 
     MIX = {"dou_page": 35, "hand_in": 15, "expert_page": 15, "review": 15, "board": 10, "coordinator": 5, "card": 5}
 
@@ -564,16 +631,23 @@ class Rush:
         mix = self.mix or self.MIX
         kinds, weights = list(mix), list(mix.values())
         # the coordinator's pages with the session cookie; everyone else's without (a ДОУ, an expert, the public)
-        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client, \
-                httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as self.signed:
+        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as shared, \
+                httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, cookies=self.cookies) as shared_signed:
             stop = time.perf_counter() + seconds
 
             async def loop(k: int) -> None:
                 rng = random.Random(k)
-                while time.perf_counter() < stop:
-                    await getattr(self, rng.choices(kinds, weights)[0])(client, rng)
-                    if self.think:  # a person reading the page before the next click (not timed)
-                        await asyncio.sleep(min(rng.expovariate(1 / self.think), max(0.0, stop - time.perf_counter())))
+                # each client its own connections (lean), or every client the pool of one httpx client
+                client, signed = (Lean(self.base), Lean(self.base, self.cookies)) if self.lean else (shared, shared_signed)
+                try:
+                    while time.perf_counter() < stop:
+                        await getattr(self, rng.choices(kinds, weights)[0])(client, rng, signed)
+                        if self.think:  # a person reading the page before the next click (not timed)
+                            await asyncio.sleep(min(rng.expovariate(1 / self.think), max(0.0, stop - time.perf_counter())))
+                finally:
+                    if self.lean:
+                        client.close()
+                        signed.close()
 
             started = time.perf_counter()
             await asyncio.gather(*(loop(k) for k in range(clients)))
@@ -709,7 +783,8 @@ async def one_rush(args, folder: Path, db: str, workers: int, key: str) -> dict:
         with_materials = served.handed_in()
         pairs = [(a["institution"], e) for a in assignments for e in a["experts"] if a["institution"] in with_materials]
         random.Random(2).shuffle(pairs)
-        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix, think=args.think)
+        rush = Rush(served.base, institutions, experts, pairs, await served.signed_in(), mix=args.mix, think=args.think,
+                    lean=args.client == "lean")
         sent_before = served.sent_ids()
         env = {**served.env, "DQFLOW_SMTP_HOST": "127.0.0.1", "DQFLOW_SMTP_PORT": str(smtp_port), "DQFLOW_SMTP_SECURITY": "none"}
         if not args.no_daemon:
@@ -805,6 +880,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="The rush: each client pauses this many seconds on average (exponential) between its actions; "
                              "0 (default): a closed loop that never pauses.")
+    parser.add_argument("--client", choices=["lean", "httpx"], default="lean",
+                        help="The rush's load generator: lean (asyncio streams, a connection per client: default) or httpx (its pool).")
     parser.add_argument("--no-daemon", action="store_true", help="The rush without its sending daemon (with --burst 0: the portal alone).")
     parser.add_argument("--python", default=sys.executable, help="The interpreter whose dqflow serves (another checkout's venv).")
     parser.add_argument("--db", help="A PostgreSQL URL to use (its public schema is dropped first); default: SQLite files.")
