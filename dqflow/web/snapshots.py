@@ -72,8 +72,9 @@ class Snapshots:
         self.values: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()  # name → (its key, value)
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
-        self.rows: KeptRows | None = KeptRows()  # the grids' rows, per state of their ДОУ (None: each made afresh)
-        self.late: KeptLate | None = KeptLate()  # every ДОУ's late rows and statuses, per state of each (None: asked afresh)
+        changes = Changes()  # the audit rows past the last read, read once for both below
+        self.rows: KeptRows | None = KeptRows(changes=changes)  # the grids' rows, per state of their ДОУ (None: each made afresh)
+        self.late: KeptLate | None = KeptLate(changes=changes)  # every ДОУ's late rows and statuses, per state of each (None: asked afresh)
 
     def standing(self, key: tuple[Any, ...], session: Session, campaign: spec.Campaign, now: datetime) -> Standing | None:
         """The ДОУ's `Standing` at the state `key` names (`KeptLate`), once a state for the board and the home both;
