@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from dqflow.calendar import iso, show, zone_label
 from dqflow.campaign import spec
 from dqflow.engine import changes, experts, form, reminders, rules
-from dqflow.engine.definitions import definition, forget
+from dqflow.engine.definitions import definition, locked
 from dqflow.engine.reconciler import catch_up, reconcile
 from dqflow.engine.rules import PROGRESS, Refusal, Status, fire
 from dqflow.errors import DqflowError, NotAllowed, NotFound
@@ -37,7 +37,6 @@ from dqflow.store import (
     chunks,
     driver_mark,
     recorded_at,
-    share_campaign,
 )
 
 # SQLModel's typing does not declare the tables its classes map; Core statements need them.
@@ -108,7 +107,7 @@ def submit(session: Session, campaign_id: str, institution_id: str, stage_id: st
     is a handful of statements on that ДОУ's rows; the daemon's or `tick`'s reconcile brings the rest (level-triggered)."""
     links = _checked_links(links)  # before reconcile: a refusal costs nothing
     if scoped:
-        acts = _Acts(session, _shared(session, campaign_id), [(institution_id, stage_id)], caught_up=now)
+        acts = _Acts(session, locked(session, campaign_id, shared=True), [(institution_id, stage_id)], caught_up=now)
     else:
         acts = _Acts(session, _reconciled(session, campaign_id, now), [(institution_id, stage_id)])
     row = acts.submit(Act(now, institution_id, stage_id, links))
@@ -142,7 +141,7 @@ def review_many(session: Session, campaign_id: str, entries: list[experts.Review
     its stages are drawn (drawing them is reconcile's work, which then runs as for any act)."""
     pairs = [(e.institution_id, e.stage_id) for e in entries]
     if scoped and _lists_drawn(session, definition(session, campaign_id), {e.stage_id for e in entries}):
-        acts = _Acts(session, _shared(session, campaign_id), pairs, caught_up=now)
+        acts = _Acts(session, locked(session, campaign_id, shared=True), pairs, caught_up=now)
     else:
         acts = _Acts(session, _reconciled(session, campaign_id, now), pairs)
     done = []
@@ -250,14 +249,6 @@ def _lists_drawn(session: Session, campaign: spec.Campaign, stage_ids: set[str])
     """Whether the expert lists of these review stages are drawn (a probe each): a scoped review needs them."""
     stages = [campaign.stage(s) for s in sorted(stage_ids)]
     return all(s is not None and s.list is not None and experts.drawn(session, campaign.id, s.list) for s in stages)
-
-
-def _shared(session: Session, campaign_id: str | None) -> spec.Campaign:
-    """The definition to act on beside other acts on other ДОУ's rows (`store.share_campaign`), read after the lock."""
-    campaign_id = campaign_id or definition(session, None).id
-    share_campaign(session, campaign_id)
-    forget(session)  # what was read before the lock may predate an amendment committed while we waited
-    return definition(session, campaign_id)
 
 
 class _Acts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from dqflow.campaign import spec
-from dqflow.store import CampaignRow, campaign_digest, lock_campaign
+from dqflow.store import CampaignRow, campaign_digest, lock_campaign, share_campaign
 
 _PARSED: dict[tuple[str, str], spec.Campaign] = {}  # (campaign id, digest) → definition, newest last
 _PARSED_KEPT = 4
@@ -46,10 +46,11 @@ def known(session: Session, campaign: spec.Campaign) -> None:
     known_here[campaign.id] = campaign
 
 
-def locked(session: Session, campaign_id: str | None) -> spec.Campaign:
-    """The definition to act on alone (`store.lock_campaign`), read after the lock: one read before it (or the one the
-    portal's request checked, `known`) may predate an amendment committed while this transaction waited."""
+def locked(session: Session, campaign_id: str | None, *, shared: bool = False) -> spec.Campaign:
+    """The definition to act on, read after the campaign's lock: alone (`store.lock_campaign`), or `shared` beside other
+    acts on other ДОУ's rows (`store.share_campaign`). One read before the lock (or the one the portal's request checked,
+    `known`) may predate an amendment committed while this transaction waited."""
     campaign_id = campaign_id or definition(session, None).id
-    lock_campaign(session, campaign_id)
+    (share_campaign if shared else lock_campaign)(session, campaign_id)
     forget(session)
     return definition(session, campaign_id)

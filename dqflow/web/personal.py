@@ -49,7 +49,7 @@ class Personal(Site):
             def write() -> None:
                 with self.transaction(f"{role}:{subject_id}") as session:
                     # the definition this request's admission checked: what an act asks of it before it takes the
-                    # campaign's lock costs no statement (the act reads it again under the lock: `acts._shared`)
+                    # campaign's lock costs no statement (the act reads it again under the lock: `definitions.locked`)
                     definitions.known(session, self.campaign)
                     act(session, self.clock())
 
