@@ -169,6 +169,16 @@ def db_url(request, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def database(db_url: str):
+    """An engine on a fresh database of this run's backend, at the current schema (`store.connect`)."""
+    from dqflow import store
+
+    db = store.connect(db_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def dq(db_url: str) -> Cli:
     return Cli(db_url)
 

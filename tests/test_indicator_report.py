@@ -62,13 +62,6 @@ def at(campaign: spec.Campaign, text: str) -> datetime:
     return parse_local(text, campaign.tz)
 
 
-@pytest.fixture
-def database(db_url: str):
-    db = store.connect(db_url)
-    yield db
-    db.dispose()
-
-
 def review(session, campaign: spec.Campaign, inst: str, stage: str, expert: str, levels: dict[str, str], when: datetime,
            text: str = "") -> None:
     """Stands in for the review act per indicator (the expertise helper's `engine.review` with indicator levels): the

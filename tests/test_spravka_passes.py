@@ -15,7 +15,6 @@ import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import pytest
 from conftest import counting_statements
 from sqlalchemy import delete
 from test_indicator_report import NOW, at, many
@@ -25,13 +24,6 @@ from dqflow.results import excel, figures
 from dqflow.store import FormEntryRow, table
 
 DISPUTES = "HAVING count(distinct(review_level.level))"  # `engine.finals.disputed_sql`'s mark in its statement
-
-
-@pytest.fixture
-def database(db_url: str):
-    db = store.connect(db_url)
-    yield db
-    db.dispose()
 
 
 def test_the_spravka_does_not_count_disputes_status_does(database, tmp_path: Path):

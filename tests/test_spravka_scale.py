@@ -59,13 +59,6 @@ def loaded(db, folder: Path, n: int, seed: int = 1) -> spec.Campaign:
     return campaign
 
 
-@pytest.fixture
-def database(db_url: str):
-    db = store.connect(db_url)
-    yield db
-    db.dispose()
-
-
 # -- the cost ------------------------------------------------------------------------------------
 
 
