@@ -1,4 +1,4 @@
-"""The ДОУ changed since a state, read from the audit rows past the last id read (`web.snapshots.Changes`): a session
+"""The ДОУ changed since a state, read from the audit rows past the last id read (`web.changes.Changes`): a session
 that sees an older state than the rows already read never keeps a row or a late list under a newer ДОУ's version (on
 SQLite a read transaction keeps the snapshot it began with), and more audit rows at once than one read takes starts
 everything afresh, never skipping a ДОУ — on SQLite and on PostgreSQL.
@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from dqflow import engine, store
 from dqflow.engine import late
-from dqflow.web import board, snapshots
+from dqflow.web import board, changes, snapshots
 from test_kept_page import Loaded
 
 
@@ -52,7 +52,7 @@ def test_a_row_read_by_a_session_older_than_the_audit_rows_read_is_never_kept(db
 def test_more_audit_rows_than_one_read_takes_find_every_dou_afresh(db_url: str, tmp_path: Path):
     db = store.connect(db_url)
     loaded = Loaded(db, tmp_path)
-    kept = snapshots.KeptLate(changes=snapshots.Changes(read=3))  # a read of 3 rows at most: 4 hand-ins overflow it
+    kept = snapshots.KeptLate(changes=changes.Changes(read=3))  # a read of 3 rows at most: 4 hand-ins overflow it
 
     def standing() -> snapshots.Standing:
         with store.dry_run(db) as session:
@@ -86,9 +86,9 @@ def test_more_audit_rows_than_one_read_takes_find_every_dou_afresh(db_url: str, 
 @pytest.mark.parametrize("seen", [0, 10])
 def test_changes_since_a_dropped_entry_are_not_known(seen: int):
     """Entries dropped from the log (`Changes.floor`) or another generation: `since` says it does not know."""
-    changes = snapshots.Changes(log=4)
-    changes.generation, changes.base, changes.last = 1, 0, 0
-    changes.ids, changes.names, changes.floor = [1, 2, 3, 4, 5, 6], list("abcdef"), 0
-    assert changes.since(1, seen, 6) == (set("abcdef") if seen == 0 else set())
-    changes.ids, changes.names, changes.floor = [4, 5, 6], list("def"), 3
-    assert changes.since(1, 2, 6) is None and changes.since(2, 4, 6) is None and changes.since(1, 4, 6) == {"e", "f"}
+    log = changes.Changes(log=4)
+    log.generation, log.base, log.last = 1, 0, 0
+    log.ids, log.names, log.floor = [1, 2, 3, 4, 5, 6], list("abcdef"), 0
+    assert log.since(1, seen, 6) == (set("abcdef") if seen == 0 else set())
+    log.ids, log.names, log.floor = [4, 5, 6], list("def"), 3
+    assert log.since(1, 2, 6) is None and log.since(2, 4, 6) is None and log.since(1, 4, 6) == {"e", "f"}
