@@ -25,7 +25,7 @@ from conftest import counting_statements
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
-from test_indicator_report import LEVELS, NOW, at, database, many, settle, small  # noqa: F401  (fixtures)
+from test_indicator_report import LEVELS, NOW, at, many, settle, small  # noqa: F401  (a fixture)
 
 from dqflow import store
 from dqflow.engine.rules import Status
