@@ -31,11 +31,13 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     """The summary analytic report as of --now, in Russian (writes nothing to the database)."""
     target = out or results.default_path(campaign.id, fmt)
     compares = bool(compare_id or campaign.previous)
-    # each ДОУ's detail is read when the output shows it: not for a single HTML file of a large roster (its summary alone);
-    # the workbook's and the CSV's tables of every ДОУ are plain rows read as they are written (`rows`), so the справка is
-    # written in the session that computed it (the dynamics read each ДОУ's levels and the town's)
+    # each ДОУ's detail is read when the output shows it: not for a single document (an HTML file, DOCX, Markdown) of a
+    # large roster, which is its summary alone (`figures.DETAIL_UP_TO`); the workbook's and the CSV's tables of every ДОУ
+    # are plain rows read as they are written (`rows`), so the справка is written in the session that computed it (the
+    # dynamics read each ДОУ's levels and the town's)
     tables = fmt in ("csv", "xlsx")
-    detail = None if fmt == "html" and not results.is_folder(fmt, target) else not tables or compares
+    single = fmt in ("docx", "md") or (fmt == "html" and not results.is_folder(fmt, target))
+    detail = None if single else not tables or compares
     with store.dry_run(app.db) as session:
         figures = results.compute(session, campaign.id, now, detail=detail, rows=tables, town=fmt != "csv" or compares)
         dynamics = None
@@ -59,7 +61,7 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
         return
     for path in written:
         click.echo(f"Записано: {path}")
-    if fmt == "html" and not figures.detailed:
+    if single and not figures.detailed:
         t = figures.campaign.terms
         click.echo(f"{t.nom_pl}: {figures.total} — справка без разделов по каждому {t.dat}; "
                    f"страницы {t.gen_pl}: dqflow report --format html --out ПАПКА")

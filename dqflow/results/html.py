@@ -44,12 +44,8 @@ def _environment() -> Environment:
 def render(results: Results) -> str:
     """The single-file справка: the summary, with each ДОУ's section when the roster is small and each was read."""
     sections = results.detailed and results.total <= SECTIONS_UP_TO
-    t = results.campaign.terms
-    return _summary(_environment(), results, sections=sections, pages={},
-                    folder_note=f"Результаты каждого {t.gen} (этапы, сроки, ссылки, оценки экспертов, рекомендации) — на отдельных "
-                                f"страницах: dqflow report --format html --out ПАПКА; а также в XLSX (dqflow report --format xlsx).",
-                    full_list="в XLSX (лист «{}»: уровни и слабые области каждого) и в папке справки "
-                              "(dqflow report --format html --out ПАПКА)".format(t.nom_pl))
+    return _summary(_environment(), results, sections=sections, pages={}, folder_note=words.detail_elsewhere(results),
+                    full_list=words.full_list(results))
 
 
 def pages(results: Results) -> Iterator[tuple[str, str]]:

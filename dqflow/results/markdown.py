@@ -18,7 +18,7 @@ def render(results: Results) -> str:
              f"{md(words.prepared_by(results))}", ""]
     if words.order_line(results):
         lines += [f"Основание: {md(words.order_line(results))}.", ""]
-    lines += [f"{t.nom_pl}: {len(results.institutions)}.", ""]
+    lines += [f"{t.nom_pl}: {results.total}.", ""]
     lines += ["## 1. Выполнение этапов", "", *table(
         ["Этап", "Срок", f"Ожидалось {t.gen_pl}", "Сдали", "В срок", "Охват", "Доля в срок"],
         [[f.stage.label, words.when(results, f.stage.due_at), f.expected, f.handed_in, f.on_time,
@@ -29,11 +29,12 @@ def render(results: Results) -> str:
         lines += [f"## 2. Уровни качества по областям (число {t.gen_pl})", "", *table(
             ["Область", *[lv.title for lv in levels]],
             [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids]), ""]
-        low = results.at_or_below_base()
         base = results.level_title(results.base_level) if results.base_level else ""
         lines += [f"## 3. {t.nom_pl} с областями на базовом уровне и ниже («{md(base)}»)", ""]
-        lines += [f"- {md(i.institution.name)} ({t.nom} {md(i.institution.id)}): " + ", ".join(md(results.area_title(a)) for a in areas)
-                  for i, areas in low] or [f"Таких {t.gen_pl} нет."]
+        lines += [f"- {md(i.name)} ({t.nom} {md(i.id)}): " + ", ".join(md(results.area_title(a)) for a in areas)
+                  for i, areas in results.attention] or [f"Таких {t.gen_pl} нет."]
+        if words.shown_first(results):
+            lines += ["", md(f"{words.shown_first(results)}. Полный список: {words.full_list(results)}.")]
         lines += ["", "## 4. Согласованность оценок экспертов", "", *table(
             ["Область", "Оценки совпали", "Сравнений", "Доля"],
             [[results.area_title(a), agreed, compared, words.percent(agreed / compared if compared else None)]
@@ -52,6 +53,8 @@ def render(results: Results) -> str:
     if results.dynamics is not None:
         lines += _dynamics(results)
     lines += ["## 7. По учреждениям", ""]
+    if not results.detailed:  # a large roster: the document is the summary, each ДОУ's part is elsewhere
+        lines += [md(words.detail_elsewhere(results)), ""]
     for inst in results.institutions:
         lines += _institution(results, inst)
         if results.dynamics is not None:

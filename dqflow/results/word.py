@@ -50,6 +50,8 @@ def render(results: Results) -> bytes:
         _dynamics(doc, results)
     doc.add_page_break()
     _heading(doc, "7. Результаты по учреждениям", level=1)
+    if not results.detailed:  # a large roster: the document is the summary, each ДОУ's part is elsewhere
+        _note(doc, words.detail_elsewhere(results))
     for n, inst in enumerate(results.institutions, 1):
         _institution(doc, results, n, inst)
         if results.dynamics is not None:
@@ -192,7 +194,7 @@ def _title_block(doc: DocumentObject, results: Results) -> None:
         _para(doc, f"Основание: {words.order_line(results)}.", size=11)
     t = c.terms
     said = "Дошкольных образовательных учреждений (ДОУ)" if t.nom == "ДОУ" else t.nom_pl
-    _para(doc, f"{said}: {len(results.institutions)}.", size=11)
+    _para(doc, f"{said}: {results.total}.", size=11)
 
 
 def _findings(doc: DocumentObject, results: Results) -> None:
@@ -228,10 +230,11 @@ def _levels(doc: DocumentObject, results: Results) -> None:
            [[results.area_title(a), *[distribution[a].get(lv.id, 0) for lv in levels]] for a in results.area_ids],
            numeric=range(1, 1 + len(levels)))
     _heading(doc, f"3. {t.nom_pl} с областями на базовом уровне и ниже", level=1)
-    low = results.at_or_below_base()
-    if low and results.base_level:
+    if results.attention and results.base_level:  # the first of them in roster order, and how many there are
         _table(doc, [t.nom, f"Области на уровне «{results.level_title(results.base_level)}» и ниже"],
-               [[inst.institution.name, ", ".join(results.area_title(a) for a in areas)] for inst, areas in low])
+               [[inst.name, ", ".join(results.area_title(a) for a in areas)] for inst, areas in results.attention])
+        if words.shown_first(results):
+            _note(doc, f"{words.shown_first(results)}. Полный список: {words.full_list(results)}.")
     else:
         _para(doc, f"Таких {t.gen_pl} нет.")
     _heading(doc, "4. Согласованность оценок экспертов", level=1)

@@ -8,7 +8,8 @@ from datetime import datetime
 from dqflow.calendar import show, zone_label
 from dqflow.results.figures import Results
 
-__all__ = ["percent", "when", "title", "as_of", "zone", "prepared_by", "order_line", "agreement_word", "findings"]
+__all__ = ["percent", "when", "title", "as_of", "zone", "prepared_by", "order_line", "agreement_word", "findings",
+           "detail_elsewhere", "full_list", "shown_first"]
 
 
 def percent(share: float | None) -> str:
@@ -84,3 +85,27 @@ def findings(results: Results) -> list[str]:
     if assigned:
         said.append(f"Эксперты представили в срок {punctual} экспертиз из {assigned} назначенных ({percent(punctual / assigned)}).")
     return said
+
+
+# -- a single document of a large roster: the summary alone, and where the rest is ----------------------------------
+
+
+def detail_elsewhere(results: Results) -> str:
+    """Where each ДОУ's results are when a single document (HTML file, DOCX, Markdown) is the summary alone."""
+    t = results.campaign.terms
+    return (f"Результаты каждого {t.gen} (этапы, сроки, ссылки, оценки экспертов, рекомендации) — на отдельных "
+            f"страницах: dqflow report --format html --out ПАПКА; а также в XLSX (dqflow report --format xlsx).")
+
+
+def full_list(results: Results) -> str:
+    """Where the full list of the ДОУ at or below the base level is, when the summary names only the first of them."""
+    return ("в XLSX (лист «{}»: уровни и слабые области каждого) и в папке справки "
+            "(dqflow report --format html --out ПАПКА)".format(results.campaign.terms.nom_pl))
+
+
+def shown_first(results: Results) -> str:
+    """«Показаны первые 50 из 812 ДОУ (в порядке списка)» when the summary names only the first of the ДОУ at or below
+    the base level (`Results.attention`), else ""."""
+    if results.low_total <= len(results.attention):
+        return ""
+    return f"Показаны первые {len(results.attention)} из {results.low_total} {results.campaign.terms.gen_pl} (в порядке списка)"
