@@ -9,7 +9,7 @@ import click
 from dqflow import engine, results, store
 from dqflow.cli.common import App, now_option, pass_app, resolve_now
 from dqflow.errors import DqflowError
-from dqflow.results import region
+from dqflow.results import region, region_documents
 
 FORMATS = ("html", "xlsx", "docx", "csv")
 
@@ -46,12 +46,12 @@ def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path,
         figures = region.compute(session, ids, now, common=common)  # every campaign's figures in one pass
     if fmt == "csv":
         written = []
-        for name, text in region.csv_files(figures).items():
+        for name, text in region_documents.csv_files(figures).items():
             results.write_file(out / name, text.encode("utf-8"))
             written.append(out / name)
     else:
-        rendered = {"html": lambda: region.html(figures).encode("utf-8"), "xlsx": lambda: region.xlsx(figures),
-                    "docx": lambda: region.docx(figures)}[fmt]()
+        rendered = {"html": lambda: region_documents.html(figures).encode("utf-8"), "xlsx": lambda: region_documents.xlsx(figures),
+                    "docx": lambda: region_documents.docx(figures)}[fmt]()
         results.write_file(out, rendered)
         written = [out]
     for path in written:
