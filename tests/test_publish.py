@@ -24,7 +24,7 @@ from conftest import ROOT, TOMSK, Cli, dump_tables
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dqflow.results import publish_data
+from dqflow.results import open_data, publish_data
 from dqflow.results.publish import MARKER
 
 CAMPAIGN = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
@@ -143,7 +143,7 @@ def test_the_figures_are_the_hand_computed_ones(published):
     assert [lv["base"] for lv in data["levels"]] == [True, False, False, False]
 
     rows = list(csv.DictReader(io.StringIO((out / "data.csv").read_text(encoding="utf-8"))))
-    assert [f for f, _, _ in publish_data.CSV_FIELDS] == list(rows[0])
+    assert [f for f, _, _ in open_data.CSV_FIELDS] == list(rows[0])
     assert len(rows) == len(IDS) * len(AREAS)
     for row in rows:
         level = expected_levels(row["institution_id"]).get(row["area_id"], "")
@@ -535,7 +535,7 @@ def test_a_campaign_reviewed_per_area_publishes_nothing_of_indicators(published)
     """Tomsk (indicators, no form stage) reviews per area: no indicator column, key, section or table, and the area grain."""
     out = published["out"]
     header = (out / "data.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == ",".join(name for name, _, _ in publish_data.CSV_FIELDS)
+    assert header == ",".join(name for name, _, _ in open_data.CSV_FIELDS)
     files = site_files(out)
     assert not any(b"indicator" in data or "показател".encode() in data for data in files.values())
     schema = json.loads(files["schema.json"])
@@ -622,7 +622,7 @@ def test_the_site_of_a_second_year_shows_the_dynamics_as_the_report_computes_the
         "dynamics"]["timeliness"]
     schema = json.loads(files["schema.json"])
     assert "dynamics" in [f["name"] for f in schema["resources"][1]["fields"]]
-    assert files["data.csv"].decode("utf-8").splitlines()[0].split(",") == [f for f, _, _ in publish_data.CSV_FIELDS]
+    assert files["data.csv"].decode("utf-8").splitlines()[0].split(",") == [f for f, _, _ in open_data.CSV_FIELDS]
     dq.ok("--campaign", "tomsk-2022", "publish", "--out", str(tmp_path / "again"), "--now", "2023-01-21")
     assert site_files(tmp_path / "again") == files  # the same input, the same bytes
     # the first year names no previous campaign: no section, no key, no field

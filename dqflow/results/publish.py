@@ -31,7 +31,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from dqflow.errors import DqflowError
-from dqflow.results import publish_data, svg, words
+from dqflow.results import open_data, publish_data, svg, words
 from dqflow.results.colors import level_colors
 from dqflow.results.publish_data import Public
 
@@ -69,9 +69,9 @@ def build(results: Results, dynamics: Dynamics | None = None) -> dict[str, bytes
         page(inst.page, "institution.html", inst=inst, list_page=where[inst.id])
     for sheet in ("style.css", "dynamics.css") if dynamics is not None else ("style.css",):
         files[sheet] = resources.files("dqflow.results").joinpath("templates", "publish", sheet).read_bytes()
-    files["data.csv"] = publish_data.data_csv(public).encode("utf-8")
-    files["data.json"] = publish_data.data_json(public, dynamics).encode("utf-8")
-    files["schema.json"] = publish_data.schema_json(public, dynamics is not None).encode("utf-8")
+    files["data.csv"] = open_data.data_csv(public).encode("utf-8")
+    files["data.json"] = open_data.data_json(public, dynamics).encode("utf-8")
+    files["schema.json"] = open_data.schema_json(public, dynamics is not None).encode("utf-8")
     files[MARKER] = f"dqflow publish: campaign {public.campaign_id}\n".encode("utf-8")
     return dict(sorted(files.items()))
 
