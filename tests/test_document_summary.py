@@ -1,7 +1,7 @@
 """A single document of the справка — the HTML file, the Word document, the Markdown — is the same summary for a large
 roster: above `figures.DETAIL_UP_TO` ДОУ none of them gives each ДОУ a section (a region's справка of 50,000 sections is
-a document nobody opens), each names the first ДОУ at or below the base level with how many there are, says where each
-ДОУ's results are, and counts the whole roster. A small roster keeps each ДОУ's section in every one. SQLite and
+a document nobody opens), each names the first ДОУ at or below the base level and the experts who missed most, with how
+many there are, says where each ДОУ's results are, and counts the whole roster. A small roster keeps each ДОУ's section in every one. SQLite and
 PostgreSQL.
 """
 
@@ -15,7 +15,7 @@ from test_spravka_scale import loaded
 
 from dqflow import store
 from dqflow.calendar import parse_local
-from dqflow.results import figures
+from dqflow.results import figures, words
 
 NOW = "2021-12-20 12:00"
 
@@ -45,6 +45,11 @@ def test_the_word_and_markdown_documents_of_a_large_roster_are_the_summary(db_ur
         assert f"Показаны первые {figures.ATTENTION} из {found.low_total} ДОУ (в порядке списка)" in text, fmt
         assert "dqflow report --format html --out ПАПКА" in text, fmt  # where each ДОУ's results are
         assert first.name in text, fmt
+        # the experts too: the first `EXPERTS_SHOWN` who missed most, and how many there are (the whole list is elsewhere)
+        assigned = [e for e in found.experts if e.assigned]
+        assert f"Показаны {words.EXPERTS_SHOWN} из {len(assigned)} экспертов" in text, fmt
+        cells = {cell.strip() for line in text.splitlines() for cell in line.split("|")}  # a table's cells, a line's text
+        assert sum(e.expert.name in cells for e in assigned) == words.EXPERTS_SHOWN, fmt
         # no ДОУ's section: the stage table of a section («Ссылки на материалы» / «Ссылки») is nowhere
         assert "Ссылки на материалы" not in text and "| Ссылки |" not in text, fmt
         assert beyond.name not in text or beyond.id in {i.id for i, _ in found.attention}, fmt

@@ -30,7 +30,7 @@ from test_results import sim  # noqa: F401  (fixture: the Tomsk campaign replaye
 from dqflow import engine, store
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
-from dqflow.results import figures, html
+from dqflow.results import figures, html, words
 from dqflow.store import AssignmentRow, ReviewRow
 
 LEVELS = ("1", "2", "3", "4")
@@ -101,7 +101,7 @@ def test_the_single_file_html_of_a_large_roster_is_the_summary_and_does_not_grow
             found = figures.compute(session, campaign.id, parse_local("2021-12-20 12:00", campaign.tz), detail=False)
         assert found.low_total > figures.ATTENTION
         assert f"Показаны первые {figures.ATTENTION} из {found.low_total} ДОУ" in text
-        assert f"Показаны {html.EXPERTS_SHOWN} из {sum(1 for e in found.experts if e.assigned)} экспертов" in text
+        assert f"Показаны {words.EXPERTS_SHOWN} из {sum(1 for e in found.experts if e.assigned)} экспертов" in text
         assert f"ДОУ, у которых хотя бы одна область качества на базовом уровне и ниже: {found.low_total} из {n}." in text
         sizes[n] = len(out.read_bytes())
     assert abs(sizes[3000] - sizes[400]) < 2_000 and sizes[3000] < 100_000, sizes

@@ -24,12 +24,11 @@ from dqflow.campaign import spec
 from dqflow.present import labels
 from dqflow.results import dynamics, indicators, svg, words
 from dqflow.results.colors import LEVEL_COLORS, STATUS_COLORS, STATUS_ORDER, level_colors
-from dqflow.results.figures import DETAIL_UP_TO, ExpertFigures, InstitutionResult, Results
+from dqflow.results.figures import DETAIL_UP_TO, InstitutionResult, Results
 
 __all__ = ["LEVEL_COLORS", "STATUS_COLORS", "render", "pages"]  # the colours as tests/test_contrast.py reads them here
 
 SECTIONS_UP_TO = DETAIL_UP_TO  # ДОУ a single-file справка gives each a section (about 2.5 KB of HTML a ДОУ)
-EXPERTS_SHOWN = 50  # experts a summary lists by name (those who missed most first) when there are more
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
 
 
@@ -78,7 +77,7 @@ def page_names(institutions: list[InstitutionResult]) -> dict[str, str]:
 
 def _summary(env: Environment, results: Results, *, sections: bool, pages: dict[str, str], folder_note: str,
              full_list: str | Markup) -> str:
-    experts, experts_note = _experts(results, bool(pages))
+    experts, experts_note = words.experts_shown(results, folder=bool(pages))
 
     def dou_link(inst: spec.Institution) -> Markup:
         page = pages.get(inst.id)
@@ -89,18 +88,6 @@ def _summary(env: Environment, results: Results, *, sections: bool, pages: dict[
         distribution=results.distribution(), agreement=results.agreement(), weak=results.weak_areas(),
         coordinator=results.campaign.coordinator.name, sections=sections, folder=bool(pages), folder_note=folder_note,
         full_list=full_list, dou_link=dou_link, experts=experts, experts_note=experts_note)
-
-
-def _experts(results: Results, folder: bool) -> tuple[list[ExpertFigures], str]:
-    """The experts the summary names: all of them when few, else the `EXPERTS_SHOWN` who missed most (then were late
-    most), and a note saying where the rest are."""
-    assigned = [e for e in results.experts if e.assigned]
-    if len(assigned) <= EXPERTS_SHOWN:
-        return assigned, ""
-    shown = sorted(assigned, key=lambda e: (-e.missing, -e.late, e.expert.name))[:EXPERTS_SHOWN]
-    where = "на странице experts.html рядом с этой" if folder else "в XLSX (лист «Эксперты») и в папке справки (--out ПАПКА)"
-    return shown, (f"Показаны {EXPERTS_SHOWN} из {len(assigned)} экспертов: не представившие больше всего экспертиз. "
-                   f"Все эксперты — {where}.")
 
 
 def _stages_chart(results: Results):

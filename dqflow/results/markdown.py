@@ -46,10 +46,11 @@ def render(results: Results) -> str:
     if results.indicators is not None:
         lines += _indicators(results)
     if results.review_stages:
+        shown, note = words.experts_shown(results)
         lines += ["## 6. Своевременность экспертов", "", *table(
             ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозданием", "Не отчитались", "Доля в срок"],
-            [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)]
-             for e in results.experts if e.assigned]), ""]
+            [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)] for e in shown]), ""]
+        lines += [md(note), ""] if note else []
     if results.dynamics is not None:
         lines += _dynamics(results)
     lines += ["## 7. По учреждениям", ""]

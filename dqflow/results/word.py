@@ -252,9 +252,12 @@ def _levels(doc: DocumentObject, results: Results) -> None:
 def _experts(doc: DocumentObject, results: Results) -> None:
     t = results.campaign.terms
     _heading(doc, "6. Своевременность экспертов", level=1)
+    shown, note = words.experts_shown(results)
     _table(doc, ["Эксперт", f"Назначено {t.gen_pl}", "В срок", "С опозд.", "Не отчитались", "Доля в срок"],
-           [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)] for e in results.experts if e.assigned],
+           [[e.expert.name, e.assigned, e.on_time, e.late, e.missing, words.percent(e.punctuality)] for e in shown],
            numeric=range(1, 6))
+    if note:
+        _note(doc, note)
 
 
 def _institution(doc: DocumentObject, results: Results, n: int, inst: InstitutionResult) -> None:

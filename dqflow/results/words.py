@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from dqflow.calendar import show, zone_label
-from dqflow.results.figures import Results
+from dqflow.results.figures import ExpertFigures, Results
 
 __all__ = ["percent", "when", "title", "as_of", "zone", "prepared_by", "order_line", "agreement_word", "findings",
-           "detail_elsewhere", "full_list", "shown_first"]
+           "detail_elsewhere", "full_list", "shown_first",
+           "EXPERTS_SHOWN", "experts_shown"]
 
 
 def percent(share: float | None) -> str:
@@ -109,3 +110,18 @@ def shown_first(results: Results) -> str:
     if results.low_total <= len(results.attention):
         return ""
     return f"Показаны первые {len(results.attention)} из {results.low_total} {results.campaign.terms.gen_pl} (в порядке списка)"
+
+
+EXPERTS_SHOWN = 50  # experts a summary lists by name (those who missed most first) when there are more
+
+
+def experts_shown(results: Results, *, folder: bool = False) -> tuple[list[ExpertFigures], str]:
+    """The experts a summary names — all of them when few, else the `EXPERTS_SHOWN` who missed most (then were late
+    most) — and a note saying where the rest are (`folder`: the HTML folder's experts.html beside the summary)."""
+    assigned = [e for e in results.experts if e.assigned]
+    if len(assigned) <= EXPERTS_SHOWN:
+        return assigned, ""
+    shown = sorted(assigned, key=lambda e: (-e.missing, -e.late, e.expert.name))[:EXPERTS_SHOWN]
+    where = "на странице experts.html рядом с этой" if folder else "в XLSX (лист «Эксперты») и в папке справки (--out ПАПКА)"
+    return shown, (f"Показаны {EXPERTS_SHOWN} из {len(assigned)} экспертов: не представившие больше всего экспертиз. "
+                   f"Все эксперты — {where}.")
