@@ -67,7 +67,7 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
 
 STALE = 1.0  # seconds: the most a kept page of the board or the home is older than the state its request read (`Snapshots`)
 REMAKE = 0.25  # seconds: the least between two rounds of the `Maker` (its CPU at a rush: a few makings of each page a second)
-WARM = 60.0  # seconds: a page asked this recently is kept made for the newest state by the `Maker`
+WARM = 30.0  # seconds: a page asked this recently is kept made for the newest state by the `Maker`
 BEGAN = "dqflow.began"  # session.info: `time.monotonic()` as its reading transaction began (`Site.reading`), before any row
 
 
@@ -166,11 +166,11 @@ class Snapshots:
 
 class Maker:
     """The thread that keeps the pages asked (`Snapshots.page`) made for the newest state, off the request path: every
-    `pause` seconds while some page was asked in the last `warm` seconds, in one reading transaction (`reading`: a
-    session whose `began` is noted), the state's key read (`state_key`: one statement) and each such page made for it
-    unless kept for it already (`Snapshots.get`: one making of a name at a time, shared with the requests). Asked
-    nothing for `warm` seconds, it sleeps; a failed round is logged and the next one tries again. Started and stopped
-    with the served app (`start`, `stop`)."""
+    `pause` seconds (a slow round spaces the next by twice its time) while some page was asked in the last `warm`
+    seconds, in one reading transaction (`reading`: a session whose `began` is noted), the state's key read
+    (`state_key`: one statement) and each such page made for it unless kept for it already (`Snapshots.get`: one
+    making of a name at a time, shared with the requests). Asked nothing for `warm` seconds, it sleeps; a failed
+    round is logged and the next one tries again. Started and stopped with the served app (`start`, `stop`)."""
 
     def __init__(self, snapshots: Snapshots, reading: Callable[[], AbstractContextManager[Session]],
                  state_key: Callable[[Session, datetime], tuple[Any, ...]], clock: Callable[[], datetime], pause: float = REMAKE,
@@ -205,11 +205,11 @@ class Maker:
             self.snapshots.maker = None
 
     def _run(self) -> None:
-        last = -self.pause
+        last, gap = -self.pause, self.pause
         while True:
             with self.wake:
-                while self.running and (not self.wanted or time.monotonic() < last + self.pause):
-                    self.wake.wait(timeout=max(last + self.pause - time.monotonic(), 0.0) if self.wanted else None)
+                while self.running and (not self.wanted or time.monotonic() < last + gap):
+                    self.wake.wait(timeout=max(last + gap - time.monotonic(), 0.0) if self.wanted else None)
                 if not self.running:
                     return
                 since = time.monotonic() - self.warm
@@ -222,6 +222,9 @@ class Maker:
                 self.round(wanted)
             except Exception:  # the next round tries again; meanwhile requests past `STALE` make their pages themselves
                 log.exception("making the kept pages failed")
+            # a slow round (a loaded worker, many pages asked) spaces the next: the maker takes at most a third of a
+            # thread's time from the requests, and pages it cannot keep within `STALE` are made on the requests' way
+            gap = max(self.pause, 2 * (time.monotonic() - last))
 
     def round(self, wanted: dict[Hashable, Callable[[Session, datetime, tuple[Any, ...]], Any]]) -> None:
         """The pages `wanted`, made for the state read now (those not kept for it), in one transaction."""
