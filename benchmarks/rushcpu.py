@@ -12,7 +12,8 @@ database NAME_prepared; --db is dropped and made again from it, so nobody may us
 ASGI transport in one event loop by --clients clients (1: one request at a time, so each request's CPU is its own) doing
 --actions of `portal.Rush.MIX`'s actions in all (a ДОУ's page; a hand-in: its page, then its form with 1–2 links; an
 expert's page; a review: the page, then a level for every area; the board; the coordinator's home and a ДОУ's card, with
-the coordinator's cookie), drawn by --seed as the rush draws them. The kept pages start empty, as in a new `serve`.
+the coordinator's cookie), drawn by --seed as the rush draws them. The kept pages start empty, as in a new `serve`;
+--maker runs the kept pages' maker beside (as `serve`'s lifespan does).
 
 Prints, per kind of request, how many, the CPU per request (`time.process_time`: every thread of this process, the
 client's share included), the wall time per request (on PostgreSQL: the round trips and the server's work too) and the
@@ -194,6 +195,7 @@ async def main_async(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="rushcpu-") as folder:
         portal = InProcess(args.prepared, Path(folder), args.db)
         cookies = await signed_in(portal.app)
+        maker = portal.app.state.portal.start_making() if args.maker else None  # as `serve`'s lifespan starts it
         measured = Measured()
         sqlalchemy.event.listen(portal.db, "before_cursor_execute", measured.count)
         clients = Clients(portal, measured, cookies)
@@ -212,11 +214,14 @@ async def main_async(args) -> dict:
             cpu, wall = time.process_time(), time.perf_counter()
             await asyncio.gather(*(loop(k) for k in range(args.clients)))
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if maker is not None:
+            maker.stop()
         portal.db.dispose()
     bare = await floor(9000, 500)
     result = {"actions": args.actions, "clients": args.clients, "db": "postgresql" if args.db else "sqlite", "cpu_s": cpu, "wall_s": wall,
               "requests": sum(len(v) for v in measured.cpu.values()), "kinds": {}}
-    print(f"{args.actions} actions by {args.clients} client(s): {result['requests']} requests, CPU {cpu:.2f} s "
+    print(f"{args.actions} actions by {args.clients} client(s){' beside the maker' if args.maker else ''}: "
+          f"{result['requests']} requests, CPU {cpu:.2f} s "
           f"({cpu * 1000 / max(1, result['requests']):.2f} ms a request), wall {wall:.2f} s")
     for kind, group in sorted({**measured.cpu, **{"bare page": bare.cpu["bare page"]}}.items()):
         walls = (bare.wall if kind == "bare page" else measured.wall)[kind]
@@ -243,6 +248,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mix", type=lambda text: {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))})
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--maker", action="store_true", help="Run the kept pages' maker beside the requests, as `serve` does (its "
+                        "CPU counts in the whole run's, not in any kind's): a tree that has one (`Portal.start_making`).")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     if args.json:

@@ -10,24 +10,36 @@ daemon under `dqflow run --http`) never waits on it. Pages are plain HTML, no sc
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
-from typing import Callable
+from typing import AsyncIterator, Callable
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from dqflow.errors import DqflowError
-from dqflow.web import coordinator, personal, public
+from dqflow.web import coordinator, personal, public, snapshots
 from dqflow.web.middleware import Guard
 from dqflow.web.site import REFUSED_RU
 
 
 class Portal(personal.Personal, coordinator.Coordinator, public.Public):
     """Every page of the portal on one shared `Site`: one campaign, one signer, one set of templates."""
+
+    def start_making(self) -> snapshots.Maker:
+        """The kept pages' maker (`snapshots.Maker`) started, and asked at once for the board's and the coordinator's
+        home's first pages: made as the portal starts, not by its first visitors."""
+        maker = snapshots.Maker(self.snapshots, self.reading, self.state_key, self.clock)
+        maker.start()
+        maker.ask(("board", 0), lambda session, now, key: self.board_rendering(session, now, 0, key))
+        maker.ask(("overview", 0), lambda session, now, key: self.overview_rendering(session, now, 0, key))
+        maker.ask(("awaiting-settlement",), self.awaiting)
+        return maker
 
 
 def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]) -> Starlette:
@@ -48,7 +60,16 @@ def create_app(db: Engine, campaign_id: str | None, clock: Callable[[], datetime
         response.headers.update(exc.headers or {})  # Allow: on a 405
         return response
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """While served: the kept pages made off the request path (`Portal.start_making`)."""
+        maker = portal.start_making()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(maker.stop)
+
     app = Starlette(routes=routes, exception_handlers={DqflowError: bad_form, HTTPException: http_error},
-                    middleware=[Middleware(Guard, site=portal)])
+                    middleware=[Middleware(Guard, site=portal)], lifespan=lifespan)
     app.state.portal = portal
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from functools import cache
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -33,9 +33,11 @@ from dqflow.present import labels, sending
 from dqflow.present.history import history_entries
 from dqflow.store import InstitutionRow
 from dqflow.web import board, snapshots, threads
-from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of
+from dqflow.web.middleware import COOKIE, PASSWORD, SIGNIN, Page, form_of, person_of, read_of
 from dqflow.web.site import Site, client, one, redirect, refusal_status
 
+T = TypeVar("T")
+Overview = tuple[Markup, dict[str, int], tuple[Any, Any]]  # the home's kept overview, the links' counts, who awaits a settlement
 OUTBOX_PAGE = 500  # outbox rows a page
 LATE_SHOWN = snapshots.SHOWN  # rows of "who is late" on the overview; the ДОУ grid below it shows every one
 
@@ -141,25 +143,37 @@ class Coordinator(Site):
 
     async def get_overview(self, request: Request, csrf: str, error: str | None = None) -> Response:
         """Counts, who is late and a page of the roster, computed and rendered once per state of the campaign (`snapshots`):
-        a request costs one statement (the state's key) while nothing changed, whatever the roster's size."""
-        now = self.clock()
-        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
-
-        def read() -> tuple[Markup, dict[str, int], tuple[dict[str, int], list[tuple[str, str, int]]]]:
-            with self.reading() as session:  # the links' counts change with no state of the campaign: read apart, one GROUP BY
-                key = self.state_key(session, now)
-                return (self.snapshots.get(key, ("overview", start), lambda: self.overview_rendering(session, now, start, key)),
-                        linkcheck.counts(session, self.campaign.id),
-                        # a review or a settlement writes an audit row, which moves the key: counted once per state
-                        self.snapshots.get(key, ("awaiting-settlement",), lambda: (finals.awaiting_settlement(session, self.campaign),
-                                                                                    settle.awaiting(session, self.campaign))))
-
-        shown, link_counts, (awaiting, disputes) = await run_in_threadpool(read)
+        a request costs one statement (the state's key) while nothing changed, whatever the roster's size. Read by the
+        guard with the session's check (`overview_read`), or here after a refused post."""
+        found = read_of(request)
+        if found is None:
+            now = self.clock()
+            found = now, await run_in_threadpool(self.read_apart, self.overview_read, request, now)
+        now, (shown, link_counts, (awaiting, disputes)) = found
         return self.render("coordinator.html", now=now, overview=shown, csrf=csrf, link_counts=link_counts, awaiting_settlement=awaiting,
                            disputes=disputes, disputes_shown=settle.SHOWN,
                            LINK_STATE_RU=linkcheck.STATE_RU,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error,
                            lists=[s for s in self.campaign.stages if s.kind == "assignment"])
+
+    def read_apart(self, view: Callable[[Session, Request, datetime], T], request: Request, now: datetime) -> T:
+        """A page's `view` in a transaction of its own (the page again after a refused post: the guard read none)."""
+        with self.reading() as session:
+            return view(session, request, now)
+
+    def overview_read(self, session: Session, request: Request, now: datetime) -> Overview:
+        """What the home shows of the database (`Page.view`: read by the guard in its thread call): the overview kept for
+        the state, the links' counts (they change with no state of the campaign: read apart, one GROUP BY) and who awaits
+        a settlement (a review or a settlement writes an audit row, which moves the key: counted once per state)."""
+        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+        key = self.state_key(session, now)
+        return (self.snapshots.page(key, ("overview", start), session, now, lambda s, at, k: self.overview_rendering(s, at, start, k)),
+                linkcheck.counts(session, self.campaign.id),
+                self.snapshots.page(key, ("awaiting-settlement",), session, now, self.awaiting))
+
+    def awaiting(self, session: Session, now: datetime, key: tuple) -> tuple[Any, Any]:
+        """Who awaits a settlement: the ДОУ whose experts disagree, and the disputes (`finals`, `settle`)."""
+        return finals.awaiting_settlement(session, self.campaign), settle.awaiting(session, self.campaign)
 
     def overview_rendering(self, session: Session, now: datetime, start: int, key: tuple) -> Markup:
         """The overview for the state `key` names: the stages' counts shared with the board (`board.stages`), who is late,
@@ -187,25 +201,31 @@ class Coordinator(Site):
                 [(inst, stage_id) for *_, inst, stage_id in standing.first_nothing[:LATE_SHOWN]], standing.nothing_total)
 
     async def get_card(self, request: Request, csrf: str, error: str | None = None, status: int = 200) -> Response:
-        institution_id = request.path_params["subject"]
-        now = self.clock()
-
-        def read():
-            with self.reading() as session:  # its own rows, projected to `now`; a withdrawn ДОУ's records stay readable
-                details = engine.institution_detail(session, self.campaign.id, institution_id, now)
-                return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id),
-                        settle.settlements(session, self.campaign, institution_id))
-
-        try:
-            institution, details, history, settlements = await run_in_threadpool(read)
-        except NotFound:
+        found = read_of(request) if error is None else None  # read by the guard (`card_read`), or again after a refused post
+        if found is None:
+            now = self.clock()
+            found = now, await run_in_threadpool(self.read_apart, self.card_read, request, now)
+        now, read = found
+        if read is None:
             return self.render("refused.html", 404, why="unknown", message=f"Такого {self.campaign.terms.gen} нет в кампании.")
+        institution, details, history, settlements = read
         return self.render("card.html", status, now=now, institution=institution, statuses={d.stage.id: d.status for d in details},
                            details=details, history=history_entries(history, self.tz, self.campaign), csrf=csrf,
                            ok=self.ok_ru(request.query_params.get("ok")), error=error, settlements=settlements,
                            level_name=lambda lv: labels.level_name(self.campaign, lv), expert_name=lambda e: labels.expert_name(self.campaign, e),
                            actor_ru=lambda a: labels.actor_ru(a, self.campaign.terms, self.campaign),
                            settle_rule=labels.SETTLE_RULE_RU[self.campaign.settle])
+
+    def card_read(self, session: Session, request: Request, now: datetime) -> tuple | None:
+        """A ДОУ's card's data (`Page.view`): its own rows, projected to `now` (a withdrawn ДОУ's records stay readable);
+        None for a ДОУ the campaign never had."""
+        institution_id = request.path_params["subject"]
+        try:
+            details = engine.institution_detail(session, self.campaign.id, institution_id, now)
+            return (self.institution(session, institution_id), details, engine.history(session, self.campaign.id, institution_id),
+                    settle.settlements(session, self.campaign, institution_id))
+        except NotFound:
+            return None
 
     def institution(self, session: Session, institution_id: str) -> spec.Institution:
         """A ДОУ of the campaign, or one an amendment withdrew (its stored row)."""
@@ -344,7 +364,7 @@ def routes(portal: Coordinator) -> list[BaseRoute]:
     return [Page("/signin", portal.password_signin, who=PASSWORD, methods=both),
             Page("/signin/{token}", portal.signin, who=SIGNIN, methods=both),
             Page("/signout", portal.signout, methods=["POST"]),
-            Page("/coordinator", portal.coordinator, methods=["GET"]),
-            Page("/coordinator/dou/{subject}", _page(portal, "card"), methods=both),
+            Page("/coordinator", portal.coordinator, methods=["GET"], view=portal.overview_read),
+            Page("/coordinator/dou/{subject}", _page(portal, "card"), methods=both, view=portal.card_read),
             Page("/coordinator/experts/{stage}", _page(portal, "experts"), methods=both),
             Page("/coordinator/outbox", _page(portal, "outbox"))]

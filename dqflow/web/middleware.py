@@ -78,18 +78,21 @@ LIMITED = {PASSWORD: sessions.SIGNIN}  # audiences whose posts the database limi
 
 
 Read = Callable[[Session, str, str, datetime], Any]  # a personal page's data: (session, role, subject id, now)
+View = Callable[[Session, Request, datetime], Any]  # a coordinator's or public page's data: (session, the request, now)
 
 
 class Page(Route):
     """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry.
     `read`: for a personal page (`who` INSTITUTION or EXPERT), what a GET shows, read by the guard once the link is
     admitted, in the same worker-thread call and transaction as its check (`Site.admit`); the route finds it with
-    `read_of`."""
+    `read_of`. `view`: the same for a coordinator's or public page's GET, read once the session is checked, in the
+    same worker-thread call and transaction as the check and the definition's refresh (`Site.admit_session`): one
+    wait for a reader thread, not three (the refresh, the session, the page: each queued behind every page at a rush)."""
 
     def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None,
-                 read: Read | None = None):
+                 read: Read | None = None, view: View | None = None):
         super().__init__(path, endpoint, methods=methods)
-        self.who, self.read = who, read
+        self.who, self.read, self.view = who, read, view
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def form_of(request: Request) -> dict[str, list[str]]:
 
 
 def read_of(request: Request) -> tuple[datetime, Any] | None:
-    """(now, what the route's `Page.read` gave) when the guard read the page's data at admission, else None."""
+    """(now, what the route's `Page.read` or `Page.view` gave) when the guard read the page's data at admission, else None."""
     return request.state.read
 
 
@@ -178,8 +181,8 @@ class Guard:
                     site.refresh()
 
             await threads.signin(refresh)
-        elif who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
-            await run_in_threadpool(site.refresh)
+        elif route is None or (who not in PERSONAL and not (isinstance(route, Page) and route.view is not None and not unsafe)):
+            await run_in_threadpool(site.refresh)  # a personal link's request, or a page's with its view, reads it with its check
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
             await self.app(scope, receive, send)
             return
@@ -187,7 +190,8 @@ class Guard:
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
-        person, read = await self.identify(request, who, params, reader)
+        viewer = route.view if isinstance(route, Page) and not unsafe else None
+        person, read = await self.identify(request, who, params, reader, viewer)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -213,9 +217,9 @@ class Guard:
                 return route, child["path_params"]
         return None, {}
 
-    async def identify(self, request: Request, who: str, params: dict[str, Any],
-                       reader: Read | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
-        """The person (with a form token for them), and for a personal page's GET what its `reader` read."""
+    async def identify(self, request: Request, who: str, params: dict[str, Any], reader: Read | None = None,
+                       viewer: View | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
+        """The person (with a form token for them), and for a page's GET what its `reader` (`viewer`) read."""
         site, now = self.site, self.site.clock()
         read = None
         if who in PERSONAL:
@@ -232,7 +236,11 @@ class Guard:
             person = Person(PASSWORD)
         else:
             session = site.signer.session(request.cookies.get(COOKIE), now)
-            if session is not None and not await run_in_threadpool(site.session_live, session, now):
+            if viewer is not None:  # the refresh, the session's check and the page's data in one thread call
+                live, found = await run_in_threadpool(site.admit_session, session, now, viewer, request, who == COORDINATOR)
+                session = session if live else None
+                read = (now, found) if session is not None or who != COORDINATOR else None
+            elif session is not None and not await run_in_threadpool(site.session_live, session, now):
                 session = None  # signed out, or ended by a new password: on every worker at once
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 
 from dqflow.calendar import show
 from dqflow.web import board, snapshots
-from dqflow.web.middleware import COORDINATOR, PUBLIC, Page, person_of
+from dqflow.web.middleware import COORDINATOR, PUBLIC, Page, person_of, read_of
 from dqflow.web.site import Site
 
 NOW, TODAY = "\x00now\x00", "\x00today\x00"  # what changes with the clock alone, marked in the kept rendering
@@ -23,18 +23,25 @@ class Public(Site):
     async def board(self, request: Request) -> Response:
         """The board from a rendering kept while the campaign's state holds (`snapshots`): a request costs one statement
         (the state's key) and two string replacements (the time and today's mark), whatever the roster's size."""
-        now = self.clock()
-        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+        found = read_of(request)  # read by the guard (`board_read`) in its one thread call
+        if found is None:
+            now = self.clock()
 
-        def read() -> str:
-            with self.reading() as session:
-                key = self.state_key(session, now)
-                return self.snapshots.get(key, ("board", start), lambda: self.board_rendering(session, now, start, key))
+            def read() -> str:
+                with self.reading() as session:
+                    return self.board_read(session, request, now)
 
-        html = await run_in_threadpool(read)
+            found = now, await run_in_threadpool(read)
+        now, html = found
         shown = board.today(self.campaign, now)
         html = html.replace(NOW, show(now, self.tz)).replace(TODAY, "" if shown is None else str(shown))
         return HTMLResponse(html)
+
+    def board_read(self, session: Session, request: Request, now: datetime) -> str:
+        """The board's page for the state read in `session` (`Page.view`), with its marks."""
+        start = board.page_offset(request.query_params.get("offset"), len(self.campaign.institutions))
+        key = self.state_key(session, now)
+        return self.snapshots.page(key, ("board", start), session, now, lambda s, at, k: self.board_rendering(s, at, start, k))
 
     def board_rendering(self, session: Session, now: datetime, start: int, key: tuple) -> str:
         """The board's page with the time and today's mark left as marks (`NOW`, `TODAY`) to fill in per request: the
@@ -57,4 +64,4 @@ class Public(Site):
 
 def routes(portal: Public) -> list[BaseRoute]:
     return [Page("/", portal.home, who=PUBLIC),
-            Page("/board", portal.board, who=PUBLIC)]
+            Page("/board", portal.board, who=PUBLIC, view=portal.board_read)]

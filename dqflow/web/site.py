@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Callable, Iterator, TypeVar
@@ -162,6 +163,7 @@ class Site:
         """A rolled-back session for a page, knowing the definition this request checked (`Site.refresh`): the engine's
         `definition` costs no statement in it."""
         with store.dry_run(self.db) as session:
+            session.info[snapshots.BEGAN] = time.monotonic()  # before its first row: what kept pages are dated by
             definitions.known(session, self.campaign)
             yield session
 
@@ -172,6 +174,22 @@ class Site:
     def session_live(self, session_id: str, now: datetime) -> bool:
         with store.dry_run(self.db) as session:
             return sessions.live(session, self.campaign.id, session_id, now)
+
+    def admit_session(self, session_id: str | None, now: datetime, read: Callable[[Session, Request, datetime], T],
+                      request: Request, required: bool = True) -> tuple[bool, T | None]:
+        """A coordinator's or public page's GET in one worker-thread call and one rolled-back transaction, as `admit`
+        does a personal link's: the campaign read again if an amendment changed it, the session checked (whether it is
+        live; none given: not), and `read` (the page's data) in the same transaction when the session is live or not
+        `required` (`read(session, request, now)`)."""
+        with store.dry_run(self.db) as session:
+            session.info[snapshots.BEGAN] = time.monotonic()
+            digest, campaign = self._refresh(session)
+            live = session_id is not None and sessions.live(session, campaign.id, session_id, now)
+            if required and not live:
+                return False, None
+            definitions.known(session, campaign)
+            session.info[DIGEST] = digest
+            return live, read(session, request, now)
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         """A page; the guard adds the security headers to it as to every response."""

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 import threading
+import time
 from collections import Counter, OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
@@ -35,6 +38,7 @@ from dqflow.engine import late, rules
 from dqflow.store import IN_CHUNK, AuditRow, LinkCheckRow, ProgressRow, StageRow, chunks, table
 from dqflow.web.changes import Changes
 
+log = logging.getLogger("dqflow.web")
 T = TypeVar("T")
 KEPT = 16  # entries per state: pages of the board and of the coordinator's home
 
@@ -61,18 +65,38 @@ def state_key(session: Session, campaign: spec.Campaign, digest: str, now: datet
     return digest, audit_id, extended_locked, passed
 
 
-class Snapshots:
-    """Each name's latest value with the state key it was computed for; safe across the portal's worker threads, and
-    single-flight: while one thread computes a name for a new key, the others are served that name's value for the
-    key before (at most one computation old) instead of computing it too — at a deadline rush every act changes the
-    key, and fifty threads recomputing the same board at once would stall the process. Only a name never computed
-    yet makes a thread wait."""
+STALE = 1.0  # seconds: the most a kept page of the board or the home is older than the state its request read (`Snapshots`)
+REMAKE = 0.25  # seconds: the least between two rounds of the `Maker` (its CPU at a rush: a few makings of each page a second)
+WARM = 30.0  # seconds: a page asked this recently is kept made for the newest state by the `Maker`
+BEGAN = "dqflow.began"  # session.info: `time.monotonic()` as its reading transaction began (`Site.reading`), before any row
 
-    def __init__(self, kept: int = KEPT):
-        self.kept = kept
-        self.values: OrderedDict[Hashable, tuple[tuple[Any, ...], Any]] = OrderedDict()  # name → (its key, value)
+
+def began(session: Session) -> float:
+    """When `session`'s reading began (its rows are at least as new), or now when nobody noted it."""
+    return session.info.get(BEGAN) or time.monotonic()
+
+
+class Snapshots:
+    """Each name's latest value with the state key it was computed for and when that state was read (`began`); safe
+    across the portal's worker threads, and single-flight: while one thread computes a name for a new key, the others
+    are served that name's value for the key before (one computation old, and read at most `STALE` seconds before
+    their own state) instead of computing it too — at a deadline rush every act changes the key, and fifty threads
+    recomputing the same board at once would stall the process. A name never computed yet, or kept too old, makes a
+    thread wait.
+
+    With a `Maker` running (`dqflow serve`: the app's lifespan), a page (`page`) whose state moved by writes alone is
+    served as kept while it was read at most `STALE` seconds before the request's state, and the maker keeps it made
+    for the newest state off the request path (every `REMAKE` seconds while it is asked): so a page shows every change
+    committed `STALE` seconds before its request, and usually all but those of the last `REMAKE` seconds and a making.
+    A definition's change, a stage boundary or an extended lock passing (`rows_epoch`) is made on the request path, as
+    is everything without a maker (tests/test_kept_maker.py)."""
+
+    def __init__(self, kept: int = KEPT, stale: float = STALE):
+        self.kept, self.stale = kept, stale
+        self.values: OrderedDict[Hashable, tuple[tuple[Any, ...], Any, float]] = OrderedDict()  # name → (its key, value, read at)
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
+        self.maker: Maker | None = None
         changes = Changes()  # the audit rows past the last read, read once for both below
         self.rows: KeptRows | None = KeptRows(changes=changes)  # the grids' rows, per state of their ДОУ (None: each made afresh)
         self.late: KeptLate | None = KeptLate(changes=changes)  # every ДОУ's late rows and statuses, per state of each (None: asked afresh)
@@ -85,9 +109,33 @@ class Snapshots:
             return None
         return self.get(key, ("standing",), lambda: kept.standing(session, campaign, now, late_epoch(key)), exact=True)
 
-    def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False) -> T:
+    def page(self, key: tuple[Any, ...], name: Hashable, session: Session, now: datetime,
+             make: Callable[[Session, datetime, tuple[Any, ...]], T]) -> T:
+        """A whole page (`make(session, now, key)`) for the state `key` read in `session`: as kept for it; or, with a
+        maker running, as kept for a state of the same `rows_epoch` read at most `stale` seconds before `session`'s, and
+        the maker asked for it at the newest state; else made here (`get`)."""
+        as_of = began(session)
+        maker = self.maker
+        running = maker is not None and maker.running
+        if maker is not None and running:
+            maker.ask(name, make)  # kept made for the newest state while it is asked (`Maker.warm`)
+        for _ in range(2 if running else 0):  # once more after waiting for a making under way
+            with self.lock:
+                kept, busy = self.values.get(name), self.computing.get(name)
+            if kept is not None and kept[0] != key and rows_epoch(kept[0]) == rows_epoch(key) and as_of - kept[2] <= self.stale:
+                return kept[1]
+            if busy is None or (kept is not None and kept[0] == key):
+                break
+            busy.wait()  # the maker's first making (as the portal starts), or one a request began
+        return self.get(key, name, lambda: make(session, now, key), as_of=as_of)
+
+    def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False,
+            as_of: float | None = None) -> T:
         """`exact`: never the value of the key before (a part of another name's value, kept under this key): wait for
-        the computation under way, then compute it for this key if that one was for another."""
+        the computation under way, then compute it for this key if that one was for another. `as_of`: when the
+        caller's state was read (`began`; now if not given): a value read more than `stale` seconds before it is not
+        served while another thread computes the name (it waits for that computation instead)."""
+        as_of = time.monotonic() if as_of is None else as_of
         while True:
             with self.lock:
                 kept = self.values.get(name)
@@ -98,20 +146,94 @@ class Snapshots:
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
-                if kept is not None and not exact:
+                if kept is not None and not exact and as_of - kept[2] <= self.stale:
                     return kept[1]
-            busy.wait()  # the first computation of this name: wait for it, then look again
+            busy.wait()  # the first computation of this name (or kept too old): wait for it, then look again
         try:
             value = make()
             with self.lock:
-                self.values[name] = (key, value)
-                self.values.move_to_end(name)
+                old = self.values.get(name)
+                if old is None or old[2] <= as_of:  # never over a value of a newer state (the maker's, kept meanwhile)
+                    self.values[name] = (key, value, as_of)
+                    self.values.move_to_end(name)
                 while len(self.values) > self.kept:
                     self.values.popitem(last=False)
             return value
         finally:
             with self.lock:
                 self.computing.pop(name).set()
+
+
+class Maker:
+    """The thread that keeps the pages asked (`Snapshots.page`) made for the newest state, off the request path: every
+    `pause` seconds (a slow round spaces the next by twice its time) while some page was asked in the last `warm`
+    seconds, in one reading transaction (`reading`: a session whose `began` is noted), the state's key read
+    (`state_key`: one statement) and each such page made for it unless kept for it already (`Snapshots.get`: one
+    making of a name at a time, shared with the requests). Asked nothing for `warm` seconds, it sleeps; a failed
+    round is logged and the next one tries again. Started and stopped with the served app (`start`, `stop`)."""
+
+    def __init__(self, snapshots: Snapshots, reading: Callable[[], AbstractContextManager[Session]],
+                 state_key: Callable[[Session, datetime], tuple[Any, ...]], clock: Callable[[], datetime], pause: float = REMAKE,
+                 warm: float = WARM):
+        self.snapshots, self.reading, self.state_key, self.clock = snapshots, reading, state_key, clock
+        self.pause, self.warm = pause, warm
+        self.wanted: dict[Hashable, tuple[Callable[[Session, datetime, tuple[Any, ...]], Any], float]] = {}  # name → (make, asked at)
+        self.wake = threading.Condition()
+        self.running = False
+        self.rounds = 0  # rounds made, for tests and curiosity
+        self.thread: threading.Thread | None = None
+
+    def ask(self, name: Hashable, make: Callable[[Session, datetime, tuple[Any, ...]], Any]) -> None:
+        with self.wake:
+            fresh = name not in self.wanted
+            self.wanted[name] = (make, time.monotonic())
+            if fresh:
+                self.wake.notify()
+
+    def start(self) -> None:
+        self.snapshots.maker, self.running = self, True
+        self.thread = threading.Thread(target=self._run, name="dqflow-maker", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        with self.wake:
+            self.running = False
+            self.wake.notify()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+        if self.snapshots.maker is self:
+            self.snapshots.maker = None
+
+    def _run(self) -> None:
+        last, gap = -self.pause, self.pause
+        while True:
+            with self.wake:
+                while self.running and (not self.wanted or time.monotonic() < last + gap):
+                    self.wake.wait(timeout=max(last + gap - time.monotonic(), 0.0) if self.wanted else None)
+                if not self.running:
+                    return
+                since = time.monotonic() - self.warm
+                self.wanted = {name: asked for name, asked in self.wanted.items() if asked[1] >= since}
+                wanted = {name: make for name, (make, _) in self.wanted.items()}
+            last = time.monotonic()
+            if not wanted:
+                continue
+            try:
+                self.round(wanted)
+            except Exception:  # the next round tries again; meanwhile requests past `STALE` make their pages themselves
+                log.exception("making the kept pages failed")
+            # a slow round (a loaded worker, many pages asked) spaces the next: the maker takes at most a third of a
+            # thread's time from the requests, and pages it cannot keep within `STALE` are made on the requests' way
+            gap = max(self.pause, 2 * (time.monotonic() - last))
+
+    def round(self, wanted: dict[Hashable, Callable[[Session, datetime, tuple[Any, ...]], Any]]) -> None:
+        """The pages `wanted`, made for the state read now (those not kept for it), in one transaction."""
+        with self.reading() as session:
+            now = self.clock()
+            key = self.state_key(session, now)
+            for name, make in wanted.items():
+                self.snapshots.get(key, name, lambda: make(session, now, key), as_of=began(session))
+        self.rounds += 1
 
 
 K = TypeVar("K", bound=Hashable)
