@@ -75,6 +75,7 @@ _DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :camp
 class Site:
     def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]):
         self.db, self.clock, self.wall = db, clock, wall
+        self.reads = Reads(db)
         with store.dry_run(db) as session:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
@@ -103,7 +104,7 @@ class Site:
         """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
         is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
         their page and one withdrawn loses it, without restarting `dqflow serve`."""
-        with store.dry_run(self.db) as session:
+        with self.reads.quick() as session:
             self._refresh(session)
 
     def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
@@ -122,11 +123,13 @@ class Site:
         return digest, campaign
 
     def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
-        """A personal link's request in one worker-thread call and one rolled-back transaction (each call and each
-        transaction costs more than the primary-key reads in it): the campaign read again if an amendment changed it
-        (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
-        person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
-        with store.dry_run(self.db) as session:
+        """A personal link's request in one worker-thread call (each call costs more than the primary-key reads in it):
+        the campaign read again if an amendment changed it (`refresh`), the link checked (`link_refusal`: why it is no
+        good, or None) in one statement, and only when it is this person's, `read` (a page's data) in one snapshot
+        (`Reads.snapshot`), knowing the definition just checked. On PostgreSQL the admission needs no transaction (a
+        post's guard, a refused link: one round trip, no BEGIN, no ROLLBACK); the page's snapshot begins after it, so the
+        page is never older than the check."""
+        with self.reads.quick() as session:
             digest, version = session.execute(_ADMISSION, {"campaign": self.campaign.id, "role": role, "subject": subject_id}).one()
             digest, campaign = self._refresh(session, digest)
             why = self._check_link(role, subject_id, token, version)
@@ -134,12 +137,13 @@ class Site:
                 return why, None
             definitions.known(session, campaign)
             session.info[DIGEST] = digest
-            return None, read(session)
+            with self.reads.snapshot(session):
+                return None, read(session)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
         """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
         One primary-key read (the person's link version), whatever the roster: the secret is the signer's."""
-        with store.dry_run(self.db) as session:
+        with self.reads.quick() as session:
             return self._link_refusal(session, role, subject_id, token)
 
     def _link_refusal(self, session: Session, role: str, subject_id: str, token: str) -> str | None:
@@ -159,9 +163,9 @@ class Site:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A rolled-back session for a page, knowing the definition this request checked (`Site.refresh`): the engine's
-        `definition` costs no statement in it."""
-        with store.dry_run(self.db) as session:
+        """A page's reads in one snapshot (`Reads.snapshot`), writing nothing, knowing the definition this request
+        checked (`Site.refresh`): the engine's `definition` costs no statement in it."""
+        with self.reads.quick() as session, self.reads.snapshot(session):
             definitions.known(session, self.campaign)
             yield session
 
@@ -170,7 +174,7 @@ class Site:
         return snapshots.state_key(session, self.campaign, self.digest, now) + (board.offset(self.tz, now),)
 
     def session_live(self, session_id: str, now: datetime) -> bool:
-        with store.dry_run(self.db) as session:
+        with self.reads.quick() as session:  # one primary-key read
             return sessions.live(session, self.campaign.id, session_id, now)
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
@@ -232,6 +236,54 @@ class Site:
         response = self.render("refused.html", 429, why="rate", message=said)
         response.headers["Retry-After"] = str(minutes * 60)
         return response
+
+
+class Reads:
+    """How the portal's reads meet the database. A read of one statement needs no transaction: on PostgreSQL it runs on
+    an autocommit connection (`quick`), one round trip where BEGIN, the statement and ROLLBACK were three (and a READ
+    COMMITTED transaction gave each statement its own snapshot anyway). A page of several statements reads them in one
+    snapshot (`snapshot`): on PostgreSQL a REPEATABLE READ, READ ONLY transaction that psycopg begins with the first of
+    them (a page with nothing more to read, a kept one: no BEGIN, no ROLLBACK); on SQLite `store.dry_run`'s transaction is
+    one snapshot already (WAL), and a statement costs no round trip."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+        # the same pool; a connection is put in autocommit as it is lent and back as it returns (psycopg's own flag: no statement)
+        self.autocommit = db.execution_options(isolation_level="AUTOCOMMIT") if db.dialect.name == "postgresql" else None
+        if self.autocommit is not None:
+            from psycopg import IsolationLevel  # only with PostgreSQL (the `postgres` extra)
+
+            self.REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
+
+    @contextmanager
+    def quick(self) -> Iterator[Session]:
+        """A session whose statements write nothing: on PostgreSQL each its own (autocommit), on SQLite a rolled-back
+        transaction's."""
+        if self.autocommit is None:
+            with store.dry_run(self.db) as session:
+                yield session
+            return
+        with Session(self.autocommit, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.expunge_all()  # what was read stays readable after the session
+
+    @contextmanager
+    def snapshot(self, session: Session) -> Iterator[None]:
+        """The block's statements in `session` (a `quick` one) see one snapshot of the database and can write nothing.
+        On PostgreSQL psycopg begins the transaction with the block's first statement (none: no BEGIN, no ROLLBACK)."""
+        if self.autocommit is None:
+            yield
+            return
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        raw.autocommit, raw.isolation_level, raw.read_only = False, self.REPEATABLE_READ, True  # psycopg's flags: no statement
+        try:
+            yield
+        finally:
+            raw.rollback()  # psycopg sends ROLLBACK only when a statement began the transaction
+            raw.read_only, raw.isolation_level, raw.autocommit = None, None, True
 
 
 # A page shows the same few moments again and again (the stages' times, on every ДОУ's and expert's page): each said
