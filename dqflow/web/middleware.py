@@ -78,18 +78,20 @@ LIMITED = {PASSWORD: sessions.SIGNIN}  # audiences whose posts the database limi
 
 
 Read = Callable[[Session, str, str, datetime], Any]  # a personal page's data: (session, role, subject id, now)
+# a personal page's key: (the campaign, the subject id) → a statement and its values the guard reads with the link's check
+Key = Callable[[spec.Campaign, str], Any]
 
 
 class Page(Route):
     """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry.
     `read`: for a personal page (`who` INSTITUTION or EXPERT), what a GET shows, read by the guard once the link is
-    admitted, in the same worker-thread call and transaction as its check (`Site.admit`); the route finds it with
-    `read_of`."""
+    admitted, in the same worker-thread call as its check (`Site.admit`); the route finds it with `read_of`. `key`:
+    a statement `read` asks first (a ДОУ's state's key), which the guard reads in the one statement of the check."""
 
     def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None,
-                 read: Read | None = None):
+                 read: Read | None = None, key: Key | None = None):
         super().__init__(path, endpoint, methods=methods)
-        self.who, self.read = who, read
+        self.who, self.read, self.key = who, read, key
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ class Guard:
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
-        person, read = await self.identify(request, who, params, reader)
+        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -213,15 +215,16 @@ class Guard:
                 return route, child["path_params"]
         return None, {}
 
-    async def identify(self, request: Request, who: str, params: dict[str, Any],
-                       reader: Read | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
+    async def identify(self, request: Request, who: str, params: dict[str, Any], reader: Read | None = None,
+                       key: Key | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
         """The person (with a form token for them), and for a personal page's GET what its `reader` read."""
         site, now = self.site, self.site.clock()
         read = None
         if who in PERSONAL:
             subject, token = params["subject"], params["token"]
             fetch = (lambda session: reader(session, who, subject, now)) if reader is not None else None
-            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch)
+            keyed = (lambda campaign: key(campaign, subject)) if key is not None else None
+            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch, keyed)
             if why:
                 raise Refused(await site.guessed(request, why))
             person = Person(who, subject, token)

@@ -11,12 +11,13 @@ import functools
 import json
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
-from sqlalchemy import text
+from sqlalchemy import Integer, String, TextClause, column, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -65,9 +66,35 @@ TOO_MANY_RU = {
 
 T = TypeVar("T")
 # A personal link's admission in one statement: the stored definition's digest (`Site._refresh`) and the person's link
-# version (`links.Links`; no row: version 1), both primary-key reads
-_ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
-                  f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
+# version (`links.Links`; no row: version 1), both primary-key reads; with a page's key statement (`Site.admit`), its rows
+# joined to them (the key's statement gives one row at least)
+_ADMISSION_SQL = (f"SELECT c.digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
+                  f"AND subject_id = :subject) AS link_version{{key}} FROM {CampaignRow.__tablename__} c{{join}} WHERE c.id = :campaign")
+Key = Callable[[spec.Campaign], "tuple[TextClause | TextualSelect, dict[str, Any]] | None"]  # `Site.admit`'s key: (statement, values)
+KEYED = "dqflow.keyed"  # session.info: (the key's statement, its values, its rows) read with the admission (`Site.keyed`)
+
+
+@functools.lru_cache(maxsize=64)
+def _admission(key: TextClause | TextualSelect | None) -> TextClause | TextualSelect:
+    """The admission's statement, with `key`'s columns after its two (made once per key statement)."""
+    if key is None:
+        return text(_ADMISSION_SQL.format(key="", join=""))
+    clause = key.element if isinstance(key, TextualSelect) else key
+    assert isinstance(clause, TextClause)
+    sql = clause.text
+    joined = text(_ADMISSION_SQL.format(key=", k.*", join=f" CROSS JOIN ({sql}) k"))
+    if not isinstance(key, TextualSelect):
+        return joined
+    return joined.columns(column("digest", String), column("link_version", Integer),
+                          *[column(c.name, c.type) for c in key.selected_columns])
+
+
+def keyed(session: Session, statement: TextClause | TextualSelect, values: dict[str, Any]) -> list[Any] | None:
+    """The rows of a key `statement` with these `values` when `Site.admit` read it with the admission, else None."""
+    found = session.info.get(KEYED)
+    return found[2] if found is not None and found[0] is statement and found[1] == values else None
+
+
 DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
 _DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign")  # `Site.refresh`'s read, made once
 
@@ -122,21 +149,28 @@ class Site:
         self.pages.globals["campaign"] = campaign
         return digest, campaign
 
-    def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
+    def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None,
+              key: Key | None = None) -> tuple[str | None, T | None]:
         """A personal link's request in one worker-thread call (each call costs more than the primary-key reads in it):
         the campaign read again if an amendment changed it (`refresh`), the link checked (`link_refusal`: why it is no
         good, or None) in one statement, and only when it is this person's, `read` (a page's data) in one snapshot
-        (`Reads.snapshot`), knowing the definition just checked. On PostgreSQL the admission needs no transaction (a
-        post's guard, a refused link: one round trip, no BEGIN, no ROLLBACK); the page's snapshot begins after it, so the
-        page is never older than the check."""
+        (`Reads.snapshot`), knowing the definition just checked. `key`: a statement of the page's own (its state's key)
+        read in the admission's statement, its rows left for `read` (`keyed`). On PostgreSQL the admission needs no
+        transaction (a post's guard, a refused link, a kept page: one round trip, no BEGIN, no ROLLBACK); the page's
+        snapshot begins after it, so what the page reads is never older than the check and the key."""
+        keyed = key(self.campaign) if key is not None and read is not None else None
+        statement, values = _admission(keyed[0] if keyed else None), {"campaign": self.campaign.id, "role": role, "subject": subject_id}
         with self.reads.quick() as session:
-            digest, version = session.execute(_ADMISSION, {"campaign": self.campaign.id, "role": role, "subject": subject_id}).one()
+            rows = session.execute(statement, {**keyed[1], **values} if keyed else values).all()
+            digest, version = rows[0][:2]
             digest, campaign = self._refresh(session, digest)
             why = self._check_link(role, subject_id, token, version)
             if why is not None or read is None:
                 return why, None
             definitions.known(session, campaign)
             session.info[DIGEST] = digest
+            if keyed:
+                session.info[KEYED] = (*keyed, [row[2:] for row in rows])
             with self.reads.snapshot(session):
                 return None, read(session)
 
