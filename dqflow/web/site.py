@@ -66,10 +66,11 @@ TOO_MANY_RU = {
 
 T = TypeVar("T")
 # A personal link's admission in one statement: the stored definition's digest (`Site._refresh`) and the person's link
-# version (`links.Links`; no row: version 1), both primary-key reads; with a page's key statement (`Site.admit`), its rows
-# joined to them (the key's statement gives one row at least)
-_ADMISSION_SQL = (f"SELECT c.digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
-                  f"AND subject_id = :subject) AS link_version{{key}} FROM {CampaignRow.__tablename__} c{{join}} WHERE c.id = :campaign")
+# version (`links.Links`; no row: version 1), both primary-key reads; with a page's key statement (`Site.admit`: a
+# SELECT), its columns after these two, on each of its rows (a join to a one-row subquery instead: a scan SQLite plans)
+_ADMISSION_SQL = (f"SELECT (SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign) AS digest, "
+                  f"(SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
+                  f"AND subject_id = :subject) AS link_version")
 Key = Callable[[spec.Campaign], "tuple[TextClause | TextualSelect, dict[str, Any]] | None"]  # `Site.admit`'s key: (statement, values)
 KEYED = "dqflow.keyed"  # session.info: (the key's statement, its values, its rows) read with the admission (`Site.keyed`)
 
@@ -78,11 +79,10 @@ KEYED = "dqflow.keyed"  # session.info: (the key's statement, its values, its ro
 def _admission(key: TextClause | TextualSelect | None) -> TextClause | TextualSelect:
     """The admission's statement, with `key`'s columns after its two (made once per key statement)."""
     if key is None:
-        return text(_ADMISSION_SQL.format(key="", join=""))
+        return text(_ADMISSION_SQL)
     clause = key.element if isinstance(key, TextualSelect) else key
-    assert isinstance(clause, TextClause)
-    sql = clause.text
-    joined = text(_ADMISSION_SQL.format(key=", k.*", join=f" CROSS JOIN ({sql}) k"))
+    assert isinstance(clause, TextClause) and clause.text.startswith("SELECT "), key
+    joined = text(f"{_ADMISSION_SQL}, {clause.text.removeprefix('SELECT ')}")
     if not isinstance(key, TextualSelect):
         return joined
     return joined.columns(column("digest", String), column("link_version", Integer),
