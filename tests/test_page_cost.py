@@ -53,12 +53,15 @@ PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
 # The coordinator's home at a new state: the state's key, the links' counts, every ДОУ's audit count and the rows of
 # those changed (`snapshots.KeptLate`), the grid's, the stages and the silent experts of who is shown late (14; 29 when
 # who is late, the reviews of nothing and the stages' counts were read from the whole campaign at every state).
-CLOSER = {"dou": 5, "dou again": 2, "expert": 4, "hand-in": 8, "review": 9, "home": 14}
+CLOSER = {"dou": 5, "dou again": 2, "expert": 4, "hand-in": 8, "review": 9, "home": 14, "home again": 5, "board again": 4}
 # Round trips on PostgreSQL (issue 20), BEGIN and ROLLBACK counted: a read of one statement runs in autocommit, a page of
 # several in one snapshot (`site.Reads`), so a kept ДОУ page is its admission alone (4 with the key apart and BEGIN,
 # ROLLBACK around both), a page afresh the admission, BEGIN, its rows' 3 statements, ROLLBACK (7 before); an expert's
-# page the admission, BEGIN, 2, ROLLBACK; an act's guard one (3 before: BEGIN, the admission, ROLLBACK).
-ROUND_TRIPS = {"dou": 6, "dou again": 1, "expert": 5, "hand-in": 10, "review": 11}
+# page the admission, BEGIN, 2, ROLLBACK; an act's guard one (3 before: BEGIN, the admission, ROLLBACK). A coordinator's
+# page (and the board, with the coordinator's cookie): the guard reads the digest and the session in one statement
+# (`sessions.digest_and_live`; two, each in a transaction of its own, before: "home again" 7 statements on SQLite, 6 round
+# trips on PostgreSQL, "board again" 6 and 5).
+ROUND_TRIPS = {"dou": 6, "dou again": 1, "expert": 5, "hand-in": 10, "review": 11, "home again": 5, "board again": 4, "card": 9}
 HAND_IN_WRITE = 6  # BEGIN IMMEDIATE (SQLite) or the campaign's share lock (PostgreSQL), the definition's digest, the row, 3 writes
 REVIEW_WRITE = 7  # BEGIN IMMEDIATE (SQLite; the probe of the list comes before the share lock on PostgreSQL: 6), as above
 KEPT = ("board again", "home again", "dou again")

@@ -172,6 +172,7 @@ class Guard:
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
+        known: tuple[str | None, bool] | None = None  # a coordinator's session and whether it is live, when read here
         if route is not None and unsafe and who in LIMITED:  # a sign-in's post: on the sign-in's threads, behind its burst,
             address = client(request)
 
@@ -181,7 +182,10 @@ class Guard:
 
             await threads.signin(refresh)
         elif who not in PERSONAL or route is None:  # a personal link's request reads it again when its link is checked
-            await run_in_threadpool(site.refresh)
+            now = site.clock()  # a coordinator's session cookie: its session read in the same statement (`Site.refresh`)
+            cookie = request.cookies.get(COOKIE) if route is not None and who in (COORDINATOR, PUBLIC) else None
+            signed = site.signer.session(cookie, now) if cookie else None
+            known = signed, await run_in_threadpool(site.refresh, signed, now)
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
             await self.app(scope, receive, send)
             return
@@ -189,7 +193,7 @@ class Guard:
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
-        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None)
+        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None, known)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -216,8 +220,9 @@ class Guard:
         return None, {}
 
     async def identify(self, request: Request, who: str, params: dict[str, Any], reader: Read | None = None,
-                       key: Key | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
-        """The person (with a form token for them), and for a personal page's GET what its `reader` read."""
+                       key: Key | None = None, known: tuple[str | None, bool] | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
+        """The person (with a form token for them), and for a personal page's GET what its `reader` read. `known`: the
+        coordinator's session the cookie signs and whether it is live, when the guard has read it (`Site.refresh`)."""
         site, now = self.site, self.site.clock()
         read = None
         if who in PERSONAL:
@@ -234,8 +239,8 @@ class Guard:
         elif who == PASSWORD:
             person = Person(PASSWORD)
         else:
-            session = site.signer.session(request.cookies.get(COOKIE), now)
-            if session is not None and not await run_in_threadpool(site.session_live, session, now):
+            session, live = known if known is not None else (site.signer.session(request.cookies.get(COOKIE), now), None)
+            if session is not None and not (live if live is not None else await run_in_threadpool(site.session_live, session, now)):
                 session = None  # signed out, or ended by a new password: on every worker at once
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))

@@ -127,12 +127,18 @@ class Site:
     def _stored_digest(self, session: Session) -> str:
         return session.execute(_DIGEST, {"campaign": self.campaign.id}).scalar_one()
 
-    def refresh(self) -> None:
+    def refresh(self, session_id: str | None = None, now: datetime | None = None) -> bool:
         """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
         is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
-        their page and one withdrawn loses it, without restarting `dqflow serve`."""
+        their page and one withdrawn loses it, without restarting `dqflow serve`. With a coordinator's session id (a
+        signed cookie's): whether that session is live at `now` (`sessions.live`), read in the same statement."""
         with self.reads.quick() as session:
-            self._refresh(session)
+            if session_id is None:
+                self._refresh(session)
+                return False
+            digest, live = sessions.digest_and_live(session, self.campaign.id, session_id, now or self.clock())
+            self._refresh(session, digest)
+            return live
 
     def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
         """The stored digest read in `session` (or given, read there), and a definition as new as it or newer (the same
