@@ -225,6 +225,23 @@ def cpu_seconds(pid: int | None) -> float:
     return own + sum(cpu_seconds(child) for child in children(pid))
 
 
+def postgres_cpu(db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving `db`'s database (by pid; {} on SQLite): the server's own
+    work for the portal, the daemon and the commands, which the portal's CPU does not show."""
+    if not db.startswith("postgresql"):
+        return {}
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    try:
+        with engine.connect() as connection:
+            pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> pg_backend_pid()")).scalars().all()
+    finally:
+        engine.dispose()
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
 def children(pid: int | None) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
@@ -797,10 +814,12 @@ async def one_rush(args, folder: Path, db: str, workers: int, key: str) -> dict:
             await burster.stdout.readline()  # "started"
         server_pid = served.server.pid if served.server else None
         load_before = os.getloadavg()[0]
+        backends = postgres_cpu(db)
         cpu, client_cpu, busy = cpu_seconds(server_pid), time.process_time(), machine_busy()
         daemon_cpu = cpu_seconds(daemon.pid) if daemon is not None else 0.0
         wall = await rush.run(args.clients, args.seconds)
         cpu, client_cpu = cpu_seconds(server_pid) - cpu, time.process_time() - client_cpu
+        pg_cpu = sum(now - backends.get(pid, 0.0) for pid, now in postgres_cpu(db).items() if now == now)  # nan: gone
         daemon_cpu = cpu_seconds(daemon.pid) - daemon_cpu if daemon is not None else 0.0
         busy_after = machine_busy()
         machine = (busy_after[0] - busy[0]) / wall
@@ -823,8 +842,11 @@ async def one_rush(args, folder: Path, db: str, workers: int, key: str) -> dict:
         say(f"{key}.cpu", f"CPU during the rush, in cores (CPU-s / {wall:.1f} s): server {cpu / wall:.2f} ({workers} worker(s)), "
             f"load generator (this process) {client_cpu / wall:.2f}, daemon {daemon_cpu / wall:.2f}, burst process "
             f"{burst.get('cpu_s', 0.0) / wall:.2f} (its whole life); the whole machine {machine:.2f} of {os.cpu_count()} "
-            f"(the rest: PostgreSQL, other work); load average {load_before:.1f} → {load_after:.1f}",
-            {"server": cpu / wall, "client": client_cpu / wall, "daemon": daemon_cpu / wall, "burst": burst.get("cpu_s", 0.0) / wall,
+            f"(the rest: PostgreSQL, other work); load average {load_before:.1f} → {load_after:.1f}"
+            + (f"; PostgreSQL's backends of this database {pg_cpu / wall:.2f}, {pg_cpu * 1000 / max(1, total):.1f} ms an answer"
+               if db.startswith("postgresql") else ""),
+            {"server": cpu / wall, "postgresql": pg_cpu / wall, "postgresql_ms_an_answer": pg_cpu * 1000 / max(1, total),
+             "client": client_cpu / wall, "daemon": daemon_cpu / wall, "burst": burst.get("cpu_s", 0.0) / wall,
              "machine": machine, "load": [load_before, load_after]})
         say(f"{key}.kind.all", described("all", everything.summary(wall)) + "  (target p99 ≤ 500 ms)", everything.summary(wall))
         for kind, tally in sorted(rush.tallies.items()):
@@ -849,7 +871,7 @@ async def one_rush(args, folder: Path, db: str, workers: int, key: str) -> dict:
         errors = sum(n for status, n in summary["statuses"].items() if status not in (200, 303))
         return {"workers": workers, "per_second": total / wall, "p50": summary["p50_ms"], "p99": summary["p99_ms"],
                 "home_p50": home["p50_ms"], "home_p99": home["p99_ms"], "page_p99": rush.tallies["ДОУ page"].summary(wall)["p99_ms"],
-                "hand_in_p99": rush.tallies["hand-in (POST)"].summary(wall)["p99_ms"], "server_cores": cpu / wall,
+                "hand_in_p99": rush.tallies["hand-in (POST)"].summary(wall)["p99_ms"], "server_cores": cpu / wall, "pg_cores": pg_cpu / wall,
                 "client_cores": client_cpu / wall, "machine_cores": machine, "load": [load_before, load_after], "errors": errors,
                 "lost": figures.get(f"{key}.lost_hand_ins", 0) + figures.get(f"{key}.lost_reviews", 0)}  # type: ignore[operator]
     finally:

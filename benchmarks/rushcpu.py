@@ -99,18 +99,50 @@ class Measured:
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.sent = 0  # statements sent so far (`count`, on the portal's engine)
+        self.trips: dict[str, list[int]] = defaultdict(list)
+        self.waited = 0  # PostgreSQL: psycopg's waits for the server so far (`RoundTrips`): BEGIN and ROLLBACK too
 
     def count(self, *args) -> None:
         self.sent += 1
 
     async def request(self, client: httpx.AsyncClient, kind: str, method: str, path: str, **kwargs) -> httpx.Response:
-        sent, cpu, wall = self.sent, time.process_time(), time.perf_counter()
+        sent, waited, cpu, wall = self.sent, self.waited, time.process_time(), time.perf_counter()
         answer = await client.request(method, path, **kwargs)
+        self.trips[kind].append(self.waited - waited)
         self.cpu[kind].append(time.process_time() - cpu)
         self.wall[kind].append(time.perf_counter() - wall)
         self.statements[kind].append(self.sent - sent)
         self.statuses[kind][answer.status_code] += 1
         return answer
+
+
+def count_round_trips(measured: Measured) -> None:
+    """Count the round trips psycopg's connections of this process make (BEGIN, a statement, ROLLBACK), which the
+    statement count does not see: each `Connection.wait` whose generator waits for the server (setting a flag waits for
+    nothing), and one more when it talks outside a transaction and not in autocommit: psycopg sends BEGIN first, in the
+    same wait. A statement's first preparing on a connection is one more, not counted (once per connection)."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    wait = psycopg.Connection.wait
+
+    def counted(self, gen, *args, **kwargs):
+        begins = not self.autocommit and self.pgconn.transaction_status == TransactionStatus.IDLE
+        return wait(self, talking(gen, 2 if begins else 1), *args, **kwargs)
+
+    def talking(gen, trips):
+        try:
+            value = next(gen)
+        except StopIteration as done:  # nothing to wait for: no round trip
+            return done.value
+        measured.waited += trips  # the generator waits for the socket: it sent the server something
+        try:
+            while True:
+                value = gen.send((yield value))
+        except StopIteration as done:
+            return done.value
+
+    psycopg.Connection.wait = counted  # type: ignore[method-assign]
 
 
 class Clients:
@@ -198,6 +230,8 @@ async def main_async(args) -> dict:
         maker = portal.app.state.portal.start_making() if args.maker else None  # as `serve`'s lifespan starts it
         measured = Measured()
         sqlalchemy.event.listen(portal.db, "before_cursor_execute", measured.count)
+        if args.db:
+            count_round_trips(measured)
         clients = Clients(portal, measured, cookies)
         mix = args.mix or Rush.MIX
         kinds, weights = list(mix), list(mix.values())
@@ -227,13 +261,17 @@ async def main_async(args) -> dict:
         walls = (bare.wall if kind == "bare page" else measured.wall)[kind]
         statuses = dict((bare.statuses if kind == "bare page" else measured.statuses)[kind])
         statements = measured.statements.get(kind) or [0]
+        trips = measured.trips.get(kind) or [0]
         row = {"n": len(group), "cpu_ms_mean": statistics.fmean(group) * 1000, "cpu_ms_median": statistics.median(group) * 1000,
                "wall_ms_mean": statistics.fmean(walls) * 1000, "wall_ms_median": statistics.median(walls) * 1000,
                "statements_mean": statistics.fmean(statements), "statements_max": max(statements), "statuses": statuses}
+        if args.db:
+            row["round_trips_mean"] = statistics.fmean(trips)
         result["kinds"][kind] = row
         print(f"{kind:<18} {row['n']:5d}  CPU mean {row['cpu_ms_mean']:7.2f} ms  median {row['cpu_ms_median']:7.2f} ms  "
               f"wall mean {row['wall_ms_mean']:7.2f} ms  median {row['wall_ms_median']:7.2f} ms  "
-              f"statements {row['statements_mean']:5.2f} (max {row['statements_max']})  {statuses}")
+              f"statements {row['statements_mean']:5.2f} (max {row['statements_max']})"
+              + (f"  round trips {row['round_trips_mean']:5.2f}" if args.db else "") + f"  {statuses}")
     return result
 
 

@@ -17,13 +17,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import String, bindparam, delete, func, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dqflow.store import dry_run, transaction
-from dqflow.store.tables import AttemptRow, SessionRow
+from dqflow.store.tables import AttemptRow, CampaignRow, SessionRow
 
 SIGNIN, LINK = "signin", "link"  # the buckets
 
@@ -63,7 +65,25 @@ def start(session: Session, campaign_id: str, now: datetime, valid: timedelta) -
 
 def live(session: Session, campaign_id: str, session_id: str, now: datetime) -> bool:
     """Whether the session is this campaign's, not revoked and not expired: one primary-key read."""
-    row = session.get(SessionRow, _hash(session_id))
+    return _live(session.get(SessionRow, _hash(session_id)), campaign_id, now)
+
+
+# the campaign's stored digest with a session's row beside it (its columns NULL when there is none): a primary-key read each
+_DIGEST_AND_SESSION = (sa_select(col(CampaignRow.digest), col(SessionRow.campaign_id), col(SessionRow.expires_at), col(SessionRow.revoked_at))
+                       .select_from(CampaignRow)
+                       .outerjoin(SessionRow, col(SessionRow.id_hash) == bindparam("hash", type_=String))
+                       .where(col(CampaignRow.id) == bindparam("campaign", type_=String)))
+
+
+def digest_and_live(session: Session, campaign_id: str, session_id: str, now: datetime) -> tuple[str, bool]:
+    """The campaign's stored digest and whether the session is live (`live`), in one statement: what the guard of a
+    coordinator's page reads (`Site.refresh`)."""
+    row = session.execute(_DIGEST_AND_SESSION, {"campaign": campaign_id, "hash": _hash(session_id)}).one()
+    return row.digest, _live(row, campaign_id, now)
+
+
+def _live(row: Any, campaign_id: str, now: datetime) -> bool:
+    """Whether a session's row (or its columns, None when there is none) is this campaign's, not revoked, not expired."""
     return row is not None and row.campaign_id == campaign_id and row.revoked_at is None and now <= row.expires_at
 
 

@@ -79,20 +79,23 @@ LIMITED = {PASSWORD: sessions.SIGNIN}  # audiences whose posts the database limi
 
 Read = Callable[[Session, str, str, datetime], Any]  # a personal page's data: (session, role, subject id, now)
 View = Callable[[Session, Request, datetime], Any]  # a coordinator's or public page's data: (session, the request, now)
+# a personal page's key: (the campaign, the subject id) → a statement and its values the guard reads with the link's check
+Key = Callable[[spec.Campaign, str], Any]
 
 
 class Page(Route):
     """A route with its audience (`who`): whom the guard lets in, and whose form token a post must carry.
     `read`: for a personal page (`who` INSTITUTION or EXPERT), what a GET shows, read by the guard once the link is
-    admitted, in the same worker-thread call and transaction as its check (`Site.admit`); the route finds it with
-    `read_of`. `view`: the same for a coordinator's or public page's GET, read once the session is checked, in the
-    same worker-thread call and transaction as the check and the definition's refresh (`Site.admit_session`): one
-    wait for a reader thread, not three (the refresh, the session, the page: each queued behind every page at a rush)."""
+    admitted, in the same worker-thread call as its check (`Site.admit`); the route finds it with `read_of`. `key`:
+    a statement `read` asks first (a ДОУ's state's key), which the guard reads in the one statement of the check.
+    `view`: the same as `read` for a coordinator's or public page's GET, read once the session is checked, in the
+    same worker-thread call as the check and the definition's refresh (`Site.admit_session`): one wait for a reader
+    thread, not three (the refresh, the session, the page: each queued behind every page at a rush)."""
 
     def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None,
-                 read: Read | None = None, view: View | None = None):
+                 read: Read | None = None, view: View | None = None, key: Key | None = None):
         super().__init__(path, endpoint, methods=methods)
-        self.who, self.read, self.view = who, read, view
+        self.who, self.read, self.view, self.key = who, read, view, key
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class Guard:
         who = route.who if isinstance(route, Page) else COORDINATOR
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
+        known: tuple[str | None, bool] | None = None  # a coordinator's session and whether it is live, when read here
         if route is not None and unsafe and who in LIMITED:  # a sign-in's post: on the sign-in's threads, behind its burst,
             address = client(request)
 
@@ -182,7 +186,12 @@ class Guard:
 
             await threads.signin(refresh)
         elif route is None or (who not in PERSONAL and not (isinstance(route, Page) and route.view is not None and not unsafe)):
-            await run_in_threadpool(site.refresh)  # a personal link's request, or a page's with its view, reads it with its check
+            # a personal link's request reads it again with its check, a page's GET with its view (`Site.admit_session`);
+            # else a coordinator's session cookie: its session read in the same statement (`Site.refresh`)
+            now = site.clock()
+            cookie = request.cookies.get(COOKIE) if route is not None and who in (COORDINATOR, PUBLIC) else None
+            signed = site.signer.session(cookie, now) if cookie else None
+            known = signed, await run_in_threadpool(site.refresh, signed, now)
         if route is None:  # no such page, or not with this method: the router answers 404 or 405 and nothing runs
             await self.app(scope, receive, send)
             return
@@ -191,7 +200,7 @@ class Guard:
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
         viewer = route.view if isinstance(route, Page) and not unsafe else None
-        person, read = await self.identify(request, who, params, reader, viewer)
+        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None, known, viewer)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -218,14 +227,17 @@ class Guard:
         return None, {}
 
     async def identify(self, request: Request, who: str, params: dict[str, Any], reader: Read | None = None,
+                       key: Key | None = None, known: tuple[str | None, bool] | None = None,
                        viewer: View | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
-        """The person (with a form token for them), and for a page's GET what its `reader` (`viewer`) read."""
+        """The person (with a form token for them), and for a page's GET what its `reader` (`viewer`) read. `known`: the
+        coordinator's session the cookie signs and whether it is live, when the guard has read it (`Site.refresh`)."""
         site, now = self.site, self.site.clock()
         read = None
         if who in PERSONAL:
             subject, token = params["subject"], params["token"]
             fetch = (lambda session: reader(session, who, subject, now)) if reader is not None else None
-            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch)
+            keyed = (lambda campaign: key(campaign, subject)) if key is not None else None
+            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch, keyed)
             if why:
                 raise Refused(await site.guessed(request, why))
             person = Person(who, subject, token)
@@ -235,12 +247,14 @@ class Guard:
         elif who == PASSWORD:
             person = Person(PASSWORD)
         else:
-            session = site.signer.session(request.cookies.get(COOKIE), now)
+            live: bool | None
             if viewer is not None:  # the refresh, the session's check and the page's data in one thread call
+                session = site.signer.session(request.cookies.get(COOKIE), now)
                 live, found = await run_in_threadpool(site.admit_session, session, now, viewer, request, who == COORDINATOR)
-                session = session if live else None
-                read = (now, found) if session is not None or who != COORDINATOR else None
-            elif session is not None and not await run_in_threadpool(site.session_live, session, now):
+                read = (now, found) if live or who != COORDINATOR else None
+            else:
+                session, live = known if known is not None else (site.signer.session(request.cookies.get(COOKIE), now), None)
+            if session is not None and not (live if live is not None else await run_in_threadpool(site.session_live, session, now)):
                 session = None  # signed out, or ended by a new password: on every worker at once
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))

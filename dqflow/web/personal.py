@@ -26,7 +26,7 @@ from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
 from dqflow.web import snapshots
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of, read_of
-from dqflow.web.site import DIGEST, Site, one, redirect, refusal_status
+from dqflow.web.site import DIGEST, Site, keyed, one, redirect, refusal_status
 
 Act = Callable[[Session, datetime], object]  # one engine call as the person: (session, now)
 
@@ -141,7 +141,10 @@ class Personal(Site):
         if keep and self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
             # key, before the page's rows: what is kept under a key is never older than it
             kept = self.kept.get(subject_id)
-            version, checks = snapshots.institution_version(session, campaign, subject_id, kept.urls if kept is not None else ())
+            urls = kept.urls if kept is not None else ()
+            statement, values = snapshots.version_statement(campaign, subject_id, urls)
+            rows = keyed(session, statement, values)  # read with the link's check (`personal_key`), else now
+            version, checks = snapshots.version_of(rows if rows is not None else session.execute(statement, values).all(), campaign, urls)
             key = (session.info[DIGEST],) + version
             if kept is not None and kept.fits(key, now) and (
                     checks if checks is not None else snapshots.link_checks(session, campaign.id, kept.urls)) == kept.checks:
@@ -155,6 +158,14 @@ class Personal(Site):
         moments = snapshots.moments(campaign, (d.progress for d in desk.stages))
         return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
                     kept=snapshots.KeptPage(key, moments, snapshots.place(moments, now), urls, checks, ()) if key else None)
+
+    def personal_key(self, campaign: spec.Campaign, subject_id: str) -> tuple[Any, dict[str, Any]] | None:
+        """The key `personal_read` asks first for a ДОУ's page (its state's, with its kept page's links' checks), for the
+        guard to read in the link's check (`Page.key`): one statement for a page served from what was kept."""
+        if self.kept is None:
+            return None
+        kept = self.kept.get(subject_id)
+        return snapshots.version_statement(campaign, subject_id, kept.urls if kept is not None else ())
 
     def page_parts(self, template: str, now: datetime, read: Read) -> tuple[bytes | int, ...]:
         """A person's page as `read` gives it, cut where each request puts in its own (`Site.render_parts`): what is kept."""
@@ -258,5 +269,6 @@ class Read:
 
 def routes(portal: Personal) -> list[BaseRoute]:
     both = ["GET", "POST"]
-    return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both, read=portal.personal_read),
+    return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both, read=portal.personal_read,
+                 key=portal.personal_key),
             Page("/expert/{subject}/{token}", portal.personal, who=EXPERT, methods=both, read=portal.personal_read)]

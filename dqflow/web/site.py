@@ -12,12 +12,13 @@ import json
 import time
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
-from sqlalchemy import text
+from sqlalchemy import Integer, String, TextClause, column, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -66,9 +67,35 @@ TOO_MANY_RU = {
 
 T = TypeVar("T")
 # A personal link's admission in one statement: the stored definition's digest (`Site._refresh`) and the person's link
-# version (`links.Links`; no row: version 1), both primary-key reads
-_ADMISSION = text(f"SELECT digest, (SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
-                  f"AND subject_id = :subject) FROM {CampaignRow.__tablename__} WHERE id = :campaign")
+# version (`links.Links`; no row: version 1), both primary-key reads; with a page's key statement (`Site.admit`: a
+# SELECT), its columns after these two, on each of its rows (a join to a one-row subquery instead: a scan SQLite plans)
+_ADMISSION_SQL = (f"SELECT (SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign) AS digest, "
+                  f"(SELECT version FROM {LinkRow.__tablename__} WHERE campaign_id = :campaign AND role = :role "
+                  f"AND subject_id = :subject) AS link_version")
+Key = Callable[[spec.Campaign], "tuple[TextClause | TextualSelect, dict[str, Any]] | None"]  # `Site.admit`'s key: (statement, values)
+KEYED = "dqflow.keyed"  # session.info: (the key's statement, its values, its rows) read with the admission (`Site.keyed`)
+
+
+@functools.lru_cache(maxsize=64)
+def _admission(key: TextClause | TextualSelect | None) -> TextClause | TextualSelect:
+    """The admission's statement, with `key`'s columns after its two (made once per key statement)."""
+    if key is None:
+        return text(_ADMISSION_SQL)
+    clause = key.element if isinstance(key, TextualSelect) else key
+    assert isinstance(clause, TextClause) and clause.text.startswith("SELECT "), key
+    joined = text(f"{_ADMISSION_SQL}, {clause.text.removeprefix('SELECT ')}")
+    if not isinstance(key, TextualSelect):
+        return joined
+    return joined.columns(column("digest", String), column("link_version", Integer),
+                          *[column(c.name, c.type) for c in key.selected_columns])
+
+
+def keyed(session: Session, statement: TextClause | TextualSelect, values: dict[str, Any]) -> list[Any] | None:
+    """The rows of a key `statement` with these `values` when `Site.admit` read it with the admission, else None."""
+    found = session.info.get(KEYED)
+    return found[2] if found is not None and found[0] is statement and found[1] == values else None
+
+
 DIGEST = "dqflow.digest"  # session.info: the stored digest `Site.admit` read in this transaction
 _DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :campaign")  # `Site.refresh`'s read, made once
 
@@ -76,6 +103,7 @@ _DIGEST = text(f"SELECT digest FROM {CampaignRow.__tablename__} WHERE id = :camp
 class Site:
     def __init__(self, db: Engine, campaign_id: str | None, clock: Callable[[], datetime], wall: Callable[[], datetime]):
         self.db, self.clock, self.wall = db, clock, wall
+        self.reads = Reads(db)
         with store.dry_run(db) as session:
             self.campaign = engine.definition(session, campaign_id)
             self.signer = links.signer(session, self.campaign.id)
@@ -100,12 +128,18 @@ class Site:
     def _stored_digest(self, session: Session) -> str:
         return session.execute(_DIGEST, {"campaign": self.campaign.id}).scalar_one()
 
-    def refresh(self) -> None:
+    def refresh(self, session_id: str | None = None, now: datetime | None = None) -> bool:
         """An amendment (`dqflow load FILE --apply`) changes the stored campaign while the portal runs: the definition
         is read again when the stored digest moved (one primary-key read per request), so a ДОУ or expert added gets
-        their page and one withdrawn loses it, without restarting `dqflow serve`."""
-        with store.dry_run(self.db) as session:
-            self._refresh(session)
+        their page and one withdrawn loses it, without restarting `dqflow serve`. With a coordinator's session id (a
+        signed cookie's): whether that session is live at `now` (`sessions.live`), read in the same statement."""
+        with self.reads.quick() as session:
+            if session_id is None:
+                self._refresh(session)
+                return False
+            digest, live = sessions.digest_and_live(session, self.campaign.id, session_id, now or self.clock())
+            self._refresh(session, digest)
+            return live
 
     def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
         """The stored digest read in `session` (or given, read there), and a definition as new as it or newer (the same
@@ -122,25 +156,35 @@ class Site:
         self.pages.globals["campaign"] = campaign
         return digest, campaign
 
-    def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None) -> tuple[str | None, T | None]:
-        """A personal link's request in one worker-thread call and one rolled-back transaction (each call and each
-        transaction costs more than the primary-key reads in it): the campaign read again if an amendment changed it
-        (`refresh`), the link checked (`link_refusal`: why it is no good, or None), and only when it is this
-        person's, `read` (a page's data) in the same transaction, knowing the definition just checked."""
-        with store.dry_run(self.db) as session:
-            digest, version = session.execute(_ADMISSION, {"campaign": self.campaign.id, "role": role, "subject": subject_id}).one()
+    def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None,
+              key: Key | None = None) -> tuple[str | None, T | None]:
+        """A personal link's request in one worker-thread call (each call costs more than the primary-key reads in it):
+        the campaign read again if an amendment changed it (`refresh`), the link checked (`link_refusal`: why it is no
+        good, or None) in one statement, and only when it is this person's, `read` (a page's data) in one snapshot
+        (`Reads.snapshot`), knowing the definition just checked. `key`: a statement of the page's own (its state's key)
+        read in the admission's statement, its rows left for `read` (`keyed`). On PostgreSQL the admission needs no
+        transaction (a post's guard, a refused link, a kept page: one round trip, no BEGIN, no ROLLBACK); the page's
+        snapshot begins after it, so what the page reads is never older than the check and the key."""
+        keyed = key(self.campaign) if key is not None and read is not None else None
+        statement, values = _admission(keyed[0] if keyed else None), {"campaign": self.campaign.id, "role": role, "subject": subject_id}
+        with self.reads.quick() as session:
+            rows = session.execute(statement, {**keyed[1], **values} if keyed else values).all()
+            digest, version = rows[0][:2]
             digest, campaign = self._refresh(session, digest)
             why = self._check_link(role, subject_id, token, version)
             if why is not None or read is None:
                 return why, None
             definitions.known(session, campaign)
             session.info[DIGEST] = digest
-            return None, read(session)
+            if keyed:
+                session.info[KEYED] = (*keyed, [row[2:] for row in rows])
+            with self.reads.snapshot(session):
+                return None, read(session)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
         """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
         One primary-key read (the person's link version), whatever the roster: the secret is the signer's."""
-        with store.dry_run(self.db) as session:
+        with self.reads.quick() as session:
             return self._link_refusal(session, role, subject_id, token)
 
     def _link_refusal(self, session: Session, role: str, subject_id: str, token: str) -> str | None:
@@ -160,9 +204,9 @@ class Site:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A rolled-back session for a page, knowing the definition this request checked (`Site.refresh`): the engine's
-        `definition` costs no statement in it."""
-        with store.dry_run(self.db) as session:
+        """A page's reads in one snapshot (`Reads.snapshot`), writing nothing, knowing the definition this request
+        checked (`Site.refresh`): the engine's `definition` costs no statement in it."""
+        with self.reads.quick() as session, self.reads.snapshot(session):
             session.info[snapshots.BEGAN] = time.monotonic()  # before its first row: what kept pages are dated by
             definitions.known(session, self.campaign)
             yield session
@@ -172,24 +216,29 @@ class Site:
         return snapshots.state_key(session, self.campaign, self.digest, now) + (board.offset(self.tz, now),)
 
     def session_live(self, session_id: str, now: datetime) -> bool:
-        with store.dry_run(self.db) as session:
+        with self.reads.quick() as session:  # one primary-key read
             return sessions.live(session, self.campaign.id, session_id, now)
 
     def admit_session(self, session_id: str | None, now: datetime, read: Callable[[Session, Request, datetime], T],
                       request: Request, required: bool = True) -> tuple[bool, T | None]:
-        """A coordinator's or public page's GET in one worker-thread call and one rolled-back transaction, as `admit`
-        does a personal link's: the campaign read again if an amendment changed it, the session checked (whether it is
-        live; none given: not), and `read` (the page's data) in the same transaction when the session is live or not
-        `required` (`read(session, request, now)`)."""
-        with store.dry_run(self.db) as session:
-            session.info[snapshots.BEGAN] = time.monotonic()
-            digest, campaign = self._refresh(session)
-            live = session_id is not None and sessions.live(session, campaign.id, session_id, now)
+        """A coordinator's or public page's GET in one worker-thread call, as `admit` does a personal link's: the
+        campaign read again if an amendment changed it and the session checked (whether it is live; none given: not)
+        in one statement (`refresh`), then `read` (the page's data) in one snapshot (`Reads.snapshot`) when the session
+        is live or not `required` (`read(session, request, now)`)."""
+        with self.reads.quick() as session:
+            session.info[snapshots.BEGAN] = time.monotonic()  # before the check: a kept page is never dated later than its rows
+            if session_id is None:
+                digest, campaign = self._refresh(session)
+                live = False
+            else:
+                stored, live = sessions.digest_and_live(session, self.campaign.id, session_id, now)
+                digest, campaign = self._refresh(session, stored)
             if required and not live:
                 return False, None
             definitions.known(session, campaign)
             session.info[DIGEST] = digest
-            return live, read(session, request, now)
+            with self.reads.snapshot(session):
+                return live, read(session, request, now)
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
         """A page; the guard adds the security headers to it as to every response."""
@@ -250,6 +299,54 @@ class Site:
         response = self.render("refused.html", 429, why="rate", message=said)
         response.headers["Retry-After"] = str(minutes * 60)
         return response
+
+
+class Reads:
+    """How the portal's reads meet the database. A read of one statement needs no transaction: on PostgreSQL it runs on
+    an autocommit connection (`quick`), one round trip where BEGIN, the statement and ROLLBACK were three (and a READ
+    COMMITTED transaction gave each statement its own snapshot anyway). A page of several statements reads them in one
+    snapshot (`snapshot`): on PostgreSQL a REPEATABLE READ, READ ONLY transaction that psycopg begins with the first of
+    them (a page with nothing more to read, a kept one: no BEGIN, no ROLLBACK); on SQLite `store.dry_run`'s transaction is
+    one snapshot already (WAL), and a statement costs no round trip."""
+
+    def __init__(self, db: Engine):
+        self.db = db
+        # the same pool; a connection is put in autocommit as it is lent and back as it returns (psycopg's own flag: no statement)
+        self.autocommit = db.execution_options(isolation_level="AUTOCOMMIT") if db.dialect.name == "postgresql" else None
+        if self.autocommit is not None:
+            from psycopg import IsolationLevel  # only with PostgreSQL (the `postgres` extra)
+
+            self.REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
+
+    @contextmanager
+    def quick(self) -> Iterator[Session]:
+        """A session whose statements write nothing: on PostgreSQL each its own (autocommit), on SQLite a rolled-back
+        transaction's."""
+        if self.autocommit is None:
+            with store.dry_run(self.db) as session:
+                yield session
+            return
+        with Session(self.autocommit, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.expunge_all()  # what was read stays readable after the session
+
+    @contextmanager
+    def snapshot(self, session: Session) -> Iterator[None]:
+        """The block's statements in `session` (a `quick` one) see one snapshot of the database and can write nothing.
+        On PostgreSQL psycopg begins the transaction with the block's first statement (none: no BEGIN, no ROLLBACK)."""
+        if self.autocommit is None:
+            yield
+            return
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        raw.autocommit, raw.isolation_level, raw.read_only = False, self.REPEATABLE_READ, True  # psycopg's flags: no statement
+        try:
+            yield
+        finally:
+            raw.rollback()  # psycopg sends ROLLBACK only when a statement began the transaction
+            raw.read_only, raw.isolation_level, raw.autocommit = None, None, True
 
 
 # A page shows the same few moments again and again (the stages' times, on every ДОУ's and expert's page): each said

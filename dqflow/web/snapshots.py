@@ -25,7 +25,7 @@ from collections import Counter, OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
+from typing import Any, Callable, Generic, Hashable, Iterable, Sequence, TypeVar
 
 from markupsafe import Markup
 from sqlalchemy import Integer, String, TextClause, bindparam, column, func, text
@@ -437,14 +437,32 @@ def institution_version(session: Session, campaign: spec.Campaign, institution_i
 
     With `urls` (a kept page's links), in the same statement the stored check of each (`link_checks`' values: the link
     checker writes no audit row); None for the checks when there are more than one IN (…) holds (then `link_checks`)."""
-    reviewing = tuple(s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task")
+    statement, values = version_statement(campaign, institution_id, urls)
+    return version_of(session.execute(statement, values).all(), campaign, urls)
+
+
+def version_statement(campaign: spec.Campaign, institution_id: str,
+                      urls: tuple[str, ...] = ()) -> tuple[TextClause | TextualSelect, dict[str, Any]]:
+    """`institution_version`'s statement and its values, for a caller that runs it joined to a read of its own (the
+    guard's admission: `Site.admit`); `version_of` reads its rows."""
+    reviewing = _reviewing(campaign)
     asked = urls if len(urls) <= IN_CHUNK else ()
     values = {"campaign": campaign.id, "institution": institution_id, **{f"s{n}": sid for n, sid in enumerate(reviewing)},
               **{f"u{n}": url for n, url in enumerate(asked)}}
-    rows = session.execute(_version_sql(reviewing, len(asked)), values).all()
-    width = 1 + bool(reviewing)
-    checks = tuple(sorted(tuple(row[width:]) for row in rows if row[width] is not None)) if asked else None if urls else ()
+    return _version_sql(reviewing, len(asked)), values
+
+
+def version_of(rows: Sequence[Any], campaign: spec.Campaign,
+               urls: tuple[str, ...] = ()) -> tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...] | None]:
+    """`institution_version` from the rows of `version_statement`."""
+    width = 1 + bool(_reviewing(campaign))
+    checks = tuple(sorted(tuple(row[width:]) for row in rows if row[width] is not None)) if urls and len(urls) <= IN_CHUNK \
+        else None if urls else ()
     return tuple(rows[0][:width]), checks
+
+
+def _reviewing(campaign: spec.Campaign) -> tuple[str, ...]:
+    return tuple(s.id for s in campaign.stages if s.actor == "expert" and s.kind == "task")
 
 
 @functools.lru_cache(maxsize=64)
