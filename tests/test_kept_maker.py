@@ -1,4 +1,4 @@
-"""The board and the coordinator's home made off the request path (`web.snapshots.Maker`, started with the served app's
+"""The board and the coordinator's home made off the request path (`web.maker.Maker`, started with the served app's
 lifespan), and the rule that bounds how old a kept page may be (`snapshots.STALE`): a page whose state moved by writes
 alone is served as kept while it was read at most `stale` seconds before the request's state, and made again by the
 maker; past that, made on the request path. A coordinator sees their own change on the next page load without a
@@ -25,6 +25,7 @@ warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
 
 from dqflow.web import create_app  # noqa: E402
+from dqflow.web.maker import Maker  # noqa: E402
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -90,7 +91,7 @@ def test_a_kept_page_is_served_at_most_stale_seconds_older_than_its_request(db_u
     loaded = Portals(db, tmp_path)
     portal, served = loaded.portal, TestClient(loaded.apps[0], base_url=BASE)
     portal.snapshots.stale = 2.0
-    maker = snapshots.Maker(portal.snapshots, portal.reading, portal.state_key, portal.clock, pause=3600)
+    maker = Maker(portal.snapshots, portal.reading, portal.state_key, portal.clock, pause=3600)
     try:
         maker.start()
         maker.ask(("board", 0), lambda session, now, key: portal.board_rendering(session, now, 0, key))

@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dqflow.errors import DqflowError
-from dqflow.web import coordinator, personal, public, snapshots
+from dqflow.web import coordinator, personal, public
+from dqflow.web.maker import Maker
 from dqflow.web.middleware import Guard
 from dqflow.web.site import REFUSED_RU
 
@@ -31,10 +32,10 @@ from dqflow.web.site import REFUSED_RU
 class Portal(personal.Personal, coordinator.Coordinator, public.Public):
     """Every page of the portal on one shared `Site`: one campaign, one signer, one set of templates."""
 
-    def start_making(self) -> snapshots.Maker:
-        """The kept pages' maker (`snapshots.Maker`) started, and asked at once for the board's and the coordinator's
+    def start_making(self) -> Maker:
+        """The kept pages' maker (`maker.Maker`) started, and asked at once for the board's and the coordinator's
         home's first pages: made as the portal starts, not by its first visitors."""
-        maker = snapshots.Maker(self.snapshots, self.reading, self.state_key, self.clock)
+        maker = Maker(self.snapshots, self.reading, self.state_key, self.clock)
         maker.start()
         maker.ask(("board", 0), lambda session, now, key: self.board_rendering(session, now, 0, key))
         maker.ask(("overview", 0), lambda session, now, key: self.overview_rendering(session, now, 0, key))

@@ -55,7 +55,7 @@ def _loop() -> str:
 def _options(forwarded_allow_ips: str | None) -> dict:
     # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: any local client (or a proxy passing the header
     # through) could then rotate its address past the rate limits. Trusted only when named. The lifespan on: it starts
-    # and stops the kept pages' maker (`app.create_app`, `snapshots.Maker`).
+    # and stops the kept pages' maker (`app.create_app`, `maker.Maker`).
     return dict(log_level="warning", access_log=False, server_header=False, lifespan="on", http=HTTP,
                 proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or "")
 
