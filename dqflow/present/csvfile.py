@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import BinaryIO
 
 from dqflow.present.guard import csv_row
 
@@ -19,7 +20,21 @@ from dqflow.present.guard import csv_row
 def text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
     """A header and rows as CSV text, every cell through the formula guard."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    _write(buffer, header, rows)
+    return buffer.getvalue()
+
+
+def write(file: BinaryIO, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
+    """`text`'s bytes (UTF-8) written to `file` as the rows come: nothing held but a buffer, whatever the rows."""
+    stream = io.TextIOWrapper(file, encoding="utf-8", newline="", write_through=False)
+    try:
+        _write(stream, header, rows)
+        stream.flush()
+    finally:
+        stream.detach()  # the caller's file stays open: it closes it
+
+
+def _write(stream: io.TextIOBase, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
+    writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(csv_row(header))
     writer.writerows(map(csv_row, rows))
-    return buffer.getvalue()
