@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, exists, func, literal, null, union_all
+from sqlalchemy import Integer, Select, case, exists, func, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from dqflow.campaign import spec
-from dqflow.store import ROSTER_ORDER, InstitutionRow, ReviewLevelRow, ReviewRow, SettlementRow, table
+from dqflow.store import InstitutionRow, ReviewLevelRow, ReviewRow, SettlementRow, table
 
 
 def places(campaign: spec.Campaign) -> dict[str, int]:
@@ -131,7 +131,6 @@ def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, 
 _REVIEW_LEVEL = table(ReviewLevelRow)
 _SETTLEMENT = table(SettlementRow)
 _REVIEWS = table(ReviewRow)
-_INSTITUTION = table(InstitutionRow)
 
 
 EXPERT_MARK = "\x01"  # between an expert's id and their level in `FinalsSql.finals(experts=True)`: sorts below any id's character
@@ -174,16 +173,12 @@ class FinalsSql:
                         rl.expert_id.label("expert"), rl.level.label("level"))
                 .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(list(self.indicators))))
 
-    def finals(self, experts: bool = False, roster_order: bool = False, numbered: bool = True) -> Any:
+    def finals(self, experts: bool = False) -> Any:
         """(inst, stage, indicator, low, high, given, settled, final) per indicator that has an expert's level or a
         settlement: the lowest and highest place the experts gave, how many gave one, the settled place, and the final
         place (`final`): the settled one; else theirs when they agree; else by `settle:` (NULL under `coordinator`).
         One GROUP BY over the union of both tables' rows. With `experts`, also `first` and `last`: the expert of the
-        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass.
-        With `roster_order`, grouped and ordered in roster order (`ROSTER_ORDER`, then the stage's and the indicator's
-        place in the campaign; the rows are joined to their ДОУ before the GROUP BY), and first a column `seq`, the row's
-        number in that order (unless not `numbered`: SQLite numbers the rows as it stores them, and a window would sort
-        them again): the one sort of the GROUP BY is the roster's, so that each ДОУ's rows are read in order unsorted."""
+        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass."""
         rl, st = _REVIEW_LEVEL.c, _SETTLEMENT.c
         known = list(self.indicators)
         rows = union_all(
@@ -203,20 +198,9 @@ class FinalsSql:
             raise ValueError(f"unknown rule {rule!r}")
         final_place = case((settled.is_not(None), settled), (low == high, low), else_=by_rule[rule])
         said = (func.min(rows.c.said).label("first"), func.max(rows.c.said).label("last")) if experts else ()
-        figures = (low.label("low"), high.label("high"), count.label("given"), settled.label("settled"), final_place.label("final"), *said)
-        if not roster_order:
-            return sa_select(rows.c.inst, rows.c.stage, rows.c.indicator, *figures).group_by(rows.c.inst, rows.c.stage, rows.c.indicator)
-        i = _INSTITUTION.c
-        stage_order = case({sid: n for n, sid in enumerate(self.stages)}, value=rows.c.stage)
-        indicator_order = case({ind: n for n, ind in enumerate(known)}, value=rows.c.indicator)
-        keys = (*ROSTER_ORDER, stage_order, indicator_order)  # (inst, stage, indicator) as the roster orders them
-        # the stage and the indicator read back from their places (the keys): one key each, not two
-        stage = case({n: sid for n, sid in enumerate(self.stages)}, value=stage_order).label("stage")
-        indicator = case({n: ind for n, ind in enumerate(known)}, value=indicator_order).label("indicator")
-        return (sa_select(*([func.row_number().over(order_by=keys).label("seq")] if numbered else []), i.id.label("inst"), stage,
-                          indicator, *figures)
-                .select_from(rows.join(_INSTITUTION, and_(i.campaign_id == self.campaign.id, i.id == rows.c.inst)))
-                .group_by(*keys).order_by(*keys))
+        return (sa_select(rows.c.inst, rows.c.stage, rows.c.indicator, low.label("low"), high.label("high"), count.label("given"),
+                        settled.label("settled"), final_place.label("final"), *said)
+                .group_by(rows.c.inst, rows.c.stage, rows.c.indicator))
 
     def area_levels(self, finals: Any | None = None) -> Any:
         """(inst, stage, area, place) of each area whose every indicator has a final level (`area_level` of the final
