@@ -130,8 +130,6 @@ class IndicatorReport:
     table: IndicatorTable | None = None  # each ДОУ's rows (`compute(rows=True)`)
 
 
-ROSTER_TABLE = "dqflow_roster"  # each ДОУ's place in roster order, made by `materialize` with the experts' columns
-GROUPED_TABLE = "dqflow_grouped"  # and the final levels before they are put in roster order
 FINALS_TABLE = "dqflow_finals"  # the final levels of one `compute`, a temporary table of its rolled-back session (per campaign)
 
 
@@ -143,51 +141,26 @@ def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = Fa
     written. Three statements (four on PostgreSQL, which is given the table's statistics). Named for the campaign: a
     comparison's previous year, computed in the same session, makes its own beside this one, which `Results.rows` reads
     after it (each ДОУ's rows, `rows_query`).
-    With the experts' columns (each ДОУ's rows will be read), the rows are grouped in roster order and numbered (`seq`,
-    the table's key): `rows_query` reads them in that order without sorting 1.5 million joined rows again.
-    Without them (the summary), on SQLite the table is keyed by (ДОУ, stage, indicator), which its GROUP BY gives in
-    order: the town's figures look each ДОУ's latest stage up by that key instead of indexing the table first."""
+    On SQLite the table is keyed by (ДОУ, stage, indicator), which its GROUP BY gives in order: the town's figures look
+    each ДОУ's latest stage up by that key instead of making an automatic index of 1.5 million rows first."""
     names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
     name = f"{FINALS_TABLE}_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
-    if not experts:
-        return temporary(session, name, finals.FinalsSql(campaign).finals(), names, key=("inst", "stage", "indicator"))
-    # the final levels as the rule groups them, then each ДОУ's place in roster order (50,000 rows keyed by the ДОУ), then
-    # the final levels sorted by integers (the ДОУ's place, the stage's, the indicator's) and numbered as stored
-    suffix = name[len(FINALS_TABLE):]
-    grouped = temporary(session, f"{GROUPED_TABLE}{suffix}", finals.FinalsSql(campaign).finals(experts=True), names,
-                        key=("inst", "stage", "indicator"))
-    i = _INSTITUTION.c
-    roster = temporary(session, f"{ROSTER_TABLE}{suffix}", sa_select(i.id.label("inst"), func.row_number().over(order_by=ROSTER_ORDER)
-                       .label("place")).where(i.campaign_id == campaign.id), ["inst", "place"], key=("inst",))
-    stages = [s.id for s in finals.review_stages(campaign)]
-    keys = (roster.c.place, case({sid: n for n, sid in enumerate(stages)}, value=grouped.c.stage),
-            case({ind: n for n, ind in enumerate(campaign.indicators)}, value=grouped.c.indicator))
-    numbered = [] if session.get_bind().dialect.name == "sqlite" else [func.row_number().over(order_by=keys).label("seq")]
-    query = sa_select(*numbered, *(grouped.c[n] for n in names)).join(roster, roster.c.inst == grouped.c.inst).order_by(*keys)
-    return temporary(session, name, query, ["seq", *names], key=("seq",), numbered=True)
+    return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names, key=("inst", "stage", "indicator"))
 
 
-def temporary(session: Session, name: str, query: Any, names: list[str], key: tuple[str, ...] = (), numbered: bool = False) -> Any:
+def temporary(session: Session, name: str, query: Any, names: list[str], key: tuple[str, ...] = ()) -> Any:
     """`query`'s rows made into the temporary table `name` of the session's connection (replacing one left by an earlier
-    `compute` in the same transaction), given its statistics on PostgreSQL: a table to select from. `key`: on SQLite, the
-    table's primary key (a table without rowid). `numbered`: `key` is one integer column, the rows' number in `query`'s
-    order: on SQLite the rowid, numbered as the rows are stored (`query` gives the other columns, in order), so that a
-    SELECT ordered by it reads the table as stored, without a sort; on PostgreSQL `query`'s own column, made the key."""
+    `compute` in the same transaction), given its statistics on PostgreSQL: a table to select from. `key`: on SQLite the
+    table's primary key (a table without rowid: what joins it by those columns looks rows up instead of indexing it)."""
     bind = session.get_bind()
     text = query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
     connection = session.connection()
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     if key and bind.dialect.name == "sqlite":
-        if numbered:
-            columns, stored = ", ".join(f"{n} INTEGER PRIMARY KEY" if n == key[0] else n for n in names), [n for n in names if n != key[0]]
-        else:
-            columns, stored = f"{', '.join(names)}, PRIMARY KEY ({', '.join(key)})", names
-        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns}){'' if numbered else ' WITHOUT ROWID'}")
-        connection.exec_driver_sql(f"INSERT INTO {name} ({', '.join(stored)}) {text}")
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({', '.join(names)}, PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
+        connection.exec_driver_sql(f"INSERT INTO {name} ({', '.join(names)}) {text}")
     else:
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {text}")
-        if numbered:
-            connection.exec_driver_sql(f"ALTER TABLE {name} ADD PRIMARY KEY ({', '.join(key)})")
     if bind.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {name}")
     return sa_table(name, *(column(n) for n in names))
@@ -361,11 +334,10 @@ def rows_query(sql: IndicatorSql, *, ids: bool = False) -> Any:
     indicator_index = {ind: n for n, ind in enumerate(campaign.indicators)}
     source, own_place = sql.with_own(done.join(_INSTITUTION, and_(i.campaign_id == campaign.id, i.id == f.inst)), f)
     own, final = (sql.rules.level_id(own_place), sql.rules.level_id(f.final)) if ids else (own_place, f.final)
-    query = sa_select(f.inst, i.name, f.stage, f.indicator, own, f.given, f.first, f.last, final).select_from(source)
-    if "seq" in f:  # made in this order (`materialize`): read as stored
-        return query.order_by(f.seq)
-    return query.order_by(*ROSTER_ORDER, case(stage_index, value=f.stage, else_=len(stage_index)),
-                          case(indicator_index, value=f.indicator, else_=len(indicator_index)))
+    return (sa_select(f.inst, i.name, f.stage, f.indicator, own, f.given, f.first, f.last, final)
+            .select_from(source)
+            .order_by(*ROSTER_ORDER, case(stage_index, value=f.stage, else_=len(stage_index)),
+                      case(indicator_index, value=f.indicator, else_=len(indicator_index))))
 
 
 Row = tuple[str, str, str, str, str | None, str | None, str | None, str | None, str | None, str | None]
