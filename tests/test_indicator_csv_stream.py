@@ -1,15 +1,16 @@
-"""indicators.csv and the CSV folder written as streams (issue 23), the rows in roster order without a second sort.
+"""indicators.csv and the CSV folder written as streams (issue 23).
 
-- `results.write(…, "csv", …)` streams each file into place (`csvfile.write`); its bytes equal the whole-text writer's
-  (`tables.files`, `csvfile.text`), and no part file is left beside them;
-- the final levels with the experts' columns are grouped in roster order (`FinalsSql.finals(roster_order=True)`) and the
-  rows read as stored: the rows of every ДОУ come in `ROSTER_ORDER` (withdrawn ДОУ last, then position, then id; not the
-  ids' order), each ДОУ's indicators in the campaign's order — checked against the order computed here in Python.
+- `results.write(…, "csv", …)` streams each file into place (`csvfile.write`, 10,000 rows at a time); its bytes equal
+  the whole-text writer's (`tables.files`, `csvfile.text`), and no part file is left beside them;
+- the final levels' table is keyed (ДОУ, stage, indicator) on SQLite, yet the rows of every ДОУ come in `ROSTER_ORDER`
+  (withdrawn ДОУ last, then position, then id; not the ids' order, which the key's would be), each ДОУ's indicators in
+  the campaign's order — checked against the order computed here in Python.
 On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -50,3 +51,14 @@ def test_the_rows_come_in_roster_order_not_the_ids(database, tmp_path: Path):
         keys = [(inst, stage, ind) for inst, _, stage, ind, *_ in found.rows.indicators()]
     expected = [(inst, "review1", ind) for inst in roster for ind in campaign.indicators]
     assert keys == expected
+
+
+def test_the_writer_streams_the_texts_bytes_across_its_chunks():
+    """Past a chunk (10,000 rows) and exactly at its edges: the bytes of the whole text, the header once."""
+    from dqflow.present import csvfile
+
+    for n in (0, 1, 10_000, 20_000, 25_001):
+        rows = [(f"=id{k}", "Детский сад «Ромашка», №" + str(k), k, None, "-1") for k in range(n)]
+        file = io.BytesIO()
+        csvfile.write(file, ["id", "name", "n", "empty", "level"], iter(rows))
+        assert file.getvalue() == csvfile.text(["id", "name", "n", "empty", "level"], rows).encode("utf-8"), n
