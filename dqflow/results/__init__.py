@@ -6,12 +6,18 @@ Computing never writes state; writing touches only the output path.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from dqflow.errors import DqflowError
 from dqflow.results.figures import Results, compute, review_panels
+
+if TYPE_CHECKING:
+    from dqflow.results import tables
 
 __all__ = ["FORMATS", "Results", "compute", "default_path", "is_folder", "render", "review_panels", "write", "write_file"]
 
@@ -57,26 +63,44 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
     renamed into it, so a failure leaves no half-written file."""
     if fmt == "html" and is_folder(fmt, out):
         return _write_pages(results, out)
+    if fmt == "csv":
+        return _write_tables(results, out)
     rendered = render(results, fmt)
-    if isinstance(rendered, dict):  # CSV: a folder of files
-        if out.exists() and not out.is_dir():
-            raise DqflowError(f"--out {out}: is a file; CSV output is a folder of files: give a folder", code="out-is-a-file", out=str(out))
-        targets = {out / name: data for name, data in rendered.items()}
-    else:
-        if out.is_dir():
-            example = out / default_path(results.campaign.id, fmt).name
-            raise DqflowError(f"--out {out}: is a folder; give a file name like {example}", code="out-is-a-folder", out=str(out),
-                              example=str(example))
-        targets = {out: rendered}
-    folder = out if fmt == "csv" else out.parent
+    assert isinstance(rendered, bytes), "one file"
+    if out.is_dir():
+        example = out / default_path(results.campaign.id, fmt).name
+        raise DqflowError(f"--out {out}: is a folder; give a file name like {example}", code="out-is-a-folder", out=str(out),
+                          example=str(example))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for path, data in targets.items():
-            _replace(path, data)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _replace(out, rendered)
     except OSError as exc:
         raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
                           why=str(exc.strerror or exc)) from None
-    return list(targets)
+    return [out]
+
+
+def _write_tables(results: Results, out: Path) -> list[Path]:
+    """The CSV folder (`tables.tables`): each file streamed beside its place as its rows are read (`csvfile.write`: a
+    national indicators.csv is 100 MB, never held), then all renamed into place; a failure leaves none of them."""
+    from dqflow.results import tables
+
+    if out.exists() and not out.is_dir():
+        raise DqflowError(f"--out {out}: is a file; CSV output is a folder of files: give a folder", code="out-is-a-file", out=str(out))
+    parts: dict[Path, Path] = {}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in tables.tables(results).items():
+            parts[out / name] = _part(out / name, functools.partial(_write_table, table))
+        for path, part in parts.items():
+            os.replace(part, path)
+    except OSError as exc:
+        raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
+                          why=str(exc.strerror or exc)) from None
+    finally:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+    return list(parts)
 
 
 def _write_pages(results: Results, out: Path) -> list[Path]:
@@ -130,16 +154,32 @@ def write_file(path: Path, data: bytes) -> None:
                           why=str(exc.strerror or exc)) from None
 
 
+def _write_table(table: tables.Table, file: BinaryIO) -> None:
+    from dqflow.present import csvfile
+
+    header, rows = table
+    csvfile.write(file, header, rows())
+
+
 def _replace(path: Path, data: bytes) -> None:
+    os.replace(_part(path, lambda file: file.write(data)), path)
+
+
+def _part(path: Path, fill: Callable[[BinaryIO], object]) -> Path:
+    """A new file beside `path` that `fill` writes (a megabyte buffered at a time), to be renamed onto `path`; removed if
+    `fill` fails."""
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
+        with os.fdopen(handle, "wb", buffering=_BUFFER) as file:
+            fill(file)
         os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file: a справка is meant to be shared
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
+
+
+_BUFFER = 1 << 20
 
 
 def _umask() -> int:

@@ -140,20 +140,27 @@ def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = Fa
     Temporary and inside the caller's transaction, which `compute`'s callers roll back: nothing of the campaign is
     written. Three statements (four on PostgreSQL, which is given the table's statistics). Named for the campaign: a
     comparison's previous year, computed in the same session, makes its own beside this one, which `Results.rows` reads
-    after it (each ДОУ's rows, `rows_query`)."""
+    after it (each ДОУ's rows, `rows_query`).
+    On SQLite the table is keyed by (ДОУ, stage, indicator), which its GROUP BY gives in order: the town's figures look
+    each ДОУ's latest stage up by that key instead of making an automatic index of 1.5 million rows first."""
     names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
     name = f"{FINALS_TABLE}_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
-    return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names)
+    return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names, key=("inst", "stage", "indicator"))
 
 
-def temporary(session: Session, name: str, query: Any, names: list[str]) -> Any:
+def temporary(session: Session, name: str, query: Any, names: list[str], key: tuple[str, ...] = ()) -> Any:
     """`query`'s rows made into the temporary table `name` of the session's connection (replacing one left by an earlier
-    `compute` in the same transaction), given its statistics on PostgreSQL: a table to select from."""
+    `compute` in the same transaction), given its statistics on PostgreSQL: a table to select from. `key`: on SQLite the
+    table's primary key (a table without rowid: what joins it by those columns looks rows up instead of indexing it)."""
     bind = session.get_bind()
     text = query.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
     connection = session.connection()
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {text}")
+    if key and bind.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({', '.join(names)}, PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
+        connection.exec_driver_sql(f"INSERT INTO {name} ({', '.join(names)}) {text}")
+    else:
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {text}")
     if bind.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {name}")
     return sa_table(name, *(column(n) for n in names))
