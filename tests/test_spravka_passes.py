@@ -4,7 +4,7 @@
   expert's level that no face of the справка shows), which `status` itself still counts;
 - the town's gap between self-assessment and final (`indicators._town`'s GROUP BY) equals the count of each ДОУ's own
   and final level read row by row (`IndicatorTable`);
-- the sheet «Показатели по ДОУ» made from its columns' remembered markup (`excel._known`) is the same workbook as the
+- the sheet «Показатели по ДОУ» made from its columns' remembered markup (`sheetdata.Plain`) is the same workbook as the
   one made cell by cell.
 """
 
