@@ -128,9 +128,14 @@ def _render(results: Results, spool: _Rows) -> bytes:
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
+    return _saved(book, spool, results.now)
+
+
+def _saved(book: Workbook, spool: _Rows, now: datetime) -> bytes:
+    """The workbook's bytes: `Workbook.save`'s steps into a ZIP stamped with `now`, each entry deflated once, each
+    sheet's rows spliced in from the spool, the spool's shared strings beside them."""
     out = io.BytesIO()
-    # `Workbook.save`'s steps into a ZIP stamped with the справка's moment, each entry deflated once
-    archive = zipped.Stable(out, results.now, {"docProps/core.xml": tostring(book.properties.to_tree())}, level=DEFLATE_LEVEL)
+    archive = zipped.Stable(out, now, {"docProps/core.xml": tostring(book.properties.to_tree())}, level=DEFLATE_LEVEL)
     archive.spliced = spool.spliced
     with archive:
         writer = ExcelWriter(book, archive)

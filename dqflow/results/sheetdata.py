@@ -1,18 +1,21 @@
 """A sheet's rows as SpreadsheetML sheet data (`<row>` and `<c>` elements), written straight from plain values.
 
 A view of every ДОУ repeats its values row after row (names, stages, titles, statuses, levels, experts): each value's
-cell markup is made once per column and remembered with its row's number left out (`_HERE`), a row is then the join of
-its cells' remembered markup with the number put in once (`Cells`). The markup is openpyxl's own (what its write-only
-cells would write: numbers, dates as serial numbers in their column's style, the guard's text cells), but for two
-choices of size: a number's cell leaves out `t="n"` (the default type), and a text is an index into the workbook's
-shared strings (`Strings`, xl/sharedStrings.xml) where the writer keeps a table — a name of 40 letters, written on
-30 rows per ДОУ in «Показатели по ДОУ», is then a number of a few digits: the sheet's XML is ASCII, a third of the
-size, and so faster to make, to deflate and to open. Without a table (a writer that lets openpyxl save the book)
-texts are inline strings, as openpyxl writes them.
+cell markup is made once per column and remembered, a row is the join of its cells' remembered markup (`Cells`).
+The markup is what openpyxl's write-only cells would write (numbers, dates as serial numbers in their column's style,
+the guard's text cells), but smaller, as the schema allows:
 
-`Cells.plain` takes the rows of a view as the database gives them (ids, level ids, None) with a plan per column:
-what cells a stored value makes (a stage id: its label; an indicator id: the id, its title and its area's title),
-asked once per distinct value — a row whose values are all remembered is one `join` of a `map` over its columns.
+- a cell carries no reference (`r="B7"`): its place is the one after the cell before it in its row (`<row r="7">`
+  carries the row), an empty cell before a later one is `<c/>`. A reference per cell made the XML a third longer and
+  deflate 4–5 times slower and larger: every cell differed from the one above it by its row's number;
+- a number's cell leaves out `t="n"` (the default type);
+- a text is an index into the workbook's shared strings (`Strings`, xl/sharedStrings.xml) where the writer keeps a
+  table: a name written on 30 rows per ДОУ in «Показатели по ДОУ» is a number of a few digits, the sheet's XML ASCII.
+  Without a table (a writer that lets openpyxl save the book) texts are inline strings, as openpyxl writes them.
+
+`Plain` takes the rows of a view as the database gives them (ids, level ids, None) with a plan per column: what cells
+a stored value makes (a stage id: its label; an indicator id: the id, its title and its area's title), asked once per
+distinct value — a row whose values are all remembered is one `join` of a `map` over its columns.
 """
 
 from __future__ import annotations
@@ -23,13 +26,12 @@ from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from dqflow.present.guard import formula_like, sheet_text
 
-_HERE = "\0"  # where a cell's markup takes its row's number: never in a cell's text (openpyxl refuses it, as XML cannot hold it)
+EMPTY = "<c/>"  # a cell without a value, where a row's later cells need its place (they carry no reference)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 MEMO = 20_000  # the distinct values a column remembers the markup of (then it starts again)
 SHARED = 500_000  # the texts a shared string table holds at most (then a new text is written inline): its memory bounded
@@ -84,8 +86,7 @@ class Cells:
         self.strings = strings
         self.inline = inline  # 0-based columns of free text: inline strings whatever the table
         self.widths = [width(v) for v in header]
-        self.letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
-        self.memo: list[dict[Any, str]] = [{None: ""} for _ in header]  # None: no cell
+        self.memo: list[dict[Any, str]] = [{None: EMPTY} for _ in header]
 
     def row(self, number: int, values: Sequence) -> str:
         """One row of sheet data. A text or an int is its own key in its column's memo; any other value with its type
@@ -98,27 +99,25 @@ class Cells:
             if known is None:
                 known = self.cell(n, key, value)
             cells.append(known)
-        text = str(number)
-        return f'<row r="{text}">{"".join(cells).replace(_HERE, text)}</row>'
+        return f'<row r="{number}">{"".join(cells)}</row>'
 
     def cell(self, n: int, key: Any, value: Any) -> str:
-        """A value's cell of column `n` (its reference's row `_HERE`), made and remembered under `key`; the column
-        widened to it."""
+        """A value's cell of column `n`, made and remembered under `key`; the column widened to it."""
         memo = self.memo[n]
         if len(memo) >= MEMO:
             memo.clear()
-            memo[None] = ""
+            memo[None] = EMPTY
         found = memo[key] = self.made(n, value)
         return found
 
     def made(self, n: int, value: Any) -> str:
-        """A value's cell of column `n`, its reference's row `_HERE`; the column widened to it."""
+        """A value's cell of column `n`; the column widened to it."""
         if (size := width(value)) > self.widths[n]:
             self.widths[n] = size
-        return f'<c r="{self.letters[n]}{_HERE}"{self.markup(n, value)}'
+        return f"<c{self.markup(n, value)}"
 
     def markup(self, n: int, value: Any) -> str:
-        """A cell's markup after its reference (`<c r="A2"` …): numbers, dates as Excel's serial numbers in their
+        """A cell's markup after `<c`: numbers, dates as Excel's serial numbers in their
         column's style, text a shared string (or inline). A text the guard marks (`sheet_text`: a would-be formula, an
         error's code) is the guard's cell: its type and its style (`quotePrefix`) as the guard left them."""
         style = self.style_ids.get(n, "")
@@ -160,8 +159,8 @@ class Plain:
         for ask in plan:
             self.first.append(column)
             column += len(ask(None))
-        if column != len(cells.letters):
-            raise ValueError(f"the plan makes {column} cells of a row, the header has {len(cells.letters)}")
+        if column != len(cells.widths):
+            raise ValueError(f"the plan makes {column} cells of a row, the header has {len(cells.widths)}")
         self.memos: list[dict[Any, str]] = [{} for _ in plan]
 
     def row(self, number: int, stored: Sequence) -> str:
@@ -171,8 +170,7 @@ class Plain:
             if len(stored) != len(self.memos):
                 raise ValueError(f"a row of {len(stored)} values, the plan takes {len(self.memos)}") from None
             joined = "".join([self.learn(i, value) for i, value in enumerate(stored)])
-        text = str(number)
-        return f'<row r="{text}">{joined.replace(_HERE, text)}</row>'
+        return f'<row r="{number}">{joined}</row>'
 
     def learn(self, i: int, value: Any) -> str:
         """The cells the i-th stored value makes, remembered under it (`Cells.cell`: each cell's markup, the widths)."""
@@ -182,6 +180,5 @@ class Plain:
             if len(memo) >= MEMO:
                 memo.clear()
             made = self.plan[i](value)
-            found = memo[value] = "".join([self.cells.made(self.first[i] + k, v) if v is not None else ""
-                                           for k, v in enumerate(made)])
+            found = memo[value] = "".join([EMPTY if v is None else self.cells.made(self.first[i] + k, v) for k, v in enumerate(made)])
         return found
