@@ -99,3 +99,20 @@ def test_the_plan_makes_the_same_sheet_as_the_values_it_stands_for():
     assert [r[5] for r in written(True, stored, plan, header)["Лист"].iter_rows(min_row=2, values_only=True)] == [2, None, 3, 1, 4]
     with pytest.raises(ValueError):
         written(True, [("1", "А", "i1")], plan, header)  # a row shorter than the plan
+
+
+def test_a_simple_sheet_is_the_same_sheet_remembered_whole():
+    """`_sheet(simple=True)` (texts, ints, datetimes, None): a row of remembered values is one join — the same cells as
+    the sheet written cell by cell."""
+    rows = [[f"{n % 3}", None if n % 4 == 0 else f"МАДОУ № {n % 3}", n % 2, datetime(2021, 11, 30, 23, n % 2), None,
+             "да" if n % 2 else "нет", None] for n in range(12)]
+
+    def cells(simple: bool) -> list[tuple]:
+        with tempfile.TemporaryDirectory() as folder:
+            book = Workbook(write_only=True)
+            spool = excel._Rows(Path(folder), sheetdata.Strings())
+            excel._sheet(book, "Лист", HEADER, iter(rows), FORMATS, (6,), spool=spool, simple=simple)
+            read = openpyxl.load_workbook(io.BytesIO(excel._saved(book, spool, NOW)))["Лист"]
+        return [(c.coordinate, c.value, c.number_format) for row in read.iter_rows() for c in row]
+    found = cells(True)
+    assert found == cells(False) and [v for _, v, _ in found[7:14]] == [r if r != "" else None for r in rows[0]]

@@ -107,10 +107,10 @@ def _render(results: Results, spool: _Rows) -> bytes:
     if results.dynamics is not None:
         _sheet(book, "Динамика", *_dynamics(results), spool=spool)
     _sheet(book, "Этапы", *_stages(results, zone), spool=spool)
-    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool)
-    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool)
+    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool, simple=True)
+    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool, simple=True)
     if results.review_stages:
-        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool)
+        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool, simple=True)
         _sheet(book, "Эксперты", *_experts(results), spool=spool)
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results), spool=spool)
@@ -287,7 +287,7 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 
 def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None,
            inline: Iterable[int] = (), *, spool: _Rows | None = None, plan: Sequence[Callable[[Any], Sequence[Any]]] | None = None,
-           ) -> None:
+           simple: bool = False) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
@@ -298,17 +298,18 @@ def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence
     into its sheet data. A national roster's hundreds of thousands of rows are neither a cell object each nor held
     in memory.
 
-    `plan`: the rows are stored values (texts, ints, None), `plan[i]` the cells the i-th makes (`sheetdata.Plain`)."""
+    `plan`: the rows are stored values (texts, ints, None), `plan[i]` the cells the i-th makes (`sheetdata.Plain`).
+    `simple`: the caller's word that every value is a text, an int, a datetime or None (`sheetdata.Cells.row`)."""
     if spool is None:  # a writer that saves the book itself (the regional справка): the rows joined into openpyxl's file
         with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
             own = _Rows(Path(folder))
-            _sheet(book, name, header, rows, formats, spool=own, plan=plan, inline=inline)
+            _sheet(book, name, header, rows, formats, inline, spool=own, plan=plan, simple=simple)
             own.join()
         return
     sheet = book.create_sheet(name)
     style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
                  for column, number_format in (formats or {}).items()}
-    cells = sheetdata.Cells(sheet, header, style_ids, spool.strings, frozenset(column - 1 for column in inline))
+    cells = sheetdata.Cells(sheet, header, style_ids, spool.strings, frozenset(column - 1 for column in inline), simple)
     row = cells.row if plan is None else sheetdata.Plain(cells, plan).row
     count = 0
     path = spool.folder / f"{len(spool.spliced)}.rows"

@@ -80,21 +80,28 @@ class Cells:
     columns' widths widened to every value written (`widths`, starting from the header's)."""
 
     def __init__(self, sheet: WriteOnlyWorksheet, header: Sequence[str], style_ids: dict[int, str], strings: Strings | None,
-                 inline: frozenset[int] = frozenset()):
+                 inline: frozenset[int] = frozenset(), simple: bool = False):
         self.sheet = sheet
         self.style_ids = style_ids  # 0-based column → ' s="N"' (a date's or a share's number format)
         self.strings = strings
         self.inline = inline  # 0-based columns of free text: inline strings whatever the table
         self.widths = [width(v) for v in header]
         self.memo: list[dict[Any, str]] = [{None: EMPTY} for _ in header]
+        self.simple = simple  # the caller's word: every value a text, an int, a datetime or None (`row`)
 
     def row(self, number: int, values: Sequence) -> str:
-        """One row of sheet data. A text or an int is its own key in its column's memo; any other value with its type
-        (1, 1.0 and True are equal keys of a dict, not one cell)."""
+        """One row of sheet data. A text, an int or a datetime is its own key in its column's memo; any other value
+        with its type (1, 1.0 and True are equal keys of a dict, not one cell). A `simple` sheet (no float, no bool: no
+        value a dict could mistake for another) first tries the row as one `join` of its columns' remembered markup."""
+        if self.simple:
+            try:
+                return f'<row r="{number}">{"".join(map(dict.__getitem__, self.memo, values))}</row>'
+            except KeyError:
+                pass
         cells = []
         for n, value in enumerate(values):
             kind = value.__class__
-            key = value if kind is str or kind is int or value is None else (kind, value)
+            key = value if kind is str or kind is int or kind is datetime or value is None else (kind, value)
             known = self.memo[n].get(key)
             if known is None:
                 known = self.cell(n, key, value)
