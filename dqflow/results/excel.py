@@ -35,16 +35,17 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, Reference
+from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.writer.excel import ExcelWriter
-from openpyxl.xml.functions import tostring
+from openpyxl.xml.constants import ARC_WORKBOOK_RELS, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring, tostring
 
 from dqflow.present.guard import formula_like, sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
-from dqflow.results import indicators, words, zipped
+from dqflow.results import indicators, sheetdata, words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
 from dqflow.results.figures import Results
 from dqflow.results.rows import Rows
@@ -58,22 +59,26 @@ HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 SUMMARY = "Сводка"
 SHEET_ROWS = 1_048_575  # rows below the header a sheet holds (Excel's limit is 1,048,576 rows)
 CHART_COLUMN = 10  # the charts stand right of the summary's tables (column J), beside the cells they draw
-# zlib's level for the workbook's entries: at 50,000 ДОУ its 350 MB of sheet XML deflate in 1.25 s at 3 against 3.4 s at
-# the default 6, into 29.5 MB against 25.8 (1: 0.8 s, 34 MB). The same XML in every entry, whatever the level.
+# zlib's level for the workbook's entries. With inline strings and a reference in every cell, at 50,000 ДОУ its 350 MB of
+# sheet XML deflated in 1.25 s at 3 against 3.4 s at the default 6. Since cells carry no reference and texts are shared
+# (`sheetdata`), at 10,000 ДОУ × 30 indicators: level 1 8.0 MB, level 3 4.7 MB, level 6 4.2 MB, and 3 the fastest of the
+# three in the whole render (1 writes more bytes than it saves time; 6 ~0.45 s CPU slower). The same XML at every level.
 DEFLATE_LEVEL = 3
 
 
 def render(results: Results) -> bytes:
     with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
-        return _render(results, _Rows(Path(folder)))
+        return _render(results, _Rows(Path(folder), sheetdata.Strings()))
 
 
 class _Rows:
     """Where the views' rows are written (a file per sheet in `folder`) and how each sheet's file is put together
-    as the archive reads it: openpyxl's file up to `</sheetData>`, the rows, the rest (`zipped.Stable.spliced`)."""
+    as the archive reads it: openpyxl's file up to `</sheetData>`, the rows, the rest (`zipped.Stable.spliced`); the
+    workbook's shared strings (`strings`; None: texts inline, for a writer that lets openpyxl save the book)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, strings: sheetdata.Strings | None = None):
         self.folder = folder
+        self.strings = strings
         self.spliced: dict[str, list[tuple[str, int, int]]] = {}
 
     def splice(self, sheet: WriteOnlyWorksheet, rows: Path) -> None:
@@ -102,21 +107,21 @@ def _render(results: Results, spool: _Rows) -> bytes:
     if results.dynamics is not None:
         _sheet(book, "Динамика", *_dynamics(results), spool=spool)
     _sheet(book, "Этапы", *_stages(results, zone), spool=spool)
-    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool)
-    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool)
+    _sheet(book, results.campaign.terms.nom_pl, *_institutions(results), spool=spool, simple=True)
+    _sheet(book, "Сдача материалов", *_handed_in(results, zone), spool=spool, simple=True)
     if results.review_stages:
-        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool)
+        _sheet(book, "Экспертизы", *_reviews(results, zone), spool=spool, simple=True)
         _sheet(book, "Эксперты", *_experts(results), spool=spool)
     if results.area_ids and results.campaign.levels:
         _sheet(book, "Уровни по областям", *_distribution(results), spool=spool)
         _sheet(book, "Согласованность", *_agreement(results), spool=spool)
     if results.indicators is not None:  # where experts review per indicator: the справка по показателям
         _sheet(book, "Показатели", *_indicator_town(results), spool=spool)
-        header, rows = _indicator_rows(results)
+        header, rows, plan = _indicator_rows(results)
         name = f"Показатели по {results.campaign.terms.dat}"[:28]
         part: Iterable[Sequence] = rows
         for n in itertools.count(1):  # a sheet holds 1,048,576 rows: continued on the next while rows are left
-            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool, plain=True)
+            _sheet(book, name if n == 1 else f"{name} {n}", header, itertools.islice(part, SHEET_ROWS), spool=spool, plan=plan)
             left = next(rows, None)
             if left is None:
                 break
@@ -125,13 +130,41 @@ def _render(results: Results, spool: _Rows) -> bytes:
     book.properties.title = words.title(results)
     book.properties.creator = results.campaign.coordinator.name
     book.properties.created = book.properties.modified = moment  # the справка's moment, not the clock: same state, same file
+    return _saved(book, spool, results.now)
+
+
+def _saved(book: Workbook, spool: _Rows, now: datetime) -> bytes:
+    """The workbook's bytes: `Workbook.save`'s steps into a ZIP stamped with `now`, each entry deflated once, each
+    sheet's rows spliced in from the spool, the spool's shared strings beside them."""
     out = io.BytesIO()
-    # `Workbook.save`'s steps into a ZIP stamped with the справка's moment, each entry deflated once
-    archive = zipped.Stable(out, results.now, {"docProps/core.xml": tostring(book.properties.to_tree())}, level=DEFLATE_LEVEL)
+    archive = zipped.Stable(out, now, {"docProps/core.xml": tostring(book.properties.to_tree())}, level=DEFLATE_LEVEL)
     archive.spliced = spool.spliced
     with archive:
-        ExcelWriter(book, archive).save()
+        writer = ExcelWriter(book, archive)
+        if spool.strings is not None and spool.strings.index:
+            _shared_strings(writer, archive, spool.strings)
+        writer.save()
     return out.getvalue()
+
+
+class _Part:
+    """A part the manifest lists ([Content_Types].xml's Override), as openpyxl's writer takes it."""
+
+    def __init__(self, path: str, mime_type: str):
+        self.path, self.mime_type = path, mime_type
+
+
+def _shared_strings(writer: ExcelWriter, archive: zipped.Stable, strings: sheetdata.Strings) -> None:
+    """The workbook's shared strings (openpyxl 3.1 writes none of its own): the table's part, its content type in the
+    manifest and its relationship from the workbook (added to the relationships openpyxl writes)."""
+    archive.writestr(sheetdata.SHARED_STRINGS, strings.xml())
+    writer.manifest.append(_Part(f"/{sheetdata.SHARED_STRINGS}", SHARED_STRINGS))
+
+    def related(xml: bytes) -> bytes:
+        rels = RelationshipList.from_tree(fromstring(xml))
+        rels.append(Relationship(type="sharedStrings", Target="sharedStrings.xml"))
+        return tostring(rels.to_tree())
+    archive.amend[ARC_WORKBOOK_RELS] = related
 
 
 def _local(results: Results, instant: datetime | None) -> datetime | None:
@@ -152,7 +185,7 @@ class _Clock:
             return None
         found = self.known.get(instant)
         if found is None:
-            if len(self.known) >= _MEMO:
+            if len(self.known) >= sheetdata.MEMO:
                 self.known.clear()
             found = self.known[instant] = instant.astimezone(self.tz).replace(tzinfo=None, second=0, microsecond=0)
         return found
@@ -252,138 +285,49 @@ def _chart_table(sheet: WriteOnlyWorksheet, top: int, caption: str, header: list
 # -- one sheet per view ------------------------------------------------------------------------
 
 
-def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None, *,
-           spool: _Rows | None = None, plain: bool = False) -> None:
+def _sheet(book: Workbook, name: str, header: list[str], rows: Iterable[Sequence], formats: dict[int, str] | None = None,
+           inline: Iterable[int] = (), *, spool: _Rows | None = None, plan: Sequence[Callable[[Any], Sequence[Any]]] | None = None,
+           simple: bool = False) -> None:
     """A view as a sheet: the header (bold, filled, frozen, filtered), then its rows, each column as wide as its
     widest line (within bounds), a date's or a share's column in its number format.
 
-    The rows are taken as they come, once: each is measured (the columns' widths) and written as sheet data,
-    in openpyxl's own cell markup with the style ids openpyxl gives their formats (`_row`), to a temporary file;
-    then openpyxl writes the sheet with its header row (the columns, the frozen pane, the filter, the styles)
-    and the rows are put into its sheet data. A national roster's hundreds of thousands of rows are neither a
-    cell object each nor held in memory.
+    The rows are taken as they come, once: each is measured (the columns' widths) and written as sheet data
+    (`sheetdata.Cells`: each value's markup made once per column, a text a shared string of the spool's table, the
+    columns `inline` — 1-based, free text written once each — inline strings) to a temporary file; then openpyxl
+    writes the sheet with its header row (the columns, the frozen pane, the filter, the styles) and the rows are put
+    into its sheet data. A national roster's hundreds of thousands of rows are neither a cell object each nor held
+    in memory.
 
-    `plain`: the caller's word that every value is a text, an int or None (no bool, float or date, whose keys a dict
-    would mix with an int's): a row whose every value's markup is remembered is then made without a step per cell
-    (`_known`), the same markup as `_row` makes."""
+    `plan`: the rows are stored values (texts, ints, None), `plan[i]` the cells the i-th makes (`sheetdata.Plain`).
+    `simple`: the caller's word that every value is a text, an int, a datetime or None (`sheetdata.Cells.row`)."""
     if spool is None:  # a writer that saves the book itself (the regional справка): the rows joined into openpyxl's file
         with tempfile.TemporaryDirectory(prefix="dqflow-xlsx-") as folder:
             own = _Rows(Path(folder))
-            _sheet(book, name, header, rows, formats, spool=own, plain=plain)
+            _sheet(book, name, header, rows, formats, inline, spool=own, plan=plan, simple=simple)
             own.join()
         return
     sheet = book.create_sheet(name)
     style_ids = {column - 1: f' s="{_cell(sheet, None, number_format=number_format).style_id}"'
                  for column, number_format in (formats or {}).items()}
-    widths = [_width(v) for v in header]
-    letters = [get_column_letter(n) for n in range(1, len(header) + 1)]
-    memo: list[dict[Any, str]] = [{None: ""} for _ in header]  # None: no cell (`_row` leaves it out)
+    cells = sheetdata.Cells(sheet, header, style_ids, spool.strings, frozenset(column - 1 for column in inline), simple)
+    row = cells.row if plan is None else sheetdata.Plain(cells, plan).row
     count = 0
     path = spool.folder / f"{len(spool.spliced)}.rows"
     with open(path, "w", encoding="utf-8") as data:
         batch: list[str] = []
         for count, values in enumerate(rows, 1):
-            known = _known(memo, values) if plain else None
-            if known is None:
-                batch.append(_row(sheet, count + 1, values, style_ids, letters, widths, memo))
-            else:
-                number_text = str(count + 1)
-                batch.append(f'<row r="{number_text}">{known.replace(_HERE, number_text)}</row>')
+            batch.append(row(count + 1, values))
             if len(batch) >= 1000:
                 data.write("".join(batch))
                 batch.clear()
         data.write("".join(batch))
-    for n, width in enumerate(widths, 1):
+    for n, width in enumerate(cells.widths, 1):
         sheet.column_dimensions[get_column_letter(n)].width = min(MAX_WIDTH, max(8, width + 2))
     sheet.freeze_panes = "A2"
     sheet.append([_cell(sheet, value, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for value in header])
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
     sheet.close()  # the sheet's file: everything but the rows below the header, which the archive reads in between
     spool.splice(sheet, path)
-
-
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-_MEMO = 20_000  # the distinct texts and times a column remembers the markup of (then it starts again)
-
-
-def _row(sheet: WriteOnlyWorksheet, number: int, values: Sequence, style_ids: dict[int, str], letters: list[str],
-         widths: list[int], memo: list[dict[Any, str]]) -> str:
-    """One row of sheet data as openpyxl writes it (`_markup`), each column's width widened to its value's (`_width`).
-    A value is made into its cell's markup once per column and remembered (`memo`), the row's number left as `_HERE`
-    and put in once for the whole row: a view repeats its names, titles, statuses, deadlines, levels and counts row after
-    row. A width is taken when a value's markup is made (the same value, the same width)."""
-    cells = []
-    for n, value in enumerate(values):
-        if value is None:
-            continue
-        kind = value.__class__
-        # a text or an int is its own key; any other value with its type: 1, 1.0 and True are equal keys of a dict, not one cell
-        key = value if kind is str or kind is int else (kind, value)
-        known = memo[n].get(key)
-        if known is None:
-            known = _remembered(sheet, n, key, value, style_ids, letters, widths, memo)
-        cells.append(known)
-    number_text = str(number)
-    return f'<row r="{number_text}">{"".join(cells).replace(_HERE, number_text)}</row>'
-
-
-def _known(memo: list[dict[Any, str]], values: Sequence) -> str | None:
-    """The cells of a row of texts, ints and None (`_sheet(plain=True)`) as `_row` makes them, when each value's markup is
-    remembered in its column (None's is no cell); None when one is not (then `_row`)."""
-    try:
-        return "".join([column[value] for column, value in zip(memo, values, strict=True)])
-    except (KeyError, ValueError):
-        return None
-
-
-_HERE = "\0"  # where a cell's markup takes its row's number: never in a cell's text (openpyxl refuses it, as XML cannot hold it)
-
-
-def _remembered(sheet: WriteOnlyWorksheet, n: int, key: Any, value: Any, style_ids: dict[int, str], letters: list[str],
-                widths: list[int], memo: list[dict[Any, str]]) -> str:
-    """A value's cell of column `n` (its reference's row `_HERE`), made and remembered under `key`; the column widened to it."""
-    if len(memo[n]) >= _MEMO:
-        memo[n].clear()
-        memo[n][None] = ""
-    after, width = _markup(sheet, value, style_ids.get(n, ""))
-    if width > widths[n]:
-        widths[n] = width
-    found = memo[n][key] = f'<c r="{letters[n]}{_HERE}"{after}'
-    return found
-
-
-def _markup(sheet: WriteOnlyWorksheet, value: Any, style: str) -> tuple[str, int]:
-    """A cell's markup after its reference (`<c r="A2"` …) as openpyxl writes it, and its width (`_width`): numbers
-    `t="n"`, dates as Excel's serial numbers in their column's style, text as inline strings. A text the guard marks
-    (`sheet_text`: a would-be formula, an error's code) is the guard's cell: its type and its style (`quotePrefix`)
-    as the guard left them."""
-    kind = value.__class__
-    if kind is str:
-        if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
-            cell = WriteOnlyCell(sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
-            sheet_text(cell)
-            assert cell.data_type == "s", "the guard types every text as text"
-            if cell.has_style:
-                style = f' s="{cell.style_id}"'
-        if not value:  # openpyxl writes an empty text as an empty cell of its type
-            return f'{style} t="inlineStr"/>', 0
-        space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>', _width(value)
-    if kind is datetime:
-        return f'{style} t="n"><v>{to_excel(value):.16g}</v></c>', _width(value)
-    if kind is bool:
-        return f'{style} t="b"><v>{int(value)}</v></c>', _width(value)
-    if kind is int or kind is float:
-        return f'{style} t="n"><v>{value:.16g}</v></c>', _width(value)
-    raise TypeError(f"a cell of the справка holds {kind.__name__}")
-
-
-def _width(value) -> int:
-    if value.__class__ is str and value.isprintable():  # one line (every line break is unprintable)
-        return len(value)
-    if isinstance(value, datetime):
-        return 16
-    return max((len(line) for line in str(value if value is not None else "").splitlines()), default=0)
 
 
 def _stages(results: Results, zone: str):
@@ -449,7 +393,7 @@ def _handed_in(results: Results, zone: str):
             said = "; ".join(f"до {words.when(results, until)}: {reason}" for until, reason in extensions) if extensions else ""
             yield [inst, name, labels[stage], STATUS_RU[status], local(due_at), "да" if extended else "нет", local(submitted_at),
                    "\n".join(links), said]
-    return header, rows(), {5: DATETIME, 7: DATETIME}
+    return header, rows(), {5: DATETIME, 7: DATETIME}, (8, 9)  # links and reasons: free text, inline
 
 
 def _reviews(results: Results, zone: str):
@@ -465,7 +409,7 @@ def _reviews(results: Results, zone: str):
             else:
                 yield [inst, name, labels[stage], experts[expert], "да", local(at), "да" if on_time else "нет",
                        *[_level(lv) for lv in levels], text]
-    return header, rows(), {6: DATETIME}
+    return header, rows(), {6: DATETIME}, (len(header),)  # the recommendations: free text, inline
 
 
 def _experts(results: Results):
@@ -511,16 +455,28 @@ def _indicator_town(results: Results):
 
 
 def _indicator_rows(results: Results):
-    """Every ДОУ × review stage × indicator, read as the sheet is written (`rows.Rows.indicators`)."""
-    titles = {ind_id: (ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
+    """Every ДОУ × review stage × indicator as the database gives them (`rows.Rows.indicators`, read as the sheet is
+    written), and what cells each stored value makes (`sheetdata.Plain`): a stage id its label, an indicator id the id,
+    its title and its area's title, a level id the level (`_level`), an expert id the expert's name."""
+    titles = {ind_id: (ind_id, ind.title, area.title) for ind_id, (area, ind) in results.campaign.indicators.items()}
     header = [results.campaign.terms.nom, "Название", "Этап", "Показатель", "Название показателя", "Область", "Самооценка",
               "Эксперт 1", "Уровень эксперта 1", "Эксперт 2", "Уровень эксперта 2", "Итоговый уровень"]
 
-    def rows():  # a row at a time, as the sheet is written: texts, ints (`_level`) and None (`_sheet(plain=True)`)
-        labels, experts, level = _Asked(results.stage_label), _Asked(results.expert_name), _Asked(_level)
-        level[None] = None
-        for inst, name, stage, ind, own, e1, l1, e2, l2, fin in _detail(results).indicators():
-            title, area = titles[ind]
-            yield [inst, name, labels[stage], ind, title, area, level[own], experts[e1] if e1 else None,
-                   level[l1], experts[e2] if e2 else None, level[l2], level[fin]]
-    return header, rows()
+    def itself(value: Any) -> tuple[Any]:
+        return (value,)
+
+    def stage(value: str | None) -> tuple[Any]:
+        return (None if value is None else results.stage_label(value),)
+
+    def indicator(value: str | None) -> tuple[Any, Any, Any]:
+        return (None, None, None) if value is None else titles[value]
+
+    def expert(value: str | None) -> tuple[Any]:
+        return (results.expert_name(value) if value else None,)
+
+    def level(value: str | None) -> tuple[Any]:
+        return (_level(value),)
+
+    # (ДОУ id, name, stage, indicator, own, expert 1, its level, expert 2, its level, final)
+    plan = [itself, itself, stage, indicator, level, expert, level, expert, level, level]
+    return header, _detail(results).indicators(), plan

@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -55,8 +56,9 @@ class Stable(zipfile.ZipFile):
     deflating them twice.
 
     What a writer (openpyxl's `ExcelWriter`) puts in by `writestr` or `write` is stamped so; an entry named in `replace`
-    gets those bytes instead; a file given to `write` may be several files read in turn (`spliced`: a sheet's head,
-    its rows written apart, its tail), never joined on disk."""
+    gets those bytes instead, one named in `amend` what its function makes of the writer's bytes; a file given to
+    `write` may be several files read in turn (`spliced`: a sheet's head, its rows written apart, its tail), never
+    joined on disk."""
 
     def __init__(self, file: IO[bytes], at: datetime, replace: dict[str, bytes] | None = None, level: int | None = None):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED)
@@ -64,10 +66,13 @@ class Stable(zipfile.ZipFile):
         self.level = level
         self.replace = dict(replace or {})
         self.spliced: dict[str, list[tuple[str, int, int]]] = {}  # a path `write` is given → (file, offset, length) read in turn
+        self.amend: dict[str, Callable[[bytes], bytes]] = {}  # an entry's name → its bytes as written → its bytes as stored
 
     def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
         name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
         data = self.replace.get(name) or data
+        if name in self.amend:
+            data = self.amend[name](data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(_info(name, self.date_time, self.level), data)
 
     def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
