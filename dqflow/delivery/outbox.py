@@ -317,12 +317,22 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
                  addresses: list[str], writer: Writer) -> Iterator[tuple[list[Any], list[Any], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
-    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
-    (the page's rows, those that go out, their ДОУ's progress)."""
+    each page read and judged `due.JUDGED` addresses at a time, each in a session of its own (`session_for`: the send's
+    a write transaction, short, so a portal's write never waits long behind it), the rows no longer wanted skipped
+    there: (the page's rows, those that go out, their ДОУ's progress). An address's rows are judged together (one
+    reminder of a deadline per person: `skips.judge`), each as of the moment its transaction reads it."""
     for start in range(0, len(addresses), due.PAGE):
-        with session_for() as session:
-            rows, progress = due.page_and_progress(session, campaign, now, addresses[start:start + due.PAGE])
-            kept, progress = sort_out(session, campaign, rows, writer, now, progress) if rows else ([], {})
+        page = addresses[start:start + due.PAGE]
+        rows: list[Any] = []
+        kept: list[Any] = []
+        progress: Progress = {}
+        for at in range(0, len(page), due.JUDGED):
+            with session_for() as session:
+                found, known = due.page_and_progress(session, campaign, now, page[at:at + due.JUDGED])
+                going, known = sort_out(session, campaign, found, writer, now, known) if found else ([], {})
+            rows += found
+            kept += going
+            progress.update(known)
         yield rows, kept, progress
 
 
