@@ -10,7 +10,8 @@ group without waiting for the loop (for `ROUND` seconds at most: then it lets th
 write that waits, the coordinator's). Each write is acted exactly as it was alone: as its own person (the audit rows'
 actor, `store.acting`), recorded when its own turn came (`store.recorded_at`), on the definition read after the
 campaign's lock (`definitions.locked`, which each act takes again in the transaction it shares). A write is answered
-only after the commit that holds it: nothing is acknowledged before it is in the database.
+only after the commit that holds it: nothing is acknowledged before it is in the database. On PostgreSQL the groups
+are of one write (`GROUP`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from dqflow import store
 from dqflow.store import turns
 from dqflow.web import threads
 
-GROUP = 32  # writes in one transaction at most: a group's commit answers them all, the first after the last's work
+# writes in one transaction at most, by backend: a group's commit answers them all, the first after the last's work.
+# PostgreSQL: one, each write its own transaction as before (its writers' threads write side by side, and a group would
+# hold the turn to insert audit rows, `turns.audit_in_commit_order`, from its first write's audit rows to its commit,
+# so the other threads' writes would wait for all of its writes instead of one write's last statements)
+GROUP = {"sqlite": 32, "postgresql": 1}
 ROUND = 0.1  # seconds a writers' thread writes group after group before it lets the loop give it to other writes
 
 
@@ -53,6 +58,7 @@ class Grouped:
         self.guard = threading.Lock()  # `waiting` is filled on the loop and emptied on writers' threads
         self.driving = 0  # tasks handing groups to writers' threads now (on the loop)
         self.most = threads.WRITERS.get(db.dialect.name, 1)
+        self.group = GROUP.get(db.dialect.name, 1)
         self.tasks: set[asyncio.Task] = set()
         self.groups = 0  # transactions committed (for tests and figures)
 
@@ -80,7 +86,7 @@ class Grouped:
         ends = time.monotonic() + ROUND
         while time.monotonic() < ends:
             with self.guard:
-                group = [self.waiting.popleft() for _ in range(min(GROUP, len(self.waiting)))]
+                group = [self.waiting.popleft() for _ in range(min(self.group, len(self.waiting)))]
             if not group:
                 return
             self._commit(group)
