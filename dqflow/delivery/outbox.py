@@ -130,7 +130,7 @@ class _Drain:
         """A transport that keeps no message (the replay's without a maildir) sends nothing anyone could
         read twice: its outcomes are committed a page at a time, without a pipeline per connection."""
         try:
-            for rows, progress in self._judged_pages():
+            for rows, progress in self._judged_pages(due.PAGE):  # a replay's: no portal writes beside it
                 if time.monotonic() >= self.deadline:
                     self.stop("budget")
                 elif not self.lease.keep():
@@ -150,11 +150,12 @@ class _Drain:
             self._defer()
         return self.report
 
-    def _judged_pages(self) -> Iterator[tuple[list[Any], Progress]]:
-        """`judged_pages`, each page read, judged and its skips committed in a write transaction of its own: an
-        extension, a hand-in or an amendment committed while a page was judged outside it would go unseen, and a
+    def _judged_pages(self, judged: int = due.JUDGED) -> Iterator[tuple[list[Any], Progress]]:
+        """`judged_pages`, each page read, judged and its skips committed in write transactions of its own: an
+        extension, a hand-in or an amendment committed while a page was judged outside them would go unseen, and a
         reminder with the old deadline would go out."""
-        for rows, kept, progress in judged_pages(lambda: transaction(self.db), self.campaign, self.now, self.addresses, self.writer):
+        for rows, kept, progress in judged_pages(lambda: transaction(self.db), self.campaign, self.now, self.addresses, self.writer,
+                                                 judged):
             self.report.skipped += len(rows) - len(kept)
             yield kept, progress
 
@@ -315,14 +316,25 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer) -> Iterator[tuple[list[Any], list[Any], Progress]]:
+                 addresses: list[str], writer: Writer, judged: int = due.JUDGED) -> Iterator[tuple[list[Any], list[Any], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
-    each page read and judged in a session of its own (`session_for`), the rows no longer wanted skipped there:
-    (the page's rows, those that go out, their ДОУ's progress)."""
+    each page read and judged `judged` addresses at a time, each in a session of its own (`session_for`: the send's a
+    write transaction, short, so a portal's write never waits long behind it; a replay's judges a page at once), the
+    rows no longer wanted skipped there: (the page's rows, those that go out, their ДОУ's progress). An address's rows
+    are judged together (one reminder of a deadline per person: `skips.judge`), each as of the moment its transaction
+    reads it."""
     for start in range(0, len(addresses), due.PAGE):
-        with session_for() as session:
-            rows, progress = due.page_and_progress(session, campaign, now, addresses[start:start + due.PAGE])
-            kept, progress = sort_out(session, campaign, rows, writer, now, progress) if rows else ([], {})
+        page = addresses[start:start + due.PAGE]
+        rows: list[Any] = []
+        kept: list[Any] = []
+        progress: Progress = {}
+        for at in range(0, len(page), judged):
+            with session_for() as session:
+                found, known = due.page_and_progress(session, campaign, now, page[at:at + judged])
+                going, known = sort_out(session, campaign, found, writer, now, known) if found else ([], {})
+            rows += found
+            kept += going
+            progress.update(known)
         yield rows, kept, progress
 
 

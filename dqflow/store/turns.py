@@ -208,6 +208,13 @@ def audit_in_commit_order(connection: Connection, cursor, _statement, _parameter
         connection.info[_HELD] = weakref.ref(transaction)
 
 
+def audit_turn_let_go(connection: Connection) -> None:
+    """A savepoint of the connection's transaction was rolled back: PostgreSQL let go of the locks taken in it, the turn
+    among them if taken there, so the transaction's next audit insert takes it again (once more at most: a turn held
+    already is taken again at no wait)."""
+    connection.info.pop(_HELD, None)
+
+
 def needs_no_audit_turn(connection: Connection) -> None:
     """The connection's current transaction inserts audit rows nobody will see (a dry run's, rolled back): no turn."""
     transaction = connection.get_transaction()

@@ -1,7 +1,8 @@
 """A ДОУ's and an expert's personal pages, opened by the link in their emails: the page, and one form.
 
 The guard (`middleware`) has checked the link and, for a post, the form's token and origin; the route
-parses the form, makes one engine call as the person in one transaction, and redirects to the page.
+parses the form, makes one engine call as the person (in a transaction it may share with other people's posts that
+came meanwhile, each in a savepoint of its own: `web.grouped`), and redirects to the page.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -25,6 +27,7 @@ from dqflow.engine import definitions, experts, workspace
 from dqflow.engine import form as entry_form
 from dqflow.errors import DqflowError
 from dqflow.web import snapshots
+from dqflow.web.grouped import Grouped
 from dqflow.web.middleware import EXPERT, INSTITUTION, Page, form_of, person_of, read_of
 from dqflow.web.site import DIGEST, Site, keyed, one, redirect, refusal_status
 
@@ -34,6 +37,11 @@ Act = Callable[[Session, datetime], object]  # one engine call as the person: (s
 class Personal(Site):
     PAGES = {"institution": ("institution.html", workspace.institution_desk),
              "expert": ("expert.html", workspace.expert_desk)}
+
+    @cached_property
+    def grouped(self) -> Grouped:
+        """The people's writes, committed a group at a time (`web.grouped`)."""
+        return Grouped(self.db, self.wall)
 
     async def personal(self, request: Request) -> Response:
         """GET: the person's page. POST: their form → one engine call as them → redirect to the page."""
@@ -46,14 +54,13 @@ class Personal(Site):
         try:
             act, done = self.submission(form, subject_id, typed) if role == "institution" else self.review(form, subject_id)
 
-            def write() -> None:
-                with self.transaction(f"{role}:{subject_id}") as session:
-                    # the definition this request's admission checked: what an act asks of it before it takes the
-                    # campaign's lock costs no statement (the act reads it again under the lock: `definitions.locked`)
-                    definitions.known(session, self.campaign)
-                    act(session, self.clock())
+            def write(session: Session) -> None:
+                # the definition this request's admission checked: what an act asks of it before it takes the
+                # campaign's lock costs no statement (the act reads it again under the lock: `definitions.locked`)
+                definitions.known(session, self.campaign)
+                act(session, self.clock())
 
-            await self.write(write)
+            await self.grouped.write(write, f"{role}:{subject_id}")
         except DqflowError as exc:
             error = self.said(exc)
             if typed is not None and exc.facts.get("indicator") and exc.code != "no-indicator":  # which of ~30 it is

@@ -1,0 +1,91 @@
+"""The portal's personal writes committed a group at a time (`web.grouped`): the writes that queue while one is
+written share the next transaction, each in a savepoint of its own, each acted as its own person; a refused one undoes
+only itself; each is answered once the commit that holds it is done."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime
+
+import pytest
+from conftest import TOMSK
+from sqlmodel import select
+
+from dqflow import engine, store
+from dqflow.calendar import UTC, parse_local
+from dqflow.campaign import spec
+from dqflow.errors import DqflowError
+from dqflow.store import AuditRow, SubmissionRow
+from dqflow.web.grouped import Grouped
+
+WALL = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def campaign(database) -> spec.Campaign:
+    campaign = spec.load(TOMSK)
+    with store.transaction(database) as session:
+        engine.load(session, campaign, parse_local("2021-11-18 09:00", campaign.tz))
+    with store.transaction(database) as session:
+        engine.reconcile(session, campaign.id, parse_local("2021-11-25 00:05", campaign.tz))
+    return campaign
+
+
+def test_writes_that_queue_share_one_transaction_and_a_refused_one_undoes_only_itself(database, campaign: spec.Campaign):
+    now = parse_local("2021-11-26 10:00", campaign.tz)
+    grouped = Grouped(database, lambda: WALL)
+    assert grouped.group == {"sqlite": 32, "postgresql": 1}[database.dialect.name]
+    grouped.most = 1  # one writers' thread (SQLite's; PostgreSQL's four would take the queued writes in groups of their own)
+    grouped.group = 32  # the savepoints on either backend (PostgreSQL writes one a transaction by default)
+    writing, release = threading.Event(), threading.Event()
+
+    def hand_in(institution: str, then=None):
+        def act(session) -> None:
+            engine.submit(session, campaign.id, institution, "fill-form", now, (f"https://dou{institution}.example.org/a",), scoped=True)
+            if then is not None:
+                then()
+        return act
+
+    def refused() -> None:  # after its hand-in was written: the savepoint must undo it
+        raise DqflowError("refused after writing", code="test-refusal")
+
+    def held() -> None:  # the first write holds the writers' thread while the others queue
+        writing.set()
+        release.wait(30)
+
+    async def rush() -> list:
+        first = asyncio.create_task(grouped.write(hand_in("2", held), "institution:2"))
+        await asyncio.to_thread(writing.wait, 30)
+        queued = [asyncio.create_task(grouped.write(hand_in(i, refused if i == "5" else None), f"institution:{i}"))
+                  for i in ("4", "5", "6", "15")]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(first, *queued, return_exceptions=True)
+
+    answers = asyncio.run(rush())
+
+    assert [type(a).__name__ for a in answers] == ["NoneType", "NoneType", "DqflowError", "NoneType", "NoneType"]
+    assert grouped.groups == 2, "the four writes that queued behind the first were committed in one transaction"
+    with store.dry_run(database) as session:
+        handed_in = set(session.exec(select(SubmissionRow.institution_id).where(SubmissionRow.campaign_id == campaign.id)))
+        actors = {(a.institution_id, a.actor) for a in session.exec(select(AuditRow).where(AuditRow.action == "submit"))}
+    assert handed_in == {"2", "4", "6", "15"}  # "5" refused: its hand-in, written before the refusal, undone alone
+    assert actors == {(i, f"institution:{i}") for i in ("2", "4", "6", "15")}  # each acted as its own person
+
+
+def test_a_write_alone_that_fails_writes_nothing_and_is_told(database, campaign: spec.Campaign):
+    now = parse_local("2021-11-26 10:00", campaign.tz)
+    grouped = Grouped(database, lambda: WALL)
+
+    def act(session) -> None:
+        engine.submit(session, campaign.id, "2", "fill-form", now, ("https://dou2.example.org/a",), scoped=True)
+        raise DqflowError("refused after writing", code="test-refusal")
+
+    async def post() -> None:
+        await grouped.write(act, "institution:2")
+
+    with pytest.raises(DqflowError, match="refused after writing"):
+        asyncio.run(post())
+    with store.dry_run(database) as session:
+        assert not session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign.id)).all()
