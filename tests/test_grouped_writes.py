@@ -89,3 +89,44 @@ def test_a_write_alone_that_fails_writes_nothing_and_is_told(database, campaign:
         asyncio.run(post())
     with store.dry_run(database) as session:
         assert not session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign.id)).all()
+
+
+def test_an_error_that_ends_the_transaction_fails_the_whole_group(database):
+    """SQLite rolls a whole transaction back on some errors (here the disk full, as `max_page_count` makes it): the
+    writes before the failing one in its group are gone with it, so none of the group may be answered as saved, and
+    the writes after it must not commit in a transaction of their own."""
+    if database.dialect.name != "sqlite":
+        pytest.skip("an error that rolls back the whole transaction: SQLite's disk full (PostgreSQL writes one a transaction)")
+    with database.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE scratch (who TEXT, body TEXT)")
+    grouped = Grouped(database, lambda: WALL)
+    grouped.most = 1
+    writing, release = threading.Event(), threading.Event()
+
+    def write(who: str, *, hold: bool = False, fill: bool = False):
+        def act(session) -> None:
+            connection = session.connection()
+            connection.exec_driver_sql("INSERT INTO scratch VALUES (?, 'x')", (who,))
+            if hold:
+                writing.set()
+                release.wait(30)
+            if fill:  # the file may grow by two pages more: the disk is full
+                pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+                connection.exec_driver_sql(f"PRAGMA max_page_count={pages + 2}")
+                for _ in range(200):
+                    connection.exec_driver_sql("INSERT INTO scratch VALUES (?, ?)", (who, "y" * 4000))
+        return act
+
+    async def rush() -> list:
+        first = asyncio.create_task(grouped.write(write("A", hold=True), "A"))
+        await asyncio.to_thread(writing.wait, 30)
+        queued = [asyncio.create_task(grouped.write(write(w, fill=w == "C"), w)) for w in "BCD"]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(first, *queued, return_exceptions=True)
+
+    answers = asyncio.run(rush())
+    assert answers[0] is None and all(isinstance(a, Exception) for a in answers[1:]), answers
+    with database.begin() as connection:
+        connection.exec_driver_sql("PRAGMA max_page_count=1073741823")
+        assert sorted({who for (who,) in connection.exec_driver_sql("SELECT who FROM scratch")}) == ["A"]

@@ -117,15 +117,27 @@ class Grouped:
                 self._as(session, write).act(session)
         except Exception as exc:
             write.failed = exc
+            if not _open(connection):  # an error that rolled the whole transaction back (SQLite: disk full, I/O, out of
+                # memory), the writes before this one with it: the group fails whole, none of it is answered as saved
+                raise
             # PostgreSQL lets go of the locks a savepoint took when it is rolled back, the audit turn among them
             turns.audit_turn_let_go(connection)
-
 
     def _as(self, session: Session, write: Write) -> Write:
         """`session` acting for `write`'s person, its audit rows recorded now (`store.acting`, `store.recorded_at`)."""
         session.info["actor"] = write.actor
         session.info["recorded_at"] = self.wall().replace(microsecond=0)
         return write
+
+
+def _open(connection) -> bool:
+    """Whether the group's transaction is still open after a write's savepoint was (or could not be) rolled back."""
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        return bool(raw.in_transaction)
+    from psycopg.pq import TransactionStatus
+
+    return raw.info.transaction_status == TransactionStatus.INTRANS
 
 
 def _settle(done: asyncio.Future, failed: BaseException | None) -> None:
