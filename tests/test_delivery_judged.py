@@ -50,9 +50,11 @@ def test_a_page_is_judged_in_short_transactions_that_decide_what_one_long_one_di
             engine.reconcile(session, campaign.id, when)
         with store.dry_run(db) as session:  # one transaction over the whole page, as before: what it decides
             monkeypatch.setattr(due, "JUDGED", due.PAGE)
-            _, read_whole, going_whole = _judged(db, campaign, when, lambda: nullcontext(session))
+            judgings = []
+            _, read_whole, going_whole = _judged(db, campaign, when, lambda: judgings.append(1) or nullcontext(session))
             whole_skipped = _skipped(session, campaign)
         monkeypatch.undo()
+        assert len(judgings) == 1  # the baseline is judged at once (`due.JUDGED` read at the call, not at definition)
 
         transactions = 0
 
@@ -78,3 +80,14 @@ def test_a_page_is_judged_in_short_transactions_that_decide_what_one_long_one_di
 def _skipped(session, campaign: spec.Campaign) -> dict[int, str]:
     found = session.execute(text("SELECT id, reason FROM outbox WHERE campaign_id = :c AND state = 'skipped'"), {"c": campaign.id})
     return dict(found.all())
+
+
+def test_the_addresses_one_person_writes_differently_are_judged_together():
+    """The skip policy compares addresses without case (one reminder of a deadline per person): a batch never splits them."""
+    from dqflow.delivery.outbox import _batches
+
+    page = [f"a{n}@example.org" for n in range(4)] + ["Anna@example.org", "b@example.org", "anna@example.org", "c@example.org"]
+    batches = list(_batches(page, 5))
+    assert [a for batch in batches for a in batch] == page[:5] + ["anna@example.org", "b@example.org", "c@example.org"]
+    assert batches[0] == page[:5] + ["anna@example.org"] and len(batches) == 2
+    assert list(_batches(page[:4], 2)) == [page[:2], page[2:4]]

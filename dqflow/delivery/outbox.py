@@ -150,7 +150,7 @@ class _Drain:
             self._defer()
         return self.report
 
-    def _judged_pages(self, judged: int = due.JUDGED) -> Iterator[tuple[list[Any], Progress]]:
+    def _judged_pages(self, judged: int | None = None) -> Iterator[tuple[list[Any], Progress]]:
         """`judged_pages`, each page read, judged and its skips committed in write transactions of its own: an
         extension, a hand-in or an amendment committed while a page was judged outside them would go unseen, and a
         reminder with the old deadline would go out."""
@@ -316,26 +316,43 @@ def begin(write_in: Callable[[], AbstractContextManager[Session]], read_in: Call
 
 
 def judged_pages(session_for: Callable[[], AbstractContextManager[Session]], campaign: spec.Campaign, now: datetime,
-                 addresses: list[str], writer: Writer, judged: int = due.JUDGED) -> Iterator[tuple[list[Any], list[Any], Progress]]:
+                 addresses: list[str], writer: Writer, judged: int | None = None) -> Iterator[tuple[list[Any], list[Any], Progress]]:
     """The producer's loop, of a send and of its preview alike: the due rows of `addresses`, `due.PAGE` addresses at a time,
     each page read and judged `judged` addresses at a time, each in a session of its own (`session_for`: the send's a
     write transaction, short, so a portal's write never waits long behind it; a replay's judges a page at once), the
     rows no longer wanted skipped there: (the page's rows, those that go out, their ДОУ's progress). An address's rows
     are judged together (one reminder of a deadline per person: `skips.judge`), each as of the moment its transaction
-    reads it."""
+    reads it. `judged`: `due.JUDGED` when not given (read at the call)."""
+    judged = judged or due.JUDGED
     for start in range(0, len(addresses), due.PAGE):
         page = addresses[start:start + due.PAGE]
         rows: list[Any] = []
         kept: list[Any] = []
         progress: Progress = {}
-        for at in range(0, len(page), judged):
+        for batch in _batches(page, judged):
             with session_for() as session:
-                found, known = due.page_and_progress(session, campaign, now, page[at:at + judged])
+                found, known = due.page_and_progress(session, campaign, now, batch)
                 going, known = sort_out(session, campaign, found, writer, now, known) if found else ([], {})
             rows += found
             kept += going
             progress.update(known)
         yield rows, kept, progress
+
+
+def _batches(page: list[str], judged: int) -> Iterator[list[str]]:
+    """`page`'s addresses about `judged` at a time, in their order, the addresses one person may write differently
+    (`Anna@x`, `anna@x`: the skip policy compares them without case) always in one batch."""
+    people: dict[str, list[str]] = {}
+    for address in page:
+        people.setdefault(address.lower(), []).append(address)
+    batch: list[str] = []
+    for same in people.values():
+        batch += same
+        if len(batch) >= judged:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer: Writer,
