@@ -33,7 +33,6 @@ from typing import Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, Reference
 from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -43,7 +42,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import ARC_WORKBOOK_RELS, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring, tostring
 
-from dqflow.present.guard import formula_like, sheet_text
+from dqflow.present.guard import sheet_text
 from dqflow.present.labels import KIND_RU, STATE_RU, STATUS_RU
 from dqflow.results import indicators, sheetdata, words, zipped
 from dqflow.results.colors import STATUS_COLORS, STATUS_ORDER, level_colors
@@ -211,7 +210,7 @@ def _text(sheet: WriteOnlyWorksheet, value: str) -> str | WriteOnlyCell:
     """A text value as a write-only sheet takes it: openpyxl types a str as text unless it starts like a formula
     or is an error's code; such a text becomes a cell the guard has typed (`sheet_text`), any other is passed as
     the value it is (the guard would leave its cell as openpyxl makes it)."""
-    if formula_like(value) or value in ERROR_CODES or value.startswith("="):
+    if sheetdata.needs_guard(value):
         return _cell(sheet, value)
     return value
 

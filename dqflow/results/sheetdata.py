@@ -39,6 +39,12 @@ SHARED_STRINGS = "xl/sharedStrings.xml"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
+def needs_guard(text: str) -> bool:
+    """Whether openpyxl, given this text as a cell's value, would make it other than the text it is (a formula, an
+    error's code): such a text is the guard's cell (`present.guard.sheet_text`), in every sheet."""
+    return formula_like(text) or text in ERROR_CODES or text.startswith("=")
+
+
 class Strings:
     """The workbook's shared string table: each text once, in the order first written; a cell holds its index.
 
@@ -130,7 +136,7 @@ class Cells:
         style = self.style_ids.get(n, "")
         kind = value.__class__
         if kind is str:
-            if formula_like(value) or value in ERROR_CODES or value.startswith("=") or not value.isprintable():
+            if needs_guard(value) or not value.isprintable():
                 cell = WriteOnlyCell(self.sheet, value)  # openpyxl refuses a character XML cannot carry, as it would
                 sheet_text(cell)
                 assert cell.data_type == "s", "the guard types every text as text"
