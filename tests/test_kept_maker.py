@@ -144,8 +144,9 @@ def test_the_maker_makes_the_first_pages_as_the_portal_starts_and_again_after_a_
 
 
 def test_a_coordinator_sees_their_own_excuse_on_the_next_page_load(db_url: str, tmp_path: Path):
-    """Without a maker the next load of the home shows the coordinator's own excuse; with the maker running, any load
-    `STALE` seconds after it did (and the card, never kept, at once)."""
+    """The next load of the home shows the coordinator's own excuse, with the maker running as without one (a page kept
+    from before their act is not served by the worker that wrote it: `Snapshots.acted`); the card, never kept, at once;
+    and a change another process committed shows on any load `STALE` seconds after it."""
     db = store.connect(db_url)
     loaded = Portals(db, tmp_path)
 
@@ -166,11 +167,30 @@ def test_a_coordinator_sees_their_own_excuse_on_the_next_page_load(db_url: str, 
         with TestClient(loaded.apps[0], base_url=BASE) as served:
             loaded.sign_in(served)
             assert "excused" not in row_statuses(served.get("/coordinator").text, "4")
+            wait_for(lambda: loaded.kept(("overview", 0)))  # the maker keeps the home made
             excuse(served, "4")
+            assert '<span class="status excused">' in served.get("/coordinator/dou/4?ok=excused").text  # the card
+            assert "excused" in row_statuses(served.get("/coordinator").text, "4")  # the very next load of the home
+            assert "excused" not in row_statuses(served.get("/coordinator").text, "5")
+            loaded.act(lambda s: engine.excuse(s, loaded.id, "5", "fill-form", "карантин", loaded.now))  # another process
             committed = time.monotonic()
-            assert "освобожден" in served.get("/coordinator/dou/4?ok=excused").text
             time.sleep(max(committed + snapshots.STALE - time.monotonic(), 0) + 0.05)
-            assert "excused" in row_statuses(served.get("/coordinator").text, "4")
+            assert "excused" in row_statuses(served.get("/coordinator").text, "5")
     finally:
         loaded.plain.close()
         db.dispose()
+
+
+def test_pages_are_addressed_by_their_first_row_and_the_maker_keeps_no_more_than_is_kept(database, tmp_path: Path):
+    """`?offset=` of any row is its page's first row (a page is kept and made per page: offsets of every row would have
+    the maker making pages nobody pages to); the maker keeps made at most half as many pages as are kept, the least
+    lately asked let go."""
+    from dqflow.web import board
+
+    assert [board.page_offset(text, 2000) for text in ("0", "7", "499", "500", "503", "1999", "2000", "x")] == [0, 0, 0, 500, 500, 1500, 0, 0]
+    assert board.page_offset("25", 100, 10) == 20
+    kept = snapshots.Snapshots()
+    maker = Maker(kept, contextlib.nullcontext, lambda session, now: (), lambda: datetime.now(UTC))
+    for n in range(3 * kept.kept):
+        maker.ask(("board", n * board.PAGE), lambda session, now, key: None)
+    assert list(maker.wanted) == [("board", n * board.PAGE) for n in range(3 * kept.kept - kept.kept // 2, 3 * kept.kept)]

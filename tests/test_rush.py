@@ -119,7 +119,7 @@ def test_the_pool_holds_a_connection_for_every_thread_of_the_portal(db_url):
                 connection.close()
     finally:
         engine.dispose()
-    assert threads.POOL == threads.READERS + max(threads.WRITERS.values()) + threads.SIGNIN
+    assert threads.POOL == threads.READERS + max(threads.WRITERS.values()) + threads.SIGNIN + threads.MAKER
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

@@ -321,7 +321,7 @@ class Coordinator(Site):
         def read():
             with self.reading() as session:
                 total = reminders.ledger_size(session, self.campaign.id, state)
-                start = board.page_offset(request.query_params.get("offset"), total)
+                start = board.page_offset(request.query_params.get("offset"), total, OUTBOX_PAGE)
                 rows = reminders.ledger(session, self.campaign.id, state, offset=start, limit=OUTBOX_PAGE)
                 why = None
                 if recipient:

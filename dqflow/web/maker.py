@@ -44,9 +44,15 @@ class Maker:
         self.thread: threading.Thread | None = None
 
     def ask(self, name: Hashable, make: Callable[[Session, datetime, tuple[Any, ...]], Any]) -> None:
+        """Keep `name` made while it is asked; at most half as many pages as `Snapshots` keeps, the least lately asked
+        let go first: a page the maker made must still be kept when it is asked (pages of a national roster's grids
+        are a hundred, and the kept ones sixteen)."""
         with self.wake:
             fresh = name not in self.wanted
-            self.wanted[name] = (make, time.monotonic())
+            self.wanted.pop(name, None)
+            self.wanted[name] = (make, time.monotonic())  # last: the dict in the order of asking
+            while len(self.wanted) > max(self.snapshots.kept // 2, 1):
+                self.wanted.pop(next(iter(self.wanted)))
             if fresh:
                 self.wake.notify()
 

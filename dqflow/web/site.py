@@ -274,7 +274,9 @@ class Site:
     async def write(self, act: Callable[[], T]) -> T:
         """Run `act` (a write transaction) in a worker thread of the writers' own (`threads.writers`: on SQLite one, so
         writes queue in the event loop in the order they came), never waiting for a thread behind the pages'."""
-        return await threads.write(act, self.db)
+        done = await threads.write(act, self.db)
+        self.snapshots.acted()  # the coordinator's next page here shows it (another worker's: within `snapshots.STALE`)
+        return done
 
     def transaction(self, actor: str) -> AbstractContextManager[Session]:
         return store.transaction(self.db, recorded_at=self.wall().replace(microsecond=0), actor=actor)

@@ -97,6 +97,7 @@ class Snapshots:
         self.computing: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
         self.maker: Maker | None = None
+        self.floor = 0.0  # `time.monotonic()` of this process's last coordinator's act: no kept page read before it is served
         changes = Changes()  # the audit rows past the last read, read once for both below
         self.rows: KeptRows | None = KeptRows(changes=changes)  # the grids' rows, per state of their ДОУ (None: each made afresh)
         self.late: KeptLate | None = KeptLate(changes=changes)  # every ДОУ's late rows and statuses, per state of each (None: asked afresh)
@@ -122,12 +123,22 @@ class Snapshots:
         for _ in range(2 if running else 0):  # once more after waiting for a making under way
             with self.lock:
                 kept, busy = self.values.get(name), self.computing.get(name)
-            if kept is not None and kept[0] != key and rows_epoch(kept[0]) == rows_epoch(key) and as_of - kept[2] <= self.stale:
+            if kept is not None and kept[0] != key and self._servable(kept, key, as_of):
                 return kept[1]
             if busy is None or (kept is not None and kept[0] == key):
                 break
             busy.wait()  # the maker's first making (as the portal starts), or one a request began
         return self.get(key, name, lambda: make(session, now, key), as_of=as_of)
+
+    def acted(self) -> None:
+        """A coordinator's act committed in this process: its next page shows it (no page kept from before is served)."""
+        self.floor = time.monotonic()
+
+    def _servable(self, kept: tuple[tuple[Any, ...], Any, float], key: tuple[Any, ...], as_of: float) -> bool:
+        """Whether a page kept for another state may stand for the state `key` read at `as_of`: the same `rows_epoch`
+        (no stage boundary, lock or amendment between them), read at most `stale` seconds before, and after this
+        process's last coordinator's act (`acted`)."""
+        return rows_epoch(kept[0]) == rows_epoch(key) and as_of - kept[2] <= self.stale and kept[2] >= self.floor
 
     def get(self, key: tuple[Any, ...], name: Hashable, make: Callable[[], T], exact: bool = False,
             as_of: float | None = None) -> T:
@@ -146,7 +157,7 @@ class Snapshots:
                 if busy is None:
                     self.computing[name] = threading.Event()
                     break
-                if kept is not None and not exact and as_of - kept[2] <= self.stale:
+                if kept is not None and not exact and self._servable(kept, key, as_of):
                     return kept[1]
             busy.wait()  # the first computation of this name (or kept too old): wait for it, then look again
         try:

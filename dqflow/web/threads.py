@@ -30,7 +30,8 @@ T = TypeVar("T")
 READERS = 3
 WRITERS = {"sqlite": 1, "postgresql": 4}  # threads for write transactions, by backend
 SIGNIN = 1  # threads for the password sign-in: a burst of 600 guesses is 600 reserved attempts, one after the other
-POOL = READERS + max(WRITERS.values()) + SIGNIN + 1  # connections the portal's engine must hold at once (+1: `maker.Maker`)
+MAKER = 1  # the kept pages' maker's thread (`maker.Maker`), reading beside the requests
+POOL = READERS + max(WRITERS.values()) + SIGNIN + MAKER  # connections the portal's engine must be able to hold at once
 
 _writers: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_writers")
 _signins: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_signins")
