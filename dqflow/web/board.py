@@ -210,11 +210,11 @@ class Pager:
                    href(offset + size) if offset + size < total else None)
 
 
-def page_offset(text: str | None, total: int, size: int = PAGE) -> int:
+def page_offset(text: str | None, total: int, size: int | None = None) -> int:
     """`?offset=` as a page's first row: a whole number of rows from the roster's start, rounded down to a page of
     `size` (an address of any other row names no page of its own: a page is kept and made per page, and offsets of
     every row would have the kept pages' maker making pages nobody pages to); anything else is the first page."""
-    value = int(text) if text and text.isdigit() and len(text) < 10 else 0
+    value, size = int(text) if text and text.isdigit() and len(text) < 10 else 0, size or PAGE  # `PAGE` as it is now
     return value - value % size if value < max(total, 1) else 0
 
 

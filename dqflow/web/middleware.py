@@ -174,6 +174,7 @@ class Guard:
             raise Refused(site.refuse(request, "headers", 431))
         unsafe = scope["method"] not in SAFE
         who = route.who if isinstance(route, Page) else COORDINATOR
+        viewer = route.view if isinstance(route, Page) and not unsafe else None  # a GET read with its session's check
         if route is not None and unsafe and who in LIMITED and site.refused.lately(LIMITED[who], client(request), site.wall()):
             raise Refused(site.too_many(LIMITED[who]))  # the rest of a burst: no database read, no thread, no body read
         known: tuple[str | None, bool] | None = None  # a coordinator's session and whether it is live, when read here
@@ -185,7 +186,7 @@ class Guard:
                     site.refresh()
 
             await threads.signin(refresh)
-        elif route is None or (who not in PERSONAL and not (isinstance(route, Page) and route.view is not None and not unsafe)):
+        elif route is None or (who not in PERSONAL and viewer is None):
             # a personal link's request reads it again with its check, a page's GET with its view (`Site.admit_session`);
             # else a coordinator's session cookie: its session read in the same statement (`Site.refresh`)
             now = site.clock()
@@ -199,7 +200,6 @@ class Guard:
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
-        viewer = route.view if isinstance(route, Page) and not unsafe else None
         person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None, known, viewer)
         form: dict[str, list[str]] = {}
         if unsafe:
