@@ -67,16 +67,7 @@ def write(results: Results, fmt: str, out: Path) -> list[Path]:
         return _write_tables(results, out)
     rendered = render(results, fmt)
     assert isinstance(rendered, bytes), "one file"
-    if out.is_dir():
-        example = out / default_path(results.campaign.id, fmt).name
-        raise DqflowError(f"--out {out}: is a folder; give a file name like {example}", code="out-is-a-folder", out=str(out),
-                          example=str(example))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _replace(out, rendered)
-    except OSError as exc:
-        raise DqflowError(f"--out {out}: cannot write: {exc.strerror or exc}", code="cannot-write", out=str(out),
-                          why=str(exc.strerror or exc)) from None
+    write_file(out, rendered, example=out / default_path(results.campaign.id, fmt).name)
     return [out]
 
 
@@ -141,11 +132,13 @@ def _write_pages(results: Results, out: Path) -> list[Path]:
     return written
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """One file written all or nothing (a calendar): refused onto a folder, its folder made if missing."""
+def write_file(path: Path, data: bytes, example: Path | None = None) -> None:
+    """One file written all or nothing (a справка, a calendar): refused onto a folder (`example`: the name to suggest
+    in it), its folder made if missing."""
     if path.is_dir():
-        raise DqflowError(f"--out {path}: is a folder; give a file name", code="out-is-a-folder", out=str(path),
-                          example=str(path / "calendar.ics"))
+        example = example or path / "calendar.ics"
+        raise DqflowError(f"--out {path}: is a folder; give a file name like {example}", code="out-is-a-folder",
+                          out=str(path), example=str(example))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace(path, data)
