@@ -27,6 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 TOMSK = ROOT / "workflows" / "tomsk-2021.yaml"
 
 
+def seeded_campaign(folder: Path, n: int = 60):
+    """`benchmarks/roster.py`'s seeded roster of `n` ДОУ with two experts each, on the Tomsk schedule, loaded as a spec."""
+    import importlib.util
+
+    from dqflow.campaign import spec
+
+    found = importlib.util.spec_from_file_location("roster", ROOT / "benchmarks" / "roster.py")
+    assert found is not None and found.loader is not None
+    roster = importlib.util.module_from_spec(found)
+    found.loader.exec_module(roster)
+    return spec.load(roster.campaign_file(folder, n, experts=2, seed=1))
+
+
 @contextmanager
 def counting_statements(target=sqlalchemy.engine.Engine):
     """Every SQL statement `target` (an engine; by default any engine) sends to its database while the block runs."""

@@ -5,28 +5,21 @@ reasons."""
 
 from __future__ import annotations
 
-import importlib.util
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import seeded_campaign
 from sqlalchemy import text
 
 from dqflow import engine, store
 from dqflow.campaign import spec
 from dqflow.delivery import due, outbox, simulate
 
-_ROSTER = Path(__file__).resolve().parent.parent / "benchmarks" / "roster.py"
 MIDWAY = datetime(2021, 12, 3, 3, 0, tzinfo=UTC)  # the first review under way
 SEND = datetime(2021, 12, 6, 2, 0, tzinfo=UTC)  # 09:00 in Tomsk, Monday: 115 addresses with due reminders
 
 
-def _campaign(folder: Path) -> spec.Campaign:
-    found = importlib.util.spec_from_file_location("roster", _ROSTER)
-    assert found is not None and found.loader is not None
-    roster = importlib.util.module_from_spec(found)
-    found.loader.exec_module(roster)
-    return spec.load(roster.campaign_file(folder, 60, experts=2, seed=1))
 
 
 def _judged(db, campaign: spec.Campaign, when: datetime, session_for) -> tuple[list[str], set[int], set[int]]:
@@ -41,7 +34,7 @@ def _judged(db, campaign: spec.Campaign, when: datetime, session_for) -> tuple[l
 
 
 def test_a_page_is_judged_in_short_transactions_that_decide_what_one_long_one_did(db_url: str, tmp_path: Path, monkeypatch):
-    campaign = _campaign(tmp_path)
+    campaign = seeded_campaign(tmp_path)
     simulate.replay(campaign, simulate.seeded_scenario(campaign, 1), MIDWAY, None, lambda: datetime.now(UTC), keep=db_url)
     db = store.connect(db_url)
     when = SEND

@@ -6,31 +6,20 @@ seeded campaign of 60 ДОУ with two experts each, at every send time, the fact
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import seeded_campaign
 from sqlalchemy import text
 
 from dqflow import engine, store
-from dqflow.campaign import spec
 from dqflow.delivery import due, simulate
 from dqflow.engine import skips
 from dqflow.engine.reminders import Clock
 
-_ROSTER = Path(__file__).resolve().parent.parent / "benchmarks" / "roster.py"
-
-
-def _campaign(folder: Path) -> spec.Campaign:
-    found = importlib.util.spec_from_file_location("roster", _ROSTER)
-    assert found is not None and found.loader is not None
-    roster = importlib.util.module_from_spec(found)
-    found.loader.exec_module(roster)
-    return spec.load(roster.campaign_file(folder, 60, experts=2, seed=1))
-
 
 def test_a_page_read_with_its_progress_gives_the_facts_read_apart(db_url: str, tmp_path: Path):
-    campaign = _campaign(tmp_path)
+    campaign = seeded_campaign(tmp_path)
     midway = datetime(2021, 12, 3, 3, 0, tzinfo=UTC)  # the first review under way, the refill and second review ahead
     simulate.replay(campaign, simulate.seeded_scenario(campaign, 1), midway, None, lambda: datetime.now(UTC), keep=db_url)
     db = store.connect(db_url)
