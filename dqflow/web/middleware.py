@@ -247,14 +247,14 @@ class Guard:
         elif who == PASSWORD:
             person = Person(PASSWORD)
         else:
-            live: bool | None
             if viewer is not None:  # the refresh, the session's check and the page's data in one thread call
                 session = site.signer.session(request.cookies.get(COOKIE), now)
                 live, found = await run_in_threadpool(site.admit_session, session, now, viewer, request, who == COORDINATOR)
                 read = (now, found) if live or who != COORDINATOR else None
-            else:
-                session, live = known if known is not None else (site.signer.session(request.cookies.get(COOKIE), now), None)
-            if session is not None and not (live if live is not None else await run_in_threadpool(site.session_live, session, now)):
+            else:  # the guard read the session with the definition's refresh (`Site.refresh`)
+                assert known is not None, "a coordinator's or public request without a view has its session read by the guard"
+                session, live = known
+            if session is not None and not live:
                 session = None  # signed out, or ended by a new password: on every worker at once
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))

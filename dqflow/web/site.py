@@ -134,12 +134,7 @@ class Site:
         their page and one withdrawn loses it, without restarting `dqflow serve`. With a coordinator's session id (a
         signed cookie's): whether that session is live at `now` (`sessions.live`), read in the same statement."""
         with self.reads.quick() as session:
-            if session_id is None:
-                self._refresh(session)
-                return False
-            digest, live = sessions.digest_and_live(session, self.campaign.id, session_id, now or self.clock())
-            self._refresh(session, digest)
-            return live
+            return self._refresh_session(session, session_id, now or self.clock())[2]
 
     def _refresh(self, session: Session, digest: str | None = None) -> tuple[str, spec.Campaign]:
         """The stored digest read in `session` (or given, read there), and a definition as new as it or newer (the same
@@ -155,6 +150,13 @@ class Site:
         self.base_url = links.base_url(campaign)
         self.pages.globals["campaign"] = campaign
         return digest, campaign
+
+    def _refresh_session(self, session: Session, session_id: str | None, now: datetime) -> tuple[str, spec.Campaign, bool]:
+        """`_refresh`, and whether the session is live (none: not), the digest and the session read in one statement."""
+        if session_id is None:
+            return (*self._refresh(session), False)
+        stored, live = sessions.digest_and_live(session, self.campaign.id, session_id, now)
+        return (*self._refresh(session, stored), live)
 
     def admit(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None,
               key: Key | None = None) -> tuple[str | None, T | None]:
@@ -215,10 +217,6 @@ class Site:
         """The campaign's state as of `now` (`snapshots.state_key`), with the zone as the pages name it at `now`."""
         return snapshots.state_key(session, self.campaign, self.digest, now) + (board.offset(self.tz, now),)
 
-    def session_live(self, session_id: str, now: datetime) -> bool:
-        with self.reads.quick() as session:  # one primary-key read
-            return sessions.live(session, self.campaign.id, session_id, now)
-
     def admit_session(self, session_id: str | None, now: datetime, read: Callable[[Session, Request, datetime], T],
                       request: Request, required: bool = True) -> tuple[bool, T | None]:
         """A coordinator's or public page's GET in one worker-thread call, as `admit` does a personal link's: the
@@ -227,12 +225,7 @@ class Site:
         is live or not `required` (`read(session, request, now)`)."""
         with self.reads.quick() as session:
             session.info[snapshots.BEGAN] = time.monotonic()  # before the check: a kept page is never dated later than its rows
-            if session_id is None:
-                digest, campaign = self._refresh(session)
-                live = False
-            else:
-                stored, live = sessions.digest_and_live(session, self.campaign.id, session_id, now)
-                digest, campaign = self._refresh(session, stored)
+            digest, campaign, live = self._refresh_session(session, session_id, now)
             if required and not live:
                 return False, None
             definitions.known(session, campaign)
