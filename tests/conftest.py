@@ -8,11 +8,12 @@ dqflow only through its CLI or engine runs on both. The PostgreSQL half runs whe
 """
 
 import functools
-from contextlib import contextmanager
 import json
 import os
 import shutil
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,14 @@ def seeded_campaign(folder: Path, n: int = 60):
 
 
 @contextmanager
-def counting_statements(target=sqlalchemy.engine.Engine):
-    """Every SQL statement `target` (an engine; by default any engine) sends to its database while the block runs."""
+def counting_statements(target=sqlalchemy.engine.Engine, *, but_thread: str | None = None):
+    """Every SQL statement `target` (an engine; by default any engine) sends to its database while the block runs (but
+    those of the thread named `but_thread`: the requests', not the kept pages' maker's)."""
     seen: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
+        if but_thread is None or threading.current_thread().name != but_thread:
+            seen.append(statement)
 
     sqlalchemy.event.listen(target, "before_cursor_execute", count)
     try:

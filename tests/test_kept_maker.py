@@ -6,13 +6,12 @@ maker, and within `STALE` seconds with one — on SQLite and on PostgreSQL."""
 
 import contextlib
 import re
-import threading
 import time
 import warnings
 from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy
+from conftest import counting_statements
 from test_kept_page import Loaded
 from test_page_cost import BASE
 
@@ -55,22 +54,6 @@ class Portals(Loaded):
     def kept(self, name: tuple) -> tuple | None:
         with self.portal.snapshots.lock:
             return self.portal.snapshots.values.get(name)
-
-
-@contextlib.contextmanager
-def requests_statements(db):
-    """The statements the requests send (`counting_statements`), not the maker's thread's."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if threading.current_thread().name != "dqflow-maker":
-            seen.append(statement)
-
-    sqlalchemy.event.listen(db, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sqlalchemy.event.remove(db, "before_cursor_execute", count)
 
 
 def wait_for(what, seconds: float = 10.0):
@@ -127,14 +110,14 @@ def test_the_maker_makes_the_first_pages_as_the_portal_starts_and_again_after_a_
             assert maker is not None and maker.running
             first = wait_for(lambda: loaded.kept(("board", 0)))  # no request yet
             assert wait_for(lambda: loaded.kept(("overview", 0)))
-            with requests_statements(db) as asked:
+            with counting_statements(db, but_thread="dqflow-maker") as asked:
                 assert served.get("/board").text == loaded.plain.get("/board").text
             kept_page = len(asked)
             loaded.act(lambda s: engine.submit(s, loaded.id, "2", "fill-form", loaded.now, ("https://dou2.example.org/new",)))
             served.get("/board")  # kept, or made here: either way the maker is asked for the new state
             remade = wait_for(lambda: (loaded.kept(("board", 0)) or first)[0] != first[0] and loaded.kept(("board", 0)))
             assert remade[0][1] > first[0][1]  # a newer audit row in its state
-            with requests_statements(db) as asked:
+            with counting_statements(db, but_thread="dqflow-maker") as asked:
                 assert served.get("/board").text == loaded.plain.get("/board").text
             assert len(asked) == kept_page  # served as the maker made it
         assert loaded.portal.snapshots.maker is None and not maker.running and not maker.thread.is_alive()  # stopped with the app
