@@ -19,6 +19,7 @@ from dqflow import __version__, redact
 from dqflow.cli import usage
 from dqflow.cli.common import App, wall_clock
 from dqflow.errors import DqflowError, SpecError, one_line
+from dqflow.intake import text as texts
 
 # wall_clock: the tests and benchmarks take the real clock from here, as the commands do
 __all__ = ["cli", "main", "wall_clock"]
@@ -89,7 +90,7 @@ def _failure(exc: Exception) -> str | None:
 
 def _unusable(argument: str) -> str | None:
     """Why a command-line value can be neither a file name nor text, or None."""
-    if "\x00" in argument:
+    if texts.has_nul(argument):
         return "содержит символ NUL, которого не может быть ни в имени файла, ни в значении"
     bad = next((c for c in argument if "\ud800" <= c <= "\udfff"), None)
     if bad is not None:  # how Python carries argv bytes that are not UTF-8

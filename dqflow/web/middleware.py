@@ -24,6 +24,7 @@ import functools
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
@@ -172,6 +173,10 @@ class Guard:
         request = Request({**scope, "path_params": params})
         if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADERS:
             raise Refused(site.refuse(request, "headers", 431))
+        try:  # before anything looks the address's values up (a form's: `parse_form`)
+            texts.refuse_nul([*(v for v in params.values() if isinstance(v, str)), *chain(*request.query_params.multi_items())], "адрес")
+        except DqflowError as exc:
+            raise Refused(site.render("refused.html", 400, why="form", message=site.said(exc))) from None
         unsafe = scope["method"] not in SAFE
         who = route.who if isinstance(route, Page) else COORDINATOR
         viewer = route.view if isinstance(route, Page) and not unsafe else None  # a GET read with its session's check
@@ -362,9 +367,11 @@ def _too_large(limit: int) -> DqflowError:
 
 def parse_form(body: bytes, fields: int = 0) -> dict[str, list[str]]:
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=fields or MAX_FIELDS)
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=fields or MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         raise DqflowError("the form could not be read", code="form-unreadable") from None
+    texts.refuse_nul(chain(form, *form.values()), "форма")
+    return form
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
