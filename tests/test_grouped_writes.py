@@ -130,3 +130,88 @@ def test_an_error_that_ends_the_transaction_fails_the_whole_group(database):
     with database.begin() as connection:
         connection.exec_driver_sql("PRAGMA max_page_count=1073741823")
         assert sorted({who for (who,) in connection.exec_driver_sql("SELECT who FROM scratch")}) == ["A"]
+
+
+class Halt(BaseException):
+    """Not an Exception: what `_commit` lets through, as it does CancelledError, KeyboardInterrupt, SystemExit."""
+
+
+@pytest.mark.parametrize("raised", [asyncio.CancelledError, Halt])
+def test_writes_queued_behind_one_that_raises_a_base_exception_are_each_answered(database, campaign: spec.Campaign, raised):
+    """A write that raised a BaseException (not an Exception) ended the task driving the queue: the writes queued
+    behind it waited for the next post to start another, forever when none came. They fail with it, none written."""
+    now = parse_local("2021-11-26 10:00", campaign.tz)
+    grouped = Grouped(database, lambda: WALL)
+    grouped.most = 1  # one writers' thread: the queued writes wait for the driver that raised
+    writing, release = threading.Event(), threading.Event()
+
+    def hand_in(institution: str, hold: bool = False):
+        def act(session) -> None:
+            engine.submit(session, campaign.id, institution, "fill-form", now, (f"https://dou{institution}.example.org/a",), scoped=True)
+            if hold:  # holds the writers' thread while the others queue, then raises
+                writing.set()
+                release.wait(30)
+                raise raised()
+        return act
+
+    async def rush() -> list:
+        first = asyncio.create_task(grouped.write(hand_in("2", hold=True), "institution:2"))
+        await asyncio.to_thread(writing.wait, 30)
+        driver = set(grouped.tasks)  # the task driving the queue, whose end is looked at below
+        queued = [asyncio.create_task(grouped.write(hand_in(i), f"institution:{i}")) for i in ("4", "5", "6")]
+        await asyncio.sleep(0.05)
+        release.set()
+        done, waiting = await asyncio.wait([first, *queued], timeout=10)
+        for task in waiting:
+            task.cancel()
+        ended = await asyncio.gather(*driver, return_exceptions=True)  # it ends with the error, not hiding it
+        return [("waiting" if task in waiting else "cancelled" if task.cancelled() else type(task.exception()).__name__)
+                for task in (first, *queued)] + [type(e).__name__ for e in ended]
+
+    answers = asyncio.run(rush())
+    told = "cancelled" if raised is asyncio.CancelledError else "Halt"
+    assert answers == [told] * 4 + [raised.__name__], answers  # not "waiting": each queued write is answered, with the error
+    assert grouped.driving == 0 and not grouped.waiting
+    with store.dry_run(database) as session:
+        assert not session.exec(select(SubmissionRow).where(SubmissionRow.campaign_id == campaign.id)).all()
+
+
+def test_writes_queued_behind_one_that_raises_a_base_exception_are_driven_on_by_another_driver(database, campaign: spec.Campaign):
+    """Where two tasks drive the queue, the one that raised leaves the waiting writes to the other, which writes them."""
+    now = parse_local("2021-11-26 10:00", campaign.tz)
+    grouped = Grouped(database, lambda: WALL)
+    grouped.most = 2
+    writing, first_goes, second_goes = threading.Event(), threading.Event(), threading.Event()
+
+    def hand_in(institution: str, wait: threading.Event | None = None, halt: bool = False):
+        def act(session) -> None:
+            engine.submit(session, campaign.id, institution, "fill-form", now, (f"https://dou{institution}.example.org/a",), scoped=True)
+            if wait is not None:
+                if halt:
+                    writing.set()
+                wait.wait(30)
+            if halt:
+                raise Halt()
+        return act
+
+    async def rush() -> list:
+        first = asyncio.create_task(grouped.write(hand_in("2", first_goes, halt=True), "institution:2"))
+        await asyncio.to_thread(writing.wait, 30)
+        second = asyncio.create_task(grouped.write(hand_in("4", second_goes), "institution:4"))  # the second driver's
+        await asyncio.sleep(0.05)
+        drivers = set(grouped.tasks)
+        assert len(drivers) == 2
+        queued = [asyncio.create_task(grouped.write(hand_in(i), f"institution:{i}")) for i in ("5", "6")]
+        await asyncio.sleep(0.05)
+        first_goes.set()
+        await asyncio.wait([first], timeout=10)
+        await asyncio.sleep(0.05)  # the first driver has ended meanwhile, the queued writes left to the second
+        second_goes.set()
+        answers = await asyncio.gather(first, second, *queued, return_exceptions=True)
+        await asyncio.gather(*drivers, return_exceptions=True)
+        return [type(a).__name__ for a in answers]
+
+    assert asyncio.run(rush()) == ["Halt", "NoneType", "NoneType", "NoneType"]
+    with store.dry_run(database) as session:
+        handed_in = set(session.exec(select(SubmissionRow.institution_id).where(SubmissionRow.campaign_id == campaign.id)))
+    assert handed_in == {"4", "5", "6"}

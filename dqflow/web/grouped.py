@@ -78,8 +78,20 @@ class Grouped:
         try:
             while self.waiting:
                 await threads.write(self._rounds, self.db)
+        except BaseException as exc:  # what `_commit` lets through (not an Exception), or this task cancelled at shutdown
+            if self.driving == 1:  # no other driver will take the writes still waiting, nor would a post come to start one
+                self._fail_waiting(exc)
+            raise
         finally:
             self.driving -= 1
+
+    def _fail_waiting(self, exc: BaseException) -> None:
+        """Every write still waiting answered with `exc` (on the loop): none of them ran, nothing of them is written."""
+        with self.guard:
+            left = list(self.waiting)
+            self.waiting.clear()
+        for write in left:
+            _settle(write.done, exc)
 
     def _rounds(self) -> None:
         """On a writers' thread: groups one after the other while writes wait, for `ROUND` seconds at most."""
