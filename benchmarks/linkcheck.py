@@ -1,4 +1,4 @@
-"""The link checker's rate (`dqflow.delivery.linkcheck`) against a local server answering each request after 50 ms.
+"""The link checker's rate (`dqflow.delivery.link_checker`) against a local server answering each request after 50 ms.
 
     .venv/bin/python benchmarks/linkcheck.py [N] [HOSTS] [--latency 0.05] [--runs 3] [--server-processes 1]
 
@@ -12,7 +12,7 @@ Measured in the same run, each `--runs` times (best and median given):
 - floor, one pool: bare httpx, HEAD of every link, at most `per_host` in flight per host, no rest, one client (one
   connection pool) for all hosts: what the checker was built on before, and what bounded both;
 - floor: the same with a client (a pool of `per_host` connections) per host, the way the checker now holds them;
-- dqflow: `linkcheck.check` with its default policy (127.0.0.0/8 allowed), every link `ok`;
+- dqflow: `link_checker.check` with its default policy (127.0.0.0/8 allowed), every link `ok`;
 - dqflow + store: `linkcheck.check_links` writing the results into a fresh SQLite database.
 
 Prints links/s and the client's CPU ms a link for each, the server's CPU ms a request (is the server the limit?),
@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dqflow import store  # noqa: E402
 from dqflow.calendar import UTC  # noqa: E402
-from dqflow.delivery import linkcheck  # noqa: E402
+from dqflow.delivery import link_checker, link_policy, linkcheck  # noqa: E402
 
 PORT = 8731
 BODY = b"<html><body>materials</body></html>"
@@ -118,15 +118,15 @@ async def floor(links: list[str], per_host: int, pool_per_host: bool) -> float:
     return elapsed
 
 
-async def dqflow_check(links: list[str], policy: linkcheck.Policy) -> float:
+async def dqflow_check(links: list[str], policy: link_policy.Policy) -> float:
     started = time.perf_counter()
-    found = await linkcheck.check(links, policy)
+    found = await link_checker.check(links, policy)
     elapsed = time.perf_counter() - started
     assert {r.state for r in found.values()} == {linkcheck.OK}, {r.detail for r in found.values()}
     return elapsed
 
 
-async def dqflow_stored(links: list[str], policy: linkcheck.Policy, folder: str) -> float:
+async def dqflow_stored(links: list[str], policy: link_policy.Policy, folder: str) -> float:
     """`check_links` into a fresh database holding one campaign row (the results' foreign key)."""
     from sqlalchemy import text
 
@@ -161,7 +161,7 @@ def main() -> None:
         process.start()
         ready.wait(10)
         servers.append(process)
-    policy = linkcheck.Policy(allow=linkcheck.allowed_networks("127.0.0.0/8"))
+    policy = link_policy.Policy(allow=link_policy.allowed_networks("127.0.0.0/8"))
     links = urls(args.n, args.hosts)
     load_before = os.getloadavg()
     bound = args.hosts * policy.per_host / (args.latency + policy.host_delay)

@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 
 from dqflow import store
 from dqflow.calendar import UTC
-from dqflow.delivery import linkcheck
-from dqflow.delivery.linkcheck import BROKEN, CLOSED, OK, Policy
+from dqflow.delivery import link_checker, link_policy, link_transport, linkcheck
+from dqflow.delivery.link_checker import BROKEN, CLOSED, OK
+from dqflow.delivery.link_policy import Policy
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 from tests.test_daemon import TOMSK_TZ, drive
 
 HUGE_CHUNK = b"x" * 65536
-LOOPBACK = (linkcheck.allowed_networks("127.0.0.1/32"))
+LOOPBACK = (link_policy.allowed_networks("127.0.0.1/32"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -131,7 +132,7 @@ def run(urls, **kwargs):
     kwargs.setdefault("timeout", 0.5)
     kwargs.setdefault("deadline", 5)
     kwargs.setdefault("host_delay", 0)
-    return asyncio.run(linkcheck.check(urls, Policy(**kwargs)))
+    return asyncio.run(link_checker.check(urls, Policy(**kwargs)))
 
 
 def test_each_kind_of_answer_gets_its_state(server):
@@ -214,11 +215,11 @@ def test_only_http_and_https_are_fetched_and_a_malformed_link_is_broken_not_the_
 
 
 def test_the_allow_variable_is_read_and_a_bad_one_refused(monkeypatch):
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32, 10.0.0.0/8")
-    assert [str(n) for n in linkcheck.policy_from_env().allow] == ["127.0.0.1/32", "10.0.0.0/8"]
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/33")
-    with pytest.raises(linkcheck.DqflowError, match="DQFLOW_LINKCHECK_ALLOW"):
-        linkcheck.policy_from_env()
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32, 10.0.0.0/8")
+    assert [str(n) for n in link_policy.policy_from_env().allow] == ["127.0.0.1/32", "10.0.0.0/8"]
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/33")
+    with pytest.raises(link_policy.DqflowError, match="DQFLOW_LINKCHECK_ALLOW"):
+        link_policy.policy_from_env()
 
 
 PRIVATE = ["10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "100.64.0.0/10",
@@ -231,9 +232,9 @@ def test_no_address_of_a_private_or_special_network_is_public(network, bits):
 
     net = ip_network(network)
     address = IPv4Address(int(net.network_address) | (bits & int(net.hostmask)))
-    assert not linkcheck.public(str(address))
-    assert not linkcheck.public(f"::ffff:{address}")
-    assert linkcheck.public(str(address), [net])
+    assert not link_policy.public(str(address))
+    assert not link_policy.public(f"::ffff:{address}")
+    assert link_policy.public(str(address), [net])
 
 
 # -- stored, shown, and `dqflow links check` --------------------------------------------------------------------
@@ -263,7 +264,7 @@ def test_campaign_links_of_a_stage_and_of_some_dou_are_those_of_every_link_so_fi
         from dqflow.web import snapshots
 
         at = datetime(2021, 11, 27, 2, 0, tzinfo=UTC)
-        linkcheck.save(db, "tomsk-2021", {link.url: linkcheck.Result(link.url, OK, "") for link in every}, at)
+        linkcheck.save(db, "tomsk-2021", {link.url: link_checker.Result(link.url, OK, "") for link in every}, at)
         urls = tuple(sorted({link.url for link in every}))
         with store.dry_run(db) as session:
             assert snapshots.link_checks(session, "tomsk-2021", urls[1:]) == tuple((url, OK, "", at) for url in urls[1:])
@@ -274,7 +275,7 @@ def test_campaign_links_of_a_stage_and_of_some_dou_are_those_of_every_link_so_fi
 
 def test_links_check_stores_the_results_and_says_what_to_do(tomsk: Cli, server, db_url, monkeypatch):
     base, _ = server
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32")
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--now", "2021-11-26 10:00")
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", base + "/404", "--now", "2021-11-26 11:00")
     text = tomsk.ok("links", "check", "--stage", "fill-form", "--now", "2021-11-27 09:00")
@@ -301,14 +302,14 @@ def test_links_check_stores_the_results_and_says_what_to_do(tomsk: Cli, server, 
 def test_links_check_refuses_an_unknown_stage_and_a_bad_allow(tomsk: Cli, monkeypatch):
     result = tomsk("links", "check", "--stage", "nope", "--now", "2021-11-27 09:00")
     assert result.exit_code == 1 and "ошибка: --stage: этапа «nope» нет" in result.output
-    bad = Cli(tomsk.db_url, env={linkcheck.ALLOW_ENV: "localhost"})
+    bad = Cli(tomsk.db_url, env={link_policy.ALLOW_ENV: "localhost"})
     result = bad("links", "check", "--now", "2021-11-27 09:00")
     assert result.exit_code == 1 and "DQFLOW_LINKCHECK_ALLOW" in result.output and "Traceback" not in result.output
 
 
 def test_private_links_are_refused_by_the_command_without_the_allow_variable(tomsk: Cli, server, monkeypatch):
     base, _ = server
-    monkeypatch.delenv(linkcheck.ALLOW_ENV, raising=False)
+    monkeypatch.delenv(link_policy.ALLOW_ENV, raising=False)
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--now", "2021-11-26 10:00")
     data = tomsk.json("links", "check", "--now", "2021-11-27 09:00")
     assert data["counts"]["broken"] == 1 and "внутренней сети" in data["links"][0]["detail"]
@@ -317,7 +318,7 @@ def test_private_links_are_refused_by_the_command_without_the_allow_variable(tom
 def test_the_daemon_checks_a_dous_links_before_its_reminder_which_lists_those_that_do_not_open(tomsk: Cli, server, smtp_server,  # noqa: F811
                                                                                                monkeypatch):
     base, _ = server
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32")
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--link", base + "/410",
              "--now", "2021-11-26 10:00")
     refill_opens = datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)
@@ -352,7 +353,7 @@ def test_the_dous_page_shows_each_links_state_and_the_coordinator_the_counts(tom
     from test_web import Portal, sign_in
 
     base, _ = server
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32")
     tomsk.ok("submit", "4", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/login-redirect",
              "--link", base + "/404", "--now", "2021-11-24 10:00")
     portal = Portal(db_url)
@@ -375,7 +376,7 @@ def test_the_dous_page_shows_each_links_state_and_the_coordinator_the_counts(tom
 
 
 def test_run_refuses_a_bad_allow_variable_before_it_starts(tomsk: Cli):
-    bad = Cli(tomsk.db_url, env={linkcheck.ALLOW_ENV: "10.0.0.0/8,intranet", "DQFLOW_SMTP_HOST": "127.0.0.1",
+    bad = Cli(tomsk.db_url, env={link_policy.ALLOW_ENV: "10.0.0.0/8,intranet", "DQFLOW_SMTP_HOST": "127.0.0.1",
                                  "DQFLOW_SMTP_SECURITY": "none"})
     result = bad("run", "--now", "2021-11-27 09:00")
     assert result.exit_code == 1 and "ошибка: DQFLOW_LINKCHECK_ALLOW: «intranet»" in result.output, result.output
@@ -403,7 +404,7 @@ def test_the_daemon_stores_what_it_checked_when_its_budget_runs_out(tomsk: Cli, 
     from dqflow.delivery import daemon
 
     base, _ = server
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32")
     monkeypatch.setattr(daemon, "LINKS_BUDGET", 2.0)  # the slow link (3 s) outlasts it
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/403", "--link", base + "/slow", "--now", "2021-11-26 10:00")
     drive(tomsk.db_url, smtp_server, [datetime(2021, 12, 7, 0, 0, tzinfo=TOMSK_TZ)])
@@ -425,7 +426,7 @@ def test_the_daemon_stores_what_it_checked_when_its_budget_runs_out(tomsk: Cli, 
 def test_run_once_is_one_daemon_step_and_checks_links_before_the_reminders(tomsk: Cli, server, smtp_server):  # noqa: F811
     base, _ = server
     tomsk.ok("submit", "2", "--stage", "fill-form", "--link", base + "/ok", "--link", base + "/403", "--now", "2021-11-26 10:00")
-    env = smtp_server.env(**{linkcheck.ALLOW_ENV: "127.0.0.1/32"})
+    env = smtp_server.env(**{link_policy.ALLOW_ENV: "127.0.0.1/32"})
     sender = Cli(tomsk.db_url, env=env)
     sender.ok("run", "--once", "--now", "2021-12-07 00:00")  # the refill opens: its reminders are planned
     reminder = next(r for r in tomsk.json("outbox") if r["recipient"] == "dou2@example.org" and r["stage"] == "refill"
@@ -449,8 +450,8 @@ def test_each_host_has_its_own_small_pool_its_connection_reused_and_few_pools_ar
                     timeout=2, deadline=5)
 
     async def go():
-        checker = linkcheck.Checker(policy)
-        async with linkcheck.client(policy) as http:
+        checker = link_checker.Checker(policy)
+        async with link_transport.client(policy) as http:
             first = [await checker.one(http, f"http://{names[0]}:{port}/ok") for _ in range(3)]
             one_host = [len(pool._pool.connections) for pool in http._transport.pools.values()]
             others = [await checker.one(http, f"http://{name}:{port}/ok") for name in names[1:]]
@@ -468,7 +469,7 @@ def test_the_links_of_a_form_not_yet_handed_in_are_checked(db_url, tmp_path, ser
     from tests.test_form import form_file
 
     base, _ = server
-    monkeypatch.setenv(linkcheck.ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(link_policy.ALLOW_ENV, "127.0.0.1/32")
     dq = Cli(db_url)
     dq.ok("load", str(form_file(tmp_path)), "--now", "2021-11-10 09:00")
     dq.ok("form", "set", "2", "--stage", "fill-form", "--indicator", "1.1", "--link", base + "/403", "--link", base + "/ok",
@@ -506,5 +507,5 @@ def test_many_hosts_at_once_with_few_pools_kept_all_open(server):
     names = [f"m{n}.example.org" for n in range(12)]
     policy = Policy(allow=LOOPBACK, hosts={name: ("127.0.0.1",) for name in names}, concurrency=3, per_host=1, host_delay=0,
                     timeout=5, deadline=10)
-    found = asyncio.run(linkcheck.check([f"http://{name}:{port}/pause/{k}" for k in range(3) for name in names], policy))
+    found = asyncio.run(link_checker.check([f"http://{name}:{port}/pause/{k}" for k in range(3) for name in names], policy))
     assert len(found) == 36 and {r.state for r in found.values()} == {OK}

@@ -105,7 +105,8 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
                 forwarded_allow_ips: str | None) -> None:
     """Run the daemon: reconcile at every boundary and send time, deliver mail; stop with Ctrl-C or SIGTERM."""
     from dqflow import engine
-    from dqflow.delivery import daemon, linkcheck, mail
+    from dqflow.delivery import daemon, mail
+    from dqflow.delivery.link_policy import policy_from_env
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     redact.protect_logging(redact.known_secrets(app.db_url))
@@ -116,7 +117,7 @@ def run_command(app: App, once: bool, max_sleep: int, verbose: bool, budget: int
     if once:
         if http:
             raise click.UsageError("--once просыпается один раз и выходит, портал не обслуживает; уберите --http (или --once)")
-        link_policy = linkcheck.policy_from_env()  # a bad DQFLOW_LINKCHECK_ALLOW is refused before anything is done
+        link_policy = policy_from_env()  # a bad DQFLOW_LINKCHECK_ALLOW is refused before anything is done
         now = clock()
         # one step of the daemon: the links of the ДОУ about to be reminded are checked first, so the reminders list
         # those that do not open

@@ -27,12 +27,12 @@ def links_group() -> None:
 @with_campaign
 def check_command(app: App, campaign: spec.Campaign, now: datetime, stage_id: str | None, as_json: bool) -> None:
     """Fetch every link (HEAD, then a bounded GET), store each result with the time of the check, and say which do not open."""
-    from dqflow.delivery import linkcheck
+    from dqflow.delivery import link_policy, linkcheck
 
     if stage_id is not None and campaign.stage(stage_id) is None:
         known = ", ".join(s.id for s in campaign.stages)
         raise DqflowError(f"--stage: этапа «{stage_id}» нет в кампании; этапы: {known}")
-    policy = linkcheck.policy_from_env()  # a bad DQFLOW_LINKCHECK_ALLOW is refused before anything is read
+    policy = link_policy.policy_from_env()  # a bad DQFLOW_LINKCHECK_ALLOW is refused before anything is read
     with app.reading() as session:
         found = linkcheck.campaign_links(session, campaign.id, stage_id)
     result = asyncio.run(linkcheck.check_links(app.db, campaign.id, found, now, policy))

@@ -23,7 +23,7 @@ from dqflow.delivery import BUDGET
 from dqflow.delivery.wake import Wake, wake
 
 if TYPE_CHECKING:
-    from dqflow.delivery.linkcheck import Policy
+    from dqflow.delivery.link_policy import Policy
 
 log = logging.getLogger("dqflow.delivery.daemon")
 MAX_SLEEP = timedelta(minutes=5)
@@ -50,9 +50,9 @@ class Daemon:
         self.tell = tell  # told each wake-up's outcome, for the terminal (`dqflow run`)
         self.check_links = check_links  # before a ДОУ's deadline reminder goes out, check its links (`linkcheck`)
         if check_links:  # a bad DQFLOW_LINKCHECK_ALLOW is refused now, with one line, not logged at every wake-up
-            from dqflow.delivery import linkcheck
+            from dqflow.delivery import link_policy
 
-            self.link_policy = linkcheck.policy_from_env()
+            self.link_policy = link_policy.policy_from_env()
 
     async def wake(self) -> None:
         now = self.clock()
