@@ -22,7 +22,7 @@ from dqflow import engine, store  # noqa: E402
 from dqflow.delivery import due
 from dqflow.campaign import spec
 from dqflow.calendar import parse_local  # noqa: E402
-from dqflow.delivery.letters import Writer, groups  # noqa: E402
+from dqflow.delivery.writer import Writer, groups  # noqa: E402
 from dqflow.delivery.outbox import sort_out  # noqa: E402
 
 

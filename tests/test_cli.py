@@ -379,7 +379,8 @@ def test_a_campaign_still_ahead_or_under_way_loads_without_the_warning(db_url: s
 HEAVY = {"sqlalchemy", "sqlmodel", "alembic", "jinja2", "yaml", "icalendar", "openpyxl", "apscheduler", "aiosmtplib", "starlette",
          "transitions", "holidays", "dqflow.engine", "dqflow.store", "dqflow.delivery.mail", "dqflow.results"}
 NOT_FOR_STATUS = {"alembic", "jinja2", "icalendar", "openpyxl", "apscheduler", "aiosmtplib", "starlette", "uvicorn",
-                  "holidays.countries", "dqflow.delivery.mail", "dqflow.delivery.letters", "dqflow.results", "dqflow.engine.amend",
+                  "holidays.countries", "dqflow.delivery.mail", "dqflow.delivery.letters",
+                  "dqflow.delivery.writer", "dqflow.results", "dqflow.engine.amend",
                   "dqflow.web"}
 
 

@@ -1,7 +1,7 @@
 """The emails as their readers get them.
 
 The Tomsk replay's .eml files are read as a ДОУ head, an expert, the coordinator and the operator
-would read them; then every kind is built by the real `letters.Writer` from a database's outbox
+would read them; then every kind is built by the real `writer.Writer` from a database's outbox
 rows and rendered through the real templates, with a personal link and without one.
 """
 
@@ -22,7 +22,7 @@ from sqlmodel import select
 from dqflow import engine as engines
 from dqflow.calendar import utc_offset
 from dqflow.campaign import spec
-from dqflow.delivery.letters import Writer
+from dqflow.delivery.writer import Writer
 from dqflow.store import OutboxRow, connect, dry_run
 from dqflow.intake.templates import KINDS, default_folder, render_item
 from tests.conftest import TOMSK, Cli, levels
@@ -255,7 +255,7 @@ def built(tmp: Path, campaign: Path) -> dict[tuple[str, str, str], dict]:
         writer = Writer(session, campaign_spec, now, COORDINATOR[1])
         found = {}
         for row in session.exec(select(OutboxRow).order_by(OutboxRow.id)).all():
-            found.setdefault((row.kind, row.role, row.stage_id), writer.letter(session, row, None).item)
+            found.setdefault((row.kind, row.role, row.stage_id), writer.letters.letter(session, row, None).item)
     return found
 
 
@@ -390,7 +390,7 @@ def test_the_recommendations_letter_names_the_next_stage_and_the_dous_own_dates(
         campaign_spec = engines.definition(session, None)
         writer = Writer(session, campaign_spec, now, COORDINATOR[1])
         rows = session.exec(select(OutboxRow).where(OutboxRow.kind == "recommendations").order_by(OutboxRow.id)).all()
-        items = {row.institution_id: writer.letter(session, row, None).item for row in rows}
+        items = {row.institution_id: writer.letters.letter(session, row, None).item for row in rows}
     assert set(items) == {"2", "4"}
     said = {inst: render_item(FOLDER, "recommendations", item) for inst, item in items.items()}
     ours = "на следующем этапе — «Повторное заполнение формы», с 07.12.2021 до {} по местному времени (UTC+7)."
@@ -412,7 +412,7 @@ def test_a_form_campaigns_letters_ask_for_the_form_and_reviews_per_indicator(tmp
         writer = Writer(session, engines.definition(session, None), datetime(2021, 11, 30, 12, 0, tzinfo=TZ), COORDINATOR[1])
         found = {}
         for row in session.exec(select(OutboxRow).order_by(OutboxRow.id)).all():
-            found.setdefault((row.kind, row.role, row.stage_id), writer.letter(session, row, None).item)
+            found.setdefault((row.kind, row.role, row.stage_id), writer.letters.letter(session, row, None).item)
     dou = found[("opened", "institution", "fill-form")]
     assert dou["form"] and dou["per_indicator"]
     for personal, said in ((LINK, "Там форма мониторинга: по каждому показателю ссылки на материалы, свой уровень и комментарий"),

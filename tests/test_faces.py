@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from dqflow import engine, store
 from dqflow.access import links
 from dqflow.calendar import UTC, parse_local, zone
-from dqflow.delivery.letters import digest_content
+from dqflow.delivery.digest import digest_content
 from dqflow.engine import experts, late, rules
 from dqflow.errors import DqflowError
 from dqflow.store import ProgressRow

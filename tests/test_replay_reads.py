@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from dqflow import engine, store
 from dqflow.calendar import UTC
 from dqflow.delivery import due
-from dqflow.delivery.letters import digest_content
+from dqflow.delivery.digest import digest_content
 from dqflow.engine import skips
 from dqflow.store import tables
 from tests.conftest import counting_statements

@@ -30,7 +30,7 @@ from dqflow.delivery import outbox
 from dqflow.campaign import spec
 from dqflow.delivery import stencil
 from dqflow.calendar import parse_local
-from dqflow.delivery.letters import Writer, groups
+from dqflow.delivery.writer import Writer, groups
 from dqflow.delivery.mail import Letter, _dot_stuffed
 from dqflow.delivery.outbox import sort_out
 from dqflow.store import OutboxRow
@@ -164,7 +164,7 @@ def letters(tmp_path_factory):
         writer = Writer(session, campaign, now, campaign.coordinator.email)
         found = {}
         for row in session.exec(select(OutboxRow).order_by(OutboxRow.id)).all():
-            item = writer.letter(session, row, None).item
+            item = writer.letters.letter(session, row, None).item
             if stencil.shape(item, writer._common) is not None:
                 found.setdefault((row.kind, row.role), item)
     assert {kind for kind, _ in found} >= {"opened", "before_due", "due_today", "overdue", "missed", "event"}

@@ -406,7 +406,7 @@ def test_the_board_shows_progress_without_addresses_experts_or_reviews(portal: P
 @pytest.mark.parametrize("base", [None, "https://portal.example.org/mkdo"])
 def test_every_letter_item_gets_its_readers_personal_link(tomsk: Cli, db_url: str, base: str | None, monkeypatch):
     from dqflow import engine
-    from dqflow.delivery import letters
+    from dqflow.delivery import writer as writers
     from dqflow.store import OutboxRow
     from sqlmodel import select
 
@@ -419,9 +419,9 @@ def test_every_letter_item_gets_its_readers_personal_link(tomsk: Cli, db_url: st
         with store.dry_run(db) as session:
             campaign = engine.definition(session, None)
             found = links.links(session, campaign.id)
-            writer = letters.Writer(session, campaign, parse_local("2021-12-01 10:00", TZ), "kdo@imc.example.org")
+            writer = writers.Writer(session, campaign, parse_local("2021-12-01 10:00", TZ), "kdo@imc.example.org")
             rows = session.exec(select(OutboxRow)).all()
-            items = [writer.letter(session, row, None).item for row in rows]
+            items = [writer.letters.letter(session, row, None).item for row in rows]
     finally:
         db.dispose()
     experts = {e.email: e.id for i in campaign.institutions for e in i.experts}

@@ -1,71 +1,43 @@
-"""What each message says: the template items built from due outbox rows, one message per recipient.
+"""What each letter says: the template item built from one due outbox row (`Letters.letter`), and how a message's
+letters are merged into the items it lists (`merged`).
 
-A `Writer` serves one send: the campaign's names, expert lists, links and reviews are read once,
-on first need, in one query each, so a handout to 5,000 experts costs what one costs. Identical
-letters (an invitation to every ДОУ) are rendered once; letters differing only in the ДОУ's name,
-id and personal link once per audience (`dqflow.delivery.stencil`), and a one-event invitation once but
-its UID.
+`Letters` serves one send: the campaign's names, expert lists, links, reviews and the ДОУ's next dates are read once,
+on first need, in one query each (or a chunk of ДОУ per query: `prepare` reads a page's at once), so a handout to
+5,000 experts costs what one costs. The messages that carry the letters are the `Writer`'s (`delivery.writer`).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property, partial
-from typing import Any, Callable
+from functools import cached_property
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from dqflow.access import links as portal_links
 from dqflow.calendar import UTC, show, show_date, utc_offset
 from dqflow.campaign import spec
-from dqflow.delivery import stencil
 from dqflow.delivery.change_letters import ChangeBook
-from dqflow.delivery.mail import Attachment, Letter, Outgoing, assemble, compose, laid_out, message_id
-from dqflow.engine import changes, late, rules
+from dqflow.delivery.digest import digest_content
+from dqflow.delivery.mail import Letter
+from dqflow.engine import changes, rules
 from dqflow.engine.experts import stored
 from dqflow.engine.reminders import ADDED, review_stage
 from dqflow.engine.skips import MAX_IN_LIST
-from dqflow.intake.templates import _bundled, default_folder, render_block, render_item, subject_reads
-from dqflow.present import ics
 from dqflow.store import InstitutionRow, LinkCheckRow, OutboxRow, ProgressRow, ReviewRow, SubmissionRow, chunks
 
-INVITATION_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 UNOPENED_KINDS = ("before_due", "due_today", "overdue")  # a ДОУ's deadline reminders list its links that do not open
 
 
-@dataclass(frozen=True)
-class Batch:
-    """One message to one recipient and the outbox rows it carries."""
+class Letters:
+    """The items of one send's letters. Give it the session of the page it writes."""
 
-    recipient: str
-    row_ids: tuple[int, ...]
-    attempts: tuple[int, ...]  # per row, before this try
-    message: Outgoing
-    reported: tuple[int, ...] = ()  # dead rows a digest names: reported once it is sent
-
-
-def groups(rows) -> dict[tuple[str, str | None], list]:
-    """One message per recipient, and per earlier Message-ID: a failed message is retried whole."""
-    found: dict[tuple[str, str | None], list] = defaultdict(list)
-    for row in rows:
-        found[(row.recipient, row.message_id if row.state == "failed" else None)].append(row)
-    return found
-
-
-class Writer:
-    """Builds the messages of one send. Give it the session of the page it writes."""
-
-    def __init__(self, session: Session, campaign: spec.Campaign, now: datetime, sender: str):
-        self.campaign, self.now, self.sender = campaign, now, sender
+    def __init__(self, session: Session, campaign: spec.Campaign, now: datetime):
+        self.campaign, self.now = campaign, now
         self.tz = campaign.tz
         self.day = now.astimezone(campaign.tz).strftime("%d.%m.%Y")
-        self.folder = campaign.notifications or str(default_folder(campaign.locale))
-        self.layout = {"campaign_title": campaign.title, "coordinator_name": campaign.coordinator.name,
-                       "coordinator_email": campaign.coordinator.email}
         self.terms = campaign.terms.forms()
         self.operator = {"name": campaign.operator.name, "email": campaign.operator.email} if campaign.operator else None
         # the roster's names, and those of ДОУ an amendment withdrew (their rows stay, and may still be named)
@@ -87,7 +59,6 @@ class Writer:
         self._unopened: dict[str, list[dict]] = {}  # ДОУ → its links that did not open at their last check
         self._any_unopened: bool | None = None  # whether the campaign has any such link (one probe per send)
         self.changes = ChangeBook(campaign)  # what the change letters of this send say, read once
-        self._rendered: dict[str, dict[str, str]] = {}
         self.base_url = portal_links.base_url(campaign)  # None: no portal, letters say to reply instead
         self._portal: portal_links.Links | None = None
         self.stages = {s.id: s for s in campaign.stages}
@@ -95,23 +66,6 @@ class Writer:
         self._offsets: dict[datetime, str] = {}
         self._stage_times: dict[str | None, dict] = {}
         self._bases: dict[tuple, dict[str, Any]] = {}  # `_base`: what the letters of one shape say alike
-        self.invitations = True  # False: messages go without their calendar attachment (nobody keeps the bytes)
-        self.bodies = True  # False: only the headers are composed (nobody keeps the message; its subject is the record)
-        self.shared = True  # False: every message rendered and its invitation built directly (the reference in tests)
-        self.stencil_uses = 0  # messages filled in from a stencil
-        self._trusted = _bundled(self.folder)  # a campaign's own templates are always rendered directly
-        self._common = (self.terms, self.operator)  # the same objects in every item of the send
-        self._invitations: dict[tuple, tuple[bytes, bytes, int, bytes]] = {}  # an audience's invitation but its UID
-        self._subjects: dict[tuple, str] = {}  # a subject by what it reads of its item: a send nobody keeps
-        self._layouts: dict[tuple[str, ...], str] = {}  # a message's subject by its letters' subjects: a send nobody keeps
-        self.subject_uses = 0  # messages nobody keeps whose subject was rendered for an earlier one
-        self._stencils: dict[tuple, stencil.Stencil | None] = {}  # None: its first message differed from a direct rendering
-
-    # -- messages ---------------------------------------------------------------------
-
-    def batches(self, session: Session, rows, progress: dict) -> list[Batch]:
-        self.prepare(session, rows)
-        return [self.batch(session, members, progress, existing) for (_, existing), members in groups(rows).items()]
 
     def prepare(self, session: Session, rows) -> None:
         """Read what a page's letters show of each ДОУ at once (their links): not a query per letter."""
@@ -127,176 +81,6 @@ class Writer:
         self.next_dates(session, [r for r in rows if r.kind == "recommendations"])
         self.awaited(session, {(r.stage_id, r.institution_id) for r in rows if r.role == "expert" and r.institution_id
                                and r.kind != "event" and not links.get(r.institution_id)})
-
-    def batch(self, session: Session, rows: list, progress: dict, existing_id: str | None = None) -> Batch:
-        letters = _merged(sorted(((self._sort_key(row), self.letter(session, row, progress.get((row.institution_id, row.stage_id))))
-                                  for row in rows), key=lambda pair: pair[0]))
-        msg_id = existing_id or message_id([r.key for r in rows], self.sender)
-        attachments = self.invitation(rows, progress)
-        message = None
-        if len(letters) == 1:
-            message = (self.stenciled(letters[0][1], rows[0].recipient, msg_id, attachments) if self.bodies
-                       else self.headers_only(letters[0][1], rows[0].recipient, msg_id))
-        if message is None:
-            message = self.composed([letter for _, letter in letters], rows[0].recipient, msg_id, attachments)
-        reported = tuple(self.digest(session)["dead_ids"]) if any(r.kind == "digest" for r in rows) else ()
-        return Batch(rows[0].recipient, tuple(r.id for r in rows), tuple(r.attempts for r in rows), message, reported)
-
-    def composed(self, letters: list[Letter], recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing:
-        """The message rendered directly; one nobody keeps from its letters' subjects, each rendered once for every letter
-        whose subject reads the same values (`subject_line`), and the layout's subject once for the same subjects."""
-        if not self.bodies and self.shared and self._trusted:
-            subjects = tuple(self.subject_line(letter) for letter in letters)
-            subject = self._layouts.get(subjects)
-            if subject is None:
-                subject = self._layouts[subjects] = laid_out(
-                    self.folder, self.layout, [{"subject": s, "text": "", "html": ""} for s in subjects], bodies=False)[0]
-            return self._assembled(subject, None, None, recipient, msg_id, attachments)
-        rendered = [self._render(letter) if self.bodies else self._subject(letter) for letter in letters]
-        return compose(folder=self.folder, letters=letters, recipient=recipient, sender=self.sender,
-                       sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                       msg_id=msg_id, layout=self.layout, rendered=rendered, attachments=attachments, bodies=self.bodies)
-
-    def stenciled(self, letter: Letter, recipient: str, msg_id: str, attachments: tuple[Attachment, ...]) -> Outgoing | None:
-        """The message from the stencil of its letter's audience (`dqflow.delivery.stencil`), or None when it
-        must be rendered directly. A stencil's first message is checked against a direct rendering."""
-        if not (self.shared and self._trusted):
-            return None
-        found = stencil.shape(letter.item, self._common)
-        if found is None:
-            return None
-        key, values = found
-        first = key not in self._stencils
-        if first:
-            try:
-                made = stencil.build(self.folder, self.layout, letter, values)
-            except ValueError:  # the campaign's own texts hold what reads as a slot
-                self._stencils[key] = None
-                return None
-        else:
-            known = self._stencils[key]
-            if known is None:  # a stencil that once differed from the direct rendering
-                return None
-            made = known
-        message = self._assembled(*made.fill(values), recipient, msg_id, attachments)
-        if first:
-            direct = self.composed([letter], recipient, msg_id, attachments)
-            self._stencils[key] = made if direct.data == message.data and direct.subject == message.subject else None
-            return direct
-        self.stencil_uses += 1
-        return message
-
-    def headers_only(self, letter: Letter, recipient: str, msg_id: str) -> Outgoing | None:
-        """A one-letter message nobody keeps (its subject is the record): the subject rendered once for
-        every letter whose subject reads the same values (`templates.subject_reads`), or None when it
-        must be rendered for this letter."""
-        assert not self.invitations, "a message nobody keeps goes without its calendar attachment"
-        key = self._subject_key(letter)
-        if key is None:
-            return None
-        return self._assembled(self._shared_subject(key, letter), None, None, recipient, msg_id)
-
-    def subject_line(self, letter: Letter) -> str:
-        """A letter's subject: rendered once for every letter whose subject reads the same values, else for this one."""
-        key = self._subject_key(letter)
-        return self._subject(letter)["subject"] if key is None else self._shared_subject(key, letter)
-
-    def _subject_key(self, letter: Letter) -> tuple | None:
-        """What the subject of `letter` reads of its item (`templates.subject_reads`) as a key, or None when it must be
-        rendered for this letter."""
-        reads = subject_reads(self.folder, letter.kind) if self.shared and self._trusted else None
-        if reads is None:
-            return None
-        key: list = [letter.kind]
-        for name, whole in reads:
-            if name not in letter.item:  # the direct rendering says what is missing
-                return None
-            value = letter.item[name]
-            if not whole and isinstance(value, list):
-                key.append(len(value))
-            elif whole and (value is None or value.__class__ in (str, bool, int)):
-                key += (value.__class__, value)
-            elif whole and any(value is shared for shared in self._common):
-                key.append(("shared", id(value)))
-            else:
-                return None
-        return tuple(key)
-
-    def _shared_subject(self, key: tuple, letter: Letter) -> str:
-        subject = self._subjects.get(key)
-        if subject is None:
-            subject = self._subjects[key] = self._subject(letter)["subject"]
-        else:
-            self.subject_uses += 1
-        return subject
-
-    def _assembled(self, subject: str, text: str | None, html: str | None, recipient: str, msg_id: str,
-                   attachments: tuple[Attachment, ...] = ()) -> Outgoing:
-        """A message of this send from its laid-out subject and bodies (None: the headers alone)."""
-        return assemble(subject=subject, text=text, html=html, recipient=recipient, sender=self.sender,
-                        sender_name=self.campaign.coordinator.name, reply_to=self.campaign.coordinator.email, when=self.now,
-                        msg_id=msg_id, attachments=attachments, bodies=text is not None)
-
-    def invitation(self, rows: list, progress: dict) -> tuple[Attachment, ...]:
-        """A message announcing a stage (it opened) or a webinar carries the matching calendar event: the
-        recipient's own window and deadline, with the UID `dqflow calendar` gives it, so importing both
-        keeps one event. An invitation of one event is built once per audience (`_one_invitation`)."""
-        if not self.invitations:
-            return ()
-        found: list[tuple[tuple[Any, ...], str, Callable[[], Any]]] = []  # (audience, UID, the entry when built)
-        for row in rows:
-            stage = self.stages.get(row.stage_id) if row.stage_id else None
-            if stage is None or row.kind not in ("opened", "event"):
-                continue
-            if row.kind == "event":
-                found.append((("event", stage.id), ics.event_uid(self.campaign, stage), partial(ics.event_entry, self.campaign, stage)))
-                continue
-            mine = progress.get((row.institution_id, row.stage_id))
-            due = mine.due_at if mine else stage.due_at  # an extension moves the deadline; the opening stays the stage's
-            who = (ics.Who("institution", row.institution_id) if row.role == "institution" else
-                   ics.Who("expert", f"{self.expert_ids.get(row.recipient.lower())}/{row.institution_id}") if row.role == "expert"
-                   else ics.Who("coordinator"))
-            title = stage.label if row.role != "expert" else f"Экспертиза: {self.names.get(row.institution_id)} — {stage.label}"
-            extensions = int(bool(mine and mine.extended))
-            found.append((("task", stage.id, due, title, extensions), ics.task_uid(self.campaign, stage, who),
-                          partial(ics.task_entry, self.campaign, stage, who, stage.opens_at, due, title, extensions)))
-        if not found:
-            return ()
-        if len(found) == 1 and self.shared:
-            return (self._one_invitation(*found[0]),)
-        data = ics.calendar(self.campaign, [entry() for _, _, entry in found], self.now, self.campaign.title)
-        return (Attachment("invitation.ics", INVITATION_TYPE, data),)
-
-    def _one_invitation(self, key: tuple, uid: str, entry) -> Attachment:
-        """The calendar of one entry from its parts shared by the audience (all but the UID line), and its
-        base64 from the shared encoding of the part before the UID (whole 57-byte lines, as base64's
-        76-character lines take them)."""
-        if key not in self._invitations:
-            before, after = ics.around_uid(self.campaign, entry(), self.now, self.campaign.title)
-            cut = len(before) - len(before) % 57
-            self._invitations[key] = (before, after, cut, base64.encodebytes(before[:cut]))
-        before, after, cut, encoded = self._invitations[key]
-        data = before + ics.uid_line(uid) + after
-        return Attachment("invitation.ics", INVITATION_TYPE, data, encoded + base64.encodebytes(data[cut:]))
-
-    def _render(self, letter: Letter) -> dict[str, str]:
-        """An invitation is the same for everyone in its audience: rendered once. Other letters name their ДОУ."""
-        if letter.kind != "event":
-            return render_item(self.folder, letter.kind, letter.item)
-        key = json.dumps(letter.item, sort_keys=True, ensure_ascii=False, default=str)
-        if key not in self._rendered:
-            self._rendered[key] = render_item(self.folder, letter.kind, letter.item)
-        return self._rendered[key]
-
-    def _subject(self, letter: Letter) -> dict[str, str]:
-        """A letter's subject alone, for a message composed without bodies."""
-        subject = render_block(self.folder, f"{letter.kind}.txt", "subject", {"item": letter.item})
-        return {"subject": subject, "text": "", "html": ""}
-
-    def _sort_key(self, row) -> tuple:
-        stage = self.stages.get(row.stage_id) if row.stage_id else None
-        moment = row.deadline or (stage.opens_at if stage else row.send_at)
-        return (moment, row.stage_id or "", row.institution_id or "")
 
     def letter(self, session: Session, row, progress) -> Letter:
         kind, role, institution_id = row.kind, row.role, row.institution_id
@@ -605,7 +389,7 @@ class Writer:
         return self._digest
 
 
-def _merged(letters: list[tuple]) -> list[tuple]:
+def merged(letters: list[tuple]) -> list[tuple]:
     """An expert's reminders of one stage and deadline about several ДОУ read as one item listing them, as
     do the operator's notices of one stage; a handout already lists the ДОУ of its review, so the review's
     "opened" notice beside it is left out (and, beside an addition, any reminder of the ДОУ it adds). Additions to
@@ -644,40 +428,6 @@ def _merged(letters: list[tuple]) -> list[tuple]:
             letter = Letter(letter.kind, item)
         kept.append((key, letter))
     return kept
-
-
-def digest_content(session: Session, campaign: spec.Campaign, names: dict[str, str], now: datetime) -> dict:
-    """Who is late now, who missed since the last digest, whose reviews are not due for want of materials (apart from
-    the missed, not news by itself), which mail went dead: for the coordinator."""
-    tz = campaign.tz
-    # the digests' rows are about no ДОУ and no stage (`reminders.plan_digest`): read from that range of ix_outbox_progress, the
-    # state compared as `state || ''` so that SQLite does not walk every sent row of the campaign by ix_outbox_due instead
-    last = session.exec(select(OutboxRow.sent_at).where(
-        OutboxRow.campaign_id == campaign.id, col(OutboxRow.institution_id).is_(None), col(OutboxRow.stage_id).is_(None),
-        OutboxRow.kind == "digest", col(OutboxRow.state).concat("") == "sent").order_by(col(OutboxRow.sent_at).desc())).first()
-    since = last or datetime.min.replace(tzinfo=UTC)  # UTC: a later zone's minimum would underflow
-    title = {s.id: s.label for s in campaign.stages}  # a table: the short names
-    found = late.who(session, campaign, now, missed_since=since)  # who is late: one rule (`engine.late`)
-    overdue = [r for r in found if not r.missed]
-    missed = sorted((r for r in found if r.missed), key=lambda r: r.locks_at)
-    # the reviews of nothing (`Status.NOTHING`): not missed, not chased; said apart, once, when they became known
-    nothing = late.without_materials(session, campaign, now, known_since=since)
-    dead = session.exec(select(OutboxRow).where(OutboxRow.campaign_id == campaign.id, OutboxRow.state == "dead",
-                                                col(OutboxRow.reported).is_(False)).order_by(col(OutboxRow.id))).all()
-    return {
-        "overdue": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                     "deadline": show(p.due_at, tz), "lock": show(p.locks_at, tz),
-                     "experts": list(p.expert_names)} for p in overdue],
-        "missed": [{"institution_name": names.get(p.institution_id, p.institution_id), "stage_title": title[p.stage_id],
-                    "lock": show(p.locks_at, tz), "experts": list(p.expert_names)} for p in missed],
-        "no_materials": [{"institution_name": names.get(inst, inst), "stage_title": title[stage_id]} for inst, stage_id in nothing],
-        "dead": [{"recipient": d.recipient, "error": d.reason or ""} for d in dict((d.recipient, d) for d in dead).values()],
-        "dead_ids": [d.id for d in dead],
-    }
-
-
-def has_news(content: dict) -> bool:
-    return bool(content["overdue"] or content["missed"] or content["dead"])
 
 
 def _event_at(stage: spec.Stage | None, tz) -> str:

@@ -23,9 +23,10 @@ from sqlmodel import Session
 
 from dqflow.campaign import spec
 from dqflow.delivery import BUDGET, due
+from dqflow.delivery.digest import has_news
 from dqflow.delivery.lease import Lease
-from dqflow.delivery.letters import Batch, Writer, groups, has_news
 from dqflow.delivery.mail import RETRY_AFTER_MINUTES, Outcome
+from dqflow.delivery.writer import Batch, Writer, groups
 from dqflow.engine import skips
 from dqflow.store import OutboxRow, driver_mark, dry_run, table, transaction
 
@@ -359,7 +360,7 @@ def sort_out(session: Session, campaign: spec.Campaign, rows: list[Any], writer:
              now: datetime, progress: Progress | None = None) -> tuple[list[Any], Progress]:
     """Skip the rows of a page that are no longer wanted (in `session`); the rest and their ДОУ's progress. `progress`: the
     rows' own, read with them (`due.page_and_progress`)."""
-    news = has_news(writer.digest(session)) if any(r.kind == "digest" for r in rows) else True
+    news = has_news(writer.letters.digest(session)) if any(r.kind == "digest" for r in rows) else True
     facts = skips.Facts.read(session, campaign.id, rows, digest_news=news, lists=skips.handout_lists(campaign), progress=progress)
     unwanted = skips.judge(rows, facts, now)
     due.skip(session, unwanted)

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from dqflow import engine
 from dqflow.campaign import spec
 from dqflow.delivery import BUDGET, due
-from dqflow.delivery.letters import Batch
 from dqflow.delivery.outbox import DrainReport, Sent, begin, drain, judged_pages
+from dqflow.delivery.writer import Batch
 from dqflow.engine.reminders import Clock
 from dqflow.store import dry_run, transaction
 
