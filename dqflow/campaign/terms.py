@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 CASES = ("nom", "gen", "dat", "nom_pl", "gen_pl")  # the forms dqflow's texts use
+AGREEING = ("which", "past", "this_gen", "your_gen", "other_gen", "it_acc")  # the words that agree with the name's gender
 GENDERS = ("m", "f", "n")
 
 
@@ -57,9 +58,9 @@ class Terms:
         return "её" if self.gender == "f" else "его"
 
     def forms(self) -> dict[str, str]:
-        """What templates see as `item.terms`: every form, `which` and the past-tense ending `past`."""
-        return {**{case: getattr(self, case) for case in CASES}, "which": self.which,
-                "past": self.past}
+        """What the letters' templates see as `item.terms`: every form and every word that agrees with it (`AGREEING`),
+        as the portal's pages see them on `Terms` itself."""
+        return {name: getattr(self, name) for name in (*CASES, *AGREEING)}
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
