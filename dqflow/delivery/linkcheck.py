@@ -99,11 +99,11 @@ def _links_sql(of_stage: bool, of_institutions: bool) -> tuple[Select, Select]:
     return query, drafts
 
 
-def reminded(session: Session, campaign_id: str, now: datetime, kinds: Sequence[str], fresh: timedelta = FRESH,
+def reminded(session: Session, campaign_id: str, now: datetime, kinds: Sequence[str], fresh: timedelta | None = None,
              limit: int = 500) -> list[Link]:
     """The links to check before the reminders due at `now` go out: of each ДОУ that a pending reminder of these kinds
     (its deadline reminders) is due to, the links never checked or checked before `now - fresh`; at most `limit`, the
-    ДОУ reminded first first. Two queries and a chunk of ДОУ per query."""
+    ДОУ reminded first first. Two queries and a chunk of ДОУ per query. `fresh`: `FRESH`, read at the call."""
     institutions = [i for i in session.exec(
         select(OutboxRow.institution_id).where(OutboxRow.campaign_id == campaign_id, OutboxRow.role == "institution",
                                                OutboxRow.state == "pending", col(OutboxRow.kind).in_(list(kinds)),
@@ -137,8 +137,9 @@ def results(session: Session, campaign_id: str, urls: Iterable[str]) -> dict[str
     return found
 
 
-def stale(session: Session, campaign_id: str, urls: Iterable[str], now: datetime, fresh: timedelta = FRESH) -> list[str]:
-    """The URLs never checked, or checked before `now - fresh`, in the order given."""
+def stale(session: Session, campaign_id: str, urls: Iterable[str], now: datetime, fresh: timedelta | None = None) -> list[str]:
+    """The URLs never checked, or checked before `now - fresh` (`FRESH`, read at the call), in the order given."""
+    fresh = FRESH if fresh is None else fresh
     urls = list(dict.fromkeys(urls))
     known = results(session, campaign_id, urls)
     return [u for u in urls if u not in known or known[u].checked_at < now - fresh]
