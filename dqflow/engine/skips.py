@@ -389,7 +389,7 @@ def kept(row, campaign_id: str, now: datetime, lists: dict[str, str], materials:
         institution.campaign_id == campaign_id, institution.id == assignment.institution_id, institution.withdrawn_at.is_(None),
         or_(row.institution_id.is_(None), assignment.institution_id == row.institution_id))
     listed = and_(row.role == "expert", row.stage_id.in_(list(lists)), (row.kind == "handout") | reminder)
-    nothing = or_(*(and_(row.stage_id == stage, rules.no_materials_sql(row.institution_id, stages, now, campaign_id))
+    nothing = or_(false(), *(and_(row.stage_id == stage, rules.no_materials_sql(row.institution_id, stages, now, campaign_id))
                     for stage, stages in materials.items() if stages))  # `_nothing_to_review`
     wanted = and_(
         _unless(reminder & about, ~off_progress),
