@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
@@ -273,7 +273,9 @@ class Guard:
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))
             person = Person(COORDINATOR, session) if session else GUEST
-        return (person if person is GUEST else replace(person, csrf=site.signer.form_token(person.principal, now))), read
+        if person is GUEST:
+            return person, read
+        return Person(person.role, person.id, person.token, site.signer.form_token(person.principal, now)), read
 
     def same_origin(self, scope: Scope) -> bool:
         """Whether the request comes from the portal's own pages, as the browser says: its `Origin`, or else its

@@ -115,6 +115,7 @@ class Site:
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.kept: snapshots.KeptPages | None = snapshots.KeptPages()  # each ДОУ's page while its state holds (None: none kept)
+        self.expires: tuple[spec.Campaign | None, datetime] = (None, datetime.min)  # `_check_link`'s definition and its links' end
         self.shown: tuple[datetime | None, Any, dict[str, bytes]] = (None, None, {})  # `fill`'s last moment, zone and their slots
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         # compiled once per process (no `auto_reload`: the templates are the installed package's, never edited under a
@@ -238,7 +239,10 @@ class Site:
 
     def _check_link(self, role: str, subject_id: str, token: str, version: int | None) -> str | None:
         """`_link_refusal` with the person's stored link version read (None: no row, version 1)."""
-        if self.clock() > links.expires_at(self.campaign):
+        campaign, expires = self.expires
+        if campaign is not self.campaign:  # the links' end, worked out once per definition
+            self.expires = campaign, expires = self.campaign, links.expires_at(self.campaign)
+        if self.clock() > expires:
             return "expired"
         known = (subject_id in self.campaign.institution_ids if role == "institution"
                  else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
@@ -367,11 +371,12 @@ class Reads:
         # never goes back to it with its busy timeout of 0), one thread at a time
         self.loop: Connection | None = None
         self.loop_free = threading.Lock()
-        if db.dialect.name == "sqlite":
+        if db.dialect.name == "sqlite" and db.url.database not in (None, "", ":memory:"):  # a file's (a pool of its own)
             self.loop = db.connect()
             self.loop.detach()
             self.loop.exec_driver_sql("PRAGMA busy_timeout=0")  # busy: answered "not here" at once, never waited for
             self.loop.rollback()
+            self.loop_driver: Any = self.loop.connection.dbapi_connection  # the driver's own (sqlite3's) connection
         # the same pool; a connection is put in autocommit as it is lent and back as it returns (psycopg's own flag: no statement)
         self.autocommit = db.execution_options(isolation_level="AUTOCOMMIT") if db.dialect.name == "postgresql" else None
         if self.autocommit is not None:
@@ -408,7 +413,7 @@ class Reads:
         try:
             sql, names, processors = _driver_form(statement, self.db.dialect)
             parameters = tuple(values[name] for name in names)
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = self.loop_driver.cursor()
             dispatch = self.db.dispatch
             try:
                 dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
