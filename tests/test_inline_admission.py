@@ -5,9 +5,9 @@ the very next request, on any worker. On PostgreSQL the check stays on a worker 
 
 import threading
 import warnings
-from datetime import datetime
 
 import httpx
+import sqlalchemy
 from conftest import Cli, counting_statements
 from test_portal_reads import Portal, revoke
 from test_sessions import start, stop
@@ -26,8 +26,6 @@ def test_a_kept_page_is_one_statement_on_the_loops_own_thread_on_sqlite(tomsk: C
         assert first.status_code == 200 and portal.site.kept.get("4") is not None
         threads: list[str] = []
         with counting_statements(portal.db) as seen:
-            import sqlalchemy
-
             def where(*_):
                 threads.append(threading.current_thread().name)
 
