@@ -46,10 +46,12 @@ PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
 # (one join) and its links' checks. The key is read in the admission's statement (`Site.admit`'s key): a first rendering
 # in a state costs 5 (SQLite, with BEGIN; 4 on PostgreSQL, whose statements the snapshot's BEGIN and ROLLBACK do not
 # count: ROUND_TRIPS; 8 when the hand-ins, the stages' followed flags, the reviews and the links were read each alone; 6
-# with the key apart); asked again in the same state it is served from what the portal kept ("dou again": BEGIN and the
-# admission with the key and the checks of its links: 2; 1 on PostgreSQL; 3 and 2 with the key apart). An expert's page:
-# BEGIN, the admission, their assignments each with its ДОУ's rows and the expert's own reviews (one join; 6 when the
-# assignments, the rows and the reviews were read each alone), their hand-ins: 4.
+# with the key apart); asked again in the same state it is served from what the portal kept ("dou again": the
+# admission with the key and the checks of its links: 1 — on SQLite run on the event loop's thread with no BEGIN,
+# `Site.admit_inline`; 2 with a BEGIN on a worker thread, 3 and 2 with the key apart). An expert's page: the admission,
+# BEGIN, their assignments each with its ДОУ's rows and the expert's own reviews (one join; 6 when the assignments, the
+# rows and the reviews were read each alone), their hand-ins: 4. A post's admission is one statement with no BEGIN on
+# either backend (hand-in 7, review 8; 8 and 9 with a BEGIN before it on SQLite).
 # The coordinator's home at a new state: the state's key, the links' counts, every ДОУ's audit count and the rows of
 # those changed (`snapshots.KeptLate`), the grid's, the stages and the silent experts of who is shown late (12 on SQLite;
 # 29 when who is late, the reviews of nothing and the stages' counts were read from the whole campaign at every state;
@@ -57,7 +59,7 @@ PAGE_BOUND, KEPT_BOUND, ACT_BOUND = 30, 8, 50
 # the board's pages are one worker-thread call with the refresh and the session's check (`Site.admit_session`): the home
 # again 5, the board again 4 (BEGIN, the digest with the session — none for the board's guest —, the state's key, the
 # links' counts), the card 9 (13 in three transactions).
-CLOSER = {"dou": 5, "dou again": 2, "expert": 4, "hand-in": 8, "review": 9, "home": 12, "home again": 5, "card": 9, "board": 6,
+CLOSER = {"dou": 5, "dou again": 1, "expert": 4, "hand-in": 7, "review": 8, "home": 12, "home again": 5, "card": 9, "board": 6,
           "board again": 4}
 # Round trips on PostgreSQL (issue 20), BEGIN and ROLLBACK counted: a read of one statement runs in autocommit, a page of
 # several in one snapshot (`site.Reads`), so a kept ДОУ page is its admission alone (4 with the key apart and BEGIN,

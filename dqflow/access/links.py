@@ -16,6 +16,7 @@ Forms carry a token signed for the person and the moment (CSRF).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -65,6 +66,13 @@ def _mac(secret: str, *parts: str, size: int = 22) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:size]
 
 
+@functools.lru_cache(maxsize=8192)
+def _link_mac(secret: str, campaign_id: str, role: str, subject_id: str, version: str) -> str:
+    """A link's MAC, worked out once per link in a process (`Links.check`: the portal checks the same links again and
+    again). Whether a link is revoked or expired is never kept: that is the database's and the clock's, every time."""
+    return _mac(secret, "link", campaign_id, role, subject_id, version)
+
+
 def _secret(session: Session, campaign_id: str) -> str:
     row = session.get(CampaignRow, campaign_id)
     if row is None or not row.secret:
@@ -96,7 +104,7 @@ class Links:
         version, _, mac = token.partition(".")
         if not version.isdigit() or len(version) > 9:
             return "tampered"
-        expected = _mac(self.secret, "link", self.campaign_id, role, subject_id, version)
+        expected = _link_mac(self.secret, self.campaign_id, role, subject_id, version)
         if not hmac.compare_digest(mac.encode(), expected.encode()):
             return "tampered"
         return "revoked" if int(version) != self.version(role, subject_id) else None

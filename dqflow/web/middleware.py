@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from typing import Any, Callable, Iterable
@@ -82,6 +82,8 @@ Read = Callable[[Session, str, str, datetime], Any]  # a personal page's data: (
 View = Callable[[Session, Request, datetime], Any]  # a coordinator's or public page's data: (session, the request, now)
 # a personal page's key: (the campaign, the subject id) → a statement and its values the guard reads with the link's check
 Key = Callable[[spec.Campaign, str], Any]
+# a personal page's GET from its key's rows alone: (the campaign, the subject id, the digest, (statement, values, rows), now)
+Kept = Callable[[spec.Campaign, str, str, Any, datetime], Any]
 
 
 class Page(Route):
@@ -91,12 +93,14 @@ class Page(Route):
     a statement `read` asks first (a ДОУ's state's key), which the guard reads in the one statement of the check.
     `view`: the same as `read` for a coordinator's or public page's GET, read once the session is checked, in the
     same worker-thread call as the check and the definition's refresh (`Site.admit_session`): one wait for a reader
-    thread, not three (the refresh, the session, the page: each queued behind every page at a rush)."""
+    thread, not three (the refresh, the session, the page: each queued behind every page at a rush). `kept`: what a
+    GET shows when the key's rows alone give it (a ДОУ's kept page), read with the check on the event loop's own
+    thread where that cannot block (`Site.admit_inline`); None from it: `read` on a worker thread as above."""
 
     def __init__(self, path: str, endpoint: Any, *, who: str = COORDINATOR, methods: list[str] | None = None,
-                 read: Read | None = None, view: View | None = None, key: Key | None = None):
+                 read: Read | None = None, view: View | None = None, key: Key | None = None, kept: Kept | None = None):
         super().__init__(path, endpoint, methods=methods)
-        self.who, self.read, self.view, self.key = who, read, view, key
+        self.who, self.read, self.view, self.key, self.kept = who, read, view, key, kept
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,8 @@ class Guard:
         if unsafe and not self.same_origin(scope):
             raise Refused(site.refuse(request, "origin"))
         reader = route.read if isinstance(route, Page) and not unsafe else None
-        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None, known, viewer)
+        person, read = await self.identify(request, who, params, reader, route.key if isinstance(route, Page) else None, known, viewer,
+                                           route.kept if isinstance(route, Page) and not unsafe else None)
         form: dict[str, list[str]] = {}
         if unsafe:
             try:
@@ -233,16 +238,25 @@ class Guard:
 
     async def identify(self, request: Request, who: str, params: dict[str, Any], reader: Read | None = None,
                        key: Key | None = None, known: tuple[str | None, bool] | None = None,
-                       viewer: View | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
-        """The person (with a form token for them), and for a page's GET what its `reader` (`viewer`) read. `known`: the
-        coordinator's session the cookie signs and whether it is live, when the guard has read it (`Site.refresh`)."""
+                       viewer: View | None = None, kept: Kept | None = None) -> tuple[Person, tuple[datetime, Any] | None]:
+        """The person (with a form token for them), and for a page's GET what its `reader` (`viewer`, `kept`) read.
+        `known`: the coordinator's session the cookie signs and whether it is live, when the guard has read it
+        (`Site.refresh`)."""
         site, now = self.site, self.site.clock()
         read = None
         if who in PERSONAL:
             subject, token = params["subject"], params["token"]
             fetch = (lambda session: reader(session, who, subject, now)) if reader is not None else None
             keyed = (lambda campaign: key(campaign, subject)) if key is not None else None
-            why, found = await run_in_threadpool(site.admit, who, subject, token, fetch, keyed)
+            answer = (lambda campaign, digest, rows: kept(campaign, subject, digest, rows, now)) if kept is not None else None
+            # the link checked on this thread where that cannot block (a kept page served with it), else on a worker's
+            checked = site.admit_inline(who, subject, token, fetch, keyed, answer)
+            if checked is None:
+                why, found = await run_in_threadpool(site.admit, who, subject, token, fetch, keyed)
+            else:
+                why, found, rest = checked
+                if rest is not None:
+                    found = await run_in_threadpool(rest)
             if why:
                 raise Refused(await site.guessed(request, why))
             person = Person(who, subject, token)
@@ -264,7 +278,9 @@ class Guard:
             if session is None and who == COORDINATOR:
                 raise Refused(site.refuse(request, "session"))
             person = Person(COORDINATOR, session) if session else GUEST
-        return (person if person is GUEST else replace(person, csrf=site.signer.form_token(person.principal, now))), read
+        if person is GUEST:
+            return person, read
+        return Person(person.role, person.id, person.token, site.signer.form_token(person.principal, now)), read
 
     def same_origin(self, scope: Scope) -> bool:
         """Whether the request comes from the portal's own pages, as the browser says: its `Origin`, or else its

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
 from sqlmodel import Session
@@ -147,14 +147,14 @@ class Personal(Site):
         key: tuple[Any, ...] = ()
         if keep and self.kept is not None and DIGEST in session.info:  # the digest read in this transaction (`Site.admit`), then the
             # key, before the page's rows: what is kept under a key is never older than it
-            kept = self.kept.get(subject_id)
-            urls = kept.urls if kept is not None else ()
-            statement, values = snapshots.version_statement(campaign, subject_id, urls)
-            rows = keyed(session, statement, values)  # read with the link's check (`personal_key`), else now
-            version, checks = snapshots.version_of(rows if rows is not None else session.execute(statement, values).all(), campaign, urls)
-            key = (session.info[DIGEST],) + version
-            if kept is not None and kept.fits(key, now) and (
-                    checks if checks is not None else snapshots.link_checks(session, campaign.id, kept.urls)) == kept.checks:
+
+            def rows_of(statement: Any, values: dict[str, Any]) -> Sequence[Any]:
+                rows = keyed(session, statement, values)  # read with the link's check (`personal_key`), else now
+                return rows if rows is not None else session.execute(statement, values).all()
+
+            kept, key, checks = self.kept_state(campaign, subject_id, session.info[DIGEST], rows_of)
+            if kept is not None and self.fits(kept, key, now, lambda: checks if checks is not None
+                                              else snapshots.link_checks(session, campaign.id, kept.urls)):
                 return Read(campaign, kept=kept)
         desk = workspace.institution_desk(session, campaign, subject_id, now)
         if campaign.form_stages():  # its drafts' evidence too (`linkcheck.campaign_links`: two statements)
@@ -165,6 +165,38 @@ class Personal(Site):
         moments = snapshots.moments(campaign, (d.progress for d in desk.stages))
         return Read(campaign, desk, {url: Checked(*rest) for url, *rest in checks},
                     kept=snapshots.KeptPage(key, moments, snapshots.place(moments, now), urls, checks, ()) if key else None)
+
+    def kept_state(self, campaign: spec.Campaign, subject_id: str, digest: str,
+                   rows_of: Callable[[Any, dict[str, Any]], Sequence[Any] | None]) -> tuple[snapshots.KeptPage | None, tuple[Any, ...], Any]:
+        """The ДОУ's kept page (None: none), the key of its state (the digest and `snapshots.institution_version`, read
+        by `rows_of(statement, values)`), and its links' checks read with it (None: more than one statement holds)."""
+        assert self.kept is not None
+        kept = self.kept.get(subject_id)
+        urls = kept.urls if kept is not None else ()
+        statement, values = snapshots.version_statement(campaign, subject_id, urls)
+        rows = rows_of(statement, values)
+        if rows is None:
+            return kept, (), None
+        version, checks = snapshots.version_of(rows, campaign, urls)
+        return kept, (digest,) + version, checks
+
+    @staticmethod
+    def fits(kept: snapshots.KeptPage, key: tuple[Any, ...], now: datetime, checks: Callable[[], Any]) -> bool:
+        """Whether the kept page is the page of the state `key` names at `now`, its links checked as `checks()` says
+        (asked only when the state fits)."""
+        return bool(key) and kept.fits(key, now) and checks() == kept.checks
+
+    def personal_kept(self, campaign: spec.Campaign, subject_id: str, digest: str,
+                      keyed: tuple[Any, dict[str, Any], Sequence[Any]], now: datetime) -> Read | None:
+        """A ДОУ's GET answered from the admission's one statement alone (`Site.admit_inline`: `personal_key`'s rows
+        read with the link's check): its kept page when it fits the state those rows name, as `personal_read` finds it;
+        None when the page needs more (none kept, another state, the key asked of another kept page, checks to read)."""
+        if self.kept is None:
+            return None
+        statement, values, rows = keyed
+        kept, key, checks = self.kept_state(campaign, subject_id, digest,
+                                            lambda s, v: rows if s is statement and v == values else None)
+        return Read(campaign, kept=kept) if kept is not None and checks is not None and self.fits(kept, key, now, lambda: checks) else None
 
     def personal_key(self, campaign: spec.Campaign, subject_id: str) -> tuple[Any, dict[str, Any]] | None:
         """The key `personal_read` asks first for a ДОУ's page (its state's, with its kept page's links' checks), for the
@@ -277,5 +309,5 @@ class Read:
 def routes(portal: Personal) -> list[BaseRoute]:
     both = ["GET", "POST"]
     return [Page("/dou/{subject}/{token}", portal.personal, who=INSTITUTION, methods=both, read=portal.personal_read,
-                 key=portal.personal_key),
+                 key=portal.personal_key, kept=portal.personal_kept),
             Page("/expert/{subject}/{token}", portal.personal, who=EXPERT, methods=both, read=portal.personal_read)]

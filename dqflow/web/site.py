@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
+import threading
 import time
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 from sqlalchemy import Integer, String, TextClause, column, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.selectable import TextualSelect
 from sqlmodel import Session
 from starlette.requests import Request
@@ -113,6 +115,8 @@ class Site:
         self.base_url = links.base_url(self.campaign)
         self.snapshots = snapshots.Snapshots()  # the board and the coordinator's counts, while the campaign's state holds
         self.kept: snapshots.KeptPages | None = snapshots.KeptPages()  # each ДОУ's page while its state holds (None: none kept)
+        self.expires: tuple[spec.Campaign | None, datetime] = (None, datetime.min)  # `_check_link`'s definition and its links' end
+        self.shown: tuple[datetime | None, Any, dict[str, bytes]] = (None, None, {})  # `fill`'s last moment, zone and their slots
         self.refused = sessions.RecentRefusals()  # a copy of the database's refusals, to shed a burst cheaply
         # compiled once per process (no `auto_reload`: the templates are the installed package's, never edited under a
         # running portal, and checking their files' times cost a stat per request); what they show of the campaign
@@ -176,12 +180,52 @@ class Site:
             why = self._check_link(role, subject_id, token, version)
             if why is not None or read is None:
                 return why, None
-            definitions.known(session, campaign)
-            session.info[DIGEST] = digest
-            if keyed:
-                session.info[KEYED] = (*keyed, [row[2:] for row in rows])
-            with self.reads.snapshot(session):
-                return None, read(session)
+            return None, self._page(session, digest, campaign, (*keyed, [row[2:] for row in rows]) if keyed else None, read)
+
+    def _page(self, session: Session, digest: str, campaign: spec.Campaign, keyed: tuple[Any, dict[str, Any], Sequence[Any]] | None,
+              read: Callable[[Session], T]) -> T:
+        """`read` in one snapshot, knowing the definition of `digest` and the key's rows read with the link's check."""
+        definitions.known(session, campaign)
+        session.info[DIGEST] = digest
+        if keyed:
+            session.info[KEYED] = keyed
+        with self.reads.snapshot(session):
+            return read(session)
+
+    def admit_inline(self, role: str, subject_id: str, token: str, read: Callable[[Session], T] | None = None,
+                     key: Key | None = None, answer: Callable[[spec.Campaign, str, Any], T | None] | None = None
+                     ) -> tuple[str | None, T | None, Callable[[], T] | None] | None:
+        """`admit`'s check on the calling thread (the event loop's), with no worker thread's hop, where its one
+        statement cannot block (`Reads.inline`: on SQLite, a read of a few indexed rows that never waits for a lock):
+        (why the link is no good or None, the page, None) — the page is `answer(campaign, digest, (the key's
+        statement, its values, its rows))` when those rows alone give it (a kept page), else (None, None, `rest`): the
+        page's `read` for a worker thread to run (`rest()`), in a snapshot that begins after the check (as on
+        PostgreSQL: never older than the check and the key). None: not checked here (PostgreSQL, SQLite busy, an
+        amendment to read) — `admit` on a worker thread then does it all."""
+        keyed = key(self.campaign) if key is not None and read is not None else None
+        statement, values = _admission(keyed[0] if keyed else None), {"campaign": self.campaign.id, "role": role, "subject": subject_id}
+        rows = self.reads.inline(statement, {**keyed[1], **values} if keyed else values)
+        if rows is None:
+            return None
+        digest, version = rows[0][:2]
+        stored, campaign = self.defined
+        if digest != stored:  # an amendment: the definition is read again on a worker thread (`_refresh`)
+            return None
+        why = self._check_link(role, subject_id, token, version)
+        if why is not None or read is None:
+            return why, None, None
+        given = (*keyed, [row[2:] for row in rows]) if keyed else None
+        found = answer(campaign, digest, given) if answer is not None and given is not None else None
+        if found is not None:
+            return None, found, None
+        return None, None, lambda: self._admitted(digest, given, read)
+
+    def _admitted(self, digest: str, keyed: tuple[Any, dict[str, Any], Sequence[Any]] | None, read: Callable[[Session], T]) -> T:
+        """`admit_inline`'s page on a worker thread: `read` knowing the definition of the digest checked with the link
+        (another thread moved the portal's meanwhile: the digest read again, with this snapshot's definition)."""
+        with self.reads.quick() as session:
+            digest, campaign = self._refresh(session, None if digest != self.defined[0] else digest)
+            return self._page(session, digest, campaign, keyed, read)
 
     def link_refusal(self, role: str, subject_id: str, token: str) -> str | None:
         """Why a personal link is no good ('expired', 'tampered', 'revoked'), or None when it is this person's.
@@ -195,7 +239,10 @@ class Site:
 
     def _check_link(self, role: str, subject_id: str, token: str, version: int | None) -> str | None:
         """`_link_refusal` with the person's stored link version read (None: no row, version 1)."""
-        if self.clock() > links.expires_at(self.campaign):
+        campaign, expires = self.expires
+        if campaign is not self.campaign:  # the links' end, worked out once per definition
+            self.expires = campaign, expires = self.campaign, links.expires_at(self.campaign)
+        if self.clock() > expires:
             return "expired"
         known = (subject_id in self.campaign.institution_ids if role == "institution"
                  else subject_id in workspace.roster(self.campaign).experts)  # a lookup, not a scan of the roster
@@ -248,9 +295,12 @@ class Site:
              error: str | None = None) -> HTMLResponse:
         """A kept page with this request's slots, byte for byte what `render` gives for the same state and `now`."""
         flash = self.pages.get_template("_flash.html").render(ok=ok, error=error) if ok or error else self.no_flash
-        values = {"csrf": escape(csrf), "flash": flash,
-                  "zone": escape(board.offset(self.tz, now)), "clock": escape(show(now, self.tz))}
-        return HTMLResponse(page.body(tuple(str(values[name]).encode() for name in snapshots.SLOTS)))
+        shown = self.shown
+        if shown[0] != now or shown[1] is not self.tz:  # the zone and the time as shown: said once a second, not per request
+            shown = self.shown = (now, self.tz, {"zone": str(escape(board.offset(self.tz, now))).encode(),
+                                                 "clock": str(escape(show(now, self.tz))).encode()})
+        values = {"csrf": str(escape(csrf)).encode(), "flash": str(flash).encode(), **shown[2]}
+        return HTMLResponse(page.body(tuple(values[name] for name in snapshots.SLOTS)))
 
     @functools.cached_property
     def no_flash(self) -> str:
@@ -296,6 +346,17 @@ class Site:
         return response
 
 
+@functools.lru_cache(maxsize=64)
+def _driver_form(statement: TextClause | TextualSelect, dialect: Any) -> tuple[str, tuple[str, ...], tuple[Callable | None, ...]]:
+    """A plain-text statement as the driver takes it (`Reads.inline`): its SQL, its parameters' names in order, and
+    what SQLAlchemy does to each column of its rows (a typed column's values read as SQLAlchemy reads them). Its values
+    are plain strings and numbers, sent as given."""
+    compiled = statement.compile(dialect=dialect)
+    columns = statement.selected_columns if isinstance(statement, TextualSelect) else ()
+    return (compiled.string, tuple(compiled.positiontup or ()),
+            tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
+
+
 class Reads:
     """How the portal's reads meet the database. A read of one statement needs no transaction: on PostgreSQL it runs on
     an autocommit connection (`quick`), one round trip where BEGIN, the statement and ROLLBACK were three (and a READ
@@ -306,6 +367,16 @@ class Reads:
 
     def __init__(self, db: Engine):
         self.db = db
+        # SQLite: a connection of its own for the statements the event loop runs itself (`inline`), out of the pool (it
+        # never goes back to it with its busy timeout of 0), one thread at a time
+        self.loop: Connection | None = None
+        self.loop_free = threading.Lock()
+        if db.dialect.name == "sqlite" and db.url.database not in (None, "", ":memory:"):  # a file's (a pool of its own)
+            self.loop = db.connect()
+            self.loop.detach()
+            self.loop.exec_driver_sql("PRAGMA busy_timeout=0")  # busy: answered "not here" at once, never waited for
+            self.loop.rollback()
+            self.loop_driver: Any = self.loop.connection.dbapi_connection  # the driver's own (sqlite3's) connection
         # the same pool; a connection is put in autocommit as it is lent and back as it returns (psycopg's own flag: no statement)
         self.autocommit = db.execution_options(isolation_level="AUTOCOMMIT") if db.dialect.name == "postgresql" else None
         if self.autocommit is not None:
@@ -326,6 +397,37 @@ class Reads:
                 yield session
             finally:
                 session.expunge_all()  # what was read stays readable after the session
+
+    def inline(self, statement: TextClause | TextualSelect, values: dict[str, Any]) -> Sequence[Any] | None:
+        """The rows of one read-only statement, run on the calling thread without a worker thread's hop, a pool's
+        connection or a Session, where it cannot block: on SQLite in WAL a reader never waits for the writer, and a
+        busy database (a checkpoint restarting the WAL, a recovery) is answered at once (busy timeout 0). The statement
+        is its own snapshot (no BEGIN: the driver begins a transaction only before a write). None: not here — on
+        PostgreSQL (a round trip to a server may take any time), when SQLite was busy, or when another thread (another
+        event loop: tests) holds the connection; the caller then reads on a worker thread. Run on the driver's cursor
+        (SQLAlchemy's execute cost more than the statement), with the engine's cursor events fired as SQLAlchemy fires
+        them, so whatever counts or watches statements sees these too."""
+        connection = self.loop
+        if connection is None or not self.loop_free.acquire(blocking=False):
+            return None
+        try:
+            sql, names, processors = _driver_form(statement, self.db.dialect)
+            parameters = tuple(values[name] for name in names)
+            cursor = self.loop_driver.cursor()
+            dispatch = self.db.dispatch
+            try:
+                dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+                rows = cursor.execute(sql, parameters).fetchall()
+                dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, False)
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError:  # SQLITE_BUSY or the like: a worker thread waits for it instead
+            return None
+        finally:
+            self.loop_free.release()
+        if any(processors):
+            rows = [tuple(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
+        return rows
 
     @contextmanager
     def snapshot(self, session: Session) -> Iterator[None]:

@@ -14,6 +14,8 @@ thread nor a connection.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Callable, TypeVar
 
 import anyio
@@ -37,11 +39,20 @@ _writers: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_writers")
 _signins: RunVar[anyio.CapacityLimiter] = RunVar("dqflow_signins")
 
 
+_settled: tuple[weakref.ref, int] | None = None  # the event loop whose limiter `settle` sized last, and to what
+
+
 def settle() -> None:
-    """Size the running event loop's default limiter (the one `run_in_threadpool` uses) to `READERS`; call in the loop."""
+    """Size the running event loop's default limiter (the one `run_in_threadpool` uses) to `READERS`; call in the loop.
+    Once per loop (anyio's limiter is the loop's): asking anyio for it cost every request a few lookups of its own."""
+    global _settled
+    loop = asyncio.get_running_loop()
+    if _settled is not None and _settled[0]() is loop and _settled[1] == READERS:
+        return
     limiter = anyio.to_thread.current_default_thread_limiter()
     if limiter.total_tokens != READERS:
         limiter.total_tokens = READERS
+    _settled = weakref.ref(loop), READERS
 
 
 def writers(db: Engine) -> anyio.CapacityLimiter:

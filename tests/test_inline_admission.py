@@ -1,0 +1,65 @@
+"""A personal link checked on the event loop's own thread (`Site.admit_inline`, `Reads.inline`; issue 20): on SQLite a
+ДОУ's kept page is served with no worker thread's hop, its link's version, the definition's digest and the ДОУ's state
+still read from the database on every request, so a link revoked by another process (or another worker) is refused on
+the very next request, on any worker. On PostgreSQL the check stays on a worker thread."""
+
+import threading
+import warnings
+
+import httpx
+import sqlalchemy
+from conftest import Cli, counting_statements
+from test_portal_reads import Portal, revoke
+from test_sessions import start, stop
+
+from dqflow import store
+from dqflow.access import links
+
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+
+
+def test_a_kept_page_is_one_statement_on_the_loops_own_thread_on_sqlite(tomsk: Cli, db_url: str):
+    portal = Portal(db_url)
+    try:
+        path = portal.path("institution", "4")
+        first = portal.client.get(path)
+        assert first.status_code == 200 and portal.site.kept.get("4") is not None
+        threads: list[str] = []
+        with counting_statements(portal.db) as seen:
+            def where(*_):
+                threads.append(threading.current_thread().name)
+
+            sqlalchemy.event.listen(portal.db, "before_cursor_execute", where)
+            try:
+                again = portal.client.get(path)
+            finally:
+                sqlalchemy.event.remove(portal.db, "before_cursor_execute", where)
+        assert again.status_code == 200 and again.text == first.text
+        assert len(seen) == 1, seen  # the link, the digest and the ДОУ's state: one statement, seen by the engine's events
+        on_workers = [name for name in threads if name.startswith("AnyIO worker thread")]
+        assert on_workers == ([] if db_url.startswith("sqlite") else threads), threads
+    finally:
+        portal.client.close()
+        portal.db.dispose()
+
+
+def test_a_link_revoked_by_another_process_is_refused_at_once_by_both_workers(tomsk: Cli, db_url: str):
+    process, base = start(db_url, "--workers", "2")
+    try:
+        engine = store.connect(db_url)
+        with store.dry_run(engine) as session:
+            path = links.links(session, "tomsk-2021").path("institution", "4")
+        engine.dispose()
+        # each request on a new connection: the two workers take them in turn as the kernel hands them out; both
+        # soon hold the ДОУ's page kept
+        before = [httpx.get(base + path, timeout=30) for _ in range(24)]
+        assert all(r.status_code == 200 and "МБДОУ № 4" in r.text for r in before)
+        new = revoke(tomsk, "4").removeprefix(base)
+        after = [httpx.get(base + path, timeout=30) for _ in range(16)]
+        assert all("МБДОУ № 4" not in r.text for r in after)
+        # refused as revoked, until the address has refused too many links (the limit counts them in the database)
+        assert [r.status_code for r in after[:10]] == [403] * 10 and all("отозвана" in r.text for r in after[:10])
+        assert {r.status_code for r in after[10:]} <= {403, 429}
+        assert httpx.get(base + new, timeout=30).status_code == 200
+    finally:
+        stop(process)
