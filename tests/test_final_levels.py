@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PG_SERVER, Cli, counting_statements
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
 from test_form import REQUIRED, form_file
@@ -218,8 +218,15 @@ def play(url: str, folder: Path, act: tuple, when: datetime, amended: dict[str, 
         db.dispose()
 
 
+DISAGREE = [("review", "1", 0, ["1"]), ("review", "1", 1, ["3", "1"]), ("review", "2", 0, ["4"]), ("review", "2", 1, ["4", "2"])]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(acts=st.lists(ACTS, min_size=1, max_size=10))
+@example(acts=[*DISAGREE, ("amend", "settle", "coordinator"), ("settle", "1", "1.1", "2"), ("amend", "settle", "mean-rounded-down")])
+@example(acts=[*DISAGREE, ("amend", "scale", "lower"), ("review", "2", 1, ["4"]), ("amend", "scale", "lower")])
+@example(acts=[*DISAGREE, ("settle", "2", "1.2", "1"), ("review", "2", 0, ["2"]), ("amend", "withdraw", "lower"), ("behind", "1", "2.1", "4"),
+               ("review", "3", 0, ["1"]), ("tick",)])
 def test_kept_final_levels_are_those_computed_after_any_acts(copies: Copies, acts):
     url = copies.fresh()
     try:
