@@ -313,29 +313,34 @@ def test_statements_equal_at_15_and_1500_dou(database, tmp_path: Path):
     """The справка's figures with kept levels, and a review and a settlement that keep them, cost the same statements at
     15 and at 1,500 ДОУ."""
     seen: dict[tuple[int, str], int] = {}
+
+    def counted(statements: list[str]) -> int:  # but PostgreSQL's statistics, refreshed once this process's writes pass their
+        # share of a table (`store.statistics`: the sets' rows, at 1,500 ДОУ), whatever the act
+        return len([s for s in statements if not s.startswith(("ANALYZE", "SELECT relname, reltuples FROM pg_class"))])
+
     for n in (15, 1500):
         campaign = settled_many(database, tmp_path, n)
         for detail in (False, True):
             with store.dry_run(database) as session, counting_statements(database) as statements:
                 found = figures.compute(session, campaign.id, at(campaign, NOW), detail=detail)
             assert found.indicators is not None and sum(f.rated for f in found.indicators.figures) == n * len(campaign.indicators)
-            seen[(n, f"figures {detail}")] = len(statements)
+            seen[(n, f"figures {detail}")] = counted(statements)
         with store.dry_run(database) as session:
             mine = sorted(experts.stored(session, campaign.id, "list1")["2"])
         when = at(campaign, "2021-12-04 11:00")
         with counting_statements(database) as statements, store.transaction(database) as session:
             engine.review(session, campaign.id, "2", "review1", mine[0], {ind: "1" for ind in campaign.indicators}, "", when)
-        seen[(n, "review")] = len(statements)
+        seen[(n, "review")] = counted(statements)
         with store.transaction(database) as session:
             engine.review(session, campaign.id, "2", "review1", mine[1], {ind: "4" for ind in campaign.indicators}, "", when)
         with counting_statements(database) as statements, store.transaction(database) as session:
             settle.settle(session, campaign.id, "2", "review1", "1.2", "2", "решено", when)
-        seen[(n, "settle")] = len(statements)
+        seen[(n, "settle")] = counted(statements)
         with store.dry_run(database) as session:
             assert finals.stored(session, campaign) is not None  # the acts kept what they changed
             assert session.execute(select(table(FinalDirtyRow))).first() is None
             assert {tuple(r) for r in session.execute(finals.stored(session, campaign))} == computed_rows(session, campaign)
-    assert all(seen[(15, what)] == seen[(1500, what)] for _, what in seen), seen
+    assert {what: seen[(15, what)] for _, what in seen} == {what: seen[(1500, what)] for _, what in seen}
 
 
 # -- a database of the previous revision ------------------------------------------------------------------------------

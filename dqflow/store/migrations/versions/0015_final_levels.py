@@ -44,16 +44,25 @@ def _sqlite_triggers() -> dict[str, str]:
     return found
 
 
+# PostgreSQL: a trigger per statement, over its transition tables: a write of many rows (a review's 30, an import's
+# thousands) marks each (campaign, stage, ДОУ) in one statement, not a statement per row.
+_MARK_ALL = ("INSERT INTO final_dirty (campaign_id, stage_id, institution_id) "
+             "SELECT DISTINCT w.campaign_id, w.stage_id, w.institution_id FROM {rows} w "
+             "WHERE EXISTS (SELECT 1 FROM final_state s WHERE s.campaign_id = w.campaign_id) ON CONFLICT DO NOTHING")
 POSTGRESQL_FUNCTION = (
     "CREATE OR REPLACE FUNCTION dqflow_final_dirty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"IF TG_OP <> 'DELETE' THEN {_mark('NEW')} ON CONFLICT DO NOTHING; END IF; "
-    f"IF TG_OP <> 'INSERT' THEN {_mark('OLD')} ON CONFLICT DO NOTHING; END IF; "
+    f"IF TG_OP <> 'DELETE' THEN {_MARK_ALL.format(rows='new_rows')}; END IF; "
+    f"IF TG_OP <> 'INSERT' THEN {_MARK_ALL.format(rows='old_rows')}; END IF; "
     "RETURN NULL; END $$")
+_REFERENCING = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                "DELETE": "OLD TABLE AS old_rows"}
 
 
 def _postgresql_triggers() -> dict[str, str]:
-    return {f"{watched}_final_dirty": f"CREATE TRIGGER {watched}_final_dirty AFTER INSERT OR UPDATE OR DELETE ON {watched} "
-                                      "FOR EACH ROW EXECUTE FUNCTION dqflow_final_dirty()" for watched in WATCHED}
+    return {f"{watched}_final_dirty_{event.lower()}": f"CREATE TRIGGER {watched}_final_dirty_{event.lower()} AFTER {event} ON "
+                                                     f"{watched} REFERENCING {referencing} FOR EACH STATEMENT "
+                                                     "EXECUTE FUNCTION dqflow_final_dirty()"
+            for watched in WATCHED for event, referencing in _REFERENCING.items()}
 
 
 def upgrade() -> None:
@@ -108,8 +117,8 @@ def downgrade() -> None:
         for name in _sqlite_triggers():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     elif bind.dialect.name == "postgresql":
-        for watched in WATCHED:
-            op.execute(f"DROP TRIGGER IF EXISTS {watched}_final_dirty ON {watched}")
+        for name in _postgresql_triggers():
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {name.split('_final_dirty')[0]}")
         op.execute("DROP FUNCTION IF EXISTS dqflow_final_dirty()")
     op.drop_table("final_dirty")
     op.drop_table("final_state")
