@@ -517,4 +517,5 @@ def _costs(db_url: str, folder: Path, n: int) -> dict[str, int]:
 def test_statements_do_not_grow_with_the_roster(db_url: str, tmp_path: Path):
     small, large = _costs(db_url, tmp_path, 15), _costs(db_url, tmp_path, 1500)
     assert small == large, (small, large)
-    assert small["settle"] <= 8 and small["change"] <= 8 and small["card"] <= 4 and small["count"] <= 2 and small["home list"] <= 2, small
+    # a settlement recomputes its ДОУ's kept final levels (`finals.keep`): four statements more where they are kept
+    assert small["settle"] <= 12 and small["change"] <= 12 and small["card"] <= 4 and small["count"] <= 2 and small["home list"] <= 2, small

@@ -445,6 +445,7 @@ class ReviewBook:
         rows = [row for found in self._indicators.values() for row in found]
         if rows:
             self.session.execute(insert(table), rows)
+        finals.keep(self.session, self.campaign, {(stage, inst) for stage, inst, _ in self._indicators})  # kept final levels
         self._indicators.clear()
 
 

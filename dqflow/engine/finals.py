@@ -16,15 +16,29 @@ these rules, for the справка at national scale, are kept equal to these b
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, exists, func, literal, null, union_all
+from sqlalchemy import Integer, Select, case, delete, exists, func, insert, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from dqflow.campaign import spec
-from dqflow.store import InstitutionRow, ReviewLevelRow, ReviewRow, SettlementRow, table
+from dqflow.store import (
+    FinalDirtyRow,
+    FinalLevelRow,
+    FinalStateRow,
+    InstitutionRow,
+    ReviewLevelRow,
+    ReviewRow,
+    SettlementRow,
+    analyze_after,
+    chunks,
+    table,
+)
 
 
 def places(campaign: spec.Campaign) -> dict[str, int]:
@@ -173,22 +187,32 @@ class FinalsSql:
                         rl.expert_id.label("expert"), rl.level.label("level"))
                 .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(list(self.indicators))))
 
-    def finals(self, experts: bool = False) -> Any:
+    def digest(self) -> str:
+        """What the final levels depend on besides the rows they are computed from: the scale, the `settle:` rule, the
+        indicators and the review stages. The kept final levels (`stored`) are read only while it is unchanged."""
+        said = [self.scale, self.campaign.settle, sorted(self.indicators), sorted(self.stages)]
+        return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode()).hexdigest()
+
+    def finals(self, experts: bool = False, stage: str | None = None, institutions: Sequence[str] | None = None) -> Any:
         """(inst, stage, indicator, low, high, given, settled, final) per indicator that has an expert's level or a
         settlement: the lowest and highest place the experts gave, how many gave one, the settled place, and the final
         place (`final`): the settled one; else theirs when they agree; else by `settle:` (NULL under `coordinator`).
         One GROUP BY over the union of both tables' rows. With `experts`, also `first` and `last`: the expert of the
-        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass."""
+        lowest and of the highest id with their level, as `EXPERT_MARK`-joined text (`split_expert`), in the same pass.
+        `stage` and `institutions`: those ДОУ's rows of that review stage only (a key range of both tables each)."""
         rl, st = _REVIEW_LEVEL.c, _SETTLEMENT.c
         known = list(self.indicators)
+        stages = [s for s in self.stages if stage is None or s == stage]
+        only_rl = [rl.institution_id.in_(list(institutions))] if institutions is not None else []
+        only_st = [st.institution_id.in_(list(institutions))] if institutions is not None else []
         rows = union_all(
             sa_select(rl.institution_id.label("inst"), rl.stage_id.label("stage"), rl.indicator_id.label("indicator"),
                     self.place(rl.level).label("given"), null().cast(Integer).label("settled"),
                     *([(rl.expert_id + literal(EXPERT_MARK) + rl.level).label("said")] if experts else []))
-            .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(known)),
+            .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(stages), rl.indicator_id.in_(known), *only_rl),
             sa_select(st.institution_id, st.stage_id, st.indicator_id, null().cast(Integer), self.place(st.level),
                     *([null()] if experts else []))
-            .where(st.campaign_id == self.campaign.id, st.stage_id.in_(self.stages), st.indicator_id.in_(known)),
+            .where(st.campaign_id == self.campaign.id, st.stage_id.in_(stages), st.indicator_id.in_(known), *only_st),
         ).subquery("levels_given")
         low, high = func.min(rows.c.given), func.max(rows.c.given)
         total, count, settled = func.sum(rows.c.given), func.count(rows.c.given), func.max(rows.c.settled)
@@ -216,3 +240,99 @@ class FinalsSql:
                 .where(rows.c.final.is_not(None))
                 .group_by(rows.c.inst, rows.c.stage, rows.c.area)
                 .having(func.count(rows.c.final) == size))
+
+
+# -- the final levels kept (the справка at national scale, issue 23) -------------------------------------------------
+# `FinalsSql.finals(experts=True)`'s rows kept in `final_level`, so that a report reads them instead of computing 1.5
+# million of them. Level-triggered, never trusted blindly:
+# - the campaign's `final_state` row names the rules (`FinalsSql.digest`) they were computed under; while it does not
+#   match the definition (an amendment of the scale, the `settle:` rule, the indicators or the stages) or is absent (a
+#   database migrated to 0015), none are read;
+# - the database marks each ДОУ's review stage whose `review_level` or `settlement` rows anyone wrote (`final_dirty`,
+#   triggers of revision 0015); while any mark is left, none are read.
+# Not read, the report computes them as before (the same SQL). The acts that write review levels or settlements
+# recompute their own ДОУ's stage and unmark it in their transaction (`keep`: a DELETE and an INSERT…SELECT of ~30 rows
+# a ДОУ); every reconcile (`refresh`) recomputes whatever is left marked, or all of them when the rules changed.
+# tests/test_final_levels.py checks them against `FinalsSql.finals` and the rules above after random acts.
+
+_FINAL_LEVEL = table(FinalLevelRow)
+_FINAL_STATE = table(FinalStateRow)
+_FINAL_DIRTY = table(FinalDirtyRow)
+FINAL_COLUMNS = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", "first", "last"]
+_KEPT_COLUMNS = ["institution_id", "stage_id", "indicator_id", "low", "high", "given", "settled", "final", "first", "last"]
+
+
+def _current(session: Session, campaign: spec.Campaign, rules: FinalsSql) -> bool:
+    """Whether the campaign's kept levels follow its rules as they are now (marks aside)."""
+    found = session.execute(sa_select(_FINAL_STATE.c.rules).where(_FINAL_STATE.c.campaign_id == campaign.id)).scalar_one_or_none()
+    return found is not None and found == rules.digest()
+
+
+def _marked(campaign_id: str) -> Select:
+    d = _FINAL_DIRTY.c
+    return sa_select(d.stage_id, d.institution_id).where(d.campaign_id == campaign_id)
+
+
+def stored(session: Session, campaign: spec.Campaign) -> Select | None:
+    """The campaign's kept final levels with `FinalsSql.finals(experts=True)`'s columns (`FINAL_COLUMNS`), or None while
+    they are not all current (the caller computes them). Two reads: the state's row, one mark."""
+    rules = FinalsSql(campaign)
+    if not campaign.reviews_by_indicator or not _current(session, campaign, rules):
+        return None
+    if session.execute(_marked(campaign.id).limit(1)).first() is not None:
+        return None
+    k = _FINAL_LEVEL.c
+    return (sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS)))
+            .where(k.campaign_id == campaign.id))
+
+
+def keep(session: Session, campaign: spec.Campaign, touched: Iterable[tuple[str, str]]) -> None:
+    """After this transaction wrote review levels or settlements of (review stage, ДОУ) `touched`: their kept final levels
+    recomputed and unmarked (`_recompute`), when the campaign's are current; else nothing (`refresh` computes them)."""
+    rules = FinalsSql(campaign)
+    keys = {(stage, inst) for stage, inst in touched}
+    if campaign.reviews_by_indicator and keys and _current(session, campaign, rules):
+        _recompute(session, campaign, rules, keys)
+
+
+def _recompute(session: Session, campaign: spec.Campaign, rules: FinalsSql, keys: set[tuple[str, str]]) -> None:
+    """The kept levels of these (stage, ДОУ) computed again and their marks removed: per stage and `IN_CHUNK` ДОУ, a DELETE
+    of each table and an INSERT…SELECT (the ДОУ's key ranges of `review_level` and `settlement`)."""
+    k, d = _FINAL_LEVEL.c, _FINAL_DIRTY.c
+    by_stage: dict[str, set[str]] = defaultdict(set)
+    for stage, inst in keys:
+        by_stage[stage].add(inst)
+    for stage, institutions in sorted(by_stage.items()):
+        for chunk in chunks(sorted(institutions)):
+            session.execute(delete(_FINAL_LEVEL).where(k.campaign_id == campaign.id, k.stage_id == stage, k.institution_id.in_(chunk)))
+            if stage in rules.stages:
+                _fill(session, campaign, rules.finals(experts=True, stage=stage, institutions=chunk))
+            session.execute(delete(_FINAL_DIRTY).where(d.campaign_id == campaign.id, d.stage_id == stage, d.institution_id.in_(chunk)))
+
+
+def _fill(session: Session, campaign: spec.Campaign, finals: Any) -> None:
+    found = finals.subquery("computed")
+    session.execute(insert(_FINAL_LEVEL).from_select(["campaign_id", *_KEPT_COLUMNS],
+                                                     sa_select(literal(campaign.id), *(found.c[n] for n in FINAL_COLUMNS))))
+
+
+def refresh(session: Session, campaign: spec.Campaign) -> bool:
+    """Bring the campaign's kept final levels up to date: those left marked computed again, or all of them (and their
+    rules recorded) when they follow other rules or none are kept yet; whether anything was computed. Two reads when
+    all are current (every reconcile asks)."""
+    rules = FinalsSql(campaign)
+    if not campaign.reviews_by_indicator:
+        return False
+    if _current(session, campaign, rules):
+        marked = {(stage, inst) for stage, inst in session.execute(_marked(campaign.id))}
+        if marked:
+            _recompute(session, campaign, rules, marked)
+        return bool(marked)
+    k, state, d = _FINAL_LEVEL.c, _FINAL_STATE.c, _FINAL_DIRTY.c
+    session.execute(delete(_FINAL_STATE).where(state.campaign_id == campaign.id))
+    session.execute(delete(_FINAL_LEVEL).where(k.campaign_id == campaign.id))
+    session.execute(delete(_FINAL_DIRTY).where(d.campaign_id == campaign.id))
+    _fill(session, campaign, rules.finals(experts=True))
+    session.execute(insert(_FINAL_STATE).values(campaign_id=campaign.id, rules=rules.digest()))
+    analyze_after(session, _FINAL_LEVEL.name)
+    return True

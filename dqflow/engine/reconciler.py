@@ -15,7 +15,7 @@ from sqlalchemy import Table, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from dqflow.engine import experts, reminders, rules
+from dqflow.engine import experts, finals, reminders, rules
 from dqflow.engine.definitions import definition, forget
 from dqflow.engine.rules import STAGE, can, fire
 from dqflow.store import AuditRow, InstitutionRow, ProgressRow, StageRow, lock_campaign, recorded_at
@@ -69,6 +69,7 @@ def reconcile(session: Session, campaign_id: str, now: datetime) -> list[Change]
             changes.append(Change(drawn, spec_stage.id, "draw", "open", "open"))
     reminders.plan(session, campaign, now)
     reminders.plan_digest(session, campaign, now)
+    finals.refresh(session, campaign)  # the kept final levels, after an amendment of their rules or a migration (one read if current)
     return sorted(changes, key=lambda c: c.at)  # stable: stage order, then roster order
 
 

@@ -109,6 +109,7 @@ def settle(session: Session, campaign_id: str | None, institution_id: str, stage
     else:
         session.execute(update(settlement).where(*(settlement.c[k] == v for k, v in key.items()))
                         .values(level=level, reason=reason, at=now))
+    finals.keep(session, campaign, [(stage.id, institution_id)])  # its kept final levels (`finals.stored`)
     detail = {"indicator": indicator_id, "level": level, "reason": reason,
               "experts": {g.expert_id: g.level for g in current.given}}
     if current.settled is not None:

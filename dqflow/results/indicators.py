@@ -142,7 +142,12 @@ def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = Fa
     comparison's previous year, computed in the same session, makes its own beside this one, which `Results.rows` reads
     after it (each ДОУ's rows, `rows_query`).
     On SQLite the table is keyed by (ДОУ, stage, indicator), which its GROUP BY gives in order: the town's figures look
-    each ДОУ's latest stage up by that key instead of making an automatic index of 1.5 million rows first."""
+    each ДОУ's latest stage up by that key instead of making an automatic index of 1.5 million rows first.
+    Where the campaign's final levels are kept current (`finals.stored`, issue 23), those are read instead: one read of
+    their state, nothing computed (they carry the experts' columns whatever `experts` says)."""
+    kept = finals.stored(session, campaign)
+    if kept is not None:
+        return kept.subquery("kept_finals")
     names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
     name = f"{FINALS_TABLE}_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
     return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names, key=("inst", "stage", "indicator"))

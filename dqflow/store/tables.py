@@ -186,6 +186,48 @@ class SettlementRow(SQLModel, table=True):
     at: datetime = _when(nullable=False)
 
 
+class FinalLevelRow(SQLModel, table=True):
+    """One indicator's final level of a ДОУ in a review stage as `engine.finals.FinalsSql.finals(experts=True)` computes
+    it from `review_level` and `settlement` (places on the scale; `first`/`last`: an expert's id and level), kept where
+    those change so that the справка reads them instead of computing 1.5 million of them per report. Only meaningful
+    while the campaign's `FinalStateRow` names the rules they were computed under (`engine.finals.stored`)."""
+
+    __tablename__ = "final_level"
+    __table_args__ = {"sqlite_with_rowid": False}  # read by its key: rows in key order, no second index to look up
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    institution_id: str = Field(primary_key=True)
+    stage_id: str = Field(primary_key=True)
+    indicator_id: str = Field(primary_key=True)
+    low: int | None = None
+    high: int | None = None
+    given: int = 0
+    settled: int | None = None
+    final: int | None = None
+    first: str | None = None
+    last: str | None = None
+
+
+class FinalStateRow(SQLModel, table=True):
+    """Under which rules (`engine.finals.FinalsSql.digest`: the scale, the `settle:` rule, the indicators, the review
+    stages) a campaign's `final_level` rows were computed; no row: none are kept yet (the справка computes them)."""
+
+    __tablename__ = "final_state"
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    rules: str
+
+
+class FinalDirtyRow(SQLModel, table=True):
+    """A ДОУ's review stage whose `review_level` or `settlement` rows changed since its `final_level` rows were computed:
+    marked by the database itself (triggers of revision 0015, whoever writes) while the campaign's are kept, unmarked
+    when they are recomputed (`engine.finals.keep`). While any is marked, the справка computes the final levels."""
+
+    __tablename__ = "final_dirty"
+    __table_args__ = {"sqlite_with_rowid": False}
+    campaign_id: str = Field(primary_key=True, foreign_key="campaign.id")
+    stage_id: str = Field(primary_key=True)
+    institution_id: str = Field(primary_key=True)
+
+
 UNPLANNED = "planned_due IS NULL OR planned_due != due_at"  # the partial index's condition, as queries spell it
 
 

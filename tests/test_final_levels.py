@@ -1,0 +1,368 @@
+"""The final levels kept (issue 23, `engine.finals.stored`, `keep`, `refresh`; revision 0015's `final_level`, `final_state`,
+`final_dirty` and triggers): after random acts — reviews per indicator by one or two experts with random levels, their
+replacements, settlements, a withdrawal, an amendment of the scale or of the `settle:` rule, a write to `review_level`
+behind the acts' back — whatever the справка would read as kept equals `FinalsSql.finals` computed afresh and the
+Python rules of `engine.finals`; the справка's bytes are the same from kept and from computed levels; the statements of
+the acts and of the справка do not grow with the roster; a database of revision 0014 upgrades and its справка is
+unchanged. On SQLite and PostgreSQL (the `db_url` fixtures)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import PG_SERVER, Cli, counting_statements
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select
+from test_form import REQUIRED, form_file
+from test_indicator_report import many
+from test_migrations import alembic, revision, shape
+
+from dqflow import engine, store
+from dqflow.calendar import parse_local
+from dqflow.campaign import spec
+from dqflow.engine import amend, experts, finals, form, settle
+from dqflow.errors import DqflowError
+from dqflow.results import figures
+from dqflow.store import FinalDirtyRow, FinalLevelRow, FinalStateRow, ReviewLevelRow, SettlementRow, table
+from dqflow.store.schema import HEAD
+
+ROSTER = ("1", "2", "3", "4")
+
+
+def at(campaign: spec.Campaign, moment: str) -> datetime:
+    return parse_local(moment, campaign.tz)
+
+
+def campaign_file(folder: Path, *, settle_rule: str | None = None, scale: int = 4, withdrawn: tuple[str, ...] = (),
+                  n: int = len(ROSTER)) -> spec.Campaign:
+    """The Tomsk campaign with its form and a roster of `n` ДОУ (two experts each), with the amendable parts given."""
+    path = form_file(folder, n, name="kept")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if settle_rule is not None:
+        data["settle"] = settle_rule
+    data["levels"] = data["levels"][:scale]
+    roster = folder / f"roster-{n}.csv"
+    lines = roster.read_text(encoding="utf-8").splitlines()
+    roster.write_text("\n".join(line for line in lines if line.split(",")[0] not in withdrawn) + "\n", encoding="utf-8")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return spec.load(path)
+
+
+def prepare(url: str, folder: Path, n: int = len(ROSTER)) -> spec.Campaign:
+    """Loaded, list 1 drawn, every ДОУ's form handed in (its own level 2 everywhere); reconciled once in review 1, so the
+    final levels are kept (none yet)."""
+    campaign = campaign_file(folder, n=n)
+    db = store.connect(url)
+    try:
+        with store.transaction(db) as session:
+            engine.load(session, campaign, at(campaign, "2021-11-10 09:00"))
+        when = at(campaign, "2021-11-25 10:00")
+        with store.transaction(db) as session:
+            for inst in [str(i) for i in range(1, n + 1)]:
+                for ind in campaign.indicators:
+                    links = [(f"https://dou{inst}.example.org/{ind}", None)] if ind in REQUIRED else None
+                    form.save(session, campaign.id, inst, "fill-form", ind, when, links=links, level="2")
+        with store.transaction(db) as session:
+            for inst in [str(i) for i in range(1, n + 1)]:
+                engine.submit(session, campaign.id, inst, "fill-form", when + timedelta(minutes=5))
+        with store.transaction(db) as session:
+            engine.reconcile(session, campaign.id, at(campaign, "2021-12-01 12:00"))
+    finally:
+        db.dispose()
+    return campaign
+
+
+class Copies:
+    """A prepared database, copied afresh for each example (a file on SQLite; a database made from it as a template on
+    PostgreSQL)."""
+
+    def __init__(self, url: str, folder: Path):
+        self.url, self.folder, self.made = url, folder, []
+        self.campaign = prepare(url, folder)
+
+    def fresh(self) -> str:
+        name = f"ex_{uuid.uuid4().hex[:10]}"
+        if self.url.startswith("sqlite"):
+            target = self.folder / f"{name}.db"
+            shutil.copyfile(self.url.removeprefix("sqlite:///"), target)
+            return f"sqlite:///{target}"
+        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.url.rsplit("/", 1)[1]}"')
+        self.made.append(name)
+        return f"{PG_SERVER}/{name}"
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/test", autocommit=True) as connection:
+            connection.execute(statement)
+
+    def drop(self, url: str) -> None:
+        if not url.startswith("sqlite"):
+            self._admin(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture
+def copies(db_url: str, tmp_path: Path) -> Copies:
+    return Copies(db_url, tmp_path)
+
+
+def kept_rows(session, campaign: spec.Campaign) -> set[tuple] | None:
+    """What the справка would read as the kept final levels, or None where it would compute them."""
+    kept = finals.stored(session, campaign)
+    return None if kept is None else {tuple(r) for r in session.execute(kept)}
+
+
+def computed_rows(session, campaign: spec.Campaign) -> set[tuple]:
+    return {tuple(r) for r in session.execute(finals.FinalsSql(campaign).finals(experts=True))}
+
+
+def by_the_rules(session, campaign: spec.Campaign) -> dict[tuple[str, str, str], int | None]:
+    """(ДОУ, stage, indicator) → the final place by the Python rules (`finals.final`) from the stored rows."""
+    rl, st_ = table(ReviewLevelRow).c, table(SettlementRow).c
+    scale = [lv.id for lv in campaign.levels]
+    stages = [s.id for s in finals.review_stages(campaign)]
+    given: dict[tuple[str, str, str], list[str]] = {}
+    for inst, stage, ind, level in session.execute(select(rl.institution_id, rl.stage_id, rl.indicator_id, rl.level)
+                                                   .where(rl.campaign_id == campaign.id)):
+        if stage in stages and ind in campaign.indicators:
+            given.setdefault((inst, stage, ind), []).append(level)
+    settled = {(inst, stage, ind): level for inst, stage, ind, level in session.execute(
+        select(st_.institution_id, st_.stage_id, st_.indicator_id, st_.level).where(st_.campaign_id == campaign.id))
+        if stage in stages and ind in campaign.indicators}
+    found = {}
+    for key in set(given) | set(settled):
+        level = finals.final(given.get(key, []), settled.get(key), scale, campaign.settle)
+        found[key] = scale.index(level) if level in scale else None
+    return found
+
+
+def check(url: str) -> bool:
+    """The invariant: where the справка would read kept levels, they are those computed afresh and the Python rules'.
+    Whether it would read them."""
+    db = store.connect(url)
+    try:
+        with store.dry_run(db) as session:
+            campaign = engine.definition(session, None)
+            kept, computed = kept_rows(session, campaign), computed_rows(session, campaign)
+            rules = by_the_rules(session, campaign)
+    finally:
+        db.dispose()
+    assert {(i, s, ind): fin for i, s, ind, _, _, _, _, fin, _, _ in computed} == rules
+    if kept is not None:
+        assert kept == computed
+    return kept is not None
+
+
+ACTS = st.one_of(
+    st.tuples(st.just("review"), st.sampled_from(ROSTER), st.integers(0, 1), st.lists(st.sampled_from("1234"), min_size=1, max_size=3)),
+    st.tuples(st.just("settle"), st.sampled_from(ROSTER), st.sampled_from(("1.1", "1.2", "2.1")), st.sampled_from("1234")),
+    st.tuples(st.just("amend"), st.sampled_from(("scale", "settle", "withdraw")), st.sampled_from(("lower", "coordinator",
+                                                                                                       "mean-rounded-down"))),
+    st.tuples(st.just("behind"), st.sampled_from(ROSTER), st.sampled_from(("1.1", "2.1")), st.sampled_from("1234")),
+    st.tuples(st.just("tick")),
+)
+
+
+def play(url: str, folder: Path, act: tuple, when: datetime, amended: dict[str, Any]) -> str:
+    """One act at `when` in its own transaction; what kind of act it was for the invariant ('act': it keeps what it
+    changes; 'other': it may leave the kept levels to be computed; 'refused')."""
+    db = store.connect(url)
+    try:
+        with store.dry_run(db) as session:
+            campaign = engine.definition(session, None)
+            assigned = experts.stored(session, campaign.id, "list1")
+        kind = act[0]
+        try:
+            with store.transaction(db) as session:
+                if kind == "review":
+                    _, inst, which, levels = act
+                    mine = sorted(assigned.get(inst, []))
+                    if which >= len(mine):
+                        return "refused"
+                    every = {ind: levels[n % len(levels)] for n, ind in enumerate(campaign.indicators)}
+                    engine.review(session, campaign.id, inst, "review1", mine[which], every, "", when)
+                elif kind == "settle":
+                    _, inst, indicator, level = act
+                    settle.settle(session, campaign.id, inst, "review1", indicator, level, "решено", when)
+                elif kind == "amend":
+                    _, what, rule = act
+                    if what == "scale":
+                        amended["scale"] = 3 if amended.get("scale", 4) == 4 else 4
+                    elif what == "settle":
+                        amended["settle_rule"] = rule
+                    else:
+                        amended["withdrawn"] = ("4",)
+                    amend.apply(session, campaign_file(folder, **amended), when, "приказ", force=True)
+                    return "other"
+                elif kind == "behind":  # a write that is no act's: an operator's SQL, a test's rows
+                    _, inst, indicator, level = act
+                    session.execute(delete(ReviewLevelRow).where(table(ReviewLevelRow).c.institution_id == inst,
+                                                                 table(ReviewLevelRow).c.indicator_id == indicator))
+                    session.execute(insert(ReviewLevelRow).values(campaign_id=campaign.id, stage_id="review1", institution_id=inst,
+                                                                  expert_id="behind", indicator_id=indicator, level=level))
+                    return "other"
+                else:
+                    engine.reconcile(session, campaign.id, when)
+                    return "tick"
+        except DqflowError:
+            return "refused"
+        return "act"
+    finally:
+        db.dispose()
+
+
+DISAGREE = [("review", "1", 0, ["1"]), ("review", "1", 1, ["3", "1"]), ("review", "2", 0, ["4"]), ("review", "2", 1, ["4", "2"])]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(acts=st.lists(ACTS, min_size=1, max_size=10))
+@example(acts=[*DISAGREE, ("amend", "settle", "coordinator"), ("settle", "1", "1.1", "2"), ("amend", "settle", "mean-rounded-down")])
+@example(acts=[*DISAGREE, ("amend", "scale", "lower"), ("review", "2", 1, ["4"]), ("amend", "scale", "lower")])
+@example(acts=[*DISAGREE, ("settle", "2", "1.2", "1"), ("review", "2", 0, ["2"]), ("amend", "withdraw", "lower"), ("behind", "1", "2.1", "4"),
+               ("review", "3", 0, ["1"]), ("tick",)])
+def test_kept_final_levels_are_those_computed_after_any_acts(copies: Copies, acts):
+    url = copies.fresh()
+    try:
+        folder = copies.folder / f"files-{uuid.uuid4().hex[:8]}"
+        folder.mkdir()
+        when = at(copies.campaign, "2021-12-02 10:00")
+        amended: dict[str, Any] = {}
+        assert check(url)  # prepared: reconciled, so kept (none yet)
+        kept = True
+        for n, act in enumerate(acts):
+            done = play(url, folder, act, when + timedelta(minutes=n), amended)
+            now_kept = check(url)
+            if done in ("act", "refused") and kept:  # an act keeps what it changes: still read as kept
+                assert now_kept, (act, done)
+            elif done == "tick":  # a reconcile brings them up to date, whatever happened before
+                assert now_kept, act
+            kept = now_kept
+        db = store.connect(url)
+        try:
+            with store.transaction(db) as session:
+                engine.reconcile(session, copies.campaign.id, when + timedelta(minutes=len(acts)))
+        finally:
+            db.dispose()
+        assert check(url)
+    finally:
+        copies.drop(url)
+
+
+# -- the справка the same from kept and from computed levels -------------------------------------------------------
+
+NOW = "2021-12-20 12:00"
+
+
+def settled_many(db, folder: Path, n: int) -> spec.Campaign:
+    """`many`'s campaign (each ДОУ reviewed by its two experts, written as sets) with every third ДОУ's 1.1 settled, and
+    a reconcile that brings the kept levels up to date (the sets were written behind the acts' back)."""
+    campaign = many(db, folder, n)
+    with store.transaction(db) as session:
+        session.execute(insert(SettlementRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst.id,
+                                                 "indicator_id": "1.1", "level": "3", "reason": "решено",
+                                                 "at": at(campaign, "2021-12-04 10:00")} for inst in campaign.institutions[::3]])
+    with store.dry_run(db) as session:
+        assert finals.stored(session, campaign) is None  # marked by the database: computed until a reconcile
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign.id, at(campaign, "2021-11-25 00:05"))
+    with store.dry_run(db) as session:
+        assert finals.stored(session, campaign) is not None
+    return campaign
+
+
+def reports(url: str, campaign: spec.Campaign, out: Path) -> dict[str, bytes]:
+    """Every face of the справка (HTML with each ДОУ's section, the CSV tables, the workbook), as bytes by file name."""
+    out.mkdir(parents=True)
+    dq = Cli(url)
+    for fmt, target in (("html", out / "s.html"), ("csv", out / "csv"), ("xlsx", out / "s.xlsx"), ("md", out / "s.md"), ("docx", out / "s.docx")):
+        dq.ok("--campaign", campaign.id, "report", "--format", fmt, "--out", str(target), "--now", NOW)
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_the_spravka_is_the_same_from_kept_and_from_computed_levels(db_url: str, database, tmp_path: Path):
+    campaign = settled_many(database, tmp_path, 15)
+    kept = reports(db_url, campaign, tmp_path / "kept")
+    with store.transaction(database) as session:  # no longer kept: the report computes them
+        session.execute(delete(FinalStateRow))
+    with store.dry_run(database) as session:
+        assert finals.stored(session, campaign) is None
+    computed = reports(db_url, campaign, tmp_path / "computed")
+    assert "csv/indicators.csv" in kept and kept == computed
+
+
+def test_kept_levels_are_read_not_computed(database, tmp_path: Path):
+    """With kept levels the справка reads `final_level` and makes no temporary table of the final levels."""
+    campaign = settled_many(database, tmp_path, 15)
+    with store.dry_run(database) as session, counting_statements(database) as statements:
+        figures.compute(session, campaign.id, at(campaign, NOW), detail=True)
+    said = " ".join(statements).lower()
+    assert "final_level" in said and "dqflow_finals" not in said
+
+
+# -- the cost -------------------------------------------------------------------------------------------------------
+
+
+def test_statements_equal_at_15_and_1500_dou(database, tmp_path: Path):
+    """The справка's figures with kept levels, and a review and a settlement that keep them, cost the same statements at
+    15 and at 1,500 ДОУ."""
+    seen: dict[tuple[int, str], int] = {}
+
+    def counted(statements: list[str]) -> int:  # but PostgreSQL's statistics, refreshed once this process's writes pass their
+        # share of a table (`store.statistics`: the sets' rows, at 1,500 ДОУ), whatever the act
+        return len([s for s in statements if not s.startswith(("ANALYZE", "SELECT relname, reltuples FROM pg_class"))])
+
+    for n in (15, 1500):
+        campaign = settled_many(database, tmp_path, n)
+        for detail in (False, True):
+            with store.dry_run(database) as session, counting_statements(database) as statements:
+                found = figures.compute(session, campaign.id, at(campaign, NOW), detail=detail)
+            assert found.indicators is not None and sum(f.rated for f in found.indicators.figures) == n * len(campaign.indicators)
+            seen[(n, f"figures {detail}")] = counted(statements)
+        with store.dry_run(database) as session:
+            mine = sorted(experts.stored(session, campaign.id, "list1")["2"])
+        when = at(campaign, "2021-12-04 11:00")
+        with counting_statements(database) as statements, store.transaction(database) as session:
+            engine.review(session, campaign.id, "2", "review1", mine[0], {ind: "1" for ind in campaign.indicators}, "", when)
+        seen[(n, "review")] = counted(statements)
+        with store.transaction(database) as session:
+            engine.review(session, campaign.id, "2", "review1", mine[1], {ind: "4" for ind in campaign.indicators}, "", when)
+        with counting_statements(database) as statements, store.transaction(database) as session:
+            settle.settle(session, campaign.id, "2", "review1", "1.2", "2", "решено", when)
+        seen[(n, "settle")] = counted(statements)
+        with store.dry_run(database) as session:
+            assert finals.stored(session, campaign) is not None  # the acts kept what they changed
+            assert session.execute(select(table(FinalDirtyRow))).first() is None
+            assert {tuple(r) for r in session.execute(finals.stored(session, campaign))} == computed_rows(session, campaign)
+    assert {what: seen[(15, what)] for _, what in seen} == {what: seen[(1500, what)] for _, what in seen}
+
+
+# -- a database of the previous revision ------------------------------------------------------------------------------
+
+
+def test_a_database_of_revision_0014_upgrades_and_its_spravka_is_unchanged(db_url: str, database, tmp_path: Path):
+    campaign = settled_many(database, tmp_path, 15)
+    database.dispose()
+    before = reports(db_url, campaign, tmp_path / "now")
+    alembic(db_url, "downgrade", "0014")  # as the previous dqflow left it: no table of kept levels, no trigger
+    assert revision(db_url) == "0014" and "final_level" not in shape(db_url)
+    upgraded = reports(db_url, campaign, tmp_path / "upgraded")  # its first command upgrades it: computed, none kept yet
+    assert revision(db_url) == HEAD and upgraded == before
+    with store.dry_run(database) as session:
+        assert finals.stored(session, campaign) is None and session.execute(select(table(FinalLevelRow))).first() is None
+    Cli(db_url).ok("--campaign", campaign.id, "tick", "--now", "2021-11-25 00:05")  # keeps them
+    with store.dry_run(database) as session:
+        kept = finals.stored(session, campaign)
+        assert kept is not None and {tuple(r) for r in session.execute(kept)} == computed_rows(session, campaign)
+    assert reports(db_url, campaign, tmp_path / "ticked") == before
+    with store.transaction(database) as session:  # and the upgraded database marks what is written behind the acts' back
+        session.execute(delete(ReviewLevelRow).where(table(ReviewLevelRow).c.institution_id == "3"))
+    with store.dry_run(database) as session:
+        assert finals.stored(session, campaign) is None
+        assert {tuple(r) for r in session.execute(select(table(FinalDirtyRow).c.institution_id))} == {("3",)}
