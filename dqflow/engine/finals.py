@@ -188,9 +188,10 @@ class FinalsSql:
                 .where(rl.campaign_id == self.campaign.id, rl.stage_id.in_(self.stages), rl.indicator_id.in_(list(self.indicators))))
 
     def digest(self) -> str:
-        """What the final levels depend on besides the rows they are computed from: the scale, the `settle:` rule, the
-        indicators and the review stages. The kept final levels (`stored`) are read only while it is unchanged."""
-        said = [self.scale, self.campaign.settle, sorted(self.indicators), sorted(self.stages)]
+        """What the final levels depend on besides the rows they are computed from: this code's rules (`RULES_VERSION`),
+        the scale, the `settle:` rule, the indicators and the review stages. The kept final levels (`stored`) are read
+        only while it is unchanged."""
+        said = [RULES_VERSION, self.scale, self.campaign.settle, sorted(self.indicators), sorted(self.stages)]
         return hashlib.sha256(json.dumps(said, ensure_ascii=False).encode()).hexdigest()
 
     def finals(self, experts: bool = False, stage: str | None = None, institutions: Sequence[str] | None = None) -> Any:
@@ -255,6 +256,7 @@ class FinalsSql:
 # a ДОУ); every reconcile (`refresh`) recomputes whatever is left marked, or all of them when the rules changed.
 # tests/test_final_levels.py checks them against `FinalsSql.finals` and the rules above after random acts.
 
+RULES_VERSION = 1  # raised whenever `FinalsSql.finals` computes differently: levels kept by an older dqflow are not read
 _FINAL_LEVEL = table(FinalLevelRow)
 _FINAL_STATE = table(FinalStateRow)
 _FINAL_DIRTY = table(FinalDirtyRow)
@@ -271,6 +273,18 @@ def _current(session: Session, campaign: spec.Campaign, rules: FinalsSql) -> boo
 def _marked(campaign_id: str) -> Select:
     d = _FINAL_DIRTY.c
     return sa_select(d.stage_id, d.institution_id).where(d.campaign_id == campaign_id)
+
+
+def checked(campaign: spec.Campaign) -> Select:
+    """The campaign's kept final levels (`FINAL_COLUMNS`) with the check that they are current and unmarked in the same
+    statement: no rows unless they are. For a reader whose statements each see their own snapshot (PostgreSQL's READ
+    COMMITTED): copied at once into a table of its own, the levels and the check are of one moment, and of the rules of
+    the definition the reader holds (its digest is in the statement), whatever commits meanwhile."""
+    rules, k, state, d = FinalsSql(campaign), _FINAL_LEVEL.c, _FINAL_STATE.c, _FINAL_DIRTY.c
+    return (sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS)))
+            .where(k.campaign_id == campaign.id,
+                   exists().where(state.campaign_id == campaign.id, state.rules == rules.digest()),
+                   ~exists().where(d.campaign_id == campaign.id)))
 
 
 def stored(session: Session, campaign: spec.Campaign) -> Select | None:

@@ -45,10 +45,15 @@ def _sqlite_triggers() -> dict[str, str]:
 
 
 # PostgreSQL: a trigger per statement, over its transition tables: a write of many rows (a review's 30, an import's
-# thousands) marks each (campaign, stage, ДОУ) in one statement, not a statement per row.
+# thousands) marks each (campaign, stage, ДОУ) in one statement, not a statement per row. A mark already there is
+# updated, not skipped: its row lock makes two transactions writing one ДОУ's stage take turns, so the second one's
+# `finals.keep` sees the first one's kept rows (DO NOTHING locks nothing: both inserted the same kept rows, and the
+# second failed on the key). Transactions that write several ДОУ's stages in different orders could deadlock on the
+# marks: today one is written per transaction under the campaign's shared lock, batches under its exclusive one.
 _MARK_ALL = ("INSERT INTO final_dirty (campaign_id, stage_id, institution_id) "
              "SELECT DISTINCT w.campaign_id, w.stage_id, w.institution_id FROM {rows} w "
-             "WHERE EXISTS (SELECT 1 FROM final_state s WHERE s.campaign_id = w.campaign_id) ON CONFLICT DO NOTHING")
+             "WHERE EXISTS (SELECT 1 FROM final_state s WHERE s.campaign_id = w.campaign_id) "
+             "ON CONFLICT (campaign_id, stage_id, institution_id) DO UPDATE SET institution_id = EXCLUDED.institution_id")
 POSTGRESQL_FUNCTION = (
     "CREATE OR REPLACE FUNCTION dqflow_final_dirty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     f"IF TG_OP <> 'DELETE' THEN {_MARK_ALL.format(rows='new_rows')}; END IF; "
