@@ -280,11 +280,9 @@ def checked(campaign: spec.Campaign) -> Select:
     statement: no rows unless they are. For a reader whose statements each see their own snapshot (PostgreSQL's READ
     COMMITTED): copied at once into a table of its own, the levels and the check are of one moment, and of the rules of
     the definition the reader holds (its digest is in the statement), whatever commits meanwhile."""
-    rules, k, state, d = FinalsSql(campaign), _FINAL_LEVEL.c, _FINAL_STATE.c, _FINAL_DIRTY.c
-    return (sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS)))
-            .where(k.campaign_id == campaign.id,
-                   exists().where(state.campaign_id == campaign.id, state.rules == rules.digest()),
-                   ~exists().where(d.campaign_id == campaign.id)))
+    state, d = _FINAL_STATE.c, _FINAL_DIRTY.c
+    return _kept(campaign).where(exists().where(state.campaign_id == campaign.id, state.rules == FinalsSql(campaign).digest()),
+                                 ~exists().where(d.campaign_id == campaign.id))
 
 
 def stored(session: Session, campaign: spec.Campaign) -> Select | None:
@@ -295,9 +293,13 @@ def stored(session: Session, campaign: spec.Campaign) -> Select | None:
         return None
     if session.execute(_marked(campaign.id).limit(1)).first() is not None:
         return None
+    return _kept(campaign)
+
+
+def _kept(campaign: spec.Campaign) -> Select:
+    """The campaign's kept final levels, named as `FinalsSql.finals(experts=True)` names them (`FINAL_COLUMNS`)."""
     k = _FINAL_LEVEL.c
-    return (sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS)))
-            .where(k.campaign_id == campaign.id))
+    return sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS))).where(k.campaign_id == campaign.id)
 
 
 def keep(session: Session, campaign: spec.Campaign, touched: Iterable[tuple[str, str]]) -> None:
