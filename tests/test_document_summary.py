@@ -15,7 +15,7 @@ from test_spravka_scale import loaded
 
 from dqflow import store
 from dqflow.calendar import parse_local
-from dqflow.results import figures, words
+from dqflow.results import figures, town, words
 
 NOW = "2021-12-20 12:00"
 
@@ -36,13 +36,13 @@ def test_the_word_and_markdown_documents_of_a_large_roster_are_the_summary(db_ur
     campaign = loaded(database, tmp_path, n)
     with store.dry_run(database) as session:
         found = figures.compute(session, campaign.id, parse_local(NOW, campaign.tz), detail=False)
-    assert n > figures.DETAIL_UP_TO and found.low_total > figures.ATTENTION
+    assert n > figures.DETAIL_UP_TO and found.low_total > town.ATTENTION
     first, beyond = found.attention[0][0], campaign.institutions[-1]
     for fmt in ("docx", "md"):
         said, text = _written(db_url, campaign.id, fmt, tmp_path / f"spravka.{fmt}")
         assert f"ДОУ: {n} — справка без разделов по каждому ДОУ" in said, (fmt, said)
         assert f"ДОУ): {n}." in text or f"ДОУ: {n}." in text, fmt  # the title block counts the whole roster
-        assert f"Показаны первые {figures.ATTENTION} из {found.low_total} ДОУ (в порядке списка)" in text, fmt
+        assert f"Показаны первые {town.ATTENTION} из {found.low_total} ДОУ (в порядке списка)" in text, fmt
         assert "dqflow report --format html --out ПАПКА" in text, fmt  # where each ДОУ's results are
         assert first.name in text, fmt
         # the experts too: the first `EXPERTS_SHOWN` who missed most, and how many there are (the whole list is elsewhere)

@@ -209,13 +209,13 @@ def test_the_board_and_the_spravka_count_a_review_of_nothing_apart(tomsk: Cli, t
     db = store.connect(tomsk.db_url)
     try:
         from dqflow import engine
-        from dqflow.results import figures
+        from dqflow.results import coverage
         from dqflow.web import board
 
         with store.dry_run(db) as session:
             now = parse_local(AFTER_REVIEW1, TZ)
             view = engine.status(session, "tomsk-2021", now, institutions=True, limit=None)
-            review = next(figures.StageFigures(s.stage, s.state, s.counts) for s in view.stages if s.stage.id == "review1")
+            review = next(coverage.StageFigures(s.stage, s.state, s.counts) for s in view.stages if s.stage.id == "review1")
             page = board.render(view)
     finally:
         db.dispose()

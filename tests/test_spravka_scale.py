@@ -30,7 +30,8 @@ from test_results import sim  # noqa: F401  (fixture: the Tomsk campaign replaye
 from dqflow import engine, store
 from dqflow.calendar import parse_local
 from dqflow.campaign import spec
-from dqflow.results import figures, html, words
+from dqflow.results import figures, html, town, words
+from dqflow.results.detail import InstitutionResult
 from dqflow.store import AssignmentRow, ReviewRow
 
 LEVELS = ("1", "2", "3", "4")
@@ -99,8 +100,8 @@ def test_the_single_file_html_of_a_large_roster_is_the_summary_and_does_not_grow
         assert 'class="institution"' not in text  # no ДОУ's section
         with store.dry_run(database) as session:
             found = figures.compute(session, campaign.id, parse_local("2021-12-20 12:00", campaign.tz), detail=False)
-        assert found.low_total > figures.ATTENTION
-        assert f"Показаны первые {figures.ATTENTION} из {found.low_total} ДОУ" in text
+        assert found.low_total > town.ATTENTION
+        assert f"Показаны первые {town.ATTENTION} из {found.low_total} ДОУ" in text
         assert f"Показаны {words.EXPERTS_SHOWN} из {sum(1 for e in found.experts if e.assigned)} экспертов" in text
         assert f"ДОУ, у которых хотя бы одна область качества на базовом уровне и ниже: {found.low_total} из {n}." in text
         sizes[n] = len(out.read_bytes())
@@ -145,7 +146,7 @@ def test_a_folder_holds_the_summary_the_list_and_a_page_per_dou_linked(db_url: s
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # nothing half-written left
     summary = links(out / "index.html")
     assert (out / "dou" / "index.html").resolve() in summary
-    assert all(p.exists() for p in summary) and len([p for p in summary if p.parent.name == "dou"]) > figures.ATTENTION
+    assert all(p.exists() for p in summary) and len([p for p in summary if p.parent.name == "dou"]) > town.ATTENTION
     listed = links(out / "dou" / "index.html")
     assert {p.name for p in listed if p.parent.name == "dou"} == {f"{i}.html" for i in range(1, 401)}
     page = (out / "dou" / "7.html").read_text(encoding="utf-8")
@@ -214,7 +215,7 @@ def by_python(found: figures.Results) -> dict:
             "low": low, "experts": experts}
 
 
-def levels_by_python(found: figures.Results, inst: figures.InstitutionResult) -> tuple[dict[str, str], str | None]:
+def levels_by_python(found: figures.Results, inst: InstitutionResult) -> tuple[dict[str, str], str | None]:
     """A ДОУ's levels as the code before issue 23 took them: the lowest of its experts' in its latest review stage."""
     rank = {lv.id: n for n, lv in enumerate(found.campaign.levels)}
     for stage_id in reversed(list(inst.reviews)):
@@ -257,7 +258,7 @@ def test_the_figures_in_sql_equal_the_old_definitions_and_status_at_any_moment(r
         assert faced.agreement() == old["agreement"]
         assert faced.weak_areas() == old["weak"]
         assert faced.low_total == len(old["low"])
-        assert [(i.id, areas) for i, areas in faced.attention] == old["low"][:figures.ATTENTION]
+        assert [(i.id, areas) for i, areas in faced.attention] == old["low"][:town.ATTENTION]
         assert {e.expert.id: [e.assigned, e.on_time, e.late] for e in faced.experts} == old["experts"]
     assert [(i.institution.id, a) for i, a in found.at_or_below_base()] == old["low"]
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 class Review(Protocol):
-    """One expert's review as the card shows it (`results.figures.Review`)."""
+    """One expert's review as the card shows it (`results.panels.Review`)."""
 
     @property
     def expert_id(self) -> str: ...
@@ -42,7 +42,7 @@ class Review(Protocol):
 
 
 class Panel(Protocol):
-    """A review stage of one ДОУ (`results.figures.ReviewPanel`): its experts and their reviews."""
+    """A review stage of one ДОУ (`results.panels.ReviewPanel`): its experts and their reviews."""
 
     @property
     def assigned(self) -> list[str]: ...

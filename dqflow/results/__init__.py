@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from dqflow.errors import DqflowError
-from dqflow.results.figures import Results, compute, review_panels
+from dqflow.results.figures import Results, compute
+from dqflow.results.panels import review_panels
 
 if TYPE_CHECKING:
     from dqflow.results import tables

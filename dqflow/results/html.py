@@ -24,7 +24,8 @@ from dqflow.campaign import spec
 from dqflow.present import labels
 from dqflow.results import dynamics, indicators, svg, words
 from dqflow.results.colors import LEVEL_COLORS, STATUS_COLORS, STATUS_ORDER, level_colors
-from dqflow.results.figures import DETAIL_UP_TO, InstitutionResult, Results
+from dqflow.results.detail import InstitutionResult
+from dqflow.results.figures import DETAIL_UP_TO, Results
 
 __all__ = ["LEVEL_COLORS", "STATUS_COLORS", "render", "pages"]  # the colours as tests/test_contrast.py reads them here
 

@@ -8,7 +8,8 @@ from dqflow.present.guard import markdown_text as md
 from dqflow.present.labels import STATUS_RU, reported
 from dqflow.present.tables import markdown_table as table
 from dqflow.results import indicators, words
-from dqflow.results.figures import InstitutionResult, Results
+from dqflow.results.detail import InstitutionResult
+from dqflow.results.figures import Results
 
 
 def render(results: Results) -> str:

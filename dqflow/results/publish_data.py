@@ -42,7 +42,8 @@ from dqflow.results import words
 
 if TYPE_CHECKING:  # the figures are read through their public API alone (`results.compute`): named for the type checker only
     from dqflow.campaign.model import Stage
-    from dqflow.results.figures import InstitutionResult, Results
+    from dqflow.results.detail import InstitutionResult
+    from dqflow.results.figures import Results
 
 HANDED_IN = (Status.DONE.value, Status.LATE.value)
 HIDDEN = "…"  # what stands in a published text where an address or a person's name was

@@ -3,8 +3,8 @@
 `compute` reads every campaign's figures in one pass: a fixed number of GROUP BYs keyed by campaign, whatever the number
 of municipalities and the size of their rosters (a region of 40 × 300 ДОУ is a few statements, not 40 runs of
 `figures.compute`). It asks the справка's own definitions instead of re-deriving them: a ДОУ's status in a stage as
-`status` says it (`rules.status_at_sql`), a stage's expected, handed-in and on-time ДОУ (`figures.StageFigures`), a
-ДОУ's level in an area (`figures.CampaignLevels`, the keyed form of the справка's level SQL), the base level
+`status` says it (`rules.status_at_sql`), a stage's expected, handed-in and on-time ДОУ (`coverage.StageFigures`), a
+ДОУ's level in an area (`region_levels.CampaignLevels`, the keyed form of the справка's level SQL), the base level
 (`Campaign.base_level`), the experts' agreement (two or more levels of one ДОУ, stage and area, all the same).
 
 A municipality is one campaign, named by its title. Campaigns are compared only on one set of areas and one
@@ -39,7 +39,8 @@ from dqflow.engine import rules
 from dqflow.engine.rules import Status
 from dqflow.errors import DqflowError
 from dqflow.results import indicators as indicator_figures
-from dqflow.results.figures import CampaignLevels, StageFigures
+from dqflow.results.coverage import StageFigures
+from dqflow.results.region_levels import CampaignLevels
 from dqflow.store import InstitutionRow, ProgressRow, StageRow, table
 
 __all__ = ["Municipality", "Region", "compute"]

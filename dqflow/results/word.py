@@ -26,7 +26,8 @@ from docx.shared import Mm, Pt, RGBColor
 from dqflow.present.labels import STATUS_RU, reported
 from dqflow.results import indicators, words, zipped
 from dqflow.results.colors import STATUS_ORDER
-from dqflow.results.figures import InstitutionResult, Results
+from dqflow.results.detail import InstitutionResult
+from dqflow.results.figures import Results
 
 FONT = "Times New Roman"
 # XML 1.0 has no place for most control characters: a name or a text typed with one keeps the rest of itself.

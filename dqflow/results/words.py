@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from dqflow.calendar import show, zone_label
-from dqflow.results.figures import ExpertFigures, Results
+from dqflow.results.figures import Results
+from dqflow.results.timeliness import ExpertFigures
 
 __all__ = ["percent", "when", "title", "as_of", "zone", "prepared_by", "order_line", "agreement_word", "findings",
            "detail_elsewhere", "full_list", "shown_first",

@@ -24,7 +24,7 @@ from dqflow.campaign import spec
 from dqflow.engine import CampaignView, InstitutionView, rules
 from dqflow.errors import DqflowError
 from dqflow.present import labels
-from dqflow.results.figures import StageFigures
+from dqflow.results.coverage import StageFigures
 from dqflow.store import ROSTER_ORDER, InstitutionRow, ProgressRow
 from dqflow.web import snapshots
 
