@@ -3,10 +3,14 @@
 still read from the database on every request, so a link revoked by another process (or another worker) is refused on
 the very next request, on any worker. On PostgreSQL the check stays on a worker thread."""
 
+import subprocess
+import sys
 import threading
+import time
 import warnings
 
 import httpx
+import pytest
 import sqlalchemy
 from conftest import Cli, counting_statements
 from test_portal_reads import Portal, revoke
@@ -63,3 +67,65 @@ def test_a_link_revoked_by_another_process_is_refused_at_once_by_both_workers(to
         assert httpx.get(base + new, timeout=30).status_code == 200
     finally:
         stop(process)
+
+
+# A process recovering the WAL's index (`sqlite3WalIndexRecover`), as SQLite's own locks and header show it: the
+# shared-memory index's write and recover locks held (the unix VFS's lock bytes 120 and 122 of the -shm file) and its
+# header's two copies unequal. A reader then gets SQLITE_BUSY_RECOVERY at once with busy timeout 0, and one with a busy
+# timeout waits, then rebuilds the index itself once the locks are let go. (Another connection in exclusive locking
+# mode cannot be had here: every open WAL connection, the portal's own, holds a shared lock on the database file.)
+RECOVERING = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for byte in (120, 122):
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
+os.pwrite(fd, bytes([os.pread(fd, 1, 88)[0] ^ 0xFF]), 88)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_link_checked_while_sqlite_is_busy_is_answered_on_a_worker_thread(tomsk: Cli, db_url: str):
+    """`Reads.inline` on a busy SQLite (busy timeout 0): the request is not refused nor failed but taken the old way, the
+    whole check and page on a worker thread, which waits for the database (its busy timeout) and answers as before."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's busy reader: on PostgreSQL the check is on a worker thread always")
+    portal = Portal(db_url)
+    try:
+        path = portal.path("institution", "4")
+        first = portal.client.get(path)
+        assert first.status_code == 200 and "МБДОУ № 4" in first.text
+        shm = sqlalchemy.engine.make_url(db_url).database + "-shm"
+        recovering = subprocess.Popen([sys.executable, "-c", RECOVERING, shm], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert recovering.stdout is not None and recovering.stdout.readline() == "held\n"
+        threads: list[str] = []
+
+        def where(*_):
+            threads.append(threading.current_thread().name)
+
+        def recovered():
+            assert recovering.stdin is not None
+            recovering.stdin.close()
+
+        sqlalchemy.event.listen(portal.db, "before_cursor_execute", where)
+        released = threading.Timer(HELD, recovered)
+        try:
+            began = time.monotonic()
+            released.start()
+            again = portal.client.get(path)
+            took = time.monotonic() - began
+        finally:
+            released.cancel()
+            recovered()
+            recovering.wait(10)
+            sqlalchemy.event.remove(portal.db, "before_cursor_execute", where)
+        assert again.status_code == 200 and again.text == first.text
+        assert took >= HELD  # the page waited for the database on a worker thread: it was busy for the loop's statement
+        on_workers = [name for name in threads if name.startswith("AnyIO worker thread")]
+        assert threads[0] not in on_workers and on_workers, threads  # tried on the loop's thread, then done on a worker
+    finally:
+        portal.client.close()
+        portal.db.dispose()
+
+
+HELD = 0.5  # seconds the index is held as if recovered
