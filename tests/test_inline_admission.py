@@ -1,7 +1,8 @@
 """A personal link checked on the event loop's own thread (`Site.admit_inline`, `Reads.inline`; issue 20): on SQLite a
 ДОУ's kept page is served with no worker thread's hop, its link's version, the definition's digest and the ДОУ's state
 still read from the database on every request, so a link revoked by another process (or another worker) is refused on
-the very next request, on any worker. On PostgreSQL the check stays on a worker thread."""
+the very next request, on any worker. On PostgreSQL the check stays on a worker thread, and on SQLite too while the
+database is busy."""
 
 import subprocess
 import sys
@@ -69,11 +70,12 @@ def test_a_link_revoked_by_another_process_is_refused_at_once_by_both_workers(to
         stop(process)
 
 
-# A process recovering the WAL's index (`sqlite3WalIndexRecover`), as SQLite's own locks and header show it: the
-# shared-memory index's write and recover locks held (the unix VFS's lock bytes 120 and 122 of the -shm file) and its
-# header's two copies unequal. A reader then gets SQLITE_BUSY_RECOVERY at once with busy timeout 0, and one with a busy
-# timeout waits, then rebuilds the index itself once the locks are let go. (Another connection in exclusive locking
-# mode cannot be had here: every open WAL connection, the portal's own, holds a shared lock on the database file.)
+# A process recovering the WAL's index (SQLite's `walIndexRecover`), as SQLite's own locks and header show it: the
+# shared-memory index's write and recover locks held (bytes 120 and 122 of the -shm file, the unix VFS's) and its
+# header's two copies unequal (byte 88: the second copy's checksum; https://sqlite.org/walformat.html). A reader then
+# gets SQLITE_BUSY_RECOVERY at once with busy timeout 0; one with a busy timeout waits, then rebuilds the index itself
+# once the locks are let go. (Another connection in exclusive locking mode cannot be had while the portal runs: every
+# open WAL connection, the portal's own, holds a shared lock on the database file.)
 RECOVERING = """
 import fcntl, os, sys
 fd = os.open(sys.argv[1], os.O_RDWR)
@@ -83,6 +85,7 @@ os.pwrite(fd, bytes([os.pread(fd, 1, 88)[0] ^ 0xFF]), 88)
 print("held", flush=True)
 sys.stdin.readline()
 """
+HELD = 0.5  # seconds the index is held as if recovered
 
 
 def test_a_link_checked_while_sqlite_is_busy_is_answered_on_a_worker_thread(tomsk: Cli, db_url: str):
@@ -127,5 +130,3 @@ def test_a_link_checked_while_sqlite_is_busy_is_answered_on_a_worker_thread(toms
         portal.client.close()
         portal.db.dispose()
 
-
-HELD = 0.5  # seconds the index is held as if recovered
