@@ -48,9 +48,6 @@ from dqflow.results.detail import InstitutionResult, institutions
 from dqflow.results.levels import Levels
 from dqflow.results.rows import Rows
 from dqflow.results.timeliness import ExpertFigures
-from dqflow.store import ROSTER_ORDER, InstitutionRow, table
-
-_INSTITUTION = table(InstitutionRow)
 
 
 @dataclass(frozen=True)
@@ -222,15 +219,6 @@ def compute(session: Session, campaign_id: str | None, now: datetime, *, detail:
         results.indicators = indicator_figures.compute(session, campaign, town=town, rows=bool(detail), attention=town_figures.ATTENTION,
                                                        source=levels.source)
     return results
-
-
-def roster(session: Session, campaign_id: str) -> list[spec.Institution]:
-    """Every ДОУ of the campaign as stored, in roster order: the definition's ДОУ by their position (which load and every
-    amendment keep as the file's), then those an amendment withdrew (`engine.withdrawn`'s order); id, name and address
-    only. One SELECT: a national roster's definition is never parsed for it."""
-    i = _INSTITUTION.c
-    return [spec.Institution(iid, name, email) for iid, name, email in session.execute(
-        sa_select(i.id, i.name, i.email).where(i.campaign_id == campaign_id).order_by(*ROSTER_ORDER))]
 
 
 def _base_level(campaign: spec.Campaign) -> str | None:
