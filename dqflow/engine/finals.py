@@ -323,7 +323,7 @@ def _kept(campaign: spec.Campaign) -> Select:
 
 def keep(session: Session, campaign: spec.Campaign, touched: Iterable[tuple[str, str]]) -> None:
     """After this transaction wrote review levels or settlements of (review stage, ДОУ) `touched`: their kept final levels
-    recomputed and unmarked (`_recompute`), when the campaign's are current; else nothing (`refresh` computes them)."""
+    recomputed and unmarked (`_recompute`), when the campaign's are current; else nothing (`catch_up` computes them)."""
     rules = FinalsSql(campaign)
     keys = {(stage, inst) for stage, inst in touched}
     if campaign.reviews_by_indicator and keys and _current(session, campaign, rules):
