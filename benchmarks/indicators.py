@@ -10,7 +10,7 @@ and final fix marked `form: true` and its areas carrying `--indicators` indicato
 25.11.2021 12:00 (list 1 drawn); then, as sets (INSERT … SELECT in the database, not through the acts): every ДОУ's
 fill-form handed in with its own level for every indicator, a review by every assigned expert in review 1 with a level
 for every indicator (the second expert differs on about one indicator in five), a settlement on every tenth ДОУ's first
-indicator; reconciled again (a tick: the final levels kept, `engine.finals.refresh`); ANALYZE. With --db URL (a
+indicator; reconciled again (a tick: the final levels kept, `engine.catch_up_finals`); ANALYZE. With --db URL (a
 PostgreSQL server's URL without a database) it is made in a database `indicators_N` there instead of a SQLite file.
 
 Then, as of 03.12.2021 12:00, each a process of its own, in turn with the floors measured in the same run:
@@ -122,8 +122,9 @@ def prepare(folder: Path, n: int, indicators: int, server: str | None, database:
             "INSERT INTO settlement (campaign_id, stage_id, institution_id, indicator_id, level, reason, at) "
             "SELECT i.campaign_id, 'review1', i.id, :first, '2', 'решение координатора', :review FROM institution i "
             "WHERE i.campaign_id = :c AND i.position % 10 = 0"), {**when, "first": ids[0]})
-    with store.transaction(db) as session:  # as the next tick would: the final levels the sets left marked kept (issue 23)
+    with store.transaction(db) as session:  # as the next tick would: the final levels the sets left marked kept (issue 23),
         engine.reconcile(session, campaign.id, at("2021-11-25 12:00"))
+    engine.catch_up_finals(lambda: store.dry_run(db), lambda: store.transaction(db), campaign)  # …in steps, once committed
     with db.connect() as connection:
         if db.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))

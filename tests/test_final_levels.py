@@ -19,7 +19,7 @@ import yaml
 from conftest import PG_SERVER, Cli, counting_statements
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from test_form import REQUIRED, form_file
 from test_indicator_report import many
 from test_migrations import alembic, revision, shape
@@ -32,6 +32,7 @@ from dqflow.errors import DqflowError
 from dqflow.results import figures, indicators
 from dqflow.store import FinalDirtyRow, FinalLevelRow, FinalStateRow, ReviewLevelRow, SettlementRow, table
 from dqflow.store.schema import HEAD
+from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
 ROSTER = ("1", "2", "3", "4")
 
@@ -53,6 +54,15 @@ def campaign_file(folder: Path, *, settle_rule: str | None = None, scale: int = 
     roster.write_text("\n".join(line for line in lines if line.split(",")[0] not in withdrawn) + "\n", encoding="utf-8")
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return spec.load(path)
+
+
+def tick(db, campaign_id: str, when: datetime) -> None:
+    """As `dqflow tick` does: a reconcile, then the kept final levels caught up in steps (`engine.catch_up_finals`)."""
+    with store.transaction(db) as session:
+        engine.reconcile(session, campaign_id, when)
+    with store.dry_run(db) as session:
+        campaign = engine.definition(session, campaign_id)
+    assert engine.catch_up_finals(lambda: store.dry_run(db), lambda: store.transaction(db), campaign)
 
 
 def prepare(url: str, folder: Path, n: int = len(ROSTER)) -> spec.Campaign:
@@ -179,6 +189,9 @@ def play(url: str, folder: Path, act: tuple, when: datetime, amended: dict[str, 
             campaign = engine.definition(session, None)
             assigned = experts.stored(session, campaign.id, "list1")
         kind = act[0]
+        if kind == "tick":
+            tick(db, campaign.id, when)
+            return "tick"
         try:
             with store.transaction(db) as session:
                 if kind == "review":
@@ -208,9 +221,6 @@ def play(url: str, folder: Path, act: tuple, when: datetime, amended: dict[str, 
                     session.execute(insert(ReviewLevelRow).values(campaign_id=campaign.id, stage_id="review1", institution_id=inst,
                                                                   expert_id="behind", indicator_id=indicator, level=level))
                     return "other"
-                else:
-                    engine.reconcile(session, campaign.id, when)
-                    return "tick"
         except DqflowError:
             return "refused"
         return "act"
@@ -241,13 +251,12 @@ def test_kept_final_levels_are_those_computed_after_any_acts(copies: Copies, act
             now_kept = check(url)
             if done in ("act", "refused") and kept:  # an act keeps what it changes: still read as kept
                 assert now_kept, (act, done)
-            elif done == "tick":  # a reconcile brings them up to date, whatever happened before
+            elif done == "tick":  # a tick brings them up to date, whatever happened before
                 assert now_kept, act
             kept = now_kept
         db = store.connect(url)
         try:
-            with store.transaction(db) as session:
-                engine.reconcile(session, copies.campaign.id, when + timedelta(minutes=len(acts)))
+            tick(db, copies.campaign.id, when + timedelta(minutes=len(acts)))
         finally:
             db.dispose()
         assert check(url)
@@ -262,16 +271,15 @@ NOW = "2021-12-20 12:00"
 
 def settled_many(db, folder: Path, n: int) -> spec.Campaign:
     """`many`'s campaign (each ДОУ reviewed by its two experts, written as sets) with every third ДОУ's 1.1 settled, and
-    a reconcile that brings the kept levels up to date (the sets were written behind the acts' back)."""
+    a tick that brings the kept levels up to date (the sets were written behind the acts' back)."""
     campaign = many(db, folder, n)
     with store.transaction(db) as session:
         session.execute(insert(SettlementRow), [{"campaign_id": campaign.id, "stage_id": "review1", "institution_id": inst.id,
                                                  "indicator_id": "1.1", "level": "3", "reason": "решено",
                                                  "at": at(campaign, "2021-12-04 10:00")} for inst in campaign.institutions[::3]])
     with store.dry_run(db) as session:
-        assert finals.stored(session, campaign) is None  # marked by the database: computed until a reconcile
-    with store.transaction(db) as session:
-        engine.reconcile(session, campaign.id, at(campaign, "2021-11-25 00:05"))
+        assert finals.stored(session, campaign) is None  # marked by the database: computed until a tick
+    tick(db, campaign.id, at(campaign, "2021-11-25 00:05"))
     with store.dry_run(db) as session:
         assert finals.stored(session, campaign) is not None
     return campaign
@@ -384,3 +392,167 @@ def test_a_database_of_revision_0014_upgrades_and_its_spravka_is_unchanged(db_ur
     with store.dry_run(database) as session:
         assert finals.stored(session, campaign) is None
         assert {tuple(r) for r in session.execute(select(table(FinalDirtyRow).c.institution_id))} == {("3",)}
+
+
+# -- new rules caught up in bounded steps (`engine.step_finals`, `catch_up_finals`) -----------------------------------
+
+
+def amended_settle(db, folder: Path, campaign: spec.Campaign) -> spec.Campaign:
+    """`settled_many`'s campaign amended to another `settle:` rule (its file is `many`'s): every kept level now follows
+    other rules, and the amendment's reconcile only marks them (`finals.refresh`)."""
+    data = yaml.safe_load((folder / f"many-{len(campaign.institutions)}.yaml").read_text(encoding="utf-8"))
+    data["settle"] = "mean-rounded-down" if campaign.settle != "mean-rounded-down" else "lower"
+    path = folder / "amended.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    amended = spec.load(path)
+    with store.transaction(db) as session:
+        amend.apply(session, amended, at(campaign, "2021-12-04 12:00"), "приказ", force=True)
+    return amended
+
+
+def marked(session) -> set[str]:
+    """The ДОУ with a review stage marked (`final_dirty`)."""
+    return {inst for inst, in session.execute(select(table(FinalDirtyRow).c.institution_id))}
+
+
+def test_new_rules_are_kept_in_bounded_steps_and_the_spravka_is_computed_until_the_last(db_url: str, database, tmp_path: Path):
+    """After an amendment of the `settle:` rule the reconcile only marks every ДОУ; each step then computes at most its
+    `size` ДОУ's levels in a transaction of its own. A report between two steps is the computed one (nothing kept is read
+    while anything is marked), and so is the report from the levels kept after the last step."""
+    campaign = settled_many(database, tmp_path, 15)
+    amended = amended_settle(database, tmp_path, campaign)
+    with store.dry_run(database) as session:
+        assert finals.stored(session, amended) is None
+        assert marked(session) == {inst.id for inst in amended.institutions}
+        old = {tuple(r) for r in session.execute(select(table(FinalLevelRow)).with_only_columns(
+            *(table(FinalLevelRow).c[c] for c in ("institution_id", "stage_id", "indicator_id", "final"))))}
+        new = {(i, s, ind, fin) for i, s, ind, _, _, _, _, fin, _, _ in computed_rows(session, amended)}
+        assert old != new  # the rule matters here: what is kept is stale until computed again
+    computed = reports(db_url, amended, tmp_path / "computed")
+    steps, left = 0, True
+    while left:
+        with store.transaction(database) as session:
+            before = marked(session)
+            left = engine.step_finals(session, amended.id, size=4)
+            assert len(before - marked(session)) == min(4, len(before))  # 4 ДОУ a step: no more, no fewer
+        steps += 1
+        if steps == 2:  # half way: 8 ДОУ kept under the new rule, 7 under the old one
+            with store.dry_run(database) as session:
+                assert finals.stored(session, amended) is None
+            assert reports(db_url, amended, tmp_path / "midway") == computed
+    assert steps == 4
+    with store.dry_run(database) as session:
+        assert kept_rows(session, amended) == computed_rows(session, amended)
+    assert reports(db_url, amended, tmp_path / "kept") == computed
+
+
+def test_a_catch_up_interrupted_leaves_marks_and_the_next_tick_finishes_it(db_url: str, database, tmp_path: Path):
+    """Level-triggered: a catch-up stopped by its time (`more`) or by a failure in a step's transaction leaves the rest
+    marked (nothing read as kept), and the next `tick` computes what is left."""
+    campaign = settled_many(database, tmp_path, 15)
+    amended = amended_settle(database, tmp_path, campaign)
+    assert not engine.catch_up_finals(lambda: store.dry_run(database), lambda: store.transaction(database), amended,
+                                      more=lambda: False, size=4)  # out of time after one step
+    with store.dry_run(database) as session:
+        assert len(marked(session)) == 11 and finals.stored(session, amended) is None
+    with pytest.raises(RuntimeError), store.transaction(database) as session:  # a step that fails before its commit
+        engine.step_finals(session, amended.id, size=4)
+        raise RuntimeError("crash")
+    with store.dry_run(database) as session:
+        assert len(marked(session)) == 11
+    Cli(db_url).ok("--campaign", amended.id, "tick", "--now", "2021-12-04 13:00")
+    with store.dry_run(database) as session:
+        assert marked(session) == set() and kept_rows(session, amended) == computed_rows(session, amended)
+
+
+def test_send_catches_the_kept_levels_up_as_the_daemon_does(db_url: str, database, tmp_path: Path, smtp_server):
+    """Every wake-up (the daemon's, `send`'s, `run --once`'s) catches the kept levels up after it has sent, for
+    `wake.CATCH_UP` at most (15 ДОУ: one step)."""
+    campaign = settled_many(database, tmp_path, 15)
+    amended = amended_settle(database, tmp_path, campaign)
+    Cli(db_url, env=smtp_server.env()).ok("--campaign", amended.id, "send", "--now", "2021-12-04 13:00")
+    with store.dry_run(database) as session:
+        assert kept_rows(session, amended) == computed_rows(session, amended)
+
+
+# -- TRUNCATE on PostgreSQL (revision 0016) ----------------------------------------------------------------------------
+
+
+def test_a_truncate_forgets_the_kept_levels_until_the_next_tick(pg_url: str, tmp_path: Path):
+    """TRUNCATE fires no row trigger: emptying `review_level`, `settlement`, `final_level` or `final_dirty` forgets the
+    kept levels (`final_state`), so the справка computes them, and the next tick keeps them again."""
+    db = store.connect(pg_url)
+    try:
+        campaign = settled_many(db, tmp_path, 15)
+        for n, emptied in enumerate(("final_dirty", "final_level", "settlement", "review_level")):
+            if emptied == "final_dirty":  # a mark to lose: a write behind the acts' back
+                with store.transaction(db) as session:
+                    session.execute(table(ReviewLevelRow).update().where(table(ReviewLevelRow).c.institution_id == "2").values(level="1"))
+            with store.transaction(db) as session:
+                session.execute(text(f"TRUNCATE {emptied}"))
+            with store.dry_run(db) as session:
+                assert finals.stored(session, campaign) is None, emptied
+                assert session.execute(finals.checked(campaign)).first() is None, emptied
+            computed = reports(pg_url, campaign, tmp_path / f"computed-{emptied}") if emptied == "review_level" else None
+            Cli(pg_url).ok("--campaign", campaign.id, "tick", "--now", f"2021-12-05 1{n}:00")
+            with store.dry_run(db) as session:
+                kept = kept_rows(session, campaign)
+                assert kept is not None and kept == computed_rows(session, campaign), emptied
+            if computed is not None:  # the experts' levels gone: the settlements alone, computed and then kept
+                assert reports(pg_url, campaign, tmp_path / "kept") == computed
+    finally:
+        db.dispose()
+
+
+# -- a writer beside an act, a mark already there (PostgreSQL) ---------------------------------------------------------
+
+
+def lock_waits(db) -> int:
+    """How many connections to this database wait for a lock now."""
+    with db.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND wait_event_type = 'Lock'")).scalar_one()
+
+
+def test_a_write_beside_an_act_on_one_dou_is_waited_for_not_lost(pg_url: str, tmp_path: Path):
+    """Revision 0015's mark trigger updates a mark already committed (ON CONFLICT DO UPDATE), which locks it: an act on
+    a ДОУ's review stage whose levels another transaction is writing (an operator's SQL, which takes none of dqflow's
+    locks) waits for it there, and keeps the levels computed with its write. With DO NOTHING nothing is locked: the act
+    computed them without the other's write and removed the mark, and that write was lost from the kept levels, which
+    were read as current. (Two acts of dqflow on one ДОУ's stage take turns anyway: the campaign's lock, or a scoped
+    review's lock on the ДОУ's progress row, comes first.) Two real connections, the act in a thread of its own."""
+    import threading
+    import time
+
+    db = store.connect(pg_url)
+    try:
+        campaign = settled_many(db, tmp_path, 15)
+        rl = table(ReviewLevelRow)
+        with store.transaction(db) as session:  # a mark committed: a write behind the acts' back
+            session.execute(rl.update().where(rl.c.institution_id == "2", rl.c.indicator_id == "1.1").values(level="1"))
+        with store.dry_run(db) as session:
+            mine = sorted(experts.stored(session, campaign.id, "list1")["2"])
+        failed: list[BaseException] = []
+
+        def act() -> None:
+            try:
+                with store.transaction(db) as session:
+                    engine.review(session, campaign.id, "2", "review1", mine[1], {ind: "2" for ind in campaign.indicators}, "",
+                                  at(campaign, "2021-12-04 11:00"))
+            except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+                failed.append(exc)
+
+        with db.connect() as other:
+            held = other.begin()
+            other.execute(rl.update().where(rl.c.institution_id == "2", rl.c.expert_id == mine[0]).values(level="4"))
+            thread = threading.Thread(target=act)
+            thread.start()
+            until = time.monotonic() + 30
+            while thread.is_alive() and not lock_waits(db) and time.monotonic() < until:
+                time.sleep(0.02)
+            held.commit()
+        thread.join(60)
+        assert not thread.is_alive() and not failed, failed
+    finally:
+        db.dispose()
+    assert check(pg_url)  # read as kept, and equal to those computed with both writes

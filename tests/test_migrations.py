@@ -210,13 +210,18 @@ def test_revision_0001_is_the_schema_of_the_release(backend: str, tmp_path: Path
                 connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+# 0016: TRUNCATE fires no row trigger, so on PostgreSQL a statement trigger of its own forgets the kept final levels;
+# SQLite has no TRUNCATE (its DELETE without WHERE fires the row triggers), so the two backends' names differ here.
+TRUNCATED = {"sqlite": [], "postgresql": [f"{t}_final_truncate" for t in ("review_level", "settlement", "final_level", "final_dirty")]}
+
+
 def test_a_new_database_is_made_at_the_head_and_equals_the_models(backend: str):
     store.connect(backend).dispose()
     assert revision(backend) == schema.HEAD
     assert differences(backend) == []
     dirty = [f"{t}_final_dirty_{event}" for t in ("review_level", "settlement") for event in ("delete", "insert", "update")]  # 0015
     expected = {"sqlite": ["audit_no_delete", "audit_no_replace", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
-    assert shape(backend)["triggers"] == sorted(expected + dirty)
+    assert shape(backend)["triggers"] == sorted(expected + dirty + TRUNCATED[dialect(backend)])
     assert {"ix_expert_address", "ix_assignment_expert", "ix_submission_institution"} <= set(shape(backend)["every index"])
 
 
@@ -636,4 +641,4 @@ def test_processes_starting_together_upgrade_the_release_database_once(backend: 
                                                       else r["reason"] for r in before["outbox"]]
     dirty = [f"{t}_final_dirty_{event}" for t in ("review_level", "settlement") for event in ("delete", "insert", "update")]  # 0015
     expected = {"sqlite": ["audit_no_delete", "audit_no_replace", "audit_no_update"], "postgresql": ["audit_append_only"]}[dialect(backend)]
-    assert shape(backend)["triggers"] == sorted(expected + dirty)
+    assert shape(backend)["triggers"] == sorted(expected + dirty + TRUNCATED[dialect(backend)])

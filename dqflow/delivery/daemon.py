@@ -64,7 +64,7 @@ class Daemon:
                 await self.links_before_reminders(now)
             result = await wake(self.db, self.campaign_id, now, self.transport, wall=self.wall, sender=self.sender,
                                 budget=self.budget,
-                                failing=self.failing)
+                                failing=self.failing, stopping=self.stopped.is_set)
             report, next_at = result.report, result.next_at
             self.failing = self.failing + 1 if report.stopped == "server" else 0
             if report.busy:
@@ -74,6 +74,8 @@ class Daemon:
                             report.detail, report.deferred)
             log.info("wake at %s: %d changes, %d sent, %d failed, %d dead, %d skipped", now.isoformat(), len(result.changes),
                      report.count("sent"), report.count("failed"), report.count("dead"), report.skipped)
+            if not result.caught_up:
+                log.info("wake at %s: the kept final levels are not caught up yet; the next wake-up goes on", now.isoformat())
             if self.tell is not None:
                 self.tell(now, result)
         except asyncio.CancelledError:  # stopping: each message sent so far is recorded; the rest waits for the next run

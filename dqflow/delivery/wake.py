@@ -1,4 +1,5 @@
-"""One wake-up of a campaign: reconcile with `now`, deliver what is due, and say when to wake next.
+"""One wake-up of a campaign: reconcile with `now`, deliver what is due, bring the kept final levels up to date for a
+while (`engine.catch_up_finals`, `CATCH_UP`), and say when to wake next.
 
 The daemon, `simulate` and `send` all run this sequence, so they cannot drift apart; none of it
 reads the clock. `preview` is the same sequence run forward in a session that is rolled back.
@@ -6,6 +7,7 @@ reads the clock. `preview` is the same sequence run forward in a session that is
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +27,7 @@ from dqflow.store import dry_run, transaction
 BUSY_RETRY = timedelta(seconds=30)  # another process holds the sending lease
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=15))
 PREVIEW_STEPS = 1000  # send times looked at before `preview` gives up finding a message
+CATCH_UP = timedelta(seconds=10)  # a wake-up's time for the kept final levels' catch-up; the next wake-up goes on at once
 
 
 @dataclass
@@ -32,23 +35,35 @@ class Wake:
     changes: list[engine.Change]
     report: DrainReport
     next_at: datetime | None  # when something is next due; None when the campaign is over
+    caught_up: bool = True  # False: the kept final levels' catch-up ran out of its time (`CATCH_UP`); next_at is now
 
 
 async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, wall: Callable[[], datetime],
                sender: str | None = None,
                budget: timedelta = BUDGET, on_sent: Callable[[Sent], None] | None = None, failing: int = 0,
-               recorded_at: datetime | None = None) -> Wake:
-    """Reconcile, send, and find the next moment. `failing`: how many wake-ups in a row found the
-    server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `wall`: the real
-    clock, for the sending lease. `recorded_at`:
-    the real clock as the edge read it, for the audit rows (see `store.transaction`)."""
+               recorded_at: datetime | None = None, stopping: Callable[[], bool] = lambda: False) -> Wake:
+    """Reconcile, send, catch the kept final levels up, and find the next moment. `failing`: how many wake-ups in a row
+    found the server failing; the next attempt then waits longer (1, 2, 5, 10, 15 minutes). `wall`: the real
+    clock, for the sending lease and the catch-up's time. `recorded_at`:
+    the real clock as the edge read it, for the audit rows (see `store.transaction`). `stopping`: the daemon is
+    stopping (the catch-up, in a thread of its own, ends after its step)."""
     with transaction(db, recorded_at=recorded_at) as session:
         campaign = engine.definition(session, campaign_id)
         changes = engine.reconcile(session, campaign.id, now)
     report = await drain(db, campaign, now, transport, wall=wall, sender=sender, budget=budget, on_sent=on_sent)
+    caught_up = await catch_up(db, campaign, wall, stopping)
     with dry_run(db) as session:
         upcoming = due.next_moment(session, campaign, now)
-    return Wake(changes, report, _hold_off(upcoming, report, now, failing))
+    return Wake(changes, report, _hold_off(upcoming, report, now, failing) if caught_up else now, caught_up)
+
+
+async def catch_up(db: Engine, campaign: spec.Campaign, wall: Callable[[], datetime], stopping: Callable[[], bool]) -> bool:
+    """The kept final levels' catch-up (`engine.catch_up_finals`: a short transaction a step, so that the portal's writers
+    take turns) for `CATCH_UP` at most, in a thread: the event loop (the portal beside the daemon) goes on. Whether
+    caught up; what is left waits for the next wake-up."""
+    until = wall() + CATCH_UP
+    return await asyncio.to_thread(engine.catch_up_finals, lambda: dry_run(db), lambda: transaction(db), campaign,
+                                   lambda: wall() < until and not stopping())
 
 
 def _hold_off(upcoming: datetime | None, report: DrainReport, now: datetime, failing: int) -> datetime | None:

@@ -19,7 +19,7 @@ The package's face: callers say `engine.reconcile(…)`, `engine.status(…)`. B
 from dqflow.engine.acts import Act, Progress, excuse, extend, play, review, review_many, send_recommendations, submit
 from dqflow.engine.definitions import _PARSED, definition, forget
 from dqflow.engine.loading import load
-from dqflow.engine.reconciler import Change, reconcile
+from dqflow.engine.reconciler import Change, catch_up_finals, reconcile, step_finals
 from dqflow.engine.views import (
     INSTITUTIONS_PAGE,
     CampaignView,
@@ -34,6 +34,6 @@ from dqflow.engine.views import (
 
 __all__ = [
     "INSTITUTIONS_PAGE", "_PARSED", "Act", "CampaignView", "Change", "InstitutionView", "Progress", "StageDetail", "StageView",
-    "definition", "excuse", "extend", "forget", "history", "institution_detail", "load", "play", "reconcile", "review",
-    "review_many", "send_recommendations", "status", "submit", "withdrawn",
+    "catch_up_finals", "definition", "excuse", "extend", "forget", "history", "institution_detail", "load", "play", "reconcile", "review",
+    "review_many", "send_recommendations", "status", "step_finals", "submit", "withdrawn",
 ]

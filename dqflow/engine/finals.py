@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, delete, exists, func, insert, literal, null, union_all
+from sqlalchemy import Integer, Select, case, delete, exists, func, insert, literal, null, union, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -248,12 +248,17 @@ class FinalsSql:
 # million of them. Level-triggered, never trusted blindly:
 # - the campaign's `final_state` row names the rules (`FinalsSql.digest`) they were computed under; while it does not
 #   match the definition (an amendment of the scale, the `settle:` rule, the indicators or the stages) or is absent (a
-#   database migrated to 0015), none are read;
+#   database migrated to 0015, a TRUNCATE of `review_level` or `settlement` on PostgreSQL: revision 0016), none are read;
 # - the database marks each ДОУ's review stage whose `review_level` or `settlement` rows anyone wrote (`final_dirty`,
 #   triggers of revision 0015); while any mark is left, none are read.
 # Not read, the report computes them as before (the same SQL). The acts that write review levels or settlements
 # recompute their own ДОУ's stage and unmark it in their transaction (`keep`: a DELETE and an INSERT…SELECT of ~30 rows
-# a ДОУ); every reconcile (`refresh`) recomputes whatever is left marked, or all of them when the rules changed.
+# a ДОУ). Every reconcile (`refresh`) only notices new rules: it records them and marks every ДОУ's review stages, which
+# is cheap (a row a ДОУ and stage). What is marked is computed again by `catch_up`, `CATCH_UP` ДОУ a step, each step a
+# transaction of its own that the caller commits (`engine.catch_up_finals`: `tick` until none is left, the daemon for a while
+# each wake-up), so that no transaction of the catch-up holds the write lock (SQLite) or the campaign's lock
+# (PostgreSQL) for long: recomputing 1.5 million levels in the reconcile's one transaction took 32 s on SQLite, longer
+# than another process's writer waits (its busy timeout, 30 s). A crash in between leaves marks: the next step goes on.
 # tests/test_final_levels.py checks them against `FinalsSql.finals` and the rules above after random acts.
 
 RULES_VERSION = 1  # raised whenever `FinalsSql.finals` computes differently: levels kept by an older dqflow are not read
@@ -262,6 +267,9 @@ _FINAL_STATE = table(FinalStateRow)
 _FINAL_DIRTY = table(FinalDirtyRow)
 FINAL_COLUMNS = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", "first", "last"]
 _KEPT_COLUMNS = ["institution_id", "stage_id", "indicator_id", "low", "high", "given", "settled", "final", "first", "last"]
+
+
+CATCH_UP = 500  # ДОУ a step of `catch_up` computes again (≤ 1 IN list): at 30 indicators and 2 experts, ~30,000 levels read
 
 
 def _current(session: Session, campaign: spec.Campaign, rules: FinalsSql) -> bool:
@@ -296,15 +304,26 @@ def stored(session: Session, campaign: spec.Campaign) -> Select | None:
     return _kept(campaign)
 
 
+def behind(session: Session, campaign: spec.Campaign) -> bool:
+    """Whether `catch_up` has anything to do: the kept levels follow other rules, or some are marked (two reads)."""
+    rules = FinalsSql(campaign)
+    if not campaign.reviews_by_indicator:
+        return False
+    return not _current(session, campaign, rules) or session.execute(_marked(campaign.id).limit(1)).first() is not None
+
+
 def _kept(campaign: spec.Campaign) -> Select:
-    """The campaign's kept final levels, named as `FinalsSql.finals(experts=True)` names them (`FINAL_COLUMNS`)."""
+    """The campaign's kept final levels, named as `FinalsSql.finals(experts=True)` names them (`FINAL_COLUMNS`); those of
+    its review stages only: a stage an amendment took out of them is marked no more (`refresh` marks the stages of the
+    new rules), so its rows may be left until their ДОУ's next `catch_up` step."""
     k = _FINAL_LEVEL.c
-    return sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS))).where(k.campaign_id == campaign.id)
+    return (sa_select(*(k[kept].label(name) for kept, name in zip(_KEPT_COLUMNS, FINAL_COLUMNS)))
+            .where(k.campaign_id == campaign.id, k.stage_id.in_(FinalsSql(campaign).stages)))
 
 
 def keep(session: Session, campaign: spec.Campaign, touched: Iterable[tuple[str, str]]) -> None:
     """After this transaction wrote review levels or settlements of (review stage, ДОУ) `touched`: their kept final levels
-    recomputed and unmarked (`_recompute`), when the campaign's are current; else nothing (`refresh` computes them)."""
+    recomputed and unmarked (`_recompute`), when the campaign's are current; else nothing (`catch_up` computes them)."""
     rules = FinalsSql(campaign)
     keys = {(stage, inst) for stage, inst in touched}
     if campaign.reviews_by_indicator and keys and _current(session, campaign, rules):
@@ -333,22 +352,55 @@ def _fill(session: Session, campaign: spec.Campaign, finals: Any) -> None:
 
 
 def refresh(session: Session, campaign: spec.Campaign) -> bool:
-    """Bring the campaign's kept final levels up to date: those left marked computed again, or all of them (and their
-    rules recorded) when they follow other rules or none are kept yet; whether anything was computed. Two reads when
-    all are current (every reconcile asks)."""
+    """When the campaign's kept final levels follow other rules than its definition's, or none are kept (a migrated
+    database, a TRUNCATE): the definition's rules recorded and every ДОУ's review stage marked, for `catch_up` to compute
+    (the справка computes them meanwhile); whether it did. Cheap, for every reconcile: two reads when they are current;
+    else a row a ДОУ and stage, none when there is nothing to compute (a campaign just loaded)."""
     rules = FinalsSql(campaign)
+    if not campaign.reviews_by_indicator or _current(session, campaign, rules):
+        return False
+    state, d = _FINAL_STATE.c, _FINAL_DIRTY.c
+    session.execute(delete(_FINAL_STATE).where(state.campaign_id == campaign.id))
+    session.execute(delete(_FINAL_DIRTY).where(d.campaign_id == campaign.id))
+    if _anything(session, campaign):
+        session.execute(insert(_FINAL_DIRTY).from_select(["campaign_id", "stage_id", "institution_id"], _every(campaign, rules)))
+    session.execute(insert(_FINAL_STATE).values(campaign_id=campaign.id, rules=rules.digest()))
+    return True
+
+
+def _anything(session: Session, campaign: spec.Campaign) -> bool:
+    """Whether the campaign has kept levels or rows to compute them from (a read of each table's first key)."""
+    return any(session.execute(sa_select(literal(1)).select_from(t).where(t.c.campaign_id == campaign.id).limit(1)).first()
+               for t in (_FINAL_LEVEL, _REVIEW_LEVEL, _SETTLEMENT))
+
+
+def _every(campaign: spec.Campaign, rules: FinalsSql) -> Any:
+    """(campaign, stage, ДОУ) of every review stage of every ДОУ of the roster (withdrawn ones too: their records stay)
+    and of every ДОУ reviewed there: all whose final levels the справка may read."""
+    inst, r = table(InstitutionRow).c, _REVIEWS.c
+    roster = [sa_select(literal(campaign.id), literal(stage), inst.id).where(inst.campaign_id == campaign.id) for stage in rules.stages]
+    reviewed = sa_select(r.campaign_id, r.stage_id, r.institution_id).where(r.campaign_id == campaign.id, r.stage_id.in_(rules.stages))
+    return union(*roster, reviewed)
+
+
+def catch_up(session: Session, campaign: spec.Campaign, size: int = CATCH_UP) -> bool:
+    """One step of bringing the campaign's kept final levels up to date, in the caller's transaction, which the caller
+    commits before the next: `refresh`, then the kept levels of the first `size` marked ДОУ (every review stage of
+    theirs, and none of a stage no longer one) computed again and their marks removed. Whether any mark is left (another
+    step to take). The caller holds the campaign's lock (`engine.step_finals`): an act's `keep` waits, and is waited for."""
     if not campaign.reviews_by_indicator:
         return False
-    if _current(session, campaign, rules):
-        marked = {(stage, inst) for stage, inst in session.execute(_marked(campaign.id))}
-        if marked:
-            _recompute(session, campaign, rules, marked)
-        return bool(marked)
-    k, state, d = _FINAL_LEVEL.c, _FINAL_STATE.c, _FINAL_DIRTY.c
-    session.execute(delete(_FINAL_STATE).where(state.campaign_id == campaign.id))
-    session.execute(delete(_FINAL_LEVEL).where(k.campaign_id == campaign.id))
-    session.execute(delete(_FINAL_DIRTY).where(d.campaign_id == campaign.id))
-    _fill(session, campaign, rules.finals(experts=True))
-    session.execute(insert(_FINAL_STATE).values(campaign_id=campaign.id, rules=rules.digest()))
-    analyze_after(session, _FINAL_LEVEL.name)
-    return True
+    refresh(session, campaign)
+    rules, k, d = FinalsSql(campaign), _FINAL_LEVEL.c, _FINAL_DIRTY.c
+    found = session.execute(_marked(campaign.id).order_by(d.stage_id, d.institution_id).limit(size)).all()
+    if not found:
+        return False
+    first = sorted({inst for _, inst in found})
+    stages = sorted({*rules.stages, *(stage for stage, _ in found)})  # by the key: a mark of another stage is met in its turn
+    session.execute(delete(_FINAL_DIRTY).where(d.campaign_id == campaign.id, d.stage_id.in_(stages), d.institution_id.in_(first)))
+    session.execute(delete(_FINAL_LEVEL).where(k.campaign_id == campaign.id, k.institution_id.in_(first)))
+    _fill(session, campaign, rules.finals(experts=True, institutions=first))
+    left = session.execute(_marked(campaign.id).limit(1)).first() is not None
+    if not left:
+        analyze_after(session, _FINAL_LEVEL.name)  # caught up: the planner reads the kept levels as they now are
+    return left
