@@ -8,9 +8,10 @@ unchanged. On SQLite and PostgreSQL (the `db_url` fixtures)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from test_migrations import alembic, revision, shape
 
 from dqflow import engine, store
 from dqflow.calendar import parse_local
+from dqflow.delivery import wake
+from dqflow.delivery.mail import SmtpSettings, SmtpTransport
+from dqflow.delivery.outbox import DrainReport
 from dqflow.campaign import spec
 from dqflow.engine import amend, experts, finals, form, settle
 from dqflow.errors import DqflowError
@@ -473,6 +477,46 @@ def test_send_catches_the_kept_levels_up_as_the_daemon_does(db_url: str, databas
     Cli(db_url, env=smtp_server.env()).ok("--campaign", amended.id, "send", "--now", "2021-12-04 13:00")
     with store.dry_run(database) as session:
         assert kept_rows(session, amended) == computed_rows(session, amended)
+
+
+def test_levels_of_a_dou_outside_the_roster_follow_new_rules_too(db_url: str, database, tmp_path: Path):
+    """Levels written behind dqflow's back for a ДОУ neither in the roster nor reviewed (an operator's SQL) are counted by
+    `FinalsSql.finals`; new rules mark them too (`finals.refresh` marks what the levels are computed from), so what is
+    kept after the catch-up is what is computed, theirs included."""
+    campaign = settled_many(database, tmp_path, 15)
+    stage, indicator = finals.review_stages(campaign)[0].id, next(iter(campaign.indicators))
+    lowest, highest = campaign.levels[0].id, campaign.levels[-1].id
+    with store.transaction(database) as session:
+        session.execute(insert(ReviewLevelRow), [{"campaign_id": campaign.id, "stage_id": stage, "institution_id": "zzz",
+                                                  "expert_id": expert, "indicator_id": indicator, "level": level}
+                                                 for expert, level in (("e1", lowest), ("e2", highest))])
+    tick(database, campaign.id, at(campaign, "2021-12-04 11:00"))
+    amended = amended_settle(database, tmp_path, campaign)
+    tick(database, amended.id, at(campaign, "2021-12-04 13:00"))
+    with store.dry_run(database) as session:
+        kept, computed = kept_rows(session, amended), computed_rows(session, amended)
+    assert kept is not None and "zzz" in {row[0] for row in kept}
+    assert kept == computed
+
+
+def test_a_wake_up_whose_catch_up_fails_or_runs_late_keeps_its_mail_and_its_moment(db_url: str, database, tmp_path: Path,
+                                                                                    smtp_server):
+    """The catch-up is a cache's: a step that fails (here the kept levels' table is gone) is logged and the wake-up ends
+    as it would have, its mail sent and its next moment said; while the catch-up is behind the daemon wakes again at
+    once (`Wake.resume_at`), unless the send says to wait (the lease held, the server failing)."""
+    campaign = settled_many(database, tmp_path, 15)
+    amended = amended_settle(database, tmp_path, campaign)
+    with store.transaction(database) as session:
+        session.execute(text("ALTER TABLE final_level RENAME TO final_level_gone"))
+    now = at(campaign, "2021-12-04 13:00")
+    woken = asyncio.run(wake.wake(database, amended.id, now, SmtpTransport(SmtpSettings.from_env(smtp_server.env())), wall=lambda: datetime.now(timezone.utc)))
+    assert woken.caught_up and woken.next_at is not None and woken.next_at > now
+    with store.dry_run(database) as session:
+        assert finals.stored(session, amended) is None  # still marked: computed until a wake-up that can catch up
+    behind = wake.Wake([], DrainReport(), woken.next_at, caught_up=False)
+    assert behind.resume_at(now) == now
+    for report in (DrainReport(busy=True), DrainReport(stopped="server")):
+        assert wake.Wake([], report, woken.next_at, caught_up=False).resume_at(now) == woken.next_at
 
 
 # -- TRUNCATE on PostgreSQL (revision 0016) ----------------------------------------------------------------------------

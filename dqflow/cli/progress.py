@@ -73,8 +73,8 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     """Open and lock what is due as of --now, and print what changed."""
     with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
+    click.echo(report.changes_text(changes, campaign.tz, campaign.terms, campaign))  # committed: said before the catch-up
     engine.catch_up_finals(app.reading, app.transaction, campaign)  # the kept final levels, in short steps once committed
-    click.echo(report.changes_text(changes, campaign.tz, campaign.terms, campaign))
     say_waiting(app, campaign, now)  # tick sends nothing: when the letters go, and why not now
 
 

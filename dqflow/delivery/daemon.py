@@ -65,7 +65,7 @@ class Daemon:
             result = await wake(self.db, self.campaign_id, now, self.transport, wall=self.wall, sender=self.sender,
                                 budget=self.budget,
                                 failing=self.failing, stopping=self.stopped.is_set)
-            report, next_at = result.report, result.next_at
+            report, next_at = result.report, result.resume_at(now)
             self.failing = self.failing + 1 if report.stopped == "server" else 0
             if report.busy:
                 log.info("wake at %s: another process holds the sending lease; this wake sends nothing", now.isoformat())

@@ -1,13 +1,15 @@
 """One wake-up of a campaign: reconcile with `now`, deliver what is due, bring the kept final levels up to date for a
 while (`engine.catch_up_finals`, `CATCH_UP`), and say when to wake next.
 
-The daemon, `simulate` and `send` all run this sequence, so they cannot drift apart; none of it
-reads the clock. `preview` is the same sequence run forward in a session that is rolled back.
+The daemon, `simulate` and `send` all run this sequence, so they cannot drift apart; none of it reads the clock but
+through `wall` (the sending lease, the catch-up's time). `preview` is the same sequence run forward in a session that
+is rolled back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,7 @@ from dqflow.store import dry_run, transaction
 BUSY_RETRY = timedelta(seconds=30)  # another process holds the sending lease
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=15))
 PREVIEW_STEPS = 1000  # send times looked at before `preview` gives up finding a message
+log = logging.getLogger("dqflow.delivery.wake")
 CATCH_UP = timedelta(seconds=10)  # a wake-up's time for the kept final levels' catch-up; the next wake-up goes on at once
 
 
@@ -35,7 +38,15 @@ class Wake:
     changes: list[engine.Change]
     report: DrainReport
     next_at: datetime | None  # when something is next due; None when the campaign is over
-    caught_up: bool = True  # False: the kept final levels' catch-up ran out of its time (`CATCH_UP`); next_at is now
+    caught_up: bool = True  # False: the kept final levels' catch-up ran out of its time (`CATCH_UP`)
+
+    def resume_at(self, now: datetime) -> datetime | None:
+        """When the daemon wakes next: at once while the catch-up is behind, unless the send says to wait (another
+        process holds the lease, the server keeps failing: `_hold_off`); else `next_at`. `simulate` and `send` read
+        `next_at`: the catch-up changes nothing anyone is sent or shown, only how soon the справка reads kept levels."""
+        if self.caught_up or self.report.busy or self.report.stopped == "server":
+            return self.next_at
+        return now
 
 
 async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *, wall: Callable[[], datetime],
@@ -54,16 +65,21 @@ async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *,
     caught_up = await catch_up(db, campaign, wall, stopping)
     with dry_run(db) as session:
         upcoming = due.next_moment(session, campaign, now)
-    return Wake(changes, report, _hold_off(upcoming, report, now, failing) if caught_up else now, caught_up)
+    return Wake(changes, report, _hold_off(upcoming, report, now, failing), caught_up)
 
 
 async def catch_up(db: Engine, campaign: spec.Campaign, wall: Callable[[], datetime], stopping: Callable[[], bool]) -> bool:
     """The kept final levels' catch-up (`engine.catch_up_finals`: a short transaction a step, so that the portal's writers
     take turns) for `CATCH_UP` at most, in a thread: the event loop (the portal beside the daemon) goes on. Whether
-    caught up; what is left waits for the next wake-up."""
+    caught up; what is left waits for the next wake-up. A step that fails (a lock waited for too long) is logged and
+    left to the next wake-up: the catch-up is a cache's, and the wake-up has sent its mail."""
     until = wall() + CATCH_UP
-    return await asyncio.to_thread(engine.catch_up_finals, lambda: dry_run(db), lambda: transaction(db), campaign,
-                                   lambda: wall() < until and not stopping())
+    try:
+        return await asyncio.to_thread(engine.catch_up_finals, lambda: dry_run(db), lambda: transaction(db), campaign,
+                                       lambda: wall() < until and not stopping())
+    except Exception as failed:
+        log.warning("catching up the kept final levels of %s failed (%s); the next wake-up goes on", campaign.id, failed)
+        return True
 
 
 def _hold_off(upcoming: datetime | None, report: DrainReport, now: datetime, failing: int) -> datetime | None:

@@ -7,9 +7,11 @@ TRUNCATE` on each of them, and on `final_level` and `final_dirty` themselves (em
 and what is stale), deletes every campaign's `final_state` row: nothing kept is read until the next `tick` records the
 rules again and computes them (`engine.finals.refresh`, `catch_up`); until then the справка computes them as before.
 
-SQLite has no TRUNCATE (its `DELETE FROM t` without WHERE fires the row triggers where a table has any): no trigger there.
-Still not seen, on PostgreSQL: writes with the triggers switched off (`session_replication_role = replica`,
-`ALTER TABLE … DISABLE TRIGGER`, `pg_restore --disable-triggers` of some tables only) — see docs/upgrading.md.
+SQLite has no TRUNCATE (its `DELETE FROM t` without WHERE fires the row triggers of `review_level` and `settlement`): no
+trigger there. Not seen on either backend: rows of `final_level` or `final_dirty` deleted or changed by hand (they have no
+row triggers) — whoever does so deletes the campaign's `final_state` row too. Not seen on PostgreSQL: writes with the
+triggers switched off (`session_replication_role = replica`, `ALTER TABLE … DISABLE TRIGGER`, `pg_restore
+--disable-triggers` of some tables only) — see docs/upgrading.md.
 
 Revision ID: 0016
 Revises: 0015
