@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, delete, exists, func, insert, literal, null, union, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Integer, Select, and_, case, delete, exists, func, insert, literal, null, or_, union, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -106,22 +106,59 @@ def review_stages(campaign: spec.Campaign) -> list[spec.Stage]:
     return [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
 
 
-def disputed_sql(campaign_id: str) -> Select:
+def disputed_sql(campaign_id: str, among: Any = None) -> Select:
     """(stage, ДОУ, indicator) of every disputed indicator of the campaign (`disputed`), a ДОУ's review as one group
-    of the review_level primary key."""
+    of the review_level primary key. `among`: a selectable of (stage_id, institution_id, indicator_id), few rows: only
+    those keys, their rows looked up by the key instead of grouping the whole campaign's."""
     level, settled = table(ReviewLevelRow).c, table(SettlementRow).c
     settlement = exists().where(settled.campaign_id == level.campaign_id, settled.stage_id == level.stage_id,
                                 settled.institution_id == level.institution_id, settled.indicator_id == level.indicator_id)
-    return (sa_select(level.stage_id, level.institution_id, level.indicator_id)
-            .where(level.campaign_id == campaign_id, level.level != "", ~settlement)
+    query = sa_select(level.stage_id, level.institution_id, level.indicator_id)
+    if among is not None:
+        query = query.join_from(among, table(ReviewLevelRow), and_(
+            level.campaign_id == campaign_id, level.stage_id == among.c.stage_id, level.institution_id == among.c.institution_id,
+            level.indicator_id == among.c.indicator_id))
+    return (query.where(level.campaign_id == campaign_id, level.level != "", ~settlement)
             .group_by(level.stage_id, level.institution_id, level.indicator_id)
             .having(func.count(func.distinct(level.level)) > 1))
 
 
-def awaiting_sql(campaign_id: str) -> Select:
-    """`disputed_sql` for the ДОУ still in the campaign (those an amendment withdrew keep their records unchanged, so
-    nothing of theirs waits for a settlement)."""
-    keys = disputed_sql(campaign_id).subquery()
+def disputed_keys(campaign: spec.Campaign) -> CompoundSelect:
+    """`disputed_sql`'s keys in one statement, read from the kept final levels while they are current (`kept_current`,
+    checked in the statement itself: one snapshot on PostgreSQL too), else computed by `disputed_sql` as before.
+
+    From the kept levels an indicator is disputed when its experts' lowest place is below their highest (two levels of
+    the scale differ) and it has no `settlement` row: a key so found is disputed by `disputed`. What the kept places
+    cannot tell is a key with an expert's level the kept levels leave out (`_unseen`: a level off the scale, an
+    indicator or stage no longer reviewed — rows an amendment left): those few keys, where the kept levels do not
+    already say disputed, are decided by `disputed_sql(among=…)`, each by its key. Two branches, no key in both: one
+    GROUP BY of the kept disputes' keys instead of one over every expert's level (3 million at 50,000 ДОУ × 30)."""
+    k, st, rl = _FINAL_LEVEL.c, _SETTLEMENT.c, _REVIEW_LEVEL.c
+    current = kept_current(campaign)
+    settlement = exists().where(st.campaign_id == k.campaign_id, st.stage_id == k.stage_id, st.institution_id == k.institution_id,
+                                st.indicator_id == k.indicator_id)
+    kept = (sa_select(k.stage_id, k.institution_id, k.indicator_id)
+            .where(k.campaign_id == campaign.id, k.low < k.high, ~settlement, current))
+    unseen = sa_select(rl.stage_id, rl.institution_id, rl.indicator_id).where(rl.campaign_id == campaign.id, _unseen(campaign)).distinct()
+    u = unseen.subquery("unseen")
+    said = exists().where(k.campaign_id == campaign.id, k.stage_id == u.c.stage_id, k.institution_id == u.c.institution_id,
+                          k.indicator_id == u.c.indicator_id, k.low < k.high)
+    others = sa_select(u).where(~said).subquery("unseen_undisputed")
+    return union_all(kept, disputed_sql(campaign.id, among=others).where(current), disputed_sql(campaign.id).where(~current))
+
+
+def _unseen(campaign: spec.Campaign) -> ColumnElement[bool]:
+    """A `review_level` row the kept final levels leave out of their places (`FinalsSql.finals`): a level off the scale
+    (not blank), an indicator or a stage the campaign does not review per indicator now."""
+    rl, rules = _REVIEW_LEVEL.c, FinalsSql(campaign)
+    return or_(and_(rl.level != "", rl.level.not_in(rules.scale)), rl.indicator_id.not_in(list(rules.indicators)),
+               rl.stage_id.not_in(rules.stages))
+
+
+def awaiting_sql(campaign_id: str, disputed: Any = None) -> Select:
+    """`disputed_sql` (or the `disputed` keys given, e.g. `disputed_keys`) for the ДОУ still in the campaign (those an
+    amendment withdrew keep their records unchanged, so nothing of theirs waits for a settlement)."""
+    keys = (disputed if disputed is not None else disputed_sql(campaign_id)).subquery()
     inst = table(InstitutionRow).c
     present = exists().where(inst.campaign_id == campaign_id, inst.id == keys.c.institution_id, inst.withdrawn_at.is_(None))
     return sa_select(keys.c.stage_id, keys.c.institution_id, keys.c.indicator_id).where(present)
@@ -129,10 +166,11 @@ def awaiting_sql(campaign_id: str) -> Select:
 
 def awaiting_settlement(session: Session, campaign: spec.Campaign) -> dict[str, int]:
     """Review stage id → how many indicators of the campaign's ДОУ are disputed and wait for the coordinator's
-    settlement (`awaiting_sql`); {} where the experts review per area. One statement, whatever the roster."""
+    settlement (`awaiting_sql` of `disputed_keys`: the kept final levels read while current); {} where the experts
+    review per area. One statement, whatever the roster."""
     if not campaign.reviews_by_indicator:
         return {}
-    keys = awaiting_sql(campaign.id).subquery()
+    keys = awaiting_sql(campaign.id, disputed_keys(campaign)).subquery()
     found = dict(session.execute(sa_select(keys.c.stage_id, func.count()).group_by(keys.c.stage_id)).all())
     return {s.id: found.get(s.id, 0) for s in review_stages(campaign)}
 
@@ -288,9 +326,15 @@ def checked(campaign: spec.Campaign) -> Select:
     statement: no rows unless they are. For a reader whose statements each see their own snapshot (PostgreSQL's READ
     COMMITTED): copied at once into a table of its own, the levels and the check are of one moment, and of the rules of
     the definition the reader holds (its digest is in the statement), whatever commits meanwhile."""
+    return _kept(campaign).where(kept_current(campaign))
+
+
+def kept_current(campaign: spec.Campaign) -> ColumnElement[bool]:
+    """Whether the campaign's kept final levels are current, as a condition of the statement that reads them: their rules
+    are the definition's (`FinalsSql.digest`) and no ДОУ's stage is marked (`final_dirty`)."""
     state, d = _FINAL_STATE.c, _FINAL_DIRTY.c
-    return _kept(campaign).where(exists().where(state.campaign_id == campaign.id, state.rules == FinalsSql(campaign).digest()),
-                                 ~exists().where(d.campaign_id == campaign.id))
+    return and_(exists().where(state.campaign_id == campaign.id, state.rules == FinalsSql(campaign).digest()),
+                ~exists().where(d.campaign_id == campaign.id))
 
 
 def stored(session: Session, campaign: spec.Campaign) -> Select | None:
