@@ -410,22 +410,24 @@ def test_the_sql_form_of_disputed_is_the_rule(loaded_form, given_levels, settled
     assert counts == {s: sum(1 for k in expected if k[0] == s) for s in ("review1", "review2")}
 
 
-KEY = st.tuples(st.sampled_from(("review1", "review2", "refill")), st.sampled_from(("2", "5")),  # refill: no review stage
-                st.sampled_from(("1.1", "2.1", "9.9")))  # 9.9: no indicator of the campaign
 EXPERTS = ("e15", "e40", "e62")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(KEY, st.lists(st.sampled_from(("1", "2", "3", "7", "")), min_size=1, max_size=len(EXPERTS)), max_size=10),
-       st.data())
-def test_the_disputes_read_from_the_kept_final_levels_are_the_rule(loaded_form, by_key, data):
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from((None, "level", "indicator", "stage")), st.data())
+def test_the_disputes_read_from_the_kept_final_levels_are_the_rule(loaded_form, leftover, data):
     """`finals.disputed_keys` reads the kept final levels while they are current, and computes them (`disputed_sql`) once a
-    write marks them: both give `disputed`, whatever an amendment left behind — a level off the scale ("7"), blank, an
-    indicator («9.9») or a stage (refill) not reviewed per indicator, a settlement off the scale."""
+    write marks them: both give `disputed`, whatever an amendment left behind (`leftover`, one kind an example) — a level
+    off the scale ("7"), an indicator («9.9») or a stage (refill) not reviewed per indicator; blank levels, settlements
+    off the scale."""
     db = loaded_form
+    key = st.tuples(st.sampled_from(("review1", "review2", *(("refill",) if leftover == "stage" else ()))), st.sampled_from(("2", "5")),
+                    st.sampled_from(("1.1", "2.1", *(("9.9",) if leftover == "indicator" else ()))))
+    levels = st.sampled_from(("1", "2", "3", "", *(("7",) if leftover == "level" else ())))
+    by_key = data.draw(st.dictionaries(key, st.lists(levels, min_size=1, max_size=len(EXPERTS)), min_size=1, max_size=10))
     given_levels = [(s, i, EXPERTS[n], ind, lv) for (s, i, ind), levels in by_key.items() for n, lv in enumerate(levels)]
     reviewed = sorted(by_key)
-    settled = data.draw(st.lists(st.tuples(st.one_of(st.sampled_from(reviewed), KEY) if reviewed else KEY, st.sampled_from(("1", "3", "7")))
+    settled = data.draw(st.lists(st.tuples(st.one_of(st.sampled_from(reviewed), key) if reviewed else key, st.sampled_from(("1", "3", "7")))
                                  .map(lambda r: (*r[0], r[1])), max_size=6, unique_by=lambda r: r[:3]))
     with store.transaction(db) as session:
         campaign = engine.definition(session, None)
@@ -470,6 +472,23 @@ def test_the_disputes_read_from_the_kept_final_levels_are_the_rule(loaded_form, 
         current, keys, counts = found()
         assert not current and keys == expected(now)
         assert counts == {s: sum(1 for k in keys if k[0] == s) for s in ("review1", "review2")}
+
+
+@pytest.mark.parametrize(("stage", "indicator", "levels"), [("review1", "1.1", ("1", "7")), ("review1", "9.9", ("1", "2")),
+                                                         ("refill", "1.1", ("1", "2"))], ids=["level", "indicator", "stage"])
+def test_a_level_an_amendment_left_is_counted_though_the_kept_levels_leave_it_out(loaded_form, stage, indicator, levels):
+    """A level off the scale, an indicator or a stage no longer reviewed per indicator: the kept places do not show the
+    dispute, so the count is computed from the experts' levels (`disputed`), the kept levels current all the same."""
+    db = loaded_form
+    with store.transaction(db) as session:
+        campaign = engine.definition(session, None)
+        key = {"campaign_id": campaign.id, "stage_id": stage, "institution_id": "2", "indicator_id": indicator}
+        session.execute(insert(table(ReviewLevelRow)), [{**key, "expert_id": e, "level": lv} for e, lv in zip(EXPERTS, levels)])
+    with store.transaction(db) as session:
+        finals.refresh(session, campaign)
+    with store.dry_run(db) as session:
+        assert session.execute(sa_select(finals.kept_current(campaign))).scalar_one()
+        assert [tuple(r) for r in session.execute(finals.disputed_keys(campaign))] == [(stage, "2", indicator)]
 
 
 def test_status_counts_the_disputes_from_the_kept_final_levels_while_they_are_current(loaded_form):

@@ -106,45 +106,34 @@ def review_stages(campaign: spec.Campaign) -> list[spec.Stage]:
     return [s for s in campaign.stages if s.per_institution and s.actor == "expert"]
 
 
-def disputed_sql(campaign_id: str, among: Any = None) -> Select:
+def disputed_sql(campaign_id: str) -> Select:
     """(stage, ДОУ, indicator) of every disputed indicator of the campaign (`disputed`), a ДОУ's review as one group
-    of the review_level primary key. `among`: a selectable of (stage_id, institution_id, indicator_id), few rows: only
-    those keys, their rows looked up by the key instead of grouping the whole campaign's."""
+    of the review_level primary key."""
     level, settled = table(ReviewLevelRow).c, table(SettlementRow).c
     settlement = exists().where(settled.campaign_id == level.campaign_id, settled.stage_id == level.stage_id,
                                 settled.institution_id == level.institution_id, settled.indicator_id == level.indicator_id)
-    query = sa_select(level.stage_id, level.institution_id, level.indicator_id)
-    if among is not None:
-        query = query.join_from(among, table(ReviewLevelRow), and_(
-            level.campaign_id == campaign_id, level.stage_id == among.c.stage_id, level.institution_id == among.c.institution_id,
-            level.indicator_id == among.c.indicator_id))
-    return (query.where(level.campaign_id == campaign_id, level.level != "", ~settlement)
+    return (sa_select(level.stage_id, level.institution_id, level.indicator_id)
+            .where(level.campaign_id == campaign_id, level.level != "", ~settlement)
             .group_by(level.stage_id, level.institution_id, level.indicator_id)
             .having(func.count(func.distinct(level.level)) > 1))
 
 
 def disputed_keys(campaign: spec.Campaign) -> CompoundSelect:
-    """`disputed_sql`'s keys in one statement, read from the kept final levels while they are current (`kept_current`,
-    checked in the statement itself: one snapshot on PostgreSQL too), else computed by `disputed_sql` as before.
+    """`disputed_sql`'s keys in one statement, read from the kept final levels while they tell them (`kept_current`, and
+    no expert's level the kept places leave out: `_unseen`, rows an amendment left), checked in the statement itself (one
+    snapshot on PostgreSQL too, the check computed once: a CTE read by both branches); else computed by `disputed_sql`.
 
-    From the kept levels an indicator is disputed when its experts' lowest place is below their highest (two levels of
-    the scale differ) and it has no `settlement` row: a key so found is disputed by `disputed`. What the kept places
-    cannot tell is a key with an expert's level the kept levels leave out (`_unseen`: a level off the scale, an
-    indicator or stage no longer reviewed — rows an amendment left): those few keys, where the kept levels do not
-    already say disputed, are decided by `disputed_sql(among=…)`, each by its key. Two branches, no key in both: one
-    GROUP BY of the kept disputes' keys instead of one over every expert's level (3 million at 50,000 ДОУ × 30)."""
+    From the kept levels an indicator is disputed when its experts' lowest place is below their highest and it has no
+    `settlement` row: with every expert's level on the scale, of an indicator and stage reviewed now, two places differ
+    exactly when two levels do (`disputed`). One scan of the kept disputes and one of the experts' levels for a level
+    unseen, instead of a GROUP BY with count(DISTINCT) over every expert's level (3 million at 50,000 ДОУ × 30)."""
     k, st, rl = _FINAL_LEVEL.c, _SETTLEMENT.c, _REVIEW_LEVEL.c
-    current = kept_current(campaign)
+    gate = sa_select(and_(kept_current(campaign), ~exists().where(rl.campaign_id == campaign.id, _unseen(campaign))).label("kept")).cte("kept_gate")
+    kept = sa_select(gate.c.kept).scalar_subquery()
     settlement = exists().where(st.campaign_id == k.campaign_id, st.stage_id == k.stage_id, st.institution_id == k.institution_id,
                                 st.indicator_id == k.indicator_id)
-    kept = (sa_select(k.stage_id, k.institution_id, k.indicator_id)
-            .where(k.campaign_id == campaign.id, k.low < k.high, ~settlement, current))
-    unseen = sa_select(rl.stage_id, rl.institution_id, rl.indicator_id).where(rl.campaign_id == campaign.id, _unseen(campaign)).distinct()
-    u = unseen.subquery("unseen")
-    said = exists().where(k.campaign_id == campaign.id, k.stage_id == u.c.stage_id, k.institution_id == u.c.institution_id,
-                          k.indicator_id == u.c.indicator_id, k.low < k.high)
-    others = sa_select(u).where(~said).subquery("unseen_undisputed")
-    return union_all(kept, disputed_sql(campaign.id, among=others).where(current), disputed_sql(campaign.id).where(~current))
+    return union_all(sa_select(k.stage_id, k.institution_id, k.indicator_id).where(k.campaign_id == campaign.id, k.low < k.high, ~settlement, kept),
+                     disputed_sql(campaign.id).where(~kept))
 
 
 def _unseen(campaign: spec.Campaign) -> ColumnElement[bool]:
