@@ -18,7 +18,8 @@ import yaml
 from conftest import TOMSK, Cli, counting_statements, dump_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
+from sqlalchemy import select as sa_select
 from test_form import INDICATORS, REQUIRED, form_file
 from test_web import Portal, sign_in_with_password
 
@@ -28,7 +29,7 @@ from dqflow.campaign import spec
 from dqflow.campaign.model import AREA_RULES, SETTLE_RULES
 from dqflow.engine import finals, settle
 from dqflow.errors import DqflowError
-from dqflow.store import ReviewLevelRow, ReviewRow, SettlementRow, table
+from dqflow.store import FinalLevelRow, ReviewLevelRow, ReviewRow, SettlementRow, table
 
 TZ = spec.load(TOMSK).tz
 
@@ -407,6 +408,115 @@ def test_the_sql_form_of_disputed_is_the_rule(loaded_form, given_levels, settled
         counts = finals.awaiting_settlement(session, campaign)
     assert found == expected
     assert counts == {s: sum(1 for k in expected if k[0] == s) for s in ("review1", "review2")}
+
+
+EXPERTS = ("e15", "e40", "e62")
+
+
+def keep_all(db, campaign: spec.Campaign) -> None:
+    """The campaign's kept final levels brought up to date as `tick` does: `finals.catch_up` steps until none is left."""
+    while True:
+        with store.transaction(db) as session:
+            if not finals.catch_up(session, campaign):
+                return
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from((None, "level", "indicator", "stage")), st.data())
+def test_the_disputes_read_from_the_kept_final_levels_are_the_rule(loaded_form, leftover, data):
+    """`finals.disputed_keys` reads the kept final levels while they are current, and computes them (`disputed_sql`) once a
+    write marks them: both give `disputed`, whatever an amendment left behind (`leftover`, one kind an example) — a level
+    off the scale ("7"), an indicator («9.9») or a stage (refill) not reviewed per indicator; blank levels, settlements
+    off the scale."""
+    db = loaded_form
+    key = st.tuples(st.sampled_from(("review1", "review2", *(("refill",) if leftover == "stage" else ()))), st.sampled_from(("2", "5")),
+                    st.sampled_from(("1.1", "2.1", *(("9.9",) if leftover == "indicator" else ()))))
+    levels = st.sampled_from(("1", "2", "3", "", *(("7",) if leftover == "level" else ())))
+    by_key = data.draw(st.dictionaries(key, st.lists(levels, min_size=1, max_size=len(EXPERTS)), min_size=1, max_size=10))
+    given_levels = [(s, i, EXPERTS[n], ind, lv) for (s, i, ind), levels in by_key.items() for n, lv in enumerate(levels)]
+    reviewed = sorted(by_key)
+    settled = data.draw(st.lists(st.tuples(st.one_of(st.sampled_from(reviewed), key) if reviewed else key, st.sampled_from(("1", "3", "7")))
+                                 .map(lambda r: (*r[0], r[1])), max_size=6, unique_by=lambda r: r[:3]))
+    with store.transaction(db) as session:
+        campaign = engine.definition(session, None)
+        for row in (ReviewLevelRow, SettlementRow):
+            session.execute(delete(table(row)))
+        if given_levels:
+            session.execute(insert(table(ReviewLevelRow)), [
+                {"campaign_id": campaign.id, "stage_id": s, "institution_id": i, "expert_id": e, "indicator_id": ind, "level": lv}
+                for s, i, e, ind, lv in given_levels])
+        if settled:
+            session.execute(insert(table(SettlementRow)), [
+                {"campaign_id": campaign.id, "stage_id": s, "institution_id": i, "indicator_id": ind, "level": lv, "reason": "r",
+                 "at": at("2021-12-04 10:00")} for s, i, ind, lv in settled])
+    keep_all(db, campaign)  # what every tick does: the marks the inserts left, computed and removed
+
+    def expected(rows: list[tuple[str, str, str, str, str]]) -> set[tuple[str, str, str]]:
+        by_key: dict[tuple[str, str, str], list[str]] = {}
+        for s, i, _, ind, lv in rows:
+            by_key.setdefault((s, i, ind), []).append(lv)
+        chosen = {(s, i, ind): lv for s, i, ind, lv in settled}
+        return {k for k, levels in by_key.items() if finals.disputed(levels, chosen.get(k))}
+
+    def found() -> tuple[bool, set[tuple[str, str, str]], dict[str, int]]:
+        with store.dry_run(db) as session:
+            current = session.execute(sa_select(finals.kept_current(campaign))).scalar_one()
+            return (bool(current), {tuple(r) for r in session.execute(finals.disputed_keys(campaign))},
+                    finals.awaiting_settlement(session, campaign))
+
+    current, keys, counts = found()
+    assert current and keys == expected(given_levels)
+    assert counts == {s: sum(1 for k in keys if k[0] == s) for s in ("review1", "review2")}
+    if given_levels:  # a write the acts did not make: its ДОУ's stage marked, the kept levels not read until recomputed
+        n = data.draw(st.integers(0, len(given_levels) - 1))
+        s, i, e, ind, _ = given_levels[n]
+        changed = data.draw(st.sampled_from(("1", "4", "7")))
+        with store.transaction(db) as session:
+            rl = table(ReviewLevelRow).c
+            session.execute(update(table(ReviewLevelRow)).where(rl.stage_id == s, rl.institution_id == i, rl.expert_id == e,
+                                                                rl.indicator_id == ind).values(level=changed))
+        now = [*given_levels[:n], (s, i, e, ind, changed), *given_levels[n + 1:]]
+        current, keys, counts = found()
+        assert not current and keys == expected(now)
+        assert counts == {s: sum(1 for k in keys if k[0] == s) for s in ("review1", "review2")}
+
+
+@pytest.mark.parametrize(("stage", "indicator", "levels"), [("review1", "1.1", ("1", "7")), ("review1", "9.9", ("1", "2")),
+                                                         ("refill", "1.1", ("1", "2"))], ids=["level", "indicator", "stage"])
+def test_a_level_an_amendment_left_is_counted_though_the_kept_levels_leave_it_out(loaded_form, stage, indicator, levels):
+    """A level off the scale, an indicator or a stage no longer reviewed per indicator: the kept places do not show the
+    dispute, so the count is computed from the experts' levels (`disputed`), the kept levels current all the same."""
+    db = loaded_form
+    with store.transaction(db) as session:
+        campaign = engine.definition(session, None)
+        key = {"campaign_id": campaign.id, "stage_id": stage, "institution_id": "2", "indicator_id": indicator}
+        session.execute(insert(table(ReviewLevelRow)), [{**key, "expert_id": e, "level": lv} for e, lv in zip(EXPERTS, levels)])
+    keep_all(db, campaign)
+    with store.dry_run(db) as session:
+        assert session.execute(sa_select(finals.kept_current(campaign))).scalar_one()
+        assert [tuple(r) for r in session.execute(finals.disputed_keys(campaign))] == [(stage, "2", indicator)]
+
+
+def test_status_counts_the_disputes_from_the_kept_final_levels_while_they_are_current(loaded_form):
+    """The count reads the kept levels (not every expert's level again) while they are current: a kept row that said
+    otherwise would be believed; once a write marks its ДОУ's stage, the count is computed from the experts' levels."""
+    db = loaded_form
+    with store.transaction(db) as session:
+        campaign = engine.definition(session, None)
+        key = {"campaign_id": campaign.id, "stage_id": "review1", "institution_id": "2", "indicator_id": "1.1"}
+        session.execute(insert(table(ReviewLevelRow)), [{**key, "expert_id": e, "level": lv} for e, lv in (("e15", "1"), ("e40", "3"))])
+    keep_all(db, campaign)
+    with store.dry_run(db) as session:
+        assert finals.awaiting_settlement(session, campaign) == {"review1": 1, "review2": 0}
+    kept = table(FinalLevelRow)
+    with store.transaction(db) as session:  # not a write the triggers watch: the kept row now says the experts agree
+        session.execute(update(kept).where(*(kept.c[k] == v for k, v in key.items())).values(high=kept.c.low))
+    with store.dry_run(db) as session:
+        assert finals.awaiting_settlement(session, campaign) == {"review1": 0, "review2": 0}
+    with store.transaction(db) as session:  # a write of another ДОУ's level marks its stage: nothing kept is read
+        session.execute(insert(table(ReviewLevelRow)).values(**{**key, "institution_id": "5"}, expert_id="e62", level="2"))
+    with store.dry_run(db) as session:
+        assert finals.awaiting_settlement(session, campaign) == {"review1": 1, "review2": 0}
 
 
 # -- the coordinator's card and home on the portal ------------------------------------------------------------------
