@@ -410,10 +410,13 @@ def _every(campaign: spec.Campaign, rules: FinalsSql) -> Any:
     level or a settlement, whoever wrote it (a ДОУ outside the roster too: `FinalsSql.finals` counts it) — and of
     everything kept, of any stage (its rows are deleted by the ДОУ's step): all whose kept levels the new rules may change.
     Covering index ranges of the three keys (at 50,000 ДОУ × 30, about a second on SQLite)."""
-    sources = [sa_select(t.c.campaign_id, t.c.stage_id, t.c.institution_id)
-               .where(t.c.campaign_id == campaign.id, t.c.stage_id.in_(rules.stages)) for t in (_REVIEW_LEVEL, _SETTLEMENT)]
+    sources = [sa_select(t.c.campaign_id, t.c.stage_id, t.c.institution_id).where(t.c.campaign_id == campaign.id, t.c.stage_id.in_(rules.stages))
+               for t in (_REVIEW_LEVEL, _SETTLEMENT)]
     k = _FINAL_LEVEL.c
-    return union(*sources, sa_select(k.campaign_id, k.stage_id, k.institution_id).where(k.campaign_id == campaign.id))
+    sources.append(sa_select(k.campaign_id, k.stage_id, k.institution_id).where(k.campaign_id == campaign.id))
+    # each made distinct in a subquery of its own, along its key's order, before the union sorts what is left: SQLite
+    # otherwise puts every row (3 million experts' levels at 50,000 × 30) into the union's B-tree (3.5 s against 0.7 s)
+    return union(*(sa_select(source.distinct().subquery()) for source in sources))
 
 
 def catch_up(session: Session, campaign: spec.Campaign, size: int = CATCH_UP) -> bool:
