@@ -10,9 +10,13 @@ On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from test_indicator_report import NOW, at, many
 
@@ -62,3 +66,29 @@ def test_the_writer_streams_the_texts_bytes_across_its_chunks():
         file = io.BytesIO()
         csvfile.write(file, ["id", "name", "n", "empty", "level"], iter(rows))
         assert file.getvalue() == csvfile.text(["id", "name", "n", "empty", "level"], rows).encode("utf-8"), n
+
+
+CELLS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False, width=16),
+                  st.sampled_from(["", " ", "a", "a,b", 'a"b', "a\nb", "a\rb", "=1+1", "-1", "+7", "@x", " =x", "Ромашка", "1", "True"]),
+                  st.text(max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(header=st.lists(CELLS, max_size=4), rows=st.lists(st.lists(CELLS, max_size=5), max_size=12), memo=st.sampled_from([1, 2, 50]))
+def test_the_remembered_cells_are_the_csv_modules_bytes(header, rows, memo):
+    """Each text's cell remembered per column (`csvfile._Lines`) writes what the `csv` module writes of the guarded row,
+    whatever the values (a number, a bool and a text of the same spelling; ragged rows; one empty cell), however small the
+    memory of each column."""
+    from dqflow.present import csvfile
+    from dqflow.present.guard import csv_row
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(csv_row(header))
+    writer.writerows(map(csv_row, rows))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csvfile, "MEMO", memo)
+        assert csvfile.text(header, rows) == buffer.getvalue()
+        file = io.BytesIO()
+        csvfile.write(file, header, iter(rows))
+    assert file.getvalue() == buffer.getvalue().encode("utf-8")
