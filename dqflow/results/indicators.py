@@ -1,8 +1,8 @@
 """The справка по показателям, where experts review per indicator (`Campaign.reviews_by_indicator`): set-based SQL.
 
 For the town, per indicator, over each ДОУ's latest review stage with a review (the stage its area levels come from,
-`figures._Levels`): the distribution of final levels (`engine.finals`), the share at or above the base level
-(`Campaign.base_level`), the ДОУ below it (a count and the first `figures.ATTENTION` in roster order), the gap between
+`levels.Levels`): the distribution of final levels (`engine.finals`), the share at or above the base level
+(`Campaign.base_level`), the ДОУ below it (a count and the first `town.ATTENTION` in roster order), the gap between
 the ДОУ's own level (its self-assessment in the version the review read: `engine.form.reviewed_versions`) and the final
 level (the mean signed difference in places on the scale, and how many rated themselves higher, the same, lower), and
 the experts' agreement (the share of ДОУ where two or more experts gave it the same level).

@@ -5,7 +5,7 @@ reviews.csv (issue 23); where experts review per indicator, the sheet «Пока
 Each table is one SELECT in roster order (the stored ДОУ by `ROSTER_ORDER`, each ДОУ's stages in the campaign's
 order), read in chunks as it is written: no object per ДОУ, stage or review, nothing held but a chunk. Nothing is
 judged here: a status is the rules' at `now` (`rules.status_at_sql`, a review of nothing said so, as `status`
-says it), a review on time by `rules.on_time_sql`, a ДОУ's level per area the справка's (`figures._Levels`, read
+says it), a review on time by `rules.on_time_sql`, a ДОУ's level per area the справка's (`levels.Levels`, read
 from the table `figures.compute` made of them).
 
 The rows are read in the session `figures.compute` ran in (`Results.rows`), so the справка is written before that
@@ -47,7 +47,7 @@ class Rows:
         self.session = session
         self.campaign = campaign
         self.now = now
-        self.levels = levels  # `figures._Levels`: the areas, the scale and each ДОУ's level per area (`by_institution`)
+        self.levels = levels  # `levels.Levels`: the areas, the scale and each ДОУ's level per area (`by_institution`)
         self.stages = [s.id for s in campaign.stages if s.per_institution]
         self.review_stages = finals.review_stages(campaign)
         self.status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
