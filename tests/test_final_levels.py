@@ -17,24 +17,26 @@ from typing import Any
 
 import pytest
 import yaml
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from conftest import PG_SERVER, Cli, counting_statements
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from test_form import REQUIRED, form_file
 from test_indicator_report import many
 from test_migrations import alembic, revision, shape
 
 from dqflow import engine, store
 from dqflow.calendar import parse_local
+from dqflow.campaign import spec
 from dqflow.delivery import wake
+from dqflow.delivery.daemon import Daemon
 from dqflow.delivery.mail import SmtpSettings, SmtpTransport
 from dqflow.delivery.outbox import DrainReport
-from dqflow.campaign import spec
 from dqflow.engine import amend, experts, finals, form, settle
 from dqflow.errors import DqflowError
 from dqflow.results import figures, indicators
-from dqflow.store import FinalDirtyRow, FinalLevelRow, FinalStateRow, ReviewLevelRow, SettlementRow, table
+from dqflow.store import FinalDirtyRow, FinalLevelRow, FinalStateRow, OutboxRow, ReviewLevelRow, SettlementRow, table
 from dqflow.store.schema import HEAD
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
 
@@ -499,6 +501,14 @@ def test_levels_of_a_dou_outside_the_roster_follow_new_rules_too(db_url: str, da
     assert kept == computed
 
 
+def first_mail(db, campaign: spec.Campaign) -> datetime:
+    """The first moment after the amendment (`amended_settle`) with a letter to send."""
+    with store.dry_run(db) as session:
+        return session.execute(select(func.min(OutboxRow.send_at)).where(
+            OutboxRow.campaign_id == campaign.id, OutboxRow.state == "pending",
+            OutboxRow.send_at >= at(campaign, "2021-12-04 13:00"))).scalar_one()
+
+
 def test_a_wake_up_whose_catch_up_fails_or_runs_late_keeps_its_mail_and_its_moment(db_url: str, database, tmp_path: Path,
                                                                                     smtp_server):
     """The catch-up is a cache's: a step that fails (here the kept levels' table is gone) is logged and the wake-up ends
@@ -508,15 +518,42 @@ def test_a_wake_up_whose_catch_up_fails_or_runs_late_keeps_its_mail_and_its_mome
     amended = amended_settle(database, tmp_path, campaign)
     with store.transaction(database) as session:
         session.execute(text("ALTER TABLE final_level RENAME TO final_level_gone"))
-    now = at(campaign, "2021-12-04 13:00")
-    woken = asyncio.run(wake.wake(database, amended.id, now, SmtpTransport(SmtpSettings.from_env(smtp_server.env())), wall=lambda: datetime.now(timezone.utc)))
+    now = first_mail(database, amended)
+    transport = SmtpTransport(SmtpSettings.from_env(smtp_server.env()))
+    woken = asyncio.run(wake.wake(database, amended.id, now, transport, wall=lambda: datetime.now(timezone.utc)))
     assert woken.caught_up and woken.next_at is not None and woken.next_at > now
+    assert woken.report.count("sent") == len(smtp_server.messages) > 0  # its mail went out and is said
     with store.dry_run(database) as session:
         assert finals.stored(session, amended) is None  # still marked: computed until a wake-up that can catch up
     behind = wake.Wake([], DrainReport(), woken.next_at, caught_up=False)
     assert behind.resume_at(now) == now
     for report in (DrainReport(busy=True), DrainReport(stopped="server")):
         assert wake.Wake([], report, woken.next_at, caught_up=False).resume_at(now) == woken.next_at
+
+
+def test_the_daemon_goes_on_at_once_while_the_catch_up_is_behind(db_url: str, database, tmp_path: Path, smtp_server):
+    """A wake-up that left marks (501 ДОУ: a step computes 500, and the daemon stopping ends the catch-up after it) is
+    followed by the next at once (`Wake.resume_at`; its waits for the lease and the failing server: the test above)."""
+    campaign = settled_many(database, tmp_path, 501)
+    amended = amended_settle(database, tmp_path, campaign)
+    now = first_mail(database, amended)
+
+    async def go() -> Daemon:
+        daemon = Daemon(database, amended.id, SmtpTransport(SmtpSettings.from_env(smtp_server.env())), lambda: now,
+                        sender="monitoring@imc.example.org", check_links=False)
+        daemon.scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        daemon.scheduler.start(paused=True)
+        daemon.stopped.set()  # one step of the catch-up, then it ends
+        try:
+            await daemon.wake()
+        finally:
+            daemon.scheduler.shutdown(wait=False)
+        return daemon
+
+    daemon = asyncio.run(go())
+    with store.dry_run(database) as session:
+        assert len(marked(session)) == 1  # one step taken, one ДОУ left
+    assert len(smtp_server.messages) > 0 and daemon.next_at == now
 
 
 # -- TRUNCATE on PostgreSQL (revision 0016) ----------------------------------------------------------------------------

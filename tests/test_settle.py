@@ -513,10 +513,12 @@ def test_status_counts_the_disputes_from_the_kept_final_levels_while_they_are_cu
         session.execute(update(kept).where(*(kept.c[k] == v for k, v in key.items())).values(high=kept.c.low))
     with store.dry_run(db) as session:
         assert finals.awaiting_settlement(session, campaign) == {"review1": 0, "review2": 0}
+        assert settle.awaiting(session, campaign) == []  # the coordinator's list reads the same keys as the count
     with store.transaction(db) as session:  # a write of another ДОУ's level marks its stage: nothing kept is read
         session.execute(insert(table(ReviewLevelRow)).values(**{**key, "institution_id": "5"}, expert_id="e62", level="2"))
     with store.dry_run(db) as session:
         assert finals.awaiting_settlement(session, campaign) == {"review1": 1, "review2": 0}
+        assert settle.awaiting(session, campaign) == [("review1", "2", 1)]
 
 
 # -- the coordinator's card and home on the portal ------------------------------------------------------------------

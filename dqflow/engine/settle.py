@@ -152,7 +152,7 @@ def awaiting(session: Session, campaign: spec.Campaign, limit: int = SHOWN) -> l
     experts review per area. One statement."""
     if not campaign.reviews_by_indicator:
         return []
-    keys = finals.awaiting_sql(campaign.id).subquery()
+    keys = finals.awaiting_sql(campaign).subquery()
     found = session.execute(sa_select(keys.c.stage_id, keys.c.institution_id, func.count())
                             .group_by(keys.c.stage_id, keys.c.institution_id).order_by(keys.c.stage_id, keys.c.institution_id)
                             .limit(limit)).all()
