@@ -331,10 +331,7 @@ def kept_current(campaign: spec.Campaign) -> ColumnElement[bool]:
 def stored(session: Session, campaign: spec.Campaign) -> Select | None:
     """The campaign's kept final levels with `FinalsSql.finals(experts=True)`'s columns (`FINAL_COLUMNS`), or None while
     they are not all current (the caller computes them). Two reads: the state's row, one mark."""
-    rules = FinalsSql(campaign)
-    if not campaign.reviews_by_indicator or not _current(session, campaign, rules):
-        return None
-    if session.execute(_marked(campaign.id).limit(1)).first() is not None:
+    if not campaign.reviews_by_indicator or behind(session, campaign):
         return None
     return _kept(campaign)
 

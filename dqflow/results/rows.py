@@ -159,10 +159,8 @@ class Rows:
         if not self.campaign.reviews_by_indicator:
             return iter(())
         sql = indicator_rows.IndicatorSql(self.campaign, self.levels.source)
-        if indicator_rows.rows_query(sql) is None:
-            return iter(())
         query = indicator_rows.rows_query(sql, ids=True, ordered=indicator_rows.roster(self.session, self.campaign))
-        return indicator_rows.plain_rows(self.campaign, self._tuples(query))
+        return iter(()) if query is None else indicator_rows.plain_rows(self.campaign, self._tuples(query))
 
     def _tuples(self, query: Any) -> Iterator[tuple]:
         """`query`'s rows as the driver gives them, `CHUNK` at a time: on SQLite its own cursor's tuples (a national
