@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -554,6 +555,35 @@ def test_the_daemon_goes_on_at_once_while_the_catch_up_is_behind(db_url: str, da
     with store.dry_run(database) as session:
         assert len(marked(session)) == 1  # one step taken, one ДОУ left
     assert len(smtp_server.messages) > 0 and daemon.next_at == now
+
+
+def test_a_cancelled_catch_up_ends_after_its_step(db_url: str, database, tmp_path: Path):
+    """Ctrl-C in `send` (or the daemon cancelling its wake-up) cancels the catch-up's task; its thread, which a
+    cancellation does not stop, ends after the step it is in instead of going on for `wake.CATCH_UP` (501 ДОУ: two steps
+    of 500, the task cancelled during the first)."""
+    campaign = settled_many(database, tmp_path, 501)
+    amended = amended_settle(database, tmp_path, campaign)
+    reads = 0
+
+    async def go() -> None:
+        loop, task = asyncio.get_running_loop(), None
+
+        def wall() -> datetime:  # read before the first step and after each: cancel the task after the first
+            nonlocal reads
+            reads += 1
+            if reads == 2:
+                loop.call_soon_threadsafe(task.cancel)
+                time.sleep(0.5)  # the cancellation reaches the task while this step's `more()` waits
+            return datetime.now(timezone.utc)
+
+        task = asyncio.ensure_future(wake.catch_up(database, amended, wall, lambda: False))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert reads == 2
+    with store.dry_run(database) as session:
+        assert len(marked(session)) == 1  # one step taken, one ДОУ left for the next wake-up
 
 
 # -- TRUNCATE on PostgreSQL (revision 0016) ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,13 +71,19 @@ async def wake(db: Engine, campaign_id: str | None, now: datetime, transport, *,
 
 async def catch_up(db: Engine, campaign: spec.Campaign, wall: Callable[[], datetime], stopping: Callable[[], bool]) -> bool:
     """The kept final levels' catch-up (`engine.catch_up_finals`: a short transaction a step, so that the portal's writers
-    take turns) for `CATCH_UP` at most, in a thread: the event loop (the portal beside the daemon) goes on. Whether
+    take turns) for `CATCH_UP` at most, in a thread: the event loop (the portal beside the daemon) goes on; cancelled, the
+    thread ends after the step it is in (a cancelled `to_thread` does not stop its thread, and `asyncio.run` waits for
+    it: Ctrl-C in `send` would otherwise wait out `CATCH_UP`). Whether
     caught up; what is left waits for the next wake-up. A step that fails (a lock waited for too long) is logged and
     left to the next wake-up: the catch-up is a cache's, and the wake-up has sent its mail."""
     until = wall() + CATCH_UP
+    cancelled = threading.Event()  # the wake-up cancelled (Ctrl-C in `send`, the daemon stopping): the thread ends after its step
     try:
         return await asyncio.to_thread(engine.catch_up_finals, lambda: dry_run(db), lambda: transaction(db), campaign,
-                                       lambda: wall() < until and not stopping())
+                                       lambda: wall() < until and not stopping() and not cancelled.is_set())
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
     except Exception as failed:
         log.warning("catching up the kept final levels of %s failed (%s); the next wake-up goes on", campaign.id, failed)
         return True
