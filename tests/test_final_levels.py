@@ -404,14 +404,19 @@ def test_a_database_of_revision_0014_upgrades_and_its_spravka_is_unchanged(db_ur
 # -- new rules caught up in bounded steps (`engine.step_finals`, `catch_up_finals`) -----------------------------------
 
 
-def amended_settle(db, folder: Path, campaign: spec.Campaign) -> spec.Campaign:
-    """`settled_many`'s campaign amended to another `settle:` rule (its file is `many`'s): every kept level now follows
-    other rules, and the amendment's reconcile only marks them (`finals.refresh`)."""
+def amended_file(folder: Path, campaign: spec.Campaign) -> Path:
+    """`settled_many`'s campaign file (`many`'s) with another `settle:` rule."""
     data = yaml.safe_load((folder / f"many-{len(campaign.institutions)}.yaml").read_text(encoding="utf-8"))
     data["settle"] = "mean-rounded-down" if campaign.settle != "mean-rounded-down" else "lower"
     path = folder / "amended.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    amended = spec.load(path)
+    return path
+
+
+def amended_settle(db, folder: Path, campaign: spec.Campaign) -> spec.Campaign:
+    """`settled_many`'s campaign amended to another `settle:` rule (its file is `many`'s): every kept level now follows
+    other rules, and the amendment's reconcile only marks them (`finals.refresh`)."""
+    amended = spec.load(amended_file(folder, campaign))
     with store.transaction(db) as session:
         amend.apply(session, amended, at(campaign, "2021-12-04 12:00"), "приказ", force=True)
     return amended
@@ -480,6 +485,18 @@ def test_send_catches_the_kept_levels_up_as_the_daemon_does(db_url: str, databas
     Cli(db_url, env=smtp_server.env()).ok("--campaign", amended.id, "send", "--now", "2021-12-04 13:00")
     with store.dry_run(database) as session:
         assert kept_rows(session, amended) == computed_rows(session, amended)
+
+
+def test_an_amendment_applied_from_the_command_line_catches_the_kept_levels_up(db_url: str, database, tmp_path: Path):
+    """`load --apply` of new rules (here `settle:`) marks every kept level in its transaction, then computes them again
+    in steps once committed, as `tick` does: nothing is left marked, and what is kept is what the new rules compute."""
+    path = amended_file(tmp_path, settled_many(database, tmp_path, 15))
+    Cli(db_url).ok("load", str(path), "--apply", "--force", "--reason", "приказ", "--now", "2021-12-04 12:00")
+    amended = spec.load(path)
+    with store.dry_run(database) as session:
+        assert marked(session) == set()
+        kept = kept_rows(session, amended)
+        assert kept is not None and kept == computed_rows(session, amended)
 
 
 def test_levels_of_a_dou_outside_the_roster_follow_new_rules_too(db_url: str, database, tmp_path: Path):

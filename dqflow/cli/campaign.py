@@ -267,6 +267,11 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
     else:
         click.echo(amendment.text(plan, campaign.terms))
         click.echo(f"Изменения применены (план {plan.digest}).")
+    # committed and said: new rules (a `settle:`, a scale, the indicators) only marked the kept final levels; they are
+    # computed again here in short steps, as `tick` does, not left to the next wake-up (the справка is right meanwhile)
+    from dqflow import engine
+
+    engine.catch_up_finals(app.reading, app.transaction, campaign)
 
 
 @click.command("simulate")
