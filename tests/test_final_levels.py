@@ -312,26 +312,29 @@ def test_the_spravka_is_the_same_from_kept_and_from_computed_levels(db_url: str,
     assert "csv/indicators.csv" in kept and kept == computed
 
 
-def test_kept_levels_are_read_not_computed(database, tmp_path: Path):
-    """With kept levels the справка reads `final_level` and computes none: on SQLite in place (no temporary table of the
-    final levels); on PostgreSQL copied into it by one statement, which reads no expert's level."""
+@pytest.mark.parametrize("snapshot", [True, False], ids=["one-snapshot", "statement-snapshots"])
+def test_kept_levels_are_read_not_computed(database, tmp_path: Path, snapshot: bool):
+    """With kept levels the справка reads `final_level` and computes none: in place (no temporary table of the final
+    levels) where its statements read one snapshot (SQLite's; PostgreSQL's with `dry_run(snapshot=True)`, as `report`
+    opens it); otherwise copied into it by one statement, which reads no expert's level."""
     campaign = settled_many(database, tmp_path, 15)
-    with store.dry_run(database) as session, counting_statements(database) as statements:
+    with store.dry_run(database, snapshot=snapshot) as session, counting_statements(database) as statements:
         figures.compute(session, campaign.id, at(campaign, NOW), detail=True)
     said = [s.lower() for s in statements]
     assert any("final_level" in s for s in said)
     made = [s for s in said if s.startswith("create temporary table dqflow_finals")]
-    if database.dialect.name == "sqlite":
+    if snapshot or database.dialect.name == "sqlite":
         assert made == []
     else:
         assert len(made) == 1 and "from final_level" in made[0] and "review_level" not in made[0]
 
 
-def test_a_report_reads_its_kept_levels_of_one_moment(database, tmp_path: Path):
-    """What the справка reads of the kept levels does not change under it when another transaction commits new ones
-    (PostgreSQL's statements each see their own snapshot: they are copied at once there)."""
+@pytest.mark.parametrize("snapshot", [True, False], ids=["one-snapshot", "statement-snapshots"])
+def test_a_report_reads_its_kept_levels_of_one_moment(database, tmp_path: Path, snapshot: bool):
+    """What the справка reads of the kept levels does not change under it when another transaction commits new ones:
+    read in place from one snapshot, or (each statement seeing its own) copied at once."""
     campaign = settled_many(database, tmp_path, 15)
-    with store.dry_run(database) as session:
+    with store.dry_run(database, snapshot=snapshot) as session:
         source = indicators.materialize(session, campaign, experts=True)
         before = sorted(tuple(r) for r in session.execute(select(source)))
         with store.transaction(database) as other:  # as a later refresh under other rules would

@@ -313,6 +313,25 @@ def test_a_dry_run_that_wrote_audit_rows_keeps_no_hand_in_waiting_on_postgresql(
         db.dispose()
 
 
+def test_a_snapshot_dry_run_reads_one_moment_and_a_plain_one_on_postgresql_each_statement_its_own(db_url):
+    """`dry_run(snapshot=True)` (the справка's session) reads the database as it was at its first statement, whatever
+    commits meanwhile, on both backends; a plain dry run on PostgreSQL sees each commit in its next statement (READ
+    COMMITTED), which is why a document of one moment asks for the snapshot."""
+    Cli(db_url).ok("load", str(TOMSK), "--now", "2021-11-10 09:00")
+    db = store.connect(db_url)
+    count = text("SELECT count(*) FROM audit WHERE action = 'submit'")
+    try:
+        for snapshot in (True, False):
+            with store.dry_run(db, snapshot=snapshot) as session:
+                before = session.execute(count).scalar_one()
+                _hand_in(db, "2" if snapshot else "4")
+                after = session.execute(count).scalar_one()
+            assert store.one_snapshot(session) is (snapshot or db.dialect.name == "sqlite")
+            assert after == (before if store.one_snapshot(session) else before + 1)
+    finally:
+        db.dispose()
+
+
 def test_rows_written_through_the_driver_count_toward_analyze(db_url):
     """The tally `analyze`'s rule reads counts what statements run through the driver wrote too (a hand-in's progress
     row, a send's skips): counted by compiled statements only, a rush of hand-ins never had its tables analysed."""

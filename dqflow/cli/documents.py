@@ -38,7 +38,7 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
     tables = fmt in ("csv", "xlsx")
     single = fmt in ("docx", "md") or (fmt == "html" and not results.is_folder(fmt, target))
     detail = None if single else not tables or compares
-    with store.dry_run(app.db) as session:
+    with store.dry_run(app.db, snapshot=True) as session:
         figures = results.compute(session, campaign.id, now, detail=detail, rows=tables, town=fmt != "csv" or compares)
         dynamics = None
         if compares:

@@ -25,7 +25,7 @@ def publish_command(app: App, campaign: spec.Campaign, now: datetime, folder: Pa
     from dqflow.results import publish
 
     dynamics = None
-    with store.dry_run(app.db) as session:
+    with store.dry_run(app.db, snapshot=True) as session:
         figures = results.compute(session, campaign.id, now)
         if campaign.previous:
             from dqflow.results import dynamics as compared

@@ -40,7 +40,7 @@ def report_command(app: App, campaign_ids: tuple[str, ...], fmt: str, out: Path,
     if fmt != "csv" and out.is_dir():
         raise DqflowError(f"--out {out}: это папка; укажите имя файла, например {out / ('region.' + fmt)}")
     ids = list(dict.fromkeys(campaign_ids))
-    with store.dry_run(app.db) as session:
+    with store.dry_run(app.db, snapshot=True) as session:
         first = engine.definition(session, ids[0])  # an unknown id is refused with the loaded ones listed
         now = resolve_now(now_text, first.timezone, app.wall)
         figures = region.compute(session, ids, now, common=common)  # every campaign's figures in one pass

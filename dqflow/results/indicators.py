@@ -33,7 +33,7 @@ from sqlmodel import Session
 from dqflow.campaign import spec
 from dqflow.engine import finals, form
 from dqflow.engine.rules import Status
-from dqflow.store import ROSTER_ORDER, FormEntryRow, InstitutionRow, ProgressRow, ReviewRow, table
+from dqflow.store import ROSTER_ORDER, FormEntryRow, InstitutionRow, ProgressRow, ReviewRow, one_snapshot, table
 
 _ENTRY = table(FormEntryRow)
 _PROGRESS = table(ProgressRow)
@@ -144,19 +144,19 @@ def materialize(session: Session, campaign: spec.Campaign, *, experts: bool = Fa
     On SQLite the table is keyed by (ДОУ, stage, indicator), which its GROUP BY gives in order: the town's figures look
     each ДОУ's latest stage up by that key instead of making an automatic index of 1.5 million rows first.
     Where the campaign's final levels are kept current (`finals.stored`, issue 23), those are read instead, nothing
-    computed (they carry the experts' columns whatever `experts` says): on SQLite in place (one read of their state);
-    on PostgreSQL, whose statements each see their own snapshot, copied into the temporary table by one statement that
-    checks them too (`finals.checked`: none copied unless current, and then computed as before)."""
+    computed (they carry the experts' columns whatever `experts` says): in place (one read of their state) where the
+    session's statements read one snapshot (`store.one_snapshot`: SQLite's, the справка's on PostgreSQL); otherwise,
+    each statement seeing its own, copied into the temporary table by one statement that checks them too
+    (`finals.checked`: none copied unless current, and then computed as before)."""
     name = f"{FINALS_TABLE}_{hashlib.sha256(campaign.id.encode()).hexdigest()[:12]}"
-    if session.get_bind().dialect.name == "postgresql":  # each statement its own snapshot: the kept levels copied at once
-        if campaign.reviews_by_indicator:
-            copied = temporary(session, name, finals.checked(campaign), finals.FINAL_COLUMNS)
-            if session.execute(sa_select(literal(1)).select_from(copied).limit(1)).first() is not None:
-                return copied
-    else:  # SQLite: the caller's transaction is one snapshot (`store.dry_run`)
+    if one_snapshot(session):  # the caller's statements read one snapshot (`store.dry_run`): the kept levels in place
         kept = finals.stored(session, campaign)
         if kept is not None:
             return kept.subquery("kept_finals")
+    elif campaign.reviews_by_indicator:  # each statement its own snapshot (PostgreSQL): the kept levels copied at once
+        copied = temporary(session, name, finals.checked(campaign), finals.FINAL_COLUMNS)
+        if session.execute(sa_select(literal(1)).select_from(copied).limit(1)).first() is not None:
+            return copied
     names = ["inst", "stage", "indicator", "low", "high", "given", "settled", "final", *(["first", "last"] if experts else [])]
     return temporary(session, name, finals.FinalsSql(campaign).finals(experts=experts), names, key=("inst", "stage", "indicator"))
 

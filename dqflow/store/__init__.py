@@ -17,6 +17,7 @@ from dqflow.store.database import (  # noqa: F401 - the package's face
     insert_select,
     lock_campaign,
     migrate,
+    one_snapshot,
     recorded_at,
     rowcount,
     schema_state,

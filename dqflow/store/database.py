@@ -206,16 +206,23 @@ def share_campaign(session: Session, campaign_id: str) -> None:
 
 
 @contextmanager
-def dry_run(engine: Engine) -> Iterator[Session]:
+def dry_run(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
     """A session whose changes are always rolled back: 'as if it had run', writing nothing.
 
     On SQLite the transaction is begun explicitly: the driver begins one by itself only before a statement
     that starts with INSERT, UPDATE or DELETE, and would commit a `WITH … INSERT` at once (WAL: a reader
-    holds no lock that keeps a writer waiting)."""
+    holds no lock that keeps a writer waiting). Its statements then read one snapshot of the database.
+    `snapshot`: on PostgreSQL too (REPEATABLE READ), where each statement otherwise sees what was committed before it
+    began — for a document whose figures must all be of one moment (the справка). Not for a dry run that writes rows
+    others may change meanwhile (a reconcile run forward): REPEATABLE READ refuses such a write."""
     with Session(engine, expire_on_commit=False) as session:
         session.info[_DRY] = True
         if engine.dialect.name == "sqlite":
             session.connection().exec_driver_sql("BEGIN")
+            session.info[_SNAPSHOT] = True
+        elif snapshot:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            session.info[_SNAPSHOT] = True
         try:
             yield session
         finally:
@@ -308,6 +315,12 @@ def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 _DRY = "dqflow_dry_run"  # session.info: a `dry_run`'s
+_SNAPSHOT = "dqflow_snapshot"  # session.info: every statement of the session reads one snapshot (`dry_run`)
+
+
+def one_snapshot(session: Session) -> bool:
+    """Whether every statement of `session` reads the same snapshot of the database (`dry_run`'s `snapshot`)."""
+    return bool(session.info.get(_SNAPSHOT))
 
 
 @event.listens_for(Session, "after_begin")
