@@ -75,7 +75,7 @@ def without_materials(session: Session, campaign: spec.Campaign, now: datetime, 
     """(ДОУ, review stage) whose review is not due, the ДОУ having handed in nothing by its lock («нет материалов
     для экспертизы», `Status.NOTHING`); in stage, then roster order. `known_since`: only those whose last
     materials stage locked after it (what a digest has not said yet)."""
-    where = [col(InstitutionRow.withdrawn_at).is_(None)]
+    where: list[ColumnElement[bool]] = [col(InstitutionRow.withdrawn_at).is_(None)]
     if known_since is not None:
         where.append(or_(*(and_(col(ProgressRow.stage_id) == review, _last_lock(stages) > known_since)
                            for review, stages in rules.reviews(campaign.stages).items())))
