@@ -97,3 +97,20 @@ def test_postgresql_judges_the_reviews_of_nothing_without_parallel_workers_and_g
         assert workers == ["0", "0"]
     finally:
         db.dispose()
+
+
+def test_the_terminal_lists_the_reviews_of_nothing_it_counted(tomsk, db_url: str):
+    """The text's line «нет материалов» is `late.without_materials`' list, found with the counts the JSON gives."""
+    tomsk.ok("submit", "2", "--stage", "fill-form", "--link", "https://example.org/materials", "--now", "2021-11-20 10:00")
+    said = tomsk.ok("status", "--now", "2021-12-03 10:00")
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            campaign = engine.definition(session, None)
+            found = [i for i, s in late.without_materials(session, campaign, parse_local("2021-12-03 10:00", TZ)) if s == "review1"]
+    finally:
+        db.dispose()
+    assert len(found) == 10 and "2" not in found
+    assert f"Нет материалов для экспертизы «Первичная экспертиза»: 10 ДОУ ({', '.join(found)})." in said
+    counts = {s["id"]: s["counts"] for s in tomsk.json("status", "--now", "2021-12-03 10:00")["stages"]}
+    assert counts["review1"][Status.NOTHING.value] == 10
