@@ -10,7 +10,6 @@ from dqflow import engine
 from dqflow.calendar import parse_local, show, zone_label
 from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, say_waiting, with_campaign
-from dqflow.engine import late
 from dqflow.errors import DqflowError
 from dqflow.present import history, labels, report
 
@@ -33,12 +32,12 @@ def status_command(app: App, campaign: spec.Campaign, now: datetime, institution
     fmt = "json" if as_json else fmt
     with app.reading() as session:
         view = engine.status(session, campaign.id, now, institutions=listed, institution_id=institution_id,
-                             offset=offset, limit=limit)
+                             offset=offset, limit=limit, without_materials=institution_id is None and fmt != "json")
         if institution_id is None:
             click.echo({"json": report.status_json, "md": report.status_markdown, "text": report.status_text}[fmt](view))
-            if fmt != "json":  # the reviews not due: the ДОУ handed in nothing (`late.without_materials`)
+            if fmt != "json":  # the reviews not due: the ДОУ handed in nothing (`late.without_materials`, found with the counts)
                 apart: dict[str, list[str]] = {}
-                for inst, stage_id in late.without_materials(session, campaign, now):
+                for inst, stage_id in view.without_materials:
                     apart.setdefault(stage_id, []).append(inst)
                 for stage_id, found in apart.items():
                     stage = campaign.stage(stage_id)

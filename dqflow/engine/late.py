@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
@@ -65,8 +65,9 @@ def _late_where(campaign: spec.Campaign, now: datetime) -> tuple[Any, list[Colum
 
 def _status(campaign: spec.Campaign, now: datetime) -> ColumnElement[str]:
     """The status projection in SQL, as `engine.status` lists and counts the ДОУ: a review of nothing is
-    `Status.NOTHING`, neither missed nor open, so never late."""
-    return rules.status_at_sql(now, materials=rules.reviews(campaign.stages))
+    `Status.NOTHING`, neither missed nor open, so never late. Its rows are the campaign's alone: the materials are
+    grouped of them only (`status_at_sql`'s `campaign_id`)."""
+    return rules.status_at_sql(now, materials=rules.reviews(campaign.stages), campaign_id=campaign.id)
 
 
 def without_materials(session: Session, campaign: spec.Campaign, now: datetime, *,
@@ -74,15 +75,37 @@ def without_materials(session: Session, campaign: spec.Campaign, now: datetime, 
     """(ДОУ, review stage) whose review is not due, the ДОУ having handed in nothing by its lock («нет материалов
     для экспертизы», `Status.NOTHING`); in stage, then roster order. `known_since`: only those whose last
     materials stage locked after it (what a digest has not said yet)."""
-    reviews = rules.reviews(campaign.stages)
-    where = [col(ProgressRow.campaign_id) == campaign.id, col(InstitutionRow.withdrawn_at).is_(None),
-             col(ProgressRow.stage_id).in_(list(reviews)), _status(campaign, now) == Status.NOTHING.value]
+    where: list[ColumnElement[bool]] = [col(InstitutionRow.withdrawn_at).is_(None)]
     if known_since is not None:
-        where.append(or_(*(and_(col(ProgressRow.stage_id) == review, _last_lock(stages) > known_since) for review, stages in reviews.items())))
-    query = (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id)).join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
-             .where(*where)
-             .order_by(col(StageRow.position), col(InstitutionRow.position)))
-    return [(inst, stage_id) for inst, stage_id in session.execute(query).all()]
+        where.append(or_(*(and_(col(ProgressRow.stage_id) == review, _last_lock(stages) > known_since)
+                           for review, stages in rules.reviews(campaign.stages).items())))
+    return [(inst, stage_id) for inst, stage_id in session.execute(_nothing(campaign, now).where(*where)).all()]
+
+
+class Nothing(NamedTuple):
+    """A review of nothing at a moment (`Status.NOTHING`), of a ДОУ in the campaign or withdrawn from it (a tuple: tens
+    of thousands are made at national scale)."""
+
+    institution_id: str
+    stage_id: str
+    clock: str  # the status the clock alone gives the row at that moment (one of `rules.DUE`), before NOTHING
+    withdrawn: bool
+
+
+def reviews_of_nothing(session: Session, campaign: spec.Campaign, now: datetime) -> list[Nothing]:
+    """Every review of nothing at `now`, the withdrawn ДОУ's too, in `without_materials`' order (theirs are the others):
+    what `engine.status` counts and the terminal lists, found once (each statement that finds them groups every ДОУ's
+    materials again)."""
+    query = _nothing(campaign, now).add_columns(rules.status_at_sql(now), col(InstitutionRow.withdrawn_at).is_not(None))
+    return [Nothing._make(row) for row in session.execute(query).all()]
+
+
+def _nothing(campaign: spec.Campaign, now: datetime) -> Any:
+    """(ДОУ, review stage) of the reviews of nothing at `now`, the withdrawn ДОУ's too: in stage, then roster order."""
+    where = [col(ProgressRow.campaign_id) == campaign.id, col(ProgressRow.stage_id).in_(list(rules.reviews(campaign.stages))),
+             _status(campaign, now) == Status.NOTHING.value]
+    return (sa_select(col(ProgressRow.institution_id), col(ProgressRow.stage_id)).join(InstitutionRow, _ROSTER).join(StageRow, _STAGE)
+            .where(*where).order_by(col(StageRow.position), col(InstitutionRow.position)))
 
 
 def _last_lock(stages: tuple[str, ...]) -> Any:

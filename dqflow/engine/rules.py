@@ -319,17 +319,21 @@ def status_at(row: ProgressLike, now: datetime, materials: Iterable[ProgressLike
 _PROGRESS: Table = ProgressRow.__table__  # type: ignore[attr-defined]  # SQLModel's typing does not declare it
 
 
-def status_at_sql(now: datetime, columns: Any = _PROGRESS.c, materials: Mapping[str, Sequence[str]] | None = None) -> ColumnElement[str]:
+def status_at_sql(now: datetime, columns: Any = _PROGRESS.c, materials: Mapping[str, Sequence[str]] | None = None,
+                  campaign_id: str | None = None) -> ColumnElement[str]:
     """`status_at` over a table's `status`, `opens_at` and `locks_at` columns (the progress table's by default).
     `materials`: review stage → the stages it reviews (`reviews`); the rows of those review stages are
-    `Status.NOTHING` as `status_at` says, judged by the same ДОУ's rows in the same table."""
+    `Status.NOTHING` as `status_at` says, judged by the same ДОУ's rows in the same table. `campaign_id`: the one
+    campaign the rows are of, when the caller names it: the materials are then grouped of its rows alone
+    (`no_materials_sql`), not of every campaign's (on PostgreSQL an index range instead of the whole table, per worker)."""
     status: ColumnElement[str] = columns.status
     for tick in CLOCK:
         status = case((status.in_(tick.sources) & tick.due_sql(columns[tick.moment], now), tick.dest), else_=status)
     reviewed = {stage: stages for stage, stages in (materials or {}).items() if stages}
     if not reviewed:
         return status
-    nothing = or_(*(and_(columns.stage_id == stage, no_materials_sql(columns.institution_id, stages, now, columns.campaign_id))
+    nothing = or_(*(and_(columns.stage_id == stage, no_materials_sql(columns.institution_id, stages, now,
+                                                                    columns.campaign_id if campaign_id is None else campaign_id))
                     for stage, stages in reviewed.items()))
     return case((and_(status.in_(DUE), nothing), Status.NOTHING.value), else_=status)
 
