@@ -10,6 +10,11 @@ A national справка's tables repeat their texts row after row (a ДОУ's 
 indicators, levels, experts): each column's cell of a text is made once (the guard, then the `csv` module's quoting of
 that one cell) and remembered (`_Lines`), a row of remembered texts is one `join`. A row with any other value (a number,
 a date) is written by the `csv` module as it is: the same bytes either way.
+
+A table whose rows come in groups that share their first cells (reviews.csv: a review's ДОУ, stage and expert on each
+of its levels' rows) is given as `Grouped`: each group's shared cells are made once, and the text of its rows' other
+cells once per distinct set of them (a national roster's reviews repeat a few hundred), so a group is two joins
+whatever its rows: again the same bytes as the rows one by one.
 """
 
 from __future__ import annotations
@@ -18,12 +23,25 @@ import csv
 import io
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from dqflow.present.guard import csv_row
+from dqflow.present.guard import csv_cell, csv_row
 
 LINE_END = "\r\n"
 MEMO = 20_000  # the distinct texts a column remembers the cell of (then it starts again): memory bounded
+
+
+class Grouped:
+    """Rows given as groups (see the module): each group (shared, tails) stands for the rows `shared + tail` of each of
+    its tails, in order. Iterated, it gives those rows one by one (a reader that is not this writer)."""
+
+    def __init__(self, groups: Iterable[tuple[Sequence[object], Sequence[Sequence[object]]]]):
+        self.groups = groups
+
+    def __iter__(self) -> Iterator[Sequence[object]]:
+        for shared, tails in self.groups:
+            for tail in tails:
+                yield [*shared, *tail]
 
 
 def text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
@@ -45,9 +63,17 @@ def _chunks(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Itera
     """The header's line, then the rows' lines `_CHUNK` at a time, each chunk one text."""
     lines = _Lines()
     yield lines.written(header)
+    if isinstance(rows, Grouped):
+        groups = iter(rows.groups)
+        while chunk := list(itertools.islice(groups, _GROUPS)):
+            yield "".join(map(lines.group, chunk))
+        return
     rows = iter(rows)
     while chunk := list(itertools.islice(rows, _CHUNK)):
         yield LINE_END.join(map(lines, chunk)) + LINE_END
+
+
+_GROUPS = 2_000  # groups a chunk holds: a review's 5 rows or an institution's 30, still about `_CHUNK` rows
 
 
 class _Lines:
@@ -56,6 +82,7 @@ class _Lines:
 
     def __init__(self) -> None:
         self.memos: list[dict[str | None, str]] = []
+        self.tails: dict[tuple[int, Any], tuple[Any, list[str]]] = {}  # (where they start, tails) → (tails, each one's cells)
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator=LINE_END)
 
@@ -67,14 +94,43 @@ class _Lines:
             pass
         return self.learn(row)
 
-    def learn(self, row: Sequence[object]) -> str:
-        values = list(row)
-        if len(values) < 2:  # the `csv` module writes a row of one empty cell as `""`: left to it
-            return self.written(values)[:-len(LINE_END)]
-        while len(self.memos) < len(values):
+    def group(self, group: tuple[Sequence[object], Sequence[Sequence[object]]]) -> str:
+        """A group's lines, each with its end (see `Grouped`)."""
+        shared, tails = group
+        start = len(shared)
+        try:
+            found = self.tails.get((start, tails))
+        except TypeError:  # a tail holds a value that is no key (a list)
+            found = None
+            texts = None
+        else:
+            # the same tails object: the same values, each of the same type (an equal key may differ: 1 and True)
+            texts = found[1] if found is not None and found[0] is tails else self.tails_of(start, tails)
+        if texts is None or not shared or "" in texts:  # rows of other shapes (one cell, say) as `__call__` writes them
+            return "".join(self([*shared, *tail]) + LINE_END for tail in tails)
+        try:  # each shared text's cell remembered: one join (no KeyError raised: an expert is new at most reviews)
+            cells = list(map(dict.get, self.memos, shared))
+        except TypeError:  # a value that is no key: made below
+            cells = [None]
+        if None in cells or len(cells) < start:
+            cells = self.cells(shared, 0)
+        lead = ",".join(cells) + ","  # type: ignore[arg-type]
+        return lead + (LINE_END + lead).join(texts) + LINE_END if texts else ""
+
+    def tails_of(self, start: int, tails: Sequence[Sequence[object]]) -> list[str]:
+        """Each tail's cells joined, remembered with the tails object (see `group`)."""
+        if len(self.tails) >= MEMO:
+            self.tails.clear()
+        texts = [",".join(self.cells(tail, start)) for tail in tails]
+        self.tails[(start, tails)] = (tails, texts)
+        return texts
+
+    def cells(self, values: Sequence[object], start: int) -> list[str]:
+        """The cells of `values` standing from column `start` on, texts remembered per column."""
+        while len(self.memos) < start + len(values):
             self.memos.append({})
         cells = []
-        for memo, value in zip(self.memos, values, strict=False):
+        for memo, value in zip(self.memos[start:], values, strict=False):
             if value is None or value.__class__ is str:
                 found = memo.get(value)  # type: ignore[arg-type]
                 if found is None:
@@ -84,10 +140,21 @@ class _Lines:
                 cells.append(found)
             else:
                 cells.append(self.cell(value))
-        return ",".join(cells)
+        return cells
+
+    def learn(self, row: Sequence[object]) -> str:
+        values = list(row)
+        if len(values) < 2:  # the `csv` module writes a row of one empty cell as `""`: left to it
+            return self.written(values)[:-len(LINE_END)]
+        return ",".join(self.cells(values, 0))
 
     def cell(self, value: object) -> str:
-        """One cell as the `csv` module writes it among others (a row of it and an empty cell, less the comma)."""
+        """One cell as the `csv` module writes it among others (a row of it and an empty cell, less the comma): a guarded
+        text without a delimiter, a quote or a line break is its own cell (the module quotes only those: QUOTE_MINIMAL)."""
+        if value.__class__ is str:
+            text = csv_cell(value)
+            if text and "," not in text and '"' not in text and "\r" not in text and "\n" not in text:
+                return text
         return self.written([value, None])[:-len("," + LINE_END)]
 
     def written(self, row: Iterable[object]) -> str:
