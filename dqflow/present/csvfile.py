@@ -82,7 +82,7 @@ class _Lines:
 
     def __init__(self) -> None:
         self.memos: list[dict[str | None, str]] = []
-        self.tails: dict[tuple[int, Any], tuple[Any, list[str]]] = {}  # (where they start, tails) → (tails, each one's cells)
+        self.tails: dict[tuple[int, int], tuple[Any, list[str]]] = {}  # (where they start, id of tails) → (tails, each one's cells)
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator=LINE_END)
 
@@ -98,14 +98,10 @@ class _Lines:
         """A group's lines, each with its end (see `Grouped`)."""
         shared, tails = group
         start = len(shared)
-        try:
-            found = self.tails.get((start, tails))
-        except TypeError:  # a tail holds a value that is no key (a list)
-            found = None
-            texts = None
-        else:
-            # the same tails object: the same values, each of the same type (an equal key may differ: 1 and True)
-            texts = found[1] if found is not None and found[0] is tails else self.tails_of(start, tails)
+        # the texts of the same tails object (tuples of texts: the same values; held with them, so its id is no other
+        # object's meanwhile), made for any other
+        found = self.tails.get((start, id(tails)))
+        texts = found[1] if found is not None else self.tails_of(start, tails)
         if texts is None or not shared or "" in texts:  # rows of other shapes (one cell, say) as `__call__` writes them
             return "".join(self([*shared, *tail]) + LINE_END for tail in tails)
         try:  # each shared text's cell remembered: one join (no KeyError raised: an expert is new at most reviews)
@@ -117,17 +113,21 @@ class _Lines:
         lead = ",".join(cells) + ","  # type: ignore[arg-type]
         return lead + (LINE_END + lead).join(texts) + LINE_END if texts else ""
 
-    def tails_of(self, start: int, tails: Sequence[Sequence[object]]) -> list[str]:
-        """Each tail's cells joined, remembered with the tails object (see `group`)."""
+    def tails_of(self, start: int, tails: Sequence[Sequence[object]]) -> list[str] | None:
+        """Each tail's cells joined, remembered with the tails object when nothing in it can change (a tuple of tuples of
+        texts, see `group`); None for any other: its rows are written one by one."""
+        if tails.__class__ is not tuple or not all(tail.__class__ is tuple and all(v is None or v.__class__ is str for v in tail)
+                                                   for tail in tails):
+            return None
         if len(self.tails) >= MEMO:
             self.tails.clear()
         texts = [",".join(self.cells(tail, start)) for tail in tails]
-        self.tails[(start, tails)] = (tails, texts)
+        self.tails[(start, id(tails))] = (tails, texts)
         return texts
 
     def cells(self, values: Sequence[object], start: int) -> list[str]:
         """The cells of `values` standing from column `start` on, texts remembered per column."""
-        while len(self.memos) < start + len(values):
+        while len(self.memos) < max(2, start + len(values)):  # never one column: a row of one cell is the `csv` module's
             self.memos.append({})
         cells = []
         for memo, value in zip(self.memos[start:], values, strict=False):

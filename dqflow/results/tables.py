@@ -45,7 +45,7 @@ def _detail(results: Results) -> Rows:
 def _institutions(results: Results) -> Table:
     """Each ДОУ (roster order) and its status code in each stage."""
     return (["id", "name", *[s.id for s in results.per_institution_stages]],
-            lambda: ([inst, name, *statuses] for inst, name, _, statuses, _, _ in _detail(results).institutions(levels=False)))
+            lambda: _detail(results).statuses())
 
 
 def _reviews(results: Results) -> Table:
