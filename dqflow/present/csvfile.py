@@ -65,11 +65,11 @@ def _chunks(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Itera
     yield lines.written(header)
     if isinstance(rows, Grouped):
         groups = iter(rows.groups)
-        while chunk := list(itertools.islice(groups, _GROUPS)):
-            yield "".join(map(lines.group, chunk))
+        while batch := list(itertools.islice(groups, _GROUPS)):
+            yield "".join(map(lines.group, batch))
         return
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, _CHUNK)):
+    each = iter(rows)
+    while chunk := list(itertools.islice(each, _CHUNK)):
         yield LINE_END.join(map(lines, chunk)) + LINE_END
 
 
@@ -105,12 +105,10 @@ class _Lines:
         if texts is None or not shared or "" in texts:  # rows of other shapes (one cell, say) as `__call__` writes them
             return "".join(self([*shared, *tail]) + LINE_END for tail in tails)
         try:  # each shared text's cell remembered: one join (no KeyError raised: an expert is new at most reviews)
-            cells = list(map(dict.get, self.memos, shared))
+            known: list[str | None] = list(map(dict.get, self.memos, shared))  # type: ignore[arg-type]
         except TypeError:  # a value that is no key: made below
-            cells = [None]
-        if None in cells or len(cells) < start:
-            cells = self.cells(shared, 0)
-        lead = ",".join(cells) + ","  # type: ignore[arg-type]
+            known = [None]
+        lead = ",".join(self.cells(shared, 0) if None in known or len(known) < start else known) + ","  # type: ignore[arg-type]
         return lead + (LINE_END + lead).join(texts) + LINE_END if texts else ""
 
     def tails_of(self, start: int, tails: Sequence[Sequence[object]]) -> list[str] | None:
