@@ -132,3 +132,22 @@ def figures_now(campaign: spec.Campaign):
     from dqflow.calendar import parse_local
 
     return parse_local("2022-01-21 12:00", campaign.tz)
+
+
+def test_the_writer_leaves_the_collectors_thresholds_as_it_found_them():
+    """The writer raises the cyclic collector's first threshold while it writes (`csvfile.COLLECT_AFTER`), and gives it
+    back, also when the rows fail midway."""
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+
+    def rows():
+        seen.append(gc.get_threshold()[0])
+        yield ("a", "b")
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        csvfile.write(io.BytesIO(), ["x", "y"], rows())
+    csvfile.write(io.BytesIO(), ["x", "y"], [("a", "b")])
+    assert seen == [max(csvfile.COLLECT_AFTER, before[0])] and gc.get_threshold() == before
