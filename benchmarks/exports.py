@@ -205,6 +205,8 @@ def main() -> None:
                         help="The whole campaign instead (issue 23's targets): sizes from N up built as sets (`spravka.synthetic`), "
                              "smaller ones replayed whole (`spravka.build`), in FOLDER/nN/sim.db, reported as of 21.01.2022 12:00; "
                              "and the summary HTML, the CSV folder and a ДОУ's history timed too, beside `dqflow --version`; with --db on that PostgreSQL server.")
+    parser.add_argument("--only", metavar="WORDS", help="Time only the commands whose label holds one of these comma-separated words "
+                        "(e.g. 'floor,csv': the floors and the CSV folder).")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="Write the outputs here and keep them (to compare two versions' bytes).")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dqflow-exports-"))
@@ -226,6 +228,8 @@ def main() -> None:
             figures.append(Figure(f"{tag}: report --format xlsx", [*base, "report", "--format", "xlsx", "--out", str(xlsx), "--now", NOW], xlsx))
             pages = out / f"{prefix.strip(': ')}board-{n}"
             figures.append(Figure(f"{tag}: board --out", [*base, "board", "--out", str(pages), "--now", NOW], pages))
+    if args.only:
+        figures = [f for f in figures if any(word in f.label for word in args.only.split(","))]
     measure(figures, args.runs, not args.no_warmup, "PostgreSQL" if args.db else "SQLite", args.json)
     if not args.keep:
         shutil.rmtree(out, ignore_errors=True)

@@ -65,15 +65,10 @@ class Rows:
         campaign's stages of each ДОУ (None where the ДОУ has no row: a stage added after it was withdrawn), its level
         in each area (a level id, None where it has none) and its weak areas, those at its lowest level, in the
         campaign's order (without `levels`: no levels, no weak areas). One SELECT, a row per ДОУ."""
-        p, i = _PROGRESS.c, _INSTITUTION.c
-        # each ДОУ's rows turned into columns where they lie together (the progress table's key), then joined to the ДОУ
-        statuses = (sa_select(p.institution_id.label("inst"),
-                              *[status.label(f"s{n}") for n, status in enumerate(rules.statuses_by_stage_sql(self.campaign.stages, self.now))])
-                    .where(p.campaign_id == self.campaign.id, p.stage_id.in_(self.stages))
-                    .group_by(p.institution_id).subquery("statuses"))
+        i = _INSTITUTION.c
+        source, statuses = self._statuses()
+        columns: list[Any] = [i.id, i.name, i.email, *statuses]
         ranked = levels and self.levels.usable
-        columns: list[Any] = [i.id, i.name, i.email, *[statuses.c[f"s{n}"] for n in range(len(self.stages))]]
-        source: Any = _INSTITUTION.outerjoin(statuses, statuses.c.inst == i.id)
         if ranked:
             level = self.levels.by_institution(self.session)
             areas = self.levels.areas
@@ -92,6 +87,28 @@ class Rows:
             low, ranks = row[3 + count], row[4 + count:]
             yield (row[0], row[1], row[2], found, tuple(None if r is None else self.levels.level_id(r) for r in ranks),
                    [a for a, r in zip(self.levels.areas, ranks, strict=True) if r is not None and r == low])
+
+    def statuses(self) -> Iterator[tuple]:
+        """(id, name, status per stage …) of every ДОУ, as `institutions(levels=False)` gives them, flat: institutions.csv's
+        rows as the driver gives them (`_tuples`). One SELECT."""
+        i = _INSTITUTION.c
+        source, statuses = self._statuses()
+        return self._tuples(sa_select(i.id, i.name, *statuses).select_from(source)
+                            .where(i.campaign_id == self.campaign.id).order_by(*ROSTER_ORDER))
+
+    def _statuses(self) -> tuple[Any, list[Any]]:
+        """The ДОУ joined to its row of each of the campaign's stages (by the progress table's key: no GROUP BY of every
+        row), and a column per stage: the rules' status of that row at `now` (`rules.status_at_sql`, a review of nothing
+        judged by the stages it reviews), NULL where the ДОУ has no row (a stage added after it was withdrawn)."""
+        i = _INSTITUTION.c
+        reviewed = rules.reviews(self.campaign.stages)
+        source: Any = _INSTITUTION
+        statuses = []
+        for n, stage in enumerate(self.stages):
+            row = _PROGRESS.alias(f"p{n}")
+            source = source.outerjoin(row, and_(row.c.campaign_id == i.campaign_id, row.c.institution_id == i.id, row.c.stage_id == stage))
+            statuses.append(rules.status_at_sql(self.now, row.c, materials={stage: reviewed[stage]} if stage in reviewed else None))
+        return source, statuses
 
     def handed_in(self) -> Iterator[tuple[str, str, str, str, datetime | None, bool, datetime | None, list[str], list[tuple[datetime, str]]]]:
         """(ДОУ id, name, stage, status, due (as extended), extended, handed in at, links, extensions (until, reason))
@@ -191,7 +208,7 @@ class Rows:
             given = _parsed(text)
             return tuple((a, given[a]) for a in [*(a for a in areas if a in given), *(a for a in given if a not in areas)])
         given = _Memo(pairs)
-        for inst, stage, expert, levels in self._stream(query):
+        for inst, stage, expert, levels in self._tuples(query):
             yield inst, stage, expert, given(levels)
 
 

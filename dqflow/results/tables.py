@@ -45,15 +45,15 @@ def _detail(results: Results) -> Rows:
 def _institutions(results: Results) -> Table:
     """Each ДОУ (roster order) and its status code in each stage."""
     return (["id", "name", *[s.id for s in results.per_institution_stages]],
-            lambda: ([inst, name, *statuses] for inst, name, _, statuses, _, _ in _detail(results).institutions(levels=False)))
+            lambda: _detail(results).statuses())
 
 
 def _reviews(results: Results) -> Table:
     """A row per level a review gave: by ДОУ (roster order), review stage, review (oldest first), the campaign's areas in
-    its order, then any other key the review holds (`rows.Rows.levels_given`)."""
+    its order, then any other key the review holds (`rows.Rows.levels_given`); a review's rows written as one group
+    (`csvfile.Grouped`: its ДОУ, stage and expert made once, its levels' cells once per distinct set of levels)."""
     return (["institution", "stage", "expert", "area", "level"],
-            lambda: ([inst, stage, expert, area, level] for inst, stage, expert, given in _detail(results).levels_given()
-                     for area, level in given))
+            lambda: csvfile.Grouped(((inst, stage, expert), given) for inst, stage, expert, given in _detail(results).levels_given()))
 
 
 def _stages(results: Results) -> Table:
