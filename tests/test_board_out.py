@@ -3,7 +3,7 @@
 for byte the portal's renderer of `engine.status`'s pages (`board.render`), whose counts are counted in the database —
 on SQLite and on PostgreSQL, with every kind of row a count can miss: a hand-in, an excuse, an extension still open, a
 stage locked by time alone (no tick), reviews of nothing, stored rows not begun, a ДОУ withdrawn and a stage added after
-it (the withdrawn ДОУ has no row there: shown not begun, counted nowhere), and a name the page must escape.
+it (the withdrawn ДОУ has no row there: shown not begun, counted nowhere), and names the page must escape.
 """
 
 import csv
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import Cli
+from markupsafe import escape
 from test_kept_page import Loaded
 from test_page_cost import campaign_file
 
@@ -20,7 +21,7 @@ from dqflow.campaign import spec
 from dqflow.engine import amend
 from dqflow.web import board
 
-HOSTILE = 'МБДОУ "Солнышко" & <b>№ 4</b>'
+HOSTILE = {"4": 'МБДОУ "Солнышко"', "5": "Сад & школа", "6": "МБДОУ <№ 6", "7": "МБДОУ №> 7", "8": "МБДОУ им. О'Генри"}  # one each
 PAGE = 10  # two pages of 15 ДОУ, the withdrawn one last on the second
 
 
@@ -33,13 +34,13 @@ def amended(loaded: Loaded, folder: Path, change, reason: str) -> None:
 
 
 class Marked(Loaded):
-    """`Loaded`'s campaign of 15 ДОУ, ДОУ 4's name full of markup."""
+    """`Loaded`'s campaign of 15 ДОУ, ДОУ 4–8 named with a character of markup each."""
 
-    def __init__(self, db, folder: Path):  # not `Loaded.__init__`: it loads the roster as generated, ДОУ 4 is renamed first
+    def __init__(self, db, folder: Path):  # not `Loaded.__init__`: it loads the roster as generated, ДОУ 4–8 are renamed first
         self.path = campaign_file(folder, 15)
         roster = folder / "roster-15.csv"
         with roster.open(encoding="utf-8", newline="") as handle:
-            rows = [[HOSTILE if (n and row[0] == "4" and k == 1) else cell for k, cell in enumerate(row)]
+            rows = [[HOSTILE.get(row[0], cell) if n and k == 1 else cell for k, cell in enumerate(row)]
                     for n, row in enumerate(csv.reader(handle))]
         with roster.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows(rows)
@@ -112,4 +113,5 @@ def test_the_boards_pages_and_counts_are_the_portals_of_engine_status(db_url: st
     assert review["no-materials"] == 5 and (extra["upcoming"], extra["excused"]) == (14, 0)  # not 15: ДОУ 15 has no row there
     assert grid[-1][0] == "МБДОУ № 15" and grid[-1][1 + [s.id for s in campaign_.stages if s.per_institution].index("extra-form")] is None
     text = "".join(f.read_text(encoding="utf-8") for f in files)
-    assert "<tr><td>МБДОУ &#34;Солнышко&#34; &amp; &lt;b&gt;№ 4&lt;/b&gt;</td>" in text and HOSTILE not in text
+    for name in HOSTILE.values():  # each of the characters the template escapes, escaped as it escapes them
+        assert f"<tr><td>{escape(name)}</td>" in text and f">{name}<" not in text, name
