@@ -106,6 +106,8 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
     from dqflow.web import board
 
     with store.dry_run(app.db) as session:
-        view = engine.status(session, campaign.id, now)  # the stages' counts; the roster's statuses as plain values:
-        rows = board.roster_grid(session, view.campaign, now)
-    click.echo(f"Записано: {board.write(view, folder, rows=rows)}")
+        # the roster's statuses as plain values, then the stages as `status` says them, counted from those statuses
+        # (`counts`: not counted again in the database) and without the disputes awaiting settlement (the board shows none)
+        lines = board.roster_grid(session, campaign, now)
+        view = engine.status(session, campaign.id, now, counts=board.counted(campaign, lines), awaiting=False)
+    click.echo(f"Записано: {board.write(view, folder, lines=lines)}")
