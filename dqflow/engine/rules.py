@@ -464,7 +464,8 @@ def reviews(stages: Sequence[StageLike]) -> dict[str, tuple[str, ...]]:
 def statuses_by_stage_sql(stages: Sequence[StageLike], now: datetime) -> list[ColumnElement[str]]:
     """`statuses_at` in SQL, a column per ДОУ stage of the campaign in order, of a GROUP BY per ДОУ over its progress
     rows: the ДОУ's status at `now` there (a review of nothing NOTHING, as `status` says it), NULL where it has no row.
-    What the grids of the board and of the coordinator's home and the справка's table of every ДОУ turn rows into."""
+    What the grids of the board and of the coordinator's home turn rows into (the справка's tables of every ДОУ join each
+    ДОУ to its row of each stage instead: `results.rows`)."""
     status = status_at_sql(now, materials=reviews(stages))
     return [func.max(case((_PROGRESS.c.stage_id == s.id, status))) for s in stages if s.per_institution]
 
