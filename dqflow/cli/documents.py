@@ -11,7 +11,6 @@ from dqflow import engine, results, store
 from dqflow.campaign import spec
 from dqflow.cli.common import App, now_option, pass_app, with_campaign
 from dqflow.errors import DqflowError
-from dqflow.results import calendars
 
 
 @click.command("report")
@@ -79,6 +78,8 @@ def report_command(app: App, campaign: spec.Campaign, now: datetime, fmt: str, o
 def calendar_command(app: App, campaign: spec.Campaign, now: datetime, institution_id: str | None, expert_id: str | None,
                      coordinator: bool, out: str) -> None:
     """An iCalendar file of one person's stages and webinars, deadlines as extended (writes nothing to the database)."""
+    from dqflow.results import calendars  # icalendar: imported by this command alone
+
     chosen = [w for w in (calendars.Who("institution", institution_id) if institution_id else None,
                           calendars.Who("expert", expert_id) if expert_id else None,
                           calendars.Who("coordinator") if coordinator else None) if w]

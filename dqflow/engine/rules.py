@@ -461,12 +461,13 @@ def reviews(stages: Sequence[StageLike]) -> dict[str, tuple[str, ...]]:
     return {s.id: found for s in stages if s.actor == "expert" and (found := materials_stages(stages, s))}
 
 
-def statuses_by_stage_sql(stages: Sequence[StageLike], now: datetime) -> list[ColumnElement[str]]:
+def statuses_by_stage_sql(stages: Sequence[StageLike], now: datetime, campaign_id: str | None = None) -> list[ColumnElement[str]]:
     """`statuses_at` in SQL, a column per ДОУ stage of the campaign in order, of a GROUP BY per ДОУ over its progress
     rows: the ДОУ's status at `now` there (a review of nothing NOTHING, as `status` says it), NULL where it has no row.
     What the grids of the board and of the coordinator's home turn rows into (the справка's tables of every ДОУ join each
-    ДОУ to its row of each stage instead: `results.rows`)."""
-    status = status_at_sql(now, materials=reviews(stages))
+    ДОУ to its row of each stage instead: `results.rows`). `campaign_id`: the campaign every row is of, when the caller
+    names it (`status_at_sql`'s)."""
+    status = status_at_sql(now, materials=reviews(stages), campaign_id=campaign_id)
     return [func.max(case((_PROGRESS.c.stage_id == s.id, status))) for s in stages if s.per_institution]
 
 

@@ -116,7 +116,7 @@ def statuses(session: Session, campaign: spec.Campaign, now: datetime, instituti
     Run with no ДОУ too (an empty IN), so a page's statements do not depend on what changed."""
     p, stages = _PROGRESS.c, [s.id for s in campaign.stages if s.per_institution]
     if len(institution_ids) > FEW:
-        query = (sa_select(p.institution_id, *rules.statuses_by_stage_sql(campaign.stages, now))
+        query = (sa_select(p.institution_id, *rules.statuses_by_stage_sql(campaign.stages, now, campaign.id))
                  .where(p.campaign_id == campaign.id, p.institution_id.in_(institution_ids), p.stage_id.in_(stages))
                  .group_by(p.institution_id))
         found = {inst: [status or "upcoming" for status in found_all] for inst, *found_all in session.execute(query)}
@@ -188,7 +188,7 @@ def roster_grid(session: Session, campaign: spec.Campaign, now: datetime) -> lis
     parallel and each worker hashed the review columns' sets of ДОУ with nothing again (`rules.no_materials_sql`): 1.5×
     the server's CPU."""
     p, i = _PROGRESS.c, _INSTITUTION.c
-    query = (sa_select(i.name, *rules.statuses_by_stage_sql(campaign.stages, now))
+    query = (sa_select(i.name, *rules.statuses_by_stage_sql(campaign.stages, now, campaign.id))
              .select_from(_INSTITUTION.outerjoin(_PROGRESS, and_(p.campaign_id == i.campaign_id, p.institution_id == i.id)))
              .where(i.campaign_id == campaign.id)
              .group_by(i.campaign_id, i.id)
