@@ -502,6 +502,44 @@ def test_an_amendment_applied_from_the_command_line_catches_the_kept_levels_up(d
         assert kept is not None and kept == computed_rows(session, amended)
 
 
+def test_a_stop_asked_during_the_rest_between_steps_takes_no_further_step(db_url: str, database, tmp_path: Path):
+    """`more()` is asked after each step and again after the rest that follows it: a stop asked meanwhile (Ctrl-C, the
+    daemon stopping) ends the catch-up there, not after one more step."""
+    campaign = settled_many(database, tmp_path, 15)
+    amended = amended_settle(database, tmp_path, campaign)
+    answers = iter([True, False])  # go on after the first step; stopped by the end of its rest
+    assert not engine.catch_up_finals(lambda: store.dry_run(database), lambda: store.transaction(database), amended,
+                                      more=lambda: next(answers), size=4, rest=0.01)
+    with store.dry_run(database) as session:
+        assert len(marked(session)) == 11  # one step of 4 ДОУ
+
+
+def _failing_kept_writes(database) -> None:
+    """Every write of a kept level refused from now on (a lock waited for too long, as far as the catch-up can tell)."""
+    with store.transaction(database) as session:
+        if database.dialect.name == "sqlite":
+            session.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON final_level BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        else:
+            session.execute(text("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                                 "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"))
+            session.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON final_level FOR EACH ROW EXECUTE FUNCTION refuse()"))
+
+
+def test_a_failing_catch_up_is_a_warning_after_load_apply_and_tick(db_url: str, database, tmp_path: Path):
+    """The amendment (or the tick) is committed and said before the catch-up; a catch-up step that fails then is a
+    warning on stderr, the command succeeds, and the marks stay for the next tick (the справка computes meanwhile)."""
+    campaign = settled_many(database, tmp_path, 15)
+    _failing_kept_writes(database)
+    path = amended_file(tmp_path, campaign)
+    for argv in (["load", str(path), "--apply", "--force", "--reason", "приказ", "--now", "2021-12-04 12:00"],
+                 ["--campaign", campaign.id, "tick", "--now", "2021-12-04 13:00"]):
+        done = Cli(db_url)(*argv)
+        assert done.exit_code == 0, done.output
+        assert "предупреждение: итоговые уровни для справки пересчитаны не все (" in done.stderr and "refused" in done.stderr
+        with store.dry_run(database) as session:
+            assert len(marked(session)) == 15 and finals.stored(session, spec.load(path)) is None
+
+
 def test_levels_of_a_dou_outside_the_roster_follow_new_rules_too(db_url: str, database, tmp_path: Path):
     """Levels written behind dqflow's back for a ДОУ neither in the roster nor reviewed (an operator's SQL) are counted by
     `FinalsSql.finals`; new rules mark them too (`finals.refresh` marks what the levels are computed from), so what is

@@ -16,7 +16,7 @@ import click
 
 from dqflow.calendar import parse_day, parse_local, show_date, zone
 from dqflow.campaign import spec, starter
-from dqflow.cli.common import App, now_option, pass_app, resolve_now, say_overdue, wall_clock
+from dqflow.cli.common import App, catch_up_finals, now_option, pass_app, resolve_now, say_overdue, wall_clock
 from dqflow.errors import DqflowError, Problem, SpecError, one_line
 
 
@@ -269,9 +269,7 @@ def _amend(app: App, campaign: spec.Campaign, now: datetime, file: str, apply_: 
         click.echo(f"Изменения применены (план {plan.digest}).")
     # committed and said: new rules (a `settle:`, a scale, the indicators) only marked the kept final levels; they are
     # computed again here in short steps, as `tick` does, not left to the next wake-up (the справка is right meanwhile)
-    from dqflow import engine
-
-    engine.catch_up_finals(app.reading, app.transaction, campaign)
+    catch_up_finals(app, campaign)
 
 
 @click.command("simulate")

@@ -127,3 +127,21 @@ def say_waiting(app: App, campaign: spec.Campaign, now: datetime) -> None:
         found = due.ahead(session, campaign, now)
     for line in sending.waiting_text(campaign, now, found.at if found else None, found.letters if found else 0):
         click.echo(line)
+
+
+def catch_up_finals(app: App, campaign: spec.Campaign) -> None:
+    """The kept final levels caught up in short steps (`engine.catch_up_finals`) once a command's change is committed
+    and said (`tick`, `load --apply`). A cache's work: a step that fails (a lock waited for too long) is a warning, not
+    the command's failure — the change stands, the справка computes the levels meanwhile, and the next tick or wake-up
+    goes on from the marks left."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dqflow import engine
+
+    try:
+        engine.catch_up_finals(app.reading, app.transaction, campaign)
+    except SQLAlchemyError as failed:
+        why = str(getattr(failed, "orig", None) or failed).strip().splitlines()[0]
+        click.echo(f"предупреждение: итоговые уровни для справки пересчитаны не все ({why}); изменения сохранены, "
+                   "справка пока считает уровни сама, остальное пересчитает следующий dqflow tick", err=True)
+

@@ -9,7 +9,7 @@ import click
 from dqflow import engine
 from dqflow.calendar import parse_local, show, zone_label
 from dqflow.campaign import spec
-from dqflow.cli.common import App, now_option, pass_app, say_waiting, with_campaign
+from dqflow.cli.common import App, catch_up_finals, now_option, pass_app, say_waiting, with_campaign
 from dqflow.errors import DqflowError
 from dqflow.present import history, labels, report
 
@@ -73,7 +73,7 @@ def tick_command(app: App, campaign: spec.Campaign, now: datetime) -> None:
     with app.transaction() as session:
         changes = engine.reconcile(session, campaign.id, now)
     click.echo(report.changes_text(changes, campaign.tz, campaign.terms, campaign))  # committed: said before the catch-up
-    engine.catch_up_finals(app.reading, app.transaction, campaign)  # the kept final levels, in short steps once committed
+    catch_up_finals(app, campaign)  # the kept final levels, in short steps once committed
     say_waiting(app, campaign, now)  # tick sends nothing: when the letters go, and why not now
 
 

@@ -111,6 +111,8 @@ def catch_up_finals(reading: Callable[[], AbstractContextManager[Session]], begi
         if not more():
             return False
         time.sleep(rest)
+        if not more():  # a stop asked during the rest (Ctrl-C, the daemon stopping): no further step
+            return False
 
 
 class Row(Protocol):

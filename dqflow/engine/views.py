@@ -125,7 +125,8 @@ def _counts_at(session: Session, campaign: spec.Campaign, now: datetime,
     the status index answers alone), moved by the rows each of the clock's ticks would move (an indexed
     range per tick, every stage's at once; `rules.CLOCK` tells those rows apart by their stored status, `rules.onward`
     says where they go on to), and for the review stages the reviews of nothing (`_count_nothing`): four statements,
-    whatever the stages; three when the caller found the reviews of nothing (`nothing`, `late.reviews_of_nothing`).
+    whatever the stages (three without review stages, or when the caller found the reviews of nothing: `nothing`,
+    `late.reviews_of_nothing`).
     `status_at_sql` says the same row by row (`_institution_views`)."""
     p = _PROGRESS.c
     counts: dict[str, dict[str, int]] = {}
