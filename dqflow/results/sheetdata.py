@@ -29,20 +29,32 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from dqflow.present.guard import formula_like, sheet_text
+from dqflow.present.guard import FORMULA_START, formula_like, sheet_text
 
 EMPTY = "<c/>"  # a cell without a value, where a row's later cells need its place (they carry no reference)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+# The first characters of a text the guard may have to look at: a formula's (after spaces), a space, an error code's '#'.
+# Any other text is its own cell without the guard's three questions (a national workbook asks for a million new texts).
+_GUARD_FIRST = frozenset(c[0] for c in FORMULA_START) | {" ", "#", "="}
 MEMO = 20_000  # the distinct values a column remembers the markup of (then it starts again)
 SHARED = 500_000  # the texts a shared string table holds at most (then a new text is written inline): its memory bounded
 SHARED_STRINGS = "xl/sharedStrings.xml"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SHARED_CELL = '<c t="s">'  # a shared text's cell without a style: the same in any column that has none
 
 
 def needs_guard(text: str) -> bool:
     """Whether openpyxl, given this text as a cell's value, would make it other than the text it is (a formula, an
     error's code): such a text is the guard's cell (`present.guard.sheet_text`), in every sheet."""
-    return formula_like(text) or text in ERROR_CODES or text.startswith("=")
+    return text[:1] in _GUARD_FIRST and (formula_like(text) or text in ERROR_CODES or text.startswith("="))
+
+
+def escaped(text: str) -> str:
+    """The text as XML character data (`&`, `<`, `>` and a carriage return as references); most texts have none of
+    them and are their own (`str.translate` costs ~1.7 µs a text even when it changes nothing)."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
 
 
 class Strings:
@@ -54,6 +66,7 @@ class Strings:
     def __init__(self, limit: int = SHARED):
         self.index: dict[str, int] = {}
         self.limit = limit
+        self.cells: dict[str, str] = {}  # a text → its cell without a style (`<c t="s">…</c>`), for every column of every sheet
 
     def __call__(self, text: str) -> int | None:
         """The text's index in the table (added if new), None when the table is full."""
@@ -67,7 +80,7 @@ class Strings:
         parts = [f'<sst xmlns="{_MAIN}" uniqueCount="{len(self.index)}">']
         for text in self.index:
             space = ' xml:space="preserve"' if text != text.strip() else ""
-            parts.append(f"<si><t{space}>{text.translate(_ESCAPES)}</t></si>")
+            parts.append(f"<si><t{space}>{escaped(text)}</t></si>")
         parts.append("</sst>")
         return "".join(parts).encode("utf-8")
 
@@ -98,12 +111,13 @@ class Cells:
     def row(self, number: int, values: Sequence) -> str:
         """One row of sheet data. A text, an int or a datetime is its own key in its column's memo; any other value
         with its type (1, 1.0 and True are equal keys of a dict, not one cell). A `simple` sheet (no float, no bool: no
-        value a dict could mistake for another) first tries the row as one `join` of its columns' remembered markup."""
+        value a dict could mistake for another) looks its row up in its columns' memos at once (`map`), and makes only
+        the cells of the values not found, left to right as cell by cell would."""
         if self.simple:
-            try:
-                return f'<row r="{number}">{"".join(map(dict.__getitem__, self.memo, values))}</row>'
-            except KeyError:
-                pass
+            found: list[Any] = list(map(dict.get, self.memo, values))  # a cell's markup, None where not remembered
+            if None in found:
+                self.fill(found, values)
+            return f'<row r="{number}">{"".join(found)}</row>'
         cells = []
         for n, value in enumerate(values):
             kind = value.__class__
@@ -113,6 +127,17 @@ class Cells:
                 known = self.cell(n, key, value)
             cells.append(known)
         return f'<row r="{number}">{"".join(cells)}</row>'
+
+    def fill(self, found: list[str | None], values: Sequence) -> None:
+        """The cells of a simple row its memos did not hold (None in `found`), made in the row's order."""
+        n = found.index(None)
+        while True:
+            value = values[n]
+            found[n] = self.cell(n, value, value)
+            try:
+                n = found.index(None, n + 1)
+            except ValueError:
+                return
 
     def cell(self, n: int, key: Any, value: Any) -> str:
         """A value's cell of column `n`, made and remembered under `key`; the column widened to it."""
@@ -127,6 +152,14 @@ class Cells:
         """A value's cell of column `n`; the column widened to it."""
         if (size := width(value)) > self.widths[n]:
             self.widths[n] = size
+        if value.__class__ is str and self.strings is not None:  # a text another column or sheet wrote: its cell as made there
+            found = self.strings.cells.get(value)
+            if found is not None and n not in self.style_ids and n not in self.inline:
+                return found
+            made = f"<c{self.markup(n, value)}"
+            if made.startswith(_SHARED_CELL):
+                self.strings.cells[value] = made
+            return made
         return f"<c{self.markup(n, value)}"
 
     def markup(self, n: int, value: Any) -> str:
@@ -148,7 +181,7 @@ class Cells:
             if index is not None:
                 return f'{style} t="s"><v>{index}</v></c>'
             space = ' xml:space="preserve"' if value != value.strip() else ""
-            return f'{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>'
+            return f'{style} t="inlineStr"><is><t{space}>{escaped(value)}</t></is></c>'
         if kind is datetime:
             return f"{style}><v>{to_excel(value):.16g}</v></c>"
         if kind is bool:
