@@ -116,3 +116,30 @@ def test_a_simple_sheet_is_the_same_sheet_remembered_whole():
         return [(c.coordinate, c.value, c.number_format) for row in read.iter_rows() for c in row]
     found = cells(True)
     assert found == cells(False) and [v for _, v, _ in found[7:14]] == [r if r != "" else None for r in rows[0]]
+
+
+def test_a_text_shared_in_one_column_stays_inline_in_a_free_text_one_and_escaped_in_both():
+    """A text's shared cell is remembered for the whole workbook (`Strings.cells`), but a free-text column keeps its text
+    inline even when another column shared it; `<`, `&`, `>` are escaped in the table and inline (and read back)."""
+    text = "ДОУ <«Ромашка»> & Co"
+    rows = [["1", text, 1, None, None, None, None], ["2", "МБДОУ № 2", 2, None, None, text, None]]
+    with tempfile.TemporaryDirectory() as folder:
+        book = Workbook(write_only=True)
+        spool = excel._Rows(Path(folder), sheetdata.Strings())
+        excel._sheet(book, "Лист", HEADER, iter(rows), FORMATS, (6,), spool=spool, simple=True)
+        data = excel._saved(book, spool, NOW)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        table = archive.read("xl/sharedStrings.xml").decode("utf-8")
+    escaped = "ДОУ &lt;«Ромашка»&gt; &amp; Co"
+    assert f"<si><t>{escaped}</t></si>" in table and f'<c t="inlineStr"><is><t>{escaped}</t></is></c>' in sheet
+    read = openpyxl.load_workbook(io.BytesIO(data))["Лист"]
+    assert read["B2"].value == text and read["F3"].value == text
+
+
+@pytest.mark.parametrize("text", ["a < b", "a & b", "a > b", "a\rb"])
+def test_a_text_with_one_character_to_escape_reads_back(text: str):
+    """Each of `&`, `<`, `>` and a carriage return alone makes a text escaped (`sheetdata.escaped`), shared and inline."""
+    rows = [["1", text, 1, None, None, text, None]]
+    for shared in (True, False):
+        assert written(shared, rows)["Лист"]["B2"].value == text and written(shared, rows)["Лист"]["F2"].value == text
