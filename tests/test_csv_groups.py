@@ -20,7 +20,7 @@ from conftest import TOMSK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_results import sim  # noqa: F401  (fixture: the Tomsk campaign replayed per backend)
-from test_spravka_scale import MOMENTS
+from test_spravka_scale import MOMENTS, replayed  # noqa: F401  (fixture: its engine)
 
 from dqflow import engine, store
 from dqflow.campaign import spec
@@ -84,15 +84,6 @@ def test_a_groups_chunks_are_the_whole_texts_bytes():
         file = io.BytesIO()
         csvfile.write(file, ["institution", "stage", "expert", "area", "level"], csvfile.Grouped(iter(made)))
         assert file.getvalue() == by_the_csv_module(["institution", "stage", "expert", "area", "level"], rows).encode("utf-8"), n
-
-
-@pytest.fixture(scope="module")
-def replayed(sim):  # noqa: F811
-    db = store.connect(sim["url"])
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
