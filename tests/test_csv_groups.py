@@ -16,13 +16,14 @@ import csv
 import io
 
 import pytest
-from conftest import TOMSK
+from conftest import TOMSK, Cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_results import sim  # noqa: F401  (fixture: the Tomsk campaign replayed per backend)
 from test_spravka_scale import MOMENTS, replayed  # noqa: F401  (fixture: its engine)
 
 from dqflow import engine, store
+from dqflow.calendar import parse_local
 from dqflow.campaign import spec
 from dqflow.present import csvfile
 from dqflow.present.guard import csv_row
@@ -142,3 +143,65 @@ def test_the_writer_leaves_the_collectors_thresholds_as_it_found_them():
         csvfile.write(io.BytesIO(), ["x", "y"], rows())
     csvfile.write(io.BytesIO(), ["x", "y"], [("a", "b")])
     assert seen == [max(csvfile.COLLECT_AFTER, before[0])] and gc.get_threshold() == before
+
+
+def many_stages(folder, extra: int):
+    """The Tomsk campaign with `extra` more forms for the ДОУ to fill (copies of fill-form): more stages per ДОУ than
+    SQLite joins tables in one statement (64) once `extra` passes about 50."""
+    import yaml
+
+    data = yaml.safe_load(TOMSK.read_text(encoding="utf-8"))
+    form = next(s for s in data["stages"] if s["id"] == "fill-form")
+    at = data["stages"].index(form) + 1
+    data["stages"][at:at] = [dict(form, id=f"form-{n}", short=f"Форма {n}") for n in range(extra)]
+    path = folder / "many.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return spec.load(path), path
+
+
+@pytest.mark.parametrize("extra", [40, 60])
+def test_the_tables_of_a_campaign_of_many_stages_say_what_status_says(db_url, tmp_path, extra):
+    """Up to `rows.JOINED_UP_TO` stages each ДОУ is joined to its row of each; above, where a join per stage would pass
+    SQLite's 64 tables, the rows are turned into columns by a GROUP BY: the CSV and the workbook are written either way,
+    and the statuses are those `status` says (hand-ins, an excuse, the clock's locks)."""
+    from dqflow.results import rows
+
+    campaign, path = many_stages(tmp_path, extra)
+    assert (len([s for s in campaign.stages if s.per_institution]) > rows.JOINED_UP_TO) is (extra == 60)
+    cli = Cli(db_url)
+    cli.ok("load", str(path), "--now", "2021-11-10 09:00")
+    cli.ok("submit", "2", "--stage", "fill-form", "--link", "https://dou.example.org/a", "--now", "2021-11-22 10:00")
+    cli.ok("submit", "4", "--stage", "form-7", "--link", "https://dou.example.org/b", "--now", "2021-11-22 10:00")
+    cli.ok("excuse", "5", "--stage", "form-3", "--reason", "карантин", "--now", "2021-11-22 10:00")
+    for fmt, out in (("csv", tmp_path / "csv"), ("xlsx", tmp_path / "s.xlsx")):
+        cli.ok("report", "--format", fmt, "--out", str(out), "--now", "2021-12-20 12:00")
+    db = store.connect(db_url)
+    try:
+        with store.dry_run(db) as session:
+            view = engine.status(session, campaign.id, parse_local("2021-12-20 12:00", campaign.tz), institutions=True, limit=None)
+    finally:
+        db.dispose()
+    stages = [s.id for s in campaign.stages if s.per_institution]
+    said = [(i.institution.id, i.institution.name, *(i.stages.get(s) for s in stages)) for i in view.institutions]
+    assert (tmp_path / "csv" / "institutions.csv").read_bytes() == by_the_csv_module(["id", "name", *stages], said).encode("utf-8")
+    assert {"done", "excused"} <= {status for row in said for status in row[2:]}
+
+
+def test_an_error_of_the_drivers_cursor_is_said_as_the_databases(tmp_path):
+    """The tables read through SQLite's own cursor (`rows._fetched`) raise the driver's error as SQLAlchemy does, so the
+    command says it in one line as any other error of the database (not a traceback), and the cursor is closed."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from dqflow.results import rows
+
+    db = store.connect(f"sqlite:///{tmp_path / 'd.db'}")
+    cursor = sqlite3.connect(tmp_path / "d.db").cursor()
+    try:
+        with pytest.raises(OperationalError, match="no such table: nowhere"):
+            list(rows._fetched(cursor, "SELECT * FROM nowhere", db.dialect))
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            cursor.execute("SELECT 1")
+    finally:
+        db.dispose()

@@ -106,7 +106,8 @@ def board_command(app: App, campaign: spec.Campaign, now: datetime, folder: Path
     """Write the public board as a static page to publish: stages, progress, ДОУ × stages (no personal data)."""
     from dqflow.web import board
 
-    with store.dry_run(app.db, snapshot=True) as session:  # the grid and the stages of one moment
+    with store.dry_run(app.db, snapshot=True) as session:  # the grid and the stages of one moment, of one definition
+        campaign = engine.definition(session, campaign.id)  # as it is in this snapshot: an amendment may have come since
         # the roster's statuses as plain values, then the stages as `status` says them, counted from those statuses
         # (`counts`: not counted again in the database) and without the disputes awaiting settlement (the board shows none)
         lines = board.roster_grid(session, campaign, now)

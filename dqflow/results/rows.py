@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Integer, String, and_, case, exists, func, literal, type_coerce, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dqflow.campaign import spec
@@ -36,6 +37,7 @@ _INSTITUTION = table(InstitutionRow)
 _SUBMISSION = table(SubmissionRow)
 _EXTENSION = table(ExtensionRow)
 
+JOINED_UP_TO = 48  # stages whose rows `Rows._statuses` joins to each ДОУ (SQLite joins at most 64 tables; the workbook's table joins more)
 CHUNK = 5_000  # rows fetched at a time (on PostgreSQL through a server-side cursor): a national table is never held
 _MEMO = 20_000  # distinct stored values (moments, levels' JSON) remembered converted, then forgotten
 
@@ -50,7 +52,7 @@ class Rows:
         self.levels = levels  # `levels.Levels`: the areas, the scale and each ДОУ's level per area (`by_institution`)
         self.stages = [s.id for s in campaign.stages if s.per_institution]
         self.review_stages = finals.review_stages(campaign)
-        self.status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages))  # as `status` says it
+        self.status = rules.status_at_sql(now, materials=rules.reviews(campaign.stages), campaign_id=campaign.id)  # as `status` says it
         self.moment = _moments(session)
 
     def _stream(self, query: Any) -> Iterator[Any]:
@@ -99,15 +101,24 @@ class Rows:
     def _statuses(self) -> tuple[Any, list[Any]]:
         """The ДОУ joined to its row of each of the campaign's stages (by the progress table's key: no GROUP BY of every
         row), and a column per stage: the rules' status of that row at `now` (`rules.status_at_sql`, a review of nothing
-        judged by the stages it reviews), NULL where the ДОУ has no row (a stage added after it was withdrawn)."""
+        judged by the stages it reviews), NULL where the ДОУ has no row (a stage added after it was withdrawn). Above
+        `JOINED_UP_TO` stages (a join per stage would pass SQLite's 64 tables) the same statuses from a GROUP BY of the
+        ДОУ's rows (`rules.statuses_by_stage_sql`)."""
         i = _INSTITUTION.c
+        if len(self.stages) > JOINED_UP_TO:  # SQLite joins at most 64 tables: the rows turned into columns by a GROUP BY
+            p = _PROGRESS.c
+            pivot = (sa_select(p.institution_id.label("inst"), *[status.label(f"s{n}") for n, status in enumerate(
+                rules.statuses_by_stage_sql(self.campaign.stages, self.now, self.campaign.id))])
+                .where(p.campaign_id == self.campaign.id, p.stage_id.in_(self.stages)).group_by(p.institution_id).subquery("statuses"))
+            return _INSTITUTION.outerjoin(pivot, pivot.c.inst == i.id), [pivot.c[f"s{n}"] for n in range(len(self.stages))]
         reviewed = rules.reviews(self.campaign.stages)
         source: Any = _INSTITUTION
         statuses = []
         for n, stage in enumerate(self.stages):
             row = _PROGRESS.alias(f"p{n}")
             source = source.outerjoin(row, and_(row.c.campaign_id == i.campaign_id, row.c.institution_id == i.id, row.c.stage_id == stage))
-            statuses.append(rules.status_at_sql(self.now, row.c, materials={stage: reviewed[stage]} if stage in reviewed else None))
+            statuses.append(rules.status_at_sql(self.now, row.c, materials={stage: reviewed[stage]} if stage in reviewed else None,
+                                                campaign_id=self.campaign.id))
         return source, statuses
 
     def handed_in(self) -> Iterator[tuple[str, str, str, str, datetime | None, bool, datetime | None, list[str], list[tuple[datetime, str]]]]:
@@ -187,9 +198,8 @@ class Rows:
             return self._stream(query)
         driver = connection.connection.driver_connection
         assert driver is not None, "a connection the session holds"
-        cursor = driver.cursor()
-        cursor.execute(str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})))
-        return _fetched(cursor)
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        return _fetched(driver.cursor(), sql, connection.dialect)
 
     def levels_given(self) -> Iterator[tuple[str, str, str, tuple[tuple[str, Any], ...]]]:
         """(ДОУ id, review stage, expert, (area, level) of each level it gave) of every review of a review stage, by ДОУ
@@ -212,10 +222,18 @@ class Rows:
             yield inst, stage, expert, given(levels)
 
 
-def _fetched(cursor: Any) -> Iterator[tuple]:
-    while chunk := cursor.fetchmany(CHUNK):
-        yield from chunk
-    cursor.close()
+def _fetched(cursor: Any, sql: str, dialect: Any) -> Iterator[tuple]:
+    """`sql`'s rows from the driver's `cursor`, `CHUNK` at a time; the cursor closed however the reading ends. The
+    driver's error is raised as SQLAlchemy raises it (`DBAPIError`), so that the command says it as it says any other
+    error of the database (a locked file, a full disk) instead of a traceback."""
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(CHUNK):
+            yield from chunk
+    except dialect.dbapi.Error as failed:
+        raise DBAPIError.instance(sql, None, failed, dialect.dbapi.Error, dialect=dialect) from failed
+    finally:
+        cursor.close()
 
 
 def _raw(column: Any) -> Any:

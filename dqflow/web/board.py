@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -89,9 +89,10 @@ def _line(name: str, cells: str) -> str:
 _ESCAPED = re.compile("[&<>\"']").search  # the characters markupsafe's `escape` replaces; it leaves any other text as it is
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _cells(statuses: tuple[str | None, ...]) -> str:
-    """A ДОУ's status cells, made once per combination of statuses: a national roster has a few hundred."""
+    """A ДОУ's status cells, made once per combination of statuses: a national roster has a few hundred (bounded: the
+    portal lives on through many states and campaigns)."""
     return "".join([_cell(status or "upcoming") for status in statuses])
 
 
