@@ -187,8 +187,8 @@ def _serial(session: Session) -> Iterator[None]:
     """On PostgreSQL, the statements inside run without parallel workers: a review of nothing is judged by a hashed
     subplan over the reviewed stages' rows (`rules.no_materials_sql`), and every worker builds it again, so a parallel
     plan paid the server three times the CPU for no shorter wait (issue 23: 0.7 s against 0.4 s of the server's
-    CPU for `status` at 50,000 ДОУ). The caller's setting is given back after; after an error the transaction is
-    aborted, and the rollback gives it back."""
+    CPU for `status` at 50,000 ДОУ). The caller's setting is given back after; after an error, the end of the
+    transaction gives it back (the setting is local to it)."""
     if session.get_bind().dialect.name != "postgresql":
         yield
         return

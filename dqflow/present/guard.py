@@ -42,12 +42,14 @@ def csv_cell(value: object) -> str:
 
 # The first characters `csv_cell` has to look at: a formula's (after spaces) and a space; any other text is its own
 # cell. `csv_row` asks this set before calling `csv_cell`: a national справка writes millions of cells.
-_CSV_SUSPECT = frozenset(c[0] for c in FORMULA_START) | {" "}
+# The first characters of a text that may be a formula (`formula_like`: one of FORMULA_START's, or a space before it):
+# any other text needs no guard, and a national table asks of a million texts.
+FORMULA_FIRST = frozenset(c[0] for c in FORMULA_START) | {" "}
 
 
 def csv_row(row: Iterable[object]) -> list[str]:
     """A row's cells through `csv_cell`, text that cannot be a formula passed as it is without the call."""
-    return [c if c.__class__ is str and c[:1] not in _CSV_SUSPECT else csv_cell(c) for c in row]
+    return [c if c.__class__ is str and c[:1] not in FORMULA_FIRST else csv_cell(c) for c in row]
 
 
 class Cell(Protocol):

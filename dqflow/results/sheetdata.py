@@ -29,13 +29,13 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from dqflow.present.guard import FORMULA_START, formula_like, sheet_text
+from dqflow.present.guard import FORMULA_FIRST, formula_like, sheet_text
 
 EMPTY = "<c/>"  # a cell without a value, where a row's later cells need its place (they carry no reference)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-# The first characters of a text the guard may have to look at: a formula's (after spaces), a space, an error code's '#'.
+# The first characters of a text the guard may have to look at: a formula's (`guard.FORMULA_FIRST`), an error code's '#'.
 # Any other text is its own cell without the guard's three questions (a national workbook asks for a million new texts).
-_GUARD_FIRST = frozenset(c[0] for c in FORMULA_START) | {" ", "#", "="}
+_GUARD_FIRST = FORMULA_FIRST | {"#"}
 MEMO = 20_000  # the distinct values a column remembers the markup of (then it starts again)
 SHARED = 500_000  # the texts a shared string table holds at most (then a new text is written inline): its memory bounded
 SHARED_STRINGS = "xl/sharedStrings.xml"
